@@ -1,0 +1,10 @@
+import ArgumentParser
+import FactPipe
+
+@main
+struct FactPipeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "factpipe",
+        abstract: "Move facts in and out of SQLite in bulk: streaming, validated, fast."
+    )
+}
