@@ -1,0 +1,145 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `read(2)`, named apart from `FileByteSource.read(into:)`.
+private func systemRead(_ descriptor: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) -> Int {
+    #if canImport(Darwin)
+    return Darwin.read(descriptor, base, count)
+    #elseif canImport(Musl)
+    return Musl.read(descriptor, base, count)
+    #else
+    return Glibc.read(descriptor, base, count)
+    #endif
+}
+
+/// Reads a file, a pipe or standard input with `read(2)`, counting the raw bytes it consumes.
+///
+/// The path `-` means file descriptor 0. The source closes the descriptors it opened when it is released.
+public final class FileByteSource: ByteSource {
+    /// The input's name: the path as given, or `-` for standard input.
+    public let name: String
+    /// The file's size in bytes when it is a regular file, otherwise nil (pipes, terminals).
+    public let fileSize: Int64?
+    /// Raw bytes consumed from the descriptor so far (compressed bytes for compressed inputs).
+    public private(set) var bytesRead: Int64 = 0
+
+    private let descriptor: Int32
+    private let closesDescriptor: Bool
+    /// Bytes read ahead by `lookahead(_:)`, handed out again by `read(into:)`.
+    private var pending: [UInt8] = []
+    private var pendingPosition = 0
+
+    /// Opens `path` for reading (`-` is standard input).
+    ///
+    /// Throws `ReadError` of kind `.cannotOpen` when the path cannot be opened or is a directory.
+    public convenience init(path: String) throws(ReadError) {
+        if path == "-" {
+            self.init(fileDescriptor: 0, name: "-", closeWhenDone: false)
+            return
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            let reason = Self.errorText(errno)
+            throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: \(reason)")
+        }
+        var info = stat()
+        if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: is a directory")
+        }
+        self.init(fileDescriptor: fd, name: path, closeWhenDone: true)
+    }
+
+    /// Wraps an open descriptor (a pipe end, a socket, standard input); closes it on release if `closeWhenDone`.
+    public init(fileDescriptor: Int32, name: String, closeWhenDone: Bool) {
+        self.descriptor = fileDescriptor
+        self.name = name
+        self.closesDescriptor = closeWhenDone
+        var info = stat()
+        if fstat(fileDescriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG {
+            fileSize = Int64(info.st_size)
+        } else {
+            fileSize = nil
+        }
+    }
+
+    deinit {
+        if closesDescriptor {
+            close(descriptor)
+        }
+    }
+
+    /// Returns up to `count` bytes from the current position without consuming them (fewer only at end of input).
+    ///
+    /// Throws `ReadError` of kind `.io` when a read fails.
+    func lookahead(_ count: Int) throws(ReadError) -> [UInt8] {
+        var ahead = Array(pending[pendingPosition...])
+        let wantedMore = count - ahead.count
+        if wantedMore > 0 {
+            let block = UnsafeMutableRawBufferPointer.allocate(byteCount: wantedMore, alignment: 1)
+            defer { block.deallocate() }
+            var filled = 0
+            while filled < wantedMore {
+                let got = try readDescriptor(into: UnsafeMutableRawBufferPointer(rebasing: block[filled...]))
+                if got == 0 {
+                    break
+                }
+                filled += got
+            }
+            ahead.append(contentsOf: block[0..<filled])
+        }
+        pending = ahead
+        pendingPosition = 0
+        return ahead
+    }
+
+    /// Fills `buffer` with the next bytes of the input and returns how many; 0 at end of input.
+    ///
+    /// Throws `ReadError` of kind `.io` when `read(2)` fails.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(ReadError) -> Int {
+        if pendingPosition < pending.count {
+            let count = min(buffer.count, pending.count - pendingPosition)
+            pending.withUnsafeBytes { raw in
+                let slice = raw[pendingPosition..<pendingPosition + count]
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: slice))
+            }
+            pendingPosition += count
+            if pendingPosition == pending.count {
+                pending = []
+                pendingPosition = 0
+            }
+            return count
+        }
+        return try readDescriptor(into: buffer)
+    }
+
+    private func readDescriptor(into buffer: UnsafeMutableRawBufferPointer) throws(ReadError) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else {
+            return 0
+        }
+        while true {
+            let got = systemRead(descriptor, base, buffer.count)
+            if got >= 0 {
+                bytesRead += Int64(got)
+                return got
+            }
+            let code = errno
+            if code == EINTR {
+                continue
+            }
+            throw ReadError(source: name, kind: .io, message: "read failed: \(Self.errorText(code))")
+        }
+    }
+
+    private static func errorText(_ code: Int32) -> String {
+        guard let text = strerror(code) else {
+            return "error \(code)"
+        }
+        return String(cString: text)
+    }
+}

@@ -1,0 +1,271 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads one input (plain, gzip or zstd, told apart by magic bytes) and cuts its decoded bytes into chunks
+/// of complete records, streaming in 256 KiB blocks with memory bounded by the chunk size plus the record limit.
+///
+/// Offsets count bytes of the decoded stream including a leading UTF-8 byte-order mark, which is skipped:
+/// with a BOM the first record is at offset 3. A record longer than `limits.maxRecordBytes` is never held
+/// whole: only its first 1024 bytes are kept and it is marked `isOversized`. Use an instance from one thread.
+public final class InputReader {
+    /// Bytes requested from the decoded stream per read.
+    static let blockSize = 256 * 1024
+    /// Bytes kept from the start of an oversized record.
+    public static let oversizedPrefixBytes = 1024
+
+    private static let lineFeed: UInt8 = 0x0A
+    private static let carriageReturn: UInt8 = 0x0D
+
+    /// The input's name: the path as given, or `-` for standard input.
+    public let source: String
+    /// The compression recognised from the input's first bytes.
+    public let compression: InputCompression
+    /// The limits applied to records (only `maxRecordBytes` matters here).
+    public let limits: FactLimits
+    /// Length of the UTF-8 byte-order mark skipped at the start: 3 or 0.
+    public private(set) var byteOrderMarkLength = 0
+
+    private let file: FileByteSource
+    private let decoded: any ByteSource
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    /// Unconsumed decoded bytes are `buffer[start..<end]`.
+    private var start = 0
+    private var end = 0
+    /// Decoded offset of `buffer[0]`.
+    private var bufferOffset: Int64 = 0
+    /// Line number at `start`.
+    private var line = 1
+    private var reachedEnd = false
+    private var nextSequence = 0
+    private var lastRecordCount = 0
+
+    /// The input file's size when it is a regular file, otherwise nil.
+    public var sourceSize: Int64? { file.fileSize }
+    /// Raw (compressed, for compressed inputs) bytes read from the input so far, for progress reports.
+    public var rawBytesRead: Int64 { file.bytesRead }
+    /// Decoded offset of the next unconsumed byte.
+    public var decodedOffset: Int64 { bufferOffset + Int64(start) }
+    /// Line number of the next unconsumed byte.
+    public var currentLine: Int { line }
+
+    /// Opens `path` (`-` for standard input), recognises its compression and skips a UTF-8 byte-order mark.
+    ///
+    /// Throws `ReadError` when the path cannot be opened or the first bytes cannot be read or decoded.
+    public convenience init(path: String, limits: FactLimits) throws(ReadError) {
+        try self.init(source: FileByteSource(path: path), limits: limits)
+    }
+
+    /// Reads from an already opened source (a pipe, standard input), recognising its compression.
+    ///
+    /// Throws `ReadError` when the first bytes cannot be read or decoded.
+    public init(source file: FileByteSource, limits: FactLimits) throws(ReadError) {
+        self.file = file
+        self.source = file.name
+        self.limits = limits
+        compression = InputCompression.detect(try file.lookahead(InputCompression.magicLength))
+        switch compression {
+        case .none:
+            decoded = file
+        case .gzip:
+            decoded = try GzipByteSource(upstream: file)
+        case .zstd:
+            decoded = try ZstdByteSource(upstream: file)
+        }
+        capacity = 2 * Self.blockSize
+        buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        while end - start < 3 && !reachedEnd {
+            try readMore()
+        }
+        if end - start >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
+            start = 3
+            byteOrderMarkLength = 3
+        }
+    }
+
+    deinit {
+        buffer.deallocate()
+    }
+
+    /// Returns up to `count` decoded bytes from the current position (the start, after any BOM, until records
+    /// are read) without consuming them; fewer only when the input is shorter.
+    ///
+    /// Throws `ReadError` when reading or decoding fails.
+    public func peek(_ count: Int) throws(ReadError) -> [UInt8] {
+        while end - start < count && !reachedEnd {
+            try readMore()
+        }
+        return Array(UnsafeBufferPointer(start: buffer + start, count: min(count, end - start)))
+    }
+
+    /// Returns the next chunk of complete records, about `targetBytes` long, or nil at the end of the input.
+    ///
+    /// Empty records (blank lines) are skipped but counted in line numbers.
+    /// Throws `ReadError` when reading or decoding fails (a truncated or corrupt compressed stream).
+    public func nextChunk(framing: RecordFraming, targetBytes: Int = 256 * 1024) throws(ReadError) -> RecordChunk? {
+        precondition(targetBytes > 0, "targetBytes must be positive")
+        let limit = limits.maxRecordBytes
+        var scanner = RecordScanner(framing: framing)
+        var chunk = ChunkAssembler(
+            spanStart: start, expectedBytes: targetBytes + 16 * 1024, expectedRecords: lastRecordCount + 16)
+        var scanFrom = start
+        while true {
+            if let lineFeed = scanner.findEnd(in: buffer, from: scanFrom, to: end) {
+                finishRecord(in: &chunk, contentEnd: lineFeed, next: lineFeed + 1, scanner: scanner)
+                scanner.reset()
+                scanFrom = start
+                if !chunk.records.isEmpty && chunk.size(upTo: start) >= targetBytes {
+                    break
+                }
+                continue
+            }
+            scanFrom = end
+            if reachedEnd {
+                if start < end {
+                    finishRecord(in: &chunk, contentEnd: end, next: end, scanner: scanner)
+                }
+                break
+            }
+            // Without its terminator the record holds at least end - start - 1 bytes (the last may be a CR).
+            if end - start - 1 > limit {
+                try readOversizedRecord(into: &chunk, scanner: &scanner)
+                scanFrom = start
+                continue
+            }
+            chunk.flush(upTo: start, from: buffer)
+            let scanned = scanFrom - start
+            try readMore()
+            chunk.spanStart = start
+            scanFrom = start + scanned
+        }
+        chunk.flush(upTo: start, from: buffer)
+        guard !chunk.records.isEmpty else {
+            return nil
+        }
+        lastRecordCount = chunk.records.count
+        let result = RecordChunk(
+            sequence: nextSequence, source: source, bytes: chunk.bytes, records: chunk.records,
+            endOffset: decodedOffset, endLine: line)
+        nextSequence += 1
+        return result
+    }
+
+    /// Discards decoded bytes up to `offset`, a record boundary recorded by an earlier run (a chunk's
+    /// `endOffset`), and numbers the following lines from `line`.
+    ///
+    /// Throws `ReadError` `.invalidResumePoint` when the input ends before `offset`, `offset` lies before the
+    /// current position, or the byte before it is not a line feed; or the read error that stopped it.
+    public func skip(toOffset offset: Int64, line newLine: Int) throws(ReadError) {
+        let current = decodedOffset
+        if offset < current {
+            if offset >= 0 && current == Int64(byteOrderMarkLength) && nextSequence == 0 {
+                line = newLine
+                return
+            }
+            throw ReadError(
+                source: source, offset: offset, kind: .invalidResumePoint,
+                message: "cannot resume at byte \(offset): reading is already at byte \(current)")
+        }
+        var previous: UInt8?
+        while bufferOffset + Int64(end) < offset {
+            if end > start {
+                previous = buffer[end - 1]
+            }
+            start = end
+            if reachedEnd {
+                throw ReadError(
+                    source: source, offset: offset, kind: .invalidResumePoint,
+                    message: "cannot resume at byte \(offset): the input ends at byte \(decodedOffset)")
+            }
+            try readMore()
+        }
+        let target = Int(offset - bufferOffset)
+        if target > start {
+            previous = buffer[target - 1]
+        }
+        start = target
+        if let previous, previous != Self.lineFeed, offset != Int64(byteOrderMarkLength) {
+            if end == start {
+                try readMore()
+            }
+            if end > start {
+                throw ReadError(
+                    source: source, offset: offset, kind: .invalidResumePoint,
+                    message: "cannot resume at byte \(offset): it is not at a record boundary")
+            }
+        }
+        line = newLine
+    }
+
+    /// Ends the record at `buffer[start..<contentEnd]` (dropping a trailing CR) and moves to `next`.
+    private func finishRecord(in chunk: inout ChunkAssembler, contentEnd: Int, next: Int, scanner: RecordScanner) {
+        var contentEnd = contentEnd
+        if contentEnd > start && buffer[contentEnd - 1] == Self.carriageReturn {
+            contentEnd -= 1
+        }
+        chunk.add(
+            start: start, contentEnd: contentEnd, in: buffer, line: line, offset: decodedOffset,
+            limit: limits.maxRecordBytes, prefixBytes: Self.oversizedPrefixBytes)
+        line += 1 + scanner.embeddedLineFeeds
+        start = next
+    }
+
+    /// Keeps the prefix of the record at `start`, already longer than the limit, and discards the rest of it
+    /// block by block up to its terminator (or the end of the input).
+    private func readOversizedRecord(into chunk: inout ChunkAssembler, scanner: inout RecordScanner) throws(ReadError) {
+        chunk.addOversized(
+            start: start, available: end - start, in: buffer, line: line, offset: decodedOffset,
+            prefixBytes: Self.oversizedPrefixBytes)
+        start = end
+        while true {
+            try readMore()
+            if start == end {
+                break
+            }
+            if let lineFeed = scanner.findEnd(in: buffer, from: start, to: end) {
+                start = lineFeed + 1
+                break
+            }
+            start = end
+        }
+        line += 1 + scanner.embeddedLineFeeds
+        scanner.reset()
+        chunk.spanStart = start
+    }
+
+    /// Moves the unconsumed bytes to the front of the buffer and reads one more block after them;
+    /// sets `reachedEnd` when the input is exhausted.
+    private func readMore() throws(ReadError) {
+        guard !reachedEnd else {
+            return
+        }
+        if start > 0 {
+            let remaining = end - start
+            if remaining > 0 {
+                memmove(buffer, buffer + start, remaining)
+            }
+            bufferOffset += Int64(start)
+            start = 0
+            end = remaining
+        }
+        if capacity - end < Self.blockSize {
+            let grown = max(capacity * 2, end + Self.blockSize)
+            let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+            larger.update(from: buffer, count: end)
+            buffer.deallocate()
+            buffer = larger
+            capacity = grown
+        }
+        let got = try decoded.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: Self.blockSize))
+        if got == 0 {
+            reachedEnd = true
+        } else {
+            end += got
+        }
+    }
+}
