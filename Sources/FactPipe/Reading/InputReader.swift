@@ -53,6 +53,8 @@ public final class InputReader {
     public var decodedOffset: Int64 { bufferOffset + Int64(start) }
     /// Line number of the next unconsumed byte.
     public var currentLine: Int { line }
+    /// Size of the decoded-bytes buffer, to check that memory stays bounded.
+    var bufferCapacity: Int { capacity }
 
     /// Opens `path` (`-` for standard input), recognises its compression and skips a UTF-8 byte-order mark.
     ///
