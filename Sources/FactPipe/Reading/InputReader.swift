@@ -133,8 +133,9 @@ public final class InputReader {
                 }
                 break
             }
-            // Without its terminator the record holds at least end - start - 1 bytes (the last may be a CR).
-            if end - start - 1 > limit {
+            // Without its terminator the record holds at least end - start - 1 bytes (the last may be a CR);
+            // once over the limit, stream it as soon as its whole prefix is at hand.
+            if end - start - 1 > limit && end - start >= Self.oversizedPrefixBytes {
                 try readOversizedRecord(into: &chunk, scanner: &scanner)
                 scanFrom = start
                 continue
@@ -256,7 +257,8 @@ public final class InputReader {
             end = remaining
         }
         if capacity - end < Self.blockSize {
-            let grown = max(capacity * 2, end + Self.blockSize)
+            // Grow by blocks, not by doubling: the buffer stays within a block or two of the longest record.
+            let grown = max(capacity, end) + Self.blockSize
             let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
             larger.update(from: buffer, count: end)
             buffer.deallocate()

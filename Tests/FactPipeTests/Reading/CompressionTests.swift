@@ -26,7 +26,10 @@ private func readError(_ path: String) -> ReadError? {
     try zstdCLI(plain, dir.path("facts.zst.bin"))
     let expected = referenceLines(Array(text.utf8))
     #expect(expected.count == 40_000)
-    for (name, compression) in [("facts.ndjson", InputCompression.none), ("facts.gz.bin", .gzip), ("facts.zst.bin", .zstd)] {
+    let cases: [(String, InputCompression)] = [
+        ("facts.ndjson", .none), ("facts.gz.bin", .gzip), ("facts.zst.bin", .zstd),
+    ]
+    for (name, compression) in cases {
         let reader = try InputReader(path: dir.path(name), limits: .default)
         #expect(reader.compression == compression, "\(name)")
         let records = try readAll(reader).records
@@ -74,7 +77,8 @@ private func readError(_ path: String) -> ReadError? {
     try gzipCLI(second, dir.path("b.gz"))
     let apiMember = try gzipMember(Array("{\"tail\":1}\n".utf8))
     let path = try dir.write("ab.gz", try dir.contents("a.gz") + dir.contents("b.gz") + apiMember)
-    let expected = referenceLines(Array((sampleText(5000, tag: "a") + sampleText(7000, tag: "b") + "{\"tail\":1}\n").utf8))
+    let text = sampleText(5000, tag: "a") + sampleText(7000, tag: "b") + "{\"tail\":1}\n"
+    let expected = referenceLines(Array(text.utf8))
     #expect(try readLines(path) == expected)
 }
 
