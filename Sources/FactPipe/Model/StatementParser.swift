@@ -13,8 +13,9 @@
 /// bare      = one or more characters other than , ( ) [ ] " and line breaks
 /// ```
 ///
-/// The parser is a single pass over the UTF-8 bytes; it allocates the canonical text, the predicate and
-/// the arguments, and nothing else on the way to a valid statement. Choices the grammar leaves open:
+/// The parser is a single pass over the UTF-8 bytes with no recursion (nesting depth is bounded only by
+/// the byte limit); on the way to a valid statement it allocates an output buffer, a stack when brackets
+/// nest, and the returned strings. Choices the grammar leaves open:
 ///
 /// - **Letters and digits.** ASCII letters, digits, `_` and `-` are classified as the grammar says;
 ///   every non-ASCII scalar counts as a letter, so `LäuftAuf`, `CO₂` and `Straße` are names.
@@ -32,6 +33,15 @@
 ///   character beyond it; for an argument over its limit, at the argument's first character.
 ///   When text follows a complete term or the closing `)` and the brackets or quotes of the
 ///   statement do not balance, the error is `unbalanced`, pointing at the bracket at fault.
+///
+/// Refusals by kind: `empty` (only whitespace); `missingArgumentList` (no `(` anywhere after the
+/// start: free text); `invalidPredicate` (the text before the first `(` is not one name, as in
+/// `all x (A(x) -> B(x))`); `emptyArgument` (`P()`, `P(a,,b)`, `P(a,)`, `role:` with no value);
+/// `invalidName` (a `(` after something that is not a name, as in `-Foo(x)` or `((a))`);
+/// `unbalanced` (a bracket or quote never closed, a closing bracket of the wrong kind or with no
+/// opening one); `trailingText` (text after the statement's `)` other than one `.`, text after a
+/// complete compound, list or quoted term, as in `Name(x)rest`, or after a line break in a bare
+/// argument); `tooLong`, `tooManyArguments`, `predicateTooLong`, `argumentTooLong` (the limits).
 public enum StatementParser {
     /// Parses one statement and returns its canonical form, predicate and canonical arguments.
     ///

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FactPipe
 
 /// A small seeded generator, so the generated statements are the same on every run.
@@ -152,13 +153,14 @@ struct StatementWriter {
     }
 
     @Test func canonicalFormIsIdempotentOverKnownStatements() throws {
-        let inputs = try fixtureLines("statements/well_formed.txt") + [
-            "  Pred ( a ,b( c,d ) , [ e,f ] )  ",
-            "Reaction(k : Q( 2.3e-4 ,s^-1,err_rel : 5 ),T:Q(298,K))",
-            "Says(Bob, \"she said \"\"hi\"\"\")",
-            "P(a b : c, [x : y], [ ], \"q\" )",
-            "Determines(Structure(notComposition), irhavior,OftenFeaturingMicroscopic).",
-        ]
+        let inputs =
+            try fixtureLines("statements/well_formed.txt") + [
+                "  Pred ( a ,b( c,d ) , [ e,f ] )  ",
+                "Reaction(k : Q( 2.3e-4 ,s^-1,err_rel : 5 ),T:Q(298,K))",
+                "Says(Bob, \"she said \"\"hi\"\"\")",
+                "P(a b : c, [x : y], [ ], \"q\" )",
+                "Determines(Structure(notComposition), irhavior,OftenFeaturingMicroscopic).",
+            ]
         for input in inputs {
             let first = try #require(parsed(input))
             let second = try #require(parsed(first.canonical))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import FactPipe
 
 /// The package's `Fixtures/` folder, found from this file's path.

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FactPipe
 
 /// A statement the parser must refuse, with the kind and 1-based column it must report.
@@ -72,7 +73,8 @@ func refusal(_ text: String, limits: FactLimits = .default) -> StatementSyntaxEr
     }
 
     @Test func acceptsRolesWithQuantitiesAndListsWithoutPeriod() throws {
-        let input = "TemplateLearningSystem(injected_templates:6, template_complexity:Q(15, arguments_average), "
+        let input =
+            "TemplateLearningSystem(injected_templates:6, template_complexity:Q(15, arguments_average), "
             + "domains_adapted:[mathematics, computer_science, biology], activation_date:2025-09-19)"
         let statement = try #require(parsed(input))
         #expect(statement.canonical == input + ".")
