@@ -44,7 +44,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FactPipeCLITests",
-            dependencies: ["FactPipe"]
+            dependencies: ["FactPipe", "FactPipeCLI"]
         ),
     ],
     swiftLanguageModes: [.v6]

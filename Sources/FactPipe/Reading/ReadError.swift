@@ -17,6 +17,8 @@ public struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
         case decoderSetup
         /// A resume point does not fit the input (beyond its end, or not at a record boundary).
         case invalidResumePoint
+        /// The input is of a kind this command does not read (a SQLite database given to import).
+        case unsupportedFormat
     }
 
     /// The input's name: the path as given, or `-` for standard input.

@@ -1,0 +1,4 @@
+/// The version of this build of factpipe.
+public enum FactPipeVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,122 @@
+/// The meaning of each column of a CSV/TSV input, from its header row (DESIGN 2).
+///
+/// Columns are matched by name, case-insensitively: `statement` (or `s`, `fact`), or `predicate`,
+/// `subject`, `object`, `arg3`…; `args` (a JSON array); `confidence`, `source`, `created_at`,
+/// `timestamp`, `context`, `fact_metadata`/`metadata`, `tags`, `certainty`. Other columns go to
+/// `fact_metadata` as strings. An empty field counts as absent.
+struct CSVHeader: Sendable {
+    enum Column: Sendable, Equatable {
+        case statement, predicate, subject, object, extraArg(Int), args
+        case confidence, source, createdAt, timestamp, context, metadata, contextExtra(String)
+        case other(String)
+    }
+
+    let columns: [Column]
+
+    /// Maps header names to columns.
+    /// - Throws: `FieldError` when the header names neither a statement nor a predicate column.
+    init(names: [String]) throws(FieldError) {
+        var columns: [Column] = []
+        var seenStatement = false
+        for raw in names {
+            let name = raw.trimmingASCIIWhitespace()
+            let lower = name.lowercased()
+            let column: Column
+            switch lower {
+            case "statement", "s", "fact":
+                column = seenStatement ? .other(name) : .statement
+                seenStatement = true
+            case "predicate": column = .predicate
+            case "subject", "arg1": column = .subject
+            case "object", "arg2": column = .object
+            case "args": column = .args
+            case "confidence": column = .confidence
+            case "source": column = .source
+            case "created_at": column = .createdAt
+            case "timestamp": column = .timestamp
+            case "context": column = .context
+            case "fact_metadata", "metadata": column = .metadata
+            case "tags", "certainty": column = .contextExtra(lower)
+            default:
+                if lower.hasPrefix("arg"), let n = Int(lower.dropFirst(3)), n >= 3, n <= 64 {
+                    column = .extraArg(n - 3)
+                } else {
+                    column = .other(name)
+                }
+            }
+            columns.append(column)
+        }
+        guard columns.contains(.statement) || columns.contains(.predicate) else {
+            throw FieldError(
+                reason: .invalidCSV,
+                message: "the header row names no statement column and no predicate column (found: "
+                    + names.prefix(12).joined(separator: ", ") + ")")
+        }
+        self.columns = columns
+    }
+
+    /// The fields of one data record.
+    /// - Throws: `FieldError` when the record's field count differs from the header's, or a JSON column is invalid.
+    func fields(from values: [String]) throws(FieldError) -> RecordFields {
+        guard values.count == columns.count else {
+            throw FieldError(
+                reason: .invalidCSV,
+                message: "expected \(columns.count) fields as in the header, found \(values.count)")
+        }
+        var fields = RecordFields()
+        for (column, value) in zip(columns, values) where !value.isEmpty {
+            switch column {
+            case .statement: fields.statement = value
+            case .predicate: fields.predicate = value
+            case .subject: fields.subject = value
+            case .object: fields.object = value
+            case .extraArg(let position):
+                if fields.extraArgs.count <= position {
+                    fields.extraArgs.append(contentsOf: Array(repeating: nil, count: position + 1 - fields.extraArgs.count))
+                }
+                fields.extraArgs[position] = value
+            case .args:
+                var utf8 = Array(value.utf8)
+                let items: [String]? = utf8.withUnsafeMutableBufferPointer { buffer in
+                    var scanner = JSONScanner(UnsafeBufferPointer(buffer))
+                    return try? scanner.scanScalarArray()
+                }
+                guard let items else {
+                    throw FieldError(reason: .invalidField, message: "args must be a JSON array of strings")
+                }
+                fields.args = items
+            case .confidence: fields.confidenceText = value
+            case .source: fields.source = value
+            case .createdAt: fields.createdAt = value
+            case .timestamp: fields.timestampText = value
+            case .context: fields.context = try Self.objectText(value, "context", .invalidContext)
+            case .metadata: fields.metadata = try Self.objectText(value, "fact_metadata", .invalidMetadata)
+            case .contextExtra(let key): fields.contextExtras.append((key, Self.jsonOrString(value)))
+            case .other(let key): fields.metadataExtras.append((key, JSONText.quoted(value)))
+            }
+        }
+        return fields
+    }
+
+    private static func objectText(_ value: String, _ key: String, _ reason: RecordDiagnostic.Reason) throws(FieldError) -> String {
+        let trimmed = value.trimmingASCIIWhitespace()
+        var utf8 = Array(trimmed.utf8)
+        let isObject = utf8.withUnsafeMutableBufferPointer { buffer -> Bool in
+            var scanner = JSONScanner(UnsafeBufferPointer(buffer))
+            return (try? scanner.scanObject { _, _ in }) != nil
+        }
+        guard isObject else { throw FieldError(reason: reason, message: "\(key) is not a JSON object") }
+        return trimmed
+    }
+
+    /// The value itself when it is JSON (a tag list such as `["a","b"]`), else the value as a JSON string.
+    private static func jsonOrString(_ value: String) -> String {
+        var utf8 = Array(value.utf8)
+        let isJSON = utf8.withUnsafeMutableBufferPointer { buffer -> Bool in
+            var scanner = JSONScanner(UnsafeBufferPointer(buffer))
+            guard (try? scanner.scanValue(depth: 1)) != nil else { return false }
+            return scanner.index == buffer.count
+        }
+        return isJSON ? value : JSONText.quoted(value)
+    }
+}

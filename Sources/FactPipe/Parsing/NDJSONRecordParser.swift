@@ -1,0 +1,179 @@
+/// Reads the fields of one NDJSON line (DESIGN 2): the statement or its parts, and the side fields.
+///
+/// Field names and aliases: `statement`, `s`, `fact`, or `content` when `type` is `"fact"`;
+/// `predicate` with `args`, or with `subject` and `object`; `confidence`, `source`, `created_at`,
+/// `timestamp` (epoch seconds); `context` and `fact_metadata`/`metadata` as objects or strings holding
+/// one; `tags` and `certainty` go into the context; every other field goes to `fact_metadata`.
+enum NDJSONRecordParser {
+    /// Parses `bytes` (valid UTF-8, one line without its terminator).
+    /// - Throws: `FieldError` for invalid JSON or a field of the wrong type.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(FieldError) -> RecordFields {
+        var fields = RecordFields()
+        var type: String?
+        var content: JSONValue?
+        var scanner = JSONScanner(bytes)
+        let members: [(key: String, value: JSONValue)]
+        do {
+            members = try scanner.scanMembers()
+        } catch {
+            throw FieldError(reason: .invalidJSON, message: "invalid JSON at byte \(error.index + 1): \(error.message)")
+        }
+        for (key, value) in members {
+            switch key {
+            case "type":
+                if case .string(let text) = value { type = text }
+                fields.metadataExtras.append((key, JSONText.json(of: value, in: bytes)))
+            case "content":
+                content = value
+            default:
+                try assign(key: key, value: value, bytes: bytes, to: &fields)
+            }
+        }
+        if let content {
+            if type == "fact", fields.statement == nil, case .string(let text) = content {
+                fields.statement = text
+                fields.metadataExtras.removeAll { $0.key == "type" }
+            } else {
+                fields.metadataExtras.append(("content", JSONText.json(of: content, in: bytes)))
+            }
+        }
+        return fields
+    }
+
+    private static func assign(
+        key: String, value: JSONValue, bytes: UnsafeBufferPointer<UInt8>, to fields: inout RecordFields
+    ) throws(FieldError) {
+        switch key {
+        case "statement", "s", "fact":
+            guard fields.statement == nil else { break }
+            guard case .string(let text) = value else {
+                if value == .null { return }
+                throw FieldError(reason: .invalidField, message: "\(key) must be a string")
+            }
+            fields.statement = text
+            return
+        case "predicate":
+            fields.predicate = try scalarText(value, key)
+            return
+        case "subject":
+            fields.subject = try scalarText(value, key)
+            return
+        case "object":
+            fields.object = try scalarText(value, key)
+            return
+        case "args":
+            fields.args = try argumentList(value, bytes)
+            return
+        case "confidence":
+            switch value {
+            case .number(let number, _): fields.confidence = number
+            case .string(let text): fields.confidenceText = text
+            case .null: break
+            default: throw FieldError(reason: .invalidConfidence, message: "confidence must be a number")
+            }
+            return
+        case "source":
+            fields.source = try scalarText(value, key)
+            return
+        case "created_at":
+            switch value {
+            case .string(let text): fields.createdAt = text.isEmpty ? nil : text
+            case .null: break
+            default: throw FieldError(reason: .invalidCreatedAt, message: "created_at must be an ISO 8601 string")
+            }
+            return
+        case "timestamp":
+            switch value {
+            case .number(let number, _): fields.timestamp = number
+            case .string(let text): fields.timestampText = text
+            case .null: break
+            default: throw FieldError(reason: .invalidCreatedAt, message: "timestamp must be epoch seconds")
+            }
+            return
+        case "context":
+            fields.context = try objectText(value, bytes, key, reason: .invalidContext)
+            return
+        case "fact_metadata", "metadata":
+            if let text = try objectText(value, bytes, key, reason: .invalidMetadata) {
+                if let existing = fields.metadata {
+                    // Both names given: keep both, the later one's members win.
+                    fields.metadataExtras.append(contentsOf: (try? JSONText.members(ofObject: existing)) ?? [])
+                }
+                fields.metadata = text
+            }
+            return
+        case "tags", "certainty":
+            fields.contextExtras.append((key, JSONText.json(of: value, in: bytes)))
+            return
+        default:
+            break
+        }
+        fields.metadataExtras.append((key, JSONText.json(of: value, in: bytes)))
+    }
+
+    /// A string or number as text; null and "" as absent.
+    private static func scalarText(_ value: JSONValue, _ key: String) throws(FieldError) -> String? {
+        switch value {
+        case .string(let text): return text.isEmpty ? nil : text
+        case .number(_, let raw): return raw
+        case .bool(let flag): return flag ? "true" : "false"
+        case .null: return nil
+        case .object, .array: throw FieldError(reason: .invalidField, message: "\(key) must be a string")
+        }
+    }
+
+    private static func argumentList(_ value: JSONValue, _ bytes: UnsafeBufferPointer<UInt8>) throws(FieldError) -> [String]? {
+        switch value {
+        case .null: return nil
+        case .array(let range):
+            var scanner = JSONScanner(bytes, range: range)
+            do {
+                return try scanner.scanScalarArray()
+            } catch {
+                throw FieldError(reason: .invalidField, message: "args must be an array of strings or numbers")
+            }
+        default:
+            throw FieldError(reason: .invalidField, message: "args must be an array")
+        }
+    }
+
+    /// An object given as an object or as a string holding one, as its JSON text.
+    private static func objectText(
+        _ value: JSONValue, _ bytes: UnsafeBufferPointer<UInt8>, _ key: String, reason: RecordDiagnostic.Reason
+    ) throws(FieldError) -> String? {
+        switch value {
+        case .null:
+            return nil
+        case .object(let range):
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        case .string(let text):
+            let trimmed = text.trimmingASCIIWhitespace()
+            if trimmed.isEmpty { return nil }
+            var utf8 = Array(trimmed.utf8)
+            let isObject = utf8.withUnsafeMutableBufferPointer { buffer -> Bool in
+                var scanner = JSONScanner(UnsafeBufferPointer(buffer))
+                do { try scanner.scanObject { _, _ in } } catch { return false }
+                return true
+            }
+            guard isObject else {
+                throw FieldError(reason: reason, message: "\(key) is a string that does not hold a JSON object")
+            }
+            return trimmed
+        default:
+            throw FieldError(reason: reason, message: "\(key) must be a JSON object or a string holding one")
+        }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing ASCII spaces, tabs, CR and LF.
+    func trimmingASCIIWhitespace() -> String {
+        let utf8 = self.utf8
+        var start = utf8.startIndex, end = utf8.endIndex
+        func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+        while start < end, isSpace(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, isSpace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        if start == utf8.startIndex && end == utf8.endIndex { return self }
+        return String(self[start..<end])
+    }
+}

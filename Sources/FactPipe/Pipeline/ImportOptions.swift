@@ -1,0 +1,28 @@
+/// Everything a load can be told: inputs, target, format, batching, conflicts, limits and error budget.
+public struct ImportOptions: Sendable {
+    /// Input paths; `-` is standard input.
+    public var inputs: [String]
+    /// The database file, created when missing.
+    public var databasePath: String
+    public var format: InputFormat = .auto
+    /// Records per transaction.
+    public var batchSize: Int = 50_000
+    public var conflictPolicy: ConflictPolicy = .ignore
+    /// Where refused records are written as NDJSON; nil writes none.
+    public var rejectsPath: String?
+    /// Abort once more than this many records were refused; nil never aborts for rejects.
+    public var maxErrors: Int?
+    /// One transaction for the whole load: all or nothing.
+    public var isAtomic = false
+    /// Refuse records whose parts disagree with their statement instead of warning.
+    public var strictParts = false
+    public var limits: FactLimits = .default
+    /// Parser and validator workers; 0 chooses from the number of cores.
+    public var workers = 0
+    public var database = DatabaseSettings()
+
+    public init(inputs: [String], databasePath: String) {
+        self.inputs = inputs
+        self.databasePath = databasePath
+    }
+}

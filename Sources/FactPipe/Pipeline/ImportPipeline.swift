@@ -1,0 +1,146 @@
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A load: input files streamed through bounded stages into one SQLite database.
+///
+/// ```
+///  reader ──▶ [chunks] ──▶ parser+validator ×N ──▶ [parsed] ──▶ batcher ──▶ [batches] ──▶ writer
+///  bytes,                  records → facts or        (any order)  input order,   (bounded)   one transaction
+///  decompressed            refusals                                error budget               a batch
+/// ```
+/// Every queue is bounded (`chunkQueueCapacity`, `parsedQueueCapacity`, `batchQueueCapacity`), so a
+/// slow writer holds back the reader and memory is fixed by those capacities, the chunk size and the
+/// batch size — never by the input's size. The first fatal error cancels every queue; the writer rolls
+/// back the open batch and records how the load ended.
+public struct ImportPipeline: Sendable {
+    /// Chunks read ahead of the parsers.
+    public static let chunkQueueCapacity = 8
+    /// Parsed chunks waiting for the batcher.
+    public static let parsedQueueCapacity = 8
+    /// Batches waiting for the writer: one being written, one or two ready.
+    public static let batchQueueCapacity = 2
+    /// Decoded bytes per chunk.
+    public static let chunkBytes = 256 * 1024
+
+    public var options: ImportOptions
+    /// Sorts each batch by statement before writing (faster inserts into the unique index).
+    var sortsBatches = true
+
+    public init(options: ImportOptions) {
+        self.options = options
+    }
+
+    /// Runs the load to its end, or until it fails, is aborted, or `progress` is cancelled.
+    ///
+    /// Never throws: every outcome, including a database that cannot be opened, is in the summary.
+    public func run(progress: ImportProgress = ImportProgress()) -> ImportSummary {
+        let clock = ContinuousClock.now
+        let startedAt = Timestamp.now()
+        var summary: ImportSummary
+        do {
+            let store = try FactStore(options: options, startedAt: startedAt, progress: progress) {
+                progress.isCancelled.load(ordering: .relaxed)
+            }
+            summary = runStages(store: store, progress: progress)
+        } catch {
+            summary = ImportSummary()
+            summary.status = .failed
+            summary.message = "\(error)"
+        }
+        let elapsed = ContinuousClock.now - clock
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        summary.peakRSSBytes = ResourceUsage.peakRSSBytes()
+        summary.bytesRead = progress.inputBytes.load(ordering: .relaxed)
+        return summary
+    }
+
+    private func runStages(store: FactStore, progress: ImportProgress) -> ImportSummary {
+        let chunks = BoundedQueue<Sequenced<PipelineItem>>(name: "chunks", capacity: Self.chunkQueueCapacity)
+        let parsed = BoundedQueue<Sequenced<PipelineItem>>(name: "parsed", capacity: Self.parsedQueueCapacity)
+        let batches = BoundedQueue<WriterMessage>(name: "batches", capacity: Self.batchQueueCapacity)
+        let queues = CancelAll(chunks: chunks, parsed: parsed, batches: batches)
+        let group = DispatchGroup()
+        let workerCount = options.workers > 0 ? options.workers : max(1, min(4, ResourceUsage.onlineCores))
+
+        // Reader.
+        let options = self.options
+        var estimate: Int64 = 0
+        for path in options.inputs where path != "-" {
+            var info = stat()
+            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { estimate += Int64(info.st_size) }
+        }
+        progress.inputSize.store(estimate, ordering: .relaxed)
+        DispatchQueue(label: "factpipe.reader").async(group: group) {
+            SourceReader(options: options, progress: progress).run(into: chunks)
+        }
+
+        // Parsers and validators.
+        let stage = RecordParserStage(
+            validator: FactValidator(limits: options.limits, strictParts: options.strictParts), limits: options.limits)
+        let remainingWorkers = WorkerCount(workerCount)
+        for index in 0..<workerCount {
+            DispatchQueue(label: "factpipe.parser.\(index)").async(group: group) {
+                while let item = chunks.pop() {
+                    var out = item
+                    if case .chunk(let chunk, let context) = item.value {
+                        out.value = .parsed(stage.process(chunk, context: context))
+                    }
+                    if !parsed.push(out) { break }
+                }
+                if remainingWorkers.finishOne() { parsed.close() }
+            }
+        }
+
+        // Batcher.
+        let batchSize = options.batchSize, maxErrors = options.maxErrors, sorts = sortsBatches
+        DispatchQueue(label: "factpipe.batcher").async(group: group) {
+            let batcher = Batcher(batchSize: batchSize, maxErrors: maxErrors, sortsBatches: sorts) { batches.push($0) }
+            while let item = parsed.pop() {
+                batcher.accept(item)
+                if batcher.isStopped { break }
+            }
+            batches.close()
+            if batcher.isStopped {
+                chunks.cancel()
+                parsed.cancel()
+            }
+        }
+
+        // Writer: this thread.
+        let estimatedRecords = estimate > 0 ? estimate / 120 : nil
+        let summary = store.run(batches, estimatedRecords: estimatedRecords)
+        if summary.status != .done { queues.cancel() }
+        group.wait()
+        return summary
+    }
+}
+
+/// Cancels every queue of a load at once.
+private struct CancelAll: Sendable {
+    let chunks: BoundedQueue<Sequenced<PipelineItem>>
+    let parsed: BoundedQueue<Sequenced<PipelineItem>>
+    let batches: BoundedQueue<WriterMessage>
+
+    func cancel() {
+        chunks.cancel()
+        parsed.cancel()
+        batches.cancel()
+    }
+}
+
+/// Counts down the parser workers so the last one closes the queue behind them.
+private final class WorkerCount: Sendable {
+    private let remaining: Atomic<Int>
+
+    init(_ count: Int) { remaining = Atomic(count) }
+
+    /// True for the last worker to finish.
+    func finishOne() -> Bool {
+        remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
+    }
+}

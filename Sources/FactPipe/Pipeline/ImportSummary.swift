@@ -1,0 +1,47 @@
+/// What a load did: its final status, its counts and how fast it went.
+///
+/// Counts are those of committed work, so `records == inserted + updated + duplicates + rejected`
+/// holds whatever the status.
+public struct ImportSummary: Sendable {
+    public enum Status: String, Sendable {
+        /// Every input was read to its end and committed.
+        case done
+        /// Stopped on purpose: the error budget ran out, a conflict under `fail`, or an interrupt.
+        case aborted
+        /// Stopped by an error: unreadable input, a database failure.
+        case failed
+    }
+
+    /// One source's part of the load, as recorded in the ledger.
+    public struct Source: Sendable {
+        public var path: String
+        public var loadID: Int64
+        public var format: InputFormat
+        public var compression: String
+        public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
+        public var status: String
+    }
+
+    public var status: Status = .done
+    public var records = 0
+    public var inserted = 0
+    public var updated = 0
+    public var duplicates = 0
+    public var rejected = 0
+    public var warnings = 0
+    public var seconds = 0.0
+    public var peakRSSBytes = 0
+    /// Decoded input bytes read.
+    public var bytesRead: Int64 = 0
+    public var sources: [Source] = []
+    /// Why the load stopped, when it did not finish.
+    public var message: String?
+    /// True when it stopped because of an interrupt signal.
+    public var wasInterrupted = false
+    /// The first few diagnostics, for a human summary.
+    public var sampleDiagnostics: [RecordDiagnostic] = []
+
+    public var factsPerSecond: Double {
+        seconds > 0 ? Double(inserted + updated + duplicates) / seconds : 0
+    }
+}

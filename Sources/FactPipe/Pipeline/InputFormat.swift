@@ -1,0 +1,35 @@
+/// The record formats factpipe reads (DESIGN 2).
+public enum InputFormat: String, Sendable, CaseIterable {
+    case auto, ndjson, csv, tsv, text
+
+    /// The format of a stream, judged from its first decoded bytes (BOM already removed).
+    ///
+    /// A first non-blank character `{` means NDJSON; a first line that holds a `statement` or
+    /// `predicate` column name separated by tabs or commas means TSV or CSV; anything else is text.
+    static func detect(from prefix: [UInt8]) -> InputFormat {
+        var start = 0
+        while start < prefix.count, [0x20, 0x09, 0x0A, 0x0D].contains(prefix[start]) { start += 1 }
+        guard start < prefix.count else { return .text }
+        if prefix[start] == UInt8(ascii: "{") { return .ndjson }
+        var end = start
+        while end < prefix.count, prefix[end] != 0x0A { end += 1 }
+        let firstLine = String(decoding: prefix[start..<end], as: UTF8.self).lowercased()
+        for (separator, format) in [("\t", InputFormat.tsv), (",", InputFormat.csv)] {
+            let names = firstLine.split(separator: Character(separator), omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: [" ", "\"", "\r"]) }
+            if names.contains("statement") || names.contains("predicate"), names.count > 1 || format == .csv {
+                return format
+            }
+        }
+        return .text
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
+        var slice = self[...]
+        while let first = slice.first, set.contains(first) { slice = slice.dropFirst() }
+        while let last = slice.last, set.contains(last) { slice = slice.dropLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,75 @@
+/// A source as the reader opened it: the ledger needs all of this before the first batch.
+struct SourceDescriptor: Sendable {
+    var path: String
+    var format: InputFormat
+    var compression: String
+    var size: Int64?
+}
+
+/// What a parser worker needs to know about the source of a chunk.
+struct SourceContext: Sendable {
+    var path: String
+    var format: InputFormat
+    var csvHeader: CSVHeader?
+}
+
+/// One parsed record: a fact (perhaps with a warning) or a refusal, in input order.
+enum ParsedItem: Sendable {
+    case fact(Fact, warning: RecordDiagnostic?)
+    case rejected(RecordDiagnostic)
+
+    var line: Int {
+        switch self {
+        case .fact(let fact, _): return fact.line
+        case .rejected(let diagnostic): return diagnostic.location.line
+        }
+    }
+
+    var offset: Int64 {
+        switch self {
+        case .fact(let fact, _): return fact.offset
+        case .rejected(let diagnostic): return diagnostic.location.offset
+        }
+    }
+}
+
+/// A chunk after parsing and validation.
+struct ParsedChunk: Sendable {
+    var items: [ParsedItem]
+    var endOffset: Int64
+    var endLine: Int
+}
+
+/// What travels from the reader through the workers to the batcher, numbered in input order.
+enum PipelineItem: Sendable {
+    case sourceStart(SourceDescriptor)
+    case chunk(RecordChunk, SourceContext)
+    case parsed(ParsedChunk)
+    case sourceEnd
+    /// The reader could not go on: the load fails after the batches before this point.
+    case readFailed(String)
+}
+
+struct Sequenced<Value: Sendable>: Sendable {
+    var sequence: Int
+    var value: Value
+}
+
+/// A run of records to commit in one transaction, with the checkpoint just after its last record.
+struct FactBatch: Sendable {
+    var facts: [Fact]
+    var rejects: [RecordDiagnostic]
+    var records = 0
+    var warnings = 0
+    var checkpointOffset: Int64 = 0
+    var checkpointLine = 1
+}
+
+/// What the batcher hands the writer, in input order.
+enum WriterMessage: Sendable {
+    case begin(SourceDescriptor)
+    case batch(FactBatch)
+    case end
+    /// Stop: roll back the open batch and record the load with `status` and `message`.
+    case stop(ImportSummary.Status, String)
+}

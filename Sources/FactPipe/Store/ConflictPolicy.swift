@@ -1,0 +1,34 @@
+/// What a load does when a fact's canonical statement is already in the database.
+public enum ConflictPolicy: String, Sendable, CaseIterable {
+    /// Keep the existing fact; the new one counts as a duplicate. The first one wins.
+    case ignore
+    /// Overwrite every column of the existing fact (its id stays).
+    case replace
+    /// Keep the row and its creation time; take the new confidence and source, merge context and metadata.
+    case update
+    /// Abort the load at the first conflict.
+    case fail
+
+    /// The `ON CONFLICT` clause of the insert statement.
+    var upsertClause: String {
+        switch self {
+        case .ignore:
+            return "ON CONFLICT(statement) DO NOTHING"
+        case .replace:
+            return """
+                ON CONFLICT(statement) DO UPDATE SET predicate = excluded.predicate, subject = excluded.subject,
+                object = excluded.object, args = excluded.args, arity = excluded.arity,
+                confidence = excluded.confidence, source = excluded.source, context = excluded.context,
+                fact_metadata = excluded.fact_metadata, created_at = excluded.created_at, load_id = excluded.load_id
+                """
+        case .update:
+            return """
+                ON CONFLICT(statement) DO UPDATE SET confidence = excluded.confidence, source = excluded.source,
+                context = json_patch(context, excluded.context),
+                fact_metadata = json_patch(fact_metadata, excluded.fact_metadata)
+                """
+        case .fail:
+            return ""
+        }
+    }
+}

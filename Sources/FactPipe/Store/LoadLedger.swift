@@ -1,0 +1,73 @@
+/// The `factpipe_loads` table: one row per source of a load, with counts, status and checkpoint.
+final class LoadLedger {
+    /// Final and intermediate states of a load.
+    enum Status: String, Sendable {
+        case running, done, aborted, failed, interrupted
+    }
+
+    /// Running totals of one source's load, written with every batch.
+    struct Counts: Sendable, Equatable {
+        var records = 0
+        var inserted = 0
+        var updated = 0
+        var duplicates = 0
+        var rejected = 0
+        var warnings = 0
+        var checkpointOffset: Int64 = 0
+        var checkpointLine = 1
+    }
+
+    private let connection: SQLiteConnection
+    private let insert: SQLiteStatement
+    private let update: SQLiteStatement
+
+    init(connection: SQLiteConnection) throws(StoreError) {
+        self.connection = connection
+        insert = try connection.prepare("""
+            INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            """)
+        update = try connection.prepare("""
+            UPDATE factpipe_loads SET records = ?2, inserted = ?3, updated = ?4, duplicates = ?5, rejected = ?6,
+            warnings = ?7, checkpoint_offset = ?8, checkpoint_line = ?9, status = ?10,
+            finished_at = ?11, message = ?12 WHERE id = ?1
+            """)
+    }
+
+    /// Adds a load's row in state `status` and returns its id.
+    func start(
+        source: String, size: Int64?, format: String, compression: String, policy: ConflictPolicy,
+        startedAt: String, status: Status = .running
+    ) throws(StoreError) -> Int64 {
+        defer { insert.reset() }
+        try insert.bind(1, source)
+        try insert.bind(2, size)
+        try insert.bind(3, format)
+        try insert.bind(4, compression)
+        try insert.bind(5, policy.rawValue)
+        try insert.bind(6, startedAt)
+        try insert.bind(7, status.rawValue)
+        try insert.step()
+        return try connection.scalarInt("SELECT last_insert_rowid()") ?? 0
+    }
+
+    /// Writes counts, checkpoint and status of load `id`; `finishedAt` is set for final states.
+    func record(
+        id: Int64, counts: Counts, status: Status, finishedAt: String? = nil, message: String? = nil
+    ) throws(StoreError) {
+        defer { update.reset() }
+        try update.bind(1, id)
+        try update.bind(2, counts.records)
+        try update.bind(3, counts.inserted)
+        try update.bind(4, counts.updated)
+        try update.bind(5, counts.duplicates)
+        try update.bind(6, counts.rejected)
+        try update.bind(7, counts.warnings)
+        try update.bind(8, counts.checkpointOffset)
+        try update.bind(9, counts.checkpointLine)
+        try update.bind(10, status.rawValue)
+        try update.bind(11, finishedAt)
+        try update.bind(12, message)
+        try update.step()
+    }
+}

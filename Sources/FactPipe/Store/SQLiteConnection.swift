@@ -1,0 +1,103 @@
+import CSQLite
+
+/// Owns one SQLite connection handle and closes it when released.
+///
+/// Not thread-safe: one thread uses a connection at a time (the writer owns the only one of a load).
+final class SQLiteConnection {
+    let handle: OpaquePointer
+    let path: String
+
+    /// Opens (and for read-write, creates) the database at `path`.
+    /// - Throws: `StoreError` when the file cannot be opened.
+    init(path: String, readOnly: Bool = false, create: Bool = true) throws(StoreError) {
+        var db: OpaquePointer?
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        if readOnly {
+            flags |= SQLITE_OPEN_READONLY
+        } else {
+            flags |= SQLITE_OPEN_READWRITE
+            if create { flags |= SQLITE_OPEN_CREATE }
+        }
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            if let db { sqlite3_close_v2(db) }
+            throw StoreError(kind: .sqlite(code: rc), path: path, message: "cannot open database: \(message)")
+        }
+        self.handle = db
+        self.path = path
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit {
+        sqlite3_close_v2(handle)
+    }
+
+    /// Turns a result code into a `StoreError` carrying SQLite's message, or returns when it is OK.
+    func check(_ rc: Int32, _ what: @autoclosure () -> String, sql: String? = nil) throws(StoreError) {
+        guard rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW else { return }
+        throw error(rc, what(), sql: sql)
+    }
+
+    func error(_ rc: Int32, _ what: String, sql: String? = nil) -> StoreError {
+        let detail = String(cString: sqlite3_errmsg(handle))
+        let primary = rc & 0xFF
+        let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: rc)
+        return StoreError(kind: kind, path: path, message: "\(what): \(detail)", sql: sql)
+    }
+
+    /// Runs one or more statements that return no rows.
+    func execute(_ sql: String) throws(StoreError) {
+        var message: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &message)
+        if rc != SQLITE_OK {
+            let detail = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+            sqlite3_free(message)
+            let primary = rc & 0xFF
+            let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: rc)
+            throw StoreError(kind: kind, path: path, message: detail, sql: sql)
+        }
+    }
+
+    /// Compiles `sql` into a statement that can be bound and stepped many times.
+    func prepare(_ sql: String) throws(StoreError) -> SQLiteStatement {
+        var statement: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        guard rc == SQLITE_OK, let statement else {
+            throw error(rc, "cannot prepare statement", sql: sql)
+        }
+        return SQLiteStatement(handle: statement, connection: self, sql: sql)
+    }
+
+    /// The single integer the query returns, or nil when it returns no row or NULL.
+    func scalarInt(_ sql: String) throws(StoreError) -> Int64? {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return nil }
+        return statement.isNull(0) ? nil : statement.int64(0)
+    }
+
+    /// The single text the query returns, or nil when it returns no row or NULL.
+    func scalarText(_ sql: String) throws(StoreError) -> String? {
+        let statement = try prepare(sql)
+        guard try statement.step() else { return nil }
+        return statement.text(0)
+    }
+
+    /// Rows changed by the most recent INSERT, UPDATE or DELETE.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Whether a transaction is open.
+    var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+
+    /// Waits up to `milliseconds` for another connection's lock before failing with SQLITE_BUSY.
+    func setBusyTimeout(milliseconds: Int32) {
+        sqlite3_busy_timeout(handle, milliseconds)
+    }
+
+    /// Rolls back the open transaction, if any, ignoring errors (used on failure paths).
+    func rollbackQuietly() {
+        if isInTransaction {
+            sqlite3_exec(handle, "ROLLBACK", nil, nil, nil)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+/// Turns a record's fields into a `Fact` under the grammar and the limits, or says why it cannot.
+///
+/// A statement given whole is authoritative. Parts given beside it that disagree with it are kept
+/// in `fact_metadata` under `given_parts` and reported as a warning (or refused with `strictParts`).
+struct FactValidator: Sendable {
+    /// The outcome for one record.
+    enum Outcome {
+        case fact(Fact, warning: String?)
+        case rejected(RecordDiagnostic.Reason, String)
+    }
+
+    var limits: FactLimits
+    var strictParts: Bool
+
+    init(limits: FactLimits = .default, strictParts: Bool = false) {
+        self.limits = limits
+        self.strictParts = strictParts
+    }
+
+    func validate(_ fields: RecordFields) -> Outcome {
+        var fields = fields
+        // 1. The statement, whole or assembled from its parts.
+        let given = fields.statement
+        var assembledArgs: [String]?
+        let text: String
+        if let statement = given {
+            text = statement
+        } else if let predicate = fields.predicate {
+            var args = fields.args ?? []
+            if fields.args == nil {
+                if let subject = fields.subject { args.append(subject) }
+                if let object = fields.object { args.append(object) }
+                for extra in fields.extraArgs {
+                    guard let extra else { return .rejected(.missingStatement, "arguments must be given without gaps") }
+                    args.append(extra)
+                }
+            }
+            guard !args.isEmpty else {
+                return .rejected(.missingStatement, "predicate \(predicate) is given without arguments")
+            }
+            assembledArgs = args
+            text = predicate + "(" + args.joined(separator: ", ") + ")"
+        } else {
+            return .rejected(.missingStatement, "no statement: expected statement, predicate with args, or predicate with subject")
+        }
+        let parsed: ParsedStatement
+        do {
+            parsed = try StatementParser.parse(text, limits: limits)
+        } catch {
+            let reason: RecordDiagnostic.Reason
+            switch error.kind {
+            case .tooLong, .tooManyArguments, .predicateTooLong, .argumentTooLong: reason = .limitExceeded
+            default: reason = .syntax
+            }
+            let what = given == nil ? "statement assembled from its parts (\(text.prefix(120)))" : "statement"
+            return .rejected(reason, "\(what): \(error)")
+        }
+        if let assembledArgs, assembledArgs.count != parsed.args.count {
+            return .rejected(.syntax, "each argument must be one term; \(assembledArgs.count) given, \(parsed.args.count) found")
+        }
+
+        // 2. Parts given beside a whole statement must agree with it.
+        var warning: String?
+        if given != nil {
+            var disagreements: [(key: String, json: String)] = []
+            func compare(_ key: String, _ value: String?, _ expected: String?) {
+                guard let value else { return }
+                if value.trimmingASCIIWhitespace() != (expected ?? "") { disagreements.append((key, JSONText.quoted(value))) }
+            }
+            compare("predicate", fields.predicate, parsed.predicate)
+            compare("subject", fields.subject, parsed.args.first)
+            compare("object", fields.object, parsed.args.count > 1 ? parsed.args[1] : nil)
+            if let args = fields.args, args.map({ $0.trimmingASCIIWhitespace() }) != parsed.args {
+                disagreements.append(("args", JSONText.array(args)))
+            }
+            if !disagreements.isEmpty {
+                let names = disagreements.map(\.key).joined(separator: ", ")
+                if strictParts {
+                    return .rejected(.partsDisagree, "\(names) given beside the statement disagree with it")
+                }
+                warning = "\(names) given beside the statement disagree with it; kept in fact_metadata.given_parts"
+                fields.metadataExtras.append(("given_parts", JSONText.object(disagreements)))
+            }
+        }
+
+        // 3. Side fields.
+        var confidence = fields.confidence ?? 1.0
+        if fields.confidence == nil, let text = fields.confidenceText {
+            guard let value = Double(text.trimmingASCIIWhitespace()) else {
+                return .rejected(.invalidConfidence, "confidence \(text.prefix(40)) is not a number")
+            }
+            confidence = value
+        }
+        guard confidence.isFinite, confidence >= 0, confidence <= 1 else {
+            return .rejected(.invalidConfidence, "confidence \(confidence) is outside 0…1")
+        }
+        var createdAt: String?
+        if let raw = fields.createdAt {
+            guard let normalized = Timestamp.normalize(raw) else {
+                return .rejected(.invalidCreatedAt, "created_at \(raw.prefix(40)) is not an ISO 8601 time")
+            }
+            createdAt = normalized
+        } else if fields.timestamp != nil || fields.timestampText != nil {
+            let seconds = fields.timestamp ?? fields.timestampText.flatMap { Double($0.trimmingASCIIWhitespace()) }
+            guard let seconds, let iso = Timestamp.iso8601(epochSeconds: seconds) else {
+                return .rejected(.invalidCreatedAt, "timestamp \(fields.timestampText ?? "") is not epoch seconds")
+            }
+            createdAt = iso
+        }
+        if let tsText = fields.timestampText, fields.createdAt != nil {
+            fields.metadataExtras.append(("timestamp", JSONText.quoted(tsText)))
+        } else if let ts = fields.timestamp, fields.createdAt != nil {
+            fields.metadataExtras.append(("timestamp", String(ts)))
+        }
+
+        let context: String
+        let metadata: String
+        do {
+            context = try merged(fields.context, fields.contextExtras)
+        } catch {
+            return .rejected(.invalidContext, "context is not a JSON object")
+        }
+        do {
+            metadata = try merged(fields.metadata, fields.metadataExtras)
+        } catch {
+            return .rejected(.invalidMetadata, "fact_metadata is not a JSON object")
+        }
+
+        let args = parsed.args
+        let fact = Fact(
+            statement: parsed.canonical, predicate: parsed.predicate, subject: args.first ?? "",
+            object: args.count > 1 ? args[1] : nil, argsJSON: JSONText.array(args), arity: args.count,
+            confidence: confidence, source: fields.source, context: context, metadata: metadata, createdAt: createdAt)
+        return .fact(fact, warning: warning)
+    }
+
+    /// An object's text with extra members merged in (extras win); the text itself when there are none.
+    private func merged(_ base: String?, _ extras: [(key: String, json: String)]) throws(JSONSyntaxError) -> String {
+        guard !extras.isEmpty else { return base ?? "{}" }
+        let members = try base.map { text throws(JSONSyntaxError) in try JSONText.members(ofObject: text) } ?? []
+        return JSONText.object(members + extras)
+    }
+}

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// ISO 8601 timestamps in UTC, read and written without Foundation (the validator runs per record).
+enum Timestamp {
+    /// The current time, as `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+    static func now() -> String {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        let seconds = Double(spec.tv_sec) + Double(spec.tv_nsec / 1000) / 1_000_000
+        return iso8601(epochSeconds: seconds) ?? "1970-01-01T00:00:00Z"
+    }
+
+    /// `seconds` since 1970-01-01T00:00:00Z as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, or nil when out of range.
+    static func iso8601(epochSeconds seconds: Double) -> String? {
+        guard seconds.isFinite, seconds > -62_135_596_800, seconds < 253_402_300_800 else { return nil }
+        let whole = seconds.rounded(.down)
+        var micros = Int(((seconds - whole) * 1_000_000).rounded())
+        var total = Int(whole)
+        if micros >= 1_000_000 { micros -= 1_000_000; total += 1 }
+        let days = Int((Double(total) / 86_400).rounded(.down))
+        let secondOfDay = total - days * 86_400
+        let (year, month, day) = civil(fromDays: days)
+        var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
+            + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
+        if micros > 0 {
+            var fraction = pad(micros, 6)
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            text += "." + fraction
+        }
+        return text + "Z"
+    }
+
+    /// Reads `YYYY-MM-DD`, optionally followed by `T` or a space, `HH:MM[:SS[.fff…]]` and `Z` or `±HH:MM`,
+    /// and returns it normalized to UTC as `YYYY-MM-DDTHH:MM:SS[.fff]Z`; nil when it is not such a time.
+    static func normalize(_ text: String) -> String? {
+        let b = Array(text.trimmingASCIIWhitespace().utf8)
+        var i = 0
+        func number(_ count: Int) -> Int? {
+            guard i + count <= b.count else { return nil }
+            var value = 0
+            for k in i..<(i + count) {
+                guard b[k] >= 0x30 && b[k] <= 0x39 else { return nil }
+                value = value * 10 + Int(b[k] - 0x30)
+            }
+            i += count
+            return value
+        }
+        func take(_ ascii: Character) -> Bool {
+            guard i < b.count, b[i] == ascii.asciiValue else { return false }
+            i += 1
+            return true
+        }
+        guard let year = number(4), take("-"), let month = number(2), take("-"), let day = number(2),
+              (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day)
+        else { return nil }
+        var hour = 0, minute = 0, second = 0, fraction = ""
+        var offsetMinutes = 0
+        if i < b.count {
+            guard take("T") || take("t") || take(" "), let h = number(2), take(":"), let m = number(2) else { return nil }
+            hour = h; minute = m
+            if take(":") {
+                guard let s = number(2) else { return nil }
+                second = s
+                if take(".") || take(",") {
+                    let start = i
+                    while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                    guard i > start else { return nil }
+                    fraction = String(decoding: b[start..<min(i, start + 9)], as: UTF8.self)
+                    while fraction.hasSuffix("0") { fraction.removeLast() }
+                }
+            }
+            guard hour < 24, minute < 60, second < 61 else { return nil }
+            if take("Z") || take("z") {
+            } else if i < b.count {
+                let sign: Int
+                if take("+") { sign = 1 } else if take("-") { sign = -1 } else { return nil }
+                guard let oh = number(2), oh < 24 else { return nil }
+                _ = take(":")
+                guard let om = number(2), om < 60 else { return nil }
+                offsetMinutes = sign * (oh * 60 + om)
+            }
+            guard i == b.count else { return nil }
+        }
+        var total = days(fromYear: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
+        total -= offsetMinutes * 60
+        let dayCount = Int((Double(total) / 86_400).rounded(.down))
+        let secondOfDay = total - dayCount * 86_400
+        let (y, mo, d) = civil(fromDays: dayCount)
+        guard y >= 1 && y <= 9999 else { return nil }
+        var out = pad(y, 4) + "-" + pad(mo, 2) + "-" + pad(d, 2) + "T" + pad(secondOfDay / 3600, 2) + ":"
+            + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
+        if !fraction.isEmpty { out += "." + fraction }
+        return out + "Z"
+    }
+
+    private static func pad(_ value: Int, _ width: Int) -> String {
+        let digits = String(value)
+        return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    private static func days(fromYear year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    private static func civil(fromDays z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let day = doy - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+}

@@ -1,0 +1,31 @@
+import ArgumentParser
+import FactPipe
+
+/// The exit codes factpipe documents in its README.
+enum FactPipeExit {
+    /// Done, nothing rejected.
+    static let success: Int32 = 0
+    /// Any failure that is not one of the others: unreadable input, database errors.
+    static let failure: Int32 = 1
+    /// Done, but some records were rejected.
+    static let doneWithRejects: Int32 = 2
+    /// Aborted: the error budget ran out, or a conflict under `--on-conflict fail`.
+    static let aborted: Int32 = 3
+    /// Wrong usage: unknown flags, bad values.
+    static let usage: Int32 = 64
+    /// Interrupted by SIGINT (128 + 2) or SIGTERM (128 + 15).
+    static let interrupted: Int32 = 130
+    static let terminated: Int32 = 143
+}
+
+extension ImportSummary {
+    /// The process exit code for this outcome.
+    func exitCode(signal: Int32?) -> Int32 {
+        if wasInterrupted { return signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted }
+        switch status {
+        case .done: return rejected > 0 ? FactPipeExit.doneWithRejects : FactPipeExit.success
+        case .aborted: return FactPipeExit.aborted
+        case .failed: return FactPipeExit.failure
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import ArgumentParser
+import FactPipe
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Load facts from NDJSON, CSV/TSV or text files into a SQLite database.",
+        discussion: """
+            Inputs may be plain, gzip or zstd (recognised by their bytes); `-` reads standard input.
+            Each batch is one transaction; a failure rolls back only the open batch.
+
+            Examples:
+              factpipe import facts.ndjson --db kb.sqlite
+              zstd -dc dump.csv.zst | factpipe import - --format csv --db kb.sqlite --rejects bad.ndjson
+              factpipe import a.txt b.ndjson.gz --db kb.sqlite --atomic --max-errors 0 --json
+
+            Exit codes: 0 done; 2 done with rejected records; 3 aborted (--max-errors, or a conflict
+            under --on-conflict fail); 1 failed; 64 usage error; 130/143 interrupted (SIGINT/SIGTERM).
+            """
+    )
+
+    @Argument(help: "Input files; - for standard input.")
+    var inputs: [String] = []
+
+    @Option(name: .long, help: "The SQLite database to load into (created when missing).")
+    var db: String
+
+    @Option(help: "Input format: auto, ndjson, csv, tsv or text.")
+    var format: InputFormatArgument = .auto
+
+    @Option(help: "Records per transaction.")
+    var batchSize: Int = 50_000
+
+    @Option(help: "When a statement is already stored: ignore, replace, update or fail.")
+    var onConflict: ConflictPolicyArgument = .ignore
+
+    @Option(help: "Write refused records to this NDJSON file.")
+    var rejects: String?
+
+    @Option(help: "Abort once more than N records were refused.")
+    var maxErrors: Int?
+
+    @Flag(help: "Load everything in one transaction: all or nothing.")
+    var atomic = false
+
+    @Option(help: "Most arguments a statement may have.")
+    var maxArgs: Int = FactLimits.default.maxArgs
+
+    @Option(help: "Longest argument, in characters.")
+    var maxArgLength: Int = FactLimits.default.maxArgLength
+
+    @Option(help: "Longest predicate, in characters.")
+    var maxPredicateLength: Int = FactLimits.default.maxPredicateLength
+
+    @Option(help: "Longest statement, in bytes.")
+    var maxStatementBytes: Int = FactLimits.default.maxStatementBytes
+
+    @Option(help: "Longest input record, in bytes.")
+    var maxRecordBytes: Int = FactLimits.default.maxRecordBytes
+
+    @Flag(help: "Refuse records whose predicate/subject/object disagree with their statement.")
+    var strictParts = false
+
+    @Option(help: "Parser workers (0: one per core, at most 4).")
+    var workers: Int = 0
+
+    @Flag(help: "Print one JSON summary object on standard output.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "No summary or progress on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        guard !inputs.isEmpty else { throw ValidationError("give one or more input files, or - for standard input") }
+        guard inputs.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("standard input (-) can be read only once") }
+        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
+        if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
+        guard maxArgs > 0, maxArgLength > 0, maxPredicateLength > 0, maxStatementBytes > 0 else {
+            throw ValidationError("limits must be positive")
+        }
+        guard maxRecordBytes >= 64 else { throw ValidationError("--max-record-bytes must be at least 64") }
+        guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
+    }
+
+    func run() throws {
+        var options = ImportOptions(inputs: inputs, databasePath: db)
+        options.format = format.value
+        options.batchSize = batchSize
+        options.conflictPolicy = onConflict.value
+        options.rejectsPath = rejects
+        options.maxErrors = maxErrors
+        options.isAtomic = atomic
+        options.strictParts = strictParts
+        options.workers = workers
+        options.limits.maxArgs = maxArgs
+        options.limits.maxArgLength = maxArgLength
+        options.limits.maxPredicateLength = maxPredicateLength
+        options.limits.maxStatementBytes = maxStatementBytes
+        options.limits.maxRecordBytes = maxRecordBytes
+
+        let progress = ImportProgress()
+        let trap = SignalTrap(progress: progress)
+        let line = ProgressLine(progress: progress, enabled: !quiet)
+        let summary = ImportPipeline(options: options).run(progress: progress)
+        line.finish()
+        if json {
+            Standard.output(summary.jsonObject)
+        }
+        if !quiet {
+            Standard.error(summary.humanText)
+        }
+        let code = summary.exitCode(signal: trap.receivedSignal)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct InputFormatArgument: ExpressibleByArgument {
+    let value: InputFormat
+    static let auto = InputFormatArgument(value: .auto)
+    static var allValueStrings: [String] { InputFormat.allCases.map(\.rawValue) }
+}
+
+extension InputFormatArgument {
+    init?(argument: String) {
+        guard let format = InputFormat(rawValue: argument.lowercased()) else { return nil }
+        self.init(value: format)
+    }
+}
+
+struct ConflictPolicyArgument: ExpressibleByArgument {
+    let value: ConflictPolicy
+    static let ignore = ConflictPolicyArgument(value: .ignore)
+    static var allValueStrings: [String] { ConflictPolicy.allCases.map(\.rawValue) }
+}
+
+extension ConflictPolicyArgument {
+    init?(argument: String) {
+        guard let policy = ConflictPolicy(rawValue: argument.lowercased()) else { return nil }
+        self.init(value: policy)
+    }
+}

@@ -1,0 +1,69 @@
+import FactPipe
+
+extension ImportSummary {
+    /// The summary as one JSON object (the `--json` output).
+    var jsonObject: String {
+        var fields: [(String, String)] = [
+            ("status", quote(status.rawValue)),
+            ("records", "\(records)"),
+            ("inserted", "\(inserted)"),
+            ("updated", "\(updated)"),
+            ("duplicates", "\(duplicates)"),
+            ("rejected", "\(rejected)"),
+            ("warnings", "\(warnings)"),
+            ("seconds", String(format1: seconds, decimals: 3)),
+            ("facts_per_second", "\(Int(factsPerSecond.rounded()))"),
+            ("peak_rss_bytes", "\(peakRSSBytes)"),
+            ("bytes_read", "\(bytesRead)"),
+            ("interrupted", wasInterrupted ? "true" : "false"),
+        ]
+        if let message { fields.append(("message", quote(message))) }
+        let loads = sources.map { source in
+            "{\"source\":\(quote(source.path)),\"load_id\":\(source.loadID),\"format\":\(quote(source.format.rawValue)),"
+                + "\"compression\":\(quote(source.compression)),\"status\":\(quote(source.status)),"
+                + "\"records\":\(source.records),\"inserted\":\(source.inserted),\"updated\":\(source.updated),"
+                + "\"duplicates\":\(source.duplicates),\"rejected\":\(source.rejected),\"warnings\":\(source.warnings)}"
+        }
+        fields.append(("loads", "[" + loads.joined(separator: ",") + "]"))
+        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    /// A short summary for people, for standard error.
+    var humanText: String {
+        var lines: [String] = []
+        for diagnostic in sampleDiagnostics {
+            lines.append("  rejected \(diagnostic.location): \(diagnostic.reason.rawValue): \(diagnostic.message)")
+        }
+        if rejected > sampleDiagnostics.count, !sampleDiagnostics.isEmpty {
+            lines.append("  … \(Format.count(rejected - sampleDiagnostics.count)) more rejected (see --rejects FILE)")
+        }
+        var head = "factpipe: \(status.rawValue): \(Format.count(records)) records: \(Format.count(inserted)) inserted, "
+            + "\(Format.count(updated)) updated, \(Format.count(duplicates)) duplicates, "
+            + "\(Format.count(rejected)) rejected, \(Format.count(warnings)) warnings in \(Format.seconds(seconds)) s "
+            + "(\(Format.count(Int(factsPerSecond))) facts/s, peak RSS \(Format.bytes(Int64(peakRSSBytes))))"
+        if let message { head += "\nfactpipe: \(message)" }
+        lines.append(head)
+        return lines.joined(separator: "\n")
+    }
+
+    private func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

@@ -1,0 +1,41 @@
+import Dispatch
+import FactPipe
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A progress line on standard error, redrawn twice a second, only when standard error is a terminal.
+final class ProgressLine: @unchecked Sendable {
+    private let timer: (any DispatchSourceTimer)?
+    private let started = ContinuousClock.now
+
+    init(progress: ImportProgress, enabled: Bool) {
+        guard enabled, isatty(2) == 1 else {
+            timer = nil
+            return
+        }
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        self.timer = timer
+        let started = self.started
+        timer.schedule(deadline: .now() + .milliseconds(500), repeating: .milliseconds(500))
+        timer.setEventHandler {
+            let records = progress.committedRecords.load(ordering: .relaxed)
+            let bytes = progress.inputBytes.load(ordering: .relaxed)
+            let size = progress.inputSize.load(ordering: .relaxed)
+            let elapsed = ContinuousClock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            var line = "\r\u{1B}[K  \(Format.count(records)) records  \(Format.count(Int(Double(records) / max(seconds, 0.001))))/s"
+            line += "  \(Format.bytes(bytes)) read"
+            if size > 0 { line += " of \(Format.bytes(size))" }
+            Standard.error(line, newline: false)
+        }
+        timer.resume()
+    }
+
+    /// Stops redrawing and clears the line.
+    func finish() {
+        guard let timer else { return }
+        timer.cancel()
+        Standard.error("\r\u{1B}[K", newline: false)
+    }
+}

@@ -1,0 +1,67 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes to standard output and standard error through their file descriptors.
+enum Standard {
+    static func output(_ text: String, newline: Bool = true) {
+        write(fd: 1, newline ? text + "\n" : text)
+    }
+
+    static func error(_ text: String, newline: Bool = true) {
+        write(fd: 2, newline ? text + "\n" : text)
+    }
+
+    private static func write(fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return Glibc.write(fd, base + offset, raw.count - offset)
+            }
+            if n <= 0 { return }
+            offset += n
+        }
+    }
+}
+
+/// Numbers for people.
+enum Format {
+    static func count(_ value: Int) -> String {
+        let digits = String(value.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return value < 0 ? "-" + out : out
+    }
+
+    static func bytes(_ value: Int64) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var amount = Double(value)
+        var unit = 0
+        while amount >= 1000 && unit < units.count - 1 { amount /= 1000; unit += 1 }
+        return unit == 0 ? "\(value) B" : String(format1: amount) + " " + units[unit]
+    }
+
+    static func seconds(_ value: Double) -> String {
+        String(format1: value, decimals: value < 10 ? 2 : 1)
+    }
+}
+
+extension String {
+    /// `value` with a fixed number of decimals, without Foundation.
+    init(format1 value: Double, decimals: Int = 1) {
+        let scale = [1.0, 10, 100, 1000][Swift.min(decimals, 3)]
+        let rounded = (value * scale).rounded() / scale
+        var text = String(rounded)
+        if let dot = text.firstIndex(of: ".") {
+            let fraction = text[text.index(after: dot)...]
+            if fraction.count < decimals { text += String(repeating: "0", count: decimals - fraction.count) }
+            if decimals == 0 { text = String(text[..<dot]) }
+        }
+        self = text
+    }
+}
