@@ -5,6 +5,7 @@ import FactPipe
 struct FactPipeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "factpipe",
-        abstract: "Move facts in and out of SQLite in bulk: streaming, validated, fast."
+        abstract: "Move facts in and out of SQLite in bulk: streaming, validated, fast.",
+        subcommands: [GenerateCommand.self]
     )
 }

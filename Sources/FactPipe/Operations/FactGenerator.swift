@@ -124,12 +124,15 @@ public struct FactGenerator: Sendable {
         random.chance(0.7) ? random.next(in: 101...300) : -random.next(in: 1...100)
     }
 
-    /// None, one or two tags.
+    /// None, one or two different tags.
     private mutating func makeTags() -> [String] {
         switch random.next(below: 10) {
-        case 0..<2: []
-        case 2..<8: [random.pick(GeneratorWords.tags)]
-        default: [random.pick(GeneratorWords.tags), random.pick(GeneratorWords.tags)]
+        case 0..<2: return []
+        case 2..<8: return [random.pick(GeneratorWords.tags)]
+        default:
+            let first = random.next(below: GeneratorWords.tags.count)
+            let second = (first + random.next(in: 1...GeneratorWords.tags.count - 1)) % GeneratorWords.tags.count
+            return [GeneratorWords.tags[first], GeneratorWords.tags[second]]
         }
     }
 }

@@ -86,7 +86,7 @@ final class GeneratorVocabulary: Sendable {
             // A fixed multiplier coprime with pairCount walks every pair once, in a scrambled order.
             let pair = (generated &* 104_729 &+ 7) % pairCount
             let first = parts[pair / parts.count]
-            let second = parts[pair % parts.count]
+            let second = pair / parts.count == pair % parts.count ? "Prime" : parts[pair % parts.count]
             var mixer = Xoshiro256(seed: UInt64(generated))
             let style = mixer.next(below: 100)
             switch style {
