@@ -2,9 +2,9 @@ import ArgumentParser
 import FactPipe
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `factpipe generate`: writes deterministic synthetic facts shaped like the real knowledge base.

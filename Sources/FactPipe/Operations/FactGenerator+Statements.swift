@@ -121,8 +121,10 @@ extension FactGenerator {
         switch random.next(below: 3) {
         case 0: text += String(random.next(in: 1...5_000))
         case 1: text += String(random.next(in: 1...99)) + "." + String(random.next(in: 0...9))
-        default: text += String(random.next(in: 1...9)) + "." + String(random.next(in: 0...9)) + "e-"
-            + String(random.next(in: 1...9))
+        default:
+            text +=
+                String(random.next(in: 1...9)) + "." + String(random.next(in: 0...9)) + "e-"
+                + String(random.next(in: 1...9))
         }
         text += ", " + random.pick(GeneratorWords.units)
         if random.chance(0.25) { text += ", err_rel:" + String(random.next(in: 1...20)) }

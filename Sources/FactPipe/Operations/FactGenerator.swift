@@ -36,7 +36,9 @@ public struct FactGenerator: Sendable {
         public var duplicateRate: Double
 
         /// Creates options; rates outside `0...1` are clamped into it.
-        public init(seed: UInt64 = 42, format: Format = .ndjson, invalidRate: Double = 0, duplicateRate: Double = 0.02) {
+        public init(
+            seed: UInt64 = 42, format: Format = .ndjson, invalidRate: Double = 0, duplicateRate: Double = 0.02
+        ) {
             self.seed = seed
             self.format = format
             self.invalidRate = invalidRate.isNaN ? 0 : min(max(invalidRate, 0), 1)

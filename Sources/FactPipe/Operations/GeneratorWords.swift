@@ -2,7 +2,8 @@
 /// base's names, and a few with non-ASCII letters.
 enum GeneratorWords {
     /// Capitalised words; two of them make one generated entity name, e.g. `NeuralReasoning`.
-    static let entityParts: [String] = split("""
+    static let entityParts: [String] = split(
+        """
         Part Purpose Property Algorithm Euler Graph Gauss Kant Plate Quantum Aethelred Einstein Type Newton
         Similar Silk Road Learning Revolution Bond Egypt System Ancient Energy Cycle Immanuel Gothic French Machine
         Network Networks Element Database Empire Molecule Krebs Cathedrals Compound Reaction Keynesian Tectonics
@@ -47,7 +48,8 @@ enum GeneratorWords {
         """)
 
     /// Entities written by hand, as they appear in the knowledge base; they are the most popular.
-    static let knownEntities: [String] = split("""
+    static let knownEntities: [String] = split(
+        """
         Computer CPU NeuralReasoning DistributedRepresentation SymbolicReasoning TrainingData CO2 H2O NaCl CH4 NH3
         O2 DNA RNA AI HTTP REST GraphQL SQL NoSQL TCP IP Euler Gauss Newton Einstein Kant Socrates Berlin Paris
         France China Earth Water Iron Glucose Python Blockchain MachineLearning QuantumComputing HumanBrain
@@ -66,7 +68,8 @@ enum GeneratorWords {
         """)
 
     /// Predicates written by hand, most frequent first: these take the top ranks of the skew.
-    static let knownPredicates: [String] = split("""
+    static let knownPredicates: [String] = split(
+        """
         HasPart HasProperty HasPurpose Causes IsA Uses DependsOn IsDefinedAs IsTypeOf IsSimilarTo Requires
         ConsistsOf HasLocation LocatedIn PartOf UsedFor UsedIn StudiedBy WasDevelopedBy GeneratedAt Reduces
         Increases Enables Supports CausedBy DefinedBy DescribedBy DetectedBy DevelopedBy FormsFrom FunctionOf
@@ -79,7 +82,8 @@ enum GeneratorWords {
         """)
 
     /// Verbs for generated predicates such as `IsCausedBy` or `WasFoundedIn`.
-    static let predicateVerbs: [String] = split("""
+    static let predicateVerbs: [String] = split(
+        """
         Caused Located Defined Developed Studied Used Made Derived Connected Related Linked Produced Controlled
         Regulated Measured Observed Found Owned Founded Built Written Discovered Invented Composed Contained
         Influenced Replaced Preceded Followed Supported Described Named Classified Encoded Transported Converted
@@ -91,7 +95,8 @@ enum GeneratorWords {
     static let predicatePrepositions: [String] = split("By In At Of To With From On For Into")
 
     /// Roles of `role:value` arguments.
-    static let roles: [String] = split("""
+    static let roles: [String] = split(
+        """
         start end at by in location source unit value from to during confidence method T k p status version
         """)
 

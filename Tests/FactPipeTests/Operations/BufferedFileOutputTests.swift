@@ -51,8 +51,9 @@ import Testing
         }
         #expect(error?.operation == .open)
         #expect(error?.code == ENOENT)
-        #expect(error?.description == "cannot open /nonexistent-factpipe-dir/out.ndjson for writing: "
-            + "No such file or directory")
+        #expect(
+            error?.description == "cannot open /nonexistent-factpipe-dir/out.ndjson for writing: "
+                + "No such file or directory")
     }
 
     @Test func fullDiskFailsToWriteWithTheReason() throws {

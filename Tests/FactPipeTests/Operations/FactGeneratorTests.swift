@@ -151,8 +151,11 @@ func splitCSV(_ line: String) -> [String]? {
             var generator = FactGenerator(options: .init(seed: 4, format: format, invalidRate: 0.1))
             for _ in 0..<20_000 {
                 let record = generator.next()
-                if case .invalid(let kind) = record.kind, [.unbalancedParenthesis, .freeText, .emptyArgument,
-                    .quantifiedFormula].contains(kind)
+                if case .invalid(let kind) = record.kind,
+                    [
+                        .unbalancedParenthesis, .freeText, .emptyArgument,
+                        .quantifiedFormula,
+                    ].contains(kind)
                 {
                     #expect(StatementShape(record.statement) == nil, "\(record.statement)")
                 } else {
