@@ -35,7 +35,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Seed of the pseudo-random sequence.")
     var seed: UInt64 = 42
 
-    @Option(help: "Output format: ndjson, csv or text.")
+    @Option(help: "Output format.")
     var format: FactGenerator.Format = .ndjson
 
     @Option(name: [.short, .customLong("output")], help: "Output file, or - for standard output.")
