@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Why writing an output failed: what was being done, to which path, and the system's reason.
+public struct FileOutputError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The step that failed.
+    public enum Operation: String, Sendable, Hashable {
+        case open, write, close
+    }
+
+    /// The step that failed.
+    public var operation: Operation
+    /// The path as given, or `-` for standard output.
+    public var path: String
+    /// The `errno` value reported by the system.
+    public var code: Int32
+    /// The system's text for `code`, e.g. `No space left on device`.
+    public var reason: String
+
+    /// Creates an error from its parts.
+    public init(operation: Operation, path: String, code: Int32, reason: String) {
+        self.operation = operation
+        self.path = path
+        self.code = code
+        self.reason = reason
+    }
+
+    /// A sentence a user can act on, e.g. `cannot write to out.ndjson: No space left on device`.
+    public var description: String {
+        let target = path == "-" ? "standard output" : path
+        switch operation {
+        case .open: return "cannot open \(target) for writing: \(reason)"
+        case .write: return "cannot write to \(target): \(reason)"
+        case .close: return "cannot finish writing \(target): \(reason)"
+        }
+    }
+
+    static func fromErrno(_ operation: Operation, path: String) -> FileOutputError {
+        let code = errno
+        return FileOutputError(operation: operation, path: path, code: code, reason: String(cString: strerror(code)))
+    }
+}
+
+/// Collects bytes in a fixed-size buffer and hands them to a file descriptor with `write(2)`.
+///
+/// The buffer is flushed whenever it reaches its capacity, so memory stays flat however much is
+/// written. Call `close()` at the end: it flushes what is left and reports any error; `deinit` only
+/// releases the descriptor, without flushing.
+public final class BufferedFileOutput {
+    /// The default buffer size: 1 MiB.
+    public static let defaultCapacity = 1 << 20
+
+    /// The path as given, or `-` for standard output.
+    public let path: String
+    /// Bytes handed to the system so far.
+    public private(set) var bytesWritten: Int64 = 0
+
+    private let descriptor: Int32
+    private let ownsDescriptor: Bool
+    private let capacity: Int
+    private var buffer: [UInt8]
+    private var isClosed = false
+
+    /// Opens `path` for writing (created, or truncated if it exists); `-` means standard output.
+    ///
+    /// Throws `FileOutputError` when the file cannot be opened, e.g. its directory does not exist.
+    public init(path: String, capacity: Int = BufferedFileOutput.defaultCapacity) throws {
+        self.path = path
+        self.capacity = max(capacity, 1)
+        buffer = []
+        buffer.reserveCapacity(self.capacity)
+        if path == "-" {
+            descriptor = STDOUT_FILENO
+            ownsDescriptor = false
+        } else {
+            let opened = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard opened >= 0 else { throw FileOutputError.fromErrno(.open, path: path) }
+            descriptor = opened
+            ownsDescriptor = true
+        }
+    }
+
+    /// Writes through an already open descriptor that the caller keeps ownership of.
+    public init(descriptor: Int32, name: String, capacity: Int = BufferedFileOutput.defaultCapacity) {
+        path = name
+        self.descriptor = descriptor
+        ownsDescriptor = false
+        self.capacity = max(capacity, 1)
+        buffer = []
+        buffer.reserveCapacity(self.capacity)
+    }
+
+    deinit {
+        if ownsDescriptor && !isClosed { _ = systemClose(descriptor) }
+    }
+
+    /// Appends `bytes`, flushing first if the buffer would overflow. Throws `FileOutputError`.
+    public func write(_ bytes: [UInt8]) throws {
+        if buffer.count + bytes.count > capacity { try flush() }
+        if bytes.count >= capacity {
+            try writeAll(bytes)
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    /// Appends the UTF-8 bytes of `text`. Throws `FileOutputError`.
+    public func write(_ text: String) throws {
+        try write(Array(text.utf8))
+    }
+
+    /// Hands every buffered byte to the system. Throws `FileOutputError` (e.g. disk full).
+    public func flush() throws {
+        guard !buffer.isEmpty else { return }
+        try writeAll(buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, then closes the file if this output opened it. Throws `FileOutputError`.
+    public func close() throws {
+        guard !isClosed else { return }
+        defer { isClosed = true }
+        do {
+            try flush()
+        } catch {
+            if ownsDescriptor { _ = systemClose(descriptor) }
+            throw error
+        }
+        if ownsDescriptor && systemClose(descriptor) != 0 {
+            throw FileOutputError.fromErrno(.close, path: path)
+        }
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = systemWrite(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw FileOutputError.fromErrno(.write, path: path)
+                }
+                offset += written
+                bytesWritten += Int64(written)
+            }
+        }
+    }
+}
+
+private func systemClose(_ descriptor: Int32) -> Int32 {
+    #if canImport(Glibc)
+        Glibc.close(descriptor)
+    #else
+        Darwin.close(descriptor)
+    #endif
+}
+
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+        Glibc.write(descriptor, bytes, count)
+    #else
+        Darwin.write(descriptor, bytes, count)
+    #endif
+}

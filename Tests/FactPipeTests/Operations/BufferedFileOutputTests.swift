@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+@Suite struct BufferedFileOutputTests {
+    private func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("factpipe-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    @Test func writesEveryByteThroughASmallBuffer() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("out.bin").path
+        let output = try BufferedFileOutput(path: path, capacity: 7)
+        var expected: [UInt8] = []
+        for index in 0..<500 {
+            let chunk = [UInt8](repeating: UInt8(index % 251), count: index % 13)
+            expected += chunk
+            try output.write(chunk)
+        }
+        try output.close()
+        #expect(output.bytesWritten == Int64(expected.count))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(expected))
+    }
+
+    @Test func generatorWritesTheSameBytesToAFileAsInMemory() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for format in FactGenerator.Format.allCases {
+            let path = directory.appendingPathComponent("facts.\(format)").path
+            let options = FactGenerator.Options(seed: 99, format: format, invalidRate: 0.05)
+            var generator = FactGenerator(options: options)
+            let summary = try generator.write(count: 3_000, to: BufferedFileOutput(path: path, capacity: 4_096))
+            var reference = FactGenerator(options: options)
+            var expected = Array(FactGenerator.preamble(format: format, count: 3_000, seed: 99).utf8)
+            for _ in 0..<3_000 { reference.next().encode(as: format, into: &expected) }
+            let written = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(written == Data(expected))
+            #expect(summary.bytes == Int64(expected.count))
+            #expect(summary.records == 3_000)
+            #expect(summary == generator.summary.with(bytes: summary.bytes))
+        }
+    }
+
+    @Test func missingDirectoryFailsToOpenWithTheReason() throws {
+        let error = #expect(throws: FileOutputError.self) {
+            _ = try BufferedFileOutput(path: "/nonexistent-factpipe-dir/out.ndjson")
+        }
+        #expect(error?.operation == .open)
+        #expect(error?.code == ENOENT)
+        #expect(
+            error?.description == "cannot open /nonexistent-factpipe-dir/out.ndjson for writing: "
+                + "No such file or directory")
+    }
+
+    @Test func fullDiskFailsToWriteWithTheReason() throws {
+        guard FileManager.default.isWritableFile(atPath: "/dev/full") else { return }
+        var generator = FactGenerator(seed: 1)
+        let error = #expect(throws: FileOutputError.self) {
+            try generator.write(count: 20_000, to: BufferedFileOutput(path: "/dev/full", capacity: 1_024))
+        }
+        #expect(error?.operation == .write)
+        #expect(error?.code == ENOSPC)
+    }
+}
+
+extension GenerationSummary {
+    fileprivate func with(bytes: Int64) -> GenerationSummary {
+        var copy = self
+        copy.bytes = bytes
+        return copy
+    }
+}
