@@ -231,6 +231,18 @@ func refusal(_ text: String, limits: FactLimits = .default) -> StatementSyntaxEr
         #expect(parsed("P(" + (1...10).map { "a\($0)" }.joined(separator: ",") + ")")?.args.count == 10)
     }
 
+    @Test func acceptsNestingAsDeepAsTheByteLimitAllows() throws {
+        var limits = FactLimits.default
+        limits.maxArgLength = 10_240
+        let lists = String(repeating: "[", count: 2_000) + "x" + String(repeating: "]", count: 2_000)
+        let compounds = String(repeating: "f(", count: 1_000) + "x" + String(repeating: ")", count: 1_000)
+        let statement = try #require(parsed("P(\(lists), \(compounds))", limits: limits))
+        #expect(statement.args == [lists, compounds])
+        let unclosed = try #require(refusal("P(" + String(repeating: "[", count: 5_000), limits: limits))
+        #expect(unclosed.kind == .unbalanced)
+        #expect(unclosed.column == 5_002)
+    }
+
     @Test func argumentLimitAppliesToTheCanonicalText() throws {
         // 401 characters as written, 600 once each comma is followed by a space.
         let list = "[" + Array(repeating: "a", count: 200).joined(separator: ",") + "]"
