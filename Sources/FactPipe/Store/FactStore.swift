@@ -15,7 +15,7 @@ final class FactStore {
     private let connection: SQLiteConnection
     private let ledger: LoadLedger
     private let writer: SQLiteFactWriter
-    private let rejects: OutputFile?
+    private let rejects: BufferedFileOutput?
     private var rebuildsIndexes = false
 
     private var descriptors: [SourceDescriptor] = []
@@ -24,7 +24,7 @@ final class FactStore {
     private(set) var summary = ImportSummary()
 
     /// Opens the database and prepares the writer.
-    /// - Throws: `StoreError` for the database, `OutputError` for the rejects file.
+    /// - Throws: `StoreError` for the database, `FileOutputError` for the rejects file.
     init(options: ImportOptions, startedAt: String, progress: ImportProgress?, isCancelled: @escaping () -> Bool) throws {
         self.options = options
         self.progress = progress
@@ -33,7 +33,7 @@ final class FactStore {
         connection = try FactDatabase.openForWriting(path: options.databasePath, settings: options.database)
         ledger = try LoadLedger(connection: connection)
         writer = try SQLiteFactWriter(connection: connection, policy: options.conflictPolicy, defaultCreatedAt: startedAt)
-        rejects = try options.rejectsPath.map { path throws(OutputError) in try OutputFile(path: path) }
+        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0) }
     }
 
     /// Runs the writer until the messages end or the load stops; returns the committed summary.
@@ -56,7 +56,7 @@ final class FactStore {
         } catch {
             fail(error)
         }
-        try? rejects?.flush()
+        try? rejects?.close()
         let all = finished.map(\.counts)
         summary.records = all.reduce(0) { $0 + $1.records }
         summary.inserted = all.reduce(0) { $0 + $1.inserted }
