@@ -11,7 +11,9 @@ import Darwin
 ///
 /// Offsets count bytes of the decoded stream including a leading UTF-8 byte-order mark, which is skipped:
 /// with a BOM the first record is at offset 3. A record longer than `limits.maxRecordBytes` is never held
-/// whole: only its first 1024 bytes are kept and it is marked `isOversized`. Use an instance from one thread.
+/// whole: only its first 1024 bytes are kept and it is marked `isOversized`, so the decoded-bytes buffer stays
+/// within two read blocks of `max(maxRecordBytes, 1024)`. Use an instance from one thread; after it throws,
+/// discard it.
 public final class InputReader {
     /// Bytes requested from the decoded stream per read.
     static let blockSize = 256 * 1024
@@ -114,7 +116,8 @@ public final class InputReader {
         let limit = limits.maxRecordBytes
         var scanner = RecordScanner(framing: framing)
         var chunk = ChunkAssembler(
-            spanStart: start, expectedBytes: targetBytes + 16 * 1024, expectedRecords: lastRecordCount + 16)
+            spanStart: start, expectedBytes: min(targetBytes, 64 << 20) + 16 * 1024,
+            expectedRecords: lastRecordCount + 16)
         var scanFrom = start
         while true {
             if let lineFeed = scanner.findEnd(in: buffer, from: scanFrom, to: end) {
