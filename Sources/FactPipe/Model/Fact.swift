@@ -69,17 +69,4 @@ public struct Fact: Sendable {
     public var context: String { self[.context] ?? "{}" }
     public var metadata: String { self[.metadata] ?? "{}" }
     public var createdAt: String? { self[.createdAt] }
-
-    /// Compares statements byte-wise without building Strings (the writer's sort key).
-    @inlinable
-    static func statementPrecedes(_ lhs: Fact, _ rhs: Fact) -> Bool {
-        let lhsEnd = Int(lhs.ends[0]), rhsEnd = Int(rhs.ends[0])
-        return lhs.bytes.withUnsafeBufferPointer { l in
-            rhs.bytes.withUnsafeBufferPointer { r in
-                let n = min(lhsEnd, rhsEnd)
-                for i in 0..<n where l[i] != r[i] { return l[i] < r[i] }
-                return lhsEnd < rhsEnd
-            }
-        }
-    }
 }

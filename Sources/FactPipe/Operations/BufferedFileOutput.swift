@@ -134,6 +134,17 @@ public final class BufferedFileOutput {
         }
     }
 
+    /// Drops everything written after the first `size` bytes, buffered or not, so that output that
+    /// belonged to a rolled-back transaction disappears. Throws `FileOutputError`.
+    public func truncate(to size: Int64) throws {
+        buffer.removeAll(keepingCapacity: true)
+        guard ownsDescriptor else { return }
+        if ftruncate(descriptor, off_t(size)) != 0 || lseek(descriptor, off_t(size), SEEK_SET) < 0 {
+            throw FileOutputError.fromErrno(.write, path: path)
+        }
+        bytesWritten = size
+    }
+
     private func writeAll(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { raw in
             var offset = 0

@@ -13,7 +13,7 @@ import Darwin
 ///  bytes,                  records → facts or        (any order)  input order,   (bounded)   one transaction
 ///  decompressed            refusals                                error budget               a batch
 /// ```
-/// Every queue is bounded (`chunkQueueCapacity`, `parsedQueueCapacity`, `batchQueueCapacity`), so a
+/// Every queue is bounded (`chunkQueueCapacity`, `parsedQueueCapacity`, `segmentQueueCapacity`), so a
 /// slow writer holds back the reader and memory is fixed by those capacities, the chunk size and the
 /// batch size — never by the input's size. The first fatal error cancels every queue; the writer rolls
 /// back the open batch and records how the load ended.
@@ -23,14 +23,11 @@ public struct ImportPipeline: Sendable {
     /// Parsed chunks waiting for the batcher.
     public static let parsedQueueCapacity = 8
     /// Batches waiting for the writer: one being written, one or two ready.
-    public static let batchQueueCapacity = 2
+    public static let segmentQueueCapacity = 8
     /// Decoded bytes per chunk.
     public static let chunkBytes = 256 * 1024
 
     public var options: ImportOptions
-    /// Sorts each batch by statement before writing (faster inserts into the unique index).
-    var sortsBatches = true
-
     public init(options: ImportOptions) {
         self.options = options
     }
@@ -62,7 +59,7 @@ public struct ImportPipeline: Sendable {
     private func runStages(store: FactStore, progress: ImportProgress) -> ImportSummary {
         let chunks = BoundedQueue<Sequenced<PipelineItem>>(name: "chunks", capacity: Self.chunkQueueCapacity)
         let parsed = BoundedQueue<Sequenced<PipelineItem>>(name: "parsed", capacity: Self.parsedQueueCapacity)
-        let batches = BoundedQueue<WriterMessage>(name: "batches", capacity: Self.batchQueueCapacity)
+        let batches = BoundedQueue<WriterMessage>(name: "batches", capacity: Self.segmentQueueCapacity)
         let queues = CancelAll(chunks: chunks, parsed: parsed, batches: batches)
         let group = DispatchGroup()
         let workerCount = options.workers > 0 ? options.workers : max(1, min(4, ResourceUsage.onlineCores))
@@ -97,9 +94,9 @@ public struct ImportPipeline: Sendable {
         }
 
         // Batcher.
-        let batchSize = options.batchSize, maxErrors = options.maxErrors, sorts = sortsBatches
+        let batchSize = options.batchSize, maxErrors = options.maxErrors
         DispatchQueue(label: "factpipe.batcher").async(group: group) {
-            let batcher = Batcher(batchSize: batchSize, maxErrors: maxErrors, sortsBatches: sorts) { batches.push($0) }
+            let batcher = Batcher(batchSize: batchSize, maxErrors: maxErrors) { batches.push($0) }
             while let item = parsed.pop() {
                 batcher.accept(item)
                 if batcher.isStopped { break }

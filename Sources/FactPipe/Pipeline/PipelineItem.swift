@@ -55,20 +55,26 @@ struct Sequenced<Value: Sendable>: Sendable {
     var value: Value
 }
 
-/// A run of records to commit in one transaction, with the checkpoint just after its last record.
-struct FactBatch: Sendable {
-    var facts: [Fact]
-    var rejects: [RecordDiagnostic]
+/// A run of consecutive records for the writer: part of one transaction, or its end.
+///
+/// Segments are small (about one chunk), so memory does not grow with the batch size: a batch of
+/// `batchSize` records is written segment by segment and committed after the one that ends it.
+struct FactSegment: Sendable {
+    var facts: [Fact] = []
+    var rejects: [RecordDiagnostic] = []
     var records = 0
     var warnings = 0
+    /// Where the input continues after this segment: the checkpoint when it ends a transaction.
     var checkpointOffset: Int64 = 0
     var checkpointLine = 1
+    /// Commit after this segment.
+    var endsBatch = false
 }
 
 /// What the batcher hands the writer, in input order.
 enum WriterMessage: Sendable {
     case begin(SourceDescriptor)
-    case batch(FactBatch)
+    case segment(FactSegment)
     case end
     /// Stop: roll back the open batch and record the load with `status` and `message`.
     case stop(ImportSummary.Status, String)

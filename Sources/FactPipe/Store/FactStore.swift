@@ -20,6 +20,10 @@ final class FactStore {
 
     private var descriptors: [SourceDescriptor] = []
     private var current: (id: Int64, counts: LoadLedger.Counts)?
+    /// Counts of the current source including the open batch.
+    private var pending = LoadLedger.Counts()
+    /// Size of the rejects file after the last commit; a rollback cuts it back to this.
+    private var rejectsCommittedSize: Int64 = 0
     private var finished: [(descriptor: SourceDescriptor, id: Int64, counts: LoadLedger.Counts, status: LoadLedger.Status)] = []
     private(set) var summary = ImportSummary()
 
@@ -44,7 +48,7 @@ final class FactStore {
                 if isCancelled() { throw Stop.interrupted }
                 switch message {
                 case .begin(let descriptor): try begin(descriptor)
-                case .batch(let batch): try commit(batch)
+                case .segment(let segment): try write(segment)
                 case .end: try end()
                 case .stop(let status, let message): throw Stop.requested(status, message)
                 }
@@ -126,49 +130,54 @@ final class FactStore {
         }
         descriptors.append(descriptor)
         current = (id, LoadLedger.Counts())
+        pending = LoadLedger.Counts()
     }
 
-    private func commit(_ batch: FactBatch) throws {
-        guard let (id, startCounts) = current else { return }
-        var counts = startCounts
-        if !options.isAtomic { try connection.execute("BEGIN IMMEDIATE") }
-        do {
-            for fact in batch.facts {
-                let outcome: SQLiteFactWriter.Outcome
-                do {
-                    outcome = try writer.write(fact, loadID: id)
-                } catch {
-                    guard error.isConstraintViolation && options.conflictPolicy == .fail else { throw error }
-                    throw Stop.requested(.aborted, "\(descriptors.last?.path ?? ""):\(fact.line): "
-                        + "\(fact.statement) is already in the database (--on-conflict fail)")
-                }
-                switch outcome {
-                case .inserted: counts.inserted += 1
-                case .updated: counts.updated += 1
-                case .duplicate: counts.duplicates += 1
-                }
-            }
-            counts.records += batch.records
-            counts.rejected += batch.rejects.count
-            counts.warnings += batch.warnings
-            counts.checkpointOffset = batch.checkpointOffset
-            counts.checkpointLine = batch.checkpointLine
-            try ledger.record(id: id, counts: counts, status: .running)
-            if let rejects {
-                for diagnostic in batch.rejects { try rejects.write(diagnostic.rejectLine) }
-                try rejects.flush()
-            }
-            if isCancelled() { throw Stop.interrupted }
-            if !options.isAtomic { try connection.execute("COMMIT") }
-        } catch {
-            if !options.isAtomic { connection.rollbackQuietly() }
-            throw error
+    /// Writes one segment, opening a transaction if none is open, and commits it when it ends a batch.
+    private func write(_ segment: FactSegment) throws {
+        guard let (id, committed) = current else { return }
+        if !options.isAtomic && !connection.isInTransaction {
+            try connection.execute("BEGIN IMMEDIATE")
+            pending = committed
         }
-        current = (id, counts)
+        for fact in segment.facts {
+            let outcome: SQLiteFactWriter.Outcome
+            do {
+                outcome = try writer.write(fact, loadID: id)
+            } catch {
+                guard error.isConstraintViolation && options.conflictPolicy == .fail else { throw error }
+                throw Stop.requested(.aborted, "\(descriptors.last?.path ?? ""):\(fact.line): "
+                    + "\(fact.statement) is already in the database (--on-conflict fail)")
+            }
+            switch outcome {
+            case .inserted: pending.inserted += 1
+            case .updated: pending.updated += 1
+            case .duplicate: pending.duplicates += 1
+            }
+        }
+        pending.records += segment.records
+        pending.rejected += segment.rejects.count
+        pending.warnings += segment.warnings
+        pending.checkpointOffset = segment.checkpointOffset
+        pending.checkpointLine = segment.checkpointLine
+        if let rejects {
+            for diagnostic in segment.rejects { try rejects.write(diagnostic.rejectLine) }
+        }
         if summary.sampleDiagnostics.count < 10 {
-            summary.sampleDiagnostics.append(contentsOf: batch.rejects.prefix(10 - summary.sampleDiagnostics.count))
+            summary.sampleDiagnostics.append(contentsOf: segment.rejects.prefix(10 - summary.sampleDiagnostics.count))
         }
-        progress?.committedRecords.add(batch.records, ordering: .relaxed)
+        if segment.endsBatch { try commitBatch(id: id) }
+    }
+
+    /// Records the batch's counts and checkpoint in the ledger, flushes its rejects and commits.
+    private func commitBatch(id: Int64) throws {
+        try ledger.record(id: id, counts: pending, status: .running)
+        try rejects?.flush()
+        if isCancelled() { throw Stop.interrupted }
+        if !options.isAtomic { try connection.execute("COMMIT") }
+        progress?.committedRecords.add(pending.records - (current?.counts.records ?? 0), ordering: .relaxed)
+        current = (id, pending)
+        rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }
 
     private func end() throws {
@@ -184,6 +193,7 @@ final class FactStore {
     /// Rolls back what is open and records how the load ended.
     private func fail(_ error: Error) {
         connection.rollbackQuietly()
+        if !options.isAtomic { try? rejects?.truncate(to: rejectsCommittedSize) }
         let status: ImportSummary.Status
         let ledgerStatus: LoadLedger.Status
         switch error {
