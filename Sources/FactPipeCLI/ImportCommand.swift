@@ -61,6 +61,9 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Refuse records whose predicate/subject/object disagree with their statement.")
     var strictParts = false
 
+    @Option(help: "SQLite page cache, in MiB.")
+    var cacheMb: Int = DatabaseSettings().cacheKiB / 1024
+
     @Option(help: "Parser workers (0: one per core, at most 4).")
     var workers: Int = 0
 
@@ -79,6 +82,7 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("limits must be positive")
         }
         guard maxRecordBytes >= 64 else { throw ValidationError("--max-record-bytes must be at least 64") }
+        guard cacheMb >= 1 else { throw ValidationError("--cache-mb must be at least 1") }
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
     }
 
@@ -92,6 +96,7 @@ struct ImportCommand: ParsableCommand {
         options.isAtomic = atomic
         options.strictParts = strictParts
         options.workers = workers
+        options.database.cacheKiB = cacheMb * 1024
         options.limits.maxArgs = maxArgs
         options.limits.maxArgLength = maxArgLength
         options.limits.maxPredicateLength = maxPredicateLength

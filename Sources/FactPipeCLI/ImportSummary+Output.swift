@@ -16,6 +16,11 @@ extension ImportSummary {
             ("peak_rss_bytes", "\(peakRSSBytes)"),
             ("bytes_read", "\(bytesRead)"),
             ("interrupted", wasInterrupted ? "true" : "false"),
+            ("writer_seconds", "{\"waiting\":\(String(format1: writerTimings.waiting, decimals: 3)),"
+                + "\"writing\":\(String(format1: writerTimings.writing, decimals: 3)),"
+                + "\"committing\":\(String(format1: writerTimings.committing, decimals: 3)),"
+                + "\"merging\":\(String(format1: writerTimings.merging, decimals: 3)),"
+                + "\"indexing\":\(String(format1: writerTimings.indexing, decimals: 3))}"),
         ]
         if let message { fields.append(("message", quote(message))) }
         let loads = sources.map { source in

@@ -28,18 +28,29 @@ public struct Fact: Sendable {
         arity: Int, confidence: Double, source: String?, context: String, metadata: String, createdAt: String?
     ) {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(statement.utf8.count * 3 + context.utf8.count + metadata.utf8.count + 64)
+        bytes.reserveCapacity(
+            statement.utf8.count + predicate.utf8.count + subject.utf8.count + (object?.utf8.count ?? 0)
+                + argsJSON.utf8.count + (source?.utf8.count ?? 0) + context.utf8.count + metadata.utf8.count
+                + (createdAt?.utf8.count ?? 0))
         var ends = InlineArray<9, Int32>(repeating: 0)
         var nulls: UInt16 = 0
-        let values: [String?] = [statement, predicate, subject, object, argsJSON, source, context, metadata, createdAt]
-        for (index, value) in values.enumerated() {
+        func append(_ value: String?, _ field: Field) {
             if let value {
                 bytes.append(contentsOf: value.utf8)
             } else {
-                nulls |= 1 << UInt16(index)
+                nulls |= 1 << UInt16(field.rawValue)
             }
-            ends[index] = Int32(bytes.count)
+            ends[field.rawValue] = Int32(bytes.count)
         }
+        append(statement, .statement)
+        append(predicate, .predicate)
+        append(subject, .subject)
+        append(object, .object)
+        append(argsJSON, .args)
+        append(source, .source)
+        append(context, .context)
+        append(metadata, .metadata)
+        append(createdAt, .createdAt)
         self.bytes = bytes
         self.ends = ends
         self.nullFields = nulls

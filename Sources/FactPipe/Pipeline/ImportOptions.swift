@@ -20,6 +20,8 @@ public struct ImportOptions: Sendable {
     /// Parser and validator workers; 0 chooses from the number of cores.
     public var workers = 0
     public var database = DatabaseSettings()
+    /// How long to wait for another load into the same database to finish.
+    public var lockTimeoutSeconds = 60.0
 
     public init(inputs: [String], databasePath: String) {
         self.inputs = inputs

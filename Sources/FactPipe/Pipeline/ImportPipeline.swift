@@ -21,9 +21,9 @@ public struct ImportPipeline: Sendable {
     /// Chunks read ahead of the parsers.
     public static let chunkQueueCapacity = 8
     /// Parsed chunks waiting for the batcher.
-    public static let parsedQueueCapacity = 8
+    public static let parsedQueueCapacity = 4
     /// Batches waiting for the writer: one being written, one or two ready.
-    public static let segmentQueueCapacity = 8
+    public static let segmentQueueCapacity = 4
     /// Decoded bytes per chunk.
     public static let chunkBytes = 256 * 1024
 

@@ -38,10 +38,32 @@ public struct ImportSummary: Sendable {
     public var message: String?
     /// True when it stopped because of an interrupt signal.
     public var wasInterrupted = false
+    /// Where the writer's time went.
+    public var writerTimings = WriterTimings()
     /// The first few diagnostics, for a human summary.
     public var sampleDiagnostics: [RecordDiagnostic] = []
 
     public var factsPerSecond: Double {
         seconds > 0 ? Double(inserted + updated + duplicates) / seconds : 0
+    }
+}
+
+/// Seconds the writer spent in each phase of a load: the figures behind a benchmark's rate.
+public struct WriterTimings: Sendable {
+    /// Waiting for the next segment (the stages before the writer were slower).
+    public var waiting = 0.0
+    /// Binding and stepping inserts (commits excluded).
+    public var writing = 0.0
+    /// Inside `COMMIT`.
+    public var committing = 0.0
+    /// Moving staged facts into `facts` at the end of each source.
+    public var merging = 0.0
+    /// Building the secondary indexes after a bulk load.
+    public var indexing = 0.0
+
+    /// Seconds since `start`.
+    static func since(_ start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 }

@@ -1,7 +1,16 @@
 /// The tables, indexes and settings of a factpipe database (DESIGN 1.4).
+///
+/// `factpipe_staging` holds the committed batches of the load that is running: each batch is
+/// appended there (cheap, in input order) with the ledger checkpoint in the same transaction, and
+/// at the end of each source its rows move into `facts` in statement order in one transaction
+/// (`StagingArea.merge`), which keeps the unique index's writes sequential however large the load.
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`.
     static let version: Int64 = 1
+    /// Page size of new databases, in bytes.
+    static let pageSize = 16_384
+    /// Page cache while SQLite sorts (index builds, merges without secondary indexes), in KiB.
+    static let sortCacheKiB = 4 * 1024
 
     static let createTables = """
         CREATE TABLE facts(
@@ -39,6 +48,23 @@ enum FactSchema {
             checkpoint_offset INTEGER NOT NULL DEFAULT 0,
             checkpoint_line INTEGER NOT NULL DEFAULT 1,
             message TEXT
+        );
+        CREATE TABLE factpipe_staging(
+            seq INTEGER PRIMARY KEY,
+            load_id INTEGER NOT NULL,
+            line INTEGER NOT NULL,
+            offset INTEGER NOT NULL,
+            statement TEXT NOT NULL,
+            predicate TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            object TEXT,
+            args TEXT NOT NULL,
+            arity INTEGER NOT NULL,
+            confidence REAL NOT NULL,
+            source TEXT,
+            context TEXT NOT NULL,
+            fact_metadata TEXT NOT NULL,
+            created_at TEXT NOT NULL
         );
         """
 

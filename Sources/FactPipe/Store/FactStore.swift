@@ -2,41 +2,52 @@ import Synchronization
 
 /// The writer stage: owns the load's only connection and commits one transaction per batch.
 ///
-/// Each batch is `BEGIN IMMEDIATE`, its inserts, its rejects written out, the ledger's counts and
-/// checkpoint, `COMMIT`. The first failure rolls back the open batch only; committed batches stay
-/// (unless the load is atomic, when the whole load is one transaction). A load into an empty or
-/// small table drops the secondary indexes first and builds them after, which is faster and gives
-/// the same database.
+/// A batch is `BEGIN IMMEDIATE`, its facts appended to the staging table, its rejects written out,
+/// the ledger's counts and checkpoint, `COMMIT`. At the end of each source its staged facts move
+/// into `facts` in one transaction (`StagingArea.merge`). The first failure rolls back the open
+/// batch only: the committed batches are merged and the load is recorded with its final status.
+/// An atomic load is one transaction from start to end. A load into an empty or small table drops
+/// the secondary indexes first and builds them after, which is faster and gives the same database.
 final class FactStore {
     private let options: ImportOptions
     private let startedAt: String
     private let isCancelled: () -> Bool
     private let progress: ImportProgress?
+    private let lock: WriterLock
     private let connection: SQLiteConnection
     private let ledger: LoadLedger
     private let writer: SQLiteFactWriter
+    private let staging: StagingArea
     private let rejects: BufferedFileOutput?
     private var rebuildsIndexes = false
 
     private var descriptors: [SourceDescriptor] = []
+    /// The source being loaded: its ledger id and its committed counts.
     private var current: (id: Int64, counts: LoadLedger.Counts)?
     /// Counts of the current source including the open batch.
     private var pending = LoadLedger.Counts()
+    /// Last staging sequence number before the open batch.
+    private var batchStartSequence: Int64 = 0
     /// Size of the rejects file after the last commit; a rollback cuts it back to this.
     private var rejectsCommittedSize: Int64 = 0
+    private var timings = WriterTimings()
     private var finished: [(descriptor: SourceDescriptor, id: Int64, counts: LoadLedger.Counts, status: LoadLedger.Status)] = []
     private(set) var summary = ImportSummary()
 
-    /// Opens the database and prepares the writer.
-    /// - Throws: `StoreError` for the database, `FileOutputError` for the rejects file.
+    /// Takes the database's writer lock, opens it and prepares the writer.
+    /// - Throws: `StoreError` for the database or the lock, `FileOutputError` for the rejects file.
     init(options: ImportOptions, startedAt: String, progress: ImportProgress?, isCancelled: @escaping () -> Bool) throws {
         self.options = options
         self.progress = progress
         self.startedAt = startedAt
         self.isCancelled = isCancelled
+        lock = try WriterLock(
+            databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
+            description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)")
         connection = try FactDatabase.openForWriting(path: options.databasePath, settings: options.database)
         ledger = try LoadLedger(connection: connection)
-        writer = try SQLiteFactWriter(connection: connection, policy: options.conflictPolicy, defaultCreatedAt: startedAt)
+        writer = try SQLiteFactWriter(connection: connection, defaultCreatedAt: startedAt)
+        staging = StagingArea(connection: connection)
         rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0) }
     }
 
@@ -44,23 +55,34 @@ final class FactStore {
     func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary {
         do {
             try prepare(estimatedRecords: estimatedRecords)
-            while let message = messages.pop() {
+            while true {
+                var start = ContinuousClock.now
+                guard let message = messages.pop() else { break }
+                timings.waiting += WriterTimings.since(start)
                 if isCancelled() { throw Stop.interrupted }
+                start = ContinuousClock.now
                 switch message {
-                case .begin(let descriptor): try begin(descriptor)
-                case .segment(let segment): try write(segment)
-                case .end: try end()
-                case .stop(let status, let message): throw Stop.requested(status, message)
+                case .begin(let descriptor):
+                    try begin(descriptor)
+                case .segment(let segment):
+                    try write(segment)
+                    timings.writing += WriterTimings.since(start)
+                case .end:
+                    try end(status: .done)
+                    timings.merging += WriterTimings.since(start)
+                case .stop(let status, let message):
+                    throw Stop.requested(status, message)
                 }
             }
             if isCancelled() { throw Stop.interrupted }
-            try finishIndexes()
+            try finishLoad()
             if options.isAtomic { try connection.execute("COMMIT") }
             summary.status = .done
         } catch {
             fail(error)
         }
         try? rejects?.close()
+        summary.writerTimings = timings
         let all = finished.map(\.counts)
         summary.records = all.reduce(0) { $0 + $1.records }
         summary.inserted = all.reduce(0) { $0 + $1.inserted }
@@ -68,12 +90,12 @@ final class FactStore {
         summary.duplicates = all.reduce(0) { $0 + $1.duplicates }
         summary.rejected = all.reduce(0) { $0 + $1.rejected }
         summary.warnings = all.reduce(0) { $0 + $1.warnings }
-        summary.sources = (finished.map { ($0.descriptor, $0.id, $0.counts, $0.status) }).map { entry in
+        summary.sources = finished.map { entry in
             ImportSummary.Source(
-                path: entry.0.path, loadID: entry.1, format: entry.0.format, compression: entry.0.compression,
-                records: entry.2.records, inserted: entry.2.inserted, updated: entry.2.updated,
-                duplicates: entry.2.duplicates, rejected: entry.2.rejected, warnings: entry.2.warnings,
-                status: entry.3.rawValue)
+                path: entry.descriptor.path, loadID: entry.id, format: entry.descriptor.format,
+                compression: entry.descriptor.compression, records: entry.counts.records,
+                inserted: entry.counts.inserted, updated: entry.counts.updated, duplicates: entry.counts.duplicates,
+                rejected: entry.counts.rejected, warnings: entry.counts.warnings, status: entry.status.rawValue)
         }
         return summary
     }
@@ -83,28 +105,64 @@ final class FactStore {
         case requested(ImportSummary.Status, String)
     }
 
+    // MARK: Start and end of the load
+
     private func prepare(estimatedRecords: Int64?) throws {
+        try recoverStagedRows()
         let existing = try connection.scalarInt("SELECT count(*) FROM facts") ?? 0
         let present = try FactDatabase.existingSecondaryIndexes(connection)
         rebuildsIndexes = existing == 0 || (estimatedRecords ?? 0) > existing
         if options.isAtomic { try connection.execute("BEGIN IMMEDIATE") }
-        if rebuildsIndexes {
-            let drops = FactSchema.secondaryIndexes.filter { present.contains($0.name) }
-            if !drops.isEmpty {
-                try inTransaction {
-                    for index in drops { try connection.execute("DROP INDEX IF EXISTS \(index.name)") }
+        try inTransaction {
+            if options.conflictPolicy == .fail { try staging.setConflictIndex(true) }
+            if rebuildsIndexes {
+                for index in FactSchema.secondaryIndexes where present.contains(index.name) {
+                    try connection.execute("DROP INDEX IF EXISTS \(index.name)")
                 }
             }
-        } else {
-            // An earlier bulk load that was killed may have left them out.
-            try finishIndexes()
-            rebuildsIndexes = false
+        }
+        // An earlier bulk load that was killed may have left them out.
+        if !rebuildsIndexes { try buildMissingIndexes() }
+    }
+
+    /// Merges what a killed load had committed to the staging table, so its batches are not lost.
+    private func recoverStagedRows() throws {
+        for id in try staging.loadsWithStagedRows() {
+            try inTransaction {
+                guard let entry = try ledger.entry(id: id) else {
+                    try connection.execute("DELETE FROM factpipe_staging WHERE load_id = \(id)")
+                    return
+                }
+                let merged = try staging.merge(loadID: id, policy: entry.policy)
+                var counts = entry.counts
+                counts.inserted += merged.inserted
+                counts.updated += merged.updated
+                counts.duplicates += merged.duplicates
+                let status: LoadLedger.Status = entry.status == LoadLedger.Status.running.rawValue ? .interrupted : .done
+                try ledger.record(id: id, counts: counts, status: status, finishedAt: Timestamp.now(),
+                                  message: "the process stopped without finishing; its committed batches were merged")
+            }
         }
     }
 
-    private func finishIndexes() throws {
+    private func finishLoad() throws {
+        let start = ContinuousClock.now
+        try buildMissingIndexes()
+        if options.conflictPolicy == .fail { try inTransaction { try staging.setConflictIndex(false) } }
+        timings.indexing += WriterTimings.since(start)
+    }
+
+    private func buildMissingIndexes() throws {
+        let present = try FactDatabase.existingSecondaryIndexes(connection)
+        let missing = FactSchema.secondaryIndexes.filter { !present.contains($0.name) }
+        guard !missing.isEmpty else { return }
+        // SQLite's sorter sizes its runs from the page cache: a small cache builds these indexes
+        // faster and with far less memory (measured on 1M facts: 0.5 s and 28 MB at 8 MiB, 0.8 s and
+        // 108 MB at 64 MiB).
+        try connection.execute("PRAGMA cache_size=-\(FactSchema.sortCacheKiB)")
+        defer { try? connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)") }
         try inTransaction {
-            for index in FactSchema.secondaryIndexes { try connection.execute(index.sql) }
+            for index in missing { try connection.execute(index.sql) }
         }
     }
 
@@ -121,6 +179,8 @@ final class FactStore {
         }
     }
 
+    // MARK: Sources and batches
+
     private func begin(_ descriptor: SourceDescriptor) throws {
         var id: Int64 = 0
         try inTransaction {
@@ -133,27 +193,16 @@ final class FactStore {
         pending = LoadLedger.Counts()
     }
 
-    /// Writes one segment, opening a transaction if none is open, and commits it when it ends a batch.
+    /// Stages one segment, opening a transaction if none is open, and commits when it ends a batch.
     private func write(_ segment: FactSegment) throws {
         guard let (id, committed) = current else { return }
-        if !options.isAtomic && !connection.isInTransaction {
-            try connection.execute("BEGIN IMMEDIATE")
+        if !connection.isInTransaction || (options.isAtomic && pending.records == committed.records) {
+            if !options.isAtomic { try connection.execute("BEGIN IMMEDIATE") }
             pending = committed
+            batchStartSequence = try staging.lastSequence()
         }
         for fact in segment.facts {
-            let outcome: SQLiteFactWriter.Outcome
-            do {
-                outcome = try writer.write(fact, loadID: id)
-            } catch {
-                guard error.isConstraintViolation && options.conflictPolicy == .fail else { throw error }
-                throw Stop.requested(.aborted, "\(descriptors.last?.path ?? ""):\(fact.line): "
-                    + "\(fact.statement) is already in the database (--on-conflict fail)")
-            }
-            switch outcome {
-            case .inserted: pending.inserted += 1
-            case .updated: pending.updated += 1
-            case .duplicate: pending.duplicates += 1
-            }
+            try writer.stage(fact, loadID: id)
         }
         pending.records += segment.records
         pending.rejected += segment.rejects.count
@@ -169,31 +218,49 @@ final class FactStore {
         if segment.endsBatch { try commitBatch(id: id) }
     }
 
-    /// Records the batch's counts and checkpoint in the ledger, flushes its rejects and commits.
+    /// Checks the batch under `fail`, records its counts and checkpoint, flushes its rejects and commits.
     private func commitBatch(id: Int64) throws {
+        if options.conflictPolicy == .fail,
+           let conflict = try staging.firstConflict(loadID: id, afterSequence: batchStartSequence) {
+            throw Stop.requested(
+                .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) is already in the "
+                    + "database or earlier in the input (--on-conflict fail)")
+        }
         try ledger.record(id: id, counts: pending, status: .running)
         try rejects?.flush()
         if isCancelled() { throw Stop.interrupted }
-        if !options.isAtomic { try connection.execute("COMMIT") }
+        if !options.isAtomic {
+            let start = ContinuousClock.now
+            try connection.execute("COMMIT")
+            timings.committing += WriterTimings.since(start)
+        }
         progress?.committedRecords.add(pending.records - (current?.counts.records ?? 0), ordering: .relaxed)
         current = (id, pending)
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }
 
-    private func end() throws {
-        guard let (id, counts) = current, let descriptor = descriptors.last else { return }
-        let finishedAt = Timestamp.now()
+    /// Moves the current source's staged facts into `facts` and records its final counts and `status`.
+    private func end(status: LoadLedger.Status, message: String? = nil) throws {
+        guard let (id, committed) = current, let descriptor = descriptors.last else { return }
+        var counts = committed
         try inTransaction {
-            try ledger.record(id: id, counts: counts, status: .done, finishedAt: finishedAt)
+            // Sorting the staged rows needs memory in proportion to the cache; with the secondary
+            // indexes dropped the unique index is written in order and needs little cache.
+            if rebuildsIndexes { try connection.execute("PRAGMA cache_size=-\(FactSchema.sortCacheKiB)") }
+            defer { try? connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)") }
+            let merged = try staging.merge(loadID: id, policy: options.conflictPolicy)
+            counts.inserted += merged.inserted
+            counts.updated += merged.updated
+            counts.duplicates += merged.duplicates
+            try ledger.record(id: id, counts: counts, status: status, finishedAt: Timestamp.now(), message: message)
         }
-        finished.append((descriptor, id, counts, .done))
+        finished.append((descriptor, id, counts, status))
         current = nil
     }
 
-    /// Rolls back what is open and records how the load ended.
+    /// Rolls back what is open, keeps what was committed, and records how the load ended.
     private func fail(_ error: Error) {
         connection.rollbackQuietly()
-        if !options.isAtomic { try? rejects?.truncate(to: rejectsCommittedSize) }
         let status: ImportSummary.Status
         let ledgerStatus: LoadLedger.Status
         switch error {
@@ -201,7 +268,7 @@ final class FactStore {
             status = .aborted
             ledgerStatus = .interrupted
             summary.wasInterrupted = true
-            summary.message = "interrupted; the open batch was rolled back"
+            summary.message = "interrupted; the open batch was rolled back, the committed ones were kept"
         case Stop.requested(let requested, let message):
             status = requested
             ledgerStatus = requested == .failed ? .failed : .aborted
@@ -212,29 +279,34 @@ final class FactStore {
             summary.message = "\(error)"
         }
         summary.status = status
-        let finishedAt = Timestamp.now()
         if options.isAtomic {
             // Nothing of the load stays; each source still gets its row, with nothing committed.
+            let finishedAt = Timestamp.now()
             for descriptor in descriptors {
-                let id = try? ledger.start(
+                if let id = try? ledger.start(
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
-                    status: ledgerStatus)
-                if let id {
+                    status: ledgerStatus) {
                     try? ledger.record(id: id, counts: .init(), status: ledgerStatus, finishedAt: finishedAt,
                                        message: summary.message)
+                    finished.append((descriptor, id, .init(), ledgerStatus))
                 }
             }
-            finished = descriptors.map { ($0, 0, LoadLedger.Counts(), ledgerStatus) }
             current = nil
-        } else {
-            if let (id, counts) = current, let descriptor = descriptors.last {
-                try? ledger.record(id: id, counts: counts, status: ledgerStatus, finishedAt: finishedAt,
-                                   message: summary.message)
+            return
+        }
+        try? rejects?.truncate(to: rejectsCommittedSize)
+        if let (id, counts) = current, let descriptor = descriptors.last {
+            do {
+                try end(status: ledgerStatus, message: summary.message)
+            } catch {
+                // The committed batches stay staged; the next load into this database merges them.
+                try? ledger.record(id: id, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
+                                   message: (summary.message ?? "") + "; merging failed: \(error)")
                 finished.append((descriptor, id, counts, ledgerStatus))
                 current = nil
             }
-            if rebuildsIndexes && !summary.wasInterrupted { try? finishIndexes() }
         }
+        try? finishLoad()
     }
 }

@@ -51,6 +51,27 @@ final class LoadLedger {
         return try connection.scalarInt("SELECT last_insert_rowid()") ?? 0
     }
 
+    /// What the ledger says of load `id`: its policy, counts and status; nil when there is no such load.
+    func entry(id: Int64) throws(StoreError) -> (policy: ConflictPolicy, counts: Counts, status: String)? {
+        let statement = try connection.prepare("""
+            SELECT conflict_policy, records, inserted, updated, duplicates, rejected, warnings, checkpoint_offset,
+            checkpoint_line, status FROM factpipe_loads WHERE id = ?1
+            """)
+        try statement.bind(1, id)
+        guard try statement.step() else { return nil }
+        var counts = Counts()
+        counts.records = Int(statement.int64(1))
+        counts.inserted = Int(statement.int64(2))
+        counts.updated = Int(statement.int64(3))
+        counts.duplicates = Int(statement.int64(4))
+        counts.rejected = Int(statement.int64(5))
+        counts.warnings = Int(statement.int64(6))
+        counts.checkpointOffset = statement.int64(7)
+        counts.checkpointLine = Int(statement.int64(8))
+        let policy = ConflictPolicy(rawValue: statement.text(0) ?? "") ?? .ignore
+        return (policy, counts, statement.text(9) ?? "")
+    }
+
     /// Writes counts, checkpoint and status of load `id`; `finishedAt` is set for final states.
     func record(
         id: Int64, counts: Counts, status: Status, finishedAt: String? = nil, message: String? = nil

@@ -5,34 +5,27 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes facts through one prepared insert on the load's only connection.
+/// Appends facts to the staging table through one prepared insert on the load's only connection.
 ///
 /// Every column is bound straight from the fact's UTF-8 buffer (`SQLITE_STATIC`): the buffer outlives
 /// the step, so SQLite never copies it. Transactions are the caller's (`FactStore`).
 final class SQLiteFactWriter {
-    /// What happened to one fact.
-    enum Outcome: Sendable {
-        case inserted, updated, duplicate
-    }
-
     private let connection: SQLiteConnection
     private let insert: SQLiteStatement
-    private let policy: ConflictPolicy
     private let defaultCreatedAt: UnsafeMutablePointer<CChar>
     private static let emptyText: StaticString = ""
     private static let textColumns: [(Int32, Fact.Field)] = [
-        (1, .statement), (2, .predicate), (3, .subject), (4, .object), (5, .args),
-        (8, .source), (9, .context), (10, .metadata), (11, .createdAt),
+        (4, .statement), (5, .predicate), (6, .subject), (7, .object), (8, .args),
+        (11, .source), (12, .context), (13, .metadata), (14, .createdAt),
     ]
 
-    /// Prepares the insert for `policy`; facts without a creation time get `defaultCreatedAt`.
-    init(connection: SQLiteConnection, policy: ConflictPolicy, defaultCreatedAt: String) throws(StoreError) {
+    /// Prepares the insert; facts without a creation time get `defaultCreatedAt`.
+    init(connection: SQLiteConnection, defaultCreatedAt: String) throws(StoreError) {
         self.connection = connection
-        self.policy = policy
         self.insert = try connection.prepare("""
-            INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, source, context,
-            fact_metadata, created_at, load_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-            \(policy.upsertClause)
+            INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, object, args, arity,
+            confidence, source, context, fact_metadata, created_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             """)
         guard let copy = strdup(defaultCreatedAt) else {
             throw StoreError(kind: .sqlite(code: SQLITE_NOMEM), path: connection.path, message: "out of memory")
@@ -44,11 +37,10 @@ final class SQLiteFactWriter {
         free(defaultCreatedAt)
     }
 
-    /// Inserts one fact under the conflict policy and says what happened.
-    /// - Throws: `StoreError`; under `fail`, a constraint violation means the statement already exists.
-    func write(_ fact: Fact, loadID: Int64) throws(StoreError) -> Outcome {
+    /// Appends one fact of load `loadID` to the staging table.
+    /// - Throws: `StoreError` with SQLite's code and message (a full disk, say).
+    func stage(_ fact: Fact, loadID: Int64) throws(StoreError) {
         let handle = insert.handle
-        let db = connection.handle
         let rc: Int32 = fact.bytes.withUnsafeBufferPointer { buffer -> Int32 in
             let base = buffer.baseAddress
             for (index, field) in Self.textColumns {
@@ -70,24 +62,17 @@ final class SQLiteFactWriter {
                     sqlite3_bind_null(handle, index)
                 }
             }
-            sqlite3_bind_int64(handle, 6, Int64(fact.arity))
-            sqlite3_bind_double(handle, 7, fact.confidence)
-            sqlite3_bind_int64(handle, 12, loadID)
-            sqlite3_set_last_insert_rowid(db, 0)
+            sqlite3_bind_int64(handle, 1, loadID)
+            sqlite3_bind_int64(handle, 2, Int64(fact.line))
+            sqlite3_bind_int64(handle, 3, fact.offset)
+            sqlite3_bind_int64(handle, 9, Int64(fact.arity))
+            sqlite3_bind_double(handle, 10, fact.confidence)
             let rc = sqlite3_step(handle)
             sqlite3_reset(handle)
             return rc
         }
         guard rc == SQLITE_DONE else {
-            throw connection.error(rc, "cannot insert \(fact.statement)", sql: insert.sql)
-        }
-        switch policy {
-        case .ignore:
-            return connection.changes == 0 ? .duplicate : .inserted
-        case .replace, .update:
-            return sqlite3_last_insert_rowid(db) != 0 ? .inserted : .updated
-        case .fail:
-            return .inserted
+            throw connection.error(rc, "cannot stage \(fact.statement)", sql: insert.sql)
         }
     }
 }

@@ -37,6 +37,7 @@ enum Timestamp {
     /// Reads `YYYY-MM-DD`, optionally followed by `T` or a space, `HH:MM[:SS[.fff…]]` and `Z` or `±HH:MM`,
     /// and returns it normalized to UTC as `YYYY-MM-DDTHH:MM:SS[.fff]Z`; nil when it is not such a time.
     static func normalize(_ text: String) -> String? {
+        if isCanonical(text) { return text }
         let b = Array(text.trimmingASCIIWhitespace().utf8)
         var i = 0
         func number(_ count: Int) -> Int? {
@@ -95,6 +96,30 @@ enum Timestamp {
             + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
         if !fraction.isEmpty { out += "." + fraction }
         return out + "Z"
+    }
+
+    /// True for text already in the form `normalize` returns with whole seconds: `YYYY-MM-DDTHH:MM:SSZ`
+    /// with a valid date and time (the common case, checked without allocating).
+    static func isCanonical(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { b -> Bool in
+            guard b.count == 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b[19] == 0x5A
+            else { return false }
+            func number(_ from: Int, _ count: Int) -> Int? {
+                var value = 0
+                for i in from..<(from + count) {
+                    let digit = Int(b[i]) - 0x30
+                    guard digit >= 0 && digit <= 9 else { return nil }
+                    value = value * 10 + digit
+                }
+                return value
+            }
+            guard let year = number(0, 4), year >= 1, let month = number(5, 2), (1...12).contains(month),
+                  let day = number(8, 2), day >= 1, day <= daysIn(month: month, year: year),
+                  let hour = number(11, 2), hour < 24, let minute = number(14, 2), minute < 60,
+                  let second = number(17, 2), second < 60
+            else { return false }
+            return true
+        } ?? false
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

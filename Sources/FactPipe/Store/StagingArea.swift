@@ -1,0 +1,97 @@
+/// The staging table of a load: where batches wait, and how they move into `facts`.
+///
+/// Moving them is one `INSERT … SELECT … ORDER BY statement, seq` under the load's conflict policy:
+/// in statement order the unique index is written sequentially, and for equal statements the one
+/// that came first in the input is applied first (so `ignore` keeps the first, `replace` ends with
+/// the last, `update` merges them in input order).
+final class StagingArea {
+    /// What a merge did.
+    struct MergeResult: Equatable {
+        var inserted = 0
+        var updated = 0
+        var duplicates = 0
+    }
+
+    /// A staged record whose statement is already in `facts` or earlier in the same load.
+    struct Conflict {
+        var line: Int
+        var offset: Int64
+        var statement: String
+    }
+
+    private let connection: SQLiteConnection
+    private static let statementIndex = "factpipe_staging_statement"
+
+    init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    /// Loads that have rows waiting: those of a load that was killed before it could merge them.
+    func loadsWithStagedRows() throws(StoreError) -> [Int64] {
+        let statement = try connection.prepare("SELECT DISTINCT load_id FROM factpipe_staging ORDER BY load_id")
+        var ids: [Int64] = []
+        while try statement.step() { ids.append(statement.int64(0)) }
+        return ids
+    }
+
+    /// Rows waiting for load `loadID`.
+    func stagedCount(loadID: Int64) throws(StoreError) -> Int {
+        let statement = try connection.prepare("SELECT count(*) FROM factpipe_staging WHERE load_id = ?1")
+        try statement.bind(1, loadID)
+        _ = try statement.step()
+        return Int(statement.int64(0))
+    }
+
+    /// The highest sequence number used so far (0 when the table is empty).
+    func lastSequence() throws(StoreError) -> Int64 {
+        try connection.scalarInt("SELECT coalesce(max(seq), 0) FROM factpipe_staging") ?? 0
+    }
+
+    /// Creates or drops the index that `firstConflict` needs (only loads under `fail` use it).
+    func setConflictIndex(_ isPresent: Bool) throws(StoreError) {
+        if isPresent {
+            try connection.execute(
+                "CREATE INDEX IF NOT EXISTS \(Self.statementIndex) ON factpipe_staging(statement, seq)")
+        } else {
+            try connection.execute("DROP INDEX IF EXISTS \(Self.statementIndex)")
+        }
+    }
+
+    /// The first record of load `loadID` after sequence `afterSequence` whose statement is already stored
+    /// or staged earlier; nil when there is none.
+    func firstConflict(loadID: Int64, afterSequence: Int64) throws(StoreError) -> Conflict? {
+        let statement = try connection.prepare("""
+            SELECT s.line, s.offset, s.statement FROM factpipe_staging AS s
+            WHERE s.load_id = ?1 AND s.seq > ?2 AND (
+                EXISTS (SELECT 1 FROM facts AS f WHERE f.statement = s.statement)
+                OR EXISTS (SELECT 1 FROM factpipe_staging AS t WHERE t.statement = s.statement AND t.seq < s.seq))
+            ORDER BY s.seq LIMIT 1
+            """)
+        try statement.bind(1, loadID)
+        try statement.bind(2, afterSequence)
+        guard try statement.step() else { return nil }
+        return Conflict(line: Int(statement.int64(0)), offset: statement.int64(1), statement: statement.text(2) ?? "")
+    }
+
+    /// Moves every staged row of load `loadID` into `facts` under `policy`, then empties the staging table.
+    /// - Throws: `StoreError`; the caller's transaction makes the move all or nothing.
+    func merge(loadID: Int64, policy: ConflictPolicy) throws(StoreError) -> MergeResult {
+        let staged = try stagedCount(loadID: loadID)
+        guard staged > 0 else { return MergeResult() }
+        let before = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
+        let insert = try connection.prepare("""
+            INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, source, context,
+            fact_metadata, created_at, load_id)
+            SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
+            created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
+            \(policy.upsertClause)
+            """)
+        try insert.bind(1, loadID)
+        _ = try insert.step()
+        let changed = connection.changes
+        let after = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
+        let inserted = Int(after - before)
+        try connection.execute("DELETE FROM factpipe_staging")
+        return MergeResult(inserted: inserted, updated: changed - inserted, duplicates: staged - changed)
+    }
+}

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One load at a time per database: an exclusive `flock` on `<database>-factpipe.lock`.
+///
+/// The lock file says which process holds it, so a second load that gives up can name the first.
+/// The kernel drops the lock when the holder dies, even by `kill -9`; readers never take it.
+final class WriterLock {
+    let path: String
+    private let descriptor: Int32
+
+    /// Takes the lock, waiting up to `timeoutSeconds` for another load to finish.
+    /// - Throws: `StoreError` of kind `.busy` naming the holder when the wait runs out.
+    init(databasePath: String, timeoutSeconds: Double, description: String) throws(StoreError) {
+        path = databasePath + "-factpipe.lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw StoreError(kind: .sqlite(code: 14), path: databasePath,
+                             message: "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        descriptor = fd
+        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard ContinuousClock.now < deadline else {
+                let holder = Self.contents(fd)
+                close(fd)
+                throw StoreError(
+                    kind: .busy, path: databasePath,
+                    message: "another load is writing to this database (\(holder)); waited \(Int(timeoutSeconds)) s")
+            }
+            usleep(50_000)
+        }
+        let text = Array("pid \(getpid()), \(description)\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+
+    private static func contents(_ fd: Int32) -> String {
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return "holder unknown" }
+        return String(decoding: buffer[0..<count], as: UTF8.self).trimmingASCIIWhitespace()
+    }
+}
