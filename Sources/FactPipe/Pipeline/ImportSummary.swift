@@ -52,11 +52,11 @@ public struct ImportSummary: Sendable {
 public struct WriterTimings: Sendable {
     /// Waiting for the next segment (the stages before the writer were slower).
     public var waiting = 0.0
-    /// Binding and stepping inserts (commits excluded).
+    /// Staging batches: binding and stepping inserts, and their commits (merges excluded).
     public var writing = 0.0
-    /// Inside `COMMIT`.
+    /// Inside the batches' `COMMIT`s (part of `writing`).
     public var committing = 0.0
-    /// Moving staged facts into `facts` at the end of each source.
+    /// Moving staged facts into `facts` (every million facts and at the end of each source).
     public var merging = 0.0
     /// Building the secondary indexes after a bulk load.
     public var indexing = 0.0

@@ -7,6 +7,9 @@
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`.
     static let version: Int64 = 1
+    /// Staged facts that trigger a merge into `facts` at the next batch boundary: bounds the
+    /// staging table, the sort's passes, and how long committed facts stay out of sight.
+    static let mergeThreshold = 1_000_000
     /// Page size of new databases, in bytes.
     static let pageSize = 16_384
     /// Page cache while SQLite sorts (index builds, merges without secondary indexes), in KiB.

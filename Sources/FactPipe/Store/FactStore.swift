@@ -3,8 +3,8 @@ import Synchronization
 /// The writer stage: owns the load's only connection and commits one transaction per batch.
 ///
 /// A batch is `BEGIN IMMEDIATE`, its facts appended to the staging table, its rejects written out,
-/// the ledger's counts and checkpoint, `COMMIT`. At the end of each source its staged facts move
-/// into `facts` in one transaction (`StagingArea.merge`). The first failure rolls back the open
+/// the ledger's counts and checkpoint, `COMMIT`. At the end of each source, and whenever a million
+/// facts wait, the staged facts move into `facts` in one transaction (`StagingArea.merge`). The first failure rolls back the open
 /// batch only: the committed batches are merged and the load is recorded with its final status.
 /// An atomic load is one transaction from start to end. A load into an empty or small table drops
 /// the secondary indexes first and builds them after, which is faster and gives the same database.
@@ -26,6 +26,9 @@ final class FactStore {
     private var current: (id: Int64, counts: LoadLedger.Counts)?
     /// Counts of the current source including the open batch.
     private var pending = LoadLedger.Counts()
+    /// Facts staged by the open batch, and committed to staging since the last merge.
+    private var pendingStaged = 0
+    private var stagedSinceMerge = 0
     /// Last staging sequence number before the open batch.
     private var batchStartSequence: Int64 = 0
     /// Size of the rejects file after the last commit; a rollback cuts it back to this.
@@ -65,11 +68,11 @@ final class FactStore {
                 case .begin(let descriptor):
                     try begin(descriptor)
                 case .segment(let segment):
+                    let merging = timings.merging
                     try write(segment)
-                    timings.writing += WriterTimings.since(start)
+                    timings.writing += WriterTimings.since(start) - (timings.merging - merging)
                 case .end:
-                    try end(status: .done)
-                    timings.merging += WriterTimings.since(start)
+                    try merge(finalStatus: .done)
                 case .stop(let status, let message):
                     throw Stop.requested(status, message)
                 }
@@ -199,11 +202,13 @@ final class FactStore {
         if !connection.isInTransaction || (options.isAtomic && pending.records == committed.records) {
             if !options.isAtomic { try connection.execute("BEGIN IMMEDIATE") }
             pending = committed
+            pendingStaged = 0
             batchStartSequence = try staging.lastSequence()
         }
         for fact in segment.facts {
             try writer.stage(fact, loadID: id)
         }
+        pendingStaged += segment.facts.count
         pending.records += segment.records
         pending.rejected += segment.rejects.count
         pending.warnings += segment.warnings
@@ -237,11 +242,16 @@ final class FactStore {
         progress?.committedRecords.add(pending.records - (current?.counts.records ?? 0), ordering: .relaxed)
         current = (id, pending)
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
+        stagedSinceMerge += pendingStaged
+        pendingStaged = 0
+        if stagedSinceMerge >= FactSchema.mergeThreshold { try merge(finalStatus: nil) }
     }
 
-    /// Moves the current source's staged facts into `facts` and records its final counts and `status`.
-    private func end(status: LoadLedger.Status, message: String? = nil) throws {
+    /// Moves the current source's committed, staged facts into `facts` and records its counts; with a
+    /// final `status` the source is finished.
+    private func merge(finalStatus status: LoadLedger.Status?, message: String? = nil) throws {
         guard let (id, committed) = current, let descriptor = descriptors.last else { return }
+        let start = ContinuousClock.now
         var counts = committed
         try inTransaction {
             // Sorting the staged rows needs memory in proportion to the cache; with the secondary
@@ -252,10 +262,18 @@ final class FactStore {
             counts.inserted += merged.inserted
             counts.updated += merged.updated
             counts.duplicates += merged.duplicates
-            try ledger.record(id: id, counts: counts, status: status, finishedAt: Timestamp.now(), message: message)
+            try ledger.record(id: id, counts: counts, status: status ?? .running,
+                              finishedAt: status == nil ? nil : Timestamp.now(), message: message)
         }
-        finished.append((descriptor, id, counts, status))
-        current = nil
+        stagedSinceMerge = 0
+        timings.merging += WriterTimings.since(start)
+        if let status {
+            finished.append((descriptor, id, counts, status))
+            current = nil
+        } else {
+            current = (id, counts)
+            pending = counts
+        }
     }
 
     /// Rolls back what is open, keeps what was committed, and records how the load ended.
@@ -298,7 +316,7 @@ final class FactStore {
         try? rejects?.truncate(to: rejectsCommittedSize)
         if let (id, counts) = current, let descriptor = descriptors.last {
             do {
-                try end(status: ledgerStatus, message: summary.message)
+                try merge(finalStatus: ledgerStatus, message: summary.message)
             } catch {
                 // The committed batches stay staged; the next load into this database merges them.
                 try? ledger.record(id: id, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
