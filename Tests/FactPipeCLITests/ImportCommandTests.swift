@@ -306,4 +306,37 @@ import Testing
         #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 0)
         #expect(try SQLiteCLI.ledger(work.database).first?["status"] as? String == "aborted")
     }
+
+    @Test func humanSummaryShowsTenRejectsAndCountsTheRest() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("many.txt", (1...12).map { "free text \($0)" }.joined(separator: "\n") + "\nP(a).\n")
+        let run = try Factpipe.run(["import", input, "--db", work.database])
+        #expect(run.status == 2)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("  rejected \(input):") }.count == 10)
+        #expect(lines.contains("  … 2 more rejected (see --rejects FILE)"))
+        #expect(lines.last?.hasPrefix("factpipe: done: 13 records: 1 inserted, 0 updated, 0 duplicates, 12 rejected") == true)
+    }
+
+    @Test func anUnwritableRejectsFileOrDatabaseExitsOne() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("clean.txt", Self.clean)
+        let rejects = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "/nonexistent-factpipe-dir/r.ndjson"])
+        #expect(rejects.status == 1)
+        #expect(rejects.stderr.contains("cannot open /nonexistent-factpipe-dir/r.ndjson for writing: No such file or directory"))
+        let database = try Factpipe.run(["import", input, "--db", "/nonexistent-factpipe-dir/kb.sqlite", "--json"])
+        #expect(database.status == 1)
+        let message = try #require(try database.json()["message"] as? String)
+        #expect(message.hasPrefix("/nonexistent-factpipe-dir/kb.sqlite: cannot open database"))
+    }
+
+    @Test func aDatabaseFactpipeDidNotCreateIsRefusedWithExitOne() throws {
+        let work = try CLIWorkspace()
+        try Factpipe.tool("/usr/bin/sqlite3", [work.database, "CREATE TABLE notes(x); INSERT INTO notes VALUES (1);"])
+        let input = try work.write("clean.txt", Self.clean)
+        let run = try Factpipe.run(["import", input, "--db", work.database])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("not a factpipe database (user_version 0, tables: notes)"))
+        #expect(try SQLiteCLI.strings(work.database, "SELECT name FROM sqlite_schema") == ["notes"])
+    }
 }

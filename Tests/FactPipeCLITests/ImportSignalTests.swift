@@ -7,7 +7,9 @@ import Glibc
 
 @Suite struct ImportSignalTests {
     /// Starts `factpipe import`, sends SIGINT after `delay`, and returns the finished run.
-    private func interruptedImport(_ arguments: [String], after delay: Duration) throws -> FactpipeRun {
+    private func interruptedImport(
+        _ arguments: [String], after delay: Duration, signal: Int32 = SIGINT
+    ) throws -> FactpipeRun {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factpipe-sig-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -25,7 +27,7 @@ import Glibc
         process.standardInput = FileHandle.nullDevice
         try process.run()
         Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, signal)
         process.waitUntilExit()
         try stdoutHandle.close()
         try stderrHandle.close()
@@ -75,5 +77,22 @@ import Glibc
             #expect(integrity == ["ok"])
             break
         }
+    }
+
+    @Test func sigtermStopsTheLoadWithExitCode143() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("generated.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "100000", "-o", input, "-q"]).status == 0)
+        let database = work.path("terminated.sqlite")
+        let run = try interruptedImport(
+            ["import", input, "--db", database, "--batch-size", "500", "--json", "-q"], after: .milliseconds(300),
+            signal: SIGTERM)
+        #expect(run.status == 143, "\(run.stderr)")
+        #expect(run.stderr.isEmpty)
+        let json = try run.json()
+        #expect(json["interrupted"] as? Bool == true)
+        expectCountsAddUp(json)
+        #expect(try SQLiteCLI.ledger(database).first?["status"] as? String == "interrupted")
+        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM facts") == int(json, "inserted"))
     }
 }

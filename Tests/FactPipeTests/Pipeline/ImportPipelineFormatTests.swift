@@ -408,4 +408,32 @@ import Testing
         #expect(outcomes[0].facts == outcomes[1].facts)
         #expect(outcomes[0].rejects == outcomes[1].rejects)
     }
+
+    @Test func aQuoteNeverClosedInCSVRefusesTheRestOfTheFileAsOneRecord() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("open.csv", "statement,note\nP(a),x\n\"P(b),y\nP(c),z\n")
+        let rejects = work.path("rejects.ndjson")
+        let summary = work.load(input) { $0.rejectsPath = rejects }
+        #expect(summary.status == .done)
+        #expect((summary.records, summary.inserted, summary.rejected) == (2, 1, 1))
+        let reject = try #require(try rejectLines(rejects).first)
+        #expect(reject["reason"] as? String == "invalid_csv")
+        #expect(reject["line"] as? Int == 3)
+        #expect((reject["message"] as? String)?.contains("not closed") == true)
+        #expect((reject["record"] as? String)?.hasPrefix("\"P(b),y\nP(c),z") == true)
+    }
+
+    @Test func aCSVRecordWithTheWrongNumberOfFieldsIsRefusedAndTheLoadGoesOn() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("fields.csv", "statement,source\nP(a),x\nP(b),y,extra\nP(c)\nP(d),z\n")
+        let rejects = work.path("rejects.ndjson")
+        let summary = work.load(input) { $0.rejectsPath = rejects }
+        #expect((summary.records, summary.inserted, summary.rejected) == (4, 2, 2))
+        #expect(try work.database().statements() == ["P(a).", "P(d)."])
+        let lines = try rejectLines(rejects)
+        #expect(lines.map { $0["reason"] as? String } == ["invalid_csv", "invalid_csv"])
+        #expect(lines.map { $0["message"] as? String } == [
+            "expected 2 fields as in the header, found 3", "expected 2 fields as in the header, found 1",
+        ])
+    }
 }
