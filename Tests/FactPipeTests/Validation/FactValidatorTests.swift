@@ -245,6 +245,15 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(refusal.reason == .invalidCreatedAt)
     }
 
+    /// Epoch milliseconds (a common mistake) are out of range; the refusal must say which value was refused.
+    @Test func aTimestampRefusalNamesTheValue() throws {
+        let text = try refused(validate(#"{"statement":"P(a).","timestamp":"1700000000000"}"#))
+        #expect(text.message.contains("1700000000000"))
+        let number = try refused(validate(#"{"statement":"P(a).","timestamp":1700000000000}"#))
+        #expect(number.reason == .invalidCreatedAt)
+        #expect(number.message.contains("1700000000000"), "message: \(number.message)")
+    }
+
     @Test func createdAtWinsOverTimestampWhichIsKeptInMetadata() throws {
         let (fact, _) = try accepted(validate(#"{"statement":"P(a).","created_at":"2024-01-01","timestamp":"1700000000"}"#))
         #expect(fact.createdAt == "2024-01-01T00:00:00Z")
