@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+/// What a run of the built `factpipe` binary left behind.
+struct FactpipeRun {
+    var status: Int32
+    var stdout: Data
+    var stderr: String
+
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+
+    /// Standard output as the one JSON object `--json` prints.
+    func json(sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Any] {
+        try #require(
+            try JSONSerialization.jsonObject(with: stdout) as? [String: Any], "stdout: \(stdoutText) stderr: \(stderr)",
+            sourceLocation: sourceLocation)
+    }
+}
+
+struct CLITestFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Runs the built binary and other tools, capturing their output in files (no pipe can fill up).
+enum Factpipe {
+    /// Runs `factpipe` with `arguments`; `stdin` bytes are piped into it when given.
+    static func run(_ arguments: [String], stdin: Data? = nil) throws -> FactpipeRun {
+        try runProcess(BinaryLocator.factpipe, arguments, stdin: stdin)
+    }
+
+    static func runProcess(_ executable: URL, _ arguments: [String], stdin: Data? = nil) throws -> FactpipeRun {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factpipe-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let stdoutURL = directory.appendingPathComponent("stdout")
+        let stderrURL = directory.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
+        let stderrHandle = try FileHandle(forWritingTo: stderrURL)
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardOutput = stdoutHandle
+        process.standardError = stderrHandle
+        let pipe = stdin.map { _ in Pipe() }
+        process.standardInput = pipe ?? FileHandle.nullDevice
+        try process.run()
+        if let pipe, let stdin {
+            // A child that exits before reading everything must not kill the test process with SIGPIPE.
+            signal(SIGPIPE, SIG_IGN)
+            // Feed the bytes from another thread so a large input cannot block this one.
+            let writer = pipe.fileHandleForWriting
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                try? writer.write(contentsOf: stdin)
+                try? writer.close()
+                done.signal()
+            }
+            done.wait()
+        }
+        process.waitUntilExit()
+        try stdoutHandle.close()
+        try stderrHandle.close()
+        return FactpipeRun(
+            status: process.terminationStatus,
+            stdout: try Data(contentsOf: stdoutURL),
+            stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
+    }
+
+    /// Runs a tool such as gzip or zstd and checks that it succeeded.
+    @discardableResult
+    static func tool(_ path: String, _ arguments: [String], stdin: Data? = nil) throws -> FactpipeRun {
+        let run = try runProcess(URL(fileURLWithPath: path), arguments, stdin: stdin)
+        guard run.status == 0 else {
+            throw CLITestFailure(description: "\(path) \(arguments) exited with \(run.status): \(run.stderr)")
+        }
+        return run
+    }
+}
+
+/// Queries a database through the `sqlite3` command-line tool, one JSON object a row.
+enum SQLiteCLI {
+    static func rows(_ database: String, _ sql: String) throws -> [[String: Any]] {
+        let run = try Factpipe.tool("/usr/bin/sqlite3", ["-json", database, sql])
+        let text = run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        if text.isEmpty { return [] }
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+    }
+
+    static func int(_ database: String, _ sql: String) throws -> Int {
+        let run = try Factpipe.tool("/usr/bin/sqlite3", [database, sql])
+        return try #require(Int(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)), "\(sql): \(run.stdoutText)")
+    }
+
+    static func strings(_ database: String, _ sql: String) throws -> [String] {
+        try rows(database, sql).map { row in (row.values.first as? String) ?? "" }
+    }
+
+    /// The ledger rows, oldest first.
+    static func ledger(_ database: String) throws -> [[String: Any]] {
+        try rows(database, "SELECT * FROM factpipe_loads ORDER BY id")
+    }
+}
+
+/// A fresh folder under the system temporary directory, removed when released.
+final class CLIWorkspace {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("factpipe-cli-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    var database: String { path("kb.sqlite") }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        try write(name, Data(text.utf8))
+    }
+
+    @discardableResult
+    func write(_ name: String, _ data: Data) throws -> String {
+        try data.write(to: URL(fileURLWithPath: path(name)))
+        return path(name)
+    }
+
+    func read(_ name: String) throws -> String {
+        try String(contentsOfFile: path(name), encoding: .utf8)
+    }
+
+    func size(_ path: String) throws -> Int {
+        try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+    }
+}
+
+/// A file under the package's `Fixtures/` folder, found from this file's path.
+func fixturePath(_ relativePath: String, filePath: String = #filePath) -> String {
+    URL(fileURLWithPath: filePath)
+        .deletingLastPathComponent()  // FactPipeCLITests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // package root
+        .appendingPathComponent("Fixtures")
+        .appendingPathComponent(relativePath).path
+}
+
+/// The integer value of `key` in a JSON object.
+func int(_ object: [String: Any], _ key: String) -> Int? {
+    (object[key] as? NSNumber)?.intValue
+}
+
+/// records == inserted + updated + duplicates + rejected, in a `--json` summary or a ledger row.
+func expectCountsAddUp(_ object: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) {
+    let parts = ["inserted", "updated", "duplicates", "rejected"].map { int(object, $0) ?? -1 }
+    #expect(int(object, "records") == parts.reduce(0, +), "\(object)", sourceLocation: sourceLocation)
+}

@@ -1,0 +1,342 @@
+import Foundation
+import Testing
+
+/// `factpipe import` through the built binary: output, exit codes, inputs, rejects.
+@Suite struct ImportCommandTests {
+    static let clean = """
+        HasPart(Computer, CPU).
+        LäuftAuf(Windows)
+        Einwohner(Berlin, 3669491).
+
+        """
+    static let withRejects = """
+        HasPart(Computer, CPU).
+        free text without brackets
+        CausedBy(A, B(C, D).
+        Einwohner(Berlin, 3669491).
+
+        """
+
+    @Test func jsonSummaryHasEveryKeyWithTheCounts() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.ndjson", """
+            {"statement":"HasPart(Computer, CPU).","subject":"computer"}
+            {"statement":"HasPart( Computer ,CPU )"}
+            {"statement":"Broken(,"}
+            {"predicate":"IsA","subject":"Socrates","object":"Human"}
+
+            """)
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--json", "--quiet"])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(run.stdoutText.hasSuffix("}\n"))
+        #expect(run.stdoutText.filter { $0 == "\n" }.count == 1, "one line of JSON")
+        let json = try run.json()
+        for key in [
+            "status", "records", "inserted", "updated", "duplicates", "rejected", "warnings", "seconds",
+            "facts_per_second", "peak_rss_bytes",
+        ] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+        #expect(json["status"] as? String == "done")
+        #expect(int(json, "records") == 4)
+        #expect(int(json, "inserted") == 2)
+        #expect(int(json, "updated") == 0)
+        #expect(int(json, "duplicates") == 1)
+        #expect(int(json, "rejected") == 1)
+        #expect(int(json, "warnings") == 1)
+        expectCountsAddUp(json)
+        let seconds = try #require(json["seconds"] as? NSNumber).doubleValue
+        #expect(seconds >= 0 && seconds < 60)
+        #expect(try #require(json["facts_per_second"] as? NSNumber).doubleValue >= 0)
+        #expect(try #require(int(json, "peak_rss_bytes")) > 1_000_000)
+        #expect(json["interrupted"] as? Bool == false)
+        let loads = try #require(json["loads"] as? [[String: Any]])
+        #expect(loads.count == 1)
+        #expect(loads.first?["source"] as? String == input)
+        #expect(loads.first?["format"] as? String == "ndjson")
+        #expect(loads.first?["compression"] as? String == "none")
+        #expect(loads.first?["status"] as? String == "done")
+        #expect(int(loads[0], "load_id") == 1)
+        expectCountsAddUp(loads[0])
+    }
+
+    @Test func cleanLoadExitsZeroWithAHumanSummaryOnStandardError() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("clean.txt", Self.clean)
+        let run = try Factpipe.run(["import", input, "--db", work.database])
+        #expect(run.status == 0)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.hasPrefix("factpipe: done: 3 records: 3 inserted, 0 updated, 0 duplicates, 0 rejected, 0 warnings in "))
+        #expect(run.stderr.contains("facts/s, peak RSS "))
+        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY id") == [
+            "HasPart(Computer, CPU).", "LäuftAuf(Windows).", "Einwohner(Berlin, 3669491).",
+        ])
+    }
+
+    @Test func loadWithRejectsExitsTwoAndNamesThemOnStandardError() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("rejects.txt", Self.withRejects)
+        let run = try Factpipe.run(["import", input, "--db", work.database])
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("  rejected \(input):2: syntax_error: statement: column "))
+        #expect(run.stderr.contains("  rejected \(input):3: syntax_error: statement: column 9: '(' is never closed"))
+        #expect(run.stderr.contains("factpipe: done: 4 records: 2 inserted, 0 updated, 0 duplicates, 2 rejected"))
+    }
+
+    @Test func quietPrintsNothingOnStandardError() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("rejects.txt", Self.withRejects)
+        let quiet = try Factpipe.run(["import", input, "--db", work.database, "--quiet"])
+        #expect(quiet.status == 2)
+        #expect(quiet.stderr.isEmpty)
+        #expect(quiet.stdout.isEmpty)
+        let short = try Factpipe.run(["import", input, "--db", work.path("other.sqlite"), "-q", "--json"])
+        #expect(short.stderr.isEmpty)
+        #expect(try short.json()["status"] as? String == "done")
+    }
+
+    @Test func maxErrorsZeroWithABadRecordExitsThree() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("rejects.txt", Self.withRejects)
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--max-errors", "0", "--json"])
+        #expect(run.status == 3)
+        let json = try run.json()
+        #expect(json["status"] as? String == "aborted")
+        expectCountsAddUp(json)
+        #expect((json["message"] as? String)?.contains("more than 0 records rejected (--max-errors 0)") == true)
+        #expect(run.stderr.contains("factpipe: aborted: "))
+        #expect(run.stderr.contains("--max-errors 0"))
+        #expect(try SQLiteCLI.ledger(work.database).first?["status"] as? String == "aborted")
+    }
+
+    @Test func aConflictUnderOnConflictFailExitsThree() throws {
+        let work = try CLIWorkspace()
+        let first = try work.write("first.txt", "HasPart(Computer, CPU).\n")
+        let second = try work.write("second.txt", "IsA(Socrates, Human).\nHasPart(Computer,CPU)\n")
+        #expect(try Factpipe.run(["import", first, "--db", work.database, "-q"]).status == 0)
+        let run = try Factpipe.run(["import", second, "--db", work.database, "--on-conflict", "fail", "--json"])
+        #expect(run.status == 3)
+        let json = try run.json()
+        #expect(json["status"] as? String == "aborted")
+        #expect(json["message"] as? String == "\(second):2: HasPart(Computer, CPU). is already in the database (--on-conflict fail)")
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 1)
+        let ledger = try SQLiteCLI.ledger(work.database)
+        #expect(ledger.map { $0["status"] as? String } == ["done", "aborted"])
+        #expect(ledger.last?["conflict_policy"] as? String == "fail")
+    }
+
+    @Test func onConflictReplaceAndUpdateAreAccepted() throws {
+        let work = try CLIWorkspace()
+        let first = try work.write("first.ndjson", #"{"statement":"P(a).","confidence":0.2,"context":{"a":1}}"# + "\n")
+        let second = try work.write("second.ndjson", #"{"statement":"P(a).","confidence":0.7,"context":{"b":2}}"# + "\n")
+        #expect(try Factpipe.run(["import", first, "--db", work.database, "-q"]).status == 0)
+        let update = try Factpipe.run(["import", second, "--db", work.database, "--on-conflict", "UPDATE", "--json", "-q"])
+        #expect(update.status == 0)
+        #expect(int(try update.json(), "updated") == 1)
+        let row = try #require(try SQLiteCLI.rows(work.database, "SELECT confidence, context FROM facts").first)
+        // sqlite3 -json prints 20 significant digits; compare as a number.
+        #expect(abs(((row["confidence"] as? NSNumber)?.doubleValue ?? 0) - 0.7) < 1e-12)
+        #expect(row["context"] as? String == #"{"a":1,"b":2}"#)
+        let replace = try Factpipe.run(["import", first, "--db", work.database, "--on-conflict", "replace", "--json", "-q"])
+        #expect(int(try replace.json(), "updated") == 1)
+        #expect(try SQLiteCLI.strings(work.database, "SELECT context FROM facts") == [#"{"a":1}"#])
+    }
+
+    @Test func aMissingInputFileExitsOneAndNamesIt() throws {
+        let work = try CLIWorkspace()
+        let missing = work.path("missing.ndjson")
+        let run = try Factpipe.run(["import", missing, "--db", work.database, "--json"])
+        #expect(run.status == 1)
+        let json = try run.json()
+        #expect(json["status"] as? String == "failed")
+        #expect(json["message"] as? String == "\(missing): cannot open: No such file or directory")
+        #expect(run.stderr.contains("factpipe: \(missing): cannot open: No such file or directory"))
+    }
+
+    @Test func truncatedZstdInputExitsOneAfterCommittingWholeBatches() throws {
+        let work = try CLIWorkspace()
+        let generated = work.path("generated.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "20000", "-o", generated, "-q"]).status == 0)
+        let compressed = work.path("generated.ndjson.zst")
+        try Factpipe.tool("/usr/bin/zstd", ["-q", "-f", generated, "-o", compressed])
+        let whole = try Data(contentsOf: URL(fileURLWithPath: compressed))
+        let truncated = try work.write("truncated.ndjson.zst", whole.prefix(whole.count * 2 / 3))
+        let run = try Factpipe.run(["import", truncated, "--db", work.database, "--batch-size", "1000", "--json"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["status"] as? String == "failed")
+        let message = try #require(json["message"] as? String)
+        #expect(message.hasPrefix("\(truncated): "))
+        #expect(message.contains("zstd"))
+        #expect(run.stderr.contains("factpipe: \(truncated): "))
+        expectCountsAddUp(json)
+        let records = try #require(int(json, "records"))
+        #expect(records > 0 && records < 20_000)
+        #expect(records % 1_000 == 0)
+        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        expectCountsAddUp(ledger)
+        #expect(ledger["status"] as? String == "failed")
+        #expect(ledger["compression"] as? String == "zstd")
+        #expect(int(ledger, "records") == records)
+        #expect(int(ledger, "inserted") == int(json, "inserted"))
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == int(json, "inserted"))
+    }
+
+    @Test(arguments: [
+        ["import", "--db", "DB"],
+        ["import", "IN", "--db", "DB", "--frobnicate"],
+        ["import", "IN", "--db", "DB", "--batch-size", "0"],
+        ["import", "IN", "--db", "DB", "--batch-size", "-5"],
+        ["import", "IN", "--db", "DB", "--batch-size", "many"],
+        ["import", "IN"],
+        ["import", "IN", "--db", "DB", "--format", "xml"],
+        ["import", "IN", "--db", "DB", "--on-conflict", "merge"],
+        ["import", "IN", "--db", "DB", "--max-errors", "-1"],
+        ["import", "-", "-", "--db", "DB"],
+        ["import", "IN", "--db", "DB", "--max-record-bytes", "10"],
+    ])
+    func usageErrorsExitSixtyFourWithoutTouchingTheDatabase(arguments: [String]) throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", Self.clean)
+        let resolved = arguments.map { $0 == "IN" ? input : $0 == "DB" ? work.database : $0 }
+        let run = try Factpipe.run(resolved)
+        #expect(run.status == 64, "\(arguments): \(run.stderr)")
+        #expect(run.stderr.contains("Error:"))
+        #expect(run.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+    }
+
+    @Test func readsStandardInputFromADash() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run(["import", "-", "--db", work.database, "--json", "-q"], stdin: Data(Self.clean.utf8))
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(int(json, "inserted") == 3)
+        let load = try #require((json["loads"] as? [[String: Any]])?.first)
+        #expect(load["source"] as? String == "-")
+        #expect(load["format"] as? String == "text")
+        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        #expect(ledger["source"] as? String == "-")
+        #expect(ledger["source_size"] is NSNull)
+        #expect(int(ledger, "checkpoint_offset") == Self.clean.utf8.count)
+    }
+
+    @Test func readsCompressedCSVFromStandardInput() throws {
+        let work = try CLIWorkspace()
+        let csv = "statement,confidence,source\n\"HasPart(Computer, CPU).\",0.5,stdin\nIsA(Socrates),1,stdin\n"
+        let plain = try work.write("facts.csv", csv)
+        let gzipped = try Factpipe.tool("/usr/bin/gzip", ["-c", plain]).stdout
+        let run = try Factpipe.run(["import", "-", "--db", work.database, "--format", "csv", "--json", "-q"], stdin: gzipped)
+        #expect(run.status == 0, "\(run.stderr)")
+        let load = try #require((try run.json()["loads"] as? [[String: Any]])?.first)
+        #expect(load["compression"] as? String == "gzip")
+        #expect(load["format"] as? String == "csv")
+        let rows = try SQLiteCLI.rows(work.database, "SELECT statement, confidence, source FROM facts ORDER BY id")
+        #expect(rows.map { $0["statement"] as? String } == ["HasPart(Computer, CPU).", "IsA(Socrates)."])
+        #expect(rows.map { ($0["confidence"] as? NSNumber)?.doubleValue } == [0.5, 1.0])
+        #expect(rows.map { $0["source"] as? String } == ["stdin", "stdin"])
+    }
+
+    @Test func gzipAndZstdFilesMadeByTheirToolsAreRecognisedByContent() throws {
+        let work = try CLIWorkspace()
+        let plain = try work.write("facts.ndjson", (0..<500).map { #"{"statement":"Item(n\#($0), \#($0 * 3))."}"# }
+            .joined(separator: "\n") + "\n")
+        try Factpipe.tool("/usr/bin/zstd", ["-q", "-f", plain, "-o", work.path("facts.zst")])
+        let gz = try Factpipe.tool("/usr/bin/gzip", ["-c", plain]).stdout
+        let gzPath = try work.write("facts.data", gz)
+        let run = try Factpipe.run(["import", gzPath, work.path("facts.zst"), plain, "--db", work.database, "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect((int(json, "records"), int(json, "inserted"), int(json, "duplicates")) == (1_500, 500, 1_000))
+        let loads = try #require(json["loads"] as? [[String: Any]])
+        #expect(loads.map { $0["compression"] as? String } == ["gzip", "zstd", "none"])
+        #expect(loads.map { $0["format"] as? String } == ["ndjson", "ndjson", "ndjson"])
+        #expect(loads.map { int($0, "inserted") } == [500, 0, 0])
+        let ledger = try SQLiteCLI.ledger(work.database)
+        #expect(ledger.map { int($0, "checkpoint_offset") } == Array(repeating: try work.size(plain), count: 3))
+        #expect(ledger.map { int($0, "source_size") } == [try work.size(gzPath), try work.size(work.path("facts.zst")), try work.size(plain)])
+    }
+
+    @Test func rejectsFileHoldsOneJSONLinePerRefusedRecord() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("rejects.txt", Self.withRejects)
+        let rejects = work.path("rejects.ndjson")
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects, "-q"])
+        #expect(run.status == 2)
+        let lines = try work.read("rejects.ndjson").split(separator: "\n")
+        #expect(lines.count == 2)
+        let objects = try lines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        #expect(objects.map { $0["source"] as? String } == [input, input])
+        #expect(objects.map { int($0, "line") } == [2, 3])
+        #expect(objects.map { int($0, "offset") } == [24, 51])
+        #expect(objects.map { $0["reason"] as? String } == ["syntax_error", "syntax_error"])
+        #expect(objects.map { $0["record"] as? String } == ["free text without brackets", "CausedBy(A, B(C, D)."])
+        #expect(objects.allSatisfy { ($0["message"] as? String)?.hasPrefix("statement: column ") == true })
+    }
+
+    @Test func strictPartsAndLimitFlagsRefuseRecords() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("parts.ndjson", """
+            {"statement":"HasPurpose(DNA, Replication).","subject":"Dna"}
+            {"statement":"Composition(Symphony, Beethoven, 9th, Ode, Joy)."}
+            {"statement":"Fine(a, b)."}
+
+            """)
+        let rejects = work.path("rejects.ndjson")
+        let run = try Factpipe.run([
+            "import", input, "--db", work.database, "--strict-parts", "--max-args", "4", "--rejects", rejects, "--json", "-q",
+        ])
+        #expect(run.status == 2)
+        let json = try run.json()
+        #expect((int(json, "inserted"), int(json, "rejected"), int(json, "warnings")) == (1, 2, 0))
+        let reasons = try work.read("rejects.ndjson").split(separator: "\n").map {
+            (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["reason"] as? String
+        }
+        #expect(reasons == ["parts_disagree", "limit_exceeded"])
+    }
+
+    @Test func atomicLoadThatAbortsLeavesNoFacts() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("rejects.txt", Self.withRejects)
+        let run = try Factpipe.run([
+            "import", input, "--db", work.database, "--atomic", "--batch-size", "1", "--max-errors", "1", "--json", "-q",
+        ])
+        #expect(run.status == 3)
+        #expect(int(try run.json(), "inserted") == 0)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 0)
+        #expect(try SQLiteCLI.ledger(work.database).first?["status"] as? String == "aborted")
+    }
+
+    @Test func humanSummaryShowsTenRejectsAndCountsTheRest() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("many.txt", (1...12).map { "free text \($0)" }.joined(separator: "\n") + "\nP(a).\n")
+        let run = try Factpipe.run(["import", input, "--db", work.database])
+        #expect(run.status == 2)
+        let lines = run.stderr.split(separator: "\n")
+        #expect(lines.filter { $0.hasPrefix("  rejected \(input):") }.count == 10)
+        #expect(lines.contains("  … 2 more rejected (see --rejects FILE)"))
+        #expect(lines.last?.hasPrefix("factpipe: done: 13 records: 1 inserted, 0 updated, 0 duplicates, 12 rejected") == true)
+    }
+
+    @Test func anUnwritableRejectsFileOrDatabaseExitsOne() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("clean.txt", Self.clean)
+        let rejects = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "/nonexistent-factpipe-dir/r.ndjson"])
+        #expect(rejects.status == 1)
+        #expect(rejects.stderr.contains("cannot open /nonexistent-factpipe-dir/r.ndjson for writing: No such file or directory"))
+        let database = try Factpipe.run(["import", input, "--db", "/nonexistent-factpipe-dir/kb.sqlite", "--json"])
+        #expect(database.status == 1)
+        let message = try #require(try database.json()["message"] as? String)
+        #expect(message.hasPrefix("/nonexistent-factpipe-dir/kb.sqlite: cannot open database"))
+    }
+
+    @Test func aDatabaseFactpipeDidNotCreateIsRefusedWithExitOne() throws {
+        let work = try CLIWorkspace()
+        try Factpipe.tool("/usr/bin/sqlite3", [work.database, "CREATE TABLE notes(x); INSERT INTO notes VALUES (1);"])
+        let input = try work.write("clean.txt", Self.clean)
+        let run = try Factpipe.run(["import", input, "--db", work.database])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("not a factpipe database (user_version 0, tables: notes)"))
+        #expect(try SQLiteCLI.strings(work.database, "SELECT name FROM sqlite_schema") == ["notes"])
+    }
+}

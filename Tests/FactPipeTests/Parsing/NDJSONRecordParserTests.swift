@@ -1,0 +1,228 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// Parses one NDJSON line with `NDJSONRecordParser`.
+func parseNDJSON(_ line: String) -> Result<RecordFields, FieldError> {
+    let bytes = Array(line.utf8)
+    return bytes.withUnsafeBufferPointer { buffer in
+        do throws(FieldError) {
+            return .success(try NDJSONRecordParser.parse(buffer))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// The fields of a line that must parse.
+private func fields(_ line: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> RecordFields {
+    switch parseNDJSON(line) {
+    case .success(let fields): return fields
+    case .failure(let error):
+        Issue.record("\(line) failed: \(error.reason): \(error.message)", sourceLocation: sourceLocation)
+        throw error
+    }
+}
+
+/// The refusal of a line that must not parse.
+private func refusal(_ line: String) -> FieldError? {
+    if case .failure(let error) = parseNDJSON(line) { return error }
+    return nil
+}
+
+/// Extra members as `key=json` strings, in order.
+private func pairs(_ members: [(key: String, json: String)]) -> [String] {
+    members.map { "\($0.key)=\($0.json)" }
+}
+
+@Suite struct NDJSONRecordParserTests {
+    @Test(arguments: ["statement", "s", "fact"])
+    func readsTheStatementUnderEachOfItsNames(key: String) throws {
+        let parsed = try fields(#"{"\#(key)":"HasPart(Computer, CPU)."}"#)
+        #expect(parsed.statement == "HasPart(Computer, CPU).")
+        #expect(parsed.metadataExtras.isEmpty)
+    }
+
+    @Test func contentOfATypeFactRecordIsTheStatementAndTypeIsDropped() throws {
+        let parsed = try fields(#"{"content":"Uses(A, B).","type":"fact","confidence":0.5}"#)
+        #expect(parsed.statement == "Uses(A, B).")
+        #expect(parsed.confidence == 0.5)
+        #expect(parsed.metadataExtras.isEmpty)
+    }
+
+    @Test func typeMayComeBeforeContent() throws {
+        let parsed = try fields(#"{"type":"fact","content":"Uses(A, B)."}"#)
+        #expect(parsed.statement == "Uses(A, B).")
+        #expect(parsed.metadataExtras.isEmpty)
+    }
+
+    @Test func contentWithoutTypeFactGoesToMetadata() throws {
+        let parsed = try fields(#"{"content":"Uses(A, B)."}"#)
+        #expect(parsed.statement == nil)
+        #expect(pairs(parsed.metadataExtras) == [#"content="Uses(A, B).""#])
+
+        let note = try fields(#"{"type":"note","content":"Uses(A, B)."}"#)
+        #expect(note.statement == nil)
+        #expect(pairs(note.metadataExtras) == [#"type="note""#, #"content="Uses(A, B).""#])
+    }
+
+    @Test func contentBesideAStatementGoesToMetadataWithTheType() throws {
+        let parsed = try fields(#"{"statement":"P(a).","type":"fact","content":"Q(b)."}"#)
+        #expect(parsed.statement == "P(a).")
+        #expect(pairs(parsed.metadataExtras) == [#"type="fact""#, #"content="Q(b).""#])
+    }
+
+    @Test func aSecondStatementFieldIsKeptInMetadata() throws {
+        let parsed = try fields(#"{"statement":"P(a).","s":"P(b)."}"#)
+        #expect(parsed.statement == "P(a).")
+        #expect(pairs(parsed.metadataExtras) == [#"s="P(b).""#])
+    }
+
+    @Test func predicateWithArgsTakesStringsAndNumbers() throws {
+        let parsed = try fields(#"{"predicate":"Einwohner","args":["Berlin",3669491]}"#)
+        #expect(parsed.statement == nil)
+        #expect(parsed.predicate == "Einwohner")
+        #expect(parsed.args == ["Berlin", "3669491"])
+    }
+
+    @Test func predicateWithSubjectAndObject() throws {
+        let parsed = try fields(#"{"predicate":"HasPart","subject":"Computer","object":"CPU"}"#)
+        #expect(parsed.predicate == "HasPart")
+        #expect(parsed.subject == "Computer")
+        #expect(parsed.object == "CPU")
+        #expect(parsed.args == nil)
+    }
+
+    @Test func emptyAndNullPartsAreAbsent() throws {
+        let parsed = try fields(#"{"statement":"P(a).","predicate":"","subject":null,"object":"","args":null}"#)
+        #expect(parsed.predicate == nil)
+        #expect(parsed.subject == nil)
+        #expect(parsed.object == nil)
+        #expect(parsed.args == nil)
+    }
+
+    @Test func contextAsAnObjectIsKeptAsItsText() throws {
+        let parsed = try fields(#"{"statement":"P(a).","context":{"source": "human_verified","n":[1, 2]}}"#)
+        #expect(parsed.context == #"{"source": "human_verified","n":[1, 2]}"#)
+    }
+
+    @Test func contextAsAStringHoldingAnObjectIsUnwrapped() throws {
+        // How the sqlite3 CLI dumps the knowledge base's context column.
+        let parsed = try fields(#"{"statement":"P(a).","context":" {\"source\": \"human_verified\"} "}"#)
+        #expect(parsed.context == #"{"source": "human_verified"}"#)
+    }
+
+    @Test func emptyOrNullContextIsAbsent() throws {
+        #expect(try fields(#"{"statement":"P(a).","context":""}"#).context == nil)
+        #expect(try fields(#"{"statement":"P(a).","context":null}"#).context == nil)
+    }
+
+    @Test(arguments: [
+        #"{"statement":"P(a).","context":"human_verified"}"#,
+        #"{"statement":"P(a).","context":"[1,2]"}"#,
+        #"{"statement":"P(a).","context":"{\"a\":1"}"#,
+        #"{"statement":"P(a).","context":"{\"a\":1} x"}"#,
+        #"{"statement":"P(a).","context":5}"#,
+        #"{"statement":"P(a).","context":["a"]}"#,
+        #"{"statement":"P(a).","context":true}"#,
+    ])
+    func contextThatIsNotAnObjectIsRefused(line: String) throws {
+        let error = try #require(refusal(line))
+        #expect(error.reason == .invalidContext)
+        #expect(error.message.contains("context"))
+    }
+
+    @Test(arguments: ["fact_metadata", "metadata"])
+    func metadataUnderEitherNameAsObjectOrString(key: String) throws {
+        #expect(try fields(#"{"statement":"P(a).","\#(key)":{"k":1}}"#).metadata == #"{"k":1}"#)
+        #expect(try fields(#"{"statement":"P(a).","\#(key)":"{\"k\":2}"}"#).metadata == #"{"k":2}"#)
+        let error = try #require(refusal(#"{"statement":"P(a).","\#(key)":"plain"}"#))
+        #expect(error.reason == .invalidMetadata)
+        #expect(refusal(#"{"statement":"P(a).","\#(key)":[1]}"#)?.reason == .invalidMetadata)
+    }
+
+    @Test func tagsAndCertaintyGoToTheContext() throws {
+        let parsed = try fields(#"{"statement":"P(a).","tags":["kb", "x"],"certainty":0.8}"#)
+        #expect(pairs(parsed.contextExtras) == [#"tags=["kb", "x"]"#, "certainty=0.8"])
+        #expect(parsed.metadataExtras.isEmpty)
+    }
+
+    @Test func confidenceAsNumberStringOrNull() throws {
+        let number = try fields(#"{"statement":"P(a).","confidence":0.75}"#)
+        #expect(number.confidence == 0.75)
+        #expect(number.confidenceText == nil)
+        let text = try fields(#"{"statement":"P(a).","confidence":"0.5"}"#)
+        #expect(text.confidence == nil)
+        #expect(text.confidenceText == "0.5")
+        let null = try fields(#"{"statement":"P(a).","confidence":null}"#)
+        #expect(null.confidence == nil)
+        #expect(null.confidenceText == nil)
+    }
+
+    @Test(arguments: [#"true"#, #"[0.5]"#, #"{"v":0.5}"#])
+    func confidenceOfAnotherTypeIsRefused(value: String) throws {
+        let error = try #require(refusal(#"{"statement":"P(a).","confidence":\#(value)}"#))
+        #expect(error.reason == .invalidConfidence)
+    }
+
+    @Test func timestampAsEpochNumberOrText() throws {
+        #expect(try fields(#"{"statement":"P(a).","timestamp":1700000000.5}"#).timestamp == 1_700_000_000.5)
+        #expect(try fields(#"{"statement":"P(a).","timestamp":"1700000000"}"#).timestampText == "1700000000")
+        #expect(refusal(#"{"statement":"P(a).","timestamp":{"s":1}}"#)?.reason == .invalidCreatedAt)
+    }
+
+    @Test func createdAtMustBeAString() throws {
+        #expect(try fields(#"{"statement":"P(a).","created_at":"2024-01-01"}"#).createdAt == "2024-01-01")
+        #expect(try fields(#"{"statement":"P(a).","created_at":""}"#).createdAt == nil)
+        #expect(refusal(#"{"statement":"P(a).","created_at":20240101}"#)?.reason == .invalidCreatedAt)
+    }
+
+    @Test func sourceTakesStringsAndNumbers() throws {
+        #expect(try fields(#"{"statement":"P(a).","source":"system"}"#).source == "system")
+        #expect(try fields(#"{"statement":"P(a).","source":7}"#).source == "7")
+        #expect(refusal(#"{"statement":"P(a).","source":{"a":1}}"#)?.reason == .invalidField)
+    }
+
+    @Test func unknownFieldsGoToMetadataAsTheirExactJSON() throws {
+        let parsed = try fields(
+            #"{"statement":"P(a).","rowid":12,"statement_hash":null,"nested":{"a":[1, "b"]},"note":"x\ty","ok":false}"#)
+        #expect(pairs(parsed.metadataExtras) == [
+            "rowid=12", "statement_hash=null", #"nested={"a":[1, "b"]}"#, #"note="x\ty""#, "ok=false",
+        ])
+    }
+
+    @Test func statementOfTheWrongTypeIsRefusedAndNullIsAbsent() throws {
+        let error = try #require(refusal(#"{"statement":42}"#))
+        #expect(error.reason == .invalidField)
+        #expect(error.message.contains("statement must be a string"))
+        #expect(try fields(#"{"statement":null}"#).statement == nil)
+    }
+
+    @Test(arguments: [
+        #"{"predicate":{"a":1}}"#,
+        #"{"predicate":"P","subject":["a"]}"#,
+        #"{"predicate":"P","object":{"o":1}}"#,
+        #"{"predicate":"P","args":"a, b"}"#,
+        #"{"predicate":"P","args":[["a"]]}"#,
+        #"{"predicate":"P","args":[{"a":1}]}"#,
+        #"{"predicate":"P","args":[true]}"#,
+    ])
+    func partsOfTheWrongTypeAreRefused(line: String) throws {
+        let error = try #require(refusal(line))
+        #expect(error.reason == .invalidField, "\(line): \(error.message)")
+    }
+
+    @Test(arguments: [
+        (#"{"statement":"P(a)."} trailing"#, 23),
+        (#"{"statement":"P(a).",}"#, 22),
+        ("[\"P(a).\"]", 1),
+        ("P(a).", 1),
+        ("", 1),
+    ])
+    func invalidJSONIsRefusedWithTheBytePosition(line: String, position: Int) throws {
+        let error = try #require(refusal(line))
+        #expect(error.reason == .invalidJSON)
+        #expect(error.message.hasPrefix("invalid JSON at byte \(position):"), "\(error.message)")
+    }
+}

@@ -1,0 +1,247 @@
+import Dispatch
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// Loads that stop before the end: error budget, atomic loads, unreadable input, interrupts.
+@Suite struct ImportPipelineFailureTests {
+    /// Nine records, three of them free text: lines 3, 6 and 8.
+    static let mixed = "P(1).\nP(2).\nbad one\nP(3).\nP(4).\nbad two\nP(5).\nbad three\nP(6).\n"
+
+    @Test func maxErrorsAbortsAndKeepsTheBatchesCommittedBeforeIt() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("mixed.txt", Self.mixed)
+        let rejects = work.path("rejects.ndjson")
+        let summary = work.load(input) {
+            $0.batchSize = 2
+            $0.maxErrors = 1
+            $0.rejectsPath = rejects
+        }
+        #expect(summary.status == .aborted)
+        let message = try #require(summary.message)
+        #expect(message.hasPrefix("more than 1 records rejected (--max-errors 1); the last: \(input):6: syntax_error:"))
+        // Batches [P(1), P(2)] and [bad one, P(3)] were committed; [P(4), bad two] was not.
+        #expect((summary.records, summary.inserted, summary.rejected) == (4, 3, 1))
+        let db = try work.database()
+        #expect(try db.statements() == ["P(1).", "P(2).", "P(3)."])
+        let row = try #require(try db.ledger().first)
+        expectLedgerAddsUp(row)
+        #expect(row.status == "aborted")
+        #expect((row.records, row.inserted, row.rejected) == (4, 3, 1))
+        #expect(row.checkpointOffset == 26)
+        #expect(row.checkpointLine == 5)
+        #expect(row.message == message)
+        // The rejects file holds the committed refusals only.
+        #expect(try rejectLines(rejects).map { $0["line"] as? Int } == [3])
+        // The indexes dropped for the bulk load are back.
+        #expect(try db.factIndexes() == ["facts_subject", "facts_predicate_subject"])
+    }
+
+    @Test func maxErrorsZeroAbortsAtTheFirstRefusal() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("mixed.txt", Self.mixed)
+        let summary = work.load(input) { $0.maxErrors = 0 }
+        #expect(summary.status == .aborted)
+        #expect(summary.message?.contains("\(input):3:") == true)
+        #expect(summary.records == 0)
+        #expect(try work.database().facts().isEmpty)
+    }
+
+    @Test func aBudgetThatIsNotExceededLetsTheLoadFinish() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("mixed.txt", Self.mixed)
+        let summary = work.load(input) { $0.maxErrors = 3 }
+        #expect(summary.status == .done)
+        #expect((summary.records, summary.inserted, summary.rejected) == (9, 6, 3))
+    }
+
+    @Test func atomicLoadRollsEverythingBackWhenTheBudgetRunsOut() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("mixed.txt", Self.mixed)
+        let summary = work.load(input) {
+            $0.isAtomic = true
+            $0.batchSize = 2
+            $0.maxErrors = 1
+        }
+        #expect(summary.status == .aborted)
+        #expect((summary.records, summary.inserted, summary.rejected) == (0, 0, 0))
+        let db = try work.database()
+        #expect(try db.facts().isEmpty)
+        let rows = try db.ledger()
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        #expect(row.status == "aborted")
+        #expect(row.source == input)
+        #expect((row.records, row.inserted, row.checkpointOffset) == (0, 0, 0))
+        #expect(row.message?.contains("--max-errors 1") == true)
+        #expect(try db.factIndexes() == ["facts_subject", "facts_predicate_subject"])
+    }
+
+    @Test func atomicLoadRollsBackOnAConflictUnderFailButKeepsEarlierLoads() throws {
+        let work = try LoadWorkspace()
+        let earlier = try work.write("earlier.txt", "P(a).\n")
+        #expect(work.load(earlier).inserted == 1)
+        let input = try work.write("atomic.txt", "Q(1).\nQ(2).\nQ(3).\nP(a).\nQ(4).\n")
+        let summary = work.load(input) {
+            $0.isAtomic = true
+            $0.batchSize = 1
+            $0.conflictPolicy = .fail
+        }
+        #expect(summary.status == .aborted)
+        #expect(summary.inserted == 0)
+        let db = try work.database()
+        #expect(try db.statements() == ["P(a)."])
+        let rows = try db.ledger()
+        #expect(rows.map(\.status) == ["done", "aborted"])
+        #expect(rows.last?.inserted == 0)
+    }
+
+    @Test func atomicLoadCommitsEverythingWhenItSucceeds() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("atomic.txt", "Q(1).\nQ(2).\nQ(3).\nbad\nQ(4).\n")
+        let summary = work.load(input) {
+            $0.isAtomic = true
+            $0.batchSize = 2
+        }
+        #expect(summary.status == .done)
+        #expect((summary.records, summary.inserted, summary.rejected) == (5, 4, 1))
+        let db = try work.database()
+        #expect(try db.statements() == ["Q(1).", "Q(2).", "Q(3).", "Q(4)."])
+        let row = try #require(try db.ledger().first)
+        #expect(row.status == "done")
+        #expect((row.records, row.checkpointOffset, row.checkpointLine) == (5, 28, 6))
+    }
+
+    /// The summary's source of an atomic load that failed names the ledger row written for it.
+    @Test func atomicFailureReportsTheLedgerRowID() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("mixed.txt", Self.mixed)
+        let summary = work.load(input) {
+            $0.isAtomic = true
+            $0.maxErrors = 0
+        }
+        #expect(summary.status == .aborted)
+        let row = try #require(try work.database().ledger().first)
+        #expect(summary.sources.map(\.loadID) == [Int64(row.id)])
+    }
+
+    @Test func truncatedGzipInputFailsAfterItsCommittedBatches() throws {
+        let work = try LoadWorkspace()
+        let text = (0..<30_000).map { "Truncated(item\($0), \(String(repeating: "w", count: 1 + $0 % 40)))." }
+            .joined(separator: "\n") + "\n"
+        let plain = try work.write("big.txt", text)
+        let gzipped = work.path("big.txt.gz")
+        try gzipCLI(plain, gzipped)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: gzipped))
+        let cut = try work.write("cut.gz", Array(whole.prefix(whole.count * 2 / 3)))
+        let summary = work.load(cut) { $0.batchSize = 1_000 }
+        #expect(summary.status == .failed)
+        let message = try #require(summary.message)
+        #expect(message.hasPrefix("\(cut): "))
+        #expect(summary.rejected == 0)
+        #expect(summary.inserted > 0)
+        #expect(summary.records % 1_000 == 0)
+        #expect(summary.inserted < 30_000)
+        let db = try work.database()
+        #expect(try db.int("SELECT count(*) FROM facts") == summary.inserted)
+        let row = try #require(try db.ledger().first)
+        expectLedgerAddsUp(row)
+        #expect(row.status == "failed")
+        #expect(row.compression == "gzip")
+        #expect(row.inserted == summary.inserted)
+        #expect(row.message == message)
+        // The checkpoint is the start of the first record not committed.
+        let lineStart = text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            .prefix(row.checkpointLine - 1).reduce(0) { $0 + $1.count + 1 }
+        #expect(row.checkpointOffset == lineStart)
+        #expect(row.checkpointLine == row.records + 1)
+    }
+
+    @Test func aMissingInputFailsTheLoadAfterTheInputsBeforeIt() throws {
+        let work = try LoadWorkspace()
+        let present = try work.write("present.txt", "P(1).\nP(2).\n")
+        let missing = work.path("missing.txt")
+        let summary = work.load([present, missing])
+        #expect(summary.status == .failed)
+        #expect(summary.message == "\(missing): cannot open: No such file or directory")
+        #expect(summary.inserted == 2)
+        let rows = try work.database().ledger()
+        #expect(rows.map(\.source) == [present])
+        #expect(rows.map(\.status) == ["done"])
+    }
+
+    @Test func aCSVHeaderWithoutAStatementColumnFailsTheSource() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("noheader.csv", "subject,object\na,b\n")
+        let summary = work.load(input) { $0.format = .csv }
+        #expect(summary.status == .failed)
+        #expect(summary.message?.contains("no statement column and no predicate column") == true)
+        #expect(try work.database().facts().isEmpty)
+    }
+
+    @Test func aDatabaseFactpipeDidNotCreateFailsTheLoadWithAMessage() throws {
+        let work = try LoadWorkspace()
+        let foreign = try RawDatabase(work.databasePath, create: true)
+        try foreign.execute("CREATE TABLE facts(statement TEXT PRIMARY KEY, context TEXT); INSERT INTO facts VALUES ('P(a).', '{}')")
+        let input = try work.write("a.txt", "P(b).\n")
+        let summary = work.load(input)
+        #expect(summary.status == .failed)
+        #expect(summary.message?.contains("not a factpipe database") == true)
+        #expect(try foreign.column("SELECT statement FROM facts") == ["P(a)."])
+        #expect(try foreign.column("SELECT name FROM sqlite_schema") == ["facts", "sqlite_autoindex_facts_1"])
+    }
+
+    /// Runs a load of `lines` text records on another thread and cancels it once a batch is committed.
+    private func interruptedLoad(_ work: LoadWorkspace, lines: Int = 60_000) throws -> ImportSummary {
+        let text = (0..<lines).map { "Interrupted(item\($0), \(String(repeating: "v", count: 1 + $0 % 30)))." }
+            .joined(separator: "\n") + "\n"
+        let input = try work.write("long.txt", text)
+        var options = ImportOptions(inputs: [input], databasePath: work.databasePath)
+        options.batchSize = 100
+        let pipeline = ImportPipeline(options: options)
+        let progress = ImportProgress()
+        let result = LockedValue<ImportSummary?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            let summary = pipeline.run(progress: progress)
+            result.set(summary)
+            finished.signal()
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while progress.committedRecords.load(ordering: .relaxed) == 0 && ContinuousClock.now < deadline {
+            usleep(200)
+        }
+        progress.cancel()
+        finished.wait()
+        let summary = try #require(result.get())
+        expectCountsAddUp(summary)
+        return summary
+    }
+
+    @Test func cancellingALoadRollsBackTheOpenBatchAndRecordsItAsInterrupted() throws {
+        let work = try LoadWorkspace()
+        let summary = try interruptedLoad(work)
+        #expect(summary.status == .aborted)
+        #expect(summary.wasInterrupted)
+        #expect(summary.message == "interrupted; the open batch was rolled back")
+        #expect(summary.records > 0 && summary.records < 60_000)
+        #expect(summary.records % 100 == 0)
+        let db = try work.database()
+        #expect(try db.int("SELECT count(*) FROM facts") == summary.inserted)
+        let row = try #require(try db.ledger().first)
+        expectLedgerAddsUp(row)
+        #expect(row.status == "interrupted")
+        #expect(row.records == summary.records)
+        #expect(row.checkpointLine == row.records + 1)
+    }
+
+    /// DESIGN 3: dropping the secondary indexes for a bulk load must give the same database; an
+    /// interrupted load must not leave the table without them.
+    @Test func interruptedLoadLeavesTheSecondaryIndexesInPlace() throws {
+        let work = try LoadWorkspace()
+        let summary = try interruptedLoad(work)
+        #expect(summary.wasInterrupted)
+        #expect(try work.database().factIndexes() == ["facts_subject", "facts_predicate_subject"])
+    }
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+private func detect(_ text: String) -> InputFormat {
+    InputFormat.detect(from: Array(text.utf8))
+}
+
+@Suite struct InputFormatDetectionTests {
+    @Test(arguments: [
+        (#"{"statement":"P(a)."}"#, InputFormat.ndjson),
+        ("\n\n  \t{\"s\":\"P(a).\"}\n", .ndjson),
+        ("statement,confidence\nP(a),1\n", .csv),
+        ("\"Statement\",\"Source\"\r\n\"P(a)\",x\r\n", .csv),
+        ("rowid,statement,context\n1,P(a),{}\n", .csv),
+        ("predicate,subject,object\nP,a,b\n", .csv),
+        ("statement\nP(a)\n", .csv),
+        ("predicate\tsubject\tobject\nP\ta\tb\n", .tsv),
+        ("Statement\tconfidence\nP(a)\t1\n", .tsv),
+        ("HasPart(Computer, CPU).\nIsA(Socrates).\n", .text),
+        ("# Tool Synchronization Facts for Knowledge Base Import\nToolCount(A, 1).\n", .text),
+        ("", .text),
+        ("   \n\n", .text),
+        ("Statement(a, b).\n", .text),
+    ])
+    func recognisesTheFormatFromTheFirstBytes(text: String, expected: InputFormat) {
+        #expect(detect(text) == expected, "\(text.debugDescription)")
+    }
+
+    /// A `#` line is a comment of a text export (DESIGN 2), never a CSV header row, whatever words it holds.
+    @Test func aFirstCommentLineThatNamesColumnsIsStillText() {
+        #expect(detect("# Columns: subject, predicate, object\nHasPart(Computer, CPU).\n") == .text)
+    }
+
+    /// CSVHeader reads `s` and `fact` as the statement column, so detection must recognise such a header too.
+    @Test func aCSVHeaderWithTheStatementColumnNamedFactIsCSV() {
+        #expect(detect("fact,confidence\n\"P(a, b).\",0.5\n") == .csv)
+        #expect(detect("s,source\nP(a),x\n") == .csv)
+    }
+}

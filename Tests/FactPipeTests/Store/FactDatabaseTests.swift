@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// Opens `path` for writing and returns the error it throws, if any.
+private func openingError(_ path: String) -> StoreError? {
+    do throws(StoreError) {
+        _ = try FactDatabase.openForWriting(path: path)
+        return nil
+    } catch {
+        return error
+    }
+}
+
+private func fileBytes(_ path: String) throws -> Data {
+    try Data(contentsOf: URL(fileURLWithPath: path))
+}
+
+@Suite struct FactDatabaseTests {
+    @Test func openingANewFileCreatesTheSchemaAndSetsUserVersion1() throws {
+        let work = try LoadWorkspace()
+        do {
+            let connection = try FactDatabase.openForWriting(path: work.databasePath)
+            #expect(try connection.scalarInt("PRAGMA user_version") == 1)
+            #expect(try connection.scalarText("PRAGMA journal_mode") == "wal")
+            #expect(try connection.scalarInt("PRAGMA synchronous") == 1)
+            #expect(try connection.scalarInt("PRAGMA busy_timeout") == 5_000)
+        }
+        let db = try work.database()
+        #expect(try db.int("PRAGMA user_version") == 1)
+        #expect(try db.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") == ["factpipe_loads", "facts"])
+        #expect(try db.factIndexes() == ["facts_subject", "facts_predicate_subject"])
+        #expect(try db.column("SELECT name FROM pragma_table_info('facts') ORDER BY cid") == [
+            "id", "statement", "predicate", "subject", "object", "args", "arity", "confidence", "source", "context",
+            "fact_metadata", "created_at", "load_id",
+        ])
+        #expect(try db.column("SELECT name FROM pragma_index_info('facts_predicate_subject')") == ["predicate", "subject"])
+        #expect(try db.column("SELECT name FROM pragma_index_info('facts_subject')") == ["subject"])
+        // statement is the unique key.
+        try db.execute("INSERT INTO facts(statement, predicate, subject, args, arity, created_at) VALUES ('P(a).', 'P', 'a', '[\"a\"]', 1, 'now')")
+        #expect(throws: SQLiteTestError.self) {
+            try db.execute("INSERT INTO facts(statement, predicate, subject, args, arity, created_at) VALUES ('P(a).', 'P', 'a', '[\"a\"]', 1, 'now')")
+        }
+        #expect(try db.rows("SELECT confidence, context, fact_metadata FROM facts") == [["1.0", "{}", "{}"]])
+    }
+
+    @Test func reopeningAFactpipeDatabaseKeepsItsData() throws {
+        let work = try LoadWorkspace()
+        _ = try FactDatabase.openForWriting(path: work.databasePath)
+        try work.database().execute("INSERT INTO facts(statement, predicate, subject, args, arity, created_at) VALUES ('P(a).', 'P', 'a', '[\"a\"]', 1, 'now')")
+        let again = try FactDatabase.openForWriting(path: work.databasePath)
+        #expect(try again.scalarInt("SELECT count(*) FROM facts") == 1)
+        #expect(try FactDatabase.openForReading(path: work.databasePath).scalarInt("SELECT count(*) FROM facts") == 1)
+    }
+
+    @Test func anEmptyExistingFileGetsTheSchema() throws {
+        let work = try LoadWorkspace()
+        try work.write("facts.sqlite", "")
+        _ = try FactDatabase.openForWriting(path: work.databasePath)
+        #expect(try work.database().int("PRAGMA user_version") == 1)
+    }
+
+    @Test func anUnknownSchemaVersionIsRefusedWithAClearMessage() throws {
+        let work = try LoadWorkspace()
+        try RawDatabase(work.databasePath, create: true).execute("""
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT);
+            PRAGMA user_version = 99;
+            """)
+        let error = try #require(openingError(work.databasePath))
+        #expect(error.kind == .unsupportedSchema)
+        #expect(error.path == work.databasePath)
+        #expect(error.message.contains("schema version 99 is not supported"))
+        #expect(error.message.contains("it knows version 1"))
+        #expect(error.description.hasPrefix("\(work.databasePath): "))
+        #expect(try work.database().int("PRAGMA user_version") == 99)
+        #expect(throws: StoreError.self) { try FactDatabase.openForReading(path: work.databasePath) }
+    }
+
+    @Test func aDatabaseWithOtherTablesIsRefusedAndItsSchemaAndDataAreLeftAlone() throws {
+        let work = try LoadWorkspace()
+        let schema = """
+            CREATE TABLE facts(statement TEXT PRIMARY KEY, context TEXT DEFAULT '{}', fact_metadata TEXT DEFAULT '{}', \
+            predicate TEXT, subject TEXT, object TEXT, statement_hash TEXT, confidence REAL DEFAULT 1.0, source TEXT DEFAULT 'system');
+            CREATE INDEX idx_predicate ON facts(predicate);
+            CREATE TABLE audit_log(id INTEGER PRIMARY KEY, what TEXT);
+            CREATE TRIGGER facts_audit AFTER INSERT ON facts BEGIN INSERT INTO audit_log(what) VALUES (new.statement); END;
+            INSERT INTO facts(statement) VALUES ('HasPart(Computer, CPU).');
+            """
+        try RawDatabase(work.databasePath, create: true).execute(schema)
+        let before = try work.database().rows("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name")
+        let error = try #require(openingError(work.databasePath))
+        #expect(error.kind == .foreignDatabase)
+        #expect(error.message.contains("not a factpipe database"))
+        #expect(error.message.contains("tables: audit_log, facts"))
+        #expect(error.message.contains("never alters a database it did not create"))
+        let db = try work.database()
+        #expect(try db.rows("SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY name") == before)
+        #expect(try db.int("PRAGMA user_version") == 0)
+        #expect(try db.column("SELECT statement FROM facts") == ["HasPart(Computer, CPU).", ])
+        #expect(try db.int("SELECT count(*) FROM audit_log") == 1)
+    }
+
+    /// DESIGN 1.4: a database factpipe did not create is never altered. Switching it to WAL changes its
+    /// file header (and every later reader's locking), so the refused file must stay byte for byte the same.
+    @Test func aRefusedDatabaseKeepsItsJournalModeAndBytes() throws {
+        let work = try LoadWorkspace()
+        try RawDatabase(work.databasePath, create: true).execute("CREATE TABLE notes(x); INSERT INTO notes VALUES (1);")
+        let before = try fileBytes(work.databasePath)
+        #expect(try work.database().column("PRAGMA journal_mode") == ["delete"])
+        #expect(openingError(work.databasePath)?.kind == .foreignDatabase)
+        #expect(try fileBytes(work.databasePath) == before, "the refused database file was changed")
+        #expect(try work.database().column("PRAGMA journal_mode") == ["delete"])
+    }
+
+    @Test func openingForReadingRefusesADatabaseFactpipeDidNotCreate() throws {
+        let work = try LoadWorkspace()
+        try RawDatabase(work.databasePath, create: true).execute("CREATE TABLE notes(x);")
+        do throws(StoreError) {
+            _ = try FactDatabase.openForReading(path: work.databasePath)
+            Issue.record("opened a foreign database for reading")
+        } catch {
+            #expect(error.kind == .foreignDatabase)
+        }
+    }
+
+    @Test func aPathThatCannotBeOpenedFailsWithSQLitesMessage() throws {
+        let error = try #require(openingError("/nonexistent-factpipe-dir/facts.sqlite"))
+        #expect(error.sqliteCode != nil)
+        #expect(error.message.hasPrefix("cannot open database"))
+    }
+}

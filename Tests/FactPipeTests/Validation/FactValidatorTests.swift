@@ -1,0 +1,345 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// Parses an NDJSON line and validates it; a parse failure counts as a refusal.
+private func validate(_ line: String, limits: FactLimits = .default, strictParts: Bool = false) -> FactValidator.Outcome {
+    switch parseNDJSON(line) {
+    case .success(let fields):
+        return FactValidator(limits: limits, strictParts: strictParts).validate(fields)
+    case .failure(let error):
+        return .rejected(error.reason, error.message)
+    }
+}
+
+private func validate(_ fields: RecordFields, limits: FactLimits = .default) -> FactValidator.Outcome {
+    FactValidator(limits: limits).validate(fields)
+}
+
+/// The fact of an outcome that must be accepted.
+private func accepted(
+    _ outcome: FactValidator.Outcome, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (fact: Fact, warning: String?) {
+    switch outcome {
+    case .fact(let fact, let warning): return (fact, warning)
+    case .rejected(let reason, let message):
+        Issue.record("rejected: \(reason.rawValue): \(message)", sourceLocation: sourceLocation)
+        throw ToolFailure(description: message)
+    }
+}
+
+/// The refusal of an outcome that must be refused.
+private func refused(
+    _ outcome: FactValidator.Outcome, sourceLocation: SourceLocation = #_sourceLocation
+) throws -> (reason: RecordDiagnostic.Reason, message: String) {
+    switch outcome {
+    case .fact(let fact, _):
+        Issue.record("accepted as \(fact.statement)", sourceLocation: sourceLocation)
+        throw ToolFailure(description: fact.statement)
+    case .rejected(let reason, let message): return (reason, message)
+    }
+}
+
+/// A JSON object's text decoded, for comparing metadata and context regardless of member order.
+private func object(_ text: String) throws -> NSDictionary {
+    try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? NSDictionary)
+}
+
+@Suite struct FactValidatorTests {
+    // MARK: Statement
+
+    @Test func storesTheCanonicalStatementAndItsParts() throws {
+        let (fact, warning) = try accepted(validate(#"{"statement":"  HasPart ( Computer ,CPU(x,  y) , [a ,b] )  "}"#))
+        #expect(warning == nil)
+        #expect(fact.statement == "HasPart(Computer, CPU(x, y), [a, b]).")
+        #expect(fact.predicate == "HasPart")
+        #expect(fact.subject == "Computer")
+        #expect(fact.object == "CPU(x, y)")
+        #expect(fact[.args] == #"["Computer","CPU(x, y)","[a, b]"]"#)
+        #expect(fact.arity == 3)
+        #expect(fact.confidence == 1.0)
+        #expect(fact.source == nil)
+        #expect(fact.context == "{}")
+        #expect(fact.metadata == "{}")
+        #expect(fact.createdAt == nil)
+    }
+
+    @Test func aOneArgumentStatementHasNoObject() throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"LäuftAuf(Windows)"}"#))
+        #expect(fact.statement == "LäuftAuf(Windows).")
+        #expect(fact.subject == "Windows")
+        #expect(fact.object == nil)
+        #expect(fact.arity == 1)
+    }
+
+    @Test func assemblesTheStatementFromPredicateAndArgs() throws {
+        let (fact, warning) = try accepted(validate(#"{"predicate":"Einwohner","args":["Berlin",3669491]}"#))
+        #expect(warning == nil)
+        #expect(fact.statement == "Einwohner(Berlin, 3669491).")
+        #expect(fact.arity == 2)
+    }
+
+    @Test func assemblesTheStatementFromPredicateSubjectAndObject() throws {
+        #expect(try accepted(validate(#"{"predicate":"HasPart","subject":"Computer","object":"CPU"}"#)).fact.statement
+            == "HasPart(Computer, CPU).")
+        #expect(try accepted(validate(#"{"predicate":"IsA","subject":"Socrates"}"#)).fact.statement == "IsA(Socrates).")
+    }
+
+    @Test func argsWinOverSubjectAndObjectWhenBothAreGiven() throws {
+        let (fact, _) = try accepted(validate(#"{"predicate":"P","args":["a","b","c"],"subject":"x"}"#))
+        #expect(fact.statement == "P(a, b, c).")
+    }
+
+    @Test func assemblesNumberedArgumentsAndRefusesGaps() throws {
+        var fields = RecordFields()
+        fields.predicate = "Composition"
+        fields.subject = "Symphony"
+        fields.object = "Beethoven"
+        fields.extraArgs = ["9th", "Ode"]
+        #expect(try accepted(validate(fields)).fact.statement == "Composition(Symphony, Beethoven, 9th, Ode).")
+        fields.extraArgs = [nil, "Ode"]
+        let refusal = try refused(validate(fields))
+        #expect(refusal.reason == .missingStatement)
+        #expect(refusal.message.contains("without gaps"))
+    }
+
+    @Test func anArgumentThatIsMoreThanOneTermIsRefused() throws {
+        let refusal = try refused(validate(#"{"predicate":"P","args":["a, b"]}"#))
+        #expect(refusal.reason == .syntax)
+        #expect(refusal.message.contains("1 given, 2 found"))
+    }
+
+    @Test func aPredicateWithoutArgumentsIsRefused() throws {
+        let refusal = try refused(validate(#"{"predicate":"P"}"#))
+        #expect(refusal.reason == .missingStatement)
+        #expect(refusal.message.contains("predicate P is given without arguments"))
+    }
+
+    @Test func aRecordWithNeitherStatementNorPredicateIsRefused() throws {
+        let refusal = try refused(validate(#"{"subject":"a","object":"b","confidence":1}"#))
+        #expect(refusal.reason == .missingStatement)
+    }
+
+    @Test(arguments: [
+        "HAK_GAL_HEXAGONAL performance optimization completed",
+        "LocatedIn(Corsica, France, Period(1769).",
+        "all x (IstKomponente(x) -> IstTeilVomSystem(x)).",
+        "P(a,,b).",
+        "P().",
+        "P(a) and more",
+        "",
+    ])
+    func malformedStatementsAreSyntaxErrorsWithAColumn(statement: String) throws {
+        let line = "{\"statement\":" + JSONText.quoted(statement) + "}"
+        let refusal = try refused(validate(line))
+        #expect(refusal.reason == .syntax)
+        #expect(refusal.message.hasPrefix("statement: column "), "\(refusal.message)")
+    }
+
+    // MARK: Parts beside a statement
+
+    @Test func partsThatAgreeWithTheStatementGiveNoWarning() throws {
+        let (fact, warning) = try accepted(validate(
+            #"{"statement":"HasPart(Computer, CPU).","predicate":"HasPart","subject":" Computer","object":"CPU"}"#))
+        #expect(warning == nil)
+        #expect(fact.metadata == "{}")
+    }
+
+    @Test func partsThatDisagreeAreKeptInGivenPartsWithAWarning() throws {
+        let (fact, warning) = try accepted(validate(
+            #"{"statement":"HasPurpose(DNA, Replication).","predicate":"HasPurpose","subject":"Dna","object":"Replication","rowid":554}"#
+        ))
+        #expect(fact.statement == "HasPurpose(DNA, Replication).")
+        #expect(fact.subject == "DNA")
+        #expect(try #require(warning).contains("subject given beside the statement disagree"))
+        #expect(try object(fact.metadata) == ["rowid": 554, "given_parts": ["subject": "Dna"]])
+    }
+
+    @Test func anObjectBesideAOneArgumentStatementDisagrees() throws {
+        let (fact, warning) = try accepted(validate(#"{"statement":"IsA(Socrates).","object":"Human"}"#))
+        #expect(warning != nil)
+        #expect(try object(fact.metadata) == ["given_parts": ["object": "Human"]])
+    }
+
+    @Test func argsBesideTheStatementThatDisagreeAreKept() throws {
+        let (fact, warning) = try accepted(validate(#"{"statement":"P(a, b).","args":["a","c"],"predicate":"Q"}"#))
+        #expect(try #require(warning).hasPrefix("predicate, args given"))
+        #expect(try object(fact.metadata) == ["given_parts": ["predicate": "Q", "args": ["a", "c"]]])
+    }
+
+    @Test func strictPartsRefusesPartsThatDisagree() throws {
+        let line = #"{"statement":"Causes(KrebsCycle, ATP).","subject":"KrebsCycle","object":"Atp"}"#
+        let refusal = try refused(validate(line, strictParts: true))
+        #expect(refusal.reason == .partsDisagree)
+        #expect(refusal.message.contains("object"))
+        #expect(try accepted(validate(#"{"statement":"Causes(KrebsCycle, ATP).","object":"ATP"}"#, strictParts: true))
+            .warning == nil)
+    }
+
+    /// DESIGN 1.3: inputs that differ only in insignificant whitespace are the same fact, so a subject
+    /// `d(e,f)` beside the statement `P(d(e, f), g).` agrees with it.
+    @Test func partsThatDifferOnlyInInsignificantWhitespaceAgree() throws {
+        let line = #"{"statement":"P(d(e, f), [g, h]).","subject":"d(e,f)","object":"[g,h]","args":["d(e,f)","[ g , h ]"]}"#
+        let (fact, warning) = try accepted(validate(line))
+        #expect(warning == nil, "spurious warning: \(warning ?? "")")
+        #expect(fact.metadata == "{}")
+        if case .rejected(let reason, let message) = validate(line, strictParts: true) {
+            Issue.record("refused with --strict-parts: \(reason.rawValue): \(message)")
+        }
+    }
+
+    // MARK: Confidence
+
+    @Test(arguments: [(#"0"#, 0.0), (#"1"#, 1.0), (#"0.25"#, 0.25), (#""0.5""#, 0.5), (#"" 0.75 ""#, 0.75), ("null", 1.0)])
+    func acceptsConfidenceFromZeroToOne(json: String, expected: Double) throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
+        #expect(fact.confidence == expected)
+    }
+
+    @Test(arguments: [#"1.5"#, #"-0.01"#, #"1.0000001"#, #"1e400"#, #""2""#, #""nan""#, #""inf""#, #""-infinity""#])
+    func refusesConfidenceOutsideZeroToOneOrNotFinite(json: String) throws {
+        let refusal = try refused(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
+        #expect(refusal.reason == .invalidConfidence)
+        #expect(refusal.message.contains("outside 0…1"))
+    }
+
+    @Test(arguments: [#""high""#, #""""#, #""0.5x""#])
+    func refusesConfidenceThatIsNotANumber(json: String) throws {
+        let refusal = try refused(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
+        #expect(refusal.reason == .invalidConfidence)
+        #expect(refusal.message.contains("is not a number"))
+    }
+
+    // MARK: Creation time
+
+    @Test(arguments: [
+        ("2024-03-10T12:00:00+02:00", "2024-03-10T10:00:00Z"),
+        ("2024-03-10T01:30:00+02:00", "2024-03-09T23:30:00Z"),
+        ("2024-03-10", "2024-03-10T00:00:00Z"),
+        ("2024-03-10 08:09:10.500Z", "2024-03-10T08:09:10.5Z"),
+        ("2024-02-29T23:00:00-01:00", "2024-03-01T00:00:00Z"),
+    ])
+    func normalizesCreatedAtToUTC(input: String, expected: String) throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","created_at":"\#(input)"}"#))
+        #expect(fact.createdAt == expected)
+    }
+
+    @Test(arguments: ["2024-02-30", "2023-02-29", "yesterday", "2024-03-10T25:00:00Z", "2024-03-10T10:00:00+0"])
+    func refusesACreatedAtThatIsNotATime(input: String) throws {
+        let refusal = try refused(validate(#"{"statement":"P(a).","created_at":"\#(input)"}"#))
+        #expect(refusal.reason == .invalidCreatedAt)
+        #expect(refusal.message.contains(input))
+    }
+
+    @Test func epochTimestampBecomesCreatedAt() throws {
+        #expect(try accepted(validate(#"{"statement":"P(a).","timestamp":0}"#)).fact.createdAt == "1970-01-01T00:00:00Z")
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","timestamp":"1700000000.25"}"#))
+        #expect(fact.createdAt == "2023-11-14T22:13:20.25Z")
+        #expect(fact.metadata == "{}")
+    }
+
+    @Test(arguments: [#""soon""#, "1e300", #""1e300""#])
+    func refusesATimestampThatIsNotEpochSeconds(json: String) throws {
+        let refusal = try refused(validate(#"{"statement":"P(a).","timestamp":\#(json)}"#))
+        #expect(refusal.reason == .invalidCreatedAt)
+    }
+
+    /// Epoch milliseconds (a common mistake) are out of range; the refusal must say which value was refused.
+    @Test func aTimestampRefusalNamesTheValue() throws {
+        let text = try refused(validate(#"{"statement":"P(a).","timestamp":"1700000000000"}"#))
+        #expect(text.message.contains("1700000000000"))
+        let number = try refused(validate(#"{"statement":"P(a).","timestamp":1700000000000}"#))
+        #expect(number.reason == .invalidCreatedAt)
+        #expect(number.message.contains("1700000000000"), "message: \(number.message)")
+    }
+
+    @Test func createdAtWinsOverTimestampWhichIsKeptInMetadata() throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","created_at":"2024-01-01","timestamp":"1700000000"}"#))
+        #expect(fact.createdAt == "2024-01-01T00:00:00Z")
+        #expect(try object(fact.metadata) == ["timestamp": "1700000000"])
+    }
+
+    /// fact_metadata keeps every other input field verbatim and must stay valid JSON (the `update`
+    /// policy runs `json_patch` on it): a numeric `timestamp` beside `created_at` keeps its own text.
+    @Test func timestampBesideCreatedAtIsKeptVerbatimInMetadata() throws {
+        let (plain, _) = try accepted(validate(#"{"statement":"P(a).","created_at":"2024-01-01","timestamp":1700000000}"#))
+        #expect(plain.metadata == #"{"timestamp":1700000000}"#)
+        let (huge, _) = try accepted(validate(#"{"statement":"P(b).","created_at":"2024-01-01","timestamp":1e400}"#))
+        #expect(huge.metadata == #"{"timestamp":1e400}"#)
+        #expect((try? JSONText.members(ofObject: huge.metadata)) != nil, "fact_metadata is not valid JSON: \(huge.metadata)")
+    }
+
+    // MARK: Context and metadata
+
+    @Test func tagsAndCertaintyAreMergedIntoTheContextAndWin() throws {
+        let (fact, _) = try accepted(validate(
+            #"{"statement":"P(a).","context":"{\"source\":\"kb\",\"tags\":[\"old\"]}","tags":["new"],"certainty":0.9}"#))
+        #expect(try object(fact.context) == ["source": "kb", "tags": ["new"], "certainty": 0.9])
+    }
+
+    @Test func contextWithoutExtrasIsStoredAsGiven() throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","context":"{\"source\": \"human_verified\"}"}"#))
+        #expect(fact.context == #"{"source": "human_verified"}"#)
+    }
+
+    @Test func unknownFieldsAreMergedIntoTheGivenMetadata() throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","fact_metadata":{"a":1,"b":2},"b":3,"index":0}"#))
+        #expect(try object(fact.metadata) == ["a": 1, "b": 3, "index": 0])
+    }
+
+    /// NDJSONRecordParser documents that with both `fact_metadata` and `metadata`, "the later one's members win".
+    @Test func laterMetadataFieldWinsOverTheEarlierOne() throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","fact_metadata":{"k":1,"a":1},"metadata":{"k":2,"b":2}}"#))
+        #expect(try object(fact.metadata) == ["k": 2, "a": 1, "b": 2])
+    }
+
+    // MARK: Limits
+
+    @Test func refusesMoreArgumentsThanTheLimit() throws {
+        var limits = FactLimits()
+        limits.maxArgs = 3
+        #expect(try accepted(validate(#"{"statement":"P(a, b, c)."}"#, limits: limits)).fact.arity == 3)
+        let refusal = try refused(validate(#"{"statement":"P(a, b, c, d)."}"#, limits: limits))
+        #expect(refusal.reason == .limitExceeded)
+        #expect(refusal.message.contains("at most 3 arguments"))
+        let assembled = try refused(validate(#"{"predicate":"P","args":["a","b","c","d"]}"#, limits: limits))
+        #expect(assembled.reason == .limitExceeded)
+    }
+
+    @Test func refusesAnArgumentLongerThanTheLimit() throws {
+        var limits = FactLimits()
+        limits.maxArgLength = 5
+        #expect(try accepted(validate(#"{"statement":"P(äöüßé, b)."}"#, limits: limits)).fact.subject == "äöüßé")
+        let refusal = try refused(validate(#"{"statement":"P(abcdef)."}"#, limits: limits))
+        #expect(refusal.reason == .limitExceeded)
+        #expect(refusal.message.contains("longer than 5 characters"))
+    }
+
+    @Test func refusesAPredicateLongerThanTheLimit() throws {
+        let ok = String(repeating: "P", count: 100)
+        #expect(try accepted(validate("{\"statement\":\"\(ok)(a).\"}")).fact.predicate == ok)
+        let refusal = try refused(validate("{\"statement\":\"\(ok)Q(a).\"}"))
+        #expect(refusal.reason == .limitExceeded)
+        #expect(refusal.message.contains("predicate is longer than 100"))
+    }
+
+    @Test func refusesAStatementOverTheByteLimit() throws {
+        var limits = FactLimits()
+        limits.maxStatementBytes = 20
+        // 20 bytes fit, 21 do not.
+        #expect(try accepted(validate(#"{"statement":"P(abcdefghijklmnop)."}"#, limits: limits)).fact.arity == 1)
+        let refusal = try refused(validate(#"{"statement":"P(abcdefghijklmnopq)."}"#, limits: limits))
+        #expect(refusal.reason == .limitExceeded)
+        #expect(refusal.message.contains("over the limit of 20 bytes"))
+    }
+
+    @Test func defaultLimitsRefuseElevenArgumentsAndA501CharacterArgument() throws {
+        let eleven = (1...11).map { "a\($0)" }.joined(separator: ", ")
+        #expect(try refused(validate("{\"statement\":\"P(\(eleven)).\"}")).reason == .limitExceeded)
+        let long = String(repeating: "x", count: 501)
+        #expect(try refused(validate("{\"statement\":\"P(\(long)).\"}")).reason == .limitExceeded)
+        let fits = String(repeating: "x", count: 500)
+        #expect(try accepted(validate("{\"statement\":\"P(\(fits)).\"}")).fact.subject == fits)
+    }
+}
