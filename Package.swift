@@ -27,9 +27,14 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
         .target(
             name: "FactPipe",
-            dependencies: ["CSQLite", "CZstd", "CZlib"]
+            dependencies: ["CSQLite", "CZstd", "CZlib", "CCrypto"]
         ),
         .executableTarget(
             name: "FactPipeCLI",

@@ -68,8 +68,8 @@ import Testing
         #expect(run.stdout.isEmpty)
         #expect(run.stderr.hasPrefix("factpipe: done: 3 records: 3 inserted, 0 updated, 0 duplicates, 0 rejected, 0 warnings in "))
         #expect(run.stderr.contains("facts/s, peak RSS "))
-        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY id") == [
-            "HasPart(Computer, CPU).", "LäuftAuf(Windows).", "Einwohner(Berlin, 3669491).",
+        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == [
+            "Einwohner(Berlin, 3669491).", "HasPart(Computer, CPU).", "LäuftAuf(Windows).",
         ])
     }
 

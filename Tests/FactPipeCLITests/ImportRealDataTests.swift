@@ -130,7 +130,7 @@ import Testing
     @Test func ndjsonAndCSVOfTheSameTableGiveTheSameStatementsAndContexts() throws {
         let ndjson = try load("kb_facts.ndjson")
         let csv = try load("kb_facts.csv")
-        let query = "SELECT statement, context, predicate, subject, object, arity, confidence, source FROM facts ORDER BY id"
+        let query = "SELECT statement, context, predicate, subject, object, arity, confidence, source FROM facts ORDER BY statement"
         let left = try SQLiteCLI.rows(ndjson.database, query)
         let right = try SQLiteCLI.rows(csv.database, query)
         #expect(left.count == 4_237)
@@ -142,9 +142,10 @@ import Testing
         }
         #expect(differences == 0)
         // The CSV has no NULL statement_hash column: empty fields are absent, so only rowid remains.
-        let metadata = try SQLiteCLI.strings(csv.database, "SELECT fact_metadata FROM facts WHERE id = 1")
+        let first = "SELECT fact_metadata FROM facts WHERE statement = 'Uses(NeuralReasoning, DistributedRepresentation).'"
+        let metadata = try SQLiteCLI.strings(csv.database, first)
         #expect(metadata == [#"{"rowid":"1"}"#])
-        let ndjsonMetadata = try SQLiteCLI.strings(ndjson.database, "SELECT fact_metadata FROM facts WHERE id = 1")
+        let ndjsonMetadata = try SQLiteCLI.strings(ndjson.database, first)
         #expect(ndjsonMetadata == [#"{"statement_hash":null,"rowid":1}"#])
     }
 
@@ -168,8 +169,8 @@ import Testing
         let load = try load("tool_sync_facts.txt")
         try expect(load, Expected(records: 30, inserted: 30, duplicates: 0, rejected: 0, warnings: 0), format: "text")
         #expect(load.rejects.isEmpty)
-        let statements = try SQLiteCLI.strings(load.database, "SELECT statement FROM facts ORDER BY id")
-        #expect(statements.first == "ToolCount(HAK_GAL_Frontend, 115).")
+        let statements = try SQLiteCLI.strings(load.database, "SELECT statement FROM facts ORDER BY statement")
+        #expect(statements.contains("ToolCount(HAK_GAL_Frontend, 115)."))
         #expect(statements.allSatisfy { !$0.hasPrefix("#") })
         #expect(try SQLiteCLI.int(load.database, "SELECT checkpoint_line FROM factpipe_loads") == 35)
     }
@@ -180,22 +181,23 @@ import Testing
         let load = try load("k_assistant_facts.ndjson")
         try expect(load, Self.assistantExpected, format: "ndjson")
         try expectAssistantRefusals(load)
-        #expect(try SQLiteCLI.strings(load.database, "SELECT fact_metadata FROM facts ORDER BY id LIMIT 2") == [
-            #"{"index":0}"#, #"{"index":1}"#,
-        ])
+        #expect(try SQLiteCLI.strings(load.database, """
+            SELECT fact_metadata FROM facts WHERE statement IN ('LäuftAuf(Windows).', 'VerwendetShell(wsl).')
+            ORDER BY statement
+            """) == [#"{"index":0}"#, #"{"index":1}"#])
     }
 
     @Test func assistantFactsText() throws {
         let text = try load("k_assistant_facts.txt")
         try expect(text, Self.assistantExpected, format: "text")
         try expectAssistantRefusals(text)
-        let statements = try SQLiteCLI.strings(text.database, "SELECT statement FROM facts ORDER BY id")
-        #expect(statements.prefix(2) == ["LäuftAuf(Windows).", "VerwendetShell(wsl)."])
+        let statements = try SQLiteCLI.strings(text.database, "SELECT statement FROM facts ORDER BY statement")
+        #expect(statements.contains("LäuftAuf(Windows).") && statements.contains("VerwendetShell(wsl)."))
         #expect(statements.contains("Hauptstadt(Österreich, Wien)."))
         #expect(statements.contains("Einwohner(Berlin, 3669491)."))
         // The NDJSON and the text export of the same facts agree.
         let ndjson = try load("k_assistant_facts.ndjson")
-        #expect(try SQLiteCLI.strings(ndjson.database, "SELECT statement FROM facts ORDER BY id") == statements)
+        #expect(try SQLiteCLI.strings(ndjson.database, "SELECT statement FROM facts ORDER BY statement") == statements)
     }
 
     /// 116 quantified formulas, one negation, one empty argument list and six conjunctions or implications.

@@ -13,6 +13,9 @@ struct CSVHeader: Sendable {
 
     let columns: [Column]
 
+    /// Header names that say where a fact is: one of them makes a header row.
+    static let factColumnNames: Set<String> = ["statement", "s", "fact", "predicate"]
+
     /// Maps header names to columns.
     /// - Throws: `FieldError` when the header names neither a statement nor a predicate column.
     init(names: [String]) throws(FieldError) {

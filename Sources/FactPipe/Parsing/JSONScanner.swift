@@ -86,7 +86,11 @@ struct JSONScanner {
             skipWhitespace()
             guard let next = peek() else { throw fail("array not closed") }
             index += 1
-            if next == UInt8(ascii: "]") { return items }
+            if next == UInt8(ascii: "]") {
+                skipWhitespace()
+                guard index == end else { throw fail("text after the array") }
+                return items
+            }
             guard next == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
         }
     }

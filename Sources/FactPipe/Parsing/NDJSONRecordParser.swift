@@ -84,8 +84,11 @@ enum NDJSONRecordParser {
             return
         case "timestamp":
             switch value {
-            case .number(let number, _): fields.timestamp = number
-            case .string(let text): fields.timestampText = text
+            case .number(let number, let raw):
+                fields.timestamp = number
+                fields.timestampText = raw
+            case .string(let text):
+                if !text.isEmpty { fields.timestampText = text }
             case .null: break
             default: throw FieldError(reason: .invalidCreatedAt, message: "timestamp must be epoch seconds")
             }
@@ -95,11 +98,16 @@ enum NDJSONRecordParser {
             return
         case "fact_metadata", "metadata":
             if let text = try objectText(value, bytes, key, reason: .invalidMetadata) {
-                if let existing = fields.metadata {
-                    // Both names given: keep both, the later one's members win.
-                    fields.metadataExtras.append(contentsOf: (try? JSONText.members(ofObject: existing)) ?? [])
+                if fields.metadata == nil {
+                    fields.metadata = text
+                } else {
+                    // Both names given: keep both; the later one's members win.
+                    do {
+                        fields.metadataExtras.append(contentsOf: try JSONText.members(ofObject: text))
+                    } catch {
+                        throw FieldError(reason: .invalidMetadata, message: "\(key) is not a JSON object")
+                    }
                 }
-                fields.metadata = text
             }
             return
         case "tags", "certainty":

@@ -38,13 +38,14 @@ final class Batcher {
         switch item {
         case .sourceStart(let descriptor):
             recordsInBatch = 0
+            segment = FactSegment()
             send(.begin(descriptor))
         case .parsed(let chunk):
             add(chunk)
-        case .sourceEnd:
+        case .sourceEnd(let sha256):
             segment.endsBatch = true
             sendSegment()
-            send(.end)
+            send(.end(sha256: sha256))
         case .readFailed(let message):
             stop(.failed, message)
         case .chunk:

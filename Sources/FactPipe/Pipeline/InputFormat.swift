@@ -4,20 +4,22 @@ public enum InputFormat: String, Sendable, CaseIterable {
 
     /// The format of a stream, judged from its first decoded bytes (BOM already removed).
     ///
-    /// A first non-blank character `{` means NDJSON; a first line that holds a `statement` or
-    /// `predicate` column name separated by tabs or commas means TSV or CSV; anything else is text.
+    /// A first non-blank character `{` means NDJSON, `#` a text file's comment; a first line that
+    /// holds a statement or predicate column name (`CSVHeader.factColumnNames`) separated by tabs or
+    /// commas means TSV or CSV; anything else is text.
     static func detect(from prefix: [UInt8]) -> InputFormat {
         var start = 0
         while start < prefix.count, [0x20, 0x09, 0x0A, 0x0D].contains(prefix[start]) { start += 1 }
         guard start < prefix.count else { return .text }
         if prefix[start] == UInt8(ascii: "{") { return .ndjson }
+        if prefix[start] == UInt8(ascii: "#") { return .text }
         var end = start
         while end < prefix.count, prefix[end] != 0x0A { end += 1 }
         let firstLine = String(decoding: prefix[start..<end], as: UTF8.self).lowercased()
         for (separator, format) in [("\t", InputFormat.tsv), (",", InputFormat.csv)] {
             let names = firstLine.split(separator: Character(separator), omittingEmptySubsequences: false)
                 .map { $0.trimmingCharacters(in: [" ", "\"", "\r"]) }
-            if names.contains("statement") || names.contains("predicate"), names.count > 1 || format == .csv {
+            if !names.filter(CSVHeader.factColumnNames.contains).isEmpty, names.count > 1 || format == .csv {
                 return format
             }
         }

@@ -45,7 +45,8 @@ enum PipelineItem: Sendable {
     case sourceStart(SourceDescriptor)
     case chunk(RecordChunk, SourceContext)
     case parsed(ParsedChunk)
-    case sourceEnd
+    /// The source was read to its end; its raw bytes hash to `sha256`.
+    case sourceEnd(sha256: String?)
     /// The reader could not go on: the load fails after the batches before this point.
     case readFailed(String)
 }
@@ -75,7 +76,8 @@ struct FactSegment: Sendable {
 enum WriterMessage: Sendable {
     case begin(SourceDescriptor)
     case segment(FactSegment)
-    case end
+    /// The source was read to its end: merge it and record it as done, with its hash.
+    case end(sha256: String?)
     /// Stop: roll back the open batch and record the load with `status` and `message`.
     case stop(ImportSummary.Status, String)
 }

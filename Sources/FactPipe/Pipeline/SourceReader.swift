@@ -43,7 +43,7 @@ struct SourceReader {
                 }
                 consumedBefore += reader.rawBytesRead
                 progress.inputBytes.store(consumedBefore, ordering: .relaxed)
-                guard send(.sourceEnd) else { return }
+                guard send(.sourceEnd(sha256: reader.finishDigest())) else { return }
             } catch let error as ReadError {
                 _ = send(.readFailed("\(error)"))
                 return

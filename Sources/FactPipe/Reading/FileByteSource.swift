@@ -27,6 +27,11 @@ public final class FileByteSource: ByteSource {
     public let fileSize: Int64?
     /// Raw bytes consumed from the descriptor so far (compressed bytes for compressed inputs).
     public private(set) var bytesRead: Int64 = 0
+    /// SHA-256 of every byte read so far.
+    private let digest = SHA256Digest()
+
+    /// The SHA-256 of the whole input as 64 hex digits, once it was read to its end; ends the digest.
+    public func finishDigest() -> String? { digest.finish() }
 
     private let descriptor: Int32
     private let closesDescriptor: Bool
@@ -126,6 +131,7 @@ public final class FileByteSource: ByteSource {
             let got = systemRead(descriptor, base, buffer.count)
             if got >= 0 {
                 bytesRead += Int64(got)
+                digest.update(UnsafeRawBufferPointer(start: base, count: got))
                 return got
             }
             let code = errno

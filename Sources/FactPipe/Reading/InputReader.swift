@@ -49,6 +49,8 @@ public final class InputReader {
 
     /// The input file's size when it is a regular file, otherwise nil.
     public var sourceSize: Int64? { file.fileSize }
+    /// The SHA-256 of the raw input, once `nextChunk` returned nil (the whole input was read).
+    public func finishDigest() -> String? { file.finishDigest() }
     /// Raw (compressed, for compressed inputs) bytes read from the input so far, for progress reports.
     public var rawBytesRead: Int64 { file.bytesRead }
     /// Decoded offset of the next unconsumed byte.

@@ -71,8 +71,8 @@ final class FactStore {
                     let merging = timings.merging
                     try write(segment)
                     timings.writing += WriterTimings.since(start) - (timings.merging - merging)
-                case .end:
-                    try merge(finalStatus: .done)
+                case .end(let sha256):
+                    try merge(finalStatus: .done, sha256: sha256)
                 case .stop(let status, let message):
                     throw Stop.requested(status, message)
                 }
@@ -227,9 +227,10 @@ final class FactStore {
     private func commitBatch(id: Int64) throws {
         if options.conflictPolicy == .fail,
            let conflict = try staging.firstConflict(loadID: id, afterSequence: batchStartSequence) {
+            let place = conflict.isInDatabase ? "is already in the database" : "appears earlier in the input"
             throw Stop.requested(
-                .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) is already in the "
-                    + "database or earlier in the input (--on-conflict fail)")
+                .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) \(place) "
+                    + "(--on-conflict fail)")
         }
         try ledger.record(id: id, counts: pending, status: .running)
         try rejects?.flush()
@@ -249,7 +250,7 @@ final class FactStore {
 
     /// Moves the current source's committed, staged facts into `facts` and records its counts; with a
     /// final `status` the source is finished.
-    private func merge(finalStatus status: LoadLedger.Status?, message: String? = nil) throws {
+    private func merge(finalStatus status: LoadLedger.Status?, message: String? = nil, sha256: String? = nil) throws {
         guard let (id, committed) = current, let descriptor = descriptors.last else { return }
         let start = ContinuousClock.now
         var counts = committed
@@ -264,6 +265,7 @@ final class FactStore {
             counts.duplicates += merged.duplicates
             try ledger.record(id: id, counts: counts, status: status ?? .running,
                               finishedAt: status == nil ? nil : Timestamp.now(), message: message)
+            if let sha256 { try ledger.setSHA256(id: id, sha256) }
         }
         stagedSinceMerge = 0
         timings.merging += WriterTimings.since(start)
@@ -286,7 +288,7 @@ final class FactStore {
             status = .aborted
             ledgerStatus = .interrupted
             summary.wasInterrupted = true
-            summary.message = "interrupted; the open batch was rolled back, the committed ones were kept"
+            summary.message = "interrupted; the open batch was rolled back"
         case Stop.requested(let requested, let message):
             status = requested
             ledgerStatus = requested == .failed ? .failed : .aborted

@@ -72,6 +72,14 @@ final class LoadLedger {
         return (policy, counts, statement.text(9) ?? "")
     }
 
+    /// Records the SHA-256 of load `id`'s source, known once it was read to its end.
+    func setSHA256(id: Int64, _ sha256: String) throws(StoreError) {
+        let statement = try connection.prepare("UPDATE factpipe_loads SET source_sha256 = ?2 WHERE id = ?1")
+        try statement.bind(1, id)
+        try statement.bind(2, sha256)
+        try statement.step()
+    }
+
     /// Writes counts, checkpoint and status of load `id`; `finishedAt` is set for final states.
     func record(
         id: Int64, counts: Counts, status: Status, finishedAt: String? = nil, message: String? = nil

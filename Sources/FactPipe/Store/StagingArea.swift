@@ -17,6 +17,8 @@ final class StagingArea {
         var line: Int
         var offset: Int64
         var statement: String
+        /// True when `facts` holds it; false when an earlier record of the same load does.
+        var isInDatabase: Bool
     }
 
     private let connection: SQLiteConnection
@@ -61,7 +63,8 @@ final class StagingArea {
     /// or staged earlier; nil when there is none.
     func firstConflict(loadID: Int64, afterSequence: Int64) throws(StoreError) -> Conflict? {
         let statement = try connection.prepare("""
-            SELECT s.line, s.offset, s.statement FROM factpipe_staging AS s
+            SELECT s.line, s.offset, s.statement,
+            EXISTS (SELECT 1 FROM facts AS f WHERE f.statement = s.statement) FROM factpipe_staging AS s
             WHERE s.load_id = ?1 AND s.seq > ?2 AND (
                 EXISTS (SELECT 1 FROM facts AS f WHERE f.statement = s.statement)
                 OR EXISTS (SELECT 1 FROM factpipe_staging AS t WHERE t.statement = s.statement AND t.seq < s.seq))
@@ -70,7 +73,8 @@ final class StagingArea {
         try statement.bind(1, loadID)
         try statement.bind(2, afterSequence)
         guard try statement.step() else { return nil }
-        return Conflict(line: Int(statement.int64(0)), offset: statement.int64(1), statement: statement.text(2) ?? "")
+        return Conflict(line: Int(statement.int64(0)), offset: statement.int64(1), statement: statement.text(2) ?? "",
+                        isInDatabase: statement.int64(3) != 0)
     }
 
     /// Moves every staged row of load `loadID` into `facts` under `policy`, then empties the staging table.

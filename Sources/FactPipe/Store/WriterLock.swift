@@ -19,7 +19,7 @@ final class WriterLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw StoreError(kind: .sqlite(code: 14), path: databasePath,
-                             message: "cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+                             message: "cannot open database: cannot create its lock file \(path): \(String(cString: strerror(errno)))")
         }
         descriptor = fd
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))

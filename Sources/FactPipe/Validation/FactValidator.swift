@@ -65,12 +65,13 @@ struct FactValidator: Sendable {
             var disagreements: [(key: String, json: String)] = []
             func compare(_ key: String, _ value: String?, _ expected: String?) {
                 guard let value else { return }
-                if value.trimmingASCIIWhitespace() != (expected ?? "") { disagreements.append((key, JSONText.quoted(value))) }
+                if !Self.sameTerm(value, expected) { disagreements.append((key, JSONText.quoted(value))) }
             }
             compare("predicate", fields.predicate, parsed.predicate)
             compare("subject", fields.subject, parsed.args.first)
             compare("object", fields.object, parsed.args.count > 1 ? parsed.args[1] : nil)
-            if let args = fields.args, args.map({ $0.trimmingASCIIWhitespace() }) != parsed.args {
+            if let args = fields.args,
+               args.count != parsed.args.count || zip(args, parsed.args).contains(where: { !Self.sameTerm($0, $1) }) {
                 disagreements.append(("args", JSONText.array(args)))
             }
             if !disagreements.isEmpty {
@@ -86,7 +87,7 @@ struct FactValidator: Sendable {
         // 3. Side fields.
         var confidence = fields.confidence ?? 1.0
         if fields.confidence == nil, let text = fields.confidenceText {
-            guard let value = Double(text.trimmingASCIIWhitespace()) else {
+            guard Self.isDecimal(text), let value = Double(text.trimmingASCIIWhitespace()) else {
                 return .rejected(.invalidConfidence, "confidence \(text.prefix(40)) is not a number")
             }
             confidence = value
@@ -100,17 +101,16 @@ struct FactValidator: Sendable {
                 return .rejected(.invalidCreatedAt, "created_at \(raw.prefix(40)) is not an ISO 8601 time")
             }
             createdAt = normalized
-        } else if fields.timestamp != nil || fields.timestampText != nil {
-            let seconds = fields.timestamp ?? fields.timestampText.flatMap { Double($0.trimmingASCIIWhitespace()) }
+            // A timestamp beside created_at is kept as it was given.
+            if let text = fields.timestampText {
+                fields.metadataExtras.append(("timestamp", fields.timestamp != nil ? text : JSONText.quoted(text)))
+            }
+        } else if let text = fields.timestampText {
+            let seconds = fields.timestamp ?? (Self.isDecimal(text) ? Double(text.trimmingASCIIWhitespace()) : nil)
             guard let seconds, let iso = Timestamp.iso8601(epochSeconds: seconds) else {
-                return .rejected(.invalidCreatedAt, "timestamp \(fields.timestampText ?? "") is not epoch seconds")
+                return .rejected(.invalidCreatedAt, "timestamp \(text.prefix(40)) is not a time in epoch seconds")
             }
             createdAt = iso
-        }
-        if let tsText = fields.timestampText, fields.createdAt != nil {
-            fields.metadataExtras.append(("timestamp", JSONText.quoted(tsText)))
-        } else if let ts = fields.timestamp, fields.createdAt != nil {
-            fields.metadataExtras.append(("timestamp", String(ts)))
         }
 
         let context: String
@@ -132,6 +132,25 @@ struct FactValidator: Sendable {
             object: args.count > 1 ? args[1] : nil, argsJSON: JSONText.array(args), arity: args.count,
             confidence: confidence, source: fields.source, context: context, metadata: metadata, createdAt: createdAt)
         return .fact(fact, warning: warning)
+    }
+
+    /// True when `given` is the argument `expected` up to insignificant whitespace (DESIGN 1.3).
+    private static func sameTerm(_ given: String, _ expected: String?) -> Bool {
+        guard let expected else { return false }
+        let trimmed = given.trimmingASCIIWhitespace()
+        if trimmed == expected { return true }
+        guard let canonical = try? StatementParser.parse("P(" + trimmed + ")"), canonical.args.count == 1 else {
+            return false
+        }
+        return canonical.args[0] == expected
+    }
+
+    /// True for a plain decimal number (digits, sign, point, exponent): no hex floats, inf or nan.
+    private static func isDecimal(_ text: String) -> Bool {
+        let trimmed = text.trimmingASCIIWhitespace()
+        return !trimmed.isEmpty && trimmed.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2D || byte == 0x2E || byte == 0x65 || byte == 0x45
+        }
     }
 
     /// An object's text with extra members merged in (extras win); the text itself when there are none.

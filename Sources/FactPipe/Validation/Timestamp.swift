@@ -16,7 +16,7 @@ enum Timestamp {
 
     /// `seconds` since 1970-01-01T00:00:00Z as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`, or nil when out of range.
     static func iso8601(epochSeconds seconds: Double) -> String? {
-        guard seconds.isFinite, seconds > -62_135_596_800, seconds < 253_402_300_800 else { return nil }
+        guard seconds.isFinite, seconds >= -62_135_596_800, seconds < 253_402_300_800 else { return nil }
         let whole = seconds.rounded(.down)
         var micros = Int(((seconds - whole) * 1_000_000).rounded())
         var total = Int(whole)

@@ -76,7 +76,7 @@ private final class BatcherProbe {
 @Suite struct BatcherTests {
     @Test func cutsABatchEveryNRecordsWithTheCheckpointOfTheNextRecord() {
         let probe = BatcherProbe(batchSize: 2)
-        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...5)), (2, .sourceEnd)])
+        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...5)), (2, .sourceEnd(sha256: nil))])
         #expect(probe.messages == [
             "begin src",
             "records 2 facts [1,2] rejects [] at 20/3 commit",
@@ -89,7 +89,7 @@ private final class BatcherProbe {
 
     @Test func aBatchEndingWithAChunkTakesTheChunksEndAsCheckpoint() {
         let probe = BatcherProbe(batchSize: 3)
-        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, chunk(4...6)), (3, .sourceEnd)])
+        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, chunk(4...6)), (3, .sourceEnd(sha256: nil))])
         #expect(probe.messages == [
             "begin src",
             "records 3 facts [1,2,3] rejects [] at 30/4 commit",
@@ -101,7 +101,7 @@ private final class BatcherProbe {
 
     @Test func aBatchMaySpanChunks() {
         let probe = BatcherProbe(batchSize: 4)
-        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, chunk(4...6)), (3, .sourceEnd)])
+        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, chunk(4...6)), (3, .sourceEnd(sha256: nil))])
         #expect(probe.messages == [
             "begin src",
             "records 3 facts [1,2,3] rejects [] at 30/4",
@@ -114,7 +114,7 @@ private final class BatcherProbe {
 
     @Test func refusalsAndWarningsCountAsRecordsOfTheirBatch() {
         let probe = BatcherProbe(batchSize: 3)
-        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...4, rejected: [2], warned: [3, 4])), (2, .sourceEnd)])
+        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...4, rejected: [2], warned: [3, 4])), (2, .sourceEnd(sha256: nil))])
         #expect(probe.messages == [
             "begin src",
             "records 3 facts [1,3] rejects [2] warnings 1 at 30/4 commit",
@@ -126,7 +126,7 @@ private final class BatcherProbe {
 
     @Test func restoresInputOrderWhenItemsArriveOutOfOrder() {
         let probe = BatcherProbe(batchSize: 2)
-        probe.feed([(3, .sourceEnd), (2, chunk(4...5)), (1, chunk(1...3))])
+        probe.feed([(3, .sourceEnd(sha256: nil)), (2, chunk(4...5)), (1, chunk(1...3))])
         #expect(probe.messages.isEmpty, "nothing may be handed on before item 0")
         probe.feed([(0, .sourceStart(descriptor))])
         #expect(probe.messages == [
@@ -143,7 +143,7 @@ private final class BatcherProbe {
     @Test func everyOrderOfArrivalGivesTheSameMessages() {
         let items: [(Int, PipelineItem)] = [
             (0, .sourceStart(descriptor)), (1, chunk(1...3, rejected: [2])), (2, chunk(4...7, warned: [5])),
-            (3, chunk(8...8)), (4, .sourceEnd),
+            (3, chunk(8...8)), (4, .sourceEnd(sha256: nil)),
         ]
         let reference = BatcherProbe(batchSize: 3)
         reference.feed(items)
@@ -159,8 +159,8 @@ private final class BatcherProbe {
         let second = SourceDescriptor(path: "second", format: .ndjson, compression: "gzip", size: 7)
         let probe = BatcherProbe(batchSize: 2)
         probe.feed([
-            (0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .sourceEnd),
-            (3, .sourceStart(second)), (4, chunk(1...2)), (5, .sourceEnd),
+            (0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .sourceEnd(sha256: nil)),
+            (3, .sourceStart(second)), (4, chunk(1...2)), (5, .sourceEnd(sha256: nil)),
         ])
         #expect(probe.messages == [
             "begin src",
@@ -180,15 +180,15 @@ private final class BatcherProbe {
         let empty = SourceDescriptor(path: "empty", format: .text, compression: "none", size: 0)
         let probe = BatcherProbe(batchSize: 2)
         probe.feed([
-            (0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .sourceEnd),
-            (3, .sourceStart(empty)), (4, .sourceEnd),
+            (0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .sourceEnd(sha256: nil)),
+            (3, .sourceStart(empty)), (4, .sourceEnd(sha256: nil)),
         ])
         #expect(probe.messages.suffix(3) == ["begin empty", "records 0 facts [] rejects [] at 0/1 commit", "end"])
     }
 
     @Test func stopsPastTheErrorBudgetWithoutHandingOnTheOpenBatch() {
         let probe = BatcherProbe(batchSize: 2, maxErrors: 1)
-        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...6, rejected: [2, 4, 6])), (2, .sourceEnd)])
+        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...6, rejected: [2, 4, 6])), (2, .sourceEnd(sha256: nil))])
         #expect(probe.messages == [
             "begin src",
             "records 2 facts [1] rejects [2] at 20/3 commit",
@@ -205,15 +205,15 @@ private final class BatcherProbe {
             "stop aborted: more than 0 records rejected (--max-errors 0); the last: src:3: syntax_error: bad",
         ])
         // Nothing is handed on once stopped.
-        probe.feed([(2, chunk(4...5)), (3, .sourceEnd)])
+        probe.feed([(2, chunk(4...5)), (3, .sourceEnd(sha256: nil))])
         #expect(probe.messages.count == 2)
     }
 
     @Test func theErrorBudgetCountsAcrossSources() {
         let probe = BatcherProbe(batchSize: 10, maxErrors: 1)
         probe.feed([
-            (0, .sourceStart(descriptor)), (1, chunk(1...2, rejected: [2])), (2, .sourceEnd),
-            (3, .sourceStart(descriptor)), (4, chunk(1...2, rejected: [1])), (5, .sourceEnd),
+            (0, .sourceStart(descriptor)), (1, chunk(1...2, rejected: [2])), (2, .sourceEnd(sha256: nil)),
+            (3, .sourceStart(descriptor)), (4, chunk(1...2, rejected: [1])), (5, .sourceEnd(sha256: nil)),
         ])
         #expect(probe.messages.last?.hasPrefix("stop aborted: more than 1 records rejected") == true)
         #expect(probe.messages.filter { $0 == "end" }.count == 1)

@@ -126,7 +126,7 @@ extension RawDatabase {
     func facts() throws -> [FactRow] {
         try rows("""
             SELECT id, statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
-            created_at, load_id FROM facts ORDER BY id
+            created_at, load_id FROM facts ORDER BY statement
             """).map { r in
             FactRow(
                 id: Int(r[0]!)!, statement: r[1]!, predicate: r[2]!, subject: r[3]!, object: r[4], args: r[5]!,
