@@ -58,6 +58,8 @@ public struct WriterTimings: Sendable {
     public var committing = 0.0
     /// Moving staged facts into `facts` (every million facts and at the end of each source).
     public var merging = 0.0
+    /// Each batch's `COMMIT`, one duration per batch.
+    public var commitLatencies = LatencySample()
     /// Building the secondary indexes after a bulk load.
     public var indexing = 0.0
 

@@ -238,7 +238,9 @@ final class FactStore {
         if !options.isAtomic {
             let start = ContinuousClock.now
             try connection.execute("COMMIT")
-            timings.committing += WriterTimings.since(start)
+            let seconds = WriterTimings.since(start)
+            timings.committing += seconds
+            timings.commitLatencies.record(seconds)
         }
         progress?.committedRecords.add(pending.records - (current?.counts.records ?? 0), ordering: .relaxed)
         current = (id, pending)
