@@ -58,6 +58,15 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Longest input record, in bytes.")
     var maxRecordBytes: Int = FactLimits.default.maxRecordBytes
 
+    @Flag(help: "Continue the last interrupted load of each input after its last committed record.")
+    var resume = false
+
+    @Flag(help: "Load inputs even when the ledger has the same content as loaded.")
+    var force = false
+
+    @Option(help: "Seconds to wait for another load into the same database to finish.")
+    var wait: Double = 60
+
     @Flag(help: "Refuse records whose predicate/subject/object disagree with their statement.")
     var strictParts = false
 
@@ -82,6 +91,8 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("limits must be positive")
         }
         guard maxRecordBytes >= 64 else { throw ValidationError("--max-record-bytes must be at least 64") }
+        guard wait >= 0 else { throw ValidationError("--wait must be 0 or more") }
+        if resume, inputs.contains("-") { throw ValidationError("standard input cannot be resumed") }
         guard cacheMb >= 1 else { throw ValidationError("--cache-mb must be at least 1") }
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
     }
@@ -97,6 +108,9 @@ struct ImportCommand: ParsableCommand {
         options.strictParts = strictParts
         options.workers = workers
         options.database.cacheKiB = cacheMb * 1024
+        options.resume = resume
+        options.force = force
+        options.lockTimeoutSeconds = wait
         options.limits.maxArgs = maxArgs
         options.limits.maxArgLength = maxArgLength
         options.limits.maxPredicateLength = maxPredicateLength

@@ -30,6 +30,8 @@ extension ImportSummary {
                 + "\"duplicates\":\(source.duplicates),\"rejected\":\(source.rejected),\"warnings\":\(source.warnings)}"
         }
         fields.append(("loads", "[" + loads.joined(separator: ",") + "]"))
+        let skips = skipped.map { "{\"source\":\(quote($0.path)),\"reason\":\(quote($0.reason))}" }
+        fields.append(("skipped", "[" + skips.joined(separator: ",") + "]"))
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
 
@@ -42,6 +44,9 @@ extension ImportSummary {
         if rejected > sampleDiagnostics.count, !sampleDiagnostics.isEmpty {
             lines.append("  … \(Format.count(rejected - sampleDiagnostics.count)) more rejected (see --rejects FILE)")
         }
+        for skip in skipped {
+            lines.append("  skipped \(skip.path): \(skip.reason)")
+        }
         var head = "factpipe: \(status.rawValue): \(Format.count(records)) records: \(Format.count(inserted)) inserted, "
             + "\(Format.count(updated)) updated, \(Format.count(duplicates)) duplicates, "
             + "\(Format.count(rejected)) rejected, \(Format.count(warnings)) warnings in \(Format.seconds(seconds)) s "
@@ -51,24 +56,5 @@ extension ImportSummary {
         return lines.joined(separator: "\n")
     }
 
-    private func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    private func quote(_ text: String) -> String { JSONQuote.quote(text) }
 }

@@ -137,7 +137,9 @@ import Testing
         // sqlite3 -json prints 20 significant digits; compare as a number.
         #expect(abs(((row["confidence"] as? NSNumber)?.doubleValue ?? 0) - 0.7) < 1e-12)
         #expect(row["context"] as? String == #"{"a":1,"b":2}"#)
-        let replace = try Factpipe.run(["import", first, "--db", work.database, "--on-conflict", "replace", "--json", "-q"])
+        // The ledger has first.ndjson's content as loaded: --force loads it again.
+        let replace = try Factpipe.run(
+            ["import", first, "--db", work.database, "--on-conflict", "replace", "--force", "--json", "-q"])
         #expect(int(try replace.json(), "updated") == 1)
         #expect(try SQLiteCLI.strings(work.database, "SELECT context FROM facts") == [#"{"a":1}"#])
     }

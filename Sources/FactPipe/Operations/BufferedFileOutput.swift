@@ -64,10 +64,11 @@ public final class BufferedFileOutput {
     private var buffer: [UInt8]
     private var isClosed = false
 
-    /// Opens `path` for writing (created, or truncated if it exists); `-` means standard output.
+    /// Opens `path` for writing (created, or truncated if it exists, or appended to with `append`);
+    /// `-` means standard output. `bytesWritten` counts what the file already held when appending.
     ///
     /// Throws `FileOutputError` when the file cannot be opened, e.g. its directory does not exist.
-    public init(path: String, capacity: Int = BufferedFileOutput.defaultCapacity) throws {
+    public init(path: String, capacity: Int = BufferedFileOutput.defaultCapacity, append: Bool = false) throws {
         self.path = path
         self.capacity = max(capacity, 1)
         buffer = []
@@ -76,10 +77,14 @@ public final class BufferedFileOutput {
             descriptor = STDOUT_FILENO
             ownsDescriptor = false
         } else {
-            let opened = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            let opened = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
             guard opened >= 0 else { throw FileOutputError.fromErrno(.open, path: path) }
             descriptor = opened
             ownsDescriptor = true
+            if append {
+                let end = lseek(opened, 0, SEEK_END)
+                bytesWritten = end > 0 ? Int64(end) : 0
+            }
         }
     }
 

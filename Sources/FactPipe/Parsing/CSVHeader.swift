@@ -16,13 +16,14 @@ struct CSVHeader: Sendable {
     /// Header names that say where a fact is: one of them makes a header row.
     static let factColumnNames: Set<String> = ["statement", "s", "fact", "predicate"]
 
-    /// Maps header names to columns.
+    /// Maps header names to columns; `mapping` renames input columns to factpipe's names first.
     /// - Throws: `FieldError` when the header names neither a statement nor a predicate column.
-    init(names: [String]) throws(FieldError) {
+    init(names: [String], mapping: [String: String] = [:]) throws(FieldError) {
         var columns: [Column] = []
         var seenStatement = false
         for raw in names {
-            let name = raw.trimmingASCIIWhitespace()
+            let given = raw.trimmingASCIIWhitespace()
+            let name = mapping[given] ?? given
             let lower = name.lowercased()
             let column: Column
             switch lower {

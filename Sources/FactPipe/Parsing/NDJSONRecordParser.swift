@@ -5,9 +5,12 @@
 /// `timestamp` (epoch seconds); `context` and `fact_metadata`/`metadata` as objects or strings holding
 /// one; `tags` and `certainty` go into the context; every other field goes to `fact_metadata`.
 enum NDJSONRecordParser {
-    /// Parses `bytes` (valid UTF-8, one line without its terminator).
+    /// Parses `bytes` (valid UTF-8, one line without its terminator); `mapping` renames input fields
+    /// to factpipe's names first (`"text": "statement"`).
     /// - Throws: `FieldError` for invalid JSON or a field of the wrong type.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) throws(FieldError) -> RecordFields {
+    static func parse(
+        _ bytes: UnsafeBufferPointer<UInt8>, mapping: [String: String] = [:]
+    ) throws(FieldError) -> RecordFields {
         var fields = RecordFields()
         var type: String?
         var content: JSONValue?
@@ -18,7 +21,8 @@ enum NDJSONRecordParser {
         } catch {
             throw FieldError(reason: .invalidJSON, message: "invalid JSON at byte \(error.index + 1): \(error.message)")
         }
-        for (key, value) in members {
+        for (givenKey, value) in members {
+            let key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? givenKey
             switch key {
             case "type":
                 if case .string(let text) = value { type = text }

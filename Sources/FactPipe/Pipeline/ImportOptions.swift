@@ -20,6 +20,12 @@ public struct ImportOptions: Sendable {
     /// Parser and validator workers; 0 chooses from the number of cores.
     public var workers = 0
     public var database = DatabaseSettings()
+    /// Continue the last interrupted load of each input after its last committed record.
+    public var resume = false
+    /// Load inputs even when the ledger says the same content was loaded before.
+    public var force = false
+    /// Input field or column names to read as factpipe's (`"text": "statement"`), applied before the aliases.
+    public var fieldMapping: [String: String] = [:]
     /// How long to wait for another load into the same database to finish.
     public var lockTimeoutSeconds = 60.0
 

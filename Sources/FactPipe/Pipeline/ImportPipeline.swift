@@ -43,7 +43,8 @@ public struct ImportPipeline: Sendable {
             let store = try FactStore(options: options, startedAt: startedAt, progress: progress) {
                 progress.isCancelled.load(ordering: .relaxed)
             }
-            summary = runStages(store: store, progress: progress)
+            let plans = try store.plan(options.inputs)
+            summary = runStages(store: store, plans: plans, progress: progress)
         } catch {
             summary = ImportSummary()
             summary.status = .failed
@@ -56,7 +57,7 @@ public struct ImportPipeline: Sendable {
         return summary
     }
 
-    private func runStages(store: FactStore, progress: ImportProgress) -> ImportSummary {
+    private func runStages(store: FactStore, plans: [SourcePlan], progress: ImportProgress) -> ImportSummary {
         let chunks = BoundedQueue<Sequenced<PipelineItem>>(name: "chunks", capacity: Self.chunkQueueCapacity)
         let parsed = BoundedQueue<Sequenced<PipelineItem>>(name: "parsed", capacity: Self.parsedQueueCapacity)
         let batches = BoundedQueue<WriterMessage>(name: "batches", capacity: Self.segmentQueueCapacity)
@@ -73,7 +74,7 @@ public struct ImportPipeline: Sendable {
         }
         progress.inputSize.store(estimate, ordering: .relaxed)
         DispatchQueue(label: "factpipe.reader").async(group: group) {
-            SourceReader(options: options, progress: progress).run(into: chunks)
+            SourceReader(options: options, plans: plans, progress: progress).run(into: chunks)
         }
 
         // Parsers and validators.

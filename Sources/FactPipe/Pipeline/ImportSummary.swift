@@ -34,6 +34,8 @@ public struct ImportSummary: Sendable {
     /// Decoded input bytes read.
     public var bytesRead: Int64 = 0
     public var sources: [Source] = []
+    /// Inputs not read because the ledger has their content as loaded (same SHA-256), with why.
+    public var skipped: [(path: String, reason: String)] = []
     /// Why the load stopped, when it did not finish.
     public var message: String?
     /// True when it stopped because of an interrupt signal.

@@ -4,6 +4,10 @@ struct SourceDescriptor: Sendable {
     var format: InputFormat
     var compression: String
     var size: Int64?
+    /// SHA-256 of the input when it was known before reading (regular files).
+    var sha256: String?
+    /// The ledger row this source continues, when it resumes an interrupted load.
+    var resumeLoadID: Int64?
 }
 
 /// What a parser worker needs to know about the source of a chunk.
@@ -11,6 +15,8 @@ struct SourceContext: Sendable {
     var path: String
     var format: InputFormat
     var csvHeader: CSVHeader?
+    /// Input names to read as factpipe's field names.
+    var fieldMapping: [String: String] = [:]
 }
 
 /// One parsed record: a fact (perhaps with a warning) or a refusal, in input order.

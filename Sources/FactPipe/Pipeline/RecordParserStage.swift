@@ -36,7 +36,7 @@ struct RecordParserStage: Sendable {
         do {
             switch context.format {
             case .ndjson, .auto:
-                fields = try NDJSONRecordParser.parse(bytes)
+                fields = try NDJSONRecordParser.parse(bytes, mapping: context.fieldMapping)
             case .csv, .tsv:
                 guard let header = context.csvHeader else { return reject(.invalidCSV, "no header row") }
                 let values: [String]

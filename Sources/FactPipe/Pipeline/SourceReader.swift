@@ -4,6 +4,7 @@
 /// `readFailed` when an input cannot be opened or read (a truncated compressed stream, say).
 struct SourceReader {
     let options: ImportOptions
+    let plans: [SourcePlan]
     let progress: ImportProgress
 
     func run(into queue: BoundedQueue<Sequenced<PipelineItem>>) {
@@ -13,11 +14,21 @@ struct SourceReader {
             return queue.push(Sequenced(sequence: sequence, value: item))
         }
         var consumedBefore: Int64 = 0
-        for path in options.inputs {
+        for plan in plans {
+            let path = plan.path
+            var resumeAt: (offset: Int64, line: Int)?
+            var resumeLoadID: Int64?
+            switch plan.action {
+            case .skip: continue
+            case .load: break
+            case .resume(let loadID, let offset, let line):
+                resumeAt = (offset, line)
+                resumeLoadID = loadID
+            }
             do {
                 let reader = try InputReader(path: path, limits: options.limits)
                 let format = try resolveFormat(reader)
-                var context = SourceContext(path: path, format: format, csvHeader: nil)
+                var context = SourceContext(path: path, format: format, csvHeader: nil, fieldMapping: options.fieldMapping)
                 let framing: RecordFraming
                 switch format {
                 case .csv: framing = .csv(delimiter: 0x2C)
@@ -25,21 +36,28 @@ struct SourceReader {
                 default: framing = .lines
                 }
                 let descriptor = SourceDescriptor(
-                    path: path, format: format, compression: "\(reader.compression)", size: reader.sourceSize)
+                    path: path, format: format, compression: "\(reader.compression)", size: reader.sourceSize,
+                    sha256: plan.sha256, resumeLoadID: resumeLoadID)
                 guard send(.sourceStart(descriptor)) else { return }
-                var isFirst = true
+                var needsHeader = framing != .lines
+                if let resumeAt {
+                    if needsHeader {
+                        context.csvHeader = try peekedHeader(reader, framing: framing, path: path)
+                        needsHeader = false
+                    }
+                    if resumeAt.offset > Int64(reader.byteOrderMarkLength) {
+                        try reader.skip(toOffset: resumeAt.offset, line: resumeAt.line)
+                    }
+                }
                 while var chunk = try reader.nextChunk(framing: framing, targetBytes: ImportPipeline.chunkBytes) {
-                    if isFirst, framing != .lines {
-                        isFirst = false
+                    if needsHeader {
+                        needsHeader = false
                         guard let headerRecord = chunk.records.first else { continue }
                         context.csvHeader = try header(of: headerRecord, in: chunk, framing: framing, path: path)
                         chunk.records.removeFirst()
                     }
                     progress.inputBytes.store(consumedBefore + reader.rawBytesRead, ordering: .relaxed)
                     guard send(.chunk(chunk, context)) else { return }
-                }
-                if framing != .lines, context.csvHeader == nil {
-                    // An empty CSV file: nothing to load, and nothing wrong with it.
                 }
                 consumedBefore += reader.rawBytesRead
                 progress.inputBytes.store(consumedBefore, ordering: .relaxed)
@@ -56,6 +74,19 @@ struct SourceReader {
             }
         }
         queue.close()
+    }
+
+    /// The header of a CSV input read from its first bytes, before skipping to a resume point.
+    private func peekedHeader(_ reader: InputReader, framing: RecordFraming, path: String) throws -> CSVHeader {
+        let prefix = try reader.peek(64 * 1024)
+        guard let end = prefix.firstIndex(of: 0x0A) ?? (prefix.count < 64 * 1024 ? prefix.count : nil) else {
+            throw FieldError(reason: .invalidCSV, message: "the header row is longer than 64 KiB")
+        }
+        var line = Array(prefix[..<end])
+        if line.last == 0x0D { line.removeLast() }
+        let chunk = RecordChunk(sequence: 0, source: path, bytes: line,
+                                records: [RawRecord(range: 0..<line.count, line: 1, offset: 0)], endOffset: 0, endLine: 1)
+        return try header(of: chunk.records[0], in: chunk, framing: framing, path: path)
     }
 
     private func resolveFormat(_ reader: InputReader) throws(ReadError) -> InputFormat {
@@ -77,6 +108,6 @@ struct SourceReader {
         let names = try chunk.bytes[record.range].withUnsafeBytes { raw throws(CSVFieldError) in
             try CSVFieldSplitter.fields(raw, delimiter: delimiter)
         }
-        return try CSVHeader(names: names)
+        return try CSVHeader(names: names, mapping: options.fieldMapping)
     }
 }

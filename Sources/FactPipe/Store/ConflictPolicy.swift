@@ -2,7 +2,7 @@
 public enum ConflictPolicy: String, Sendable, CaseIterable {
     /// Keep the existing fact; the new one counts as a duplicate. The first one wins.
     case ignore
-    /// Overwrite every column of the existing fact (its id stays).
+    /// Overwrite every data column of the existing fact (its id and inserting load stay).
     case replace
     /// Keep the row and its creation time; take the new confidence and source, merge context and metadata.
     case update
@@ -19,13 +19,14 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
                 ON CONFLICT(statement) DO UPDATE SET predicate = excluded.predicate, subject = excluded.subject,
                 object = excluded.object, args = excluded.args, arity = excluded.arity,
                 confidence = excluded.confidence, source = excluded.source, context = excluded.context,
-                fact_metadata = excluded.fact_metadata, created_at = excluded.created_at, load_id = excluded.load_id
+                fact_metadata = excluded.fact_metadata, created_at = excluded.created_at,
+                updated_load_id = excluded.load_id
                 """
         case .update:
             return """
                 ON CONFLICT(statement) DO UPDATE SET confidence = excluded.confidence, source = excluded.source,
                 context = json_patch(context, excluded.context),
-                fact_metadata = json_patch(fact_metadata, excluded.fact_metadata)
+                fact_metadata = json_patch(fact_metadata, excluded.fact_metadata), updated_load_id = excluded.load_id
                 """
         case .fail:
             return ""

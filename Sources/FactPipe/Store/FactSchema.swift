@@ -29,7 +29,8 @@ enum FactSchema {
             context TEXT NOT NULL DEFAULT '{}',
             fact_metadata TEXT NOT NULL DEFAULT '{}',
             created_at TEXT NOT NULL,
-            load_id INTEGER
+            load_id INTEGER,
+            updated_load_id INTEGER
         );
         CREATE TABLE factpipe_loads(
             id INTEGER PRIMARY KEY,

@@ -51,7 +51,41 @@ final class FactStore {
         ledger = try LoadLedger(connection: connection)
         writer = try SQLiteFactWriter(connection: connection, defaultCreatedAt: startedAt)
         staging = StagingArea(connection: connection)
-        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0) }
+        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: options.resume) }
+        rejectsCommittedSize = rejects?.bytesWritten ?? 0
+        try recoverStagedRows()
+    }
+
+    /// Decides for each input whether to load it, skip it (its content is in the ledger as done) or
+    /// resume its interrupted load, from the ledger and the input's SHA-256.
+    /// - Throws: `ReadError` when an input cannot be read for its hash; `StoreError` with a message
+    ///   when an input to resume changed since its interrupted load.
+    func plan(_ inputs: [String]) throws -> [SourcePlan] {
+        var plans: [SourcePlan] = []
+        for path in inputs {
+            let sha256 = try FileHasher.sha256(path: path)
+            var plan = SourcePlan(path: path, sha256: sha256, action: .load)
+            if options.resume, let latest = try ledger.latest(source: path),
+               ![LoadLedger.Status.done.rawValue, LoadLedger.Status.undone.rawValue].contains(latest.status) {
+                guard let sha256, latest.sha256 == sha256 else {
+                    throw StoreError(
+                        kind: .sqlite(code: 1), path: options.databasePath,
+                        message: "\(path) cannot be resumed: "
+                            + (sha256 == nil ? "only regular files can be resumed"
+                               : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
+                                 + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
+                }
+                let entry = try ledger.entry(id: latest.id)
+                plan.action = .resume(loadID: latest.id, offset: entry?.counts.checkpointOffset ?? 0,
+                                      line: entry?.counts.checkpointLine ?? 1)
+            } else if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256) {
+                plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
+                    + "\(done.id) from \(done.source); --force loads it again")
+            }
+            if case .skip(let reason) = plan.action { summary.skipped.append((path, reason)) }
+            plans.append(plan)
+        }
+        return plans
     }
 
     /// Runs the writer until the messages end or the load stops; returns the committed summary.
@@ -86,19 +120,30 @@ final class FactStore {
         }
         try? rejects?.close()
         summary.writerTimings = timings
-        let all = finished.map(\.counts)
+        // What this run did: a resumed source's earlier counts are not counted again.
+        let all = finished.map { entry -> LoadLedger.Counts in
+            let before = bases[entry.id] ?? LoadLedger.Counts()
+            var delta = entry.counts
+            delta.records -= before.records
+            delta.inserted -= before.inserted
+            delta.updated -= before.updated
+            delta.duplicates -= before.duplicates
+            delta.rejected -= before.rejected
+            delta.warnings -= before.warnings
+            return delta
+        }
         summary.records = all.reduce(0) { $0 + $1.records }
         summary.inserted = all.reduce(0) { $0 + $1.inserted }
         summary.updated = all.reduce(0) { $0 + $1.updated }
         summary.duplicates = all.reduce(0) { $0 + $1.duplicates }
         summary.rejected = all.reduce(0) { $0 + $1.rejected }
         summary.warnings = all.reduce(0) { $0 + $1.warnings }
-        summary.sources = finished.map { entry in
+        summary.sources = zip(finished, all).map { entry, delta in
             ImportSummary.Source(
                 path: entry.descriptor.path, loadID: entry.id, format: entry.descriptor.format,
-                compression: entry.descriptor.compression, records: entry.counts.records,
-                inserted: entry.counts.inserted, updated: entry.counts.updated, duplicates: entry.counts.duplicates,
-                rejected: entry.counts.rejected, warnings: entry.counts.warnings, status: entry.status.rawValue)
+                compression: entry.descriptor.compression, records: delta.records,
+                inserted: delta.inserted, updated: delta.updated, duplicates: delta.duplicates,
+                rejected: delta.rejected, warnings: delta.warnings, status: entry.status.rawValue)
         }
         return summary
     }
@@ -111,7 +156,6 @@ final class FactStore {
     // MARK: Start and end of the load
 
     private func prepare(estimatedRecords: Int64?) throws {
-        try recoverStagedRows()
         let existing = try connection.scalarInt("SELECT count(*) FROM facts") ?? 0
         let present = try FactDatabase.existingSecondaryIndexes(connection)
         rebuildsIndexes = existing == 0 || (estimatedRecords ?? 0) > existing
@@ -129,8 +173,15 @@ final class FactStore {
     }
 
     /// Merges what a killed load had committed to the staging table, so its batches are not lost.
+    /// Ledger counts each source had before this run, by load id.
+    private var bases: [Int64: LoadLedger.Counts] = [:]
+
     private func recoverStagedRows() throws {
-        for id in try staging.loadsWithStagedRows() {
+        let ids = try staging.loadsWithStagedRows()
+        guard !ids.isEmpty else { return }
+        try connection.execute("PRAGMA cache_size=-\(FactSchema.sortCacheKiB)")
+        defer { try? connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)") }
+        for id in ids {
             try inTransaction {
                 guard let entry = try ledger.entry(id: id) else {
                     try connection.execute("DELETE FROM factpipe_staging WHERE load_id = \(id)")
@@ -186,14 +237,26 @@ final class FactStore {
 
     private func begin(_ descriptor: SourceDescriptor) throws {
         var id: Int64 = 0
-        try inTransaction {
-            id = try ledger.start(
-                source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
-                compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt)
+        var counts = LoadLedger.Counts()
+        if let resumed = descriptor.resumeLoadID, let entry = try ledger.entry(id: resumed) {
+            // Continue the interrupted row: its counts, and its start time as the facts' default creation time.
+            id = resumed
+            counts = entry.counts
+            try inTransaction { try ledger.record(id: id, counts: counts, status: .running) }
+            try writer.setDefaultCreatedAt(try ledger.startedAt(id: id) ?? startedAt)
+        } else {
+            try inTransaction {
+                id = try ledger.start(
+                    source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
+                    compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
+                    sha256: descriptor.sha256)
+            }
+            try writer.setDefaultCreatedAt(startedAt)
         }
         descriptors.append(descriptor)
-        current = (id, LoadLedger.Counts())
-        pending = LoadLedger.Counts()
+        current = (id, counts)
+        pending = counts
+        bases[id] = counts
     }
 
     /// Stages one segment, opening a transaction if none is open, and commits when it ends a batch.
@@ -267,7 +330,7 @@ final class FactStore {
             counts.duplicates += merged.duplicates
             try ledger.record(id: id, counts: counts, status: status ?? .running,
                               finishedAt: status == nil ? nil : Timestamp.now(), message: message)
-            if let sha256 { try ledger.setSHA256(id: id, sha256) }
+            if let sha256, descriptor.sha256 == nil { try ledger.setSHA256(id: id, sha256) }
         }
         stagedSinceMerge = 0
         timings.merging += WriterTimings.since(start)

@@ -2,7 +2,7 @@
 final class LoadLedger {
     /// Final and intermediate states of a load.
     enum Status: String, Sendable {
-        case running, done, aborted, failed, interrupted
+        case running, done, aborted, failed, interrupted, undone
     }
 
     /// Running totals of one source's load, written with every batch.
@@ -24,8 +24,8 @@ final class LoadLedger {
     init(connection: SQLiteConnection) throws(StoreError) {
         self.connection = connection
         insert = try connection.prepare("""
-            INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status,
+            source_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
             """)
         update = try connection.prepare("""
             UPDATE factpipe_loads SET records = ?2, inserted = ?3, updated = ?4, duplicates = ?5, rejected = ?6,
@@ -37,9 +37,10 @@ final class LoadLedger {
     /// Adds a load's row in state `status` and returns its id.
     func start(
         source: String, size: Int64?, format: String, compression: String, policy: ConflictPolicy,
-        startedAt: String, status: Status = .running
+        startedAt: String, status: Status = .running, sha256: String? = nil
     ) throws(StoreError) -> Int64 {
         defer { insert.reset() }
+        try insert.bind(8, sha256)
         try insert.bind(1, source)
         try insert.bind(2, size)
         try insert.bind(3, format)
@@ -49,6 +50,34 @@ final class LoadLedger {
         try insert.bind(7, status.rawValue)
         try insert.step()
         return try connection.scalarInt("SELECT last_insert_rowid()") ?? 0
+    }
+
+    /// The most recent load of `source` (the path as given): its id, hash, status and checkpoint.
+    func latest(source: String) throws(StoreError) -> (id: Int64, sha256: String?, status: String, startedAt: String)? {
+        let statement = try connection.prepare("""
+            SELECT id, source_sha256, status, started_at FROM factpipe_loads WHERE source = ?1 ORDER BY id DESC LIMIT 1
+            """)
+        try statement.bind(1, source)
+        guard try statement.step() else { return nil }
+        return (statement.int64(0), statement.text(1), statement.text(2) ?? "", statement.text(3) ?? "")
+    }
+
+    /// A finished load of content with this SHA-256, if there is one.
+    func doneLoad(sha256: String) throws(StoreError) -> (id: Int64, source: String)? {
+        let statement = try connection.prepare("""
+            SELECT id, source FROM factpipe_loads WHERE source_sha256 = ?1 AND status = 'done' ORDER BY id LIMIT 1
+            """)
+        try statement.bind(1, sha256)
+        guard try statement.step() else { return nil }
+        return (statement.int64(0), statement.text(1) ?? "")
+    }
+
+    /// When load `id` started (the default creation time of its facts).
+    func startedAt(id: Int64) throws(StoreError) -> String? {
+        let statement = try connection.prepare("SELECT started_at FROM factpipe_loads WHERE id = ?1")
+        try statement.bind(1, id)
+        guard try statement.step() else { return nil }
+        return statement.text(0)
     }
 
     /// What the ledger says of load `id`: its policy, counts and status; nil when there is no such load.

@@ -12,7 +12,7 @@ import Darwin
 final class SQLiteFactWriter {
     private let connection: SQLiteConnection
     private let insert: SQLiteStatement
-    private let defaultCreatedAt: UnsafeMutablePointer<CChar>
+    private var defaultCreatedAt: UnsafeMutablePointer<CChar>
     private static let emptyText: StaticString = ""
     private static let textColumns: [(Int32, Fact.Field)] = [
         (4, .statement), (5, .predicate), (6, .subject), (7, .object), (8, .args),
@@ -35,6 +35,15 @@ final class SQLiteFactWriter {
 
     deinit {
         free(defaultCreatedAt)
+    }
+
+    /// The creation time given to facts that carry none from now on.
+    func setDefaultCreatedAt(_ text: String) throws(StoreError) {
+        guard let copy = strdup(text) else {
+            throw StoreError(kind: .sqlite(code: SQLITE_NOMEM), path: connection.path, message: "out of memory")
+        }
+        free(defaultCreatedAt)
+        defaultCreatedAt = copy
     }
 
     /// Appends one fact of load `loadID` to the staging table.

@@ -66,7 +66,9 @@ import Testing
         #expect(try jsonObject(fact.context) == ["y": 2, "z": 2])
         #expect(try jsonObject(fact.metadata) == ["n": 2])
         #expect(fact.createdAt == "2021-06-01T12:00:00Z")
-        #expect(fact.loadID == 2)
+        // The fact stays the first load's; the second is recorded as the one that changed it.
+        #expect(fact.loadID == 1)
+        #expect(try db.int("SELECT updated_load_id FROM facts WHERE statement = 'P(a).'") == 2)
         #expect(try db.facts().count == 3)
         #expect(try db.ledger().last?.updated == 1)
     }

@@ -33,7 +33,7 @@ private func fileBytes(_ path: String) throws -> Data {
         #expect(try db.factIndexes() == ["facts_subject", "facts_predicate_subject"])
         #expect(try db.column("SELECT name FROM pragma_table_info('facts') ORDER BY cid") == [
             "id", "statement", "predicate", "subject", "object", "args", "arity", "confidence", "source", "context",
-            "fact_metadata", "created_at", "load_id",
+            "fact_metadata", "created_at", "load_id", "updated_load_id",
         ])
         #expect(try db.column("SELECT name FROM pragma_index_info('facts_predicate_subject')") == ["predicate", "subject"])
         #expect(try db.column("SELECT name FROM pragma_index_info('facts_subject')") == ["subject"])

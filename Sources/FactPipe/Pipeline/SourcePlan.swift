@@ -1,0 +1,16 @@
+/// What a load will do with one input, decided before reading it from the ledger and the input's hash.
+struct SourcePlan: Sendable {
+    enum Action: Sendable, Equatable {
+        /// Read it from the start into a new ledger row.
+        case load
+        /// Its content was loaded before (same SHA-256, status done): not read again without `force`.
+        case skip(reason: String)
+        /// Continue ledger row `loadID` just after its last committed record.
+        case resume(loadID: Int64, offset: Int64, line: Int)
+    }
+
+    var path: String
+    /// SHA-256 of the input, known up front for regular files.
+    var sha256: String?
+    var action: Action
+}

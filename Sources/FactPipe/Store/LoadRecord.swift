@@ -1,0 +1,47 @@
+/// One row of the load ledger, as `factpipe loads` shows it.
+public struct LoadRecord: Sendable, Equatable {
+    public var id: Int64
+    public var source: String
+    public var size: Int64?
+    public var sha256: String?
+    public var format: String?
+    public var compression: String?
+    public var conflictPolicy: String
+    public var startedAt: String
+    public var finishedAt: String?
+    public var status: String
+    public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
+    public var checkpointOffset: Int64 = 0
+    public var checkpointLine = 1
+    public var message: String?
+
+    /// Every load of the factpipe database at `databasePath`, oldest first; opened read-only.
+    /// - Throws: `StoreError` when it cannot be opened or is not a factpipe database.
+    public static func all(databasePath: String) throws -> [LoadRecord] {
+        let connection = try FactDatabase.openForReading(path: databasePath)
+        let statement = try connection.prepare("""
+            SELECT id, source, source_size, source_sha256, format, compression, conflict_policy, started_at,
+            finished_at, status, records, inserted, updated, duplicates, rejected, warnings, checkpoint_offset,
+            checkpoint_line, message FROM factpipe_loads ORDER BY id
+            """)
+        var records: [LoadRecord] = []
+        while try statement.step() {
+            var record = LoadRecord(
+                id: statement.int64(0), source: statement.text(1) ?? "",
+                size: statement.isNull(2) ? nil : statement.int64(2), sha256: statement.text(3),
+                format: statement.text(4), compression: statement.text(5), conflictPolicy: statement.text(6) ?? "",
+                startedAt: statement.text(7) ?? "", finishedAt: statement.text(8), status: statement.text(9) ?? "")
+            record.records = Int(statement.int64(10))
+            record.inserted = Int(statement.int64(11))
+            record.updated = Int(statement.int64(12))
+            record.duplicates = Int(statement.int64(13))
+            record.rejected = Int(statement.int64(14))
+            record.warnings = Int(statement.int64(15))
+            record.checkpointOffset = statement.int64(16)
+            record.checkpointLine = Int(statement.int64(17))
+            record.message = statement.text(18)
+            records.append(record)
+        }
+        return records
+    }
+}
