@@ -58,6 +58,9 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Longest input record, in bytes.")
     var maxRecordBytes: Int = FactLimits.default.maxRecordBytes
 
+    @Flag(help: "Load into an existing knowledge-base database through the columns it has, without altering it.")
+    var intoExisting = false
+
     @Flag(help: "Continue the last interrupted load of each input after its last committed record.")
     var resume = false
 
@@ -92,6 +95,7 @@ struct ImportCommand: ParsableCommand {
         }
         guard maxRecordBytes >= 64 else { throw ValidationError("--max-record-bytes must be at least 64") }
         guard wait >= 0 else { throw ValidationError("--wait must be 0 or more") }
+        if resume && intoExisting { throw ValidationError("--resume needs factpipe's ledger; --into-existing has none") }
         if resume, inputs.contains("-") { throw ValidationError("standard input cannot be resumed") }
         guard cacheMb >= 1 else { throw ValidationError("--cache-mb must be at least 1") }
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
@@ -109,6 +113,7 @@ struct ImportCommand: ParsableCommand {
         options.workers = workers
         options.database.cacheKiB = cacheMb * 1024
         options.resume = resume
+        options.intoExisting = intoExisting
         options.force = force
         options.lockTimeoutSeconds = wait
         options.limits.maxArgs = maxArgs

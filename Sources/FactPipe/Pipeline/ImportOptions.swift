@@ -20,6 +20,9 @@ public struct ImportOptions: Sendable {
     /// Parser and validator workers; 0 chooses from the number of cores.
     public var workers = 0
     public var database = DatabaseSettings()
+    /// Load into a database with the knowledge base's own schema, through the columns its `facts`
+    /// table has, firing its triggers, without altering it (no ledger, no resume).
+    public var intoExisting = false
     /// Continue the last interrupted load of each input after its last committed record.
     public var resume = false
     /// Load inputs even when the ledger says the same content was loaded before.

@@ -40,9 +40,11 @@ public struct ImportPipeline: Sendable {
         let startedAt = Timestamp.now()
         var summary: ImportSummary
         do {
-            let store = try FactStore(options: options, startedAt: startedAt, progress: progress) {
-                progress.isCancelled.load(ordering: .relaxed)
-            }
+            let isCancelled = { progress.isCancelled.load(ordering: .relaxed) }
+            let store: any FactSink = options.intoExisting
+                ? try ExistingDatabaseStore(options: options, startedAt: startedAt, progress: progress,
+                                            isCancelled: isCancelled)
+                : try FactStore(options: options, startedAt: startedAt, progress: progress, isCancelled: isCancelled)
             let plans = try store.plan(options.inputs)
             summary = runStages(store: store, plans: plans, progress: progress)
         } catch {
@@ -57,7 +59,7 @@ public struct ImportPipeline: Sendable {
         return summary
     }
 
-    private func runStages(store: FactStore, plans: [SourcePlan], progress: ImportProgress) -> ImportSummary {
+    private func runStages(store: any FactSink, plans: [SourcePlan], progress: ImportProgress) -> ImportSummary {
         let chunks = BoundedQueue<Sequenced<PipelineItem>>(name: "chunks", capacity: Self.chunkQueueCapacity)
         let parsed = BoundedQueue<Sequenced<PipelineItem>>(name: "parsed", capacity: Self.parsedQueueCapacity)
         let batches = BoundedQueue<WriterMessage>(name: "batches", capacity: Self.segmentQueueCapacity)

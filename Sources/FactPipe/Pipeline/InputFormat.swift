@@ -1,6 +1,11 @@
 /// The record formats factpipe reads (DESIGN 2).
 public enum InputFormat: String, Sendable, CaseIterable {
     case auto, ndjson, csv, tsv, text
+    /// The `facts` table of a SQLite database (a knowledge base's own file), read-only.
+    case sqlite
+
+    /// The first bytes of every SQLite database file.
+    static let sqliteMagic: [UInt8] = Array("SQLite format 3\0".utf8)
 
     /// The format of a stream, judged from its first decoded bytes (BOM already removed).
     ///

@@ -35,7 +35,7 @@ struct RecordParserStage: Sendable {
         var fields: RecordFields
         do {
             switch context.format {
-            case .ndjson, .auto:
+            case .ndjson, .auto, .sqlite:
                 fields = try NDJSONRecordParser.parse(bytes, mapping: context.fieldMapping)
             case .csv, .tsv:
                 guard let header = context.csvHeader else { return reject(.invalidCSV, "no header row") }

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The reader stage: opens each input in turn, recognises its format and cuts it into chunks.
 ///
 /// Hands on, numbered in input order: `sourceStart`, the source's chunks, `sourceEnd` — or
@@ -26,6 +32,11 @@ struct SourceReader {
                 resumeLoadID = loadID
             }
             do {
+                if try isSQLiteDatabase(path) {
+                    guard try readDatabase(path, plan: plan, resumeAt: resumeAt, resumeLoadID: resumeLoadID,
+                                           send: send) else { return }
+                    continue
+                }
                 let reader = try InputReader(path: path, limits: options.limits)
                 let format = try resolveFormat(reader)
                 var context = SourceContext(path: path, format: format, csvHeader: nil, fieldMapping: options.fieldMapping)
@@ -76,6 +87,35 @@ struct SourceReader {
         queue.close()
     }
 
+    /// True when `path` is to be read as a SQLite database: `--format sqlite`, or its first bytes say so.
+    private func isSQLiteDatabase(_ path: String) throws -> Bool {
+        if options.format == .sqlite { return true }
+        guard options.format == .auto, path != "-" else { return false }
+        let source = try FileByteSource(path: path)
+        return try source.lookahead(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic
+    }
+
+    /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
+    private func readDatabase(
+        _ path: String, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
+        send: (PipelineItem) -> Bool
+    ) throws -> Bool {
+        let source = try SQLiteFactSource(path: path)
+        var size: Int64?
+        var info = stat()
+        if stat(path, &info) == 0 { size = Int64(info.st_size) }
+        let descriptor = SourceDescriptor(path: path, format: .sqlite, compression: "none", size: size,
+                                          sha256: plan.sha256, resumeLoadID: resumeLoadID)
+        guard send(.sourceStart(descriptor)) else { return false }
+        if let resumeAt { source.skip(toRowid: resumeAt.offset, line: resumeAt.line) }
+        let context = SourceContext(path: path, format: .sqlite, csvHeader: nil, fieldMapping: options.fieldMapping)
+        while let chunk = try source.nextChunk(targetBytes: ImportPipeline.chunkBytes) {
+            guard send(.chunk(chunk, context)) else { return false }
+        }
+        progress.inputBytes.add(size ?? 0, ordering: .relaxed)
+        return send(.sourceEnd(sha256: nil))
+    }
+
     /// The header of a CSV input read from its first bytes, before skipping to a resume point.
     private func peekedHeader(_ reader: InputReader, framing: RecordFraming, path: String) throws -> CSVHeader {
         let prefix = try reader.peek(64 * 1024)
@@ -92,9 +132,9 @@ struct SourceReader {
     private func resolveFormat(_ reader: InputReader) throws(ReadError) -> InputFormat {
         if options.format != .auto { return options.format }
         let prefix = try reader.peek(64 * 1024)
-        if prefix.starts(with: Array("SQLite format 3\0".utf8)) {
+        if prefix.starts(with: InputFormat.sqliteMagic) {
             throw ReadError(source: reader.source, kind: .unsupportedFormat,
-                            message: "is a SQLite database; reading one directly is not supported by import yet")
+                            message: "is a compressed SQLite database; decompress it (or restore it) first")
         }
         return InputFormat.detect(from: prefix)
     }

@@ -8,7 +8,7 @@ import Synchronization
 /// batch only: the committed batches are merged and the load is recorded with its final status.
 /// An atomic load is one transaction from start to end. A load into an empty or small table drops
 /// the secondary indexes first and builds them after, which is faster and gives the same database.
-final class FactStore {
+final class FactStore: FactSink {
     private let options: ImportOptions
     private let startedAt: String
     private let isCancelled: () -> Bool
@@ -96,7 +96,7 @@ final class FactStore {
                 var start = ContinuousClock.now
                 guard let message = messages.pop() else { break }
                 timings.waiting += WriterTimings.since(start)
-                if isCancelled() { throw Stop.interrupted }
+                if isCancelled() { throw FactSinkStop.interrupted }
                 start = ContinuousClock.now
                 switch message {
                 case .begin(let descriptor):
@@ -108,10 +108,10 @@ final class FactStore {
                 case .end(let sha256):
                     try merge(finalStatus: .done, sha256: sha256)
                 case .stop(let status, let message):
-                    throw Stop.requested(status, message)
+                    throw FactSinkStop.requested(status, message)
                 }
             }
-            if isCancelled() { throw Stop.interrupted }
+            if isCancelled() { throw FactSinkStop.interrupted }
             try finishLoad()
             if options.isAtomic { try connection.execute("COMMIT") }
             summary.status = .done
@@ -146,11 +146,6 @@ final class FactStore {
                 rejected: delta.rejected, warnings: delta.warnings, status: entry.status.rawValue)
         }
         return summary
-    }
-
-    private enum Stop: Error {
-        case interrupted
-        case requested(ImportSummary.Status, String)
     }
 
     // MARK: Start and end of the load
@@ -291,13 +286,13 @@ final class FactStore {
         if options.conflictPolicy == .fail,
            let conflict = try staging.firstConflict(loadID: id, afterSequence: batchStartSequence) {
             let place = conflict.isInDatabase ? "is already in the database" : "appears earlier in the input"
-            throw Stop.requested(
+            throw FactSinkStop.requested(
                 .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) \(place) "
                     + "(--on-conflict fail)")
         }
         try ledger.record(id: id, counts: pending, status: .running)
         try rejects?.flush()
-        if isCancelled() { throw Stop.interrupted }
+        if isCancelled() { throw FactSinkStop.interrupted }
         if !options.isAtomic {
             let start = ContinuousClock.now
             try connection.execute("COMMIT")
@@ -346,24 +341,13 @@ final class FactStore {
     /// Rolls back what is open, keeps what was committed, and records how the load ended.
     private func fail(_ error: Error) {
         connection.rollbackQuietly()
-        let status: ImportSummary.Status
+        summary.apply(stop: error)
         let ledgerStatus: LoadLedger.Status
         switch error {
-        case Stop.interrupted:
-            status = .aborted
-            ledgerStatus = .interrupted
-            summary.wasInterrupted = true
-            summary.message = "interrupted; the open batch was rolled back"
-        case Stop.requested(let requested, let message):
-            status = requested
-            ledgerStatus = requested == .failed ? .failed : .aborted
-            summary.message = message
-        default:
-            status = .failed
-            ledgerStatus = .failed
-            summary.message = "\(error)"
+        case FactSinkStop.interrupted: ledgerStatus = .interrupted
+        case FactSinkStop.requested(let requested, _): ledgerStatus = requested == .failed ? .failed : .aborted
+        default: ledgerStatus = .failed
         }
-        summary.status = status
         if options.isAtomic {
             // Nothing of the load stays; each source still gets its row, with nothing committed.
             let finishedAt = Timestamp.now()

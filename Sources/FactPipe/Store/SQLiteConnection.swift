@@ -9,16 +9,16 @@ final class SQLiteConnection {
 
     /// Opens (and for read-write, creates) the database at `path`.
     /// - Throws: `StoreError` when the file cannot be opened.
-    init(path: String, readOnly: Bool = false, create: Bool = true) throws(StoreError) {
+    init(path: String, readOnly: Bool = false, create: Bool = true, uri: String? = nil) throws(StoreError) {
         var db: OpaquePointer?
-        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | (uri == nil ? 0 : SQLITE_OPEN_URI)
         if readOnly {
             flags |= SQLITE_OPEN_READONLY
         } else {
             flags |= SQLITE_OPEN_READWRITE
             if create { flags |= SQLITE_OPEN_CREATE }
         }
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc = sqlite3_open_v2(uri ?? path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }
@@ -85,6 +85,12 @@ final class SQLiteConnection {
 
     /// Rows changed by the most recent INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Sets the last inserted rowid to 0, so that after an upsert a 0 means it updated a row.
+    func resetLastInsertRowid() { sqlite3_set_last_insert_rowid(handle, 0) }
+
+    /// The rowid of the last row inserted by this connection outside triggers (0 after a reset).
+    var lastInsertRowid: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Whether a transaction is open.
     var isInTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }

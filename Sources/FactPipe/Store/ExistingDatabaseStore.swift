@@ -1,0 +1,167 @@
+/// The writer stage for `--into-existing`: loads into a database with the knowledge base's own schema.
+///
+/// It writes through the columns the target's `facts` table has (read with `PRAGMA table_info`,
+/// never assumed), one transaction a batch, so the target's own triggers fire for every row. It never
+/// alters the target: no tables, indexes, ledger or pragmas that persist — so such a load has no
+/// ledger row and cannot be resumed; a failure rolls back the open batch and keeps the earlier ones.
+final class ExistingDatabaseStore: FactSink {
+    private let options: ImportOptions
+    private let startedAt: String
+    private let isCancelled: () -> Bool
+    private let progress: ImportProgress?
+    private let lock: WriterLock
+    private let connection: SQLiteConnection
+    private let insert: SQLiteStatement
+    private let bindings: [(index: Int32, value: (Fact, String) -> String?)]
+    private let confidenceIndex: Int32?
+    private let arityIndex: Int32?
+    private var counts = LoadLedger.Counts()
+    private var committed = LoadLedger.Counts()
+    private var descriptors: [SourceDescriptor] = []
+    private var summary = ImportSummary()
+
+    /// Opens the target, reads its `facts` columns and prepares the insert for the conflict policy.
+    /// - Throws: `StoreError` when the target has no `facts` table with a `statement` column, or when
+    ///   `update` is asked of a table without a unique statement.
+    init(options: ImportOptions, startedAt: String, progress: ImportProgress?, isCancelled: @escaping () -> Bool) throws {
+        self.options = options
+        self.startedAt = startedAt
+        self.progress = progress
+        self.isCancelled = isCancelled
+        lock = try WriterLock(databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
+                              description: "import into the existing database, started \(startedAt)")
+        connection = try SQLiteConnection(path: options.databasePath, create: false)
+        connection.setBusyTimeout(milliseconds: options.database.busyTimeoutMilliseconds)
+        let info = try connection.prepare("SELECT name, dflt_value FROM pragma_table_info('facts') ORDER BY cid")
+        var names: [String] = []
+        var defaults: [String: String] = [:]
+        while try info.step() {
+            guard let name = info.text(0) else { continue }
+            names.append(name)
+            if let value = info.text(1) { defaults[name] = value }
+        }
+        guard names.contains("statement") else {
+            throw StoreError(kind: .foreignDatabase, path: options.databasePath,
+                             message: "cannot load into it: it has no facts table with a statement column")
+        }
+        let values: [String: (Fact, String) -> String?] = [
+            "statement": { fact, _ in fact.statement }, "predicate": { fact, _ in fact.predicate },
+            "subject": { fact, _ in fact.subject }, "object": { fact, _ in fact.object },
+            "args": { fact, _ in fact[.args] }, "source": { fact, _ in fact.source },
+            "context": { fact, _ in fact.context }, "fact_metadata": { fact, _ in fact.metadata },
+            "metadata": { fact, _ in fact.metadata }, "created_at": { fact, now in fact.createdAt ?? now },
+        ]
+        var columns: [String] = []
+        var bindings: [(Int32, (Fact, String) -> String?)] = []
+        for name in names {
+            if let value = values[name] {
+                columns.append(name)
+                bindings.append((Int32(columns.count), value))
+            }
+        }
+        var confidence: Int32?
+        if names.contains("confidence") { columns.append("confidence"); confidence = Int32(columns.count) }
+        var arity: Int32?
+        if names.contains("arity") { columns.append("arity"); arity = Int32(columns.count) }
+        self.bindings = bindings
+        confidenceIndex = confidence
+        arityIndex = arity
+        // A NULL we have no value for takes the column's own default (its source 'system', say).
+        let placeholders = columns.enumerated().map { index, name in
+            defaults[name].map { "coalesce(?\(index + 1), \($0))" } ?? "?\(index + 1)"
+        }.joined(separator: ", ")
+        let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+        let verb: String
+        var clause = ""
+        switch options.conflictPolicy {
+        case .ignore: verb = "INSERT OR IGNORE"
+        case .fail: verb = "INSERT"
+        case .replace:
+            verb = "INSERT"
+            let sets = columns.filter { $0 != "statement" }.map { "\"\($0)\" = excluded.\"\($0)\"" }
+            clause = "ON CONFLICT(statement) DO UPDATE SET " + sets.joined(separator: ", ")
+        case .update:
+            verb = "INSERT"
+            var sets: [String] = []
+            if columns.contains("confidence") { sets.append("confidence = excluded.confidence") }
+            if columns.contains("source") { sets.append("source = excluded.source") }
+            for json in ["context", "fact_metadata", "metadata"] where columns.contains(json) {
+                sets.append("\"\(json)\" = json_patch(coalesce(\"\(json)\", '{}'), excluded.\"\(json)\")")
+            }
+            clause = sets.isEmpty ? "ON CONFLICT(statement) DO NOTHING" : "ON CONFLICT(statement) DO UPDATE SET "
+                + sets.joined(separator: ", ")
+        }
+        insert = try connection.prepare("\(verb) INTO facts(\(quoted)) VALUES (\(placeholders)) \(clause)")
+    }
+
+    func plan(_ inputs: [String]) throws -> [SourcePlan] {
+        try inputs.map { SourcePlan(path: $0, sha256: try FileHasher.sha256(path: $0), action: .load) }
+    }
+
+    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary {
+        do {
+            while let message = messages.pop() {
+                if isCancelled() { throw FactSinkStop.interrupted }
+                switch message {
+                case .begin(let descriptor): descriptors.append(descriptor)
+                case .segment(let segment): try write(segment)
+                case .end: break
+                case .stop(let status, let message): throw FactSinkStop.requested(status, message)
+                }
+            }
+            if isCancelled() { throw FactSinkStop.interrupted }
+            summary.status = .done
+        } catch {
+            connection.rollbackQuietly()
+            summary.apply(stop: error)
+        }
+        summary.records = committed.records
+        summary.inserted = committed.inserted
+        summary.updated = committed.updated
+        summary.duplicates = committed.duplicates
+        summary.rejected = committed.rejected
+        summary.warnings = committed.warnings
+        return summary
+    }
+
+    private func write(_ segment: FactSegment) throws {
+        if !connection.isInTransaction {
+            try connection.execute("BEGIN IMMEDIATE")
+            counts = committed
+        }
+        for fact in segment.facts {
+            for (index, value) in bindings { try insert.bind(index, value(fact, startedAt)) }
+            if let confidenceIndex { try insert.bind(confidenceIndex, fact.confidence) }
+            if let arityIndex { try insert.bind(arityIndex, fact.arity) }
+            connection.resetLastInsertRowid()
+            do {
+                try insert.step()
+            } catch {
+                insert.reset()
+                guard error.isConstraintViolation, options.conflictPolicy == .fail else { throw error }
+                throw FactSinkStop.requested(.aborted, "\(descriptors.last?.path ?? ""):\(fact.line): "
+                    + "\(fact.statement) is already in the database (--on-conflict fail)")
+            }
+            insert.reset()
+            if connection.changes == 0 {
+                counts.duplicates += 1
+            } else if connection.lastInsertRowid == 0 {
+                counts.updated += 1
+            } else {
+                counts.inserted += 1
+            }
+        }
+        counts.records += segment.records
+        counts.rejected += segment.rejects.count
+        counts.warnings += segment.warnings
+        if summary.sampleDiagnostics.count < 10 {
+            summary.sampleDiagnostics.append(contentsOf: segment.rejects.prefix(10 - summary.sampleDiagnostics.count))
+        }
+        if segment.endsBatch {
+            if isCancelled() { throw FactSinkStop.interrupted }
+            try connection.execute("COMMIT")
+            progress?.committedRecords.add(counts.records - committed.records, ordering: .relaxed)
+            committed = counts
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reads the `facts` table of another SQLite database — the knowledge base's own file — as records.
+///
+/// Each row becomes one NDJSON line holding every column (in the shape the sqlite3 CLI dumps it),
+/// so it goes through the same parser and validator as a JSON dump: `statement` is authoritative,
+/// stale `predicate`/`subject`/`object` end up in `given_parts`, and every other column in
+/// `fact_metadata`. Rows are read in rowid order; a record's offset is its rowid and its line the
+/// row's position, so a load can resume after the last committed row. The database is opened
+/// read-only and never altered: `immutable=1` (no side files at all) unless a `-wal` file shows
+/// that another process has it open, in which case SQLite's read-only mode keeps reads consistent.
+final class SQLiteFactSource {
+    let path: String
+    private let connection: SQLiteConnection
+    private let select: SQLiteStatement
+    private let columns: [String]
+    private var nextRowid: Int64 = 0
+    private var nextLine = 1
+    private var sequence = 0
+    private var isExhausted = false
+
+    /// Opens `path` read-only and checks that it has a `facts` table with a `statement` column.
+    /// - Throws: `StoreError` naming what is missing.
+    init(path: String) throws(StoreError) {
+        self.path = path
+        // A WAL file beside it means another process may be writing: read through SQLite's locks
+        // (which needs the -shm file). Otherwise open it immutable, so not even side files appear.
+        let isInUse = access(path + "-wal", F_OK) == 0
+        connection = try SQLiteConnection(path: path, readOnly: true, uri: Self.uri(path, immutable: !isInUse))
+        let info = try connection.prepare("SELECT name FROM pragma_table_info('facts') ORDER BY cid")
+        var names: [String] = []
+        while try info.step() { if let name = info.text(0) { names.append(name) } }
+        guard names.contains("statement") else {
+            throw StoreError(kind: .foreignDatabase, path: path,
+                             message: names.isEmpty ? "has no facts table to read"
+                                : "its facts table has no statement column (columns: \(names.joined(separator: ", ")))")
+        }
+        columns = names
+        let list = names.map { name in
+            "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+        }.joined(separator: ", ")
+        select = try connection.prepare("SELECT rowid, \(list) FROM facts WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2")
+    }
+
+    private static func uri(_ path: String, immutable: Bool) -> String {
+        var escaped = ""
+        for scalar in path.unicodeScalars {
+            switch scalar {
+            case "%": escaped += "%25"
+            case "?": escaped += "%3f"
+            case "#": escaped += "%23"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return "file:\(escaped)?" + (immutable ? "immutable=1" : "mode=ro")
+    }
+
+    /// Number of rows in the table (for the ledger's size and progress).
+    func rowCount() throws(StoreError) -> Int64 {
+        try connection.scalarInt("SELECT count(*) FROM facts") ?? 0
+    }
+
+    /// Continues after a checkpoint recorded by an earlier load: the rowid and line of the next row.
+    func skip(toRowid rowid: Int64, line: Int) {
+        nextRowid = rowid
+        nextLine = line
+    }
+
+    /// The next rows as a chunk of NDJSON records, about `targetBytes` long; nil after the last row.
+    /// - Throws: `StoreError` when reading fails.
+    func nextChunk(targetBytes: Int) throws(StoreError) -> RecordChunk? {
+        guard !isExhausted else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(targetBytes + 4096)
+        var records: [RawRecord] = []
+        while bytes.count < targetBytes {
+            try select.bind(1, nextRowid)
+            try select.bind(2, 1024)
+            var rowsRead = 0
+            while try select.step() {
+                rowsRead += 1
+                let rowid = select.int64(0)
+                let start = bytes.count
+                appendRow(to: &bytes, rowid: rowid)
+                records.append(RawRecord(range: start..<bytes.count, line: nextLine, offset: rowid))
+                bytes.append(0x0A)
+                nextLine += 1
+                nextRowid = rowid + 1
+            }
+            select.reset()
+            if rowsRead < 1024 {
+                isExhausted = true
+                break
+            }
+        }
+        if records.isEmpty { return nil }
+        defer { sequence += 1 }
+        return RecordChunk(sequence: sequence, source: path, bytes: bytes, records: records,
+                           endOffset: nextRowid, endLine: nextLine)
+    }
+
+    private func appendRow(to out: inout [UInt8], rowid: Int64) {
+        out.append(UInt8(ascii: "{"))
+        for (index, name) in columns.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONText.appendQuoted(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            let column = Int32(index + 1)
+            switch sqlite3_column_type(select.handle, column) {
+            case SQLITE_NULL:
+                out.append(contentsOf: "null".utf8)
+            case SQLITE_INTEGER:
+                out.append(contentsOf: String(select.int64(column)).utf8)
+            case SQLITE_FLOAT:
+                let value = select.double(column)
+                out.append(contentsOf: (value.isFinite ? value.description : "null").utf8)
+            default:
+                JSONText.appendQuoted(select.text(column) ?? "", to: &out)
+            }
+        }
+        out.append(contentsOf: ",\"rowid\":\(rowid)}".utf8)
+    }
+}
