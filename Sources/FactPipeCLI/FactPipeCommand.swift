@@ -7,6 +7,6 @@ struct FactPipeCommand: ParsableCommand {
         commandName: "factpipe",
         abstract: "Move facts in and out of SQLite in bulk: streaming, validated, fast.",
         version: FactPipeVersion.current,
-        subcommands: [ImportCommand.self, LoadsCommand.self, UndoCommand.self, GenerateCommand.self]
+        subcommands: [ImportCommand.self, RunCommand.self, LoadsCommand.self, UndoCommand.self, GenerateCommand.self]
     )
 }

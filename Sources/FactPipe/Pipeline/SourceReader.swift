@@ -33,11 +33,19 @@ struct SourceReader {
             }
             do {
                 if try isSQLiteDatabase(path) {
-                    guard try readDatabase(path, plan: plan, resumeAt: resumeAt, resumeLoadID: resumeLoadID,
-                                           send: send) else { return }
+                    guard try readDatabase(path, file: path, plan: plan, resumeAt: resumeAt,
+                                           resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
                 let reader = try InputReader(path: path, limits: options.limits)
+                if reader.compression != .none, options.format == .auto,
+                   try reader.peek(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic {
+                    // A compressed database (a backup, say): read it from a decompressed temporary copy.
+                    let copy = try TemporaryCopy(decoding: reader)
+                    guard try readDatabase(path, file: copy.path, plan: plan, resumeAt: resumeAt,
+                                           resumeLoadID: resumeLoadID, send: send) else { return }
+                    continue
+                }
                 let format = try resolveFormat(reader)
                 var context = SourceContext(path: path, format: format, csvHeader: nil, fieldMapping: options.fieldMapping)
                 let framing: RecordFraming
@@ -97,10 +105,10 @@ struct SourceReader {
 
     /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
     private func readDatabase(
-        _ path: String, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
+        _ path: String, file: String, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
         send: (PipelineItem) -> Bool
     ) throws -> Bool {
-        let source = try SQLiteFactSource(path: path)
+        let source = try SQLiteFactSource(path: file, name: path)
         var size: Int64?
         var info = stat()
         if stat(path, &info) == 0 { size = Int64(info.st_size) }

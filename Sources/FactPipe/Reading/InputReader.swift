@@ -246,6 +246,21 @@ public final class InputReader {
         chunk.spanStart = start
     }
 
+    /// The next decoded bytes as they come, with no record framing (a BOM at the start is kept); nil at the end.
+    ///
+    /// Throws `ReadError` when reading or decoding fails.
+    func nextRawBlock() throws(ReadError) -> [UInt8]? {
+        if bufferOffset == 0 && start == byteOrderMarkLength { start = 0 }
+        if start == end {
+            guard !reachedEnd else { return nil }
+            try readMore()
+            if start == end { return nil }
+        }
+        let block = Array(UnsafeBufferPointer(start: buffer + start, count: end - start))
+        start = end
+        return block
+    }
+
     /// Moves the unconsumed bytes to the front of the buffer and reads one more block after them;
     /// sets `reachedEnd` when the input is exhausted.
     private func readMore() throws(ReadError) {

@@ -26,8 +26,8 @@ final class SQLiteFactSource {
 
     /// Opens `path` read-only and checks that it has a `facts` table with a `statement` column.
     /// - Throws: `StoreError` naming what is missing.
-    init(path: String) throws(StoreError) {
-        self.path = path
+    init(path: String, name: String? = nil) throws(StoreError) {
+        self.path = name ?? path
         // A WAL file beside it means another process may be writing: read through SQLite's locks
         // (which needs the -shm file). Otherwise open it immutable, so not even side files appear.
         let isInUse = access(path + "-wal", F_OK) == 0

@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A problem with a pipeline file: the file, the line and key when there is one, and what is wrong.
+public struct PipelineFileError: Error, Sendable, CustomStringConvertible {
+    public var path: String
+    public var line: Int?
+    public var key: String?
+    public var message: String
+
+    public init(path: String, line: Int? = nil, key: String? = nil, message: String) {
+        self.path = path
+        self.line = line
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String {
+        var place = path
+        if let line { place += ":\(line)" }
+        return "\(place): " + (key.map { "\($0): " } ?? "") + message
+    }
+}
+
+/// A recurring job described in a file under `pipelines/` (DESIGN 6): what to load, where, how,
+/// and what to do after. Relative paths in it resolve against the file's own folder.
+///
+/// ```toml
+/// name = "nightly-ndjson"
+/// database = "../data/kb.sqlite"
+/// [sources]
+/// paths = ["../incoming/*.ndjson", "../incoming/*.ndjson.zst"]   # globs, loaded in sorted order
+/// format = "auto"
+/// [load]
+/// on_conflict = "ignore"      # ignore | replace | update | fail
+/// batch_size = 50000
+/// max_errors = 1000
+/// rejects = "../rejects/{date}-{source}.ndjson"
+/// [limits]
+/// max_args = 10
+/// [mapping]
+/// text = "statement"          # input field or column name = factpipe field
+/// [after]
+/// optimize = true
+/// snapshot = "../snapshots/kb-{date}.ndjson.zst"
+/// keep_snapshots = 7
+/// ```
+public struct PipelineFile: Sendable {
+    public var path: String
+    public var name: String
+    public var databasePath: String
+    /// Source patterns, resolved, in the order given.
+    public var sourcePatterns: [String]
+    /// Options every source's import starts from (inputs and rejects are set per source).
+    public var options: ImportOptions
+    /// The rejects path with `{date}` and `{source}` still in it.
+    public var rejectsTemplate: String?
+    public var optimizesAfter = false
+    /// A snapshot to write after the load, with `{date}` still in it.
+    public var snapshotTemplate: String?
+    public var keepSnapshots: Int?
+
+    /// Reads and checks the pipeline file at `path`.
+    /// - Throws: `PipelineFileError` naming the key and line of an unknown key, a value of the wrong
+    ///   type or out of range, or the missing required ones (`name`, `database`, `sources.paths`).
+    public static func load(path: String) throws(PipelineFileError) -> PipelineFile {
+        guard let text = readText(path) else {
+            throw PipelineFileError(path: path, message: "cannot read the pipeline file: \(String(cString: strerror(errno)))")
+        }
+        let document: TOMLDocument
+        do {
+            document = try TOMLDocument(parsing: text)
+        } catch {
+            throw PipelineFileError(path: path, line: error.line, message: error.message)
+        }
+        var reader = PipelineFileReader(path: path, folder: folder(of: path))
+        return try reader.read(document)
+    }
+
+    /// The inputs the source patterns match now, each pattern's matches sorted, without repeats.
+    public func expandSources() -> [String] {
+        var seen = Set<String>()
+        var inputs: [String] = []
+        for pattern in sourcePatterns {
+            for match in Self.glob(pattern) where seen.insert(match).inserted { inputs.append(match) }
+        }
+        return inputs
+    }
+
+    /// `template` with `{date}` (UTC, YYYY-MM-DD) and `{source}` (the input's file name without its
+    /// extensions) filled in.
+    public static func expand(_ template: String, date: String, source: String? = nil) -> String {
+        var text = template.split(separator: "{date}", omittingEmptySubsequences: false).joined(separator: date)
+        if let source {
+            let base = source.split(separator: "/").last.map(String.init) ?? source
+            let stem = base.split(separator: ".").first.map(String.init) ?? base
+            text = text.split(separator: "{source}", omittingEmptySubsequences: false).joined(separator: stem)
+        }
+        return text
+    }
+
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    private static func readText(_ path: String) -> String? {
+        guard let file = fopen(path, "rb") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
+            if count < buffer.count { break }
+            if bytes.count > 1 << 20 { return nil }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func glob(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
+        var matches: [String] = []
+        for index in 0..<Int(result.gl_pathc) {
+            if let cString = result.gl_pathv[index] { matches.append(String(cString: cString)) }
+        }
+        return matches.sorted()
+    }
+}

@@ -1,0 +1,126 @@
+/// Turns a parsed pipeline file into a `PipelineFile`, checking every key and value.
+struct PipelineFileReader {
+    let path: String
+    let folder: String
+
+    private static let known: [String: Set<String>] = [
+        "": ["name", "database", "description"],
+        "sources": ["paths", "format"],
+        "load": ["on_conflict", "batch_size", "atomic", "strict_parts", "max_errors", "rejects", "into_existing",
+                 "wait_seconds"],
+        "limits": ["max_args", "max_arg_length", "max_predicate_length", "max_statement_bytes", "max_record_bytes"],
+        "mapping": [],
+        "after": ["optimize", "snapshot", "keep_snapshots"],
+    ]
+
+    mutating func read(_ document: TOMLDocument) throws(PipelineFileError) -> PipelineFile {
+        var values: [String: (key: String, value: TOMLValue)] = [:]
+        var mapping: [String: String] = [:]
+        for table in document.tables {
+            guard let keys = Self.known[table.name] else {
+                throw PipelineFileError(path: path, line: table.line, key: "[\(table.name)]",
+                                        message: "unknown table; known: " + Self.known.keys.filter { !$0.isEmpty }
+                                            .sorted().map { "[\($0)]" }.joined(separator: ", "))
+            }
+            for (key, value) in table.entries {
+                let qualified = table.name.isEmpty ? key : "\(table.name).\(key)"
+                if table.name == "mapping" {
+                    mapping[key] = try string(value, qualified)
+                    continue
+                }
+                guard keys.contains(key) else {
+                    throw PipelineFileError(path: path, line: value.line, key: qualified,
+                                            message: "unknown key; known in this table: " + keys.sorted().joined(separator: ", "))
+                }
+                values[qualified] = (qualified, value)
+            }
+        }
+        func required(_ key: String) throws(PipelineFileError) -> TOMLValue {
+            guard let entry = values[key] else {
+                throw PipelineFileError(path: path, key: key, message: "is required")
+            }
+            return entry.value
+        }
+        let name = try string(try required("name"), "name")
+        let database = resolve(try string(try required("database"), "database"))
+        let patternsValue = try required("sources.paths")
+        guard case .array(let items) = patternsValue.kind, !items.isEmpty else {
+            throw PipelineFileError(path: path, line: patternsValue.line, key: "sources.paths",
+                                    message: "must be a non-empty array of paths or globs")
+        }
+        var patterns: [String] = []
+        for item in items { patterns.append(resolve(try string(item, "sources.paths"))) }
+
+        var options = ImportOptions(inputs: [], databasePath: database)
+        options.fieldMapping = mapping
+        if let value = values["sources.format"]?.value {
+            options.format = try choice(value, "sources.format", InputFormat.self)
+        }
+        if let value = values["load.on_conflict"]?.value {
+            options.conflictPolicy = try choice(value, "load.on_conflict", ConflictPolicy.self)
+        }
+        if let value = values["load.batch_size"]?.value { options.batchSize = try integer(value, "load.batch_size", min: 1) }
+        if let value = values["load.atomic"]?.value { options.isAtomic = try bool(value, "load.atomic") }
+        if let value = values["load.strict_parts"]?.value { options.strictParts = try bool(value, "load.strict_parts") }
+        if let value = values["load.into_existing"]?.value { options.intoExisting = try bool(value, "load.into_existing") }
+        if let value = values["load.max_errors"]?.value { options.maxErrors = try integer(value, "load.max_errors", min: 0) }
+        if let value = values["load.wait_seconds"]?.value {
+            options.lockTimeoutSeconds = Double(try integer(value, "load.wait_seconds", min: 0))
+        }
+        let limits: [(String, WritableKeyPath<FactLimits, Int>, Int)] = [
+            ("limits.max_args", \.maxArgs, 1), ("limits.max_arg_length", \.maxArgLength, 1),
+            ("limits.max_predicate_length", \.maxPredicateLength, 1),
+            ("limits.max_statement_bytes", \.maxStatementBytes, 1), ("limits.max_record_bytes", \.maxRecordBytes, 64),
+        ]
+        for (key, keyPath, minimum) in limits {
+            if let value = values[key]?.value { options.limits[keyPath: keyPath] = try integer(value, key, min: minimum) }
+        }
+        var file = PipelineFile(path: path, name: name, databasePath: database, sourcePatterns: patterns, options: options)
+        if let value = values["load.rejects"]?.value { file.rejectsTemplate = resolve(try string(value, "load.rejects")) }
+        if let value = values["after.optimize"]?.value { file.optimizesAfter = try bool(value, "after.optimize") }
+        if let value = values["after.snapshot"]?.value { file.snapshotTemplate = resolve(try string(value, "after.snapshot")) }
+        if let value = values["after.keep_snapshots"]?.value {
+            guard file.snapshotTemplate != nil else {
+                throw PipelineFileError(path: path, line: value.line, key: "after.keep_snapshots",
+                                        message: "needs after.snapshot")
+            }
+            file.keepSnapshots = try integer(value, "after.keep_snapshots", min: 1)
+        }
+        return file
+    }
+
+    private func resolve(_ relative: String) -> String {
+        relative.hasPrefix("/") || folder == "." ? relative : folder + "/" + relative
+    }
+
+    private func fail(_ value: TOMLValue, _ key: String, _ message: String) -> PipelineFileError {
+        PipelineFileError(path: path, line: value.line, key: key, message: message)
+    }
+
+    private func string(_ value: TOMLValue, _ key: String) throws(PipelineFileError) -> String {
+        guard case .string(let text) = value.kind else { throw fail(value, key, "must be a string, not \(value.typeName)") }
+        guard !text.isEmpty else { throw fail(value, key, "must not be empty") }
+        return text
+    }
+
+    private func bool(_ value: TOMLValue, _ key: String) throws(PipelineFileError) -> Bool {
+        guard case .bool(let flag) = value.kind else { throw fail(value, key, "must be true or false, not \(value.typeName)") }
+        return flag
+    }
+
+    private func integer(_ value: TOMLValue, _ key: String, min minimum: Int) throws(PipelineFileError) -> Int {
+        guard case .integer(let number) = value.kind else { throw fail(value, key, "must be an integer, not \(value.typeName)") }
+        guard number >= minimum else { throw fail(value, key, "must be at least \(minimum), not \(number)") }
+        return number
+    }
+
+    private func choice<T: RawRepresentable & CaseIterable>(
+        _ value: TOMLValue, _ key: String, _ type: T.Type
+    ) throws(PipelineFileError) -> T where T.RawValue == String {
+        let text = try string(value, key)
+        guard let result = T(rawValue: text) else {
+            throw fail(value, key, "\(text) is not one of " + T.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return result
+    }
+}

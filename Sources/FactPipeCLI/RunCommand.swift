@@ -1,0 +1,148 @@
+import ArgumentParser
+import FactPipe
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline file: load its sources into its database, then the steps after.",
+        discussion: """
+            Each input its sources match is loaded in sorted order as its own load; an input whose content
+            the ledger has as loaded is skipped (unless --force). Options given here override the file.
+            With --dry-run the file is checked, the inputs listed with what would happen, and nothing is
+            written. Exit codes as for import; 1 also for a bad pipeline file.
+
+            Example:
+              factpipe run pipelines/nightly-ndjson.toml --dry-run
+              factpipe run pipelines/nightly-ndjson.toml --db /tmp/kb.sqlite --json
+            """
+    )
+
+    @Argument(help: "The pipeline file (TOML).")
+    var pipelineFile: String
+
+    @Flag(help: "Check the file and show what would be loaded, writing nothing.")
+    var dryRun = false
+
+    @Option(name: .long, help: "Load into this database instead of the file's.")
+    var db: String?
+
+    @Option(help: "Rejects path ({date} and {source} are filled in) instead of the file's.")
+    var rejects: String?
+
+    @Option(help: "Snapshot path after the load ({date} is filled in) instead of the file's.")
+    var snapshot: String?
+
+    @Option(help: "Records per transaction.")
+    var batchSize: Int?
+
+    @Option(help: "When a statement is already stored: ignore, replace, update or fail.")
+    var onConflict: ConflictPolicyArgument?
+
+    @Option(help: "Abort a load once more than N records were refused.")
+    var maxErrors: Int?
+
+    @Flag(help: "Continue the interrupted load of each input.")
+    var resume = false
+
+    @Flag(help: "Load inputs even when the ledger has their content as loaded.")
+    var force = false
+
+    @Flag(help: "Print one JSON object on standard output.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
+    var quiet = false
+
+    func validate() throws {
+        if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+        if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
+    }
+
+    func run() throws {
+        var file: PipelineFile
+        do {
+            file = try PipelineFile.load(path: pipelineFile)
+        } catch {
+            Standard.error("factpipe: \(error)")
+            throw ExitCode(FactPipeExit.failure)
+        }
+        if let db {
+            file.databasePath = db
+            file.options.databasePath = db
+        }
+        if let rejects { file.rejectsTemplate = rejects }
+        if let snapshot { file.snapshotTemplate = snapshot }
+        if let batchSize { file.options.batchSize = batchSize }
+        if let onConflict { file.options.conflictPolicy = onConflict.value }
+        if let maxErrors { file.options.maxErrors = maxErrors }
+        if resume { file.options.resume = true }
+        if force { file.options.force = true }
+
+        let progress = ImportProgress()
+        let trap = SignalTrap(progress: progress)
+        let line = ProgressLine(progress: progress, enabled: !quiet && !dryRun)
+        let result = PipelineRunner(file: file, isDryRun: dryRun, afterSteps: CLIAfterSteps()).run(progress: progress)
+        line.finish()
+        if json { Standard.output(result.jsonObject) }
+        if !quiet { Standard.error(result.humanText) }
+        let code = result.exitCode(signal: trap.receivedSignal)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+extension PipelineRunSummary {
+    func exitCode(signal: Int32?) -> Int32 {
+        if let interrupted = inputs.last?.summary, interrupted.wasInterrupted {
+            return interrupted.exitCode(signal: signal)
+        }
+        switch status {
+        case .failed: return FactPipeExit.failure
+        case .aborted: return FactPipeExit.aborted
+        case .done:
+            return inputs.contains { ($0.summary?.rejected ?? 0) > 0 } ? FactPipeExit.doneWithRejects : FactPipeExit.success
+        }
+    }
+
+    var jsonObject: String {
+        let items = inputs.map { input -> String in
+            var fields = ["\"source\":\(JSONQuote.quote(input.path))", "\"decision\":\(JSONQuote.quote(input.decision))"]
+            if let reason = input.reason { fields.append("\"reason\":\(JSONQuote.quote(reason))") }
+            if let summary = input.summary { fields.append("\"load\":\(summary.jsonObject)") }
+            return "{" + fields.joined(separator: ",") + "}"
+        }
+        var fields = [
+            "\"pipeline\":\(JSONQuote.quote(name))", "\"dry_run\":\(isDryRun)",
+            "\"status\":\(JSONQuote.quote(status.rawValue))", "\"inputs\":[" + items.joined(separator: ",") + "]",
+            "\"steps\":[" + steps.map(JSONQuote.quote).joined(separator: ",") + "]",
+        ]
+        if let message { fields.append("\"message\":\(JSONQuote.quote(message))") }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+
+    var humanText: String {
+        var lines: [String] = []
+        for input in inputs {
+            if let summary = input.summary, input.decision != "skip" {
+                lines.append("\(input.path): " + summary.humanText)
+            } else {
+                lines.append("\(input.path): \(isDryRun ? "would " : "")\(input.decision)"
+                    + (input.reason.map { " — \($0)" } ?? ""))
+            }
+        }
+        if inputs.isEmpty { lines.append("factpipe: \(name): no input matches the pipeline's sources") }
+        lines.append(contentsOf: steps.map { "factpipe: after: \($0)" })
+        if let message { lines.append("factpipe: \(name): \(message)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The steps after a pipeline's load, as the command line runs them.
+struct CLIAfterSteps: PipelineAfterSteps {
+    func optimize(databasePath: String) throws -> String {
+        throw PipelineFileError(path: databasePath, message: "optimize is not available in this build")
+    }
+
+    func snapshot(databasePath: String, to path: String, pattern: String, keep: Int?) throws -> String {
+        throw PipelineFileError(path: path, message: "snapshots are not available in this build")
+    }
+}
