@@ -39,6 +39,8 @@ final class Batcher {
         case .sourceStart(let descriptor):
             recordsInBatch = 0
             segment = FactSegment()
+            segment.checkpointOffset = descriptor.startOffset
+            segment.checkpointLine = descriptor.startLine
             send(.begin(descriptor))
         case .parsed(let chunk):
             add(chunk)

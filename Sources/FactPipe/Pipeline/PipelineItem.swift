@@ -8,6 +8,9 @@ struct SourceDescriptor: Sendable {
     var sha256: String?
     /// The ledger row this source continues, when it resumes an interrupted load.
     var resumeLoadID: Int64?
+    /// Where reading starts: 0 and line 1, or the checkpoint of the load it resumes.
+    var startOffset: Int64 = 0
+    var startLine = 1
 }
 
 /// What a parser worker needs to know about the source of a chunk.

@@ -54,9 +54,10 @@ struct SourceReader {
                 case .tsv: framing = .csv(delimiter: 0x09)
                 default: framing = .lines
                 }
-                let descriptor = SourceDescriptor(
+                var descriptor = SourceDescriptor(
                     path: path, format: format, compression: "\(reader.compression)", size: reader.sourceSize,
                     sha256: plan.sha256, resumeLoadID: resumeLoadID)
+                if let resumeAt { (descriptor.startOffset, descriptor.startLine) = resumeAt }
                 guard send(.sourceStart(descriptor)) else { return }
                 var needsHeader = framing != .lines
                 if let resumeAt {
@@ -112,8 +113,9 @@ struct SourceReader {
         var size: Int64?
         var info = stat()
         if stat(path, &info) == 0 { size = Int64(info.st_size) }
-        let descriptor = SourceDescriptor(path: path, format: .sqlite, compression: "none", size: size,
+        var descriptor = SourceDescriptor(path: path, format: .sqlite, compression: "none", size: size,
                                           sha256: plan.sha256, resumeLoadID: resumeLoadID)
+        if let resumeAt { (descriptor.startOffset, descriptor.startLine) = resumeAt }
         guard send(.sourceStart(descriptor)) else { return false }
         if let resumeAt { source.skip(toRowid: resumeAt.offset, line: resumeAt.line) }
         let context = SourceContext(path: path, format: .sqlite, csvHeader: nil, fieldMapping: options.fieldMapping)
