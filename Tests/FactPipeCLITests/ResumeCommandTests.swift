@@ -87,7 +87,7 @@ import Glibc
     @Test func resumeRefusesASourceThatChangedAfterTheKill() throws {
         let work = try CLIWorkspace()
         let victim = work.path("victim.sqlite")
-        let (input, committed) = try killedLoad(work, facts: 100_000, seed: 23, database: victim, afterRecords: 5_000)
+        let (input, committed) = try killedLoad(work, facts: 60_000, seed: 23, database: victim, afterRecords: 5_000)
         let before = try sha256sum(input)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: input))
         try handle.seekToEnd()
@@ -124,7 +124,7 @@ import Glibc
         let work = try CLIWorkspace()
         let victim = work.path("victim.sqlite")
         let (input, committed) = try killedLoad(
-            work, facts: 150_000, seed: 31, format: "csv", database: victim, afterRecords: 10_000)
+            work, facts: 100_000, seed: 31, format: "csv", database: victim, afterRecords: 10_000)
         #expect(committed >= 10_000)
         let referenceDB = work.path("reference.sqlite")
         let reference = try BackgroundProcess(BinaryLocator.factpipe,

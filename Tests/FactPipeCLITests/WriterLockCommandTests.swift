@@ -5,7 +5,7 @@ import Testing
 /// are never blocked.
 @Suite struct WriterLockCommandTests {
     /// Starts a long load into `database` and returns once it holds the lock and its ledger row is running.
-    private func runningLoad(_ work: CLIWorkspace, database: String, facts: Int = 200_000, seed: Int)
+    private func runningLoad(_ work: CLIWorkspace, database: String, facts: Int = 150_000, seed: Int)
         throws -> (load: BackgroundProcess, input: String)
     {
         let input = work.path("big-\(seed).ndjson")
