@@ -197,6 +197,43 @@ import Testing
         #expect(row["compression"] as? String == "zstd", "the input is a zstd-compressed file")
     }
 
+    @Test func anAbortedMigrationResumesAfterItsLastCommittedRow() throws {
+        let work = try CLIWorkspace()
+        let input = Self.fixture("2025-09-15")
+        let rejects = work.path("rejects.ndjson")
+        // --max-errors 0 stops it at the first malformed row (row 3,745); three batches of 1,000 are kept.
+        let aborted = try Factpipe.run(["import", input, "--db", work.database, "--batch-size", "1000", "--max-errors", "0",
+                                        "--rejects", rejects, "--json", "-q"])
+        #expect(aborted.status == 3, "\(aborted.stderr)")
+        let stopped = try #require(try SQLiteCLI.ledger(work.database).first)
+        #expect(stopped["status"] as? String == "aborted")
+        #expect(int(stopped, "records") == 3_000 && int(stopped, "checkpoint_line") == 3_001)
+        let plain = try Self.decompressed("2025-09-15", in: work)
+        let nextRowid = try SQLiteCLI.int(plain, "SELECT rowid FROM facts ORDER BY rowid LIMIT 1 OFFSET 3000")
+        #expect(int(stopped, "checkpoint_offset") == nextRowid, "the checkpoint of a database is the next rowid")
+
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--batch-size", "1000", "--resume",
+                                        "--rejects", rejects, "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(int(try resumed.json(), "records") == 1_244)
+        let rows = try SQLiteCLI.ledger(work.database)
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        let e = Self.kb0915
+        #expect(["records", "inserted", "duplicates", "rejected", "warnings"].map { int(row, $0) ?? -1 }
+            == [e.records, e.inserted, e.duplicates, e.rejected, e.warnings])
+        #expect(row["status"] as? String == "done")
+        let check = try Self.checkRowByRow(source: plain, database: work.database)
+        #expect(check.unmatched == e.malformedRowids && check.distinct == e.inserted && check.repeats == e.duplicates)
+        // Facts without a time of their own take the start of the load they belong to, resumed or not.
+        #expect(try SQLiteCLI.strings(work.database, "SELECT DISTINCT created_at FROM facts")
+            == [stopped["started_at"] as? String ?? "?"])
+        let offsets = try work.read("rejects.ndjson").split(separator: "\n").map {
+            int(try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]), "offset") ?? -1
+        }
+        #expect(offsets == e.malformedRowids, "each malformed row rejected once")
+    }
+
     // MARK: Through a pipeline
 
     @Test func bothDatabasesLoadThroughAPipeline() throws {

@@ -255,6 +255,41 @@ func utcSeconds(_ date: Date) -> String {
         #expect(rejected == lines.indices.filter { lines[$0].hasPrefix("broken") }.map { $0 + 1 })
     }
 
+    @Test(arguments: ["zstd", "gzip"])
+    func resumeOfACompressedInputContinuesInsideTheStream(_ compression: String) throws {
+        // Past the first chunks, so the resumed reader has to decode its way to the checkpoint.
+        var lines = (0..<30_000).map { "Deep(item\($0), \(String(repeating: "v", count: 1 + $0 % 30)))." }
+        lines[20_500] = "broken (line"
+        let text = lines.joined(separator: "\n") + "\n"
+        let reference = try LoadWorkspace()
+        _ = reference.load(try reference.write("in.txt", text)) { $0.batchSize = 1_000 }
+
+        let work = try LoadWorkspace()
+        let plain = try work.write("in.txt", text)
+        let input = work.path(compression == "zstd" ? "in.txt.zst" : "in.txt.gz")
+        if compression == "zstd" { try zstdCLI(plain, input) } else { try gzipCLI(plain, input) }
+        let first = work.load(input) {
+            $0.batchSize = 1_000
+            $0.maxErrors = 0
+        }
+        #expect(first.status == .aborted)
+        let stopped = try #require(try work.database().ledger().first)
+        #expect(stopped.records == 20_000 && stopped.checkpointLine == 20_001)
+        #expect(stopped.compression == compression)
+        let resumed = work.load(input) {
+            $0.batchSize = 1_000
+            $0.resume = true
+        }
+        #expect(resumed.status == .done, "\(resumed.message ?? "")")
+        #expect(resumed.records == 10_000)
+        let row = try #require(try work.database().ledger().first)
+        let expected = try #require(try reference.database().ledger().first)
+        #expect([row.records, row.inserted, row.duplicates, row.rejected] as [Int]
+            == [expected.records, expected.inserted, expected.duplicates, expected.rejected])
+        #expect(row.checkpointOffset == expected.checkpointOffset && row.checkpointLine == expected.checkpointLine)
+        #expect(try work.database().statements() == (try reference.database().statements()))
+    }
+
     @Test func resumeRefusesAnInputThatChangedSinceItsInterruptedLoad() throws {
         let work = try LoadWorkspace()
         let input = try work.write("in.txt", "P(a).\nbad\nP(b).\nbad again\nP(c).\n")
