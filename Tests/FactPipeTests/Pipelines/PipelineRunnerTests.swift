@@ -85,6 +85,32 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
         #expect(FileManager.default.fileExists(atPath: work.path("snapshots"), isDirectory: &isFolder) && isFolder.boolValue)
     }
 
+    @Test func inputsWithTheSameFileNameKeepEachOthersRejects() throws {
+        let work = try LoadWorkspace()
+        for folder in ["monday", "tuesday"] {
+            try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: true)
+            try work.write("\(folder)/facts.txt", "Day(\(folder)).\nrefused on \(folder)\n")
+        }
+        let file = try PipelineFile.load(path: try work.write("job.toml", """
+            name = "job"
+            database = "facts.sqlite"
+            [sources]
+            paths = ["monday/*.txt", "tuesday/*.txt"]
+            [load]
+            rejects = "rejects/{date}-{source}.ndjson"
+            """))
+        let summary = PipelineRunner(file: file).run()
+        #expect(summary.status == .done)
+        #expect(summary.inputs.compactMap { $0.summary?.rejected } == [1, 1])
+        // Every refused record of the run is in a rejects file, whichever input it came from.
+        var records: [String] = []
+        for name in filesIn(work.path("rejects")) {
+            records += try rejectLines(work.path("rejects/\(name)")).compactMap { $0["record"] as? String }
+        }
+        #expect(records.sorted() == ["refused on monday", "refused on tuesday"],
+                "rejects files: \(filesIn(work.path("rejects")))")
+    }
+
     @Test func aSecondRunSkipsWhatWasLoadedUnlessForced() throws {
         let work = try LoadWorkspace()
         try work.write("a.txt", "P(a, b).\nP(c, d).\n")
