@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `import --resume` after `kill -9`: the result is the database an uninterrupted load gives.
+@Suite struct ResumeCommandTests {
+    /// Generates `facts` records, starts `import` into `database` and kills it with SIGKILL once at least
+    /// `afterRecords` are committed; doubles the input and tries again (up to three times) when the
+    /// load finished first. Returns the input and how many records the killed load had committed.
+    private func killedLoad(
+        _ work: CLIWorkspace, facts: Int, seed: Int, format: String = "ndjson", database: String,
+        afterRecords: Int, extra: [String] = []
+    ) throws -> (input: String, committed: Int) {
+        var count = facts
+        for attempt in 1...3 {
+            let input = work.path("facts-\(count).\(format)")
+            let generate = try Factpipe.run([
+                "generate", "--facts", "\(count)", "--seed", "\(seed)", "--format", format, "--invalid-rate", "0.01",
+                "-o", input, "-q",
+            ])
+            try #require(generate.status == 0, "\(generate.stderr)")
+            try? FileManager.default.removeItem(atPath: database)
+            try? FileManager.default.removeItem(atPath: database + "-wal")
+            try? FileManager.default.removeItem(atPath: database + "-shm")
+            let load = try BackgroundProcess(BinaryLocator.factpipe,
+                                             ["import", input, "--db", database, "--batch-size", "1000", "-q"] + extra)
+            let query = "SELECT coalesce(max(records), 0) FROM factpipe_loads WHERE status = 'running'"
+            poll(timeout: 60) { !load.isRunning || (readOnlyInt(database, query) ?? 0) >= afterRecords }
+            load.killNine()
+            try load.wait()
+            if load.wasKilled {
+                let committed = try SQLiteCLI.int(database, "SELECT records FROM factpipe_loads WHERE id = 1")
+                return (input, committed)
+            }
+            Issue.record("attempt \(attempt): the load of \(count) facts finished before the kill; trying with more")
+            count *= 2
+        }
+        throw CLITestFailure(description: "every load finished before it could be killed")
+    }
+
+    @Test func resumeAfterKillNineGivesTheDatabaseOfAnUninterruptedLoad() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, committed) = try killedLoad(work, facts: 200_000, seed: 17, database: victim, afterRecords: 20_000)
+
+        // What kill -9 left: the ledger row still running, its committed batches staged, nothing merged.
+        let killed = try #require(try SQLiteCLI.ledger(victim).first)
+        #expect(killed["status"] as? String == "running")
+        #expect(committed >= 20_000 && committed % 1_000 == 0, "\(committed)")
+        #expect(int(killed, "checkpoint_line") == committed + 1)
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_staging") > 0)
+        let lockText = try String(contentsOfFile: victim + "-factpipe.lock", encoding: .utf8)
+        #expect(lockText.hasPrefix("pid ") && lockText.contains("import of \(input)"), "\(lockText)")
+
+        // The reference load runs beside the resume (other database, same input).
+        let referenceDB = work.path("reference.sqlite")
+        let reference = try BackgroundProcess(BinaryLocator.factpipe,
+                                              ["import", input, "--db", referenceDB, "--batch-size", "1000", "-q"])
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "1000", "--resume", "--json", "-q"])
+        let referenceRun = try reference.wait()
+        #expect(referenceRun.status == 2, "\(referenceRun.stderr)")
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let json = try resumed.json()
+        #expect(json["status"] as? String == "done")
+        let records = try SQLiteCLI.int(referenceDB, "SELECT records FROM factpipe_loads")
+        #expect(int(json, "records") == records - committed, "the resumed run reads only what was not committed")
+        let loads = try #require(json["loads"] as? [[String: Any]])
+        #expect(loads.map { int($0, "load_id") } == [1], "the interrupted ledger row is continued")
+
+        #expect(try factDump(victim) == (try factDump(referenceDB)))
+        #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))
+        #expect(try SQLiteCLI.strings(victim, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_loads") == 1)
+        let row = try #require(try SQLiteCLI.ledger(victim).first)
+        expectCountsAddUp(row)
+        #expect(row["started_at"] as? String == killed["started_at"] as? String)
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts") == int(row, "inserted"))
+        // The secondary indexes are there, as after an uninterrupted load.
+        let indexes = "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts' AND sql IS NOT NULL ORDER BY name"
+        #expect(try SQLiteCLI.strings(victim, indexes) == (try SQLiteCLI.strings(referenceDB, indexes)))
+    }
+
+    @Test func resumeRefusesASourceThatChangedAfterTheKill() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, committed) = try killedLoad(work, facts: 60_000, seed: 23, database: victim, afterRecords: 5_000)
+        let before = try sha256sum(input)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: input))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((#"{"statement":"AppendedAfter(TheKill, 1)."}"# + "\n").utf8))
+        try handle.close()
+        let after = try sha256sum(input)
+
+        let run = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "1000", "--resume", "--json"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let message = "\(input) cannot be resumed: it changed since load 1 (SHA-256 \(before.prefix(12))… then, "
+            + "\(after.prefix(12))… now); load it again without --resume"
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(try run.json()["status"] as? String == "failed")
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 0)
+        // Opening the database merged what the killed load had committed; its row says so.
+        let row = try #require(try SQLiteCLI.ledger(victim).first)
+        #expect(row["status"] as? String == "interrupted")
+        #expect(int(row, "records") == committed)
+        expectCountsAddUp(row)
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts") == int(row, "inserted"))
+        #expect(try SQLiteCLI.ledger(victim).count == 1)
+
+        // Loaded again without --resume, it is a new load of the whole file.
+        let fresh = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "10000", "--json", "-q"])
+        #expect(fresh.status == 2, "\(fresh.stderr)")
+        let rows = try SQLiteCLI.ledger(victim)
+        #expect(rows.map { $0["status"] as? String } == ["interrupted", "done"])
+        #expect(rows.last?["source_sha256"] as? String == after)
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 1)
+    }
+
+    @Test func resumeOfAKilledCSVLoadKeepsItsHeader() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, committed) = try killedLoad(
+            work, facts: 100_000, seed: 31, format: "csv", database: victim, afterRecords: 10_000)
+        #expect(committed >= 10_000)
+        let referenceDB = work.path("reference.sqlite")
+        let reference = try BackgroundProcess(BinaryLocator.factpipe,
+                                              ["import", input, "--db", referenceDB, "--batch-size", "1000", "-q"])
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "1000", "--resume", "--json", "-q"])
+        let referenceRun = try reference.wait()
+        #expect(referenceRun.status == 2, "\(referenceRun.stderr)")
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try SQLiteCLI.ledger(victim).first?["format"] as? String == "csv")
+        // Columns after the checkpoint were matched by the header's names: the same facts, field for field.
+        #expect(try factDump(victim) == (try factDump(referenceDB)))
+        #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts WHERE source IS NULL OR source != 'generator'") == 0)
+        #expect(try SQLiteCLI.strings(victim, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+    }
+
+    @Test func faultInjectionScriptAtSmallSize() throws {
+        let script = packageRootURL().appendingPathComponent("scripts/fault-inject")
+        let run = try Factpipe.runProcess(script, [
+            "--facts", "20000", "--kills", "6", "--bin", BinaryLocator.factpipe.path,
+        ])
+        #expect(run.status == 0, "\(run.stdoutText)\n\(run.stderr)")
+        #expect(run.stdoutText.contains("fault-inject: identical to the uninterrupted load"), "\(run.stdoutText)")
+        #expect(run.stdoutText.contains("fault-inject: 20000 facts, batch 5000"), "\(run.stdoutText)")
+        #expect(!run.stdoutText.contains("DIFFER"))
+    }
+}

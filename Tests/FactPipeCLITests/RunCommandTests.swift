@@ -1,0 +1,295 @@
+import Foundation
+import Testing
+
+/// `factpipe run`: the example pipelines for real and dry, flags over the file, and bad files.
+@Suite struct RunCommandTests {
+    private static let pipelines = packageRootURL().appendingPathComponent("pipelines")
+
+    private func pipeline(_ name: String) -> String { Self.pipelines.appendingPathComponent(name).path }
+
+    private var today: String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        return formatter.string(from: Date())
+    }
+
+    /// Files (relative paths) in a folder, recursively.
+    private func files(_ folder: String) -> [String] {
+        (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).sorted()
+    }
+
+    /// Runs an example pipeline into `work` with the overrides the brief asks for.
+    private func runExample(_ name: String, in work: CLIWorkspace, extra: [String] = []) throws -> FactpipeRun {
+        try Factpipe.run([
+            "run", pipeline(name), "--db", work.database, "--rejects", work.path("{date}-{source}.ndjson"),
+            "--snapshot", work.path("snap-{date}.ndjson.zst"), "--json",
+        ] + extra)
+    }
+
+    private struct Counts: Equatable {
+        var records, inserted, duplicates, rejected, warnings: Int
+    }
+
+    private func counts(_ row: [String: Any]) -> Counts {
+        Counts(records: int(row, "records") ?? -1, inserted: int(row, "inserted") ?? -1,
+               duplicates: int(row, "duplicates") ?? -1, rejected: int(row, "rejected") ?? -1,
+               warnings: int(row, "warnings") ?? -1)
+    }
+
+    /// What the loads of an example pipeline must have left, whatever the steps after them did.
+    private func expectLoads(
+        _ work: CLIWorkspace, _ expected: [(source: String, counts: Counts)],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let ledger = try SQLiteCLI.ledger(work.database)
+        #expect(ledger.map { URL(fileURLWithPath: $0["source"] as? String ?? "").lastPathComponent }
+            == expected.map(\.source), sourceLocation: sourceLocation)
+        #expect(ledger.allSatisfy { $0["status"] as? String == "done" }, sourceLocation: sourceLocation)
+        for (row, want) in zip(ledger, expected) {
+            #expect(counts(row) == want.counts, "\(want.source)", sourceLocation: sourceLocation)
+            expectCountsAddUp(row, sourceLocation: sourceLocation)
+            // Each source's rejects in its own file, named after it.
+            let stem = want.source.split(separator: ".").first.map(String.init) ?? want.source
+            let rejects = work.path("\(today)-\(stem).ndjson")
+            let lines = FileManager.default.fileExists(atPath: rejects)
+                ? try work.read(URL(fileURLWithPath: rejects).lastPathComponent).split(separator: "\n").count : -1
+            #expect(lines == want.counts.rejected, "\(rejects)", sourceLocation: sourceLocation)
+        }
+        let total = expected.reduce(0) { $0 + $1.counts.inserted }
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == total, sourceLocation: sourceLocation)
+    }
+
+    /// The snapshot a run should have written: a zstd file whose import gives back the database's facts.
+    private func expectSnapshot(_ work: CLIWorkspace, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let snapshot = work.path("snap-\(today).ndjson.zst")
+        guard FileManager.default.fileExists(atPath: snapshot) else {
+            Issue.record("no snapshot at \(snapshot); the folder holds \(files(work.url.path))", sourceLocation: sourceLocation)
+            return
+        }
+        try Factpipe.tool("/usr/bin/zstd", ["-q", "-t", snapshot])
+        let copy = work.path("from-snapshot.sqlite")
+        let run = try Factpipe.run(["import", snapshot, "--db", copy, "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)", sourceLocation: sourceLocation)
+        let query = "SELECT statement, context, confidence, source, created_at FROM facts ORDER BY statement"
+        #expect(try Factpipe.tool("/usr/bin/sqlite3", [copy, query]).stdoutText
+            == (try Factpipe.tool("/usr/bin/sqlite3", [work.database, query]).stdoutText), sourceLocation: sourceLocation)
+    }
+
+    /// The example's own database and rejects folder stay untouched when --db and --rejects are given.
+    private func defaultTargetsUntouched(_ body: () throws -> Void) rethrows {
+        let demo = packageRootURL().appendingPathComponent("demo-data").path
+        let existed = FileManager.default.fileExists(atPath: demo)
+        try body()
+        if !existed { #expect(!FileManager.default.fileExists(atPath: demo), "the run wrote to \(demo)") }
+    }
+
+    // MARK: The example pipelines, for real
+
+    @Test func migrateKnowledgeBasePipelineRuns() throws {
+        let work = try CLIWorkspace()
+        var run: FactpipeRun?
+        try defaultTargetsUntouched { run = try runExample("migrate-knowledge-base.toml", in: work) }
+        let result = try #require(run)
+        try expectLoads(work, [
+            ("hexagonal_kb-2025-09-15.db.zst", Counts(records: 4_244, inserted: 4_237, duplicates: 2, rejected: 5, warnings: 41)),
+            ("kb_statements.txt", Counts(records: 18_160, inserted: 13_915, duplicates: 4_240, rejected: 5, warnings: 0)),
+        ])
+        let json = try result.json()
+        let inputs = try #require(json["inputs"] as? [[String: Any]])
+        #expect(inputs.map { $0["decision"] as? String } == ["load", "load"])
+        // After the loads: optimize, then the snapshot. Done with rejects: exit 2.
+        #expect(json["status"] as? String == "done", "\(json["message"] ?? "")")
+        #expect((json["steps"] as? [String])?.count == 2, "\(json["steps"] ?? "")")
+        #expect(result.status == 2, "\(result.stderr)")
+        try expectSnapshot(work)
+    }
+
+    @Test func nightlyPipelineRuns() throws {
+        let work = try CLIWorkspace()
+        var run: FactpipeRun?
+        try defaultTargetsUntouched { run = try runExample("nightly-ndjson.toml", in: work) }
+        let result = try #require(run)
+        try expectLoads(work, [
+            ("k_assistant_facts.ndjson", Counts(records: 583, inserted: 435, duplicates: 24, rejected: 124, warnings: 0)),
+            ("kb_facts.ndjson", Counts(records: 4_244, inserted: 4_237, duplicates: 2, rejected: 5, warnings: 41)),
+        ])
+        let json = try result.json()
+        #expect(json["status"] as? String == "done", "\(json["message"] ?? "")")
+        #expect((json["steps"] as? [String])?.count == 1, "optimize")
+        #expect(result.status == 2, "\(result.stderr)")
+        // A second run finds both inputs in the ledger and skips them.
+        let again = try runExample("nightly-ndjson.toml", in: work)
+        let inputs = try #require(try again.json()["inputs"] as? [[String: Any]])
+        #expect(inputs.map { $0["decision"] as? String } == ["skip", "skip"])
+        #expect(try SQLiteCLI.ledger(work.database).count == 2)
+    }
+
+    @Test func weeklySnapshotPipelineRuns() throws {
+        let work = try CLIWorkspace()
+        var run: FactpipeRun?
+        try defaultTargetsUntouched { run = try runExample("weekly-snapshot.toml", in: work) }
+        let result = try #require(run)
+        try expectLoads(work, [
+            ("tool_sync_facts.txt", Counts(records: 30, inserted: 30, duplicates: 0, rejected: 0, warnings: 0)),
+        ])
+        #expect(try SQLiteCLI.ledger(work.database).first?["conflict_policy"] as? String == "update")
+        let json = try result.json()
+        #expect(json["status"] as? String == "done", "\(json["message"] ?? "")")
+        #expect((json["steps"] as? [String])?.count == 1, "snapshot")
+        #expect(result.status == 0, "\(result.stderr)")
+        try expectSnapshot(work)
+    }
+
+    // MARK: Dry runs
+
+    @Test(arguments: ["migrate-knowledge-base.toml", "nightly-ndjson.toml", "weekly-snapshot.toml"])
+    func aDryRunOfAnExampleWritesNothing(_ name: String) throws {
+        let work = try CLIWorkspace()
+        let run = try runExample(name, in: work, extra: ["--dry-run"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(files(work.url.path).isEmpty, "a dry run wrote \(files(work.url.path))")
+        let json = try run.json()
+        #expect(json["dry_run"] as? Bool == true)
+        #expect(json["status"] as? String == "done")
+        let inputs = try #require(json["inputs"] as? [[String: Any]])
+        #expect(!inputs.isEmpty)
+        #expect(inputs.allSatisfy { $0["decision"] as? String == "load" && $0["load"] == nil })
+        #expect((json["steps"] as? [Any])?.isEmpty == true)
+        #expect(run.stderr.contains(": would load"), "\(run.stderr)")
+    }
+
+    @Test func aDryRunAfterARunSaysWhatWouldBeSkippedAndChangesNothing() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("a.txt", "Dry(a).\n")
+        let file = try work.write("job.toml", """
+            name = "job"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["*.txt"]
+            """)
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 0)
+        try work.write("b.txt", "Dry(b).\n")
+        let ledger = try SQLiteCLI.ledger(work.database)
+        let plan = try Factpipe.run(["run", file, "--dry-run", "--json"])
+        #expect(plan.status == 0)
+        let inputs = try #require(try plan.json()["inputs"] as? [[String: Any]])
+        #expect(inputs.map { $0["decision"] as? String } == ["skip", "load"])
+        #expect((inputs[0]["reason"] as? String)?.contains("loaded by load 1 from \(input)") == true)
+        #expect(plan.stderr.contains("\(input): would skip — the same content was loaded by load 1"), "\(plan.stderr)")
+        #expect(plan.stderr.contains("\(work.path("b.txt")): would load"))
+        #expect((try SQLiteCLI.ledger(work.database) as NSArray) == (ledger as NSArray))
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 1)
+    }
+
+    @Test func aDryRunOnAnExistingDatabaseLeavesNoNewFilesBesideIt() throws {
+        let work = try CLIWorkspace()
+        try work.write("a.txt", "Dry(a).\n")
+        let file = try work.write("job.toml", """
+            name = "job"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["*.txt"]
+            """)
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 0)
+        let before = files(work.url.path)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: work.database))
+        let plan = try Factpipe.run(["run", file, "--dry-run", "-q"])
+        #expect(plan.status == 0)
+        #expect(files(work.url.path) == before, "a dry run left \(Set(files(work.url.path)).subtracting(before))")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: work.database)) == bytes)
+    }
+
+    // MARK: Flags over the file
+
+    @Test func commandLineFlagsOverrideTheFile() throws {
+        let work = try CLIWorkspace()
+        // Ten facts, line 11 repeats line 1, five more.
+        var lines = (1...10).map { "Over(item\($0))." }
+        lines.append("Over(item1).")
+        lines += (12...16).map { "Over(item\($0))." }
+        try work.write("in.txt", lines.joined(separator: "\n") + "\n")
+        let file = try work.write("job.toml", """
+            name = "overrides"
+            database = "from-file.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [load]
+            on_conflict = "ignore"
+            batch_size = 50000
+            """)
+        let other = work.path("from-flag.sqlite")
+        let run = try Factpipe.run(["run", file, "--db", other, "--on-conflict", "fail", "--batch-size", "5", "--json", "-q"])
+        // fail: aborted at line 11; batch size 5: lines 1–10 were committed before it.
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.path("from-file.sqlite")))
+        let row = try #require(try SQLiteCLI.ledger(other).first)
+        #expect(row["conflict_policy"] as? String == "fail")
+        #expect(row["status"] as? String == "aborted")
+        #expect(int(row, "records") == 10 && int(row, "inserted") == 10)
+        #expect((row["message"] as? String)?.contains("in.txt:11: Over(item1). appears earlier in the input") == true,
+                "\(row["message"] ?? "")")
+        #expect(try run.json()["status"] as? String == "aborted")
+
+        // Without them, the file's settings: ignore, and one batch.
+        let plain = try Factpipe.run(["run", file, "--json", "-q"])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let fileRow = try #require(try SQLiteCLI.ledger(work.path("from-file.sqlite")).first)
+        #expect(fileRow["conflict_policy"] as? String == "ignore")
+        #expect(int(fileRow, "records") == 16 && int(fileRow, "duplicates") == 1)
+    }
+
+    @Test func maxErrorsOnTheCommandLineOverridesTheFile() throws {
+        let work = try CLIWorkspace()
+        try work.write("in.txt", "Good(a).\nbad one\nbad two\nGood(b).\n")
+        let file = try work.write("job.toml", """
+            name = "budget"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [load]
+            max_errors = 10
+            """)
+        let run = try Factpipe.run(["run", file, "--max-errors", "1", "--json", "-q"])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(try SQLiteCLI.ledger(work.database).first?["status"] as? String == "aborted")
+    }
+
+    // MARK: Bad files
+
+    static let badFixtures: [(file: String, expected: String)] = [
+        ("bad-unknown-key.toml", ":9: load.batchsize: unknown key; known in this table: atomic, batch_size"),
+        ("bad-unknown-table.toml", ":8: [loading]: unknown table; known: [after], [limits], [load], [mapping], [sources]"),
+        ("bad-batch-size-string.toml", ":10: load.batch_size: must be an integer, not a string"),
+        ("bad-on-conflict.toml", ":9: load.on_conflict: overwrite is not one of ignore, replace, update, fail"),
+        ("bad-missing-database.toml", ": database: is required"),
+        ("bad-missing-name.toml", ": name: is required"),
+        ("bad-missing-sources-paths.toml", ": sources.paths: is required"),
+        ("bad-unclosed-string.toml", ":2: string not closed on its line"),
+        ("bad-inline-table.toml", ":9: inline tables are not supported; use a [table]"),
+        ("bad-dotted-key.toml", ":4: dotted keys are not supported"),
+    ]
+
+    @Test(arguments: badFixtures.map(\.file))
+    func aBadPipelineFileFailsWithItsLineAndKey(_ name: String) throws {
+        let expected = try #require(Self.badFixtures.first { $0.file == name }?.expected)
+        let work = try CLIWorkspace()
+        let path = work.path(name)
+        try FileManager.default.copyItem(atPath: fixturePath("pipelines/\(name)"), toPath: path)
+        for extra in [[], ["--dry-run"]] {
+            let run = try Factpipe.run(["run", path] + extra)
+            #expect(run.status == 1, "\(name) \(extra)")
+            #expect(run.stderr.hasPrefix("factpipe: \(path)\(expected)"), "\(run.stderr)")
+            #expect(run.stdout.isEmpty)
+        }
+        #expect(files(work.url.path) == [name], "a bad file wrote \(files(work.url.path))")
+    }
+
+    @Test func aMissingPipelineFileFailsAndUsageErrorsExit64() throws {
+        let work = try CLIWorkspace()
+        let missing = try Factpipe.run(["run", work.path("none.toml")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("none.toml: cannot read the pipeline file"), "\(missing.stderr)")
+        #expect(try Factpipe.run(["run", work.path("none.toml"), "--batch-size", "0"]).status == 64)
+        #expect(try Factpipe.run(["run"]).status == 64)
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// `factpipe undo` after `update` and `replace` loads, through the built binary.
+@Suite struct UndoCommandTests {
+    /// Load 1 inserts Old(a) and Old(b); load 2 (`policy`) changes Old(b) and inserts New(c), New(d);
+    /// load 3 (`policy`) changes New(d).
+    private func threeLoads(_ work: CLIWorkspace, policy: String) throws {
+        let first = try work.write("1.ndjson", """
+            {"statement":"Old(a).","confidence":0.5,"source":"first","context":{"from":"first","kept":true}}
+            {"statement":"Old(b).","confidence":0.5,"source":"first","context":{"from":"first","kept":true}}
+
+            """)
+        let second = try work.write("2.ndjson", """
+            {"statement":"Old(b).","confidence":0.6,"source":"second","context":{"from":"second"}}
+            {"statement":"New(c).","confidence":0.6,"source":"second","context":{"from":"second"}}
+            {"statement":"New(d).","confidence":0.6,"source":"second","context":{"from":"second"}}
+
+            """)
+        let third = try work.write("3.ndjson", """
+            {"statement":"New(d).","confidence":0.8,"source":"third","context":{"from":"third"}}
+
+            """)
+        #expect(try Factpipe.run(["import", first, "--db", work.database, "-q"]).status == 0)
+        let two = try Factpipe.run(["import", second, "--db", work.database, "--on-conflict", policy, "--json", "-q"])
+        #expect(two.status == 0)
+        let twoJSON = try two.json()
+        #expect(int(twoJSON, "inserted") == 2 && int(twoJSON, "updated") == 1)
+        let three = try Factpipe.run(["import", third, "--db", work.database, "--on-conflict", policy, "--json", "-q"])
+        #expect(int(try three.json(), "updated") == 1)
+    }
+
+    private func facts(_ database: String) throws -> [String: [String: Any]] {
+        let rows = try SQLiteCLI.rows(database, "SELECT statement, confidence, source, context, load_id FROM facts")
+        var byStatement: [String: [String: Any]] = [:]
+        for row in rows { byStatement[row["statement"] as? String ?? ""] = row }
+        return byStatement
+    }
+
+    @Test(arguments: ["update", "replace"])
+    func undoDeletesWhatTheLoadInsertedAndLeavesWhatOthersChanged(_ policy: String) throws {
+        let work = try CLIWorkspace()
+        try threeLoads(work, policy: policy)
+        let before = try facts(work.database)
+        #expect(before["Old(b)."]?["source"] as? String == "second")
+        #expect(before["New(d)."]?["source"] as? String == "third")
+
+        let run = try Factpipe.run(["undo", "2", "--db", work.database, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(int(json, "load_id") == 2)
+        #expect(int(json, "deleted") == 1)
+        #expect(int(json, "kept_changed_later") == 1)
+        #expect(int(json, "left_updated") == 1)
+        #expect(run.stderr.contains("factpipe: load 2 undone: 1 facts deleted, 1 kept (changed by a later load), "
+            + "1 updated facts left as they are"), "\(run.stderr)")
+
+        let after = try facts(work.database)
+        #expect(after.keys.sorted() == ["New(d).", "Old(a).", "Old(b)."])
+        // Inserted by load 2 and changed by load 3: kept as load 3 left it.
+        #expect((after["New(d)."] as NSDictionary?) == (before["New(d)."] as NSDictionary?))
+        // Existed before load 2, which changed it: left as load 2 made it.
+        #expect((after["Old(b)."] as NSDictionary?) == (before["Old(b)."] as NSDictionary?))
+        #expect((after["Old(a)."] as NSDictionary?) == (before["Old(a)."] as NSDictionary?))
+
+        let ledger = try SQLiteCLI.ledger(work.database)
+        #expect(ledger.map { $0["status"] as? String } == ["done", "undone", "done"])
+        #expect(ledger[1]["message"] as? String == "undone: 1 facts deleted, 1 kept because a later load changed them, "
+            + "1 updated facts left as they are")
+        #expect(ledger[1]["conflict_policy"] as? String == policy)
+
+        let loads = try Factpipe.run(["loads", "--db", work.database, "--json"])
+        let list = try #require(try JSONSerialization.jsonObject(with: loads.stdout) as? [[String: Any]])
+        #expect(list.map { $0["status"] as? String } == ["done", "undone", "done"])
+        #expect(int(list[1], "id") == 2)
+        #expect((list[1]["message"] as? String)?.hasPrefix("undone: 1 facts deleted") == true)
+        #expect((list[1]["finished_at"] as? String).map { !$0.isEmpty } == true)
+    }
+
+    @Test func undoingTwiceOrAnUnknownLoadFailsWithExitOne() throws {
+        let work = try CLIWorkspace()
+        try threeLoads(work, policy: "update")
+        #expect(try Factpipe.run(["undo", "2", "--db", work.database]).status == 0)
+        let facts = try SQLiteCLI.rows(work.database, "SELECT * FROM facts ORDER BY id")
+
+        let twice = try Factpipe.run(["undo", "2", "--db", work.database, "--json"])
+        #expect(twice.status == 1)
+        #expect(twice.stderr.contains("load 2 was already undone"), "\(twice.stderr)")
+        #expect(twice.stdout.isEmpty)
+
+        let unknown = try Factpipe.run(["undo", "42", "--db", work.database])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("there is no load 42"), "\(unknown.stderr)")
+
+        #expect((try SQLiteCLI.rows(work.database, "SELECT * FROM facts ORDER BY id") as NSArray) == (facts as NSArray))
+        #expect(try SQLiteCLI.ledger(work.database).map { $0["status"] as? String } == ["done", "undone", "done"])
+
+        let usage = try Factpipe.run(["undo", "two", "--db", work.database])
+        #expect(usage.status == 64)
+        let missing = try Factpipe.run(["undo", "1", "--db", work.path("missing.sqlite")])
+        #expect(missing.status == 1)
+    }
+
+    @Test func anUndoneFileCanBeLoadedAgain() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "Again(a).\nAgain(b).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        #expect(try Factpipe.run(["undo", "1", "--db", work.database, "--json"]).status == 0)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 0)
+        let again = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
+        #expect((try again.json()["skipped"] as? [Any])?.isEmpty == true)
+        #expect(int(try again.json(), "inserted") == 2)
+        #expect(try SQLiteCLI.ledger(work.database).map { $0["status"] as? String } == ["undone", "done"])
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+
+/// One load writes to a database at a time; a second one waits or fails naming the first; readers
+/// are never blocked.
+@Suite struct WriterLockCommandTests {
+    /// Starts a long load into `database` and returns once it holds the lock and its ledger row is running.
+    private func runningLoad(_ work: CLIWorkspace, database: String, facts: Int = 150_000, seed: Int)
+        throws -> (load: BackgroundProcess, input: String)
+    {
+        let input = work.path("big-\(seed).ndjson")
+        try #require(try Factpipe.run(["generate", "--facts", "\(facts)", "--seed", "\(seed)", "-o", input, "-q"]).status == 0)
+        let load = try BackgroundProcess(BinaryLocator.factpipe,
+                                         ["import", input, "--db", database, "--batch-size", "1000", "--json", "-q"])
+        let lockFile = database + "-factpipe.lock"
+        let started = poll(timeout: 30) {
+            let text = (try? String(contentsOfFile: lockFile, encoding: .utf8)) ?? ""
+            return text.hasPrefix("pid \(load.pid), ")
+                && (readOnlyInt(database, "SELECT count(*) FROM factpipe_loads WHERE status = 'running'") ?? 0) == 1
+        }
+        try #require(started, "the first load did not start")
+        return (load, input)
+    }
+
+    @Test func aSecondLoadWaitsForTheFirstAndThenBothAreDone() throws {
+        let work = try CLIWorkspace()
+        let (first, bigInput) = try runningLoad(work, database: work.database, seed: 41)
+        let small = try work.write("small.txt", (0..<100).map { "Waited(item\($0))." }.joined(separator: "\n") + "\n")
+        let second = try BackgroundProcess(BinaryLocator.factpipe,
+                                           ["import", small, "--db", work.database, "--wait", "30", "--json", "-q"])
+        // While the first one writes, the second one is still waiting.
+        Thread.sleep(forTimeInterval: 0.5)
+        if first.isRunning {
+            #expect(second.isRunning, "the second load did not wait for the first")
+        }
+        let firstRun = try first.wait()
+        let secondRun = try second.wait()
+        #expect(firstRun.status == 0, "\(firstRun.stderr)")
+        #expect(secondRun.status == 0, "\(secondRun.stderr)")
+        #expect(try secondRun.json()["status"] as? String == "done")
+        #expect(int(try secondRun.json(), "inserted") == 100)
+
+        let rows = try SQLiteCLI.ledger(work.database)
+        #expect(rows.map { $0["source"] as? String } == [bigInput, small])
+        #expect(rows.map { $0["status"] as? String } == ["done", "done"])
+        let firstFinished = try #require(rows[0]["finished_at"] as? String)
+        let secondStarted = try #require(rows[1]["started_at"] as? String)
+        let secondFinished = try #require(rows[1]["finished_at"] as? String)
+        // It started while the first ran, and wrote only after the first had finished.
+        #expect(secondStarted < firstFinished)
+        #expect(secondFinished > firstFinished)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE load_id = 2") == 100)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")
+            == (int(rows[0], "inserted") ?? 0) + 100)
+        #expect(try SQLiteCLI.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+    }
+
+    @Test func withWaitZeroASecondLoadFailsAtOnceNamingTheRunningOneAndReadersGoOn() throws {
+        let work = try CLIWorkspace()
+        let (first, bigInput) = try runningLoad(work, database: work.database, seed: 43)
+        let lockText = try String(contentsOfFile: work.database + "-factpipe.lock", encoding: .utf8)
+        #expect(lockText.hasPrefix("pid \(first.pid), import of \(bigInput) started "), "\(lockText)")
+
+        let small = try work.write("small.txt", "Refused(now).\n")
+        let start = Date()
+        let refused = try Factpipe.run(["import", small, "--db", work.database, "--wait", "0", "--json"])
+        let elapsed = Date().timeIntervalSince(start)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(elapsed < 5, "took \(elapsed) s")
+        let holder = lockText.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(refused.stderr.contains("another load is writing to this database (\(holder)); waited 0 s"),
+                "\(refused.stderr)")
+        #expect(try refused.json()["status"] as? String == "failed")
+
+        // Readers are not blocked: the sqlite3 tool and `factpipe loads`.
+        let readStart = Date()
+        let count = try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")
+        let loads = try Factpipe.run(["loads", "--db", work.database, "--json"])
+        let readTime = Date().timeIntervalSince(readStart)
+        #expect(loads.status == 0, "\(loads.stderr)")
+        let list = try #require(try JSONSerialization.jsonObject(with: loads.stdout) as? [[String: Any]])
+        #expect(list.map { $0["status"] as? String } == ["running"])
+        #expect(list.first?["source"] as? String == bigInput)
+        #expect(count >= 0)
+        #expect(readTime < 5)
+        // Undo takes the lock too.
+        let undo = try Factpipe.run(["undo", "1", "--db", work.database, "--wait", "0"])
+        #expect(undo.status == 1)
+        #expect(undo.stderr.contains("another load is writing to this database (\(holder))"), "\(undo.stderr)")
+        #expect(first.isRunning, "the first load finished before the checks; they prove nothing")
+
+        let firstRun = try first.wait()
+        #expect(firstRun.status == 0, "\(firstRun.stderr)")
+        let rows = try SQLiteCLI.ledger(work.database)
+        #expect(rows.map { $0["source"] as? String } == [bigInput], "the refused load left no ledger row")
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'Refused(now).'") == 0)
+        // Now it goes through at once.
+        #expect(try Factpipe.run(["import", small, "--db", work.database, "--wait", "0", "-q"]).status == 0)
+    }
+
+    @Test func theLockIsReleasedWhenTheHolderIsKilled() throws {
+        let work = try CLIWorkspace()
+        let (first, _) = try runningLoad(work, database: work.database, facts: 100_000, seed: 47)
+        first.killNine()
+        try first.wait()
+        #expect(first.wasKilled)
+        // The lock file stays and still names the dead process, but the kernel dropped the lock.
+        #expect(FileManager.default.fileExists(atPath: work.database + "-factpipe.lock"))
+        let next = try work.write("next.txt", "After(kill).\n")
+        let run = try Factpipe.run(["import", next, "--db", work.database, "--wait", "0", "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let lockText = try String(contentsOfFile: work.database + "-factpipe.lock", encoding: .utf8)
+        #expect(!lockText.contains("pid \(first.pid),"))
+    }
+}

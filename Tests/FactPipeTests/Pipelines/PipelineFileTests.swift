@@ -1,0 +1,296 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// The package root, found from this file's path.
+func packageRoot(filePath: String = #filePath) -> URL {
+    URL(fileURLWithPath: filePath)
+        .deletingLastPathComponent()  // Pipelines
+        .deletingLastPathComponent()  // FactPipeTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // package root
+}
+
+/// The example pipeline files under `pipelines/`.
+func examplePipelineFiles() throws -> [String] {
+    let folder = packageRoot().appendingPathComponent("pipelines")
+    return try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        .filter { $0.hasSuffix(".toml") }.sorted().map { folder.appendingPathComponent($0).path }
+}
+
+/// Files (names only) in a folder, recursively, for "nothing was written" checks.
+func filesIn(_ folder: String) -> [String] {
+    (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []).sorted()
+}
+
+/// Reading pipeline files: the examples, every key's checks, and the errors with file, line and key.
+@Suite struct PipelineFileTests {
+    private func load(_ text: String, in work: LoadWorkspace, name: String = "p.toml") throws -> PipelineFile {
+        try PipelineFile.load(path: try work.write(name, text))
+    }
+
+    private func loadError(_ text: String, in work: LoadWorkspace) throws -> PipelineFileError {
+        let path = try work.write("bad.toml", text)
+        do {
+            let file = try PipelineFile.load(path: path)
+            Issue.record("loaded \(file.name) although it is bad")
+            throw CancellationError()
+        } catch let error as PipelineFileError {
+            return error
+        }
+    }
+
+    @Test func thereAreExamplePipelines() throws {
+        let names = try examplePipelineFiles().map { URL(fileURLWithPath: $0).lastPathComponent }
+        #expect(names == ["migrate-knowledge-base.toml", "nightly-ndjson.toml", "weekly-snapshot.toml"])
+    }
+
+    @Test func everyExamplePipelineLoadsAndItsSourcesMatchFiles() throws {
+        for path in try examplePipelineFiles() {
+            let file = try PipelineFile.load(path: path)
+            let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+            #expect(file.name == stem, "\(path)")
+            #expect(file.path == path)
+            // Relative paths resolve against the file's folder.
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            #expect(file.databasePath.hasPrefix(folder + "/../demo-data/"), "\(file.databasePath)")
+            #expect(file.options.databasePath == file.databasePath)
+            #expect(file.sourcePatterns.allSatisfy { $0.hasPrefix(folder + "/") }, "\(file.sourcePatterns)")
+            let inputs = file.expandSources()
+            #expect(!inputs.isEmpty, "\(path) matches no input")
+            #expect(inputs.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+            #expect(file.options.inputs.isEmpty)
+        }
+    }
+
+    @Test func migrateKnowledgeBasePipelineSettings() throws {
+        let path = try #require(try examplePipelineFiles().first { $0.hasSuffix("migrate-knowledge-base.toml") })
+        let file = try PipelineFile.load(path: path)
+        #expect(file.options.conflictPolicy == .ignore)
+        #expect(file.options.batchSize == 10_000)
+        #expect(file.options.format == .auto)
+        #expect(file.rejectsTemplate?.hasSuffix("/../demo-data/rejects/migration-{source}.ndjson") == true)
+        #expect(file.optimizesAfter)
+        #expect(file.snapshotTemplate?.hasSuffix("/../demo-data/snapshots/migrated-kb-{date}.ndjson.zst") == true)
+        #expect(file.keepSnapshots == 3)
+        #expect(file.options.fieldMapping.isEmpty)
+        let inputs = file.expandSources().map { URL(fileURLWithPath: $0).lastPathComponent }
+        #expect(inputs == ["hexagonal_kb-2025-09-15.db.zst", "kb_statements.txt"])
+    }
+
+    @Test func nightlyPipelineSettings() throws {
+        let path = try #require(try examplePipelineFiles().first { $0.hasSuffix("nightly-ndjson.toml") })
+        let file = try PipelineFile.load(path: path)
+        #expect(file.options.batchSize == 50_000)
+        #expect(file.options.maxErrors == 1_000)
+        #expect(file.options.lockTimeoutSeconds == 300)
+        #expect(file.options.limits.maxArgs == 10)
+        #expect(file.options.limits.maxArgLength == 500)
+        #expect(file.optimizesAfter)
+        #expect(file.snapshotTemplate == nil)
+        // Each pattern's matches sorted; the fixtures' NDJSON files first.
+        let inputs = file.expandSources().map { URL(fileURLWithPath: $0).lastPathComponent }
+        #expect(Array(inputs.prefix(2)) == ["k_assistant_facts.ndjson", "kb_facts.ndjson"])
+    }
+
+    @Test func weeklySnapshotPipelineSettings() throws {
+        let path = try #require(try examplePipelineFiles().first { $0.hasSuffix("weekly-snapshot.toml") })
+        let file = try PipelineFile.load(path: path)
+        #expect(file.options.format == .text)
+        #expect(file.options.conflictPolicy == .update)
+        #expect(file.options.batchSize == ImportOptions(inputs: [], databasePath: "").batchSize)
+        #expect(!file.optimizesAfter)
+        #expect(file.keepSnapshots == 4)
+        #expect(file.expandSources().map { URL(fileURLWithPath: $0).lastPathComponent } == ["tool_sync_facts.txt"])
+    }
+
+    @Test func everyExamplePipelineDryRunsWritingNothing() throws {
+        for path in try examplePipelineFiles() {
+            let work = try LoadWorkspace()
+            var file = try PipelineFile.load(path: path)
+            file.databasePath = work.databasePath
+            file.options.databasePath = work.databasePath
+            file.rejectsTemplate = work.path("rejects/{date}-{source}.ndjson")
+            let summary = PipelineRunner(file: file, isDryRun: true).run()
+            #expect(summary.isDryRun)
+            #expect(summary.status == .done, "\(summary.message ?? "")")
+            #expect(summary.name == file.name)
+            #expect(summary.inputs.map(\.path) == file.expandSources())
+            #expect(summary.inputs.allSatisfy { $0.decision == "load" && $0.summary == nil })
+            #expect(summary.steps.isEmpty)
+            #expect(filesIn(work.directory.url.path).isEmpty, "a dry run wrote \(filesIn(work.directory.url.path))")
+        }
+    }
+
+    @Test func relativePathsResolveAgainstTheFilesFolderAndAbsoluteOnesStay() throws {
+        let work = try LoadWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("jobs"), withIntermediateDirectories: true)
+        let file = try PipelineFile.load(path: try work.write("jobs/p.toml", """
+            name = "p"
+            database = "../kb.sqlite"
+            [sources]
+            paths = ["in/*.txt", "/abs/*.ndjson"]
+            [load]
+            rejects = "rejects/{source}.ndjson"
+            [after]
+            snapshot = "/snapshots/kb-{date}.ndjson.zst"
+            """))
+        let folder = work.path("jobs")
+        #expect(file.databasePath == folder + "/../kb.sqlite")
+        #expect(file.sourcePatterns == [folder + "/in/*.txt", "/abs/*.ndjson"])
+        #expect(file.rejectsTemplate == folder + "/rejects/{source}.ndjson")
+        #expect(file.snapshotTemplate == "/snapshots/kb-{date}.ndjson.zst")
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let work = try LoadWorkspace()
+        let file = try load("""
+            name = "all-keys"
+            description = "every key once"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["a.csv"]
+            format = "csv"
+            [load]
+            on_conflict = "replace"
+            batch_size = 7
+            atomic = true
+            strict_parts = true
+            max_errors = 0
+            rejects = "r.ndjson"
+            into_existing = true
+            wait_seconds = 5
+            [limits]
+            max_args = 3
+            max_arg_length = 40
+            max_predicate_length = 20
+            max_statement_bytes = 300
+            max_record_bytes = 64
+            [mapping]
+            "Fact Text" = "statement"
+            [after]
+            optimize = false
+            snapshot = "s-{date}.ndjson.zst"
+            keep_snapshots = 2
+            """, in: work)
+        let o = file.options
+        #expect(o.format == .csv)
+        #expect(o.conflictPolicy == .replace)
+        #expect(o.batchSize == 7)
+        #expect(o.isAtomic && o.strictParts && o.intoExisting)
+        #expect(o.maxErrors == 0)
+        #expect(o.lockTimeoutSeconds == 5)
+        #expect(o.limits.maxArgs == 3 && o.limits.maxArgLength == 40 && o.limits.maxPredicateLength == 20)
+        #expect(o.limits.maxStatementBytes == 300 && o.limits.maxRecordBytes == 64)
+        #expect(o.fieldMapping == ["Fact Text": "statement"])
+        #expect(!file.optimizesAfter)
+        #expect(file.keepSnapshots == 2)
+        #expect(file.rejectsTemplate == work.path("r.ndjson"))
+    }
+
+    // MARK: Bad files
+
+    /// Each bad fixture: the line (nil when the key is missing altogether), the key, and the message.
+    static let badFixtures: [(file: String, line: Int?, key: String?, message: String)] = [
+        ("bad-unknown-key.toml", 9, "load.batchsize", "unknown key; known in this table: atomic, batch_size, "
+            + "into_existing, max_errors, on_conflict, rejects, strict_parts, wait_seconds"),
+        ("bad-unknown-table.toml", 8, "[loading]", "unknown table; known: [after], [limits], [load], [mapping], [sources]"),
+        ("bad-batch-size-string.toml", 10, "load.batch_size", "must be an integer, not a string"),
+        ("bad-on-conflict.toml", 9, "load.on_conflict", "overwrite is not one of ignore, replace, update, fail"),
+        ("bad-missing-database.toml", nil, "database", "is required"),
+        ("bad-missing-name.toml", nil, "name", "is required"),
+        ("bad-missing-sources-paths.toml", nil, "sources.paths", "is required"),
+        ("bad-unclosed-string.toml", 2, nil, "string not closed on its line"),
+        ("bad-inline-table.toml", 9, nil, "inline tables are not supported; use a [table]"),
+        ("bad-dotted-key.toml", 4, nil, "dotted keys are not supported"),
+    ]
+
+    @Test func everyBadFixtureIsRefusedWithItsLineAndKey() throws {
+        let folder = fixtureURL("pipelines").path
+        let present = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("bad-") }.sorted()
+        #expect(present == Self.badFixtures.map(\.file).sorted())
+        for (name, line, key, message) in Self.badFixtures {
+            let path = folder + "/" + name
+            do {
+                _ = try PipelineFile.load(path: path)
+                Issue.record("\(name) loaded")
+            } catch {
+                #expect(error.path == path, "\(name)")
+                #expect(error.line == line, "\(name): \(error)")
+                #expect(error.key == key, "\(name): \(error)")
+                #expect(error.message == message, "\(name): \(error)")
+                var expected = path + (line.map { ":\($0)" } ?? "") + ": "
+                if let key { expected += key + ": " }
+                #expect(error.description == expected + message)
+            }
+        }
+    }
+
+    @Test func valuesOutOfRangeOrOfTheWrongTypeNameTheirKeyAndLine() throws {
+        let work = try LoadWorkspace()
+        let head = "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n"
+        let cases: [(String, Int, String?, String)] = [
+            ("[load]\nbatch_size = 0\n", 6, "load.batch_size", "must be at least 1, not 0"),
+            ("[load]\nmax_errors = -1\n", 6, "load.max_errors", "must be at least 0, not -1"),
+            ("[load]\natomic = \"yes\"\n", 6, "load.atomic", "must be true or false, not a string"),
+            ("[load]\nbatch_size = 1.5\n", 6, "load.batch_size", "must be an integer, not a float"),
+            ("[limits]\nmax_record_bytes = 63\n", 6, "limits.max_record_bytes", "must be at least 64, not 63"),
+            ("[after]\nkeep_snapshots = 3\n", 6, "after.keep_snapshots", "needs after.snapshot"),
+            ("[mapping]\ntext = 1\n", 6, "mapping.text", "must be a string, not an integer"),
+            ("[sources]\n", 5, nil, "table [sources] is defined twice"),
+            ("[sources.extra]\n", 5, nil, "expected ']' after the table name"),
+        ]
+        for (tail, line, key, message) in cases {
+            let error = try loadError(head + tail, in: work)
+            #expect(error.line == line, "\(tail): \(error)")
+            #expect(error.key == key, "\(tail): \(error)")
+            #expect(error.message == message, "\(tail): \(error)")
+        }
+        let emptyPaths = try loadError("name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = []\n", in: work)
+        #expect(emptyPaths.line == 4 && emptyPaths.key == "sources.paths")
+        #expect(emptyPaths.message == "must be a non-empty array of paths or globs")
+        let notArray = try loadError("name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = \"*.txt\"\n", in: work)
+        #expect(notArray.line == 4 && notArray.key == "sources.paths")
+        let emptyName = try loadError("name = \"\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"a\"]\n", in: work)
+        #expect(emptyName.line == 1 && emptyName.key == "name" && emptyName.message == "must not be empty")
+        let pathItem = try loadError("name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\n  \"a\",\n  3,\n]\n", in: work)
+        #expect(pathItem.line == 6 && pathItem.key == "sources.paths", "\(pathItem)")
+    }
+
+    @Test func aMissingFileIsAnErrorNamingIt() throws {
+        let work = try LoadWorkspace()
+        do {
+            _ = try PipelineFile.load(path: work.path("nope.toml"))
+            Issue.record("loaded a missing file")
+        } catch {
+            #expect(error.path == work.path("nope.toml"))
+            #expect(error.line == nil)
+            #expect(error.message.hasPrefix("cannot read the pipeline file: "), "\(error)")
+            #expect(error.message.contains("No such file"), "\(error)")
+        }
+    }
+
+    // MARK: Templates and globs
+
+    @Test func templatesFillInTheDateAndTheSourceStem() {
+        #expect(PipelineFile.expand("/r/{date}-{source}.ndjson", date: "2025-09-15", source: "/in/kb_facts.ndjson.zst")
+            == "/r/2025-09-15-kb_facts.ndjson")
+        #expect(PipelineFile.expand("/s/kb-{date}.ndjson.zst", date: "2025-09-15") == "/s/kb-2025-09-15.ndjson.zst")
+        #expect(PipelineFile.expand("{source}/{source}", date: "d", source: "x.txt") == "x/x")
+        // Without a source, {source} stays as it is.
+        #expect(PipelineFile.expand("{source}", date: "d") == "{source}")
+    }
+
+    @Test func globsAreSortedPerPatternAndRepeatsDropped() throws {
+        let work = try LoadWorkspace()
+        for name in ["c.txt", "a.txt", "b.ndjson", "b.txt"] { try work.write(name, "P(x).\n") }
+        let file = try load("""
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["*.txt", "b.*", "missing/*.txt"]
+            """, in: work)
+        #expect(file.expandSources() == ["a.txt", "b.txt", "c.txt", "b.ndjson"].map { work.path($0) })
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// Records the steps after a load that the runner asks for, and can fail one of them.
+final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    var calls: [String] = []
+    var failOptimize = false
+
+    func optimize(databasePath: String) throws -> String {
+        calls.append("optimize \(databasePath)")
+        if failOptimize { throw Failure(description: "optimize broke") }
+        return "optimized"
+    }
+
+    func snapshot(databasePath: String, to path: String, pattern: String, keep: Int?) throws -> String {
+        calls.append("snapshot \(databasePath) -> \(path) (\(pattern), keep \(keep.map(String.init) ?? "all"))")
+        return "snapshot written"
+    }
+}
+
+/// `PipelineRunner` on real files and databases: one load per input, skips, stops, steps after.
+@Suite struct PipelineRunnerTests {
+    private func pipeline(_ work: LoadWorkspace, paths: [String], extra: String = "") throws -> PipelineFile {
+        let list = paths.map { "\"\($0)\"" }.joined(separator: ", ")
+        return try PipelineFile.load(path: try work.write("job.toml", """
+            name = "job"
+            database = "facts.sqlite"
+            [sources]
+            paths = [\(list)]
+            [load]
+            batch_size = 2
+            rejects = "rejects/{date}-{source}.ndjson"
+            [after]
+            optimize = true
+            snapshot = "snapshots/kb-{date}.ndjson.zst"
+            keep_snapshots = 2
+            \(extra)
+            """))
+    }
+
+    private var today: String { String(Timestamp.now().prefix(10)) }
+
+    @Test func eachInputIsItsOwnLoadWithItsOwnRejectsFileThenTheStepsRun() throws {
+        let work = try LoadWorkspace()
+        try work.write("a.txt", "P(a, b).\nnot a fact\nP(c, d).\n")
+        try work.write("b.ndjson", #"{"statement":"P(a,b)"}"# + "\n" + #"{"statement":"Q(x)."}"# + "\n")
+        let file = try pipeline(work, paths: ["*.txt", "*.ndjson"])
+        let steps = RecordingAfterSteps()
+        let summary = PipelineRunner(file: file, afterSteps: steps).run()
+        #expect(summary.status == .done, "\(summary.message ?? "")")
+        #expect(summary.inputs.map(\.path) == [work.path("a.txt"), work.path("b.ndjson")])
+        #expect(summary.inputs.map(\.decision) == ["load", "load"])
+        let a = try #require(summary.inputs[0].summary)
+        let b = try #require(summary.inputs[1].summary)
+        #expect([a.records, a.inserted, a.rejected] as [Int] == [3, 2, 1])
+        #expect([b.records, b.inserted, b.duplicates] as [Int] == [2, 1, 1])
+        expectCountsAddUp(a)
+        expectCountsAddUp(b)
+
+        let ledger = try work.database().ledger()
+        #expect(ledger.map(\.source) == [work.path("a.txt"), work.path("b.ndjson")])
+        #expect(ledger.map(\.status) == ["done", "done"])
+        #expect(ledger.map(\.records) == [3, 2])
+        let rejectsA = work.path("rejects/\(today)-a.ndjson")
+        #expect(try rejectLines(rejectsA).count == 1)
+        #expect(try rejectLines(rejectsA).first?["record"] as? String == "not a fact")
+        // b had no rejects; its file is there and empty.
+        #expect(try rejectLines(work.path("rejects/\(today)-b.ndjson")).isEmpty)
+
+        let database = work.databasePath
+        #expect(steps.calls == [
+            "optimize \(database)",
+            "snapshot \(database) -> \(work.path("snapshots/kb-\(today).ndjson.zst")) "
+                + "(\(work.path("snapshots/kb-{date}.ndjson.zst")), keep 2)",
+        ])
+        #expect(summary.steps == ["optimized", "snapshot written"])
+        // The snapshot's folder is made for the step.
+        var isFolder: ObjCBool = false
+        #expect(FileManager.default.fileExists(atPath: work.path("snapshots"), isDirectory: &isFolder) && isFolder.boolValue)
+    }
+
+    @Test func inputsWithTheSameFileNameKeepEachOthersRejects() throws {
+        let work = try LoadWorkspace()
+        for folder in ["monday", "tuesday"] {
+            try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: true)
+            try work.write("\(folder)/facts.txt", "Day(\(folder)).\nrefused on \(folder)\n")
+        }
+        let file = try PipelineFile.load(path: try work.write("job.toml", """
+            name = "job"
+            database = "facts.sqlite"
+            [sources]
+            paths = ["monday/*.txt", "tuesday/*.txt"]
+            [load]
+            rejects = "rejects/{date}-{source}.ndjson"
+            """))
+        let summary = PipelineRunner(file: file).run()
+        #expect(summary.status == .done)
+        #expect(summary.inputs.compactMap { $0.summary?.rejected } == [1, 1])
+        // Every refused record of the run is in a rejects file, whichever input it came from.
+        var records: [String] = []
+        for name in filesIn(work.path("rejects")) {
+            records += try rejectLines(work.path("rejects/\(name)")).compactMap { $0["record"] as? String }
+        }
+        #expect(records.sorted() == ["refused on monday", "refused on tuesday"],
+                "rejects files: \(filesIn(work.path("rejects")))")
+    }
+
+    @Test func aSecondRunSkipsWhatWasLoadedUnlessForced() throws {
+        let work = try LoadWorkspace()
+        try work.write("a.txt", "P(a, b).\nP(c, d).\n")
+        let file = try pipeline(work, paths: ["a.txt"])
+        #expect(PipelineRunner(file: file).run().status == .done)
+        let again = PipelineRunner(file: file).run()
+        #expect(again.status == .done)
+        #expect(again.inputs.map(\.decision) == ["skip"])
+        let reason = try #require(again.inputs.first?.reason)
+        #expect(reason.contains("was loaded by load 1 from \(work.path("a.txt"))"), "\(reason)")
+        #expect(try work.database().ledger().count == 1)
+
+        var forced = file
+        forced.options.force = true
+        let third = PipelineRunner(file: forced).run()
+        #expect(third.inputs.map(\.decision) == ["load"])
+        #expect(third.inputs.first?.summary?.duplicates == 2)
+        #expect(try work.database().ledger().map(\.status) == ["done", "done"])
+    }
+
+    @Test func theRunStopsAtTheFirstLoadThatDoesNotFinishAndSkipsTheSteps() throws {
+        let work = try LoadWorkspace()
+        try work.write("1-good.txt", "P(a).\nP(b).\n")
+        let text = (0..<30_000).map { "Q(n\($0), \(String(repeating: "w", count: 1 + $0 % 40)))." }
+            .joined(separator: "\n") + "\n"
+        try work.write("2-plain.txt", text)
+        try gzipCLI(work.path("2-plain.txt"), work.path("2-broken.txt.gz"))
+        try FileManager.default.removeItem(atPath: work.path("2-plain.txt"))
+        let whole = try work.directory.contents("2-broken.txt.gz")
+        try work.write("2-broken.txt.gz", Array(whole.prefix(whole.count * 2 / 3)))
+        try work.write("3-never.txt", "R(z).\n")
+        let file = try pipeline(work, paths: ["*.txt", "*.gz"])
+        #expect(file.expandSources().map { URL(fileURLWithPath: $0).lastPathComponent }
+            == ["1-good.txt", "3-never.txt", "2-broken.txt.gz"])
+
+        var ordered = file
+        ordered.sourcePatterns = [work.path("1-good.txt"), work.path("2-broken.txt.gz"), work.path("3-never.txt")]
+        ordered.options.batchSize = 1_000
+        let steps = RecordingAfterSteps()
+        let summary = PipelineRunner(file: ordered, afterSteps: steps).run()
+        #expect(summary.status == .failed)
+        #expect(summary.message?.hasPrefix(work.path("2-broken.txt.gz") + ": ") == true, "\(summary.message ?? "")")
+        #expect(summary.inputs.map(\.path) == [work.path("1-good.txt"), work.path("2-broken.txt.gz")])
+        #expect(steps.calls.isEmpty)
+        let ledger = try work.database().ledger()
+        #expect(ledger.map(\.status) == ["done", "failed"])
+        #expect(!ledger.contains { $0.source.hasSuffix("3-never.txt") })
+        #expect(try work.database().int("SELECT count(*) FROM facts WHERE predicate = 'R'") == 0)
+        // The broken input's committed batches stay.
+        #expect(ledger.last.map { $0.inserted > 0 && $0.records % 1_000 == 0 } == true)
+    }
+
+    @Test func aFailingStepAfterTheLoadFailsTheRunAndKeepsTheLoad() throws {
+        let work = try LoadWorkspace()
+        try work.write("a.txt", "P(a).\n")
+        let steps = RecordingAfterSteps()
+        steps.failOptimize = true
+        let summary = PipelineRunner(file: try pipeline(work, paths: ["a.txt"]), afterSteps: steps).run()
+        #expect(summary.status == .failed)
+        #expect(summary.message == "after the load: optimize broke")
+        #expect(steps.calls.count == 1, "the snapshot is not taken after a failed optimize")
+        #expect(try work.database().ledger().map(\.status) == ["done"])
+    }
+
+    @Test func aDryRunSaysWhatWouldBeSkippedAndLoadedAndWritesNothing() throws {
+        let work = try LoadWorkspace()
+        try work.write("a.txt", "P(a).\n")
+        let file = try pipeline(work, paths: ["*.txt"])
+        #expect(PipelineRunner(file: file).run().status == .done)
+        try work.write("b.txt", "P(b).\n")
+        try work.write("a-copy.txt", "P(a).\n")
+        let before = try work.database().ledger()
+        let steps = RecordingAfterSteps()
+        let plan = PipelineRunner(file: file, isDryRun: true, afterSteps: steps).run()
+        #expect(plan.status == .done)
+        #expect(plan.inputs.map { URL(fileURLWithPath: $0.path).lastPathComponent } == ["a-copy.txt", "a.txt", "b.txt"])
+        #expect(plan.inputs.map(\.decision) == ["skip", "skip", "load"])
+        #expect(plan.inputs[0].reason?.contains("load 1 from \(work.path("a.txt"))") == true)
+        #expect(steps.calls.isEmpty)
+        #expect(try work.database().ledger() == before)
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 1)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// Undo of one load: which facts go, which stay, and what the ledger says.
+@Suite struct LoadUndoTests {
+    /// Three loads: 1 inserts A and B; 2 (under `policy`) changes B and inserts C and D; 3 (under
+    /// `policy`) changes D. Undoing 2 must delete C only.
+    private func threeLoads(_ policy: ConflictPolicy) throws -> LoadWorkspace {
+        let work = try LoadWorkspace()
+        let first = try work.write("1.ndjson", """
+            {"statement":"Has(A, x).","confidence":0.5,"source":"one","context":{"k":"one","keep":1}}
+            {"statement":"Has(B, x).","confidence":0.5,"source":"one","context":{"k":"one","keep":1}}
+
+            """)
+        let second = try work.write("2.ndjson", """
+            {"statement":"Has(B, x).","confidence":0.7,"source":"two","context":{"k":"two"}}
+            {"statement":"Has(C, x).","confidence":0.7,"source":"two","context":{"k":"two"}}
+            {"statement":"Has(D, x).","confidence":0.7,"source":"two","context":{"k":"two"}}
+
+            """)
+        let third = try work.write("3.ndjson", """
+            {"statement":"Has(D, x).","confidence":0.9,"source":"three","context":{"k":"three"}}
+
+            """)
+        #expect(work.load(first).inserted == 2)
+        let two = work.load(second) { $0.conflictPolicy = policy }
+        #expect([two.inserted, two.updated] as [Int] == [2, 1])
+        let three = work.load(third) { $0.conflictPolicy = policy }
+        #expect(three.updated == 1)
+        return work
+    }
+
+    @Test(arguments: [ConflictPolicy.update, .replace])
+    func undoDeletesOnlyWhatTheLoadInsertedAndNoLaterLoadChanged(_ policy: ConflictPolicy) throws {
+        let work = try threeLoads(policy)
+        let before = try work.database().facts()
+        let b = try #require(before.first { $0.statement == "Has(B, x)." })
+        let d = try #require(before.first { $0.statement == "Has(D, x)." })
+        // What the loads did to B and D, under each policy.
+        #expect(b.confidence == 0.7 && b.source == "two" && b.loadID == 1)
+        #expect(d.confidence == 0.9 && d.source == "three" && d.loadID == 2)
+        let merged: [String: Any] = policy == .update ? ["k": "two", "keep": 1] : ["k": "two"]
+        #expect(try jsonObject(b.context) == NSDictionary(dictionary: merged))
+
+        let result = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        #expect(result == LoadUndo.Result(deleted: 1, keptChangedLater: 1, leftUpdated: 1))
+
+        let after = try work.database().facts()
+        #expect(after.map(\.statement) == ["Has(A, x).", "Has(B, x).", "Has(D, x)."])
+        // B existed before load 2 and keeps what load 2 made of it; D stays as load 3 left it.
+        #expect(after.first { $0.statement == "Has(B, x)." } == b)
+        #expect(after.first { $0.statement == "Has(D, x)." } == d)
+        #expect(after.first { $0.statement == "Has(A, x)." } == before.first { $0.statement == "Has(A, x)." })
+
+        let ledger = try work.database().ledger()
+        #expect(ledger.map(\.status) == ["done", "undone", "done"])
+        let row = ledger[1]
+        #expect(row.message == "undone: 1 facts deleted, 1 kept because a later load changed them, "
+            + "1 updated facts left as they are")
+        #expect(row.finishedAt.map(isISO8601UTC) == true)
+        // The counts of what the load did stay as they were.
+        #expect([row.records, row.inserted, row.updated] as [Int] == [3, 2, 1])
+    }
+
+    @Test func undoOfTheLastLoadAfterAnotherWasUndone() throws {
+        let work = try threeLoads(.update)
+        _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        // D was inserted by 2 and updated by 3: undoing 3 leaves it (3 only updated it).
+        let result = try LoadUndo.undo(loadID: 3, databasePath: work.databasePath)
+        #expect(result == LoadUndo.Result(deleted: 0, keptChangedLater: 0, leftUpdated: 1))
+        #expect(try work.database().statements() == ["Has(A, x).", "Has(B, x).", "Has(D, x)."])
+        // Undoing 1 deletes A and keeps B, which load 2 changed.
+        let first = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath)
+        #expect(first == LoadUndo.Result(deleted: 1, keptChangedLater: 1, leftUpdated: 0))
+        #expect(try work.database().statements() == ["Has(B, x).", "Has(D, x)."])
+    }
+
+    @Test func aFactInsertedAndThenChangedByTheSameLoadIsUndoneWithIt() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("in.ndjson", """
+            {"statement":"P(a).","confidence":0.1}
+            {"statement":"P(a).","confidence":0.2}
+            {"statement":"P(b).","confidence":0.3}
+
+            """)
+        let summary = work.load(input) { $0.conflictPolicy = .replace }
+        #expect([summary.inserted, summary.updated] as [Int] == [2, 1])
+        #expect(try work.database().fact("P(a).")?.confidence == 0.2)
+        let result = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath)
+        #expect(result.deleted == 2)
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 0)
+    }
+
+    @Test func undoingTwiceOrAnUnknownLoadFails() throws {
+        let work = try threeLoads(.update)
+        _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        let facts = try work.database().facts()
+        do {
+            _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+            Issue.record("undid load 2 twice")
+        } catch let error as StoreError {
+            #expect(error.message == "load 2 was already undone")
+        }
+        do {
+            _ = try LoadUndo.undo(loadID: 99, databasePath: work.databasePath)
+            Issue.record("undid a load that does not exist")
+        } catch let error as StoreError {
+            #expect(error.message == "there is no load 99")
+        }
+        #expect(try work.database().facts() == facts)
+        #expect(try work.database().ledger().map(\.status) == ["done", "undone", "done"])
+    }
+
+    @Test func undoRefusesALoadWhoseFactsAreStillStaged() throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("in.txt", "P(a).\n"))
+        // What a load killed before its merge leaves: a running ledger row and staged facts.
+        try work.database().execute("""
+            INSERT INTO factpipe_loads(source, conflict_policy, started_at, status) VALUES ('killed.txt', 'ignore',
+            '2025-01-01T00:00:00Z', 'running');
+            INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, args, arity, confidence,
+            context, fact_metadata, created_at) VALUES (2, 1, 0, 'Q(b).', 'Q', 'b', '["b"]', 1, 1.0, '{}', '{}',
+            '2025-01-01T00:00:00Z');
+            """)
+        do {
+            _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+            Issue.record("undid a load with staged facts")
+        } catch let error as StoreError {
+            #expect(error.message.hasPrefix("load 2 has staged facts; run any import into this database first"))
+        }
+        // The next load merges them and marks the killed load interrupted; then it can be undone.
+        _ = work.load(try work.write("other.txt", "R(c).\n"))
+        #expect(try work.database().ledger().map(\.status) == ["done", "interrupted", "done"])
+        #expect(try work.database().int("SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try work.database().fact("Q(b).")?.loadID == 2)
+        let result = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        #expect(result.deleted == 1)
+        #expect(try work.database().statements() == ["P(a).", "R(c)."])
+    }
+
+    @Test func undoWaitsForTheWriterLockAndNamesItsHolder() throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("in.txt", "P(a).\n"))
+        let holder = try WriterLock(databasePath: work.databasePath, timeoutSeconds: 0, description: "a test's load")
+        do {
+            _ = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath, lockTimeoutSeconds: 0.2)
+            Issue.record("undid a load while another writer held the lock")
+        } catch let error as StoreError {
+            #expect(error.kind == .busy)
+            #expect(error.message.contains("(pid \(getpid()), a test's load)"), "\(error.message)")
+        }
+        withExtendedLifetime(holder) {}
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 1)
+    }
+}

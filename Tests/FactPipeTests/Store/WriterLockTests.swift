@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// One writer per database: the `flock` on `<db>-factpipe.lock`, what it says, and how loads wait for it.
+@Suite struct WriterLockTests {
+    @Test func theLockFileSaysWhoHoldsIt() throws {
+        let work = try LoadWorkspace()
+        let lock = try WriterLock(databasePath: work.databasePath, timeoutSeconds: 0, description: "import of a.txt")
+        #expect(lock.path == work.databasePath + "-factpipe.lock")
+        #expect(try String(contentsOfFile: lock.path, encoding: .utf8) == "pid \(getpid()), import of a.txt\n")
+        withExtendedLifetime(lock) {}
+    }
+
+    @Test func aSecondWriterGivesUpAfterItsTimeoutNamingTheFirst() throws {
+        let work = try LoadWorkspace()
+        let first = try WriterLock(databasePath: work.databasePath, timeoutSeconds: 0, description: "import of a.txt")
+        let start = Date()
+        do {
+            _ = try WriterLock(databasePath: work.databasePath, timeoutSeconds: 0.3, description: "import of b.txt")
+            Issue.record("two writers held the lock")
+        } catch {
+            #expect(error.kind == .busy)
+            #expect(error.path == work.databasePath)
+            #expect(error.message == "another load is writing to this database (pid \(getpid()), import of a.txt); waited 0 s")
+        }
+        let waited = Date().timeIntervalSince(start)
+        #expect(waited >= 0.25 && waited < 3, "waited \(waited) s")
+        // The loser did not overwrite what the file says.
+        #expect(try String(contentsOfFile: first.path, encoding: .utf8) == "pid \(getpid()), import of a.txt\n")
+        withExtendedLifetime(first) {}
+    }
+
+    @Test func aWaitingWriterGetsTheLockWhenTheFirstLetsGo() throws {
+        let work = try LoadWorkspace()
+        let holder = LockedValue<WriterLock?>(
+            try WriterLock(databasePath: work.databasePath, timeoutSeconds: 0, description: "first"))
+        let released = LockedValue<Date?>(nil)
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 0.4)
+            released.set(Date())
+            holder.set(nil)
+        }
+        let second = try WriterLock(databasePath: work.databasePath, timeoutSeconds: 10, description: "second")
+        let acquired = Date()
+        let when = try #require(released.get())
+        #expect(acquired >= when)
+        #expect(try String(contentsOfFile: second.path, encoding: .utf8) == "pid \(getpid()), second\n")
+        withExtendedLifetime(second) {}
+    }
+
+    @Test func aLoadThatCannotGetTheLockFailsWithoutTouchingTheDatabase() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("in.txt", "P(a).\n")
+        _ = work.load(input)
+        let more = try work.write("more.txt", "P(b).\n")
+        do {
+            let lock = try WriterLock(
+                databasePath: work.databasePath, timeoutSeconds: 0, description: "import of other.txt")
+            let summary = work.load(more) { $0.lockTimeoutSeconds = 0 }
+            #expect(summary.status == .failed)
+            #expect(summary.message?.contains(
+                "another load is writing to this database (pid \(getpid()), import of other.txt)") == true,
+                "\(summary.message ?? "")")
+            #expect(try work.database().ledger().count == 1)
+            #expect(try work.database().statements() == ["P(a)."])
+            withExtendedLifetime(lock) {}
+        }
+        // Once it is free the same load goes through.
+        let retried = work.load(more) { $0.lockTimeoutSeconds = 0 }
+        #expect(retried.status == .done)
+    }
+
+    @Test func loadsIntoDifferentDatabasesDoNotWaitForEachOther() throws {
+        let one = try LoadWorkspace()
+        let two = try LoadWorkspace()
+        let lock = try WriterLock(databasePath: one.databasePath, timeoutSeconds: 0, description: "one")
+        let summary = two.load(try two.write("in.txt", "P(a).\n")) { $0.lockTimeoutSeconds = 0 }
+        #expect(summary.status == .done)
+        withExtendedLifetime(lock) {}
+    }
+}
