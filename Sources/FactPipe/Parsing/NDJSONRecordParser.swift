@@ -144,6 +144,17 @@ enum NDJSONRecordParser {
             } catch {
                 throw FieldError(reason: .invalidField, message: "args must be an array of strings or numbers")
             }
+        case .string(let text):
+            // A string holding a JSON array, as the sqlite3 CLI dumps such a column.
+            var utf8 = Array(text.utf8)
+            let items: [String]? = utf8.withUnsafeMutableBufferPointer { buffer in
+                var scanner = JSONScanner(UnsafeBufferPointer(buffer))
+                return try? scanner.scanScalarArray()
+            }
+            guard let items else {
+                throw FieldError(reason: .invalidField, message: "args must be an array, or a string holding one")
+            }
+            return items
         default:
             throw FieldError(reason: .invalidField, message: "args must be an array")
         }

@@ -10,6 +10,8 @@ public struct ImportOptions: Sendable {
     public var conflictPolicy: ConflictPolicy = .ignore
     /// Where refused records are written as NDJSON; nil writes none.
     public var rejectsPath: String?
+    /// Append to the rejects file instead of starting it anew (pipelines whose inputs share one).
+    public var appendsRejects = false
     /// Abort once more than this many records were refused; nil never aborts for rejects.
     public var maxErrors: Int?
     /// One transaction for the whole load: all or nothing.

@@ -33,7 +33,7 @@ struct SourceReader {
             }
             do {
                 if try isSQLiteDatabase(path) {
-                    guard try readDatabase(path, file: path, plan: plan, resumeAt: resumeAt,
+                    guard try readDatabase(path, file: path, compression: "none", plan: plan, resumeAt: resumeAt,
                                            resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
@@ -42,8 +42,8 @@ struct SourceReader {
                    try reader.peek(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic {
                     // A compressed database (a backup, say): read it from a decompressed temporary copy.
                     let copy = try TemporaryCopy(decoding: reader)
-                    guard try readDatabase(path, file: copy.path, plan: plan, resumeAt: resumeAt,
-                                           resumeLoadID: resumeLoadID, send: send) else { return }
+                    guard try readDatabase(path, file: copy.path, compression: "\(reader.compression)", plan: plan,
+                                           resumeAt: resumeAt, resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
                 let format = try resolveFormat(reader)
@@ -106,14 +106,14 @@ struct SourceReader {
 
     /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
     private func readDatabase(
-        _ path: String, file: String, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
+        _ path: String, file: String, compression: String, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
         send: (PipelineItem) -> Bool
     ) throws -> Bool {
         let source = try SQLiteFactSource(path: file, name: path)
         var size: Int64?
         var info = stat()
         if stat(path, &info) == 0 { size = Int64(info.st_size) }
-        var descriptor = SourceDescriptor(path: path, format: .sqlite, compression: "none", size: size,
+        var descriptor = SourceDescriptor(path: path, format: .sqlite, compression: compression, size: size,
                                           sha256: plan.sha256, resumeLoadID: resumeLoadID)
         if let resumeAt { (descriptor.startOffset, descriptor.startLine) = resumeAt }
         guard send(.sourceStart(descriptor)) else { return false }

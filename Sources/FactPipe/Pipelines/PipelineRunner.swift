@@ -58,6 +58,7 @@ public struct PipelineRunner {
                 let path = PipelineFile.expand(template, date: date, source: input)
                 Self.makeParentFolder(of: path)
                 options.rejectsPath = path
+                options.appendsRejects = true
             }
             let summary = ImportPipeline(options: options).run(progress: progress)
             let decision = summary.skipped.isEmpty ? (options.resume ? "resume" : "load") : "skip"

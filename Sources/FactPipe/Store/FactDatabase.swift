@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Connection settings for a load or a read.
 public struct DatabaseSettings: Sendable {
@@ -43,8 +48,15 @@ enum FactDatabase {
 
     /// Opens `path` read-only and checks that it is a factpipe database of a known version.
     /// - Throws: `StoreError` as `openForWriting` does.
-    static func openForReading(path: String, settings: DatabaseSettings = .init()) throws(StoreError) -> SQLiteConnection {
-        let connection = try SQLiteConnection(path: path, readOnly: true)
+    ///
+    /// With `leavesNoTrace`, a database that no process has open (no `-wal` file) is opened immutable,
+    /// so a short look (the ledger, a dry run) creates no side files; not for long reads that must see
+    /// a consistent state while a writer may start.
+    static func openForReading(
+        path: String, settings: DatabaseSettings = .init(), leavesNoTrace: Bool = false
+    ) throws(StoreError) -> SQLiteConnection {
+        let uri = leavesNoTrace && access(path + "-wal", F_OK) != 0 ? SQLiteFactSource.uri(path, immutable: true) : nil
+        let connection = try SQLiteConnection(path: path, readOnly: true, uri: uri)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
         try connection.execute("PRAGMA cache_size=-\(settings.cacheKiB)")
         let version = try connection.scalarInt("PRAGMA user_version") ?? 0

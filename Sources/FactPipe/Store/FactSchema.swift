@@ -51,6 +51,8 @@ enum FactSchema {
             warnings INTEGER NOT NULL DEFAULT 0,
             checkpoint_offset INTEGER NOT NULL DEFAULT 0,
             checkpoint_line INTEGER NOT NULL DEFAULT 1,
+            rejects_path TEXT,
+            rejects_offset INTEGER NOT NULL DEFAULT 0,
             message TEXT
         );
         CREATE TABLE factpipe_staging(

@@ -51,7 +51,9 @@ final class FactStore: FactSink {
         ledger = try LoadLedger(connection: connection)
         writer = try SQLiteFactWriter(connection: connection, defaultCreatedAt: startedAt)
         staging = StagingArea(connection: connection)
-        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: options.resume) }
+        rejects = try options.rejectsPath.map {
+            try BufferedFileOutput(path: $0, append: options.resume || options.appendsRejects)
+        }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
         try recoverStagedRows()
     }
@@ -81,6 +83,9 @@ final class FactStore: FactSink {
             } else if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256) {
                 plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
                     + "\(done.id) from \(done.source); --force loads it again")
+            } else if !options.force, let sha256, let earlier = plans.first(where: { $0.sha256 == sha256 && $0.action == .load }) {
+                plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
+                    + "loaded earlier in this run; --force loads it again")
             }
             if case .skip(let reason) = plan.action { summary.skipped.append((path, reason)) }
             plans.append(plan)
@@ -237,6 +242,11 @@ final class FactStore: FactSink {
             // Continue the interrupted row: its counts, and its start time as the facts' default creation time.
             id = resumed
             counts = entry.counts
+            if let rejects, ledger.rejectsPathOfLastEntry == options.rejectsPath {
+                // Lines written after the checkpoint belonged to a batch that never committed.
+                try rejects.truncate(to: entry.counts.rejectsOffset)
+                rejectsCommittedSize = entry.counts.rejectsOffset
+            }
             try inTransaction { try ledger.record(id: id, counts: counts, status: .running) }
             try writer.setDefaultCreatedAt(try ledger.startedAt(id: id) ?? startedAt)
         } else {
@@ -245,6 +255,7 @@ final class FactStore: FactSink {
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
                     sha256: descriptor.sha256)
+                try ledger.setRejectsPath(id: id, options.rejectsPath)
             }
             try writer.setDefaultCreatedAt(startedAt)
         }
@@ -290,8 +301,9 @@ final class FactStore: FactSink {
                 .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) \(place) "
                     + "(--on-conflict fail)")
         }
-        try ledger.record(id: id, counts: pending, status: .running)
         try rejects?.flush()
+        pending.rejectsOffset = rejects?.bytesWritten ?? 0
+        try ledger.record(id: id, counts: pending, status: .running)
         if isCancelled() { throw FactSinkStop.interrupted }
         if !options.isAtomic {
             let start = ContinuousClock.now

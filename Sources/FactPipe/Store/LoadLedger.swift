@@ -15,6 +15,8 @@ final class LoadLedger {
         var warnings = 0
         var checkpointOffset: Int64 = 0
         var checkpointLine = 1
+        /// Size of the rejects file when the checkpoint was committed; a resume cuts it back to this.
+        var rejectsOffset: Int64 = 0
     }
 
     private let connection: SQLiteConnection
@@ -30,7 +32,7 @@ final class LoadLedger {
         update = try connection.prepare("""
             UPDATE factpipe_loads SET records = ?2, inserted = ?3, updated = ?4, duplicates = ?5, rejected = ?6,
             warnings = ?7, checkpoint_offset = ?8, checkpoint_line = ?9, status = ?10,
-            finished_at = ?11, message = ?12 WHERE id = ?1
+            finished_at = ?11, message = ?12, rejects_offset = ?13 WHERE id = ?1
             """)
     }
 
@@ -84,7 +86,7 @@ final class LoadLedger {
     func entry(id: Int64) throws(StoreError) -> (policy: ConflictPolicy, counts: Counts, status: String)? {
         let statement = try connection.prepare("""
             SELECT conflict_policy, records, inserted, updated, duplicates, rejected, warnings, checkpoint_offset,
-            checkpoint_line, status FROM factpipe_loads WHERE id = ?1
+            checkpoint_line, status, rejects_offset, rejects_path FROM factpipe_loads WHERE id = ?1
             """)
         try statement.bind(1, id)
         guard try statement.step() else { return nil }
@@ -97,8 +99,21 @@ final class LoadLedger {
         counts.warnings = Int(statement.int64(6))
         counts.checkpointOffset = statement.int64(7)
         counts.checkpointLine = Int(statement.int64(8))
+        counts.rejectsOffset = statement.int64(10)
+        rejectsPathOfLastEntry = statement.text(11)
         let policy = ConflictPolicy(rawValue: statement.text(0) ?? "") ?? .ignore
         return (policy, counts, statement.text(9) ?? "")
+    }
+
+    /// The rejects path of the load `entry(id:)` read last.
+    private(set) var rejectsPathOfLastEntry: String?
+
+    /// Records where load `id` writes its rejects.
+    func setRejectsPath(id: Int64, _ path: String?) throws(StoreError) {
+        let statement = try connection.prepare("UPDATE factpipe_loads SET rejects_path = ?2 WHERE id = ?1")
+        try statement.bind(1, id)
+        try statement.bind(2, path)
+        try statement.step()
     }
 
     /// Records the SHA-256 of load `id`'s source, known once it was read to its end.
@@ -126,6 +141,7 @@ final class LoadLedger {
         try update.bind(10, status.rawValue)
         try update.bind(11, finishedAt)
         try update.bind(12, message)
+        try update.bind(13, counts.rejectsOffset)
         try update.step()
     }
 }

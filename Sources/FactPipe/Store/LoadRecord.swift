@@ -18,7 +18,7 @@ public struct LoadRecord: Sendable, Equatable {
     /// Every load of the factpipe database at `databasePath`, oldest first; opened read-only.
     /// - Throws: `StoreError` when it cannot be opened or is not a factpipe database.
     public static func all(databasePath: String) throws -> [LoadRecord] {
-        let connection = try FactDatabase.openForReading(path: databasePath)
+        let connection = try FactDatabase.openForReading(path: databasePath, leavesNoTrace: true)
         let statement = try connection.prepare("""
             SELECT id, source, source_size, source_sha256, format, compression, conflict_policy, started_at,
             finished_at, status, records, inserted, updated, duplicates, rejected, warnings, checkpoint_offset,

@@ -19,6 +19,8 @@ final class SQLiteFactSource {
     private let connection: SQLiteConnection
     private let select: SQLiteStatement
     private let columns: [String]
+    /// Whether each record keeps the source row's rowid (a foreign database's rows) in its metadata.
+    private let includesRowid: Bool
     private var nextRowid: Int64 = 0
     private var nextLine = 1
     private var sequence = 0
@@ -40,14 +42,21 @@ final class SQLiteFactSource {
                              message: names.isEmpty ? "has no facts table to read"
                                 : "its facts table has no statement column (columns: \(names.joined(separator: ", ")))")
         }
-        columns = names
-        let list = names.map { name in
+        // Another factpipe database: read the snapshot's shape, not its bookkeeping (ids, loads) or
+        // the parts derived from the statement.
+        let ledgerTables = try connection.scalarInt("SELECT count(*) FROM sqlite_schema WHERE name = 'factpipe_loads'")
+        let isFactpipe = names.contains("load_id") && names.contains("arity") && (ledgerTables ?? 0) > 0
+        columns = isFactpipe
+            ? ["statement", "confidence", "source", "context", "fact_metadata", "created_at"].filter(names.contains)
+            : names
+        includesRowid = !isFactpipe
+        let list = columns.map { name in
             "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
         }.joined(separator: ", ")
         select = try connection.prepare("SELECT rowid, \(list) FROM facts WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2")
     }
 
-    private static func uri(_ path: String, immutable: Bool) -> String {
+    static func uri(_ path: String, immutable: Bool) -> String {
         var escaped = ""
         for scalar in path.unicodeScalars {
             switch scalar {
@@ -123,6 +132,6 @@ final class SQLiteFactSource {
                 JSONText.appendQuoted(select.text(column) ?? "", to: &out)
             }
         }
-        out.append(contentsOf: ",\"rowid\":\(rowid)}".utf8)
+        out.append(contentsOf: (includesRowid ? ",\"rowid\":\(rowid)}" : "}").utf8)
     }
 }
