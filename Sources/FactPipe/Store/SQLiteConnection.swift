@@ -7,18 +7,18 @@ final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
 
-    /// Opens (and for read-write, creates) the database at `path`.
+    /// Opens (and for read-write, creates) the database at `path`, or the SQLite `uri` naming it when given.
     /// - Throws: `StoreError` when the file cannot be opened.
-    init(path: String, readOnly: Bool = false, create: Bool = true) throws(StoreError) {
+    init(path: String, readOnly: Bool = false, create: Bool = true, uri: String? = nil) throws(StoreError) {
         var db: OpaquePointer?
-        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | (uri == nil ? 0 : SQLITE_OPEN_URI)
         if readOnly {
             flags |= SQLITE_OPEN_READONLY
         } else {
             flags |= SQLITE_OPEN_READWRITE
             if create { flags |= SQLITE_OPEN_CREATE }
         }
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        let rc = sqlite3_open_v2(uri ?? path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }

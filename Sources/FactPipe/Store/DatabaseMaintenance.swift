@@ -1,0 +1,85 @@
+/// The SQL behind `factpipe optimize`, run on a factpipe database under its writer lock.
+///
+/// The lock is taken without waiting: while a load holds it, opening fails at once with a `.busy`
+/// error instead of hanging. SQLite's own lock (another program writing) is waited for only
+/// `busyTimeoutMilliseconds`, then the step fails with `.busy` too.
+final class DatabaseMaintenance {
+    /// Page figures of the database.
+    struct Pages: Equatable {
+        var size = 0
+        var count = 0
+        var free = 0
+    }
+
+    /// What `PRAGMA wal_checkpoint(TRUNCATE)` answered.
+    struct Checkpoint: Equatable {
+        /// True when a reader or writer kept it from finishing.
+        var wasBlocked: Bool
+        /// Frames in the log, and how many were copied into the database (-1 when not in WAL mode).
+        var logFrames: Int
+        var checkpointedFrames: Int
+    }
+
+    let path: String
+    private let lock: WriterLock
+    private let connection: SQLiteConnection
+
+    /// Takes the writer lock without waiting and opens the database.
+    /// - Throws: `StoreError` of kind `.busy` when a load holds the lock or SQLite's lock stays
+    ///   taken; other kinds when the file is missing, not a factpipe database, or unreadable.
+    init(path: String, busyTimeoutMilliseconds: Int32) throws(StoreError) {
+        self.path = path
+        guard FileSize.bytes(path) != nil else {
+            throw StoreError(kind: .sqlite(code: 14), path: path, message: "cannot open database: no such file")
+        }
+        do {
+            lock = try WriterLock(
+                databasePath: path, timeoutSeconds: 0, description: "optimize started \(Timestamp.now())")
+        } catch  where error.kind == .busy {
+            throw StoreError(
+                kind: .busy, path: path,
+                message: "refusing to optimize while a load writes to this database (\(error.message)); "
+                    + "run optimize again when it has finished")
+        }
+        var settings = DatabaseSettings()
+        settings.busyTimeoutMilliseconds = busyTimeoutMilliseconds
+        connection = try FactDatabase.openForWriting(path: path, settings: settings)
+    }
+
+    /// The database's page size, page count and free pages.
+    func pages() throws(StoreError) -> Pages {
+        Pages(
+            size: Int(try connection.scalarInt("PRAGMA page_size") ?? 0),
+            count: Int(try connection.scalarInt("PRAGMA page_count") ?? 0),
+            free: Int(try connection.scalarInt("PRAGMA freelist_count") ?? 0))
+    }
+
+    /// `PRAGMA optimize`: lets SQLite run the analyses it judges useful.
+    func optimize() throws(StoreError) { try connection.execute("PRAGMA optimize") }
+
+    /// `ANALYZE`: fresh statistics for the query planner.
+    func analyze() throws(StoreError) { try connection.execute("ANALYZE") }
+
+    /// `REINDEX`: rebuilds every index from its table.
+    func reindex() throws(StoreError) { try connection.execute("REINDEX") }
+
+    /// `VACUUM`: rewrites the database without its free pages.
+    func vacuum() throws(StoreError) { try connection.execute("VACUUM") }
+
+    /// `PRAGMA wal_checkpoint(TRUNCATE)`: copies the log into the database and empties it.
+    func checkpoint() throws(StoreError) -> Checkpoint {
+        let statement = try connection.prepare("PRAGMA wal_checkpoint(TRUNCATE)")
+        guard try statement.step() else { return Checkpoint(wasBlocked: false, logFrames: -1, checkpointedFrames: -1) }
+        return Checkpoint(
+            wasBlocked: statement.int64(0) != 0, logFrames: Int(statement.int64(1)),
+            checkpointedFrames: Int(statement.int64(2)))
+    }
+
+    /// `PRAGMA integrity_check`: `["ok"]`, or the problems it found.
+    func integrityCheck() throws(StoreError) -> [String] {
+        let statement = try connection.prepare("PRAGMA integrity_check")
+        var lines: [String] = []
+        while try statement.step() { lines.append(statement.text(0) ?? "") }
+        return lines
+    }
+}
