@@ -48,7 +48,7 @@ struct DatabaseInspector {
         var arities: [Int: Int] = [:]
         while try statement.step() {
             let row = ForeignFactRow(statement, layout: layout)
-            predicates[row.fact.predicate, default: 0] += 1
+            if !row.fact.predicate.isEmpty { predicates[row.fact.predicate, default: 0] += 1 }
             if let subject = row.fact.subject { subjects.insert(subject) }
             if let arity = row.arity {
                 arities[arity, default: 0] += 1

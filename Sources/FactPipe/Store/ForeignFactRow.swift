@@ -2,8 +2,8 @@
 ///
 /// The columns decide where they are set; where they are empty or missing, the statement does:
 /// the predicate is the text before its `(`, subject and object its first two arguments as the
-/// grammar reads them. A statement the grammar refuses keeps its prefix as predicate and no
-/// arguments.
+/// grammar reads them. A statement the grammar refuses keeps its prefix as predicate (empty for
+/// free text without a `(`) and no arguments.
 struct ForeignFactRow {
     /// Which of the optional columns the table has, and where each is in the select list.
     struct Layout {
@@ -57,7 +57,8 @@ struct ForeignFactRow {
         let parsed = try? StatementParser.parse(stored, limits: Self.lenientLimits)
         canonical = parsed?.canonical ?? stored
         arity = parsed?.args.count
-        let prefix = stored.firstIndex(of: "(").map { String(stored[..<$0]) } ?? stored
+        // Free text (no `(`) has no predicate.
+        let prefix = stored.firstIndex(of: "(").map { String(stored[..<$0]) } ?? ""
         let args = parsed?.args ?? []
         var confidence: Double?
         if let index = layout.index["confidence"], !statement.isNull(index) { confidence = statement.double(index) }
