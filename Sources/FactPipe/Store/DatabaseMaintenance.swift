@@ -32,14 +32,26 @@ final class DatabaseMaintenance {
         guard FileSize.bytes(path) != nil else {
             throw StoreError(kind: .sqlite(code: 14), path: path, message: "cannot open database: no such file")
         }
+        // Look before taking the lock: not even a lock file may appear beside another program's database.
+        let probe = try ReadOnlyDatabase.open(
+            path: path, cacheKiB: 1_024, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
+        let version = try probe.scalarInt("PRAGMA user_version") ?? 0
+        let tables =
+            try probe.scalarInt(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0
+        if version == 0 && tables > 0 {
+            throw StoreError(
+                kind: .foreignDatabase, path: path,
+                message: "not a factpipe database (user_version 0); factpipe never alters a database it did not create")
+        }
         do {
             lock = try WriterLock(
                 databasePath: path, timeoutSeconds: 0, description: "optimize started \(Timestamp.now())")
-        } catch  where error.kind == .busy {
+        } catch where error.kind == .busy {
+            let holder = error.message.split(separator: "; waited").first.map(String.init) ?? error.message
             throw StoreError(
                 kind: .busy, path: path,
-                message: "refusing to optimize while a load writes to this database (\(error.message)); "
-                    + "run optimize again when it has finished")
+                message: "refusing to optimize: \(holder); run optimize again when it has finished")
         }
         var settings = DatabaseSettings()
         settings.busyTimeoutMilliseconds = busyTimeoutMilliseconds
