@@ -62,18 +62,21 @@ func parsePrometheus(_ text: String, sourceLocation: SourceLocation = #_sourceLo
     for line in text.split(separator: "\n") {
         if line.hasPrefix("# ") {
             let parts = line.split(separator: " ", maxSplits: 3).map(String.init)
-            try #require(parts.count == 4 && ["HELP", "TYPE"].contains(parts[1]), "\(line)", sourceLocation: sourceLocation)
+            try #require(
+                parts.count == 4 && ["HELP", "TYPE"].contains(parts[1]), "\(line)", sourceLocation: sourceLocation)
             declared[parts[2], default: []].insert(parts[1])
             continue
         }
-        let match = try #require(try sampleLine.wholeMatch(in: String(line)), "bad line: \(line)",
-                                 sourceLocation: sourceLocation)
+        let match = try #require(
+            try sampleLine.wholeMatch(in: String(line)), "bad line: \(line)",
+            sourceLocation: sourceLocation)
         let name = String(match.output[1].substring ?? "")
         let family = declared[name] != nil ? name : name.replacing(/_(sum|count)$/, with: "")
         #expect(declared[family] == ["HELP", "TYPE"], "\(name): HELP and TYPE first", sourceLocation: sourceLocation)
         let key = name + String(match.output[2].substring ?? "")
-        values[key] = try #require(Double(String(match.output[3].substring ?? "")), "\(line)",
-                                   sourceLocation: sourceLocation)
+        values[key] = try #require(
+            Double(String(match.output[3].substring ?? "")), "\(line)",
+            sourceLocation: sourceLocation)
     }
     return values
 }

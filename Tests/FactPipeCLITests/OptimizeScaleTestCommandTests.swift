@@ -12,7 +12,10 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let json = try run.json()
         let steps = try #require(json["steps"] as? [[String: Any]]).compactMap { $0["step"] as? String }
-        #expect(steps == ["PRAGMA optimize", "ANALYZE", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA integrity_check"])
+        #expect(
+            steps == [
+                "PRAGMA optimize", "ANALYZE", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA integrity_check",
+            ])
         let before = try #require(json["before"] as? [String: Any])
         let after = try #require(json["after"] as? [String: Any])
         #expect(try #require(int(after, "file_bytes")) < (try #require(int(before, "file_bytes"))))
@@ -67,7 +70,8 @@ import Testing
         let metrics = try parsePrometheus(String(contentsOfFile: work.path("scale.prom"), encoding: .utf8))
         #expect(metrics["factpipe_scale_test_records_total"] == 3_000)
         let p95 = try #require(patterns["statement"]?["p95_ms"] as? NSNumber).doubleValue
-        let metric = try #require(metrics[#"factpipe_scale_test_query_latency_seconds{pattern="statement",quantile="0.95"}"#])
+        let metric = try #require(
+            metrics[#"factpipe_scale_test_query_latency_seconds{pattern="statement",quantile="0.95"}"#])
         #expect(abs(metric * 1000 - p95) < 0.0001)
         #expect(metrics[#"factpipe_scale_test_query_latency_seconds_count{pattern="subject"}"#] == 200)
         let report = try #require(
@@ -80,7 +84,8 @@ import Testing
     @Test func importWritesAReportAndMetricsThatAgreeWithItsSummary() throws {
         let work = try CLIWorkspace()
         let run = try Factpipe.run([
-            "import", fixturePath("hakgal/kb_facts.ndjson"), "--db", work.database, "--json", "-q", "--batch-size", "1000",
+            "import", fixturePath("hakgal/kb_facts.ndjson"), "--db", work.database, "--json", "-q", "--batch-size",
+            "1000",
             "--report", work.path("import.json"), "--metrics-file", work.path("import.prom"),
         ])
         #expect(run.status == 2, "\(run.stderr)")

@@ -13,7 +13,9 @@ import Testing
         #expect(json["kind"] as? String == "factpipe")
         #expect(int(json, "schema_version") == 1)
         #expect(int(json, "facts") == (try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")))
-        #expect(int(json, "distinct_predicates") == (try SQLiteCLI.int(work.database, "SELECT count(DISTINCT predicate) FROM facts")))
+        #expect(
+            int(json, "distinct_predicates")
+                == (try SQLiteCLI.int(work.database, "SELECT count(DISTINCT predicate) FROM facts")))
         let top = try #require(json["top_predicates"] as? [[String: Any]])
         #expect(top.count == 3 && top.first?["predicate"] as? String == "HasPart" && int(top[0], "facts") == 718)
         let arity = try #require(json["arity"] as? [[String: Any]])
@@ -22,7 +24,9 @@ import Testing
         #expect(loads.count == 1 && loads.first?["status"] as? String == "done" && int(loads[0], "rejected") == 5)
         let indexes = try #require(json["indexes"] as? [[String: Any]])
         #expect(indexes.compactMap { $0["name"] as? String }.contains("facts_subject"))
-        for key in ["file_bytes", "wal_bytes", "page_size", "page_count", "free_pages", "free_bytes", "sources", "columns"] {
+        for key in [
+            "file_bytes", "wal_bytes", "page_size", "page_count", "free_pages", "free_bytes", "sources", "columns",
+        ] {
             #expect(json[key] != nil, "missing \(key)")
         }
         let human = try Factpipe.run(["stats", "--db", work.database])
@@ -42,8 +46,10 @@ import Testing
         #expect(int(json, "facts") == 4_244)
         #expect(int(json, "file_bytes") == 3_395_584)
         #expect((json["recent_loads"] as? [Any])?.isEmpty == true)
-        let query = try Factpipe.run(["query", "--db", path, "--predicate", "HasProperty", "--subject", "BlackHole",
-                                      "--format", "ndjson", "--limit", "0"])
+        let query = try Factpipe.run([
+            "query", "--db", path, "--predicate", "HasProperty", "--subject", "BlackHole",
+            "--format", "ndjson", "--limit", "0",
+        ])
         #expect(query.status == 0, "\(query.stderr)")
         let statements = try ndjsonObjects(query).compactMap { $0["statement"] as? String }
         #expect(statements.contains("HasProperty(BlackHole, EventHorizon)."), "a row whose part columns are empty")
@@ -68,13 +74,17 @@ import Testing
         }
         #expect(table.stderr.contains("2 facts"))
 
-        let ndjson = try Factpipe.run(["query", "--db", work.database, "--statement", "HasPart( Computer ,CPU )",
-                                       "--format", "ndjson"])
+        let ndjson = try Factpipe.run([
+            "query", "--db", work.database, "--statement", "HasPart( Computer ,CPU )",
+            "--format", "ndjson",
+        ])
         let objects = try ndjsonObjects(ndjson)
         #expect(objects.count == 1 && objects.first?["statement"] as? String == "HasPart(Computer, CPU).")
         #expect(objects.first?["context"] is [String: Any] && objects.first?["created_at"] is String)
 
-        let csv = try Factpipe.run(["query", "--db", work.database, "--predicate", "IsA", "--format", "csv", "--limit", "5"])
+        let csv = try Factpipe.run([
+            "query", "--db", work.database, "--predicate", "IsA", "--format", "csv", "--limit", "5",
+        ])
         let rows = csv.stdoutText.split(separator: "\n")
         #expect(rows.first == "statement,confidence,source,context,fact_metadata,created_at")
         #expect(rows.count == 6)

@@ -17,9 +17,10 @@ import Testing
         }
         #expect(remaining.count > 5_000)
         let report = try DatabaseOptimizer.run(path: work.databasePath, options: OptimizeOptions(vacuum: true))
-        #expect(report.steps.map(\.name) == [
-            "PRAGMA optimize", "ANALYZE", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA integrity_check",
-        ])
+        #expect(
+            report.steps.map(\.name) == [
+                "PRAGMA optimize", "ANALYZE", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA integrity_check",
+            ])
         #expect(report.isIntact)
         #expect(report.before.freePages > 0)
         #expect(report.after.freePages == 0)

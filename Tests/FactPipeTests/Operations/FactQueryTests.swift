@@ -79,7 +79,9 @@ private func facts(_ query: FactQuery, _ path: String) throws -> [StoredFact] {
         #expect(byParts.allSatisfy { $0.predicate == "HasProperty" && $0.subject == "BlackHole" })
         let byObject = try facts(FactQuery(subject: "BlackHole", object: "EventHorizon", limit: nil), path)
         #expect(
-            Set(byObject.map(\.statement)) == ["HasProperty(BlackHole, EventHorizon).", "HasPart(BlackHole, EventHorizon)."])
+            Set(byObject.map(\.statement)) == [
+                "HasProperty(BlackHole, EventHorizon).", "HasPart(BlackHole, EventHorizon).",
+            ])
         let byStatement = try facts(FactQuery(statement: "IsA( BlackHole ,RegionInSpacetime)"), path)
         #expect(byStatement.map(\.statement) == ["IsA(BlackHole, RegionInSpacetime)."])
         #expect(byStatement.first?.id == nil && byStatement.first?.createdAt == nil)
@@ -115,8 +117,9 @@ private func facts(_ query: FactQuery, _ path: String) throws -> [StoredFact] {
             statement: "Says(Anna, \"hi, you\").", predicate: "Says", confidence: 0.5, source: nil,
             context: "{\"a\":1}", metadata: "{}", createdAt: "2025-01-01T00:00:00Z")
         #expect(fact.csvRow == "\"Says(Anna, \"\"hi, you\"\").\",0.5,,\"{\"\"a\"\":1}\",{},2025-01-01T00:00:00Z")
-        #expect(fact.ndjsonLine == #"{"statement":"Says(Anna, \"hi, you\").","confidence":0.5,"context":{"a":1},"#
-            + #""fact_metadata":{},"created_at":"2025-01-01T00:00:00Z"}"#)
+        #expect(
+            fact.ndjsonLine == #"{"statement":"Says(Anna, \"hi, you\").","confidence":0.5,"context":{"a":1},"#
+                + #""fact_metadata":{},"created_at":"2025-01-01T00:00:00Z"}"#)
         let foreign = StoredFact(statement: "P(a).", predicate: "P", context: "not json")
         #expect(foreign.ndjsonLine == #"{"statement":"P(a).","context":"not json"}"#)
     }

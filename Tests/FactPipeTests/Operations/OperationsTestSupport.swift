@@ -57,8 +57,9 @@ struct ParsedMetrics {
                 if line.hasPrefix("# HELP ") { help[parts[0]] = parts[1] } else { types[parts[0]] = parts[1] }
                 continue
             }
-            let match = try #require(try sampleLine.wholeMatch(in: String(line)), "bad line: \(line)",
-                                     sourceLocation: sourceLocation)
+            let match = try #require(
+                try sampleLine.wholeMatch(in: String(line)), "bad line: \(line)",
+                sourceLocation: sourceLocation)
             let metric = String(try #require(match.output[1].substring))
             var labels: [String: String] = [:]
             if let body = match.output[3].substring {

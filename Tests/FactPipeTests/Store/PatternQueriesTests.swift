@@ -29,11 +29,14 @@ import Testing
         let db = try work.database()
         let lookups = try PatternQueries(path: work.databasePath)
         let key = QueryPattern.Key(predicate: "HasPart", subject: "Computer", statement: "HasPart(Computer, CPU).")
-        #expect(try lookups.run(.predicateSubject, key)
-            == (try db.int("SELECT count(*) FROM facts WHERE predicate = 'HasPart' AND subject = 'Computer'")))
+        #expect(
+            try lookups.run(.predicateSubject, key)
+                == (try db.int("SELECT count(*) FROM facts WHERE predicate = 'HasPart' AND subject = 'Computer'")))
         #expect(try lookups.run(.subject, key) == (try db.int("SELECT count(*) FROM facts WHERE subject = 'Computer'")))
         #expect(try lookups.run(.statement, key) == 1)
-        #expect(try lookups.run(.countByPredicate, key) == (try db.int("SELECT count(*) FROM facts WHERE predicate = 'HasPart'")))
+        #expect(
+            try lookups.run(.countByPredicate, key)
+                == (try db.int("SELECT count(*) FROM facts WHERE predicate = 'HasPart'")))
         let missing = QueryPattern.Key(predicate: "Nope", subject: "nobody", statement: "Nope(nobody).")
         for pattern in QueryPattern.allCases { #expect(try lookups.run(pattern, missing) == 0) }
         let maximum = try lookups.maximumID()

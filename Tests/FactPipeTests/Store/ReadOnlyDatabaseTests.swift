@@ -12,10 +12,11 @@ import Testing
         do {
             let database = try ReadableFactDatabase(path: path)
             #expect(database.kind == .foreign)
-            #expect(database.columns == [
-                "statement", "context", "fact_metadata", "predicate", "subject", "object", "statement_hash",
-                "confidence", "source",
-            ])
+            #expect(
+                database.columns == [
+                    "statement", "context", "fact_metadata", "predicate", "subject", "object", "statement_hash",
+                    "confidence", "source",
+                ])
             #expect(try database.connection.scalarInt("SELECT count(*) FROM facts") == 4_244)
             // Read-only: a write is refused by SQLite itself.
             #expect(throws: StoreError.self) { try database.connection.execute("DELETE FROM facts") }
@@ -30,7 +31,8 @@ import Testing
         let path = work.path("other.db")
         do {
             let raw = try RawDatabase(path, create: true)
-            try raw.execute("""
+            try raw.execute(
+                """
                 PRAGMA journal_mode=WAL;
                 CREATE TABLE facts(statement TEXT PRIMARY KEY, confidence REAL);
                 INSERT INTO facts VALUES ('IsA(Socrates, Human).', 0.9), ('HasPart(Computer, CPU).', 1.0);
