@@ -89,8 +89,8 @@ extension ScaleTestResult {
             "facts       \(Format.count(load.inserted)) loaded of \(Format.count(options.facts)) generated "
                 + "(\(Format.bytes(inputBytes)) CSV in \(Format.seconds(generateSeconds)) s, not timed)",
             "load        \(Format.seconds(load.seconds)) s, \(Format.count(Int(load.factsPerSecond))) facts/s",
-            "memory      peak RSS \(Format.bytes(Int64(loadPeakRSSBytes))) by the end of the load, "
-                + "\(Format.bytes(Int64(peakRSSBytes))) by the end of the queries",
+            "memory      peak RSS \(Format.bytes(Int64(loadPeakRSSBytes))) during the load, "
+                + "\(Format.bytes(Int64(peakRSSBytes))) over the whole run",
             "database    \(Format.bytes(databaseBytes)) (+ \(Format.bytes(walBytes)) WAL)"
                 + (isDatabaseKept ? " at \(databasePath)" : ", deleted"),
             "",

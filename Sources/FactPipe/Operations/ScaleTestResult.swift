@@ -18,7 +18,8 @@ public struct ScaleTestResult: Sendable {
     /// Size of the generated CSV input.
     public var inputBytes: Int64
     public var load: ImportSummary
-    /// Peak resident memory when the load ended (generation and load).
+    /// Peak resident memory during the load (on Linux measured from its start, so the generation
+    /// before it does not count; the generator's vocabulary, still resident, does).
     public var loadPeakRSSBytes: Int
     /// Peak resident memory of the whole run, queries included.
     public var peakRSSBytes: Int

@@ -3,8 +3,10 @@ import Testing
 
 @testable import FactPipe
 
-/// `ScaleTest` at 5,000 facts and a few hundred queries per pattern.
-@Suite struct ScaleTestTests {
+/// `ScaleTest` at 5,000 facts and a few hundred queries per pattern, and the memory mark it resets.
+///
+/// Serialized: the high-water mark is the process's, so two tests that reset it must not overlap.
+@Suite(.serialized) struct ScaleTestTests {
     @Test func itLoadsTheFactsTimesEveryPatternAndCleansUp() throws {
         let work = try LoadWorkspace()
         var options = ScaleTestOptions(facts: 5_000, queries: 301)
@@ -66,5 +68,22 @@ import Testing
             guard case .databaseExists(let path) = error as? ScaleTestError else { return false }
             return path == work.databasePath
         }
+    }
+
+    @Test func aResetForgetsAPeakThatIsOver() throws {
+        let size = 96 << 20
+        do {
+            var block = [UInt8](repeating: 0, count: size)
+            for index in stride(from: 0, to: size, by: 4_096) { block[index] = 1 }
+            #expect(block[4_096] == 1)
+        }
+        let withPeak = MemoryHighWaterMark.peakBytes()
+        #expect(withPeak >= size)
+        #expect(ResourceUsage.peakRSSBytes() >= size)
+        #if os(Linux)
+            try #require(MemoryHighWaterMark.reset())
+            #expect(MemoryHighWaterMark.peakBytes() < withPeak - (32 << 20), "the 96 MiB block was freed before")
+            #expect(ResourceUsage.peakRSSBytes() >= size, "getrusage still has the peak since the start")
+        #endif
     }
 }
