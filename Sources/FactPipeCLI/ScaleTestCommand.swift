@@ -7,11 +7,12 @@ struct ScaleTestCommand: ParsableCommand {
         commandName: "scale-test",
         abstract: "Generate facts, load them, time lookups, and report insert rate, latency and memory.",
         discussion: """
-            Generates --facts synthetic facts (as `factpipe generate`, CSV, no duplicates or
-            malformed records) into a temporary file, loads them through the import pipeline, then
-            runs each query pattern --queries times with random keys, half that exist and half that
-            do not: predicate + subject, subject, statement, and count by predicate. Reports the
-            insert rate, p50/p95/p99/max latency per pattern, peak RSS and the database size.
+            Generates --facts synthetic facts (a child `factpipe generate` process writes CSV, no
+            duplicates or malformed records) into a temporary file, loads them through the import
+            pipeline with its default settings, then runs each query pattern --queries times with
+            random keys, half that exist and half that do not: predicate + subject, subject,
+            statement, and count by predicate. Reports the insert rate, p50/p95/p99/max latency per
+            pattern, the peak RSS during the load and over the whole run, and the database size.
 
             The generated input is always deleted; the database too unless --db or --keep.
             Phases are named on standard error unless --quiet.
@@ -60,6 +61,9 @@ struct ScaleTestCommand: ParsableCommand {
         options.keepsDatabase = keep
         options.seed = seed
         options.workingDirectory = workDir
+        options.generateInput = { path, count, seed in
+            try GeneratorProcess.generate(path: path, count: count, seed: seed)
+        }
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
         let result: ScaleTestResult

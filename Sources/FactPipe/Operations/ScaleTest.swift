@@ -20,6 +20,10 @@ public struct ScaleTestOptions: Sendable {
     public var workingDirectory: String?
     /// Records per transaction of the load.
     public var batchSize = 50_000
+    /// Writes the CSV input (`path`, `count`, `seed`) some other way, such as a child
+    /// `factpipe generate` process, so that the generator's memory is not the load's; nil
+    /// generates in this process.
+    public var generateInput: (@Sendable (_ path: String, _ count: Int, _ seed: UInt64) throws -> Void)?
 
     /// Creates options with the defaults: a million facts, 10,000 queries per pattern.
     public init(facts: Int = 1_000_000, queries: Int = 10_000) {
@@ -85,11 +89,14 @@ public struct ScaleTest: Sendable {
 
         note("generating \(options.facts) facts into \(input)")
         let generateStart = ContinuousClock.now
-        var generator = FactGenerator(
-            options: .init(seed: options.seed, format: .csv, invalidRate: 0, duplicateRate: 0))
-        let generated: GenerationSummary
         do {
-            generated = try generator.write(count: options.facts, to: try BufferedFileOutput(path: input))
+            if let generateInput = options.generateInput {
+                try generateInput(input, options.facts, options.seed)
+            } else {
+                // The first generator builds the shared vocabulary, which then stays resident.
+                var generator = FactGenerator(options: Self.generatorOptions(seed: options.seed))
+                try generator.write(count: options.facts, to: try BufferedFileOutput(path: input))
+            }
         } catch let error as FileOutputError {
             throw .file(error)
         } catch {
@@ -121,10 +128,15 @@ public struct ScaleTest: Sendable {
             throw .store(error)
         }
         return ScaleTestResult(
-            options: options, generateSeconds: generateSeconds, inputBytes: generated.bytes, load: load,
+            options: options, generateSeconds: generateSeconds, inputBytes: FileSize.bytes(input) ?? 0, load: load,
             loadPeakRSSBytes: loadPeakRSSBytes, peakRSSBytes: ResourceUsage.peakRSSBytes(),
             databasePath: databasePath, isDatabaseKept: keeps, databaseBytes: sizes.file, walBytes: sizes.wal,
             patterns: patterns)
+    }
+
+    /// What the input is generated with: CSV, no malformed records, no deliberate duplicates.
+    public static func generatorOptions(seed: UInt64) -> FactGenerator.Options {
+        FactGenerator.Options(seed: seed, format: .csv, invalidRate: 0, duplicateRate: 0)
     }
 
     /// Creates a fresh directory under `parent` (or `$TMPDIR`, or `/tmp`).
