@@ -66,18 +66,18 @@ struct QueryCommand: ParsableCommand {
             predicate: predicate, subject: subject, object: object, statement: statement,
             limit: limit == 0 ? nil : limit)
         let output = BufferedFileOutput(descriptor: 1, name: "-", capacity: 64 * 1024)
-        var table: [StoredFact] = []
         var writeError: (any Error)?
         func emit(_ line: String) {
             guard writeError == nil else { return }
             do { try output.write(line + "\n") } catch { writeError = error }
         }
         if format == .csv { emit(StoredFact.csvHeader) }
+        let table = FactTablePrinter(emit: emit)
         let count: Int
         do {
             count = try query.run(databasePath: db) { fact in
                 switch format {
-                case .table: table.append(fact)
+                case .table: table.add(fact)
                 case .ndjson: emit(fact.ndjsonLine)
                 case .csv: emit(fact.csvRow)
                 }
@@ -85,7 +85,7 @@ struct QueryCommand: ParsableCommand {
         } catch {
             throw CommandFailure.exit("query", error)
         }
-        if format == .table, !table.isEmpty { emit(Self.table(table)) }
+        table.finish()
         do {
             if let writeError { throw writeError }
             try output.flush()
@@ -96,20 +96,5 @@ struct QueryCommand: ParsableCommand {
             Standard.error(
                 count == 0 ? "no facts matched" : "\(Format.count(count)) facts" + (count == limit ? " (--limit)" : ""))
         }
-    }
-
-    /// An aligned table of the facts; columns that no fact has are left out.
-    static func table(_ facts: [StoredFact]) -> String {
-        var columns: [(title: String, alignment: TextTable.Alignment, value: (StoredFact) -> String?)] = [
-            ("id", .right, { $0.id.map { "\($0)" } }),
-            ("statement", .left, { $0.statement }),
-            ("confidence", .right, { $0.confidence.map { String($0) } }),
-            ("source", .left, { $0.source }),
-            ("created_at", .left, { $0.createdAt }),
-        ]
-        columns.removeAll { column in facts.allSatisfy { column.value($0) == nil } }
-        var table = TextTable(columns.map(\.title), alignments: columns.map(\.alignment))
-        for fact in facts { table.append(columns.map { $0.value(fact) ?? "" }) }
-        return table.render()
     }
 }

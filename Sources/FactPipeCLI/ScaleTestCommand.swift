@@ -61,20 +61,22 @@ struct ScaleTestCommand: ParsableCommand {
         options.keepsDatabase = keep
         options.seed = seed
         options.workingDirectory = workDir
-        options.generateInput = { path, count, seed in
-            try GeneratorProcess.generate(path: path, count: count, seed: seed)
-        }
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
+        options.generateInput = { path, count, seed in
+            try GeneratorProcess.generate(path: path, count: count, seed: seed) {
+                progress.isCancelled.load(ordering: .relaxed)
+            }
+        }
         let result: ScaleTestResult
         do {
             result = try ScaleTest(options: options).run(progress: progress) { phase in
                 if !quiet { Standard.error("factpipe scale-test: \(phase)") }
             }
         } catch {
-            if case .load(let summary) = error, summary.wasInterrupted {
-                Standard.error("factpipe scale-test: interrupted")
-                throw ExitCode(trap.receivedSignal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
+            if let signal = trap.receivedSignal {
+                Standard.error("factpipe scale-test: interrupted; temporary files removed")
+                throw ExitCode(signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
             }
             throw CommandFailure.exit("scale-test", error)
         }

@@ -6,7 +6,7 @@
 ///
 /// The header is bold only when standard output is a terminal and `NO_COLOR` is not set.
 struct TextTable {
-    enum Alignment { case left, right }
+    enum Alignment: Sendable { case left, right }
 
     var header: [String]
     var alignments: [Alignment]
@@ -30,28 +30,40 @@ struct TextTable {
 
     /// The table's lines, joined by line feeds, without a final one.
     func render(color: Bool = TextTable.usesColor) -> String {
+        let widths = columnWidths()
+        return ([header(widths: widths, color: color)] + rows.map { line($0, widths: widths) }).joined(separator: "\n")
+    }
+
+    /// The width of each column: its widest cell, header included.
+    func columnWidths() -> [Int] {
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
                 widths[index] = max(widths[index], cell.count)
             }
         }
-        func line(_ cells: [String]) -> String {
-            var parts: [String] = []
-            for (index, width) in widths.enumerated() {
-                let cell = index < cells.count ? cells[index] : ""
-                let padding = String(repeating: " ", count: max(0, width - cell.count))
-                let isLast = index == widths.count - 1
-                switch alignments[min(index, alignments.count - 1)] {
-                case .left: parts.append(isLast ? cell : cell + padding)
-                case .right: parts.append(padding + cell)
-                }
+        return widths
+    }
+
+    /// The header line, bold when `color`.
+    func header(widths: [Int], color: Bool = TextTable.usesColor) -> String {
+        let text = line(header, widths: widths)
+        return color ? "\u{1B}[1m" + text + "\u{1B}[0m" : text
+    }
+
+    /// One row laid out in `widths`; a wider cell pushes the rest of its line to the right.
+    func line(_ cells: [String], widths: [Int]) -> String {
+        var parts: [String] = []
+        for (index, width) in widths.enumerated() {
+            let cell = index < cells.count ? cells[index] : ""
+            let padding = String(repeating: " ", count: max(0, width - cell.count))
+            let isLast = index == widths.count - 1
+            switch alignments[min(index, alignments.count - 1)] {
+            case .left: parts.append(isLast ? cell : cell + padding)
+            case .right: parts.append(padding + cell)
             }
-            return String(repeating: " ", count: indent) + parts.joined(separator: "  ")
         }
-        var head = line(header)
-        if color { head = "\u{1B}[1m" + head + "\u{1B}[0m" }
-        return ([head] + rows.map(line)).joined(separator: "\n")
+        return String(repeating: " ", count: indent) + parts.joined(separator: "  ")
     }
 }
 

@@ -73,6 +73,12 @@ import Testing
             #expect(line.utf16.count >= column && Array(line.utf16)[column - 1] != 0x20, "right-aligned: \(line)")
         }
         #expect(table.stderr.contains("2 facts"))
+        // Past the first thousand rows the table streams with the widths those set.
+        let all = try Factpipe.run(["query", "--db", work.database, "--limit", "0"])
+        let allLines = all.stdoutText.split(separator: "\n")
+        #expect(allLines.count == 4_237 + 1)
+        #expect(allLines.dropFirst().allSatisfy { $0.prefix(4).allSatisfy(\.isNumber) || $0.first == " " })
+        #expect(Set(allLines.map { $0.dropFirst(4).prefix(2) }) == ["  "], "ids right-aligned in four columns")
 
         let ndjson = try Factpipe.run([
             "query", "--db", work.database, "--statement", "HasPart( Computer ,CPU )",
