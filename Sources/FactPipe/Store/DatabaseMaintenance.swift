@@ -73,10 +73,25 @@ final class DatabaseMaintenance {
     func analyze() throws(StoreError) { try connection.execute("ANALYZE") }
 
     /// `REINDEX`: rebuilds every index from its table.
-    func reindex() throws(StoreError) { try connection.execute("REINDEX") }
+    func reindex() throws(StoreError) {
+        try withSortCache { () throws(StoreError) in try connection.execute("REINDEX") }
+    }
 
     /// `VACUUM`: rewrites the database without its free pages.
-    func vacuum() throws(StoreError) { try connection.execute("VACUUM") }
+    func vacuum() throws(StoreError) {
+        try withSortCache { () throws(StoreError) in try connection.execute("VACUUM") }
+    }
+
+    /// Runs `body` with the small cache the writer sorts with. `VACUUM` gives its temporary copy a
+    /// cache as large as the main one, and both sort: measured on a 1M-fact database, `VACUUM` took
+    /// 1.8 s and 248 MB with the 48 MiB cache, 1.6 s and 25 MB with 4 MiB; `REINDEX` 103 MB against
+    /// 13 MB, in the same time.
+    private func withSortCache(_ body: () throws(StoreError) -> Void) throws(StoreError) {
+        let size = try connection.scalarInt("PRAGMA cache_size") ?? -2_000
+        try connection.execute("PRAGMA cache_size=-\(FactSchema.sortCacheKiB)")
+        defer { try? connection.execute("PRAGMA cache_size=\(size)") }
+        try body()
+    }
 
     /// `PRAGMA wal_checkpoint(TRUNCATE)`: copies the log into the database and empties it.
     func checkpoint() throws(StoreError) -> Checkpoint {
