@@ -9,7 +9,8 @@
 /// `getrusage` only knows the peak since the process started. On Linux the kernel keeps the same
 /// figure as `VmHWM` in `/proc/self/status` and resets it to the current resident size when `5` is
 /// written to `/proc/self/clear_refs`; that measures a stretch alone. Where that is not possible
-/// the peak since the start stands in (never lower than the truth).
+/// the peak since the start stands in (never lower than the truth). The reset lowers what
+/// `getrusage` reports too, for the whole process: whoever needs the earlier peak reads it first.
 enum MemoryHighWaterMark {
     /// Starts a new stretch; false when the system cannot reset the mark.
     @discardableResult
