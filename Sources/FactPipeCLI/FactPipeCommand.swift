@@ -7,6 +7,10 @@ struct FactPipeCommand: ParsableCommand {
         commandName: "factpipe",
         abstract: "Move facts in and out of SQLite in bulk: streaming, validated, fast.",
         version: FactPipeVersion.current,
-        subcommands: [ImportCommand.self, RunCommand.self, LoadsCommand.self, UndoCommand.self, GenerateCommand.self]
+        subcommands: [
+            ImportCommand.self, RunCommand.self, LoadsCommand.self, UndoCommand.self,
+            OptimizeCommand.self, StatsCommand.self, QueryCommand.self, ScaleTestCommand.self,
+            GenerateCommand.self,
+        ]
     )
 }

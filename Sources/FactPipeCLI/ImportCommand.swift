@@ -85,6 +85,8 @@ struct ImportCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "No summary or progress on standard error.")
     var quiet = false
 
+    @OptionGroup var monitoring: MonitoringOptions
+
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give one or more input files, or - for standard input") }
         guard inputs.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("standard input (-) can be read only once") }
@@ -133,6 +135,7 @@ struct ImportCommand: ParsableCommand {
         if !quiet {
             Standard.error(summary.humanText)
         }
+        try monitoring.write(RunReport(importSummary: summary, databasePath: db), command: "import")
         let code = summary.exitCode(signal: trap.receivedSignal)
         if code != 0 { throw ExitCode(code) }
     }

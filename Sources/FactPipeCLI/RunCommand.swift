@@ -53,6 +53,8 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
     var quiet = false
 
+    @OptionGroup var monitoring: MonitoringOptions
+
     func validate() throws {
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
@@ -84,6 +86,8 @@ struct RunCommand: ParsableCommand {
         let result = PipelineRunner(file: file, isDryRun: dryRun, afterSteps: CLIAfterSteps()).run(progress: progress)
         line.finish()
         if json { Standard.output(result.jsonObject) }
+        try monitoring.write(RunReport(command: "run", importSummary: result.combined, databasePath: file.databasePath),
+                             command: "run")
         if !quiet { Standard.error(result.humanText) }
         let code = result.exitCode(signal: trap.receivedSignal)
         if code != 0 { throw ExitCode(code) }
@@ -91,6 +95,26 @@ struct RunCommand: ParsableCommand {
 }
 
 extension PipelineRunSummary {
+    /// The loads of the run added up, for the report and metrics files.
+    var combined: ImportSummary {
+        var total = ImportSummary()
+        total.status = status
+        total.message = message
+        for summary in inputs.compactMap(\.summary) {
+            total.records += summary.records
+            total.inserted += summary.inserted
+            total.updated += summary.updated
+            total.duplicates += summary.duplicates
+            total.rejected += summary.rejected
+            total.warnings += summary.warnings
+            total.seconds += summary.seconds
+            total.peakRSSBytes = max(total.peakRSSBytes, summary.peakRSSBytes)
+            total.bytesRead += summary.bytesRead
+            total.sources += summary.sources
+        }
+        return total
+    }
+
     func exitCode(signal: Int32?) -> Int32 {
         if let interrupted = inputs.last?.summary, interrupted.wasInterrupted {
             return interrupted.exitCode(signal: signal)
@@ -139,7 +163,12 @@ extension PipelineRunSummary {
 /// The steps after a pipeline's load, as the command line runs them.
 struct CLIAfterSteps: PipelineAfterSteps {
     func optimize(databasePath: String) throws -> String {
-        throw PipelineFileError(path: databasePath, message: "optimize is not available in this build")
+        let report = try DatabaseOptimizer.run(path: databasePath)
+        guard report.isIntact else {
+            throw PipelineFileError(path: databasePath, message: "integrity check: " + report.integrity.joined(separator: "; "))
+        }
+        return "optimized \(databasePath): \(Format.bytes(report.before.fileBytes + report.before.walBytes)) → "
+            + "\(Format.bytes(report.after.fileBytes + report.after.walBytes)), integrity ok"
     }
 
     func snapshot(databasePath: String, to path: String, pattern: String, keep: Int?) throws -> String {

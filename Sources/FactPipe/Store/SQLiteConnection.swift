@@ -7,7 +7,7 @@ final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
 
-    /// Opens (and for read-write, creates) the database at `path`.
+    /// Opens (and for read-write, creates) the database at `path`, or the SQLite `uri` naming it when given.
     /// - Throws: `StoreError` when the file cannot be opened.
     init(path: String, readOnly: Bool = false, create: Bool = true, uri: String? = nil) throws(StoreError) {
         var db: OpaquePointer?

@@ -1,0 +1,129 @@
+/// What `factpipe optimize` may do beyond its fixed steps.
+public struct OptimizeOptions: Sendable, Equatable {
+    /// Rewrite the database without its free pages (`VACUUM`).
+    public var vacuum = false
+    /// Rebuild every index (`REINDEX`).
+    public var reindex = false
+    /// How long to wait for SQLite's lock when another program holds it, in milliseconds.
+    public var busyTimeoutMilliseconds: Int32 = 250
+
+    /// Creates options; by default neither `VACUUM` nor `REINDEX` runs.
+    public init(vacuum: Bool = false, reindex: Bool = false) {
+        self.vacuum = vacuum
+        self.reindex = reindex
+    }
+}
+
+/// What `factpipe optimize` did, and the database's size before and after.
+public struct OptimizeReport: Sendable {
+    /// One step, how long it took, and what it answered.
+    public struct Step: Sendable, Equatable {
+        /// The SQL run, e.g. `ANALYZE` or `PRAGMA wal_checkpoint(TRUNCATE)`.
+        public var name: String
+        public var seconds: Double
+        public var detail: String?
+    }
+
+    /// The files and pages of the database at one moment.
+    public struct Size: Sendable, Equatable {
+        public var fileBytes: Int64
+        public var walBytes: Int64
+        public var pageSize: Int
+        public var pageCount: Int
+        public var freePages: Int
+    }
+
+    public var path: String
+    public var before: Size
+    public var after: Size
+    public var steps: [Step] = []
+    /// What `PRAGMA integrity_check` returned: `["ok"]` for a sound database.
+    public var integrity: [String] = []
+    /// False when a reader kept the checkpoint from emptying the log.
+    public var checkpointCompleted = true
+
+    /// True when the integrity check found nothing wrong.
+    public var isIntact: Bool { integrity == ["ok"] }
+}
+
+/// Runs `factpipe optimize`: `PRAGMA optimize`, `ANALYZE`, optionally `REINDEX` and `VACUUM`, a
+/// WAL checkpoint that truncates the log, and `PRAGMA integrity_check`.
+///
+/// It takes the database's writer lock without waiting, so it refuses at once while a load runs
+/// (and a load that starts meanwhile waits for it). `VACUUM` runs before the checkpoint: in WAL
+/// mode the rewritten pages go through the log, and only the checkpoint shrinks the file.
+public enum DatabaseOptimizer {
+    /// Optimizes the factpipe database at `path` and reports what it did.
+    /// - Throws: `StoreError` of kind `.busy` while a load holds the lock or another program keeps
+    ///   SQLite's lock longer than the busy timeout; other kinds when the file is missing, is not a
+    ///   factpipe database, or a step fails.
+    public static func run(path: String, options: OptimizeOptions = .init()) throws(StoreError) -> OptimizeReport {
+        do {
+            return try optimize(path: path, options: options)
+        } catch  where error.kind == .busy && !error.message.hasPrefix("refusing") {
+            throw StoreError(
+                kind: .busy, path: path,
+                message: "refusing to optimize: another program holds the database's lock (\(error.message); "
+                    + "waited \(options.busyTimeoutMilliseconds) ms)", sql: error.sql)
+        }
+    }
+
+    private static func optimize(path: String, options: OptimizeOptions) throws(StoreError) -> OptimizeReport {
+        let beforeFiles = FileSize.database(path)
+        var report: OptimizeReport
+        do {
+            let maintenance = try DatabaseMaintenance(
+                path: path, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+            let pages = try maintenance.pages()
+            let before = OptimizeReport.Size(
+                fileBytes: beforeFiles.file, walBytes: beforeFiles.wal, pageSize: pages.size, pageCount: pages.count,
+                freePages: pages.free)
+            report = OptimizeReport(path: path, before: before, after: before)
+            try timed("PRAGMA optimize", &report) { () throws(StoreError) in try maintenance.optimize() }
+            try timed("ANALYZE", &report) { () throws(StoreError) in try maintenance.analyze() }
+            if options.reindex { try timed("REINDEX", &report) { () throws(StoreError) in try maintenance.reindex() } }
+            if options.vacuum { try timed("VACUUM", &report) { () throws(StoreError) in try maintenance.vacuum() } }
+            var checkpoint: DatabaseMaintenance.Checkpoint?
+            try timed("PRAGMA wal_checkpoint(TRUNCATE)", &report) { () throws(StoreError) -> String? in
+                let result = try maintenance.checkpoint()
+                checkpoint = result
+                if result.logFrames < 0 { return "not in WAL mode" }
+                return result.wasBlocked
+                    ? "blocked by a reader: \(result.checkpointedFrames) of \(result.logFrames) frames copied"
+                    : "\(result.checkpointedFrames) of \(result.logFrames) frames copied, log truncated"
+            }
+            report.checkpointCompleted = !(checkpoint?.wasBlocked ?? false)
+            var integrity: [String] = []
+            try timed("PRAGMA integrity_check", &report) { () throws(StoreError) -> String? in
+                integrity = try maintenance.integrityCheck()
+                return integrity.prefix(3).joined(separator: "; ")
+            }
+            report.integrity = integrity
+            let after = try maintenance.pages()
+            report.after = OptimizeReport.Size(
+                fileBytes: 0, walBytes: 0, pageSize: after.size, pageCount: after.count, freePages: after.free)
+        }
+        // Sizes on disk once the connection is closed (the last connection removes an empty log).
+        let afterFiles = FileSize.database(path)
+        report.after.fileBytes = afterFiles.file
+        report.after.walBytes = afterFiles.wal
+        return report
+    }
+
+    private static func timed(
+        _ name: String, _ report: inout OptimizeReport, _ body: () throws(StoreError) -> String?
+    ) throws(StoreError) {
+        let start = ContinuousClock.now
+        let detail = try body()
+        report.steps.append(.init(name: name, seconds: WriterTimings.since(start), detail: detail))
+    }
+
+    private static func timed(
+        _ name: String, _ report: inout OptimizeReport, _ body: () throws(StoreError) -> Void
+    ) throws(StoreError) {
+        try timed(name, &report) { () throws(StoreError) -> String? in
+            try body()
+            return nil
+        }
+    }
+}

@@ -1,0 +1,110 @@
+/// One row of a `facts` table as a lookup returns it.
+///
+/// On a factpipe database every field comes from its column. On another program's database the
+/// fields its table lacks are nil, and `predicate`, `subject` and `object` come from their columns
+/// when those are set, else from the statement (the predicate is the text before `(`).
+public struct StoredFact: Sendable, Equatable {
+    /// The row id on a factpipe database; nil on another program's.
+    public var id: Int64?
+    public var statement: String
+    public var predicate: String
+    public var subject: String?
+    public var object: String?
+    public var confidence: Double?
+    public var source: String?
+    /// The stored JSON text of `context`.
+    public var context: String?
+    /// The stored JSON text of `fact_metadata`.
+    public var metadata: String?
+    public var createdAt: String?
+
+    /// Creates a fact from its fields.
+    public init(
+        id: Int64? = nil, statement: String, predicate: String, subject: String? = nil, object: String? = nil,
+        confidence: Double? = nil, source: String? = nil, context: String? = nil, metadata: String? = nil,
+        createdAt: String? = nil
+    ) {
+        self.id = id
+        self.statement = statement
+        self.predicate = predicate
+        self.subject = subject
+        self.object = object
+        self.confidence = confidence
+        self.source = source
+        self.context = context
+        self.metadata = metadata
+        self.createdAt = createdAt
+    }
+}
+
+/// A lookup of facts by predicate, subject, object or statement; the criteria given must all hold.
+///
+/// On a factpipe database each criterion is an equality on its indexed column (the statement's
+/// unique index, `(predicate, subject)`, `subject`); `object` alone has no index and scans. On
+/// another program's database the statement decides where its columns are empty (see
+/// `StoredFact`): the predicate is found through the statement's index by its prefix, subject and
+/// object by the columns or a scan of the statements, and every candidate is checked in full.
+public struct FactQuery: Sendable, Equatable {
+    public var predicate: String?
+    public var subject: String?
+    public var object: String?
+    /// A statement in any spelling the grammar accepts; it is canonicalised before the lookup.
+    public var statement: String?
+    /// Most facts returned; nil for all.
+    public var limit: Int?
+
+    /// Creates a query; with no criteria it lists facts in table order.
+    public init(
+        predicate: String? = nil, subject: String? = nil, object: String? = nil, statement: String? = nil,
+        limit: Int? = 100
+    ) {
+        self.predicate = predicate
+        self.subject = subject
+        self.object = object
+        self.statement = statement
+        self.limit = limit
+    }
+
+    /// The statement in canonical form, or nil when none was given.
+    /// - Throws: `FactQueryError.invalidStatement` when the grammar refuses it.
+    public func canonicalStatement() throws(FactQueryError) -> String? {
+        guard let statement else { return nil }
+        do {
+            return try StatementParser.parse(statement).canonical
+        } catch {
+            throw .invalidStatement(statement, error)
+        }
+    }
+
+    /// Runs the lookup on the database at `path`, handing each fact to `body` as it is read, and
+    /// returns how many there were.
+    /// - Throws: `FactQueryError` for a statement the grammar refuses or a database that cannot be
+    ///   read.
+    @discardableResult
+    public func run(
+        databasePath path: String, settings: DatabaseSettings = .init(), _ body: (StoredFact) -> Void
+    ) throws(FactQueryError) -> Int {
+        let canonical = try canonicalStatement()
+        do {
+            let database = try ReadableFactDatabase(path: path, settings: settings)
+            return try FactLookup(database: database).find(self, canonicalStatement: canonical, body)
+        } catch {
+            throw .store(error)
+        }
+    }
+}
+
+/// Why a lookup could not run.
+public enum FactQueryError: Error, Sendable, CustomStringConvertible {
+    /// The `--statement` given is not a statement; the grammar's reason is attached.
+    case invalidStatement(String, StatementSyntaxError)
+    /// The database could not be opened or read.
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .invalidStatement(let text, let error): "not a statement: \(text): \(error)"
+        case .store(let error): "\(error)"
+        }
+    }
+}

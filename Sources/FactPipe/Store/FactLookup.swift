@@ -1,0 +1,112 @@
+/// Runs `FactQuery` lookups on a factpipe database or on another program's `facts` table.
+///
+/// The SQL is assembled from fixed fragments, one per criterion given, and every value is bound.
+/// On a factpipe database the fragments are equalities on indexed columns. On another program's
+/// database they only narrow the candidates (through the statement's index where they can), and
+/// each candidate is then checked against the criteria with its statement parsed (`ForeignFactRow`).
+final class FactLookup {
+    private let database: ReadableFactDatabase
+
+    init(database: ReadableFactDatabase) {
+        self.database = database
+    }
+
+    /// Hands every fact that meets `query` to `body`, at most `query.limit`; returns how many.
+    func find(
+        _ query: FactQuery, canonicalStatement: String?, _ body: (StoredFact) -> Void
+    ) throws(StoreError) -> Int {
+        switch database.kind {
+        case .factpipe: try findInFactpipe(query, canonicalStatement: canonicalStatement, body)
+        case .foreign: try findInForeign(query, canonicalStatement: canonicalStatement, body)
+        }
+    }
+
+    /// The SQL and its bindings for `query` on a factpipe database (also used by `EXPLAIN`).
+    static func factpipeSQL(
+        _ query: FactQuery, canonicalStatement: String?
+    ) -> (sql: String, bindings: [(Int32, String)]) {
+        var conditions: [String] = []
+        var bindings: [(Int32, String)] = []
+        if let predicate = query.predicate {
+            conditions.append("predicate = ?1")
+            bindings.append((1, predicate))
+        }
+        if let subject = query.subject {
+            conditions.append("subject = ?2")
+            bindings.append((2, subject))
+        }
+        if let object = query.object {
+            conditions.append("object = ?3")
+            bindings.append((3, object))
+        }
+        if let canonicalStatement {
+            conditions.append("statement = ?4")
+            bindings.append((4, canonicalStatement))
+        }
+        var sql = """
+            SELECT id, statement, predicate, subject, object, confidence, source, context, fact_metadata, created_at \
+            FROM facts
+            """
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        return (sql + " LIMIT ?5", bindings)
+    }
+
+    private func findInFactpipe(
+        _ query: FactQuery, canonicalStatement: String?, _ body: (StoredFact) -> Void
+    ) throws(StoreError) -> Int {
+        let (sql, bindings) = Self.factpipeSQL(query, canonicalStatement: canonicalStatement)
+        let statement = try database.connection.prepare(sql)
+        for (index, value) in bindings { try statement.bind(index, value) }
+        try statement.bind(5, Int64(query.limit ?? -1))
+        var count = 0
+        while try statement.step() {
+            body(
+                StoredFact(
+                    id: statement.int64(0), statement: statement.text(1) ?? "", predicate: statement.text(2) ?? "",
+                    subject: statement.text(3), object: statement.text(4), confidence: statement.double(5),
+                    source: statement.text(6), context: statement.text(7), metadata: statement.text(8),
+                    createdAt: statement.text(9)))
+            count += 1
+        }
+        return count
+    }
+
+    private func findInForeign(
+        _ query: FactQuery, canonicalStatement: String?, _ body: (StoredFact) -> Void
+    ) throws(StoreError) -> Int {
+        let layout = ForeignFactRow.Layout(database)
+        var conditions: [String] = []
+        var bindings: [(Int32, String)] = []
+        if let predicate = query.predicate {
+            let prefix = "(statement >= (?1 || '(') AND statement < (?1 || ')'))"
+            conditions.append(
+                layout.hasPredicate ? "(predicate = ?1 OR (coalesce(predicate, '') = '' AND \(prefix)))" : prefix)
+            bindings.append((1, predicate))
+        }
+        for (index, column, value) in [(Int32(2), "subject", query.subject), (3, "object", query.object)] {
+            guard let value else { continue }
+            let scan = "instr(statement, ?\(index)) > 0"
+            conditions.append(
+                database.hasColumn(column)
+                    ? "(\(column) = ?\(index) OR (coalesce(\(column), '') = '' AND \(scan)))" : scan)
+            bindings.append((index, value))
+        }
+        if let canonicalStatement {
+            conditions.append("statement IN (?4, ?5)")
+            bindings.append((4, canonicalStatement))
+            bindings.append((5, String(canonicalStatement.dropLast())))
+        }
+        var sql = "SELECT " + layout.selectList + " FROM facts"
+        if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+        let statement = try database.connection.prepare(sql)
+        for (index, value) in bindings { try statement.bind(index, value) }
+        var count = 0
+        while query.limit.map({ count < $0 }) ?? true, try statement.step() {
+            let row = ForeignFactRow(statement, layout: layout)
+            guard row.matches(query, canonicalStatement: canonicalStatement) else { continue }
+            body(row.fact)
+            count += 1
+        }
+        return count
+    }
+}

@@ -1,0 +1,87 @@
+import CSQLite
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Opens any SQLite database — one factpipe did not create — for reading, without changing a byte
+/// of it and without leaving `-wal`, `-shm` or journal files beside it.
+///
+/// A rollback-journal database is opened `mode=ro`: SQLite's ordinary shared locks, no side files.
+/// A WAL database whose `-wal` file is present is opened `mode=ro` too (it must read that log, and
+/// its writer already made the `-shm`); one without a `-wal` file has nothing outside the main
+/// file, and is opened `immutable=1`, because a read-only WAL connection would otherwise create
+/// the two side files.
+enum ReadOnlyDatabase {
+    /// How the file is opened.
+    enum Mode: String, Equatable {
+        /// `mode=ro`: read-only with SQLite's locking.
+        case readOnly = "mode=ro"
+        /// `immutable=1`: read-only, no locks, no side files.
+        case immutable = "immutable=1"
+    }
+
+    /// Opens `path` read-only as described above.
+    /// - Throws: `StoreError` when the file does not exist or is not a database SQLite can read.
+    static func open(path: String, cacheKiB: Int, busyTimeoutMilliseconds: Int32) throws(StoreError) -> SQLiteConnection
+    {
+        guard let header = fileHeader(path) else {
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: no such file")
+        }
+        let mode: Mode = isWALHeader(header) && !fileExists(path + "-wal") ? .immutable : .readOnly
+        let connection = try SQLiteConnection(
+            path: path, readOnly: true, create: false, uri: uri(for: path, mode: mode))
+        connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
+        try connection.execute("PRAGMA cache_size=-\(cacheKiB)")
+        return connection
+    }
+
+    /// The `file:` URI of `path` with `mode` as its query; every byte outside the URI's unreserved
+    /// set and `/` is percent-encoded, so `?`, `#` and `%` in a file name stay part of it.
+    static func uri(for path: String, mode: Mode) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out = Array("file:".utf8)
+        for byte in path.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+                UInt8(ascii: "~"), UInt8(ascii: "/"):
+                out.append(byte)
+            default:
+                out.append(UInt8(ascii: "%"))
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self) + "?" + mode.rawValue
+    }
+
+    /// True when the header's read and write versions (bytes 18 and 19) say WAL.
+    static func isWALHeader(_ header: [UInt8]) -> Bool {
+        header.count >= 20 && header[18] == 2 && header[19] == 2
+    }
+
+    /// The first 100 bytes of `path` (fewer for a short or empty file); nil when it cannot be read.
+    private static func fileHeader(_ path: String) -> [UInt8]? {
+        let descriptor = openForReadingOnly(path)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 100)
+        let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard count >= 0 else { return nil }
+        return Array(buffer.prefix(count))
+    }
+
+    private static func fileExists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+}
+
+/// `open(2)` for reading; outside the enum so that its own `open` does not hide the C function.
+private func openForReadingOnly(_ path: String) -> Int32 {
+    open(path, O_RDONLY | O_CLOEXEC)
+}

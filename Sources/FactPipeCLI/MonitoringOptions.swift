@@ -1,0 +1,43 @@
+import ArgumentParser
+import FactPipe
+
+/// `--report FILE.json` and `--metrics-file FILE.prom`, shared by the long commands.
+///
+/// Both files are written once the command has its summary, each atomically (a temporary file in
+/// the same directory, then a rename), so a Prometheus textfile collector never reads half a file.
+struct MonitoringOptions: ParsableArguments {
+    @Option(name: .customLong("report"), help: "Write a JSON report of the run to this file.")
+    var reportPath: String?
+
+    @Option(
+        name: .customLong("metrics-file"),
+        help: "Write Prometheus text metrics to this file (node exporter textfile format).")
+    var metricsPath: String?
+
+    func validate() throws {
+        for (flag, path) in [("--report", reportPath), ("--metrics-file", metricsPath)] {
+            guard let path else { continue }
+            guard !path.isEmpty, !path.hasSuffix("/") else { throw ValidationError("\(flag) needs a file path") }
+            var directory = "."
+            if let slash = path.lastIndex(of: "/") {
+                directory = slash == path.startIndex ? "/" : String(path[..<slash])
+            }
+            guard FileSize.bytes(directory) != nil else {
+                throw ValidationError("\(flag): the directory \(directory) does not exist")
+            }
+        }
+    }
+
+    /// Writes the files asked for; on failure says why on standard error and exits 1.
+    func write(_ report: @autoclosure () -> RunReport, command: String) throws {
+        guard reportPath != nil || metricsPath != nil else { return }
+        let report = report()
+        do {
+            if let reportPath { try report.writeReport(to: reportPath) }
+            if let metricsPath { try report.writeMetrics(to: metricsPath) }
+        } catch {
+            Standard.error("factpipe \(command): error: \(error)")
+            throw ExitCode(FactPipeExit.failure)
+        }
+    }
+}

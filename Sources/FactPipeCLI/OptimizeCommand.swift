@@ -1,0 +1,98 @@
+import ArgumentParser
+import FactPipe
+
+/// `factpipe optimize`: planner statistics, a truncated log, optionally VACUUM and REINDEX, and an
+/// integrity check.
+struct OptimizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "optimize",
+        abstract: "Analyze, checkpoint and check a factpipe database; optionally VACUUM and REINDEX it.",
+        discussion: """
+            Runs PRAGMA optimize, ANALYZE, [REINDEX], [VACUUM], PRAGMA wal_checkpoint(TRUNCATE) and
+            PRAGMA integrity_check, and prints the file and WAL sizes before and after.
+
+            It refuses at once (exit 1) while a load writes to the database, instead of waiting for
+            it; a load started meanwhile waits for optimize to finish.
+
+            Examples:
+              factpipe optimize --db kb.sqlite
+              factpipe optimize --db kb.sqlite --vacuum --json
+
+            Exit codes: 0 done and the integrity check passed; 1 refused, failed, or the integrity
+            check found problems; 64 usage error.
+            """
+    )
+
+    @Option(name: .long, help: "The factpipe database to optimize.")
+    var db: String
+
+    @Flag(help: "Rewrite the database without its free pages (VACUUM).")
+    var vacuum = false
+
+    @Flag(help: "Rebuild every index (REINDEX).")
+    var reindex = false
+
+    @Flag(help: "Print one JSON object on standard output.")
+    var json = false
+
+    func run() throws {
+        let report: OptimizeReport
+        do {
+            report = try DatabaseOptimizer.run(path: db, options: OptimizeOptions(vacuum: vacuum, reindex: reindex))
+        } catch {
+            throw CommandFailure.exit("optimize", error)
+        }
+        Standard.output(json ? report.json.text : report.humanText)
+        guard report.isIntact else {
+            Standard.error("factpipe optimize: error: the integrity check found problems in \(db)")
+            throw ExitCode(FactPipeExit.failure)
+        }
+    }
+}
+
+extension OptimizeReport {
+    /// `{"database", "steps": [{"step", "seconds", "detail"}], "before": {…}, "after": {…},
+    /// "integrity": ["ok"], "intact", "checkpoint_completed"}`.
+    var json: JSONDocument {
+        func size(_ size: Size) -> JSONDocument {
+            [
+                "file_bytes": .int(Int(size.fileBytes)), "wal_bytes": .int(Int(size.walBytes)),
+                "page_size": .int(size.pageSize), "page_count": .int(size.pageCount),
+                "free_pages": .int(size.freePages),
+            ]
+        }
+        return [
+            "database": .string(path),
+            "steps": .array(
+                steps.map {
+                    [
+                        "step": .string($0.name), "seconds": .rounded($0.seconds, decimals: 3),
+                        "detail": .optional($0.detail),
+                    ]
+                }),
+            "before": size(before), "after": size(after),
+            "integrity": .array(integrity.map { .string($0) }),
+            "intact": .bool(isIntact), "checkpoint_completed": .bool(checkpointCompleted),
+        ]
+    }
+
+    /// What was done and the sizes before and after, for people.
+    var humanText: String {
+        var table = TextTable(["step", "seconds", "result"], alignments: [.left, .right, .left])
+        for step in steps {
+            table.append([step.name, String(format1: step.seconds, decimals: 3), step.detail ?? "done"])
+        }
+        var sizes = TextTable(
+            ["", "file", "WAL", "pages", "free pages"], alignments: [.left, .right, .right, .right, .right])
+        for (label, size) in [("before", before), ("after", after)] {
+            sizes.append([
+                label, Format.bytes(size.fileBytes), Format.bytes(size.walBytes), Format.count(size.pageCount),
+                Format.count(size.freePages),
+            ])
+        }
+        let saved = before.fileBytes + before.walBytes - after.fileBytes - after.walBytes
+        return "optimized \(path)\n\n" + table.render() + "\n\n" + sizes.render() + "\n\n"
+            + (saved > 0 ? "reclaimed \(Format.bytes(saved))" : "no space reclaimed")
+            + (checkpointCompleted ? "" : "; a reader kept the log from being emptied")
+    }
+}

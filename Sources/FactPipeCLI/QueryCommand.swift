@@ -1,0 +1,100 @@
+import ArgumentParser
+import FactPipe
+
+/// `factpipe query`: facts by predicate, subject, object or statement, through the indexes.
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Look facts up by predicate, subject, object or statement.",
+        discussion: """
+            The criteria given must all hold. A statement is put in canonical form first, so any
+            spelling the grammar accepts finds it. On a factpipe database the lookups use the
+            statement, (predicate, subject) and subject indexes; an object alone has no index and
+            scans. Another program's database (such as hexagonal_kb.db) is opened read-only.
+
+            Output goes to standard output: an aligned table, NDJSON or CSV in the shapes
+            `factpipe import` reads. With no criteria, the first facts are listed.
+
+            Examples:
+              factpipe query --db kb.sqlite --predicate HasPart --subject Computer
+              factpipe query --db kb.sqlite --statement 'HasPart( Computer , CPU )' --format ndjson
+              factpipe query --db hexagonal_kb.db --subject BlackHole --format csv --limit 0
+            """
+    )
+
+    @Option(name: .long, help: "The database to read.")
+    var db: String
+
+    @Option(help: "Facts with this predicate.")
+    var predicate: String?
+
+    @Option(help: "Facts with this first argument.")
+    var subject: String?
+
+    @Option(help: "Facts with this second argument.")
+    var object: String?
+
+    @Option(help: "This statement, in any spelling the grammar accepts.")
+    var statement: String?
+
+    @Option(help: "Most facts to print; 0 for all.")
+    var limit: Int = 100
+
+    @Option(help: "Output format: table, ndjson or csv.")
+    var format: OutputFormat = .table
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+        case table, ndjson, csv
+    }
+
+    func validate() throws {
+        guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
+        for (flag, value) in [("--predicate", predicate), ("--subject", subject), ("--object", object)] {
+            if let value, value.isEmpty { throw ValidationError("\(flag) needs a value") }
+        }
+        if let statement {
+            do {
+                _ = try StatementParser.parse(statement)
+            } catch {
+                throw ValidationError("--statement is not a statement: \(error)")
+            }
+        }
+    }
+
+    func run() throws {
+        let query = FactQuery(
+            predicate: predicate, subject: subject, object: object, statement: statement,
+            limit: limit == 0 ? nil : limit)
+        let output = BufferedFileOutput(descriptor: 1, name: "-", capacity: 64 * 1024)
+        var writeError: (any Error)?
+        func emit(_ line: String) {
+            guard writeError == nil else { return }
+            do { try output.write(line + "\n") } catch { writeError = error }
+        }
+        if format == .csv { emit(StoredFact.csvHeader) }
+        let table = FactTablePrinter(emit: emit)
+        let count: Int
+        do {
+            count = try query.run(databasePath: db) { fact in
+                switch format {
+                case .table: table.add(fact)
+                case .ndjson: emit(fact.ndjsonLine)
+                case .csv: emit(fact.csvRow)
+                }
+            }
+        } catch {
+            throw CommandFailure.exit("query", error)
+        }
+        table.finish()
+        do {
+            if let writeError { throw writeError }
+            try output.flush()
+        } catch {
+            throw CommandFailure.exit("query", error)
+        }
+        if format == .table {
+            Standard.error(
+                count == 0 ? "no facts matched" : "\(Format.count(count)) facts" + (count == limit ? " (--limit)" : ""))
+        }
+    }
+}

@@ -1,0 +1,118 @@
+import ArgumentParser
+import FactPipe
+
+/// `factpipe scale-test`: generate, load and query, and report rate, latency and memory.
+struct ScaleTestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scale-test",
+        abstract: "Generate facts, load them, time lookups, and report insert rate, latency and memory.",
+        discussion: """
+            Generates --facts synthetic facts (a child `factpipe generate` process writes CSV, no
+            duplicates or malformed records) into a temporary file, loads them through the import
+            pipeline with its default settings, then runs each query pattern --queries times with
+            random keys, half that exist and half that do not: predicate + subject, subject,
+            statement, and count by predicate. Reports the insert rate, p50/p95/p99/max latency per
+            pattern, the peak RSS during the load and over the whole run, and the database size.
+
+            The generated input is always deleted; the database too unless --db or --keep.
+            Phases are named on standard error unless --quiet.
+
+            Examples:
+              factpipe scale-test
+              factpipe scale-test --facts 100000 --queries 1000 --json
+              factpipe scale-test --db big.sqlite --metrics-file /var/lib/node_exporter/factpipe.prom
+            """
+    )
+
+    @Option(help: "Facts to generate and load.")
+    var facts: Int = 1_000_000
+
+    @Option(help: "Queries per pattern.")
+    var queries: Int = 10_000
+
+    @Option(name: .long, help: "Load into this new database and keep it (default: a temporary one).")
+    var db: String?
+
+    @Flag(help: "Keep the temporary database and print its path.")
+    var keep = false
+
+    @Option(help: "Seed of the generated facts and the query keys.")
+    var seed: UInt64 = 42
+
+    @Option(help: "Directory for the generated input and the temporary database.")
+    var workDir: String?
+
+    @Flag(help: "Print one JSON object on standard output.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
+    var quiet = false
+
+    @OptionGroup var monitoring: MonitoringOptions
+
+    func validate() throws {
+        guard facts >= 0 else { throw ValidationError("--facts must be 0 or more") }
+        guard queries >= 0 else { throw ValidationError("--queries must be 0 or more") }
+    }
+
+    func run() throws {
+        var options = ScaleTestOptions(facts: facts, queries: queries)
+        options.databasePath = db
+        options.keepsDatabase = keep
+        options.seed = seed
+        options.workingDirectory = workDir
+        let progress = ImportProgress()
+        let trap = SignalTrap(progress: progress)
+        options.generateInput = { path, count, seed in
+            try GeneratorProcess.generate(path: path, count: count, seed: seed) {
+                progress.isCancelled.load(ordering: .relaxed)
+            }
+        }
+        let result: ScaleTestResult
+        do {
+            result = try ScaleTest(options: options).run(progress: progress) { phase in
+                if !quiet { Standard.error("factpipe scale-test: \(phase)") }
+            }
+        } catch {
+            if let signal = trap.receivedSignal {
+                Standard.error("factpipe scale-test: interrupted; temporary files removed")
+                throw ExitCode(signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
+            }
+            throw CommandFailure.exit("scale-test", error)
+        }
+        Standard.output(json ? result.json.text : result.humanText)
+        try monitoring.write(result.runReport, command: "scale-test")
+        if let signal = trap.receivedSignal {
+            throw ExitCode(signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
+        }
+    }
+}
+
+extension ScaleTestResult {
+    /// The figures for people, with the knowledge base's targets and factpipe's beside them.
+    var humanText: String {
+        var lines = [
+            "facts       \(Format.count(load.inserted)) loaded of \(Format.count(options.facts)) generated "
+                + "(\(Format.bytes(inputBytes)) CSV in \(Format.seconds(generateSeconds)) s, not timed)",
+            "load        \(Format.seconds(load.seconds)) s, \(Format.count(Int(load.factsPerSecond))) facts/s",
+            "memory      peak RSS \(Format.bytes(Int64(loadPeakRSSBytes))) during the load, "
+                + "\(Format.bytes(Int64(peakRSSBytes))) over the whole run",
+            "database    \(Format.bytes(databaseBytes)) (+ \(Format.bytes(walBytes)) WAL)"
+                + (isDatabaseKept ? " at \(databasePath)" : ", deleted"),
+            "",
+        ]
+        var table = TextTable(
+            ["pattern", "queries", "found", "p50 ms", "p95 ms", "p99 ms", "max ms"],
+            alignments: [.left, .right, .right, .right, .right, .right, .right])
+        for result in patterns {
+            table.append([
+                result.pattern.title, Format.count(result.queries),
+                "\(Format.count(result.found))/\(Format.count(result.existingKeys))",
+                milliseconds(result.figures.p50), milliseconds(result.figures.p95), milliseconds(result.figures.p99),
+                milliseconds(result.figures.maximum),
+            ])
+        }
+        lines.append(table.render())
+        return lines.joined(separator: "\n")
+    }
+}

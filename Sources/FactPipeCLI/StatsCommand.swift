@@ -1,0 +1,46 @@
+import ArgumentParser
+import FactPipe
+
+/// `factpipe stats`: what a database holds, how big it is, and what loaded it.
+struct StatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show facts, predicates, arities, sources, sizes, indexes and recent loads of a database.",
+        discussion: """
+            Reads the database without changing it. Besides factpipe databases it reads another
+            program's database that has a facts table with a statement column (such as the
+            knowledge base's hexagonal_kb.db), opened read-only without side files; predicates,
+            subjects and arities missing from its columns are read from the statements.
+
+            Examples:
+              factpipe stats --db kb.sqlite
+              factpipe stats --db hexagonal_kb.db --json --top 20
+            """
+    )
+
+    @Option(name: .long, help: "The database to describe.")
+    var db: String
+
+    @Option(help: "How many predicates and sources to list.")
+    var top: Int = 10
+
+    @Option(help: "How many recent loads to list.")
+    var loads: Int = 10
+
+    @Flag(help: "Print one JSON object on standard output.")
+    var json = false
+
+    func validate() throws {
+        guard top >= 0, loads >= 0 else { throw ValidationError("--top and --loads must be 0 or more") }
+    }
+
+    func run() throws {
+        let stats: DatabaseStats
+        do {
+            stats = try DatabaseStats.collect(path: db, top: top, loads: loads)
+        } catch {
+            throw CommandFailure.exit("stats", error)
+        }
+        Standard.output(json ? stats.json.text : stats.humanText)
+    }
+}

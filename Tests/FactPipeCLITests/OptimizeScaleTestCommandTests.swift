@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+
+/// `factpipe optimize`, `factpipe scale-test`, and `--report` / `--metrics-file`, through the built binary.
+@Suite struct OptimizeScaleTestCommandTests {
+    @Test func optimizeVacuumReportsSizesBeforeAndAfterAndKeepsTheFacts() throws {
+        let work = try CLIWorkspace()
+        try work.loadKnowledgeBase()
+        try Factpipe.tool("/usr/bin/sqlite3", [work.database, "DELETE FROM facts WHERE id % 2 = 0"])
+        let kept = try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY id")
+        let run = try Factpipe.run(["optimize", "--db", work.database, "--vacuum", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        let steps = try #require(json["steps"] as? [[String: Any]]).compactMap { $0["step"] as? String }
+        #expect(
+            steps == [
+                "PRAGMA optimize", "ANALYZE", "VACUUM", "PRAGMA wal_checkpoint(TRUNCATE)", "PRAGMA integrity_check",
+            ])
+        let before = try #require(json["before"] as? [String: Any])
+        let after = try #require(json["after"] as? [String: Any])
+        #expect(try #require(int(after, "file_bytes")) < (try #require(int(before, "file_bytes"))))
+        #expect(int(after, "file_bytes") == (try work.size(work.database)))
+        #expect(int(after, "free_pages") == 0)
+        #expect(json["integrity"] as? [String] == ["ok"] && json["intact"] as? Bool == true)
+        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY id") == kept)
+        let human = try Factpipe.run(["optimize", "--db", work.database])
+        #expect(human.status == 0)
+        #expect(human.stdoutText.contains("PRAGMA integrity_check") && human.stdoutText.contains("before"))
+    }
+
+    @Test func optimizeRefusesAtOnceWhileALoadHoldsTheLock() throws {
+        let work = try CLIWorkspace()
+        try work.loadKnowledgeBase()
+        let lock = try HeldLoadLock(database: work.database)
+        let start = Date()
+        let run = try Factpipe.run(["optimize", "--db", work.database, "--vacuum"])
+        #expect(Date().timeIntervalSince(start) < 5)
+        #expect(run.status == 1)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.contains("refusing to optimize: another load is writing to this database"), "\(run.stderr)")
+        #expect(run.stderr.contains("import of nightly.ndjson"))
+        withExtendedLifetime(lock) {}
+    }
+
+    @Test func scaleTestJSONHasTheFiguresOfEveryPatternAndLeavesNothingBehind() throws {
+        let work = try CLIWorkspace()
+        let scratch = work.path("scratch")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+        let run = try Factpipe.run([
+            "scale-test", "--facts", "3000", "--queries", "200", "--json", "--work-dir", scratch,
+            "--report", work.path("report.json"), "--metrics-file", work.path("scale.prom"),
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(int(json, "records") == 3_000)
+        for key in ["facts_per_second", "peak_rss_bytes", "db_bytes"] {
+            #expect(try #require(json[key] as? NSNumber).doubleValue > 0, "\(key)")
+        }
+        let patterns = try #require(json["patterns"] as? [String: [String: Any]])
+        #expect(Set(patterns.keys) == ["predicate_subject", "subject", "statement", "count_by_predicate"])
+        for (name, figures) in patterns {
+            let values = try ["p50_ms", "p95_ms", "p99_ms", "max_ms"].map { key in
+                try #require(figures[key] as? NSNumber, "\(name) \(key)").doubleValue
+            }
+            #expect(values == values.sorted(), "\(name): p50 ≤ p95 ≤ p99 ≤ max")
+            #expect(int(figures, "found") == 100 && int(figures, "missing_found") == 0)
+        }
+        #expect(try work.listing("scratch").isEmpty, "generated input and temporary database deleted")
+        #expect(run.stderr.contains("factpipe scale-test: loading"))
+        let metrics = try parsePrometheus(String(contentsOfFile: work.path("scale.prom"), encoding: .utf8))
+        #expect(metrics["factpipe_scale_test_records_total"] == 3_000)
+        let p95 = try #require(patterns["statement"]?["p95_ms"] as? NSNumber).doubleValue
+        let metric = try #require(
+            metrics[#"factpipe_scale_test_query_latency_seconds{pattern="statement",quantile="0.95"}"#])
+        #expect(abs(metric * 1000 - p95) < 0.0001)
+        #expect(metrics[#"factpipe_scale_test_query_latency_seconds_count{pattern="subject"}"#] == 200)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.path("report.json"))))
+                as? [String: Any])
+        #expect(report["command"] as? String == "scale-test")
+        #expect((report["query_latency"] as? [String: Any])?.count == 4)
+    }
+
+    @Test func importWritesAReportAndMetricsThatAgreeWithItsSummary() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run([
+            "import", fixturePath("hakgal/kb_facts.ndjson"), "--db", work.database, "--json", "-q", "--batch-size",
+            "1000",
+            "--report", work.path("import.json"), "--metrics-file", work.path("import.prom"),
+        ])
+        #expect(run.status == 2, "\(run.stderr)")
+        let summary = try run.json()
+        let metrics = try parsePrometheus(String(contentsOfFile: work.path("import.prom"), encoding: .utf8))
+        for key in ["records", "inserted", "updated", "duplicates", "rejected", "warnings"] {
+            #expect(metrics["factpipe_import_\(key)_total"] == int(summary, key).map(Double.init), "\(key)")
+        }
+        #expect(metrics["factpipe_import_peak_rss_bytes"] == int(summary, "peak_rss_bytes").map(Double.init))
+        #expect(metrics["factpipe_import_commit_latency_seconds_count"] == 5)
+        #expect(metrics[#"factpipe_import_commit_latency_seconds{quantile="0.99"}"#] != nil)
+        #expect(try work.listing(".").filter { $0.contains(".tmp-") }.isEmpty)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.path("import.json"))))
+                as? [String: Any])
+        #expect(int(report, "records") == 4_244 && int(report, "rejected") == 5)
+        #expect(int((report["commit_latency"] as? [String: Any]) ?? [:], "count") == 5)
+    }
+
+    @Test func aReportInAMissingDirectoryIsAUsageError() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run([
+            "import", fixturePath("hakgal/tool_sync_facts.txt"), "--db", work.database, "--metrics-file",
+            work.path("nope/m.prom"),
+        ])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--metrics-file"))
+        #expect(!FileManager.default.fileExists(atPath: work.database), "nothing was loaded")
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Testing
+
+/// `factpipe stats` and `factpipe query` through the built binary, on a loaded database and on the
+/// knowledge base's own database (which must come out byte for byte the same).
+@Suite struct StatsQueryCommandTests {
+    @Test func statsJSONOfALoadedDatabase() throws {
+        let work = try CLIWorkspace()
+        try work.loadKnowledgeBase()
+        let run = try Factpipe.run(["stats", "--db", work.database, "--json", "--top", "3"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["kind"] as? String == "factpipe")
+        #expect(int(json, "schema_version") == 1)
+        #expect(int(json, "facts") == (try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")))
+        #expect(
+            int(json, "distinct_predicates")
+                == (try SQLiteCLI.int(work.database, "SELECT count(DISTINCT predicate) FROM facts")))
+        let top = try #require(json["top_predicates"] as? [[String: Any]])
+        #expect(top.count == 3 && top.first?["predicate"] as? String == "HasPart" && int(top[0], "facts") == 718)
+        let arity = try #require(json["arity"] as? [[String: Any]])
+        #expect(arity.compactMap { int($0, "facts") }.reduce(0, +) == int(json, "facts"))
+        let loads = try #require(json["recent_loads"] as? [[String: Any]])
+        #expect(loads.count == 1 && loads.first?["status"] as? String == "done" && int(loads[0], "rejected") == 5)
+        let indexes = try #require(json["indexes"] as? [[String: Any]])
+        #expect(indexes.compactMap { $0["name"] as? String }.contains("facts_subject"))
+        for key in [
+            "file_bytes", "wal_bytes", "page_size", "page_count", "free_pages", "free_bytes", "sources", "columns",
+        ] {
+            #expect(json[key] != nil, "missing \(key)")
+        }
+        let human = try Factpipe.run(["stats", "--db", work.database])
+        #expect(human.status == 0)
+        #expect(human.stdoutText.contains("facts       4,237"))
+        #expect(human.stdoutText.contains("recent loads"))
+    }
+
+    @Test func statsAndQueryReadTheKnowledgeBasesDatabaseWithoutChangingIt() throws {
+        let work = try CLIWorkspace()
+        let path = try work.copyOfHexagonalKB()
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let stats = try Factpipe.run(["stats", "--db", path, "--json"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let json = try stats.json()
+        #expect(json["kind"] as? String == "foreign")
+        #expect(int(json, "facts") == 4_244)
+        #expect(int(json, "file_bytes") == 3_395_584)
+        #expect((json["recent_loads"] as? [Any])?.isEmpty == true)
+        let query = try Factpipe.run([
+            "query", "--db", path, "--predicate", "HasProperty", "--subject", "BlackHole",
+            "--format", "ndjson", "--limit", "0",
+        ])
+        #expect(query.status == 0, "\(query.stderr)")
+        let statements = try ndjsonObjects(query).compactMap { $0["statement"] as? String }
+        #expect(statements.contains("HasProperty(BlackHole, EventHorizon)."), "a row whose part columns are empty")
+        #expect(statements.allSatisfy { $0.hasPrefix("HasProperty(BlackHole, ") })
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        #expect(try work.listing("hexagonal") == ["kb.db"])
+    }
+
+    @Test func queryPrintsAnAlignedTableNDJSONOrCSV() throws {
+        let work = try CLIWorkspace()
+        try work.loadKnowledgeBase()
+        let table = try Factpipe.run(["query", "--db", work.database, "--subject", "Computer", "--object", "CPU"])
+        #expect(table.status == 0, "\(table.stderr)")
+        let lines = table.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines.first?.hasPrefix("  id  statement") == true, "\(lines)")
+        #expect(!table.stdoutText.contains("\u{1B}["), "no color when standard output is not a terminal")
+        let column = try #require(lines.first?.range(of: "confidence")).upperBound.utf16Offset(in: lines[0])
+        for line in lines.dropFirst() {
+            #expect(line.contains("(Computer, CPU)."))
+            #expect(line.utf16.count >= column && Array(line.utf16)[column - 1] != 0x20, "right-aligned: \(line)")
+        }
+        #expect(table.stderr.contains("2 facts"))
+        // Past the first thousand rows the table streams with the widths those set.
+        let all = try Factpipe.run(["query", "--db", work.database, "--limit", "0"])
+        let allLines = all.stdoutText.split(separator: "\n")
+        #expect(allLines.count == 4_237 + 1)
+        #expect(allLines.dropFirst().allSatisfy { $0.prefix(4).allSatisfy(\.isNumber) || $0.first == " " })
+        #expect(Set(allLines.map { $0.dropFirst(4).prefix(2) }) == ["  "], "ids right-aligned in four columns")
+
+        let ndjson = try Factpipe.run([
+            "query", "--db", work.database, "--statement", "HasPart( Computer ,CPU )",
+            "--format", "ndjson",
+        ])
+        let objects = try ndjsonObjects(ndjson)
+        #expect(objects.count == 1 && objects.first?["statement"] as? String == "HasPart(Computer, CPU).")
+        #expect(objects.first?["context"] is [String: Any] && objects.first?["created_at"] is String)
+
+        let csv = try Factpipe.run([
+            "query", "--db", work.database, "--predicate", "IsA", "--format", "csv", "--limit", "5",
+        ])
+        let rows = csv.stdoutText.split(separator: "\n")
+        #expect(rows.first == "statement,confidence,source,context,fact_metadata,created_at")
+        #expect(rows.count == 6)
+        // What query prints, import reads: the CSV loads into a new database as the same five facts.
+        let file = try work.write("five.csv", csv.stdout)
+        let again = try Factpipe.run(["import", file, "--db", work.path("again.sqlite"), "--json", "-q"])
+        let summary = try again.json()
+        #expect(int(summary, "inserted") == 5 && int(summary, "rejected") == 0)
+    }
+
+    @Test func queryRefusesWhatIsNotAStatementAndSaysWhenNothingMatched() throws {
+        let work = try CLIWorkspace()
+        try work.loadKnowledgeBase()
+        let bad = try Factpipe.run(["query", "--db", work.database, "--statement", "free text"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--statement is not a statement"))
+        let none = try Factpipe.run(["query", "--db", work.database, "--subject", "Nobody"])
+        #expect(none.status == 0 && none.stdout.isEmpty && none.stderr.contains("no facts matched"))
+        let missing = try Factpipe.run(["query", "--db", work.path("missing.sqlite")])
+        #expect(missing.status == 1 && missing.stderr.contains("factpipe query: error:"))
+        #expect(!FileManager.default.fileExists(atPath: work.path("missing.sqlite")))
+    }
+}

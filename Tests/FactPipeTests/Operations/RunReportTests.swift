@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// Reports and metrics of a real load, read back and compared with its summary.
+@Suite struct RunReportTests {
+    @Test func prometheusMetricsOfALoadParseBackToTheSummarysFigures() throws {
+        let work = try LoadWorkspace()
+        let summary = work.load(fixtureURL("hakgal/kb_facts.ndjson").path) { $0.batchSize = 500 }
+        #expect(summary.writerTimings.commitLatencies.count >= 8)
+        let report = RunReport(importSummary: summary, databasePath: work.databasePath)
+        let path = work.path("factpipe.prom")
+        try report.writeMetrics(to: path)
+        let metrics = try ParsedMetrics(String(contentsOfFile: path, encoding: .utf8))
+        #expect(try metrics.value("factpipe_import_records_total") == Double(summary.records))
+        #expect(try metrics.value("factpipe_import_inserted_total") == Double(summary.inserted))
+        #expect(try metrics.value("factpipe_import_duplicates_total") == Double(summary.duplicates))
+        #expect(try metrics.value("factpipe_import_rejected_total") == Double(summary.rejected))
+        #expect(try metrics.value("factpipe_import_warnings_total") == Double(summary.warnings))
+        #expect(try metrics.value("factpipe_import_success") == 1)
+        #expect(try metrics.value("factpipe_import_peak_rss_bytes") == Double(summary.peakRSSBytes))
+        #expect(abs(try metrics.value("factpipe_import_facts_per_second") - summary.factsPerSecond) < 1e-6)
+        #expect(abs(try metrics.value("factpipe_import_duration_seconds") - summary.seconds) < 1e-9)
+        #expect(try metrics.value("factpipe_import_database_bytes") == Double(FileSize.bytes(work.databasePath) ?? -1))
+        let commits = summary.writerTimings.commitLatencies
+        let name = "factpipe_import_commit_latency_seconds"
+        #expect(metrics.types[name] == "summary")
+        #expect(try metrics.value(name, ["quantile": "0.5"]) == commits.percentile(50))
+        #expect(try metrics.value(name, ["quantile": "0.95"]) == commits.percentile(95))
+        #expect(try metrics.value(name, ["quantile": "0.99"]) == commits.percentile(99))
+        #expect(try metrics.value(name + "_count") == Double(commits.count))
+        #expect(abs(try metrics.value(name + "_sum") - summary.writerTimings.committing) < 1e-9)
+        #expect(try metrics.value("factpipe_import_commit_latency_max_seconds") == commits.maximum)
+        #expect(metrics.types["factpipe_import_records_total"] == "counter")
+        #expect(metrics.samples.allSatisfy { $0.name.hasPrefix("factpipe_import_") })
+        #expect(!metrics.samples.contains { $0.name.contains("query_latency") }, "no queries were measured")
+    }
+
+    @Test func theJSONReportCarriesCountsRateMemoryAndCommitLatency() throws {
+        let work = try LoadWorkspace()
+        let summary = work.load(fixtureURL("hakgal/kb_facts.ndjson").path)
+        let path = work.path("report.json")
+        try RunReport(importSummary: summary, databasePath: work.databasePath).writeReport(to: path)
+        let object = try #require(try JSONSerialization.jsonObject(with: fileContents(path)) as? [String: Any])
+        #expect(object["command"] as? String == "import")
+        #expect(object["status"] as? String == "done")
+        #expect((object["records"] as? Int) == summary.records)
+        #expect((object["rejected"] as? Int) == summary.rejected)
+        #expect((object["peak_rss_bytes"] as? Int) == summary.peakRSSBytes)
+        #expect((object["facts_per_second"] as? Double).map { abs($0 - summary.factsPerSecond) <= 0.5 } == true)
+        #expect((object["database"] as? String) == work.databasePath)
+        #expect((object["finished_at"] as? String)?.hasSuffix("Z") == true)
+        let commit = try #require(object["commit_latency"] as? [String: Any])
+        #expect((commit["count"] as? Int) == summary.writerTimings.commitLatencies.count)
+        for key in ["p50_ms", "p95_ms", "p99_ms", "max_ms", "sum_ms"] { #expect(commit[key] is Double, "\(key)") }
+        #expect(object["query_latency"] == nil)
+    }
+
+    @Test func queryLatenciesAreOneSummaryWithAPatternLabelEach() throws {
+        var report = RunReport(command: "scale-test", status: "aborted")
+        var sample = LatencySample()
+        for value in [0.001, 0.002, 0.003, 0.010] { sample.record(value) }
+        report.queryLatencies = [
+            .init(pattern: "subject", figures: LatencyFigures(sample: sample, sumSeconds: 0.016)),
+            .init(pattern: "odd \"one\"\\\n", figures: LatencyFigures(sample: LatencySample(), sumSeconds: 0)),
+        ]
+        let metrics = try ParsedMetrics(report.prometheusText)
+        let name = "factpipe_scale_test_query_latency_seconds"
+        #expect(try metrics.value("factpipe_scale_test_success") == 0)
+        #expect(try metrics.value(name, ["pattern": "subject", "quantile": "0.95"]) == 0.010)
+        #expect(try metrics.value(name, ["pattern": "subject", "quantile": "0.5"]) == 0.002)
+        #expect(try metrics.value(name + "_count", ["pattern": "subject"]) == 4)
+        #expect(try metrics.value(name + "_sum", ["pattern": "subject"]) == 0.016)
+        #expect(try metrics.value("factpipe_scale_test_query_latency_max_seconds", ["pattern": "subject"]) == 0.010)
+        #expect(report.prometheusText.contains(#"{pattern="odd \"one\"\\\n",quantile="0.5"} 0"#))
+        #expect(report.prometheusText.components(separatedBy: "# TYPE \(name) summary").count == 2, "declared once")
+    }
+
+    @Test func numbersAreWrittenAsTheTextFormatSpellsThem() {
+        #expect(PrometheusTextWriter.format(4_244) == "4244")
+        #expect(PrometheusTextWriter.format(0.25) == "0.25")
+        #expect(PrometheusTextWriter.format(.infinity) == "+Inf")
+        #expect(PrometheusTextWriter.format(-.infinity) == "-Inf")
+        #expect(PrometheusTextWriter.format(.nan) == "NaN")
+        #expect(Double(PrometheusTextWriter.format(4.2e-06)) == 4.2e-06)
+    }
+
+    @Test func filesAreReplacedAtomicallyAndAFailureLeavesTheOldOne() throws {
+        let work = try LoadWorkspace()
+        let path = work.path("metrics.prom")
+        try AtomicFile.write("old\n", to: path)
+        try AtomicFile.write("new\n", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\n")
+        #expect(try folderListing(work.directory.url.path) == ["metrics.prom"], "no temporary file is left")
+        // A directory in the way of the rename: the write fails and the old file stays.
+        let blocked = work.path("blocked.prom")
+        try FileManager.default.createDirectory(atPath: blocked, withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: blocked + "/inside", withIntermediateDirectories: false)
+        #expect(throws: FileOutputError.self) { try AtomicFile.write("x", to: blocked) }
+        #expect(try folderListing(work.directory.url.path) == ["blocked.prom", "metrics.prom"])
+        #expect(throws: FileOutputError.self) { try AtomicFile.write("x", to: work.path("no/such/dir.prom")) }
+    }
+}
