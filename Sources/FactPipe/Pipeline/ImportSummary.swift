@@ -45,6 +45,8 @@ public struct ImportSummary: Sendable {
     /// The first few diagnostics, for a human summary.
     public var sampleDiagnostics: [RecordDiagnostic] = []
 
+    public init() {}
+
     public var factsPerSecond: Double {
         seconds > 0 ? Double(inserted + updated + duplicates) / seconds : 0
     }
