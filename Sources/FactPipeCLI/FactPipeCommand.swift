@@ -7,6 +7,9 @@ struct FactPipeCommand: ParsableCommand {
         commandName: "factpipe",
         abstract: "Move facts in and out of SQLite in bulk: streaming, validated, fast.",
         version: FactPipeVersion.current,
-        subcommands: [ImportCommand.self, GenerateCommand.self]
+        subcommands: [
+            ImportCommand.self, ExportCommand.self, VerifyCommand.self, BackupCommand.self, RestoreCommand.self,
+            GenerateCommand.self,
+        ]
     )
 }

@@ -7,11 +7,11 @@ final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
 
-    /// Opens (and for read-write, creates) the database at `path`.
+    /// Opens (and for read-write, creates) the database at `path`; `extraFlags` adds `SQLITE_OPEN_*` flags.
     /// - Throws: `StoreError` when the file cannot be opened.
-    init(path: String, readOnly: Bool = false, create: Bool = true) throws(StoreError) {
+    init(path: String, readOnly: Bool = false, create: Bool = true, extraFlags: Int32 = 0) throws(StoreError) {
         var db: OpaquePointer?
-        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | extraFlags
         if readOnly {
             flags |= SQLITE_OPEN_READONLY
         } else {

@@ -1,0 +1,217 @@
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where compressed or plain archive bytes go.
+protocol ArchiveSink: AnyObject {
+    /// Writes all of `bytes`.
+    /// - Throws: `SnapshotError` when they cannot be written.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError)
+}
+
+/// A file written under a temporary name in its own folder, then synced and renamed into place, so
+/// that its path holds either the old file or the whole new one, never a part.
+///
+/// `-` writes to standard output, and an existing path that is not a regular file (a device such as
+/// `/dev/full`, a pipe) is written in place; neither can have files beside it. The SHA-256 of the
+/// bytes written is kept for the `FILE.sha256` file. Released without `commit`, the temporary file
+/// is removed.
+final class AtomicFileOutput: ArchiveSink {
+    /// The final path, or `-`.
+    let path: String
+    /// The temporary file, or nil when the output is written in place.
+    let temporaryPath: String?
+    /// Bytes written so far.
+    private(set) var bytesWritten: Int64 = 0
+    private var descriptor: Int32
+    private let digest: SHA256Digest?
+    private var isCommitted = false
+
+    /// Creates the temporary file beside `path` (or opens standard output or the device in place);
+    /// `hashes` keeps the SHA-256 of what is written.
+    /// - Throws: `SnapshotError` `.io` when the folder does not exist or cannot be written.
+    init(path: String, hashes: Bool = true) throws(SnapshotError) {
+        self.path = path
+        digest = hashes ? SHA256Digest() : nil
+        if path == "-" {
+            descriptor = STDOUT_FILENO
+            temporaryPath = nil
+            return
+        }
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            guard (info.st_mode & S_IFMT) != S_IFDIR else {
+                throw SnapshotError(.io, path: path, "cannot write: is a directory")
+            }
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SnapshotError(.io, path: path, "cannot open for writing: \(systemError())") }
+            descriptor = fd
+            temporaryPath = nil
+            return
+        }
+        let temporary = Self.temporaryName(for: path)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SnapshotError(.io, path: path, "cannot create a file in \(Self.folder(of: path)): \(systemError())")
+        }
+        descriptor = fd
+        temporaryPath = temporary
+    }
+
+    deinit {
+        abandon()
+    }
+
+    /// True when files may be written beside the output (`FILE.sha256`, `FILE.manifest.json`).
+    var canHaveSidecars: Bool { temporaryPath != nil }
+
+    /// Writes all of `bytes`.
+    /// - Throws: `SnapshotError` `.io` with the system's reason (e.g. no space left on device).
+    func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
+        guard var base = bytes.baseAddress else { return }
+        var remaining = bytes.count
+        while remaining > 0 {
+            let written = writeBytes(descriptor, base, remaining)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SnapshotError(.io, path: path == "-" ? "standard output" : path, "cannot write: \(systemError())")
+            }
+            digest?.update(UnsafeRawBufferPointer(start: base, count: written))
+            base += written
+            remaining -= written
+            bytesWritten += Int64(written)
+        }
+    }
+
+    /// Writes all of `bytes`.
+    /// - Throws: `SnapshotError` `.io` as `write(_:)` does.
+    func write(_ bytes: [UInt8]) throws(SnapshotError) {
+        try bytes.withRawBytes { raw throws(SnapshotError) in try write(raw) }
+    }
+
+    /// Syncs the file to disk and closes it; returns the SHA-256 of its bytes (empty when not hashed).
+    /// - Throws: `SnapshotError` `.io` when syncing or closing fails (a full disk can show only here).
+    func finishWriting() throws(SnapshotError) -> String {
+        if temporaryPath != nil {
+            guard fsync(descriptor) == 0 else { throw SnapshotError(.io, path: path, "cannot sync: \(systemError())") }
+            let fd = descriptor
+            descriptor = -1
+            guard close(fd) == 0 else { throw SnapshotError(.io, path: path, "cannot close: \(systemError())") }
+        }
+        return digest?.finish() ?? ""
+    }
+
+    /// Writes each sidecar (`path + suffix`) under a temporary name and syncs it, then renames the
+    /// output and the sidecars into place and syncs the folder. Call after `finishWriting()`.
+    /// - Throws: `SnapshotError` `.io`; before the first rename, nothing is left behind.
+    func commit(sidecars: [(suffix: String, bytes: [UInt8])] = []) throws(SnapshotError) {
+        guard let temporaryPath else {
+            isCommitted = true
+            return
+        }
+        var written: [(temporary: String, final: String)] = []
+        do throws(SnapshotError) {
+            for sidecar in sidecars {
+                let final = path + sidecar.suffix
+                let temporary = Self.temporaryName(for: final)
+                written.append((temporary, final))
+                try Self.writeSynced(sidecar.bytes, to: temporary, reportedAs: final)
+            }
+        } catch {
+            for file in written { unlink(file.temporary) }
+            throw error
+        }
+        guard rename(temporaryPath, path) == 0 else {
+            let reason = systemError()
+            for file in written { unlink(file.temporary) }
+            throw SnapshotError(.io, path: path, "cannot rename the finished file into place: \(reason)")
+        }
+        isCommitted = true
+        for file in written where rename(file.temporary, file.final) != 0 {
+            throw SnapshotError(.io, path: file.final, "cannot rename into place: \(systemError())")
+        }
+        try Self.syncFolder(of: path)
+    }
+
+    /// Closes and removes the temporary file, unless the output was committed.
+    func abandon() {
+        if descriptor >= 0 && descriptor != STDOUT_FILENO { close(descriptor) }
+        descriptor = -1
+        if !isCommitted, let temporaryPath { unlink(temporaryPath) }
+        isCommitted = true
+    }
+
+    // MARK: Files and folders
+
+    /// A hidden name beside `path`, unique to this process and call.
+    static func temporaryName(for path: String) -> String {
+        let number = nameCounter.add(1, ordering: .relaxed).newValue
+        let folder = folder(of: path)
+        let prefix = path.contains("/") ? (folder == "/" ? "/" : folder + "/") : ""
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        return prefix + "." + base + ".tmp-\(getpid())-\(number)"
+    }
+
+    private static let nameCounter = Atomic<Int>(0)
+
+    /// The folder holding `path` (`.` for a bare name).
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// Writes `bytes` to a new file at `temporary` and syncs it.
+    static func writeSynced(_ bytes: [UInt8], to temporary: String, reportedAs name: String) throws(SnapshotError) {
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SnapshotError(.io, path: name, "cannot create a file in \(folder(of: name)): \(systemError())")
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { writeBytes(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                let reason = systemError()
+                close(fd)
+                unlink(temporary)
+                throw SnapshotError(.io, path: name, "cannot write: \(reason)")
+            }
+            offset += written
+        }
+        guard fsync(fd) == 0, close(fd) == 0 else {
+            let reason = systemError()
+            unlink(temporary)
+            throw SnapshotError(.io, path: name, "cannot sync: \(reason)")
+        }
+    }
+
+    /// Syncs the folder holding `path`, so a rename in it survives a crash.
+    static func syncFolder(of path: String) throws(SnapshotError) {
+        let folder = folder(of: path)
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw SnapshotError(.io, path: folder, "cannot open the folder to sync it: \(systemError())") }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SnapshotError(.io, path: folder, "cannot sync the folder: \(systemError())") }
+    }
+}
+
+/// `write(2)`, named apart from the methods called `write`.
+func writeBytes(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(descriptor, bytes, count)
+    #else
+    Darwin.write(descriptor, bytes, count)
+    #endif
+}
+
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` for a body that throws `SnapshotError` (the standard one loses the type).
+    func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws(SnapshotError) -> R) throws(SnapshotError) -> R {
+        let result = withUnsafeBytes { raw in Result { () throws(SnapshotError) -> R in try body(raw) } }
+        return try result.get()
+    }
+}

@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What an export reads, and what and where it writes.
+public struct SnapshotOptions: Sendable {
+    /// The factpipe database to read.
+    public var databasePath: String
+    /// The snapshot file, or `-` for standard output.
+    public var outputPath: String
+    /// `ndjson`, `csv` or `text`.
+    public var format: SnapshotManifest.Format = .ndjson
+    /// The zstd level; 0 writes plain bytes.
+    public var level = 3
+    /// Whether to compress; nil compresses when `outputPath` ends in `.zst`.
+    public var compresses: Bool?
+    /// zstd worker threads; nil uses one per core when there are several.
+    public var workers: Int?
+    /// Which facts to write.
+    public var filter = FactFilter()
+
+    /// Options for exporting every fact of `databasePath` to `outputPath` as NDJSON.
+    public init(databasePath: String, outputPath: String) {
+        self.databasePath = databasePath
+        self.outputPath = outputPath
+    }
+
+    /// True when the output is zstd-compressed.
+    public var isCompressed: Bool { level > 0 && (compresses ?? outputPath.hasSuffix(".zst")) }
+
+    /// zstd worker threads to use.
+    var workerCount: Int { workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0) }
+}
+
+/// What an export or a backup wrote.
+public struct ArchiveResult: Sendable {
+    /// The manifest written into (or beside) the archive.
+    public var manifest: SnapshotManifest
+    /// The archive's path, or `-`.
+    public var path: String
+    /// Bytes of the archive as written (compressed, manifest frame included).
+    public var fileBytes: Int64
+    /// SHA-256 of the archive's bytes.
+    public var fileSHA256: String
+    /// Files written beside the archive (`FILE.sha256`, `FILE.manifest.json`).
+    public var sidecars: [String]
+    /// Wall-clock seconds.
+    public var seconds: Double
+    /// Backups removed by the retention rule (backups only).
+    public var removed: [String] = []
+}
+
+/// Writes a snapshot: the facts of one read transaction, in id order, as NDJSON, CSV or text,
+/// zstd-compressed or plain, with a manifest.
+///
+/// ```
+/// FactCursor ──▶ FactRowEncoder ──▶ 1 MiB chunk ──▶ content SHA-256 ──▶ ZstdWriter ──▶ AtomicFileOutput
+/// (one read        (one record        (bounded)       and size                (workers)     temp, fsync, rename
+///  transaction)     a row)                                                                  + FILE.sha256
+/// ```
+/// Rows are streamed, never collected: memory is the chunk, the encoder's small cache and zstd's
+/// buffers, whatever the database's size. A compressed snapshot ends with the manifest in a zstd
+/// skippable frame (`SkippableFrame`); a plain one has it beside, in `FILE.manifest.json`.
+public struct SnapshotExporter: Sendable {
+    /// Content bytes gathered before they are hashed and compressed.
+    public static let chunkBytes = 1 << 20
+
+    public var options: SnapshotOptions
+
+    /// An exporter for `options`.
+    public init(options: SnapshotOptions) {
+        self.options = options
+    }
+
+    /// Writes the snapshot and its manifest; on failure nothing is left at the output path.
+    /// - Throws: `SnapshotError`: `.database` when the database cannot be read, `.io` when the output
+    ///   cannot be written, `.unencodable` for a fact the format cannot carry, `.compression`.
+    public func run() throws(SnapshotError) -> ArchiveResult {
+        let start = ContinuousClock.now
+        let cursor = try storeCall { () throws(StoreError) in
+            try FactCursor(databasePath: options.databasePath, filter: options.filter)
+        }
+        let output = try AtomicFileOutput(path: options.outputPath)
+        let compressor = options.isCompressed
+            ? try ZstdWriter(level: options.level, workers: options.workerCount, sink: output, name: options.outputPath)
+            : nil
+        let sink: any ArchiveSink = compressor ?? output
+        let digest = SHA256Digest()
+        var encoder = FactRowEncoder(format: options.format)
+        var chunk = encoder.header
+        chunk.reserveCapacity(Self.chunkBytes + 64 * 1024)
+        var facts: Int64 = 0
+        var contentBytes: Int64 = 0
+        func flush() throws(SnapshotError) {
+            chunk.withUnsafeBytes { digest.update($0) }
+            try chunk.withRawBytes { raw throws(SnapshotError) in try sink.write(raw) }
+            contentBytes += Int64(chunk.count)
+            chunk.removeAll(keepingCapacity: true)
+        }
+        while try storeCall({ () throws(StoreError) in try cursor.next() }) {
+            try encoder.append(cursor, to: &chunk)
+            facts += 1
+            if chunk.count >= Self.chunkBytes { try flush() }
+        }
+        try flush()
+        try storeCall { () throws(StoreError) in try cursor.finish() }
+        try compressor?.finish()
+
+        let manifest = SnapshotManifest(
+            kind: .snapshot, format: options.format, compression: options.isCompressed ? "zstd" : "none",
+            schemaVersion: cursor.schemaVersion, factCount: facts, contentBytes: contentBytes,
+            contentSHA256: digest.finish() ?? "", createdAt: Timestamp.now(),
+            sourceDatabase: absolutePath(options.databasePath), filter: options.filter)
+        if options.isCompressed { try output.write(SkippableFrame.encode(manifestJSON: manifest.json)) }
+        let fileHash = try output.finishWriting()
+        var sidecars: [(suffix: String, bytes: [UInt8])] = []
+        if output.canHaveSidecars {
+            sidecars.append((".sha256", checksumLine(fileHash, options.outputPath)))
+            if !options.isCompressed { sidecars.append((".manifest.json", Array((manifest.json + "\n").utf8))) }
+        }
+        try output.commit(sidecars: sidecars)
+        return ArchiveResult(
+            manifest: manifest, path: options.outputPath, fileBytes: output.bytesWritten, fileSHA256: fileHash,
+            sidecars: sidecars.map { options.outputPath + $0.suffix }, seconds: seconds(since: start))
+    }
+}
+
+/// Runs a database call, turning its `StoreError` into a `SnapshotError`.
+func storeCall<T>(_ body: () throws(StoreError) -> T) throws(SnapshotError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw SnapshotError(error)
+    }
+}
+
+/// A `FILE.sha256` line as `sha256sum` writes it: the hex digest, two spaces, the file's name.
+func checksumLine(_ hash: String, _ path: String) -> [UInt8] {
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    return Array("\(hash)  \(name)\n".utf8)
+}
+
+/// `path` made absolute with symbolic links resolved, or as given when it cannot be resolved.
+func absolutePath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+/// Seconds since `start`.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
