@@ -108,10 +108,21 @@ public struct ArchiveRestorer: Sendable {
         guard manifest.format == .sqlite else {
             throw SnapshotError(.manifestDamaged, path: reader.path, "a backup's manifest must say format sqlite")
         }
-        let output = try AtomicFileOutput(path: options.targetPath, hashes: false)
-        let content = try reader.readContent { piece throws(SnapshotError) in try output.write(piece) }
+        // Free pages stay holes, as with `zstd -d`; this thread decodes while another hashes and
+        // writes.
+        let output = try AtomicFileOutput(path: options.targetPath, hashes: true, sparse: true)
+        let writer = BackgroundWriter(sink: output)
+        var content: ArchiveReader.Content
+        do throws(SnapshotError) {
+            content = try reader.readContent(hashing: false) { piece throws(SnapshotError) in try writer.write(piece) }
+            try writer.finish()
+        } catch {
+            writer.stop()
+            throw error
+        }
+        // The output hashed what it wrote, on the writer's thread: that is the content's SHA-256.
+        content.sha256 = try output.finishWriting()
         try verifyChecksums(reader, manifest, content: content, counted: nil)
-        _ = try output.finishWriting()
         guard let temporary = output.temporaryPath else {
             throw SnapshotError(.io, path: options.targetPath, "the target must be a regular file")
         }

@@ -30,14 +30,19 @@ final class AtomicFileOutput: ArchiveSink {
     private var descriptor: Int32
     private let digest: SHA256Digest?
     private var isCommitted = false
+    /// Leaves blocks of zeros as holes, as `zstd -d` and `cp` do (a database's free pages).
+    private let isSparse: Bool
+    /// True when the last block handed in was a hole: the file's size must be set at the end.
+    private var endsInHole = false
 
     /// Creates the temporary file beside `path` (or opens standard output or the device in place);
-    /// `hashes` keeps the SHA-256 of what is written.
+    /// `hashes` keeps the SHA-256 of what is written, `sparse` leaves 4 KiB blocks of zeros as holes.
     /// - Throws: `SnapshotError` `.io` when the folder does not exist or cannot be written.
-    init(path: String, hashes: Bool = true) throws(SnapshotError) {
+    init(path: String, hashes: Bool = true, sparse: Bool = false) throws(SnapshotError) {
         self.path = path
         digest = hashes ? SHA256Digest() : nil
         if path == "-" {
+            isSparse = false
             descriptor = STDOUT_FILENO
             temporaryPath = nil
             return
@@ -49,6 +54,7 @@ final class AtomicFileOutput: ArchiveSink {
             }
             let fd = open(path, O_WRONLY | O_CLOEXEC)
             guard fd >= 0 else { throw SnapshotError(.io, path: path, "cannot open for writing: \(systemError())") }
+            isSparse = false
             descriptor = fd
             temporaryPath = nil
             return
@@ -58,6 +64,7 @@ final class AtomicFileOutput: ArchiveSink {
         guard fd >= 0 else {
             throw SnapshotError(.io, path: path, "cannot create a file in \(Self.folder(of: path)): \(systemError())")
         }
+        isSparse = sparse
         descriptor = fd
         temporaryPath = temporary
     }
@@ -72,19 +79,63 @@ final class AtomicFileOutput: ArchiveSink {
     /// Writes all of `bytes`.
     /// - Throws: `SnapshotError` `.io` with the system's reason (e.g. no space left on device).
     func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
-        guard var base = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        while remaining > 0 {
-            let written = writeBytes(descriptor, base, remaining)
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        digest?.update(bytes)
+        guard isSparse else {
+            try writeAll(base, bytes.count, at: nil)
+            return
+        }
+        // Runs of data are written at their offsets; 4 KiB blocks of zeros (aligned to the file)
+        // are left as holes.
+        var index = 0
+        var runStart = 0
+        while index < bytes.count {
+            let position = bytesWritten + Int64(index)
+            let blockEnd = min(bytes.count, index + Self.sparseBlock - Int(position % Int64(Self.sparseBlock)))
+            if Self.isZero(base + index, blockEnd - index) {
+                if index > runStart { try writeAll(base + runStart, index - runStart, at: bytesWritten + Int64(runStart)) }
+                runStart = blockEnd
+                endsInHole = true
+            }
+            index = blockEnd
+        }
+        if runStart < bytes.count {
+            try writeAll(base + runStart, bytes.count - runStart, at: bytesWritten + Int64(runStart))
+            endsInHole = false
+        }
+        bytesWritten += Int64(bytes.count)
+    }
+
+    /// `write(2)`, or `pwrite(2)` at `offset`, until every byte is written.
+    private func writeAll(_ base: UnsafeRawPointer, _ count: Int, at offset: Int64?) throws(SnapshotError) {
+        var done = 0
+        while done < count {
+            let written = offset.map { pwrite(descriptor, base + done, count - done, off_t($0) + off_t(done)) }
+                ?? writeBytes(descriptor, base + done, count - done)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw SnapshotError(.io, path: path == "-" ? "standard output" : path, "cannot write: \(systemError())")
             }
-            digest?.update(UnsafeRawBufferPointer(start: base, count: written))
-            base += written
-            remaining -= written
-            bytesWritten += Int64(written)
+            done += written
+            if offset == nil { bytesWritten += Int64(written) }
         }
+    }
+
+    /// Blocks of zeros a sparse output leaves as holes.
+    static let sparseBlock = 4096
+
+    private static func isZero(_ base: UnsafeRawPointer, _ count: Int) -> Bool {
+        var bits: UInt64 = 0
+        var index = 0
+        while index + 8 <= count {
+            bits |= base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < count {
+            bits |= UInt64(base.load(fromByteOffset: index, as: UInt8.self))
+            index += 1
+        }
+        return bits == 0
     }
 
     /// Writes all of `bytes`.
@@ -96,6 +147,9 @@ final class AtomicFileOutput: ArchiveSink {
     /// Syncs the file to disk and closes it; returns the SHA-256 of its bytes (empty when not hashed).
     /// - Throws: `SnapshotError` `.io` when syncing or closing fails (a full disk can show only here).
     func finishWriting() throws(SnapshotError) -> String {
+        if isSparse && endsInHole && ftruncate(descriptor, off_t(bytesWritten)) != 0 {
+            throw SnapshotError(.io, path: path, "cannot set the file's size: \(systemError())")
+        }
         if temporaryPath != nil {
             guard fsync(descriptor) == 0 else { throw SnapshotError(.io, path: path, "cannot sync: \(systemError())") }
             let fd = descriptor

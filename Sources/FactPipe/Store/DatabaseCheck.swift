@@ -23,12 +23,21 @@ enum DatabaseCheck {
         var problems: [String]
     }
 
+    /// The most of a file the check maps into memory.
+    static let mmapBytes = 1 << 30
+
     /// Reads the schema version and fact count of `path` and runs `check` on it.
     /// - Throws: `StoreError` when the file is not a database SQLite can open and query.
     static func inspect(path: String, check: IntegrityCheck) throws(StoreError) -> Report {
         let connection = try SQLiteConnection(
             path: uri(path), readOnly: true, create: false, extraFlags: SQLITE_OPEN_URI)
         try connection.execute("PRAGMA cache_size=-\(16 * 1024)")
+        if check == .full {
+            // Matching every index entry to its row reads pages again and again: a memory map spares
+            // a system call per read (300,000 of them for a 500 MB database). The mapped pages are the
+            // kernel's page cache, not the process's heap. quick_check reads each page once: no map.
+            try connection.execute("PRAGMA mmap_size=\(mmapBytes)")
+        }
         let version = try connection.scalarInt("PRAGMA user_version") ?? 0
         let statement = try connection.prepare("PRAGMA \(check.rawValue)(100)")
         var problems: [String] = []
