@@ -64,7 +64,14 @@ public struct DatabaseBackup: Sendable {
         defer {
             for suffix in ["", "-journal", "-wal", "-shm"] { unlink(copyPath + suffix) }
         }
-        _ = try storeCall { () throws(StoreError) in try SQLiteBackup.copy(from: options.databasePath, to: copyPath) }
+        do {
+            _ = try SQLiteBackup.copy(from: options.databasePath, to: copyPath)
+        } catch {
+            // A failure to write the copy is the backup folder's; one to read is the database's.
+            guard error.path == copyPath else { throw SnapshotError(error) }
+            throw SnapshotError(error.isDiskFull ? .io : .database, path: path, "cannot copy the database into "
+                + "\(options.directory): \(error.message)")
+        }
 
         // SQLite checks the copy on another thread while this one compresses it.
         let check = BackgroundCheck(path: copyPath)

@@ -41,7 +41,10 @@ enum SQLiteBackup {
                 sqlite3_sleep(20)
                 continue
             }
-            failure = destination.error(rc, "backup of \(sourcePath) failed")
+            // A step's error is not on either connection until the backup is finished: name it here.
+            failure = StoreError(
+                kind: primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? .busy : .sqlite(code: rc),
+                path: destinationPath, message: "backup of \(sourcePath) failed: \(String(cString: sqlite3_errstr(rc)))")
             break
         }
         let copy = Copy(pageCount: Int(sqlite3_backup_pagecount(backup)), pageSize: 0)
