@@ -52,6 +52,8 @@ struct BackupCommand: ParsableCommand {
     }
 
     func run() throws {
+        let cleanup = InterruptCleanup()
+        defer { withExtendedLifetime(cleanup) {} }
         var options = BackupOptions(databasePath: db, directory: directory)
         options.keep = keep
         options.level = level

@@ -67,6 +67,8 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        let cleanup = InterruptCleanup()
+        defer { withExtendedLifetime(cleanup) {} }
         var options = SnapshotOptions(databasePath: db, outputPath: output)
         options.format = format?.value ?? SnapshotFormatArgument.guess(from: output)
         options.level = level ?? 3

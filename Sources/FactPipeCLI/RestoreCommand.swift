@@ -47,6 +47,8 @@ struct RestoreCommand: ParsableCommand {
     }
 
     func run() throws {
+        let cleanup = InterruptCleanup()
+        defer { withExtendedLifetime(cleanup) {} }
         var options = RestoreOptions(archivePath: file, targetPath: target)
         options.force = force
         options.fullCheck = fullCheck

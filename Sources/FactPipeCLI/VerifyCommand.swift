@@ -36,6 +36,8 @@ struct VerifyCommand: ParsableCommand {
     var quiet = false
 
     func run() throws {
+        let cleanup = InterruptCleanup()
+        defer { withExtendedLifetime(cleanup) {} }
         let report = ArchiveVerifier(path: file, databaseCheck: fullCheck ? .full : .quick).run()
         if json { Standard.output(report.json) }
         for problem in report.problems {

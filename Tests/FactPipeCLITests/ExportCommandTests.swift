@@ -130,4 +130,38 @@ import Testing
         #expect(run.stderr.contains("cannot open database"), "\(run.stderr)")
         #expect(try work.contents("").isEmpty)
     }
+
+    @Test func anInterruptedExportExitsWith130AndLeavesNoFileBehind() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "50000", "--seed", "9", "-o", input, "--quiet"]).status == 0)
+        try work.loadFacts(input)
+        // Level 19 compresses at a few MB/s: the export is surely running when the signal comes.
+        let export = Process()
+        export.executableURL = BinaryLocator.factpipe
+        export.arguments = ["export", "--db", work.database, "-o", work.path("out.ndjson.zst"), "--level", "19"]
+        export.standardError = FileHandle.nullDevice
+        try export.run()
+        var waited = 0
+        while !(try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.tmp-") }) && waited < 200 {
+            usleep(10_000)
+            waited += 1
+        }
+        #expect(try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.tmp-") }, "the export never started writing")
+        export.interrupt()
+        export.waitUntilExit()
+        #expect(export.terminationStatus == 130)
+        #expect(try work.contents("").filter { $0.contains("out.ndjson") }.isEmpty)
+    }
+
+    @Test func theDatabaseItselfIsNeverTheOutput() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let before = try sha256(work.database)
+        let run = try Factpipe.run(["export", "--db", work.database, "-o", work.database])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("is the database itself"), "\(run.stderr)")
+        #expect(try sha256(work.database) == before)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+    }
 }

@@ -49,8 +49,8 @@ public struct RestoreResult: Sendable {
 /// verification pass and then the import pipeline. SQLite then checks it and counts its facts
 /// against the manifest, and only then is it synced and renamed over the target (stale `-wal` and
 /// `-shm` files of a replaced database are removed first, so they cannot be replayed into the new
-/// one). The target's factpipe writer lock is held throughout, so no factpipe load writes to it
-/// meanwhile. Any failure removes the temporary file and leaves the target as it was.
+/// one). The target's factpipe writer lock is held while it is replaced, so no factpipe load writes
+/// to it meanwhile. Any failure removes the temporary file and leaves the target as it was.
 ///
 /// A restored backup gets `PRAGMA quick_check` (every page and b-tree) when its manifest records
 /// that `PRAGMA integrity_check` passed on the database at backup time: the restored bytes have that
@@ -81,12 +81,11 @@ public struct ArchiveRestorer: Sendable {
                 throw SnapshotError(.io, path: target, "exists and is not a regular file; it is not replaced")
             }
         }
+        if AtomicFileOutput.isSameFile(target, options.archivePath) {
+            throw SnapshotError(.io, path: target, "is the archive itself; restore it to another path")
+        }
         let reader = try ArchiveReader(path: options.archivePath)
         let manifest = try reader.manifest.get()
-        let lock = try storeCall { () throws(StoreError) in
-            try WriterLock(databasePath: target, timeoutSeconds: 10, description: "restore of \(options.archivePath)")
-        }
-        defer { withExtendedLifetime(lock) {} }
         let check: IntegrityCheck
         let facts: Int64
         if manifest.kind == .backup {
@@ -127,7 +126,7 @@ public struct ArchiveRestorer: Sendable {
             throw SnapshotError(.io, path: options.targetPath, "the target must be a regular file")
         }
         let facts = try checkDatabase(temporary, manifest, check: check)
-        try replaceTarget { () throws(SnapshotError) in try output.commit() }
+        try replaceTarget(with: temporary) { () throws(SnapshotError) in try output.commit() }
         return facts
     }
 
@@ -138,8 +137,10 @@ public struct ArchiveRestorer: Sendable {
         try verifyChecksums(reader, manifest, content: content, counted: counter.records)
 
         let temporary = AtomicFileOutput.temporaryName(for: options.targetPath)
+        let sideFiles = ["", "-wal", "-shm", "-journal", "-factpipe.lock"].map { temporary + $0 }
+        for file in sideFiles { TemporaryFiles.register(file) }
         defer {
-            for suffix in ["", "-wal", "-shm", "-journal", "-factpipe.lock"] { unlink(temporary + suffix) }
+            for file in sideFiles { AtomicFileOutput.remove(file) }
         }
         var importOptions = ImportOptions(inputs: [options.archivePath], databasePath: temporary)
         importOptions.format = manifest.format == .csv ? .csv : (manifest.format == .text ? .text : .ndjson)
@@ -154,7 +155,7 @@ public struct ArchiveRestorer: Sendable {
                     + (summary.message.map { " (\($0))" } ?? ""))
         }
         let facts = try checkDatabase(temporary, manifest, check: .full)
-        try replaceTarget { () throws(SnapshotError) in
+        try replaceTarget(with: temporary) { () throws(SnapshotError) in
             let fd = open(temporary, O_RDONLY | O_CLOEXEC)
             guard fd >= 0, fsync(fd) == 0 else {
                 if fd >= 0 { close(fd) }
@@ -212,9 +213,22 @@ public struct ArchiveRestorer: Sendable {
         return report.factCount
     }
 
-    /// Removes a replaced database's `-wal` and `-shm` (they belong to the old file and would be
-    /// replayed into the new one), then runs `rename`.
-    private func replaceTarget(_ rename: () throws(SnapshotError) -> Void) throws(SnapshotError) {
+    /// Under the target's writer lock (no factpipe load writes to it meanwhile): gives the new file the
+    /// replaced database's permissions, removes that database's `-wal` and `-shm` (they belong to the
+    /// old file and would be replayed into the new one), then runs `rename`.
+    private func replaceTarget(
+        with temporary: String, _ rename: () throws(SnapshotError) -> Void
+    ) throws(SnapshotError) {
+        let lock = try storeCall { () throws(StoreError) in
+            try WriterLock(
+                databasePath: options.targetPath, timeoutSeconds: 10, description: "restore of \(options.archivePath)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let mode = AtomicFileOutput.permissions(of: options.targetPath)
+            ?? AtomicFileOutput.permissions(of: options.archivePath).map { $0 & 0o666 } ?? 0o644
+        guard chmod(temporary, mode) == 0 else {
+            throw SnapshotError(.io, path: options.targetPath, "cannot set the restored database's permissions: \(systemError())")
+        }
         for suffix in ["-wal", "-shm"] {
             let stale = options.targetPath + suffix
             if access(stale, F_OK) == 0 && unlink(stale) != 0 {

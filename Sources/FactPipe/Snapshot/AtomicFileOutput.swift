@@ -30,15 +30,18 @@ final class AtomicFileOutput: ArchiveSink {
     private var descriptor: Int32
     private let digest: SHA256Digest?
     private var isCommitted = false
+    private let mode: mode_t
     /// Leaves blocks of zeros as holes, as `zstd -d` and `cp` do (a database's free pages).
     private let isSparse: Bool
     /// True when the last block handed in was a hole: the file's size must be set at the end.
     private var endsInHole = false
 
     /// Creates the temporary file beside `path` (or opens standard output or the device in place);
-    /// `hashes` keeps the SHA-256 of what is written, `sparse` leaves 4 KiB blocks of zeros as holes.
+    /// `hashes` keeps the SHA-256 of what is written, `sparse` leaves 4 KiB blocks of zeros as holes,
+    /// `mode` is the new file's permissions (and its sidecars').
     /// - Throws: `SnapshotError` `.io` when the folder does not exist or cannot be written.
-    init(path: String, hashes: Bool = true, sparse: Bool = false) throws(SnapshotError) {
+    init(path: String, hashes: Bool = true, sparse: Bool = false, mode: mode_t = 0o644) throws(SnapshotError) {
+        self.mode = mode
         self.path = path
         digest = hashes ? SHA256Digest() : nil
         if path == "-" {
@@ -60,10 +63,13 @@ final class AtomicFileOutput: ArchiveSink {
             return
         }
         let temporary = Self.temporaryName(for: path)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {
             throw SnapshotError(.io, path: path, "cannot create a file in \(Self.folder(of: path)): \(systemError())")
         }
+        TemporaryFiles.register(temporary)
+        // The mode is set whatever the process's umask, so a backup is no more readable than its database.
+        _ = fchmod(fd, mode)
         isSparse = sparse
         descriptor = fd
         temporaryPath = temporary
@@ -173,20 +179,24 @@ final class AtomicFileOutput: ArchiveSink {
                 let final = path + sidecar.suffix
                 let temporary = Self.temporaryName(for: final)
                 written.append((temporary, final))
-                try Self.writeSynced(sidecar.bytes, to: temporary, reportedAs: final)
+                try Self.writeSynced(sidecar.bytes, to: temporary, reportedAs: final, mode: mode)
             }
         } catch {
-            for file in written { unlink(file.temporary) }
+            for file in written { Self.remove(file.temporary) }
             throw error
         }
         guard rename(temporaryPath, path) == 0 else {
             let reason = systemError()
-            for file in written { unlink(file.temporary) }
+            for file in written { Self.remove(file.temporary) }
             throw SnapshotError(.io, path: path, "cannot rename the finished file into place: \(reason)")
         }
         isCommitted = true
-        for file in written where rename(file.temporary, file.final) != 0 {
-            throw SnapshotError(.io, path: file.final, "cannot rename into place: \(systemError())")
+        TemporaryFiles.forget(temporaryPath)
+        for file in written {
+            guard rename(file.temporary, file.final) == 0 else {
+                throw SnapshotError(.io, path: file.final, "cannot rename into place: \(systemError())")
+            }
+            TemporaryFiles.forget(file.temporary)
         }
         try Self.syncFolder(of: path)
     }
@@ -195,7 +205,7 @@ final class AtomicFileOutput: ArchiveSink {
     func abandon() {
         if descriptor >= 0 && descriptor != STDOUT_FILENO { close(descriptor) }
         descriptor = -1
-        if !isCommitted, let temporaryPath { unlink(temporaryPath) }
+        if !isCommitted, let temporaryPath { Self.remove(temporaryPath) }
         isCommitted = true
     }
 
@@ -218,12 +228,35 @@ final class AtomicFileOutput: ArchiveSink {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
+    /// The permission bits of the file at `path`, or nil when there is none.
+    static func permissions(of path: String) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & 0o777
+    }
+
+    /// True when `a` and `b` name the same existing file.
+    static func isSameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat(), y = stat()
+        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
+    }
+
+    /// Removes a temporary file and forgets it.
+    static func remove(_ path: String) {
+        unlink(path)
+        TemporaryFiles.forget(path)
+    }
+
     /// Writes `bytes` to a new file at `temporary` and syncs it.
-    static func writeSynced(_ bytes: [UInt8], to temporary: String, reportedAs name: String) throws(SnapshotError) {
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    static func writeSynced(
+        _ bytes: [UInt8], to temporary: String, reportedAs name: String, mode: mode_t
+    ) throws(SnapshotError) {
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else {
             throw SnapshotError(.io, path: name, "cannot create a file in \(folder(of: name)): \(systemError())")
         }
+        TemporaryFiles.register(temporary)
+        _ = fchmod(fd, mode)
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { writeBytes(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
@@ -231,14 +264,14 @@ final class AtomicFileOutput: ArchiveSink {
             guard written > 0 else {
                 let reason = systemError()
                 close(fd)
-                unlink(temporary)
+                remove(temporary)
                 throw SnapshotError(.io, path: name, "cannot write: \(reason)")
             }
             offset += written
         }
         guard fsync(fd) == 0, close(fd) == 0 else {
             let reason = systemError()
-            unlink(temporary)
+            remove(temporary)
             throw SnapshotError(.io, path: name, "cannot sync: \(reason)")
         }
     }

@@ -61,8 +61,9 @@ public struct DatabaseBackup: Sendable {
             throw SnapshotError(.io, path: path, "cannot create a file in \(options.directory): \(systemError())")
         }
         close(created)
+        for suffix in ["", "-journal"] { TemporaryFiles.register(copyPath + suffix) }
         defer {
-            for suffix in ["", "-journal", "-wal", "-shm"] { unlink(copyPath + suffix) }
+            for suffix in ["", "-journal", "-wal", "-shm"] { AtomicFileOutput.remove(copyPath + suffix) }
         }
         do {
             _ = try SQLiteBackup.copy(from: options.databasePath, to: copyPath)
@@ -75,7 +76,8 @@ public struct DatabaseBackup: Sendable {
 
         // SQLite checks the copy on another thread while this one compresses it.
         let check = BackgroundCheck(path: copyPath)
-        let output = try AtomicFileOutput(path: path)
+        let mode = AtomicFileOutput.permissions(of: options.databasePath).map { $0 & 0o666 } ?? 0o600
+        let output = try AtomicFileOutput(path: path, mode: mode)
         let compressor = try ZstdWriter(
             level: options.level, workers: options.workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0),
             sink: output, name: path)

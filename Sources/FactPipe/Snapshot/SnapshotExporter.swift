@@ -79,10 +79,16 @@ public struct SnapshotExporter: Sendable {
     ///   cannot be written, `.unencodable` for a fact the format cannot carry, `.compression`.
     public func run() throws(SnapshotError) -> ArchiveResult {
         let start = ContinuousClock.now
-        let cursor = try storeCall { () throws(StoreError) in
-            try FactCursor(databasePath: options.databasePath, filter: options.filter)
+        let database = options.databasePath
+        for suffix in ["", "-wal", "-shm"] where AtomicFileOutput.isSameFile(options.outputPath, database + suffix) {
+            throw SnapshotError(.io, path: options.outputPath, "is the database itself; the snapshot must go elsewhere")
         }
-        let output = try AtomicFileOutput(path: options.outputPath)
+        let cursor = try storeCall { () throws(StoreError) in
+            try FactCursor(databasePath: database, filter: options.filter)
+        }
+        // A snapshot holds the database's facts: it is no more readable than the database.
+        let output = try AtomicFileOutput(
+            path: options.outputPath, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644)
         let compressor = options.isCompressed
             ? try ZstdWriter(level: options.level, workers: options.workerCount, sink: output, name: options.outputPath)
             : nil

@@ -102,4 +102,18 @@ import Testing
         #expect(error?.kind == .countMismatch)
         #expect(!FileManager.default.fileExists(atPath: work.path("restored.sqlite")))
     }
+
+    @Test func theArchiveItselfIsNeverTheTargetAndPermissionsFollowTheReplacedDatabase() throws {
+        let work = try loadedWorkspace()
+        let archive = try backup(work)
+        let before = try bytes(archive)
+        #expect(snapshotError { try restore(archive, to: archive, force: true) }?.message.contains("the archive itself") == true)
+        #expect(try bytes(archive) == before)
+
+        let target = try work.write("private.sqlite", "old")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+        _ = try restore(archive, to: target, force: true)
+        let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
 }

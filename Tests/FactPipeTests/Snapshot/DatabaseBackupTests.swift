@@ -32,6 +32,15 @@ import Testing
         #expect(ArchiveVerifier(path: result.path, databaseCheck: .full).run().isValid)
     }
 
+    @Test func aBackupIsNoMoreReadableThanItsDatabase() throws {
+        let work = try loadedWorkspace()
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: work.databasePath)
+        let result = try backup(work)
+        for path in [result.path, result.path + ".sha256"] {
+            #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        }
+    }
+
     @Test func aBackupSeesOneMomentWhileAnotherConnectionWrites() throws {
         let work = try loadedWorkspace()
         let writer = try RawDatabase(work.databasePath)
