@@ -111,7 +111,8 @@ struct SnapshotFormatArgument: ExpressibleByArgument {
 extension ArchiveResult {
     /// One line for people, for standard error.
     func humanText(verb: String) -> String {
-        var text = "factpipe: \(verb) \(Format.count(Int(manifest.factCount))) facts to \(path): "
+        var text =
+            "factpipe: \(verb) \(Format.count(Int(manifest.factCount))) facts to \(path): "
             + "\(Format.bytes(manifest.contentBytes))"
         if manifest.compression == "zstd" {
             let ratio = fileBytes > 0 ? Double(manifest.contentBytes) / Double(fileBytes) : 0

@@ -2,7 +2,7 @@ import Dispatch
 import FactPipe
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// While it lives, SIGINT and SIGTERM remove the temporary files of the running export, backup,

@@ -45,8 +45,9 @@ struct VerifyCommand: ParsableCommand {
         }
         if report.isValid {
             if !quiet, let manifest = report.manifest {
+                let facts = Format.count(Int(manifest.factCount))
                 Standard.error(
-                    "factpipe verify: ok: \(file): \(manifest.kind.rawValue) of \(Format.count(Int(manifest.factCount))) "
+                    "factpipe verify: ok: \(file): \(manifest.kind.rawValue) of \(facts) "
                         + "facts (\(manifest.format.rawValue), \(Format.bytes(manifest.contentBytes))), "
                         + "checksums match, made \(manifest.createdAt) from \(manifest.sourceDatabase)")
             }

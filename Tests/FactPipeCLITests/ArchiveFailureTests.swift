@@ -48,9 +48,11 @@ import Testing
         #expect(verify.stderr.contains(words), "\(verify.stderr)", sourceLocation: sourceLocation)
         let restore = try Factpipe.run(["restore", archive, "--to", setup.work.database, "--force"])
         #expect(restore.status == 1, sourceLocation: sourceLocation)
-        #expect(restore.stderr.contains("factpipe restore: error:"), "\(restore.stderr)", sourceLocation: sourceLocation)
+        #expect(
+            restore.stderr.contains("factpipe restore: error:"), "\(restore.stderr)", sourceLocation: sourceLocation)
         #expect(try setup.protectedHashes() == before, sourceLocation: sourceLocation)
-        #expect(try setup.work.contents("").filter { $0.hasPrefix(".kb.sqlite") }.isEmpty, sourceLocation: sourceLocation)
+        #expect(
+            try setup.work.contents("").filter { $0.hasPrefix(".kb.sqlite") }.isEmpty, sourceLocation: sourceLocation)
     }
 
     @Test func aTruncatedArchiveIsRefused() throws {
@@ -106,14 +108,18 @@ import Testing
         let setup = try Setup()
         try openToEveryone(setup.work)
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: setup.work.path("backups"))
-        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: setup.work.path("backups")) }
+        defer {
+            try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: setup.work.path("backups"))
+        }
         let before = try setup.protectedHashes()
         let names = try setup.work.contents("backups")
         let run = try runFactpipeUnprivileged([
             "backup", "--db", setup.work.database, "--to", setup.work.path("backups"), "--keep", "1", "--json",
         ])
         #expect(run.status == 1)
-        #expect(run.stderr.contains("cannot create a file in \(setup.work.path("backups")): Permission denied"), "\(run.stderr)")
+        #expect(
+            run.stderr.contains("cannot create a file in \(setup.work.path("backups")): Permission denied"),
+            "\(run.stderr)")
         #expect(try run.json()["status"] as? String == "failed")
         #expect(try setup.work.contents("backups") == names)
         #expect(try setup.protectedHashes() == before)
@@ -136,11 +142,13 @@ import Testing
                 '\(BinaryLocator.factpipe.path)' backup --db '\(setup.work.database)' --to '\(full)' --json
                 echo "exit=$?"; ls -A '\(full)'
                 """
-            let run = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/unshare"), ["--mount", "sh", "-c", script])
+            let run = try Factpipe.runProcess(
+                URL(fileURLWithPath: "/usr/bin/unshare"), ["--mount", "sh", "-c", script])
             if run.status == 77 || run.stdoutText.isEmpty { return }  // no permission to mount here
             #expect(run.stdoutText.contains("\"status\":\"failed\""), "\(size): \(run.stdoutText)")
             #expect(run.stdoutText.hasSuffix("exit=1\n"), "\(size): files left behind: \(run.stdoutText)")
-            #expect(run.stderr.contains("No space left on device") || run.stderr.contains("disk is full"), "\(run.stderr)")
+            #expect(
+                run.stderr.contains("No space left on device") || run.stderr.contains("disk is full"), "\(run.stderr)")
         }
         #expect(try sha256(setup.work.database) == before)
     }

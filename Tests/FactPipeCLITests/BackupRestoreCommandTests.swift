@@ -4,7 +4,8 @@ import Testing
 @Suite struct BackupRestoreCommandTests {
     private func backup(_ work: CLIWorkspace, database: String? = nil, _ extra: [String] = []) throws -> [String: Any] {
         try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
-        let run = try Factpipe.run(["backup", "--db", database ?? work.database, "--to", work.path("backups"), "--json"] + extra)
+        let run = try Factpipe.run(
+            ["backup", "--db", database ?? work.database, "--to", work.path("backups"), "--json"] + extra)
         try #require(run.status == 0, "backup failed: \(run.stderr)")
         return try run.json()
     }
@@ -38,7 +39,8 @@ import Testing
         #expect(after[String(foreign.split(separator: "/").last ?? "")] != nil)
         // Each one left is a sound backup that sha256sum accepts.
         for name in names {
-            let check = try Factpipe.tool("/bin/sh", ["-c", "cd '\(work.path("backups"))' && sha256sum -c \(name).sha256"])
+            let check = try Factpipe.tool(
+                "/bin/sh", ["-c", "cd '\(work.path("backups"))' && sha256sum -c \(name).sha256"])
             #expect(check.stdoutText == "\(name): OK\n")
             #expect(try Factpipe.run(["verify", work.path("backups/" + name), "--quiet"]).status == 0)
         }

@@ -5,11 +5,15 @@ import Testing
     @Test(arguments: ["ndjson", "csv", "text"])
     func zstdDecompressionGivesExactlyTheBytesOfAPlainExport(format: String) throws {
         let work = try CLIWorkspace()
-        let input = format == "text"
-            ? try work.write("t.txt", "HasPart(Computer, CPU).\nLäuftAuf(Motor, \"Benzin, bleifrei\")\nQ(x:Q(298, K))\n")
+        let input =
+            format == "text"
+            ? try work.write(
+                "t.txt", "HasPart(Computer, CPU).\nLäuftAuf(Motor, \"Benzin, bleifrei\")\nQ(x:Q(298, K))\n")
             : snapshotFixture
         try work.loadFacts(input)
-        let compressed = try Factpipe.run(["export", "--db", work.database, "-o", work.path("s.zst"), "--format", format])
+        let compressed = try Factpipe.run([
+            "export", "--db", work.database, "-o", work.path("s.zst"), "--format", format,
+        ])
         #expect(compressed.status == 0, "\(compressed.stderr)")
         let plain = try Factpipe.run(["export", "--db", work.database, "-o", work.path("s.plain"), "--format", format])
         #expect(plain.status == 0, "\(plain.stderr)")
@@ -27,10 +31,13 @@ import Testing
             #expect(check.stdoutText == "\(name): OK\n")
         }
         // A plain snapshot has its manifest beside it; a compressed one carries it inside.
-        #expect(try work.contents("") == [
-            "kb.sqlite", "kb.sqlite-factpipe.lock", "kb.sqlite-shm", "kb.sqlite-wal", "s.csv", "s.csv.manifest.json",
-            "s.csv.sha256", "s.ndjson.zst", "s.ndjson.zst.sha256",
-        ].filter { FileManager.default.fileExists(atPath: work.path($0)) })
+        #expect(
+            try work.contents("")
+                == [
+                    "kb.sqlite", "kb.sqlite-factpipe.lock", "kb.sqlite-shm", "kb.sqlite-wal", "s.csv",
+                    "s.csv.manifest.json",
+                    "s.csv.sha256", "s.ndjson.zst", "s.ndjson.zst.sha256",
+                ].filter { FileManager.default.fileExists(atPath: work.path($0)) })
         #expect(try work.read("s.csv").hasPrefix("statement,confidence,source,context,fact_metadata,created_at\n"))
         let manifest = try #require(
             try JSONSerialization.jsonObject(with: Data(work.read("s.csv.manifest.json").utf8)) as? [String: Any])
@@ -42,7 +49,8 @@ import Testing
         let work = try CLIWorkspace()
         try work.loadFacts()
         let run = try Factpipe.run([
-            "export", "--db", work.database, "-o", work.path("s.ndjson.zst"), "--json", "--level", "19", "--threads", "0",
+            "export", "--db", work.database, "-o", work.path("s.ndjson.zst"), "--json", "--level", "19", "--threads",
+            "0",
         ])
         #expect(run.status == 0, "\(run.stderr)")
         let object = try run.json()
@@ -147,7 +155,8 @@ import Testing
             usleep(10_000)
             waited += 1
         }
-        #expect(try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.tmp-") }, "the export never started writing")
+        #expect(
+            try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.tmp-") }, "the export never started writing")
         export.interrupt()
         export.waitUntilExit()
         #expect(export.terminationStatus == 130)

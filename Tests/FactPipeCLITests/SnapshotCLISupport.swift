@@ -20,7 +20,9 @@ extension CLIWorkspace {
         for case let name as String in walker {
             var isFolder: ObjCBool = false
             let full = root + "/" + name
-            guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue else { continue }
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue else {
+                continue
+            }
             hashes[name] = try sha256(full)
         }
         return hashes
@@ -35,11 +37,13 @@ extension CLIWorkspace {
 /// Every column of every fact but `id` and `load_id`, one fact a line as the sqlite3 CLI prints it in
 /// quote mode (exact confidences, NULL apart from ''), ordered by statement.
 func allColumns(_ database: String) throws -> String {
-    let run = try Factpipe.tool("/usr/bin/sqlite3", [
-        "-quote", database,
-        "SELECT statement, predicate, subject, object, args, arity, printf('%.17g', confidence), typeof(confidence), "
-            + "source, context, fact_metadata, created_at FROM facts ORDER BY statement",
-    ])
+    let run = try Factpipe.tool(
+        "/usr/bin/sqlite3",
+        [
+            "-quote", database,
+            "SELECT statement, predicate, subject, object, args, arity, printf('%.17g', confidence), "
+                + "typeof(confidence), source, context, fact_metadata, created_at FROM facts ORDER BY statement",
+        ])
     #expect(run.stdoutText.split(separator: "\n").count >= snapshotFixtureFacts)
     return run.stdoutText
 }

@@ -6,7 +6,8 @@ import Testing
     @Test func exportsDuringALoadEachSeeTheDatabaseAtOneCommittedMoment() throws {
         let work = try CLIWorkspace()
         // A first load, so the database exists with facts before the second starts.
-        let base = try work.write("base.ndjson", try Factpipe.run(["generate", "--facts", "2000", "--seed", "1", "--quiet"]).stdout)
+        let base = try work.write(
+            "base.ndjson", try Factpipe.run(["generate", "--facts", "2000", "--seed", "1", "--quiet"]).stdout)
         try work.loadFacts(base)
         let baseCount = try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")
         // Four sources: each one's facts become visible when its merge commits.
@@ -47,7 +48,8 @@ import Testing
 
         // The counts the database had at its commits: before the load, then after each source's merge.
         let summary = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summaryPath))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summaryPath)))
+                as? [String: Any])
         let loads = try #require(summary["loads"] as? [[String: Any]])
         var committed = [baseCount]
         for entry in loads { committed.append((committed.last ?? 0) + (int(entry, "inserted") ?? 0)) }
@@ -73,7 +75,8 @@ import Testing
             seenCounts.append(lines.count)
         }
         // The load's sources take seconds each: some snapshot caught it half-way, between two commits.
-        let before = committed[0], after = committed[committed.count - 1]
+        let before = committed[0]
+        let after = committed[committed.count - 1]
         #expect(seenCounts.contains { $0 > before && $0 < after }, "counts \(seenCounts), committed \(committed)")
         #expect(seenCounts.last == committed.last)
         #expect(seenCounts == seenCounts.sorted(), "a later snapshot saw fewer facts: \(seenCounts)")

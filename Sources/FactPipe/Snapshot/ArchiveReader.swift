@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// An archive opened for checking or restoring: what kind of file it is, its manifest (or why
@@ -38,10 +38,11 @@ final class ArchiveReader {
                     manifest = .failure(error)
                 }
             case .absent:
-                manifest = .failure(SnapshotError(
-                    .missingManifest, path: path,
-                    "missing manifest: the file does not end with a factpipe manifest frame (it was not written by "
-                        + "factpipe, or its end was cut off or damaged)"))
+                manifest = .failure(
+                    SnapshotError(
+                        .missingManifest, path: path,
+                        "missing manifest: the file does not end with a factpipe manifest frame (it was not written by "
+                            + "factpipe, or its end was cut off or damaged)"))
             case .damaged(let reason):
                 manifest = .failure(SnapshotError(.manifestDamaged, path: path, "manifest damaged: \(reason)"))
             }
@@ -55,18 +56,21 @@ final class ArchiveReader {
         let besidePath = path + ".manifest.json"
         guard let text = readSmallFile(besidePath) else {
             if head.starts(with: Array("SQLite format 3".utf8)) {
-                return .failure(SnapshotError(
-                    .notAnArchive, path: path,
-                    "not a factpipe archive: this is a SQLite database file (backups are .db.zst files)"))
+                return .failure(
+                    SnapshotError(
+                        .notAnArchive, path: path,
+                        "not a factpipe archive: this is a SQLite database file (backups are .db.zst files)"))
             }
             let looksLikeSnapshot = head.first == UInt8(ascii: "{") || head.starts(with: Array("statement,".utf8))
             if looksLikeSnapshot {
-                return .failure(SnapshotError(
-                    .missingManifest, path: path, "missing manifest: no \(besidePath) beside this plain snapshot"))
+                return .failure(
+                    SnapshotError(
+                        .missingManifest, path: path, "missing manifest: no \(besidePath) beside this plain snapshot"))
             }
-            return .failure(SnapshotError(
-                .notAnArchive, path: path,
-                "not a factpipe archive: neither zstd data nor a snapshot with its manifest beside it"))
+            return .failure(
+                SnapshotError(
+                    .notAnArchive, path: path,
+                    "not a factpipe archive: neither zstd data nor a snapshot with its manifest beside it"))
         }
         do {
             return .success(try SnapshotManifest.decode(text, path: besidePath))

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Which archive to restore, where, and how carefully.
@@ -75,7 +75,8 @@ public struct ArchiveRestorer: Sendable {
         let exists = stat(target, &info) == 0
         if exists {
             guard options.force else {
-                throw SnapshotError(.targetExists, path: target, "exists; give --force to replace it (nothing was changed)")
+                throw SnapshotError(
+                    .targetExists, path: target, "exists; give --force to replace it (nothing was changed)")
             }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
                 throw SnapshotError(.io, path: target, "exists and is not a regular file; it is not replaced")
@@ -159,11 +160,13 @@ public struct ArchiveRestorer: Sendable {
             let fd = open(temporary, O_RDONLY | O_CLOEXEC)
             guard fd >= 0, fsync(fd) == 0 else {
                 if fd >= 0 { close(fd) }
-                throw SnapshotError(.io, path: options.targetPath, "cannot sync the restored database: \(systemError())")
+                throw SnapshotError(
+                    .io, path: options.targetPath, "cannot sync the restored database: \(systemError())")
             }
             close(fd)
             guard rename(temporary, options.targetPath) == 0 else {
-                throw SnapshotError(.io, path: options.targetPath, "cannot rename the restored database into place: \(systemError())")
+                throw SnapshotError(
+                    .io, path: options.targetPath, "cannot rename the restored database into place: \(systemError())")
             }
             try AtomicFileOutput.syncFolder(of: options.targetPath)
         }
@@ -194,21 +197,25 @@ public struct ArchiveRestorer: Sendable {
         do {
             report = try DatabaseCheck.inspect(path: path, check: check)
         } catch {
-            throw SnapshotError(.databaseDamaged, path: options.archivePath, "the restored database cannot be read: \(error.message)")
+            throw SnapshotError(
+                .databaseDamaged, path: options.archivePath, "the restored database cannot be read: \(error.message)")
         }
         if let first = report.problems.first {
             throw SnapshotError(
-                .databaseDamaged, path: options.archivePath, "the restored database fails PRAGMA \(check.rawValue): \(first)")
+                .databaseDamaged, path: options.archivePath,
+                "the restored database fails PRAGMA \(check.rawValue): \(first)")
         }
         guard report.factCount == manifest.factCount else {
             throw SnapshotError(
                 .countMismatch, path: options.archivePath,
-                "count differs: the restored database has \(report.factCount) facts, the manifest says \(manifest.factCount)")
+                "count differs: the restored database has \(report.factCount) facts, "
+                    + "the manifest says \(manifest.factCount)")
         }
         guard report.schemaVersion == manifest.schemaVersion else {
             throw SnapshotError(
                 .databaseDamaged, path: options.archivePath,
-                "the restored database has schema version \(report.schemaVersion), the manifest says \(manifest.schemaVersion)")
+                "the restored database has schema version \(report.schemaVersion), "
+                    + "the manifest says \(manifest.schemaVersion)")
         }
         return report.factCount
     }
@@ -224,15 +231,18 @@ public struct ArchiveRestorer: Sendable {
                 databasePath: options.targetPath, timeoutSeconds: 10, description: "restore of \(options.archivePath)")
         }
         defer { withExtendedLifetime(lock) {} }
-        let mode = AtomicFileOutput.permissions(of: options.targetPath)
+        let mode =
+            AtomicFileOutput.permissions(of: options.targetPath)
             ?? AtomicFileOutput.permissions(of: options.archivePath).map { $0 & 0o666 } ?? 0o644
         guard chmod(temporary, mode) == 0 else {
-            throw SnapshotError(.io, path: options.targetPath, "cannot set the restored database's permissions: \(systemError())")
+            throw SnapshotError(
+                .io, path: options.targetPath, "cannot set the restored database's permissions: \(systemError())")
         }
         for suffix in ["-wal", "-shm"] {
             let stale = options.targetPath + suffix
             if access(stale, F_OK) == 0 && unlink(stale) != 0 {
-                throw SnapshotError(.io, path: stale, "cannot remove the replaced database's \(suffix) file: \(systemError())")
+                throw SnapshotError(
+                    .io, path: stale, "cannot remove the replaced database's \(suffix) file: \(systemError())")
             }
         }
         try rename()

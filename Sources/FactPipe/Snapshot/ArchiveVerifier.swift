@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What `verify` found: the manifest, what was recomputed, and every problem, each named.
@@ -95,10 +95,11 @@ public struct ArchiveVerifier: Sendable {
         if let recorded = reader.recordedFileSHA256 {
             report.checkedChecksumFile = true
             if recorded != report.fileSHA256 {
-                report.problems.append(SnapshotError(
-                    .fileHashMismatch, path: path,
-                    "file hash differs from \(path).sha256: the file is \(report.fileSHA256 ?? "?"), "
-                        + "the checksum file says \(recorded.isEmpty ? "nothing readable" : recorded)"))
+                report.problems.append(
+                    SnapshotError(
+                        .fileHashMismatch, path: path,
+                        "file hash differs from \(path).sha256: the file is \(report.fileSHA256 ?? "?"), "
+                            + "the checksum file says \(recorded.isEmpty ? "nothing readable" : recorded)"))
             }
         }
         guard let manifest else { return }
@@ -122,14 +123,16 @@ public struct ArchiveVerifier: Sendable {
             let inspection = try DatabaseCheck.inspect(path: temporary, check: databaseCheck)
             report.countedFacts = inspection.factCount
             if let first = inspection.problems.first {
-                report.problems.append(SnapshotError(
-                    .databaseDamaged, path: path,
-                    "the database inside fails PRAGMA \(databaseCheck.rawValue): \(first)"
-                        + (inspection.problems.count > 1 ? " (and \(inspection.problems.count - 1) more)" : "")))
+                report.problems.append(
+                    SnapshotError(
+                        .databaseDamaged, path: path,
+                        "the database inside fails PRAGMA \(databaseCheck.rawValue): \(first)"
+                            + (inspection.problems.count > 1 ? " (and \(inspection.problems.count - 1) more)" : "")))
             }
         } catch {
-            report.problems.append(SnapshotError(
-                .databaseDamaged, path: path, "the database inside cannot be read: \(error.message)"))
+            report.problems.append(
+                SnapshotError(
+                    .databaseDamaged, path: path, "the database inside cannot be read: \(error.message)"))
         }
     }
 
@@ -137,17 +140,22 @@ public struct ArchiveVerifier: Sendable {
     static func compare(_ manifest: SnapshotManifest, _ report: VerificationReport, path: String) -> [SnapshotError] {
         var problems: [SnapshotError] = []
         if let bytes = report.contentBytes, bytes != manifest.contentBytes {
-            problems.append(SnapshotError(
-                .sizeMismatch, path: path, "size differs: \(bytes) bytes of content, the manifest says \(manifest.contentBytes)"))
+            problems.append(
+                SnapshotError(
+                    .sizeMismatch, path: path,
+                    "size differs: \(bytes) bytes of content, the manifest says \(manifest.contentBytes)"))
         }
         if let hash = report.contentSHA256, hash != manifest.contentSHA256 {
-            problems.append(SnapshotError(
-                .hashMismatch, path: path,
-                "content hash differs: SHA-256 \(hash), the manifest says \(manifest.contentSHA256)"))
+            problems.append(
+                SnapshotError(
+                    .hashMismatch, path: path,
+                    "content hash differs: SHA-256 \(hash), the manifest says \(manifest.contentSHA256)"))
         }
         if let count = report.countedFacts, count != manifest.factCount {
-            problems.append(SnapshotError(
-                .countMismatch, path: path, "count differs: \(count) facts, the manifest says \(manifest.factCount)"))
+            problems.append(
+                SnapshotError(
+                    .countMismatch, path: path, "count differs: \(count) facts, the manifest says \(manifest.factCount)"
+                ))
         }
         return problems
     }

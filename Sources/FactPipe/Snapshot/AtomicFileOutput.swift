@@ -1,9 +1,9 @@
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// Where compressed or plain archive bytes go.
@@ -99,7 +99,9 @@ final class AtomicFileOutput: ArchiveSink {
             let position = bytesWritten + Int64(index)
             let blockEnd = min(bytes.count, index + Self.sparseBlock - Int(position % Int64(Self.sparseBlock)))
             if Self.isZero(base + index, blockEnd - index) {
-                if index > runStart { try writeAll(base + runStart, index - runStart, at: bytesWritten + Int64(runStart)) }
+                if index > runStart {
+                    try writeAll(base + runStart, index - runStart, at: bytesWritten + Int64(runStart))
+                }
                 runStart = blockEnd
                 endsInHole = true
             }
@@ -116,7 +118,8 @@ final class AtomicFileOutput: ArchiveSink {
     private func writeAll(_ base: UnsafeRawPointer, _ count: Int, at offset: Int64?) throws(SnapshotError) {
         var done = 0
         while done < count {
-            let written = offset.map { pwrite(descriptor, base + done, count - done, off_t($0) + off_t(done)) }
+            let written =
+                offset.map { pwrite(descriptor, base + done, count - done, off_t($0) + off_t(done)) }
                 ?? writeBytes(descriptor, base + done, count - done)
             if written < 0 {
                 if errno == EINTR { continue }
@@ -237,7 +240,8 @@ final class AtomicFileOutput: ArchiveSink {
 
     /// True when `a` and `b` name the same existing file.
     static func isSameFile(_ a: String, _ b: String) -> Bool {
-        var x = stat(), y = stat()
+        var x = stat()
+        var y = stat()
         return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
@@ -259,7 +263,9 @@ final class AtomicFileOutput: ArchiveSink {
         _ = fchmod(fd, mode)
         var offset = 0
         while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { writeBytes(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset) }
+            let written = bytes.withUnsafeBytes {
+                writeBytes(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset)
+            }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else {
                 let reason = systemError()
@@ -280,7 +286,9 @@ final class AtomicFileOutput: ArchiveSink {
     static func syncFolder(of path: String) throws(SnapshotError) {
         let folder = folder(of: path)
         let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw SnapshotError(.io, path: folder, "cannot open the folder to sync it: \(systemError())") }
+        guard fd >= 0 else {
+            throw SnapshotError(.io, path: folder, "cannot open the folder to sync it: \(systemError())")
+        }
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw SnapshotError(.io, path: folder, "cannot sync the folder: \(systemError())") }
     }
@@ -289,9 +297,9 @@ final class AtomicFileOutput: ArchiveSink {
 /// `write(2)`, named apart from the methods called `write`.
 func writeBytes(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
     #if canImport(Glibc)
-    Glibc.write(descriptor, bytes, count)
+        Glibc.write(descriptor, bytes, count)
     #else
-    Darwin.write(descriptor, bytes, count)
+        Darwin.write(descriptor, bytes, count)
     #endif
 }
 

@@ -1,9 +1,9 @@
 import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What a backup copies, where it goes, and how many to keep.
@@ -70,8 +70,10 @@ public struct DatabaseBackup: Sendable {
         } catch {
             // A failure to write the copy is the backup folder's; one to read is the database's.
             guard error.path == copyPath else { throw SnapshotError(error) }
-            throw SnapshotError(error.isDiskFull ? .io : .database, path: path, "cannot copy the database into "
-                + "\(options.directory): \(error.message)")
+            throw SnapshotError(
+                error.isDiskFull ? .io : .database, path: path,
+                "cannot copy the database into "
+                    + "\(options.directory): \(error.message)")
         }
 
         // SQLite checks the copy on another thread while this one compresses it.
@@ -79,7 +81,8 @@ public struct DatabaseBackup: Sendable {
         let mode = AtomicFileOutput.permissions(of: options.databasePath).map { $0 & 0o666 } ?? 0o600
         let output = try AtomicFileOutput(path: path, mode: mode)
         let compressor = try ZstdWriter(
-            level: options.level, workers: options.workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0),
+            level: options.level,
+            workers: options.workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0),
             sink: output, name: path)
         let input = try ArchiveInput(path: copyPath)
         let content: (bytes: Int64, sha256: String)
@@ -106,8 +109,10 @@ public struct DatabaseBackup: Sendable {
             manifest: manifest, path: path, fileBytes: output.bytesWritten, fileSHA256: fileHash,
             sidecars: [path + ".sha256"], seconds: 0)
         if let keep = options.keep {
-            result.removed = try BackupRetention(directory: options.directory, databaseName: name, sourceDatabase: source)
-                .prune(keeping: keep)
+            result.removed = try BackupRetention(
+                directory: options.directory, databaseName: name, sourceDatabase: source
+            )
+            .prune(keeping: keep)
         }
         result.seconds = seconds(since: start)
         return result

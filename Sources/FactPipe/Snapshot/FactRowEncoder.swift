@@ -1,8 +1,8 @@
 /// Writes the current row of a `FactCursor` as one record of a snapshot, in exactly the shape
 /// `import` reads back into the same columns.
 ///
-/// - NDJSON: `{"statement":…,"confidence":…,"source":…|null,"context":{…},"fact_metadata":{…},"created_at":…}`;
-///   `context` and `fact_metadata` are the stored object text, verbatim, so a re-import stores the
+/// - NDJSON: `{"statement":…,"confidence":…,"source":…|null,"context":{…},"fact_metadata":{…},`
+///   `"created_at":…}`; `context` and `fact_metadata` are the stored object text, verbatim, so a re-import stores the
 ///   same text.
 /// - CSV: the same six columns under a header row, RFC 4180 quoting where a field needs it; a NULL
 ///   source is an empty field.
@@ -83,7 +83,8 @@ struct FactRowEncoder {
             first == UInt8(ascii: "{"), last == UInt8(ascii: "}")
         else {
             let name = column == .context ? "context" : "fact_metadata"
-            throw SnapshotError(.unencodable, path: cursor.path, "fact \(cursor.id) has a \(name) that is not a JSON object")
+            throw SnapshotError(
+                .unencodable, path: cursor.path, "fact \(cursor.id) has a \(name) that is not a JSON object")
         }
         return text
     }

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What an export reads, and what and where it writes.
@@ -57,8 +57,8 @@ public struct ArchiveResult: Sendable {
 ///
 /// ```
 /// FactCursor ──▶ FactRowEncoder ──▶ 1 MiB chunk ──▶ content SHA-256 ──▶ ZstdWriter ──▶ AtomicFileOutput
-/// (one read        (one record        (bounded)       and size                (workers)     temp, fsync, rename
-///  transaction)     a row)                                                                  + FILE.sha256
+/// (one read       (one record       (bounded)      and size             (workers)     temp, fsync,
+///  transaction)    a row)                                                              rename, FILE.sha256
 /// ```
 /// Rows are streamed, never collected: memory is the chunk, the encoder's small cache and zstd's
 /// buffers, whatever the database's size. A compressed snapshot ends with the manifest in a zstd
@@ -89,7 +89,8 @@ public struct SnapshotExporter: Sendable {
         // A snapshot holds the database's facts: it is no more readable than the database.
         let output = try AtomicFileOutput(
             path: options.outputPath, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644)
-        let compressor = options.isCompressed
+        let compressor =
+            options.isCompressed
             ? try ZstdWriter(level: options.level, workers: options.workerCount, sink: output, name: options.outputPath)
             : nil
         let sink: any ArchiveSink = compressor ?? output

@@ -30,13 +30,15 @@ extension SnapshotManifest {
         }
         let fields = Fields(members: members, path: path)
         guard case .string("factpipe")? = fields.value("tool") else {
-            throw SnapshotError(.notAnArchive, path: path, "not a factpipe archive: its manifest names no factpipe tool")
+            throw SnapshotError(
+                .notAnArchive, path: path, "not a factpipe archive: its manifest names no factpipe tool")
         }
         let version = try fields.integer("archive_version")
         guard version == Int64(currentArchiveVersion) else {
             throw SnapshotError(
                 .manifestDamaged, path: path,
-                "archive version \(version) is not supported by this factpipe (it reads version \(currentArchiveVersion))")
+                "archive version \(version) is not supported by this factpipe "
+                    + "(it reads version \(currentArchiveVersion))")
         }
         let kindText = try fields.string("kind")
         guard let kind = Kind(rawValue: kindText) else { throw fields.wrong("kind", kindText) }
@@ -50,7 +52,8 @@ extension SnapshotManifest {
             throw fields.wrong("filters.since", since ?? "")
         }
         let sha256 = try fields.string("content_sha256")
-        guard sha256.utf8.count == 64, sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+        guard sha256.utf8.count == 64,
+            sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
         else { throw fields.wrong("content_sha256", sha256) }
         var integrity: String?
         if case .string(let text)? = fields.value("integrity_check") { integrity = text }
@@ -88,7 +91,8 @@ extension SnapshotManifest {
         }
 
         func wrong(_ key: String, _ value: String) -> SnapshotError {
-            SnapshotError(.manifestDamaged, path: path, "manifest field \(key) has an unknown value \(value.prefix(80))")
+            SnapshotError(
+                .manifestDamaged, path: path, "manifest field \(key) has an unknown value \(value.prefix(80))")
         }
     }
 }

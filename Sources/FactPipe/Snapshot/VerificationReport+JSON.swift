@@ -3,7 +3,9 @@ extension VerificationReport {
     /// `problems` (each with `error` and `message`), what was recomputed, and the `manifest` (or null).
     public var json: String {
         let problemList = problems.map { problem in
-            JSONText.object([("error", JSONText.quoted(problem.kind.rawValue)), ("message", JSONText.quoted(problem.message))])
+            JSONText.object([
+                ("error", JSONText.quoted(problem.kind.rawValue)), ("message", JSONText.quoted(problem.message)),
+            ])
         }
         return JSONText.object([
             ("status", JSONText.quoted(isValid ? "ok" : "failed")),

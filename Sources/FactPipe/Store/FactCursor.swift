@@ -9,7 +9,8 @@ import CSQLite
 final class FactCursor {
     /// The columns of a row, as the cursor's query returns them.
     enum Column: Int32 {
-        case statement = 0, confidence, source, context, metadata, createdAt, id
+        case statement = 0
+        case confidence, source, context, metadata, createdAt, id
     }
 
     /// The path of the database.

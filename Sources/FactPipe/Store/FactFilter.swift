@@ -50,7 +50,8 @@ public struct FactFilter: Sendable, Hashable {
             return byte >= 0x30 && byte <= 0x39 ? byte : 0x30
         }
         for position in 0..<max(a.count, b.count) - prefix {
-            let x = fractionDigit(a, position), y = fractionDigit(b, position)
+            let x = fractionDigit(a, position)
+            let y = fractionDigit(b, position)
             if x != y { return x < y ? -1 : 1 }
         }
         return 0

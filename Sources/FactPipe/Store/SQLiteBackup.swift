@@ -44,7 +44,8 @@ enum SQLiteBackup {
             // A step's error is not on either connection until the backup is finished: name it here.
             failure = StoreError(
                 kind: primary == SQLITE_BUSY || primary == SQLITE_LOCKED ? .busy : .sqlite(code: rc),
-                path: destinationPath, message: "backup of \(sourcePath) failed: \(String(cString: sqlite3_errstr(rc)))")
+                path: destinationPath, message: "backup of \(sourcePath) failed: \(String(cString: sqlite3_errstr(rc)))"
+            )
             break
         }
         let copy = Copy(pageCount: Int(sqlite3_backup_pagecount(backup)), pageSize: 0)

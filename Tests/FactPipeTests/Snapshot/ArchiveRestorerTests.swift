@@ -12,8 +12,10 @@ import Testing
 
     private func backup(_ work: LoadWorkspace) throws -> String {
         try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
-        return try DatabaseBackup(options: BackupOptions(databasePath: work.databasePath, directory: work.path("backups")))
-            .run().path
+        return try DatabaseBackup(
+            options: BackupOptions(databasePath: work.databasePath, directory: work.path("backups"))
+        )
+        .run().path
     }
 
     @Test func aRestoredBackupIsTheBackedUpDatabaseByteForByte() throws {
@@ -28,8 +30,9 @@ import Testing
         #expect(try bytes(work.path("restored.sqlite")) == (try bytes(unpacked)))
         #expect(try storedFacts(work.path("restored.sqlite")) == (try storedFacts(work.databasePath)))
         // Only the database and its lock file appear beside it: no temporary file is left.
-        #expect(try folderContents(work.directory.url.path).filter { $0.hasPrefix("restored") || $0.hasPrefix(".restored") }
-            == ["restored.sqlite", "restored.sqlite-factpipe.lock"])
+        #expect(
+            try folderContents(work.directory.url.path).filter { $0.hasPrefix("restored") || $0.hasPrefix(".restored") }
+                == ["restored.sqlite", "restored.sqlite-factpipe.lock"])
 
         var options = RestoreOptions(archivePath: archive, targetPath: work.path("full.sqlite"))
         options.fullCheck = true
@@ -89,8 +92,9 @@ import Testing
             #expect(error.map { kinds.contains($0.kind) } == true, "\(name): \(String(describing: error))")
             #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious", "\(name)")
         }
-        #expect(try folderContents(work.directory.url.path).filter { !$0.hasPrefix("target.sqlite-") }
-            == (before + ["cut.db.zst", "flip.db.zst", "flip.ndjson.zst"]).sorted())
+        #expect(
+            try folderContents(work.directory.url.path).filter { !$0.hasPrefix("target.sqlite-") }
+                == (before + ["cut.db.zst", "flip.db.zst", "flip.ndjson.zst"]).sorted())
     }
 
     @Test func aSnapshotWhoseManifestCountIsWrongIsNotRestored() throws {
@@ -107,7 +111,9 @@ import Testing
         let work = try loadedWorkspace()
         let archive = try backup(work)
         let before = try bytes(archive)
-        #expect(snapshotError { try restore(archive, to: archive, force: true) }?.message.contains("the archive itself") == true)
+        #expect(
+            snapshotError { try restore(archive, to: archive, force: true) }?.message.contains("the archive itself")
+                == true)
         #expect(try bytes(archive) == before)
 
         let target = try work.write("private.sqlite", "old")

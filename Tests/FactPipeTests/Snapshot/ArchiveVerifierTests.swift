@@ -33,7 +33,8 @@ import Testing
         let work = try loadedWorkspace()
         try export(work, to: "s.ndjson.zst")
         let whole = try bytes(work.path("s.ndjson.zst"))
-        guard case .found(_, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: work.path("s.ndjson.zst"))) else {
+        guard case .found(_, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: work.path("s.ndjson.zst")))
+        else {
             Issue.record("no manifest frame")
             return
         }
@@ -71,7 +72,8 @@ import Testing
         #expect(problemKinds(work.path("manifest.zst")).contains(.manifestDamaged))
         // The archive is sound but its checksum file is not: the file hash differs.
         try FileManager.default.copyItem(atPath: path, toPath: work.path("copy.zst"))
-        try "\(String(repeating: "0", count: 64))  copy.zst\n".write(toFile: work.path("copy.zst.sha256"), atomically: true, encoding: .utf8)
+        try "\(String(repeating: "0", count: 64))  copy.zst\n".write(
+            toFile: work.path("copy.zst.sha256"), atomically: true, encoding: .utf8)
         #expect(problemKinds(work.path("copy.zst")) == [.fileHashMismatch])
         #expect(size > 0)
     }
@@ -107,7 +109,8 @@ import Testing
         try work.write("notes.txt", "just some notes\n")
         #expect(problemKinds(work.path("notes.txt")) == [.notAnArchive])
         #expect(problemKinds(work.databasePath) == [.notAnArchive])
-        #expect(ArchiveVerifier(path: work.databasePath).run().problems.first?.message.contains("SQLite database") == true)
+        #expect(
+            ArchiveVerifier(path: work.databasePath).run().problems.first?.message.contains("SQLite database") == true)
         try work.write("empty", "")
         #expect(problemKinds(work.path("empty")) == [.notAnArchive])
         #expect(problemKinds(work.path("missing.zst")).first == .io)

@@ -4,7 +4,8 @@ import Testing
 @testable import FactPipe
 
 @Suite struct DatabaseBackupTests {
-    private func backup(_ work: LoadWorkspace, to folder: String = "backups", keep: Int? = nil) throws -> ArchiveResult {
+    private func backup(_ work: LoadWorkspace, to folder: String = "backups", keep: Int? = nil) throws -> ArchiveResult
+    {
         try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: true)
         var options = BackupOptions(databasePath: work.databasePath, directory: work.path(folder))
         options.keep = keep
@@ -22,7 +23,9 @@ import Testing
         #expect(result.manifest.factCount == Int64(roundTripFixtureFacts))
         #expect(result.manifest.integrityCheck == "ok")
         #expect(result.manifest.sourceDatabase == absolutePath(work.databasePath))
-        #expect(try String(contentsOfFile: result.path + ".sha256", encoding: .utf8) == "\(try fileSHA256(result.path))  \(name)\n")
+        #expect(
+            try String(contentsOfFile: result.path + ".sha256", encoding: .utf8)
+                == "\(try fileSHA256(result.path))  \(name)\n")
         // `zstd -d` gives the database itself, with every fact.
         let unpacked = work.path("unpacked.sqlite")
         try runTool("/usr/bin/zstd", ["-d", "-q", result.path, "-o", unpacked])
@@ -45,7 +48,8 @@ import Testing
         let work = try loadedWorkspace()
         let writer = try RawDatabase(work.databasePath)
         try writer.execute("BEGIN IMMEDIATE")
-        try writer.execute("""
+        try writer.execute(
+            """
             INSERT INTO facts(statement, predicate, subject, args, arity, created_at)
             VALUES ('Pending(x).', 'Pending', 'x', '["x"]', 1, '2025-01-01T00:00:00Z')
             """)
@@ -64,7 +68,9 @@ import Testing
         let db = try RawDatabase(work.path("foreign.sqlite"), create: true)
         try db.execute("CREATE TABLE facts(statement TEXT PRIMARY KEY)")
         options.databasePath = work.path("foreign.sqlite")
-        #expect(snapshotError { try DatabaseBackup(options: options).run() }?.message.contains("not a factpipe database") == true)
+        #expect(
+            snapshotError { try DatabaseBackup(options: options).run() }?.message.contains("not a factpipe database")
+                == true)
         #expect(try folderContents(work.path("backups")).isEmpty)
         options.directory = work.path("no-such-folder")
         #expect(snapshotError { try DatabaseBackup(options: options).run() }?.kind == .io)
@@ -86,7 +92,8 @@ import Testing
         var made: [String] = []
         for _ in 0..<5 { made.append(try backup(work, keep: 3).path) }
         let remaining = try folderContents(folder)
-        let expected = (made.suffix(3) + [foreign.path]).flatMap { [$0, $0 + ".sha256"] }
+        let expected =
+            (made.suffix(3) + [foreign.path]).flatMap { [$0, $0 + ".sha256"] }
             .map { String($0.split(separator: "/").last ?? "") }
             + ["facts-20000101T000000.000Z.db.zst", "facts-old.db.zst", "notes.txt"]
         #expect(remaining == expected.sorted())
@@ -103,7 +110,8 @@ import Testing
         }
         #expect(Set(names).count == names.count)
         #expect(names == names.sorted())
-        let retention = BackupRetention(directory: directory.url.path, databaseName: "kb", sourceDatabase: "/x/kb.sqlite")
+        let retention = BackupRetention(
+            directory: directory.url.path, databaseName: "kb", sourceDatabase: "/x/kb.sqlite")
         for name in names { #expect(retention.matchesPattern(String(name.split(separator: "/").last ?? ""))) }
         #expect(!retention.matchesPattern("kb-2-20250101T000000.000Z.db.zst"))
         #expect(!retention.matchesPattern("kb-20250101T000000Z.db.zst"))

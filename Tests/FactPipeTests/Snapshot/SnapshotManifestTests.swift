@@ -31,7 +31,9 @@ import Testing
         #expect(error?.kind == .manifestDamaged)
         #expect(error?.message.contains("fact_count") == true)
         let badHash = manifest.json.replacingOccurrences(of: String(repeating: "ab", count: 32), with: "xyz")
-        #expect(snapshotError { try SnapshotManifest.decode(badHash, path: "m") }?.message.contains("content_sha256") == true)
+        #expect(
+            snapshotError { try SnapshotManifest.decode(badHash, path: "m") }?.message.contains("content_sha256")
+                == true)
         #expect(snapshotError { try SnapshotManifest.decode("{\"fact_count\":1", path: "m") }?.kind == .manifestDamaged)
         #expect(snapshotError { try SnapshotManifest.decode("{\"tool\":\"other\"}", path: "m") }?.kind == .notAnArchive)
     }
@@ -41,7 +43,10 @@ import Testing
         let frame = SkippableFrame.encode(manifestJSON: manifest.json)
         #expect(Array(frame.prefix(4)) == [0x5E, 0x2A, 0x4D, 0x18])
         let size = UInt32(frame.count - 8)
-        #expect(Array(frame[4..<8]) == [UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24)])
+        #expect(
+            Array(frame[4..<8]) == [
+                UInt8(size & 0xFF), UInt8(size >> 8 & 0xFF), UInt8(size >> 16 & 0xFF), UInt8(size >> 24),
+            ])
         #expect(Array(frame.suffix(8).prefix(4)) == Array("FPM1".utf8))
         let path = try directory.write("a.zst", [UInt8](repeating: 7, count: 100) + frame)
         guard case .found(let json, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: path)) else {
@@ -101,9 +106,12 @@ import Testing
 
     @Test func sinceComparesFractionsAsTimesNotText() {
         func compare(_ a: String, _ b: String) -> Int {
-            var x = Array(a.utf8), y = Array(b.utf8)
+            var x = Array(a.utf8)
+            var y = Array(b.utf8)
             return x.withUnsafeMutableBufferPointer { xs in
-                y.withUnsafeMutableBufferPointer { ys in FactFilter.compareTimes(UnsafeBufferPointer(xs), UnsafeBufferPointer(ys)) }
+                y.withUnsafeMutableBufferPointer { ys in
+                    FactFilter.compareTimes(UnsafeBufferPointer(xs), UnsafeBufferPointer(ys))
+                }
             }
         }
         #expect(compare("2025-01-01T00:00:00.5Z", "2025-01-01T00:00:00Z") == 1)

@@ -24,15 +24,20 @@ import Testing
         try export(work, to: "facts.ndjson")
         let lines = try work.lines("facts.ndjson")
         #expect(lines.count == roundTripFixtureFacts)
-        #expect(lines.contains(
-            #"{"statement":"Deep(x).","confidence":1.0,"source":null,"context":{"as": "string"},"#
-                + #""fact_metadata":{"deep":{"deeper":{"deepest":[true,false,null,1.5e300]}}},"#
-                + #""created_at":"# + "\"\(try createdAt(work, "Deep(x)."))\"}"))
-        #expect(lines.contains { $0.hasPrefix(#"{"statement":"Says(Alice, \"Hello, \"\"world\"\"\").","confidence":5e-324,"#) })
+        #expect(
+            lines.contains(
+                #"{"statement":"Deep(x).","confidence":1.0,"source":null,"context":{"as": "string"},"#
+                    + #""fact_metadata":{"deep":{"deeper":{"deepest":[true,false,null,1.5e300]}}},"#
+                    + #""created_at":"# + "\"\(try createdAt(work, "Deep(x)."))\"}"))
+        #expect(
+            lines.contains {
+                $0.hasPrefix(#"{"statement":"Says(Alice, \"Hello, \"\"world\"\"\").","confidence":5e-324,"#)
+            })
         #expect(lines.contains { $0.contains(#""statement":"Tab(\"a\tb\", \"bell\u0007\")."#) })
         for line in lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            #expect(object.keys.sorted() == ["confidence", "context", "created_at", "fact_metadata", "source", "statement"])
+            #expect(
+                object.keys.sorted() == ["confidence", "context", "created_at", "fact_metadata", "source", "statement"])
         }
     }
 
@@ -59,16 +64,20 @@ import Testing
     }
 
     @Test func confidencesRoundTripExactly() throws {
-        let values: [Double] = [0.1, 0.7, 1.0 / 3.0, 5e-324, 2.2250738585072014e-308, 0.30000000000000004, 1e-05, 0, 1,
-                                0.9999999999999999, 0.123456789012345678]
-        let work = try loadedWorkspace(text: values.enumerated().map { index, value in
-            "{\"statement\":\"C(n\(index))\",\"confidence\":\(value.description)}"
-        }.joined(separator: "\n"))
+        let values: [Double] = [
+            0.1, 0.7, 1.0 / 3.0, 5e-324, 2.2250738585072014e-308, 0.30000000000000004, 1e-05, 0, 1,
+            0.9999999999999999, 0.123456789012345678,
+        ]
+        let work = try loadedWorkspace(
+            text: values.enumerated().map { index, value in
+                "{\"statement\":\"C(n\(index))\",\"confidence\":\(value.description)}"
+            }.joined(separator: "\n"))
         for format in [SnapshotManifest.Format.ndjson, .csv] {
             let name = "c.\(format.rawValue)"
             try export(work, to: name) { $0.format = format }
             let copy = try reimport(work, name, into: "copy-\(format.rawValue).sqlite")
-            let stored = try RawDatabase(copy).column("SELECT printf('%.17g', confidence) FROM facts ORDER BY statement")
+            let stored = try RawDatabase(copy).column(
+                "SELECT printf('%.17g', confidence) FROM facts ORDER BY statement")
             let expected = try RawDatabase(work.databasePath).column(
                 "SELECT printf('%.17g', confidence) FROM facts ORDER BY statement")
             #expect(stored == expected)
@@ -77,13 +86,14 @@ import Testing
     }
 
     @Test func predicateAndSinceFiltersKeepOnlyMatchingFactsAndAreRecorded() throws {
-        let work = try loadedWorkspace(text: """
-            {"statement":"A(x1)","created_at":"2025-01-01T00:00:00Z"}
-            {"statement":"A(x2)","created_at":"2025-01-01T00:00:00.5Z"}
-            {"statement":"A(x3)","created_at":"2025-01-01T00:00:01Z"}
-            {"statement":"B(x4)","created_at":"2025-01-01T00:00:00.25Z"}
-            {"statement":"C(x5)","created_at":"2024-12-31T23:59:59.999999Z"}
-            """)
+        let work = try loadedWorkspace(
+            text: """
+                {"statement":"A(x1)","created_at":"2025-01-01T00:00:00Z"}
+                {"statement":"A(x2)","created_at":"2025-01-01T00:00:00.5Z"}
+                {"statement":"A(x3)","created_at":"2025-01-01T00:00:01Z"}
+                {"statement":"B(x4)","created_at":"2025-01-01T00:00:00.25Z"}
+                {"statement":"C(x5)","created_at":"2024-12-31T23:59:59.999999Z"}
+                """)
         let bySince = try export(work, to: "since.ndjson") {
             $0.filter = FactFilter(predicates: [], since: "2025-01-01T01:00:00.25+01:00") ?? FactFilter()
         }
@@ -114,7 +124,8 @@ import Testing
         let error = snapshotError { try export(work, to: "out.ndjson.zst") }
         #expect(error?.kind == .database)
         #expect(error?.message.contains("not a factpipe database") == true)
-        #expect(try folderContents(work.directory.url.path).filter { $0.hasPrefix("out") || $0.hasPrefix(".out") }.isEmpty)
+        #expect(
+            try folderContents(work.directory.url.path).filter { $0.hasPrefix("out") || $0.hasPrefix(".out") }.isEmpty)
     }
 
     private func createdAt(_ work: LoadWorkspace, _ statement: String) throws -> String {

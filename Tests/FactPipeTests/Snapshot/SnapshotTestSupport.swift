@@ -15,7 +15,8 @@ let roundTripFixtureFacts = 11
 /// with 17 significant digits (exact for a double) and the storage type of each column, so that
 /// NULL and '' or 1 and 1.0 differ.
 func storedFacts(_ path: String) throws -> [[String?]] {
-    try RawDatabase(path).rows("""
+    try RawDatabase(path).rows(
+        """
         SELECT statement, predicate, subject, object, typeof(object), args, arity, printf('%.17g', confidence),
         typeof(confidence), source, typeof(source), context, fact_metadata, created_at FROM facts ORDER BY statement
         """)
@@ -28,7 +29,8 @@ func loadedWorkspace(
     let work = try LoadWorkspace()
     let paths = try inputs ?? [work.copyFixture(roundTripFixture)]
     let summary = work.load(paths, sourceLocation: sourceLocation)
-    try #require(summary.status == .done && summary.rejected == 0, "\(summary.message ?? "")", sourceLocation: sourceLocation)
+    try #require(
+        summary.status == .done && summary.rejected == 0, "\(summary.message ?? "")", sourceLocation: sourceLocation)
     return work
 }
 
@@ -38,7 +40,8 @@ func loadedWorkspace(text: String, name: String = "input.ndjson", sourceLocation
 {
     let work = try LoadWorkspace()
     let summary = work.load(try work.write(name, text), sourceLocation: sourceLocation)
-    try #require(summary.status == .done && summary.rejected == 0, "\(summary.message ?? "")", sourceLocation: sourceLocation)
+    try #require(
+        summary.status == .done && summary.rejected == 0, "\(summary.message ?? "")", sourceLocation: sourceLocation)
     return work
 }
 

@@ -5,7 +5,8 @@ import Testing
 
 @Suite struct FactCursorTests {
     private func insert(_ db: RawDatabase, _ statement: String) throws {
-        try db.execute("""
+        try db.execute(
+            """
             INSERT INTO facts(statement, predicate, subject, args, arity, created_at)
             VALUES ('\(statement)', 'W', 'x', '["x"]', 1, '2025-01-01T00:00:00Z')
             """)
