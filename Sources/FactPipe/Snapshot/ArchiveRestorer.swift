@@ -57,6 +57,7 @@ public struct RestoreResult: Sendable {
 /// database's SHA-256, so they are that database. `fullCheck`, a manifest without that record, and
 /// every snapshot restore run the full `PRAGMA integrity_check`.
 public struct ArchiveRestorer: Sendable {
+    /// What to restore, where.
     public var options: RestoreOptions
 
     /// A restorer with `options`.

@@ -18,8 +18,9 @@ public struct VerificationReport: Sendable {
     public var contentBytes: Int64?
     /// SHA-256 of the content decoded.
     public var contentSHA256: String?
-    /// SHA-256 of the file, and whether a `FILE.sha256` beside it was compared with it.
+    /// SHA-256 of the file.
     public var fileSHA256: String?
+    /// True when a `FILE.sha256` beside the archive was compared with the file's SHA-256.
     public var checkedChecksumFile = false
     /// The SQLite check run on a backup's database.
     public var databaseCheck: IntegrityCheck?

@@ -36,6 +36,7 @@ public struct BackupOptions: Sendable {
 /// A copy that fails the integrity check is not kept: a backup that restores a damaged database is
 /// worse than none.
 public struct DatabaseBackup: Sendable {
+    /// What to back up, where.
     public var options: BackupOptions
 
     /// A backup with `options`.

@@ -73,3 +73,12 @@ extension SnapshotError {
         self.init(kind, path: error.source, error.message)
     }
 }
+
+/// Runs a database call, turning its `StoreError` into a `SnapshotError`.
+func storeCall<T>(_ body: () throws(StoreError) -> T) throws(SnapshotError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw SnapshotError(error)
+    }
+}

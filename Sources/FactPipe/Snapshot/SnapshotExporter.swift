@@ -34,24 +34,6 @@ public struct SnapshotOptions: Sendable {
     var workerCount: Int { workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0) }
 }
 
-/// What an export or a backup wrote.
-public struct ArchiveResult: Sendable {
-    /// The manifest written into (or beside) the archive.
-    public var manifest: SnapshotManifest
-    /// The archive's path, or `-`.
-    public var path: String
-    /// Bytes of the archive as written (compressed, manifest frame included).
-    public var fileBytes: Int64
-    /// SHA-256 of the archive's bytes.
-    public var fileSHA256: String
-    /// Files written beside the archive (`FILE.sha256`, `FILE.manifest.json`).
-    public var sidecars: [String]
-    /// Wall-clock seconds.
-    public var seconds: Double
-    /// Backups removed by the retention rule (backups only).
-    public var removed: [String] = []
-}
-
 /// Writes a snapshot: the facts of one read transaction, in id order, as NDJSON, CSV or text,
 /// zstd-compressed or plain, with a manifest.
 ///
@@ -67,6 +49,7 @@ public struct SnapshotExporter: Sendable {
     /// Content bytes gathered before they are hashed and compressed.
     public static let chunkBytes = 1 << 20
 
+    /// What to export, where.
     public var options: SnapshotOptions
 
     /// An exporter for `options`.
@@ -132,32 +115,4 @@ public struct SnapshotExporter: Sendable {
             manifest: manifest, path: options.outputPath, fileBytes: output.bytesWritten, fileSHA256: fileHash,
             sidecars: sidecars.map { options.outputPath + $0.suffix }, seconds: seconds(since: start))
     }
-}
-
-/// Runs a database call, turning its `StoreError` into a `SnapshotError`.
-func storeCall<T>(_ body: () throws(StoreError) -> T) throws(SnapshotError) -> T {
-    do {
-        return try body()
-    } catch {
-        throw SnapshotError(error)
-    }
-}
-
-/// A `FILE.sha256` line as `sha256sum` writes it: the hex digest, two spaces, the file's name.
-func checksumLine(_ hash: String, _ path: String) -> [UInt8] {
-    let name = path.split(separator: "/").last.map(String.init) ?? path
-    return Array("\(hash)  \(name)\n".utf8)
-}
-
-/// `path` made absolute with symbolic links resolved, or as given when it cannot be resolved.
-func absolutePath(_ path: String) -> String {
-    guard let resolved = realpath(path, nil) else { return path }
-    defer { free(resolved) }
-    return String(cString: resolved)
-}
-
-/// Seconds since `start`.
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 }

@@ -22,8 +22,11 @@ public struct SnapshotManifest: Sendable, Hashable {
     /// The version of this manifest and archive layout.
     public static let currentArchiveVersion = 1
 
+    /// The archive layout's version (`currentArchiveVersion` when written by this build).
     public var archiveVersion = SnapshotManifest.currentArchiveVersion
+    /// Snapshot or backup.
     public var kind: Kind
+    /// The content's format.
     public var format: Format
     /// `zstd` or `none`.
     public var compression: String
