@@ -5,7 +5,7 @@
 #endif
 
 /// An archive opened for reading: its size, reads at any offset, and a stream of its bytes that
-/// keeps the SHA-256 of everything it hands out (the file's hash, checked against `FILE.sha256`).
+/// can keep the SHA-256 of the whole file (checked against `FILE.sha256`) and of the stream alone.
 final class ArchiveInput: ByteSource {
     let name: String
     /// The file's size in bytes when it was opened.
@@ -15,12 +15,17 @@ final class ArchiveInput: ByteSource {
     /// Bytes handed out by `read(into:)` so far.
     private(set) var position: Int64 = 0
     private let descriptor: Int32
-    private let digest = SHA256Digest()
+    /// SHA-256 of the whole file, when kept.
+    private let digest: SHA256Digest?
+    /// SHA-256 of the stream alone (`0..<limit`): a compressed archive's frames before its manifest.
+    private let streamDigest: SHA256Digest?
 
-    /// Opens `path` for reading.
+    /// Opens `path` for reading; `hashesFile` and `hashesStream` choose the digests kept.
     /// - Throws: `SnapshotError` `.io` when it cannot be opened or is not a regular file.
-    init(path: String) throws(SnapshotError) {
+    init(path: String, hashesFile: Bool = true, hashesStream: Bool = false) throws(SnapshotError) {
         name = path
+        digest = hashesFile ? SHA256Digest() : nil
+        streamDigest = hashesStream ? SHA256Digest() : nil
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SnapshotError(.io, path: path, "cannot open: \(systemError())") }
         var info = stat()
@@ -64,7 +69,8 @@ final class ArchiveInput: ByteSource {
         while true {
             let got = pread(descriptor, base, wanted, off_t(position))
             if got >= 0 {
-                digest.update(UnsafeRawBufferPointer(start: base, count: got))
+                digest?.update(UnsafeRawBufferPointer(start: base, count: got))
+                streamDigest?.update(UnsafeRawBufferPointer(start: base, count: got))
                 position += Int64(got)
                 return got
             }
@@ -73,10 +79,17 @@ final class ArchiveInput: ByteSource {
         }
     }
 
+    /// The SHA-256 of the bytes `read(into:)` handed out, once the stream was read to its end; ends
+    /// that digest.
+    func finishStreamHash() -> String? {
+        streamDigest?.finish()
+    }
+
     /// Reads the rest of the file (past `limit`) into the file's hash and returns the SHA-256 of the
-    /// whole file, or nil when OpenSSL failed.
+    /// whole file, or nil when it is not kept or OpenSSL failed.
     /// - Throws: `SnapshotError` `.io` when a read fails.
     func finishFileHash() throws(SnapshotError) -> String? {
+        guard let digest else { return nil }
         while position < size {
             let chunk = try read(at: position, count: Int(min(1 << 20, size - position)))
             if chunk.isEmpty { break }

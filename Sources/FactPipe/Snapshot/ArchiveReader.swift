@@ -21,11 +21,11 @@ final class ArchiveReader {
     /// Bytes handed out per piece of content.
     static let pieceBytes = 1 << 20
 
-    /// Opens `path` and reads its manifest.
+    /// Opens `path` and reads its manifest; `hashesFile` keeps the SHA-256 of the whole file.
     /// - Throws: `SnapshotError` `.io` when the file cannot be opened or read.
-    init(path: String) throws(SnapshotError) {
+    init(path: String, hashesFile: Bool = true) throws(SnapshotError) {
         self.path = path
-        input = try ArchiveInput(path: path)
+        input = try ArchiveInput(path: path, hashesFile: hashesFile, hashesStream: true)
         let head = try input.read(at: 0, count: 16)
         isCompressed = SkippableFrame.isZstdMagic(head) || SkippableFrame.isSkippableMagic(head)
         if isCompressed {
@@ -83,11 +83,14 @@ final class ArchiveReader {
     struct Content {
         /// Bytes of content.
         var bytes: Int64
-        /// Their SHA-256.
+        /// Their SHA-256 (empty when not computed).
         var sha256: String
+        /// SHA-256 of the compressed frames read (nil for a plain snapshot).
+        var compressedSHA256: String?
     }
 
-    /// Reads the content to its end, decoding it if compressed, and hands each piece to `body`.
+    /// Reads the content to its end, decoding it if compressed, and hands each piece to `body`;
+    /// `hashing` computes the content's SHA-256 (the compressed frames' is always computed).
     /// - Throws: `SnapshotError` `.truncated` when the file ends inside a frame, `.corruptFrame` when
     ///   a frame is damaged (a checksum included), `.io` when a read fails, or what `body` throws.
     func readContent(
@@ -123,7 +126,8 @@ final class ArchiveReader {
             total += Int64(count)
             try body(piece)
         }
-        return Content(bytes: total, sha256: digest?.finish() ?? "")
+        return Content(
+            bytes: total, sha256: digest?.finish() ?? "", compressedSHA256: isCompressed ? input.finishStreamHash() : nil)
     }
 
     /// The SHA-256 of the whole file; call after `readContent`.

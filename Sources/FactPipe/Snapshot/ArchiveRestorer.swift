@@ -86,7 +86,9 @@ public struct ArchiveRestorer: Sendable {
         if AtomicFileOutput.isSameFile(target, options.archivePath) {
             throw SnapshotError(.io, path: target, "is the archive itself; restore it to another path")
         }
-        let reader = try ArchiveReader(path: options.archivePath)
+        // The whole file's hash is needed only to compare it with a `FILE.sha256` beside it.
+        let hasChecksumFile = access(options.archivePath + ".sha256", F_OK) == 0
+        let reader = try ArchiveReader(path: options.archivePath, hashesFile: hasChecksumFile)
         let manifest = try reader.manifest.get()
         let check: IntegrityCheck
         let facts: Int64
@@ -109,9 +111,12 @@ public struct ArchiveRestorer: Sendable {
         guard manifest.format == .sqlite else {
             throw SnapshotError(.manifestDamaged, path: reader.path, "a backup's manifest must say format sqlite")
         }
-        // Free pages stay holes, as with `zstd -d`; this thread decodes while another hashes and
-        // writes.
-        let output = try AtomicFileOutput(path: options.targetPath, hashes: true, sparse: true)
+        // Free pages stay holes, as with `zstd -d`; this thread decodes while another writes. When the
+        // manifest has the compressed frames' SHA-256, the bytes read are checked against it (decoding
+        // is deterministic, so they decode to the content the backup hashed); otherwise the writer
+        // thread hashes the content.
+        let hashesContent = manifest.compressedSHA256 == nil
+        let output = try AtomicFileOutput(path: options.targetPath, hashes: hashesContent, sparse: true)
         let writer = BackgroundWriter(sink: output)
         var content: ArchiveReader.Content
         do throws(SnapshotError) {
@@ -122,12 +127,21 @@ public struct ArchiveRestorer: Sendable {
             throw error
         }
         // The output hashed what it wrote, on the writer's thread: that is the content's SHA-256.
-        content.sha256 = try output.finishWriting()
+        content.sha256 = try output.finishWriting(syncing: false)
         try verifyChecksums(reader, manifest, content: content, counted: nil)
         guard let temporary = output.temporaryPath else {
             throw SnapshotError(.io, path: options.targetPath, "the target must be a regular file")
         }
-        let facts = try checkDatabase(temporary, manifest, check: check)
+        // The file goes to disk while SQLite checks it; both are done before anything is replaced.
+        let sync = FileSync(path: temporary)
+        let facts: Int64
+        do throws(SnapshotError) {
+            facts = try checkDatabase(temporary, manifest, check: check)
+        } catch {
+            _ = try? sync.wait()
+            throw error
+        }
+        try sync.wait()
         try replaceTarget(with: temporary) { () throws(SnapshotError) in try output.commit() }
         return facts
     }
@@ -181,7 +195,11 @@ public struct ArchiveRestorer: Sendable {
     ) throws(SnapshotError) {
         var report = VerificationReport(path: reader.path, manifest: manifest)
         report.contentBytes = content.bytes
-        report.contentSHA256 = content.sha256
+        report.contentSHA256 = content.sha256.isEmpty ? nil : content.sha256
+        report.compressedSHA256 = content.compressedSHA256
+        guard report.contentSHA256 != nil || (manifest.compressedSHA256 != nil && content.compressedSHA256 != nil) else {
+            throw SnapshotError(.hashMismatch, path: reader.path, "nothing to check the content against")
+        }
         report.countedFacts = counted
         report.fileSHA256 = try reader.fileSHA256()
         if let first = ArchiveVerifier.compare(manifest, report, path: reader.path).first { throw first }

@@ -18,6 +18,8 @@ public struct VerificationReport: Sendable {
     public var contentBytes: Int64?
     /// SHA-256 of the content decoded.
     public var contentSHA256: String?
+    /// SHA-256 of the compressed frames read.
+    public var compressedSHA256: String?
     /// SHA-256 of the file.
     public var fileSHA256: String?
     /// True when a `FILE.sha256` beside the archive was compared with the file's SHA-256.
@@ -86,6 +88,7 @@ public struct ArchiveVerifier: Sendable {
                 let content = try reader.readContent { piece in counter.consume(piece) }
                 report.contentBytes = content.bytes
                 report.contentSHA256 = content.sha256
+                report.compressedSHA256 = content.compressedSHA256
                 report.countedFacts = counter.records
             }
             report.fileSHA256 = try reader.fileSHA256()
@@ -116,6 +119,7 @@ public struct ArchiveVerifier: Sendable {
         _ = try output.finishWriting()
         report.contentBytes = content.bytes
         report.contentSHA256 = content.sha256
+        report.compressedSHA256 = content.compressedSHA256
         guard let temporary = output.temporaryPath, content.sha256 == report.manifest?.contentSHA256 else {
             return  // the hash mismatch is reported; SQLite need not look at other bytes
         }
@@ -151,6 +155,12 @@ public struct ArchiveVerifier: Sendable {
                 SnapshotError(
                     .hashMismatch, path: path,
                     "content hash differs: SHA-256 \(hash), the manifest says \(manifest.contentSHA256)"))
+        }
+        if let hash = report.compressedSHA256, let expected = manifest.compressedSHA256, hash != expected {
+            problems.append(
+                SnapshotError(
+                    .hashMismatch, path: path,
+                    "compressed data hash differs: SHA-256 \(hash), the manifest says \(expected)"))
         }
         if let count = report.countedFacts, count != manifest.factCount {
             problems.append(

@@ -153,14 +153,17 @@ final class AtomicFileOutput: ArchiveSink {
         try bytes.withRawBytes { raw throws(SnapshotError) in try write(raw) }
     }
 
-    /// Syncs the file to disk and closes it; returns the SHA-256 of its bytes (empty when not hashed).
+    /// Syncs the file to disk (unless `syncing` is false: the caller then syncs it, e.g. with
+    /// `FileSync`) and closes it; returns the SHA-256 of its bytes (empty when not hashed).
     /// - Throws: `SnapshotError` `.io` when syncing or closing fails (a full disk can show only here).
-    func finishWriting() throws(SnapshotError) -> String {
+    func finishWriting(syncing: Bool = true) throws(SnapshotError) -> String {
         if isSparse && endsInHole && ftruncate(descriptor, off_t(bytesWritten)) != 0 {
             throw SnapshotError(.io, path: path, "cannot set the file's size: \(systemError())")
         }
         if temporaryPath != nil {
-            guard fsync(descriptor) == 0 else { throw SnapshotError(.io, path: path, "cannot sync: \(systemError())") }
+            guard !syncing || fsync(descriptor) == 0 else {
+                throw SnapshotError(.io, path: path, "cannot sync: \(systemError())")
+            }
             let fd = descriptor
             descriptor = -1
             guard close(fd) == 0 else { throw SnapshotError(.io, path: path, "cannot close: \(systemError())") }

@@ -81,10 +81,11 @@ public struct DatabaseBackup: Sendable {
         let check = BackgroundCheck(path: copyPath)
         let mode = AtomicFileOutput.permissions(of: options.databasePath).map { $0 & 0o666 } ?? 0o600
         let output = try AtomicFileOutput(path: path, mode: mode)
+        let frames = HashingSink(output)
         let compressor = try ZstdWriter(
             level: options.level,
             workers: options.workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0),
-            sink: output, name: path)
+            sink: frames, name: path)
         let input = try ArchiveInput(path: copyPath)
         let content: (bytes: Int64, sha256: String)
         do throws(SnapshotError) {
@@ -102,7 +103,7 @@ public struct DatabaseBackup: Sendable {
         let manifest = SnapshotManifest(
             kind: .backup, format: .sqlite, compression: "zstd", schemaVersion: inspection.schemaVersion,
             factCount: inspection.factCount, contentBytes: content.bytes, contentSHA256: content.sha256,
-            createdAt: Timestamp.now(), sourceDatabase: source, integrityCheck: "ok")
+            createdAt: Timestamp.now(), sourceDatabase: source, integrityCheck: "ok", compressedSHA256: frames.finish())
         try output.write(SkippableFrame.encode(manifestJSON: manifest.json))
         let fileHash = try output.finishWriting()
         try output.commit(sidecars: [(".sha256", checksumLine(fileHash, path))])

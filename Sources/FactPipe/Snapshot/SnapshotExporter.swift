@@ -72,9 +72,10 @@ public struct SnapshotExporter: Sendable {
         // A snapshot holds the database's facts: it is no more readable than the database.
         let output = try AtomicFileOutput(
             path: options.outputPath, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644)
+        let frames = HashingSink(output)
         let compressor =
             options.isCompressed
-            ? try ZstdWriter(level: options.level, workers: options.workerCount, sink: output, name: options.outputPath)
+            ? try ZstdWriter(level: options.level, workers: options.workerCount, sink: frames, name: options.outputPath)
             : nil
         let sink: any ArchiveSink = compressor ?? output
         let digest = SHA256Digest()
@@ -102,7 +103,8 @@ public struct SnapshotExporter: Sendable {
             kind: .snapshot, format: options.format, compression: options.isCompressed ? "zstd" : "none",
             schemaVersion: cursor.schemaVersion, factCount: facts, contentBytes: contentBytes,
             contentSHA256: digest.finish() ?? "", createdAt: Timestamp.now(),
-            sourceDatabase: absolutePath(options.databasePath), filter: options.filter)
+            sourceDatabase: absolutePath(options.databasePath), filter: options.filter,
+            compressedSHA256: options.isCompressed ? frames.finish() : nil)
         if options.isCompressed { try output.write(SkippableFrame.encode(manifestJSON: manifest.json)) }
         let fileHash = try output.finishWriting()
         var sidecars: [(suffix: String, bytes: [UInt8])] = []

@@ -52,9 +52,13 @@ extension SnapshotManifest {
             throw fields.wrong("filters.since", since ?? "")
         }
         let sha256 = try fields.string("content_sha256")
-        guard sha256.utf8.count == 64,
-            sha256.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
-        else { throw fields.wrong("content_sha256", sha256) }
+        guard isHash(sha256) else { throw fields.wrong("content_sha256", sha256) }
+        var compressedSHA256: String?
+        if fields.value("compressed_sha256") != nil {
+            let hash = try fields.string("compressed_sha256")
+            guard isHash(hash) else { throw fields.wrong("compressed_sha256", hash) }
+            compressedSHA256 = hash
+        }
         var integrity: String?
         if case .string(let text)? = fields.value("integrity_check") { integrity = text }
         return SnapshotManifest(
@@ -62,7 +66,13 @@ extension SnapshotManifest {
             schemaVersion: try fields.integer("schema_version"), factCount: try fields.integer("fact_count"),
             contentBytes: try fields.integer("content_bytes"), contentSHA256: sha256,
             createdAt: try fields.string("created_at"), sourceDatabase: try fields.string("source_database"),
-            filter: filter, toolVersion: try fields.string("tool_version"), integrityCheck: integrity)
+            filter: filter, toolVersion: try fields.string("tool_version"), integrityCheck: integrity,
+            compressedSHA256: compressedSHA256)
+    }
+
+    /// True for 64 lowercase hex digits.
+    private static func isHash(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
     }
 
     /// Looks up members by key and says which one is missing or of the wrong type.

@@ -1,7 +1,8 @@
 /// What an archive holds and how to check it: written into every snapshot and backup.
 ///
 /// Its JSON form is one object with snake_case keys (`archive_version`, `kind`, `format`,
-/// `compression`, `schema_version`, `fact_count`, `content_bytes`, `content_sha256`, `created_at`,
+/// `compression`, `schema_version`, `fact_count`, `content_bytes`, `content_sha256`,
+/// `compressed_sha256` (compressed archives), `created_at`,
 /// `source_database`, `filters`, `tool`, `tool_version`, and for backups `integrity_check`).
 public struct SnapshotManifest: Sendable, Hashable {
     /// What the archive is.
@@ -38,6 +39,9 @@ public struct SnapshotManifest: Sendable, Hashable {
     public var contentBytes: Int64
     /// SHA-256 of the content once decompressed, 64 lowercase hex digits.
     public var contentSHA256: String
+    /// SHA-256 of the compressed frames before the manifest frame, as written; nil for plain
+    /// snapshots. Decoding is deterministic, so bytes with this hash decode to the content above.
+    public var compressedSHA256: String?
     /// When the archive was written, ISO 8601 UTC.
     public var createdAt: String
     /// The absolute path of the database the archive was made from.
@@ -54,8 +58,10 @@ public struct SnapshotManifest: Sendable, Hashable {
     public init(
         kind: Kind, format: Format, compression: String, schemaVersion: Int64, factCount: Int64,
         contentBytes: Int64, contentSHA256: String, createdAt: String, sourceDatabase: String,
-        filter: FactFilter = FactFilter(), toolVersion: String = FactPipeVersion.current, integrityCheck: String? = nil
+        filter: FactFilter = FactFilter(), toolVersion: String = FactPipeVersion.current,
+        integrityCheck: String? = nil, compressedSHA256: String? = nil
     ) {
+        self.compressedSHA256 = compressedSHA256
         self.kind = kind
         self.format = format
         self.compression = compression
@@ -81,6 +87,9 @@ public struct SnapshotManifest: Sendable, Hashable {
             ("fact_count", "\(factCount)"),
             ("content_bytes", "\(contentBytes)"),
             ("content_sha256", JSONText.quoted(contentSHA256)),
+        ]
+        if let compressedSHA256 { members.append(("compressed_sha256", JSONText.quoted(compressedSHA256))) }
+        members += [
             ("created_at", JSONText.quoted(createdAt)),
             ("source_database", JSONText.quoted(sourceDatabase)),
         ]

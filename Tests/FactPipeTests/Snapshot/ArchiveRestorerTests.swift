@@ -122,4 +122,26 @@ import Testing
         let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int
         #expect(mode == 0o600)
     }
+
+    @Test func framesThatAreNotTheOnesTheManifestDescribesAreRefused() throws {
+        // Sound frames of one backup with the manifest of another of the same size and count.
+        let work = try loadedWorkspace()
+        let first = try backup(work)
+        let writer = try work.database()
+        try writer.execute("UPDATE facts SET confidence = 0.5 WHERE statement = 'HasPart(Computer, CPU).'")
+        let second = try backup(work)
+        let framesEnd = { (path: String) throws -> Int in
+            guard case .found(_, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: path)) else {
+                throw SnapshotError(.missingManifest, path: path, "no manifest")
+            }
+            return Int(offset)
+        }
+        let spliced = Array(try bytes(second).prefix(try framesEnd(second)))
+            + Array(try bytes(first).dropFirst(try framesEnd(first)))
+        try write(spliced, to: work.path("spliced.db.zst"))
+        let error = snapshotError { try restore(work.path("spliced.db.zst"), to: work.path("restored.sqlite")) }
+        #expect(error?.kind == .hashMismatch, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: work.path("restored.sqlite")))
+        #expect(ArchiveVerifier(path: work.path("spliced.db.zst")).run().problems.map(\.kind).contains(.hashMismatch))
+    }
 }

@@ -22,6 +22,8 @@ import Testing
         backup.format = .sqlite
         backup.filter = FactFilter()
         backup.integrityCheck = "ok"
+        backup.compressedSHA256 = String(repeating: "cd", count: 32)
+        #expect(backup.json.contains(#""compressed_sha256":"\#(String(repeating: "cd", count: 32))""#))
         #expect(try SnapshotManifest.decode(backup.json, path: "m") == backup)
     }
 
