@@ -127,7 +127,8 @@ final class ArchiveReader {
             try body(piece)
         }
         return Content(
-            bytes: total, sha256: digest?.finish() ?? "", compressedSHA256: isCompressed ? input.finishStreamHash() : nil)
+            bytes: total, sha256: digest?.finish() ?? "",
+            compressedSHA256: isCompressed ? input.finishStreamHash() : nil)
     }
 
     /// The SHA-256 of the whole file; call after `readContent`.

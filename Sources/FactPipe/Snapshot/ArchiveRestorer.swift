@@ -197,7 +197,8 @@ public struct ArchiveRestorer: Sendable {
         report.contentBytes = content.bytes
         report.contentSHA256 = content.sha256.isEmpty ? nil : content.sha256
         report.compressedSHA256 = content.compressedSHA256
-        guard report.contentSHA256 != nil || (manifest.compressedSHA256 != nil && content.compressedSHA256 != nil) else {
+        guard report.contentSHA256 != nil || (manifest.compressedSHA256 != nil && content.compressedSHA256 != nil)
+        else {
             throw SnapshotError(.hashMismatch, path: reader.path, "nothing to check the content against")
         }
         report.countedFacts = counted

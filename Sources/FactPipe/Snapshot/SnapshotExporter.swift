@@ -80,18 +80,18 @@ public struct SnapshotExporter: Sendable {
         let sink: any ArchiveSink = compressor ?? output
         let digest = SHA256Digest()
         var encoder = FactRowEncoder(format: options.format)
-        var chunk = encoder.header
-        chunk.reserveCapacity(Self.chunkBytes + 64 * 1024)
+        let chunk = ByteBuffer(capacity: Self.chunkBytes + 64 * 1024)
+        encoder.appendHeader(to: chunk)
         var facts: Int64 = 0
         var contentBytes: Int64 = 0
         func flush() throws(SnapshotError) {
-            chunk.withUnsafeBytes { digest.update($0) }
-            try chunk.withRawBytes { raw throws(SnapshotError) in try sink.write(raw) }
+            digest.update(chunk.bytes)
+            try sink.write(chunk.bytes)
             contentBytes += Int64(chunk.count)
-            chunk.removeAll(keepingCapacity: true)
+            chunk.removeAll()
         }
         while try storeCall({ () throws(StoreError) in try cursor.next() }) {
-            try encoder.append(cursor, to: &chunk)
+            try encoder.append(cursor, to: chunk)
             facts += 1
             if chunk.count >= Self.chunkBytes { try flush() }
         }

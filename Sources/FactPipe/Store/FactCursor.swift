@@ -20,6 +20,8 @@ final class FactCursor {
 
     private let connection: SQLiteConnection
     private let statement: SQLiteStatement
+    /// The statement's handle, read once: the column accessors run for every row.
+    private let handle: OpaquePointer
     private let filter: FactFilter
     private var isFinished = false
 
@@ -38,6 +40,7 @@ final class FactCursor {
             _ = try connection.scalarInt("SELECT count(*) FROM sqlite_schema")
             schemaVersion = try connection.scalarInt("PRAGMA user_version") ?? 0
             statement = try connection.prepare(Self.query(filter))
+            handle = statement.handle
             var index: Int32 = 1
             for predicate in filter.predicates {
                 try statement.bind(index, predicate)
@@ -83,15 +86,15 @@ final class FactCursor {
 
     /// The bytes of a text column of the current row (valid until the next `next()`), nil when NULL.
     func text(_ column: Column) -> UnsafeBufferPointer<UInt8>? {
-        guard let pointer = sqlite3_column_text(statement.handle, column.rawValue) else { return nil }
-        return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(statement.handle, column.rawValue)))
+        guard let pointer = sqlite3_column_text(handle, column.rawValue) else { return nil }
+        return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column.rawValue)))
     }
 
     /// The confidence of the current row.
-    var confidence: Double { statement.double(Column.confidence.rawValue) }
+    var confidence: Double { sqlite3_column_double(handle, Column.confidence.rawValue) }
 
     /// The id of the current row.
-    var id: Int64 { statement.int64(Column.id.rawValue) }
+    var id: Int64 { sqlite3_column_int64(handle, Column.id.rawValue) }
 
     /// Ends the read transaction.
     /// - Throws: `StoreError` when SQLite cannot end it.

@@ -136,7 +136,8 @@ import Testing
             }
             return Int(offset)
         }
-        let spliced = Array(try bytes(second).prefix(try framesEnd(second)))
+        let spliced =
+            Array(try bytes(second).prefix(try framesEnd(second)))
             + Array(try bytes(first).dropFirst(try framesEnd(first)))
         try write(spliced, to: work.path("spliced.db.zst"))
         let error = snapshotError { try restore(work.path("spliced.db.zst"), to: work.path("restored.sqlite")) }

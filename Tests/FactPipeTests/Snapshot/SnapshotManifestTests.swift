@@ -131,4 +131,24 @@ import Testing
         try #require(ZSTD_isError(size) == 0)
         return Array(out[0..<size])
     }
+
+    @Test func jsonStringsAreEscapedLikeTheImportersOwnWriterWhereverTheSpecialBytesFall() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [String] = [
+            "a", "Z", " ", "\"", "\\", "\n", "\r", "\t", "\u{1}", "\u{1F}", "\u{7F}", "ä", "₂", "😀", "/",
+        ]
+        for length in 0..<40 {
+            for _ in 0..<20 {
+                let text = (0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
+                    .joined()
+                var utf8 = Array(text.utf8)
+                let buffer = ByteBuffer(capacity: 8)
+                utf8.withUnsafeMutableBufferPointer {
+                    FactRowEncoder.appendJSONString(UnsafeBufferPointer($0), to: buffer)
+                }
+                let written = String(decoding: buffer.bytes, as: UTF8.self)
+                #expect(written == JSONText.quoted(text), "\(text.debugDescription)")
+            }
+        }
+    }
 }
