@@ -14,7 +14,7 @@ import Testing
         var inputs: [String] = []
         for seed in 2...5 {
             let path = work.path("part\(seed).ndjson")
-            let made = try Factpipe.run(["generate", "--facts", "75000", "--seed", "\(seed)", "-o", path, "--quiet"])
+            let made = try Factpipe.run(["generate", "--facts", "50000", "--seed", "\(seed)", "-o", path, "--quiet"])
             try #require(made.status == 0)
             inputs.append(path)
         }
