@@ -67,7 +67,7 @@ public struct DatabaseBackup: Sendable {
             for suffix in ["", "-journal", "-wal", "-shm"] { AtomicFileOutput.remove(copyPath + suffix) }
         }
         do {
-            _ = try SQLiteBackup.copy(from: options.databasePath, to: copyPath)
+            try SQLiteBackup.copy(from: options.databasePath, to: copyPath)
         } catch {
             // A failure to write the copy is the backup folder's; one to read is the database's.
             guard error.path == copyPath else { throw SnapshotError(error) }

@@ -7,17 +7,10 @@ import CZstd
 /// With `workers` > 0 libzstd compresses on that many threads of its own while the caller goes on
 /// producing input; memory is fixed by the level's window and job sizes, never by the input.
 final class ZstdWriter: ArchiveSink {
-    /// Compression levels the writer accepts.
-    static let levels: ClosedRange<Int> = 1...22
-
     private let context: OpaquePointer
     private let sink: any ArchiveSink
     private let name: String
     private let output: UnsafeMutableRawBufferPointer
-    /// Bytes handed in so far.
-    private(set) var uncompressedBytes: Int64 = 0
-    /// Worker threads in use (0 when libzstd was built without threads).
-    private(set) var workers = 0
 
     /// Sets up a compressor writing to `sink`; `name` is the output's name for messages.
     /// - Throws: `SnapshotError` `.compression` when the context cannot be made or the level is refused.
@@ -33,9 +26,7 @@ final class ZstdWriter: ArchiveSink {
         try set(ZSTD_c_checksumFlag, 1, "frame checksums")
         if workers > 0 {
             // A libzstd built without threads refuses; it then compresses on the calling thread.
-            if ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(clamping: workers))) == 0 {
-                self.workers = workers
-            }
+            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(clamping: workers))
         }
     }
 
@@ -55,7 +46,6 @@ final class ZstdWriter: ArchiveSink {
     /// - Throws: `SnapshotError` `.compression` when libzstd fails, or the sink's error.
     func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
         guard bytes.count > 0 else { return }
-        uncompressedBytes += Int64(bytes.count)
         var input = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
         while input.pos < input.size {
             try step(&input, ZSTD_e_continue)

@@ -24,9 +24,6 @@ public struct FactFilter: Sendable, Hashable {
         }
     }
 
-    /// True when the filter keeps every fact.
-    public var keepsEverything: Bool { predicates.isEmpty && since == nil }
-
     /// True when `createdAt` (UTF-8 bytes of a stored `created_at`) is at or after `since`.
     ///
     /// Canonical times compare by their `YYYY-MM-DDTHH:MM:SS` part, then by their fractions digit by

@@ -6,22 +6,18 @@ import CSQLite
 /// moment even while a load goes on in another process — unlike a file copy of a WAL database, which
 /// can miss committed pages still in the WAL or catch a checkpoint half-way.
 enum SQLiteBackup {
-    /// What the copy holds.
-    struct Copy {
-        var pageCount: Int
-        var pageSize: Int
-    }
-
     /// Copies the factpipe database at `sourcePath` into `destinationPath`, an empty file or none.
     ///
     /// All pages are copied in one step, inside one read transaction of the source; a step that finds
     /// the source or the destination locked is retried until `busyTimeoutMilliseconds` run out. The
-    /// backup is always finished, on every path, so no lock or handle is left behind.
+    /// backup is always finished, on every path, so no lock or handle is left behind. Returns the
+    /// number of pages copied.
     /// - Throws: `StoreError` when either database cannot be opened, the source is not a factpipe
     ///   database, or a step fails.
+    @discardableResult
     static func copy(
         from sourcePath: String, to destinationPath: String, busyTimeoutMilliseconds: Int32 = 5_000
-    ) throws(StoreError) -> Copy {
+    ) throws(StoreError) -> Int {
         var settings = DatabaseSettings()
         settings.cacheKiB = 2 * 1024
         settings.busyTimeoutMilliseconds = busyTimeoutMilliseconds
@@ -48,11 +44,10 @@ enum SQLiteBackup {
             )
             break
         }
-        let copy = Copy(pageCount: Int(sqlite3_backup_pagecount(backup)), pageSize: 0)
+        let pages = Int(sqlite3_backup_pagecount(backup))
         let finished = sqlite3_backup_finish(backup)
         if let failure { throw failure }
         try destination.check(finished, "cannot finish the backup of \(sourcePath)")
-        let pageSize = try destination.scalarInt("PRAGMA page_size") ?? 0
-        return Copy(pageCount: copy.pageCount, pageSize: Int(pageSize))
+        return pages
     }
 }

@@ -65,7 +65,7 @@ import Testing
 
     @Test func confidencesRoundTripExactly() throws {
         let values: [Double] = [
-            0.1, 0.7, 1.0 / 3.0, 5e-324, 2.2250738585072014e-308, 0.30000000000000004, 1e-05, 0, 1,
+            0.1, 0.7, 1.0 / 3.0, .leastNonzeroMagnitude, 2.2250738585072014e-308, 0.30000000000000004, 1e-05, 0, 1,
             0.9999999999999999, 0.123456789012345678,
         ]
         let work = try loadedWorkspace(
