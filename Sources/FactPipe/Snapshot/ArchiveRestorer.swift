@@ -117,6 +117,8 @@ public struct ArchiveRestorer: Sendable {
         // thread hashes the content.
         let hashesContent = manifest.compressedSHA256 == nil
         let output = try AtomicFileOutput(path: options.targetPath, hashes: hashesContent, sparse: true)
+        // Removed here on every failure: the writer thread's last reference may outlive this call.
+        defer { output.abandon() }
         let writer = BackgroundWriter(sink: output)
         var content: ArchiveReader.Content
         do throws(SnapshotError) {

@@ -20,7 +20,8 @@ final class BackgroundWriter: ArchiveSink {
     private let state = WriterState()
     private var isRunning = true
 
-    /// Starts the thread that writes to `sink`; the sink is used only by that thread from now on.
+    /// Starts the thread that writes to `sink`; only that thread uses the sink until `finish()` or
+    /// `stop()` returns.
     init(sink: any ArchiveSink) {
         let target = SinkBox(sink)
         DispatchQueue(label: "factpipe.background-writer").async { [queue, done, state] in
