@@ -81,6 +81,7 @@ public struct DatabaseBackup: Sendable {
         let check = BackgroundCheck(path: copyPath)
         let mode = AtomicFileOutput.permissions(of: options.databasePath).map { $0 & 0o666 } ?? 0o600
         let output = try AtomicFileOutput(path: path, mode: mode)
+        defer { output.abandon() }  // removes the temporary file unless it was committed
         let frames = HashingSink(output)
         let compressor = try ZstdWriter(
             level: options.level,

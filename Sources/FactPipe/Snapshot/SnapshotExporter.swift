@@ -72,6 +72,7 @@ public struct SnapshotExporter: Sendable {
         // A snapshot holds the database's facts: it is no more readable than the database.
         let output = try AtomicFileOutput(
             path: options.outputPath, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644)
+        defer { output.abandon() }  // removes the temporary file unless it was committed
         let frames = HashingSink(output)
         let compressor =
             options.isCompressed
