@@ -18,11 +18,11 @@ struct ExportCommand: ParsableCommand {
 
             Examples:
               factpipe export --db kb.sqlite -o kb.ndjson.zst
-              factpipe export --db kb.sqlite -o hasPart.csv --predicate HasPart --since 2025-01-01
+              factpipe export --db kb.sqlite -o a.csv --predicate HasPart --since 2025-01-01
               factpipe export --db kb.sqlite -o - --format text | head
 
             Exit codes: 0 written; 1 failed (database, output, or a fact the format cannot carry; \
-            nothing is left at the output path); 64 usage error.
+            nothing is left at the output path); 64 usage error; 130/143 interrupted (nothing left).
             """
     )
 

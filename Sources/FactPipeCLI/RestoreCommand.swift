@@ -17,10 +17,11 @@ struct RestoreCommand: ParsableCommand {
             other programs have open.
 
             Examples:
-              factpipe restore backups/kb-20250101T020000.000Z.db.zst --to kb.sqlite --force
+              factpipe restore bk/kb-20250101T020000.000Z.db.zst --to kb.sqlite --force
               factpipe restore kb.ndjson.zst --to copy.sqlite --json
 
-            Exit codes: 0 restored; 1 failed (the target is left as it was); 64 usage error.
+            Exit codes: 0 restored; 1 failed (the target is left as it was); 64 usage error; \
+            130/143 interrupted (the target is left as it was).
             """
     )
 

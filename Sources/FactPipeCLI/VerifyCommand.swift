@@ -16,10 +16,11 @@ struct VerifyCommand: ParsableCommand {
             not_an_archive, database_damaged.
 
             Examples:
-              factpipe verify backups/kb-20250101T020000.000Z.db.zst
+              factpipe verify bk/kb-20250101T020000.000Z.db.zst
               factpipe verify kb.ndjson.zst --json
 
-            Exit codes: 0 sound; 1 a problem was found (or the file cannot be read); 64 usage error.
+            Exit codes: 0 sound; 1 a problem was found (or the file cannot be read); 64 usage error; \
+            130/143 interrupted.
             """
     )
 
