@@ -113,7 +113,7 @@ public struct ArchiveVerifier: Sendable {
     /// Decompresses a backup into a temporary file and lets SQLite check and count it.
     private func checkBackup(_ reader: ArchiveReader, into report: inout VerificationReport) throws(SnapshotError) {
         let folder = temporaryFolder()
-        let output = try AtomicFileOutput(path: folder + "/factpipe-verify.db", hashes: false)
+        let output = try AtomicFileOutput(path: folder + "/factpipe-verify.db", hashes: false, sparse: true)
         defer { output.abandon() }
         let content = try reader.readContent { piece throws(SnapshotError) in try output.write(piece) }
         _ = try output.finishWriting()
