@@ -73,12 +73,9 @@ public struct DatabaseBackup: Sendable {
             guard error.path == copyPath else { throw SnapshotError(error) }
             throw SnapshotError(
                 error.isDiskFull ? .io : .database, path: path,
-                "cannot copy the database into "
-                    + "\(options.directory): \(error.message)")
+                "cannot copy the database into \(options.directory): \(error.message)")
         }
 
-        // SQLite checks the copy on another thread while this one compresses it.
-        let check = BackgroundCheck(path: copyPath)
         let mode = AtomicFileOutput.permissions(of: options.databasePath).map { $0 & 0o666 } ?? 0o600
         let output = try AtomicFileOutput(path: path, mode: mode)
         defer { output.abandon() }  // removes the temporary file unless it was committed
@@ -88,6 +85,8 @@ public struct DatabaseBackup: Sendable {
             workers: options.workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0),
             sink: frames, name: path)
         let input = try ArchiveInput(path: copyPath)
+        // SQLite checks the copy on another thread while this one compresses it.
+        let check = BackgroundCheck(path: copyPath)
         let content: (bytes: Int64, sha256: String)
         do throws(SnapshotError) {
             content = try Self.compress(input, into: compressor)
