@@ -26,6 +26,15 @@ import Glibc
         process.standardError = stderrHandle
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        // The delay counts from the moment the load's ledger row exists: on a busy machine hashing
+        // the input can take longer than the delay itself.
+        if let database = arguments.firstIndex(of: "--db").map({ arguments[$0 + 1] }) {
+            let deadline = Date().addingTimeInterval(20)
+            while process.isRunning, Date() < deadline {
+                if (try? SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_loads")).map({ $0 > 0 }) == true { break }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
         Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
