@@ -44,6 +44,8 @@ struct BackupCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
     var quiet = false
 
+    @OptionGroup var monitoring: MonitoringOptions
+
     func validate() throws {
         if let keep, keep < 1 { throw ValidationError("--keep must be at least 1") }
         guard (1...22).contains(level) else { throw ValidationError("--level must be between 1 and 22") }
@@ -58,14 +60,16 @@ struct BackupCommand: ParsableCommand {
         options.keep = keep
         options.level = level
         options.workers = threads
+        let result: ArchiveResult
         do {
-            let result = try DatabaseBackup(options: options).run()
-            if json { Standard.output(result.json) }
-            if !quiet { Standard.error(result.humanText(verb: "backed up")) }
+            result = try DatabaseBackup(options: options).run()
         } catch {
             if json { Standard.output(error.json) }
             Standard.error("factpipe backup: error: \(error)")
             throw ExitCode(FactPipeExit.failure)
         }
+        if json { Standard.output(result.json) }
+        if !quiet { Standard.error(result.humanText(verb: "backed up")) }
+        try monitoring.write(result.runReport(command: "backup", databasePath: db), command: "backup")
     }
 }

@@ -53,6 +53,8 @@ struct ExportCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
     var quiet = false
 
+    @OptionGroup var monitoring: MonitoringOptions
+
     func validate() throws {
         if let level, !(0...22).contains(level) { throw ValidationError("--level must be between 0 and 22") }
         if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
@@ -75,15 +77,17 @@ struct ExportCommand: ParsableCommand {
         if output == "-" { options.compresses = level != nil }
         options.workers = threads
         options.filter = FactFilter(predicates: predicates, since: since) ?? FactFilter()
+        let result: ArchiveResult
         do {
-            let result = try SnapshotExporter(options: options).run()
-            if json { Standard.output(result.json) }
-            if !quiet { Standard.error(result.humanText(verb: "exported")) }
+            result = try SnapshotExporter(options: options).run()
         } catch {
             if json { Standard.output(error.json) }
             Standard.error("factpipe export: error: \(error)")
             throw ExitCode(FactPipeExit.failure)
         }
+        if json { Standard.output(result.json) }
+        if !quiet { Standard.error(result.humanText(verb: "exported")) }
+        try monitoring.write(result.runReport(command: "export", databasePath: db), command: "export")
     }
 }
 

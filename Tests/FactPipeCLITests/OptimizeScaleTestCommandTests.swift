@@ -105,6 +105,27 @@ import Testing
         #expect(int((report["commit_latency"] as? [String: Any]) ?? [:], "count") == 5)
     }
 
+    @Test func exportAndBackupWriteMetricsOfWhatTheyWrote() throws {
+        let work = try CLIWorkspace()
+        #expect(try Factpipe.run(["import", fixturePath("hakgal/kb_facts.ndjson"), "--db", work.database, "-q"]).status == 2)
+        let export = try Factpipe.run([
+            "export", "--db", work.database, "-o", work.path("kb.ndjson.zst"), "-q",
+            "--metrics-file", work.path("export.prom"), "--report", work.path("export.json"),
+        ])
+        #expect(export.status == 0, "\(export.stderr)")
+        let metrics = try parsePrometheus(String(contentsOfFile: work.path("export.prom"), encoding: .utf8))
+        #expect(metrics["factpipe_export_records_total"] == 4_237)
+        #expect(metrics["factpipe_export_success"] == 1)
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        let backup = try Factpipe.run([
+            "backup", "--db", work.database, "--to", work.path("backups"), "-q", "--metrics-file", work.path("backup.prom"),
+        ])
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let backupMetrics = try parsePrometheus(String(contentsOfFile: work.path("backup.prom"), encoding: .utf8))
+        #expect(backupMetrics["factpipe_backup_records_total"] == 4_237)
+        #expect((backupMetrics["factpipe_backup_peak_rss_bytes"] ?? 0) > 0)
+    }
+
     @Test func aReportInAMissingDirectoryIsAUsageError() throws {
         let work = try CLIWorkspace()
         let run = try Factpipe.run([
