@@ -48,17 +48,8 @@ enum DatabaseCheck {
         return Report(schemaVersion: version, factCount: count, problems: problems)
     }
 
-    /// A `file:` URI for `path` with `immutable=1`; `%`, `?` and `#` in the path are escaped.
+    /// A `file:` URI for `path` with `immutable=1`.
     static func uri(_ path: String) -> String {
-        var escaped = ""
-        for character in path.unicodeScalars {
-            switch character {
-            case "%": escaped += "%25"
-            case "?": escaped += "%3f"
-            case "#": escaped += "%23"
-            default: escaped.unicodeScalars.append(character)
-            }
-        }
-        return "file:" + escaped + "?immutable=1"
+        ReadOnlyDatabase.uri(for: path, mode: .immutable)
     }
 }

@@ -80,13 +80,7 @@ enum FactDatabase {
     }
 
     private static func userTables(_ connection: SQLiteConnection) throws(StoreError) -> [String] {
-        let statement = try connection.prepare(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-        var names: [String] = []
-        while try statement.step() {
-            if let name = statement.text(0) { names.append(name) }
-        }
-        return names
+        try connection.userTables()
     }
 
     private static func ensureSchema(_ connection: SQLiteConnection) throws(StoreError) {

@@ -86,6 +86,21 @@ final class SQLiteConnection {
         return statement.text(0)
     }
 
+    /// The first column of every row the query returns, as text (NULLs left out).
+    func textColumn(_ sql: String) throws(StoreError) -> [String] {
+        let statement = try prepare(sql)
+        var values: [String] = []
+        while try statement.step() {
+            if let value = statement.text(0) { values.append(value) }
+        }
+        return values
+    }
+
+    /// The tables a program created (not SQLite's own), by name.
+    func userTables() throws(StoreError) -> [String] {
+        try textColumn("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    }
+
     /// Rows changed by the most recent INSERT, UPDATE or DELETE.
     var changes: Int { Int(sqlite3_changes(handle)) }
 

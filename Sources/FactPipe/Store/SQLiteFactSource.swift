@@ -34,9 +34,7 @@ final class SQLiteFactSource {
         // (which needs the -shm file). Otherwise open it immutable, so not even side files appear.
         let isInUse = access(path + "-wal", F_OK) == 0
         connection = try SQLiteConnection(path: path, readOnly: true, uri: Self.uri(path, immutable: !isInUse))
-        let info = try connection.prepare("SELECT name FROM pragma_table_info('facts') ORDER BY cid")
-        var names: [String] = []
-        while try info.step() { if let name = info.text(0) { names.append(name) } }
+        let names = try connection.textColumn("SELECT name FROM pragma_table_info('facts') ORDER BY cid")
         guard names.contains("statement") else {
             throw StoreError(kind: .foreignDatabase, path: path,
                              message: names.isEmpty ? "has no facts table to read"
@@ -57,16 +55,7 @@ final class SQLiteFactSource {
     }
 
     static func uri(_ path: String, immutable: Bool) -> String {
-        var escaped = ""
-        for scalar in path.unicodeScalars {
-            switch scalar {
-            case "%": escaped += "%25"
-            case "?": escaped += "%3f"
-            case "#": escaped += "%23"
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return "file:\(escaped)?" + (immutable ? "immutable=1" : "mode=ro")
+        ReadOnlyDatabase.uri(for: path, mode: immutable ? .immutable : .readOnly)
     }
 
     /// Number of rows in the table (for the ledger's size and progress).
