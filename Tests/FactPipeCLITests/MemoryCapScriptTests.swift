@@ -12,7 +12,7 @@ struct MemoryCapScriptTests {
         let run = try Factpipe.runProcess(script, ["--facts", "20000", "--bin", BinaryLocator.factpipe.path])
         #expect(run.status == 0, "\(run.stdoutText)\n\(run.stderr)")
         #expect(run.stdoutText.contains("memory-cap: 20000 facts"), "\(run.stdoutText)")
-        #expect(run.stdoutText.contains("address space capped at 512 MiB: exit 0"), "\(run.stdoutText)")
+        #expect(run.stdoutText.contains("address space capped at 640 MiB: exit 0"), "\(run.stdoutText)")
         #expect(run.stdoutText.contains("memory-cap: loaded whole under the cap"), "\(run.stdoutText)")
     }
 
