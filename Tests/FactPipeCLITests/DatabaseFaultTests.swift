@@ -62,7 +62,8 @@ import Glibc
 
         // Space is back: --resume merges what was committed and loads the rest, as one uninterrupted load.
         try Factpipe.tool("/usr/bin/mount", ["-o", "remount,size=256m", disk])
-        let resumed = try Factpipe.run(["import", input, "--db", database, "--batch-size", "2000", "--resume", "--json"])
+        let resumed = try Factpipe.run(
+            ["import", input, "--db", database, "--batch-size", "2000", "--resume", "--json"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try resumed.json()["status"] as? String == "done")
         #expect(try reference.wait().status == 0)
@@ -150,7 +151,8 @@ import Glibc
         try work.write("noise.sqlite", Data((0..<8192).map { _ in UInt8.random(in: 0...255, using: &generator) }))
         let realBytes = try Data(contentsOf: URL(fileURLWithPath: work.database))
         let truncated = try work.write("truncated.sqlite", realBytes.prefix(realBytes.count / 3))
-        for (database, expected) in [(noise, "file is not a database"), (truncated, "database disk image is malformed")] {
+        let cases = [(noise, "file is not a database"), (truncated, "database disk image is malformed")]
+        for (database, expected) in cases {
             let before = try sha256sum(database)
             let run = try Factpipe.run(["import", second, "--db", database, "--json"])
             #expect(run.status == 1, "\(database): \(run.stderr)")

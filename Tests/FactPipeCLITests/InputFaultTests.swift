@@ -56,7 +56,8 @@ import Glibc
         let bytes = try Data(contentsOf: URL(fileURLWithPath: input))
         let cut = bytes.count / 2
         let wholeLines = bytes.prefix(cut).filter { $0 == 0x0A }.count
-        let script = "head -c \(cut) '\(input)' | '\(BinaryLocator.factpipe.path)' import - --db '\(work.database)' --json"
+        let script = "head -c \(cut) '\(input)' | '\(BinaryLocator.factpipe.path)' import - "
+            + "--db '\(work.database)' --json"
         let run = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/sh"), ["-c", script])
         #expect(run.status == 2, "\(run.stderr)")
         let json = try run.json()
@@ -114,7 +115,8 @@ import Glibc
         #expect((int(stopped, "records") ?? 0) % 1_000 == 0, "only whole batches are committed")
         #expect(try SQLiteCLI.strings(work.database, "PRAGMA integrity_check") == ["ok"])
 
-        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--batch-size", "1000", "--resume", "-q"])
+        let resumed = try Factpipe.run(
+            ["import", input, "--db", work.database, "--batch-size", "1000", "--resume", "-q"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try reference.wait().status == 0)
         #expect(try factDump(work.database) == (try factDump(referenceDB)))

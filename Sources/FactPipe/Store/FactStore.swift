@@ -195,7 +195,8 @@ final class FactStore: FactSink {
                 // A killed load was `running`; one that failed or was aborted keeps its status (and stays
                 // resumable): merging its batches does not finish it, the rest of its input was never read.
                 let killed = entry.status == LoadLedger.Status.running.rawValue
-                let status: LoadLedger.Status = killed ? .interrupted : LoadLedger.Status(rawValue: entry.status) ?? .failed
+                let status: LoadLedger.Status =
+                    killed ? .interrupted : LoadLedger.Status(rawValue: entry.status) ?? .failed
                 let note = killed ? "the process stopped without finishing; its committed batches were merged"
                     : "it stopped before the end of its input (\(entry.status)); its committed batches were merged "
                         + "by a later load, and --resume loads the rest"

@@ -153,7 +153,9 @@ struct GeneratedFact {
         try expectRoundTrip(facts, name: "facts.ndjson") { facts in
             var data = Data()
             for fact in facts {
-                let object: [String: Any] = ["statement": fact.loose, "confidence": fact.confidence, "source": fact.source]
+                let object: [String: Any] = [
+                    "statement": fact.loose, "confidence": fact.confidence, "source": fact.source,
+                ]
                 data += try JSONSerialization.data(withJSONObject: object)
                 data += Data("\n".utf8)
             }
