@@ -8,7 +8,8 @@ struct FactPipeCommand: ParsableCommand {
         abstract: "Move facts in and out of SQLite in bulk: streaming, validated, fast.",
         version: FactPipeVersion.current,
         subcommands: [
-            ImportCommand.self, RunCommand.self, LoadsCommand.self, UndoCommand.self,
+            ImportCommand.self, ExportCommand.self, VerifyCommand.self, BackupCommand.self, RestoreCommand.self,
+            RunCommand.self, LoadsCommand.self, UndoCommand.self,
             OptimizeCommand.self, StatsCommand.self, QueryCommand.self, ScaleTestCommand.self,
             GenerateCommand.self,
         ]

@@ -1,5 +1,8 @@
 import ArgumentParser
 import FactPipe
+#if canImport(Glibc)
+import Glibc
+#endif
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -172,6 +175,33 @@ struct CLIAfterSteps: PipelineAfterSteps {
     }
 
     func snapshot(databasePath: String, to path: String, pattern: String, keep: Int?) throws -> String {
-        throw PipelineFileError(path: path, message: "snapshots are not available in this build")
+        let result = try SnapshotExporter(options: SnapshotOptions(databasePath: databasePath, outputPath: path)).run()
+        var text = "snapshot \(path): \(Format.count(Int(result.manifest.factCount))) facts, "
+            + "\(Format.bytes(result.fileBytes))"
+        guard let keep else { return text }
+        // Retention: the newest `keep` snapshots of this pattern stay; only verified snapshots of this
+        // database are ever removed, with the files written beside them.
+        let candidates = globMatches(pattern.split(separator: "{date}", omittingEmptySubsequences: false)
+            .joined(separator: "*"))
+        var snapshots: [String] = []
+        for candidate in candidates {
+            let report = ArchiveVerifier(path: candidate).run()
+            guard let manifest = report.manifest, manifest.kind == .snapshot,
+                  manifest.sourceDatabase == result.manifest.sourceDatabase else { continue }
+            snapshots.append(candidate)
+        }
+        let removed = snapshots.sorted().dropLast(keep)
+        for old in removed {
+            for file in [old, old + ".sha256", old + ".manifest.json"] { _ = unlink(file) }
+        }
+        if !removed.isEmpty { text += "; removed \(removed.count) older (keeping \(keep))" }
+        return text
+    }
+
+    private func globMatches(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
     }
 }

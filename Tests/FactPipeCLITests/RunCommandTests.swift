@@ -115,7 +115,8 @@ import Testing
         ])
         let json = try result.json()
         #expect(json["status"] as? String == "done", "\(json["message"] ?? "")")
-        #expect((json["steps"] as? [String])?.count == 1, "optimize")
+        // The file asks for optimize; --snapshot on the command line adds a snapshot after it.
+        #expect((json["steps"] as? [String])?.count == 2, "optimize and the snapshot --snapshot asked for")
         #expect(result.status == 2, "\(result.stderr)")
         // A second run finds both inputs in the ledger and skips them.
         let again = try runExample("nightly-ndjson.toml", in: work)

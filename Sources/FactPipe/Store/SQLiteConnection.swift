@@ -7,11 +7,14 @@ final class SQLiteConnection {
     let handle: OpaquePointer
     let path: String
 
-    /// Opens (and for read-write, creates) the database at `path`, or the SQLite `uri` naming it when given.
+    /// Opens (and for read-write, creates) the database at `path`, or the SQLite `uri` naming it when given;
+    /// `extraFlags` adds `SQLITE_OPEN_*` flags.
     /// - Throws: `StoreError` when the file cannot be opened.
-    init(path: String, readOnly: Bool = false, create: Bool = true, uri: String? = nil) throws(StoreError) {
+    init(
+        path: String, readOnly: Bool = false, create: Bool = true, uri: String? = nil, extraFlags: Int32 = 0
+    ) throws(StoreError) {
         var db: OpaquePointer?
-        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | (uri == nil ? 0 : SQLITE_OPEN_URI)
+        var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE | (uri == nil ? 0 : SQLITE_OPEN_URI) | extraFlags
         if readOnly {
             flags |= SQLITE_OPEN_READONLY
         } else {

@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// An archive opened for checking or restoring: what kind of file it is, its manifest (or why
+/// there is none), and one streaming pass over its content.
+///
+/// A compressed archive is recognised by its zstd magic; its manifest is the skippable frame at
+/// its end (`SkippableFrame`), and the content is every frame before it, decoded. A plain snapshot
+/// is the content itself, with its manifest in `FILE.manifest.json` beside it.
+final class ArchiveReader {
+    /// The archive's path.
+    let path: String
+    /// True for zstd data.
+    let isCompressed: Bool
+    /// The manifest, or the problem that keeps it from being read.
+    let manifest: Result<SnapshotManifest, SnapshotError>
+    private let input: ArchiveInput
+    /// Bytes handed out per piece of content.
+    static let pieceBytes = 1 << 20
+
+    /// Opens `path` and reads its manifest; `hashesFile` keeps the SHA-256 of the whole file.
+    /// - Throws: `SnapshotError` `.io` when the file cannot be opened or read.
+    init(path: String, hashesFile: Bool = true) throws(SnapshotError) {
+        self.path = path
+        input = try ArchiveInput(path: path, hashesFile: hashesFile, hashesStream: true)
+        let head = try input.read(at: 0, count: 16)
+        isCompressed = SkippableFrame.isZstdMagic(head) || SkippableFrame.isSkippableMagic(head)
+        if isCompressed {
+            switch try SkippableFrame.locate(in: input) {
+            case .found(let json, let offset):
+                input.limit = offset
+                do {
+                    manifest = .success(try SnapshotManifest.decode(json, path: path))
+                } catch {
+                    manifest = .failure(error)
+                }
+            case .absent:
+                manifest = .failure(
+                    SnapshotError(
+                        .missingManifest, path: path,
+                        "missing manifest: the file does not end with a factpipe manifest frame (it was not written by "
+                            + "factpipe, or its end was cut off or damaged)"))
+            case .damaged(let reason):
+                manifest = .failure(SnapshotError(.manifestDamaged, path: path, "manifest damaged: \(reason)"))
+            }
+            return
+        }
+        manifest = Self.readManifestBeside(path, head: head)
+    }
+
+    /// The manifest of a plain snapshot, from `FILE.manifest.json`.
+    private static func readManifestBeside(_ path: String, head: [UInt8]) -> Result<SnapshotManifest, SnapshotError> {
+        let besidePath = path + ".manifest.json"
+        guard let text = readSmallFile(besidePath) else {
+            if head.starts(with: Array("SQLite format 3".utf8)) {
+                return .failure(
+                    SnapshotError(
+                        .notAnArchive, path: path,
+                        "not a factpipe archive: this is a SQLite database file (backups are .db.zst files)"))
+            }
+            let looksLikeSnapshot = head.first == UInt8(ascii: "{") || head.starts(with: Array("statement,".utf8))
+            if looksLikeSnapshot {
+                return .failure(
+                    SnapshotError(
+                        .missingManifest, path: path, "missing manifest: no \(besidePath) beside this plain snapshot"))
+            }
+            return .failure(
+                SnapshotError(
+                    .notAnArchive, path: path,
+                    "not a factpipe archive: neither zstd data nor a snapshot with its manifest beside it"))
+        }
+        do {
+            return .success(try SnapshotManifest.decode(text, path: besidePath))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// What a pass over the content found.
+    struct Content {
+        /// Bytes of content.
+        var bytes: Int64
+        /// Their SHA-256 (empty when not computed).
+        var sha256: String
+        /// SHA-256 of the compressed frames read (nil for a plain snapshot).
+        var compressedSHA256: String?
+    }
+
+    /// Reads the content to its end, decoding it if compressed, and hands each piece to `body`;
+    /// `hashing` computes the content's SHA-256 (the compressed frames' is always computed).
+    /// - Throws: `SnapshotError` `.truncated` when the file ends inside a frame, `.corruptFrame` when
+    ///   a frame is damaged (a checksum included), `.io` when a read fails, or what `body` throws.
+    func readContent(
+        hashing: Bool = true, _ body: (UnsafeRawBufferPointer) throws(SnapshotError) -> Void
+    ) throws(SnapshotError) -> Content {
+        let source: any ByteSource
+        do {
+            source = isCompressed ? try ZstdByteSource(upstream: input) : input
+        } catch {
+            throw SnapshotError(error)
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        let digest = hashing ? SHA256Digest() : nil
+        var total: Int64 = 0
+        while true {
+            let count: Int
+            do {
+                count = try source.read(into: buffer)
+            } catch {
+                var failure = SnapshotError(error)
+                failure.path = path
+                if failure.kind == .truncated {
+                    failure.message = "truncated: the file ends inside a compressed frame after \(total) decoded bytes"
+                } else if failure.kind == .corruptFrame {
+                    failure.message = "corrupted frame: \(error.message)"
+                }
+                throw failure
+            }
+            if count == 0 { break }
+            let piece = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            digest?.update(piece)
+            total += Int64(count)
+            try body(piece)
+        }
+        return Content(
+            bytes: total, sha256: digest?.finish() ?? "",
+            compressedSHA256: isCompressed ? input.finishStreamHash() : nil)
+    }
+
+    /// The SHA-256 of the whole file; call after `readContent`.
+    /// - Throws: `SnapshotError` `.io` when a read fails.
+    func fileSHA256() throws(SnapshotError) -> String? {
+        try input.finishFileHash()
+    }
+
+    /// The hash recorded in `FILE.sha256` beside the archive, when there is one.
+    var recordedFileSHA256: String? {
+        guard let text = Self.readSmallFile(path + ".sha256") else { return nil }
+        let hex = text.prefix { $0.isHexDigit }
+        return hex.count == 64 ? hex.lowercased() : ""
+    }
+
+    /// The text of a small file (a sidecar), or nil when it does not exist or cannot be read.
+    static func readSmallFile(_ path: String, limit: Int = 1 << 20) -> String? {
+        guard let input = try? ArchiveInput(path: path), input.size <= Int64(limit),
+            let bytes = try? input.read(at: 0, count: Int(input.size))
+        else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,272 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Which archive to restore, where, and how carefully.
+public struct RestoreOptions: Sendable {
+    /// The backup (`.db.zst`) or snapshot to restore.
+    public var archivePath: String
+    /// The database file to write.
+    public var targetPath: String
+    /// Replace the target when it exists.
+    public var force = false
+    /// Run `PRAGMA integrity_check` on a restored backup even when its manifest records one that
+    /// passed on the very same bytes.
+    public var fullCheck = false
+
+    /// Options for restoring `archivePath` into `targetPath`.
+    public init(archivePath: String, targetPath: String) {
+        self.archivePath = archivePath
+        self.targetPath = targetPath
+    }
+}
+
+/// What a restore did.
+public struct RestoreResult: Sendable {
+    /// The archive restored.
+    public var archivePath: String
+    /// The database written.
+    public var targetPath: String
+    /// The archive's manifest.
+    public var manifest: SnapshotManifest
+    /// Facts in the restored database.
+    public var factCount: Int64
+    /// True when an existing database was replaced (`--force`).
+    public var replacedExisting: Bool
+    /// The SQLite check run on the restored database.
+    public var databaseCheck: IntegrityCheck
+    /// Wall-clock seconds.
+    public var seconds: Double
+}
+
+/// Restores a backup or a snapshot into a database file, verifying everything before anything is
+/// replaced.
+///
+/// The new database is written to a temporary file in the target's folder: a backup by decoding it
+/// (its size, SHA-256, frames and `FILE.sha256` checked on the way), a snapshot by a full
+/// verification pass and then the import pipeline. SQLite then checks it and counts its facts
+/// against the manifest, and only then is it synced and renamed over the target (stale `-wal` and
+/// `-shm` files of a replaced database are removed first, so they cannot be replayed into the new
+/// one). The target's factpipe writer lock is held while it is replaced, so no factpipe load writes
+/// to it meanwhile. Any failure removes the temporary file and leaves the target as it was.
+///
+/// A restored backup gets `PRAGMA quick_check` (every page and b-tree) when its manifest records
+/// that `PRAGMA integrity_check` passed on the database at backup time: the restored bytes have that
+/// database's SHA-256, so they are that database. `fullCheck`, a manifest without that record, and
+/// every snapshot restore run the full `PRAGMA integrity_check`.
+public struct ArchiveRestorer: Sendable {
+    /// What to restore, where.
+    public var options: RestoreOptions
+
+    /// A restorer with `options`.
+    public init(options: RestoreOptions) {
+        self.options = options
+    }
+
+    /// Restores the archive.
+    /// - Throws: `SnapshotError`: `.targetExists` without `force`; any problem `verify` names
+    ///   (`.truncated`, `.corruptFrame`, `.hashMismatch`, `.countMismatch`, `.missingManifest`, …);
+    ///   `.databaseDamaged` when the restored database fails SQLite's check; `.io`, `.database`.
+    public func run() throws(SnapshotError) -> RestoreResult {
+        let start = ContinuousClock.now
+        let target = options.targetPath
+        var info = stat()
+        let exists = stat(target, &info) == 0
+        if exists {
+            guard options.force else {
+                throw SnapshotError(
+                    .targetExists, path: target, "exists; give --force to replace it (nothing was changed)")
+            }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                throw SnapshotError(.io, path: target, "exists and is not a regular file; it is not replaced")
+            }
+        }
+        if AtomicFileOutput.isSameFile(target, options.archivePath) {
+            throw SnapshotError(.io, path: target, "is the archive itself; restore it to another path")
+        }
+        // The whole file's hash is needed only to compare it with a `FILE.sha256` beside it.
+        let hasChecksumFile = access(options.archivePath + ".sha256", F_OK) == 0
+        let reader = try ArchiveReader(path: options.archivePath, hashesFile: hasChecksumFile)
+        let manifest = try reader.manifest.get()
+        let check: IntegrityCheck
+        let facts: Int64
+        if manifest.kind == .backup {
+            check = options.fullCheck || manifest.integrityCheck != "ok" ? .full : .quick
+            facts = try restoreBackup(reader, manifest, check: check)
+        } else {
+            check = .full
+            facts = try restoreSnapshot(reader, manifest)
+        }
+        return RestoreResult(
+            archivePath: options.archivePath, targetPath: target, manifest: manifest, factCount: facts,
+            replacedExisting: exists, databaseCheck: check, seconds: seconds(since: start))
+    }
+
+    /// Decodes the backup into a temporary file, checks it, and renames it over the target.
+    private func restoreBackup(
+        _ reader: ArchiveReader, _ manifest: SnapshotManifest, check: IntegrityCheck
+    ) throws(SnapshotError) -> Int64 {
+        guard manifest.format == .sqlite else {
+            throw SnapshotError(.manifestDamaged, path: reader.path, "a backup's manifest must say format sqlite")
+        }
+        // Free pages stay holes, as with `zstd -d`; this thread decodes while another writes. When the
+        // manifest has the compressed frames' SHA-256, the bytes read are checked against it (decoding
+        // is deterministic, so they decode to the content the backup hashed); otherwise the writer
+        // thread hashes the content.
+        let hashesContent = manifest.compressedSHA256 == nil
+        let output = try AtomicFileOutput(path: options.targetPath, hashes: hashesContent, sparse: true)
+        // Removed here on every failure: the writer thread's last reference may outlive this call.
+        defer { output.abandon() }
+        let writer = BackgroundWriter(sink: output)
+        var content: ArchiveReader.Content
+        do throws(SnapshotError) {
+            content = try reader.readContent(hashing: false) { piece throws(SnapshotError) in try writer.write(piece) }
+            try writer.finish()
+        } catch {
+            writer.stop()
+            throw error
+        }
+        // The output hashed what it wrote, on the writer's thread: that is the content's SHA-256.
+        content.sha256 = try output.finishWriting(syncing: false)
+        try verifyChecksums(reader, manifest, content: content, counted: nil)
+        guard let temporary = output.temporaryPath else {
+            throw SnapshotError(.io, path: options.targetPath, "the target must be a regular file")
+        }
+        // The file goes to disk while SQLite checks it; both are done before anything is replaced.
+        let sync = FileSync(path: temporary)
+        let facts: Int64
+        do throws(SnapshotError) {
+            facts = try checkDatabase(temporary, manifest, check: check)
+        } catch {
+            _ = try? sync.wait()
+            throw error
+        }
+        try sync.wait()
+        try replaceTarget(with: temporary) { () throws(SnapshotError) in try output.commit() }
+        return facts
+    }
+
+    /// Verifies the snapshot, imports it into a temporary database, checks it, and renames it.
+    private func restoreSnapshot(_ reader: ArchiveReader, _ manifest: SnapshotManifest) throws(SnapshotError) -> Int64 {
+        var counter = RecordCounter(format: manifest.format)
+        let content = try reader.readContent { piece in counter.consume(piece) }
+        try verifyChecksums(reader, manifest, content: content, counted: counter.records)
+
+        let temporary = AtomicFileOutput.temporaryName(for: options.targetPath)
+        let sideFiles = ["", "-wal", "-shm", "-journal", "-factpipe.lock"].map { temporary + $0 }
+        for file in sideFiles { TemporaryFiles.register(file) }
+        defer {
+            for file in sideFiles { AtomicFileOutput.remove(file) }
+        }
+        var importOptions = ImportOptions(inputs: [options.archivePath], databasePath: temporary)
+        importOptions.format = manifest.format == .csv ? .csv : (manifest.format == .text ? .text : .ndjson)
+        importOptions.maxErrors = 0
+        importOptions.lockTimeoutSeconds = 1
+        let summary = ImportPipeline(options: importOptions).run()
+        guard summary.status == .done, summary.rejected == 0, summary.inserted == Int(manifest.factCount) else {
+            throw SnapshotError(
+                .countMismatch, path: options.archivePath,
+                "import of the snapshot did not give back its \(manifest.factCount) facts: \(summary.status.rawValue), "
+                    + "\(summary.inserted) inserted, \(summary.duplicates) duplicates, \(summary.rejected) rejected"
+                    + (summary.message.map { " (\($0))" } ?? ""))
+        }
+        let facts = try checkDatabase(temporary, manifest, check: .full)
+        try replaceTarget(with: temporary) { () throws(SnapshotError) in
+            let fd = open(temporary, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0, fsync(fd) == 0 else {
+                if fd >= 0 { close(fd) }
+                throw SnapshotError(
+                    .io, path: options.targetPath, "cannot sync the restored database: \(systemError())")
+            }
+            close(fd)
+            guard rename(temporary, options.targetPath) == 0 else {
+                throw SnapshotError(
+                    .io, path: options.targetPath, "cannot rename the restored database into place: \(systemError())")
+            }
+            try AtomicFileOutput.syncFolder(of: options.targetPath)
+        }
+        return facts
+    }
+
+    /// Compares what the pass recomputed with the manifest and with `FILE.sha256`; throws the first
+    /// difference.
+    private func verifyChecksums(
+        _ reader: ArchiveReader, _ manifest: SnapshotManifest, content: ArchiveReader.Content, counted: Int64?
+    ) throws(SnapshotError) {
+        var report = VerificationReport(path: reader.path, manifest: manifest)
+        report.contentBytes = content.bytes
+        report.contentSHA256 = content.sha256.isEmpty ? nil : content.sha256
+        report.compressedSHA256 = content.compressedSHA256
+        guard report.contentSHA256 != nil || (manifest.compressedSHA256 != nil && content.compressedSHA256 != nil)
+        else {
+            throw SnapshotError(.hashMismatch, path: reader.path, "nothing to check the content against")
+        }
+        report.countedFacts = counted
+        report.fileSHA256 = try reader.fileSHA256()
+        if let first = ArchiveVerifier.compare(manifest, report, path: reader.path).first { throw first }
+        if let recorded = reader.recordedFileSHA256, recorded != report.fileSHA256 {
+            throw SnapshotError(.fileHashMismatch, path: reader.path, "file hash differs from \(reader.path).sha256")
+        }
+    }
+
+    /// Lets SQLite check the restored file; returns its fact count, which must be the manifest's.
+    private func checkDatabase(
+        _ path: String, _ manifest: SnapshotManifest, check: IntegrityCheck
+    ) throws(SnapshotError) -> Int64 {
+        let report: DatabaseCheck.Report
+        do {
+            report = try DatabaseCheck.inspect(path: path, check: check)
+        } catch {
+            throw SnapshotError(
+                .databaseDamaged, path: options.archivePath, "the restored database cannot be read: \(error.message)")
+        }
+        if let first = report.problems.first {
+            throw SnapshotError(
+                .databaseDamaged, path: options.archivePath,
+                "the restored database fails PRAGMA \(check.rawValue): \(first)")
+        }
+        guard report.factCount == manifest.factCount else {
+            throw SnapshotError(
+                .countMismatch, path: options.archivePath,
+                "count differs: the restored database has \(report.factCount) facts, "
+                    + "the manifest says \(manifest.factCount)")
+        }
+        guard report.schemaVersion == manifest.schemaVersion else {
+            throw SnapshotError(
+                .databaseDamaged, path: options.archivePath,
+                "the restored database has schema version \(report.schemaVersion), "
+                    + "the manifest says \(manifest.schemaVersion)")
+        }
+        return report.factCount
+    }
+
+    /// Under the target's writer lock (no factpipe load writes to it meanwhile): gives the new file the
+    /// replaced database's permissions, removes that database's `-wal` and `-shm` (they belong to the
+    /// old file and would be replayed into the new one), then runs `rename`.
+    private func replaceTarget(
+        with temporary: String, _ rename: () throws(SnapshotError) -> Void
+    ) throws(SnapshotError) {
+        let lock = try storeCall { () throws(StoreError) in
+            try WriterLock(
+                databasePath: options.targetPath, timeoutSeconds: 10, description: "restore of \(options.archivePath)")
+        }
+        defer { withExtendedLifetime(lock) {} }
+        let mode =
+            AtomicFileOutput.permissions(of: options.targetPath)
+            ?? AtomicFileOutput.permissions(of: options.archivePath).map { $0 & 0o666 } ?? 0o644
+        guard chmod(temporary, mode) == 0 else {
+            throw SnapshotError(
+                .io, path: options.targetPath, "cannot set the restored database's permissions: \(systemError())")
+        }
+        for suffix in ["-wal", "-shm"] {
+            let stale = options.targetPath + suffix
+            if access(stale, F_OK) == 0 && unlink(stale) != 0 {
+                throw SnapshotError(
+                    .io, path: stale, "cannot remove the replaced database's \(suffix) file: \(systemError())")
+            }
+        }
+        try rename()
+    }
+}

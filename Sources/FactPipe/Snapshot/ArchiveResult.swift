@@ -1,0 +1,23 @@
+/// What an export or a backup wrote.
+public struct ArchiveResult: Sendable {
+    /// The manifest written into (or beside) the archive.
+    public var manifest: SnapshotManifest
+    /// The archive's path, or `-`.
+    public var path: String
+    /// Bytes of the archive as written (compressed, manifest frame included).
+    public var fileBytes: Int64
+    /// SHA-256 of the archive's bytes.
+    public var fileSHA256: String
+    /// Files written beside the archive (`FILE.sha256`, `FILE.manifest.json`).
+    public var sidecars: [String]
+    /// Wall-clock seconds.
+    public var seconds: Double
+    /// Backups removed by the retention rule (backups only).
+    public var removed: [String] = []
+}
+
+/// Seconds since `start`.
+func seconds(since start: ContinuousClock.Instant) -> Double {
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}

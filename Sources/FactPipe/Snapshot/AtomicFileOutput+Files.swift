@@ -1,0 +1,146 @@
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Temporary names, permissions and syncs: the file-system steps of writing a file atomically.
+extension AtomicFileOutput {
+    /// A hidden name beside `path`, unique to this process and call.
+    static func temporaryName(for path: String) -> String {
+        let number = nameCounter.add(1, ordering: .relaxed).newValue
+        let folder = folder(of: path)
+        let prefix = path.contains("/") ? (folder == "/" ? "/" : folder + "/") : ""
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        return prefix + "." + base + ".tmp-\(getpid())-\(number)"
+    }
+
+    private static let nameCounter = Atomic<Int>(0)
+
+    /// The folder holding `path` (`.` for a bare name).
+    static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The permission bits of the file at `path`, or nil when there is none.
+    static func permissions(of path: String) -> mode_t? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return info.st_mode & 0o777
+    }
+
+    /// True when `a` and `b` name the same existing file.
+    static func isSameFile(_ a: String, _ b: String) -> Bool {
+        var x = stat()
+        var y = stat()
+        return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
+    }
+
+    /// Removes a temporary file and forgets it.
+    static func remove(_ path: String) {
+        unlink(path)
+        TemporaryFiles.forget(path)
+    }
+
+    /// Writes `bytes` to a new file at `temporary` and syncs it.
+    static func writeSynced(
+        _ bytes: [UInt8], to temporary: String, reportedAs name: String, mode: mode_t
+    ) throws(SnapshotError) {
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw SnapshotError(.io, path: name, "cannot create a file in \(folder(of: name)): \(systemError())")
+        }
+        TemporaryFiles.register(temporary)
+        _ = fchmod(fd, mode)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes {
+                writeBytes(fd, $0.baseAddress.map { $0 + offset }, bytes.count - offset)
+            }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                let reason = systemError()
+                close(fd)
+                remove(temporary)
+                throw SnapshotError(.io, path: name, "cannot write: \(reason)")
+            }
+            offset += written
+        }
+        guard fsync(fd) == 0, close(fd) == 0 else {
+            let reason = systemError()
+            remove(temporary)
+            throw SnapshotError(.io, path: name, "cannot sync: \(reason)")
+        }
+    }
+
+    /// Syncs the folder holding `path`, so a rename in it survives a crash.
+    static func syncFolder(of path: String) throws(SnapshotError) {
+        let folder = folder(of: path)
+        let fd = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw SnapshotError(.io, path: folder, "cannot open the folder to sync it: \(systemError())")
+        }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw SnapshotError(.io, path: folder, "cannot sync the folder: \(systemError())") }
+    }
+}
+
+/// `write(2)`, named apart from the methods called `write`.
+func writeBytes(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+        Glibc.write(descriptor, bytes, count)
+    #else
+        Darwin.write(descriptor, bytes, count)
+    #endif
+}
+
+extension Array where Element == UInt8 {
+    /// `withUnsafeBytes` for a body that throws `SnapshotError` (the standard one loses the type).
+    func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) throws(SnapshotError) -> R) throws(SnapshotError) -> R {
+        let result = withUnsafeBytes { raw in Result { () throws(SnapshotError) -> R in try body(raw) } }
+        return try result.get()
+    }
+}
+
+/// A `FILE.sha256` line as `sha256sum` writes it: the hex digest, two spaces, the file's name.
+func checksumLine(_ hash: String, _ path: String) -> [UInt8] {
+    let name = path.split(separator: "/").last.map(String.init) ?? path
+    return Array("\(hash)  \(name)\n".utf8)
+}
+
+/// `path` made absolute with symbolic links resolved, or as given when it cannot be resolved.
+func absolutePath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+/// `fsync` of a file on a thread of its own, so that the disk works while the caller goes on (a
+/// restored database is synced while SQLite checks it).
+final class FileSync: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var failure: SnapshotError?
+
+    /// Starts syncing the file at `path`.
+    init(path: String) {
+        DispatchQueue(label: "factpipe.sync").async { [self] in
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd < 0 || fsync(fd) != 0 {
+                failure = SnapshotError(.io, path: path, "cannot sync: \(systemError())")
+            }
+            if fd >= 0 { close(fd) }
+            done.signal()
+        }
+    }
+
+    /// Waits until the file is on disk.
+    /// - Throws: `SnapshotError` `.io` when it could not be synced.
+    func wait() throws(SnapshotError) {
+        done.wait()
+        if let failure { throw failure }
+    }
+}

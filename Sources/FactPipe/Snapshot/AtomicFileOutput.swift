@@ -1,0 +1,217 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where compressed or plain archive bytes go.
+protocol ArchiveSink: AnyObject {
+    /// Writes all of `bytes`.
+    /// - Throws: `SnapshotError` when they cannot be written.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError)
+}
+
+/// A file written under a temporary name in its own folder, then synced and renamed into place, so
+/// that its path holds either the old file or the whole new one, never a part.
+///
+/// `-` writes to standard output, and an existing path that is not a regular file (a device such as
+/// `/dev/full`, a pipe) is written in place; neither can have files beside it. The SHA-256 of the
+/// bytes written is kept for the `FILE.sha256` file. Released without `commit`, the temporary file
+/// is removed.
+final class AtomicFileOutput: ArchiveSink {
+    /// The final path, or `-`.
+    let path: String
+    /// The temporary file, or nil when the output is written in place.
+    let temporaryPath: String?
+    /// Bytes written so far.
+    private(set) var bytesWritten: Int64 = 0
+    private var descriptor: Int32
+    private let digest: SHA256Digest?
+    private var isCommitted = false
+    private let mode: mode_t
+    /// Leaves blocks of zeros as holes, as `zstd -d` and `cp` do (a database's free pages).
+    private let isSparse: Bool
+    /// True when the last block handed in was a hole: the file's size must be set at the end.
+    private var endsInHole = false
+
+    /// Creates the temporary file beside `path` (or opens standard output or the device in place);
+    /// `hashes` keeps the SHA-256 of what is written, `sparse` leaves 4 KiB blocks of zeros as holes,
+    /// `mode` is the new file's permissions (and its sidecars').
+    /// - Throws: `SnapshotError` `.io` when the folder does not exist or cannot be written.
+    init(path: String, hashes: Bool = true, sparse: Bool = false, mode: mode_t = 0o644) throws(SnapshotError) {
+        self.mode = mode
+        self.path = path
+        digest = hashes ? SHA256Digest() : nil
+        if path == "-" {
+            isSparse = false
+            descriptor = STDOUT_FILENO
+            temporaryPath = nil
+            return
+        }
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            guard (info.st_mode & S_IFMT) != S_IFDIR else {
+                throw SnapshotError(.io, path: path, "cannot write: is a directory")
+            }
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw SnapshotError(.io, path: path, "cannot open for writing: \(systemError())") }
+            isSparse = false
+            descriptor = fd
+            temporaryPath = nil
+            return
+        }
+        let temporary = Self.temporaryName(for: path)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw SnapshotError(.io, path: path, "cannot create a file in \(Self.folder(of: path)): \(systemError())")
+        }
+        TemporaryFiles.register(temporary)
+        // The mode is set whatever the process's umask, so a backup is no more readable than its database.
+        _ = fchmod(fd, mode)
+        isSparse = sparse
+        descriptor = fd
+        temporaryPath = temporary
+    }
+
+    deinit {
+        abandon()
+    }
+
+    /// True when files may be written beside the output (`FILE.sha256`, `FILE.manifest.json`).
+    var canHaveSidecars: Bool { temporaryPath != nil }
+
+    /// Writes all of `bytes`.
+    /// - Throws: `SnapshotError` `.io` with the system's reason (e.g. no space left on device).
+    func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        digest?.update(bytes)
+        guard isSparse else {
+            try writeAll(base, bytes.count, at: nil)
+            return
+        }
+        // Runs of data are written at their offsets; 4 KiB blocks of zeros (aligned to the file)
+        // are left as holes.
+        var index = 0
+        var runStart = 0
+        while index < bytes.count {
+            let position = bytesWritten + Int64(index)
+            let blockEnd = min(bytes.count, index + Self.sparseBlock - Int(position % Int64(Self.sparseBlock)))
+            if Self.isZero(base + index, blockEnd - index) {
+                if index > runStart {
+                    try writeAll(base + runStart, index - runStart, at: bytesWritten + Int64(runStart))
+                }
+                runStart = blockEnd
+                endsInHole = true
+            }
+            index = blockEnd
+        }
+        if runStart < bytes.count {
+            try writeAll(base + runStart, bytes.count - runStart, at: bytesWritten + Int64(runStart))
+            endsInHole = false
+        }
+        bytesWritten += Int64(bytes.count)
+    }
+
+    /// `write(2)`, or `pwrite(2)` at `offset`, until every byte is written.
+    private func writeAll(_ base: UnsafeRawPointer, _ count: Int, at offset: Int64?) throws(SnapshotError) {
+        var done = 0
+        while done < count {
+            let written =
+                offset.map { pwrite(descriptor, base + done, count - done, off_t($0) + off_t(done)) }
+                ?? writeBytes(descriptor, base + done, count - done)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw SnapshotError(.io, path: path == "-" ? "standard output" : path, "cannot write: \(systemError())")
+            }
+            done += written
+            if offset == nil { bytesWritten += Int64(written) }
+        }
+    }
+
+    /// Blocks of zeros a sparse output leaves as holes.
+    static let sparseBlock = 4096
+
+    private static func isZero(_ base: UnsafeRawPointer, _ count: Int) -> Bool {
+        var bits: UInt64 = 0
+        var index = 0
+        while index + 8 <= count {
+            bits |= base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            index += 8
+        }
+        while index < count {
+            bits |= UInt64(base.load(fromByteOffset: index, as: UInt8.self))
+            index += 1
+        }
+        return bits == 0
+    }
+
+    /// Writes all of `bytes`.
+    /// - Throws: `SnapshotError` `.io` as `write(_:)` does.
+    func write(_ bytes: [UInt8]) throws(SnapshotError) {
+        try bytes.withRawBytes { raw throws(SnapshotError) in try write(raw) }
+    }
+
+    /// Syncs the file to disk (unless `syncing` is false: the caller then syncs it, e.g. with
+    /// `FileSync`) and closes it; returns the SHA-256 of its bytes (empty when not hashed).
+    /// - Throws: `SnapshotError` `.io` when syncing or closing fails (a full disk can show only here).
+    func finishWriting(syncing: Bool = true) throws(SnapshotError) -> String {
+        if isSparse && endsInHole && ftruncate(descriptor, off_t(bytesWritten)) != 0 {
+            throw SnapshotError(.io, path: path, "cannot set the file's size: \(systemError())")
+        }
+        if temporaryPath != nil {
+            guard !syncing || fsync(descriptor) == 0 else {
+                throw SnapshotError(.io, path: path, "cannot sync: \(systemError())")
+            }
+            let fd = descriptor
+            descriptor = -1
+            guard close(fd) == 0 else { throw SnapshotError(.io, path: path, "cannot close: \(systemError())") }
+        }
+        return digest?.finish() ?? ""
+    }
+
+    /// Writes each sidecar (`path + suffix`) under a temporary name and syncs it, then renames the
+    /// output and the sidecars into place and syncs the folder. Call after `finishWriting()`.
+    /// - Throws: `SnapshotError` `.io`; before the first rename, nothing is left behind.
+    func commit(sidecars: [(suffix: String, bytes: [UInt8])] = []) throws(SnapshotError) {
+        guard let temporaryPath else {
+            isCommitted = true
+            return
+        }
+        var written: [(temporary: String, final: String)] = []
+        do throws(SnapshotError) {
+            for sidecar in sidecars {
+                let final = path + sidecar.suffix
+                let temporary = Self.temporaryName(for: final)
+                written.append((temporary, final))
+                try Self.writeSynced(sidecar.bytes, to: temporary, reportedAs: final, mode: mode)
+            }
+        } catch {
+            for file in written { Self.remove(file.temporary) }
+            throw error
+        }
+        guard rename(temporaryPath, path) == 0 else {
+            let reason = systemError()
+            for file in written { Self.remove(file.temporary) }
+            throw SnapshotError(.io, path: path, "cannot rename the finished file into place: \(reason)")
+        }
+        isCommitted = true
+        TemporaryFiles.forget(temporaryPath)
+        for file in written {
+            guard rename(file.temporary, file.final) == 0 else {
+                throw SnapshotError(.io, path: file.final, "cannot rename into place: \(systemError())")
+            }
+            TemporaryFiles.forget(file.temporary)
+        }
+        try Self.syncFolder(of: path)
+    }
+
+    /// Closes and removes the temporary file, unless the output was committed.
+    func abandon() {
+        if descriptor >= 0 && descriptor != STDOUT_FILENO { close(descriptor) }
+        descriptor = -1
+        if !isCommitted, let temporaryPath { Self.remove(temporaryPath) }
+        isCommitted = true
+    }
+}

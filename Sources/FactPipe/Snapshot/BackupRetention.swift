@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The names of backups, and the rule that keeps the newest N of one database.
+///
+/// A backup of `kb.sqlite` is named `kb-YYYYMMDDTHHMMSS.mmmZ.db.zst` (UTC), so names sort by time.
+/// Pruning deletes only files that match that pattern *and* whose manifest says they are backups of
+/// this very database (its absolute path): another database's backups, files of the same name from
+/// elsewhere, and anything else in the folder are never touched.
+struct BackupRetention {
+    /// The folder holding the backups.
+    let directory: String
+    /// The database's name as it starts each backup's name.
+    let databaseName: String
+    /// The database's absolute path, as its backups' manifests record it.
+    let sourceDatabase: String
+
+    /// The name a database's backups start with: its file name without the last extension.
+    static func databaseName(_ path: String) -> String {
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = file.lastIndex(of: "."), dot != file.startIndex else { return file }
+        return String(file[..<dot])
+    }
+
+    /// A path for a new backup in `directory`: the current UTC time to the millisecond, one that no
+    /// file has yet.
+    static func newBackupPath(directory: String, databaseName: String) -> String {
+        while true {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            let iso = Timestamp.iso8601(epochSeconds: Double(now.tv_sec)) ?? "1970-01-01T00:00:00Z"
+            let compact = String(iso.filter { $0 != "-" && $0 != ":" }.dropLast())  // YYYYMMDDTHHMMSS
+            let millis = String(Int(now.tv_nsec) / 1_000_000)
+            let stamp = compact + "." + String(repeating: "0", count: 3 - millis.count) + millis + "Z"
+            let path = directory + "/" + databaseName + "-" + stamp + ".db.zst"
+            if access(path, F_OK) != 0 { return path }
+            usleep(1_000)
+        }
+    }
+
+    /// True when `file` (a name in the folder) has the shape of a backup of this database.
+    func matchesPattern(_ file: String) -> Bool {
+        let prefix = databaseName + "-"
+        guard file.hasPrefix(prefix), file.hasSuffix(".db.zst") else { return false }
+        let stamp = Array(file.utf8.dropFirst(prefix.utf8.count).dropLast(7))
+        let shape = Array("ddddddddTdddddd.dddZ".utf8)  // YYYYMMDDTHHMMSS.mmmZ, d a digit
+        guard stamp.count == shape.count else { return false }
+        for (byte, expected) in zip(stamp, shape) {
+            if expected == UInt8(ascii: "d") {
+                guard byte >= 0x30 && byte <= 0x39 else { return false }
+            } else if byte != expected {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// True when the file's manifest says it is a backup of this database.
+    func isBackupOfThisDatabase(_ path: String) -> Bool {
+        guard let reader = try? ArchiveReader(path: path), case .success(let manifest) = reader.manifest else {
+            return false
+        }
+        return manifest.kind == .backup && manifest.sourceDatabase == sourceDatabase
+    }
+
+    /// Deletes this database's backups beyond the newest `keep`, with their `.sha256` files, and
+    /// returns the paths deleted, oldest first.
+    /// - Throws: `SnapshotError` `.io` when the folder cannot be listed or a file cannot be deleted.
+    func prune(keeping keep: Int) throws(SnapshotError) -> [String] {
+        let backups = try listFolder().filter(matchesPattern).sorted().map { directory + "/" + $0 }
+            .filter(isBackupOfThisDatabase)
+        let doomed = backups.dropLast(max(keep, 0))
+        for path in doomed {
+            guard unlink(path) == 0 else {
+                throw SnapshotError(.io, path: path, "cannot delete this old backup: \(systemError())")
+            }
+            unlink(path + ".sha256")
+        }
+        if !doomed.isEmpty { try AtomicFileOutput.syncFolder(of: directory + "/x") }
+        return Array(doomed)
+    }
+
+    /// The names in the folder.
+    private func listFolder() throws(SnapshotError) -> [String] {
+        guard let folder = opendir(directory) else {
+            throw SnapshotError(.io, path: directory, "cannot list the backup folder: \(systemError())")
+        }
+        defer { closedir(folder) }
+        var names: [String] = []
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}

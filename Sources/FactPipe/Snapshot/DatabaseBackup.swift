@@ -1,0 +1,170 @@
+import Dispatch
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What a backup copies, where it goes, and how many to keep.
+public struct BackupOptions: Sendable {
+    /// The factpipe database to back up.
+    public var databasePath: String
+    /// The folder the backup goes to (it must exist).
+    public var directory: String
+    /// Keep this many backups of the database in the folder, the newest; nil keeps all.
+    public var keep: Int?
+    /// The zstd level, 1-22.
+    public var level = 3
+    /// zstd worker threads; nil uses one per core when there are several.
+    public var workers: Int?
+
+    /// Options for backing up `databasePath` into `directory`.
+    public init(databasePath: String, directory: String) {
+        self.databasePath = databasePath
+        self.directory = directory
+    }
+}
+
+/// Backs up a whole database: SQLite's online backup API copies it, page by page and consistent,
+/// into a temporary database beside the destination; SQLite checks the copy (`integrity_check`)
+/// while zstd compresses it into `DIR/<name>-<UTC time>.db.zst`, which ends with the manifest in a
+/// skippable frame. The file is written under a temporary name, synced, renamed, and its folder
+/// synced; `FILE.sha256` goes beside it. Then the retention rule (`BackupRetention`) prunes the
+/// oldest backups of the same database.
+///
+/// A copy that fails the integrity check is not kept: a backup that restores a damaged database is
+/// worse than none.
+public struct DatabaseBackup: Sendable {
+    /// What to back up, where.
+    public var options: BackupOptions
+
+    /// A backup with `options`.
+    public init(options: BackupOptions) {
+        self.options = options
+    }
+
+    /// Writes the backup, then applies the retention rule.
+    /// - Throws: `SnapshotError`: `.database` when the database cannot be read or copied, `.io` when
+    ///   the folder cannot be written, `.databaseDamaged` when the copy fails SQLite's check.
+    public func run() throws(SnapshotError) -> ArchiveResult {
+        let start = ContinuousClock.now
+        let source = absolutePath(options.databasePath)
+        var info = stat()
+        guard stat(options.directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw SnapshotError(.io, path: options.directory, "the backup folder does not exist or is not a folder")
+        }
+        let name = BackupRetention.databaseName(source)
+        let path = BackupRetention.newBackupPath(directory: options.directory, databaseName: name)
+        let copyPath = AtomicFileOutput.temporaryName(for: path + ".db")
+        let created = open(copyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard created >= 0 else {
+            throw SnapshotError(.io, path: path, "cannot create a file in \(options.directory): \(systemError())")
+        }
+        close(created)
+        for suffix in ["", "-journal"] { TemporaryFiles.register(copyPath + suffix) }
+        defer {
+            for suffix in ["", "-journal", "-wal", "-shm"] { AtomicFileOutput.remove(copyPath + suffix) }
+        }
+        do {
+            try SQLiteBackup.copy(from: options.databasePath, to: copyPath)
+        } catch {
+            // A failure to write the copy is the backup folder's; one to read is the database's.
+            guard error.path == copyPath else { throw SnapshotError(error) }
+            throw SnapshotError(
+                error.isDiskFull ? .io : .database, path: path,
+                "cannot copy the database into "
+                    + "\(options.directory): \(error.message)")
+        }
+
+        // SQLite checks the copy on another thread while this one compresses it.
+        let check = BackgroundCheck(path: copyPath)
+        let mode = AtomicFileOutput.permissions(of: options.databasePath).map { $0 & 0o666 } ?? 0o600
+        let output = try AtomicFileOutput(path: path, mode: mode)
+        defer { output.abandon() }  // removes the temporary file unless it was committed
+        let frames = HashingSink(output)
+        let compressor = try ZstdWriter(
+            level: options.level,
+            workers: options.workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0),
+            sink: frames, name: path)
+        let input = try ArchiveInput(path: copyPath)
+        let content: (bytes: Int64, sha256: String)
+        do throws(SnapshotError) {
+            content = try Self.compress(input, into: compressor)
+        } catch {
+            _ = try? check.wait()
+            throw error
+        }
+        let inspection = try check.wait()
+        if let first = inspection.problems.first {
+            throw SnapshotError(
+                .databaseDamaged, path: options.databasePath,
+                "the database fails PRAGMA integrity_check, so no backup was kept: \(first)")
+        }
+        let manifest = SnapshotManifest(
+            kind: .backup, format: .sqlite, compression: "zstd", schemaVersion: inspection.schemaVersion,
+            factCount: inspection.factCount, contentBytes: content.bytes, contentSHA256: content.sha256,
+            createdAt: Timestamp.now(), sourceDatabase: source, integrityCheck: "ok", compressedSHA256: frames.finish())
+        try output.write(SkippableFrame.encode(manifestJSON: manifest.json))
+        let fileHash = try output.finishWriting()
+        try output.commit(sidecars: [(".sha256", checksumLine(fileHash, path))])
+        var result = ArchiveResult(
+            manifest: manifest, path: path, fileBytes: output.bytesWritten, fileSHA256: fileHash,
+            sidecars: [path + ".sha256"], seconds: 0)
+        if let keep = options.keep {
+            result.removed = try BackupRetention(
+                directory: options.directory, databaseName: name, sourceDatabase: source
+            )
+            .prune(keeping: keep)
+        }
+        result.seconds = seconds(since: start)
+        return result
+    }
+
+    /// Streams the copy through the compressor; returns its size and SHA-256.
+    private static func compress(
+        _ input: ArchiveInput, into compressor: ZstdWriter
+    ) throws(SnapshotError) -> (bytes: Int64, sha256: String) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        var total: Int64 = 0
+        while true {
+            let count: Int
+            do {
+                count = try input.read(into: buffer)
+            } catch {
+                throw SnapshotError(error)
+            }
+            if count == 0 { break }
+            try compressor.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            total += Int64(count)
+        }
+        try compressor.finish()
+        return (total, try input.finishFileHash() ?? "")
+    }
+}
+
+/// `PRAGMA integrity_check` and the fact count of a database file, run on a thread of its own.
+private final class BackgroundCheck: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<DatabaseCheck.Report, SnapshotError>?
+
+    init(path: String) {
+        DispatchQueue.global().async { [self] in
+            do throws(StoreError) {
+                result = .success(try DatabaseCheck.inspect(path: path, check: .full))
+            } catch {
+                result = .failure(SnapshotError(error))
+            }
+            done.signal()
+        }
+    }
+
+    /// Waits for the check and returns what it found.
+    /// - Throws: `SnapshotError` `.database` when the copy could not be opened or queried.
+    func wait() throws(SnapshotError) -> DatabaseCheck.Report {
+        done.wait()
+        guard let result else { throw SnapshotError(.database, path: "", "the check did not run") }
+        return try result.get()
+    }
+}

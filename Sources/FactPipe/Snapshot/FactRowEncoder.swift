@@ -1,0 +1,187 @@
+/// Writes the current row of a `FactCursor` as one record of a snapshot, in exactly the shape
+/// `import` reads back into the same columns.
+///
+/// - NDJSON: `{"statement":…,"confidence":…,"source":…|null,"context":{…},"fact_metadata":{…},`
+///   `"created_at":…}`; `context` and `fact_metadata` are the stored object text, verbatim, so a
+///   re-import stores the same text.
+/// - CSV: the same six columns under a header row, RFC 4180 quoting where a field needs it; a NULL
+///   source is an empty field.
+/// - text: the statement alone, one a line.
+///
+/// A confidence is written with Swift's shortest representation that reads back as the same double.
+struct FactRowEncoder {
+    let format: SnapshotManifest.Format
+    /// Texts of confidences seen, by their bits (a handful of values repeat across millions of
+    /// rows): where each one sits in `confidenceBytes`.
+    private var confidenceTexts: [UInt64: (offset: Int, count: Int)] = [:]
+    private let confidenceBytes = ByteBuffer(capacity: 4096)
+
+    /// The CSV header row.
+    static let csvHeader: StaticString = "statement,confidence,source,context,fact_metadata,created_at\n"
+
+    init(format: SnapshotManifest.Format) {
+        precondition(format != .sqlite, "a SQLite database is not written row by row")
+        self.format = format
+    }
+
+    /// Appends what comes before the first record (the CSV header row) to `out`.
+    func appendHeader(to out: ByteBuffer) {
+        if format == .csv { out.append(Self.csvHeader) }
+    }
+
+    /// Appends the cursor's current row to `out`.
+    /// - Throws: `SnapshotError` `.unencodable` for a fact the format cannot carry (a line break in a
+    ///   statement written as text, a stored context that is not a JSON object).
+    mutating func append(_ cursor: FactCursor, to out: ByteBuffer) throws(SnapshotError) {
+        let statement = cursor.text(.statement) ?? UnsafeBufferPointer(start: nil, count: 0)
+        switch format {
+        case .ndjson:
+            let context = try object(cursor, .context)
+            let metadata = try object(cursor, .metadata)
+            out.append("{\"statement\":")
+            Self.appendJSONString(statement, to: out)
+            out.append(",\"confidence\":")
+            appendConfidence(cursor.confidence, to: out)
+            out.append(",\"source\":")
+            if let source = cursor.text(.source) {
+                Self.appendJSONString(source, to: out)
+            } else {
+                out.append("null")
+            }
+            out.append(",\"context\":")
+            out.append(context)
+            out.append(",\"fact_metadata\":")
+            out.append(metadata)
+            out.append(",\"created_at\":")
+            Self.appendJSONString(cursor.text(.createdAt) ?? UnsafeBufferPointer(start: nil, count: 0), to: out)
+            out.append(UInt8(ascii: "}"))
+        case .csv:
+            Self.appendCSVField(statement, to: out)
+            out.append(UInt8(ascii: ","))
+            appendConfidence(cursor.confidence, to: out)
+            out.append(UInt8(ascii: ","))
+            if let source = cursor.text(.source) { Self.appendCSVField(source, to: out) }
+            out.append(UInt8(ascii: ","))
+            Self.appendCSVField(try object(cursor, .context), to: out)
+            out.append(UInt8(ascii: ","))
+            Self.appendCSVField(try object(cursor, .metadata), to: out)
+            out.append(UInt8(ascii: ","))
+            if let createdAt = cursor.text(.createdAt) { Self.appendCSVField(createdAt, to: out) }
+        case .text, .sqlite:
+            if statement.contains(0x0A) || statement.contains(0x0D) {
+                throw SnapshotError(
+                    .unencodable, path: cursor.path,
+                    "fact \(cursor.id) has a line break in its statement and cannot be written as text; "
+                        + "export it as ndjson or csv")
+            }
+            out.append(statement)
+        }
+        out.append(0x0A)
+    }
+
+    /// A stored JSON object column, checked to look like one so every written line stays JSON.
+    private func object(_ cursor: FactCursor, _ column: FactCursor.Column) throws(SnapshotError)
+        -> UnsafeBufferPointer<UInt8>
+    {
+        guard let text = cursor.text(column), let first = text.first, let last = text.last,
+            first == UInt8(ascii: "{"), last == UInt8(ascii: "}")
+        else {
+            let name = column == .context ? "context" : "fact_metadata"
+            throw SnapshotError(
+                .unencodable, path: cursor.path, "fact \(cursor.id) has a \(name) that is not a JSON object")
+        }
+        return text
+    }
+
+    private mutating func appendConfidence(_ value: Double, to out: ByteBuffer) {
+        if let known = confidenceTexts[value.bitPattern] {
+            out.append(confidenceBytes.base + known.offset, known.count)
+            return
+        }
+        var text = value.description
+        text.withUTF8 { utf8 in
+            out.append(utf8)
+            if confidenceTexts.count < 1024 {
+                confidenceTexts[value.bitPattern] = (confidenceBytes.count, utf8.count)
+                confidenceBytes.append(utf8)
+            }
+        }
+    }
+
+    private static let hex: StaticString = "0123456789abcdef"
+
+    /// True when any of the eight bytes of `word` is below 0x20, a quote or a backslash.
+    @inline(__always)
+    private static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let below = (word &- ones &* 0x20) & ~word & highs
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote & highs
+        let zeroBackslash = (backslash &- ones) & ~backslash & highs
+        return (below | zeroQuote | zeroBackslash) != 0
+    }
+
+    /// Appends `text` as a JSON string: `"` and `\` escaped, control characters as `\n`, `\r`, `\t`
+    /// or `\u00XX`, everything else (UTF-8 included) as it is.
+    static func appendJSONString(_ text: UnsafeBufferPointer<UInt8>, to out: ByteBuffer) {
+        out.append(UInt8(ascii: "\""))
+        guard let start = text.baseAddress else {
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let count = text.count
+        var runStart = 0
+        var index = 0
+        while index < count {
+            // Eight bytes at a time while none needs escaping (most text).
+            if index + 8 <= count, !needsEscape(UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
+            let byte = start[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else {
+                index += 1
+                continue
+            }
+            out.append(start + runStart, index - runStart)
+            out.append(0x5C)
+            switch byte {
+            case 0x22, 0x5C: out.append(byte)
+            case 0x0A: out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "t"))
+            default:
+                let digits = hex.utf8Start
+                out.append("u00")
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0xF)])
+            }
+            index += 1
+            runStart = index
+        }
+        out.append(start + runStart, count - runStart)
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `text` as a CSV field, quoted (with `""` for a quote) only when it holds a comma, a
+    /// quote or a line break.
+    static func appendCSVField(_ text: UnsafeBufferPointer<UInt8>, to out: ByteBuffer) {
+        guard let start = text.baseAddress else { return }
+        let needsQuotes = text.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
+        guard needsQuotes else {
+            out.append(text)
+            return
+        }
+        out.append(0x22)
+        var runStart = 0
+        for index in 0..<text.count where text[index] == 0x22 {
+            out.append(start + runStart, index + 1 - runStart)
+            out.append(0x22)
+            runStart = index + 1
+        }
+        out.append(start + runStart, text.count - runStart)
+        out.append(0x22)
+    }
+}

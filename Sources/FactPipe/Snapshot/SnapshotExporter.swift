@@ -1,0 +1,121 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What an export reads, and what and where it writes.
+public struct SnapshotOptions: Sendable {
+    /// The factpipe database to read.
+    public var databasePath: String
+    /// The snapshot file, or `-` for standard output.
+    public var outputPath: String
+    /// `ndjson`, `csv` or `text`.
+    public var format: SnapshotManifest.Format = .ndjson
+    /// The zstd level; 0 writes plain bytes.
+    public var level = 3
+    /// Whether to compress; nil compresses when `outputPath` ends in `.zst`.
+    public var compresses: Bool?
+    /// zstd worker threads; nil uses one per core when there are several.
+    public var workers: Int?
+    /// Which facts to write.
+    public var filter = FactFilter()
+
+    /// Options for exporting every fact of `databasePath` to `outputPath` as NDJSON.
+    public init(databasePath: String, outputPath: String) {
+        self.databasePath = databasePath
+        self.outputPath = outputPath
+    }
+
+    /// True when the output is zstd-compressed.
+    public var isCompressed: Bool { level > 0 && (compresses ?? outputPath.hasSuffix(".zst")) }
+
+    /// zstd worker threads to use.
+    var workerCount: Int { workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0) }
+}
+
+/// Writes a snapshot: the facts of one read transaction, in id order, as NDJSON, CSV or text,
+/// zstd-compressed or plain, with a manifest.
+///
+/// ```
+/// FactCursor ──▶ FactRowEncoder ──▶ 1 MiB chunk ──▶ content SHA-256 ──▶ ZstdWriter ──▶ AtomicFileOutput
+/// (one read       (one record       (bounded)      and size             (workers)     temp, fsync,
+///  transaction)    a row)                                                              rename, FILE.sha256
+/// ```
+/// Rows are streamed, never collected: memory is the chunk, the encoder's small cache and zstd's
+/// buffers, whatever the database's size. A compressed snapshot ends with the manifest in a zstd
+/// skippable frame (`SkippableFrame`); a plain one has it beside, in `FILE.manifest.json`.
+public struct SnapshotExporter: Sendable {
+    /// Content bytes gathered before they are hashed and compressed.
+    public static let chunkBytes = 1 << 20
+
+    /// What to export, where.
+    public var options: SnapshotOptions
+
+    /// An exporter for `options`.
+    public init(options: SnapshotOptions) {
+        self.options = options
+    }
+
+    /// Writes the snapshot and its manifest; on failure nothing is left at the output path.
+    /// - Throws: `SnapshotError`: `.database` when the database cannot be read, `.io` when the output
+    ///   cannot be written, `.unencodable` for a fact the format cannot carry, `.compression`.
+    public func run() throws(SnapshotError) -> ArchiveResult {
+        let start = ContinuousClock.now
+        let database = options.databasePath
+        for suffix in ["", "-wal", "-shm"] where AtomicFileOutput.isSameFile(options.outputPath, database + suffix) {
+            throw SnapshotError(.io, path: options.outputPath, "is the database itself; the snapshot must go elsewhere")
+        }
+        let cursor = try storeCall { () throws(StoreError) in
+            try FactCursor(databasePath: database, filter: options.filter)
+        }
+        // A snapshot holds the database's facts: it is no more readable than the database.
+        let output = try AtomicFileOutput(
+            path: options.outputPath, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644)
+        defer { output.abandon() }  // removes the temporary file unless it was committed
+        let frames = HashingSink(output)
+        let compressor =
+            options.isCompressed
+            ? try ZstdWriter(level: options.level, workers: options.workerCount, sink: frames, name: options.outputPath)
+            : nil
+        let sink: any ArchiveSink = compressor ?? output
+        let digest = SHA256Digest()
+        var encoder = FactRowEncoder(format: options.format)
+        let chunk = ByteBuffer(capacity: Self.chunkBytes + 64 * 1024)
+        encoder.appendHeader(to: chunk)
+        var facts: Int64 = 0
+        var contentBytes: Int64 = 0
+        func flush() throws(SnapshotError) {
+            digest.update(chunk.bytes)
+            try sink.write(chunk.bytes)
+            contentBytes += Int64(chunk.count)
+            chunk.removeAll()
+        }
+        while try storeCall({ () throws(StoreError) in try cursor.next() }) {
+            try encoder.append(cursor, to: chunk)
+            facts += 1
+            if chunk.count >= Self.chunkBytes { try flush() }
+        }
+        try flush()
+        try storeCall { () throws(StoreError) in try cursor.finish() }
+        try compressor?.finish()
+
+        let manifest = SnapshotManifest(
+            kind: .snapshot, format: options.format, compression: options.isCompressed ? "zstd" : "none",
+            schemaVersion: cursor.schemaVersion, factCount: facts, contentBytes: contentBytes,
+            contentSHA256: digest.finish() ?? "", createdAt: Timestamp.now(),
+            sourceDatabase: absolutePath(options.databasePath), filter: options.filter,
+            compressedSHA256: options.isCompressed ? frames.finish() : nil)
+        if options.isCompressed { try output.write(SkippableFrame.encode(manifestJSON: manifest.json)) }
+        let fileHash = try output.finishWriting()
+        var sidecars: [(suffix: String, bytes: [UInt8])] = []
+        if output.canHaveSidecars {
+            sidecars.append((".sha256", checksumLine(fileHash, options.outputPath)))
+            if !options.isCompressed { sidecars.append((".manifest.json", Array((manifest.json + "\n").utf8))) }
+        }
+        try output.commit(sidecars: sidecars)
+        return ArchiveResult(
+            manifest: manifest, path: options.outputPath, fileBytes: output.bytesWritten, fileSHA256: fileHash,
+            sidecars: sidecars.map { options.outputPath + $0.suffix }, seconds: seconds(since: start))
+    }
+}

@@ -1,0 +1,77 @@
+import CZstd
+
+/// Compresses a byte stream into one zstd frame with libzstd's streaming API (`ZSTD_compressStream2`)
+/// and hands the compressed bytes to a sink as they come.
+///
+/// The frame carries a content checksum (`ZSTD_c_checksumFlag`), so a decoder notices damaged data.
+/// With `workers` > 0 libzstd compresses on that many threads of its own while the caller goes on
+/// producing input; memory is fixed by the level's window and job sizes, never by the input.
+final class ZstdWriter: ArchiveSink {
+    private let context: OpaquePointer
+    private let sink: any ArchiveSink
+    private let name: String
+    private let output: UnsafeMutableRawBufferPointer
+
+    /// Sets up a compressor writing to `sink`; `name` is the output's name for messages.
+    /// - Throws: `SnapshotError` `.compression` when the context cannot be made or the level is refused.
+    init(level: Int, workers: Int, sink: any ArchiveSink, name: String) throws(SnapshotError) {
+        guard let context = ZSTD_createCCtx() else {
+            throw SnapshotError(.compression, path: name, "cannot create a zstd compressor")
+        }
+        self.context = context
+        self.sink = sink
+        self.name = name
+        output = UnsafeMutableRawBufferPointer.allocate(byteCount: max(ZSTD_CStreamOutSize(), 1 << 20), alignment: 16)
+        try set(ZSTD_c_compressionLevel, Int32(clamping: level), "compression level \(level)")
+        try set(ZSTD_c_checksumFlag, 1, "frame checksums")
+        if workers > 0 {
+            // A libzstd built without threads refuses; it then compresses on the calling thread.
+            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(clamping: workers))
+        }
+    }
+
+    deinit {
+        ZSTD_freeCCtx(context)
+        output.deallocate()
+    }
+
+    private func set(_ parameter: ZSTD_cParameter, _ value: Int32, _ what: String) throws(SnapshotError) {
+        let result = ZSTD_CCtx_setParameter(context, parameter, value)
+        if ZSTD_isError(result) != 0 {
+            throw SnapshotError(.compression, path: name, "zstd refused \(what): \(Self.errorName(result))")
+        }
+    }
+
+    /// Compresses `bytes`, writing whatever compressed output is ready.
+    /// - Throws: `SnapshotError` `.compression` when libzstd fails, or the sink's error.
+    func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
+        guard bytes.count > 0 else { return }
+        var input = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
+        while input.pos < input.size {
+            try step(&input, ZSTD_e_continue)
+        }
+    }
+
+    /// Ends the frame: compresses what is buffered and writes the frame's end and checksum.
+    /// - Throws: `SnapshotError` `.compression` when libzstd fails, or the sink's error.
+    func finish() throws(SnapshotError) {
+        var input = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+        while try step(&input, ZSTD_e_end) != 0 {}
+    }
+
+    /// One call of `ZSTD_compressStream2`; returns what libzstd says is left to flush.
+    @discardableResult
+    private func step(_ input: inout ZSTD_inBuffer, _ directive: ZSTD_EndDirective) throws(SnapshotError) -> Int {
+        var out = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        let remaining = ZSTD_compressStream2(context, &out, &input, directive)
+        if ZSTD_isError(remaining) != 0 {
+            throw SnapshotError(.compression, path: name, "zstd compression failed: \(Self.errorName(remaining))")
+        }
+        if out.pos > 0 { try sink.write(UnsafeRawBufferPointer(start: output.baseAddress, count: out.pos)) }
+        return remaining
+    }
+
+    private static func errorName(_ code: Int) -> String {
+        ZSTD_getErrorName(code).map { String(cString: $0) } ?? "error \(code)"
+    }
+}

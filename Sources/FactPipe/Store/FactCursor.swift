@@ -1,0 +1,106 @@
+import CSQLite
+
+/// Streams the facts of a database in id order, all from one read transaction.
+///
+/// `BEGIN` and a first read pin a snapshot of the WAL database: loads that commit in other
+/// processes while the cursor runs are not seen, so what it hands out is the database at one moment.
+/// Rows are read one at a time and never collected, so memory stays flat whatever the table's size.
+/// Not thread-safe; one thread steps a cursor.
+final class FactCursor {
+    /// The columns of a row, as the cursor's query returns them.
+    enum Column: Int32 {
+        case statement = 0
+        case confidence, source, context, metadata, createdAt, id
+    }
+
+    /// The path of the database.
+    let path: String
+    /// The schema version of the database (`PRAGMA user_version`), read inside the snapshot.
+    let schemaVersion: Int64
+
+    private let connection: SQLiteConnection
+    private let statement: SQLiteStatement
+    /// The statement's handle, read once: the column accessors run for every row.
+    private let handle: OpaquePointer
+    private let filter: FactFilter
+    private var isFinished = false
+
+    /// Opens `path` read-only and starts the read transaction.
+    /// - Throws: `StoreError` when the database cannot be opened, is not a factpipe database, or the
+    ///   query fails.
+    init(databasePath: String, filter: FactFilter, cacheKiB: Int = 8 * 1024) throws(StoreError) {
+        var settings = DatabaseSettings()
+        settings.cacheKiB = cacheKiB
+        path = databasePath
+        self.filter = filter
+        connection = try FactDatabase.openForReading(path: databasePath, settings: settings)
+        try connection.execute("BEGIN")
+        do {
+            // The first read of a deferred transaction takes the snapshot every later read sees.
+            _ = try connection.scalarInt("SELECT count(*) FROM sqlite_schema")
+            schemaVersion = try connection.scalarInt("PRAGMA user_version") ?? 0
+            statement = try connection.prepare(Self.query(filter))
+            handle = statement.handle
+            var index: Int32 = 1
+            for predicate in filter.predicates {
+                try statement.bind(index, predicate)
+                index += 1
+            }
+            if let prefix = filter.sincePrefix { try statement.bind(index, prefix) }
+        } catch {
+            connection.rollbackQuietly()
+            throw error
+        }
+    }
+
+    deinit {
+        connection.rollbackQuietly()
+    }
+
+    /// The query: a scan of the table in id order (no index, so no sort and no temporary storage);
+    /// `since` is narrowed in SQL to the second and decided exactly by `next()`.
+    private static func query(_ filter: FactFilter) -> String {
+        var conditions: [String] = []
+        if !filter.predicates.isEmpty {
+            let marks = Array(repeating: "?", count: filter.predicates.count).joined(separator: ", ")
+            conditions.append("predicate IN (\(marks))")
+        }
+        if filter.since != nil { conditions.append("substr(created_at, 1, 19) >= ?") }
+        let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        return "SELECT statement, confidence, source, context, fact_metadata, created_at, id FROM facts NOT INDEXED"
+            + whereClause + " ORDER BY id"
+    }
+
+    /// Advances to the next fact the filter keeps; false at the end.
+    /// - Throws: `StoreError` when SQLite fails to read the row.
+    func next() throws(StoreError) -> Bool {
+        guard !isFinished else { return false }
+        while try statement.step() {
+            if filter.since == nil { return true }
+            guard let createdAt = text(.createdAt), filter.isAtOrAfterSince(createdAt) else { continue }
+            return true
+        }
+        isFinished = true
+        return false
+    }
+
+    /// The bytes of a text column of the current row (valid until the next `next()`), nil when NULL.
+    func text(_ column: Column) -> UnsafeBufferPointer<UInt8>? {
+        guard let pointer = sqlite3_column_text(handle, column.rawValue) else { return nil }
+        return UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column.rawValue)))
+    }
+
+    /// The confidence of the current row.
+    var confidence: Double { sqlite3_column_double(handle, Column.confidence.rawValue) }
+
+    /// The id of the current row.
+    var id: Int64 { sqlite3_column_int64(handle, Column.id.rawValue) }
+
+    /// Ends the read transaction.
+    /// - Throws: `StoreError` when SQLite cannot end it.
+    func finish() throws(StoreError) {
+        isFinished = true
+        statement.reset()
+        if connection.isInTransaction { try connection.execute("COMMIT") }
+    }
+}

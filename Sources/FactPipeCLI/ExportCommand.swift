@@ -1,0 +1,125 @@
+import ArgumentParser
+import FactPipe
+
+/// `factpipe export`: a consistent snapshot of a database's facts, in the shape `import` reads.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a consistent snapshot of the facts as NDJSON, CSV or text, zstd-compressed.",
+        discussion: """
+            The facts are read in one read transaction (a load running in another process is not \
+            seen half-way) and written in id order, every column kept, so `import` of the snapshot \
+            gives back the same facts. A name ending in .zst is zstd-compressed (with frame \
+            checksums and the manifest in a skippable frame at the end: `zstd -d` gives the bare \
+            content); any other name, or --level 0, is written plain with FILE.manifest.json beside \
+            it. FILE.sha256 is written beside every file (`sha256sum -c FILE.sha256`). The format \
+            follows the name (.csv, .txt) unless --format is given. With -o -, the snapshot goes to \
+            standard output, compressed only when --level is given.
+
+            Examples:
+              factpipe export --db kb.sqlite -o kb.ndjson.zst
+              factpipe export --db kb.sqlite -o a.csv --predicate HasPart --since 2025-01-01
+              factpipe export --db kb.sqlite -o - --format text | head
+
+            Exit codes: 0 written; 1 failed (database, output, or a fact the format cannot carry; \
+            nothing is left at the output path); 64 usage error; 130/143 interrupted (nothing left).
+            """
+    )
+
+    @Option(name: .long, help: "The factpipe database to read.")
+    var db: String
+
+    @Option(name: [.short, .customLong("output")], help: "The snapshot file, or - for standard output.")
+    var output: String
+
+    @Option(help: "ndjson, csv or text (default: from the file name, else ndjson).")
+    var format: SnapshotFormatArgument?
+
+    @Option(help: "zstd level, 1-22 (default 3); 0 writes plain bytes.")
+    var level: Int?
+
+    @Option(help: "zstd worker threads (default: one per core when there are several).")
+    var threads: Int?
+
+    @Option(name: .customLong("predicate"), help: "Only facts of this predicate (repeatable).")
+    var predicates: [String] = []
+
+    @Option(help: "Only facts created at or after this ISO 8601 time.")
+    var since: String?
+
+    @Flag(help: "Print one JSON object on standard output.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
+    var quiet = false
+
+    func validate() throws {
+        if let level, !(0...22).contains(level) { throw ValidationError("--level must be between 0 and 22") }
+        if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
+        guard !output.isEmpty else { throw ValidationError("-o must be a path, or - for standard output") }
+        if json && output == "-" {
+            throw ValidationError("--json cannot be used with -o - (standard output carries the snapshot)")
+        }
+        if predicates.contains(where: \.isEmpty) { throw ValidationError("--predicate needs a name") }
+        if let since, FactFilter(predicates: [], since: since) == nil {
+            throw ValidationError("--since \(since) is not an ISO 8601 time (e.g. 2025-01-01T00:00:00Z)")
+        }
+    }
+
+    func run() throws {
+        let cleanup = InterruptCleanup()
+        defer { withExtendedLifetime(cleanup) {} }
+        var options = SnapshotOptions(databasePath: db, outputPath: output)
+        options.format = format?.value ?? SnapshotFormatArgument.guess(from: output)
+        options.level = level ?? 3
+        if output == "-" { options.compresses = level != nil }
+        options.workers = threads
+        options.filter = FactFilter(predicates: predicates, since: since) ?? FactFilter()
+        do {
+            let result = try SnapshotExporter(options: options).run()
+            if json { Standard.output(result.json) }
+            if !quiet { Standard.error(result.humanText(verb: "exported")) }
+        } catch {
+            if json { Standard.output(error.json) }
+            Standard.error("factpipe export: error: \(error)")
+            throw ExitCode(FactPipeExit.failure)
+        }
+    }
+}
+
+/// A snapshot format named on the command line.
+struct SnapshotFormatArgument: ExpressibleByArgument {
+    let value: SnapshotManifest.Format
+    static var allValueStrings: [String] { ["ndjson", "csv", "text"] }
+
+    init?(argument: String) {
+        guard let format = SnapshotManifest.Format(rawValue: argument.lowercased()), format != .sqlite else {
+            return nil
+        }
+        value = format
+    }
+
+    /// The format a file name suggests: `.csv` and `.txt` (before any `.zst`), else NDJSON.
+    static func guess(from path: String) -> SnapshotManifest.Format {
+        let name = path.hasSuffix(".zst") ? String(path.dropLast(4)) : path
+        if name.hasSuffix(".csv") { return .csv }
+        if name.hasSuffix(".txt") || name.hasSuffix(".text") { return .text }
+        return .ndjson
+    }
+}
+
+extension ArchiveResult {
+    /// One line for people, for standard error.
+    func humanText(verb: String) -> String {
+        var text =
+            "factpipe: \(verb) \(Format.count(Int(manifest.factCount))) facts to \(path): "
+            + "\(Format.bytes(manifest.contentBytes))"
+        if manifest.compression == "zstd" {
+            let ratio = fileBytes > 0 ? Double(manifest.contentBytes) / Double(fileBytes) : 0
+            text += " → \(Format.bytes(fileBytes)) (ratio \(String(format1: ratio, decimals: 2)))"
+        }
+        text += " in \(Format.seconds(seconds)) s"
+        for file in removed { text += "\nfactpipe: removed old backup \(file)" }
+        return text
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import FactPipe
+
+/// `factpipe verify`: checks a snapshot or backup against its manifest and checksums.
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check a snapshot or backup against its manifest and checksums.",
+        discussion: """
+            Reads the archive once: every zstd frame is decoded and its checksum checked; the size, \
+            SHA-256 and fact count of the content are compared with the manifest's, and the file's \
+            SHA-256 with FILE.sha256 when it is there. A backup's database is decompressed into a \
+            temporary file under TMPDIR and checked by SQLite (quick_check; integrity_check with \
+            --full-check). Each problem is named: truncated, corrupt_frame, hash_mismatch, \
+            count_mismatch, size_mismatch, file_hash_mismatch, missing_manifest, manifest_damaged, \
+            not_an_archive, database_damaged.
+
+            Examples:
+              factpipe verify bk/kb-20250101T020000.000Z.db.zst
+              factpipe verify kb.ndjson.zst --json
+
+            Exit codes: 0 sound; 1 a problem was found (or the file cannot be read); 64 usage error; \
+            130/143 interrupted.
+            """
+    )
+
+    @Argument(help: "The snapshot or backup.")
+    var file: String
+
+    @Flag(help: "Run PRAGMA integrity_check on a backup's database instead of quick_check.")
+    var fullCheck = false
+
+    @Flag(help: "Print one JSON object on standard output.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Nothing on standard error but problems.")
+    var quiet = false
+
+    func run() throws {
+        let cleanup = InterruptCleanup()
+        defer { withExtendedLifetime(cleanup) {} }
+        let report = ArchiveVerifier(path: file, databaseCheck: fullCheck ? .full : .quick).run()
+        if json { Standard.output(report.json) }
+        for problem in report.problems {
+            Standard.error("factpipe verify: \(problem.kind.rawValue): \(problem)")
+        }
+        if report.isValid {
+            if !quiet, let manifest = report.manifest {
+                let facts = Format.count(Int(manifest.factCount))
+                Standard.error(
+                    "factpipe verify: ok: \(file): \(manifest.kind.rawValue) of \(facts) "
+                        + "facts (\(manifest.format.rawValue), \(Format.bytes(manifest.contentBytes))), "
+                        + "checksums match, made \(manifest.createdAt) from \(manifest.sourceDatabase)")
+            }
+        } else {
+            throw ExitCode(FactPipeExit.failure)
+        }
+    }
+}

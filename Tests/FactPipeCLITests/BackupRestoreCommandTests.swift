@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@Suite struct BackupRestoreCommandTests {
+    private func backup(_ work: CLIWorkspace, database: String? = nil, _ extra: [String] = []) throws -> [String: Any] {
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        let run = try Factpipe.run(
+            ["backup", "--db", database ?? work.database, "--to", work.path("backups"), "--json"] + extra)
+        try #require(run.status == 0, "backup failed: \(run.stderr)")
+        return try run.json()
+    }
+
+    @Test func keepThreeAfterFiveBackupsLeavesTheThreeNewestAndNothingElseDeleted() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        try FileManager.default.createDirectory(atPath: work.path("elsewhere"), withIntermediateDirectories: false)
+        // Another database called kb, backed up into the same folder; and files that are not backups.
+        let other = work.path("elsewhere/kb.sqlite")
+        #expect(try Factpipe.run(["import", snapshotFixture, "--db", other, "--quiet"]).status == 0)
+        let foreign = try #require(try backup(work, database: other)["file"] as? String)
+        try work.write("backups/README.txt", "hands off")
+        try work.write("backups/kb-20200101T000000.000Z.db.zst", "shaped like a backup, but is not one")
+        try work.write("backups/kb.sqlite", "a stray copy")
+        let bystanders = try work.fileHashes(under: "backups")
+
+        var made: [String] = []
+        var removed: [String] = []
+        for _ in 0..<5 {
+            let object = try backup(work, ["--keep", "3"])
+            made.append(try #require(object["file"] as? String))
+            removed += object["removed"] as? [String] ?? []
+        }
+        #expect(removed == Array(made.prefix(2)))
+        let names = made.suffix(3).map { String($0.split(separator: "/").last ?? "") }
+        let expected = names.flatMap { [$0, $0 + ".sha256"] } + Array(bystanders.keys)
+        #expect(try work.contents("backups") == expected.sorted())
+        let after = try work.fileHashes(under: "backups")
+        for (name, hash) in bystanders { #expect(after[name] == hash, "\(name) changed") }
+        #expect(after[String(foreign.split(separator: "/").last ?? "")] != nil)
+        // Each one left is a sound backup that sha256sum accepts.
+        for name in names {
+            let check = try Factpipe.tool(
+                "/bin/sh", ["-c", "cd '\(work.path("backups"))' && sha256sum -c \(name).sha256"])
+            #expect(check.stdoutText == "\(name): OK\n")
+            #expect(try Factpipe.run(["verify", work.path("backups/" + name), "--quiet"]).status == 0)
+        }
+    }
+
+    @Test func aBackupRestoresToTheSameFactsAndZstdGivesTheDatabase() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let object = try backup(work)
+        let file = try #require(object["file"] as? String)
+        #expect(int(object, "facts") == snapshotFixtureFacts)
+        let restored = try Factpipe.run(["restore", file, "--to", work.path("restored.sqlite"), "--json"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let result = try restored.json()
+        #expect(int(result, "facts") == snapshotFixtureFacts)
+        #expect(result["database_check"] as? String == "quick_check")
+        let unpacked = try Factpipe.tool("/usr/bin/zstd", ["-d", "-q", "-c", file])
+        #expect(unpacked.stdout == (try Data(contentsOf: URL(fileURLWithPath: work.path("restored.sqlite")))))
+        #expect(try SQLiteCLI.strings(work.path("restored.sqlite"), "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteCLI.int(work.path("restored.sqlite"), "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+    }
+
+    @Test func aSnapshotRestoresIntoANewDatabase() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", work.path("s.csv.zst")]).status == 0)
+        let run = try Factpipe.run(["restore", work.path("s.csv.zst"), "--to", work.path("new.sqlite")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("restored 11 facts"))
+        #expect(try allColumns(work.path("new.sqlite")) == (try allColumns(work.database)))
+    }
+
+    @Test func verifyNamesASoundArchiveOk() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let file = try #require(try backup(work)["file"] as? String)
+        let run = try Factpipe.run(["verify", file, "--json", "--full-check"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try run.json()
+        #expect(object["status"] as? String == "ok")
+        #expect(object["kind"] as? String == "backup")
+        #expect(object["database_check"] as? String == "integrity_check")
+        #expect(object["checksum_file_checked"] as? Bool == true)
+        #expect(problemKinds(object).isEmpty)
+        #expect(run.stderr.contains("ok: \(file): backup of 11 facts"))
+    }
+}

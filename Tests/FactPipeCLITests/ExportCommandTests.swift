@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+@Suite struct ExportCommandTests {
+    @Test(arguments: ["ndjson", "csv", "text"])
+    func zstdDecompressionGivesExactlyTheBytesOfAPlainExport(format: String) throws {
+        let work = try CLIWorkspace()
+        let input =
+            format == "text"
+            ? try work.write(
+                "t.txt", "HasPart(Computer, CPU).\nLäuftAuf(Motor, \"Benzin, bleifrei\")\nQ(x:Q(298, K))\n")
+            : snapshotFixture
+        try work.loadFacts(input)
+        let compressed = try Factpipe.run([
+            "export", "--db", work.database, "-o", work.path("s.zst"), "--format", format,
+        ])
+        #expect(compressed.status == 0, "\(compressed.stderr)")
+        let plain = try Factpipe.run(["export", "--db", work.database, "-o", work.path("s.plain"), "--format", format])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let decoded = try Factpipe.tool("/usr/bin/zstd", ["-d", "-q", "-c", work.path("s.zst")])
+        #expect(decoded.stdout == (try Data(contentsOf: work.url.appendingPathComponent("s.plain"))))
+        #expect(!decoded.stdout.isEmpty)
+    }
+
+    @Test func checksumFilesPassSha256sumCheck() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        for name in ["s.ndjson.zst", "s.csv"] {
+            #expect(try Factpipe.run(["export", "--db", work.database, "-o", work.path(name)]).status == 0)
+            let check = try Factpipe.tool("/bin/sh", ["-c", "cd '\(work.url.path)' && sha256sum -c \(name).sha256"])
+            #expect(check.stdoutText == "\(name): OK\n")
+        }
+        // A plain snapshot has its manifest beside it; a compressed one carries it inside.
+        #expect(
+            try work.contents("")
+                == [
+                    "kb.sqlite", "kb.sqlite-factpipe.lock", "kb.sqlite-shm", "kb.sqlite-wal", "s.csv",
+                    "s.csv.manifest.json",
+                    "s.csv.sha256", "s.ndjson.zst", "s.ndjson.zst.sha256",
+                ].filter { FileManager.default.fileExists(atPath: work.path($0)) })
+        #expect(try work.read("s.csv").hasPrefix("statement,confidence,source,context,fact_metadata,created_at\n"))
+        let manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(work.read("s.csv.manifest.json").utf8)) as? [String: Any])
+        #expect(manifest["format"] as? String == "csv")
+        #expect(int(manifest, "fact_count") == snapshotFixtureFacts)
+    }
+
+    @Test func jsonOutputDescribesTheSnapshotAndImportGivesTheFactsBack() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let run = try Factpipe.run([
+            "export", "--db", work.database, "-o", work.path("s.ndjson.zst"), "--json", "--level", "19", "--threads",
+            "0",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try run.json()
+        #expect(object["status"] as? String == "ok")
+        #expect(int(object, "facts") == snapshotFixtureFacts)
+        #expect(int(object, "file_bytes") == (try work.size(work.path("s.ndjson.zst"))))
+        #expect(object["file_sha256"] as? String == (try sha256(work.path("s.ndjson.zst"))))
+        let manifest = try #require(object["manifest"] as? [String: Any])
+        #expect(manifest["kind"] as? String == "snapshot")
+        #expect(manifest["compression"] as? String == "zstd")
+        #expect(manifest["tool_version"] as? String == "0.1.0")
+        let reload = try Factpipe.run(["import", work.path("s.ndjson.zst"), "--db", work.path("copy.sqlite"), "--json"])
+        #expect(int(try reload.json(), "inserted") == snapshotFixtureFacts)
+        #expect(try allColumns(work.path("copy.sqlite")) == (try allColumns(work.database)))
+    }
+
+    @Test func standardOutputGetsThePlainSnapshotUnlessALevelIsGiven() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let plain = try Factpipe.run(["export", "--db", work.database, "-o", "-", "--quiet"])
+        #expect(plain.status == 0)
+        #expect(plain.stdoutText.split(separator: "\n").count == snapshotFixtureFacts)
+        #expect(plain.stdoutText.hasPrefix("{\"statement\":"))
+        #expect(plain.stderr.isEmpty)
+        let compressed = try Factpipe.run(["export", "--db", work.database, "-o", "-", "--level", "3", "--quiet"])
+        #expect(compressed.stdout.prefix(4) == Data([0x28, 0xB5, 0x2F, 0xFD]))
+        try work.write("piped.zst", compressed.stdout)
+        let verify = try Factpipe.run(["verify", work.path("piped.zst"), "--json"])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(int(try verify.json(), "facts") == snapshotFixtureFacts)
+    }
+
+    @Test func usageErrorsExitWith64() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        for arguments in [
+            ["export", "--db", work.database, "-o", "-", "--json"],
+            ["export", "--db", work.database, "-o", "x.zst", "--level", "23"],
+            ["export", "--db", work.database, "-o", "x.zst", "--since", "last tuesday"],
+            ["export", "--db", work.database, "-o", "x.zst", "--format", "xml"],
+            ["export", "--db", work.database],
+            ["backup", "--db", work.database, "--to", work.url.path, "--keep", "0"],
+            ["restore", "x.db.zst"],
+            ["verify"],
+        ] {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(!run.stderr.isEmpty)
+        }
+    }
+
+    @Test func aFullDiskFailsTheExportAndLeavesTheDatabaseAsItWas() throws {
+        guard FileManager.default.isWritableFile(atPath: "/dev/full") else { return }
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let before = try sha256(work.database)
+        for arguments in [["-o", "/dev/full"], ["-o", "/dev/full", "--format", "csv", "--level", "0"]] {
+            let run = try Factpipe.run(["export", "--db", work.database, "--json"] + arguments)
+            #expect(run.status == 1)
+            #expect(run.stderr.contains("cannot write: No space left on device"), "\(run.stderr)")
+            #expect(try run.json()["status"] as? String == "failed")
+        }
+        #expect(try sha256(work.database) == before)
+        #expect(!FileManager.default.fileExists(atPath: "/dev/full.sha256"))
+    }
+
+    @Test func aReadOnlyFolderFailsTheExportAndLeavesNothingBehind() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        try FileManager.default.createDirectory(atPath: work.path("ro"), withIntermediateDirectories: false)
+        try openToEveryone(work)
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: work.path("ro"))
+        let before = try sha256(work.database)
+        let run = try runFactpipeUnprivileged(["export", "--db", work.database, "-o", work.path("ro/s.ndjson.zst")])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("cannot create a file in \(work.path("ro")): Permission denied"), "\(run.stderr)")
+        #expect(try work.contents("ro").isEmpty)
+        #expect(try sha256(work.database) == before)
+    }
+
+    @Test func aMissingDatabaseIsAFailureNotACreation() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run(["export", "--db", work.path("none.sqlite"), "-o", work.path("s.ndjson.zst")])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("cannot open database"), "\(run.stderr)")
+        #expect(try work.contents("").isEmpty)
+    }
+
+    @Test func anInterruptedExportExitsWith130AndLeavesNoFileBehind() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "50000", "--seed", "9", "-o", input, "--quiet"]).status == 0)
+        try work.loadFacts(input)
+        // Level 19 compresses at a few MB/s: the export is surely running when the signal comes.
+        let export = Process()
+        export.executableURL = BinaryLocator.factpipe
+        export.arguments = ["export", "--db", work.database, "-o", work.path("out.ndjson.zst"), "--level", "19"]
+        export.standardError = FileHandle.nullDevice
+        try export.run()
+        var waited = 0
+        while !(try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.tmp-") }) && waited < 200 {
+            usleep(10_000)
+            waited += 1
+        }
+        #expect(
+            try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.tmp-") }, "the export never started writing")
+        export.interrupt()
+        export.waitUntilExit()
+        #expect(export.terminationStatus == 130)
+        #expect(try work.contents("").filter { $0.contains("out.ndjson") }.isEmpty)
+    }
+
+    @Test func theDatabaseItselfIsNeverTheOutput() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let before = try sha256(work.database)
+        let run = try Factpipe.run(["export", "--db", work.database, "-o", work.database])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("is the database itself"), "\(run.stderr)")
+        #expect(try sha256(work.database) == before)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+    }
+}

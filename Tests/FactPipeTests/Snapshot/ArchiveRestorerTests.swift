@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+@Suite struct ArchiveRestorerTests {
+    private func restore(_ archive: String, to target: String, force: Bool = false) throws -> RestoreResult {
+        var options = RestoreOptions(archivePath: archive, targetPath: target)
+        options.force = force
+        return try ArchiveRestorer(options: options).run()
+    }
+
+    private func backup(_ work: LoadWorkspace) throws -> String {
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        return try DatabaseBackup(
+            options: BackupOptions(databasePath: work.databasePath, directory: work.path("backups"))
+        )
+        .run().path
+    }
+
+    @Test func aRestoredBackupIsTheBackedUpDatabaseByteForByte() throws {
+        let work = try loadedWorkspace()
+        let archive = try backup(work)
+        let result = try restore(archive, to: work.path("restored.sqlite"))
+        #expect(result.factCount == Int64(roundTripFixtureFacts))
+        #expect(result.databaseCheck == .quick)
+        #expect(!result.replacedExisting)
+        let unpacked = work.path("unpacked.sqlite")
+        try runTool("/usr/bin/zstd", ["-d", "-q", archive, "-o", unpacked])
+        #expect(try bytes(work.path("restored.sqlite")) == (try bytes(unpacked)))
+        #expect(try storedFacts(work.path("restored.sqlite")) == (try storedFacts(work.databasePath)))
+        // Only the database and its lock file appear beside it: no temporary file is left.
+        #expect(
+            try folderContents(work.directory.url.path).filter { $0.hasPrefix("restored") || $0.hasPrefix(".restored") }
+                == ["restored.sqlite", "restored.sqlite-factpipe.lock"])
+
+        var options = RestoreOptions(archivePath: archive, targetPath: work.path("full.sqlite"))
+        options.fullCheck = true
+        #expect(try ArchiveRestorer(options: options).run().databaseCheck == .full)
+    }
+
+    @Test(arguments: ["s.ndjson.zst", "s.csv", "s.csv.zst", "s.ndjson"])
+    func aRestoredSnapshotHoldsTheSameFacts(name: String) throws {
+        let work = try loadedWorkspace()
+        try export(work, to: name) { $0.format = name.contains("csv") ? .csv : .ndjson }
+        let result = try restore(work.path(name), to: work.path("restored.sqlite"))
+        #expect(result.databaseCheck == .full)
+        #expect(result.factCount == Int64(roundTripFixtureFacts))
+        #expect(try storedFacts(work.path("restored.sqlite")) == (try storedFacts(work.databasePath)))
+        #expect(try RawDatabase(work.path("restored.sqlite")).int("PRAGMA user_version") == 1)
+        #expect(try folderContents(work.directory.url.path).filter { $0.hasPrefix(".restored") }.isEmpty)
+    }
+
+    @Test func anExistingTargetIsReplacedOnlyWithForce() throws {
+        let work = try loadedWorkspace()
+        let archive = try backup(work)
+        let target = try work.write("target.sqlite", "precious")
+        let error = snapshotError { try restore(archive, to: target) }
+        #expect(error?.kind == .targetExists)
+        #expect(error?.message.contains("--force") == true)
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious")
+
+        // A stale WAL of the replaced database must not be replayed into the restored one.
+        try work.write("target.sqlite-wal", "stale write-ahead log")
+        try work.write("target.sqlite-shm", "stale index")
+        let result = try restore(archive, to: target, force: true)
+        #expect(result.replacedExisting)
+        #expect(!FileManager.default.fileExists(atPath: target + "-wal"))
+        #expect(try storedFacts(target) == (try storedFacts(work.databasePath)))
+    }
+
+    @Test func aDamagedArchiveChangesNothing() throws {
+        let work = try loadedWorkspace()
+        let archive = try backup(work)
+        let snapshot = work.path("s.ndjson.zst")
+        try export(work, to: "s.ndjson.zst")
+        let target = try work.write("target.sqlite", "precious")
+        let before = try folderContents(work.directory.url.path)
+
+        let whole = try bytes(archive)
+        try write(Array(whole.prefix(whole.count / 2)), to: work.path("cut.db.zst"))
+        try copyFlippingByte(archive, to: work.path("flip.db.zst"), at: whole.count / 3)
+        try copyFlippingByte(snapshot, to: work.path("flip.ndjson.zst"), at: 40)
+        let cases: [(String, Set<SnapshotError.Kind>)] = [
+            ("cut.db.zst", [.missingManifest, .truncated]),
+            ("flip.db.zst", [.corruptFrame, .hashMismatch]),
+            ("flip.ndjson.zst", [.corruptFrame, .hashMismatch]),
+            ("facts.sqlite", [.notAnArchive]),
+        ]
+        for (name, kinds) in cases {
+            let error = snapshotError { try restore(work.path(name), to: target, force: true) }
+            #expect(error.map { kinds.contains($0.kind) } == true, "\(name): \(String(describing: error))")
+            #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious", "\(name)")
+        }
+        #expect(
+            try folderContents(work.directory.url.path).filter { !$0.hasPrefix("target.sqlite-") }
+                == (before + ["cut.db.zst", "flip.db.zst", "flip.ndjson.zst"]).sorted())
+    }
+
+    @Test func aSnapshotWhoseManifestCountIsWrongIsNotRestored() throws {
+        let work = try loadedWorkspace()
+        var manifest = try export(work, to: "s.ndjson").manifest
+        manifest.factCount -= 1
+        try (manifest.json + "\n").write(toFile: work.path("s.ndjson.manifest.json"), atomically: true, encoding: .utf8)
+        let error = snapshotError { try restore(work.path("s.ndjson"), to: work.path("restored.sqlite")) }
+        #expect(error?.kind == .countMismatch)
+        #expect(!FileManager.default.fileExists(atPath: work.path("restored.sqlite")))
+    }
+
+    @Test func theArchiveItselfIsNeverTheTargetAndPermissionsFollowTheReplacedDatabase() throws {
+        let work = try loadedWorkspace()
+        let archive = try backup(work)
+        let before = try bytes(archive)
+        #expect(
+            snapshotError { try restore(archive, to: archive, force: true) }?.message.contains("the archive itself")
+                == true)
+        #expect(try bytes(archive) == before)
+
+        let target = try work.write("private.sqlite", "old")
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
+        _ = try restore(archive, to: target, force: true)
+        let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test func framesThatAreNotTheOnesTheManifestDescribesAreRefused() throws {
+        // Sound frames of one backup with the manifest of another of the same size and count.
+        let work = try loadedWorkspace()
+        let first = try backup(work)
+        let writer = try work.database()
+        try writer.execute("UPDATE facts SET confidence = 0.5 WHERE statement = 'HasPart(Computer, CPU).'")
+        let second = try backup(work)
+        let framesEnd = { (path: String) throws -> Int in
+            guard case .found(_, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: path)) else {
+                throw SnapshotError(.missingManifest, path: path, "no manifest")
+            }
+            return Int(offset)
+        }
+        let spliced =
+            Array(try bytes(second).prefix(try framesEnd(second)))
+            + Array(try bytes(first).dropFirst(try framesEnd(first)))
+        try write(spliced, to: work.path("spliced.db.zst"))
+        let error = snapshotError { try restore(work.path("spliced.db.zst"), to: work.path("restored.sqlite")) }
+        #expect(error?.kind == .hashMismatch, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: work.path("restored.sqlite")))
+        #expect(ArchiveVerifier(path: work.path("spliced.db.zst")).run().problems.map(\.kind).contains(.hashMismatch))
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+@Suite struct ArchiveVerifierTests {
+    @Test(arguments: ["s.ndjson.zst", "s.csv.zst", "s.ndjson", "s.csv"])
+    func aSnapshotAsWrittenVerifiesAndItsChecksumFileIsCompared(name: String) throws {
+        let work = try loadedWorkspace()
+        try export(work, to: name) { $0.format = name.contains("csv") ? .csv : .ndjson }
+        let report = ArchiveVerifier(path: work.path(name)).run()
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.countedFacts == Int64(roundTripFixtureFacts))
+        #expect(report.checkedChecksumFile)
+        #expect(report.fileSHA256 == (try fileSHA256(work.path(name))))
+        #expect(report.json.hasPrefix(#"{"status":"ok","#))
+    }
+
+    @Test func aTruncatedSnapshotIsNamedTruncated() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson.zst")
+        let whole = try bytes(work.path("s.ndjson.zst"))
+        for keep in [whole.count / 2, 20, whole.count - 1] {
+            let path = work.path("cut-\(keep).zst")
+            try write(Array(whole.prefix(keep)), to: path)
+            let report = ArchiveVerifier(path: path).run()
+            #expect(report.problems.first?.kind == .truncated, "kept \(keep): \(report.problems)")
+            #expect(report.problems.first?.message.contains("truncated") == true)
+        }
+    }
+
+    @Test func cuttingOffExactlyTheManifestFrameIsAMissingManifest() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson.zst")
+        let whole = try bytes(work.path("s.ndjson.zst"))
+        guard case .found(_, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: work.path("s.ndjson.zst")))
+        else {
+            Issue.record("no manifest frame")
+            return
+        }
+        try write(Array(whole.prefix(Int(offset))), to: work.path("bare.zst"))
+        #expect(problemKinds(work.path("bare.zst")) == [.missingManifest])
+    }
+
+    @Test func everyFlippedByteIsFound() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson.zst")
+        let path = work.path("s.ndjson.zst")
+        let size = try bytes(path).count
+        // Every byte of a small archive: frame header, blocks, checksum, manifest frame.
+        for offset in 0..<size {
+            let copy = work.path("flip.zst")
+            try copyFlippingByte(path, to: copy, at: offset)
+            try? FileManager.default.removeItem(atPath: copy + ".sha256")
+            let kinds = problemKinds(copy)
+            #expect(!kinds.isEmpty, "a flipped byte at \(offset) of \(size) went unnoticed")
+        }
+    }
+
+    @Test func aFlippedByteIsNamedByWhereItIs() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson.zst")
+        let path = work.path("s.ndjson.zst")
+        let size = try bytes(path).count
+        guard case .found(_, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: path)) else {
+            Issue.record("no manifest frame")
+            return
+        }
+        try copyFlippingByte(path, to: work.path("data.zst"), at: Int(offset) / 2)
+        #expect(problemKinds(work.path("data.zst")).first == .corruptFrame)
+        try copyFlippingByte(path, to: work.path("manifest.zst"), at: Int(offset) + 30)
+        #expect(problemKinds(work.path("manifest.zst")).contains(.manifestDamaged))
+        // The archive is sound but its checksum file is not: the file hash differs.
+        try FileManager.default.copyItem(atPath: path, toPath: work.path("copy.zst"))
+        try "\(String(repeating: "0", count: 64))  copy.zst\n".write(
+            toFile: work.path("copy.zst.sha256"), atomically: true, encoding: .utf8)
+        #expect(problemKinds(work.path("copy.zst")) == [.fileHashMismatch])
+        #expect(size > 0)
+    }
+
+    @Test func aCountOrHashThatDiffersFromTheManifestIsNamed() throws {
+        let work = try loadedWorkspace()
+        let result = try export(work, to: "s.ndjson")
+        let manifestPath = work.path("s.ndjson.manifest.json")
+        var wrongCount = result.manifest
+        wrongCount.factCount += 1
+        try (wrongCount.json + "\n").write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        let countReport = ArchiveVerifier(path: work.path("s.ndjson")).run()
+        #expect(countReport.problems.map(\.kind) == [.countMismatch])
+        #expect(countReport.problems.first?.message == "count differs: 11 facts, the manifest says 12")
+
+        var wrongHash = result.manifest
+        wrongHash.contentSHA256 = String(repeating: "0", count: 64)
+        try (wrongHash.json + "\n").write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        #expect(problemKinds(work.path("s.ndjson")) == [.hashMismatch])
+
+        // An edited line with the same number of bytes: only the hash can tell.
+        var content = try bytes(work.path("s.ndjson"))
+        try (result.manifest.json + "\n").write(toFile: manifestPath, atomically: true, encoding: .utf8)
+        let index = try #require(content.firstIndex(of: UInt8(ascii: "(")))
+        content[index - 1] = content[index - 1] == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+        try write(content, to: work.path("s.ndjson"))
+        try FileManager.default.removeItem(atPath: work.path("s.ndjson.sha256"))
+        #expect(problemKinds(work.path("s.ndjson")) == [.hashMismatch])
+    }
+
+    @Test func filesThatAreNotArchivesAreNamedSo() throws {
+        let work = try loadedWorkspace()
+        try work.write("notes.txt", "just some notes\n")
+        #expect(problemKinds(work.path("notes.txt")) == [.notAnArchive])
+        #expect(problemKinds(work.databasePath) == [.notAnArchive])
+        #expect(
+            ArchiveVerifier(path: work.databasePath).run().problems.first?.message.contains("SQLite database") == true)
+        try work.write("empty", "")
+        #expect(problemKinds(work.path("empty")) == [.notAnArchive])
+        #expect(problemKinds(work.path("missing.zst")).first == .io)
+    }
+
+    @Test func aSnapshotWithoutItsManifestIsAMissingManifest() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "plain.ndjson")
+        try FileManager.default.removeItem(atPath: work.path("plain.ndjson.manifest.json"))
+        #expect(problemKinds(work.path("plain.ndjson")) == [.missingManifest])
+        // zstd data that factpipe did not write: it decodes, but says nothing about itself.
+        try runTool("/usr/bin/zstd", ["-q", "-f", work.path("plain.ndjson"), "-o", work.path("other.zst")])
+        let report = ArchiveVerifier(path: work.path("other.zst")).run()
+        #expect(report.problems.map(\.kind) == [.missingManifest])
+        #expect(report.contentBytes == Int64(try bytes(work.path("plain.ndjson")).count))
+    }
+}

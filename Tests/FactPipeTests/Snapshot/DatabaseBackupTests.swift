@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+@Suite struct DatabaseBackupTests {
+    private func backup(_ work: LoadWorkspace, to folder: String = "backups", keep: Int? = nil) throws -> ArchiveResult
+    {
+        try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: true)
+        var options = BackupOptions(databasePath: work.databasePath, directory: work.path(folder))
+        options.keep = keep
+        return try DatabaseBackup(options: options).run()
+    }
+
+    @Test func aBackupIsTheWholeDatabaseCompressedWithItsManifestAndChecksumFile() throws {
+        let work = try loadedWorkspace()
+        let result = try backup(work)
+        let name = try #require(result.path.split(separator: "/").last.map(String.init))
+        #expect(name.hasPrefix("facts-") && name.hasSuffix("Z.db.zst"))
+        #expect(BackupRetention(directory: "", databaseName: "facts", sourceDatabase: "").matchesPattern(name))
+        #expect(try folderContents(work.path("backups")) == [name, name + ".sha256"])
+        #expect(result.manifest.kind == .backup && result.manifest.format == .sqlite)
+        #expect(result.manifest.factCount == Int64(roundTripFixtureFacts))
+        #expect(result.manifest.integrityCheck == "ok")
+        #expect(result.manifest.sourceDatabase == absolutePath(work.databasePath))
+        #expect(
+            try String(contentsOfFile: result.path + ".sha256", encoding: .utf8)
+                == "\(try fileSHA256(result.path))  \(name)\n")
+        // `zstd -d` gives the database itself, with every fact.
+        let unpacked = work.path("unpacked.sqlite")
+        try runTool("/usr/bin/zstd", ["-d", "-q", result.path, "-o", unpacked])
+        #expect(try storedFacts(unpacked) == (try storedFacts(work.databasePath)))
+        #expect(try RawDatabase(unpacked).rows("PRAGMA integrity_check") == [["ok"]])
+        #expect(Int64(try bytes(unpacked).count) == result.manifest.contentBytes)
+        #expect(ArchiveVerifier(path: result.path, databaseCheck: .full).run().isValid)
+    }
+
+    @Test func aBackupIsNoMoreReadableThanItsDatabase() throws {
+        let work = try loadedWorkspace()
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: work.databasePath)
+        let result = try backup(work)
+        for path in [result.path, result.path + ".sha256"] {
+            #expect(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int == 0o600)
+        }
+    }
+
+    @Test func aBackupSeesOneMomentWhileAnotherConnectionWrites() throws {
+        let work = try loadedWorkspace()
+        let writer = try RawDatabase(work.databasePath)
+        try writer.execute("BEGIN IMMEDIATE")
+        try writer.execute(
+            """
+            INSERT INTO facts(statement, predicate, subject, args, arity, created_at)
+            VALUES ('Pending(x).', 'Pending', 'x', '["x"]', 1, '2025-01-01T00:00:00Z')
+            """)
+        // The write transaction is open: the backup copies the last committed state.
+        let result = try backup(work)
+        try writer.execute("COMMIT")
+        #expect(result.manifest.factCount == Int64(roundTripFixtureFacts))
+        #expect(try work.database().int("SELECT count(*) FROM facts") == roundTripFixtureFacts + 1)
+    }
+
+    @Test func aBackupOfAMissingOrForeignDatabaseFailsAndLeavesTheFolderEmpty() throws {
+        let work = try LoadWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        var options = BackupOptions(databasePath: work.path("nothing.sqlite"), directory: work.path("backups"))
+        #expect(snapshotError { try DatabaseBackup(options: options).run() }?.kind == .database)
+        let db = try RawDatabase(work.path("foreign.sqlite"), create: true)
+        try db.execute("CREATE TABLE facts(statement TEXT PRIMARY KEY)")
+        options.databasePath = work.path("foreign.sqlite")
+        #expect(
+            snapshotError { try DatabaseBackup(options: options).run() }?.message.contains("not a factpipe database")
+                == true)
+        #expect(try folderContents(work.path("backups")).isEmpty)
+        options.directory = work.path("no-such-folder")
+        #expect(snapshotError { try DatabaseBackup(options: options).run() }?.kind == .io)
+    }
+
+    @Test func keepDeletesOnlyTheOldestBackupsOfThisDatabase() throws {
+        let work = try loadedWorkspace()
+        let other = try loadedWorkspace()
+        let folder = work.path("backups")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        // Another database of the same name, backed up into the same folder.
+        var otherOptions = BackupOptions(databasePath: other.databasePath, directory: folder)
+        otherOptions.keep = 1
+        let foreign = try DatabaseBackup(options: otherOptions).run()
+        // Unrelated files, one shaped like a backup of this database but holding something else.
+        try work.write("backups/notes.txt", "keep me")
+        try work.write("backups/facts-20000101T000000.000Z.db.zst", "not a backup at all")
+        try work.write("backups/facts-old.db.zst", "odd name")
+        var made: [String] = []
+        for _ in 0..<5 { made.append(try backup(work, keep: 3).path) }
+        let remaining = try folderContents(folder)
+        let expected =
+            (made.suffix(3) + [foreign.path]).flatMap { [$0, $0 + ".sha256"] }
+            .map { String($0.split(separator: "/").last ?? "") }
+            + ["facts-20000101T000000.000Z.db.zst", "facts-old.db.zst", "notes.txt"]
+        #expect(remaining == expected.sorted())
+        #expect(try String(contentsOfFile: work.path("backups/notes.txt"), encoding: .utf8) == "keep me")
+    }
+
+    @Test func newBackupNamesFollowThePatternSortByTimeAndNeverRepeat() throws {
+        let directory = try TemporaryDirectory()
+        var names: [String] = []
+        for _ in 0..<5 {
+            let path = BackupRetention.newBackupPath(directory: directory.url.path, databaseName: "kb")
+            try directory.write(String(path.split(separator: "/").last ?? ""), "")
+            names.append(path)
+        }
+        #expect(Set(names).count == names.count)
+        #expect(names == names.sorted())
+        let retention = BackupRetention(
+            directory: directory.url.path, databaseName: "kb", sourceDatabase: "/x/kb.sqlite")
+        for name in names { #expect(retention.matchesPattern(String(name.split(separator: "/").last ?? ""))) }
+        #expect(!retention.matchesPattern("kb-2-20250101T000000.000Z.db.zst"))
+        #expect(!retention.matchesPattern("kb-20250101T000000Z.db.zst"))
+        #expect(BackupRetention.databaseName("/x/kb.sqlite") == "kb")
+        #expect(BackupRetention.databaseName("/x/archive.v2.db") == "archive.v2")
+        #expect(BackupRetention.databaseName(".hidden") == ".hidden")
+    }
+}
