@@ -5,7 +5,7 @@ import Darwin
 #endif
 import FactPipe
 
-/// The target this process fuzzes, from `FACTPIPE_FUZZ_TARGET` (`statement`, `ndjson`, `csv`).
+/// The target this process fuzzes, from `FACTPIPE_FUZZ_TARGET` (`statement`, `ndjson`, `csv`, `snapshot`).
 let selectedTarget: FuzzEntryPoints.Target? = {
     guard let name = getenv("FACTPIPE_FUZZ_TARGET") else { return nil }
     return FuzzEntryPoints.Target(rawValue: String(cString: name))
@@ -16,7 +16,7 @@ let selectedTarget: FuzzEntryPoints.Target? = {
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     guard let target = selectedTarget else {
-        preconditionFailure("set FACTPIPE_FUZZ_TARGET to one of statement, ndjson, csv")
+        preconditionFailure("set FACTPIPE_FUZZ_TARGET to one of statement, ndjson, csv, snapshot")
     }
     let bytes = UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size)
     if let problem = FuzzEntryPoints.run(target, bytes) {

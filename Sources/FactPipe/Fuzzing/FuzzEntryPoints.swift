@@ -16,7 +16,7 @@ import Darwin
 package enum FuzzEntryPoints {
     /// The inputs a fuzz target can be pointed at.
     package enum Target: String, CaseIterable, Sendable {
-        case statement, ndjson, csv
+        case statement, ndjson, csv, snapshot
     }
 
     /// Runs `bytes` through the entry point of `target`.
@@ -25,6 +25,7 @@ package enum FuzzEntryPoints {
         case .statement: return statement(bytes)
         case .ndjson: return ndjsonRecord(bytes)
         case .csv: return csvInput(bytes)
+        case .snapshot: return snapshotArchive(bytes)
         }
     }
 
@@ -78,15 +79,7 @@ package enum FuzzEntryPoints {
     package static func csvInput(_ bytes: UnsafeRawBufferPointer) -> String? {
         let path = "/tmp/factpipe-fuzz-csv-\(getpid()).input"
         defer { unlink(path) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { return nil }
-        var written = 0
-        while written < bytes.count, let base = bytes.baseAddress {
-            let n = write(fd, base + written, bytes.count - written)
-            if n <= 0 { break }
-            written += n
-        }
-        close(fd)
+        guard writeFile(path, bytes) else { return nil }
         guard let reader = try? InputReader(path: path, limits: limits) else { return nil }
         let framing = RecordFraming.csv(delimiter: 0x2C)
         var header: CSVHeader?
@@ -129,6 +122,35 @@ package enum FuzzEntryPoints {
             let parsed = stage.process(body, context: SourceContext(path: "fuzz", format: .csv, csvHeader: header))
             if let problem = factProblems(parsed) { return problem }
         }
+    }
+
+    /// A snapshot archive (zstd frames with the manifest in a skippable frame, or a backup) written to a
+    /// file and checked by `ArchiveVerifier`, which reads the manifest, decompresses and counts the content.
+    /// A report without problems must have a manifest whose counts agree with what was read.
+    package static func snapshotArchive(_ bytes: UnsafeRawBufferPointer) -> String? {
+        let path = "/tmp/factpipe-fuzz-snapshot-\(getpid()).ndjson.zst"
+        defer { unlink(path) }
+        guard writeFile(path, bytes) else { return nil }
+        let report = ArchiveVerifier(path: path).run()
+        guard report.isValid else { return nil }
+        guard let manifest = report.manifest else { return "a valid report without a manifest" }
+        if let counted = report.countedFacts, counted != manifest.factCount {
+            return "a valid report counted \(counted) facts, the manifest says \(manifest.factCount)"
+        }
+        return nil
+    }
+
+    private static func writeFile(_ path: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count, let base = bytes.baseAddress {
+            let n = write(fd, base + written, bytes.count - written)
+            if n <= 0 { return false }
+            written += n
+        }
+        return true
     }
 
     private static func factProblems(_ parsed: ParsedChunk) -> String? {
