@@ -163,6 +163,45 @@ struct GeneratedFact {
         }
     }
 
+    @Test(arguments: [SnapshotManifest.Format.ndjson, .csv])
+    func randomFactsSurviveExportAndImportUnchanged(_ format: SnapshotManifest.Format) throws {
+        var rng = SplitMix64(state: 79)
+        let work = try LoadWorkspace()
+        var lines = ""
+        for _ in 0..<400 {
+            let fact = GeneratedFact.random(&rng)
+            let object: [String: Any] = [
+                "statement": fact.loose, "confidence": fact.confidence, "source": fact.source,
+                "context": ["note": UnicodeText.quoted(&rng)], "origin": UnicodeText.bare(&rng),
+            ]
+            lines += String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self) + "\n"
+        }
+        let input = try work.write("facts.ndjson", lines)
+        #expect(work.load(input) { $0.limits = Self.limits }.rejected == 0)
+        var options = SnapshotOptions(databasePath: work.databasePath, outputPath: work.path("snapshot.\(format).zst"))
+        options.format = format
+        let archive = try SnapshotExporter(options: options).run()
+        let copy = work.path("copy.sqlite")
+        let summary = ImportPipeline(options: {
+            var options = ImportOptions(inputs: [archive.path], databasePath: copy)
+            options.limits = Self.limits
+            return options
+        }()).run()
+        #expect(summary.status == .done, "\(summary.message ?? "")")
+        #expect(summary.rejected == 0)
+        func comparable(_ rows: [FactRow]) -> [FactRow] {
+            rows.map { row in
+                var row = row
+                row.id = 0
+                row.loadID = nil
+                return row
+            }
+        }
+        let original = try work.database().facts()
+        #expect(original.count > 300)
+        #expect(comparable(try RawDatabase(copy).facts()) == comparable(original))
+    }
+
     @Test func randomFactsSurviveACSVLoadUnchanged() throws {
         var rng = SplitMix64(state: 78)
         let facts = (0..<400).map { _ in GeneratedFact.random(&rng) }
