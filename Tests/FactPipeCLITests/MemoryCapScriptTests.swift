@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// `scripts/memory-cap` at a small size: a load with its address space capped by `ulimit -v` finishes whole.
+/// `scripts/memory-cap` at a small size: a load and an export with their address space capped by `ulimit -v`
+/// finish whole.
 ///
 /// Not under `scripts/sanitize`: ASan and TSan reserve terabytes of address space for their shadow memory,
 /// which no `ulimit -v` cap leaves room for.
@@ -14,6 +15,7 @@ struct MemoryCapScriptTests {
         #expect(run.stdoutText.contains("memory-cap: 20000 facts"), "\(run.stdoutText)")
         #expect(run.stdoutText.contains("address space capped at 640 MiB: exit 0"), "\(run.stdoutText)")
         #expect(run.stdoutText.contains("memory-cap: loaded whole under the cap"), "\(run.stdoutText)")
+        #expect(run.stdoutText.contains("memory-cap: exported whole under the cap, verified"), "\(run.stdoutText)")
     }
 
     @Test func theScriptFailsWhenTheCapIsTooTightForTheLoad() throws {
