@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "FactPipe", targets: ["FactPipe"]),
         .executable(name: "factpipe", targets: ["FactPipeCLI"]),
+        .executable(name: "factpipe-fuzz", targets: ["FactPipeFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,10 @@ let package = Package(
                 "FactPipe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
+        ),
+        .executableTarget(
+            name: "FactPipeFuzz",
+            dependencies: ["FactPipe"]
         ),
         .testTarget(
             name: "FactPipeTests",

@@ -129,6 +129,13 @@ public final class FileByteSource: ByteSource {
         }
         while true {
             let got = systemRead(descriptor, base, buffer.count)
+            if got == 0, let fileSize, bytesRead < fileSize {
+                // A regular file that ends early was truncated while it was read: what is missing would be
+                // lost without a word, and the load recorded as done under the whole file's SHA-256.
+                throw ReadError(
+                    source: name, offset: bytesRead, kind: .io,
+                    message: "the file shrank while it was read: it ended after \(bytesRead) of its \(fileSize) bytes")
+            }
             if got >= 0 {
                 bytesRead += Int64(got)
                 digest.update(UnsafeRawBufferPointer(start: base, count: got))

@@ -192,9 +192,15 @@ final class FactStore: FactSink {
                 counts.inserted += merged.inserted
                 counts.updated += merged.updated
                 counts.duplicates += merged.duplicates
-                let status: LoadLedger.Status = entry.status == LoadLedger.Status.running.rawValue ? .interrupted : .done
-                try ledger.record(id: id, counts: counts, status: status, finishedAt: Timestamp.now(),
-                                  message: "the process stopped without finishing; its committed batches were merged")
+                // A killed load was `running`; one that failed or was aborted keeps its status (and stays
+                // resumable): merging its batches does not finish it, the rest of its input was never read.
+                let killed = entry.status == LoadLedger.Status.running.rawValue
+                let status: LoadLedger.Status =
+                    killed ? .interrupted : LoadLedger.Status(rawValue: entry.status) ?? .failed
+                let note = killed ? "the process stopped without finishing; its committed batches were merged"
+                    : "it stopped before the end of its input (\(entry.status)); its committed batches were merged "
+                        + "by a later load, and --resume loads the rest"
+                try ledger.record(id: id, counts: counts, status: status, finishedAt: Timestamp.now(), message: note)
             }
         }
     }
@@ -381,9 +387,13 @@ final class FactStore: FactSink {
             do {
                 try merge(finalStatus: ledgerStatus, message: summary.message)
             } catch {
-                // The committed batches stay staged; the next load into this database merges them.
+                // The committed batches stay staged; the next load into this database merges them. Until
+                // then they are counted in `records` but not yet as inserted or duplicates: say so.
+                let staged = counts.records - counts.inserted - counts.updated - counts.duplicates - counts.rejected
                 try? ledger.record(id: id, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
                                    message: (summary.message ?? "") + "; merging failed: \(error)")
+                summary.message = (summary.message ?? "failed")
+                    + "; \(staged) committed records stay staged until the next load into this database merges them"
                 finished.append((descriptor, id, counts, ledgerStatus))
                 current = nil
             }

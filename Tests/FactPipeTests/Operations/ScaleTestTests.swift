@@ -70,7 +70,10 @@ import Testing
         }
     }
 
-    @Test func aResetForgetsAPeakThatIsOver() throws {
+    // Not under AddressSanitizer (scripts/sanitize): freed memory waits in its quarantine instead of
+    // going back to the kernel, so the resident size cannot drop.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["FACTPIPE_SANITIZER"] != "address"))
+    func aResetForgetsAPeakThatIsOver() throws {
         let size = 96 << 20
         do {
             var block = [UInt8](repeating: 0, count: size)

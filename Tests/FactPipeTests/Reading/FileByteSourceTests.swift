@@ -108,3 +108,39 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
     let records = try readAll(reader).records
     #expect(records.map(\.text) == (1...5000).map { "line \($0)" })
 }
+
+@Test func aFileTruncatedWhileItIsReadThrowsInsteadOfEndingEarly() throws {
+    let dir = try TemporaryDirectory()
+    let path = try dir.write("shrinking.bin", [UInt8](repeating: 0x41, count: 200_000))
+    let source = try FileByteSource(path: path)
+    let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 1)
+    defer { block.deallocate() }
+    #expect(try source.read(into: block) == 65_536)
+    #expect(truncate(path, 100_000) == 0)
+    #expect(try source.read(into: block) == 34_464)
+    do {
+        _ = try source.read(into: block)
+        Issue.record("the early end of a truncated file was taken for its end")
+    } catch {
+        #expect(error.kind == .io)
+        #expect(error.description
+                == "\(path): the file shrank while it was read: it ended after 100000 of its 200000 bytes")
+    }
+}
+
+@Test func aFileThatGrowsWhileItIsReadIsReadToItsNewEnd() throws {
+    let dir = try TemporaryDirectory()
+    let path = try dir.write("growing.txt", "first\n")
+    let source = try FileByteSource(path: path)
+    let handle = try #require(FileHandle(forWritingAtPath: path))
+    try handle.seekToEnd()
+    try handle.write(contentsOf: Data("second\n".utf8))
+    try handle.close()
+    let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+    defer { block.deallocate() }
+    var collected: [UInt8] = []
+    while case let got = try source.read(into: block), got > 0 {
+        collected += block[0..<got]
+    }
+    #expect(collected == Array("first\nsecond\n".utf8))
+}

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What factpipe does when the database cannot take a load: the disk fills up, the file or its folder is
+/// read-only, another process holds the write lock, the file is not a database. Each ends with a clear
+/// error and exit code 1, and leaves the database as it was (or, for a full disk, with every committed
+/// batch and a load `--resume` completes once there is space again).
+@Suite struct DatabaseFaultTests {
+    /// Mounts a tmpfs of `megabytes` on a new folder of `work` (the tests run as root, as CI does).
+    private func mountTmpfs(_ work: CLIWorkspace, megabytes: Int) throws -> String {
+        let folder = work.path("tmpfs")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try Factpipe.tool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", folder])
+        return folder
+    }
+
+    private func unmount(_ folder: String) {
+        _ = try? Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/umount"), [folder])
+    }
+
+    private func generate(_ work: CLIWorkspace, _ name: String, facts: Int, seed: Int) throws -> String {
+        let path = work.path(name)
+        let run = try Factpipe.run(["generate", "--facts", "\(facts)", "--seed", "\(seed)", "-o", path, "-q"])
+        try #require(run.status == 0, "\(run.stderr)")
+        return path
+    }
+
+    @Test func aFullDiskFailsTheLoadKeepsItsCommittedBatchesAndResumeCompletesIt() throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "facts.ndjson", facts: 60_000, seed: 3)  // 11 MB, over the 8 MiB disk
+        let referenceDB = work.path("reference.sqlite")
+        let reference = try BackgroundProcess(BinaryLocator.factpipe,
+                                              ["import", input, "--db", referenceDB, "--batch-size", "2000", "-q"])
+        let disk = try mountTmpfs(work, megabytes: 8)
+        defer { unmount(disk) }
+        let database = disk + "/kb.sqlite"
+
+        let full = try Factpipe.run(["import", input, "--db", database, "--batch-size", "2000", "--json"])
+        #expect(full.status == 1, "\(full.stderr)")
+        let json = try full.json()
+        #expect(json["status"] as? String == "failed")
+        let message = try #require(json["message"] as? String)
+        #expect(message.contains("database or disk is full"), "\(message)")
+        #expect(full.stderr.contains("factpipe: \(database): database or disk is full"), "\(full.stderr)")
+        // Counts add up, unless the merge itself ran out of space: then the message says how many
+        // committed records wait in the staging table for the next load.
+        let records = try #require(int(json, "records"))
+        let accounted = ["inserted", "updated", "duplicates", "rejected"].map { int(json, $0) ?? 0 }.reduce(0, +)
+        if records != accounted {
+            #expect(message.contains("\(records - accounted) committed records stay staged"), "\(message)")
+        }
+        #expect(records > 0 && records < 60_000 && records % 2_000 == 0, "\(records)")
+        #expect(try SQLiteCLI.strings(database, "PRAGMA integrity_check") == ["ok"])
+        let failed = try #require(try SQLiteCLI.ledger(database).first)
+        #expect(failed["status"] as? String == "failed")
+        #expect(int(failed, "records") == records)
+        #expect(int(failed, "checkpoint_line") == records + 1)
+
+        // Space is back: --resume merges what was committed and loads the rest, as one uninterrupted load.
+        try Factpipe.tool("/usr/bin/mount", ["-o", "remount,size=256m", disk])
+        let resumed = try Factpipe.run(
+            ["import", input, "--db", database, "--batch-size", "2000", "--resume", "--json"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try resumed.json()["status"] as? String == "done")
+        #expect(try reference.wait().status == 0)
+        #expect(try factDump(database) == (try factDump(referenceDB)))
+        #expect(try ledgerDump(database) == (try ledgerDump(referenceDB)))
+        #expect(try SQLiteCLI.strings(database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_staging") == 0)
+    }
+
+    /// A loaded database and a second input to load into it.
+    private func loadedDatabase(_ work: CLIWorkspace, at database: String) throws -> String {
+        let first = try work.write("first.txt", "HasPart(Computer, CPU).\nIsA(Socrates, Human).\n")
+        #expect(try Factpipe.run(["import", first, "--db", database, "-q"]).status == 0)
+        return try work.write("second.txt", "HasPart(Car, Engine).\n")
+    }
+
+    @Test func aReadOnlyDatabaseFileIsRefusedAndLeftUnchanged() throws {
+        let work = try CLIWorkspace()
+        let second = try loadedDatabase(work, at: work.database)
+        // Root ignores permission bits, so the file is made immutable instead.
+        try Factpipe.tool("/usr/bin/chattr", ["+i", work.database])
+        defer { _ = try? Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/chattr"), ["-i", work.database]) }
+        let before = try sha256sum(work.database)
+        let run = try Factpipe.run(["import", second, "--db", work.database, "--json"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let message = try #require(try run.json()["message"] as? String)
+        #expect(message.hasPrefix(work.database) && message.contains("attempt to write a readonly database"),
+                "\(message)")
+        #expect(try sha256sum(work.database) == before)
+        #expect(readOnlyInt(work.database, "SELECT count(*) FROM facts") == 2)
+    }
+
+    @Test func aFolderThatIsNotWritableIsRefusedAndTheDatabaseLeftUnchanged() throws {
+        let work = try CLIWorkspace()
+        let folder = try mountTmpfs(work, megabytes: 8)
+        defer { unmount(folder) }
+        let database = folder + "/kb.sqlite"
+        let second = try loadedDatabase(work, at: database)
+        try Factpipe.tool("/usr/bin/mount", ["-o", "remount,ro", folder])
+        let before = try sha256sum(database)
+        let existing = try Factpipe.run(["import", second, "--db", database, "--json"])
+        #expect(existing.status == 1, "\(existing.stderr)")
+        let message = try #require(try existing.json()["message"] as? String)
+        #expect(message.hasPrefix(database), "\(message)")
+        #expect(message.localizedCaseInsensitiveContains("read-only")
+                || message.localizedCaseInsensitiveContains("readonly"), "\(message)")
+        #expect(try sha256sum(database) == before)
+        let fresh = try Factpipe.run(["import", second, "--db", folder + "/new.sqlite", "--json"])
+        #expect(fresh.status == 1, "\(fresh.stderr)")
+        #expect(try fresh.json()["message"] as? String != nil)
+        #expect(!FileManager.default.fileExists(atPath: folder + "/new.sqlite"))
+    }
+
+    @Test func aDatabaseLockedByAnotherWriterFailsAfterTheBusyTimeoutAndIsLeftUnchanged() throws {
+        let work = try CLIWorkspace()
+        let second = try loadedDatabase(work, at: work.database)
+        // Another program (not factpipe, so not its lock file) holds SQLite's write lock.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        holder.arguments = [work.database]
+        let commands = Pipe()
+        holder.standardInput = commands
+        holder.standardOutput = FileHandle.nullDevice
+        try holder.run()
+        commands.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 1;\n".utf8))
+        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
+        Thread.sleep(forTimeInterval: 0.5)
+        let before = try sha256sum(work.database)
+        let locked = try Factpipe.run(["import", second, "--db", work.database, "--json"])
+        #expect(locked.status == 1, "\(locked.stderr)")
+        #expect(try locked.json()["message"] as? String == "\(work.database): database is locked (in: BEGIN IMMEDIATE)")
+        #expect(try sha256sum(work.database) == before)
+        // Once the other writer is gone, the same load goes through.
+        try commands.fileHandleForWriting.close()
+        holder.waitUntilExit()
+        #expect(try Factpipe.run(["import", second, "--db", work.database, "-q"]).status == 0)
+        #expect(readOnlyInt(work.database, "SELECT count(*) FROM facts") == 3)
+    }
+
+    @Test func aCorruptedDatabaseIsRefusedAndLeftUnchanged() throws {
+        let work = try CLIWorkspace()
+        let second = try loadedDatabase(work, at: work.database)
+        var generator = SystemRandomNumberGenerator()
+        let noise = work.path("noise.sqlite")
+        try work.write("noise.sqlite", Data((0..<8192).map { _ in UInt8.random(in: 0...255, using: &generator) }))
+        let realBytes = try Data(contentsOf: URL(fileURLWithPath: work.database))
+        let truncated = try work.write("truncated.sqlite", realBytes.prefix(realBytes.count / 3))
+        let cases = [(noise, "file is not a database"), (truncated, "database disk image is malformed")]
+        for (database, expected) in cases {
+            let before = try sha256sum(database)
+            let run = try Factpipe.run(["import", second, "--db", database, "--json"])
+            #expect(run.status == 1, "\(database): \(run.stderr)")
+            let message = try #require(try run.json()["message"] as? String)
+            #expect(message.hasPrefix(database) && message.contains(expected), "\(message)")
+            #expect(try sha256sum(database) == before)
+            #expect(!FileManager.default.fileExists(atPath: database + "-wal"))
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Inputs that let a load down halfway: a file truncated while it is read, a pipe that closes early, a
+/// compressed stream that ends mid-frame, a signal. Each load fails or finishes as the README says, with
+/// counts that add up in the summary and the ledger, and `--resume` finishes what a signal stopped.
+@Suite struct InputFaultTests {
+    private func generate(_ work: CLIWorkspace, _ name: String, facts: Int, seed: Int) throws -> String {
+        let path = work.path(name)
+        let run = try Factpipe.run(["generate", "--facts", "\(facts)", "--seed", "\(seed)", "-o", path, "-q"])
+        try #require(run.status == 0, "\(run.stderr)")
+        return path
+    }
+
+    /// Starts a load of `input` into `database` in batches of 1,000 and waits until `records` are committed.
+    private func startedLoad(_ input: String, _ database: String, records: Int) throws -> BackgroundProcess {
+        let load = try BackgroundProcess(BinaryLocator.factpipe,
+                                         ["import", input, "--db", database, "--batch-size", "1000", "--json", "-q"])
+        let query = "SELECT coalesce(max(records), 0) FROM factpipe_loads WHERE status = 'running'"
+        poll(timeout: 60) { !load.isRunning || (readOnlyInt(database, query) ?? 0) >= records }
+        try #require(load.isRunning, "the load finished before the fault could be injected")
+        return load
+    }
+
+    @Test func aFileTruncatedWhileItIsReadFailsTheLoadWithCountsThatAddUp() throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "shrinking.ndjson", facts: 150_000, seed: 21)
+        let size = try work.size(input)
+        let load = try startedLoad(input, work.database, records: 3_000)
+        #expect(truncate(input, 4_000_000) == 0)
+        let run = try load.wait()
+        #expect(run.status == 1, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["status"] as? String == "failed")
+        let message = try #require(json["message"] as? String)
+        // It ends where the reader had got to when the file was cut (it may have read ahead).
+        #expect(message.hasPrefix("\(input): the file shrank while it was read: it ended after "), "\(message)")
+        #expect(message.hasSuffix(" of its \(size) bytes"), "\(message)")
+        expectCountsAddUp(json)
+        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        #expect(ledger["status"] as? String == "failed")
+        expectCountsAddUp(ledger)
+        // Not recorded as done, so the file's full content is not skipped by a later load.
+        let again = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
+        #expect(try again.json()["skipped"] as? [Any] != nil)
+        #expect((try again.json()["skipped"] as? [Any])?.isEmpty == true)
+    }
+
+    @Test func aPipeThatClosesEarlyRefusesThePartialLastRecordAndLoadsTheRest() throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "facts.ndjson", facts: 5_000, seed: 22)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: input))
+        let cut = bytes.count / 2
+        let wholeLines = bytes.prefix(cut).filter { $0 == 0x0A }.count
+        let script = "head -c \(cut) '\(input)' | '\(BinaryLocator.factpipe.path)' import - "
+            + "--db '\(work.database)' --json"
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/sh"), ["-c", script])
+        #expect(run.status == 2, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["status"] as? String == "done")
+        #expect(int(json, "records") == wholeLines + 1)
+        #expect(int(json, "rejected") == 1)
+        expectCountsAddUp(json)
+        #expect(run.stderr.contains("-:\(wholeLines + 1): invalid_json"), "\(run.stderr)")
+        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        expectCountsAddUp(ledger)
+        #expect(int(ledger, "records") == wholeLines + 1)
+    }
+
+    @Test(arguments: ["zstd", "gzip"])
+    func aCompressedPipeThatEndsMidFrameFailsAfterItsCommittedBatches(_ tool: String) throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "facts.ndjson", facts: 20_000, seed: 23)
+        let compressed = try Factpipe.tool("/usr/bin/\(tool)", ["-c", input]).stdout
+        let run = try Factpipe.run(["import", "-", "--db", work.database, "--batch-size", "1000", "--json"],
+                                   stdin: compressed.prefix(compressed.count * 2 / 3))
+        #expect(run.status == 1, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["status"] as? String == "failed")
+        let message = try #require(json["message"] as? String)
+        #expect(message.hasPrefix("-: ") && message.contains(tool == "zstd" ? "zstd" : "gzip"), "\(message)")
+        expectCountsAddUp(json)
+        let records = try #require(int(json, "records"))
+        #expect(records > 0 && records < 20_000 && records % 1_000 == 0, "\(records)")
+        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        #expect(ledger["status"] as? String == "failed")
+        expectCountsAddUp(ledger)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == int(json, "inserted"))
+    }
+
+    @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+    func aSignalRollsBackTheOpenBatchAndResumeGivesTheFactsOfAnUninterruptedLoad(
+        _ signal: Int32, _ status: Int32
+    ) throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "facts.ndjson", facts: 150_000, seed: 24)
+        let referenceDB = work.path("reference.sqlite")
+        let reference = try BackgroundProcess(BinaryLocator.factpipe,
+                                              ["import", input, "--db", referenceDB, "--batch-size", "1000", "-q"])
+        let load = try startedLoad(input, work.database, records: 5_000)
+        kill(load.pid, signal)
+        let run = try load.wait()
+        #expect(run.status == status, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["interrupted"] as? Bool == true)
+        expectCountsAddUp(json)
+        let stopped = try #require(try SQLiteCLI.ledger(work.database).first)
+        #expect(stopped["status"] as? String == "interrupted")
+        expectCountsAddUp(stopped)
+        #expect(int(stopped, "records") == int(json, "records"))
+        #expect((int(stopped, "records") ?? 0) % 1_000 == 0, "only whole batches are committed")
+        #expect(try SQLiteCLI.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+
+        let resumed = try Factpipe.run(
+            ["import", input, "--db", work.database, "--batch-size", "1000", "--resume", "-q"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try reference.wait().status == 0)
+        #expect(try factDump(work.database) == (try factDump(referenceDB)))
+        #expect(try ledgerDump(work.database) == (try ledgerDump(referenceDB)))
+    }
+}
