@@ -11,6 +11,7 @@ extension ImportSummary {
             ("duplicates", "\(duplicates)"),
             ("rejected", "\(rejected)"),
             ("warnings", "\(warnings)"),
+            ("staged", "\(staged)"),
             ("seconds", String(format1: seconds, decimals: 3)),
             ("facts_per_second", "\(Int(factsPerSecond.rounded()))"),
             ("peak_rss_bytes", "\(peakRSSBytes)"),

@@ -158,6 +158,6 @@ func int(_ object: [String: Any], _ key: String) -> Int? {
 
 /// records == inserted + updated + duplicates + rejected, in a `--json` summary or a ledger row.
 func expectCountsAddUp(_ object: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) {
-    let parts = ["inserted", "updated", "duplicates", "rejected"].map { int(object, $0) ?? -1 }
+    let parts = ["inserted", "updated", "duplicates", "rejected"].map { int(object, $0) ?? -1 } + [int(object, "staged") ?? 0]
     #expect(int(object, "records") == parts.reduce(0, +), "\(object)", sourceLocation: sourceLocation)
 }

@@ -1,7 +1,8 @@
 /// What a load did: its final status, its counts and how fast it went.
 ///
-/// Counts are those of committed work, so `records == inserted + updated + duplicates + rejected`
-/// holds whatever the status.
+/// Counts are those of committed work, so `records == inserted + updated + duplicates + rejected +
+/// staged` holds whatever the status; `staged` is 0 unless the final merge failed (a full disk), in
+/// which case those committed records wait in the staging table for the next load to merge them.
 public struct ImportSummary: Sendable {
     public enum Status: String, Sendable {
         /// Every input was read to its end and committed.
@@ -29,6 +30,8 @@ public struct ImportSummary: Sendable {
     public var duplicates = 0
     public var rejected = 0
     public var warnings = 0
+    /// Committed records whose merge into `facts` is still to come (0 unless a merge failed).
+    public var staged = 0
     public var seconds = 0.0
     public var peakRSSBytes = 0
     /// Decoded input bytes read.

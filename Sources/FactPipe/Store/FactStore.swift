@@ -143,6 +143,7 @@ final class FactStore: FactSink {
         summary.duplicates = all.reduce(0) { $0 + $1.duplicates }
         summary.rejected = all.reduce(0) { $0 + $1.rejected }
         summary.warnings = all.reduce(0) { $0 + $1.warnings }
+        summary.staged = all.reduce(0) { $0 + $1.records - $1.inserted - $1.updated - $1.duplicates - $1.rejected }
         summary.sources = zip(finished, all).map { entry, delta in
             ImportSummary.Source(
                 path: entry.descriptor.path, loadID: entry.id, format: entry.descriptor.format,

@@ -15,6 +15,9 @@ public struct LoadRecord: Sendable, Equatable {
     public var checkpointLine = 1
     public var message: String?
 
+    /// Committed records not yet merged into `facts` (0 unless the load's last merge failed).
+    public var staged: Int { records - inserted - updated - duplicates - rejected }
+
     /// Every load of the factpipe database at `databasePath`, oldest first; opened read-only.
     /// - Throws: `StoreError` when it cannot be opened or is not a factpipe database.
     public static func all(databasePath: String) throws -> [LoadRecord] {
