@@ -8,9 +8,12 @@ import Darwin
 /// Connection settings for a load or a read.
 public struct DatabaseSettings: Sendable {
     /// Page cache size in KiB (bounded, so memory stays flat).
-    public var cacheKiB: Int = 48 * 1024
+    public var cacheKiB: Int = 32 * 1024
     /// How long to wait for another writer's lock, in milliseconds.
     public var busyTimeoutMilliseconds: Int32 = 5_000
+    /// SQLite's soft heap limit: past it the page cache gives pages back and the sorter spills to disk,
+    /// which bounds SQLite's memory whatever a merge or an index build has to sort.
+    public var softHeapLimitBytes = 56 << 20
     /// Helper threads SQLite's sorter may use when it builds an index (each costs a sort buffer).
     public var sorterThreads = 2
 
@@ -41,6 +44,7 @@ enum FactDatabase {
             PRAGMA cache_size=-\(settings.cacheKiB);
             PRAGMA foreign_keys=OFF;
             PRAGMA threads=\(settings.sorterThreads);
+            PRAGMA soft_heap_limit=\(settings.softHeapLimitBytes);
             """)
         try ensureSchema(connection)
         return connection

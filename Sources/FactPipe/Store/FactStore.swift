@@ -336,8 +336,17 @@ final class FactStore: FactSink {
         try inTransaction {
             // Sorting the staged rows needs memory in proportion to the cache; with the secondary
             // indexes dropped the unique index is written in order and needs little cache.
-            if rebuildsIndexes { try connection.execute("PRAGMA cache_size=-\(FactSchema.sortCacheKiB)") }
-            defer { try? connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)") }
+            if rebuildsIndexes {
+                try connection.execute("PRAGMA cache_size=-\(FactSchema.sortCacheKiB)")
+            } else {
+                // The page cache is busy with the secondary indexes: sort on this thread alone, so the
+                // sorter's helper threads and their buffers do not come on top of it.
+                try connection.execute("PRAGMA threads=0")
+            }
+            defer {
+                try? connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)")
+                try? connection.execute("PRAGMA threads=\(options.database.sorterThreads)")
+            }
             let merged = try staging.merge(loadID: id, policy: options.conflictPolicy)
             counts.inserted += merged.inserted
             counts.updated += merged.updated
