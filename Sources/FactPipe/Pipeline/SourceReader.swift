@@ -38,6 +38,8 @@ struct SourceReader {
                     continue
                 }
                 let reader = try InputReader(path: path, limits: options.limits)
+                // A regular file was hashed before the load; hash only what could not be read twice.
+                if plan.sha256 != nil { reader.stopHashing() }
                 if reader.compression != .none, options.format == .auto,
                    try reader.peek(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic {
                     // A compressed database (a backup, say): read it from a decompressed temporary copy.

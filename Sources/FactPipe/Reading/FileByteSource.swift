@@ -28,10 +28,14 @@ public final class FileByteSource: ByteSource {
     /// Raw bytes consumed from the descriptor so far (compressed bytes for compressed inputs).
     public private(set) var bytesRead: Int64 = 0
     /// SHA-256 of every byte read so far.
-    private let digest = SHA256Digest()
+    private var digest: SHA256Digest? = SHA256Digest()
 
     /// The SHA-256 of the whole input as 64 hex digits, once it was read to its end; ends the digest.
-    public func finishDigest() -> String? { digest.finish() }
+    /// Nil after `stopHashing()`.
+    public func finishDigest() -> String? { digest?.finish() }
+
+    /// Stops hashing what is read: for an input whose hash is already known.
+    public func stopHashing() { digest = nil }
 
     private let descriptor: Int32
     private let closesDescriptor: Bool
@@ -138,7 +142,7 @@ public final class FileByteSource: ByteSource {
             }
             if got >= 0 {
                 bytesRead += Int64(got)
-                digest.update(UnsafeRawBufferPointer(start: base, count: got))
+                digest?.update(UnsafeRawBufferPointer(start: base, count: got))
                 return got
             }
             let code = errno

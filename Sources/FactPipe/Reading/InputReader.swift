@@ -51,6 +51,8 @@ public final class InputReader {
     public var sourceSize: Int64? { file.fileSize }
     /// The SHA-256 of the raw input, once `nextChunk` returned nil (the whole input was read).
     public func finishDigest() -> String? { file.finishDigest() }
+    /// Stops hashing the raw input (its hash was taken before the load).
+    public func stopHashing() { file.stopHashing() }
     /// Raw (compressed, for compressed inputs) bytes read from the input so far, for progress reports.
     public var rawBytesRead: Int64 { file.bytesRead }
     /// Decoded offset of the next unconsumed byte.
