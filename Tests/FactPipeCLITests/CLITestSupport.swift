@@ -24,11 +24,16 @@ struct CLITestFailure: Error, CustomStringConvertible {
 /// Runs the built binary and other tools, capturing their output in files (no pipe can fill up).
 enum Factpipe {
     /// Runs `factpipe` with `arguments`; `stdin` bytes are piped into it when given.
-    static func run(_ arguments: [String], stdin: Data? = nil) throws -> FactpipeRun {
-        try runProcess(BinaryLocator.factpipe, arguments, stdin: stdin)
+    /// `whileRunning` is called once the process has started (to signal it, say).
+    static func run(
+        _ arguments: [String], stdin: Data? = nil, whileRunning: ((Process) -> Void)? = nil
+    ) throws -> FactpipeRun {
+        try runProcess(BinaryLocator.factpipe, arguments, stdin: stdin, whileRunning: whileRunning)
     }
 
-    static func runProcess(_ executable: URL, _ arguments: [String], stdin: Data? = nil) throws -> FactpipeRun {
+    static func runProcess(
+        _ executable: URL, _ arguments: [String], stdin: Data? = nil, whileRunning: ((Process) -> Void)? = nil
+    ) throws -> FactpipeRun {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factpipe-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -59,6 +64,7 @@ enum Factpipe {
             }
             done.wait()
         }
+        whileRunning?(process)
         process.waitUntilExit()
         try stdoutHandle.close()
         try stderrHandle.close()

@@ -1,43 +1,15 @@
 import Foundation
 import Testing
 
-/// What a run of the built binary left behind.
-private struct GenerateRun {
-    var status: Int32
-    var stdout: Data
-    var stderr: String
-
-    var stdoutLines: [Substring] {
-        String(decoding: stdout, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+extension FactpipeRun {
+    /// Standard output's lines, without the empty one after the last newline.
+    fileprivate var stdoutLines: [Substring] {
+        stdoutText.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
     }
 }
 
-/// Runs `factpipe` with `arguments`, capturing standard output and error in files (no pipe can fill up).
-private func runFactpipe(_ arguments: [String]) throws -> GenerateRun {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factpipe-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let stdoutURL = directory.appendingPathComponent("stdout")
-    let stderrURL = directory.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-    let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
-    let stderrHandle = try FileHandle(forWritingTo: stderrURL)
-    let process = Process()
-    process.executableURL = BinaryLocator.factpipe
-    process.arguments = arguments
-    process.standardOutput = stdoutHandle
-    process.standardError = stderrHandle
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    process.waitUntilExit()
-    try stdoutHandle.close()
-    try stderrHandle.close()
-    return GenerateRun(
-        status: process.terminationStatus,
-        stdout: try Data(contentsOf: stdoutURL),
-        stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self)
-    )
+private func runFactpipe(_ arguments: [String]) throws -> FactpipeRun {
+    try Factpipe.run(arguments)
 }
 
 private func temporaryDirectory() throws -> URL {

@@ -10,40 +10,21 @@ import Glibc
     private func interruptedImport(
         _ arguments: [String], after delay: Duration, signal: Int32 = SIGINT
     ) throws -> FactpipeRun {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("factpipe-sig-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let stdoutURL = directory.appendingPathComponent("stdout")
-        let stderrURL = directory.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
-        let stderrHandle = try FileHandle(forWritingTo: stderrURL)
-        let process = Process()
-        process.executableURL = BinaryLocator.factpipe
-        process.arguments = arguments
-        process.standardOutput = stdoutHandle
-        process.standardError = stderrHandle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // The delay counts from the moment the load's ledger row exists: on a busy machine hashing
-        // the input can take longer than the delay itself.
-        if let database = arguments.firstIndex(of: "--db").map({ arguments[$0 + 1] }) {
-            let deadline = Date().addingTimeInterval(20)
-            while process.isRunning, Date() < deadline {
-                if (try? SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_loads")).map({ $0 > 0 }) == true { break }
-                Thread.sleep(forTimeInterval: 0.02)
+        try Factpipe.run(arguments) { process in
+            // The delay counts from the moment the load's ledger row exists: on a busy machine hashing
+            // the input can take longer than the delay itself.
+            if let database = arguments.firstIndex(of: "--db").map({ arguments[$0 + 1] }) {
+                let deadline = Date().addingTimeInterval(20)
+                while process.isRunning, Date() < deadline {
+                    if (try? SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_loads")).map({ $0 > 0 }) == true {
+                        break
+                    }
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
             }
+            Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
+            kill(process.processIdentifier, signal)
         }
-        Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        try stdoutHandle.close()
-        try stderrHandle.close()
-        return FactpipeRun(
-            status: process.terminationStatus,
-            stdout: try Data(contentsOf: stdoutURL),
-            stderr: String(decoding: try Data(contentsOf: stderrURL), as: UTF8.self))
     }
 
     @Test func sigintStopsTheLoadAfterItsLastCommittedBatch() throws {
