@@ -293,4 +293,40 @@ import Testing
         #expect(try Factpipe.run(["run", work.path("none.toml"), "--batch-size", "0"]).status == 64)
         #expect(try Factpipe.run(["run"]).status == 64)
     }
+
+    @Test func keepSnapshotsRemovesOnlyOlderSnapshotsOfTheSameDatabase() throws {
+        let work = try CLIWorkspace()
+        let file = work.path("weekly.toml")
+        try """
+            name = "retention"
+            database = "\(work.database)"
+            [sources]
+            paths = ["\(fixturePath("hakgal/tool_sync_facts.txt"))"]
+            [after]
+            snapshot = "\(work.path("snap-{date}.ndjson.zst"))"
+            keep_snapshots = 1
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let first = try Factpipe.run(["run", file, "-q"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let current = work.path("snap-\(today).ndjson.zst")
+        // An older snapshot of the same database, another database's snapshot, and a stray file.
+        try FileManager.default.copyItem(atPath: current, toPath: work.path("snap-2020-01-01.ndjson.zst"))
+        try FileManager.default.copyItem(atPath: current + ".sha256", toPath: work.path("snap-2020-01-01.ndjson.zst.sha256"))
+        let other = try CLIWorkspace()
+        #expect(try Factpipe.run(["import", fixturePath("hakgal/tool_sync_facts.txt"), "--db", other.database, "-q"])
+            .status == 0)
+        #expect(try Factpipe.run(["export", "--db", other.database, "-o", work.path("snap-2019-01-01.ndjson.zst"), "-q"])
+            .status == 0)
+        try "not an archive".write(toFile: work.path("snap-notes.ndjson.zst"), atomically: true, encoding: .utf8)
+
+        let second = try Factpipe.run(["run", file, "--force", "--json", "-q"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let steps = try #require(try second.json()["steps"] as? [String])
+        #expect(steps.last?.contains("removed 1 older (keeping 1)") == true, "\(steps)")
+        #expect(!FileManager.default.fileExists(atPath: work.path("snap-2020-01-01.ndjson.zst")))
+        #expect(!FileManager.default.fileExists(atPath: work.path("snap-2020-01-01.ndjson.zst.sha256")))
+        for kept in [current, work.path("snap-2019-01-01.ndjson.zst"), work.path("snap-notes.ndjson.zst")] {
+            #expect(FileManager.default.fileExists(atPath: kept), "\(kept)")
+        }
+    }
 }
