@@ -18,6 +18,9 @@ public struct Fact: Sendable {
     public var confidence: Double
     /// Number of top-level arguments.
     public var arity: Int
+    /// A 64-bit hash of the statement, computed where the fact is built (a parser thread), for the
+    /// writer's `StatementFilter`.
+    public private(set) var statementHash: UInt64
     /// Where the record that gave this fact starts in its input.
     public var line: Int = 0
     public var offset: Int64 = 0
@@ -51,6 +54,9 @@ public struct Fact: Sendable {
         append(context, .context)
         append(metadata, .metadata)
         append(createdAt, .createdAt)
+        statementHash = bytes.withUnsafeBufferPointer { buffer in
+            StatementFilter.hash(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: buffer[0..<Int(ends[Field.statement.rawValue])])))
+        }
         self.bytes = bytes
         self.ends = ends
         self.nullFields = nulls

@@ -4,6 +4,11 @@
 /// appended there (cheap, in input order) with the ledger checkpoint in the same transaction, and
 /// at the end of each source its rows move into `facts` in statement order in one transaction
 /// (`StagingArea.merge`), which keeps the unique index's writes sequential however large the load.
+///
+/// Statements are unique through the index `facts_statement` rather than a `UNIQUE` column
+/// constraint: the guarantee and the upserts are the same, but an index can be dropped, so a load
+/// into an empty table appends straight to `facts` and builds it by one sort at the end
+/// (`StagingArea.restoreUniqueness`). Databases made before keep their constraint and always stage.
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`.
     static let version: Int64 = 1
@@ -18,7 +23,7 @@ enum FactSchema {
     static let createTables = """
         CREATE TABLE facts(
             id INTEGER PRIMARY KEY,
-            statement TEXT NOT NULL UNIQUE,
+            statement TEXT NOT NULL,
             predicate TEXT NOT NULL,
             subject TEXT NOT NULL,
             object TEXT,
@@ -73,6 +78,11 @@ enum FactSchema {
             created_at TEXT NOT NULL
         );
         """
+
+    /// The index that keeps statements unique (and serves lookups by statement).
+    static let uniqueIndex = (
+        name: "facts_statement", sql: "CREATE UNIQUE INDEX IF NOT EXISTS facts_statement ON facts(statement)"
+    )
 
     /// Secondary indexes for the knowledge base's lookups; a bulk load may drop and rebuild them.
     /// A separate index on predicate alone is left out: (predicate, subject) serves those lookups.

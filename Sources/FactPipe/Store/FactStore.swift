@@ -4,10 +4,13 @@ import Synchronization
 ///
 /// A batch is `BEGIN IMMEDIATE`, its facts appended to the staging table, its rejects written out,
 /// the ledger's counts and checkpoint, `COMMIT`. At the end of each source, and whenever a million
-/// facts wait, the staged facts move into `facts` in one transaction (`StagingArea.merge`). The first failure rolls back the open
-/// batch only: the committed batches are merged and the load is recorded with its final status.
-/// An atomic load is one transaction from start to end. A load into an empty or small table drops
-/// the secondary indexes first and builds them after, which is faster and gives the same database.
+/// facts wait, the staged facts move into `facts` in one transaction (`StagingArea.merge`). The first
+/// failure rolls back the open batch only: the committed batches are merged and the load is recorded
+/// with its final status. An atomic load is one transaction from start to end. A load into an empty
+/// or small table drops the secondary indexes first and builds them after, which is faster and gives
+/// the same database. The first source loaded into an empty table skips the staging table: its
+/// batches go straight to `facts` without the unique index, which its end builds again
+/// (`StagingArea.restoreUniqueness`, with repeated statements merged under the conflict policy).
 final class FactStore: FactSink {
     private let options: ImportOptions
     private let startedAt: String
@@ -20,6 +23,12 @@ final class FactStore: FactSink {
     private let staging: StagingArea
     private let rejects: BufferedFileOutput?
     private var rebuildsIndexes = false
+    /// The next source may append straight to `facts` (decided by `prepare`).
+    private var mayAppendDirectly = false
+    /// The current source appends straight to `facts`; its end restores the unique index.
+    private var appendsDirectly = false
+    /// Statements appended straight to `facts`: one that may be there already is staged instead.
+    private var appended: StatementFilter?
 
     private var descriptors: [SourceDescriptor] = []
     /// The source being loaded: its ledger id and its committed counts.
@@ -55,6 +64,7 @@ final class FactStore: FactSink {
             try BufferedFileOutput(path: $0, append: options.resume || options.appendsRejects)
         }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
+        try completeDirectLoad()
         try recoverStagedRows()
     }
 
@@ -160,6 +170,10 @@ final class FactStore: FactSink {
         let existing = try connection.scalarInt("SELECT count(*) FROM facts") ?? 0
         let present = try FactDatabase.existingSecondaryIndexes(connection)
         rebuildsIndexes = existing == 0 || (estimatedRecords ?? 0) > existing
+        // Under `fail` every batch is checked for conflicts in the staging table.
+        let uniqueness = try staging.uniqueness()
+        let stagedRows = try staging.lastSequence()
+        mayAppendDirectly = existing == 0 && options.conflictPolicy != .fail && uniqueness == .index && stagedRows == 0
         if options.isAtomic { try connection.execute("BEGIN IMMEDIATE") }
         try inTransaction {
             if options.conflictPolicy == .fail { try staging.setConflictIndex(true) }
@@ -173,9 +187,35 @@ final class FactStore: FactSink {
         if !rebuildsIndexes { try buildMissingIndexes() }
     }
 
-    /// Merges what a killed load had committed to the staging table, so its batches are not lost.
     /// Ledger counts each source had before this run, by load id.
     private var bases: [Int64: LoadLedger.Counts] = [:]
+
+    /// Completes a load that appended straight to `facts` and was killed (or failed) before its end
+    /// rebuilt the unique index: builds it, and stages its repeated statements for
+    /// `recoverStagedRows` to merge, taking them out of the load's inserted count.
+    private func completeDirectLoad() throws {
+        guard try staging.uniqueness() == .missing else { return }
+        try connection.execute("PRAGMA cache_size=-\(FactSchema.sortCacheKiB)")
+        defer { try? connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)") }
+        try inTransaction {
+            let loads = try staging.loadsInFacts()
+            let moved = try staging.restoreUniqueness()
+            for id in loads {
+                guard let entry = try ledger.entry(id: id) else { continue }
+                var counts = entry.counts
+                counts.inserted -= moved[id] ?? 0
+                if entry.status == LoadLedger.Status.running.rawValue {
+                    try ledger.record(
+                        id: id, counts: counts, status: .interrupted, finishedAt: Timestamp.now(),
+                        message: "the process stopped without finishing; its committed batches were kept")
+                } else {
+                    try ledger.setInserted(id: id, counts.inserted)
+                }
+            }
+        }
+    }
+
+    /// Merges what a killed load had committed to the staging table, so its batches are not lost.
 
     private func recoverStagedRows() throws {
         let ids = try staging.loadsWithStagedRows()
@@ -227,9 +267,9 @@ final class FactStore: FactSink {
         }
     }
 
-    /// Runs `body` in its own transaction, or inside the load's when it is atomic.
+    /// Runs `body` in its own transaction, or inside the load's when it is atomic and open.
     private func inTransaction(_ body: () throws -> Void) throws {
-        if options.isAtomic { return try body() }
+        if options.isAtomic && connection.isInTransaction { return try body() }
         try connection.execute("BEGIN IMMEDIATE")
         do {
             try body()
@@ -266,6 +306,12 @@ final class FactStore: FactSink {
             }
             try writer.setDefaultCreatedAt(startedAt)
         }
+        if mayAppendDirectly {
+            try inTransaction { try staging.dropUniqueIndex() }
+            mayAppendDirectly = false
+            appendsDirectly = true
+            appended = StatementFilter()
+        }
         descriptors.append(descriptor)
         current = (id, counts)
         pending = counts
@@ -281,10 +327,22 @@ final class FactStore: FactSink {
             pendingStaged = 0
             batchStartSequence = try staging.lastSequence()
         }
-        for fact in segment.facts {
-            try writer.stage(fact, loadID: id)
+        if appendsDirectly, var filter = appended {
+            // A statement certainly new goes straight to `facts` (and counts as inserted); one that may
+            // have come before is staged and merged under the conflict policy.
+            appended = nil
+            defer { appended = filter }
+            for fact in segment.facts {
+                let seen = filter.insert(hash: fact.statementHash)
+                try writer.stage(fact, loadID: id, intoFacts: !seen)
+                if seen { pendingStaged += 1 } else { pending.inserted += 1 }
+            }
+        } else {
+            for fact in segment.facts {
+                try writer.stage(fact, loadID: id)
+            }
+            pendingStaged += segment.facts.count
         }
-        pendingStaged += segment.facts.count
         pending.records += segment.records
         pending.rejected += segment.rejects.count
         pending.warnings += segment.warnings
@@ -347,6 +405,10 @@ final class FactStore: FactSink {
                 try? connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)")
                 try? connection.execute("PRAGMA threads=\(options.database.sorterThreads)")
             }
+            if appendsDirectly {
+                let moved = try staging.restoreUniqueness()
+                counts.inserted -= moved[id] ?? 0
+            }
             let merged = try staging.merge(loadID: id, policy: options.conflictPolicy)
             counts.inserted += merged.inserted
             counts.updated += merged.updated
@@ -356,6 +418,8 @@ final class FactStore: FactSink {
             if let sha256, descriptor.sha256 == nil { try ledger.setSHA256(id: id, sha256) }
         }
         stagedSinceMerge = 0
+        appendsDirectly = false
+        appended = nil
         timings.merging += WriterTimings.since(start)
         if let status {
             finished.append((descriptor, id, counts, status))
@@ -402,8 +466,15 @@ final class FactStore: FactSink {
                 let staged = counts.records - counts.inserted - counts.updated - counts.duplicates - counts.rejected
                 try? ledger.record(id: id, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
                                    message: (summary.message ?? "") + "; merging failed: \(error)")
-                summary.message = (summary.message ?? "failed")
-                    + "; \(staged) committed records stay staged until the next load into this database merges them"
+                var note = summary.message ?? "failed"
+                if appendsDirectly {
+                    note += "; the unique index on statements could not be rebuilt (the next load into this database "
+                        + "rebuilds it; the committed records are kept)"
+                }
+                if staged > 0 || !appendsDirectly {
+                    note += "; \(staged) committed records stay staged until the next load into this database merges them"
+                }
+                summary.message = note
                 finished.append((descriptor, id, counts, ledgerStatus))
                 current = nil
             }

@@ -124,6 +124,14 @@ final class LoadLedger {
         try statement.step()
     }
 
+    /// Sets the inserted count of load `id`, leaving the rest of its row as it is.
+    func setInserted(id: Int64, _ inserted: Int) throws(StoreError) {
+        let statement = try connection.prepare("UPDATE factpipe_loads SET inserted = ?2 WHERE id = ?1")
+        try statement.bind(1, id)
+        try statement.bind(2, Int64(inserted))
+        _ = try statement.step()
+    }
+
     /// Writes counts, checkpoint and status of load `id`; `finishedAt` is set for final states.
     func record(
         id: Int64, counts: Counts, status: Status, finishedAt: String? = nil, message: String? = nil

@@ -5,13 +5,16 @@ import Glibc
 import Darwin
 #endif
 
-/// Appends facts to the staging table through one prepared insert on the load's only connection.
+/// Appends facts to the staging table, or straight to `facts` (a load into an empty table), through
+/// prepared inserts on the load's only connection.
 ///
 /// Every column is bound straight from the fact's UTF-8 buffer (`SQLITE_STATIC`): the buffer outlives
 /// the step, so SQLite never copies it. Transactions are the caller's (`FactStore`).
 final class SQLiteFactWriter {
     private let connection: SQLiteConnection
     private let insert: SQLiteStatement
+    /// The same columns into `facts`; `line` and `offset` (?2, ?3) are bound but not used.
+    private let append: SQLiteStatement
     private var defaultCreatedAt: UnsafeMutablePointer<CChar>
     private static let emptyText: StaticString = ""
     private static let textColumns: [(Int32, Fact.Field)] = [
@@ -26,6 +29,10 @@ final class SQLiteFactWriter {
             INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, object, args, arity,
             confidence, source, context, fact_metadata, created_at)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            """)
+        self.append = try connection.prepare("""
+            INSERT INTO facts(load_id, statement, predicate, subject, object, args, arity, confidence, source, context,
+            fact_metadata, created_at) VALUES (?1, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
             """)
         guard let copy = strdup(defaultCreatedAt) else {
             throw StoreError(kind: .sqlite(code: SQLITE_NOMEM), path: connection.path, message: "out of memory")
@@ -46,10 +53,12 @@ final class SQLiteFactWriter {
         defaultCreatedAt = copy
     }
 
-    /// Appends one fact of load `loadID` to the staging table.
+    /// Appends one fact of load `loadID` to the staging table, or with `intoFacts` to `facts` itself
+    /// (whose unique index the caller has dropped).
     /// - Throws: `StoreError` with SQLite's code and message (a full disk, say).
-    func stage(_ fact: Fact, loadID: Int64) throws(StoreError) {
-        let handle = insert.handle
+    func stage(_ fact: Fact, loadID: Int64, intoFacts: Bool = false) throws(StoreError) {
+        let statement = intoFacts ? append : insert
+        let handle = statement.handle
         let rc: Int32 = fact.bytes.withUnsafeBufferPointer { buffer -> Int32 in
             let base = buffer.baseAddress
             for (index, field) in Self.textColumns {
@@ -81,7 +90,7 @@ final class SQLiteFactWriter {
             return rc
         }
         guard rc == SQLITE_DONE else {
-            throw connection.error(rc, "cannot stage \(fact.statement)", sql: insert.sql)
+            throw connection.error(rc, "cannot store \(fact.statement)", sql: statement.sql)
         }
     }
 }

@@ -21,7 +21,7 @@ final class StagingArea {
         var isInDatabase: Bool
     }
 
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
     private static let statementIndex = "factpipe_staging_statement"
 
     init(connection: SQLiteConnection) {

@@ -9,7 +9,7 @@ import Testing
     static let expectedIndex: [QueryPattern: String] = [
         .predicateSubject: "SEARCH facts USING INDEX facts_predicate_subject (predicate=? AND subject=?)",
         .subject: "SEARCH facts USING INDEX facts_subject (subject=?)",
-        .statement: "SEARCH facts USING INDEX sqlite_autoindex_facts_1 (statement=?)",
+        .statement: "SEARCH facts USING INDEX facts_statement (statement=?)",
         .countByPredicate: "SEARCH facts USING COVERING INDEX facts_predicate_subject (predicate=?)",
     ]
 
