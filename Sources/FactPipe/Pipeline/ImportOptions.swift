@@ -7,6 +7,8 @@ public struct ImportOptions: Sendable {
     public var format: InputFormat = .auto
     /// Records per transaction.
     public var batchSize: Int = 50_000
+    /// Staged facts that make the writer merge at the next batch boundary (tests lower it).
+    var mergeThreshold = FactSchema.mergeThreshold
     public var conflictPolicy: ConflictPolicy = .ignore
     /// Where refused records are written as NDJSON; nil writes none.
     public var rejectsPath: String?

@@ -382,7 +382,7 @@ final class FactStore: FactSink {
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
         stagedSinceMerge += pendingStaged
         pendingStaged = 0
-        if stagedSinceMerge >= FactSchema.mergeThreshold { try merge(finalStatus: nil) }
+        if stagedSinceMerge >= options.mergeThreshold { try merge(finalStatus: nil) }
     }
 
     /// Moves the current source's committed, staged facts into `facts` and records its counts; with a

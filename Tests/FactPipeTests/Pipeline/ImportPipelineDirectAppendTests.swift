@@ -47,10 +47,18 @@ import Testing
             """).filter { $0.first != statement }
     }
 
-    @Test(arguments: [ConflictPolicy.ignore, .replace, .update])
-    func repeatsEndAsTheyDoThroughTheStagingTable(_ policy: ConflictPolicy) throws {
+    /// With a merge threshold of one, the first staged repeat ends the direct appends mid-input: the
+    /// rest of the input is staged, and the result must not change.
+    @Test(arguments: [ConflictPolicy.ignore, .replace, .update], [nil, 1])
+    func repeatsEndAsTheyDoThroughTheStagingTable(_ policy: ConflictPolicy, mergeThreshold: Int?) throws {
         let direct = try LoadWorkspace()
-        let directSummary = direct.load(try direct.write("repeats.ndjson", Self.repeats)) { $0.conflictPolicy = policy }
+        let directSummary = direct.load(try direct.write("repeats.ndjson", Self.repeats)) {
+            $0.conflictPolicy = policy
+            if let mergeThreshold {
+                $0.mergeThreshold = mergeThreshold
+                $0.batchSize = 1
+            }
+        }
         // A table that is not empty stages every batch and merges it.
         let staged = try LoadWorkspace()
         #expect(staged.load(try staged.write("other.txt", "Unrelated(q).\n")).inserted == 1)
@@ -61,6 +69,10 @@ import Testing
                 == (stagedSummary.inserted, stagedSummary.updated, stagedSummary.duplicates))
         let directRows = try contents(try direct.database())
         #expect(directRows.count == 3)
+        if mergeThreshold != nil {
+            // B(x). and A(y). were appended, C(z). came after the switch and was staged.
+            #expect(try direct.database().column("SELECT statement FROM facts ORDER BY id") == ["B(x).", "A(y).", "C(z)."])
+        }
         #expect(directRows == (try contents(try staged.database(), leaving: "Unrelated(q).")))
     }
 
