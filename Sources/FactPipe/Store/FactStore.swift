@@ -29,6 +29,8 @@ final class FactStore: FactSink {
     private var appendsDirectly = false
     /// Statements appended straight to `facts`: one that may be there already is staged instead.
     private var appended: StatementFilter?
+    /// What `StatementFilter.prefetch` read, kept so that its loads are not optimised away.
+    private var prefetched: UInt64 = 0
 
     private var descriptors: [SourceDescriptor] = []
     /// The source being loaded: its ledger id and its committed counts.
@@ -332,6 +334,7 @@ final class FactStore: FactSink {
             // have come before is staged and merged under the conflict policy.
             appended = nil
             defer { appended = filter }
+            prefetched ^= filter.prefetch(segment.facts.lazy.map(\.statementHash))
             for fact in segment.facts {
                 let seen = filter.insert(hash: fact.statementHash)
                 try writer.stage(fact, loadID: id, intoFacts: !seen)
