@@ -69,10 +69,19 @@ public struct ImportPipeline: Sendable {
 
         // Reader.
         let options = self.options
+        // What will be read: skipped inputs are not, and a resumed one only after its checkpoint (the
+        // writer rebuilds the secondary indexes only when the load is large next to the table).
         var estimate: Int64 = 0
-        for path in options.inputs where path != "-" {
+        var remaining: Int64 = 0
+        for plan in plans where plan.path != "-" {
             var info = stat()
-            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG { estimate += Int64(info.st_size) }
+            guard stat(plan.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
+            switch plan.action {
+            case .skip: continue
+            case .load: remaining += Int64(info.st_size)
+            case .resume(_, let offset, _): remaining += max(0, Int64(info.st_size) - offset)
+            }
+            estimate += Int64(info.st_size)
         }
         progress.inputSize.store(estimate, ordering: .relaxed)
         DispatchQueue(label: "factpipe.reader").async(group: group) {
@@ -112,7 +121,7 @@ public struct ImportPipeline: Sendable {
         }
 
         // Writer: this thread.
-        let estimatedRecords = estimate > 0 ? estimate / 120 : nil
+        let estimatedRecords = remaining > 0 ? remaining / 120 : nil
         let summary = store.run(batches, estimatedRecords: estimatedRecords)
         if summary.status != .done { queues.cancel() }
         group.wait()
