@@ -14,7 +14,9 @@ final class ArchiveInput: ByteSource {
     var limit: Int64
     /// Bytes handed out by `read(into:)` so far.
     private(set) var position: Int64 = 0
-    private let descriptor: Int32
+    /// The open file: other threads may `pread` it (`read(at:into:)`), which leaves the stream and its
+    /// digests alone, while the archive is open.
+    let descriptor: Int32
     /// SHA-256 of the whole file, when kept.
     private let digest: SHA256Digest?
     /// SHA-256 of the stream alone (`0..<limit`): a compressed archive's frames before its manifest.
@@ -59,6 +61,33 @@ final class ArchiveInput: ByteSource {
             filled += got
         }
         return Array(bytes[0..<filled])
+    }
+
+    /// Fills `buffer` from the file's bytes at `offset` (less only at the end of the file); returns
+    /// how many. Safe to call from several threads at once: it touches neither the stream nor its
+    /// digests.
+    /// - Throws: `SnapshotError` `.io` when the read fails.
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(SnapshotError) -> Int {
+        try Self.read(descriptor, at: offset, into: buffer, name: name)
+    }
+
+    /// `pread` into `buffer` until it is full or the file ends; returns the bytes read.
+    /// - Throws: `SnapshotError` `.io` when the read fails.
+    static func read(
+        _ descriptor: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, name: String
+    ) throws(SnapshotError) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var filled = 0
+        while filled < buffer.count {
+            let got = pread(descriptor, base + filled, buffer.count - filled, off_t(offset) + off_t(filled))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SnapshotError(.io, path: name, "read failed: \(systemError())")
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return filled
     }
 
     /// The next bytes of the stream, up to `limit`; 0 at its end.

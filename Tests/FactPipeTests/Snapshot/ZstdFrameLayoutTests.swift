@@ -42,6 +42,21 @@ import Testing
         #expect(layout.largestWindowBytes > 0 && layout.largestWindowBytes <= Int64(first.count))
     }
 
+    @Test func decodingThreadsStayWithinTheMemoryBudgetWhateverTheFrames() {
+        let frame = ZstdFrameLayout.Frame(fileOffset: 0, compressedBytes: 1, contentOffset: 0, contentBytes: 1 << 30)
+        let cores = max(1, min(ProcessInfo.processInfo.activeProcessorCount, ResourceUsage.onlineCores))
+        for window: Int64 in [1 << 10, 2 << 20, 8 << 20, 32 << 20, 1 << 30] {
+            let layout = ZstdFrameLayout(frames: [frame, frame], contentBytes: 2 << 30, largestWindowBytes: window)
+            let threads = ParallelFrameDecoder.threads(for: layout)
+            let perThread = window + Int64(ParallelFrameDecoder.inputBytes + ParallelFrameDecoder.outputBytes)
+            #expect(threads >= 1 && threads <= cores, "window \(window)")
+            #expect(threads == 1 || Int64(threads) * perThread <= ParallelFrameDecoder.memoryBudget, "window \(window)")
+        }
+        // A backup's frames at the default level (2 MiB windows): one thread a core, up to more than eight.
+        let usual = ZstdFrameLayout(frames: [frame, frame], contentBytes: 2 << 30, largestWindowBytes: 2 << 20)
+        #expect(ParallelFrameDecoder.threads(for: usual) >= min(cores, 8))
+    }
+
     @Test func aStreamedFrameHasNoLayout() throws {
         let work = try LoadWorkspace()
         try write(Array(repeating: UInt8(ascii: "x"), count: 100_000), to: work.path("x"))
