@@ -5,7 +5,8 @@
 #endif
 
 /// An archive opened for reading: its size, reads at any offset, and a stream of its bytes that
-/// can keep the SHA-256 of the whole file (checked against `FILE.sha256`) and of the stream alone.
+/// can keep the SHA-256 of the whole file (checked against `FILE.sha256`) and of the stream alone,
+/// hashing each byte once for both.
 final class ArchiveInput: ByteSource {
     let name: String
     /// The file's size in bytes when it was opened.
@@ -17,17 +18,21 @@ final class ArchiveInput: ByteSource {
     /// The open file: other threads may `pread` it (`read(at:into:)`), which leaves the stream and its
     /// digests alone, while the archive is open.
     let descriptor: Int32
-    /// SHA-256 of the whole file, when kept.
-    private let digest: SHA256Digest?
-    /// SHA-256 of the stream alone (`0..<limit`): a compressed archive's frames before its manifest.
-    private let streamDigest: SHA256Digest?
+    /// SHA-256 of the stream alone (`0..<limit`: a compressed archive's frames before its manifest)
+    /// when it is kept, else of the whole file when that is kept.
+    private let digest: ForkableSHA256?
+    private let hashesFile: Bool
+    private let hashesStream: Bool
+    /// SHA-256 of the whole file, forked from the stream's: the bytes are hashed once for both.
+    private var fileDigest: ForkableSHA256?
 
     /// Opens `path` for reading; `hashesFile` and `hashesStream` choose the digests kept.
     /// - Throws: `SnapshotError` `.io` when it cannot be opened or is not a regular file.
     init(path: String, hashesFile: Bool = true, hashesStream: Bool = false) throws(SnapshotError) {
         name = path
-        digest = hashesFile ? SHA256Digest() : nil
-        streamDigest = hashesStream ? SHA256Digest() : nil
+        digest = hashesFile || hashesStream ? ForkableSHA256() : nil
+        self.hashesFile = hashesFile
+        self.hashesStream = hashesStream
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SnapshotError(.io, path: path, "cannot open: \(systemError())") }
         var info = stat()
@@ -99,7 +104,6 @@ final class ArchiveInput: ByteSource {
             let got = pread(descriptor, base, wanted, off_t(position))
             if got >= 0 {
                 digest?.update(UnsafeRawBufferPointer(start: base, count: got))
-                streamDigest?.update(UnsafeRawBufferPointer(start: base, count: got))
                 position += Int64(got)
                 return got
             }
@@ -111,21 +115,24 @@ final class ArchiveInput: ByteSource {
     /// The SHA-256 of the bytes `read(into:)` handed out, once the stream was read to its end; ends
     /// that digest.
     func finishStreamHash() -> String? {
-        streamDigest?.finish()
+        guard hashesStream, let digest else { return nil }
+        if hashesFile && fileDigest == nil { fileDigest = digest.fork() }
+        return digest.finish()
     }
 
     /// Reads the rest of the file (past `limit`) into the file's hash and returns the SHA-256 of the
     /// whole file, or nil when it is not kept or OpenSSL failed.
     /// - Throws: `SnapshotError` `.io` when a read fails.
     func finishFileHash() throws(SnapshotError) -> String? {
-        guard let digest else { return nil }
+        guard hashesFile, let file = fileDigest ?? (hashesStream ? digest?.fork() : digest) else { return nil }
+        fileDigest = file
         while position < size {
             let chunk = try read(at: position, count: Int(min(1 << 20, size - position)))
             if chunk.isEmpty { break }
-            chunk.withUnsafeBytes { digest.update($0) }
+            chunk.withUnsafeBytes { file.update($0) }
             position += Int64(chunk.count)
         }
-        return digest.finish()
+        return file.finish()
     }
 }
 
