@@ -96,18 +96,20 @@ extension ArchiveRestorer {
         let inspection = BackgroundResult { () throws(SnapshotError) -> Int64 in
             try checkDatabase(temporary, manifest, check: check)
         }
-        let facts: Int64
+        // Each is waited for once, whatever fails; a hash that differs is reported first.
+        var verified = Result<Void, SnapshotError>.success(())
         do throws(SnapshotError) {
             try verify()
-            facts = try inspection.wait()
-            try sync.wait()
         } catch {
-            _ = try? inspection.wait()
-            _ = try? sync.wait()
-            throw error
+            verified = .failure(error)
         }
+        let facts = Result { () throws(SnapshotError) -> Int64 in try inspection.wait() }
+        let synced = Result { () throws(SnapshotError) in try sync.wait() }
+        try verified.get()
+        let count = try facts.get()
+        try synced.get()
         try replaceTarget(with: temporary) { () throws(SnapshotError) in try output.commit() }
-        return facts
+        return count
     }
 }
 
@@ -128,10 +130,11 @@ final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
         }
     }
 
-    /// Waits for the value.
+    /// Waits for the value (at once when it was waited for before).
     /// - Throws: what `body` threw.
     func wait() throws(SnapshotError) -> Value {
         done.wait()
+        done.signal()
         guard let result else { throw SnapshotError(.io, path: "", "the background task did not run") }
         return try result.get()
     }

@@ -181,4 +181,53 @@ import Testing
         }
         #expect(try folderContents(work.directory.url.path).filter { $0.hasPrefix(".") }.isEmpty)
     }
+
+    @Test func aDatabaseThatFailsItsCheckOnceItsHashesMatchChangesNothing() throws {
+        let work = try loadedWorkspace()
+        let current = try backup(work)
+        let whole = try bytes(current.path)
+        let end = Int(try framesEnd(current.path))
+        let pageSize = try RawDatabase(work.databasePath).int("PRAGMA page_size")
+        let root = try RawDatabase(work.databasePath).int("SELECT rootpage FROM sqlite_master WHERE name = 'facts'")
+
+        // Sound frames, with a manifest that counts one fact more; in frames and as one streamed frame.
+        var manifest = current.manifest
+        manifest.factCount += 1
+        try write(Array(whole[..<end]) + SkippableFrame.encode(manifestJSON: manifest.json), to: work.path("count.db.zst"))
+        let unpacked = work.path("unpacked.sqlite")
+        try runTool("/usr/bin/zstd", ["-d", "-q", current.path, "-o", unpacked])
+        let streamed = work.path("streamed.zst")
+        try runTool("/bin/sh", ["-c", "/usr/bin/zstd -3 -q -c < '\(unpacked)' > '\(streamed)'"])
+        manifest.compressedSHA256 = try fileSHA256(streamed)
+        try write(try bytes(streamed) + SkippableFrame.encode(manifestJSON: manifest.json), to: work.path("old.db.zst"))
+
+        // A database whose facts table's root page is not a b-tree page, in two frames that record
+        // their sizes, with a manifest that has the right hashes.
+        var damaged = try bytes(unpacked)
+        damaged[(root - 1) * pageSize] = 0
+        let half = damaged.count / 2
+        try write(Array(damaged[..<half]), to: work.path("first"))
+        try write(Array(damaged[half...]), to: work.path("second"))
+        try zstdCLI(work.path("first"), work.path("first.zst"))
+        try zstdCLI(work.path("second"), work.path("second.zst"))
+        let frames = try bytes(work.path("first.zst")) + (try bytes(work.path("second.zst")))
+        try write(frames, to: work.path("frames.zst"))
+        try write(damaged, to: work.path("damaged.sqlite"))
+        manifest = current.manifest
+        manifest.contentSHA256 = try fileSHA256(work.path("damaged.sqlite"))
+        manifest.compressedSHA256 = try fileSHA256(work.path("frames.zst"))
+        try write(frames + SkippableFrame.encode(manifestJSON: manifest.json), to: work.path("damaged.db.zst"))
+        #expect(try layout(work.path("damaged.db.zst"))?.frames.count == 2)
+
+        let target = try work.write("target.sqlite", "precious")
+        let cases: [(String, SnapshotError.Kind)] = [
+            ("count.db.zst", .countMismatch), ("old.db.zst", .countMismatch), ("damaged.db.zst", .databaseDamaged),
+        ]
+        for (name, kind) in cases {
+            let error = snapshotError { try restore(work.path(name), to: target, force: true) }
+            #expect(error?.kind == kind, "\(name): \(String(describing: error))")
+            #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious", "\(name)")
+        }
+        #expect(try folderContents(work.directory.url.path).filter { $0.hasPrefix(".") }.isEmpty)
+    }
 }
