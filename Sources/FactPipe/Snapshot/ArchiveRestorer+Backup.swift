@@ -86,8 +86,9 @@ extension ArchiveRestorer {
     }
 
     /// Lets SQLite check the written file on another thread while the file goes to disk and this
-    /// thread runs `verify`; once all three have succeeded, renames the file over the target.
-    /// Returns the fact count.
+    /// thread runs `verify`, then asks the kernel to drop the cached pages of the database about to
+    /// be replaced (its bytes untouched; the rename would drop them otherwise, after everything
+    /// else); once all three have succeeded, renames the file over the target. Returns the fact count.
     private func checkAndReplace(
         _ output: AtomicFileOutput, _ temporary: String, _ manifest: SnapshotManifest, check: IntegrityCheck,
         verify: () throws(SnapshotError) -> Void
@@ -100,6 +101,7 @@ extension ArchiveRestorer {
         var verified = Result<Void, SnapshotError>.success(())
         do throws(SnapshotError) {
             try verify()
+            AtomicFileOutput.dropCachedPages(of: options.targetPath)
         } catch {
             verified = .failure(error)
         }
