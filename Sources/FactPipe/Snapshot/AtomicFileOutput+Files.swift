@@ -77,9 +77,8 @@ extension AtomicFileOutput {
         }
     }
 
-    /// Asks the kernel to drop the cached pages of the file at `path`, when there is one; its bytes are
-    /// untouched. A file about to be replaced by a rename would otherwise have them dropped inside
-    /// the rename.
+    /// Asks the kernel to drop the cached pages of the file at `path`, when there is one (pages that
+    /// are dirty or mapped stay); its bytes are untouched.
     static func dropCachedPages(of path: String) {
         #if os(Linux)
             let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
