@@ -15,8 +15,8 @@ final class ArchiveInput: ByteSource {
     var limit: Int64
     /// Bytes handed out by `read(into:)` so far.
     private(set) var position: Int64 = 0
-    /// The open file: other threads may `pread` it (`read(at:into:)`), which leaves the stream and its
-    /// digests alone, while the archive is open.
+    /// The open file: other threads may `pread` it (`read(_:at:into:name:)`), which leaves the stream
+    /// and its digests alone, while the archive is open.
     let descriptor: Int32
     /// SHA-256 of the stream alone (`0..<limit`: a compressed archive's frames before its manifest)
     /// when it is kept, else of the whole file when that is kept.
@@ -68,16 +68,10 @@ final class ArchiveInput: ByteSource {
         return Array(bytes[0..<filled])
     }
 
-    /// Fills `buffer` from the file's bytes at `offset` (less only at the end of the file); returns
-    /// how many. Safe to call from several threads at once: it touches neither the stream nor its
-    /// digests.
-    /// - Throws: `SnapshotError` `.io` when the read fails.
-    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws(SnapshotError) -> Int {
-        try Self.read(descriptor, at: offset, into: buffer, name: name)
-    }
-
-    /// `pread` into `buffer` until it is full or the file ends; returns the bytes read.
-    /// - Throws: `SnapshotError` `.io` when the read fails.
+    /// `pread` of the open file `descriptor` into `buffer` until it is full or the file ends; returns
+    /// the bytes read. Safe to call from several threads at once on an archive's `descriptor`: it
+    /// touches neither the archive's stream nor its digests.
+    /// - Throws: `SnapshotError` `.io` (naming `name`) when the read fails.
     static func read(
         _ descriptor: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, name: String
     ) throws(SnapshotError) -> Int {

@@ -144,14 +144,16 @@ public struct DatabaseBackup: Sendable {
             try compressor.beginFrame(contentBytes: frame)
             var left = frame
             while left > 0 {
+                let wanted = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(left, Int64(buffer.count)))])
                 let count: Int
                 do {
-                    count = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(min(left, 1 << 20))]))
+                    count = try input.read(into: wanted)
                 } catch {
                     throw SnapshotError(error)
                 }
                 guard count > 0 else {
-                    throw SnapshotError(.io, path: input.name, "the copy ended after \(total) of its \(input.size) bytes")
+                    throw SnapshotError(
+                        .io, path: input.name, "the copy ended after \(total) of its \(input.size) bytes")
                 }
                 try compressor.write(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
                 total += Int64(count)

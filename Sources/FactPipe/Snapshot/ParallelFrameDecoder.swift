@@ -117,7 +117,8 @@ final class ParallelFrameDecoder: Sendable {
                 guard got == wanted else {
                     throw SnapshotError(
                         .truncated, path: archiveName,
-                        "truncated: the file ends inside compressed frame \(number + 1) (at byte \(readOffset + Int64(got)))")
+                        "truncated: the file ends inside compressed frame \(number + 1) (at byte \(readOffset + Int64(got)))"
+                    )
                 }
                 source = ZSTD_inBuffer(src: input.baseAddress, size: got, pos: 0)
                 readOffset += Int64(got)

@@ -67,13 +67,15 @@ struct ZstdFrameLayout: Sendable {
             guard header.frameContentSize != UInt64.max, header.frameContentSize <= UInt64(maxFrameContentBytes),
                 frames.count < maxFrames
             else { return nil }
-            let frameEnd = try blocksEnd(input, from: offset + Int64(header.headerSize), end: end)
+            let frameEnd =
+                try blocksEnd(input, from: offset + Int64(header.headerSize), end: end)
                 + (header.checksumFlag != 0 ? 4 : 0)
             guard frameEnd <= end else { throw truncated(input, at: frameEnd) }
             let size = Int64(header.frameContentSize)
             window = max(window, min(size, Int64(clamping: header.windowSize)))
             frames.append(
-                Frame(fileOffset: offset, compressedBytes: frameEnd - offset, contentOffset: content, contentBytes: size))
+                Frame(
+                    fileOffset: offset, compressedBytes: frameEnd - offset, contentOffset: content, contentBytes: size))
             content += size
             offset = frameEnd
         }

@@ -10,7 +10,8 @@ import Testing
     /// that fall inside 4 KiB blocks and database pages.
     private static let frameBytes: Int64 = 5000
 
-    private func backup(_ work: LoadWorkspace, frameBytes: Int64 = FramedBackupTests.frameBytes) throws -> ArchiveResult {
+    private func backup(_ work: LoadWorkspace, frameBytes: Int64 = FramedBackupTests.frameBytes) throws -> ArchiveResult
+    {
         try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
         var options = BackupOptions(databasePath: work.databasePath, directory: work.path("backups"))
         options.frameContentBytes = frameBytes
@@ -56,7 +57,8 @@ import Testing
         try runTool("/usr/bin/zstd", ["-d", "-q", result.path, "-o", unpacked])
         #expect(try fileSHA256(unpacked) == manifest.contentSHA256)
         #expect(try storedFacts(unpacked) == (try storedFacts(work.databasePath)))
-        #expect(try String(contentsOfFile: result.path + ".sha256", encoding: .utf8).hasPrefix(try fileSHA256(result.path)))
+        #expect(
+            try String(contentsOfFile: result.path + ".sha256", encoding: .utf8).hasPrefix(try fileSHA256(result.path)))
         let report = ArchiveVerifier(path: result.path, databaseCheck: .full).run()
         #expect(report.isValid, "\(report.problems)")
         #expect(report.checkedChecksumFile)
@@ -157,7 +159,10 @@ import Testing
         let cases: [(String, [UInt8], Set<SnapshotError.Kind>)] = [
             ("half.db.zst", Array(whole.prefix(whole.count / 2)), [.missingManifest, .truncated]),
             // The last frame gone, the manifest kept: fewer bytes than the manifest says.
-            ("short.db.zst", Array(whole[..<Int(frames[frames.count - 1].fileOffset)]) + manifestFrame, [.sizeMismatch]),
+            (
+                "short.db.zst", Array(whole[..<Int(frames[frames.count - 1].fileOffset)]) + manifestFrame,
+                [.sizeMismatch]
+            ),
             // A middle frame cut in two, the rest kept.
             (
                 "cut.db.zst",
@@ -168,7 +173,8 @@ import Testing
             // A middle frame left out.
             (
                 "gap.db.zst",
-                Array(whole[..<Int(middle.fileOffset)]) + Array(whole[Int(middle.fileOffset + middle.compressedBytes)...]),
+                Array(whole[..<Int(middle.fileOffset)])
+                    + Array(whole[Int(middle.fileOffset + middle.compressedBytes)...]),
                 [.sizeMismatch]
             ),
         ]
@@ -193,7 +199,8 @@ import Testing
         // Sound frames, with a manifest that counts one fact more; in frames and as one streamed frame.
         var manifest = current.manifest
         manifest.factCount += 1
-        try write(Array(whole[..<end]) + SkippableFrame.encode(manifestJSON: manifest.json), to: work.path("count.db.zst"))
+        try write(
+            Array(whole[..<end]) + SkippableFrame.encode(manifestJSON: manifest.json), to: work.path("count.db.zst"))
         let unpacked = work.path("unpacked.sqlite")
         try runTool("/usr/bin/zstd", ["-d", "-q", current.path, "-o", unpacked])
         let streamed = work.path("streamed.zst")
