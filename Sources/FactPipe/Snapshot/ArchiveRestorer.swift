@@ -54,7 +54,9 @@ public struct RestoreResult: Sendable {
 /// against the manifest, and only then is it synced and renamed over the target (stale `-wal` and
 /// `-shm` files of a replaced database are removed first, so they cannot be replayed into the new
 /// one). The target's factpipe writer lock is held while it is replaced, so no factpipe load writes
-/// to it meanwhile. Any failure removes the temporary file and leaves the target as it was.
+/// to it meanwhile. Any failure removes the temporary file and leaves the target's bytes as they were
+/// (a backup restore drops the target's cached pages as it starts, so that the new file is written
+/// into the memory they free).
 ///
 /// A restored backup gets `PRAGMA quick_check` (every page and b-tree) when its manifest records
 /// that `PRAGMA integrity_check` passed on the database at backup time: the restored bytes have that
