@@ -63,6 +63,42 @@ import Testing
         #expect(try SQLiteCLI.int(work.path("restored.sqlite"), "SELECT count(*) FROM facts") == snapshotFixtureFacts)
     }
 
+    @Test func aDatabaseOfSeveralFramesRestoresByteForByteAndADamagedFrameChangesNothing() throws {
+        // 70,000 facts: a 35 MB database, in three frames (16 MiB each but the last).
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "70000", "--seed", "5", "-o", input, "--quiet"]).status == 0)
+        try work.loadFacts(input)
+        let file = try #require(try backup(work)["file"] as? String)
+        let listing = try Factpipe.tool("/usr/bin/zstd", ["-l", file]).stdoutText.split(separator: "\n")
+        // `zstd -l` counts the manifest's skippable frame among the frames.
+        let counts = listing.dropFirst().first?.split(separator: " ").prefix(2).compactMap { Int($0) }
+        #expect(counts == [4, 1], "\(listing)")
+        let name = String(file.split(separator: "/").last ?? "")
+        let check = try Factpipe.tool("/bin/sh", ["-c", "cd '\(work.path("backups"))' && sha256sum -c \(name).sha256"])
+        #expect(check.stdoutText == "\(name): OK\n")
+
+        let target = work.path("restored.sqlite")
+        let restored = try Factpipe.run(["restore", file, "--to", target, "--json"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        let unpacked = try Factpipe.tool("/usr/bin/zstd", ["-d", "-q", "-c", file])
+        let written = try Data(contentsOf: URL(fileURLWithPath: target))
+        #expect(unpacked.stdout == written)
+        let result = try restored.json()
+        #expect(int(result, "parallel_frames") == 3)
+        #expect(int(result, "facts") == (try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")))
+
+        // A byte flipped in the middle frame: refused, the database restored before stays as it was.
+        var damaged = try Data(contentsOf: URL(fileURLWithPath: file))
+        damaged[damaged.count / 2] ^= 0xFF
+        try damaged.write(to: URL(fileURLWithPath: work.path("damaged.db.zst")))
+        let refused = try Factpipe.run(["restore", work.path("damaged.db.zst"), "--to", target, "--force", "--json"])
+        #expect(refused.status == 1)
+        #expect(["corrupt_frame", "hash_mismatch"].contains(try refused.json()["error"] as? String ?? ""))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == written)
+        #expect(try work.contents("").filter { $0.hasPrefix(".") }.isEmpty)
+    }
+
     @Test func aSnapshotRestoresIntoANewDatabase() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()

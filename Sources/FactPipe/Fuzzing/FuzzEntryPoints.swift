@@ -126,16 +126,38 @@ package enum FuzzEntryPoints {
 
     /// A snapshot archive (zstd frames with the manifest in a skippable frame, or a backup) written to a
     /// file and checked by `ArchiveVerifier`, which reads the manifest, decompresses and counts the content.
-    /// A report without problems must have a manifest whose counts agree with what was read.
+    /// A report without problems must have a manifest whose counts agree with what was read. The frame
+    /// layout a restore reads from the headers must lay the frames end to end, in the file and in the content.
     package static func snapshotArchive(_ bytes: UnsafeRawBufferPointer) -> String? {
         let path = "/tmp/factpipe-fuzz-snapshot-\(getpid()).ndjson.zst"
         defer { unlink(path) }
         guard writeFile(path, bytes) else { return nil }
+        if let problem = frameLayoutProblem(path) { return problem }
         let report = ArchiveVerifier(path: path).run()
         guard report.isValid else { return nil }
         guard let manifest = report.manifest else { return "a valid report without a manifest" }
         if let counted = report.countedFacts, counted != manifest.factCount {
             return "a valid report counted \(counted) facts, the manifest says \(manifest.factCount)"
+        }
+        return nil
+    }
+
+    /// What is wrong with the frame layout of the file at `path`, if it has one.
+    private static func frameLayoutProblem(_ path: String) -> String? {
+        guard let input = try? ArchiveInput(path: path),
+            let layout = try? ZstdFrameLayout.scan(input, end: input.size)
+        else { return nil }
+        var fileEnd: Int64 = 0
+        var content: Int64 = 0
+        for frame in layout.frames {
+            guard frame.fileOffset >= fileEnd, frame.compressedBytes > 0, frame.contentOffset == content else {
+                return "frame layout out of order at byte \(frame.fileOffset)"
+            }
+            fileEnd = frame.fileOffset + frame.compressedBytes
+            content += frame.contentBytes
+        }
+        guard fileEnd <= input.size, content == layout.contentBytes else {
+            return "frame layout ends at byte \(fileEnd) of \(input.size), content \(content) of \(layout.contentBytes)"
         }
         return nil
     }

@@ -5,7 +5,8 @@
 #endif
 
 /// An archive opened for reading: its size, reads at any offset, and a stream of its bytes that
-/// can keep the SHA-256 of the whole file (checked against `FILE.sha256`) and of the stream alone.
+/// can keep the SHA-256 of the whole file (checked against `FILE.sha256`) and of the stream alone,
+/// hashing each byte once for both.
 final class ArchiveInput: ByteSource {
     let name: String
     /// The file's size in bytes when it was opened.
@@ -14,18 +15,24 @@ final class ArchiveInput: ByteSource {
     var limit: Int64
     /// Bytes handed out by `read(into:)` so far.
     private(set) var position: Int64 = 0
-    private let descriptor: Int32
-    /// SHA-256 of the whole file, when kept.
-    private let digest: SHA256Digest?
-    /// SHA-256 of the stream alone (`0..<limit`): a compressed archive's frames before its manifest.
-    private let streamDigest: SHA256Digest?
+    /// The open file: other threads may `pread` it (`read(_:at:into:name:)`), which leaves the stream
+    /// and its digests alone, while the archive is open.
+    let descriptor: Int32
+    /// SHA-256 of the stream alone (`0..<limit`: a compressed archive's frames before its manifest)
+    /// when it is kept, else of the whole file when that is kept.
+    private let digest: ForkableSHA256?
+    private let hashesFile: Bool
+    private let hashesStream: Bool
+    /// SHA-256 of the whole file, forked from the stream's: the bytes are hashed once for both.
+    private var fileDigest: ForkableSHA256?
 
     /// Opens `path` for reading; `hashesFile` and `hashesStream` choose the digests kept.
     /// - Throws: `SnapshotError` `.io` when it cannot be opened or is not a regular file.
     init(path: String, hashesFile: Bool = true, hashesStream: Bool = false) throws(SnapshotError) {
         name = path
-        digest = hashesFile ? SHA256Digest() : nil
-        streamDigest = hashesStream ? SHA256Digest() : nil
+        digest = hashesFile || hashesStream ? ForkableSHA256() : nil
+        self.hashesFile = hashesFile
+        self.hashesStream = hashesStream
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SnapshotError(.io, path: path, "cannot open: \(systemError())") }
         var info = stat()
@@ -61,6 +68,27 @@ final class ArchiveInput: ByteSource {
         return Array(bytes[0..<filled])
     }
 
+    /// `pread` of the open file `descriptor` into `buffer` until it is full or the file ends; returns
+    /// the bytes read. Safe to call from several threads at once on an archive's `descriptor`: it
+    /// touches neither the archive's stream nor its digests.
+    /// - Throws: `SnapshotError` `.io` (naming `name`) when the read fails.
+    static func read(
+        _ descriptor: Int32, at offset: Int64, into buffer: UnsafeMutableRawBufferPointer, name: String
+    ) throws(SnapshotError) -> Int {
+        guard let base = buffer.baseAddress else { return 0 }
+        var filled = 0
+        while filled < buffer.count {
+            let got = pread(descriptor, base + filled, buffer.count - filled, off_t(offset) + off_t(filled))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw SnapshotError(.io, path: name, "read failed: \(systemError())")
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return filled
+    }
+
     /// The next bytes of the stream, up to `limit`; 0 at its end.
     /// - Throws: `ReadError` `.io` when the read fails.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(ReadError) -> Int {
@@ -70,7 +98,6 @@ final class ArchiveInput: ByteSource {
             let got = pread(descriptor, base, wanted, off_t(position))
             if got >= 0 {
                 digest?.update(UnsafeRawBufferPointer(start: base, count: got))
-                streamDigest?.update(UnsafeRawBufferPointer(start: base, count: got))
                 position += Int64(got)
                 return got
             }
@@ -82,21 +109,24 @@ final class ArchiveInput: ByteSource {
     /// The SHA-256 of the bytes `read(into:)` handed out, once the stream was read to its end; ends
     /// that digest.
     func finishStreamHash() -> String? {
-        streamDigest?.finish()
+        guard hashesStream, let digest else { return nil }
+        if hashesFile && fileDigest == nil { fileDigest = digest.fork() }
+        return digest.finish()
     }
 
     /// Reads the rest of the file (past `limit`) into the file's hash and returns the SHA-256 of the
     /// whole file, or nil when it is not kept or OpenSSL failed.
     /// - Throws: `SnapshotError` `.io` when a read fails.
     func finishFileHash() throws(SnapshotError) -> String? {
-        guard let digest else { return nil }
+        guard hashesFile, let file = fileDigest ?? (hashesStream ? digest?.fork() : digest) else { return nil }
+        fileDigest = file
         while position < size {
             let chunk = try read(at: position, count: Int(min(1 << 20, size - position)))
             if chunk.isEmpty { break }
-            chunk.withUnsafeBytes { digest.update($0) }
+            chunk.withUnsafeBytes { file.update($0) }
             position += Int64(chunk.count)
         }
-        return digest.finish()
+        return file.finish()
     }
 }
 

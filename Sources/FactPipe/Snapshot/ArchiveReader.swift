@@ -131,6 +131,33 @@ final class ArchiveReader {
             compressedSHA256: isCompressed ? input.finishStreamHash() : nil)
     }
 
+    /// Where the content's frames lie (nil for a plain snapshot, or when a frame does not record its
+    /// content size: the content must then be decoded in order, by `readContent`).
+    /// - Throws: `SnapshotError` `.truncated`, `.corruptFrame` or `.io`, as `ZstdFrameLayout.scan` does.
+    func frameLayout() throws(SnapshotError) -> ZstdFrameLayout? {
+        guard isCompressed else { return nil }
+        return try ZstdFrameLayout.scan(input, end: input.limit)
+    }
+
+    /// The open archive, for reads at given offsets from other threads (`pread`) while it is open.
+    var descriptor: Int32 { input.descriptor }
+
+    /// Reads the compressed frames without decoding them (their bytes were decoded elsewhere, from
+    /// `frameLayout()`) and returns their SHA-256, to be compared with the manifest's
+    /// `compressed_sha256`; the file's SHA-256 is then ready for `fileSHA256()`.
+    /// - Throws: `SnapshotError` `.io` when a read fails.
+    func hashCompressedFrames() throws(SnapshotError) -> String? {
+        guard isCompressed else { return nil }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        do {
+            while try input.read(into: buffer) > 0 {}
+        } catch {
+            throw SnapshotError(error)
+        }
+        return input.finishStreamHash()
+    }
+
     /// The SHA-256 of the whole file; call after `readContent`.
     /// - Throws: `SnapshotError` `.io` when a read fails.
     func fileSHA256() throws(SnapshotError) -> String? {

@@ -37,6 +37,9 @@ public struct RestoreResult: Sendable {
     public var replacedExisting: Bool
     /// The SQLite check run on the restored database.
     public var databaseCheck: IntegrityCheck
+    /// Frames of a backup decoded in parallel, each into its place; 0 when the content was decoded
+    /// in order (a backup written as one frame, a snapshot).
+    public var parallelFrames = 0
     /// Wall-clock seconds.
     public var seconds: Double
 }
@@ -45,12 +48,15 @@ public struct RestoreResult: Sendable {
 /// replaced.
 ///
 /// The new database is written to a temporary file in the target's folder: a backup by decoding it
-/// (its size, SHA-256, frames and `FILE.sha256` checked on the way), a snapshot by a full
+/// (its frames on one thread a core, each into its place, when they record their sizes; its size,
+/// frame checksums, the compressed frames' SHA-256 and `FILE.sha256` checked), a snapshot by a full
 /// verification pass and then the import pipeline. SQLite then checks it and counts its facts
 /// against the manifest, and only then is it synced and renamed over the target (stale `-wal` and
 /// `-shm` files of a replaced database are removed first, so they cannot be replayed into the new
 /// one). The target's factpipe writer lock is held while it is replaced, so no factpipe load writes
-/// to it meanwhile. Any failure removes the temporary file and leaves the target as it was.
+/// to it meanwhile. Any failure removes the temporary file and leaves the target's bytes as they were
+/// (a backup restore drops the target's cached pages as it starts, so that the new file is written
+/// into the memory they free).
 ///
 /// A restored backup gets `PRAGMA quick_check` (every page and b-tree) when its manifest records
 /// that `PRAGMA integrity_check` passed on the database at backup time: the restored bytes have that
@@ -92,60 +98,18 @@ public struct ArchiveRestorer: Sendable {
         let manifest = try reader.manifest.get()
         let check: IntegrityCheck
         let facts: Int64
+        var parallelFrames = 0
         if manifest.kind == .backup {
             check = options.fullCheck || manifest.integrityCheck != "ok" ? .full : .quick
-            facts = try restoreBackup(reader, manifest, check: check)
+            (facts, parallelFrames) = try restoreBackup(reader, manifest, check: check)
         } else {
             check = .full
             facts = try restoreSnapshot(reader, manifest)
         }
         return RestoreResult(
             archivePath: options.archivePath, targetPath: target, manifest: manifest, factCount: facts,
-            replacedExisting: exists, databaseCheck: check, seconds: seconds(since: start))
-    }
-
-    /// Decodes the backup into a temporary file, checks it, and renames it over the target.
-    private func restoreBackup(
-        _ reader: ArchiveReader, _ manifest: SnapshotManifest, check: IntegrityCheck
-    ) throws(SnapshotError) -> Int64 {
-        guard manifest.format == .sqlite else {
-            throw SnapshotError(.manifestDamaged, path: reader.path, "a backup's manifest must say format sqlite")
-        }
-        // Free pages stay holes, as with `zstd -d`; this thread decodes while another writes. When the
-        // manifest has the compressed frames' SHA-256, the bytes read are checked against it (decoding
-        // is deterministic, so they decode to the content the backup hashed); otherwise the writer
-        // thread hashes the content.
-        let hashesContent = manifest.compressedSHA256 == nil
-        let output = try AtomicFileOutput(path: options.targetPath, hashes: hashesContent, sparse: true)
-        // Removed here on every failure: the writer thread's last reference may outlive this call.
-        defer { output.abandon() }
-        let writer = BackgroundWriter(sink: output)
-        var content: ArchiveReader.Content
-        do throws(SnapshotError) {
-            content = try reader.readContent(hashing: false) { piece throws(SnapshotError) in try writer.write(piece) }
-            try writer.finish()
-        } catch {
-            writer.stop()
-            throw error
-        }
-        // The output hashed what it wrote, on the writer's thread: that is the content's SHA-256.
-        content.sha256 = try output.finishWriting(syncing: false)
-        try verifyChecksums(reader, manifest, content: content, counted: nil)
-        guard let temporary = output.temporaryPath else {
-            throw SnapshotError(.io, path: options.targetPath, "the target must be a regular file")
-        }
-        // The file goes to disk while SQLite checks it; both are done before anything is replaced.
-        let sync = FileSync(path: temporary)
-        let facts: Int64
-        do throws(SnapshotError) {
-            facts = try checkDatabase(temporary, manifest, check: check)
-        } catch {
-            _ = try? sync.wait()
-            throw error
-        }
-        try sync.wait()
-        try replaceTarget(with: temporary) { () throws(SnapshotError) in try output.commit() }
-        return facts
+            replacedExisting: exists, databaseCheck: check, parallelFrames: parallelFrames,
+            seconds: seconds(since: start))
     }
 
     /// Verifies the snapshot, imports it into a temporary database, checks it, and renames it.
@@ -192,7 +156,7 @@ public struct ArchiveRestorer: Sendable {
 
     /// Compares what the pass recomputed with the manifest and with `FILE.sha256`; throws the first
     /// difference.
-    private func verifyChecksums(
+    func verifyChecksums(
         _ reader: ArchiveReader, _ manifest: SnapshotManifest, content: ArchiveReader.Content, counted: Int64?
     ) throws(SnapshotError) {
         var report = VerificationReport(path: reader.path, manifest: manifest)
@@ -212,7 +176,7 @@ public struct ArchiveRestorer: Sendable {
     }
 
     /// Lets SQLite check the restored file; returns its fact count, which must be the manifest's.
-    private func checkDatabase(
+    func checkDatabase(
         _ path: String, _ manifest: SnapshotManifest, check: IntegrityCheck
     ) throws(SnapshotError) -> Int64 {
         let report: DatabaseCheck.Report
@@ -245,7 +209,7 @@ public struct ArchiveRestorer: Sendable {
     /// Under the target's writer lock (no factpipe load writes to it meanwhile): gives the new file the
     /// replaced database's permissions, removes that database's `-wal` and `-shm` (they belong to the
     /// old file and would be replayed into the new one), then runs `rename`.
-    private func replaceTarget(
+    func replaceTarget(
         with temporary: String, _ rename: () throws(SnapshotError) -> Void
     ) throws(SnapshotError) {
         let lock = try storeCall { () throws(StoreError) in

@@ -77,6 +77,17 @@ extension AtomicFileOutput {
         }
     }
 
+    /// Asks the kernel to drop the cached pages of the file at `path`, when there is one (pages that
+    /// are dirty or mapped stay); its bytes are untouched.
+    static func dropCachedPages(of path: String) {
+        #if os(Linux)
+            let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+            guard fd >= 0 else { return }
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+            close(fd)
+        #endif
+    }
+
     /// Syncs the folder holding `path`, so a rename in it survives a crash.
     static func syncFolder(of path: String) throws(SnapshotError) {
         let folder = folder(of: path)

@@ -88,63 +88,43 @@ final class AtomicFileOutput: ArchiveSink {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
         digest?.update(bytes)
         guard isSparse else {
-            try writeAll(base, bytes.count, at: nil)
+            try writeAll(base, bytes.count)
             return
         }
         // Runs of data are written at their offsets; 4 KiB blocks of zeros (aligned to the file)
         // are left as holes.
-        var index = 0
-        var runStart = 0
-        while index < bytes.count {
-            let position = bytesWritten + Int64(index)
-            let blockEnd = min(bytes.count, index + Self.sparseBlock - Int(position % Int64(Self.sparseBlock)))
-            if Self.isZero(base + index, blockEnd - index) {
-                if index > runStart {
-                    try writeAll(base + runStart, index - runStart, at: bytesWritten + Int64(runStart))
-                }
-                runStart = blockEnd
-                endsInHole = true
-            }
-            index = blockEnd
-        }
-        if runStart < bytes.count {
-            try writeAll(base + runStart, bytes.count - runStart, at: bytesWritten + Int64(runStart))
-            endsInHole = false
-        }
+        endsInHole = try SparseFileWriter(descriptor: descriptor, name: path).write(bytes, at: bytesWritten)
         bytesWritten += Int64(bytes.count)
     }
 
-    /// `write(2)`, or `pwrite(2)` at `offset`, until every byte is written.
-    private func writeAll(_ base: UnsafeRawPointer, _ count: Int, at offset: Int64?) throws(SnapshotError) {
+    /// A writer of this file at any offset, from several threads at once, for a sparse output in a
+    /// temporary file (nil otherwise); `finishWriting(size:syncing:)` then ends the file.
+    var positionedWriter: SparseFileWriter? {
+        guard isSparse, temporaryPath != nil, descriptor >= 0 else { return nil }
+        return SparseFileWriter(descriptor: descriptor, name: path)
+    }
+
+    /// Ends a file written through `positionedWriter`: sets its size to `size` (its last bytes may be
+    /// holes), then syncs it unless `syncing` is false, and closes it.
+    /// - Throws: `SnapshotError` `.io` as `finishWriting(syncing:)` does.
+    func finishWriting(size: Int64, syncing: Bool) throws(SnapshotError) {
+        bytesWritten = size
+        endsInHole = true
+        _ = try finishWriting(syncing: syncing)
+    }
+
+    /// `write(2)` until every byte is written.
+    private func writeAll(_ base: UnsafeRawPointer, _ count: Int) throws(SnapshotError) {
         var done = 0
         while done < count {
-            let written =
-                offset.map { pwrite(descriptor, base + done, count - done, off_t($0) + off_t(done)) }
-                ?? writeBytes(descriptor, base + done, count - done)
+            let written = writeBytes(descriptor, base + done, count - done)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw SnapshotError(.io, path: path == "-" ? "standard output" : path, "cannot write: \(systemError())")
             }
             done += written
-            if offset == nil { bytesWritten += Int64(written) }
+            bytesWritten += Int64(written)
         }
-    }
-
-    /// Blocks of zeros a sparse output leaves as holes.
-    static let sparseBlock = 4096
-
-    private static func isZero(_ base: UnsafeRawPointer, _ count: Int) -> Bool {
-        var bits: UInt64 = 0
-        var index = 0
-        while index + 8 <= count {
-            bits |= base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-            index += 8
-        }
-        while index < count {
-            bits |= UInt64(base.load(fromByteOffset: index, as: UInt8.self))
-            index += 1
-        }
-        return bits == 0
     }
 
     /// Writes all of `bytes`.

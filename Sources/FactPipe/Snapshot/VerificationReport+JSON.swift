@@ -27,7 +27,7 @@ extension VerificationReport {
 
 extension RestoreResult {
     /// The result as one JSON object (`--json`): `status`, `archive`, `target`, `kind`, `facts`,
-    /// `replaced`, `database_check`, `seconds`, `manifest`.
+    /// `replaced`, `database_check`, `parallel_frames`, `seconds`, `manifest`.
     public var json: String {
         JSONText.object([
             ("status", JSONText.quoted("ok")),
@@ -37,6 +37,7 @@ extension RestoreResult {
             ("facts", "\(factCount)"),
             ("replaced", replacedExisting ? "true" : "false"),
             ("database_check", JSONText.quoted(databaseCheck.rawValue)),
+            ("parallel_frames", "\(parallelFrames)"),
             ("seconds", decimal(seconds, 3)),
             ("manifest", manifest.json),
         ])

@@ -1,9 +1,12 @@
 import CZstd
 
-/// Compresses a byte stream into one zstd frame with libzstd's streaming API (`ZSTD_compressStream2`)
+/// Compresses a byte stream into zstd frames with libzstd's streaming API (`ZSTD_compressStream2`)
 /// and hands the compressed bytes to a sink as they come.
 ///
-/// The frame carries a content checksum (`ZSTD_c_checksumFlag`), so a decoder notices damaged data.
+/// Each `finish()` ends a frame; the next `write` starts another. A frame begun with
+/// `beginFrame(contentBytes:)` records its content size in its header, so a reader knows where its
+/// bytes go before decoding it. Every frame carries a content checksum (`ZSTD_c_checksumFlag`), so a
+/// decoder notices damaged data.
 /// With `workers` > 0 libzstd compresses on that many threads of its own while the caller goes on
 /// producing input; memory is fixed by the level's window and job sizes, never by the input.
 final class ZstdWriter: ArchiveSink {
@@ -42,6 +45,20 @@ final class ZstdWriter: ArchiveSink {
         }
     }
 
+    /// Starts the next frame with its content size, `contentBytes`, in its header (the default when
+    /// none is given is a frame of unknown size); the frame must then get exactly that many bytes.
+    /// Call before the frame's first `write`.
+    /// - Throws: `SnapshotError` `.compression` when libzstd refuses the size.
+    func beginFrame(contentBytes: Int64) throws(SnapshotError) {
+        let reset = ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
+        let result =
+            ZSTD_isError(reset) != 0 ? reset : ZSTD_CCtx_setPledgedSrcSize(context, UInt64(max(contentBytes, 0)))
+        if ZSTD_isError(result) != 0 {
+            throw SnapshotError(
+                .compression, path: name, "zstd refused a frame of \(contentBytes) bytes: \(Self.errorName(result))")
+        }
+    }
+
     /// Compresses `bytes`, writing whatever compressed output is ready.
     /// - Throws: `SnapshotError` `.compression` when libzstd fails, or the sink's error.
     func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
@@ -53,6 +70,7 @@ final class ZstdWriter: ArchiveSink {
     }
 
     /// Ends the frame: compresses what is buffered and writes the frame's end and checksum.
+    /// A frame begun with `beginFrame(contentBytes:)` that got another number of bytes fails.
     /// - Throws: `SnapshotError` `.compression` when libzstd fails, or the sink's error.
     func finish() throws(SnapshotError) {
         var input = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
