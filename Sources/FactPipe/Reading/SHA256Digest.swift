@@ -1,13 +1,28 @@
 import CCrypto
 
 /// A running SHA-256 of a byte stream, through OpenSSL's EVP interface (hardware SHA where present).
+///
+/// `fork()` gives a digest of the bytes added so far that goes on apart: an archive's frames and the
+/// whole file are hashed in one pass so (the frames' digest is forked at their end, the fork takes
+/// the rest).
 final class SHA256Digest {
     private let context: OpaquePointer?
     private var isUsable: Bool
 
+    /// An empty digest.
     init() {
         context = EVP_MD_CTX_new()
         isUsable = context.map { EVP_DigestInit_ex($0, EVP_sha256(), nil) == 1 } ?? false
+    }
+
+    private init(copying other: SHA256Digest) {
+        context = EVP_MD_CTX_new()
+        isUsable = other.isUsable && context.map { EVP_MD_CTX_copy_ex($0, other.context) == 1 } ?? false
+    }
+
+    /// A digest of the same bytes, updated and finished apart from this one.
+    func fork() -> SHA256Digest {
+        SHA256Digest(copying: self)
     }
 
     deinit {

@@ -20,17 +20,17 @@ final class ArchiveInput: ByteSource {
     let descriptor: Int32
     /// SHA-256 of the stream alone (`0..<limit`: a compressed archive's frames before its manifest)
     /// when it is kept, else of the whole file when that is kept.
-    private let digest: ForkableSHA256?
+    private let digest: SHA256Digest?
     private let hashesFile: Bool
     private let hashesStream: Bool
     /// SHA-256 of the whole file, forked from the stream's: the bytes are hashed once for both.
-    private var fileDigest: ForkableSHA256?
+    private var fileDigest: SHA256Digest?
 
     /// Opens `path` for reading; `hashesFile` and `hashesStream` choose the digests kept.
     /// - Throws: `SnapshotError` `.io` when it cannot be opened or is not a regular file.
     init(path: String, hashesFile: Bool = true, hashesStream: Bool = false) throws(SnapshotError) {
         name = path
-        digest = hashesFile || hashesStream ? ForkableSHA256() : nil
+        digest = hashesFile || hashesStream ? SHA256Digest() : nil
         self.hashesFile = hashesFile
         self.hashesStream = hashesStream
         let fd = open(path, O_RDONLY | O_CLOEXEC)
