@@ -38,11 +38,7 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "zstd worker threads (default: one per core when there are several).")
     var threads: Int?
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
-
-    @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
-    var quiet = false
+    @OptionGroup var console: ConsoleOptions
 
     @OptionGroup var monitoring: MonitoringOptions
 
@@ -64,12 +60,12 @@ struct BackupCommand: ParsableCommand {
         do {
             result = try DatabaseBackup(options: options).run()
         } catch {
-            if json { Standard.output(error.json) }
+            if console.json { Standard.output(error.json) }
             Standard.error("factpipe backup: error: \(error)")
             throw ExitCode(FactPipeExit.failure)
         }
-        if json { Standard.output(result.json) }
-        if !quiet { Standard.error(result.humanText(verb: "backed up")) }
+        if console.json { Standard.output(result.json) }
+        if !console.quiet { Standard.error(result.humanText(verb: "backed up")) }
         try monitoring.write(result.runReport(command: "backup", databasePath: db), command: "backup")
     }
 }

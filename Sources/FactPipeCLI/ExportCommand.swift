@@ -47,11 +47,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Only facts created at or after this ISO 8601 time.")
     var since: String?
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
-
-    @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
-    var quiet = false
+    @OptionGroup var console: ConsoleOptions
 
     @OptionGroup var monitoring: MonitoringOptions
 
@@ -59,7 +55,7 @@ struct ExportCommand: ParsableCommand {
         if let level, !(0...22).contains(level) { throw ValidationError("--level must be between 0 and 22") }
         if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
         guard !output.isEmpty else { throw ValidationError("-o must be a path, or - for standard output") }
-        if json && output == "-" {
+        if console.json && output == "-" {
             throw ValidationError("--json cannot be used with -o - (standard output carries the snapshot)")
         }
         if predicates.contains(where: \.isEmpty) { throw ValidationError("--predicate needs a name") }
@@ -81,12 +77,12 @@ struct ExportCommand: ParsableCommand {
         do {
             result = try SnapshotExporter(options: options).run()
         } catch {
-            if json { Standard.output(error.json) }
+            if console.json { Standard.output(error.json) }
             Standard.error("factpipe export: error: \(error)")
             throw ExitCode(FactPipeExit.failure)
         }
-        if json { Standard.output(result.json) }
-        if !quiet { Standard.error(result.humanText(verb: "exported")) }
+        if console.json { Standard.output(result.json) }
+        if !console.quiet { Standard.error(result.humanText(verb: "exported")) }
         try monitoring.write(result.runReport(command: "export", databasePath: db), command: "export")
     }
 }

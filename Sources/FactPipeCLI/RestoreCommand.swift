@@ -37,11 +37,7 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Run PRAGMA integrity_check on a restored backup even when its manifest records one.")
     var fullCheck = false
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
-
-    @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
-    var quiet = false
+    @OptionGroup var console: ConsoleOptions
 
     func validate() throws {
         guard !target.isEmpty else { throw ValidationError("--to needs a database path") }
@@ -55,15 +51,15 @@ struct RestoreCommand: ParsableCommand {
         options.fullCheck = fullCheck
         do {
             let result = try ArchiveRestorer(options: options).run()
-            if json { Standard.output(result.json) }
-            if !quiet {
+            if console.json { Standard.output(result.json) }
+            if !console.quiet {
                 Standard.error(
                     "factpipe: restored \(Format.count(Int(result.factCount))) facts from \(file) to \(target)"
                         + (result.replacedExisting ? " (replaced)" : "")
                         + ", \(result.databaseCheck.rawValue) ok, in \(Format.seconds(result.seconds)) s")
             }
         } catch {
-            if json { Standard.output(error.json) }
+            if console.json { Standard.output(error.json) }
             Standard.error("factpipe restore: error: \(error)")
             throw ExitCode(FactPipeExit.failure)
         }

@@ -50,11 +50,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Load inputs even when the ledger has their content as loaded.")
     var force = false
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
-
-    @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
-    var quiet = false
+    @OptionGroup var console: ConsoleOptions
 
     @OptionGroup var monitoring: MonitoringOptions
 
@@ -85,13 +81,13 @@ struct RunCommand: ParsableCommand {
 
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
-        let line = ProgressLine(progress: progress, enabled: !quiet && !dryRun)
+        let line = ProgressLine(progress: progress, enabled: !console.quiet && !dryRun)
         let result = PipelineRunner(file: file, isDryRun: dryRun, afterSteps: CLIAfterSteps()).run(progress: progress)
         line.finish()
-        if json { Standard.output(result.jsonObject) }
+        if console.json { Standard.output(result.jsonObject) }
         try monitoring.write(RunReport(command: "run", importSummary: result.combined, databasePath: file.databasePath),
                              command: "run")
-        if !quiet { Standard.error(result.humanText) }
+        if !console.quiet { Standard.error(result.humanText) }
         let code = result.exitCode(signal: trap.receivedSignal)
         if code != 0 { throw ExitCode(code) }
     }

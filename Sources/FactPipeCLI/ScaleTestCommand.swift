@@ -42,11 +42,7 @@ struct ScaleTestCommand: ParsableCommand {
     @Option(help: "Directory for the generated input and the temporary database.")
     var workDir: String?
 
-    @Flag(help: "Print one JSON object on standard output.")
-    var json = false
-
-    @Flag(name: .shortAndLong, help: "Nothing on standard error but errors.")
-    var quiet = false
+    @OptionGroup var console: ConsoleOptions
 
     @OptionGroup var monitoring: MonitoringOptions
 
@@ -71,7 +67,7 @@ struct ScaleTestCommand: ParsableCommand {
         let result: ScaleTestResult
         do {
             result = try ScaleTest(options: options).run(progress: progress) { phase in
-                if !quiet { Standard.error("factpipe scale-test: \(phase)") }
+                if !console.quiet { Standard.error("factpipe scale-test: \(phase)") }
             }
         } catch {
             if let signal = trap.receivedSignal {
@@ -80,7 +76,7 @@ struct ScaleTestCommand: ParsableCommand {
             }
             throw CommandFailure.exit("scale-test", error)
         }
-        Standard.output(json ? result.json.text : result.humanText)
+        Standard.output(console.json ? result.json.text : result.humanText)
         try monitoring.write(result.runReport, command: "scale-test")
         if let signal = trap.receivedSignal {
             throw ExitCode(signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
