@@ -218,7 +218,6 @@ final class FactStore: FactSink {
     }
 
     /// Merges what a killed load had committed to the staging table, so its batches are not lost.
-
     private func recoverStagedRows() throws {
         let ids = try staging.loadsWithStagedRows()
         guard !ids.isEmpty else { return }
