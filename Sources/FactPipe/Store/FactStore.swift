@@ -25,12 +25,10 @@ final class FactStore: FactSink {
     private var rebuildsIndexes = false
     /// The next source may append straight to `facts` (decided by `prepare`).
     private var mayAppendDirectly = false
-    /// The current source appends straight to `facts`; its end restores the unique index.
-    private var appendsDirectly = false
-    /// Statements appended straight to `facts`: one that may be there already is staged instead.
+    /// Set while the current source appends straight to `facts` (its end restores the unique index):
+    /// the statements appended so far; one that may be among them is staged instead.
     private var appended: StatementFilter?
-    /// What `StatementFilter.prefetch` read, kept so that its loads are not optimised away.
-    private var prefetched: UInt64 = 0
+    private var appendsDirectly: Bool { appended != nil }
 
     private var descriptors: [SourceDescriptor] = []
     /// The source being loaded: its ledger id and its committed counts.
@@ -310,7 +308,6 @@ final class FactStore: FactSink {
         if mayAppendDirectly {
             try inTransaction { try staging.dropUniqueIndex() }
             mayAppendDirectly = false
-            appendsDirectly = true
             appended = StatementFilter()
         }
         descriptors.append(descriptor)
@@ -328,12 +325,10 @@ final class FactStore: FactSink {
             pendingStaged = 0
             batchStartSequence = try staging.lastSequence()
         }
-        if appendsDirectly, var filter = appended {
+        if let filter = appended {
             // A statement certainly new goes straight to `facts` (and counts as inserted); one that may
             // have come before is staged and merged under the conflict policy.
-            appended = nil
-            defer { appended = filter }
-            prefetched ^= filter.prefetch(segment.facts.lazy.map(\.statementHash))
+            filter.prefetch(segment.facts.lazy.map(\.statementHash))
             for fact in segment.facts {
                 let seen = filter.insert(hash: fact.statementHash)
                 try writer.stage(fact, loadID: id, intoFacts: !seen)
@@ -420,7 +415,6 @@ final class FactStore: FactSink {
             if let sha256, descriptor.sha256 == nil { try ledger.setSHA256(id: id, sha256) }
         }
         stagedSinceMerge = 0
-        appendsDirectly = false
         appended = nil
         timings.merging += WriterTimings.since(start)
         if let status {

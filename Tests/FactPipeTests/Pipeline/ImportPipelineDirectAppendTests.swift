@@ -142,7 +142,7 @@ import Testing
     }
 
     @Test func theFilterNeverCallsARecordedStatementNew() {
-        var filter = StatementFilter(wordsLog2: 14)
+        let filter = StatementFilter(wordsLog2: 14)
         let hashes = (0..<20_000).map { number in
             Array("Fact(n\(number)).".utf8).withUnsafeBytes { StatementFilter.hash($0) }
         }
