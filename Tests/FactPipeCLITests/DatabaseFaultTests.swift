@@ -73,6 +73,10 @@ import Glibc
         #expect(try ledgerDump(database) == (try ledgerDump(referenceDB)))
         #expect(try SQLiteCLI.strings(database, "PRAGMA integrity_check") == ["ok"])
         #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_staging") == 0)
+        // The failed load appended straight to the empty table; whatever it could not finish, the unique
+        // index is back after the resumed load, and it holds.
+        #expect(try SQLiteCLI.strings(database, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+            == ["facts_predicate_subject", "facts_statement", "facts_subject"])
     }
 
     /// A loaded database and a second input to load into it.
