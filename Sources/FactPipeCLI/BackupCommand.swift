@@ -7,8 +7,9 @@ struct BackupCommand: ParsableCommand {
         commandName: "backup",
         abstract: "Back up a whole database, consistently, into DIR/<name>-<UTC time>.db.zst.",
         discussion: """
-            SQLite's online backup API copies the database at one moment (a running load goes on); \
-            SQLite checks the copy (integrity_check) while zstd compresses it. The file ends with \
+            SQLite's online backup API copies the database at one moment (a running load goes on) \
+            into a temporary file beside the database (or in --temp-dir: it needs the database's size \
+            free); SQLite checks the copy (integrity_check) while zstd compresses it. The file ends with \
             the manifest in a skippable frame (`zstd -d` gives the bare database), is written under \
             a temporary name, synced and renamed; FILE.sha256 goes beside it. --keep N then deletes \
             the oldest backups of this database beyond N — only files named like its backups whose \
@@ -32,6 +33,12 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "Keep the newest N backups of this database in the folder, delete older ones.")
     var keep: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "The folder for the uncompressed copy that is checked and compressed (default: beside the database).",
+            discussion: "It needs the database's size free while the backup runs.", valueName: "dir"))
+    var tempDir: String?
+
     @Option(help: "zstd level, 1-22.")
     var level: Int = 3
 
@@ -47,6 +54,7 @@ struct BackupCommand: ParsableCommand {
         guard (1...22).contains(level) else { throw ValidationError("--level must be between 1 and 22") }
         if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
         guard !directory.isEmpty else { throw ValidationError("--to needs a folder") }
+        if let tempDir, tempDir.isEmpty { throw ValidationError("--temp-dir needs a folder") }
     }
 
     func run() throws {
@@ -56,6 +64,7 @@ struct BackupCommand: ParsableCommand {
         options.keep = keep
         options.level = level
         options.workers = threads
+        options.temporaryDirectory = tempDir
         let result: ArchiveResult
         do {
             result = try DatabaseBackup(options: options).run()

@@ -37,6 +37,10 @@ struct OptimizeCommand: ParsableCommand {
 
     func run() throws {
         let report: OptimizeReport
+        let removed = StaleTemporaries.sweep(besides: db)
+        if !removed.isEmpty {
+            Standard.error("factpipe optimize: removed \(removed.count) temporary files left by killed commands")
+        }
         do {
             report = try DatabaseOptimizer.run(path: db, options: OptimizeOptions(vacuum: vacuum, reindex: reindex))
         } catch {

@@ -127,29 +127,38 @@ import Testing
 
     @Test func aBackupThatRunsOutOfSpaceLeavesNoPartialFile() throws {
         // A small filesystem of its own, in a private mount namespace (needs root; skipped otherwise):
-        // one too small for the copy of the database, one too small for the archive beside the copy.
+        // once as the backup folder, too small for the archive; once as the folder of the uncompressed
+        // copy (--temp-dir), too small for the copy.
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
         let setup = try Setup()
         let filler = (0..<20_000).map { "{\"statement\":\"Filler(n\($0), \(String(repeating: "x", count: 60)))\"}" }
         try setup.work.loadFacts(try setup.work.write("more.ndjson", filler.joined(separator: "\n")))
-        let before = try sha256(setup.work.database)
-        let databaseKiB = try setup.work.size(setup.work.database) / 1024
+        let before = try setup.protectedHashes()
         let full = setup.work.path("full")
         try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: false)
-        for size in ["1m", "\(databaseKiB + 200)k"] {
+        let scratch = setup.work.path("scratch")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: false)
+        let tool = BinaryLocator.factpipe.path, database = setup.work.database
+        for (size, command) in [
+            ("64k", "'\(tool)' backup --db '\(database)' --to '\(full)' --temp-dir '\(scratch)' --json"),
+            ("1m", "'\(tool)' backup --db '\(database)' --to '\(setup.work.path("backups"))' --temp-dir '\(full)' --json"),
+        ] {
             let script = """
                 mount -t tmpfs -o size=\(size) tmpfs '\(full)' || exit 77
-                '\(BinaryLocator.factpipe.path)' backup --db '\(setup.work.database)' --to '\(full)' --json
-                echo "exit=$?"; ls -A '\(full)'
+                \(command)
+                echo "exit=$?"; ls -A '\(full)' '\(scratch)'
                 """
             let run = try Factpipe.runProcess(
                 URL(fileURLWithPath: "/usr/bin/unshare"), ["--mount", "sh", "-c", script])
             if run.status == 77 || run.stdoutText.isEmpty { return }  // no permission to mount here
             #expect(run.stdoutText.contains("\"status\":\"failed\""), "\(size): \(run.stdoutText)")
-            #expect(run.stdoutText.hasSuffix("exit=1\n"), "\(size): files left behind: \(run.stdoutText)")
+            #expect(run.stdoutText.contains("exit=1\n"), "\(size): \(run.stdoutText)")
+            let listing = run.stdoutText.components(separatedBy: "exit=1\n").last ?? ""
+            #expect(!listing.contains(".factpipe-tmp-") && !listing.contains("kb-"), "\(size): files left: \(listing)")
             #expect(
                 run.stderr.contains("No space left on device") || run.stderr.contains("disk is full"), "\(run.stderr)")
         }
-        #expect(try sha256(setup.work.database) == before)
+        #expect(try setup.protectedHashes() == before)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
     }
 }

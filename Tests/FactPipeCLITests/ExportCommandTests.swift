@@ -151,12 +151,12 @@ import Testing
         export.standardError = FileHandle.nullDevice
         try export.run()
         var waited = 0
-        while !(try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.tmp-") }) && waited < 200 {
+        while !(try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.factpipe-tmp-") }) && waited < 200 {
             usleep(10_000)
             waited += 1
         }
         #expect(
-            try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.tmp-") }, "the export never started writing")
+            try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.factpipe-tmp-") }, "the export never started writing")
         export.interrupt()
         export.waitUntilExit()
         #expect(export.terminationStatus == 130)

@@ -97,7 +97,7 @@ import Testing
         #expect(metrics["factpipe_import_peak_rss_bytes"] == int(summary, "peak_rss_bytes").map(Double.init))
         #expect(metrics["factpipe_import_commit_latency_seconds_count"] == 5)
         #expect(metrics[#"factpipe_import_commit_latency_seconds{quantile="0.99"}"#] != nil)
-        #expect(try work.listing(".").filter { $0.contains(".tmp-") }.isEmpty)
+        #expect(try work.listing(".").filter { $0.contains(".tmp-") || $0.contains(".factpipe-tmp-") }.isEmpty)
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.path("import.json"))))
                 as? [String: Any])

@@ -6,15 +6,16 @@
 
 /// Replaces a file's contents all at once: readers see the old file or the new one, never half.
 ///
-/// The text goes to a temporary file in the same directory (`<name>.tmp-<pid>`, so a textfile
+/// The text goes to a hidden temporary file in the same directory (`TemporaryName`, so a textfile
 /// collector that reads `*.prom` never picks it up), is flushed to disk, and is renamed over the
-/// target.
+/// target. What a killed command left there is removed first (`StaleTemporaries`).
 public enum AtomicFile {
     /// Writes `text` to `path` atomically.
     /// - Throws: `FileOutputError` when the temporary file cannot be written or renamed; the
     ///   target is then left as it was and the temporary file removed.
     public static func write(_ text: String, to path: String) throws(FileOutputError) {
-        let temporary = path + ".tmp-\(getpid())"
+        StaleTemporaries.sweep(besides: path)
+        let temporary = TemporaryName.make(for: path)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure(.open, path) }
         var ok = false

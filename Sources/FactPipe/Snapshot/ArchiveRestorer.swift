@@ -92,6 +92,8 @@ public struct ArchiveRestorer: Sendable {
         if AtomicFileOutput.isSameFile(target, options.archivePath) {
             throw SnapshotError(.io, path: target, "is the archive itself; restore it to another path")
         }
+        // A restore killed earlier left its temporary database (the size of the whole database) here.
+        StaleTemporaries.sweep(besides: target)
         // The whole file's hash is needed only to compare it with a `FILE.sha256` beside it.
         let hasChecksumFile = access(options.archivePath + ".sha256", F_OK) == 0
         let reader = try ArchiveReader(path: options.archivePath, hashesFile: hasChecksumFile)

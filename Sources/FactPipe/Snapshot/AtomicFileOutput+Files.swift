@@ -9,16 +9,11 @@ import Synchronization
 
 /// Temporary names, permissions and syncs: the file-system steps of writing a file atomically.
 extension AtomicFileOutput {
-    /// A hidden name beside `path`, unique to this process and call.
+    /// A hidden name beside `path`, unique to this process and call, that names its owner
+    /// (`TemporaryName`), so that a later command can remove it when its owner was killed.
     static func temporaryName(for path: String) -> String {
-        let number = nameCounter.add(1, ordering: .relaxed).newValue
-        let folder = folder(of: path)
-        let prefix = path.contains("/") ? (folder == "/" ? "/" : folder + "/") : ""
-        let base = path.split(separator: "/").last.map(String.init) ?? path
-        return prefix + "." + base + ".tmp-\(getpid())-\(number)"
+        TemporaryName.make(for: path)
     }
-
-    private static let nameCounter = Atomic<Int>(0)
 
     /// The folder holding `path` (`.` for a bare name).
     static func folder(of path: String) -> String {

@@ -62,6 +62,8 @@ final class AtomicFileOutput: ArchiveSink {
             temporaryPath = nil
             return
         }
+        // What a killed command left in this folder goes first: it may be the space this one needs.
+        StaleTemporaries.sweep(besides: path)
         let temporary = Self.temporaryName(for: path)
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard fd >= 0 else {

@@ -14,6 +14,11 @@ public struct BackupOptions: Sendable {
     public var directory: String
     /// Keep this many backups of the database in the folder, the newest; nil keeps all.
     public var keep: Int?
+    /// The folder for the uncompressed copy that is checked and compressed (it needs the database's
+    /// size free); nil puts it beside the database, on the disk that already holds the database, rather
+    /// than in the backup folder (often a small or remote mount) or the system's temporary folder
+    /// (often a small RAM-backed file system).
+    public var temporaryDirectory: String?
     /// The zstd level, 1-22.
     public var level = 3
     /// zstd worker threads; nil uses one per core when there are several.
@@ -34,8 +39,8 @@ public struct BackupOptions: Sendable {
 }
 
 /// Backs up a whole database: SQLite's online backup API copies it, page by page and consistent,
-/// into a temporary database beside the destination; SQLite checks the copy (`integrity_check`)
-/// while zstd compresses it into `DIR/<name>-<UTC time>.db.zst`: frames of 16 MiB of the database
+/// into a temporary database (beside the database, or in `temporaryDirectory`); SQLite checks the
+/// copy (`integrity_check`) while zstd compresses it into `DIR/<name>-<UTC time>.db.zst`: frames of 16 MiB of the database
 /// each, every one recording its content size in its header (so that a restore decodes them in
 /// parallel, each into its place; `zstd -d` reads them as one stream), then the manifest in a
 /// skippable frame. The file is written under a temporary name, synced, renamed, and its folder
@@ -65,10 +70,22 @@ public struct DatabaseBackup: Sendable {
         }
         let name = BackupRetention.databaseName(source)
         let path = BackupRetention.newBackupPath(directory: options.directory, databaseName: name)
-        let copyPath = AtomicFileOutput.temporaryName(for: path + ".db")
+        let copyFolder = options.temporaryDirectory ?? TemporaryName.split(source).folder ?? "."
+        guard stat(copyFolder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw SnapshotError(.io, path: copyFolder, "the folder for the temporary copy does not exist or is not a folder")
+        }
+        // The database as it is now: a backup of a file that was replaced or deleted meanwhile is not kept.
+        var original = stat()
+        guard stat(options.databasePath, &original) == 0 else {
+            throw SnapshotError(.database, path: options.databasePath, "cannot read the database: \(systemError())")
+        }
+        StaleTemporaries.sweep(folder: copyFolder)
+        let copyPath = AtomicFileOutput.temporaryName(for: copyFolder + "/" + TemporaryName.split(path).name + ".db")
         let created = open(copyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard created >= 0 else {
-            throw SnapshotError(.io, path: path, "cannot create a file in \(options.directory): \(systemError())")
+            throw SnapshotError(
+                .io, path: copyFolder,
+                "cannot create the temporary copy of the database there: \(systemError()) (--temp-dir chooses another folder)")
         }
         close(created)
         for suffix in ["", "-journal"] { TemporaryFiles.register(copyPath + suffix) }
@@ -78,11 +95,12 @@ public struct DatabaseBackup: Sendable {
         do {
             try SQLiteBackup.copy(from: options.databasePath, to: copyPath)
         } catch {
-            // A failure to write the copy is the backup folder's; one to read is the database's.
+            // A failure to write the copy is the copy folder's; one to read is the database's.
             guard error.path == copyPath else { throw SnapshotError(error) }
             throw SnapshotError(
-                error.isDiskFull ? .io : .database, path: path,
-                "cannot copy the database into \(options.directory): \(error.message)")
+                error.isDiskFull ? .io : .database, path: copyFolder,
+                "cannot copy the database into this folder (the copy needs the database's size free; --temp-dir "
+                    + "chooses another folder): \(error.message)")
         }
 
         let mode = AtomicFileOutput.permissions(of: options.databasePath).map { $0 & 0o666 } ?? 0o600
@@ -115,6 +133,7 @@ public struct DatabaseBackup: Sendable {
             createdAt: Timestamp.now(), sourceDatabase: source, integrityCheck: "ok", compressedSHA256: frames.finish())
         try output.write(SkippableFrame.encode(manifestJSON: manifest.json))
         let fileHash = try output.finishWriting()
+        try Self.checkUnchanged(options.databasePath, since: original)
         try output.commit(sidecars: [(".sha256", checksumLine(fileHash, path))])
         var result = ArchiveResult(
             manifest: manifest, path: path, fileBytes: output.bytesWritten, fileSHA256: fileHash,
@@ -127,6 +146,19 @@ public struct DatabaseBackup: Sendable {
         }
         result.seconds = seconds(since: start)
         return result
+    }
+
+    /// Throws when the file at `path` is no longer the one the backup started from (deleted, or replaced
+    /// by another file, e.g. a restore or a move): its backup would be of a database that is gone.
+    private static func checkUnchanged(_ path: String, since original: stat) throws(SnapshotError) {
+        var now = stat()
+        guard stat(path, &now) == 0 else {
+            throw SnapshotError(.database, path: path, "the database was deleted during the backup; no backup was kept")
+        }
+        guard now.st_dev == original.st_dev, now.st_ino == original.st_ino else {
+            throw SnapshotError(
+                .database, path: path, "the database was replaced by another file during the backup; no backup was kept")
+        }
     }
 
     /// Streams the copy through the compressor, `frameBytes` of it a frame, each frame with its

@@ -1,0 +1,47 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Removes the temporary files that a killed factpipe left in a folder.
+///
+/// A command that is killed (`kill -9`, the OOM killer, a reboot) cannot remove its temporary files.
+/// Every command that writes into a folder therefore first calls `sweep(folder:)`, which removes the
+/// regular files there that factpipe named (`TemporaryName`) and whose owning process is gone. A file
+/// of a live process — this one or another factpipe still at work — is never touched, nor is any file
+/// whose name factpipe did not make, nor a link, a folder or anything below the folder.
+public enum StaleTemporaries {
+    /// Removes the stale temporary files in `folder`; returns the paths removed (none when the folder
+    /// cannot be read: a sweep never fails the command that asked for it).
+    @discardableResult
+    public static func sweep(folder: String) -> [String] {
+        guard let directory = opendir(folder.isEmpty ? "." : folder) else { return [] }
+        defer { closedir(directory) }
+        let descriptor = dirfd(directory)
+        var removed: [String] = []
+        var liveness: [TemporaryName.Owner: Bool] = [:]
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard let owner = TemporaryName.owner(ofEntry: name), owner != TemporaryName.currentOwner else { continue }
+            let alive = liveness[owner] ?? owner.isAlive
+            liveness[owner] = alive
+            guard !alive else { continue }
+            var info = stat()
+            guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG
+            else { continue }
+            if unlinkat(descriptor, name, 0) == 0 {
+                removed.append(folder == "/" ? "/" + name : folder + "/" + name)
+            }
+        }
+        return removed
+    }
+
+    /// `sweep(folder:)` on the folder holding `path`.
+    @discardableResult
+    public static func sweep(besides path: String) -> [String] {
+        sweep(folder: TemporaryName.split(path).folder ?? ".")
+    }
+}

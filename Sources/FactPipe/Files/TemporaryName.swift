@@ -1,0 +1,88 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// The names factpipe gives its temporary files, and who owns one.
+///
+/// A temporary file is hidden beside its final path and names its owner:
+/// `.<name>.factpipe-tmp-<pid>-<start>-<n>`, where `<start>` is the owning process's start time (clock
+/// ticks since boot, from `/proc/<pid>/stat`), so a later process that reuses the number is not taken
+/// for the owner. SQLite's side files of a temporary database (`-journal`, `-wal`, `-shm`,
+/// `-factpipe.lock`) follow the name. `StaleTemporaries` removes the files whose owner is gone.
+public enum TemporaryName {
+    /// What every temporary name holds after the final path's name.
+    static let marker = ".factpipe-tmp-"
+    /// Suffixes SQLite (and the writer lock) add to a temporary database's name.
+    static let sideFileSuffixes = ["-journal", "-wal", "-shm", "-factpipe.lock"]
+
+    private static let counter = Atomic<Int>(0)
+
+    /// This process, as temporary names record it.
+    static let currentOwner = Owner(pid: getpid(), start: Owner.startTime(of: getpid()) ?? 0)
+
+    /// A process that may own temporary files.
+    struct Owner: Hashable {
+        var pid: Int32
+        /// Start time in clock ticks since boot; 0 where the system does not say.
+        var start: UInt64
+
+        /// True while the process that wrote the name runs (the same number and the same start time).
+        var isAlive: Bool {
+            if let now = Self.startTime(of: pid) { return start == 0 || now == start }
+            // No /proc entry: ask the kernel whether the number is in use at all.
+            return kill(pid, 0) == 0 || errno == EPERM
+        }
+
+        /// The start time of process `pid` (field 22 of `/proc/<pid>/stat`), or nil when there is none.
+        static func startTime(of pid: Int32) -> UInt64? {
+            let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { return nil }
+            defer { close(fd) }
+            var bytes = [UInt8](repeating: 0, count: 1024)
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            guard count > 0 else { return nil }
+            // The command name, in parentheses, may hold spaces: count fields after its closing one.
+            let text = bytes[0..<count]
+            guard let close = text.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+            let fields = text[(close + 1)...].split(separator: UInt8(ascii: " "))
+            // Fields after the name start at field 3 (state); the start time is field 22.
+            guard fields.count > 19 else { return nil }
+            return UInt64(String(decoding: fields[19], as: UTF8.self))
+        }
+    }
+
+    /// A new hidden name beside `path`, unique to this process and call.
+    static func make(for path: String) -> String {
+        let number = counter.add(1, ordering: .relaxed).newValue
+        let (folder, base) = split(path)
+        let prefix = folder.map { $0 == "/" ? "/" : $0 + "/" } ?? ""
+        let owner = currentOwner
+        return prefix + "." + base + marker + "\(owner.pid)-\(owner.start)-\(number)"
+    }
+
+    /// The owner recorded in a folder entry's name, or nil when factpipe did not name it.
+    static func owner(ofEntry name: String) -> Owner? {
+        guard name.hasPrefix("."), let range = name.ranges(of: marker).last else { return nil }
+        var rest = Substring(name[range.upperBound...])
+        for suffix in sideFileSuffixes where rest.hasSuffix(suffix) {
+            rest = rest.dropLast(suffix.count)
+            break
+        }
+        let parts = rest.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, let pid = Int32(parts[0]), pid > 0, let start = UInt64(parts[1]),
+            Int(parts[2]) != nil
+        else { return nil }
+        return Owner(pid: pid, start: start)
+    }
+
+    /// The folder of `path` (nil for a bare name) and its last component.
+    static func split(_ path: String) -> (folder: String?, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (nil, path) }
+        let folder = slash == path.startIndex ? "/" : String(path[..<slash])
+        return (folder, String(path[path.index(after: slash)...]))
+    }
+}
