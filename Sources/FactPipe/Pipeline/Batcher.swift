@@ -10,6 +10,8 @@ final class Batcher {
     private let emit: (WriterMessage) -> Bool
 
     private var nextSequence = 0
+    /// Items handed on in input order so far (the batcher holds the others until their turn).
+    var handedOn: Int { nextSequence }
     private var waiting: [Int: PipelineItem] = [:]
     private var segment = FactSegment()
     private var recordsInBatch = 0

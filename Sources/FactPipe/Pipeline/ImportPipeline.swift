@@ -13,9 +13,10 @@ import Darwin
 ///  bytes,                  records → facts or        (any order)  input order,   (bounded)   one transaction
 ///  decompressed            refusals                                error budget               a batch
 /// ```
-/// Every queue is bounded (`chunkQueueCapacity`, `parsedQueueCapacity`, `segmentQueueCapacity`), so a
-/// slow writer holds back the reader and memory is fixed by those capacities, the chunk size and the
-/// batch size — never by the input's size. The first fatal error cancels every queue; the writer rolls
+/// Every queue is bounded (`chunkQueueCapacity`, `parsedQueueCapacity`, `segmentQueueCapacity`), and so
+/// is what the batcher may hold while it restores input order (`reorderWindow`), so a slow writer or
+/// one slow worker holds back the reader and memory is fixed by those capacities, the chunk size and
+/// the batch size — never by the input's size. The first fatal error cancels every queue; the writer rolls
 /// back the open batch and records how the load ended.
 public struct ImportPipeline: Sendable {
     /// Chunks read ahead of the parsers.
@@ -24,6 +25,9 @@ public struct ImportPipeline: Sendable {
     public static let parsedQueueCapacity = 4
     /// Batches waiting for the writer: one being written, one or two ready.
     public static let segmentQueueCapacity = 4
+    /// Items taken from the reader that the batcher has not yet handed on in order: a slow worker holds
+    /// the others back once this many are out (enough for every queue and worker to stay busy).
+    public static let reorderWindow = 16
     /// Decoded bytes per chunk.
     public static let chunkBytes = 256 * 1024
 
@@ -63,7 +67,8 @@ public struct ImportPipeline: Sendable {
         let chunks = BoundedQueue<Sequenced<PipelineItem>>(name: "chunks", capacity: Self.chunkQueueCapacity)
         let parsed = BoundedQueue<Sequenced<PipelineItem>>(name: "parsed", capacity: Self.parsedQueueCapacity)
         let batches = BoundedQueue<WriterMessage>(name: "batches", capacity: Self.segmentQueueCapacity)
-        let queues = CancelAll(chunks: chunks, parsed: parsed, batches: batches)
+        let window = ReorderWindow(capacity: Self.reorderWindow)
+        let queues = CancelAll(chunks: chunks, parsed: parsed, batches: batches, window: window)
         let group = DispatchGroup()
         let workerCount = options.workers > 0 ? options.workers : max(1, min(4, ResourceUsage.onlineCores))
 
@@ -94,13 +99,15 @@ public struct ImportPipeline: Sendable {
         let remainingWorkers = WorkerCount(workerCount)
         for index in 0..<workerCount {
             DispatchQueue(label: "factpipe.parser.\(index)").async(group: group) {
-                while let item = chunks.pop() {
+                while window.acquire(), let item = chunks.pop() {
                     var out = item
                     if case .chunk(let chunk, let context) = item.value {
                         out.value = .parsed(stage.process(chunk, context: context))
                     }
                     if !parsed.push(out) { break }
                 }
+                // A place taken for an item that never came (the reader's queue ended) is given back.
+                window.release()
                 if remainingWorkers.finishOne() { parsed.close() }
             }
         }
@@ -109,12 +116,16 @@ public struct ImportPipeline: Sendable {
         let batchSize = options.batchSize, maxErrors = options.maxErrors
         DispatchQueue(label: "factpipe.batcher").async(group: group) {
             let batcher = Batcher(batchSize: batchSize, maxErrors: maxErrors) { batches.push($0) }
+            var handed = 0
             while let item = parsed.pop() {
                 batcher.accept(item)
+                window.release(batcher.handedOn - handed)
+                handed = batcher.handedOn
                 if batcher.isStopped { break }
             }
             batches.close()
             if batcher.isStopped {
+                window.cancel()
                 chunks.cancel()
                 parsed.cancel()
             }
@@ -134,8 +145,10 @@ private struct CancelAll: Sendable {
     let chunks: BoundedQueue<Sequenced<PipelineItem>>
     let parsed: BoundedQueue<Sequenced<PipelineItem>>
     let batches: BoundedQueue<WriterMessage>
+    let window: ReorderWindow
 
     func cancel() {
+        window.cancel()
         chunks.cancel()
         parsed.cancel()
         batches.cancel()
