@@ -68,12 +68,12 @@ import Testing
         #expect(try work.listing("scratch").isEmpty, "generated input and temporary database deleted")
         #expect(run.stderr.contains("factpipe scale-test: loading"))
         let metrics = try parsePrometheus(String(contentsOfFile: work.path("scale.prom"), encoding: .utf8))
-        #expect(metrics["factpipe_scale_test_records_total"] == 3_000)
+        #expect(metrics["factpipe_scale_test_records"] == 3_000)
         let p95 = try #require(patterns["statement"]?["p95_ms"] as? NSNumber).doubleValue
         let metric = try #require(
             metrics[#"factpipe_scale_test_query_latency_seconds{pattern="statement",quantile="0.95"}"#])
         #expect(abs(metric * 1000 - p95) < 0.0001)
-        #expect(metrics[#"factpipe_scale_test_query_latency_seconds_count{pattern="subject"}"#] == 200)
+        #expect(metrics[#"factpipe_scale_test_queries{pattern="subject"}"#] == 200)
         let report = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.path("report.json"))))
                 as? [String: Any])
@@ -92,10 +92,10 @@ import Testing
         let summary = try run.json()
         let metrics = try parsePrometheus(String(contentsOfFile: work.path("import.prom"), encoding: .utf8))
         for key in ["records", "inserted", "updated", "duplicates", "rejected", "warnings"] {
-            #expect(metrics["factpipe_import_\(key)_total"] == int(summary, key).map(Double.init), "\(key)")
+            #expect(metrics["factpipe_import_\(key)"] == int(summary, key).map(Double.init), "\(key)")
         }
         #expect(metrics["factpipe_import_peak_rss_bytes"] == int(summary, "peak_rss_bytes").map(Double.init))
-        #expect(metrics["factpipe_import_commit_latency_seconds_count"] == 5)
+        #expect(metrics["factpipe_import_commits"] == 5)
         #expect(metrics[#"factpipe_import_commit_latency_seconds{quantile="0.99"}"#] != nil)
         #expect(try work.listing(".").filter { $0.contains(".tmp-") || $0.contains(".factpipe-tmp-") }.isEmpty)
         let report = try #require(
@@ -114,7 +114,7 @@ import Testing
         ])
         #expect(export.status == 0, "\(export.stderr)")
         let metrics = try parsePrometheus(String(contentsOfFile: work.path("export.prom"), encoding: .utf8))
-        #expect(metrics["factpipe_export_records_total"] == 4_237)
+        #expect(metrics["factpipe_export_records"] == 4_237)
         #expect(metrics["factpipe_export_success"] == 1)
         try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
         let backup = try Factpipe.run([
@@ -122,7 +122,7 @@ import Testing
         ])
         #expect(backup.status == 0, "\(backup.stderr)")
         let backupMetrics = try parsePrometheus(String(contentsOfFile: work.path("backup.prom"), encoding: .utf8))
-        #expect(backupMetrics["factpipe_backup_records_total"] == 4_237)
+        #expect(backupMetrics["factpipe_backup_records"] == 4_237)
         #expect((backupMetrics["factpipe_backup_peak_rss_bytes"] ?? 0) > 0)
     }
 

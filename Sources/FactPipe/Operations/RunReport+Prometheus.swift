@@ -2,8 +2,9 @@
 extension RunReport {
     /// The metrics in the Prometheus text format, for the node exporter's textfile collector.
     ///
-    /// Counts are counters (`_total`), rates and sizes gauges, latencies summaries with the
-    /// quantiles 0.5, 0.95 and 0.99 plus `_sum` and `_count`, and a `_max_seconds` gauge beside each.
+    /// Every value is the last run's, so every one is a gauge (the file is replaced at each run, and a
+    /// counter must never go down): counts, rates and sizes; latencies as gauges labelled with the
+    /// quantiles 0.5, 0.95 and 0.99, with how many there were, their total and their maximum beside.
     public var prometheusText: String {
         let prefix = "factpipe_" + String(command.map { $0.isLetter || $0.isNumber ? $0 : "_" }).lowercased()
         var writer = PrometheusTextWriter()
@@ -24,8 +25,7 @@ extension RunReport {
             ("warnings", warnings, "Records stored with a warning"),
         ]
         for (name, value, help) in counts {
-            writer.single(
-                "\(prefix)_\(name)_total", type: .counter, help: "\(help) in the last \(command).", Double(value))
+            writer.single("\(prefix)_\(name)", type: .gauge, help: "\(help) in the last \(command).", Double(value))
         }
         writer.single(
             prefix + "_facts_per_second", type: .gauge, help: "Insert rate of the last \(command), facts per second.",
@@ -46,17 +46,29 @@ extension RunReport {
         }
         if let commitLatency {
             let name = prefix + "_commit_latency_seconds"
-            writer.family(name, type: .summary, help: "Duration of each batch COMMIT in the last \(command).")
-            Self.summary(&writer, name, labels: [], commitLatency)
+            writer.family(name, type: .gauge, help: "Duration of batch COMMITs in the last \(command), by quantile.")
+            Self.quantiles(&writer, name, labels: [], commitLatency)
+            writer.single(
+                prefix + "_commits", type: .gauge, help: "Batch COMMITs in the last \(command).",
+                Double(commitLatency.count))
+            writer.single(
+                prefix + "_commit_seconds", type: .gauge, help: "Time spent in COMMIT in the last \(command).",
+                commitLatency.sumSeconds)
             writer.single(
                 prefix + "_commit_latency_max_seconds", type: .gauge,
                 help: "Longest batch COMMIT in the last \(command).", commitLatency.maximum)
         }
         if !queryLatencies.isEmpty {
             let name = prefix + "_query_latency_seconds"
-            writer.family(name, type: .summary, help: "Duration of each query of the last \(command), by pattern.")
+            writer.family(
+                name, type: .gauge, help: "Duration of the queries of the last \(command), by pattern and quantile.")
             for query in queryLatencies {
-                Self.summary(&writer, name, labels: [("pattern", query.pattern)], query.figures)
+                Self.quantiles(&writer, name, labels: [("pattern", query.pattern)], query.figures)
+            }
+            let countName = prefix + "_queries"
+            writer.family(countName, type: .gauge, help: "Queries run by the last \(command), by pattern.")
+            for query in queryLatencies {
+                writer.sample(countName, labels: [("pattern", query.pattern)], Double(query.figures.count))
             }
             let maxName = prefix + "_query_latency_max_seconds"
             writer.family(maxName, type: .gauge, help: "Longest query of the last \(command), by pattern.")
@@ -67,13 +79,11 @@ extension RunReport {
         return writer.text
     }
 
-    private static func summary(
+    private static func quantiles(
         _ writer: inout PrometheusTextWriter, _ name: String, labels: [(String, String)], _ figures: LatencyFigures
     ) {
         for (quantile, value) in [("0.5", figures.p50), ("0.95", figures.p95), ("0.99", figures.p99)] {
             writer.sample(name, labels: labels + [("quantile", quantile)], value)
         }
-        writer.sample(name + "_sum", labels: labels, figures.sumSeconds)
-        writer.sample(name + "_count", labels: labels, Double(figures.count))
     }
 }
