@@ -46,7 +46,7 @@ extension DatabaseStats {
                 + "page size \(Format.count(pageSize))",
         ]
         if unparsedStatements > 0 {
-            lines.append("unparsed    \(Format.count(unparsedStatements)) statements the grammar refuses (no arity)")
+            lines.append("unparsed    \(Format.count(unparsedStatements, "statement")) the grammar refuses (no arity)")
         }
         var predicates = TextTable(["predicate", "facts"], alignments: [.left, .right])
         predicates.indent = 2

@@ -112,7 +112,7 @@ extension ArchiveResult {
     /// One line for people, for standard error.
     func humanText(verb: String) -> String {
         var text =
-            "factpipe: \(verb) \(Format.count(Int(manifest.factCount))) facts to \(path): "
+            "factpipe: \(verb) \(Format.count(Int(manifest.factCount), "fact")) to \(path): "
             + "\(Format.bytes(manifest.contentBytes))"
         if manifest.compression == "zstd" {
             let ratio = fileBytes > 0 ? Double(manifest.contentBytes) / Double(fileBytes) : 0

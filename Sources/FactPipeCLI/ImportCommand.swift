@@ -144,6 +144,7 @@ struct ImportCommand: ParsableCommand {
 struct InputFormatArgument: ExpressibleByArgument {
     let value: InputFormat
     static let auto = InputFormatArgument(value: .auto)
+    var defaultValueDescription: String { value.rawValue }
     static var allValueStrings: [String] { InputFormat.allCases.map(\.rawValue) }
 }
 
@@ -157,6 +158,7 @@ extension InputFormatArgument {
 struct ConflictPolicyArgument: ExpressibleByArgument {
     let value: ConflictPolicy
     static let ignore = ConflictPolicyArgument(value: .ignore)
+    var defaultValueDescription: String { value.rawValue }
     static var allValueStrings: [String] { ConflictPolicy.allCases.map(\.rawValue) }
 }
 

@@ -48,9 +48,9 @@ extension ImportSummary {
         for skip in skipped {
             lines.append("  skipped \(skip.path): \(skip.reason)")
         }
-        var head = "factpipe: \(status.rawValue): \(Format.count(records)) records: \(Format.count(inserted)) inserted, "
-            + "\(Format.count(updated)) updated, \(Format.count(duplicates)) duplicates, "
-            + "\(Format.count(rejected)) rejected, \(Format.count(warnings)) warnings in \(Format.seconds(seconds)) s "
+        var head = "factpipe: \(status.rawValue): \(Format.count(records, "record")): \(Format.count(inserted)) inserted, "
+            + "\(Format.count(updated)) updated, \(Format.count(duplicates, "duplicate")), "
+            + "\(Format.count(rejected)) rejected, \(Format.count(warnings, "warning")) in \(Format.seconds(seconds)) s "
             + "(\(Format.count(Int(factsPerSecond))) facts/s, peak RSS \(Format.bytes(Int64(peakRSSBytes))))"
         if let message { head += "\nfactpipe: \(message)" }
         lines.append(head)

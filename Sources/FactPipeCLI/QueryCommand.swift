@@ -94,7 +94,7 @@ struct QueryCommand: ParsableCommand {
         }
         if format == .table {
             Standard.error(
-                count == 0 ? "no facts matched" : "\(Format.count(count)) facts" + (count == limit ? " (--limit)" : ""))
+                count == 0 ? "no facts matched" : "\(Format.count(count, "fact"))" + (count == limit ? " (--limit)" : ""))
         }
     }
 }

@@ -54,7 +54,7 @@ struct RestoreCommand: ParsableCommand {
             if console.json { Standard.output(result.json) }
             if !console.quiet {
                 Standard.error(
-                    "factpipe: restored \(Format.count(Int(result.factCount))) facts from \(file) to \(target)"
+                    "factpipe: restored \(Format.count(Int(result.factCount), "fact")) from \(file) to \(target)"
                         + (result.replacedExisting ? " (replaced)" : "")
                         + ", \(result.databaseCheck.rawValue) ok, in \(Format.seconds(result.seconds)) s")
             }

@@ -172,7 +172,7 @@ struct CLIAfterSteps: PipelineAfterSteps {
 
     func snapshot(databasePath: String, to path: String, pattern: String, keep: Int?) throws -> String {
         let result = try SnapshotExporter(options: SnapshotOptions(databasePath: databasePath, outputPath: path)).run()
-        var text = "snapshot \(path): \(Format.count(Int(result.manifest.factCount))) facts, "
+        var text = "snapshot \(path): \(Format.count(Int(result.manifest.factCount), "fact")), "
             + "\(Format.bytes(result.fileBytes))"
         guard let keep else { return text }
         // Retention: the newest `keep` snapshots of this pattern stay; only verified snapshots of this

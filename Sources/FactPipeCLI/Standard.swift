@@ -38,6 +38,11 @@ enum Format {
         return value < 0 ? "-" + out : out
     }
 
+    /// `count` followed by the noun, singular for exactly one: "1 record", "2 records".
+    static func count(_ value: Int, _ singular: String, plural: String? = nil) -> String {
+        count(value) + " " + (value == 1 ? singular : plural ?? singular + "s")
+    }
+
     static func bytes(_ value: Int64) -> String {
         let units = ["B", "KB", "MB", "GB", "TB"]
         var amount = Double(value)

@@ -34,7 +34,7 @@ struct UndoCommand: ParsableCommand {
                 Standard.output("{\"load_id\":\(loadID),\"deleted\":\(result.deleted),"
                     + "\"kept_changed_later\":\(result.keptChangedLater),\"left_updated\":\(result.leftUpdated)}")
             }
-            Standard.error("factpipe: load \(loadID) undone: \(Format.count(result.deleted)) facts deleted, "
+            Standard.error("factpipe: load \(loadID) undone: \(Format.count(result.deleted, "fact")) deleted, "
                 + "\(Format.count(result.keptChangedLater)) kept (changed by a later load), "
                 + "\(Format.count(result.leftUpdated)) updated facts left as they are")
         } catch {
