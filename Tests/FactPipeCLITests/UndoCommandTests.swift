@@ -52,7 +52,7 @@ import Testing
         #expect(int(json, "deleted") == 1)
         #expect(int(json, "kept_changed_later") == 1)
         #expect(int(json, "left_updated") == 1)
-        #expect(run.stderr.contains("factpipe: load 2 undone: 1 facts deleted, 1 kept (changed by a later load), "
+        #expect(run.stderr.contains("factpipe: load 2 undone: 1 fact deleted, 1 kept (changed by a later load), "
             + "1 updated facts left as they are"), "\(run.stderr)")
 
         let after = try facts(work.database)
