@@ -53,6 +53,7 @@ final class FactStore: FactSink {
         self.progress = progress
         self.startedAt = startedAt
         self.isCancelled = isCancelled
+        try FactDatabase.checkWritable(path: options.databasePath, mustExist: false)
         lock = try WriterLock(
             databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
             description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)")
