@@ -47,6 +47,8 @@ struct BackupCommand: ParsableCommand {
         guard (1...22).contains(level) else { throw ValidationError("--level must be between 1 and 22") }
         if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
         guard !directory.isEmpty else { throw ValidationError("--to needs a folder") }
+        try PathArguments.checkDatabase(db)
+        try PathArguments.checkOutputs(monitoring.outputs, database: db)
     }
 
     func run() throws {
