@@ -17,7 +17,8 @@ public enum DatabaseFile {
     static let sideFileSuffixes = ["-wal", "-shm", "-journal", lockSuffix]
     static let lockSuffix = "-factpipe.lock"
 
-    /// Why `path` cannot be a database file, or nil when it can: missing (to be created) or a regular file.
+    /// Why `path` cannot be a database file, or nil when it can: missing (to be created) or a regular
+    /// file. A missing folder is not a problem of the path's kind: opening it fails later.
     public static func problem(_ path: String) -> String? {
         if path.isEmpty { return "the database path is empty" }
         if path == ":memory:" { return "an in-memory database keeps nothing; give a file path" }
@@ -32,10 +33,6 @@ public enum DatabaseFile {
             default: return "it is not a regular file"
             }
         }
-        if errno != ENOENT { return "cannot look at it: \(String(cString: strerror(errno)))" }
-        guard PathText.real(path) != nil else {
-            return "its folder \(PathText.split(path).folder) does not exist"
-        }
         return nil
     }
 
@@ -44,6 +41,11 @@ public enum DatabaseFile {
     static func check(_ path: String, mustExist: Bool) throws(StoreError) {
         if let problem = problem(path) {
             throw StoreError(kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: \(problem)")
+        }
+        if !mustExist && PathText.real(path) == nil {
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path,
+                message: "cannot open database: its folder \(PathText.split(path).folder) does not exist")
         }
         if mustExist && access(path, F_OK) != 0 {
             throw StoreError(kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: no such file")
