@@ -62,6 +62,11 @@ public enum DatabaseFile {
         realPath(path) + lockSuffix
     }
 
+    /// The write-ahead log of the database at `path`: SQLite keeps it beside the real file.
+    public static func walPath(_ path: String) -> String {
+        realPath(path) + "-wal"
+    }
+
     /// The database's real file and the files that belong to it.
     static func ownFiles(_ path: String) -> [String] {
         let real = realPath(path)

@@ -68,7 +68,7 @@ enum FactDatabase {
     static func openForReading(
         path: String, settings: DatabaseSettings = .init(), leavesNoTrace: Bool = false
     ) throws(StoreError) -> SQLiteConnection {
-        let uri = leavesNoTrace && access(path + "-wal", F_OK) != 0 ? SQLiteFactSource.uri(path, immutable: true) : nil
+        let uri = leavesNoTrace && access(DatabaseFile.walPath(path), F_OK) != 0 ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
         let connection = try SQLiteConnection(path: path, readOnly: true, uri: uri)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)

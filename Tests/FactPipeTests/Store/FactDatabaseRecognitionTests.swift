@@ -47,3 +47,24 @@ import Testing
         #expect(try FactDatabase.content(of: connection) == .factpipe(version: FactSchema.version))
     }
 }
+
+/// A database reached through a symlink is the real file: its log is found beside the real file.
+@Suite struct SymlinkedDatabaseTests {
+    @Test func aReaderThroughASymlinkSeesWhatIsInTheLog() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        #expect(work.load(input).status == .done)
+        let link = work.path("link.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: work.databasePath)
+        // Another connection keeps a committed row in the log, not yet in the database file.
+        let writer = try RawDatabase(work.databasePath)
+        try writer.execute("""
+            PRAGMA wal_autocheckpoint = 0;
+            INSERT INTO factpipe_loads(source, conflict_policy, started_at, status) VALUES ('x', 'ignore', 'now', 'done');
+            """)
+        #expect(FileManager.default.fileExists(atPath: work.databasePath + "-wal"))
+        #expect(try LoadRecord.all(databasePath: link).map(\.source).last == "x")
+        #expect(FileSize.database(link).wal > 0)
+        withExtendedLifetime(writer) {}
+    }
+}
