@@ -64,7 +64,8 @@ struct ExportCommand: ParsableCommand {
         }
         try PathArguments.checkDatabase(db)
         let sidecars = output == "-" ? [] : [output + ".sha256", output + ".manifest.json"]
-        try PathArguments.checkOutputs([("-o", output)] + sidecars.map { ("-o", $0) } + monitoring.outputs, database: db)
+        let outputs = [("-o", output)] + sidecars.map { ("-o", $0) } + monitoring.outputs
+        try PathArguments.checkOutputs(outputs, database: db)
     }
 
     func run() throws {

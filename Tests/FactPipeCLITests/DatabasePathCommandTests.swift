@@ -72,7 +72,8 @@ import Testing
         let database = work.path("sy.db")
         try FileManager.default.createSymbolicLink(atPath: work.path("link_sy.db"), withDestinationPath: database)
         let loads = [
-            try BackgroundProcess(BinaryLocator.factpipe, ["import", first, "--db", database, "--wait", "300", "--json"]),
+            try BackgroundProcess(
+                BinaryLocator.factpipe, ["import", first, "--db", database, "--wait", "300", "--json"]),
             try BackgroundProcess(BinaryLocator.factpipe,
                                   ["import", second, "--db", work.path("link_sy.db"), "--wait", "300", "--json"]),
         ]

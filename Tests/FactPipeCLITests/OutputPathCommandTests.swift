@@ -60,7 +60,8 @@ import Testing
         let before = try sha256(work.database)
         let export = try Factpipe.run(["export", "--db", work.database, "-o", work.url.path + "/./kb.sqlite"])
         #expect(export.status == 64, "\(export.stderr)")
-        let report = try Factpipe.run(["backup", "--db", work.database, "--to", work.url.path, "--report", work.database])
+        let report = try Factpipe.run(
+            ["backup", "--db", work.database, "--to", work.url.path, "--report", work.database])
         #expect(report.status == 64, "\(report.stderr)")
         #expect(try sha256(work.database) == before)
 

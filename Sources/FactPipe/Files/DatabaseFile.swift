@@ -40,7 +40,8 @@ public enum DatabaseFile {
     /// - Throws: `StoreError` (SQLITE_CANTOPEN) saying what is wrong.
     static func check(_ path: String, mustExist: Bool) throws(StoreError) {
         if let problem = problem(path) {
-            throw StoreError(kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: \(problem)")
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: \(problem)")
         }
         if !mustExist && PathText.real(path) == nil {
             throw StoreError(
@@ -48,7 +49,8 @@ public enum DatabaseFile {
                 message: "cannot open database: its folder \(PathText.split(path).folder) does not exist")
         }
         if mustExist && access(path, F_OK) != 0 {
-            throw StoreError(kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: no such file")
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: no such file")
         }
     }
 

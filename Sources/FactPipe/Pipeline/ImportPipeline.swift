@@ -67,7 +67,8 @@ public struct ImportPipeline: Sendable {
             outputs: options.rejectsPath.map { [("the rejects file", $0)] } ?? [], inputs: options.inputs,
             databasePath: options.databasePath)
         for input in options.inputs where input != "-" && access(input, F_OK) != 0 {
-            throw ReadError(source: input, kind: .cannotOpen, message: "cannot open: \(String(cString: strerror(errno)))")
+            throw ReadError(
+                source: input, kind: .cannotOpen, message: "cannot open: \(String(cString: strerror(errno)))")
         }
     }
 

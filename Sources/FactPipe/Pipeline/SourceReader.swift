@@ -92,7 +92,8 @@ struct SourceReader {
                 return
             } catch let error as StoreError {
                 // Its description names the database file again: say the input's name once.
-                _ = send(.readFailed("\(path): \(error.message)" + (error.sql.map { " (in: \($0.prefix(200)))" } ?? "")))
+                let statement = error.sql.map { " (in: \($0.prefix(200)))" } ?? ""
+                _ = send(.readFailed("\(path): \(error.message)" + statement))
                 return
             } catch {
                 _ = send(.readFailed("\(path): \(error)"))

@@ -68,7 +68,8 @@ enum FactDatabase {
     static func openForReading(
         path: String, settings: DatabaseSettings = .init(), leavesNoTrace: Bool = false
     ) throws(StoreError) -> SQLiteConnection {
-        let uri = leavesNoTrace && access(DatabaseFile.walPath(path), F_OK) != 0 ? SQLiteFactSource.uri(path, immutable: true) : nil
+        let hasLog = access(DatabaseFile.walPath(path), F_OK) == 0
+        let uri = leavesNoTrace && !hasLog ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
         let connection = try SQLiteConnection(path: path, readOnly: true, uri: uri)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
@@ -108,7 +109,8 @@ enum FactDatabase {
             if version > FactSchema.version { continue }
             let missing = columns.filter { !present.contains($0) }
             guard missing.isEmpty else {
-                return .foreign(reason: "\(listed); its \(table) table has no \(missing.joined(separator: ", ")) column")
+                let names = missing.joined(separator: ", ")
+                return .foreign(reason: "\(listed); its \(table) table has no \(names) column")
             }
         }
         return .factpipe(version: version)

@@ -60,7 +60,8 @@ import Testing
         let writer = try RawDatabase(work.databasePath)
         try writer.execute("""
             PRAGMA wal_autocheckpoint = 0;
-            INSERT INTO factpipe_loads(source, conflict_policy, started_at, status) VALUES ('x', 'ignore', 'now', 'done');
+            INSERT INTO factpipe_loads(source, conflict_policy, started_at, status)
+            VALUES ('x', 'ignore', 'now', 'done');
             """)
         #expect(FileManager.default.fileExists(atPath: work.databasePath + "-wal"))
         #expect(try LoadRecord.all(databasePath: link).map(\.source).last == "x")
