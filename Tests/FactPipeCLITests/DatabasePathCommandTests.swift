@@ -92,4 +92,30 @@ import Testing
         }
         #expect(try names(work).filter { $0.hasSuffix("-factpipe.lock") } == ["sy.db-factpipe.lock"])
     }
+
+    /// A symlink to a database still to be created: the lock goes where the database will be.
+    @Test func aDanglingSymlinkLocksBesideTheFileItCreates() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        try FileManager.default.createDirectory(atPath: work.path("real"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: work.path("link.db"), withDestinationPath: "real/new.db")
+        #expect(try Factpipe.run(["import", input, "--db", work.path("link.db"), "-q"]).status == 0)
+        #expect(try names(work) == ["in.txt", "link.db", "real"])
+        let real = try FileManager.default.contentsOfDirectory(atPath: work.path("real")).sorted()
+        #expect(real == ["new.db", "new.db-factpipe.lock"])
+    }
+
+    /// Two hard links are two names, and SQLite would keep a log for each: writing is refused.
+    @Test func aHardLinkedDatabaseIsNotWritten() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        #expect(link(work.database, work.path("hard.sqlite")) == 0)
+        let more = try work.write("more.txt", "IsA(Cat, Animal).\n")
+        let run = try Factpipe.run(["import", more, "--db", work.path("hard.sqlite")])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("2 hard links"), "\(run.stderr)")
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 1)
+        #expect(!FileManager.default.fileExists(atPath: work.path("hard.sqlite-factpipe.lock")))
+    }
 }

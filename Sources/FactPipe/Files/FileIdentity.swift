@@ -54,11 +54,16 @@ enum PathText {
     }
 
     /// The absolute path of `path` with every symlink resolved; for a file that does not exist yet, its
-    /// folder resolved and its name appended. Nil when not even the folder exists.
-    static func real(_ path: String) -> String? {
+    /// folder resolved and its name appended (a dangling symlink: where it points). Nil when not even
+    /// the folder exists.
+    static func real(_ path: String, depth: Int = 0) -> String? {
         if let resolved = realpath(path, nil) {
             defer { free(resolved) }
             return String(cString: resolved)
+        }
+        if let target = symlinkTarget(path) {
+            guard depth < 16 else { return nil }
+            return real(target.hasPrefix("/") ? target : split(path).folder + "/" + target, depth: depth + 1)
         }
         let (folder, name) = split(path)
         guard !name.isEmpty, name != ".", name != "..", let resolved = realpath(folder, nil) else { return nil }

@@ -54,6 +54,14 @@ enum FactDatabase {
     /// - Throws: `StoreError` when the path is not a file path, or the file is another program's.
     static func checkWritable(path: String, mustExist: Bool) throws(StoreError) {
         try DatabaseFile.check(path, mustExist: mustExist)
+        var info = stat()
+        if stat(path, &info) == 0 && info.st_nlink > 1 {
+            // SQLite keeps the log beside the name a database is opened by: two names, two logs.
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path,
+                message: "cannot write to it: the file has \(info.st_nlink) hard links, and SQLite would keep a "
+                    + "separate log for each name; give it one name (remove the other links)")
+        }
         guard let size = FileSize.bytes(path), size > 0 else { return }
         let probe = try ReadOnlyDatabase.open(path: path, cacheKiB: 1_024, busyTimeoutMilliseconds: 5_000)
         try checkRecognised(probe, allowsEmpty: !mustExist)
