@@ -73,7 +73,9 @@ public struct PipelineRunner {
                                        summary: summary))
             if summary.status != .done {
                 result.status = summary.status
-                result.message = "\(input): " + (summary.message ?? summary.status.rawValue)
+                // Most messages name their input already: name it once.
+                let message = summary.message ?? summary.status.rawValue
+                result.message = message.hasPrefix("\(input):") ? message : "\(input): " + message
                 return result
             }
         }
