@@ -82,7 +82,7 @@ struct RunCommand: ParsableCommand {
         let runner = PipelineRunner(file: file, isDryRun: dryRun, afterSteps: CLIAfterSteps())
         do {
             let inputs = file.expandSources()
-            try PathArguments.checkDatabase(file.databasePath)
+            try PathArguments.checkDatabase(file.databasePath, option: db == nil ? "\(pipelineFile): database" : "--db")
             try PathArguments.checkOutputs(monitoring.outputs, inputs: inputs, database: file.databasePath)
             try runner.checkPaths(inputs: inputs)
         } catch {
