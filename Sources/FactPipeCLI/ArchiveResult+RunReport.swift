@@ -11,7 +11,7 @@ extension ArchiveResult {
         report.peakRSSBytes = ResourceUsage.peakRSSBytes()
         report.databasePath = databasePath
         report.databaseBytes = FileSize.bytes(databasePath)
-        report.walBytes = FileSize.bytes(databasePath + "-wal")
+        report.walBytes = FileSize.bytes(DatabaseFile.walPath(databasePath))
         report.message = "\(path): \(fileBytes) bytes"
         return report
     }

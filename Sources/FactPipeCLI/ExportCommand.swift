@@ -62,6 +62,10 @@ struct ExportCommand: ParsableCommand {
         if let since, FactFilter(predicates: [], since: since) == nil {
             throw ValidationError("--since \(since) is not an ISO 8601 time (e.g. 2025-01-01T00:00:00Z)")
         }
+        try PathArguments.checkDatabase(db)
+        let sidecars = output == "-" ? [] : [output + ".sha256", output + ".manifest.json"]
+        let outputs = [("-o", output)] + sidecars.map { ("-o", $0) } + monitoring.outputs
+        try PathArguments.checkOutputs(outputs, database: db)
     }
 
     func run() throws {

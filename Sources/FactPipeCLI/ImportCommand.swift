@@ -101,6 +101,8 @@ struct ImportCommand: ParsableCommand {
         if resume, inputs.contains("-") { throw ValidationError("standard input cannot be resumed") }
         guard cacheMb >= 1 else { throw ValidationError("--cache-mb must be at least 1") }
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
+        try PathArguments.checkDatabase(db)
+        try PathArguments.checkOutputs([("--rejects", rejects)] + monitoring.outputs, inputs: inputs, database: db)
     }
 
     func run() throws {

@@ -18,6 +18,10 @@ struct LoadsCommand: ParsableCommand {
     @Flag(help: "Print a JSON array on standard output.")
     var json = false
 
+    func validate() throws {
+        try PathArguments.checkDatabase(db)
+    }
+
     func run() throws {
         let loads: [LoadRecord]
         do {

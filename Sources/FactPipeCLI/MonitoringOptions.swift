@@ -28,6 +28,9 @@ struct MonitoringOptions: ParsableArguments {
         }
     }
 
+    /// The files asked for, by option, for `PathArguments.checkOutputs`.
+    var outputs: [(String, String?)] { [("--report", reportPath), ("--metrics-file", metricsPath)] }
+
     /// Writes the files asked for; on failure says why on standard error and exits 1.
     func write(_ report: @autoclosure () -> RunReport, command: String) throws {
         guard reportPath != nil || metricsPath != nil else { return }

@@ -35,6 +35,10 @@ struct OptimizeCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on standard output.")
     var json = false
 
+    func validate() throws {
+        try PathArguments.checkDatabase(db)
+    }
+
     func run() throws {
         let report: OptimizeReport
         let removed = StaleTemporaries.sweep(besides: db)

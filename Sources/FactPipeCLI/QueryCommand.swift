@@ -49,6 +49,7 @@ struct QueryCommand: ParsableCommand {
 
     func validate() throws {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
+        try PathArguments.checkDatabase(db)
         for (flag, value) in [("--predicate", predicate), ("--subject", subject), ("--object", object)] {
             if let value, value.isEmpty { throw ValidationError("\(flag) needs a value") }
         }

@@ -41,6 +41,8 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         guard !target.isEmpty else { throw ValidationError("--to needs a database path") }
+        try PathArguments.checkDatabase(target, option: "--to")
+        try PathArguments.checkOutputs([("--to", target)], inputs: [file, file + ".sha256"], database: nil)
     }
 
     func run() throws {

@@ -79,10 +79,20 @@ struct RunCommand: ParsableCommand {
         if resume { file.options.resume = true }
         if force { file.options.force = true }
 
+        let runner = PipelineRunner(file: file, isDryRun: dryRun, afterSteps: CLIAfterSteps())
+        do {
+            let inputs = file.expandSources()
+            try PathArguments.checkDatabase(file.databasePath, option: db == nil ? "\(pipelineFile): database" : "--db")
+            try PathArguments.checkOutputs(monitoring.outputs, inputs: inputs, database: file.databasePath)
+            try runner.checkPaths(inputs: inputs)
+        } catch {
+            Standard.error("factpipe run: error: \(error)")
+            throw ExitCode(FactPipeExit.usage)
+        }
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
         let line = ProgressLine(progress: progress, enabled: !console.quiet && !dryRun)
-        let result = PipelineRunner(file: file, isDryRun: dryRun, afterSteps: CLIAfterSteps()).run(progress: progress)
+        let result = runner.run(progress: progress)
         line.finish()
         if console.json { Standard.output(result.jsonObject) }
         try monitoring.write(RunReport(command: "run", importSummary: result.combined, databasePath: file.databasePath),

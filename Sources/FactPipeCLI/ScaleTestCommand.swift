@@ -49,6 +49,8 @@ struct ScaleTestCommand: ParsableCommand {
     func validate() throws {
         guard facts >= 0 else { throw ValidationError("--facts must be 0 or more") }
         guard queries >= 0 else { throw ValidationError("--queries must be 0 or more") }
+        if let db { try PathArguments.checkDatabase(db) }
+        try PathArguments.checkOutputs(monitoring.outputs, database: db)
     }
 
     func run() throws {

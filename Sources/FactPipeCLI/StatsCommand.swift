@@ -32,6 +32,7 @@ struct StatsCommand: ParsableCommand {
 
     func validate() throws {
         guard top >= 0, loads >= 0 else { throw ValidationError("--top and --loads must be 0 or more") }
+        try PathArguments.checkDatabase(db)
     }
 
     func run() throws {

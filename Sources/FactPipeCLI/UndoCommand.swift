@@ -27,6 +27,10 @@ struct UndoCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on standard output.")
     var json = false
 
+    func validate() throws {
+        try PathArguments.checkDatabase(db)
+    }
+
     func run() throws {
         do {
             let result = try LoadUndo.undo(loadID: loadID, databasePath: db, lockTimeoutSeconds: wait)

@@ -74,7 +74,7 @@ public struct DatabaseStats: Sendable {
     ) throws(StoreError) -> DatabaseStats {
         // Sizes first: a factpipe database opened for reading may gain its -wal file.
         let fileBytes = FileSize.bytes(path) ?? 0
-        let walBytes = FileSize.bytes(path + "-wal") ?? 0
+        let walBytes = FileSize.bytes(DatabaseFile.walPath(path)) ?? 0
         let database = try ReadableFactDatabase(path: path, settings: settings)
         var stats = try DatabaseInspector(database: database).collect(top: top, loads: loads)
         stats.fileBytes = fileBytes

@@ -15,6 +15,6 @@ public enum FileSize {
 
     /// The size of a database and of its write-ahead log (0 when it has none).
     public static func database(_ path: String) -> (file: Int64, wal: Int64) {
-        (bytes(path) ?? 0, bytes(path + "-wal") ?? 0)
+        (bytes(path) ?? 0, bytes(DatabaseFile.walPath(path)) ?? 0)
     }
 }

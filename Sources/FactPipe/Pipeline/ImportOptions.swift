@@ -2,7 +2,7 @@
 public struct ImportOptions: Sendable {
     /// Input paths; `-` is standard input.
     public var inputs: [String]
-    /// The database file, created when missing.
+    /// The database file, created when missing: a file path, never empty, `:memory:` or a URI.
     public var databasePath: String
     public var format: InputFormat = .auto
     /// Records per transaction.

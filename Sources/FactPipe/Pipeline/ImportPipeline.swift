@@ -44,6 +44,7 @@ public struct ImportPipeline: Sendable {
         let startedAt = Timestamp.now()
         var summary: ImportSummary
         do {
+            try checkPaths()
             let isCancelled = { progress.isCancelled.load(ordering: .relaxed) }
             let store: any FactSink = options.intoExisting
                 ? try ExistingDatabaseStore(options: options, startedAt: startedAt, progress: progress,
@@ -61,6 +62,18 @@ public struct ImportPipeline: Sendable {
         summary.peakRSSBytes = ResourceUsage.peakRSSBytes()
         summary.bytesRead = progress.inputBytes.load(ordering: .relaxed)
         return summary
+    }
+
+    /// Refuses, before the database is created or locked, a rejects file that is an input or the
+    /// database, and an input that does not exist.
+    private func checkPaths() throws {
+        try OutputPathCheck.check(
+            outputs: options.rejectsPath.map { [("the rejects file", $0)] } ?? [], inputs: options.inputs,
+            databasePath: options.databasePath)
+        for input in options.inputs where input != "-" && access(input, F_OK) != 0 {
+            throw ReadError(
+                source: input, kind: .cannotOpen, message: "cannot open: \(String(cString: strerror(errno)))")
+        }
     }
 
     private func runStages(store: any FactSink, plans: [SourcePlan], progress: ImportProgress) -> ImportSummary {

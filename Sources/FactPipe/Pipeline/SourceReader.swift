@@ -90,6 +90,11 @@ struct SourceReader {
             } catch let error as FieldError {
                 _ = send(.readFailed("\(path): \(error.message)"))
                 return
+            } catch let error as StoreError {
+                // Its description names the database file again: say the input's name once.
+                let statement = error.sql.map { " (in: \($0.prefix(200)))" } ?? ""
+                _ = send(.readFailed("\(path): \(error.message)" + statement))
+                return
             } catch {
                 _ = send(.readFailed("\(path): \(error)"))
                 return

@@ -80,12 +80,20 @@ public struct PipelineFile: Sendable {
         return try reader.read(document)
     }
 
-    /// The inputs the source patterns match now, each pattern's matches sorted, without repeats.
+    /// The inputs the source patterns match now, each pattern's matches sorted, without repeats;
+    /// never the pipeline's own files (its database and their side files, its rejects, its snapshots).
     public func expandSources() -> [String] {
+        expandSources(excludingOwnFiles: true)
+    }
+
+    func expandSources(excludingOwnFiles: Bool) -> [String] {
         var seen = Set<String>()
         var inputs: [String] = []
+        let own = excludingOwnFiles ? PipelineOwnFiles(self) : nil
         for pattern in sourcePatterns {
-            for match in Self.glob(pattern) where seen.insert(match).inserted { inputs.append(match) }
+            for match in Self.glob(pattern) where own?.contains(match) != true && seen.insert(match).inserted {
+                inputs.append(match)
+            }
         }
         return inputs
     }

@@ -50,6 +50,13 @@ public struct PipelineRunner {
         var result = PipelineRunSummary(name: file.name, isDryRun: isDryRun)
         let inputs = file.expandSources()
         let date = String(Timestamp.now().prefix(10))
+        do {
+            try checkPaths(inputs: inputs, date: date)
+        } catch {
+            result.status = .failed
+            result.message = error.message
+            return result
+        }
         if isDryRun { return plan(inputs, into: &result) }
         for input in inputs {
             var options = file.options
@@ -66,7 +73,9 @@ public struct PipelineRunner {
                                        summary: summary))
             if summary.status != .done {
                 result.status = summary.status
-                result.message = "\(input): " + (summary.message ?? summary.status.rawValue)
+                // Most messages name their input already: name it once.
+                let message = summary.message ?? summary.status.rawValue
+                result.message = message.hasPrefix("\(input):") ? message : "\(input): " + message
                 return result
             }
         }
@@ -86,6 +95,30 @@ public struct PipelineRunner {
             result.message = "after the load: \(error)"
         }
         return result
+    }
+
+    /// Refuses a rejects or snapshot path that is one of `inputs` or the database (by file identity),
+    /// before anything is written.
+    /// - Throws: `PathConflict` naming both files.
+    public func checkPaths(inputs: [String], date: String? = nil) throws(PathConflict) {
+        let date = date ?? String(Timestamp.now().prefix(10))
+        var outputs: [(option: String, path: String)] = []
+        if let template = file.rejectsTemplate {
+            outputs += inputs.map { ("rejects", PipelineFile.expand(template, date: date, source: $0)) }
+            // A file the patterns match whose own rejects file would be itself is an input, not a
+            // rejects file to leave out: the template writes over the inputs.
+            for match in file.expandSources(excludingOwnFiles: false) {
+                let rejects = PipelineFile.expand(template, date: date, source: match)
+                try OutputPathCheck.check(outputs: [("rejects", rejects)], inputs: [match])
+            }
+        }
+        if let template = file.snapshotTemplate {
+            outputs.append(("snapshot", PipelineFile.expand(template, date: date)))
+        }
+        for output in outputs {
+            try OutputPathCheck.check(outputs: [output], inputs: inputs, databasePath: file.databasePath)
+        }
+        try OutputPathCheck.check(outputs: [], inputs: inputs, databasePath: file.databasePath)
     }
 
     /// What a run would do, from the inputs' hashes and the ledger, writing nothing.

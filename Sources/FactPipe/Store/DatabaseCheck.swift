@@ -30,7 +30,7 @@ enum DatabaseCheck {
     /// - Throws: `StoreError` when the file is not a database SQLite can open and query.
     static func inspect(path: String, check: IntegrityCheck) throws(StoreError) -> Report {
         let connection = try SQLiteConnection(
-            path: uri(path), readOnly: true, create: false, extraFlags: SQLITE_OPEN_URI)
+            path: path, readOnly: true, create: false, uri: uri(path))
         try connection.execute("PRAGMA cache_size=-\(16 * 1024)")
         if check == .full {
             // Matching every index entry to its row reads pages again and again: a memory map spares

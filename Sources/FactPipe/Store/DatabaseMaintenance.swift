@@ -29,21 +29,8 @@ final class DatabaseMaintenance {
     ///   taken; other kinds when the file is missing, not a factpipe database, or unreadable.
     init(path: String, busyTimeoutMilliseconds: Int32) throws(StoreError) {
         self.path = path
-        guard FileSize.bytes(path) != nil else {
-            throw StoreError(kind: .sqlite(code: 14), path: path, message: "cannot open database: no such file")
-        }
         // Look before taking the lock: not even a lock file may appear beside another program's database.
-        let probe = try ReadOnlyDatabase.open(
-            path: path, cacheKiB: 1_024, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        let version = try probe.scalarInt("PRAGMA user_version") ?? 0
-        let tables =
-            try probe.scalarInt(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") ?? 0
-        if version == 0 && tables > 0 {
-            throw StoreError(
-                kind: .foreignDatabase, path: path,
-                message: "not a factpipe database (user_version 0); factpipe never alters a database it did not create")
-        }
+        try FactDatabase.checkWritable(path: path, mustExist: true)
         do {
             lock = try WriterLock(
                 databasePath: path, timeoutSeconds: 0, description: "optimize started \(Timestamp.now())")

@@ -28,6 +28,7 @@ final class ExistingDatabaseStore: FactSink {
         self.startedAt = startedAt
         self.progress = progress
         self.isCancelled = isCancelled
+        try DatabaseFile.check(options.databasePath, mustExist: true)
         lock = try WriterLock(databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
                               description: "import into the existing database, started \(startedAt)")
         connection = try SQLiteConnection(path: options.databasePath, create: false)

@@ -26,6 +26,7 @@ enum FactDatabase {
     /// - Throws: `StoreError` when the file cannot be opened, was not created by factpipe, or has a
     ///   schema version this build does not know.
     static func openForWriting(path: String, settings: DatabaseSettings = .init()) throws(StoreError) -> SQLiteConnection {
+        try DatabaseFile.check(path, mustExist: false)
         let connection = try SQLiteConnection(path: path)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
         let isNew = try connection.scalarInt("PRAGMA page_count") == 0
@@ -34,9 +35,7 @@ enum FactDatabase {
             try connection.execute("PRAGMA page_size=\(FactSchema.pageSize)")
         } else {
             // Refuse a database that is not ours before anything (even the journal mode) changes it.
-            let version = try connection.scalarInt("PRAGMA user_version") ?? 0
-            let hasTables = try !userTables(connection).isEmpty
-            if version != 0 || hasTables { try checkVersion(version, connection) }
+            try checkRecognised(connection, allowsEmpty: true)
         }
         try connection.execute("PRAGMA journal_mode=WAL")
         try connection.execute("""
@@ -50,6 +49,24 @@ enum FactDatabase {
         return connection
     }
 
+    /// Refuses, before anything is created or locked, to write to an existing file that is not a
+    /// factpipe database of a known version (or an empty one); looks at it read-only, leaving no side files.
+    /// - Throws: `StoreError` when the path is not a file path, or the file is another program's.
+    static func checkWritable(path: String, mustExist: Bool) throws(StoreError) {
+        try DatabaseFile.check(path, mustExist: mustExist)
+        var info = stat()
+        if stat(path, &info) == 0 && info.st_nlink > 1 {
+            // SQLite keeps the log beside the name a database is opened by: two names, two logs.
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path,
+                message: "cannot write to it: the file has \(info.st_nlink) hard links, and SQLite would keep a "
+                    + "separate log for each name; give it one name (remove the other links)")
+        }
+        guard let size = FileSize.bytes(path), size > 0 else { return }
+        let probe = try ReadOnlyDatabase.open(path: path, cacheKiB: 1_024, busyTimeoutMilliseconds: 5_000)
+        try checkRecognised(probe, allowsEmpty: !mustExist)
+    }
+
     /// Opens `path` read-only and checks that it is a factpipe database of a known version.
     /// - Throws: `StoreError` as `openForWriting` does.
     ///
@@ -59,13 +76,69 @@ enum FactDatabase {
     static func openForReading(
         path: String, settings: DatabaseSettings = .init(), leavesNoTrace: Bool = false
     ) throws(StoreError) -> SQLiteConnection {
-        let uri = leavesNoTrace && access(path + "-wal", F_OK) != 0 ? SQLiteFactSource.uri(path, immutable: true) : nil
+        let hasLog = access(DatabaseFile.walPath(path), F_OK) == 0
+        let uri = leavesNoTrace && !hasLog ? SQLiteFactSource.uri(path, immutable: true) : nil
+        try DatabaseFile.check(path, mustExist: true)
         let connection = try SQLiteConnection(path: path, readOnly: true, uri: uri)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
         try connection.execute("PRAGMA cache_size=-\(settings.cacheKiB)")
-        let version = try connection.scalarInt("PRAGMA user_version") ?? 0
-        try checkVersion(version, connection)
+        try checkRecognised(connection, allowsEmpty: false)
         return connection
+    }
+
+    /// What a database file holds, judged by its schema.
+    enum Content: Equatable {
+        /// No tables and `user_version` 0: a new file factpipe may give its schema.
+        case empty
+        /// factpipe's tables and their columns, with this `user_version`.
+        case factpipe(version: Int64)
+        /// Anything else, and why it is not factpipe's.
+        case foreign(reason: String)
+    }
+
+    /// The tables and columns every factpipe database has, whatever its schema version.
+    static let requiredColumns: [(table: String, columns: [String])] = [
+        ("facts", ["id", "statement", "predicate", "subject", "args", "arity", "confidence", "created_at"]),
+        ("factpipe_loads", ["id", "source", "status", "records", "inserted", "updated", "duplicates", "rejected"]),
+    ]
+
+    /// Recognises a factpipe database by its tables and columns, not by `user_version` alone (a
+    /// version newer than this build's needs only the tables: its columns may have changed).
+    static func content(of connection: SQLiteConnection) throws(StoreError) -> Content {
+        let version = try connection.scalarInt("PRAGMA user_version") ?? 0
+        let tables = try userTables(connection)
+        if tables.isEmpty {
+            return version == 0 ? .empty : .foreign(reason: "user_version \(version) and no tables")
+        }
+        let listed = "user_version \(version), tables: \(tables.joined(separator: ", "))"
+        for (table, columns) in requiredColumns {
+            let present = Set(try ReadableFactDatabase.columns(of: table, connection))
+            guard !present.isEmpty else { return .foreign(reason: listed) }
+            if version > FactSchema.version { continue }
+            let missing = columns.filter { !present.contains($0) }
+            guard missing.isEmpty else {
+                let names = missing.joined(separator: ", ")
+                return .foreign(reason: "\(listed); its \(table) table has no \(names) column")
+            }
+        }
+        return .factpipe(version: version)
+    }
+
+    /// Throws unless the connection's database is factpipe's, of a version this build knows (or, with
+    /// `allowsEmpty`, empty).
+    private static func checkRecognised(_ connection: SQLiteConnection, allowsEmpty: Bool) throws(StoreError) {
+        switch try content(of: connection) {
+        case .empty where allowsEmpty: return
+        case .empty: throw foreign(connection.path, reason: "no tables")
+        case .foreign(let reason): throw foreign(connection.path, reason: reason)
+        case .factpipe(let version): try checkVersion(version, connection)
+        }
+    }
+
+    private static func foreign(_ path: String, reason: String) -> StoreError {
+        StoreError(
+            kind: .foreignDatabase, path: path,
+            message: "not a factpipe database (\(reason)); factpipe never alters a database it did not create")
     }
 
     private static func checkVersion(_ version: Int64, _ connection: SQLiteConnection) throws(StoreError) {

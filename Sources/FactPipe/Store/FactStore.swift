@@ -53,6 +53,7 @@ final class FactStore: FactSink {
         self.progress = progress
         self.startedAt = startedAt
         self.isCancelled = isCancelled
+        try FactDatabase.checkWritable(path: options.databasePath, mustExist: false)
         lock = try WriterLock(
             databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
             description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)")
@@ -154,6 +155,10 @@ final class FactStore: FactSink {
         summary.rejected = all.reduce(0) { $0 + $1.rejected }
         summary.warnings = all.reduce(0) { $0 + $1.warnings }
         summary.staged = all.reduce(0) { $0 + $1.records - $1.inserted - $1.updated - $1.duplicates - $1.rejected }
+        if summary.status == .done && summary.staged != 0 {
+            summary.status = .failed
+            summary.message = "the counts do not add up: \(summary.staged) records are neither stored nor rejected"
+        }
         summary.sources = zip(finished, all).map { entry, delta in
             ImportSummary.Source(
                 path: entry.descriptor.path, loadID: entry.id, format: entry.descriptor.format,
@@ -410,6 +415,7 @@ final class FactStore: FactSink {
             counts.inserted += merged.inserted
             counts.updated += merged.updated
             counts.duplicates += merged.duplicates
+            if status == .done { try Self.checkCountsAddUp(counts, loadID: id, source: descriptor.path, options) }
             try ledger.record(id: id, counts: counts, status: status ?? .running,
                               finishedAt: status == nil ? nil : Timestamp.now(), message: message)
             if let sha256, descriptor.sha256 == nil { try ledger.setSHA256(id: id, sha256) }
@@ -424,6 +430,20 @@ final class FactStore: FactSink {
             current = (id, counts)
             pending = counts
         }
+    }
+
+    /// A source is done only when each of its records is accounted for: inserted, updated, a
+    /// duplicate or rejected (nothing is left staged once it is merged).
+    private static func checkCountsAddUp(
+        _ counts: LoadLedger.Counts, loadID: Int64, source: String, _ options: ImportOptions
+    ) throws(StoreError) {
+        let accounted = counts.inserted + counts.updated + counts.duplicates + counts.rejected
+        guard accounted != counts.records else { return }
+        throw StoreError(
+            kind: .sqlite(code: 1), path: options.databasePath,
+            message: "load \(loadID) of \(source): its counts do not add up (\(counts.records) records, but "
+                + "\(counts.inserted) inserted + \(counts.updated) updated + \(counts.duplicates) duplicates + "
+                + "\(counts.rejected) rejected); it is not recorded as done")
     }
 
     /// Rolls back what is open, keeps what was committed, and records how the load ended.

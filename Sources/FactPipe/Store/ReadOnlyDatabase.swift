@@ -31,7 +31,7 @@ enum ReadOnlyDatabase {
             throw StoreError(
                 kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: no such file")
         }
-        let mode: Mode = isWALHeader(header) && !fileExists(path + "-wal") ? .immutable : .readOnly
+        let mode: Mode = isWALHeader(header) && !fileExists(DatabaseFile.walPath(path)) ? .immutable : .readOnly
         let connection = try SQLiteConnection(
             path: path, readOnly: true, create: false, uri: uri(for: path, mode: mode))
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)

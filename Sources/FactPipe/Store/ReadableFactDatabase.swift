@@ -27,14 +27,12 @@ final class ReadableFactDatabase {
     ///   schema version, or has no `facts` table with a `statement` column.
     init(path: String, settings: DatabaseSettings = .init()) throws(StoreError) {
         self.path = path
+        try DatabaseFile.check(path, mustExist: true)
         let probe = try ReadOnlyDatabase.open(
             path: path, cacheKiB: settings.cacheKiB, busyTimeoutMilliseconds: settings.busyTimeoutMilliseconds)
         let version = try probe.scalarInt("PRAGMA user_version") ?? 0
-        let hasLedger =
-            try probe.scalarInt(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'factpipe_loads'") == 1
         userVersion = version
-        if hasLedger && version != 0 {
+        if case .factpipe(let version) = try FactDatabase.content(of: probe), version != 0 {
             kind = .factpipe
             connection = try FactDatabase.openForReading(path: path, settings: settings)
         } else {

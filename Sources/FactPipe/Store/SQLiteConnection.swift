@@ -8,7 +8,7 @@ final class SQLiteConnection {
     let path: String
 
     /// Opens (and for read-write, creates) the database at `path`, or the SQLite `uri` naming it when given;
-    /// `extraFlags` adds `SQLITE_OPEN_*` flags.
+    /// `extraFlags` adds `SQLITE_OPEN_*` flags. A `path` is a file name, never a URI (`file:x` opens `./file:x`).
     /// - Throws: `StoreError` when the file cannot be opened.
     init(
         path: String, readOnly: Bool = false, create: Bool = true, uri: String? = nil, extraFlags: Int32 = 0
@@ -21,7 +21,7 @@ final class SQLiteConnection {
             flags |= SQLITE_OPEN_READWRITE
             if create { flags |= SQLITE_OPEN_CREATE }
         }
-        let rc = sqlite3_open_v2(uri ?? path, &db, flags, nil)
+        let rc = sqlite3_open_v2(uri ?? DatabaseFile.literal(path), &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }

@@ -32,7 +32,7 @@ final class SQLiteFactSource {
         self.path = name ?? path
         // A WAL file beside it means another process may be writing: read through SQLite's locks
         // (which needs the -shm file). Otherwise open it immutable, so not even side files appear.
-        let isInUse = access(path + "-wal", F_OK) == 0
+        let isInUse = access(DatabaseFile.walPath(path), F_OK) == 0
         connection = try SQLiteConnection(path: path, readOnly: true, uri: Self.uri(path, immutable: !isInUse))
         let names = try connection.textColumn("SELECT name FROM pragma_table_info('facts') ORDER BY cid")
         guard names.contains("statement") else {

@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// One load at a time per database: an exclusive `flock` on `<database>-factpipe.lock`.
+/// One load at a time per database: an exclusive `flock` on `<database>-factpipe.lock`, beside the
+/// database's real file (symlinks resolved), so every name of one database shares one lock.
 ///
 /// The lock file says which process holds it, so a second load that gives up can name the first.
 /// The kernel drops the lock when the holder dies, even by `kill -9`; readers never take it.
@@ -15,7 +16,7 @@ final class WriterLock {
     /// Takes the lock, waiting up to `timeoutSeconds` for another load to finish.
     /// - Throws: `StoreError` of kind `.busy` naming the holder when the wait runs out.
     init(databasePath: String, timeoutSeconds: Double, description: String) throws(StoreError) {
-        path = databasePath + "-factpipe.lock"
+        path = DatabaseFile.lockPath(databasePath)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw StoreError(kind: .sqlite(code: 14), path: databasePath,

@@ -165,10 +165,11 @@ import Testing
         let summary = work.load([present, missing])
         #expect(summary.status == .failed)
         #expect(summary.message == "\(missing): cannot open: No such file or directory")
-        // Every input is opened (and hashed) before the first is read: nothing is half-loaded.
+        // Every input is looked at before the database is created: nothing is half-loaded, and no
+        // database, lock or side file is left behind.
         #expect(summary.inserted == 0)
-        #expect(try work.database().ledger().isEmpty)
-        #expect(try work.database().statements().isEmpty)
+        let left = try FileManager.default.contentsOfDirectory(atPath: work.path(""))
+        #expect(left == ["present.txt"], "\(left)")
     }
 
     @Test func aCSVHeaderWithoutAStatementColumnFailsTheSource() throws {

@@ -193,4 +193,20 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
         #expect(try work.database().ledger() == before)
         #expect(try work.database().int("SELECT count(*) FROM facts") == 1)
     }
+
+    /// A load that fails names its input once in the run's message.
+    @Test func aFailedInputIsNamedOnce() throws {
+        let work = try LoadWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: true)
+        try work.write("in/a.txt", "IsA(Dog, Animal).\n")
+        var database = Array("SQLite format 3\u{0}".utf8)
+        database += Array(repeating: 0x41, count: 200)
+        let damaged = try work.write("in/b.txt", database)
+        let file = try pipeline(work, paths: ["in/*.txt"])
+        let result = PipelineRunner(file: file).run()
+        #expect(result.status == .failed)
+        let message = try #require(result.message)
+        #expect(message.hasPrefix("\(damaged): "), "\(message)")
+        #expect(message.components(separatedBy: "b.txt").count == 2, "\(message)")
+    }
 }

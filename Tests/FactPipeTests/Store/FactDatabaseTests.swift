@@ -65,6 +65,7 @@ private func fileBytes(_ path: String) throws -> Data {
         let work = try LoadWorkspace()
         try RawDatabase(work.databasePath, create: true).execute("""
             CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT);
+            CREATE TABLE factpipe_loads(id INTEGER PRIMARY KEY);
             PRAGMA user_version = 99;
             """)
         let error = try #require(openingError(work.databasePath))

@@ -1,0 +1,82 @@
+import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A database path taken as a file path and nothing else, and the one real file behind it.
+///
+/// SQLite gives some names a meaning of their own: `""` is a temporary database, `:memory:` one in
+/// memory, `file:…` a URI. factpipe refuses them, and anything that exists but is not a regular file
+/// (a folder, `/dev/null`), before it creates or locks anything. A symlink and its target are one
+/// database: the lock file sits beside the real file, so two loads through two names still wait
+/// for each other.
+public enum DatabaseFile {
+    /// The suffixes of the files that belong to a database: SQLite's side files and factpipe's lock.
+    static let sideFileSuffixes = ["-wal", "-shm", "-journal", lockSuffix]
+    static let lockSuffix = "-factpipe.lock"
+
+    /// Why `path` cannot be a database file, or nil when it can: missing (to be created) or a regular
+    /// file. A missing folder is not a problem of the path's kind: opening it fails later.
+    public static func problem(_ path: String) -> String? {
+        if path.isEmpty { return "the database path is empty" }
+        if path == ":memory:" { return "an in-memory database keeps nothing; give a file path" }
+        if path.lowercased().hasPrefix("file:") {
+            return "SQLite URIs are not accepted; to mean a file of that name write ./\(path)"
+        }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: return nil
+            case S_IFDIR: return "it is a folder, not a database file"
+            default: return "it is not a regular file"
+            }
+        }
+        return nil
+    }
+
+    /// Checks `path` as `problem` does; with `mustExist`, a missing file is refused too.
+    /// - Throws: `StoreError` (SQLITE_CANTOPEN) saying what is wrong.
+    static func check(_ path: String, mustExist: Bool) throws(StoreError) {
+        if let problem = problem(path) {
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: \(problem)")
+        }
+        if !mustExist && PathText.real(path) == nil {
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path,
+                message: "cannot open database: its folder \(PathText.split(path).folder) does not exist")
+        }
+        if mustExist && access(path, F_OK) != 0 {
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: no such file")
+        }
+    }
+
+    /// The real file behind `path`: absolute, symlinks resolved (for a new file, its folder's).
+    static func realPath(_ path: String) -> String {
+        PathText.real(path) ?? path
+    }
+
+    /// The writer lock of the database at `path`, beside its real file.
+    static func lockPath(_ path: String) -> String {
+        realPath(path) + lockSuffix
+    }
+
+    /// The write-ahead log of the database at `path`: SQLite keeps it beside the real file.
+    public static func walPath(_ path: String) -> String {
+        realPath(path) + "-wal"
+    }
+
+    /// The database's real file and the files that belong to it.
+    static func ownFiles(_ path: String) -> [String] {
+        let real = realPath(path)
+        return [real] + sideFileSuffixes.map { real + $0 }
+    }
+
+    /// `path` as SQLite must be given it to open that file literally (`./file:x`, not the URI `file:x`).
+    static func literal(_ path: String) -> String {
+        path.lowercased().hasPrefix("file:") ? "./" + path : path
+    }
+}

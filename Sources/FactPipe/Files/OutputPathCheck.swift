@@ -1,0 +1,55 @@
+/// A file factpipe was asked to write that is one of its inputs or its database.
+public struct PathConflict: Error, Sendable, CustomStringConvertible {
+    /// Both paths, as given, and which is which.
+    public var message: String
+
+    public var description: String { message }
+}
+
+/// Refuses to write over what a command reads or loads into: every output path is compared with
+/// every input and with the database and its side files, by file identity (`FileIdentity`), so a
+/// symlink, a hard link or another spelling of the same file is caught before anything is opened.
+public enum OutputPathCheck {
+    /// One file that must not be written, and how to name it in a message.
+    private struct Guarded {
+        var description: String
+        var identity: FileIdentity
+        var isOutput = false
+    }
+
+    /// Checks `outputs` (an option name and the path given to it; `-` is standard output and skipped)
+    /// against `inputs` (`-` skipped) and the database at `databasePath`, and the inputs against the
+    /// database.
+    /// - Throws: `PathConflict` naming the first output (or input) that is the same file as another.
+    public static func check(
+        outputs: [(option: String, path: String)], inputs: [String] = [], databasePath: String? = nil
+    ) throws(PathConflict) {
+        var database: [Guarded] = []
+        if let databasePath {
+            let files = DatabaseFile.ownFiles(databasePath)
+            for (index, file) in files.enumerated() {
+                guard let identity = FileIdentity(path: index == 0 ? databasePath : file) else { continue }
+                let what = index == 0 ? "the database \(databasePath)" : "the database's file \(file)"
+                database.append(Guarded(description: what, identity: identity))
+            }
+        }
+        var guarded = database
+        for input in inputs where input != "-" {
+            guard let identity = FileIdentity(path: input) else { continue }
+            if let same = database.first(where: { $0.identity == identity }) {
+                throw PathConflict(message: "the input \(input) is \(same.description): "
+                    + "factpipe does not load a database into itself")
+            }
+            guarded.append(Guarded(description: "the input \(input)", identity: identity))
+        }
+        for (option, path) in outputs where path != "-" {
+            guard let identity = FileIdentity(path: path) else { continue }
+            if let same = guarded.first(where: { $0.identity == identity }) {
+                throw PathConflict(message: same.isOutput
+                    ? "\(option) \(path) is the file \(same.description) already writes: give each its own file"
+                    : "\(option) \(path) is \(same.description): factpipe never writes over its inputs or its database")
+            }
+            guarded.append(Guarded(description: "\(option) \(path)", identity: identity, isOutput: true))
+        }
+    }
+}

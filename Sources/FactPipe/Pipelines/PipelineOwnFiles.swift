@@ -1,0 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The files a pipeline writes itself, which its source patterns never match: its database with
+/// SQLite's side files and the writer lock, its rejects files, and its snapshots with the files
+/// written beside them. Compared by real path (and the database also by file identity), so a
+/// pattern such as `*` in the database's folder loads only the inputs there.
+struct PipelineOwnFiles {
+    private let databaseIdentity: FileIdentity?
+    private let exactPaths: Set<String>
+    /// `fnmatch` patterns over real paths, from the rejects and snapshot templates.
+    private let patterns: [String]
+
+    init(_ file: PipelineFile) {
+        databaseIdentity = FileIdentity(path: file.databasePath)
+        exactPaths = Set(DatabaseFile.ownFiles(file.databasePath))
+        var patterns: [String] = []
+        if let rejects = file.rejectsTemplate { patterns.append(Self.pattern(rejects)) }
+        if let snapshot = file.snapshotTemplate {
+            let pattern = Self.pattern(snapshot)
+            patterns += [pattern, pattern + ".sha256", pattern + ".manifest.json"]
+        }
+        self.patterns = patterns
+    }
+
+    /// True when `path` is one of the pipeline's own files.
+    func contains(_ path: String) -> Bool {
+        if let databaseIdentity, FileIdentity(path: path) == databaseIdentity { return true }
+        guard let real = PathText.real(path) else { return false }
+        if exactPaths.contains(real) { return true }
+        return patterns.contains { fnmatch($0, real, 0) == 0 }
+    }
+
+    /// A template's files as a pattern: `{date}` and `{source}` become `*`, the rest is literal; the
+    /// folder is resolved to its real path when it has no placeholder.
+    static func pattern(_ template: String) -> String {
+        var (folder, name) = PathText.split(template)
+        if !folder.contains("{"), let real = PathText.real(folder) { folder = real }
+        let wildFolder = escape(folder).replacingPlaceholders()
+        return (wildFolder == "/" ? "" : wildFolder) + "/" + escape(name).replacingPlaceholders()
+    }
+
+    private static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if "*?[]\\".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+}
+
+extension String {
+    /// The text with `{date}` and `{source}` replaced by `*`.
+    fileprivate func replacingPlaceholders() -> String {
+        var text = self
+        for placeholder in ["{date}", "{source}"] {
+            text = text.split(separator: placeholder, omittingEmptySubsequences: false).joined(separator: "*")
+        }
+        return text
+    }
+}

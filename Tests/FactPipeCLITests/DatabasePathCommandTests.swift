@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// `--db` is a file path and one database, whatever its spelling: what is not a file path is refused
+/// with exit 64 before anything is created, a command that fails early leaves no file behind, and a
+/// symlink and its target share one writer lock.
+@Suite struct DatabasePathCommandTests {
+    private func names(_ work: CLIWorkspace) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted()
+    }
+
+    @Test func whatIsNotAFilePathIsRefusedWithoutATrace() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        let devices: [String] = ["/dev/null-factpipe.lock", "/dev/null-journal"].filter {
+            !FileManager.default.fileExists(atPath: $0)
+        }
+        let paths = ["", ":memory:", "file:" + work.path("uri.db"), "file:" + work.path("uri.db") + "?mode=rwc",
+                     work.url.path, "/dev/null"]
+        for db in paths {
+            for command in [["import", input], ["undo", "1"], ["optimize"], ["stats"], ["query"], ["loads"],
+                            ["export", "-o", work.path("out.ndjson")], ["backup", "--to", work.url.path]] {
+                let run = try Factpipe.run(command + ["--db", db])
+                #expect(run.status == 64, "\(command) --db '\(db)': \(run.status) \(run.stderr)")
+            }
+        }
+        #expect(try names(work) == ["in.txt"])
+        #expect(devices.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "a file appeared in /dev")
+    }
+
+    @Test func failingBeforeWritingCreatesNoDatabase() throws {
+        let work = try CLIWorkspace()
+        let undo = try Factpipe.run(["undo", "5", "--db", work.path("typo.db")])
+        #expect(undo.status == 1, "\(undo.stderr)")
+        let missing = try Factpipe.run(["import", work.path("missing.txt"), "--db", work.path("new.db")])
+        #expect(missing.status == 1, "\(missing.stderr)")
+        #expect(missing.stderr.contains("missing.txt"), "\(missing.stderr)")
+        let existing = try Factpipe.run(["import", "--into-existing", work.path("missing.txt"),
+                                         "--db", work.path("kb.db")])
+        #expect(existing.status == 1, "\(existing.stderr)")
+        #expect(try names(work) == [])
+    }
+
+    /// A damaged database is named once in the message, and no lock file is left beside it.
+    @Test func aDamagedDatabaseIsNamedOnceAndGetsNoLockFile() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        var bytes = Data("SQLite format 3\u{0}".utf8)
+        bytes.append(Data(repeating: 0x41, count: 4_000))
+        let damaged = try work.write("mal2.db", bytes)
+        let asDatabase = try Factpipe.run(["import", input, "--db", damaged])
+        #expect(asDatabase.status == 1)
+        let asInput = try Factpipe.run(["import", damaged, "--db", work.database])
+        #expect(asInput.status == 1)
+        for run in [asDatabase, asInput] {
+            for line in run.stderr.split(separator: "\n") {
+                #expect(line.components(separatedBy: "mal2.db").count <= 2, "\(line)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: damaged + "-factpipe.lock"))
+    }
+
+    /// Two loads started together, one through the database's name and one through a symlink to it:
+    /// one waits for the other, and every fact of both is in the database with every count adding up.
+    @Test func aSymlinkAndItsTargetShareOneLock() throws {
+        let work = try CLIWorkspace()
+        func facts(_ range: Range<Int>) -> String {
+            range.map { "IsA(x\($0), Thing).\n" }.joined()
+        }
+        let first = try work.write("first.txt", facts(0..<50_000))
+        let second = try work.write("second.txt", facts(25_000..<75_000))
+        let database = work.path("sy.db")
+        try FileManager.default.createSymbolicLink(atPath: work.path("link_sy.db"), withDestinationPath: database)
+        let loads = [
+            try BackgroundProcess(
+                BinaryLocator.factpipe, ["import", first, "--db", database, "--wait", "300", "--json"]),
+            try BackgroundProcess(BinaryLocator.factpipe,
+                                  ["import", second, "--db", work.path("link_sy.db"), "--wait", "300", "--json"]),
+        ]
+        for load in loads {
+            let run = try load.wait()
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try run.json()["status"] as? String == "done")
+        }
+        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM facts") == 75_000)
+        let ledger = try SQLiteCLI.ledger(database)
+        #expect(ledger.count == 2)
+        for row in ledger {
+            #expect(row["status"] as? String == "done", "\(row)")
+            #expect(int(row, "records") == 50_000)
+            expectCountsAddUp(row)
+        }
+        #expect(try names(work).filter { $0.hasSuffix("-factpipe.lock") } == ["sy.db-factpipe.lock"])
+    }
+
+    /// A symlink to a database still to be created: the lock goes where the database will be.
+    @Test func aDanglingSymlinkLocksBesideTheFileItCreates() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        try FileManager.default.createDirectory(atPath: work.path("real"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: work.path("link.db"), withDestinationPath: "real/new.db")
+        #expect(try Factpipe.run(["import", input, "--db", work.path("link.db"), "-q"]).status == 0)
+        #expect(try names(work) == ["in.txt", "link.db", "real"])
+        let real = try FileManager.default.contentsOfDirectory(atPath: work.path("real")).sorted()
+        #expect(real == ["new.db", "new.db-factpipe.lock"])
+    }
+
+    /// Two hard links are two names, and SQLite would keep a log for each: writing is refused.
+    @Test func aHardLinkedDatabaseIsNotWritten() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        #expect(link(work.database, work.path("hard.sqlite")) == 0)
+        let more = try work.write("more.txt", "IsA(Cat, Animal).\n")
+        let run = try Factpipe.run(["import", more, "--db", work.path("hard.sqlite")])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("2 hard links"), "\(run.stderr)")
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 1)
+        #expect(!FileManager.default.fileExists(atPath: work.path("hard.sqlite-factpipe.lock")))
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+/// No output overwrites an input or the database: every file a command writes is compared with its
+/// inputs and its database by file identity, and refused with exit 64 before anything is opened.
+@Suite struct OutputPathCommandTests {
+    private static let facts = "IsA(Dog, Animal).\nIsA(Cat, Animal).\nnot a fact\n"
+
+    private func sha256(_ path: String) throws -> String {
+        try Factpipe.tool("/usr/bin/sha256sum", [path]).stdoutText.split(separator: " ").first.map(String.init) ?? ""
+    }
+
+    private func names(_ work: CLIWorkspace) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted()
+    }
+
+    @Test func rejectsNamingAnInputIsRefusedAndTheInputKept() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", Self.facts)
+        let before = try sha256(input)
+        for spelling in [input, work.url.path + "/./in.txt"] {
+            let run = try Factpipe.run(["import", input, "--db", work.database, "--rejects", spelling])
+            #expect(run.status == 64, "\(run.stderr)")
+            #expect(run.stderr.contains("is the input \(input)"), "\(run.stderr)")
+        }
+        // A hard link is the same file under another name.
+        #expect(link(input, work.path("hard.txt")) == 0)
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--rejects", work.path("hard.txt")])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(try sha256(input) == before)
+        #expect(try names(work) == ["hard.txt", "in.txt"])
+    }
+
+    @Test func outputsNamingTheDatabaseAreRefusedAndTheDatabaseKept() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", Self.facts)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
+        let more = try work.write("more.txt", "IsA(Fox, Animal).\n")
+        try FileManager.default.createSymbolicLink(atPath: work.path("link.sqlite"), withDestinationPath: work.database)
+        let before = try sha256(work.database)
+        for (option, path) in [
+            ("--rejects", work.database), ("--report", work.path("link.sqlite")),
+            ("--metrics-file", work.url.path + "/./kb.sqlite"), ("--rejects", work.database + "-wal"),
+        ] {
+            let run = try Factpipe.run(["import", more, "--db", work.database, option, path, "-q"])
+            #expect(run.status == 64, "\(option) \(path): \(run.stderr)")
+            #expect(run.stderr.contains("\(option) \(path) is the database"), "\(run.stderr)")
+        }
+        // The database given as an input to itself.
+        let itself = try Factpipe.run(["import", work.path("link.sqlite"), "--db", work.database, "-q"])
+        #expect(itself.status == 64, "\(itself.stderr)")
+        #expect(try sha256(work.database) == before)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 2)
+    }
+
+    @Test func exportBackupAndRestoreRefuseToWriteOverTheirSource() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", Self.facts)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
+        let before = try sha256(work.database)
+        let export = try Factpipe.run(["export", "--db", work.database, "-o", work.url.path + "/./kb.sqlite"])
+        #expect(export.status == 64, "\(export.stderr)")
+        let report = try Factpipe.run(
+            ["backup", "--db", work.database, "--to", work.url.path, "--report", work.database])
+        #expect(report.status == 64, "\(report.stderr)")
+        #expect(try sha256(work.database) == before)
+
+        let snapshot = work.path("snap.ndjson.zst")
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", snapshot, "-q"]).status == 0)
+        let archive = try sha256(snapshot)
+        let restore = try Factpipe.run(["restore", snapshot, "--to", snapshot, "--force"])
+        #expect(restore.status == 64, "\(restore.stderr)")
+        #expect(try sha256(snapshot) == archive)
+    }
+
+    /// A pipeline whose rejects template names its input: the input is not appended to.
+    @Test func pipelineRejectsEqualToAnInputIsRefused() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: true)
+        let input = try work.write("in/a.txt", Self.facts)
+        let file = try work.write("p.toml", """
+            name = "same"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in/*.txt"]
+            [load]
+            rejects = "in/{source}.txt"
+            """)
+        let before = try sha256(input)
+        let run = try Factpipe.run(["run", file])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("rejects \(work.path("in/a.txt")) is the input"), "\(run.stderr)")
+        #expect(try sha256(input) == before)
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+    }
+
+    /// A pattern beside the database matches only the inputs: never the database, its side files, its
+    /// lock, or the pipeline's own rejects files, however often it runs.
+    @Test func pipelineGlobsNeverMatchFactpipesOwnFiles() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("data"), withIntermediateDirectories: true)
+        try work.write("data/a.txt", Self.facts)
+        let file = try work.write("p.toml", """
+            name = "beside"
+            database = "data/kb.sqlite"
+            [sources]
+            paths = ["data/*"]
+            [load]
+            rejects = "data/{source}-rejects-{date}.ndjson"
+            [after]
+            snapshot = "data/snap-{date}.ndjson"
+            """)
+        for _ in 0..<3 {
+            let run = try Factpipe.run(["run", file, "--force", "--json"])
+            #expect(run.status == 2, "\(run.stderr)")
+            let inputs = try #require(try run.json()["inputs"] as? [[String: Any]])
+            let sources = inputs.compactMap { $0["source"] as? String }.map { ($0 as NSString).lastPathComponent }
+            #expect(sources == ["a.txt"], "\(sources)")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: work.path("data")).sorted()
+        let expected = ["a.txt", "a-rejects-", "kb.sqlite", "snap-"]
+        #expect(left.allSatisfy { name in expected.contains { name.hasPrefix($0) } }, "\(left)")
+        #expect(left.contains { $0.hasPrefix("a-rejects-") }, "\(left)")
+        let database = work.path("data/kb.sqlite")
+        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_loads WHERE source NOT LIKE '%a.txt'") == 0)
+    }
+}
