@@ -130,6 +130,7 @@ final class FactStore: FactSink {
             if isCancelled() { throw FactSinkStop.interrupted }
             try finishLoad()
             if options.isAtomic { try connection.execute("COMMIT") }
+            releaseLog()
             summary.status = .done
         } catch {
             fail(error)
@@ -255,6 +256,15 @@ final class FactStore: FactSink {
         try buildMissingIndexes()
         if options.conflictPolicy == .fail { try inTransaction { try staging.setConflictIndex(false) } }
         timings.indexing += WriterTimings.since(start)
+    }
+
+    /// Copies the log into the database and empties it, unless a reader still needs it: a reader that
+    /// held a read transaction across the load has kept SQLite from reusing the log, which then grew by
+    /// the whole load. Never waits: with a reader there, the next load tries again.
+    private func releaseLog() {
+        connection.setBusyTimeout(milliseconds: 0)
+        try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.setBusyTimeout(milliseconds: options.database.busyTimeoutMilliseconds)
     }
 
     private func buildMissingIndexes() throws {
