@@ -113,3 +113,33 @@ import Testing
         #expect(!lockText.contains("pid \(first.pid),"))
     }
 }
+
+/// A signal ends a load that waits for another writer's lock, at once and with the interrupt's exit code.
+@Suite struct LockWaitSignalTests {
+    @Test(arguments: [(SIGTERM, Int32(143)), (SIGINT, Int32(130))])
+    func aSignalEndsTheWaitForTheLock(signal: Int32, code: Int32) throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let lockFile = work.database + "-factpipe.lock"
+        // Another writer holds the lock for as long as the test needs.
+        let holder = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/flock"), [lockFile, "/bin/sleep", "120"])
+        defer { holder.killNine() }
+        try #require(poll(timeout: 30) {
+            (try? Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/flock"), ["-n", lockFile, "true"]).status) == 1
+        })
+        let input = try work.write("more.txt", "IsA(Cat, Animal).\n")
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", work.database, "--wait", "600"])
+        // It waits once it has the lock file open.
+        try #require(poll(timeout: 30) {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(load.pid)/fd")) ?? []
+            return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(load.pid)/fd/\($0)")) == lockFile }
+        })
+        let sent = Date()
+        kill(load.pid, signal)
+        let run = try load.wait()
+        #expect(run.status == code, "\(run.stderr)")
+        #expect(Date().timeIntervalSince(sent) < 5, "it took \(Date().timeIntervalSince(sent)) s to stop")
+        #expect(run.stderr.contains("interrupted while waiting for another load"), "\(run.stderr)")
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
+    }
+}

@@ -52,6 +52,10 @@ public struct ImportPipeline: Sendable {
                 : try FactStore(options: options, startedAt: startedAt, progress: progress, isCancelled: isCancelled)
             let plans = try store.plan(options.inputs)
             summary = runStages(store: store, plans: plans, progress: progress)
+        } catch let error as StoreError where error.kind == .interrupted {
+            summary = ImportSummary()
+            summary.apply(stop: FactSinkStop.interrupted)
+            summary.message = "\(error)"
         } catch {
             summary = ImportSummary()
             summary.status = .failed

@@ -30,7 +30,8 @@ final class ExistingDatabaseStore: FactSink {
         self.isCancelled = isCancelled
         try DatabaseFile.check(options.databasePath, mustExist: true)
         lock = try WriterLock(databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
-                              description: "import into the existing database, started \(startedAt)")
+                              description: "import into the existing database, started \(startedAt)",
+                              isCancelled: isCancelled)
         connection = try SQLiteConnection(path: options.databasePath, create: false)
         connection.setBusyTimeout(milliseconds: options.database.busyTimeoutMilliseconds)
         let info = try connection.prepare("SELECT name, dflt_value FROM pragma_table_info('facts') ORDER BY cid")

@@ -56,7 +56,8 @@ final class FactStore: FactSink {
         try FactDatabase.checkWritable(path: options.databasePath, mustExist: false)
         lock = try WriterLock(
             databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
-            description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)")
+            description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)",
+            isCancelled: isCancelled)
         connection = try FactDatabase.openForWriting(path: options.databasePath, settings: options.database)
         ledger = try LoadLedger(connection: connection)
         writer = try SQLiteFactWriter(connection: connection, defaultCreatedAt: startedAt)

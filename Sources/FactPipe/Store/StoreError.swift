@@ -11,6 +11,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case foreignDatabase
         /// Another process holds the write lock.
         case busy
+        /// An interrupt (SIGINT, SIGTERM) came while it waited for the write lock.
+        case interrupted
     }
 
     public var kind: Kind

@@ -13,9 +13,13 @@ final class WriterLock {
     let path: String
     private let descriptor: Int32
 
-    /// Takes the lock, waiting up to `timeoutSeconds` for another load to finish.
-    /// - Throws: `StoreError` of kind `.busy` naming the holder when the wait runs out.
-    init(databasePath: String, timeoutSeconds: Double, description: String) throws(StoreError) {
+    /// Takes the lock, waiting up to `timeoutSeconds` for another load to finish, and less once
+    /// `isCancelled` says so (it is asked every 50 ms while waiting).
+    /// - Throws: `StoreError` of kind `.busy` naming the holder when the wait runs out, `.interrupted`
+    ///   when it was cancelled.
+    init(
+        databasePath: String, timeoutSeconds: Double, description: String, isCancelled: () -> Bool = { false }
+    ) throws(StoreError) {
         path = DatabaseFile.lockPath(databasePath)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -25,6 +29,13 @@ final class WriterLock {
         descriptor = fd
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if isCancelled() {
+                let holder = Self.contents(fd)
+                close(fd)
+                throw StoreError(
+                    kind: .interrupted, path: databasePath,
+                    message: "interrupted while waiting for another load to finish (\(holder))")
+            }
             guard ContinuousClock.now < deadline else {
                 let holder = Self.contents(fd)
                 close(fd)
