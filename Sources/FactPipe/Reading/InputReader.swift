@@ -45,6 +45,11 @@ public final class InputReader {
     private var line = 1
     private var reachedEnd = false
     private var nextSequence = 0
+    /// How lines end; nil until records are read, so raw reads (a compressed database's copy) see the
+    /// bytes untouched.
+    private var lineEnding: LineEnding?
+    /// Decoded offset from which bytes are still to be looked at while `lineEnding` is undecided.
+    private var lineEndingScanOffset: Int64 = 0
     private var lastRecordCount = 0
 
     /// The input file's size when it is a regular file, otherwise nil.
@@ -111,12 +116,26 @@ public final class InputReader {
         return Array(UnsafeBufferPointer(start: buffer + start, count: min(count, end - start)))
     }
 
+    /// Starts reading records: from here on lines end as the input's first line end says. An LF (or CRLF)
+    /// means LF; a lone CR (classic Mac OS) means every CR ends a line and reads as an LF, byte for byte, so
+    /// offsets stay those of the input. Called by `nextChunk` and `skip`; call it before `peek` to see the
+    /// first line as records will.
+    ///
+    /// Throws `ReadError` when reading or decoding fails.
+    public func beginRecords() throws(ReadError) {
+        guard lineEnding == nil else { return }
+        lineEnding = .undecided
+        lineEndingScanOffset = decodedOffset
+        try classifyLineEnding()
+    }
+
     /// Returns the next chunk of complete records, about `targetBytes` long, or nil at the end of the input.
     ///
     /// Empty records (blank lines) are skipped but counted in line numbers.
     /// Throws `ReadError` when reading or decoding fails (a truncated or corrupt compressed stream).
     public func nextChunk(framing: RecordFraming, targetBytes: Int = 256 * 1024) throws(ReadError) -> RecordChunk? {
         precondition(targetBytes > 0, "targetBytes must be positive")
+        try beginRecords()
         let limit = limits.maxRecordBytes
         var scanner = RecordScanner(framing: framing)
         var chunk = ChunkAssembler(
@@ -171,6 +190,7 @@ public final class InputReader {
     /// Throws `ReadError` `.invalidResumePoint` when the input ends before `offset`, `offset` lies before the
     /// current position, or the byte before it is not a line feed; or the read error that stopped it.
     public func skip(toOffset offset: Int64, line newLine: Int) throws(ReadError) {
+        try beginRecords()
         let current = decodedOffset
         if offset < current {
             if offset >= 0 && current == Int64(byteOrderMarkLength) && nextSequence == 0 {
@@ -263,9 +283,61 @@ public final class InputReader {
         return block
     }
 
+    /// Reads one more block (`readBlock`) and applies the line ending to its bytes.
+    private func readMore() throws(ReadError) {
+        let firstNew = bufferOffset + Int64(end)
+        try readBlock()
+        switch lineEnding {
+        case .undecided?:
+            try classifyLineEnding()
+        case .carriageReturn?:
+            translateCarriageReturns(from: Int(firstNew - bufferOffset))
+        case .lineFeed?, nil:
+            break
+        }
+    }
+
+    /// Decides the line ending from the first CR or LF at or after `lineEndingScanOffset`, reading one more
+    /// block when a CR is the last byte at hand; stays undecided while there is none.
+    private func classifyLineEnding() throws(ReadError) {
+        while lineEnding == .undecided {
+            var index = max(start, Int(lineEndingScanOffset - bufferOffset))
+            while index < end && buffer[index] != Self.lineFeed && buffer[index] != Self.carriageReturn {
+                index += 1
+            }
+            lineEndingScanOffset = bufferOffset + Int64(index)
+            if index == end {
+                return
+            }
+            if buffer[index] == Self.lineFeed {
+                lineEnding = .lineFeed
+            } else if index + 1 < end {
+                lineEnding = buffer[index + 1] == Self.lineFeed ? .lineFeed : .carriageReturn
+            } else if reachedEnd {
+                lineEnding = .lineFeed  // a CR at the very end: the last record drops it
+            } else {
+                try readBlock()
+                continue
+            }
+            if lineEnding == .carriageReturn {
+                translateCarriageReturns(from: index)
+            }
+        }
+    }
+
+    /// Turns every CR in `buffer[from..<end]` into an LF (classic Mac OS line ends).
+    private func translateCarriageReturns(from index: Int) {
+        var position = index
+        while position < end, let hit = memchr(buffer + position, Int32(Self.carriageReturn), end - position) {
+            let found = UnsafeRawPointer(buffer).distance(to: UnsafeRawPointer(hit))
+            buffer[found] = Self.lineFeed
+            position = found + 1
+        }
+    }
+
     /// Moves the unconsumed bytes to the front of the buffer and reads one more block after them;
     /// sets `reachedEnd` when the input is exhausted.
-    private func readMore() throws(ReadError) {
+    private func readBlock() throws(ReadError) {
         guard !reachedEnd else {
             return
         }
@@ -294,4 +366,13 @@ public final class InputReader {
             end += got
         }
     }
+}
+
+/// How the lines of an input end (see `InputReader.beginRecords`).
+private enum LineEnding {
+    case undecided
+    /// LF or CRLF.
+    case lineFeed
+    /// A lone CR, read as LF.
+    case carriageReturn
 }

@@ -336,18 +336,27 @@ import Testing
         #expect(loadIDs == ["P(1).": rows[0].id, "P(2).": rows[0].id, "P(3).": rows[1].id])
     }
 
-    @Test func emptyInputsLoadNothingAndSucceed() throws {
+    @Test func anEmptyInputLoadsNothingAndSucceeds() throws {
         let work = try LoadWorkspace()
         let empty = try work.write("empty.txt", "")
-        let headerOnly = try work.write("header.csv", "statement,confidence\n")
-        let summary = work.load([empty, headerOnly])
+        let summary = work.load([empty])
         #expect(summary.status == .done)
         #expect(summary.records == 0)
         let rows = try work.database().ledger()
-        #expect(rows.map(\.status) == ["done", "done"])
-        #expect(rows.map(\.records) == [0, 0])
-        #expect(rows.map(\.checkpointOffset) == [0, 21])
-        #expect(rows.map(\.checkpointLine) == [1, 2])
+        #expect(rows.map(\.status) == ["done"])
+        #expect(rows.map(\.checkpointOffset) == [0])
+        #expect(rows.map(\.checkpointLine) == [1])
+    }
+
+    /// Bytes without a record are a misread input, not an empty one: not done, so not skipped later.
+    @Test func aHeaderWithoutRecordsFailsTheLoad() throws {
+        let work = try LoadWorkspace()
+        let headerOnly = try work.write("header.csv", "statement,confidence\n")
+        let summary = work.load([headerOnly])
+        #expect(summary.status == .failed)
+        #expect(summary.message == "\(headerOnly): no record found in its 21 bytes (nothing after the header row); "
+            + "nothing was loaded")
+        #expect(try work.database().ledger().map(\.status) == ["failed"])
     }
 
     /// An empty source's checkpoint is its own start, not where the source before it ended.
