@@ -97,6 +97,14 @@ struct SourceReader {
                     _ = send(.readFailed("\(path): no record found in its \(bytes) bytes (\(what)); nothing was loaded"))
                     return
                 }
+                if let largest = reader.largestOversizedRecord, largest.bytes * 2 > bytes {
+                    // One refusal that took most of the input hides whatever was in it: not done.
+                    _ = send(.readFailed(
+                        "\(path): line \(largest.line): one record of \(largest.bytes) bytes, longer than "
+                            + "--max-record-bytes \(options.limits.maxRecordBytes), took most of the input's \(bytes) "
+                            + "bytes; check its format and line ends, or raise --max-record-bytes"))
+                    return
+                }
                 guard send(.sourceEnd(sha256: reader.finishDigest())) else { return }
             } catch let error as ReadError {
                 _ = send(.readFailed("\(error)"))
@@ -161,7 +169,7 @@ struct SourceReader {
 
     private func resolveFormat(_ reader: InputReader) throws(ReadError) -> InputFormat {
         if options.format != .auto { return options.format }
-        let prefix = try reader.peek(64 * 1024)
+        let prefix = try reader.peekFirstLine(limit: 64 * 1024)
         if prefix.starts(with: InputFormat.sqliteMagic) {
             throw ReadError(source: reader.source, kind: .unsupportedFormat,
                             message: "is a compressed SQLite database; decompress it (or restore it) first")

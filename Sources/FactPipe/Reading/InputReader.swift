@@ -64,6 +64,8 @@ public final class InputReader {
     public var decodedOffset: Int64 { bufferOffset + Int64(start) }
     /// Line number of the next unconsumed byte.
     public var currentLine: Int { line }
+    /// The longest record refused as longer than `limits.maxRecordBytes` so far: its line and its whole length.
+    public private(set) var largestOversizedRecord: (line: Int, bytes: Int64)?
     /// Size of the decoded-bytes buffer, to check that memory stays bounded.
     var bufferCapacity: Int { capacity }
 
@@ -129,6 +131,33 @@ public final class InputReader {
         try classifyLineEnding()
     }
 
+    /// Returns the decoded bytes from the current position up to the end of the first line that is not blank
+    /// (or `limit` bytes, or the end of the input), without consuming them: what format detection needs, and
+    /// no more, so that a slow pipe is not waited on for a whole block.
+    ///
+    /// Throws `ReadError` when reading or decoding fails.
+    public func peekFirstLine(limit: Int) throws(ReadError) -> [UInt8] {
+        var scanned = start
+        var sawText = false
+        while true {
+            while scanned < end && scanned - start < limit {
+                let byte = buffer[scanned]
+                if byte == Self.lineFeed || byte == Self.carriageReturn {
+                    if sawText { return try peek(scanned + 1 - start) }
+                } else if byte != 0x20 && byte != 0x09 {
+                    sawText = true
+                }
+                scanned += 1
+            }
+            if scanned - start >= limit || reachedEnd {
+                return try peek(limit)
+            }
+            let offset = scanned - start
+            try readMore()
+            scanned = start + offset
+        }
+    }
+
     /// Returns the next chunk of complete records, about `targetBytes` long, or nil at the end of the input.
     ///
     /// Empty records (blank lines) are skipped but counted in line numbers.
@@ -143,7 +172,13 @@ public final class InputReader {
             expectedRecords: lastRecordCount + 16)
         var scanFrom = start
         while true {
-            if let lineFeed = scanner.findEnd(in: buffer, from: scanFrom, to: end) {
+            if let lineFeed = scanner.findEnd(in: buffer, from: scanFrom, to: end, base: bufferOffset) {
+                if let quote = scanner.brokenQuote {
+                    // Its quote was never closed: refuse the line that opened it and read on after that line.
+                    finishRecord(in: &chunk, openedBy: quote, scanner: &scanner)
+                    scanFrom = start
+                    continue
+                }
                 finishRecord(in: &chunk, contentEnd: lineFeed, next: lineFeed + 1, scanner: scanner)
                 scanner.reset()
                 scanFrom = start
@@ -154,6 +189,12 @@ public final class InputReader {
             }
             scanFrom = end
             if reachedEnd {
+                if let quote = scanner.openQuote ?? scanner.brokenQuote {
+                    // A quote never closed: refuse the line that opened it and read on after that line.
+                    finishRecord(in: &chunk, openedBy: quote, scanner: &scanner)
+                    scanFrom = start
+                    continue
+                }
                 if start < end {
                     finishRecord(in: &chunk, contentEnd: end, next: end, scanner: scanner)
                 }
@@ -162,11 +203,23 @@ public final class InputReader {
             // Without its terminator the record holds at least end - start - 1 bytes (the last may be a CR);
             // once over the limit, stream it as soon as its whole prefix is at hand.
             if end - start - 1 > limit && end - start >= Self.oversizedPrefixBytes {
+                if let quote = scanner.openQuote ?? scanner.brokenQuote {
+                    // A quoted field running over lines past the limit is taken for a quote never closed: one
+                    // bad record must not swallow the good ones after it.
+                    finishRecord(in: &chunk, openedBy: quote, scanner: &scanner)
+                    scanFrom = start
+                    continue
+                }
                 try readOversizedRecord(into: &chunk, scanner: &scanner)
                 scanFrom = start
                 continue
             }
             chunk.flush(upTo: start, from: buffer)
+            if !chunk.records.isEmpty && !file.hasBytesReady() {
+                // A slow producer: hand on what arrived rather than wait for a full chunk, so its batches
+                // commit as they fill.
+                break
+            }
             let scanned = scanFrom - start
             try readMore()
             chunk.spanStart = start
@@ -238,6 +291,9 @@ public final class InputReader {
         if contentEnd > start && buffer[contentEnd - 1] == Self.carriageReturn {
             contentEnd -= 1
         }
+        if contentEnd - start > limits.maxRecordBytes {
+            noteOversized(line: line, bytes: Int64(next - start))
+        }
         chunk.add(
             start: start, contentEnd: contentEnd, in: buffer, line: line, offset: decodedOffset,
             limit: limits.maxRecordBytes, prefixBytes: Self.oversizedPrefixBytes)
@@ -245,9 +301,41 @@ public final class InputReader {
         start = next
     }
 
+    /// Ends the record at `start` at the first line end after the quote that `quote` describes (a quoted
+    /// field never closed), so that the next record starts on the line after the one that opened it.
+    private func finishRecord(
+        in chunk: inout ChunkAssembler, openedBy quote: (lineEnd: Int64, lineFeedsBefore: Int),
+        scanner: inout RecordScanner
+    ) {
+        let lineFeed = Int(quote.lineEnd - bufferOffset)
+        var contentEnd = lineFeed
+        if contentEnd > start && buffer[contentEnd - 1] == Self.carriageReturn {
+            contentEnd -= 1
+        }
+        chunk.add(
+            start: start, contentEnd: contentEnd, in: buffer, line: line, offset: decodedOffset,
+            limit: limits.maxRecordBytes, prefixBytes: Self.oversizedPrefixBytes)
+        if contentEnd - start > limits.maxRecordBytes {
+            noteOversized(line: line, bytes: Int64(lineFeed + 1 - start))
+        }
+        line += 1 + quote.lineFeedsBefore
+        start = lineFeed + 1
+        scanner.reset()
+    }
+
+    /// Keeps the largest oversized record seen.
+    private func noteOversized(line: Int, bytes: Int64) {
+        if bytes > largestOversizedRecord?.bytes ?? 0 {
+            largestOversizedRecord = (line, bytes)
+        }
+    }
+
     /// Keeps the prefix of the record at `start`, already longer than the limit, and discards the rest of it
     /// block by block up to its terminator (or the end of the input).
     private func readOversizedRecord(into chunk: inout ChunkAssembler, scanner: inout RecordScanner) throws(ReadError) {
+        let recordOffset = decodedOffset
+        let recordLine = line
+        defer { noteOversized(line: recordLine, bytes: decodedOffset - recordOffset) }
         chunk.addOversized(
             start: start, available: end - start, in: buffer, line: line, offset: decodedOffset,
             prefixBytes: Self.oversizedPrefixBytes)
@@ -257,7 +345,7 @@ public final class InputReader {
             if start == end {
                 break
             }
-            if let lineFeed = scanner.findEnd(in: buffer, from: start, to: end) {
+            if let lineFeed = scanner.findEnd(in: buffer, from: start, to: end, base: bufferOffset) {
                 start = lineFeed + 1
                 break
             }
@@ -301,9 +389,12 @@ public final class InputReader {
     /// block when a CR is the last byte at hand; stays undecided while there is none.
     private func classifyLineEnding() throws(ReadError) {
         while lineEnding == .undecided {
-            var index = max(start, Int(lineEndingScanOffset - bufferOffset))
-            while index < end && buffer[index] != Self.lineFeed && buffer[index] != Self.carriageReturn {
-                index += 1
+            let from = max(start, Int(lineEndingScanOffset - bufferOffset))
+            var index = end
+            for byte in [Self.lineFeed, Self.carriageReturn] where from < index {
+                if let hit = memchr(buffer + from, Int32(byte), index - from) {
+                    index = UnsafeRawPointer(buffer).distance(to: UnsafeRawPointer(hit))
+                }
             }
             lineEndingScanOffset = bufferOffset + Int64(index)
             if index == end {
