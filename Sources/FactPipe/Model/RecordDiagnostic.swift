@@ -27,7 +27,9 @@ public struct RecordDiagnostic: Sendable, Hashable {
     /// the invalid ones); nil otherwise.
     public var recordBytes: [UInt8]?
 
-    public init(location: RecordLocation, reason: Reason, message: String, record: String, recordBytes: [UInt8]? = nil) {
+    public init(
+        location: RecordLocation, reason: Reason, message: String, record: String, recordBytes: [UInt8]? = nil
+    ) {
         self.location = location
         self.reason = reason
         self.message = message

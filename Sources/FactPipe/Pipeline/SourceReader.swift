@@ -84,7 +84,9 @@ struct SourceReader {
                         context.csvHeader = try header(of: headerRecord, in: chunk, framing: framing, path: path)
                         chunk.records.removeFirst()
                     }
-                    if !foundRecord { foundRecord = chunk.records.contains { holdsRecord($0, in: chunk, format: format) } }
+                    if !foundRecord {
+                        foundRecord = chunk.records.contains { holdsRecord($0, in: chunk, format: format) }
+                    }
                     progress.inputBytes.store(consumedBefore + reader.rawBytesRead, ordering: .relaxed)
                     guard send(.chunk(chunk, context)) else { return }
                 }
@@ -94,7 +96,8 @@ struct SourceReader {
                 if resumeAt == nil, !foundRecord, bytes > 0 {
                     // Bytes but not one record: a format misread, not an empty input. Not done, so not skipped later.
                     let what = framing == .lines ? "only blank lines and comments" : "nothing after the header row"
-                    _ = send(.readFailed("\(path): no record found in its \(bytes) bytes (\(what)); nothing was loaded"))
+                    _ = send(.readFailed(
+                        "\(path): no record found in its \(bytes) bytes (\(what)); nothing was loaded"))
                     return
                 }
                 if let largest = reader.largestOversizedRecord, largest.bytes * 2 > bytes {

@@ -40,8 +40,9 @@ final class TemporaryCopy {
             while let chunk = try nextBlock() {
                 let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
                 guard written == chunk.count else {
-                    throw ReadError(source: name, kind: .io,
-                                    message: "cannot write the temporary copy \(path): \(String(cString: strerror(errno)))")
+                    let reason = String(cString: strerror(errno))
+                    throw ReadError(
+                        source: name, kind: .io, message: "cannot write the temporary copy \(path): \(reason)")
                 }
             }
         } catch {
