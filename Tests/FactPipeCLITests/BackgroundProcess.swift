@@ -16,7 +16,8 @@ final class BackgroundProcess {
     /// When it was seen to have exited (set by `wait`).
     private(set) var exitedAt: Date?
 
-    init(_ executable: URL = BinaryLocator.factpipe, _ arguments: [String]) throws {
+    /// `stdin` is the child's standard input (a pipe's read end, say); /dev/null when nil.
+    init(_ executable: URL = BinaryLocator.factpipe, _ arguments: [String], stdin: FileHandle? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("factpipe-bg-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let out = directory.appendingPathComponent("stdout")
@@ -29,7 +30,7 @@ final class BackgroundProcess {
         process.arguments = arguments
         process.standardOutput = stdoutHandle
         process.standardError = stderrHandle
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = stdin ?? FileHandle.nullDevice
         try process.run()
     }
 

@@ -23,11 +23,17 @@ public struct RecordDiagnostic: Sendable, Hashable {
     public var message: String
     /// The original record text (its first bytes when the record was too long).
     public var record: String
+    /// The record's exact bytes when they are not valid UTF-8 (`record` then shows U+FFFD in place of
+    /// the invalid ones); nil otherwise.
+    public var recordBytes: [UInt8]?
 
-    public init(location: RecordLocation, reason: Reason, message: String, record: String) {
+    public init(
+        location: RecordLocation, reason: Reason, message: String, record: String, recordBytes: [UInt8]? = nil
+    ) {
         self.location = location
         self.reason = reason
         self.message = message
         self.record = record
+        self.recordBytes = recordBytes
     }
 }

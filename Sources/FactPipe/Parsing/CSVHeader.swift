@@ -3,7 +3,7 @@
 /// Columns are matched by name, case-insensitively: `statement` (or `s`, `fact`), or `predicate`,
 /// `subject`, `object`, `arg3`…; `args` (a JSON array); `confidence`, `source`, `created_at`,
 /// `timestamp`, `context`, `fact_metadata`/`metadata`, `tags`, `certainty`. Other columns go to
-/// `fact_metadata` as strings. An empty field counts as absent.
+/// `fact_metadata` as strings. An empty field counts as absent. A header naming one field twice is refused.
 struct CSVHeader: Sendable {
     enum Column: Sendable, Equatable {
         case statement, predicate, subject, object, extraArg(Int), args
@@ -17,19 +17,21 @@ struct CSVHeader: Sendable {
     static let factColumnNames: Set<String> = ["statement", "s", "fact", "predicate"]
 
     /// Maps header names to columns; `mapping` renames input columns to factpipe's names first.
-    /// - Throws: `FieldError` when the header names neither a statement nor a predicate column.
+    /// - Throws: `FieldError` when the header names neither a statement nor a predicate column, names a
+    ///   column twice (`confidence,confidence`, `statement,fact`, `subject,arg1`, `foo,foo`: one of the two
+    ///   values would be lost) or has a column without a name.
     init(names: [String], mapping: [String: String] = [:]) throws(FieldError) {
         var columns: [Column] = []
-        var seenStatement = false
-        for raw in names {
+        for (index, raw) in names.enumerated() {
             let given = raw.trimmingASCIIWhitespace()
+            guard !given.isEmpty else {
+                throw FieldError(reason: .invalidCSV, message: "column \(index + 1) has no name; name it or remove it")
+            }
             let name = mapping[given] ?? given
             let lower = name.lowercased()
             let column: Column
             switch lower {
-            case "statement", "s", "fact":
-                column = seenStatement ? .other(name) : .statement
-                seenStatement = true
+            case "statement", "s", "fact": column = .statement
             case "predicate": column = .predicate
             case "subject", "arg1": column = .subject
             case "object", "arg2": column = .object
@@ -47,6 +49,12 @@ struct CSVHeader: Sendable {
                 } else {
                     column = .other(name)
                 }
+            }
+            if let earlier = columns.firstIndex(of: column) {
+                throw FieldError(
+                    reason: .invalidCSV,
+                    message: "column \(index + 1) (\(given)) names the same field as column \(earlier + 1) "
+                        + "(\(names[earlier].trimmingASCIIWhitespace())); one of their values would be lost")
             }
             columns.append(column)
         }
@@ -99,6 +107,7 @@ struct CSVHeader: Sendable {
             case .other(let key): fields.metadataExtras.append((key, JSONText.quoted(value)))
             }
         }
+        try fields.checkContextExtras()
         return fields
     }
 

@@ -3,7 +3,9 @@
 /// Field names and aliases: `statement`, `s`, `fact`, or `content` when `type` is `"fact"`;
 /// `predicate` with `args`, or with `subject` and `object`; `confidence`, `source`, `created_at`,
 /// `timestamp` (epoch seconds); `context` and `fact_metadata`/`metadata` as objects or strings holding
-/// one; `tags` and `certainty` go into the context; every other field goes to `fact_metadata`.
+/// one; `tags` and `certainty` go into the context; every other field goes to `fact_metadata`. A record
+/// that gives a key twice (or the statement under two aliases, or `tags` both beside and inside
+/// `context`) is refused: one of the values would be lost.
 enum NDJSONRecordParser {
     /// Parses `bytes` (valid UTF-8, one line without its terminator); `mapping` renames input fields
     /// to factpipe's names first (`"text": "statement"`).
@@ -21,8 +23,23 @@ enum NDJSONRecordParser {
         } catch {
             throw FieldError(reason: .invalidJSON, message: "invalid JSON at byte \(error.index + 1): \(error.message)")
         }
+        var seen = Set<String>()
+        var statementKey: String?
         for (givenKey, value) in members {
             let key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? givenKey
+            // A key given twice keeps one value and loses the other: refuse the record instead.
+            guard seen.insert(key).inserted else {
+                let named = key == givenKey ? "\"\(key)\"" : "\"\(key)\" (from \"\(givenKey)\")"
+                throw FieldError(reason: .invalidJSON, message: "the key \(named) appears twice; give it once")
+            }
+            if ["statement", "s", "fact"].contains(key), value != .null {
+                if let statementKey {
+                    throw FieldError(
+                        reason: .invalidJSON,
+                        message: "the statement is given twice, as \"\(statementKey)\" and \"\(key)\"; give it once")
+                }
+                statementKey = key
+            }
             switch key {
             case "type":
                 if case .string(let text) = value { type = text }
@@ -41,6 +58,7 @@ enum NDJSONRecordParser {
                 fields.metadataExtras.append(("content", JSONText.json(of: content, in: bytes)))
             }
         }
+        try fields.checkContextExtras()
         return fields
     }
 

@@ -86,6 +86,8 @@ public struct ImportPipeline: Sendable {
         let batches = BoundedQueue<WriterMessage>(name: "batches", capacity: Self.segmentQueueCapacity)
         let window = ReorderWindow(capacity: Self.reorderWindow)
         let queues = CancelAll(chunks: chunks, parsed: parsed, batches: batches, window: window)
+        // A signal wakes the writer even while the reader waits on a silent pipe or a FIFO with no writer.
+        progress.whenCancelled { queues.cancel() }
         let group = DispatchGroup()
         let workerCount = options.workers > 0 ? options.workers : max(1, min(4, ResourceUsage.onlineCores))
 
@@ -152,7 +154,13 @@ public struct ImportPipeline: Sendable {
         let estimatedRecords = remaining > 0 ? remaining / 120 : nil
         let summary = store.run(batches, estimatedRecords: estimatedRecords)
         if summary.status != .done { queues.cancel() }
-        group.wait()
+        if progress.isCancelled.load(ordering: .relaxed) {
+            // The reader may be blocked in open(2) or read(2) on input that never comes: what was committed
+            // is recorded, so do not wait for it (it ends with the process).
+            _ = group.wait(timeout: .now() + .milliseconds(200))
+        } else {
+            group.wait()
+        }
         return summary
     }
 }

@@ -11,10 +11,28 @@ public final class ImportProgress: Sendable {
     /// Set by a signal handler: stop, roll back the open batch, record the load as interrupted.
     public let isCancelled = Atomic<Bool>(false)
 
+    /// Run once by `cancel`: they wake the stages that wait (on a queue, not on input).
+    private let cancelHandlers = Mutex<[@Sendable () -> Void]?>([])
+
     public init() {}
 
-    /// Asks the load to stop as soon as it can.
+    /// Asks the load to stop as soon as it can: also a stage that waits for input that does not come.
     public func cancel() {
         isCancelled.store(true, ordering: .relaxed)
+        let handlers = cancelHandlers.withLock { handlers in
+            defer { handlers = nil }
+            return handlers ?? []
+        }
+        for handler in handlers { handler() }
+    }
+
+    /// Runs `handler` when the load is cancelled (at once if it already was).
+    func whenCancelled(_ handler: @escaping @Sendable () -> Void) {
+        let runNow = cancelHandlers.withLock { handlers -> Bool in
+            guard handlers != nil else { return true }
+            handlers?.append(handler)
+            return false
+        }
+        if runNow { handler() }
     }
 }

@@ -11,7 +11,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
     ///
     /// A first non-blank character `{` means NDJSON, `#` a text file's comment; a first line that
     /// holds a statement or predicate column name (`CSVHeader.factColumnNames`) separated by tabs or
-    /// commas means TSV or CSV; anything else is text.
+    /// commas means TSV or CSV; anything else is text. A line ends at an LF or a CR.
     static func detect(from prefix: [UInt8]) -> InputFormat {
         var start = 0
         while start < prefix.count, [0x20, 0x09, 0x0A, 0x0D].contains(prefix[start]) { start += 1 }
@@ -19,7 +19,7 @@ public enum InputFormat: String, Sendable, CaseIterable {
         if prefix[start] == UInt8(ascii: "{") { return .ndjson }
         if prefix[start] == UInt8(ascii: "#") { return .text }
         var end = start
-        while end < prefix.count, prefix[end] != 0x0A { end += 1 }
+        while end < prefix.count, prefix[end] != 0x0A, prefix[end] != 0x0D { end += 1 }
         let firstLine = String(decoding: prefix[start..<end], as: UTF8.self).lowercased()
         for (separator, format) in [("\t", InputFormat.tsv), (",", InputFormat.csv)] {
             let names = firstLine.split(separator: Character(separator), omittingEmptySubsequences: false)

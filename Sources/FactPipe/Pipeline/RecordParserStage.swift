@@ -22,8 +22,11 @@ struct RecordParserStage: Sendable {
         let bytes = UnsafeBufferPointer(rebasing: buffer[record.range])
         let location = RecordLocation(source: context.path, line: record.line, offset: record.offset)
         func reject(_ reason: RecordDiagnostic.Reason, _ message: String) -> ParsedItem {
-            .rejected(RecordDiagnostic(location: location, reason: reason, message: message,
-                                       record: String(decoding: bytes, as: UTF8.self)))
+            // Bytes that are not UTF-8 are kept as they are, so the rejects file gives the original record.
+            let isUTF8 = UTF8Validation.firstInvalidOffset(UnsafeRawBufferPointer(bytes)) == nil
+            return .rejected(RecordDiagnostic(location: location, reason: reason, message: message,
+                                              record: String(decoding: bytes, as: UTF8.self),
+                                              recordBytes: isUTF8 ? nil : Array(bytes)))
         }
         if record.isOversized {
             return reject(.recordTooLong, "record is longer than \(limits.maxRecordBytes) bytes (only its start is kept here)")

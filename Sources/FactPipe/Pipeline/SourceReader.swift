@@ -32,12 +32,17 @@ struct SourceReader {
                 resumeLoadID = loadID
             }
             do {
-                if try isSQLiteDatabase(path) {
-                    guard try readDatabase(path, file: path, compression: "none", plan: plan, resumeAt: resumeAt,
-                                           resumeLoadID: resumeLoadID, send: send) else { return }
+                // Opened once: a pipe, a FIFO or `<(…)` cannot be read again, so every decision about the
+                // input is taken from this one stream's look-ahead.
+                let file = try FileByteSource(path: path)
+                if try isSQLiteDatabase(file) {
+                    // SQLite reads by position: a regular file through its path, anything else from a copy.
+                    let copy = file.fileSize == nil || path == "-" ? try TemporaryCopy(copying: file) : nil
+                    guard try readDatabase(path, file: copy?.path ?? path, compression: "none", plan: plan,
+                                           resumeAt: resumeAt, resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
-                let reader = try InputReader(path: path, limits: options.limits)
+                let reader = try InputReader(source: file, limits: options.limits)
                 // A regular file was hashed before the load; hash only what could not be read twice.
                 if plan.sha256 != nil { reader.stopHashing() }
                 if reader.compression != .none, options.format == .auto,
@@ -71,6 +76,7 @@ struct SourceReader {
                         try reader.skip(toOffset: resumeAt.offset, line: resumeAt.line)
                     }
                 }
+                var foundRecord = false
                 while var chunk = try reader.nextChunk(framing: framing, targetBytes: ImportPipeline.chunkBytes) {
                     if needsHeader {
                         needsHeader = false
@@ -78,14 +84,36 @@ struct SourceReader {
                         context.csvHeader = try header(of: headerRecord, in: chunk, framing: framing, path: path)
                         chunk.records.removeFirst()
                     }
+                    if !foundRecord {
+                        foundRecord = chunk.records.contains { holdsRecord($0, in: chunk, format: format) }
+                    }
                     progress.inputBytes.store(consumedBefore + reader.rawBytesRead, ordering: .relaxed)
                     guard send(.chunk(chunk, context)) else { return }
                 }
                 consumedBefore += reader.rawBytesRead
                 progress.inputBytes.store(consumedBefore, ordering: .relaxed)
+                let bytes = reader.decodedOffset - Int64(reader.byteOrderMarkLength)
+                if resumeAt == nil, !foundRecord, bytes > 0 {
+                    // Bytes but not one record: a format misread, not an empty input. Not done, so not skipped later.
+                    let what = framing == .lines ? "only blank lines and comments" : "nothing after the header row"
+                    _ = send(.readFailed(
+                        "\(path): no record found in its \(bytes) bytes (\(what)); nothing was loaded"))
+                    return
+                }
+                if let largest = reader.largestOversizedRecord, largest.bytes * 2 > bytes {
+                    // One refusal that took most of the input hides whatever was in it: not done.
+                    _ = send(.readFailed(
+                        "\(path): line \(largest.line): one record of \(largest.bytes) bytes, longer than "
+                            + "--max-record-bytes \(options.limits.maxRecordBytes), took most of the input's \(bytes) "
+                            + "bytes; check its format and line ends, or raise --max-record-bytes"))
+                    return
+                }
                 guard send(.sourceEnd(sha256: reader.finishDigest())) else { return }
             } catch let error as ReadError {
                 _ = send(.readFailed("\(error)"))
+                return
+            } catch let error as StoreError {
+                _ = send(.readFailed("\(path): \(error.message)"))
                 return
             } catch let error as FieldError {
                 _ = send(.readFailed("\(path): \(error.message)"))
@@ -103,12 +131,12 @@ struct SourceReader {
         queue.close()
     }
 
-    /// True when `path` is to be read as a SQLite database: `--format sqlite`, or its first bytes say so.
-    private func isSQLiteDatabase(_ path: String) throws -> Bool {
+    /// True when `file` is to be read as a SQLite database: `--format sqlite`, or its first bytes say so
+    /// (looked at without consuming them).
+    private func isSQLiteDatabase(_ file: FileByteSource) throws(ReadError) -> Bool {
         if options.format == .sqlite { return true }
-        guard options.format == .auto, path != "-" else { return false }
-        let source = try FileByteSource(path: path)
-        return try source.lookahead(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic
+        guard options.format == .auto else { return false }
+        return try file.lookahead(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic
     }
 
     /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
@@ -124,7 +152,7 @@ struct SourceReader {
                                           sha256: plan.sha256, resumeLoadID: resumeLoadID)
         if let resumeAt { (descriptor.startOffset, descriptor.startLine) = resumeAt }
         guard send(.sourceStart(descriptor)) else { return false }
-        if let resumeAt { source.skip(toRowid: resumeAt.offset, line: resumeAt.line) }
+        if let resumeAt { try source.skip(toRowid: resumeAt.offset, line: resumeAt.line) }
         let context = SourceContext(path: path, format: .sqlite, csvHeader: nil, fieldMapping: options.fieldMapping)
         while let chunk = try source.nextChunk(targetBytes: ImportPipeline.chunkBytes) {
             guard send(.chunk(chunk, context)) else { return false }
@@ -135,6 +163,7 @@ struct SourceReader {
 
     /// The header of a CSV input read from its first bytes, before skipping to a resume point.
     private func peekedHeader(_ reader: InputReader, framing: RecordFraming, path: String) throws -> CSVHeader {
+        try reader.beginRecords()
         let prefix = try reader.peek(64 * 1024)
         guard let end = prefix.firstIndex(of: 0x0A) ?? (prefix.count < 64 * 1024 ? prefix.count : nil) else {
             throw FieldError(reason: .invalidCSV, message: "the header row is longer than 64 KiB")
@@ -148,7 +177,7 @@ struct SourceReader {
 
     private func resolveFormat(_ reader: InputReader) throws(ReadError) -> InputFormat {
         if options.format != .auto { return options.format }
-        let prefix = try reader.peek(64 * 1024)
+        let prefix = try reader.peekFirstLine(limit: 64 * 1024)
         if prefix.starts(with: InputFormat.sqliteMagic) {
             throw ReadError(source: reader.source, kind: .unsupportedFormat,
                             message: "is a compressed SQLite database; decompress it (or restore it) first")
@@ -162,9 +191,24 @@ struct SourceReader {
         if record.isOversized {
             throw FieldError(reason: .invalidCSV, message: "line \(record.line): the header row is too long")
         }
-        let names = try chunk.bytes[record.range].withUnsafeBytes { raw throws(CSVFieldError) in
-            try CSVFieldSplitter.fields(raw, delimiter: delimiter)
+        do {
+            let names = try chunk.bytes[record.range].withUnsafeBytes { raw throws(CSVFieldError) in
+                try CSVFieldSplitter.fields(raw, delimiter: delimiter)
+            }
+            return try CSVHeader(names: names, mapping: options.fieldMapping)
+        } catch let error as FieldError {
+            throw FieldError(reason: error.reason, message: "line \(record.line): \(error.message)")
+        } catch {
+            throw FieldError(reason: .invalidCSV, message: "line \(record.line): the header row: \(error)")
         }
-        return try CSVHeader(names: names, mapping: options.fieldMapping)
+    }
+
+    /// True when `record` is one a parser reads, not a blank line or (in text) a `#` comment.
+    private func holdsRecord(_ record: RawRecord, in chunk: RecordChunk, format: InputFormat) -> Bool {
+        if record.isOversized { return true }
+        for byte in chunk.bytes[record.range] where byte != 0x20 && byte != 0x09 && byte != 0x0D {
+            return format != .text || byte != UInt8(ascii: "#")
+        }
+        return false
     }
 }

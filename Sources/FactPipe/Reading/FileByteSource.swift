@@ -83,6 +83,14 @@ public final class FileByteSource: ByteSource {
         }
     }
 
+    /// False when a read would wait: a pipe, FIFO or terminal with nothing to read yet. A regular file, bytes
+    /// read ahead, or a closed writer end (a read returns 0 at once) count as ready.
+    func hasBytesReady() -> Bool {
+        if fileSize != nil || pendingPosition < pending.count { return true }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) != 0
+    }
+
     /// Returns up to `count` bytes from the current position without consuming them (fewer only at end of input).
     ///
     /// Throws `ReadError` of kind `.io` when a read fails.

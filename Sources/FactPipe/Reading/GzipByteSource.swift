@@ -2,7 +2,8 @@ import CZlib
 
 /// Decodes gzip data read from another source with zlib, member after member (`cat a.gz b.gz` reads as one stream).
 ///
-/// A stream that stops inside a member, or is followed by bytes that are not a member, is an error.
+/// A stream that stops inside a member, or is followed by bytes that are not a member, is an error — except
+/// zeros after the last member, which GNU gzip ignores too.
 final class GzipByteSource: ByteSource {
     let name: String
     /// Bytes produced so far, i.e. the decoded offset of the next byte.
@@ -16,6 +17,8 @@ final class GzipByteSource: ByteSource {
     /// True from the first byte of a member to its `Z_STREAM_END`.
     private var insideMember = false
     private var membersStarted = 0
+    /// True once zeros followed the last member: only zeros may come up to the end.
+    private var inPadding = false
 
     /// Starts decoding `upstream` (gzip or zlib headers, detected by zlib: window bits 15 + 32).
     ///
@@ -72,6 +75,22 @@ final class GzipByteSource: ByteSource {
                     if upstreamEnded {
                         break
                     }
+                    continue
+                }
+                if membersStarted > 0, let next = stream.pointee.next_in, inPadding || next.pointee == 0 {
+                    // Zeros after the last member (tape or block padding) are ignored, as GNU gzip does;
+                    // anything after them is not.
+                    inPadding = true
+                    let count = Int(stream.pointee.avail_in)
+                    if let nonZero = UnsafeBufferPointer(start: next, count: count).firstIndex(where: { $0 != 0 }) {
+                        let at = decodedBytes + Int64(capacity - Int(stream.pointee.avail_out))
+                        throw ReadError(
+                            source: name, offset: at, kind: .corruptCompressedStream,
+                            message: "gzip data corrupt: byte \(next[nonZero]) after the zeros that follow the last "
+                                + "member, after \(at) decoded bytes")
+                    }
+                    stream.pointee.next_in = next + count
+                    stream.pointee.avail_in = 0
                     continue
                 }
                 if membersStarted > 0 {

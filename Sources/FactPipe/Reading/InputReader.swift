@@ -45,6 +45,11 @@ public final class InputReader {
     private var line = 1
     private var reachedEnd = false
     private var nextSequence = 0
+    /// How lines end; nil until records are read, so raw reads (a compressed database's copy) see the
+    /// bytes untouched.
+    private var lineEnding: LineEnding?
+    /// Decoded offset from which bytes are still to be looked at while `lineEnding` is undecided.
+    private var lineEndingScanOffset: Int64 = 0
     private var lastRecordCount = 0
 
     /// The input file's size when it is a regular file, otherwise nil.
@@ -59,6 +64,8 @@ public final class InputReader {
     public var decodedOffset: Int64 { bufferOffset + Int64(start) }
     /// Line number of the next unconsumed byte.
     public var currentLine: Int { line }
+    /// The longest record refused as longer than `limits.maxRecordBytes` so far: its line and its whole length.
+    public private(set) var largestOversizedRecord: (line: Int, bytes: Int64)?
     /// Size of the decoded-bytes buffer, to check that memory stays bounded.
     var bufferCapacity: Int { capacity }
 
@@ -111,12 +118,53 @@ public final class InputReader {
         return Array(UnsafeBufferPointer(start: buffer + start, count: min(count, end - start)))
     }
 
+    /// Starts reading records: from here on lines end as the input's first line end says. An LF (or CRLF)
+    /// means LF; a lone CR (classic Mac OS) means every CR ends a line and reads as an LF, byte for byte, so
+    /// offsets stay those of the input. Called by `nextChunk` and `skip`; call it before `peek` to see the
+    /// first line as records will.
+    ///
+    /// Throws `ReadError` when reading or decoding fails.
+    public func beginRecords() throws(ReadError) {
+        guard lineEnding == nil else { return }
+        lineEnding = .undecided
+        lineEndingScanOffset = decodedOffset
+        try classifyLineEnding()
+    }
+
+    /// Returns the decoded bytes from the current position up to the end of the first line that is not blank
+    /// (or `limit` bytes, or the end of the input), without consuming them: what format detection needs, and
+    /// no more, so that a slow pipe is not waited on for a whole block.
+    ///
+    /// Throws `ReadError` when reading or decoding fails.
+    public func peekFirstLine(limit: Int) throws(ReadError) -> [UInt8] {
+        var scanned = start
+        var sawText = false
+        while true {
+            while scanned < end && scanned - start < limit {
+                let byte = buffer[scanned]
+                if byte == Self.lineFeed || byte == Self.carriageReturn {
+                    if sawText { return try peek(scanned + 1 - start) }
+                } else if byte != 0x20 && byte != 0x09 {
+                    sawText = true
+                }
+                scanned += 1
+            }
+            if scanned - start >= limit || reachedEnd {
+                return try peek(limit)
+            }
+            let offset = scanned - start
+            try readMore()
+            scanned = start + offset
+        }
+    }
+
     /// Returns the next chunk of complete records, about `targetBytes` long, or nil at the end of the input.
     ///
     /// Empty records (blank lines) are skipped but counted in line numbers.
     /// Throws `ReadError` when reading or decoding fails (a truncated or corrupt compressed stream).
     public func nextChunk(framing: RecordFraming, targetBytes: Int = 256 * 1024) throws(ReadError) -> RecordChunk? {
         precondition(targetBytes > 0, "targetBytes must be positive")
+        try beginRecords()
         let limit = limits.maxRecordBytes
         var scanner = RecordScanner(framing: framing)
         var chunk = ChunkAssembler(
@@ -124,7 +172,13 @@ public final class InputReader {
             expectedRecords: lastRecordCount + 16)
         var scanFrom = start
         while true {
-            if let lineFeed = scanner.findEnd(in: buffer, from: scanFrom, to: end) {
+            if let lineFeed = scanner.findEnd(in: buffer, from: scanFrom, to: end, base: bufferOffset) {
+                if let quote = scanner.brokenQuote {
+                    // Its quote was never closed: refuse the line that opened it and read on after that line.
+                    finishRecord(in: &chunk, openedBy: quote, scanner: &scanner)
+                    scanFrom = start
+                    continue
+                }
                 finishRecord(in: &chunk, contentEnd: lineFeed, next: lineFeed + 1, scanner: scanner)
                 scanner.reset()
                 scanFrom = start
@@ -135,6 +189,12 @@ public final class InputReader {
             }
             scanFrom = end
             if reachedEnd {
+                if let quote = scanner.openQuote ?? scanner.brokenQuote {
+                    // A quote never closed: refuse the line that opened it and read on after that line.
+                    finishRecord(in: &chunk, openedBy: quote, scanner: &scanner)
+                    scanFrom = start
+                    continue
+                }
                 if start < end {
                     finishRecord(in: &chunk, contentEnd: end, next: end, scanner: scanner)
                 }
@@ -143,11 +203,23 @@ public final class InputReader {
             // Without its terminator the record holds at least end - start - 1 bytes (the last may be a CR);
             // once over the limit, stream it as soon as its whole prefix is at hand.
             if end - start - 1 > limit && end - start >= Self.oversizedPrefixBytes {
+                if let quote = scanner.openQuote ?? scanner.brokenQuote {
+                    // A quoted field running over lines past the limit is taken for a quote never closed: one
+                    // bad record must not swallow the good ones after it.
+                    finishRecord(in: &chunk, openedBy: quote, scanner: &scanner)
+                    scanFrom = start
+                    continue
+                }
                 try readOversizedRecord(into: &chunk, scanner: &scanner)
                 scanFrom = start
                 continue
             }
             chunk.flush(upTo: start, from: buffer)
+            if !chunk.records.isEmpty && !file.hasBytesReady() {
+                // A slow producer: hand on what arrived rather than wait for a full chunk, so its batches
+                // commit as they fill.
+                break
+            }
             let scanned = scanFrom - start
             try readMore()
             chunk.spanStart = start
@@ -171,6 +243,7 @@ public final class InputReader {
     /// Throws `ReadError` `.invalidResumePoint` when the input ends before `offset`, `offset` lies before the
     /// current position, or the byte before it is not a line feed; or the read error that stopped it.
     public func skip(toOffset offset: Int64, line newLine: Int) throws(ReadError) {
+        try beginRecords()
         let current = decodedOffset
         if offset < current {
             if offset >= 0 && current == Int64(byteOrderMarkLength) && nextSequence == 0 {
@@ -218,6 +291,9 @@ public final class InputReader {
         if contentEnd > start && buffer[contentEnd - 1] == Self.carriageReturn {
             contentEnd -= 1
         }
+        if contentEnd - start > limits.maxRecordBytes {
+            noteOversized(line: line, bytes: Int64(next - start))
+        }
         chunk.add(
             start: start, contentEnd: contentEnd, in: buffer, line: line, offset: decodedOffset,
             limit: limits.maxRecordBytes, prefixBytes: Self.oversizedPrefixBytes)
@@ -225,9 +301,41 @@ public final class InputReader {
         start = next
     }
 
+    /// Ends the record at `start` at the first line end after the quote that `quote` describes (a quoted
+    /// field never closed), so that the next record starts on the line after the one that opened it.
+    private func finishRecord(
+        in chunk: inout ChunkAssembler, openedBy quote: (lineEnd: Int64, lineFeedsBefore: Int),
+        scanner: inout RecordScanner
+    ) {
+        let lineFeed = Int(quote.lineEnd - bufferOffset)
+        var contentEnd = lineFeed
+        if contentEnd > start && buffer[contentEnd - 1] == Self.carriageReturn {
+            contentEnd -= 1
+        }
+        chunk.add(
+            start: start, contentEnd: contentEnd, in: buffer, line: line, offset: decodedOffset,
+            limit: limits.maxRecordBytes, prefixBytes: Self.oversizedPrefixBytes)
+        if contentEnd - start > limits.maxRecordBytes {
+            noteOversized(line: line, bytes: Int64(lineFeed + 1 - start))
+        }
+        line += 1 + quote.lineFeedsBefore
+        start = lineFeed + 1
+        scanner.reset()
+    }
+
+    /// Keeps the largest oversized record seen.
+    private func noteOversized(line: Int, bytes: Int64) {
+        if bytes > largestOversizedRecord?.bytes ?? 0 {
+            largestOversizedRecord = (line, bytes)
+        }
+    }
+
     /// Keeps the prefix of the record at `start`, already longer than the limit, and discards the rest of it
     /// block by block up to its terminator (or the end of the input).
     private func readOversizedRecord(into chunk: inout ChunkAssembler, scanner: inout RecordScanner) throws(ReadError) {
+        let recordOffset = decodedOffset
+        let recordLine = line
+        defer { noteOversized(line: recordLine, bytes: decodedOffset - recordOffset) }
         chunk.addOversized(
             start: start, available: end - start, in: buffer, line: line, offset: decodedOffset,
             prefixBytes: Self.oversizedPrefixBytes)
@@ -237,7 +345,7 @@ public final class InputReader {
             if start == end {
                 break
             }
-            if let lineFeed = scanner.findEnd(in: buffer, from: start, to: end) {
+            if let lineFeed = scanner.findEnd(in: buffer, from: start, to: end, base: bufferOffset) {
                 start = lineFeed + 1
                 break
             }
@@ -263,9 +371,64 @@ public final class InputReader {
         return block
     }
 
+    /// Reads one more block (`readBlock`) and applies the line ending to its bytes.
+    private func readMore() throws(ReadError) {
+        let firstNew = bufferOffset + Int64(end)
+        try readBlock()
+        switch lineEnding {
+        case .undecided?:
+            try classifyLineEnding()
+        case .carriageReturn?:
+            translateCarriageReturns(from: Int(firstNew - bufferOffset))
+        case .lineFeed?, nil:
+            break
+        }
+    }
+
+    /// Decides the line ending from the first CR or LF at or after `lineEndingScanOffset`, reading one more
+    /// block when a CR is the last byte at hand; stays undecided while there is none.
+    private func classifyLineEnding() throws(ReadError) {
+        while lineEnding == .undecided {
+            let from = max(start, Int(lineEndingScanOffset - bufferOffset))
+            var index = end
+            for byte in [Self.lineFeed, Self.carriageReturn] where from < index {
+                if let hit = memchr(buffer + from, Int32(byte), index - from) {
+                    index = UnsafeRawPointer(buffer).distance(to: UnsafeRawPointer(hit))
+                }
+            }
+            lineEndingScanOffset = bufferOffset + Int64(index)
+            if index == end {
+                return
+            }
+            if buffer[index] == Self.lineFeed {
+                lineEnding = .lineFeed
+            } else if index + 1 < end {
+                lineEnding = buffer[index + 1] == Self.lineFeed ? .lineFeed : .carriageReturn
+            } else if reachedEnd {
+                lineEnding = .lineFeed  // a CR at the very end: the last record drops it
+            } else {
+                try readBlock()
+                continue
+            }
+            if lineEnding == .carriageReturn {
+                translateCarriageReturns(from: index)
+            }
+        }
+    }
+
+    /// Turns every CR in `buffer[from..<end]` into an LF (classic Mac OS line ends).
+    private func translateCarriageReturns(from index: Int) {
+        var position = index
+        while position < end, let hit = memchr(buffer + position, Int32(Self.carriageReturn), end - position) {
+            let found = UnsafeRawPointer(buffer).distance(to: UnsafeRawPointer(hit))
+            buffer[found] = Self.lineFeed
+            position = found + 1
+        }
+    }
+
     /// Moves the unconsumed bytes to the front of the buffer and reads one more block after them;
     /// sets `reachedEnd` when the input is exhausted.
-    private func readMore() throws(ReadError) {
+    private func readBlock() throws(ReadError) {
         guard !reachedEnd else {
             return
         }
@@ -294,4 +457,13 @@ public final class InputReader {
             end += got
         }
     }
+}
+
+/// How the lines of an input end (see `InputReader.beginRecords`).
+private enum LineEnding {
+    case undecided
+    /// LF or CRLF.
+    case lineFeed
+    /// A lone CR, read as LF.
+    case carriageReturn
 }

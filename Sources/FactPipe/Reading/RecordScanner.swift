@@ -17,12 +17,23 @@ struct RecordScanner {
 
     private static let lineFeed: UInt8 = 0x0A
     private static let quote: UInt8 = 0x22
+    private static let carriageReturn: UInt8 = 0x0D
 
     /// The CSV delimiter, or nil for `.lines`.
     private let delimiter: UInt8?
     private var state = CSVState.fieldStart
     /// Line feeds inside quoted fields of the record being scanned.
     private(set) var embeddedLineFeeds = 0
+    /// While a quoted field is open across a line end: the decoded offset of the first LF after its opening
+    /// quote, and how many line feeds of the record came before that quote. Nil while no quote is open or
+    /// the open one has not reached a line end yet.
+    var openQuote: (lineEnd: Int64, lineFeedsBefore: Int)? { state == .quoted ? quoteLineEnd : nil }
+    private var quoteLineEnd: (lineEnd: Int64, lineFeedsBefore: Int)?
+    /// The first quoted field of the record that ran over a line end and then "closed" on a quote followed
+    /// by text (`"a⏎"b",…`): its quote was most likely never closed, and the quote that seemed to close it
+    /// opened a field of a later line. Same shape as `openQuote`.
+    private(set) var brokenQuote: (lineEnd: Int64, lineFeedsBefore: Int)?
+    private var lineFeedsBeforeQuote = 0
 
     init(framing: RecordFraming) {
         switch framing {
@@ -38,10 +49,13 @@ struct RecordScanner {
     mutating func reset() {
         state = .fieldStart
         embeddedLineFeeds = 0
+        quoteLineEnd = nil
+        brokenQuote = nil
     }
 
     /// The index of the LF ending the current record in `p[start..<end]`, or nil when it is not there yet.
-    mutating func findEnd(in p: UnsafePointer<UInt8>, from start: Int, to end: Int) -> Int? {
+    /// `base` is the decoded offset of `p[0]`, for `openQuote`.
+    mutating func findEnd(in p: UnsafePointer<UInt8>, from start: Int, to end: Int, base: Int64 = 0) -> Int? {
         guard let delimiter else {
             guard start < end, let hit = memchr(p + start, Int32(Self.lineFeed), end - start) else {
                 return nil
@@ -64,11 +78,13 @@ struct RecordScanner {
                 if byte == Self.quote {
                     state = .quoteInQuoted
                 } else if byte == Self.lineFeed {
+                    if quoteLineEnd == nil { quoteLineEnd = (base + Int64(i), lineFeedsBeforeQuote) }
                     embeddedLineFeeds += 1
                 }
             case .fieldStart:
                 if byte == Self.quote {
                     state = .quoted
+                    lineFeedsBeforeQuote = embeddedLineFeeds
                 } else if byte == Self.lineFeed {
                     return i
                 } else if byte != delimiter {
@@ -77,12 +93,18 @@ struct RecordScanner {
             case .quoteInQuoted:
                 if byte == Self.quote {
                     state = .quoted
-                } else if byte == delimiter {
+                    i += 1
+                    continue
+                }
+                let spannedLines = quoteLineEnd
+                quoteLineEnd = nil  // the field is closed
+                if byte == delimiter {
                     state = .fieldStart
                 } else if byte == Self.lineFeed {
                     return i
                 } else {
                     state = .unquoted  // malformed; the field splitter reports it
+                    if byte != Self.carriageReturn, brokenQuote == nil, let spannedLines { brokenQuote = spannedLines }
                 }
             }
             i += 1

@@ -11,7 +11,9 @@ import Darwin
 /// so it goes through the same parser and validator as a JSON dump: `statement` is authoritative,
 /// stale `predicate`/`subject`/`object` end up in `given_parts`, and every other column in
 /// `fact_metadata`. Rows are read in rowid order; a record's offset is its rowid and its line the
-/// row's position, so a load can resume after the last committed row. The database is opened
+/// row's position, so a load can resume after the last committed row. A `facts` that is a view (or a
+/// table without rowids) is read in the order SQLite gives its rows, offsets counting rows from 0; its
+/// rows have no fixed order, so a load of it cannot resume halfway. The database is opened
 /// read-only and never altered: `immutable=1` (no side files at all) unless a `-wal` file shows
 /// that another process has it open, in which case SQLite's read-only mode keeps reads consistent.
 final class SQLiteFactSource {
@@ -21,6 +23,8 @@ final class SQLiteFactSource {
     private let columns: [String]
     /// Whether each record keeps the source row's rowid (a foreign database's rows) in its metadata.
     private let includesRowid: Bool
+    /// False for a view or a table without rowids: rows are read in one pass, counted from 0.
+    private let hasRowids: Bool
     private var nextRowid: Int64 = 0
     private var nextLine = 1
     private var sequence = 0
@@ -36,7 +40,7 @@ final class SQLiteFactSource {
         connection = try SQLiteConnection(path: path, readOnly: true, uri: Self.uri(path, immutable: !isInUse))
         let names = try connection.textColumn("SELECT name FROM pragma_table_info('facts') ORDER BY cid")
         guard names.contains("statement") else {
-            throw StoreError(kind: .foreignDatabase, path: path,
+            throw StoreError(kind: .foreignDatabase, path: name ?? path,
                              message: names.isEmpty ? "has no facts table to read"
                                 : "its facts table has no statement column (columns: \(names.joined(separator: ", ")))")
         }
@@ -47,11 +51,17 @@ final class SQLiteFactSource {
         columns = isFactpipe
             ? ["statement", "confidence", "source", "context", "fact_metadata", "created_at"].filter(names.contains)
             : names
-        includesRowid = !isFactpipe
+        let isView = try connection.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
+        let withoutRowid = try connection.scalarInt(
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'facts' AND sql LIKE '%without%rowid%'") ?? 0
+        hasRowids = !isView && withoutRowid == 0
+        includesRowid = !isFactpipe && hasRowids
         let list = columns.map { name in
             "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
         }.joined(separator: ", ")
-        select = try connection.prepare("SELECT rowid, \(list) FROM facts WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2")
+        select = try connection.prepare(hasRowids
+            ? "SELECT rowid, \(list) FROM facts WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2"
+            : "SELECT NULL, \(list) FROM facts")
     }
 
     static func uri(_ path: String, immutable: Bool) -> String {
@@ -64,7 +74,14 @@ final class SQLiteFactSource {
     }
 
     /// Continues after a checkpoint recorded by an earlier load: the rowid and line of the next row.
-    func skip(toRowid rowid: Int64, line: Int) {
+    /// - Throws: `StoreError` when `facts` has no rowids (a view) and `rowid` is not its start.
+    func skip(toRowid rowid: Int64, line: Int) throws(StoreError) {
+        guard hasRowids || rowid == 0 else {
+            throw StoreError(
+                kind: .foreignDatabase, path: path,
+                message: "cannot resume at row \(rowid): its facts is a view (or a table without rowids), whose "
+                    + "rows have no fixed order; load it again without --resume")
+        }
         nextRowid = rowid
         nextLine = line
     }
@@ -76,7 +93,22 @@ final class SQLiteFactSource {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(targetBytes + 4096)
         var records: [RawRecord] = []
-        while bytes.count < targetBytes {
+        if !hasRowids {
+            // One statement stepped to the end across chunks: rows are counted, not looked up.
+            while bytes.count < targetBytes {
+                guard try select.step() else {
+                    isExhausted = true
+                    break
+                }
+                let start = bytes.count
+                appendRow(to: &bytes, rowid: nextRowid)
+                records.append(RawRecord(range: start..<bytes.count, line: nextLine, offset: nextRowid))
+                bytes.append(0x0A)
+                nextLine += 1
+                nextRowid += 1
+            }
+        }
+        while hasRowids && bytes.count < targetBytes {
             try select.bind(1, nextRowid)
             try select.bind(2, 1024)
             var rowsRead = 0

@@ -38,8 +38,29 @@ private func fields(_ header: CSVHeader, _ values: [String]) -> Result<RecordFie
     @Test func statementAliasesAndASecondStatementColumn() throws {
         #expect(try header(["s"]).columns == [.statement])
         #expect(try header(["fact", "metadata"]).columns == [.statement, .metadata])
-        #expect(try header(["statement", "s"]).columns == [.statement, .other("s")])
         #expect(try header(["predicate", "subject", "object", "args"]).columns == [.predicate, .subject, .object, .args])
+    }
+
+    @Test(arguments: [
+        (["statement", "s"], "column 2 (s) names the same field as column 1 (statement)"),
+        (["statement", "confidence", "Confidence"], "column 3 (Confidence) names the same field as column 2 (confidence)"),
+        (["predicate", "subject", "arg1"], "column 3 (arg1) names the same field as column 2 (subject)"),
+        (["statement", "foo", "foo"], "column 3 (foo) names the same field as column 2 (foo)"),
+        (["statement", "fact_metadata", "metadata"], "column 3 (metadata) names the same field as column 2"),
+        (["statement", " ", "foo"], "column 2 has no name"),
+    ])
+    func aHeaderThatNamesAFieldTwiceIsRefused(_ names: [String], _ message: String) {
+        do throws(FieldError) {
+            _ = try CSVHeader(names: names)
+            Issue.record("accepted \(names)")
+        } catch {
+            #expect(error.reason == .invalidCSV)
+            #expect(error.message.hasPrefix(message), "\(error.message)")
+        }
+    }
+
+    @Test func namesThatDifferInCaseOnlyAreTwoMetadataKeys() throws {
+        #expect(try header(["statement", "Foo", "foo"]).columns == [.statement, .other("Foo"), .other("foo")])
     }
 
     @Test func aHeaderWithoutStatementOrPredicateIsRefused() throws {

@@ -73,10 +73,27 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
         #expect(pairs(parsed.metadataExtras) == [#"type="fact""#, #"content="Q(b).""#])
     }
 
-    @Test func aSecondStatementFieldIsKeptInMetadata() throws {
-        let parsed = try fields(#"{"statement":"P(a).","s":"P(b)."}"#)
-        #expect(parsed.statement == "P(a).")
-        #expect(pairs(parsed.metadataExtras) == [#"s="P(b).""#])
+    @Test func aSecondStatementFieldIsRefused() throws {
+        let error = try #require(refusal(#"{"statement":"P(a).","s":"P(b)."}"#))
+        #expect(error.reason == .invalidJSON)
+        #expect(error.message == #"the statement is given twice, as "statement" and "s"; give it once"#)
+        #expect(try fields(#"{"statement":null,"s":"P(b)."}"#).statement == "P(b).")
+    }
+
+    @Test func aRepeatedKeyIsRefusedWithTheKey() throws {
+        let error = try #require(refusal(#"{"statement":"P(a).","confidence":0.5,"confidence":0.9}"#))
+        #expect(error.reason == .invalidJSON)
+        #expect(error.message == #"the key "confidence" appears twice; give it once"#)
+        let mapped = Array(#"{"statement":"P(a).","text":"P(b)."}"#.utf8).withUnsafeBufferPointer { buffer -> FieldError? in
+            do throws(FieldError) {
+                _ = try NDJSONRecordParser.parse(buffer, mapping: ["text": "statement"])
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let mappedError = try #require(mapped, "a key mapped onto another was accepted")
+        #expect(mappedError.message == #"the key "statement" (from "text") appears twice; give it once"#)
     }
 
     @Test func predicateWithArgsTakesStringsAndNumbers() throws {

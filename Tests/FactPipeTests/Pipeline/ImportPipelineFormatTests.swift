@@ -206,15 +206,18 @@ import Testing
     @Test func oversizedRecordIsRejectedWithItsStartAndTheLoadGoesOn() throws {
         let work = try LoadWorkspace()
         let long = #"{"statement":"P(\#(String(repeating: "x", count: 5_000)))."}"#
-        let input = try work.write("long.ndjson", #"{"statement":"P(a)."}"# + "\n" + long + "\n" + #"{"statement":"P(b)."}"# + "\n")
+        // Enough good records after it that the refused one is not most of the input (that fails the load).
+        let after = (0..<300).map { #"{"statement":"P(c\#($0))."}"# }.joined(separator: "\n")
+        let input = try work.write(
+            "long.ndjson", #"{"statement":"P(a)."}"# + "\n" + long + "\n" + #"{"statement":"P(b)."}"# + "\n" + after + "\n")
         let rejects = work.path("rejects.ndjson")
         let summary = work.load(input) {
             $0.rejectsPath = rejects
             $0.limits.maxRecordBytes = 100
         }
         #expect(summary.status == .done)
-        #expect((summary.records, summary.inserted, summary.rejected) == (3, 2, 1))
-        #expect(try work.database().statements() == ["P(a).", "P(b)."])
+        #expect((summary.records, summary.inserted, summary.rejected) == (303, 302, 1))
+        #expect(try work.database().statements().prefix(2) == ["P(a).", "P(b)."])
         let reject = try #require(try rejectLines(rejects).first)
         #expect(reject["reason"] as? String == "record_too_long")
         #expect(reject["line"] as? Int == 2)
@@ -223,7 +226,7 @@ import Testing
         #expect(record.utf8.count == InputReader.oversizedPrefixBytes)
         #expect(long.hasPrefix(record))
         #expect((reject["message"] as? String)?.contains("longer than 100 bytes") == true)
-        #expect(try work.database().ledger().first?.checkpointLine == 4)
+        #expect(try work.database().ledger().first?.checkpointLine == 304)
     }
 
     @Test func rejectsFileHasOneJSONLinePerRejectWithTheExactOriginalText() throws {
@@ -336,18 +339,27 @@ import Testing
         #expect(loadIDs == ["P(1).": rows[0].id, "P(2).": rows[0].id, "P(3).": rows[1].id])
     }
 
-    @Test func emptyInputsLoadNothingAndSucceed() throws {
+    @Test func anEmptyInputLoadsNothingAndSucceeds() throws {
         let work = try LoadWorkspace()
         let empty = try work.write("empty.txt", "")
-        let headerOnly = try work.write("header.csv", "statement,confidence\n")
-        let summary = work.load([empty, headerOnly])
+        let summary = work.load([empty])
         #expect(summary.status == .done)
         #expect(summary.records == 0)
         let rows = try work.database().ledger()
-        #expect(rows.map(\.status) == ["done", "done"])
-        #expect(rows.map(\.records) == [0, 0])
-        #expect(rows.map(\.checkpointOffset) == [0, 21])
-        #expect(rows.map(\.checkpointLine) == [1, 2])
+        #expect(rows.map(\.status) == ["done"])
+        #expect(rows.map(\.checkpointOffset) == [0])
+        #expect(rows.map(\.checkpointLine) == [1])
+    }
+
+    /// Bytes without a record are a misread input, not an empty one: not done, so not skipped later.
+    @Test func aHeaderWithoutRecordsFailsTheLoad() throws {
+        let work = try LoadWorkspace()
+        let headerOnly = try work.write("header.csv", "statement,confidence\n")
+        let summary = work.load([headerOnly])
+        #expect(summary.status == .failed)
+        #expect(summary.message == "\(headerOnly): no record found in its 21 bytes (nothing after the header row); "
+            + "nothing was loaded")
+        #expect(try work.database().ledger().map(\.status) == ["failed"])
     }
 
     /// An empty source's checkpoint is its own start, not where the source before it ended.
@@ -425,18 +437,20 @@ import Testing
         #expect(outcomes[0].rejects == outcomes[1].rejects)
     }
 
-    @Test func aQuoteNeverClosedInCSVRefusesTheRestOfTheFileAsOneRecord() throws {
+    /// One bad record costs one record: the line that opened the quote is refused, the lines after it load.
+    @Test func aQuoteNeverClosedInCSVRefusesOnlyTheLineThatOpenedIt() throws {
         let work = try LoadWorkspace()
         let input = try work.write("open.csv", "statement,note\nP(a),x\n\"P(b),y\nP(c),z\n")
         let rejects = work.path("rejects.ndjson")
         let summary = work.load(input) { $0.rejectsPath = rejects }
         #expect(summary.status == .done)
-        #expect((summary.records, summary.inserted, summary.rejected) == (2, 1, 1))
+        #expect((summary.records, summary.inserted, summary.rejected) == (3, 2, 1))
         let reject = try #require(try rejectLines(rejects).first)
         #expect(reject["reason"] as? String == "invalid_csv")
         #expect(reject["line"] as? Int == 3)
         #expect((reject["message"] as? String)?.contains("not closed") == true)
-        #expect((reject["record"] as? String)?.hasPrefix("\"P(b),y\nP(c),z") == true)
+        #expect(reject["record"] as? String == "\"P(b),y")
+        #expect(try work.database().statements() == ["P(a).", "P(c)."])
     }
 
     @Test func aCSVRecordWithTheWrongNumberOfFieldsIsRefusedAndTheLoadGoesOn() throws {

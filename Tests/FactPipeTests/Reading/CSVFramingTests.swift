@@ -108,23 +108,30 @@ private func limits(maxRecordBytes: Int) -> FactLimits {
 
 @Test func oversizedCSVRecordCountsItsEmbeddedNewlines() throws {
     let dir = try TemporaryDirectory()
-    let small = "1,\"" + String(repeating: "a\n", count: 100) + "\"\n2,next\n"
-    let smallPath = try dir.write("small.csv", small)
-    let smallRecords = try readAll(
-        try InputReader(path: smallPath, limits: limits(maxRecordBytes: 100)), framing: .csv(delimiter: comma)
-    ).records
-    #expect(smallRecords.map(\.isOversized) == [true, false])
-    #expect(smallRecords.map(\.line) == [1, 102])
-    #expect(smallRecords[0].text.utf8.count == 204)
-    // Streaming past a record far larger than a read block.
-    let big = "1,\"" + String(repeating: "bbbb\r\n", count: 100_000) + "\",x\r\n2,after\n"
+    // Quoted newlines within the limit, then a single line far larger than a read block.
+    let big = "1,\"a\nb\",x\n2," + String(repeating: "b", count: 600_000) + "\r\n3,after\n"
     let bigPath = try dir.write("big.csv", big)
     let bigRecords = try readAll(
         try InputReader(path: bigPath, limits: limits(maxRecordBytes: 1000)), framing: .csv(delimiter: comma)
     ).records
-    let prefix = String(decoding: big.utf8.prefix(1024), as: UTF8.self)
+    let prefix = String(decoding: big.utf8.dropFirst(10).prefix(1024), as: UTF8.self)
     #expect(bigRecords == [
-        SeenRecord(text: prefix, line: 1, offset: 0, isOversized: true),
-        SeenRecord(text: "2,after", line: 100_002, offset: Int64(big.utf8.count - 8)),
+        SeenRecord(text: "1,\"a\nb\",x", line: 1, offset: 0),
+        SeenRecord(text: prefix, line: 3, offset: 10, isOversized: true),
+        SeenRecord(text: "3,after", line: 4, offset: Int64(big.utf8.count - 8)),
     ])
+}
+
+/// A quoted field that runs over lines past the limit, or to the end of the input, is taken for a quote
+/// never closed: the line that opened it is one record, and reading goes on at the next line.
+@Test func aQuoteRunningOverLinesPastTheLimitEndsAtTheLineThatOpenedIt() throws {
+    let dir = try TemporaryDirectory()
+    let text = "1,x\r\n2,\"open\r\n" + String(repeating: "3,y\r\n", count: 100) + "4,\"never\n5,z\n"
+    let path = try dir.write("open.csv", text)
+    let records = try readAll(
+        try InputReader(path: path, limits: limits(maxRecordBytes: 100)), framing: .csv(delimiter: comma)
+    ).records
+    #expect(records.map(\.text) == ["1,x", "2,\"open"] + Array(repeating: "3,y", count: 100) + ["4,\"never", "5,z"])
+    #expect(records.map(\.line) == Array(1...104))
+    #expect(records.allSatisfy { !$0.isOversized })
 }

@@ -273,10 +273,21 @@ private func object(_ text: String) throws -> NSDictionary {
 
     // MARK: Context and metadata
 
-    @Test func tagsAndCertaintyAreMergedIntoTheContextAndWin() throws {
+    @Test func tagsAndCertaintyAreMergedIntoTheContext() throws {
         let (fact, _) = try accepted(validate(
-            #"{"statement":"P(a).","context":"{\"source\":\"kb\",\"tags\":[\"old\"]}","tags":["new"],"certainty":0.9}"#))
+            #"{"statement":"P(a).","context":"{\"source\":\"kb\"}","tags":["new"],"certainty":0.9}"#))
         #expect(try object(fact.context) == ["source": "kb", "tags": ["new"], "certainty": 0.9])
+    }
+
+    /// Merging would drop one of the two values.
+    @Test func tagsBesideAContextThatHasTagsAreRefused() {
+        let outcome = validate(#"{"statement":"P(a).","context":"{\"tags\":[\"old\"]}","tags":["new"]}"#)
+        guard case .rejected(let reason, let message) = outcome else {
+            Issue.record("accepted: \(outcome)")
+            return
+        }
+        #expect(reason == .invalidContext)
+        #expect(message.contains("tags is given twice"))
     }
 
     @Test func contextWithoutExtrasIsStoredAsGiven() throws {

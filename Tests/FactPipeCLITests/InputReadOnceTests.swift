@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Inputs that can be read only once — a named pipe, a `<(…)` path, standard input — are opened
+/// once and read once: recognising their format or compression from their first bytes loses nothing.
+@Suite struct InputReadOnceTests {
+    private func factLines(_ count: Int, predicate: String = "IsA") -> String {
+        (0..<count).map { "\(predicate)(thing\($0), Kind\($0 % 7))." }.joined(separator: "\n") + "\n"
+    }
+
+    /// Starts `factpipe import FIFO` and writes `bytes` into the FIFO from one writer, which then closes.
+    private func loadThroughFIFO(
+        _ work: CLIWorkspace, _ bytes: Data, extra: [String] = []
+    ) throws -> (FactpipeRun, ended: Bool) {
+        let fifo = work.path("input.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", fifo, "--db", work.database, "--json", "-q"] + extra)
+        // Blocks until the load opens the FIFO for reading.
+        let fd = open(fifo, O_WRONLY)
+        try #require(fd >= 0)
+        signal(SIGPIPE, SIG_IGN)
+        let written = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress, raw.count) }
+        close(fd)
+        #expect(written == bytes.count)
+        let ended = poll(timeout: 30) { !load.isRunning }
+        if !ended { load.killNine() }
+        return (try load.wait(), ended)
+    }
+
+    @Test func aFIFOWithOneWriterLoadsEveryFactAndFinishes() throws {
+        let work = try CLIWorkspace()
+        let (run, ended) = try loadThroughFIFO(work, Data(factLines(500).utf8))
+        #expect(ended, "the load still waited for a second writer")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 500)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'IsA(thing0, Kind0).'") == 1)
+    }
+
+    @Test(arguments: ["gzip", "zstd"])
+    func aCompressedStreamThroughAFIFOLoadsEveryFact(_ tool: String) throws {
+        let work = try CLIWorkspace()
+        let plain = work.path("facts.txt")
+        try work.write("facts.txt", factLines(2_000))
+        let compressed = try Factpipe.tool("/usr/bin/\(tool)", ["-c", plain]).stdout
+        let (run, ended) = try loadThroughFIFO(work, compressed)
+        #expect(ended, "the load still waited for a second writer")
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try run.json()["loads"] != nil)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 2_000)
+    }
+
+    @Test func aSQLiteDatabaseThroughAFIFOIsReadFromItsOneStream() throws {
+        let work = try CLIWorkspace()
+        let source = work.path("source.db")
+        try Factpipe.tool("/usr/bin/sqlite3", [source, """
+            CREATE TABLE facts (statement TEXT); INSERT INTO facts VALUES ('IsA(a, b).'), ('IsA(c, d).');
+            """])
+        let (run, ended) = try loadThroughFIFO(work, try Data(contentsOf: URL(fileURLWithPath: source)))
+        #expect(ended)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 2)
+    }
+
+    @Test func aProcessSubstitutionPathLosesNoBytes() throws {
+        let work = try CLIWorkspace()
+        let plain = try work.write("facts.txt", factLines(300))
+        let script = "'\(BinaryLocator.factpipe.path)' import <(cat '\(plain)') --db '\(work.database)' --json -q"
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 300)
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'IsA(thing0, Kind0).'") == 1)
+    }
+
+    @Test func anInheritedPipeDescriptorPathIsReadOnce() throws {
+        let work = try CLIWorkspace()
+        let plain = try work.write("facts.ndjson", (0..<200).map { "{\"statement\":\"P(a\($0), b)\"}" }
+            .joined(separator: "\n") + "\n")
+        // bash opens descriptor 7 on a pipe from `cat` and the binary inherits it.
+        let script = "'\(BinaryLocator.factpipe.path)' import /dev/fd/7 --db '\(work.database)' --json -q "
+            + "7< <(cat '\(plain)')"
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 200)
+    }
+}

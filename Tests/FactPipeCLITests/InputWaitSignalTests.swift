@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT and SIGTERM end an import within a second also while it waits for input: a FIFO no writer
+/// opened, a pipe that stays silent, an input that never ends. A slow producer's batches commit as
+/// they fill, so an interrupt loses at most the open one.
+@Suite struct InputWaitSignalTests {
+    /// The kernel functions a thread waits in for a FIFO's writer or a pipe's next bytes.
+    private static let inputWaits: Set<String> = ["wait_for_partner", "fifo_open", "pipe_read", "anon_pipe_read",
+                                                  "pipe_wait", "pipe_wait_readable"]
+
+    /// True once a thread of `pid` waits in one of `waits` (read from /proc).
+    private func isWaiting(_ pid: Int32, in waits: Set<String>) -> Bool {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        return tasks.contains { task in
+            let wchan = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/wchan", encoding: .utf8)) ?? ""
+            return waits.contains(wchan.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+
+    /// Bytes `pid` has read, from /proc/PID/io.
+    private func bytesRead(_ pid: Int32) -> Int {
+        let io = (try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8)) ?? ""
+        let line = io.split(separator: "\n").first { $0.hasPrefix("rchar:") }
+        return line.flatMap { Int($0.dropFirst(6).trimmingCharacters(in: .whitespaces)) } ?? 0
+    }
+
+    /// Sends `signal` and returns the seconds until the process exited (killing it after 10 s).
+    private func secondsToStop(_ load: BackgroundProcess, _ signal: Int32) -> Double {
+        let sent = Date()
+        kill(load.pid, signal)
+        if !poll(timeout: 10, { !load.isRunning }) { load.killNine() }
+        return Date().timeIntervalSince(sent)
+    }
+
+    private func waitForSchema(_ work: CLIWorkspace, _ load: BackgroundProcess) throws {
+        let ready = poll(timeout: 30) {
+            !load.isRunning || readOnlyInt(work.database, "SELECT count(*) FROM factpipe_loads") != nil
+        }
+        try #require(ready && load.isRunning, "the load did not start")
+    }
+
+    @Test func aSignalEndsAnImportWaitingForAFIFOWriter() throws {
+        let work = try CLIWorkspace()
+        let fifo = work.path("nobody.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", fifo, "--db", work.database, "--json"])
+        try waitForSchema(work, load)
+        #expect(poll(timeout: 20) { isWaiting(load.pid, in: Self.inputWaits) })
+        let seconds = secondsToStop(load, SIGTERM)
+        let run = try load.wait()
+        #expect(!load.wasKilled && seconds < 1.5, "stopped after \(seconds) s")
+        #expect(run.status == 143, "\(run.stderr)")
+    }
+
+    @Test func aSignalEndsAnImportReadingASilentPipe() throws {
+        let work = try CLIWorkspace()
+        let pipe = Pipe()
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", "-", "--db", work.database, "--json"],
+                                         stdin: pipe.fileHandleForReading)
+        defer { try? pipe.fileHandleForWriting.close() }
+        try waitForSchema(work, load)
+        #expect(poll(timeout: 20) { isWaiting(load.pid, in: Self.inputWaits) })
+        let seconds = secondsToStop(load, SIGTERM)
+        let run = try load.wait()
+        #expect(!load.wasKilled && seconds < 1.5, "stopped after \(seconds) s")
+        #expect(run.status == 143, "\(run.stderr)")
+    }
+
+    @Test func aSignalEndsAnImportOfAnEndlessInput() throws {
+        let work = try CLIWorkspace()
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", "/dev/zero", "--db", work.database, "--max-record-bytes", "1000"])
+        try waitForSchema(work, load)
+        #expect(poll(timeout: 20) { bytesRead(load.pid) > 5_000_000 })
+        let seconds = secondsToStop(load, SIGINT)
+        let run = try load.wait()
+        #expect(!load.wasKilled && seconds < 1.5, "stopped after \(seconds) s")
+        #expect(run.status == 130, "\(run.stderr)")
+    }
+
+    @Test func aSlowProducerCommitsEachFullBatch() throws {
+        let work = try CLIWorkspace()
+        let pipe = Pipe()
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", "-", "--db", work.database, "--batch-size", "5", "--json"],
+            stdin: pipe.fileHandleForReading)
+        defer { try? pipe.fileHandleForWriting.close() }
+        let committed = "SELECT coalesce(max(records), 0) FROM factpipe_loads"
+        for index in 0..<12 {
+            try pipe.fileHandleForWriting.write(contentsOf: Data("P(a\(index)).\n".utf8))
+            if index == 4 || index == 9 {
+                let target = index + 1
+                #expect(poll(timeout: 15) { (readOnlyInt(work.database, committed) ?? 0) >= target },
+                        "batch ending at record \(target) was not committed while the producer waited")
+            }
+        }
+        let seconds = secondsToStop(load, SIGINT)
+        let run = try load.wait()
+        #expect(seconds < 1.5, "stopped after \(seconds) s")
+        #expect(run.status == 130, "\(run.stderr)")
+        // The two full batches stay; the two records of the open one are rolled back.
+        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 10)
+        #expect(try SQLiteCLI.strings(work.database, "SELECT status FROM factpipe_loads") == ["interrupted"])
+    }
+}
