@@ -70,6 +70,15 @@ import Testing
         #expect(try Factpipe.run(["loads", "--db", work.database]).stdoutText.contains("in.ndjson\\u{1b}[31m"))
     }
 
+    @Test func importsSummaryOfRefusalsEscapesTheInputsName() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in\u{1B}]0;owned\u{07}.txt", "IsA(Dog, Animal).\nfree text\n")
+        let run = try Factpipe.run(["import", input, "--db", work.database])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(Self.terminalControls(Data(run.stderr.utf8)).isEmpty, "\(run.stderr.debugDescription)")
+        #expect(run.stderr.contains("in\\u{1b}]0;owned\\u{7}.txt:2"), "\(run.stderr)")
+    }
+
     @Test func importRefusesControlCharactersAndQueryFindsLookAlikesByTheirCanonicalForm() throws {
         let work = try CLIWorkspace()
         let input = try work.write(

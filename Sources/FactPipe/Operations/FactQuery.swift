@@ -125,7 +125,7 @@ public enum FactQueryError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidStatement(let text, let error): "not a statement: \(text): \(error)"
+        case .invalidStatement(let text, let error): "not a statement: \(StatementCharacters.printable(text)): \(error)"
         case .store(let error): "\(error)"
         }
     }
