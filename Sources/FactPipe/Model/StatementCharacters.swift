@@ -4,8 +4,9 @@ import Foundation
 /// and the canonical statement"): one spelling for what a reader cannot tell apart.
 ///
 /// - **NFC.** The text is put in Unicode Normalization Form C, so a precomposed `ä` and `a` with a
-///   combining diaeresis are one letter. Text whose scalars are all below U+0300 is already in NFC
-///   (no combining mark, no singleton decomposition), so only other text is normalised.
+///   combining diaeresis are one letter. Only text with a scalar that NFC may change (a mark, a
+///   conjoining Hangul jamo, a scalar excluded from composition) goes through Foundation's
+///   `precomposedStringWithCanonicalMapping`; other text is in NFC already.
 /// - **Unicode spaces** (general category Zs: no-break space, the en/em/thin spaces, ideographic
 ///   space, …) are read as a plain space `U+0020`, everywhere; the grammar then treats them as it
 ///   treats a space (insignificant between tokens, one space inside a bare argument).
@@ -34,9 +35,20 @@ enum StatementCharacters {
     /// - Throws: `StatementSyntaxError` of kind `controlCharacter` or `invisibleCharacter`, with the
     ///   column of the character that holds the offending scalar.
     static func prepared(_ text: String) throws(StatementSyntaxError) -> String {
-        let normalized =
-            text.unicodeScalars.contains(where: { $0.value >= 0x300 })
-            ? text.precomposedStringWithCanonicalMapping : text
+        // One look at each scalar first: most text with letters beyond ASCII (`Überblick`, `CO₂`) is
+        // already NFC and has nothing to replace or refuse, and is returned as it is.
+        var needsNFC = false
+        var needsRewrite = false
+        for scalar in text.unicodeScalars where scalar.value >= 0x7F || !isPlainASCII(scalar.value) {
+            switch scalar.properties.generalCategory {
+            case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator:
+                needsRewrite = true
+            default:
+                needsNFC = needsNFC || mayChangeUnderNFC(scalar)
+            }
+        }
+        let normalized = needsNFC ? text.precomposedStringWithCanonicalMapping : text
+        guard needsRewrite else { return normalized }
         var out = String.UnicodeScalarView()
         var seenContent = false
         for scalar in normalized.unicodeScalars {
@@ -64,6 +76,29 @@ enum StatementCharacters {
             }
         }
         return String(out)
+    }
+
+    /// Printable ASCII or ASCII whitespace.
+    @inline(__always)
+    private static func isPlainASCII(_ value: UInt32) -> Bool {
+        (value >= 0x20 && value < 0x7F) || (value >= 0x09 && value <= 0x0D)
+    }
+
+    /// False when text holding `scalar` is in NFC as far as `scalar` is concerned: below U+0300 every
+    /// scalar is; beyond, a scalar that is no mark, no conjoining Hangul vowel or trailing consonant and
+    /// not excluded from composition (Full_Composition_Exclusion: singletons such as U+212B ANGSTROM
+    /// SIGN, non-starter decompositions) neither changes nor combines with the one before it.
+    @inline(__always)
+    private static func mayChangeUnderNFC(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        guard value >= 0x300 else { return false }
+        let properties = scalar.properties
+        switch properties.generalCategory {
+        case .nonspacingMark, .spacingMark, .enclosingMark: return true
+        default:
+            return properties.isFullCompositionExclusion || properties.canonicalCombiningClass.rawValue != 0
+                || (0x1161...0x1175).contains(value) || (0x11A8...0x11C2).contains(value)
+        }
     }
 
     /// `text` for a message: each control or invisible character written as `\u{…}`.

@@ -72,7 +72,15 @@ public enum StatementParser {
         if let contiguous, let result = contiguous {
             return try result.get()
         }
-        let copy = Array(try StatementCharacters.prepared(text).utf8)
+        let prepared = try StatementCharacters.prepared(text)
+        let preparedContiguous = prepared.utf8.withContiguousStorageIfAvailable { bytes in
+            var scanner = Scanner(bytes: bytes, limits: limits)
+            return scanner.scanCatchingErrors()
+        }
+        if let preparedContiguous {
+            return try preparedContiguous.get()
+        }
+        let copy = Array(prepared.utf8)
         let result = copy.withUnsafeBufferPointer { bytes in
             var scanner = Scanner(bytes: bytes, limits: limits)
             return scanner.scanCatchingErrors()

@@ -73,6 +73,7 @@ import Testing
         let metadata = try jsonObject(try db.column("SELECT fact_metadata FROM facts WHERE id = 1").first ?? nil)
         #expect(metadata["merged_rows"] as? String == "mine")
         let merged = try #require(metadata["merged_rows_2"] as? [[String: Any]])
+        try #require(merged.count == 2)
         #expect(merged.compactMap { $0["id"] as? Int } == [2, 3])
         #expect(merged.compactMap { $0["statement"] as? String } == ["P(a  b).", "P(a\tb)."])
         #expect(merged.compactMap { $0["load_id"] as? Int } == [2, 2])

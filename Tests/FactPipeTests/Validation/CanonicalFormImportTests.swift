@@ -72,7 +72,7 @@ import Testing
             "control_character", "control_character", "invisible_character", "control_character",
         ])
         let messages = lines.compactMap { $0["message"] as? String }
-        #expect(messages.count == 4)
+        try #require(messages.count == 4)
         #expect(messages[0].contains("column 6") && messages[0].contains("U+001B"))
         #expect(messages[1].contains("column 8") && messages[1].contains("U+0000"))
         #expect(messages[2].contains("column 8") && messages[2].contains("U+200B"))
