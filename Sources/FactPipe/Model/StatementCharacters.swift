@@ -25,10 +25,14 @@ enum StatementCharacters {
     /// True when every byte is printable ASCII or ASCII whitespace, so the text needs no preparation.
     @inline(__always)
     static func isPlain(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in bytes where byte >= 0x7F || (byte < 0x20 && (byte < 0x09 || byte > 0x0D)) {
-            return false
+        // Without an early exit the loop vectorises: statements are short, and almost all are plain.
+        var outside: UInt8 = 0
+        for byte in bytes {
+            let isHigh: UInt8 = byte >= 0x7F ? 1 : 0
+            let isControl: UInt8 = byte < 0x20 && (byte < 0x09 || byte > 0x0D) ? 1 : 0
+            outside |= isHigh | isControl
         }
-        return true
+        return outside == 0
     }
 
     /// `text` after the rules above, ready for the grammar.
@@ -40,6 +44,9 @@ enum StatementCharacters {
         var needsNFC = false
         var needsRewrite = false
         for scalar in text.unicodeScalars where scalar.value >= 0x7F || !isPlainASCII(scalar.value) {
+            // Latin-1 letters and Latin Extended: no space, control or format character but U+00A0 and
+            // U+00AD, and nothing NFC changes; no property lookup needed.
+            if scalar.value > 0xA0 && scalar.value < 0x300 && scalar.value != 0xAD { continue }
             switch scalar.properties.generalCategory {
             case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator:
                 needsRewrite = true

@@ -209,8 +209,16 @@ extension StatementParser {
                     return true
                 }
             }
+            // The name part has no whitespace; past it, note whitespace that is not a lone space.
             var bareEnd = end
+            var previousIsSpace: UInt8 = 0
+            var needsCollapsing: UInt8 = 0
             while bareEnd < bytes.count, !Byte.endsBare(bytes[bareEnd]) {
+                let byte = bytes[bareEnd]
+                let isSpace: UInt8 = byte == Byte.space ? 1 : 0
+                let isOtherWhitespace: UInt8 = byte >= 0x09 && byte <= 0x0D ? 1 : 0
+                needsCollapsing |= isOtherWhitespace | (isSpace & previousIsSpace)
+                previousIsSpace = isSpace
                 bareEnd += 1
             }
             if bareEnd < bytes.count {
@@ -220,7 +228,11 @@ extension StatementParser {
             while trimmedEnd > start, Byte.isWhitespace(bytes[trimmedEnd - 1]) {
                 trimmedEnd -= 1
             }
-            appendCollapsingWhitespace(start..<trimmedEnd)
+            if needsCollapsing == 0 {
+                append(start..<trimmedEnd)
+            } else {
+                appendCollapsingWhitespace(start..<trimmedEnd)
+            }
             pos = bareEnd
             return false
         }
@@ -275,7 +287,6 @@ extension StatementParser {
         }
 
         /// Copies a bare term, writing each run of whitespace inside it as one space.
-        @inline(__always)
         mutating func appendCollapsingWhitespace(_ range: Range<Int>) {
             var index = range.lowerBound
             var copied = index
