@@ -18,7 +18,8 @@
 /// nest, and the returned strings. Choices the grammar leaves open:
 ///
 /// - **Letters and digits.** ASCII letters, digits, `_` and `-` are classified as the grammar says;
-///   every non-ASCII scalar counts as a letter, so `LäuftAuf`, `CO₂` and `Straße` are names.
+///   every non-ASCII scalar the character rules let through counts as a letter, so `LäuftAuf`,
+///   `CO₂` and `Straße` are names.
 /// - **Characters** (`StatementCharacters`, before the grammar): the text is put in NFC, Unicode
 ///   spaces (NBSP and the other Zs) read as a space, control characters other than whitespace are
 ///   refused (`controlCharacter`), and so are invisible format characters (`invisibleCharacter`),

@@ -95,7 +95,8 @@ enum CanonicalFormMigration {
     ) throws(StoreError) -> (rewritten: Int, refused: Int) {
         let rows = try connection.prepare(select)
         let insert = try connection.prepare(
-            "INSERT INTO \(table)(id, statement, predicate, subject, object, args, arity) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            "INSERT INTO \(table)(id, statement, predicate, subject, object, args, arity) "
+                + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         var rewritten = 0
         var refused = 0
         while try rows.step() {

@@ -29,7 +29,8 @@ import Testing
         let other = try RawDatabase(source, create: true)
         try other.execute("CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT NOT NULL)")
         for statement in Self.lookAlikes {
-            try other.execute("INSERT INTO facts(statement) VALUES ('\(statement.replacingOccurrences(of: "'", with: "''"))')")
+            let literal = statement.replacingOccurrences(of: "'", with: "''")
+            try other.execute("INSERT INTO facts(statement) VALUES ('\(literal)')")
         }
         for (name, text) in [("a.ndjson", ndjson + "\n"), ("b.csv", csv + "\n")] {
             let summary = work.load(try work.write(name, text))
