@@ -36,7 +36,8 @@ extension DatabaseStats {
     /// A report for people.
     var humanText: String {
         var lines = [
-            "database    \(path) (\(kind == .factpipe ? "factpipe" : "not factpipe's, read-only"), "
+            "database    \(TerminalText.escaped(path)) "
+                + "(\(kind == .factpipe ? "factpipe" : "not factpipe's, read-only"), "
                 + "user_version \(schemaVersion), journal \(journalMode))",
             "facts       \(Format.count(facts))",
             "predicates  \(Format.count(distinctPredicates)) distinct",

@@ -40,19 +40,21 @@ extension ImportSummary {
     var humanText: String {
         var lines: [String] = []
         for diagnostic in sampleDiagnostics {
-            lines.append("  rejected \(diagnostic.location): \(diagnostic.reason.rawValue): \(diagnostic.message)")
+            // A message may quote the record; nothing in it may drive the terminal.
+            let text = "\(diagnostic.location): \(diagnostic.reason.rawValue): \(diagnostic.message)"
+            lines.append("  rejected " + TerminalText.escaped(text))
         }
         if rejected > sampleDiagnostics.count, !sampleDiagnostics.isEmpty {
             lines.append("  … \(Format.count(rejected - sampleDiagnostics.count)) more rejected (see --rejects FILE)")
         }
         for skip in skipped {
-            lines.append("  skipped \(skip.path): \(skip.reason)")
+            lines.append("  skipped " + TerminalText.escaped("\(skip.path): \(skip.reason)"))
         }
         var head = "factpipe: \(status.rawValue): \(Format.count(records, "record")): \(Format.count(inserted)) inserted, "
             + "\(Format.count(updated)) updated, \(Format.count(duplicates, "duplicate")), "
             + "\(Format.count(rejected)) rejected, \(Format.count(warnings, "warning")) in \(Format.seconds(seconds)) s "
             + "(\(Format.count(Int(factsPerSecond))) facts/s, peak RSS \(Format.bytes(Int64(peakRSSBytes))))"
-        if let message { head += "\nfactpipe: \(message)" }
+        if let message { head += "\nfactpipe: " + TerminalText.escaped(message) }
         lines.append(head)
         return lines.joined(separator: "\n")
     }

@@ -31,7 +31,7 @@ struct LoadsCommand: ParsableCommand {
             throw ExitCode(FactPipeExit.failure)
         }
         if json {
-            Standard.output("[" + loads.map(\.jsonObject).joined(separator: ",") + "]")
+            Standard.output(TerminalText.jsonEscaped("[" + loads.map(\.jsonObject).joined(separator: ",") + "]"))
             return
         }
         let header = ["id", "status", "records", "inserted", "updated", "dupl.", "rejected", "started", "source"]
@@ -59,7 +59,9 @@ extension LoadRecord {
 
 /// Plain aligned text tables for standard output.
 enum Table {
+    /// The table's lines; cells are printed through `TerminalText.escaped`.
     static func render(header: [String], rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(TerminalText.escaped) }
         var widths = header.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }

@@ -1,5 +1,8 @@
 import ArgumentParser
 import FactPipe
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// `factpipe query`: facts by predicate, subject, object or statement, through the indexes.
 struct QueryCommand: ParsableCommand {
@@ -72,6 +75,9 @@ struct QueryCommand: ParsableCommand {
             guard writeError == nil else { return }
             do { try output.write(line + "\n") } catch { writeError = error }
         }
+        // Stored text never drives a terminal: table cells are escaped (`TextTable`), NDJSON writes
+        // what JSON leaves raw as `\uXXXX` (the same value), and CSV is escaped on a terminal only.
+        let escapesCSV = isatty(1) == 1
         if format == .csv { emit(StoredFact.csvHeader) }
         let table = FactTablePrinter(emit: emit)
         let count: Int
@@ -79,8 +85,8 @@ struct QueryCommand: ParsableCommand {
             count = try query.run(databasePath: db) { fact in
                 switch format {
                 case .table: table.add(fact)
-                case .ndjson: emit(fact.ndjsonLine)
-                case .csv: emit(fact.csvRow)
+                case .ndjson: emit(TerminalText.jsonEscaped(fact.ndjsonLine))
+                case .csv: emit(escapesCSV ? TerminalText.escaped(fact.csvRow) : fact.csvRow)
                 }
             }
         } catch {

@@ -42,6 +42,6 @@ struct StatsCommand: ParsableCommand {
         } catch {
             throw CommandFailure.exit("stats", error)
         }
-        Standard.output(json ? stats.json.text : stats.humanText)
+        Standard.output(json ? TerminalText.jsonEscaped(stats.json.text) : stats.humanText)
     }
 }

@@ -4,7 +4,8 @@
 
 /// Columns aligned for people: a header row and data rows, numbers right-aligned.
 ///
-/// The header is bold only when standard output is a terminal and `NO_COLOR` is not set.
+/// The header is bold only when standard output is a terminal and `NO_COLOR` is not set. Cells are
+/// printed through `TerminalText.escaped`, so stored text cannot drive the terminal.
 struct TextTable {
     enum Alignment: Sendable { case left, right }
 
@@ -39,7 +40,7 @@ struct TextTable {
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], cell.count)
+                widths[index] = max(widths[index], TerminalText.escaped(cell).count)
             }
         }
         return widths
@@ -55,7 +56,7 @@ struct TextTable {
     func line(_ cells: [String], widths: [Int]) -> String {
         var parts: [String] = []
         for (index, width) in widths.enumerated() {
-            let cell = index < cells.count ? cells[index] : ""
+            let cell = index < cells.count ? TerminalText.escaped(cells[index]) : ""
             let padding = String(repeating: " ", count: max(0, width - cell.count))
             let isLast = index == widths.count - 1
             switch alignments[min(index, alignments.count - 1)] {

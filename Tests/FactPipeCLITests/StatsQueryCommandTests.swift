@@ -11,7 +11,7 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let json = try run.json()
         #expect(json["kind"] as? String == "factpipe")
-        #expect(int(json, "schema_version") == 1)
+        #expect(int(json, "schema_version") == 2)
         #expect(int(json, "facts") == (try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")))
         #expect(
             int(json, "distinct_predicates")

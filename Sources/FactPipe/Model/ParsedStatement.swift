@@ -28,6 +28,8 @@ public struct StatementSyntaxError: Error, Sendable, Hashable, CustomStringConve
         case tooManyArguments       // more top-level arguments than the limit
         case predicateTooLong
         case argumentTooLong
+        case controlCharacter       // NUL, ESC, DEL, a C1 control: anything in Cc but whitespace
+        case invisibleCharacter     // a format character (Cf) such as U+200B, or U+2028/U+2029
     }
 
     public var kind: Kind

@@ -15,6 +15,8 @@ public struct RecordDiagnostic: Sendable, Hashable {
         case invalidMetadata = "invalid_metadata"
         case invalidField = "invalid_field"
         case partsDisagree = "parts_disagree"
+        case controlCharacter = "control_character"
+        case invisibleCharacter = "invisible_character"
     }
 
     public var location: RecordLocation

@@ -209,8 +209,16 @@ extension StatementParser {
                     return true
                 }
             }
+            // The name part has no whitespace; past it, note whitespace that is not a lone space.
             var bareEnd = end
+            var previousIsSpace: UInt8 = 0
+            var needsCollapsing: UInt8 = 0
             while bareEnd < bytes.count, !Byte.endsBare(bytes[bareEnd]) {
+                let byte = bytes[bareEnd]
+                let isSpace: UInt8 = byte == Byte.space ? 1 : 0
+                let isOtherWhitespace: UInt8 = byte >= 0x09 && byte <= 0x0D ? 1 : 0
+                needsCollapsing |= isOtherWhitespace | (isSpace & previousIsSpace)
+                previousIsSpace = isSpace
                 bareEnd += 1
             }
             if bareEnd < bytes.count {
@@ -220,7 +228,11 @@ extension StatementParser {
             while trimmedEnd > start, Byte.isWhitespace(bytes[trimmedEnd - 1]) {
                 trimmedEnd -= 1
             }
-            append(start..<trimmedEnd)
+            if needsCollapsing == 0 {
+                append(start..<trimmedEnd)
+            } else {
+                appendCollapsingWhitespace(start..<trimmedEnd)
+            }
             pos = bareEnd
             return false
         }
@@ -247,14 +259,53 @@ extension StatementParser {
             }
         }
 
-        /// Reads a quoted term, kept exactly as written; `""` and `\"` stand for a quote inside it.
+        /// Reads a quoted term; `""` and `\"` stand for a quote inside it, and both are written `\"`.
+        /// Everything else is kept as written.
         mutating func scanQuoted() throws(StatementSyntaxError) {
             let open = pos
             guard let close = closingQuote(after: open) else {
                 throw failure(.unbalanced, at: open, "This quote is never closed; end the text with '\"'.")
             }
-            append(open..<(close + 1))
+            // The same walk as `closingQuote`: a quote before `close` is the first of a `""` pair.
+            var index = open + 1
+            var copied = open
+            while index < close {
+                let byte = bytes[index]
+                if byte == Byte.quote {
+                    append(copied..<index)
+                    out.append(Byte.backslash)
+                    index += 2
+                    copied = index - 1
+                } else if byte == Byte.backslash && bytes[index + 1] == Byte.quote {
+                    index += 2
+                } else {
+                    index += 1
+                }
+            }
+            append(copied..<(close + 1))
             pos = close + 1
+        }
+
+        /// Copies a bare term, writing each run of whitespace inside it as one space.
+        mutating func appendCollapsingWhitespace(_ range: Range<Int>) {
+            var index = range.lowerBound
+            var copied = index
+            while index < range.upperBound {
+                guard Byte.isWhitespace(bytes[index]) else {
+                    index += 1
+                    continue
+                }
+                let runStart = index
+                index += 1
+                while index < range.upperBound, Byte.isWhitespace(bytes[index]) {
+                    index += 1
+                }
+                if bytes[runStart] == Byte.space && index == runStart + 1 { continue }
+                append(copied..<runStart)
+                out.append(Byte.space)
+                copied = index
+            }
+            append(copied..<range.upperBound)
         }
 
         /// Starts a top-level argument, refusing one more than the limit allows.

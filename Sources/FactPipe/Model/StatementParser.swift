@@ -18,13 +18,21 @@
 /// nest, and the returned strings. Choices the grammar leaves open:
 ///
 /// - **Letters and digits.** ASCII letters, digits, `_` and `-` are classified as the grammar says;
-///   every non-ASCII scalar counts as a letter, so `LäuftAuf`, `CO₂` and `Straße` are names.
+///   every non-ASCII scalar the character rules let through counts as a letter, so `LäuftAuf`,
+///   `CO₂` and `Straße` are names.
+/// - **Characters** (`StatementCharacters`, before the grammar): the text is put in NFC, Unicode
+///   spaces (NBSP and the other Zs) read as a space, control characters other than whitespace are
+///   refused (`controlCharacter`), and so are invisible format characters (`invisibleCharacter`),
+///   except a byte order mark that starts the statement.
 /// - **Whitespace** between tokens is space, tab, line feed, vertical tab, form feed and carriage
-///   return. Inside a bare argument, inner spaces and tabs are kept; a line break is not allowed.
+///   return. Inside a bare argument, each run of inner whitespace becomes one space; a line break
+///   is not allowed.
 /// - **Roles.** Only arguments of a statement or a compound may carry `role:`; inside a list,
 ///   `a:b` is bare text. A bare value may itself contain `:` (`start:2025-08-20T10:00:00`).
 /// - **Quotes.** Inside `"…"`, both `""` and `\"` stand for a quote; any other backslash is an
-///   ordinary character. Quoted text is kept exactly, quotes and escapes included.
+///   ordinary character. The canonical form writes every quote inside as `\"` (the one spelling
+///   that holds any text a quoted term can carry, a backslash before a quote included); the rest of
+///   quoted text, whitespace included, is kept exactly.
 /// - **Columns** are 1-based and count `Character`s (what an editor shows) from the start of the
 ///   text, leading whitespace included. They are computed only when an error is thrown.
 /// - **Where an error points:** at the first character that cannot continue the statement; for a
@@ -41,7 +49,8 @@
 /// `unbalanced` (a bracket or quote never closed, a closing bracket of the wrong kind or with no
 /// opening one); `trailingText` (text after the statement's `)` other than one `.`, text after a
 /// complete compound, list or quoted term, as in `Name(x)rest`, or after a line break in a bare
-/// argument); `tooLong`, `tooManyArguments`, `predicateTooLong`, `argumentTooLong` (the limits).
+/// argument); `tooLong`, `tooManyArguments`, `predicateTooLong`, `argumentTooLong` (the limits);
+/// `controlCharacter`, `invisibleCharacter` (the character rules).
 public enum StatementParser {
     /// Parses one statement and returns its canonical form, predicate and canonical arguments.
     ///
@@ -57,13 +66,22 @@ public enum StatementParser {
         limits: FactLimits = .default
     ) throws(StatementSyntaxError) -> ParsedStatement {
         let contiguous = text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard StatementCharacters.isPlain(bytes) else { return Result<ParsedStatement, StatementSyntaxError>?.none }
             var scanner = Scanner(bytes: bytes, limits: limits)
             return scanner.scanCatchingErrors()
         }
-        if let contiguous {
-            return try contiguous.get()
+        if let contiguous, let result = contiguous {
+            return try result.get()
         }
-        let copy = Array(text.utf8)
+        let prepared = try StatementCharacters.prepared(text)
+        let preparedContiguous = prepared.utf8.withContiguousStorageIfAvailable { bytes in
+            var scanner = Scanner(bytes: bytes, limits: limits)
+            return scanner.scanCatchingErrors()
+        }
+        if let preparedContiguous {
+            return try preparedContiguous.get()
+        }
+        let copy = Array(prepared.utf8)
         let result = copy.withUnsafeBufferPointer { bytes in
             var scanner = Scanner(bytes: bytes, limits: limits)
             return scanner.scanCatchingErrors()

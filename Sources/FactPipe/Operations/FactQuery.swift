@@ -76,8 +76,30 @@ public struct FactQuery: Sendable, Equatable {
         }
     }
 
+    /// The query with its predicate, subject and object in the form facts store them: a predicate
+    /// as the grammar writes a name, a subject or object as the canonical text of one argument (NFC,
+    /// one space for each run of whitespace in bare text, `\"` for a quote inside quotes). A value
+    /// the grammar does not read as one name or one term is kept as given.
+    public func canonicalized() -> FactQuery {
+        var query = self
+        let limits = ForeignFactRow.lenientLimits
+        if let predicate, let parsed = try? StatementParser.parse(predicate + "(x)", limits: limits) {
+            query.predicate = parsed.predicate
+        }
+        func term(_ value: String?) -> String? {
+            guard let value else { return nil }
+            guard let parsed = try? StatementParser.parse("P(" + value + ")", limits: limits), parsed.args.count == 1
+            else { return value }
+            return parsed.args[0]
+        }
+        query.subject = term(subject)
+        query.object = term(object)
+        return query
+    }
+
     /// Runs the lookup on the database at `path`, handing each fact to `body` as it is read, and
-    /// returns how many there were.
+    /// returns how many there were. Predicate, subject and object are compared in canonical form
+    /// (`canonicalized()`), so `--subject 'a  b'` finds `P(a b).`.
     /// - Throws: `FactQueryError` for a statement the grammar refuses or a database that cannot be
     ///   read.
     @discardableResult
@@ -87,7 +109,7 @@ public struct FactQuery: Sendable, Equatable {
         let canonical = try canonicalStatement()
         do {
             let database = try ReadableFactDatabase(path: path, settings: settings)
-            return try FactLookup(database: database).find(self, canonicalStatement: canonical, body)
+            return try FactLookup(database: database).find(canonicalized(), canonicalStatement: canonical, body)
         } catch {
             throw .store(error)
         }
@@ -103,7 +125,7 @@ public enum FactQueryError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidStatement(let text, let error): "not a statement: \(text): \(error)"
+        case .invalidStatement(let text, let error): "not a statement: \(StatementCharacters.printable(text)): \(error)"
         case .store(let error): "\(error)"
         }
     }

@@ -46,6 +46,7 @@ enum FactDatabase {
             PRAGMA soft_heap_limit=\(settings.softHeapLimitBytes);
             """)
         try ensureSchema(connection)
+        try CanonicalFormMigration.migrateIfNeeded(connection)
         return connection
     }
 
@@ -142,7 +143,7 @@ enum FactDatabase {
     }
 
     private static func checkVersion(_ version: Int64, _ connection: SQLiteConnection) throws(StoreError) {
-        if version == FactSchema.version { return }
+        if version == FactSchema.version || version == CanonicalFormMigration.fromVersion { return }
         if version == 0 {
             let tables = try userTables(connection)
             throw StoreError(

@@ -10,8 +10,10 @@
 /// into an empty table appends straight to `facts` and builds it by one sort at the end
 /// (`StagingArea.restoreUniqueness`). Databases made before keep their constraint and always stage.
 enum FactSchema {
-    /// The schema version kept in `PRAGMA user_version`.
-    static let version: Int64 = 1
+    /// The schema version kept in `PRAGMA user_version`: 2 since statements are canonical under the
+    /// character rules (`StatementCharacters`). A writer migrates a version-1 database when it opens it
+    /// (`CanonicalFormMigration`); readers read version 1 as it is.
+    static let version: Int64 = 2
     /// Staged facts that trigger a merge into `facts` at the next batch boundary: bounds the
     /// staging table, the sort's passes, and how long committed facts stay out of sight.
     static let mergeThreshold = 1_000_000

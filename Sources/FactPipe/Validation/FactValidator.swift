@@ -50,9 +50,12 @@ struct FactValidator: Sendable {
             let reason: RecordDiagnostic.Reason
             switch error.kind {
             case .tooLong, .tooManyArguments, .predicateTooLong, .argumentTooLong: reason = .limitExceeded
+            case .controlCharacter: reason = .controlCharacter
+            case .invisibleCharacter: reason = .invisibleCharacter
             default: reason = .syntax
             }
-            let what = given == nil ? "statement assembled from its parts (\(text.prefix(120)))" : "statement"
+            let assembled = StatementCharacters.printable(String(text.prefix(120)))
+            let what = given == nil ? "statement assembled from its parts (\(assembled))" : "statement"
             return .rejected(reason, "\(what): \(error)")
         }
         if let assembledArgs, assembledArgs.count != parsed.args.count {

@@ -62,6 +62,38 @@ indirect enum GeneratedTerm {
 /// Writes generated statements, canonically when it has no generator, else with random whitespace
 /// around every token and a period only sometimes.
 struct StatementWriter {
+    /// Bare text as the canonical form writes it: each run of spaces and tabs as one space.
+    static func canonicalBare(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar == " " || scalar == "\t" {
+                if out.last != " " { out.append(" ") }
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// Quoted text as the canonical form writes it: every quote inside as `\"`, whether it was
+    /// written `""` or `\"`.
+    static func canonicalQuoted(_ text: String) -> String {
+        let inner = Array(text.unicodeScalars.dropFirst().dropLast())
+        var out = String.UnicodeScalarView(["\""])
+        var index = 0
+        while index < inner.count {
+            if inner[index] == "\"" || (inner[index] == "\\" && index + 1 < inner.count && inner[index + 1] == "\"") {
+                out.append(contentsOf: ["\\", "\""])
+                index += 2
+            } else {
+                out.append(inner[index])
+                index += 1
+            }
+        }
+        out.append("\"")
+        return String(out)
+    }
+
     static let spaces = ["", "", " ", "  ", "\t", " \n "]
     var rng: SplitMix64?
 
@@ -90,8 +122,10 @@ struct StatementWriter {
 
     mutating func term(_ term: GeneratedTerm) -> String {
         switch term {
-        case .bare(let text), .quoted(let text):
-            return text
+        case .bare(let text):
+            return rng == nil ? Self.canonicalBare(text) : text
+        case .quoted(let text):
+            return rng == nil ? Self.canonicalQuoted(text) : text
         case .list(let items):
             let texts = items.map { space() + self.term($0) + space() }
             return "[" + texts.joined(separator: rng == nil ? ", " : ",") + space() + "]"

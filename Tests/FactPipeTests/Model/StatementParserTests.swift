@@ -61,8 +61,8 @@ func refusal(_ text: String, limits: FactLimits = .default) -> StatementSyntaxEr
             "Says", ["Alice", "\"hello, (world)\""]
         ),
         (
-            "Says(Bob, \"she said \"\"hi\"\"\").", "Says(Bob, \"she said \"\"hi\"\"\").",
-            "Says", ["Bob", "\"she said \"\"hi\"\"\""]
+            "Says(Bob, \"she said \"\"hi\"\"\").", "Says(Bob, \"she said \\\"hi\\\"\").",
+            "Says", ["Bob", "\"she said \\\"hi\\\"\""]
         ),
     ])
     func acceptsRealStatements(input: String, canonical: String, predicate: String, args: [String]) throws {
@@ -90,7 +90,7 @@ func refusal(_ text: String, limits: FactLimits = .default) -> StatementSyntaxEr
         ("P(start : 2025-08-20T10:00:00)", "P(start:2025-08-20T10:00:00)."),
         ("P( k :Q( 1 , s ) )", "P(k:Q(1, s))."),
         ("P(msg: \"a , b\" , list :[ x ])", "P(msg:\"a , b\", list:[x])."),
-        ("P(New York ,  big   city\t)", "P(New York, big   city)."),
+        ("P(New York ,  big   city\t)", "P(New York, big city)."),
         ("P(a:b:c)", "P(a:b:c)."),
         ("P(http://example.org/x)", "P(http://example.org/x)."),
         ("P(a b : c)", "P(a b : c)."),
@@ -107,7 +107,7 @@ func refusal(_ text: String, limits: FactLimits = .default) -> StatementSyntaxEr
         ("P(.5, -3, 'quoted', a;b, x->y)", "P(.5, -3, 'quoted', a;b, x->y)."),
         ("_p-1(x)", "_p-1(x)."),
         ("Q₂(Straße, naïve café)", "Q₂(Straße, naïve café)."),
-        ("P(\u{00A0}x)", "P(\u{00A0}x)."),
+        ("P(\u{00A0}x)", "P(x)."),
     ])
     func writesCanonicalForm(input: String, canonical: String) throws {
         let statement = try #require(parsed(input))

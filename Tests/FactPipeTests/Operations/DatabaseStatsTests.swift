@@ -11,7 +11,7 @@ import Testing
         let db = try work.database()
         let stats = try DatabaseStats.collect(path: work.databasePath, top: 5)
         #expect(stats.kind == .factpipe)
-        #expect(stats.schemaVersion == 1)
+        #expect(stats.schemaVersion == FactSchema.version)
         #expect(stats.journalMode == "wal")
         #expect(stats.facts == (try db.int("SELECT count(*) FROM facts")))
         #expect(stats.distinctPredicates == (try db.int("SELECT count(DISTINCT predicate) FROM facts")))

@@ -13,10 +13,15 @@ struct UnicodeText {
         0x10400...0x1044F, 0x1D400...0x1D4FF, 0x1F300...0x1F5FF, 0x20000...0x2A6DF,
     ]
 
+    /// A letter in NFC (the few scalars of the ranges that normalise to others, such as the Greek
+    /// question mark U+037E, which is `;` in NFC, are drawn as `x`), so the text as written is the text
+    /// stored.
     static func letter(_ rng: inout SplitMix64) -> Character {
         let range = rng.pick(ranges)
         let value = UInt32.random(in: range, using: &rng)
-        return Character(Unicode.Scalar(value) ?? "x")
+        let text = String(Unicode.Scalar(value) ?? "x")
+        let isNFC = text.precomposedStringWithCanonicalMapping.unicodeScalars.elementsEqual(text.unicodeScalars)
+        return isNFC ? Character(text) : "x"
     }
 
     /// A name: a letter or `_`, then letters, digits, `_` and `-`.

@@ -47,7 +47,7 @@ import Testing
         #expect(result.databaseCheck == .full)
         #expect(result.factCount == Int64(roundTripFixtureFacts))
         #expect(try storedFacts(work.path("restored.sqlite")) == (try storedFacts(work.databasePath)))
-        #expect(try RawDatabase(work.path("restored.sqlite")).int("PRAGMA user_version") == 1)
+        #expect(try RawDatabase(work.path("restored.sqlite")).int("PRAGMA user_version") == FactSchema.version)
         #expect(try folderContents(work.directory.url.path).filter { $0.hasPrefix(".restored") }.isEmpty)
     }
 

@@ -31,9 +31,11 @@ import Testing
                     + #""created_at":"# + "\"\(try createdAt(work, "Deep(x)."))\"}"))
         #expect(
             lines.contains {
-                $0.hasPrefix(#"{"statement":"Says(Alice, \"Hello, \"\"world\"\"\").","confidence":5e-324,"#)
+                $0.hasPrefix(#"{"statement":"Says(Alice, \"Hello, \\\"world\\\"\").","confidence":5e-324,"#)
             })
-        #expect(lines.contains { $0.contains(#""statement":"Tab(\"a\tb\", \"bell\u0007\")."#) })
+        // A control character is refused in a statement but kept in a source, and exported escaped.
+        #expect(lines.contains { $0.contains(#""statement":"Tab(\"a\tb\", \"bell\").","#) })
+        #expect(lines.contains { $0.contains(#""source":"bell\u0007""#) })
         for line in lines {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(

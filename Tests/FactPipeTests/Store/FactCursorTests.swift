@@ -35,6 +35,6 @@ import Testing
         var ids: [Int64] = []
         while try cursor.next() { ids.append(cursor.id) }
         #expect(ids == (1...Int64(roundTripFixtureFacts)).map { $0 })
-        #expect(cursor.schemaVersion == 1)
+        #expect(cursor.schemaVersion == FactSchema.version)
     }
 }

@@ -18,17 +18,17 @@ private func fileBytes(_ path: String) throws -> Data {
 }
 
 @Suite struct FactDatabaseTests {
-    @Test func openingANewFileCreatesTheSchemaAndSetsUserVersion1() throws {
+    @Test func openingANewFileCreatesTheSchemaAndSetsTheUserVersion() throws {
         let work = try LoadWorkspace()
         do {
             let connection = try FactDatabase.openForWriting(path: work.databasePath)
-            #expect(try connection.scalarInt("PRAGMA user_version") == 1)
+            #expect(try connection.scalarInt("PRAGMA user_version") == FactSchema.version)
             #expect(try connection.scalarText("PRAGMA journal_mode") == "wal")
             #expect(try connection.scalarInt("PRAGMA synchronous") == 1)
             #expect(try connection.scalarInt("PRAGMA busy_timeout") == 5_000)
         }
         let db = try work.database()
-        #expect(try db.int("PRAGMA user_version") == 1)
+        #expect(try db.int("PRAGMA user_version") == FactSchema.version)
         #expect(try db.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") == ["factpipe_loads", "factpipe_staging", "facts"])
         #expect(try db.factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
         #expect(try db.column("SELECT name FROM pragma_table_info('facts') ORDER BY cid") == [
@@ -58,7 +58,7 @@ private func fileBytes(_ path: String) throws -> Data {
         let work = try LoadWorkspace()
         try work.write("facts.sqlite", "")
         _ = try FactDatabase.openForWriting(path: work.databasePath)
-        #expect(try work.database().int("PRAGMA user_version") == 1)
+        #expect(try work.database().int("PRAGMA user_version") == FactSchema.version)
     }
 
     @Test func anUnknownSchemaVersionIsRefusedWithAClearMessage() throws {
@@ -72,7 +72,7 @@ private func fileBytes(_ path: String) throws -> Data {
         #expect(error.kind == .unsupportedSchema)
         #expect(error.path == work.databasePath)
         #expect(error.message.contains("schema version 99 is not supported"))
-        #expect(error.message.contains("it knows version 1"))
+        #expect(error.message.contains("it knows version 2"))
         #expect(error.description.hasPrefix("\(work.databasePath): "))
         #expect(try work.database().int("PRAGMA user_version") == 99)
         #expect(throws: StoreError.self) { try FactDatabase.openForReading(path: work.databasePath) }

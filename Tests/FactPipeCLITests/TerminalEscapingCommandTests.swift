@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// Stored text never drives the terminal: `query`, `stats` and `loads` print control and invisible
+/// characters of facts, sources and paths as escapes; and the canonical form reaches the commands.
+@Suite struct TerminalEscapingCommandTests {
+    /// Bytes a terminal acts on: C0 controls but line feed, DEL, and the C1 controls in UTF-8.
+    static func terminalControls(_ data: Data) -> [UInt8] {
+        var found: [UInt8] = []
+        var previous: UInt8 = 0
+        for byte in data {
+            if (byte < 0x20 && byte != 0x0A) || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) {
+                found.append(byte)
+            }
+            previous = byte
+        }
+        return found
+    }
+
+    /// A database with an ESC in a source (the NDJSON input can give one), and a statement, a
+    /// predicate and a ledger source holding ESC, BEL, a C1 CSI and a direction override, as a
+    /// database written before control characters were refused holds them.
+    static func databaseWithControls(_ work: CLIWorkspace) throws {
+        let input = try work.write(
+            "in.ndjson", "{\"statement\":\"IsA(Dog, Animal).\",\"source\":\"\\u001b]0;owned\\u0007\\u001b[2J\"}\n")
+        let run = try Factpipe.run(["import", input, "--db", work.database, "-q"])
+        try #require(run.status == 0, "\(run.stderr)")
+        try Factpipe.tool("/usr/bin/sqlite3", [
+            work.database,
+            """
+            INSERT INTO facts(statement, predicate, subject, object, args, arity, created_at, source)
+            VALUES ('IsA(Z' || char(27) || 'c, Y).', 'Is' || char(155) || 'A', 'Z' || char(27) || 'c', 'Y',
+                    '["Z\\u001bc","Y"]', 2, '2025-01-01T00:00:00Z', 'x' || char(8238) || 'y');
+            UPDATE factpipe_loads SET source = source || char(27) || '[31m';
+            """,
+        ])
+    }
+
+    @Test func queryStatsAndLoadsEscapeWhatWouldDriveTheTerminal() throws {
+        let work = try CLIWorkspace()
+        try Self.databaseWithControls(work)
+        let table = try Factpipe.run(["query", "--db", work.database])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(Self.terminalControls(table.stdout).isEmpty, "\(table.stdoutText.debugDescription)")
+        #expect(table.stdoutText.contains("IsA(Z\\u{1b}c, Y)."))
+        #expect(table.stdoutText.contains("\\u{1b}]0;owned\\u{7}\\u{1b}[2J"))
+        #expect(table.stdoutText.contains("x\\u{202e}y"))
+        for format in ["ndjson", "csv"] {
+            let run = try Factpipe.run(["query", "--db", work.database, "--format", format])
+            #expect(run.status == 0)
+            #expect(Self.terminalControls(run.stdout).isEmpty || format == "csv", "\(format)")
+        }
+        // NDJSON stays the same JSON: the escapes decode to the stored text.
+        let ndjson = try ndjsonObjects(try Factpipe.run(["query", "--db", work.database, "--format", "ndjson"]))
+        #expect(ndjson.compactMap { $0["statement"] as? String }.contains("IsA(Z\u{1B}c, Y)."))
+        #expect(ndjson.compactMap { $0["source"] as? String }.contains("x\u{202E}y"))
+        let stats = try Factpipe.run(["stats", "--db", work.database])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        #expect(Self.terminalControls(stats.stdout).isEmpty, "\(stats.stdoutText.debugDescription)")
+        #expect(stats.stdoutText.contains("Is\\u{9b}A"))
+        let statsJSON = try Factpipe.run(["stats", "--db", work.database, "--json"])
+        #expect(Self.terminalControls(statsJSON.stdout).isEmpty)
+        let top = try #require(try statsJSON.json()["top_predicates"] as? [[String: Any]])
+        #expect(top.compactMap { $0["predicate"] as? String }.contains("Is\u{9B}A"))
+        for arguments in [["loads", "--db", work.database], ["loads", "--db", work.database, "--json"]] {
+            let loads = try Factpipe.run(arguments)
+            #expect(loads.status == 0, "\(loads.stderr)")
+            #expect(Self.terminalControls(loads.stdout).isEmpty, "\(loads.stdoutText.debugDescription)")
+        }
+        #expect(try Factpipe.run(["loads", "--db", work.database]).stdoutText.contains("in.ndjson\\u{1b}[31m"))
+    }
+
+    @Test func importsSummaryOfRefusalsEscapesTheInputsName() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in\u{1B}]0;owned\u{07}.txt", "IsA(Dog, Animal).\nfree text\n")
+        let run = try Factpipe.run(["import", input, "--db", work.database])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(Self.terminalControls(Data(run.stderr.utf8)).isEmpty, "\(run.stderr.debugDescription)")
+        #expect(run.stderr.contains("in\\u{1b}]0;owned\\u{7}.txt:2"), "\(run.stderr)")
+    }
+
+    @Test func importRefusesControlCharactersAndQueryFindsLookAlikesByTheirCanonicalForm() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write(
+            "in.txt", "IsA(Z\u{1B}c, Y).\nP(big  city, \"a\"\"b\").\n\u{FEFF}IsA(Dog, Animal).\n")
+        let rejects = work.path("rejects.ndjson")
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects, "-q"])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(Self.terminalControls(Data(run.stderr.utf8)).isEmpty, "\(run.stderr.debugDescription)")
+        #expect(try work.read("rejects.ndjson").contains("\"reason\":\"control_character\""))
+        let subject = try Factpipe.run([
+            "query", "--db", work.database, "--subject", "big\tcity", "--object", "\"a\\\"b\"", "--format", "csv",
+        ])
+        #expect(subject.stdoutText.contains("P(big city, \"\"a\\\"\"b\"\")."), "\(subject.stdoutText)")
+        let predicate = try Factpipe.run(["query", "--db", work.database, "--predicate", "IsA", "--format", "ndjson"])
+        #expect(try ndjsonObjects(predicate).compactMap { $0["statement"] as? String } == ["IsA(Dog, Animal)."])
+    }
+}
