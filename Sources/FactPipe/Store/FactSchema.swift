@@ -9,6 +9,10 @@
 /// constraint: the guarantee and the upserts are the same, but an index can be dropped, so a load
 /// into an empty table appends straight to `facts` and builds it by one sort at the end
 /// (`StagingArea.restoreUniqueness`). Databases made before keep their constraint and always stage.
+///
+/// `factpipe_assertions` lists, for a fact, the loads other than its inserting one (`load_id`) that
+/// also brought it (as a duplicate, an update or a replacement): `LoadUndo` keeps a fact while any of
+/// them is not undone. Databases made before get it from `migrate`.
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`.
     static let version: Int64 = 1
@@ -58,7 +62,8 @@ enum FactSchema {
             checkpoint_line INTEGER NOT NULL DEFAULT 1,
             rejects_path TEXT,
             rejects_offset INTEGER NOT NULL DEFAULT 0,
-            message TEXT
+            message TEXT,
+            records_assertions INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE factpipe_staging(
             seq INTEGER PRIMARY KEY,
@@ -75,8 +80,14 @@ enum FactSchema {
             source TEXT,
             context TEXT NOT NULL,
             fact_metadata TEXT NOT NULL,
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            given INTEGER
         );
+        CREATE TABLE factpipe_assertions(
+            fact_id INTEGER NOT NULL,
+            load_id INTEGER NOT NULL,
+            PRIMARY KEY (fact_id, load_id)
+        ) WITHOUT ROWID;
         """
 
     /// The index that keeps statements unique (and serves lookups by statement).

@@ -57,6 +57,7 @@ final class FactStore: FactSink {
             databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
             description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)")
         connection = try FactDatabase.openForWriting(path: options.databasePath, settings: options.database)
+        try FactSchema.migrate(connection)
         ledger = try LoadLedger(connection: connection)
         writer = try SQLiteFactWriter(connection: connection, defaultCreatedAt: startedAt)
         staging = StagingArea(connection: connection)

@@ -78,21 +78,36 @@ final class StagingArea {
     }
 
     /// Moves every staged row of load `loadID` into `facts` under `policy`, then empties the staging table.
+    /// The facts already there from another load that the staged rows bring again are recorded in
+    /// `factpipe_assertions` first, so that undoing the load that inserted them keeps them.
     /// - Throws: `StoreError`; the caller's transaction makes the move all or nothing.
     func merge(loadID: Int64, policy: ConflictPolicy) throws(StoreError) -> MergeResult {
         let staged = try stagedCount(loadID: loadID)
         guard staged > 0 else { return MergeResult() }
-        let before = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
-        let insert = try connection.prepare("""
-            INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, source, context,
-            fact_metadata, created_at, load_id)
-            SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
-            created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
-            \(policy.upsertClause)
+        let assert = try connection.prepare("""
+            INSERT OR IGNORE INTO factpipe_assertions(fact_id, load_id)
+            SELECT f.id, s.load_id FROM factpipe_staging AS s JOIN facts AS f ON f.statement = s.statement
+            WHERE s.load_id = ?1 AND f.load_id IS NOT ?1
             """)
-        try insert.bind(1, loadID)
-        _ = try insert.step()
-        let changed = connection.changes
+        try assert.bind(1, loadID)
+        _ = try assert.step()
+        let before = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
+        let changed: Int
+        if policy == .update {
+            try mergeKeepingOmittedFields(loadID: loadID)
+            changed = staged
+        } else {
+            let insert = try connection.prepare("""
+                INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, source, context,
+                fact_metadata, created_at, load_id)
+                SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
+                created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
+                \(policy.upsertClause)
+                """)
+            try insert.bind(1, loadID)
+            _ = try insert.step()
+            changed = connection.changes
+        }
         let after = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
         let inserted = Int(after - before)
         try connection.execute("DELETE FROM factpipe_staging")
