@@ -23,8 +23,7 @@ struct LoadsCommand: ParsableCommand {
         do {
             loads = try LoadRecord.all(databasePath: db)
         } catch {
-            Standard.error("factpipe: \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit("loads", error, json: json)
         }
         if json {
             Standard.output("[" + loads.map(\.jsonObject).joined(separator: ",") + "]")
