@@ -29,13 +29,14 @@ struct BackupCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: "The folder to write the backup into (it must exist).")
     var directory: String
 
-    @Option(help: "Keep the newest N backups of this database in the folder, delete older ones.")
+    @Option(parsing: .unconditional,
+            help: "Keep the newest N backups of this database in the folder, delete older ones.")
     var keep: Int?
 
-    @Option(help: "zstd level, 1-22.")
+    @Option(parsing: .unconditional, help: "zstd level, 1-22.")
     var level: Int = 3
 
-    @Option(help: "zstd worker threads (default: one per core when there are several).")
+    @Option(parsing: .unconditional, help: "zstd worker threads (default: one per core when there are several).")
     var threads: Int?
 
     @OptionGroup var console: ConsoleOptions
