@@ -4,8 +4,8 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
     case ignore
     /// Overwrite every data column of the existing fact (its id and inserting load stay).
     case replace
-    /// Keep the row; take the confidence, source and creation time the record gives (what it leaves out
-    /// stays), merge context and metadata key by key (`StagingArea.mergeKeepingOmittedFields`).
+    /// Keep the row and its creation time; take the confidence and source the record gives (what it
+    /// leaves out stays), merge context and metadata key by key (`StagingArea.mergeKeepingOmittedFields`).
     case update
     /// Abort the load at the first conflict.
     case fail

@@ -9,10 +9,9 @@
 extension FactSchema {
     static let createAssertions = """
         CREATE TABLE IF NOT EXISTS factpipe_assertions(
-            fact_id INTEGER NOT NULL,
             load_id INTEGER NOT NULL,
-            PRIMARY KEY (fact_id, load_id)
-        ) WITHOUT ROWID
+            fact_id INTEGER NOT NULL
+        )
         """
 
     /// Adds what is missing, in one transaction; the caller holds the database's writer lock.
@@ -40,8 +39,8 @@ extension FactSchema {
             if !hasAssertions {
                 try connection.execute(createAssertions)
                 try connection.execute("""
-                    INSERT OR IGNORE INTO factpipe_assertions(fact_id, load_id)
-                    SELECT id, updated_load_id FROM facts
+                    INSERT INTO factpipe_assertions(load_id, fact_id)
+                    SELECT updated_load_id, id FROM facts
                     WHERE updated_load_id IS NOT NULL AND updated_load_id IS NOT load_id
                     """)
             }

@@ -12,7 +12,9 @@
 ///
 /// `factpipe_assertions` lists, for a fact, the loads other than its inserting one (`load_id`) that
 /// also brought it (as a duplicate, an update or a replacement): `LoadUndo` keeps a fact while any of
-/// them is not undone. Databases made before get it from `migrate`.
+/// them is not undone. It has no index: a merge only appends to it (its probes of `facts_statement`
+/// read the index alone), and only an undo reads it, by one scan. Rows may repeat, and a load's row
+/// for a fact it inserted itself means nothing. Databases made before get it from `migrate`.
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`.
     static let version: Int64 = 1
@@ -84,10 +86,9 @@ enum FactSchema {
             given INTEGER
         );
         CREATE TABLE factpipe_assertions(
-            fact_id INTEGER NOT NULL,
             load_id INTEGER NOT NULL,
-            PRIMARY KEY (fact_id, load_id)
-        ) WITHOUT ROWID;
+            fact_id INTEGER NOT NULL
+        );
         """
 
     /// The index that keeps statements unique (and serves lookups by statement).

@@ -50,28 +50,33 @@ public enum LoadUndo {
         var result = Result()
         try connection.execute("BEGIN IMMEDIATE")
         do {
-            // The live loads other than this one that asserted the fact `facts.id`.
-            let otherLiveLoads = """
-                SELECT a.load_id FROM factpipe_assertions AS a JOIN factpipe_loads AS l ON l.id = a.load_id
-                WHERE a.fact_id = facts.id AND a.load_id != \(loadID) AND l.status != 'undone'
-                """
             result.leftUpdated = Int(try connection.scalarInt("""
                 SELECT count(*) FROM facts WHERE updated_load_id = \(loadID) AND load_id != \(loadID)
                 """) ?? 0)
+            // Each fact another live load asserted, with the earliest such load: one scan of the assertions.
             try connection.execute("""
-                UPDATE facts SET load_id = (SELECT min(load_id) FROM (\(otherLiveLoads)))
-                WHERE load_id = \(loadID) AND EXISTS (\(otherLiveLoads))
+                DROP TABLE IF EXISTS temp.factpipe_undo_owner;
+                CREATE TEMP TABLE factpipe_undo_owner(fact_id INTEGER PRIMARY KEY, load_id INTEGER NOT NULL);
+                INSERT INTO temp.factpipe_undo_owner(fact_id, load_id)
+                SELECT a.fact_id, min(a.load_id) FROM factpipe_assertions AS a
+                JOIN factpipe_loads AS l ON l.id = a.load_id
+                WHERE a.load_id != \(loadID) AND l.status != 'undone' GROUP BY a.fact_id;
+                """)
+            defer { try? connection.execute("DROP TABLE IF EXISTS temp.factpipe_undo_owner") }
+            try connection.execute("""
+                UPDATE facts
+                SET load_id = (SELECT o.load_id FROM temp.factpipe_undo_owner AS o WHERE o.fact_id = facts.id)
+                WHERE load_id = \(loadID) AND id IN (SELECT fact_id FROM temp.factpipe_undo_owner)
                 """)
             result.keptForOtherLoads = connection.changes
-            // A fact's own load needs no assertion row beside its load_id.
-            try connection.execute("""
-                DELETE FROM factpipe_assertions WHERE fact_id IN (SELECT id FROM facts WHERE load_id = \(loadID))
-                OR EXISTS (SELECT 1 FROM facts AS f WHERE f.id = factpipe_assertions.fact_id
-                    AND f.load_id = factpipe_assertions.load_id)
-                """)
             try connection.execute("DELETE FROM facts WHERE load_id = \(loadID)")
             result.deleted = connection.changes
-            try connection.execute("DELETE FROM factpipe_assertions WHERE load_id = \(loadID)")
+            // Rows of this load, of facts that are gone, and of a fact's own load mean nothing any more.
+            try connection.execute("""
+                DELETE FROM factpipe_assertions WHERE load_id = \(loadID)
+                OR NOT EXISTS (SELECT 1 FROM facts AS f WHERE f.id = factpipe_assertions.fact_id
+                    AND f.load_id IS NOT factpipe_assertions.load_id)
+                """)
             result.loadsWithUnknownDuplicates = try connection.textColumn("""
                 SELECT id FROM factpipe_loads WHERE records_assertions = 0 AND status != 'undone'
                 AND id != \(loadID) AND duplicates > 0 ORDER BY id

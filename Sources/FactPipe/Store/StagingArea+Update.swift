@@ -1,4 +1,5 @@
-/// The merge under `--on-conflict update`: what a record gives wins, what it leaves out stays.
+/// The merge under `--on-conflict update`: what a record gives wins, what it leaves out stays; the
+/// row, its id and its creation time are kept.
 ///
 /// An `ON CONFLICT … DO UPDATE` can only see the columns of `facts` (`excluded.*`), not which fields
 /// the staged record gave. So the staged rows go, in statement and input order, into a temporary
@@ -6,13 +7,13 @@
 /// metadata are merged key by key (`json_patch`), so a record without them changes neither.
 extension StagingArea {
     /// The side fields a staged record gave (`factpipe_staging.given`; NULL, from rows staged by an
-    /// earlier factpipe, counts as all of them).
+    /// earlier factpipe, counts as all of them). The creation time is never updated: a fact is
+    /// created once.
     struct GivenFields: OptionSet {
         let rawValue: Int64
         static let confidence = GivenFields(rawValue: 1)
-        static let createdAt = GivenFields(rawValue: 2)
-        static let source = GivenFields(rawValue: 4)
-        static let all: GivenFields = [.confidence, .createdAt, .source]
+        static let source = GivenFields(rawValue: 2)
+        static let all: GivenFields = [.confidence, .source]
 
         init(rawValue: Int64) {
             self.rawValue = rawValue
@@ -22,7 +23,6 @@ extension StagingArea {
         init(_ fact: Fact) {
             var given: GivenFields = []
             if fact.isConfidenceGiven { given.insert(.confidence) }
-            if fact.range(of: .createdAt) != nil { given.insert(.createdAt) }
             if fact.range(of: .source) != nil { given.insert(.source) }
             self = given
         }
@@ -47,8 +47,6 @@ extension StagingArea {
                 confidence = CASE WHEN \(given) & \(GivenFields.confidence.rawValue) THEN excluded.confidence
                     ELSE confidence END,
                 source = CASE WHEN \(given) & \(GivenFields.source.rawValue) THEN excluded.source ELSE source END,
-                created_at = CASE WHEN \(given) & \(GivenFields.createdAt.rawValue) THEN excluded.created_at
-                    ELSE created_at END,
                 context = json_patch(context, excluded.context),
                 fact_metadata = json_patch(fact_metadata, excluded.fact_metadata),
                 updated_load_id = excluded.load_id;

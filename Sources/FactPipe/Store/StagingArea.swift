@@ -84,10 +84,12 @@ final class StagingArea {
     func merge(loadID: Int64, policy: ConflictPolicy) throws(StoreError) -> MergeResult {
         let staged = try stagedCount(loadID: loadID)
         guard staged > 0 else { return MergeResult() }
+        // Staged rows outside, `facts_statement` inside: each probe reads the index alone (comparing
+        // `facts.load_id` too would read a table row at random for each), and the rows are appended.
         let assert = try connection.prepare("""
-            INSERT OR IGNORE INTO factpipe_assertions(fact_id, load_id)
-            SELECT f.id, s.load_id FROM factpipe_staging AS s JOIN facts AS f ON f.statement = s.statement
-            WHERE s.load_id = ?1 AND f.load_id IS NOT ?1
+            INSERT INTO factpipe_assertions(load_id, fact_id)
+            SELECT s.load_id, f.id FROM factpipe_staging AS s CROSS JOIN facts AS f ON f.statement = s.statement
+            WHERE s.load_id = ?1
             """)
         try assert.bind(1, loadID)
         _ = try assert.step()
