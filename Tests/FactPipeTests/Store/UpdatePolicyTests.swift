@@ -25,7 +25,8 @@ import Testing
 
     @Test func anNDJSONRecordUpdatesOnlyWhatItGives() throws {
         let work = try LoadWorkspace()
-        _ = work.load(try work.write("1.ndjson", full + "\n{\"statement\":\"P(b).\",\"confidence\":0.5,\"source\":\"first\"}\n"))
+        let other = "{\"statement\":\"P(b).\",\"confidence\":0.5,\"source\":\"first\"}\n"
+        _ = work.load(try work.write("1.ndjson", full + "\n" + other))
         let update = try work.write("2.ndjson", """
             {"statement":"P(a).","context":{"j":2}}
             {"statement":"P(b).","confidence":0.9,"created_at":"2021-06-01T00:00:00Z"}
