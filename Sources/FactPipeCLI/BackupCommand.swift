@@ -30,7 +30,8 @@ struct BackupCommand: ParsableCommand {
     @Option(name: .customLong("to"), help: "The folder to write the backup into (it must exist).")
     var directory: String
 
-    @Option(help: "Keep the newest N backups of this database in the folder, delete older ones.")
+    @Option(parsing: .unconditional,
+            help: "Keep the newest N backups of this database in the folder, delete older ones.")
     var keep: Int?
 
     @Option(
@@ -39,10 +40,10 @@ struct BackupCommand: ParsableCommand {
             discussion: "It needs the database's size free while the backup runs.", valueName: "dir"))
     var tempDir: String?
 
-    @Option(help: "zstd level, 1-22.")
+    @Option(parsing: .unconditional, help: "zstd level, 1-22.")
     var level: Int = 3
 
-    @Option(help: "zstd worker threads (default: one per core when there are several).")
+    @Option(parsing: .unconditional, help: "zstd worker threads (default: one per core when there are several).")
     var threads: Int?
 
     @OptionGroup var console: ConsoleOptions

@@ -35,10 +35,10 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "ndjson, csv or text (default: from the file name, else ndjson).")
     var format: SnapshotFormatArgument?
 
-    @Option(help: "zstd level, 1-22 (default 3); 0 writes plain bytes.")
+    @Option(parsing: .unconditional, help: "zstd level, 1-22 (default 3); 0 writes plain bytes.")
     var level: Int?
 
-    @Option(help: "zstd worker threads (default: one per core when there are several).")
+    @Option(parsing: .unconditional, help: "zstd worker threads (default: one per core when there are several).")
     var threads: Int?
 
     @Option(name: .customLong("predicate"), help: "Only facts of this predicate (repeatable).")

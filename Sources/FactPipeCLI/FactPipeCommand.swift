@@ -14,4 +14,22 @@ struct FactPipeCommand: ParsableCommand {
             GenerateCommand.self,
         ]
     )
+
+    /// Parses and runs the command. Under `--json`, an error the command did not report itself (a
+    /// usage error, say) is also printed as one JSON object on standard output.
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code != .success, !(error is ExitCode), arguments.contains("--json") {
+                let name = arguments.first { !$0.hasPrefix("-") } ?? "factpipe"
+                let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+                Standard.output(CommandFailure.jsonObject(command: name, message: message, exitCode: code.rawValue))
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -29,10 +29,11 @@ struct GenerateCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .customLong("facts"), help: "Number of records to write (header not counted).")
+    @Option(name: .customLong("facts"), parsing: .unconditional,
+            help: "Number of records to write (header not counted).")
     var count: Int
 
-    @Option(help: "Seed of the pseudo-random sequence.")
+    @Option(parsing: .unconditional, help: "Seed of the pseudo-random sequence.")
     var seed: UInt64 = 42
 
     @Option(help: "Output format.")
@@ -41,10 +42,10 @@ struct GenerateCommand: ParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Output file, or - for standard output.")
     var output: String = "-"
 
-    @Option(help: "Fraction of records, 0 to 1, that are malformed.")
+    @Option(parsing: .unconditional, help: "Fraction of records, 0 to 1, that are malformed.")
     var invalidRate: Double = 0
 
-    @Option(help: "Fraction of records, 0 to 1, that repeat a recent fact.")
+    @Option(parsing: .unconditional, help: "Fraction of records, 0 to 1, that repeat a recent fact.")
     var duplicateRate: Double = 0.02
 
     @Flag(name: .shortAndLong, help: "Do not print the summary on standard error.")

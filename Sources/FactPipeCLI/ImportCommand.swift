@@ -28,7 +28,7 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Input format: auto, ndjson, csv, tsv or text.")
     var format: InputFormatArgument = .auto
 
-    @Option(help: "Records per transaction.")
+    @Option(parsing: .unconditional, help: "Records per transaction.")
     var batchSize: Int = 50_000
 
     @Option(help: "When a statement is already stored: ignore, replace, update or fail.")
@@ -37,25 +37,25 @@ struct ImportCommand: ParsableCommand {
     @Option(help: "Write refused records to this NDJSON file.")
     var rejects: String?
 
-    @Option(help: "Abort once more than N records were refused.")
+    @Option(parsing: .unconditional, help: "Abort once more than N records were refused.")
     var maxErrors: Int?
 
     @Flag(help: "Load everything in one transaction: all or nothing.")
     var atomic = false
 
-    @Option(help: "Most arguments a statement may have.")
+    @Option(parsing: .unconditional, help: "Most arguments a statement may have.")
     var maxArgs: Int = FactLimits.default.maxArgs
 
-    @Option(help: "Longest argument, in characters.")
+    @Option(parsing: .unconditional, help: "Longest argument, in characters.")
     var maxArgLength: Int = FactLimits.default.maxArgLength
 
-    @Option(help: "Longest predicate, in characters.")
+    @Option(parsing: .unconditional, help: "Longest predicate, in characters.")
     var maxPredicateLength: Int = FactLimits.default.maxPredicateLength
 
-    @Option(help: "Longest statement, in bytes.")
+    @Option(parsing: .unconditional, help: "Longest statement, in bytes.")
     var maxStatementBytes: Int = FactLimits.default.maxStatementBytes
 
-    @Option(help: "Longest input record, in bytes.")
+    @Option(parsing: .unconditional, help: "Longest input record, in bytes.")
     var maxRecordBytes: Int = FactLimits.default.maxRecordBytes
 
     @Flag(help: "Load into an existing knowledge-base database through the columns it has, without altering it.")
@@ -67,17 +67,20 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Load inputs even when the ledger has the same content as loaded.")
     var force = false
 
-    @Option(help: "Seconds to wait for another load into the same database to finish.")
+    @Option(parsing: .unconditional, help: "Seconds to wait for another load into the same database to finish.")
     var wait: Double = 60
 
     @Flag(help: "Refuse records whose predicate/subject/object disagree with their statement.")
     var strictParts = false
 
-    @Option(help: "SQLite page cache, in MiB.")
+    @Option(parsing: .unconditional, help: "SQLite page cache, in MiB.")
     var cacheMb: Int = DatabaseSettings().cacheKiB / 1024
 
-    @Option(help: "Parser workers (0: one per core, at most 4).")
+    @Option(parsing: .unconditional, help: "Parser workers (0: one per core, at most 4); up to 64.")
     var workers: Int = 0
+
+    /// The most parser workers `--workers` accepts.
+    static let maxWorkers = 64
 
     @Flag(help: "Print one JSON summary object on standard output.")
     var json = false
@@ -101,6 +104,10 @@ struct ImportCommand: ParsableCommand {
         if resume, inputs.contains("-") { throw ValidationError("standard input cannot be resumed") }
         guard cacheMb >= 1 else { throw ValidationError("--cache-mb must be at least 1") }
         guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
+        guard workers <= Self.maxWorkers else {
+            throw ValidationError("--workers must be at most \(Self.maxWorkers) (each worker is a thread with its "
+                + "own buffers; past the cores there is nothing to gain)")
+        }
         try PathArguments.checkDatabase(db)
         try PathArguments.checkOutputs([("--rejects", rejects)] + monitoring.outputs, inputs: inputs, database: db)
     }

@@ -27,8 +27,7 @@ struct LoadsCommand: ParsableCommand {
         do {
             loads = try LoadRecord.all(databasePath: db)
         } catch {
-            Standard.error("factpipe: \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit("loads", error, json: json)
         }
         if json {
             Standard.output(TerminalText.jsonEscaped("[" + loads.map(\.jsonObject).joined(separator: ",") + "]"))

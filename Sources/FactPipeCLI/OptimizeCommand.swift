@@ -48,7 +48,7 @@ struct OptimizeCommand: ParsableCommand {
         do {
             report = try DatabaseOptimizer.run(path: db, options: OptimizeOptions(vacuum: vacuum, reindex: reindex))
         } catch {
-            throw CommandFailure.exit("optimize", error)
+            throw CommandFailure.exit("optimize", error, json: json)
         }
         Standard.output(json ? report.json.text : report.humanText)
         guard report.isIntact else {

@@ -40,7 +40,7 @@ struct QueryCommand: ParsableCommand {
     @Option(help: "This statement, in any spelling the grammar accepts.")
     var statement: String?
 
-    @Option(help: "Most facts to print; 0 for all.")
+    @Option(parsing: .unconditional, help: "Most facts to print; 0 for all.")
     var limit: Int = 100
 
     @Option(help: "Output format: table, ndjson or csv.")

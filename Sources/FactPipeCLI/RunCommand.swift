@@ -35,13 +35,13 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Snapshot path after the load ({date} is filled in) instead of the file's.")
     var snapshot: String?
 
-    @Option(help: "Records per transaction.")
+    @Option(parsing: .unconditional, help: "Records per transaction.")
     var batchSize: Int?
 
     @Option(help: "When a statement is already stored: ignore, replace, update or fail.")
     var onConflict: ConflictPolicyArgument?
 
-    @Option(help: "Abort a load once more than N records were refused.")
+    @Option(parsing: .unconditional, help: "Abort a load once more than N records were refused.")
     var maxErrors: Int?
 
     @Flag(help: "Continue the interrupted load of each input.")
@@ -64,8 +64,7 @@ struct RunCommand: ParsableCommand {
         do {
             file = try PipelineFile.load(path: pipelineFile)
         } catch {
-            Standard.error("factpipe: \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit("run", error, json: console.json)
         }
         if let db {
             file.databasePath = db
@@ -138,7 +137,8 @@ extension PipelineRunSummary {
 
     var jsonObject: String {
         let items = inputs.map { input -> String in
-            var fields = ["\"source\":\(JSONQuote.quote(input.path))", "\"decision\":\(JSONQuote.quote(input.decision))"]
+            var fields = ["\"source\":\(JSONQuote.quote(input.path))", "\"decision\":\(JSONQuote.quote(input.decision))",
+                          "\"status\":\(JSONQuote.quote(input.status))"]
             if let reason = input.reason { fields.append("\"reason\":\(JSONQuote.quote(reason))") }
             if let summary = input.summary { fields.append("\"load\":\(summary.jsonObject)") }
             return "{" + fields.joined(separator: ",") + "}"

@@ -1,5 +1,8 @@
 import ArgumentParser
 import FactPipe
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `factpipe scale-test`: generate, load and query, and report rate, latency and memory.
 struct ScaleTestCommand: ParsableCommand {
@@ -24,10 +27,10 @@ struct ScaleTestCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "Facts to generate and load.")
+    @Option(parsing: .unconditional, help: "Facts to generate and load.")
     var facts: Int = 1_000_000
 
-    @Option(help: "Queries per pattern.")
+    @Option(parsing: .unconditional, help: "Queries per pattern.")
     var queries: Int = 10_000
 
     @Option(name: .long, help: "Load into this new database and keep it (default: a temporary one).")
@@ -36,7 +39,7 @@ struct ScaleTestCommand: ParsableCommand {
     @Flag(help: "Keep the temporary database and print its path.")
     var keep = false
 
-    @Option(help: "Seed of the generated facts and the query keys.")
+    @Option(parsing: .unconditional, help: "Seed of the generated facts and the query keys.")
     var seed: UInt64 = 42
 
     @Option(help: "Directory for the generated input and the temporary database.")
@@ -54,6 +57,9 @@ struct ScaleTestCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A reader that goes away (`scale-test 2>&1 | head -1`) must not kill the process before it has
+        // removed its temporary files: writes to a closed pipe fail with EPIPE instead, and are dropped.
+        signal(SIGPIPE, SIG_IGN)
         var options = ScaleTestOptions(facts: facts, queries: queries)
         options.databasePath = db
         options.keepsDatabase = keep
@@ -76,7 +82,7 @@ struct ScaleTestCommand: ParsableCommand {
                 Standard.error("factpipe scale-test: interrupted; temporary files removed")
                 throw ExitCode(signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
             }
-            throw CommandFailure.exit("scale-test", error)
+            throw CommandFailure.exit("scale-test", error, json: console.json)
         }
         Standard.output(console.json ? result.json.text : result.humanText)
         try monitoring.write(result.runReport, command: "scale-test")

@@ -21,10 +21,10 @@ struct StatsCommand: ParsableCommand {
     @Option(name: .long, help: "The database to describe.")
     var db: String
 
-    @Option(help: "How many predicates and sources to list.")
+    @Option(parsing: .unconditional, help: "How many predicates and sources to list.")
     var top: Int = 10
 
-    @Option(help: "How many recent loads to list.")
+    @Option(parsing: .unconditional, help: "How many recent loads to list.")
     var loads: Int = 10
 
     @Flag(help: "Print one JSON object on standard output.")
@@ -40,7 +40,7 @@ struct StatsCommand: ParsableCommand {
         do {
             stats = try DatabaseStats.collect(path: db, top: top, loads: loads)
         } catch {
-            throw CommandFailure.exit("stats", error)
+            throw CommandFailure.exit("stats", error, json: json)
         }
         Standard.output(json ? TerminalText.jsonEscaped(stats.json.text) : stats.humanText)
     }

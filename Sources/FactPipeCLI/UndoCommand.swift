@@ -6,9 +6,10 @@ struct UndoCommand: ParsableCommand {
         commandName: "undo",
         abstract: "Remove the facts that one load inserted (see `factpipe loads` for the ids).",
         discussion: """
-            Deletes the facts whose load_id is LOAD_ID and that no later load replaced or updated; facts a
-            later load changed are kept, and facts LOAD_ID only updated keep their new values. The ledger
-            row is marked undone.
+            Deletes the facts LOAD_ID inserted that no other live (not undone) load also brought: a fact
+            another load brought too (as a duplicate, an update or a replacement) stays, and belongs to
+            that load from then on. Facts LOAD_ID only updated keep their new values (no history is
+            kept). The ledger row is marked undone.
 
             Example:
               factpipe undo 7 --db kb.sqlite
@@ -21,7 +22,7 @@ struct UndoCommand: ParsableCommand {
     @Option(name: .long, help: "The database.")
     var db: String
 
-    @Option(help: "Seconds to wait for a running load to finish.")
+    @Option(parsing: .unconditional, help: "Seconds to wait for a running load to finish.")
     var wait: Double = 60
 
     @Flag(help: "Print one JSON object on standard output.")
@@ -32,18 +33,25 @@ struct UndoCommand: ParsableCommand {
     }
 
     func run() throws {
+        let result: LoadUndo.Result
         do {
-            let result = try LoadUndo.undo(loadID: loadID, databasePath: db, lockTimeoutSeconds: wait)
-            if json {
-                Standard.output("{\"load_id\":\(loadID),\"deleted\":\(result.deleted),"
-                    + "\"kept_changed_later\":\(result.keptChangedLater),\"left_updated\":\(result.leftUpdated)}")
-            }
-            Standard.error("factpipe: load \(loadID) undone: \(Format.count(result.deleted, "fact")) deleted, "
-                + "\(Format.count(result.keptChangedLater)) kept (changed by a later load), "
-                + "\(Format.count(result.leftUpdated)) updated facts left as they are")
+            result = try LoadUndo.undo(loadID: loadID, databasePath: db, lockTimeoutSeconds: wait)
         } catch {
-            Standard.error("factpipe: \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit("undo", error, json: json)
+        }
+        let unknown = result.loadsWithUnknownDuplicates
+        if json {
+            Standard.output("{\"load_id\":\(loadID),\"deleted\":\(result.deleted),"
+                + "\"kept_for_other_loads\":\(result.keptForOtherLoads),\"left_updated\":\(result.leftUpdated),"
+                + "\"loads_with_unknown_duplicates\":[\(unknown.map(String.init).joined(separator: ","))]}")
+        }
+        Standard.error("factpipe: load \(loadID) undone: \(Format.count(result.deleted, "fact")) deleted, "
+            + "\(Format.count(result.keptForOtherLoads)) kept (another load also brought them), "
+            + "\(Format.count(result.leftUpdated)) updated facts left as they are")
+        if !unknown.isEmpty {
+            Standard.error("factpipe: warning: loads \(unknown.map(String.init).joined(separator: ", ")) were made "
+                + "before factpipe recorded which loads bring a fact; facts they brought only as duplicates may "
+                + "be among those deleted")
         }
     }
 }

@@ -279,7 +279,7 @@ import Testing
         for extra in [[], ["--dry-run"]] {
             let run = try Factpipe.run(["run", path] + extra)
             #expect(run.status == 1, "\(name) \(extra)")
-            #expect(run.stderr.hasPrefix("factpipe: \(path)\(expected)"), "\(run.stderr)")
+            #expect(run.stderr.hasPrefix("factpipe run: error: \(path)\(expected)"), "\(run.stderr)")
             #expect(run.stdout.isEmpty)
         }
         #expect(files(work.url.path) == [name], "a bad file wrote \(files(work.url.path))")

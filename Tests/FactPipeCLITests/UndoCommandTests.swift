@@ -50,22 +50,24 @@ import Testing
         let json = try run.json()
         #expect(int(json, "load_id") == 2)
         #expect(int(json, "deleted") == 1)
-        #expect(int(json, "kept_changed_later") == 1)
+        #expect(int(json, "kept_for_other_loads") == 1)
         #expect(int(json, "left_updated") == 1)
-        #expect(run.stderr.contains("factpipe: load 2 undone: 1 fact deleted, 1 kept (changed by a later load), "
+        #expect(run.stderr.contains("factpipe: load 2 undone: 1 fact deleted, 1 kept (another load also brought them), "
             + "1 updated facts left as they are"), "\(run.stderr)")
 
         let after = try facts(work.database)
         #expect(after.keys.sorted() == ["New(d).", "Old(a).", "Old(b)."])
-        // Inserted by load 2 and changed by load 3: kept as load 3 left it.
-        #expect((after["New(d)."] as NSDictionary?) == (before["New(d)."] as NSDictionary?))
+        // Inserted by load 2 and changed by load 3: kept as load 3 left it, and now load 3's.
+        var newD = try #require(before["New(d)."])
+        newD["load_id"] = 3
+        #expect((after["New(d)."] as NSDictionary?) == (newD as NSDictionary))
         // Existed before load 2, which changed it: left as load 2 made it.
         #expect((after["Old(b)."] as NSDictionary?) == (before["Old(b)."] as NSDictionary?))
         #expect((after["Old(a)."] as NSDictionary?) == (before["Old(a)."] as NSDictionary?))
 
         let ledger = try SQLiteCLI.ledger(work.database)
         #expect(ledger.map { $0["status"] as? String } == ["done", "undone", "done"])
-        #expect(ledger[1]["message"] as? String == "undone: 1 facts deleted, 1 kept because a later load changed them, "
+        #expect(ledger[1]["message"] as? String == "undone: 1 facts deleted, 1 kept because another load also brought them, "
             + "1 updated facts left as they are")
         #expect(ledger[1]["conflict_policy"] as? String == policy)
 
@@ -86,7 +88,10 @@ import Testing
         let twice = try Factpipe.run(["undo", "2", "--db", work.database, "--json"])
         #expect(twice.status == 1)
         #expect(twice.stderr.contains("load 2 was already undone"), "\(twice.stderr)")
-        #expect(twice.stdout.isEmpty)
+        // Under --json the error is one object on standard output.
+        let error = try twice.json()
+        #expect(error["status"] as? String == "failed")
+        #expect((error["error"] as? String)?.contains("load 2 was already undone") == true)
 
         let unknown = try Factpipe.run(["undo", "42", "--db", work.database])
         #expect(unknown.status == 1)

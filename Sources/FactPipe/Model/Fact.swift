@@ -16,6 +16,9 @@ public struct Fact: Sendable {
     @usableFromInline var nullFields: UInt16
     /// Confidence in [0, 1].
     public var confidence: Double
+    /// False when the record gave no confidence and `confidence` is the default: `--on-conflict update`
+    /// then keeps the stored one.
+    public var isConfidenceGiven = true
     /// Number of top-level arguments.
     public var arity: Int
     /// A 64-bit hash of the statement, computed where the fact is built (a parser thread), for the

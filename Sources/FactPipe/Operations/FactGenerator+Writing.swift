@@ -25,7 +25,7 @@ extension FactGenerator {
         for _ in 0..<count {
             line.removeAll(keepingCapacity: true)
             let record = next()
-            written.count(record.kind)
+            written.count(record.kind, isNewStatement: record.isNewStatement)
             record.encode(as: options.format, into: &line)
             try output.write(line)
         }

@@ -69,6 +69,8 @@ public struct GeneratedRecord: Sendable, Hashable {
     public var tags: [String]
     /// Creation time in seconds since 1970-01-01T00:00:00Z.
     public var createdAt: Int64
+    /// True when the statement is well-formed and was not produced before by this generator.
+    public var isNewStatement = false
 
     /// Creates a record from its parts.
     public init(
@@ -105,8 +107,11 @@ public struct GeneratedRecord: Sendable, Hashable {
 public struct GenerationSummary: Sendable, Hashable, CustomStringConvertible {
     /// Every record produced: facts, duplicates and invalid ones (header and comment lines excluded).
     public var records: Int = 0
-    /// Well-formed records with a statement not deliberately repeated.
+    /// Well-formed records with a statement not deliberately repeated (one may still repeat an
+    /// earlier statement by chance: `distinctStatements` counts what a database will hold).
     public var facts: Int = 0
+    /// Distinct statements among the well-formed records: the facts a load of them inserts.
+    public var distinctStatements: Int = 0
     /// Well-formed records that deliberately repeat a recent statement.
     public var duplicates: Int = 0
     /// Malformed records, all kinds together.
@@ -120,8 +125,9 @@ public struct GenerationSummary: Sendable, Hashable, CustomStringConvertible {
     public init() {}
 
     /// Counts one more record of `kind`.
-    mutating func count(_ kind: GeneratedRecord.Kind) {
+    mutating func count(_ kind: GeneratedRecord.Kind, isNewStatement: Bool) {
         records += 1
+        if isNewStatement { distinctStatements += 1 }
         switch kind {
         case .fact: facts += 1
         case .duplicate: duplicates += 1
@@ -131,9 +137,12 @@ public struct GenerationSummary: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// One line, e.g. `1000 records: 970 facts, 20 duplicates, 10 invalid (4 free text, 6 empty argument)`.
+    /// One line, e.g. `1000 records: 968 distinct statements, 22 repeats of an earlier statement (20 deliberate),
+    /// 10 invalid (4 free text, 6 empty argument)`.
     public var description: String {
-        var text = "\(records) records: \(facts) facts, \(duplicates) duplicates, \(invalid) invalid"
+        let repeats = facts + duplicates - distinctStatements
+        var text = "\(records) records: \(distinctStatements) distinct statements, \(repeats) repeats of an earlier "
+            + "statement (\(duplicates) deliberate), \(invalid) invalid"
         let kinds = GeneratedRecord.InvalidKind.allCases.compactMap { kind -> String? in
             guard let number = invalidByKind[kind], number > 0 else { return nil }
             return "\(number) \(kind)"

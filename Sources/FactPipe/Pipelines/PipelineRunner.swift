@@ -17,10 +17,22 @@ public struct PipelineRunSummary: Sendable {
     /// One input: its plan for a dry run, or its load's summary.
     public struct Input: Sendable {
         public var path: String
-        /// `load`, `skip` (content already loaded), or `resume` — the decision before reading.
+        /// `load`, `skip` (content already loaded), `resume`, or `not_tried` (the run stopped before
+        /// it) — the decision before reading.
         public var decision: String
         public var reason: String?
         public var summary: ImportSummary?
+
+        /// What became of it: its load's status (`done`, `aborted`, `failed`), `skipped`, `not_tried`,
+        /// or in a dry run `planned` (or `failed` when it cannot be read).
+        public var status: String {
+            switch decision {
+            case "skip": return "skipped"
+            case "not_tried": return "not_tried"
+            case "fail": return "failed"
+            default: return summary?.status.rawValue ?? "planned"
+            }
+        }
     }
 
     public var name: String
@@ -58,7 +70,7 @@ public struct PipelineRunner {
             return result
         }
         if isDryRun { return plan(inputs, into: &result) }
-        for input in inputs {
+        for (index, input) in inputs.enumerated() {
             var options = file.options
             options.inputs = [input]
             if let template = file.rejectsTemplate {
@@ -76,6 +88,10 @@ public struct PipelineRunner {
                 // Most messages name their input already: name it once.
                 let message = summary.message ?? summary.status.rawValue
                 result.message = message.hasPrefix("\(input):") ? message : "\(input): " + message
+                for untried in inputs[(index + 1)...] {
+                    result.inputs.append(.init(path: untried, decision: "not_tried",
+                                               reason: "the run stopped at \(input)"))
+                }
                 return result
             }
         }

@@ -167,7 +167,8 @@ final class ArchiveReader {
     /// The hash recorded in `FILE.sha256` beside the archive, when there is one.
     var recordedFileSHA256: String? {
         guard let text = Self.readSmallFile(path + ".sha256") else { return nil }
-        let hex = text.prefix { $0.isHexDigit }
+        // A leading backslash marks a line whose file name is escaped (GNU coreutils' format).
+        let hex = text.drop { $0 == "\\" }.prefix { $0.isHexDigit }
         return hex.count == 64 ? hex.lowercased() : ""
     }
 

@@ -112,10 +112,23 @@ extension Array where Element == UInt8 {
     }
 }
 
-/// A `FILE.sha256` line as `sha256sum` writes it: the hex digest, two spaces, the file's name.
+/// A `FILE.sha256` line as `sha256sum` writes it: the hex digest, two spaces, the file's name. A name
+/// with a backslash, line feed or carriage return is written as GNU coreutils does, so that
+/// `sha256sum -c` reads it back: the line starts with a backslash and those bytes are escaped
+/// (`\\`, `\n`, `\r`).
 func checksumLine(_ hash: String, _ path: String) -> [UInt8] {
     let name = path.split(separator: "/").last.map(String.init) ?? path
-    return Array("\(hash)  \(name)\n".utf8)
+    var escaped: [UInt8] = []
+    var needsEscape = false
+    for byte in name.utf8 {
+        switch byte {
+        case UInt8(ascii: "\\"): escaped += Array("\\\\".utf8); needsEscape = true
+        case UInt8(ascii: "\n"): escaped += Array("\\n".utf8); needsEscape = true
+        case UInt8(ascii: "\r"): escaped += Array("\\r".utf8); needsEscape = true
+        default: escaped.append(byte)
+        }
+    }
+    return (needsEscape ? [UInt8(ascii: "\\")] : []) + Array("\(hash)  ".utf8) + escaped + [UInt8(ascii: "\n")]
 }
 
 /// `path` made absolute with symbolic links resolved, or as given when it cannot be resolved.

@@ -194,6 +194,24 @@ enum CanonicalFormMigration {
         current.reset()
         try connection.prepare("UPDATE facts SET fact_metadata = ?2 WHERE id = ?1").run(
             keep, metadata(stored, adding: "[" + records.joined(separator: ",") + "]"))
+        // The loads that brought a merged row now assert the kept one, so undoing the kept row's load
+        // leaves the fact while they are live (`LoadUndo`).
+        if try connection.userTables().contains("factpipe_assertions") {
+            let move = try connection.prepare("UPDATE factpipe_assertions SET fact_id = ?2 WHERE fact_id = ?1")
+            let assert = try connection.prepare("""
+                INSERT INTO factpipe_assertions(load_id, fact_id)
+                SELECT load_id, ?2 FROM facts WHERE id = ?1 AND load_id IS NOT NULL
+                UNION SELECT updated_load_id, ?2 FROM facts WHERE id = ?1 AND updated_load_id IS NOT NULL
+                """)
+            for id in later {
+                for statement in [move, assert] {
+                    try statement.bind(1, id)
+                    try statement.bind(2, keep)
+                    _ = try statement.step()
+                    statement.reset()
+                }
+            }
+        }
         let delete = try connection.prepare("DELETE FROM facts WHERE id = ?1")
         for id in later {
             try delete.bind(1, id)

@@ -4,7 +4,8 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
     case ignore
     /// Overwrite every data column of the existing fact (its id and inserting load stay).
     case replace
-    /// Keep the row and its creation time; take the new confidence and source, merge context and metadata.
+    /// Keep the row and its creation time; take the confidence and source the record gives (what it
+    /// leaves out stays), merge context and metadata key by key (`StagingArea.mergeKeepingOmittedFields`).
     case update
     /// Abort the load at the first conflict.
     case fail
@@ -22,13 +23,8 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
                 fact_metadata = excluded.fact_metadata, created_at = excluded.created_at,
                 updated_load_id = excluded.load_id
                 """
-        case .update:
-            return """
-                ON CONFLICT(statement) DO UPDATE SET confidence = excluded.confidence, source = excluded.source,
-                context = json_patch(context, excluded.context),
-                fact_metadata = json_patch(fact_metadata, excluded.fact_metadata), updated_load_id = excluded.load_id
-                """
-        case .fail:
+        case .update, .fail:
+            // `update` needs each record's given fields: `StagingArea.mergeKeepingOmittedFields` merges it.
             return ""
         }
     }

@@ -15,6 +15,8 @@ final class ExistingDatabaseStore: FactSink {
     private let bindings: [(index: Int32, value: (Fact, String) -> String?)]
     private let confidenceIndex: Int32?
     private let arityIndex: Int32?
+    /// The parameter that carries a record's given fields under `update`, when the table has them.
+    private let givenIndex: Int32?
     private var counts = LoadLedger.Counts()
     private var committed = LoadLedger.Counts()
     private var descriptors: [SourceDescriptor] = []
@@ -75,6 +77,8 @@ final class ExistingDatabaseStore: FactSink {
         let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")
         let verb: String
         var clause = ""
+        givenIndex = options.conflictPolicy == .update && (columns.contains("confidence") || columns.contains("source"))
+            ? Int32(columns.count + 1) : nil
         switch options.conflictPolicy {
         case .ignore: verb = "INSERT OR IGNORE"
         case .fail: verb = "INSERT"
@@ -84,9 +88,17 @@ final class ExistingDatabaseStore: FactSink {
             clause = "ON CONFLICT(statement) DO UPDATE SET " + sets.joined(separator: ", ")
         case .update:
             verb = "INSERT"
+            // What the record leaves out stays: ?\(given) holds the fields it gave (StagingArea.GivenFields).
+            let given = columns.count + 1
             var sets: [String] = []
-            if columns.contains("confidence") { sets.append("confidence = excluded.confidence") }
-            if columns.contains("source") { sets.append("source = excluded.source") }
+            if columns.contains("confidence") {
+                sets.append("confidence = CASE WHEN ?\(given) & \(StagingArea.GivenFields.confidence.rawValue) "
+                    + "THEN excluded.confidence ELSE confidence END")
+            }
+            if columns.contains("source") {
+                sets.append("source = CASE WHEN ?\(given) & \(StagingArea.GivenFields.source.rawValue) "
+                    + "THEN excluded.source ELSE source END")
+            }
             for json in ["context", "fact_metadata", "metadata"] where columns.contains(json) {
                 sets.append("\"\(json)\" = json_patch(coalesce(\"\(json)\", '{}'), excluded.\"\(json)\")")
             }
@@ -135,6 +147,7 @@ final class ExistingDatabaseStore: FactSink {
             for (index, value) in bindings { try insert.bind(index, value(fact, startedAt)) }
             if let confidenceIndex { try insert.bind(confidenceIndex, fact.confidence) }
             if let arityIndex { try insert.bind(arityIndex, fact.arity) }
+            if let givenIndex { try insert.bind(givenIndex, StagingArea.GivenFields(fact).rawValue) }
             connection.resetLastInsertRowid()
             do {
                 try insert.step()

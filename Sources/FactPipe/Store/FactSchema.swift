@@ -9,6 +9,12 @@
 /// constraint: the guarantee and the upserts are the same, but an index can be dropped, so a load
 /// into an empty table appends straight to `facts` and builds it by one sort at the end
 /// (`StagingArea.restoreUniqueness`). Databases made before keep their constraint and always stage.
+///
+/// `factpipe_assertions` lists, for a fact, the loads other than its inserting one (`load_id`) that
+/// also brought it (as a duplicate, an update or a replacement): `LoadUndo` keeps a fact while any of
+/// them is not undone. It has no index: a merge only appends to it (its probes of `facts_statement`
+/// read the index alone), and only an undo reads it, by one scan. Rows may repeat, and a load's row
+/// for a fact it inserted itself means nothing. Databases made before get it from `migrate`.
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`: 2 since statements are canonical under the
     /// character rules (`StatementCharacters`). A writer migrates a version-1 database when it opens it
@@ -60,7 +66,8 @@ enum FactSchema {
             checkpoint_line INTEGER NOT NULL DEFAULT 1,
             rejects_path TEXT,
             rejects_offset INTEGER NOT NULL DEFAULT 0,
-            message TEXT
+            message TEXT,
+            records_assertions INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE factpipe_staging(
             seq INTEGER PRIMARY KEY,
@@ -77,7 +84,12 @@ enum FactSchema {
             source TEXT,
             context TEXT NOT NULL,
             fact_metadata TEXT NOT NULL,
-            created_at TEXT NOT NULL
+            created_at TEXT NOT NULL,
+            given INTEGER
+        );
+        CREATE TABLE factpipe_assertions(
+            load_id INTEGER NOT NULL,
+            fact_id INTEGER NOT NULL
         );
         """
 

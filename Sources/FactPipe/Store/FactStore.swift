@@ -59,6 +59,7 @@ final class FactStore: FactSink {
             description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)",
             isCancelled: isCancelled)
         connection = try FactDatabase.openForWriting(path: options.databasePath, settings: options.database)
+        try FactSchema.migrate(connection)
         ledger = try LoadLedger(connection: connection)
         writer = try SQLiteFactWriter(connection: connection, defaultCreatedAt: startedAt)
         staging = StagingArea(connection: connection)

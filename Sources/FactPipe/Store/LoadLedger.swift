@@ -27,7 +27,7 @@ final class LoadLedger {
         self.connection = connection
         insert = try connection.prepare("""
             INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status,
-            source_sha256) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            source_sha256, records_assertions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
             """)
         update = try connection.prepare("""
             UPDATE factpipe_loads SET records = ?2, inserted = ?3, updated = ?4, duplicates = ?5, rejected = ?6,

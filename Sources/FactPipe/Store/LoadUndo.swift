@@ -1,18 +1,29 @@
-/// Takes one load back out of a database: the facts it inserted that no later load changed.
+/// Takes one load back out of a database: the facts it brought that no other live load brought too.
 ///
-/// A fact belongs to the load that inserted it (`load_id`); a load that replaced or updated it is
-/// recorded in `updated_load_id`. Undo of load N deletes the facts with `load_id = N` whose
-/// `updated_load_id` is NULL or N. Facts that a later load changed stay (they are that load's
-/// work too), and facts that load N only updated keep their new values: the database keeps no
-/// history of what they were before. The ledger row is marked `undone`.
+/// A fact belongs to the load that inserted it (`load_id`); every other load that brought the same
+/// statement again (a duplicate it skipped, an update or a replacement) is recorded in
+/// `factpipe_assertions`. Undo of load N:
+/// - a fact N inserted stays while another load that is not undone asserted it; it then belongs to
+///   the earliest of them (its `load_id` changes), so undoing that one later takes it out;
+/// - the other facts N inserted are deleted;
+/// - facts that N only updated or replaced keep the values N gave them (and a fact N inserted that a
+///   later load changed keeps that load's values): the database keeps no history of earlier values.
+/// The ledger row is marked `undone`.
+///
+/// Loads made before factpipe recorded assertions (`records_assertions = 0`) left a trace only of
+/// the facts they replaced or updated; the duplicates they skipped are unknown, so a fact such a
+/// load brought only as a duplicate is deleted with its inserting load. The result counts the live
+/// loads of that kind that reported duplicates, and the ledger message names them.
 public enum LoadUndo {
     /// What an undo did.
     public struct Result: Sendable, Equatable {
         public var deleted = 0
-        /// Facts the load inserted that a later load replaced or updated: kept.
-        public var keptChangedLater = 0
+        /// Facts the load inserted that another live load also brought: kept, now that load's.
+        public var keptForOtherLoads = 0
         /// Facts that already existed and that the load updated or replaced: left as they are.
         public var leftUpdated = 0
+        /// Live loads recorded before assertions were, whose skipped duplicates are unknown.
+        public var loadsWithUnknownDuplicates: [Int64] = []
     }
 
     /// Undoes load `loadID` of the database at `databasePath`, waiting up to `lockTimeoutSeconds` for a
@@ -25,6 +36,7 @@ public enum LoadUndo {
                                   description: "undo of load \(loadID)")
         defer { withExtendedLifetime(lock) {} }
         let connection = try FactDatabase.openForWriting(path: databasePath)
+        try FactSchema.migrate(connection)
         let ledger = try LoadLedger(connection: connection)
         guard let entry = try ledger.entry(id: loadID) else {
             throw StoreError(kind: .sqlite(code: 1), path: databasePath, message: "there is no load \(loadID)")
@@ -40,21 +52,46 @@ public enum LoadUndo {
         var result = Result()
         try connection.execute("BEGIN IMMEDIATE")
         do {
-            result.keptChangedLater = Int(try connection.scalarInt("""
-                SELECT count(*) FROM facts WHERE load_id = \(loadID)
-                AND updated_load_id IS NOT NULL AND updated_load_id != \(loadID)
-                """) ?? 0)
             result.leftUpdated = Int(try connection.scalarInt("""
                 SELECT count(*) FROM facts WHERE updated_load_id = \(loadID) AND load_id != \(loadID)
                 """) ?? 0)
+            // Each fact another live load asserted, with the earliest such load: one scan of the assertions.
             try connection.execute("""
-                DELETE FROM facts WHERE load_id = \(loadID) AND (updated_load_id IS NULL OR updated_load_id = \(loadID))
+                DROP TABLE IF EXISTS temp.factpipe_undo_owner;
+                CREATE TEMP TABLE factpipe_undo_owner(fact_id INTEGER PRIMARY KEY, load_id INTEGER NOT NULL);
+                INSERT INTO temp.factpipe_undo_owner(fact_id, load_id)
+                SELECT a.fact_id, min(a.load_id) FROM factpipe_assertions AS a
+                JOIN factpipe_loads AS l ON l.id = a.load_id
+                WHERE a.load_id != \(loadID) AND l.status != 'undone' GROUP BY a.fact_id;
                 """)
+            defer { try? connection.execute("DROP TABLE IF EXISTS temp.factpipe_undo_owner") }
+            try connection.execute("""
+                UPDATE facts
+                SET load_id = (SELECT o.load_id FROM temp.factpipe_undo_owner AS o WHERE o.fact_id = facts.id)
+                WHERE load_id = \(loadID) AND id IN (SELECT fact_id FROM temp.factpipe_undo_owner)
+                """)
+            result.keptForOtherLoads = connection.changes
+            try connection.execute("DELETE FROM facts WHERE load_id = \(loadID)")
             result.deleted = connection.changes
+            // Rows of this load, of facts that are gone, and of a fact's own load mean nothing any more.
+            try connection.execute("""
+                DELETE FROM factpipe_assertions WHERE load_id = \(loadID)
+                OR NOT EXISTS (SELECT 1 FROM facts AS f WHERE f.id = factpipe_assertions.fact_id
+                    AND f.load_id IS NOT factpipe_assertions.load_id)
+                """)
+            result.loadsWithUnknownDuplicates = try connection.textColumn("""
+                SELECT id FROM factpipe_loads WHERE records_assertions = 0 AND status != 'undone'
+                AND id != \(loadID) AND duplicates > 0 ORDER BY id
+                """).compactMap { Int64($0) }
+            var message = "undone: \(result.deleted) facts deleted, \(result.keptForOtherLoads) kept because "
+                + "another load also brought them, \(result.leftUpdated) updated facts left as they are"
+            if !result.loadsWithUnknownDuplicates.isEmpty {
+                message += "; loads \(result.loadsWithUnknownDuplicates.map(String.init).joined(separator: ", ")) "
+                    + "were made before factpipe recorded which loads bring a fact, so facts they brought only as "
+                    + "duplicates may be among those deleted"
+            }
             try ledger.record(
-                id: loadID, counts: entry.counts, status: .undone, finishedAt: Timestamp.now(),
-                message: "undone: \(result.deleted) facts deleted, \(result.keptChangedLater) kept because a later "
-                    + "load changed them, \(result.leftUpdated) updated facts left as they are")
+                id: loadID, counts: entry.counts, status: .undone, finishedAt: Timestamp.now(), message: message)
             try connection.execute("COMMIT")
         } catch {
             connection.rollbackQuietly()

@@ -8,6 +8,9 @@ import Darwin
 /// Appends facts to the staging table, or straight to `facts` (a load into an empty table), through
 /// prepared inserts on the load's only connection.
 ///
+/// A staged fact also records which side fields its record gave (`StagingArea.GivenFields`), so that
+/// `--on-conflict update` keeps what a record leaves out.
+///
 /// Every column is bound straight from the fact's UTF-8 buffer (`SQLITE_STATIC`): the buffer outlives
 /// the step, so SQLite never copies it. Transactions are the caller's (`FactStore`).
 final class SQLiteFactWriter {
@@ -27,8 +30,8 @@ final class SQLiteFactWriter {
         self.connection = connection
         self.insert = try connection.prepare("""
             INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, object, args, arity,
-            confidence, source, context, fact_metadata, created_at)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+            confidence, source, context, fact_metadata, created_at, given)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
             """)
         self.append = try connection.prepare("""
             INSERT INTO facts(load_id, statement, predicate, subject, object, args, arity, confidence, source, context,
@@ -85,6 +88,7 @@ final class SQLiteFactWriter {
             sqlite3_bind_int64(handle, 3, fact.offset)
             sqlite3_bind_int64(handle, 9, Int64(fact.arity))
             sqlite3_bind_double(handle, 10, fact.confidence)
+            if !intoFacts { sqlite3_bind_int64(handle, 15, StagingArea.GivenFields(fact).rawValue) }
             let rc = sqlite3_step(handle)
             sqlite3_reset(handle)
             return rc

@@ -78,21 +78,38 @@ final class StagingArea {
     }
 
     /// Moves every staged row of load `loadID` into `facts` under `policy`, then empties the staging table.
+    /// The facts already there from another load that the staged rows bring again are recorded in
+    /// `factpipe_assertions` first, so that undoing the load that inserted them keeps them.
     /// - Throws: `StoreError`; the caller's transaction makes the move all or nothing.
     func merge(loadID: Int64, policy: ConflictPolicy) throws(StoreError) -> MergeResult {
         let staged = try stagedCount(loadID: loadID)
         guard staged > 0 else { return MergeResult() }
-        let before = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
-        let insert = try connection.prepare("""
-            INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, source, context,
-            fact_metadata, created_at, load_id)
-            SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
-            created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
-            \(policy.upsertClause)
+        // Staged rows outside, `facts_statement` inside: each probe reads the index alone (comparing
+        // `facts.load_id` too would read a table row at random for each), and the rows are appended.
+        let assert = try connection.prepare("""
+            INSERT INTO factpipe_assertions(load_id, fact_id)
+            SELECT s.load_id, f.id FROM factpipe_staging AS s CROSS JOIN facts AS f ON f.statement = s.statement
+            WHERE s.load_id = ?1
             """)
-        try insert.bind(1, loadID)
-        _ = try insert.step()
-        let changed = connection.changes
+        try assert.bind(1, loadID)
+        _ = try assert.step()
+        let before = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
+        let changed: Int
+        if policy == .update {
+            try mergeKeepingOmittedFields(loadID: loadID)
+            changed = staged
+        } else {
+            let insert = try connection.prepare("""
+                INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, source, context,
+                fact_metadata, created_at, load_id)
+                SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
+                created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
+                \(policy.upsertClause)
+                """)
+            try insert.bind(1, loadID)
+            _ = try insert.step()
+            changed = connection.changes
+        }
         let after = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
         let inserted = Int(after - before)
         try connection.execute("DELETE FROM factpipe_staging")

@@ -130,10 +130,11 @@ struct FactValidator: Sendable {
         }
 
         let args = parsed.args
-        let fact = Fact(
+        var fact = Fact(
             statement: parsed.canonical, predicate: parsed.predicate, subject: args.first ?? "",
             object: args.count > 1 ? args[1] : nil, argsJSON: JSONText.array(args), arity: args.count,
             confidence: confidence, source: fields.source, context: context, metadata: metadata, createdAt: createdAt)
+        fact.isConfidenceGiven = fields.confidence != nil || fields.confidenceText != nil
         return .fact(fact, warning: warning)
     }
 

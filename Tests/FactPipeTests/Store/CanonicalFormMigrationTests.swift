@@ -50,6 +50,18 @@ import Testing
         return db
     }
 
+    @Test func aFactMergedFromTwoLoadsStaysWhileEitherLoadIsLive() throws {
+        // Rows 1 (load 1) and 2 (load 2) become one fact, kept as row 1: load 2 asserts it too.
+        let work = try LoadWorkspace()
+        let db = try Self.versionOneDatabase(work)
+        _ = try FactDatabase.openForWriting(path: work.databasePath)
+        _ = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath)
+        #expect(try db.int("SELECT count(*) FROM facts WHERE statement = 'P(a b).'") == 1)
+        try db.execute("DELETE FROM factpipe_staging")  // the fixture's row staged by an interrupted load 2
+        _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        #expect(try db.int("SELECT count(*) FROM facts WHERE statement = 'P(a b).'") == 0)
+    }
+
     @Test func aWriterMigratesAVersionOneDatabaseMergingLookAlikesIntoTheEarliestRow() throws {
         let work = try LoadWorkspace()
         let db = try Self.versionOneDatabase(work)

@@ -29,7 +29,9 @@ private func fileBytes(_ path: String) throws -> Data {
         }
         let db = try work.database()
         #expect(try db.int("PRAGMA user_version") == FactSchema.version)
-        #expect(try db.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") == ["factpipe_loads", "factpipe_staging", "facts"])
+        #expect(try db.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") == [
+            "factpipe_assertions", "factpipe_loads", "factpipe_staging", "facts",
+        ])
         #expect(try db.factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
         #expect(try db.column("SELECT name FROM pragma_table_info('facts') ORDER BY cid") == [
             "id", "statement", "predicate", "subject", "object", "args", "arity", "confidence", "source", "context",

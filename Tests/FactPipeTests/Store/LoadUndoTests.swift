@@ -6,7 +6,7 @@ import Testing
 /// Undo of one load: which facts go, which stay, and what the ledger says.
 @Suite struct LoadUndoTests {
     /// Three loads: 1 inserts A and B; 2 (under `policy`) changes B and inserts C and D; 3 (under
-    /// `policy`) changes D. Undoing 2 must delete C only.
+    /// `policy`) changes D. Undoing 2 must delete C only: B and D were brought by live loads too.
     private func threeLoads(_ policy: ConflictPolicy) throws -> LoadWorkspace {
         let work = try LoadWorkspace()
         let first = try work.write("1.ndjson", """
@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test(arguments: [ConflictPolicy.update, .replace])
-    func undoDeletesOnlyWhatTheLoadInsertedAndNoLaterLoadChanged(_ policy: ConflictPolicy) throws {
+    func undoDeletesOnlyWhatNoOtherLiveLoadBrought(_ policy: ConflictPolicy) throws {
         let work = try threeLoads(policy)
         let before = try work.database().facts()
         let b = try #require(before.first { $0.statement == "Has(B, x)." })
@@ -45,19 +45,21 @@ import Testing
         #expect(try jsonObject(b.context) == NSDictionary(dictionary: merged))
 
         let result = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
-        #expect(result == LoadUndo.Result(deleted: 1, keptChangedLater: 1, leftUpdated: 1))
+        #expect(result == LoadUndo.Result(deleted: 1, keptForOtherLoads: 1, leftUpdated: 1))
 
         let after = try work.database().facts()
         #expect(after.map(\.statement) == ["Has(A, x).", "Has(B, x).", "Has(D, x)."])
-        // B existed before load 2 and keeps what load 2 made of it; D stays as load 3 left it.
+        // B existed before load 2 and keeps what load 2 made of it; D stays as load 3 left it, now load 3's.
         #expect(after.first { $0.statement == "Has(B, x)." } == b)
-        #expect(after.first { $0.statement == "Has(D, x)." } == d)
+        var dOfLoad3 = d
+        dOfLoad3.loadID = 3
+        #expect(after.first { $0.statement == "Has(D, x)." } == dOfLoad3)
         #expect(after.first { $0.statement == "Has(A, x)." } == before.first { $0.statement == "Has(A, x)." })
 
         let ledger = try work.database().ledger()
         #expect(ledger.map(\.status) == ["done", "undone", "done"])
         let row = ledger[1]
-        #expect(row.message == "undone: 1 facts deleted, 1 kept because a later load changed them, "
+        #expect(row.message == "undone: 1 facts deleted, 1 kept because another load also brought them, "
             + "1 updated facts left as they are")
         #expect(row.finishedAt.map(isISO8601UTC) == true)
         // The counts of what the load did stay as they were.
@@ -67,14 +69,14 @@ import Testing
     @Test func undoOfTheLastLoadAfterAnotherWasUndone() throws {
         let work = try threeLoads(.update)
         _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
-        // D was inserted by 2 and updated by 3: undoing 3 leaves it (3 only updated it).
+        // D was inserted by 2 and updated by 3; with 2 undone it is 3's alone, and goes with it.
         let result = try LoadUndo.undo(loadID: 3, databasePath: work.databasePath)
-        #expect(result == LoadUndo.Result(deleted: 0, keptChangedLater: 0, leftUpdated: 1))
-        #expect(try work.database().statements() == ["Has(A, x).", "Has(B, x).", "Has(D, x)."])
-        // Undoing 1 deletes A and keeps B, which load 2 changed.
+        #expect(result == LoadUndo.Result(deleted: 1, keptForOtherLoads: 0, leftUpdated: 0))
+        #expect(try work.database().statements() == ["Has(A, x).", "Has(B, x)."])
+        // Undoing 1 deletes A, and B too: the only other load that brought it (2) is undone.
         let first = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath)
-        #expect(first == LoadUndo.Result(deleted: 1, keptChangedLater: 1, leftUpdated: 0))
-        #expect(try work.database().statements() == ["Has(B, x).", "Has(D, x)."])
+        #expect(first == LoadUndo.Result(deleted: 2, keptForOtherLoads: 0, leftUpdated: 0))
+        #expect(try work.database().statements() == [])
     }
 
     @Test func aFactInsertedAndThenChangedByTheSameLoadIsUndoneWithIt() throws {

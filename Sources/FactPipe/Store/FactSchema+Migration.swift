@@ -1,0 +1,67 @@
+/// Brings a database made by an earlier factpipe up to the tables and columns this build writes.
+///
+/// Every step only adds: `factpipe_assertions` (which loads asserted a fact besides the one that
+/// inserted it, for `LoadUndo`), `factpipe_staging.given` (which side fields a staged record gave,
+/// for `--on-conflict update`) and `factpipe_loads.records_assertions` (1 for loads whose
+/// assertions are recorded; loads made before stay 0). The assertions that earlier loads left a
+/// trace of are filled in: a load that replaced or updated a fact (`updated_load_id`) asserted it,
+/// and so did the load of every row that the canonical-form migration merged into it (`merged_rows`).
+/// Duplicates that an earlier load skipped under `ignore` left no trace and cannot be recovered.
+extension FactSchema {
+    static let createAssertions = """
+        CREATE TABLE IF NOT EXISTS factpipe_assertions(
+            load_id INTEGER NOT NULL,
+            fact_id INTEGER NOT NULL
+        )
+        """
+
+    /// Adds what is missing, in one transaction; the caller holds the database's writer lock.
+    /// - Throws: `StoreError` from SQLite; nothing changes then.
+    static func migrate(_ connection: SQLiteConnection) throws(StoreError) {
+        let tables = Set(try connection.userTables())
+        guard tables.contains("facts"), tables.contains("factpipe_loads"), tables.contains("factpipe_staging") else {
+            return
+        }
+        let stagingColumns = try columns("factpipe_staging", connection)
+        let loadColumns = try columns("factpipe_loads", connection)
+        let hasAssertions = tables.contains("factpipe_assertions")
+        guard !hasAssertions || !stagingColumns.contains("given") || !loadColumns.contains("records_assertions") else {
+            return
+        }
+        try connection.execute("BEGIN IMMEDIATE")
+        do throws(StoreError) {
+            if !stagingColumns.contains("given") {
+                try connection.execute("ALTER TABLE factpipe_staging ADD COLUMN given INTEGER")
+            }
+            if !loadColumns.contains("records_assertions") {
+                try connection.execute(
+                    "ALTER TABLE factpipe_loads ADD COLUMN records_assertions INTEGER NOT NULL DEFAULT 0")
+            }
+            if !hasAssertions {
+                try connection.execute(createAssertions)
+                try connection.execute("""
+                    INSERT INTO factpipe_assertions(load_id, fact_id)
+                    SELECT updated_load_id, id FROM facts
+                    WHERE updated_load_id IS NOT NULL AND updated_load_id IS NOT load_id
+                    """)
+                // Rows that the canonical-form migration merged into one carried their loads with them.
+                try connection.execute("""
+                    INSERT INTO factpipe_assertions(load_id, fact_id)
+                    SELECT DISTINCT json_extract(merged.value, '$.load_id'), facts.id
+                    FROM facts, json_each(facts.fact_metadata, '$.merged_rows') AS merged
+                    WHERE facts.fact_metadata LIKE '%"merged_rows"%' AND json_valid(facts.fact_metadata)
+                        AND json_extract(merged.value, '$.load_id') IS NOT NULL
+                        AND json_extract(merged.value, '$.load_id') IS NOT facts.load_id
+                    """)
+            }
+            try connection.execute("COMMIT")
+        } catch {
+            connection.rollbackQuietly()
+            throw error
+        }
+    }
+
+    private static func columns(_ table: String, _ connection: SQLiteConnection) throws(StoreError) -> Set<String> {
+        Set(try connection.textColumn("SELECT name FROM pragma_table_info('\(table)')"))
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// What failing commands print: one JSON object under `--json`, and usage errors that say what is wrong.
+@Suite struct CommandErrorOutputTests {
+    /// A failing run of each command that takes `--json`, and what its error must mention.
+    private static func failingCommands(_ work: CLIWorkspace) -> [(arguments: [String], mentions: String)] {
+        let missing = work.path("missing/kb.sqlite")
+        return [
+            (["run", work.path("missing.toml"), "--json"], "missing.toml"),
+            (["loads", "--db", missing, "--json"], "kb.sqlite"),
+            (["undo", "3", "--db", missing, "--json"], "kb.sqlite"),
+            (["optimize", "--db", missing, "--json"], "kb.sqlite"),
+            (["stats", "--db", missing, "--json"], "kb.sqlite"),
+            (["scale-test", "--facts", "10", "--queries", "1", "--work-dir", work.path("missing"), "--json", "-q"],
+             "missing"),
+        ]
+    }
+
+    @Test func aFailingCommandPrintsItsErrorAsJSONOnStandardOutput() throws {
+        let work = try CLIWorkspace()
+        for (arguments, mentions) in Self.failingCommands(work) {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            let json = try run.json()
+            #expect(json["command"] as? String == arguments[0])
+            #expect(json["status"] as? String == "failed")
+            #expect(int(json, "exit_code") == 1)
+            let message = json["error"] as? String ?? ""
+            #expect(message.contains(mentions), "\(arguments): \(message)")
+            // The usual line on standard error too, with the same message.
+            #expect(run.stderr.contains("factpipe \(arguments[0]): error: \(message)"), "\(run.stderr)")
+        }
+    }
+
+    @Test func aUsageErrorUnderJSONIsAJSONObjectToo() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run(["stats", "--db", work.database, "--top", "-1", "--json"])
+        #expect(run.status == 64)
+        let json = try run.json()
+        #expect(int(json, "exit_code") == 64)
+        #expect((json["error"] as? String)?.contains("--top and --loads must be 0 or more") == true, "\(json)")
+    }
+
+    @Test func negativeNumbersAreNamedAsSuch() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "P(a).\n")
+        let cases: [([String], String)] = [
+            (["import", input, "--db", work.database, "--max-errors", "-1"], "--max-errors must be 0 or more"),
+            (["import", input, "--db", work.database, "--batch-size", "-5"], "--batch-size must be at least 1"),
+            (["import", input, "--db", work.database, "--workers", "-1"], "--workers must be 0 or more"),
+            (["run", work.path("p.toml"), "--max-errors", "-1"], "--max-errors must be 0 or more"),
+            (["stats", "--db", work.database, "--loads", "-2"], "--top and --loads must be 0 or more"),
+            (["scale-test", "--facts", "-3"], "--facts must be 0 or more"),
+        ]
+        for (arguments, message) in cases {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 64, "\(arguments)")
+            #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            #expect(!run.stderr.contains("Missing value"), "\(arguments): \(run.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+    }
+
+    @Test func tooManyWorkersAreRefused() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "P(a).\n")
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--workers", "1000"])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("--workers must be at most 64"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "--workers", "64", "-q"]).status == 0)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// Undo keeps a fact while any live load brought it: the ones that brought it as a duplicate too.
+@Suite struct LoadUndoSharedFactsTests {
+    /// `x<from>` … `x<to - 1>`, one statement a line.
+    private func range(_ from: Int, _ to: Int) -> String {
+        (from..<to).map { "IsA(x\($0), Thing).\n" }.joined()
+    }
+
+    @Test(arguments: [ConflictPolicy.ignore, .update, .replace])
+    func undoKeepsTheFactsAnotherLiveLoadAlsoBrought(_ policy: ConflictPolicy) throws {
+        let work = try LoadWorkspace()
+        let first = try work.write("1.txt", range(0, 5_000))
+        let second = try work.write("2.txt", range(2_500, 7_500))
+        #expect(work.load(first).inserted == 5_000)
+        let two = work.load(second) { $0.conflictPolicy = policy }
+        #expect(two.inserted == 2_500)
+        #expect(two.duplicates + two.updated == 2_500)
+
+        let result = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath)
+        #expect(result.deleted == 2_500)
+        #expect(result.keptForOtherLoads == 2_500)
+        #expect(result.loadsWithUnknownDuplicates.isEmpty)
+        let database = try work.database()
+        #expect(try database.int("SELECT count(*) FROM facts") == 5_000)
+        #expect(try database.int("SELECT count(*) FROM facts WHERE statement = 'IsA(x2500, Thing).'") == 1)
+        #expect(try database.int("SELECT count(*) FROM facts WHERE statement = 'IsA(x2499, Thing).'") == 0)
+        // They are load 2's now: undoing it takes them out, and nothing of either load is left.
+        #expect(try database.int("SELECT count(*) FROM facts WHERE load_id = 2") == 5_000)
+        // Load 2's file is still recognised as loaded, rightly: its facts are all there.
+        #expect(work.load(second).skipped.count == 1)
+        let undoTwo = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        #expect(undoTwo.deleted == 5_000)
+        #expect(try database.int("SELECT count(*) FROM facts") == 0)
+        #expect(try database.int("SELECT count(*) FROM factpipe_assertions") == 0)
+    }
+
+    @Test func aFactStaysWhileAnyOfSeveralLoadsThatBroughtItIsLive() throws {
+        let work = try LoadWorkspace()
+        let inputs = try (1...3).map { try work.write("\($0).txt", "P(shared).\nP(only\($0)).\n") }
+        for input in inputs { _ = work.load(input) }
+        _ = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath)
+        #expect(try work.database().statements() == ["P(only2).", "P(only3).", "P(shared)."])
+        #expect(try work.database().fact("P(shared).")?.loadID == 2)
+        _ = try LoadUndo.undo(loadID: 3, databasePath: work.databasePath)
+        #expect(try work.database().statements() == ["P(only2).", "P(shared)."])
+        _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        #expect(try work.database().statements() == [])
+    }
+
+    /// A database as factpipe made it before loads' assertions were recorded.
+    private func strippedToTheEarlierSchema(_ database: RawDatabase) throws {
+        try database.execute("""
+            DROP TABLE factpipe_assertions;
+            ALTER TABLE factpipe_staging DROP COLUMN given;
+            ALTER TABLE factpipe_loads DROP COLUMN records_assertions;
+            """)
+    }
+
+    @Test func undoInADatabaseMadeBeforeAssertionsWereRecorded() throws {
+        let work = try LoadWorkspace()
+        let first = try work.write("1.txt", "P(a).\nP(b).\nP(c).\n")
+        let second = try work.write("2.txt", "P(b).\nP(d).\n")
+        let third = try work.write("3.ndjson", "{\"statement\":\"P(c).\",\"confidence\":0.5}\n")
+        _ = work.load(first)
+        _ = work.load(second)
+        _ = work.load(third) { $0.conflictPolicy = .update }
+        try strippedToTheEarlierSchema(try work.database())
+
+        let result = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath)
+        // Load 3's update left a trace (updated_load_id): P(c) stays. Load 2's duplicate P(b) left none.
+        #expect(result.keptForOtherLoads == 1)
+        #expect(result.deleted == 2)
+        #expect(result.loadsWithUnknownDuplicates == [2])
+        #expect(try work.database().statements() == ["P(c).", "P(d)."])
+        let message = try #require(try work.database().ledger()[0].message)
+        #expect(message.contains("loads 2 were made before factpipe recorded which loads bring a fact"), "\(message)")
+        // The database was brought up to date: later loads record what they bring.
+        #expect(try work.database().int("SELECT count(*) FROM factpipe_assertions") == 0)
+        _ = work.load(try work.write("4.txt", "P(d).\n"))
+        #expect(try work.database().int("SELECT count(*) FROM factpipe_assertions WHERE load_id = 4") == 1)
+    }
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// `--on-conflict update`: what a record gives wins, what it leaves out stays.
+@Suite struct UpdatePolicyTests {
+    private let full = """
+        {"statement":"P(a).","confidence":0.5,"source":"first","context":{"k":1},"fact_metadata":{"m":1},\
+        "created_at":"2020-01-01T00:00:00Z"}
+        """
+
+    /// P(a) as `full` stored it, checked field by field after an update that gave `given` only.
+    private func expectKept(_ row: FactRow?, confidence: Double = 0.5, source: String? = "first",
+                            context: [String: Any] = ["k": 1], metadata: [String: Any] = ["m": 1],
+                            createdAt: String = "2020-01-01T00:00:00Z",
+                            sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let row = try #require(row, sourceLocation: sourceLocation)
+        #expect(row.confidence == confidence, sourceLocation: sourceLocation)
+        #expect(row.source == source, sourceLocation: sourceLocation)
+        #expect(try jsonObject(row.context) == NSDictionary(dictionary: context), sourceLocation: sourceLocation)
+        #expect(try jsonObject(row.metadata) == NSDictionary(dictionary: metadata), sourceLocation: sourceLocation)
+        #expect(row.createdAt == createdAt, sourceLocation: sourceLocation)
+    }
+
+    @Test func anNDJSONRecordUpdatesOnlyWhatItGives() throws {
+        let work = try LoadWorkspace()
+        let other = "{\"statement\":\"P(b).\",\"confidence\":0.5,\"source\":\"first\"}\n"
+        _ = work.load(try work.write("1.ndjson", full + "\n" + other))
+        let update = try work.write("2.ndjson", """
+            {"statement":"P(a).","context":{"j":2}}
+            {"statement":"P(b).","confidence":0.9,"created_at":"2021-06-01T00:00:00Z"}
+
+            """)
+        let before = try #require(try work.database().fact("P(b)."))
+        let summary = work.load(update) { $0.conflictPolicy = .update }
+        #expect(summary.updated == 2)
+        try expectKept(try work.database().fact("P(a)."), context: ["k": 1, "j": 2])
+        let b = try #require(try work.database().fact("P(b)."))
+        #expect(b.confidence == 0.9 && b.source == "first")
+        // A fact is created once: the update's creation time does not replace it.
+        #expect(b.createdAt == before.createdAt)
+    }
+
+    @Test func aCSVWithoutAConfidenceColumnOrWithAnEmptyCellKeepsTheStoredOne() throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("1.ndjson", full + "\n"))
+        let noColumn = try work.write("2.csv", "statement,note\nP(a).,hello\n")
+        #expect(work.load(noColumn) { $0.conflictPolicy = .update }.updated == 1)
+        try expectKept(try work.database().fact("P(a)."), metadata: ["m": 1, "note": "hello"])
+        // An empty cell gives nothing, as a missing column does.
+        let emptyCells = try work.write("3.csv", "statement,confidence,source,created_at\nP(a).,,,\n")
+        #expect(work.load(emptyCells) { $0.conflictPolicy = .update }.updated == 1)
+        try expectKept(try work.database().fact("P(a)."), metadata: ["m": 1, "note": "hello"])
+        let given = try work.write("4.csv", "statement,confidence,source\nP(a).,0.25,csv\n")
+        #expect(work.load(given) { $0.conflictPolicy = .update }.updated == 1)
+        try expectKept(try work.database().fact("P(a)."), confidence: 0.25, source: "csv",
+                       metadata: ["m": 1, "note": "hello"])
+    }
+
+    /// The first load into an empty table appends straight to `facts`; its repeats are merged at its end.
+    @Test(arguments: ["ndjson", "csv"])
+    func repeatsInsideTheFirstLoadUpdateOnlyWhatTheyGive(_ format: String) throws {
+        let work = try LoadWorkspace()
+        let input = format == "ndjson"
+            ? try work.write("in.ndjson", full + "\n{\"statement\":\"P(a).\",\"context\":{\"j\":2}}\n")
+            : try work.write("in.csv", """
+                statement,confidence,source,created_at,context
+                P(a).,0.5,first,2020-01-01T00:00:00Z,"{""k"":1}"
+                P(a).,,,,"{""j"":2}"
+
+                """)
+        let summary = work.load(input) { $0.conflictPolicy = .update }
+        #expect([summary.inserted, summary.updated] as [Int] == [1, 1])
+        try expectKept(try work.database().fact("P(a)."), context: ["k": 1, "j": 2],
+                       metadata: format == "ndjson" ? ["m": 1] : [:])
+    }
+}
