@@ -25,6 +25,7 @@ extension ImportSummary {
         switch status {
         case .done: return rejected > 0 ? FactPipeExit.doneWithRejects : FactPipeExit.success
         case .aborted: return FactPipeExit.aborted
+        case .interrupted: return signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted
         case .failed: return FactPipeExit.failure
         }
     }

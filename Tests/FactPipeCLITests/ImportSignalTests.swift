@@ -47,7 +47,8 @@ import Glibc
             }
             #expect(run.status == 130, "\(run.stderr)")
             let json = try run.json()
-            #expect(json["status"] as? String == "aborted")
+            // The summary names the status the ledger records.
+            #expect(json["status"] as? String == "interrupted")
             #expect(json["interrupted"] as? Bool == true)
             #expect(json["message"] as? String == "interrupted; the open batch was rolled back")
             expectCountsAddUp(json)

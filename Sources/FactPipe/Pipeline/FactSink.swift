@@ -19,7 +19,7 @@ extension ImportSummary {
     mutating func apply(stop error: Error) {
         switch error {
         case FactSinkStop.interrupted:
-            status = .aborted
+            status = .interrupted
             wasInterrupted = true
             message = "interrupted; the open batch was rolled back"
         case FactSinkStop.requested(let requested, let text):

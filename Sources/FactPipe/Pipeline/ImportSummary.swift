@@ -7,8 +7,11 @@ public struct ImportSummary: Sendable {
     public enum Status: String, Sendable {
         /// Every input was read to its end and committed.
         case done
-        /// Stopped on purpose: the error budget ran out, a conflict under `fail`, or an interrupt.
+        /// Stopped on purpose: the error budget ran out, or a conflict under `fail`.
         case aborted
+        /// Stopped by SIGINT or SIGTERM: the open batch was rolled back, the committed ones kept, and
+        /// `--resume` goes on from the last (the ledger says `interrupted` too).
+        case interrupted
         /// Stopped by an error: unreadable input, a database failure.
         case failed
     }
