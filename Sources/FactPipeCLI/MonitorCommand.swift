@@ -2,8 +2,9 @@ import ArgumentParser
 import Dispatch
 import FactPipe
 import FactPipeMonitorServer
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `factpipe monitor`: serves a database's figures live over HTTP until SIGTERM or SIGINT.
@@ -41,7 +42,8 @@ struct MonitorCommand: ParsableCommand {
 
     func validate() throws {
         guard ListenAddress(parsing: listen) != nil else {
-            throw ValidationError("--listen needs HOST:PORT or [IPv6]:PORT with a port from 0 to 65535, not '\(listen)'")
+            throw ValidationError(
+                "--listen needs HOST:PORT or [IPv6]:PORT with a port from 0 to 65535, not '\(listen)'")
         }
         guard interval >= 0.05, interval <= 3_600 else {
             throw ValidationError("--interval must be from 0.05 to 3600 seconds")
@@ -76,11 +78,13 @@ struct MonitorCommand: ParsableCommand {
             return source
         }
         if !server.boundAddress.isLoopback {
-            log("warning: listening on \(server.boundAddress), which is not loopback: anyone who reaches it sees "
-                + "the figures")
+            log(
+                "warning: listening on \(server.boundAddress), which is not loopback: anyone who reaches it sees "
+                    + "the figures")
         }
-        log("serving http://\(server.boundAddress)/ for \(db), probing every \(interval) s "
-            + "(/metrics, /events, /healthz)")
+        log(
+            "serving http://\(server.boundAddress)/ for \(db), probing every \(interval) s "
+                + "(/metrics, /events, /healthz)")
         try server.wait()
         withExtendedLifetime(signals) {}
         log("stopped")

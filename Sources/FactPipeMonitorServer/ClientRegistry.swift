@@ -25,7 +25,8 @@ final class ClientRegistry: @unchecked Sendable {
     private(set) var droppedStreams = 0
     private(set) var refusedConnections = 0
 
-    init(eventLoop: any EventLoop, configuration: MonitorServerConfiguration, log: @escaping @Sendable (String) -> Void) {
+    init(eventLoop: any EventLoop, configuration: MonitorServerConfiguration, log: @escaping @Sendable (String) -> Void)
+    {
         self.eventLoop = eventLoop
         self.configuration = configuration
         self.log = log
@@ -45,8 +46,9 @@ final class ClientRegistry: @unchecked Sendable {
         guard connections < configuration.maxConnections else {
             refusedConnections += 1
             if refusedConnections == 1 || refusedConnections % 100 == 0 {
-                log("refused a connection: \(connections) open, at most \(configuration.maxConnections) "
-                    + "(\(refusedConnections) refused so far)")
+                log(
+                    "refused a connection: \(connections) open, at most \(configuration.maxConnections) "
+                        + "(\(refusedConnections) refused so far)")
             }
             return false
         }

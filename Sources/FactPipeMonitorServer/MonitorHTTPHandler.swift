@@ -53,9 +53,11 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         guard head.method == .GET || head.method == .HEAD else {
-            send(.methodNotAllowed, "text/plain; charset=utf-8", "only GET and HEAD\n", head, context, extra: [
-                ("Allow", "GET, HEAD")
-            ])
+            send(
+                .methodNotAllowed, "text/plain; charset=utf-8", "only GET and HEAD\n", head, context,
+                extra: [
+                    ("Allow", "GET, HEAD")
+                ])
             return
         }
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
@@ -74,7 +76,9 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
         case "/events":
             startStream(head, context)
         default:
-            send(.notFound, "text/plain; charset=utf-8", "not found; try /, /metrics, /events or /healthz\n", head, context)
+            send(
+                .notFound, "text/plain; charset=utf-8", "not found; try /, /metrics, /events or /healthz\n", head,
+                context)
         }
     }
 
@@ -86,8 +90,9 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
         let buffer = context.channel.allocator.buffer(string: body)
         headers.add(name: "Content-Length", value: String(buffer.readableBytes))
         if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))),
-                      promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))),
+            promise: nil)
         if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !request.isKeepAlive {
@@ -101,16 +106,18 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
             ("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
             ("X-Accel-Buffering", "no"),
         ])
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))),
-                      promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))),
+            promise: nil)
         guard request.method == .GET else {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             return
         }
         isStreaming = true
         let history = "retry: 2000\nevent: history\ndata: \(monitor.figures.historyJSON())\n\n"
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: history)))),
-                              promise: nil)
+        context.writeAndFlush(
+            wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: history)))),
+            promise: nil)
         registry.addStream(context.channel)
     }
 }

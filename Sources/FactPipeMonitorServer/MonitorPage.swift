@@ -19,12 +19,14 @@ enum MonitorPage {
         #db { color:var(--dim); font-family:ui-monospace, monospace; }
         #state { padding:2px 10px; border-radius:10px; font-weight:600; background:var(--line); }
         #state.ok { background:#1d3b2e; color:var(--ok); } #state.bad { background:#3d1f22; color:var(--bad); }
-        .tiles { display:grid; grid-template-columns:repeat(auto-fit, minmax(150px, 1fr)); gap:12px; margin-bottom:16px; }
+        .tiles { display:grid; grid-template-columns:repeat(auto-fit, minmax(150px, 1fr)); gap:12px;
+                 margin-bottom:16px; }
         .tile { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:10px 14px; }
         .tile b { display:block; font-size:22px; font-weight:600; font-variant-numeric:tabular-nums; }
         .tile span { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
         .charts { display:grid; grid-template-columns:repeat(auto-fit, minmax(420px, 1fr)); gap:12px; }
-        figure { margin:0; background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:10px 12px; }
+        figure { margin:0; background:var(--panel); border:1px solid var(--line); border-radius:8px;
+                 padding:10px 12px; }
         figcaption { display:flex; justify-content:space-between; color:var(--dim); font-size:12px; margin-bottom:4px; }
         figcaption i { font-style:normal; } .ka { color:var(--a); } .kb { color:var(--b); }
         canvas { width:100%; height:170px; display:block; }

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `factpipe monitor` end to end: the built binary on a free port, real imports, real clients (curl,
@@ -58,8 +58,9 @@ struct MonitorCommandTests {
         #expect(metrics["factpipe_last_load_inserted"] == Double(inserted))
         #expect((metrics["process_resident_memory_bytes"] ?? 0) > 1_000_000)
         #expect((metrics["factpipe_lookup_seconds_count{lookup=\"statement\"}"] ?? 0) > 0)
-        #expect(metrics["factpipe_lookup_seconds_bucket{le=\"+Inf\",lookup=\"subject\"}"]
-            == metrics["factpipe_lookup_seconds_count{lookup=\"subject\"}"])
+        #expect(
+            metrics["factpipe_lookup_seconds_bucket{le=\"+Inf\",lookup=\"subject\"}"]
+                == metrics["factpipe_lookup_seconds_count{lookup=\"subject\"}"])
         #expect(try monitor.get("/healthz") == (200, "ok\n"))
     }
 
@@ -117,9 +118,11 @@ struct MonitorCommandTests {
         // `?events=3` closes the stream after three events, so that the virtual time budget can run
         // out (it stands still while a fetch is open); `timeout` bounds a browser that would hang.
         let page = monitor.url + "/?events=3"
-        let common = ["90", chromium, "--headless", "--no-sandbox", "--disable-gpu",
-                      "--user-data-dir=\(workspace.path("chromium-profile"))", "--virtual-time-budget=10000",
-                      "--window-size=1280,900"]
+        let common = [
+            "90", chromium, "--headless", "--no-sandbox", "--disable-gpu",
+            "--user-data-dir=\(workspace.path("chromium-profile"))", "--virtual-time-budget=10000",
+            "--window-size=1280,900",
+        ]
         let timeout = URL(fileURLWithPath: "/usr/bin/timeout")
         let dom = try Factpipe.runProcess(timeout, common + ["--dump-dom", page])
         #expect(dom.status == 0, "\(dom.stderr)")
@@ -150,9 +153,10 @@ struct MonitorCommandTests {
 
         let slow = try Python.start(Python.slowEventsClient, [String(monitor.port), "120"])
         defer { slow.killNine() }
-        #expect(poll(timeout: 60) {
-            ((try? monitor.metric("factpipe_monitor_event_clients_dropped_total")) ?? 0) >= 1
-        }, "the client that stopped reading was not dropped: \(monitor.log)")
+        #expect(
+            poll(timeout: 60) {
+                ((try? monitor.metric("factpipe_monitor_event_clients_dropped_total")) ?? 0) >= 1
+            }, "the client that stopped reading was not dropped: \(monitor.log)")
         #expect(monitor.log.contains("dropped an /events client"))
 
         for path in ["/metrics", "/"] {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A running `factpipe monitor`, started on a free port of 127.0.0.1 (port 0; its log says which).
@@ -20,8 +20,10 @@ final class MonitorProcess {
         let command = "exec \"$0\" \"$@\" 2>\(stderrPath)"
         background = try BackgroundProcess(
             URL(fileURLWithPath: "/bin/sh"),
-            ["-c", command, BinaryLocator.factpipe.path, "monitor", "--db", database, "--listen", "127.0.0.1:0",
-             "--interval", String(interval)] + extra)
+            [
+                "-c", command, BinaryLocator.factpipe.path, "monitor", "--db", database, "--listen", "127.0.0.1:0",
+                "--interval", String(interval),
+            ] + extra)
         let served = poll(timeout: 30) { self.readPort() != nil || !self.background.isRunning }
         guard served, let port = readPort() else {
             throw CLITestFailure(description: "the monitor did not start: \(log)")

@@ -21,7 +21,8 @@ extension MonitorFigures {
         let files = latest ?? lastReadable
         if let facts { out.single("factpipe_facts", type: .gauge, help: "Rows of the facts table.", Double(facts)) }
         if let predicates {
-            out.single("factpipe_predicates", type: .gauge, help: "Distinct predicates of the facts.", Double(predicates))
+            out.single(
+                "factpipe_predicates", type: .gauge, help: "Distinct predicates of the facts.", Double(predicates))
         }
         out.single(
             "factpipe_database_bytes", type: .gauge, help: "Size of the database file.",
@@ -44,8 +45,10 @@ extension MonitorFigures {
             ("factpipe_records_total", "Input records counted by the ledger over all loads.", totals.records),
             ("factpipe_inserted_total", "Facts inserted over all loads.", totals.inserted),
             ("factpipe_updated_total", "Stored facts replaced or updated over all loads.", totals.updated),
-            ("factpipe_duplicates_total", "Records whose statement was already stored, over all loads.",
-             totals.duplicates),
+            (
+                "factpipe_duplicates_total", "Records whose statement was already stored, over all loads.",
+                totals.duplicates
+            ),
             ("factpipe_rejected_total", "Records refused over all loads.", totals.rejected),
         ]
         for (name, help, value) in counters { out.single(name, type: .counter, help: help, Double(value)) }
@@ -56,7 +59,8 @@ extension MonitorFigures {
         guard let last = lastReadable?.recentLoads.first(where: { $0.status != "running" }) else { return }
         out.family("factpipe_last_load_info", type: .gauge, help: "The last finished load: its id, status and source.")
         out.sample(
-            "factpipe_last_load_info", labels: [("id", String(last.id)), ("status", last.status), ("source", last.source)],
+            "factpipe_last_load_info",
+            labels: [("id", String(last.id)), ("status", last.status), ("source", last.source)],
             1)
         let gauges: [(String, String, Double)] = [
             ("factpipe_last_load_records", "Records of the last finished load.", Double(last.records)),
@@ -67,7 +71,8 @@ extension MonitorFigures {
         ]
         for (name, help, value) in gauges { out.single(name, type: .gauge, help: help, value) }
         if let seconds = last.seconds {
-            out.single("factpipe_last_load_seconds", type: .gauge, help: "How long the last finished load took.", seconds)
+            out.single(
+                "factpipe_last_load_seconds", type: .gauge, help: "How long the last finished load took.", seconds)
         }
     }
 
@@ -123,7 +128,8 @@ extension MonitorFigures {
         out.single(
             "factpipe_monitor_probe_failures_total", type: .counter, help: "Probes that could not read the database.",
             Double(failedProbes))
-        out.single("factpipe_monitor_connections", type: .gauge, help: "Connections open now.", Double(counts.connections))
+        out.single(
+            "factpipe_monitor_connections", type: .gauge, help: "Connections open now.", Double(counts.connections))
         out.single(
             "factpipe_monitor_event_clients", type: .gauge, help: "Clients reading /events now.",
             Double(counts.eventClients))

@@ -68,7 +68,8 @@ final class MonitorProbe {
     }
 
     private func readLedger(_ connection: SQLiteConnection, into sample: inout MonitorSample) throws(StoreError) {
-        let totals = try connection.prepare("""
+        let totals = try connection.prepare(
+            """
             SELECT status, count(*), total(records), total(inserted), total(updated), total(duplicates),
             total(rejected), total(warnings) FROM factpipe_loads GROUP BY status
             """)
@@ -92,7 +93,8 @@ final class MonitorProbe {
     private func loads(_ connection: SQLiteConnection, where condition: String, limit: Int) throws(StoreError)
         -> [MonitorSample.Load]
     {
-        let statement = try connection.prepare("""
+        let statement = try connection.prepare(
+            """
             SELECT id, source, status, started_at, finished_at, records, inserted, updated, duplicates, rejected,
             checkpoint_offset, source_size, (julianday(finished_at) - julianday(started_at)) * 86400.0
             FROM factpipe_loads WHERE \(condition) ORDER BY id DESC LIMIT \(limit)
@@ -121,8 +123,10 @@ final class MonitorProbe {
     {
         let kinds: [(MonitorSample.LookupKind, index: String, sql: String)] = [
             (.statement, FactSchema.uniqueIndex.name, "SELECT id FROM facts WHERE statement = ?1"),
-            (.predicateSubject, "facts_predicate_subject",
-             "SELECT id FROM facts WHERE predicate = ?1 AND subject = ?2 LIMIT 100"),
+            (
+                .predicateSubject, "facts_predicate_subject",
+                "SELECT id FROM facts WHERE predicate = ?1 AND subject = ?2 LIMIT 100"
+            ),
             (.subject, "facts_subject", "SELECT id FROM facts WHERE subject = ?1 LIMIT 100"),
         ].filter { indexes.contains($0.index) }
         guard !kinds.isEmpty,
@@ -165,7 +169,8 @@ final class MonitorProbe {
         if indexes.contains("facts_predicate_subject") {
             // One index seek per predicate instead of a scan of all facts.
             sample.predicates = Int(
-                try connection.scalarInt("""
+                try connection.scalarInt(
+                    """
                     WITH RECURSIVE p(name) AS (
                         SELECT min(predicate) FROM facts
                         UNION ALL SELECT (SELECT min(predicate) FROM facts WHERE predicate > p.name) FROM p

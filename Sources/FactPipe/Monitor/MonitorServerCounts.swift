@@ -10,7 +10,8 @@ public struct MonitorServerCounts: Sendable, Equatable {
     public var refusedConnections = 0
 
     /// Creates counts, all zero unless given.
-    public init(connections: Int = 0, eventClients: Int = 0, droppedEventClients: Int = 0, refusedConnections: Int = 0) {
+    public init(connections: Int = 0, eventClients: Int = 0, droppedEventClients: Int = 0, refusedConnections: Int = 0)
+    {
         self.connections = connections
         self.eventClients = eventClients
         self.droppedEventClients = droppedEventClients

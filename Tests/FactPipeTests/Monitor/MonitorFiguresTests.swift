@@ -5,7 +5,8 @@ import Testing
 
 /// The monitor's figures: counters that never fall, loads by status, latencies, history.
 struct MonitorFiguresTests {
-    private func sample(at time: Double, inserted: Int, records: Int, statuses: [(Int64, String)] = []) -> MonitorSample {
+    private func sample(at time: Double, inserted: Int, records: Int, statuses: [(Int64, String)] = []) -> MonitorSample
+    {
         var sample = MonitorSample(time: time)
         sample.totals.inserted = inserted
         sample.totals.records = records
@@ -43,7 +44,8 @@ struct MonitorFiguresTests {
         var figures = MonitorFigures(interval: 1)
         figures.record(sample(at: 0, inserted: 0, records: 0, statuses: [(1, "running")]), residentBytes: 1)
         figures.record(sample(at: 1, inserted: 5, records: 5, statuses: [(1, "done")]), residentBytes: 1)
-        figures.record(sample(at: 2, inserted: 5, records: 5, statuses: [(1, "undone"), (2, "done")]), residentBytes: 1)
+        figures.record(
+            sample(at: 2, inserted: 5, records: 5, statuses: [(1, "undone"), (2, "done")]), residentBytes: 1)
         #expect(figures.loadsSeen.mapValues(\.count) == ["running": 1, "done": 2, "undone": 1])
     }
 
