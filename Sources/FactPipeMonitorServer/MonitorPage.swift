@@ -103,7 +103,7 @@ enum MonitorPage {
             g.fillText(format(max * i / 4), 4, y + 4);
           }
           const span = Math.max(last - first, 1);
-          g.fillText(Math.round(span / 60) + " min ago", left, h - 4);
+          g.fillText((span < 120 ? Math.round(span) + " s" : Math.round(span / 60) + " min") + " ago", left, h - 4);
           g.fillText("now", right - 22, h - 4);
           let drawn = 0;
           series.forEach((s, k) => {
