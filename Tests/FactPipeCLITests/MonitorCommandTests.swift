@@ -62,6 +62,12 @@ struct MonitorCommandTests {
             metrics["factpipe_lookup_seconds_bucket{le=\"+Inf\",lookup=\"subject\"}"]
                 == metrics["factpipe_lookup_seconds_count{lookup=\"subject\"}"])
         #expect(try monitor.get("/healthz") == (200, "ok\n"))
+        // No read transaction outlives a probe: a writer can checkpoint the whole WAL and truncate it
+        // while the monitor keeps probing (the busy handler waits out a probe that is under way).
+        let checkpoint = try Factpipe.tool(
+            "/usr/bin/sqlite3", [workspace.database, ".timeout 5000", "PRAGMA wal_checkpoint(TRUNCATE)"])
+        #expect(checkpoint.stdoutText.hasPrefix("0|"), "\(checkpoint.stdoutText)")
+        #expect((fileSize(workspace.database + "-wal") ?? 0) == 0)
     }
 
     @Test func eventsStreamTheHistoryThenOneEventAnInterval() throws {
@@ -234,6 +240,11 @@ struct MonitorCommandTests {
         #expect(taken.status == 1)
         #expect(taken.stderr.contains("cannot listen on 127.0.0.1:\(first.port)"), "\(taken.stderr)")
     }
+}
+
+/// The size of the file at `path`, or nil when there is none.
+private func fileSize(_ path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int
 }
 
 /// The integer value of `name="…"` in the first tag of `html` that follows `marker`.
