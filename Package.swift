@@ -11,6 +11,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The monitor's HTTP/1 server (NIOPosix + NIOHTTP1); see README "Watching a database live".
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -37,10 +39,20 @@ let package = Package(
             name: "FactPipe",
             dependencies: ["CSQLite", "CZstd", "CZlib", "CCrypto"]
         ),
+        .target(
+            name: "FactPipeMonitorServer",
+            dependencies: [
+                "FactPipe",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "FactPipeCLI",
             dependencies: [
                 "FactPipe",
+                "FactPipeMonitorServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -11,7 +11,7 @@ struct FactPipeCommand: ParsableCommand {
             ImportCommand.self, ExportCommand.self, VerifyCommand.self, BackupCommand.self, RestoreCommand.self,
             RunCommand.self, LoadsCommand.self, UndoCommand.self,
             OptimizeCommand.self, StatsCommand.self, QueryCommand.self, ScaleTestCommand.self,
-            GenerateCommand.self,
+            GenerateCommand.self, MonitorCommand.self,
         ]
     )
 

@@ -1,0 +1,195 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Reads one `MonitorSample` of a database each time it is asked, without writing to it.
+///
+/// Every probe opens the database read-only, runs short statements, each its own read transaction
+/// reset as soon as it is read, and closes it again: nothing is held between probes, so a writer's
+/// checkpoints are never held back and a database replaced on disk is seen at the next probe. A
+/// database without a `-wal` file is opened immutable and gains no side files.
+///
+/// Point lookups of keys picked at random from `facts` are timed for each index that exists now (a
+/// bulk load drops indexes and builds them at its end; the probe never scans for a lookup). Counting
+/// `facts` and its predicates reads a whole index, so those are taken only as often as keeps them
+/// under `countingShare` of the time.
+///
+/// Not thread-safe: one thread probes at a time.
+final class MonitorProbe {
+    let databasePath: String
+    /// Point lookups of each kind per probe.
+    let lookupsPerKind: Int
+    /// The share of wall time the counts may take.
+    let countingShare: Double
+    private var settings = DatabaseSettings()
+    private var nextCount = ContinuousClock.now
+    private var generator = SystemRandomNumberGenerator()
+
+    init(databasePath: String, lookupsPerKind: Int = 3, countingShare: Double = 0.02) {
+        self.databasePath = databasePath
+        self.lookupsPerKind = lookupsPerKind
+        self.countingShare = countingShare
+        settings.cacheKiB = 2 * 1024
+        settings.busyTimeoutMilliseconds = 250
+    }
+
+    /// Reads a sample; a database that cannot be read gives a sample with its `failure`.
+    func sample() -> MonitorSample {
+        let start = ContinuousClock.now
+        var sample = MonitorSample(time: Self.epochSeconds())
+        let sizes = FileSize.database(databasePath)
+        sample.databaseBytes = sizes.file
+        sample.walBytes = sizes.wal
+        guard FileSize.bytes(databasePath) != nil else {
+            sample.failure = "\(databasePath): no such file"
+            sample.probeSeconds = Self.seconds(ContinuousClock.now - start)
+            return sample
+        }
+        do {
+            let connection = try FactDatabase.openForReading(
+                path: databasePath, settings: settings, leavesNoTrace: true)
+            try readFiles(connection, into: &sample)
+            try readLedger(connection, into: &sample)
+            let indexes = try FactDatabase.existingSecondaryIndexes(connection)
+            try timeLookups(connection, indexes: indexes, into: &sample)
+            if ContinuousClock.now >= nextCount { try count(connection, indexes: indexes, into: &sample) }
+        } catch {
+            sample.failure = "\(error)"
+        }
+        sample.probeSeconds = Self.seconds(ContinuousClock.now - start)
+        return sample
+    }
+
+    private func readFiles(_ connection: SQLiteConnection, into sample: inout MonitorSample) throws(StoreError) {
+        sample.pageSize = Int(try connection.scalarInt("PRAGMA page_size") ?? 0)
+        sample.freePages = Int(try connection.scalarInt("PRAGMA freelist_count") ?? 0)
+    }
+
+    private func readLedger(_ connection: SQLiteConnection, into sample: inout MonitorSample) throws(StoreError) {
+        let totals = try connection.prepare(
+            """
+            SELECT status, count(*), total(records), total(inserted), total(updated), total(duplicates),
+            total(rejected), total(warnings) FROM factpipe_loads GROUP BY status
+            """)
+        while try totals.step() {
+            sample.loadsByStatus[totals.text(0) ?? "", default: 0] += Int(totals.int64(1))
+            sample.totals.records += Int(totals.double(2))
+            sample.totals.inserted += Int(totals.double(3))
+            sample.totals.updated += Int(totals.double(4))
+            sample.totals.duplicates += Int(totals.double(5))
+            sample.totals.rejected += Int(totals.double(6))
+            sample.totals.warnings += Int(totals.double(7))
+        }
+        let statuses = try connection.prepare("SELECT id, status FROM factpipe_loads ORDER BY id")
+        while try statuses.step() {
+            sample.statuses.append((statuses.int64(0), statuses.text(1) ?? ""))
+        }
+        sample.recentLoads = try loads(connection, where: "1", limit: 10)
+        sample.runningLoads = try loads(connection, where: "status = 'running'", limit: 10)
+    }
+
+    private func loads(_ connection: SQLiteConnection, where condition: String, limit: Int) throws(StoreError)
+        -> [MonitorSample.Load]
+    {
+        let statement = try connection.prepare(
+            """
+            SELECT id, source, status, started_at, finished_at, records, inserted, updated, duplicates, rejected,
+            checkpoint_offset, source_size, (julianday(finished_at) - julianday(started_at)) * 86400.0
+            FROM factpipe_loads WHERE \(condition) ORDER BY id DESC LIMIT \(limit)
+            """)
+        var loads: [MonitorSample.Load] = []
+        while try statement.step() {
+            var load = MonitorSample.Load(
+                id: statement.int64(0), source: statement.text(1) ?? "", status: statement.text(2) ?? "",
+                startedAt: statement.text(3) ?? "", finishedAt: statement.text(4))
+            load.records = Int(statement.int64(5))
+            load.inserted = Int(statement.int64(6))
+            load.updated = Int(statement.int64(7))
+            load.duplicates = Int(statement.int64(8))
+            load.rejected = Int(statement.int64(9))
+            load.bytesRead = statement.int64(10)
+            load.sourceBytes = statement.isNull(11) ? nil : statement.int64(11)
+            load.seconds = statement.isNull(12) ? nil : max(0, statement.double(12))
+            loads.append(load)
+        }
+        return loads
+    }
+
+    /// Times `lookupsPerKind` lookups of each kind whose index exists, of keys read at random rowids.
+    private func timeLookups(_ connection: SQLiteConnection, indexes: Set<String>, into sample: inout MonitorSample)
+        throws(StoreError)
+    {
+        let kinds: [(MonitorSample.LookupKind, index: String, sql: String)] = [
+            (.statement, FactSchema.uniqueIndex.name, "SELECT id FROM facts WHERE statement = ?1"),
+            (
+                .predicateSubject, "facts_predicate_subject",
+                "SELECT id FROM facts WHERE predicate = ?1 AND subject = ?2 LIMIT 100"
+            ),
+            (.subject, "facts_subject", "SELECT id FROM facts WHERE subject = ?1 LIMIT 100"),
+        ].filter { indexes.contains($0.index) }
+        guard !kinds.isEmpty,
+            let low = try connection.scalarInt("SELECT min(id) FROM facts"),
+            let high = try connection.scalarInt("SELECT max(id) FROM facts")
+        else { return }
+        let key = try connection.prepare(
+            "SELECT statement, predicate, subject FROM facts WHERE id >= ?1 ORDER BY id LIMIT 1")
+        let lookups = try kinds.map { kind throws(StoreError) in (kind.0, try connection.prepare(kind.sql)) }
+        for _ in 0..<lookupsPerKind {
+            try key.bind(1, Int64.random(in: low...high, using: &generator))
+            guard try key.step() else {
+                key.reset()
+                continue
+            }
+            let (statement, predicate, subject) = (key.text(0), key.text(1), key.text(2))
+            key.reset()
+            for (kind, lookup) in lookups {
+                switch kind {
+                case .statement: try lookup.bind(1, statement)
+                case .predicateSubject:
+                    try lookup.bind(1, predicate)
+                    try lookup.bind(2, subject)
+                case .subject: try lookup.bind(1, subject)
+                }
+                let start = ContinuousClock.now
+                while try lookup.step() {}
+                sample.lookups.append((kind, Self.seconds(ContinuousClock.now - start)))
+                lookup.reset()
+            }
+        }
+    }
+
+    /// Counts facts and distinct predicates, then waits long enough to keep counting under its share.
+    private func count(_ connection: SQLiteConnection, indexes: Set<String>, into sample: inout MonitorSample)
+        throws(StoreError)
+    {
+        let start = ContinuousClock.now
+        sample.facts = Int(try connection.scalarInt("SELECT count(*) FROM facts") ?? 0)
+        if indexes.contains("facts_predicate_subject") {
+            // One index seek per predicate instead of a scan of all facts.
+            sample.predicates = Int(
+                try connection.scalarInt(
+                    """
+                    WITH RECURSIVE p(name) AS (
+                        SELECT min(predicate) FROM facts
+                        UNION ALL SELECT (SELECT min(predicate) FROM facts WHERE predicate > p.name) FROM p
+                        WHERE p.name IS NOT NULL)
+                    SELECT count(name) FROM p
+                    """) ?? 0)
+        }
+        let elapsed = ContinuousClock.now - start
+        nextCount = ContinuousClock.now + elapsed * (1 / countingShare)
+    }
+
+    static func seconds(_ duration: Duration) -> Double {
+        let parts = duration.components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+
+    static func epochSeconds() -> Double {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}

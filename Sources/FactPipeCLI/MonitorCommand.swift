@@ -1,0 +1,92 @@
+import ArgumentParser
+import Dispatch
+import FactPipe
+import FactPipeMonitorServer
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `factpipe monitor`: serves a database's figures live over HTTP until SIGTERM or SIGINT.
+struct MonitorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "monitor",
+        abstract: "Watch a database live: Prometheus metrics, Server-Sent Events and a page, over HTTP.",
+        discussion: """
+            Probes the database read-only every interval (it never writes to it and holds no read
+            transaction between probes) and serves:
+              /metrics  Prometheus text exposition (counters, gauges, a lookup latency histogram)
+              /events   Server-Sent Events, one JSON object an interval (curl -N)
+              /         a self-contained page that draws the last hour live
+              /healthz  200 while the database can be read, 503 and the reason otherwise
+            It listens on loopback unless told otherwise, logs to standard error, and stops
+            cleanly on SIGTERM or SIGINT. Port 0 picks a free port (the log says which).
+
+            Examples:
+              factpipe monitor --db kb.sqlite
+              factpipe monitor --db kb.sqlite --listen 127.0.0.1:9500 --interval 5
+            """
+    )
+
+    @Option(name: .long, help: "The database to watch (read-only).")
+    var db: String
+
+    @Option(help: "Address and port to listen on; anything but loopback must be given explicitly.")
+    var listen = "127.0.0.1:9464"
+
+    @Option(help: "Seconds between probes of the database (0.05 to 3600).")
+    var interval = 1.0
+
+    @Option(name: .customLong("max-clients"), help: "Most connections served at once; more get 503.")
+    var maxClients = 64
+
+    func validate() throws {
+        guard ListenAddress(parsing: listen) != nil else {
+            throw ValidationError(
+                "--listen needs HOST:PORT or [IPv6]:PORT with a port from 0 to 65535, not '\(listen)'")
+        }
+        guard interval >= 0.05, interval <= 3_600 else {
+            throw ValidationError("--interval must be from 0.05 to 3600 seconds")
+        }
+        guard maxClients >= 1, maxClients <= 10_000 else {
+            throw ValidationError("--max-clients must be from 1 to 10000")
+        }
+    }
+
+    func run() throws {
+        guard let address = ListenAddress(parsing: listen) else { throw ExitCode(FactPipeExit.usage) }
+        let log: @Sendable (String) -> Void = { Standard.error("factpipe monitor: \($0)") }
+        var configuration = MonitorServerConfiguration(address: address)
+        configuration.maxConnections = maxClients
+        // Stop on a signal from the first moment the server exists.
+        for number in [SIGINT, SIGTERM] { signal(number, SIG_IGN) }
+        let monitor = DatabaseMonitor(databasePath: db, interval: interval)
+        let server: MonitorServer
+        do {
+            server = try MonitorServer(monitor: monitor, configuration: configuration, log: log)
+        } catch {
+            Standard.error("factpipe monitor: error: cannot listen on \(address): \(error)")
+            throw ExitCode(FactPipeExit.failure)
+        }
+        let signals = [SIGINT, SIGTERM].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                log("stopping (\(number == SIGTERM ? "SIGTERM" : "SIGINT"))")
+                server.stop()
+            }
+            source.resume()
+            return source
+        }
+        if !server.boundAddress.isLoopback {
+            log(
+                "warning: listening on \(server.boundAddress), which is not loopback: anyone who reaches it sees "
+                    + "the figures")
+        }
+        log(
+            "serving http://\(server.boundAddress)/ for \(db), probing every \(interval) s "
+                + "(/metrics, /events, /healthz)")
+        try server.wait()
+        withExtendedLifetime(signals) {}
+        log("stopped")
+    }
+}

@@ -1,0 +1,123 @@
+import FactPipe
+import NIOCore
+import NIOHTTP1
+
+/// Answers the monitor's four routes; every other path is 404 and every method but GET and HEAD
+/// is 405. No route reads a file, and request bodies are discarded as they arrive.
+///
+/// ```
+/// GET /         the page (self-contained HTML)
+/// GET /metrics  Prometheus text exposition
+/// GET /events   Server-Sent Events: the history once, then one event an interval
+/// GET /healthz  200 "ok", or 503 with the reason the database cannot be read
+/// ```
+final class MonitorHTTPHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let monitor: DatabaseMonitor
+    private let registry: ClientRegistry
+    private var request: HTTPRequestHead?
+    /// Set once the connection streams `/events`: it takes no more requests and is never idle.
+    private var isStreaming = false
+
+    init(monitor: DatabaseMonitor, registry: ClientRegistry) {
+        self.monitor = monitor
+        self.registry = registry
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            request = head
+        case .body:
+            break
+        case .end:
+            guard let head = request, !isStreaming else { return }
+            request = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, !isStreaming {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        guard head.method == .GET || head.method == .HEAD else {
+            send(
+                .methodNotAllowed, "text/plain; charset=utf-8", "only GET and HEAD\n", head, context,
+                extra: [
+                    ("Allow", "GET, HEAD")
+                ])
+            return
+        }
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        switch path {
+        case "/":
+            send(.ok, "text/html; charset=utf-8", MonitorPage.html, head, context)
+        case "/metrics":
+            let text = monitor.figures.prometheusText(server: registry.counts)
+            send(.ok, "text/plain; version=0.0.4; charset=utf-8", text, head, context)
+        case "/healthz":
+            if let problem = monitor.healthProblem {
+                send(.serviceUnavailable, "text/plain; charset=utf-8", problem + "\n", head, context)
+            } else {
+                send(.ok, "text/plain; charset=utf-8", "ok\n", head, context)
+            }
+        case "/events":
+            startStream(head, context)
+        default:
+            send(
+                .notFound, "text/plain; charset=utf-8", "not found; try /, /metrics, /events or /healthz\n", head,
+                context)
+        }
+    }
+
+    private func send(
+        _ status: HTTPResponseStatus, _ contentType: String, _ body: String, _ request: HTTPRequestHead,
+        _ context: ChannelHandlerContext, extra: [(String, String)] = []
+    ) {
+        var headers = HTTPHeaders([("Content-Type", contentType), ("Cache-Control", "no-store")] + extra)
+        let buffer = context.channel.allocator.buffer(string: body)
+        headers.add(name: "Content-Length", value: String(buffer.readableBytes))
+        if !request.isKeepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))),
+            promise: nil)
+        if request.method != .HEAD { context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil) }
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !request.isKeepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    private func startStream(_ request: HTTPRequestHead, _ context: ChannelHandlerContext) {
+        let headers = HTTPHeaders([
+            ("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-store"),
+            ("X-Accel-Buffering", "no"),
+        ])
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: .ok, headers: headers))),
+            promise: nil)
+        guard request.method == .GET else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            return
+        }
+        isStreaming = true
+        let history = "retry: 2000\nevent: history\ndata: \(monitor.figures.historyJSON())\n\n"
+        context.writeAndFlush(
+            wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: history)))),
+            promise: nil)
+        registry.addStream(context.channel)
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// `factpipe monitor` end to end: the built binary on a free port, real imports, real clients (curl,
+/// Prometheus' Python parser, raw sockets, headless Chromium).
+@Suite(.serialized)
+struct MonitorCommandTests {
+    /// Writes `count` generated NDJSON facts to `name` in `workspace`.
+    private func facts(_ count: Int, _ name: String, seed: Int = 1, in workspace: CLIWorkspace) throws -> String {
+        let path = workspace.path(name)
+        let run = try Factpipe.run(["generate", "--facts", String(count), "--seed", String(seed), "-o", path, "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        return path
+    }
+
+    @Test(.enabled(if: MonitorTools.parserOrCI, "needs python3 prometheus_client (scripts/setup installs it)"))
+    func insertedCounterRisesDuringAnImportAndNeverFalls() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(200_000, "big.ndjson", in: workspace)
+        let monitor = try MonitorProcess(database: workspace.database, interval: 0.1, in: workspace)
+        // No database yet: the monitor waits for one and says why it cannot read.
+        #expect(try monitor.get("/healthz").status == 503)
+
+        let stop = workspace.path("stop-polling")
+        let poller = try Python.start(Python.pollMetrics, [monitor.url + "/metrics", stop])
+        let load = try Factpipe.run(["import", input, "--db", workspace.database, "--batch-size", "2000"])
+        #expect(load.status == 0, "\(load.stderr)")
+        let inserted = try SQLiteCLI.int(workspace.database, "SELECT sum(inserted) FROM factpipe_loads")
+        // The counter reaches the ledger's figure once the monitor has probed the finished load.
+        #expect(poll(timeout: 30) { (try? monitor.metric("factpipe_inserted_total")) == Double(inserted) })
+        _ = FileManager.default.createFile(atPath: stop, contents: nil)
+        let polled = try poller.wait()
+        #expect(polled.status == 0, "\(polled.stderr)")
+
+        let readings = try polled.stdoutText.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        }
+        let counts = readings.compactMap { $0["factpipe_inserted_total"] as? Double }
+        #expect(counts.count > 10, "\(readings.count) readings")
+        for (earlier, later) in zip(counts, counts.dropFirst()) {
+            #expect(later >= earlier, "the inserted counter fell from \(earlier) to \(later)")
+        }
+        // Seen rising while the load ran: values strictly between nothing and everything.
+        let during = Set(counts.filter { $0 > 0 && $0 < Double(inserted) })
+        #expect(!during.isEmpty, "no reading while the load ran: \(Set(counts).sorted())")
+        #expect(readings.contains { ($0["factpipe_running_loads"] as? Double) == 1 })
+        #expect(counts.last == Double(inserted))
+
+        let metrics = try monitor.metrics()
+        #expect(metrics["factpipe_up"] == 1)
+        #expect(metrics["factpipe_facts"] == Double(inserted))
+        #expect(metrics["factpipe_records_total"] == 200_000)
+        #expect(metrics["factpipe_loads_total{status=\"done\"}"] == 1)
+        #expect(metrics["factpipe_last_load_inserted"] == Double(inserted))
+        #expect((metrics["process_resident_memory_bytes"] ?? 0) > 1_000_000)
+        #expect((metrics["factpipe_lookup_seconds_count{lookup=\"statement\"}"] ?? 0) > 0)
+        #expect(
+            metrics["factpipe_lookup_seconds_bucket{le=\"+Inf\",lookup=\"subject\"}"]
+                == metrics["factpipe_lookup_seconds_count{lookup=\"subject\"}"])
+        #expect(try monitor.get("/healthz") == (200, "ok\n"))
+        // No read transaction outlives a probe: a writer can checkpoint the whole WAL and truncate it
+        // while the monitor keeps probing (the busy handler waits out a probe that is under way).
+        let checkpoint = try Factpipe.tool(
+            "/usr/bin/sqlite3", [workspace.database, ".timeout 5000", "PRAGMA wal_checkpoint(TRUNCATE)"])
+        #expect(checkpoint.stdoutText.hasPrefix("0|"), "\(checkpoint.stdoutText)")
+        #expect((fileSize(workspace.database + "-wal") ?? 0) == 0)
+    }
+
+    @Test func eventsStreamTheHistoryThenOneEventAnInterval() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(2_000, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let facts = try SQLiteCLI.int(workspace.database, "SELECT count(*) FROM facts")
+        let monitor = try MonitorProcess(database: workspace.database, interval: 0.2, in: workspace)
+        let run = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-N", "--max-time", "1.5", monitor.url + "/events"])
+        // curl exits 28 when --max-time ends the stream, as it must for a stream that never ends.
+        #expect(run.status == 28, "\(run.stderr)")
+        let lines = run.stdoutText.split(separator: "\n")
+        #expect(lines.first == "retry: 2000")
+        #expect(lines.dropFirst().first == "event: history")
+        let events = try lines.dropFirst(3).filter { $0.hasPrefix("data: ") }.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.dropFirst(6).utf8)) as? [String: Any])
+        }
+        #expect(events.count >= 3, "\(run.stdoutText)")
+        let times = events.compactMap { $0["time"] as? Double }
+        #expect(times == times.sorted() && Set(times).count == times.count)
+        for event in events {
+            #expect(event["healthy"] as? Bool == true)
+            #expect(int(event, "facts") == facts)
+            #expect((event["loads"] as? [[String: Any]])?.first?["status"] as? String == "done")
+            #expect(int(event, "residentBytes") ?? 0 > 0)
+        }
+    }
+
+    @Test func leavesAnIdleDatabaseAsItWas() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(1_000, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let before = try sha256sum(workspace.database)
+        let monitor = try MonitorProcess(database: workspace.database, interval: 0.05, in: workspace)
+        #expect(poll(timeout: 20) { ((try? monitor.metric("factpipe_monitor_probes_total")) ?? 0) >= 10 })
+        #expect(try sha256sum(workspace.database) == before)
+        #expect(!FileManager.default.fileExists(atPath: workspace.database + "-wal"))
+        #expect(!FileManager.default.fileExists(atPath: workspace.database + "-shm"))
+    }
+
+    @Test(.enabled(if: MonitorTools.chromiumOrCI, "needs Debian's chromium (scripts/setup installs it)"))
+    func pageDrawsTheChartsWithData() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(5_000, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let monitor = try MonitorProcess(database: workspace.database, interval: 0.1, in: workspace)
+        #expect(poll(timeout: 20) { ((try? monitor.metric("factpipe_monitor_probes_total")) ?? 0) >= 5 })
+        let served = try monitor.get("/")
+        #expect(served.status == 200)
+        #expect(!served.body.contains("http://") && !served.body.contains("https://"), "the page needs no network")
+
+        let chromium = try #require(MonitorTools.chromium, "chromium is missing")
+        // `?events=3` closes the stream after three events, so that the virtual time budget can run
+        // out (it stands still while a fetch is open); `timeout` bounds a browser that would hang.
+        let page = monitor.url + "/?events=3"
+        let common = [
+            "90", chromium, "--headless", "--no-sandbox", "--disable-gpu",
+            "--user-data-dir=\(workspace.path("chromium-profile"))", "--virtual-time-budget=10000",
+            "--window-size=1280,900",
+        ]
+        let timeout = URL(fileURLWithPath: "/usr/bin/timeout")
+        let dom = try Factpipe.runProcess(timeout, common + ["--dump-dom", page])
+        #expect(dom.status == 0, "\(dom.stderr)")
+        let html = dom.stdoutText
+        let total = try #require(attribute("data-points", in: html, after: "<body"), "\(html.prefix(300))")
+        #expect(total >= 5, "\(html.prefix(400))")
+        #expect(attribute("data-events", in: html, after: "<body") == 3)
+        #expect(html.contains("id=\"state\" class=\"ok\">up<"))
+        for chart in ["c-rate", "c-lookup", "c-rss", "c-size"] {
+            let points = try #require(attribute("data-points", in: html, after: "id=\"\(chart)\""), "\(chart)")
+            #expect(points >= 5, "\(chart) drew \(points) points")
+        }
+        let screenshot = workspace.path("page.png")
+        let shot = try Factpipe.runProcess(timeout, common + ["--screenshot=\(screenshot)", page])
+        #expect(shot.status == 0, "\(shot.stderr)")
+        let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
+        #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]) && png.count > 10_000)
+    }
+
+    @Test(.enabled(if: MonitorTools.parserOrCI, "needs python3 prometheus_client (scripts/setup installs it)"))
+    func slowEventClientIsDroppedAndHundredClientsKeepMemoryBounded() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(2_000, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let monitor = try MonitorProcess(database: workspace.database, interval: 0.05, in: workspace)
+        #expect(poll(timeout: 20) { ((try? monitor.metric("factpipe_monitor_probes_total")) ?? 0) >= 5 })
+        let before = try monitor.residentBytes()
+
+        let slow = try Python.start(Python.slowEventsClient, [String(monitor.port), "120"])
+        defer { slow.killNine() }
+        #expect(
+            poll(timeout: 60) {
+                ((try? monitor.metric("factpipe_monitor_event_clients_dropped_total")) ?? 0) >= 1
+            }, "the client that stopped reading was not dropped: \(monitor.log)")
+        #expect(monitor.log.contains("dropped an /events client"))
+
+        for path in ["/metrics", "/"] {
+            let many = try Python.run(Python.manyClients, [String(monitor.port), "100", path])
+            #expect(many.status == 0, "\(many.stderr)")
+            let codes = try #require(try JSONSerialization.jsonObject(with: many.stdout) as? [Int])
+            #expect(codes.count == 100 && codes.allSatisfy { $0 == 200 || $0 == 503 }, "\(codes)")
+            #expect(codes.contains(200))
+        }
+        let after = try monitor.residentBytes()
+        #expect(after - before < 24 << 20, "RSS grew from \(before) to \(after) bytes")
+        #expect(try monitor.get("/healthz").status == 200)
+    }
+
+    @Test func refusesConnectionsBeyondMaxClients() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(500, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let monitor = try MonitorProcess(
+            database: workspace.database, interval: 0.1, extra: ["--max-clients", "4"], in: workspace)
+        let run = try Python.run(Python.holdStreams, [String(monitor.port), "4"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "HTTP/1.1 503 Service Unavailable")
+        #expect(poll(timeout: 10) { (try? monitor.get("/healthz").status) == 200 }, "the streams' slots were not freed")
+    }
+
+    @Test func stopsWithinASecondOnSIGTERM() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(500, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let monitor = try MonitorProcess(database: workspace.database, interval: 0.1, in: workspace)
+        let stream = try BackgroundProcess(
+            URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-N", "--max-time", "60", monitor.url + "/events"])
+        #expect(poll(timeout: 10) { ((try? monitor.metric("factpipe_monitor_event_clients")) ?? 0) == 1 })
+        let signalled = Date()
+        kill(monitor.background.pid, SIGTERM)
+        let run = try monitor.background.wait()
+        let seconds = (monitor.background.exitedAt ?? Date()).timeIntervalSince(signalled)
+        #expect(seconds < 1, "took \(seconds) s to stop")
+        #expect(run.status == 0)
+        #expect(monitor.log.contains("stopping (SIGTERM)"))
+        // The open stream was ended, not left hanging.
+        let curl = try stream.wait()
+        #expect(curl.status == 0 || curl.status == 18, "curl exited \(curl.status)")
+    }
+
+    @Test func healthzIs503WhileTheDatabaseCannotBeRead() throws {
+        let workspace = try CLIWorkspace()
+        let monitor = try MonitorProcess(database: workspace.database, interval: 0.05, in: workspace)
+        let missing = try monitor.get("/healthz")
+        #expect(missing.status == 503 && missing.body.contains("no such file"), "\(missing)")
+
+        try workspace.write("kb.sqlite", String(repeating: "not a database ", count: 500))
+        #expect(poll(timeout: 10) { (try? monitor.get("/healthz").body.contains("not a database")) == true })
+        #expect(try monitor.get("/healthz").status == 503)
+        #expect((try monitor.get("/metrics").body).contains("factpipe_up 0"))
+
+        let input = try facts(300, "small.ndjson", in: workspace)
+        let fresh = workspace.path("fresh.sqlite")
+        #expect(try Factpipe.run(["import", input, "--db", fresh]).status == 0)
+        try FileManager.default.removeItem(atPath: workspace.database)
+        try FileManager.default.moveItem(atPath: fresh, toPath: workspace.database)
+        #expect(poll(timeout: 10) { (try? monitor.get("/healthz").status) == 200 }, "\(monitor.log)")
+        #expect(monitor.log.contains("cannot read the database") && monitor.log.contains("can be read again"))
+    }
+
+    @Test func refusesABadListenAddressOrInterval() throws {
+        for arguments in [["--listen", "nonsense"], ["--listen", "127.0.0.1:70000"], ["--interval", "0"]] {
+            let run = try Factpipe.run(["monitor", "--db", "kb.sqlite"] + arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+        }
+        let workspace = try CLIWorkspace()
+        let first = try MonitorProcess(database: workspace.database, in: workspace)
+        let taken = try Factpipe.run(["monitor", "--db", workspace.database, "--listen", "127.0.0.1:\(first.port)"])
+        #expect(taken.status == 1)
+        #expect(taken.stderr.contains("cannot listen on 127.0.0.1:\(first.port)"), "\(taken.stderr)")
+    }
+}
+
+/// The size of the file at `path`, or nil when there is none.
+private func fileSize(_ path: String) -> Int? {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int
+}
+
+/// The integer value of `name="…"` in the first tag of `html` that follows `marker`.
+private func attribute(_ name: String, in html: String, after marker: String) -> Int? {
+    guard let start = html.range(of: marker) else { return nil }
+    let rest = html[start.lowerBound...]
+    guard let tagEnd = rest.firstIndex(of: ">"), let found = rest[..<tagEnd].range(of: "\(name)=\"") else {
+        return nil
+    }
+    return Int(rest[found.upperBound...].prefix { $0.isNumber })
+}

@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// The monitor's figures: counters that never fall, loads by status, latencies, history.
+struct MonitorFiguresTests {
+    private func sample(at time: Double, inserted: Int, records: Int, statuses: [(Int64, String)] = []) -> MonitorSample
+    {
+        var sample = MonitorSample(time: time)
+        sample.totals.inserted = inserted
+        sample.totals.records = records
+        sample.statuses = statuses
+        return sample
+    }
+
+    @Test func countersHoldWhenTheLedgerFallsAndRiseWhenItPassesThem() {
+        var figures = MonitorFigures(interval: 1)
+        figures.record(sample(at: 0, inserted: 100, records: 100), residentBytes: 1)
+        figures.record(sample(at: 1, inserted: 900, records: 1_000), residentBytes: 1)
+        // A direct append's end takes back the repeated statements it had counted.
+        figures.record(sample(at: 2, inserted: 850, records: 1_000), residentBytes: 1)
+        #expect(figures.totals.inserted == 900)
+        #expect(figures.insertedPerSecond == 0)
+        figures.record(sample(at: 3, inserted: 950, records: 1_100), residentBytes: 1)
+        #expect(figures.totals.inserted == 950)
+        #expect(figures.insertedPerSecond == 50)
+        #expect(figures.recordsPerSecond == 100)
+    }
+
+    @Test func anUnreadableDatabaseKeepsTheCountersAndCountsTheFailure() {
+        var figures = MonitorFigures(interval: 1)
+        figures.record(sample(at: 0, inserted: 10, records: 10), residentBytes: 1)
+        var failed = MonitorSample(time: 1)
+        failed.failure = "kb.sqlite: cannot open database: no such file"
+        figures.record(failed, residentBytes: 1)
+        #expect(figures.totals.inserted == 10)
+        #expect(figures.failedProbes == 1 && figures.probes == 2)
+        let metrics = figures.prometheusText(server: .init())
+        #expect(metrics.contains("factpipe_up 0\n") && metrics.contains("factpipe_inserted_total 10\n"))
+    }
+
+    @Test func loadsAreCountedOncePerStatusTheyWereSeenIn() {
+        var figures = MonitorFigures(interval: 1)
+        figures.record(sample(at: 0, inserted: 0, records: 0, statuses: [(1, "running")]), residentBytes: 1)
+        figures.record(sample(at: 1, inserted: 5, records: 5, statuses: [(1, "done")]), residentBytes: 1)
+        figures.record(
+            sample(at: 2, inserted: 5, records: 5, statuses: [(1, "undone"), (2, "done")]), residentBytes: 1)
+        #expect(figures.loadsSeen.mapValues(\.count) == ["running": 1, "done": 2, "undone": 1])
+    }
+
+    @Test func histogramBucketsAreCumulative() {
+        var histogram = LatencyHistogram()
+        for seconds in [0.000_005, 0.000_2, 0.003, 2.0] { histogram.record(seconds) }
+        let counts = Dictionary(uniqueKeysWithValues: zip(LatencyHistogram.bounds, histogram.cumulativeCounts))
+        #expect(counts[0.000_01] == 1 && counts[0.000_25] == 2 && counts[0.005] == 3 && counts[1] == 3)
+        #expect(histogram.count == 4)
+        #expect(abs(histogram.sum - 2.003_205) < 1e-9)
+    }
+
+    @Test func historyKeepsTheLastHour() {
+        var figures = MonitorFigures(interval: 2)
+        #expect(figures.historyCapacity == 1_800)
+        for second in 0..<2_000 {
+            figures.record(sample(at: Double(second) * 2, inserted: second, records: second), residentBytes: 1)
+        }
+        #expect(figures.history.count == 1_800)
+        #expect(figures.history.first?.time == 400)
+    }
+
+    @Test func probeOfARealDatabaseTimesEveryLookupAndCountsTheFacts() throws {
+        let work = try loadedKnowledgeBase()
+        let monitor = DatabaseMonitor(databasePath: work.databasePath, interval: 1)
+        let sample = monitor.probe()
+        #expect(sample.failure == nil)
+        let facts = try work.database().int("SELECT count(*) FROM facts")
+        #expect(sample.facts == facts)
+        #expect(sample.predicates == (try work.database().int("SELECT count(DISTINCT predicate) FROM facts")))
+        #expect(Set(sample.lookups.map(\.kind)) == Set(MonitorSample.LookupKind.allCases))
+        #expect(sample.recentLoads.first?.status == "done" && sample.runningLoads.isEmpty)
+        let figures = monitor.figures
+        // The exposition is checked by Prometheus' own parser in the end-to-end tests.
+        let text = figures.prometheusText(server: .init(connections: 2))
+        #expect(text.contains("# TYPE factpipe_lookup_seconds histogram\n"))
+        #expect(text.contains("# TYPE factpipe_inserted_total counter\n"))
+        #expect(text.contains("\nfactpipe_facts \(facts)\n"))
+        #expect(text.contains("\nfactpipe_monitor_connections 2\n"))
+        #expect(text.contains("factpipe_lookup_seconds_bucket{lookup=\"subject\",le=\"+Inf\"}"))
+        // Nothing was left behind: the probe opened the idle database immutable and closed it.
+        #expect(!FileManager.default.fileExists(atPath: work.databasePath + "-wal"))
+        let event = try #require(
+            try JSONSerialization.jsonObject(with: Data(figures.eventJSON(server: .init()).utf8)) as? [String: Any])
+        #expect(event["facts"] as? Int == facts)
+    }
+
+    @Test func probeOfAMissingDatabaseSaysWhy() {
+        let monitor = DatabaseMonitor(databasePath: "/nonexistent/kb.sqlite", interval: 1)
+        #expect(monitor.healthProblem == "the database has not been probed yet")
+        let sample = monitor.probe()
+        #expect(sample.failure?.contains("/nonexistent/kb.sqlite") == true)
+        #expect(monitor.healthProblem == sample.failure)
+    }
+}
