@@ -223,7 +223,7 @@ import Testing
     @Test func cancellingALoadRollsBackTheOpenBatchAndRecordsItAsInterrupted() throws {
         let work = try LoadWorkspace()
         let summary = try interruptedLoad(work)
-        #expect(summary.status == .aborted)
+        #expect(summary.status == .interrupted)
         #expect(summary.wasInterrupted)
         #expect(summary.message == "interrupted; the open batch was rolled back")
         #expect(summary.records > 0 && summary.records < 60_000)
