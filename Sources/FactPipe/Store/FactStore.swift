@@ -262,12 +262,17 @@ final class FactStore: FactSink {
 
     /// Copies the log into the database and empties it, unless a reader still needs it: a reader that
     /// held a read transaction across the load has kept SQLite from reusing the log, which then grew by
-    /// the whole load. Never waits: with a reader there, the next load tries again.
+    /// the whole load. Waits at most `releaseLogWaitMilliseconds` for readers between two queries; with
+    /// one still reading after that, the next load tries again.
     private func releaseLog() {
-        connection.setBusyTimeout(milliseconds: 0)
+        connection.setBusyTimeout(milliseconds: Self.releaseLogWaitMilliseconds)
         try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.setBusyTimeout(milliseconds: options.database.busyTimeoutMilliseconds)
     }
+
+    /// How long the end of a load waits for readers to finish their read transactions so it can empty
+    /// the log: long enough for short queries, short enough that a reader held open costs little.
+    static let releaseLogWaitMilliseconds: Int32 = 250
 
     private func buildMissingIndexes() throws {
         let present = try FactDatabase.existingSecondaryIndexes(connection)
