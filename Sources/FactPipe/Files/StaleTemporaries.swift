@@ -42,6 +42,6 @@ public enum StaleTemporaries {
     /// `sweep(folder:)` on the folder holding `path`.
     @discardableResult
     public static func sweep(besides path: String) -> [String] {
-        sweep(folder: TemporaryName.split(path).folder ?? ".")
+        sweep(folder: PathText.split(path).folder)
     }
 }

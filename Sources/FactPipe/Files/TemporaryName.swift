@@ -58,8 +58,8 @@ public enum TemporaryName {
     /// A new hidden name beside `path`, unique to this process and call.
     static func make(for path: String) -> String {
         let number = counter.add(1, ordering: .relaxed).newValue
-        let (folder, base) = split(path)
-        let prefix = folder.map { $0 == "/" ? "/" : $0 + "/" } ?? ""
+        let (folder, base) = PathText.split(path)
+        let prefix = path.contains("/") ? (folder == "/" ? "/" : folder + "/") : ""
         let owner = currentOwner
         return prefix + "." + base + marker + "\(owner.pid)-\(owner.start)-\(number)"
     }
@@ -77,12 +77,5 @@ public enum TemporaryName {
             Int(parts[2]) != nil
         else { return nil }
         return Owner(pid: pid, start: start)
-    }
-
-    /// The folder of `path` (nil for a bare name) and its last component.
-    static func split(_ path: String) -> (folder: String?, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (nil, path) }
-        let folder = slash == path.startIndex ? "/" : String(path[..<slash])
-        return (folder, String(path[path.index(after: slash)...]))
     }
 }

@@ -17,8 +17,7 @@ extension AtomicFileOutput {
 
     /// The folder holding `path` (`.` for a bare name).
     static func folder(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
+        PathText.split(path).folder
     }
 
     /// The permission bits of the file at `path`, or nil when there is none.

@@ -70,7 +70,7 @@ public struct DatabaseBackup: Sendable {
         }
         let name = BackupRetention.databaseName(source)
         let path = BackupRetention.newBackupPath(directory: options.directory, databaseName: name)
-        let copyFolder = options.temporaryDirectory ?? TemporaryName.split(source).folder ?? "."
+        let copyFolder = options.temporaryDirectory ?? PathText.split(source).folder
         guard stat(copyFolder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
             throw SnapshotError(.io, path: copyFolder, "the folder for the temporary copy does not exist or is not a folder")
         }
@@ -80,7 +80,7 @@ public struct DatabaseBackup: Sendable {
             throw SnapshotError(.database, path: options.databasePath, "cannot read the database: \(systemError())")
         }
         StaleTemporaries.sweep(folder: copyFolder)
-        let copyPath = AtomicFileOutput.temporaryName(for: copyFolder + "/" + TemporaryName.split(path).name + ".db")
+        let copyPath = AtomicFileOutput.temporaryName(for: copyFolder + "/" + PathText.split(path).name + ".db")
         let created = open(copyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard created >= 0 else {
             throw SnapshotError(
