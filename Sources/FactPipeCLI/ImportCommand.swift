@@ -6,16 +6,17 @@ struct ImportCommand: ParsableCommand {
         commandName: "import",
         abstract: "Load facts from NDJSON, CSV/TSV or text files into a SQLite database.",
         discussion: """
-            Inputs may be plain, gzip or zstd (recognised by their bytes); `-` reads standard input.
-            Each batch is one transaction; a failure rolls back only the open batch.
+            Inputs may be plain, gzip or zstd (recognised by their bytes); `-` reads standard \
+            input. Each batch is one transaction; a failure rolls back only the open batch.
 
             Examples:
               factpipe import facts.ndjson --db kb.sqlite
-              zstd -dc dump.csv.zst | factpipe import - --format csv --db kb.sqlite --rejects bad.ndjson
-              factpipe import a.txt b.ndjson.gz --db kb.sqlite --atomic --max-errors 0 --json
+              zstd -dc dump.csv.zst | factpipe import - --format csv --db kb.sqlite
+              factpipe import a.txt b.ndjson.gz --db kb.sqlite --atomic --json
 
-            Exit codes: 0 done; 2 done with rejected records; 3 aborted (--max-errors, or a conflict
-            under --on-conflict fail); 1 failed; 64 usage error; 130/143 interrupted (SIGINT/SIGTERM).
+            Exit codes: 0 done; 2 done with rejected records; 3 aborted (--max-errors, or a \
+            conflict under --on-conflict fail); 1 failed; 64 usage error; 130/143 interrupted \
+            (SIGINT/SIGTERM).
             """
     )
 

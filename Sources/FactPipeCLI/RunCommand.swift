@@ -9,10 +9,10 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run a pipeline file: load its sources into its database, then the steps after.",
         discussion: """
-            Each input its sources match is loaded in sorted order as its own load; an input whose content
-            the ledger has as loaded is skipped (unless --force). Options given here override the file.
-            With --dry-run the file is checked, the inputs listed with what would happen, and nothing is
-            written. Exit codes as for import; 1 also for a bad pipeline file.
+            Each input its sources match is loaded in sorted order as its own load; an input whose \
+            content the ledger has as loaded is skipped (unless --force). Options given here override \
+            the file. With --dry-run the file is checked, the inputs listed with what would happen, and \
+            nothing is written. Exit codes as for import; 1 also for a bad pipeline file.
 
             Example:
               factpipe run pipelines/nightly-ndjson.toml --dry-run
