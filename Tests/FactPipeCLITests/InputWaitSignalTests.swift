@@ -30,11 +30,20 @@ import Glibc
     }
 
     /// Sends `signal` and returns the seconds until the process exited (killing it after 10 s).
-    private func secondsToStop(_ load: BackgroundProcess, _ signal: Int32) -> Double {
+    /// Sends `signal` and expects the load to end by itself within 1.5 s with `code`; returns its run.
+    @discardableResult
+    private func expectStopsPromptly(
+        _ load: BackgroundProcess, _ signal: Int32, exitCode code: Int32,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> FactpipeRun {
         let sent = Date()
         kill(load.pid, signal)
         if !poll(timeout: 10, { !load.isRunning }) { load.killNine() }
-        return Date().timeIntervalSince(sent)
+        let seconds = Date().timeIntervalSince(sent)
+        let run = try load.wait()
+        #expect(!load.wasKilled && seconds < 1.5, "stopped after \(seconds) s", sourceLocation: sourceLocation)
+        #expect(run.status == code, "\(run.stderr)", sourceLocation: sourceLocation)
+        return run
     }
 
     private func waitForSchema(_ work: CLIWorkspace, _ load: BackgroundProcess) throws {
@@ -51,10 +60,7 @@ import Glibc
         let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", fifo, "--db", work.database, "--json"])
         try waitForSchema(work, load)
         #expect(poll(timeout: 20) { isWaiting(load.pid, in: Self.inputWaits) })
-        let seconds = secondsToStop(load, SIGTERM)
-        let run = try load.wait()
-        #expect(!load.wasKilled && seconds < 1.5, "stopped after \(seconds) s")
-        #expect(run.status == 143, "\(run.stderr)")
+        try expectStopsPromptly(load, SIGTERM, exitCode: 143)
     }
 
     @Test func aSignalEndsAnImportReadingASilentPipe() throws {
@@ -65,10 +71,7 @@ import Glibc
         defer { try? pipe.fileHandleForWriting.close() }
         try waitForSchema(work, load)
         #expect(poll(timeout: 20) { isWaiting(load.pid, in: Self.inputWaits) })
-        let seconds = secondsToStop(load, SIGTERM)
-        let run = try load.wait()
-        #expect(!load.wasKilled && seconds < 1.5, "stopped after \(seconds) s")
-        #expect(run.status == 143, "\(run.stderr)")
+        try expectStopsPromptly(load, SIGTERM, exitCode: 143)
     }
 
     @Test func aSignalEndsAnImportOfAnEndlessInput() throws {
@@ -77,10 +80,7 @@ import Glibc
             BinaryLocator.factpipe, ["import", "/dev/zero", "--db", work.database, "--max-record-bytes", "1000"])
         try waitForSchema(work, load)
         #expect(poll(timeout: 20) { bytesRead(load.pid) > 5_000_000 })
-        let seconds = secondsToStop(load, SIGINT)
-        let run = try load.wait()
-        #expect(!load.wasKilled && seconds < 1.5, "stopped after \(seconds) s")
-        #expect(run.status == 130, "\(run.stderr)")
+        try expectStopsPromptly(load, SIGINT, exitCode: 130)
     }
 
     @Test func aSlowProducerCommitsEachFullBatch() throws {
@@ -99,10 +99,7 @@ import Glibc
                         "batch ending at record \(target) was not committed while the producer waited")
             }
         }
-        let seconds = secondsToStop(load, SIGINT)
-        let run = try load.wait()
-        #expect(seconds < 1.5, "stopped after \(seconds) s")
-        #expect(run.status == 130, "\(run.stderr)")
+        try expectStopsPromptly(load, SIGINT, exitCode: 130)
         // The two full batches stay; the two records of the open one are rolled back.
         #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 10)
         #expect(try SQLiteCLI.strings(work.database, "SELECT status FROM factpipe_loads") == ["interrupted"])
