@@ -69,6 +69,22 @@ import Testing
         #expect(copies.allSatisfy { $0.hasPrefix(".kb-") })
     }
 
+    @Test func aBackupWhoseTemporaryFolderIsMissingOrEmptyFailsAndWritesNothing() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let backups = work.path("backups")
+        try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: false)
+        let before = try sha256(work.database)
+        let missing = try Factpipe.run(["backup", "--db", work.database, "--to", backups, "--temp-dir", work.path("nope")])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("the folder for the temporary copy does not exist"), "\(missing.stderr)")
+        let empty = try Factpipe.run(["backup", "--db", work.database, "--to", backups, "--temp-dir", ""])
+        #expect(empty.status == 64, "\(empty.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: backups).isEmpty)
+        #expect(try temporaries(work.url.path).isEmpty)
+        #expect(try sha256(work.database) == before)
+    }
+
     @Test func aRestoreKilledMidWayLeavesNothingOnceTheNextRestoreRan() throws {
         let work = try loadedWorkspace()
         let backups = work.path("backups"), target = work.path("restored")
