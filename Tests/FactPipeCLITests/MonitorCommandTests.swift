@@ -50,7 +50,12 @@ struct MonitorCommandTests {
         #expect(readings.contains { ($0["factpipe_running_loads"] as? Double) == 1 })
         #expect(counts.last == Double(inserted))
 
-        let metrics = try monitor.metrics()
+        // The fact count is probed now and then, not every interval: wait until a probe has seen the end.
+        var metrics = try monitor.metrics()
+        _ = try poll(timeout: 30) {
+            metrics = try monitor.metrics()
+            return metrics["factpipe_facts"] == Double(inserted)
+        }
         #expect(metrics["factpipe_up"] == 1)
         #expect(metrics["factpipe_facts"] == Double(inserted))
         #expect(metrics["factpipe_records_total"] == 200_000)
