@@ -12,7 +12,7 @@ import Darwin
 /// `--on-conflict update` keeps what a record leaves out.
 ///
 /// Every column is bound straight from the fact's UTF-8 buffer (`SQLITE_STATIC`): the buffer outlives
-/// the step, so SQLite never copies it. Transactions are the caller's (`FactStore`).
+/// the step, so SQLite never copies it. Transactions are the caller's (`WriterStage`).
 final class SQLiteFactWriter {
     private let connection: SQLiteConnection
     private let insert: SQLiteStatement

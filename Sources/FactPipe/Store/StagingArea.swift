@@ -44,6 +44,13 @@ final class StagingArea {
         return Int(statement.int64(0))
     }
 
+    /// Drops the staged rows of load `loadID` (those of a load the ledger does not know).
+    func discard(loadID: Int64) throws(StoreError) {
+        let statement = try connection.prepare("DELETE FROM factpipe_staging WHERE load_id = ?1")
+        try statement.bind(1, loadID)
+        _ = try statement.step()
+    }
+
     /// The highest sequence number used so far (0 when the table is empty).
     func lastSequence() throws(StoreError) -> Int64 {
         try connection.scalarInt("SELECT coalesce(max(seq), 0) FROM factpipe_staging") ?? 0

@@ -1,0 +1,43 @@
+/// How a load treats the indexes of `facts`, decided once at its start from the table and the load's size.
+///
+/// SQLite's index maintenance, not parsing, sets the pace of a bulk load. A load into an empty table,
+/// or one larger than the table, drops the secondary indexes and builds each by one sort at its end
+/// (faster, and the same database). A load into an empty table may also append its first source
+/// straight to `facts` (`DirectAppend`). Under `fail` the staging table gets an index on statements
+/// for the check of each batch.
+struct IndexStrategy {
+    /// The secondary indexes are dropped at the start and built at the end.
+    var rebuildsSecondaryIndexes: Bool
+    /// The load's first source may append straight to `facts`.
+    var mayAppendDirectly: Bool
+
+    /// Decides from the table, the staging table and the estimated size of the load.
+    static func decide(
+        database: WriterConnection, staging: StagingArea, policy: ConflictPolicy, estimatedRecords: Int64?
+    ) throws(StoreError) -> IndexStrategy {
+        let existing = try database.factCount()
+        let uniqueness = try staging.uniqueness()
+        let stagedRows = try staging.lastSequence()
+        return IndexStrategy(
+            rebuildsSecondaryIndexes: existing == 0 || (estimatedRecords ?? 0) > existing,
+            mayAppendDirectly: DirectAppend.isPossible(
+                factCount: existing, uniqueness: uniqueness, stagedRows: stagedRows, policy: policy))
+    }
+
+    /// Sets the indexes up for the load: the staging table's conflict index under `fail`, the secondary
+    /// indexes dropped or, when they are kept, built where an earlier bulk load that was killed left them out.
+    func prepare(database: WriterConnection, staging: StagingArea, policy: ConflictPolicy) throws {
+        try database.inTransaction {
+            if policy == .fail { try staging.setConflictIndex(true) }
+            if rebuildsSecondaryIndexes { try database.dropSecondaryIndexes() }
+        }
+        if !rebuildsSecondaryIndexes { try database.buildMissingSecondaryIndexes() }
+    }
+
+    /// Puts the indexes back at the end of a load, or after it failed: builds the missing secondary
+    /// indexes and drops the staging table's conflict index.
+    static func finish(database: WriterConnection, staging: StagingArea, policy: ConflictPolicy) throws {
+        try database.buildMissingSecondaryIndexes()
+        if policy == .fail { try database.inTransaction { try staging.setConflictIndex(false) } }
+    }
+}

@@ -1,0 +1,73 @@
+/// Completes what a killed or failed load left in the database, before the next load writes to it.
+///
+/// A load that appended straight to `facts` and stopped before its end left the unique index out:
+/// it is built again, with the repeated statements moved to the staging table. Then whatever waits
+/// in the staging table (a killed load's committed batches, or those of a load whose final merge
+/// failed) is merged under its own load's conflict policy, and the ledger says how each load ended.
+struct LoadRecovery {
+    let database: WriterConnection
+    let ledger: LoadLedger
+    let staging: StagingArea
+
+    /// Rebuilds the unique index if it is missing, then merges every load's staged rows.
+    /// - Throws: `StoreError`; each step is one transaction, so a failure leaves the database as it was
+    ///   before that step.
+    func run() throws {
+        try completeDirectLoad()
+        try recoverStagedRows()
+    }
+
+    /// Completes a load that appended straight to `facts` and was killed (or failed) before its end
+    /// rebuilt the unique index: builds it, and stages its repeated statements for
+    /// `recoverStagedRows` to merge, taking them out of the load's inserted count.
+    private func completeDirectLoad() throws {
+        guard try staging.uniqueness() == .missing else { return }
+        try database.withSortCache {
+            try database.inTransaction {
+                let loads = try staging.loadsInFacts()
+                let moved = try staging.restoreUniqueness()
+                for id in loads {
+                    guard let entry = try ledger.entry(id: id) else { continue }
+                    var counts = entry.counts
+                    counts.inserted -= moved[id] ?? 0
+                    if entry.status == LoadLedger.Status.running.rawValue {
+                        try ledger.record(
+                            id: id, counts: counts, status: .interrupted, finishedAt: Timestamp.now(),
+                            message: "the process stopped without finishing; its committed batches were kept")
+                    } else {
+                        try ledger.setInserted(id: id, counts.inserted)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Merges what a killed load had committed to the staging table, so its batches are not lost.
+    private func recoverStagedRows() throws {
+        let ids = try staging.loadsWithStagedRows()
+        guard !ids.isEmpty else { return }
+        try database.withSortCache {
+            for id in ids {
+                try database.inTransaction {
+                    guard let entry = try ledger.entry(id: id) else {
+                        try staging.discard(loadID: id)
+                        return
+                    }
+                    let merged = try staging.merge(loadID: id, policy: entry.policy)
+                    var counts = entry.counts
+                    counts.add(merged)
+                    // A killed load was `running`; one that failed or was aborted keeps its status (and stays
+                    // resumable): merging its batches does not finish it, the rest of its input was never read.
+                    let killed = entry.status == LoadLedger.Status.running.rawValue
+                    let status: LoadLedger.Status =
+                        killed ? .interrupted : LoadLedger.Status(rawValue: entry.status) ?? .failed
+                    let note = killed ? "the process stopped without finishing; its committed batches were merged"
+                        : "it stopped before the end of its input (\(entry.status)); its committed batches were "
+                            + "merged by a later load, and --resume loads the rest"
+                    try ledger.record(
+                        id: id, counts: counts, status: status, finishedAt: Timestamp.now(), message: note)
+                }
+            }
+        }
+    }
+}

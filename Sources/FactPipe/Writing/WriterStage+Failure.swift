@@ -1,0 +1,67 @@
+/// How the writer stage ends a load that stopped: the open batch rolled back, the committed ones
+/// merged and recorded, and the ledger saying how each source ended.
+extension WriterStage {
+    /// Rolls back what is open, keeps what was committed, and records how the load ended.
+    func fail(_ error: Error) {
+        database.rollback()
+        summary.apply(stop: error)
+        let ledgerStatus: LoadLedger.Status
+        switch error {
+        case FactSinkStop.interrupted: ledgerStatus = .interrupted
+        case FactSinkStop.requested(let requested, _): ledgerStatus = requested == .failed ? .failed : .aborted
+        default: ledgerStatus = .failed
+        }
+        if options.isAtomic {
+            recordAtomicFailure(ledgerStatus)
+            return
+        }
+        try? rejects?.truncate(to: rejectsCommittedSize)
+        if let source = current {
+            do {
+                try merge(finalStatus: ledgerStatus, message: summary.message)
+            } catch {
+                recordFailedMerge(of: source, status: ledgerStatus, error: error)
+            }
+        }
+        try? finishLoad()
+    }
+
+    /// Nothing of an atomic load stays; each source still gets its row, with nothing committed.
+    private func recordAtomicFailure(_ ledgerStatus: LoadLedger.Status) {
+        let finishedAt = Timestamp.now()
+        for descriptor in descriptors {
+            if let id = try? ledger.start(
+                source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
+                compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
+                status: ledgerStatus) {
+                try? ledger.record(id: id, counts: .init(), status: ledgerStatus, finishedAt: finishedAt,
+                                   message: summary.message)
+                finished.append(
+                    FinishedSource(descriptor: descriptor, loadID: id, counts: .init(), status: ledgerStatus))
+            }
+        }
+        current = nil
+    }
+
+    /// The committed batches stay staged; the next load into this database merges them. Until then
+    /// they are counted in `records` but not yet as inserted or duplicates: say so.
+    private func recordFailedMerge(of source: OpenSource, status ledgerStatus: LoadLedger.Status, error: Error) {
+        let counts = source.committed
+        let staged = counts.unmerged
+        try? ledger.record(id: source.loadID, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
+                           message: (summary.message ?? "") + "; merging failed: \(error)")
+        var note = summary.message ?? "failed"
+        if directAppend != nil {
+            note += "; the unique index on statements could not be rebuilt (the next load into this database "
+                + "rebuilds it; the committed records are kept)"
+        }
+        if staged > 0 || directAppend == nil {
+            note += "; \(staged) committed records stay staged until the next load into this database merges them"
+        }
+        summary.message = note
+        finished.append(FinishedSource(
+            descriptor: source.descriptor, loadID: source.loadID, counts: counts, status: ledgerStatus,
+            base: source.base))
+        current = nil
+    }
+}

@@ -1,0 +1,283 @@
+import Synchronization
+
+/// The writer stage: takes the batcher's messages and commits one transaction per batch.
+///
+/// ```
+/// .begin(source) ──▶ ledger row (new, or the resumed one)
+/// .segment ──▶ staged (or appended straight to `facts`) ──▶ endsBatch: counts + checkpoint, COMMIT
+/// .end ──▶ merge the source's staged facts into `facts`, record it as done
+/// ```
+/// A batch is `BEGIN IMMEDIATE`, its facts appended to the staging table, its rejects written out,
+/// the ledger's counts and checkpoint, `COMMIT`. At the end of each source, and whenever a million
+/// facts wait, the staged facts move into `facts` in one transaction (`StagingArea.merge`). The first
+/// failure rolls back the open batch only: the committed batches are merged and the load is recorded
+/// with its final status (`WriterStage+Failure.swift`). An atomic load is one transaction from start
+/// to end. Which indexes are kept while writing is the `IndexStrategy`'s decision; the first source
+/// loaded into an empty table skips the staging table (`DirectAppend`).
+final class WriterStage {
+    /// The source being loaded.
+    struct OpenSource {
+        var descriptor: SourceDescriptor
+        var loadID: Int64
+        /// Its counts up to the last commit.
+        var committed: LoadLedger.Counts
+        /// Its counts when this run began it (a resumed source's earlier runs).
+        var base: LoadLedger.Counts
+    }
+
+    let options: ImportOptions
+    let startedAt: String
+    let isCancelled: () -> Bool
+    private let progress: ImportProgress?
+    let database: WriterConnection
+    let ledger: LoadLedger
+    private let writer: SQLiteFactWriter
+    let staging: StagingArea
+    let rejects: BufferedFileOutput?
+    private var indexes = IndexStrategy(rebuildsSecondaryIndexes: false, mayAppendDirectly: false)
+    /// Set while the current source appends straight to `facts` (its end restores the unique index).
+    var directAppend: DirectAppend?
+
+    /// Every source begun, in order (an atomic load that fails records each).
+    var descriptors: [SourceDescriptor] = []
+    var current: OpenSource?
+    /// Counts of the current source including the open batch.
+    private var pending = LoadLedger.Counts()
+    /// Facts staged by the open batch, and committed to staging since the last merge.
+    private var pendingStaged = 0
+    private var stagedSinceMerge = 0
+    /// Last staging sequence number before the open batch.
+    private var batchStartSequence: Int64 = 0
+    /// Size of the rejects file after the last commit; a rollback cuts it back to this.
+    var rejectsCommittedSize: Int64 = 0
+    private var timings = WriterTimings()
+    var finished: [FinishedSource] = []
+    var summary = ImportSummary()
+
+    /// Prepares the writer on the load's connection and opens the rejects file.
+    /// - Throws: `StoreError` for the database, `FileOutputError` for the rejects file.
+    init(
+        options: ImportOptions, connection: SQLiteConnection, ledger: LoadLedger, startedAt: String,
+        progress: ImportProgress?, isCancelled: @escaping () -> Bool
+    ) throws {
+        self.options = options
+        self.startedAt = startedAt
+        self.progress = progress
+        self.isCancelled = isCancelled
+        self.ledger = ledger
+        database = WriterConnection(connection: connection, settings: options.database, isAtomic: options.isAtomic)
+        writer = try SQLiteFactWriter(connection: connection, defaultCreatedAt: startedAt)
+        staging = StagingArea(connection: connection)
+        rejects = try options.rejectsPath.map {
+            try BufferedFileOutput(path: $0, append: options.resume || options.appendsRejects)
+        }
+        rejectsCommittedSize = rejects?.bytesWritten ?? 0
+    }
+
+    /// Runs the writer until the messages end or the load stops; returns the committed summary, which
+    /// starts from `summary` (the planner's skipped inputs).
+    func run(
+        _ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, summary: ImportSummary
+    ) -> ImportSummary {
+        self.summary = summary
+        do {
+            try prepare(estimatedRecords: estimatedRecords)
+            while true {
+                var start = ContinuousClock.now
+                guard let message = messages.pop() else { break }
+                timings.waiting += WriterTimings.since(start)
+                if isCancelled() { throw FactSinkStop.interrupted }
+                start = ContinuousClock.now
+                switch message {
+                case .begin(let descriptor):
+                    try begin(descriptor)
+                case .segment(let segment):
+                    let merging = timings.merging
+                    try write(segment)
+                    timings.writing += WriterTimings.since(start) - (timings.merging - merging)
+                case .end(let sha256):
+                    try merge(finalStatus: .done, sha256: sha256)
+                case .stop(let status, let message):
+                    throw FactSinkStop.requested(status, message)
+                }
+            }
+            if isCancelled() { throw FactSinkStop.interrupted }
+            try finishLoad()
+            if options.isAtomic { try database.commit() }
+            database.releaseLog()
+            self.summary.status = .done
+        } catch {
+            fail(error)
+        }
+        try? rejects?.close()
+        var summary = self.summary
+        summary.writerTimings = timings
+        summary.count(finished)
+        if summary.status == .done && summary.staged != 0 {
+            summary.status = .failed
+            summary.message = "the counts do not add up: \(summary.staged) records are neither stored nor rejected"
+        }
+        return summary
+    }
+
+    // MARK: Start and end of the load
+
+    private func prepare(estimatedRecords: Int64?) throws {
+        indexes = try IndexStrategy.decide(
+            database: database, staging: staging, policy: options.conflictPolicy, estimatedRecords: estimatedRecords)
+        if options.isAtomic { try database.begin() }
+        try indexes.prepare(database: database, staging: staging, policy: options.conflictPolicy)
+    }
+
+    func finishLoad() throws {
+        let start = ContinuousClock.now
+        try IndexStrategy.finish(database: database, staging: staging, policy: options.conflictPolicy)
+        timings.indexing += WriterTimings.since(start)
+    }
+
+    // MARK: Sources and batches
+
+    private func begin(_ descriptor: SourceDescriptor) throws {
+        var id: Int64 = 0
+        var counts = LoadLedger.Counts()
+        if let resumed = descriptor.resumeLoadID, let entry = try ledger.entry(id: resumed) {
+            // Continue the interrupted row: its counts, and its start time as the facts' default creation time.
+            id = resumed
+            counts = entry.counts
+            if let rejects, ledger.rejectsPathOfLastEntry == options.rejectsPath {
+                // Lines written after the checkpoint belonged to a batch that never committed.
+                try rejects.truncate(to: entry.counts.rejectsOffset)
+                rejectsCommittedSize = entry.counts.rejectsOffset
+            }
+            try database.inTransaction { try ledger.record(id: id, counts: counts, status: .running) }
+            try writer.setDefaultCreatedAt(try ledger.startedAt(id: id) ?? startedAt)
+        } else {
+            try database.inTransaction {
+                id = try ledger.start(
+                    source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
+                    compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
+                    sha256: descriptor.sha256)
+                try ledger.setRejectsPath(id: id, options.rejectsPath)
+            }
+            try writer.setDefaultCreatedAt(startedAt)
+        }
+        if indexes.mayAppendDirectly {
+            try database.inTransaction { try staging.dropUniqueIndex() }
+            indexes.mayAppendDirectly = false
+            directAppend = DirectAppend()
+        }
+        descriptors.append(descriptor)
+        current = OpenSource(descriptor: descriptor, loadID: id, committed: counts, base: counts)
+        pending = counts
+    }
+
+    /// Stages one segment, opening a transaction if none is open, and commits when it ends a batch.
+    private func write(_ segment: FactSegment) throws {
+        guard let source = current else { return }
+        let id = source.loadID
+        if !database.isInTransaction || (options.isAtomic && pending.records == source.committed.records) {
+            if !options.isAtomic { try database.begin() }
+            pending = source.committed
+            pendingStaged = 0
+            batchStartSequence = try staging.lastSequence()
+        }
+        if let directAppend {
+            let written = try directAppend.write(segment.facts, loadID: id, with: writer)
+            pendingStaged += written.staged
+            pending.inserted += written.inserted
+        } else {
+            for fact in segment.facts {
+                try writer.stage(fact, loadID: id)
+            }
+            pendingStaged += segment.facts.count
+        }
+        pending.records += segment.records
+        pending.rejected += segment.rejects.count
+        pending.warnings += segment.warnings
+        pending.checkpointOffset = segment.checkpointOffset
+        pending.checkpointLine = segment.checkpointLine
+        if let rejects {
+            for diagnostic in segment.rejects { try rejects.write(diagnostic.rejectLine) }
+        }
+        if summary.sampleDiagnostics.count < 10 {
+            summary.sampleDiagnostics.append(contentsOf: segment.rejects.prefix(10 - summary.sampleDiagnostics.count))
+        }
+        if segment.endsBatch { try commitBatch(id: id) }
+    }
+
+    /// Checks the batch under `fail`, records its counts and checkpoint, flushes its rejects and commits.
+    private func commitBatch(id: Int64) throws {
+        if options.conflictPolicy == .fail,
+           let conflict = try staging.firstConflict(loadID: id, afterSequence: batchStartSequence) {
+            let place = conflict.isInDatabase ? "is already in the database" : "appears earlier in the input"
+            throw FactSinkStop.requested(
+                .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) \(place) "
+                    + "(--on-conflict fail)")
+        }
+        try rejects?.flush()
+        pending.rejectsOffset = rejects?.bytesWritten ?? 0
+        try ledger.record(id: id, counts: pending, status: .running)
+        if isCancelled() { throw FactSinkStop.interrupted }
+        if !options.isAtomic {
+            let start = ContinuousClock.now
+            try database.commit()
+            let seconds = WriterTimings.since(start)
+            timings.committing += seconds
+            timings.commitLatencies.record(seconds)
+        }
+        progress?.committedRecords.add(pending.records - (current?.committed.records ?? 0), ordering: .relaxed)
+        current?.committed = pending
+        rejectsCommittedSize = rejects?.bytesWritten ?? 0
+        stagedSinceMerge += pendingStaged
+        pendingStaged = 0
+        if stagedSinceMerge >= options.mergeThreshold { try merge(finalStatus: nil) }
+    }
+
+    /// Moves the current source's committed, staged facts into `facts` and records its counts; with a
+    /// final `status` the source is finished.
+    func merge(finalStatus status: LoadLedger.Status?, message: String? = nil, sha256: String? = nil) throws {
+        guard let source = current else { return }
+        let id = source.loadID
+        let start = ContinuousClock.now
+        var counts = source.committed
+        try database.inTransaction {
+            try database.withMergeSettings(secondaryIndexesDropped: indexes.rebuildsSecondaryIndexes) {
+                if directAppend != nil {
+                    let moved = try staging.restoreUniqueness()
+                    counts.inserted -= moved[id] ?? 0
+                }
+                counts.add(try staging.merge(loadID: id, policy: options.conflictPolicy))
+                if status == .done {
+                    try Self.checkCountsAddUp(counts, loadID: id, source: source.descriptor.path, options)
+                }
+                try ledger.record(id: id, counts: counts, status: status ?? .running,
+                                  finishedAt: status == nil ? nil : Timestamp.now(), message: message)
+                if let sha256, source.descriptor.sha256 == nil { try ledger.setSHA256(id: id, sha256) }
+            }
+        }
+        stagedSinceMerge = 0
+        directAppend = nil
+        timings.merging += WriterTimings.since(start)
+        if let status {
+            finished.append(FinishedSource(
+                descriptor: source.descriptor, loadID: id, counts: counts, status: status, base: source.base))
+            current = nil
+        } else {
+            current?.committed = counts
+            pending = counts
+        }
+    }
+
+    /// A source is done only when each of its records is accounted for: inserted, updated, a
+    /// duplicate or rejected (nothing is left staged once it is merged).
+    private static func checkCountsAddUp(
+        _ counts: LoadLedger.Counts, loadID: Int64, source: String, _ options: ImportOptions
+    ) throws(StoreError) {
+        guard counts.unmerged != 0 else { return }
+        throw StoreError(
+            kind: .sqlite(code: 1), path: options.databasePath,
+            message: "load \(loadID) of \(source): its counts do not add up (\(counts.records) records, but "
+                + "\(counts.inserted) inserted + \(counts.updated) updated + \(counts.duplicates) duplicates + "
+                + "\(counts.rejected) rejected); it is not recorded as done")
+    }
+}
