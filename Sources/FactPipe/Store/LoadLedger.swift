@@ -1,9 +1,7 @@
 /// The `factpipe_loads` table: one row per source of a load, with counts, status and checkpoint.
 final class LoadLedger {
     /// Final and intermediate states of a load.
-    enum Status: String, Sendable {
-        case running, done, aborted, failed, interrupted, undone
-    }
+    typealias Status = LoadStatus
 
     /// Running totals of one source's load, written with every batch.
     struct Counts: Sendable, Equatable {
