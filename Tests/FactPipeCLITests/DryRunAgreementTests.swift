@@ -9,7 +9,9 @@ import Testing
     private func killedImport(first: String, input: String, database: String, afterRecords: Int) throws {
         var count = 200_000
         for attempt in 1...3 {
-            for file in [database, database + "-wal", database + "-shm"] { try? FileManager.default.removeItem(atPath: file) }
+            for file in [database, database + "-wal", database + "-shm"] {
+                try? FileManager.default.removeItem(atPath: file)
+            }
             #expect(try Factpipe.run(["import", first, "--db", database, "-q"]).status == 0)
             let generate = try Factpipe.run([
                 "generate", "--facts", "\(count)", "--seed", "31", "--format", "ndjson", "-o", input, "-q",

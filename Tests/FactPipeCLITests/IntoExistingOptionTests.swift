@@ -23,12 +23,13 @@ import Testing
         let kb = try knowledgeBase(work)
         let input = try work.write("in.txt", "Good(a).\nnot a fact\nGood(b).\n")
         let rejects = work.path("rejects.ndjson")
-        let run = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--rejects", rejects, "--json", "-q"])
+        let run = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--rejects", rejects, "-q"])
         #expect(run.status == 2, "\(run.stderr)")
         #expect(try statements(kb) == ["Old(fact).", "Good(a).", "Good(b)."])
         let lines = try work.read("rejects.ndjson").split(separator: "\n")
         #expect(lines.count == 1)
-        let reject = try #require(try JSONSerialization.jsonObject(with: Data((lines.first ?? "").utf8)) as? [String: Any])
+        let line = Data((lines.first ?? "").utf8)
+        let reject = try #require(try JSONSerialization.jsonObject(with: line) as? [String: Any])
         #expect(reject["record"] as? String == "not a fact")
         #expect(int(reject, "line") == 2, "\(reject)")
     }
@@ -117,8 +118,8 @@ import Testing
         for extra in [[], ["--dry-run"]] {
             let run = try Factpipe.run(["run", file, "--resume"] + extra)
             #expect(run.status == 64, "\(extra): \(run.stderr)")
-            #expect(run.stderr.contains("factpipe run: error: --resume needs factpipe's ledger; --into-existing has none"),
-                    "\(run.stderr)")
+            let message = "factpipe run: error: --resume needs factpipe's ledger; --into-existing has none"
+            #expect(run.stderr.contains(message), "\(run.stderr)")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: kb)) == bytes)
         // Without it, the file loads.

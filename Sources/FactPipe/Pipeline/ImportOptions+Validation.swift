@@ -89,6 +89,8 @@ extension ImportOptions {
         if resume && intoExisting {
             throw ImportOptionError(.resume, "--resume needs factpipe's ledger; --into-existing has none")
         }
-        if resume, inputs.contains("-") { throw ImportOptionError(.resume, "--resume: standard input cannot be resumed") }
+        if resume, inputs.contains("-") {
+            throw ImportOptionError(.resume, "--resume: standard input cannot be resumed")
+        }
     }
 }

@@ -48,9 +48,9 @@ struct SnapshotRetention {
     /// paths deleted, oldest first.
     /// - Throws: `SnapshotError` `.io` when a snapshot cannot be deleted.
     func prune(keeping keep: Int, justWritten: String) throws(SnapshotError) -> [String] {
-        let justWrittenIdentity = FileIdentity(path: justWritten)
+        let current = FileIdentity(path: justWritten)
         let older = candidates()
-            .filter { $0 != justWritten && (justWrittenIdentity == nil || FileIdentity(path: $0) != justWrittenIdentity) }
+            .filter { $0 != justWritten && (current == nil || FileIdentity(path: $0) != current) }
             .compactMap(snapshot(at:))
             .sorted { ($0.createdAt, $0.path) < ($1.createdAt, $1.path) }
         let doomed = older.dropLast(max(keep - 1, 0)).map(\.path)

@@ -182,6 +182,20 @@ import Testing
         #expect(try work.database().int("SELECT count(*) FROM facts") == 1)
     }
 
+    /// A database made before the ledger had `records_assertions` is planned from its ledger all the same
+    /// (the run itself adds the column first).
+    @Test func aDryRunReadsTheLedgerOfADatabaseMadeByAnEarlierVersion() throws {
+        let work = try LoadWorkspace()
+        try work.write("a.txt", "P(a).\n")
+        let file = try pipeline(work, paths: ["*.txt"])
+        #expect(PipelineRunner(file: file).run().status == .done)
+        try work.database().execute("ALTER TABLE factpipe_loads DROP COLUMN records_assertions")
+        try work.write("b.txt", "P(b).\n")
+        let plan = PipelineRunner(file: file, isDryRun: true).run()
+        #expect(plan.status == .done, "\(plan.message ?? "")")
+        #expect(plan.inputs.map(\.decision) == [.skip, .load], "\(plan.inputs.map(\.reason))")
+    }
+
     /// A load that fails names its input once in the run's message.
     @Test func aFailedInputIsNamedOnce() throws {
         let work = try LoadWorkspace()

@@ -94,7 +94,8 @@ import Testing
         try writeArchive(old, frames: frames, manifest: dated(real, "2024-01-01T00:00:00Z"))
         let justWritten = work.path("snap-2026-01-01.ndjson.zst")
         try writeArchive(justWritten, body: [0x41], manifest: dated(real, "2026-01-01T00:00:00Z"))
-        let retention = SnapshotRetention(pattern: work.path("snap-{date}.ndjson.zst"), sourceDatabase: real.sourceDatabase)
+        let retention = SnapshotRetention(
+            pattern: work.path("snap-{date}.ndjson.zst"), sourceDatabase: real.sourceDatabase)
 
         // The measure sees a full read: verifying the old snapshot (on any thread) reads its content.
         var before = try bytesReadByThisProcess()
