@@ -90,7 +90,6 @@ struct ImportCommand: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give one or more input files, or - for standard input") }
-        guard cacheMb >= 1 else { throw ValidationError("--cache-mb must be at least 1") }
         do {
             try options.validate()
         } catch {
@@ -111,7 +110,7 @@ struct ImportCommand: ParsableCommand {
         options.isAtomic = atomic
         options.strictParts = strictParts
         options.workers = workers
-        options.database.cacheKiB = min(cacheMb, Int.max / 1024) * 1024
+        options.database.cacheKiB = max(min(cacheMb, Int.max / 1024), Int.min / 1024) * 1024
         options.resume = resume
         options.intoExisting = intoExisting
         options.force = force

@@ -1,5 +1,5 @@
-/// An import option that was set, named as the command line spells it and, where a pipeline file
-/// can set it, as its key there.
+/// An import option a load can refuse, named as the command line spells it and, where a pipeline
+/// file can set it, as its key there.
 public enum ImportOption: String, Sendable, CaseIterable {
     case batchSize = "--batch-size"
     case maxErrors = "--max-errors"
@@ -12,7 +12,7 @@ public enum ImportOption: String, Sendable, CaseIterable {
     case workers = "--workers"
     case cacheMB = "--cache-mb"
     case resume = "--resume"
-    case intoExisting = "--into-existing"
+    /// The input paths (standard input given twice).
     case inputs = "inputs"
 
     /// The command-line flag (`--resume`).
@@ -29,7 +29,6 @@ public enum ImportOption: String, Sendable, CaseIterable {
         case .maxStatementBytes: return "limits.max_statement_bytes"
         case .maxRecordBytes: return "limits.max_record_bytes"
         case .wait: return "load.wait_seconds"
-        case .intoExisting: return "load.into_existing"
         case .workers, .cacheMB, .resume, .inputs: return nil
         }
     }
