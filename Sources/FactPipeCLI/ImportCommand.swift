@@ -80,9 +80,6 @@ struct ImportCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Parser workers (0: one per core, at most 4); up to 64.")
     var workers: Int = 0
 
-    /// The most parser workers `--workers` accepts.
-    static let maxWorkers = 64
-
     @Flag(help: "Print one JSON summary object on standard output.")
     var json = false
 
@@ -93,27 +90,17 @@ struct ImportCommand: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give one or more input files, or - for standard input") }
-        guard inputs.filter({ $0 == "-" }).count <= 1 else { throw ValidationError("standard input (-) can be read only once") }
-        guard batchSize > 0 else { throw ValidationError("--batch-size must be at least 1") }
-        if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
-        guard maxArgs > 0, maxArgLength > 0, maxPredicateLength > 0, maxStatementBytes > 0 else {
-            throw ValidationError("limits must be positive")
-        }
-        guard maxRecordBytes >= 64 else { throw ValidationError("--max-record-bytes must be at least 64") }
-        guard wait >= 0 else { throw ValidationError("--wait must be 0 or more") }
-        if resume && intoExisting { throw ValidationError("--resume needs factpipe's ledger; --into-existing has none") }
-        if resume, inputs.contains("-") { throw ValidationError("standard input cannot be resumed") }
-        guard cacheMb >= 1 else { throw ValidationError("--cache-mb must be at least 1") }
-        guard workers >= 0 else { throw ValidationError("--workers must be 0 or more") }
-        guard workers <= Self.maxWorkers else {
-            throw ValidationError("--workers must be at most \(Self.maxWorkers) (each worker is a thread with its "
-                + "own buffers; past the cores there is nothing to gain)")
+        do {
+            try options.validate()
+        } catch {
+            throw ValidationError(error.message)
         }
         try PathArguments.checkDatabase(db)
         try PathArguments.checkOutputs([("--rejects", rejects)] + monitoring.outputs, inputs: inputs, database: db)
     }
 
-    func run() throws {
+    /// The load the flags describe (checked by `ImportOptions.validate()`).
+    private var options: ImportOptions {
         var options = ImportOptions(inputs: inputs, databasePath: db)
         options.format = format.value
         options.batchSize = batchSize
@@ -123,7 +110,7 @@ struct ImportCommand: ParsableCommand {
         options.isAtomic = atomic
         options.strictParts = strictParts
         options.workers = workers
-        options.database.cacheKiB = cacheMb * 1024
+        options.database.cacheKiB = max(min(cacheMb, Int.max / 1024), Int.min / 1024) * 1024
         options.resume = resume
         options.intoExisting = intoExisting
         options.force = force
@@ -133,7 +120,10 @@ struct ImportCommand: ParsableCommand {
         options.limits.maxPredicateLength = maxPredicateLength
         options.limits.maxStatementBytes = maxStatementBytes
         options.limits.maxRecordBytes = maxRecordBytes
+        return options
+    }
 
+    func run() throws {
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
         let line = ProgressLine(progress: progress, enabled: !quiet)

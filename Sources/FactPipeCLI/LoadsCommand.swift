@@ -35,7 +35,7 @@ struct LoadsCommand: ParsableCommand {
         }
         let header = ["id", "status", "records", "inserted", "updated", "dupl.", "rejected", "started", "source"]
         let rows = loads.map { load in
-            ["\(load.id)", load.status, Format.count(load.records), Format.count(load.inserted),
+            ["\(load.id)", load.status.rawValue, Format.count(load.records), Format.count(load.inserted),
              Format.count(load.updated), Format.count(load.duplicates), Format.count(load.rejected),
              String(load.startedAt.prefix(19)), load.source]
         }
@@ -49,7 +49,7 @@ extension LoadRecord {
         return "{\"id\":\(id),\"source\":\(q(source)),\"size\":\(size.map(String.init) ?? "null"),"
             + "\"sha256\":\(q(sha256)),\"format\":\(q(format)),\"compression\":\(q(compression)),"
             + "\"conflict_policy\":\(q(conflictPolicy)),\"started_at\":\(q(startedAt)),"
-            + "\"finished_at\":\(q(finishedAt)),\"status\":\(q(status)),\"records\":\(records),"
+            + "\"finished_at\":\(q(finishedAt)),\"status\":\(q(status.rawValue)),\"records\":\(records),"
             + "\"inserted\":\(inserted),\"updated\":\(updated),\"duplicates\":\(duplicates),"
             + "\"rejected\":\(rejected),\"warnings\":\(warnings),\"checkpoint_offset\":\(checkpointOffset),"
             + "\"checkpoint_line\":\(checkpointLine),\"message\":\(q(message))}"

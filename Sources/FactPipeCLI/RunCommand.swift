@@ -1,8 +1,5 @@
 import ArgumentParser
 import FactPipe
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,8 +75,9 @@ struct RunCommand: ParsableCommand {
         if resume { file.options.resume = true }
         if force { file.options.force = true }
 
-        let runner = PipelineRunner(file: file, isDryRun: dryRun, afterSteps: CLIAfterSteps())
+        let runner = PipelineRunner(file: file, isDryRun: dryRun)
         do {
+            try file.options.validate()
             let inputs = file.expandSources()
             try PathArguments.checkDatabase(file.databasePath, option: db == nil ? "\(pipelineFile): database" : "--db")
             try PathArguments.checkOutputs(monitoring.outputs, inputs: inputs, database: file.databasePath)
@@ -138,8 +136,9 @@ extension PipelineRunSummary {
 
     var jsonObject: String {
         let items = inputs.map { input -> String in
-            var fields = ["\"source\":\(JSONQuote.quote(input.path))", "\"decision\":\(JSONQuote.quote(input.decision))",
-                          "\"status\":\(JSONQuote.quote(input.status))"]
+            var fields = ["\"source\":\(JSONQuote.quote(input.path))",
+                          "\"decision\":\(JSONQuote.quote(input.decision.rawValue))",
+                          "\"status\":\(JSONQuote.quote(input.status.rawValue))"]
             if let reason = input.reason { fields.append("\"reason\":\(JSONQuote.quote(reason))") }
             if let summary = input.summary { fields.append("\"load\":\(summary.jsonObject)") }
             return "{" + fields.joined(separator: ",") + "}"
@@ -147,7 +146,7 @@ extension PipelineRunSummary {
         var fields = [
             "\"pipeline\":\(JSONQuote.quote(name))", "\"dry_run\":\(isDryRun)",
             "\"status\":\(JSONQuote.quote(status.rawValue))", "\"inputs\":[" + items.joined(separator: ",") + "]",
-            "\"steps\":[" + steps.map(JSONQuote.quote).joined(separator: ",") + "]",
+            "\"steps\":[" + steps.map { JSONQuote.quote($0.line) }.joined(separator: ",") + "]",
         ]
         if let message { fields.append("\"message\":\(JSONQuote.quote(message))") }
         return "{" + fields.joined(separator: ",") + "}"
@@ -156,59 +155,32 @@ extension PipelineRunSummary {
     var humanText: String {
         var lines: [String] = []
         for input in inputs {
-            if let summary = input.summary, input.decision != "skip" {
+            if let summary = input.summary, input.decision != .skip {
                 lines.append("\(input.path): " + summary.humanText)
             } else {
-                lines.append("\(input.path): \(isDryRun ? "would " : "")\(input.decision)"
+                lines.append("\(input.path): \(isDryRun ? "would " : "")\(input.decision.rawValue)"
                     + (input.reason.map { " — \($0)" } ?? ""))
             }
         }
         if inputs.isEmpty { lines.append("factpipe: \(name): no input matches the pipeline's sources") }
-        lines.append(contentsOf: steps.map { "factpipe: after: \($0)" })
+        lines.append(contentsOf: steps.map { "factpipe: after: \($0.line)" })
         if let message { lines.append("factpipe: \(name): \(message)") }
         return lines.joined(separator: "\n")
     }
 }
 
-/// The steps after a pipeline's load, as the command line runs them.
-struct CLIAfterSteps: PipelineAfterSteps {
-    func optimize(databasePath: String) throws -> String {
-        let report = try DatabaseOptimizer.run(path: databasePath)
-        guard report.isIntact else {
-            throw PipelineFileError(path: databasePath, message: "integrity check: " + report.integrity.joined(separator: "; "))
+extension PipelineStepResult {
+    /// The step in one line, as `run` prints it after the loads.
+    var line: String {
+        switch self {
+        case .optimized(let report):
+            return "optimized \(report.path): \(Format.bytes(report.before.fileBytes + report.before.walBytes)) → "
+                + "\(Format.bytes(report.after.fileBytes + report.after.walBytes)), integrity ok"
+        case .snapshot(let result, let keep):
+            var text = "snapshot \(result.path): \(Format.count(Int(result.manifest.factCount), "fact")), "
+                + "\(Format.bytes(result.fileBytes))"
+            if let keep, !result.removed.isEmpty { text += "; removed \(result.removed.count) older (keeping \(keep))" }
+            return text
         }
-        return "optimized \(databasePath): \(Format.bytes(report.before.fileBytes + report.before.walBytes)) → "
-            + "\(Format.bytes(report.after.fileBytes + report.after.walBytes)), integrity ok"
-    }
-
-    func snapshot(databasePath: String, to path: String, pattern: String, keep: Int?) throws -> String {
-        let result = try SnapshotExporter(options: SnapshotOptions(databasePath: databasePath, outputPath: path)).run()
-        var text = "snapshot \(path): \(Format.count(Int(result.manifest.factCount), "fact")), "
-            + "\(Format.bytes(result.fileBytes))"
-        guard let keep else { return text }
-        // Retention: the newest `keep` snapshots of this pattern stay; only verified snapshots of this
-        // database are ever removed, with the files written beside them.
-        let candidates = globMatches(pattern.split(separator: "{date}", omittingEmptySubsequences: false)
-            .joined(separator: "*"))
-        var snapshots: [String] = []
-        for candidate in candidates {
-            let report = ArchiveVerifier(path: candidate).run()
-            guard let manifest = report.manifest, manifest.kind == .snapshot,
-                  manifest.sourceDatabase == result.manifest.sourceDatabase else { continue }
-            snapshots.append(candidate)
-        }
-        let removed = snapshots.sorted().dropLast(keep)
-        for old in removed {
-            for file in [old, old + ".sha256", old + ".manifest.json"] { _ = unlink(file) }
-        }
-        if !removed.isEmpty { text += "; removed \(removed.count) older (keeping \(keep))" }
-        return text
-    }
-
-    private func globMatches(_ pattern: String) -> [String] {
-        var result = glob_t()
-        defer { globfree(&result) }
-        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
-        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
     }
 }

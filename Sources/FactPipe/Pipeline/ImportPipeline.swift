@@ -44,6 +44,7 @@ public struct ImportPipeline: Sendable {
         let startedAt = Timestamp.now()
         var summary: ImportSummary
         do {
+            try options.validate()
             try checkPaths()
             let isCancelled = { progress.isCancelled.load(ordering: .relaxed) }
             let store: any FactSink = options.intoExisting
@@ -52,6 +53,7 @@ public struct ImportPipeline: Sendable {
                 : try FactStore(options: options, startedAt: startedAt, progress: progress, isCancelled: isCancelled)
             let plans = try store.plan(options.inputs)
             summary = runStages(store: store, plans: plans, progress: progress)
+            summary.plans = plans.map(\.inputPlan)
         } catch let error as StoreError where error.kind == .interrupted {
             summary = ImportSummary()
             summary.apply(stop: FactSinkStop.interrupted)
@@ -66,6 +68,25 @@ public struct ImportPipeline: Sendable {
         summary.peakRSSBytes = ResourceUsage.peakRSSBytes()
         summary.bytesRead = progress.inputBytes.load(ordering: .relaxed)
         return summary
+    }
+
+    /// What `run` would decide for each input — load, skip or resume — from the ledger as it is now,
+    /// writing nothing (a dry run). An input that cannot be planned is `fail`, with why, and the ones
+    /// after it are planned all the same.
+    public func plan() -> [InputPlan] {
+        var planner: InputPlanner
+        do {
+            planner = try InputPlanner(readingLedgerOf: options)
+        } catch {
+            return options.inputs.map { InputPlan(path: $0, decision: .fail, reason: "\(error)") }
+        }
+        return options.inputs.map { input in
+            do {
+                return try planner.plan(input).inputPlan
+            } catch {
+                return InputPlan(path: input, decision: .fail, reason: "\(error)")
+            }
+        }
     }
 
     /// Refuses, before the database is created or locked, a rejects file that is an input or the

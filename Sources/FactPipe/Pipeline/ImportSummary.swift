@@ -42,6 +42,8 @@ public struct ImportSummary: Sendable {
     public var sources: [Source] = []
     /// Inputs not read because the ledger has their content as loaded (same SHA-256), with why.
     public var skipped: [(path: String, reason: String)] = []
+    /// What the load decided for each input before reading it (empty when it stopped before deciding).
+    public var plans: [InputPlan] = []
     /// Why the load stopped, when it did not finish.
     public var message: String?
     /// True when it stopped because of an interrupt signal.

@@ -13,4 +13,16 @@ struct SourcePlan: Sendable {
     /// SHA-256 of the input, known up front for regular files.
     var sha256: String?
     var action: Action
+
+    /// The plan as the public types report it.
+    var inputPlan: InputPlan {
+        switch action {
+        case .load:
+            return InputPlan(path: path, decision: .load)
+        case .skip(let reason):
+            return InputPlan(path: path, decision: .skip, reason: reason)
+        case .resume(let loadID, _, let line):
+            return InputPlan(path: path, decision: .resume, reason: "load \(loadID) goes on from line \(line)")
+        }
+    }
 }

@@ -86,6 +86,13 @@ struct PipelineFileReader {
             }
             file.keepSnapshots = try integer(value, "after.keep_snapshots", min: 1)
         }
+        do {
+            try options.validate()
+        } catch {
+            let key = error.option.pipelineKey
+            throw PipelineFileError(path: path, line: key.flatMap { values[$0]?.value.line }, key: key,
+                                    message: error.message)
+        }
         return file
     }
 

@@ -4,33 +4,44 @@ import Glibc
 import Darwin
 #endif
 
-/// The steps a pipeline may run after its load; the command line provides them.
-public protocol PipelineAfterSteps {
-    /// Optimizes the database; returns a line saying what was done.
-    func optimize(databasePath: String) throws -> String
-    /// Writes a snapshot of the database to `path`, keeping the `keep` newest of the same pattern.
-    func snapshot(databasePath: String, to path: String, pattern: String, keep: Int?) throws -> String
-}
-
 /// What `factpipe run` did (or, with `dryRun`, would do).
 public struct PipelineRunSummary: Sendable {
     /// One input: its plan for a dry run, or its load's summary.
     public struct Input: Sendable {
+        /// What became of an input.
+        public enum Outcome: String, Sendable, CaseIterable {
+            /// Its load's own status.
+            case done, aborted, interrupted, failed
+            /// Not read: the ledger has its content as loaded.
+            case skipped
+            /// The run stopped at an earlier input.
+            case notTried = "not_tried"
+            /// A dry run would read it.
+            case planned
+        }
+
         public var path: String
-        /// `load`, `skip` (content already loaded), `resume`, or `not_tried` (the run stopped before
-        /// it) — the decision before reading.
-        public var decision: String
+        /// What the planner decided before reading it (`notTried` when the run stopped before it,
+        /// `fail` when it could not be planned).
+        public var decision: InputDecision
         public var reason: String?
         public var summary: ImportSummary?
 
-        /// What became of it: its load's status (`done`, `aborted`, `failed`), `skipped`, `not_tried`,
-        /// or in a dry run `planned` (or `failed` when it cannot be read).
-        public var status: String {
+        /// What became of it: its load's status, `skipped`, `notTried`, or in a dry run `planned` (or
+        /// `failed` when it cannot be planned).
+        public var status: Outcome {
             switch decision {
-            case "skip": return "skipped"
-            case "not_tried": return "not_tried"
-            case "fail": return "failed"
-            default: return summary?.status.rawValue ?? "planned"
+            case .skip: return .skipped
+            case .notTried: return .notTried
+            case .fail: return .failed
+            case .load, .resume:
+                guard let summary else { return .planned }
+                switch summary.status {
+                case .done: return .done
+                case .aborted: return .aborted
+                case .interrupted: return .interrupted
+                case .failed: return .failed
+                }
             }
         }
     }
@@ -39,22 +50,24 @@ public struct PipelineRunSummary: Sendable {
     public var isDryRun: Bool
     public var status: ImportSummary.Status = .done
     public var inputs: [Input] = []
-    public var steps: [String] = []
+    /// What each step after the load did, in order.
+    public var steps: [PipelineStepResult] = []
     public var message: String?
 }
 
 /// Runs a pipeline file: each input matched by its sources in sorted order as its own load (so
 /// each gets its own ledger row and rejects file), stopping at the first load that does not finish,
-/// then the steps after.
+/// then the steps after (optimize, snapshot and its retention).
+///
+/// A dry run plans the inputs with the planner the loads use (`ImportPipeline.plan()`), so it says
+/// what the run would do with each — load, skip or resume — and writes nothing.
 public struct PipelineRunner {
     public var file: PipelineFile
     public var isDryRun = false
-    public var afterSteps: (any PipelineAfterSteps)?
 
-    public init(file: PipelineFile, isDryRun: Bool = false, afterSteps: (any PipelineAfterSteps)? = nil) {
+    public init(file: PipelineFile, isDryRun: Bool = false) {
         self.file = file
         self.isDryRun = isDryRun
-        self.afterSteps = afterSteps
     }
 
     /// Runs (or plans) the pipeline; never throws: every outcome is in the summary.
@@ -64,9 +77,10 @@ public struct PipelineRunner {
         let date = String(Timestamp.now().prefix(10))
         do {
             try checkPaths(inputs: inputs, date: date)
+            try file.options.validate()
         } catch {
             result.status = .failed
-            result.message = error.message
+            result.message = "\(error)"
             return result
         }
         if isDryRun { return plan(inputs, into: &result) }
@@ -80,35 +94,53 @@ public struct PipelineRunner {
                 options.appendsRejects = true
             }
             let summary = ImportPipeline(options: options).run(progress: progress)
-            let decision = summary.skipped.isEmpty ? (options.resume ? "resume" : "load") : "skip"
-            result.inputs.append(.init(path: input, decision: decision, reason: summary.skipped.first?.reason,
-                                       summary: summary))
+            let plan = summary.plans.first ?? InputPlan(path: input, decision: .fail, reason: summary.message)
+            result.inputs.append(.init(path: input, decision: plan.decision, reason: plan.reason, summary: summary))
             if summary.status != .done {
                 result.status = summary.status
                 // Most messages name their input already: name it once.
                 let message = summary.message ?? summary.status.rawValue
                 result.message = message.hasPrefix("\(input):") ? message : "\(input): " + message
                 for untried in inputs[(index + 1)...] {
-                    result.inputs.append(.init(path: untried, decision: "not_tried",
+                    result.inputs.append(.init(path: untried, decision: .notTried,
                                                reason: "the run stopped at \(input)"))
                 }
                 return result
             }
         }
-        guard let afterSteps else { return result }
         do {
-            if file.optimizesAfter {
-                result.steps.append(try afterSteps.optimize(databasePath: file.databasePath))
-            }
+            if file.optimizesAfter { result.steps.append(.optimized(try optimize())) }
             if let template = file.snapshotTemplate {
-                let path = PipelineFile.expand(template, date: date)
-                Self.makeParentFolder(of: path)
-                result.steps.append(try afterSteps.snapshot(databasePath: file.databasePath, to: path,
-                                                            pattern: template, keep: file.keepSnapshots))
+                result.steps.append(.snapshot(try snapshot(template, date: date), keep: file.keepSnapshots))
             }
         } catch {
             result.status = .failed
             result.message = "after the load: \(error)"
+        }
+        return result
+    }
+
+    /// Optimizes the database after the load.
+    /// - Throws: `StoreError` from the optimizer; `PipelineStepError` when the integrity check finds a fault.
+    private func optimize() throws -> OptimizeReport {
+        let report = try DatabaseOptimizer.run(path: file.databasePath)
+        guard report.isIntact else {
+            throw PipelineStepError(path: file.databasePath,
+                                    message: "integrity check: " + report.integrity.joined(separator: "; "))
+        }
+        return report
+    }
+
+    /// Writes the snapshot, then deletes the older ones beyond `keep_snapshots`, judged by their manifests.
+    /// - Throws: `SnapshotError` when the snapshot cannot be written or an old one cannot be deleted.
+    private func snapshot(_ template: String, date: String) throws(SnapshotError) -> ArchiveResult {
+        let path = PipelineFile.expand(template, date: date)
+        Self.makeParentFolder(of: path)
+        var result = try SnapshotExporter(options: SnapshotOptions(databasePath: file.databasePath, outputPath: path))
+            .run()
+        if let keep = file.keepSnapshots {
+            let retention = SnapshotRetention(pattern: template, sourceDatabase: result.manifest.sourceDatabase)
+            result.removed = try retention.prune(keeping: keep, justWritten: path)
         }
         return result
     }
@@ -137,22 +169,15 @@ public struct PipelineRunner {
         try OutputPathCheck.check(outputs: [], inputs: inputs, databasePath: file.databasePath)
     }
 
-    /// What a run would do, from the inputs' hashes and the ledger, writing nothing.
+    /// What a run would do with each input, from the planner the loads use, writing nothing.
     private func plan(_ inputs: [String], into result: inout PipelineRunSummary) -> PipelineRunSummary {
-        let loads = access(file.databasePath, F_OK) == 0 ? (try? LoadRecord.all(databasePath: file.databasePath)) ?? [] : []
-        for input in inputs {
-            do {
-                let sha256 = try FileHasher.sha256(path: input)
-                if !file.options.force, let sha256, let done = loads.first(where: { $0.sha256 == sha256 && $0.status == "done" }) {
-                    result.inputs.append(.init(path: input, decision: "skip",
-                                               reason: "the same content was loaded by load \(done.id) from \(done.source)"))
-                } else {
-                    result.inputs.append(.init(path: input, decision: "load"))
-                }
-            } catch {
-                result.inputs.append(.init(path: input, decision: "fail", reason: "\(error)"))
+        var options = file.options
+        options.inputs = inputs
+        for plan in ImportPipeline(options: options).plan() {
+            result.inputs.append(.init(path: plan.path, decision: plan.decision, reason: plan.reason))
+            if plan.decision == .fail, result.status != .failed {
                 result.status = .failed
-                result.message = "\(error)"
+                result.message = plan.reason
             }
         }
         return result

@@ -12,7 +12,7 @@ public struct ArchiveResult: Sendable {
     public var sidecars: [String]
     /// Wall-clock seconds.
     public var seconds: Double
-    /// Backups removed by the retention rule (backups only).
+    /// Older archives the retention rule removed (`backup --keep`, a pipeline's `keep_snapshots`).
     public var removed: [String] = []
 }
 

@@ -3,7 +3,10 @@
 /// It writes through the columns the target's `facts` table has (read with `PRAGMA table_info`,
 /// never assumed), one transaction a batch, so the target's own triggers fire for every row. It never
 /// alters the target: no tables, indexes, ledger or pragmas that persist — so such a load has no
-/// ledger row and cannot be resumed; a failure rolls back the open batch and keeps the earlier ones.
+/// ledger row and cannot be resumed (it refuses `resume`); a failure rolls back the open batch and
+/// keeps the earlier ones. Every other option is honoured as for a factpipe database: refused records
+/// go to the rejects file, an atomic load is one transaction from start to end, and the page cache
+/// has the size asked for.
 final class ExistingDatabaseStore: FactSink {
     private let options: ImportOptions
     private let startedAt: String
@@ -21,11 +24,18 @@ final class ExistingDatabaseStore: FactSink {
     private var committed = LoadLedger.Counts()
     private var descriptors: [SourceDescriptor] = []
     private var summary = ImportSummary()
+    private let rejects: BufferedFileOutput?
+    /// Size of the rejects file after the last commit; a rollback cuts it back to this.
+    private var rejectsCommittedSize: Int64 = 0
 
     /// Opens the target, reads its `facts` columns and prepares the insert for the conflict policy.
-    /// - Throws: `StoreError` when the target has no `facts` table with a `statement` column, or when
-    ///   `update` is asked of a table without a unique statement.
+    /// - Throws: `ImportOptionError` for `resume`; `StoreError` when the target has no `facts` table
+    ///   with a `statement` column, or when `update` is asked of a table without a unique statement;
+    ///   `FileOutputError` for the rejects file.
     init(options: ImportOptions, startedAt: String, progress: ImportProgress?, isCancelled: @escaping () -> Bool) throws {
+        if options.resume {
+            throw ImportOptionError(.resume, "--resume needs factpipe's ledger; --into-existing has none")
+        }
         self.options = options
         self.startedAt = startedAt
         self.progress = progress
@@ -36,6 +46,8 @@ final class ExistingDatabaseStore: FactSink {
                               isCancelled: isCancelled)
         connection = try SQLiteConnection(path: options.databasePath, create: false)
         connection.setBusyTimeout(milliseconds: options.database.busyTimeoutMilliseconds)
+        // The cache size lasts as long as the connection: the target keeps its own setting.
+        try connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)")
         let info = try connection.prepare("SELECT name, dflt_value FROM pragma_table_info('facts') ORDER BY cid")
         var names: [String] = []
         var defaults: [String: String] = [:]
@@ -106,10 +118,13 @@ final class ExistingDatabaseStore: FactSink {
                 + sets.joined(separator: ", ")
         }
         insert = try connection.prepare("\(verb) INTO facts(\(quoted)) VALUES (\(placeholders)) \(clause)")
+        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: options.appendsRejects) }
+        rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }
 
     func plan(_ inputs: [String]) throws -> [SourcePlan] {
-        try inputs.map { SourcePlan(path: $0, sha256: try FileHasher.sha256(path: $0), action: .load) }
+        var planner = InputPlanner(options: options, ledger: nil)
+        return try planner.plan(inputs)
     }
 
     func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary {
@@ -124,10 +139,14 @@ final class ExistingDatabaseStore: FactSink {
                 }
             }
             if isCancelled() { throw FactSinkStop.interrupted }
+            if connection.isInTransaction { try commit() }
+            try rejects?.close()
             summary.status = .done
         } catch {
             connection.rollbackQuietly()
             summary.apply(stop: error)
+            try? rejects?.truncate(to: rejectsCommittedSize)
+            try? rejects?.close()
         }
         summary.records = committed.records
         summary.inserted = committed.inserted
@@ -169,14 +188,25 @@ final class ExistingDatabaseStore: FactSink {
         counts.records += segment.records
         counts.rejected += segment.rejects.count
         counts.warnings += segment.warnings
+        if let rejects {
+            for diagnostic in segment.rejects { try rejects.write(diagnostic.rejectLine) }
+        }
         if summary.sampleDiagnostics.count < 10 {
             summary.sampleDiagnostics.append(contentsOf: segment.rejects.prefix(10 - summary.sampleDiagnostics.count))
         }
-        if segment.endsBatch {
+        // An atomic load commits once, at the end of its input.
+        if segment.endsBatch && !options.isAtomic {
             if isCancelled() { throw FactSinkStop.interrupted }
-            try connection.execute("COMMIT")
-            progress?.committedRecords.add(counts.records - committed.records, ordering: .relaxed)
-            committed = counts
+            try commit()
         }
+    }
+
+    /// Commits the open transaction with the rejects written before it.
+    private func commit() throws {
+        try rejects?.flush()
+        try connection.execute("COMMIT")
+        rejectsCommittedSize = rejects?.bytesWritten ?? 0
+        progress?.committedRecords.add(counts.records - committed.records, ordering: .relaxed)
+        committed = counts
     }
 }

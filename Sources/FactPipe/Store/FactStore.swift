@@ -33,32 +33,10 @@ final class FactStore: FactSink {
     /// - Throws: `ReadError` when an input cannot be read for its hash; `StoreError` with a message
     ///   when an input to resume changed since its interrupted load.
     func plan(_ inputs: [String]) throws -> [SourcePlan] {
-        var plans: [SourcePlan] = []
-        for path in inputs {
-            let sha256 = try FileHasher.sha256(path: path)
-            var plan = SourcePlan(path: path, sha256: sha256, action: .load)
-            if options.resume, let latest = try ledger.latest(source: path),
-               ![LoadLedger.Status.done.rawValue, LoadLedger.Status.undone.rawValue].contains(latest.status) {
-                guard let sha256, latest.sha256 == sha256 else {
-                    throw StoreError(
-                        kind: .sqlite(code: 1), path: options.databasePath,
-                        message: "\(path) cannot be resumed: "
-                            + (sha256 == nil ? "only regular files can be resumed"
-                               : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
-                                 + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
-                }
-                let entry = try ledger.entry(id: latest.id)
-                plan.action = .resume(loadID: latest.id, offset: entry?.counts.checkpointOffset ?? 0,
-                                      line: entry?.counts.checkpointLine ?? 1)
-            } else if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256) {
-                plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
-                    + "\(done.id) from \(done.source); --force loads it again")
-            } else if !options.force, let sha256, let earlier = plans.first(where: { $0.sha256 == sha256 && $0.action == .load }) {
-                plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
-                    + "loaded earlier in this run; --force loads it again")
-            }
-            if case .skip(let reason) = plan.action { summary.skipped.append((path, reason)) }
-            plans.append(plan)
+        var planner = InputPlanner(options: options, ledger: ledger)
+        let plans = try planner.plan(inputs)
+        for plan in plans {
+            if case .skip(let reason) = plan.action { summary.skipped.append((plan.path, reason)) }
         }
         return plans
     }

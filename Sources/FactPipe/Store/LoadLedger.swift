@@ -1,9 +1,7 @@
 /// The `factpipe_loads` table: one row per source of a load, with counts, status and checkpoint.
 final class LoadLedger {
     /// Final and intermediate states of a load.
-    enum Status: String, Sendable {
-        case running, done, aborted, failed, interrupted, undone
-    }
+    typealias Status = LoadStatus
 
     /// Running totals of one source's load, written with every batch.
     struct Counts: Sendable, Equatable {
@@ -20,20 +18,34 @@ final class LoadLedger {
     }
 
     private let connection: SQLiteConnection
-    private let insert: SQLiteStatement
-    private let update: SQLiteStatement
+    /// The statements that write a row, prepared on first use: a ledger only read (a dry run's, on a
+    /// read-only connection to a database made by an earlier version) never needs them.
+    private var insertStatement: SQLiteStatement?
+    private var updateStatement: SQLiteStatement?
 
     init(connection: SQLiteConnection) throws(StoreError) {
         self.connection = connection
-        insert = try connection.prepare("""
+    }
+
+    private func insert() throws(StoreError) -> SQLiteStatement {
+        if let insertStatement { return insertStatement }
+        let statement = try connection.prepare("""
             INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status,
             source_sha256, records_assertions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
             """)
-        update = try connection.prepare("""
+        insertStatement = statement
+        return statement
+    }
+
+    private func update() throws(StoreError) -> SQLiteStatement {
+        if let updateStatement { return updateStatement }
+        let statement = try connection.prepare("""
             UPDATE factpipe_loads SET records = ?2, inserted = ?3, updated = ?4, duplicates = ?5, rejected = ?6,
             warnings = ?7, checkpoint_offset = ?8, checkpoint_line = ?9, status = ?10,
             finished_at = ?11, message = ?12, rejects_offset = ?13 WHERE id = ?1
             """)
+        updateStatement = statement
+        return statement
     }
 
     /// Adds a load's row in state `status` and returns its id.
@@ -41,6 +53,7 @@ final class LoadLedger {
         source: String, size: Int64?, format: String, compression: String, policy: ConflictPolicy,
         startedAt: String, status: Status = .running, sha256: String? = nil
     ) throws(StoreError) -> Int64 {
+        let insert = try insert()
         defer { insert.reset() }
         try insert.bind(8, sha256)
         try insert.bind(1, source)
@@ -136,6 +149,7 @@ final class LoadLedger {
     func record(
         id: Int64, counts: Counts, status: Status, finishedAt: String? = nil, message: String? = nil
     ) throws(StoreError) {
+        let update = try update()
         defer { update.reset() }
         try update.bind(1, id)
         try update.bind(2, counts.records)

@@ -9,7 +9,7 @@ public struct LoadRecord: Sendable, Equatable {
     public var conflictPolicy: String
     public var startedAt: String
     public var finishedAt: String?
-    public var status: String
+    public var status: LoadStatus
     public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
     public var checkpointOffset: Int64 = 0
     public var checkpointLine = 1
@@ -19,7 +19,8 @@ public struct LoadRecord: Sendable, Equatable {
     public var staged: Int { records - inserted - updated - duplicates - rejected }
 
     /// Every load of the factpipe database at `databasePath`, oldest first; opened read-only.
-    /// - Throws: `StoreError` when it cannot be opened or is not a factpipe database.
+    /// - Throws: `StoreError` when it cannot be opened, is not a factpipe database, or a row has a
+    ///   status no version of factpipe writes.
     public static func all(databasePath: String) throws -> [LoadRecord] {
         let connection = try FactDatabase.openForReading(path: databasePath, leavesNoTrace: true)
         let statement = try connection.prepare("""
@@ -29,11 +30,18 @@ public struct LoadRecord: Sendable, Equatable {
             """)
         var records: [LoadRecord] = []
         while try statement.step() {
+            let text = statement.text(9) ?? ""
+            guard let status = LoadStatus(rawValue: text) else {
+                throw StoreError(kind: .unsupportedSchema, path: databasePath,
+                                 message: "load \(statement.int64(0)) has the status \"\(text)\", which factpipe "
+                                     + "does not write (one of "
+                                     + LoadStatus.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            }
             var record = LoadRecord(
                 id: statement.int64(0), source: statement.text(1) ?? "",
                 size: statement.isNull(2) ? nil : statement.int64(2), sha256: statement.text(3),
                 format: statement.text(4), compression: statement.text(5), conflictPolicy: statement.text(6) ?? "",
-                startedAt: statement.text(7) ?? "", finishedAt: statement.text(8), status: statement.text(9) ?? "")
+                startedAt: statement.text(7) ?? "", finishedAt: statement.text(8), status: status)
             record.records = Int(statement.int64(10))
             record.inserted = Int(statement.int64(11))
             record.updated = Int(statement.int64(12))

@@ -117,7 +117,7 @@ func filesIn(_ folder: String) -> [String] {
             #expect(summary.status == .done, "\(summary.message ?? "")")
             #expect(summary.name == file.name)
             #expect(summary.inputs.map(\.path) == file.expandSources())
-            #expect(summary.inputs.allSatisfy { $0.decision == "load" && $0.summary == nil })
+            #expect(summary.inputs.allSatisfy { $0.decision == .load && $0.summary == nil })
             #expect(summary.steps.isEmpty)
             #expect(filesIn(work.directory.url.path).isEmpty, "a dry run wrote \(filesIn(work.directory.url.path))")
         }

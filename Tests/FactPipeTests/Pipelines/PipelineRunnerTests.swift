@@ -3,27 +3,6 @@ import Testing
 
 @testable import FactPipe
 
-/// Records the steps after a load that the runner asks for, and can fail one of them.
-final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-    }
-
-    var calls: [String] = []
-    var failOptimize = false
-
-    func optimize(databasePath: String) throws -> String {
-        calls.append("optimize \(databasePath)")
-        if failOptimize { throw Failure(description: "optimize broke") }
-        return "optimized"
-    }
-
-    func snapshot(databasePath: String, to path: String, pattern: String, keep: Int?) throws -> String {
-        calls.append("snapshot \(databasePath) -> \(path) (\(pattern), keep \(keep.map(String.init) ?? "all"))")
-        return "snapshot written"
-    }
-}
-
 /// `PipelineRunner` on real files and databases: one load per input, skips, stops, steps after.
 @Suite struct PipelineRunnerTests {
     private func pipeline(_ work: LoadWorkspace, paths: [String], extra: String = "") throws -> PipelineFile {
@@ -51,11 +30,10 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
         try work.write("a.txt", "P(a, b).\nnot a fact\nP(c, d).\n")
         try work.write("b.ndjson", #"{"statement":"P(a,b)"}"# + "\n" + #"{"statement":"Q(x)."}"# + "\n")
         let file = try pipeline(work, paths: ["*.txt", "*.ndjson"])
-        let steps = RecordingAfterSteps()
-        let summary = PipelineRunner(file: file, afterSteps: steps).run()
+        let summary = PipelineRunner(file: file).run()
         #expect(summary.status == .done, "\(summary.message ?? "")")
         #expect(summary.inputs.map(\.path) == [work.path("a.txt"), work.path("b.ndjson")])
-        #expect(summary.inputs.map(\.decision) == ["load", "load"])
+        #expect(summary.inputs.map(\.decision) == [.load, .load])
         let a = try #require(summary.inputs[0].summary)
         let b = try #require(summary.inputs[1].summary)
         #expect([a.records, a.inserted, a.rejected] as [Int] == [3, 2, 1])
@@ -73,13 +51,17 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
         // b had no rejects; its file is there and empty.
         #expect(try rejectLines(work.path("rejects/\(today)-b.ndjson")).isEmpty)
 
-        let database = work.databasePath
-        #expect(steps.calls == [
-            "optimize \(database)",
-            "snapshot \(database) -> \(work.path("snapshots/kb-\(today).ndjson.zst")) "
-                + "(\(work.path("snapshots/kb-{date}.ndjson.zst")), keep 2)",
-        ])
-        #expect(summary.steps == ["optimized", "snapshot written"])
+        // The steps ran in the library and say what they did.
+        try #require(summary.steps.count == 2)
+        guard case .optimized(let report) = summary.steps[0], case .snapshot(let snapshot, let keep) = summary.steps[1]
+        else {
+            Issue.record("steps: \(summary.steps)")
+            return
+        }
+        #expect(report.path == work.databasePath && report.isIntact)
+        #expect(snapshot.path == work.path("snapshots/kb-\(today).ndjson.zst") && keep == 2)
+        #expect(snapshot.manifest.factCount == 3 && snapshot.removed.isEmpty)
+        #expect(FileManager.default.fileExists(atPath: snapshot.path))
         // The snapshot's folder is made for the step.
         var isFolder: ObjCBool = false
         #expect(FileManager.default.fileExists(atPath: work.path("snapshots"), isDirectory: &isFolder) && isFolder.boolValue)
@@ -118,7 +100,7 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
         #expect(PipelineRunner(file: file).run().status == .done)
         let again = PipelineRunner(file: file).run()
         #expect(again.status == .done)
-        #expect(again.inputs.map(\.decision) == ["skip"])
+        #expect(again.inputs.map(\.decision) == [.skip])
         let reason = try #require(again.inputs.first?.reason)
         #expect(reason.contains("was loaded by load 1 from \(work.path("a.txt"))"), "\(reason)")
         #expect(try work.database().ledger().count == 1)
@@ -126,7 +108,7 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
         var forced = file
         forced.options.force = true
         let third = PipelineRunner(file: forced).run()
-        #expect(third.inputs.map(\.decision) == ["load"])
+        #expect(third.inputs.map(\.decision) == [.load])
         #expect(third.inputs.first?.summary?.duplicates == 2)
         #expect(try work.database().ledger().map(\.status) == ["done", "done"])
     }
@@ -149,14 +131,15 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
         var ordered = file
         ordered.sourcePatterns = [work.path("1-good.txt"), work.path("2-broken.txt.gz"), work.path("3-never.txt")]
         ordered.options.batchSize = 1_000
-        let steps = RecordingAfterSteps()
-        let summary = PipelineRunner(file: ordered, afterSteps: steps).run()
+        let summary = PipelineRunner(file: ordered).run()
         #expect(summary.status == .failed)
         #expect(summary.message?.hasPrefix(work.path("2-broken.txt.gz") + ": ") == true, "\(summary.message ?? "")")
         #expect(summary.inputs.map(\.path)
             == [work.path("1-good.txt"), work.path("2-broken.txt.gz"), work.path("3-never.txt")])
-        #expect(summary.inputs.map(\.status) == ["done", "failed", "not_tried"])
-        #expect(steps.calls.isEmpty)
+        #expect(summary.inputs.map(\.status) == [.done, .failed, .notTried])
+        #expect(summary.inputs.map(\.decision) == [.load, .load, .notTried])
+        #expect(summary.steps.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: work.path("snapshots")))
         let ledger = try work.database().ledger()
         #expect(ledger.map(\.status) == ["done", "failed"])
         #expect(!ledger.contains { $0.source.hasSuffix("3-never.txt") })
@@ -168,12 +151,15 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
     @Test func aFailingStepAfterTheLoadFailsTheRunAndKeepsTheLoad() throws {
         let work = try LoadWorkspace()
         try work.write("a.txt", "P(a).\n")
-        let steps = RecordingAfterSteps()
-        steps.failOptimize = true
-        let summary = PipelineRunner(file: try pipeline(work, paths: ["a.txt"]), afterSteps: steps).run()
+        // The snapshot's folder is a file: the snapshot cannot be written.
+        try work.write("blocker", "a file, not a folder\n")
+        var file = try pipeline(work, paths: ["a.txt"])
+        file.snapshotTemplate = work.path("blocker/kb-{date}.ndjson.zst")
+        let summary = PipelineRunner(file: file).run()
         #expect(summary.status == .failed)
-        #expect(summary.message == "after the load: optimize broke")
-        #expect(steps.calls.count == 1, "the snapshot is not taken after a failed optimize")
+        let message = try #require(summary.message)
+        #expect(message.hasPrefix("after the load: ") && message.contains(work.path("blocker/kb-")), "\(message)")
+        #expect(summary.steps.count == 1, "the optimize step before it is reported: \(summary.steps)")
         #expect(try work.database().ledger().map(\.status) == ["done"])
     }
 
@@ -185,15 +171,29 @@ final class RecordingAfterSteps: PipelineAfterSteps, @unchecked Sendable {
         try work.write("b.txt", "P(b).\n")
         try work.write("a-copy.txt", "P(a).\n")
         let before = try work.database().ledger()
-        let steps = RecordingAfterSteps()
-        let plan = PipelineRunner(file: file, isDryRun: true, afterSteps: steps).run()
+        let plan = PipelineRunner(file: file, isDryRun: true).run()
         #expect(plan.status == .done)
         #expect(plan.inputs.map { URL(fileURLWithPath: $0.path).lastPathComponent } == ["a-copy.txt", "a.txt", "b.txt"])
-        #expect(plan.inputs.map(\.decision) == ["skip", "skip", "load"])
+        #expect(plan.inputs.map(\.decision) == [.skip, .skip, .load])
+        #expect(plan.inputs.map(\.status) == [.skipped, .skipped, .planned])
         #expect(plan.inputs[0].reason?.contains("load 1 from \(work.path("a.txt"))") == true)
-        #expect(steps.calls.isEmpty)
+        #expect(plan.steps.isEmpty)
         #expect(try work.database().ledger() == before)
         #expect(try work.database().int("SELECT count(*) FROM facts") == 1)
+    }
+
+    /// A database made before the ledger had `records_assertions` is planned from its ledger all the same
+    /// (the run itself adds the column first).
+    @Test func aDryRunReadsTheLedgerOfADatabaseMadeByAnEarlierVersion() throws {
+        let work = try LoadWorkspace()
+        try work.write("a.txt", "P(a).\n")
+        let file = try pipeline(work, paths: ["*.txt"])
+        #expect(PipelineRunner(file: file).run().status == .done)
+        try work.database().execute("ALTER TABLE factpipe_loads DROP COLUMN records_assertions")
+        try work.write("b.txt", "P(b).\n")
+        let plan = PipelineRunner(file: file, isDryRun: true).run()
+        #expect(plan.status == .done, "\(plan.message ?? "")")
+        #expect(plan.inputs.map(\.decision) == [.skip, .load], "\(plan.inputs.map(\.reason))")
     }
 
     /// A load that fails names its input once in the run's message.

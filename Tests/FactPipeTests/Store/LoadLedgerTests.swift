@@ -193,7 +193,7 @@ func utcSeconds(_ date: Date) -> String {
         #expect(record.sha256 == row.sourceSHA256)
         #expect(record.conflictPolicy == "replace")
         #expect(record.startedAt == row.startedAt && record.finishedAt == row.finishedAt)
-        #expect(record.status == "done")
+        #expect(record.status == .done)
         #expect([record.records, record.inserted, record.updated, record.duplicates, record.rejected] as [Int]
             == [row.records, row.inserted, row.updated, row.duplicates, row.rejected])
         #expect(record.checkpointOffset == Int64(row.checkpointOffset) && record.checkpointLine == row.checkpointLine)

@@ -1,0 +1,95 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Decides, before anything is read, what a load does with each input: read it from the start, skip
+/// it, or resume its interrupted load — from the ledger and the input's SHA-256.
+///
+/// `import`, `run` and `run --dry-run` all plan with it, so a dry run says what the run does:
+/// - with `resume`, an input whose latest load did not finish (killed, interrupted, failed or
+///   aborted) is resumed, provided its content is the same;
+/// - otherwise, unless `force`, an input whose content the ledger has as done, or that an earlier
+///   input of the same run loads, is skipped;
+/// - anything else is loaded. A load into an existing knowledge base has no ledger: it loads every
+///   input.
+struct InputPlanner {
+    private let options: ImportOptions
+    /// The database's ledger; nil when there is none yet (the database is still to be created).
+    private let ledger: LoadLedger?
+    private var plans: [SourcePlan] = []
+
+    /// A planner over `ledger`, the one the load writes.
+    init(options: ImportOptions, ledger: LoadLedger?) {
+        self.options = options
+        self.ledger = options.intoExisting ? nil : ledger
+    }
+
+    /// A planner over the ledger of the database as it is now, read through a read-only connection
+    /// that leaves no file behind: what a dry run uses.
+    /// - Throws: `StoreError` when the database exists but is not a factpipe database.
+    init(readingLedgerOf options: ImportOptions) throws {
+        var ledger: LoadLedger?
+        var info = stat()
+        if !options.intoExisting, stat(options.databasePath, &info) == 0, info.st_size > 0 {
+            let connection = try FactDatabase.openForReading(path: options.databasePath, leavesNoTrace: true)
+            ledger = try LoadLedger(connection: connection)
+        }
+        self.init(options: options, ledger: ledger)
+    }
+
+    /// Plans each of `inputs` in order (an input counts as loaded for the ones after it).
+    /// - Throws: as `plan(_:)` for one input.
+    mutating func plan(_ inputs: [String]) throws -> [SourcePlan] {
+        try inputs.map { try plan($0) }
+    }
+
+    /// Plans one input after those planned before.
+    /// - Throws: `ReadError` when the input cannot be read for its hash; `StoreError` with a message
+    ///   when an input to resume changed since its interrupted load.
+    mutating func plan(_ path: String) throws -> SourcePlan {
+        let sha256 = try FileHasher.sha256(path: path)
+        var plan = SourcePlan(path: path, sha256: sha256, action: .load)
+        if let ledger {
+            plan.action = try decide(path, sha256: sha256, ledger: ledger)
+        }
+        if plan.action == .load, !options.force, !options.intoExisting, let sha256,
+           let earlier = plans.first(where: { $0.sha256 == sha256 && $0.isRead }) {
+            plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
+                + "loaded earlier in this run; --force loads it again")
+        }
+        plans.append(plan)
+        return plan
+    }
+
+    private func decide(_ path: String, sha256: String?, ledger: LoadLedger) throws -> SourcePlan.Action {
+        if options.resume, let latest = try ledger.latest(source: path),
+           LoadStatus(rawValue: latest.status).map({ $0 != .done && $0 != .undone }) ?? true {
+            guard let sha256, latest.sha256 == sha256 else {
+                throw StoreError(
+                    kind: .sqlite(code: 1), path: options.databasePath,
+                    message: "\(path) cannot be resumed: "
+                        + (sha256 == nil ? "only regular files can be resumed"
+                           : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
+                             + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
+            }
+            let entry = try ledger.entry(id: latest.id)
+            return .resume(loadID: latest.id, offset: entry?.counts.checkpointOffset ?? 0,
+                           line: entry?.counts.checkpointLine ?? 1)
+        }
+        if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256) {
+            return .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
+                + "\(done.id) from \(done.source); --force loads it again")
+        }
+        return .load
+    }
+}
+
+extension SourcePlan {
+    /// True when the load reads it (from the start or from its checkpoint).
+    fileprivate var isRead: Bool {
+        if case .skip = action { return false }
+        return true
+    }
+}

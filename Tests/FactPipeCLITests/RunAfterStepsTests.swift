@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+/// `run`'s steps after the load, as a user sees them: the snapshot retention keeps the right files.
+@Suite struct RunAfterStepsTests {
+    private var today: String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate]
+        return formatter.string(from: Date())
+    }
+
+    /// An older snapshot whose name sorts after today's (a date in the future, a clock set wrong) is the
+    /// one retention removes; the snapshot the run just wrote stays.
+    @Test func retentionNeverRemovesTheSnapshotJustWritten() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "Kept(one).\nKept(two).\n")
+        let file = try work.write("job.toml", """
+            name = "retention"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["\(input)"]
+            [after]
+            snapshot = "snap-{date}.ndjson.zst"
+            keep_snapshots = 1
+            """)
+        let first = try Factpipe.run(["run", file, "-q"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let current = work.path("snap-\(today).ndjson.zst")
+        let future = work.path("snap-2999-12-31.ndjson.zst")
+        try FileManager.default.copyItem(atPath: current, toPath: future)
+        try FileManager.default.copyItem(atPath: current + ".sha256", toPath: future + ".sha256")
+
+        let second = try Factpipe.run(["run", file, "--force", "--json"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let steps = try #require(try second.json()["steps"] as? [String])
+        #expect(steps.count == 1, "\(steps)")
+        #expect(steps.first?.hasPrefix("snapshot \(current): 2 facts, ") == true, "\(steps)")
+        #expect(steps.first?.hasSuffix("; removed 1 older (keeping 1)") == true, "\(steps)")
+        #expect(second.stderr.contains("factpipe: after: snapshot \(current): 2 facts"), "\(second.stderr)")
+        #expect(FileManager.default.fileExists(atPath: current))
+        #expect(!FileManager.default.fileExists(atPath: future))
+        #expect(!FileManager.default.fileExists(atPath: future + ".sha256"))
+        #expect(try Factpipe.run(["verify", current, "-q"]).status == 0)
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// `ImportOptions.validate()`: the one check of a load's options, naming the option it refuses.
+@Suite struct ImportOptionsValidationTests {
+    private func refusal(_ configure: (inout ImportOptions) -> Void) -> ImportOptionError? {
+        var options = ImportOptions(inputs: ["in.txt"], databasePath: "kb.sqlite")
+        configure(&options)
+        do {
+            try options.validate()
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test func eachRefusalNamesItsOption() {
+        let cases: [(ImportOption, (inout ImportOptions) -> Void)] = [
+            (.batchSize, { $0.batchSize = 0 }),
+            (.maxErrors, { $0.maxErrors = -1 }),
+            (.maxArgs, { $0.limits.maxArgs = 0 }),
+            (.maxRecordBytes, { $0.limits.maxRecordBytes = 63 }),
+            (.wait, { $0.lockTimeoutSeconds = -1 }),
+            (.workers, { $0.workers = ImportOptions.maxWorkers + 1 }),
+            (.cacheMB, { $0.database.cacheKiB = 512 }),
+            (.inputs, { $0.inputs = ["-", "-"] }),
+            (.resume, { $0.resume = true; $0.intoExisting = true }),
+            (.resume, { $0.resume = true; $0.inputs = ["-"] }),
+        ]
+        for (option, configure) in cases {
+            let error = refusal(configure)
+            #expect(error?.option == option, "\(option)")
+            if option != .inputs {
+                #expect(error?.message.contains(option.flag) == true, "\(error?.message ?? "")")
+            }
+        }
+    }
+
+    /// A load into an existing knowledge base takes every option but --resume.
+    @Test func intoExistingTakesEveryOptionButResume() {
+        #expect(refusal {
+            $0.intoExisting = true
+            $0.isAtomic = true
+            $0.rejectsPath = "rejects.ndjson"
+            $0.appendsRejects = true
+            $0.force = true
+            $0.maxErrors = 3
+            $0.strictParts = true
+            $0.database.cacheKiB = 4096
+            $0.conflictPolicy = .update
+        } == nil)
+        #expect(refusal { $0.intoExisting = true; $0.resume = true }?.message
+            == "--resume needs factpipe's ledger; --into-existing has none")
+    }
+
+    /// The library refuses what the command line would: the load fails before touching the database.
+    @Test func aLoadWithRefusedOptionsFailsBeforeOpeningTheDatabase() throws {
+        let work = try LoadWorkspace()
+        var options = ImportOptions(inputs: [try work.write("in.txt", "P(a).\n")], databasePath: work.path("kb.sqlite"))
+        options.intoExisting = true
+        options.resume = true
+        let summary = ImportPipeline(options: options).run()
+        #expect(summary.status == .failed)
+        #expect(summary.message == "--resume needs factpipe's ledger; --into-existing has none")
+        #expect(!FileManager.default.fileExists(atPath: work.path("kb.sqlite")))
+    }
+}
