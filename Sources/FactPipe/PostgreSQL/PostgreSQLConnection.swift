@@ -140,6 +140,12 @@ final class PostgreSQLConnection {
         return rows
     }
 
+    /// Abandons a COPY in progress (its rows are discarded by the server), ignoring failure.
+    func abortCopy() {
+        guard PQputCopyEnd(handle, "abandoned by factpipe") == 1 else { return }
+        while let result = PQgetResult(handle) { PQclear(result) }
+    }
+
     // MARK: Errors
 
     private func check(_ result: OpaquePointer?, sql: String) throws(PostgreSQLError) -> PostgreSQLResult {
