@@ -53,6 +53,11 @@ postgres_cluster_start() {
     cat "$postgres_cluster_dir/initdb.log" >&2
     return 1
   fi
+  # Every role is trusted from 127.0.0.1 but one, which must give its password: the tests of a wrong
+  # password create it (FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE).
+  local hba="$data/pg_hba.conf"
+  { echo "host all factpipe_password_test 127.0.0.1/32 scram-sha-256"; cat "$hba"; } >"$hba.new"
+  cat "$hba.new" >"$hba" && rm -f "$hba.new"
   port=$(postgres_cluster_free_port) || return 1
   options="-c listen_addresses=127.0.0.1 -p $port -k $postgres_cluster_dir -c fsync=off -c full_page_writes=off"
   for setting in "$@"; do options="$options -c $setting"; done
@@ -63,6 +68,7 @@ postgres_cluster_start() {
     return 1
   fi
   export FACTPIPE_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+  export FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE=factpipe_password_test
   export FACTPIPE_TEST_POSTGRES_BIN="$postgres_cluster_bin"
   export FACTPIPE_TEST_POSTGRES_DATA="$data"
   echo "postgres cluster: running on 127.0.0.1:$port ($data)" >&2

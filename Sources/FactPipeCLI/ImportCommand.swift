@@ -109,7 +109,7 @@ struct ImportCommand: ParsableCommand {
             throw ValidationError("--workers must be at most \(Self.maxWorkers) (each worker is a thread with its "
                 + "own buffers; past the cores there is nothing to gain)")
         }
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .supported)
         try PathArguments.checkOutputs([("--rejects", rejects)] + monitoring.outputs, inputs: inputs, database: db)
     }
 
@@ -145,7 +145,9 @@ struct ImportCommand: ParsableCommand {
         if !quiet {
             Standard.error(summary.humanText)
         }
-        try monitoring.write(RunReport(importSummary: summary, databasePath: db), command: "import")
+        // A PostgreSQL address is reported without its password.
+        try monitoring.write(
+            RunReport(importSummary: summary, databasePath: PostgreSQLAddress.redacted(db)), command: "import")
         let code = summary.exitCode(signal: trap.receivedSignal)
         if code != 0 { throw ExitCode(code) }
     }

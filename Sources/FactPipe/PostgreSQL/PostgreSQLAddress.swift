@@ -57,6 +57,50 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         return result
     }
 
+    /// The password texts in the URL as written (user-info part and `password=` values, still
+    /// percent-encoded), so that a message quoting them can blank them.
+    static func writtenPasswords(_ text: String) -> [String] {
+        var passwords: [String] = []
+        if let scheme = text.range(of: "://") {
+            let rest = text[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+                passwords.append(String(rest[rest.index(after: colon)..<at]))
+            }
+        }
+        if let query = text.firstIndex(of: "?") {
+            for parameter in text[text.index(after: query)...].split(separator: "&")
+            where parameter.lowercased().hasPrefix("password=") {
+                passwords.append(String(parameter.dropFirst("password=".count)))
+            }
+        }
+        return passwords.filter { !$0.isEmpty }
+    }
+
+    /// `text` with `%XX` sequences decoded, or nil when one is malformed or the result is not UTF-8.
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        func hex(_ byte: UInt8?) -> UInt8? {
+            guard let byte else { return nil }
+            switch byte {
+            case 0x30...0x39: return byte - 0x30
+            case 0x41...0x46: return byte - 0x41 + 10
+            case 0x61...0x66: return byte - 0x61 + 10
+            default: return nil
+            }
+        }
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = hex(iterator.next()), let low = hex(iterator.next()) else { return nil }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
     /// The URL with `user:password@` shortened to `user@` and every `password=` parameter value dropped.
     static func blankingPassword(_ text: String) -> String {
         var result = text

@@ -179,11 +179,17 @@ final class PostgreSQLConnection {
         return PostgreSQLError(server: server, message: "\(what): \(Self.scrub(reason, address))")
     }
 
-    /// libpq's message with the URL's password taken out, should libpq ever quote it.
-    private static func scrub(_ text: String, _ address: PostgreSQLAddress) -> String {
-        let full = address.connectionString
-        let blank = PostgreSQLAddress.blankingPassword(full)
-        return full == blank ? text : text.replacingAll(full, with: address.description)
+    /// libpq's message with the URL's password taken out: libpq quotes a part it cannot parse (an invalid
+    /// percent-encoding in the password, say).
+    static func scrub(_ text: String, _ address: PostgreSQLAddress) -> String {
+        var result = text.replacingAll(address.connectionString, with: address.description)
+        for password in PostgreSQLAddress.writtenPasswords(address.connectionString) {
+            result = result.replacingAll(password, with: "…")
+            if let decoded = PostgreSQLAddress.percentDecoded(password), decoded != password {
+                result = result.replacingAll(decoded, with: "…")
+            }
+        }
+        return result
     }
 
     // MARK: C strings

@@ -26,7 +26,11 @@ public struct PostgreSQLError: Error, Sendable, CustomStringConvertible {
 
     /// libpq's multi-line message as one line: `FATAL:  ` / `ERROR:  ` prefixes dropped, lines joined.
     static func oneLine(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline)
+        var text = text
+        for marker in ["FATAL:  ", "ERROR:  "] {
+            while let range = text.range(of: marker) { text.replaceSubrange(range, with: "") }
+        }
+        return text.split(whereSeparator: \.isNewline)
             .map { line -> Substring in
                 var line = line.drop(while: { $0 == " " || $0 == "\t" })
                 for prefix in ["FATAL:  ", "ERROR:  ", "ERROR: ", "FATAL: "] where line.hasPrefix(prefix) {

@@ -127,6 +127,23 @@ enum PostgreSQLSchema {
         return .factpipe(version: number)
     }
 
+    /// Refuses, for a reader, a database without factpipe's schema at this version.
+    static func checkReadable(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+        switch try state(connection) {
+        case .factpipe(let found) where found == version:
+            return
+        case .factpipe(let found):
+            throw PostgreSQLError(
+                server: connection.server, message: "schema version \(found) is not one this factpipe knows")
+        case .foreign(let reason):
+            throw PostgreSQLError(server: connection.server, message: "not a factpipe database: \(reason)")
+        case .empty:
+            throw PostgreSQLError(
+                server: connection.server, message: "not a factpipe database: it has no facts table (nothing was "
+                    + "imported into it yet)")
+        }
+    }
+
     /// Creates the schema when the database has none, in one transaction; refuses a foreign one untouched.
     /// The caller holds the writer lock.
     /// - Throws: `PostgreSQLError` for a foreign database, an unknown version, a database that is not

@@ -21,6 +21,7 @@ public struct LoadRecord: Sendable, Equatable {
     /// Every load of the factpipe database at `databasePath`, oldest first; opened read-only.
     /// - Throws: `StoreError` when it cannot be opened or is not a factpipe database.
     public static func all(databasePath: String) throws -> [LoadRecord] {
+        if let address = PostgreSQLAddress(databasePath) { return try PostgreSQLLedger.allLoads(address: address) }
         let connection = try FactDatabase.openForReading(path: databasePath, leavesNoTrace: true)
         let statement = try connection.prepare("""
             SELECT id, source, source_size, source_sha256, format, compression, conflict_policy, started_at,
