@@ -166,5 +166,9 @@ struct PostgreSQLFaultTests {
             warnings, checkpoint_offset, checkpoint_line FROM factpipe_loads ORDER BY id
             """
         #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        // The killed load had dropped the secondary indexes to build them after: they are back.
+        let indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'facts' ORDER BY 1"
+        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
+        #expect(try victim.sql(indexes).count == 4)
     }
 }

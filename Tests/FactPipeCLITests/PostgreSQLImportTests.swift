@@ -193,3 +193,38 @@ struct PostgreSQLImportTests {
         #expect(try database.sql("SELECT status, records FROM factpipe_loads") == [["aborted", "0"]])
     }
 }
+
+/// `undo` and the loads' ledger in PostgreSQL give what they give in SQLite.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLUndoTests {
+    @Test func undoKeepsFactsAnotherLoadBroughtAndMatchesTheSQLiteStore() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try work.write("first.txt", "A(1).\nB(2).\nC(3).\n")
+        let second = try work.write("second.txt", "B(2).\nD(4).\n")
+        let third = try work.write("third.ndjson", #"{"statement": "C(3).", "confidence": 0.5}"# + "\n")
+        let sqlite = work.path("kb.sqlite")
+        for db in [database.url, sqlite] {
+            for input in [first, second] {
+                #expect(try Factpipe.run(["import", input, "--db", db, "-q"]).status == 0)
+            }
+            #expect(try Factpipe.run(["import", third, "--db", db, "--on-conflict", "update", "-q"]).status == 0)
+        }
+        let pg = try Factpipe.run(["undo", "1", "--db", database.url, "--json"])
+        let lite = try Factpipe.run(["undo", "1", "--db", sqlite, "--json"])
+        #expect(pg.status == 0, "\(pg.stderr)")
+        #expect(pg.stdoutText == lite.stdoutText, "\(pg.stdoutText) vs \(lite.stdoutText)")
+        let pgFacts = try database.sql("SELECT statement, load_id, confidence FROM facts ORDER BY statement")
+        let liteFacts = try SQLiteCLI.rows(sqlite, "SELECT statement, load_id, confidence FROM facts ORDER BY statement")
+            .map { row in ["statement", "load_id", "confidence"].map { key -> String in
+                let value = row[key].map { "\($0)" } ?? ""
+                return value == "1.0" ? "1" : value
+            } }
+        #expect(pgFacts == liteFacts)
+        #expect(pgFacts.map { $0[0] } == ["B(2).", "C(3).", "D(4)."])
+        #expect(try database.sql("SELECT status FROM factpipe_loads ORDER BY id").map { $0[0] }
+                == ["undone", "done", "done"])
+        let again = try Factpipe.run(["undo", "1", "--db", database.url])
+        #expect(again.status == 1 && again.stderr.contains("load 1 was already undone"), "\(again.stderr)")
+    }
+}

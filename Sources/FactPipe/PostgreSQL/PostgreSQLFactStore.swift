@@ -103,6 +103,7 @@ final class PostgreSQLFactStore: FactSink {
     /// Runs the writer until the messages end or the load stops; returns the committed summary.
     func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary {
         do {
+            try prepare(estimatedRecords: estimatedRecords)
             if options.isAtomic { try connection.execute("BEGIN") }
             while let message = messages.pop() {
                 if isCancelled() { throw FactSinkStop.interrupted }
@@ -119,12 +120,48 @@ final class PostgreSQLFactStore: FactSink {
             }
             if isCancelled() { throw FactSinkStop.interrupted }
             if options.isAtomic { try connection.execute("COMMIT") }
+            try buildMissingIndexes()
             summary.status = .done
         } catch {
             fail(error)
+            // Committed batches are kept; the next load builds the indexes if this cannot.
+            try? buildMissingIndexes()
         }
         try? rejects?.close()
         return finishSummary()
+    }
+
+    // MARK: Indexes
+
+    /// Drops the secondary indexes before a load into an empty table, or one larger than the table
+    /// (building them once after is far cheaper than updating them row by row); otherwise builds any
+    /// that a killed load left out. An atomic load keeps them: dropping one would hold a lock that blocks
+    /// readers until its end. A drop that must wait for a reader longer than two seconds is given up.
+    private func prepare(estimatedRecords: Int64?) throws {
+        let isEmpty = try !connection.execute("SELECT EXISTS (SELECT 1 FROM facts)").bool(0, 0)
+        let estimatedRows = try connection.scalarInt(
+            "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass('facts')") ?? 0
+        let rebuilds = !options.isAtomic && (isEmpty || (estimatedRecords ?? 0) > estimatedRows)
+        guard rebuilds else { return try buildMissingIndexes() }
+        let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
+        let dropping = PostgreSQLSchema.secondaryIndexes.filter { present.contains($0.name) }
+        guard !dropping.isEmpty else { return }
+        do {
+            try inTransaction {
+                try connection.execute("SET LOCAL lock_timeout = '2s'")
+                for index in dropping { try connection.execute("DROP INDEX IF EXISTS \(index.name)") }
+            }
+        } catch let error as PostgreSQLError where error.sqlState == "55P03" {
+            // A reader holds the table: load with the indexes in place.
+        }
+    }
+
+    /// Builds the secondary indexes that are missing (each `CREATE INDEX` lets readers go on).
+    private func buildMissingIndexes() throws {
+        let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
+        for index in PostgreSQLSchema.secondaryIndexes where !present.contains(index.name) {
+            try connection.execute(index.sql)
+        }
     }
 
     // MARK: Sources and batches
@@ -215,6 +252,10 @@ final class PostgreSQLFactStore: FactSink {
         guard isCopying else { return }
         isCopying = false
         try connection.endCopy()
+        // The batch table has no statistics: left to itself the planner hashes the whole of `facts` to
+        // join it with a batch, where one index probe per batch row is what is cheap.
+        try connection.execute("SET LOCAL enable_hashjoin = off")
+        try connection.execute("SET LOCAL enable_mergejoin = off")
         if options.conflictPolicy == .fail, let conflict = try firstConflict() {
             throw FactSinkStop.requested(
                 .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) \(conflict.place) "
