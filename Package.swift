@@ -35,9 +35,15 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // PostgreSQL's own client library, used only by Sources/FactPipe/PostgreSQL/.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"]), .brew(["libpq"])]
+        ),
         .target(
             name: "FactPipe",
-            dependencies: ["CSQLite", "CZstd", "CZlib", "CCrypto"]
+            dependencies: ["CSQLite", "CZstd", "CZlib", "CCrypto", "CLibPQ"]
         ),
         .target(
             name: "FactPipeMonitorServer",

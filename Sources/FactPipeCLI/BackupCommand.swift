@@ -56,7 +56,7 @@ struct BackupCommand: ParsableCommand {
         if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
         guard !directory.isEmpty else { throw ValidationError("--to needs a folder") }
         if let tempDir, tempDir.isEmpty { throw ValidationError("--temp-dir needs a folder") }
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .backupTool)
         try PathArguments.checkOutputs(monitoring.outputs, database: db)
     }
 

@@ -95,7 +95,7 @@ struct ImportCommand: ParsableCommand {
         } catch {
             throw ValidationError(error.message)
         }
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .supported)
         try PathArguments.checkOutputs([("--rejects", rejects)] + monitoring.outputs, inputs: inputs, database: db)
     }
 
@@ -135,7 +135,9 @@ struct ImportCommand: ParsableCommand {
         if !quiet {
             Standard.error(summary.humanText)
         }
-        try monitoring.write(RunReport(importSummary: summary, databasePath: db), command: "import")
+        // A PostgreSQL address is reported without its password.
+        try monitoring.write(
+            RunReport(importSummary: summary, databasePath: PostgreSQLAddress.redacted(db)), command: "import")
         let code = summary.exitCode(signal: trap.receivedSignal)
         if code != 0 { throw ExitCode(code) }
     }

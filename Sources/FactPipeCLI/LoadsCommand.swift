@@ -19,7 +19,7 @@ struct LoadsCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .supported)
     }
 
     func run() throws {

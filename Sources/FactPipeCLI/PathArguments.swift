@@ -5,8 +5,31 @@ import FactPipe
 /// a usage error (exit 64) for a database path that is not a file path, and for an output that is
 /// one of the command's inputs or its database.
 enum PathArguments {
-    /// Refuses `path` as a database (empty, `:memory:`, a URI, a folder, a device).
-    static func checkDatabase(_ path: String, option: String = "--db") throws {
+    /// What a command does with a PostgreSQL address given as its database.
+    enum PostgreSQLUse {
+        /// It works with one.
+        case supported
+        /// Not in this version: it is refused with a usage error.
+        case notSupported
+        /// Backups of a server are PostgreSQL's own tools' job.
+        case backupTool
+    }
+
+    /// Refuses `path` as a database (empty, `:memory:`, a URI, a folder, a device), and a PostgreSQL address
+    /// where the command does not take one (shown without its password).
+    static func checkDatabase(_ path: String, option: String = "--db", postgreSQL: PostgreSQLUse = .notSupported) throws {
+        if PostgreSQLAddress.isPostgreSQL(path) {
+            let shown = PostgreSQLAddress.redacted(path)
+            switch postgreSQL {
+            case .supported: return
+            case .notSupported:
+                throw ValidationError("\(option) \(shown): this command works on SQLite databases only; "
+                    + "with PostgreSQL, factpipe runs import, loads and undo (see docs/postgresql.md)")
+            case .backupTool:
+                throw ValidationError("\(option) \(shown): backing up or restoring a PostgreSQL database is not "
+                    + "factpipe's job: use pg_dump (or pg_basebackup) and pg_restore")
+            }
+        }
         if let problem = DatabaseFile.problem(path) {
             throw ValidationError("\(option) \(path.isEmpty ? "\"\"" : path): \(problem)")
         }

@@ -41,7 +41,7 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         guard !target.isEmpty else { throw ValidationError("--to needs a database path") }
-        try PathArguments.checkDatabase(target, option: "--to")
+        try PathArguments.checkDatabase(target, option: "--to", postgreSQL: .backupTool)
         try PathArguments.checkOutputs([("--to", target)], inputs: [file, file + ".sha256"], database: nil)
     }
 

@@ -29,7 +29,7 @@ struct UndoCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .supported)
     }
 
     func run() throws {

@@ -20,6 +20,8 @@ public enum DatabaseFile {
     /// Why `path` cannot be a database file, or nil when it can: missing (to be created) or a regular
     /// file. A missing folder is not a problem of the path's kind: opening it fails later.
     public static func problem(_ path: String) -> String? {
+        // A PostgreSQL URL is not a file: its store checks it (`PostgreSQLAddress`).
+        if PostgreSQLAddress.isPostgreSQL(path) { return nil }
         if path.isEmpty { return "the database path is empty" }
         if path == ":memory:" { return "an in-memory database keeps nothing; give a file path" }
         if path.lowercased().hasPrefix("file:") {

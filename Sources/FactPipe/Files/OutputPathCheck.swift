@@ -25,7 +25,7 @@ public enum OutputPathCheck {
         outputs: [(option: String, path: String)], inputs: [String] = [], databasePath: String? = nil
     ) throws(PathConflict) {
         var database: [Guarded] = []
-        if let databasePath {
+        if let databasePath, !PostgreSQLAddress.isPostgreSQL(databasePath) {
             let files = DatabaseFile.ownFiles(databasePath)
             for (index, file) in files.enumerated() {
                 guard let identity = FileIdentity(path: index == 0 ? databasePath : file) else { continue }

@@ -47,10 +47,20 @@ public struct ImportPipeline: Sendable {
             try options.validate()
             try checkPaths()
             let isCancelled = { progress.isCancelled.load(ordering: .relaxed) }
-            let store: any FactSink = options.intoExisting
-                ? try ExistingDatabaseStore(options: options, startedAt: startedAt, progress: progress,
-                                            isCancelled: isCancelled)
-                : try FactStore(options: options, startedAt: startedAt, progress: progress, isCancelled: isCancelled)
+            let store: any FactSink
+            if let address = PostgreSQLAddress(options.databasePath) {
+                guard !options.intoExisting else {
+                    throw PostgreSQLError(server: address.description,
+                                          message: "--into-existing is for SQLite databases only")
+                }
+                store = try PostgreSQLFactStore(address: address, options: options, startedAt: startedAt,
+                                                progress: progress, isCancelled: isCancelled)
+            } else if options.intoExisting {
+                store = try ExistingDatabaseStore(options: options, startedAt: startedAt, progress: progress,
+                                                  isCancelled: isCancelled)
+            } else {
+                store = try FactStore(options: options, startedAt: startedAt, progress: progress, isCancelled: isCancelled)
+            }
             let plans = try store.plan(options.inputs)
             summary = runStages(store: store, plans: plans, progress: progress)
             summary.plans = plans.map(\.inputPlan)

@@ -22,6 +22,7 @@ public struct LoadRecord: Sendable, Equatable {
     /// - Throws: `StoreError` when it cannot be opened, is not a factpipe database, or a row has a
     ///   status no version of factpipe writes.
     public static func all(databasePath: String) throws -> [LoadRecord] {
+        if let address = PostgreSQLAddress(databasePath) { return try PostgreSQLLedger.allLoads(address: address) }
         let connection = try FactDatabase.openForReading(path: databasePath, leavesNoTrace: true)
         let statement = try connection.prepare("""
             SELECT id, source, source_size, source_sha256, format, compression, conflict_policy, started_at,

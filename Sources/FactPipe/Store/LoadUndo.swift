@@ -30,6 +30,9 @@ public enum LoadUndo {
     /// running load to finish.
     /// - Throws: `StoreError` when the load does not exist, is still recorded as running, or was undone.
     public static func undo(loadID: Int64, databasePath: String, lockTimeoutSeconds: Double = 60) throws -> Result {
+        if let address = PostgreSQLAddress(databasePath) {
+            return try PostgreSQLLoadUndo.undo(loadID: loadID, address: address, lockTimeoutSeconds: lockTimeoutSeconds)
+        }
         // Nothing is created, not even a lock file, for a database that is missing or not factpipe's.
         try FactDatabase.checkWritable(path: databasePath, mustExist: true)
         let lock = try WriterLock(databasePath: databasePath, timeoutSeconds: lockTimeoutSeconds,

@@ -1,0 +1,124 @@
+import CLibPQ
+
+/// A `--db` value that names a PostgreSQL database, and what of it may be shown.
+///
+/// A `postgresql://` or `postgres://` URL (libpq's URI form) selects PostgreSQL; anything else is a
+/// SQLite path. libpq's `key=value` form is not taken as `--db` (a file may be named `host=x`); its
+/// settings are given through the `PG*` environment variables instead (`postgresql://` alone takes
+/// every part from them), and `~/.pgpass` supplies passwords, as for `psql`.
+///
+/// The address is shown only as `description`: user, host, port and database, never the password,
+/// whether it came in the URL's user part or as a `password=` parameter.
+public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
+    /// The URL as given (with its password, if any): only ever passed to libpq.
+    let connectionString: String
+
+    /// The address in `text`, or nil when `text` is not a PostgreSQL URL.
+    public init?(_ text: String) {
+        guard Self.isPostgreSQL(text) else { return nil }
+        connectionString = text
+    }
+
+    /// True when `text` names a PostgreSQL database rather than a SQLite file.
+    public static func isPostgreSQL(_ text: String) -> Bool {
+        let lower = text.prefix(16).lowercased()
+        return lower.hasPrefix("postgresql://") || lower.hasPrefix("postgres://")
+    }
+
+    /// `postgresql://user@host:port/dbname`, from what libpq reads out of the URL (no password, no other
+    /// parameters); parts the URL leaves to the environment or libpq's defaults are left out.
+    public var description: String {
+        Self.redacted(connectionString)
+    }
+
+    /// `text` without its password, for any message: the libpq parse of a URL, or when libpq cannot parse
+    /// it, the URL with its user-info password and `password=` parameter values blanked.
+    public static func redacted(_ text: String) -> String {
+        guard isPostgreSQL(text) else { return text }
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(text, &error) else {
+            if let error { PQfreemem(error) }
+            return blankingPassword(text)
+        }
+        defer { PQconninfoFree(options) }
+        var parts: [String: String] = [:]
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val { parts[String(cString: keyword)] = String(cString: value) }
+            option += 1
+        }
+        var result = "postgresql://"
+        if let user = parts["user"], !user.isEmpty { result += user + "@" }
+        if let host = parts["host"] ?? parts["hostaddr"] {
+            result += host.contains(":") && !host.contains(",") ? "[\(host)]" : host
+        }
+        if let port = parts["port"], !port.isEmpty { result += ":" + port }
+        if let dbname = parts["dbname"], !dbname.isEmpty { result += "/" + dbname }
+        return result
+    }
+
+    /// The password texts in the URL as written (user-info part and `password=` values, still
+    /// percent-encoded), so that a message quoting them can blank them.
+    static func writtenPasswords(_ text: String) -> [String] {
+        var passwords: [String] = []
+        if let scheme = text.range(of: "://") {
+            let rest = text[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+                passwords.append(String(rest[rest.index(after: colon)..<at]))
+            }
+        }
+        if let query = text.firstIndex(of: "?") {
+            for parameter in text[text.index(after: query)...].split(separator: "&")
+            where parameter.lowercased().hasPrefix("password=") {
+                passwords.append(String(parameter.dropFirst("password=".count)))
+            }
+        }
+        return passwords.filter { !$0.isEmpty }
+    }
+
+    /// `text` with `%XX` sequences decoded, or nil when one is malformed or the result is not UTF-8.
+    static func percentDecoded(_ text: String) -> String? {
+        var bytes: [UInt8] = []
+        var iterator = Array(text.utf8).makeIterator()
+        func hex(_ byte: UInt8?) -> UInt8? {
+            guard let byte else { return nil }
+            switch byte {
+            case 0x30...0x39: return byte - 0x30
+            case 0x41...0x46: return byte - 0x41 + 10
+            case 0x61...0x66: return byte - 0x61 + 10
+            default: return nil
+            }
+        }
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = hex(iterator.next()), let low = hex(iterator.next()) else { return nil }
+                bytes.append(high << 4 | low)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
+    /// The URL with `user:password@` shortened to `user@` and every `password=` parameter value dropped.
+    static func blankingPassword(_ text: String) -> String {
+        var result = text
+        if let scheme = result.range(of: "://") {
+            let rest = result[scheme.upperBound...]
+            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
+                let userInfo = rest[..<at]
+                if let colon = userInfo.firstIndex(of: ":") {
+                    result.replaceSubrange(colon..<at, with: "")
+                }
+            }
+        }
+        if let query = result.firstIndex(of: "?") {
+            let parameters = result[result.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false)
+                .map { $0.lowercased().hasPrefix("password=") ? "password=…" : String($0) }
+            result = String(result[...query]) + parameters.joined(separator: "&")
+        }
+        return result
+    }
+}

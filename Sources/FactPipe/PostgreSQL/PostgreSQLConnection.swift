@@ -1,0 +1,228 @@
+import CLibPQ
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Owns one libpq connection and closes it when released; the only place factpipe talks to PostgreSQL.
+///
+/// Statements take their values as parameters (`execute(_:_:)`), never spliced into the SQL text, so a
+/// statement or value from the input is data. Bulk rows go through `COPY … FROM STDIN` in text format
+/// (`beginCopy`, `putCopyData`, `endCopy`). Not thread-safe: one thread uses a connection at a time.
+final class PostgreSQLConnection {
+    let address: PostgreSQLAddress
+    private let handle: OpaquePointer
+
+    /// The server as messages may show it (no password).
+    var server: String { address.description }
+
+    /// Connects; libpq applies the `PG*` environment variables and `~/.pgpass` for what the URL leaves
+    /// out. Without `connect_timeout` in the URL or `PGCONNECT_TIMEOUT`, a connection attempt gives up
+    /// after `defaultConnectTimeoutSeconds`.
+    /// - Throws: `PostgreSQLError` with the server and libpq's reason (refused, unknown host, password,
+    ///   missing database, …).
+    init(address: PostgreSQLAddress, applicationName: String = "factpipe") throws(PostgreSQLError) {
+        self.address = address
+        var keywords = ["fallback_application_name"]
+        var values = [String(applicationName.utf8.prefix(63)) ?? "factpipe"]
+        if getenv("PGCONNECT_TIMEOUT") == nil {
+            keywords.append("connect_timeout")
+            values.append("\(Self.defaultConnectTimeoutSeconds)")
+        }
+        // The URL comes last: what it says overrides the defaults above.
+        keywords.append("dbname")
+        values.append(address.connectionString)
+        let connection = Self.withCStrings(keywords) { keywordPointers in
+            Self.withCStrings(values) { valuePointers in
+                PQconnectdbParams(keywordPointers, valuePointers, 1)
+            }
+        }
+        guard let connection else {
+            throw PostgreSQLError(server: address.description, message: "cannot connect: out of memory")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let reason = PostgreSQLError.oneLine(String(cString: PQerrorMessage(connection)))
+            PQfinish(connection)
+            throw PostgreSQLError(
+                server: address.description, message: "cannot connect: \(Self.scrub(reason, address))",
+                sqlState: nil)
+        }
+        handle = connection
+        // Notices (`… already exists, skipping`) are not for the user.
+        _ = try? execute("SET client_min_messages = warning")
+    }
+
+    deinit {
+        PQfinish(handle)
+    }
+
+    /// Seconds a connection attempt may take when nothing else says.
+    static let defaultConnectTimeoutSeconds = 10
+
+    /// Runs one statement with `parameters` bound to `$1`, `$2`, … (text form; nil is NULL).
+    /// - Throws: `PostgreSQLError` with PostgreSQL's message and SQLSTATE.
+    @discardableResult
+    func execute(_ sql: String, _ parameters: [String?] = []) throws(PostgreSQLError) -> PostgreSQLResult {
+        let result: OpaquePointer?
+        if parameters.isEmpty {
+            result = PQexecParams(handle, sql, 0, nil, nil, nil, nil, 0)
+        } else {
+            result = Self.withOptionalCStrings(parameters) { values in
+                PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
+            }
+        }
+        return try check(result, sql: sql)
+    }
+
+    /// Runs several statements separated by `;` that take no parameters (schema scripts).
+    func executeScript(_ sql: String) throws(PostgreSQLError) {
+        let result = PQexec(handle, sql)
+        _ = try check(result, sql: sql)
+    }
+
+    /// The first column of the first row as an integer, or nil for no row or NULL.
+    func scalarInt(_ sql: String, _ parameters: [String?] = []) throws(PostgreSQLError) -> Int64? {
+        let result = try execute(sql, parameters)
+        guard result.rowCount > 0 else { return nil }
+        return result.int64(0, 0)
+    }
+
+    /// True while a transaction is open (or failed and not yet rolled back).
+    var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR || status == PQTRANS_ACTIVE
+    }
+
+    /// Rolls back what is open, ignoring failure (the connection may be gone).
+    func rollbackQuietly() {
+        guard isInTransaction else { return }
+        if let result = PQexec(handle, "ROLLBACK") { PQclear(result) }
+    }
+
+    // MARK: COPY
+
+    /// Starts `COPY … FROM STDIN`; rows follow through `putCopyData` and end with `endCopy`.
+    func beginCopy(_ sql: String) throws(PostgreSQLError) {
+        guard let result = PQexec(handle, sql) else { throw lastError("COPY failed", sql: sql) }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COPY_IN else {
+            throw error(of: result, sql: sql)
+        }
+    }
+
+    /// Sends rows in COPY text format (tab-separated, `\N` for NULL, one row a line).
+    func putCopyData(_ bytes: [UInt8]) throws(PostgreSQLError) {
+        guard !bytes.isEmpty else { return }
+        let rc = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                PQputCopyData(handle, $0, Int32(buffer.count))
+            }
+        }
+        guard rc == 1 else { throw lastError("COPY failed") }
+    }
+
+    /// Ends the COPY; returns how many rows the server took.
+    @discardableResult
+    func endCopy() throws(PostgreSQLError) -> Int {
+        guard PQputCopyEnd(handle, nil) == 1 else { throw lastError("COPY failed") }
+        var rows = 0
+        var failure: PostgreSQLError?
+        while let result = PQgetResult(handle) {
+            if PQresultStatus(result) == PGRES_COMMAND_OK {
+                rows = Int(String(cString: PQcmdTuples(result))) ?? 0
+            } else if failure == nil {
+                failure = error(of: result, sql: "COPY")
+            }
+            PQclear(result)
+        }
+        if let failure { throw failure }
+        return rows
+    }
+
+    /// Abandons a COPY in progress (its rows are discarded by the server), ignoring failure.
+    func abortCopy() {
+        guard PQputCopyEnd(handle, "abandoned by factpipe") == 1 else { return }
+        while let result = PQgetResult(handle) { PQclear(result) }
+    }
+
+    // MARK: Errors
+
+    private func check(_ result: OpaquePointer?, sql: String) throws(PostgreSQLError) -> PostgreSQLResult {
+        guard let result else { throw lastError("the statement failed", sql: sql) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY:
+            return PostgreSQLResult(result)
+        default:
+            let failure = error(of: result, sql: sql)
+            PQclear(result)
+            throw failure
+        }
+    }
+
+    private func error(of result: OpaquePointer, sql: String?) -> PostgreSQLError {
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        var text = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map { String(cString: $0) }
+            ?? PostgreSQLError.oneLine(String(cString: PQerrorMessage(handle)))
+        if let detail = PQresultErrorField(result, Int32(UInt8(ascii: "D"))) {
+            text += " (\(String(cString: detail)))"
+        }
+        if text.isEmpty { text = "the server closed the connection" }
+        if PQstatus(handle) == CONNECTION_BAD { text = "the connection was lost: " + text }
+        return PostgreSQLError(server: server, message: Self.scrub(PostgreSQLError.oneLine(text), address),
+                               sqlState: state)
+    }
+
+    private func lastError(_ what: String, sql: String? = nil) -> PostgreSQLError {
+        var reason = PostgreSQLError.oneLine(String(cString: PQerrorMessage(handle)))
+        if PQstatus(handle) == CONNECTION_BAD { reason = "the connection was lost: " + reason }
+        return PostgreSQLError(server: server, message: "\(what): \(Self.scrub(reason, address))")
+    }
+
+    /// libpq's message with the URL's password taken out: libpq quotes a part it cannot parse (an invalid
+    /// percent-encoding in the password, say).
+    static func scrub(_ text: String, _ address: PostgreSQLAddress) -> String {
+        var result = text.replacingAll(address.connectionString, with: address.description)
+        for password in PostgreSQLAddress.writtenPasswords(address.connectionString) {
+            result = result.replacingAll(password, with: "…")
+            if let decoded = PostgreSQLAddress.percentDecoded(password), decoded != password {
+                result = result.replacingAll(decoded, with: "…")
+            }
+        }
+        return result
+    }
+
+    // MARK: C strings
+
+    private static func withCStrings<R>(
+        _ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R
+    ) -> R {
+        var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        pointers.append(nil)
+        return body(pointers.map { $0.map { UnsafePointer($0) } })
+    }
+
+    private static func withOptionalCStrings<R>(
+        _ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R
+    ) -> R {
+        let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
+        defer { pointers.forEach { free($0) } }
+        return body(pointers.map { $0.map { UnsafePointer($0) } })
+    }
+}
+
+extension String {
+    /// `self` with every occurrence of `target` replaced by `replacement`.
+    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var result = ""
+        var rest = self[...]
+        while let range = rest.range(of: target) {
+            result += rest[..<range.lowerBound]
+            result += replacement
+            rest = rest[range.upperBound...]
+        }
+        return result + rest
+    }
+}

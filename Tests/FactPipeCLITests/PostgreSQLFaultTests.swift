@@ -1,0 +1,174 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What a PostgreSQL load does when the server cannot be reached, refuses it, or the load is killed:
+/// one line naming the server without its password and PostgreSQL's reason, exit 1; after `kill -9`,
+/// `--resume` finishes exactly.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLFaultTests {
+    /// The one line a failed connection prints: the server without password, then libpq's reason.
+    private func expectConnectionFailure(
+        _ url: String, shown: String, reason: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\n")
+        let run = try Factpipe.run(["import", input, "--db", url])
+        #expect(run.status == 1, "\(run.stderr)", sourceLocation: sourceLocation)
+        let lines = run.stderr.split(separator: "\n").filter { $0.contains(shown) }
+        #expect(lines.count == 1, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(lines.first?.contains(reason) == true, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(!run.stderr.contains("s3cret"), "the password is never shown: \(run.stderr)",
+                sourceLocation: sourceLocation)
+        let json = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
+        #expect(!json.stdoutText.contains("s3cret") && json.status == 1, "\(json.stdoutText)",
+                sourceLocation: sourceLocation)
+    }
+
+    @Test func aRefusedConnectionNamesTheServerAndTheReason() throws {
+        // A port nothing listens on: bind one, note it, close it.
+        let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        let port = UInt16(bigEndian: address.sin_port)
+        close(socket)
+        try expectConnectionFailure("postgresql://someone:s3cret@127.0.0.1:\(port)/kb",
+                                    shown: "postgresql://someone@127.0.0.1:\(port)/kb", reason: "Connection refused")
+    }
+
+    @Test func aWrongPasswordNamesTheServerAndTheReason() throws {
+        let database = try PostgreSQLTestDatabase()
+        let role = try #require(PostgreSQLTestServer.environment["FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE"],
+                                "scripts/test sets FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE")
+        try database.sql("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN
+            CREATE ROLE \(role) LOGIN PASSWORD 'right'; END IF; END $$
+            """)
+        let host = database.hostAndPort
+        try expectConnectionFailure("postgresql://\(role):s3cret@\(host)/\(database.name)",
+                                    shown: "postgresql://\(role)@\(host)/\(database.name)",
+                                    reason: "password authentication failed for user \"\(role)\"")
+    }
+
+    @Test func aMissingDatabaseNamesTheServerAndTheReason() throws {
+        let database = try PostgreSQLTestDatabase()
+        let host = database.hostAndPort
+        try expectConnectionFailure("postgresql://postgres:s3cret@\(host)/no_such_database?sslmode=disable",
+                                    shown: "postgresql://postgres@\(host)/no_such_database",
+                                    reason: "database \"no_such_database\" does not exist")
+    }
+
+    @Test func aPasswordInAMalformedURLIsNeverShown() throws {
+        let database = try PostgreSQLTestDatabase()
+        try expectConnectionFailure("postgresql://postgres:s3cret%zz@\(database.hostAndPort)/kb",
+                                    shown: "postgresql://postgres@\(database.hostAndPort)/kb",
+                                    reason: "invalid percent-encoded token")
+    }
+
+    @Test func backupAndRestoreOfAPostgreSQLDatabaseNamePgDump() throws {
+        let work = try CLIWorkspace()
+        let backup = try Factpipe.run(["backup", "--db", "postgresql://u:s3cret@db.example/kb", "--to", work.path("b")])
+        #expect(backup.status == 64 && backup.stderr.contains("pg_dump"), "\(backup.stderr)")
+        #expect(!backup.stderr.contains("s3cret"))
+        let snapshot = try work.write("x.ndjson.zst", "not really")
+        let restore = try Factpipe.run(["restore", snapshot, "--to", "postgres://u:s3cret@db.example/kb"])
+        #expect(restore.status == 64 && restore.stderr.contains("pg_dump"), "\(restore.stderr)")
+        #expect(!restore.stderr.contains("s3cret"))
+    }
+
+    @Test func aSecondWriterWaitsForTheAdvisoryLockAndNamesTheHolder() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\n")
+        // Another session holds factpipe's writer lock until it is killed.
+        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url, "-c", "SET application_name = 'lock-holder'", "-c",
+            "SELECT pg_advisory_lock(\(0x6670_6970))", "-c", "SELECT pg_sleep(120)",
+        ])
+        defer { holder.killNine() }
+        let held = poll(timeout: 30) {
+            (try? database.int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")) == 1
+        }
+        try #require(held)
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--wait", "0.3"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("another load is writing to this database") && run.stderr.contains("lock-holder"),
+                "\(run.stderr)")
+        #expect(try database.sql("SELECT to_regclass('facts') IS NULL") == [["t"]], "nothing was created")
+    }
+
+    @Test func resumeAfterKillNineGivesTheFactsOfAnUninterruptedLoad() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let reference = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        var facts = 40_000
+        var committed = 0
+        var input = ""
+        for attempt in 1...3 {
+            input = work.path("facts-\(facts).ndjson")
+            let generate = try Factpipe.run([
+                "generate", "--facts", "\(facts)", "--seed", "31", "--invalid-rate", "0.01", "-o", input, "-q",
+            ])
+            try #require(generate.status == 0, "\(generate.stderr)")
+            try victim.sql("DROP TABLE IF EXISTS facts, factpipe_loads, factpipe_meta, factpipe_assertions; "
+                + "DROP FUNCTION IF EXISTS factpipe_statement_key(text)")
+            let load = try BackgroundProcess(
+                BinaryLocator.factpipe, ["import", input, "--db", victim.url, "--batch-size", "500", "-q"])
+            poll(timeout: 60) {
+                !load.isRunning || ((try? victim.int(
+                    "SELECT coalesce(max(records), 0) FROM factpipe_loads WHERE status = 'running'")) ?? 0) >= 3_000
+            }
+            load.killNine()
+            try load.wait()
+            if load.wasKilled {
+                committed = try victim.int("SELECT records FROM factpipe_loads WHERE id = 1")
+                break
+            }
+            Issue.record("attempt \(attempt): the load of \(facts) facts finished before the kill; trying with more")
+            facts *= 2
+        }
+        try #require(committed > 0)
+        // What kill -9 left: the row running, its checkpoint after the last committed batch, those facts stored.
+        #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
+        #expect(try victim.int("SELECT checkpoint_line FROM factpipe_loads") == committed + 1)
+        #expect(try victim.int("SELECT count(*) + (SELECT duplicates + rejected FROM factpipe_loads) FROM facts")
+                == committed)
+
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--batch-size", "500", "--resume",
+                                        "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let json = try resumed.json()
+        #expect(json["status"] as? String == "done")
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "--batch-size", "500", "--json", "-q"])
+        #expect(whole.status == 2, "\(whole.stderr)")
+        #expect(int(json, "records") == (int(try whole.json(), "records") ?? 0) - committed,
+                "the resumed run reads only what was not committed")
+
+        let columns = """
+            statement, predicate, subject, object, args::text, arity, confidence, source, context::text,
+            fact_metadata::text, created_at = (SELECT started_at FROM factpipe_loads WHERE id = 1)
+            """
+        let dump = "SELECT \(columns) FROM facts ORDER BY statement COLLATE \"C\""
+        #expect(try victim.sql(dump) == (try reference.sql(dump)))
+        let ledger = """
+            SELECT source, source_size, source_sha256, format, status, records, inserted, updated, duplicates, rejected,
+            warnings, checkpoint_offset, checkpoint_line FROM factpipe_loads ORDER BY id
+            """
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        // The killed load had dropped the secondary indexes to build them after: they are back.
+        let indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'facts' ORDER BY 1"
+        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
+        #expect(try victim.sql(indexes).count == 4)
+    }
+}

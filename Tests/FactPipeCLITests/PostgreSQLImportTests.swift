@@ -1,0 +1,230 @@
+import Foundation
+import Testing
+
+/// `import` into PostgreSQL against a real server: the schema, the store's results next to the SQLite
+/// store's for the same input, long and hostile statements, a foreign `facts` table.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLImportTests {
+    /// `statement|confidence|source|context|metadata` of every fact in a SQLite database, by statement.
+    private func sqliteFacts(_ database: String) throws -> [String] {
+        try SQLiteCLI.rows(database, """
+            SELECT statement, printf('%.6f', confidence) AS c, coalesce(source, '<null>') AS s, context,
+            fact_metadata, args, predicate, subject, coalesce(object, '<null>') AS o, arity FROM facts
+            ORDER BY statement
+            """).map { row in
+            ["statement", "c", "s", "context", "fact_metadata", "args", "predicate", "subject", "o", "arity"]
+                .map { key in row[key].map { "\($0)" } ?? "" }.joined(separator: "|")
+        }
+    }
+
+    /// The same for PostgreSQL; JSON columns are compared as values (jsonb keeps no key order or spaces).
+    private func postgresFacts(_ database: PostgreSQLTestDatabase) throws -> [String] {
+        try database.sql("""
+            SELECT statement, to_char(confidence, 'FM0.000000'), coalesce(source, '<null>'), context::text,
+            fact_metadata::text, args::text, predicate, subject, coalesce(object, '<null>'), arity FROM facts
+            ORDER BY statement COLLATE "C"
+            """).map { $0.joined(separator: "|") }
+    }
+
+    /// A SQLite row with its JSON columns as jsonb prints them, by way of the server.
+    private func normalizedJSON(_ rows: [String], via database: PostgreSQLTestDatabase) throws -> [String] {
+        try rows.map { row in
+            var parts = row.components(separatedBy: "|")
+            guard parts.count >= 10 else { return row }
+            let n = parts.count
+            // statement may hold '|': the 9 last columns are fixed, so count from the end.
+            for index in [n - 7, n - 6, n - 5] {
+                let json = parts[index].replacingOccurrences(of: "'", with: "''")
+                parts[index] = try database.sql("SELECT '\(json)'::jsonb::text").first?.first ?? parts[index]
+            }
+            return parts.joined(separator: "|")
+        }
+    }
+
+    @Test func importCreatesAVersionedSchemaInNativeTypesAndSkipsTheSameContent() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.ndjson", """
+            {"statement": "HasPart(Computer, CPU).", "confidence": 0.9, "source": "manual", "tags": ["hw"]}
+            {"statement": "HasPart( Computer ,CPU )"}
+            {"statement": "Einwohner(Berlin, 3669491).", "created_at": "2025-08-20T10:00:00Z", "extra": 1}
+            {"statement": "not a fact"}
+
+            """)
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--json", "-q"])
+        #expect(run.status == 2, "\(run.stderr)")
+        let json = try run.json()
+        #expect(int(json, "inserted") == 2 && int(json, "duplicates") == 1 && int(json, "rejected") == 1, "\(json)")
+        #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["1"]])
+        let types = try database.sql("""
+            SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'facts'
+            AND column_name IN ('id', 'args', 'context', 'fact_metadata', 'created_at', 'confidence') ORDER BY 1
+            """)
+        #expect(types == [
+            ["args", "jsonb"], ["confidence", "double precision"], ["context", "jsonb"],
+            ["created_at", "timestamp with time zone"], ["fact_metadata", "jsonb"], ["id", "bigint"],
+        ])
+        let indexes = try database.sql("SELECT indexname FROM pg_indexes WHERE tablename = 'facts' ORDER BY 1")
+        #expect(indexes.map { $0[0] } == ["facts_pkey", "facts_predicate_subject", "facts_statement", "facts_subject"])
+        #expect(try database.sql("""
+            SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS'), context->'tags'->>0,
+            fact_metadata->>'extra' FROM facts ORDER BY id
+            """).last == ["2025-08-20T10:00:00", "", "1"])
+
+        let loads = try Factpipe.run(["loads", "--db", database.url, "--json"])
+        #expect(loads.status == 0, "\(loads.stderr)")
+        let rows = try #require(try JSONSerialization.jsonObject(with: loads.stdout) as? [[String: Any]])
+        #expect(rows.count == 1 && rows.first?["status"] as? String == "done" && int(rows[0], "records") == 4)
+        #expect((rows.first?["started_at"] as? String)?.hasSuffix("Z") == true, "\(rows)")
+
+        let again = try Factpipe.run(["import", input, "--db", database.url, "--json", "-q"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(int(try again.json(), "records") == 0, "the same content is skipped")
+        #expect(try database.int("SELECT count(*) FROM facts") == 2)
+    }
+
+    @Test func aTenKibiByteStatementIsStoredAndDeduplicated() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let long = String(repeating: "x", count: 10 * 1024)
+        let input = try work.write("long.txt", "Long(a, \(long)).\nLong( a ,\(long))\nLong(b, \(long)).\n")
+        let run = try Factpipe.run([
+            "import", input, "--db", database.url, "--json", "-q", "--max-statement-bytes", "20000",
+            "--max-arg-length", "20000",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(int(json, "inserted") == 2 && int(json, "duplicates") == 1, "\(json)")
+        #expect(try database.sql("SELECT octet_length(statement) FROM facts ORDER BY id") == [["10250"], ["10250"]])
+        let forced = try Factpipe.run(["import", input, "--db", database.url, "--json", "-q", "--force",
+                                       "--max-statement-bytes", "20000", "--max-arg-length", "20000"])
+        #expect(int(try forced.json(), "duplicates") == 3, "\(forced.stdoutText) \(forced.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 2)
+    }
+
+    @Test func hostileStatementsAndValuesAreStoredAsData() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let lines = [
+            #"{"statement": "Says(Bob, \"it's a 'quote' \\\\ and \\\\N\").", "source": "a\tb\\c"}"#,
+            #"{"statement": "Evil(x, \"'); DROP TABLE facts; --\").", "context": {"k": "v\nw"}}"#,
+            #"{"statement": "Tabs(\"a\tb\", \"line\nbreak\", \"cr\rhere\")."}"#,
+            #"{"statement": "Quote(\"\\\"; DELETE FROM factpipe_loads; --\")."}"#,
+        ]
+        let input = try work.write("hostile.ndjson", lines.joined(separator: "\n") + "\n")
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr) \(run.stdoutText)")
+        #expect(int(try run.json(), "inserted") == 4, "\(run.stdoutText)")
+        let sqlite = work.path("kb.sqlite")
+        let reference = try Factpipe.run(["import", input, "--db", sqlite, "-q"])
+        #expect(reference.status == 0, "\(reference.stderr)")
+        let expected = try normalizedJSON(try sqliteFacts(sqlite), via: database)
+        #expect(try postgresFacts(database) == expected)
+        #expect(try database.int("SELECT count(*) FROM factpipe_loads") == 1)
+    }
+
+    /// Every policy, with repeats inside one batch and across batches, gives the SQLite store's facts.
+    @Test(arguments: ["ignore", "replace", "update"])
+    func conflictPoliciesGiveTheFactsOfTheSQLiteStore(policy: String) throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try work.write("first.ndjson", """
+            {"statement": "P(a, b).", "confidence": 0.1, "source": "one", "context": {"x": 1}}
+            {"statement": "P(a,b)", "confidence": 0.2, "context": {"y": 2}}
+            {"statement": "Q(c).", "source": "one"}
+            {"statement": "P(a, b).", "source": "three", "metadata": {"m": 3}}
+            {"statement": "R(d, e).", "confidence": 0.5}
+
+            """)
+        let second = try work.write("second.ndjson", """
+            {"statement": "R(d, e).", "confidence": 0.7, "source": "two"}
+            {"statement": "Q(c).", "confidence": 0.3}
+            {"statement": "S(f)."}
+
+            """)
+        let sqlite = work.path("kb.sqlite")
+        for input in [first, second] {
+            let arguments = ["import", input, "--on-conflict", policy, "--batch-size", "2", "--json", "-q", "--db"]
+            let pg = try Factpipe.run(arguments + [database.url])
+            let lite = try Factpipe.run(arguments + [sqlite])
+            #expect(pg.status == 0 && lite.status == 0, "\(pg.stderr) \(lite.stderr)")
+            let pgJSON = try pg.json(), liteJSON = try lite.json()
+            for key in ["records", "inserted", "updated", "duplicates", "rejected"] {
+                #expect(int(pgJSON, key) == int(liteJSON, key), "\(policy) \(key): \(pgJSON) vs \(liteJSON)")
+            }
+        }
+        #expect(try postgresFacts(database) == (try normalizedJSON(try sqliteFacts(sqlite), via: database)))
+    }
+
+    @Test func failAbortsAtTheFirstConflictAndKeepsTheCommittedBatches() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\nA(2).\nA(3).\nA(4).\nA(2).\nA(5).\n")
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--on-conflict", "fail", "--batch-size",
+                                    "2", "--json", "-q"])
+        #expect(run.status == 3, "\(run.stderr) \(run.stdoutText)")
+        let message = try run.json()["message"] as? String ?? ""
+        #expect(message.contains("facts.txt:5: A(2). appears earlier in the input") || message.contains(
+            "facts.txt:5: A(2). is already in the database"), "\(message)")
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id").map { $0[0] } == ["A(1).", "A(2).", "A(3).", "A(4)."])
+        #expect(try database.sql("SELECT status, checkpoint_line FROM factpipe_loads") == [["aborted", "5"]])
+    }
+
+    @Test func aFactsTableFactpipeDidNotMakeIsRefusedUntouched() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.sql("CREATE TABLE facts(statement text PRIMARY KEY, note text); INSERT INTO facts VALUES ('x', 'y')")
+        let input = try work.write("facts.txt", "A(1).\n")
+        let run = try Factpipe.run(["import", input, "--db", database.url])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("not created by factpipe") && run.stderr.contains("left untouched"), "\(run.stderr)")
+        #expect(try database.sql("SELECT statement, note FROM facts") == [["x", "y"]])
+        #expect(try database.sql("SELECT to_regclass('factpipe_loads') IS NULL") == [["t"]])
+    }
+
+    @Test func anAtomicLoadThatFailsLeavesNoFacts() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\nA(2).\nbad\nbad\nA(3).\n")
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--atomic", "--max-errors", "1",
+                                    "--batch-size", "1", "-q"])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 0)
+        #expect(try database.sql("SELECT status, records FROM factpipe_loads") == [["aborted", "0"]])
+    }
+}
+
+/// `undo` and the loads' ledger in PostgreSQL give what they give in SQLite.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLUndoTests {
+    @Test func undoKeepsFactsAnotherLoadBroughtAndMatchesTheSQLiteStore() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try work.write("first.txt", "A(1).\nB(2).\nC(3).\n")
+        let second = try work.write("second.txt", "B(2).\nD(4).\n")
+        let third = try work.write("third.ndjson", #"{"statement": "C(3).", "confidence": 0.5}"# + "\n")
+        let sqlite = work.path("kb.sqlite")
+        for db in [database.url, sqlite] {
+            for input in [first, second] {
+                #expect(try Factpipe.run(["import", input, "--db", db, "-q"]).status == 0)
+            }
+            #expect(try Factpipe.run(["import", third, "--db", db, "--on-conflict", "update", "-q"]).status == 0)
+        }
+        let pg = try Factpipe.run(["undo", "1", "--db", database.url, "--json"])
+        let lite = try Factpipe.run(["undo", "1", "--db", sqlite, "--json"])
+        #expect(pg.status == 0, "\(pg.stderr)")
+        #expect(pg.stdoutText == lite.stdoutText, "\(pg.stdoutText) vs \(lite.stdoutText)")
+        let pgFacts = try database.sql("SELECT statement, load_id, confidence FROM facts ORDER BY statement")
+        let liteFacts = try SQLiteCLI.rows(sqlite, "SELECT statement, load_id, confidence FROM facts ORDER BY statement")
+            .map { row in ["statement", "load_id", "confidence"].map { key -> String in
+                let value = row[key].map { "\($0)" } ?? ""
+                return value == "1.0" ? "1" : value
+            } }
+        #expect(pgFacts == liteFacts)
+        #expect(pgFacts.map { $0[0] } == ["B(2).", "C(3).", "D(4)."])
+        #expect(try database.sql("SELECT status FROM factpipe_loads ORDER BY id").map { $0[0] }
+                == ["undone", "done", "done"])
+        let again = try Factpipe.run(["undo", "1", "--db", database.url])
+        #expect(again.status == 1 && again.stderr.contains("load 1 was already undone"), "\(again.stderr)")
+    }
+}

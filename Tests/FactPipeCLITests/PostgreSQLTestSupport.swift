@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+
+/// The PostgreSQL server the tests run against: `FACTPIPE_TEST_POSTGRES_URL`, which `scripts/test` sets
+/// to a throwaway cluster it starts (scripts/postgres-cluster.sh) and stops at exit.
+///
+/// Without it the PostgreSQL tests are skipped, with a message, unless `CI=true`: there they run and
+/// fail, so a CI job cannot pass without having tested the PostgreSQL store.
+enum PostgreSQLTestServer {
+    static let environment = ProcessInfo.processInfo.environment
+    /// The server's maintenance database, where each test creates its own.
+    static let url = environment["FACTPIPE_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let isCI = environment["CI"] == "true"
+
+    /// True when the PostgreSQL tests run; prints once why they are skipped when they are not.
+    static let isEnabled: Bool = {
+        if url == nil && !isCI {
+            print("◇ PostgreSQL tests skipped: FACTPIPE_TEST_POSTGRES_URL is not set "
+                + "(scripts/test starts a throwaway PostgreSQL server and sets it)")
+        }
+        return url != nil || isCI
+    }()
+
+    static let skipReason: Comment = "no PostgreSQL server: FACTPIPE_TEST_POSTGRES_URL is not set (scripts/test sets it)"
+
+    static let psql = "/usr/bin/psql"
+}
+
+/// A database of its own on the test server, dropped when released.
+final class PostgreSQLTestDatabase {
+    let name: String
+    /// The URL factpipe is given.
+    let url: String
+    private let maintenanceURL: String
+
+    init() throws {
+        maintenanceURL = try #require(
+            PostgreSQLTestServer.url,
+            "CI=true, so the PostgreSQL tests must run, but FACTPIPE_TEST_POSTGRES_URL is not set: run scripts/test")
+        name = "factpipe_test_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let slash = try #require(maintenanceURL.range(of: "/", options: .backwards))
+        url = String(maintenanceURL[..<slash.lowerBound]) + "/" + name
+        try Self.psql(maintenanceURL, "CREATE DATABASE \(name) ENCODING 'UTF8' TEMPLATE template0")
+    }
+
+    deinit {
+        _ = try? Self.psql(maintenanceURL, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    /// `url` with its host:port part and a database name (for a URL that should fail, say).
+    var hostAndPort: String {
+        let afterScheme = url.components(separatedBy: "@").last ?? ""
+        return afterScheme.components(separatedBy: "/").first ?? ""
+    }
+
+    /// Runs `sql` in this database; rows are separated by U+001E and columns by U+001F (values may hold
+    /// newlines).
+    @discardableResult
+    func sql(_ sql: String) throws -> [[String]] {
+        try Self.psql(url, sql)
+    }
+
+    /// The first column of the first row as an integer.
+    func int(_ query: String) throws -> Int {
+        let rows = try sql(query)
+        return try #require(rows.first?.first.flatMap { Int($0) }, "\(query): \(rows)")
+    }
+
+    @discardableResult
+    static func psql(_ url: String, _ sql: String) throws -> [[String]] {
+        let run = try Factpipe.tool(
+            PostgreSQLTestServer.psql,
+            ["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-F", "\u{1F}", "-R", "\u{1E}", url, "-c", sql])
+        var text = run.stdoutText
+        if text.hasSuffix("\n") { text.removeLast() }
+        if text.isEmpty { return [] }
+        return text.components(separatedBy: "\u{1E}").map { $0.components(separatedBy: "\u{1F}") }
+    }
+}

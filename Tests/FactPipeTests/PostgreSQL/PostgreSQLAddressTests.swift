@@ -1,0 +1,49 @@
+import Testing
+
+@testable import FactPipe
+
+/// Which `--db` values select PostgreSQL, and how an address is shown: never with its password.
+@Suite struct PostgreSQLAddressTests {
+    @Test(arguments: [
+        "postgresql://kb@db.example.com:5432/knowledge", "postgres://db/kb", "POSTGRESQL://db/kb", "postgresql://",
+    ])
+    func urlsSelectPostgreSQL(text: String) {
+        #expect(PostgreSQLAddress.isPostgreSQL(text))
+        #expect(DatabaseFile.problem(text) == nil, "the SQLite path checks do not refuse it")
+    }
+
+    @Test(arguments: ["kb.sqlite", "host=db dbname=kb", "./postgresql://x", "postgresql:/x", ""])
+    func anythingElseIsASQLitePath(text: String) {
+        #expect(!PostgreSQLAddress.isPostgreSQL(text))
+        #expect(PostgreSQLAddress(text) == nil)
+    }
+
+    @Test func theDescriptionHasNoPassword() throws {
+        let address = try #require(PostgreSQLAddress("postgresql://kb:s3cret@db.example.com:6543/knowledge?sslmode=require"))
+        #expect(address.description == "postgresql://kb@db.example.com:6543/knowledge")
+        #expect(PostgreSQLAddress.redacted("postgresql://db/kb?password=s3cret&user=kb") == "postgresql://kb@db/kb")
+        #expect(PostgreSQLAddress.redacted("kb.sqlite") == "kb.sqlite")
+    }
+
+    @Test func aURLLibpqCannotParseIsShownWithoutItsPassword() {
+        let text = "postgresql://kb:s3%zzcret@db/kb?password=other&x=1"
+        let shown = PostgreSQLAddress.redacted(text)
+        #expect(!shown.contains("s3") && !shown.contains("other"), "\(shown)")
+        #expect(PostgreSQLAddress.writtenPasswords(text) == ["s3%zzcret", "other"])
+    }
+
+    @Test func aMessageQuotingThePasswordIsScrubbed() throws {
+        let address = try #require(PostgreSQLAddress("postgresql://kb:p%40ss@db/kb"))
+        let scrubbed = PostgreSQLConnection.scrub("bad token \"p%40ss\" or p@ss in postgresql://kb:p%40ss@db/kb", address)
+        #expect(!scrubbed.contains("p%40ss") && !scrubbed.contains("p@ss"), "\(scrubbed)")
+    }
+
+    @Test func copyRowsEscapeWhatCOPYTextFormatGivesAMeaning() {
+        var row = PostgreSQLCopyRow()
+        row.field("a\tb\nc\\d\re", first: true)
+        row.field(nil as String?)
+        row.field("\\N")
+        row.endRow()
+        #expect(String(decoding: row.bytes, as: UTF8.self) == "a\\tb\\nc\\\\d\\re\t\\N\t\\\\N\n")
+    }
+}

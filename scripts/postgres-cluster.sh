@@ -1,0 +1,86 @@
+# Sourced by scripts/test and scripts/bench-postgres: a throwaway PostgreSQL cluster for one run.
+#
+#   postgres_cluster_start [setting=value ...]   initdb into a temporary folder, pg_ctl on a free port of
+#                                               127.0.0.1 only; exports FACTPIPE_TEST_POSTGRES_URL. Returns 1
+#                                               (with a reason on stderr) when it cannot start.
+#   postgres_cluster_stop                       stops it (immediate) and removes the folder; safe to call twice.
+#
+# As root, initdb and pg_ctl refuse to run: they run as the `postgres` user, in a folder it owns.
+
+postgres_cluster_dir=""
+postgres_cluster_bin=""
+
+postgres_cluster_find_bin() {
+  if command -v pg_ctl >/dev/null 2>&1 && command -v initdb >/dev/null 2>&1; then
+    dirname "$(command -v pg_ctl)"
+    return 0
+  fi
+  local dir
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    if [ -x "$dir/pg_ctl" ] && [ -x "$dir/initdb" ]; then echo "$dir"; return 0; fi
+  done
+  return 1
+}
+
+postgres_cluster_free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Runs a server binary as the cluster's owner.
+postgres_cluster_as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then
+    (cd / && runuser -u postgres -- "$@")
+  else
+    "$@"
+  fi
+}
+
+postgres_cluster_start() {
+  postgres_cluster_bin=$(postgres_cluster_find_bin) || {
+    echo "postgres cluster: no initdb/pg_ctl found (scripts/setup installs Debian's postgresql)" >&2
+    return 1
+  }
+  postgres_cluster_dir=$(mktemp -d "${TMPDIR:-/tmp}/factpipe-postgres.XXXXXX") || return 1
+  if [ "$(id -u)" -eq 0 ]; then
+    id postgres >/dev/null 2>&1 || { echo "postgres cluster: running as root needs the postgres user" >&2; return 1; }
+    chown postgres: "$postgres_cluster_dir"
+  fi
+  chmod 700 "$postgres_cluster_dir"
+  local data="$postgres_cluster_dir/data" log="$postgres_cluster_dir/server.log" port options setting
+  if ! postgres_cluster_as_owner "$postgres_cluster_bin/initdb" -D "$data" -U postgres -A trust -E UTF8 \
+      --locale=C.UTF-8 >"$postgres_cluster_dir/initdb.log" 2>&1; then
+    echo "postgres cluster: initdb failed:" >&2
+    cat "$postgres_cluster_dir/initdb.log" >&2
+    return 1
+  fi
+  # Every role is trusted from 127.0.0.1 but one, which must give its password: the tests of a wrong
+  # password create it (FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE).
+  local hba="$data/pg_hba.conf"
+  { echo "host all factpipe_password_test 127.0.0.1/32 scram-sha-256"; cat "$hba"; } >"$hba.new"
+  cat "$hba.new" >"$hba" && rm -f "$hba.new"
+  port=$(postgres_cluster_free_port) || return 1
+  options="-c listen_addresses=127.0.0.1 -p $port -k $postgres_cluster_dir -c fsync=off -c full_page_writes=off"
+  for setting in "$@"; do options="$options -c $setting"; done
+  if ! postgres_cluster_as_owner "$postgres_cluster_bin/pg_ctl" -D "$data" -l "$log" -w -t 60 \
+      -o "$options" start >/dev/null 2>&1; then
+    echo "postgres cluster: pg_ctl start failed:" >&2
+    cat "$log" >&2 2>/dev/null
+    return 1
+  fi
+  export FACTPIPE_TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+  export FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE=factpipe_password_test
+  export FACTPIPE_TEST_POSTGRES_BIN="$postgres_cluster_bin"
+  export FACTPIPE_TEST_POSTGRES_DATA="$data"
+  echo "postgres cluster: running on 127.0.0.1:$port ($data)" >&2
+}
+
+postgres_cluster_stop() {
+  if [ -n "$postgres_cluster_dir" ] && [ -d "$postgres_cluster_dir" ]; then
+    if [ -f "$postgres_cluster_dir/data/postmaster.pid" ]; then
+      postgres_cluster_as_owner "$postgres_cluster_bin/pg_ctl" -D "$postgres_cluster_dir/data" -m immediate \
+        stop >/dev/null 2>&1 || true
+    fi
+    rm -rf "$postgres_cluster_dir"
+  fi
+  postgres_cluster_dir=""
+}
