@@ -10,13 +10,20 @@ extension PostgreSQLLedger {
             \(isoText("started_at")), \(isoText("finished_at")), status, records, inserted, updated, duplicates,
             rejected, warnings, checkpoint_offset, checkpoint_line, message FROM factpipe_loads ORDER BY id
             """)
-        return (0..<result.rowCount).map { row in
+        var records: [LoadRecord] = []
+        for row in 0..<result.rowCount {
+            let text = result.text(row, 9) ?? ""
+            guard let status = LoadStatus(rawValue: text) else {
+                throw PostgreSQLError(
+                    server: address.description,
+                    message: "load \(result.int64(row, 0)) has the status \"\(text)\", which factpipe never writes")
+            }
             var record = LoadRecord(
                 id: result.int64(row, 0), source: result.text(row, 1) ?? "",
                 size: result.isNull(row, 2) ? nil : result.int64(row, 2), sha256: result.text(row, 3),
                 format: result.text(row, 4), compression: result.text(row, 5),
                 conflictPolicy: result.text(row, 6) ?? "", startedAt: result.text(row, 7) ?? "",
-                finishedAt: result.text(row, 8), status: result.text(row, 9) ?? "")
+                finishedAt: result.text(row, 8), status: status)
             record.records = Int(result.int64(row, 10))
             record.inserted = Int(result.int64(row, 11))
             record.updated = Int(result.int64(row, 12))
@@ -26,7 +33,8 @@ extension PostgreSQLLedger {
             record.checkpointOffset = result.int64(row, 16)
             record.checkpointLine = Int(result.int64(row, 17))
             record.message = result.text(row, 18)
-            return record
+            records.append(record)
         }
+        return records
     }
 }
