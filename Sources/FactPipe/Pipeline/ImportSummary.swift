@@ -42,8 +42,16 @@ public struct ImportSummary: Sendable {
     public var sources: [Source] = []
     /// Inputs not read because the ledger has their content as loaded (same SHA-256), with why.
     public var skipped: [(path: String, reason: String)] = []
-    /// Why the load stopped, when it did not finish.
-    public var message: String?
+    /// The error that stopped the load, when one did: kept as it is, with its kind and cause.
+    public var error: (any Error)?
+    /// Why the load stopped, in words, when it did not finish: the error's description unless a reason
+    /// was given in words (an exhausted error budget, an interrupt) or what was kept was added to it.
+    public var message: String? {
+        get { stopMessage ?? error.map { "\($0)" } }
+        set { stopMessage = newValue }
+    }
+    /// A reason given in words, which `message` says instead of the error's description.
+    private var stopMessage: String?
     /// True when it stopped because of an interrupt signal.
     public var wasInterrupted = false
     /// Where the writer's time went.

@@ -96,35 +96,33 @@ struct SourceReader {
                 if resumeAt == nil, !foundRecord, bytes > 0 {
                     // Bytes but not one record: a format misread, not an empty input. Not done, so not skipped later.
                     let what = framing == .lines ? "only blank lines and comments" : "nothing after the header row"
-                    _ = send(.readFailed(
-                        "\(path): no record found in its \(bytes) bytes (\(what)); nothing was loaded"))
+                    _ = send(.readFailed(ReadError(
+                        source: path, kind: .noRecords,
+                        message: "no record found in its \(bytes) bytes (\(what)); nothing was loaded")))
                     return
                 }
                 if let largest = reader.largestOversizedRecord, largest.bytes * 2 > bytes {
                     // One refusal that took most of the input hides whatever was in it: not done.
-                    _ = send(.readFailed(
-                        "\(path): line \(largest.line): one record of \(largest.bytes) bytes, longer than "
+                    _ = send(.readFailed(ReadError(
+                        source: path, kind: .recordTooLong,
+                        message: "line \(largest.line): one record of \(largest.bytes) bytes, longer than "
                             + "--max-record-bytes \(options.limits.maxRecordBytes), took most of the input's \(bytes) "
-                            + "bytes; check its format and line ends, or raise --max-record-bytes"))
+                            + "bytes; check its format and line ends, or raise --max-record-bytes")))
                     return
                 }
                 guard send(.sourceEnd(sha256: reader.finishDigest())) else { return }
             } catch let error as ReadError {
-                _ = send(.readFailed("\(error)"))
-                return
-            } catch let error as StoreError {
-                _ = send(.readFailed("\(path): \(error.message)"))
+                _ = send(.readFailed(error))
                 return
             } catch let error as FieldError {
-                _ = send(.readFailed("\(path): \(error.message)"))
+                _ = send(.readFailed(ReadError(source: path, kind: .invalidHeader, message: error.message)))
                 return
             } catch let error as StoreError {
                 // Its description names the database file again: say the input's name once.
-                let statement = error.sql.map { " (in: \($0.prefix(200)))" } ?? ""
-                _ = send(.readFailed("\(path): \(error.message)" + statement))
+                _ = send(.readFailed(ReadError(source: path, kind: .io, message: error.reason, underlying: error)))
                 return
             } catch {
-                _ = send(.readFailed("\(path): \(error)"))
+                _ = send(.readFailed(ReadError(source: path, kind: .io, message: "\(error)", underlying: error)))
                 return
             }
         }
