@@ -29,7 +29,7 @@ extension ImportSummary {
         let loads = sources.map { source -> JSONDocument in
             [
                 "source": .string(source.path), "load_id": .int(Int(source.loadID)),
-                "format": .string(source.format.rawValue), "compression": .string(source.compression),
+                "format": .string(source.format.rawValue), "compression": .string(source.compression.rawValue),
                 "status": .string(source.status), "records": .int(source.records), "inserted": .int(source.inserted),
                 "updated": .int(source.updated), "duplicates": .int(source.duplicates),
                 "rejected": .int(source.rejected), "warnings": .int(source.warnings),

@@ -21,7 +21,7 @@ public struct ImportSummary: Sendable {
         public var path: String
         public var loadID: Int64
         public var format: InputFormat
-        public var compression: String
+        public var compression: InputCompression
         public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
         public var status: String
     }

@@ -2,7 +2,7 @@
 struct SourceDescriptor: Sendable {
     var path: String
     var format: InputFormat
-    var compression: String
+    var compression: InputCompression
     var size: Int64?
     /// SHA-256 of the input when it was known before reading (regular files).
     var sha256: String?

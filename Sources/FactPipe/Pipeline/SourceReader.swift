@@ -38,7 +38,7 @@ struct SourceReader {
                 if try isSQLiteDatabase(file) {
                     // SQLite reads by position: a regular file through its path, anything else from a copy.
                     let copy = file.fileSize == nil || path == "-" ? try TemporaryCopy(copying: file) : nil
-                    guard try readDatabase(path, file: copy?.path ?? path, compression: "none", plan: plan,
+                    guard try readDatabase(path, file: copy?.path ?? path, compression: InputCompression.none, plan: plan,
                                            resumeAt: resumeAt, resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
@@ -49,7 +49,7 @@ struct SourceReader {
                    try reader.peek(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic {
                     // A compressed database (a backup, say): read it from a decompressed temporary copy.
                     let copy = try TemporaryCopy(decoding: reader)
-                    guard try readDatabase(path, file: copy.path, compression: "\(reader.compression)", plan: plan,
+                    guard try readDatabase(path, file: copy.path, compression: reader.compression, plan: plan,
                                            resumeAt: resumeAt, resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
@@ -62,7 +62,7 @@ struct SourceReader {
                 default: framing = .lines
                 }
                 var descriptor = SourceDescriptor(
-                    path: path, format: format, compression: "\(reader.compression)", size: reader.sourceSize,
+                    path: path, format: format, compression: reader.compression, size: reader.sourceSize,
                     sha256: plan.sha256, resumeLoadID: resumeLoadID)
                 if let resumeAt { (descriptor.startOffset, descriptor.startLine) = resumeAt }
                 guard send(.sourceStart(descriptor)) else { return }
@@ -139,7 +139,7 @@ struct SourceReader {
 
     /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
     private func readDatabase(
-        _ path: String, file: String, compression: String, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
+        _ path: String, file: String, compression: InputCompression, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
         send: (PipelineItem) -> Bool
     ) throws -> Bool {
         let source = try SQLiteFactSource(path: file, name: path)
