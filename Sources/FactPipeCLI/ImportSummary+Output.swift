@@ -36,7 +36,9 @@ extension ImportSummary {
             ]
         }
         members.append(.init("loads", .array(loads)))
-        let skips = skipped.map { skip -> JSONDocument in ["source": .string(skip.path), "reason": .string(skip.reason)] }
+        let skips = skipped.map { skip -> JSONDocument in
+            ["source": .string(skip.path), "reason": .string(skip.reason)]
+        }
         members.append(.init("skipped", .array(skips)))
         return .object(members)
     }

@@ -40,7 +40,8 @@ import Testing
 
     @Test func aLockFileFailureCarriesTheSystemsReasonIntoTheMessage() {
         let error = StoreError(
-            kind: .lockFile, path: Self.db, message: "cannot open database: cannot create its lock file \(Self.db)-factpipe.lock",
+            kind: .lockFile, path: Self.db,
+            message: "cannot open database: cannot create its lock file \(Self.db)-factpipe.lock",
             underlying: SystemError(code: EACCES))
         let failure = CommandFailure(command: "import", error: error)
         #expect(failure.message == "\(Self.db): cannot open database: cannot create its lock file "
@@ -50,7 +51,8 @@ import Testing
 
     @Test func otherLibraryErrorsAreTheirDescriptionWithExitCode1() {
         let errors: [(any Error, String)] = [
-            (ReadError(source: "in.ndjson.gz", kind: .truncatedCompressedStream, message: "gzip stream ends mid-member"),
+            (ReadError(
+                source: "in.ndjson.gz", kind: .truncatedCompressedStream, message: "gzip stream ends mid-member"),
              "in.ndjson.gz: gzip stream ends mid-member"),
             (SnapshotError(.truncated, path: "kb.ndjson.zst", "the file ends inside a compressed frame"),
              "kb.ndjson.zst: the file ends inside a compressed frame"),
@@ -69,7 +71,8 @@ import Testing
     }
 
     @Test func usageErrorsExit64AndAnExitCodeIsKept() {
-        let usage = CommandFailure(command: "run", error: CommandFailure.Usage(underlying: ValidationError("--db: it is a folder")))
+        let usage = CommandFailure(
+            command: "run", error: CommandFailure.Usage(underlying: ValidationError("--db: it is a folder")))
         #expect(usage.message == "--db: it is a folder")
         #expect(usage.exitCode == 64)
         #expect(CommandFailure(command: "stats", error: ValidationError("--top must be 0 or more")).exitCode == 64)
@@ -77,16 +80,18 @@ import Testing
     }
 
     @Test func theJSONObjectIsTheCommandsOrTheArchivesShape() throws {
+        let path = "we\"ird\\\u{2028}.sqlite"
         let store = CommandFailure(
-            command: "loads", error: StoreError(kind: .noSuchLoad, path: "we\"ird\\\u{2028}.sqlite", message: "there is no load 7"))
+            command: "loads", error: StoreError(kind: .noSuchLoad, path: path, message: "there is no load 7"))
         let object = try #require(
             JSONSerialization.jsonObject(with: Data(store.jsonObject.text.utf8)) as? [String: Any])
         #expect(object["command"] as? String == "loads")
         #expect(object["status"] as? String == "failed")
         #expect(object["exit_code"] as? Int == 1)
-        #expect(object["error"] as? String == "we\"ird\\\u{2028}.sqlite: there is no load 7")
+        #expect(object["error"] as? String == "\(path): there is no load 7")
 
         let archive = CommandFailure(command: "export", error: SnapshotError(.io, path: "out.ndjson", "cannot write"))
-        #expect(archive.jsonObject.text == #"{"status":"failed","error":"io","path":"out.ndjson","message":"cannot write"}"#)
+        let expected = #"{"status":"failed","error":"io","path":"out.ndjson","message":"cannot write"}"#
+        #expect(archive.jsonObject.text == expected)
     }
 }

@@ -139,7 +139,8 @@ struct SourceReader {
 
     /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
     private func readDatabase(
-        _ path: String, file: String, compression: InputCompression, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
+        _ path: String, file: String, compression: InputCompression, plan: SourcePlan,
+        resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
         send: (PipelineItem) -> Bool
     ) throws -> Bool {
         let source = try SQLiteFactSource(path: file, name: path)

@@ -25,8 +25,8 @@ final class WriterLock {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw StoreError(
-                kind: .lockFile, path: databasePath, message: "cannot open database: cannot create its lock file \(path)",
-                underlying: SystemError())
+                kind: .lockFile, path: databasePath,
+                message: "cannot open database: cannot create its lock file \(path)", underlying: SystemError())
         }
         descriptor = fd
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))

@@ -221,7 +221,8 @@ private final class BatcherProbe {
 
     @Test func aReadFailureStopsTheLoadAsFailed() {
         let probe = BatcherProbe(batchSize: 2)
-        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .readFailed(ReadError(source: "src", kind: .truncatedCompressedStream, message: "gzip stream ends mid-member")))])
+        let failure = ReadError(source: "src", kind: .truncatedCompressedStream, message: "gzip stream ends mid-member")
+        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .readFailed(failure))])
         #expect(probe.messages == [
             "begin src",
             "records 2 facts [1,2] rejects [] at 20/3 commit",

@@ -113,7 +113,9 @@ import Testing
         try gzipCLI(plain, work.path("facts.gz.txt"))
         try zstdCLI(plain, work.path("facts.zst.txt"))
         var statements: [String: [String]] = [:]
-        let names: [(String, InputCompression)] = [("facts.txt", .none), ("facts.gz.txt", .gzip), ("facts.zst.txt", .zstd)]
+        let names: [(String, InputCompression)] = [
+            ("facts.txt", .none), ("facts.gz.txt", .gzip), ("facts.zst.txt", .zstd),
+        ]
         for (name, compression) in names {
             let database = work.path("\(name).sqlite")
             var options = ImportOptions(inputs: [work.path(name)], databasePath: database)
