@@ -72,9 +72,7 @@ struct BackupCommand: ParsableCommand {
         do {
             result = try DatabaseBackup(options: options).run()
         } catch {
-            if console.json { Standard.output(error.json) }
-            Standard.error("factpipe backup: error: \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit("backup", error, json: console.json)
         }
         if console.json { Standard.output(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "backed up")) }

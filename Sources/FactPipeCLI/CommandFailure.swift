@@ -1,26 +1,64 @@
 import ArgumentParser
 import FactPipe
 
-/// Where the operations commands turn an error into a message on standard error and an exit code,
-/// and, under `--json`, into one JSON object on standard output.
-enum CommandFailure {
-    /// Prints `factpipe <command>: error: …` (and with `json` the error object on standard output) and
-    /// returns the exit code to throw (1: failure).
-    static func exit(_ command: String, _ error: any Error, json: Bool = false) -> ExitCode {
-        let message: String
+/// The one place where a command's error becomes what a user sees: the line on standard error, the
+/// exit code (README "Exit codes"), and under `--json` one object on standard output.
+///
+/// Every command's `catch` calls `exit(_:_:json:)`; nothing else writes `error:` lines.
+struct CommandFailure {
+    /// An error in what the command was given rather than in doing it (outputs that clash with
+    /// inputs, a pipeline file's bad database path): exit 64, as for a bad option.
+    struct Usage: Error, CustomStringConvertible {
+        var underlying: any Error
+        var description: String { "\(underlying)" }
+    }
+
+    /// A failure found by the command itself rather than thrown by the library, said in words.
+    struct Problem: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// The command's name, as in `factpipe <command>: error: …`.
+    var command: String
+    var error: any Error
+
+    /// What follows `factpipe <command>: error: `: one line naming the file and the reason.
+    var message: String {
         if let store = error as? StoreError, store.kind == .busy {
-            message = "\(store.path): \(store.message)"
-        } else {
-            message = "\(error)"
+            // Waiting for a lock is about the database, not the statement that waited.
+            return "\(store.path): \(store.reason)"
         }
-        Standard.error("factpipe \(command): error: \(message)")
-        if json { Standard.output(jsonObject(command: command, message: message, exitCode: FactPipeExit.failure)) }
-        return ExitCode(FactPipeExit.failure)
+        return "\(error)"
+    }
+
+    /// The exit code: 64 for usage errors, the code itself for an `ExitCode`, 1 for every other failure.
+    var exitCode: Int32 {
+        switch error {
+        case let code as ExitCode: code.rawValue
+        case is Usage, is ValidationError: FactPipeExit.usage
+        default: FactPipeExit.failure
+        }
+    }
+
+    /// The `--json` object: an archive command's error as `SnapshotError.json` has it (`status`,
+    /// `error` kind, `path`, `message`), any other as `{"command", "status", "exit_code", "error"}`.
+    var jsonObject: JSONDocument {
+        if let snapshot = error as? SnapshotError { return snapshot.jsonDocument }
+        return Self.jsonObject(command: command, message: message, exitCode: exitCode)
+    }
+
+    /// Prints `factpipe <command>: error: …` (and with `json` the error object on standard output) and
+    /// returns the exit code to throw.
+    static func exit(_ command: String, _ error: any Error, json: Bool = false) -> ExitCode {
+        let failure = CommandFailure(command: command, error: error)
+        if json { Standard.output(failure.jsonObject.text) }
+        Standard.error("factpipe \(command): error: \(failure.message)")
+        return ExitCode(failure.exitCode)
     }
 
     /// `{"command", "status": "failed", "exit_code", "error"}`: what a failing command prints under `--json`.
-    static func jsonObject(command: String, message: String, exitCode: Int32) -> String {
-        "{\"command\":\(JSONQuote.quote(command)),\"status\":\"failed\",\"exit_code\":\(exitCode),"
-            + "\"error\":\(JSONQuote.quote(message))}"
+    static func jsonObject(command: String, message: String, exitCode: Int32) -> JSONDocument {
+        ["command": .string(command), "status": "failed", "exit_code": .int(Int(exitCode)), "error": .string(message)]
     }
 }

@@ -81,9 +81,7 @@ struct ExportCommand: ParsableCommand {
         do {
             result = try SnapshotExporter(options: options).run()
         } catch {
-            if console.json { Standard.output(error.json) }
-            Standard.error("factpipe export: error: \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit("export", error, json: console.json)
         }
         if console.json { Standard.output(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "exported")) }

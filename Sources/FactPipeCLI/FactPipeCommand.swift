@@ -27,7 +27,7 @@ struct FactPipeCommand: ParsableCommand {
             if code != .success, !(error is ExitCode), arguments.contains("--json") {
                 let name = arguments.first { !$0.hasPrefix("-") } ?? "factpipe"
                 let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-                Standard.output(CommandFailure.jsonObject(command: name, message: message, exitCode: code.rawValue))
+                Standard.output(CommandFailure.jsonObject(command: name, message: message, exitCode: code.rawValue).text)
             }
             exit(withError: error)
         }

@@ -2,39 +2,49 @@ import FactPipe
 
 extension ImportSummary {
     /// The summary as one JSON object (the `--json` output).
-    var jsonObject: String {
-        var fields: [(String, String)] = [
-            ("status", quote(status.rawValue)),
-            ("records", "\(records)"),
-            ("inserted", "\(inserted)"),
-            ("updated", "\(updated)"),
-            ("duplicates", "\(duplicates)"),
-            ("rejected", "\(rejected)"),
-            ("warnings", "\(warnings)"),
-            ("staged", "\(staged)"),
-            ("seconds", String(format1: seconds, decimals: 3)),
-            ("facts_per_second", "\(Int(factsPerSecond.rounded()))"),
-            ("peak_rss_bytes", "\(peakRSSBytes)"),
-            ("bytes_read", "\(bytesRead)"),
-            ("interrupted", wasInterrupted ? "true" : "false"),
-            ("writer_seconds", "{\"waiting\":\(String(format1: writerTimings.waiting, decimals: 3)),"
-                + "\"writing\":\(String(format1: writerTimings.writing, decimals: 3)),"
-                + "\"committing\":\(String(format1: writerTimings.committing, decimals: 3)),"
-                + "\"merging\":\(String(format1: writerTimings.merging, decimals: 3)),"
-                + "\"indexing\":\(String(format1: writerTimings.indexing, decimals: 3))}"),
+    var jsonDocument: JSONDocument {
+        var members: [JSONDocument.Member] = [
+            .init("status", .string(status.rawValue)),
+            .init("records", .int(records)),
+            .init("inserted", .int(inserted)),
+            .init("updated", .int(updated)),
+            .init("duplicates", .int(duplicates)),
+            .init("rejected", .int(rejected)),
+            .init("warnings", .int(warnings)),
+            .init("staged", .int(staged)),
+            .init("seconds", .fixed(seconds, decimals: 3)),
+            .init("facts_per_second", .int(Int(factsPerSecond.rounded()))),
+            .init("peak_rss_bytes", .int(peakRSSBytes)),
+            .init("bytes_read", .int(Int(bytesRead))),
+            .init("interrupted", .bool(wasInterrupted)),
+            .init("writer_seconds", [
+                "waiting": .fixed(writerTimings.waiting, decimals: 3),
+                "writing": .fixed(writerTimings.writing, decimals: 3),
+                "committing": .fixed(writerTimings.committing, decimals: 3),
+                "merging": .fixed(writerTimings.merging, decimals: 3),
+                "indexing": .fixed(writerTimings.indexing, decimals: 3),
+            ]),
         ]
-        if let message { fields.append(("message", quote(message))) }
-        let loads = sources.map { source in
-            "{\"source\":\(quote(source.path)),\"load_id\":\(source.loadID),\"format\":\(quote(source.format.rawValue)),"
-                + "\"compression\":\(quote(source.compression)),\"status\":\(quote(source.status)),"
-                + "\"records\":\(source.records),\"inserted\":\(source.inserted),\"updated\":\(source.updated),"
-                + "\"duplicates\":\(source.duplicates),\"rejected\":\(source.rejected),\"warnings\":\(source.warnings)}"
+        if let message { members.append(.init("message", .string(message))) }
+        let loads = sources.map { source -> JSONDocument in
+            [
+                "source": .string(source.path), "load_id": .int(Int(source.loadID)),
+                "format": .string(source.format.rawValue), "compression": .string(source.compression.rawValue),
+                "status": .string(source.status), "records": .int(source.records), "inserted": .int(source.inserted),
+                "updated": .int(source.updated), "duplicates": .int(source.duplicates),
+                "rejected": .int(source.rejected), "warnings": .int(source.warnings),
+            ]
         }
-        fields.append(("loads", "[" + loads.joined(separator: ",") + "]"))
-        let skips = skipped.map { "{\"source\":\(quote($0.path)),\"reason\":\(quote($0.reason))}" }
-        fields.append(("skipped", "[" + skips.joined(separator: ",") + "]"))
-        return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+        members.append(.init("loads", .array(loads)))
+        let skips = skipped.map { skip -> JSONDocument in
+            ["source": .string(skip.path), "reason": .string(skip.reason)]
+        }
+        members.append(.init("skipped", .array(skips)))
+        return .object(members)
     }
+
+    /// `jsonDocument` as compact JSON text.
+    var jsonObject: String { jsonDocument.text }
 
     /// A short summary for people, for standard error.
     var humanText: String {
@@ -58,6 +68,4 @@ extension ImportSummary {
         lines.append(head)
         return lines.joined(separator: "\n")
     }
-
-    private func quote(_ text: String) -> String { JSONQuote.quote(text) }
 }

@@ -30,7 +30,7 @@ struct LoadsCommand: ParsableCommand {
             throw CommandFailure.exit("loads", error, json: json)
         }
         if json {
-            Standard.output(TerminalText.jsonEscaped("[" + loads.map(\.jsonObject).joined(separator: ",") + "]"))
+            Standard.output(TerminalText.jsonEscaped(JSONDocument.array(loads.map(\.jsonDocument)).text))
             return
         }
         let header = ["id", "status", "records", "inserted", "updated", "dupl.", "rejected", "started", "source"]
@@ -44,15 +44,17 @@ struct LoadsCommand: ParsableCommand {
 }
 
 extension LoadRecord {
-    var jsonObject: String {
-        func q(_ text: String?) -> String { text.map(JSONQuote.quote) ?? "null" }
-        return "{\"id\":\(id),\"source\":\(q(source)),\"size\":\(size.map(String.init) ?? "null"),"
-            + "\"sha256\":\(q(sha256)),\"format\":\(q(format)),\"compression\":\(q(compression)),"
-            + "\"conflict_policy\":\(q(conflictPolicy)),\"started_at\":\(q(startedAt)),"
-            + "\"finished_at\":\(q(finishedAt)),\"status\":\(q(status.rawValue)),\"records\":\(records),"
-            + "\"inserted\":\(inserted),\"updated\":\(updated),\"duplicates\":\(duplicates),"
-            + "\"rejected\":\(rejected),\"warnings\":\(warnings),\"checkpoint_offset\":\(checkpointOffset),"
-            + "\"checkpoint_line\":\(checkpointLine),\"message\":\(q(message))}"
+    /// The ledger row as one JSON object, keys in the ledger's column order.
+    var jsonDocument: JSONDocument {
+        [
+            "id": .int(Int(id)), "source": .string(source), "size": .optional(size), "sha256": .optional(sha256),
+            "format": .optional(format), "compression": .optional(compression),
+            "conflict_policy": .string(conflictPolicy), "started_at": .string(startedAt),
+            "finished_at": .optional(finishedAt), "status": .string(status.rawValue), "records": .int(records),
+            "inserted": .int(inserted), "updated": .int(updated), "duplicates": .int(duplicates),
+            "rejected": .int(rejected), "warnings": .int(warnings), "checkpoint_offset": .int(Int(checkpointOffset)),
+            "checkpoint_line": .int(checkpointLine), "message": .optional(message),
+        ]
     }
 }
 
@@ -74,26 +76,8 @@ enum Table {
     }
 }
 
-/// JSON string quoting for the CLI's hand-built objects.
+/// A JSON string for the objects `run` still assembles by hand; quoted by `JSONDocument`, like every
+/// other JSON output.
 enum JSONQuote {
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ text: String) -> String { JSONDocument.string(text).text }
 }

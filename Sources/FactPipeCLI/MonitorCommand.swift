@@ -65,8 +65,7 @@ struct MonitorCommand: ParsableCommand {
         do {
             server = try MonitorServer(monitor: monitor, configuration: configuration, log: log)
         } catch {
-            Standard.error("factpipe monitor: error: cannot listen on \(address): \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit("monitor", CannotListen(address: "\(address)", underlying: error))
         }
         let signals = [SIGINT, SIGTERM].map { number in
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -89,4 +88,11 @@ struct MonitorCommand: ParsableCommand {
         withExtendedLifetime(signals) {}
         log("stopped")
     }
+}
+
+/// The monitor's server could not listen on its address; the server's error is underneath.
+struct CannotListen: Error, CustomStringConvertible {
+    var address: String
+    var underlying: any Error
+    var description: String { "cannot listen on \(address): \(underlying)" }
 }

@@ -39,8 +39,7 @@ struct MonitoringOptions: ParsableArguments {
             if let reportPath { try report.writeReport(to: reportPath) }
             if let metricsPath { try report.writeMetrics(to: metricsPath) }
         } catch {
-            Standard.error("factpipe \(command): error: \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit(command, error)
         }
     }
 }

@@ -52,8 +52,8 @@ struct OptimizeCommand: ParsableCommand {
         }
         Standard.output(json ? report.json.text : report.humanText)
         guard report.isIntact else {
-            Standard.error("factpipe optimize: error: the integrity check found problems in \(db)")
-            throw ExitCode(FactPipeExit.failure)
+            // The report above says what was found (and is the JSON object under --json).
+            throw CommandFailure.exit("optimize", CommandFailure.Problem("the integrity check found problems in \(db)"))
         }
     }
 }

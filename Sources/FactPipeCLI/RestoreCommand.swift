@@ -61,9 +61,7 @@ struct RestoreCommand: ParsableCommand {
                         + ", \(result.databaseCheck.rawValue) ok, in \(Format.seconds(result.seconds)) s")
             }
         } catch {
-            if console.json { Standard.output(error.json) }
-            Standard.error("factpipe restore: error: \(error)")
-            throw ExitCode(FactPipeExit.failure)
+            throw CommandFailure.exit("restore", error, json: console.json)
         }
     }
 }

@@ -83,8 +83,7 @@ struct RunCommand: ParsableCommand {
             try PathArguments.checkOutputs(monitoring.outputs, inputs: inputs, database: file.databasePath)
             try runner.checkPaths(inputs: inputs)
         } catch {
-            Standard.error("factpipe run: error: \(error)")
-            throw ExitCode(FactPipeExit.usage)
+            throw CommandFailure.exit("run", CommandFailure.Usage(underlying: error))
         }
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)

@@ -41,9 +41,12 @@ struct UndoCommand: ParsableCommand {
         }
         let unknown = result.loadsWithUnknownDuplicates
         if json {
-            Standard.output("{\"load_id\":\(loadID),\"deleted\":\(result.deleted),"
-                + "\"kept_for_other_loads\":\(result.keptForOtherLoads),\"left_updated\":\(result.leftUpdated),"
-                + "\"loads_with_unknown_duplicates\":[\(unknown.map(String.init).joined(separator: ","))]}")
+            let document: JSONDocument = [
+                "load_id": .int(Int(loadID)), "deleted": .int(result.deleted),
+                "kept_for_other_loads": .int(result.keptForOtherLoads), "left_updated": .int(result.leftUpdated),
+                "loads_with_unknown_duplicates": .array(unknown.map { .int(Int($0)) }),
+            ]
+            Standard.output(document.text)
         }
         Standard.error("factpipe: load \(loadID) undone: \(Format.count(result.deleted, "fact")) deleted, "
             + "\(Format.count(result.keptForOtherLoads)) kept (another load also brought them), "

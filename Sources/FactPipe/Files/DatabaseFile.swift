@@ -1,4 +1,3 @@
-import CSQLite
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,20 +38,20 @@ public enum DatabaseFile {
     }
 
     /// Checks `path` as `problem` does; with `mustExist`, a missing file is refused too.
-    /// - Throws: `StoreError` (SQLITE_CANTOPEN) saying what is wrong.
+    /// - Throws: `StoreError` of kind `.unusablePath` saying what is wrong.
     static func check(_ path: String, mustExist: Bool) throws(StoreError) {
         if let problem = problem(path) {
             throw StoreError(
-                kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: \(problem)")
+                kind: .unusablePath, path: path, message: "cannot open database: \(problem)")
         }
         if !mustExist && PathText.real(path) == nil {
             throw StoreError(
-                kind: .sqlite(code: SQLITE_CANTOPEN), path: path,
+                kind: .unusablePath, path: path,
                 message: "cannot open database: its folder \(PathText.split(path).folder) does not exist")
         }
         if mustExist && access(path, F_OK) != 0 {
             throw StoreError(
-                kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: no such file")
+                kind: .unusablePath, path: path, message: "cannot open database: no such file")
         }
     }
 

@@ -73,29 +73,9 @@ extension GeneratedRecord {
         bytes.append(contentsOf: "]}".utf8)
     }
 
-    /// Appends `text` as a JSON string literal, escaping `"`, `\` and control characters.
+    /// Appends `text` as a JSON string, quoted by `JSONText.appendQuoted`.
     static func appendJSONString(_ text: String, to bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        let utf8 = text.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
-            bytes.append(contentsOf: utf8)
-        } else {
-            for byte in utf8 {
-                switch byte {
-                case 0x22: bytes.append(contentsOf: #"\""#.utf8)
-                case 0x5C: bytes.append(contentsOf: #"\\"#.utf8)
-                case 0x0A: bytes.append(contentsOf: #"\n"#.utf8)
-                case 0x0D: bytes.append(contentsOf: #"\r"#.utf8)
-                case 0x09: bytes.append(contentsOf: #"\t"#.utf8)
-                case 0..<0x20:
-                    bytes.append(contentsOf: #"\u00"#.utf8)
-                    bytes.append(hexDigit(byte >> 4))
-                    bytes.append(hexDigit(byte & 0x0F))
-                default: bytes.append(byte)
-                }
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONText.appendQuoted(text, to: &bytes)
     }
 
     /// Appends a CSV field, quoted (with quotes doubled) when it holds a comma, quote or line break.
@@ -152,10 +132,6 @@ extension GeneratedRecord {
         bytes.append(UInt8(ascii: ":"))
         appendDigits(Int(secondOfDay % 60), width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "Z"))
-    }
-
-    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
-        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
     }
 
     /// Appends a non-negative `value` in decimal, left-padded with zeros to `width` digits.

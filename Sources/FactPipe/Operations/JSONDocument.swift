@@ -1,12 +1,16 @@
-/// A JSON value built in code and written as compact text: reports, statistics, scale-test results.
+/// A JSON value built in code and written as compact text: the one writer of every JSON output —
+/// `--json` results and errors, reports, manifests, the ledger listing.
 ///
 /// Object members keep the order they were given in. Numbers that are not finite are written as
-/// `null`, since JSON has no spelling for them.
+/// `null`, since JSON has no spelling for them. Strings are quoted by `JSONText.appendQuoted`, the
+/// one place JSON strings are escaped.
 public indirect enum JSONDocument: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
     case number(Double)
+    /// A number written with exactly `decimals` digits after the point (`1.500`), for durations and ratios.
+    case fixed(Double, decimals: Int)
     case string(String)
     case array([JSONDocument])
     case object([Member])
@@ -34,6 +38,12 @@ public indirect enum JSONDocument: Sendable, Equatable {
     /// `value` or `null`.
     public static func optional(_ value: String?) -> JSONDocument { value.map { .string($0) } ?? .null }
 
+    /// `value` or `null`.
+    public static func optional(_ value: Int64?) -> JSONDocument { value.map { .int(Int($0)) } ?? .null }
+
+    /// An array of strings.
+    public static func strings(_ values: [String]) -> JSONDocument { .array(values.map { .string($0) }) }
+
     /// The compact JSON text of this value.
     public var text: String {
         var out: [UInt8] = []
@@ -54,6 +64,7 @@ public indirect enum JSONDocument: Sendable, Equatable {
             } else {
                 out.append(contentsOf: String(value).utf8)
             }
+        case .fixed(let value, let decimals): Self.appendFixed(value, decimals: decimals, to: &out)
         case .string(let value): JSONText.appendQuoted(value, to: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))
@@ -72,6 +83,26 @@ public indirect enum JSONDocument: Sendable, Equatable {
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// `value` rounded to `decimals` places and written with all of them; `null` when not finite.
+    private static func appendFixed(_ value: Double, decimals: Int, to out: inout [UInt8]) {
+        let places = min(max(0, decimals), 9)
+        var scale: Int64 = 1
+        for _ in 0..<places { scale *= 10 }
+        let scaled = (value * Double(scale)).rounded()
+        guard scaled.isFinite, abs(scaled) < 9e18 else {
+            out.append(contentsOf: "null".utf8)
+            return
+        }
+        let whole = Int64(scaled)
+        if whole < 0 { out.append(UInt8(ascii: "-")) }
+        out.append(contentsOf: String(whole.magnitude / UInt64(scale)).utf8)
+        guard places > 0 else { return }
+        let fraction = String(whole.magnitude % UInt64(scale))
+        out.append(UInt8(ascii: "."))
+        out.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: places - fraction.utf8.count))
+        out.append(contentsOf: fraction.utf8)
     }
 }
 

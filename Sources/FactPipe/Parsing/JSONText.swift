@@ -1,25 +1,83 @@
+/// Where quoted JSON text is written: a byte array, or the buffer an export encodes rows into.
+protocol JSONByteSink {
+    mutating func appendJSONBytes(_ bytes: UnsafeBufferPointer<UInt8>)
+    mutating func appendJSONByte(_ byte: UInt8)
+}
+
+extension Array: JSONByteSink where Element == UInt8 {
+    mutating func appendJSONBytes(_ bytes: UnsafeBufferPointer<UInt8>) { append(contentsOf: bytes) }
+    mutating func appendJSONByte(_ byte: UInt8) { append(byte) }
+}
+
 /// Builds JSON text: string escaping and objects assembled from members whose values are already JSON.
+///
+/// `appendQuoted` is the one place JSON strings are escaped: `JSONDocument` (every JSON output), the
+/// stored JSON the parser and validator build, an export's rows and the generator's records use it.
 enum JSONText {
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    private static let hex: StaticString = "0123456789abcdef"
+
+    /// True when any of the eight bytes of `word` is below 0x20, a quote or a backslash.
+    @inline(__always)
+    private static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let below = (word &- ones &* 0x20) & ~word & highs
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let zeroQuote = (quote &- ones) & ~quote & highs
+        let zeroBackslash = (backslash &- ones) & ~backslash & highs
+        return (below | zeroQuote | zeroBackslash) != 0
+    }
+
+    /// Appends the UTF-8 `text` as a quoted JSON string: `"` and `\` escaped, control characters as
+    /// `\n`, `\r`, `\t` or `\u00XX` (lowercase hex), everything else — DEL, U+2028/2029, characters
+    /// beyond the BMP — as the UTF-8 it is (valid JSON; a terminal's escaping is the CLI's business).
+    static func appendQuoted<Sink: JSONByteSink>(_ text: UnsafeBufferPointer<UInt8>, to out: inout Sink) {
+        out.appendJSONByte(UInt8(ascii: "\""))
+        guard let start = text.baseAddress else {
+            out.appendJSONByte(UInt8(ascii: "\""))
+            return
+        }
+        let count = text.count
+        var runStart = 0
+        var index = 0
+        while index < count {
+            // Eight bytes at a time while none needs escaping (most text).
+            if index + 8 <= count, !needsEscape(UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)) {
+                index += 8
+                continue
+            }
+            let byte = start[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else {
+                index += 1
+                continue
+            }
+            out.appendJSONBytes(UnsafeBufferPointer(start: start + runStart, count: index - runStart))
+            out.appendJSONByte(0x5C)
+            switch byte {
+            case 0x22, 0x5C: out.appendJSONByte(byte)
+            case 0x0A: out.appendJSONByte(UInt8(ascii: "n"))
+            case 0x0D: out.appendJSONByte(UInt8(ascii: "r"))
+            case 0x09: out.appendJSONByte(UInt8(ascii: "t"))
+            default:
+                let digits = hex.utf8Start
+                out.appendJSONByte(UInt8(ascii: "u"))
+                out.appendJSONByte(UInt8(ascii: "0"))
+                out.appendJSONByte(UInt8(ascii: "0"))
+                out.appendJSONByte(digits[Int(byte >> 4)])
+                out.appendJSONByte(digits[Int(byte & 0xF)])
+            }
+            index += 1
+            runStart = index
+        }
+        out.appendJSONBytes(UnsafeBufferPointer(start: start + runStart, count: count - runStart))
+        out.appendJSONByte(UInt8(ascii: "\""))
+    }
 
     /// Appends `text` as a quoted JSON string to `out`.
     static func appendQuoted(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(0x5C); out.append(0x22)
-            case UInt8(ascii: "\\"): out.append(0x5C); out.append(0x5C)
-            case 0x0A: out.append(0x5C); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(0x5C); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(0x5C); out.append(UInt8(ascii: "t"))
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { appendQuoted($0, to: &out) }
     }
 
     /// `text` as a quoted JSON string.

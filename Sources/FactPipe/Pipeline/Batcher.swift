@@ -50,8 +50,8 @@ final class Batcher {
             segment.endsBatch = true
             sendSegment()
             send(.end(sha256: sha256))
-        case .readFailed(let message):
-            stop(.failed, message)
+        case .readFailed(let error):
+            stop(.failed, .error(error))
         case .chunk:
             preconditionFailure("a chunk reached the batcher without being parsed")
         }
@@ -69,8 +69,8 @@ final class Batcher {
                 segment.rejects.append(diagnostic)
                 totalRejected += 1
                 if let maxErrors, totalRejected > maxErrors {
-                    stop(.aborted, "more than \(maxErrors) records rejected (--max-errors \(maxErrors)); the last: "
-                        + "\(diagnostic.location): \(diagnostic.reason.rawValue): \(diagnostic.message)")
+                    stop(.aborted, .message("more than \(maxErrors) records rejected (--max-errors \(maxErrors)); the last: "
+                        + "\(diagnostic.location): \(diagnostic.reason.rawValue): \(diagnostic.message)"))
                     return
                 }
             }
@@ -100,9 +100,9 @@ final class Batcher {
         (segment.checkpointOffset, segment.checkpointLine) = checkpoint
     }
 
-    private func stop(_ status: ImportSummary.Status, _ message: String) {
+    private func stop(_ status: ImportSummary.Status, _ reason: StopReason) {
         isStopped = true
-        _ = emit(.stop(status, message))
+        _ = emit(.stop(status, reason))
     }
 
     private func send(_ message: WriterMessage) {

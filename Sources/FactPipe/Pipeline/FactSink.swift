@@ -11,7 +11,27 @@ enum FactSinkStop: Error {
     /// SIGINT or SIGTERM (`ImportProgress.cancel()`).
     case interrupted
     /// The batcher or the writer decided to stop: error budget, `fail` conflict, unreadable input.
-    case requested(ImportSummary.Status, String)
+    case requested(ImportSummary.Status, StopReason)
+
+    /// A stop for a reason given in words (a conflict under `fail`, say).
+    static func requested(_ status: ImportSummary.Status, _ text: String) -> FactSinkStop {
+        .requested(status, .message(text))
+    }
+}
+
+/// Why the batcher stops a load: a reason in words (the error budget ran out), or the error that
+/// stopped the reader, kept as it is.
+enum StopReason: Sendable, CustomStringConvertible {
+    case message(String)
+    case error(any Error)
+
+    /// The reason in words: the message, or the error's description.
+    var description: String {
+        switch self {
+        case .message(let text): text
+        case .error(let error): "\(error)"
+        }
+    }
 }
 
 extension ImportSummary {
@@ -22,12 +42,15 @@ extension ImportSummary {
             status = .interrupted
             wasInterrupted = true
             message = "interrupted; the open batch was rolled back"
-        case FactSinkStop.requested(let requested, let text):
+        case FactSinkStop.requested(let requested, .message(let text)):
             status = requested
             message = text
+        case FactSinkStop.requested(let requested, .error(let cause)):
+            status = requested
+            self.error = cause
         default:
             status = .failed
-            message = "\(error)"
+            self.error = error
         }
     }
 }

@@ -67,11 +67,11 @@ public struct ImportPipeline: Sendable {
         } catch let error as StoreError where error.kind == .interrupted {
             summary = ImportSummary()
             summary.apply(stop: FactSinkStop.interrupted)
-            summary.message = "\(error)"
+            summary.message = nil
+            summary.error = error
         } catch {
             summary = ImportSummary()
-            summary.status = .failed
-            summary.message = "\(error)"
+            summary.apply(stop: error)
         }
         let elapsed = ContinuousClock.now - clock
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -21,7 +21,7 @@ public struct ImportSummary: Sendable {
         public var path: String
         public var loadID: Int64
         public var format: InputFormat
-        public var compression: String
+        public var compression: InputCompression
         public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
         public var status: String
     }
@@ -44,8 +44,16 @@ public struct ImportSummary: Sendable {
     public var skipped: [(path: String, reason: String)] = []
     /// What the load decided for each input before reading it (empty when it stopped before deciding).
     public var plans: [InputPlan] = []
-    /// Why the load stopped, when it did not finish.
-    public var message: String?
+    /// The error that stopped the load, when one did: kept as it is, with its kind and cause.
+    public var error: (any Error)?
+    /// Why the load stopped, in words, when it did not finish: the error's description unless a reason
+    /// was given in words (an exhausted error budget, an interrupt) or what was kept was added to it.
+    public var message: String? {
+        get { stopMessage ?? error.map { "\($0)" } }
+        set { stopMessage = newValue }
+    }
+    /// A reason given in words, which `message` says instead of the error's description.
+    private var stopMessage: String?
     /// True when it stopped because of an interrupt signal.
     public var wasInterrupted = false
     /// Where the writer's time went.

@@ -2,7 +2,7 @@
 struct SourceDescriptor: Sendable {
     var path: String
     var format: InputFormat
-    var compression: String
+    var compression: InputCompression
     var size: Int64?
     /// SHA-256 of the input when it was known before reading (regular files).
     var sha256: String?
@@ -57,7 +57,7 @@ enum PipelineItem: Sendable {
     /// The source was read to its end; its raw bytes hash to `sha256`.
     case sourceEnd(sha256: String?)
     /// The reader could not go on: the load fails after the batches before this point.
-    case readFailed(String)
+    case readFailed(ReadError)
 }
 
 struct Sequenced<Value: Sendable>: Sendable {
@@ -87,6 +87,6 @@ enum WriterMessage: Sendable {
     case segment(FactSegment)
     /// The source was read to its end: merge it and record it as done, with its hash.
     case end(sha256: String?)
-    /// Stop: roll back the open batch and record the load with `status` and `message`.
-    case stop(ImportSummary.Status, String)
+    /// Stop: roll back the open batch and record the load with `status` and why.
+    case stop(ImportSummary.Status, StopReason)
 }

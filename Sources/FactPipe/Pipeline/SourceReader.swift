@@ -38,7 +38,7 @@ struct SourceReader {
                 if try isSQLiteDatabase(file) {
                     // SQLite reads by position: a regular file through its path, anything else from a copy.
                     let copy = file.fileSize == nil || path == "-" ? try TemporaryCopy(copying: file) : nil
-                    guard try readDatabase(path, file: copy?.path ?? path, compression: "none", plan: plan,
+                    guard try readDatabase(path, file: copy?.path ?? path, compression: InputCompression.none, plan: plan,
                                            resumeAt: resumeAt, resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
@@ -49,7 +49,7 @@ struct SourceReader {
                    try reader.peek(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic {
                     // A compressed database (a backup, say): read it from a decompressed temporary copy.
                     let copy = try TemporaryCopy(decoding: reader)
-                    guard try readDatabase(path, file: copy.path, compression: "\(reader.compression)", plan: plan,
+                    guard try readDatabase(path, file: copy.path, compression: reader.compression, plan: plan,
                                            resumeAt: resumeAt, resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
@@ -62,7 +62,7 @@ struct SourceReader {
                 default: framing = .lines
                 }
                 var descriptor = SourceDescriptor(
-                    path: path, format: format, compression: "\(reader.compression)", size: reader.sourceSize,
+                    path: path, format: format, compression: reader.compression, size: reader.sourceSize,
                     sha256: plan.sha256, resumeLoadID: resumeLoadID)
                 if let resumeAt { (descriptor.startOffset, descriptor.startLine) = resumeAt }
                 guard send(.sourceStart(descriptor)) else { return }
@@ -96,35 +96,33 @@ struct SourceReader {
                 if resumeAt == nil, !foundRecord, bytes > 0 {
                     // Bytes but not one record: a format misread, not an empty input. Not done, so not skipped later.
                     let what = framing == .lines ? "only blank lines and comments" : "nothing after the header row"
-                    _ = send(.readFailed(
-                        "\(path): no record found in its \(bytes) bytes (\(what)); nothing was loaded"))
+                    _ = send(.readFailed(ReadError(
+                        source: path, kind: .noRecords,
+                        message: "no record found in its \(bytes) bytes (\(what)); nothing was loaded")))
                     return
                 }
                 if let largest = reader.largestOversizedRecord, largest.bytes * 2 > bytes {
                     // One refusal that took most of the input hides whatever was in it: not done.
-                    _ = send(.readFailed(
-                        "\(path): line \(largest.line): one record of \(largest.bytes) bytes, longer than "
+                    _ = send(.readFailed(ReadError(
+                        source: path, kind: .recordTooLong,
+                        message: "line \(largest.line): one record of \(largest.bytes) bytes, longer than "
                             + "--max-record-bytes \(options.limits.maxRecordBytes), took most of the input's \(bytes) "
-                            + "bytes; check its format and line ends, or raise --max-record-bytes"))
+                            + "bytes; check its format and line ends, or raise --max-record-bytes")))
                     return
                 }
                 guard send(.sourceEnd(sha256: reader.finishDigest())) else { return }
             } catch let error as ReadError {
-                _ = send(.readFailed("\(error)"))
-                return
-            } catch let error as StoreError {
-                _ = send(.readFailed("\(path): \(error.message)"))
+                _ = send(.readFailed(error))
                 return
             } catch let error as FieldError {
-                _ = send(.readFailed("\(path): \(error.message)"))
+                _ = send(.readFailed(ReadError(source: path, kind: .invalidHeader, message: error.message)))
                 return
             } catch let error as StoreError {
                 // Its description names the database file again: say the input's name once.
-                let statement = error.sql.map { " (in: \($0.prefix(200)))" } ?? ""
-                _ = send(.readFailed("\(path): \(error.message)" + statement))
+                _ = send(.readFailed(ReadError(source: path, kind: .io, message: error.reason, underlying: error)))
                 return
             } catch {
-                _ = send(.readFailed("\(path): \(error)"))
+                _ = send(.readFailed(ReadError(source: path, kind: .io, message: "\(error)", underlying: error)))
                 return
             }
         }
@@ -141,7 +139,8 @@ struct SourceReader {
 
     /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
     private func readDatabase(
-        _ path: String, file: String, compression: String, plan: SourcePlan, resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
+        _ path: String, file: String, compression: InputCompression, plan: SourcePlan,
+        resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
         send: (PipelineItem) -> Bool
     ) throws -> Bool {
         let source = try SQLiteFactSource(path: file, name: path)

@@ -16,13 +16,13 @@ final class PostgreSQLLedger {
 
     /// Adds a load's row in state `status` and returns its id.
     func start(
-        source: String, size: Int64?, format: String, compression: String, policy: ConflictPolicy,
+        source: String, size: Int64?, format: String, compression: InputCompression, policy: ConflictPolicy,
         startedAt: String, status: LoadLedger.Status = .running, sha256: String? = nil
     ) throws(PostgreSQLError) -> Int64 {
         let result = try connection.execute("""
             INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status,
             source_sha256) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id
-            """, [source, size.map { "\($0)" }, format, compression, policy.rawValue, startedAt, status.rawValue, sha256])
+            """, [source, size.map { "\($0)" }, format, compression.rawValue, policy.rawValue, startedAt, status.rawValue, sha256])
         return result.int64(0, 0)
     }
 

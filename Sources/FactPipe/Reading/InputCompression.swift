@@ -1,5 +1,5 @@
 /// The compression of an input, recognised from its first bytes rather than its name.
-public enum InputCompression: Sendable, Hashable {
+public enum InputCompression: String, Sendable, Hashable {
     /// Plain bytes.
     case none
     /// gzip (or zlib) data, starting with `1F 8B`.

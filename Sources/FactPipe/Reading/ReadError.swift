@@ -19,6 +19,12 @@ public struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
         case invalidResumePoint
         /// The input is of a kind this command does not read (a SQLite database given to import).
         case unsupportedFormat
+        /// The input has bytes but not one record: a format misread, not an empty input.
+        case noRecords
+        /// One record longer than the limit took most of the input.
+        case recordTooLong
+        /// The CSV or TSV header row cannot be read.
+        case invalidHeader
     }
 
     /// The input's name: the path as given, or `-` for standard input.
@@ -29,15 +35,30 @@ public struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
     public var kind: Kind
     /// A human-readable explanation, without the source name.
     public var message: String
+    /// The failure underneath, when there was one (the database error of a SQLite input, say); its
+    /// words are in `message` already. Left out of `==` and `hash`.
+    public var underlying: (any Error)?
 
     /// Creates an error for `source`; `message` should not repeat the source name.
-    public init(source: String, offset: Int64? = nil, kind: Kind, message: String) {
+    public init(source: String, offset: Int64? = nil, kind: Kind, message: String, underlying: (any Error)? = nil) {
         self.source = source
         self.offset = offset
         self.kind = kind
         self.message = message
+        self.underlying = underlying
     }
 
     /// `source: message`, a single line.
     public var description: String { "\(source): \(message)" }
+
+    public static func == (lhs: ReadError, rhs: ReadError) -> Bool {
+        lhs.source == rhs.source && lhs.offset == rhs.offset && lhs.kind == rhs.kind && lhs.message == rhs.message
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(source)
+        hasher.combine(offset)
+        hasher.combine(kind)
+        hasher.combine(message)
+    }
 }

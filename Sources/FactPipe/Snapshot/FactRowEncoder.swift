@@ -108,61 +108,11 @@ struct FactRowEncoder {
         }
     }
 
-    private static let hex: StaticString = "0123456789abcdef"
-
-    /// True when any of the eight bytes of `word` is below 0x20, a quote or a backslash.
+    /// Appends `text` as a JSON string, quoted by `JSONText.appendQuoted`.
     @inline(__always)
-    private static func needsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let below = (word &- ones &* 0x20) & ~word & highs
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let zeroQuote = (quote &- ones) & ~quote & highs
-        let zeroBackslash = (backslash &- ones) & ~backslash & highs
-        return (below | zeroQuote | zeroBackslash) != 0
-    }
-
-    /// Appends `text` as a JSON string: `"` and `\` escaped, control characters as `\n`, `\r`, `\t`
-    /// or `\u00XX`, everything else (UTF-8 included) as it is.
     static func appendJSONString(_ text: UnsafeBufferPointer<UInt8>, to out: ByteBuffer) {
-        out.append(UInt8(ascii: "\""))
-        guard let start = text.baseAddress else {
-            out.append(UInt8(ascii: "\""))
-            return
-        }
-        let count = text.count
-        var runStart = 0
-        var index = 0
-        while index < count {
-            // Eight bytes at a time while none needs escaping (most text).
-            if index + 8 <= count, !needsEscape(UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)) {
-                index += 8
-                continue
-            }
-            let byte = start[index]
-            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else {
-                index += 1
-                continue
-            }
-            out.append(start + runStart, index - runStart)
-            out.append(0x5C)
-            switch byte {
-            case 0x22, 0x5C: out.append(byte)
-            case 0x0A: out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "t"))
-            default:
-                let digits = hex.utf8Start
-                out.append("u00")
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0xF)])
-            }
-            index += 1
-            runStart = index
-        }
-        out.append(start + runStart, count - runStart)
-        out.append(UInt8(ascii: "\""))
+        var sink = out
+        JSONText.appendQuoted(text, to: &sink)
     }
 
     /// Appends `text` as a CSV field, quoted (with `""` for a quote) only when it holds a comma, a
@@ -184,4 +134,9 @@ struct FactRowEncoder {
         out.append(start + runStart, text.count - runStart)
         out.append(0x22)
     }
+}
+
+extension ByteBuffer: JSONByteSink {
+    func appendJSONBytes(_ bytes: UnsafeBufferPointer<UInt8>) { append(bytes) }
+    func appendJSONByte(_ byte: UInt8) { append(byte) }
 }

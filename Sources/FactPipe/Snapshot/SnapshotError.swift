@@ -58,7 +58,7 @@ public struct SnapshotError: Error, Sendable, Hashable, CustomStringConvertible 
 extension SnapshotError {
     /// Wraps a database failure.
     init(_ error: StoreError) {
-        self.init(.database, path: error.path, error.message + (error.sql.map { " (in: \($0.prefix(200)))" } ?? ""))
+        self.init(.database, path: error.path, error.reason + (error.sql.map { " (in: \($0.prefix(200)))" } ?? ""))
     }
 
     /// Wraps a read failure of an archive, keeping whether it was cut short or damaged.

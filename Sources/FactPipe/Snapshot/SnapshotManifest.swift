@@ -76,30 +76,30 @@ public struct SnapshotManifest: Sendable, Hashable {
         self.integrityCheck = integrityCheck
     }
 
-    /// The manifest as one line of JSON, keys in a fixed order.
-    public var json: String {
-        var members: [(key: String, json: String)] = [
-            ("archive_version", "\(archiveVersion)"),
-            ("kind", JSONText.quoted(kind.rawValue)),
-            ("format", JSONText.quoted(format.rawValue)),
-            ("compression", JSONText.quoted(compression)),
-            ("schema_version", "\(schemaVersion)"),
-            ("fact_count", "\(factCount)"),
-            ("content_bytes", "\(contentBytes)"),
-            ("content_sha256", JSONText.quoted(contentSHA256)),
+    /// The manifest as one JSON object, keys in a fixed order.
+    public var jsonDocument: JSONDocument {
+        var members: [JSONDocument.Member] = [
+            .init("archive_version", .int(Int(archiveVersion))),
+            .init("kind", .string(kind.rawValue)),
+            .init("format", .string(format.rawValue)),
+            .init("compression", .string(compression)),
+            .init("schema_version", .int(Int(schemaVersion))),
+            .init("fact_count", .int(Int(factCount))),
+            .init("content_bytes", .int(Int(contentBytes))),
+            .init("content_sha256", .string(contentSHA256)),
         ]
-        if let compressedSHA256 { members.append(("compressed_sha256", JSONText.quoted(compressedSHA256))) }
-        members += [
-            ("created_at", JSONText.quoted(createdAt)),
-            ("source_database", JSONText.quoted(sourceDatabase)),
-        ]
-        var filters: [(key: String, json: String)] = []
-        if !filter.predicates.isEmpty { filters.append(("predicates", JSONText.array(filter.predicates))) }
-        if let since = filter.since { filters.append(("since", JSONText.quoted(since))) }
-        members.append(("filters", JSONText.object(filters)))
-        members.append(("tool", JSONText.quoted("factpipe")))
-        members.append(("tool_version", JSONText.quoted(toolVersion)))
-        if let integrityCheck { members.append(("integrity_check", JSONText.quoted(integrityCheck))) }
-        return JSONText.object(members)
+        if let compressedSHA256 { members.append(.init("compressed_sha256", .string(compressedSHA256))) }
+        members += [.init("created_at", .string(createdAt)), .init("source_database", .string(sourceDatabase))]
+        var filters: [JSONDocument.Member] = []
+        if !filter.predicates.isEmpty { filters.append(.init("predicates", .strings(filter.predicates))) }
+        if let since = filter.since { filters.append(.init("since", .string(since))) }
+        members.append(.init("filters", .object(filters)))
+        members.append(.init("tool", "factpipe"))
+        members.append(.init("tool_version", .string(toolVersion)))
+        if let integrityCheck { members.append(.init("integrity_check", .string(integrityCheck))) }
+        return .object(members)
     }
+
+    /// The manifest as one line of JSON, keys in a fixed order.
+    public var json: String { jsonDocument.text }
 }

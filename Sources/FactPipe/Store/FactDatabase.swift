@@ -59,7 +59,7 @@ enum FactDatabase {
         if stat(path, &info) == 0 && info.st_nlink > 1 {
             // SQLite keeps the log beside the name a database is opened by: two names, two logs.
             throw StoreError(
-                kind: .sqlite(code: SQLITE_CANTOPEN), path: path,
+                kind: .unusablePath, path: path,
                 message: "cannot write to it: the file has \(info.st_nlink) hard links, and SQLite would keep a "
                     + "separate log for each name; give it one name (remove the other links)")
         }

@@ -50,7 +50,7 @@ final class LoadLedger {
 
     /// Adds a load's row in state `status` and returns its id.
     func start(
-        source: String, size: Int64?, format: String, compression: String, policy: ConflictPolicy,
+        source: String, size: Int64?, format: String, compression: InputCompression, policy: ConflictPolicy,
         startedAt: String, status: Status = .running, sha256: String? = nil
     ) throws(StoreError) -> Int64 {
         let insert = try insert()
@@ -59,7 +59,7 @@ final class LoadLedger {
         try insert.bind(1, source)
         try insert.bind(2, size)
         try insert.bind(3, format)
-        try insert.bind(4, compression)
+        try insert.bind(4, compression.rawValue)
         try insert.bind(5, policy.rawValue)
         try insert.bind(6, startedAt)
         try insert.bind(7, status.rawValue)

@@ -28,7 +28,8 @@ public enum LoadUndo {
 
     /// Undoes load `loadID` of the database at `databasePath`, waiting up to `lockTimeoutSeconds` for a
     /// running load to finish.
-    /// - Throws: `StoreError` when the load does not exist, is still recorded as running, or was undone.
+    /// - Throws: `StoreError` of kind `.noSuchLoad` when the ledger has no such load, `.cannotUndo` when
+    ///   it was undone already or its facts are still staged; other kinds when the database fails.
     public static func undo(loadID: Int64, databasePath: String, lockTimeoutSeconds: Double = 60) throws -> Result {
         if let address = PostgreSQLAddress(databasePath) {
             return try PostgreSQLLoadUndo.undo(loadID: loadID, address: address, lockTimeoutSeconds: lockTimeoutSeconds)
@@ -42,13 +43,13 @@ public enum LoadUndo {
         try FactSchema.migrate(connection)
         let ledger = try LoadLedger(connection: connection)
         guard let entry = try ledger.entry(id: loadID) else {
-            throw StoreError(kind: .sqlite(code: 1), path: databasePath, message: "there is no load \(loadID)")
+            throw StoreError(kind: .noSuchLoad, path: databasePath, message: "there is no load \(loadID)")
         }
         guard entry.status != LoadLedger.Status.undone.rawValue else {
-            throw StoreError(kind: .sqlite(code: 1), path: databasePath, message: "load \(loadID) was already undone")
+            throw StoreError(kind: .cannotUndo, path: databasePath, message: "load \(loadID) was already undone")
         }
         if try StagingArea(connection: connection).stagedCount(loadID: loadID) > 0 {
-            throw StoreError(kind: .sqlite(code: 1), path: databasePath,
+            throw StoreError(kind: .cannotUndo, path: databasePath,
                              message: "load \(loadID) has staged facts; run any import into this database first "
                                 + "so they are merged, then undo it")
         }

@@ -1,5 +1,3 @@
-import CSQLite
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -24,12 +22,17 @@ enum ReadOnlyDatabase {
     }
 
     /// Opens `path` read-only as described above.
-    /// - Throws: `StoreError` when the file does not exist or is not a database SQLite can read.
+    /// - Throws: `StoreError` of kind `.unusablePath` (the system's error underneath) when the file cannot be
+    ///   read, other kinds when it is not a database SQLite can read.
     static func open(path: String, cacheKiB: Int, busyTimeoutMilliseconds: Int32) throws(StoreError) -> SQLiteConnection
     {
-        guard let header = fileHeader(path) else {
-            throw StoreError(
-                kind: .sqlite(code: SQLITE_CANTOPEN), path: path, message: "cannot open database: no such file")
+        let header: [UInt8]
+        switch fileHeader(path) {
+        case .success(let bytes): header = bytes
+        case .failure(let error) where error.code == ENOENT:
+            throw StoreError(kind: .unusablePath, path: path, message: "cannot open database: no such file")
+        case .failure(let error):
+            throw StoreError(kind: .unusablePath, path: path, message: "cannot open database", underlying: error)
         }
         let mode: Mode = isWALHeader(header) && !fileExists(DatabaseFile.walPath(path)) ? .immutable : .readOnly
         let connection = try SQLiteConnection(
@@ -64,15 +67,15 @@ enum ReadOnlyDatabase {
         header.count >= 20 && header[18] == 2 && header[19] == 2
     }
 
-    /// The first 100 bytes of `path` (fewer for a short or empty file); nil when it cannot be read.
-    private static func fileHeader(_ path: String) -> [UInt8]? {
+    /// The first 100 bytes of `path` (fewer for a short or empty file), or why it cannot be read.
+    private static func fileHeader(_ path: String) -> Result<[UInt8], SystemError> {
         let descriptor = openForReadingOnly(path)
-        guard descriptor >= 0 else { return nil }
+        guard descriptor >= 0 else { return .failure(SystemError()) }
         defer { close(descriptor) }
         var buffer = [UInt8](repeating: 0, count: 100)
         let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count >= 0 else { return nil }
-        return Array(buffer.prefix(count))
+        guard count >= 0 else { return .failure(SystemError()) }
+        return .success(Array(buffer.prefix(count)))
     }
 
     private static func fileExists(_ path: String) -> Bool {

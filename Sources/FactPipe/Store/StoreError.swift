@@ -1,6 +1,10 @@
 import CSQLite
 
-/// A failure of the database: what was being done, SQLite's result code and message, and the SQL.
+/// A failure of the database: what kind, which file, what was being done, the SQL, and the cause.
+///
+/// Only `.sqlite(code:)` carries a result code, and only one SQLite returned; every failure
+/// factpipe detects itself has a kind of its own. A failure of something underneath (a system
+/// call, another error) travels in `underlying`, and `description` ends with it.
 public struct StoreError: Error, Sendable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// SQLite returned an error code.
@@ -13,21 +17,36 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case busy
         /// An interrupt (SIGINT, SIGTERM) came while it waited for the write lock.
         case interrupted
+        /// The path cannot be a database file: missing where it must exist, a folder, a SQLite URI,
+        /// in a folder that does not exist, or a file with several hard links.
+        case unusablePath
+        /// The writer's lock file could not be created or opened (the system's reason is `underlying`).
+        case lockFile
+        /// The ledger has no load with the id asked for.
+        case noSuchLoad
+        /// The load cannot be undone: it was undone already, or its facts are still staged.
+        case cannotUndo
+        /// An input cannot be resumed: it changed since its interrupted load, or is not a regular file.
+        case cannotResume
     }
 
     public var kind: Kind
     /// The database file.
     public var path: String
-    /// What went wrong, in words a user can act on.
+    /// What went wrong, in words a user can act on (without the path, and without `underlying`).
     public var message: String
     /// The statement that failed, when there was one.
     public var sql: String?
+    /// The failure underneath this one, when there was one (a system call's error, say).
+    public var underlying: (any Error)?
 
-    public init(kind: Kind, path: String, message: String, sql: String? = nil) {
+    /// Creates an error; `message` names neither the path nor `underlying`, which `description` adds.
+    public init(kind: Kind, path: String, message: String, sql: String? = nil, underlying: (any Error)? = nil) {
         self.kind = kind
         self.path = path
         self.message = message
         self.sql = sql
+        self.underlying = underlying
     }
 
     /// The extended SQLite result code, when the error came from SQLite.
@@ -48,8 +67,15 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         return code & 0xFF == SQLITE_FULL
     }
 
+    /// `message`, then `underlying` when there is one: what went wrong without the path or the SQL.
+    public var reason: String {
+        guard let underlying else { return message }
+        return "\(message): \(underlying)"
+    }
+
+    /// `path: reason`, then the statement when there was one; a single line.
     public var description: String {
-        var text = "\(path): \(message)"
+        var text = "\(path): \(reason)"
         if let sql { text += " (in: \(sql.prefix(200)))" }
         return text
     }

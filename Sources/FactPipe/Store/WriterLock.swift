@@ -16,15 +16,17 @@ final class WriterLock {
     /// Takes the lock, waiting up to `timeoutSeconds` for another load to finish, and less once
     /// `isCancelled` says so (it is asked every 50 ms while waiting).
     /// - Throws: `StoreError` of kind `.busy` naming the holder when the wait runs out, `.interrupted`
-    ///   when it was cancelled.
+    ///   when it was cancelled, `.lockFile` (with the system's error underneath) when the lock file
+    ///   cannot be opened.
     init(
         databasePath: String, timeoutSeconds: Double, description: String, isCancelled: () -> Bool = { false }
     ) throws(StoreError) {
         path = DatabaseFile.lockPath(databasePath)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw StoreError(kind: .sqlite(code: 14), path: databasePath,
-                             message: "cannot open database: cannot create its lock file \(path): \(String(cString: strerror(errno)))")
+            throw StoreError(
+                kind: .lockFile, path: databasePath,
+                message: "cannot open database: cannot create its lock file \(path)", underlying: SystemError())
         }
         descriptor = fd
         let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))

@@ -33,7 +33,7 @@ private func chunk(_ lines: ClosedRange<Int>, rejected: Set<Int> = [], warned: S
     return .parsed(ParsedChunk(items: items, endOffset: Int64(lines.upperBound * 10), endLine: lines.upperBound + 1))
 }
 
-private let descriptor = SourceDescriptor(path: "src", format: .text, compression: "none", size: nil)
+private let descriptor = SourceDescriptor(path: "src", format: .text, compression: .none, size: nil)
 
 /// What the writer was sent, one line a message.
 private func describe(_ message: WriterMessage) -> String {
@@ -156,7 +156,7 @@ private final class BatcherProbe {
     }
 
     @Test func theBatchCountStartsAgainWithEachSource() {
-        let second = SourceDescriptor(path: "second", format: .ndjson, compression: "gzip", size: 7)
+        let second = SourceDescriptor(path: "second", format: .ndjson, compression: .gzip, size: 7)
         let probe = BatcherProbe(batchSize: 2)
         probe.feed([
             (0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .sourceEnd(sha256: nil)),
@@ -177,7 +177,7 @@ private final class BatcherProbe {
 
     /// A source without records ends at its own start (offset 0, line 1), not where the previous source ended.
     @Test func checkpointOfAnEmptySourceIsItsStart() {
-        let empty = SourceDescriptor(path: "empty", format: .text, compression: "none", size: 0)
+        let empty = SourceDescriptor(path: "empty", format: .text, compression: .none, size: 0)
         let probe = BatcherProbe(batchSize: 2)
         probe.feed([
             (0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .sourceEnd(sha256: nil)),
@@ -221,7 +221,8 @@ private final class BatcherProbe {
 
     @Test func aReadFailureStopsTheLoadAsFailed() {
         let probe = BatcherProbe(batchSize: 2)
-        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .readFailed("src: gzip stream ends mid-member"))])
+        let failure = ReadError(source: "src", kind: .truncatedCompressedStream, message: "gzip stream ends mid-member")
+        probe.feed([(0, .sourceStart(descriptor)), (1, chunk(1...3)), (2, .readFailed(failure))])
         #expect(probe.messages == [
             "begin src",
             "records 2 facts [1,2] rejects [] at 20/3 commit",

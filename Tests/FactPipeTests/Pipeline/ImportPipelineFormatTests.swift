@@ -113,7 +113,10 @@ import Testing
         try gzipCLI(plain, work.path("facts.gz.txt"))
         try zstdCLI(plain, work.path("facts.zst.txt"))
         var statements: [String: [String]] = [:]
-        for (name, compression) in [("facts.txt", "none"), ("facts.gz.txt", "gzip"), ("facts.zst.txt", "zstd")] {
+        let names: [(String, InputCompression)] = [
+            ("facts.txt", .none), ("facts.gz.txt", .gzip), ("facts.zst.txt", .zstd),
+        ]
+        for (name, compression) in names {
             let database = work.path("\(name).sqlite")
             var options = ImportOptions(inputs: [work.path(name)], databasePath: database)
             options.batchSize = 300
@@ -125,7 +128,7 @@ import Testing
             let db = try RawDatabase(database)
             statements[name] = try db.statements()
             let ledger = try #require(try db.ledger().first)
-            #expect(ledger.compression == compression)
+            #expect(ledger.compression == compression.rawValue)
             #expect(ledger.format == "text")
             // The checkpoint counts decoded bytes; the size is the file's own.
             #expect(ledger.checkpointOffset == text.utf8.count, "\(name)")

@@ -49,7 +49,7 @@ import Testing
         // Items 1 and 2 arrive before 0: nothing is handed on until 0 comes, then all three.
         let batcher = Batcher(batchSize: 10, maxErrors: nil) { _ in true }
         let descriptor = SourceDescriptor(
-            path: "x", format: .text, compression: "none", size: nil, sha256: nil, resumeLoadID: nil)
+            path: "x", format: .text, compression: .none, size: nil, sha256: nil, resumeLoadID: nil)
         batcher.accept(Sequenced(sequence: 2, value: .sourceEnd(sha256: nil)))
         batcher.accept(Sequenced(sequence: 1, value: .parsed(ParsedChunk(items: [], endOffset: 0, endLine: 1))))
         #expect(batcher.handedOn == 0)

@@ -127,9 +127,11 @@ private func fileBytes(_ path: String) throws -> Data {
         }
     }
 
-    @Test func aPathThatCannotBeOpenedFailsWithSQLitesMessage() throws {
+    @Test func aPathInAMissingFolderIsRefusedBeforeSQLiteIsAsked() throws {
         let error = try #require(openingError("/nonexistent-factpipe-dir/facts.sqlite"))
-        #expect(error.sqliteCode != nil)
+        // factpipe found it itself: its own kind, not a result code SQLite never returned.
+        #expect(error.kind == .unusablePath)
+        #expect(error.sqliteCode == nil)
         #expect(error.message.hasPrefix("cannot open database"))
     }
 }
