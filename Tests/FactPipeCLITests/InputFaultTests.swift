@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Inputs that let a load down halfway: a file truncated while it is read, a pipe that closes early, a
-/// compressed stream that ends mid-frame, a signal. Each load fails or finishes as the README says, with
+/// compressed stream that ends mid-frame, a signal. Each load fails or finishes as docs/formats.md says, with
 /// counts that add up in the summary and the ledger, and `--resume` finishes what a signal stopped.
 @Suite struct InputFaultTests {
     private func generate(_ work: CLIWorkspace, _ name: String, facts: Int, seed: Int) throws -> String {

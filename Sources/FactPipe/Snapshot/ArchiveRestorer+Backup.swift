@@ -13,7 +13,7 @@ extension ArchiveRestorer {
         }
         // The database to be replaced keeps its bytes until the rename, but its cached pages are dropped
         // now, on another thread, so that the new file is written into the memory they free: on the
-        // virtual machine of the README's figures, writing 500 MB into memory that had been free for a
+        // virtual machine of docs/speed.md's figures, writing 500 MB into memory that had been free for a
         // while made the decoding 4-5 times slower (0.65-0.75 s instead of 0.15 s). The rename then
         // has no pages to drop either. Done before the file is checked.
         let target = options.targetPath
