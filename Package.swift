@@ -60,13 +60,19 @@ let package = Package(
             name: "FactPipeFuzz",
             dependencies: ["FactPipe"]
         ),
+        // What both test targets share: the one SQLite reader, Prometheus parser, SHA-256 and poll.
+        .target(
+            name: "FactPipeTestSupport",
+            dependencies: ["CSQLite"],
+            path: "Tests/FactPipeTestSupport"
+        ),
         .testTarget(
             name: "FactPipeTests",
-            dependencies: ["FactPipe", "CSQLite"]
+            dependencies: ["FactPipe", "CSQLite", "FactPipeTestSupport"]
         ),
         .testTarget(
             name: "FactPipeCLITests",
-            dependencies: ["FactPipe", "FactPipeCLI"]
+            dependencies: ["FactPipe", "FactPipeCLI", "FactPipeTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -56,8 +56,8 @@ import Glibc
             #expect(message.contains("\(staged) committed records stay staged"), "\(message)")
         }
         #expect(records > 0 && records < 60_000 && records % 2_000 == 0, "\(records)")
-        #expect(try SQLiteCLI.strings(database, "PRAGMA integrity_check") == ["ok"])
-        let failed = try #require(try SQLiteCLI.ledger(database).first)
+        #expect(try SQLiteFile.strings(database, "PRAGMA integrity_check") == ["ok"])
+        let failed = try #require(try SQLiteFile.ledger(database).first)
         #expect(failed["status"] as? String == "failed")
         #expect(int(failed, "records") == records)
         #expect(int(failed, "checkpoint_line") == records + 1)
@@ -71,11 +71,11 @@ import Glibc
         #expect(try reference.wait().status == 0)
         #expect(try factDump(database) == (try factDump(referenceDB)))
         #expect(try ledgerDump(database) == (try ledgerDump(referenceDB)))
-        #expect(try SQLiteCLI.strings(database, "PRAGMA integrity_check") == ["ok"])
-        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteFile.strings(database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM factpipe_staging") == 0)
         // The failed load appended straight to the empty table; whatever it could not finish, the unique
         // index is back after the resumed load, and it holds.
-        #expect(try SQLiteCLI.strings(database, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+        #expect(try SQLiteFile.strings(database, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
             == ["facts_predicate_subject", "facts_statement", "facts_subject"])
     }
 

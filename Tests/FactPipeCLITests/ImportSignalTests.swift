@@ -16,7 +16,7 @@ import Glibc
             if let database = arguments.firstIndex(of: "--db").map({ arguments[$0 + 1] }) {
                 let deadline = Date().addingTimeInterval(20)
                 while process.isRunning, Date() < deadline {
-                    if (try? SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_loads")).map({ $0 > 0 }) == true {
+                    if (try? SQLiteFile.int(database, "SELECT count(*) FROM factpipe_loads")).map({ $0 > 0 }) == true {
                         break
                     }
                     Thread.sleep(forTimeInterval: 0.02)
@@ -56,15 +56,15 @@ import Glibc
             let records = try #require(int(json, "records"))
             #expect(records < facts)
             #expect(records % 1_000 == 0, "only whole batches are committed")
-            let ledger = try #require(try SQLiteCLI.ledger(database).first)
+            let ledger = try #require(try SQLiteFile.ledger(database).first)
             #expect(ledger["status"] as? String == "interrupted")
             #expect(int(ledger, "records") == records)
             #expect(int(ledger, "records") == (int(ledger, "inserted") ?? 0) + (int(ledger, "duplicates") ?? 0)
                 + (int(ledger, "rejected") ?? 0))
             #expect(int(ledger, "updated") == 0)
             #expect(int(ledger, "checkpoint_line") == records + 1)
-            #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM facts") == int(ledger, "inserted"))
-            let integrity = try SQLiteCLI.strings(database, "PRAGMA integrity_check")
+            #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == int(ledger, "inserted"))
+            let integrity = try SQLiteFile.strings(database, "PRAGMA integrity_check")
             #expect(integrity == ["ok"])
             break
         }
@@ -83,7 +83,7 @@ import Glibc
         let json = try run.json()
         #expect(json["interrupted"] as? Bool == true)
         expectCountsAddUp(json)
-        #expect(try SQLiteCLI.ledger(database).first?["status"] as? String == "interrupted")
-        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM facts") == int(json, "inserted"))
+        #expect(try SQLiteFile.ledger(database).first?["status"] as? String == "interrupted")
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == int(json, "inserted"))
     }
 }

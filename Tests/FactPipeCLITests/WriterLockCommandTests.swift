@@ -40,7 +40,7 @@ import Testing
         #expect(try secondRun.json()["status"] as? String == "done")
         #expect(int(try secondRun.json(), "inserted") == 100)
 
-        let rows = try SQLiteCLI.ledger(work.database)
+        let rows = try SQLiteFile.ledger(work.database)
         #expect(rows.map { $0["source"] as? String } == [bigInput, small])
         #expect(rows.map { $0["status"] as? String } == ["done", "done"])
         let firstFinished = try #require(rows[0]["finished_at"] as? String)
@@ -49,10 +49,10 @@ import Testing
         // It started while the first ran, and wrote only after the first had finished.
         #expect(secondStarted < firstFinished)
         #expect(secondFinished > firstFinished)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE load_id = 2") == 100)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE load_id = 2") == 100)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
             == (int(rows[0], "inserted") ?? 0) + 100)
-        #expect(try SQLiteCLI.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
     }
 
     @Test func withWaitZeroASecondLoadFailsAtOnceNamingTheRunningOneAndReadersGoOn() throws {
@@ -74,7 +74,7 @@ import Testing
 
         // Readers are not blocked: the sqlite3 tool and `factpipe loads`.
         let readStart = Date()
-        let count = try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")
+        let count = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
         let loads = try Factpipe.run(["loads", "--db", work.database, "--json"])
         let readTime = Date().timeIntervalSince(readStart)
         #expect(loads.status == 0, "\(loads.stderr)")
@@ -91,9 +91,9 @@ import Testing
 
         let firstRun = try first.wait()
         #expect(firstRun.status == 0, "\(firstRun.stderr)")
-        let rows = try SQLiteCLI.ledger(work.database)
+        let rows = try SQLiteFile.ledger(work.database)
         #expect(rows.map { $0["source"] as? String } == [bigInput], "the refused load left no ledger row")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'Refused(now).'") == 0)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'Refused(now).'") == 0)
         // Now it goes through at once.
         #expect(try Factpipe.run(["import", small, "--db", work.database, "--wait", "0", "-q"]).status == 0)
     }
@@ -140,6 +140,6 @@ import Testing
         #expect(run.status == code, "\(run.stderr)")
         #expect(Date().timeIntervalSince(sent) < 5, "it took \(Date().timeIntervalSince(sent)) s to stop")
         #expect(run.stderr.contains("interrupted while waiting for another load"), "\(run.stderr)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
     }
 }
