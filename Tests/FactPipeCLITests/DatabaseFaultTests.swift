@@ -131,12 +131,18 @@ import Glibc
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         holder.arguments = [work.database]
         let commands = Pipe()
+        let said = work.path("holder.out")
+        _ = FileManager.default.createFile(atPath: said, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: said))
         holder.standardInput = commands
-        holder.standardOutput = FileHandle.nullDevice
+        holder.standardOutput = output
         try holder.run()
-        commands.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 1;\n".utf8))
+        // It says "held" only once BEGIN IMMEDIATE has succeeded (`.bail on` stops it otherwise).
+        commands.fileHandleForWriting.write(Data(".bail on\nBEGIN IMMEDIATE;\nSELECT 'held';\n".utf8))
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
-        Thread.sleep(forTimeInterval: 0.5)
+        try #require(poll(timeout: 30) {
+            (try? String(contentsOfFile: said, encoding: .utf8))?.contains("held") == true
+        }, "the other writer did not take SQLite's write lock")
         let before = try sha256sum(work.database)
         let locked = try Factpipe.run(["import", second, "--db", work.database, "--json"])
         #expect(locked.status == 1, "\(locked.stderr)")
@@ -145,6 +151,7 @@ import Glibc
         // Once the other writer is gone, the same load goes through.
         try commands.fileHandleForWriting.close()
         holder.waitUntilExit()
+        try output.close()
         #expect(try Factpipe.run(["import", second, "--db", work.database, "-q"]).status == 0)
         #expect(readOnlyInt(work.database, "SELECT count(*) FROM facts") == 3)
     }
