@@ -1,9 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Linux only (Debian 12 tested): the library calls Glibc directly.
 let package = Package(
     name: "factpipe",
-    platforms: [.macOS(.v14)],
     products: [
         .library(name: "FactPipe", targets: ["FactPipe"]),
         .executable(name: "factpipe", targets: ["FactPipeCLI"]),
@@ -11,19 +11,19 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        // The monitor's HTTP/1 server (NIOPosix + NIOHTTP1); see README "Watching a database live".
+        // The monitor's HTTP/1 server (NIOPosix + NIOHTTP1); see docs/monitor.md.
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
             name: "CSQLite",
             pkgConfig: "sqlite3",
-            providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]
+            providers: [.apt(["libsqlite3-dev"])]
         ),
         .systemLibrary(
             name: "CZstd",
             pkgConfig: "libzstd",
-            providers: [.apt(["libzstd-dev"]), .brew(["zstd"])]
+            providers: [.apt(["libzstd-dev"])]
         ),
         .systemLibrary(
             name: "CZlib",
@@ -66,13 +66,19 @@ let package = Package(
             name: "FactPipeFuzz",
             dependencies: ["FactPipe"]
         ),
+        // What both test targets share: the one SQLite reader, Prometheus parser, SHA-256 and poll.
+        .target(
+            name: "FactPipeTestSupport",
+            dependencies: ["CSQLite"],
+            path: "Tests/FactPipeTestSupport"
+        ),
         .testTarget(
             name: "FactPipeTests",
-            dependencies: ["FactPipe", "CSQLite"]
+            dependencies: ["FactPipe", "CSQLite", "FactPipeTestSupport"]
         ),
         .testTarget(
             name: "FactPipeCLITests",
-            dependencies: ["FactPipe", "FactPipeCLI"]
+            dependencies: ["FactPipe", "FactPipeCLI", "FactPipeTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v6]

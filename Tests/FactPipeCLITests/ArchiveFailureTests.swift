@@ -23,7 +23,7 @@ import Testing
         /// The database file and every file in the backup folder, hashed.
         func protectedHashes() throws -> [String: String] {
             var hashes = try work.fileHashes(under: "backups")
-            hashes["kb.sqlite"] = try sha256(work.database)
+            hashes["kb.sqlite"] = try sha256sum(work.database)
             return hashes
         }
 

@@ -69,29 +69,10 @@ final class BackgroundProcess {
     }
 }
 
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds pass; returns whether it held.
-@discardableResult
-func poll(timeout: Double, _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
-        if try condition() { return true }
-        Thread.sleep(forTimeInterval: 0.02)
-    }
-    return try condition()
-}
-
-/// A query through `sqlite3 -readonly`, or nil while the database or its tables are not there yet.
+/// The one integer a query returns through a read-only connection, or nil while the database or its
+/// tables are not there yet.
 func readOnlyInt(_ database: String, _ sql: String) -> Int? {
-    guard FileManager.default.fileExists(atPath: database),
-          let run = try? Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/sqlite3"), ["-readonly", database, sql]),
-          run.status == 0
-    else { return nil }
-    return Int(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
-}
-
-/// The SHA-256 of a file as `sha256sum` prints it.
-func sha256sum(_ path: String) throws -> String {
-    String(try Factpipe.tool("/usr/bin/sha256sum", [path]).stdoutText.prefix(64))
+    try? RawDatabase(database, readOnly: true).int(sql)
 }
 
 /// Decompresses a zstd file with the `zstd` tool.
@@ -123,4 +104,53 @@ func packageRootURL(filePath: String = #filePath) -> URL {
         .deletingLastPathComponent()  // FactPipeCLITests
         .deletingLastPathComponent()  // Tests
         .deletingLastPathComponent()  // package root
+}
+
+/// A named pipe the test writes into and holds open: a load reading it cannot reach the end of its
+/// input until `close()`, so it is sure to be running (and to hold its lock) meanwhile.
+final class HeldOpenFIFO {
+    let path: String
+    private var descriptor: Int32 = -1
+
+    /// Creates the FIFO at `path`.
+    init(_ path: String) throws {
+        self.path = path
+        guard mkfifo(path, 0o600) == 0 else {
+            throw CLITestFailure(description: "mkfifo \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    deinit { close() }
+
+    /// Opens the writing end once a reader has opened the FIFO (within `timeout` seconds); false when
+    /// none came. Never blocks past the deadline.
+    func openWhenReaderArrives(timeout: Double = 30) -> Bool {
+        poll(timeout: timeout) {
+            let fd = open(path, O_WRONLY | O_NONBLOCK)  // ENXIO while there is no reader
+            guard fd >= 0 else { return false }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            descriptor = fd
+            return true
+        }
+    }
+
+    /// Writes `text` whole.
+    func write(_ text: String) throws {
+        signal(SIGPIPE, SIG_IGN)
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else {
+                throw CLITestFailure(description: "write to \(path): \(String(cString: strerror(errno)))")
+            }
+            offset += written
+        }
+    }
+
+    /// Closes the writing end: the reader then sees the end of its input.
+    func close() {
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        descriptor = -1
+    }
 }

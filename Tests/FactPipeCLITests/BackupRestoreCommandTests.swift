@@ -59,8 +59,8 @@ import Testing
         #expect(result["database_check"] as? String == "quick_check")
         let unpacked = try Factpipe.tool("/usr/bin/zstd", ["-d", "-q", "-c", file])
         #expect(unpacked.stdout == (try Data(contentsOf: URL(fileURLWithPath: work.path("restored.sqlite")))))
-        #expect(try SQLiteCLI.strings(work.path("restored.sqlite"), "PRAGMA integrity_check") == ["ok"])
-        #expect(try SQLiteCLI.int(work.path("restored.sqlite"), "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+        #expect(try SQLiteFile.strings(work.path("restored.sqlite"), "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(work.path("restored.sqlite"), "SELECT count(*) FROM facts") == snapshotFixtureFacts)
     }
 
     @Test func aDatabaseOfSeveralFramesRestoresByteForByteAndADamagedFrameChangesNothing() throws {
@@ -91,7 +91,7 @@ import Testing
         #expect(unpacked.stdout == written)
         let result = try restored.json()
         #expect(int(result, "parallel_frames") == frames)
-        #expect(int(result, "facts") == (try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")))
+        #expect(int(result, "facts") == (try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")))
 
         // A byte flipped in the middle frame: refused, the database restored before stays as it was.
         var damaged = try Data(contentsOf: URL(fileURLWithPath: file))

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@_exported import FactPipeTestSupport
+
 /// What a run of the built `factpipe` binary left behind.
 struct FactpipeRun {
     var status: Int32
@@ -85,22 +87,22 @@ enum Factpipe {
     }
 }
 
-/// Queries a database through the `sqlite3` command-line tool, one JSON object a row.
-enum SQLiteCLI {
+/// Queries the SQLite file at a path through the tests' own connection (`RawDatabase`), opened for
+/// each query and closed after it.
+enum SQLiteFile {
+    /// Every row as an object keyed by column name (values typed as `JSONSerialization` gives them).
     static func rows(_ database: String, _ sql: String) throws -> [[String: Any]] {
-        let run = try Factpipe.tool("/usr/bin/sqlite3", ["-json", database, sql])
-        let text = run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        if text.isEmpty { return [] }
-        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]])
+        try RawDatabase(database).objects(sql)
     }
 
+    /// The one integer the query returns.
     static func int(_ database: String, _ sql: String) throws -> Int {
-        let run = try Factpipe.tool("/usr/bin/sqlite3", [database, sql])
-        return try #require(Int(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)), "\(sql): \(run.stdoutText)")
+        try RawDatabase(database).int(sql)
     }
 
+    /// The first column of every row, as text.
     static func strings(_ database: String, _ sql: String) throws -> [String] {
-        try rows(database, sql).map { row in (row.values.first as? String) ?? "" }
+        try RawDatabase(database).column(sql).map { $0 ?? "" }
     }
 
     /// The ledger rows, oldest first.
@@ -108,6 +110,10 @@ enum SQLiteCLI {
         try rows(database, "SELECT * FROM factpipe_loads ORDER BY id")
     }
 }
+
+/// The former name of `SQLiteFile`, for tests written against it.
+@available(*, deprecated, renamed: "SQLiteFile")
+typealias SQLiteCLI = SQLiteFile
 
 /// A fresh folder under the system temporary directory, removed when released.
 final class CLIWorkspace {

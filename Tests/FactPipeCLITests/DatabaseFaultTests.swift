@@ -56,8 +56,8 @@ import Glibc
             #expect(message.contains("\(staged) committed records stay staged"), "\(message)")
         }
         #expect(records > 0 && records < 60_000 && records % 2_000 == 0, "\(records)")
-        #expect(try SQLiteCLI.strings(database, "PRAGMA integrity_check") == ["ok"])
-        let failed = try #require(try SQLiteCLI.ledger(database).first)
+        #expect(try SQLiteFile.strings(database, "PRAGMA integrity_check") == ["ok"])
+        let failed = try #require(try SQLiteFile.ledger(database).first)
         #expect(failed["status"] as? String == "failed")
         #expect(int(failed, "records") == records)
         #expect(int(failed, "checkpoint_line") == records + 1)
@@ -71,11 +71,11 @@ import Glibc
         #expect(try reference.wait().status == 0)
         #expect(try factDump(database) == (try factDump(referenceDB)))
         #expect(try ledgerDump(database) == (try ledgerDump(referenceDB)))
-        #expect(try SQLiteCLI.strings(database, "PRAGMA integrity_check") == ["ok"])
-        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteFile.strings(database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM factpipe_staging") == 0)
         // The failed load appended straight to the empty table; whatever it could not finish, the unique
         // index is back after the resumed load, and it holds.
-        #expect(try SQLiteCLI.strings(database, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
+        #expect(try SQLiteFile.strings(database, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
             == ["facts_predicate_subject", "facts_statement", "facts_subject"])
     }
 
@@ -131,12 +131,18 @@ import Glibc
         holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         holder.arguments = [work.database]
         let commands = Pipe()
+        let said = work.path("holder.out")
+        _ = FileManager.default.createFile(atPath: said, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: said))
         holder.standardInput = commands
-        holder.standardOutput = FileHandle.nullDevice
+        holder.standardOutput = output
         try holder.run()
-        commands.fileHandleForWriting.write(Data("BEGIN IMMEDIATE;\nSELECT 1;\n".utf8))
+        // It says "held" only once BEGIN IMMEDIATE has succeeded (`.bail on` stops it otherwise).
+        commands.fileHandleForWriting.write(Data(".bail on\nBEGIN IMMEDIATE;\nSELECT 'held';\n".utf8))
         defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
-        Thread.sleep(forTimeInterval: 0.5)
+        try #require(poll(timeout: 30) {
+            (try? String(contentsOfFile: said, encoding: .utf8))?.contains("held") == true
+        }, "the other writer did not take SQLite's write lock")
         let before = try sha256sum(work.database)
         let locked = try Factpipe.run(["import", second, "--db", work.database, "--json"])
         #expect(locked.status == 1, "\(locked.stderr)")
@@ -145,6 +151,7 @@ import Glibc
         // Once the other writer is gone, the same load goes through.
         try commands.fileHandleForWriting.close()
         holder.waitUntilExit()
+        try output.close()
         #expect(try Factpipe.run(["import", second, "--db", work.database, "-q"]).status == 0)
         #expect(readOnlyInt(work.database, "SELECT count(*) FROM facts") == 3)
     }

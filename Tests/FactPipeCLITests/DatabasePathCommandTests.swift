@@ -82,8 +82,8 @@ import Testing
             #expect(run.status == 0, "\(run.stderr)")
             #expect(try run.json()["status"] as? String == "done")
         }
-        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM facts") == 75_000)
-        let ledger = try SQLiteCLI.ledger(database)
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == 75_000)
+        let ledger = try SQLiteFile.ledger(database)
         #expect(ledger.count == 2)
         for row in ledger {
             #expect(row["status"] as? String == "done", "\(row)")
@@ -115,7 +115,7 @@ import Testing
         let run = try Factpipe.run(["import", more, "--db", work.path("hard.sqlite")])
         #expect(run.status == 1)
         #expect(run.stderr.contains("2 hard links"), "\(run.stderr)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 1)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
         #expect(!FileManager.default.fileExists(atPath: work.path("hard.sqlite-factpipe.lock")))
     }
 }

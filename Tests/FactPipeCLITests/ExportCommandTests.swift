@@ -57,7 +57,7 @@ import Testing
         #expect(object["status"] as? String == "ok")
         #expect(int(object, "facts") == snapshotFixtureFacts)
         #expect(int(object, "file_bytes") == (try work.size(work.path("s.ndjson.zst"))))
-        #expect(object["file_sha256"] as? String == (try sha256(work.path("s.ndjson.zst"))))
+        #expect(object["file_sha256"] as? String == (try sha256sum(work.path("s.ndjson.zst"))))
         let manifest = try #require(object["manifest"] as? [String: Any])
         #expect(manifest["kind"] as? String == "snapshot")
         #expect(manifest["compression"] as? String == "zstd")
@@ -106,14 +106,14 @@ import Testing
         guard FileManager.default.isWritableFile(atPath: "/dev/full") else { return }
         let work = try CLIWorkspace()
         try work.loadFacts()
-        let before = try sha256(work.database)
+        let before = try sha256sum(work.database)
         for arguments in [["-o", "/dev/full"], ["-o", "/dev/full", "--format", "csv", "--level", "0"]] {
             let run = try Factpipe.run(["export", "--db", work.database, "--json"] + arguments)
             #expect(run.status == 1)
             #expect(run.stderr.contains("cannot write: No space left on device"), "\(run.stderr)")
             #expect(try run.json()["status"] as? String == "failed")
         }
-        #expect(try sha256(work.database) == before)
+        #expect(try sha256sum(work.database) == before)
         #expect(!FileManager.default.fileExists(atPath: "/dev/full.sha256"))
     }
 
@@ -123,12 +123,12 @@ import Testing
         try FileManager.default.createDirectory(atPath: work.path("ro"), withIntermediateDirectories: false)
         try openToEveryone(work)
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: work.path("ro"))
-        let before = try sha256(work.database)
+        let before = try sha256sum(work.database)
         let run = try runFactpipeUnprivileged(["export", "--db", work.database, "-o", work.path("ro/s.ndjson.zst")])
         #expect(run.status == 1)
         #expect(run.stderr.contains("cannot create a file in \(work.path("ro")): Permission denied"), "\(run.stderr)")
         #expect(try work.contents("ro").isEmpty)
-        #expect(try sha256(work.database) == before)
+        #expect(try sha256sum(work.database) == before)
     }
 
     @Test func aMissingDatabaseIsAFailureNotACreation() throws {
@@ -150,13 +150,10 @@ import Testing
         export.arguments = ["export", "--db", work.database, "-o", work.path("out.ndjson.zst"), "--level", "19"]
         export.standardError = FileHandle.nullDevice
         try export.run()
-        var waited = 0
-        while !(try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.factpipe-tmp-") }) && waited < 200 {
-            usleep(10_000)
-            waited += 1
+        let writing = try poll(timeout: 30) {
+            try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.factpipe-tmp-") } || !export.isRunning
         }
-        #expect(
-            try work.contents("").contains { $0.hasPrefix(".out.ndjson.zst.factpipe-tmp-") }, "the export never started writing")
+        try #require(writing && export.isRunning, "the export never started writing, or finished first")
         export.interrupt()
         export.waitUntilExit()
         #expect(export.terminationStatus == 130)
@@ -166,11 +163,11 @@ import Testing
     @Test func theDatabaseItselfIsNeverTheOutput() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()
-        let before = try sha256(work.database)
+        let before = try sha256sum(work.database)
         let run = try Factpipe.run(["export", "--db", work.database, "-o", work.database])
         #expect(run.status == 64)
         #expect(run.stderr.contains("-o \(work.database) is the database \(work.database)"), "\(run.stderr)")
-        #expect(try sha256(work.database) == before)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+        #expect(try sha256sum(work.database) == before)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
     }
 }

@@ -4,10 +4,6 @@ import Testing
 /// A SQLite file of another program is recognised by its schema, not its `user_version`, and no
 /// command alters it: not a byte of it, and no file appears beside it.
 @Suite struct ForeignDatabaseCommandTests {
-    private func sha256(_ path: String) throws -> String {
-        try Factpipe.tool("/usr/bin/sha256sum", [path]).stdoutText.split(separator: " ").first.map(String.init) ?? ""
-    }
-
     /// Another program's database that claims user_version 1: no factpipe table (or one of the
     /// same name without factpipe's columns).
     private func foreignDatabase(_ work: CLIWorkspace, name: String, schema: String) throws -> String {
@@ -28,7 +24,7 @@ import Testing
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
         let database = try foreignDatabase(work, name: "other.db", schema: schema)
-        let before = try sha256(database)
+        let before = try sha256sum(database)
         let commands: [[String]] = [
             ["import", input], ["optimize"], ["optimize", "--vacuum"], ["stats"], ["query"], ["loads"],
             ["undo", "1"], ["export", "-o", work.path("out/x.ndjson")], ["backup", "--to", work.path("out")],
@@ -40,11 +36,11 @@ import Testing
                 #expect(run.status == 1, "\(command): \(run.stderr)")
                 #expect(run.stderr.contains("not a factpipe database"), "\(command): \(run.stderr)")
             }
-            #expect(try sha256(database) == before, "\(command) changed the database")
+            #expect(try sha256sum(database) == before, "\(command) changed the database")
             let names = try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted()
             #expect(names == ["in.txt", "other.db", "out"], "\(command) left \(names)")
         }
-        #expect(try SQLiteCLI.int(database, "PRAGMA user_version") == 1)
-        #expect(try SQLiteCLI.strings(database, "PRAGMA journal_mode") == ["delete"])
+        #expect(try SQLiteFile.int(database, "PRAGMA user_version") == 1)
+        #expect(try SQLiteFile.strings(database, "PRAGMA journal_mode") == ["delete"])
     }
 }

@@ -68,7 +68,7 @@ import Testing
         #expect(run.stdout.isEmpty)
         #expect(run.stderr.hasPrefix("factpipe: done: 3 records: 3 inserted, 0 updated, 0 duplicates, 0 rejected, 0 warnings in "))
         #expect(run.stderr.contains("facts/s, peak RSS "))
-        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == [
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == [
             "Einwohner(Berlin, 3669491).", "HasPart(Computer, CPU).", "LäuftAuf(Windows).",
         ])
     }
@@ -106,7 +106,7 @@ import Testing
         #expect((json["message"] as? String)?.contains("more than 0 records rejected (--max-errors 0)") == true)
         #expect(run.stderr.contains("factpipe: aborted: "))
         #expect(run.stderr.contains("--max-errors 0"))
-        #expect(try SQLiteCLI.ledger(work.database).first?["status"] as? String == "aborted")
+        #expect(try SQLiteFile.ledger(work.database).first?["status"] as? String == "aborted")
     }
 
     @Test func aConflictUnderOnConflictFailExitsThree() throws {
@@ -119,8 +119,8 @@ import Testing
         let json = try run.json()
         #expect(json["status"] as? String == "aborted")
         #expect(json["message"] as? String == "\(second):2: HasPart(Computer, CPU). is already in the database (--on-conflict fail)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 1)
-        let ledger = try SQLiteCLI.ledger(work.database)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
+        let ledger = try SQLiteFile.ledger(work.database)
         #expect(ledger.map { $0["status"] as? String } == ["done", "aborted"])
         #expect(ledger.last?["conflict_policy"] as? String == "fail")
     }
@@ -133,7 +133,7 @@ import Testing
         let update = try Factpipe.run(["import", second, "--db", work.database, "--on-conflict", "UPDATE", "--json", "-q"])
         #expect(update.status == 0)
         #expect(int(try update.json(), "updated") == 1)
-        let row = try #require(try SQLiteCLI.rows(work.database, "SELECT confidence, context FROM facts").first)
+        let row = try #require(try SQLiteFile.rows(work.database, "SELECT confidence, context FROM facts").first)
         // sqlite3 -json prints 20 significant digits; compare as a number.
         #expect(abs(((row["confidence"] as? NSNumber)?.doubleValue ?? 0) - 0.7) < 1e-12)
         #expect(row["context"] as? String == #"{"a":1,"b":2}"#)
@@ -141,7 +141,7 @@ import Testing
         let replace = try Factpipe.run(
             ["import", first, "--db", work.database, "--on-conflict", "replace", "--force", "--json", "-q"])
         #expect(int(try replace.json(), "updated") == 1)
-        #expect(try SQLiteCLI.strings(work.database, "SELECT context FROM facts") == [#"{"a":1}"#])
+        #expect(try SQLiteFile.strings(work.database, "SELECT context FROM facts") == [#"{"a":1}"#])
     }
 
     @Test func aMissingInputFileExitsOneAndNamesIt() throws {
@@ -175,13 +175,13 @@ import Testing
         let records = try #require(int(json, "records"))
         #expect(records > 0 && records < 20_000)
         #expect(records % 1_000 == 0)
-        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        let ledger = try #require(try SQLiteFile.ledger(work.database).first)
         expectCountsAddUp(ledger)
         #expect(ledger["status"] as? String == "failed")
         #expect(ledger["compression"] as? String == "zstd")
         #expect(int(ledger, "records") == records)
         #expect(int(ledger, "inserted") == int(json, "inserted"))
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == int(json, "inserted"))
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == int(json, "inserted"))
     }
 
     @Test(arguments: [
@@ -217,7 +217,7 @@ import Testing
         let load = try #require((json["loads"] as? [[String: Any]])?.first)
         #expect(load["source"] as? String == "-")
         #expect(load["format"] as? String == "text")
-        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        let ledger = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(ledger["source"] as? String == "-")
         #expect(ledger["source_size"] is NSNull)
         #expect(int(ledger, "checkpoint_offset") == Self.clean.utf8.count)
@@ -233,7 +233,7 @@ import Testing
         let load = try #require((try run.json()["loads"] as? [[String: Any]])?.first)
         #expect(load["compression"] as? String == "gzip")
         #expect(load["format"] as? String == "csv")
-        let rows = try SQLiteCLI.rows(work.database, "SELECT statement, confidence, source FROM facts ORDER BY id")
+        let rows = try SQLiteFile.rows(work.database, "SELECT statement, confidence, source FROM facts ORDER BY id")
         #expect(rows.map { $0["statement"] as? String } == ["HasPart(Computer, CPU).", "IsA(Socrates)."])
         #expect(rows.map { ($0["confidence"] as? NSNumber)?.doubleValue } == [0.5, 1.0])
         #expect(rows.map { $0["source"] as? String } == ["stdin", "stdin"])
@@ -254,7 +254,7 @@ import Testing
         #expect(loads.map { $0["compression"] as? String } == ["gzip", "zstd", "none"])
         #expect(loads.map { $0["format"] as? String } == ["ndjson", "ndjson", "ndjson"])
         #expect(loads.map { int($0, "inserted") } == [500, 0, 0])
-        let ledger = try SQLiteCLI.ledger(work.database)
+        let ledger = try SQLiteFile.ledger(work.database)
         #expect(ledger.map { int($0, "checkpoint_offset") } == Array(repeating: try work.size(plain), count: 3))
         #expect(ledger.map { int($0, "source_size") } == [try work.size(gzPath), try work.size(work.path("facts.zst")), try work.size(plain)])
     }
@@ -305,8 +305,8 @@ import Testing
         ])
         #expect(run.status == 3)
         #expect(int(try run.json(), "inserted") == 0)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 0)
-        #expect(try SQLiteCLI.ledger(work.database).first?["status"] as? String == "aborted")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
+        #expect(try SQLiteFile.ledger(work.database).first?["status"] as? String == "aborted")
     }
 
     @Test func humanSummaryShowsTenRejectsAndCountsTheRest() throws {
@@ -339,6 +339,6 @@ import Testing
         let run = try Factpipe.run(["import", input, "--db", work.database])
         #expect(run.status == 1)
         #expect(run.stderr.contains("not a factpipe database (user_version 0, tables: notes)"))
-        #expect(try SQLiteCLI.strings(work.database, "SELECT name FROM sqlite_schema") == ["notes"])
+        #expect(try SQLiteFile.strings(work.database, "SELECT name FROM sqlite_schema") == ["notes"])
     }
 }

@@ -55,8 +55,8 @@ import Testing
         expectCountsAddUp(json, sourceLocation: sourceLocation)
         #expect(load.rejects.count == expected.rejected, sourceLocation: sourceLocation)
         #expect(
-            try SQLiteCLI.int(load.database, "SELECT count(*) FROM facts") == expected.inserted, sourceLocation: sourceLocation)
-        let ledger = try #require(try SQLiteCLI.ledger(load.database).first, sourceLocation: sourceLocation)
+            try SQLiteFile.int(load.database, "SELECT count(*) FROM facts") == expected.inserted, sourceLocation: sourceLocation)
+        let ledger = try #require(try SQLiteFile.ledger(load.database).first, sourceLocation: sourceLocation)
         expectCountsAddUp(ledger, sourceLocation: sourceLocation)
         #expect(ledger["status"] as? String == "done", sourceLocation: sourceLocation)
         #expect(ledger["format"] as? String == format, sourceLocation: sourceLocation)
@@ -94,7 +94,7 @@ import Testing
         #expect(messages[1].contains("'(' is never closed"))
         #expect(messages[2].contains("not free text"))
         // Stale parts of the dump are kept in given_parts.
-        let dna = try #require(try SQLiteCLI.rows(load.database, """
+        let dna = try #require(try SQLiteFile.rows(load.database, """
             SELECT subject, json_extract(fact_metadata, '$.given_parts.subject') AS given,
             json_extract(fact_metadata, '$.rowid') AS rowid, context, source
             FROM facts WHERE statement = 'HasPurpose(DNA, CarriesGeneticInformation).'
@@ -103,18 +103,18 @@ import Testing
         #expect(dna["given"] as? String == "Dna")
         #expect(int(dna, "rowid") == 334)
         #expect(dna["source"] as? String == "system")
-        #expect(try SQLiteCLI.int(load.database, "SELECT count(*) FROM facts WHERE fact_metadata LIKE '%given_parts%'") == 41)
-        #expect(try SQLiteCLI.strings(load.database, """
+        #expect(try SQLiteFile.int(load.database, "SELECT count(*) FROM facts WHERE fact_metadata LIKE '%given_parts%'") == 41)
+        #expect(try SQLiteFile.strings(load.database, """
             SELECT json_extract(fact_metadata, '$.given_parts.predicate') FROM facts
             WHERE statement = 'IsTypeOf(Convergent, ConvergentBoundaries).'
             """) == ["PotentiallyRelatedTo"])
         // The two duplicates differ from their first spelling only in the space after the comma.
-        #expect(try SQLiteCLI.strings(load.database, """
+        #expect(try SQLiteFile.strings(load.database, """
             SELECT json_extract(fact_metadata, '$.rowid') || '' FROM facts
             WHERE statement IN ('IsDefinedAs(CopernicanRevolution, ObjectsConformToHumanCognition).',
             'WasDevelopedBy(CategoricalImperative, ImmanuelKant).') ORDER BY id
             """).count == 2)
-        #expect(try SQLiteCLI.int(load.database, "SELECT count(*) FROM facts WHERE json_extract(context, '$.source') = 'Aethelred'") == 376)
+        #expect(try SQLiteFile.int(load.database, "SELECT count(*) FROM facts WHERE json_extract(context, '$.source') = 'Aethelred'") == 376)
     }
 
     @Test func knowledgeBaseCSVDump() throws {
@@ -131,8 +131,8 @@ import Testing
         let ndjson = try load("kb_facts.ndjson")
         let csv = try load("kb_facts.csv")
         let query = "SELECT statement, context, predicate, subject, object, arity, confidence, source FROM facts ORDER BY statement"
-        let left = try SQLiteCLI.rows(ndjson.database, query)
-        let right = try SQLiteCLI.rows(csv.database, query)
+        let left = try SQLiteFile.rows(ndjson.database, query)
+        let right = try SQLiteFile.rows(csv.database, query)
         #expect(left.count == 4_237)
         #expect(left.count == right.count)
         var differences = 0
@@ -143,9 +143,9 @@ import Testing
         #expect(differences == 0)
         // The CSV has no NULL statement_hash column: empty fields are absent, so only rowid remains.
         let first = "SELECT fact_metadata FROM facts WHERE statement = 'Uses(NeuralReasoning, DistributedRepresentation).'"
-        let metadata = try SQLiteCLI.strings(csv.database, first)
+        let metadata = try SQLiteFile.strings(csv.database, first)
         #expect(metadata == [#"{"rowid":"1"}"#])
-        let ndjsonMetadata = try SQLiteCLI.strings(ndjson.database, first)
+        let ndjsonMetadata = try SQLiteFile.strings(ndjson.database, first)
         #expect(ndjsonMetadata == [#"{"statement_hash":null,"rowid":1}"#])
     }
 
@@ -160,19 +160,19 @@ import Testing
         #expect(records[2].hasPrefix(Self.freeText[1]))
         #expect(records[3].hasPrefix(Self.freeText[0]))
         // Duplicates: lines 2463, 10408 and 17716 repeat the line before them.
-        #expect(try SQLiteCLI.int(load.database, "SELECT count(*) FROM facts WHERE statement = 'Composition(Symphony, Beethoven, 9th, Ode, Joy).'") == 1)
-        #expect(try SQLiteCLI.int(load.database, "SELECT max(arity) FROM facts") == 6)
-        #expect(try SQLiteCLI.int(load.database, "SELECT checkpoint_line FROM factpipe_loads") == 18_161)
+        #expect(try SQLiteFile.int(load.database, "SELECT count(*) FROM facts WHERE statement = 'Composition(Symphony, Beethoven, 9th, Ode, Joy).'") == 1)
+        #expect(try SQLiteFile.int(load.database, "SELECT max(arity) FROM facts") == 6)
+        #expect(try SQLiteFile.int(load.database, "SELECT checkpoint_line FROM factpipe_loads") == 18_161)
     }
 
     @Test func toolSyncFactsWithComments() throws {
         let load = try load("tool_sync_facts.txt")
         try expect(load, Expected(records: 30, inserted: 30, duplicates: 0, rejected: 0, warnings: 0), format: "text")
         #expect(load.rejects.isEmpty)
-        let statements = try SQLiteCLI.strings(load.database, "SELECT statement FROM facts ORDER BY statement")
+        let statements = try SQLiteFile.strings(load.database, "SELECT statement FROM facts ORDER BY statement")
         #expect(statements.contains("ToolCount(HAK_GAL_Frontend, 115)."))
         #expect(statements.allSatisfy { !$0.hasPrefix("#") })
-        #expect(try SQLiteCLI.int(load.database, "SELECT checkpoint_line FROM factpipe_loads") == 35)
+        #expect(try SQLiteFile.int(load.database, "SELECT checkpoint_line FROM factpipe_loads") == 35)
     }
 
     static let assistantExpected = Expected(records: 583, inserted: 435, duplicates: 24, rejected: 124, warnings: 0)
@@ -181,7 +181,7 @@ import Testing
         let load = try load("k_assistant_facts.ndjson")
         try expect(load, Self.assistantExpected, format: "ndjson")
         try expectAssistantRefusals(load)
-        #expect(try SQLiteCLI.strings(load.database, """
+        #expect(try SQLiteFile.strings(load.database, """
             SELECT fact_metadata FROM facts WHERE statement IN ('LäuftAuf(Windows).', 'VerwendetShell(wsl).')
             ORDER BY statement
             """) == [#"{"index":0}"#, #"{"index":1}"#])
@@ -191,13 +191,13 @@ import Testing
         let text = try load("k_assistant_facts.txt")
         try expect(text, Self.assistantExpected, format: "text")
         try expectAssistantRefusals(text)
-        let statements = try SQLiteCLI.strings(text.database, "SELECT statement FROM facts ORDER BY statement")
+        let statements = try SQLiteFile.strings(text.database, "SELECT statement FROM facts ORDER BY statement")
         #expect(statements.contains("LäuftAuf(Windows).") && statements.contains("VerwendetShell(wsl)."))
         #expect(statements.contains("Hauptstadt(Österreich, Wien)."))
         #expect(statements.contains("Einwohner(Berlin, 3669491)."))
         // The NDJSON and the text export of the same facts agree.
         let ndjson = try load("k_assistant_facts.ndjson")
-        #expect(try SQLiteCLI.strings(ndjson.database, "SELECT statement FROM facts ORDER BY statement") == statements)
+        #expect(try SQLiteFile.strings(ndjson.database, "SELECT statement FROM facts ORDER BY statement") == statements)
     }
 
     /// 116 quantified formulas, one negation, one empty argument list and six conjunctions or implications.

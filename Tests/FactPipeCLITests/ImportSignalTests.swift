@@ -5,85 +5,71 @@ import Testing
 import Glibc
 #endif
 
+/// SIGINT and SIGTERM in the middle of a load: the open batch is rolled back, the committed ones stay,
+/// and the summary and the ledger both say `interrupted`. The load reads a FIFO the test holds open, so
+/// it is sure to be mid-load, with a known number of records committed, when the signal comes.
 @Suite struct ImportSignalTests {
-    /// Starts `factpipe import`, sends SIGINT after `delay`, and returns the finished run.
+    /// Starts `factpipe import` of a held-open FIFO into `database`, writes `records` facts into it,
+    /// waits until `committed` of them are committed (the rest wait in the open batch, as the input
+    /// has not ended), sends `signal` and returns the finished run with the FIFO's path.
     private func interruptedImport(
-        _ arguments: [String], after delay: Duration, signal: Int32 = SIGINT
-    ) throws -> FactpipeRun {
-        try Factpipe.run(arguments) { process in
-            // The delay counts from the moment the load's ledger row exists: on a busy machine hashing
-            // the input can take longer than the delay itself.
-            if let database = arguments.firstIndex(of: "--db").map({ arguments[$0 + 1] }) {
-                let deadline = Date().addingTimeInterval(20)
-                while process.isRunning, Date() < deadline {
-                    if (try? SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_loads")).map({ $0 > 0 }) == true {
-                        break
-                    }
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
-            }
-            Thread.sleep(forTimeInterval: Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18)
-            kill(process.processIdentifier, signal)
-        }
+        _ work: CLIWorkspace, database: String, records: Int, committed: Int, batchSize: Int, signal: Int32,
+        quiet: Bool = false
+    ) throws -> (run: FactpipeRun, input: String) {
+        let input = try HeldOpenFIFO(work.path("facts-\(signal).fifo"))
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe,
+            ["import", input.path, "--db", database, "--batch-size", "\(batchSize)", "--json"] + (quiet ? ["-q"] : []))
+        try #require(input.openWhenReaderArrives(), "the load did not open its input")
+        try input.write((0..<records).map { "Signal(item\($0), Kind\($0 % 7))." }.joined(separator: "\n") + "\n")
+        let query = "SELECT coalesce(max(records), 0) FROM factpipe_loads"
+        let reached = poll(timeout: 60) { (readOnlyInt(database, query) ?? 0) >= committed || !load.isRunning }
+        try #require(reached && load.isRunning, "the load did not commit \(committed) records while its input was open")
+        kill(load.pid, signal)
+        let run = try load.wait()
+        input.close()
+        return (run, input.path)
     }
 
     @Test func sigintStopsTheLoadAfterItsLastCommittedBatch() throws {
         let work = try CLIWorkspace()
-        var facts = 300_000
-        var attempt = 0
-        while true {
-            attempt += 1
-            let input = work.path("generated-\(facts).ndjson")
-            let generate = try Factpipe.run(["generate", "--facts", "\(facts)", "-o", input, "-q"])
-            #expect(generate.status == 0)
-            let database = work.path("interrupted-\(attempt).sqlite")
-            let run = try interruptedImport(
-                ["import", input, "--db", database, "--batch-size", "1000", "--json"], after: .milliseconds(300))
-            if run.status == 0 || run.status == 2, attempt < 3 {
-                // The load finished before the signal: try again with more to load.
-                try? FileManager.default.removeItem(atPath: input)
-                facts *= 2
-                continue
-            }
-            #expect(run.status == 130, "\(run.stderr)")
-            let json = try run.json()
-            // The summary names the status the ledger records.
-            #expect(json["status"] as? String == "interrupted")
-            #expect(json["interrupted"] as? Bool == true)
-            #expect(json["message"] as? String == "interrupted; the open batch was rolled back")
-            expectCountsAddUp(json)
-            #expect(run.stderr.contains("factpipe: interrupted; the open batch was rolled back"))
-            let records = try #require(int(json, "records"))
-            #expect(records < facts)
-            #expect(records % 1_000 == 0, "only whole batches are committed")
-            let ledger = try #require(try SQLiteCLI.ledger(database).first)
-            #expect(ledger["status"] as? String == "interrupted")
-            #expect(int(ledger, "records") == records)
-            #expect(int(ledger, "records") == (int(ledger, "inserted") ?? 0) + (int(ledger, "duplicates") ?? 0)
-                + (int(ledger, "rejected") ?? 0))
-            #expect(int(ledger, "updated") == 0)
-            #expect(int(ledger, "checkpoint_line") == records + 1)
-            #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM facts") == int(ledger, "inserted"))
-            let integrity = try SQLiteCLI.strings(database, "PRAGMA integrity_check")
-            #expect(integrity == ["ok"])
-            break
-        }
+        let (run, input) = try interruptedImport(
+            work, database: work.database, records: 5_500, committed: 5_000, batchSize: 1_000, signal: SIGINT)
+        #expect(run.status == 130, "\(run.stderr)")
+        let json = try run.json()
+        // The summary names the status the ledger records.
+        #expect(json["status"] as? String == "interrupted")
+        #expect(json["interrupted"] as? Bool == true)
+        #expect(json["message"] as? String == "interrupted; the open batch was rolled back")
+        expectCountsAddUp(json)
+        #expect(run.stderr.contains("factpipe: interrupted; the open batch was rolled back"))
+        // The five whole batches stay; the 500 records of the open one are rolled back.
+        #expect(int(json, "records") == 5_000)
+        let ledger = try #require(try SQLiteFile.ledger(work.database).first)
+        #expect(ledger["source"] as? String == input)
+        #expect(ledger["status"] as? String == "interrupted")
+        #expect(int(ledger, "records") == 5_000)
+        #expect(int(ledger, "inserted") == 5_000)
+        expectCountsAddUp(ledger)
+        #expect(int(ledger, "updated") == 0)
+        #expect(int(ledger, "checkpoint_line") == 5_001)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 5_000)
+        #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
     }
 
     @Test func sigtermStopsTheLoadWithExitCode143() throws {
         let work = try CLIWorkspace()
-        let input = work.path("generated.ndjson")
-        #expect(try Factpipe.run(["generate", "--facts", "100000", "-o", input, "-q"]).status == 0)
-        let database = work.path("terminated.sqlite")
-        let run = try interruptedImport(
-            ["import", input, "--db", database, "--batch-size", "500", "--json", "-q"], after: .milliseconds(300),
-            signal: SIGTERM)
+        let (run, _) = try interruptedImport(
+            work, database: work.database, records: 2_250, committed: 2_000, batchSize: 500, signal: SIGTERM,
+            quiet: true)
         #expect(run.status == 143, "\(run.stderr)")
         #expect(run.stderr.isEmpty)
         let json = try run.json()
         #expect(json["interrupted"] as? Bool == true)
         expectCountsAddUp(json)
-        #expect(try SQLiteCLI.ledger(database).first?["status"] as? String == "interrupted")
-        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM facts") == int(json, "inserted"))
+        #expect(int(json, "records") == 2_000)
+        #expect(try SQLiteFile.ledger(work.database).first?["status"] as? String == "interrupted")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == int(json, "inserted"))
+        #expect(int(json, "inserted") == 2_000)
     }
 }

@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// Inputs that let a load down halfway: a file truncated while it is read, a pipe that closes early, a
-/// compressed stream that ends mid-frame, a signal. Each load fails or finishes as the README says, with
+/// compressed stream that ends mid-frame, a signal. Each load fails or finishes as docs/formats.md says, with
 /// counts that add up in the summary and the ledger, and `--resume` finishes what a signal stopped.
 @Suite struct InputFaultTests {
     private func generate(_ work: CLIWorkspace, _ name: String, facts: Int, seed: Int) throws -> String {
@@ -41,7 +41,7 @@ import Glibc
         #expect(message.hasPrefix("\(input): the file shrank while it was read: it ended after "), "\(message)")
         #expect(message.hasSuffix(" of its \(size) bytes"), "\(message)")
         expectCountsAddUp(json)
-        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        let ledger = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(ledger["status"] as? String == "failed")
         expectCountsAddUp(ledger)
         // Not recorded as done, so the file's full content is not skipped by a later load.
@@ -66,7 +66,7 @@ import Glibc
         #expect(int(json, "rejected") == 1)
         expectCountsAddUp(json)
         #expect(run.stderr.contains("-:\(wholeLines + 1): invalid_json"), "\(run.stderr)")
-        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        let ledger = try #require(try SQLiteFile.ledger(work.database).first)
         expectCountsAddUp(ledger)
         #expect(int(ledger, "records") == wholeLines + 1)
     }
@@ -86,10 +86,10 @@ import Glibc
         expectCountsAddUp(json)
         let records = try #require(int(json, "records"))
         #expect(records > 0 && records < 20_000 && records % 1_000 == 0, "\(records)")
-        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        let ledger = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(ledger["status"] as? String == "failed")
         expectCountsAddUp(ledger)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == int(json, "inserted"))
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == int(json, "inserted"))
     }
 
     @Test(arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
@@ -108,12 +108,12 @@ import Glibc
         let json = try run.json()
         #expect(json["interrupted"] as? Bool == true)
         expectCountsAddUp(json)
-        let stopped = try #require(try SQLiteCLI.ledger(work.database).first)
+        let stopped = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(stopped["status"] as? String == "interrupted")
         expectCountsAddUp(stopped)
         #expect(int(stopped, "records") == int(json, "records"))
         #expect((int(stopped, "records") ?? 0) % 1_000 == 0, "only whole batches are committed")
-        #expect(try SQLiteCLI.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
 
         let resumed = try Factpipe.run(
             ["import", input, "--db", work.database, "--batch-size", "1000", "--resume", "-q"])

@@ -22,7 +22,7 @@ import Testing
         let run = try importJSON(work, [input])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(int(try run.json(), "inserted") == 3, "\(run.stdoutText)")
-        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY statement")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement")
                 == ["IsA(a, b).", "IsA(c, d).", "IsA(e, f)."])
     }
 
@@ -34,7 +34,7 @@ import Testing
         #expect(first.status == 3, "\(first.stderr)")
         let resumed = try importJSON(work, [input], ["--resume", "--max-errors", "1"])
         #expect(resumed.status == 2, "\(resumed.stderr)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 50)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 50)
     }
 
     @Test(arguments: [
@@ -52,7 +52,7 @@ import Testing
         let message = try #require(json["message"] as? String)
         #expect(message.hasPrefix("\(input): "), "\(message)")
         #expect(message.contains("no record"), "\(message)")
-        #expect(try SQLiteCLI.strings(work.database, "SELECT status FROM factpipe_loads") == ["failed"])
+        #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["failed"])
         let again = try importJSON(work, [input])
         #expect(again.status == 1, "\(again.stderr)")
         #expect((try again.json()["skipped"] as? [Any])?.isEmpty == true)
@@ -85,7 +85,7 @@ import Testing
         let message = try #require(try run.json()["message"] as? String)
         #expect(message.hasPrefix("\(input): line 1: "), "\(message)")
         #expect(message.contains(named), "\(message)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 0)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
     }
 
     @Test(arguments: [
@@ -104,7 +104,7 @@ import Testing
             with: Data(try work.read("rejects.ndjson").utf8)) as? [String: Any])
         #expect(reject["line"] as? Int == 2)
         #expect((reject["message"] as? String)?.contains("\"\(key)\"") == true, "\(reject)")
-        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts") == ["Q(x)."])
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts") == ["Q(x)."])
     }
 
     @Test func tagsBesideAContextWithTagsAreRefusedNotReplaced() throws {
@@ -121,8 +121,8 @@ import Testing
         let rejects = try work.read("rejects.ndjson").split(separator: "\n")
         #expect(rejects.count == 2)
         #expect(rejects.allSatisfy { $0.contains("\"reason\":\"invalid_context\"") && $0.contains("tags") }, "\(rejects)")
-        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == ["P(b).", "P(d)."])
-        let context = try SQLiteCLI.strings(work.database, "SELECT context FROM facts WHERE statement = 'P(b).'")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == ["P(b).", "P(d)."])
+        let context = try SQLiteFile.strings(work.database, "SELECT context FROM facts WHERE statement = 'P(b).'")
         #expect(context.count == 1 && context[0].contains("\"topic\"") && context[0].contains("\"tags\""), "\(context)")
     }
 
@@ -139,7 +139,7 @@ import Testing
         let run = try importJSON(work, [source])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(int(try run.json(), "inserted") == 3)
-        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY statement")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement")
                 == ["P(a).", "P(b).", "P(c)."])
     }
 
@@ -158,7 +158,7 @@ import Testing
         let message = try #require(try resumed.json()["message"] as? String)
         #expect(message.contains("view"), "\(message)")
         #expect(message.components(separatedBy: source).count == 2, "\(message)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 2)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
     }
 
     // MARK: Rejects keep the original bytes

@@ -37,8 +37,8 @@ import Glibc
         let (run, ended) = try loadThroughFIFO(work, Data(factLines(500).utf8))
         #expect(ended, "the load still waited for a second writer")
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 500)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'IsA(thing0, Kind0).'") == 1)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 500)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'IsA(thing0, Kind0).'") == 1)
     }
 
     @Test(arguments: ["gzip", "zstd"])
@@ -51,7 +51,7 @@ import Glibc
         #expect(ended, "the load still waited for a second writer")
         #expect(run.status == 0, "\(run.stderr)")
         #expect(try run.json()["loads"] != nil)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 2_000)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2_000)
     }
 
     @Test func aSQLiteDatabaseThroughAFIFOIsReadFromItsOneStream() throws {
@@ -63,7 +63,7 @@ import Glibc
         let (run, ended) = try loadThroughFIFO(work, try Data(contentsOf: URL(fileURLWithPath: source)))
         #expect(ended)
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 2)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
     }
 
     @Test func aProcessSubstitutionPathLosesNoBytes() throws {
@@ -73,7 +73,7 @@ import Glibc
         let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(int(try run.json(), "inserted") == 300)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'IsA(thing0, Kind0).'") == 1)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'IsA(thing0, Kind0).'") == 1)
     }
 
     @Test func anInheritedPipeDescriptorPathIsReadOnce() throws {

@@ -101,7 +101,7 @@ import Glibc
         }
         try expectStopsPromptly(load, SIGINT, exitCode: 130)
         // The two full batches stay; the two records of the open one are rolled back.
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 10)
-        #expect(try SQLiteCLI.strings(work.database, "SELECT status FROM factpipe_loads") == ["interrupted"])
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 10)
+        #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["interrupted"])
     }
 }

@@ -73,7 +73,7 @@ import Testing
 
     static func storedFacts(_ database: String) throws -> [String: StoredFact] {
         var facts: [String: StoredFact] = [:]
-        for row in try SQLiteCLI.rows(database, "SELECT statement, context, source, confidence FROM facts") {
+        for row in try SQLiteFile.rows(database, "SELECT statement, context, source, confidence FROM facts") {
             facts[row["statement"] as? String ?? ""] = StoredFact(
                 context: row["context"] as? String ?? "", source: row["source"] as? String,
                 confidence: (row["confidence"] as? NSNumber)?.doubleValue ?? -1)
@@ -139,7 +139,7 @@ import Testing
         #expect(int(json, "rejected") == expected.rejected)
         #expect(int(json, "warnings") == expected.warnings)
         expectCountsAddUp(json)
-        let row = try #require(try SQLiteCLI.ledger(work.database).first)
+        let row = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(row["format"] as? String == "sqlite")
         #expect(row["status"] as? String == "done")
         #expect(row["source_sha256"] as? String == (try sha256sum(input)))
@@ -169,9 +169,9 @@ import Testing
             #expect(int(record as? [String: Any] ?? [:], "rowid") == rowid)
         }
         // Stale parts are kept beside the statement, counted as warnings.
-        #expect(try SQLiteCLI.int(work.database,
+        #expect(try SQLiteFile.int(work.database,
             "SELECT count(*) FROM facts WHERE json_extract(fact_metadata, '$.given_parts') IS NOT NULL") <= expected.warnings)
-        #expect(try SQLiteCLI.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
     }
 
     @Test func theCompressedAndThePlainDatabaseGiveTheSameFacts() throws {
@@ -192,7 +192,7 @@ import Testing
     @Test func aCompressedDatabaseIsRecordedWithItsCompression() throws {
         let work = try CLIWorkspace()
         _ = try Factpipe.run(["import", Self.fixture("2025-09-15"), "--db", work.database, "-q"])
-        let row = try #require(try SQLiteCLI.ledger(work.database).first)
+        let row = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(row["format"] as? String == "sqlite")
         #expect(row["compression"] as? String == "zstd", "the input is a zstd-compressed file")
     }
@@ -205,18 +205,18 @@ import Testing
         let aborted = try Factpipe.run(["import", input, "--db", work.database, "--batch-size", "1000", "--max-errors", "0",
                                         "--rejects", rejects, "--json", "-q"])
         #expect(aborted.status == 3, "\(aborted.stderr)")
-        let stopped = try #require(try SQLiteCLI.ledger(work.database).first)
+        let stopped = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(stopped["status"] as? String == "aborted")
         #expect(int(stopped, "records") == 3_000 && int(stopped, "checkpoint_line") == 3_001)
         let plain = try Self.decompressed("2025-09-15", in: work)
-        let nextRowid = try SQLiteCLI.int(plain, "SELECT rowid FROM facts ORDER BY rowid LIMIT 1 OFFSET 3000")
+        let nextRowid = try SQLiteFile.int(plain, "SELECT rowid FROM facts ORDER BY rowid LIMIT 1 OFFSET 3000")
         #expect(int(stopped, "checkpoint_offset") == nextRowid, "the checkpoint of a database is the next rowid")
 
         let resumed = try Factpipe.run(["import", input, "--db", work.database, "--batch-size", "1000", "--resume",
                                         "--rejects", rejects, "--json", "-q"])
         #expect(resumed.status == 2, "\(resumed.stderr)")
         #expect(int(try resumed.json(), "records") == 1_244)
-        let rows = try SQLiteCLI.ledger(work.database)
+        let rows = try SQLiteFile.ledger(work.database)
         #expect(rows.count == 1)
         let row = try #require(rows.first)
         let e = Self.kb0915
@@ -226,7 +226,7 @@ import Testing
         let check = try Self.checkRowByRow(source: plain, database: work.database)
         #expect(check.unmatched == e.malformedRowids && check.distinct == e.inserted && check.repeats == e.duplicates)
         // Facts without a time of their own take the start of the load they belong to, resumed or not.
-        #expect(try SQLiteCLI.strings(work.database, "SELECT DISTINCT created_at FROM facts")
+        #expect(try SQLiteFile.strings(work.database, "SELECT DISTINCT created_at FROM facts")
             == [stopped["started_at"] as? String ?? "?"])
         let offsets = try work.read("rejects.ndjson").split(separator: "\n").map {
             int(try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]), "offset") ?? -1
@@ -252,7 +252,7 @@ import Testing
         #expect(run.status == 2, "\(run.stderr)")
         let json = try run.json()
         #expect(json["status"] as? String == "done")
-        let rows = try SQLiteCLI.ledger(work.database)
+        let rows = try SQLiteFile.ledger(work.database)
         #expect(rows.map { URL(fileURLWithPath: $0["source"] as? String ?? "").lastPathComponent }
             == ["hexagonal_kb-2025-09-11.db.zst", "hexagonal_kb-2025-09-15.db.zst"])
         let counts = rows.map { row in
@@ -324,11 +324,11 @@ import Testing
     @Test func intoExistingWritesThroughTheKnowledgeBasesColumnsAndFiresItsTrigger() throws {
         let work = try CLIWorkspace()
         let kb = try Self.decompressed("2025-09-15", in: work, as: "hexagonal_kb.db")
-        let schema = try SQLiteCLI.rows(kb, Self.schemaQuery)
-        let userVersion = try SQLiteCLI.int(kb, "PRAGMA user_version")
-        let factsBefore = try SQLiteCLI.int(kb, "SELECT count(*) FROM facts")
-        let auditBefore = try SQLiteCLI.int(kb, "SELECT count(*) FROM audit_log")
-        let maxAudit = try SQLiteCLI.int(kb, "SELECT max(id) FROM audit_log")
+        let schema = try SQLiteFile.rows(kb, Self.schemaQuery)
+        let userVersion = try SQLiteFile.int(kb, "PRAGMA user_version")
+        let factsBefore = try SQLiteFile.int(kb, "SELECT count(*) FROM facts")
+        let auditBefore = try SQLiteFile.int(kb, "SELECT count(*) FROM audit_log")
+        let maxAudit = try SQLiteFile.int(kb, "SELECT max(id) FROM audit_log")
 
         let input = try work.write("new.ndjson", """
             {"statement":"Migrates(factpipe, KnowledgeBase).","source":"tester","confidence":0.75,"context":{"tags":["test"]}}
@@ -346,8 +346,8 @@ import Testing
             == [5, 3, 1, 1])
         #expect((json["loads"] as? [Any])?.isEmpty == true, "no ledger in a database factpipe did not create")
 
-        #expect(try SQLiteCLI.int(kb, "SELECT count(*) FROM facts") == factsBefore + 3)
-        let rows = try SQLiteCLI.rows(kb, """
+        #expect(try SQLiteFile.int(kb, "SELECT count(*) FROM facts") == factsBefore + 3)
+        let rows = try SQLiteFile.rows(kb, """
             SELECT statement, predicate, subject, object, source, confidence, context FROM facts
             WHERE statement IN ('Migrates(factpipe, KnowledgeBase).', 'HasDefaultSource(NoSource, Here).',
             'LäuftAuf(factpipe, Linux).') ORDER BY rowid
@@ -361,31 +361,31 @@ import Testing
         #expect(Self.json(rows[0]["context"] as? String ?? "") == ["tags": ["test"]] as NSDictionary)
         #expect(Self.json(rows[2]["context"] as? String ?? "") == ["certainty": 0.5] as NSDictionary)
         // The existing fact is untouched.
-        #expect(try SQLiteCLI.strings(kb, "SELECT source FROM facts WHERE statement = 'CapitalOf(Germany, Berlin).'")
+        #expect(try SQLiteFile.strings(kb, "SELECT source FROM facts WHERE statement = 'CapitalOf(Germany, Berlin).'")
             == ["system"])
 
         // Its audit trigger wrote one row per inserted fact.
-        #expect(try SQLiteCLI.int(kb, "SELECT count(*) FROM audit_log") == auditBefore + 3)
-        let audit = try SQLiteCLI.strings(kb, "SELECT details FROM audit_log WHERE id > \(maxAudit) ORDER BY id")
+        #expect(try SQLiteFile.int(kb, "SELECT count(*) FROM audit_log") == auditBefore + 3)
+        let audit = try SQLiteFile.strings(kb, "SELECT details FROM audit_log WHERE id > \(maxAudit) ORDER BY id")
         #expect(Set(audit) == [
             "Inserted fact with statement=\"Migrates(factpipe, KnowledgeBase).\"",
             "Inserted fact with statement=\"HasDefaultSource(NoSource, Here).\"",
             "Inserted fact with statement=\"LäuftAuf(factpipe, Linux).\"",
         ])
-        #expect(try SQLiteCLI.strings(kb, "SELECT DISTINCT operation FROM audit_log WHERE id > \(maxAudit)") == ["INSERT_FACT"])
+        #expect(try SQLiteFile.strings(kb, "SELECT DISTINCT operation FROM audit_log WHERE id > \(maxAudit)") == ["INSERT_FACT"])
 
         // Its schema and user_version are as they were; no factpipe table appeared.
-        #expect((try SQLiteCLI.rows(kb, Self.schemaQuery) as NSArray) == (schema as NSArray))
-        #expect(try SQLiteCLI.int(kb, "PRAGMA user_version") == userVersion)
-        #expect(try SQLiteCLI.int(kb, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'factpipe%'") == 0)
-        #expect(try SQLiteCLI.strings(kb, "PRAGMA integrity_check") == ["ok"])
+        #expect((try SQLiteFile.rows(kb, Self.schemaQuery) as NSArray) == (schema as NSArray))
+        #expect(try SQLiteFile.int(kb, "PRAGMA user_version") == userVersion)
+        #expect(try SQLiteFile.int(kb, "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'factpipe%'") == 0)
+        #expect(try SQLiteFile.strings(kb, "PRAGMA integrity_check") == ["ok"])
     }
 
     @Test func intoExistingUnderUpdateMergesAndTheUpdateTriggerFires() throws {
         let work = try CLIWorkspace()
         let kb = try Self.decompressed("2025-09-15", in: work, as: "hexagonal_kb.db")
-        let maxAudit = try SQLiteCLI.int(kb, "SELECT max(id) FROM audit_log")
-        let before = try SQLiteCLI.strings(kb, "SELECT context FROM facts WHERE statement = 'CapitalOf(Germany, Berlin).'")
+        let maxAudit = try SQLiteFile.int(kb, "SELECT max(id) FROM audit_log")
+        let before = try SQLiteFile.strings(kb, "SELECT context FROM facts WHERE statement = 'CapitalOf(Germany, Berlin).'")
         let input = try work.write("update.ndjson", """
             {"statement":"CapitalOf(Germany, Berlin).","confidence":0.99,"source":"census","context":{"checked":true}}
 
@@ -393,7 +393,7 @@ import Testing
         let run = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--on-conflict", "update", "--json", "-q"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(int(try run.json(), "updated") == 1)
-        let row = try #require(try SQLiteCLI.rows(kb,
+        let row = try #require(try SQLiteFile.rows(kb,
             "SELECT source, confidence, context FROM facts WHERE statement = 'CapitalOf(Germany, Berlin).'").first)
         #expect(row["source"] as? String == "census")
         #expect((row["confidence"] as? NSNumber)?.doubleValue == 0.99)
@@ -401,7 +401,7 @@ import Testing
         let old = try #require(Self.json(before.first ?? ""))
         #expect(merged["checked"] as? Bool == true)
         for case let (key as String, value) in old { #expect((merged[key] as? NSObject) == (value as? NSObject), "\(key)") }
-        #expect(try SQLiteCLI.strings(kb, "SELECT operation FROM audit_log WHERE id > \(maxAudit)") == ["UPDATE_FACT"])
+        #expect(try SQLiteFile.strings(kb, "SELECT operation FROM audit_log WHERE id > \(maxAudit)") == ["UPDATE_FACT"])
     }
 
     @Test func resumeWithIntoExistingIsAUsageError() throws {

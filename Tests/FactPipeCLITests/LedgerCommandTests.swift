@@ -22,7 +22,7 @@ import Testing
         let input = try work.write("facts.ndjson", Self.facts)
         let run = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
         #expect(run.status == 2, "\(run.stderr)")
-        let ledger = try SQLiteCLI.ledger(work.database)
+        let ledger = try SQLiteFile.ledger(work.database)
         #expect(ledger.count == 1)
         let row = try #require(ledger.first)
         #expect(row["source"] as? String == input)
@@ -52,7 +52,7 @@ import Testing
         let json = try Factpipe.run(["loads", "--db", work.database, "--json"])
         #expect(json.status == 0)
         let list = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]])
-        let stored = try SQLiteCLI.ledger(work.database)
+        let stored = try SQLiteFile.ledger(work.database)
         #expect(list.count == 1)
         let entry = try #require(list.first)
         let row = try #require(stored.first)
@@ -108,7 +108,7 @@ import Testing
         #expect(skipped.first?["source"] as? String == input)
         #expect(skipped.first?["reason"] as? String == reason)
         #expect(again.stderr.contains("  skipped \(input): \(reason)\n"), "\(again.stderr)")
-        #expect(try SQLiteCLI.ledger(work.database).count == 1)
+        #expect(try SQLiteFile.ledger(work.database).count == 1)
 
         // The same bytes under another name.
         let copy = work.path("yesterday-again.ndjson")
@@ -118,7 +118,7 @@ import Testing
         let renamedSkip = try #require((try renamed.json()["skipped"] as? [[String: Any]])?.first)
         #expect(renamedSkip["source"] as? String == copy)
         #expect(renamedSkip["reason"] as? String == reason)
-        #expect(try SQLiteCLI.ledger(work.database).count == 1)
+        #expect(try SQLiteFile.ledger(work.database).count == 1)
 
         // --force loads it: everything is a duplicate or a reject, in a new row with the same hash.
         let forced = try Factpipe.run(["import", copy, "--db", work.database, "--force", "--json", "-q"])
@@ -126,11 +126,11 @@ import Testing
         let forcedJSON = try forced.json()
         #expect((forcedJSON["skipped"] as? [Any])?.isEmpty == true)
         #expect(int(forcedJSON, "records") == 4 && int(forcedJSON, "duplicates") == 3 && int(forcedJSON, "inserted") == 0)
-        let rows = try SQLiteCLI.ledger(work.database)
+        let rows = try SQLiteFile.ledger(work.database)
         #expect(rows.map { $0["source"] as? String } == [input, copy])
         #expect(rows.map { $0["source_sha256"] as? String } == [sha, sha])
         #expect(rows.map { $0["status"] as? String } == ["done", "done"])
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 2)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
     }
 
     @Test func changedContentUnderTheSameNameIsLoaded() throws {
@@ -142,7 +142,7 @@ import Testing
         #expect(run.status == 0)
         #expect((try run.json()["skipped"] as? [Any])?.isEmpty == true)
         #expect(int(try run.json(), "inserted") == 1)
-        let hashes = try SQLiteCLI.strings(work.database, "SELECT source_sha256 FROM factpipe_loads ORDER BY id")
+        let hashes = try SQLiteFile.strings(work.database, "SELECT source_sha256 FROM factpipe_loads ORDER BY id")
         #expect(hashes.count == 2 && hashes[0] != hashes[1])
         #expect(hashes[1] == (try sha256sum(input)))
     }
@@ -157,6 +157,6 @@ import Testing
         // By the time the copy is read, its content is in the ledger as loaded by the first input.
         let skipped = (json["skipped"] as? [[String: Any]])?.compactMap { $0["source"] as? String }
         #expect(skipped == [copy], "\(json)")
-        #expect(try SQLiteCLI.ledger(work.database).count == 1)
+        #expect(try SQLiteFile.ledger(work.database).count == 1)
     }
 }

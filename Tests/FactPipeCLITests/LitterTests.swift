@@ -74,7 +74,7 @@ import Testing
         try work.loadFacts()
         let backups = work.path("backups")
         try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: false)
-        let before = try sha256(work.database)
+        let before = try sha256sum(work.database)
         let missing = try Factpipe.run(["backup", "--db", work.database, "--to", backups, "--temp-dir", work.path("nope")])
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("the folder for the temporary copy does not exist"), "\(missing.stderr)")
@@ -82,7 +82,7 @@ import Testing
         #expect(empty.status == 64, "\(empty.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: backups).isEmpty)
         #expect(try temporaries(work.url.path).isEmpty)
-        #expect(try sha256(work.database) == before)
+        #expect(try sha256sum(work.database) == before)
     }
 
     @Test func aRestoreKilledMidWayLeavesNothingOnceTheNextRestoreRan() throws {

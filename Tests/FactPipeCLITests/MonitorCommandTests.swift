@@ -29,7 +29,7 @@ struct MonitorCommandTests {
         let poller = try Python.start(Python.pollMetrics, [monitor.url + "/metrics", stop])
         let load = try Factpipe.run(["import", input, "--db", workspace.database, "--batch-size", "2000"])
         #expect(load.status == 0, "\(load.stderr)")
-        let inserted = try SQLiteCLI.int(workspace.database, "SELECT sum(inserted) FROM factpipe_loads")
+        let inserted = try SQLiteFile.int(workspace.database, "SELECT sum(inserted) FROM factpipe_loads")
         // The counter reaches the ledger's figure once the monitor has probed the finished load.
         #expect(poll(timeout: 30) { (try? monitor.metric("factpipe_inserted_total")) == Double(inserted) })
         _ = FileManager.default.createFile(atPath: stop, contents: nil)
@@ -79,7 +79,7 @@ struct MonitorCommandTests {
         let workspace = try CLIWorkspace()
         let input = try facts(2_000, "small.ndjson", in: workspace)
         #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
-        let facts = try SQLiteCLI.int(workspace.database, "SELECT count(*) FROM facts")
+        let facts = try SQLiteFile.int(workspace.database, "SELECT count(*) FROM facts")
         let monitor = try MonitorProcess(database: workspace.database, interval: 0.2, in: workspace)
         let run = try Factpipe.runProcess(
             URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-N", "--max-time", "1.5", monitor.url + "/events"])

@@ -34,9 +34,9 @@ import Testing
         #expect(reject["reason"] as? String == "invalid_csv")
         #expect((reject["message"] as? String)?.contains("not closed") == true, "\(reject)")
         #expect(reject["record"] as? String == "\"P(bad, x),0.5")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == after + 2)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == after + 2)
         // The checkpoint is the end of the file: nothing was skipped.
-        let ledger = try #require(try SQLiteCLI.ledger(work.database).first)
+        let ledger = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(int(ledger, "checkpoint_line") == after + 5)
     }
 
@@ -64,7 +64,7 @@ import Testing
         let message = try #require(json["message"] as? String)
         #expect(message.hasPrefix("\(input): line 2: one record of "), "\(message)")
         #expect(message.contains("took most of the input"), "\(message)")
-        #expect(try SQLiteCLI.strings(work.database, "SELECT status FROM factpipe_loads") == ["failed"])
+        #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["failed"])
     }
 
     /// The bad line near the start of a large file is one refusal; every good line loads.

@@ -53,32 +53,3 @@ final class HeldLoadLock {
         close(descriptor)
     }
 }
-
-/// A Prometheus text file read back: `name{labels}` → value, with the HELP and TYPE of each family
-/// required before its samples and every other line required to be a well-formed sample.
-func parsePrometheus(_ text: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> [String: Double] {
-    let sampleLine = try Regex(#"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$"#)
-    var declared: [String: Set<String>] = [:]
-    var values: [String: Double] = [:]
-    #expect(text.hasSuffix("\n"), sourceLocation: sourceLocation)
-    for line in text.split(separator: "\n") {
-        if line.hasPrefix("# ") {
-            let parts = line.split(separator: " ", maxSplits: 3).map(String.init)
-            try #require(
-                parts.count == 4 && ["HELP", "TYPE"].contains(parts[1]), "\(line)", sourceLocation: sourceLocation)
-            declared[parts[2], default: []].insert(parts[1])
-            continue
-        }
-        let match = try #require(
-            try sampleLine.wholeMatch(in: String(line)), "bad line: \(line)",
-            sourceLocation: sourceLocation)
-        let name = String(match.output[1].substring ?? "")
-        let family = declared[name] != nil ? name : name.replacing(/_(sum|count)$/, with: "")
-        #expect(declared[family] == ["HELP", "TYPE"], "\(name): HELP and TYPE first", sourceLocation: sourceLocation)
-        let key = name + String(match.output[2].substring ?? "")
-        values[key] = try #require(
-            Double(String(match.output[3].substring ?? "")), "\(line)",
-            sourceLocation: sourceLocation)
-    }
-    return values
-}

@@ -7,7 +7,7 @@ import Testing
         let work = try CLIWorkspace()
         try work.loadKnowledgeBase()
         try Factpipe.tool("/usr/bin/sqlite3", [work.database, "DELETE FROM facts WHERE id % 2 = 0"])
-        let kept = try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY id")
+        let kept = try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY id")
         let run = try Factpipe.run(["optimize", "--db", work.database, "--vacuum", "--json"])
         #expect(run.status == 0, "\(run.stderr)")
         let json = try run.json()
@@ -22,7 +22,7 @@ import Testing
         #expect(int(after, "file_bytes") == (try work.size(work.database)))
         #expect(int(after, "free_pages") == 0)
         #expect(json["integrity"] as? [String] == ["ok"] && json["intact"] as? Bool == true)
-        #expect(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts ORDER BY id") == kept)
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY id") == kept)
         let human = try Factpipe.run(["optimize", "--db", work.database])
         #expect(human.status == 0)
         #expect(human.stdoutText.contains("PRAGMA integrity_check") && human.stdoutText.contains("before"))
@@ -67,7 +67,7 @@ import Testing
         }
         #expect(try work.listing("scratch").isEmpty, "generated input and temporary database deleted")
         #expect(run.stderr.contains("factpipe scale-test: loading"))
-        let metrics = try parsePrometheus(String(contentsOfFile: work.path("scale.prom"), encoding: .utf8))
+        let metrics = try ParsedMetrics(String(contentsOfFile: work.path("scale.prom"), encoding: .utf8))
         #expect(metrics["factpipe_scale_test_records"] == 3_000)
         let p95 = try #require(patterns["statement"]?["p95_ms"] as? NSNumber).doubleValue
         let metric = try #require(
@@ -90,7 +90,7 @@ import Testing
         ])
         #expect(run.status == 2, "\(run.stderr)")
         let summary = try run.json()
-        let metrics = try parsePrometheus(String(contentsOfFile: work.path("import.prom"), encoding: .utf8))
+        let metrics = try ParsedMetrics(String(contentsOfFile: work.path("import.prom"), encoding: .utf8))
         for key in ["records", "inserted", "updated", "duplicates", "rejected", "warnings"] {
             #expect(metrics["factpipe_import_\(key)"] == int(summary, key).map(Double.init), "\(key)")
         }
@@ -113,7 +113,7 @@ import Testing
             "--metrics-file", work.path("export.prom"), "--report", work.path("export.json"),
         ])
         #expect(export.status == 0, "\(export.stderr)")
-        let metrics = try parsePrometheus(String(contentsOfFile: work.path("export.prom"), encoding: .utf8))
+        let metrics = try ParsedMetrics(String(contentsOfFile: work.path("export.prom"), encoding: .utf8))
         #expect(metrics["factpipe_export_records"] == 4_237)
         #expect(metrics["factpipe_export_success"] == 1)
         try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
@@ -121,7 +121,7 @@ import Testing
             "backup", "--db", work.database, "--to", work.path("backups"), "-q", "--metrics-file", work.path("backup.prom"),
         ])
         #expect(backup.status == 0, "\(backup.stderr)")
-        let backupMetrics = try parsePrometheus(String(contentsOfFile: work.path("backup.prom"), encoding: .utf8))
+        let backupMetrics = try ParsedMetrics(String(contentsOfFile: work.path("backup.prom"), encoding: .utf8))
         #expect(backupMetrics["factpipe_backup_records"] == 4_237)
         #expect((backupMetrics["factpipe_backup_peak_rss_bytes"] ?? 0) > 0)
     }

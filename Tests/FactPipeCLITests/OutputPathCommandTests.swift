@@ -6,10 +6,6 @@ import Testing
 @Suite struct OutputPathCommandTests {
     private static let facts = "IsA(Dog, Animal).\nIsA(Cat, Animal).\nnot a fact\n"
 
-    private func sha256(_ path: String) throws -> String {
-        try Factpipe.tool("/usr/bin/sha256sum", [path]).stdoutText.split(separator: " ").first.map(String.init) ?? ""
-    }
-
     private func names(_ work: CLIWorkspace) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted()
     }
@@ -17,7 +13,7 @@ import Testing
     @Test func rejectsNamingAnInputIsRefusedAndTheInputKept() throws {
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", Self.facts)
-        let before = try sha256(input)
+        let before = try sha256sum(input)
         for spelling in [input, work.url.path + "/./in.txt"] {
             let run = try Factpipe.run(["import", input, "--db", work.database, "--rejects", spelling])
             #expect(run.status == 64, "\(run.stderr)")
@@ -27,7 +23,7 @@ import Testing
         #expect(link(input, work.path("hard.txt")) == 0)
         let run = try Factpipe.run(["import", input, "--db", work.database, "--rejects", work.path("hard.txt")])
         #expect(run.status == 64, "\(run.stderr)")
-        #expect(try sha256(input) == before)
+        #expect(try sha256sum(input) == before)
         #expect(try names(work) == ["hard.txt", "in.txt"])
     }
 
@@ -37,7 +33,7 @@ import Testing
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
         let more = try work.write("more.txt", "IsA(Fox, Animal).\n")
         try FileManager.default.createSymbolicLink(atPath: work.path("link.sqlite"), withDestinationPath: work.database)
-        let before = try sha256(work.database)
+        let before = try sha256sum(work.database)
         for (option, path) in [
             ("--rejects", work.database), ("--report", work.path("link.sqlite")),
             ("--metrics-file", work.url.path + "/./kb.sqlite"), ("--rejects", work.database + "-wal"),
@@ -49,28 +45,28 @@ import Testing
         // The database given as an input to itself.
         let itself = try Factpipe.run(["import", work.path("link.sqlite"), "--db", work.database, "-q"])
         #expect(itself.status == 64, "\(itself.stderr)")
-        #expect(try sha256(work.database) == before)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 2)
+        #expect(try sha256sum(work.database) == before)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
     }
 
     @Test func exportBackupAndRestoreRefuseToWriteOverTheirSource() throws {
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", Self.facts)
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
-        let before = try sha256(work.database)
+        let before = try sha256sum(work.database)
         let export = try Factpipe.run(["export", "--db", work.database, "-o", work.url.path + "/./kb.sqlite"])
         #expect(export.status == 64, "\(export.stderr)")
         let report = try Factpipe.run(
             ["backup", "--db", work.database, "--to", work.url.path, "--report", work.database])
         #expect(report.status == 64, "\(report.stderr)")
-        #expect(try sha256(work.database) == before)
+        #expect(try sha256sum(work.database) == before)
 
         let snapshot = work.path("snap.ndjson.zst")
         #expect(try Factpipe.run(["export", "--db", work.database, "-o", snapshot, "-q"]).status == 0)
-        let archive = try sha256(snapshot)
+        let archive = try sha256sum(snapshot)
         let restore = try Factpipe.run(["restore", snapshot, "--to", snapshot, "--force"])
         #expect(restore.status == 64, "\(restore.stderr)")
-        #expect(try sha256(snapshot) == archive)
+        #expect(try sha256sum(snapshot) == archive)
     }
 
     /// A pipeline whose rejects template names its input: the input is not appended to.
@@ -86,11 +82,11 @@ import Testing
             [load]
             rejects = "in/{source}.txt"
             """)
-        let before = try sha256(input)
+        let before = try sha256sum(input)
         let run = try Factpipe.run(["run", file])
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains("rejects \(work.path("in/a.txt")) is the input"), "\(run.stderr)")
-        #expect(try sha256(input) == before)
+        #expect(try sha256sum(input) == before)
         #expect(!FileManager.default.fileExists(atPath: work.database))
     }
 
@@ -122,6 +118,6 @@ import Testing
         #expect(left.allSatisfy { name in expected.contains { name.hasPrefix($0) } }, "\(left)")
         #expect(left.contains { $0.hasPrefix("a-rejects-") }, "\(left)")
         let database = work.path("data/kb.sqlite")
-        #expect(try SQLiteCLI.int(database, "SELECT count(*) FROM factpipe_loads WHERE source NOT LIKE '%a.txt'") == 0)
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM factpipe_loads WHERE source NOT LIKE '%a.txt'") == 0)
     }
 }

@@ -32,7 +32,7 @@ import Glibc
             load.killNine()
             try load.wait()
             if load.wasKilled {
-                let committed = try SQLiteCLI.int(database, "SELECT records FROM factpipe_loads WHERE id = 1")
+                let committed = try SQLiteFile.int(database, "SELECT records FROM factpipe_loads WHERE id = 1")
                 return (input, committed)
             }
             Issue.record("attempt \(attempt): the load of \(count) facts finished before the kill; trying with more")
@@ -47,11 +47,11 @@ import Glibc
         let (input, committed) = try killedLoad(work, facts: 200_000, seed: 17, database: victim, afterRecords: 20_000)
 
         // What kill -9 left: the ledger row still running, its committed batches staged, nothing merged.
-        let killed = try #require(try SQLiteCLI.ledger(victim).first)
+        let killed = try #require(try SQLiteFile.ledger(victim).first)
         #expect(killed["status"] as? String == "running")
         #expect(committed >= 20_000 && committed % 1_000 == 0, "\(committed)")
         #expect(int(killed, "checkpoint_line") == committed + 1)
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_staging") > 0)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging") > 0)
         let lockText = try String(contentsOfFile: victim + "-factpipe.lock", encoding: .utf8)
         #expect(lockText.hasPrefix("pid ") && lockText.contains("import of \(input)"), "\(lockText)")
 
@@ -65,23 +65,23 @@ import Glibc
         #expect(resumed.status == 2, "\(resumed.stderr)")
         let json = try resumed.json()
         #expect(json["status"] as? String == "done")
-        let records = try SQLiteCLI.int(referenceDB, "SELECT records FROM factpipe_loads")
+        let records = try SQLiteFile.int(referenceDB, "SELECT records FROM factpipe_loads")
         #expect(int(json, "records") == records - committed, "the resumed run reads only what was not committed")
         let loads = try #require(json["loads"] as? [[String: Any]])
         #expect(loads.map { int($0, "load_id") } == [1], "the interrupted ledger row is continued")
 
         #expect(try factDump(victim) == (try factDump(referenceDB)))
         #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))
-        #expect(try SQLiteCLI.strings(victim, "PRAGMA integrity_check") == ["ok"])
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_loads") == 1)
-        let row = try #require(try SQLiteCLI.ledger(victim).first)
+        #expect(try SQLiteFile.strings(victim, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_loads") == 1)
+        let row = try #require(try SQLiteFile.ledger(victim).first)
         expectCountsAddUp(row)
         #expect(row["started_at"] as? String == killed["started_at"] as? String)
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts") == int(row, "inserted"))
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts") == int(row, "inserted"))
         // The secondary indexes are there, as after an uninterrupted load.
         let indexes = "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts' AND sql IS NOT NULL ORDER BY name"
-        #expect(try SQLiteCLI.strings(victim, indexes) == (try SQLiteCLI.strings(referenceDB, indexes)))
+        #expect(try SQLiteFile.strings(victim, indexes) == (try SQLiteFile.strings(referenceDB, indexes)))
     }
 
     @Test func resumeRefusesASourceThatChangedAfterTheKill() throws {
@@ -101,23 +101,23 @@ import Glibc
             + "\(after.prefix(12))… now); load it again without --resume"
         #expect(run.stderr.contains(message), "\(run.stderr)")
         #expect(try run.json()["status"] as? String == "failed")
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 0)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 0)
         // Opening the database merged what the killed load had committed; its row says so.
-        let row = try #require(try SQLiteCLI.ledger(victim).first)
+        let row = try #require(try SQLiteFile.ledger(victim).first)
         #expect(row["status"] as? String == "interrupted")
         #expect(int(row, "records") == committed)
         expectCountsAddUp(row)
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts") == int(row, "inserted"))
-        #expect(try SQLiteCLI.ledger(victim).count == 1)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts") == int(row, "inserted"))
+        #expect(try SQLiteFile.ledger(victim).count == 1)
 
         // Loaded again without --resume, it is a new load of the whole file.
         let fresh = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "10000", "--json", "-q"])
         #expect(fresh.status == 2, "\(fresh.stderr)")
-        let rows = try SQLiteCLI.ledger(victim)
+        let rows = try SQLiteFile.ledger(victim)
         #expect(rows.map { $0["status"] as? String } == ["interrupted", "done"])
         #expect(rows.last?["source_sha256"] as? String == after)
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 1)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 1)
     }
 
     @Test func resumeOfAKilledCSVLoadKeepsItsHeader() throws {
@@ -133,13 +133,13 @@ import Glibc
         let referenceRun = try reference.wait()
         #expect(referenceRun.status == 2, "\(referenceRun.stderr)")
         #expect(resumed.status == 2, "\(resumed.stderr)")
-        #expect(try SQLiteCLI.ledger(victim).first?["format"] as? String == "csv")
+        #expect(try SQLiteFile.ledger(victim).first?["format"] as? String == "csv")
         // Columns after the checkpoint were matched by the header's names: the same facts, field for field.
         #expect(try factDump(victim) == (try factDump(referenceDB)))
         #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM facts WHERE source IS NULL OR source != 'generator'") == 0)
-        #expect(try SQLiteCLI.strings(victim, "PRAGMA integrity_check") == ["ok"])
-        #expect(try SQLiteCLI.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE source IS NULL OR source != 'generator'") == 0)
+        #expect(try SQLiteFile.strings(victim, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
     }
 
     @Test func faultInjectionScriptAtSmallSize() throws {

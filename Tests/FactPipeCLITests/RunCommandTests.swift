@@ -41,7 +41,7 @@ import Testing
         _ work: CLIWorkspace, _ expected: [(source: String, counts: Counts)],
         sourceLocation: SourceLocation = #_sourceLocation
     ) throws {
-        let ledger = try SQLiteCLI.ledger(work.database)
+        let ledger = try SQLiteFile.ledger(work.database)
         #expect(ledger.map { URL(fileURLWithPath: $0["source"] as? String ?? "").lastPathComponent }
             == expected.map(\.source), sourceLocation: sourceLocation)
         #expect(ledger.allSatisfy { $0["status"] as? String == "done" }, sourceLocation: sourceLocation)
@@ -56,7 +56,7 @@ import Testing
             #expect(lines == want.counts.rejected, "\(rejects)", sourceLocation: sourceLocation)
         }
         let total = expected.reduce(0) { $0 + $1.counts.inserted }
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == total, sourceLocation: sourceLocation)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == total, sourceLocation: sourceLocation)
     }
 
     /// The snapshot a run should have written: a zstd file whose import gives back the database's facts.
@@ -122,7 +122,7 @@ import Testing
         let again = try runExample("nightly-ndjson.toml", in: work)
         let inputs = try #require(try again.json()["inputs"] as? [[String: Any]])
         #expect(inputs.map { $0["decision"] as? String } == ["skip", "skip"])
-        #expect(try SQLiteCLI.ledger(work.database).count == 2)
+        #expect(try SQLiteFile.ledger(work.database).count == 2)
     }
 
     @Test func weeklySnapshotPipelineRuns() throws {
@@ -133,7 +133,7 @@ import Testing
         try expectLoads(work, [
             ("tool_sync_facts.txt", Counts(records: 30, inserted: 30, duplicates: 0, rejected: 0, warnings: 0)),
         ])
-        #expect(try SQLiteCLI.ledger(work.database).first?["conflict_policy"] as? String == "update")
+        #expect(try SQLiteFile.ledger(work.database).first?["conflict_policy"] as? String == "update")
         let json = try result.json()
         #expect(json["status"] as? String == "done", "\(json["message"] ?? "")")
         #expect((json["steps"] as? [String])?.count == 1, "snapshot")
@@ -170,7 +170,7 @@ import Testing
             """)
         #expect(try Factpipe.run(["run", file, "-q"]).status == 0)
         try work.write("b.txt", "Dry(b).\n")
-        let ledger = try SQLiteCLI.ledger(work.database)
+        let ledger = try SQLiteFile.ledger(work.database)
         let plan = try Factpipe.run(["run", file, "--dry-run", "--json"])
         #expect(plan.status == 0)
         let inputs = try #require(try plan.json()["inputs"] as? [[String: Any]])
@@ -180,8 +180,8 @@ import Testing
         #expect(plan.stderr.contains("\(input): would skip — the same content (SHA-256 "), "\(plan.stderr)")
         #expect(plan.stderr.contains("was loaded by load 1 from \(input); --force loads it again"), "\(plan.stderr)")
         #expect(plan.stderr.contains("\(work.path("b.txt")): would load"))
-        #expect((try SQLiteCLI.ledger(work.database) as NSArray) == (ledger as NSArray))
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 1)
+        #expect((try SQLiteFile.ledger(work.database) as NSArray) == (ledger as NSArray))
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
     }
 
     @Test func aDryRunOnAnExistingDatabaseLeavesNoNewFilesBesideIt() throws {
@@ -225,7 +225,7 @@ import Testing
         // fail: aborted at line 11; batch size 5: lines 1–10 were committed before it.
         #expect(run.status == 3, "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: work.path("from-file.sqlite")))
-        let row = try #require(try SQLiteCLI.ledger(other).first)
+        let row = try #require(try SQLiteFile.ledger(other).first)
         #expect(row["conflict_policy"] as? String == "fail")
         #expect(row["status"] as? String == "aborted")
         #expect(int(row, "records") == 10 && int(row, "inserted") == 10)
@@ -236,7 +236,7 @@ import Testing
         // Without them, the file's settings: ignore, and one batch.
         let plain = try Factpipe.run(["run", file, "--json", "-q"])
         #expect(plain.status == 0, "\(plain.stderr)")
-        let fileRow = try #require(try SQLiteCLI.ledger(work.path("from-file.sqlite")).first)
+        let fileRow = try #require(try SQLiteFile.ledger(work.path("from-file.sqlite")).first)
         #expect(fileRow["conflict_policy"] as? String == "ignore")
         #expect(int(fileRow, "records") == 16 && int(fileRow, "duplicates") == 1)
     }
@@ -254,7 +254,7 @@ import Testing
             """)
         let run = try Factpipe.run(["run", file, "--max-errors", "1", "--json", "-q"])
         #expect(run.status == 3, "\(run.stderr)")
-        #expect(try SQLiteCLI.ledger(work.database).first?["status"] as? String == "aborted")
+        #expect(try SQLiteFile.ledger(work.database).first?["status"] as? String == "aborted")
     }
 
     // MARK: Bad files

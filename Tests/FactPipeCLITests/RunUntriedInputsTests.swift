@@ -25,6 +25,6 @@ import Testing
         #expect(inputs.map { $0["status"] as? String } == ["done", "aborted", "not_tried", "not_tried"])
         try #require(inputs.count == 4)
         #expect(inputs[2]["reason"] as? String == "the run stopped at \(failing)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM factpipe_loads") == 2)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 2)
     }
 }

@@ -21,12 +21,12 @@ import Testing
         #expect(int(json, "deleted") == 2_500)
         #expect(int(json, "kept_for_other_loads") == 2_500)
         #expect(undo.stderr.contains("2,500 facts deleted, 2,500 kept (another load also brought them)"))
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 5_000)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE load_id = 2") == 5_000)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 5_000)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE load_id = 2") == 5_000)
         // Load 2's file is skipped as loaded, and rightly: every fact it brought is there.
         let again = try Factpipe.run(["import", second, "--db", work.database, "--json", "-q"])
         #expect(int(try again.json(), "inserted") == 0)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 5_000)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 5_000)
     }
 
     @Test func updateKeepsWhatARecordLeavesOut() throws {
@@ -44,7 +44,7 @@ import Testing
         for input in [second, third] {
             let run = try Factpipe.run(["import", input, "--db", work.database, "--on-conflict", "update", "--json"])
             #expect(int(try run.json(), "updated") == 1, "\(run.stderr)")
-            let rows = try SQLiteCLI.rows(work.database, "SELECT confidence, source, context FROM facts")
+            let rows = try SQLiteFile.rows(work.database, "SELECT confidence, source, context FROM facts")
             #expect(rows.count == 1)
             #expect(rows.first?["confidence"] as? Double == 0.5, "\(input)")
             #expect(rows.first?["source"] as? String == "first", "\(input)")

@@ -23,7 +23,7 @@ extension CLIWorkspace {
             guard FileManager.default.fileExists(atPath: full, isDirectory: &isFolder), !isFolder.boolValue else {
                 continue
             }
-            hashes[name] = try sha256(full)
+            hashes[name] = try sha256sum(full)
         }
         return hashes
     }
@@ -46,11 +46,6 @@ func allColumns(_ database: String) throws -> String {
         ])
     #expect(run.stdoutText.split(separator: "\n").count >= snapshotFixtureFacts)
     return run.stdoutText
-}
-
-/// The SHA-256 of a file, by the `sha256sum` tool.
-func sha256(_ path: String) throws -> String {
-    String(try Factpipe.tool("/usr/bin/sha256sum", [path]).stdoutText.prefix(64))
 }
 
 /// Runs `factpipe` so that file permissions apply: as user `nobody` through `setpriv` when the tests

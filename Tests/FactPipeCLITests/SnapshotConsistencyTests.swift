@@ -9,7 +9,7 @@ import Testing
         let base = try work.write(
             "base.ndjson", try Factpipe.run(["generate", "--facts", "2000", "--seed", "1", "--quiet"]).stdout)
         try work.loadFacts(base)
-        let baseCount = try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")
+        let baseCount = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
         // Four sources: each one's facts become visible when its merge commits.
         var inputs: [String] = []
         for seed in 2...5 {
@@ -53,7 +53,7 @@ import Testing
         let loads = try #require(summary["loads"] as? [[String: Any]])
         var committed = [baseCount]
         for entry in loads { committed.append((committed.last ?? 0) + (int(entry, "inserted") ?? 0)) }
-        let final = Set(try SQLiteCLI.strings(work.database, "SELECT statement FROM facts"))
+        let final = Set(try SQLiteFile.strings(work.database, "SELECT statement FROM facts"))
         #expect(final.count == committed.last)
 
         var seenCounts: [Int] = []

@@ -34,7 +34,7 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let log = (try? FileManager.default.attributesOfItem(atPath: work.database + "-wal")[.size] as? Int) ?? -1
         #expect(log == 0, "the log keeps \(log) bytes after the load")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") > 19_000)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") > 19_000)
     }
 
     @Test func aReaderHoldingTheLogDoesNotHoldUpTheLoad() throws {

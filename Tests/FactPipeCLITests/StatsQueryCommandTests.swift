@@ -12,10 +12,10 @@ import Testing
         let json = try run.json()
         #expect(json["kind"] as? String == "factpipe")
         #expect(int(json, "schema_version") == 2)
-        #expect(int(json, "facts") == (try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")))
+        #expect(int(json, "facts") == (try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")))
         #expect(
             int(json, "distinct_predicates")
-                == (try SQLiteCLI.int(work.database, "SELECT count(DISTINCT predicate) FROM facts")))
+                == (try SQLiteFile.int(work.database, "SELECT count(DISTINCT predicate) FROM facts")))
         let top = try #require(json["top_predicates"] as? [[String: Any]])
         #expect(top.count == 3 && top.first?["predicate"] as? String == "HasPart" && int(top[0], "facts") == 718)
         let arity = try #require(json["arity"] as? [[String: Any]])

@@ -31,7 +31,7 @@ import Testing
     }
 
     private func facts(_ database: String) throws -> [String: [String: Any]] {
-        let rows = try SQLiteCLI.rows(database, "SELECT statement, confidence, source, context, load_id FROM facts")
+        let rows = try SQLiteFile.rows(database, "SELECT statement, confidence, source, context, load_id FROM facts")
         var byStatement: [String: [String: Any]] = [:]
         for row in rows { byStatement[row["statement"] as? String ?? ""] = row }
         return byStatement
@@ -65,7 +65,7 @@ import Testing
         #expect((after["Old(b)."] as NSDictionary?) == (before["Old(b)."] as NSDictionary?))
         #expect((after["Old(a)."] as NSDictionary?) == (before["Old(a)."] as NSDictionary?))
 
-        let ledger = try SQLiteCLI.ledger(work.database)
+        let ledger = try SQLiteFile.ledger(work.database)
         #expect(ledger.map { $0["status"] as? String } == ["done", "undone", "done"])
         #expect(ledger[1]["message"] as? String == "undone: 1 facts deleted, 1 kept because another load also brought them, "
             + "1 updated facts left as they are")
@@ -83,7 +83,7 @@ import Testing
         let work = try CLIWorkspace()
         try threeLoads(work, policy: "update")
         #expect(try Factpipe.run(["undo", "2", "--db", work.database]).status == 0)
-        let facts = try SQLiteCLI.rows(work.database, "SELECT * FROM facts ORDER BY id")
+        let facts = try SQLiteFile.rows(work.database, "SELECT * FROM facts ORDER BY id")
 
         let twice = try Factpipe.run(["undo", "2", "--db", work.database, "--json"])
         #expect(twice.status == 1)
@@ -97,8 +97,8 @@ import Testing
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("there is no load 42"), "\(unknown.stderr)")
 
-        #expect((try SQLiteCLI.rows(work.database, "SELECT * FROM facts ORDER BY id") as NSArray) == (facts as NSArray))
-        #expect(try SQLiteCLI.ledger(work.database).map { $0["status"] as? String } == ["done", "undone", "done"])
+        #expect((try SQLiteFile.rows(work.database, "SELECT * FROM facts ORDER BY id") as NSArray) == (facts as NSArray))
+        #expect(try SQLiteFile.ledger(work.database).map { $0["status"] as? String } == ["done", "undone", "done"])
 
         let usage = try Factpipe.run(["undo", "two", "--db", work.database])
         #expect(usage.status == 64)
@@ -111,10 +111,10 @@ import Testing
         let input = try work.write("in.txt", "Again(a).\nAgain(b).\n")
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
         #expect(try Factpipe.run(["undo", "1", "--db", work.database, "--json"]).status == 0)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts") == 0)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
         let again = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
         #expect((try again.json()["skipped"] as? [Any])?.isEmpty == true)
         #expect(int(try again.json(), "inserted") == 2)
-        #expect(try SQLiteCLI.ledger(work.database).map { $0["status"] as? String } == ["undone", "done"])
+        #expect(try SQLiteFile.ledger(work.database).map { $0["status"] as? String } == ["undone", "done"])
     }
 }

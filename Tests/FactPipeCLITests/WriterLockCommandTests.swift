@@ -4,14 +4,22 @@ import Testing
 /// One load writes to a database at a time; a second one waits or fails naming the first; readers
 /// are never blocked.
 @Suite struct WriterLockCommandTests {
-    /// Starts a long load into `database` and returns once it holds the lock and its ledger row is running.
-    private func runningLoad(_ work: CLIWorkspace, database: String, facts: Int = 150_000, seed: Int)
-        throws -> (load: BackgroundProcess, input: String)
+    /// Lines of `count` facts named after `seed`, for the loads below.
+    private func factLines(_ count: Int, seed: Int, from start: Int = 0) -> String {
+        (start..<start + count).map { "Big\(seed)(item\($0), Kind\($0 % 13))." }.joined(separator: "\n") + "\n"
+    }
+
+    /// Starts a load into `database` that reads a FIFO the test holds open, writes the first 2,000
+    /// facts into it and returns once the load holds the lock and its ledger row is running. Until the
+    /// test closes the FIFO, the load cannot finish: it holds the lock for as long as the test needs.
+    private func runningLoad(_ work: CLIWorkspace, database: String, seed: Int)
+        throws -> (load: BackgroundProcess, input: HeldOpenFIFO)
     {
-        let input = work.path("big-\(seed).ndjson")
-        try #require(try Factpipe.run(["generate", "--facts", "\(facts)", "--seed", "\(seed)", "-o", input, "-q"]).status == 0)
+        let input = try HeldOpenFIFO(work.path("big-\(seed).fifo"))
         let load = try BackgroundProcess(BinaryLocator.factpipe,
-                                         ["import", input, "--db", database, "--batch-size", "1000", "--json", "-q"])
+                                         ["import", input.path, "--db", database, "--batch-size", "1000", "--json", "-q"])
+        try #require(input.openWhenReaderArrives(), "the load did not open its input")
+        try input.write(factLines(2_000, seed: seed))
         let lockFile = database + "-factpipe.lock"
         let started = poll(timeout: 30) {
             let text = (try? String(contentsOfFile: lockFile, encoding: .utf8)) ?? ""
@@ -22,26 +30,36 @@ import Testing
         return (load, input)
     }
 
+    /// True once `process` has the file at `path` open (read from /proc).
+    private func hasOpen(_ process: BackgroundProcess, _ path: String) -> Bool {
+        let folder = "/proc/\(process.pid)/fd"
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return descriptors.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)")) == path }
+    }
+
     @Test func aSecondLoadWaitsForTheFirstAndThenBothAreDone() throws {
         let work = try CLIWorkspace()
         let (first, bigInput) = try runningLoad(work, database: work.database, seed: 41)
         let small = try work.write("small.txt", (0..<100).map { "Waited(item\($0))." }.joined(separator: "\n") + "\n")
         let second = try BackgroundProcess(BinaryLocator.factpipe,
                                            ["import", small, "--db", work.database, "--wait", "30", "--json", "-q"])
-        // While the first one writes, the second one is still waiting.
-        Thread.sleep(forTimeInterval: 0.5)
-        if first.isRunning {
-            #expect(second.isRunning, "the second load did not wait for the first")
-        }
+        // The second one opens the lock file and waits: the first cannot finish while its input is open.
+        #expect(poll(timeout: 30) { hasOpen(second, work.database + "-factpipe.lock") || !second.isRunning })
+        #expect(second.isRunning, "the second load did not wait for the first")
+        #expect(first.isRunning)
+        #expect(readOnlyInt(work.database, "SELECT count(*) FROM factpipe_loads") == 1, "the second load wrote")
+        try bigInput.write(factLines(3_000, seed: 41, from: 2_000))
+        bigInput.close()
         let firstRun = try first.wait()
         let secondRun = try second.wait()
         #expect(firstRun.status == 0, "\(firstRun.stderr)")
+        #expect(int(try firstRun.json(), "inserted") == 5_000)
         #expect(secondRun.status == 0, "\(secondRun.stderr)")
         #expect(try secondRun.json()["status"] as? String == "done")
         #expect(int(try secondRun.json(), "inserted") == 100)
 
-        let rows = try SQLiteCLI.ledger(work.database)
-        #expect(rows.map { $0["source"] as? String } == [bigInput, small])
+        let rows = try SQLiteFile.ledger(work.database)
+        #expect(rows.map { $0["source"] as? String } == [bigInput.path, small])
         #expect(rows.map { $0["status"] as? String } == ["done", "done"])
         let firstFinished = try #require(rows[0]["finished_at"] as? String)
         let secondStarted = try #require(rows[1]["started_at"] as? String)
@@ -49,17 +67,16 @@ import Testing
         // It started while the first ran, and wrote only after the first had finished.
         #expect(secondStarted < firstFinished)
         #expect(secondFinished > firstFinished)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE load_id = 2") == 100)
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")
-            == (int(rows[0], "inserted") ?? 0) + 100)
-        #expect(try SQLiteCLI.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE load_id = 2") == 100)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 5_100)
+        #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
     }
 
     @Test func withWaitZeroASecondLoadFailsAtOnceNamingTheRunningOneAndReadersGoOn() throws {
         let work = try CLIWorkspace()
         let (first, bigInput) = try runningLoad(work, database: work.database, seed: 43)
         let lockText = try String(contentsOfFile: work.database + "-factpipe.lock", encoding: .utf8)
-        #expect(lockText.hasPrefix("pid \(first.pid), import of \(bigInput) started "), "\(lockText)")
+        #expect(lockText.hasPrefix("pid \(first.pid), import of \(bigInput.path) started "), "\(lockText)")
 
         let small = try work.write("small.txt", "Refused(now).\n")
         let start = Date()
@@ -74,34 +91,36 @@ import Testing
 
         // Readers are not blocked: the sqlite3 tool and `factpipe loads`.
         let readStart = Date()
-        let count = try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts")
+        let count = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
         let loads = try Factpipe.run(["loads", "--db", work.database, "--json"])
         let readTime = Date().timeIntervalSince(readStart)
         #expect(loads.status == 0, "\(loads.stderr)")
         let list = try #require(try JSONSerialization.jsonObject(with: loads.stdout) as? [[String: Any]])
         #expect(list.map { $0["status"] as? String } == ["running"])
-        #expect(list.first?["source"] as? String == bigInput)
+        #expect(list.first?["source"] as? String == bigInput.path)
         #expect(count >= 0)
         #expect(readTime < 5)
         // Undo takes the lock too.
         let undo = try Factpipe.run(["undo", "1", "--db", work.database, "--wait", "0"])
         #expect(undo.status == 1)
         #expect(undo.stderr.contains("another load is writing to this database (\(holder))"), "\(undo.stderr)")
-        #expect(first.isRunning, "the first load finished before the checks; they prove nothing")
+        #expect(first.isRunning, "the first load finished while its input was open")
 
+        bigInput.close()
         let firstRun = try first.wait()
         #expect(firstRun.status == 0, "\(firstRun.stderr)")
-        let rows = try SQLiteCLI.ledger(work.database)
-        #expect(rows.map { $0["source"] as? String } == [bigInput], "the refused load left no ledger row")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'Refused(now).'") == 0)
+        let rows = try SQLiteFile.ledger(work.database)
+        #expect(rows.map { $0["source"] as? String } == [bigInput.path], "the refused load left no ledger row")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE statement = 'Refused(now).'") == 0)
         // Now it goes through at once.
         #expect(try Factpipe.run(["import", small, "--db", work.database, "--wait", "0", "-q"]).status == 0)
     }
 
     @Test func theLockIsReleasedWhenTheHolderIsKilled() throws {
         let work = try CLIWorkspace()
-        let (first, _) = try runningLoad(work, database: work.database, facts: 100_000, seed: 47)
+        let (first, input) = try runningLoad(work, database: work.database, seed: 47)
         first.killNine()
+        input.close()
         try first.wait()
         #expect(first.wasKilled)
         // The lock file stays and still names the dead process, but the kernel dropped the lock.
@@ -140,6 +159,6 @@ import Testing
         #expect(run.status == code, "\(run.stderr)")
         #expect(Date().timeIntervalSince(sent) < 5, "it took \(Date().timeIntervalSince(sent)) s to stop")
         #expect(run.stderr.contains("interrupted while waiting for another load"), "\(run.stderr)")
-        #expect(try SQLiteCLI.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
     }
 }

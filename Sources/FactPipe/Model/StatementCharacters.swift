@@ -1,7 +1,7 @@
 import Foundation
 
-/// The character rules a statement meets before the grammar reads it (DESIGN 1.3, README "The grammar
-/// and the canonical statement"): one spelling for what a reader cannot tell apart.
+/// The character rules a statement meets before the grammar reads it (DESIGN 1.3, docs/formats.md "The
+/// grammar and the canonical statement"): one spelling for what a reader cannot tell apart.
 ///
 /// - **NFC.** The text is put in Unicode Normalization Form C, so a precomposed `ä` and `a` with a
 ///   combining diaeresis are one letter. Only text with a scalar that NFC may change (a mark, a

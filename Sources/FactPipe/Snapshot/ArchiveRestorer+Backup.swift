@@ -13,7 +13,7 @@ extension ArchiveRestorer {
         }
         // The database to be replaced keeps its bytes until the rename, but its cached pages are dropped
         // now, on another thread, so that the new file is written into the memory they free: on the
-        // virtual machine of the README's figures, writing 500 MB into memory that had been free for a
+        // virtual machine of docs/speed.md's figures, writing 500 MB into memory that had been free for a
         // while made the decoding 4-5 times slower (0.65-0.75 s instead of 0.15 s). The rename then
         // has no pages to drop either. Done before the file is checked.
         let target = options.targetPath
@@ -112,7 +112,7 @@ extension ArchiveRestorer {
         _ output: AtomicFileOutput, _ temporary: String, _ manifest: SnapshotManifest, check: IntegrityCheck,
         verify: () throws(SnapshotError) -> Void
     ) throws(SnapshotError) -> Int64 {
-        let sync = FileSync(path: temporary)
+        let sync = BackgroundResult(label: "factpipe.sync") { () throws(SnapshotError) in try syncFile(temporary) }
         let inspection = BackgroundResult { () throws(SnapshotError) -> Int64 in
             try checkDatabase(temporary, manifest, check: check)
         }
@@ -130,32 +130,5 @@ extension ArchiveRestorer {
         try synced.get()
         try replaceTarget(with: temporary) { () throws(SnapshotError) in try output.commit() }
         return count
-    }
-}
-
-/// A value computed on a thread of its own while the caller goes on.
-final class BackgroundResult<Value: Sendable>: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<Value, SnapshotError>?
-
-    /// Starts `body` on another thread.
-    init(_ body: @escaping @Sendable () throws(SnapshotError) -> Value) {
-        DispatchQueue(label: "factpipe.background-result").async { [self] in
-            do throws(SnapshotError) {
-                result = .success(try body())
-            } catch {
-                result = .failure(error)
-            }
-            done.signal()
-        }
-    }
-
-    /// Waits for the value (at once when it was waited for before).
-    /// - Throws: what `body` threw.
-    func wait() throws(SnapshotError) -> Value {
-        done.wait()
-        done.signal()
-        guard let result else { throw SnapshotError(.io, path: "", "the background task did not run") }
-        return try result.get()
     }
 }

@@ -137,28 +137,13 @@ func absolutePath(_ path: String) -> String {
     return String(cString: resolved)
 }
 
-/// `fsync` of a file on a thread of its own, so that the disk works while the caller goes on (a
-/// restored database is synced while SQLite checks it).
-final class FileSync: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var failure: SnapshotError?
-
-    /// Starts syncing the file at `path`.
-    init(path: String) {
-        DispatchQueue(label: "factpipe.sync").async { [self] in
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd < 0 || fsync(fd) != 0 {
-                failure = SnapshotError(.io, path: path, "cannot sync: \(systemError())")
-            }
-            if fd >= 0 { close(fd) }
-            done.signal()
-        }
-    }
-
-    /// Waits until the file is on disk.
-    /// - Throws: `SnapshotError` `.io` when it could not be synced.
-    func wait() throws(SnapshotError) {
-        done.wait()
-        if let failure { throw failure }
+/// `fsync` of the file at `path`, opened anew (run in a `BackgroundResult`, the disk works while the
+/// caller goes on: a restored database is synced while SQLite checks it).
+/// - Throws: `SnapshotError` `.io` when it could not be synced.
+func syncFile(_ path: String) throws(SnapshotError) {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    defer { if fd >= 0 { close(fd) } }
+    guard fd >= 0, fsync(fd) == 0 else {
+        throw SnapshotError(.io, path: path, "cannot sync: \(systemError())")
     }
 }

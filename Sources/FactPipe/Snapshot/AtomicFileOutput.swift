@@ -136,7 +136,7 @@ final class AtomicFileOutput: ArchiveSink {
     }
 
     /// Syncs the file to disk (unless `syncing` is false: the caller then syncs it, e.g. with
-    /// `FileSync`) and closes it; returns the SHA-256 of its bytes (empty when not hashed).
+    /// `syncFile` in a `BackgroundResult`) and closes it; returns the SHA-256 of its bytes (empty when not hashed).
     /// - Throws: `SnapshotError` `.io` when syncing or closing fails (a full disk can show only here).
     func finishWriting(syncing: Bool = true) throws(SnapshotError) -> String {
         if isSparse && endsInHole && ftruncate(descriptor, off_t(bytesWritten)) != 0 {

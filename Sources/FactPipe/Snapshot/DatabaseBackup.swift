@@ -113,7 +113,14 @@ public struct DatabaseBackup: Sendable {
             sink: frames, name: path)
         let input = try ArchiveInput(path: copyPath)
         // SQLite checks the copy on another thread while this one compresses it.
-        let check = BackgroundCheck(path: copyPath)
+        let check = BackgroundResult(label: "factpipe.backup-check") {
+            () throws(SnapshotError) -> DatabaseCheck.Report in
+            do throws(StoreError) {
+                return try DatabaseCheck.inspect(path: copyPath, check: .full)
+            } catch {
+                throw SnapshotError(error)
+            }
+        }
         let content: (bytes: Int64, sha256: String)
         do throws(SnapshotError) {
             content = try Self.compress(input, into: compressor, frameBytes: options.frameContentBytes)
@@ -194,30 +201,5 @@ public struct DatabaseBackup: Sendable {
             try compressor.finish()
         } while total < input.size
         return (total, try input.finishFileHash() ?? "")
-    }
-}
-
-/// `PRAGMA integrity_check` and the fact count of a database file, run on a thread of its own.
-private final class BackgroundCheck: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<DatabaseCheck.Report, SnapshotError>?
-
-    init(path: String) {
-        DispatchQueue.global().async { [self] in
-            do throws(StoreError) {
-                result = .success(try DatabaseCheck.inspect(path: path, check: .full))
-            } catch {
-                result = .failure(SnapshotError(error))
-            }
-            done.signal()
-        }
-    }
-
-    /// Waits for the check and returns what it found.
-    /// - Throws: `SnapshotError` `.database` when the copy could not be opened or queried.
-    func wait() throws(SnapshotError) -> DatabaseCheck.Report {
-        done.wait()
-        guard let result else { throw SnapshotError(.database, path: "", "the check did not run") }
-        return try result.get()
     }
 }

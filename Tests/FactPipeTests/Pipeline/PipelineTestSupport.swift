@@ -1,84 +1,8 @@
-import CSQLite
 import Foundation
 import Testing
 
 @testable import FactPipe
-
-struct SQLiteTestError: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// A connection of its own, through the SQLite C API, to look at what a load left on disk.
-final class RawDatabase {
-    private let handle: OpaquePointer
-
-    init(_ path: String, create: Bool = false) throws {
-        var db: OpaquePointer?
-        var flags = SQLITE_OPEN_READWRITE
-        if create { flags |= SQLITE_OPEN_CREATE }
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
-        guard rc == SQLITE_OK, let db else {
-            if let db { sqlite3_close_v2(db) }
-            throw SQLiteTestError(description: "cannot open \(path): \(String(cString: sqlite3_errstr(rc)))")
-        }
-        handle = db
-    }
-
-    deinit {
-        sqlite3_close_v2(handle)
-    }
-
-    /// Runs statements that return no rows.
-    func execute(_ sql: String) throws {
-        var message: UnsafeMutablePointer<CChar>?
-        guard sqlite3_exec(handle, sql, nil, nil, &message) == SQLITE_OK else {
-            let text = message.map { String(cString: $0) } ?? "unknown error"
-            sqlite3_free(message)
-            throw SQLiteTestError(description: "\(sql): \(text)")
-        }
-    }
-
-    /// Every row of a query, each column as text (NULL as nil).
-    func rows(_ sql: String) throws -> [[String?]] {
-        var statement: OpaquePointer?
-        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
-            throw SQLiteTestError(description: "\(sql): \(String(cString: sqlite3_errmsg(handle)))")
-        }
-        defer { sqlite3_finalize(statement) }
-        var result: [[String?]] = []
-        while true {
-            let rc = sqlite3_step(statement)
-            if rc == SQLITE_DONE { break }
-            guard rc == SQLITE_ROW else {
-                throw SQLiteTestError(description: "\(sql): \(String(cString: sqlite3_errmsg(handle)))")
-            }
-            var row: [String?] = []
-            for column in 0..<sqlite3_column_count(statement) {
-                if let text = sqlite3_column_text(statement, column) {
-                    let count = Int(sqlite3_column_bytes(statement, column))
-                    row.append(String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self))
-                } else {
-                    row.append(nil)
-                }
-            }
-            result.append(row)
-        }
-        return result
-    }
-
-    /// The single integer a query returns.
-    func int(_ sql: String) throws -> Int {
-        guard let text = try rows(sql).first?.first ?? nil, let value = Int(text) else {
-            throw SQLiteTestError(description: "\(sql) returned no integer")
-        }
-        return value
-    }
-
-    /// The first column of every row.
-    func column(_ sql: String) throws -> [String?] {
-        try rows(sql).map { $0.first ?? nil }
-    }
-}
+@_exported import FactPipeTestSupport
 
 /// One row of `facts`, as stored.
 struct FactRow: Equatable, CustomStringConvertible {

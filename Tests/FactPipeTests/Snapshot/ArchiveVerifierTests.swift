@@ -12,7 +12,7 @@ import Testing
         #expect(report.problems.isEmpty, "\(report.problems)")
         #expect(report.countedFacts == Int64(roundTripFixtureFacts))
         #expect(report.checkedChecksumFile)
-        #expect(report.fileSHA256 == (try fileSHA256(work.path(name))))
+        #expect(report.fileSHA256 == (try sha256sum(work.path(name))))
         #expect(report.json.hasPrefix(#"{"status":"ok","#))
     }
 

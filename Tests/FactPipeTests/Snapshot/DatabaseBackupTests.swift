@@ -25,7 +25,7 @@ import Testing
         #expect(result.manifest.sourceDatabase == absolutePath(work.databasePath))
         #expect(
             try String(contentsOfFile: result.path + ".sha256", encoding: .utf8)
-                == "\(try fileSHA256(result.path))  \(name)\n")
+                == "\(try sha256sum(result.path))  \(name)\n")
         // `zstd -d` gives the database itself, with every fact.
         let unpacked = work.path("unpacked.sqlite")
         try runTool("/usr/bin/zstd", ["-d", "-q", result.path, "-o", unpacked])

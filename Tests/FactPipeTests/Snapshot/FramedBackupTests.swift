@@ -55,10 +55,10 @@ import Testing
         // Concatenated frames are one zstd stream: `zstd -d` gives the database the manifest describes.
         let unpacked = work.path("unpacked.sqlite")
         try runTool("/usr/bin/zstd", ["-d", "-q", result.path, "-o", unpacked])
-        #expect(try fileSHA256(unpacked) == manifest.contentSHA256)
+        #expect(try sha256sum(unpacked) == manifest.contentSHA256)
         #expect(try storedFacts(unpacked) == (try storedFacts(work.databasePath)))
         #expect(
-            try String(contentsOfFile: result.path + ".sha256", encoding: .utf8).hasPrefix(try fileSHA256(result.path)))
+            try String(contentsOfFile: result.path + ".sha256", encoding: .utf8).hasPrefix(try sha256sum(result.path)))
         let report = ArchiveVerifier(path: result.path, databaseCheck: .full).run()
         #expect(report.isValid, "\(report.problems)")
         #expect(report.checkedChecksumFile)
@@ -111,7 +111,7 @@ import Testing
         let frames = work.path("frames.zst")
         try runTool("/bin/sh", ["-c", "/usr/bin/zstd -3 -q -c < '\(unpacked)' > '\(frames)'"])
         var manifest = current.manifest
-        manifest.compressedSHA256 = try fileSHA256(frames)
+        manifest.compressedSHA256 = try sha256sum(frames)
         let old = work.path("old.db.zst")
         try write(try bytes(frames) + SkippableFrame.encode(manifestJSON: manifest.json), to: old)
         #expect(try layout(old) == nil)
@@ -205,7 +205,7 @@ import Testing
         try runTool("/usr/bin/zstd", ["-d", "-q", current.path, "-o", unpacked])
         let streamed = work.path("streamed.zst")
         try runTool("/bin/sh", ["-c", "/usr/bin/zstd -3 -q -c < '\(unpacked)' > '\(streamed)'"])
-        manifest.compressedSHA256 = try fileSHA256(streamed)
+        manifest.compressedSHA256 = try sha256sum(streamed)
         try write(try bytes(streamed) + SkippableFrame.encode(manifestJSON: manifest.json), to: work.path("old.db.zst"))
 
         // A database whose facts table's root page is not a b-tree page, in two frames that record
@@ -221,8 +221,8 @@ import Testing
         try write(frames, to: work.path("frames.zst"))
         try write(damaged, to: work.path("damaged.sqlite"))
         manifest = current.manifest
-        manifest.contentSHA256 = try fileSHA256(work.path("damaged.sqlite"))
-        manifest.compressedSHA256 = try fileSHA256(work.path("frames.zst"))
+        manifest.contentSHA256 = try sha256sum(work.path("damaged.sqlite"))
+        manifest.compressedSHA256 = try sha256sum(work.path("frames.zst"))
         try write(frames + SkippableFrame.encode(manifestJSON: manifest.json), to: work.path("damaged.db.zst"))
         #expect(try layout(work.path("damaged.db.zst"))?.frames.count == 2)
 

@@ -1,4 +1,3 @@
-import CSQLite
 import Foundation
 import Testing
 
@@ -67,14 +66,6 @@ func reimport(
     #expect(summary.status == .done, "\(summary.message ?? "")", sourceLocation: sourceLocation)
     #expect(summary.rejected == 0, "\(summary.sampleDiagnostics)", sourceLocation: sourceLocation)
     return target
-}
-
-/// The SHA-256 of a file's bytes, through the `sha256sum` tool (not the code under test).
-func fileSHA256(_ path: String) throws -> String {
-    let output = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)").path
-    defer { try? FileManager.default.removeItem(atPath: output) }
-    try runTool("/usr/bin/sha256sum", [path], standardOutputTo: output)
-    return String(try String(contentsOfFile: output, encoding: .utf8).prefix(64))
 }
 
 /// The bytes of a file.

@@ -3,15 +3,6 @@ import Testing
 
 @testable import FactPipe
 
-/// The SHA-256 of a file as the `sha256sum` tool computes it.
-func sha256sum(_ path: String) throws -> String {
-    let directory = try TemporaryDirectory()
-    let output = directory.path("sum")
-    try runTool("/usr/bin/sha256sum", [path], standardOutputTo: output)
-    let text = try String(contentsOfFile: output, encoding: .utf8)
-    return String(text.prefix(64))
-}
-
 /// True for an ISO 8601 UTC time as factpipe writes it: `2025-09-15T10:00:00.123456Z`.
 func isISO8601UTC(_ text: String?) -> Bool {
     guard let text else { return false }

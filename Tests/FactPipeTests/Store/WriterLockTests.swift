@@ -36,15 +36,19 @@ import Testing
         let work = try LoadWorkspace()
         let holder = LockedValue<WriterLock?>(
             try WriterLock(databasePath: work.databasePath, timeoutSeconds: 0, description: "first"))
+        let lockPath = work.databasePath + "-factpipe.lock"
         let released = LockedValue<Date?>(nil)
+        let sawWaiting = LockedValue(false)
         Thread.detachNewThread {
-            Thread.sleep(forTimeInterval: 0.4)
+            // Lets go once the second writer has the lock file open too, i.e. is waiting for it.
+            sawWaiting.set(poll(timeout: 30) { openDescriptors(of: lockPath) == 2 })
             released.set(Date())
             holder.set(nil)
         }
-        let second = try WriterLock(databasePath: work.databasePath, timeoutSeconds: 10, description: "second")
+        let second = try WriterLock(databasePath: work.databasePath, timeoutSeconds: 60, description: "second")
         let acquired = Date()
         let when = try #require(released.get())
+        #expect(sawWaiting.get(), "the second writer never waited")
         #expect(acquired >= when)
         #expect(try String(contentsOfFile: second.path, encoding: .utf8) == "pid \(getpid()), second\n")
         withExtendedLifetime(second) {}
@@ -80,4 +84,12 @@ import Testing
         #expect(summary.status == .done)
         withExtendedLifetime(lock) {}
     }
+}
+
+/// How many descriptors of this process have the file at `path` open (read from /proc/self/fd).
+private func openDescriptors(of path: String) -> Int {
+    let folder = "/proc/self/fd"
+    let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+    return descriptors.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)")) == path }
+        .count
 }
