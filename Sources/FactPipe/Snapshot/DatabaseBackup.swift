@@ -197,7 +197,8 @@ public struct DatabaseBackup: Sendable {
     }
 }
 
-/// `PRAGMA integrity_check` and the fact count of a database file, run on a thread of its own.
+/// The full check (`IntegrityCheck.full`: what `PRAGMA integrity_check` proves) and the fact count of a
+/// database file, run on a thread of its own.
 private final class BackgroundCheck: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var result: Result<DatabaseCheck.Report, SnapshotError>?
