@@ -1,3 +1,5 @@
+import CSQLite
+
 /// The `scale-test` lookups on a factpipe database, each prepared once and run many times.
 ///
 /// Every pattern is an equality on an index: `(predicate, subject)` for `predicateSubject` and
@@ -5,15 +7,22 @@
 /// statement's unique index. `queryPlan(for:)` returns what `EXPLAIN QUERY PLAN` says of each.
 final class PatternQueries {
     private let connection: SQLiteConnection
-    private var prepared: [QueryPattern: SQLiteStatement] = [:]
+    /// The prepared statement of each pattern, in `QueryPattern.allCases` order.
+    private var prepared: [SQLiteStatement] = []
+
+    /// The most of the file lookups read through a memory map: a page SQLite does not hold is then
+    /// read from the kernel's page cache without a system call or a copy (those pages are shared
+    /// file pages, not heap).
+    static let mmapBytes = 1 << 30
 
     /// Opens `path` for reading as a factpipe database and prepares every pattern (so no timed
     /// query pays for compiling its SQL).
     /// - Throws: `StoreError` when it cannot be opened or is not a factpipe database.
     init(path: String, settings: DatabaseSettings = .init()) throws(StoreError) {
         connection = try FactDatabase.openForReading(path: path, settings: settings)
+        try connection.execute("PRAGMA mmap_size=\(Self.mmapBytes)")
         for pattern in QueryPattern.allCases {
-            prepared[pattern] = try connection.prepare(Self.sql(for: pattern))
+            prepared.append(try connection.prepare(Self.sql(for: pattern)))
         }
     }
 
@@ -30,32 +39,71 @@ final class PatternQueries {
     /// Runs `pattern` with `key`, reads every row, and returns how many facts it found (for
     /// `countByPredicate`, the count).
     func run(_ pattern: QueryPattern, _ key: QueryPattern.Key) throws(StoreError) -> Int {
-        let statement: SQLiteStatement
-        if let cached = prepared[pattern] {
-            statement = cached
-        } else {
-            statement = try connection.prepare(Self.sql(for: pattern))
-            prepared[pattern] = statement
+        let statement = prepared[Self.position(of: pattern)]
+        var first = pattern == .statement ? key.statement : key.predicate
+        var second = key.subject
+        // The keys are bound without a copy (they outlive the run) and the statement is reset before
+        // they go; every bound parameter is bound again on the next run.
+        let (rc, found) = first.withUTF8 { first in
+            second.withUTF8 { second in
+                Self.run(pattern, statement.handle, first, second)
+            }
         }
-        defer { statement.reset() }
+        guard rc == SQLITE_DONE || rc == SQLITE_ROW else {
+            throw connection.error(rc, "statement failed", sql: statement.sql)
+        }
+        return found
+    }
+
+    /// Binds, steps and reads one run of `pattern`; returns SQLite's last result code and the count.
+    private static func run(
+        _ pattern: QueryPattern, _ statement: OpaquePointer, _ first: UnsafeBufferPointer<UInt8>,
+        _ second: UnsafeBufferPointer<UInt8>
+    ) -> (Int32, Int) {
+        defer { sqlite3_reset(statement) }
+        var rc = SQLITE_OK
         switch pattern {
         case .predicateSubject:
-            try statement.bind(1, key.predicate)
-            try statement.bind(2, key.subject)
-        case .subject:
-            try statement.bind(2, key.subject)
-        case .statement:
-            try statement.bind(1, key.statement)
-        case .countByPredicate:
-            try statement.bind(1, key.predicate)
-            return try statement.step() ? Int(statement.int64(0)) : 0
+            rc = bind(statement, 1, first)
+            if rc == SQLITE_OK { rc = bind(statement, 2, second) }
+        case .subject: rc = bind(statement, 2, second)
+        case .statement, .countByPredicate: rc = bind(statement, 1, first)
+        }
+        guard rc == SQLITE_OK else { return (rc, 0) }
+        if pattern == .countByPredicate {
+            rc = sqlite3_step(statement)
+            return (rc, rc == SQLITE_ROW ? Int(sqlite3_column_int64(statement, 0)) : 0)
         }
         var rows = 0
-        while try statement.step() {
-            // Read the statement as a caller would; the row counts only once its text is out.
-            if statement.text(1) != nil { rows += 1 }
+        rc = sqlite3_step(statement)
+        while rc == SQLITE_ROW {
+            // Read the row as a caller would (the statement's text as a String); the row counts
+            // only once its text is out.
+            let id = sqlite3_column_int64(statement, 0)
+            if let text = sqlite3_column_text(statement, 1) {
+                let count = Int(sqlite3_column_bytes(statement, 1))
+                let fact = String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+                let confidence = sqlite3_column_double(statement, 2)
+                if id != 0 || !fact.isEmpty || confidence.isFinite { rows += 1 }
+            }
+            rc = sqlite3_step(statement)
         }
-        return rows
+        return (rc, rows)
+    }
+
+    private static func bind(_ statement: OpaquePointer, _ index: Int32, _ text: UnsafeBufferPointer<UInt8>) -> Int32 {
+        let pointer = UnsafeRawPointer(text.baseAddress ?? UnsafePointer(bitPattern: 1))?
+            .assumingMemoryBound(to: CChar.self)
+        return sqlite3_bind_text(statement, index, pointer, Int32(text.count), factpipe_sqlite_static())
+    }
+
+    private static func position(of pattern: QueryPattern) -> Int {
+        switch pattern {
+        case .predicateSubject: 0
+        case .subject: 1
+        case .statement: 2
+        case .countByPredicate: 3
+        }
     }
 
     /// The detail lines of `EXPLAIN QUERY PLAN` for `pattern`, e.g.

@@ -1,0 +1,168 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// The index check that stands in for `PRAGMA integrity_check`'s index lookups finds what they find,
+/// on real database files damaged the way SQLite itself can be made to damage them: an index whose
+/// declared columns or condition are changed behind SQLite's back while rows change.
+@Suite struct IndexConsistencyCheckTests {
+    /// A table of `rows` rows (ids `id(i)`) with a UNIQUE index and a plain one, rows not in index order.
+    private func database(
+        _ work: LoadWorkspace, rows: Int = 5_000, id: String = "i", name: String = "t.sqlite"
+    ) throws -> String {
+        let path = work.path(name)
+        let database = try RawDatabase(path, create: true)
+        try database.execute(
+            """
+            PRAGMA page_size=4096;
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT NOT NULL, subject TEXT, score REAL, note TEXT);
+            CREATE UNIQUE INDEX facts_statement ON facts(statement);
+            CREATE INDEX facts_subject_score ON facts(subject, score DESC);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))
+            INSERT INTO facts SELECT \(id), 'S(' || (i * 7919 % \(rows)) || ')', 'subject' || (i % 97),
+                CASE i % 3 WHEN 0 THEN i WHEN 1 THEN i + 0.5 ELSE NULL END, 'n' FROM n;
+            """)
+        return path
+    }
+
+    /// Runs `sql` with the definition of index `index` replaced by `definition` (no rows of the index
+    /// change with it), then puts the definition back: the index no longer matches the table.
+    private func alter(_ path: String, index: String, definition: String, _ sql: String) throws {
+        let original = try #require(try RawDatabase(path).rows("SELECT sql FROM sqlite_schema WHERE name = '\(index)'").first?.first ?? nil)
+        func setDefinition(_ text: String) throws {
+            let database = try RawDatabase(path)
+            try database.execute(
+                "PRAGMA writable_schema=ON; UPDATE sqlite_schema SET sql = '\(text.replacingOccurrences(of: "'", with: "''"))' "
+                    + "WHERE name = '\(index)'; PRAGMA writable_schema=OFF;")
+        }
+        try setDefinition(definition)
+        try RawDatabase(path).execute(sql)
+        try setDefinition(original)
+    }
+
+    private func problems(_ path: String, windowBytes: Int = IndexConsistencyCheck.defaultWindowBytes) throws -> [String] {
+        let connection = try SQLiteConnection(
+            path: path, readOnly: true, create: false, uri: DatabaseCheck.uri(path))
+        return try IndexConsistencyCheck.problems(connection, windowBytes: windowBytes)
+    }
+
+    private func sqliteFindings(_ path: String) throws -> [String] {
+        try RawDatabase(path).rows("PRAGMA integrity_check").compactMap { $0.first ?? nil }.filter { $0 != "ok" }
+    }
+
+    @Test(arguments: [IndexConsistencyCheck.defaultWindowBytes, 16 << 10, 1])
+    func aSoundDatabasePassesInOnePassOrInMany(windowBytes: Int) throws {
+        let work = try LoadWorkspace()
+        let path = try database(work)
+        #expect(try sqliteFindings(path).isEmpty)
+        #expect(try problems(path, windowBytes: windowBytes).isEmpty)
+    }
+
+    @Test func sparseNegativeAndHugeRowidsPass() throws {
+        let work = try LoadWorkspace()
+        let path = try database(
+            work, rows: 3_000, id: "CASE i % 3 WHEN 0 THEN -i * 1000003 WHEN 1 THEN i * 3037000499 ELSE i END")
+        try RawDatabase(path).execute("INSERT INTO facts VALUES (9223372036854775807, 'last', 'x', 1, 'n')")
+        #expect(try sqliteFindings(path).isEmpty)
+        #expect(try problems(path).isEmpty)
+    }
+
+    @Test(arguments: [IndexConsistencyCheck.defaultWindowBytes, 8 << 10])
+    func aRowWhoseIndexEntryHoldsOldValuesIsFound(windowBytes: Int) throws {
+        let work = try LoadWorkspace()
+        let path = try database(work)
+        try alter(
+            path, index: "facts_subject_score", definition: "CREATE INDEX facts_subject_score ON facts(note)",
+            "UPDATE facts SET subject = 'moved' WHERE id IN (77, 4999)")
+        #expect(try sqliteFindings(path).contains("row 77 missing from index facts_subject_score"))
+        let found = try problems(path, windowBytes: windowBytes)
+        #expect(found.contains("row 77 missing from index facts_subject_score (its entry holds other values)"))
+        #expect(found.contains("row 4999 missing from index facts_subject_score (its entry holds other values)"))
+    }
+
+    @Test func aRowWithoutAnEntryAndAnEntryWithoutARowAreFound() throws {
+        let work = try LoadWorkspace()
+        let path = try database(work)
+        try alter(
+            path, index: "facts_statement",
+            definition: "CREATE UNIQUE INDEX facts_statement ON facts(statement) WHERE id < 0",
+            "INSERT INTO facts VALUES (6000, 'new', 'x', 1, 'n'); DELETE FROM facts WHERE id = 10;")
+        #expect(!(try sqliteFindings(path).isEmpty))
+        let found = try problems(path)
+        #expect(found.contains("row 6000 missing from index facts_statement"))
+        #expect(found.contains("index facts_statement has an entry for row 10, which facts lacks"))
+    }
+
+    @Test func anEntryPastTheLastRowAndAnIndexOfAnEmptyTableAreFound() throws {
+        let work = try LoadWorkspace()
+        let path = try database(work, rows: 50)
+        try alter(
+            path, index: "facts_subject_score",
+            definition: "CREATE INDEX facts_subject_score ON facts(subject, score DESC) WHERE id < 0",
+            "DELETE FROM facts WHERE id = 50")
+        #expect(try problems(path) == ["index facts_subject_score has an entry for row 50, which facts lacks"])
+        try alter(
+            path, index: "facts_statement",
+            definition: "CREATE UNIQUE INDEX facts_statement ON facts(statement) WHERE id < 0",
+            "DELETE FROM facts WHERE id > 0")
+        #expect(!(try sqliteFindings(path).isEmpty))
+        #expect(try problems(path).contains("index facts_statement has an entry for row 1, which facts lacks"))
+    }
+
+    @Test func aKeyTwiceInAUniqueIndexIsFound() throws {
+        let work = try LoadWorkspace()
+        let path = try database(work)
+        try alter(
+            path, index: "facts_statement", definition: "CREATE INDEX facts_statement ON facts(statement)",
+            "INSERT INTO facts VALUES (7000, 'S(1)', 'x', 1, 'n')")
+        #expect(try sqliteFindings(path).contains { $0.hasPrefix("non-unique entry in index facts_statement") })
+        #expect(try problems(path).contains { $0.hasPrefix("non-unique entry in index facts_statement") })
+    }
+
+    @Test func anIndexOutOfOrderIsFound() throws {
+        let work = try LoadWorkspace()
+        let path = try database(work, rows: 10)
+        // Built in NOCASE order ('a' before 'B'), then declared BINARY, where 'B' comes first.
+        try alter(
+            path, index: "facts_subject_score",
+            definition: "CREATE INDEX facts_subject_score ON facts(subject COLLATE NOCASE, score DESC)",
+            "UPDATE facts SET subject = 'a' WHERE id = 1; UPDATE facts SET subject = 'B' WHERE id = 2;")
+        #expect(!(try sqliteFindings(path).isEmpty))
+        #expect(try problems(path).contains { $0.hasPrefix("index facts_subject_score is out of order") })
+    }
+
+    @Test func tablesTheScansDoNotCoverGetIntegrityCheck() throws {
+        let work = try LoadWorkspace()
+        let path = try database(work, rows: 100)
+        try RawDatabase(path).execute(
+            """
+            CREATE TABLE pairs(a TEXT PRIMARY KEY, b TEXT) WITHOUT ROWID;
+            CREATE INDEX pairs_b ON pairs(b);
+            CREATE INDEX facts_lower ON facts(lower(subject));
+            INSERT INTO pairs SELECT statement, subject FROM facts;
+            """)
+        #expect(try problems(path).isEmpty)
+        try alter(
+            path, index: "facts_lower", definition: "CREATE INDEX facts_lower ON facts(note)",
+            "UPDATE facts SET subject = 'Moved' WHERE id = 3")
+        #expect(try problems(path) == (try sqliteFindings(path)))
+        #expect(!(try problems(path).isEmpty))
+    }
+
+    @Test func aBackupOfADatabaseWithADamagedIndexIsRefused() throws {
+        let work = try loadedWorkspace()
+        try alter(
+            work.databasePath, index: "facts_subject", definition: "CREATE INDEX facts_subject ON facts(context)",
+            "UPDATE facts SET subject = 'moved' WHERE id = 2")
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        let options = BackupOptions(databasePath: work.databasePath, directory: work.path("backups"))
+        #expect {
+            try DatabaseBackup(options: options).run()
+        } throws: { error in
+            guard let error = error as? SnapshotError else { return false }
+            return error.kind == .databaseDamaged && error.message.contains("row 2 missing from index facts_subject")
+        }
+        #expect(try folderContents(work.path("backups")).isEmpty)
+    }
+}
