@@ -23,7 +23,8 @@ enum FactSchema {
     /// Staged facts that trigger a merge into `facts` at the next batch boundary: bounds the
     /// staging table, the sort's passes, and how long committed facts stay out of sight.
     static let mergeThreshold = 1_000_000
-    /// Page size of new databases, in bytes.
+    /// Page size of new databases, in bytes. 4 KiB measured slower on both jobs: 1M facts into an
+    /// empty database 1.13× the time, 10,000 into a 1M database 1.23× (and only 4% fewer bytes written).
     static let pageSize = 16_384
     /// Page cache while SQLite sorts (index builds, merges without secondary indexes), in KiB.
     static let sortCacheKiB = 4 * 1024

@@ -85,21 +85,12 @@ final class StagingArea {
     }
 
     /// Moves every staged row of load `loadID` into `facts` under `policy`, then empties the staging table.
-    /// The facts already there from another load that the staged rows bring again are recorded in
-    /// `factpipe_assertions` first, so that undoing the load that inserted them keeps them.
+    /// The facts already there before the merge that the staged rows bring again are recorded in
+    /// `factpipe_assertions`, so that undoing the load that inserted them keeps them.
     /// - Throws: `StoreError`; the caller's transaction makes the move all or nothing.
     func merge(loadID: Int64, policy: ConflictPolicy) throws(StoreError) -> MergeResult {
         let staged = try stagedCount(loadID: loadID)
         guard staged > 0 else { return MergeResult() }
-        // Staged rows outside, `facts_statement` inside: each probe reads the index alone (comparing
-        // `facts.load_id` too would read a table row at random for each), and the rows are appended.
-        let assert = try connection.prepare("""
-            INSERT INTO factpipe_assertions(load_id, fact_id)
-            SELECT s.load_id, f.id FROM factpipe_staging AS s CROSS JOIN facts AS f ON f.statement = s.statement
-            WHERE s.load_id = ?1
-            """)
-        try assert.bind(1, loadID)
-        _ = try assert.step()
         let before = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
         let changed: Int
         if policy == .update {
@@ -119,7 +110,29 @@ final class StagingArea {
         }
         let after = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
         let inserted = Int(after - before)
+        if inserted < staged {
+            try recordAssertions(loadID: loadID, lastIDBefore: before)
+        }
         try connection.execute("DELETE FROM factpipe_staging")
         return MergeResult(inserted: inserted, updated: changed - inserted, duplicates: staged - changed)
+    }
+
+    /// Records in `factpipe_assertions` the facts older than the merge (ids up to `lastIDBefore`) that
+    /// staged rows of `loadID` brought again. New ids are the rows the merge inserted: a staged
+    /// statement among them was not in `facts` before (it was inserted, or repeats one that was), so
+    /// only the other rows probe `facts_statement`. When every staged row inserted, the caller skips this.
+    private func recordAssertions(loadID: Int64, lastIDBefore: Int64) throws(StoreError) {
+        // Staged rows outside, `facts_statement` inside: each probe reads the index alone (comparing
+        // `facts.load_id` too would read a table row at random for each), and the rows are appended.
+        // The new statements are a rowid range at the end of `facts`, read once into a temporary index.
+        let assert = try connection.prepare("""
+            INSERT INTO factpipe_assertions(load_id, fact_id)
+            SELECT s.load_id, f.id FROM factpipe_staging AS s CROSS JOIN facts AS f ON f.statement = s.statement
+            WHERE s.load_id = ?1 AND s.statement NOT IN (SELECT n.statement FROM facts AS n WHERE n.id > ?2)
+            AND f.id <= ?2
+            """)
+        try assert.bind(1, loadID)
+        try assert.bind(2, lastIDBefore)
+        _ = try assert.step()
     }
 }

@@ -98,7 +98,9 @@ final class WriterConnection {
     /// Copies the log into the database and empties it, unless a reader still needs it: a reader that
     /// held a read transaction across the load has kept SQLite from reusing the log, which then grew by
     /// the whole load. Waits at most `releaseLogWaitMilliseconds` for readers between two queries; with
-    /// one still reading after that, the next load tries again.
+    /// one still reading after that, the next load tries again. Without readers it costs next to
+    /// nothing: the automatic checkpoint at the merge's commit has already copied the log (10,000 and
+    /// 100,000 facts into a 1M database write the same bytes with it, with a passive one, or with none).
     func releaseLog() {
         connection.setBusyTimeout(milliseconds: Self.releaseLogWaitMilliseconds)
         try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -51,6 +51,27 @@ import Testing
         #expect(try work.database().statements() == [])
     }
 
+    /// A merge records only the facts that were there before it: the newest of them (the highest id
+    /// before the merge) included, a fact it inserted and then met again not, and nothing at all when
+    /// every staged record inserted.
+    @Test(arguments: [ConflictPolicy.ignore, .update, .replace])
+    func aMergeAssertsExactlyTheFactsThatWereThereBeforeIt(_ policy: ConflictPolicy) throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("1.txt", "P(a).\n"))
+        #expect(work.load(try work.write("2.txt", "P(b).\nP(c).\n")).inserted == 2)
+        let database = try work.database()
+        #expect(try database.int("SELECT count(*) FROM factpipe_assertions") == 0)
+        let newest = try database.int("SELECT max(id) FROM facts")
+        let three = work.load(try work.write("3.txt", "P(d).\nP(c).\nP(d).\n")) { $0.conflictPolicy = policy }
+        #expect(three.inserted == 1)
+        #expect(try database.rows("SELECT load_id, fact_id FROM factpipe_assertions")
+            == [["3", String(newest)]])
+        #expect(try database.column("SELECT statement FROM facts WHERE id = \(newest)") == ["P(c)."])
+
+        _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        #expect(try database.statements() == ["P(a).", "P(c).", "P(d)."])
+    }
+
     /// A database as factpipe made it before loads' assertions were recorded.
     private func strippedToTheEarlierSchema(_ database: RawDatabase) throws {
         try database.execute("""
