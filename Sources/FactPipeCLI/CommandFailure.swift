@@ -2,7 +2,7 @@ import ArgumentParser
 import FactPipe
 
 /// The one place where a command's error becomes what a user sees: the line on standard error, the
-/// exit code (README "Exit codes"), and under `--json` one object on standard output.
+/// exit code (docs/loading.md, "Exit codes"), and under `--json` one object on standard output.
 ///
 /// Every command's `catch` calls `exit(_:_:json:)`; nothing else writes `error:` lines.
 struct CommandFailure {

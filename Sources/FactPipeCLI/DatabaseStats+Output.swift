@@ -1,7 +1,7 @@
 import FactPipe
 
 extension DatabaseStats {
-    /// The `--json` object (keys in the README's "Operations" section).
+    /// The `--json` object (keys in docs/operations.md).
     var json: JSONDocument {
         [
             "database": .string(path),

@@ -1,7 +1,7 @@
 import ArgumentParser
 import FactPipe
 
-/// The exit codes factpipe documents in its README.
+/// The exit codes factpipe documents in docs/loading.md ("Exit codes").
 enum FactPipeExit {
     /// Done, nothing rejected.
     static let success: Int32 = 0

@@ -22,8 +22,7 @@ final class ProgressLine: @unchecked Sendable {
             let records = progress.committedRecords.load(ordering: .relaxed)
             let bytes = progress.inputBytes.load(ordering: .relaxed)
             let size = progress.inputSize.load(ordering: .relaxed)
-            let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = (ContinuousClock.now - started).inSeconds
             var line = "\r\u{1B}[K  \(Format.count(records, "record"))  \(Format.count(Int(Double(records) / max(seconds, 0.001))))/s"
             line += "  \(Format.bytes(bytes)) read"
             if size > 0 { line += " of \(Format.bytes(size))" }

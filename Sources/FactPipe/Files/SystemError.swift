@@ -19,3 +19,8 @@ public struct SystemError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The system's text for `code`.
     public var description: String { String(cString: strerror(code)) }
 }
+
+/// The text of the current `errno`.
+func systemError(_ code: Int32 = errno) -> String {
+    String(cString: strerror(code))
+}

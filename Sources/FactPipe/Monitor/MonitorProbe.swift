@@ -183,8 +183,7 @@ final class MonitorProbe {
     }
 
     static func seconds(_ duration: Duration) -> Double {
-        let parts = duration.components
-        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+        duration.inSeconds
     }
 
     static func epochSeconds() -> Double {

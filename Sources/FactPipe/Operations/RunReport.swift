@@ -104,7 +104,7 @@ public struct RunReport: Sendable {
         }
     }
 
-    /// The JSON report: one object (see the README's "Operations" section for its keys).
+    /// The JSON report: one object (see docs/operations.md for its keys).
     public var json: JSONDocument {
         var members: [JSONDocument.Member] = [
             .init("command", .string(command)),

@@ -144,7 +144,7 @@ public struct ScaleTest: Sendable {
 
     /// Creates a fresh directory under `parent` (or `$TMPDIR`, or `/tmp`).
     static func makeTemporaryDirectory(in parent: String?) throws(ScaleTestError) -> String {
-        let base = parent ?? getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        let base = parent ?? temporaryFolder()
         var template = Array((base + "/factpipe-scale-test-XXXXXX").utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress.flatMap { mkdtemp($0) } != nil

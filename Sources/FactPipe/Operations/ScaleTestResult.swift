@@ -30,7 +30,7 @@ public struct ScaleTestResult: Sendable {
     public var patterns: [Pattern]
 
     /// The `--json` object: `facts_per_second`, `peak_rss_bytes`, `db_bytes`, and `patterns` with
-    /// `p50_ms`, `p95_ms`, `p99_ms`, `max_ms` for each (see the README's "Operations" section).
+    /// `p50_ms`, `p95_ms`, `p99_ms`, `max_ms` for each (see docs/operations.md).
     public var json: JSONDocument {
         var patternMembers: [JSONDocument.Member] = []
         for result in patterns {

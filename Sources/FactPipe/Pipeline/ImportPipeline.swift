@@ -73,8 +73,7 @@ public struct ImportPipeline: Sendable {
             summary = ImportSummary()
             summary.apply(stop: error)
         }
-        let elapsed = ContinuousClock.now - clock
-        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        summary.seconds = seconds(since: clock)
         summary.peakRSSBytes = ResourceUsage.peakRSSBytes()
         summary.bytesRead = progress.inputBytes.load(ordering: .relaxed)
         return summary

@@ -85,7 +85,6 @@ public struct WriterTimings: Sendable {
 
     /// Seconds since `start`.
     static func since(_ start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        seconds(since: start)
     }
 }

@@ -27,7 +27,7 @@ final class TemporaryCopy {
     }
 
     private init(name: String, nextBlock: () throws(ReadError) -> [UInt8]?) throws(ReadError) {
-        let folder = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        let folder = temporaryFolder()
         var template = Array((folder + "/factpipe-copy-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
         guard fd >= 0 else {

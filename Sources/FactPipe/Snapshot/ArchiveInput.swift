@@ -129,8 +129,3 @@ final class ArchiveInput: ByteSource {
         return file.finish()
     }
 }
-
-/// The text of the current `errno`.
-func systemError(_ code: Int32 = errno) -> String {
-    String(cString: strerror(code))
-}

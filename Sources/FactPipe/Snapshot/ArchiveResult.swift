@@ -15,9 +15,3 @@ public struct ArchiveResult: Sendable {
     /// Older archives the retention rule removed (`backup --keep`, a pipeline's `keep_snapshots`).
     public var removed: [String] = []
 }
-
-/// Seconds since `start`.
-func seconds(since start: ContinuousClock.Instant) -> Double {
-    let elapsed = ContinuousClock.now - start
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-}

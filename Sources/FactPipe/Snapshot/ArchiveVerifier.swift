@@ -171,12 +171,3 @@ public struct ArchiveVerifier: Sendable {
         return problems
     }
 }
-
-/// The folder for temporary files: `TMPDIR`, else `/tmp`.
-func temporaryFolder() -> String {
-    if let value = getenv("TMPDIR") {
-        let folder = String(cString: value)
-        if !folder.isEmpty { return folder.hasSuffix("/") && folder.count > 1 ? String(folder.dropLast()) : folder }
-    }
-    return "/tmp"
-}

@@ -14,7 +14,7 @@ struct FactRowEncoder {
     /// Texts of confidences seen, by their bits (a handful of values repeat across millions of
     /// rows): where each one sits in `confidenceBytes`.
     private var confidenceTexts: [UInt64: (offset: Int, count: Int)] = [:]
-    private let confidenceBytes = ByteBuffer(capacity: 4096)
+    private let confidenceBytes = OutputBytes(capacity: 4096)
 
     /// The CSV header row.
     static let csvHeader: StaticString = "statement,confidence,source,context,fact_metadata,created_at\n"
@@ -25,14 +25,14 @@ struct FactRowEncoder {
     }
 
     /// Appends what comes before the first record (the CSV header row) to `out`.
-    func appendHeader(to out: ByteBuffer) {
+    func appendHeader(to out: OutputBytes) {
         if format == .csv { out.append(Self.csvHeader) }
     }
 
     /// Appends the cursor's current row to `out`.
     /// - Throws: `SnapshotError` `.unencodable` for a fact the format cannot carry (a line break in a
     ///   statement written as text, a stored context that is not a JSON object).
-    mutating func append(_ cursor: FactCursor, to out: ByteBuffer) throws(SnapshotError) {
+    mutating func append(_ cursor: FactCursor, to out: OutputBytes) throws(SnapshotError) {
         let statement = cursor.text(.statement) ?? UnsafeBufferPointer(start: nil, count: 0)
         switch format {
         case .ndjson:
@@ -93,7 +93,7 @@ struct FactRowEncoder {
         return text
     }
 
-    private mutating func appendConfidence(_ value: Double, to out: ByteBuffer) {
+    private mutating func appendConfidence(_ value: Double, to out: OutputBytes) {
         if let known = confidenceTexts[value.bitPattern] {
             out.append(confidenceBytes.base + known.offset, known.count)
             return
@@ -110,14 +110,14 @@ struct FactRowEncoder {
 
     /// Appends `text` as a JSON string, quoted by `JSONText.appendQuoted`.
     @inline(__always)
-    static func appendJSONString(_ text: UnsafeBufferPointer<UInt8>, to out: ByteBuffer) {
+    static func appendJSONString(_ text: UnsafeBufferPointer<UInt8>, to out: OutputBytes) {
         var sink = out
         JSONText.appendQuoted(text, to: &sink)
     }
 
     /// Appends `text` as a CSV field, quoted (with `""` for a quote) only when it holds a comma, a
     /// quote or a line break.
-    static func appendCSVField(_ text: UnsafeBufferPointer<UInt8>, to out: ByteBuffer) {
+    static func appendCSVField(_ text: UnsafeBufferPointer<UInt8>, to out: OutputBytes) {
         guard let start = text.baseAddress else { return }
         let needsQuotes = text.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }
         guard needsQuotes else {
@@ -136,7 +136,7 @@ struct FactRowEncoder {
     }
 }
 
-extension ByteBuffer: JSONByteSink {
+extension OutputBytes: JSONByteSink {
     func appendJSONBytes(_ bytes: UnsafeBufferPointer<UInt8>) { append(bytes) }
     func appendJSONByte(_ byte: UInt8) { append(byte) }
 }

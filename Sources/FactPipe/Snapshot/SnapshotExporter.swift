@@ -81,7 +81,7 @@ public struct SnapshotExporter: Sendable {
         let sink: any ArchiveSink = compressor ?? output
         let digest = SHA256Digest()
         var encoder = FactRowEncoder(format: options.format)
-        let chunk = ByteBuffer(capacity: Self.chunkBytes + 64 * 1024)
+        let chunk = OutputBytes(capacity: Self.chunkBytes + 64 * 1024)
         encoder.appendHeader(to: chunk)
         var facts: Int64 = 0
         var contentBytes: Int64 = 0

@@ -142,7 +142,7 @@ import Testing
                 let text = (0..<length).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
                     .joined()
                 var utf8 = Array(text.utf8)
-                let buffer = ByteBuffer(capacity: 8)
+                let buffer = OutputBytes(capacity: 8)
                 utf8.withUnsafeMutableBufferPointer {
                     FactRowEncoder.appendJSONString(UnsafeBufferPointer($0), to: buffer)
                 }

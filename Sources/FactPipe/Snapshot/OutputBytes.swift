@@ -3,7 +3,7 @@
 ///
 /// It grows only past its capacity, i.e. by one record beyond a chunk at most, so its size stays
 /// bounded by the chunk size plus the largest record.
-final class ByteBuffer {
+final class OutputBytes {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var count = 0
     private var capacity: Int
