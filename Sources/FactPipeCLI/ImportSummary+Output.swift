@@ -30,7 +30,7 @@ extension ImportSummary {
             [
                 "source": .string(source.path), "load_id": .int(Int(source.loadID)),
                 "format": .string(source.format.rawValue), "compression": .string(source.compression.rawValue),
-                "status": .string(source.status), "records": .int(source.records), "inserted": .int(source.inserted),
+                "status": .string(source.status.rawValue), "records": .int(source.records), "inserted": .int(source.inserted),
                 "updated": .int(source.updated), "duplicates": .int(source.duplicates),
                 "rejected": .int(source.rejected), "warnings": .int(source.warnings),
             ]

@@ -75,9 +75,3 @@ enum Table {
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
     }
 }
-
-/// A JSON string for the objects `run` still assembles by hand; quoted by `JSONDocument`, like every
-/// other JSON output.
-enum JSONQuote {
-    static func quote(_ text: String) -> String { JSONDocument.string(text).text }
-}

@@ -133,22 +133,26 @@ extension PipelineRunSummary {
         }
     }
 
-    var jsonObject: String {
-        let items = inputs.map { input -> String in
-            var fields = ["\"source\":\(JSONQuote.quote(input.path))",
-                          "\"decision\":\(JSONQuote.quote(input.decision.rawValue))",
-                          "\"status\":\(JSONQuote.quote(input.status.rawValue))"]
-            if let reason = input.reason { fields.append("\"reason\":\(JSONQuote.quote(reason))") }
-            if let summary = input.summary { fields.append("\"load\":\(summary.jsonObject)") }
-            return "{" + fields.joined(separator: ",") + "}"
+    var jsonObject: String { jsonDocument.text }
+
+    /// The run as one JSON object: the pipeline, each input's decision and outcome, the steps after.
+    var jsonDocument: JSONDocument {
+        let items = inputs.map { input -> JSONDocument in
+            var fields: [JSONDocument.Member] = [
+                .init("source", .string(input.path)), .init("decision", .string(input.decision.rawValue)),
+                .init("status", .string(input.status.rawValue)),
+            ]
+            if let reason = input.reason { fields.append(.init("reason", .string(reason))) }
+            if let summary = input.summary { fields.append(.init("load", summary.jsonDocument)) }
+            return .object(fields)
         }
-        var fields = [
-            "\"pipeline\":\(JSONQuote.quote(name))", "\"dry_run\":\(isDryRun)",
-            "\"status\":\(JSONQuote.quote(status.rawValue))", "\"inputs\":[" + items.joined(separator: ",") + "]",
-            "\"steps\":[" + steps.map { JSONQuote.quote($0.line) }.joined(separator: ",") + "]",
+        var fields: [JSONDocument.Member] = [
+            .init("pipeline", .string(name)), .init("dry_run", .bool(isDryRun)),
+            .init("status", .string(status.rawValue)), .init("inputs", .array(items)),
+            .init("steps", .strings(steps.map(\.line))),
         ]
-        if let message { fields.append("\"message\":\(JSONQuote.quote(message))") }
-        return "{" + fields.joined(separator: ",") + "}"
+        if let message { fields.append(.init("message", .string(message))) }
+        return .object(fields)
     }
 
     var humanText: String {

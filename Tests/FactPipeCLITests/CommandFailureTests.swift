@@ -19,6 +19,7 @@ import Testing
         (.noSuchLoad, "there is no load 7"),
         (.cannotUndo, "load 7 was already undone"),
         (.cannotResume, "a.txt cannot be resumed: it changed since load 3"),
+        (.countsDoNotAddUp, "load 3 of a.txt: its counts do not add up"),
     ])
     func aStoreErrorIsItsPathAndReasonWithExitCode1(_ kind: StoreError.Kind, _ message: String) {
         let failure = CommandFailure(command: "undo", error: StoreError(kind: kind, path: Self.db, message: message))

@@ -23,7 +23,7 @@ public struct ImportSummary: Sendable {
         public var format: InputFormat
         public var compression: InputCompression
         public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
-        public var status: String
+        public var status: LoadStatus
     }
 
     public var status: Status = .done

@@ -68,7 +68,7 @@ struct InputPlanner {
            LoadStatus(rawValue: latest.status).map({ $0 != .done && $0 != .undone }) ?? true {
             guard let sha256, latest.sha256 == sha256 else {
                 throw StoreError(
-                    kind: .sqlite(code: 1), path: options.databasePath,
+                    kind: .cannotResume, path: options.databasePath,
                     message: "\(path) cannot be resumed: "
                         + (sha256 == nil ? "only regular files can be resumed"
                            : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "

@@ -442,7 +442,7 @@ final class PostgreSQLFactStore: FactSink {
                 path: entry.descriptor.path, loadID: entry.id, format: entry.descriptor.format,
                 compression: entry.descriptor.compression, records: delta.records,
                 inserted: delta.inserted, updated: delta.updated, duplicates: delta.duplicates,
-                rejected: delta.rejected, warnings: delta.warnings, status: entry.status.rawValue)
+                rejected: delta.rejected, warnings: delta.warnings, status: entry.status)
         }
         return summary
     }

@@ -28,6 +28,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case cannotUndo
         /// An input cannot be resumed: it changed since its interrupted load, or is not a regular file.
         case cannotResume
+        /// A load's counts do not account for every record it read, so it is not recorded as done.
+        case countsDoNotAddUp
     }
 
     public var kind: Kind

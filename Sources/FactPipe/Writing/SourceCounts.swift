@@ -45,7 +45,7 @@ struct FinishedSource {
             path: descriptor.path, loadID: loadID, format: descriptor.format,
             compression: descriptor.compression, records: delta.records,
             inserted: delta.inserted, updated: delta.updated, duplicates: delta.duplicates,
-            rejected: delta.rejected, warnings: delta.warnings, status: status.rawValue)
+            rejected: delta.rejected, warnings: delta.warnings, status: status)
     }
 }
 

@@ -275,7 +275,7 @@ final class WriterStage {
     ) throws(StoreError) {
         guard counts.unmerged != 0 else { return }
         throw StoreError(
-            kind: .sqlite(code: 1), path: options.databasePath,
+            kind: .countsDoNotAddUp, path: options.databasePath,
             message: "load \(loadID) of \(source): its counts do not add up (\(counts.records) records, but "
                 + "\(counts.inserted) inserted + \(counts.updated) updated + \(counts.duplicates) duplicates + "
                 + "\(counts.rejected) rejected); it is not recorded as done")

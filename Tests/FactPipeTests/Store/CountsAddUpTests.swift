@@ -19,6 +19,7 @@ import Testing
         let summary = ImportPipeline(options: ImportOptions(inputs: [second], databasePath: work.databasePath)).run()
         #expect(summary.status == .failed)
         #expect(summary.message?.contains("do not add up") == true, "\(summary.message ?? "")")
+        #expect((summary.error as? StoreError)?.kind == .countsDoNotAddUp)
         let statuses = try work.database().column("SELECT status FROM factpipe_loads ORDER BY id")
         #expect(statuses == ["done", "failed"])
     }

@@ -59,7 +59,7 @@ func utcSeconds(_ date: Date) -> String {
         #expect(try work.database().column("SELECT DISTINCT load_id FROM facts") == ["1"])
         // The summary names the same row.
         #expect(summary.sources.map(\.loadID) == [1])
-        #expect(summary.sources.first?.status == "done")
+        #expect(summary.sources.first?.status == .done)
     }
 
     @Test func aCompressedInputRecordsItsFileAndTheDecodedCheckpoint() throws {
@@ -296,6 +296,7 @@ func utcSeconds(_ date: Date) -> String {
         let after = try sha256sum(input)
         let summary = work.load(input) { $0.resume = true }
         #expect(summary.status == .failed)
+        #expect((summary.error as? StoreError)?.kind == .cannotResume)
         let message = try #require(summary.message)
         #expect(message.contains("\(input) cannot be resumed: it changed since load 1 (SHA-256 \(before.prefix(12))… "
             + "then, \(after.prefix(12))… now); load it again without --resume"), "\(message)")
