@@ -41,6 +41,8 @@ struct MonitorCommand: ParsableCommand {
     var maxClients = 64
 
     func validate() throws {
+        // A PostgreSQL address is refused, shown without its password (the page would otherwise serve it).
+        if PostgreSQLAddress.isPostgreSQL(db) { try PathArguments.checkDatabase(db) }
         guard ListenAddress(parsing: listen) != nil else {
             throw ValidationError(
                 "--listen needs HOST:PORT or [IPv6]:PORT with a port from 0 to 65535, not '\(listen)'")

@@ -20,6 +20,10 @@ enum PathArguments {
     static func checkDatabase(_ path: String, option: String = "--db", postgreSQL: PostgreSQLUse = .notSupported) throws {
         if PostgreSQLAddress.isPostgreSQL(path) {
             let shown = PostgreSQLAddress.redacted(path)
+            if PostgreSQLAddress.hasSeveralAtSigns(path) {
+                throw ValidationError("\(option) \(shown): a user name or password with '@' in it must write it as %40 "
+                    + "(libpq would read the rest as the host)")
+            }
             switch postgreSQL {
             case .supported: return
             case .notSupported:

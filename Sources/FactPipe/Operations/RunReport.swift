@@ -94,7 +94,9 @@ public struct RunReport: Sendable {
         warnings = summary.warnings
         factsPerSecond = summary.factsPerSecond
         peakRSSBytes = summary.peakRSSBytes
-        self.databasePath = databasePath
+        // A PostgreSQL address never carries its password into a report or a metrics file.
+        self.databasePath =
+            PostgreSQLAddress.isPostgreSQL(databasePath) ? PostgreSQLAddress.redacted(databasePath) : databasePath
         let sizes = FileSize.database(databasePath)
         databaseBytes = sizes.file
         walBytes = sizes.wal

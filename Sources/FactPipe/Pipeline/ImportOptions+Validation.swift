@@ -12,6 +12,7 @@ public enum ImportOption: String, Sendable, CaseIterable {
     case workers = "--workers"
     case cacheMB = "--cache-mb"
     case resume = "--resume"
+    case intoExisting = "--into-existing"
     /// The input paths (standard input given twice).
     case inputs = "inputs"
 
@@ -29,6 +30,7 @@ public enum ImportOption: String, Sendable, CaseIterable {
         case .maxStatementBytes: return "limits.max_statement_bytes"
         case .maxRecordBytes: return "limits.max_record_bytes"
         case .wait: return "load.wait_seconds"
+        case .intoExisting: return "load.into_existing"
         case .workers, .cacheMB, .resume, .inputs: return nil
         }
     }
@@ -76,6 +78,10 @@ extension ImportOptions {
             throw ImportOptionError(.maxRecordBytes, "--max-record-bytes must be at least 64")
         }
         guard lockTimeoutSeconds >= 0 else { throw ImportOptionError(.wait, "--wait must be 0 or more") }
+        if intoExisting && PostgreSQLAddress.isPostgreSQL(databasePath) {
+            throw ImportOptionError(.intoExisting, "--into-existing loads into another program's SQLite database; "
+                + "a PostgreSQL database is loaded with factpipe's own schema")
+        }
         guard workers >= 0 else { throw ImportOptionError(.workers, "--workers must be 0 or more") }
         guard workers <= Self.maxWorkers else {
             throw ImportOptionError(.workers, "--workers must be at most \(Self.maxWorkers) (each worker is a thread "

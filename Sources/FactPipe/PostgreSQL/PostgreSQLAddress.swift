@@ -35,6 +35,8 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     /// it, the URL with its user-info password and `password=` parameter values blanked.
     public static func redacted(_ text: String) -> String {
         guard isPostgreSQL(text) else { return text }
+        // libpq ends the user info at the first `@`, which would show the rest of such a password as host.
+        if hasSeveralAtSigns(text) { return blankingPassword(text) }
         var error: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(text, &error) else {
             if let error { PQfreemem(error) }
@@ -55,6 +57,16 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         if let port = parts["port"], !port.isEmpty { result += ":" + port }
         if let dbname = parts["dbname"], !dbname.isEmpty { result += "/" + dbname }
         return result
+    }
+
+    /// True when the URL's authority holds more than one `@`: a user name or password with an `@` not
+    /// written as `%40`, which libpq would split at the first one (and so take part of the password for
+    /// the host).
+    public static func hasSeveralAtSigns(_ text: String) -> Bool {
+        guard let scheme = text.range(of: "://") else { return false }
+        let rest = text[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+        return rest[..<authorityEnd].filter { $0 == "@" }.count > 1
     }
 
     /// The password texts in the URL as written (user-info part and `password=` values, still

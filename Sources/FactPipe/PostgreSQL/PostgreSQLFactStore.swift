@@ -35,7 +35,7 @@ final class PostgreSQLFactStore: FactSink {
     private var row = PostgreSQLCopyRow(reservingCapacity: 1 << 20)
     /// Size of the rejects file after the last commit; a rollback cuts it back to this.
     private var rejectsCommittedSize: Int64 = 0
-    private var finished: [(descriptor: SourceDescriptor, id: Int64, counts: LoadLedger.Counts, status: LoadLedger.Status)] = []
+    private var finished: [FinishedSource] = []
     /// Ledger counts each source had before this run, by load id.
     private var bases: [Int64: LoadLedger.Counts] = [:]
     private(set) var summary = ImportSummary()
@@ -360,7 +360,7 @@ final class PostgreSQLFactStore: FactSink {
             try ledger.record(id: id, counts: counts, status: .done, finishedAt: Timestamp.now())
             if let sha256, descriptor.sha256 == nil { try ledger.setSHA256(id: id, sha256) }
         }
-        finished.append((descriptor, id, counts, .done))
+        finished.append(finishedSource(descriptor, id, counts, .done))
         current = nil
     }
 
@@ -401,7 +401,7 @@ final class PostgreSQLFactStore: FactSink {
                     status: ledgerStatus) {
                     try? ledger.record(id: id, counts: .init(), status: ledgerStatus, finishedAt: finishedAt,
                                        message: summary.message)
-                    finished.append((descriptor, id, .init(), ledgerStatus))
+                    finished.append(finishedSource(descriptor, id, .init(), ledgerStatus))
                 }
             }
             current = nil
@@ -413,37 +413,21 @@ final class PostgreSQLFactStore: FactSink {
             // marks it interrupted; its checkpoint is the last committed batch's either way.
             try? ledger.record(id: id, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
                                message: summary.message)
-            finished.append((descriptor, id, counts, ledgerStatus))
+            finished.append(finishedSource(descriptor, id, counts, ledgerStatus))
             current = nil
         }
     }
 
     /// What this run did: a resumed source's earlier counts are not counted again.
     private func finishSummary() -> ImportSummary {
-        let all = finished.map { entry -> LoadLedger.Counts in
-            let before = bases[entry.id] ?? LoadLedger.Counts()
-            var delta = entry.counts
-            delta.records -= before.records
-            delta.inserted -= before.inserted
-            delta.updated -= before.updated
-            delta.duplicates -= before.duplicates
-            delta.rejected -= before.rejected
-            delta.warnings -= before.warnings
-            return delta
-        }
-        summary.records = all.reduce(0) { $0 + $1.records }
-        summary.inserted = all.reduce(0) { $0 + $1.inserted }
-        summary.updated = all.reduce(0) { $0 + $1.updated }
-        summary.duplicates = all.reduce(0) { $0 + $1.duplicates }
-        summary.rejected = all.reduce(0) { $0 + $1.rejected }
-        summary.warnings = all.reduce(0) { $0 + $1.warnings }
-        summary.sources = zip(finished, all).map { entry, delta in
-            ImportSummary.Source(
-                path: entry.descriptor.path, loadID: entry.id, format: entry.descriptor.format,
-                compression: entry.descriptor.compression, records: delta.records,
-                inserted: delta.inserted, updated: delta.updated, duplicates: delta.duplicates,
-                rejected: delta.rejected, warnings: delta.warnings, status: entry.status)
-        }
+        summary.count(finished)
         return summary
+    }
+
+    /// A source the writer is done with, with the counts its ledger row had when this run began it.
+    private func finishedSource(
+        _ descriptor: SourceDescriptor, _ id: Int64, _ counts: LoadLedger.Counts, _ status: LoadLedger.Status
+    ) -> FinishedSource {
+        FinishedSource(descriptor: descriptor, loadID: id, counts: counts, status: status, base: bases[id] ?? .init())
     }
 }

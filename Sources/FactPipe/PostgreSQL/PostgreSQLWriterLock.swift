@@ -14,7 +14,7 @@ enum PostgreSQLWriterLock {
     static func take(
         on connection: PostgreSQLConnection, timeoutSeconds: Double, isCancelled: () -> Bool
     ) throws(PostgreSQLError) {
-        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))
+        let deadline = ContinuousClock.now + .wait(seconds: timeoutSeconds)
         let key = "\(PostgreSQLSchema.writerLockKey)"
         while try !connection.execute("SELECT pg_try_advisory_lock($1::bigint)", [key]).bool(0, 0) {
             if isCancelled() {

@@ -24,13 +24,41 @@ struct SnapshotRetention {
         var createdAt: String
     }
 
-    /// The files the pattern matches now (`{date}` as any text), sorted.
+    /// The files the pattern names now, sorted: `{date}` found by a glob as any text, then only names
+    /// with a `YYYY-MM-DD` date in its place (the same date in each place) kept, so another pattern's
+    /// snapshots that the glob also matches (`kb-weekly-…` for `kb-{date}`) are never this one's.
     func candidates() -> [String] {
         let wildcard = pattern.split(separator: "{date}", omittingEmptySubsequences: false).joined(separator: "*")
         var result = glob_t()
         defer { globfree(&result) }
         guard glob(wildcard, 0, nil, &result) == 0 else { return [] }
-        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }
+            .filter(isNamedByPattern).sorted()
+    }
+
+    /// True when `path` is the pattern with one `YYYY-MM-DD` date in each `{date}`.
+    func isNamedByPattern(_ path: String) -> Bool {
+        let parts = pattern.split(separator: "{date}", omittingEmptySubsequences: false).map { Array($0.utf8) }
+        var rest = Array(path.utf8)[...]
+        var date: ArraySlice<UInt8>?
+        for (index, part) in parts.enumerated() {
+            guard rest.starts(with: part) else { return false }
+            rest = rest.dropFirst(part.count)
+            if index == parts.count - 1 { break }
+            let stamp = rest.prefix(10)
+            guard Self.isDate(stamp), date.map({ $0 == stamp }) ?? true else { return false }
+            date = stamp
+            rest = rest.dropFirst(10)
+        }
+        return rest.isEmpty
+    }
+
+    /// `YYYY-MM-DD`: ten bytes, digits but for the two dashes.
+    private static func isDate(_ text: ArraySlice<UInt8>) -> Bool {
+        guard text.count == 10 else { return false }
+        return text.enumerated().allSatisfy { offset, byte in
+            offset == 4 || offset == 7 ? byte == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
     }
 
     /// The snapshot of this database at `path`, from its manifest; nil for anything else (another

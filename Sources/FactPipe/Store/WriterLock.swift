@@ -29,7 +29,7 @@ final class WriterLock {
                 message: "cannot open database: cannot create its lock file \(path)", underlying: SystemError())
         }
         descriptor = fd
-        let deadline = ContinuousClock.now + .milliseconds(Int(timeoutSeconds * 1000))
+        let deadline = ContinuousClock.now + .wait(seconds: timeoutSeconds)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if isCancelled() {
                 let holder = Self.contents(fd)

@@ -10,3 +10,16 @@ extension Duration {
 func seconds(since start: ContinuousClock.Instant) -> Double {
     (ContinuousClock.now - start).inSeconds
 }
+
+extension Duration {
+    /// The longest wait a `--wait` can ask for: a year, which is as good as "until it is free".
+    static let longestWait = Duration.seconds(31_536_000)
+
+    /// A wait of `seconds` as a user gave it: NaN, zero and negative values wait not at all, infinity
+    /// and anything past a year wait a year (converting those to whole milliseconds would trap).
+    static func wait(seconds: Double) -> Duration {
+        guard seconds > 0 else { return .zero }
+        guard seconds < longestWait.inSeconds else { return longestWait }
+        return .milliseconds(Int(seconds * 1000))
+    }
+}

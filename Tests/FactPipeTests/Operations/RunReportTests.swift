@@ -102,4 +102,10 @@ import Testing
         #expect(try folderListing(work.directory.url.path) == ["blocked.prom", "metrics.prom"])
         #expect(throws: FileOutputError.self) { try AtomicFile.write("x", to: work.path("no/such/dir.prom")) }
     }
+
+    @Test func aPostgreSQLAddressIsReportedWithoutItsPassword() {
+        let report = RunReport(importSummary: ImportSummary(), databasePath: "postgresql://alice:s3cret@db.example/kb")
+        #expect(!report.databasePath.contains("s3cret"))
+        #expect(report.databasePath.contains("alice@db.example"))
+    }
 }

@@ -32,6 +32,15 @@ import Testing
         #expect(PostgreSQLAddress.writtenPasswords(text) == ["s3%zzcret", "other"])
     }
 
+    @Test func aPasswordWithAnUnencodedAtSignIsNeverShownInPart() {
+        let text = "postgresql://alice:p@ss@db.example/kb"
+        #expect(PostgreSQLAddress.hasSeveralAtSigns(text))
+        #expect(!PostgreSQLAddress.hasSeveralAtSigns("postgresql://alice:p%40ss@db.example/kb"))
+        let shown = PostgreSQLAddress.redacted(text)
+        #expect(!shown.contains("p@ss") && !shown.contains("ss@"), "\(shown)")
+        #expect(shown == "postgresql://alice@db.example/kb")
+    }
+
     @Test func aMessageQuotingThePasswordIsScrubbed() throws {
         let address = try #require(PostgreSQLAddress("postgresql://kb:p%40ss@db/kb"))
         let scrubbed = PostgreSQLConnection.scrub("bad token \"p%40ss\" or p@ss in postgresql://kb:p%40ss@db/kb", address)

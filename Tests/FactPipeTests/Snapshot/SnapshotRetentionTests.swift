@@ -49,30 +49,39 @@ import Testing
         let garbage = [UInt8](repeating: 0x41, count: 64)
         let pattern = work.path("snap-{date}.ndjson.zst")
         // Names sort in another order than the dates the manifests record.
-        try writeArchive(work.path("snap-a.ndjson.zst"), body: garbage, manifest: dated(real, "2024-03-01T00:00:00Z"))
-        try writeArchive(work.path("snap-b.ndjson.zst"), body: garbage, manifest: dated(real, "2024-01-01T00:00:00Z"))
-        try writeArchive(work.path("snap-c.ndjson.zst"), body: garbage, manifest: dated(real, "2024-02-01T00:00:00Z"))
-        try write(Array("hash\n".utf8), to: work.path("snap-b.ndjson.zst.sha256"))
+        for (name, date) in [("2023-01-01", "2024-03-01"), ("2023-03-01", "2024-01-01"), ("2023-02-01", "2024-02-01")] {
+            try writeArchive(work.path("snap-\(name).ndjson.zst"), body: garbage, manifest: dated(real, "\(date)T00:00:00Z"))
+        }
+        try write(Array("hash\n".utf8), to: work.path("snap-2023-03-01.ndjson.zst.sha256"))
         // Not this database's snapshots: another database's, a backup of this one, a stray file.
         var other = dated(real, "2020-01-01T00:00:00Z")
         other.sourceDatabase = "/elsewhere/kb.sqlite"
-        try writeArchive(work.path("snap-other.ndjson.zst"), body: garbage, manifest: other)
+        try writeArchive(work.path("snap-2023-04-01.ndjson.zst"), body: garbage, manifest: other)
         var backup = dated(real, "2020-01-01T00:00:00Z")
         backup.kind = .backup
-        try writeArchive(work.path("snap-backup.ndjson.zst"), body: garbage, manifest: backup)
-        try write(Array("not an archive".utf8), to: work.path("snap-notes.ndjson.zst"))
+        try writeArchive(work.path("snap-2023-05-01.ndjson.zst"), body: garbage, manifest: backup)
+        try write(Array("not an archive".utf8), to: work.path("snap-2023-06-01.ndjson.zst"))
+        // Another pipeline's snapshots of the same database, named by another pattern that the glob of
+        // this one also matches (`snap-*`): never this pipeline's to delete, however old.
+        try writeArchive(work.path("snap-weekly-2023-01-01.ndjson.zst"), body: garbage,
+                         manifest: dated(real, "1999-01-01T00:00:00Z"))
+        try writeArchive(work.path("snap-2023-1-1.ndjson.zst"), body: garbage,
+                         manifest: dated(real, "1999-01-01T00:00:00Z"))
         // The one just written records the oldest date of all; it stays all the same.
-        let justWritten = work.path("snap-0.ndjson.zst")
+        let justWritten = work.path("snap-2023-07-01.ndjson.zst")
         try writeArchive(justWritten, body: garbage, manifest: dated(real, "2000-01-01T00:00:00Z"))
 
         let retention = SnapshotRetention(pattern: pattern, sourceDatabase: real.sourceDatabase)
         let removed = try retention.prune(keeping: 2, justWritten: justWritten)
-        #expect(removed == [work.path("snap-b.ndjson.zst"), work.path("snap-c.ndjson.zst")])
+        #expect(removed == [work.path("snap-2023-03-01.ndjson.zst"), work.path("snap-2023-02-01.ndjson.zst")])
         let left = try folderContents(work.path(".")).filter { $0.hasPrefix("snap-") }.sorted()
-        #expect(left == ["snap-0.ndjson.zst", "snap-a.ndjson.zst", "snap-backup.ndjson.zst", "snap-notes.ndjson.zst",
-                         "snap-other.ndjson.zst"])
+        #expect(left == [
+            "snap-2023-01-01.ndjson.zst", "snap-2023-04-01.ndjson.zst", "snap-2023-05-01.ndjson.zst",
+            "snap-2023-06-01.ndjson.zst", "snap-2023-07-01.ndjson.zst", "snap-2023-1-1.ndjson.zst",
+            "snap-weekly-2023-01-01.ndjson.zst",
+        ])
         // Keeping one leaves only the one just written of this database's snapshots.
-        #expect(try retention.prune(keeping: 1, justWritten: justWritten) == [work.path("snap-a.ndjson.zst")])
+        #expect(try retention.prune(keeping: 1, justWritten: justWritten) == [work.path("snap-2023-01-01.ndjson.zst")])
         #expect(FileManager.default.fileExists(atPath: justWritten))
     }
 
