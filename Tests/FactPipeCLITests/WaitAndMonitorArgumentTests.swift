@@ -10,10 +10,10 @@ import Testing
         let input = try work.write("in.txt", "P(a).\nP(b).\n")
         let load = try Factpipe.run(["import", input, "--db", work.database, "--wait", wait, "--quiet"])
         #expect(load.status == 0, "\(load.stderr)")
-        #expect(try Factpipe.int(work.database, "SELECT count(*) FROM facts") == 2)
-        let undo = try Factpipe.run(["undo", "1", "--db", work.database, "--wait", wait, "--quiet"])
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
+        let undo = try Factpipe.run(["undo", "1", "--db", work.database, "--wait", wait])
         #expect(undo.status == 0, "\(undo.stderr)")
-        #expect(try Factpipe.int(work.database, "SELECT count(*) FROM facts") == 0)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
     }
 
     @Test func monitorRefusesAPostgreSQLAddressWithoutShowingItsPassword() throws {
