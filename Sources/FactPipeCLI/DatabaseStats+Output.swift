@@ -45,7 +45,10 @@ extension DatabaseStats {
                     + "user_version \(schemaVersion), journal \(journalMode))",
             ]
         case .postgresql:
-            lines = ["database    \(TerminalText.escaped(path)) (factpipe on PostgreSQL, schema version \(schemaVersion))"]
+            lines = [
+                "database    \(TerminalText.escaped(path)) "
+                    + "(factpipe on PostgreSQL, schema version \(schemaVersion))",
+            ]
         }
         lines += [
             "facts       \(Format.count(facts))",
@@ -56,7 +59,8 @@ extension DatabaseStats {
         case .sqlite:
             lines.append(
                 "size        \(Format.bytes(fileBytes)) file, \(Format.bytes(walBytes)) WAL, "
-                    + "\(Format.count(freePages)) free pages (\(Format.bytes(freeBytes))) of \(Format.count(pageCount)), "
+                    + "\(Format.count(freePages)) free pages (\(Format.bytes(freeBytes))) "
+                    + "of \(Format.count(pageCount)), "
                     + "page size \(Format.count(pageSize))")
         case .postgresql:
             lines.append("size        \(Format.bytes(fileBytes)) in factpipe's tables and their indexes")

@@ -8,7 +8,8 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a consistent snapshot of the facts as NDJSON, CSV or text, zstd-compressed.",
         discussion: """
             The facts are read in one read transaction (a load running in another process is not \
-            seen half-way; with PostgreSQL, a REPEATABLE READ READ ONLY one) and written in id order, every column kept, so `import` of the snapshot \
+            seen half-way; with PostgreSQL, a REPEATABLE READ READ ONLY one) and written in id order, \
+            every column kept, so `import` of the snapshot \
             gives back the same facts. A name ending in .zst is zstd-compressed (with frame \
             checksums and the manifest in a skippable frame at the end: `zstd -d` gives the bare \
             content); any other name, or --level 0, is written plain with FILE.manifest.json beside \
@@ -86,7 +87,8 @@ struct ExportCommand: ParsableCommand {
         }
         if console.json { Standard.output(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "exported")) }
-        try monitoring.write(result.runReport(command: "export", databasePath: PostgreSQLAddress.redacted(db)), command: "export")
+        try monitoring.write(
+            result.runReport(command: "export", databasePath: PostgreSQLAddress.redacted(db)), command: "export")
     }
 }
 

@@ -66,13 +66,15 @@ struct PostgreSQLExportTests {
         let input = try work.write("facts.ndjson", Self.fixture)
         #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
-        for arguments in [[String](), ["--predicate", "HasPart"], ["--since", "2025-08-20T08:00:00.1234561Z"]] {
-            let fromServer = try Factpipe.run(["export", "--db", database.url, "-o", "-", "--format", "text"] + arguments)
-            let fromFile = try Factpipe.run(["export", "--db", work.database, "-o", "-", "--format", "text"] + arguments)
+        let bound = "2025-08-20T08:00:00.1234561Z"
+        for arguments in [[String](), ["--predicate", "HasPart"], ["--since", bound]] {
+            let text = ["-o", "-", "--format", "text"] + arguments
+            let fromServer = try Factpipe.run(["export", "--db", database.url] + text)
+            let fromFile = try Factpipe.run(["export", "--db", work.database] + text)
             #expect(fromServer.status == 0 && fromFile.status == 0, "\(fromServer.stderr) \(fromFile.stderr)")
             #expect(fromServer.stdoutText == fromFile.stdoutText && !fromServer.stdoutText.isEmpty, "\(arguments)")
         }
-        let since = try Factpipe.run(["export", "--db", database.url, "-o", "-", "--since", "2025-08-20T08:00:00.1234561Z"])
+        let since = try Factpipe.run(["export", "--db", database.url, "-o", "-", "--since", bound])
         // Berlin is 08:00:00Z, just before the bound: the server narrows to the second, the exact check drops it.
         #expect(since.stdoutText.split(separator: "\n").count == 2, "\(since.stdoutText)")
     }
@@ -90,7 +92,8 @@ struct PostgreSQLExportTests {
     @Test func anUnreachableServerFailsInOneLineWithoutThePassword() throws {
         let work = try CLIWorkspace()
         let snapshot = work.path("kb.ndjson.zst")
-        let run = try Factpipe.run(["export", "--db", "postgresql://kb:s3cret@127.0.0.1:1/kb", "-o", snapshot, "--json"])
+        let url = "postgresql://kb:s3cret@127.0.0.1:1/kb"
+        let run = try Factpipe.run(["export", "--db", url, "-o", snapshot, "--json"])
         #expect(run.status == 1, "\(run.stderr)")
         let lines = run.stderr.split(separator: "\n").filter { $0.contains("postgresql://kb@127.0.0.1:1/kb") }
         #expect(lines.count == 1 && lines[0].contains("cannot connect"), "\(run.stderr)")

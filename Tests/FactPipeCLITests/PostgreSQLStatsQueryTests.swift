@@ -26,8 +26,9 @@ struct PostgreSQLStatsQueryTests {
         #expect((serverJSON["database"] as? String)?.hasSuffix("/" + database.name) == true, "\(serverJSON)")
         #expect(int(serverJSON, "facts") == 4 && int(serverJSON, "schema_version") == 1, "\(serverJSON)")
         for key in ["facts", "distinct_predicates", "distinct_subjects", "top_predicates", "arity", "sources"] {
-            let a = try JSONSerialization.data(withJSONObject: serverJSON[key] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
-            let b = try JSONSerialization.data(withJSONObject: fileJSON[key] ?? NSNull(), options: [.sortedKeys, .fragmentsAllowed])
+            let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
+            let a = try JSONSerialization.data(withJSONObject: serverJSON[key] ?? NSNull(), options: options)
+            let b = try JSONSerialization.data(withJSONObject: fileJSON[key] ?? NSNull(), options: options)
             #expect(a == b, "\(key): \(String(decoding: a, as: UTF8.self)) vs \(String(decoding: b, as: UTF8.self))")
         }
         let relationBytes = try database.int("""
@@ -50,7 +51,8 @@ struct PostgreSQLStatsQueryTests {
     private func normalized(_ text: String) throws -> [String] {
         try text.split(separator: "\n").map { line in
             let value = try JSONSerialization.jsonObject(with: Data(line.utf8))
-            return String(decoding: try JSONSerialization.data(withJSONObject: value, options: .sortedKeys), as: UTF8.self)
+            let sorted = try JSONSerialization.data(withJSONObject: value, options: .sortedKeys)
+            return String(decoding: sorted, as: UTF8.self)
         }.sorted()
     }
 
@@ -84,7 +86,8 @@ struct PostgreSQLStatsQueryTests {
         for arguments in [["stats", "--db", database.url], ["query", "--db", database.url]] {
             let run = try Factpipe.run(arguments)
             #expect(run.status == 1, "\(arguments): \(run.stderr)")
-            #expect(run.stderr.contains("not a factpipe database") && run.stderr.contains(database.name), "\(run.stderr)")
+            #expect(run.stderr.contains("not a factpipe database") && run.stderr.contains(database.name),
+                    "\(run.stderr)")
         }
     }
 }

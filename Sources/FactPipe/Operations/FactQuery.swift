@@ -124,7 +124,8 @@ public struct FactQuery: Sendable, Equatable {
         let canonical = try canonicalStatement()
         do throws(PostgreSQLError) {
             let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe query")
-            return try PostgreSQLFactLookup(connection: connection).find(canonicalized(), canonicalStatement: canonical, body)
+            return try PostgreSQLFactLookup(connection: connection)
+                .find(canonicalized(), canonicalStatement: canonical, body)
         } catch {
             throw .server(error)
         }

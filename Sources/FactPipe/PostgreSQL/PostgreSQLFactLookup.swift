@@ -23,7 +23,8 @@ struct PostgreSQLFactLookup {
         if let canonicalStatement {
             parameters.append(canonicalStatement)
             let mark = "$\(parameters.count)"
-            conditions.append("\(PostgreSQLSchema.key("statement")) = \(PostgreSQLSchema.key(mark)) AND statement = \(mark)")
+            conditions.append(
+                "\(PostgreSQLSchema.key("statement")) = \(PostgreSQLSchema.key(mark)) AND statement = \(mark)")
         }
         parameters.append(query.limit.map { "\($0)" })
         var sql = """
