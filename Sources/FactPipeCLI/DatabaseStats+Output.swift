@@ -5,6 +5,7 @@ extension DatabaseStats {
     var json: JSONDocument {
         [
             "database": .string(path),
+            "store": .string(store.rawValue),
             "kind": .string(kind.rawValue),
             "schema_version": .int(Int(schemaVersion)),
             "journal_mode": .string(journalMode),
@@ -35,17 +36,35 @@ extension DatabaseStats {
 
     /// A report for people.
     var humanText: String {
-        var lines = [
-            "database    \(TerminalText.escaped(path)) "
-                + "(\(kind == .factpipe ? "factpipe" : "not factpipe's, read-only"), "
-                + "user_version \(schemaVersion), journal \(journalMode))",
+        var lines: [String]
+        switch store {
+        case .sqlite:
+            lines = [
+                "database    \(TerminalText.escaped(path)) "
+                    + "(\(kind == .factpipe ? "factpipe" : "not factpipe's, read-only"), "
+                    + "user_version \(schemaVersion), journal \(journalMode))",
+            ]
+        case .postgresql:
+            lines = [
+                "database    \(TerminalText.escaped(path)) "
+                    + "(factpipe on PostgreSQL, schema version \(schemaVersion))",
+            ]
+        }
+        lines += [
             "facts       \(Format.count(facts))",
             "predicates  \(Format.count(distinctPredicates)) distinct",
             "subjects    \(Format.count(distinctSubjects)) distinct",
-            "size        \(Format.bytes(fileBytes)) file, \(Format.bytes(walBytes)) WAL, "
-                + "\(Format.count(freePages)) free pages (\(Format.bytes(freeBytes))) of \(Format.count(pageCount)), "
-                + "page size \(Format.count(pageSize))",
         ]
+        switch store {
+        case .sqlite:
+            lines.append(
+                "size        \(Format.bytes(fileBytes)) file, \(Format.bytes(walBytes)) WAL, "
+                    + "\(Format.count(freePages)) free pages (\(Format.bytes(freeBytes))) "
+                    + "of \(Format.count(pageCount)), "
+                    + "page size \(Format.count(pageSize))")
+        case .postgresql:
+            lines.append("size        \(Format.bytes(fileBytes)) in factpipe's tables and their indexes")
+        }
         if unparsedStatements > 0 {
             lines.append("unparsed    \(Format.count(unparsedStatements, "statement")) the grammar refuses (no arity)")
         }

@@ -8,7 +8,8 @@ struct ExportCommand: ParsableCommand {
         abstract: "Write a consistent snapshot of the facts as NDJSON, CSV or text, zstd-compressed.",
         discussion: """
             The facts are read in one read transaction (a load running in another process is not \
-            seen half-way) and written in id order, every column kept, so `import` of the snapshot \
+            seen half-way; with PostgreSQL, a REPEATABLE READ READ ONLY one) and written in id order, \
+            every column kept, so `import` of the snapshot \
             gives back the same facts. A name ending in .zst is zstd-compressed (with frame \
             checksums and the manifest in a skippable frame at the end: `zstd -d` gives the bare \
             content); any other name, or --level 0, is written plain with FILE.manifest.json beside \
@@ -20,13 +21,14 @@ struct ExportCommand: ParsableCommand {
               factpipe export --db kb.sqlite -o kb.ndjson.zst
               factpipe export --db kb.sqlite -o a.csv --predicate HasPart --since 2025-01-01
               factpipe export --db kb.sqlite -o - --format text | head
+              factpipe export --db postgresql://kb@db.example.com/knowledge -o kb.ndjson.zst
 
             Exit codes: 0 written; 1 failed (database, output, or a fact the format cannot carry; \
             nothing is left at the output path); 64 usage error; 130/143 interrupted (nothing left).
             """
     )
 
-    @Option(name: .long, help: "The factpipe database to read.")
+    @Option(name: .long, help: "The factpipe database to read: a SQLite file or a postgresql:// URL.")
     var db: String
 
     @Option(name: [.short, .customLong("output")], help: "The snapshot file, or - for standard output.")
@@ -62,7 +64,7 @@ struct ExportCommand: ParsableCommand {
         if let since, FactFilter(predicates: [], since: since) == nil {
             throw ValidationError("--since \(since) is not an ISO 8601 time (e.g. 2025-01-01T00:00:00Z)")
         }
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .supported)
         let sidecars = output == "-" ? [] : [output + ".sha256", output + ".manifest.json"]
         let outputs = [("-o", output)] + sidecars.map { ("-o", $0) } + monitoring.outputs
         try PathArguments.checkOutputs(outputs, database: db)
@@ -85,7 +87,8 @@ struct ExportCommand: ParsableCommand {
         }
         if console.json { Standard.output(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "exported")) }
-        try monitoring.write(result.runReport(command: "export", databasePath: db), command: "export")
+        try monitoring.write(
+            result.runReport(command: "export", databasePath: PostgreSQLAddress.redacted(db)), command: "export")
     }
 }
 

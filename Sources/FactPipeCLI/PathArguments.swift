@@ -28,7 +28,8 @@ enum PathArguments {
             case .supported: return
             case .notSupported:
                 throw ValidationError("\(option) \(shown): this command works on SQLite databases only; "
-                    + "with PostgreSQL, factpipe runs import, loads and undo (see docs/postgresql.md)")
+                    + "with PostgreSQL, factpipe runs import, loads, undo, export, stats and query "
+                    + "(see docs/postgresql.md)")
             case .backupTool:
                 throw ValidationError("\(option) \(shown): backing up or restoring a PostgreSQL database is not "
                     + "factpipe's job: use pg_dump (or pg_basebackup) and pg_restore")

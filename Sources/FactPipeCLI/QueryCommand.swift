@@ -13,7 +13,8 @@ struct QueryCommand: ParsableCommand {
             The criteria given must all hold. A statement is put in canonical form first, so any
             spelling the grammar accepts finds it. On a factpipe database the lookups use the
             statement, (predicate, subject) and subject indexes; an object alone has no index and
-            scans. Another program's database (such as hexagonal_kb.db) is opened read-only.
+            scans. Another program's database (such as hexagonal_kb.db) is opened read-only. In
+            PostgreSQL the same lookups use its indexes, and facts come in id order.
 
             Output goes to standard output: an aligned table, NDJSON or CSV in the shapes
             `factpipe import` reads. With no criteria, the first facts are listed.
@@ -22,10 +23,11 @@ struct QueryCommand: ParsableCommand {
               factpipe query --db kb.sqlite --predicate HasPart --subject Computer
               factpipe query --db kb.sqlite --statement 'HasPart( Computer , CPU )' --format ndjson
               factpipe query --db hexagonal_kb.db --subject BlackHole --format csv --limit 0
+              factpipe query --db postgresql://kb@db.example.com/knowledge --subject Computer
             """
     )
 
-    @Option(name: .long, help: "The database to read.")
+    @Option(name: .long, help: "The database to read: a SQLite file or a postgresql:// URL.")
     var db: String
 
     @Option(help: "Facts with this predicate.")
@@ -52,7 +54,7 @@ struct QueryCommand: ParsableCommand {
 
     func validate() throws {
         guard limit >= 0 else { throw ValidationError("--limit must be 0 (all) or more") }
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .supported)
         for (flag, value) in [("--predicate", predicate), ("--subject", subject), ("--object", object)] {
             if let value, value.isEmpty { throw ValidationError("\(flag) needs a value") }
         }
@@ -82,12 +84,17 @@ struct QueryCommand: ParsableCommand {
         let table = FactTablePrinter(emit: emit)
         let count: Int
         do {
-            count = try query.run(databasePath: db) { fact in
+            let write = { (fact: StoredFact) in
                 switch format {
                 case .table: table.add(fact)
                 case .ndjson: emit(TerminalText.jsonEscaped(fact.ndjsonLine))
                 case .csv: emit(escapesCSV ? TerminalText.escaped(fact.csvRow) : fact.csvRow)
                 }
+            }
+            if let address = PostgreSQLAddress(db) {
+                count = try query.run(address: address, write)
+            } else {
+                count = try query.run(databasePath: db, write)
             }
         } catch {
             throw CommandFailure.exit("query", error)

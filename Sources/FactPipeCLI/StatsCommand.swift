@@ -15,10 +15,11 @@ struct StatsCommand: ParsableCommand {
             Examples:
               factpipe stats --db kb.sqlite
               factpipe stats --db hexagonal_kb.db --json --top 20
+              factpipe stats --db postgresql://kb@db.example.com/knowledge
             """
     )
 
-    @Option(name: .long, help: "The database to describe.")
+    @Option(name: .long, help: "The database to describe: a SQLite file or a postgresql:// URL.")
     var db: String
 
     @Option(parsing: .unconditional, help: "How many predicates and sources to list.")
@@ -32,13 +33,17 @@ struct StatsCommand: ParsableCommand {
 
     func validate() throws {
         guard top >= 0, loads >= 0 else { throw ValidationError("--top and --loads must be 0 or more") }
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .supported)
     }
 
     func run() throws {
         let stats: DatabaseStats
         do {
-            stats = try DatabaseStats.collect(path: db, top: top, loads: loads)
+            if let address = PostgreSQLAddress(db) {
+                stats = try DatabaseStats.collect(address: address, top: top, loads: loads)
+            } else {
+                stats = try DatabaseStats.collect(path: db, top: top, loads: loads)
+            }
         } catch {
             throw CommandFailure.exit("stats", error, json: json)
         }

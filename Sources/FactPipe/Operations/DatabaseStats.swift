@@ -34,8 +34,17 @@ public struct DatabaseStats: Sendable {
         public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
     }
 
+    /// Where a database is kept.
+    public enum Store: String, Sendable {
+        case sqlite, postgresql
+    }
+
+    /// The SQLite path, or the PostgreSQL server as `PostgreSQLAddress.description` shows it.
     public var path: String
     public var kind: FactDatabaseKind
+    /// SQLite, or PostgreSQL (where `fileBytes` is the tables' size with their indexes, and the
+    /// WAL and page figures are 0).
+    public var store = Store.sqlite
     /// `PRAGMA user_version`: factpipe's schema version, whatever the other program set.
     public var schemaVersion: Int64
     public var journalMode: String
@@ -80,5 +89,14 @@ public struct DatabaseStats: Sendable {
         stats.fileBytes = fileBytes
         stats.walBytes = walBytes
         return stats
+    }
+
+    /// Reads the statistics of a factpipe database in PostgreSQL, changing nothing in it.
+    /// - Throws: `PostgreSQLError` when the server cannot be reached, the database has no factpipe
+    ///   schema, or a query fails.
+    public static func collect(address: PostgreSQLAddress, top: Int = 10, loads: Int = 10) throws(PostgreSQLError)
+        -> DatabaseStats
+    {
+        try PostgreSQLInspector.collect(address: address, top: top, loads: loads)
     }
 }

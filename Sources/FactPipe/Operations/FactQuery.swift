@@ -114,6 +114,22 @@ public struct FactQuery: Sendable, Equatable {
             throw .store(error)
         }
     }
+
+    /// Runs the lookup on a factpipe database in PostgreSQL, as `run(databasePath:_:)` does on SQLite;
+    /// facts come in id order.
+    /// - Throws: `FactQueryError` for a statement the grammar refuses, or `.server` when the server
+    ///   cannot be reached, the database has no factpipe schema, or a query fails.
+    @discardableResult
+    public func run(address: PostgreSQLAddress, _ body: (StoredFact) -> Void) throws(FactQueryError) -> Int {
+        let canonical = try canonicalStatement()
+        do throws(PostgreSQLError) {
+            let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe query")
+            return try PostgreSQLFactLookup(connection: connection)
+                .find(canonicalized(), canonicalStatement: canonical, body)
+        } catch {
+            throw .server(error)
+        }
+    }
 }
 
 /// Why a lookup could not run.
@@ -122,11 +138,14 @@ public enum FactQueryError: Error, Sendable, CustomStringConvertible {
     case invalidStatement(String, StatementSyntaxError)
     /// The database could not be opened or read.
     case store(StoreError)
+    /// The PostgreSQL server could not be reached or read.
+    case server(PostgreSQLError)
 
     public var description: String {
         switch self {
         case .invalidStatement(let text, let error): "not a statement: \(StatementCharacters.printable(text)): \(error)"
         case .store(let error): "\(error)"
+        case .server(let error): "\(error)"
         }
     }
 }

@@ -28,6 +28,13 @@ final class PostgreSQLResult {
         return String(cString: value)
     }
 
+    /// The value's bytes (valid while the result lives), nil for NULL.
+    func bytes(_ row: Int, _ column: Int) -> UnsafeBufferPointer<UInt8>? {
+        guard !isNull(row, column), let value = PQgetvalue(handle, Int32(row), Int32(column)) else { return nil }
+        let count = Int(PQgetlength(handle, Int32(row), Int32(column)))
+        return value.withMemoryRebound(to: UInt8.self, capacity: count) { UnsafeBufferPointer(start: $0, count: count) }
+    }
+
     /// The value as an integer; 0 for NULL or text that is not one.
     func int64(_ row: Int, _ column: Int) -> Int64 {
         text(row, column).flatMap { Int64($0) } ?? 0

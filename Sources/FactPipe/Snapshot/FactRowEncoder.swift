@@ -1,4 +1,4 @@
-/// Writes the current row of a `FactCursor` as one record of a snapshot, in exactly the shape
+/// Writes the current row of a `FactRowSource` (SQLite or PostgreSQL) as one record of a snapshot, in exactly the shape
 /// `import` reads back into the same columns.
 ///
 /// - NDJSON: `{"statement":…,"confidence":…,"source":…|null,"context":{…},"fact_metadata":{…},`
@@ -32,7 +32,7 @@ struct FactRowEncoder {
     /// Appends the cursor's current row to `out`.
     /// - Throws: `SnapshotError` `.unencodable` for a fact the format cannot carry (a line break in a
     ///   statement written as text, a stored context that is not a JSON object).
-    mutating func append(_ cursor: FactCursor, to out: OutputBytes) throws(SnapshotError) {
+    mutating func append(_ cursor: some FactRowSource, to out: OutputBytes) throws(SnapshotError) {
         let statement = cursor.text(.statement) ?? UnsafeBufferPointer(start: nil, count: 0)
         switch format {
         case .ndjson:
@@ -80,7 +80,7 @@ struct FactRowEncoder {
     }
 
     /// A stored JSON object column, checked to look like one so every written line stays JSON.
-    private func object(_ cursor: FactCursor, _ column: FactCursor.Column) throws(SnapshotError)
+    private func object(_ cursor: some FactRowSource, _ column: FactCursor.Column) throws(SnapshotError)
         -> UnsafeBufferPointer<UInt8>
     {
         guard let text = cursor.text(column), let first = text.first, let last = text.last,

@@ -61,6 +61,11 @@ extension SnapshotError {
         self.init(.database, path: error.path, error.reason + (error.sql.map { " (in: \($0.prefix(200)))" } ?? ""))
     }
 
+    /// Wraps a failure of a PostgreSQL server: the server (without password) as the path.
+    init(_ error: PostgreSQLError) {
+        self.init(.database, path: error.server, error.message + (error.sqlState.map { " (SQLSTATE \($0))" } ?? ""))
+    }
+
     /// Wraps a read failure of an archive, keeping whether it was cut short or damaged.
     init(_ error: ReadError) {
         let kind: Kind

@@ -6,7 +6,7 @@
 
 /// What an export reads, and what and where it writes.
 public struct SnapshotOptions: Sendable {
-    /// The factpipe database to read.
+    /// The factpipe database to read: a SQLite path or a PostgreSQL URL.
     public var databasePath: String
     /// The snapshot file, or `-` for standard output.
     public var outputPath: String
@@ -38,7 +38,7 @@ public struct SnapshotOptions: Sendable {
 /// zstd-compressed or plain, with a manifest.
 ///
 /// ```
-/// FactCursor ──▶ FactRowEncoder ──▶ 1 MiB chunk ──▶ content SHA-256 ──▶ ZstdWriter ──▶ AtomicFileOutput
+/// FactRowSource ─▶ FactRowEncoder ──▶ 1 MiB chunk ──▶ content SHA-256 ──▶ ZstdWriter ──▶ AtomicFileOutput
 /// (one read       (one record       (bounded)      and size             (workers)     temp, fsync,
 ///  transaction)    a row)                                                              rename, FILE.sha256
 /// ```
@@ -63,6 +63,11 @@ public struct SnapshotExporter: Sendable {
     public func run() throws(SnapshotError) -> ArchiveResult {
         let start = ContinuousClock.now
         let database = options.databasePath
+        if let address = PostgreSQLAddress(database) {
+            // A server's facts are for its users only: the snapshot is readable by its owner alone.
+            return try write(from: PostgreSQLFactCursor(address: address, filter: options.filter),
+                             mode: 0o600, sourceDatabase: address.description, start: start)
+        }
         for suffix in ["", "-wal", "-shm"] where AtomicFileOutput.isSameFile(options.outputPath, database + suffix) {
             throw SnapshotError(.io, path: options.outputPath, "is the database itself; the snapshot must go elsewhere")
         }
@@ -70,8 +75,17 @@ public struct SnapshotExporter: Sendable {
             try FactCursor(databasePath: database, filter: options.filter)
         }
         // A snapshot holds the database's facts: it is no more readable than the database.
-        let output = try AtomicFileOutput(
-            path: options.outputPath, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644)
+        return try write(
+            from: cursor, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644,
+            sourceDatabase: absolutePath(database), start: start)
+    }
+
+    /// Streams `cursor`'s rows into the snapshot file (created with `mode`), then writes its manifest and
+    /// sidecars.
+    private func write(
+        from cursor: some FactRowSource, mode: mode_t, sourceDatabase: String, start: ContinuousClock.Instant
+    ) throws(SnapshotError) -> ArchiveResult {
+        let output = try AtomicFileOutput(path: options.outputPath, mode: mode)
         defer { output.abandon() }  // removes the temporary file unless it was committed
         let frames = HashingSink(output)
         let compressor =
@@ -91,20 +105,20 @@ public struct SnapshotExporter: Sendable {
             contentBytes += Int64(chunk.count)
             chunk.removeAll()
         }
-        while try storeCall({ () throws(StoreError) in try cursor.next() }) {
+        while try cursor.advance() {
             try encoder.append(cursor, to: chunk)
             facts += 1
             if chunk.count >= Self.chunkBytes { try flush() }
         }
         try flush()
-        try storeCall { () throws(StoreError) in try cursor.finish() }
+        try cursor.end()
         try compressor?.finish()
 
         let manifest = SnapshotManifest(
             kind: .snapshot, format: options.format, compression: options.isCompressed ? "zstd" : "none",
             schemaVersion: cursor.schemaVersion, factCount: facts, contentBytes: contentBytes,
             contentSHA256: digest.finish() ?? "", createdAt: Timestamp.now(),
-            sourceDatabase: absolutePath(options.databasePath), filter: options.filter,
+            sourceDatabase: sourceDatabase, filter: options.filter,
             compressedSHA256: options.isCompressed ? frames.finish() : nil)
         if options.isCompressed { try output.write(SkippableFrame.encode(manifestJSON: manifest.json)) }
         let fileHash = try output.finishWriting()

@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Streams the facts of a PostgreSQL database in id order, all from one `REPEATABLE READ READ ONLY`
+/// transaction: loads that commit while it runs are not seen, so what it hands out is the database at one
+/// moment, as `FactCursor` does for SQLite.
+///
+/// A server-side cursor is fetched `fetchRows` rows at a time, so memory stays flat whatever the table's
+/// size. Columns come in the shape the SQLite store keeps them: JSON as text (`jsonb`'s own), `created_at`
+/// as `YYYY-MM-DDTHH:MM:SS[.ffffff]Z`. Not thread-safe; one thread steps a cursor.
+final class PostgreSQLFactCursor: FactRowSource {
+    /// Rows fetched from the server at a time.
+    static let fetchRows = 2000
+
+    /// The server, without its password.
+    let path: String
+    /// The PostgreSQL schema version (`factpipe_meta`).
+    let schemaVersion: Int64
+
+    private let connection: PostgreSQLConnection
+    private let filter: FactFilter
+    private var rows: PostgreSQLResult?
+    private var row = -1
+    private var isFinished = false
+
+    /// Connects, starts the read transaction and opens the cursor.
+    /// - Throws: `SnapshotError` `.database` when the server cannot be reached, the database is not a
+    ///   factpipe database, or the query fails.
+    init(address: PostgreSQLAddress, filter: FactFilter) throws(SnapshotError) {
+        path = address.description
+        self.filter = filter
+        schemaVersion = Int64(PostgreSQLSchema.version)
+        do throws(PostgreSQLError) {
+            connection = try PostgreSQLConnection(address: address, applicationName: "factpipe export")
+        } catch {
+            throw SnapshotError(error)
+        }
+        do throws(PostgreSQLError) {
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            try PostgreSQLSchema.checkReadable(connection)
+            var parameters: [String?] = filter.predicates
+            var conditions: [String] = []
+            if !filter.predicates.isEmpty {
+                let marks = (1...filter.predicates.count).map { "$\($0)" }.joined(separator: ", ")
+                conditions.append("predicate IN (\(marks))")
+            }
+            if let prefix = filter.sincePrefix {
+                // Narrowed to the second here; `advance()` decides exactly, as for SQLite.
+                parameters.append(prefix + "Z")
+                conditions.append("created_at >= $\(parameters.count)::timestamptz")
+            }
+            let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+            try connection.execute("""
+                DECLARE factpipe_export NO SCROLL CURSOR FOR SELECT statement, confidence, source, context::text,
+                fact_metadata::text, \(PostgreSQLLedger.isoText("created_at")), id FROM facts\(whereClause) ORDER BY id
+                """, parameters)
+        } catch {
+            connection.rollbackQuietly()
+            throw SnapshotError(error)
+        }
+    }
+
+    deinit {
+        connection.rollbackQuietly()
+    }
+
+    func advance() throws(SnapshotError) -> Bool {
+        while !isFinished {
+            if let rows, row + 1 < rows.rowCount {
+                row += 1
+                if filter.since == nil { return true }
+                guard let createdAt = text(.createdAt), filter.isAtOrAfterSince(createdAt) else { continue }
+                return true
+            }
+            if let rows, rows.rowCount < Self.fetchRows {
+                isFinished = true
+                break
+            }
+            do throws(PostgreSQLError) {
+                rows = try connection.execute("FETCH FORWARD \(Self.fetchRows) FROM factpipe_export")
+            } catch {
+                throw SnapshotError(error)
+            }
+            row = -1
+        }
+        rows = nil
+        return false
+    }
+
+    func text(_ column: FactCursor.Column) -> UnsafeBufferPointer<UInt8>? {
+        rows?.bytes(row, Int(column.rawValue))
+    }
+
+    var confidence: Double {
+        guard let text = text(.confidence), let start = text.baseAddress else { return 0 }
+        return start.withMemoryRebound(to: CChar.self, capacity: text.count) { strtod($0, nil) }
+    }
+
+    var id: Int64 {
+        guard let text = text(.id), let start = text.baseAddress else { return 0 }
+        return start.withMemoryRebound(to: CChar.self, capacity: text.count) { Int64(strtoll($0, nil, 10)) }
+    }
+
+    func end() throws(SnapshotError) {
+        isFinished = true
+        rows = nil
+        guard connection.isInTransaction else { return }
+        do throws(PostgreSQLError) {
+            try connection.execute("CLOSE factpipe_export")
+            try connection.execute("COMMIT")
+        } catch {
+            throw SnapshotError(error)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// A stream of facts in id order that `SnapshotExporter` writes: the current row's columns as bytes,
+/// valid until the next `advance()`.
+///
+/// `FactCursor` reads a SQLite database, `PostgreSQLFactCursor` a PostgreSQL one; both from one read
+/// transaction, one row (or a small batch of rows) at a time.
+protocol FactRowSource: AnyObject {
+    /// The database as messages show it (a PostgreSQL address without its password).
+    var path: String { get }
+    /// The schema version of the database, for the manifest.
+    var schemaVersion: Int64 { get }
+    /// The bytes of a text column of the current row, nil when NULL.
+    func text(_ column: FactCursor.Column) -> UnsafeBufferPointer<UInt8>?
+    /// The confidence of the current row.
+    var confidence: Double { get }
+    /// The id of the current row.
+    var id: Int64 { get }
+    /// Moves to the next fact the filter keeps; false at the end.
+    func advance() throws(SnapshotError) -> Bool
+    /// Ends the read transaction.
+    func end() throws(SnapshotError)
+}
+
+extension FactCursor: FactRowSource {
+    func advance() throws(SnapshotError) -> Bool {
+        try storeCall { () throws(StoreError) in try next() }
+    }
+
+    func end() throws(SnapshotError) {
+        try storeCall { () throws(StoreError) in try finish() }
+    }
+}

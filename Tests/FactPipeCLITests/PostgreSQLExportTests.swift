@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+/// `export` from PostgreSQL against a real server: the snapshot `verify` accepts, and the migration back
+/// to SQLite giving the facts the SQLite store gets from the same input, column for column but the ids.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLExportTests {
+    /// Every record carries its `created_at`, so both stores keep the same times.
+    static let fixture = """
+        {"statement": "HasPart(Computer, CPU).", "confidence": 0.9, "source": "manual", "tags": ["hw"], "created_at": "2025-08-20T10:00:00.123456Z"}
+        {"statement": "HasPart(Computer, RAM).", "confidence": 0.1, "note": {"z": 1, "a": [true, null]}, "created_at": "2025-08-21T10:00:00Z"}
+        {"statement": "Einwohner(Berlin, 3669491).", "confidence": 0.30000000000000004, "created_at": "2025-08-20T10:00:00+02:00"}
+        {"statement": "Name(Zürich, \\"Grüezi, \\\\\\"Welt\\\\\\"\\").", "source": "a\\tb|c", "created_at": "2024-02-29T23:59:59.5Z"}
+        {"statement": "HasPart( Computer ,CPU )", "created_at": "2025-01-01T00:00:00Z"}
+
+        """
+
+    /// The facts of a SQLite database, ids aside, in id order; JSON columns parsed and written with sorted
+    /// keys (PostgreSQL's jsonb keeps its own key order and spacing).
+    private func facts(_ database: String) throws -> [String] {
+        try SQLiteFile.rows(database, """
+            SELECT statement, printf('%.17g', confidence) AS confidence, coalesce(source, '<null>') AS source,
+            context, fact_metadata, args, predicate, subject, coalesce(object, '<null>') AS object, arity,
+            created_at FROM facts ORDER BY id
+            """).map { row in
+            try ["statement", "confidence", "source", "context", "fact_metadata", "args", "predicate", "subject",
+                 "object", "arity", "created_at"].map { key -> String in
+                let value = row[key].map { "\($0)" } ?? ""
+                guard ["context", "fact_metadata", "args"].contains(key) else { return value }
+                let parsed = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
+                return String(decoding: try JSONSerialization.data(withJSONObject: parsed, options: .sortedKeys),
+                              as: UTF8.self)
+            }.joined(separator: "\u{1F}")
+        }
+    }
+
+    @Test(arguments: ["kb.ndjson.zst", "kb.csv", "kb.ndjson"])
+    func exportFromPostgreSQLVerifiesAndImportsIntoSQLiteAsTheSameFacts(name: String) throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.ndjson", Self.fixture)
+        let load = try Factpipe.run(["import", input, "--db", database.url, "-q"])
+        #expect(load.status == 0, "\(load.stderr)")
+        let direct = try Factpipe.run(["import", input, "--db", work.path("direct.sqlite"), "-q"])
+        #expect(direct.status == 0, "\(direct.stderr)")
+
+        let snapshot = work.path(name)
+        let export = try Factpipe.run(["export", "--db", database.url, "-o", snapshot, "--json"])
+        #expect(export.status == 0, "\(export.stderr)")
+        let json = try export.json()
+        #expect(int(json, "facts") == 4, "\(json)")
+        #expect(FileManager.default.fileExists(atPath: snapshot + ".sha256"))
+        let verify = try Factpipe.run(["verify", snapshot, "--quiet"])
+        #expect(verify.status == 0, "\(verify.stderr)")
+
+        let back = try Factpipe.run(["import", snapshot, "--db", work.path("back.sqlite"), "-q"])
+        #expect(back.status == 0, "\(back.stderr)")
+        let expected = try facts(work.path("direct.sqlite"))
+        #expect(expected.count == 4)
+        #expect(try facts(work.path("back.sqlite")) == expected)
+    }
+
+    @Test func textExportIsTheSQLiteStoreOneAndFiltersWork() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.ndjson", Self.fixture)
+        #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let bound = "2025-08-20T08:00:00.1234561Z"
+        for arguments in [[String](), ["--predicate", "HasPart"], ["--since", bound]] {
+            let text = ["-o", "-", "--format", "text"] + arguments
+            let fromServer = try Factpipe.run(["export", "--db", database.url] + text)
+            let fromFile = try Factpipe.run(["export", "--db", work.database] + text)
+            #expect(fromServer.status == 0 && fromFile.status == 0, "\(fromServer.stderr) \(fromFile.stderr)")
+            #expect(fromServer.stdoutText == fromFile.stdoutText && !fromServer.stdoutText.isEmpty, "\(arguments)")
+        }
+        let since = try Factpipe.run(["export", "--db", database.url, "-o", "-", "--since", bound])
+        // Berlin is 08:00:00Z, just before the bound: the server narrows to the second, the exact check drops it.
+        #expect(since.stdoutText.split(separator: "\n").count == 2, "\(since.stdoutText)")
+    }
+
+    @Test func exportOfADatabaseWithoutFactpipeTablesFailsNamingTheServerAndLeavesNothing() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let snapshot = work.path("kb.ndjson.zst")
+        let run = try Factpipe.run(["export", "--db", database.url, "-o", snapshot])
+        #expect(run.status == 1)
+        #expect(run.stderr.contains("not a factpipe database") && run.stderr.contains(database.name), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: snapshot))
+    }
+
+    @Test func anUnreachableServerFailsInOneLineWithoutThePassword() throws {
+        let work = try CLIWorkspace()
+        let snapshot = work.path("kb.ndjson.zst")
+        let url = "postgresql://kb:s3cret@127.0.0.1:1/kb"
+        let run = try Factpipe.run(["export", "--db", url, "-o", snapshot, "--json"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let lines = run.stderr.split(separator: "\n").filter { $0.contains("postgresql://kb@127.0.0.1:1/kb") }
+        #expect(lines.count == 1 && lines[0].contains("cannot connect"), "\(run.stderr)")
+        #expect(!run.stderr.contains("s3cret") && !run.stdoutText.contains("s3cret"), "\(run.stderr)\(run.stdoutText)")
+        #expect(!FileManager.default.fileExists(atPath: snapshot))
+    }
+}
