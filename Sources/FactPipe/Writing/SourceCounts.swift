@@ -16,6 +16,15 @@ extension LoadLedger.Counts {
         return delta
     }
 
+    /// Counts a segment's records, rejects and warnings, and moves the checkpoint to its end.
+    mutating func count(_ segment: FactSegment) {
+        records += segment.records
+        rejected += segment.rejects.count
+        warnings += segment.warnings
+        checkpointOffset = segment.checkpointOffset
+        checkpointLine = segment.checkpointLine
+    }
+
     /// Adds what a merge of the staged records did.
     mutating func add(_ merged: StagingArea.MergeResult) {
         inserted += merged.inserted
@@ -61,5 +70,17 @@ extension ImportSummary {
         warnings = all.reduce(0) { $0 + $1.warnings }
         staged = all.reduce(0) { $0 + $1.unmerged }
         sources = finished.map(\.summarySource)
+    }
+}
+
+extension FactSegment {
+    /// Writes the segment's refused records to the rejects file (when there is one) and keeps the first
+    /// ten of the load in `samples`; both stores' writers do this for each segment.
+    /// - Throws: `FileOutputError` when the rejects file cannot be written.
+    func writeRejects(to file: BufferedFileOutput?, samples: inout [RecordDiagnostic]) throws {
+        if let file {
+            for diagnostic in rejects { try file.write(diagnostic.rejectLine) }
+        }
+        if samples.count < 10 { samples.append(contentsOf: rejects.prefix(10 - samples.count)) }
     }
 }

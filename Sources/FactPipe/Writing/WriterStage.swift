@@ -191,17 +191,8 @@ final class WriterStage {
             }
             pendingStaged += segment.facts.count
         }
-        pending.records += segment.records
-        pending.rejected += segment.rejects.count
-        pending.warnings += segment.warnings
-        pending.checkpointOffset = segment.checkpointOffset
-        pending.checkpointLine = segment.checkpointLine
-        if let rejects {
-            for diagnostic in segment.rejects { try rejects.write(diagnostic.rejectLine) }
-        }
-        if summary.sampleDiagnostics.count < 10 {
-            summary.sampleDiagnostics.append(contentsOf: segment.rejects.prefix(10 - summary.sampleDiagnostics.count))
-        }
+        pending.count(segment)
+        try segment.writeRejects(to: rejects, samples: &summary.sampleDiagnostics)
         if segment.endsBatch { try commitBatch(id: id) }
     }
 
