@@ -74,8 +74,10 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Refuse records whose predicate/subject/object disagree with their statement.")
     var strictParts = false
 
-    @Option(parsing: .unconditional, help: "SQLite page cache, in MiB.")
-    var cacheMb: Int = DatabaseSettings().cacheKiB / 1024
+    @Option(
+        parsing: .unconditional,
+        help: "SQLite page cache, in MiB (default: \(DatabaseSettings().cacheKiB / 1024)); not for PostgreSQL.")
+    var cacheMb: Int?
 
     @Option(parsing: .unconditional, help: "Parser workers (0: one per core, at most 4); up to 64.")
     var workers: Int = 0
@@ -110,7 +112,10 @@ struct ImportCommand: ParsableCommand {
         options.isAtomic = atomic
         options.strictParts = strictParts
         options.workers = workers
-        options.database.cacheKiB = max(min(cacheMb, Int.max / 1024), Int.min / 1024) * 1024
+        if let cacheMb {
+            options.database.cacheKiB = max(min(cacheMb, Int.max / 1024), Int.min / 1024) * 1024
+            options.isCacheSizeGiven = true
+        }
         options.resume = resume
         options.intoExisting = intoExisting
         options.force = force

@@ -2,7 +2,7 @@ import ArgumentParser
 import FactPipe
 
 /// `factpipe optimize`: planner statistics, a truncated log, optionally VACUUM and REINDEX, and an
-/// integrity check.
+/// integrity check; in PostgreSQL, VACUUM, ANALYZE, optionally VACUUM FULL and REINDEX, and an index check.
 struct OptimizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "optimize",
@@ -11,22 +11,27 @@ struct OptimizeCommand: ParsableCommand {
             Runs PRAGMA optimize, ANALYZE, [REINDEX], [VACUUM], PRAGMA wal_checkpoint(TRUNCATE) and
             PRAGMA integrity_check, and prints the file and WAL sizes before and after.
 
+            With a PostgreSQL URL it works on factpipe's tables only: [REINDEX], VACUUM (VACUUM FULL
+            with --vacuum), the secondary indexes a stopped load left out, ANALYZE, and a check that
+            every index is valid; the sizes are those of the tables with their indexes.
+
             It refuses at once (exit 1) while a load writes to the database, instead of waiting for
             it; a load started meanwhile waits for optimize to finish.
 
             Examples:
               factpipe optimize --db kb.sqlite
               factpipe optimize --db kb.sqlite --vacuum --json
+              factpipe optimize --db postgresql://kb@db.example.com/knowledge
 
             Exit codes: 0 done and the integrity check passed; 1 refused, failed, or the integrity
             check found problems; 64 usage error.
             """
     )
 
-    @Option(name: .long, help: "The factpipe database to optimize.")
+    @Option(name: .long, help: "The factpipe database to optimize (a SQLite path or a PostgreSQL URL).")
     var db: String
 
-    @Flag(help: "Rewrite the database without its free pages (VACUUM).")
+    @Flag(help: "Rewrite the database without its free pages (VACUUM; VACUUM FULL in PostgreSQL).")
     var vacuum = false
 
     @Flag(help: "Rebuild every index (REINDEX).")
@@ -36,30 +41,36 @@ struct OptimizeCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        try PathArguments.checkDatabase(db)
+        try PathArguments.checkDatabase(db, postgreSQL: .supported)
     }
 
     func run() throws {
         let report: OptimizeReport
-        let removed = StaleTemporaries.sweep(besides: db)
-        if !removed.isEmpty {
-            Standard.error("factpipe optimize: removed \(removed.count) temporary files left by killed commands")
-        }
+        let options = OptimizeOptions(vacuum: vacuum, reindex: reindex)
         do {
-            report = try DatabaseOptimizer.run(path: db, options: OptimizeOptions(vacuum: vacuum, reindex: reindex))
+            if let address = PostgreSQLAddress(db) {
+                report = try DatabaseOptimizer.run(address: address, options: options)
+            } else {
+                let removed = StaleTemporaries.sweep(besides: db)
+                if !removed.isEmpty {
+                    Standard.error("factpipe optimize: removed \(removed.count) temporary files left by killed commands")
+                }
+                report = try DatabaseOptimizer.run(path: db, options: options)
+            }
         } catch {
             throw CommandFailure.exit("optimize", error, json: json)
         }
         Standard.output(json ? report.json.text : report.humanText)
         guard report.isIntact else {
             // The report above says what was found (and is the JSON object under --json).
-            throw CommandFailure.exit("optimize", CommandFailure.Problem("the integrity check found problems in \(db)"))
+            throw CommandFailure.exit(
+                "optimize", CommandFailure.Problem("the integrity check found problems in \(report.path)"))
         }
     }
 }
 
 extension OptimizeReport {
-    /// `{"database", "steps": [{"step", "seconds", "detail"}], "before": {…}, "after": {…},
+    /// `{"database", "store", "steps": [{"step", "seconds", "detail"}], "before": {…}, "after": {…},
     /// "integrity": ["ok"], "intact", "checkpoint_completed"}`.
     var json: JSONDocument {
         func size(_ size: Size) -> JSONDocument {
@@ -71,6 +82,7 @@ extension OptimizeReport {
         }
         return [
             "database": .string(path),
+            "store": .string(store.rawValue),
             "steps": .array(
                 steps.map {
                     [
@@ -89,6 +101,14 @@ extension OptimizeReport {
         var table = TextTable(["step", "seconds", "result"], alignments: [.left, .right, .left])
         for step in steps {
             table.append([step.name, String(format1: step.seconds, decimals: 3), step.detail ?? "done"])
+        }
+        if store == .postgresql {
+            var sizes = TextTable(["", "tables with their indexes"], alignments: [.left, .right])
+            sizes.append(["before", Format.bytes(before.fileBytes)])
+            sizes.append(["after", Format.bytes(after.fileBytes)])
+            let saved = before.fileBytes - after.fileBytes
+            return "optimized \(path)\n\n" + table.render() + "\n\n" + sizes.render() + "\n\n"
+                + (saved > 0 ? "reclaimed \(Format.bytes(saved))" : "no space reclaimed")
         }
         var sizes = TextTable(
             ["", "file", "WAL", "pages", "free pages"], alignments: [.left, .right, .right, .right, .right])

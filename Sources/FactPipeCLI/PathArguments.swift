@@ -11,6 +11,8 @@ enum PathArguments {
         case supported
         /// Not in this version: it is refused with a usage error.
         case notSupported
+        /// It is about the SQLite store alone, for the reason given: refused with a usage error.
+        case sqliteOnly(reason: String)
         /// Backups of a server are PostgreSQL's own tools' job.
         case backupTool
     }
@@ -28,8 +30,10 @@ enum PathArguments {
             case .supported: return
             case .notSupported:
                 throw ValidationError("\(option) \(shown): this command works on SQLite databases only; "
-                    + "with PostgreSQL, factpipe runs import, loads, undo, export, stats and query "
+                    + "with PostgreSQL, factpipe runs import, run, loads, undo, export, stats, query and optimize "
                     + "(see docs/postgresql.md)")
+            case .sqliteOnly(let reason):
+                throw ValidationError("\(option) \(shown): \(reason)")
             case .backupTool:
                 throw ValidationError("\(option) \(shown): backing up or restoring a PostgreSQL database is not "
                     + "factpipe's job: use pg_dump (or pg_basebackup) and pg_restore")

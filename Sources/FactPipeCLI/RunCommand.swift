@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Check the file and show what would be loaded, writing nothing.")
     var dryRun = false
 
-    @Option(name: .long, help: "Load into this database instead of the file's.")
+    @Option(name: .long, help: "Load into this database (a SQLite path or a PostgreSQL URL) instead of the file's.")
     var db: String?
 
     @Option(help: "Rejects path ({date} and {source} are filled in) instead of the file's.")
@@ -79,7 +79,8 @@ struct RunCommand: ParsableCommand {
         do {
             try file.options.validate()
             let inputs = file.expandSources()
-            try PathArguments.checkDatabase(file.databasePath, option: db == nil ? "\(pipelineFile): database" : "--db")
+            try PathArguments.checkDatabase(
+                file.databasePath, option: db == nil ? "\(pipelineFile): database" : "--db", postgreSQL: .supported)
             try PathArguments.checkOutputs(monitoring.outputs, inputs: inputs, database: file.databasePath)
             try runner.checkPaths(inputs: inputs)
         } catch {
@@ -178,7 +179,8 @@ extension PipelineStepResult {
         switch self {
         case .optimized(let report):
             return "optimized \(report.path): \(Format.bytes(report.before.fileBytes + report.before.walBytes)) → "
-                + "\(Format.bytes(report.after.fileBytes + report.after.walBytes)), integrity ok"
+                + "\(Format.bytes(report.after.fileBytes + report.after.walBytes)), "
+                + (report.store == .postgresql ? "indexes valid" : "integrity ok")
         case .snapshot(let result, let keep):
             var text = "snapshot \(result.path): \(Format.count(Int(result.manifest.factCount), "fact")), "
                 + "\(Format.bytes(result.fileBytes))"

@@ -52,7 +52,11 @@ struct ScaleTestCommand: ParsableCommand {
     func validate() throws {
         guard facts >= 0 else { throw ValidationError("--facts must be 0 or more") }
         guard queries >= 0 else { throw ValidationError("--queries must be 0 or more") }
-        if let db { try PathArguments.checkDatabase(db) }
+        if let db {
+            try PathArguments.checkDatabase(db, postgreSQL: .sqliteOnly(
+                reason: "scale-test measures the SQLite store in a new database file it creates; it does not take "
+                    + "a PostgreSQL URL (scripts/bench-postgres measures loads into a server)"))
+        }
         try PathArguments.checkOutputs(monitoring.outputs, database: db)
     }
 

@@ -33,11 +33,16 @@ public struct OptimizeReport: Sendable {
         public var freePages: Int
     }
 
+    /// The SQLite path, or the PostgreSQL server as `PostgreSQLAddress.description` shows it.
     public var path: String
+    /// SQLite, or PostgreSQL (where `fileBytes` is the size of factpipe's tables with their indexes,
+    /// and the WAL and page figures are 0).
+    public var store = DatabaseStats.Store.sqlite
     public var before: Size
     public var after: Size
     public var steps: [Step] = []
-    /// What `PRAGMA integrity_check` returned: `["ok"]` for a sound database.
+    /// What `PRAGMA integrity_check` returned (in PostgreSQL, the check of factpipe's indexes):
+    /// `["ok"]` for a sound database.
     public var integrity: [String] = []
     /// False when a reader kept the checkpoint from emptying the log.
     public var checkpointCompleted = true
@@ -66,6 +71,16 @@ public enum DatabaseOptimizer {
                 message: "refusing to optimize: another program holds the database's lock (\(error.message); "
                     + "waited \(options.busyTimeoutMilliseconds) ms)", sql: error.sql)
         }
+    }
+
+    /// Optimizes the factpipe database in PostgreSQL at `address` (see `PostgreSQLOptimizer`) and reports
+    /// what it did.
+    /// - Throws: `PostgreSQLError` while a load holds the writer lock, when the server cannot be reached,
+    ///   the database has no factpipe schema, or a step fails.
+    public static func run(address: PostgreSQLAddress, options: OptimizeOptions = .init()) throws(PostgreSQLError)
+        -> OptimizeReport
+    {
+        try PostgreSQLOptimizer.run(address: address, options: options)
     }
 
     private static func optimize(path: String, options: OptimizeOptions) throws(StoreError) -> OptimizeReport {

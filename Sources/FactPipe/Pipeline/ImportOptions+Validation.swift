@@ -62,7 +62,8 @@ extension ImportOptions {
     /// none is ever silently ignored.
     ///
     /// A load into an existing knowledge base (`intoExisting`) honours every option but `resume`,
-    /// which needs factpipe's ledger.
+    /// which needs factpipe's ledger. A load into PostgreSQL refuses `--into-existing` and SQLite's
+    /// page cache size (`--cache-mb`).
     /// - Throws: `ImportOptionError` naming the first option that cannot be used.
     public func validate() throws(ImportOptionError) {
         guard batchSize >= 1 else { throw ImportOptionError(.batchSize, "--batch-size must be at least 1") }
@@ -88,6 +89,11 @@ extension ImportOptions {
                 + "with its own buffers; past the cores there is nothing to gain)")
         }
         guard database.cacheKiB >= 1024 else { throw ImportOptionError(.cacheMB, "--cache-mb must be at least 1") }
+        if PostgreSQLAddress.isPostgreSQL(databasePath),
+           isCacheSizeGiven || database.cacheKiB != DatabaseSettings().cacheKiB {
+            throw ImportOptionError(.cacheMB, "--cache-mb sets SQLite's page cache and applies to SQLite databases "
+                + "only; a load into PostgreSQL uses the server's memory (shared_buffers)")
+        }
         guard inputs.filter({ $0 == "-" }).count <= 1 else {
             throw ImportOptionError(.inputs, "standard input (-) can be read only once")
         }

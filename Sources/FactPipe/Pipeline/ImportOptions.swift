@@ -24,6 +24,9 @@ public struct ImportOptions: Sendable {
     /// Parser and validator workers; 0 chooses from the number of cores.
     public var workers = 0
     public var database = DatabaseSettings()
+    /// True when the caller chose `database.cacheKiB` (`--cache-mb`), even at its default value: a load
+    /// into PostgreSQL, which has no such cache, refuses it.
+    public var isCacheSizeGiven = false
     /// Load into a database with the knowledge base's own schema, through the columns its `facts`
     /// table has, firing its triggers, without altering it (no ledger, no resume).
     public var intoExisting = false

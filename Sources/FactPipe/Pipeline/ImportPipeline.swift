@@ -83,6 +83,9 @@ public struct ImportPipeline: Sendable {
     /// writing nothing (a dry run). An input that cannot be planned is `fail`, with why, and the ones
     /// after it are planned all the same.
     public func plan() -> [InputPlan] {
+        if let address = PostgreSQLAddress(options.databasePath) {
+            return PostgreSQLLoadPlanner.dryRun(address: address, options: options)
+        }
         var planner: InputPlanner
         do {
             planner = try InputPlanner(readingLedgerOf: options)

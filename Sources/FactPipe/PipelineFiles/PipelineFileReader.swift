@@ -42,7 +42,9 @@ struct PipelineFileReader {
             return entry.value
         }
         let name = try string(try required("name"), "name")
-        let database = resolve(try string(try required("database"), "database"))
+        // A PostgreSQL URL is an address, not a path relative to the file.
+        let databaseText = try string(try required("database"), "database")
+        let database = PostgreSQLAddress.isPostgreSQL(databaseText) ? databaseText : resolve(databaseText)
         let patternsValue = try required("sources.paths")
         guard case .array(let items) = patternsValue.kind, !items.isEmpty else {
             throw PipelineFileError(path: path, line: patternsValue.line, key: "sources.paths",

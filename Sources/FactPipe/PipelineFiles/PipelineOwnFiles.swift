@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// The files a pipeline writes itself, which its source patterns never match: its database with
-/// SQLite's side files and the writer lock, its rejects files, and its snapshots with the files
+/// SQLite's side files and the writer lock (none for a database in PostgreSQL), its rejects files, and its snapshots with the files
 /// written beside them. Compared by real path (and the database also by file identity), so a
 /// pattern such as `*` in the database's folder loads only the inputs there.
 struct PipelineOwnFiles {
@@ -15,8 +15,10 @@ struct PipelineOwnFiles {
     private let patterns: [String]
 
     init(_ file: PipelineFile) {
-        databaseIdentity = FileIdentity(path: file.databasePath)
-        exactPaths = Set(DatabaseFile.ownFiles(file.databasePath))
+        // A database in PostgreSQL has no files here.
+        let isFile = !PostgreSQLAddress.isPostgreSQL(file.databasePath)
+        databaseIdentity = isFile ? FileIdentity(path: file.databasePath) : nil
+        exactPaths = isFile ? Set(DatabaseFile.ownFiles(file.databasePath)) : []
         var patterns: [String] = []
         if let rejects = file.rejectsTemplate { patterns.append(Self.pattern(rejects)) }
         if let snapshot = file.snapshotTemplate {

@@ -57,7 +57,8 @@ public struct PipelineRunSummary: Sendable {
 
 /// Runs a pipeline file: each input matched by its sources in sorted order as its own load (so
 /// each gets its own ledger row and rejects file), stopping at the first load that does not finish,
-/// then the steps after (optimize, snapshot and its retention).
+/// then the steps after (optimize, snapshot and its retention). The database may be a PostgreSQL URL:
+/// the loads, the plan, optimize and the snapshot then all go to the server.
 ///
 /// A dry run plans the inputs with the planner the loads use (`ImportPipeline.plan()`), so it says
 /// what the run would do with each — load, skip or resume — and writes nothing.
@@ -120,12 +121,18 @@ public struct PipelineRunner {
         return result
     }
 
-    /// Optimizes the database after the load.
-    /// - Throws: `StoreError` from the optimizer; `PipelineStepError` when the integrity check finds a fault.
+    /// Optimizes the database after the load, in SQLite or in PostgreSQL.
+    /// - Throws: `StoreError` or `PostgreSQLError` from the optimizer; `PipelineStepError` when the
+    ///   integrity check (in PostgreSQL, the index check) finds a fault.
     private func optimize() throws -> OptimizeReport {
-        let report = try DatabaseOptimizer.run(path: file.databasePath)
+        let report: OptimizeReport
+        if let address = PostgreSQLAddress(file.databasePath) {
+            report = try DatabaseOptimizer.run(address: address)
+        } else {
+            report = try DatabaseOptimizer.run(path: file.databasePath)
+        }
         guard report.isIntact else {
-            throw PipelineStepError(path: file.databasePath,
+            throw PipelineStepError(path: report.path,
                                     message: "integrity check: " + report.integrity.joined(separator: "; "))
         }
         return report

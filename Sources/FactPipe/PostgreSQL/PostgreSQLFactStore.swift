@@ -67,33 +67,12 @@ final class PostgreSQLFactStore: FactSink {
     }
 
     /// Decides for each input whether to load it, skip it (its content is in the ledger as done) or
-    /// resume its interrupted load, from the ledger and the input's SHA-256 (as `FactStore.plan`).
+    /// resume its interrupted load, from the ledger and the input's SHA-256 (`PostgreSQLLoadPlanner`).
     func plan(_ inputs: [String]) throws -> [SourcePlan] {
+        var planner = PostgreSQLLoadPlanner(ledger: ledger, options: options, server: connection.server)
         var plans: [SourcePlan] = []
         for path in inputs {
-            let sha256 = try FileHasher.sha256(path: path)
-            var plan = SourcePlan(path: path, sha256: sha256, action: .load)
-            if options.resume, let latest = try ledger.latest(source: path),
-               ![LoadLedger.Status.done.rawValue, LoadLedger.Status.undone.rawValue].contains(latest.status) {
-                guard let sha256, latest.sha256 == sha256 else {
-                    throw PostgreSQLError(
-                        server: connection.server,
-                        message: "\(path) cannot be resumed: "
-                            + (sha256 == nil ? "only regular files can be resumed"
-                               : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
-                                 + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
-                }
-                let entry = try ledger.entry(id: latest.id)
-                plan.action = .resume(loadID: latest.id, offset: entry?.counts.checkpointOffset ?? 0,
-                                      line: entry?.counts.checkpointLine ?? 1)
-            } else if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256) {
-                plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
-                    + "\(done.id) from \(done.source); --force loads it again")
-            } else if !options.force, let sha256,
-                      let earlier = plans.first(where: { $0.sha256 == sha256 && $0.action == .load }) {
-                plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
-                    + "loaded earlier in this run; --force loads it again")
-            }
+            let plan = try planner.plan(path)
             if case .skip(let reason) = plan.action { summary.skipped.append((path, reason)) }
             plans.append(plan)
         }

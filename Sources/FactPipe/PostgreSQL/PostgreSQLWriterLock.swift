@@ -32,8 +32,15 @@ enum PostgreSQLWriterLock {
         }
     }
 
+    /// Takes the lock on `connection` if no load holds it, without waiting; false when one does.
+    /// - Throws: `PostgreSQLError` for the server's error.
+    static func takeIfFree(on connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
+        try connection.execute("SELECT pg_try_advisory_lock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"])
+            .bool(0, 0)
+    }
+
     /// Who holds the lock, as far as this session may see.
-    private static func holder(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> String {
+    static func holder(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> String {
         let result = try connection.execute("""
             SELECT a.pid, a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start
             FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid

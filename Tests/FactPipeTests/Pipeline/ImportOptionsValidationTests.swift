@@ -38,6 +38,24 @@ import Testing
         }
     }
 
+    /// SQLite's page cache size is refused for a load into PostgreSQL, given at its default value too,
+    /// and never asked for otherwise.
+    @Test func aCacheSizeIsRefusedForAPostgreSQLDatabase() {
+        let url = "postgresql://kb:s3cret@db.example.com/knowledge"
+        for configure: (inout ImportOptions) -> Void in [
+            { $0.database.cacheKiB = 64 * 1024 },
+            { $0.isCacheSizeGiven = true },
+        ] {
+            let error = refusal { $0.databasePath = url; configure(&$0) }
+            #expect(error?.option == .cacheMB)
+            #expect(error?.message.contains("--cache-mb") == true && error?.message.contains("SQLite databases only")
+                == true, "\(error?.message ?? "")")
+            #expect(error?.message.contains("s3cret") == false)
+        }
+        #expect(refusal { $0.databasePath = url } == nil)
+        #expect(refusal { $0.isCacheSizeGiven = true; $0.database.cacheKiB = 64 * 1024 } == nil)
+    }
+
     /// A load into an existing knowledge base takes every option but --resume.
     @Test func intoExistingTakesEveryOptionButResume() {
         #expect(refusal {

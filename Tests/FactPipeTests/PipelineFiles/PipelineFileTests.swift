@@ -143,6 +143,21 @@ func filesIn(_ folder: String) -> [String] {
         #expect(file.snapshotTemplate == "/snapshots/kb-{date}.ndjson.zst")
     }
 
+    /// A PostgreSQL URL is an address, not a path relative to the file's folder.
+    @Test func aPostgreSQLDatabaseURLIsKeptAsGiven() throws {
+        let work = try LoadWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("jobs"), withIntermediateDirectories: true)
+        let url = "postgresql://kb:s3cret@db.example.com:5432/knowledge?sslmode=require"
+        let file = try PipelineFile.load(path: try work.write("jobs/p.toml", """
+            name = "p"
+            database = "\(url)"
+            [sources]
+            paths = ["in/*.txt"]
+            """))
+        #expect(file.databasePath == url)
+        #expect(file.options.databasePath == url)
+    }
+
     @Test func everyKeyIsRead() throws {
         let work = try LoadWorkspace()
         let file = try load("""

@@ -1,0 +1,79 @@
+/// Decides, before reading an input, what a load into PostgreSQL does with it — load it, skip it (its
+/// content is in the ledger as done, or came earlier in the same run) or resume its interrupted load —
+/// from the ledger and the input's SHA-256, by the SQLite planner's rules (`InputPlanner`).
+///
+/// The load plans with its own connection under the writer lock; a dry run (`dryRun`) plans from a
+/// read-only snapshot of the ledger and writes nothing, not even the schema.
+struct PostgreSQLLoadPlanner {
+    /// The ledger; nil when the database has no factpipe schema yet (every input is loaded).
+    private let ledger: PostgreSQLLedger?
+    private let options: ImportOptions
+    /// The server, as messages show it.
+    private let server: String
+    private var plans: [SourcePlan] = []
+
+    init(ledger: PostgreSQLLedger?, options: ImportOptions, server: String) {
+        self.ledger = ledger
+        self.options = options
+        self.server = server
+    }
+
+    /// What `run --dry-run` (`ImportPipeline.plan()`) says of each input of a load into `address`, from
+    /// the ledger as it is now, in one read-only transaction. An input that cannot be planned is `fail`
+    /// with why, and the ones after it are planned all the same; every input is `fail` when the server
+    /// cannot be read or the database is not factpipe's.
+    static func dryRun(address: PostgreSQLAddress, options: ImportOptions) -> [InputPlan] {
+        let connection: PostgreSQLConnection
+        var planner: PostgreSQLLoadPlanner
+        do throws(PostgreSQLError) {
+            connection = try PostgreSQLConnection(address: address, applicationName: "factpipe run --dry-run")
+            try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            let hasLedger = try PostgreSQLSchema.state(connection) != .empty
+            if hasLedger { try PostgreSQLSchema.checkReadable(connection) }
+            planner = PostgreSQLLoadPlanner(
+                ledger: hasLedger ? PostgreSQLLedger(connection: connection) : nil, options: options,
+                server: connection.server)
+        } catch {
+            return options.inputs.map { InputPlan(path: $0, decision: .fail, reason: "\(error)") }
+        }
+        defer { connection.rollbackQuietly() }
+        return options.inputs.map { input in
+            do {
+                return try planner.plan(input).inputPlan
+            } catch {
+                return InputPlan(path: input, decision: .fail, reason: "\(error)")
+            }
+        }
+    }
+
+    /// Plans one input after those planned before.
+    /// - Throws: `ReadError` when the input cannot be read for its hash; `PostgreSQLError` from the
+    ///   ledger, or when an input to resume changed since its interrupted load.
+    mutating func plan(_ path: String) throws -> SourcePlan {
+        let sha256 = try FileHasher.sha256(path: path)
+        var plan = SourcePlan(path: path, sha256: sha256, action: .load)
+        if options.resume, let ledger, let latest = try ledger.latest(source: path),
+           ![LoadLedger.Status.done.rawValue, LoadLedger.Status.undone.rawValue].contains(latest.status) {
+            guard let sha256, latest.sha256 == sha256 else {
+                throw PostgreSQLError(
+                    server: server,
+                    message: "\(path) cannot be resumed: "
+                        + (sha256 == nil ? "only regular files can be resumed"
+                           : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
+                             + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
+            }
+            let entry = try ledger.entry(id: latest.id)
+            plan.action = .resume(loadID: latest.id, offset: entry?.counts.checkpointOffset ?? 0,
+                                  line: entry?.counts.checkpointLine ?? 1)
+        } else if !options.force, let sha256, let ledger, let done = try ledger.doneLoad(sha256: sha256) {
+            plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
+                + "\(done.id) from \(done.source); --force loads it again")
+        } else if !options.force, let sha256,
+                  let earlier = plans.first(where: { $0.sha256 == sha256 && $0.action == .load }) {
+            plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
+                + "loaded earlier in this run; --force loads it again")
+        }
+        plans.append(plan)
+        return plan
+    }
+}

@@ -1,0 +1,107 @@
+/// Runs `factpipe optimize` on a factpipe database in PostgreSQL, on factpipe's own tables only:
+/// `REINDEX` (with `reindex`), `VACUUM` (`VACUUM FULL` with `vacuum`), the secondary indexes a killed
+/// load left out, `ANALYZE`, and a check that every index of those tables is there and valid.
+///
+/// It takes the writer lock without waiting, so it refuses at once while a load or an undo runs (and
+/// one that starts meanwhile waits for it), as the SQLite optimizer does.
+///
+/// `VACUUM` and `REINDEX` cannot run inside a transaction block: every step is one statement of its
+/// own, sent on its own outside any transaction (the connection opens none). Plain `VACUUM` marks dead
+/// rows for reuse and lets readers go on; `VACUUM FULL` rewrites each table without them and gives the
+/// space back, but holds each table's exclusive lock while it does, so readers of that table wait.
+/// `REINDEX` keeps writers out (the writer lock does anyway) and readers of the index being rebuilt.
+enum PostgreSQLOptimizer {
+    /// factpipe's tables, the only ones optimize touches.
+    static let tables = ["facts", "factpipe_loads", "factpipe_assertions", "factpipe_meta"]
+
+    /// Optimizes the database at `address` and reports each step and the tables' size before and after.
+    /// - Throws: `PostgreSQLError` while a load holds the writer lock, when the server cannot be reached,
+    ///   the database has no factpipe schema, or a step fails.
+    static func run(address: PostgreSQLAddress, options: OptimizeOptions) throws(PostgreSQLError) -> OptimizeReport {
+        let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe optimize")
+        try PostgreSQLSchema.checkReadable(connection)
+        guard try PostgreSQLWriterLock.takeIfFree(on: connection) else {
+            throw PostgreSQLError(
+                server: connection.server,
+                message: "refusing to optimize: a load is writing to this database "
+                    + "(\(try PostgreSQLWriterLock.holder(connection))); run optimize after it")
+        }
+        // The lock is the session's: it goes when the connection closes, also on every error below.
+        guard !connection.isInTransaction else {
+            throw PostgreSQLError(server: connection.server, message: "optimize needs a connection outside a transaction")
+        }
+        let list = tables.joined(separator: ", ")
+        let before = try size(connection)
+        var report = OptimizeReport(path: connection.server, before: before, after: before)
+        report.store = .postgresql
+        if options.reindex {
+            try timed("REINDEX", &report) { () throws(PostgreSQLError) -> String? in
+                for table in tables { try connection.execute("REINDEX TABLE \(table)") }
+                return list
+            }
+        }
+        try timed(options.vacuum ? "VACUUM FULL" : "VACUUM", &report) { () throws(PostgreSQLError) -> String? in
+            try connection.execute((options.vacuum ? "VACUUM (FULL) " : "VACUUM ") + list)
+            return list
+        }
+        let existing = try PostgreSQLSchema.existingSecondaryIndexes(connection)
+        for index in PostgreSQLSchema.secondaryIndexes where !existing.contains(index.name) {
+            try timed("CREATE INDEX \(index.name)", &report) { () throws(PostgreSQLError) -> String? in
+                try connection.execute(index.sql)
+                return "missing: a load was stopped before it built it again"
+            }
+        }
+        try timed("ANALYZE", &report) { () throws(PostgreSQLError) -> String? in
+            try connection.execute("ANALYZE " + list)
+            return list
+        }
+        var problems: [String] = []
+        try timed("index check", &report) { () throws(PostgreSQLError) -> String? in
+            problems = try indexProblems(connection)
+            return problems.isEmpty ? "every index present and valid" : problems.prefix(3).joined(separator: "; ")
+        }
+        report.integrity = problems.isEmpty ? ["ok"] : problems
+        report.after = try size(connection)
+        return report
+    }
+
+    /// What is wrong with the indexes of factpipe's tables: an index PostgreSQL marks invalid or not
+    /// ready (left by a `CREATE INDEX CONCURRENTLY` or `REINDEX CONCURRENTLY` that failed), or the
+    /// unique index on the statement missing.
+    private static func indexProblems(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> [String] {
+        let result = try connection.execute("""
+            SELECT i.relname, t.relname, x.indisvalid AND x.indisready FROM pg_index x
+            JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+            WHERE x.indrelid = ANY($1::regclass[]) ORDER BY t.relname, i.relname
+            """, ["{" + tables.joined(separator: ",") + "}"])
+        var problems: [String] = []
+        var names = Set<String>()
+        for row in 0..<result.rowCount {
+            let name = result.text(row, 0) ?? ""
+            names.insert(name)
+            if !result.bool(row, 2) {
+                problems.append("index \(name) on \(result.text(row, 1) ?? "?") is invalid; --reindex rebuilds it")
+            }
+        }
+        if !names.contains("facts_statement") {
+            problems.append("the unique index facts_statement is missing")
+        }
+        return problems
+    }
+
+    /// factpipe's tables with their indexes and TOAST (`pg_total_relation_size`), as `stats` counts them.
+    private static func size(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> OptimizeReport.Size {
+        let bytes = try connection.scalarInt(
+            "SELECT sum(pg_total_relation_size(c)) FROM unnest($1::regclass[]) AS c",
+            ["{" + tables.joined(separator: ",") + "}"]) ?? 0
+        return OptimizeReport.Size(fileBytes: bytes, walBytes: 0, pageSize: 0, pageCount: 0, freePages: 0)
+    }
+
+    private static func timed(
+        _ name: String, _ report: inout OptimizeReport, _ body: () throws(PostgreSQLError) -> String?
+    ) throws(PostgreSQLError) {
+        let start = ContinuousClock.now
+        let detail = try body()
+        report.steps.append(.init(name: name, seconds: WriterTimings.since(start), detail: detail))
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Testing
+
+/// `optimize --db postgresql://…` against a real server: the steps PostgreSQL has, on factpipe's tables
+/// only, the sizes before and after, the writer lock, and the password never shown.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLOptimizeTests {
+    /// `lines` facts `Has(xN, yN).` in a text file.
+    private func facts(_ work: CLIWorkspace, _ name: String, count: Int, from first: Int = 0) throws -> String {
+        var text = ""
+        for index in first..<(first + count) { text += "Has(x\(index), y\(index)).\n" }
+        return try work.write(name, text)
+    }
+
+    @Test func optimizeVacuumsAndAnalyzesFactpipesTablesOnlyAndShowsNoPassword() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let url = database.urlWithPassword
+        let load = try Factpipe.run(["import", try facts(work, "in.txt", count: 500), "--db", url, "-q"])
+        #expect(load.status == 0, "\(load.stderr)")
+        try database.sql("CREATE TABLE other(n integer); INSERT INTO other SELECT generate_series(1, 100)")
+
+        let run = try Factpipe.run(["optimize", "--db", url, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["database"] as? String == database.url)
+        #expect(json["store"] as? String == "postgresql")
+        let steps = try #require(json["steps"] as? [[String: Any]])
+        #expect(steps.compactMap { $0["step"] as? String } == ["VACUUM", "ANALYZE", "index check"], "\(steps)")
+        #expect(steps.allSatisfy { ($0["seconds"] as? Double).map { $0 >= 0 } == true })
+        #expect(json["integrity"] as? [String] == ["ok"] && json["intact"] as? Bool == true)
+        let before = try #require(json["before"] as? [String: Any])
+        let after = try #require(json["after"] as? [String: Any])
+        let tablesBytes = try database.int("""
+            SELECT sum(pg_total_relation_size(c)) FROM unnest(ARRAY['facts', 'factpipe_loads', 'factpipe_assertions',
+            'factpipe_meta']::regclass[]) AS c
+            """)
+        #expect(int(before, "file_bytes").map { $0 > 0 } == true, "\(before)")
+        #expect(int(after, "file_bytes") == tablesBytes, "\(after)")
+        #expect(!run.stdoutText.contains("s3cret") && !run.stderr.contains("s3cret"))
+
+        // The server's own record of what ran: factpipe's tables vacuumed and analyzed, the other one not.
+        let recorded = poll(timeout: 30) {
+            (try? database.int("""
+                SELECT count(*) FROM pg_stat_user_tables WHERE relname IN ('facts', 'factpipe_loads',
+                'factpipe_assertions', 'factpipe_meta') AND vacuum_count > 0 AND analyze_count > 0
+                """)) == 4
+        }
+        #expect(recorded)
+        #expect(try database.sql("""
+            SELECT vacuum_count, analyze_count FROM pg_stat_user_tables WHERE relname = 'other'
+            """) == [["0", "0"]])
+
+        let text = try Factpipe.run(["optimize", "--db", url])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdoutText.hasPrefix("optimized \(database.url)\n"), "\(text.stdoutText)")
+        #expect(text.stdoutText.contains("index check") && text.stdoutText.contains("tables with their indexes"))
+        #expect(!text.stdoutText.contains("s3cret") && !text.stderr.contains("s3cret"))
+    }
+
+    /// `--vacuum` is `VACUUM FULL`: the space of deleted rows goes back to the system; `--reindex`
+    /// rebuilds the indexes; the facts stay as they were.
+    @Test func vacuumFullGivesBackTheSpaceOfDeletedFactsAndReindexRebuilds() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let load = try Factpipe.run(["import", try facts(work, "in.txt", count: 20_000), "--db", database.url, "-q"])
+        #expect(load.status == 0, "\(load.stderr)")
+        try database.sql("DELETE FROM facts WHERE id % 4 <> 0")
+        let kept = try database.sql("SELECT statement FROM facts ORDER BY id")
+        let indexFile = try database.sql("SELECT pg_relation_filenode('facts_subject')")
+
+        let run = try Factpipe.run(["optimize", "--db", database.url, "--vacuum", "--reindex", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        let steps = try #require(json["steps"] as? [[String: Any]]).compactMap { $0["step"] as? String }
+        #expect(steps == ["REINDEX", "VACUUM FULL", "ANALYZE", "index check"], "\(steps)")
+        let beforeSizes = try #require(json["before"] as? [String: Any])
+        let afterSizes = try #require(json["after"] as? [String: Any])
+        let before = try #require(int(beforeSizes, "file_bytes"))
+        let after = try #require(int(afterSizes, "file_bytes"))
+        #expect(after < before * 2 / 3, "before \(before), after \(after)")
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id") == kept)
+        #expect(try database.sql("SELECT pg_relation_filenode('facts_subject')") != indexFile, "rebuilt")
+    }
+
+    /// A load stopped between dropping the secondary indexes and building them again leaves them out:
+    /// optimize builds them.
+    @Test func optimizeBuildsTheSecondaryIndexesAStoppedLoadLeftOut() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let load = try Factpipe.run(["import", try facts(work, "in.txt", count: 100), "--db", database.url, "-q"])
+        #expect(load.status == 0, "\(load.stderr)")
+        try database.sql("DROP INDEX facts_subject")
+
+        let run = try Factpipe.run(["optimize", "--db", database.url, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        let steps = try #require(json["steps"] as? [[String: Any]]).compactMap { $0["step"] as? String }
+        #expect(steps == ["VACUUM", "CREATE INDEX facts_subject", "ANALYZE", "index check"], "\(steps)")
+        #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE indexname = 'facts_subject'") == 1)
+    }
+
+    /// As for SQLite: while a load holds the writer lock, optimize refuses at once (exit 1) naming it,
+    /// and runs once the load is over.
+    @Test func optimizeRefusesWhileALoadHoldsTheWriterLock() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try Factpipe.run(["import", try facts(work, "first.txt", count: 10), "--db", database.url, "-q"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let fifo = try HeldOpenFIFO(work.path("incoming.fifo"))
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", fifo.path, "--db", database.url, "-q"])
+        defer { load.killNine() }
+        try #require(fifo.openWhenReaderArrives())
+        try fifo.write("Held(one).\n")
+        let held = poll(timeout: 30) {
+            (try? database.int("""
+                SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'factpipe import'
+                """)) == 1
+        }
+        try #require(held, "the load never took the writer lock")
+
+        let refused = try Factpipe.run(["optimize", "--db", database.urlWithPassword, "--json"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("refusing to optimize: a load is writing to this database")
+            && refused.stderr.contains("factpipe import"), "\(refused.stderr)")
+        let failure = try refused.json()
+        #expect(failure["status"] as? String == "failed", "\(failure)")
+        #expect(!refused.stderr.contains("s3cret") && !refused.stdoutText.contains("s3cret"))
+
+        fifo.close()
+        let finished = try load.wait()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 11)
+        let after = try Factpipe.run(["optimize", "--db", database.url])
+        #expect(after.status == 0, "\(after.stderr)")
+    }
+
+    @Test func optimizeRefusesADatabaseWithoutFactpipesSchemaUntouched() throws {
+        let database = try PostgreSQLTestDatabase()
+        try database.sql("CREATE TABLE facts(id integer)")
+        let run = try Factpipe.run(["optimize", "--db", database.url])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("not a factpipe database"), "\(run.stderr)")
+        #expect(try database.sql("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'facts'") == [["0"]])
+    }
+}
+
+extension PostgreSQLTestDatabase {
+    /// `url` with a password in it (`postgres:s3cret@`): the test server trusts its local roles, so the
+    /// password is never checked, but factpipe must not show it anywhere.
+    var urlWithPassword: String {
+        url.replacingOccurrences(of: "://postgres@", with: "://postgres:s3cret@")
+    }
+}
