@@ -53,7 +53,8 @@ struct OptimizeCommand: ParsableCommand {
             } else {
                 let removed = StaleTemporaries.sweep(besides: db)
                 if !removed.isEmpty {
-                    Standard.error("factpipe optimize: removed \(removed.count) temporary files left by killed commands")
+                    Standard.error(
+                        "factpipe optimize: removed \(removed.count) temporary files left by killed commands")
                 }
                 report = try DatabaseOptimizer.run(path: db, options: options)
             }

@@ -28,7 +28,8 @@ enum PostgreSQLOptimizer {
         }
         // The lock is the session's: it goes when the connection closes, also on every error below.
         guard !connection.isInTransaction else {
-            throw PostgreSQLError(server: connection.server, message: "optimize needs a connection outside a transaction")
+            throw PostgreSQLError(
+                server: connection.server, message: "optimize needs a connection outside a transaction")
         }
         let list = tables.joined(separator: ", ")
         let before = try size(connection)
