@@ -136,6 +136,49 @@ struct PostgreSQLOptimizeTests {
         #expect(after.status == 0, "\(after.stderr)")
     }
 
+    /// Optimize holds the writer lock while it works: a load started meanwhile waits for it (here until
+    /// its `--wait` runs out, naming optimize), while `VACUUM FULL` waits for a reader of `facts`.
+    @Test func aLoadStartedWhileOptimizeRunsWaitsForIt() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try Factpipe.run(["import", try facts(work, "first.txt", count: 10), "--db", database.url, "-q"])
+        #expect(first.status == 0, "\(first.stderr)")
+        // A reader in an open transaction holds its lock on facts, which VACUUM FULL must wait for.
+        let reader = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url + "?application_name=reader", "-c",
+            "BEGIN; SELECT count(*) FROM facts; SELECT pg_sleep(120)",
+        ])
+        defer { reader.killNine() }
+        try #require(poll(timeout: 30) {
+            (try? database.int("""
+                SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                WHERE a.application_name = 'reader' AND l.relation = 'facts'::regclass AND l.granted
+                """)) == 1
+        }, "the reader never locked facts")
+        let optimize = try BackgroundProcess(BinaryLocator.factpipe, ["optimize", "--db", database.url, "--vacuum"])
+        defer { optimize.killNine() }
+        try #require(poll(timeout: 30) {
+            (try? database.int("""
+                SELECT count(*) FROM pg_stat_activity WHERE application_name = 'factpipe optimize'
+                AND wait_event_type = 'Lock'
+                """)) == 1
+        }, "optimize never waited for the reader")
+
+        let load = try Factpipe.run(["import", try facts(work, "second.txt", count: 5, from: 10), "--db", database.url,
+                                     "--wait", "0.3"])
+        #expect(load.status == 1, "\(load.stderr)")
+        #expect(load.stderr.contains("another load is writing to this database")
+            && load.stderr.contains("factpipe optimize"), "\(load.stderr)")
+
+        try database.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reader'")
+        let optimized = try optimize.wait()
+        #expect(optimized.status == 0, "\(optimized.stderr)")
+        #expect(optimized.stdoutText.contains("VACUUM FULL"), "\(optimized.stdoutText)")
+        let later = try Factpipe.run(["import", work.path("second.txt"), "--db", database.url, "-q"])
+        #expect(later.status == 0, "\(later.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 15)
+    }
+
     @Test func optimizeRefusesADatabaseWithoutFactpipesSchemaUntouched() throws {
         let database = try PostgreSQLTestDatabase()
         try database.sql("CREATE TABLE facts(id integer)")
