@@ -100,6 +100,28 @@ struct PostgreSQLOptimizeTests {
         #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE indexname = 'facts_subject'") == 1)
     }
 
+    /// An index PostgreSQL holds invalid (as a failed `CREATE INDEX CONCURRENTLY` leaves it) fails the
+    /// index check with exit 1 naming it; `--reindex` rebuilds it valid.
+    @Test func anInvalidIndexFailsTheCheckAndReindexRepairsIt() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let load = try Factpipe.run(["import", try facts(work, "in.txt", count: 100), "--db", database.url, "-q"])
+        #expect(load.status == 0, "\(load.stderr)")
+        try database.sql("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'facts_subject'::regclass")
+
+        let check = try Factpipe.run(["optimize", "--db", database.url, "--json"])
+        #expect(check.status == 1, "\(check.stderr)")
+        let json = try check.json()
+        #expect(json["intact"] as? Bool == false, "\(json)")
+        #expect(json["integrity"] as? [String] == ["index facts_subject on facts is invalid; --reindex rebuilds it"])
+        #expect(check.stderr.contains("the integrity check found problems in \(database.url)"), "\(check.stderr)")
+
+        let repair = try Factpipe.run(["optimize", "--db", database.url, "--reindex"])
+        #expect(repair.status == 0, "\(repair.stderr)")
+        #expect(try database.sql("SELECT indisvalid FROM pg_index WHERE indexrelid = 'facts_subject'::regclass")
+            == [["t"]])
+    }
+
     /// As for SQLite: while a load holds the writer lock, optimize refuses at once (exit 1) naming it,
     /// and runs once the load is over.
     @Test func optimizeRefusesWhileALoadHoldsTheWriterLock() throws {

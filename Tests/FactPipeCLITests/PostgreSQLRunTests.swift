@@ -107,6 +107,33 @@ struct PostgreSQLRunTests {
         #expect(!dry.stdoutText.contains("s3cret") && !dry.stderr.contains("s3cret"))
     }
 
+    /// With `--resume`, the dry run says where an unfinished load in the server's ledger goes on.
+    @Test func dryRunWithResumeSaysWhereTheUnfinishedLoadGoesOn() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try work.write("a.txt", "A(1).\nA(2).\nA(3).\nA(4).\nnot a fact\nA(5).\n")
+        let file = try work.write("job.toml", """
+            name = "resume"
+            database = "\(database.url)"
+            [sources]
+            paths = ["*.txt"]
+            [load]
+            batch_size = 2
+            max_errors = 0
+            """)
+        let aborted = try Factpipe.run(["run", file, "-q"])
+        #expect(aborted.status == 3, "\(aborted.stderr)")
+        let loads = try database.sql("SELECT id, status, checkpoint_line FROM factpipe_loads")
+        #expect(loads == [["1", "aborted", "5"]], "\(loads)")
+
+        let dry = try Factpipe.run(["run", file, "--dry-run", "--resume", "--json"])
+        #expect(dry.status == 0, "\(dry.stderr)")
+        let plans = try #require(try dry.json()["inputs"] as? [[String: Any]])
+        #expect(plans.compactMap { $0["decision"] as? String } == ["resume"], "\(plans)")
+        #expect(plans.first?["reason"] as? String == "load 1 goes on from line 5", "\(plans)")
+        #expect(try database.sql("SELECT id, status, checkpoint_line FROM factpipe_loads") == loads)
+    }
+
     /// A pipeline file's `database` that is a URL is checked as one: a password with an unencoded `@`
     /// is a usage error that does not show it.
     @Test func aPipelineDatabaseURLIsCheckedAsAnAddress() throws {
