@@ -6,8 +6,9 @@ import Darwin
 
 /// The files a pipeline writes itself, which its source patterns never match: its database with
 /// SQLite's side files and the writer lock (none for a database in PostgreSQL), its rejects files,
-/// and its snapshots with the files written beside them. Compared by real path (and the database also by file identity), so a
-/// pattern such as `*` in the database's folder loads only the inputs there.
+/// and its snapshots with the files written beside them. Compared by real path (and the database
+/// also by file identity), so a pattern such as `*` in the database's folder loads only the inputs
+/// there.
 struct PipelineOwnFiles {
     private let databaseIdentity: FileIdentity?
     private let exactPaths: Set<String>
