@@ -113,6 +113,42 @@ import Testing
         #expect(try directDB.int("SELECT count(*) FROM facts") == 0)
     }
 
+    /// An atomic load into a small table appends straight to `facts` within its one transaction: it ends
+    /// as a load that commits each batch, and when it fails nothing of it stays, the unique index included.
+    @Test func anAtomicLoadIntoASmallTableCommitsAllOrNothing() throws {
+        let (batched, _) = try Self.loaded(.update, withFiller: false)
+        let atomic = try LoadWorkspace()
+        #expect(atomic.load(try atomic.write("existing.ndjson", Self.existing)).inserted == 3)
+        let done = atomic.load(try atomic.write("load.ndjson", Self.load)) {
+            $0.conflictPolicy = .update
+            $0.isAtomic = true
+            $0.batchSize = 2
+        }
+        #expect((done.status, done.inserted) == (.done, 5))
+        #expect(try contents(try atomic.database()) == (try contents(try batched.database())))
+        #expect(try assertions(try atomic.database()) == (try assertions(try batched.database())))
+        #expect(try atomic.database().column("SELECT statement FROM facts WHERE load_id = 2 ORDER BY id")
+            == ["Z(new).", "M(new).", "C(new).", "Q(new).", "D(new)."])
+
+        let failed = try LoadWorkspace()
+        #expect(failed.load(try failed.write("existing.ndjson", Self.existing)).inserted == 3)
+        let db = try failed.database()
+        let before = try db.facts()
+        let bad = Self.load + "{\"statement\": \n{\"statement\": \n{\"statement\": \n" + Self.load
+        let aborted = failed.load(try failed.write("bad.ndjson", bad)) {
+            $0.isAtomic = true
+            $0.batchSize = 2
+            $0.maxErrors = 1
+        }
+        #expect(aborted.status == .aborted)
+        #expect(aborted.inserted == 0)
+        #expect(try db.facts() == before)
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
+        #expect(try db.int("SELECT count(*) FROM factpipe_assertions") == 0)
+        #expect(try db.int("SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try db.ledger().map(\.status) == ["done", "aborted"])
+    }
+
     /// A load no larger than the table stages its batches, as before.
     @Test func aLoadNoLargerThanTheTableIsStaged() throws {
         let work = try LoadWorkspace()
