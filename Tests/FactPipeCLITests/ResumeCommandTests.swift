@@ -9,10 +9,11 @@ import Glibc
 @Suite struct ResumeCommandTests {
     /// Generates `facts` records, starts `import` into `database` and kills it with SIGKILL once at least
     /// `afterRecords` are committed; doubles the input and tries again (up to three times) when the
-    /// load finished first. Returns the input and how many records the killed load had committed.
+    /// load finished first. `prepare` fills the new database before the load (given the input and the
+    /// database). Returns the input and how many records the killed load had committed.
     private func killedLoad(
         _ work: CLIWorkspace, facts: Int, seed: Int, format: String = "ndjson", database: String,
-        afterRecords: Int, extra: [String] = []
+        afterRecords: Int, extra: [String] = [], prepare: (String, String) throws -> Void = { _, _ in }
     ) throws -> (input: String, committed: Int) {
         var count = facts
         for attempt in 1...3 {
@@ -25,6 +26,7 @@ import Glibc
             try? FileManager.default.removeItem(atPath: database)
             try? FileManager.default.removeItem(atPath: database + "-wal")
             try? FileManager.default.removeItem(atPath: database + "-shm")
+            try prepare(input, database)
             let load = try BackgroundProcess(BinaryLocator.factpipe,
                                              ["import", input, "--db", database, "--batch-size", "1000", "-q"] + extra)
             let query = "SELECT coalesce(max(records), 0) FROM factpipe_loads WHERE status = 'running'"
@@ -32,7 +34,8 @@ import Glibc
             load.killNine()
             try load.wait()
             if load.wasKilled {
-                let committed = try SQLiteFile.int(database, "SELECT records FROM factpipe_loads WHERE id = 1")
+                let committed = try SQLiteFile.int(
+                    database, "SELECT records FROM factpipe_loads WHERE status = 'running' ORDER BY id DESC LIMIT 1")
                 return (input, committed)
             }
             Issue.record("attempt \(attempt): the load of \(count) facts finished before the kill; trying with more")
@@ -82,6 +85,68 @@ import Glibc
         // The secondary indexes are there, as after an uninterrupted load.
         let indexes = "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts' AND sql IS NOT NULL ORDER BY name"
         #expect(try SQLiteFile.strings(victim, indexes) == (try SQLiteFile.strings(referenceDB, indexes)))
+    }
+
+    /// Each assertion as its load and the statement it asserts, but for those of a fact's own load
+    /// (a resumed load may assert its own earlier facts, which means nothing to undo).
+    private func assertionDump(_ database: String) throws -> [String] {
+        try SQLiteFile.strings(database, """
+            SELECT a.load_id || ' ' || f.statement FROM factpipe_assertions AS a JOIN facts AS f ON f.id = a.fact_id
+            WHERE f.load_id IS NOT a.load_id ORDER BY 1
+            """)
+    }
+
+    /// A load into a table smaller than the load appends straight to `facts`, its unique index dropped;
+    /// killed and resumed, it ends as an uninterrupted load into the same table does.
+    @Test func resumeAfterKillNineOfALoadIntoASmallTable() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let seedDB = work.path("seed.sqlite")
+        let (input, committed) = try killedLoad(
+            work, facts: 200_000, seed: 29, database: victim, afterRecords: 20_000
+        ) { input, database in
+            // The table: every 50th record of the input, so that repeats of it come before and after the kill.
+            let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
+            let existing = work.path("existing.ndjson")
+            try lines.enumerated().filter { $0.offset % 50 == 7 }.map { $0.element + "\n" }.joined()
+                .write(toFile: existing, atomically: true, encoding: .utf8)
+            try? FileManager.default.removeItem(atPath: seedDB)
+            let seeded = try Factpipe.run(["import", existing, "--db", seedDB, "-q"])
+            try #require(seeded.status == 0 || seeded.status == 2, "\(seeded.stderr)")
+            try FileManager.default.copyItem(atPath: seedDB, toPath: database)
+        }
+        // What kill -9 left: the load running, the unique index dropped for its direct appends.
+        let killed = try #require(try SQLiteFile.ledger(victim).last)
+        #expect(killed["status"] as? String == "running")
+        #expect(int(killed, "id") == 2)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM sqlite_schema WHERE name = 'facts_statement'") == 0)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE load_id = 2") > 0)
+
+        let referenceDB = work.path("reference.sqlite")
+        try FileManager.default.copyItem(atPath: seedDB, toPath: referenceDB)
+        let reference = try Factpipe.run(["import", input, "--db", referenceDB, "--batch-size", "1000", "-q"])
+        #expect(reference.status == 2, "\(reference.stderr)")
+        let resumed = try Factpipe.run(
+            ["import", input, "--db", victim, "--batch-size", "1000", "--resume", "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let json = try resumed.json()
+        #expect(json["status"] as? String == "done")
+        let records = try SQLiteFile.int(referenceDB, "SELECT records FROM factpipe_loads WHERE id = 2")
+        #expect(int(json, "records") == records - committed, "the resumed run reads only what was not committed")
+
+        #expect(try factDump(victim) == (try factDump(referenceDB)))
+        #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))
+        let assertions = try assertionDump(referenceDB)
+        #expect(assertions.count >= 1_000, "the load brings the table's facts again")
+        #expect(try assertionDump(victim) == assertions)
+        #expect(try SQLiteFile.strings(victim, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+        let row = try #require(try SQLiteFile.ledger(victim).last)
+        expectCountsAddUp(row)
+        let indexes = "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts' "
+            + "AND sql IS NOT NULL ORDER BY name"
+        #expect(try SQLiteFile.strings(victim, indexes) == (try SQLiteFile.strings(referenceDB, indexes)))
+        #expect(try SQLiteFile.strings(victim, indexes).contains("facts_statement"))
     }
 
     @Test func resumeRefusesASourceThatChangedAfterTheKill() throws {

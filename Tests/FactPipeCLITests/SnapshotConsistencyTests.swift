@@ -10,8 +10,13 @@ import Testing
             "base.ndjson", try Factpipe.run(["generate", "--facts", "2000", "--seed", "1", "--quiet"]).stdout)
         try work.loadFacts(base)
         let baseCount = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
-        // Four sources: each one's facts become visible when its merge commits.
-        var inputs: [String] = []
+        // Four sources: each one's facts become visible when its merge commits. The load is larger than
+        // the table, so its first source appends straight to `facts`, visible batch by batch: a small
+        // one, a single batch, goes first.
+        let first = work.path("part1.ndjson")
+        let small = try Factpipe.run(["generate", "--facts", "200", "--seed", "6", "-o", first, "--quiet"])
+        try #require(small.status == 0)
+        var inputs = [first]
         for seed in 2...5 {
             let path = work.path("part\(seed).ndjson")
             let made = try Factpipe.run(["generate", "--facts", "50000", "--seed", "\(seed)", "-o", path, "--quiet"])

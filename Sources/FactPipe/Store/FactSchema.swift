@@ -7,7 +7,7 @@
 ///
 /// Statements are unique through the index `facts_statement` rather than a `UNIQUE` column
 /// constraint: the guarantee and the upserts are the same, but an index can be dropped, so a load
-/// into an empty table appends straight to `facts` and builds it by one sort at the end
+/// into an empty or small table appends straight to `facts` and builds it by one sort at the end
 /// (`StagingArea.restoreUniqueness`). Databases made before keep their constraint and always stage.
 ///
 /// `factpipe_assertions` lists, for a fact, the loads other than its inserting one (`load_id`) that

@@ -101,7 +101,9 @@ private struct IndexMatch {
             for slot in 0..<partitions.count where !findings.isFull {
                 let bounds = partitions.rowids(of: slot)
                 if bounds.lowerBound > partitions.last { break }
-                try match(partitions.take(slot), bounds.lowerBound...min(bounds.upperBound, partitions.last), &findings)
+                try match(
+                    partitions.take(slot), bounds.lowerBound...min(bounds.upperBound, partitions.last),
+                    width: partitions.width, &findings)
             }
             guard partitions.last < rowRange.upperBound else { return }
             start = partitions.last + 1
@@ -149,12 +151,12 @@ private struct IndexMatch {
         }
     }
 
-    /// Matches the entries of one partition with the table's rows `rowids`, both in rowid order.
+    /// Matches the entries of one partition (of `width` rowids) with the table's rows `rowids`, both in
+    /// rowid order.
     private func match(
-        _ partition: [UInt8], _ rowids: ClosedRange<Int64>, _ findings: inout Findings
+        _ partition: [UInt8], _ rowids: ClosedRange<Int64>, width: UInt64, _ findings: inout Findings
     ) throws(StoreError) {
-        var dealt = Partitions.entries(of: partition)
-        dealt.sort { $0.rowid < $1.rowid }
+        let dealt = RowidOrder.sorted(Partitions.entries(of: partition), from: rowids.lowerBound, width: width)
         rows.reset()
         defer { rows.reset() }
         try rows.bind(1, rowids.lowerBound)
@@ -266,6 +268,35 @@ private struct Partitions {
                 result.append((rowid, (at + 12)..<(at + 12 + length)))
                 at += 12 + length
             }
+        }
+        return result
+    }
+}
+
+/// Index entries put in rowid order, entries of the same rowid kept in the order they came (the
+/// index's): by counting when the rowids span a partition of at most `countingWidth`, which is
+/// linear where a sort is not, and by a stable sort otherwise.
+enum RowidOrder {
+    /// The widest span of rowids sorted by counting (a table of this many counters).
+    static let countingWidth: UInt64 = 1 << 16
+
+    /// `entries` in rowid order; counted when `width` is at most `countingWidth` and every rowid lies
+    /// in `start ..< start + width`, sorted otherwise.
+    static func sorted<Key>(
+        _ entries: [(rowid: Int64, key: Key)], from start: Int64, width: UInt64
+    ) -> [(rowid: Int64, key: Key)] {
+        guard width <= countingWidth, let first = entries.first,
+              entries.allSatisfy({ UInt64(bitPattern: $0.rowid &- start) < width }) else {
+            return entries.sorted { $0.rowid < $1.rowid }
+        }
+        var starts = [Int32](repeating: 0, count: Int(width) + 1)
+        for entry in entries { starts[Int(UInt64(bitPattern: entry.rowid &- start)) + 1] += 1 }
+        for slot in 1..<starts.count { starts[slot] += starts[slot - 1] }
+        var result = [(rowid: Int64, key: Key)](repeating: first, count: entries.count)
+        for entry in entries {
+            let slot = Int(UInt64(bitPattern: entry.rowid &- start))
+            result[Int(starts[slot])] = entry
+            starts[slot] += 1
         }
         return result
     }

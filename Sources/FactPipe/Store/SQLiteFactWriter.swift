@@ -5,7 +5,7 @@ import Glibc
 import Darwin
 #endif
 
-/// Appends facts to the staging table, or straight to `facts` (a load into an empty table), through
+/// Appends facts to the staging table, or straight to `facts` (a load into an empty or small table), through
 /// prepared inserts on the load's only connection.
 ///
 /// A staged fact also records which side fields its record gave (`StagingArea.GivenFields`), so that

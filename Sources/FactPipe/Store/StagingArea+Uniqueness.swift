@@ -1,11 +1,13 @@
+import CSQLite
+
 /// Loads that append straight to `facts`, and how statement uniqueness comes back after them.
 ///
-/// A load into an empty `facts` table drops the unique index `facts_statement`, appends each batch
-/// to `facts` in input order (as cheap as staging it, and no second copy), and rebuilds the index by
-/// one sort at the end. Statements that appeared more than once are moved back to the staging table
-/// first, in input order, and merged from there under the load's conflict policy, exactly as if they
-/// had been staged. A load killed in between leaves the index missing; the next load completes it
-/// before anything else.
+/// A load into an empty `facts` table, or one smaller than the load, drops the unique index
+/// `facts_statement`, appends each batch to `facts` in input order (as cheap as staging it, and no
+/// second copy), and rebuilds the index by one sort at the end. Statements that appeared more than
+/// once are moved back to the staging table first, in input order, and merged from there under the
+/// load's conflict policy, exactly as if they had been staged. A load killed in between leaves the
+/// index missing; the next load completes it before anything else.
 extension StagingArea {
     /// How `facts` keeps its statements unique.
     enum Uniqueness: Equatable {
@@ -31,11 +33,12 @@ extension StagingArea {
         try connection.execute("DROP INDEX IF EXISTS \(FactSchema.uniqueIndex.name)")
     }
 
-    /// Builds `facts_statement` again. When statements occur more than once, all their rows move to
-    /// the staging table first (in id order, which is input order) and leave `facts`; the caller
-    /// then merges them. Returns how many rows of each load moved.
+    /// Builds `facts_statement` again. When statements occur more than once, their rows with an id
+    /// above `lastIDBefore` (the rows the load appended; all of them when it is 0) move to the staging
+    /// table first (in id order, which is input order) and leave `facts`; the caller then merges them.
+    /// Returns how many rows of each load moved.
     /// - Throws: `StoreError`; the caller's transaction makes it all or nothing.
-    func restoreUniqueness() throws(StoreError) -> [Int64: Int] {
+    func restoreUniqueness(movingRowsAbove lastIDBefore: Int64 = 0) throws(StoreError) -> [Int64: Int] {
         // The common case, no statement twice: one sort, and done.
         try connection.execute("SAVEPOINT factpipe_uniqueness")
         do throws(StoreError) {
@@ -54,10 +57,13 @@ extension StagingArea {
             confidence, source, context, fact_metadata, created_at)
             SELECT coalesce(load_id, 0), 0, 0, statement, predicate, subject, object, args, arity, confidence, source,
             context, fact_metadata, created_at FROM facts
-            WHERE statement IN (SELECT statement FROM facts GROUP BY statement HAVING count(*) > 1) ORDER BY id
+            WHERE id > \(lastIDBefore) AND statement IN (SELECT statement FROM facts GROUP BY statement
+            HAVING count(*) > 1) ORDER BY id
             """)
-        try connection.execute(
-            "DELETE FROM facts WHERE statement IN (SELECT statement FROM factpipe_staging WHERE seq > \(before))")
+        try connection.execute("""
+            DELETE FROM facts WHERE id > \(lastIDBefore)
+            AND statement IN (SELECT statement FROM factpipe_staging WHERE seq > \(before))
+            """)
         try connection.execute("DROP INDEX \(scanIndex)")
         try connection.execute(FactSchema.uniqueIndex.sql)
         let statement = try connection.prepare(
@@ -65,6 +71,21 @@ extension StagingArea {
         var moved: [Int64: Int] = [:]
         while try statement.step() { moved[statement.int64(0)] = Int(statement.int64(1)) }
         return moved
+    }
+
+    /// Calls `body` with the UTF-8 bytes of each statement in `facts` (a scan: for a table smaller
+    /// than the load that appends to it).
+    /// - Throws: `StoreError` from reading the table.
+    func forEachStatement(_ body: (UnsafeRawBufferPointer) -> Void) throws(StoreError) {
+        let statement = try connection.prepare("SELECT statement FROM facts")
+        while try statement.step() {
+            let count = Int(sqlite3_column_bytes(statement.handle, 0))
+            guard let text = sqlite3_column_text(statement.handle, 0) else {
+                body(UnsafeRawBufferPointer(start: nil, count: 0))
+                continue
+            }
+            body(UnsafeRawBufferPointer(start: text, count: count))
+        }
     }
 
     /// The loads whose rows are in `facts` (a scan: only for completing an interrupted load).

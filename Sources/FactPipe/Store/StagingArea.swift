@@ -86,9 +86,12 @@ final class StagingArea {
 
     /// Moves every staged row of load `loadID` into `facts` under `policy`, then empties the staging table.
     /// The facts already there before the merge that the staged rows bring again are recorded in
-    /// `factpipe_assertions`, so that undoing the load that inserted them keeps them.
+    /// `factpipe_assertions`, so that undoing the load that inserted them keeps them. After a load
+    /// appended straight to `facts`, `lastIDBeforeLoad` is the largest id before it: only facts up to
+    /// it are asserted, not the rows the load appended itself (as if it had staged them).
     /// - Throws: `StoreError`; the caller's transaction makes the move all or nothing.
-    func merge(loadID: Int64, policy: ConflictPolicy) throws(StoreError) -> MergeResult {
+    func merge(loadID: Int64, policy: ConflictPolicy, lastIDBeforeLoad: Int64? = nil) throws(StoreError)
+        -> MergeResult {
         let staged = try stagedCount(loadID: loadID)
         guard staged > 0 else { return MergeResult() }
         let before = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
@@ -110,7 +113,11 @@ final class StagingArea {
         }
         let after = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
         let inserted = Int(after - before)
-        if inserted < staged {
+        if let lastIDBeforeLoad {
+            if inserted < staged && lastIDBeforeLoad > 0 {
+                try recordAssertions(loadID: loadID, probingEachUpTo: lastIDBeforeLoad)
+            }
+        } else if inserted < staged {
             try recordAssertions(loadID: loadID, lastIDBefore: before)
         }
         try connection.execute("DELETE FROM factpipe_staging")
@@ -134,5 +141,24 @@ final class StagingArea {
         try assert.bind(1, loadID)
         try assert.bind(2, lastIDBefore)
         _ = try assert.step()
+    }
+
+    /// Records in `factpipe_assertions` the facts up to `lastID` that staged rows of `loadID` brought
+    /// again, with one probe of `facts_statement` per staged row (after a direct append, the staged
+    /// rows are the few repeats, and the rows above `lastID` are most of the load).
+    private func recordAssertions(loadID: Int64, probingEachUpTo lastID: Int64) throws(StoreError) {
+        let assert = try connection.prepare("""
+            INSERT INTO factpipe_assertions(load_id, fact_id)
+            SELECT s.load_id, f.id FROM factpipe_staging AS s CROSS JOIN facts AS f ON f.statement = s.statement
+            WHERE s.load_id = ?1 AND f.id <= ?2
+            """)
+        try assert.bind(1, loadID)
+        try assert.bind(2, lastID)
+        _ = try assert.step()
+    }
+
+    /// The largest id in `facts` (0 when it is empty).
+    func lastFactID() throws(StoreError) -> Int64 {
+        try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
     }
 }

@@ -2,8 +2,8 @@
 ///
 /// SQLite's index maintenance, not parsing, sets the pace of a bulk load. A load into an empty table,
 /// or one larger than the table, drops the secondary indexes and builds each by one sort at its end
-/// (faster, and the same database). A load into an empty table may also append its first source
-/// straight to `facts` (`DirectAppend`). Under `fail` the staging table gets an index on statements
+/// (faster, and the same database). Such a load may also append its first source straight to `facts`
+/// (`DirectAppend`). Under `fail` the staging table gets an index on statements
 /// for the check of each batch.
 struct IndexStrategy {
     /// The secondary indexes are dropped at the start and built at the end.
@@ -21,7 +21,8 @@ struct IndexStrategy {
         return IndexStrategy(
             rebuildsSecondaryIndexes: existing == 0 || (estimatedRecords ?? 0) > existing,
             mayAppendDirectly: DirectAppend.isPossible(
-                factCount: existing, uniqueness: uniqueness, stagedRows: stagedRows, policy: policy))
+                factCount: existing, estimatedRecords: estimatedRecords, uniqueness: uniqueness,
+                stagedRows: stagedRows, policy: policy))
     }
 
     /// Sets the indexes up for the load: the staging table's conflict index under `fail`, the secondary

@@ -1,10 +1,10 @@
-/// A Bloom filter over the statements a load appended straight to `facts`: "not seen" is certain,
-/// "seen" may be wrong.
+/// A Bloom filter over the statements already in `facts` and those a load appended straight to it:
+/// "not seen" is certain, "seen" may be wrong.
 ///
-/// A load into an empty table appends a statement to `facts` only when the filter has certainly not
-/// seen it, so `facts` never holds a statement twice and its unique index can be built by one sort at
-/// the end. Anything the filter may have seen (repeats, and a few false positives) is staged and
-/// merged under the conflict policy, so a wrong "seen" costs a little time and nothing else.
+/// A load into an empty or small table appends a statement to `facts` only when the filter has
+/// certainly not seen it, so `facts` never holds a statement twice and its unique index can be built
+/// by one sort at the end. Anything the filter may have seen (repeats, and a few false positives) is
+/// staged and merged under the conflict policy, so a wrong "seen" costs a little time and nothing else.
 ///
 /// Blocked: the three bits of a statement lie in one 64-bit word, so a lookup costs one cache miss.
 /// The size is fixed (8 MiB), so memory does not grow with the load. Over a load of a million

@@ -13,7 +13,7 @@ import Synchronization
 /// failure rolls back the open batch only: the committed batches are merged and the load is recorded
 /// with its final status (`WriterStage+Failure.swift`). An atomic load is one transaction from start
 /// to end. Which indexes are kept while writing is the `IndexStrategy`'s decision; the first source
-/// loaded into an empty table skips the staging table (`DirectAppend`).
+/// loaded into an empty table, or one smaller than the load, skips the staging table (`DirectAppend`).
 final class WriterStage {
     /// The source being loaded.
     struct OpenSource {
@@ -162,9 +162,12 @@ final class WriterStage {
             try writer.setDefaultCreatedAt(startedAt)
         }
         if indexes.mayAppendDirectly {
-            try database.inTransaction { try staging.dropUniqueIndex() }
+            try database.inTransaction {
+                let append = try DirectAppend(staging: staging)
+                try staging.dropUniqueIndex()
+                directAppend = append
+            }
             indexes.mayAppendDirectly = false
-            directAppend = DirectAppend()
         }
         descriptors.append(descriptor)
         current = OpenSource(descriptor: descriptor, loadID: id, committed: counts, base: counts)
@@ -233,11 +236,12 @@ final class WriterStage {
         var counts = source.committed
         try database.inTransaction {
             try database.withMergeSettings(secondaryIndexesDropped: indexes.rebuildsSecondaryIndexes) {
-                if directAppend != nil {
-                    let moved = try staging.restoreUniqueness()
+                if let directAppend {
+                    let moved = try staging.restoreUniqueness(movingRowsAbove: directAppend.lastIDBefore)
                     counts.inserted -= moved[id] ?? 0
                 }
-                counts.add(try staging.merge(loadID: id, policy: options.conflictPolicy))
+                counts.add(try staging.merge(
+                    loadID: id, policy: options.conflictPolicy, lastIDBeforeLoad: directAppend?.lastIDBefore))
                 if status == .done {
                     try Self.checkCountsAddUp(counts, loadID: id, source: source.descriptor.path, options)
                 }

@@ -166,3 +166,31 @@ import Testing
         #expect(try folderContents(work.path("backups")).isEmpty)
     }
 }
+
+/// Index entries put in rowid order for matching against the table: by counting within a partition,
+/// by sorting otherwise; entries of one rowid (a damaged index) stay in the index's order either way.
+@Suite struct RowidOrderTests {
+    @Test(arguments: [UInt64(4_096), RowidOrder.countingWidth, RowidOrder.countingWidth + 1])
+    func entriesComeOutInRowidOrderWithRepeatsInTheirOrder(width: UInt64) {
+        let start: Int64 = -2_000
+        var entries: [(rowid: Int64, key: Int)] = []
+        for n in 0..<3_000 { entries.append((start + Int64((n * 2_731) % 4_096), n)) }
+        entries.append((start + 17, 10_000))
+        entries.append((start, 10_001))
+        entries.append((start + 4_095, 10_002))
+        let expected = entries.sorted { $0.rowid < $1.rowid }
+        let ordered = RowidOrder.sorted(entries, from: start, width: width)
+        #expect(ordered.map(\.rowid) == expected.map(\.rowid))
+        #expect(ordered.map(\.key) == expected.map(\.key))
+        let repeats = ordered.filter { $0.rowid == start + 17 }.map(\.key)
+        #expect(repeats.count == 2 && repeats.last == 10_000, "\(repeats)")
+    }
+
+    @Test func rowidsOutsideThePartitionAreSorted() {
+        let entries: [(rowid: Int64, key: Int)] = [(5, 0), (Int64.max, 1), (Int64.min, 2), (5, 3), (0, 4)]
+        let ordered = RowidOrder.sorted(entries, from: 0, width: 4_096)
+        #expect(ordered.map(\.rowid) == [Int64.min, 0, 5, 5, Int64.max])
+        #expect(ordered.map(\.key) == [2, 4, 0, 3, 1])
+        #expect(RowidOrder.sorted([(rowid: Int64, key: Int)](), from: 0, width: 16).isEmpty)
+    }
+}
