@@ -20,7 +20,7 @@ final class PostgreSQLDirectLoad {
     static let createUniqueIndex =
         "CREATE UNIQUE INDEX \(uniqueIndex) ON facts (\(PostgreSQLSchema.key("statement")))"
 
-    /// The columns of `facts` a direct row fills, in `PostgreSQLCopyRow.appendFactsRow` order.
+    /// The columns of `facts` a direct row fills, in `PostgreSQLFactsRows.append` order.
     static let factsColumns = """
         statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
         created_at, load_id
@@ -64,7 +64,7 @@ final class PostgreSQLDirectLoad {
     }
 
     /// Appends `facts` to the open COPY's `rows` (certainly new statements) or to the staged rows.
-    func add(_ facts: [Fact], to rows: inout PostgreSQLCopyRow, defaultCreatedAt: String) {
+    func add(_ facts: [Fact], to rows: inout PostgreSQLFactsRows, defaultCreatedAt: String) {
         filter.prefetch(facts.lazy.map(\.statementHash))
         for fact in facts {
             if filter.insert(hash: fact.statementHash) {
@@ -72,7 +72,7 @@ final class PostgreSQLDirectLoad {
                 staged.append(fact, sequence: sequence, occurrence: 1, loadID: loadID,
                               defaultCreatedAt: defaultCreatedAt)
             } else {
-                rows.appendFactsRow(fact, loadID: loadID, defaultCreatedAt: defaultCreatedAt)
+                rows.append(fact, loadID: loadID, defaultCreatedAt: defaultCreatedAt)
                 batchInserted += 1
             }
         }
@@ -107,7 +107,7 @@ final class PostgreSQLDirectLoad {
             """)
         let hasStaging = present.bool(0, 0), hasUniqueIndex = present.bool(0, 1)
         if !hasUniqueIndex {
-            // One sort over every statement; the server's memory for it, not the default 64 MB.
+            // One sort over every statement: the server's memory for it, not the default 64 MB.
             try connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
             try connection.execute(createUniqueIndex)
         }
@@ -160,25 +160,79 @@ final class PostgreSQLDirectLoad {
     }
 }
 
-extension PostgreSQLCopyRow {
-    /// Appends `fact` as a row of `facts` (`PostgreSQLDirectLoad.factsColumns`).
-    mutating func appendFactsRow(_ fact: Fact, loadID: Int64, defaultCreatedAt: String) {
+/// Rows of `facts` in `COPY … FROM STDIN` text format (`PostgreSQLDirectLoad.factsColumns`), escaped as
+/// `PostgreSQLCopyRow` escapes them.
+struct PostgreSQLFactsRows {
+    private(set) var bytes: [UInt8] = []
+
+    init(reservingCapacity capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends `fact` as a row of `facts`.
+    mutating func append(_ fact: Fact, loadID: Int64, defaultCreatedAt: String) {
         fieldOrNull(fact, .statement, first: true)
         fieldOrNull(fact, .predicate)
         fieldOrNull(fact, .subject)
         fieldOrNull(fact, .object)
         fieldOrNull(fact, .args)
-        field(Int64(fact.arity))
-        field(fact.confidence)
+        bytes.append(0x09)
+        bytes.append(contentsOf: String(fact.arity).utf8)
+        bytes.append(0x09)
+        bytes.append(contentsOf: "\(fact.confidence)".utf8)
         fieldOrNull(fact, .source)
-        if let range = fact.range(of: .context) { field(fact.bytes[range]) } else { field("{}") }
-        if let range = fact.range(of: .metadata) { field(fact.bytes[range]) } else { field("{}") }
-        if let range = fact.range(of: .createdAt) { field(fact.bytes[range]) } else { field(defaultCreatedAt) }
-        field(loadID)
-        endRow()
+        fieldOr(fact, .context, "{}")
+        fieldOr(fact, .metadata, "{}")
+        fieldOr(fact, .createdAt, defaultCreatedAt)
+        bytes.append(0x09)
+        bytes.append(contentsOf: String(loadID).utf8)
+        bytes.append(0x0A)
     }
 
     private mutating func fieldOrNull(_ fact: Fact, _ column: Fact.Field, first: Bool = false) {
-        if let range = fact.range(of: column) { field(fact.bytes[range], first: first) } else { null(first: first) }
+        if let range = fact.range(of: column) {
+            escaped(fact.bytes[range], first: first)
+        } else {
+            if !first { bytes.append(0x09) }
+            bytes.append(0x5C)
+            bytes.append(UInt8(ascii: "N"))
+        }
+    }
+
+    private mutating func fieldOr(_ fact: Fact, _ column: Fact.Field, _ absent: String) {
+        if let range = fact.range(of: column) {
+            escaped(fact.bytes[range])
+        } else {
+            var text = absent
+            text.withUTF8 { escaped(ArraySlice($0)) }
+        }
+    }
+
+    /// Appends one field, escaped by runs: the bytes between two that need escaping are copied at once
+    /// (most fields have none), instead of one byte at a time.
+    private mutating func escaped(_ text: ArraySlice<UInt8>, first: Bool = false) {
+        if !first { bytes.append(0x09) }
+        text.withUnsafeBufferPointer { source in
+            var start = 0
+            for index in source.indices {
+                let escape: UInt8
+                switch source[index] {
+                case 0x5C: escape = 0x5C
+                case 0x09: escape = UInt8(ascii: "t")
+                case 0x0A: escape = UInt8(ascii: "n")
+                case 0x0D: escape = UInt8(ascii: "r")
+                default: continue
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[start..<index]))
+                bytes.append(0x5C)
+                bytes.append(escape)
+                start = index + 1
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[start...]))
+        }
     }
 }

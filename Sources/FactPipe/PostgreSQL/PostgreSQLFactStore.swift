@@ -15,6 +15,7 @@
 /// into `facts` with the unique index built after (`PostgreSQLDirectLoad`).
 final class PostgreSQLFactStore: FactSink {
     private let options: ImportOptions
+    private let address: PostgreSQLAddress
     private let startedAt: String
     private let isCancelled: () -> Bool
     private let progress: ImportProgress?
@@ -36,6 +37,8 @@ final class PostgreSQLFactStore: FactSink {
     private var occurrences: [UInt64: Int] = [:]
     private var maxOccurrence = 0
     private var row = PostgreSQLCopyRow(reservingCapacity: 1 << 20)
+    /// The same for a direct load's rows of `facts`.
+    private var factsRows = PostgreSQLFactsRows(reservingCapacity: 1 << 20)
     /// Size of the rejects file after the last commit; a rollback cuts it back to this.
     private var rejectsCommittedSize: Int64 = 0
     /// Whether the next source may be copied straight into `facts` (decided once, in `prepare`).
@@ -55,6 +58,7 @@ final class PostgreSQLFactStore: FactSink {
         isCancelled: @escaping () -> Bool
     ) throws {
         self.options = options
+        self.address = address
         self.progress = progress
         self.startedAt = startedAt
         self.isCancelled = isCancelled
@@ -152,10 +156,6 @@ final class PostgreSQLFactStore: FactSink {
             "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass('facts')") ?? 0
         let rebuilds = !options.isAtomic && (isEmpty || (estimatedRecords ?? 0) > estimatedRows)
         mayLoadDirectly = isEmpty && !options.isAtomic && options.conflictPolicy != .fail
-        if rebuilds {
-            // Index builds sort the whole table: give them the server's memory, not the default 64 MB.
-            try connection.execute("SET maintenance_work_mem = '256MB'")
-        }
         guard rebuilds else { return try buildMissingIndexes() }
         let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
         let dropping = PostgreSQLSchema.secondaryIndexes.filter { present.contains($0.name) }
@@ -170,12 +170,16 @@ final class PostgreSQLFactStore: FactSink {
         }
     }
 
-    /// Builds the secondary indexes that are missing (each `CREATE INDEX` lets readers go on).
+    /// Builds the secondary indexes that are missing, side by side (each `CREATE INDEX` lets readers go on).
     private func buildMissingIndexes() throws {
+        try startMissingIndexes()?.wait()
+    }
+
+    /// Starts building the missing secondary indexes on connections of their own; nil when none is missing.
+    private func startMissingIndexes() throws -> PostgreSQLIndexBuilds? {
         let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
-        for index in PostgreSQLSchema.secondaryIndexes where !present.contains(index.name) {
-            try connection.execute(index.sql)
-        }
+        let missing = PostgreSQLSchema.secondaryIndexes.filter { !present.contains($0.name) }
+        return missing.isEmpty ? nil : PostgreSQLIndexBuilds(missing.map(\.sql), address: address)
     }
 
     // MARK: Sources and batches
@@ -242,13 +246,15 @@ final class PostgreSQLFactStore: FactSink {
             occurrences.removeAll(keepingCapacity: true)
             maxOccurrence = 0
         }
-        row.removeAll()
         if let direct {
-            direct.add(segment.facts, to: &row, defaultCreatedAt: defaultCreatedAt)
+            factsRows.removeAll()
+            direct.add(segment.facts, to: &factsRows, defaultCreatedAt: defaultCreatedAt)
+            try connection.putCopyData(factsRows.bytes)
         } else {
+            row.removeAll()
             appendToBatch(segment.facts, loadID: id)
+            try connection.putCopyData(row.bytes)
         }
-        try connection.putCopyData(row.bytes)
         pending.count(segment)
         try segment.writeRejects(to: rejects, samples: &summary.sampleDiagnostics)
         if segment.endsBatch { try commitBatch(id: id) }
@@ -405,8 +411,17 @@ final class PostgreSQLFactStore: FactSink {
     private func completeDirectLoad() throws {
         guard direct != nil, let (id, counts) = current else { return }
         direct = nil
+        // The secondary indexes are built beside the unique one (the merge waits for them): sources after
+        // this one are merged with every index in place.
+        let builds = try startMissingIndexes()
         var merged: [Int64: StagingArea.MergeResult] = [:]
-        try inTransaction { merged = try PostgreSQLDirectLoad.complete(on: connection, ledger: ledger) }
+        do {
+            try inTransaction { merged = try PostgreSQLDirectLoad.complete(on: connection, ledger: ledger) }
+        } catch {
+            try? builds?.wait()
+            throw error
+        }
+        try builds?.wait()
         var total = counts
         if let result = merged[id] { total.add(result) }
         current = (id, total)
