@@ -130,8 +130,10 @@ final class PostgreSQLDirectLoad {
                 FROM \(stagingTable) WHERE load_id = $1
                 """, ["\(id)"]).affectedRows
             let rounds = Int(try connection.scalarInt("SELECT max(occurrence) FROM factpipe_batch") ?? 1)
+            // Every fact in `facts` is this load's (the table was empty when it began): no assertions to record.
             let merged = try PostgreSQLFactStore.merge(
-                on: connection, policy: entry.policy, rounds: rounds, rows: Int64(rows))
+                on: connection, policy: entry.policy, rounds: rounds, rows: Int64(rows), loadID: id,
+                recordsAssertions: false)
             try ledger.add(merged, to: id)
             results[id] = merged
         }

@@ -67,6 +67,10 @@ final class PostgreSQLFactStore: FactSink {
         try PostgreSQLWriterLock.take(
             on: connection, timeoutSeconds: options.lockTimeoutSeconds, isCancelled: isCancelled)
         try PostgreSQLSchema.prepare(connection)
+        // The batch table and the sort of a merge in memory (the server's, for this session only): the
+        // defaults (8 MB, 4 MB) spill a batch of 50,000 facts to disk.
+        try connection.execute("SET temp_buffers = '128MB'")
+        try connection.execute("SET work_mem = '64MB'")
         try connection.execute(PostgreSQLSchema.createBatchTable)
         ledger = PostgreSQLLedger(connection: connection)
         // Loads left running hold no lock any more: their process died after their last commit.
@@ -294,7 +298,7 @@ final class PostgreSQLFactStore: FactSink {
                     + "(--on-conflict fail)")
         }
         let merged = try Self.merge(
-            on: connection, policy: options.conflictPolicy, rounds: maxOccurrence, rows: batchRows)
+            on: connection, policy: options.conflictPolicy, rounds: maxOccurrence, rows: batchRows, loadID: id)
         pending.inserted += merged.inserted
         pending.updated += merged.updated
         pending.duplicates += merged.duplicates
@@ -335,17 +339,20 @@ final class PostgreSQLFactStore: FactSink {
     /// Moves the batch table's `rows` rows into `facts` under `policy`, in `rounds` rounds (round n
     /// applies each statement's n-th occurrence); returns what it did.
     static func merge(
-        on connection: PostgreSQLConnection, policy: ConflictPolicy, rounds maxOccurrence: Int, rows batchRows: Int64
+        on connection: PostgreSQLConnection, policy: ConflictPolicy, rounds maxOccurrence: Int, rows batchRows: Int64,
+        loadID: Int64, recordsAssertions: Bool = true
     ) throws(PostgreSQLError) -> StagingArea.MergeResult {
         let key = PostgreSQLSchema.key
         // Facts already there from another load that this batch brings again: undoing the load that
-        // inserted them keeps them.
-        try connection.execute("""
-            INSERT INTO factpipe_assertions(load_id, fact_id)
-            SELECT DISTINCT b.load_id, f.id FROM factpipe_batch AS b JOIN facts AS f
-            ON \(key("f.statement")) = \(key("b.statement")) AND f.statement = b.statement
-            WHERE f.load_id IS DISTINCT FROM b.load_id
-            """)
+        // inserted them keeps them. Under ignore, the first round's insert finds them itself.
+        if recordsAssertions && policy != .ignore && policy != .fail {
+            try connection.execute("""
+                INSERT INTO factpipe_assertions(load_id, fact_id)
+                SELECT DISTINCT b.load_id, f.id FROM factpipe_batch AS b JOIN facts AS f
+                ON \(key("f.statement")) = \(key("b.statement")) AND f.statement = b.statement
+                WHERE f.load_id IS DISTINCT FROM b.load_id
+                """)
+        }
         let columns = """
             statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
             created_at, load_id
@@ -355,6 +362,18 @@ final class PostgreSQLFactStore: FactSink {
             let select = "SELECT \(columns) FROM factpipe_batch WHERE occurrence = $1 ORDER BY seq"
             let conflict = "ON CONFLICT (\(key("statement")))"
             switch policy {
+            case .ignore, .fail where recordsAssertions && round == 1:
+                // One probe per row for both: a conflict with another load's fact "updates" it to itself (a
+                // no-op) so that RETURNING names it; a statement of this load's is left alone. Later rounds
+                // bring statements of the first, whose facts of other loads were named then.
+                result.inserted += Int(try connection.execute("""
+                    WITH merged AS (INSERT INTO facts(\(columns)) \(select) \(conflict) DO UPDATE
+                        SET load_id = facts.load_id WHERE facts.load_id IS DISTINCT FROM excluded.load_id
+                        RETURNING id, (xmax = 0) AS fresh),
+                    asserted AS (INSERT INTO factpipe_assertions(load_id, fact_id)
+                        SELECT $2, id FROM merged WHERE NOT fresh)
+                    SELECT count(*) FILTER (WHERE fresh) FROM merged
+                    """, ["\(round)", "\(loadID)"]).int64(0, 0))
             case .ignore, .fail:
                 result.inserted += try connection.execute(
                     "INSERT INTO facts(\(columns)) \(select) \(conflict) DO NOTHING", ["\(round)"]).affectedRows
