@@ -91,6 +91,60 @@ struct PostgreSQLDirectLoadTests {
         #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
     }
 
+    /// A kill inside the transaction that ends a direct load (unique index built, repeats merged, not yet
+    /// committed): a reader of the staging table holds it there until factpipe is killed.
+    @Test func killNineWhileADirectLoadEndsThenResumeGivesAnUninterruptedLoad() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let reference = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try generate(20_000, work)
+        let arguments = ["--batch-size", "500", "--on-conflict", "replace"]
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", victim.url, "-q"] + arguments)
+        defer { load.killNine() }
+        let staging = poll(timeout: 60) {
+            (try? victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NOT NULL")) == [["t"]]
+        }
+        try #require(staging)
+        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", victim.url, "-c", """
+                SET application_name = 'staging-reader'; BEGIN; LOCK TABLE factpipe_direct_staging IN ACCESS SHARE MODE;
+                SELECT pg_sleep(120);
+                """,
+        ])
+        defer { holder.killNine() }
+        // factpipe waits to drop the staging table, the last step before its commit.
+        let waiting = poll(timeout: 60) {
+            ((try? victim.int("""
+                SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DROP TABLE%'
+                """)) ?? 0) == 1
+        }
+        try #require(waiting)
+        load.killNine()
+        try load.wait()
+        try victim.sql("""
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE application_name = 'staging-reader' OR query LIKE 'DROP TABLE%'
+            """)
+        let gone = poll(timeout: 30) {
+            ((try? victim.int("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                + "AND pid <> pg_backend_pid()")) ?? 1) == 0
+        }
+        try #require(gone)
+        // Rolled back whole: no unique index, the repeats still staged, the load still running.
+        #expect(try !victim.sql(indexes).contains(["facts_statement"]))
+        #expect(try victim.int("SELECT count(*) FROM factpipe_direct_staging") > 0)
+        #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
+
+        // Every batch was committed, so the resumed run only ends the load (0: it reads no malformed record).
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "-q"] + arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
+        #expect(whole.status == 2, "\(whole.stderr)")
+        #expect(try dump(victim) == (try dump(reference)))
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
+    }
+
     @Test func killNineInTheMiddleOfALoadIntoATableWithFactsThenResumeGivesAnUninterruptedLoad() throws {
         let victim = try PostgreSQLTestDatabase()
         let reference = try PostgreSQLTestDatabase()
