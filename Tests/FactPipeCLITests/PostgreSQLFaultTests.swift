@@ -143,7 +143,7 @@ struct PostgreSQLFaultTests {
         #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
         #expect(try victim.int("SELECT checkpoint_line FROM factpipe_loads") == committed + 1)
         #expect(try victim.int("SELECT count(*) + (SELECT duplicates + rejected FROM factpipe_loads) FROM facts")
-                == committed)
+                + (try victim.int("SELECT count(*) FROM factpipe_direct_staging")) == committed)
 
         let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--batch-size", "500", "--resume",
                                         "--json", "-q"])

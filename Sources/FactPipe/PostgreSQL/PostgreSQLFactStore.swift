@@ -10,8 +10,12 @@
 /// A statement that occurs more than once in a batch is applied once per occurrence, in input order
 /// (round `n` applies every statement's `n`-th occurrence), so `ignore` keeps the first, `replace` ends
 /// with the last and `update` merges them in order, as the SQLite store does.
+///
+/// The first source of a load into an empty table skips the batch table: its facts are copied straight
+/// into `facts` with the unique index built after (`PostgreSQLDirectLoad`).
 final class PostgreSQLFactStore: FactSink {
     private let options: ImportOptions
+    private let address: PostgreSQLAddress
     private let startedAt: String
     private let isCancelled: () -> Bool
     private let progress: ImportProgress?
@@ -33,8 +37,14 @@ final class PostgreSQLFactStore: FactSink {
     private var occurrences: [UInt64: Int] = [:]
     private var maxOccurrence = 0
     private var row = PostgreSQLCopyRow(reservingCapacity: 1 << 20)
+    /// The same for a direct load's rows of `facts`.
+    private var factsRows = PostgreSQLFactsRows(reservingCapacity: 1 << 20)
     /// Size of the rejects file after the last commit; a rollback cuts it back to this.
     private var rejectsCommittedSize: Int64 = 0
+    /// Whether the next source may be copied straight into `facts` (decided once, in `prepare`).
+    private var mayLoadDirectly = false
+    /// The direct load of the current source, while there is one.
+    private var direct: PostgreSQLDirectLoad?
     private var finished: [FinishedSource] = []
     /// Ledger counts each source had before this run, by load id.
     private var bases: [Int64: LoadLedger.Counts] = [:]
@@ -48,6 +58,7 @@ final class PostgreSQLFactStore: FactSink {
         isCancelled: @escaping () -> Bool
     ) throws {
         self.options = options
+        self.address = address
         self.progress = progress
         self.startedAt = startedAt
         self.isCancelled = isCancelled
@@ -56,10 +67,16 @@ final class PostgreSQLFactStore: FactSink {
         try PostgreSQLWriterLock.take(
             on: connection, timeoutSeconds: options.lockTimeoutSeconds, isCancelled: isCancelled)
         try PostgreSQLSchema.prepare(connection)
+        // The batch table and the sort of a merge in memory (the server's, for this session only): the
+        // defaults (8 MB, 4 MB) spill a batch of 50,000 facts to disk.
+        try connection.execute("SET temp_buffers = '128MB'")
+        try connection.execute("SET work_mem = '64MB'")
         try connection.execute(PostgreSQLSchema.createBatchTable)
         ledger = PostgreSQLLedger(connection: connection)
         // Loads left running hold no lock any more: their process died after their last commit.
         try ledger.markAbandoned()
+        // A load killed while it copied straight into `facts` left its unique index out and its repeats staged.
+        try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger)
         rejects = try options.rejectsPath.map {
             try BufferedFileOutput(path: $0, append: options.resume || options.appendsRejects)
         }
@@ -121,6 +138,7 @@ final class PostgreSQLFactStore: FactSink {
         let estimatedRows = try connection.scalarInt(
             "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass('facts')") ?? 0
         let rebuilds = !options.isAtomic && (isEmpty || (estimatedRecords ?? 0) > estimatedRows)
+        mayLoadDirectly = isEmpty && !options.isAtomic && options.conflictPolicy != .fail
         guard rebuilds else { return try buildMissingIndexes() }
         let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
         let dropping = PostgreSQLSchema.secondaryIndexes.filter { present.contains($0.name) }
@@ -135,12 +153,16 @@ final class PostgreSQLFactStore: FactSink {
         }
     }
 
-    /// Builds the secondary indexes that are missing (each `CREATE INDEX` lets readers go on).
+    /// Builds the secondary indexes that are missing, side by side (each `CREATE INDEX` lets readers go on).
     private func buildMissingIndexes() throws {
+        try startMissingIndexes()?.wait()
+    }
+
+    /// Starts building the missing secondary indexes on connections of their own; nil when none is missing.
+    private func startMissingIndexes() throws -> PostgreSQLIndexBuilds? {
         let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
-        for index in PostgreSQLSchema.secondaryIndexes where !present.contains(index.name) {
-            try connection.execute(index.sql)
-        }
+        let missing = PostgreSQLSchema.secondaryIndexes.filter { !present.contains($0.name) }
+        return missing.isEmpty ? nil : PostgreSQLIndexBuilds(missing.map(\.sql), address: address)
     }
 
     // MARK: Sources and batches
@@ -186,6 +208,10 @@ final class PostgreSQLFactStore: FactSink {
         current = (id, counts)
         pending = counts
         bases[id] = counts
+        if mayLoadDirectly && descriptor.resumeLoadID == nil {
+            direct = try PostgreSQLDirectLoad.start(loadID: id, on: connection)
+        }
+        mayLoadDirectly = false
     }
 
     /// Sends one segment's facts into the open batch's COPY (opening both when none is open), and
@@ -194,15 +220,32 @@ final class PostgreSQLFactStore: FactSink {
         guard let (id, committed) = current else { return }
         if !isCopying {
             if !options.isAtomic { try connection.execute("BEGIN") }
-            try connection.beginCopy("COPY factpipe_batch (\(PostgreSQLCopyRow.batchColumns)) FROM STDIN")
+            try connection.beginCopy(direct == nil
+                ? "COPY factpipe_batch (\(PostgreSQLCopyRow.batchColumns)) FROM STDIN"
+                : "COPY facts (\(PostgreSQLDirectLoad.factsColumns)) FROM STDIN")
             isCopying = true
             pending = committed
             batchRows = 0
             occurrences.removeAll(keepingCapacity: true)
             maxOccurrence = 0
         }
-        row.removeAll()
-        for fact in segment.facts {
+        if let direct {
+            factsRows.removeAll()
+            direct.add(segment.facts, to: &factsRows, defaultCreatedAt: defaultCreatedAt)
+            try connection.putCopyData(factsRows.bytes)
+        } else {
+            row.removeAll()
+            appendToBatch(segment.facts, loadID: id)
+            try connection.putCopyData(row.bytes)
+        }
+        pending.count(segment)
+        try segment.writeRejects(to: rejects, samples: &summary.sampleDiagnostics)
+        if segment.endsBatch { try commitBatch(id: id) }
+    }
+
+    /// Appends facts as rows of the batch table, numbering each statement's occurrences in the batch.
+    private func appendToBatch(_ facts: [Fact], loadID id: Int64) {
+        for fact in facts {
             batchRows += 1
             var occurrence = 1
             if let seen = occurrences[fact.statementHash] { occurrence = seen + 1 }
@@ -210,10 +253,6 @@ final class PostgreSQLFactStore: FactSink {
             maxOccurrence = max(maxOccurrence, occurrence)
             row.append(fact, sequence: batchRows, occurrence: occurrence, loadID: id, defaultCreatedAt: defaultCreatedAt)
         }
-        try connection.putCopyData(row.bytes)
-        pending.count(segment)
-        try segment.writeRejects(to: rejects, samples: &summary.sampleDiagnostics)
-        if segment.endsBatch { try commitBatch(id: id) }
     }
 
     /// Ends the COPY, merges the batch into `facts`, records its counts and checkpoint, flushes its
@@ -222,6 +261,12 @@ final class PostgreSQLFactStore: FactSink {
         guard isCopying else { return }
         isCopying = false
         try connection.endCopy()
+        if let direct {
+            // Straight into `facts`: the new facts are in; the possible repeats wait for the end of the source.
+            pending.inserted += direct.batchInserted
+            try direct.endBatch(on: connection)
+            return try recordBatch(id: id)
+        }
         // The batch table has no statistics: left to itself the planner hashes the whole of `facts` to
         // join it with a batch, where one index probe per batch row is what is cheap.
         try connection.execute("SET LOCAL enable_hashjoin = off")
@@ -231,11 +276,17 @@ final class PostgreSQLFactStore: FactSink {
                 .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) \(conflict.place) "
                     + "(--on-conflict fail)")
         }
-        let merged = try merge()
+        let merged = try Self.merge(
+            on: connection, policy: options.conflictPolicy, rounds: maxOccurrence, rows: batchRows, loadID: id)
         pending.inserted += merged.inserted
         pending.updated += merged.updated
         pending.duplicates += merged.duplicates
         try connection.execute("TRUNCATE factpipe_batch")
+        try recordBatch(id: id)
+    }
+
+    /// Records the open batch's counts and checkpoint, flushes its rejects and commits.
+    private func recordBatch(id: Int64) throws {
         try rejects?.flush()
         pending.rejectsOffset = rejects?.bytesWritten ?? 0
         try ledger.record(id: id, counts: pending, status: .running)
@@ -264,17 +315,23 @@ final class PostgreSQLFactStore: FactSink {
                 result.bool(0, 2) ? "is already in the database" : "appears earlier in the input")
     }
 
-    /// Moves the batch into `facts` under the load's policy; returns what it did.
-    private func merge() throws -> StagingArea.MergeResult {
+    /// Moves the batch table's `rows` rows into `facts` under `policy`, in `rounds` rounds (round n
+    /// applies each statement's n-th occurrence); returns what it did.
+    static func merge(
+        on connection: PostgreSQLConnection, policy: ConflictPolicy, rounds maxOccurrence: Int, rows batchRows: Int64,
+        loadID: Int64, recordsAssertions: Bool = true
+    ) throws(PostgreSQLError) -> StagingArea.MergeResult {
         let key = PostgreSQLSchema.key
         // Facts already there from another load that this batch brings again: undoing the load that
-        // inserted them keeps them.
-        try connection.execute("""
-            INSERT INTO factpipe_assertions(load_id, fact_id)
-            SELECT DISTINCT b.load_id, f.id FROM factpipe_batch AS b JOIN facts AS f
-            ON \(key("f.statement")) = \(key("b.statement")) AND f.statement = b.statement
-            WHERE f.load_id IS DISTINCT FROM b.load_id
-            """)
+        // inserted them keeps them. Under ignore, the first round's insert finds them itself.
+        if recordsAssertions && policy != .ignore && policy != .fail {
+            try connection.execute("""
+                INSERT INTO factpipe_assertions(load_id, fact_id)
+                SELECT DISTINCT b.load_id, f.id FROM factpipe_batch AS b JOIN facts AS f
+                ON \(key("f.statement")) = \(key("b.statement")) AND f.statement = b.statement
+                WHERE f.load_id IS DISTINCT FROM b.load_id
+                """)
+        }
         let columns = """
             statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
             created_at, load_id
@@ -283,7 +340,19 @@ final class PostgreSQLFactStore: FactSink {
         for round in 1...max(1, maxOccurrence) {
             let select = "SELECT \(columns) FROM factpipe_batch WHERE occurrence = $1 ORDER BY seq"
             let conflict = "ON CONFLICT (\(key("statement")))"
-            switch options.conflictPolicy {
+            switch policy {
+            case .ignore, .fail where recordsAssertions && round == 1:
+                // One probe per row for both: a conflict with another load's fact "updates" it to itself (a
+                // no-op) so that RETURNING names it; a statement of this load's is left alone. Later rounds
+                // bring statements of the first, whose facts of other loads were named then.
+                result.inserted += Int(try connection.execute("""
+                    WITH merged AS (INSERT INTO facts(\(columns)) \(select) \(conflict) DO UPDATE
+                        SET load_id = facts.load_id WHERE facts.load_id IS DISTINCT FROM excluded.load_id
+                        RETURNING id, (xmax = 0) AS fresh),
+                    asserted AS (INSERT INTO factpipe_assertions(load_id, fact_id)
+                        SELECT $2, id FROM merged WHERE NOT fresh)
+                    SELECT count(*) FILTER (WHERE fresh) FROM merged
+                    """, ["\(round)", "\(loadID)"]).int64(0, 0))
             case .ignore, .fail:
                 result.inserted += try connection.execute(
                     "INSERT INTO facts(\(columns)) \(select) \(conflict) DO NOTHING", ["\(round)"]).affectedRows
@@ -324,6 +393,7 @@ final class PostgreSQLFactStore: FactSink {
     private func finishSource(sha256: String?) throws {
         guard let (id, _) = current, let descriptor = descriptors.last else { return }
         if isCopying { try commitBatch(id: id) }
+        try completeDirectLoad()
         let counts = current?.counts ?? pending
         try Self.checkCountsAddUp(counts, loadID: id, source: descriptor.path, server: connection.server)
         try inTransaction {
@@ -332,6 +402,28 @@ final class PostgreSQLFactStore: FactSink {
         }
         finished.append(finishedSource(descriptor, id, counts, .done))
         current = nil
+    }
+
+    /// Ends the current source's direct load, if it has one: builds the unique index and merges the
+    /// staged repeats in one transaction, and adds what they did to the source's counts.
+    private func completeDirectLoad() throws {
+        guard direct != nil, let (id, counts) = current else { return }
+        direct = nil
+        // The secondary indexes are built beside the unique one (the merge waits for them): sources after
+        // this one are merged with every index in place.
+        let builds = try startMissingIndexes()
+        var merged: [Int64: StagingArea.MergeResult] = [:]
+        do {
+            try inTransaction { merged = try PostgreSQLDirectLoad.complete(on: connection, ledger: ledger) }
+        } catch {
+            try? builds?.wait()
+            throw error
+        }
+        try builds?.wait()
+        var total = counts
+        if let result = merged[id] { total.add(result) }
+        current = (id, total)
+        pending = total
     }
 
     /// A source is done only when each of its records is accounted for.
@@ -354,6 +446,10 @@ final class PostgreSQLFactStore: FactSink {
         if isCopying { connection.abortCopy() }
         isCopying = false
         connection.rollbackQuietly()
+        direct?.discardBatch()
+        // When this cannot be done (the server is gone), the next writer does it before it writes.
+        try? completeDirectLoad()
+        direct = nil
         summary.apply(stop: error)
         let ledgerStatus: LoadLedger.Status
         switch error {

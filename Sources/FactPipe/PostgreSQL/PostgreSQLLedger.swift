@@ -110,3 +110,13 @@ final class PostgreSQLLedger {
             """)
     }
 }
+
+extension PostgreSQLLedger {
+    /// Adds what a merge of load `id`'s staged rows did to its counts (its checkpoint stays).
+    func add(_ merged: StagingArea.MergeResult, to id: Int64) throws(PostgreSQLError) {
+        try connection.execute("""
+            UPDATE factpipe_loads SET inserted = inserted + $2, updated = updated + $3, duplicates = duplicates + $4
+            WHERE id = $1
+            """, ["\(id)", "\(merged.inserted)", "\(merged.updated)", "\(merged.duplicates)"])
+    }
+}

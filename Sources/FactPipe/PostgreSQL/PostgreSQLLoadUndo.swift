@@ -16,6 +16,8 @@ enum PostgreSQLLoadUndo {
         let ledger = PostgreSQLLedger(connection: connection)
         // A load left running by a process that died holds no lock any more.
         try ledger.markAbandoned()
+        // A load killed while it copied straight into `facts` is completed first, so that none of it comes back later.
+        try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger)
         guard let entry = try ledger.entry(id: loadID) else {
             throw PostgreSQLError(server: connection.server, message: "there is no load \(loadID)")
         }

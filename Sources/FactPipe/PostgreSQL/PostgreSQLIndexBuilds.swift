@@ -1,0 +1,37 @@
+import Dispatch
+import Synchronization
+
+/// Index builds on connections of their own, side by side: the `CREATE INDEX`es of one table take
+/// locks that do not conflict with each other (nor with readers), so the server builds them at once,
+/// on as many cores as it has, instead of one after the other.
+///
+/// Each build is one statement in its own transaction: a load killed meanwhile leaves each index
+/// either built whole or not at all, and the next load builds what is missing.
+final class PostgreSQLIndexBuilds: Sendable {
+    private let group = DispatchGroup()
+    private let failure = Mutex<PostgreSQLError?>(nil)
+
+    /// Starts each of `statements` on a connection of its own to `address`.
+    init(_ statements: [String], address: PostgreSQLAddress) {
+        for sql in statements {
+            group.enter()
+            DispatchQueue(label: "factpipe.postgresql-index").async { [self] in
+                defer { group.leave() }
+                do throws(PostgreSQLError) {
+                    let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe import")
+                    // An index build sorts the whole table: the server's memory for it, not the default 64 MB.
+                    try connection.execute("SET maintenance_work_mem = '256MB'")
+                    try connection.execute(sql)
+                } catch {
+                    failure.withLock { if $0 == nil { $0 = error } }
+                }
+            }
+        }
+    }
+
+    /// Waits for every build; throws the first failure.
+    func wait() throws(PostgreSQLError) {
+        group.wait()
+        if let error = failure.withLock({ $0 }) { throw error }
+    }
+}

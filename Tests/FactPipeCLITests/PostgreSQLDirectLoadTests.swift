@@ -1,0 +1,210 @@
+import Foundation
+import Testing
+
+/// A load into an empty PostgreSQL `facts` copies straight into it, with the unique index built after:
+/// the same facts, counts and ledger as through the batch table, and a `kill -9` at any batch leaves
+/// what `--resume` (or the next writer) completes exactly.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLDirectLoadTests {
+    /// Every column but the id, by statement; `created_at` as whether it is its load's start time.
+    private func dump(_ database: PostgreSQLTestDatabase) throws -> [[String]] {
+        try database.sql("""
+            SELECT statement, predicate, subject, object, args::text, arity, confidence, source, context::text,
+            fact_metadata::text, created_at = (SELECT started_at FROM factpipe_loads AS l WHERE l.id = f.load_id),
+            load_id, updated_load_id FROM facts AS f ORDER BY statement COLLATE "C"
+            """)
+    }
+
+    private let ledger = """
+        SELECT source, source_size, source_sha256, format, conflict_policy, status, records, inserted, updated,
+        duplicates, rejected, warnings, checkpoint_offset, checkpoint_line FROM factpipe_loads ORDER BY id
+        """
+    private let indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'facts' ORDER BY 1"
+
+    /// Generates `facts` facts with repeats and malformed lines into the workspace.
+    private func generate(_ facts: Int, _ work: CLIWorkspace) throws -> String {
+        let input = work.path("facts-\(facts).ndjson")
+        let run = try Factpipe.run([
+            "generate", "--facts", "\(facts)", "--seed", "47", "--invalid-rate", "0.01", "--duplicate-rate", "0.2",
+            "-o", input, "-q",
+        ])
+        try #require(run.status == 0, "\(run.stderr)")
+        return input
+    }
+
+    /// Starts `import` of a growing input into `victim` and kills it with SIGKILL once `records` records
+    /// are committed; returns the input and the committed records. Each attempt starts from `prepare`.
+    private func killedLoad(
+        _ victim: PostgreSQLTestDatabase, _ work: CLIWorkspace, _ arguments: [String], prepare: () throws -> Void
+    ) throws -> (input: String, committed: Int) {
+        var facts = 40_000
+        for attempt in 1...3 {
+            let input = try generate(facts, work)
+            try victim.sql("DROP TABLE IF EXISTS facts, factpipe_loads, factpipe_meta, factpipe_assertions, "
+                + "factpipe_direct_staging; DROP FUNCTION IF EXISTS factpipe_statement_key(text)")
+            try prepare()
+            let load = try BackgroundProcess(
+                BinaryLocator.factpipe, ["import", input, "--db", victim.url, "-q"] + arguments)
+            poll(timeout: 60) {
+                !load.isRunning || ((try? victim.int(
+                    "SELECT coalesce(max(records), 0) FROM factpipe_loads WHERE status = 'running'")) ?? 0) >= 3_000
+            }
+            load.killNine()
+            try load.wait()
+            if load.wasKilled {
+                return (input, try victim.int("SELECT max(records) FROM factpipe_loads"))
+            }
+            Issue.record("attempt \(attempt): the load of \(facts) facts finished before the kill; trying with more")
+            facts *= 2
+        }
+        Issue.record("every load finished before it could be killed")
+        return ("", 0)
+    }
+
+    @Test(arguments: ["ignore", "replace", "update"])
+    func killNineInTheMiddleOfADirectLoadThenResumeGivesAnUninterruptedLoad(policy: String) throws {
+        let victim = try PostgreSQLTestDatabase()
+        let reference = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let arguments = ["--batch-size", "500", "--on-conflict", policy]
+        let (input, committed) = try killedLoad(victim, work, arguments, prepare: {})
+        try #require(committed > 0)
+        // What kill -9 left: facts copied straight in without the unique index, the repeats staged and
+        // the checkpoint after the last committed batch.
+        #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
+        #expect(try victim.int("SELECT checkpoint_line FROM factpipe_loads") == committed + 1)
+        #expect(try !victim.sql(indexes).contains(["facts_statement"]))
+        let staged = try victim.int("SELECT count(*) FROM factpipe_direct_staging")
+        #expect(staged > 0)
+        #expect(try victim.int("SELECT count(*) + (SELECT rejected FROM factpipe_loads) FROM facts") + staged
+                == committed)
+
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "--json", "-q"] + arguments)
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try resumed.json()["status"] as? String == "done")
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "--json", "-q"] + arguments)
+        #expect(whole.status == 2, "\(whole.stderr)")
+        #expect(try dump(victim) == (try dump(reference)))
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
+        #expect(try victim.sql(indexes).count == 4)
+        #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
+    }
+
+    /// A kill inside the transaction that ends a direct load (unique index built, repeats merged, not yet
+    /// committed): a reader of the staging table holds it there until factpipe is killed.
+    @Test func killNineWhileADirectLoadEndsThenResumeGivesAnUninterruptedLoad() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let reference = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try generate(20_000, work)
+        let arguments = ["--batch-size", "500", "--on-conflict", "replace"]
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", victim.url, "-q"] + arguments)
+        defer { load.killNine() }
+        let staging = poll(timeout: 60) {
+            (try? victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NOT NULL")) == [["t"]]
+        }
+        try #require(staging)
+        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", victim.url, "-c", """
+                SET application_name = 'staging-reader'; BEGIN; LOCK TABLE factpipe_direct_staging IN ACCESS SHARE MODE;
+                SELECT pg_sleep(120);
+                """,
+        ])
+        defer { holder.killNine() }
+        // factpipe waits to drop the staging table, the last step before its commit.
+        let waiting = poll(timeout: 60) {
+            ((try? victim.int("""
+                SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'DROP TABLE%'
+                """)) ?? 0) == 1
+        }
+        try #require(waiting)
+        load.killNine()
+        try load.wait()
+        try victim.sql("""
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE application_name = 'staging-reader' OR query LIKE 'DROP TABLE%'
+            """)
+        let gone = poll(timeout: 30) {
+            ((try? victim.int("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                + "AND pid <> pg_backend_pid()")) ?? 1) == 0
+        }
+        try #require(gone)
+        // Rolled back whole: no unique index, the repeats still staged, the load still running.
+        #expect(try !victim.sql(indexes).contains(["facts_statement"]))
+        #expect(try victim.int("SELECT count(*) FROM factpipe_direct_staging") > 0)
+        #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
+
+        // Every batch was committed, so the resumed run only ends the load (0: it reads no malformed record).
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "-q"] + arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
+        #expect(whole.status == 2, "\(whole.stderr)")
+        #expect(try dump(victim) == (try dump(reference)))
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
+    }
+
+    @Test func killNineInTheMiddleOfALoadIntoATableWithFactsThenResumeGivesAnUninterruptedLoad() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let reference = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try work.write("first.txt", "Z(0).\nZ(1).\n")
+        let seed = { (database: PostgreSQLTestDatabase) throws in
+            let run = try Factpipe.run(["import", first, "--db", database.url, "-q"])
+            try #require(run.status == 0, "\(run.stderr)")
+        }
+        let arguments = ["--batch-size", "500", "--on-conflict", "update"]
+        let (input, committed) = try killedLoad(victim, work, arguments, prepare: { try seed(victim) })
+        try #require(committed > 0)
+        #expect(try victim.sql("SELECT status FROM factpipe_loads ORDER BY id") == [["done"], ["running"]])
+        #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]],
+                "a table with facts is loaded through the batch table")
+        #expect(try victim.int("""
+            SELECT count(*) - 2 + (SELECT duplicates + updated + rejected FROM factpipe_loads WHERE id = 2) FROM facts
+            """) == committed)
+        try seed(reference)
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "-q"] + arguments)
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
+        #expect(whole.status == 2, "\(whole.stderr)")
+        #expect(try dump(victim) == (try dump(reference)))
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
+    }
+
+    @Test func undoOfAKilledDirectLoadCompletesItFirstSoNothingOfItComesBack() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let (_, committed) = try killedLoad(victim, work, ["--batch-size", "500"], prepare: {})
+        try #require(committed > 0)
+        let undo = try Factpipe.run(["undo", "1", "--db", victim.url])
+        #expect(undo.status == 0, "\(undo.stderr)")
+        #expect(try victim.int("SELECT count(*) FROM facts") == 0)
+        #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["undone"]])
+        #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
+        #expect(try victim.sql(indexes).contains(["facts_statement"]))
+        // The next load finds nothing of the undone one to merge.
+        let next = try work.write("next.txt", "N(1).\n")
+        #expect(try Factpipe.run(["import", next, "--db", victim.url, "-q"]).status == 0)
+        #expect(try victim.sql("SELECT statement FROM facts") == [["N(1)."]])
+    }
+
+    /// A direct load that stops on its own (too many malformed records) completes what it committed:
+    /// the unique index is back and its repeats are merged and counted.
+    @Test func aDirectLoadThatAbortsKeepsItsBatchesUniqueAndCounted() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        var lines = (1...40).map { "A(\($0 % 25))." }
+        lines.append(contentsOf: ["bad", "bad"] + (1...5).map { "B(\($0))." })
+        let input = try work.write("facts.txt", lines.joined(separator: "\n") + "\n")
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--max-errors", "1", "--batch-size", "10",
+                                    "--json", "-q"])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 25)
+        #expect(try database.sql("SELECT status, records, inserted, duplicates FROM factpipe_loads")
+                == [["aborted", "40", "25", "15"]])
+        #expect(try database.sql(indexes).contains(["facts_statement"]))
+        #expect(try database.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
+    }
+}
