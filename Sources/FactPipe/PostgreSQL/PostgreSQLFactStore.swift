@@ -327,7 +327,8 @@ final class PostgreSQLFactStore: FactSink {
                     UPDATE facts AS f SET
                         confidence = CASE WHEN b.given & \(confidence) <> 0 THEN b.confidence ELSE f.confidence END,
                         source = CASE WHEN b.given & \(source) <> 0 THEN b.source ELSE f.source END,
-                        context = f.context || b.context, fact_metadata = f.fact_metadata || b.fact_metadata,
+                        context = factpipe_json_patch(f.context, b.context),
+                        fact_metadata = factpipe_json_patch(f.fact_metadata, b.fact_metadata),
                         updated_load_id = b.load_id
                     FROM factpipe_batch AS b
                     WHERE b.occurrence = $1 AND \(key("f.statement")) = \(key("b.statement"))
