@@ -151,8 +151,9 @@ final class PostgreSQLFactStore: FactSink {
                 try connection.execute("SET LOCAL lock_timeout = '2s'")
                 for index in dropping { try connection.execute("DROP INDEX IF EXISTS \(index.name)") }
             }
-        } catch let error as PostgreSQLError where error.sqlState == "55P03" {
-            // A reader holds the table: load with the indexes in place.
+        } catch let error as PostgreSQLError where error.sqlState == "55P03" || error.sqlState == "42501" {
+            // A reader holds the table, or the role may write it but does not own it: load with the indexes
+            // in place.
         }
     }
 
