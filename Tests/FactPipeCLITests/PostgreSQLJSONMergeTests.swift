@@ -22,7 +22,8 @@ struct PostgreSQLJSONMergeTests {
         """
 
     private static let merged = [
-        ["P(a).", #"{"a": "flat", "l": [null, {"z": null}]}"#, #"{"m": {"n": 1, "o": {"q": 2}}, "new": {"kept": true}}"#],
+        ["P(a).", #"{"a": "flat", "l": [null, {"z": null}]}"#,
+         #"{"m": {"n": 1, "o": {"q": 2}}, "new": {"kept": true}}"#],
         ["Q(b).", #"{"x": {"z": {"v": {}, "w": 0}}}"#, "{}"],
     ]
 
