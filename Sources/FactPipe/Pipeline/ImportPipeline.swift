@@ -147,7 +147,9 @@ public struct ImportPipeline: Sendable {
 
         // Parsers and validators.
         let stage = RecordParserStage(
-            validator: FactValidator(limits: options.limits, strictParts: options.strictParts), limits: options.limits)
+            validator: FactValidator(limits: options.limits, strictParts: options.strictParts,
+                                     refusesNUL: PostgreSQLAddress(options.databasePath) != nil),
+            limits: options.limits)
         let remainingWorkers = WorkerCount(workerCount)
         for index in 0..<workerCount {
             DispatchQueue(label: "factpipe.parser.\(index)").async(group: group) {

@@ -13,6 +13,8 @@ import Darwin
 final class PostgreSQLConnection {
     let address: PostgreSQLAddress
     private let handle: OpaquePointer
+    /// What the server said outside a result (notices are not printed: they are not for the user).
+    private let notices = PostgreSQLNotices()
 
     /// The server as messages may show it (no password).
     var server: String { address.description }
@@ -49,6 +51,10 @@ final class PostgreSQLConnection {
                 sqlState: nil)
         }
         handle = connection
+        PQsetNoticeReceiver(connection, { context, result in
+            guard let context, let result else { return }
+            Unmanaged<PostgreSQLNotices>.fromOpaque(context).takeUnretainedValue().receive(result)
+        }, Unmanaged.passUnretained(notices).toOpaque())
         // Notices (`… already exists, skipping`) are not for the user.
         _ = try? execute("SET client_min_messages = warning")
     }
@@ -168,15 +174,23 @@ final class PostgreSQLConnection {
             text += " (\(String(cString: detail)))"
         }
         if text.isEmpty { text = "the server closed the connection" }
-        if PQstatus(handle) == CONNECTION_BAD { text = "the connection was lost: " + text }
-        return PostgreSQLError(server: server, message: Self.scrub(PostgreSQLError.oneLine(text), address),
-                               sqlState: state)
+        return PostgreSQLError(server: server, message: Self.scrub(lost(PostgreSQLError.oneLine(text)), address),
+                               sqlState: state ?? notices.shutdown?.sqlState)
     }
 
     private func lastError(_ what: String, sql: String? = nil) -> PostgreSQLError {
-        var reason = PostgreSQLError.oneLine(String(cString: PQerrorMessage(handle)))
-        if PQstatus(handle) == CONNECTION_BAD { reason = "the connection was lost: " + reason }
-        return PostgreSQLError(server: server, message: "\(what): \(Self.scrub(reason, address))")
+        let reason = lost(PostgreSQLError.oneLine(String(cString: PQerrorMessage(handle))))
+        return PostgreSQLError(server: server, message: "\(what): \(Self.scrub(reason, address))",
+                               sqlState: notices.shutdown?.sqlState)
+    }
+
+    /// `reason` said as a lost connection when it is one: with the server's own word on why when it gave
+    /// one before it closed the connection (`terminating connection due to immediate shutdown command`).
+    private func lost(_ reason: String) -> String {
+        if let shutdown = notices.shutdown {
+            return "the connection was lost: \(shutdown.message) (\(reason))"
+        }
+        return PQstatus(handle) == CONNECTION_BAD ? "the connection was lost: " + reason : reason
     }
 
     /// libpq's message with the URL's password taken out: libpq quotes a part it cannot parse (an invalid
@@ -209,6 +223,21 @@ final class PostgreSQLConnection {
         let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.map { strdup($0) } ?? nil }
         defer { pointers.forEach { free($0) } }
         return body(pointers.map { $0.map { UnsafePointer($0) } })
+    }
+}
+
+/// The notices and warnings a connection received, kept for what they say about its end: a server that
+/// shuts down or crashes warns each session (SQLSTATE class 57) just before it closes the connection.
+final class PostgreSQLNotices {
+    /// The last such warning: its message and SQLSTATE.
+    private(set) var shutdown: (message: String, sqlState: String)?
+
+    func receive(_ result: OpaquePointer) {
+        guard let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map({ String(cString: $0) }),
+              state.hasPrefix("57"),
+              let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))).map({ String(cString: $0) })
+        else { return }
+        shutdown = (PostgreSQLError.oneLine(message), state)
     }
 }
 

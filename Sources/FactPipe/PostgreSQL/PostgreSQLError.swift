@@ -24,21 +24,26 @@ public struct PostgreSQLError: Error, Sendable, CustomStringConvertible {
         "\(server): \(message)" + (sqlState.map { " (SQLSTATE \($0))" } ?? "")
     }
 
-    /// libpq's multi-line message as one line: `FATAL:  ` / `ERROR:  ` prefixes dropped, lines joined.
+    /// libpq's multi-line message as one line: `FATAL:  ` / `ERROR:  ` prefixes dropped, lines joined
+    /// with `; `, but a line that goes on with the sentence before (indented and starting in lower case, as
+    /// libpq wraps one) with a space.
     static func oneLine(_ text: String) -> String {
         var text = text
         for marker in ["FATAL:  ", "ERROR:  "] {
             while let range = text.range(of: marker) { text.replaceSubrange(range, with: "") }
         }
-        return text.split(whereSeparator: \.isNewline)
-            .map { line -> Substring in
-                var line = line.drop(while: { $0 == " " || $0 == "\t" })
-                for prefix in ["FATAL:  ", "ERROR:  ", "ERROR: ", "FATAL: "] where line.hasPrefix(prefix) {
-                    line = line.dropFirst(prefix.count)
-                }
-                return line
+        var result = ""
+        for line in text.split(whereSeparator: \.isNewline) {
+            let isIndented = line.first == " " || line.first == "\t"
+            var line = line.drop(while: { $0 == " " || $0 == "\t" })
+            let isContinuation = isIndented && line.first?.isLowercase == true
+            for prefix in ["FATAL:  ", "ERROR:  ", "ERROR: ", "FATAL: "] where line.hasPrefix(prefix) {
+                line = line.dropFirst(prefix.count)
             }
-            .filter { !$0.isEmpty }
-            .joined(separator: "; ")
+            guard !line.isEmpty else { continue }
+            if !result.isEmpty { result += isContinuation ? " " : "; " }
+            result += line
+        }
+        return result
     }
 }

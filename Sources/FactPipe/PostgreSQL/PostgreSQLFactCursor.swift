@@ -18,7 +18,7 @@ final class PostgreSQLFactCursor: FactRowSource {
     /// The server, without its password.
     let path: String
     /// The PostgreSQL schema version (`factpipe_meta`).
-    let schemaVersion: Int64
+    private(set) var schemaVersion: Int64
 
     private let connection: PostgreSQLConnection
     private let filter: FactFilter
@@ -40,7 +40,7 @@ final class PostgreSQLFactCursor: FactRowSource {
         }
         do throws(PostgreSQLError) {
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            try PostgreSQLSchema.checkReadable(connection)
+            schemaVersion = Int64(try PostgreSQLSchema.checkReadable(connection))
             var parameters: [String?] = filter.predicates
             var conditions: [String] = []
             if !filter.predicates.isEmpty {

@@ -148,8 +148,9 @@ final class PostgreSQLFactStore: FactSink {
                 try connection.execute("SET LOCAL lock_timeout = '2s'")
                 for index in dropping { try connection.execute("DROP INDEX IF EXISTS \(index.name)") }
             }
-        } catch let error as PostgreSQLError where error.sqlState == "55P03" {
-            // A reader holds the table: load with the indexes in place.
+        } catch let error as PostgreSQLError where error.sqlState == "55P03" || error.sqlState == "42501" {
+            // A reader holds the table, or the role may write it but does not own it: load with the indexes
+            // in place.
         }
     }
 
@@ -375,7 +376,8 @@ final class PostgreSQLFactStore: FactSink {
                     UPDATE facts AS f SET
                         confidence = CASE WHEN b.given & \(confidence) <> 0 THEN b.confidence ELSE f.confidence END,
                         source = CASE WHEN b.given & \(source) <> 0 THEN b.source ELSE f.source END,
-                        context = f.context || b.context, fact_metadata = f.fact_metadata || b.fact_metadata,
+                        context = factpipe_json_patch(f.context, b.context),
+                        fact_metadata = factpipe_json_patch(f.fact_metadata, b.fact_metadata),
                         updated_load_id = b.load_id
                     FROM factpipe_batch AS b
                     WHERE b.occurrence = $1 AND \(key("f.statement")) = \(key("b.statement"))

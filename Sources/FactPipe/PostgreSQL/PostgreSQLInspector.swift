@@ -14,17 +14,18 @@ struct PostgreSQLInspector {
         let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe stats")
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         defer { connection.rollbackQuietly() }
-        try PostgreSQLSchema.checkReadable(connection)
-        return try PostgreSQLInspector(connection: connection).collect(top: top, loads: loads)
+        let version = try PostgreSQLSchema.checkReadable(connection)
+        return try PostgreSQLInspector(connection: connection).collect(top: top, loads: loads, schemaVersion: version)
     }
 
-    func collect(top: Int, loads: Int) throws(PostgreSQLError) -> DatabaseStats {
+    func collect(top: Int, loads: Int, schemaVersion: Int = PostgreSQLSchema.version) throws(PostgreSQLError)
+        -> DatabaseStats {
         let columns = try connection.execute("""
             SELECT attname FROM pg_attribute WHERE attrelid = 'facts'::regclass AND attnum > 0 AND NOT attisdropped
             ORDER BY attnum
             """)
         var stats = DatabaseStats(
-            path: connection.server, kind: .factpipe, schemaVersion: Int64(PostgreSQLSchema.version),
+            path: connection.server, kind: .factpipe, schemaVersion: Int64(schemaVersion),
             journalMode: "", columns: (0..<columns.rowCount).compactMap { columns.text($0, 0) })
         stats.store = .postgresql
         let counts = try connection.execute(

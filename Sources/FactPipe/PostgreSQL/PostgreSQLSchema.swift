@@ -7,11 +7,45 @@
 /// by statement compares both the key and the text. The function is immutable because the schema is
 /// only created in UTF-8 databases, where `convert_to(…, 'UTF8')` never changes.
 ///
+/// `--on-conflict update` merges `context` and `fact_metadata` with `factpipe_json_patch`, RFC 7396 as
+/// SQLite's `json_patch` does it (nested objects merged key by key, a `null` deletes the key).
+///
 /// `factpipe_meta` holds the schema version. A database whose `facts` table exists without it (or with
-/// a version this build does not know) was not made by factpipe, and is refused untouched.
+/// a version this build does not know) was not made by factpipe, and is refused untouched. Version 1
+/// lacked `factpipe_json_patch`: a load adds it in place (`migrations`); readers take either version.
 enum PostgreSQLSchema {
     /// The schema version kept in `factpipe_meta`.
-    static let version = 1
+    static let version = 2
+
+    /// RFC 7396 JSON merge patch of `target` by `patch`, as SQLite's `json_patch`: a patch that is not an
+    /// object replaces the target; an object's members are merged one by one, recursively, and a member
+    /// whose value is `null` removes the target's. A patch without nested objects or nulls is `||`.
+    static let createJSONPatch = """
+        CREATE OR REPLACE FUNCTION factpipe_json_patch(target jsonb, patch jsonb) RETURNS jsonb
+            LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+            AS $$
+            BEGIN
+                IF jsonb_typeof(patch) IS DISTINCT FROM 'object' THEN
+                    RETURN patch;
+                END IF;
+                IF jsonb_typeof(target) IS DISTINCT FROM 'object' THEN
+                    target := '{}';
+                END IF;
+                IF NOT EXISTS (SELECT FROM jsonb_each(patch) WHERE jsonb_typeof(value) IN ('object', 'null')) THEN
+                    RETURN target || patch;
+                END IF;
+                RETURN (SELECT coalesce(jsonb_object_agg(key, value), '{}') FROM (
+                    SELECT key, value FROM jsonb_each(target) WHERE NOT patch ? key
+                    UNION ALL
+                    SELECT key, factpipe_json_patch(target -> key, value) FROM jsonb_each(patch)
+                    WHERE jsonb_typeof(value) <> 'null'
+                ) AS merged);
+            END
+            $$
+        """
+
+    /// What brings a database at version `n - 1` (the key) to version `n`, in the writer's transaction.
+    static let migrations: [Int: String] = [2: createJSONPatch]
 
     static let createTables = """
         CREATE TABLE factpipe_meta(
@@ -66,6 +100,7 @@ enum PostgreSQLSchema {
             load_id bigint NOT NULL,
             fact_id bigint NOT NULL
         );
+        \(createJSONPatch);
         """
 
     /// Secondary indexes for the knowledge base's lookups, as in SQLite (`FactSchema.secondaryIndexes`); a
@@ -141,11 +176,13 @@ enum PostgreSQLSchema {
         return .factpipe(version: number)
     }
 
-    /// Refuses, for a reader, a database without factpipe's schema at this version.
-    static func checkReadable(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+    /// Refuses, for a reader, a database without factpipe's schema at a version this build knows; returns
+    /// the version.
+    @discardableResult
+    static func checkReadable(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Int {
         switch try state(connection) {
-        case .factpipe(let found) where found == version:
-            return
+        case .factpipe(let found) where (1...version).contains(found):
+            return found
         case .factpipe(let found):
             throw PostgreSQLError(
                 server: connection.server, message: "schema version \(found) is not one this factpipe knows")
@@ -158,12 +195,20 @@ enum PostgreSQLSchema {
         }
     }
 
-    /// Creates the schema when the database has none, in one transaction; refuses a foreign one untouched.
-    /// The caller holds the writer lock.
+    /// Creates the schema when the database has none, or brings an earlier version to this one, in one
+    /// transaction; refuses a foreign one untouched. The caller holds the writer lock.
     /// - Throws: `PostgreSQLError` for a foreign database, an unknown version, a database that is not
     ///   UTF-8, or the server's error.
     static func prepare(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
         switch try state(connection) {
+        case .factpipe(let found) where found < version && found >= 1:
+            try inTransaction(connection) { () throws(PostgreSQLError) in
+                for step in (found + 1)...version {
+                    if let sql = migrations[step] { try connection.executeScript(sql) }
+                }
+                try connection.execute(
+                    "UPDATE factpipe_meta SET value = $1 WHERE key = 'schema_version'", ["\(version)"])
+            }
         case .factpipe(let found):
             guard found == version else {
                 throw PostgreSQLError(
@@ -181,17 +226,26 @@ enum PostgreSQLSchema {
                     message: "the database's encoding is \(encoding); factpipe needs a UTF8 database "
                         + "(CREATE DATABASE … ENCODING 'UTF8')")
             }
-            try connection.execute("BEGIN")
-            do throws(PostgreSQLError) {
+            try inTransaction(connection) { () throws(PostgreSQLError) in
                 try connection.executeScript(createTables)
                 for index in secondaryIndexes { try connection.execute(index.sql) }
                 try connection.execute(
                     "INSERT INTO factpipe_meta(key, value) VALUES ('schema_version', $1)", ["\(version)"])
-                try connection.execute("COMMIT")
-            } catch {
-                connection.rollbackQuietly()
-                throw error
             }
+        }
+    }
+
+    /// Runs `body` in a transaction of its own: committed when it returns, rolled back when it throws.
+    private static func inTransaction(
+        _ connection: PostgreSQLConnection, _ body: () throws(PostgreSQLError) -> Void
+    ) throws(PostgreSQLError) {
+        try connection.execute("BEGIN")
+        do throws(PostgreSQLError) {
+            try body()
+            try connection.execute("COMMIT")
+        } catch {
+            connection.rollbackQuietly()
+            throw error
         }
     }
 }

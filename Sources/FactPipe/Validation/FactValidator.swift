@@ -11,10 +11,13 @@ struct FactValidator: Sendable {
 
     var limits: FactLimits
     var strictParts: Bool
+    /// Refuse a fact holding a NUL character (the store is PostgreSQL, which cannot keep one).
+    var refusesNUL: Bool
 
-    init(limits: FactLimits = .default, strictParts: Bool = false) {
+    init(limits: FactLimits = .default, strictParts: Bool = false, refusesNUL: Bool = false) {
         self.limits = limits
         self.strictParts = strictParts
+        self.refusesNUL = refusesNUL
     }
 
     func validate(_ fields: RecordFields) -> Outcome {
@@ -135,6 +138,10 @@ struct FactValidator: Sendable {
             object: args.count > 1 ? args[1] : nil, argsJSON: JSONText.array(args), arity: args.count,
             confidence: confidence, source: fields.source, context: context, metadata: metadata, createdAt: createdAt)
         fact.isConfidenceGiven = fields.confidence != nil || fields.confidenceText != nil
+        if refusesNUL, let field = PostgreSQLStorableText.fieldHoldingNUL(fact) {
+            return .rejected(.controlCharacter, "\(PostgreSQLStorableText.columnName(field)): a NUL character "
+                + "(\\u0000) cannot be stored in PostgreSQL")
+        }
         return .fact(fact, warning: warning)
     }
 

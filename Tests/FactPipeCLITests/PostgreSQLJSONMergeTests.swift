@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+
+/// `--on-conflict update` merges `context` and `fact_metadata` as RFC 7396 says, in PostgreSQL as in
+/// SQLite (`json_patch`): nested objects key by key, a `null` deletes the key, arrays are replaced.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLJSONMergeTests {
+    /// P(a) twice in one batch, then again in a second load; Q(b) across the loads.
+    private static let first = """
+        {"statement": "P(a).", "context": {"a": {"b": 1, "c": 2}, "d": 1, "l": [1, 2]}, \
+        "fact_metadata": {"m": {"n": 1, "o": {"p": 1}}, "k": "v"}}
+        {"statement": "P(a).", "context": {"a": {"b": null, "e": 3}, "d": null}, \
+        "fact_metadata": {"m": {"o": {"p": null, "q": 2}}}}
+        {"statement": "Q(b).", "context": {"x": {"y": 1, "z": {"w": 0}}}}
+
+        """
+    private static let second = """
+        {"statement": "P(a).", "context": {"l": [null, {"z": null}], "a": "flat"}, \
+        "fact_metadata": {"k": null, "new": {"deep": null, "kept": true}}}
+        {"statement": "Q(b).", "context": {"x": {"y": null, "z": {"v": {"u": null}}}}}
+
+        """
+
+    private static let merged = [
+        ["P(a).", #"{"a": "flat", "l": [null, {"z": null}]}"#,
+         #"{"m": {"n": 1, "o": {"q": 2}}, "new": {"kept": true}}"#],
+        ["Q(b).", #"{"x": {"z": {"v": {}, "w": 0}}}"#, "{}"],
+    ]
+
+    private func load(_ inputs: [String], into url: String) throws {
+        for input in inputs {
+            let run = try Factpipe.run(["import", input, "--db", url, "--on-conflict", "update", "--batch-size", "2",
+                                        "--json", "-q"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let updated = input.hasSuffix("first.ndjson") ? 1 : 2
+            #expect(int(try run.json(), "updated") == updated, "\(run.stdoutText)")
+        }
+    }
+
+    private func postgresFacts(_ database: PostgreSQLTestDatabase) throws -> [[String]] {
+        try database.sql("SELECT statement, context::text, fact_metadata::text FROM facts ORDER BY statement")
+    }
+
+    @Test func updateMergesNestedObjectsAndDeletesNullKeysAsSQLiteDoes() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let inputs = [try work.write("first.ndjson", Self.first), try work.write("second.ndjson", Self.second)]
+        try load(inputs, into: database.url)
+        let sqlite = work.path("kb.sqlite")
+        try load(inputs, into: sqlite)
+        let fromSQLite = try SQLiteFile.rows(sqlite, "SELECT statement, context, fact_metadata FROM facts ORDER BY 1")
+            .map { row in
+                try ["statement", "context", "fact_metadata"].map { key in
+                    let text = (row[key] as? String ?? "").replacingOccurrences(of: "'", with: "''")
+                    return key == "statement" ? text : try database.sql("SELECT '\(text)'::jsonb::text")[0][0]
+                }
+            }
+        #expect(fromSQLite == Self.merged)
+        #expect(try postgresFacts(database) == Self.merged)
+    }
+
+    /// A database of schema version 1 (before `factpipe_json_patch`) is read as it is, and the next load
+    /// brings it to version 2 in place.
+    @Test func aVersionOneDatabaseIsReadAndMigratedInPlace() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let seed = try work.write("seed.txt", "Seed(0).\n")
+        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        try database.sql("""
+            DROP FUNCTION factpipe_json_patch(jsonb, jsonb);
+            UPDATE factpipe_meta SET value = '1' WHERE key = 'schema_version'
+            """)
+        let stats = try Factpipe.run(["stats", "--db", database.url, "--json"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        #expect(int(try stats.json(), "schema_version") == 1, "\(stats.stdoutText)")
+
+        let inputs = [try work.write("first.ndjson", Self.first), try work.write("second.ndjson", Self.second)]
+        try load(inputs, into: database.url)
+        #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["2"]])
+        #expect(try postgresFacts(database) == Self.merged + [["Seed(0).", "{}", "{}"]])
+        #expect(try database.int("SELECT count(*) FROM facts") == 3)
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+/// A NUL character (`\u0000`) in a value: SQLite stores it, PostgreSQL cannot (`text` refuses the byte,
+/// `jsonb` the escape). Into PostgreSQL such a record is a reject like any other — counted, written to
+/// `--rejects`, under `--max-errors` — and the load goes on; `--resume` gets past it.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLNULValueTests {
+    /// Records 2, 3, 4 and 5 hold a NUL; record 6 holds only the text `\u0000` (an escaped backslash).
+    private static let records = [
+        #"{"statement": "A(1).", "source": "plain"}"#,
+        #"{"statement": "A(2).", "source": "nul\u0000here"}"#,
+        #"{"statement": "A(3).", "context": {"k": "a\u0000"}}"#,
+        #"{"statement": "A(4).", "fact_metadata": {"\u0000key": 1}}"#,
+        #"{"statement": "A(5).", "note": ["x", "\u0000"]}"#,
+        #"{"statement": "A(6).", "source": "not \\u0000 a nul", "context": {"k": "\\u0000"}}"#,
+        #"{"statement": "A(7)."}"#,
+    ]
+
+    private func rejectLines(_ path: String) throws -> [[String: Any]] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        return try text.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    @Test func aRecordHoldingANULIsARejectAndTheLoadGoesOn() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("nul.ndjson", Self.records.joined(separator: "\n") + "\n")
+        let csv = try work.write("nul.csv", "statement,source\nB(1),a\u{0}b\nB(2),fine\n")
+        let rejects = work.path("rejects.ndjson")
+        let run = try Factpipe.run(["import", input, csv, "--db", database.url, "--batch-size", "2",
+                                    "--rejects", rejects, "--json", "-q"])
+        #expect(run.status == 2, "\(run.stderr) \(run.stdoutText)")
+        let json = try run.json()
+        #expect(json["status"] as? String == "done", "\(json)")
+        #expect(int(json, "records") == 9 && int(json, "inserted") == 4 && int(json, "rejected") == 5, "\(json)")
+        expectCountsAddUp(json)
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id").map { $0[0] }
+                == ["A(1).", "A(6).", "A(7).", "B(2)."])
+        #expect(try database.sql("SELECT source, context->>'k' FROM facts WHERE statement = 'A(6).'")
+                == [[#"not \u0000 a nul"#, #"\u0000"#]])
+
+        let lines = try rejectLines(rejects)
+        #expect(lines.map { "\($0["source"] ?? ""):\($0["line"] ?? "")" }
+                == ["\(input):2", "\(input):3", "\(input):4", "\(input):5", "\(csv):2"])
+        #expect(lines.allSatisfy { $0["reason"] as? String == "control_character" }, "\(lines)")
+        let messages = lines.map { $0["message"] as? String ?? "" }
+        #expect(messages.allSatisfy { $0.hasSuffix(#"a NUL character (\u0000) cannot be stored in PostgreSQL"#) },
+                "\(messages)")
+        #expect(messages.map { $0.prefix(while: { $0 != ":" }) }
+                == ["source", "context", "fact_metadata", "fact_metadata", "source"])
+        #expect(try database.sql("SELECT records, inserted, rejected, status FROM factpipe_loads ORDER BY id")
+                == [["7", "3", "4", "done"], ["2", "1", "1", "done"]])
+
+        // SQLite stores them, as before.
+        let sqlite = try Factpipe.run(["import", input, csv, "--db", work.path("kb.sqlite"), "--json", "-q"])
+        #expect(sqlite.status == 0, "\(sqlite.stderr)")
+        let stored = try sqlite.json()
+        #expect(int(stored, "inserted") == 9 && int(stored, "rejected") == 0, "\(stored)")
+    }
+
+    @Test func theRejectsCountTowardsMaxErrors() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("nul.ndjson", Self.records.joined(separator: "\n") + "\n")
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--max-errors", "3", "--batch-size", "2",
+                                    "--json", "-q"])
+        #expect(run.status == 3, "\(run.stderr) \(run.stdoutText)")
+        let message = try run.json()["message"] as? String ?? ""
+        #expect(message.contains("more than 3 records rejected") && message.contains("nul.ndjson:5"), "\(message)")
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id") == [["A(1)."]])
+        #expect(try database.sql("SELECT status, checkpoint_line FROM factpipe_loads") == [["aborted", "5"]])
+    }
+
+    /// A load stopped at a NUL record (`--max-errors 0`) resumes past it: the result is a whole load's.
+    @Test func resumeGoesPastARecordHoldingANUL() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let reference = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("nul.ndjson", Self.records.joined(separator: "\n") + "\n")
+        let stopped = try Factpipe.run(["import", input, "--db", victim.url, "--batch-size", "1", "--max-errors", "0",
+                                        "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        #expect(try victim.sql("SELECT status, records FROM factpipe_loads") == [["aborted", "1"]])
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--batch-size", "1", "--resume",
+                                        "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr) \(resumed.stdoutText)")
+        #expect(try resumed.json()["status"] as? String == "done")
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "--batch-size", "1", "-q"])
+        #expect(whole.status == 2, "\(whole.stderr)")
+        let facts = "SELECT statement, source, context::text, fact_metadata::text FROM facts ORDER BY statement"
+        #expect(try victim.sql(facts) == (try reference.sql(facts)))
+        let ledger = """
+            SELECT status, records, inserted, updated, duplicates, rejected, checkpoint_offset, checkpoint_line
+            FROM factpipe_loads ORDER BY id
+            """
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        #expect(try victim.sql(ledger).first?[5] == "4")
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Testing
+
+/// Faults of the server during a load: stopped at once (`pg_ctl stop -m immediate`), a statement timeout,
+/// a role without the permission it needs. Each gives one line naming the server without its password and
+/// PostgreSQL's reason, exit 1; the batches committed before stay, nothing of the failed one does, and
+/// `--resume` finishes the load exactly.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLServerFaultTests {
+    /// The lines of standard error that name `server` (the summary line before them does not).
+    private func lines(_ text: String, naming server: String) -> [Substring] {
+        text.split(separator: "\n").filter { $0.contains(server) }
+    }
+
+    /// The facts, every column but the id (the creation time as whether it is the load's start), by statement.
+    private static let facts = """
+        SELECT statement, predicate, subject, object, args::text, arity, confidence, source, context::text,
+        fact_metadata::text, created_at = (SELECT started_at FROM factpipe_loads AS l WHERE l.id = f.load_id),
+        load_id, updated_load_id FROM facts AS f ORDER BY statement COLLATE "C"
+        """
+
+    private static let ledger = """
+        SELECT source, source_size, source_sha256, format, status, records, inserted, updated, duplicates, rejected,
+        warnings, checkpoint_offset, checkpoint_line FROM factpipe_loads ORDER BY id
+        """
+
+    @Test
+    func aServerStoppedMidLoadFailsInOneLineAndResumeFinishesExactly() throws {
+        let cluster = try PostgreSQLPrivateCluster()
+        try cluster.sql("CREATE DATABASE victim")
+        try cluster.sql("CREATE DATABASE reference")
+        // The password is not needed (the cluster trusts 127.0.0.1) and must never be shown.
+        let victim = cluster.url(database: "victim", user: "postgres:s3cret")
+        let shown = cluster.url(database: "victim")
+        let work = try CLIWorkspace()
+        var facts = 40_000
+        var input = ""
+        var failed: FactpipeRun?
+        for attempt in 1...3 {
+            input = work.path("facts-\(facts).ndjson")
+            let generate = try Factpipe.run([
+                "generate", "--facts", "\(facts)", "--seed", "17", "--invalid-rate", "0.01", "-o", input, "-q",
+            ])
+            try #require(generate.status == 0, "\(generate.stderr)")
+            try cluster.sql("DROP TABLE IF EXISTS facts, factpipe_loads, factpipe_meta, factpipe_assertions; "
+                + "DROP FUNCTION IF EXISTS factpipe_statement_key(text), factpipe_json_patch(jsonb, jsonb)",
+                database: "victim")
+            let load = try BackgroundProcess(
+                BinaryLocator.factpipe, ["import", input, "--db", victim, "--batch-size", "500"])
+            // Several batches committed: the ledger's row says so.
+            poll(timeout: 60) {
+                !load.isRunning || ((try? cluster.sql(
+                    "SELECT coalesce(max(records), 0) FROM factpipe_loads", database: "victim"
+                ).first?.first.flatMap { Int($0) }) ?? 0) >= 3_000
+            }
+            try cluster.stopServer()
+            let run = try load.wait()
+            if run.status == 1 {
+                failed = run
+                break
+            }
+            let status = run.status
+            Issue.record("attempt \(attempt): the load of \(facts) facts ended (\(status)) before the stop")
+            try cluster.startServer()
+            facts *= 2
+        }
+        let run = try #require(failed)
+        let stderr = lines(run.stderr, naming: shown)
+        #expect(stderr.count == 1, "one line: \(run.stderr)")
+        #expect(!run.stderr.contains("s3cret"), "\(run.stderr)")
+        // The server's reason, given as it cut the connection, or libpq's.
+        #expect(stderr.first?.contains("the connection was lost: ") == true, "\(run.stderr)")
+        #expect(!run.stderr.contains("WARNING"), "libpq's notices are not printed: \(run.stderr)")
+
+        try cluster.startServer()
+        // What the stop left: the committed batches and their checkpoint (the row could not be marked).
+        let left = try cluster.sql("SELECT status, records, checkpoint_line FROM factpipe_loads", database: "victim")
+        #expect(left.first?.first == "running", "\(left)")
+        let committed = try #require(left.first.flatMap { Int($0[1]) })
+        #expect(committed >= 3_000 && committed % 500 == 0, "\(left)")
+        #expect(left.first?[2] == "\(committed + 1)", "\(left)")
+        #expect(try cluster.sql("""
+            SELECT count(*) + (SELECT duplicates + rejected FROM factpipe_loads) FROM facts
+            """, database: "victim") == [["\(committed)"]])
+
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "500", "--resume",
+                                        "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let json = try resumed.json()
+        #expect(json["status"] as? String == "done", "\(json)")
+        let whole = try Factpipe.run(["import", input, "--db", cluster.url(database: "reference"),
+                                      "--batch-size", "500", "--json", "-q"])
+        #expect(whole.status == 2, "\(whole.stderr)")
+        #expect(int(json, "records") == (int(try whole.json(), "records") ?? 0) - committed,
+                "the resumed run reads only what was not committed")
+        #expect(try cluster.sql(Self.facts, database: "victim") == (try cluster.sql(Self.facts, database: "reference")))
+        #expect(try cluster.sql(Self.ledger, database: "victim")
+                == (try cluster.sql(Self.ledger, database: "reference")))
+        let indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'facts' ORDER BY 1"
+        #expect(try cluster.sql(indexes, database: "victim").count == 4)
+    }
+
+    /// scripts/fault-inject kills a load at random moments and resumes it, here into the test server.
+    @Test func faultInjectionScriptAgainstPostgreSQLAtSmallSize() throws {
+        let server = try #require(PostgreSQLTestServer.url)
+        let script = packageRootURL().appendingPathComponent("scripts/fault-inject")
+        let run = try Factpipe.runProcess(script, [
+            "--facts", "20000", "--kills", "6", "--batch-size", "2000", "--bin", BinaryLocator.factpipe.path,
+            "--db", server,
+        ])
+        #expect(run.status == 0, "\(run.stdoutText)\n\(run.stderr)")
+        #expect(run.stdoutText.contains("fault-inject: identical to the uninterrupted load"), "\(run.stdoutText)")
+        #expect(run.stdoutText.contains("fault-inject: 20000 facts, batch 2000") && run.stdoutText.contains(
+            "(PostgreSQL)"), "\(run.stdoutText)")
+        #expect(!run.stdoutText.contains("DIFFER"))
+        #expect(try PostgreSQLTestDatabase.psql(server, """
+            SELECT count(*) FROM pg_database WHERE datname LIKE 'factpipe\\_fault\\_%'
+            """) == [["0"]], "its databases are dropped")
+    }
+
+    @Test func aStatementTimeoutFailsItsBatchInOneLineAndKeepsTheCommittedOnes() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let seed = try work.write("seed.txt", "Seed(0).\n")
+        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        // Inserting `Slow(slow)` takes 30 s: far past the 1 s the URL allows a statement.
+        try database.sql("""
+            CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN IF NEW.subject = 'slow' THEN PERFORM pg_sleep(30); END IF; RETURN NEW; END $$;
+            CREATE TRIGGER slow_insert BEFORE INSERT ON facts FOR EACH ROW EXECUTE FUNCTION slow_insert();
+            """)
+        let input = try work.write("facts.txt", "A(1).\nA(2).\nA(3).\nA(4).\nSlow(slow).\nA(6).\n")
+        let url = database.url + "?options=-c%20statement_timeout%3D1000"
+        let run = try Factpipe.run(["import", input, "--db", url, "--batch-size", "2"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let stderr = lines(run.stderr, naming: database.url)
+        #expect(stderr.count == 1, "one line: \(run.stderr)")
+        #expect(stderr.first?.contains("canceling statement due to statement timeout") == true, "\(run.stderr)")
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id").map { $0[0] }
+                == ["Seed(0).", "A(1).", "A(2).", "A(3).", "A(4)."])
+        #expect(try database.sql("SELECT status, records, inserted, checkpoint_line FROM factpipe_loads WHERE id = 2")
+                == [["failed", "4", "4", "5"]])
+
+        try database.sql("DROP TRIGGER slow_insert ON facts")
+        let resumed = try Factpipe.run(["import", input, "--db", url, "--batch-size", "2", "--resume", "-q"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id").map { $0[0] }
+                == ["Seed(0).", "A(1).", "A(2).", "A(3).", "A(4).", "Slow(slow).", "A(6)."])
+        #expect(try database.sql("SELECT status, records, inserted FROM factpipe_loads WHERE id = 2")
+                == [["done", "6", "6"]])
+    }
+
+    /// A login role of the test's own on the test server, with the grants `sql` gives it in `database`;
+    /// runs `body` with its URL, then drops the role.
+    private func withRole(
+        in database: PostgreSQLTestDatabase, granted sql: (String) -> String, _ body: (String) throws -> Void
+    ) throws {
+        let role = "factpipe_role_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        let maintenance = try #require(PostgreSQLTestServer.url)
+        try PostgreSQLTestDatabase.psql(maintenance, "CREATE ROLE \(role) LOGIN")
+        defer {
+            _ = try? database.sql("DROP OWNED BY \(role)")
+            _ = try? PostgreSQLTestDatabase.psql(maintenance, "DROP ROLE \(role)")
+        }
+        let grants = sql(role)
+        if !grants.isEmpty { try database.sql(grants) }
+        try body("postgresql://\(role)@\(database.hostAndPort)/\(database.name)")
+    }
+
+    @Test func aRoleWithoutCreateOnTheSchemaGetsOneLineAndNothingIsCreated() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\n")
+        try withRole(in: database, granted: { "REVOKE CREATE ON SCHEMA public FROM PUBLIC, \($0)" }) { url in
+            let run = try Factpipe.run(["import", input, "--db", url])
+            #expect(run.status == 1, "\(run.stderr)")
+            let stderr = lines(run.stderr, naming: url)
+            #expect(stderr.count == 1, "one line: \(run.stderr)")
+            #expect(stderr.first?.contains("permission denied for schema public") == true, "\(run.stderr)")
+        }
+        #expect(try database.sql("""
+            SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace
+            """) == [["0"]], "nothing was created")
+    }
+
+    @Test func aRoleWithoutInsertOnFactsGetsOneLineAndNothingIsWritten() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let seed = try work.write("seed.txt", "Seed(0).\n")
+        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        let input = try work.write("facts.txt", "A(1).\nA(2).\nA(3).\n")
+        try withRole(in: database, granted: { role in
+            """
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
+            GRANT INSERT, UPDATE ON factpipe_loads, factpipe_assertions TO \(role);
+            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
+            """
+        }) { url in
+            let run = try Factpipe.run(["import", input, "--db", url, "--batch-size", "2"])
+            #expect(run.status == 1, "\(run.stderr)")
+            let stderr = lines(run.stderr, naming: url)
+            #expect(stderr.count == 1, "one line: \(run.stderr)")
+            #expect(stderr.first?.contains("permission denied for table facts") == true, "\(run.stderr)")
+        }
+        #expect(try database.sql("SELECT statement FROM facts") == [["Seed(0)."]])
+        #expect(try database.int("SELECT count(*) FROM factpipe_assertions") == 0)
+        #expect(try database.sql("SELECT status, records, inserted FROM factpipe_loads ORDER BY id")
+                == [["done", "1", "1"], ["failed", "0", "0"]])
+    }
+
+    /// A role that may write the tables but does not own them cannot drop the secondary indexes before a
+    /// load into an empty table: it loads with them in place.
+    @Test func aRoleThatMayWriteButOwnsNothingLoadsIntoAnEmptyTable() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let empty = try work.write("empty.txt", "")
+        #expect(try Factpipe.run(["import", empty, "--db", database.url, "-q"]).status == 0)
+        let input = try work.write("facts.txt", "A(1).\nA(2).\nA(1).\n")
+        try withRole(in: database, granted: { role in
+            """
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
+            GRANT INSERT, UPDATE, DELETE ON facts, factpipe_loads, factpipe_assertions TO \(role);
+            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
+            """
+        }) { url in
+            let run = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(int(try run.json(), "inserted") == 2, "\(run.stdoutText)")
+        }
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id") == [["A(1)."], ["A(2)."]])
+        #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE tablename = 'facts'") == 4)
+    }
+}
