@@ -99,7 +99,8 @@ struct PostgreSQLDirectLoadTests {
         let work = try CLIWorkspace()
         let input = try generate(20_000, work)
         let arguments = ["--batch-size", "500", "--on-conflict", "replace"]
-        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", victim.url, "-q"] + arguments)
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", input, "--db", victim.url, "-q"] + arguments)
         defer { load.killNine() }
         let staging = poll(timeout: 60) {
             (try? victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NOT NULL")) == [["t"]]
@@ -188,6 +189,31 @@ struct PostgreSQLDirectLoadTests {
         let next = try work.write("next.txt", "N(1).\n")
         #expect(try Factpipe.run(["import", next, "--db", victim.url, "-q"]).status == 0)
         #expect(try victim.sql("SELECT statement FROM facts") == [["N(1)."]])
+    }
+
+    /// `optimize` after a killed direct load completes it first (its index check would otherwise find the
+    /// unique index missing), and `--resume` then gives exactly an uninterrupted load.
+    @Test func optimizeAfterAKilledDirectLoadCompletesItAndResumeStillGivesAnUninterruptedLoad() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let reference = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let arguments = ["--batch-size", "500", "--on-conflict", "update"]
+        let (input, committed) = try killedLoad(victim, work, arguments, prepare: {})
+        try #require(committed > 0)
+        #expect(try !victim.sql(indexes).contains(["facts_statement"]))
+        let optimize = try Factpipe.run(["optimize", "--db", victim.url])
+        #expect(optimize.status == 0, "\(optimize.stdout)\(optimize.stderr)")
+        #expect(try victim.sql(indexes).contains(["facts_statement"]))
+        #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
+        #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
+
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "-q"] + arguments)
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
+        #expect(whole.status == 2, "\(whole.stderr)")
+        #expect(try dump(victim) == (try dump(reference)))
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
     }
 
     /// A direct load that stops on its own (too many malformed records) completes what it committed:

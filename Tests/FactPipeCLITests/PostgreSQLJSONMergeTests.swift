@@ -68,6 +68,8 @@ struct PostgreSQLJSONMergeTests {
         #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
         try database.sql("""
             DROP FUNCTION factpipe_json_patch(jsonb, jsonb);
+            CREATE OR REPLACE FUNCTION factpipe_statement_key(text) RETURNS bytea
+                LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT sha256(convert_to($1, 'UTF8')) $$;
             UPDATE factpipe_meta SET value = '1' WHERE key = 'schema_version'
             """)
         let stats = try Factpipe.run(["stats", "--db", database.url, "--json"])
@@ -78,6 +80,14 @@ struct PostgreSQLJSONMergeTests {
         try load(inputs, into: database.url)
         #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["2"]])
         #expect(try postgresFacts(database) == Self.merged + [["Seed(0).", "{}", "{}"]])
+        #expect(try database.int("SELECT count(*) FROM facts") == 3)
+        // Version 1's SQL key function got its PL/pgSQL body; the unique index still finds every statement.
+        #expect(try database.sql("""
+            SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
+            WHERE p.proname = 'factpipe_statement_key'
+            """) == [["plpgsql"]])
+        let again = try Factpipe.run(["import", seed, "--db", database.url, "--force", "--json", "-q"])
+        #expect(int(try again.json(), "duplicates") == 1, "\(again.stdoutText)")
         #expect(try database.int("SELECT count(*) FROM facts") == 3)
     }
 }

@@ -57,7 +57,8 @@ struct PostgreSQLRunTests {
         let report = try work.read("report.json")
         // The manifest rides in the archive, in a skippable frame of plain JSON.
         let archive = String(decoding: try Data(contentsOf: URL(fileURLWithPath: snapshot)), as: UTF8.self)
-        for text in [run.stdoutText, run.stderr, report, archive, try String(contentsOfFile: snapshot + ".sha256")] {
+        let checksum = try String(contentsOfFile: snapshot + ".sha256", encoding: .utf8)
+        for text in [run.stdoutText, run.stderr, report, archive, checksum] {
             #expect(!text.contains("s3cret"), "\(text)")
         }
         #expect(report.contains(database.url), "\(report)")

@@ -31,6 +31,8 @@ enum PostgreSQLOptimizer {
             throw PostgreSQLError(
                 server: connection.server, message: "optimize needs a connection outside a transaction")
         }
+        // A killed direct load left facts without its unique index: complete it, as the next load would.
+        try PostgreSQLDirectLoad.recover(on: connection, ledger: PostgreSQLLedger(connection: connection))
         let list = tables.joined(separator: ", ")
         let before = try size(connection)
         var report = OptimizeReport(path: connection.server, before: before, after: before)
