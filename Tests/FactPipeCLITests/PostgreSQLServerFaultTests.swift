@@ -80,8 +80,9 @@ struct PostgreSQLServerFaultTests {
         #expect(committed >= 3_000 && committed % 500 == 0, "\(left)")
         #expect(left.first?[2] == "\(committed + 1)", "\(left)")
         #expect(try cluster.sql("""
-            SELECT count(*) + (SELECT duplicates + rejected FROM factpipe_loads) FROM facts
-            """, database: "victim") == [["\(committed)"]])
+            SELECT count(*) + (SELECT duplicates + rejected FROM factpipe_loads)
+            + (SELECT count(*) FROM factpipe_direct_staging) FROM facts
+            """, database: "victim") == [["\(committed)"]], "a load into an empty table stages its repeats")
 
         let resumed = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "500", "--resume",
                                         "--json", "-q"])

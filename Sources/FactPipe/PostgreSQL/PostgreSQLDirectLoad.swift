@@ -42,7 +42,7 @@ final class PostgreSQLDirectLoad {
 
     /// Starts a direct load of load `loadID`: drops the unique index and creates the staging table in
     /// one committed transaction. Returns nil (and changes nothing) when a reader holds `facts` for
-    /// more than two seconds: the load then goes through the batch table.
+    /// more than two seconds, or the role does not own it: the load then goes through the batch table.
     static func start(
         loadID: Int64, on connection: PostgreSQLConnection
     ) throws(PostgreSQLError) -> PostgreSQLDirectLoad? {
@@ -53,7 +53,9 @@ final class PostgreSQLDirectLoad {
             try connection.execute(
                 "CREATE TABLE \(stagingTable) AS SELECT * FROM factpipe_batch WITH NO DATA")
             try connection.execute("COMMIT")
-        } catch where error.sqlState == "55P03" {
+        } catch where error.sqlState == "55P03" || error.sqlState == "42501" {
+            // A reader holds the table, or the role may write it but does not own it (or may not create
+            // the staging table): load through the batch table, with the unique index in place.
             connection.rollbackQuietly()
             return nil
         } catch {
