@@ -7,7 +7,7 @@ import Testing
 struct PostgreSQLImportTests {
     /// `statement|confidence|source|context|metadata` of every fact in a SQLite database, by statement.
     private func sqliteFacts(_ database: String) throws -> [String] {
-        try SQLiteCLI.rows(database, """
+        try SQLiteFile.rows(database, """
             SELECT statement, printf('%.6f', confidence) AS c, coalesce(source, '<null>') AS s, context,
             fact_metadata, args, predicate, subject, coalesce(object, '<null>') AS o, arity FROM facts
             ORDER BY statement
@@ -81,6 +81,26 @@ struct PostgreSQLImportTests {
         #expect(again.status == 0, "\(again.stderr)")
         #expect(int(try again.json(), "records") == 0, "the same content is skipped")
         #expect(try database.int("SELECT count(*) FROM facts") == 2)
+    }
+
+    /// As into SQLite: a copy of an input this run resumes is the same content, read once.
+    @Test func aCopyOfAnInputThisRunResumesIsSkipped() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let text = "A(1).\nbad\nbad\nA(2).\nA(3).\n"
+        let first = try work.write("a.txt", text)
+        let copy = try work.write("b.txt", text)
+        let aborted = try Factpipe.run(["import", first, "--db", database.url, "--max-errors", "1",
+                                        "--batch-size", "1", "-q"])
+        #expect(aborted.status == 3, "\(aborted.stderr)")
+        try #require(try database.sql("SELECT status FROM factpipe_loads") == [["aborted"]])
+        let resumed = try Factpipe.run(["import", first, copy, "--db", database.url, "--resume", "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let json = try resumed.json()
+        let skipped = json["skipped"] as? [[String: Any]] ?? []
+        #expect(skipped.map { $0["source"] as? String } == [copy], "\(json)")
+        #expect(try database.sql("SELECT count(*) FROM factpipe_loads") == [["1"]])
+        #expect(try database.int("SELECT count(*) FROM facts") == 3)
     }
 
     @Test func aTenKibiByteStatementIsStoredAndDeduplicated() throws {
@@ -215,7 +235,7 @@ struct PostgreSQLUndoTests {
         #expect(pg.status == 0, "\(pg.stderr)")
         #expect(pg.stdoutText == lite.stdoutText, "\(pg.stdoutText) vs \(lite.stdoutText)")
         let pgFacts = try database.sql("SELECT statement, load_id, confidence FROM facts ORDER BY statement")
-        let liteFacts = try SQLiteCLI.rows(sqlite, "SELECT statement, load_id, confidence FROM facts ORDER BY statement")
+        let liteFacts = try SQLiteFile.rows(sqlite, "SELECT statement, load_id, confidence FROM facts ORDER BY statement")
             .map { row in ["statement", "load_id", "confidence"].map { key -> String in
                 let value = row[key].map { "\($0)" } ?? ""
                 return value == "1.0" ? "1" : value

@@ -168,6 +168,30 @@ struct PostgreSQLServerFaultTests {
         try body("postgresql://\(role)@\(database.hostAndPort)/\(database.name)")
     }
 
+    /// VACUUM and ANALYZE skip, with a warning, a table the role does not own: optimize refuses in one
+    /// line instead of reporting work the server did not do.
+    @Test func optimizeByARoleThatOwnsNothingRefusesInOneLine() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\n")
+        #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+        try withRole(in: database, granted: { role in
+            """
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role);
+            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
+            """
+        }) { url in
+            let run = try Factpipe.run(["optimize", "--db", url])
+            #expect(run.status == 1, "\(run.stdoutText)\(run.stderr)")
+            let stderr = lines(run.stderr, naming: url)
+            #expect(stderr.count == 1, "one line: \(run.stderr)")
+            #expect(stderr.first?.contains("optimize needs to own factpipe's tables") == true, "\(run.stderr)")
+            #expect(stderr.first?.contains("facts belongs to postgres") == true, "\(run.stderr)")
+            #expect(!run.stderr.contains("WARNING"), "\(run.stderr)")
+        }
+        #expect(try database.int("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'facts'") == 0)
+    }
+
     @Test func aRoleWithoutCreateOnTheSchemaGetsOneLineAndNothingIsCreated() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

@@ -88,7 +88,7 @@ struct InputPlanner {
 
 extension SourcePlan {
     /// True when the load reads it (from the start or from its checkpoint).
-    fileprivate var isRead: Bool {
+    var isRead: Bool {
         if case .skip = action { return false }
         return true
     }

@@ -69,7 +69,7 @@ struct PostgreSQLLoadPlanner {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
                 + "\(done.id) from \(done.source); --force loads it again")
         } else if !options.force, let sha256,
-                  let earlier = plans.first(where: { $0.sha256 == sha256 && $0.action == .load }) {
+                  let earlier = plans.first(where: { $0.sha256 == sha256 && $0.isRead }) {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
                 + "loaded earlier in this run; --force loads it again")
         }

@@ -20,6 +20,13 @@ enum PostgreSQLOptimizer {
     static func run(address: PostgreSQLAddress, options: OptimizeOptions) throws(PostgreSQLError) -> OptimizeReport {
         let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe optimize")
         try PostgreSQLSchema.checkReadable(connection)
+        if let owners = try notOwned(connection) {
+            // The server would skip such a table with a warning, and optimize would report work not done.
+            throw PostgreSQLError(
+                server: connection.server,
+                message: "optimize needs to own factpipe's tables (VACUUM, ANALYZE and REINDEX are their "
+                    + "owner's): \(owners); run it as that role")
+        }
         guard try PostgreSQLWriterLock.takeIfFree(on: connection) else {
             throw PostgreSQLError(
                 server: connection.server,
@@ -66,6 +73,19 @@ enum PostgreSQLOptimizer {
         report.integrity = problems.isEmpty ? ["ok"] : problems
         report.after = try size(connection)
         return report
+    }
+
+    /// factpipe's tables the connection's role does not own (nor is a member of their owner), with their
+    /// owners, e.g. "facts belongs to kb_admin"; nil when it owns them all.
+    private static func notOwned(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> String? {
+        let result = try connection.execute("""
+            SELECT relname, pg_get_userbyid(relowner) FROM pg_class
+            WHERE oid = ANY($1::regclass[]) AND NOT pg_has_role(current_user, relowner, 'USAGE') ORDER BY relname
+            """, ["{" + tables.joined(separator: ",") + "}"])
+        guard result.rowCount > 0 else { return nil }
+        return (0..<result.rowCount).map { row in
+            "\(result.text(row, 0) ?? "?") belongs to \(result.text(row, 1) ?? "another role")"
+        }.joined(separator: ", ")
     }
 
     /// What is wrong with the indexes of factpipe's tables: an index PostgreSQL marks invalid or not
