@@ -61,6 +61,32 @@ struct PostgreSQLNULValueTests {
         #expect(int(stored, "inserted") == 9 && int(stored, "rejected") == 0, "\(stored)")
     }
 
+    /// `jsonb` keeps numbers in `numeric`: one past its range would fail the whole batch at the server, and
+    /// every `--resume` at the same place. It is a reject; a number at the range's edge is stored.
+    @Test func aJSONNumberBeyondNumericIsARejectAndTheLoadGoesOn() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("numbers.ndjson", [
+            #"{"statement": "N(1).", "fact_metadata": {"n": 1e200000}}"#,
+            #"{"statement": "N(2).", "context": {"deep": {"n": 0.5e-16383}}}"#,
+            #"{"statement": "N(3).", "fact_metadata": {"n": 1e131071, "s": "1e999999"}, "context": {"z": 0.0}}"#,
+            #"{"statement": "N(4).", "weight": -12.5e-3}"#,
+        ].joined(separator: "\n") + "\n")
+        let rejects = work.path("rejects.ndjson")
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--rejects", rejects, "--json", "-q"])
+        #expect(run.status == 2, "\(run.stderr) \(run.stdoutText)")
+        let json = try run.json()
+        #expect(int(json, "inserted") == 2 && int(json, "rejected") == 2, "\(json)")
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id").map { $0[0] } == ["N(3).", "N(4)."])
+        #expect(try database.sql("""
+            SELECT length(fact_metadata->>'n'), fact_metadata->>'s' FROM facts WHERE statement = 'N(3).'
+            """) == [["131072", "1e999999"]])
+        let lines = try rejectLines(rejects)
+        #expect(lines.map { $0["line"] as? Int } == [1, 2], "\(lines)")
+        #expect(lines.map { $0["reason"] as? String } == ["invalid_metadata", "invalid_context"], "\(lines)")
+        #expect(lines.allSatisfy { ($0["message"] as? String ?? "").contains("beyond PostgreSQL's numeric range") })
+    }
+
     @Test func theRejectsCountTowardsMaxErrors() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

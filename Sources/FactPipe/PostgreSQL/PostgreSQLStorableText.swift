@@ -34,6 +34,48 @@ enum PostgreSQLStorableText {
         return false
     }
 
+    /// The first field of `fact` (`context` or `fact_metadata`) holding a JSON number PostgreSQL's
+    /// `numeric`, which `jsonb` keeps numbers in, cannot hold; nil when there is none.
+    static func fieldHoldingUnstorableNumber(_ fact: Fact) -> Fact.Field? {
+        for field in [Fact.Field.context, .metadata] {
+            guard let range = fact.range(of: field) else { continue }
+            if holdsUnstorableNumber(fact.bytes[range]) { return field }
+        }
+        return nil
+    }
+
+    /// Digits `numeric` keeps before the decimal point (a weight of 32,767 base-10,000 digits) and after it
+    /// (its display scale), as PostgreSQL 15 checks them: `1e131071` is stored, `1e131072` and
+    /// `1e-16384` overflow. A zero's scale counts too (`0.0e-16383`).
+    static let numericIntegerDigits = 131_072
+    static let numericScale = 16_383
+
+    /// True when the JSON text `bytes` holds, outside its strings, a number past `numeric`'s limits.
+    static func holdsUnstorableNumber(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var index = bytes.startIndex
+        var inString = false
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if inString {
+                if byte == UInt8(ascii: "\\") { index += 2; continue }
+                if byte == UInt8(ascii: "\"") { inString = false }
+                index += 1
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+                index += 1
+            } else if byte == UInt8(ascii: "-") || isDigit(byte) {
+                var number = JSONNumberShape()
+                index = number.read(bytes, from: index)
+                if number.overflowsNumeric { return true }
+            } else {
+                index += 1
+            }
+        }
+        return false
+    }
+
+    fileprivate static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+
     /// The column a field is stored in, as messages name it.
     static func columnName(_ field: Fact.Field) -> String {
         switch field {
@@ -47,5 +89,61 @@ enum PostgreSQLStorableText {
         case .metadata: "fact_metadata"
         case .createdAt: "created_at"
         }
+    }
+}
+
+/// What decides whether a JSON number fits `numeric`: where its first significant digit sits and how many
+/// digits its fraction has, once the exponent is applied. The exponent saturates, so no text overflows it.
+private struct JSONNumberShape {
+    private var integerDigits = 0
+    private var fractionDigits = 0
+    /// The first non-zero digit's index among all the digits, integer part first.
+    private var firstSignificant: Int?
+    private var exponent = 0
+
+    /// Reads the number starting at `start`; returns the index after it.
+    mutating func read(_ bytes: ArraySlice<UInt8>, from start: Int) -> Int {
+        var index = start
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        while index < bytes.endIndex, PostgreSQLStorableText.isDigit(bytes[index]) {
+            note(bytes[index], at: integerDigits)
+            integerDigits += 1
+            index += 1
+        }
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            while index < bytes.endIndex, PostgreSQLStorableText.isDigit(bytes[index]) {
+                note(bytes[index], at: integerDigits + fractionDigits)
+                fractionDigits += 1
+                index += 1
+            }
+        }
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+            index += 1
+            var sign = 1
+            if index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                if bytes[index] == UInt8(ascii: "-") { sign = -1 }
+                index += 1
+            }
+            var magnitude = 0
+            while index < bytes.endIndex, PostgreSQLStorableText.isDigit(bytes[index]) {
+                magnitude = min(magnitude * 10 + Int(bytes[index] - UInt8(ascii: "0")), 1_000_000_000)
+                index += 1
+            }
+            exponent = sign * magnitude
+        }
+        return max(index, start + 1)
+    }
+
+    private mutating func note(_ digit: UInt8, at position: Int) {
+        if firstSignificant == nil && digit != UInt8(ascii: "0") { firstSignificant = position }
+    }
+
+    var overflowsNumeric: Bool {
+        if fractionDigits - exponent > PostgreSQLStorableText.numericScale { return true }
+        guard let firstSignificant else { return false }
+        // The power of ten of the first significant digit: 0 for 1, 131,071 for 1e131071.
+        let power = integerDigits - 1 - firstSignificant + exponent
+        return power >= PostgreSQLStorableText.numericIntegerDigits
     }
 }

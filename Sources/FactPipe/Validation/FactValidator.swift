@@ -11,7 +11,8 @@ struct FactValidator: Sendable {
 
     var limits: FactLimits
     var strictParts: Bool
-    /// Refuse a fact holding a NUL character (the store is PostgreSQL, which cannot keep one).
+    /// Refuse a fact holding what PostgreSQL cannot keep (the store is PostgreSQL): a NUL character, or a
+    /// JSON number beyond its `numeric`.
     var refusesNUL: Bool
 
     init(limits: FactLimits = .default, strictParts: Bool = false, refusesNUL: Bool = false) {
@@ -141,6 +142,11 @@ struct FactValidator: Sendable {
         if refusesNUL, let field = PostgreSQLStorableText.fieldHoldingNUL(fact) {
             return .rejected(.controlCharacter, "\(PostgreSQLStorableText.columnName(field)): a NUL character "
                 + "(\\u0000) cannot be stored in PostgreSQL")
+        }
+        if refusesNUL, let field = PostgreSQLStorableText.fieldHoldingUnstorableNumber(fact) {
+            return .rejected(field == .context ? .invalidContext : .invalidMetadata,
+                             "\(PostgreSQLStorableText.columnName(field)): a number beyond PostgreSQL's numeric range "
+                                + "(131,072 digits before the point, 16,383 after) cannot be stored in PostgreSQL")
         }
         return .fact(fact, warning: warning)
     }

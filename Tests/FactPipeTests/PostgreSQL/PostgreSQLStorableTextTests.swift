@@ -21,6 +21,28 @@ import Testing
         #expect(!holdsNUL("", json: true))
     }
 
+    /// The limits PostgreSQL 15 showed: 131,072 digits before the point, a scale of 16,383 after it.
+    @Test func aJSONNumberPastNumericsRangeIsFoundOutsideStringsOnly() {
+        func unstorable(_ text: String) -> Bool {
+            PostgreSQLStorableText.holdsUnstorableNumber(ArraySlice(Array(text.utf8)))
+        }
+        #expect(!unstorable(#"{"n": 1e131071}"#))
+        #expect(unstorable(#"{"n": 1e131072}"#))
+        #expect(unstorable(#"{"n": 10e131071}"#))
+        #expect(!unstorable(#"{"n": 0.01e131073}"#), "the first significant digit decides")
+        #expect(unstorable(#"{"n": 1"# + String(repeating: "0", count: 131_072) + "}"))
+        #expect(!unstorable(#"{"n": 0."# + String(repeating: "1", count: 16_383) + "}"))
+        #expect(unstorable(#"{"n": 0."# + String(repeating: "1", count: 16_384) + "}"))
+        #expect(!unstorable(#"{"n": 1e-16383}"#))
+        #expect(unstorable(#"{"n": 1.5e-16383}"#))
+        #expect(unstorable(#"{"n": 0.000e-99999}"#), "a zero's scale counts too")
+        #expect(!unstorable(#"{"n": 0e5000}"#))
+        #expect(unstorable(#"{"n": [1, {"m": -1E+999999999999999999999}]}"#), "the exponent saturates")
+        #expect(!unstorable(#"{"n": "1e999999", "m": "a\"1e999999"}"#), "text in strings is not a number")
+        #expect(!unstorable(#"{"n": -12.5e-3, "t": true, "f": null}"#))
+        #expect(!unstorable(""))
+    }
+
     @Test func theValidatorRefusesANULOnlyWhenAskedToAndNamesTheField() {
         var fields = RecordFields()
         fields.statement = "A(1)."
