@@ -84,7 +84,8 @@ final class StagingArea {
                         isInDatabase: statement.int64(3) != 0)
     }
 
-    /// Moves every staged row of load `loadID` into `facts` under `policy`, then empties the staging table.
+    /// Moves every staged row of load `loadID` into `facts` under `policy`, then drops them from the staging
+    /// table (the rows of other loads stay there, for their own merge).
     /// The facts already there before the merge that the staged rows bring again are recorded in
     /// `factpipe_assertions`, so that undoing the load that inserted them keeps them. After a load
     /// appended straight to `facts`, `lastIDBeforeLoad` is the largest id before it: only facts up to
@@ -120,7 +121,7 @@ final class StagingArea {
         } else if inserted < staged {
             try recordAssertions(loadID: loadID, lastIDBefore: before)
         }
-        try connection.execute("DELETE FROM factpipe_staging")
+        try discard(loadID: loadID)
         return MergeResult(inserted: inserted, updated: changed - inserted, duplicates: staged - changed)
     }
 

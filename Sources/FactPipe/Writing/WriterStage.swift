@@ -237,8 +237,8 @@ final class WriterStage {
         try database.inTransaction {
             try database.withMergeSettings(secondaryIndexesDropped: indexes.rebuildsSecondaryIndexes) {
                 if let directAppend {
-                    let moved = try staging.restoreUniqueness(movingRowsAbove: directAppend.lastIDBefore)
-                    counts.inserted -= moved[id] ?? 0
+                    counts.inserted -= try staging.restoreUniqueness(
+                        loadID: id, movingRowsAbove: directAppend.lastIDBefore)
                 }
                 counts.add(try staging.merge(
                     loadID: id, policy: options.conflictPolicy, lastIDBeforeLoad: directAppend?.lastIDBefore))
