@@ -158,6 +158,13 @@ final class StagingArea {
         _ = try assert.step()
     }
 
+    /// The smallest and largest ids in `facts` (nil when it is empty).
+    func factIDs() throws(StoreError) -> ClosedRange<Int64>? {
+        let statement = try connection.prepare("SELECT min(id), max(id) FROM facts")
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return statement.int64(0)...max(statement.int64(0), statement.int64(1))
+    }
+
     /// The largest id in `facts` (0 when it is empty).
     func lastFactID() throws(StoreError) -> Int64 {
         try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0

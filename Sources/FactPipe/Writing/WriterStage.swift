@@ -161,14 +161,16 @@ final class WriterStage {
             }
             try writer.setDefaultCreatedAt(startedAt)
         }
-        if indexes.mayAppendDirectly {
+        let sourceRecords = descriptor.size.map { max(0, $0 - descriptor.startOffset) / 120 }
+        if indexes.mayAppendDirectly
+            && DirectAppend.suits(sourceRecords: sourceRecords, factCount: indexes.existingFacts) {
             try database.inTransaction {
                 let append = try DirectAppend(staging: staging)
                 try staging.dropUniqueIndex()
                 directAppend = append
             }
-            indexes.mayAppendDirectly = false
         }
+        indexes.mayAppendDirectly = false
         descriptors.append(descriptor)
         current = OpenSource(descriptor: descriptor, loadID: id, committed: counts, base: counts)
         pending = counts
