@@ -2,7 +2,7 @@ import CSQLite
 
 /// Loads that append straight to `facts`, and how statement uniqueness comes back after them.
 ///
-/// A load into an empty `facts` table, or one smaller than the load, drops the unique index
+/// A load into an empty `facts` table, or one smaller than its first source, drops the unique index
 /// `facts_statement`, appends each batch to `facts` in input order (as cheap as staging it, and no
 /// second copy), and rebuilds the index by one sort at the end. Statements that appeared more than
 /// once are moved back to the staging table first, in input order, and merged from there under the

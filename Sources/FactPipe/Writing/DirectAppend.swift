@@ -1,4 +1,4 @@
-/// The first source of a load into an empty table, or into one smaller than the load: its facts go
+/// The first source of a load into an empty table, or into one smaller than it: its facts go
 /// straight to `facts`, with the unique index dropped, instead of being staged and merged.
 ///
 /// The statements already in `facts` are recorded in the `StatementFilter` first. A statement
@@ -19,7 +19,7 @@ final class DirectAppend {
     let lastIDBefore: Int64
 
     /// Prepares a direct append into `facts` as it is now, recording its statements in the filter (one
-    /// read of the table, which is smaller than the load).
+    /// read of the table, which is smaller than the source).
     /// - Throws: `StoreError` from reading the table.
     init(staging: StagingArea) throws(StoreError) {
         lastIDBefore = try staging.lastFactID()

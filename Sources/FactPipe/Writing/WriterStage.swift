@@ -13,7 +13,7 @@ import Synchronization
 /// failure rolls back the open batch only: the committed batches are merged and the load is recorded
 /// with its final status (`WriterStage+Failure.swift`). An atomic load is one transaction from start
 /// to end. Which indexes are kept while writing is the `IndexStrategy`'s decision; the first source
-/// loaded into an empty table, or one smaller than the load, skips the staging table (`DirectAppend`).
+/// loaded into an empty table, or one smaller than it, skips the staging table (`DirectAppend`).
 final class WriterStage {
     /// The source being loaded.
     struct OpenSource {
