@@ -149,6 +149,58 @@ import Glibc
         #expect(try SQLiteFile.strings(victim, indexes).contains("facts_statement"))
     }
 
+    /// Recovery of a direct load killed in a non-empty table moves only rows appended after the load
+    /// began: an old fact keeps its id, a copy another program added while the unique index was out is
+    /// dropped (as the index would have ignored it), and the load's staged rows are all merged.
+    @Test func resumeAfterKillNineKeepsOldIdsAndTheLoadsStagedRows() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let seedDB = work.path("seed.sqlite")
+        let (input, _) = try killedLoad(
+            work, facts: 60_000, seed: 37, database: victim, afterRecords: 5_000,
+            extra: ["--on-conflict", "replace"]
+        ) { input, database in
+            let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
+            let existing = work.path("existing.ndjson")
+            try lines.enumerated().filter { $0.offset % 50 == 7 }.map { $0.element + "\n" }.joined()
+                .write(toFile: existing, atomically: true, encoding: .utf8)
+            try? FileManager.default.removeItem(atPath: seedDB)
+            let seeded = try Factpipe.run(["import", existing, "--db", seedDB, "-q"])
+            try #require(seeded.status == 0 || seeded.status == 2, "\(seeded.stderr)")
+            try FileManager.default.copyItem(atPath: seedDB, toPath: database)
+        }
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM sqlite_schema WHERE name = 'facts_statement'") == 0)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging WHERE load_id = 2") > 0)
+        let first = try SQLiteFile.strings(victim, "SELECT statement FROM facts WHERE id = 1")
+        // Another program copies fact 1 while the unique index is out: nothing stops the duplicate.
+        try RawDatabase(victim).execute("""
+            INSERT OR IGNORE INTO facts(statement, predicate, subject, object, args, arity, confidence, source,
+            context, fact_metadata, created_at, load_id) SELECT statement, predicate, subject, object, args, arity,
+            confidence, source, context, fact_metadata, created_at, load_id FROM facts WHERE id = 1
+            """)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE statement = (SELECT statement "
+            + "FROM facts WHERE id = 1)") == 2)
+
+        let referenceDB = work.path("reference.sqlite")
+        try FileManager.default.copyItem(atPath: seedDB, toPath: referenceDB)
+        let reference = try Factpipe.run(
+            ["import", input, "--db", referenceDB, "--batch-size", "1000", "--on-conflict", "replace", "-q"])
+        #expect(reference.status == 2, "\(reference.stderr)")
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "1000",
+                                        "--on-conflict", "replace", "--resume", "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+
+        #expect(try SQLiteFile.strings(victim, "SELECT statement FROM facts WHERE id = 1") == first)
+        #expect(try factDump(victim) == (try factDump(referenceDB)))
+        #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))
+        #expect(try assertionDump(victim) == (try assertionDump(referenceDB)))
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts")
+            == (try SQLiteFile.int(referenceDB, "SELECT count(*) FROM facts")))
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteFile.strings(victim, "PRAGMA integrity_check") == ["ok"])
+        for row in try SQLiteFile.ledger(victim) { expectCountsAddUp(row) }
+    }
+
     @Test func resumeRefusesASourceThatChangedAfterTheKill() throws {
         let work = try CLIWorkspace()
         let victim = work.path("victim.sqlite")

@@ -274,18 +274,25 @@ private struct Partitions {
 }
 
 /// Index entries put in rowid order, entries of the same rowid kept in the order they came (the
-/// index's): by counting when the rowids span a partition of at most `countingWidth`, which is
-/// linear where a sort is not, and by a stable sort otherwise.
+/// index's): by counting when the rowids span a partition of at most `countingWidth` that they fill
+/// densely enough, which is linear where a sort is not, and by a stable sort otherwise.
 enum RowidOrder {
     /// The widest span of rowids sorted by counting (a table of this many counters).
     static let countingWidth: UInt64 = 1 << 16
 
-    /// `entries` in rowid order; counted when `width` is at most `countingWidth` and every rowid lies
-    /// in `start ..< start + width`, sorted otherwise.
+    /// Whether `entries` entries over `width` rowids are counted: the table of `width` counters costs
+    /// about as much as the entries themselves when there is one entry for each 8 rowids or more; over
+    /// sparser rowids (ids a thousand apart) the sort of the few entries is cheaper.
+    static func counts(entries: Int, width: UInt64) -> Bool {
+        width <= countingWidth && UInt64(entries) * 8 >= width
+    }
+
+    /// `entries` in rowid order; counted when `counts(entries:width:)` and every rowid lies in
+    /// `start ..< start + width`, sorted otherwise.
     static func sorted<Key>(
         _ entries: [(rowid: Int64, key: Key)], from start: Int64, width: UInt64
     ) -> [(rowid: Int64, key: Key)] {
-        guard width <= countingWidth, let first = entries.first,
+        guard counts(entries: entries.count, width: width), let first = entries.first,
               entries.allSatisfy({ UInt64(bitPattern: $0.rowid &- start) < width }) else {
             return entries.sorted { $0.rowid < $1.rowid }
         }

@@ -2,7 +2,7 @@ import CSQLite
 
 /// Loads that append straight to `facts`, and how statement uniqueness comes back after them.
 ///
-/// A load into an empty `facts` table, or one smaller than the load, drops the unique index
+/// A load into an empty `facts` table, or one smaller than its first source, drops the unique index
 /// `facts_statement`, appends each batch to `facts` in input order (as cheap as staging it, and no
 /// second copy), and rebuilds the index by one sort at the end. Statements that appeared more than
 /// once are moved back to the staging table first, in input order, and merged from there under the
@@ -33,44 +33,61 @@ extension StagingArea {
         try connection.execute("DROP INDEX IF EXISTS \(FactSchema.uniqueIndex.name)")
     }
 
-    /// Builds `facts_statement` again. When statements occur more than once, their rows with an id
-    /// above `lastIDBefore` (the rows the load appended; all of them when it is 0) move to the staging
-    /// table first (in id order, which is input order) and leave `facts`; the caller then merges them.
-    /// Returns how many rows of each load moved.
+    /// Builds `facts_statement` again. When statements occur more than once, the first row of each
+    /// (the lowest id) stays; of the later ones, only rows with an id above `lastIDBefore` (appended
+    /// since load `loadID` began) leave `facts`: those of load `loadID` move to the staging table (in
+    /// id order, which is input order) for the caller to merge, those of other programs are dropped, as
+    /// the unique index would have ignored them. A row at or below `lastIDBefore` never moves, so an
+    /// older fact keeps its id. Returns how many rows of load `loadID` moved.
     /// - Throws: `StoreError`; the caller's transaction makes it all or nothing.
-    func restoreUniqueness(movingRowsAbove lastIDBefore: Int64 = 0) throws(StoreError) -> [Int64: Int] {
+    func restoreUniqueness(loadID: Int64, movingRowsAbove lastIDBefore: Int64) throws(StoreError) -> Int {
         // The common case, no statement twice: one sort, and done.
         try connection.execute("SAVEPOINT factpipe_uniqueness")
         do throws(StoreError) {
             try connection.execute(FactSchema.uniqueIndex.sql)
             try connection.execute("RELEASE factpipe_uniqueness")
-            return [:]
+            return 0
         } catch where error.isConstraintViolation {
             try connection.execute("ROLLBACK TO factpipe_uniqueness; RELEASE factpipe_uniqueness")
         }
-        let before = try lastSequence()
-        // A plain index finds the repeated statements and their rows without sorting the table again.
+        // A plain index finds the repeated statements and their first rows without sorting the table again.
         let scanIndex = "factpipe_statement_scan"
         try connection.execute("CREATE INDEX \(scanIndex) ON facts(statement)")
         try connection.execute("""
+            CREATE TEMP TABLE factpipe_later_copies(id INTEGER PRIMARY KEY);
+            INSERT INTO temp.factpipe_later_copies SELECT id FROM facts AS f
+            WHERE id > \(lastIDBefore) AND statement IN (SELECT statement FROM facts GROUP BY statement
+            HAVING count(*) > 1) AND id > (SELECT min(e.id) FROM facts AS e WHERE e.statement = f.statement)
+            """)
+        let statement = try connection.prepare("""
             INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, object, args, arity,
             confidence, source, context, fact_metadata, created_at)
-            SELECT coalesce(load_id, 0), 0, 0, statement, predicate, subject, object, args, arity, confidence, source,
+            SELECT load_id, 0, 0, statement, predicate, subject, object, args, arity, confidence, source,
             context, fact_metadata, created_at FROM facts
-            WHERE id > \(lastIDBefore) AND statement IN (SELECT statement FROM facts GROUP BY statement
-            HAVING count(*) > 1) ORDER BY id
+            WHERE id IN (SELECT id FROM temp.factpipe_later_copies) AND load_id = ?1 ORDER BY id
             """)
+        try statement.bind(1, loadID)
+        _ = try statement.step()
+        let moved = connection.changes
         try connection.execute("""
-            DELETE FROM facts WHERE id > \(lastIDBefore)
-            AND statement IN (SELECT statement FROM factpipe_staging WHERE seq > \(before))
+            DELETE FROM facts WHERE id IN (SELECT id FROM temp.factpipe_later_copies);
+            DROP TABLE temp.factpipe_later_copies
             """)
         try connection.execute("DROP INDEX \(scanIndex)")
         try connection.execute(FactSchema.uniqueIndex.sql)
-        let statement = try connection.prepare(
-            "SELECT load_id, count(*) FROM factpipe_staging WHERE seq > \(before) GROUP BY load_id")
-        var moved: [Int64: Int] = [:]
-        while try statement.step() { moved[statement.int64(0)] = Int(statement.int64(1)) }
         return moved
+    }
+
+    /// The load that dropped `facts_statement` and stopped before building it again, and the largest id
+    /// before its first row in `facts`: the load the ledger has running (a load killed), else the
+    /// latest one (a load that failed). The id is nil when the load has no row in `facts`: then only
+    /// later copies of a statement move, and before the load each statement was there once. Nil when
+    /// the ledger is empty.
+    func interruptedDirectLoad() throws(StoreError) -> (loadID: Int64, lastIDBefore: Int64?)? {
+        guard let loadID = try connection.scalarInt(
+            "SELECT id FROM factpipe_loads ORDER BY status = 'running' DESC, id DESC LIMIT 1") else { return nil }
+        let first = try connection.scalarInt("SELECT min(id) FROM facts WHERE load_id = \(loadID)")
+        return (loadID, first.map { $0 - 1 })
     }
 
     /// Calls `body` with the UTF-8 bytes of each statement in `facts` (a scan: for a table smaller

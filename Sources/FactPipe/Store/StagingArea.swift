@@ -84,7 +84,8 @@ final class StagingArea {
                         isInDatabase: statement.int64(3) != 0)
     }
 
-    /// Moves every staged row of load `loadID` into `facts` under `policy`, then empties the staging table.
+    /// Moves every staged row of load `loadID` into `facts` under `policy`, then drops them from the staging
+    /// table (the rows of other loads stay there, for their own merge).
     /// The facts already there before the merge that the staged rows bring again are recorded in
     /// `factpipe_assertions`, so that undoing the load that inserted them keeps them. After a load
     /// appended straight to `facts`, `lastIDBeforeLoad` is the largest id before it: only facts up to
@@ -120,7 +121,7 @@ final class StagingArea {
         } else if inserted < staged {
             try recordAssertions(loadID: loadID, lastIDBefore: before)
         }
-        try connection.execute("DELETE FROM factpipe_staging")
+        try discard(loadID: loadID)
         return MergeResult(inserted: inserted, updated: changed - inserted, duplicates: staged - changed)
     }
 
@@ -155,6 +156,13 @@ final class StagingArea {
         try assert.bind(1, loadID)
         try assert.bind(2, lastID)
         _ = try assert.step()
+    }
+
+    /// The smallest and largest ids in `facts` (nil when it is empty).
+    func factIDs() throws(StoreError) -> ClosedRange<Int64>? {
+        let statement = try connection.prepare("SELECT min(id), max(id) FROM facts")
+        guard try statement.step(), !statement.isNull(0) else { return nil }
+        return statement.int64(0)...max(statement.int64(0), statement.int64(1))
     }
 
     /// The largest id in `facts` (0 when it is empty).

@@ -8,8 +8,10 @@
 struct IndexStrategy {
     /// The secondary indexes are dropped at the start and built at the end.
     var rebuildsSecondaryIndexes: Bool
-    /// The load's first source may append straight to `facts`.
+    /// The load's first source may append straight to `facts`, if its size suits (`DirectAppend.suits`).
     var mayAppendDirectly: Bool
+    /// The facts in the table when the load began.
+    var existingFacts: Int64 = 0
 
     /// Decides from the table, the staging table and the estimated size of the load.
     static func decide(
@@ -21,8 +23,8 @@ struct IndexStrategy {
         return IndexStrategy(
             rebuildsSecondaryIndexes: existing == 0 || (estimatedRecords ?? 0) > existing,
             mayAppendDirectly: DirectAppend.isPossible(
-                factCount: existing, estimatedRecords: estimatedRecords, uniqueness: uniqueness,
-                stagedRows: stagedRows, policy: policy))
+                ids: try staging.factIDs(), uniqueness: uniqueness, stagedRows: stagedRows, policy: policy),
+            existingFacts: existing)
     }
 
     /// Sets the indexes up for the load: the staging table's conflict index under `fail`, the secondary

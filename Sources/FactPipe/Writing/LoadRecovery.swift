@@ -9,41 +9,45 @@ struct LoadRecovery {
     let ledger: LoadLedger
     let staging: StagingArea
 
-    /// Rebuilds the unique index if it is missing, then merges every load's staged rows.
+    /// Rebuilds the unique index if it is missing, then merges every load's staged rows, each load's own.
     /// - Throws: `StoreError`; each step is one transaction, so a failure leaves the database as it was
     ///   before that step.
     func run() throws {
-        try completeDirectLoad()
-        try recoverStagedRows()
+        let direct = try completeDirectLoad()
+        try recoverStagedRows(direct: direct)
     }
 
     /// Completes a load that appended straight to `facts` and was killed (or failed) before its end
     /// rebuilt the unique index: builds it, and stages its repeated statements for
-    /// `recoverStagedRows` to merge, taking them out of the load's inserted count.
-    private func completeDirectLoad() throws {
-        guard try staging.uniqueness() == .missing else { return }
+    /// `recoverStagedRows` to merge, taking them out of the load's inserted count. Only rows appended
+    /// since that load began may move (`StagingArea.restoreUniqueness`); returns the load and that boundary.
+    private func completeDirectLoad() throws -> (loadID: Int64, lastIDBefore: Int64?)? {
+        guard try staging.uniqueness() == .missing else { return nil }
+        var direct: (loadID: Int64, lastIDBefore: Int64?)?
         try database.withSortCache {
             try database.inTransaction {
-                let loads = try staging.loadsInFacts()
-                let moved = try staging.restoreUniqueness()
-                for id in loads {
-                    guard let entry = try ledger.entry(id: id) else { continue }
-                    var counts = entry.counts
-                    counts.inserted -= moved[id] ?? 0
-                    if entry.status == LoadLedger.Status.running.rawValue {
-                        try ledger.record(
-                            id: id, counts: counts, status: .interrupted, finishedAt: Timestamp.now(),
-                            message: "the process stopped without finishing; its committed batches were kept")
-                    } else {
-                        try ledger.setInserted(id: id, counts.inserted)
-                    }
+                direct = try staging.interruptedDirectLoad()
+                let load = direct ?? (loadID: 0, lastIDBefore: nil)
+                let moved = try staging.restoreUniqueness(
+                    loadID: load.loadID, movingRowsAbove: load.lastIDBefore ?? 0)
+                guard let entry = try ledger.entry(id: load.loadID) else { return }
+                var counts = entry.counts
+                counts.inserted -= moved
+                if entry.status == LoadLedger.Status.running.rawValue {
+                    try ledger.record(
+                        id: load.loadID, counts: counts, status: .interrupted, finishedAt: Timestamp.now(),
+                        message: "the process stopped without finishing; its committed batches were kept")
+                } else {
+                    try ledger.setInserted(id: load.loadID, counts.inserted)
                 }
             }
         }
+        return direct
     }
 
-    /// Merges what a killed load had committed to the staging table, so its batches are not lost.
-    private func recoverStagedRows() throws {
+    /// The rows of `direct`, the load that appended straight to `facts`, merge as its own end would
+    /// have merged them: facts asserted only up to the largest id before it.
+    private func recoverStagedRows(direct: (loadID: Int64, lastIDBefore: Int64?)?) throws {
         let ids = try staging.loadsWithStagedRows()
         guard !ids.isEmpty else { return }
         try database.withSortCache {
@@ -53,7 +57,9 @@ struct LoadRecovery {
                         try staging.discard(loadID: id)
                         return
                     }
-                    let merged = try staging.merge(loadID: id, policy: entry.policy)
+                    let merged = try staging.merge(
+                        loadID: id, policy: entry.policy,
+                        lastIDBeforeLoad: direct?.loadID == id ? direct?.lastIDBefore ?? nil : nil)
                     var counts = entry.counts
                     counts.add(merged)
                     // A killed load was `running`; one that failed or was aborted keeps its status (and stays

@@ -13,7 +13,7 @@ import Synchronization
 /// failure rolls back the open batch only: the committed batches are merged and the load is recorded
 /// with its final status (`WriterStage+Failure.swift`). An atomic load is one transaction from start
 /// to end. Which indexes are kept while writing is the `IndexStrategy`'s decision; the first source
-/// loaded into an empty table, or one smaller than the load, skips the staging table (`DirectAppend`).
+/// loaded into an empty table, or one smaller than it, skips the staging table (`DirectAppend`).
 final class WriterStage {
     /// The source being loaded.
     struct OpenSource {
@@ -161,14 +161,16 @@ final class WriterStage {
             }
             try writer.setDefaultCreatedAt(startedAt)
         }
-        if indexes.mayAppendDirectly {
+        let sourceRecords = descriptor.size.map { max(0, $0 - descriptor.startOffset) / 120 }
+        if indexes.mayAppendDirectly
+            && DirectAppend.suits(sourceRecords: sourceRecords, factCount: indexes.existingFacts) {
             try database.inTransaction {
                 let append = try DirectAppend(staging: staging)
                 try staging.dropUniqueIndex()
                 directAppend = append
             }
-            indexes.mayAppendDirectly = false
         }
+        indexes.mayAppendDirectly = false
         descriptors.append(descriptor)
         current = OpenSource(descriptor: descriptor, loadID: id, committed: counts, base: counts)
         pending = counts
@@ -237,8 +239,8 @@ final class WriterStage {
         try database.inTransaction {
             try database.withMergeSettings(secondaryIndexesDropped: indexes.rebuildsSecondaryIndexes) {
                 if let directAppend {
-                    let moved = try staging.restoreUniqueness(movingRowsAbove: directAppend.lastIDBefore)
-                    counts.inserted -= moved[id] ?? 0
+                    counts.inserted -= try staging.restoreUniqueness(
+                        loadID: id, movingRowsAbove: directAppend.lastIDBefore)
                 }
                 counts.add(try staging.merge(
                     loadID: id, policy: options.conflictPolicy, lastIDBeforeLoad: directAppend?.lastIDBefore))

@@ -8,7 +8,8 @@ import Testing
 @Suite struct ImportPipelineSmallTableTests {
     /// What the table holds before the load: two of these come again in it.
     static let existing = #"""
-        {"statement":"B(x).","confidence":0.2,"source":"old","context":{"a":0,"z":0},"fact_metadata":{"m":0},"created_at":"2019-01-01T00:00:00Z"}
+        {"statement":"B(x).","confidence":0.2,"source":"old","context":{"a":0,"z":0},"fact_metadata":{"m":0},\#
+        "created_at":"2019-01-01T00:00:00Z"}
         {"statement":"A(y).","confidence":0.4,"source":"old","created_at":"2019-02-01T00:00:00Z"}
         {"statement":"Kept(k).","created_at":"2019-03-01T00:00:00Z"}
 
@@ -17,7 +18,8 @@ import Testing
     /// The load: new statements out of statement order, repeats of existing ones, repeats of its own.
     static let load = #"""
         {"statement":"Z(new).","confidence":0.5,"source":"load","created_at":"2020-01-01T00:00:00Z"}
-        {"statement":"B(x).","confidence":0.9,"source":"two","context":{"b":2},"fact_metadata":{"n":2},"created_at":"2021-01-01T00:00:00Z"}
+        {"statement":"B(x).","confidence":0.9,"source":"two","context":{"b":2},"fact_metadata":{"n":2},\#
+        "created_at":"2021-01-01T00:00:00Z"}
         {"statement":"M(new).","confidence":0.3,"created_at":"2020-03-01T00:00:00Z"}
         {"statement":"C(new).","context":{"c":1},"created_at":"2020-04-01T00:00:00Z"}
         {"statement":"Z( new )","confidence":0.7,"source":"again","context":{"d":3},"created_at":"2022-01-01T00:00:00Z"}

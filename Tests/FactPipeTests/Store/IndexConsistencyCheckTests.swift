@@ -68,6 +68,14 @@ import Testing
         #expect(try problems(path).isEmpty)
     }
 
+    /// Rowids a thousand apart: each partition spans far more rowids than it has entries.
+    @Test func rowidsAThousandApartPass() throws {
+        let work = try LoadWorkspace()
+        let path = try database(work, rows: 20_000, id: "i * 1000")
+        #expect(try sqliteFindings(path).isEmpty)
+        #expect(try problems(path).isEmpty)
+    }
+
     @Test(arguments: [IndexConsistencyCheck.defaultWindowBytes, 8 << 10])
     func aRowWhoseIndexEntryHoldsOldValuesIsFound(windowBytes: Int) throws {
         let work = try LoadWorkspace()
@@ -192,5 +200,16 @@ import Testing
         #expect(ordered.map(\.rowid) == [Int64.min, 0, 5, 5, Int64.max])
         #expect(ordered.map(\.key) == [2, 4, 0, 3, 1])
         #expect(RowidOrder.sorted([(rowid: Int64, key: Int)](), from: 0, width: 16).isEmpty)
+    }
+}
+
+/// Sparse rowids (a few entries spread over a wide span) are sorted, not counted: counting would
+/// allocate a counter for each rowid of the span.
+@Suite struct SparseRowidTests {
+    @Test func sparseEntriesAreSortedAndDenseOnesCounted() {
+        #expect(RowidOrder.counts(entries: 60, width: 60_000) == false)
+        #expect(RowidOrder.counts(entries: 60_000, width: 65_536))
+        let entries = (0..<60).reversed().map { (rowid: Int64($0) * 1_000, key: $0) }
+        #expect(RowidOrder.sorted(entries, from: 0, width: 60_000).map(\.rowid) == entries.map(\.rowid).sorted())
     }
 }
