@@ -172,7 +172,18 @@ import Glibc
         #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM sqlite_schema WHERE name = 'facts_statement'") == 0)
         #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging WHERE load_id = 2") > 0)
         let first = try SQLiteFile.strings(victim, "SELECT statement FROM facts WHERE id = 1")
-        // Another program copies fact 1 while the unique index is out: nothing stops the duplicate.
+        let second = try SQLiteFile.strings(victim, "SELECT statement FROM facts WHERE id = 2")
+        // Another program copies fact 2 between the index's drop and the load's first batch: its row sits
+        // just below the load's first one (the load's rows are moved up one id to make room).
+        try RawDatabase(victim).execute("""
+            UPDATE facts SET id = -id WHERE load_id = 2;
+            UPDATE facts SET id = 1 - id WHERE id < 0;
+            INSERT INTO facts(id, statement, predicate, subject, object, args, arity, confidence, source, context,
+            fact_metadata, created_at, load_id) SELECT (SELECT min(id) - 1 FROM facts WHERE load_id = 2), statement,
+            predicate, subject, object, args, arity, 0.25, 'another program', context, fact_metadata, created_at, 1
+            FROM facts WHERE id = 2
+            """)
+        // And fact 1 later, while the unique index is still out: nothing stops either duplicate.
         try RawDatabase(victim).execute("""
             INSERT OR IGNORE INTO facts(statement, predicate, subject, object, args, arity, confidence, source,
             context, fact_metadata, created_at, load_id) SELECT statement, predicate, subject, object, args, arity,
@@ -191,6 +202,8 @@ import Glibc
         #expect(resumed.status == 2, "\(resumed.stderr)")
 
         #expect(try SQLiteFile.strings(victim, "SELECT statement FROM facts WHERE id = 1") == first)
+        #expect(try SQLiteFile.strings(victim, "SELECT statement FROM facts WHERE id = 2") == second)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE source = 'another program'") == 0)
         #expect(try factDump(victim) == (try factDump(referenceDB)))
         #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))
         #expect(try assertionDump(victim) == (try assertionDump(referenceDB)))

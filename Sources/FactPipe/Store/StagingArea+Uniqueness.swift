@@ -34,13 +34,13 @@ extension StagingArea {
     }
 
     /// Builds `facts_statement` again. When statements occur more than once, the first row of each
-    /// (the lowest id) stays; of the later ones, only rows with an id above `lastIDBefore` (appended
-    /// since load `loadID` began) leave `facts`: those of load `loadID` move to the staging table (in
-    /// id order, which is input order) for the caller to merge, those of other programs are dropped, as
-    /// the unique index would have ignored them. A row at or below `lastIDBefore` never moves, so an
-    /// older fact keeps its id. Returns how many rows of load `loadID` moved.
+    /// (the lowest id) stays, so a fact that was there before the load keeps its id (with the index in
+    /// place, each statement was there once). The later rows leave `facts`: those of load `loadID` move
+    /// to the staging table (in id order, which is input order) for the caller to merge; those other
+    /// programs wrote while the index was out, at any moment of the load, are dropped, as the index
+    /// would have refused them. Returns how many rows of load `loadID` moved.
     /// - Throws: `StoreError`; the caller's transaction makes it all or nothing.
-    func restoreUniqueness(loadID: Int64, movingRowsAbove lastIDBefore: Int64) throws(StoreError) -> Int {
+    func restoreUniqueness(loadID: Int64) throws(StoreError) -> Int {
         // The common case, no statement twice: one sort, and done.
         try connection.execute("SAVEPOINT factpipe_uniqueness")
         do throws(StoreError) {
@@ -56,7 +56,7 @@ extension StagingArea {
         try connection.execute("""
             CREATE TEMP TABLE factpipe_later_copies(id INTEGER PRIMARY KEY);
             INSERT INTO temp.factpipe_later_copies SELECT id FROM facts AS f
-            WHERE id > \(lastIDBefore) AND statement IN (SELECT statement FROM facts GROUP BY statement
+            WHERE statement IN (SELECT statement FROM facts GROUP BY statement
             HAVING count(*) > 1) AND id > (SELECT min(e.id) FROM facts AS e WHERE e.statement = f.statement)
             """)
         let statement = try connection.prepare("""
@@ -80,9 +80,8 @@ extension StagingArea {
 
     /// The load that dropped `facts_statement` and stopped before building it again, and the largest id
     /// before its first row in `facts`: the load the ledger has running (a load killed), else the
-    /// latest one (a load that failed). The id is nil when the load has no row in `facts`: then only
-    /// later copies of a statement move, and before the load each statement was there once. Nil when
-    /// the ledger is empty.
+    /// latest one (a load that failed). The id (which tells the merge what was there before, for the
+    /// assertions undo needs) is nil when the load has no row in `facts`. Nil when the ledger is empty.
     func interruptedDirectLoad() throws(StoreError) -> (loadID: Int64, lastIDBefore: Int64?)? {
         guard let loadID = try connection.scalarInt(
             "SELECT id FROM factpipe_loads ORDER BY status = 'running' DESC, id DESC LIMIT 1") else { return nil }

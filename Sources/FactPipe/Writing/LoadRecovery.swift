@@ -19,8 +19,8 @@ struct LoadRecovery {
 
     /// Completes a load that appended straight to `facts` and was killed (or failed) before its end
     /// rebuilt the unique index: builds it, and stages its repeated statements for
-    /// `recoverStagedRows` to merge, taking them out of the load's inserted count. Only rows appended
-    /// since that load began may move (`StagingArea.restoreUniqueness`); returns the load and that boundary.
+    /// `recoverStagedRows` to merge, taking them out of the load's inserted count
+    /// (`StagingArea.restoreUniqueness`); returns the load and the largest id before its first row.
     private func completeDirectLoad() throws -> (loadID: Int64, lastIDBefore: Int64?)? {
         guard try staging.uniqueness() == .missing else { return nil }
         var direct: (loadID: Int64, lastIDBefore: Int64?)?
@@ -28,8 +28,7 @@ struct LoadRecovery {
             try database.inTransaction {
                 direct = try staging.interruptedDirectLoad()
                 let load = direct ?? (loadID: 0, lastIDBefore: nil)
-                let moved = try staging.restoreUniqueness(
-                    loadID: load.loadID, movingRowsAbove: load.lastIDBefore ?? 0)
+                let moved = try staging.restoreUniqueness(loadID: load.loadID)
                 guard let entry = try ledger.entry(id: load.loadID) else { return }
                 var counts = entry.counts
                 counts.inserted -= moved

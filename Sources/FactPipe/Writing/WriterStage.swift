@@ -238,9 +238,8 @@ final class WriterStage {
         var counts = source.committed
         try database.inTransaction {
             try database.withMergeSettings(secondaryIndexesDropped: indexes.rebuildsSecondaryIndexes) {
-                if let directAppend {
-                    counts.inserted -= try staging.restoreUniqueness(
-                        loadID: id, movingRowsAbove: directAppend.lastIDBefore)
+                if directAppend != nil {
+                    counts.inserted -= try staging.restoreUniqueness(loadID: id)
                 }
                 counts.add(try staging.merge(
                     loadID: id, policy: options.conflictPolicy, lastIDBeforeLoad: directAppend?.lastIDBefore))
