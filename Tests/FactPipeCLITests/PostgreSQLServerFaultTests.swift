@@ -168,6 +168,39 @@ struct PostgreSQLServerFaultTests {
         try body("postgresql://\(role)@\(database.hostAndPort)/\(database.name)")
     }
 
+    /// A version 1 database migrates for a role that may write the tables and create in the schema but
+    /// owns nothing: only the key function's owner may give it its PL/pgSQL body, so it keeps its SQL one.
+    @Test func aVersionOneDatabaseMigratesForARoleThatOwnsNothing() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let seed = try work.write("seed.txt", "A(1).\n")
+        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        try database.sql("""
+            DROP FUNCTION factpipe_json_patch(jsonb, jsonb);
+            CREATE OR REPLACE FUNCTION factpipe_statement_key(text) RETURNS bytea
+                LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT sha256(convert_to($1, 'UTF8')) $$;
+            UPDATE factpipe_meta SET value = '1' WHERE key = 'schema_version'
+            """)
+        let input = try work.write("facts.txt", "A(1).\nA(2).\n")
+        try withRole(in: database, granted: { role in
+            """
+            GRANT CREATE ON SCHEMA public TO \(role);
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role);
+            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
+            """
+        }) { url in
+            let run = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(int(try run.json(), "inserted") == 1, "\(run.stdoutText)")
+            #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["2"]])
+            #expect(try database.sql("""
+                SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
+                WHERE p.proname IN ('factpipe_statement_key', 'factpipe_json_patch') ORDER BY p.proname
+                """) == [["plpgsql"], ["sql"]])
+        }
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id") == [["A(1)."], ["A(2)."]])
+    }
+
     /// VACUUM and ANALYZE skip, with a warning, a table the role does not own: optimize refuses in one
     /// line instead of reporting work the server did not do.
     @Test func optimizeByARoleThatOwnsNothingRefusesInOneLine() throws {

@@ -53,10 +53,21 @@ enum PostgreSQLSchema {
             AS $$ BEGIN RETURN sha256(convert_to($1, 'UTF8')); END $$
         """
 
+    /// Gives the key function its PL/pgSQL body when the role may (only the function's owner can replace
+    /// it): the value is the same, so the unique index stays valid. Another role leaves the SQL body,
+    /// slower but equal.
+    static let upgradeStatementKey = """
+        DO $upgrade$ BEGIN
+            IF pg_has_role(current_user, (SELECT proowner FROM pg_proc WHERE oid =
+                    'factpipe_statement_key(text)'::regprocedure), 'USAGE') THEN
+                EXECUTE $key$\(createStatementKey)$key$;
+            END IF;
+        END $upgrade$
+        """
+
     /// What brings a database at version `n - 1` (the key) to version `n`, in the writer's transaction.
-    /// Version 2 also gives version 1's key function its PL/pgSQL body, which computes the same value, so
-    /// the unique index stays valid.
-    static let migrations: [Int: String] = [2: createJSONPatch + ";\n" + createStatementKey]
+    /// Version 2 adds `factpipe_json_patch` and gives version 1's key function its PL/pgSQL body.
+    static let migrations: [Int: String] = [2: createJSONPatch + ";\n" + upgradeStatementKey]
 
     static let createTables = """
         CREATE TABLE factpipe_meta(
