@@ -49,6 +49,8 @@ enum PostgreSQLStorableText {
     /// `1e-16384` overflow. A zero's scale counts too (`0.0e-16383`).
     static let numericIntegerDigits = 131_072
     static let numericScale = 16_383
+    /// An exponent `numeric` refuses outright (`INT_MAX / 2`).
+    static let numericExponentLimit = 1_073_741_823
 
     /// True when the JSON text `bytes` holds, outside its strings, a number past `numeric`'s limits.
     static func holdsUnstorableNumber(_ bytes: ArraySlice<UInt8>) -> Bool {
@@ -127,7 +129,7 @@ private struct JSONNumberShape {
             }
             var magnitude = 0
             while index < bytes.endIndex, PostgreSQLStorableText.isDigit(bytes[index]) {
-                magnitude = min(magnitude * 10 + Int(bytes[index] - UInt8(ascii: "0")), 1_000_000_000)
+                magnitude = min(magnitude * 10 + Int(bytes[index] - UInt8(ascii: "0")), 4_000_000_000)
                 index += 1
             }
             exponent = sign * magnitude
@@ -140,6 +142,8 @@ private struct JSONNumberShape {
     }
 
     var overflowsNumeric: Bool {
+        // numeric_in refuses such an exponent whatever the digits, also a zero's (`0e1073741823`).
+        if abs(exponent) >= PostgreSQLStorableText.numericExponentLimit { return true }
         if fractionDigits - exponent > PostgreSQLStorableText.numericScale { return true }
         guard let firstSignificant else { return false }
         // The power of ten of the first significant digit: 0 for 1, 131,071 for 1e131071.
