@@ -83,6 +83,27 @@ struct PostgreSQLImportTests {
         #expect(try database.int("SELECT count(*) FROM facts") == 2)
     }
 
+    /// Under ignore, a statement repeated in a batch that another load brought first is asserted once for
+    /// `undo` (the later occurrences are plain repeats), and undoing that other load keeps it, as in SQLite.
+    @Test func aStatementRepeatedInABatchAssertsAnotherLoadsFactOnce() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let sqlite = work.path("kb.sqlite")
+        let first = try work.write("first.txt", "A(1).\n")
+        let second = try work.write("second.txt", "B(1).\nA(1).\nA(1).\nA(1).\n")
+        for input in [first, second] {
+            #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+            #expect(try Factpipe.run(["import", input, "--db", sqlite, "-q"]).status == 0)
+        }
+        #expect(try database.sql("SELECT load_id, count(*) FROM factpipe_assertions GROUP BY load_id")
+                == [["2", "1"]])
+        #expect(try database.sql("SELECT duplicates FROM factpipe_loads ORDER BY id") == [["0"], ["3"]])
+        #expect(try Factpipe.run(["undo", "1", "--db", database.url]).status == 0)
+        #expect(try Factpipe.run(["undo", "1", "--db", sqlite]).status == 0)
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY statement") == [["A(1)."], ["B(1)."]])
+        #expect(try SQLiteFile.strings(sqlite, "SELECT statement FROM facts ORDER BY statement") == ["A(1).", "B(1)."])
+    }
+
     /// As into SQLite: a copy of an input this run resumes is the same content, read once.
     @Test func aCopyOfAnInputThisRunResumesIsSkipped() throws {
         let database = try PostgreSQLTestDatabase()

@@ -342,7 +342,7 @@ final class PostgreSQLFactStore: FactSink {
             let select = "SELECT \(columns) FROM factpipe_batch WHERE occurrence = $1 ORDER BY seq"
             let conflict = "ON CONFLICT (\(key("statement")))"
             switch policy {
-            case .ignore, .fail where recordsAssertions && round == 1:
+            case .ignore where recordsAssertions && round == 1, .fail where recordsAssertions && round == 1:
                 // One probe per row for both: a conflict with another load's fact "updates" it to itself (a
                 // no-op) so that RETURNING names it; a statement of this load's is left alone. Later rounds
                 // bring statements of the first, whose facts of other loads were named then.
