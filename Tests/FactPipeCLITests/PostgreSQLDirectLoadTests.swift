@@ -61,6 +61,21 @@ struct PostgreSQLDirectLoadTests {
         return ("", 0)
     }
 
+    /// Resumes the load of `input` into `victim`, loads it whole into `reference`, and expects the same
+    /// facts, ledger and indexes in both; returns the resumed run for its own checks.
+    @discardableResult
+    private func resumeAndCompare(
+        _ input: String, _ arguments: [String], victim: PostgreSQLTestDatabase, reference: PostgreSQLTestDatabase
+    ) throws -> FactpipeRun {
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "--json", "-q"] + arguments)
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
+        #expect(whole.status == 2, "\(whole.stderr)")
+        #expect(try dump(victim) == (try dump(reference)))
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
+        return resumed
+    }
+
     @Test(arguments: ["ignore", "replace", "update"])
     func killNineInTheMiddleOfADirectLoadThenResumeGivesAnUninterruptedLoad(policy: String) throws {
         let victim = try PostgreSQLTestDatabase()
@@ -79,14 +94,9 @@ struct PostgreSQLDirectLoadTests {
         #expect(try victim.int("SELECT count(*) + (SELECT rejected FROM factpipe_loads) FROM facts") + staged
                 == committed)
 
-        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "--json", "-q"] + arguments)
+        let resumed = try resumeAndCompare(input, arguments, victim: victim, reference: reference)
         #expect(resumed.status == 2, "\(resumed.stderr)")
         #expect(try resumed.json()["status"] as? String == "done")
-        let whole = try Factpipe.run(["import", input, "--db", reference.url, "--json", "-q"] + arguments)
-        #expect(whole.status == 2, "\(whole.stderr)")
-        #expect(try dump(victim) == (try dump(reference)))
-        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
-        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
         #expect(try victim.sql(indexes).count == 4)
         #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
     }
@@ -137,13 +147,8 @@ struct PostgreSQLDirectLoadTests {
         #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
 
         // Every batch was committed, so the resumed run only ends the load (0: it reads no malformed record).
-        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "-q"] + arguments)
+        let resumed = try resumeAndCompare(input, arguments, victim: victim, reference: reference)
         #expect(resumed.status == 0, "\(resumed.stderr)")
-        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
-        #expect(whole.status == 2, "\(whole.stderr)")
-        #expect(try dump(victim) == (try dump(reference)))
-        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
-        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
     }
 
     @Test func killNineInTheMiddleOfALoadIntoATableWithFactsThenResumeGivesAnUninterruptedLoad() throws {
@@ -165,13 +170,8 @@ struct PostgreSQLDirectLoadTests {
             SELECT count(*) - 2 + (SELECT duplicates + updated + rejected FROM factpipe_loads WHERE id = 2) FROM facts
             """) == committed)
         try seed(reference)
-        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "-q"] + arguments)
+        let resumed = try resumeAndCompare(input, arguments, victim: victim, reference: reference)
         #expect(resumed.status == 2, "\(resumed.stderr)")
-        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
-        #expect(whole.status == 2, "\(whole.stderr)")
-        #expect(try dump(victim) == (try dump(reference)))
-        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
-        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
     }
 
     @Test func undoOfAKilledDirectLoadCompletesItFirstSoNothingOfItComesBack() throws {
@@ -207,13 +207,8 @@ struct PostgreSQLDirectLoadTests {
         #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
         #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
 
-        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "-q"] + arguments)
+        let resumed = try resumeAndCompare(input, arguments, victim: victim, reference: reference)
         #expect(resumed.status == 2, "\(resumed.stderr)")
-        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
-        #expect(whole.status == 2, "\(whole.stderr)")
-        #expect(try dump(victim) == (try dump(reference)))
-        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
-        #expect(try victim.sql(indexes) == (try reference.sql(indexes)))
     }
 
     /// A direct load that stops on its own (too many malformed records) completes what it committed:

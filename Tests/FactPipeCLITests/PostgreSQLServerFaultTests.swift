@@ -175,12 +175,7 @@ struct PostgreSQLServerFaultTests {
         let work = try CLIWorkspace()
         let seed = try work.write("seed.txt", "A(1).\n")
         #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
-        try database.sql("""
-            DROP FUNCTION factpipe_json_patch(jsonb, jsonb);
-            CREATE OR REPLACE FUNCTION factpipe_statement_key(text) RETURNS bytea
-                LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$ SELECT sha256(convert_to($1, 'UTF8')) $$;
-            UPDATE factpipe_meta SET value = '1' WHERE key = 'schema_version'
-            """)
+        try database.makeSchemaVersionOne()
         let input = try work.write("facts.txt", "A(1).\nA(2).\n")
         try withRole(in: database, granted: { role in
             """
@@ -193,10 +188,8 @@ struct PostgreSQLServerFaultTests {
             #expect(run.status == 0, "\(run.stderr)")
             #expect(int(try run.json(), "inserted") == 1, "\(run.stdoutText)")
             #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["2"]])
-            #expect(try database.sql("""
-                SELECT l.lanname FROM pg_proc AS p JOIN pg_language AS l ON l.oid = p.prolang
-                WHERE p.proname IN ('factpipe_statement_key', 'factpipe_json_patch') ORDER BY p.proname
-                """) == [["plpgsql"], ["sql"]])
+            #expect(try database.functionLanguages()
+                    == ["factpipe_json_patch": "plpgsql", "factpipe_statement_key": "sql"])
         }
         #expect(try database.sql("SELECT statement FROM facts ORDER BY id") == [["A(1)."], ["A(2)."]])
     }
