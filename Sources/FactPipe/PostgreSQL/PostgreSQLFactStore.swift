@@ -453,12 +453,7 @@ final class PostgreSQLFactStore: FactSink {
         try? completeDirectLoad()
         direct = nil
         summary.apply(stop: error)
-        let ledgerStatus: LoadLedger.Status
-        switch error {
-        case FactSinkStop.interrupted: ledgerStatus = .interrupted
-        case FactSinkStop.requested(let requested, _): ledgerStatus = requested == .failed ? .failed : .aborted
-        default: ledgerStatus = .failed
-        }
+        let ledgerStatus = LoadLedger.Status(stoppedBy: error)
         if options.isAtomic {
             // Nothing of the load stays; each source still gets its row, with nothing committed.
             let finishedAt = Timestamp.now()

@@ -5,12 +5,7 @@ extension WriterStage {
     func fail(_ error: Error) {
         database.rollback()
         summary.apply(stop: error)
-        let ledgerStatus: LoadLedger.Status
-        switch error {
-        case FactSinkStop.interrupted: ledgerStatus = .interrupted
-        case FactSinkStop.requested(let requested, _): ledgerStatus = requested == .failed ? .failed : .aborted
-        default: ledgerStatus = .failed
-        }
+        let ledgerStatus = LoadLedger.Status(stoppedBy: error)
         if options.isAtomic {
             recordAtomicFailure(ledgerStatus)
             return
@@ -63,5 +58,16 @@ extension WriterStage {
             descriptor: source.descriptor, loadID: source.loadID, counts: counts, status: ledgerStatus,
             base: source.base))
         current = nil
+    }
+}
+
+extension LoadLedger.Status {
+    /// How the ledger records a load that `error` stopped (either store's writer).
+    init(stoppedBy error: Error) {
+        switch error {
+        case FactSinkStop.interrupted: self = .interrupted
+        case FactSinkStop.requested(let requested, _): self = requested == .failed ? .failed : .aborted
+        default: self = .failed
+        }
     }
 }
