@@ -111,10 +111,6 @@ enum SQLiteFile {
     }
 }
 
-/// The former name of `SQLiteFile`, for tests written against it.
-@available(*, deprecated, renamed: "SQLiteFile")
-typealias SQLiteCLI = SQLiteFile
-
 /// A fresh folder under the system temporary directory, removed when released.
 final class CLIWorkspace {
     let url: URL

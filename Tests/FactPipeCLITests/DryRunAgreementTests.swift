@@ -53,7 +53,7 @@ import Testing
             batch_size = 1000
             """)
 
-        let ledgerBefore = try SQLiteCLI.ledger(work.database)
+        let ledgerBefore = try SQLiteFile.ledger(work.database)
         #expect(ledgerBefore.map { $0["status"] as? String } == ["done", "running"])
         let dry = try Factpipe.run(["run", job, "--resume", "--dry-run", "--json"])
         #expect(dry.status == 0, "\(dry.stderr)")
@@ -66,7 +66,7 @@ import Testing
         #expect(dry.stderr.contains("\(work.path("in/3-renamed.txt")): would skip — the same content"))
         #expect(dry.stderr.contains("\(work.path("in/5-new-again.txt")): would skip — the same content"))
         // The dry run wrote nothing: the killed load is still as the kill left it.
-        #expect((try SQLiteCLI.ledger(work.database) as NSArray) == (ledgerBefore as NSArray))
+        #expect((try SQLiteFile.ledger(work.database) as NSArray) == (ledgerBefore as NSArray))
 
         let real = try Factpipe.run(["run", job, "--resume", "--json", "-q"])
         #expect(real.status == 0 || real.status == 2, "\(real.stderr)")
@@ -74,7 +74,7 @@ import Testing
         let ran = try #require(try real.json()["inputs"] as? [[String: Any]])
         #expect(ran.map { $0["status"] as? String } == ["done", "skipped", "skipped", "done", "skipped"])
         // The killed row was continued, not started again; the new input got its own row.
-        let ledger = try SQLiteCLI.ledger(work.database)
+        let ledger = try SQLiteFile.ledger(work.database)
         #expect(ledger.map { $0["status"] as? String } == ["done", "done", "done"])
         #expect(ledger.map { $0["source"] as? String } == [done, big, work.path("in/4-new.txt")])
 

@@ -15,7 +15,7 @@ import Testing
     }
 
     private func statements(_ database: String) throws -> [String] {
-        try SQLiteCLI.strings(database, "SELECT statement FROM facts ORDER BY id")
+        try SQLiteFile.strings(database, "SELECT statement FROM facts ORDER BY id")
     }
 
     @Test func rejectsAreWrittenToTheRejectsFile() throws {
