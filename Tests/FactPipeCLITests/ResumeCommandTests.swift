@@ -106,14 +106,7 @@ import Glibc
             work, facts: 200_000, seed: 29, database: victim, afterRecords: 20_000
         ) { input, database in
             // The table: every 50th record of the input, so that repeats of it come before and after the kill.
-            let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
-            let existing = work.path("existing.ndjson")
-            try lines.enumerated().filter { $0.offset % 50 == 7 }.map { $0.element + "\n" }.joined()
-                .write(toFile: existing, atomically: true, encoding: .utf8)
-            try? FileManager.default.removeItem(atPath: seedDB)
-            let seeded = try Factpipe.run(["import", existing, "--db", seedDB, "-q"])
-            try #require(seeded.status == 0 || seeded.status == 2, "\(seeded.stderr)")
-            try FileManager.default.copyItem(atPath: seedDB, toPath: database)
+            try seedWithEveryFiftiethRecord(of: input, seedDB: seedDB, database: database, work)
         }
         // What kill -9 left: the load running, the unique index dropped for its direct appends.
         let killed = try #require(try SQLiteFile.ledger(victim).last)
@@ -152,6 +145,21 @@ import Glibc
     /// Recovery of a direct load killed in a non-empty table moves only rows appended after the load
     /// began: an old fact keeps its id, a copy another program added while the unique index was out is
     /// dropped (as the index would have ignored it), and the load's staged rows are all merged.
+    /// Loads every 50th record of `input` into `seedDB` (kept as the reference's starting point) and copies
+    /// it to `database`: a table smaller than the load, whose facts the load repeats before and after a kill.
+    private func seedWithEveryFiftiethRecord(
+        of input: String, seedDB: String, database: String, _ work: CLIWorkspace
+    ) throws {
+        let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
+        let existing = work.path("existing.ndjson")
+        try lines.enumerated().filter { $0.offset % 50 == 7 }.map { $0.element + "\n" }.joined()
+            .write(toFile: existing, atomically: true, encoding: .utf8)
+        try? FileManager.default.removeItem(atPath: seedDB)
+        let seeded = try Factpipe.run(["import", existing, "--db", seedDB, "-q"])
+        try #require(seeded.status == 0 || seeded.status == 2, "\(seeded.stderr)")
+        try FileManager.default.copyItem(atPath: seedDB, toPath: database)
+    }
+
     @Test func resumeAfterKillNineKeepsOldIdsAndTheLoadsStagedRows() throws {
         let work = try CLIWorkspace()
         let victim = work.path("victim.sqlite")
@@ -160,14 +168,7 @@ import Glibc
             work, facts: 60_000, seed: 37, database: victim, afterRecords: 5_000,
             extra: ["--on-conflict", "replace"]
         ) { input, database in
-            let lines = try String(contentsOfFile: input, encoding: .utf8).split(separator: "\n")
-            let existing = work.path("existing.ndjson")
-            try lines.enumerated().filter { $0.offset % 50 == 7 }.map { $0.element + "\n" }.joined()
-                .write(toFile: existing, atomically: true, encoding: .utf8)
-            try? FileManager.default.removeItem(atPath: seedDB)
-            let seeded = try Factpipe.run(["import", existing, "--db", seedDB, "-q"])
-            try #require(seeded.status == 0 || seeded.status == 2, "\(seeded.stderr)")
-            try FileManager.default.copyItem(atPath: seedDB, toPath: database)
+            try seedWithEveryFiftiethRecord(of: input, seedDB: seedDB, database: database, work)
         }
         #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM sqlite_schema WHERE name = 'facts_statement'") == 0)
         #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging WHERE load_id = 2") > 0)
