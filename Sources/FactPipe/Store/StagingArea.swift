@@ -101,12 +101,13 @@ final class StagingArea {
             try mergeKeepingOmittedFields(loadID: loadID)
             changed = staged
         } else {
+            let ignoresOnlyRepeats = if policy == .ignore { try statementIsTheOnlyUniqueKey() } else { false }
             let insert = try connection.prepare("""
-                INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, source, context,
-                fact_metadata, created_at, load_id)
+                INSERT \(ignoresOnlyRepeats ? "OR IGNORE " : "")INTO facts(statement, predicate, subject, object, args,
+                arity, confidence, source, context, fact_metadata, created_at, load_id)
                 SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
                 created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
-                \(policy.upsertClause)
+                \(ignoresOnlyRepeats ? "" : policy.upsertClause)
                 """)
             try insert.bind(1, loadID)
             _ = try insert.step()
@@ -123,6 +124,27 @@ final class StagingArea {
         }
         try discard(loadID: loadID)
         return MergeResult(inserted: inserted, updated: changed - inserted, duplicates: staged - changed)
+    }
+
+    /// True when the only unique index of `facts` is one on `statement` alone and its columns have
+    /// factpipe's constraints only (no CHECK).
+    ///
+    /// Then `INSERT OR IGNORE` skips exactly the rows `ON CONFLICT(statement) DO NOTHING` would, as the
+    /// staging table has `facts`' NOT NULL columns; and it skips a write: an upsert may still abort
+    /// half-way on those other constraints, so SQLite first copies every page it changes into a
+    /// statement journal (10,000 facts into 5M: 378 MB beside the log's 549 MB and the database's
+    /// 430 MB). A unique index or a CHECK of the user's own, or no unique index while a load rebuilds
+    /// `facts_statement`, keeps the upsert, which fails loudly instead of skipping rows in silence.
+    private func statementIsTheOnlyUniqueKey() throws(StoreError) -> Bool {
+        let table = try connection.prepare("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'facts'")
+        guard try table.step(), let sql = table.text(0), !sql.lowercased().contains("check") else { return false }
+        let keys = try connection.prepare("""
+            SELECT (SELECT group_concat(i.name, ',') FROM pragma_index_info(l.name) AS i)
+            FROM pragma_index_list('facts') AS l WHERE l."unique"
+            """)
+        var columns: [String?] = []
+        while try keys.step() { columns.append(keys.text(0)) }
+        return columns == ["statement"]
     }
 
     /// Records in `factpipe_assertions` the facts older than the merge (ids up to `lastIDBefore`) that

@@ -54,6 +54,40 @@ import Testing
         #expect(try work.database().statements() == ["Hauptstadt(Deutschland, Berlin)."])
     }
 
+    /// A merge under `ignore` skips repeated statements with `INSERT OR IGNORE` only while
+    /// `facts_statement` is the table's one unique index: a unique index of the user's own still fails
+    /// the load, instead of its violations being skipped and counted as duplicates.
+    @Test func ignoreStillFailsOnAUniqueIndexOfTheUsersOwn() throws {
+        let work = try LoadWorkspace()
+        let table = try work.write("table.txt", (0..<50).map { "Owns(person\($0), thing\($0))." }.joined(separator: "\n"))
+        #expect(work.load(table).inserted == 50)
+        let more = try work.write("more.txt", "Owns(person3, thing3).\nOwns(someoneElse, thing7).\nOwns(new, newThing).\n")
+        try work.database().execute("CREATE UNIQUE INDEX users_one_owner ON facts(object)")
+        // A failed merge counts nothing, so the workspace's counts-add-up check does not apply.
+        let summary = ImportPipeline(options: ImportOptions(inputs: [more], databasePath: work.databasePath)).run()
+        #expect(summary.status == .failed)
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 50)
+        #expect(try work.database().int("SELECT count(*) FROM facts WHERE subject = 'someoneElse'") == 0)
+
+        // Without it, the same load merges: one repeat, two new facts.
+        try work.database().execute("DROP INDEX users_one_owner")
+        let again = work.load(more) { $0.resume = true }
+        #expect(again.status == .done)
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 52)
+    }
+
+    /// The same for a CHECK of the user's own (SQLite adds one to a table with a new column).
+    @Test func ignoreStillFailsOnACheckOfTheUsersOwn() throws {
+        let work = try LoadWorkspace()
+        let table = try work.write("table.txt", (0..<50).map { "Owns(person\($0), thing\($0))." }.joined(separator: "\n"))
+        #expect(work.load(table).inserted == 50)
+        try work.database().execute("ALTER TABLE facts ADD COLUMN reviewed INTEGER CHECK (subject <> 'banned')")
+        let more = try work.write("more.txt", "Owns(person3, thing3).\nOwns(banned, thing7).\nOwns(new, newThing).\n")
+        let summary = ImportPipeline(options: ImportOptions(inputs: [more], databasePath: work.databasePath)).run()
+        #expect(summary.status == .failed)
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 50)
+    }
+
     @Test func replaceOverwritesEveryColumnAndKeepsTheID() throws {
         let (summary, work, firstID) = try twoLoads(.replace)
         #expect(summary.status == .done)
