@@ -85,7 +85,7 @@ struct ImportCommand: ParsableCommand {
     @Flag(help: "Print one JSON summary object on standard output.")
     var json = false
 
-    @Flag(name: .shortAndLong, help: "No summary or progress on standard error.")
+    @Flag(name: .shortAndLong, help: "No summary or progress on standard error; only why a load stopped.")
     var quiet = false
 
     @OptionGroup var monitoring: MonitoringOptions
@@ -139,6 +139,8 @@ struct ImportCommand: ParsableCommand {
         }
         if !quiet {
             Standard.error(summary.humanText)
+        } else if let failure = summary.failureText {
+            Standard.error(failure)
         }
         // A PostgreSQL address is reported without its password.
         try monitoring.write(

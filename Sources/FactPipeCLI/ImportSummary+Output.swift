@@ -46,6 +46,13 @@ extension ImportSummary {
     /// `jsonDocument` as compact JSON text.
     var jsonObject: String { jsonDocument.text }
 
+    /// Why the load stopped, alone: what `--quiet` still prints (it leaves out the summary, not the
+    /// reason a job failed). Nil when the load finished.
+    var failureText: String? {
+        guard status != .done, let message else { return nil }
+        return "factpipe: " + TerminalText.escaped(message)
+    }
+
     /// A short summary for people, for standard error.
     var humanText: String {
         var lines: [String] = []

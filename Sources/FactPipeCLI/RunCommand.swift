@@ -94,7 +94,11 @@ struct RunCommand: ParsableCommand {
         if console.json { Standard.output(result.jsonObject) }
         try monitoring.write(RunReport(command: "run", importSummary: result.combined, databasePath: file.databasePath),
                              command: "run")
-        if !console.quiet { Standard.error(result.humanText) }
+        if !console.quiet {
+            Standard.error(result.humanText)
+        } else if let failure = result.failureText {
+            Standard.error(failure)
+        }
         let code = result.exitCode(signal: trap.receivedSignal)
         if code != 0 { throw ExitCode(code) }
     }
@@ -154,6 +158,14 @@ extension PipelineRunSummary {
         ]
         if let message { fields.append(.init("message", .string(message))) }
         return .object(fields)
+    }
+
+    /// Why the run stopped, alone (what `--quiet` still prints): its own message, which names the input,
+    /// else the loads' reasons; nil when nothing stopped.
+    var failureText: String? {
+        if status != .done, let message { return "factpipe: \(name): " + TerminalText.escaped(message) }
+        let lines = inputs.compactMap { input in input.summary?.failureText.map { "\(input.path): " + $0 } }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 
     var humanText: String {

@@ -95,6 +95,34 @@ import Testing
         #expect(try short.json()["status"] as? String == "done")
     }
 
+    /// `--quiet` leaves out the summary, not the reason a load stopped: a job's log must say why it failed.
+    @Test func quietStillSaysWhyALoadStopped() throws {
+        let work = try CLIWorkspace()
+        let missing = work.path("no-such-input.ndjson")
+        let failed = try Factpipe.run(["import", missing, "--db", work.database, "--quiet"])
+        #expect(failed.status == 1)
+        #expect(failed.stderr == "factpipe: \(missing): cannot open: No such file or directory\n", "\(failed.stderr)")
+
+        let input = try work.write("rejects.txt", Self.withRejects)
+        let aborted = try Factpipe.run(["import", input, "--db", work.path("other.sqlite"), "-q", "--max-errors", "0"])
+        #expect(aborted.status == 3)
+        let lines = aborted.stderr.split(separator: "\n")
+        #expect(lines.count == 1 && !lines[0].contains("records:"), "\(aborted.stderr)")
+
+        _ = try work.write("broken.ndjson.gz", Data([0x1F, 0x8B, 0x08, 0x00] + Array("garbage".utf8)))
+        let pipeline = try work.write("nightly.toml", """
+            name = "nightly"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["broken.ndjson.gz"]
+            """)
+        let run = try Factpipe.run(["run", pipeline, "--quiet"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let runLines = run.stderr.split(separator: "\n")
+        #expect(runLines.count == 1 && runLines[0].hasPrefix("factpipe: nightly: ")
+                && runLines[0].contains("broken.ndjson.gz: gzip"), "\(run.stderr)")
+    }
+
     @Test func maxErrorsZeroWithABadRecordExitsThree() throws {
         let work = try CLIWorkspace()
         let input = try work.write("rejects.txt", Self.withRejects)
