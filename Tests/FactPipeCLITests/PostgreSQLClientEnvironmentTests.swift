@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+/// What libpq takes from the environment, as for `psql`: the `PG*` variables fill in what the URL leaves
+/// out, and `~/.pgpass` or `PGPASSFILE` gives the password of a role the server asks one of.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLClientEnvironmentTests {
+    /// The variables a run starts without, so that only what a test sets reaches libpq.
+    private static let cleared = ["PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGDATABASE", "PGPASSWORD",
+                                  "PGPASSFILE", "PGSERVICE", "PGSERVICEFILE"]
+
+    /// Runs `factpipe arguments` with the `PG*` variables cleared, then `environment` set.
+    private func run(_ arguments: [String], environment: [String: String]) throws -> FactpipeRun {
+        let unset = Self.cleared.flatMap { ["-u", $0] }
+        let set = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/env"),
+                                       unset + set + [BinaryLocator.factpipe.path] + arguments)
+    }
+
+    /// The test server's host and port, split.
+    private func hostAndPort(_ database: PostgreSQLTestDatabase) throws -> (host: String, port: String) {
+        let parts = database.hostAndPort.split(separator: ":").map(String.init)
+        try #require(parts.count == 2, "\(database.hostAndPort)")
+        return (parts[0], parts[1])
+    }
+
+    @Test func pgVariablesFillInAURLThatNamesNothing() throws {
+        let database = try PostgreSQLTestDatabase()
+        let (host, port) = try hostAndPort(database)
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "Named(byTheEnvironment).\nAnother(one).\n")
+        let environment = ["PGHOST": host, "PGPORT": port, "PGUSER": "postgres", "PGDATABASE": database.name]
+        let load = try run(["import", input, "--db", "postgresql://", "--quiet"], environment: environment)
+        #expect(load.status == 0, "\(load.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 2)
+        let loads = try run(["loads", "--db", "postgres://", "--json"], environment: environment)
+        #expect(loads.status == 0, "\(loads.stderr)")
+        #expect(loads.stdoutText.contains("facts.txt"), "\(loads.stdoutText)")
+
+        // The same URL without the variables reaches no server of this test: libpq's defaults (a Unix
+        // socket, the user's own name) are not it.
+        let without = try run(["import", input, "--db", "postgresql://", "--quiet"],
+                              environment: ["PGPORT": port, "PGHOST": "/nonexistent-socket-dir"])
+        #expect(without.status == 1)
+        #expect(without.stderr.contains("cannot connect"), "\(without.stderr)")
+    }
+
+    @Test func pgpassInTheHomeFolderOrPGPASSFILEGivesThePassword() throws {
+        let database = try PostgreSQLTestDatabase()
+        let role = try #require(PostgreSQLTestServer.environment["FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE"],
+                                "scripts/test sets FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE")
+        // The role shared with the wrong-password test, whose password is `right`; it may write here.
+        try database.sql("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN
+            CREATE ROLE \(role) LOGIN PASSWORD 'right'; END IF; END $$;
+            GRANT CREATE, USAGE ON SCHEMA public TO \(role)
+            """)
+        let (host, port) = try hostAndPort(database)
+        let url = "postgresql://\(role)@\(database.hostAndPort)/\(database.name)"
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "Guarded(byAPassword).\n")
+        let home = work.path("home")
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+
+        // No password anywhere: the server asks for one and the load stops before it starts.
+        let none = try run(["import", input, "--db", url], environment: ["HOME": home])
+        #expect(none.status == 1)
+        #expect(none.stderr.contains("no password supplied"), "\(none.stderr)")
+        #expect(try database.int("SELECT count(*) FROM pg_tables WHERE tablename = 'facts'") == 0)
+
+        // ~/.pgpass, which libpq reads only when no one else may (mode 0600).
+        let line = "\(host):\(port):\(database.name):\(role):right\n"
+        let pgpass = try work.write("home/.pgpass", line)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: pgpass)
+        let fromHome = try run(["import", input, "--db", url, "--quiet"], environment: ["HOME": home])
+        #expect(fromHome.status == 0, "\(fromHome.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 1)
+        #expect(try database.sql("SELECT tableowner FROM pg_tables WHERE tablename = 'facts'") == [[role]])
+
+        // PGPASSFILE names another file, in place of ~/.pgpass.
+        let other = try work.write("elsewhere.pgpass", line)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: other)
+        try FileManager.default.removeItem(atPath: pgpass)
+        let more = try work.write("more.txt", "Guarded(again).\n")
+        let fromFile = try run(["import", more, "--db", url, "--quiet"],
+                               environment: ["HOME": home, "PGPASSFILE": other])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 2)
+    }
+}
