@@ -3,7 +3,9 @@
 #
 #   postgres_cluster_start [setting=value ...]   initdb into a temporary folder, pg_ctl on a free port of
 #                                               127.0.0.1 only; exports FACTPIPE_TEST_POSTGRES_URL. Returns 1
-#                                               (with a reason on stderr) when it cannot start.
+#                                               (with a reason on stderr) when it cannot start. With ssl=on
+#                                               it also makes a self-signed certificate for 127.0.0.1,
+#                                               `server.crt` in the folder (for a client's sslrootcert).
 #   postgres_cluster_stop                       stops it (immediate) and removes the folder; safe to call twice.
 #   postgres_cluster_server_stop [folder]       stops the server at once (`pg_ctl stop -m immediate`, as a
 #                                               crash would), keeping the folder;
@@ -65,14 +67,33 @@ postgres_cluster_start() {
     cat "$postgres_cluster_dir/initdb.log" >&2
     return 1
   fi
-  # Every role is trusted from 127.0.0.1 but one, which must give its password: the tests of a wrong
-  # password create it (FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE).
+  # Every role is trusted from 127.0.0.1 but two: one must give its password (the tests of a wrong
+  # password create it, FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE), one must come over TLS (the TLS tests).
   local hba="$data/pg_hba.conf"
-  { echo "host all factpipe_password_test 127.0.0.1/32 scram-sha-256"; cat "$hba"; } >"$hba.new"
+  { echo "host all factpipe_password_test 127.0.0.1/32 scram-sha-256"
+    echo "hostssl all factpipe_tls_test 127.0.0.1/32 trust"
+    echo "host all factpipe_tls_test 127.0.0.1/32 reject"
+    cat "$hba"; } >"$hba.new"
   cat "$hba.new" >"$hba" && rm -f "$hba.new"
   port=$(postgres_cluster_free_port) || return 1
   options="-c listen_addresses=127.0.0.1 -p $port -k $postgres_cluster_dir -c fsync=off -c full_page_writes=off"
-  for setting in "$@"; do options="$options -c $setting"; done
+  for setting in "$@"; do
+    options="$options -c $setting"
+    if [ "$setting" = "ssl=on" ]; then
+      if ! openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+          -addext subjectAltName=IP:127.0.0.1 -keyout "$data/server.key" -out "$data/server.crt" \
+          >"$postgres_cluster_dir/openssl.log" 2>&1; then
+        echo "postgres cluster: openssl could not make a certificate:" >&2
+        cat "$postgres_cluster_dir/openssl.log" >&2
+        return 1
+      fi
+      cp "$data/server.crt" "$postgres_cluster_dir/server.crt"
+      chmod 644 "$postgres_cluster_dir/server.crt"
+      chmod 600 "$data/server.key"
+      [ "$(id -u)" -eq 0 ] && chown postgres: "$data/server.key" "$data/server.crt"
+      options="$options -c ssl_cert_file=$data/server.crt -c ssl_key_file=$data/server.key"
+    fi
+  done
   # Kept for postgres_cluster_server_start, which starts the server again as it was.
   printf '%s\n' "$options" >"$postgres_cluster_dir/options"
   printf '%s\n' "$postgres_cluster_bin" >"$postgres_cluster_dir/bin"

@@ -10,8 +10,9 @@ final class PostgreSQLPrivateCluster {
     private let folder: String
     private static let script = packageRootURL().appendingPathComponent("scripts/postgres-cluster.sh").path
 
-    init() throws {
-        let run = try Factpipe.tool("/bin/bash", [Self.script, "start"])
+    /// Starts one with `settings` (`name=value`) on top of the script's; `ssl=on` also makes its certificate.
+    init(settings: [String] = []) throws {
+        let run = try Factpipe.tool("/bin/bash", [Self.script, "start"] + settings)
         var values: [String: String] = [:]
         for line in run.stdoutText.split(separator: "\n") {
             guard let equals = line.firstIndex(of: "=") else { continue }
@@ -24,6 +25,10 @@ final class PostgreSQLPrivateCluster {
     deinit {
         _ = try? Factpipe.tool("/bin/bash", [Self.script, "remove", folder])
     }
+
+    /// The server's self-signed certificate, when it was started with `ssl=on`: the root a client that
+    /// verifies the server needs.
+    var certificate: String { folder + "/server.crt" }
 
     /// `url` for `database`, with `user[:password]` in place of `postgres`.
     func url(database: String, user: String = "postgres") -> String {
