@@ -22,9 +22,9 @@ enum PathArguments {
     static func checkDatabase(_ path: String, option: String = "--db", postgreSQL: PostgreSQLUse = .notSupported) throws {
         if PostgreSQLAddress.isPostgreSQL(path) {
             let shown = PostgreSQLAddress.redacted(path)
-            if PostgreSQLAddress.hasSeveralAtSigns(path) {
-                throw ValidationError("\(option) \(shown): a user name or password with '@' in it must write it as %40 "
-                    + "(libpq would read the rest as the host)")
+            if PostgreSQLAddress.hasAmbiguousUserInfo(path) {
+                throw ValidationError("\(option) \(shown): a user name or password with '@' or '/' in it must write "
+                    + "them as %40 and %2F (libpq would read the rest as the host or the database)")
             }
             switch postgreSQL {
             case .supported: return

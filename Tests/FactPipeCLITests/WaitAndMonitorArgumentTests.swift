@@ -34,6 +34,22 @@ import Testing
         #expect(run.stderr.contains("%40"), "\(run.stderr)")
         #expect(!run.stderr.contains("p@ss") && !run.stderr.contains("ss@127"), "\(run.stderr)")
     }
+
+    /// The same for a `/` (base64 passwords hold them): libpq would take the password for host and port,
+    /// and every message, `--json` and `--report` would have quoted it.
+    @Test func importRefusesAnUnencodedSlashWithoutShowingThePassword() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "P(a).\n")
+        let report = work.path("report.json")
+        let run = try Factpipe.run(["import", input, "--db", "postgresql://app:Ab3/xY9+@127.0.0.1:1/kb", "--json",
+                                    "--report", report])
+        #expect(run.status == 64)
+        #expect(run.stderr.contains("%2F"), "\(run.stderr)")
+        #expect(!run.stderr.contains("Ab3") && !run.stderr.contains("xY9"), "\(run.stderr)")
+        #expect(!run.stdoutText.contains("Ab3"))
+        let written = FileManager.default.fileExists(atPath: report) ? try work.read("report.json") : ""
+        #expect(!written.contains("Ab3"))
+    }
 }
 
 /// `--into-existing` is a SQLite store's mode: with a PostgreSQL address it is a usage error before

@@ -13,10 +13,12 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     /// The URL as given (with its password, if any): only ever passed to libpq.
     let connectionString: String
 
-    /// The address in `text`, or nil when `text` is not a PostgreSQL URL.
+    /// The address in `text`, or nil when `text` is not a PostgreSQL URL. The scheme is matched in any
+    /// case and given to libpq in lower case, the only one it reads as a URL (it would take
+    /// `Postgres://…` whole for a database name, and a server would quote it back, password and all).
     public init?(_ text: String) {
-        guard Self.isPostgreSQL(text) else { return nil }
-        connectionString = text
+        guard Self.isPostgreSQL(text), let scheme = text.range(of: "://") else { return nil }
+        connectionString = text[..<scheme.lowerBound].lowercased() + text[scheme.lowerBound...]
     }
 
     /// True when `text` names a PostgreSQL database rather than a SQLite file.
@@ -35,8 +37,9 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     /// it, the URL with its user-info password and `password=` parameter values blanked.
     public static func redacted(_ text: String) -> String {
         guard isPostgreSQL(text) else { return text }
-        // libpq ends the user info at the first `@`, which would show the rest of such a password as host.
-        if hasSeveralAtSigns(text) { return blankingPassword(text) }
+        // libpq ends the user info at the first `@` or `/`, which would show the rest of such a password as
+        // host, port or database.
+        if hasAmbiguousUserInfo(text) { return blankingPassword(text) }
         var error: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(text, &error) else {
             if let error { PQfreemem(error) }
@@ -59,14 +62,22 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         return result
     }
 
-    /// True when the URL's authority holds more than one `@`: a user name or password with an `@` not
-    /// written as `%40`, which libpq would split at the first one (and so take part of the password for
-    /// the host).
-    public static func hasSeveralAtSigns(_ text: String) -> Bool {
+    /// True when libpq would read part of a user name or password as something else: the URL's authority
+    /// holds more than one `@` (an `@` not written as `%40`, split at the first one, so that the rest of
+    /// the password becomes the host), or an `@` comes after a `/` (a `/` not written as `%2F` ends the
+    /// authority, so that the password becomes host, port and database name, and an error quotes them).
+    public static func hasAmbiguousUserInfo(_ text: String) -> Bool {
         guard let scheme = text.range(of: "://") else { return false }
         let rest = text[scheme.upperBound...]
-        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-        return rest[..<authorityEnd].filter { $0 == "@" }.count > 1
+        let beforeQuery = rest[..<(rest.firstIndex(of: "?") ?? rest.endIndex)]
+        let authorityEnd = beforeQuery.firstIndex(of: "/") ?? beforeQuery.endIndex
+        return beforeQuery[..<authorityEnd].filter { $0 == "@" }.count > 1 || beforeQuery[authorityEnd...].contains("@")
+    }
+
+    /// Where the user info of `text` ends: its last `@` before any `?` (so that a password holding a `/`
+    /// or `@` written as such is blanked whole), nil when there is none.
+    private static func userInfoEnd(_ text: Substring) -> Substring.Index? {
+        text[..<(text.firstIndex(of: "?") ?? text.endIndex)].lastIndex(of: "@")
     }
 
     /// The password texts in the URL as written (user-info part and `password=` values, still
@@ -75,8 +86,7 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         var passwords: [String] = []
         if let scheme = text.range(of: "://") {
             let rest = text[scheme.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
+            if let at = userInfoEnd(rest), let colon = rest[..<at].firstIndex(of: ":") {
                 passwords.append(String(rest[rest.index(after: colon)..<at]))
             }
         }
@@ -118,8 +128,7 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         var result = text
         if let scheme = result.range(of: "://") {
             let rest = result[scheme.upperBound...]
-            let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
-            if let at = rest[..<authorityEnd].lastIndex(of: "@") {
+            if let at = userInfoEnd(rest) {
                 let userInfo = rest[..<at]
                 if let colon = userInfo.firstIndex(of: ":") {
                     result.replaceSubrange(colon..<at, with: "")

@@ -34,11 +34,30 @@ import Testing
 
     @Test func aPasswordWithAnUnencodedAtSignIsNeverShownInPart() {
         let text = "postgresql://alice:p@ss@db.example/kb"
-        #expect(PostgreSQLAddress.hasSeveralAtSigns(text))
-        #expect(!PostgreSQLAddress.hasSeveralAtSigns("postgresql://alice:p%40ss@db.example/kb"))
+        #expect(PostgreSQLAddress.hasAmbiguousUserInfo(text))
+        #expect(!PostgreSQLAddress.hasAmbiguousUserInfo("postgresql://alice:p%40ss@db.example/kb"))
         let shown = PostgreSQLAddress.redacted(text)
         #expect(!shown.contains("p@ss") && !shown.contains("ss@"), "\(shown)")
         #expect(shown == "postgresql://alice@db.example/kb")
+    }
+
+    /// libpq ends the user info at the first `/`: such a password would become host, port and database,
+    /// and be shown whole by a parse of it.
+    @Test func aPasswordWithAnUnencodedSlashIsNeverShownInPart() {
+        let text = "postgresql://app:Ab3/xY9+@db.example.com/kb?sslmode=require"
+        #expect(PostgreSQLAddress.hasAmbiguousUserInfo(text))
+        #expect(!PostgreSQLAddress.hasAmbiguousUserInfo("postgresql://app:Ab3%2FxY9+@db.example.com/kb"))
+        #expect(!PostgreSQLAddress.hasAmbiguousUserInfo("postgresql://db.example.com/kb?options=a@b"))
+        let shown = PostgreSQLAddress.redacted(text)
+        #expect(!shown.contains("Ab3") && !shown.contains("xY9"), "\(shown)")
+        #expect(PostgreSQLAddress.writtenPasswords(text) == ["Ab3/xY9+"])
+    }
+
+    /// libpq reads only a lower-case scheme as a URL; factpipe accepts any case and passes it lowered.
+    @Test func theSchemeReachesLibpqInLowerCase() throws {
+        let address = try #require(PostgreSQLAddress("Postgres://kb:s3cret@db/kb"))
+        #expect(address.connectionString == "postgres://kb:s3cret@db/kb")
+        #expect(address.description == "postgresql://kb@db/kb")
     }
 
     @Test func aMessageQuotingThePasswordIsScrubbed() throws {
