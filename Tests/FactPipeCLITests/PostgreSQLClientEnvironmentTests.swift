@@ -45,6 +45,26 @@ struct PostgreSQLClientEnvironmentTests {
         #expect(without.stderr.contains("cannot connect"), "\(without.stderr)")
     }
 
+    /// How text and numbers travel is factpipe's, whatever the environment asks: another client encoding
+    /// stored `é` as `Ã©` (and hashed it so), and `extra_float_digits = 0` rounded confidences read back.
+    @Test func theEnvironmentCannotChangeHowTextAndNumbersTravel() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let statement = "Café(crème, brûlée)."
+        let input = try work.write("facts.ndjson", #"{"statement":"\#(statement)","confidence":0.123456789012345678}"# + "\n")
+        let environment = ["PGCLIENTENCODING": "LATIN1", "PGOPTIONS": "-c extra_float_digits=0"]
+        let load = try run(["import", input, "--db", database.url, "--quiet"], environment: environment)
+        #expect(load.status == 0, "\(load.stderr)")
+        let hex = statement.utf8.map { String(format: "%02x", $0) }.joined()
+        #expect(try database.sql("SELECT encode(convert_to(statement, 'UTF8'), 'hex') FROM facts") == [[hex]])
+
+        let export = try run(["export", "--db", database.url, "-o", "-", "--format", "ndjson", "--level", "0", "--quiet"],
+                             environment: environment)
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(export.stdoutText.contains(#""statement":"\#(statement)""#), "\(export.stdoutText)")
+        #expect(export.stdoutText.contains(#""confidence":0.12345678901234568"#), "\(export.stdoutText)")
+    }
+
     @Test func pgpassInTheHomeFolderOrPGPASSFILEGivesThePassword() throws {
         let database = try PostgreSQLTestDatabase()
         let role = try #require(PostgreSQLTestServer.environment["FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE"],

@@ -50,7 +50,18 @@ final class PostgreSQLConnection {
                 server: address.description, message: "cannot connect: \(Self.scrub(reason, address))",
                 sqlState: nil)
         }
+        // COPY and parameters are UTF-8 and numbers must come back exactly, whatever `PGCLIENTENCODING`,
+        // `PGOPTIONS` or the URL set: another encoding would store `é` as `Ã©` (and hash it so), and
+        // `extra_float_digits` below 1 rounds a double to 15 digits when it is read back.
+        guard PQsetClientEncoding(connection, "UTF8") == 0 else {
+            let reason = PostgreSQLError.oneLine(String(cString: PQerrorMessage(connection)))
+            PQfinish(connection)
+            throw PostgreSQLError(
+                server: address.description, message: "cannot use UTF-8 on this connection: \(Self.scrub(reason, address))",
+                sqlState: nil)
+        }
         handle = connection
+        try execute("SET extra_float_digits = 3")
         PQsetNoticeReceiver(connection, { context, result in
             guard let context, let result else { return }
             Unmanaged<PostgreSQLNotices>.fromOpaque(context).takeUnretainedValue().receive(result)
