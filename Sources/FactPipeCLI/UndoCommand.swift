@@ -30,6 +30,8 @@ struct UndoCommand: ParsableCommand {
 
     func validate() throws {
         try PathArguments.checkDatabase(db, postgreSQL: .supported)
+        // NaN compares false with everything: `>= 0` refuses it.
+        guard wait >= 0 else { throw ValidationError("--wait must be 0 or more") }
     }
 
     func run() throws {

@@ -102,6 +102,13 @@ import Testing
 
         let usage = try Factpipe.run(["undo", "two", "--db", work.database])
         #expect(usage.status == 64)
+        // A wait that is no number of seconds is a usage error, as for import (NaN used to end in a trap
+        // when the lock was held).
+        for wait in ["nan", "-1"] {
+            let badWait = try Factpipe.run(["undo", "1", "--db", work.database, "--wait", wait])
+            #expect(badWait.status == 64, "\(wait): \(badWait.stderr)")
+            #expect(badWait.stderr.contains("--wait must be 0 or more"), "\(badWait.stderr)")
+        }
         let missing = try Factpipe.run(["undo", "1", "--db", work.path("missing.sqlite")])
         #expect(missing.status == 1)
     }

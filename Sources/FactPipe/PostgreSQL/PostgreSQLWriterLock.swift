@@ -26,7 +26,7 @@ enum PostgreSQLWriterLock {
                 throw PostgreSQLError(
                     server: connection.server,
                     message: "another load is writing to this database (\(try holder(connection))); "
-                        + "waited \(Int(timeoutSeconds)) s")
+                        + "waited \(Duration.wait(seconds: timeoutSeconds).components.seconds) s")
             }
             usleep(50_000)
         }

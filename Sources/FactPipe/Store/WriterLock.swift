@@ -43,7 +43,7 @@ final class WriterLock {
                 close(fd)
                 throw StoreError(
                     kind: .busy, path: databasePath,
-                    message: "another load is writing to this database (\(holder)); waited \(Int(timeoutSeconds)) s")
+                    message: "another load is writing to this database (\(holder)); waited \(Duration.wait(seconds: timeoutSeconds).components.seconds) s")
             }
             usleep(50_000)
         }
