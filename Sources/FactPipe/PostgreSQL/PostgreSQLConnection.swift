@@ -128,12 +128,21 @@ final class PostgreSQLConnection {
         }
     }
 
-    /// Sends rows in COPY text format (tab-separated, `\N` for NULL, one row a line).
-    func putCopyData(_ bytes: [UInt8]) throws(PostgreSQLError) {
-        guard !bytes.isEmpty else { return }
-        let rc = bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                PQputCopyData(handle, $0, Int32(buffer.count))
+    /// Sends rows in COPY text format (tab-separated, `\N` for NULL, one row a line), in pieces of at
+    /// most `pieceBytes` (libpq takes an `Int32` length: a batch of large repeats may pass 2 GiB).
+    func putCopyData(_ bytes: [UInt8], pieceBytes: Int = 1 << 30) throws(PostgreSQLError) {
+        let piece = min(max(1, pieceBytes), Int(Int32.max))
+        let rc = bytes.withUnsafeBufferPointer { buffer -> Int32 in
+            guard let base = buffer.baseAddress else { return 1 }
+            return base.withMemoryRebound(to: CChar.self, capacity: buffer.count) { start in
+                var sent = 0
+                while sent < buffer.count {
+                    let count = min(piece, buffer.count - sent)
+                    let rc = PQputCopyData(handle, start + sent, Int32(count))
+                    guard rc == 1 else { return rc }
+                    sent += count
+                }
+                return 1
             }
         }
         guard rc == 1 else { throw lastError("COPY failed") }
