@@ -197,6 +197,36 @@ struct PostgreSQLImportTests {
         #expect(try postgresFacts(database) == (try normalizedJSON(try sqliteFacts(sqlite), via: database)))
     }
 
+    /// A statement repeated many times: `ignore` merges a batch in one round (one round per copy, each
+    /// reading the whole batch, took hours for a million copies, and a killed load redid it at every
+    /// start), `replace` and `update` one round per copy, each reading its own rows through an index.
+    /// The first load goes straight into the empty table, the second through the batch table; both give
+    /// the SQLite store's counts and facts.
+    @Test(arguments: [("ignore", 20_000), ("replace", 300), ("update", 300)])
+    func aStatementRepeatedManyTimesGivesTheFactsOfTheSQLiteStore(policy: String, copies: Int) throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        func input(_ name: String, _ shift: Int) throws -> String {
+            let lines = (0..<copies).map { index in
+                #"{"statement": "Often(said).", "confidence": \#(Double((index + shift) % 1000) / 1000), "#
+                    + #""source": "s\#(index % 7)", "context": {"k\#(index % 5)": \#(index + shift)}}"#
+            }
+            return try work.write(name, ([#"{"statement": "Once(\#(name))."}"#] + lines).joined(separator: "\n") + "\n")
+        }
+        let sqlite = work.path("kb.sqlite")
+        for file in [try input("first.ndjson", 0), try input("second.ndjson", 3)] {
+            let arguments = ["import", file, "--on-conflict", policy, "--json", "-q", "--db"]
+            let pg = try Factpipe.run(arguments + [database.url])
+            let lite = try Factpipe.run(arguments + [sqlite])
+            #expect(pg.status == 0 && lite.status == 0, "\(pg.stderr) \(lite.stderr)")
+            let pgJSON = try pg.json(), liteJSON = try lite.json()
+            for key in ["records", "inserted", "updated", "duplicates"] {
+                #expect(int(pgJSON, key) == int(liteJSON, key), "\(policy) \(key): \(pgJSON) vs \(liteJSON)")
+            }
+        }
+        #expect(try postgresFacts(database) == (try normalizedJSON(try sqliteFacts(sqlite), via: database)))
+    }
+
     @Test func failAbortsAtTheFirstConflictAndKeepsTheCommittedBatches() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

@@ -316,8 +316,14 @@ final class PostgreSQLFactStore: FactSink {
                 result.bool(0, 2) ? "is already in the database" : "appears earlier in the input")
     }
 
+    /// Rounds past which a merge indexes the batch table by occurrence: each round then reads its own
+    /// rows instead of the whole table (a statement repeated a million times is a million rounds).
+    static let roundsWorthAnIndex = 8
+
     /// Moves the batch table's `rows` rows into `facts` under `policy`, in `rounds` rounds (round n
-    /// applies each statement's n-th occurrence); returns what it did.
+    /// applies each statement's n-th occurrence); returns what it did. Under `ignore` and `fail` the
+    /// first round is the only one that can insert or name a fact: the later ones are left out and their
+    /// rows count as duplicates.
     static func merge(
         on connection: PostgreSQLConnection, policy: ConflictPolicy, rounds maxOccurrence: Int, rows batchRows: Int64,
         loadID: Int64, recordsAssertions: Bool = true
@@ -338,7 +344,12 @@ final class PostgreSQLFactStore: FactSink {
             created_at, load_id
             """
         var result = StagingArea.MergeResult()
-        for round in 1...max(1, maxOccurrence) {
+        let rounds = policy == .ignore || policy == .fail ? 1 : max(1, maxOccurrence)
+        if rounds > roundsWorthAnIndex {
+            try connection.execute("CREATE INDEX IF NOT EXISTS factpipe_batch_occurrence ON factpipe_batch (occurrence)")
+            try connection.execute("ANALYZE factpipe_batch")
+        }
+        for round in 1...rounds {
             let select = "SELECT \(columns) FROM factpipe_batch WHERE occurrence = $1 ORDER BY seq"
             let conflict = "ON CONFLICT (\(key("statement")))"
             switch policy {
