@@ -87,6 +87,34 @@ struct PostgreSQLNULValueTests {
         #expect(lines.allSatisfy { ($0["message"] as? String ?? "").contains("beyond PostgreSQL's numeric range") })
     }
 
+    /// A subject longer than PostgreSQL's B-tree entries hold (possible once --max-arg-length is raised)
+    /// is a reject too: it used to fail its batch, and every --resume after it, at the server.
+    @Test func aSubjectTooLongForTheIndexesIsARejectAndTheLoadGoesOn() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        // 3,000 bytes of ideographs in no repeating order: PostgreSQL cannot compress the entry under its limit.
+        var state: UInt32 = 12_345
+        let long = String(String.UnicodeScalarView((0..<1_000).compactMap { _ in
+            state = state &* 1_103_515_245 &+ 12_345
+            return Unicode.Scalar(0x4E00 + (state >> 8) % 20_000)
+        }))
+        let fits = String(repeating: "x", count: 2_000)
+        let input = try work.write("long.txt", "Long(\(long)).\nFits(\(fits)).\nShort(one).\n")
+        let rejects = work.path("rejects.ndjson")
+        for batchSize in ["1", "1000"] {
+            let run = try Factpipe.run(["import", input, "--db", database.url, "--max-arg-length", "5000", "--force",
+                                        "--batch-size", batchSize, "--rejects", rejects, "--json", "-q"])
+            #expect(run.status == 2, "\(run.stderr) \(run.stdoutText)")
+            let json = try run.json()
+            #expect(int(json, "rejected") == 1 && int(json, "records") == 3, "\(json)")
+            let reject = try #require(try rejectLines(rejects).first)
+            #expect(reject["reason"] as? String == "limit_exceeded" && reject["line"] as? Int == 1, "\(reject)")
+            #expect((reject["message"] as? String)?.contains("PostgreSQL's index") == true, "\(reject)")
+        }
+        #expect(try database.sql("SELECT predicate FROM facts ORDER BY predicate") == [["Fits"], ["Short"]])
+        #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE tablename = 'facts'") == 4)
+    }
+
     @Test func theRejectsCountTowardsMaxErrors() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

@@ -34,6 +34,13 @@ enum PostgreSQLStorableText {
         return false
     }
 
+    /// The most bytes a predicate and a subject may hold together in PostgreSQL. `facts_predicate_subject`
+    /// and `facts_subject` hold them in B-tree entries, which PostgreSQL refuses past 2,704 bytes (8 KiB
+    /// pages) with their headers; a longer pair would fail its whole batch, or an index build after a
+    /// direct load, and every later load until that fact is gone. The default limits (100 characters of
+    /// predicate, 500 of argument: at most 2,400 bytes) never reach it; raised ones may.
+    static let indexedBytes = 2_600
+
     /// The first field of `fact` (`context` or `fact_metadata`) holding a JSON number PostgreSQL's
     /// `numeric`, which `jsonb` keeps numbers in, cannot hold; nil when there is none.
     static func fieldHoldingUnstorableNumber(_ fact: Fact) -> Fact.Field? {

@@ -148,6 +148,10 @@ struct FactValidator: Sendable {
                              "\(PostgreSQLStorableText.columnName(field)): a number beyond PostgreSQL's numeric range "
                                 + "(131,072 digits before the point, 16,383 after) cannot be stored in PostgreSQL")
         }
+        if refusesNUL, fact.predicate.utf8.count + fact.subject.utf8.count > PostgreSQLStorableText.indexedBytes {
+            return .rejected(.limitExceeded, "predicate and subject: \(fact.predicate.utf8.count + fact.subject.utf8.count) "
+                + "bytes together, over the \(PostgreSQLStorableText.indexedBytes) PostgreSQL's index on them can hold")
+        }
         return .fact(fact, warning: warning)
     }
 
