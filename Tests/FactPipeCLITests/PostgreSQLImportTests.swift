@@ -262,6 +262,12 @@ struct PostgreSQLImportTests {
         #expect(run.status == 3, "\(run.stderr)")
         #expect(try database.int("SELECT count(*) FROM facts") == 0)
         #expect(try database.sql("SELECT status, records FROM factpipe_loads") == [["aborted", "0"]])
+
+        // Its row has the input's SHA-256, so --resume takes it up (it said "changed, SHA-256 unknown").
+        let resumed = try Factpipe.run(["import", input, "--db", database.url, "--resume", "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(int(try resumed.json(), "inserted") == 3)
+        #expect(try database.sql("SELECT status FROM factpipe_loads ORDER BY id") == [["done"]])
     }
 }
 

@@ -251,6 +251,20 @@ import Glibc
         #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 1)
     }
 
+    /// An atomic load that stopped committed nothing, but its ledger row names the input's content: a
+    /// --resume after it loads the input (it was refused as "changed, SHA-256 unknown").
+    @Test func resumeAfterAnAtomicLoadThatStoppedLoadsTheInput() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\nB(2).\nbroken(\nC(3).\n")
+        let atomic = try Factpipe.run(["import", input, "--db", work.database, "--atomic", "--max-errors", "0", "-q"])
+        #expect(atomic.status == 3, "\(atomic.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--resume", "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(int(try resumed.json(), "inserted") == 3)
+        #expect(try SQLiteFile.ledger(work.database).map { $0["status"] as? String } == ["done"])
+    }
+
     @Test func resumeOfAKilledCSVLoadKeepsItsHeader() throws {
         let work = try CLIWorkspace()
         let victim = work.path("victim.sqlite")

@@ -191,7 +191,7 @@ final class PostgreSQLFactStore: FactSink {
             if let rejects, entry.rejectsPath == options.rejectsPath {
                 // Lines written after the checkpoint belonged to a batch that never committed.
                 try rejects.truncate(to: entry.counts.rejectsOffset)
-                rejectsCommittedSize = entry.counts.rejectsOffset
+                rejectsCommittedSize = rejects.bytesWritten
             }
             try inTransaction { try ledger.record(id: id, counts: counts, status: .running) }
             defaultCreatedAt = try ledger.startedAt(id: id) ?? startedAt
@@ -472,7 +472,7 @@ final class PostgreSQLFactStore: FactSink {
                 if let id = try? ledger.start(
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
-                    status: ledgerStatus) {
+                    status: ledgerStatus, sha256: descriptor.sha256) {
                     try? ledger.record(id: id, counts: .init(), status: ledgerStatus, finishedAt: finishedAt,
                                        message: summary.message)
                     finished.append(finishedSource(descriptor, id, .init(), ledgerStatus))
