@@ -140,14 +140,19 @@ public final class BufferedFileOutput {
     }
 
     /// Drops everything written after the first `size` bytes, buffered or not, so that output that
-    /// belonged to a rolled-back transaction disappears. Throws `FileOutputError`.
+    /// belonged to a rolled-back transaction disappears. A file shorter than `size` (replaced or cut by
+    /// someone meanwhile, e.g. a rejects file moved away before a `--resume`) is kept as it is, not
+    /// padded with zero bytes up to `size`. Throws `FileOutputError`.
     public func truncate(to size: Int64) throws {
         buffer.removeAll(keepingCapacity: true)
         guard ownsDescriptor else { return }
-        if ftruncate(descriptor, off_t(size)) != 0 || lseek(descriptor, off_t(size), SEEK_SET) < 0 {
+        let end = lseek(descriptor, 0, SEEK_END)
+        guard end >= 0 else { throw FileOutputError.fromErrno(.write, path: path) }
+        let kept = min(size, Int64(end))
+        if ftruncate(descriptor, off_t(kept)) != 0 || lseek(descriptor, off_t(kept), SEEK_SET) < 0 {
             throw FileOutputError.fromErrno(.write, path: path)
         }
-        bytesWritten = size
+        bytesWritten = kept
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {

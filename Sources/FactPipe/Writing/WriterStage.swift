@@ -147,7 +147,7 @@ final class WriterStage {
             if let rejects, ledger.rejectsPathOfLastEntry == options.rejectsPath {
                 // Lines written after the checkpoint belonged to a batch that never committed.
                 try rejects.truncate(to: entry.counts.rejectsOffset)
-                rejectsCommittedSize = entry.counts.rejectsOffset
+                rejectsCommittedSize = rejects.bytesWritten
             }
             try database.inTransaction { try ledger.record(id: id, counts: counts, status: .running) }
             try writer.setDefaultCreatedAt(try ledger.startedAt(id: id) ?? startedAt)

@@ -26,6 +26,27 @@ import Testing
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data(expected))
     }
 
+    /// Truncating drops what came after `size`; a file someone made shorter meanwhile is not padded with
+    /// zero bytes up to `size` (a rejects file moved away before a --resume became NULs, then new lines).
+    @Test func truncateNeverLengthensTheFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("rejects.ndjson").path
+        let output = try BufferedFileOutput(path: path, append: true)
+        try output.write(Array("kept\nrolled back\n".utf8))
+        try output.flush()
+        try output.truncate(to: 5)
+        #expect(output.bytesWritten == 5)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "kept\n")
+
+        try "new\n".write(toFile: path, atomically: false, encoding: .utf8)  // cut by someone else
+        try output.truncate(to: 100)
+        #expect(output.bytesWritten == 4)
+        try output.write(Array("after\n".utf8))
+        try output.close()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\nafter\n")
+    }
+
     @Test func generatorWritesTheSameBytesToAFileAsInMemory() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
