@@ -281,4 +281,31 @@ struct PostgreSQLServerFaultTests {
         #expect(try database.sql("SELECT statement FROM facts ORDER BY id") == [["A(1)."], ["A(2)."]])
         #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE tablename = 'facts'") == 4)
     }
+
+    /// A role with a schema of its own (first in the default `search_path`, `"$user", public`) writing
+    /// factpipe's tables in `public`: the indexes are looked for where `facts` is, not in its schema (every
+    /// load of it failed: the unique index seemed missing, and creating it failed).
+    @Test func aRoleWithASchemaOfItsOwnLoadsIntoTheTablesInPublic() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let seed = try work.write("seed.txt", "Seed(0).\n")
+        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        let input = try work.write("facts.txt", "A(1).\nA(2).\nSeed(0).\n")
+        try withRole(in: database, granted: { role in
+            """
+            CREATE SCHEMA \(role) AUTHORIZATION \(role);
+            GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
+            GRANT INSERT, UPDATE, DELETE ON facts, factpipe_loads, factpipe_assertions TO \(role);
+            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
+            """
+        }) { url in
+            let run = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(int(try run.json(), "inserted") == 2, "\(run.stdoutText)")
+            let stats = try Factpipe.run(["stats", "--db", url, "--json"])
+            #expect(stats.status == 0, "\(stats.stderr)")
+        }
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY id") == [["Seed(0)."], ["A(1)."], ["A(2)."]])
+        #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE tablename = 'facts'") == 4)
+    }
 }

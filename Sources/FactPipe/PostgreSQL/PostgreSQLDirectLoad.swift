@@ -105,7 +105,7 @@ final class PostgreSQLDirectLoad {
     ) throws(PostgreSQLError) -> [Int64: StagingArea.MergeResult] {
         let present = try connection.execute("""
             SELECT to_regclass('\(stagingTable)') IS NOT NULL, EXISTS (SELECT 1 FROM pg_indexes
-            WHERE schemaname = current_schema() AND tablename = 'facts' AND indexname = '\(uniqueIndex)')
+            WHERE schemaname = \(PostgreSQLSchema.factsSchema) AND tablename = 'facts' AND indexname = '\(uniqueIndex)')
             """)
         let hasStaging = present.bool(0, 0), hasUniqueIndex = present.bool(0, 1)
         if !hasUniqueIndex {
@@ -150,7 +150,7 @@ final class PostgreSQLDirectLoad {
     static func recover(on connection: PostgreSQLConnection, ledger: PostgreSQLLedger) throws(PostgreSQLError) {
         let pending = try connection.execute("""
             SELECT to_regclass('\(stagingTable)') IS NOT NULL OR NOT EXISTS (SELECT 1 FROM pg_indexes
-            WHERE schemaname = current_schema() AND tablename = 'facts' AND indexname = '\(uniqueIndex)')
+            WHERE schemaname = \(PostgreSQLSchema.factsSchema) AND tablename = 'facts' AND indexname = '\(uniqueIndex)')
             """)
         guard pending.bool(0, 0) else { return }
         try connection.execute("BEGIN")

@@ -131,10 +131,18 @@ enum PostgreSQLSchema {
          "CREATE INDEX IF NOT EXISTS facts_predicate_subject ON facts (predicate, subject)"),
     ]
 
+    /// The schema of the `facts` the role's `search_path` finds (the one every statement names), as SQL:
+    /// not always `current_schema()`, the first schema of the path that exists, which may be the role's
+    /// own while `facts` is in `public`.
+    static let factsSchema = """
+        (SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
+        WHERE c.oid = to_regclass('facts'))
+        """
+
     /// The secondary indexes `facts` has now.
     static func existingSecondaryIndexes(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Set<String> {
         let result = try connection.execute("""
-            SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'facts'
+            SELECT indexname FROM pg_indexes WHERE schemaname = \(factsSchema) AND tablename = 'facts'
             """)
         return Set((0..<result.rowCount).compactMap { result.text($0, 0) })
     }
