@@ -46,6 +46,22 @@ import Testing
         }
     }
 
+    /// The backup just written is kept whatever its name sorts as: a backup named in the future (a clock
+    /// that was ahead, or is now set back) used to outrank it, and `--keep 1` deleted the new one.
+    @Test func keepOneKeepsTheBackupJustWrittenWhenAnOlderOneHasALaterName() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let first = try #require(try backup(work)["file"] as? String)
+        let future = work.path("backups/kb-20991231T235959.999Z.db.zst")
+        try FileManager.default.moveItem(atPath: first, toPath: future)
+        try FileManager.default.moveItem(atPath: first + ".sha256", toPath: future + ".sha256")
+        let object = try backup(work, ["--keep", "1"])
+        let written = try #require(object["file"] as? String)
+        #expect(FileManager.default.fileExists(atPath: written))
+        #expect(object["removed"] as? [String] == [future])
+        #expect(try Factpipe.run(["verify", written, "--quiet"]).status == 0)
+    }
+
     @Test func aBackupRestoresToTheSameFactsAndZstdGivesTheDatabase() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()

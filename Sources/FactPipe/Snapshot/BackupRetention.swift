@@ -67,12 +67,15 @@ struct BackupRetention {
     }
 
     /// Deletes this database's backups beyond the newest `keep`, with their `.sha256` files, and
-    /// returns the paths deleted, oldest first.
+    /// returns the paths deleted, oldest first. `written`, the backup just made, is always one of those
+    /// kept, whatever its name sorts as: with the clock set back it is named older than the ones before
+    /// it, and was deleted as the oldest while the command reported success.
     /// - Throws: `SnapshotError` `.io` when the folder cannot be listed or a file cannot be deleted.
-    func prune(keeping keep: Int) throws(SnapshotError) -> [String] {
-        let backups = try listFolder().filter(matchesPattern).sorted().map { directory + "/" + $0 }
-            .filter(isBackupOfThisDatabase)
-        let doomed = backups.dropLast(max(keep, 0))
+    func prune(keeping keep: Int, written: String? = nil) throws(SnapshotError) -> [String] {
+        let writtenName = written.map { PathText.split($0).name }
+        let backups = try listFolder().filter { matchesPattern($0) && $0 != writtenName }.sorted()
+            .map { directory + "/" + $0 }.filter(isBackupOfThisDatabase)
+        let doomed = backups.dropLast(max(keep - (writtenName == nil ? 0 : 1), 0))
         for path in doomed {
             guard unlink(path) == 0 else {
                 throw SnapshotError(.io, path: path, "cannot delete this old backup: \(systemError())")

@@ -149,7 +149,7 @@ public struct DatabaseBackup: Sendable {
             result.removed = try BackupRetention(
                 directory: options.directory, databaseName: name, sourceDatabase: source
             )
-            .prune(keeping: keep)
+            .prune(keeping: keep, written: path)
         }
         result.seconds = seconds(since: start)
         return result
