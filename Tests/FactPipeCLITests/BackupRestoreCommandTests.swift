@@ -79,6 +79,31 @@ import Testing
         #expect(try SQLiteFile.int(work.path("restored.sqlite"), "SELECT count(*) FROM facts") == snapshotFixtureFacts)
     }
 
+    /// A program that crashed in the middle of a rollback-journal transaction on the database being
+    /// replaced leaves a hot `-journal`: restore removes it with the `-wal` and `-shm`, or the first
+    /// program to open the restored database would play the old pages back into it.
+    @Test func restoreOverADatabaseWithAHotJournalGivesTheBackupsFacts() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let file = try #require(try backup(work)["file"] as? String)
+        let script = """
+            import os, sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("PRAGMA journal_mode=DELETE")
+            c.execute("BEGIN")
+            c.execute("UPDATE facts SET source = hex(randomblob(64))")
+            c.execute("DELETE FROM facts WHERE id % 2 = 0")
+            os._exit(0)  # a crash: the transaction's journal stays, hot
+            """
+        try Factpipe.tool("/usr/bin/python3", ["-c", script, work.database])
+        #expect(FileManager.default.fileExists(atPath: work.database + "-journal"))
+        let restored = try Factpipe.run(["restore", file, "--to", work.database, "--force", "--quiet"])
+        #expect(restored.status == 0, "\(restored.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.database + "-journal"))
+        #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+    }
+
     @Test func aDatabaseOfSeveralFramesRestoresByteForByteAndADamagedFrameChangesNothing() throws {
         // 110,000 facts: a database of about 36 MB, in three frames (16 MiB each but the last).
         let work = try CLIWorkspace()

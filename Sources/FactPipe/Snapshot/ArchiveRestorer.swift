@@ -226,7 +226,9 @@ public struct ArchiveRestorer: Sendable {
             throw SnapshotError(
                 .io, path: options.targetPath, "cannot set the restored database's permissions: \(systemError())")
         }
-        for suffix in ["-wal", "-shm"] {
+        // A rollback journal left by a program that crashed while writing the replaced database would be
+        // played back into the restored one by the first program to open it (old pages, old page size).
+        for suffix in ["-wal", "-shm", "-journal"] {
             let stale = options.targetPath + suffix
             if access(stale, F_OK) == 0 && unlink(stale) != 0 {
                 throw SnapshotError(
