@@ -63,7 +63,9 @@ enum SkippableFrame {
     static func locate(in input: ArchiveInput) throws(SnapshotError) -> Lookup {
         let size = input.size
         guard size >= Int64(overhead) else { return .absent }
+        // A read comes back short when the file shrank since its size was taken (another program cut it).
         let tail = try input.read(at: size - 8, count: 8)
+        guard tail.count == 8 else { return .damaged("the file ended before its last 8 bytes (it is being cut)") }
         guard Array(tail[0..<4]) == tag else { return .absent }
         let payload = Int64(littleEndian(tail, at: 4))
         guard payload >= 72, payload + 8 <= size else {
@@ -71,10 +73,11 @@ enum SkippableFrame {
         }
         let offset = size - 8 - payload
         let header = try input.read(at: offset, count: 8)
-        guard littleEndian(header, at: 0) == magic, Int64(littleEndian(header, at: 4)) == payload else {
+        guard header.count == 8, littleEndian(header, at: 0) == magic, Int64(littleEndian(header, at: 4)) == payload else {
             return .damaged("the manifest frame's header at byte \(offset) is damaged")
         }
         let body = try input.read(at: offset + 8, count: Int(payload) - 8)
+        guard body.count == Int(payload) - 8 else { return .damaged("the file ended inside its manifest frame") }
         let json = Array(body[0..<(body.count - 64)])
         let stored = String(decoding: body[(body.count - 64)...], as: UTF8.self)
         let digest = SHA256Digest()

@@ -59,6 +59,21 @@ import Testing
         #expect(offset == 100)
     }
 
+    /// An archive cut by another program after it was opened (its size taken): the short reads are a
+    /// damaged frame, not a crash (indexing the missing bytes trapped).
+    @Test(arguments: [0, 4, 40, 120])
+    func anArchiveCutAfterItWasOpenedIsDamagedNotACrash(keptBytes: Int) throws {
+        let directory = try TemporaryDirectory()
+        let frame = SkippableFrame.encode(manifestJSON: manifest.json)
+        let path = try directory.write("a.zst", [UInt8](repeating: 7, count: 100) + frame)
+        let input = try ArchiveInput(path: path)
+        #expect(truncate(path, off_t(keptBytes)) == 0)
+        switch try SkippableFrame.locate(in: input) {
+        case .found: Issue.record("a frame was found in a file cut to \(keptBytes) bytes")
+        case .absent, .damaged: break
+        }
+    }
+
     @Test(arguments: [0, 5, 20, -70, -3])
     func aDamagedManifestFrameIsToldApartFromAMissingOne(flipAt position: Int) throws {
         let directory = try TemporaryDirectory()
