@@ -13,7 +13,8 @@ import Glibc
     /// database). Returns the input and how many records the killed load had committed.
     private func killedLoad(
         _ work: CLIWorkspace, facts: Int, seed: Int, format: String = "ndjson", database: String,
-        afterRecords: Int, extra: [String] = [], prepare: (String, String) throws -> Void = { _, _ in }
+        afterRecords: Int, extra: [String] = [], generating: [String] = [],
+        prepare: (String, String) throws -> Void = { _, _ in }
     ) throws -> (input: String, committed: Int) {
         var count = facts
         for attempt in 1...3 {
@@ -21,7 +22,7 @@ import Glibc
             let generate = try Factpipe.run([
                 "generate", "--facts", "\(count)", "--seed", "\(seed)", "--format", format, "--invalid-rate", "0.01",
                 "-o", input, "-q",
-            ])
+            ] + generating)
             try #require(generate.status == 0, "\(generate.stderr)")
             try? FileManager.default.removeItem(atPath: database)
             try? FileManager.default.removeItem(atPath: database + "-wal")
@@ -249,6 +250,33 @@ import Glibc
         #expect(rows.map { $0["status"] as? String } == ["interrupted", "done"])
         #expect(rows.last?["source_sha256"] as? String == after)
         #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 1)
+    }
+
+    /// Under `fail` each batch is checked for conflicts when it commits, and merged later. A statement
+    /// another program wrote into `facts` in between merges as a duplicate: the merge used to fail, and so
+    /// did the recovery every later command runs first, so the database took no load any more.
+    @Test func aFailLoadWhoseStagedFactAnotherProgramWroteMeanwhileStillResumes() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, _) = try killedLoad(work, facts: 60_000, seed: 31, database: victim, afterRecords: 5_000,
+                                        extra: ["--on-conflict", "fail"], generating: ["--duplicate-rate", "0"])
+        let staged = try #require(try SQLiteFile.strings(victim, "SELECT statement FROM factpipe_staging LIMIT 1").first)
+        let other = try Factpipe.tool("/usr/bin/sqlite3", [victim, """
+            INSERT INTO facts(statement, predicate, subject, args, arity, created_at)
+            SELECT statement, predicate, subject, args, arity, created_at FROM factpipe_staging
+            WHERE statement = '\(staged.replacingOccurrences(of: "'", with: "''"))' LIMIT 1
+            """])
+        #expect(other.status == 0)
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--resume", "--on-conflict", "fail",
+                                        "--batch-size", "1000", "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try resumed.json()["status"] as? String == "done")
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE statement = '\(staged.replacingOccurrences(of: "'", with: "''"))'") == 1)
+        let row = try #require(try SQLiteFile.ledger(victim).first)
+        #expect(row["status"] as? String == "done")
+        expectCountsAddUp(row)
+        #expect(int(row, "duplicates") == 1, "\(row)")
     }
 
     /// An atomic load that stopped committed nothing, but its ledger row names the input's content: a

@@ -25,6 +25,8 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
                 """
         case .update, .fail:
             // `update` needs each record's given fields: `StagingArea.mergeKeepingOmittedFields` merges it.
+            // `fail` checks each batch when it commits, and its merge takes `ignore`'s clause
+            // (`StagingArea.merge`).
             return ""
         }
     }

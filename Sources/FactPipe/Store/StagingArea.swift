@@ -101,13 +101,17 @@ final class StagingArea {
             try mergeKeepingOmittedFields(loadID: loadID)
             changed = staged
         } else {
-            let ignoresOnlyRepeats = if policy == .ignore { try statementIsTheOnlyUniqueKey() } else { false }
+            // Under `fail` each batch was checked for conflicts when it committed: a statement in `facts` by
+            // now came from another program since (or a migration of its spelling). It merges as under
+            // `ignore`, a duplicate, rather than failing this merge and every later load, which runs it first.
+            let ignoring = policy == .ignore || policy == .fail
+            let ignoresOnlyRepeats = if ignoring { try statementIsTheOnlyUniqueKey() } else { false }
             let insert = try connection.prepare("""
                 INSERT \(ignoresOnlyRepeats ? "OR IGNORE " : "")INTO facts(statement, predicate, subject, object, args,
                 arity, confidence, source, context, fact_metadata, created_at, load_id)
                 SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
                 created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
-                \(ignoresOnlyRepeats ? "" : policy.upsertClause)
+                \(ignoresOnlyRepeats ? "" : (ignoring ? ConflictPolicy.ignore : policy).upsertClause)
                 """)
             try insert.bind(1, loadID)
             _ = try insert.step()
