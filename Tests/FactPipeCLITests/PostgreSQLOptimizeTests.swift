@@ -60,6 +60,22 @@ struct PostgreSQLOptimizeTests {
 
     /// `--vacuum` is `VACUUM FULL`: the space of deleted rows goes back to the system; `--reindex`
     /// rebuilds the indexes; the facts stay as they were.
+    /// A load's writer lock is free the moment its process ends: the load releases it before it closes
+    /// its connection. Left to the connection's end, the server process let go of it a moment later, and
+    /// an optimize started right after (as `run` does after its loads) sometimes refused, "a load is
+    /// writing".
+    @Test func optimizeRightAfterALoadFindsTheWriterLockFree() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        for round in 0..<12 {
+            let input = try facts(work, "in-\(round).txt", count: 20, from: round * 20)
+            let load = try Factpipe.run(["import", input, "--db", database.url, "-q"])
+            #expect(load.status == 0, "\(load.stderr)")
+            let optimize = try Factpipe.run(["optimize", "--db", database.url, "--json"])
+            #expect(optimize.status == 0, "round \(round): \(optimize.stderr)")
+        }
+    }
+
     @Test func vacuumFullGivesBackTheSpaceOfDeletedFactsAndReindexRebuilds() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

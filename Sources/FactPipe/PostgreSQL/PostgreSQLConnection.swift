@@ -71,6 +71,13 @@ final class PostgreSQLConnection {
     }
 
     deinit {
+        // The writer lock is a session advisory lock, which goes with the session; but the server process
+        // ends a moment after the connection closes, so a command started right after this one (`run`'s
+        // optimize after its loads) could still find it held. Released here, it is free once this returns.
+        if PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE,
+           let result = PQexec(handle, "SELECT pg_advisory_unlock_all()") {
+            PQclear(result)
+        }
         PQfinish(handle)
     }
 
