@@ -44,3 +44,38 @@ import Testing
         #expect(try SQLiteFile.strings(database, "PRAGMA journal_mode") == ["delete"])
     }
 }
+
+/// Another program's SQLite file as an input, left by a crash in the middle of a write (a hot rollback
+/// journal, pages of the unfinished write already in the file): factpipe refuses it, naming why, instead
+/// of loading a mix of old and unfinished rows as done; the file and its journal stay as they were.
+@Suite struct HotJournalSourceTests {
+    @Test func anInputDatabaseWithAHotJournalIsRefusedAndLeftAsItWas() throws {
+        let work = try CLIWorkspace()
+        let source = work.path("kb.db")
+        let script = """
+            import os, sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("PRAGMA journal_mode=DELETE")
+            c.execute("CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT)")
+            c.executemany("INSERT INTO facts(statement) VALUES (?)", [("Old(a%d)." % i,) for i in range(5000)])
+            c.execute("PRAGMA cache_size=1")  # the unfinished write's pages reach the file at once
+            c.execute("BEGIN")
+            c.execute("UPDATE facts SET statement = 'Unfinished(x' || id || ').'")
+            os._exit(0)  # a crash
+            """
+        try Factpipe.tool("/usr/bin/python3", ["-c", script, source])
+        let hashes = (try sha256sum(source), try sha256sum(source + "-journal"))
+        let run = try Factpipe.run(["import", source, "--db", work.database, "--json", "-q"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("its -journal is hot"), "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 0)
+        #expect((try sha256sum(source), try sha256sum(source + "-journal")) == hashes)
+
+        // Once the writer's journal is rolled back, the old rows load, and only they.
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [source, "SELECT count(*) FROM facts"])
+        let again = try Factpipe.run(["import", source, "--db", work.database, "--json", "-q"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(int(try again.json(), "inserted") == 5_000)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE statement LIKE 'Unfinished%'") == 0)
+    }
+}

@@ -68,7 +68,7 @@ enum ReadOnlyDatabase {
     }
 
     /// The first 100 bytes of `path` (fewer for a short or empty file), or why it cannot be read.
-    private static func fileHeader(_ path: String) -> Result<[UInt8], SystemError> {
+    static func fileHeader(_ path: String) -> Result<[UInt8], SystemError> {
         let descriptor = openForReadingOnly(path)
         guard descriptor >= 0 else { return .failure(SystemError()) }
         defer { close(descriptor) }
