@@ -9,13 +9,22 @@
 /// The text goes to a hidden temporary file in the same directory (`TemporaryName`, so a textfile
 /// collector that reads `*.prom` never picks it up), is flushed to disk, and is renamed over the
 /// target. What a killed command left there is removed first (`StaleTemporaries`).
+///
+/// A symlink is written through (its target is replaced, the link stays: a metrics file another tool
+/// manages by a link); a path that is not a regular file (`/dev/stdout`, `/dev/null`, a FIFO) is written
+/// in place, as it cannot be replaced: renaming over it swapped a device for a file.
 public enum AtomicFile {
     /// Writes `text` to `path` atomically.
     /// - Throws: `FileOutputError` when the temporary file cannot be written or renamed; the
     ///   target is then left as it was and the temporary file removed.
     public static func write(_ text: String, to path: String) throws(FileOutputError) {
-        StaleTemporaries.sweep(besides: path)
-        let temporary = TemporaryName.make(for: path)
+        var info = stat()
+        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+            return try writeInPlace(Array(text.utf8), to: path)
+        }
+        let target = PathText.symlinkTarget(path) != nil ? PathText.real(path) ?? path : path
+        StaleTemporaries.sweep(besides: target)
+        let temporary = TemporaryName.make(for: target)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw failure(.open, path) }
         var ok = false
@@ -40,8 +49,28 @@ public enum AtomicFile {
             throw error
         }
         guard close(descriptor) == 0 else { throw failure(.close, path) }
-        guard rename(temporary, path) == 0 else { throw failure(.close, path) }
+        guard rename(temporary, target) == 0 else { throw failure(.close, path) }
         ok = true
+    }
+
+    /// Writes `bytes` into what `path` already is (a device, a FIFO, standard output).
+    private static func writeInPlace(_ bytes: [UInt8], to path: String) throws(FileOutputError) {
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw failure(.open, path) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { raw in
+                Glibc.write(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+            }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                let error = failure(.write, path)
+                close(descriptor)
+                throw error
+            }
+            offset += written
+        }
+        guard close(descriptor) == 0 else { throw failure(.close, path) }
     }
 
     private static func failure(_ operation: FileOutputError.Operation, _ path: String) -> FileOutputError {

@@ -103,6 +103,31 @@ import Testing
         #expect(throws: FileOutputError.self) { try AtomicFile.write("x", to: work.path("no/such/dir.prom")) }
     }
 
+    /// A symlink is written through (the link stays, its target gets the text), and what is not a regular
+    /// file is written in place: renaming over `/dev/null` or a FIFO swapped it for a file.
+    @Test func aSymlinkIsWrittenThroughAndADeviceOrFIFOInPlace() throws {
+        let work = try LoadWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("managed"), withIntermediateDirectories: false)
+        try AtomicFile.write("first\n", to: work.path("managed/metrics.prom"))
+        let link = work.path("metrics.prom")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "managed/metrics.prom")
+        try AtomicFile.write("through the link\n", to: link)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "managed/metrics.prom")
+        #expect(try String(contentsOfFile: work.path("managed/metrics.prom"), encoding: .utf8) == "through the link\n")
+        #expect(try folderListing(work.path("managed")) == ["metrics.prom"], "no temporary file is left")
+
+        try AtomicFile.write("discarded\n", to: "/dev/null")
+        var info = stat()
+        #expect(stat("/dev/null", &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR)
+
+        let fifo = work.path("report.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = Thread { _ = try? String(contentsOfFile: fifo, encoding: .utf8) }
+        reader.start()
+        try AtomicFile.write("through a pipe\n", to: fifo)
+        #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
+    }
+
     @Test func aPostgreSQLAddressIsReportedWithoutItsPassword() {
         let report = RunReport(importSummary: ImportSummary(), databasePath: "postgresql://alice:s3cret@db.example/kb")
         #expect(!(report.databasePath ?? "").contains("s3cret"))
