@@ -296,6 +296,31 @@ import Testing
         #expect(try Factpipe.run(["run"]).status == 64)
     }
 
+    /// Sources a run cannot load as asked fail it in one line before any lock or write: a file named
+    /// without wildcards that is not there (a run that loads nothing said "done"), and a FIFO a pattern
+    /// matches (the run blocked on it forever, its writer lock held). A pattern that matches nothing is
+    /// a quiet night: done.
+    @Test func aMissingNamedSourceOrAFIFOFailsTheRunAndAnEmptyPatternDoesNot() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("incoming"), withIntermediateDirectories: false)
+        func pipeline(_ paths: String) throws -> String {
+            try work.write("job.toml", "name = \"nightly\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\(paths)]\n")
+        }
+        let missing = try Factpipe.run(["run", try pipeline(#""incoming/today.ndjson""#), "--quiet"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("incoming/today.ndjson: no such file"), "\(missing.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.path("kb.sqlite")))
+
+        let quiet = try Factpipe.run(["run", try pipeline(#""incoming/*.ndjson""#), "--json"])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(try quiet.json()["status"] as? String == "done")
+
+        #expect(mkfifo(work.path("incoming/stray.ndjson"), 0o600) == 0)
+        let fifo = try Factpipe.run(["run", try pipeline(#""incoming/*.ndjson""#), "--quiet"])
+        #expect(fifo.status == 1)
+        #expect(fifo.stderr.contains("stray.ndjson: not a regular file"), "\(fifo.stderr)")
+    }
+
     @Test func keepSnapshotsRemovesOnlyOlderSnapshotsOfTheSameDatabase() throws {
         let work = try CLIWorkspace()
         let file = work.path("weekly.toml")

@@ -129,6 +129,42 @@ public struct PipelineFile: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Refuses sources a run cannot load as asked, before it takes any lock: a pattern without wildcards
+    /// that names no file (a file that did not arrive: a run that loads nothing would say "done"), a
+    /// folder a pattern cannot read, and a match that is not a regular file (a FIFO or a device would
+    /// block the run, its writer lock held, until the next night's run gave up on it).
+    /// - Throws: `PipelineFileError` naming the pattern or the file.
+    public func checkSources() throws(PipelineFileError) {
+        for pattern in sourcePatterns {
+            var result = glob_t()
+            defer { globfree(&result) }
+            // A folder that does not exist is no match (a quiet night); one that cannot be read is an error.
+            let status = Glibc.glob(pattern, 0, { _, code in code == ENOENT || code == ENOTDIR ? 0 : 1 }, &result)
+            if status == GLOB_NOMATCH {
+                guard pattern.contains(where: { "*?[".contains($0) }) else {
+                    throw PipelineFileError(path: pattern, message: "no such file (a source without wildcards must exist)")
+                }
+                continue
+            }
+            guard status == 0 else {
+                throw PipelineFileError(path: pattern, message: "cannot read the folders of this source pattern"
+                    + (status == GLOB_ABORTED ? ": \(String(cString: strerror(errno)))" : ""))
+            }
+            for index in 0..<Int(result.gl_pathc) {
+                guard let cString = result.gl_pathv[index] else { continue }
+                let match = String(cString: cString)
+                var info = stat()
+                guard stat(match, &info) == 0 else {
+                    throw PipelineFileError(path: match, message: "cannot read it: \(String(cString: strerror(errno)))")
+                }
+                guard (info.st_mode & S_IFMT) == S_IFREG else {
+                    throw PipelineFileError(path: match, message: "not a regular file (a FIFO, a device or a folder): "
+                        + "a pipeline loads files; give a stream to import instead")
+                }
+            }
+        }
+    }
+
     private static func glob(_ pattern: String) -> [String] {
         var result = glob_t()
         defer { globfree(&result) }

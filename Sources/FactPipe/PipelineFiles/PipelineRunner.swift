@@ -77,6 +77,7 @@ public struct PipelineRunner {
         let inputs = file.expandSources()
         let date = String(Timestamp.now().prefix(10))
         do {
+            try file.checkSources()
             try checkPaths(inputs: inputs, date: date)
             try file.options.validate()
         } catch {
