@@ -129,19 +129,26 @@ struct TOMLDocument: Sendable {
                 || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
         }
 
-        mutating func value() throws(TOMLError) -> TOMLValue {
+        /// Arrays nested deeper than this are refused: each level is a call, and a file of `[[[[…` would
+        /// overflow the stack (a pipeline's values nest one level).
+        static let deepestArray = 32
+
+        mutating func value(depth: Int = 0) throws(TOMLError) -> TOMLValue {
             let at = line
             guard let first = peek() else { throw TOMLError(line: at, message: "expected a value") }
             switch first {
             case UInt8(ascii: "\""), UInt8(ascii: "'"):
                 return TOMLValue(kind: .string(try string()), line: at)
             case UInt8(ascii: "["):
+                guard depth < Self.deepestArray else {
+                    throw TOMLError(line: at, message: "arrays nested more than \(Self.deepestArray) deep")
+                }
                 advance()
                 var items: [TOMLValue] = []
                 while true {
                     skipBlankAndComments()
                     if peek() == UInt8(ascii: "]") { advance(); break }
-                    items.append(try value())
+                    items.append(try value(depth: depth + 1))
                     skipBlankAndComments()
                     if peek() == UInt8(ascii: ",") { advance(); continue }
                     guard peek() == UInt8(ascii: "]") else { throw TOMLError(line: line, message: "expected ',' or ']' in the array") }

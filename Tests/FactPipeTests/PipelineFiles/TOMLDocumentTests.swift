@@ -78,6 +78,20 @@ import Testing
         ]))
     }
 
+    /// Each nesting level is a call: a file of 200,000 `[` overflowed the stack. Past 32 levels it is
+    /// refused with its line; 32 still read.
+    @Test func arraysNestedTooDeeplyAreRefusedWithTheLine() throws {
+        let deep = "\n\nname = " + String(repeating: "[", count: 200_000)
+        #expect(throws: TOMLError.self) { try TOMLDocument(parsing: deep) }
+        do {
+            _ = try TOMLDocument(parsing: deep)
+        } catch {
+            #expect(error.line == 3 && error.message.contains("nested more than 32 deep"), "\(error)")
+        }
+        let allowed = "x = " + String(repeating: "[", count: 32) + "1" + String(repeating: "]", count: 32) + "\n"
+        #expect(throws: Never.self) { try TOMLDocument(parsing: allowed) }
+    }
+
     @Test func commentsAreIgnoredEverywhereButInsideStrings() throws {
         let document = try TOMLDocument(parsing: """
             # leading comment
