@@ -75,12 +75,12 @@ final class MonitorProbe {
             """)
         while try totals.step() {
             sample.loadsByStatus[totals.text(0) ?? "", default: 0] += Int(totals.int64(1))
-            sample.totals.records += Int(totals.double(2))
-            sample.totals.inserted += Int(totals.double(3))
-            sample.totals.updated += Int(totals.double(4))
-            sample.totals.duplicates += Int(totals.double(5))
-            sample.totals.rejected += Int(totals.double(6))
-            sample.totals.warnings += Int(totals.double(7))
+            sample.totals.records = Self.adding(sample.totals.records, totals.double(2))
+            sample.totals.inserted = Self.adding(sample.totals.inserted, totals.double(3))
+            sample.totals.updated = Self.adding(sample.totals.updated, totals.double(4))
+            sample.totals.duplicates = Self.adding(sample.totals.duplicates, totals.double(5))
+            sample.totals.rejected = Self.adding(sample.totals.rejected, totals.double(6))
+            sample.totals.warnings = Self.adding(sample.totals.warnings, totals.double(7))
         }
         let statuses = try connection.prepare("SELECT id, status FROM factpipe_loads ORDER BY id")
         while try statuses.step() {
@@ -131,7 +131,7 @@ final class MonitorProbe {
         ].filter { indexes.contains($0.index) }
         guard !kinds.isEmpty,
             let low = try connection.scalarInt("SELECT min(id) FROM facts"),
-            let high = try connection.scalarInt("SELECT max(id) FROM facts")
+            let high = try connection.scalarInt("SELECT max(id) FROM facts"), low <= high
         else { return }
         let key = try connection.prepare(
             "SELECT statement, predicate, subject FROM facts WHERE id >= ?1 ORDER BY id LIMIT 1")
@@ -180,6 +180,15 @@ final class MonitorProbe {
         }
         let elapsed = ContinuousClock.now - start
         nextCount = ContinuousClock.now + elapsed * (1 / countingShare)
+    }
+
+    /// `count` plus `total`, a ledger column's `total()` (a float), held between 0 and `Int.max`: a ledger
+    /// another program wrote 2^63 (or 1e300, or NaN) into made `Int()` trap on every probe.
+    static func adding(_ count: Int, _ total: Double) -> Int {
+        guard total.isFinite, total > 0 else { return count }
+        guard total < 9.2e18 else { return Int.max }
+        let (sum, overflow) = count.addingReportingOverflow(Int(total))
+        return overflow ? Int.max : sum
     }
 
     static func seconds(_ duration: Duration) -> Double {

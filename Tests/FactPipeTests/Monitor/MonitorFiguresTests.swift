@@ -14,6 +14,22 @@ struct MonitorFiguresTests {
         return sample
     }
 
+    /// A ledger another program wrote huge, negative or non-number totals into: the probe reads it
+    /// without a trap (`Int()` of 2^63 crashed it on every probe), holding the totals to 0...Int.max.
+    @Test func aProbeOfALedgerWithHugeTotalsDoesNotTrap() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("in.txt", "A(1).\nA(2).\n")
+        #expect(work.load(input).inserted == 2)
+        #expect(work.load(try work.write("more.txt", "A(3).\n")).inserted == 1)
+        try work.database().execute("""
+            UPDATE factpipe_loads SET records = 9223372036854775807, inserted = 1e300, rejected = -5;
+            """)
+        let sample = MonitorProbe(databasePath: work.databasePath).sample()
+        #expect(sample.failure == nil, "\(sample.failure ?? "")")
+        #expect(sample.totals.records == Int.max && sample.totals.inserted == Int.max)
+        #expect(sample.totals.rejected == 0)
+    }
+
     @Test func countersHoldWhenTheLedgerFallsAndRiseWhenItPassesThem() {
         var figures = MonitorFigures(interval: 1)
         figures.record(sample(at: 0, inserted: 100, records: 100), residentBytes: 1)
