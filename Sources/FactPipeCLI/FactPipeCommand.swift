@@ -18,6 +18,7 @@ struct FactPipeCommand: ParsableCommand {
     /// Parses and runs the command. Under `--json`, an error the command did not report itself (a
     /// usage error, say) is also printed as one JSON object on standard output.
     static func main() {
+        StandardStreams.reserve()
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)

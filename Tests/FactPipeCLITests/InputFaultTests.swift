@@ -50,6 +50,28 @@ import Glibc
         #expect((try again.json()["skipped"] as? [Any])?.isEmpty == true)
     }
 
+    /// Run with standard input or output closed (`<&-`, `>&-`): the first file opened took descriptor 0 or
+    /// 1, so `import -` could read the writer lock's file as facts and `export -o -` write into the
+    /// database. Closed descriptors get /dev/null: nothing is read, nothing is written where it must not be.
+    @Test func closedStandardDescriptorsAreNeverTakenByTheFilesTheCommandOpens() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "A(1).\nA(2).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let before = try sha256sum(work.database)
+        let binary = BinaryLocator.factpipe.path
+        let closedIn = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" import - --db \"$1\" <&-", binary, work.database])
+        #expect(closedIn.status == 1)
+        #expect(closedIn.stderr.contains("-: standard input is closed"), "\(closedIn.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
+
+        let closedOut = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" export --db \"$1\" -o - --level 0 >&-", binary, work.database])
+        #expect(closedOut.status == 1)
+        #expect(closedOut.stderr.contains("standard output is closed"), "\(closedOut.stderr)")
+        #expect(try sha256sum(work.database) == before)
+    }
+
     @Test func aPipeThatClosesEarlyRefusesThePartialLastRecordAndLoadsTheRest() throws {
         let work = try CLIWorkspace()
         let input = try generate(work, "facts.ndjson", facts: 5_000, seed: 22)

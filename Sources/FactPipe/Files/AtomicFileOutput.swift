@@ -45,6 +45,9 @@ final class AtomicFileOutput: ArchiveSink {
         self.path = path
         digest = hashes ? SHA256Digest() : nil
         if path == "-" {
+            guard !StandardStreams.outputWasClosed else {
+                throw SnapshotError(.io, path: "standard output", "cannot write: standard output is closed")
+            }
             isSparse = false
             descriptor = STDOUT_FILENO
             temporaryPath = nil

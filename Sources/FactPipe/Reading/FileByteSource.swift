@@ -48,6 +48,9 @@ public final class FileByteSource: ByteSource {
     /// Throws `ReadError` of kind `.cannotOpen` when the path cannot be opened or is a directory.
     public convenience init(path: String) throws(ReadError) {
         if path == "-" {
+            guard !StandardStreams.inputWasClosed else {
+                throw ReadError(source: "-", kind: .cannotOpen, message: "standard input is closed")
+            }
             self.init(fileDescriptor: 0, name: "-", closeWhenDone: false)
             return
         }

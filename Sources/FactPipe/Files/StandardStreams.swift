@@ -1,0 +1,29 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The standard descriptors the process started without (a shell's `<&-` or `>&-`).
+///
+/// A closed one would be taken by the next file opened (the writer lock, a database): `-` would then
+/// read that file, or an export to `-` write into the database. `reserve()` gives each closed one
+/// `/dev/null` before anything is opened, and remembers it, so that `-` is refused as closed instead.
+public enum StandardStreams {
+    /// Written once by `reserve()`, at start-up before any other thread exists; read only after.
+    nonisolated(unsafe) private static var closedAtStart: Set<Int32> = []
+
+    /// Opens /dev/null on each of 0, 1 and 2 that is closed, and records which were.
+    public static func reserve() {
+        for descriptor in Int32(0)...2 where fcntl(descriptor, F_GETFD) == -1 {
+            if open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY) == descriptor {
+                closedAtStart.insert(descriptor)
+            }
+        }
+    }
+
+    /// True when standard input was closed when the process started.
+    public static var inputWasClosed: Bool { closedAtStart.contains(STDIN_FILENO) }
+    /// True when standard output was closed when the process started.
+    public static var outputWasClosed: Bool { closedAtStart.contains(STDOUT_FILENO) }
+}
