@@ -321,6 +321,30 @@ import Testing
         #expect(fifo.stderr.contains("stray.ndjson: not a regular file"), "\(fifo.stderr)")
     }
 
+    /// Rejects written into a dated folder under the sources' folder are the pipeline's own files: the
+    /// next run does not load them as input (their template's folder was left relative and never matched).
+    @Test func rejectsInADatedFolderAmongTheSourcesAreNotLoadedTheNextNight() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("incoming/batch1"), withIntermediateDirectories: true)
+        _ = try work.write("incoming/batch1/a.ndjson", #"{"statement":"A(1)."}"# + "\n" + #"{"statement":"broken("}"# + "\n")
+        try FileManager.default.createDirectory(atPath: work.path("pipelines"), withIntermediateDirectories: false)
+        let file = try work.write("pipelines/job.toml", """
+            name = "nightly"
+            database = "../kb.sqlite"
+            [sources]
+            paths = ["../incoming/*/*.ndjson"]
+            [load]
+            rejects = "../incoming/{date}/rejected-{source}.ndjson"
+            """)
+        let first = try Factpipe.run(["run", file, "--json"])
+        #expect(first.status == 2, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work.path("incoming/\(today)/rejected-a.ndjson")))
+        let second = try Factpipe.run(["run", file, "--dry-run", "--json"])
+        let inputs = try #require(try second.json()["inputs"] as? [[String: Any]])
+        #expect(inputs.compactMap { $0["source"] as? String }.map { $0.hasSuffix("incoming/batch1/a.ndjson") } == [true],
+                "\(inputs)")
+    }
+
     @Test func keepSnapshotsRemovesOnlyOlderSnapshotsOfTheSameDatabase() throws {
         let work = try CLIWorkspace()
         let file = work.path("weekly.toml")

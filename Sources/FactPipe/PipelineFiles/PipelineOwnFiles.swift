@@ -38,10 +38,18 @@ struct PipelineOwnFiles {
     }
 
     /// A template's files as a pattern: `{date}` and `{source}` become `*`, the rest is literal; the
-    /// folder is resolved to its real path when it has no placeholder.
+    /// folder is resolved to its real path up to its first component with a placeholder (a folder such
+    /// as `../incoming/{date}` left relative never matched, and its rejects were loaded the next night).
     static func pattern(_ template: String) -> String {
         var (folder, name) = PathText.split(template)
-        if !folder.contains("{"), let real = PathText.real(folder) { folder = real }
+        if let brace = folder.firstIndex(of: "{") {
+            let slash = folder[..<brace].lastIndex(of: "/")
+            let fixed = slash.map { $0 == folder.startIndex ? "/" : String(folder[..<$0]) } ?? "."
+            let rest = slash.map { String(folder[folder.index(after: $0)...]) } ?? folder
+            if let real = PathText.real(fixed) { folder = (real == "/" ? "" : real) + "/" + rest }
+        } else if let real = PathText.real(folder) {
+            folder = real
+        }
         let wildFolder = escape(folder).replacingPlaceholders()
         return (wildFolder == "/" ? "" : wildFolder) + "/" + escape(name).replacingPlaceholders()
     }
