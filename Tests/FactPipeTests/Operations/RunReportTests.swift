@@ -122,9 +122,25 @@ import Testing
 
         let fifo = work.path("report.fifo")
         #expect(mkfifo(fifo, 0o600) == 0)
-        let reader = Thread { _ = try? String(contentsOfFile: fifo, encoding: .utf8) }
+        // The reader reads to the end of the stream (a reader that stops at the size a FIFO reports, 0,
+        // closes it under the writer).
+        let received = LockedValue<[UInt8]>([])
+        let done = DispatchSemaphore(value: 0)
+        let reader = Thread {
+            let descriptor = open(fifo, O_RDONLY)
+            var buffer = [UInt8](repeating: 0, count: 4_096)
+            while descriptor >= 0 {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count <= 0 { break }
+                received.update { $0 += buffer[0..<count] }
+            }
+            if descriptor >= 0 { close(descriptor) }
+            done.signal()
+        }
         reader.start()
         try AtomicFile.write("through a pipe\n", to: fifo)
+        done.wait()
+        #expect(String(decoding: received.get(), as: UTF8.self) == "through a pipe\n")
         #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
     }
 
