@@ -67,14 +67,9 @@ struct PostgreSQLClientEnvironmentTests {
 
     @Test func pgpassInTheHomeFolderOrPGPASSFILEGivesThePassword() throws {
         let database = try PostgreSQLTestDatabase()
-        let role = try #require(PostgreSQLTestServer.environment["FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE"],
-                                "scripts/test sets FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE")
         // The role shared with the wrong-password test, whose password is `right`; it may write here.
-        try database.sql("""
-            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN
-            CREATE ROLE \(role) LOGIN PASSWORD 'right'; END IF; END $$;
-            GRANT CREATE, USAGE ON SCHEMA public TO \(role)
-            """)
+        let role = try database.passwordRole()
+        try database.sql("GRANT CREATE, USAGE ON SCHEMA public TO \(role)")
         let (host, port) = try hostAndPort(database)
         let url = "postgresql://\(role)@\(database.hostAndPort)/\(database.name)"
         let work = try CLIWorkspace()

@@ -49,12 +49,7 @@ struct PostgreSQLFaultTests {
 
     @Test func aWrongPasswordNamesTheServerAndTheReason() throws {
         let database = try PostgreSQLTestDatabase()
-        let role = try #require(PostgreSQLTestServer.environment["FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE"],
-                                "scripts/test sets FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE")
-        try database.sql("""
-            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN
-            CREATE ROLE \(role) LOGIN PASSWORD 'right'; END IF; END $$
-            """)
+        let role = try database.passwordRole()
         let host = database.hostAndPort
         try expectConnectionFailure("postgresql://\(role):s3cret@\(host)/\(database.name)",
                                     shown: "postgresql://\(role)@\(host)/\(database.name)",

@@ -168,6 +168,15 @@ struct PostgreSQLServerFaultTests {
         try body("postgresql://\(role)@\(database.hostAndPort)/\(database.name)")
     }
 
+    /// The grants of a role that may read and write factpipe's tables in `public` but owns none of them.
+    private func mayWriteButOwnsNothing(_ role: String) -> String {
+        """
+        GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
+        GRANT INSERT, UPDATE, DELETE ON facts, factpipe_loads, factpipe_assertions TO \(role);
+        GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
+        """
+    }
+
     /// A version 1 database migrates for a role that may write the tables and create in the schema but
     /// owns nothing: only the key function's owner may give it its PL/pgSQL body, so it keeps its SQL one.
     @Test func aVersionOneDatabaseMigratesForARoleThatOwnsNothing() throws {
@@ -267,13 +276,7 @@ struct PostgreSQLServerFaultTests {
         let empty = try work.write("empty.txt", "")
         #expect(try Factpipe.run(["import", empty, "--db", database.url, "-q"]).status == 0)
         let input = try work.write("facts.txt", "A(1).\nA(2).\nA(1).\n")
-        try withRole(in: database, granted: { role in
-            """
-            GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
-            GRANT INSERT, UPDATE, DELETE ON facts, factpipe_loads, factpipe_assertions TO \(role);
-            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
-            """
-        }) { url in
+        try withRole(in: database, granted: mayWriteButOwnsNothing) { url in
             let run = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(int(try run.json(), "inserted") == 2, "\(run.stdoutText)")
@@ -292,12 +295,7 @@ struct PostgreSQLServerFaultTests {
         #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
         let input = try work.write("facts.txt", "A(1).\nA(2).\nSeed(0).\n")
         try withRole(in: database, granted: { role in
-            """
-            CREATE SCHEMA \(role) AUTHORIZATION \(role);
-            GRANT SELECT ON ALL TABLES IN SCHEMA public TO \(role);
-            GRANT INSERT, UPDATE, DELETE ON facts, factpipe_loads, factpipe_assertions TO \(role);
-            GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role);
-            """
+            "CREATE SCHEMA \(role) AUTHORIZATION \(role);\n" + mayWriteButOwnsNothing(role)
         }) { url in
             let run = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
             #expect(run.status == 0, "\(run.stderr)")

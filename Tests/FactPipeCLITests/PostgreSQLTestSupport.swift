@@ -77,3 +77,17 @@ final class PostgreSQLTestDatabase {
         return text.components(separatedBy: "\u{1E}").map { $0.components(separatedBy: "\u{1F}") }
     }
 }
+
+extension PostgreSQLTestDatabase {
+    /// The test server's role that must give a password (`scripts/test` makes the cluster ask it one), made
+    /// when missing with the password `right`; the wrong-password and `~/.pgpass` tests share it.
+    func passwordRole() throws -> String {
+        let role = try #require(PostgreSQLTestServer.environment["FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE"],
+                                "scripts/test sets FACTPIPE_TEST_POSTGRES_PASSWORD_ROLE")
+        try sql("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '\(role)') THEN
+            CREATE ROLE \(role) LOGIN PASSWORD 'right'; END IF; END $$
+            """)
+        return role
+    }
+}

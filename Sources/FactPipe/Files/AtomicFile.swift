@@ -29,20 +29,7 @@ public enum AtomicFile {
         guard descriptor >= 0 else { throw failure(.open, path) }
         var ok = false
         defer { if !ok { unlink(temporary) } }
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
-                Glibc.write(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
-            }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                let error = failure(.write, path)
-                close(descriptor)
-                throw error
-            }
-            offset += written
-        }
+        try writeAll(Array(text.utf8), to: descriptor, path)
         guard fsync(descriptor) == 0 else {
             let error = failure(.write, path)
             close(descriptor)
@@ -57,6 +44,12 @@ public enum AtomicFile {
     private static func writeInPlace(_ bytes: [UInt8], to path: String) throws(FileOutputError) {
         let descriptor = open(path, O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw failure(.open, path) }
+        try writeAll(bytes, to: descriptor, path)
+        guard close(descriptor) == 0 else { throw failure(.close, path) }
+    }
+
+    /// Writes all of `bytes` to `descriptor`; on a failure closes it and throws the error for `path`.
+    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, _ path: String) throws(FileOutputError) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { raw in
@@ -70,7 +63,6 @@ public enum AtomicFile {
             }
             offset += written
         }
-        guard close(descriptor) == 0 else { throw failure(.close, path) }
     }
 
     private static func failure(_ operation: FileOutputError.Operation, _ path: String) -> FileOutputError {
