@@ -32,33 +32,12 @@ struct PostgreSQLDirectLoadTests {
         return input
     }
 
-    /// Starts `import` of a growing input into `victim` and kills it with SIGKILL once `records` records
-    /// are committed; returns the input and the committed records. Each attempt starts from `prepare`.
+    /// `victim.killedLoad` of this suite's input (a fifth of it repeats), with `arguments`.
     private func killedLoad(
         _ victim: PostgreSQLTestDatabase, _ work: CLIWorkspace, _ arguments: [String], prepare: () throws -> Void
     ) throws -> (input: String, committed: Int) {
-        var facts = 40_000
-        for attempt in 1...3 {
-            let input = try generate(facts, work)
-            try victim.sql("DROP TABLE IF EXISTS facts, factpipe_loads, factpipe_meta, factpipe_assertions, "
-                + "factpipe_direct_staging; DROP FUNCTION IF EXISTS factpipe_statement_key(text)")
-            try prepare()
-            let load = try BackgroundProcess(
-                BinaryLocator.factpipe, ["import", input, "--db", victim.url, "-q"] + arguments)
-            poll(timeout: 60) {
-                !load.isRunning || ((try? victim.int(
-                    "SELECT coalesce(max(records), 0) FROM factpipe_loads WHERE status = 'running'")) ?? 0) >= 3_000
-            }
-            load.killNine()
-            try load.wait()
-            if load.wasKilled {
-                return (input, try victim.int("SELECT max(records) FROM factpipe_loads"))
-            }
-            Issue.record("attempt \(attempt): the load of \(facts) facts finished before the kill; trying with more")
-            facts *= 2
-        }
-        Issue.record("every load finished before it could be killed")
-        return ("", 0)
+        try victim.killedLoad(work, seed: 47, generating: ["--duplicate-rate", "0.2"], arguments: arguments,
+                              prepare: prepare)
     }
 
     /// Resumes the load of `input` into `victim`, loads it whole into `reference`, and expects the same

@@ -107,32 +107,7 @@ struct PostgreSQLFaultTests {
         let victim = try PostgreSQLTestDatabase()
         let reference = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
-        var facts = 40_000
-        var committed = 0
-        var input = ""
-        for attempt in 1...3 {
-            input = work.path("facts-\(facts).ndjson")
-            let generate = try Factpipe.run([
-                "generate", "--facts", "\(facts)", "--seed", "31", "--invalid-rate", "0.01", "-o", input, "-q",
-            ])
-            try #require(generate.status == 0, "\(generate.stderr)")
-            try victim.sql("DROP TABLE IF EXISTS facts, factpipe_loads, factpipe_meta, factpipe_assertions; "
-                + "DROP FUNCTION IF EXISTS factpipe_statement_key(text)")
-            let load = try BackgroundProcess(
-                BinaryLocator.factpipe, ["import", input, "--db", victim.url, "--batch-size", "500", "-q"])
-            poll(timeout: 60) {
-                !load.isRunning || ((try? victim.int(
-                    "SELECT coalesce(max(records), 0) FROM factpipe_loads WHERE status = 'running'")) ?? 0) >= 3_000
-            }
-            load.killNine()
-            try load.wait()
-            if load.wasKilled {
-                committed = try victim.int("SELECT records FROM factpipe_loads WHERE id = 1")
-                break
-            }
-            Issue.record("attempt \(attempt): the load of \(facts) facts finished before the kill; trying with more")
-            facts *= 2
-        }
+        let (input, committed) = try victim.killedLoad(work, seed: 31, arguments: ["--batch-size", "500"])
         try #require(committed > 0)
         // What kill -9 left: the row running, its checkpoint after the last committed batch, those facts stored.
         #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])

@@ -91,3 +91,40 @@ extension PostgreSQLTestDatabase {
         return role
     }
 }
+
+extension PostgreSQLTestDatabase {
+    /// Starts `import` of `facts` generated facts (`seed`, and `generating` for the generator) into this
+    /// database with `arguments`, and kills it with SIGKILL once 3,000 records are committed; doubles the
+    /// input and tries again, up to three times, when the load finished first. Each attempt starts from
+    /// an empty schema, then `prepare`. Returns the input and the records committed.
+    func killedLoad(
+        _ work: CLIWorkspace, facts: Int = 40_000, seed: Int, generating: [String] = [], arguments: [String] = [],
+        prepare: () throws -> Void = {}
+    ) throws -> (input: String, committed: Int) {
+        var count = facts
+        for attempt in 1...3 {
+            let input = work.path("facts-\(count).ndjson")
+            let generate = try Factpipe.run(["generate", "--facts", "\(count)", "--seed", "\(seed)", "--invalid-rate",
+                                             "0.01", "-o", input, "-q"] + generating)
+            try #require(generate.status == 0, "\(generate.stderr)")
+            try sql("DROP TABLE IF EXISTS facts, factpipe_loads, factpipe_meta, factpipe_assertions, "
+                + "factpipe_direct_staging; DROP FUNCTION IF EXISTS factpipe_statement_key(text)")
+            try prepare()
+            let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", url, "-q"] + arguments)
+            poll(timeout: 60) {
+                !load.isRunning || ((try? int(
+                    "SELECT coalesce(max(records), 0) FROM factpipe_loads WHERE status = 'running'")) ?? 0) >= 3_000
+            }
+            load.killNine()
+            try load.wait()
+            if load.wasKilled {
+                return (input, try int("SELECT max(records) FROM factpipe_loads"))
+            }
+            Issue.record("attempt \(attempt): the load of \(count) facts finished before the kill; trying with more")
+            count *= 2
+        }
+        Issue.record("every load finished before it could be killed")
+        return ("", 0)
+    }
+}
+
