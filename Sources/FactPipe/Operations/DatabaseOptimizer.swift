@@ -94,12 +94,12 @@ public enum DatabaseOptimizer {
                 fileBytes: beforeFiles.file, walBytes: beforeFiles.wal, pageSize: pages.size, pageCount: pages.count,
                 freePages: pages.free)
             report = OptimizeReport(path: path, before: before, after: before)
-            try timed("PRAGMA optimize", &report) { () throws(StoreError) in try maintenance.optimize() }
-            try timed("ANALYZE", &report) { () throws(StoreError) in try maintenance.analyze() }
-            if options.reindex { try timed("REINDEX", &report) { () throws(StoreError) in try maintenance.reindex() } }
-            if options.vacuum { try timed("VACUUM", &report) { () throws(StoreError) in try maintenance.vacuum() } }
+            try report.timed("PRAGMA optimize") { () throws(StoreError) in try maintenance.optimize() }
+            try report.timed("ANALYZE") { () throws(StoreError) in try maintenance.analyze() }
+            if options.reindex { try report.timed("REINDEX") { () throws(StoreError) in try maintenance.reindex() } }
+            if options.vacuum { try report.timed("VACUUM") { () throws(StoreError) in try maintenance.vacuum() } }
             var checkpoint: DatabaseMaintenance.Checkpoint?
-            try timed("PRAGMA wal_checkpoint(TRUNCATE)", &report) { () throws(StoreError) -> String? in
+            try report.timed("PRAGMA wal_checkpoint(TRUNCATE)") { () throws(StoreError) -> String? in
                 let result = try maintenance.checkpoint()
                 checkpoint = result
                 if result.logFrames < 0 { return "not in WAL mode" }
@@ -109,7 +109,7 @@ public enum DatabaseOptimizer {
             }
             report.checkpointCompleted = !(checkpoint?.wasBlocked ?? false)
             var integrity: [String] = []
-            try timed("PRAGMA integrity_check", &report) { () throws(StoreError) -> String? in
+            try report.timed("PRAGMA integrity_check") { () throws(StoreError) -> String? in
                 integrity = try maintenance.integrityCheck()
                 return integrity.prefix(3).joined(separator: "; ")
             }
@@ -124,19 +124,19 @@ public enum DatabaseOptimizer {
         report.after.walBytes = afterFiles.wal
         return report
     }
+}
 
-    private static func timed(
-        _ name: String, _ report: inout OptimizeReport, _ body: () throws(StoreError) -> String?
-    ) throws(StoreError) {
+extension OptimizeReport {
+    /// Runs `body` as the step `name` of either store's optimize, recording its time and what it said.
+    mutating func timed<Failure: Error>(_ name: String, _ body: () throws(Failure) -> String?) throws(Failure) {
         let start = ContinuousClock.now
         let detail = try body()
-        report.steps.append(.init(name: name, seconds: WriterTimings.since(start), detail: detail))
+        steps.append(.init(name: name, seconds: WriterTimings.since(start), detail: detail))
     }
 
-    private static func timed(
-        _ name: String, _ report: inout OptimizeReport, _ body: () throws(StoreError) -> Void
-    ) throws(StoreError) {
-        try timed(name, &report) { () throws(StoreError) -> String? in
+    /// The same for a step that says nothing.
+    mutating func timed<Failure: Error>(_ name: String, _ body: () throws(Failure) -> Void) throws(Failure) {
+        try timed(name) { () throws(Failure) -> String? in
             try body()
             return nil
         }

@@ -45,28 +45,28 @@ enum PostgreSQLOptimizer {
         var report = OptimizeReport(path: connection.server, before: before, after: before)
         report.store = .postgresql
         if options.reindex {
-            try timed("REINDEX", &report) { () throws(PostgreSQLError) -> String? in
+            try report.timed("REINDEX") { () throws(PostgreSQLError) -> String? in
                 for table in tables { try connection.execute("REINDEX TABLE \(table)") }
                 return list
             }
         }
-        try timed(options.vacuum ? "VACUUM FULL" : "VACUUM", &report) { () throws(PostgreSQLError) -> String? in
+        try report.timed(options.vacuum ? "VACUUM FULL" : "VACUUM") { () throws(PostgreSQLError) -> String? in
             try connection.execute((options.vacuum ? "VACUUM (FULL) " : "VACUUM ") + list)
             return list
         }
         let existing = try PostgreSQLSchema.existingSecondaryIndexes(connection)
         for index in PostgreSQLSchema.secondaryIndexes where !existing.contains(index.name) {
-            try timed("CREATE INDEX \(index.name)", &report) { () throws(PostgreSQLError) -> String? in
+            try report.timed("CREATE INDEX \(index.name)") { () throws(PostgreSQLError) -> String? in
                 try connection.execute(index.sql)
                 return "missing: a load was stopped before it built it again"
             }
         }
-        try timed("ANALYZE", &report) { () throws(PostgreSQLError) -> String? in
+        try report.timed("ANALYZE") { () throws(PostgreSQLError) -> String? in
             try connection.execute("ANALYZE " + list)
             return list
         }
         var problems: [String] = []
-        try timed("index check", &report) { () throws(PostgreSQLError) -> String? in
+        try report.timed("index check") { () throws(PostgreSQLError) -> String? in
             problems = try indexProblems(connection)
             return problems.isEmpty ? "every index present and valid" : problems.prefix(3).joined(separator: "; ")
         }
@@ -118,13 +118,5 @@ enum PostgreSQLOptimizer {
             "SELECT sum(pg_total_relation_size(c)) FROM unnest($1::regclass[]) AS c",
             ["{" + tables.joined(separator: ",") + "}"]) ?? 0
         return OptimizeReport.Size(fileBytes: bytes, walBytes: 0, pageSize: 0, pageCount: 0, freePages: 0)
-    }
-
-    private static func timed(
-        _ name: String, _ report: inout OptimizeReport, _ body: () throws(PostgreSQLError) -> String?
-    ) throws(PostgreSQLError) {
-        let start = ContinuousClock.now
-        let detail = try body()
-        report.steps.append(.init(name: name, seconds: WriterTimings.since(start), detail: detail))
     }
 }
