@@ -148,7 +148,7 @@ public struct ImportPipeline: Sendable {
         // Parsers and validators.
         let stage = RecordParserStage(
             validator: FactValidator(limits: options.limits, strictParts: options.strictParts,
-                                     refusesNUL: PostgreSQLAddress(options.databasePath) != nil),
+                                     forPostgreSQL: PostgreSQLAddress(options.databasePath) != nil),
             limits: options.limits)
         let remainingWorkers = WorkerCount(workerCount)
         for index in 0..<workerCount {

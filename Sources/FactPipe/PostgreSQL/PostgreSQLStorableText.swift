@@ -1,8 +1,28 @@
-/// The one character SQLite stores and PostgreSQL cannot: NUL. A `text` value refuses a 0x00 byte and a
-/// `jsonb` value refuses the escape `\u0000`, so a fact holding one would fail its whole batch at the
-/// server, and every `--resume` after it at the same place. The validator refuses such a record instead
-/// (a reject like any other) when the load goes into PostgreSQL.
+/// What SQLite stores and PostgreSQL cannot: a NUL (a `text` value refuses a 0x00 byte and a `jsonb` value
+/// the escape `\u0000`), a JSON number past `numeric`, a predicate and subject too long for a B-tree entry.
+/// A fact holding one would fail its whole batch at the server, and every `--resume` after it at the same
+/// place. The validator refuses such a record instead (a reject like any other, `refusal(of:)`) when the
+/// load goes into PostgreSQL.
 enum PostgreSQLStorableText {
+    /// Why PostgreSQL cannot store `fact` (a reject's reason and message), or nil when it can: a NUL, a JSON
+    /// number past `numeric`, or a predicate and subject too long for their indexes.
+    static func refusal(of fact: Fact) -> (reason: RecordDiagnostic.Reason, message: String)? {
+        if let field = fieldHoldingNUL(fact) {
+            return (.controlCharacter, "\(columnName(field)): a NUL character (\\u0000) cannot be stored in PostgreSQL")
+        }
+        if let field = fieldHoldingUnstorableNumber(fact) {
+            return (field == .context ? .invalidContext : .invalidMetadata,
+                    "\(columnName(field)): a number beyond PostgreSQL's numeric range "
+                        + "(131,072 digits before the point, 16,383 after) cannot be stored in PostgreSQL")
+        }
+        let indexed = fact.predicate.utf8.count + fact.subject.utf8.count
+        if indexed > indexedBytes {
+            return (.limitExceeded, "predicate and subject: \(indexed) bytes together, over the \(indexedBytes) "
+                + "PostgreSQL's index on them can hold")
+        }
+        return nil
+    }
+
     /// The first field of `fact` that holds a NUL character, or nil when PostgreSQL can store them all.
     static func fieldHoldingNUL(_ fact: Fact) -> Fact.Field? {
         for field in Fact.Field.allCases {

@@ -11,14 +11,13 @@ struct FactValidator: Sendable {
 
     var limits: FactLimits
     var strictParts: Bool
-    /// Refuse a fact holding what PostgreSQL cannot keep (the store is PostgreSQL): a NUL character, or a
-    /// JSON number beyond its `numeric`.
-    var refusesNUL: Bool
+    /// Refuse a fact PostgreSQL cannot keep (the store is PostgreSQL): `PostgreSQLStorableText.refusal(of:)`.
+    var forPostgreSQL: Bool
 
-    init(limits: FactLimits = .default, strictParts: Bool = false, refusesNUL: Bool = false) {
+    init(limits: FactLimits = .default, strictParts: Bool = false, forPostgreSQL: Bool = false) {
         self.limits = limits
         self.strictParts = strictParts
-        self.refusesNUL = refusesNUL
+        self.forPostgreSQL = forPostgreSQL
     }
 
     func validate(_ fields: RecordFields) -> Outcome {
@@ -139,18 +138,8 @@ struct FactValidator: Sendable {
             object: args.count > 1 ? args[1] : nil, argsJSON: JSONText.array(args), arity: args.count,
             confidence: confidence, source: fields.source, context: context, metadata: metadata, createdAt: createdAt)
         fact.isConfidenceGiven = fields.confidence != nil || fields.confidenceText != nil
-        if refusesNUL, let field = PostgreSQLStorableText.fieldHoldingNUL(fact) {
-            return .rejected(.controlCharacter, "\(PostgreSQLStorableText.columnName(field)): a NUL character "
-                + "(\\u0000) cannot be stored in PostgreSQL")
-        }
-        if refusesNUL, let field = PostgreSQLStorableText.fieldHoldingUnstorableNumber(fact) {
-            return .rejected(field == .context ? .invalidContext : .invalidMetadata,
-                             "\(PostgreSQLStorableText.columnName(field)): a number beyond PostgreSQL's numeric range "
-                                + "(131,072 digits before the point, 16,383 after) cannot be stored in PostgreSQL")
-        }
-        if refusesNUL, fact.predicate.utf8.count + fact.subject.utf8.count > PostgreSQLStorableText.indexedBytes {
-            return .rejected(.limitExceeded, "predicate and subject: \(fact.predicate.utf8.count + fact.subject.utf8.count) "
-                + "bytes together, over the \(PostgreSQLStorableText.indexedBytes) PostgreSQL's index on them can hold")
+        if forPostgreSQL, let refusal = PostgreSQLStorableText.refusal(of: fact) {
+            return .rejected(refusal.reason, refusal.message)
         }
         return .fact(fact, warning: warning)
     }

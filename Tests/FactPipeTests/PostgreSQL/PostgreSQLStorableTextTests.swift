@@ -54,7 +54,7 @@ import Testing
             Issue.record("SQLite stores a NUL")
             return
         }
-        guard case .rejected(let reason, let message) = FactValidator(refusesNUL: true).validate(fields) else {
+        guard case .rejected(let reason, let message) = FactValidator(forPostgreSQL: true).validate(fields) else {
             Issue.record("PostgreSQL cannot")
             return
         }
