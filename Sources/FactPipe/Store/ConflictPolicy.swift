@@ -13,7 +13,9 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
     /// The `ON CONFLICT` clause of the insert statement.
     var upsertClause: String {
         switch self {
-        case .ignore:
+        case .ignore, .fail:
+            // `fail` checks each batch when it commits: a statement met at the merge came from another
+            // program since (or a migration of its spelling), and merges as a duplicate.
             return "ON CONFLICT(statement) DO NOTHING"
         case .replace:
             return """
@@ -23,10 +25,8 @@ public enum ConflictPolicy: String, Sendable, CaseIterable {
                 fact_metadata = excluded.fact_metadata, created_at = excluded.created_at,
                 updated_load_id = excluded.load_id
                 """
-        case .update, .fail:
+        case .update:
             // `update` needs each record's given fields: `StagingArea.mergeKeepingOmittedFields` merges it.
-            // `fail` checks each batch when it commits, and its merge takes `ignore`'s clause
-            // (`StagingArea.merge`).
             return ""
         }
     }

@@ -101,9 +101,7 @@ final class StagingArea {
             try mergeKeepingOmittedFields(loadID: loadID)
             changed = staged
         } else {
-            // Under `fail` each batch was checked for conflicts when it committed: a statement in `facts` by
-            // now came from another program since (or a migration of its spelling). It merges as under
-            // `ignore`, a duplicate, rather than failing this merge and every later load, which runs it first.
+            // Under `fail` as under `ignore` a repeat is a duplicate (`ConflictPolicy.upsertClause`).
             let ignoring = policy == .ignore || policy == .fail
             let ignoresOnlyRepeats = if ignoring { try statementIsTheOnlyUniqueKey() } else { false }
             let insert = try connection.prepare("""
@@ -111,7 +109,7 @@ final class StagingArea {
                 arity, confidence, source, context, fact_metadata, created_at, load_id)
                 SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
                 created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
-                \(ignoresOnlyRepeats ? "" : (ignoring ? ConflictPolicy.ignore : policy).upsertClause)
+                \(ignoresOnlyRepeats ? "" : policy.upsertClause)
                 """)
             try insert.bind(1, loadID)
             _ = try insert.step()
