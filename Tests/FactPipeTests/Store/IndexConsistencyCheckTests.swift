@@ -158,6 +158,74 @@ import Testing
         #expect(!(try problems(path).isEmpty))
     }
 
+    /// Whether the hashed sums of `path`'s `facts` agree with its indexes (without the matching).
+    private func sumsAgree(_ path: String) throws -> Bool {
+        let connection = try SQLiteConnection(
+            path: path, readOnly: true, create: false, uri: DatabaseCheck.uri(path))
+        let layout = try #require(try TableLayout.all(connection).first { $0.name == "facts" }?.layout)
+        let bounds = try RawDatabase(path).rows("SELECT min(id), max(id) FROM facts")[0]
+        let low = try #require(bounds[0].flatMap { Int64($0) })
+        let high = try #require(bounds[1].flatMap { Int64($0) })
+        let range = low...high
+        var findings = Findings(limit: 100)
+        let agree = try TableScan(connection, layout, windowBytes: IndexConsistencyCheck.defaultWindowBytes)
+            .sumsAgree(rowRange: range, &findings)
+        return agree
+    }
+
+    /// A sound table is proven by the sums alone; each kind of damage the matching names makes them
+    /// disagree, so the matching runs and names it (the tests above).
+    @Test func theSumsAgreeOnASoundTableAndOnNoDamagedOne() throws {
+        let work = try LoadWorkspace()
+        #expect(try sumsAgree(try database(work, name: "sound.sqlite")))
+        #expect(try sumsAgree(try database(work, rows: 3_000, id: "i * 3037000499", name: "sparse.sqlite")))
+
+        let changed = try database(work, name: "changed.sqlite")
+        try alter(
+            changed, index: "facts_subject_score", definition: "CREATE INDEX facts_subject_score ON facts(note)",
+            "UPDATE facts SET score = 1.25 WHERE id = 300")
+        #expect(try !sumsAgree(changed))
+
+        let lost = try database(work, name: "lost.sqlite")
+        try alter(
+            lost, index: "facts_statement", definition: "CREATE UNIQUE INDEX facts_statement ON facts(statement) WHERE id < 0",
+            "DELETE FROM facts WHERE id = 10")
+        #expect(try !sumsAgree(lost))
+
+        let unindexed = try database(work, name: "unindexed.sqlite")
+        try alter(
+            unindexed, index: "facts_statement",
+            definition: "CREATE UNIQUE INDEX facts_statement ON facts(statement) WHERE id < 0",
+            "INSERT INTO facts VALUES (2500000, 'new', 'x', 1, 'n'); DELETE FROM facts WHERE id = 4999")
+        #expect(try !sumsAgree(unindexed))
+    }
+
+    /// The sum of the entries' hashes is the same in any order and changes with any byte, the rowid
+    /// or the seed.
+    @Test func entryHashesSumTheSameInAnyOrderAndDifferForAnyChange() {
+        let keys: [[UInt8]] = (0..<200).map { n in Array("S(\(n * 7919 % 200), \(String(repeating: "x", count: n % 23)))".utf8) }
+        func sum(_ entries: [(key: [UInt8], rowid: Int64)], seed: UInt64 = 42) -> UInt64 {
+            entries.reduce(0) { total, entry in
+                total &+ entry.key.withUnsafeBytes { EntrySum.hash($0, rowid: entry.rowid, seed: seed) }
+            }
+        }
+        let entries = keys.enumerated().map { (key: $0.element, rowid: Int64($0.offset)) }
+        #expect(sum(entries) == sum(entries.reversed()))
+        #expect(sum(entries) == sum(entries.sorted { $0.key.lexicographicallyPrecedes($1.key) }))
+        #expect(sum(entries) != sum(entries, seed: 43))
+        for position in [0, 7, 8, 15, 16, 21] {
+            var changed = entries
+            changed[199].key[position] ^= 1
+            #expect(sum(changed) != sum(entries), "byte \(position)")
+        }
+        var moved = entries
+        moved[3].rowid = 4
+        #expect(sum(moved) != sum(entries))
+        var longer = entries
+        longer[5].key.append(0)
+        #expect(sum(longer) != sum(entries))
+    }
+
     @Test func aBackupOfADatabaseWithADamagedIndexIsRefused() throws {
         let work = try loadedWorkspace()
         try alter(
