@@ -35,7 +35,9 @@ struct TableScan {
             while try rows.step() {}
             return
         }
-        let bounds = try connection.prepare("SELECT min(rowid), max(rowid) FROM \(table)")
+        // Apart: SQLite reads the ends of the table for a lone min() or max(), and scans for both at once.
+        let bounds = try connection.prepare(
+            "SELECT (SELECT min(rowid) FROM \(table)), (SELECT max(rowid) FROM \(table))")
         _ = try bounds.step()
         let range: ClosedRange<Int64>? = bounds.isNull(0) ? nil : bounds.int64(0)...bounds.int64(1)
         var provisional = Findings(limit: findings.limit)
