@@ -70,9 +70,14 @@ final class WriterConnection {
         try body()
     }
 
-    /// How many rows `facts` holds.
-    func factCount() throws(StoreError) -> Int64 {
-        try connection.scalarInt("SELECT count(*) FROM facts") ?? 0
+    /// How many rows `facts` holds, counted up to `limit`: a table with more counts as `limit`. A whole
+    /// count reads an index from end to end (23 MB and ≈ 40 ms at a million facts), which a small load
+    /// into a big table does not need to know.
+    func factCount(upTo limit: Int64) throws(StoreError) -> Int64 {
+        let statement = try connection.prepare("SELECT count(*) FROM (SELECT 1 FROM facts LIMIT ?1)")
+        try statement.bind(1, max(0, limit))
+        guard try statement.step() else { return 0 }
+        return statement.int64(0)
     }
 
     /// Drops the secondary indexes of `facts` that are there (a bulk load builds them after).

@@ -10,21 +10,37 @@ struct IndexStrategy {
     var rebuildsSecondaryIndexes: Bool
     /// The load's first source may append straight to `facts`, if its size suits (`DirectAppend.suits`).
     var mayAppendDirectly: Bool
-    /// The facts in the table when the load began.
+    /// The facts in the table when the load began, counted up to `countLimit` (a table with more counts
+    /// as `countLimit`): every decision compares the table with the load's size, one past which the
+    /// count stops.
     var existingFacts: Int64 = 0
+    var countLimit: Int64 = .max
 
     /// Decides from the table, the staging table and the estimated size of the load.
     static func decide(
         database: WriterConnection, staging: StagingArea, policy: ConflictPolicy, estimatedRecords: Int64?
     ) throws(StoreError) -> IndexStrategy {
-        let existing = try database.factCount()
+        let estimate = max(0, estimatedRecords ?? 0)
+        let limit = estimate == .max ? estimate : estimate + 1
+        let existing = try database.factCount(upTo: limit)
         let uniqueness = try staging.uniqueness()
         let stagedRows = try staging.lastSequence()
         return IndexStrategy(
-            rebuildsSecondaryIndexes: existing == 0 || (estimatedRecords ?? 0) > existing,
+            rebuildsSecondaryIndexes: existing == 0 || estimate > existing,
             mayAppendDirectly: DirectAppend.isPossible(
                 ids: try staging.factIDs(), uniqueness: uniqueness, stagedRows: stagedRows, policy: policy),
-            existingFacts: existing)
+            existingFacts: existing, countLimit: limit)
+    }
+
+    /// Whether the load's first source, of about `sourceRecords` records, appends straight to `facts`
+    /// (`DirectAppend.suits`). A source larger than the load's estimate (a file that grew since) has the
+    /// table counted again, up to one past its own size.
+    func directAppendSuits(sourceRecords: Int64?, database: WriterConnection) throws(StoreError) -> Bool {
+        var count = existingFacts
+        if count >= countLimit, let records = sourceRecords, records >= countLimit {
+            count = try database.factCount(upTo: records == .max ? records : records + 1)
+        }
+        return DirectAppend.suits(sourceRecords: sourceRecords, factCount: count)
     }
 
     /// Sets the indexes up for the load: the staging table's conflict index under `fail`, the secondary

@@ -162,8 +162,8 @@ final class WriterStage {
             try writer.setDefaultCreatedAt(startedAt)
         }
         let sourceRecords = descriptor.size.map { max(0, $0 - descriptor.startOffset) / 120 }
-        if indexes.mayAppendDirectly
-            && DirectAppend.suits(sourceRecords: sourceRecords, factCount: indexes.existingFacts) {
+        if try indexes.mayAppendDirectly
+            && indexes.directAppendSuits(sourceRecords: sourceRecords, database: database) {
             try database.inTransaction {
                 let append = try DirectAppend(staging: staging)
                 try staging.dropUniqueIndex()

@@ -41,6 +41,28 @@ import Testing
             == ["C(new).", "D(new).", "M(new).", "Q(new).", "Z(new)."])
     }
 
+    /// A load counts the table only up to one past its own estimated size; every decision taken on
+    /// that count is the one the whole count gives, also for a first source larger than the estimate
+    /// (a file that grew since), which has the table counted again.
+    @Test func aTableCountedUpToTheLoadsSizeDecidesAsAWholeCount() throws {
+        let work = try LoadWorkspace()
+        let table = ImportPipelineSmallTableTests.existing + ImportPipelineSmallTableTests.filler
+        #expect(work.load(try work.write("existing.ndjson", table)).inserted == 43)
+        let connection = try SQLiteConnection(path: work.databasePath, create: false)
+        let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
+        #expect(try database.factCount(upTo: 0) == 0)
+        #expect(try database.factCount(upTo: 10) == 10)
+        #expect(try database.factCount(upTo: 43) == 43)
+        #expect(try database.factCount(upTo: .max) == 43)
+        let estimated = IndexStrategy(
+            rebuildsSecondaryIndexes: false, mayAppendDirectly: true, existingFacts: 21, countLimit: 21)
+        for records in [nil, 0, 20, 21, 42, 43, 44, 500] as [Int64?] {
+            #expect(
+                try estimated.directAppendSuits(sourceRecords: records, database: database)
+                    == DirectAppend.suits(sourceRecords: records, factCount: 43), "\(String(describing: records))")
+        }
+    }
+
     /// A table past the size the statement filter keeps accurate is never appended to directly.
     @Test func aLargeTableIsNotAppendedToDirectly() {
         let cap = DirectAppend.maxTableFacts
