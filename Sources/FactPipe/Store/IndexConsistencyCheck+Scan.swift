@@ -40,11 +40,7 @@ struct TableScan {
             "SELECT (SELECT min(rowid) FROM \(table)), (SELECT max(rowid) FROM \(table))")
         _ = try bounds.step()
         let range: ClosedRange<Int64>? = bounds.isNull(0) ? nil : bounds.int64(0)...bounds.int64(1)
-        var provisional = Findings(limit: findings.limit)
-        if try sumsAgree(rowRange: range, &provisional) {
-            for line in provisional.lines { findings.add(line) }
-            return
-        }
+        if try sumsAgree(rowRange: range) { return }
         // Something differs: the matching below names each row and entry that does.
         for (position, index) in layout.indexes.enumerated() where !findings.isFull {
             try IndexMatch(
@@ -61,9 +57,11 @@ extension TableScan {
     /// and the entries held in memory) is not needed. A difference, or a finding while reading an index,
     /// returns false: the sums say that something differs, not what. The hash key is drawn for each
     /// check, so no file can be made to agree by design; by accident, with a chance of 2^-64 an index.
-    /// Order, uniqueness and entries outside the table's rowids are checked on the way (`findings`).
-    func sumsAgree(rowRange: ClosedRange<Int64>?, _ findings: inout Findings) throws(StoreError) -> Bool {
+    /// Order, uniqueness and entries outside the table's rowids are checked on the way: any finding
+    /// there returns false too, and the matching names it.
+    func sumsAgree(rowRange: ClosedRange<Int64>?) throws(StoreError) -> Bool {
         let seed = UInt64.random(in: .min ... .max)
+        var findings = Findings(limit: 1)
         var names: [String] = []
         let positions = layout.indexes.map { index in
             index.columns.map { column in
