@@ -44,9 +44,10 @@ final class StatementFilter {
     }
 
     /// A 64-bit hash of `bytes`, eight at a time, with MurmurHash3's finaliser so that every bit of
-    /// the result depends on every byte.
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        var hash = 0x9e37_79b9_7f4a_7c15 ^ UInt64(bytes.count)
+    /// the result depends on every byte. Each step is a bijection of the state, so a different `seed`
+    /// gives a different function (the index check keys it afresh for each check).
+    static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0x9e37_79b9_7f4a_7c15) -> UInt64 {
+        var hash = seed ^ UInt64(bytes.count)
         var offset = 0
         while offset + 8 <= bytes.count {
             let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
