@@ -64,8 +64,7 @@ struct PostgreSQLJSONMergeTests {
     @Test func aVersionOneDatabaseIsReadAndMigratedInPlace() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
-        let seed = try work.write("seed.txt", "Seed(0).\n")
-        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        let seed = try database.seed("Seed(0).\n", in: work)
         try database.makeSchemaVersionOne()
         let stats = try Factpipe.run(["stats", "--db", database.url, "--json"])
         #expect(stats.status == 0, "\(stats.stderr)")

@@ -122,8 +122,7 @@ struct PostgreSQLServerFaultTests {
     @Test func aStatementTimeoutFailsItsBatchInOneLineAndKeepsTheCommittedOnes() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
-        let seed = try work.write("seed.txt", "Seed(0).\n")
-        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        try database.seed("Seed(0).\n", in: work)
         // Inserting `Slow(slow)` takes 30 s: far past the 1 s the URL allows a statement.
         try database.sql("""
             CREATE FUNCTION slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -182,8 +181,7 @@ struct PostgreSQLServerFaultTests {
     @Test func aVersionOneDatabaseMigratesForARoleThatOwnsNothing() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
-        let seed = try work.write("seed.txt", "A(1).\n")
-        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        try database.seed("A(1).\n", in: work)
         try database.makeSchemaVersionOne()
         let input = try work.write("facts.txt", "A(1).\nA(2).\n")
         try withRole(in: database, granted: { role in
@@ -246,8 +244,7 @@ struct PostgreSQLServerFaultTests {
     @Test func aRoleWithoutInsertOnFactsGetsOneLineAndNothingIsWritten() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
-        let seed = try work.write("seed.txt", "Seed(0).\n")
-        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        try database.seed("Seed(0).\n", in: work)
         let input = try work.write("facts.txt", "A(1).\nA(2).\nA(3).\n")
         try withRole(in: database, granted: { role in
             """
@@ -273,8 +270,7 @@ struct PostgreSQLServerFaultTests {
     @Test func aRoleThatMayWriteButOwnsNothingLoadsIntoAnEmptyTable() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
-        let empty = try work.write("empty.txt", "")
-        #expect(try Factpipe.run(["import", empty, "--db", database.url, "-q"]).status == 0)
+        try database.seed("", in: work, name: "empty.txt")
         let input = try work.write("facts.txt", "A(1).\nA(2).\nA(1).\n")
         try withRole(in: database, granted: mayWriteButOwnsNothing) { url in
             let run = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
@@ -291,8 +287,7 @@ struct PostgreSQLServerFaultTests {
     @Test func aRoleWithASchemaOfItsOwnLoadsIntoTheTablesInPublic() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
-        let seed = try work.write("seed.txt", "Seed(0).\n")
-        #expect(try Factpipe.run(["import", seed, "--db", database.url, "-q"]).status == 0)
+        try database.seed("Seed(0).\n", in: work)
         let input = try work.write("facts.txt", "A(1).\nA(2).\nSeed(0).\n")
         try withRole(in: database, granted: { role in
             "CREATE SCHEMA \(role) AUTHORIZATION \(role);\n" + mayWriteButOwnsNothing(role)

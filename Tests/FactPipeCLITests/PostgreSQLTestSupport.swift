@@ -79,6 +79,18 @@ final class PostgreSQLTestDatabase {
 }
 
 extension PostgreSQLTestDatabase {
+    /// Writes `text` to `name` in `work` and imports it into this database (which gets factpipe's schema
+    /// that way); returns the file's path. The import must succeed.
+    @discardableResult
+    func seed(_ text: String, in work: CLIWorkspace, name: String = "seed.txt") throws -> String {
+        let file = try work.write(name, text)
+        let run = try Factpipe.run(["import", file, "--db", url, "-q"])
+        try #require(run.status == 0, "\(run.stderr)")
+        return file
+    }
+}
+
+extension PostgreSQLTestDatabase {
     /// The test server's role that must give a password (`scripts/test` makes the cluster ask it one), made
     /// when missing with the password `right`; the wrong-password and `~/.pgpass` tests share it.
     func passwordRole() throws -> String {
