@@ -184,7 +184,7 @@ final class StagingArea {
 
     /// The smallest and largest ids in `facts` (nil when it is empty). Two subqueries, because SQLite
     /// reads only the ends of the table for a lone `min()` or `max()`, and scans a whole index for both in
-    /// one query (23 MB and ≈ 40 ms at a million facts, at the start of every load).
+    /// one query (23 MB at a million facts, at the start of every load: 0.09 s of a one-record load).
     func factIDs() throws(StoreError) -> ClosedRange<Int64>? {
         let statement = try connection.prepare("SELECT (SELECT min(id) FROM facts), (SELECT max(id) FROM facts)")
         guard try statement.step(), !statement.isNull(0) else { return nil }

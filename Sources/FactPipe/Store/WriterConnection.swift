@@ -70,12 +70,12 @@ final class WriterConnection {
         try body()
     }
 
-    /// How many rows `facts` holds, counted up to `limit`: a table with more counts as `limit`. A whole
-    /// count reads an index from end to end (23 MB and ≈ 40 ms at a million facts), which a small load
-    /// into a big table does not need to know.
-    func factCount(upTo limit: Int64) throws(StoreError) -> Int64 {
+    /// How many rows `facts` holds, counted until the count passes `records`: a table with more counts as
+    /// `records + 1`. A whole count reads an index from end to end (≈ 20 ms at a million facts, from the
+    /// page cache), which a small load into a big table does not need to know.
+    func factCount(stoppingPast records: Int64) throws(StoreError) -> Int64 {
         let statement = try connection.prepare("SELECT count(*) FROM (SELECT 1 FROM facts LIMIT ?1)")
-        try statement.bind(1, max(0, limit))
+        try statement.bind(1, max(0, records) == .max ? Int64.max : max(0, records) + 1)
         guard try statement.step() else { return 0 }
         return statement.int64(0)
     }

@@ -10,35 +10,33 @@ struct IndexStrategy {
     var rebuildsSecondaryIndexes: Bool
     /// The load's first source may append straight to `facts`, if its size suits (`DirectAppend.suits`).
     var mayAppendDirectly: Bool
-    /// The facts in the table when the load began, counted up to `countLimit` (a table with more counts
-    /// as `countLimit`): every decision compares the table with the load's size, one past which the
-    /// count stops.
+    /// The facts in the table when the load began, counted until the count passed `countedPast` (the
+    /// load's estimated records): every decision compares the table with the load's size.
     var existingFacts: Int64 = 0
-    var countLimit: Int64 = .max
+    var countedPast: Int64 = .max
 
     /// Decides from the table, the staging table and the estimated size of the load.
     static func decide(
         database: WriterConnection, staging: StagingArea, policy: ConflictPolicy, estimatedRecords: Int64?
     ) throws(StoreError) -> IndexStrategy {
         let estimate = max(0, estimatedRecords ?? 0)
-        let limit = estimate == .max ? estimate : estimate + 1
-        let existing = try database.factCount(upTo: limit)
+        let existing = try database.factCount(stoppingPast: estimate)
         let uniqueness = try staging.uniqueness()
         let stagedRows = try staging.lastSequence()
         return IndexStrategy(
             rebuildsSecondaryIndexes: existing == 0 || estimate > existing,
             mayAppendDirectly: DirectAppend.isPossible(
                 ids: try staging.factIDs(), uniqueness: uniqueness, stagedRows: stagedRows, policy: policy),
-            existingFacts: existing, countLimit: limit)
+            existingFacts: existing, countedPast: estimate)
     }
 
     /// Whether the load's first source, of about `sourceRecords` records, appends straight to `facts`
     /// (`DirectAppend.suits`). A source larger than the load's estimate (a file that grew since) has the
-    /// table counted again, up to one past its own size.
+    /// table counted again, past its own size.
     func directAppendSuits(sourceRecords: Int64?, database: WriterConnection) throws(StoreError) -> Bool {
         var count = existingFacts
-        if count >= countLimit, let records = sourceRecords, records >= countLimit {
-            count = try database.factCount(upTo: records == .max ? records : records + 1)
+        if count > countedPast, let records = sourceRecords, records > countedPast {
+            count = try database.factCount(stoppingPast: records)
         }
         return DirectAppend.suits(sourceRecords: sourceRecords, factCount: count)
     }

@@ -50,12 +50,13 @@ import Testing
         #expect(work.load(try work.write("existing.ndjson", table)).inserted == 43)
         let connection = try SQLiteConnection(path: work.databasePath, create: false)
         let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
-        #expect(try database.factCount(upTo: 0) == 0)
-        #expect(try database.factCount(upTo: 10) == 10)
-        #expect(try database.factCount(upTo: 43) == 43)
-        #expect(try database.factCount(upTo: .max) == 43)
+        #expect(try database.factCount(stoppingPast: 0) == 1)
+        #expect(try database.factCount(stoppingPast: 9) == 10)
+        #expect(try database.factCount(stoppingPast: 42) == 43)
+        #expect(try database.factCount(stoppingPast: 43) == 43)
+        #expect(try database.factCount(stoppingPast: .max) == 43)
         let estimated = IndexStrategy(
-            rebuildsSecondaryIndexes: false, mayAppendDirectly: true, existingFacts: 21, countLimit: 21)
+            rebuildsSecondaryIndexes: false, mayAppendDirectly: true, existingFacts: 21, countedPast: 20)
         for records in [nil, 0, 20, 21, 42, 43, 44, 500] as [Int64?] {
             #expect(
                 try estimated.directAppendSuits(sourceRecords: records, database: database)
