@@ -85,9 +85,9 @@ extension TableScan {
             }
         }
         for (position, index) in layout.indexes.enumerated() {
-            var found = EntrySum(seed: seed)
-            try IndexMatch(connection, layout, index, rowRange: rowRange, decodingRows: false, windowBytes: windowBytes)
-                .sum(into: &found, &findings)
+            let found = try IndexMatch(
+                connection, layout, index, rowRange: rowRange, decodingRows: false, windowBytes: windowBytes
+            ).sum(seed: seed, &findings)
             guard found == expected[position], findings.lines.isEmpty else { return false }
         }
         return true
@@ -154,8 +154,7 @@ private struct IndexMatch {
         guard let rowRange else {
             // No rows: every entry is one too many.
             var none: Partitions?
-            var noSum: EntrySum?
-            try scan(from: 0, upTo: -1, partitions: &none, checkingOrder: true, &findings, summing: &noSum)
+            try scan(from: 0, upTo: -1, partitions: &none, checkingOrder: true, &findings)
             return
         }
         var start = rowRange.lowerBound
@@ -165,10 +164,7 @@ private struct IndexMatch {
             let width = max(Self.partitionRowids, span / 65_536 + 1)
             var dealt: Partitions? = Partitions(
                 count: Int(span / width) + 1, width: width, start: start, budget: windowBytes)
-            var noSum: EntrySum?
-            try scan(
-                from: start, upTo: rowRange.upperBound, partitions: &dealt, checkingOrder: isFirstPass, &findings,
-                summing: &noSum)
+            try scan(from: start, upTo: rowRange.upperBound, partitions: &dealt, checkingOrder: isFirstPass, &findings)
             guard var partitions = dealt else { return }
             for slot in 0..<partitions.count where !findings.isFull {
                 let bounds = partitions.rowids(of: slot)
@@ -183,22 +179,23 @@ private struct IndexMatch {
         }
     }
 
-    /// Reads the index whole, checking it as `scan` does on a first pass, and adds every entry to `sum`.
-    func sum(into sum: inout EntrySum, _ findings: inout Findings) throws(StoreError) {
+    /// Reads the index whole, checking it as `scan` does on a first pass; returns the sum of its entries.
+    func sum(seed: UInt64, _ findings: inout Findings) throws(StoreError) -> EntrySum {
         var none: Partitions?
-        var summing: EntrySum? = sum
-        try scan(
+        return try scan(
             from: rowRange?.lowerBound ?? 0, upTo: rowRange?.upperBound ?? -1, partitions: &none,
-            checkingOrder: true, &findings, summing: &summing)
-        sum = summing ?? sum
+            checkingOrder: true, &findings, seed: seed)
     }
 
     /// Reads the index whole: checks the order (and uniqueness) of every entry when asked, reports
     /// entries outside the table's rowids, and deals those between `start` and `upTo` into `partitions`.
+    /// With a `seed`, returns the sum of every entry it checked.
+    @discardableResult
     private func scan(
         from start: Int64, upTo last: Int64, partitions: inout Partitions?, checkingOrder: Bool,
-        _ findings: inout Findings, summing sum: inout EntrySum?
-    ) throws(StoreError) {
+        _ findings: inout Findings, seed: UInt64? = nil
+    ) throws(StoreError) -> EntrySum {
+        var sum = seed.map(EntrySum.init(seed:))
         entries.reset()
         defer { entries.reset() }
         let keyCount = Int32(index.columns.count)
@@ -232,6 +229,7 @@ private struct IndexMatch {
             sum?.add(key, rowid: rowid)
             if checkingOrder { swap(&previous, &key) }
         }
+        return sum ?? EntrySum(seed: 0)
     }
 
     /// Matches the entries of one partition (of `width` rowids) with the table's rows `rowids`, both in
