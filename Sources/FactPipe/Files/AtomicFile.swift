@@ -40,10 +40,17 @@ public enum AtomicFile {
         ok = true
     }
 
-    /// Writes `bytes` into what `path` already is (a device, a FIFO, standard output).
+    /// Writes `bytes` into what `path` already is (a device, a FIFO, standard output). A FIFO nobody
+    /// reads fails at once instead of waiting for a reader: the report or metrics of an `import` or `run`
+    /// are written after the load, with Ctrl-C set aside, and such a wait could only be ended by SIGKILL.
     private static func writeInPlace(_ bytes: [UInt8], to path: String) throws(FileOutputError) {
-        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw failure(.open, path) }
+        let descriptor = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            guard errno == ENXIO else { throw failure(.open, path) }
+            throw FileOutputError(operation: .open, path: path, code: ENXIO, reason: "no process reads this FIFO")
+        }
+        // Blocking again for the write itself: a reader that is there gets every byte.
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) & ~O_NONBLOCK)
         try writeAll(bytes, to: descriptor, path)
         guard close(descriptor) == 0 else { throw failure(.close, path) }
     }

@@ -137,8 +137,24 @@ import Testing
             if descriptor >= 0 { close(descriptor) }
             done.signal()
         }
+        // With no reader yet the write fails at once (a wait could not be interrupted): it is tried
+        // again until the reader has the FIFO open.
+        #expect(throws: FileOutputError.self) { try AtomicFile.write("nobody reads\n", to: fifo) }
         reader.start()
-        try AtomicFile.write("through a pipe\n", to: fifo)
+        func writeWhenRead() -> FileOutputError? {
+            do {
+                try AtomicFile.write("through a pipe\n", to: fifo)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        var failure = writeWhenRead()
+        for _ in 0..<500 where failure?.code == ENXIO {
+            usleep(10_000)
+            failure = writeWhenRead()
+        }
+        #expect(failure == nil, "\(String(describing: failure))")
         done.wait()
         #expect(String(decoding: received.get(), as: UTF8.self) == "through a pipe\n")
         #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO)
