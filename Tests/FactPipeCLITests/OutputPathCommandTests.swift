@@ -49,6 +49,56 @@ import Testing
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
     }
 
+    /// `-` is the file standard input or output is redirected from or to: `/dev/stdin` as an output
+    /// named the input file itself (its real path), and an export appended to the database wrote into it.
+    @Test func standardInputAndOutputRedirectedToFilesAreGuardedAsThoseFiles() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", Self.facts)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
+        let more = try work.write("more.txt", "IsA(Fox, Animal).\n")
+        let before = (input: try sha256sum(more), database: try sha256sum(work.database))
+        let binary = BinaryLocator.factpipe.path
+        for option in ["--metrics-file", "--report", "--rejects"] {
+            let run = try Factpipe.runProcess(
+                URL(fileURLWithPath: "/bin/sh"),
+                ["-c", "\"$0\" import - --db \"$1\" \(option) /dev/stdin -q < \"$2\"", binary, work.database, more])
+            #expect(run.status == 64, "\(option): \(run.stderr)")
+            #expect(run.stderr.contains("\(option) /dev/stdin is the input -"), "\(run.stderr)")
+        }
+        let appended = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"),
+            ["-c", "\"$0\" export --db \"$1\" -o - >> \"$1\"", binary, work.database])
+        #expect(appended.status == 64, "\(appended.stderr)")
+        #expect(appended.stderr.contains("-o - is the database"), "\(appended.stderr)")
+        let itself = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" import - --db \"$1\" -q < \"$1\"", binary, work.database])
+        #expect(itself.status == 64, "\(itself.stderr)")
+        #expect(try sha256sum(more) == before.input)
+        #expect(try sha256sum(work.database) == before.database)
+        // A pipe or a terminal is no file: piping facts in and the export out still work.
+        let piped = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"),
+            ["-c", "cat \"$2\" | \"$0\" import - --db \"$1\" -q && \"$0\" export --db \"$1\" -o - | wc -l",
+             binary, work.database, more])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+    }
+
+    /// A FIFO as the metrics file with no process reading it: the load is kept and the command ends at
+    /// once with one line, instead of waiting for a reader with Ctrl-C set aside.
+    @Test func aMetricsFIFONobodyReadsFailsAtOnceAndKeepsTheLoad() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        let fifo = work.path("metrics.prom")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let started = Date()
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--metrics-file", fifo, "-q"])
+        #expect(Date().timeIntervalSince(started) < 30)
+        #expect(run.status != 0, "\(run.stderr)")
+        #expect(run.stderr.contains("no process reads this FIFO"), "\(run.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
+    }
+
     @Test func exportBackupAndRestoreRefuseToWriteOverTheirSource() throws {
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", Self.facts)

@@ -29,6 +29,15 @@ struct FileIdentity: Hashable, Sendable {
         self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), name: name)
     }
 
+    /// The identity of the regular file open on `descriptor` (standard input or output redirected from or
+    /// to a file); nil for a terminal, a pipe, a device or a closed descriptor, which no path can name
+    /// twice as a file.
+    init?(descriptor: Int32) {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        self.init(device: UInt64(info.st_dev), inode: UInt64(info.st_ino), name: nil)
+    }
+
     private init(device: UInt64, inode: UInt64, name: String?) {
         self.device = device
         self.inode = inode

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A file factpipe was asked to write that is one of its inputs or its database.
 public struct PathConflict: Error, Sendable, CustomStringConvertible {
     /// Both paths, as given, and which is which.
@@ -17,9 +23,11 @@ public enum OutputPathCheck {
         var isOutput = false
     }
 
-    /// Checks `outputs` (an option name and the path given to it; `-` is standard output and skipped)
-    /// against `inputs` (`-` skipped) and the database at `databasePath`, and the inputs against the
-    /// database.
+    /// Checks `outputs` (an option name and the path given to it; `-` is standard output) against
+    /// `inputs` (`-` is standard input) and the database at `databasePath`, and the inputs against the
+    /// database. `-` counts by the file it is redirected from or to, if it is a regular file: so that
+    /// `--metrics-file /dev/stdin < facts.ndjson` cannot replace the input, nor `export -o - >> kb.sqlite`
+    /// write into the database.
     /// - Throws: `PathConflict` naming the first output (or input) that is the same file as another.
     public static func check(
         outputs: [(option: String, path: String)], inputs: [String] = [], databasePath: String? = nil
@@ -34,16 +42,18 @@ public enum OutputPathCheck {
             }
         }
         var guarded = database
-        for input in inputs where input != "-" {
-            guard let identity = FileIdentity(path: input) else { continue }
+        for input in inputs {
+            guard let identity = input == "-" ? FileIdentity(descriptor: STDIN_FILENO) : FileIdentity(path: input)
+            else { continue }
             if let same = database.first(where: { $0.identity == identity }) {
                 throw PathConflict(message: "the input \(input) is \(same.description): "
                     + "factpipe does not load a database into itself")
             }
             guarded.append(Guarded(description: "the input \(input)", identity: identity))
         }
-        for (option, path) in outputs where path != "-" {
-            guard let identity = FileIdentity(path: path) else { continue }
+        for (option, path) in outputs {
+            guard let identity = path == "-" ? FileIdentity(descriptor: STDOUT_FILENO) : FileIdentity(path: path)
+            else { continue }
             if let same = guarded.first(where: { $0.identity == identity }) {
                 throw PathConflict(message: same.isOutput
                     ? "\(option) \(path) is the file \(same.description) already writes: give each its own file"
