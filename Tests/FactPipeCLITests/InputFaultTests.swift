@@ -70,6 +70,16 @@ import Glibc
         #expect(closedOut.status == 1)
         #expect(closedOut.stderr.contains("standard output is closed"), "\(closedOut.stderr)")
         #expect(try sha256sum(work.database) == before)
+
+        // Writers that do not ask whether `-` was closed still fail on it, as on a closed descriptor,
+        // instead of writing into /dev/null and saying done.
+        let generated = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" generate --facts 10 -o - -q >&-", binary])
+        #expect(generated.status != 0, "\(generated.stderr)")
+        let rejects = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"),
+            ["-c", "printf 'A(3).\\nnot a fact\\n' | \"$0\" import - --db \"$1\" --rejects - -q >&-", binary, work.database])
+        #expect(rejects.status != 0 && rejects.status != 2, "\(rejects.stderr)")
     }
 
     @Test func aPipeThatClosesEarlyRefusesThePartialLastRecordAndLoadsTheRest() throws {

@@ -9,6 +9,9 @@ import Darwin
 /// A closed one would be taken by the next file opened (the writer lock, a database): `-` would then
 /// read that file, or an export to `-` write into the database. `reserve()` gives each closed one
 /// `/dev/null` before anything is opened, and remembers it, so that `-` is refused as closed instead.
+/// The reservation is opened the wrong way round (standard input for writing, the outputs for reading),
+/// so that any other use of the descriptor still fails as on a closed one (`EBADF`) instead of reading
+/// nothing or writing into /dev/null and reporting success.
 public enum StandardStreams {
     /// Written once by `reserve()`, at start-up before any other thread exists; read only after.
     nonisolated(unsafe) private static var closedAtStart: Set<Int32> = []
@@ -16,7 +19,7 @@ public enum StandardStreams {
     /// Opens /dev/null on each of 0, 1 and 2 that is closed, and records which were.
     public static func reserve() {
         for descriptor in Int32(0)...2 where fcntl(descriptor, F_GETFD) == -1 {
-            if open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY) == descriptor {
+            if open("/dev/null", descriptor == STDIN_FILENO ? O_WRONLY : O_RDONLY) == descriptor {
                 closedAtStart.insert(descriptor)
             }
         }
