@@ -96,7 +96,9 @@ extension TableScan {
 
 /// A multiset of index entries as a count and a sum of their keyed hashes: two multisets with the same
 /// entries have the same sum whatever their order, and a missing, extra or changed entry changes it.
-/// Each entry is hashed by `StatementFilter.hash`, keyed with the check's seed and the entry's rowid.
+/// Each entry is hashed by `StatementFilter.hash`, keyed with a hash of its rowid under the check's seed:
+/// mixed, not XORed in, so that no change of rowid can be made up for by a change of the key's first
+/// word without knowing the seed.
 struct EntrySum: Equatable {
     let seed: UInt64
     private(set) var count = 0
@@ -110,7 +112,8 @@ struct EntrySum: Equatable {
     }
 
     static func hash(_ bytes: UnsafeRawBufferPointer, rowid: Int64, seed: UInt64) -> UInt64 {
-        StatementFilter.hash(bytes, seed: seed ^ (UInt64(bitPattern: rowid) &* 0xC4CE_B9FE_1A85_EC53))
+        let keyed = withUnsafeBytes(of: rowid.littleEndian) { StatementFilter.hash($0, seed: seed) }
+        return StatementFilter.hash(bytes, seed: keyed)
     }
 }
 

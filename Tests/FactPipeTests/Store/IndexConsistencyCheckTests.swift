@@ -222,6 +222,17 @@ import Testing
         var longer = entries
         longer[5].key.append(0)
         #expect(sum(longer) != sum(entries))
+        // Two entries' rowids swapped and their first key words changed by what XORing the rowids into the
+        // seed would cancel: a crafted damage that must not agree.
+        var swapped = entries
+        let constant: UInt64 = 0xC4CE_B9FE_1A85_EC53
+        let delta = (UInt64(swapped[10].rowid) &* constant) ^ (UInt64(swapped[11].rowid) &* constant)
+        for entry in [10, 11] {
+            var word = swapped[entry].key.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } ^ delta
+            withUnsafeBytes(of: &word) { swapped[entry].key.replaceSubrange(0..<8, with: $0) }
+        }
+        (swapped[10].rowid, swapped[11].rowid) = (swapped[11].rowid, swapped[10].rowid)
+        #expect(sum(swapped) != sum(entries))
     }
 
     @Test func aBackupOfADatabaseWithADamagedIndexIsRefused() throws {
