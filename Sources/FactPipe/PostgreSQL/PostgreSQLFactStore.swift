@@ -398,6 +398,11 @@ final class PostgreSQLFactStore: FactSink {
                     "INSERT INTO facts(\(columns)) \(select) \(conflict) DO NOTHING", ["\(round)"]).affectedRows
             }
         }
+        if rounds > roundsWorthAnIndex {
+            // The batch table lasts as long as the session and keeps its indexes through TRUNCATE: every
+            // later COPY of the load would maintain this one.
+            try connection.execute("DROP INDEX IF EXISTS factpipe_batch_occurrence")
+        }
         result.duplicates = Int(batchRows) - result.inserted - result.updated
         return result
     }

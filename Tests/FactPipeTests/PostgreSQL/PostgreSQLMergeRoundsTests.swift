@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// The merge of a batch into `facts` against the server, in one transaction that is rolled back.
+@Suite(.enabled(
+    if: ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"] != nil
+        || ProcessInfo.processInfo.environment["CI"] == "true",
+    "no PostgreSQL server: FACTPIPE_TEST_POSTGRES_URL is not set (scripts/test sets it)"))
+struct PostgreSQLMergeRoundsTests {
+    /// A batch whose statements repeat more than `roundsWorthAnIndex` times gets an index by occurrence
+    /// for its merge; it is dropped after, or every later COPY of the session would maintain it.
+    @Test func theOccurrenceIndexOfAManyRoundMergeDoesNotOutliveIt() throws {
+        let url = try #require(ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"],
+                               "CI=true, so this test must run: run scripts/test")
+        let connection = try PostgreSQLConnection(address: try #require(PostgreSQLAddress(url)))
+        let schema = "merge_rounds_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
+        // Everything in one transaction, rolled back: nothing is left on the shared server.
+        try connection.execute("BEGIN")
+        defer { _ = try? connection.execute("ROLLBACK") }
+        try connection.execute("CREATE SCHEMA \(schema)")
+        try connection.execute("SET LOCAL search_path = \(schema)")
+        try connection.executeScript(PostgreSQLSchema.createTables)
+        try connection.execute(PostgreSQLSchema.createBatchTable)
+        let rounds = PostgreSQLFactStore.roundsWorthAnIndex + 2
+        try connection.execute("""
+            INSERT INTO factpipe_batch SELECT g, g, 1, g, 0, 'A(x).', 'A', 'x', NULL, '["x"]', 1, g, NULL, '{}', '{}',
+                now(), 0 FROM generate_series(1, \(rounds)) AS g
+            """)
+        let merged = try PostgreSQLFactStore.merge(
+            on: connection, policy: .replace, rounds: rounds, rows: Int64(rounds), loadID: 1)
+        #expect(merged.inserted == 1 && merged.updated == rounds - 1)
+        #expect(try connection.execute("SELECT confidence FROM facts").text(0, 0) == "\(rounds)")
+        #expect(try connection.execute("SELECT to_regclass('pg_temp.factpipe_batch_occurrence') IS NULL").bool(0, 0))
+    }
+}
