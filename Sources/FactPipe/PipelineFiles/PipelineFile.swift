@@ -91,7 +91,7 @@ public struct PipelineFile: Sendable {
         var inputs: [String] = []
         let own = excludingOwnFiles ? PipelineOwnFiles(self) : nil
         for pattern in sourcePatterns {
-            for match in Self.glob(pattern) where own?.contains(match) != true && seen.insert(match).inserted {
+            for match in Self.glob(pattern).matches where own?.contains(match) != true && seen.insert(match).inserted {
                 inputs.append(match)
             }
         }
@@ -129,17 +129,18 @@ public struct PipelineFile: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Refuses sources a run cannot load as asked, before it takes any lock: a pattern without wildcards
-    /// that names no file (a file that did not arrive: a run that loads nothing would say "done"), a
-    /// folder a pattern cannot read, and a match that is not a regular file (a FIFO or a device would
-    /// block the run, its writer lock held, until the next night's run gave up on it).
+    /// The files the sources name (`expandSources()`), refusing, before a run takes any lock, sources it
+    /// cannot load as asked: a pattern without wildcards that names no file (a file that did not arrive: a
+    /// run that loads nothing would say "done"), a folder a pattern cannot read, and a file to load that is
+    /// not a regular file (a FIFO or a device would block the run, its writer lock held, until the next
+    /// night's run gave up on it). The files checked are the files returned, from one expansion.
     /// - Throws: `PipelineFileError` naming the pattern or the file.
-    public func checkSources() throws(PipelineFileError) {
+    public func checkedSources() throws(PipelineFileError) -> [String] {
+        var seen = Set<String>()
+        var inputs: [String] = []
+        let own = PipelineOwnFiles(self)
         for pattern in sourcePatterns {
-            var result = glob_t()
-            defer { globfree(&result) }
-            // A folder that does not exist is no match (a quiet night); one that cannot be read is an error.
-            let status = Glibc.glob(pattern, 0, { _, code in code == ENOENT || code == ENOTDIR ? 0 : 1 }, &result)
+            let (status, matches) = Self.glob(pattern)
             if status == GLOB_NOMATCH {
                 guard pattern.contains(where: { "*?[".contains($0) }) else {
                     throw PipelineFileError(path: pattern, message: "no such file (a source without wildcards must exist)")
@@ -150,9 +151,7 @@ public struct PipelineFile: Sendable {
                 throw PipelineFileError(path: pattern, message: "cannot read the folders of this source pattern"
                     + (status == GLOB_ABORTED ? ": \(String(cString: strerror(errno)))" : ""))
             }
-            for index in 0..<Int(result.gl_pathc) {
-                guard let cString = result.gl_pathv[index] else { continue }
-                let match = String(cString: cString)
+            for match in matches where !own.contains(match) && seen.insert(match).inserted {
                 var info = stat()
                 guard stat(match, &info) == 0 else {
                     throw PipelineFileError(path: match, message: "cannot read it: \(String(cString: strerror(errno)))")
@@ -161,18 +160,23 @@ public struct PipelineFile: Sendable {
                     throw PipelineFileError(path: match, message: "not a regular file (a FIFO, a device or a folder): "
                         + "a pipeline loads files; give a stream to import instead")
                 }
+                inputs.append(match)
             }
         }
+        return inputs
     }
 
-    private static func glob(_ pattern: String) -> [String] {
+    /// The matches of `pattern`, sorted, and `glob`'s status. A folder that does not exist is no match (a
+    /// quiet night); one that cannot be read aborts the expansion (`GLOB_ABORTED`).
+    private static func glob(_ pattern: String) -> (status: Int32, matches: [String]) {
         var result = glob_t()
         defer { globfree(&result) }
-        guard Glibc.glob(pattern, 0, nil, &result) == 0 else { return [] }
+        let status = Glibc.glob(pattern, 0, { _, code in code == ENOENT || code == ENOTDIR ? 0 : 1 }, &result)
+        guard status == 0 else { return (status, []) }
         var matches: [String] = []
         for index in 0..<Int(result.gl_pathc) {
             if let cString = result.gl_pathv[index] { matches.append(String(cString: cString)) }
         }
-        return matches.sorted()
+        return (0, matches.sorted())
     }
 }

@@ -74,10 +74,10 @@ public struct PipelineRunner {
     /// Runs (or plans) the pipeline; never throws: every outcome is in the summary.
     public func run(progress: ImportProgress = ImportProgress()) -> PipelineRunSummary {
         var result = PipelineRunSummary(name: file.name, isDryRun: isDryRun)
-        let inputs = file.expandSources()
         let date = String(Timestamp.now().prefix(10))
+        let inputs: [String]
         do {
-            try file.checkSources()
+            inputs = try file.checkedSources()
             try checkPaths(inputs: inputs, date: date)
             try file.options.validate()
         } catch {
