@@ -71,6 +71,14 @@ import Testing
         #expect(int(try run.json(), "inserted") == 0)
         #expect((try sha256sum(source), try sha256sum(source + "-journal")) == hashes)
 
+        // Every read-only look refuses it the same way, and leaves it as it was.
+        for arguments in [["stats", "--db", source], ["export", "--db", source, "-o", work.path("out.ndjson")]] {
+            let look = try Factpipe.run(arguments)
+            #expect(look.status != 0, "\(arguments): \(look.stderr)")
+            #expect(look.stderr.contains("its -journal is hot"), "\(arguments): \(look.stderr)")
+        }
+        #expect((try sha256sum(source), try sha256sum(source + "-journal")) == hashes)
+
         // Once the writer's journal is rolled back, the old rows load, and only they.
         _ = try Factpipe.tool("/usr/bin/sqlite3", [source, "SELECT count(*) FROM facts"])
         let again = try Factpipe.run(["import", source, "--db", work.database, "--json", "-q"])

@@ -82,8 +82,10 @@ enum FactDatabase {
         try DatabaseFile.check(path, mustExist: true)
         let connection = try SQLiteConnection(path: path, readOnly: true, uri: uri)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
-        try connection.execute("PRAGMA cache_size=-\(settings.cacheKiB)")
-        try checkRecognised(connection, allowsEmpty: false)
+        try ReadOnlyDatabase.refusingHotJournal(path) { () throws(StoreError) in
+            try connection.execute("PRAGMA cache_size=-\(settings.cacheKiB)")
+            try checkRecognised(connection, allowsEmpty: false)
+        }
         return connection
     }
 

@@ -1,3 +1,5 @@
+import CSQLite
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -38,8 +40,24 @@ enum ReadOnlyDatabase {
         let connection = try SQLiteConnection(
             path: path, readOnly: true, create: false, uri: uri(for: path, mode: mode))
         connection.setBusyTimeout(milliseconds: busyTimeoutMilliseconds)
-        try connection.execute("PRAGMA cache_size=-\(cacheKiB)")
+        try refusingHotJournal(path) { () throws(StoreError) in
+            try connection.execute("PRAGMA cache_size=-\(cacheKiB)")
+            _ = try connection.scalarInt("SELECT count(*) FROM sqlite_schema")
+        }
         return connection
+    }
+
+    /// Runs `body`, the first statements of a read-only connection to `path`: where SQLite meets a hot
+    /// journal, which such a connection cannot roll back, its refusal becomes what to do about it.
+    static func refusingHotJournal<T>(_ path: String, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        do {
+            return try body()
+        } catch where error.sqliteCode == SQLITE_READONLY | (3 << 8) {  // SQLITE_READONLY_ROLLBACK
+            throw StoreError(
+                kind: .foreignDatabase, path: path,
+                message: "a program stopped in the middle of writing it (its -journal is hot); open it once with "
+                    + "that program or sqlite3 so that the unfinished write is rolled back")
+        }
     }
 
     /// The `file:` URI of `path` with `mode` as its query; every byte outside the URI's unreserved
@@ -68,7 +86,7 @@ enum ReadOnlyDatabase {
     }
 
     /// The first 100 bytes of `path` (fewer for a short or empty file), or why it cannot be read.
-    static func fileHeader(_ path: String) -> Result<[UInt8], SystemError> {
+    private static func fileHeader(_ path: String) -> Result<[UInt8], SystemError> {
         let descriptor = openForReadingOnly(path)
         guard descriptor >= 0 else { return .failure(SystemError()) }
         defer { close(descriptor) }

@@ -34,21 +34,18 @@ final class SQLiteFactSource {
     /// - Throws: `StoreError` naming what is missing.
     init(path: String, name: String? = nil) throws(StoreError) {
         self.path = name ?? path
-        // A database in WAL mode without a WAL file beside it is opened immutable, so not even side files
-        // appear. With a WAL file another process may be writing: read through SQLite's locks (which needs
-        // the -shm file). A rollback-journal database is read through its locks too: immutable, SQLite
-        // would read pages a crashed writer left half-written instead of rolling its hot journal back.
-        let isInUse = access(DatabaseFile.walPath(path), F_OK) == 0
-        let isWAL = (try? ReadOnlyDatabase.fileHeader(path).get()).map(ReadOnlyDatabase.isWALHeader) ?? false
-        connection = try SQLiteConnection(path: path, readOnly: true, uri: Self.uri(path, immutable: isWAL && !isInUse))
-        let names: [String]
-        do {
-            names = try connection.textColumn("SELECT name FROM pragma_table_info('facts') ORDER BY cid")
-        } catch let error where error.sqliteCode == SQLITE_READONLY | (3 << 8) {  // SQLITE_READONLY_ROLLBACK
-            throw StoreError(kind: .foreignDatabase, path: name ?? path,
-                             message: "a program stopped in the middle of writing it (its -journal is hot); open it "
-                                + "once with that program or sqlite3 so that the unfinished write is rolled back")
+        // Opened as every read-only look is (`ReadOnlyDatabase`): immutable only in WAL mode without a WAL
+        // file; a rollback-journal database through its locks, so that a hot journal is refused instead of
+        // half-written pages being read.
+        do throws(StoreError) {
+            connection = try ReadOnlyDatabase.open(
+                path: path, cacheKiB: 2 * 1024, busyTimeoutMilliseconds: DatabaseSettings().busyTimeoutMilliseconds)
+        } catch {
+            var named = error
+            named.path = name ?? path
+            throw named
         }
+        let names = try connection.textColumn("SELECT name FROM pragma_table_info('facts') ORDER BY cid")
         guard names.contains("statement") else {
             throw StoreError(kind: .foreignDatabase, path: name ?? path,
                              message: names.isEmpty ? "has no facts table to read"
