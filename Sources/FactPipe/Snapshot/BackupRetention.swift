@@ -72,18 +72,11 @@ struct BackupRetention {
     /// it, and was deleted as the oldest while the command reported success.
     /// - Throws: `SnapshotError` `.io` when the folder cannot be listed or a file cannot be deleted.
     func prune(keeping keep: Int, written: String? = nil) throws(SnapshotError) -> [String] {
-        let writtenName = written.map { PathText.split($0).name }
-        let backups = try listFolder().filter { matchesPattern($0) && $0 != writtenName }.sorted()
-            .map { directory + "/" + $0 }.filter(isBackupOfThisDatabase)
-        let doomed = backups.dropLast(max(keep - (writtenName == nil ? 0 : 1), 0))
-        for path in doomed {
-            guard unlink(path) == 0 else {
-                throw SnapshotError(.io, path: path, "cannot delete this old backup: \(systemError())")
-            }
-            unlink(path + ".sha256")
-        }
-        if !doomed.isEmpty { try AtomicFileOutput.syncFolder(of: directory + "/x") }
-        return Array(doomed)
+        let named = try listFolder().filter(matchesPattern).sorted().map { directory + "/" + $0 }
+        let backups = ArchiveRetention.excluding(written, from: named).filter(isBackupOfThisDatabase)
+        let doomed = Array(backups.dropLast(max(keep - (written == nil ? 0 : 1), 0)))
+        try ArchiveRetention.delete(doomed, sideFileSuffixes: [".sha256"], kind: "backup")
+        return doomed
     }
 
     /// The names in the folder.

@@ -76,20 +76,11 @@ struct SnapshotRetention {
     /// paths deleted, oldest first.
     /// - Throws: `SnapshotError` `.io` when a snapshot cannot be deleted.
     func prune(keeping keep: Int, justWritten: String) throws(SnapshotError) -> [String] {
-        let current = FileIdentity(path: justWritten)
-        let older = candidates()
-            .filter { $0 != justWritten && (current == nil || FileIdentity(path: $0) != current) }
+        let older = ArchiveRetention.excluding(justWritten, from: candidates())
             .compactMap(snapshot(at:))
             .sorted { ($0.createdAt, $0.path) < ($1.createdAt, $1.path) }
         let doomed = older.dropLast(max(keep - 1, 0)).map(\.path)
-        for path in doomed {
-            guard unlink(path) == 0 else {
-                throw SnapshotError(.io, path: path, "cannot delete this old snapshot: \(systemError())")
-            }
-            unlink(path + ".sha256")
-            unlink(path + ".manifest.json")
-        }
-        if let first = doomed.first { try AtomicFileOutput.syncFolder(of: first) }
+        try ArchiveRetention.delete(doomed, sideFileSuffixes: [".sha256", ".manifest.json"], kind: "snapshot")
         return doomed
     }
 }
