@@ -70,13 +70,17 @@ final class PostgreSQLConnection {
         _ = try? execute("SET client_min_messages = warning")
     }
 
+    /// Set by `PostgreSQLWriterLock` when this session took the writer lock.
+    var holdsWriterLock = false
+
     deinit {
         // The writer lock is a session advisory lock, which goes with the session; but the server process
         // ends a moment after the connection closes, so a command started right after this one (`run`'s
-        // optimize after its loads) could still find it held. Released here, it is free once this returns.
-        if PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE,
-           let result = PQexec(handle, "SELECT pg_advisory_unlock_all()") {
-            PQclear(result)
+        // optimize after its loads) could still find it held. Released here by its holder (a transaction
+        // left open, as after a failed batch, is rolled back first), it is free once this returns.
+        if holdsWriterLock && PQstatus(handle) == CONNECTION_OK {
+            if PQtransactionStatus(handle) != PQTRANS_IDLE, let result = PQexec(handle, "ROLLBACK") { PQclear(result) }
+            if let result = PQexec(handle, "SELECT pg_advisory_unlock_all()") { PQclear(result) }
         }
         PQfinish(handle)
     }

@@ -30,13 +30,17 @@ enum PostgreSQLWriterLock {
             }
             usleep(50_000)
         }
+        connection.holdsWriterLock = true
     }
 
     /// Takes the lock on `connection` if no load holds it, without waiting; false when one does.
     /// - Throws: `PostgreSQLError` for the server's error.
     static func takeIfFree(on connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
-        try connection.execute("SELECT pg_try_advisory_lock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"])
-            .bool(0, 0)
+        let taken = try connection.execute(
+            "SELECT pg_try_advisory_lock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"]
+        ).bool(0, 0)
+        if taken { connection.holdsWriterLock = true }
+        return taken
     }
 
     /// Who holds the lock, as far as this session may see.

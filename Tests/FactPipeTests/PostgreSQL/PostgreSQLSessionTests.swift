@@ -3,12 +3,12 @@ import Testing
 
 @testable import FactPipe
 
-/// The merge of a batch into `facts` against the server, in one transaction that is rolled back.
+/// What one session leaves for the next on the server: the merge's occurrence index, the writer lock.
 @Suite(.enabled(
     if: ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"] != nil
         || ProcessInfo.processInfo.environment["CI"] == "true",
     "no PostgreSQL server: FACTPIPE_TEST_POSTGRES_URL is not set (scripts/test sets it)"))
-struct PostgreSQLMergeRoundsTests {
+struct PostgreSQLSessionTests {
     /// A batch whose statements repeat more than `roundsWorthAnIndex` times gets an index by occurrence
     /// for its merge; it is dropped after, or every later COPY of the session would maintain it.
     @Test func theOccurrenceIndexOfAManyRoundMergeDoesNotOutliveIt() throws {
@@ -33,5 +33,28 @@ struct PostgreSQLMergeRoundsTests {
         #expect(merged.inserted == 1 && merged.updated == rounds - 1)
         #expect(try connection.execute("SELECT confidence FROM facts").text(0, 0) == "\(rounds)")
         #expect(try connection.execute("SELECT to_regclass('pg_temp.factpipe_batch_occurrence') IS NULL").bool(0, 0))
+    }
+
+    /// The writer lock is free once its holder's connection is released, also with a transaction left
+    /// open (a failed batch): the next command right after finds it free, not held by a server process
+    /// that has not ended yet.
+    @Test func theWriterLockIsFreeOnceItsHoldersConnectionIsReleased() throws {
+        let url = try #require(ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"],
+                               "CI=true, so this test must run: run scripts/test")
+        let address = try #require(PostgreSQLAddress(url))
+        let other = try PostgreSQLConnection(address: address)
+        for attempt in 0..<12 {
+            var holder: PostgreSQLConnection? = try PostgreSQLConnection(address: address)
+            try #require(try PostgreSQLWriterLock.takeIfFree(on: try #require(holder)))
+            #expect(try !PostgreSQLWriterLock.takeIfFree(on: other), "attempt \(attempt): held by the other")
+            if attempt % 2 == 0 {
+                try holder?.execute("BEGIN")
+                _ = try? holder?.execute("SELECT 1 / 0")  // the transaction is now failed, and open
+            }
+            holder = nil
+            #expect(try PostgreSQLWriterLock.takeIfFree(on: other), "attempt \(attempt)")
+            try other.execute("SELECT pg_advisory_unlock_all()")
+            other.holdsWriterLock = false
+        }
     }
 }
