@@ -82,6 +82,16 @@ struct PostgreSQLOptimizeTests {
         let load = try Factpipe.run(["import", try facts(work, "in.txt", count: 20_000), "--db", database.url, "-q"])
         #expect(load.status == 0, "\(load.stderr)")
         try database.sql("DELETE FROM facts WHERE id % 4 <> 0")
+        // VACUUM FULL keeps the deleted rows while any snapshot taken before the DELETE lives, such as an
+        // autovacuum ANALYZE the load's 20,000 rows started: wait until no other session of this database
+        // holds one.
+        let noOlderSnapshot = poll(timeout: 30) {
+            (try? database.int("""
+                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+                AND pid <> pg_backend_pid() AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)
+                """)) == 0
+        }
+        #expect(noOlderSnapshot)
         let kept = try database.sql("SELECT statement FROM facts ORDER BY id")
         let indexFile = try database.sql("SELECT pg_relation_filenode('facts_subject')")
 
