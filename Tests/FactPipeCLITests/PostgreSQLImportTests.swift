@@ -124,6 +124,31 @@ struct PostgreSQLImportTests {
         #expect(try database.int("SELECT count(*) FROM facts") == 3)
     }
 
+    /// As into SQLite: a resume does not cut a rejects file another load has written since.
+    @Test func aResumeDoesNotCutARejectsFileAnotherLoadWroteSince() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("a.txt", "A(1).\nbad one\nA(2).\nbad two\nbad three\nA(3).\n")
+        let rejects = work.path("rejects.ndjson")
+        let aborted = try Factpipe.run(["import", input, "--db", database.url, "--max-errors", "1", "--batch-size", "1",
+                                        "--rejects", rejects, "-q"])
+        #expect(aborted.status == 3, "\(aborted.stderr)")
+        let committedSize = try database.int("SELECT rejects_offset FROM factpipe_loads")
+        #expect(committedSize > 0)
+        let other = try work.write("b.txt", "oops 1\noops 2\noops 3\n")
+        #expect([1, 2].contains(try Factpipe.run(["import", other, "--db", work.database, "--rejects", rejects, "-q"]).status))
+        let written = try work.read("rejects.ndjson")
+
+        let refused = try Factpipe.run(["import", input, "--db", database.url, "--rejects", rejects, "--resume"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains(
+            "\(input) cannot be resumed: the rejects file \(rejects) holds, at byte \(committedSize), a line its "
+                + "interrupted batches did not write"), "\(refused.stderr)")
+        #expect(try work.read("rejects.ndjson") == written)
+        #expect(try database.sql("SELECT status FROM factpipe_loads") == [["aborted"]])
+        #expect(try database.int("SELECT count(*) FROM facts") == 2)
+    }
+
     @Test func aTenKibiByteStatementIsStoredAndDeduplicated() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

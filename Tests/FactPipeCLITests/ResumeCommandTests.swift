@@ -252,6 +252,48 @@ import Glibc
         #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 1)
     }
 
+    /// A resume cuts its rejects file back to the size of its last checkpoint: the lines past it came
+    /// from a batch that never committed. A file that another load has written since holds that load's
+    /// rejects there: the resume refuses, one line naming the file, and changes neither it nor the database.
+    @Test func resumeDoesNotCutARejectsFileAnotherLoadWroteSince() throws {
+        let work = try CLIWorkspace()
+        // Every fifth line refused; the load stops past 2 refusals, at the checkpoint after line 12.
+        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
+            .joined(separator: "\n") + "\n")
+        let other = try work.write("b.txt", (1...30).map { "oops \($0)" }.joined(separator: "\n") + "\n")
+        let rejects = work.path("rejects.ndjson")
+        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects,
+                                        "--batch-size", "4", "--max-errors", "2", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let committedSize = try #require(try SQLiteFile.ledger(work.database).first.flatMap { int($0, "rejects_offset") })
+        #expect(committedSize > 0)
+
+        // Another load, into another database, starts the same rejects file afresh with its own rejects.
+        let otherLoad = try Factpipe.run(["import", other, "--db", work.path("other.sqlite"), "--rejects", rejects, "-q"])
+        #expect(otherLoad.status == 1 || otherLoad.status == 2, "\(otherLoad.stderr)")
+        let written = try work.read("rejects.ndjson")
+        #expect(written.utf8.count > committedSize)
+
+        let ledger = try SQLiteFile.ledger(work.database)
+        let facts = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
+        let refused = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects, "--resume"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains(
+            "\(input) cannot be resumed: the rejects file \(rejects) holds, at byte \(committedSize), a line its "
+                + "interrupted batches did not write"), "\(refused.stderr)")
+        #expect(try work.read("rejects.ndjson") == written, "the other load's rejects are all there")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == facts)
+        #expect(try SQLiteFile.ledger(work.database).map { $0["status"] as? String } == ledger.map { $0["status"] as? String })
+
+        // Named another rejects file, the resume finishes the load: the rejects from the checkpoint on.
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--rejects", work.path("again.ndjson"),
+                                        "--resume", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 32)
+        #expect(try work.read("again.ndjson").split(separator: "\n").count == 6)
+        #expect(try work.read("rejects.ndjson") == written)
+    }
+
     /// Under `fail` each batch is checked for conflicts when it commits, and merged later. A statement
     /// another program wrote into `facts` in between merges as a duplicate: the merge used to fail, and so
     /// did the recovery every later command runs first, so the database took no load any more.

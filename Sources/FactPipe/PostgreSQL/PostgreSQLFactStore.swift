@@ -189,7 +189,14 @@ final class PostgreSQLFactStore: FactSink {
             id = resumed
             counts = entry.counts
             if let rejects, entry.rejectsPath == options.rejectsPath {
-                // Lines written after the checkpoint belonged to a batch that never committed.
+                // Lines written after the checkpoint belonged to a batch that never committed, unless
+                // another load has written the file since.
+                if let refusal = RejectsResume.refusal(
+                    path: rejects.path, offset: entry.counts.rejectsOffset, source: descriptor.path,
+                    fromLine: entry.counts.checkpointLine) {
+                    throw PostgreSQLError(
+                        server: connection.server, message: "\(descriptor.path) cannot be resumed: \(refusal)")
+                }
                 try rejects.truncate(to: entry.counts.rejectsOffset)
                 rejectsCommittedSize = rejects.bytesWritten
             }

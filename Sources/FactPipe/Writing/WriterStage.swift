@@ -145,7 +145,15 @@ final class WriterStage {
             id = resumed
             counts = entry.counts
             if let rejects, ledger.rejectsPathOfLastEntry == options.rejectsPath {
-                // Lines written after the checkpoint belonged to a batch that never committed.
+                // Lines written after the checkpoint belonged to a batch that never committed, unless
+                // another load has written the file since.
+                if let refusal = RejectsResume.refusal(
+                    path: rejects.path, offset: entry.counts.rejectsOffset, source: descriptor.path,
+                    fromLine: entry.counts.checkpointLine) {
+                    throw StoreError(
+                        kind: .cannotResume, path: options.databasePath,
+                        message: "\(descriptor.path) cannot be resumed: \(refusal)")
+                }
                 try rejects.truncate(to: entry.counts.rejectsOffset)
                 rejectsCommittedSize = rejects.bytesWritten
             }
