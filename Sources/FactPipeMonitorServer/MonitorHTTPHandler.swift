@@ -5,6 +5,11 @@ import NIOHTTP1
 /// Answers the monitor's four routes; every other path is 404 and every method but GET and HEAD
 /// is 405. No route reads a file, and request bodies are discarded as they arrive.
 ///
+/// A client may send many requests without reading the answers (pipelining). An answer is written only
+/// while the connection is writable, and the next request comes only after it (`HTTPServerPipelineHandler`),
+/// while `BackPressureHandler` stops reading the socket: such a client holds one answer beyond the
+/// write buffer's high watermark, not one for each of its requests.
+///
 /// ```
 /// GET /         the page (self-contained HTML)
 /// GET /metrics  Prometheus text exposition
@@ -20,6 +25,8 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
     private var request: HTTPRequestHead?
     /// Set once the connection streams `/events`: it takes no more requests and is never idle.
     private var isStreaming = false
+    /// A request that arrived while the connection could take no more output: answered once it can.
+    private var waiting: HTTPRequestHead?
 
     init(monitor: DatabaseMonitor, registry: ClientRegistry) {
         self.monitor = monitor
@@ -35,8 +42,20 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
         case .end:
             guard let head = request, !isStreaming else { return }
             request = nil
+            if context.channel.isWritable {
+                respond(to: head, context: context)
+            } else {
+                waiting = head
+            }
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let head = waiting {
+            waiting = nil
             respond(to: head, context: context)
         }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

@@ -41,6 +41,7 @@ public final class MonitorServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
                     try pipeline.addHandler(ConnectionGate(registry: registry))
+                    try pipeline.addHandler(BackPressureHandler())
                     try pipeline.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
                     try pipeline.addHandler(MonitorHTTPHandler(monitor: monitor, registry: registry))

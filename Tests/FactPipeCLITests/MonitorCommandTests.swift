@@ -182,6 +182,26 @@ struct MonitorCommandTests {
         #expect(try monitor.get("/healthz").status == 200)
     }
 
+    /// A client that pipelines requests and never reads the answers gets no more answers than the
+    /// write buffer holds: it used to have every answer queued, 1.8 GB for 200,000 `GET /`.
+    @Test func aClientPipeliningRequestsWithoutReadingKeepsMemoryBounded() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(500, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let monitor = try MonitorProcess(database: workspace.database, interval: 0.1, in: workspace)
+        #expect(poll(timeout: 20) { ((try? monitor.metric("factpipe_monitor_probes_total")) ?? 0) >= 2 })
+        let before = try monitor.residentBytes()
+
+        let client = try Python.run(
+            Python.pipeliningClient, [String(monitor.port), "200000", "3", String(monitor.background.pid)])
+        #expect(client.status == 0, "\(client.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: client.stdout) as? [String: Int])
+        let after = try #require(json["rss"])
+        #expect((json["sent"] ?? 0) >= 1_000, "\(json)")
+        #expect(after - before < 24 << 20, "RSS grew from \(before) to \(after) bytes after \(json["sent"] ?? 0) requests")
+        #expect(try monitor.get("/healthz").status == 200, "another client is still answered")
+    }
+
     @Test func refusesConnectionsBeyondMaxClients() throws {
         let workspace = try CLIWorkspace()
         let input = try facts(500, "small.ndjson", in: workspace)

@@ -149,6 +149,29 @@ enum Python {
         time.sleep(float(sys.argv[2]))
         """
 
+    /// Sends up to argv[2] pipelined `GET /` on one connection to 127.0.0.1:argv[1] without reading an
+    /// answer (until a send waits longer than argv[3] seconds), then, the connection still open, prints
+    /// how many it sent and the resident bytes of process argv[4] (the monitor), as JSON.
+    static let pipeliningClient = """
+        import json, socket, sys
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", int(sys.argv[1])))
+        s.settimeout(float(sys.argv[3]))
+        requests = b"GET / HTTP/1.1\\r\\nHost: monitor\\r\\n\\r\\n" * 1000
+        sent = 0
+        try:
+            while sent < int(sys.argv[2]):
+                s.sendall(requests)
+                sent += 1000
+        except socket.timeout:
+            pass
+        status = open("/proc/%s/status" % sys.argv[4]).read()
+        rss = int(next(l for l in status.splitlines() if l.startswith("VmRSS:")).split()[1]) * 1024
+        print(json.dumps({"sent": sent, "rss": rss}), flush=True)
+        s.close()
+        """
+
     /// Opens argv[2] connections to 127.0.0.1:argv[1] at once, sends `GET argv[3]` on each, reads every
     /// answer to its end and prints the status codes as JSON.
     static let manyClients = """
