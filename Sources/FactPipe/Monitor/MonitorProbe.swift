@@ -9,7 +9,10 @@
 /// Every probe opens the database read-only, runs short statements, each its own read transaction
 /// reset as soon as it is read, and closes it again: nothing is held between probes, so a writer's
 /// checkpoints are never held back and a database replaced on disk is seen at the next probe. A
-/// database without a `-wal` file is opened immutable and gains no side files.
+/// database without a `-wal` file is opened immutable and gains no side files. An immutable read takes no
+/// lock, so a load that starts and checkpoints during it could change pages under it: when the file
+/// changed while such a probe ran, the probe is taken again, so that its figures are of one state of
+/// the database.
 ///
 /// Point lookups of keys picked at random from `facts` are timed for each index that exists now (a
 /// bulk load drops indexes and builds them at its end; the probe never scans for a lookup). Counting
@@ -35,8 +38,28 @@ final class MonitorProbe {
         settings.busyTimeoutMilliseconds = 250
     }
 
+    /// Runs between a probe's reads, for tests: what a writer does there.
+    var betweenReads: (() -> Void)?
+
     /// Reads a sample; a database that cannot be read gives a sample with its `failure`.
     func sample() -> MonitorSample {
+        var attempts = 0
+        let countDue = nextCount
+        while true {
+            let before = ProbedFile(databasePath)
+            let sample = probe()
+            attempts += 1
+            if before.hasLog || ProbedFile(databasePath) == before || attempts == Self.attemptsWhileChanging {
+                return sample
+            }
+            nextCount = countDue  // the counts taken, if any, were of a file changing under them
+        }
+    }
+
+    /// Probes of a database that keeps changing under immutable reads, after which the last one stands.
+    static let attemptsWhileChanging = 3
+
+    private func probe() -> MonitorSample {
         let start = ContinuousClock.now
         var sample = MonitorSample(time: Self.epochSeconds())
         let sizes = FileSize.database(databasePath)
@@ -52,6 +75,7 @@ final class MonitorProbe {
                 path: databasePath, settings: settings, leavesNoTrace: true)
             try readFiles(connection, into: &sample)
             try readLedger(connection, into: &sample)
+            betweenReads?()
             let indexes = try FactDatabase.existingSecondaryIndexes(connection)
             try timeLookups(connection, indexes: indexes, into: &sample)
             if ContinuousClock.now >= nextCount { try count(connection, indexes: indexes, into: &sample) }
@@ -199,5 +223,34 @@ final class MonitorProbe {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+}
+
+/// What an immutable probe must find unchanged after it: the database file's identity, size and
+/// modification time, and whether it has a log.
+private struct ProbedFile: Equatable {
+    var exists = false
+    var device: UInt64 = 0
+    var inode: UInt64 = 0
+    var size: Int64 = 0
+    var modifiedSeconds = 0
+    var modifiedNanoseconds = 0
+    var hasLog = false
+
+    init(_ path: String) {
+        var info = stat()
+        hasLog = stat(DatabaseFile.walPath(path), &info) == 0
+        guard stat(path, &info) == 0 else { return }
+        exists = true
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        #if canImport(Darwin)
+            modifiedSeconds = Int(info.st_mtimespec.tv_sec)
+            modifiedNanoseconds = Int(info.st_mtimespec.tv_nsec)
+        #else
+            modifiedSeconds = Int(info.st_mtim.tv_sec)
+            modifiedNanoseconds = Int(info.st_mtim.tv_nsec)
+        #endif
     }
 }

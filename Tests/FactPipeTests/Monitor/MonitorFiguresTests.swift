@@ -30,6 +30,28 @@ struct MonitorFiguresTests {
         #expect(sample.totals.rejected == 0)
     }
 
+    /// A database without a log is probed immutable, without locks: a load that ran and checkpointed
+    /// between the probe's reads changed the file under it (ledger read before, facts counted after).
+    /// Such a probe is taken again, and its figures are all of the database after the load.
+    @Test func aProbeDuringWhichALoadChangedTheFileIsTakenAgain() throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("in.txt", "A(1).\nA(2).\n")).inserted == 2)
+        #expect(FileSize.bytes(DatabaseFile.walPath(work.databasePath)) == nil, "no log: the probe reads immutable")
+        let more = try work.write("more.txt", "B(1).\nB(2).\nB(3).\n")
+        let probe = MonitorProbe(databasePath: work.databasePath)
+        var probes = 0
+        probe.betweenReads = {
+            probes += 1
+            if probes == 1 { #expect(work.load(more).inserted == 3) }
+        }
+        let sample = probe.sample()
+        #expect(probes == 2, "taken again once, the file unchanged during the second")
+        #expect(sample.failure == nil, "\(sample.failure ?? "")")
+        #expect(sample.totals.inserted == 5 && sample.loadsByStatus["done"] == 2, "\(sample.totals)")
+        #expect(sample.facts == 5)
+        #expect(sample.databaseBytes == FileSize.bytes(work.databasePath))
+    }
+
     @Test func countersHoldWhenTheLedgerFallsAndRiseWhenItPassesThem() {
         var figures = MonitorFigures(interval: 1)
         figures.record(sample(at: 0, inserted: 100, records: 100), residentBytes: 1)
