@@ -40,6 +40,7 @@ extension ImportSummary {
             ["source": .string(skip.path), "reason": .string(skip.reason)]
         }
         members.append(.init("skipped", .array(skips)))
+        members.append(.init("notes", .array(notes.map { .string($0) })))
         return .object(members)
     }
 
@@ -66,6 +67,9 @@ extension ImportSummary {
         }
         for skip in skipped {
             lines.append("  skipped " + TerminalText.escaped("\(skip.path): \(skip.reason)"))
+        }
+        for note in notes {
+            lines.append("  note " + TerminalText.escaped(note))
         }
         var head = "factpipe: \(status.rawValue): \(Format.count(records, "record")): \(Format.count(inserted)) inserted, "
             + "\(Format.count(updated)) updated, \(Format.count(duplicates, "duplicate")), "

@@ -124,7 +124,8 @@ struct PostgreSQLImportTests {
         #expect(try database.int("SELECT count(*) FROM facts") == 3)
     }
 
-    /// As into SQLite: a resume does not cut a rejects file another load has written since.
+    /// As into SQLite: a resume does not cut a rejects file another load has written since, and a source
+    /// stopped before its first commit resumes from the rejects file's size at its start.
     @Test func aResumeDoesNotCutARejectsFileAnotherLoadWroteSince() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
@@ -139,14 +140,30 @@ struct PostgreSQLImportTests {
         #expect([1, 2].contains(try Factpipe.run(["import", other, "--db", work.database, "--rejects", rejects, "-q"]).status))
         let written = try work.read("rejects.ndjson")
 
-        let refused = try Factpipe.run(["import", input, "--db", database.url, "--rejects", rejects, "--resume"])
-        #expect(refused.status == 1, "\(refused.stderr)")
-        #expect(refused.stderr.contains(
-            "\(input) cannot be resumed: the rejects file \(rejects) holds, at byte \(committedSize), a line its "
-                + "interrupted batches did not write"), "\(refused.stderr)")
-        #expect(try work.read("rejects.ndjson") == written)
-        #expect(try database.sql("SELECT status FROM factpipe_loads") == [["aborted"]])
-        #expect(try database.int("SELECT count(*) FROM facts") == 2)
+        let resumed = try Factpipe.run(["import", input, "--db", database.url, "--rejects", rejects, "--resume", "--json"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let notes = try resumed.json()["notes"] as? [String] ?? []
+        #expect(notes.count == 1 && notes.first?.contains("(from byte \(committedSize)), so nothing was cut") == true,
+                "\(notes)")
+        let after = try work.read("rejects.ndjson")
+        #expect(after.hasPrefix(written), "the other load's rejects were cut")
+        #expect(after.dropFirst(written.count).split(separator: "\n").count == 2, "bad two, bad three")
+        #expect(try database.sql("SELECT status FROM factpipe_loads") == [["done"]])
+        #expect(try database.int("SELECT count(*) FROM facts") == 3)
+
+        // Stopped inside its first batch, after an input that wrote rejects: resumed, nothing is lost.
+        let first = try work.write("c.txt", "C(1).\nbad c2\n")
+        let second = try work.write("d.txt", "bad d1\nbad d2\nD(3).\n")
+        let shared = work.path("shared.ndjson")
+        let stopped = try Factpipe.run(["import", first, second, "--db", database.url, "--rejects", shared,
+                                        "--batch-size", "2", "--max-errors", "2", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let again = try Factpipe.run(["import", first, second, "--db", database.url, "--rejects", shared,
+                                      "--resume", "--json"])
+        #expect(again.status == 2, "\(again.stderr)")
+        #expect(try again.json()["notes"] as? [String] == [])
+        let lines = try work.read("shared.ndjson").split(separator: "\n")
+        #expect(lines.count == 3 && lines[0].contains("c.txt") && lines[2].contains("d.txt"), "\(lines)")
     }
 
     @Test func aTenKibiByteStatementIsStoredAndDeduplicated() throws {

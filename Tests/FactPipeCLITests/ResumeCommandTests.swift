@@ -252,9 +252,16 @@ import Glibc
         #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM facts WHERE statement = 'AppendedAfter(TheKill, 1).'") == 1)
     }
 
+    /// The rejects lines of `text`, parsed.
+    private func rejectLines(_ text: Substring) throws -> [[String: Any]] {
+        try text.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], "\($0)")
+        }
+    }
+
     /// A resume cuts its rejects file back to the size of its last checkpoint: the lines past it came
     /// from a batch that never committed. A file that another load has written since holds that load's
-    /// rejects there: the resume refuses, one line naming the file, and changes neither it nor the database.
+    /// rejects there: it is kept as it is, the resumed rejects follow, and the summary says so.
     @Test func resumeDoesNotCutARejectsFileAnotherLoadWroteSince() throws {
         let work = try CLIWorkspace()
         // Every fifth line refused; the load stops past 2 refusals, at the checkpoint after line 12.
@@ -274,24 +281,76 @@ import Glibc
         let written = try work.read("rejects.ndjson")
         #expect(written.utf8.count > committedSize)
 
-        let ledger = try SQLiteFile.ledger(work.database)
-        let facts = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
-        let refused = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects, "--resume"])
-        #expect(refused.status == 1, "\(refused.stderr)")
-        #expect(refused.stderr.contains(
-            "\(input) cannot be resumed: the rejects file \(rejects) holds, at byte \(committedSize), a line its "
-                + "interrupted batches did not write"), "\(refused.stderr)")
-        #expect(try work.read("rejects.ndjson") == written, "the other load's rejects are all there")
-        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == facts)
-        #expect(try SQLiteFile.ledger(work.database).map { $0["status"] as? String } == ledger.map { $0["status"] as? String })
-
-        // Named another rejects file, the resume finishes the load: the rejects from the checkpoint on.
-        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--rejects", work.path("again.ndjson"),
-                                        "--resume", "-q"])
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects, "--resume", "--json"])
         #expect(resumed.status == 2, "\(resumed.stderr)")
+        let note = "\(input): the rejects file \(rejects) holds lines of other loads past this load's last checkpoint "
+            + "(from byte \(committedSize)), so nothing was cut and the resumed rejects follow them"
+        #expect(try resumed.json()["notes"] as? [String] == [note], "\(resumed.stdoutText)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 32)
-        #expect(try work.read("again.ndjson").split(separator: "\n").count == 6)
-        #expect(try work.read("rejects.ndjson") == written)
+        // The other load's rejects are all there, and the resumed load's follow: lines 15 to 40.
+        let after = try work.read("rejects.ndjson")
+        #expect(after.hasPrefix(written), "the other load's rejects were cut")
+        let added = try rejectLines(after.dropFirst(written.count))
+        #expect(added.map { $0["line"] as? Int } == [15, 20, 25, 30, 35, 40], "\(added)")
+        #expect(added.allSatisfy { $0["source"] as? String == input })
+    }
+
+    /// A kill between writing a batch's rejects and its commit leaves their lines past the checkpoint,
+    /// the last one maybe cut short: the resume cuts them and writes them again, so the file is the one
+    /// an uninterrupted load writes.
+    @Test func aResumeCutsTheLinesItsInterruptedBatchWroteAndEndsAsAnUninterruptedLoad() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
+            .joined(separator: "\n") + "\n")
+        let reference = work.path("reference.ndjson")
+        let whole = try Factpipe.run(["import", input, "--db", work.path("reference.sqlite"), "--rejects", reference, "-q"])
+        #expect(whole.status == 2, "\(whole.stderr)")
+        let expected = try work.read("reference.ndjson")
+        let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
+
+        let rejects = work.path("rejects.ndjson")
+        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects,
+                                        "--batch-size", "4", "--max-errors", "2", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        // What the kill left: the lines of lines 15 and 20 (the batch it lost), the second one cut short.
+        let committed = try work.read("rejects.ndjson")
+        #expect(committed == expectedLines[0..<2].joined(separator: "\n") + "\n")
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: rejects))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data((expectedLines[2] + "\n" + expectedLines[3].prefix(30)).utf8))
+        try handle.close()
+
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects, "--resume", "--json"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try resumed.json()["notes"] as? [String] == [])
+        #expect(try work.read("rejects.ndjson") == expected)
+    }
+
+    /// The rejects file's size is recorded when a source's load starts: one that stops before its first
+    /// commit is resumed from there. It used to record nothing until that commit, so a resume cut the file
+    /// to nothing, and the rejects an earlier input of the same run had written were lost.
+    @Test func aSourceStoppedBeforeItsFirstCommitKeepsTheRejectsOfTheInputsBeforeIt() throws {
+        let work = try CLIWorkspace()
+        let first = try work.write("a.txt", "A(1).\nbad a2\nA(3).\nbad a4\n")
+        let second = try work.write("b.txt", "bad b1\nbad b2\nB(3).\nB(4).\n")
+        let rejects = work.path("rejects.ndjson")
+        // The budget counts across inputs: b.txt's second refusal passes it, inside b.txt's first batch.
+        let stopped = try Factpipe.run(["import", first, second, "--db", work.database, "--rejects", rejects,
+                                        "--batch-size", "2", "--max-errors", "3", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let ledger = try SQLiteFile.ledger(work.database)
+        #expect(ledger.map { $0["status"] as? String } == ["done", "aborted"])
+        let afterFirst = try work.read("rejects.ndjson")
+        #expect(int(ledger[1], "rejects_offset") == afterFirst.utf8.count)
+
+        let resumed = try Factpipe.run(["import", first, second, "--db", work.database, "--rejects", rejects,
+                                        "--resume", "--json"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try resumed.json()["notes"] as? [String] == [])
+        let lines = try rejectLines(try work.read("rejects.ndjson")[...])
+        #expect(lines.map { "\($0["source"] as? String == first ? "a" : "b")\($0["line"] as? Int ?? 0)" }
+            == ["a2", "a4", "b1", "b2"], "\(lines)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 4)
     }
 
     /// Under `fail` each batch is checked for conflicts when it commits, and merged later. A statement

@@ -60,6 +60,9 @@ public struct ImportSummary: Sendable {
     public var writerTimings = WriterTimings()
     /// The first few diagnostics, for a human summary.
     public var sampleDiagnostics: [RecordDiagnostic] = []
+    /// What the load did that its user should know of, though nothing failed (a rejects file a resume
+    /// found written by other loads and left uncut, say).
+    public var notes: [String] = []
 
     public init() {}
 

@@ -190,15 +190,11 @@ final class PostgreSQLFactStore: FactSink {
             counts = entry.counts
             if let rejects, entry.rejectsPath == options.rejectsPath {
                 // Lines written after the checkpoint belonged to a batch that never committed, unless
-                // another load has written the file since.
-                if let refusal = RejectsResume.refusal(
-                    path: rejects.path, offset: entry.counts.rejectsOffset, source: descriptor.path,
-                    fromLine: entry.counts.checkpointLine) {
-                    throw PostgreSQLError(
-                        server: connection.server, message: "\(descriptor.path) cannot be resumed: \(refusal)")
-                }
-                try rejects.truncate(to: entry.counts.rejectsOffset)
+                // other loads have written the file since.
+                try RejectsResume.resume(
+                    rejects, from: entry.counts, source: descriptor.path, notes: &summary.notes)
                 rejectsCommittedSize = rejects.bytesWritten
+                counts.rejectsOffset = rejects.bytesWritten
             }
             try inTransaction { try ledger.record(id: id, counts: counts, status: .running) }
             defaultCreatedAt = try ledger.startedAt(id: id) ?? startedAt
@@ -208,7 +204,8 @@ final class PostgreSQLFactStore: FactSink {
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
                     sha256: descriptor.sha256)
-                try ledger.setRejectsPath(id: id, options.rejectsPath)
+                counts.rejectsOffset = rejects?.bytesWritten ?? 0
+                try ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset)
             }
             defaultCreatedAt = startedAt
         }

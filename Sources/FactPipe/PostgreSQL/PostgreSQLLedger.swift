@@ -74,9 +74,11 @@ final class PostgreSQLLedger {
         return (policy, counts, result.text(0, 9) ?? "", result.text(0, 11))
     }
 
-    /// Records where load `id` writes its rejects.
-    func setRejectsPath(id: Int64, _ path: String?) throws(PostgreSQLError) {
-        try connection.execute("UPDATE factpipe_loads SET rejects_path = $2 WHERE id = $1", ["\(id)", path])
+    /// Records where load `id` writes its rejects, and the file's size as it starts (what a resume cuts
+    /// back to should the load stop before its first commit).
+    func setRejectsPath(id: Int64, _ path: String?, size: Int64) throws(PostgreSQLError) {
+        try connection.execute(
+            "UPDATE factpipe_loads SET rejects_path = $2, rejects_offset = $3 WHERE id = $1", ["\(id)", path, "\(size)"])
     }
 
     /// Records the SHA-256 of load `id`'s source, known once it was read to its end.

@@ -121,11 +121,14 @@ final class LoadLedger {
     /// The rejects path of the load `entry(id:)` read last.
     private(set) var rejectsPathOfLastEntry: String?
 
-    /// Records where load `id` writes its rejects.
-    func setRejectsPath(id: Int64, _ path: String?) throws(StoreError) {
-        let statement = try connection.prepare("UPDATE factpipe_loads SET rejects_path = ?2 WHERE id = ?1")
+    /// Records where load `id` writes its rejects, and the file's size as it starts (what a resume cuts
+    /// back to should the load stop before its first commit).
+    func setRejectsPath(id: Int64, _ path: String?, size: Int64) throws(StoreError) {
+        let statement = try connection.prepare(
+            "UPDATE factpipe_loads SET rejects_path = ?2, rejects_offset = ?3 WHERE id = ?1")
         try statement.bind(1, id)
         try statement.bind(2, path)
+        try statement.bind(3, size)
         try statement.step()
     }
 

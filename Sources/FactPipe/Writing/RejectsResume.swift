@@ -4,29 +4,43 @@ import Glibc
 import Darwin
 #endif
 
-/// Whether a resumed load may cut its rejects file back to the size its last checkpoint recorded.
+/// What a resumed load does with its rejects file: cut it back to the size its last checkpoint
+/// recorded, or leave it as it is.
 ///
 /// Lines past that size were written by a batch that never committed, and the resume cuts them, since
-/// it writes them again. But the file may have been written since by another load naming the same path
-/// (which starts the file afresh, or appends to it): cut at the old size, it would lose that load's
-/// rejects. So every line past the recorded size must be one the interrupted batches could have
-/// written: a reject of the same source, from the checkpoint's line on. The last line may be cut short
-/// (a write the kill interrupted).
+/// it writes them again. But other loads may have written the same path since: an earlier input of the
+/// same run or pipeline appending its rejects, or another load starting the file afresh. Cut at the old
+/// size, the file would lose their rejects. So the file is cut only when every line past the recorded
+/// size is one the interrupted batches could have written — a reject of the same source, from the
+/// checkpoint's line on (the last line may be cut short by the kill). Otherwise nothing is cut and the
+/// resume's rejects go on at the end: the only cost is that lines the interrupted batch had written
+/// before the other loads' appear twice, and the load's summary says how many.
 enum RejectsResume {
-    /// Why the rejects file at `path` must not be cut back to `offset` for a resume of `source` from line
-    /// `fromLine`, naming the first line past `offset` that is not the interrupted load's; nil when it may
-    /// (also when the file is shorter than `offset`, missing, or not a regular file: nothing is cut then).
-    /// A file that exists but cannot be read is not cut either: the reason says why.
-    static func refusal(path: String, offset: Int64, source: String, fromLine: Int) -> String? {
-        guard path != "-" else { return nil }
+    enum Verdict: Equatable {
+        /// Every line past the recorded size is the interrupted batches' own (or there is none): cut.
+        case cut
+        /// Lines of other loads (or text that is no rejects line) follow the recorded size: keep the file.
+        /// `ownLines` lines of the interrupted batches come first (the resume writes them again); the
+        /// first other line starts at byte `otherAt`; `endsInsideLine` when the file's last line has no
+        /// newline (the resume starts a line of its own).
+        case keep(ownLines: Int, otherAt: Int64, endsInsideLine: Bool)
+        /// The file exists but could not be read: keep it, for the reason given.
+        case unreadable(String)
+    }
+
+    /// What to do with the rejects file at `path` for a resume of `source` from line `fromLine` whose
+    /// checkpoint recorded the size `offset`. A file shorter than `offset`, missing, or not a regular file
+    /// has nothing to cut (`cut` leaves it as it is).
+    static func verdict(path: String, offset: Int64, source: String, fromLine: Int) -> Verdict {
+        guard path != "-" else { return .cut }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
-            return errno == ENOENT ? nil : unreadable(path)
+            return errno == ENOENT ? .cut : unreadable()
         }
         defer { close(descriptor) }
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { return unreadable(path) }
-        guard (status.st_mode & S_IFMT) == S_IFREG, Int64(status.st_size) > offset else { return nil }
+        guard fstat(descriptor, &status) == 0 else { return unreadable() }
+        guard (status.st_mode & S_IFMT) == S_IFREG, Int64(status.st_size) > offset else { return .cut }
 
         var expected: [UInt8] = Array("{\"source\":".utf8)
         JSONText.appendQuoted(source, to: &expected)
@@ -34,25 +48,71 @@ enum RejectsResume {
         var lines = LineHeads(keeping: expected.count + 24)
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var position = offset
-        while true {
+        var ownLines = 0
+        var otherAt: Int64?
+        reading: while true {
             let count = chunk.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, off_t(position)) }
             if count < 0 {
                 if errno == EINTR { continue }
-                return unreadable(path)
+                return unreadable()
             }
             if count == 0 { break }
             for byte in chunk[..<count] {
                 guard let line = lines.take(byte) else { continue }
-                if !isOwn(line.head, complete: true, expected: expected, fromLine: fromLine) {
-                    return describe(line, at: offset + line.start, path: path)
+                guard isOwn(line.head, complete: true, expected: expected, fromLine: fromLine) else {
+                    otherAt = offset + line.start
+                    break reading
                 }
+                ownLines += 1
             }
             position += Int64(count)
         }
-        if let last = lines.unfinished, !isOwn(last.head, complete: false, expected: expected, fromLine: fromLine) {
-            return describe(last, at: offset + last.start, path: path)
+        if otherAt == nil, let last = lines.unfinished,
+           !isOwn(last.head, complete: false, expected: expected, fromLine: fromLine) {
+            otherAt = offset + last.start
         }
-        return nil
+        guard let otherAt else { return .cut }
+        var lastByte = UInt8(ascii: "\n")
+        guard pread(descriptor, &lastByte, 1, off_t(status.st_size) - 1) == 1 else { return unreadable() }
+        return .keep(ownLines: ownLines, otherAt: otherAt, endsInsideLine: lastByte != UInt8(ascii: "\n"))
+    }
+
+    /// Cuts `rejects` back to the size the checkpoint `counts` recorded for `source`, or, when other loads
+    /// have written past it, leaves it as it is (starting a line of its own if it ends inside one) and
+    /// says so in `notes`.
+    /// - Throws: `FileOutputError` when the file cannot be cut or written.
+    static func resume(
+        _ rejects: BufferedFileOutput, from counts: LoadLedger.Counts, source: String, notes: inout [String]
+    ) throws {
+        let verdict = verdict(
+            path: rejects.path, offset: counts.rejectsOffset, source: source, fromLine: counts.checkpointLine)
+        if verdict == .cut {
+            try rejects.truncate(to: counts.rejectsOffset)
+            return
+        }
+        if case .keep(_, _, endsInsideLine: true) = verdict {
+            try rejects.write("\n")
+            try rejects.flush()
+        }
+        if let note = note(verdict, path: rejects.path, source: source) { notes.append(note) }
+    }
+
+    /// What the load's summary says of a kept file.
+    static func note(_ verdict: Verdict, path: String, source: String) -> String? {
+        switch verdict {
+        case .cut: return nil
+        case .unreadable(let reason):
+            return "\(source): the rejects file \(path) was not cut back to this load's last checkpoint: it cannot be "
+                + "read (\(reason)); the resumed rejects follow what it holds"
+        case .keep(let ownLines, let otherAt, _):
+            var text = "\(source): the rejects file \(path) holds lines of other loads past this load's last "
+                + "checkpoint (from byte \(otherAt)), so nothing was cut and the resumed rejects follow them"
+            if ownLines > 0 {
+                text += "; the \(ownLines == 1 ? "line" : "\(ownLines) lines") the interrupted batch had written "
+                    + "before them \(ownLines == 1 ? "appears" : "appear") twice"
+            }
+            return text
+        }
     }
 
     /// True when `head` (the first bytes of a line) is a rejects line of the expected source from line
@@ -70,16 +130,8 @@ enum RejectsResume {
         return line >= fromLine
     }
 
-    private static func unreadable(_ path: String) -> String {
-        "the rejects file \(path) cannot be read to see what its interrupted batches wrote: "
-            + String(cString: strerror(errno))
-    }
-
-    private static func describe(_ line: LineHeads.Line, at byte: Int64, path: String) -> String {
-        let shown = String(decoding: line.head.prefix(60), as: UTF8.self)
-        return "the rejects file \(path) holds, at byte \(byte), a line its interrupted batches did not write "
-            + "(\(shown)…); another load may have written the file since. Move it away or name another "
-            + "--rejects, and resume again"
+    private static func unreadable() -> Verdict {
+        .unreadable(String(cString: strerror(errno)))
     }
 }
 

@@ -1,7 +1,7 @@
 import Testing
 @testable import FactPipe
 
-/// What a resume may cut from its rejects file: only lines its own interrupted batches wrote.
+/// What a resume does with its rejects file: cut only lines its own interrupted batches wrote.
 struct RejectsResumeTests {
     private func line(_ source: String, _ line: Int) -> String {
         RecordDiagnostic(
@@ -12,52 +12,69 @@ struct RejectsResumeTests {
 
     /// The committed part: two rejects of `a.txt` before the checkpoint at line 10.
     private var committed: String { line("a.txt", 3) + line("a.txt", 7) }
+    private var committedSize: Int64 { Int64(committed.utf8.count) }
 
-    private func refusal(_ directory: TemporaryDirectory, _ text: String, source: String = "a.txt") throws -> String? {
+    private func verdict(_ directory: TemporaryDirectory, _ text: String) throws -> RejectsResume.Verdict {
         let path = try directory.write("rejects.ndjson", text)
-        return RejectsResume.refusal(path: path, offset: Int64(committed.utf8.count), source: source, fromLine: 10)
+        return RejectsResume.verdict(path: path, offset: committedSize, source: "a.txt", fromLine: 10)
     }
 
-    @Test func linesTheInterruptedBatchesWroteMayBeCut() throws {
+    @Test func linesTheInterruptedBatchesWroteAreCut() throws {
         let directory = try TemporaryDirectory()
-        #expect(try refusal(directory, committed) == nil, "nothing past the checkpoint")
-        #expect(try refusal(directory, committed + line("a.txt", 10) + line("a.txt", 12_345)) == nil)
+        #expect(try verdict(directory, committed) == .cut, "nothing past the checkpoint")
+        #expect(try verdict(directory, committed + line("a.txt", 10) + line("a.txt", 12_345)) == .cut)
         // A write the kill interrupted: the last line cut anywhere, even inside its source's name.
         let last = line("a.txt", 11)
         for cut in [1, 12, 20, last.utf8.count - 1] {
             let text = committed + line("a.txt", 10) + String(decoding: Array(last.utf8).prefix(cut), as: UTF8.self)
-            #expect(try refusal(directory, text) == nil, "cut after \(cut) bytes")
+            #expect(try verdict(directory, text) == .cut, "cut after \(cut) bytes")
         }
         // A source whose name needs escaping matches as the rejects file writes it.
         let odd = "dir/\"odd\" name\u{1}.txt"
         let oddPath = try directory.write("odd.ndjson", line(odd, 3) + line(odd, 7) + line(odd, 10))
-        #expect(RejectsResume.refusal(
-            path: oddPath, offset: Int64((line(odd, 3) + line(odd, 7)).utf8.count), source: odd, fromLine: 10) == nil)
+        #expect(RejectsResume.verdict(
+            path: oddPath, offset: Int64((line(odd, 3) + line(odd, 7)).utf8.count), source: odd, fromLine: 10) == .cut)
     }
 
-    @Test func aFileWrittenSinceByAnotherLoadIsNotCut() throws {
+    @Test func aFileOtherLoadsWroteSinceIsKept() throws {
         let directory = try TemporaryDirectory()
-        // Another source's rejects after the checkpoint (appended by a load of b.txt).
-        let other = try #require(try refusal(directory, committed + line("a.txt", 10) + line("b.txt", 4)))
-        #expect(other.contains("rejects.ndjson holds, at byte \(committed.utf8.count + line("a.txt", 10).utf8.count)"),
-                "\(other)")
-        #expect(other.contains("b.txt") && other.contains("--rejects"), "\(other)")
-        // The same source, but from before the checkpoint: written by another load of the same file.
-        #expect(try refusal(directory, committed + line("a.txt", 9)) != nil)
+        let own = line("a.txt", 10)
+        // Another source's rejects appended after the interrupted batch's one line.
+        let appended = try verdict(directory, committed + own + line("b.txt", 4))
+        #expect(appended == .keep(ownLines: 1, otherAt: committedSize + Int64(own.utf8.count), endsInsideLine: false))
+        // The same source, but from before the checkpoint: another load of the same file wrote it.
+        #expect(try verdict(directory, committed + line("a.txt", 9)) == .keep(
+            ownLines: 0, otherAt: committedSize, endsInsideLine: false))
         // A file started afresh by another load: the old size falls inside one of its lines.
         let rewritten = line("b.txt", 1) + line("b.txt", 2) + line("b.txt", 3) + line("b.txt", 4)
-        #expect(try refusal(directory, rewritten) != nil)
-        // Text that is no rejects line at all, and a line cut short that is not the start of one.
-        #expect(try refusal(directory, committed + "notes the user kept\n") != nil)
-        #expect(try refusal(directory, committed + "{\"source\":\"b.t") != nil)
-        #expect(try refusal(directory, committed + "{\"source\":\"a.txt\",\"line\":x") != nil)
+        if case .keep(let ownLines, let otherAt, _) = try verdict(directory, rewritten) {
+            #expect(ownLines == 0 && otherAt == committedSize)
+        } else {
+            Issue.record("a rewritten file would be cut")
+        }
+        // Text that is no rejects line at all, a line cut short that is not the start of one, and a
+        // line number that is no number.
+        #expect(try verdict(directory, committed + "notes the user kept\n") != .cut)
+        #expect(try verdict(directory, committed + "{\"source\":\"b.t") == .keep(
+            ownLines: 0, otherAt: committedSize, endsInsideLine: true))
+        #expect(try verdict(directory, committed + "{\"source\":\"a.txt\",\"line\":x") != .cut)
     }
 
     @Test func aShorterMissingOrUnusualFileHasNothingToCut() throws {
         let directory = try TemporaryDirectory()
-        #expect(try refusal(directory, "") == nil, "moved away and created afresh")
-        #expect(try refusal(directory, line("a.txt", 3)) == nil, "shorter than the checkpoint's size")
-        #expect(RejectsResume.refusal(path: directory.path("missing.ndjson"), offset: 5, source: "a.txt", fromLine: 1) == nil)
-        #expect(RejectsResume.refusal(path: "-", offset: 5, source: "a.txt", fromLine: 1) == nil)
+        #expect(try verdict(directory, "") == .cut, "moved away and created afresh")
+        #expect(try verdict(directory, line("a.txt", 3)) == .cut, "shorter than the checkpoint's size")
+        #expect(RejectsResume.verdict(path: directory.path("none.ndjson"), offset: 5, source: "a.txt", fromLine: 1) == .cut)
+        #expect(RejectsResume.verdict(path: "-", offset: 5, source: "a.txt", fromLine: 1) == .cut)
+    }
+
+    /// A kept file says how many of the interrupted batch's lines now appear twice.
+    @Test func theNoteNamesTheFileAndTheRepeatedLines() {
+        let note = RejectsResume.note(
+            .keep(ownLines: 2, otherAt: 400, endsInsideLine: false), path: "bad.ndjson", source: "a.txt")
+        #expect(note == "a.txt: the rejects file bad.ndjson holds lines of other loads past this load's last "
+            + "checkpoint (from byte 400), so nothing was cut and the resumed rejects follow them; the 2 lines the "
+            + "interrupted batch had written before them appear twice")
+        #expect(RejectsResume.note(.cut, path: "bad.ndjson", source: "a.txt") == nil)
     }
 }
