@@ -8,7 +8,8 @@ import NIOHTTP1
 /// A client may send many requests without reading the answers (pipelining). An answer is written only
 /// while the connection is writable, and the next request comes only after it (`HTTPServerPipelineHandler`),
 /// while `BackPressureHandler` stops reading the socket: such a client holds one answer beyond the
-/// write buffer's high watermark, not one for each of its requests.
+/// write buffer's high watermark and the requests decoded from the last read of its socket (at most one
+/// read's worth), not an answer for each of its requests.
 ///
 /// ```
 /// GET /         the page (self-contained HTML)

@@ -9,7 +9,8 @@ import NIOPosix
 ///
 /// ```
 /// every interval:  probe queue ── DatabaseMonitor.probe() ──▶ event loop ── event ──▶ /events streams
-/// per connection:  ConnectionGate ─▶ IdleStateHandler ─▶ HTTP/1 decoder/encoder ─▶ MonitorHTTPHandler
+/// per connection:  ConnectionGate ─▶ BackPressureHandler ─▶ IdleStateHandler ─▶ HTTP/1 decoder/encoder
+///                  ─▶ MonitorHTTPHandler
 /// ```
 ///
 /// A probe that takes longer than the interval delays the next one instead of piling up.

@@ -200,6 +200,14 @@ struct MonitorCommandTests {
         #expect((json["sent"] ?? 0) >= 1_000, "\(json)")
         #expect(after - before < 24 << 20, "RSS grew from \(before) to \(after) bytes after \(json["sent"] ?? 0) requests")
         #expect(try monitor.get("/healthz").status == 200, "another client is still answered")
+
+        // A client that reads after pipelining gets every answer, in order, those held back included.
+        let reader = try Python.run(Python.pipelinedAnswersClient, [String(monitor.port), "300"])
+        #expect(reader.status == 0, "\(reader.stderr)")
+        let answers = try #require(try JSONSerialization.jsonObject(with: reader.stdout) as? [String: Any])
+        let codes = try #require(answers["codes"] as? [Int])
+        #expect(codes.count == 301 && codes.allSatisfy { $0 == 200 }, "\(codes.count) answers")
+        #expect(answers["last"] as? String == "ok\n", "the /healthz answer comes last")
     }
 
     @Test func refusesConnectionsBeyondMaxClients() throws {

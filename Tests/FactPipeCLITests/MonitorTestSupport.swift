@@ -172,6 +172,45 @@ enum Python {
         s.close()
         """
 
+    /// Sends argv[2] pipelined `GET /` and then one `GET /healthz` on one connection to 127.0.0.1:argv[1]
+    /// with a small receive buffer, waits a second (so that the monitor holds answers back), then reads
+    /// every answer in turn (by its Content-Length) and prints the status codes and the last answer's
+    /// body as JSON.
+    static let pipelinedAnswersClient = """
+        import json, socket, sys, time
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.settimeout(30)
+        s.connect(("127.0.0.1", int(sys.argv[1])))
+        count = int(sys.argv[2])
+        s.sendall(b"GET / HTTP/1.1\\r\\nHost: monitor\\r\\n\\r\\n" * count
+                  + b"GET /healthz HTTP/1.1\\r\\nHost: monitor\\r\\n\\r\\n")
+        time.sleep(1)
+        buffered = b""
+        def take(size):
+            global buffered
+            while len(buffered) < size:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise SystemExit("the connection closed after %d answers" % len(codes))
+                buffered += chunk
+            part, buffered = buffered[:size], buffered[size:]
+            return part
+        codes, body = [], b""
+        for _ in range(count + 1):
+            while b"\\r\\n\\r\\n" not in buffered:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise SystemExit("the connection closed after %d answers" % len(codes))
+                buffered += chunk
+            head, buffered = buffered.split(b"\\r\\n\\r\\n", 1)
+            lines = head.decode().split("\\r\\n")
+            codes.append(int(lines[0].split(" ")[1]))
+            length = next(int(l.split(":", 1)[1]) for l in lines[1:] if l.lower().startswith("content-length:"))
+            body = take(length)
+        print(json.dumps({"codes": codes, "last": body.decode()}))
+        """
+
     /// Opens argv[2] connections to 127.0.0.1:argv[1] at once, sends `GET argv[3]` on each, reads every
     /// answer to its end and prints the status codes as JSON.
     static let manyClients = """
