@@ -326,6 +326,36 @@ import Glibc
         #expect(try work.read("rejects.ndjson") == expected)
     }
 
+    /// A resume that names another rejects file (or none) records it in the load's row, with its size:
+    /// the next resume cuts that file, not the first one at the second one's size. A device or a pipe
+    /// as the rejects file has nothing to cut: resuming with `/dev/null` failed ("Invalid argument").
+    @Test func aResumeWithAnotherRejectsFileRecordsItAndDevNullResumes() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
+            .joined(separator: "\n") + "\n")
+        let first = work.path("first.ndjson"), second = work.path("second.ndjson")
+        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", first,
+                                        "--batch-size", "4", "--max-errors", "2", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        try work.write("second.ndjson", "{\"kept\": \"a line of the user's\"}\n")
+        let kept = try work.read("second.ndjson")
+        let again = try Factpipe.run(["import", input, "--db", work.database, "--rejects", second,
+                                      "--batch-size", "4", "--max-errors", "0", "--resume", "-q"])
+        #expect(again.status == 3, "\(again.stderr)")
+        let row = try #require(try SQLiteFile.ledger(work.database).first)
+        #expect(row["rejects_path"] as? String == second)
+        #expect(int(row, "rejects_offset") == kept.utf8.count, "nothing of this run committed past the user's line")
+
+        let devNull = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "/dev/null",
+                                        "--batch-size", "4", "--max-errors", "0", "--resume", "-q"])
+        #expect(devNull.status == 3, "\(devNull.stderr)")
+        let finished = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "/dev/null",
+                                         "--resume", "--json"])
+        #expect(finished.status == 2, "\(finished.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 32)
+        #expect(try work.read("second.ndjson") == kept)
+    }
+
     /// The rejects file's size is recorded when a source's load starts: one that stops before its first
     /// commit is resumed from there. It used to record nothing until that commit, so a resume cut the file
     /// to nothing, and the rejects an earlier input of the same run had written were lost.

@@ -142,10 +142,15 @@ public final class BufferedFileOutput {
     /// Drops everything written after the first `size` bytes, buffered or not, so that output that
     /// belonged to a rolled-back transaction disappears. A file shorter than `size` (replaced or cut by
     /// someone meanwhile, e.g. a rejects file moved away before a `--resume`) is kept as it is, not
-    /// padded with zero bytes up to `size`. Throws `FileOutputError`.
+    /// padded with zero bytes up to `size`. Only the buffer is dropped on a pipe or a device (what went
+    /// to it cannot be taken back; `/dev/null` or `<(…)` as a rejects file must not fail a rollback or a
+    /// resume). Throws `FileOutputError`.
     public func truncate(to size: Int64) throws {
         buffer.removeAll(keepingCapacity: true)
         guard ownsDescriptor else { return }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw FileOutputError.fromErrno(.write, path: path) }
+        guard (status.st_mode & S_IFMT) == S_IFREG else { return }
         let end = lseek(descriptor, 0, SEEK_END)
         guard end >= 0 else { throw FileOutputError.fromErrno(.write, path: path) }
         let kept = min(size, Int64(end))

@@ -196,7 +196,16 @@ final class PostgreSQLFactStore: FactSink {
                 rejectsCommittedSize = rejects.bytesWritten
                 counts.rejectsOffset = rejects.bytesWritten
             }
-            try inTransaction { try ledger.record(id: id, counts: counts, status: .running) }
+            let rejectsMoved = entry.rejectsPath != options.rejectsPath
+            if rejectsMoved {
+                // Resumed with another rejects file, or none: the row names what this run writes, from
+                // its size now.
+                counts.rejectsOffset = rejects?.bytesWritten ?? 0
+            }
+            try inTransaction {
+                if rejectsMoved { try ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset) }
+                try ledger.record(id: id, counts: counts, status: .running)
+            }
             defaultCreatedAt = try ledger.startedAt(id: id) ?? startedAt
         } else {
             try inTransaction {

@@ -152,7 +152,16 @@ final class WriterStage {
                 rejectsCommittedSize = rejects.bytesWritten
                 counts.rejectsOffset = rejects.bytesWritten
             }
-            try database.inTransaction { try ledger.record(id: id, counts: counts, status: .running) }
+            let rejectsMoved = ledger.rejectsPathOfLastEntry != options.rejectsPath
+            if rejectsMoved {
+                // Resumed with another rejects file, or none: the row names what this run writes, from
+                // its size now.
+                counts.rejectsOffset = rejects?.bytesWritten ?? 0
+            }
+            try database.inTransaction {
+                if rejectsMoved { try ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset) }
+                try ledger.record(id: id, counts: counts, status: .running)
+            }
             try writer.setDefaultCreatedAt(try ledger.startedAt(id: id) ?? startedAt)
         } else {
             try database.inTransaction {
