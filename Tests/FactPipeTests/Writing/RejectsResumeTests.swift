@@ -68,6 +68,34 @@ struct RejectsResumeTests {
         #expect(RejectsResume.verdict(path: "-", offset: 5, source: "a.txt", fromLine: 1) == .cut)
     }
 
+    /// Kept, a file that ends inside another load's line gets a newline first: the resumed rejects start
+    /// lines of their own. Cut, the interrupted lines are gone.
+    @Test func resumingCutsOrKeepsTheFileAndStartsALineOfItsOwn() throws {
+        let directory = try TemporaryDirectory()
+        var counts = LoadLedger.Counts()
+        counts.rejectsOffset = committedSize
+        counts.checkpointLine = 10
+
+        let keptPath = try directory.write("kept.ndjson", committed + "{\"source\":\"b.t")
+        let kept = try BufferedFileOutput(path: keptPath, append: true)
+        var notes: [String] = []
+        try RejectsResume.resume(kept, from: counts, source: "a.txt", notes: &notes)
+        try kept.write(line("a.txt", 10))
+        try kept.close()
+        #expect(try directory.contents("kept.ndjson") == Array((committed + "{\"source\":\"b.t\n" + line("a.txt", 10)).utf8))
+        #expect(notes.count == 1)
+
+        let cutPath = try directory.write("cut.ndjson", committed + line("a.txt", 10) + "{\"source\":\"a.t")
+        let cut = try BufferedFileOutput(path: cutPath, append: true)
+        notes = []
+        try RejectsResume.resume(cut, from: counts, source: "a.txt", notes: &notes)
+        #expect(cut.bytesWritten == committedSize)
+        try cut.write(line("a.txt", 10))
+        try cut.close()
+        #expect(try directory.contents("cut.ndjson") == Array((committed + line("a.txt", 10)).utf8))
+        #expect(notes.isEmpty)
+    }
+
     /// A kept file says how many of the interrupted batch's lines now appear twice.
     @Test func theNoteNamesTheFileAndTheRepeatedLines() {
         let note = RejectsResume.note(
