@@ -77,7 +77,8 @@ struct SourceReader {
                     }
                 }
                 var foundRecord = false
-                while var chunk = try reader.nextChunk(framing: framing, targetBytes: ImportPipeline.chunkBytes) {
+                while var chunk = try reader.nextChunk(
+                    framing: framing, targetBytes: ImportPipeline.chunkBytes, maxRecords: ImportPipeline.chunkRecords) {
                     if needsHeader {
                         needsHeader = false
                         guard let headerRecord = chunk.records.first else { continue }

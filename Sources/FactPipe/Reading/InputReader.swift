@@ -158,11 +158,14 @@ public final class InputReader {
         }
     }
 
-    /// Returns the next chunk of complete records, about `targetBytes` long, or nil at the end of the input.
+    /// Returns the next chunk of complete records, about `targetBytes` long and at most `maxRecords`
+    /// records, or nil at the end of the input.
     ///
     /// Empty records (blank lines) are skipped but counted in line numbers.
     /// Throws `ReadError` when reading or decoding fails (a truncated or corrupt compressed stream).
-    public func nextChunk(framing: RecordFraming, targetBytes: Int = 256 * 1024) throws(ReadError) -> RecordChunk? {
+    public func nextChunk(
+        framing: RecordFraming, targetBytes: Int = 256 * 1024, maxRecords: Int = .max
+    ) throws(ReadError) -> RecordChunk? {
         precondition(targetBytes > 0, "targetBytes must be positive")
         try beginRecords()
         let limit = limits.maxRecordBytes
@@ -182,7 +185,8 @@ public final class InputReader {
                 finishRecord(in: &chunk, contentEnd: lineFeed, next: lineFeed + 1, scanner: scanner)
                 scanner.reset()
                 scanFrom = start
-                if !chunk.records.isEmpty && chunk.size(upTo: start) >= targetBytes {
+                if !chunk.records.isEmpty
+                    && (chunk.size(upTo: start) >= targetBytes || chunk.records.count >= maxRecords) {
                     break
                 }
                 continue

@@ -41,6 +41,24 @@ private struct Generator {
     #expect(try reader.nextChunk(framing: .lines) == nil)
 }
 
+/// Short records end a chunk at its record limit before its byte target: every record once, in order,
+/// with the lines and offsets of one chunk read whole; each chunk ends where the next begins.
+@Test func aChunkEndsAtItsRecordLimit() throws {
+    let dir = try TemporaryDirectory()
+    let text = (1...10_000).map { "Has(x\($0), y\($0))." }.joined(separator: "\n") + "\n"
+    let path = try dir.write("short.txt", text)
+    let whole = try readAll(InputReader(path: path, limits: .default))
+    #expect(whole.chunks.count == 1)
+    let limited = try readAll(InputReader(path: path, limits: .default), maxRecords: 2_048)
+    #expect(limited.chunks.map(\.records.count) == [2_048, 2_048, 2_048, 2_048, 1_808])
+    #expect(limited.records == whole.records)
+    for (chunk, next) in zip(limited.chunks, limited.chunks.dropFirst()) {
+        #expect(next.records.first?.offset == chunk.endOffset && next.records.first?.line == chunk.endLine)
+    }
+    #expect(ImportPipeline.chunkRecords * 190 > ImportPipeline.chunkBytes,
+            "an NDJSON chunk (~190 bytes a record) still ends at its byte target")
+}
+
 @Test func emptyAndBlankOnlyInputsHaveNoChunks() throws {
     let dir = try TemporaryDirectory()
     #expect(try readLines(try dir.write("empty.txt", "")).isEmpty)

@@ -128,11 +128,11 @@ struct SeenRecord: Equatable, CustomStringConvertible {
 
 /// Reads every chunk of `reader`, checking sequence numbers and chunk ends, and returns all records.
 func readAll(
-    _ reader: InputReader, framing: RecordFraming = .lines, targetBytes: Int = 256 * 1024
+    _ reader: InputReader, framing: RecordFraming = .lines, targetBytes: Int = 256 * 1024, maxRecords: Int = .max
 ) throws -> (records: [SeenRecord], chunks: [RecordChunk]) {
     var records: [SeenRecord] = []
     var chunks: [RecordChunk] = []
-    while let chunk = try reader.nextChunk(framing: framing, targetBytes: targetBytes) {
+    while let chunk = try reader.nextChunk(framing: framing, targetBytes: targetBytes, maxRecords: maxRecords) {
         chunks.append(chunk)
         for record in chunk.records {
             let text = String(decoding: chunk.bytes[record.range], as: UTF8.self)
