@@ -16,8 +16,8 @@ import Darwin
 /// Every queue is bounded (`chunkQueueCapacity`, `parsedQueueCapacity`, `segmentQueueCapacity`), and so
 /// is what the batcher may hold while it restores input order (`reorderWindow`), so a slow writer or
 /// one slow worker holds back the reader and memory is fixed by those capacities, the chunk size (in
-/// bytes and in records) and the batch size — never by the input's size. The first fatal error cancels every queue; the writer rolls
-/// back the open batch and records how the load ended.
+/// bytes and in records) and the batch size — never by the input's size. The first fatal error cancels
+/// every queue; the writer rolls back the open batch and records how the load ended.
 public struct ImportPipeline: Sendable {
     /// Chunks read ahead of the parsers.
     public static let chunkQueueCapacity = 8

@@ -77,24 +77,31 @@ enum RejectsResume {
         return .keep(ownLines: ownLines, otherAt: otherAt, endsInsideLine: lastByte != UInt8(ascii: "\n"))
     }
 
-    /// Cuts `rejects` back to the size the checkpoint `counts` recorded for `source`, or, when other loads
-    /// have written past it, leaves it as it is (starting a line of its own if it ends inside one) and
-    /// says so in `notes`.
+    /// Readies the rejects file of a resume of `source`, whose row recorded `recordedPath` and the checkpoint
+    /// `counts`. When this run writes the same file (`rejects`, opened for appending), it is cut back to
+    /// the recorded size, or, when other loads have written past it, left as it is (starting a line of its
+    /// own if it ends inside one) and `notes` says so. Returns the size to record as the row's rejects
+    /// offset, and whether the row must name this run's file instead (another one, or none).
     /// - Throws: `FileOutputError` when the file cannot be cut or written.
     static func resume(
-        _ rejects: BufferedFileOutput, from counts: LoadLedger.Counts, source: String, notes: inout [String]
-    ) throws {
+        _ rejects: BufferedFileOutput?, recordedPath: String?, counts: LoadLedger.Counts, source: String,
+        notes: inout [String]
+    ) throws -> (offset: Int64, namesAnotherFile: Bool) {
+        guard let rejects, rejects.path == recordedPath else {
+            return (rejects?.bytesWritten ?? 0, rejects?.path != recordedPath)
+        }
         let verdict = verdict(
             path: rejects.path, offset: counts.rejectsOffset, source: source, fromLine: counts.checkpointLine)
         if verdict == .cut {
             try rejects.truncate(to: counts.rejectsOffset)
-            return
+        } else {
+            if case .keep(_, _, endsInsideLine: true) = verdict {
+                try rejects.write("\n")
+                try rejects.flush()
+            }
+            if let note = note(verdict, path: rejects.path, source: source) { notes.append(note) }
         }
-        if case .keep(_, _, endsInsideLine: true) = verdict {
-            try rejects.write("\n")
-            try rejects.flush()
-        }
-        if let note = note(verdict, path: rejects.path, source: source) { notes.append(note) }
+        return (rejects.bytesWritten, false)
     }
 
     /// What the load's summary says of a kept file.

@@ -144,22 +144,17 @@ final class WriterStage {
             // Continue the interrupted row: its counts, and its start time as the facts' default creation time.
             id = resumed
             counts = entry.counts
-            if let rejects, ledger.rejectsPathOfLastEntry == options.rejectsPath {
-                // Lines written after the checkpoint belonged to a batch that never committed, unless
-                // other loads have written the file since.
-                try RejectsResume.resume(
-                    rejects, from: entry.counts, source: descriptor.path, notes: &summary.notes)
-                rejectsCommittedSize = rejects.bytesWritten
-                counts.rejectsOffset = rejects.bytesWritten
-            }
-            let rejectsMoved = ledger.rejectsPathOfLastEntry != options.rejectsPath
-            if rejectsMoved {
-                // Resumed with another rejects file, or none: the row names what this run writes, from
-                // its size now.
-                counts.rejectsOffset = rejects?.bytesWritten ?? 0
-            }
+            // Lines written after the checkpoint belonged to a batch that never committed, unless other
+            // loads have written the file since.
+            let resumedRejects = try RejectsResume.resume(
+                rejects, recordedPath: ledger.rejectsPathOfLastEntry, counts: entry.counts, source: descriptor.path,
+                notes: &summary.notes)
+            counts.rejectsOffset = resumedRejects.offset
+            rejectsCommittedSize = rejects?.bytesWritten ?? 0
             try database.inTransaction {
-                if rejectsMoved { try ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset) }
+                if resumedRejects.namesAnotherFile {
+                    try ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset)
+                }
                 try ledger.record(id: id, counts: counts, status: .running)
             }
             try writer.setDefaultCreatedAt(try ledger.startedAt(id: id) ?? startedAt)

@@ -79,7 +79,9 @@ struct RejectsResumeTests {
         let keptPath = try directory.write("kept.ndjson", committed + "{\"source\":\"b.t")
         let kept = try BufferedFileOutput(path: keptPath, append: true)
         var notes: [String] = []
-        try RejectsResume.resume(kept, from: counts, source: "a.txt", notes: &notes)
+        let keptResume = try RejectsResume.resume(
+            kept, recordedPath: keptPath, counts: counts, source: "a.txt", notes: &notes)
+        #expect(keptResume.offset == kept.bytesWritten && !keptResume.namesAnotherFile)
         try kept.write(line("a.txt", 10))
         try kept.close()
         #expect(try directory.contents("kept.ndjson") == Array((committed + "{\"source\":\"b.t\n" + line("a.txt", 10)).utf8))
@@ -88,12 +90,22 @@ struct RejectsResumeTests {
         let cutPath = try directory.write("cut.ndjson", committed + line("a.txt", 10) + "{\"source\":\"a.t")
         let cut = try BufferedFileOutput(path: cutPath, append: true)
         notes = []
-        try RejectsResume.resume(cut, from: counts, source: "a.txt", notes: &notes)
-        #expect(cut.bytesWritten == committedSize)
+        let cutResume = try RejectsResume.resume(cut, recordedPath: cutPath, counts: counts, source: "a.txt", notes: &notes)
+        #expect(cut.bytesWritten == committedSize && cutResume.offset == committedSize)
         try cut.write(line("a.txt", 10))
         try cut.close()
         #expect(try directory.contents("cut.ndjson") == Array((committed + line("a.txt", 10)).utf8))
         #expect(notes.isEmpty)
+
+        // Another file than the row's, or none: nothing is read or cut; the row is to name this run's.
+        let other = try BufferedFileOutput(path: directory.path("other.ndjson"), append: true)
+        let moved = try RejectsResume.resume(other, recordedPath: cutPath, counts: counts, source: "a.txt", notes: &notes)
+        #expect(moved.offset == 0 && moved.namesAnotherFile)
+        let none = try RejectsResume.resume(nil, recordedPath: cutPath, counts: counts, source: "a.txt", notes: &notes)
+        #expect(none.offset == 0 && none.namesAnotherFile)
+        #expect(try RejectsResume.resume(nil, recordedPath: nil, counts: counts, source: "a.txt", notes: &notes)
+            .namesAnotherFile == false)
+        #expect(try directory.contents("cut.ndjson") == Array((committed + line("a.txt", 10)).utf8))
     }
 
     /// A kept file says how many of the interrupted batch's lines now appear twice.
