@@ -9,6 +9,9 @@ public struct ImportOptions: Sendable {
     public var batchSize: Int = 50_000
     /// Staged facts that make the writer merge at the next batch boundary (tests lower it).
     var mergeThreshold = FactSchema.mergeThreshold
+    /// How much a merge into `facts` with its indexes sorts at once (tests lower it); nil takes what the
+    /// soft heap limit leaves beside the page cache (`DatabaseSettings.mergeSortBytes`).
+    var mergeSortBytes: Int?
     public var conflictPolicy: ConflictPolicy = .ignore
     /// Where refused records are written as NDJSON; nil writes none.
     public var rejectsPath: String?

@@ -18,6 +18,13 @@ public struct DatabaseSettings: Sendable {
     public var sorterThreads = 2
 
     public init() {}
+
+    /// How much a merge into `facts` with its indexes may sort at once: what the soft heap limit leaves
+    /// beside the page cache the merge fills, and at least the sort cache. A bigger merge is cut into
+    /// pieces (`StagingArea.mergePieces`).
+    var mergeSortBytes: Int {
+        max(FactSchema.sortCacheKiB * 1024, softHeapLimitBytes - cacheKiB * 1024)
+    }
 }
 
 /// Opens factpipe databases: creates the schema on an empty file, checks the version of an existing one.

@@ -31,7 +31,7 @@ extension StagingArea {
     private static let updateView = "factpipe_update_merge"
 
     /// Upserts every staged row of `loadID` into `facts`, each conflict updating only what its record gave.
-    func mergeKeepingOmittedFields(loadID: Int64) throws(StoreError) {
+    func mergeKeepingOmittedFields(loadID: Int64, pieces: [MergePiece] = [.all]) throws(StoreError) {
         let all = GivenFields.all.rawValue
         let given = "coalesce(NEW.given, \(all))"
         try connection.execute("""
@@ -56,10 +56,13 @@ extension StagingArea {
         let insert = try connection.prepare("""
             INSERT INTO \(Self.updateView) SELECT statement, predicate, subject, object, args, arity, confidence,
             source, context, fact_metadata, created_at, load_id, given FROM factpipe_staging
-            WHERE load_id = ?1 ORDER BY statement, seq
+            WHERE load_id = ?1 AND \(Self.pieceCondition(first: 2)) ORDER BY statement, seq
             """)
-        try insert.bind(1, loadID)
-        _ = try insert.step()
-        insert.reset()
+        for piece in pieces {
+            try insert.bind(1, loadID)
+            try Self.bind(piece, to: insert, first: 2)
+            _ = try insert.step()
+            insert.reset()
+        }
     }
 }

@@ -1,6 +1,7 @@
 /// The staging table of a load: where batches wait, and how they move into `facts`.
 ///
-/// Moving them is one `INSERT … SELECT … ORDER BY statement, seq` under the load's conflict policy:
+/// Moving them is one `INSERT … SELECT … ORDER BY statement, seq` under the load's conflict policy (or
+/// one per statement range, when the sort would not fit in memory: `StagingArea+Pieces`):
 /// in statement order the unique index is written sequentially, and for equal statements the one
 /// that came first in the input is applied first (so `ignore` keeps the first, `replace` ends with
 /// the last, `update` merges them in input order).
@@ -91,14 +92,15 @@ final class StagingArea {
     /// appended straight to `facts`, `lastIDBeforeLoad` is the largest id before it: only facts up to
     /// it are asserted, not the rows the load appended itself (as if it had staged them).
     /// - Throws: `StoreError`; the caller's transaction makes the move all or nothing.
-    func merge(loadID: Int64, policy: ConflictPolicy, lastIDBeforeLoad: Int64? = nil) throws(StoreError)
-        -> MergeResult {
+    func merge(loadID: Int64, policy: ConflictPolicy, lastIDBeforeLoad: Int64? = nil, sortBytes: Int = 0)
+        throws(StoreError) -> MergeResult {
         let staged = try stagedCount(loadID: loadID)
         guard staged > 0 else { return MergeResult() }
         let before = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
-        let changed: Int
+        let pieces = try mergePieces(loadID: loadID, stagedRows: staged, sortBytes: sortBytes)
+        var changed = 0
         if policy == .update {
-            try mergeKeepingOmittedFields(loadID: loadID)
+            try mergeKeepingOmittedFields(loadID: loadID, pieces: pieces)
             changed = staged
         } else {
             // Under `fail` as under `ignore` a repeat is a duplicate (`ConflictPolicy.upsertClause`).
@@ -108,12 +110,16 @@ final class StagingArea {
                 INSERT \(ignoresOnlyRepeats ? "OR IGNORE " : "")INTO facts(statement, predicate, subject, object, args,
                 arity, confidence, source, context, fact_metadata, created_at, load_id)
                 SELECT statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
-                created_at, load_id FROM factpipe_staging WHERE load_id = ?1 ORDER BY statement, seq
-                \(ignoresOnlyRepeats ? "" : policy.upsertClause)
+                created_at, load_id FROM factpipe_staging WHERE load_id = ?1 AND \(Self.pieceCondition(first: 2))
+                ORDER BY statement, seq \(ignoresOnlyRepeats ? "" : policy.upsertClause)
                 """)
-            try insert.bind(1, loadID)
-            _ = try insert.step()
-            changed = connection.changes
+            for piece in pieces {
+                try insert.bind(1, loadID)
+                try Self.bind(piece, to: insert, first: 2)
+                _ = try insert.step()
+                changed += connection.changes
+                insert.reset()
+            }
         }
         let after = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
         let inserted = Int(after - before)

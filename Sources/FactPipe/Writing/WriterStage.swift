@@ -250,7 +250,8 @@ final class WriterStage {
                     counts.inserted -= try staging.restoreUniqueness(loadID: id)
                 }
                 counts.add(try staging.merge(
-                    loadID: id, policy: options.conflictPolicy, lastIDBeforeLoad: directAppend?.lastIDBefore))
+                    loadID: id, policy: options.conflictPolicy, lastIDBeforeLoad: directAppend?.lastIDBefore,
+                    sortBytes: indexes.rebuildsSecondaryIndexes ? 0 : options.mergeSortBytes ?? options.database.mergeSortBytes))
                 if status == .done {
                     try Self.checkCountsAddUp(counts, loadID: id, source: source.descriptor.path, options)
                 }
