@@ -6,9 +6,9 @@
 
 /// Reads one `MonitorSample` of a database each time it is asked, without writing to it.
 ///
-/// Every probe opens the database read-only, runs short statements, each its own read transaction
-/// reset as soon as it is read, and closes it again: nothing is held between probes, so a writer's
-/// checkpoints are never held back and a database replaced on disk is seen at the next probe. A
+/// Every probe opens the database read-only, reads the ledger and the counts in one short read
+/// transaction (one snapshot), times its lookups, and closes it again: nothing is held between probes,
+/// so a writer's checkpoints are never held back and a database replaced on disk is seen at the next probe. A
 /// database without a `-wal` file is opened immutable and gains no side files. An immutable read takes no
 /// lock, so a load that starts and checkpoints during it could change pages under it: when the file
 /// changed while such a probe ran, the probe is taken again, so that its figures are of one state of
@@ -73,12 +73,23 @@ final class MonitorProbe {
         do {
             let connection = try FactDatabase.openForReading(
                 path: databasePath, settings: settings, leavesNoTrace: true)
-            try readFiles(connection, into: &sample)
-            try readLedger(connection, into: &sample)
-            betweenReads?()
-            let indexes = try FactDatabase.existingSecondaryIndexes(connection)
+            // The ledger and the counts are read in one read transaction: one snapshot of a database with
+            // a log, so a commit between them cannot show facts the ledger does not have yet. The lookups
+            // are timed outside it, each in its own, as a reader's query would run.
+            try connection.execute("BEGIN")
+            let indexes: Set<String>
+            do {
+                try readFiles(connection, into: &sample)
+                try readLedger(connection, into: &sample)
+                betweenReads?()
+                indexes = try FactDatabase.existingSecondaryIndexes(connection)
+                if ContinuousClock.now >= nextCount { try count(connection, indexes: indexes, into: &sample) }
+                try connection.execute("COMMIT")
+            } catch {
+                connection.rollbackQuietly()
+                throw error
+            }
             try timeLookups(connection, indexes: indexes, into: &sample)
-            if ContinuousClock.now >= nextCount { try count(connection, indexes: indexes, into: &sample) }
         } catch {
             sample.failure = "\(error)"
         }

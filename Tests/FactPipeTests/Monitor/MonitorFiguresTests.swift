@@ -56,6 +56,34 @@ struct MonitorFiguresTests {
         #expect(sample.databaseBytes == FileSize.bytes(work.databasePath))
     }
 
+    /// A database with a log is probed with locks, in one read transaction for the ledger and the
+    /// counts: a load that commits between them is not half in the sample (ledger before, facts after).
+    @Test func aProbeOfADatabaseWithALogReadsTheLedgerAndTheCountsInOneSnapshot() throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("in.txt", "A(1).\nA(2).\n")).inserted == 2)
+        // Another reader keeps the log there while the probe runs.
+        let reader = try work.database()
+        #expect(try reader.int("SELECT count(*) FROM facts") == 2)
+        #expect(FileSize.bytes(DatabaseFile.walPath(work.databasePath)) != nil, "a log: the probe takes locks")
+        let more = try work.write("more.txt", "B(1).\nB(2).\nB(3).\n")
+        let probe = MonitorProbe(databasePath: work.databasePath)
+        var probes = 0
+        probe.betweenReads = {
+            probes += 1
+            #expect(work.load(more).inserted == 3)
+        }
+        let sample = probe.sample()
+        #expect(probes == 1)
+        #expect(sample.failure == nil, "\(sample.failure ?? "")")
+        #expect(sample.totals.inserted == 2 && sample.loadsByStatus["done"] == 1, "\(sample.totals)")
+        #expect(sample.facts == 2, "the facts counted in the ledger's snapshot")
+        // The next probe sees the load whole.
+        probe.betweenReads = nil
+        let next = probe.sample()
+        #expect(next.totals.inserted == 5 && next.loadsByStatus["done"] == 2)
+        withExtendedLifetime(reader) {}
+    }
+
     @Test func countersHoldWhenTheLedgerFallsAndRiseWhenItPassesThem() {
         var figures = MonitorFigures(interval: 1)
         figures.record(sample(at: 0, inserted: 100, records: 100), residentBytes: 1)
