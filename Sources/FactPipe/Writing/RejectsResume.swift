@@ -11,8 +11,8 @@ import Darwin
 /// it writes them again. But other loads may have written the same path since: an earlier input of the
 /// same run or pipeline appending its rejects, or another load starting the file afresh. Cut at the old
 /// size, the file would lose their rejects. So the file is cut only when every line past the recorded
-/// size is one the interrupted batches could have written — a reject of the same source, from the
-/// checkpoint's line on (the last line may be cut short by the kill). Otherwise nothing is cut and the
+/// size is one the interrupted batches could have written — one whole JSON object, a reject of the same
+/// source from the checkpoint's line on (the last line may be cut short by the kill). Otherwise nothing is cut and the
 /// resume's rejects go on at the end: the only cost is that lines the interrupted batch had written
 /// before the other loads' appear twice, and the load's summary says how many.
 enum RejectsResume {
@@ -45,7 +45,7 @@ enum RejectsResume {
         var expected: [UInt8] = Array("{\"source\":".utf8)
         JSONText.appendQuoted(source, to: &expected)
         expected.append(contentsOf: ",\"line\":".utf8)
-        var lines = LineHeads(keeping: expected.count + 24)
+        var lines = LineReader()
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var position = offset
         var ownLines = 0
@@ -59,7 +59,8 @@ enum RejectsResume {
             if count == 0 { break }
             for byte in chunk[..<count] {
                 guard let line = lines.take(byte) else { continue }
-                guard isOwn(line.head, complete: true, expected: expected, fromLine: fromLine) else {
+                guard line.isOneObject, isOwn(line.bytes, complete: true, expected: expected, fromLine: fromLine)
+                else {
                     otherAt = offset + line.start
                     break reading
                 }
@@ -68,7 +69,7 @@ enum RejectsResume {
             position += Int64(count)
         }
         if otherAt == nil, let last = lines.unfinished,
-           !isOwn(last.head, complete: false, expected: expected, fromLine: fromLine) {
+           last.isTooLong || !isOwn(last.bytes, complete: false, expected: expected, fromLine: fromLine) {
             otherAt = offset + last.start
         }
         guard let otherAt else { return .cut }
@@ -122,8 +123,8 @@ enum RejectsResume {
         }
     }
 
-    /// True when `head` (the first bytes of a line) is a rejects line of the expected source from line
-    /// `fromLine` on; a line the file ends inside (`complete` false) may also be any start of one.
+    /// True when `head` (a line, or its first bytes) starts as a rejects line of the expected source from
+    /// line `fromLine` on; a line the file ends inside (`complete` false) may also be any start of one.
     private static func isOwn(_ head: [UInt8], complete: Bool, expected: [UInt8], fromLine: Int) -> Bool {
         guard head.starts(with: expected) else {
             return !complete && expected.starts(with: head)
@@ -142,30 +143,50 @@ enum RejectsResume {
     }
 }
 
-/// Cuts bytes into lines, keeping the first bytes of each and where it starts.
-private struct LineHeads {
+/// Cuts bytes into lines, keeping each (up to `longest` bytes) and where it starts.
+private struct LineReader {
     struct Line {
         var start: Int64
-        var head: [UInt8]
+        var bytes: [UInt8] = []
+        /// Longer than a rejects line can be: its bytes are only its start.
+        var isTooLong = false
+
+        /// True when the line is one whole JSON object. A rejects line that a kill cut short, with exactly
+        /// one line of another load appended to it, starts as the load's own and ends with a newline: it is
+        /// not one object, and the other load's reject is in it.
+        var isOneObject: Bool {
+            guard !isTooLong else { return false }
+            return bytes.withUnsafeBufferPointer { buffer in
+                var scanner = JSONScanner(buffer)
+                do {
+                    try scanner.scanObject { _, _ in }
+                    return true
+                } catch {
+                    return false
+                }
+            }
+        }
     }
 
-    private let keeping: Int
-    private var current = Line(start: 0, head: [])
+    /// A rejects line holds one record (at most `--max-record-bytes`, 1 MiB by default) escaped, and
+    /// its bytes in base64 when they are no UTF-8: longer lines are not checked, and count as another's.
+    static let longest = 64 << 20
+    private var current = Line(start: 0)
     private var consumed: Int64 = 0
-
-    init(keeping: Int) {
-        self.keeping = keeping
-    }
 
     /// Takes one byte; returns the line it ends (without its newline), if it is one.
     mutating func take(_ byte: UInt8) -> Line? {
         consumed += 1
         if byte == UInt8(ascii: "\n") {
             let line = current
-            current = Line(start: consumed, head: [])
+            current = Line(start: consumed)
             return line
         }
-        if current.head.count < keeping { current.head.append(byte) }
+        if current.bytes.count < Self.longest {
+            current.bytes.append(byte)
+        } else {
+            current.isTooLong = true
+        }
         return nil
     }
 

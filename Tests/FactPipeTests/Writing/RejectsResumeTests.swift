@@ -60,6 +60,28 @@ struct RejectsResumeTests {
         #expect(try verdict(directory, committed + "{\"source\":\"a.txt\",\"line\":x") != .cut)
     }
 
+    /// A line the kill cut short, then exactly one line of another load appended to it: glued, the two
+    /// start as the load's own line and end with a newline. They are kept, since the other load's
+    /// reject is in them.
+    @Test func aCutShortLineGluedToAnotherLoadsLineIsKept() throws {
+        let directory = try TemporaryDirectory()
+        let own = line("a.txt", 11)
+        let other = line("b.txt", 4)
+        for cut in [30, 45, own.utf8.count - 2, own.utf8.count - 1] {
+            let torn = String(decoding: Array(own.utf8).prefix(cut), as: UTF8.self)
+            let verdict = try verdict(directory, committed + line("a.txt", 10) + torn + other)
+            #expect(verdict == .keep(
+                ownLines: 1, otherAt: committedSize + Int64(line("a.txt", 10).utf8.count), endsInsideLine: false),
+                "cut after \(cut) bytes")
+        }
+        // Own lines stay whole objects whatever their text holds: brackets and quotes in strings.
+        let braces = RecordDiagnostic(
+            location: RecordLocation(source: "a.txt", line: 12, offset: 120), reason: .syntax,
+            message: "unbalanced }]{[ \\\" here", record: "{\"a\":[1,{\"b\":\"}\"}]"
+        ).rejectLine
+        #expect(try verdict(directory, committed + braces + line("a.txt", 13)) == .cut)
+    }
+
     @Test func aShorterMissingOrUnusualFileHasNothingToCut() throws {
         let directory = try TemporaryDirectory()
         #expect(try verdict(directory, "") == .cut, "moved away and created afresh")
