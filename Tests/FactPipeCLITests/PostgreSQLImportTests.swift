@@ -311,6 +311,25 @@ struct PostgreSQLImportTests {
         #expect(int(try resumed.json(), "inserted") == 3)
         #expect(try database.sql("SELECT status FROM factpipe_loads ORDER BY id") == [["done"]])
     }
+
+    /// Its rejects go with its facts, so its resume (from the first line) writes each reject once.
+    @Test func anAtomicLoadThatFailsTakesBackItsRejects() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\nbad\nA(2).\nA(1).\nA(3).\n")
+        let rejects = work.path("rejects.ndjson")
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--atomic", "--on-conflict", "fail",
+                                    "--batch-size", "1", "--rejects", rejects, "-q"])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(try work.read("rejects.ndjson").isEmpty)
+        #expect(try database.sql("SELECT status, rejects_path, rejects_offset FROM factpipe_loads")
+            == [["aborted", rejects, "0"]])
+
+        let resumed = try Factpipe.run(["import", input, "--db", database.url, "--resume", "--rejects", rejects, "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let lines = try work.read("rejects.ndjson").split(separator: "\n")
+        #expect(lines.count == 1 && lines.first?.contains("\"line\":2,") == true, "\(lines)")
+    }
 }
 
 /// `undo` and the loads' ledger in PostgreSQL give what they give in SQLite.

@@ -41,6 +41,7 @@ final class PostgreSQLFactStore: FactSink {
     private var factsRows = PostgreSQLFactsRows(reservingCapacity: 1 << 20)
     /// Size of the rejects file after the last commit; a rollback cuts it back to this.
     private var rejectsCommittedSize: Int64 = 0
+    private var atomicRejects = AtomicRejects()
     /// Whether the next source may be copied straight into `facts` (decided once, in `prepare`).
     private var mayLoadDirectly = false
     /// The direct load of the current source, while there is one.
@@ -213,6 +214,7 @@ final class PostgreSQLFactStore: FactSink {
             }
             defaultCreatedAt = startedAt
         }
+        atomicRejects.began(descriptor.path, fromLine: counts.checkpointLine, rejects: rejects)
         descriptors.append(descriptor)
         current = (id, counts)
         pending = counts
@@ -479,14 +481,18 @@ final class PostgreSQLFactStore: FactSink {
         summary.apply(stop: error)
         let ledgerStatus = LoadLedger.Status(stoppedBy: error)
         if options.isAtomic {
-            // Nothing of the load stays; each source still gets its row, with nothing committed.
+            // Nothing of the load stays, its rejects no more than its facts; each source still gets its
+            // row, with nothing committed and the rejects file's size when the load began.
             let finishedAt = Timestamp.now()
+            var counts = LoadLedger.Counts()
+            counts.rejectsOffset = atomicRejects.rollBack(rejects, notes: &summary.notes)
             for descriptor in descriptors {
                 if let id = try? ledger.start(
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
                     status: ledgerStatus, sha256: descriptor.sha256) {
-                    try? ledger.record(id: id, counts: .init(), status: ledgerStatus, finishedAt: finishedAt,
+                    try? ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset)
+                    try? ledger.record(id: id, counts: counts, status: ledgerStatus, finishedAt: finishedAt,
                                        message: summary.message)
                     finished.append(finishedSource(descriptor, id, .init(), ledgerStatus))
                 }

@@ -32,6 +32,26 @@ enum RejectsResume {
     /// checkpoint recorded the size `offset`. A file shorter than `offset`, missing, or not a regular file
     /// has nothing to cut (`cut` leaves it as it is).
     static func verdict(path: String, offset: Int64, source: String, fromLine: Int) -> Verdict {
+        verdict(path: path, offset: offset, owners: [Owner(source: source, fromLine: fromLine)])
+    }
+
+    /// A source whose rejects from line `fromLine` on a load wrote.
+    struct Owner {
+        var source: String
+        var fromLine: Int
+
+        /// How its rejects lines start: `{"source":…,"line":`.
+        fileprivate var expected: [UInt8] {
+            var expected: [UInt8] = Array("{\"source\":".utf8)
+            JSONText.appendQuoted(source, to: &expected)
+            expected.append(contentsOf: ",\"line\":".utf8)
+            return expected
+        }
+    }
+
+    /// As `verdict(path:offset:source:fromLine:)`, for a load of several sources (an atomic one): a line
+    /// past `offset` is the load's own when it is one of any of `owners`.
+    static func verdict(path: String, offset: Int64, owners: [Owner]) -> Verdict {
         guard path != "-" else { return .cut }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
@@ -42,9 +62,10 @@ enum RejectsResume {
         guard fstat(descriptor, &status) == 0 else { return unreadable() }
         guard (status.st_mode & S_IFMT) == S_IFREG, Int64(status.st_size) > offset else { return .cut }
 
-        var expected: [UInt8] = Array("{\"source\":".utf8)
-        JSONText.appendQuoted(source, to: &expected)
-        expected.append(contentsOf: ",\"line\":".utf8)
+        let expected = owners.map { ($0.expected, $0.fromLine) }
+        func isOwn(_ bytes: [UInt8], complete: Bool) -> Bool {
+            expected.contains { Self.isOwn(bytes, complete: complete, expected: $0.0, fromLine: $0.1) }
+        }
         var lines = LineReader()
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var position = offset
@@ -59,8 +80,7 @@ enum RejectsResume {
             if count == 0 { break }
             for byte in chunk[..<count] {
                 guard let line = lines.take(byte) else { continue }
-                guard line.isOneObject, isOwn(line.bytes, complete: true, expected: expected, fromLine: fromLine)
-                else {
+                guard line.isOneObject, isOwn(line.bytes, complete: true) else {
                     otherAt = offset + line.start
                     break reading
                 }
@@ -69,7 +89,7 @@ enum RejectsResume {
             position += Int64(count)
         }
         if otherAt == nil, let last = lines.unfinished,
-           last.isTooLong || !isOwn(last.bytes, complete: false, expected: expected, fromLine: fromLine) {
+           last.isTooLong || !isOwn(last.bytes, complete: false) {
             otherAt = offset + last.start
         }
         guard let otherAt else { return .cut }
@@ -140,6 +160,38 @@ enum RejectsResume {
 
     private static func unreadable() -> Verdict {
         .unreadable(String(cString: strerror(errno)))
+    }
+}
+
+/// The rejects an atomic load writes, so that a failure can take them back with its facts.
+///
+/// An atomic load that fails keeps nothing; its rejects go too, as a rolled-back batch's do, and the
+/// summary's samples still say what was refused. A resume starts such a load again from its first
+/// line, so rejects left in the file would appear twice. When other loads wrote to the file since the
+/// load began, nothing is cut and the summary says so.
+struct AtomicRejects {
+    /// The rejects file's size when the first source began.
+    private var start: Int64?
+    private var owners: [RejectsResume.Owner] = []
+
+    /// Notes that `source` began, writing its rejects from line `fromLine` on, to `rejects` as it is now.
+    mutating func began(_ source: String, fromLine: Int, rejects: BufferedFileOutput?) {
+        if start == nil { start = rejects?.bytesWritten }
+        owners.append(RejectsResume.Owner(source: source, fromLine: fromLine))
+    }
+
+    /// Cuts `rejects` back to its size when the load began, unless other loads wrote to it since (then
+    /// `notes` says so). Returns that size: what each source's row records for a resume to cut back to.
+    func rollBack(_ rejects: BufferedFileOutput?, notes: inout [String]) -> Int64 {
+        guard let rejects, let start else { return 0 }
+        if RejectsResume.verdict(path: rejects.path, offset: start, owners: owners) == .cut {
+            try? rejects.truncate(to: start)
+        } else {
+            notes.append(
+                "the rejects file \(rejects.path) was not cut back to its size when this atomic load began: other "
+                    + "loads wrote to it since, so the rejects of this rolled-back load stay in it")
+        }
+        return start
     }
 }
 

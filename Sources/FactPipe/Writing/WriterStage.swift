@@ -50,6 +50,8 @@ final class WriterStage {
     private var batchStartSequence: Int64 = 0
     /// Size of the rejects file after the last commit; a rollback cuts it back to this.
     var rejectsCommittedSize: Int64 = 0
+    /// What an atomic load that fails cuts from the rejects file.
+    var atomicRejects = AtomicRejects()
     private var timings = WriterTimings()
     var finished: [FinishedSource] = []
     var summary = ImportSummary()
@@ -169,6 +171,7 @@ final class WriterStage {
             }
             try writer.setDefaultCreatedAt(startedAt)
         }
+        atomicRejects.began(descriptor.path, fromLine: counts.checkpointLine, rejects: rejects)
         let sourceRecords = descriptor.size.map { max(0, $0 - descriptor.startOffset) / 120 }
         if try indexes.mayAppendDirectly
             && indexes.directAppendSuits(sourceRecords: sourceRecords, database: database) {

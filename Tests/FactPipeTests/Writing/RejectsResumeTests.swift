@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import FactPipe
 
@@ -80,6 +81,39 @@ struct RejectsResumeTests {
             message: "unbalanced }]{[ \\\" here", record: "{\"a\":[1,{\"b\":\"}\"}]"
         ).rejectLine
         #expect(try verdict(directory, committed + braces + line("a.txt", 13)) == .cut)
+    }
+
+    /// An atomic load's rollback cuts the lines of any of its sources, and keeps a file another load
+    /// wrote to since, saying so.
+    @Test func anAtomicRollBackCutsOnlyItsOwnSourcesLines() throws {
+        let directory = try TemporaryDirectory()
+        for (foreign, isCut) in [(false, true), (true, false)] {
+            let path = try directory.write("atomic.ndjson", committed)
+            let rejects = try BufferedFileOutput(path: path, append: true)
+            var atomic = AtomicRejects()
+            atomic.began("b.txt", fromLine: 1, rejects: rejects)
+            try rejects.write(line("b.txt", 2))
+            atomic.began("c.txt", fromLine: 1, rejects: rejects)
+            try rejects.write(line("c.txt", 5))
+            if foreign {
+                try rejects.flush()
+                let other = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+                try other.seekToEnd()
+                try other.write(contentsOf: Data(line("x.txt", 1).utf8))
+                try other.close()
+            }
+            var notes: [String] = []
+            #expect(atomic.rollBack(rejects, notes: &notes) == committedSize)
+            try rejects.close()
+            let after = try directory.contents("atomic.ndjson")
+            if isCut {
+                #expect(after == Array(committed.utf8) && notes.isEmpty)
+            } else {
+                #expect(after.count > committed.utf8.count && notes.count == 1)
+            }
+        }
+        var notes: [String] = []
+        #expect(AtomicRejects().rollBack(nil, notes: &notes) == 0)
     }
 
     @Test func aShorterMissingOrUnusualFileHasNothingToCut() throws {
