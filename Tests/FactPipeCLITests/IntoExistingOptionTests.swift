@@ -36,15 +36,16 @@ import Testing
 
     @Test func atomicKeepsNothingOfALoadThatStops() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("in.txt", "New(a).\nNew(b).\nNew(c).\nOld(fact).\nNew(d).\n")
-        // Without --atomic the batches before the conflict stay; with it, none does.
-        for (flags, kept) in [([String](), ["New(a).", "New(b).", "New(c)."]), (["--atomic"], [])] {
+        let input = try work.write("in.txt", "New(a).\nbad\nNew(b).\nNew(c).\nOld(fact).\nNew(d).\n")
+        // Without --atomic the batches before the conflict stay, and their rejects; with it, none does.
+        for (flags, kept, rejected) in [([String](), ["New(a).", "New(b).", "New(c)."], 1), (["--atomic"], [], 0)] {
             let kb = try knowledgeBase(work)
             let rejects = work.path("rejects.ndjson")
             let run = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--on-conflict", "fail",
                                         "--batch-size", "1", "--rejects", rejects, "-q"] + flags)
             #expect(run.status == 3, "\(flags): \(run.stderr)")
             #expect(try statements(kb) == ["Old(fact)."] + kept, "\(flags)")
+            #expect(try work.read("rejects.ndjson").split(separator: "\n").count == rejected, "\(flags)")
             try FileManager.default.removeItem(atPath: kb)
         }
     }

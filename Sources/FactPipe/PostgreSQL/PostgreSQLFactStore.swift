@@ -500,7 +500,11 @@ final class PostgreSQLFactStore: FactSink {
             current = nil
             return
         }
-        try? rejects?.truncate(to: rejectsCommittedSize)
+        var owners: [RejectsResume.Owner] = []
+        if let current, let descriptor = descriptors.last {
+            owners.append(.init(source: descriptor.path, fromLine: current.counts.checkpointLine))
+        }
+        RejectsResume.rollBack(rejects, to: rejectsCommittedSize, owners: owners, notes: &summary.notes)
         if let (id, counts) = current, let descriptor = descriptors.last {
             // When the server is gone this cannot be written: the row stays `running`, and the next load
             // marks it interrupted; its checkpoint is the last committed batch's either way.

@@ -145,7 +145,11 @@ final class ExistingDatabaseStore: FactSink {
         } catch {
             connection.rollbackQuietly()
             summary.apply(stop: error)
-            try? rejects?.truncate(to: rejectsCommittedSize)
+            // No ledger records where a batch began: any line of this load's inputs past the last commit is
+            // the rolled-back batch's.
+            RejectsResume.rollBack(
+                rejects, to: rejectsCommittedSize, owners: descriptors.map { .init(source: $0.path, fromLine: 0) },
+                notes: &summary.notes)
             try? rejects?.close()
         }
         summary.records = committed.records

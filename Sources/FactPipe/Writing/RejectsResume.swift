@@ -163,6 +163,23 @@ enum RejectsResume {
     }
 }
 
+extension RejectsResume {
+    /// After a rollback, cuts `rejects` back to `size` (its size at the last commit) when every line past
+    /// it is one of `owners`' — the rolled-back batch's. When other loads wrote to the file since, it is
+    /// kept (what was not yet written is dropped) and `notes` says that the rolled-back rejects stay.
+    static func rollBack(_ rejects: BufferedFileOutput?, to size: Int64, owners: [Owner], notes: inout [String]) {
+        guard let rejects else { return }
+        if verdict(path: rejects.path, offset: size, owners: owners) == .cut {
+            try? rejects.truncate(to: size)
+        } else {
+            rejects.discardUnflushed()
+            notes.append(
+                "the rejects file \(rejects.path) was not cut back to this load's last commit: other loads wrote to "
+                    + "it since, so the rejects of the rolled-back batch stay in it (a resume writes them again)")
+        }
+    }
+}
+
 /// The rejects an atomic load writes, so that a failure can take them back with its facts.
 ///
 /// An atomic load that fails keeps nothing; its rejects go too, as a rolled-back batch's do, and the
@@ -180,17 +197,12 @@ struct AtomicRejects {
         owners.append(RejectsResume.Owner(source: source, fromLine: fromLine))
     }
 
-    /// Cuts `rejects` back to its size when the load began, unless other loads wrote to it since (then
-    /// `notes` says so). Returns that size: what each source's row records for a resume to cut back to.
+    /// Cuts `rejects` back to its size when the load began, unless other loads wrote to it since
+    /// (`RejectsResume.rollBack`). Returns that size: what each source's row records for a resume to cut
+    /// back to.
     func rollBack(_ rejects: BufferedFileOutput?, notes: inout [String]) -> Int64 {
-        guard let rejects, let start else { return 0 }
-        if RejectsResume.verdict(path: rejects.path, offset: start, owners: owners) == .cut {
-            try? rejects.truncate(to: start)
-        } else {
-            notes.append(
-                "the rejects file \(rejects.path) was not cut back to its size when this atomic load began: other "
-                    + "loads wrote to it since, so the rejects of this rolled-back load stay in it")
-        }
+        guard let start else { return 0 }
+        RejectsResume.rollBack(rejects, to: start, owners: owners, notes: &notes)
         return start
     }
 }

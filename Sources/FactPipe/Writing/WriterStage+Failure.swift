@@ -10,7 +10,10 @@ extension WriterStage {
             recordAtomicFailure(ledgerStatus)
             return
         }
-        try? rejects?.truncate(to: rejectsCommittedSize)
+        RejectsResume.rollBack(
+            rejects, to: rejectsCommittedSize,
+            owners: current.map { [.init(source: $0.descriptor.path, fromLine: $0.committed.checkpointLine)] } ?? [],
+            notes: &summary.notes)
         if let source = current {
             do {
                 try merge(finalStatus: ledgerStatus, message: summary.message)

@@ -116,6 +116,37 @@ struct RejectsResumeTests {
         #expect(AtomicRejects().rollBack(nil, notes: &notes) == 0)
     }
 
+    /// A batch that rolls back cuts its rejects, unless another process appended to the file meanwhile
+    /// (two loads sharing one rejects file): then the file is kept whole, the batch's unwritten lines are
+    /// dropped, and the summary says so.
+    @Test func aRollBackKeepsLinesAnotherProcessAppended() throws {
+        let directory = try TemporaryDirectory()
+        for foreign in [false, true] {
+            let path = try directory.write("rollback.ndjson", committed)
+            let rejects = try BufferedFileOutput(path: path, append: true)
+            try rejects.write(line("a.txt", 10))
+            try rejects.flush()
+            if foreign {
+                let other = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+                try other.seekToEnd()
+                try other.write(contentsOf: Data(line("x.txt", 1).utf8))
+                try other.close()
+            }
+            try rejects.write(line("a.txt", 11))
+            var notes: [String] = []
+            RejectsResume.rollBack(rejects, to: committedSize, owners: [.init(source: "a.txt", fromLine: 10)],
+                                   notes: &notes)
+            try rejects.close()
+            let after = String(decoding: try directory.contents("rollback.ndjson"), as: UTF8.self)
+            if foreign {
+                #expect(after == committed + line("a.txt", 10) + line("x.txt", 1))
+                #expect(notes.count == 1 && notes[0].contains("rolled-back batch"))
+            } else {
+                #expect(after == committed && notes.isEmpty)
+            }
+        }
+    }
+
     @Test func aShorterMissingOrUnusualFileHasNothingToCut() throws {
         let directory = try TemporaryDirectory()
         #expect(try verdict(directory, "") == .cut, "moved away and created afresh")
