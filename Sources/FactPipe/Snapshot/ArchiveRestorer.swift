@@ -76,6 +76,18 @@ public struct ArchiveRestorer: Sendable {
     ///   (`.truncated`, `.corruptFrame`, `.hashMismatch`, `.countMismatch`, `.missingManifest`, …);
     ///   `.databaseDamaged` when the restored database fails SQLite's check; `.io`, `.database`.
     public func run() throws(SnapshotError) -> RestoreResult {
+        // A target that is a symlink is restored through it: the database is its real file, where
+        // factpipe keeps its lock and SQLite its log. Renamed over, the link itself would become a new
+        // database beside the old one, which every program that opens the real path would go on using.
+        let real = DatabaseFile.realPath(options.targetPath)
+        if PathText.symlinkTarget(options.targetPath) != nil, real != options.targetPath,
+           PathText.symlinkTarget(real) == nil {
+            var through = self
+            through.options.targetPath = real
+            var result = try through.run()
+            result.targetPath = options.targetPath
+            return result
+        }
         let start = ContinuousClock.now
         let target = options.targetPath
         var info = stat()

@@ -69,6 +69,26 @@ import Testing
         #expect(try storedFacts(target) == (try storedFacts(work.databasePath)))
     }
 
+    /// A target that is a symlink to the database is restored through it: the real file gets the
+    /// restored database (and loses its old log), the link stays a link.
+    @Test func aSymlinkedTargetIsRestoredThroughTheLink() throws {
+        let work = try loadedWorkspace()
+        let archive = try backup(work)
+        try FileManager.default.createDirectory(atPath: work.path("data"), withIntermediateDirectories: true)
+        let real = work.path("data/real.sqlite")
+        #expect(work.load(try work.write("other.txt", "Other(1).\n")) { $0.databasePath = real }.inserted == 1)
+        try work.write("data/real.sqlite-wal", "stale write-ahead log")
+        let link = work.path("link.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "data/real.sqlite")
+
+        let result = try restore(archive, to: link, force: true)
+        #expect(result.targetPath == link && result.replacedExisting)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "data/real.sqlite")
+        #expect(try storedFacts(real) == (try storedFacts(work.databasePath)))
+        #expect(!FileManager.default.fileExists(atPath: real + "-wal"))
+        #expect(try folderContents(work.path("data")).filter { $0.hasPrefix(".") }.isEmpty, "no temporary left")
+    }
+
     @Test func aDamagedArchiveChangesNothing() throws {
         let work = try loadedWorkspace()
         let archive = try backup(work)
