@@ -322,8 +322,7 @@ struct PostgreSQLImportTests {
                                     "--batch-size", "1", "--rejects", rejects, "-q"])
         #expect(run.status == 3, "\(run.stderr)")
         #expect(try work.read("rejects.ndjson").isEmpty)
-        #expect(try database.sql("SELECT status, rejects_path, rejects_offset FROM factpipe_loads")
-            == [["aborted", rejects, "0"]])
+        #expect(try database.sql("SELECT status FROM factpipe_loads") == [["aborted"]])
 
         let resumed = try Factpipe.run(["import", input, "--db", database.url, "--resume", "--rejects", rejects, "-q"])
         #expect(resumed.status == 2, "\(resumed.stderr)")

@@ -139,17 +139,17 @@ public final class BufferedFileOutput {
         }
     }
 
+    /// Drops what was written but not yet flushed, leaving the file as it is.
+    public func discardUnflushed() {
+        buffer.removeAll(keepingCapacity: true)
+    }
+
     /// Drops everything written after the first `size` bytes, buffered or not, so that output that
     /// belonged to a rolled-back transaction disappears. A file shorter than `size` (replaced or cut by
     /// someone meanwhile, e.g. a rejects file moved away before a `--resume`) is kept as it is, not
     /// padded with zero bytes up to `size`. Only the buffer is dropped on a pipe or a device (what went
     /// to it cannot be taken back; `/dev/null` or `<(…)` as a rejects file must not fail a rollback or a
     /// resume). Throws `FileOutputError`.
-    /// Drops what was written but not yet flushed, leaving the file as it is.
-    public func discardUnflushed() {
-        buffer.removeAll(keepingCapacity: true)
-    }
-
     public func truncate(to size: Int64) throws {
         buffer.removeAll(keepingCapacity: true)
         guard ownsDescriptor else { return }

@@ -85,6 +85,9 @@ public struct WriterTimings: Sendable {
     public var commitLatencies = LatencySample()
     /// Building the secondary indexes after a bulk load.
     public var indexing = 0.0
+    /// Statement ranges the merges sorted one after another, when their rows outweighed the memory
+    /// beside the page cache (one a merge otherwise).
+    public internal(set) var mergedPieces = 0
 
     /// Seconds since `start`.
     static func since(_ start: ContinuousClock.Instant) -> Double {

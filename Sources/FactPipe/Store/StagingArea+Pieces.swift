@@ -27,6 +27,9 @@ extension StagingArea {
     /// the rows fit.
     func mergePieces(loadID: Int64, stagedRows: Int, sortBytes: Int) throws(StoreError) -> [MergePiece] {
         guard stagedRows > 1, sortBytes > 0 else { return [.all] }
+        // The cuts are ordered as SQLite orders text in a UTF-8 database; one converted to UTF-16 (which
+        // orders its text otherwise) is merged whole.
+        guard try connection.scalarText("PRAGMA encoding") == "UTF-8" else { return [.all] }
         let range = try connection.prepare(
             "SELECT min(seq), max(seq) FROM factpipe_staging WHERE load_id = ?1")
         try range.bind(1, loadID)

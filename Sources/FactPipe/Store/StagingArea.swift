@@ -11,6 +11,8 @@ final class StagingArea {
         var inserted = 0
         var updated = 0
         var duplicates = 0
+        /// Statement ranges sorted one after another (`StagingArea+Pieces`); 1 when the rows fit at once.
+        var pieces = 1
     }
 
     /// A staged record whose statement is already in `facts` or earlier in the same load.
@@ -131,7 +133,8 @@ final class StagingArea {
             try recordAssertions(loadID: loadID, lastIDBefore: before)
         }
         try discard(loadID: loadID)
-        return MergeResult(inserted: inserted, updated: changed - inserted, duplicates: staged - changed)
+        return MergeResult(
+            inserted: inserted, updated: changed - inserted, duplicates: staged - changed, pieces: pieces.count)
     }
 
     /// True when the only unique index of `facts` is one on `statement` alone and its columns have

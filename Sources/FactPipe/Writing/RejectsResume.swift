@@ -89,7 +89,7 @@ enum RejectsResume {
             position += Int64(count)
         }
         if otherAt == nil, let last = lines.unfinished,
-           last.isTooLong || !isOwn(last.bytes, complete: false) {
+           !isOwn(last.bytes, complete: false) {
             otherAt = offset + last.start
         }
         guard let otherAt else { return .cut }
@@ -169,13 +169,15 @@ extension RejectsResume {
     /// kept (what was not yet written is dropped) and `notes` says that the rolled-back rejects stay.
     static func rollBack(_ rejects: BufferedFileOutput?, to size: Int64, owners: [Owner], notes: inout [String]) {
         guard let rejects else { return }
-        if verdict(path: rejects.path, offset: size, owners: owners) == .cut {
+        switch verdict(path: rejects.path, offset: size, owners: owners) {
+        case .cut, .unreadable:
+            // A file this process may write but not read (mode 200) is cut as the batch's own, unchecked.
             try? rejects.truncate(to: size)
-        } else {
+        case .keep:
             rejects.discardUnflushed()
             notes.append(
-                "the rejects file \(rejects.path) was not cut back to this load's last commit: other loads wrote to "
-                    + "it since, so the rejects of the rolled-back batch stay in it (a resume writes them again)")
+                "the rejects file \(rejects.path) was not cut back: other loads wrote to it since, so the rejects of "
+                    + "what was rolled back stay in it (a resume writes them again)")
         }
     }
 }
@@ -185,7 +187,8 @@ extension RejectsResume {
 /// An atomic load that fails keeps nothing; its rejects go too, as a rolled-back batch's do, and the
 /// summary's samples still say what was refused. A resume starts such a load again from its first
 /// line, so rejects left in the file would appear twice. When other loads wrote to the file since the
-/// load began, nothing is cut and the summary says so.
+/// load began, nothing is cut and the summary says so. The failed load's rows name no rejects file,
+/// so a resume (which may write its earlier sources' rejects before a later source's) cuts nothing.
 struct AtomicRejects {
     /// The rejects file's size when the first source began.
     private var start: Int64?
@@ -198,12 +201,10 @@ struct AtomicRejects {
     }
 
     /// Cuts `rejects` back to its size when the load began, unless other loads wrote to it since
-    /// (`RejectsResume.rollBack`). Returns that size: what each source's row records for a resume to cut
-    /// back to.
-    func rollBack(_ rejects: BufferedFileOutput?, notes: inout [String]) -> Int64 {
-        guard let start else { return 0 }
+    /// (`RejectsResume.rollBack`).
+    func rollBack(_ rejects: BufferedFileOutput?, notes: inout [String]) {
+        guard let start else { return }
         RejectsResume.rollBack(rejects, to: start, owners: owners, notes: &notes)
-        return start
     }
 }
 
@@ -217,9 +218,10 @@ private struct LineReader {
 
         /// True when the line is one whole JSON object. A rejects line that a kill cut short, with exactly
         /// one line of another load appended to it, starts as the load's own and ends with a newline: it is
-        /// not one object, and the other load's reject is in it.
+        /// not one object, and the other load's reject is in it. A line too long to keep is judged by its
+        /// start alone.
         var isOneObject: Bool {
-            guard !isTooLong else { return false }
+            guard !isTooLong else { return true }
             return bytes.withUnsafeBufferPointer { buffer in
                 var scanner = JSONScanner(buffer)
                 do {
@@ -233,7 +235,7 @@ private struct LineReader {
     }
 
     /// A rejects line holds one record (at most `--max-record-bytes`, 1 MiB by default) escaped, and
-    /// its bytes in base64 when they are no UTF-8: longer lines are not checked, and count as another's.
+    /// its bytes in base64 when they are no UTF-8: of a longer line only the start is kept.
     static let longest = 64 << 20
     private var current = Line(start: 0)
     private var consumed: Int64 = 0

@@ -25,19 +25,16 @@ extension WriterStage {
     }
 
     /// Nothing of an atomic load stays, its rejects no more than its facts (`AtomicRejects`). Each source
-    /// still gets its row, with nothing committed and the rejects file's size when the load began (what
-    /// a resume, which starts it again, cuts back to).
+    /// still gets its row, with nothing committed.
     private func recordAtomicFailure(_ ledgerStatus: LoadLedger.Status) {
         let finishedAt = Timestamp.now()
-        var counts = LoadLedger.Counts()
-        counts.rejectsOffset = atomicRejects.rollBack(rejects, notes: &summary.notes)
+        atomicRejects.rollBack(rejects, notes: &summary.notes)
         for descriptor in descriptors {
             if let id = try? ledger.start(
                 source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                 compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
                 status: ledgerStatus, sha256: descriptor.sha256) {
-                try? ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset)
-                try? ledger.record(id: id, counts: counts, status: ledgerStatus, finishedAt: finishedAt,
+                try? ledger.record(id: id, counts: .init(), status: ledgerStatus, finishedAt: finishedAt,
                                    message: summary.message)
                 finished.append(
                     FinishedSource(descriptor: descriptor, loadID: id, counts: .init(), status: ledgerStatus))

@@ -252,9 +252,12 @@ final class WriterStage {
                 if directAppend != nil {
                     counts.inserted -= try staging.restoreUniqueness(loadID: id)
                 }
-                counts.add(try staging.merge(
+                let merged = try staging.merge(
                     loadID: id, policy: options.conflictPolicy, lastIDBeforeLoad: directAppend?.lastIDBefore,
-                    sortBytes: indexes.rebuildsSecondaryIndexes ? 0 : options.mergeSortBytes ?? options.database.mergeSortBytes))
+                    sortBytes: indexes.rebuildsSecondaryIndexes
+                        ? 0 : options.mergeSortBytes ?? options.database.mergeSortBytes)
+                counts.add(merged)
+                timings.mergedPieces += merged.pieces
                 if status == .done {
                     try Self.checkCountsAddUp(counts, loadID: id, source: source.descriptor.path, options)
                 }
