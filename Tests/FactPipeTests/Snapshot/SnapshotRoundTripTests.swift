@@ -65,6 +65,20 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: work.path("facts.txt")))
     }
 
+    /// An export to a path that is a symlink replaces the link: the archive it pointed to keeps its bytes.
+    @Test func anExportToASymlinkReplacesTheLinkAndKeepsTheArchiveItPointedTo() throws {
+        let work = try loadedWorkspace()
+        let yesterday = try work.write("yesterday.ndjson.zst", "yesterday's archive")
+        try FileManager.default.createSymbolicLink(
+            atPath: work.path("latest.ndjson.zst"), withDestinationPath: "yesterday.ndjson.zst")
+        try export(work, to: "latest.ndjson.zst")
+        #expect(try String(contentsOfFile: yesterday, encoding: .utf8) == "yesterday's archive")
+        let attributes = try FileManager.default.attributesOfItem(atPath: work.path("latest.ndjson.zst"))
+        #expect(attributes[.type] as? FileAttributeType == .typeRegular)
+        #expect(try storedFacts(try reimport(work, "latest.ndjson.zst", into: "back.sqlite"))
+            == (try storedFacts(work.databasePath)))
+    }
+
     @Test func confidencesRoundTripExactly() throws {
         let values: [Double] = [
             0.1, 0.7, 1.0 / 3.0, .leastNonzeroMagnitude, 2.2250738585072014e-308, 0.30000000000000004, 1e-05, 0, 1,
