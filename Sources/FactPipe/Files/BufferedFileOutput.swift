@@ -55,11 +55,14 @@ public final class BufferedFileOutput {
 
     /// The path as given, or `-` for standard output.
     public let path: String
-    /// Bytes handed to the system so far.
+    /// Where the output ends: for a regular file, its offset after the last write (appending, the
+    /// file's end then, past what other processes appended before it, so that a cut back to it keeps
+    /// their lines); otherwise the bytes handed to the system so far.
     public private(set) var bytesWritten: Int64 = 0
 
     private let descriptor: Int32
     private let ownsDescriptor: Bool
+    private var isRegularFile = false
     private let capacity: Int
     private var buffer: [UInt8]
     private var isClosed = false
@@ -81,6 +84,8 @@ public final class BufferedFileOutput {
             guard opened >= 0 else { throw FileOutputError.fromErrno(.open, path: path) }
             descriptor = opened
             ownsDescriptor = true
+            var status = stat()
+            isRegularFile = fstat(opened, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
             if append {
                 let end = lseek(opened, 0, SEEK_END)
                 bytesWritten = end > 0 ? Int64(end) : 0
@@ -177,6 +182,10 @@ public final class BufferedFileOutput {
                 offset += written
                 bytesWritten += Int64(written)
             }
+        }
+        if isRegularFile {
+            let position = lseek(descriptor, 0, SEEK_CUR)
+            if position >= 0 { bytesWritten = Int64(position) }
         }
     }
 }

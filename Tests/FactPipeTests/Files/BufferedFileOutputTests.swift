@@ -47,6 +47,30 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "new\nafter\n")
     }
 
+    /// Appending to a file another process appends to as well, the output's end is where its last write
+    /// ended in the file, past the other's lines: a rollback to it cuts only what came after.
+    @Test func anAppendingOutputEndsWhereItsLastWriteEndedInTheFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("rejects.ndjson").path
+        let output = try BufferedFileOutput(path: path, append: true)
+        try output.write(Array("mine 1\n".utf8))
+        try output.flush()
+        let other = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try other.seekToEnd()
+        try other.write(contentsOf: Data("theirs\n".utf8))
+        try other.close()
+        try output.write(Array("mine 2\n".utf8))
+        try output.flush()
+        #expect(output.bytesWritten == 21)
+        let committed = output.bytesWritten
+        try output.write(Array("rolled back\n".utf8))
+        try output.flush()
+        try output.truncate(to: committed)
+        try output.close()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "mine 1\ntheirs\nmine 2\n")
+    }
+
     @Test func generatorWritesTheSameBytesToAFileAsInMemory() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
