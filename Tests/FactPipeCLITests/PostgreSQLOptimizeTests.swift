@@ -81,17 +81,23 @@ struct PostgreSQLOptimizeTests {
         let work = try CLIWorkspace()
         let load = try Factpipe.run(["import", try facts(work, "in.txt", count: 20_000), "--db", database.url, "-q"])
         #expect(load.status == 0, "\(load.stderr)")
-        try database.sql("DELETE FROM facts WHERE id % 4 <> 0")
-        // VACUUM FULL keeps the deleted rows while any snapshot taken before the DELETE lives, such as an
-        // autovacuum ANALYZE the load's 20,000 rows started: wait until no other session of this database
-        // holds one.
-        let noOlderSnapshot = poll(timeout: 30) {
-            (try? database.int("""
-                SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-                AND pid <> pg_backend_pid() AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL)
-                """)) == 0
+        let deleted = try database.sql("""
+            WITH d AS (DELETE FROM facts WHERE id % 4 <> 0 RETURNING 1) SELECT pg_current_xact_id(), count(*) FROM d
+            """)
+        let deleting = try #require(deleted.first?.first)
+        #expect(deleted.first?.last == "15000")
+        // VACUUM FULL keeps the deleted rows while a snapshot that may not see the DELETE lives: one taken
+        // in this database before it (an autovacuum ANALYZE the load's rows started), or any snapshot
+        // taken while a transaction older than the DELETE still runs, in any database of the cluster
+        // (another test's): VACUUM FULL's own snapshot would then be as old. Wait until neither is so.
+        let noOlderSnapshot = poll(timeout: 120) {
+            (try? database.sql("""
+                SELECT pg_snapshot_xmin(pg_current_snapshot()) > '\(deleting)'::xid8 AND NOT EXISTS (
+                    SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+                    AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL))
+                """)) == [["t"]]
         }
-        #expect(noOlderSnapshot)
+        #expect(noOlderSnapshot, "a transaction older than the DELETE still runs")
         let kept = try database.sql("SELECT statement FROM facts ORDER BY id")
         let indexFile = try database.sql("SELECT pg_relation_filenode('facts_subject')")
 
