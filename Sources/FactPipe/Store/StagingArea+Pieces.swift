@@ -30,9 +30,10 @@ extension StagingArea {
         // The cuts are ordered as SQLite orders text in a UTF-8 database; one converted to UTF-16 (which
         // orders its text otherwise) is merged whole.
         guard try connection.scalarText("PRAGMA encoding") == "UTF-8" else { return [.all] }
+        // The ends of the staging table, from its rowid B-tree (a load holds the writer lock, and the rows of
+        // earlier loads were merged as it began: the rows are its own; another's would only be skipped).
         let range = try connection.prepare(
-            "SELECT min(seq), max(seq) FROM factpipe_staging WHERE load_id = ?1")
-        try range.bind(1, loadID)
+            "SELECT (SELECT min(seq) FROM factpipe_staging), (SELECT max(seq) FROM factpipe_staging)")
         guard try range.step(), !range.isNull(0) else { return [.all] }
         let first = range.int64(0), last = range.int64(1)
 

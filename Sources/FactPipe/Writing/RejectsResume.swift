@@ -12,9 +12,9 @@ import Darwin
 /// same run or pipeline appending its rejects, or another load starting the file afresh. Cut at the old
 /// size, the file would lose their rejects. So the file is cut only when every line past the recorded
 /// size is one the interrupted batches could have written — one whole JSON object, a reject of the same
-/// source from the checkpoint's line on (the last line may be cut short by the kill). Otherwise nothing is cut and the
-/// resume's rejects go on at the end: the only cost is that lines the interrupted batch had written
-/// before the other loads' appear twice, and the load's summary says how many.
+/// source from the checkpoint's line on (the last line may be cut short by the kill). Otherwise nothing
+/// is cut and the resume's rejects go on at the end: the only cost is that lines the interrupted batch
+/// had written before the other loads' appear twice, and the load's summary says how many.
 enum RejectsResume {
     enum Verdict: Equatable {
         /// Every line past the recorded size is the interrupted batches' own (or there is none): cut.
