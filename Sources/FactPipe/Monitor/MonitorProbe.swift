@@ -7,12 +7,12 @@
 /// Reads one `MonitorSample` of a database each time it is asked, without writing to it.
 ///
 /// Every probe opens the database read-only, reads the ledger and the counts in one short read
-/// transaction (one snapshot), times its lookups, and closes it again: nothing is held between probes,
-/// so a writer's checkpoints are never held back and a database replaced on disk is seen at the next probe. A
-/// database without a `-wal` file is opened immutable and gains no side files. An immutable read takes no
-/// lock, so a load that starts and checkpoints during it could change pages under it: when the file
-/// changed while such a probe ran, the probe is taken again, so that its figures are of one state of
-/// the database.
+/// transaction (one snapshot), times its lookups, and closes it again: nothing is held between
+/// probes, so a writer's checkpoints are never held back and a database replaced on disk is seen at
+/// the next probe. A database without a `-wal` file is opened immutable and gains no side files. An
+/// immutable read takes no lock, so a load that starts and checkpoints during it could change pages
+/// under it: when the file changed while such a probe ran, the probe is taken again, so that its
+/// figures are of one state of the database.
 ///
 /// Point lookups of keys picked at random from `facts` are timed for each index that exists now (a
 /// bulk load drops indexes and builds them at its end; the probe never scans for a lookup). Counting
