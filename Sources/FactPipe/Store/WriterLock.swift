@@ -28,7 +28,9 @@ final class WriterLock {
                 kind: .lockFile, path: databasePath,
                 message: "cannot open database: cannot create its lock file \(path)", underlying: SystemError())
         }
-        descriptor = fd
+        // `descriptor` is set only once the lock is held. Set before a `throw` below, the failed init
+        // would run `deinit`, which closed the descriptor a second time: by then another thread may have
+        // opened a file under the same number, and lost it (a parallel load's input, rejects or lock).
         let deadline = ContinuousClock.now + .wait(seconds: timeoutSeconds)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if isCancelled() {
@@ -47,6 +49,7 @@ final class WriterLock {
             }
             usleep(50_000)
         }
+        descriptor = fd
         let text = Array("pid \(getpid()), \(description)\n".utf8)
         _ = ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
