@@ -87,13 +87,33 @@ enum FactDatabase {
         let hasLog = access(DatabaseFile.walPath(path), F_OK) == 0
         let uri = leavesNoTrace && !hasLog ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
-        let connection = try SQLiteConnection(path: path, readOnly: true, uri: uri)
+        let cleansUp = uri == nil ? try mayRemoveItsLog(path, settings: settings) : false
+        let connection = try SQLiteConnection(path: path, readOnly: !cleansUp, create: false, uri: uri)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
         try ReadOnlyDatabase.refusingHotJournal(path) { () throws(StoreError) in
+            if cleansUp { try connection.execute("PRAGMA query_only=1") }
             try connection.execute("PRAGMA cache_size=-\(settings.cacheKiB)")
             try checkRecognised(connection, allowsEmpty: false)
         }
         return connection
+    }
+
+    /// True when a reader of `path` may open it for writing so that SQLite, as the last connection closes,
+    /// removes the `-wal` and `-shm` that reading a WAL database makes: a read-only connection cannot,
+    /// and would leave them beside the file. Such a reader runs with `query_only`, and writes only
+    /// what SQLite's own close writes (checkpointing the log, when no other connection has it open).
+    ///
+    /// Only a factpipe database in WAL mode, recognised first through a read-only look: a read-write
+    /// connection would roll back another program's hot journal, which factpipe never does.
+    /// - Throws: `StoreError` when the file is not a factpipe database SQLite can read.
+    private static func mayRemoveItsLog(_ path: String, settings: DatabaseSettings) throws(StoreError) -> Bool {
+        guard access(path, W_OK) == 0, access(AtomicFileOutput.folder(of: DatabaseFile.realPath(path)), W_OK) == 0,
+            ReadOnlyDatabase.isWALFile(path)
+        else { return false }
+        let probe = try ReadOnlyDatabase.open(
+            path: path, cacheKiB: 1_024, busyTimeoutMilliseconds: settings.busyTimeoutMilliseconds)
+        try checkRecognised(probe, allowsEmpty: false)
+        return true
     }
 
     /// What a database file holds, judged by its schema.

@@ -85,6 +85,12 @@ enum ReadOnlyDatabase {
         header.count >= 20 && header[18] == 2 && header[19] == 2
     }
 
+    /// True when the file at `path` is a database in WAL mode, by its header.
+    static func isWALFile(_ path: String) -> Bool {
+        guard case .success(let header) = fileHeader(path) else { return false }
+        return isWALHeader(header)
+    }
+
     /// The first 100 bytes of `path` (fewer for a short or empty file), or why it cannot be read.
     private static func fileHeader(_ path: String) -> Result<[UInt8], SystemError> {
         let descriptor = openForReadingOnly(path)

@@ -1,0 +1,55 @@
+import FactPipeTestSupport
+import Foundation
+import Testing
+
+/// Reading a factpipe database (a WAL database) makes SQLite create its `-wal` and `-shm`; the commands
+/// that only read must not leave them behind, nor take them from a connection that still uses them.
+@Suite struct ReaderSideFileTests {
+    private func readers(_ work: CLIWorkspace) throws -> [[String]] {
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        return [
+            ["stats", "--db", work.database],
+            ["query", "--db", work.database, "--predicate", "HasPart"],
+            ["export", "--db", work.database, "-o", work.path("s.ndjson.zst")],
+            ["backup", "--db", work.database, "--to", work.path("backups")],
+        ]
+    }
+
+    @Test func aCommandThatOnlyReadsLeavesNoLogBesideTheDatabase() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let sideFiles = [work.database + "-wal", work.database + "-shm"]
+        #expect(sideFiles.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+        let facts = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
+        for arguments in try readers(work) {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            #expect(
+                sideFiles.filter { FileManager.default.fileExists(atPath: $0) } == [], "after \(arguments[0])")
+        }
+        // Nothing was written: the facts and the ledger are those of the load.
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == facts)
+        #expect(try SQLiteFile.ledger(work.database).count == 1)
+    }
+
+    @Test func aReaderBesideAnotherConnectionLeavesItsLogInPlace() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let other = try RawDatabase(work.database)
+        try other.execute("BEGIN")
+        let facts = try other.int("SELECT count(*) FROM facts")
+        for arguments in try readers(work) {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            #expect(FileManager.default.fileExists(atPath: work.database + "-wal"), "after \(arguments[0])")
+            #expect(FileManager.default.fileExists(atPath: work.database + "-shm"), "after \(arguments[0])")
+        }
+        // The other connection's snapshot still reads, and a load after it writes through the same log.
+        #expect(try other.int("SELECT count(*) FROM facts") == facts)
+        try other.execute("COMMIT")
+        let load = try Factpipe.run(["import", try work.write("more.txt", "ReaderTest(a, b).\n"), "--db", work.database])
+        #expect(load.status == 0, "\(load.stderr)")
+        #expect(try other.int("SELECT count(*) FROM facts") == facts + 1)
+        #expect(try other.column("PRAGMA quick_check") == ["ok"])
+    }
+}
