@@ -50,8 +50,11 @@ enum RejectsResume {
     }
 
     /// As `verdict(path:offset:source:fromLine:)`, for a load of several sources (an atomic one): a line
-    /// past `offset` is the load's own when it is one of any of `owners`.
-    static func verdict(path: String, offset: Int64, owners: [Owner]) -> Verdict {
+    /// past `offset` is the load's own when it is one of any of `owners`. A line longer than `longestLine`
+    /// bytes is judged by its start alone.
+    static func verdict(
+        path: String, offset: Int64, owners: [Owner], longestLine: Int = longestRejectsLine
+    ) -> Verdict {
         guard path != "-" else { return .cut }
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
@@ -66,7 +69,7 @@ enum RejectsResume {
         func isOwn(_ bytes: [UInt8], complete: Bool) -> Bool {
             expected.contains { Self.isOwn(bytes, complete: complete, expected: $0.0, fromLine: $0.1) }
         }
-        var lines = LineReader()
+        var lines = LineReader(longest: longestLine)
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         var position = offset
         var ownLines = 0
@@ -164,6 +167,10 @@ enum RejectsResume {
 }
 
 extension RejectsResume {
+    /// A rejects line holds one record (at most `--max-record-bytes`, 1 MiB by default) escaped, and
+    /// its bytes in base64 when they are no UTF-8: of a longer line only the start is kept.
+    static let longestRejectsLine = 64 << 20
+
     /// After a rollback, cuts `rejects` back to `size` (its size at the last commit) when every line past
     /// it is one of `owners`' — the rolled-back batch's. When other loads wrote to the file since, it is
     /// kept (what was not yet written is dropped) and `notes` says that the rolled-back rejects stay.
@@ -234,11 +241,14 @@ private struct LineReader {
         }
     }
 
-    /// A rejects line holds one record (at most `--max-record-bytes`, 1 MiB by default) escaped, and
-    /// its bytes in base64 when they are no UTF-8: of a longer line only the start is kept.
-    static let longest = 64 << 20
+    /// Of a longer line only the first `longest` bytes are kept.
+    let longest: Int
     private var current = Line(start: 0)
     private var consumed: Int64 = 0
+
+    init(longest: Int) {
+        self.longest = longest
+    }
 
     /// Takes one byte; returns the line it ends (without its newline), if it is one.
     mutating func take(_ byte: UInt8) -> Line? {
@@ -248,7 +258,7 @@ private struct LineReader {
             current = Line(start: consumed)
             return line
         }
-        if current.bytes.count < Self.longest {
+        if current.bytes.count < longest {
             current.bytes.append(byte)
         } else {
             current.isTooLong = true

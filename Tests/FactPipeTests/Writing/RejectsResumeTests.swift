@@ -85,6 +85,32 @@ struct RejectsResumeTests {
 
     /// An atomic load's rollback cuts the lines of any of its sources, and keeps a file another load
     /// wrote to since, saying so.
+    @Test func aLineLongerThanTheReaderKeepsIsJudgedByItsStart() throws {
+        let directory = try TemporaryDirectory()
+        // A line past the longest the reader keeps (64 MiB; 1 KiB here) is kept only in part: it counts as
+        // the batch's own by its source and line, whatever follows, so the read stays bounded.
+        let filler = String(repeating: "x", count: 4_096)
+        func judged(_ text: String) throws -> RejectsResume.Verdict {
+            let path = try directory.write("long.ndjson", text)
+            return RejectsResume.verdict(
+                path: path, offset: committedSize, owners: [.init(source: "a.txt", fromLine: 10)], longestLine: 1_024)
+        }
+        let ownHead = "{\"source\":\"a.txt\",\"line\":11,\"reason\":\"syntax\",\"record\":\""
+        #expect(try judged(committed + line("a.txt", 10) + ownHead + filler + "\"}\n") == .cut)
+        #expect(try judged(committed + ownHead + filler + "not JSON at all\n" + line("a.txt", 12)) == .cut)
+        // Within the bound, the same line that is no JSON object is not the batch's own.
+        #expect(try judged(committed + ownHead + "not JSON at all\n") != .cut)
+        // Another source's long line, and a long line of the same source from before the checkpoint, stay.
+        let otherHead = "{\"source\":\"b.txt\",\"line\":11,\"reason\":\"syntax\",\"record\":\""
+        #expect(try judged(committed + otherHead + filler + "\"}\n") == .keep(
+            ownLines: 0, otherAt: committedSize, endsInsideLine: false))
+        let own = line("a.txt", 10)
+        let earlierHead = "{\"source\":\"a.txt\",\"line\":9,\"reason\":\"syntax\",\"record\":\""
+        #expect(try judged(committed + own + earlierHead + filler + "\"}\n") == .keep(
+            ownLines: 1, otherAt: committedSize + Int64(own.utf8.count), endsInsideLine: false))
+        #expect(RejectsResume.longestRejectsLine == 64 << 20)
+    }
+
     @Test func anAtomicRollBackCutsOnlyItsOwnSourcesLines() throws {
         let directory = try TemporaryDirectory()
         for (foreign, isCut) in [(false, true), (true, false)] {
