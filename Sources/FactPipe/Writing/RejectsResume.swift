@@ -271,3 +271,69 @@ private struct LineReader {
         consumed > current.start ? current : nil
     }
 }
+
+/// The rejects file of an atomic load whose transaction is open, recorded outside that transaction.
+///
+/// An atomic load writes its rejects as it goes (they may outgrow memory) but commits its facts only at
+/// its end. Killed before that (`kill -9`, a power cut), it leaves its rejects and nothing else, and the
+/// next run of it would write them again. So before its transaction begins the load commits one row
+/// per input naming the rejects file and its size (`PendingRejects` in each store), and deletes the
+/// rows inside its transaction: they go exactly when its facts commit, and stay only when it never
+/// did. The next load into the database takes them up first (`takeBack`).
+struct PendingRejectsEntry: Equatable {
+    /// Identifies the rows of one load.
+    var token: Int64
+    /// The rejects file's real path, so that a load run from another folder finds it.
+    var path: String
+    /// Its size when the load began.
+    var size: Int64
+    /// The load's inputs, as its rejects lines name them.
+    var sources: [String]
+
+    /// A new token for a load's rows.
+    static func newToken() -> Int64 {
+        Int64.random(in: 1...Int64.max)
+    }
+
+    /// The rows to record for a load writing `rejects` from `inputs`; none when the rejects go to no
+    /// regular file (standard output, a pipe), which cannot be cut.
+    static func entry(for rejects: BufferedFileOutput?, inputs: [String]) -> PendingRejectsEntry? {
+        guard let rejects, rejects.path != "-", let real = PathText.real(rejects.path) else { return nil }
+        var info = stat()
+        guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return PendingRejectsEntry(token: newToken(), path: real, size: rejects.bytesWritten, sources: inputs)
+    }
+
+    /// Cuts the rejects file back to the size recorded when the killed load began, when every line past
+    /// it is a reject of one of its inputs (`RejectsResume.verdict`); otherwise keeps it. `open` is this
+    /// load's own rejects file, cut through its handle when it is the same file. `notes` says what was done.
+    func takeBack(open: BufferedFileOutput?, notes: inout [String]) {
+        var info = stat()
+        guard stat(path, &info) == 0, Int64(info.st_size) > size else { return }
+        let extra = Int64(info.st_size) - size
+        let inputs = sources.joined(separator: ", ")
+        switch RejectsResume.verdict(path: path, offset: size, owners: sources.map { .init(source: $0, fromLine: 0) }) {
+        case .cut:
+            let cut: Bool
+            if let open, AtomicFileOutput.isSameFile(open.path, path) {
+                cut = (try? open.truncate(to: size)) != nil
+            } else {
+                cut = truncate(path, off_t(size)) == 0
+            }
+            notes.append(
+                cut
+                    ? "the rejects file \(path) held \(extra) bytes of rejects of an atomic load of \(inputs) that was "
+                        + "stopped before it committed; they were cut, as none of its facts were stored"
+                    : "the rejects file \(path) holds \(extra) bytes of rejects of an atomic load of \(inputs) that was "
+                        + "stopped before it committed; they could not be cut (\(String(cString: strerror(errno))))")
+        case .keep:
+            notes.append(
+                "the rejects file \(path) holds rejects of an atomic load of \(inputs) that was stopped before it "
+                    + "committed, but other loads wrote to it since, so nothing was cut (a new run writes them again)")
+        case .unreadable(let reason):
+            notes.append(
+                "the rejects file \(path) may hold rejects of an atomic load of \(inputs) that was stopped before "
+                    + "it committed; it cannot be read (\(reason)), so nothing was cut")
+        }
+    }
+}
