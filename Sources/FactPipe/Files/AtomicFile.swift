@@ -11,13 +11,19 @@
 /// target. What a killed command left there is removed first (`StaleTemporaries`).
 ///
 /// A symlink is written through (its target is replaced, the link stays: a metrics file another tool
-/// manages by a link); a path that is not a regular file (`/dev/stdout`, `/dev/null`, a FIFO) is written
-/// in place, as it cannot be replaced: renaming over it swapped a device for a file.
+/// manages by a link); a path that is not a regular file (`/dev/null`, a FIFO) is written in place, as it
+/// cannot be replaced: renaming over it swapped a device for a file. A path that names standard output or
+/// error (`/dev/stdout`, or the log file it was sent to) is written through the stream
+/// (`StandardStreams.descriptor(sameAs:)`).
 public enum AtomicFile {
     /// Writes `text` to `path` atomically.
     /// - Throws: `FileOutputError` when the temporary file cannot be written or renamed; the
     ///   target is then left as it was and the temporary file removed.
     public static func write(_ text: String, to path: String) throws(FileOutputError) {
+        if let stream = StandardStreams.descriptor(sameAs: path) {
+            // Standard output or error, or the file they go to: appended to through the stream.
+            return try writeAll(Array(text.utf8), to: stream, path, closing: false)
+        }
         var info = stat()
         if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
             return try writeInPlace(Array(text.utf8), to: path)
@@ -55,8 +61,11 @@ public enum AtomicFile {
         guard close(descriptor) == 0 else { throw failure(.close, path) }
     }
 
-    /// Writes all of `bytes` to `descriptor`; on a failure closes it and throws the error for `path`.
-    private static func writeAll(_ bytes: [UInt8], to descriptor: Int32, _ path: String) throws(FileOutputError) {
+    /// Writes all of `bytes` to `descriptor`; on a failure closes it (unless `closing` is false) and throws
+    /// the error for `path`.
+    private static func writeAll(
+        _ bytes: [UInt8], to descriptor: Int32, _ path: String, closing: Bool = true
+    ) throws(FileOutputError) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { raw in
@@ -65,7 +74,7 @@ public enum AtomicFile {
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else {
                 let error = failure(.write, path)
-                close(descriptor)
+                if closing { close(descriptor) }
                 throw error
             }
             offset += written

@@ -16,8 +16,9 @@ protocol ArchiveSink: AnyObject {
 /// A file written under a temporary name in its own folder, then synced and renamed into place, so
 /// that its path holds either the old file or the whole new one, never a part.
 ///
-/// `-` writes to standard output, and an existing path that is not a regular file (a device such as
-/// `/dev/full`, a pipe) is written in place; neither can have files beside it. The SHA-256 of the
+/// `-` writes to standard output, a path that names standard output or error (`/dev/stdout`, or the
+/// file it was sent to) is written through that stream, and an existing path that is not a regular file
+/// (a device such as `/dev/full`, a pipe) is written in place; none of them can have files beside it. The SHA-256 of the
 /// bytes written is kept for the `FILE.sha256` file. Released without `commit`, the temporary file
 /// is removed.
 final class AtomicFileOutput: ArchiveSink {
@@ -50,6 +51,13 @@ final class AtomicFileOutput: ArchiveSink {
             }
             isSparse = false
             descriptor = STDOUT_FILENO
+            temporaryPath = nil
+            return
+        }
+        if let stream = StandardStreams.descriptor(sameAs: path) {
+            // `/dev/stdout`, or the file standard output or error goes to: written through the stream.
+            isSparse = false
+            descriptor = stream
             temporaryPath = nil
             return
         }
@@ -194,7 +202,7 @@ final class AtomicFileOutput: ArchiveSink {
 
     /// Closes and removes the temporary file, unless the output was committed.
     func abandon() {
-        if descriptor >= 0 && descriptor != STDOUT_FILENO { close(descriptor) }
+        if descriptor > STDERR_FILENO { close(descriptor) }
         descriptor = -1
         if !isCommitted, let temporaryPath { Self.remove(temporaryPath) }
         isCommitted = true

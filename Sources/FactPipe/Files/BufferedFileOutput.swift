@@ -62,6 +62,8 @@ public final class BufferedFileOutput {
 
     private let descriptor: Int32
     private let ownsDescriptor: Bool
+    /// True when the output is a regular file this output opened itself: one a rollback may cut.
+    public var ownsARegularFile: Bool { ownsDescriptor && isRegularFile }
     private var isRegularFile = false
     private let capacity: Int
     private var buffer: [UInt8]
@@ -78,6 +80,11 @@ public final class BufferedFileOutput {
         buffer.reserveCapacity(self.capacity)
         if path == "-" {
             descriptor = STDOUT_FILENO
+            ownsDescriptor = false
+        } else if let stream = StandardStreams.descriptor(sameAs: path) {
+            // `/dev/stderr`, or the log file standard error goes to: written through the stream, never
+            // truncated (a rollback only drops what is buffered, as on a pipe).
+            descriptor = stream
             ownsDescriptor = false
         } else {
             let opened = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)

@@ -29,4 +29,21 @@ public enum StandardStreams {
     public static var inputWasClosed: Bool { closedAtStart.contains(STDIN_FILENO) }
     /// True when standard output was closed when the process started.
     public static var outputWasClosed: Bool { closedAtStart.contains(STDOUT_FILENO) }
+
+    /// Standard output's or standard error's descriptor when `path` names what it writes to:
+    /// `/dev/stdout`, `/dev/stderr`, `/proc/self/fd/2`, or the log file the shell sent it to (`2>>cron.log`
+    /// with `--report cron.log`). Such a path is written through that descriptor, as `-` is: opening it
+    /// anew with `O_TRUNC`, or renaming a finished file over it, would destroy what the stream already
+    /// holds (yesterday's log, this run's own messages), and `/dev/stdout` is a link the system owns.
+    public static func descriptor(sameAs path: String) -> Int32? {
+        var target = stat()
+        guard !path.isEmpty, path != "-", stat(path, &target) == 0 else { return nil }
+        for descriptor in [STDOUT_FILENO, STDERR_FILENO] where !closedAtStart.contains(descriptor) {
+            var stream = stat()
+            if fstat(descriptor, &stream) == 0 && stream.st_dev == target.st_dev && stream.st_ino == target.st_ino {
+                return descriptor
+            }
+        }
+        return nil
+    }
 }

@@ -298,9 +298,7 @@ struct PendingRejectsEntry: Equatable {
     /// The rows to record for a load writing `rejects` from `inputs`; none when the rejects go to no
     /// regular file (standard output, a pipe), which cannot be cut.
     static func entry(for rejects: BufferedFileOutput?, inputs: [String]) -> PendingRejectsEntry? {
-        guard let rejects, rejects.path != "-", let real = PathText.real(rejects.path) else { return nil }
-        var info = stat()
-        guard stat(real, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        guard let rejects, rejects.ownsARegularFile, let real = PathText.real(rejects.path) else { return nil }
         return PendingRejectsEntry(token: newToken(), path: real, size: rejects.bytesWritten, sources: inputs)
     }
 
