@@ -49,8 +49,10 @@ struct InputPlanner {
     /// - Throws: `ReadError` when the input cannot be read for its hash; `StoreError` with a message
     ///   when an input to resume changed since its interrupted load.
     mutating func plan(_ path: String) throws -> SourcePlan {
-        let sha256 = try FileHasher.sha256(path: path)
+        let hashed = try FileHasher.hash(path: path)
+        let sha256 = hashed?.sha256
         var plan = SourcePlan(path: path, sha256: sha256, action: .load)
+        plan.stamp = hashed?.stamp
         if let ledger {
             plan.action = try decide(path, sha256: sha256, ledger: ledger)
         }

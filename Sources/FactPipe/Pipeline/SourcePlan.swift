@@ -13,6 +13,8 @@ struct SourcePlan: Sendable {
     /// SHA-256 of the input, known up front for regular files.
     var sha256: String?
     var action: Action
+    /// The file `sha256` was read from (`FileStamp`): the reader refuses a file that is no longer it.
+    var stamp: FileStamp?
 
     /// The plan as the public types report it.
     var inputPlan: InputPlan {

@@ -35,6 +35,14 @@ struct SourceReader {
                 // Opened once: a pipe, a FIFO or `<(…)` cannot be read again, so every decision about the
                 // input is taken from this one stream's look-ahead.
                 let file = try FileByteSource(path: path)
+                if let planned = plan.stamp, file.stamp != planned {
+                    // Renamed over or rewritten since its hash was taken: the ledger would record this file
+                    // under that one's hash, and skip that content as loaded from then on.
+                    throw ReadError(
+                        source: path, kind: .cannotOpen,
+                        message: "it changed after its SHA-256 was taken when the load began (another file was "
+                            + "renamed over it, or it was rewritten); nothing of it was loaded: load it again")
+                }
                 if try isSQLiteDatabase(file) {
                     // SQLite reads by position: a regular file through its path, anything else from a copy.
                     let copy = file.fileSize == nil || path == "-" ? try TemporaryCopy(copying: file) : nil

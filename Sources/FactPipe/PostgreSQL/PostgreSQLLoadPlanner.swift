@@ -50,8 +50,10 @@ struct PostgreSQLLoadPlanner {
     /// - Throws: `ReadError` when the input cannot be read for its hash; `PostgreSQLError` from the
     ///   ledger, or when an input to resume changed since its interrupted load.
     mutating func plan(_ path: String) throws -> SourcePlan {
-        let sha256 = try FileHasher.sha256(path: path)
+        let hashed = try FileHasher.hash(path: path)
+        let sha256 = hashed?.sha256
         var plan = SourcePlan(path: path, sha256: sha256, action: .load)
+        plan.stamp = hashed?.stamp
         if options.resume, let ledger, let latest = try ledger.latest(source: path),
            ![LoadLedger.Status.done.rawValue, LoadLedger.Status.undone.rawValue].contains(latest.status) {
             guard let sha256, latest.sha256 == sha256 else {

@@ -37,6 +37,9 @@ public final class FileByteSource: ByteSource {
     /// Stops hashing what is read: for an input whose hash is already known.
     public func stopHashing() { digest = nil }
 
+    /// The regular file's stamp as it is now; nil for anything else.
+    var stamp: FileStamp? { FileStamp(descriptor: descriptor) }
+
     private let descriptor: Int32
     private let closesDescriptor: Bool
     /// Bytes read ahead by `lookahead(_:)`, handed out again by `read(into:)`.

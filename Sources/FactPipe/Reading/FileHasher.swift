@@ -10,6 +10,14 @@ enum FileHasher {
     /// anything that is not a regular file (a pipe cannot be read twice).
     /// - Throws: `ReadError` when the file cannot be opened or read.
     static func sha256(path: String) throws(ReadError) -> String? {
+        try hash(path: path)?.sha256
+    }
+
+    /// The SHA-256 of the regular file at `path` and the stamp of the file it was read from; nil as for
+    /// `sha256(path:)`. The load reads the input again later, by its path: the stamp tells it whether
+    /// that is still the file whose hash the ledger is about to record.
+    /// - Throws: `ReadError` when the file cannot be opened or read, or changed while it was read.
+    static func hash(path: String) throws(ReadError) -> (sha256: String, stamp: FileStamp)? {
         guard path != "-" else { return nil }
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -17,9 +25,37 @@ enum FileHasher {
         }
         guard (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         let source = try FileByteSource(path: path)
+        guard let before = source.stamp else { return nil }
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { block.deallocate() }
         while try source.read(into: block) > 0 {}
-        return source.finishDigest()
+        guard let sha256 = source.finishDigest() else { return nil }
+        guard source.stamp == before else {
+            throw ReadError(
+                source: path, kind: .cannotOpen,
+                message: "it changed while it was read for its SHA-256; load it once nothing writes to it")
+        }
+        return (sha256, before)
+    }
+}
+
+/// What tells one state of a regular file from another: its device and inode (a file renamed over the
+/// path is another one), its size and its modification time (a file rewritten in place).
+struct FileStamp: Equatable, Sendable {
+    var device: UInt64
+    var inode: UInt64
+    var size: Int64
+    var modifiedSeconds: Int64
+    var modifiedNanoseconds: Int64
+
+    /// The stamp of the regular file open on `descriptor`; nil for anything else.
+    init?(descriptor: Int32) {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+        size = Int64(info.st_size)
+        modifiedSeconds = Int64(info.st_mtim.tv_sec)
+        modifiedNanoseconds = Int64(info.st_mtim.tv_nsec)
     }
 }
