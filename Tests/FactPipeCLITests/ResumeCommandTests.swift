@@ -456,4 +456,56 @@ import Glibc
         #expect(run.stdoutText.contains("fault-inject: 20000 facts, batch 5000"), "\(run.stdoutText)")
         #expect(!run.stdoutText.contains("DIFFER"))
     }
+
+    @Test func aResumeGoesOnUnderThePolicyItsLoadBeganWith() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, _) = try killedLoad(
+            work, facts: 60_000, seed: 23, database: victim, afterRecords: 5_000, extra: ["--on-conflict", "update"])
+        // Without the load's policy (ignore is the default) the resume would merge the rest another way.
+        let refused = try Factpipe.run(["import", input, "--db", victim, "--resume", "-q"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("began with --on-conflict update"), "\(refused.stderr)")
+        #expect(try SQLiteFile.ledger(victim).map { $0["status"] as? String } != ["done"])
+        #expect(try SQLiteFile.ledger(victim).count == 1)
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--resume", "--on-conflict", "update", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")  // done, with the generator's invalid records
+        let rows = try SQLiteFile.ledger(victim)
+        #expect(rows.count == 1 && rows.first?["status"] as? String == "done")
+        #expect(rows.first?["conflict_policy"] as? String == "update")
+    }
+
+    @Test func aResumeFindsItsLoadWhateverThePathsSpelling() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let rejects = work.path("rejects.ndjson")
+        let (input, committed) = try killedLoad(
+            work, facts: 60_000, seed: 29, database: victim, afterRecords: 5_000, extra: ["--rejects", rejects])
+        let name = (input as NSString).lastPathComponent
+        let respelled = work.url.path + "/./" + name
+        let resumed = try Factpipe.run([
+            "import", respelled, "--db", victim, "--resume", "--rejects", work.url.path + "/./rejects.ndjson", "--json",
+            "-q",
+        ])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let summary = try resumed.json()
+        // It went on after the checkpoint, in the interrupted row, instead of loading it all again.
+        let rows = try SQLiteFile.ledger(victim)
+        #expect(rows.count == 1, "\(rows)")
+        #expect(rows.first?["status"] as? String == "done")
+        #expect(int(summary, "records").map { $0 < 60_000 && $0 == 60_000 - committed } == true, "\(summary)")
+
+        // Its rejects file is the one an uninterrupted load writes: each refused record once.
+        let reference = work.path("reference.sqlite")
+        let referenceRejects = work.path("reference-rejects.ndjson")
+        let uninterrupted = try Factpipe.run(["import", input, "--db", reference, "--rejects", referenceRejects, "-q"])
+        #expect(uninterrupted.status == 2, "\(uninterrupted.stderr)")
+        let lines = { (path: String) throws -> Int in
+            try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").count
+        }
+        #expect(try lines(rejects) == (try lines(referenceRejects)))
+        #expect(try lines(rejects) > 0)
+        #expect(try factDump(victim) == (try factDump(reference)))
+    }
+
 }

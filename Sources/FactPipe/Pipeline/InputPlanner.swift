@@ -76,15 +76,38 @@ struct InputPlanner {
                            : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
                              + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
             }
-            let entry = try ledger.entry(id: latest.id)
-            return .resume(loadID: latest.id, offset: entry?.counts.checkpointOffset ?? 0,
-                           line: entry?.counts.checkpointLine ?? 1)
+            return try resume(path, loadID: latest.id, ledger: ledger)
+        }
+        if options.resume, let sha256, let interrupted = try ledger.latestUnfinished(sha256: sha256) {
+            return try resume(path, loadID: interrupted.id, ledger: ledger)
         }
         if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256) {
             return .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
                 + "\(done.id) from \(done.source); --force loads it again")
         }
         return .load
+    }
+
+    /// Goes on with load `loadID` after its checkpoint, under the conflict policy it began with.
+    private func resume(_ path: String, loadID: Int64, ledger: LoadLedger) throws -> SourcePlan.Action {
+        let entry = try ledger.entry(id: loadID)
+        if let policy = entry?.policy, policy != options.conflictPolicy {
+            throw StoreError(
+                kind: .cannotResume, path: options.databasePath,
+                message: ResumePolicy.mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
+        }
+        return .resume(loadID: loadID, offset: entry?.counts.checkpointOffset ?? 0,
+                       line: entry?.counts.checkpointLine ?? 1)
+    }
+}
+
+/// What a resume under another conflict policy than its load began with is told.
+enum ResumePolicy {
+    /// Half of the input would be merged one way and half another: a resume goes on as its load began.
+    static func mismatch(_ path: String, loadID: Int64, began: ConflictPolicy, now: ConflictPolicy) -> String {
+        "\(path) cannot be resumed with --on-conflict \(now.rawValue): load \(loadID) began with --on-conflict "
+            + "\(began.rawValue), and its records up to the checkpoint were merged that way; resume it with "
+            + "--on-conflict \(began.rawValue), or load it again without --resume"
     }
 }
 

@@ -227,7 +227,7 @@ final class PostgreSQLFactStore: FactSink {
             // loads have written the file since.
             let resumedRejects = try RejectsResume.resume(
                 rejects, recordedPath: entry.rejectsPath, counts: entry.counts, source: descriptor.path,
-                notes: &summary.notes)
+                recordedSource: try ledger.source(id: resumed), notes: &summary.notes)
             counts.rejectsOffset = resumedRejects.offset
             rejectsCommittedSize = rejects?.bytesWritten ?? 0
             try inTransaction {

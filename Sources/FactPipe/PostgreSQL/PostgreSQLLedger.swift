@@ -35,6 +35,25 @@ final class PostgreSQLLedger {
         return (result.int64(0, 0), result.text(0, 1), result.text(0, 2) ?? "")
     }
 
+    /// The latest load of content with this SHA-256 that did not finish, unless a later load of it did
+    /// (`LoadLedger.latestUnfinished(sha256:)`).
+    func latestUnfinished(sha256: String) throws(PostgreSQLError) -> (id: Int64, source: String)? {
+        let result = try connection.execute("""
+            SELECT id, source FROM factpipe_loads WHERE source_sha256 = $1 AND status NOT IN ('done', 'undone')
+            AND id > coalesce((SELECT max(id) FROM factpipe_loads WHERE source_sha256 = $1 AND status = 'done'), 0)
+            ORDER BY id DESC LIMIT 1
+            """, [sha256])
+        guard result.rowCount > 0 else { return nil }
+        return (result.int64(0, 0), result.text(0, 1) ?? "")
+    }
+
+    /// The path load `id` was given, as its rejects lines name it.
+    func source(id: Int64) throws(PostgreSQLError) -> String? {
+        let result = try connection.execute("SELECT source FROM factpipe_loads WHERE id = $1", ["\(id)"])
+        guard result.rowCount > 0 else { return nil }
+        return result.text(0, 0)
+    }
+
     /// A finished load of content with this SHA-256, if there is one.
     func doneLoad(sha256: String) throws(PostgreSQLError) -> (id: Int64, source: String)? {
         let result = try connection.execute("""

@@ -64,9 +64,10 @@ struct PostgreSQLLoadPlanner {
                            : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
                              + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
             }
-            let entry = try ledger.entry(id: latest.id)
-            plan.action = .resume(loadID: latest.id, offset: entry?.counts.checkpointOffset ?? 0,
-                                  line: entry?.counts.checkpointLine ?? 1)
+            plan.action = try resume(path, loadID: latest.id, ledger: ledger)
+        } else if options.resume, let ledger, let sha256,
+                  let interrupted = try ledger.latestUnfinished(sha256: sha256) {
+            plan.action = try resume(path, loadID: interrupted.id, ledger: ledger)
         } else if !options.force, let sha256, let ledger, let done = try ledger.doneLoad(sha256: sha256) {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
                 + "\(done.id) from \(done.source); --force loads it again")
@@ -77,5 +78,17 @@ struct PostgreSQLLoadPlanner {
         }
         plans.append(plan)
         return plan
+    }
+
+    /// Goes on with load `loadID` after its checkpoint, under the conflict policy it began with.
+    private func resume(_ path: String, loadID: Int64, ledger: PostgreSQLLedger) throws -> SourcePlan.Action {
+        let entry = try ledger.entry(id: loadID)
+        if let policy = entry?.policy, policy != options.conflictPolicy {
+            throw PostgreSQLError(
+                server: server,
+                message: ResumePolicy.mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
+        }
+        return .resume(loadID: loadID, offset: entry?.counts.checkpointOffset ?? 0,
+                       line: entry?.counts.checkpointLine ?? 1)
     }
 }

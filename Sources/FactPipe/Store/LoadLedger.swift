@@ -77,6 +77,28 @@ final class LoadLedger {
         return (statement.int64(0), statement.text(1), statement.text(2) ?? "", statement.text(3) ?? "")
     }
 
+    /// The latest load of content with this SHA-256 that did not finish, under whatever path it was given,
+    /// unless a later load of that content finished: what `--resume` goes on with when the path is spelled
+    /// otherwise than in the interrupted load (`../x`, an absolute path, another working folder).
+    func latestUnfinished(sha256: String) throws(StoreError) -> (id: Int64, source: String)? {
+        let statement = try connection.prepare("""
+            SELECT id, source FROM factpipe_loads WHERE source_sha256 = ?1 AND status NOT IN ('done', 'undone')
+            AND id > coalesce((SELECT max(id) FROM factpipe_loads WHERE source_sha256 = ?1 AND status = 'done'), 0)
+            ORDER BY id DESC LIMIT 1
+            """)
+        try statement.bind(1, sha256)
+        guard try statement.step() else { return nil }
+        return (statement.int64(0), statement.text(1) ?? "")
+    }
+
+    /// The path load `id` was given, as its rejects lines name it.
+    func source(id: Int64) throws(StoreError) -> String? {
+        let statement = try connection.prepare("SELECT source FROM factpipe_loads WHERE id = ?1")
+        try statement.bind(1, id)
+        guard try statement.step() else { return nil }
+        return statement.text(0)
+    }
+
     /// A finished load of content with this SHA-256, if there is one.
     func doneLoad(sha256: String) throws(StoreError) -> (id: Int64, source: String)? {
         let statement = try connection.prepare("""

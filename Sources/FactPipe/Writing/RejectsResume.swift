@@ -107,15 +107,24 @@ enum RejectsResume {
     /// own if it ends inside one) and `notes` says so. Returns the size to record as the row's rejects
     /// offset, and whether the row must name this run's file instead (another one, or none).
     /// - Throws: `FileOutputError` when the file cannot be cut or written.
+    ///
+    /// `recordedSource` is the path the interrupted load was given, when this run spells it otherwise
+    /// (from another folder, say): its lines name either. The recorded rejects path is the same file when
+    /// it is the same text or, from this folder, names the same file.
     static func resume(
         _ rejects: BufferedFileOutput?, recordedPath: String?, counts: LoadLedger.Counts, source: String,
-        notes: inout [String]
+        recordedSource: String? = nil, notes: inout [String]
     ) throws -> (offset: Int64, namesAnotherFile: Bool) {
-        guard let rejects, rejects.path == recordedPath else {
-            return (rejects?.bytesWritten ?? 0, rejects?.path != recordedPath)
+        let sameFile = rejects.map { rejects in
+            rejects.path == recordedPath || recordedPath.map { AtomicFileOutput.isSameFile(rejects.path, $0) } == true
+        } ?? (recordedPath == nil)
+        guard let rejects, sameFile else {
+            return (rejects?.bytesWritten ?? 0, !sameFile)
         }
+        let sources = [source] + (recordedSource.map { $0 == source ? [] : [$0] } ?? [])
         let verdict = verdict(
-            path: rejects.path, offset: counts.rejectsOffset, source: source, fromLine: counts.checkpointLine)
+            path: rejects.path, offset: counts.rejectsOffset,
+            owners: sources.map { Owner(source: $0, fromLine: counts.checkpointLine) })
         if verdict == .cut {
             try rejects.truncate(to: counts.rejectsOffset)
         } else {

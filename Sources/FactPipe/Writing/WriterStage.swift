@@ -172,7 +172,7 @@ final class WriterStage {
             // loads have written the file since.
             let resumedRejects = try RejectsResume.resume(
                 rejects, recordedPath: ledger.rejectsPathOfLastEntry, counts: entry.counts, source: descriptor.path,
-                notes: &summary.notes)
+                recordedSource: try ledger.source(id: resumed), notes: &summary.notes)
             counts.rejectsOffset = resumedRejects.offset
             rejectsCommittedSize = rejects?.bytesWritten ?? 0
             try database.inTransaction {
