@@ -330,6 +330,12 @@ struct PostgreSQLImportTests {
         #expect(lines.count == 1 && lines.first?.contains("\"line\":2,") == true, "\(lines)")
     }
 
+    @Test func aFailedAtomicLoadReportsNothingInsertedAndEachInputOnceAsFailed() throws {
+        let database = try PostgreSQLTestDatabase()
+        try AtomicLoadSummaryTests.failAtTheLastInput(work: try CLIWorkspace(), database: database.url)
+        #expect(try database.sql("SELECT count(*) FROM facts") == [["0"]])
+    }
+
     /// Killed before it commits, its rejects are cut by the next load, as in SQLite.
     @Test func aKilledAtomicLoadsRejectsAreCutSoItsNextRunWritesThemOnce() throws {
         let database = try PostgreSQLTestDatabase()

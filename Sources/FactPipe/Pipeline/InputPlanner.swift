@@ -78,7 +78,8 @@ struct InputPlanner {
             }
             return try resume(path, loadID: latest.id, ledger: ledger)
         }
-        if options.resume, let sha256, let interrupted = try ledger.latestUnfinished(sha256: sha256) {
+        if options.resume, let sha256, !plans.contains(where: { $0.sha256 == sha256 && $0.isRead }),
+           let interrupted = try ledger.latestUnfinished(sha256: sha256) {
             return try resume(path, loadID: interrupted.id, ledger: ledger)
         }
         if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256) {
@@ -91,7 +92,9 @@ struct InputPlanner {
     /// Goes on with load `loadID` after its checkpoint, under the conflict policy it began with.
     private func resume(_ path: String, loadID: Int64, ledger: LoadLedger) throws -> SourcePlan.Action {
         let entry = try ledger.entry(id: loadID)
-        if let policy = entry?.policy, policy != options.conflictPolicy {
+        // Only records merged under the load's policy bind the resume (a failed atomic load merged none).
+        if let entry, entry.counts.records > 0, entry.policy != options.conflictPolicy {
+            let policy = entry.policy
             throw StoreError(
                 kind: .cannotResume, path: options.databasePath,
                 message: ResumePolicy.mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))

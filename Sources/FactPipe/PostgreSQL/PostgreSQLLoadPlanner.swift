@@ -65,7 +65,7 @@ struct PostgreSQLLoadPlanner {
                              + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
             }
             plan.action = try resume(path, loadID: latest.id, ledger: ledger)
-        } else if options.resume, let ledger, let sha256,
+        } else if options.resume, let ledger, let sha256, !plans.contains(where: { $0.sha256 == sha256 && $0.isRead }),
                   let interrupted = try ledger.latestUnfinished(sha256: sha256) {
             plan.action = try resume(path, loadID: interrupted.id, ledger: ledger)
         } else if !options.force, let sha256, let ledger, let done = try ledger.doneLoad(sha256: sha256) {
@@ -83,7 +83,9 @@ struct PostgreSQLLoadPlanner {
     /// Goes on with load `loadID` after its checkpoint, under the conflict policy it began with.
     private func resume(_ path: String, loadID: Int64, ledger: PostgreSQLLedger) throws -> SourcePlan.Action {
         let entry = try ledger.entry(id: loadID)
-        if let policy = entry?.policy, policy != options.conflictPolicy {
+        // Only records merged under the load's policy bind the resume (a failed atomic load merged none).
+        if let entry, entry.counts.records > 0, entry.policy != options.conflictPolicy {
+            let policy = entry.policy
             throw PostgreSQLError(
                 server: server,
                 message: ResumePolicy.mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
