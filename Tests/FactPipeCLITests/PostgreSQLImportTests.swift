@@ -336,6 +336,11 @@ struct PostgreSQLImportTests {
         #expect(try database.sql("SELECT count(*) FROM facts") == [["0"]])
     }
 
+    @Test func aRerunThatSkipsItsInputKeepsTheRejectsFile() throws {
+        let database = try PostgreSQLTestDatabase()
+        try RejectsRerunTests.rerun(work: try CLIWorkspace(), database: database.url)
+    }
+
     /// Killed before it commits, its rejects are cut by the next load, as in SQLite.
     @Test func aKilledAtomicLoadsRejectsAreCutSoItsNextRunWritesThemOnce() throws {
         let database = try PostgreSQLTestDatabase()

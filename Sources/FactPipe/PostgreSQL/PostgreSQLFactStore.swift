@@ -80,9 +80,8 @@ final class PostgreSQLFactStore: FactSink {
         try ledger.markAbandoned()
         // A load killed while it copied straight into `facts` left its unique index out and its repeats staged.
         try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger)
-        rejects = try options.rejectsPath.map {
-            try BufferedFileOutput(path: $0, append: options.resume || options.appendsRejects)
-        }
+        // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
+        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: true) }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }
 
@@ -95,6 +94,11 @@ final class PostgreSQLFactStore: FactSink {
             let plan = try planner.plan(path)
             if case .skip(let reason) = plan.action { summary.skipped.append((path, reason)) }
             plans.append(plan)
+        }
+        // A load that neither resumes nor appends starts its rejects file afresh, once it reads an input.
+        if let rejects, plans.contains(where: \.isRead), !options.resume, !options.appendsRejects {
+            try rejects.truncate(to: 0)
+            rejectsCommittedSize = rejects.bytesWritten
         }
         return plans
     }

@@ -38,6 +38,7 @@ final class FactStore: FactSink {
         for plan in plans {
             if case .skip(let reason) = plan.action { summary.skipped.append((plan.path, reason)) }
         }
+        try stage.readyRejects(readingAnInput: plans.contains(where: \.isRead))
         return plans
     }
 

@@ -72,10 +72,18 @@ final class WriterStage {
         database = WriterConnection(connection: connection, settings: options.database, isAtomic: options.isAtomic)
         writer = try SQLiteFactWriter(connection: connection, defaultCreatedAt: startedAt)
         staging = StagingArea(connection: connection)
-        rejects = try options.rejectsPath.map {
-            try BufferedFileOutput(path: $0, append: options.resume || options.appendsRejects)
-        }
+        // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
+        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: true) }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
+    }
+
+    /// Starts the rejects file afresh, as a load that neither resumes nor appends does, once it is known
+    /// that the load reads an input: a rerun whose inputs are all skipped keeps the last run's rejects.
+    /// - Throws: `FileOutputError` when the file cannot be cut.
+    func readyRejects(readingAnInput: Bool) throws {
+        guard readingAnInput, !options.resume, !options.appendsRejects, let rejects else { return }
+        try rejects.truncate(to: 0)
+        rejectsCommittedSize = rejects.bytesWritten
     }
 
     /// Runs the writer until the messages end or the load stops; returns the committed summary, which
