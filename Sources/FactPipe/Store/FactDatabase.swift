@@ -85,7 +85,10 @@ enum FactDatabase {
         path: String, settings: DatabaseSettings = .init(), leavesNoTrace: Bool = false
     ) throws(StoreError) -> SQLiteConnection {
         let hasLog = access(DatabaseFile.walPath(path), F_OK) == 0
-        let uri = leavesNoTrace && !hasLog ? SQLiteFactSource.uri(path, immutable: true) : nil
+        // On a read-only file system (a snapshot's mount) nothing can write the file, and SQLite could
+        // not create the -shm a WAL reader needs: it is read as the immutable file it is.
+        let uri = !hasLog && (leavesNoTrace || isOnReadOnlyFileSystem(path))
+            ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
         let cleansUp = uri == nil ? try mayRemoveItsLog(path, settings: settings) : false
         let connection = try SQLiteConnection(path: path, readOnly: !cleansUp, create: false, uri: uri)
@@ -96,6 +99,12 @@ enum FactDatabase {
             try checkRecognised(connection, allowsEmpty: false)
         }
         return connection
+    }
+
+    /// True when `path` is on a file system mounted read-only.
+    private static func isOnReadOnlyFileSystem(_ path: String) -> Bool {
+        var info = statvfs()
+        return statvfs(path, &info) == 0 && (info.f_flag & UInt(ST_RDONLY)) != 0
     }
 
     /// True when a reader of `path` may open it for writing so that SQLite, as the last connection closes,
