@@ -23,8 +23,13 @@ struct FactPipeCommand: ParsableCommand {
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
+            try checkOutputWasWritten()
         } catch {
             let code = exitCode(for: error)
+            if let failure = Standard.failedOutput {
+                Standard.error("factpipe: cannot write to standard output: \(failure)")
+                if code == .success { exit(withError: ExitCode.failure) }
+            }
             if code != .success, !(error is ExitCode), arguments.contains("--json") {
                 let name = arguments.first { !$0.hasPrefix("-") } ?? "factpipe"
                 let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
@@ -32,5 +37,11 @@ struct FactPipeCommand: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// Throws `ExitCode.success` when every write to standard output went through (the catch then ends
+    /// the command with 0), so that a failed one is reported there.
+    private static func checkOutputWasWritten() throws {
+        if Standard.failedOutput != nil { throw ExitCode.success }
     }
 }

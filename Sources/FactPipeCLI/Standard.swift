@@ -1,9 +1,19 @@
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Writes to standard output and standard error through their file descriptors.
+///
+/// A write to standard output that fails (a full disk, `> /dev/full`, a closed pipe) is remembered, so
+/// that the command ends with exit 1 saying so instead of 0 with its output lost (`failedOutput`).
 enum Standard {
+    private static let outputFailure = Mutex<String?>(nil)
+
+    /// Why a write to standard output failed, the first time one did; nil while none has.
+    static var failedOutput: String? { outputFailure.withLock { $0 } }
+
     static func output(_ text: String, newline: Bool = true) {
         write(fd: 1, newline ? text + "\n" : text)
     }
@@ -20,7 +30,12 @@ enum Standard {
                 guard let base = raw.baseAddress else { return 0 }
                 return Glibc.write(fd, base + offset, raw.count - offset)
             }
-            if n <= 0 { return }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                let reason = n < 0 ? String(cString: strerror(errno)) : "nothing was written"
+                if fd == 1 { outputFailure.withLock { $0 = $0 ?? reason } }
+                return
+            }
             offset += n
         }
     }

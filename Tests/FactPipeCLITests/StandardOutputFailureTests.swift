@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+
+/// A command whose output cannot be written (a full disk: `> /dev/full`) says so and exits 1, instead
+/// of 0 with its output lost.
+@Suite struct StandardOutputFailureTests {
+    @Test(arguments: [
+        ["stats"], ["stats", "--json"], ["loads"], ["loads", "--json"], ["optimize", "--json"],
+        ["import", "more.txt", "--json"],
+    ])
+    func aCommandWhoseOutputIsLostFails(arguments: [String]) throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        _ = try work.write("more.txt", "More(a).\n")
+        let command = ([BinaryLocator.factpipe.path, arguments[0], "--db", "kb.sqlite"] + arguments.dropFirst())
+            .map { "'\($0)'" }.joined(separator: " ")
+        let run = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "cd '\(work.url.path)' && \(command) > /dev/full"])
+        #expect(run.status == 1, "\(arguments): \(run.stderr)")
+        #expect(run.stderr.contains("cannot write to standard output: No space left on device"), "\(run.stderr)")
+    }
+
+    @Test func aCommandWhoseOutputIsWrittenStillSucceeds() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let run = try Factpipe.run(["stats", "--db", work.database, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("cannot write"))
+    }
+}
