@@ -99,6 +99,7 @@ struct ImportCommand: ParsableCommand {
         }
         try PathArguments.checkDatabase(db, postgreSQL: .supported)
         try PathArguments.checkOutputs([("--rejects", rejects)] + monitoring.outputs, inputs: inputs, database: db)
+        if let rejects { try PathArguments.checkWritableFile(rejects, option: "--rejects") }
     }
 
     /// The load the flags describe (checked by `ImportOptions.validate()`).

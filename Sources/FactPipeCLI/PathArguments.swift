@@ -1,6 +1,10 @@
 import ArgumentParser
 import FactPipe
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The checks every command makes on the paths it is given, before it opens or creates anything:
 /// a usage error (exit 64) for a database path that is not a file path, and for an output that is
 /// one of the command's inputs or its database.
@@ -46,6 +50,25 @@ enum PathArguments {
 
     /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
     /// `inputs`, the database, or another output; and an input that is the database.
+    /// Refuses, before anything is created, an output file `option` could never be opened as: an empty
+    /// path, a folder, or a file in a folder that does not exist (`-` is standard output).
+    static func checkWritableFile(_ path: String, option: String) throws {
+        guard path != "-" else { return }
+        guard !path.isEmpty, !path.hasSuffix("/") else { throw ValidationError("\(option) needs a file path") }
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard (info.st_mode & S_IFMT) != S_IFDIR else { throw ValidationError("\(option) \(path) is a directory") }
+            return
+        }
+        var directory = "."
+        if let slash = path.lastIndex(of: "/") {
+            directory = slash == path.startIndex ? "/" : String(path[..<slash])
+        }
+        guard stat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw ValidationError("\(option) \(path): the directory \(directory) does not exist")
+        }
+    }
+
     static func checkOutputs(_ outputs: [(String, String?)], inputs: [String] = [], database: String?) throws {
         do {
             try OutputPathCheck.check(

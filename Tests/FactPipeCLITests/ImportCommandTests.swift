@@ -348,12 +348,14 @@ import Testing
         #expect(lines.last?.hasPrefix("factpipe: done: 13 records: 1 inserted, 0 updated, 0 duplicates, 12 rejected") == true)
     }
 
-    @Test func anUnwritableRejectsFileOrDatabaseExitsOne() throws {
+    @Test func anUnwritableRejectsFileOrDatabaseIsRefused() throws {
         let work = try CLIWorkspace()
         let input = try work.write("clean.txt", Self.clean)
+        // A rejects file in a folder that does not exist is a usage error, before the database is created.
         let rejects = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "/nonexistent-factpipe-dir/r.ndjson"])
-        #expect(rejects.status == 1)
-        #expect(rejects.stderr.contains("cannot open /nonexistent-factpipe-dir/r.ndjson for writing: No such file or directory"))
+        #expect(rejects.status == 64)
+        #expect(rejects.stderr.contains("--rejects /nonexistent-factpipe-dir/r.ndjson: the directory /nonexistent-factpipe-dir does not exist"))
+        #expect(!FileManager.default.fileExists(atPath: work.database))
         let database = try Factpipe.run(["import", input, "--db", "/nonexistent-factpipe-dir/kb.sqlite", "--json"])
         #expect(database.status == 1)
         let message = try #require(try database.json()["message"] as? String)

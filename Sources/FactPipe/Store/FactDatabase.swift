@@ -70,7 +70,16 @@ enum FactDatabase {
                 message: "cannot write to it: the file has \(info.st_nlink) hard links, and SQLite would keep a "
                     + "separate log for each name; give it one name (remove the other links)")
         }
-        guard let size = FileSize.bytes(path), size > 0 else { return }
+        guard let size = FileSize.bytes(path) else { return }
+        guard size > 0 else {
+            // An empty file is a database only to a load, which gives it factpipe's schema.
+            guard !mustExist else {
+                throw StoreError(
+                    kind: .foreignDatabase, path: path,
+                    message: "not a factpipe database (an empty file); only import gives a file factpipe's tables")
+            }
+            return
+        }
         let probe = try ReadOnlyDatabase.open(path: path, cacheKiB: 1_024, busyTimeoutMilliseconds: 5_000)
         try checkRecognised(probe, allowsEmpty: !mustExist)
     }
