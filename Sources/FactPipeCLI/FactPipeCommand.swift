@@ -1,6 +1,10 @@
 import ArgumentParser
 import FactPipe
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @main
 struct FactPipeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -30,13 +34,23 @@ struct FactPipeCommand: ParsableCommand {
                 Standard.error("factpipe: cannot write to standard output: \(failure)")
                 if code == .success { exit(withError: ExitCode.failure) }
             }
-            if code != .success, !(error is ExitCode), arguments.contains("--json") {
+            if code != .success, !(error is ExitCode), arguments.contains("--json"),
+                !streamGoesIntoTheDatabase(arguments, "standard output") {
                 let name = arguments.first { !$0.hasPrefix("-") } ?? "factpipe"
                 let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
                 Standard.output(CommandFailure.jsonObject(command: name, message: message, exitCode: code.rawValue).text)
             }
+            // Not a byte into a database that standard error was sent into: the exit code says it all.
+            if streamGoesIntoTheDatabase(arguments, "standard error") { Glibc.exit(code.rawValue) }
             exit(withError: error)
         }
+    }
+
+    /// True when `stream` ("standard output" or "standard error") is redirected into the `--db`
+    /// database's files: what the failure prints there would be written into the database.
+    private static func streamGoesIntoTheDatabase(_ arguments: [String], _ stream: String) -> Bool {
+        guard let index = arguments.firstIndex(of: "--db"), index + 1 < arguments.count else { return false }
+        return DatabaseFile.standardStreamsWriting(into: arguments[index + 1]).contains(stream)
     }
 
     /// Throws `ExitCode.success` when every write to standard output went through (the catch then ends

@@ -46,6 +46,10 @@ enum PathArguments {
         if let problem = DatabaseFile.problem(path) {
             throw ValidationError("\(option) \(path.isEmpty ? "\"\"" : path): \(problem)")
         }
+        if let stream = DatabaseFile.standardStreamsWriting(into: path).first {
+            throw ValidationError("\(option) \(path): \(stream) is redirected into the database's own files; what "
+                + "the command prints would be written over it")
+        }
     }
 
     /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of

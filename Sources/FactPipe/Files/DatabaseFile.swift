@@ -70,6 +70,16 @@ public enum DatabaseFile {
         realPath(path) + "-wal"
     }
 
+    /// "standard output" and "standard error", each when that stream is redirected into the database at
+    /// `path` or one of its own files (`query … >> kb.sqlite`, `2>> kb.sqlite-wal`): what the command
+    /// prints there would be written over the database.
+    public static func standardStreamsWriting(into path: String) -> [String] {
+        let own = Set(ownFiles(path).compactMap { FileIdentity(path: $0) }.filter { $0.name == nil })
+        return [(STDOUT_FILENO, "standard output"), (STDERR_FILENO, "standard error")].compactMap { descriptor, name in
+            FileIdentity(descriptor: descriptor).flatMap { own.contains($0) ? name : nil }
+        }
+    }
+
     /// The database's real file and the files that belong to it.
     static func ownFiles(_ path: String) -> [String] {
         let real = realPath(path)
