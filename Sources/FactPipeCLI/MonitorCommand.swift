@@ -40,6 +40,11 @@ struct MonitorCommand: ParsableCommand {
     @Option(name: .customLong("max-clients"), help: "Most connections served at once; more get 503.")
     var maxClients = 64
 
+    @Option(
+        name: .customLong("request-timeout"),
+        help: "Seconds a connection has to send each request whole, or it is closed (0.1 to 3600).")
+    var requestTimeout = 30.0
+
     func validate() throws {
         // A PostgreSQL address is refused, shown without its password (the page would otherwise serve it).
         if PostgreSQLAddress.isPostgreSQL(db) { try PathArguments.checkDatabase(db) }
@@ -53,6 +58,9 @@ struct MonitorCommand: ParsableCommand {
         guard maxClients >= 1, maxClients <= 10_000 else {
             throw ValidationError("--max-clients must be from 1 to 10000")
         }
+        guard requestTimeout >= 0.1, requestTimeout <= 3_600 else {
+            throw ValidationError("--request-timeout must be from 0.1 to 3600 seconds")
+        }
     }
 
     func run() throws {
@@ -60,6 +68,7 @@ struct MonitorCommand: ParsableCommand {
         let log: @Sendable (String) -> Void = { Standard.error("factpipe monitor: \($0)") }
         var configuration = MonitorServerConfiguration(address: address)
         configuration.maxConnections = maxClients
+        configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1_000))
         // Stop on a signal from the first moment the server exists.
         for number in [SIGINT, SIGTERM] { signal(number, SIG_IGN) }
         let monitor = DatabaseMonitor(databasePath: db, interval: interval)

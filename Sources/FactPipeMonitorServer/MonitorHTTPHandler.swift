@@ -28,10 +28,37 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
     private var isStreaming = false
     /// A request that arrived while the connection could take no more output: answered once it can.
     private var waiting: HTTPRequestHead?
+    /// How long the next request may take to arrive whole (`MonitorServerConfiguration.requestTimeout`).
+    private let requestTimeout: TimeAmount
+    /// Closes the connection when the next request is not whole in time.
+    private var deadline: Scheduled<Void>?
 
-    init(monitor: DatabaseMonitor, registry: ClientRegistry) {
+    init(monitor: DatabaseMonitor, registry: ClientRegistry, requestTimeout: TimeAmount) {
         self.monitor = monitor
         self.registry = registry
+        self.requestTimeout = requestTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armDeadline(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armDeadline(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        deadline = nil
+        context.fireChannelInactive()
+    }
+
+    /// Gives the next request `requestTimeout` to arrive whole, from now.
+    private func armDeadline(_ context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let channel = context.channel
+        deadline = context.eventLoop.scheduleTask(in: requestTimeout) { channel.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -43,6 +70,7 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
         case .end:
             guard let head = request, !isStreaming else { return }
             request = nil
+            armDeadline(context)
             if context.channel.isWritable {
                 respond(to: head, context: context)
             } else {
@@ -134,6 +162,8 @@ final class MonitorHTTPHandler: ChannelInboundHandler {
             return
         }
         isStreaming = true
+        deadline?.cancel()
+        deadline = nil
         let history = "retry: 2000\nevent: history\ndata: \(monitor.figures.historyJSON())\n\n"
         context.writeAndFlush(
             wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: history)))),

@@ -45,7 +45,8 @@ public final class MonitorServer: Sendable {
                     try pipeline.addHandler(BackPressureHandler())
                     try pipeline.addHandler(IdleStateHandler(readTimeout: configuration.idleTimeout))
                     try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
-                    try pipeline.addHandler(MonitorHTTPHandler(monitor: monitor, registry: registry))
+                    try pipeline.addHandler(MonitorHTTPHandler(
+                        monitor: monitor, registry: registry, requestTimeout: configuration.requestTimeout))
                 }
             }
         let channel: any Channel

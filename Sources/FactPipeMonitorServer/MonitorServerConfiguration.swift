@@ -8,6 +8,10 @@ public struct MonitorServerConfiguration: Sendable {
     public var maxConnections = 64
     /// A connection that sends no request for this long is closed (an `/events` stream is exempt).
     public var idleTimeout: TimeAmount = .seconds(30)
+    /// A connection must complete each request within this long of its opening or of its last request's
+    /// end, however it trickles its bytes (one a few seconds keeps a read timeout from ever firing), or it
+    /// is closed: a few slow clients cannot hold every connection (an `/events` stream is exempt).
+    public var requestTimeout: TimeAmount = .seconds(30)
     /// Bytes a connection may have waiting to be sent before it counts as not reading: the write
     /// buffer's high watermark (the low one is a quarter of it).
     public var highWatermark = 32 * 1024

@@ -222,6 +222,46 @@ struct MonitorCommandTests {
         #expect(poll(timeout: 10) { (try? monitor.get("/healthz").status) == 200 }, "the streams' slots were not freed")
     }
 
+    /// Clients that trickle a request a byte at a time (which resets any read timeout) are closed once
+    /// their request is not whole in time, so a few of them cannot hold every connection.
+    @Test func closesConnectionsWhoseRequestIsNotWholeInTime() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(500, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let monitor = try MonitorProcess(
+            database: workspace.database, interval: 0.1, extra: ["--max-clients", "4", "--request-timeout", "1"],
+            in: workspace)
+        let script = """
+            import json, socket, sys, time
+            port, n = int(sys.argv[1]), int(sys.argv[2])
+            socks = [socket.create_connection(("127.0.0.1", port)) for _ in range(n)]
+            for s in socks:
+                s.settimeout(0.05)
+                s.send(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\nX-Slow: ")
+            start, closed = time.time(), [None] * n
+            while time.time() - start < 8 and None in closed:
+                for k, s in enumerate(socks):
+                    if closed[k] is not None:
+                        continue
+                    try:
+                        s.send(b"a")
+                        if s.recv(100) == b"":
+                            closed[k] = time.time() - start
+                    except socket.timeout:
+                        pass
+                    except OSError:
+                        closed[k] = time.time() - start
+                time.sleep(0.3)
+            print(json.dumps(closed))
+            """
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/python3"), ["-c", script, String(monitor.port), "4"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let closed = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [Any])
+        let seconds = closed.compactMap { $0 as? Double }
+        #expect(seconds.count == 4 && seconds.allSatisfy { $0 < 4 }, "closed after \(closed) s")
+        #expect(try monitor.get("/healthz").status == 200)
+    }
+
     @Test func stopsWithinASecondOnSIGTERM() throws {
         let workspace = try CLIWorkspace()
         let input = try facts(500, "small.ndjson", in: workspace)
