@@ -87,4 +87,20 @@ import Glibc
         #expect(run.status == 0, "\(run.stderr)")
         #expect(int(try run.json(), "inserted") == 200)
     }
+
+    /// `-` and `/dev/stdin` (or the file `<` redirected from) are one input read twice: refused.
+    @Test(arguments: ["/dev/stdin", "/proc/self/fd/0", "in.txt"])
+    func standardInputNamedTwiceIsRefused(other: String) throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "A(x, y).\nB(x, y).\n")
+        for redirection in ["< in.txt", "| cat in.txt"] where !(other == "in.txt" && redirection.hasPrefix("|")) {
+            let load = "'\(BinaryLocator.factpipe.path)' import - '\(other)' --db kb.sqlite -q"
+            let script = redirection.hasPrefix("|")
+                ? "cd '\(work.url.path)' && cat in.txt | \(load)" : "cd '\(work.url.path)' && \(load) \(redirection)"
+            let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script])
+            #expect(run.status == 64, "\(other) \(redirection): \(run.stderr)")
+            #expect(run.stderr.contains("standard input can be read only once"), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work.path("kb.sqlite")))
+        }
+    }
 }

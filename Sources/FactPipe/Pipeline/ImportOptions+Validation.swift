@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// An import option a load can refuse, named as the command line spells it and, where a pipeline
 /// file can set it, as its key there.
 public enum ImportOption: String, Sendable, CaseIterable {
@@ -94,8 +98,11 @@ extension ImportOptions {
             throw ImportOptionError(.cacheMB, "--cache-mb sets SQLite's page cache and applies to SQLite databases "
                 + "only; a load into PostgreSQL uses the server's memory (shared_buffers)")
         }
-        guard inputs.filter({ $0 == "-" }).count <= 1 else {
-            throw ImportOptionError(.inputs, "standard input (-) can be read only once")
+        let readingStandardInput = inputs.filter { $0 == "-" || Self.namesStandardInput($0) }
+        guard readingStandardInput.count <= 1 else {
+            throw ImportOptionError(
+                .inputs, "standard input can be read only once (\(readingStandardInput.joined(separator: ", ")) "
+                    + "all read it)")
         }
         if resume && intoExisting {
             throw ImportOptionError(.resume, "--resume needs factpipe's ledger; --into-existing has none")
@@ -103,5 +110,15 @@ extension ImportOptions {
         if resume, inputs.contains("-") {
             throw ImportOptionError(.resume, "--resume: standard input cannot be resumed")
         }
+    }
+
+    /// True when `path` is the file, pipe or terminal standard input reads (`/dev/stdin`, `/proc/self/fd/0`,
+    /// or the file `<` redirected from): it reads the same bytes as `-`.
+    static func namesStandardInput(_ path: String) -> Bool {
+        guard path != "-", !StandardStreams.inputWasClosed else { return false }
+        var input = stat()
+        var named = stat()
+        return fstat(STDIN_FILENO, &input) == 0 && stat(path, &named) == 0
+            && input.st_dev == named.st_dev && input.st_ino == named.st_ino
     }
 }
