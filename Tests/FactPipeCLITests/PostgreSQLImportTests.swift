@@ -341,6 +341,22 @@ struct PostgreSQLImportTests {
         try RejectsRerunTests.rerun(work: try CLIWorkspace(), database: database.url)
     }
 
+    /// An undo completes what a killed load left, as in SQLite: the secondary indexes it dropped come back.
+    @Test func undoBuildsTheSecondaryIndexesAKilledLoadDropped() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nB(2).\n"), "--db", database.url, "-q"])
+            .status == 0)
+        _ = try database.sql("DROP INDEX facts_subject; DROP INDEX facts_predicate_subject")
+        let indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'facts' "
+            + "AND indexname IN ('facts_subject', 'facts_predicate_subject') ORDER BY 1"
+        #expect(try database.sql(indexes).map { $0[0] } == [])
+        let undo = try Factpipe.run(["undo", "1", "--db", database.url])
+        #expect(undo.status == 0, "\(undo.stderr)")
+        #expect(try database.sql(indexes).map { $0[0] } == ["facts_predicate_subject", "facts_subject"])
+        #expect(try database.sql("SELECT count(*) FROM facts") == [["0"]])
+    }
+
     /// Killed before it commits, its rejects are cut by the next load, as in SQLite.
     @Test func aKilledAtomicLoadsRejectsAreCutSoItsNextRunWritesThemOnce() throws {
         let database = try PostgreSQLTestDatabase()

@@ -14,15 +14,20 @@ enum PostgreSQLLoadUndo {
         try PostgreSQLSchema.checkReadable(connection)
         try PostgreSQLWriterLock.take(on: connection, timeoutSeconds: lockTimeoutSeconds, isCancelled: { false })
         let ledger = PostgreSQLLedger(connection: connection)
-        // A load left running by a process that died holds no lock any more.
-        try ledger.markAbandoned()
-        // A load killed while it copied straight into `facts` is completed first, so that none of it comes back later.
-        try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger)
         guard let entry = try ledger.entry(id: loadID) else {
             throw PostgreSQLError(server: connection.server, message: "there is no load \(loadID)")
         }
         guard entry.status != LoadLedger.Status.undone.rawValue else {
             throw PostgreSQLError(server: connection.server, message: "load \(loadID) was already undone")
+        }
+        // A load left running by a process that died holds no lock any more.
+        try ledger.markAbandoned()
+        // A load killed while it copied straight into `facts` is completed first, so that none of it comes back later.
+        try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger)
+        // And the secondary indexes such a load had dropped, as its next load would build them.
+        let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
+        for index in PostgreSQLSchema.secondaryIndexes where !present.contains(index.name) {
+            try connection.execute(index.sql)
         }
         let id = ["\(loadID)"]
         var result = LoadUndo.Result()

@@ -42,17 +42,17 @@ public enum LoadUndo {
         let connection = try FactDatabase.openForWriting(path: databasePath)
         try FactSchema.migrate(connection)
         let ledger = try LoadLedger(connection: connection)
-        // First what a killed load left, as the next import would: its unique index, its staged batches
-        // merged, the secondary indexes it had dropped. Undone, the database is one a reader can use.
-        let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
-        try LoadRecovery(database: database, ledger: ledger, staging: StagingArea(connection: connection)).run()
-        try database.buildMissingSecondaryIndexes()
         guard let entry = try ledger.entry(id: loadID) else {
             throw StoreError(kind: .noSuchLoad, path: databasePath, message: "there is no load \(loadID)")
         }
         guard entry.status != LoadLedger.Status.undone.rawValue else {
             throw StoreError(kind: .cannotUndo, path: databasePath, message: "load \(loadID) was already undone")
         }
+        // Then what a killed load left, as the next import would: its unique index, its staged batches
+        // merged, the secondary indexes it had dropped. Undone, the database is one a reader can use.
+        let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
+        try LoadRecovery(database: database, ledger: ledger, staging: StagingArea(connection: connection)).run()
+        try database.buildMissingSecondaryIndexes()
         if try StagingArea(connection: connection).stagedCount(loadID: loadID) > 0 {
             throw StoreError(kind: .cannotUndo, path: databasePath,
                              message: "load \(loadID) has staged facts; run any import into this database first "

@@ -131,6 +131,10 @@ import Testing
             """)
         let indexes = "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts' ORDER BY name"
         #expect(try work.database().column(indexes) == ["facts_statement"])
+        // An undo of a load that does not exist changes nothing.
+        #expect(throws: StoreError.self) { try LoadUndo.undo(loadID: 99, databasePath: work.databasePath) }
+        #expect(try work.database().column(indexes) == ["facts_statement"])
+        #expect(try work.database().int("SELECT count(*) FROM factpipe_staging") == 1)
         // The undo merges the staged facts first (the load is then interrupted), and takes them out.
         let result = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
         #expect(result.deleted == 1)
