@@ -357,18 +357,6 @@ struct PostgreSQLImportTests {
         #expect(try database.sql("SELECT count(*) FROM facts") == [["0"]])
     }
 
-    /// Killed before it commits, its rejects are cut by the next load, as in SQLite.
-    @Test func aKilledAtomicLoadsRejectsAreCutSoItsNextRunWritesThemOnce() throws {
-        let database = try PostgreSQLTestDatabase()
-        let work = try CLIWorkspace()
-        try AtomicLoadKillTests.killAndRunAgain(
-            work: work, database: database.url,
-            facts: { try database.sql("SELECT statement FROM facts ORDER BY statement").map { $0[0] } },
-            tables: {
-                try database.sql("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
-                    .map { $0[0] }
-            })
-    }
 }
 
 /// `undo` and the loads' ledger in PostgreSQL give what they give in SQLite.

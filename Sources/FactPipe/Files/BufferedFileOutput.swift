@@ -62,8 +62,6 @@ public final class BufferedFileOutput {
 
     private let descriptor: Int32
     private let ownsDescriptor: Bool
-    /// True when the output is a regular file this output opened itself: one a rollback may cut.
-    public var ownsARegularFile: Bool { ownsDescriptor && isRegularFile }
     private var isRegularFile = false
     private let capacity: Int
     private var buffer: [UInt8]

@@ -42,8 +42,6 @@ final class PostgreSQLFactStore: FactSink {
     /// Size of the rejects file after the last commit; a rollback cuts it back to this.
     private var rejectsCommittedSize: Int64 = 0
     private var atomicRejects = AtomicRejects()
-    /// The rows naming an atomic load's rejects file outside its transaction (`PostgreSQLPendingRejects`).
-    private var pendingRejectsToken: Int64?
     /// Whether the next source may be copied straight into `facts` (decided once, in `prepare`).
     private var mayLoadDirectly = false
     /// The direct load of the current source, while there is one.
@@ -106,16 +104,8 @@ final class PostgreSQLFactStore: FactSink {
     /// Runs the writer until the messages end or the load stops; returns the committed summary.
     func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary {
         do {
-            try takeBackRejectsOfStoppedAtomicLoads()
             try prepare(estimatedRecords: estimatedRecords)
-            if options.isAtomic {
-                let pending = PostgreSQLPendingRejects(connection: connection)
-                let entry = PendingRejectsEntry.entry(for: rejects, inputs: options.inputs)
-                if let entry { try inOwnTransaction { try pending.record(entry) } }
-                pendingRejectsToken = entry?.token
-                try connection.execute("BEGIN")
-                if let entry { try pending.forget(token: entry.token) }
-            }
+            if options.isAtomic { try connection.execute("BEGIN") }
             while let message = messages.pop() {
                 if isCancelled() { throw FactSinkStop.interrupted }
                 switch message {
@@ -182,30 +172,6 @@ final class PostgreSQLFactStore: FactSink {
     }
 
     // MARK: Sources and batches
-
-    /// Runs `body` in a transaction of its own, whether or not the load is atomic.
-    private func inOwnTransaction(_ body: () throws -> Void) throws {
-        try connection.execute("BEGIN")
-        do {
-            try body()
-            try connection.execute("COMMIT")
-        } catch {
-            connection.rollbackQuietly()
-            throw error
-        }
-    }
-
-    /// Cuts the rejects that atomic loads stopped before they committed left in their files (`PendingRejectsEntry`).
-    private func takeBackRejectsOfStoppedAtomicLoads() throws {
-        let pending = PostgreSQLPendingRejects(connection: connection)
-        let entries = try pending.leftOver()
-        guard !entries.isEmpty else { return }
-        for entry in entries { entry.takeBack(open: rejects, notes: &summary.notes) }
-        try inOwnTransaction {
-            for entry in entries { try pending.forget(token: entry.token) }
-        }
-        rejectsCommittedSize = rejects?.bytesWritten ?? 0
-    }
 
     /// Runs `body` in its own transaction, or inside the load's when it is atomic.
     private func inTransaction(_ body: () throws -> Void) throws {
@@ -523,9 +489,6 @@ final class PostgreSQLFactStore: FactSink {
             // still gets its row, with nothing committed.
             let finishedAt = Timestamp.now()
             atomicRejects.rollBack(rejects, notes: &summary.notes)
-            if let token = pendingRejectsToken {
-                try? inOwnTransaction { try PostgreSQLPendingRejects(connection: connection).forget(token: token) }
-            }
             finished.removeAll()
             for descriptor in descriptors {
                 if let id = try? ledger.start(

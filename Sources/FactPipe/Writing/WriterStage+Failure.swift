@@ -29,9 +29,6 @@ extension WriterStage {
     private func recordAtomicFailure(_ ledgerStatus: LoadLedger.Status) {
         let finishedAt = Timestamp.now()
         atomicRejects.rollBack(rejects, notes: &summary.notes)
-        if let token = pendingRejectsToken {
-            try? database.inTransaction { try PendingRejects(connection: database.connection).forget(token: token) }
-        }
         // Sources that ended before the failure were rolled back with the rest: only the failed rows count.
         finished.removeAll()
         for descriptor in descriptors {

@@ -52,8 +52,6 @@ final class WriterStage {
     var rejectsCommittedSize: Int64 = 0
     /// What an atomic load that fails cuts from the rejects file.
     var atomicRejects = AtomicRejects()
-    /// The rows naming an atomic load's rejects file outside its transaction (`PendingRejects`).
-    var pendingRejectsToken: Int64?
     private var timings = WriterTimings()
     var finished: [FinishedSource] = []
     var summary = ImportSummary()
@@ -135,30 +133,10 @@ final class WriterStage {
     // MARK: Start and end of the load
 
     private func prepare(estimatedRecords: Int64?) throws {
-        try takeBackRejectsOfStoppedAtomicLoads()
         indexes = try IndexStrategy.decide(
             database: database, staging: staging, policy: options.conflictPolicy, estimatedRecords: estimatedRecords)
-        if options.isAtomic {
-            let pending = PendingRejects(connection: database.connection)
-            let entry = PendingRejectsEntry.entry(for: rejects, inputs: options.inputs)
-            if let entry { try database.inTransaction { try pending.record(entry) } }
-            pendingRejectsToken = entry?.token
-            try database.begin()
-            if let entry { try pending.forget(token: entry.token) }
-        }
+        if options.isAtomic { try database.begin() }
         try indexes.prepare(database: database, staging: staging, policy: options.conflictPolicy)
-    }
-
-    /// Cuts the rejects that atomic loads stopped before they committed left in their files (`PendingRejectsEntry`).
-    private func takeBackRejectsOfStoppedAtomicLoads() throws {
-        let pending = PendingRejects(connection: database.connection)
-        let entries = try pending.leftOver()
-        guard !entries.isEmpty else { return }
-        for entry in entries { entry.takeBack(open: rejects, notes: &summary.notes) }
-        try database.inTransaction {
-            for entry in entries { try pending.forget(token: entry.token) }
-        }
-        rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }
 
     func finishLoad() throws {
