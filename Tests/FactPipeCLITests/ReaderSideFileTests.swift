@@ -52,4 +52,40 @@ import Testing
         #expect(try other.int("SELECT count(*) FROM facts") == facts + 1)
         #expect(try other.column("PRAGMA quick_check") == ["ok"])
     }
+
+    /// A log a killed writer left holds committed transactions a close would fold into the file: readers
+    /// read it as it is and change no byte of the database or its log, nor does a look at a file the user
+    /// may not write (root may write any; `0444` says not to).
+    @Test func aReaderLeavesAKilledWritersLogAndAReadOnlyFileByteForByte() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let script = """
+            import os, sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("PRAGMA wal_autocheckpoint=0")
+            c.execute("DELETE FROM facts WHERE id <= 3")
+            os._exit(0)
+            """
+        _ = try Factpipe.tool("/usr/bin/python3", ["-c", script, work.database])
+        let log = work.database + "-wal"
+        #expect(try work.size(log) > 0)
+        let before = (try sha256sum(work.database), try sha256sum(log))
+        _ = try work.write("p.toml", "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n")
+        for arguments in try readers(work) + [["loads", "--db", work.database], ["run", work.path("p.toml"), "--dry-run"]] {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            #expect((try sha256sum(work.database), try sha256sum(log)) == before, "after \(arguments[0])")
+        }
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == snapshotFixtureFacts - 3)
+
+        let other = try CLIWorkspace()
+        try other.loadFacts()
+        #expect(chmod(other.database, 0o444) == 0)
+        let untouched = try sha256sum(other.database)
+        for arguments in try readers(other) {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            #expect(try sha256sum(other.database) == untouched, "after \(arguments[0])")
+        }
+    }
 }

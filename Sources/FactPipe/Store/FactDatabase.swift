@@ -99,7 +99,7 @@ enum FactDatabase {
         let uri = !hasLog && (leavesNoTrace || isOnReadOnlyFileSystem(path))
             ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
-        let cleansUp = uri == nil ? try mayRemoveItsLog(path, settings: settings) : false
+        let cleansUp = uri == nil && !leavesNoTrace && !hasLog ? try mayRemoveItsLog(path, settings: settings) : false
         let connection = try SQLiteConnection(path: path, readOnly: !cleansUp, create: false, uri: uri)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
         try ReadOnlyDatabase.refusingHotJournal(path) { () throws(StoreError) in
@@ -121,12 +121,19 @@ enum FactDatabase {
     /// and would leave them beside the file. Such a reader runs with `query_only`, and writes only
     /// what SQLite's own close writes (checkpointing the log, when no other connection has it open).
     ///
-    /// Only a factpipe database in WAL mode, recognised first through a read-only look: a read-write
-    /// connection would roll back another program's hot journal, which factpipe never does.
+    /// Only when the database has no `-wal` and no `-shm` as the reader opens it (so the only log its close
+    /// can fold into the file and remove is the empty one this reader made, never a killed writer's), only
+    /// a file this user owns and has write permission on (as root too, who may write any file, so that a
+    /// `0444` database or another user's stays byte for byte as it was), and only a factpipe database in
+    /// WAL mode, recognised first through a read-only look: a read-write connection would roll back
+    /// another program's hot journal, which factpipe never does.
     /// - Throws: `StoreError` when the file is not a factpipe database SQLite can read.
     private static func mayRemoveItsLog(_ path: String, settings: DatabaseSettings) throws(StoreError) -> Bool {
-        guard access(path, W_OK) == 0, access(AtomicFileOutput.folder(of: DatabaseFile.realPath(path)), W_OK) == 0,
-            ReadOnlyDatabase.isWALFile(path)
+        let real = DatabaseFile.realPath(path)
+        var info = stat()
+        guard access(real + "-shm", F_OK) != 0, stat(real, &info) == 0, info.st_uid == geteuid(),
+            (info.st_mode & S_IWUSR) != 0, access(real, W_OK) == 0,
+            access(AtomicFileOutput.folder(of: real), W_OK) == 0, ReadOnlyDatabase.isWALFile(path)
         else { return false }
         let probe = try ReadOnlyDatabase.open(
             path: path, cacheKiB: 1_024, busyTimeoutMilliseconds: settings.busyTimeoutMilliseconds)
