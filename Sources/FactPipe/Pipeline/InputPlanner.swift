@@ -89,8 +89,12 @@ struct InputPlanner {
         return .load
     }
 
-    /// Goes on with load `loadID` after its checkpoint, under the conflict policy it began with.
+    /// Goes on with load `loadID` after its checkpoint, under the conflict policy it began with; skips the
+    /// input when an earlier input of this run goes on with that load (a copy of the same content).
     private func resume(_ path: String, loadID: Int64, ledger: LoadLedger) throws -> SourcePlan.Action {
+        if let earlier = plans.first(where: { $0.resumes(loadID) }) {
+            return .skip(reason: "the same content as \(earlier.path), which goes on with load \(loadID) in this run")
+        }
         let entry = try ledger.entry(id: loadID)
         // Only records merged under the load's policy bind the resume (a failed atomic load merged none).
         if let entry, entry.counts.records > 0, entry.policy != options.conflictPolicy {
@@ -115,6 +119,12 @@ enum ResumePolicy {
 }
 
 extension SourcePlan {
+    /// True when it goes on with load `loadID`.
+    func resumes(_ loadID: Int64) -> Bool {
+        if case .resume(let id, _, _) = action { return id == loadID }
+        return false
+    }
+
     /// True when the load reads it (from the start or from its checkpoint).
     var isRead: Bool {
         if case .skip = action { return false }

@@ -100,6 +100,12 @@ final class PostgreSQLLedger {
             "UPDATE factpipe_loads SET rejects_path = $2, rejects_offset = $3 WHERE id = $1", ["\(id)", path, "\(size)"])
     }
 
+    /// Records that load `id` goes on under `policy` (a resume of a load that had merged nothing yet).
+    func setPolicy(id: Int64, _ policy: ConflictPolicy) throws(PostgreSQLError) {
+        try connection.execute(
+            "UPDATE factpipe_loads SET conflict_policy = $2 WHERE id = $1", ["\(id)", policy.rawValue])
+    }
+
     /// Records the SHA-256 of load `id`'s source, known once it was read to its end.
     func setSHA256(id: Int64, _ sha256: String) throws(PostgreSQLError) {
         try connection.execute("UPDATE factpipe_loads SET source_sha256 = $2 WHERE id = $1", ["\(id)", sha256])

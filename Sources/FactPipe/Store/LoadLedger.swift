@@ -143,6 +143,14 @@ final class LoadLedger {
     /// The rejects path of the load `entry(id:)` read last.
     private(set) var rejectsPathOfLastEntry: String?
 
+    /// Records that load `id` goes on under `policy` (a resume of a load that had merged nothing yet).
+    func setPolicy(id: Int64, _ policy: ConflictPolicy) throws(StoreError) {
+        let statement = try connection.prepare("UPDATE factpipe_loads SET conflict_policy = ?2 WHERE id = ?1")
+        try statement.bind(1, id)
+        try statement.bind(2, policy.rawValue)
+        try statement.step()
+    }
+
     /// Records where load `id` writes its rejects, and the file's size as it starts (what a resume cuts
     /// back to should the load stop before its first commit).
     func setRejectsPath(id: Int64, _ path: String?, size: Int64) throws(StoreError) {

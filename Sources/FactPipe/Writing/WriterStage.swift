@@ -165,6 +165,8 @@ final class WriterStage {
                 if resumedRejects.namesAnotherFile {
                     try ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset)
                 }
+                // The planner let a load that had merged nothing go on under another policy: say which.
+                if entry.policy != options.conflictPolicy { try ledger.setPolicy(id: id, options.conflictPolicy) }
                 try ledger.record(id: id, counts: counts, status: .running)
             }
             try writer.setDefaultCreatedAt(try ledger.startedAt(id: id) ?? startedAt)
