@@ -72,10 +72,15 @@ public struct ArchiveRestorer: Sendable {
     }
 
     /// Restores the archive.
-    /// - Throws: `SnapshotError`: `.targetExists` without `force`; any problem `verify` names
+    /// - Throws: `SnapshotError`: `.io` for a target named as another file's side file (see
+    ///   `targetNameProblem`); `.targetExists` without `force`; `.targetNotADatabase` for an existing
+    ///   target that is neither empty nor a factpipe database (see `replacementProblem`); any problem `verify` names
     ///   (`.truncated`, `.corruptFrame`, `.hashMismatch`, `.countMismatch`, `.missingManifest`, …);
     ///   `.databaseDamaged` when the restored database fails SQLite's check; `.io`, `.database`.
     public func run() throws(SnapshotError) -> RestoreResult {
+        if let problem = Self.targetNameProblem(options.targetPath) {
+            throw SnapshotError(.io, path: options.targetPath, problem)
+        }
         // A target that is a symlink is restored through it: the database is its real file, where
         // factpipe keeps its lock and SQLite its log. Renamed over, the link itself would become a new
         // database beside the old one, which every program that opens the real path would go on using.
@@ -103,6 +108,9 @@ public struct ArchiveRestorer: Sendable {
         }
         if AtomicFileOutput.isSameFile(target, options.archivePath) {
             throw SnapshotError(.io, path: target, "is the archive itself; restore it to another path")
+        }
+        if exists, let problem = Self.replacementProblem(target) {
+            throw SnapshotError(.targetNotADatabase, path: target, problem)
         }
         // A restore killed earlier left its temporary database (the size of the whole database) here.
         StaleTemporaries.sweep(besides: target)
