@@ -79,4 +79,21 @@ import Testing
             #expect(try SQLiteFile.int(target, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
         }
     }
+
+    /// Run as root, a restore keeps the replaced database's owner and group as well as its mode: the
+    /// service that owns the database can still open it.
+    @Test func aReplacedDatabaseKeepsItsOwnerGroupAndMode() throws {
+        guard getuid() == 0 else { return }
+        let setup = try Setup()
+        let target = setup.work.path("service.sqlite")
+        try FileManager.default.copyItem(atPath: setup.work.database, toPath: target)
+        try #require(chown(target, 1000, 1000) == 0 && chmod(target, 0o640) == 0)
+        let run = try setup.restore(to: target)
+        #expect(run.status == 0, "\(run.stderr)")
+        var info = stat()
+        try #require(stat(target, &info) == 0)
+        #expect(info.st_uid == 1000 && info.st_gid == 1000, "owner \(info.st_uid):\(info.st_gid)")
+        #expect(info.st_mode & 0o7777 == 0o640)
+        #expect(try SQLiteFile.int(target, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+    }
 }

@@ -228,8 +228,22 @@ public struct ArchiveRestorer: Sendable {
         return report.factCount
     }
 
+    /// Gives `temporary` the owner and group of the database it replaces (when there is one), so that
+    /// the user a service runs as can still open its database after root restored it. Without the
+    /// privilege to give it away (not root), the file keeps its owner and takes the group if it can.
+    private func copyOwner(to temporary: String) throws(SnapshotError) {
+        var info = stat()
+        guard stat(options.targetPath, &info) == 0, info.st_uid != geteuid() || info.st_gid != getegid() else { return }
+        if chown(temporary, info.st_uid, info.st_gid) == 0 { return }
+        guard errno == EPERM else {
+            throw SnapshotError(
+                .io, path: options.targetPath, "cannot give the restored database its owner: \(systemError())")
+        }
+        _ = chown(temporary, uid_t.max, info.st_gid)
+    }
+
     /// Under the target's writer lock (no factpipe load writes to it meanwhile): gives the new file the
-    /// replaced database's permissions, removes that database's `-wal` and `-shm` (they belong to the
+    /// replaced database's owner, group and permissions, removes that database's `-wal` and `-shm` (they belong to the
     /// old file and would be replayed into the new one), then runs `rename`.
     func replaceTarget(
         with temporary: String, _ rename: () throws(SnapshotError) -> Void
@@ -239,6 +253,7 @@ public struct ArchiveRestorer: Sendable {
                 databasePath: options.targetPath, timeoutSeconds: 10, description: "restore of \(options.archivePath)")
         }
         defer { withExtendedLifetime(lock) {} }
+        try copyOwner(to: temporary)
         let mode =
             AtomicFileOutput.permissions(of: options.targetPath)
             ?? AtomicFileOutput.permissions(of: options.archivePath).map { $0 & 0o666 } ?? 0o644
