@@ -96,4 +96,25 @@ import Testing
         #expect(info.st_mode & 0o7777 == 0o640)
         #expect(try SQLiteFile.int(target, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
     }
+
+    /// A link into a folder that does not exist is refused, naming the folder: the link is not replaced
+    /// by a file. A dangling link into a folder that exists still creates its target.
+    @Test func aLinkIntoAMissingFolderIsRefused() throws {
+        let setup = try Setup()
+        let work = setup.work
+        let link = work.path("dang.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "nowhere/x.sqlite")
+        let run = try setup.restore(to: link)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("\(link): is a link into \(work.path("nowhere")), a folder that does not exist"),
+            "\(run.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "nowhere/x.sqlite")
+        #expect(!FileManager.default.fileExists(atPath: work.path("nowhere")))
+
+        try FileManager.default.createDirectory(atPath: work.path("nowhere"), withIntermediateDirectories: false)
+        #expect(try setup.restore(to: link).status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "nowhere/x.sqlite")
+        #expect(try SQLiteFile.int(work.path("nowhere/x.sqlite"), "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+    }
 }

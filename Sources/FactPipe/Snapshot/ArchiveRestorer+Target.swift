@@ -47,6 +47,21 @@ extension ArchiveRestorer {
         }
     }
 
+    /// Why the symlink at `path`, which cannot be resolved, cannot be restored through: the folder its
+    /// (last) target would be in does not exist, or the links lead round in a loop. Restored anyway, the
+    /// link itself would become the database, not the file it names.
+    static func unresolvedLinkProblem(_ path: String) -> String {
+        var end = path
+        for _ in 0..<16 {
+            guard let next = PathText.symlinkTarget(end) else {
+                return "is a link into \(PathText.split(end).folder), a folder that does not exist; "
+                    + "create it, or restore to another path"
+            }
+            end = next.hasPrefix("/") ? next : PathText.split(end).folder + "/" + next
+        }
+        return "is a link that cannot be resolved (too many levels of links); restore to another path"
+    }
+
     /// True when the file at `path` begins with `prefix`.
     private static func fileStarts(_ path: String, with prefix: [UInt8]) -> Bool {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)

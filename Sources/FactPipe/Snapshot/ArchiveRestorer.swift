@@ -84,6 +84,9 @@ public struct ArchiveRestorer: Sendable {
         // A target that is a symlink is restored through it: the database is its real file, where
         // factpipe keeps its lock and SQLite its log. Renamed over, the link itself would become a new
         // database beside the old one, which every program that opens the real path would go on using.
+        if PathText.symlinkTarget(options.targetPath) != nil, PathText.real(options.targetPath) == nil {
+            throw SnapshotError(.io, path: options.targetPath, Self.unresolvedLinkProblem(options.targetPath))
+        }
         let real = DatabaseFile.realPath(options.targetPath)
         if PathText.symlinkTarget(options.targetPath) != nil, real != options.targetPath,
            PathText.symlinkTarget(real) == nil {
