@@ -120,6 +120,8 @@ public struct ArchiveRestorer: Sendable {
         // The whole file's hash is needed only to compare it with a `FILE.sha256` beside it.
         let hasChecksumFile = access(options.archivePath + ".sha256", F_OK) == 0
         let reader = try ArchiveReader(path: options.archivePath, hashesFile: hasChecksumFile)
+        // A checksum file that cannot be read fails the restore now, not once the whole archive is decoded.
+        if hasChecksumFile { _ = try reader.recordedFileSHA256() }
         let manifest = try reader.manifest.get()
         let check: IntegrityCheck
         let facts: Int64
@@ -195,7 +197,7 @@ public struct ArchiveRestorer: Sendable {
         report.countedFacts = counted
         report.fileSHA256 = try reader.fileSHA256()
         if let first = ArchiveVerifier.compare(manifest, report, path: reader.path).first { throw first }
-        if let recorded = reader.recordedFileSHA256, recorded != report.fileSHA256 {
+        if let recorded = try reader.recordedFileSHA256(), recorded != report.fileSHA256 {
             throw SnapshotError(.fileHashMismatch, path: reader.path, "file hash differs from \(reader.path).sha256")
         }
     }
