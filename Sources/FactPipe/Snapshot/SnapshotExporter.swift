@@ -127,7 +127,12 @@ public struct SnapshotExporter: Sendable {
             sidecars.append((".sha256", checksumLine(fileHash, options.outputPath)))
             if !options.isCompressed { sidecars.append((".manifest.json", Array((manifest.json + "\n").utf8))) }
         }
-        try output.commit(sidecars: sidecars)
+        do {
+            // Another export to the same path renames its three files before or after these, never between.
+            let lock = FolderLock(folder: PathText.split(options.outputPath).folder)
+            defer { withExtendedLifetime(lock) {} }
+            try output.commit(sidecars: sidecars)
+        }
         return ArchiveResult(
             manifest: manifest, path: options.outputPath, fileBytes: output.bytesWritten, fileSHA256: fileHash,
             sidecars: sidecars.map { options.outputPath + $0.suffix }, seconds: seconds(since: start))
