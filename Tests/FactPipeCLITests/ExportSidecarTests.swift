@@ -21,4 +21,26 @@ import Testing
             }
         }
     }
+
+    /// A compressed export over a plain one removes the plain one's manifest, which would describe
+    /// another file; a file of that name that is not a factpipe manifest is left alone.
+    @Test func aCompressedExportRemovesThePlainExportsManifest() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let output = work.path("x.zst")
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", output, "--level", "0", "-q"]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: output + ".manifest.json"))
+        let compressed = try Factpipe.run(["export", "--db", work.database, "-o", output, "--json"])
+        #expect(compressed.status == 0, "\(compressed.stderr)")
+        #expect(try compressed.json()["sidecars"] as? [String] == [output + ".sha256"])
+        #expect(try work.contents("").filter { $0.hasPrefix("x.zst") } == ["x.zst", "x.zst.sha256"])
+        #expect(try Factpipe.run(["verify", output, "-q"]).status == 0)
+
+        // Not factpipe's manifest (or not one at all): kept.
+        for text in ["my notes\n", "{\"kind\":\"snapshot\"}\n"] {
+            try work.write("x.zst.manifest.json", text)
+            #expect(try Factpipe.run(["export", "--db", work.database, "-o", output, "-q"]).status == 0)
+            #expect(try work.read("x.zst.manifest.json") == text)
+        }
+    }
 }
