@@ -10,7 +10,9 @@ struct RestoreCommand: ParsableCommand {
             The archive is verified before anything is replaced: the new database is written to a \
             temporary file beside the target (a backup decoded, a snapshot imported), its checksums \
             and fact count compared with the manifest, SQLite's check run, and only then is it \
-            renamed over the target. An existing target is replaced only with --force. A restored \
+            renamed over the target. An existing target is replaced only with --force, and only when \
+            it is a factpipe database or an empty file; a --to name ending in -wal, -shm, -journal, \
+            -factpipe.lock, .sha256 or .manifest.json is refused. A restored \
             backup gets quick_check, because its manifest records that integrity_check passed on \
             the same bytes (same SHA-256) at backup time; --full-check runs integrity_check again. \
             Snapshot restores always run integrity_check. Do not restore over a database that \
@@ -42,6 +44,9 @@ struct RestoreCommand: ParsableCommand {
     func validate() throws {
         guard !target.isEmpty else { throw ValidationError("--to needs a database path") }
         try PathArguments.checkDatabase(target, option: "--to", postgreSQL: .backupTool)
+        if let problem = ArchiveRestorer.targetNameProblem(target) {
+            throw ValidationError("--to \(target): \(problem)")
+        }
         try PathArguments.checkOutputs([("--to", target)], inputs: [file, file + ".sha256"], database: nil)
     }
 

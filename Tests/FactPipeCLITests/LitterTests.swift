@@ -116,6 +116,34 @@ import Testing
             == ["other.ndjson.zst", "other.ndjson.zst.sha256"])
     }
 
+    /// A factpipe in another PID namespace (a container) writing into the same folder has process
+    /// numbers that mean nothing here: its live temporary file is not swept by an export run here.
+    @Test func anExportInAnotherPIDNamespaceKeepsItsTemporaryFile() throws {
+        guard getuid() == 0,
+            (try? Factpipe.tool("/usr/bin/unshare", ["--pid", "--fork", "--mount-proc", "true"])) != nil
+        else { return }
+        let work = try loadedWorkspace()
+        let out = work.path("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        let big = out + "/big.ndjson.zst"
+        let contained = try BackgroundProcess(
+            URL(fileURLWithPath: "/usr/bin/unshare"),
+            ["--pid", "--fork", "--mount-proc", BinaryLocator.factpipe.path, "export", "--db", work.database, "-o", big,
+             "--level", "19", "--threads", "1"])
+        let writing = try poll(timeout: 60) { try !temporaries(out).isEmpty || !contained.isRunning }
+        // Stopped while it writes (and so sure to be alive when the other export sweeps), then let go.
+        let exporter = try #require(childProcess(of: contained.pid))
+        try #require(writing && kill(exporter, SIGSTOP) == 0, "the export ended before it was seen writing")
+        let left = try temporaries(out)
+        let run = try Factpipe.run(["export", "--db", work.database, "-o", out + "/small.ndjson.zst", "-q"])
+        kill(exporter, SIGCONT)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try temporaries(out) == left)
+        let finished = try contained.wait()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        #expect(try Factpipe.run(["verify", big, "-q"]).status == 0)
+    }
+
     @Test func optimizeRemovesOnlyTheTemporariesOfProcessesThatAreGone() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()
@@ -198,4 +226,17 @@ private func startTime(_ pid: Int32) throws -> UInt64? {
     guard let close = text.lastIndex(of: Character(")")) else { return nil }
     let fields = text[text.index(after: close)...].split(separator: " ")
     return fields.count > 19 ? UInt64(fields[19]) : nil
+}
+
+/// The process whose parent is `parent` (the first found), from `/proc/PID/stat`.
+private func childProcess(of parent: Int32) -> Int32? {
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+    for entry in entries {
+        guard let pid = Int32(entry), let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = text.lastIndex(of: Character(")"))
+        else { continue }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        if fields.count > 1, Int32(fields[1]) == parent { return pid }
+    }
+    return nil
 }

@@ -10,7 +10,9 @@
 /// Every command that writes into a folder therefore first calls `sweep(folder:)`, which removes the
 /// regular files there that factpipe named (`TemporaryName`) and whose owning process is gone. A file
 /// of a live process — this one or another factpipe still at work — is never touched, nor is any file
-/// whose name factpipe did not make, nor a link, a folder or anything below the folder.
+/// whose name factpipe did not make, nor a link, a folder or anything below the folder. A name made on
+/// another host or in another PID namespace (a container) is left alone too: its process number means
+/// nothing here, so whether its owner is gone cannot be told.
 public enum StaleTemporaries {
     /// Removes the stale temporary files in `folder`; returns the paths removed (none when the folder
     /// cannot be read: a sweep never fails the command that asked for it).
@@ -25,7 +27,9 @@ public enum StaleTemporaries {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
-            guard let owner = TemporaryName.owner(ofEntry: name), owner != TemporaryName.currentOwner else { continue }
+            guard let owner = TemporaryName.owner(ofEntry: name), owner != TemporaryName.currentOwner,
+                owner.place.map({ $0 == .current }) ?? true
+            else { continue }
             let alive = liveness[owner] ?? owner.isAlive
             liveness[owner] = alive
             guard !alive else { continue }

@@ -9,10 +9,15 @@ import Synchronization
 /// The names factpipe gives its temporary files, and who owns one.
 ///
 /// A temporary file is hidden beside its final path and names its owner:
-/// `.<name>.factpipe-tmp-<pid>-<start>-<n>`, where `<start>` is the owning process's start time (clock
-/// ticks since boot, from `/proc/<pid>/stat`), so a later process that reuses the number is not taken
-/// for the owner. SQLite's side files of a temporary database (`-journal`, `-wal`, `-shm`,
-/// `-factpipe.lock`) follow the name. `StaleTemporaries` removes the files whose owner is gone.
+/// `.<name>.factpipe-tmp-<host>-<namespace>-<pid>-<start>-<n>`, where `<host>` is a hash of the host's
+/// name (8 hex digits), `<namespace>` the inode of the owner's PID namespace, and `<start>` the owning
+/// process's start time (clock ticks since boot, from `/proc/<pid>/stat`), so a later process that
+/// reuses the number is not taken for the owner. A process number means something only on its host
+/// and in its PID namespace: a factpipe in a container or on another host that shares the folder (NFS)
+/// writes names a sweep here leaves alone. Names written before the host and namespace were recorded
+/// (`.<name>.factpipe-tmp-<pid>-<start>-<n>`) are judged by number and start time alone. SQLite's side
+/// files of a temporary database (`-journal`, `-wal`, `-shm`, `-factpipe.lock`) follow the name.
+/// `StaleTemporaries` removes the files whose owner is gone.
 public enum TemporaryName {
     /// What every temporary name holds after the final path's name.
     static let marker = ".factpipe-tmp-"
@@ -22,13 +27,53 @@ public enum TemporaryName {
     private static let counter = Atomic<Int>(0)
 
     /// This process, as temporary names record it.
-    static let currentOwner = Owner(pid: getpid(), start: Owner.startTime(of: getpid()) ?? 0)
+    static let currentOwner = Owner(pid: getpid(), start: Owner.startTime(of: getpid()) ?? 0, place: .current)
+
+    /// Where a process runs: its process number is that of a process there and nowhere else.
+    struct Place: Hashable {
+        /// FNV-1a hash of the host's name.
+        var host: UInt32
+        /// The inode of the PID namespace (`/proc/self/ns/pid`); 0 where the system does not say.
+        var namespace: UInt64
+
+        /// Where this process runs.
+        static let current = Place(host: hostHash(), namespace: pidNamespace())
+
+        /// The FNV-1a hash of this host's name (0 when it has none).
+        private static func hostHash() -> UInt32 {
+            var buffer = [CChar](repeating: 0, count: 256)
+            guard gethostname(&buffer, buffer.count - 1) == 0 else { return 0 }
+            var hash: UInt32 = 2_166_136_261
+            for byte in buffer.prefix(while: { $0 != 0 }) {
+                hash = (hash ^ UInt32(UInt8(bitPattern: byte))) &* 16_777_619
+            }
+            return hash
+        }
+
+        /// The inode of this process's PID namespace, from the link `/proc/self/ns/pid` (`pid:[4026531836]`).
+        private static func pidNamespace() -> UInt64 {
+            var buffer = [CChar](repeating: 0, count: 64)
+            let count = readlink("/proc/self/ns/pid", &buffer, buffer.count - 1)
+            guard count > 0 else { return 0 }
+            let text = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return UInt64(text.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }) ?? 0
+        }
+    }
 
     /// A process that may own temporary files.
     struct Owner: Hashable {
         var pid: Int32
         /// Start time in clock ticks since boot; 0 where the system does not say.
         var start: UInt64
+        /// Where it runs; nil in a name written before that was recorded.
+        var place: Place?
+
+        /// What a temporary name records of this owner, for the `number`th name it makes.
+        func nameSuffix(number: Int) -> String {
+            let host = String(place?.host ?? 0, radix: 16)
+            let at = place.map { String(repeating: "0", count: 8 - host.count) + host + "-\($0.namespace)-" } ?? ""
+            return at + "\(pid)-\(start)-\(number)"
+        }
 
         /// True while the process that wrote the name runs (the same number and the same start time).
         var isAlive: Bool {
@@ -60,8 +105,7 @@ public enum TemporaryName {
         let number = counter.add(1, ordering: .relaxed).newValue
         let (folder, base) = PathText.split(path)
         let prefix = path.contains("/") ? (folder == "/" ? "/" : folder + "/") : ""
-        let owner = currentOwner
-        return prefix + "." + base + marker + "\(owner.pid)-\(owner.start)-\(number)"
+        return prefix + "." + base + marker + currentOwner.nameSuffix(number: number)
     }
 
     /// The owner recorded in a folder entry's name, or nil when factpipe did not name it.
@@ -72,10 +116,17 @@ public enum TemporaryName {
             rest = rest.dropLast(suffix.count)
             break
         }
-        let parts = rest.split(separator: "-", omittingEmptySubsequences: false)
+        var parts = rest.split(separator: "-", omittingEmptySubsequences: false)
+        var place: Place?
+        if parts.count == 5 {
+            guard parts[0].count == 8, let host = UInt32(parts[0], radix: 16), let namespace = UInt64(parts[1])
+            else { return nil }
+            place = Place(host: host, namespace: namespace)
+            parts.removeFirst(2)
+        }
         guard parts.count == 3, let pid = Int32(parts[0]), pid > 0, let start = UInt64(parts[1]),
             Int(parts[2]) != nil
         else { return nil }
-        return Owner(pid: pid, start: start)
+        return Owner(pid: pid, start: start, place: place)
     }
 }

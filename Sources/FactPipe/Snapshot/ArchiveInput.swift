@@ -33,12 +33,19 @@ final class ArchiveInput: ByteSource {
         digest = hashesFile || hashesStream ? SHA256Digest() : nil
         self.hashesFile = hashesFile
         self.hashesStream = hashesStream
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Opened without blocking, so that a FIFO (which would wait for a writer) is refused at once;
+        // a regular file's reads then block as usual.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw SnapshotError(.io, path: path, "cannot open: \(systemError())") }
         var info = stat()
         guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
             close(fd)
-            throw SnapshotError(.io, path: path, "cannot read: not a regular file")
+            throw SnapshotError(.io, path: path, "cannot read: not a regular file\(Self.kindName(info.st_mode))")
+        }
+        guard fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 else {
+            let error = systemError()
+            close(fd)
+            throw SnapshotError(.io, path: path, "cannot read: \(error)")
         }
         descriptor = fd
         size = Int64(info.st_size)
@@ -47,6 +54,17 @@ final class ArchiveInput: ByteSource {
 
     deinit {
         close(descriptor)
+    }
+
+    /// ` (a named pipe)` and the like, for a file of type `mode` that is not a regular file.
+    private static func kindName(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: " (a named pipe)"
+        case S_IFDIR: " (a folder)"
+        case S_IFCHR, S_IFBLK: " (a device)"
+        case S_IFSOCK: " (a socket)"
+        default: ""
+        }
     }
 
     /// Up to `count` bytes at `offset` (fewer only at the end of the file).

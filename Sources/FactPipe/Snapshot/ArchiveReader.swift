@@ -54,7 +54,13 @@ final class ArchiveReader {
     /// The manifest of a plain snapshot, from `FILE.manifest.json`.
     private static func readManifestBeside(_ path: String, head: [UInt8]) -> Result<SnapshotManifest, SnapshotError> {
         let besidePath = path + ".manifest.json"
-        guard let text = readSmallFile(besidePath) else {
+        let beside: String?
+        do {
+            beside = try readSmallFile(besidePath)
+        } catch {
+            return .failure(error)
+        }
+        guard let text = beside else {
             if head.starts(with: Array("SQLite format 3".utf8)) {
                 return .failure(
                     SnapshotError(
@@ -164,19 +170,23 @@ final class ArchiveReader {
         try input.finishFileHash()
     }
 
-    /// The hash recorded in `FILE.sha256` beside the archive, when there is one.
-    var recordedFileSHA256: String? {
-        guard let text = Self.readSmallFile(path + ".sha256") else { return nil }
+    /// The hash recorded in `FILE.sha256` beside the archive, when there is one ("" when it holds none).
+    /// - Throws: `SnapshotError` `.io` when it is there but cannot be read (or is not a regular file).
+    func recordedFileSHA256() throws(SnapshotError) -> String? {
+        guard let text = try Self.readSmallFile(path + ".sha256") else { return nil }
         // A leading backslash marks a line whose file name is escaped (GNU coreutils' format).
         let hex = text.drop { $0 == "\\" }.prefix { $0.isHexDigit }
         return hex.count == 64 ? hex.lowercased() : ""
     }
 
-    /// The text of a small file (a sidecar), or nil when it does not exist or cannot be read.
-    static func readSmallFile(_ path: String, limit: Int = 1 << 20) -> String? {
-        guard let input = try? ArchiveInput(path: path), input.size <= Int64(limit),
-            let bytes = try? input.read(at: 0, count: Int(input.size))
-        else { return nil }
-        return String(decoding: bytes, as: UTF8.self)
+    /// The text of a small file (a sidecar), or nil when it does not exist or is larger than `limit`.
+    /// - Throws: `SnapshotError` `.io` when it exists but cannot be read, or is not a regular file (a
+    ///   named pipe is refused, never waited on).
+    static func readSmallFile(_ path: String, limit: Int = 1 << 20) throws(SnapshotError) -> String? {
+        var info = stat()
+        if stat(path, &info) != 0 && errno == ENOENT { return nil }
+        let input = try ArchiveInput(path: path)
+        guard input.size <= Int64(limit) else { return nil }
+        return String(decoding: try input.read(at: 0, count: Int(input.size)), as: UTF8.self)
     }
 }

@@ -72,13 +72,21 @@ public struct ArchiveRestorer: Sendable {
     }
 
     /// Restores the archive.
-    /// - Throws: `SnapshotError`: `.targetExists` without `force`; any problem `verify` names
+    /// - Throws: `SnapshotError`: `.io` for a target named as another file's side file (see
+    ///   `targetNameProblem`); `.targetExists` without `force`; `.targetNotADatabase` for an existing
+    ///   target that is neither empty nor a factpipe database (see `replacementProblem`); any problem `verify` names
     ///   (`.truncated`, `.corruptFrame`, `.hashMismatch`, `.countMismatch`, `.missingManifest`, …);
     ///   `.databaseDamaged` when the restored database fails SQLite's check; `.io`, `.database`.
     public func run() throws(SnapshotError) -> RestoreResult {
+        if let problem = Self.targetNameProblem(options.targetPath) {
+            throw SnapshotError(.io, path: options.targetPath, problem)
+        }
         // A target that is a symlink is restored through it: the database is its real file, where
         // factpipe keeps its lock and SQLite its log. Renamed over, the link itself would become a new
         // database beside the old one, which every program that opens the real path would go on using.
+        if PathText.symlinkTarget(options.targetPath) != nil, PathText.real(options.targetPath) == nil {
+            throw SnapshotError(.io, path: options.targetPath, Self.unresolvedLinkProblem(options.targetPath))
+        }
         let real = DatabaseFile.realPath(options.targetPath)
         if PathText.symlinkTarget(options.targetPath) != nil, real != options.targetPath,
            PathText.symlinkTarget(real) == nil {
@@ -104,11 +112,16 @@ public struct ArchiveRestorer: Sendable {
         if AtomicFileOutput.isSameFile(target, options.archivePath) {
             throw SnapshotError(.io, path: target, "is the archive itself; restore it to another path")
         }
+        if exists, let problem = Self.replacementProblem(target) {
+            throw SnapshotError(.targetNotADatabase, path: target, problem)
+        }
         // A restore killed earlier left its temporary database (the size of the whole database) here.
         StaleTemporaries.sweep(besides: target)
         // The whole file's hash is needed only to compare it with a `FILE.sha256` beside it.
         let hasChecksumFile = access(options.archivePath + ".sha256", F_OK) == 0
         let reader = try ArchiveReader(path: options.archivePath, hashesFile: hasChecksumFile)
+        // A checksum file that cannot be read fails the restore now, not once the whole archive is decoded.
+        if hasChecksumFile { _ = try reader.recordedFileSHA256() }
         let manifest = try reader.manifest.get()
         let check: IntegrityCheck
         let facts: Int64
@@ -184,7 +197,7 @@ public struct ArchiveRestorer: Sendable {
         report.countedFacts = counted
         report.fileSHA256 = try reader.fileSHA256()
         if let first = ArchiveVerifier.compare(manifest, report, path: reader.path).first { throw first }
-        if let recorded = reader.recordedFileSHA256, recorded != report.fileSHA256 {
+        if let recorded = try reader.recordedFileSHA256(), recorded != report.fileSHA256 {
             throw SnapshotError(.fileHashMismatch, path: reader.path, "file hash differs from \(reader.path).sha256")
         }
     }
@@ -220,8 +233,22 @@ public struct ArchiveRestorer: Sendable {
         return report.factCount
     }
 
+    /// Gives `temporary` the owner and group of the database it replaces (when there is one), so that
+    /// the user a service runs as can still open its database after root restored it. Without the
+    /// privilege to give it away (not root), the file keeps its owner and takes the group if it can.
+    private func copyOwner(to temporary: String) throws(SnapshotError) {
+        var info = stat()
+        guard stat(options.targetPath, &info) == 0, info.st_uid != geteuid() || info.st_gid != getegid() else { return }
+        if chown(temporary, info.st_uid, info.st_gid) == 0 { return }
+        guard errno == EPERM else {
+            throw SnapshotError(
+                .io, path: options.targetPath, "cannot give the restored database its owner: \(systemError())")
+        }
+        _ = chown(temporary, uid_t.max, info.st_gid)
+    }
+
     /// Under the target's writer lock (no factpipe load writes to it meanwhile): gives the new file the
-    /// replaced database's permissions, removes that database's `-wal` and `-shm` (they belong to the
+    /// replaced database's owner, group and permissions, removes that database's `-wal` and `-shm` (they belong to the
     /// old file and would be replayed into the new one), then runs `rename`.
     func replaceTarget(
         with temporary: String, _ rename: () throws(SnapshotError) -> Void
@@ -231,6 +258,7 @@ public struct ArchiveRestorer: Sendable {
                 databasePath: options.targetPath, timeoutSeconds: 10, description: "restore of \(options.archivePath)")
         }
         defer { withExtendedLifetime(lock) {} }
+        try copyOwner(to: temporary)
         let mode =
             AtomicFileOutput.permissions(of: options.targetPath)
             ?? AtomicFileOutput.permissions(of: options.archivePath).map { $0 & 0o666 } ?? 0o644

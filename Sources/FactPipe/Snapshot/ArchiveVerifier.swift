@@ -96,7 +96,14 @@ public struct ArchiveVerifier: Sendable {
             report.problems.append(error)
             return
         }
-        if let recorded = reader.recordedFileSHA256 {
+        let recordedFileSHA256: String?
+        do {
+            recordedFileSHA256 = try reader.recordedFileSHA256()
+        } catch {
+            recordedFileSHA256 = nil
+            report.problems.append(error)
+        }
+        if let recorded = recordedFileSHA256 {
             report.checkedChecksumFile = true
             if recorded != report.fileSHA256 {
                 report.problems.append(

@@ -35,6 +35,8 @@ public struct SnapshotError: Error, Sendable, Hashable, CustomStringConvertible 
         case databaseDamaged = "database_damaged"
         /// The restore target exists and `--force` was not given.
         case targetExists = "target_exists"
+        /// The restore target exists and is neither empty nor a factpipe database: it is never replaced.
+        case targetNotADatabase = "target_not_a_database"
     }
 
     /// The category of the failure.

@@ -127,9 +127,27 @@ public struct SnapshotExporter: Sendable {
             sidecars.append((".sha256", checksumLine(fileHash, options.outputPath)))
             if !options.isCompressed { sidecars.append((".manifest.json", Array((manifest.json + "\n").utf8))) }
         }
-        try output.commit(sidecars: sidecars)
+        do {
+            // Another export to the same path renames its three files before or after these, never between.
+            let lock = FolderLock(folder: PathText.split(options.outputPath).folder)
+            defer { withExtendedLifetime(lock) {} }
+            try output.commit(sidecars: sidecars)
+            if output.canHaveSidecars && options.isCompressed { removeStaleManifest() }
+        }
         return ArchiveResult(
             manifest: manifest, path: options.outputPath, fileBytes: output.bytesWritten, fileSHA256: fileHash,
             sidecars: sidecars.map { options.outputPath + $0.suffix }, seconds: seconds(since: start))
+    }
+
+    /// Removes the `FILE.manifest.json` an earlier plain export to this path left, now that the file is
+    /// compressed with its manifest inside: that one describes a file that is gone. Only a regular file
+    /// that reads as a factpipe manifest is removed; anything else of that name is not factpipe's.
+    private func removeStaleManifest() {
+        let path = options.outputPath + ".manifest.json"
+        var info = stat()
+        guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+            let text = try? ArchiveReader.readSmallFile(path), (try? SnapshotManifest.decode(text, path: path)) != nil
+        else { return }
+        unlink(path)
     }
 }

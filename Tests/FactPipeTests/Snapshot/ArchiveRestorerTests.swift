@@ -54,11 +54,15 @@ import Testing
     @Test func anExistingTargetIsReplacedOnlyWithForce() throws {
         let work = try loadedWorkspace()
         let archive = try backup(work)
-        let target = try work.write("target.sqlite", "precious")
-        let error = snapshotError { try restore(archive, to: target) }
+        let notes = try work.write("notes.sqlite", "precious")
+        let error = snapshotError { try restore(archive, to: notes) }
         #expect(error?.kind == .targetExists)
         #expect(error?.message.contains("--force") == true)
-        #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious")
+        // Not even --force replaces what is not a factpipe database.
+        #expect(snapshotError { try restore(archive, to: notes, force: true) }?.kind == .targetNotADatabase)
+        #expect(try String(contentsOfFile: notes, encoding: .utf8) == "precious")
+
+        let target = try databaseCopy(work, "target.sqlite")
 
         // A stale WAL of the replaced database must not be replayed into the restored one.
         try work.write("target.sqlite-wal", "stale write-ahead log")
@@ -94,7 +98,8 @@ import Testing
         let archive = try backup(work)
         let snapshot = work.path("s.ndjson.zst")
         try export(work, to: "s.ndjson.zst")
-        let target = try work.write("target.sqlite", "precious")
+        let target = try databaseCopy(work, "target.sqlite")
+        let precious = try bytes(target)
         let before = try folderContents(work.directory.url.path)
 
         let whole = try bytes(archive)
@@ -110,7 +115,7 @@ import Testing
         for (name, kinds) in cases {
             let error = snapshotError { try restore(work.path(name), to: target, force: true) }
             #expect(error.map { kinds.contains($0.kind) } == true, "\(name): \(String(describing: error))")
-            #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious", "\(name)")
+            #expect(try bytes(target) == precious, "\(name)")
         }
         #expect(
             try folderContents(work.directory.url.path).filter { !$0.hasPrefix("target.sqlite-") }
@@ -136,7 +141,7 @@ import Testing
                 == true)
         #expect(try bytes(archive) == before)
 
-        let target = try work.write("private.sqlite", "old")
+        let target = try databaseCopy(work, "private.sqlite")
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: target)
         _ = try restore(archive, to: target, force: true)
         let mode = try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int

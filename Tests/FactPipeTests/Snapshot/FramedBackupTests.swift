@@ -67,7 +67,7 @@ import Testing
     @Test func aBackupOfManyFramesRestoresByteForByte() throws {
         let work = try loadedWorkspace()
         let archive = try backup(work).path
-        let target = try work.write("restored.sqlite", "the database it replaces")
+        let target = try databaseCopy(work, "restored.sqlite")
         try work.write("restored.sqlite-wal", "stale write-ahead log")
         let result = try restore(archive, to: target, force: true)
         #expect(result.parallelFrames == (try layout(archive)?.frames.count) && result.parallelFrames > 10)
@@ -130,7 +130,8 @@ import Testing
         let middle = frames[frames.count / 2]
         let start = Int(middle.fileOffset)
         let size = Int(middle.compressedBytes)
-        let target = try work.write("target.sqlite", "precious")
+        let target = try databaseCopy(work, "target.sqlite")
+        let precious = try bytes(target)
         let before = try folderContents(work.directory.url.path)
         // The frame's header (its content size: refused before anything is written), its first
         // block's header, a byte of its data, its checksum.
@@ -141,7 +142,7 @@ import Testing
             #expect(
                 error.map { [.corruptFrame, .truncated, .hashMismatch, .sizeMismatch].contains($0.kind) } == true,
                 "byte \(offset): \(String(describing: error))")
-            #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious")
+            #expect(try bytes(target) == precious)
             #expect(!ArchiveVerifier(path: damaged).run().isValid, "byte \(offset)")
             try FileManager.default.removeItem(atPath: damaged)
         }
@@ -178,12 +179,13 @@ import Testing
                 [.sizeMismatch]
             ),
         ]
-        let target = try work.write("target.sqlite", "precious")
+        let target = try databaseCopy(work, "target.sqlite")
+        let precious = try bytes(target)
         for (name, content, kinds) in cases {
             try write(content, to: work.path(name))
             let error = snapshotError { try restore(work.path(name), to: target, force: true) }
             #expect(error.map { kinds.contains($0.kind) } == true, "\(name): \(String(describing: error))")
-            #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious", "\(name)")
+            #expect(try bytes(target) == precious, "\(name)")
         }
         #expect(try folderContents(work.directory.url.path).filter { $0.hasPrefix(".") }.isEmpty)
     }
@@ -226,14 +228,15 @@ import Testing
         try write(frames + SkippableFrame.encode(manifestJSON: manifest.json), to: work.path("damaged.db.zst"))
         #expect(try layout(work.path("damaged.db.zst"))?.frames.count == 2)
 
-        let target = try work.write("target.sqlite", "precious")
+        let target = try databaseCopy(work, "target.sqlite")
+        let precious = try bytes(target)
         let cases: [(String, SnapshotError.Kind)] = [
             ("count.db.zst", .countMismatch), ("old.db.zst", .countMismatch), ("damaged.db.zst", .databaseDamaged),
         ]
         for (name, kind) in cases {
             let error = snapshotError { try restore(work.path(name), to: target, force: true) }
             #expect(error?.kind == kind, "\(name): \(String(describing: error))")
-            #expect(try String(contentsOfFile: target, encoding: .utf8) == "precious", "\(name)")
+            #expect(try bytes(target) == precious, "\(name)")
         }
         #expect(try folderContents(work.directory.url.path).filter { $0.hasPrefix(".") }.isEmpty)
     }

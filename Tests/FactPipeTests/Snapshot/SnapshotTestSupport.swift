@@ -68,6 +68,13 @@ func reimport(
     return target
 }
 
+/// A copy of the workspace's database at `name`: a target a restore with `force` may replace.
+func databaseCopy(_ work: LoadWorkspace, _ name: String) throws -> String {
+    let path = work.path(name)
+    try FileManager.default.copyItem(atPath: work.databasePath, toPath: path)
+    return path
+}
+
 /// The bytes of a file.
 func bytes(_ path: String) throws -> [UInt8] {
     Array(try Data(contentsOf: URL(fileURLWithPath: path)))

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+
+/// `restore --force` replaces a database and nothing else: never another database's side file, an
+/// archive's sidecar, a text file or another program's SQLite database.
+@Suite struct RestoreTargetTests {
+    /// A database, a compressed snapshot of it to restore, and a plain snapshot with its sidecars.
+    private final class Setup {
+        let work: CLIWorkspace
+        let archive: String
+
+        init() throws {
+            work = try CLIWorkspace()
+            try work.loadFacts()
+            archive = work.path("s.ndjson.zst")
+            try #require(try Factpipe.run(["export", "--db", work.database, "-o", archive, "-q"]).status == 0)
+            let plain = try Factpipe.run(["export", "--db", work.database, "-o", work.path("s.csv"), "-q"])
+            try #require(plain.status == 0, "\(plain.stderr)")
+        }
+
+        func restore(to target: String, json: Bool = false) throws -> FactpipeRun {
+            try Factpipe.run(["restore", archive, "--to", target, "--force"] + (json ? ["--json"] : ["-q"]))
+        }
+    }
+
+    @Test func aTargetNamedAsADatabasesSideFileOrAnArchivesSidecarIsRefused() throws {
+        let setup = try Setup()
+        let work = setup.work
+        try work.write("kb.sqlite-wal", "a log with committed transactions")
+        try work.write("kb.sqlite-journal", "a hot journal")
+        let before = try work.fileHashes()
+        let names = [
+            "kb.sqlite-wal", "kb.sqlite-shm", "kb.sqlite-journal", "kb.sqlite-factpipe.lock", "s.csv.manifest.json",
+            "s.csv.sha256", "new.sqlite-wal",
+        ]
+        for name in names {
+            let run = try setup.restore(to: work.path(name))
+            #expect(run.status == 64, "\(name): \(run.stderr)")
+            #expect(run.stderr.contains("--to \(work.path(name)): is the name of "), "\(run.stderr)")
+            #expect(run.stderr.contains("restore to a name of its own"), "\(run.stderr)")
+        }
+        #expect(try work.fileHashes() == before)
+        #expect(try Factpipe.run(["verify", work.path("s.csv"), "-q"]).status == 0)
+
+        // Through a link, the real file's name is judged.
+        let link = work.path("link.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: work.path("s.csv.manifest.json"))
+        let linked = try work.fileHashes()
+        let run = try setup.restore(to: link)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("s.csv.manifest.json: is the name of s.csv's manifest"), "\(run.stderr)")
+        #expect(try work.fileHashes() == linked)
+        #expect(try Factpipe.run(["verify", work.path("s.csv"), "-q"]).status == 0)
+    }
+
+    @Test func anExistingFileThatIsNotAFactpipeDatabaseIsNotReplaced() throws {
+        let setup = try Setup()
+        let work = setup.work
+        let notes = try work.write("notes.txt", "notes\n")
+        let other = work.path("other.sqlite")
+        try Factpipe.tool("/usr/bin/sqlite3", [other, "CREATE TABLE t(x); INSERT INTO t VALUES (1);"])
+        let before = try work.fileHashes()
+        for (target, words) in [(notes, "is not a SQLite database"), (other, "is another program's SQLite database")] {
+            let run = try setup.restore(to: target, json: true)
+            #expect(run.status == 1, "\(target): \(run.stderr)")
+            #expect(try run.json()["error"] as? String == "target_not_a_database")
+            #expect(run.stderr.contains("\(target): exists and \(words)"), "\(run.stderr)")
+            #expect(run.stderr.contains("a restore replaces only a factpipe database"), "\(run.stderr)")
+        }
+        #expect(try work.fileHashes() == before)
+
+        // An empty file holds nothing to lose; a factpipe database is what --force replaces.
+        let empty = try work.write("empty.sqlite", "")
+        let copy = work.path("copy.sqlite")
+        try FileManager.default.copyItem(atPath: work.database, toPath: copy)
+        for target in [empty, copy] {
+            let run = try setup.restore(to: target)
+            #expect(run.status == 0, "\(target): \(run.stderr)")
+            #expect(try SQLiteFile.int(target, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+        }
+    }
+
+    /// Run as root, a restore keeps the replaced database's owner and group as well as its mode: the
+    /// service that owns the database can still open it.
+    @Test func aReplacedDatabaseKeepsItsOwnerGroupAndMode() throws {
+        guard getuid() == 0 else { return }
+        let setup = try Setup()
+        let target = setup.work.path("service.sqlite")
+        try FileManager.default.copyItem(atPath: setup.work.database, toPath: target)
+        try #require(chown(target, 1000, 1000) == 0 && chmod(target, 0o640) == 0)
+        let run = try setup.restore(to: target)
+        #expect(run.status == 0, "\(run.stderr)")
+        var info = stat()
+        try #require(stat(target, &info) == 0)
+        #expect(info.st_uid == 1000 && info.st_gid == 1000, "owner \(info.st_uid):\(info.st_gid)")
+        #expect(info.st_mode & 0o7777 == 0o640)
+        #expect(try SQLiteFile.int(target, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+    }
+
+    /// A link into a folder that does not exist is refused, naming the folder: the link is not replaced
+    /// by a file. A dangling link into a folder that exists still creates its target.
+    @Test func aLinkIntoAMissingFolderIsRefused() throws {
+        let setup = try Setup()
+        let work = setup.work
+        let link = work.path("dang.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "nowhere/x.sqlite")
+        let run = try setup.restore(to: link)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(
+            run.stderr.contains("\(link): is a link into \(work.path("nowhere")), a folder that does not exist"),
+            "\(run.stderr)")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "nowhere/x.sqlite")
+        #expect(!FileManager.default.fileExists(atPath: work.path("nowhere")))
+
+        try FileManager.default.createDirectory(atPath: work.path("nowhere"), withIntermediateDirectories: false)
+        #expect(try setup.restore(to: link).status == 0)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "nowhere/x.sqlite")
+        #expect(try SQLiteFile.int(work.path("nowhere/x.sqlite"), "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+    }
+}
