@@ -32,7 +32,8 @@ struct FactPipeCommand: ParsableCommand {
             let code = exitCode(for: error)
             if let failure = Standard.failedOutput {
                 Standard.error("factpipe: cannot write to standard output: \(failure)")
-                if code == .success { exit(withError: ExitCode.failure) }
+                // Done (0) or done with rejects (2) is not what a run whose output was lost may say.
+                if code == .success || code.rawValue == FactPipeExit.doneWithRejects { exit(withError: ExitCode.failure) }
             }
             if code != .success, !(error is ExitCode), arguments.contains("--json"),
                 !streamGoesIntoTheDatabase(arguments, "standard output") {
@@ -49,8 +50,11 @@ struct FactPipeCommand: ParsableCommand {
     /// True when `stream` ("standard output" or "standard error") is redirected into the `--db`
     /// database's files: what the failure prints there would be written into the database.
     private static func streamGoesIntoTheDatabase(_ arguments: [String], _ stream: String) -> Bool {
-        guard let index = arguments.firstIndex(of: "--db"), index + 1 < arguments.count else { return false }
-        return DatabaseFile.standardStreamsWriting(into: arguments[index + 1]).contains(stream)
+        let databases = arguments.indices.compactMap { index -> String? in
+            if arguments[index].hasPrefix("--db=") { return String(arguments[index].dropFirst("--db=".count)) }
+            return arguments[index] == "--db" && index + 1 < arguments.count ? arguments[index + 1] : nil
+        }
+        return databases.contains { DatabaseFile.standardStreamsWriting(into: $0).contains(stream) }
     }
 
     /// Throws `ExitCode.success` when every write to standard output went through (the catch then ends

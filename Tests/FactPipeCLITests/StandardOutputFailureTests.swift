@@ -20,6 +20,15 @@ import Testing
         #expect(run.stderr.contains("cannot write to standard output: No space left on device"), "\(run.stderr)")
     }
 
+    @Test func aLoadDoneWithRejectsWhoseOutputIsLostFailsToo() throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("bad.txt", "bad(\nA(a, b).\n")
+        let command = "cd '\(work.url.path)' && '\(BinaryLocator.factpipe.path)' import bad.txt --db kb.sqlite --json"
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", command + " > /dev/full"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("cannot write to standard output"), "\(run.stderr)")
+    }
+
     @Test func aCommandWhoseOutputIsWrittenStillSucceeds() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()
