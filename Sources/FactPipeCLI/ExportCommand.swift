@@ -1,6 +1,10 @@
 import ArgumentParser
 import FactPipe
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `factpipe export`: a consistent snapshot of a database's facts, in the shape `import` reads.
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -57,8 +61,9 @@ struct ExportCommand: ParsableCommand {
         if let level, !(0...22).contains(level) { throw ValidationError("--level must be between 0 and 22") }
         if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
         guard !output.isEmpty else { throw ValidationError("-o must be a path, or - for standard output") }
-        if console.json && output == "-" {
-            throw ValidationError("--json cannot be used with -o - (standard output carries the snapshot)")
+        if console.json && (output == "-" || StandardStreams.descriptor(sameAs: output) == STDOUT_FILENO) {
+            throw ValidationError(
+                "--json cannot be used with -o \(output): standard output carries the snapshot")
         }
         if predicates.contains(where: \.isEmpty) { throw ValidationError("--predicate needs a name") }
         if let since, FactFilter(predicates: [], since: since) == nil {

@@ -54,4 +54,14 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: work.path("out.sha256")))
         #expect(!FileManager.default.fileExists(atPath: work.path("out.manifest.json")))
     }
+
+    @Test func jsonBesideAnExportToStandardOutputByAnyNameIsRefused() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        for target in ["out.zst", "/dev/stdout"] {
+            let run = try shell(work, "\"$F\" export --db kb.sqlite -o \(target) --json > out.zst")
+            #expect(run.status == 64, "\(target): \(run.stderr)")
+            #expect(run.stderr.contains("--json cannot be used with -o \(target)"), "\(run.stderr)")
+        }
+    }
 }
