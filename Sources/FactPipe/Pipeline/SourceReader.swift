@@ -119,6 +119,13 @@ struct SourceReader {
                             + "bytes; check its format and line ends, or raise --max-record-bytes")))
                     return
                 }
+                if let planned = plan.stamp, file.stamp != planned {
+                    // Written to while it was read: what was read is not the content whose hash the row records.
+                    throw ReadError(
+                        source: path, kind: .io,
+                        message: "it changed while it was read (after its SHA-256 was taken); its load is not done: "
+                            + "undo it (factpipe loads shows its id) and load the file again once nothing writes it")
+                }
                 guard send(.sourceEnd(sha256: reader.finishDigest())) else { return }
             } catch let error as ReadError {
                 _ = send(.readFailed(error))
