@@ -33,7 +33,9 @@ struct FactPipeCommand: ParsableCommand {
             if let failure = Standard.failedOutput {
                 Standard.error("factpipe: cannot write to standard output: \(failure)")
                 // Done (0) or done with rejects (2) is not what a run whose output was lost may say.
-                if code == .success || code.rawValue == FactPipeExit.doneWithRejects { exit(withError: ExitCode.failure) }
+                if code == .success || code.rawValue == FactPipeExit.doneWithRejects {
+                    exit(withError: ExitCode.failure)
+                }
             }
             if code != .success, !(error is ExitCode), arguments.contains("--json"),
                 !streamGoesIntoTheDatabase(arguments, "standard output") {

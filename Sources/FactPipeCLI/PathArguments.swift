@@ -52,8 +52,6 @@ enum PathArguments {
         }
     }
 
-    /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
-    /// `inputs`, the database, or another output; and an input that is the database.
     /// Refuses, before anything is created, an output file `option` could never be opened as: an empty
     /// path, a folder, or a file in a folder that does not exist (`-` is standard output).
     static func checkWritableFile(_ path: String, option: String) throws {
@@ -73,6 +71,8 @@ enum PathArguments {
         }
     }
 
+    /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
+    /// `inputs`, the database, or another output; and an input that is the database.
     static func checkOutputs(_ outputs: [(String, String?)], inputs: [String] = [], database: String?) throws {
         do {
             try OutputPathCheck.check(

@@ -18,9 +18,9 @@ protocol ArchiveSink: AnyObject {
 ///
 /// `-` writes to standard output, a path that names standard output or error (`/dev/stdout`, or the
 /// file it was sent to) is written through that stream, and an existing path that is not a regular file
-/// (a device such as `/dev/full`, a pipe) is written in place; none of them can have files beside it. The SHA-256 of the
-/// bytes written is kept for the `FILE.sha256` file. Released without `commit`, the temporary file
-/// is removed.
+/// (a device such as `/dev/full`, a pipe) is written in place; none of them can have files beside it.
+/// The SHA-256 of the bytes written is kept for the `FILE.sha256` file. Released without `commit`, the
+/// temporary file is removed.
 final class AtomicFileOutput: ArchiveSink {
     /// The final path, or `-`.
     let path: String

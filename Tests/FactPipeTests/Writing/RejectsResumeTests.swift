@@ -83,8 +83,6 @@ struct RejectsResumeTests {
         #expect(try verdict(directory, committed + braces + line("a.txt", 13)) == .cut)
     }
 
-    /// An atomic load's rollback cuts the lines of any of its sources, and keeps a file another load
-    /// wrote to since, saying so.
     @Test func aLineLongerThanTheReaderKeepsIsJudgedByItsStart() throws {
         let directory = try TemporaryDirectory()
         // A line past the longest the reader keeps (64 MiB; 1 KiB here) is kept only in part: it counts as
@@ -111,6 +109,8 @@ struct RejectsResumeTests {
         #expect(RejectsResume.longestRejectsLine == 64 << 20)
     }
 
+    /// An atomic load's rollback cuts the lines of any of its sources, and keeps a file another load
+    /// wrote to since, saying so.
     @Test func anAtomicRollBackCutsOnlyItsOwnSourcesLines() throws {
         let directory = try TemporaryDirectory()
         for (foreign, isCut) in [(false, true), (true, false)] {
