@@ -41,7 +41,7 @@ struct FactRowEncoder {
             out.append("{\"statement\":")
             Self.appendJSONString(statement, to: out)
             out.append(",\"confidence\":")
-            appendConfidence(cursor.confidence, to: out)
+            try appendConfidence(cursor, to: out)
             out.append(",\"source\":")
             if let source = cursor.text(.source) {
                 Self.appendJSONString(source, to: out)
@@ -58,7 +58,7 @@ struct FactRowEncoder {
         case .csv:
             Self.appendCSVField(statement, to: out)
             out.append(UInt8(ascii: ","))
-            appendConfidence(cursor.confidence, to: out)
+            try appendConfidence(cursor, to: out)
             out.append(UInt8(ascii: ","))
             if let source = cursor.text(.source) { Self.appendCSVField(source, to: out) }
             out.append(UInt8(ascii: ","))
@@ -93,10 +93,20 @@ struct FactRowEncoder {
         return text
     }
 
-    private mutating func appendConfidence(_ value: Double, to out: OutputBytes) {
+    /// Appends the confidence of the cursor's fact; one import would refuse (not a finite number from 0
+    /// to 1, written into the database by another program) is refused, as `inf` is no JSON and such an
+    /// archive would verify but not restore.
+    private mutating func appendConfidence(_ cursor: some FactRowSource, to out: OutputBytes) throws(SnapshotError) {
+        let value = cursor.confidence
         if let known = confidenceTexts[value.bitPattern] {
             out.append(confidenceBytes.base + known.offset, known.count)
             return
+        }
+        guard value.isFinite, value >= 0, value <= 1 else {
+            throw SnapshotError(
+                .unencodable, path: cursor.path,
+                "fact \(cursor.id) has a confidence of \(value), outside 0…1, which import refuses; correct it "
+                    + "(UPDATE facts SET confidence = … WHERE id = \(cursor.id)) and export again")
         }
         var text = value.description
         text.withUTF8 { utf8 in
