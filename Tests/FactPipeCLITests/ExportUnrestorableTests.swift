@@ -20,3 +20,19 @@ import Testing
         }
     }
 }
+
+/// `export --predicate` takes a predicate as `query --predicate` does.
+@Suite struct ExportPredicateTests {
+    @Test func aPredicateWithSpaceAroundItSelectsWhatQueryFinds() throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "HasPart(a, b).\nHasPart(c, d).\nIsA(a, thing).\n")
+        #expect(try Factpipe.run(["import", work.path("in.txt"), "--db", work.database, "-q"]).status == 0)
+        let query = try Factpipe.run(["query", "--db", work.database, "--predicate", " HasPart ", "--format", "ndjson"])
+        #expect(query.stdoutText.split(separator: "\n").count == 2, "\(query.stdoutText)")
+        let run = try Factpipe.run([
+            "export", "--db", work.database, "-o", work.path("p.ndjson"), "--predicate", " HasPart ", "--json",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "facts") == 2)
+    }
+}

@@ -12,10 +12,11 @@ public struct FactFilter: Sendable, Hashable {
         since = nil
     }
 
-    /// A filter on `predicates` (empty: all) and on `since`, any ISO 8601 time, normalized to UTC;
-    /// nil when `since` is not an ISO 8601 time.
+    /// A filter on `predicates` (empty: all), each in the form facts store it (as `query --predicate`
+    /// takes it: ` HasPart ` is `HasPart`), and on `since`, any ISO 8601 time, normalized to UTC; nil when
+    /// `since` is not an ISO 8601 time.
     public init?(predicates: [String], since: String?) {
-        self.predicates = predicates
+        self.predicates = predicates.map { FactQuery(predicate: $0).canonicalized().predicate ?? $0 }
         if let since {
             guard let normalized = Timestamp.normalize(since) else { return nil }
             self.since = normalized
