@@ -142,20 +142,46 @@ public struct ScaleTest: Sendable {
         FactGenerator.Options(seed: seed, format: .csv, invalidRate: 0, duplicateRate: 0)
     }
 
-    /// Creates a fresh directory under `parent` (or `$TMPDIR`, or `/tmp`).
+    /// Creates a fresh directory under `parent` (or `$TMPDIR`, or `/tmp`), named for this process
+    /// (`TemporaryName`: `.factpipe-scale-test.factpipe-tmp-…`), after removing those a killed scale test
+    /// left there (`removeStaleWorkFolders`).
     static func makeTemporaryDirectory(in parent: String?) throws(ScaleTestError) -> String {
         let base = parent ?? temporaryFolder()
-        var template = Array((base + "/factpipe-scale-test-XXXXXX").utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress.flatMap { mkdtemp($0) } != nil
-        }
-        guard created else {
+        removeStaleWorkFolders(in: base)
+        let directory = TemporaryName.make(for: base + "/" + workFolderName)
+        guard mkdir(directory, 0o700) == 0 else {
             let code = errno
             throw .file(
                 FileOutputError(operation: .open, path: base, code: code, reason: String(cString: strerror(code))))
         }
-        return template.withUnsafeBufferPointer { buffer in
-            String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return directory
+    }
+
+    /// The name a scale test's work folder is made from.
+    static let workFolderName = "factpipe-scale-test"
+
+    /// Removes the work folders in `base` of scale tests whose process is gone (a `kill -9` leaves its
+    /// input and database, hundreds of megabytes): only folders factpipe named for a scale test of this
+    /// host and PID namespace, and of those only the files a scale test writes; a folder that holds
+    /// anything else is left. A scale test that ended removed its input: a folder without one holds a
+    /// database kept with `--keep`, and stays.
+    static func removeStaleWorkFolders(in base: String) {
+        guard let directory = opendir(base) else { return }
+        defer { closedir(directory) }
+        let descriptor = dirfd(directory)
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            guard name.hasPrefix("." + workFolderName + TemporaryName.marker),
+                let owner = TemporaryName.owner(ofEntry: name), owner.place == .current, !owner.isAlive
+            else { continue }
+            var info = stat()
+            guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFDIR
+            else { continue }
+            let folder = base + "/" + name
+            if unlink(folder + "/facts.csv") == 0 { removeDatabase(folder + "/scale-test.sqlite") }
+            rmdir(folder)
         }
     }
 
