@@ -95,6 +95,15 @@ import Testing
         #expect(info.st_uid == 1000 && info.st_gid == 1000, "owner \(info.st_uid):\(info.st_gid)")
         #expect(info.st_mode & 0o7777 == 0o640)
         #expect(try SQLiteFile.int(target, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
+        // The lock file root created is the database owner's too, so the service can still take the lock;
+        // so is the one a load run as root creates.
+        try #require(stat(target + "-factpipe.lock", &info) == 0)
+        #expect(info.st_uid == 1000 && info.st_gid == 1000, "lock owner \(info.st_uid):\(info.st_gid)")
+        #expect(unlink(target + "-factpipe.lock") == 0)
+        let load = try Factpipe.run(["import", try setup.work.write("more.txt", "More(a).\n"), "--db", target, "-q"])
+        #expect(load.status == 0, "\(load.stderr)")
+        try #require(stat(target + "-factpipe.lock", &info) == 0)
+        #expect(info.st_uid == 1000 && info.st_gid == 1000, "lock owner \(info.st_uid):\(info.st_gid)")
     }
 
     /// A link into a folder that does not exist is refused, naming the folder: the link is not replaced

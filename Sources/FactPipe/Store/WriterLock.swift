@@ -22,7 +22,12 @@ final class WriterLock {
         databasePath: String, timeoutSeconds: Double, description: String, isCancelled: () -> Bool = { false }
     ) throws(StoreError) {
         path = DatabaseFile.lockPath(databasePath)
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if fd >= 0 {
+            Self.giveOwnerOfDatabase(fd, databasePath: databasePath)
+        } else if errno == EEXIST {
+            fd = open(path, O_RDWR | O_CLOEXEC)
+        }
         guard fd >= 0 else {
             throw StoreError(
                 kind: .lockFile, path: databasePath,
@@ -53,6 +58,18 @@ final class WriterLock {
         let text = Array("pid \(getpid()), \(description)\n".utf8)
         _ = ftruncate(fd, 0)
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// Gives a lock file root just created the owner and group of the database (or of its folder, for a
+    /// database still to be created), as SQLite gives root's `-wal` and `-journal` the database's: a lock
+    /// file root owned would keep the service that owns the database from ever taking the lock again
+    /// (after a restore or a load run as root). Nothing for any other user, who cannot give files away.
+    private static func giveOwnerOfDatabase(_ fd: Int32, databasePath: String) {
+        guard geteuid() == 0 else { return }
+        let real = DatabaseFile.realPath(databasePath)
+        var info = stat()
+        guard stat(real, &info) == 0 || stat(AtomicFileOutput.folder(of: real), &info) == 0 else { return }
+        _ = fchown(fd, info.st_uid, info.st_gid)
     }
 
     deinit {
