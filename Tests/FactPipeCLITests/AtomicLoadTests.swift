@@ -9,6 +9,68 @@ import Testing
         try SQLiteFile.strings(database, "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
     }
 
+    @Test func aKilledAtomicLoadLeavesNoRejectsForItsNextRunToRepeat() throws {
+        let work = try CLIWorkspace()
+        try Self.killAndRunAgain(
+            work: work, database: work.database,
+            facts: { try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") })
+    }
+
+    /// The hidden spools of atomic loads beside the rejects file.
+    static func spools(_ work: CLIWorkspace) throws -> [String] {
+        try work.contents("").filter { $0.hasPrefix(".rejects.ndjson.factpipe-tmp-") }
+    }
+
+    /// An atomic load of a FIFO into `database` is killed once its two rejects are spooled, then run
+    /// again: the rejects file holds each reject once, and no spool is left. `facts` reads the store.
+    static func killAndRunAgain(work: CLIWorkspace, database: String, facts: () throws -> [String]) throws {
+        let rejects = work.path("rejects.ndjson")
+        let earlier = try Factpipe.run([
+            "import", try work.write("earlier.txt", "bad earlier\nP(a).\n"), "--db", database, "--rejects", rejects,
+        ])
+        #expect(earlier.status == 2, "\(earlier.stderr)")  // done, with rejects
+        let before = try work.read("rejects.ndjson")
+
+        // The atomic load reads a FIFO held open, so it is still running when its rejects are spooled.
+        let content = "bad one\nQ(1).\nQ(2).\nbad two\nQ(3).\nQ(4).\n"
+        let fifo = try HeldOpenFIFO(work.path("in.fifo"))
+        let arguments = [
+            "import", fifo.path, "--db", database, "--atomic", "--resume", "--rejects", rejects,
+            "--batch-size", "2", "--json",
+        ]
+        let killed = try BackgroundProcess(BinaryLocator.factpipe, arguments)
+        #expect(fifo.openWhenReaderArrives())
+        try fifo.write(content)
+        let spooled = poll(timeout: 60) {
+            let spool = (try? spools(work))?.first.map { work.path($0) }
+            let lines = spool.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) }?.split(separator: "\n")
+            return lines?.count == 2 || !killed.isRunning
+        }
+        #expect(spooled && killed.isRunning, "the load's two rejects never reached its spool")
+        killed.killNine()
+        _ = try killed.wait()
+        fifo.close()
+        #expect(try facts() == ["P(a)."])
+        #expect(try work.read("rejects.ndjson") == before, "the killed load wrote nothing into the rejects file")
+        #expect(try spools(work).count == 1)
+
+        // Its next run removes the dead spool and writes each reject once.
+        let again = try BackgroundProcess(BinaryLocator.factpipe, arguments)
+        #expect(fifo.openWhenReaderArrives())
+        try fifo.write(content)
+        fifo.close()
+        let run = try again.wait()
+        #expect(run.status == 2, "\(run.stderr)")  // done, with rejects
+        #expect(int(try run.json(), "inserted") == 4)
+        let lines = try work.read("rejects.ndjson")
+        #expect(lines.hasPrefix(before))
+        let added = String(lines.dropFirst(before.count)).split(separator: "\n")
+        #expect(added.count == 2, "\(added)")
+        #expect(added.allSatisfy { $0.contains("\"source\":\"\(fifo.path)\"") })
+        #expect(try facts() == ["P(a).", "Q(1).", "Q(2).", "Q(3).", "Q(4)."])
+        #expect(try spools(work).isEmpty)
+    }
+
     @Test func anAtomicLoadThatCommitsOrFailsLeavesTheSchemaAsItWas() throws {
         let work = try CLIWorkspace()
         let rejects = work.path("rejects.ndjson")

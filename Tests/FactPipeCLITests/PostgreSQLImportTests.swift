@@ -336,6 +336,14 @@ struct PostgreSQLImportTests {
         #expect(try database.sql("SELECT count(*) FROM facts") == [["0"]])
     }
 
+    /// Killed before it commits, an atomic load's rejects wait in their spool, as in SQLite.
+    @Test func aKilledAtomicLoadLeavesNoRejectsForItsNextRunToRepeat() throws {
+        let database = try PostgreSQLTestDatabase()
+        try AtomicLoadSchemaTests.killAndRunAgain(
+            work: try CLIWorkspace(), database: database.url,
+            facts: { try database.sql("SELECT statement FROM facts ORDER BY statement").map { $0[0] } })
+    }
+
     @Test func aRerunThatSkipsItsInputKeepsTheRejectsFile() throws {
         let database = try PostgreSQLTestDatabase()
         try RejectsRerunTests.rerun(work: try CLIWorkspace(), database: database.url)

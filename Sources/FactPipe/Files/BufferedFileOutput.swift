@@ -62,6 +62,9 @@ public final class BufferedFileOutput {
 
     private let descriptor: Int32
     private let ownsDescriptor: Bool
+    /// True when the output is a regular file this output opened itself (not standard output, a stream
+    /// named by path, a pipe or a device).
+    public var ownsARegularFile: Bool { ownsDescriptor && isRegularFile }
     private var isRegularFile = false
     private let capacity: Int
     private var buffer: [UInt8]

@@ -22,6 +22,8 @@ final class PostgreSQLFactStore: FactSink {
     private let connection: PostgreSQLConnection
     private let ledger: PostgreSQLLedger
     private let rejects: BufferedFileOutput?
+    /// Where an atomic load's rejects wait until it commits (`RejectsSpool`).
+    private let spool: RejectsSpool?
     private var defaultCreatedAt: String
 
     private var descriptors: [SourceDescriptor] = []
@@ -81,6 +83,7 @@ final class PostgreSQLFactStore: FactSink {
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: true) }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
+        spool = options.isAtomic ? try rejects.flatMap { try RejectsSpool(beside: $0) } : nil
     }
 
     /// Decides for each input whether to load it, skip it (its content is in the ledger as done) or
@@ -120,7 +123,10 @@ final class PostgreSQLFactStore: FactSink {
                 }
             }
             if isCancelled() { throw FactSinkStop.interrupted }
-            if options.isAtomic { try connection.execute("COMMIT") }
+            if options.isAtomic {
+                try spool?.publish()
+                try connection.execute("COMMIT")
+            }
             try buildMissingIndexes()
             summary.status = .done
         } catch {
@@ -128,6 +134,7 @@ final class PostgreSQLFactStore: FactSink {
             // Committed batches are kept; the next load builds the indexes if this cannot.
             try? buildMissingIndexes()
         }
+        spool?.discard()
         try? rejects?.close()
         return finishSummary()
     }
@@ -256,7 +263,7 @@ final class PostgreSQLFactStore: FactSink {
             try connection.putCopyData(row.bytes)
         }
         pending.count(segment)
-        try segment.writeRejects(to: rejects, samples: &summary.sampleDiagnostics)
+        try segment.writeRejects(to: spool?.output ?? rejects, samples: &summary.sampleDiagnostics)
         if segment.endsBatch { try commitBatch(id: id) }
     }
 
@@ -304,7 +311,7 @@ final class PostgreSQLFactStore: FactSink {
 
     /// Records the open batch's counts and checkpoint, flushes its rejects and commits.
     private func recordBatch(id: Int64) throws {
-        try rejects?.flush()
+        try (spool?.output ?? rejects)?.flush()
         pending.rejectsOffset = rejects?.bytesWritten ?? 0
         try ledger.record(id: id, counts: pending, status: .running)
         if isCancelled() { throw FactSinkStop.interrupted }

@@ -34,6 +34,8 @@ final class WriterStage {
     private let writer: SQLiteFactWriter
     let staging: StagingArea
     let rejects: BufferedFileOutput?
+    /// Where an atomic load's rejects wait until it commits (`RejectsSpool`).
+    let spool: RejectsSpool?
     private var indexes = IndexStrategy(rebuildsSecondaryIndexes: false, mayAppendDirectly: false)
     /// Set while the current source appends straight to `facts` (its end restores the unique index).
     var directAppend: DirectAppend?
@@ -73,6 +75,7 @@ final class WriterStage {
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: true) }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
+        spool = options.isAtomic ? try rejects.flatMap { try RejectsSpool(beside: $0) } : nil
     }
 
     /// Starts the rejects file afresh, as a load that neither resumes nor appends does, once it is known
@@ -113,12 +116,16 @@ final class WriterStage {
             }
             if isCancelled() { throw FactSinkStop.interrupted }
             try finishLoad()
-            if options.isAtomic { try database.commit() }
+            if options.isAtomic {
+                try spool?.publish()
+                try database.commit()
+            }
             database.releaseLog()
             self.summary.status = .done
         } catch {
             fail(error)
         }
+        spool?.discard()
         try? rejects?.close()
         var summary = self.summary
         summary.writerTimings = timings
@@ -218,7 +225,7 @@ final class WriterStage {
             pendingStaged += segment.facts.count
         }
         pending.count(segment)
-        try segment.writeRejects(to: rejects, samples: &summary.sampleDiagnostics)
+        try segment.writeRejects(to: spool?.output ?? rejects, samples: &summary.sampleDiagnostics)
         if segment.endsBatch { try commitBatch(id: id) }
     }
 
@@ -231,7 +238,7 @@ final class WriterStage {
                 .aborted, "\(descriptors.last?.path ?? ""):\(conflict.line): \(conflict.statement) \(place) "
                     + "(--on-conflict fail)")
         }
-        try rejects?.flush()
+        try (spool?.output ?? rejects)?.flush()
         pending.rejectsOffset = rejects?.bytesWritten ?? 0
         try ledger.record(id: id, counts: pending, status: .running)
         if isCancelled() { throw FactSinkStop.interrupted }
