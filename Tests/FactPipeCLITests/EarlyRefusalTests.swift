@@ -24,3 +24,18 @@ import Testing
         #expect(try work.contents("") == ["in.txt"])
     }
 }
+
+/// The writer lock file is truncated and written: a symlink in its place is refused, and the file it
+/// points to is left as it was.
+@Suite struct LockFileLinkTests {
+    @Test func aLockFileThatIsASymlinkIsRefusedAndItsTargetKept() throws {
+        let work = try CLIWorkspace()
+        let precious = try work.write("precious.txt", "keep me\n")
+        try FileManager.default.createSymbolicLink(
+            atPath: work.path("kb.sqlite-factpipe.lock"), withDestinationPath: precious)
+        let run = try Factpipe.run(["import", try work.write("in.txt", "A(a).\n"), "--db", work.path("kb.sqlite")])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("is a symbolic link"), "\(run.stderr)")
+        #expect(try work.read("precious.txt") == "keep me\n")
+    }
+}

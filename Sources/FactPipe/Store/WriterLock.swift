@@ -22,11 +22,19 @@ final class WriterLock {
         databasePath: String, timeoutSeconds: Double, description: String, isCancelled: () -> Bool = { false }
     ) throws(StoreError) {
         path = DatabaseFile.lockPath(databasePath)
-        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        // Never through a symlink: the lock file is truncated and written, and a link would hand that to
+        // whatever file it points to.
+        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         if fd >= 0 {
             Self.giveOwnerOfDatabase(fd, databasePath: databasePath)
         } else if errno == EEXIST {
-            fd = open(path, O_RDWR | O_CLOEXEC)
+            fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+        }
+        if fd < 0 && errno == ELOOP {
+            throw StoreError(
+                kind: .lockFile, path: databasePath,
+                message: "cannot open database: its lock file \(path) is a symbolic link, which factpipe does not "
+                    + "write through; remove it")
         }
         guard fd >= 0 else {
             throw StoreError(
