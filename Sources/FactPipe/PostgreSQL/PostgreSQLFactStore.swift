@@ -83,7 +83,7 @@ final class PostgreSQLFactStore: FactSink {
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: true) }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
-        spool = options.isAtomic ? try rejects.flatMap { try RejectsSpool(beside: $0) } : nil
+        spool = options.isAtomic ? rejects.flatMap { RejectsSpool(beside: $0) } : nil
     }
 
     /// Decides for each input whether to load it, skip it (its content is in the ledger as done) or
@@ -127,12 +127,17 @@ final class PostgreSQLFactStore: FactSink {
                 try spool?.publish()
                 try connection.execute("COMMIT")
             }
-            try buildMissingIndexes()
             summary.status = .done
         } catch {
             fail(error)
-            // Committed batches are kept; the next load builds the indexes if this cannot.
-            try? buildMissingIndexes()
+        }
+        // After the load's commit (or the committed batches of one that stopped), a failure to build the
+        // indexes takes nothing back: the next load builds them, and the summary says so.
+        do {
+            try buildMissingIndexes()
+        } catch {
+            summary.notes.append("the secondary indexes could not be built (\(error)); the next load into this "
+                + "database builds them")
         }
         spool?.discard()
         try? rejects?.close()

@@ -75,7 +75,7 @@ final class WriterStage {
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: true) }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
-        spool = options.isAtomic ? try rejects.flatMap { try RejectsSpool(beside: $0) } : nil
+        spool = options.isAtomic ? rejects.flatMap { RejectsSpool(beside: $0) } : nil
     }
 
     /// Starts the rejects file afresh, as a load that neither resumes nor appends does, once it is known
