@@ -40,17 +40,14 @@ enum FileHasher {
 }
 
 /// What tells one state of a regular file from another: its device and inode (a file renamed over the
-/// path is another one), its size, and its modification and change times (a file rewritten in place;
-/// the change time also catches a rewrite that sets the old modification time back, as `cp -p`,
-/// `touch -r` or `rsync --inplace -t` do).
+/// path is another one), its size and its modification time (a file rewritten in place). Not the change
+/// time: a `chmod`, a hard link (a backup tool's `cp -al`) or a rename changes it, and not the content.
 struct FileStamp: Equatable, Sendable {
     var device: UInt64
     var inode: UInt64
     var size: Int64
     var modifiedSeconds: Int64
     var modifiedNanoseconds: Int64
-    var changedSeconds: Int64
-    var changedNanoseconds: Int64
 
     /// The stamp of the regular file open on `descriptor`; nil for anything else.
     init?(descriptor: Int32) {
@@ -61,7 +58,5 @@ struct FileStamp: Equatable, Sendable {
         size = Int64(info.st_size)
         modifiedSeconds = Int64(info.st_mtim.tv_sec)
         modifiedNanoseconds = Int64(info.st_mtim.tv_nsec)
-        changedSeconds = Int64(info.st_ctim.tv_sec)
-        changedNanoseconds = Int64(info.st_ctim.tv_nsec)
     }
 }
