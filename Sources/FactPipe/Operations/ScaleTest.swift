@@ -176,12 +176,16 @@ public struct ScaleTest: Sendable {
             guard name.hasPrefix("." + workFolderName + TemporaryName.marker),
                 let owner = TemporaryName.owner(ofEntry: name), owner.place == .current, !owner.isAlive
             else { continue }
-            var info = stat()
-            guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFDIR
-            else { continue }
-            let folder = base + "/" + name
-            if unlink(folder + "/facts.csv") == 0 { removeDatabase(folder + "/scale-test.sqlite") }
-            rmdir(folder)
+            // Through descriptors, never a path: a folder swapped for a link meanwhile is not followed.
+            let folder = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard folder >= 0 else { continue }
+            if unlinkat(folder, "facts.csv", 0) == 0 {
+                for suffix in ["", "-wal", "-shm", "-journal", "-factpipe.lock"] {
+                    unlinkat(folder, "scale-test.sqlite" + suffix, 0)
+                }
+            }
+            close(folder)
+            unlinkat(descriptor, name, AT_REMOVEDIR)
         }
     }
 

@@ -25,11 +25,11 @@ final class WriterLock {
         // Never through a symlink: the lock file is truncated and written, and a link would hand that to
         // whatever file it points to.
         var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        if fd >= 0 {
-            Self.giveOwnerOfDatabase(fd, databasePath: databasePath)
-        } else if errno == EEXIST {
+        if fd < 0 && errno == EEXIST {
             fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
         }
+        // Also a lock file root made before this was so: it is given back to the database's owner.
+        if fd >= 0 { Self.giveOwnerOfDatabase(fd, databasePath: databasePath) }
         if fd < 0 && errno == ELOOP {
             throw StoreError(
                 kind: .lockFile, path: databasePath,
@@ -68,7 +68,7 @@ final class WriterLock {
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
-    /// Gives a lock file root just created the owner and group of the database (or of its folder, for a
+    /// Gives a lock file root opens the owner and group of the database (or of its folder, for a
     /// database still to be created), as SQLite gives root's `-wal` and `-journal` the database's: a lock
     /// file root owned would keep the service that owns the database from ever taking the lock again
     /// (after a restore or a load run as root). Nothing for any other user, who cannot give files away.
