@@ -132,13 +132,14 @@ final class PostgreSQLFactStore: FactSink {
             fail(error)
         }
         // After the load's commit (or the committed batches of one that stopped), a failure to build the
-        // indexes takes nothing back: the next load builds them, and the summary says so.
+        // indexes takes nothing back: the next load builds them. A load that is done says so; one that
+        // stopped has said why already (the server gone, say).
         do {
             try buildMissingIndexes()
-        } catch {
+        } catch where summary.status == .done {
             summary.notes.append("the secondary indexes could not be built (\(error)); the next load into this "
                 + "database builds them")
-        }
+        } catch {}
         spool?.discard()
         try? rejects?.close()
         return finishSummary()
