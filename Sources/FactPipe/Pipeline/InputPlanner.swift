@@ -89,27 +89,45 @@ struct InputPlanner {
         return .load
     }
 
-    /// Goes on with load `loadID` after its checkpoint, under the conflict policy it began with; skips the
-    /// input when an earlier input of this run goes on with that load (a copy of the same content).
+    /// Goes on with load `loadID` (`ResumePolicy.decide`).
     private func resume(_ path: String, loadID: Int64, ledger: LoadLedger) throws -> SourcePlan.Action {
-        if let earlier = plans.first(where: { $0.resumes(loadID) }) {
-            return .skip(reason: "the same content as \(earlier.path), which goes on with load \(loadID) in this run")
-        }
         let entry = try ledger.entry(id: loadID)
-        // Only records merged under the load's policy bind the resume (a failed atomic load merged none).
-        if let entry, entry.counts.records > 0, entry.policy != options.conflictPolicy {
-            let policy = entry.policy
-            throw StoreError(
-                kind: .cannotResume, path: options.databasePath,
-                message: ResumePolicy.mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
+        switch ResumePolicy.decide(
+            path, loadID: loadID, policy: entry?.policy, counts: entry?.counts, options: options, earlier: plans) {
+        case .go(let action): return action
+        case .refuse(let message):
+            throw StoreError(kind: .cannotResume, path: options.databasePath, message: message)
         }
-        return .resume(loadID: loadID, offset: entry?.counts.checkpointOffset ?? 0,
-                       line: entry?.counts.checkpointLine ?? 1)
     }
 }
 
-/// What a resume under another conflict policy than its load began with is told.
+/// How an input goes on with an interrupted load: under the conflict policy the load began with, and
+/// only once in a run. Both stores' planners ask it.
 enum ResumePolicy {
+    enum Decision {
+        /// The plan: go on with the load, or skip the input (a copy an earlier input already goes on with).
+        case go(SourcePlan.Action)
+        /// Why the resume is refused.
+        case refuse(String)
+    }
+
+    /// Goes on with load `loadID` (whose row has `policy` and `counts`) after its checkpoint; skips the
+    /// input when one of the run's `earlier` plans goes on with that load; refuses another policy than
+    /// the load's once it merged records under it (a failed atomic load merged none).
+    static func decide(
+        _ path: String, loadID: Int64, policy: ConflictPolicy?, counts: LoadLedger.Counts?, options: ImportOptions,
+        earlier: [SourcePlan]
+    ) -> Decision {
+        if let earlier = earlier.first(where: { $0.resumes(loadID) }) {
+            return .go(.skip(
+                reason: "the same content as \(earlier.path), which goes on with load \(loadID) in this run"))
+        }
+        if let policy, let counts, counts.records > 0, policy != options.conflictPolicy {
+            return .refuse(mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
+        }
+        return .go(.resume(loadID: loadID, offset: counts?.checkpointOffset ?? 0, line: counts?.checkpointLine ?? 1))
+    }
+
     /// Half of the input would be merged one way and half another: a resume goes on as its load began.
     static func mismatch(_ path: String, loadID: Int64, began: ConflictPolicy, now: ConflictPolicy) -> String {
         "\(path) cannot be resumed with --on-conflict \(now.rawValue): load \(loadID) began with --on-conflict "

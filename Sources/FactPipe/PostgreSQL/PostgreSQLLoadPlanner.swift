@@ -80,21 +80,13 @@ struct PostgreSQLLoadPlanner {
         return plan
     }
 
-    /// Goes on with load `loadID` after its checkpoint, under the conflict policy it began with; skips the
-    /// input when an earlier input of this run goes on with that load (a copy of the same content).
+    /// Goes on with load `loadID` (`ResumePolicy.decide`).
     private func resume(_ path: String, loadID: Int64, ledger: PostgreSQLLedger) throws -> SourcePlan.Action {
-        if let earlier = plans.first(where: { $0.resumes(loadID) }) {
-            return .skip(reason: "the same content as \(earlier.path), which goes on with load \(loadID) in this run")
-        }
         let entry = try ledger.entry(id: loadID)
-        // Only records merged under the load's policy bind the resume (a failed atomic load merged none).
-        if let entry, entry.counts.records > 0, entry.policy != options.conflictPolicy {
-            let policy = entry.policy
-            throw PostgreSQLError(
-                server: server,
-                message: ResumePolicy.mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
+        switch ResumePolicy.decide(
+            path, loadID: loadID, policy: entry?.policy, counts: entry?.counts, options: options, earlier: plans) {
+        case .go(let action): return action
+        case .refuse(let message): throw PostgreSQLError(server: server, message: message)
         }
-        return .resume(loadID: loadID, offset: entry?.counts.checkpointOffset ?? 0,
-                       line: entry?.counts.checkpointLine ?? 1)
     }
 }

@@ -99,7 +99,8 @@ enum FactDatabase {
         let uri = !hasLog && (leavesNoTrace || isOnReadOnlyFileSystem(path))
             ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
-        let cleansUp = uri == nil && !leavesNoTrace && !hasLog ? try mayRemoveItsLog(path, settings: settings) : false
+        let cleansUp =
+            uri == nil && !leavesNoTrace && !hasLog ? try mayRemoveItsLog(path, settings: settings) : false
         let connection = try SQLiteConnection(path: path, readOnly: !cleansUp, create: false, uri: uri)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
         try ReadOnlyDatabase.refusingHotJournal(path) { () throws(StoreError) in
@@ -121,8 +122,9 @@ enum FactDatabase {
     /// and would leave them beside the file. Such a reader runs with `query_only`, and writes only
     /// what SQLite's own close writes (checkpointing the log, when no other connection has it open).
     ///
-    /// Only when the database has no `-wal` and no `-shm` as the reader opens it (so the only log its close
-    /// can fold into the file and remove is the empty one this reader made, never a killed writer's), only
+    /// Only when the database has no `-wal` and no `-shm` as the reader opens it (so a log a killed writer
+    /// left is never folded into the file by a reader's close; one a writer started meanwhile may be, as
+    /// any SQLite connection's close does), only
     /// a file this user owns and has write permission on (as root too, who may write any file, so that a
     /// `0444` database or another user's stays byte for byte as it was), and only a factpipe database in
     /// WAL mode, recognised first through a read-only look: a read-write connection would roll back
