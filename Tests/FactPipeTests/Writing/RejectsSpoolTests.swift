@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import FactPipe
+
+/// An atomic load's rejects spool: nothing of it on disk under a name, and every byte it took appended
+/// to the rejects file, in order, across its copy blocks.
+struct RejectsSpoolTests {
+    @Test func aPublishedSpoolAppendsEveryByteAfterWhatTheFileHeld() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.write("rejects.ndjson", "{\"earlier\":1}\n")
+        let target = try BufferedFileOutput(path: path, append: true)
+        let spool = try #require(RejectsSpool(beside: target))
+        // Unlinked at once: no name of it in the folder, whatever happens to the process.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["rejects.ndjson"])
+        // About 2.9 MiB of lines of varied length, so lines straddle the 1 MiB copy blocks, and a last line
+        // without its newline (a load stopped inside one), which is carried to the end.
+        var spooled = ""
+        for index in 0..<3_000 {
+            let line = "{\"line\":\(index),\"record\":\"" + String(repeating: "x", count: 700 + index % 611) + "\"}\n"
+            spooled += line
+            try spool.output.write(line)
+        }
+        let tail = "{\"line\":3000,\"record\":\"cut"
+        spooled += tail
+        try spool.output.write(tail)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"earlier\":1}\n", "nothing before publish")
+        try spool.publish()
+        try target.close()
+        spool.discard()
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "{\"earlier\":1}\n" + spooled)
+        #expect(spooled.utf8.count > 2 << 20, "more than two copy blocks")
+    }
+
+    @Test func aStreamOrPipeTargetHasNoSpool() throws {
+        #expect(RejectsSpool(beside: BufferedFileOutput(descriptor: STDERR_FILENO, name: "-")) == nil)
+        let directory = try TemporaryDirectory()
+        let fifo = directory.url.appendingPathComponent("r.fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        defer { close(reader) }
+        #expect(try RejectsSpool(beside: BufferedFileOutput(path: fifo, append: true)) == nil)
+    }
+}
