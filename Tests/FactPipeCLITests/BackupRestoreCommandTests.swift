@@ -105,10 +105,10 @@ import Testing
     }
 
     @Test func aDatabaseOfSeveralFramesRestoresByteForByteAndADamagedFrameChangesNothing() throws {
-        // 110,000 facts: a database of about 36 MB, in three frames (16 MiB each but the last).
+        // 125,000 facts: a database of about 38 MB, in three frames (16 MiB each but the last).
         let work = try CLIWorkspace()
         let input = work.path("facts.ndjson")
-        #expect(try Factpipe.run(["generate", "--facts", "110000", "--seed", "5", "-o", input, "--quiet"]).status == 0)
+        #expect(try Factpipe.run(["generate", "--facts", "125000", "--seed", "5", "-o", input, "--quiet"]).status == 0)
         try work.loadFacts(input)
         let frameBytes = 16 << 20
         let databaseBytes = try #require(

@@ -76,7 +76,7 @@ import Glibc
         // The failed load appended straight to the empty table; whatever it could not finish, the unique
         // index is back after the resumed load, and it holds.
         #expect(try SQLiteFile.strings(database, "SELECT name FROM sqlite_schema WHERE type = 'index' ORDER BY name")
-            == ["facts_predicate_subject", "facts_statement", "facts_subject"])
+            == ["facts_statement", "facts_subject_predicate"])
     }
 
     /// A loaded database and a second input to load into it.

@@ -11,7 +11,7 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let json = try run.json()
         #expect(json["kind"] as? String == "factpipe")
-        #expect(int(json, "schema_version") == 2)
+        #expect(int(json, "schema_version") == 3)
         #expect(int(json, "facts") == (try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")))
         #expect(
             int(json, "distinct_predicates")
@@ -23,7 +23,7 @@ import Testing
         let loads = try #require(json["recent_loads"] as? [[String: Any]])
         #expect(loads.count == 1 && loads.first?["status"] as? String == "done" && int(loads[0], "rejected") == 5)
         let indexes = try #require(json["indexes"] as? [[String: Any]])
-        #expect(indexes.compactMap { $0["name"] as? String }.contains("facts_subject"))
+        #expect(indexes.compactMap { $0["name"] as? String }.contains("facts_subject_predicate"))
         for key in [
             "file_bytes", "wal_bytes", "page_size", "page_count", "free_pages", "free_bytes", "sources", "columns",
         ] {

@@ -156,14 +156,16 @@ final class MonitorProbe {
     private func timeLookups(_ connection: SQLiteConnection, indexes: Set<String>, into sample: inout MonitorSample)
         throws(StoreError)
     {
-        let kinds: [(MonitorSample.LookupKind, index: String, sql: String)] = [
-            (.statement, FactSchema.uniqueIndex.name, "SELECT id FROM facts WHERE statement = ?1"),
+        // A version-2 database, read as it is, has an index of its own for each of the last two.
+        let subjectIndexes = FactSchema.secondaryIndexes.map(\.name)
+        let kinds: [(MonitorSample.LookupKind, indexes: [String], sql: String)] = [
+            (.statement, [FactSchema.uniqueIndex.name], "SELECT id FROM facts WHERE statement = ?1"),
             (
-                .predicateSubject, "facts_predicate_subject",
+                .predicateSubject, subjectIndexes + ["facts_predicate_subject"],
                 "SELECT id FROM facts WHERE predicate = ?1 AND subject = ?2 LIMIT 100"
             ),
-            (.subject, "facts_subject", "SELECT id FROM facts WHERE subject = ?1 LIMIT 100"),
-        ].filter { indexes.contains($0.index) }
+            (.subject, subjectIndexes + ["facts_subject"], "SELECT id FROM facts WHERE subject = ?1 LIMIT 100"),
+        ].filter { !indexes.isDisjoint(with: $0.indexes) }
         guard !kinds.isEmpty,
             let low = try connection.scalarInt("SELECT min(id) FROM facts"),
             let high = try connection.scalarInt("SELECT max(id) FROM facts"), low <= high
@@ -201,21 +203,29 @@ final class MonitorProbe {
     {
         let start = ContinuousClock.now
         sample.facts = Int(try connection.scalarInt("SELECT count(*) FROM facts") ?? 0)
-        if indexes.contains("facts_predicate_subject") {
-            // One index seek per predicate instead of a scan of all facts.
-            sample.predicates = Int(
-                try connection.scalarInt(
-                    """
-                    WITH RECURSIVE p(name) AS (
-                        SELECT min(predicate) FROM facts
-                        UNION ALL SELECT (SELECT min(predicate) FROM facts WHERE predicate > p.name) FROM p
-                        WHERE p.name IS NOT NULL)
-                    SELECT count(name) FROM p
-                    """) ?? 0)
+        if indexes.contains(FactSchema.uniqueIndex.name) {
+            sample.predicates = Int(try connection.scalarInt(Self.countPredicates) ?? 0)
         }
         let elapsed = ContinuousClock.now - start
         nextCount = ContinuousClock.now + elapsed * (1 / countingShare)
     }
+
+    /// Counts the predicates of the facts with one seek of the unique index per predicate, not a scan
+    /// of all facts: from a statement `P(…` the next predicate's statements come after `P)`
+    /// (`FactSchema.predicateRange`). A statement with no `(` (another program's row) is stepped over
+    /// on its own, and counts no predicate.
+    static let countPredicates = """
+        WITH RECURSIVE p(statement) AS (
+            SELECT (SELECT statement FROM facts ORDER BY statement LIMIT 1)
+            UNION ALL
+            SELECT (
+                SELECT statement FROM facts
+                WHERE statement > CASE WHEN instr(p.statement, '(') > 0
+                    THEN substr(p.statement, 1, instr(p.statement, '(') - 1) || ')' ELSE p.statement END
+                ORDER BY statement LIMIT 1)
+            FROM p WHERE p.statement IS NOT NULL)
+        SELECT count(*) FROM p WHERE instr(statement, '(') > 1
+        """
 
     /// `count` plus `total`, a ledger column's `total()` (a float), held between 0 and `Int.max`: a ledger
     /// another program wrote 2^63 (or 1e300, or NaN) into made `Int()` trap on every probe.

@@ -21,6 +21,8 @@
 enum CanonicalFormMigration {
     /// The schema version whose statements this migration rewrites.
     static let fromVersion: Int64 = 1
+    /// The version it leaves (`SubjectIndexMigration` takes it on from there).
+    static let toVersion: Int64 = 2
 
     /// What a migration changed.
     struct Result: Equatable {
@@ -46,7 +48,7 @@ enum CanonicalFormMigration {
                 return nil
             }
             let result = try migrate(connection)
-            try connection.execute("PRAGMA user_version=\(FactSchema.version)")
+            try connection.execute("PRAGMA user_version=\(toVersion)")
             try connection.execute("COMMIT")
             return result
         } catch {

@@ -54,6 +54,7 @@ enum FactDatabase {
             """)
         try ensureSchema(connection)
         try CanonicalFormMigration.migrateIfNeeded(connection)
+        try SubjectIndexMigration.migrateIfNeeded(connection)
         return connection
     }
 
@@ -199,7 +200,7 @@ enum FactDatabase {
     }
 
     private static func checkVersion(_ version: Int64, _ connection: SQLiteConnection) throws(StoreError) {
-        if version == FactSchema.version || version == CanonicalFormMigration.fromVersion { return }
+        if (CanonicalFormMigration.fromVersion...FactSchema.version).contains(version) { return }
         if version == 0 {
             let tables = try userTables(connection)
             throw StoreError(

@@ -28,7 +28,11 @@ final class FactLookup {
         var conditions: [String] = []
         var bindings: [(Int32, String)] = []
         if let predicate = query.predicate {
-            conditions.append("predicate = ?1")
+            // Without a subject (or a statement) no index has `predicate` first: the predicate's range
+            // of the unique index narrows the facts, and the equality keeps its meaning.
+            conditions.append(
+                query.subject == nil && canonicalStatement == nil
+                    ? "predicate = ?1 AND " + FactSchema.predicateRange("?1") : "predicate = ?1")
             bindings.append((1, predicate))
         }
         if let subject = query.subject {

@@ -2,9 +2,10 @@ import CSQLite
 
 /// The `scale-test` lookups on a factpipe database, each prepared once and run many times.
 ///
-/// Every pattern is an equality on an index: `(predicate, subject)` for `predicateSubject` and
-/// `countByPredicate` (which never touches the table: the index covers it), `subject`, and the
-/// statement's unique index. `queryPlan(for:)` returns what `EXPLAIN QUERY PLAN` says of each.
+/// Every pattern is answered from an index: `(subject, predicate)` for `predicateSubject` and
+/// `subject`, the statement's unique index for `statement`, and a range of that index for
+/// `countByPredicate` (the facts of predicate `P` are the statements from `P(` up to `P)`; the count
+/// never touches the table). `queryPlan(for:)` returns what `EXPLAIN QUERY PLAN` says of each.
 final class PatternQueries {
     private let connection: SQLiteConnection
     /// The prepared statement of each pattern, in `QueryPattern.allCases` order.
@@ -32,7 +33,7 @@ final class PatternQueries {
         case .predicateSubject: "SELECT id, statement, confidence FROM facts WHERE predicate = ?1 AND subject = ?2"
         case .subject: "SELECT id, statement, confidence FROM facts WHERE subject = ?2"
         case .statement: "SELECT id, statement, confidence FROM facts WHERE statement = ?1"
-        case .countByPredicate: "SELECT count(*) FROM facts WHERE predicate = ?1"
+        case .countByPredicate: "SELECT count(*) FROM facts WHERE " + FactSchema.predicateRange("?1")
         }
     }
 
@@ -107,7 +108,7 @@ final class PatternQueries {
     }
 
     /// The detail lines of `EXPLAIN QUERY PLAN` for `pattern`, e.g.
-    /// `SEARCH facts USING INDEX facts_subject (subject=?)`.
+    /// `SEARCH facts USING INDEX facts_subject_predicate (subject=?)`.
     func queryPlan(for pattern: QueryPattern) throws(StoreError) -> [String] {
         try Self.queryPlan(Self.sql(for: pattern), connection)
     }

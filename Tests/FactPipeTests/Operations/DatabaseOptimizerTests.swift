@@ -40,7 +40,7 @@ import Testing
         #expect(report.isIntact)
         #expect(report.after.freePages >= report.before.freePages && report.after.freePages > 0)
         let statistics = try work.database().rows("SELECT idx FROM sqlite_stat1 WHERE tbl = 'facts' ORDER BY idx")
-        #expect(statistics.compactMap { $0.first ?? nil }.contains("facts_subject"), "ANALYZE wrote planner statistics")
+        #expect(statistics.compactMap { $0.first ?? nil }.contains("facts_subject_predicate"), "ANALYZE wrote planner statistics")
         #expect(try work.database().int("PRAGMA user_version") == FactSchema.version)
     }
 

@@ -61,11 +61,11 @@ private func facts(_ query: FactQuery, _ path: String) throws -> [StoredFact] {
             let sql = FactLookup.factpipeSQL(query, canonicalStatement: canonical).sql
             return try PatternQueries.queryPlan(sql, connection).joined(separator: "; ")
         }
-        #expect(try plan(FactQuery(predicate: "P", subject: "S")).contains("INDEX facts_predicate_subject"))
-        #expect(try plan(FactQuery(predicate: "P")).contains("INDEX facts_predicate_subject"))
-        #expect(try plan(FactQuery(subject: "S")).contains("INDEX facts_subject"))
+        #expect(try plan(FactQuery(predicate: "P", subject: "S")).contains("INDEX facts_subject_predicate"))
+        #expect(try plan(FactQuery(predicate: "P")).contains("INDEX facts_statement (statement>? AND statement<?)"))
+        #expect(try plan(FactQuery(subject: "S")).contains("INDEX facts_subject_predicate"))
         #expect(try plan(FactQuery(statement: "P(a, b)")).contains("INDEX facts_statement"))
-        #expect(try plan(FactQuery(subject: "S", object: "O")).contains("SEARCH facts USING INDEX facts_subject"))
+        #expect(try plan(FactQuery(subject: "S", object: "O")).contains("SEARCH facts USING INDEX facts_subject_predicate"))
         #expect(try plan(FactQuery(object: "O")).contains("SCAN facts"))
     }
 

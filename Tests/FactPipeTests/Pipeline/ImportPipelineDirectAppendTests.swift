@@ -26,7 +26,7 @@ import Testing
         // Ids follow the first occurrence of each statement in the input.
         #expect(try db.column("SELECT statement FROM facts ORDER BY id") == ["B(x).", "A(y).", "C(z)."])
         #expect(try db.fact("B(x).")?.confidence == 0.5)
-        #expect(try db.factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
         #expect(try db.int("SELECT \"unique\" FROM pragma_index_list('facts') WHERE name = 'facts_statement'") == 1)
         #expect(throws: SQLiteTestError.self) {
             try db.execute("""
@@ -95,7 +95,7 @@ import Testing
         let next = work.load(try work.write("second.txt", "C(3).\n"))
         #expect(next.status == .done)
         #expect(next.inserted == 1)
-        #expect(try db.factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
         #expect(try db.column("SELECT statement FROM facts ORDER BY id") == ["A(1).", "B(2).", "C(3)."])
         #expect(try db.fact("A(1).")?.confidence == 1.0)
         let first = try #require(try db.ledger().first)
@@ -140,7 +140,7 @@ import Testing
 
         let summary = work.load(try work.write("repeats.ndjson", Self.repeats))
         #expect((summary.status, summary.inserted, summary.duplicates) == (.done, 3, 3), "\(summary.message ?? "")")
-        #expect(try db.factIndexes() == ["facts_subject", "facts_predicate_subject"])
+        #expect(try db.factIndexes() == ["facts_subject_predicate"])
         #expect(try db.column("SELECT name FROM sqlite_schema WHERE name LIKE 'sqlite_autoindex_facts%'").count == 1)
         #expect(try db.statements() == ["A(y).", "B(x).", "C(z)."])
     }

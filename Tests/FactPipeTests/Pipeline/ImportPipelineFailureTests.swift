@@ -35,7 +35,7 @@ import Testing
         // The rejects file holds the committed refusals only.
         #expect(try rejectLines(rejects).map { $0["line"] as? Int } == [3])
         // The indexes dropped for the bulk load are back.
-        #expect(try db.factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
     }
 
     @Test func maxErrorsZeroAbortsAtTheFirstRefusal() throws {
@@ -75,7 +75,7 @@ import Testing
         #expect(row.source == input)
         #expect((row.records, row.inserted, row.checkpointOffset) == (0, 0, 0))
         #expect(row.message?.contains("--max-errors 1") == true)
-        #expect(try db.factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
     }
 
     @Test func atomicLoadRollsBackOnAConflictUnderFailButKeepsEarlierLoads() throws {
@@ -282,6 +282,6 @@ import Testing
         let work = try LoadWorkspace()
         let summary = try interruptedLoad(work)
         #expect(summary.wasInterrupted)
-        #expect(try work.database().factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
+        #expect(try work.database().factIndexes() == ["facts_statement", "facts_subject_predicate"])
     }
 }

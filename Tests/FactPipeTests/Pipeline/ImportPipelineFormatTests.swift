@@ -381,7 +381,7 @@ import Testing
         let input = try work.write("f.txt", (0..<500).map { "P(\($0))." }.joined(separator: "\n"))
         let summary = work.load(input) { $0.batchSize = 50 }
         #expect(summary.inserted == 500)
-        #expect(try work.database().factIndexes() == ["facts_statement", "facts_subject", "facts_predicate_subject"])
+        #expect(try work.database().factIndexes() == ["facts_statement", "facts_subject_predicate"])
     }
 
     /// Only what will be read counts towards "a large load" that drops and rebuilds the secondary

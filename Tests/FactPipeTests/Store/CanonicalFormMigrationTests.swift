@@ -66,8 +66,8 @@ import Testing
         let work = try LoadWorkspace()
         let db = try Self.versionOneDatabase(work)
         let result = try FactDatabase.openForWriting(path: work.databasePath)
-        #expect(try result.scalarInt("PRAGMA user_version") == 2)
-        #expect(try db.int("PRAGMA user_version") == 2)
+        #expect(try result.scalarInt("PRAGMA user_version") == FactSchema.version)
+        #expect(try db.int("PRAGMA user_version") == FactSchema.version)
         #expect(try db.rows("SELECT id, statement, predicate, subject, object, args, arity FROM facts ORDER BY id") == [
             ["1", "P(a b).", "P", "a b", nil, "[\"a b\"]", "1"],
             ["4", "Says(Bob, \"hi \\\"you\\\"\").", "Says", "Bob", "\"hi \\\"you\\\"\"",
@@ -120,7 +120,7 @@ import Testing
         let summary = work.load(input)
         #expect(summary.status == .done)
         #expect((summary.inserted, summary.duplicates) == (1, 2))
-        #expect(try db.int("PRAGMA user_version") == 2)
+        #expect(try db.int("PRAGMA user_version") == FactSchema.version)
         #expect(try db.int("SELECT count(*) FROM facts") == 7)
     }
 }

@@ -238,7 +238,8 @@ import Testing
     @Test func aBackupOfADatabaseWithADamagedIndexIsRefused() throws {
         let work = try loadedWorkspace()
         try alter(
-            work.databasePath, index: "facts_subject", definition: "CREATE INDEX facts_subject ON facts(context)",
+            work.databasePath, index: "facts_subject_predicate",
+            definition: "CREATE INDEX facts_subject_predicate ON facts(context)",
             "UPDATE facts SET subject = 'moved' WHERE id = 2")
         try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
         let options = BackupOptions(databasePath: work.databasePath, directory: work.path("backups"))
@@ -246,7 +247,7 @@ import Testing
             try DatabaseBackup(options: options).run()
         } throws: { error in
             guard let error = error as? SnapshotError else { return false }
-            return error.kind == .databaseDamaged && error.message.contains("row 2 missing from index facts_subject")
+            return error.kind == .databaseDamaged && error.message.contains("row 2 missing from index facts_subject_predicate")
         }
         #expect(try folderContents(work.path("backups")).isEmpty)
     }

@@ -126,8 +126,7 @@ import Testing
             INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, args, arity, confidence,
             context, fact_metadata, created_at) VALUES (2, 1, 0, 'Q(b).', 'Q', 'b', '["b"]', 1, 1.0, '{}', '{}',
             '2025-01-01T00:00:00Z');
-            DROP INDEX facts_subject;
-            DROP INDEX facts_predicate_subject;
+            DROP INDEX facts_subject_predicate;
             """)
         let indexes = "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts' ORDER BY name"
         #expect(try work.database().column(indexes) == ["facts_statement"])
@@ -141,7 +140,7 @@ import Testing
         #expect(try work.database().ledger().map(\.status) == ["done", "undone"])
         #expect(try work.database().int("SELECT count(*) FROM factpipe_staging") == 0)
         #expect(try work.database().statements() == ["P(a)."])
-        #expect(try work.database().column(indexes) == ["facts_predicate_subject", "facts_statement", "facts_subject"])
+        #expect(try work.database().column(indexes) == ["facts_statement", "facts_subject_predicate"])
     }
 
     @Test func undoWaitsForTheWriterLockAndNamesItsHolder() throws {

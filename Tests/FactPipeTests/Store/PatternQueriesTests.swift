@@ -7,10 +7,10 @@ import Testing
 /// `optimize` has given the planner statistics.
 @Suite struct PatternQueriesTests {
     static let expectedIndex: [QueryPattern: String] = [
-        .predicateSubject: "SEARCH facts USING INDEX facts_predicate_subject (predicate=? AND subject=?)",
-        .subject: "SEARCH facts USING INDEX facts_subject (subject=?)",
+        .predicateSubject: "SEARCH facts USING INDEX facts_subject_predicate (subject=? AND predicate=?)",
+        .subject: "SEARCH facts USING INDEX facts_subject_predicate (subject=?)",
         .statement: "SEARCH facts USING INDEX facts_statement (statement=?)",
-        .countByPredicate: "SEARCH facts USING COVERING INDEX facts_predicate_subject (predicate=?)",
+        .countByPredicate: "SEARCH facts USING COVERING INDEX facts_statement (statement>? AND statement<?)",
     ]
 
     @Test(arguments: QueryPattern.allCases)
