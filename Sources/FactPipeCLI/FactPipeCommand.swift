@@ -23,6 +23,7 @@ struct FactPipeCommand: ParsableCommand {
     /// usage error, say) is also printed as one JSON object on standard output.
     static func main() {
         StandardStreams.reserve()
+        refuseStreamsIntoSQLiteFiles()
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)
@@ -47,6 +48,22 @@ struct FactPipeCommand: ParsableCommand {
             if streamGoesIntoTheDatabase(arguments, "standard error") { Glibc.exit(code.rawValue) }
             exit(withError: error)
         }
+    }
+
+    /// Ends the process with a usage error (64), before anything is read or written, when standard
+    /// output or error is redirected into a SQLite database, log or journal (`1<> kb.sqlite`,
+    /// `>> kb.sqlite`): whatever the command printed would land in it. The message goes to standard
+    /// error unless that is such a file too; then the exit code says it all.
+    private static func refuseStreamsIntoSQLiteFiles() {
+        let streams = [(STDOUT_FILENO, "standard output"), (STDERR_FILENO, "standard error")].compactMap {
+            descriptor, name in StandardStreams.sqliteFile(writtenBy: descriptor).map { (descriptor, name, $0) }
+        }
+        guard let (_, name, kind) = streams.first else { return }
+        if !streams.contains(where: { $0.0 == STDERR_FILENO }) {
+            Standard.error("factpipe: \(name) is redirected into \(kind); what the command prints would be "
+                + "written into it. Nothing was done: send \(name) elsewhere")
+        }
+        Glibc.exit(ExitCode.validationFailure.rawValue)
     }
 
     /// True when `stream` ("standard output" or "standard error") is redirected into the `--db`

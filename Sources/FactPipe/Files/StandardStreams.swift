@@ -30,6 +30,46 @@ public enum StandardStreams {
     /// True when standard output was closed when the process started.
     public static var outputWasClosed: Bool { closedAtStart.contains(STDOUT_FILENO) }
 
+    /// What SQLite file `descriptor` (standard output or error) writes into, judged by the file's first
+    /// bytes, with its path: "a SQLite database (/srv/kb.sqlite)", "a SQLite write-ahead log (…)" or
+    /// "a SQLite rollback journal (…)"; nil for anything else (a terminal, a pipe, a log, an empty file).
+    ///
+    /// A stream sent into such a file (`run p.toml --json 1<> kb.sqlite`, `2>> kb.sqlite-wal`) would have
+    /// what the command prints written over the database or its committed transactions, whichever
+    /// database the command works on: a pipeline file names its own, and a failure may come before
+    /// it is read. A write-only descriptor (`>>`) is read through `/proc/self/fd`.
+    public static func sqliteFile(writtenBy descriptor: Int32) -> String? {
+        var info = stat()
+        guard !closedAtStart.contains(descriptor), fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+            info.st_size >= 16
+        else { return nil }
+        var head = [UInt8](repeating: 0, count: 16)
+        var count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 16, 0) }
+        if count != 16 {
+            let reader = open("/proc/self/fd/\(descriptor)", O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+            guard reader >= 0 else { return nil }
+            defer { close(reader) }
+            var opened = stat()
+            // Only the same file: /proc/self/fd of a descriptor the shell opened may not reopen it.
+            guard fstat(reader, &opened) == 0, opened.st_dev == info.st_dev, opened.st_ino == info.st_ino else {
+                return nil
+            }
+            count = head.withUnsafeMutableBytes { pread(reader, $0.baseAddress, 16, 0) }
+        }
+        guard count == 16 else { return nil }
+        let kind: String
+        if head == Array("SQLite format 3\0".utf8) {
+            kind = "a SQLite database"
+        } else if head[0..<3] == [0x37, 0x7f, 0x06], head[3] & 0xfe == 0x82 {
+            kind = "a SQLite write-ahead log"
+        } else if head[0..<8] == [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7] {
+            kind = "a SQLite rollback journal"
+        } else {
+            return nil
+        }
+        return PathText.symlinkTarget("/proc/self/fd/\(descriptor)").map { "\(kind) (\($0))" } ?? kind
+    }
+
     /// Standard output's or standard error's descriptor when `path` names what it writes to:
     /// `/dev/stdout`, `/dev/stderr`, `/proc/self/fd/2`, or the log file the shell sent it to (`2>>cron.log`
     /// with `--report cron.log`). Such a path is written through that descriptor, as `-` is: opening it
