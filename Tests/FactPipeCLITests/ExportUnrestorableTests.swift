@@ -21,6 +21,51 @@ import Testing
     }
 }
 
+/// Text that is not UTF-8 or a `created_at` that is not a time, written by another program: import refuses
+/// such a record, so export refuses the fact; a time import accepts in another form is exported.
+@Suite struct ExportUnimportableTextTests {
+    @Test(arguments: [
+        ("statement", "CAST(x'50286101ff29' AS TEXT)", "ndjson"), ("statement", "CAST(x'50286101ff29' AS TEXT)", "text"),
+        ("source", "CAST(x'6fe9' AS TEXT)", "csv"), ("context", "CAST(x'7b2261223a2262ff227d' AS TEXT)", "ndjson"),
+        ("fact_metadata", "CAST(x'7b2261223a22c3227d' AS TEXT)", "csv"), ("created_at", "'yesterday'", "ndjson"),
+        ("created_at", "''", "csv"), ("created_at", "'2025-02-30T00:00:00Z'", "ndjson"),
+    ])
+    func aFactImportWouldRefuseIsRefusedByExport(column: String, value: String, format: String) throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "P(a).\nQ(b).\nR(c).\n")
+        #expect(try Factpipe.run(["import", work.path("in.txt"), "--db", work.database, "-q"]).status == 0)
+        let id = try SQLiteFile.int(work.database, "SELECT id FROM facts WHERE statement = 'Q(b).'")
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, "UPDATE facts SET \(column) = \(value) WHERE id = \(id)"])
+        let output = work.path("s.\(format).zst")
+        let run = try Factpipe.run(["export", "--db", work.database, "-o", output, "--format", format])
+        #expect(run.status == 1, "\(column) \(value): \(run.stderr)")
+        #expect(run.stderr.contains("fact \(id) has a \(column) of"), "\(column) \(value): \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output), "no archive is left")
+    }
+
+    @Test func timesImportAcceptsAndUnicodeTextAreExportedAndRestoreAsTheyWere() throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "LäuftAuf(Server, CO₂).\nP(a).\nQ(b).\n")
+        #expect(try Factpipe.run(["import", work.path("in.txt"), "--db", work.database, "-q"]).status == 0)
+        let update = """
+            UPDATE facts SET created_at = '2025-01-01T00:00:00.123456Z' WHERE statement = 'P(a).';
+            UPDATE facts SET created_at = '2025-01-01 02:00:00+02:00', source = 'Straße' WHERE statement = 'Q(b).';
+            """
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, update])
+        let output = work.path("s.ndjson.zst")
+        let run = try Factpipe.run(["export", "--db", work.database, "-o", output, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "facts") == 3)
+        let copy = work.path("copy.sqlite")
+        #expect(try Factpipe.run(["import", output, "--db", copy, "-q"]).status == 0)
+        #expect(try SQLiteFile.strings(copy, "SELECT statement || ' ' || created_at || ' ' || coalesce(source, '-') FROM facts ORDER BY statement") == [
+            "LäuftAuf(Server, CO₂). \(try SQLiteFile.strings(work.database, "SELECT created_at FROM facts WHERE statement LIKE 'L%'")[0]) -",
+            "P(a). 2025-01-01T00:00:00.123456Z -",
+            "Q(b). 2025-01-01T00:00:00Z Straße",
+        ])
+    }
+}
+
 /// `export --predicate` takes a predicate as `query --predicate` does.
 @Suite struct ExportPredicateTests {
     @Test func aPredicateWithSpaceAroundItSelectsWhatQueryFinds() throws {

@@ -33,17 +33,32 @@ struct FactRowEncoder {
     /// - Throws: `SnapshotError` `.unencodable` for a fact the format cannot carry (a line break in a
     ///   statement written as text, a stored context that is not a JSON object).
     mutating func append(_ cursor: some FactRowSource, to out: OutputBytes) throws(SnapshotError) {
+        // Each column is read from SQLite once (a read takes its mutex and checks the value's type).
         let statement = cursor.text(.statement) ?? UnsafeBufferPointer(start: nil, count: 0)
-        switch format {
-        case .ndjson:
-            let context = try object(cursor, .context)
-            let metadata = try object(cursor, .metadata)
+        if !Self.isUTF8(statement) { throw Self.unimportable(cursor, "statement", "text that is not UTF-8") }
+        guard format == .ndjson || format == .csv else {
+            if statement.contains(0x0A) || statement.contains(0x0D) {
+                throw SnapshotError(
+                    .unencodable, path: cursor.path,
+                    "fact \(cursor.id) has a line break in its statement and cannot be written as text; "
+                        + "export it as ndjson or csv")
+            }
+            out.append(statement)
+            out.append(0x0A)
+            return
+        }
+        let source = cursor.text(.source)
+        let context = try Self.object(cursor.text(.context), "context", cursor)
+        let metadata = try Self.object(cursor.text(.metadata), "fact_metadata", cursor)
+        let createdAt = cursor.text(.createdAt) ?? UnsafeBufferPointer(start: nil, count: 0)
+        try Self.checkImportable(cursor, source: source, context: context, metadata: metadata, createdAt: createdAt)
+        if format == .ndjson {
             out.append("{\"statement\":")
             Self.appendJSONString(statement, to: out)
             out.append(",\"confidence\":")
             try appendConfidence(cursor, to: out)
             out.append(",\"source\":")
-            if let source = cursor.text(.source) {
+            if let source {
                 Self.appendJSONString(source, to: out)
             } else {
                 out.append("null")
@@ -53,44 +68,100 @@ struct FactRowEncoder {
             out.append(",\"fact_metadata\":")
             out.append(metadata)
             out.append(",\"created_at\":")
-            Self.appendJSONString(cursor.text(.createdAt) ?? UnsafeBufferPointer(start: nil, count: 0), to: out)
+            Self.appendJSONString(createdAt, to: out)
             out.append(UInt8(ascii: "}"))
-        case .csv:
+        } else {
             Self.appendCSVField(statement, to: out)
             out.append(UInt8(ascii: ","))
             try appendConfidence(cursor, to: out)
             out.append(UInt8(ascii: ","))
-            if let source = cursor.text(.source) { Self.appendCSVField(source, to: out) }
+            if let source { Self.appendCSVField(source, to: out) }
             out.append(UInt8(ascii: ","))
-            Self.appendCSVField(try object(cursor, .context), to: out)
+            Self.appendCSVField(context, to: out)
             out.append(UInt8(ascii: ","))
-            Self.appendCSVField(try object(cursor, .metadata), to: out)
+            Self.appendCSVField(metadata, to: out)
             out.append(UInt8(ascii: ","))
-            if let createdAt = cursor.text(.createdAt) { Self.appendCSVField(createdAt, to: out) }
-        case .text, .sqlite:
-            if statement.contains(0x0A) || statement.contains(0x0D) {
-                throw SnapshotError(
-                    .unencodable, path: cursor.path,
-                    "fact \(cursor.id) has a line break in its statement and cannot be written as text; "
-                        + "export it as ndjson or csv")
-            }
-            out.append(statement)
+            Self.appendCSVField(createdAt, to: out)
         }
         out.append(0x0A)
     }
 
     /// A stored JSON object column, checked to look like one so every written line stays JSON.
-    private func object(_ cursor: some FactRowSource, _ column: FactCursor.Column) throws(SnapshotError)
-        -> UnsafeBufferPointer<UInt8>
-    {
-        guard let text = cursor.text(column), let first = text.first, let last = text.last,
-            first == UInt8(ascii: "{"), last == UInt8(ascii: "}")
+    private static func object(
+        _ text: UnsafeBufferPointer<UInt8>?, _ name: String, _ cursor: some FactRowSource
+    ) throws(SnapshotError) -> UnsafeBufferPointer<UInt8> {
+        guard let text, let first = text.first, let last = text.last, first == UInt8(ascii: "{"),
+            last == UInt8(ascii: "}")
         else {
-            let name = column == .context ? "context" : "fact_metadata"
-            throw SnapshotError(
-                .unencodable, path: cursor.path, "fact \(cursor.id) has a \(name) that is not a JSON object")
+            throw SnapshotError(.unencodable, path: cursor.path, "fact \(cursor.id) has a \(name) that is not a JSON object")
         }
         return text
+    }
+
+    /// Refuses a fact whose stored text import would refuse, written into the database by another
+    /// program: text that is not UTF-8 (no JSON, and no statement), or a `created_at` that is not an ISO 8601
+    /// time. Such an archive would verify, and then not restore that fact. ASCII text, and a time in the
+    /// form factpipe stores, are checked eight bytes at a time without allocating.
+    private static func checkImportable(
+        _ cursor: some FactRowSource, source: UnsafeBufferPointer<UInt8>?, context: UnsafeBufferPointer<UInt8>,
+        metadata: UnsafeBufferPointer<UInt8>, createdAt: UnsafeBufferPointer<UInt8>
+    ) throws(SnapshotError) {
+        if let source, !isUTF8(source) { throw unimportable(cursor, "source", "text that is not UTF-8") }
+        if !isUTF8(context) { throw unimportable(cursor, "context", "text that is not UTF-8") }
+        if !isUTF8(metadata) { throw unimportable(cursor, "fact_metadata", "text that is not UTF-8") }
+        if !isUTF8(createdAt) { throw unimportable(cursor, "created_at", "text that is not UTF-8") }
+        if !Timestamp.isNormalized(createdAt), Timestamp.normalize(String(decoding: createdAt, as: UTF8.self)) == nil {
+            let shown = String(decoding: createdAt.prefix(40), as: UTF8.self)
+            throw unimportable(cursor, "created_at", "\"\(shown)\", which is not an ISO 8601 time")
+        }
+    }
+
+    private static func unimportable(_ cursor: some FactRowSource, _ column: String, _ what: String) -> SnapshotError {
+        SnapshotError(
+            .unencodable, path: cursor.path,
+            "fact \(cursor.id) has a \(column) of \(what), which import refuses: the archive would not restore "
+                + "it; correct it (UPDATE facts SET \(column) = … WHERE id = \(cursor.id)) and export again")
+    }
+
+    /// True when `text` is UTF-8 (shortest forms, no surrogates, nothing past U+10FFFF): ASCII is passed
+    /// 32 and then 8 bytes at a time, and the rest decoded in place, without allocating.
+    static func isUTF8(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let start = text.baseAddress else { return true }
+        let count = text.count
+        var index = 0
+        let raw = UnsafeRawPointer(start)
+        while index < count {
+            while index + 32 <= count {
+                let words = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    | raw.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self)
+                    | raw.loadUnaligned(fromByteOffset: index + 16, as: UInt64.self)
+                    | raw.loadUnaligned(fromByteOffset: index + 24, as: UInt64.self)
+                if words & 0x8080_8080_8080_8080 != 0 { break }
+                index += 32
+            }
+            while index + 8 <= count, raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+                index += 8
+            }
+            guard index < count else { return true }
+            let lead = start[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let (length, smallest, bits): (Int, UInt32, UInt8) =
+                lead & 0xE0 == 0xC0 ? (2, 0x80, 0x1F) : lead & 0xF0 == 0xE0 ? (3, 0x800, 0x0F)
+                : lead & 0xF8 == 0xF0 ? (4, 0x1_0000, 0x07) : (0, 0, 0)
+            guard length > 0, index + length <= count else { return false }
+            var scalar = UInt32(lead & bits)
+            for offset in 1..<length {
+                let next = start[index + offset]
+                guard next & 0xC0 == 0x80 else { return false }
+                scalar = scalar << 6 | UInt32(next & 0x3F)
+            }
+            guard scalar >= smallest, scalar <= 0x10_FFFF, scalar & 0xFFFF_F800 != 0xD800 else { return false }
+            index += length
+        }
+        return true
     }
 
     /// Appends the confidence of the cursor's fact; one import would refuse (not a finite number from 0

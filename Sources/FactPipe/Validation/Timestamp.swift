@@ -101,25 +101,41 @@ enum Timestamp {
     /// True for text already in the form `normalize` returns with whole seconds: `YYYY-MM-DDTHH:MM:SSZ`
     /// with a valid date and time (the common case, checked without allocating).
     static func isCanonical(_ text: String) -> Bool {
-        text.utf8.withContiguousStorageIfAvailable { b -> Bool in
-            guard b.count == 20, b[4] == 0x2D, b[7] == 0x2D, b[10] == 0x54, b[13] == 0x3A, b[16] == 0x3A, b[19] == 0x5A
-            else { return false }
-            func number(_ from: Int, _ count: Int) -> Int? {
-                var value = 0
-                for i in from..<(from + count) {
-                    let digit = Int(b[i]) - 0x30
-                    guard digit >= 0 && digit <= 9 else { return nil }
-                    value = value * 10 + digit
-                }
-                return value
-            }
-            guard let year = number(0, 4), year >= 1, let month = number(5, 2), (1...12).contains(month),
-                  let day = number(8, 2), day >= 1, day <= daysIn(month: month, year: year),
-                  let hour = number(11, 2), hour < 24, let minute = number(14, 2), minute < 60,
-                  let second = number(17, 2), second < 60
-            else { return false }
-            return true
-        } ?? false
+        text.utf8.withContiguousStorageIfAvailable { isCanonical($0) } ?? false
+    }
+
+    /// `isCanonical` on the UTF-8 bytes of a time (a column read from the database).
+    static func isCanonical(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        b.count == 20 && b[19] == 0x5A && isDateAndTime(b)
+    }
+
+    /// True for the bytes of a time in a form `normalize` returns: `YYYY-MM-DDTHH:MM:SS[.f…]Z` with
+    /// 1 to 9 digits of fraction (checked without allocating; import accepts more forms).
+    static func isNormalized(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if isCanonical(b) { return true }
+        guard b.count >= 22, b.count <= 30, b[19] == 0x2E, b[b.count - 1] == 0x5A, isDateAndTime(b) else {
+            return false
+        }
+        return b[20..<(b.count - 1)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS`, a valid date and time, in the first 19 bytes of `b` (straight-line: an
+    /// export checks the time of every fact it writes).
+    private static func isDateAndTime(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard b.count >= 19, let p = b.baseAddress, p[4] == 0x2D, p[7] == 0x2D, p[10] == 0x54, p[13] == 0x3A,
+            p[16] == 0x3A
+        else { return false }
+        @inline(__always) func two(_ at: Int) -> Int {
+            let (high, low) = (p[at] &- 0x30, p[at + 1] &- 0x30)
+            return high < 10 && low < 10 ? Int(high) * 10 + Int(low) : -1
+        }
+        let century = two(0), yearOfCentury = two(2)
+        let month = two(5), day = two(8), hour = two(11), minute = two(14), second = two(17)
+        guard century >= 0, yearOfCentury >= 0, month >= 1, month <= 12, day >= 1, hour >= 0, hour < 24,
+            minute >= 0, minute < 60, second >= 0, second < 60
+        else { return false }
+        let year = century * 100 + yearOfCentury
+        return year >= 1 && day <= daysIn(month: month, year: year)
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {
