@@ -3,7 +3,25 @@ protocol FactSink: AnyObject {
     /// Decides what to do with each input before reading starts.
     func plan(_ inputs: [String]) throws -> [SourcePlan]
     /// Consumes the batcher's messages until they end or the load stops; returns what was committed.
-    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary
+    /// `sourcesToRead` inputs were planned to be read (the others are skipped).
+    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, sourcesToRead: Int) -> ImportSummary
+}
+
+extension FinishedSource {
+    /// True when an interrupt that came after these sources were finished came too late to stop the
+    /// load: it is not atomic (whose commit is still to come), and every one of the `sourcesToRead`
+    /// inputs was read to its end and merged, committed and recorded as done. The ledger already says
+    /// done, so the load finishes (what a bulk load dropped is built) and says so, instead of calling
+    /// interrupted a load that holds every record.
+    static func interruptCameAfterTheEnd(
+        _ finished: [FinishedSource], sourcesToRead: Int, isOpen: Bool, isAtomic: Bool
+    ) -> Bool {
+        !isAtomic && !isOpen && sourcesToRead > 0 && finished.count == sourcesToRead
+            && finished.allSatisfy { $0.status == .done }
+    }
+
+    /// The note a load that finished despite a late interrupt carries.
+    static let lateInterruptNote = "an interrupt came after every input was loaded and recorded: the load finished"
 }
 
 /// Why a writer stopped before the end of its input.

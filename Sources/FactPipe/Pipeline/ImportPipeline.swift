@@ -192,7 +192,8 @@ public struct ImportPipeline: Sendable {
 
         // Writer: this thread.
         let estimatedRecords = remaining > 0 ? remaining / 120 : nil
-        let summary = store.run(batches, estimatedRecords: estimatedRecords)
+        let summary = store.run(
+            batches, estimatedRecords: estimatedRecords, sourcesToRead: plans.filter(\.isRead).count)
         if summary.status != .done { queues.cancel() }
         if progress.isCancelled.load(ordering: .relaxed) {
             // The reader may be blocked in open(2) or read(2) on input that never comes: what was committed

@@ -110,6 +110,12 @@ public struct PipelineRunner {
                 return result
             }
         }
+        // A load that finished though an interrupt came after its last input (`FinishedSource`) ends the run.
+        if progress.isCancelled.load(ordering: .relaxed) {
+            result.status = .interrupted
+            result.message = "interrupted after the loads; the steps after them did not run"
+            return result
+        }
         do {
             if file.optimizesAfter { result.steps.append(.optimized(try optimize())) }
             if let template = file.snapshotTemplate {

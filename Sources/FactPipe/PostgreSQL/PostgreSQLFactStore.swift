@@ -105,7 +105,7 @@ final class PostgreSQLFactStore: FactSink {
     }
 
     /// Runs the writer until the messages end or the load stops; returns the committed summary.
-    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary {
+    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, sourcesToRead: Int) -> ImportSummary {
         do {
             try prepare(estimatedRecords: estimatedRecords)
             if options.isAtomic { try connection.execute("BEGIN") }
@@ -122,7 +122,12 @@ final class PostgreSQLFactStore: FactSink {
                     throw FactSinkStop.requested(status, message)
                 }
             }
-            if isCancelled() { throw FactSinkStop.interrupted }
+            if isCancelled() {
+                guard FinishedSource.interruptCameAfterTheEnd(
+                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic)
+                else { throw FactSinkStop.interrupted }
+                summary.notes.append(FinishedSource.lateInterruptNote)
+            }
             if options.isAtomic {
                 try spool?.publish()
                 try connection.execute("COMMIT")

@@ -127,7 +127,8 @@ final class ExistingDatabaseStore: FactSink {
         return try planner.plan(inputs)
     }
 
-    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary {
+    /// Its one transaction commits after the last input, so an interrupt before that takes it all back.
+    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, sourcesToRead: Int) -> ImportSummary {
         do {
             while let message = messages.pop() {
                 if isCancelled() { throw FactSinkStop.interrupted }

@@ -43,7 +43,7 @@ final class FactStore: FactSink {
     }
 
     /// Runs the writer until the messages end or the load stops; returns the committed summary.
-    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?) -> ImportSummary {
-        stage.run(messages, estimatedRecords: estimatedRecords, summary: summary)
+    func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, sourcesToRead: Int) -> ImportSummary {
+        stage.run(messages, estimatedRecords: estimatedRecords, sourcesToRead: sourcesToRead, summary: summary)
     }
 }

@@ -90,7 +90,7 @@ final class WriterStage {
     /// Runs the writer until the messages end or the load stops; returns the committed summary, which
     /// starts from `summary` (the planner's skipped inputs).
     func run(
-        _ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, summary: ImportSummary
+        _ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, sourcesToRead: Int, summary: ImportSummary
     ) -> ImportSummary {
         self.summary = summary
         do {
@@ -114,7 +114,12 @@ final class WriterStage {
                     throw FactSinkStop.requested(status, message)
                 }
             }
-            if isCancelled() { throw FactSinkStop.interrupted }
+            if isCancelled() {
+                guard FinishedSource.interruptCameAfterTheEnd(
+                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic)
+                else { throw FactSinkStop.interrupted }
+                self.summary.notes.append(FinishedSource.lateInterruptNote)
+            }
             try finishLoad()
             if options.isAtomic {
                 try spool?.publish()

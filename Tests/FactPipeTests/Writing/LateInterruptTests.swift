@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// An interrupt that comes once every input was read, merged and recorded as done (a small nightly load
+/// spends most of its time in that last merge) finds a load the ledger already calls done: it finishes
+/// and says so, instead of reporting interrupted (exit 130) a load that holds every record.
+@Suite struct LateInterruptTests {
+    private func fact(_ n: Int) -> Fact {
+        var fact = Fact(
+            statement: "P(\(n)).", predicate: "P", subject: "\(n)", object: nil, argsJSON: "[\"\(n)\"]", arity: 1,
+            confidence: 1, source: nil, context: "{}", metadata: "{}", createdAt: nil)
+        fact.line = n
+        fact.offset = Int64((n - 1) * 6)
+        return fact
+    }
+
+    /// Runs the writer on `sources` inputs of two facts each, of the `planned` inputs, with an interrupt
+    /// that turns on as soon as the ledger, read through a connection of its own, has a load that is done:
+    /// the writer's first look after the merge that committed it.
+    private func load(_ work: LoadWorkspace, sources: Int, planned: Int) throws -> ImportSummary {
+        let inputs = try (1...planned).map { try work.write("in\($0).txt", "P(\($0 * 10 + 1)).\nP(\($0 * 10 + 2)).\n") }
+        let options = ImportOptions(inputs: inputs, databasePath: work.databasePath)
+        let database = work.databasePath
+        let store = try FactStore(options: options, startedAt: Timestamp.now(), progress: nil) {
+            let done = try? RawDatabase(database).int("SELECT count(*) FROM factpipe_loads WHERE status = 'done'")
+            return (done ?? 0) > 0
+        }
+        let plans = try store.plan(inputs)
+        #expect(plans.filter(\.isRead).count == planned)
+        let messages = BoundedQueue<WriterMessage>(name: "writer", capacity: 16)
+        for (index, input) in inputs.prefix(sources).enumerated() {
+            let n = (index + 1) * 10
+            _ = messages.push(.begin(SourceDescriptor(path: input, format: .text, compression: .none, size: 12)))
+            _ = messages.push(.segment(FactSegment(
+                facts: [fact(n + 1), fact(n + 2)], records: 2, checkpointOffset: 12, checkpointLine: 3,
+                endsBatch: true)))
+            _ = messages.push(.end(sha256: nil))
+        }
+        messages.close()
+        return store.run(messages, estimatedRecords: 2, sourcesToRead: planned)
+    }
+
+    @Test func anInterruptAfterTheLastInputWasMergedFinishesTheLoadAndSaysSo() throws {
+        let work = try LoadWorkspace()
+        let summary = try load(work, sources: 1, planned: 1)
+        #expect(summary.status == .done, "\(summary)")
+        #expect(!summary.wasInterrupted)
+        #expect(summary.notes.contains(FinishedSource.lateInterruptNote))
+        let db = try work.database()
+        #expect(try db.ledger().map(\.status) == ["done"])
+        #expect(try db.int("SELECT count(*) FROM facts") == 2)
+        // The load finished: the indexes its bulk load dropped were built.
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
+    }
+
+    @Test func anInterruptBeforeAPlannedInputWasReadStillInterrupts() throws {
+        let work = try LoadWorkspace()
+        let summary = try load(work, sources: 1, planned: 2)
+        #expect(summary.status == .interrupted, "\(summary)")
+        #expect(summary.wasInterrupted)
+        #expect(!summary.notes.contains(FinishedSource.lateInterruptNote))
+        #expect(try work.database().ledger().map(\.status) == ["done"])
+    }
+
+    @Test func theRuleNeedsEveryPlannedInputDoneAndNoOpenOneOrAtomicLoad() {
+        let done = FinishedSource(
+            descriptor: SourceDescriptor(path: "a", format: .text, compression: .none, size: nil), loadID: 1,
+            counts: .init(), status: .done, base: .init())
+        var failed = done
+        failed.status = .failed
+        #expect(FinishedSource.interruptCameAfterTheEnd([done, done], sourcesToRead: 2, isOpen: false, isAtomic: false))
+        #expect(!FinishedSource.interruptCameAfterTheEnd([done], sourcesToRead: 2, isOpen: false, isAtomic: false))
+        #expect(!FinishedSource.interruptCameAfterTheEnd([done, done], sourcesToRead: 2, isOpen: true, isAtomic: false))
+        #expect(!FinishedSource.interruptCameAfterTheEnd([done, done], sourcesToRead: 2, isOpen: false, isAtomic: true))
+        #expect(!FinishedSource.interruptCameAfterTheEnd([done, failed], sourcesToRead: 2, isOpen: false, isAtomic: false))
+        #expect(!FinishedSource.interruptCameAfterTheEnd([], sourcesToRead: 0, isOpen: false, isAtomic: false))
+    }
+}
