@@ -69,7 +69,7 @@ import Testing
             URL(fileURLWithPath: "/bin/sh"),
             ["-c", "\"$0\" export --db \"$1\" -o - >> \"$1\"", binary, work.database])
         #expect(appended.status == 64, "\(appended.stderr)")
-        #expect(appended.stderr.contains("standard output is redirected into the database's own files"),
+        #expect(appended.stderr.contains("standard output is redirected into a SQLite database (\(work.database))"),
                 "\(appended.stderr)")
         let itself = try Factpipe.runProcess(
             URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" import - --db \"$1\" -q < \"$1\"", binary, work.database])
