@@ -203,29 +203,17 @@ final class MonitorProbe {
     {
         let start = ContinuousClock.now
         sample.facts = Int(try connection.scalarInt("SELECT count(*) FROM facts") ?? 0)
-        if indexes.contains(FactSchema.uniqueIndex.name) {
+        // The unique index on the statement: factpipe's, or the constraint's of a database made before it.
+        if indexes.contains(where: { $0 == FactSchema.uniqueIndex.name || $0.hasPrefix("sqlite_autoindex_facts_") }) {
             sample.predicates = Int(try connection.scalarInt(Self.countPredicates) ?? 0)
         }
         let elapsed = ContinuousClock.now - start
         nextCount = ContinuousClock.now + elapsed * (1 / countingShare)
     }
 
-    /// Counts the predicates of the facts with one seek of the unique index per predicate, not a scan
-    /// of all facts: from a statement `P(…` the next predicate's statements come after `P)`
-    /// (`FactSchema.predicateRange`). A statement with no `(` (another program's row) is stepped over
-    /// on its own, and counts no predicate.
-    static let countPredicates = """
-        WITH RECURSIVE p(statement) AS (
-            SELECT (SELECT statement FROM facts ORDER BY statement LIMIT 1)
-            UNION ALL
-            SELECT (
-                SELECT statement FROM facts
-                WHERE statement > CASE WHEN instr(p.statement, '(') > 0
-                    THEN substr(p.statement, 1, instr(p.statement, '(') - 1) || ')' ELSE p.statement END
-                ORDER BY statement LIMIT 1)
-            FROM p WHERE p.statement IS NOT NULL)
-        SELECT count(*) FROM p WHERE instr(statement, '(') > 1
-        """
+    /// Counts the predicates of the facts with one seek of the unique index per predicate
+    /// (`FactSchema.predicateNames`).
+    static let countPredicates = "SELECT count(*) FROM (\(FactSchema.predicateNames))"
 
     /// `count` plus `total`, a ledger column's `total()` (a float), held between 0 and `Int.max`: a ledger
     /// another program wrote 2^63 (or 1e300, or NaN) into made `Int()` trap on every probe.

@@ -8,9 +8,9 @@ public struct MonitorSample: Sendable {
     public enum LookupKind: String, Sendable, CaseIterable {
         /// `WHERE statement = ?` (the unique index `facts_statement`).
         case statement
-        /// `WHERE predicate = ? AND subject = ?` (`facts_predicate_subject`).
+        /// `WHERE predicate = ? AND subject = ?` (`facts_subject_predicate`; `facts_predicate_subject` in version 2).
         case predicateSubject = "predicate_subject"
-        /// `WHERE subject = ?` (`facts_subject`).
+        /// `WHERE subject = ?` (`facts_subject_predicate`; `facts_subject` in version 2).
         case subject
     }
 

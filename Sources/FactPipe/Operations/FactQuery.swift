@@ -39,8 +39,9 @@ public struct StoredFact: Sendable, Equatable {
 
 /// A lookup of facts by predicate, subject, object or statement; the criteria given must all hold.
 ///
-/// On a factpipe database each criterion is an equality on its indexed column (the statement's
-/// unique index, `(predicate, subject)`, `subject`); `object` alone has no index and scans. On
+/// On a factpipe database each criterion is an equality on an indexed column (the statement's unique
+/// index, `(subject, predicate)`); a predicate alone is the range `P(` to `P)` of the statement's index,
+/// and `object` alone has no index and scans. On
 /// another program's database the statement decides where its columns are empty (see
 /// `StoredFact`): the predicate is found through the statement's index by its prefix, subject and
 /// object by the columns or a scan of the statements, and every candidate is checked in full.

@@ -32,22 +32,30 @@ enum JSONText {
     /// Appends the UTF-8 `text` as a quoted JSON string: `"` and `\` escaped, control characters as
     /// `\n`, `\r`, `\t` or `\u00XX` (lowercase hex), everything else — DEL, U+2028/2029, characters
     /// beyond the BMP — as the UTF-8 it is (valid JSON; a terminal's escaping is the CLI's business).
-    static func appendQuoted<Sink: JSONByteSink>(_ text: UnsafeBufferPointer<UInt8>, to out: inout Sink) {
+    /// Returns whether `text` holds a byte above 0x7F (anything but ASCII), seen on the way.
+    @discardableResult
+    static func appendQuoted<Sink: JSONByteSink>(_ text: UnsafeBufferPointer<UInt8>, to out: inout Sink) -> Bool {
         out.appendJSONByte(UInt8(ascii: "\""))
         guard let start = text.baseAddress else {
             out.appendJSONByte(UInt8(ascii: "\""))
-            return
+            return false
         }
         let count = text.count
         var runStart = 0
         var index = 0
+        var seen: UInt64 = 0
         while index < count {
             // Eight bytes at a time while none needs escaping (most text).
-            if index + 8 <= count, !needsEscape(UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)) {
-                index += 8
-                continue
+            if index + 8 <= count {
+                let word = UnsafeRawPointer(start + index).loadUnaligned(as: UInt64.self)
+                if !needsEscape(word) {
+                    seen |= word
+                    index += 8
+                    continue
+                }
             }
             let byte = start[index]
+            seen |= UInt64(byte)
             guard byte < 0x20 || byte == 0x22 || byte == 0x5C else {
                 index += 1
                 continue
@@ -72,6 +80,7 @@ enum JSONText {
         }
         out.appendJSONBytes(UnsafeBufferPointer(start: start + runStart, count: count - runStart))
         out.appendJSONByte(UInt8(ascii: "\""))
+        return seen & 0x8080_8080_8080_8080 != 0
     }
 
     /// Appends `text` as a quoted JSON string to `out`.

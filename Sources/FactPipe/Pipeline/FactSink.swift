@@ -13,11 +13,15 @@ extension FinishedSource {
     /// inputs was read to its end and merged, committed and recorded as done. The ledger already says
     /// done, so the load finishes (what a bulk load dropped is built) and says so, instead of calling
     /// interrupted a load that holds every record.
+    ///
+    /// Only for regular files (a known size): the end of a pipe, a FIFO or standard input may be its
+    /// writer dying of the same signal (Ctrl-C reaches the whole pipeline), so such a load still says
+    /// interrupted.
     static func interruptCameAfterTheEnd(
         _ finished: [FinishedSource], sourcesToRead: Int, isOpen: Bool, isAtomic: Bool
     ) -> Bool {
         !isAtomic && !isOpen && sourcesToRead > 0 && finished.count == sourcesToRead
-            && finished.allSatisfy { $0.status == .done }
+            && finished.allSatisfy { $0.status == .done && $0.descriptor.size != nil && $0.descriptor.path != "-" }
     }
 
     /// The note a load that finished despite a late interrupt carries.

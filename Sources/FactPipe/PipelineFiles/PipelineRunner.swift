@@ -87,6 +87,15 @@ public struct PipelineRunner {
         }
         if isDryRun { return plan(inputs, into: &result) }
         for (index, input) in inputs.enumerated() {
+            // An interrupt that let an earlier input's load finish (`FinishedSource`) stops the run here.
+            if index > 0, progress.isCancelled.load(ordering: .relaxed) {
+                result.status = .interrupted
+                result.message = "interrupted after \(inputs[index - 1]); the inputs after it were not read"
+                for untried in inputs[index...] {
+                    result.inputs.append(.init(path: untried, decision: .notTried, reason: "the run was interrupted"))
+                }
+                return result
+            }
             var options = file.options
             options.inputs = [input]
             if let template = file.rejectsTemplate {

@@ -106,6 +106,7 @@ final class PostgreSQLFactStore: FactSink {
 
     /// Runs the writer until the messages end or the load stops; returns the committed summary.
     func run(_ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, sourcesToRead: Int) -> ImportSummary {
+        var lateInterrupt = false
         do {
             try prepare(estimatedRecords: estimatedRecords)
             if options.isAtomic { try connection.execute("BEGIN") }
@@ -126,13 +127,14 @@ final class PostgreSQLFactStore: FactSink {
                 guard FinishedSource.interruptCameAfterTheEnd(
                     finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic)
                 else { throw FactSinkStop.interrupted }
-                summary.notes.append(FinishedSource.lateInterruptNote)
+                lateInterrupt = true
             }
             if options.isAtomic {
                 try spool?.publish()
                 try connection.execute("COMMIT")
             }
             summary.status = .done
+            if lateInterrupt { summary.notes.append(FinishedSource.lateInterruptNote) }
         } catch {
             fail(error)
         }

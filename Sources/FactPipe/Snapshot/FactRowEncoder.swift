@@ -15,6 +15,8 @@ struct FactRowEncoder {
     /// rows): where each one sits in `confidenceBytes`.
     private var confidenceTexts: [UInt64: (offset: Int, count: Int)] = [:]
     private let confidenceBytes = OutputBytes(capacity: 4096)
+    /// The day of the last `created_at` found valid (`Timestamp.isNormalized`).
+    private var knownDate = Timestamp.KnownDate()
 
     /// The CSV header row.
     static let csvHeader: StaticString = "statement,confidence,source,context,fact_metadata,created_at\n"
@@ -35,8 +37,8 @@ struct FactRowEncoder {
     mutating func append(_ cursor: some FactRowSource, to out: OutputBytes) throws(SnapshotError) {
         // Each column is read from SQLite once (a read takes its mutex and checks the value's type).
         let statement = cursor.text(.statement) ?? UnsafeBufferPointer(start: nil, count: 0)
-        if !Self.isUTF8(statement) { throw Self.unimportable(cursor, "statement", "text that is not UTF-8") }
         guard format == .ndjson || format == .csv else {
+            try Self.checkUTF8(statement, "statement", cursor)
             if statement.contains(0x0A) || statement.contains(0x0D) {
                 throw SnapshotError(
                     .unencodable, path: cursor.path,
@@ -51,15 +53,17 @@ struct FactRowEncoder {
         let context = try Self.object(cursor.text(.context), "context", cursor)
         let metadata = try Self.object(cursor.text(.metadata), "fact_metadata", cursor)
         let createdAt = cursor.text(.createdAt) ?? UnsafeBufferPointer(start: nil, count: 0)
-        try Self.checkImportable(cursor, source: source, context: context, metadata: metadata, createdAt: createdAt)
+        try checkImportable(cursor, context: context, metadata: metadata, createdAt: createdAt)
         if format == .ndjson {
+            // The quoting pass over the statement and the source sees whether they hold anything but
+            // ASCII; only such text is decoded (a failed export leaves no archive).
             out.append("{\"statement\":")
-            Self.appendJSONString(statement, to: out)
+            if Self.appendJSONString(statement, to: out) { try Self.checkUTF8(statement, "statement", cursor) }
             out.append(",\"confidence\":")
             try appendConfidence(cursor, to: out)
             out.append(",\"source\":")
             if let source {
-                Self.appendJSONString(source, to: out)
+                if Self.appendJSONString(source, to: out) { try Self.checkUTF8(source, "source", cursor) }
             } else {
                 out.append("null")
             }
@@ -71,6 +75,8 @@ struct FactRowEncoder {
             Self.appendJSONString(createdAt, to: out)
             out.append(UInt8(ascii: "}"))
         } else {
+            try Self.checkUTF8(statement, "statement", cursor)
+            if let source { try Self.checkUTF8(source, "source", cursor) }
             Self.appendCSVField(statement, to: out)
             out.append(UInt8(ascii: ","))
             try appendConfidence(cursor, to: out)
@@ -102,18 +108,26 @@ struct FactRowEncoder {
     /// program: text that is not UTF-8 (no JSON, and no statement), or a `created_at` that is not an ISO 8601
     /// time. Such an archive would verify, and then not restore that fact. ASCII text, and a time in the
     /// form factpipe stores, are checked eight bytes at a time without allocating.
-    private static func checkImportable(
-        _ cursor: some FactRowSource, source: UnsafeBufferPointer<UInt8>?, context: UnsafeBufferPointer<UInt8>,
-        metadata: UnsafeBufferPointer<UInt8>, createdAt: UnsafeBufferPointer<UInt8>
+    /// The statement and the source are checked by `checkUTF8` where they are written.
+    private mutating func checkImportable(
+        _ cursor: some FactRowSource, context: UnsafeBufferPointer<UInt8>, metadata: UnsafeBufferPointer<UInt8>,
+        createdAt: UnsafeBufferPointer<UInt8>
     ) throws(SnapshotError) {
-        if let source, !isUTF8(source) { throw unimportable(cursor, "source", "text that is not UTF-8") }
-        if !isUTF8(context) { throw unimportable(cursor, "context", "text that is not UTF-8") }
-        if !isUTF8(metadata) { throw unimportable(cursor, "fact_metadata", "text that is not UTF-8") }
-        if !isUTF8(createdAt) { throw unimportable(cursor, "created_at", "text that is not UTF-8") }
-        if !Timestamp.isNormalized(createdAt), Timestamp.normalize(String(decoding: createdAt, as: UTF8.self)) == nil {
+        if !Self.isUTF8(context) { throw Self.unimportable(cursor, "context", "text that is not UTF-8") }
+        if !Self.isUTF8(metadata) { throw Self.unimportable(cursor, "fact_metadata", "text that is not UTF-8") }
+        // A time in the stored form is ASCII; an empty one import reads as none given (the load's time).
+        if createdAt.isEmpty || Timestamp.isNormalized(createdAt, knownDate: &knownDate) { return }
+        if !Self.isUTF8(createdAt) { throw Self.unimportable(cursor, "created_at", "text that is not UTF-8") }
+        if Timestamp.normalize(String(decoding: createdAt, as: UTF8.self)) == nil {
             let shown = String(decoding: createdAt.prefix(40), as: UTF8.self)
-            throw unimportable(cursor, "created_at", "\"\(shown)\", which is not an ISO 8601 time")
+            throw Self.unimportable(cursor, "created_at", "\"\(shown)\", which is not an ISO 8601 time")
         }
+    }
+
+    private static func checkUTF8(
+        _ text: UnsafeBufferPointer<UInt8>, _ column: String, _ cursor: some FactRowSource
+    ) throws(SnapshotError) {
+        if !isUTF8(text) { throw unimportable(cursor, column, "text that is not UTF-8") }
     }
 
     private static func unimportable(_ cursor: some FactRowSource, _ column: String, _ what: String) -> SnapshotError {
@@ -141,6 +155,12 @@ struct FactRowEncoder {
             }
             while index + 8 <= count, raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
                 index += 8
+            }
+            // Fewer than 8 bytes left: read as the last word, which overlaps bytes already passed.
+            if index < count, index + 8 > count, count >= 8,
+                raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+            {
+                return true
             }
             guard index < count else { return true }
             let lead = start[index]
@@ -189,11 +209,12 @@ struct FactRowEncoder {
         }
     }
 
-    /// Appends `text` as a JSON string, quoted by `JSONText.appendQuoted`.
-    @inline(__always)
-    static func appendJSONString(_ text: UnsafeBufferPointer<UInt8>, to out: OutputBytes) {
+    /// Appends `text` as a JSON string, quoted by `JSONText.appendQuoted`; returns whether it holds
+    /// anything but ASCII.
+    @inline(__always) @discardableResult
+    static func appendJSONString(_ text: UnsafeBufferPointer<UInt8>, to out: OutputBytes) -> Bool {
         var sink = out
-        JSONText.appendQuoted(text, to: &sink)
+        return JSONText.appendQuoted(text, to: &sink)
     }
 
     /// Appends `text` as a CSV field, quoted (with `""` for a quote) only when it holds a comma, a

@@ -1,7 +1,8 @@
 /// Reads the figures of `DatabaseStats` from a database opened for reading.
 ///
-/// On a factpipe database every figure is one aggregate query (the distinct counts and the top
-/// predicates walk the indexes). On another program's database, predicates, subjects and arities
+/// On a factpipe database every figure is one aggregate query: the subjects walk the
+/// `(subject, predicate)` index, the predicates the statement's unique index, one range each
+/// (`FactSchema.predicateNames`). On another program's database, predicates, subjects and arities
 /// come from one pass over its rows through `ForeignFactRow`, so a column that is empty for some
 /// rows is made up for by their statements.
 struct DatabaseInspector {
@@ -24,11 +25,24 @@ struct DatabaseInspector {
         }
         switch database.kind {
         case .factpipe:
-            stats.distinctPredicates = Int(try connection.scalarInt("SELECT count(DISTINCT predicate) FROM facts") ?? 0)
+            if stats.indexes.contains(where: { $0.isUnique && $0.columns == ["statement"] }) {
+                // No index has `predicate` first (schema version 3): each predicate is a range of the
+                // statement's index, counted there, instead of a sort of every fact.
+                stats.distinctPredicates = Int(
+                    try connection.scalarInt("SELECT count(*) FROM (\(FactSchema.predicateNames))") ?? 0)
+                stats.topPredicates = try tallies(
+                    """
+                    SELECT name, (SELECT count(*) FROM facts WHERE \(FactSchema.predicateRange("name"))) AS n
+                    FROM (\(FactSchema.predicateNames)) ORDER BY n DESC, name LIMIT ?1
+                    """, top)
+            } else {
+                stats.distinctPredicates = Int(
+                    try connection.scalarInt("SELECT count(DISTINCT predicate) FROM facts") ?? 0)
+                stats.topPredicates = try tallies(
+                    "SELECT predicate, count(*) AS n FROM facts GROUP BY predicate ORDER BY n DESC, predicate LIMIT ?1",
+                    top)
+            }
             stats.distinctSubjects = Int(try connection.scalarInt("SELECT count(DISTINCT subject) FROM facts") ?? 0)
-            stats.topPredicates = try tallies(
-                "SELECT predicate, count(*) AS n FROM facts GROUP BY predicate ORDER BY n DESC, predicate LIMIT ?1", top
-            )
             let arities = try connection.prepare("SELECT arity, count(*) FROM facts GROUP BY arity ORDER BY arity")
             while try arities.step() {
                 stats.arities.append(.init(arity: Int(arities.int64(0)), facts: Int(arities.int64(1))))

@@ -28,8 +28,10 @@ final class FactLookup {
         var conditions: [String] = []
         var bindings: [(Int32, String)] = []
         if let predicate = query.predicate {
-            // Without a subject (or a statement) no index has `predicate` first: the predicate's range
-            // of the unique index narrows the facts, and the equality keeps its meaning.
+            // Without a subject (or a statement) no index has `predicate` first: the facts are the
+            // predicate's range of the unique index. That is the `predicate` column of every row factpipe
+            // wrote; a row another program wrote with a predicate its statement does not start with is
+            // not found this way (documented beside `query`).
             conditions.append(
                 query.subject == nil && canonicalStatement == nil
                     ? "predicate = ?1 AND " + FactSchema.predicateRange("?1") : "predicate = ?1")

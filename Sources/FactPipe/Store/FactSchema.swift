@@ -123,4 +123,25 @@ enum FactSchema {
     static func predicateRange(_ parameter: String) -> String {
         "(statement >= (\(parameter) || '(') AND statement < (\(parameter) || ')'))"
     }
+
+    /// The predicates of the facts, one row each (`name`), with one seek of the unique index per
+    /// predicate instead of a sort of all facts: from a statement `P(…` the next predicate's statements
+    /// come after `P)` (`predicateRange`). A statement with no `(` (another program's row) is stepped
+    /// over on its own, and names no predicate. Needs a unique index on `statement`.
+    ///
+    /// Like `query --predicate`, it reads the predicate from the canonical statement, which is the
+    /// `predicate` column of every row factpipe wrote; a row another program wrote with a `predicate`
+    /// that disagrees with its statement counts under its statement's.
+    static let predicateNames = """
+        WITH RECURSIVE p(statement) AS (
+            SELECT (SELECT statement FROM facts ORDER BY statement LIMIT 1)
+            UNION ALL
+            SELECT (
+                SELECT statement FROM facts
+                WHERE statement > CASE WHEN instr(p.statement, '(') > 0
+                    THEN substr(p.statement, 1, instr(p.statement, '(') - 1) || ')' ELSE p.statement END
+                ORDER BY statement LIMIT 1)
+            FROM p WHERE p.statement IS NOT NULL)
+        SELECT substr(statement, 1, instr(statement, '(') - 1) AS name FROM p WHERE instr(statement, '(') > 1
+        """
 }

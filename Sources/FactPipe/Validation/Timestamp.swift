@@ -112,11 +112,44 @@ enum Timestamp {
     /// True for the bytes of a time in a form `normalize` returns: `YYYY-MM-DDTHH:MM:SS[.f…]Z` with
     /// 1 to 9 digits of fraction (checked without allocating; import accepts more forms).
     static func isNormalized(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
-        if isCanonical(b) { return true }
-        guard b.count >= 22, b.count <= 30, b[19] == 0x2E, b[b.count - 1] == 0x5A, isDateAndTime(b) else {
-            return false
+        var noDate = KnownDate()
+        return isNormalized(b, knownDate: &noDate)
+    }
+
+    /// The first ten bytes (`YYYY-MM-DD`) of the last time found valid, so that the next time of the same
+    /// day checks only its clock (an export checks the time of every fact it writes, in id order).
+    struct KnownDate {
+        var head: UInt64 = 0
+        var tail: UInt16 = 0
+    }
+
+    /// `isNormalized`, skipping the date's checks when it is `knownDate`'s, which it updates.
+    static func isNormalized(_ b: UnsafeBufferPointer<UInt8>, knownDate: inout KnownDate) -> Bool {
+        guard b.count >= 20, b.count <= 30, b[b.count - 1] == 0x5A, let p = b.baseAddress else { return false }
+        if b.count > 20 {
+            guard b.count >= 22, b[19] == 0x2E, b[20..<(b.count - 1)].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+            else { return false }
         }
-        return b[20..<(b.count - 1)].allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+        let raw = UnsafeRawPointer(p)
+        let head = raw.loadUnaligned(as: UInt64.self)
+        let tail = raw.loadUnaligned(fromByteOffset: 8, as: UInt16.self)
+        if head == knownDate.head, tail == knownDate.tail, knownDate.head != 0 {
+            return isClock(p)
+        }
+        guard isDateAndTime(b) else { return false }
+        knownDate = KnownDate(head: head, tail: tail)
+        return true
+    }
+
+    /// `THH:MM:SS` at bytes 10 to 18, a valid time of day.
+    @inline(__always)
+    private static func isClock(_ p: UnsafePointer<UInt8>) -> Bool {
+        guard p[10] == 0x54, p[13] == 0x3A, p[16] == 0x3A else { return false }
+        @inline(__always) func two(_ at: Int) -> Int {
+            let (high, low) = (p[at] &- 0x30, p[at + 1] &- 0x30)
+            return high < 10 && low < 10 ? Int(high) * 10 + Int(low) : 99
+        }
+        return two(11) < 24 && two(14) < 60 && two(17) < 60
     }
 
     /// `YYYY-MM-DDTHH:MM:SS`, a valid date and time, in the first 19 bytes of `b` (straight-line: an

@@ -93,6 +93,7 @@ final class WriterStage {
         _ messages: BoundedQueue<WriterMessage>, estimatedRecords: Int64?, sourcesToRead: Int, summary: ImportSummary
     ) -> ImportSummary {
         self.summary = summary
+        var lateInterrupt = false
         do {
             try prepare(estimatedRecords: estimatedRecords)
             while true {
@@ -118,7 +119,7 @@ final class WriterStage {
                 guard FinishedSource.interruptCameAfterTheEnd(
                     finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic)
                 else { throw FactSinkStop.interrupted }
-                self.summary.notes.append(FinishedSource.lateInterruptNote)
+                lateInterrupt = true
             }
             try finishLoad()
             if options.isAtomic {
@@ -127,6 +128,7 @@ final class WriterStage {
             }
             database.releaseLog()
             self.summary.status = .done
+            if lateInterrupt { self.summary.notes.append(FinishedSource.lateInterruptNote) }
         } catch {
             fail(error)
         }

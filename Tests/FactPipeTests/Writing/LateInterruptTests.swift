@@ -66,15 +66,22 @@ import Testing
 
     @Test func theRuleNeedsEveryPlannedInputDoneAndNoOpenOneOrAtomicLoad() {
         let done = FinishedSource(
-            descriptor: SourceDescriptor(path: "a", format: .text, compression: .none, size: nil), loadID: 1,
+            descriptor: SourceDescriptor(path: "a", format: .text, compression: .none, size: 10), loadID: 1,
             counts: .init(), status: .done, base: .init())
         var failed = done
         failed.status = .failed
+        var piped = done
+        piped.descriptor.size = nil
+        var standardInput = done
+        standardInput.descriptor.path = "-"
         #expect(FinishedSource.interruptCameAfterTheEnd([done, done], sourcesToRead: 2, isOpen: false, isAtomic: false))
         #expect(!FinishedSource.interruptCameAfterTheEnd([done], sourcesToRead: 2, isOpen: false, isAtomic: false))
         #expect(!FinishedSource.interruptCameAfterTheEnd([done, done], sourcesToRead: 2, isOpen: true, isAtomic: false))
         #expect(!FinishedSource.interruptCameAfterTheEnd([done, done], sourcesToRead: 2, isOpen: false, isAtomic: true))
         #expect(!FinishedSource.interruptCameAfterTheEnd([done, failed], sourcesToRead: 2, isOpen: false, isAtomic: false))
         #expect(!FinishedSource.interruptCameAfterTheEnd([], sourcesToRead: 0, isOpen: false, isAtomic: false))
+        // The end of a pipe may be its writer killed by the same signal.
+        #expect(!FinishedSource.interruptCameAfterTheEnd([done, piped], sourcesToRead: 2, isOpen: false, isAtomic: false))
+        #expect(!FinishedSource.interruptCameAfterTheEnd([standardInput], sourcesToRead: 1, isOpen: false, isAtomic: false))
     }
 }
