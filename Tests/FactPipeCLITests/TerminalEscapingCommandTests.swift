@@ -29,7 +29,7 @@ import Testing
             work.database,
             """
             INSERT INTO facts(statement, predicate, subject, object, args, arity, created_at, source)
-            VALUES ('IsA(Z' || char(27) || 'c, Y).', 'Is' || char(155) || 'A', 'Z' || char(27) || 'c', 'Y',
+            VALUES ('Is' || char(155) || 'A(Z' || char(27) || 'c, Y).', 'Is' || char(155) || 'A', 'Z' || char(27) || 'c', 'Y',
                     '["Z\\u001bc","Y"]', 2, '2025-01-01T00:00:00Z', 'x' || char(8238) || 'y');
             UPDATE factpipe_loads SET source = source || char(27) || '[31m';
             """,
@@ -42,7 +42,7 @@ import Testing
         let table = try Factpipe.run(["query", "--db", work.database])
         #expect(table.status == 0, "\(table.stderr)")
         #expect(Self.terminalControls(table.stdout).isEmpty, "\(table.stdoutText.debugDescription)")
-        #expect(table.stdoutText.contains("IsA(Z\\u{1b}c, Y)."))
+        #expect(table.stdoutText.contains("Is\\u{9b}A(Z\\u{1b}c, Y)."))
         #expect(table.stdoutText.contains("\\u{1b}]0;owned\\u{7}\\u{1b}[2J"))
         #expect(table.stdoutText.contains("x\\u{202e}y"))
         for format in ["ndjson", "csv"] {
@@ -52,7 +52,7 @@ import Testing
         }
         // NDJSON stays the same JSON: the escapes decode to the stored text.
         let ndjson = try ndjsonObjects(try Factpipe.run(["query", "--db", work.database, "--format", "ndjson"]))
-        #expect(ndjson.compactMap { $0["statement"] as? String }.contains("IsA(Z\u{1B}c, Y)."))
+        #expect(ndjson.compactMap { $0["statement"] as? String }.contains("Is\u{9B}A(Z\u{1B}c, Y)."))
         #expect(ndjson.compactMap { $0["source"] as? String }.contains("x\u{202E}y"))
         let stats = try Factpipe.run(["stats", "--db", work.database])
         #expect(stats.status == 0, "\(stats.stderr)")
