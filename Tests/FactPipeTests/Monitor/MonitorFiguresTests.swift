@@ -138,6 +138,23 @@ struct MonitorFiguresTests {
         #expect(figures.history.first?.time == 400)
     }
 
+    /// A database made before the unique index keeps the UNIQUE constraint's own index on the statement;
+    /// the probe counts predicates through it as through `facts_statement`.
+    @Test func probeCountsThePredicatesThroughTheUniqueConstraintsIndex() throws {
+        let work = try LoadWorkspace()
+        let db = try RawDatabase(work.databasePath, create: true)
+        let facts = try #require(FactSchema.createTables.range(of: "statement TEXT NOT NULL,"))
+        try db.execute(FactSchema.createTables.replacingCharacters(in: facts, with: "statement TEXT NOT NULL UNIQUE,"))
+        for index in FactSchema.secondaryIndexes { try db.execute(index.sql) }
+        try db.execute("PRAGMA user_version = \(FactSchema.version)")
+        let summary = work.load(try work.write("in.txt", "A(x).\nA(y).\nB(x).\nCd(z).\n"))
+        try #require(summary.status == .done)
+        try #require(try db.column("SELECT name FROM sqlite_schema WHERE name LIKE 'sqlite_autoindex_facts%'").count == 1)
+        let sample = DatabaseMonitor(databasePath: work.databasePath, interval: 1).probe()
+        #expect(sample.failure == nil)
+        #expect(sample.predicates == 3)
+    }
+
     @Test func probeOfARealDatabaseTimesEveryLookupAndCountsTheFacts() throws {
         let work = try loadedKnowledgeBase()
         let monitor = DatabaseMonitor(databasePath: work.databasePath, interval: 1)
