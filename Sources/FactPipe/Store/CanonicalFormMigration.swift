@@ -39,21 +39,8 @@ enum CanonicalFormMigration {
     ///   version 1.
     @discardableResult
     static func migrateIfNeeded(_ connection: SQLiteConnection) throws(StoreError) -> Result? {
-        guard try connection.scalarInt("PRAGMA user_version") == fromVersion else { return nil }
-        try connection.execute("BEGIN IMMEDIATE")
-        do {
-            // Another writer may have migrated it between the look and the lock.
-            guard try connection.scalarInt("PRAGMA user_version") == fromVersion else {
-                try connection.execute("COMMIT")
-                return nil
-            }
-            let result = try migrate(connection)
-            try connection.execute("PRAGMA user_version=\(toVersion)")
-            try connection.execute("COMMIT")
-            return result
-        } catch {
-            connection.rollbackQuietly()
-            throw error
+        try FactSchema.migrate(connection, from: fromVersion, to: toVersion) { () throws(StoreError) in
+            try migrate(connection)
         }
     }
 

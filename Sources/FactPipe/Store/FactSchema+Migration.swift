@@ -61,6 +61,31 @@ extension FactSchema {
         }
     }
 
+    /// Runs one schema version's migration: when `user_version` is `from`, `body` and the new version `to`
+    /// in one transaction taken for writing, so the file is either all the old version or all the new
+    /// one. Returns what `body` returned, or nil when the database is at another version (also when another
+    /// writer migrated it between the look and the lock).
+    /// - Throws: `StoreError` from SQLite or `body`; the transaction is rolled back.
+    static func migrate<Result>(
+        _ connection: SQLiteConnection, from: Int64, to: Int64, _ body: () throws(StoreError) -> Result
+    ) throws(StoreError) -> Result? {
+        guard try connection.scalarInt("PRAGMA user_version") == from else { return nil }
+        try connection.execute("BEGIN IMMEDIATE")
+        do throws(StoreError) {
+            guard try connection.scalarInt("PRAGMA user_version") == from else {
+                try connection.execute("COMMIT")
+                return nil
+            }
+            let result = try body()
+            try connection.execute("PRAGMA user_version=\(to)")
+            try connection.execute("COMMIT")
+            return result
+        } catch {
+            connection.rollbackQuietly()
+            throw error
+        }
+    }
+
     private static func columns(_ table: String, _ connection: SQLiteConnection) throws(StoreError) -> Set<String> {
         Set(try connection.textColumn("SELECT name FROM pragma_table_info('\(table)')"))
     }

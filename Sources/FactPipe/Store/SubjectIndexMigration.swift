@@ -15,24 +15,11 @@ enum SubjectIndexMigration {
     ///   version 2.
     @discardableResult
     static func migrateIfNeeded(_ connection: SQLiteConnection) throws(StoreError) -> Bool {
-        guard try connection.scalarInt("PRAGMA user_version") == fromVersion else { return false }
-        try connection.execute("BEGIN IMMEDIATE")
-        do {
-            // Another writer may have migrated it between the look and the lock.
-            guard try connection.scalarInt("PRAGMA user_version") == fromVersion else {
-                try connection.execute("COMMIT")
-                return false
-            }
+        try FactSchema.migrate(connection, from: fromVersion, to: FactSchema.version) { () throws(StoreError) -> Void in
             for name in FactSchema.version2SecondaryIndexes {
                 try connection.execute("DROP INDEX IF EXISTS \(name)")
             }
             for index in FactSchema.secondaryIndexes { try connection.execute(index.sql) }
-            try connection.execute("PRAGMA user_version=\(FactSchema.version)")
-            try connection.execute("COMMIT")
-            return true
-        } catch {
-            connection.rollbackQuietly()
-            throw error
-        }
+        } != nil
     }
 }
