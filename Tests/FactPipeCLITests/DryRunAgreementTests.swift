@@ -82,4 +82,22 @@ import Testing
         let again = try Factpipe.run(["run", job, "--dry-run", "--json"])
         #expect(try decisions(again) == ["skip", "skip", "skip", "skip", "skip"])
     }
+
+    /// A database the run refuses before it reads a record (here, a file with a second hard link) is
+    /// refused by the dry run too, with the run's reason, instead of "would load".
+    @Test func aDryRunRefusesTheDatabaseTheRunRefuses() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("a.txt", "P(a).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        _ = try work.write("a.txt", "P(b).\n")
+        try FileManager.default.linkItem(atPath: work.database, toPath: work.path("second-name.sqlite"))
+        let job = try work.write("job.toml", "name = \"n\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"a.txt\"]\n")
+        let dry = try Factpipe.run(["run", job, "--dry-run", "--json"])
+        let real = try Factpipe.run(["run", job, "--json"])
+        #expect(real.status == 1, "\(real.stderr)")
+        #expect(dry.status == real.status, "\(dry.stdoutText)")
+        #expect(try decisions(dry) == ["fail"])
+        #expect(dry.stdoutText.contains("2 hard links"), "\(dry.stdoutText)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
+    }
 }

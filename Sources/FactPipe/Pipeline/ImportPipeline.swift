@@ -93,6 +93,11 @@ public struct ImportPipeline: Sendable {
         }
         var planner: InputPlanner
         do {
+            // What the load refuses before it reads a record (another program's file, two hard links), the
+            // plan refuses too: a dry run that says "would load" promises the run will.
+            if !options.intoExisting {
+                try FactDatabase.checkWritable(path: options.databasePath, mustExist: false)
+            }
             planner = try InputPlanner(readingLedgerOf: options)
         } catch {
             return options.inputs.map { InputPlan(path: $0, decision: .fail, reason: "\(error)") }
