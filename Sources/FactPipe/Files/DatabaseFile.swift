@@ -45,6 +45,14 @@ public enum DatabaseFile {
                 kind: .unusablePath, path: path, message: "cannot open database: \(problem)")
         }
         if !mustExist && PathText.real(path) == nil {
+            // A link to a file in a missing folder: that folder is the one to name, not the link's own.
+            if let target = PathText.symlinkTarget(path) {
+                let resolved = target.hasPrefix("/") ? target : PathText.split(path).folder + "/" + target
+                throw StoreError(
+                    kind: .unusablePath, path: path,
+                    message: "cannot open database: it is a link to \(target), whose folder "
+                        + "\(PathText.split(resolved).folder) does not exist")
+            }
             throw StoreError(
                 kind: .unusablePath, path: path,
                 message: "cannot open database: its folder \(PathText.split(path).folder) does not exist")

@@ -132,5 +132,18 @@ private func fileBytes(_ path: String) throws -> Data {
         #expect(error.kind == .unusablePath)
         #expect(error.sqliteCode == nil)
         #expect(error.message.hasPrefix("cannot open database"))
+        #expect(error.message.contains("its folder /nonexistent-factpipe-dir does not exist"), "\(error.message)")
+    }
+
+    /// A link into a missing folder: the message names that folder, not the link's own (`.`).
+    @Test func aLinkIntoAMissingFolderNamesThatFolder() throws {
+        let work = try LoadWorkspace()
+        let link = work.path("link.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "missing-dir/facts.sqlite")
+        let error = try #require(openingError(link))
+        #expect(error.kind == .unusablePath)
+        #expect(error.message.contains("it is a link to missing-dir/facts.sqlite, whose folder "
+            + "\(work.path("missing-dir")) does not exist"), "\(error.message)")
+        #expect(FileManager.default.fileExists(atPath: work.path("missing-dir")) == false)
     }
 }
