@@ -24,7 +24,8 @@ struct OptimizeCommand: ParsableCommand {
               factpipe optimize --db postgresql://kb@db.example.com/knowledge
 
             Exit codes: 0 done and the integrity check passed; 1 refused, failed, or the integrity
-            check found problems; 64 usage error.
+            check found problems; 64 usage error; 130/143 interrupted by SIGINT/SIGTERM (the step that
+            ran is rolled back and its log truncated).
             """
     )
 
@@ -47,6 +48,9 @@ struct OptimizeCommand: ParsableCommand {
     func run() throws {
         let report: OptimizeReport
         let options = OptimizeOptions(vacuum: vacuum, reindex: reindex)
+        let progress = ImportProgress()
+        // SQLite only: with PostgreSQL a signal ends the command, and the server rolls back its statement.
+        var trap: SignalTrap?
         do {
             if let address = PostgreSQLAddress(db) {
                 report = try DatabaseOptimizer.run(address: address, options: options)
@@ -56,8 +60,13 @@ struct OptimizeCommand: ParsableCommand {
                     Standard.error(
                         "factpipe optimize: removed \(removed.count) temporary files left by killed commands")
                 }
-                report = try DatabaseOptimizer.run(path: db, options: options)
+                trap = SignalTrap(progress: progress)
+                report = try DatabaseOptimizer.run(path: db, options: options, progress: progress)
             }
+        } catch let error as StoreError where error.kind == .interrupted {
+            // The step that ran was rolled back and its log truncated; 130 or 143 as for a load.
+            _ = CommandFailure.exit("optimize", error, json: json)
+            throw ExitCode(trap?.receivedSignal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
         } catch {
             throw CommandFailure.exit("optimize", error, json: json)
         }

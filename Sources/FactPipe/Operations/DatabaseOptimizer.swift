@@ -62,9 +62,15 @@ public enum DatabaseOptimizer {
     /// - Throws: `StoreError` of kind `.busy` while a load holds the lock or another program keeps
     ///   SQLite's lock longer than the busy timeout; other kinds when the file is missing, is not a
     ///   factpipe database, or a step fails.
-    public static func run(path: String, options: OptimizeOptions = .init()) throws(StoreError) -> OptimizeReport {
+    ///
+    /// A cancelled `progress` (SIGINT, SIGTERM) stops the step that runs: its transaction rolls back, the
+    /// log it wrote is truncated, and the run throws `StoreError` `.interrupted` naming the step; the
+    /// database is as the steps before it left it.
+    public static func run(
+        path: String, options: OptimizeOptions = .init(), progress: ImportProgress? = nil
+    ) throws(StoreError) -> OptimizeReport {
         do {
-            return try optimize(path: path, options: options)
+            return try optimize(path: path, options: options, progress: progress)
         } catch  where error.kind == .busy && !error.message.hasPrefix("refusing") {
             throw StoreError(
                 kind: .busy, path: path,
@@ -83,7 +89,9 @@ public enum DatabaseOptimizer {
         try PostgreSQLOptimizer.run(address: address, options: options)
     }
 
-    private static func optimize(path: String, options: OptimizeOptions) throws(StoreError) -> OptimizeReport {
+    private static func optimize(
+        path: String, options: OptimizeOptions, progress: ImportProgress?
+    ) throws(StoreError) -> OptimizeReport {
         let beforeFiles = FileSize.database(path)
         var report: OptimizeReport
         do {
@@ -94,10 +102,25 @@ public enum DatabaseOptimizer {
                 fileBytes: beforeFiles.file, walBytes: beforeFiles.wal, pageSize: pages.size, pageCount: pages.count,
                 freePages: pages.free)
             report = OptimizeReport(path: path, before: before, after: before)
-            try report.timed("PRAGMA optimize") { () throws(StoreError) in try maintenance.optimize() }
-            try report.timed("ANALYZE") { () throws(StoreError) in try maintenance.analyze() }
-            if options.reindex { try report.timed("REINDEX") { () throws(StoreError) in try maintenance.reindex() } }
-            if options.vacuum { try report.timed("VACUUM") { () throws(StoreError) in try maintenance.vacuum() } }
+            let interrupter = maintenance.interrupter()
+            defer { interrupter.disarm() }
+            progress?.whenCancelled { interrupter.interrupt() }
+            /// Runs one step; an interrupt stops it (or the next one) and ends the run.
+            func step(_ name: String, _ body: () throws(StoreError) -> Void) throws(StoreError) {
+                do throws(StoreError) {
+                    if progress?.isCancelled.load(ordering: .relaxed) == true { throw interrupted(path, name) }
+                    try report.timed(name, body)
+                } catch {
+                    guard progress?.isCancelled.load(ordering: .relaxed) == true else { throw error }
+                    // What the stopped step wrote to the log was rolled back: give the space back.
+                    _ = try? maintenance.checkpoint()
+                    throw interrupted(path, name)
+                }
+            }
+            try step("PRAGMA optimize") { () throws(StoreError) in try maintenance.optimize() }
+            try step("ANALYZE") { () throws(StoreError) in try maintenance.analyze() }
+            if options.reindex { try step("REINDEX") { () throws(StoreError) in try maintenance.reindex() } }
+            if options.vacuum { try step("VACUUM") { () throws(StoreError) in try maintenance.vacuum() } }
             var checkpoint: DatabaseMaintenance.Checkpoint?
             try report.timed("PRAGMA wal_checkpoint(TRUNCATE)") { () throws(StoreError) -> String? in
                 let result = try maintenance.checkpoint()
@@ -124,6 +147,12 @@ public enum DatabaseOptimizer {
         report.after.walBytes = afterFiles.wal
         return report
     }
+}
+
+private func interrupted(_ path: String, _ step: String) -> StoreError {
+    StoreError(
+        kind: .interrupted, path: path,
+        message: "interrupted during \(step); that step was rolled back, the database is as the steps before left it")
 }
 
 extension OptimizeReport {

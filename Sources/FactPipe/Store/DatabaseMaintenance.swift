@@ -1,3 +1,5 @@
+import CSQLite
+import Synchronization
 /// The SQL behind `factpipe optimize`, run on a factpipe database under its writer lock.
 ///
 /// The lock is taken without waiting: while a load holds it, opening fails at once with a `.busy`
@@ -64,6 +66,10 @@ final class DatabaseMaintenance {
         try withSortCache { () throws(StoreError) in try connection.execute("REINDEX") }
     }
 
+    /// What a signal handler calls to stop the statement running on this connection
+    /// (`SQLiteInterrupter`); disarm it before the connection goes.
+    func interrupter() -> SQLiteInterrupter { SQLiteInterrupter(connection.handle) }
+
     /// `VACUUM`: rewrites the database without its free pages.
     func vacuum() throws(StoreError) {
         try withSortCache { () throws(StoreError) in try connection.execute("VACUUM") }
@@ -95,5 +101,27 @@ final class DatabaseMaintenance {
         var lines: [String] = []
         while try statement.step() { lines.append(statement.text(0) ?? "") }
         return lines
+    }
+}
+
+/// Stops the statement running on a connection from another thread (`sqlite3_interrupt`): its
+/// transaction rolls back and it fails with `SQLITE_INTERRUPT`. Once disarmed (before the connection is
+/// closed) it does nothing, so a signal that comes later never touches a closed handle.
+final class SQLiteInterrupter: Sendable {
+    /// The handle's address, 0 once disarmed (an address is Sendable, the pointer is not).
+    private let address: Mutex<Int>
+
+    init(_ handle: OpaquePointer) {
+        address = Mutex(Int(bitPattern: UnsafeMutableRawPointer(handle)))
+    }
+
+    func interrupt() {
+        address.withLock { address in
+            if let handle = OpaquePointer(bitPattern: address) { sqlite3_interrupt(handle) }
+        }
+    }
+
+    func disarm() {
+        address.withLock { $0 = 0 }
     }
 }
