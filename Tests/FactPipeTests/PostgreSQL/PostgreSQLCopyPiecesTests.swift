@@ -5,15 +5,10 @@ import Testing
 
 /// COPY data goes to libpq in pieces: its length is an `Int32`, and one call of more than 2 GiB would trap.
 /// Pieces of a few bytes, cut through rows and escapes, must give the server the same rows.
-@Suite(.enabled(
-    if: ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"] != nil
-        || ProcessInfo.processInfo.environment["CI"] == "true",
-    "no PostgreSQL server: FACTPIPE_TEST_POSTGRES_URL is not set (scripts/test sets it)"))
+@Suite(.enabled(if: PostgreSQLTestAddress.isEnabled, PostgreSQLTestAddress.skipReason))
 struct PostgreSQLCopyPiecesTests {
     @Test func rowsSentInPiecesOfThreeBytesArriveWhole() throws {
-        let url = try #require(ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"],
-                               "CI=true, so this test must run: run scripts/test")
-        let connection = try PostgreSQLConnection(address: try #require(PostgreSQLAddress(url)))
+        let connection = try PostgreSQLConnection(address: try PostgreSQLTestAddress.server())
         try connection.execute("CREATE TEMP TABLE pieces(a text, b text)")
         var row = PostgreSQLCopyRow()
         row.field("Café\ttab", first: true)

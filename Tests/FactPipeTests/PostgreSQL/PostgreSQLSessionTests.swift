@@ -4,17 +4,12 @@ import Testing
 @testable import FactPipe
 
 /// What one session leaves for the next on the server: the merge's occurrence index, the writer lock.
-@Suite(.enabled(
-    if: ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"] != nil
-        || ProcessInfo.processInfo.environment["CI"] == "true",
-    "no PostgreSQL server: FACTPIPE_TEST_POSTGRES_URL is not set (scripts/test sets it)"))
+@Suite(.enabled(if: PostgreSQLTestAddress.isEnabled, PostgreSQLTestAddress.skipReason))
 struct PostgreSQLSessionTests {
     /// A batch whose statements repeat more than `roundsWorthAnIndex` times gets an index by occurrence
     /// for its merge; it is dropped after, or every later COPY of the session would maintain it.
     @Test func theOccurrenceIndexOfAManyRoundMergeDoesNotOutliveIt() throws {
-        let url = try #require(ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"],
-                               "CI=true, so this test must run: run scripts/test")
-        let connection = try PostgreSQLConnection(address: try #require(PostgreSQLAddress(url)))
+        let connection = try PostgreSQLConnection(address: try PostgreSQLTestAddress.server())
         let schema = "merge_rounds_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(12).lowercased()
         // Everything in one transaction, rolled back: nothing is left on the shared server.
         try connection.execute("BEGIN")
@@ -39,9 +34,7 @@ struct PostgreSQLSessionTests {
     /// open (a failed batch): the next command right after finds it free, not held by a server process
     /// that has not ended yet.
     @Test func theWriterLockIsFreeOnceItsHoldersConnectionIsReleased() throws {
-        let url = try #require(ProcessInfo.processInfo.environment["FACTPIPE_TEST_POSTGRES_URL"],
-                               "CI=true, so this test must run: run scripts/test")
-        let address = try #require(PostgreSQLAddress(url))
+        let address = try PostgreSQLTestAddress.server()
         let other = try PostgreSQLConnection(address: address)
         for attempt in 0..<12 {
             var holder: PostgreSQLConnection? = try PostgreSQLConnection(address: address)

@@ -7,13 +7,28 @@ import Testing
 /// spends most of its time in that last merge) finds a load the ledger already calls done: it finishes
 /// and says so, instead of reporting interrupted (exit 130) a load that holds every record.
 @Suite struct LateInterruptTests {
-    private func fact(_ n: Int) -> Fact {
-        var fact = Fact(
-            statement: "P(\(n)).", predicate: "P", subject: "\(n)", object: nil, argsJSON: "[\"\(n)\"]", arity: 1,
-            confidence: 1, source: nil, context: "{}", metadata: "{}", createdAt: nil)
-        fact.line = n
-        fact.offset = Int64((n - 1) * 6)
-        return fact
+    /// What the batcher would send for `inputs`, the i-th (from 1) holding the two lines `P(i1).` and
+    /// `P(i2).` (`P(11).`, `P(12).` for the first), each read to its end; the queue is closed.
+    static func messages(_ inputs: [String]) -> BoundedQueue<WriterMessage> {
+        func fact(_ n: Int, line: Int) -> Fact {
+            var fact = Fact(
+                statement: "P(\(n)).", predicate: "P", subject: "\(n)", object: nil, argsJSON: "[\"\(n)\"]",
+                arity: 1, confidence: 1, source: nil, context: "{}", metadata: "{}", createdAt: nil)
+            fact.line = line
+            fact.offset = Int64((line - 1) * 7)
+            return fact
+        }
+        let messages = BoundedQueue<WriterMessage>(name: "writer", capacity: 4 * max(1, inputs.count))
+        for (index, input) in inputs.enumerated() {
+            let n = (index + 1) * 10
+            _ = messages.push(.begin(SourceDescriptor(path: input, format: .text, compression: .none, size: 14)))
+            _ = messages.push(.segment(FactSegment(
+                facts: [fact(n + 1, line: 1), fact(n + 2, line: 2)], records: 2, checkpointOffset: 14,
+                checkpointLine: 3, endsBatch: true)))
+            _ = messages.push(.end(sha256: nil))
+        }
+        messages.close()
+        return messages
     }
 
     /// Runs the writer on `sources` inputs of two facts each, of the `planned` inputs, with an interrupt
@@ -29,17 +44,7 @@ import Testing
         }
         let plans = try store.plan(inputs)
         #expect(plans.filter(\.isRead).count == planned)
-        let messages = BoundedQueue<WriterMessage>(name: "writer", capacity: 16)
-        for (index, input) in inputs.prefix(sources).enumerated() {
-            let n = (index + 1) * 10
-            _ = messages.push(.begin(SourceDescriptor(path: input, format: .text, compression: .none, size: 12)))
-            _ = messages.push(.segment(FactSegment(
-                facts: [fact(n + 1), fact(n + 2)], records: 2, checkpointOffset: 12, checkpointLine: 3,
-                endsBatch: true)))
-            _ = messages.push(.end(sha256: nil))
-        }
-        messages.close()
-        return store.run(messages, estimatedRecords: 2, sourcesToRead: planned)
+        return store.run(Self.messages(Array(inputs.prefix(sources))), estimatedRecords: 2, sourcesToRead: planned)
     }
 
     @Test func anInterruptAfterTheLastInputWasMergedFinishesTheLoadAndSaysSo() throws {
