@@ -87,15 +87,6 @@ public struct PipelineRunner {
         }
         if isDryRun { return plan(inputs, into: &result) }
         for (index, input) in inputs.enumerated() {
-            // An interrupt that let an earlier input's load finish (`FinishedSource`) stops the run here.
-            if index > 0, progress.isCancelled.load(ordering: .relaxed) {
-                result.status = .interrupted
-                result.message = "interrupted after \(inputs[index - 1]); the inputs after it were not read"
-                for untried in inputs[index...] {
-                    result.inputs.append(.init(path: untried, decision: .notTried, reason: "the run was interrupted"))
-                }
-                return result
-            }
             var options = file.options
             options.inputs = [input]
             if let template = file.rejectsTemplate {
@@ -118,12 +109,17 @@ public struct PipelineRunner {
                 }
                 return result
             }
-        }
-        // A load that finished though an interrupt came after its last input (`FinishedSource`) ends the run.
-        if progress.isCancelled.load(ordering: .relaxed) {
-            result.status = .interrupted
-            result.message = "interrupted after the loads; the steps after them did not run"
-            return result
+            // A load that finished though an interrupt came after its last input (`FinishedSource`) ends
+            // the run: no later input is read, and the steps after the loads do not run.
+            if progress.isCancelled.load(ordering: .relaxed) {
+                result.status = .interrupted
+                result.message = "interrupted after \(input); "
+                    + (index + 1 < inputs.count ? "the inputs after it were not read" : "the steps after the loads did not run")
+                for untried in inputs[(index + 1)...] {
+                    result.inputs.append(.init(path: untried, decision: .notTried, reason: "the run was interrupted"))
+                }
+                return result
+            }
         }
         do {
             if file.optimizesAfter { result.steps.append(.optimized(try optimize())) }
