@@ -148,6 +148,48 @@ import Testing
         #expect(ledger.last.map { $0.inserted > 0 && $0.records % 1_000 == 0 } == true)
     }
 
+    /// An interrupt that comes once an input's load is recorded as done (during the index builds that end
+    /// it, or as the writer takes its last look) lets that load finish; the run then stops there: the
+    /// next input is not read and the steps after the loads do not run.
+    @Test func anInterruptAfterALoadWasRecordedDoneStopsTheRunBeforeItsNextInput() throws {
+        let work = try LoadWorkspace()
+        // Large enough that the end of its load, after the ledger says done, leaves the watcher below
+        // time to see it: the load builds the indexes it dropped for its bulk append.
+        try work.write("1-big.txt", (1...150_000).map { "Big(n\($0), x)." }.joined(separator: "\n") + "\n")
+        try work.write("2-next.txt", "Next(a).\n")
+        var file = try pipeline(work, paths: ["1-big.txt", "2-next.txt"])
+        file.options.batchSize = 50_000
+        let progress = ImportProgress()
+        let database = work.databasePath
+        let watcher = Thread {
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline && !progress.isCancelled.load(ordering: .relaxed) {
+                let done = try? RawDatabase(database, readOnly: true)
+                    .int("SELECT count(*) FROM factpipe_loads WHERE status = 'done'")
+                if (done ?? 0) > 0 {
+                    progress.cancel()
+                    return
+                }
+                usleep(500)
+            }
+        }
+        watcher.start()
+        let summary = PipelineRunner(file: file).run(progress: progress)
+        let wasCancelled = progress.isCancelled.load(ordering: .relaxed)
+        #expect(wasCancelled)
+        #expect(summary.status == .interrupted, "\(summary.message ?? "")")
+        #expect(summary.inputs.map(\.status) == [.done, .notTried], "\(summary.inputs)")
+        #expect(summary.message == "interrupted after \(work.path("1-big.txt")); the inputs after it were not read")
+        #expect(summary.steps.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: work.path("snapshots")))
+        let db = try work.database()
+        #expect(try db.ledger().map(\.status) == ["done"])
+        #expect(try db.int("SELECT count(*) FROM facts") == 150_000)
+        #expect(try db.int("SELECT count(*) FROM facts WHERE predicate = 'Next'") == 0)
+        // The first load finished: the indexes its bulk append dropped are there.
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
+    }
+
     @Test func aFailingStepAfterTheLoadFailsTheRunAndKeepsTheLoad() throws {
         let work = try LoadWorkspace()
         try work.write("a.txt", "P(a).\n")
