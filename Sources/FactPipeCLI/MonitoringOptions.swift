@@ -18,6 +18,13 @@ struct MonitoringOptions: ParsableArguments {
         for (flag, path) in [("--report", reportPath), ("--metrics-file", metricsPath)] {
             guard let path else { continue }
             guard !path.isEmpty, !path.hasSuffix("/") else { throw ValidationError("\(flag) needs a file path") }
+            // `-` is standard output everywhere else (and to the check of outputs against inputs), but this
+            // file is written under a temporary name and renamed: it would be a file named `-`, and could
+            // replace an input of that name unnoticed.
+            guard path != "-" else {
+                throw ValidationError("\(flag) needs a file path; it is never written to standard output "
+                    + "(for a file named -, write ./-)")
+            }
             var directory = "."
             if let slash = path.lastIndex(of: "/") {
                 directory = slash == path.startIndex ? "/" : String(path[..<slash])

@@ -87,6 +87,52 @@ import Testing
 
     /// A FIFO as the metrics file with no process reading it: the load is kept and the command ends at
     /// once with one line, instead of waiting for a reader with Ctrl-C set aside.
+    /// `-` is standard output to the check of outputs against inputs, but `--report` and `--metrics-file`
+    /// are files written under a temporary name and renamed: `--report -` made a file named `-`, and so
+    /// `import ./- --report -` wrote the report over its own input. Both options refuse `-`.
+    @Test func aReportOrMetricsFileGivenAsDashIsRefusedAndAnInputNamedDashKept() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("-", Self.facts)
+        let before = try sha256sum(input)
+        let shell = URL(fileURLWithPath: "/bin/sh")
+        let binary = BinaryLocator.factpipe.path
+        for option in ["--report", "--metrics-file"] {
+            for command in ["import ./- --db kb.sqlite", "export --db kb.sqlite -o out.ndjson"] {
+                let run = try Factpipe.runProcess(
+                    shell, ["-c", "cd \"$1\" && exec \"$0\" \(command) \(option) - -q", binary, work.url.path])
+                #expect(run.status == 64, "\(command) \(option) -: \(run.stderr)")
+                #expect(run.stderr.contains("\(option) needs a file path; it is never written to standard output"),
+                        "\(run.stderr)")
+            }
+        }
+        #expect(try sha256sum(input) == before)
+        #expect(try names(work) == ["-"])
+        // A file named `-` is still one path away.
+        let named = try Factpipe.runProcess(
+            shell, ["-c", "cd \"$1\" && exec \"$0\" import ./- --db kb.sqlite --report ./report.json -q",
+                    binary, work.url.path])
+        #expect(named.status == 2, "\(named.stderr)")
+        #expect(try sha256sum(input) == before)
+        #expect(try work.read("report.json").contains("\"inserted\":2"))
+    }
+
+    /// `--json` promises one JSON object on standard output; rejects sent there as well would come first.
+    @Test func rejectsOnStandardOutputBesideJSONAreRefused() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", Self.facts)
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "-", "--json"])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("--rejects - and --json would both write to standard output"), "\(run.stderr)")
+        // Standard output holds the one JSON object: the failure.
+        let failure = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        #expect(failure["exit_code"] as? Int == 64)
+        #expect(try names(work) == ["in.txt"])
+        // Either alone is fine.
+        let rejects = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "-", "-q"])
+        #expect(rejects.status == 2, "\(rejects.stderr)")
+        #expect(rejects.stdoutText.contains("\"record\":\"not a fact\""), "\(rejects.stdoutText)")
+    }
+
     @Test func aMetricsFIFONobodyReadsFailsAtOnceAndKeepsTheLoad() throws {
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
