@@ -28,6 +28,32 @@ import Testing
         #expect(devices.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "a file appeared in /dev")
     }
 
+    /// `-` is standard input or output to every other option; as `--db` (or `restore --to`, or a pipeline's
+    /// `database`) it made a database named `-` in the working folder. It is refused; `./-` names that file.
+    @Test func aDashIsNotADatabasePath() throws {
+        let work = try CLIWorkspace()
+        try work.write("in.txt", "IsA(Dog, Animal).\n")
+        try work.write("job.toml", "name = \"job\"\ndatabase = \"-\"\n[sources]\npaths = [\"in.txt\"]\n")
+        let shell = URL(fileURLWithPath: "/bin/sh")
+        let binary = BinaryLocator.factpipe.path
+        func run(_ command: String) throws -> FactpipeRun {
+            try Factpipe.runProcess(shell, ["-c", "cd \"$1\" && exec \"$0\" \(command)", binary, work.url.path])
+        }
+        for command in [
+            "import in.txt --db -", "undo 1 --db -", "optimize --db -", "stats --db -", "query --db -", "loads --db -",
+            "export --db - -o out.ndjson", "backup --db - --to .", "restore missing.db.zst --to -", "run job.toml",
+        ] {
+            let result = try run(command)
+            #expect(result.status == 64, "\(command): \(result.status) \(result.stderr)")
+            #expect(result.stderr.contains("- is standard input or output, not a database file"),
+                    "\(command): \(result.stderr)")
+        }
+        #expect(try names(work) == ["in.txt", "job.toml"])
+        let named = try run("import in.txt --db ./- -q")
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(try SQLiteFile.int(work.path("-"), "SELECT count(*) FROM facts") == 1)
+    }
+
     @Test func failingBeforeWritingCreatesNoDatabase() throws {
         let work = try CLIWorkspace()
         let undo = try Factpipe.run(["undo", "5", "--db", work.path("typo.db")])
