@@ -92,6 +92,9 @@ struct ImportCommand: ParsableCommand {
 
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("give one or more input files, or - for standard input") }
+        guard !inputs.contains("") else {
+            throw ValidationError("an input path is empty (an unset variable?); give a file, or - for standard input")
+        }
         do {
             try options.validate()
         } catch {

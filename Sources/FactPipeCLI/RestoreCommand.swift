@@ -42,6 +42,7 @@ struct RestoreCommand: ParsableCommand {
     @OptionGroup var console: ConsoleOptions
 
     func validate() throws {
+        guard !file.isEmpty else { throw ValidationError("the archive path is empty (an unset variable?)") }
         guard !target.isEmpty else { throw ValidationError("--to needs a database path") }
         try PathArguments.checkDatabase(target, option: "--to", postgreSQL: .backupTool)
         if let problem = ArchiveRestorer.targetNameProblem(target) {

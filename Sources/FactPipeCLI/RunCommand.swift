@@ -52,6 +52,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var monitoring: MonitoringOptions
 
     func validate() throws {
+        guard !pipelineFile.isEmpty else { throw ValidationError("the pipeline file path is empty (an unset variable?)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
     }

@@ -52,6 +52,8 @@ struct ScaleTestCommand: ParsableCommand {
     func validate() throws {
         guard facts >= 0 else { throw ValidationError("--facts must be 0 or more") }
         guard queries >= 0 else { throw ValidationError("--queries must be 0 or more") }
+        // An empty one (an unset variable) was the root folder: `"" + "/.factpipe-scale-test…"`.
+        if let workDir, workDir.isEmpty { throw ValidationError("--work-dir needs a folder") }
         if let db {
             try PathArguments.checkDatabase(db, postgreSQL: .sqliteOnly(
                 reason: "scale-test measures the SQLite store in a new database file it creates; it does not take "

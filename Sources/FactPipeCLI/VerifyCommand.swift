@@ -36,6 +36,10 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Nothing on standard error but problems.")
     var quiet = false
 
+    func validate() throws {
+        guard !file.isEmpty else { throw ValidationError("the archive path is empty (an unset variable?)") }
+    }
+
     func run() throws {
         let cleanup = InterruptCleanup()
         defer { withExtendedLifetime(cleanup) {} }

@@ -25,6 +25,30 @@ import Testing
     }
 }
 
+/// An empty path (an unset variable) is a usage error naming what is missing, before anything is
+/// created: `scale-test --work-dir ""` worked in the root folder, and an empty input or archive was
+/// reported as a file named "" that could not be opened.
+@Suite struct EmptyPathTests {
+    @Test(arguments: [
+        (["import", "", "--db", "kb.sqlite"], "an input path is empty"),
+        (["import", "in.txt", "", "--db", "kb.sqlite"], "an input path is empty"),
+        (["restore", "", "--to", "kb.sqlite"], "the archive path is empty"),
+        (["verify", ""], "the archive path is empty"),
+        (["run", ""], "the pipeline file path is empty"),
+        (["scale-test", "--facts", "10", "--queries", "1", "--work-dir", ""], "--work-dir needs a folder"),
+    ])
+    func anEmptyPathIsAUsageError(arguments: [String], message: String) throws {
+        let work = try CLIWorkspace()
+        try work.write("in.txt", "A(a).\n")
+        let run = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "cd \"$1\" && shift && exec \"$@\"", "sh", work.url.path,
+                                              BinaryLocator.factpipe.path] + arguments)
+        #expect(run.status == 64, "\(arguments): \(run.stderr)")
+        #expect(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        #expect(try work.contents("") == ["in.txt"])
+    }
+}
+
 /// The writer lock file is truncated and written: a symlink in its place is refused, and the file it
 /// points to is left as it was.
 @Suite struct LockFileLinkTests {
