@@ -67,9 +67,7 @@ public struct PipelineFile: Sendable {
     /// - Throws: `PipelineFileError` naming the key and line of an unknown key, a value of the wrong
     ///   type or out of range, or the missing required ones (`name`, `database`, `sources.paths`).
     public static func load(path: String) throws(PipelineFileError) -> PipelineFile {
-        guard let text = readText(path) else {
-            throw PipelineFileError(path: path, message: "cannot read the pipeline file: \(String(cString: strerror(errno)))")
-        }
+        let text = try readText(path)
         let document: TOMLDocument
         do {
             document = try TOMLDocument(parsing: text)
@@ -115,19 +113,32 @@ public struct PipelineFile: Sendable {
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
-    private static func readText(_ path: String) -> String? {
-        guard let file = fopen(path, "rb") else { return nil }
+    /// The text of the pipeline file at `path` (a file, or a pipe such as `run <(…)`), at most `mostBytes`.
+    /// A read that fails (a folder: "Is a directory") is an error, not an empty file.
+    private static func readText(_ path: String) throws(PipelineFileError) -> String {
+        func cannotRead() -> PipelineFileError {
+            PipelineFileError(path: path, message: "cannot read the pipeline file: \(String(cString: strerror(errno)))")
+        }
+        guard let file = fopen(path, "rb") else { throw cannotRead() }
         defer { fclose(file) }
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = fread(&buffer, 1, buffer.count, file)
             if count > 0 { bytes.append(contentsOf: buffer[0..<count]) }
-            if count < buffer.count { break }
-            if bytes.count > 1 << 20 { return nil }
+            if bytes.count > mostBytes {
+                throw PipelineFileError(path: path, message: "larger than \(mostBytes >> 20) MiB: not a pipeline file")
+            }
+            if count < buffer.count {
+                if ferror(file) != 0 { throw cannotRead() }
+                break
+            }
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// The largest pipeline file read.
+    static let mostBytes = 1 << 20
 
     /// The files the sources name (`expandSources()`), refusing, before a run takes any lock, sources it
     /// cannot load as asked: a pattern without wildcards that names no file (a file that did not arrive: a

@@ -286,6 +286,26 @@ func filesIn(_ folder: String) -> [String] {
         }
     }
 
+    /// A folder read as a file gave no bytes and no error: `run folder` said "name: is required".
+    @Test func aFolderOrAnOversizedFileIsAnErrorNamingWhy() throws {
+        let work = try LoadWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("jobs"), withIntermediateDirectories: true)
+        do {
+            _ = try PipelineFile.load(path: work.path("jobs"))
+            Issue.record("loaded a folder")
+        } catch {
+            #expect(error.path == work.path("jobs") && error.line == nil && error.key == nil, "\(error)")
+            #expect(error.message == "cannot read the pipeline file: Is a directory", "\(error)")
+        }
+        let big = try work.write("big.toml", "# " + String(repeating: "x", count: PipelineFile.mostBytes) + "\n")
+        do {
+            _ = try PipelineFile.load(path: big)
+            Issue.record("loaded a file over the limit")
+        } catch {
+            #expect(error.message == "larger than 1 MiB: not a pipeline file", "\(error)")
+        }
+    }
+
     // MARK: Templates and globs
 
     @Test func templatesFillInTheDateAndTheSourceStem() {
