@@ -187,6 +187,47 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: work.database))
     }
 
+    /// The snapshot (and its `.sha256` and manifest) is written after the loads: a rejects template that
+    /// names the same file had its rejects replaced by the snapshot, and the run still said "2, done with
+    /// rejects". Such a pipeline is refused before it loads anything.
+    @Test(arguments: ["snaps/{date}.ndjson", "snaps/{date}.ndjson.sha256"])
+    func pipelineRejectsThatTheSnapshotWouldReplaceAreRefused(rejects: String) throws {
+        let work = try CLIWorkspace()
+        try work.write("a.txt", Self.facts)
+        let file = try work.write("p.toml", """
+            name = "same"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["a.txt"]
+            [load]
+            rejects = "\(rejects)"
+            [after]
+            snapshot = "snaps/{date}.ndjson"
+            """)
+        let run = try Factpipe.run(["run", file])
+        #expect(run.status == 64, "\(run.stderr)")
+        let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+        let rejectsPath = work.path(rejects.replacingOccurrences(of: "{date}", with: today))
+        #expect(run.stderr.contains("rejects \(rejectsPath) is the file snapshot"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+        #expect(!FileManager.default.fileExists(atPath: work.path("snaps")))
+        // Apart, both are written: the rejects keep the refused record.
+        try work.write("p.toml", """
+            name = "apart"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["a.txt"]
+            [load]
+            rejects = "snaps/{date}-rejects.ndjson"
+            [after]
+            snapshot = "snaps/{date}.ndjson"
+            """)
+        let apart = try Factpipe.run(["run", file])
+        #expect(apart.status == 2, "\(apart.stderr)")
+        #expect(try work.read("snaps/\(today)-rejects.ndjson").contains("not a fact"))
+        #expect(try work.read("snaps/\(today).ndjson").contains("IsA(Dog, Animal)."))
+    }
+
     /// A pattern beside the database matches only the inputs: never the database, its side files, its
     /// lock, or the pipeline's own rejects files, however often it runs.
     @Test func pipelineGlobsNeverMatchFactpipesOwnFiles() throws {

@@ -81,6 +81,21 @@ enum PathText {
         return (base == "/" ? "" : base) + "/" + name
     }
 
+    /// Where `path` will be once the folders it names are made: `real(path)` while its folder exists, else
+    /// the nearest existing folder resolved and the rest appended (`.` dropped, `..` taken back: a folder
+    /// still to be made is no symlink). Two outputs in a folder a run creates compare by it.
+    static func eventual(_ path: String, depth: Int = 0) -> String {
+        if let real = real(path) { return real }
+        let (folder, name) = split(path)
+        guard depth < 64, folder != path else { return path }
+        let base = eventual(folder, depth: depth + 1)
+        switch name {
+        case "", ".": return base
+        case "..": return split(base).folder
+        default: return (base == "/" ? "" : base) + "/" + name
+        }
+    }
+
     /// What the symlink at `path` points to, as written; nil when `path` is not a symlink.
     static func symlinkTarget(_ path: String) -> String? {
         var info = stat()

@@ -180,7 +180,19 @@ public struct PipelineRunner {
             }
         }
         if let template = file.snapshotTemplate {
-            outputs.append(("snapshot", PipelineFile.expand(template, date: date)))
+            let snapshot = PipelineFile.expand(template, date: date)
+            // The snapshot and the files beside it are written after the loads, over whatever has their
+            // names: a rejects file among them would lose the rejects the loads had just written to it.
+            let written = ["", ".sha256", ".manifest.json"].map { (option: "snapshot", path: snapshot + $0) }
+            for rejects in outputs {
+                try OutputPathCheck.check(outputs: written + [rejects])
+                // Identities need the folders; the run makes them, so compare where the paths will be too.
+                if let same = written.first(where: { PathText.eventual($0.path) == PathText.eventual(rejects.path) }) {
+                    throw PathConflict(message: "\(rejects.option) \(rejects.path) is the file snapshot \(same.path) "
+                        + "writes after the loads: give each its own file")
+                }
+            }
+            outputs.append(("snapshot", snapshot))
         }
         for output in outputs {
             try OutputPathCheck.check(outputs: [output], inputs: inputs, databasePath: file.databasePath)
