@@ -85,6 +85,26 @@ import Testing
 
     // MARK: The example pipelines, for real
 
+    /// Standard output carries one stream: `--snapshot -` beside `--rejects -` put reject lines into the
+    /// snapshot piped on, and either beside `--json` mixed into the one JSON object. Refused before a load.
+    @Test(arguments: [["--rejects", "-", "--snapshot", "-"], ["--json", "--snapshot", "-"], ["--json", "--rejects", "-"]])
+    func twoStreamsOnStandardOutputAreRefused(flags: [String]) throws {
+        let work = try CLIWorkspace()
+        try work.write("a.txt", "P(a).\nnot a fact\n")
+        let file = try work.write("p.toml", "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"a.txt\"]\n")
+        let run = try Factpipe.run(["run", file] + flags)
+        #expect(run.status == 64, "\(flags): \(run.stderr)")
+        #expect(run.stderr.contains("would all write to standard output"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+        // One stream alone is fine: the snapshot on standard output is the facts and nothing else.
+        let alone = try Factpipe.run(["run", file, "--snapshot", "-", "-q"])
+        #expect(alone.status == 2, "\(alone.stderr)")
+        #expect(alone.stdoutText.split(separator: "\n").map(String.init)
+            == [#"{"statement":"P(a).","confidence":1.0,"source":null,"context":{},"fact_metadata":{},"created_at":"#
+                + (alone.stdoutText.components(separatedBy: #""created_at":"#).last ?? "")
+                    .trimmingCharacters(in: .newlines)], "\(alone.stdoutText)")
+    }
+
     @Test func migrateKnowledgeBasePipelineRuns() throws {
         let work = try CLIWorkspace()
         var run: FactpipeRun?
