@@ -228,6 +228,32 @@ import Testing
         #expect(try work.read("snaps/\(today).ndjson").contains("IsA(Dog, Animal)."))
     }
 
+    /// A path through a folder the run is still to make has no file identity: `new/../kb.sqlite` as the
+    /// snapshot was caught only by the export after the loads (exit 1), and `new/../in/{source}.txt` as
+    /// the rejects only by the load. Both are refused (64) before anything is written.
+    @Test(arguments: [("rejects", "new/../in/{source}.txt", "is the input"), ("snapshot", "new/../kb.sqlite", "is the database")])
+    func pipelineOutputsThroughFoldersToBeMadeAreCheckedBeforeTheLoads(key: String, path: String, message: String)
+        throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: true)
+        let input = try work.write("in/a.txt", Self.facts)
+        let section = key == "rejects" ? "[load]" : "[after]"
+        let file = try work.write("p.toml", """
+            name = "through"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in/*.txt"]
+            \(section)
+            \(key) = "\(path)"
+            """)
+        let before = try sha256sum(input)
+        let run = try Factpipe.run(["run", file])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains(message), "\(run.stderr)")
+        #expect(try sha256sum(input) == before)
+        #expect(try names(work) == ["in", "p.toml"])
+    }
+
     /// A pattern beside the database matches only the inputs: never the database, its side files, its
     /// lock, or the pipeline's own rejects files, however often it runs.
     @Test func pipelineGlobsNeverMatchFactpipesOwnFiles() throws {

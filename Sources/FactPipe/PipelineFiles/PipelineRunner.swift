@@ -194,8 +194,21 @@ public struct PipelineRunner {
             }
             outputs.append(("snapshot", snapshot))
         }
+        // Where each kept file is, for outputs in folders the run makes, which have no identity yet
+        // (`new/../kb.sqlite`).
+        var kept: [String: String] = [:]
+        if !PostgreSQLAddress.isPostgreSQL(file.databasePath) {
+            for (index, path) in DatabaseFile.ownFiles(file.databasePath).enumerated() {
+                kept[PathText.eventual(path)] = index == 0 ? "the database \(file.databasePath)" : "the database's file \(path)"
+            }
+        }
+        for input in inputs where input != "-" { kept[PathText.eventual(input)] = "the input \(input)" }
         for output in outputs {
             try OutputPathCheck.check(outputs: [output], inputs: inputs, databasePath: file.databasePath)
+            if let same = kept[PathText.eventual(output.path)] {
+                throw PathConflict(message: "\(output.option) \(output.path) is \(same): "
+                    + "factpipe never writes over its inputs or its database")
+            }
         }
         try OutputPathCheck.check(outputs: [], inputs: inputs, databasePath: file.databasePath)
     }
