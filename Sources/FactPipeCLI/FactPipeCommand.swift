@@ -26,6 +26,7 @@ struct FactPipeCommand: ParsableCommand {
         refuseStreamsIntoSQLiteFiles()
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
+            try checkArgumentsAreUTF8()
             var command = try parseAsRoot(arguments)
             try command.run()
             try checkOutputWasWritten()
@@ -64,6 +65,25 @@ struct FactPipeCommand: ParsableCommand {
                 + "written into it. Nothing was done: send \(name) elsewhere")
         }
         Glibc.exit(ExitCode.validationFailure.rawValue)
+    }
+
+    /// Refuses (64) an argument that is not UTF-8, such as a file name in Latin-1: the arguments reach
+    /// Swift with such bytes replaced by U+FFFD, so a path would name another file (`--db $'kb\xe9.sqlite'`
+    /// created and loaded `kb\xef\xbf\xbd.sqlite`, and left the database the user named as it was).
+    private static func checkArgumentsAreUTF8() throws {
+        for index in 1..<max(1, Int(CommandLine.argc)) {
+            guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil else { continue }
+            let bytes = UnsafeBufferPointer(
+                start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
+            var shown = ""
+            for byte in bytes {
+                let hex = String(byte, radix: 16, uppercase: true)
+                shown += (0x20..<0x7F).contains(byte) && byte != 0x5C
+                    ? String(UnicodeScalar(byte)) : "\\x" + (hex.count == 1 ? "0" : "") + hex
+            }
+            throw ValidationError("argument \(index) (\(shown)) is not UTF-8: factpipe cannot name that file or value "
+                + "exactly; give names in UTF-8 (rename the file, or reach it through a symlink with a UTF-8 name)")
+        }
     }
 
     /// True when `stream` ("standard output" or "standard error") is redirected into the `--db`

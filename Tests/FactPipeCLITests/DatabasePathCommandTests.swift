@@ -54,6 +54,30 @@ import Testing
         #expect(try SQLiteFile.int(work.path("-"), "SELECT count(*) FROM facts") == 1)
     }
 
+    /// An argument that is not UTF-8 reached the command with its bad bytes replaced by U+FFFD:
+    /// `--db $'kb\xe9.sqlite'` created and loaded `kb\u{FFFD}.sqlite`, never the file the user named. Any
+    /// such argument is refused (64) before anything is created.
+    @Test func anArgumentThatIsNotUTF8IsRefused() throws {
+        let work = try CLIWorkspace()
+        try work.write("in.txt", "IsA(Dog, Animal).\n")
+        let shell = URL(fileURLWithPath: "/bin/sh")
+        for (command, shown) in [
+            ("import in.txt --db \"$(printf 'kb\\351.sqlite')\"", "argument 4 (kb\\xE9.sqlite) is not UTF-8"),
+            ("import in.txt --db kb.sqlite --rejects \"$(printf 'r\\377.ndjson')\" --json", "argument 6 (r\\xFF.ndjson)"),
+            ("export --db kb.sqlite -o \"$(printf 'out\\351.ndjson')\"", "(out\\xE9.ndjson) is not UTF-8"),
+        ] {
+            let run = try Factpipe.runProcess(
+                shell, ["-c", "cd \"$1\" && exec \"$0\" \(command)", BinaryLocator.factpipe.path, work.url.path])
+            #expect(run.status == 64, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains(shown), "\(command): \(run.stderr)")
+            #expect(try names(work) == ["in.txt"], "\(command)")
+            if command.hasSuffix("--json") {
+                let failure = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+                #expect(failure["exit_code"] as? Int == 64)
+            }
+        }
+    }
+
     @Test func failingBeforeWritingCreatesNoDatabase() throws {
         let work = try CLIWorkspace()
         let undo = try Factpipe.run(["undo", "5", "--db", work.path("typo.db")])
