@@ -48,7 +48,8 @@ struct RestoreCommand: ParsableCommand {
         if let problem = ArchiveRestorer.targetNameProblem(target) {
             throw ValidationError("--to \(target): \(problem)")
         }
-        try PathArguments.checkOutputs([("--to", target)], inputs: [file, file + ".sha256"], database: nil)
+        try PathArguments.checkOutputs(
+            [("--to", target)], inputs: [file, file + ".sha256"], database: nil, mayReplaceDatabases: true)
     }
 
     func run() throws {

@@ -254,6 +254,51 @@ import Testing
         #expect(try names(work) == ["in", "p.toml"])
     }
 
+    /// An output that is another SQLite database (or its log or journal) is refused, not only the
+    /// command's own: `generate -o other.sqlite`, a typo for `other.ndjson`, wrote text over a database.
+    @Test func anOutputThatIsAnotherSQLiteDatabaseIsRefusedAndKept() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", Self.facts)
+        let other = work.path("other.sqlite")
+        #expect(try Factpipe.run(["import", input, "--db", other, "-q"]).status == 2)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
+        // A log with committed transactions, as a killed writer leaves it.
+        let wal = work.path("held.sqlite-wal")
+        try Data([0x37, 0x7f, 0x06, 0x82] + [UInt8](repeating: 1, count: 60)).write(to: URL(fileURLWithPath: wal))
+        let before = (other: try sha256sum(other), wal: try sha256sum(wal))
+        for arguments in [
+            ["generate", "--facts", "5", "-o", other],
+            ["export", "--db", work.database, "-o", other],
+            ["import", input, "--db", work.database, "--rejects", other, "--force"],
+            ["import", input, "--db", work.database, "--report", wal, "--force"],
+        ] {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("is a SQLite"), "\(arguments): \(run.stderr)")
+        }
+        let file = try work.write("p.toml", """
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [after]
+            snapshot = "other.sqlite"
+            """)
+        let run = try Factpipe.run(["run", file, "--force"])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("snapshot \(other) is a SQLite database"), "\(run.stderr)")
+        #expect(try sha256sum(other) == before.other)
+        #expect(try sha256sum(wal) == before.wal)
+        #expect(try SQLiteFile.int(other, "SELECT count(*) FROM facts") == 2)
+        // restore --to replaces a database, as asked with --force.
+        try FileManager.default.createDirectory(atPath: work.path("bk"), withIntermediateDirectories: true)
+        #expect(try Factpipe.run(["backup", "--db", work.database, "--to", work.path("bk"), "-q"]).status == 0)
+        let backup = try #require(try FileManager.default.contentsOfDirectory(atPath: work.path("bk"))
+            .first { $0.hasSuffix(".db.zst") })
+        let restore = try Factpipe.run(["restore", work.path("bk/" + backup), "--to", other, "--force", "-q"])
+        #expect(restore.status == 0, "\(restore.stderr)")
+    }
+
     /// A pattern beside the database matches only the inputs: never the database, its side files, its
     /// lock, or the pipeline's own rejects files, however often it runs.
     @Test func pipelineGlobsNeverMatchFactpipesOwnFiles() throws {

@@ -56,18 +56,32 @@ public enum StandardStreams {
             }
             count = head.withUnsafeMutableBytes { pread(reader, $0.baseAddress, 16, 0) }
         }
-        guard count == 16 else { return nil }
-        let kind: String
-        if head == Array("SQLite format 3\0".utf8) {
-            kind = "a SQLite database"
-        } else if head[0..<3] == [0x37, 0x7f, 0x06], head[3] & 0xfe == 0x82 {
-            kind = "a SQLite write-ahead log"
-        } else if head[0..<8] == [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7] {
-            kind = "a SQLite rollback journal"
-        } else {
-            return nil
-        }
+        guard count == 16, let kind = sqliteKind(head) else { return nil }
         return PathText.symlinkTarget("/proc/self/fd/\(descriptor)").map { "\(kind) (\($0))" } ?? kind
+    }
+
+    /// What SQLite file the regular file at `path` is, by its first bytes ("a SQLite database", "a SQLite
+    /// write-ahead log", "a SQLite rollback journal"); nil for anything else, a file that does not exist,
+    /// or one that is not a regular file (never opened: a FIFO would block).
+    public static func sqliteFile(atPath path: String) -> String? {
+        var info = stat()
+        guard !path.isEmpty, path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+            info.st_size >= 16
+        else { return nil }
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var head = [UInt8](repeating: 0, count: 16)
+        guard head.withUnsafeMutableBytes({ pread(descriptor, $0.baseAddress, 16, 0) }) == 16 else { return nil }
+        return sqliteKind(head)
+    }
+
+    /// The kind of SQLite file whose first 16 bytes are `head`, or nil.
+    private static func sqliteKind(_ head: [UInt8]) -> String? {
+        if head == Array("SQLite format 3\0".utf8) { return "a SQLite database" }
+        if head[0..<3] == [0x37, 0x7f, 0x06], head[3] & 0xfe == 0x82 { return "a SQLite write-ahead log" }
+        if head[0..<8] == [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7] { return "a SQLite rollback journal" }
+        return nil
     }
 
     /// Standard output's or standard error's descriptor when `path` names what it writes to:

@@ -205,6 +205,10 @@ public struct PipelineRunner {
         for input in inputs where input != "-" { kept[PathText.eventual(input)] = "the input \(input)" }
         for output in outputs {
             try OutputPathCheck.check(outputs: [output], inputs: inputs, databasePath: file.databasePath)
+            if let kind = StandardStreams.sqliteFile(atPath: output.path) {
+                throw PathConflict(message: "\(output.option) \(output.path) is \(kind): factpipe never writes over "
+                    + "one; give another name (or remove it first)")
+            }
             if let same = kept[PathText.eventual(output.path)] {
                 throw PathConflict(message: "\(output.option) \(output.path) is \(same): "
                     + "factpipe never writes over its inputs or its database")
