@@ -24,7 +24,9 @@ public enum DatabaseFile {
         if path.isEmpty { return "the database path is empty" }
         if path == ":memory:" { return "an in-memory database keeps nothing; give a file path" }
         // Everywhere else `-` is standard input or output; here it made a database named `-`.
-        if path == "-" { return "- is standard input or output, not a database file; to mean a file of that name write ./-" }
+        if path == "-" {
+            return "- is standard input or output, not a database file; to mean a file of that name write ./-"
+        }
         if path.lowercased().hasPrefix("file:") {
             return "SQLite URIs are not accepted; to mean a file of that name write ./\(path)"
         }

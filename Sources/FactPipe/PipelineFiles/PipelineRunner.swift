@@ -164,8 +164,10 @@ public struct PipelineRunner {
         return result
     }
 
-    /// Refuses a rejects or snapshot path that is one of `inputs` or the database (by file identity),
-    /// before anything is written.
+    /// Refuses, before anything is written, a rejects or snapshot path that is one of `inputs` or the
+    /// database (by file identity, and by where the path will be once the run has made its folders), a
+    /// rejects path the snapshot or the files beside it would replace, and an output that is an existing
+    /// SQLite database, log or journal.
     /// - Throws: `PathConflict` naming both files.
     public func checkPaths(inputs: [String], date: String? = nil) throws(PathConflict) {
         let date = date ?? String(Timestamp.now().prefix(10))
@@ -184,10 +186,12 @@ public struct PipelineRunner {
             // The snapshot and the files beside it are written after the loads, over whatever has their
             // names: a rejects file among them would lose the rejects the loads had just written to it.
             let written = ["", ".sha256", ".manifest.json"].map { (option: "snapshot", path: snapshot + $0) }
+            // Identities need the folders; the run makes them, so where the paths will be is compared too.
+            let writtenWhere = written.map { PathText.eventual($0.path) }
             for rejects in outputs {
                 try OutputPathCheck.check(outputs: written + [rejects])
-                // Identities need the folders; the run makes them, so compare where the paths will be too.
-                if let same = written.first(where: { PathText.eventual($0.path) == PathText.eventual(rejects.path) }) {
+                if let index = writtenWhere.firstIndex(of: PathText.eventual(rejects.path)) {
+                    let same = written[index]
                     throw PathConflict(message: "\(rejects.option) \(rejects.path) is the file snapshot \(same.path) "
                         + "writes after the loads: give each its own file")
                 }
@@ -199,7 +203,8 @@ public struct PipelineRunner {
         var kept: [String: String] = [:]
         if !PostgreSQLAddress.isPostgreSQL(file.databasePath) {
             for (index, path) in DatabaseFile.ownFiles(file.databasePath).enumerated() {
-                kept[PathText.eventual(path)] = index == 0 ? "the database \(file.databasePath)" : "the database's file \(path)"
+                kept[PathText.eventual(path)] =
+                    index == 0 ? "the database \(file.databasePath)" : "the database's file \(path)"
             }
         }
         for input in inputs where input != "-" { kept[PathText.eventual(input)] = "the input \(input)" }
