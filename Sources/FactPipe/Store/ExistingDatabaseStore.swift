@@ -14,6 +14,7 @@ final class ExistingDatabaseStore: FactSink {
     private let progress: ImportProgress?
     private let lock: WriterLock
     private let connection: SQLiteConnection
+    private let file: OpenedDatabaseFile
     private let insert: SQLiteStatement
     private let bindings: [(index: Int32, value: (Fact, String) -> String?)]
     private let confidenceIndex: Int32?
@@ -45,6 +46,7 @@ final class ExistingDatabaseStore: FactSink {
                               description: "import into the existing database, started \(startedAt)",
                               isCancelled: isCancelled)
         connection = try SQLiteConnection(path: options.databasePath, create: false)
+        file = OpenedDatabaseFile(path: connection.path)
         connection.setBusyTimeout(milliseconds: options.database.busyTimeoutMilliseconds)
         // The cache size lasts as long as the connection: the target keeps its own setting.
         try connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)")
@@ -141,11 +143,16 @@ final class ExistingDatabaseStore: FactSink {
             }
             if isCancelled() { throw FactSinkStop.interrupted }
             if connection.isInTransaction { try commit() }
+            try file.check(connection)
             try rejects?.close()
             summary.status = .done
         } catch {
+            // SQLite refuses to write a file moved since it was opened (in rollback-journal mode) with "attempt
+            // to write a readonly database": say what happened.
+            var stop = error
+            do { try file.check(connection) } catch { stop = error }
             connection.rollbackQuietly()
-            summary.apply(stop: error)
+            summary.apply(stop: stop)
             // No ledger records where a batch began: any line of this load's inputs past the last commit is
             // the rolled-back batch's.
             RejectsResume.rollBack(
@@ -209,6 +216,7 @@ final class ExistingDatabaseStore: FactSink {
     /// Commits the open transaction with the rejects written before it.
     private func commit() throws {
         try rejects?.flush()
+        try file.check(connection)
         try connection.execute("COMMIT")
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
         progress?.committedRecords.add(counts.records - committed.records, ordering: .relaxed)

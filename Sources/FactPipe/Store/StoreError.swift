@@ -30,6 +30,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         case cannotResume
         /// A load's counts do not account for every record it read, so it is not recorded as done.
         case countsDoNotAddUp
+        /// The database's path no longer names the file the writer opened (renamed over, removed, or a
+        /// link re-pointed while it wrote): a commit would go to a file nobody opens by that name.
+        case replaced
     }
 
     public var kind: Kind

@@ -6,11 +6,14 @@ final class WriterConnection {
     let connection: SQLiteConnection
     private let settings: DatabaseSettings
     private let isAtomic: Bool
+    /// The file the connection writes, as its path named it when the load began.
+    private let file: OpenedDatabaseFile
 
     init(connection: SQLiteConnection, settings: DatabaseSettings, isAtomic: Bool) {
         self.connection = connection
         self.settings = settings
         self.isAtomic = isAtomic
+        file = OpenedDatabaseFile(path: connection.path)
     }
 
     var isInTransaction: Bool { connection.isInTransaction }
@@ -19,8 +22,16 @@ final class WriterConnection {
         try connection.execute("BEGIN IMMEDIATE")
     }
 
+    /// Commits, once the database's path still names the file this connection writes (`checkStillNamed`).
     func commit() throws(StoreError) {
+        try checkStillNamed()
         try connection.execute("COMMIT")
+    }
+
+    /// Throws `.replaced` when the database's path no longer names the file the load opened
+    /// (`OpenedDatabaseFile`).
+    func checkStillNamed() throws(StoreError) {
+        try file.check(connection)
     }
 
     /// Rolls back whatever is open; nothing when nothing is.
@@ -115,4 +126,37 @@ final class WriterConnection {
     /// How long the end of a load waits for readers to finish their read transactions so it can empty
     /// the log: long enough for short queries, short enough that a reader held open costs little.
     static let releaseLogWaitMilliseconds: Int32 = 250
+}
+
+/// The database file a writer opened, as its path named it then.
+///
+/// A file moved over the path (`mv new.sqlite kb.sqlite`), the file removed, or a symlink re-pointed while
+/// a load writes leaves the load's connection on a file nobody can open by that name any more: what it
+/// commits is gone with it, and the load would say done. Each commit checks the path first.
+struct OpenedDatabaseFile {
+    let path: String
+    private let identity: FileIdentity?
+
+    init(path: String) {
+        self.path = path
+        identity = FileIdentity(path: path)
+    }
+
+    /// Throws `.replaced` when `path` no longer names the file it named at `init`, after rolling back what
+    /// `connection` has open and emptying its log into the file it belongs to.
+    ///
+    /// The log and its index (`-wal`, `-shm`) are opened by name beside the path, so they are still this
+    /// file's, beside another one: a reader of the file now at the path would take this file's pages in
+    /// the log for its own (SQLite lists renaming a database in use among the ways to corrupt one). Emptied
+    /// (`wal_checkpoint(TRUNCATE)`), the log holds no page for anyone.
+    func check(_ connection: SQLiteConnection) throws(StoreError) {
+        guard let identity, FileIdentity(path: path) != identity else { return }
+        connection.rollbackQuietly()
+        try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        throw StoreError(
+            kind: .replaced, path: path,
+            message: "the database file was replaced or removed while the load wrote to it (moved over, deleted, "
+                + "or its link re-pointed): what the load committed is in the file that had this name before, "
+                + "not in this one; load again")
+    }
 }

@@ -5,6 +5,15 @@ extension WriterStage {
     func fail(_ error: Error) {
         database.rollback()
         summary.apply(stop: error)
+        if let replaced = error as? StoreError, replaced.kind == .replaced {
+            // Nothing this load committed is in the file now at the path, not even its finished sources':
+            // their rejects go too, and nothing more is written (a merge or an index build would go to the
+            // file that lost its name).
+            atomicRejects.rollBack(rejects, notes: &summary.notes)
+            for index in finished.indices { finished[index].status = .failed }
+            current = nil
+            return
+        }
         let ledgerStatus = LoadLedger.Status(stoppedBy: error)
         if options.isAtomic {
             recordAtomicFailure(ledgerStatus)

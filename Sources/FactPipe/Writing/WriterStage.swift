@@ -126,6 +126,8 @@ final class WriterStage {
                 try spool?.publish()
                 try database.commit()
             }
+            // The last commit may have gone to a file that lost its name just before: not done, then.
+            try database.checkStillNamed()
             database.releaseLog()
             self.summary.status = .done
             if lateInterrupt { self.summary.notes.append(FinishedSource.lateInterruptNote) }

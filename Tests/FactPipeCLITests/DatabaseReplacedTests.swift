@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A database file moved over (`mv new.sqlite kb.sqlite`) or removed while a load writes to it left the
+/// load on a file nobody could open by that name: it said "done: 979,054 inserted" and the path held the
+/// other file's 2 facts. Each commit now checks that the path still names the file the load opened.
+@Suite struct DatabaseReplacedTests {
+    /// Feeds a load from a pipe in two parts; between them, once the first part is committed, `replace`
+    /// runs on the database's path. Returns what the load printed.
+    private func load(_ work: CLIWorkspace, arguments: [String] = [], replace: (String) throws -> Void) throws
+        -> FactpipeRun {
+        let pipe = Pipe()
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe,
+            ["import", "-", "--db", work.database, "--format", "text", "--batch-size", "2"] + arguments,
+            stdin: pipe.fileHandleForReading)
+        try pipe.fileHandleForWriting.write(contentsOf: Data("A(1).\nnot a fact\n".utf8))
+        let deadline = Date().addingTimeInterval(60)
+        while (readOnlyInt(work.database, "SELECT coalesce(max(records), 0) FROM factpipe_loads") ?? 0) < 2 {
+            try #require(Date() < deadline && load.isRunning, "the first batch was never committed")
+            usleep(10_000)
+        }
+        try replace(work.database)
+        try pipe.fileHandleForWriting.write(contentsOf: Data("A(3).\nA(4).\n".utf8))
+        try pipe.fileHandleForWriting.close()
+        return try load.wait()
+    }
+
+    @Test func aDatabaseMovedOverDuringALoadFailsTheLoadAndIsLeftAsItWas() throws {
+        let work = try CLIWorkspace()
+        let other = work.path("other.sqlite")
+        #expect(try Factpipe.run(["import", try work.write("o.txt", "B(1).\nB(2).\nB(3).\n"), "--db", other, "-q"])
+            .status == 0)
+        let run = try load(work, arguments: ["--rejects", work.path("rejects.ndjson")]) { path in
+            #expect(rename(other, path) == 0)
+        }
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the database file was replaced or removed while the load wrote to it"),
+                "\(run.stderr)")
+        #expect(!run.stderr.contains("done:"), "\(run.stderr)")
+        // The load's log beside the path was emptied into the file it belonged to: a reader of the file
+        // now at the path, the first below, would have taken its pages for its own.
+        let log = work.database + "-wal"
+        let logSize = FileManager.default.fileExists(atPath: log) ? try work.size(log) : 0
+        #expect(logSize == 0)
+        // The file now at the path is the one moved there, untouched.
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 3)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE predicate = 'A'") == 0)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
+        // Nothing of the load is anywhere now: its rejects went with it.
+        #expect(try work.read("rejects.ndjson").isEmpty)
+    }
+
+    @Test func aDatabaseRemovedDuringALoadFailsTheLoad() throws {
+        let work = try CLIWorkspace()
+        let run = try load(work) { path in
+            #expect(unlink(path) == 0)
+        }
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the database file was replaced or removed"), "\(run.stderr)")
+    }
+
+    @Test func anAtomicLoadIntoADatabaseMovedOverFailsToo() throws {
+        let work = try CLIWorkspace()
+        #expect(try Factpipe.run(["import", try work.write("z.txt", "Z(0).\n"), "--db", work.database, "-q"])
+            .status == 0)
+        let other = work.path("other.sqlite")
+        #expect(try Factpipe.run(["import", try work.write("o.txt", "B(1).\n"), "--db", other, "-q"]).status == 0)
+        let pipe = Pipe()
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", "-", "--db", work.database, "--format", "text", "--atomic"],
+            stdin: pipe.fileHandleForReading)
+        try pipe.fileHandleForWriting.write(contentsOf: Data("A(1).\nA(2).\n".utf8))
+        // The atomic load holds its transaction open; give it time to have begun.
+        let deadline = Date().addingTimeInterval(60)
+        while (readOnlyInt(work.database, "SELECT count(*) FROM factpipe_loads") ?? 0) < 1 && Date() < deadline {
+            usleep(10_000)
+        }
+        usleep(200_000)
+        #expect(rename(other, work.database) == 0)
+        try pipe.fileHandleForWriting.close()
+        let run = try load.wait()
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the database file was replaced or removed"), "\(run.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
+    }
+
+    /// The same through `--into-existing`, into a knowledge base of another program's making.
+    @Test func aKnowledgeBaseMovedOverDuringALoadIntoItFailsTheLoad() throws {
+        let work = try CLIWorkspace()
+        let kb = work.path("kb.db")
+        let other = work.path("other.db")
+        for path in [kb, other] {
+            try Factpipe.tool("/usr/bin/sqlite3", [path, """
+                CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT NOT NULL UNIQUE, created_at TEXT);
+                INSERT INTO facts(statement, created_at) VALUES ('Old(fact).', '2020-01-01T00:00:00Z');
+                """])
+        }
+        let pipe = Pipe()
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe,
+            ["import", "-", "--db", kb, "--into-existing", "--format", "text", "--batch-size", "2"],
+            stdin: pipe.fileHandleForReading)
+        try pipe.fileHandleForWriting.write(contentsOf: Data("A(1).\nA(2).\n".utf8))
+        let deadline = Date().addingTimeInterval(60)
+        while (readOnlyInt(kb, "SELECT count(*) FROM facts") ?? 0) < 3 {
+            try #require(Date() < deadline && load.isRunning, "the first batch was never committed")
+            usleep(10_000)
+        }
+        #expect(rename(other, kb) == 0)
+        try pipe.fileHandleForWriting.write(contentsOf: Data("A(3).\nA(4).\n".utf8))
+        try pipe.fileHandleForWriting.close()
+        let run = try load.wait()
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the database file was replaced or removed"), "\(run.stderr)")
+        #expect(try SQLiteFile.strings(kb, "SELECT statement FROM facts") == ["Old(fact)."])
+    }
+}
