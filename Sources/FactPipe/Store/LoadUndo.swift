@@ -101,7 +101,8 @@ public enum LoadUndo {
             }
             try ledger.record(
                 id: loadID, counts: entry.counts, status: .undone, finishedAt: Timestamp.now(), message: message)
-            try connection.execute("COMMIT")
+            // Not into a file that lost its name meanwhile (`OpenedDatabaseFile`).
+            try database.commit()
         } catch {
             connection.rollbackQuietly()
             throw error
