@@ -64,7 +64,7 @@ struct GenerateCommand: ParsableCommand {
         guard !output.isEmpty else {
             throw ValidationError("--output must be a path, or - for standard output.")
         }
-        try PathArguments.checkNotSQLite(output, option: "--output")
+        try PathArguments.checkOutputs([("--output", output)], database: nil)
     }
 
     func run() throws {

@@ -72,28 +72,17 @@ enum PathArguments {
     }
 
     /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
-    /// `inputs`, the database, or another output; and an input that is the database. Unless
-    /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database, log or journal
-    /// (any database, not only the command's own) is refused too (`checkNotSQLite`).
+    /// `inputs`, the database, or another output; an input that is the database; and, unless
+    /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database (`OutputPathCheck`).
     static func checkOutputs(
         _ outputs: [(String, String?)], inputs: [String] = [], database: String?, mayReplaceDatabases: Bool = false
     ) throws {
-        let given = outputs.compactMap { option, path in path.map { (option, $0) } }
         do {
-            try OutputPathCheck.check(outputs: given, inputs: inputs, databasePath: database)
+            try OutputPathCheck.check(
+                outputs: outputs.compactMap { option, path in path.map { (option, $0) } }, inputs: inputs,
+                databasePath: database, mayReplaceDatabases: mayReplaceDatabases)
         } catch {
             throw ValidationError(error.message)
         }
-        if !mayReplaceDatabases {
-            for (option, path) in given { try checkNotSQLite(path, option: option) }
-        }
-    }
-
-    /// Refuses an output path that is an existing SQLite database, write-ahead log or rollback journal: a
-    /// text written over it (`generate -o kb.sqlite`, a typo for `kb.ndjson`) destroyed the database.
-    static func checkNotSQLite(_ path: String, option: String) throws {
-        guard let kind = StandardStreams.sqliteFile(atPath: path) else { return }
-        throw ValidationError("\(option) \(path) is \(kind): factpipe never writes over one; give another name "
-            + "(or remove it first)")
     }
 }

@@ -28,9 +28,15 @@ public enum OutputPathCheck {
     /// database. `-` counts by the file it is redirected from or to, if it is a regular file: so that
     /// `--metrics-file /dev/stdin < facts.ndjson` cannot replace the input, nor `export -o - >> kb.sqlite`
     /// write into the database.
+    ///
+    /// An output that is an existing SQLite database, write-ahead log or rollback journal (by its first
+    /// bytes: any database, not only the command's own) is refused as well, unless `mayReplaceDatabases`
+    /// (`restore --to`): a text written over one (`generate -o kb.sqlite`, a typo for `kb.ndjson`)
+    /// destroyed it.
     /// - Throws: `PathConflict` naming the first output (or input) that is the same file as another.
     public static func check(
-        outputs: [(option: String, path: String)], inputs: [String] = [], databasePath: String? = nil
+        outputs: [(option: String, path: String)], inputs: [String] = [], databasePath: String? = nil,
+        mayReplaceDatabases: Bool = false
     ) throws(PathConflict) {
         var database: [Guarded] = []
         if let databasePath, !PostgreSQLAddress.isPostgreSQL(databasePath) {
@@ -60,6 +66,13 @@ public enum OutputPathCheck {
                     : "\(option) \(path) is \(same.description): factpipe never writes over its inputs or its database")
             }
             guarded.append(Guarded(description: "\(option) \(path)", identity: identity, isOutput: true))
+        }
+        guard !mayReplaceDatabases else { return }
+        for (option, path) in outputs {
+            if let kind = StandardStreams.sqliteFile(atPath: path) {
+                throw PathConflict(message: "\(option) \(path) is \(kind): factpipe never writes over one; give "
+                    + "another name (or remove it first)")
+            }
         }
     }
 }

@@ -167,7 +167,7 @@ public struct PipelineRunner {
     /// Refuses, before anything is written, a rejects or snapshot path that is one of `inputs` or the
     /// database (by file identity, and by where the path will be once the run has made its folders), a
     /// rejects path the snapshot or the files beside it would replace, and an output that is an existing
-    /// SQLite database, log or journal.
+    /// SQLite database, log or journal (`OutputPathCheck`).
     /// - Throws: `PathConflict` naming both files.
     public func checkPaths(inputs: [String], date: String? = nil) throws(PathConflict) {
         let date = date ?? String(Timestamp.now().prefix(10))
@@ -210,10 +210,6 @@ public struct PipelineRunner {
         for input in inputs where input != "-" { kept[PathText.eventual(input)] = "the input \(input)" }
         for output in outputs {
             try OutputPathCheck.check(outputs: [output], inputs: inputs, databasePath: file.databasePath)
-            if let kind = StandardStreams.sqliteFile(atPath: output.path) {
-                throw PathConflict(message: "\(output.option) \(output.path) is \(kind): factpipe never writes over "
-                    + "one; give another name (or remove it first)")
-            }
             if let same = kept[PathText.eventual(output.path)] {
                 throw PathConflict(message: "\(output.option) \(output.path) is \(same): "
                     + "factpipe never writes over its inputs or its database")
