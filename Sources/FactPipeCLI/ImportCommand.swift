@@ -103,10 +103,7 @@ struct ImportCommand: ParsableCommand {
         try PathArguments.checkDatabase(db, postgreSQL: .supported)
         try PathArguments.checkOutputs([("--rejects", rejects)] + monitoring.outputs, inputs: inputs, database: db)
         if let rejects { try PathArguments.checkWritableFile(rejects, option: "--rejects") }
-        if json && rejects == "-" {
-            throw ValidationError("--rejects - and --json would both write to standard output, where --json "
-                + "promises one JSON object; give --rejects a file")
-        }
+        try PathArguments.checkOneStreamOnStandardOutput([("--json", json), ("--rejects -", rejects == "-")])
     }
 
     /// The load the flags describe (checked by `ImportOptions.validate()`).

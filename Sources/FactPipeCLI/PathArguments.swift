@@ -71,6 +71,16 @@ enum PathArguments {
         }
     }
 
+    /// Refuses more than one of `writers` (a name, and whether it writes to standard output) at once:
+    /// standard output carries one stream, and `--json` promises one JSON object there.
+    static func checkOneStreamOnStandardOutput(_ writers: [(String, Bool)]) throws {
+        let using = writers.filter(\.1).map(\.0)
+        guard using.count < 2 else {
+            throw ValidationError(using.joined(separator: " and ") + " would all write to standard output, which "
+                + "carries one stream; give all but one a file")
+        }
+    }
+
     /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
     /// `inputs`, the database, or another output; an input that is the database; and, unless
     /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database (`OutputPathCheck`).

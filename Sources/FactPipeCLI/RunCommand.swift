@@ -57,18 +57,6 @@ struct RunCommand: ParsableCommand {
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
     }
 
-    /// Standard output carries one stream: the JSON summary, the rejects (`-`) or the snapshot (`-`). Two of
-    /// them there would interleave, and a snapshot piped on would hold reject lines.
-    static func checkStandardOutput(json: Bool, file: PipelineFile) throws {
-        let writers = [
-            ("--json", json), ("rejects -", file.rejectsTemplate == "-"), ("snapshot -", file.snapshotTemplate == "-"),
-        ].filter(\.1).map(\.0)
-        guard writers.count < 2 else {
-            throw ValidationError(writers.joined(separator: " and ") + " would all write to standard output; "
-                + "give all but one a file")
-        }
-    }
-
     func run() throws {
         var file: PipelineFile
         do {
@@ -95,7 +83,11 @@ struct RunCommand: ParsableCommand {
             try PathArguments.checkDatabase(
                 file.databasePath, option: db == nil ? "\(pipelineFile): database" : "--db", postgreSQL: .supported)
             try PathArguments.checkOutputs(monitoring.outputs, inputs: inputs, database: file.databasePath)
-            try Self.checkStandardOutput(json: console.json, file: file)
+            // Two streams there would interleave, and a snapshot piped on would hold reject lines.
+            try PathArguments.checkOneStreamOnStandardOutput([
+                ("--json", console.json), ("rejects -", file.rejectsTemplate == "-"),
+                ("snapshot -", file.snapshotTemplate == "-"),
+            ])
             try runner.checkPaths(inputs: inputs)
         } catch {
             throw CommandFailure.exit("run", CommandFailure.Usage(underlying: error))
