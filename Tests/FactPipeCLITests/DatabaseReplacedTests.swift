@@ -119,4 +119,31 @@ import Glibc
         #expect(run.stderr.contains("the database file was replaced or removed"), "\(run.stderr)")
         #expect(try SQLiteFile.strings(kb, "SELECT statement FROM facts") == ["Old(fact)."])
     }
+
+    /// An input that finished before the file was moved went into the old file too: it is reported failed.
+    @Test func theInputsLoadedBeforeTheMoveAreReportedFailedToo() throws {
+        let work = try CLIWorkspace()
+        let first = try work.write("first.txt", "F(1).\nF(2).\n")
+        let other = work.path("other.sqlite")
+        #expect(try Factpipe.run(["import", try work.write("o.txt", "B(1).\n"), "--db", other, "-q"]).status == 0)
+        let pipe = Pipe()
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe,
+            ["import", first, "-", "--db", work.database, "--format", "text", "--batch-size", "2", "--json"],
+            stdin: pipe.fileHandleForReading)
+        try pipe.fileHandleForWriting.write(contentsOf: Data("A(1).\nA(2).\n".utf8))
+        let deadline = Date().addingTimeInterval(60)
+        while (readOnlyInt(work.database, "SELECT count(*) FROM factpipe_loads WHERE records >= 2") ?? 0) < 2 {
+            try #require(Date() < deadline && load.isRunning, "the second input's first batch was never committed")
+            usleep(10_000)
+        }
+        #expect(rename(other, work.database) == 0)
+        try pipe.fileHandleForWriting.write(contentsOf: Data("A(3).\nA(4).\n".utf8))
+        try pipe.fileHandleForWriting.close()
+        let run = try load.wait()
+        #expect(run.status == 1, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        let loads = try #require(summary["loads"] as? [[String: Any]])
+        #expect(loads.map { $0["status"] as? String } == ["failed", "failed"], "\(loads)")
+    }
 }

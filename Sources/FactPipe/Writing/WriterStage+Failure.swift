@@ -11,6 +11,11 @@ extension WriterStage {
             // file that lost its name).
             atomicRejects.rollBack(rejects, notes: &summary.notes)
             for index in finished.indices { finished[index].status = .failed }
+            if let source = current {
+                finished.append(FinishedSource(
+                    descriptor: source.descriptor, loadID: source.loadID, counts: source.committed, status: .failed,
+                    base: source.base))
+            }
             current = nil
             return
         }
