@@ -194,17 +194,19 @@ import Testing
     func pipelineRejectsThatTheSnapshotWouldReplaceAreRefused(rejects: String) throws {
         let work = try CLIWorkspace()
         try work.write("a.txt", Self.facts)
-        let file = try work.write("p.toml", """
-            name = "same"
-            database = "kb.sqlite"
-            [sources]
-            paths = ["a.txt"]
-            [load]
-            rejects = "\(rejects)"
-            [after]
-            snapshot = "snaps/{date}.ndjson"
-            """)
-        let run = try Factpipe.run(["run", file])
+        func pipeline(rejects: String) throws -> String {
+            try work.write("p.toml", """
+                name = "p"
+                database = "kb.sqlite"
+                [sources]
+                paths = ["a.txt"]
+                [load]
+                rejects = "\(rejects)"
+                [after]
+                snapshot = "snaps/{date}.ndjson"
+                """)
+        }
+        let run = try Factpipe.run(["run", try pipeline(rejects: rejects)])
         #expect(run.status == 64, "\(run.stderr)")
         let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
         let rejectsPath = work.path(rejects.replacingOccurrences(of: "{date}", with: today))
@@ -212,17 +214,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: work.database))
         #expect(!FileManager.default.fileExists(atPath: work.path("snaps")))
         // Apart, both are written: the rejects keep the refused record.
-        try work.write("p.toml", """
-            name = "apart"
-            database = "kb.sqlite"
-            [sources]
-            paths = ["a.txt"]
-            [load]
-            rejects = "snaps/{date}-rejects.ndjson"
-            [after]
-            snapshot = "snaps/{date}.ndjson"
-            """)
-        let apart = try Factpipe.run(["run", file])
+        let apart = try Factpipe.run(["run", try pipeline(rejects: "snaps/{date}-rejects.ndjson")])
         #expect(apart.status == 2, "\(apart.stderr)")
         #expect(try work.read("snaps/\(today)-rejects.ndjson").contains("not a fact"))
         #expect(try work.read("snaps/\(today).ndjson").contains("IsA(Dog, Animal)."))
@@ -231,7 +223,9 @@ import Testing
     /// A path through a folder the run is still to make has no file identity: `new/../kb.sqlite` as the
     /// snapshot was caught only by the export after the loads (exit 1), and `new/../in/{source}.txt` as
     /// the rejects only by the load. Both are refused (64) before anything is written.
-    @Test(arguments: [("rejects", "new/../in/{source}.txt", "is the input"), ("snapshot", "new/../kb.sqlite", "is the database")])
+    @Test(arguments: [
+        ("rejects", "new/../in/{source}.txt", "is the input"), ("snapshot", "new/../kb.sqlite", "is the database"),
+    ])
     func pipelineOutputsThroughFoldersToBeMadeAreCheckedBeforeTheLoads(key: String, path: String, message: String)
         throws {
         let work = try CLIWorkspace()
