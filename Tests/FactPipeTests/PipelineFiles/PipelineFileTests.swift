@@ -306,6 +306,31 @@ func filesIn(_ folder: String) -> [String] {
         }
     }
 
+    /// Through a symlink, relative paths resolve against the link's folder (docs/recurring-loads.md): one
+    /// file linked into several data folders runs in each.
+    @Test func relativePathsResolveAgainstTheFolderOfTheLinkRun() throws {
+        let work = try LoadWorkspace()
+        for folder in ["jobs", "data"] {
+            try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: true)
+        }
+        try work.write("jobs/nightly.toml", """
+            name = "n"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["*.ndjson"]
+            [load]
+            rejects = "rejects/{date}.ndjson"
+            """)
+        try FileManager.default.createSymbolicLink(
+            atPath: work.path("data/nightly.toml"), withDestinationPath: "../jobs/nightly.toml")
+        let linked = try PipelineFile.load(path: work.path("data/nightly.toml"))
+        #expect(linked.databasePath == work.path("data/kb.sqlite"))
+        #expect(linked.sourcePatterns == [work.path("data/*.ndjson")])
+        #expect(linked.rejectsTemplate == work.path("data/rejects/{date}.ndjson"))
+        let direct = try PipelineFile.load(path: work.path("jobs/nightly.toml"))
+        #expect(direct.databasePath == work.path("jobs/kb.sqlite"))
+    }
+
     // MARK: Templates and globs
 
     @Test func templatesFillInTheDateAndTheSourceStem() {
