@@ -43,4 +43,26 @@ import Testing
             #expect(try work.read("x.zst.manifest.json") == text)
         }
     }
+
+    /// A folder where the checksum file or the manifest goes failed the export only after the new archive
+    /// had replaced the old one, and left the file's temporary copy beside them. Nothing is replaced now.
+    @Test(arguments: [("out.ndjson.zst", ".sha256"), ("out.ndjson", ".manifest.json")])
+    func aFolderWhereAFileBesideTheArchiveGoesFailsTheExportBeforeAnythingIsReplaced(
+        name: String, suffix: String
+    ) throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let output = work.path(name)
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", output, "--predicate", "HasPart", "-q"])
+            .status == 0)
+        let before = try sha256sum(output)
+        try FileManager.default.removeItem(atPath: output + suffix)
+        try FileManager.default.createDirectory(atPath: output + suffix, withIntermediateDirectories: false)
+        let run = try Factpipe.run(["export", "--db", work.database, "-o", output])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("\(output + suffix): cannot write: is a directory"), "\(run.stderr)")
+        #expect(try sha256sum(output) == before)
+        let left = try FileManager.default.contentsOfDirectory(atPath: work.url.path).filter { $0.hasPrefix(".") }
+        #expect(left.isEmpty, "\(left)")
+    }
 }

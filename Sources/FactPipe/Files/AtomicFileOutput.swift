@@ -184,6 +184,15 @@ final class AtomicFileOutput: ArchiveSink {
             for file in written { Self.remove(file.temporary) }
             throw error
         }
+        // A folder where a file beside it goes would fail its rename after the file itself had replaced
+        // the old one: the export would fail with the old archive gone and its temporaries left.
+        for file in written {
+            var info = stat()
+            if stat(file.final, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+                for file in written { Self.remove(file.temporary) }
+                throw SnapshotError(.io, path: file.final, "cannot write: is a directory (nothing was replaced)")
+            }
+        }
         guard rename(temporaryPath, path) == 0 else {
             let reason = systemError()
             for file in written { Self.remove(file.temporary) }
@@ -191,9 +200,11 @@ final class AtomicFileOutput: ArchiveSink {
         }
         isCommitted = true
         TemporaryFiles.forget(temporaryPath)
-        for file in written {
+        for (index, file) in written.enumerated() {
             guard rename(file.temporary, file.final) == 0 else {
-                throw SnapshotError(.io, path: file.final, "cannot rename into place: \(systemError())")
+                let reason = systemError()
+                for rest in written[index...] { Self.remove(rest.temporary) }
+                throw SnapshotError(.io, path: file.final, "cannot rename into place: \(reason)")
             }
             TemporaryFiles.forget(file.temporary)
         }
