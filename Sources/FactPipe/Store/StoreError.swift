@@ -33,6 +33,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         /// The database's path no longer names the file the writer opened (renamed over, removed, or a
         /// link re-pointed while it wrote): a commit would go to a file nobody opens by that name.
         case replaced
+        /// The writer's lock file was removed or replaced while it held the lock: another load may have
+        /// taken a new one (`WriterLock.reassert`).
+        case lockLost
     }
 
     public var kind: Kind

@@ -8,6 +8,8 @@ final class WriterConnection {
     private let isAtomic: Bool
     /// The file the connection writes, as its path named it when the load began.
     private let file: OpenedDatabaseFile
+    /// Run before each commit, after the file's check: the load's writer lock still held (`WriterLock.reassert`).
+    var beforeCommit: (() throws(StoreError) -> Void)?
 
     init(connection: SQLiteConnection, settings: DatabaseSettings, isAtomic: Bool) {
         self.connection = connection
@@ -25,6 +27,7 @@ final class WriterConnection {
     /// Commits, once the database's path still names the file this connection writes (`checkStillNamed`).
     func commit() throws(StoreError) {
         try checkStillNamed()
+        try beforeCommit?()
         try connection.execute("COMMIT")
     }
 

@@ -11,7 +11,9 @@ import Darwin
 /// The kernel drops the lock when the holder dies, even by `kill -9`; readers never take it.
 final class WriterLock {
     let path: String
-    private let descriptor: Int32
+    private var descriptor: Int32
+    private let description: String
+    private let databasePath: String
 
     /// Takes the lock, waiting up to `timeoutSeconds` for another load to finish, and less once
     /// `isCancelled` says so (it is asked every 50 ms while waiting).
@@ -22,6 +24,8 @@ final class WriterLock {
         databasePath: String, timeoutSeconds: Double, description: String, isCancelled: () -> Bool = { false }
     ) throws(StoreError) {
         path = DatabaseFile.lockPath(databasePath)
+        self.description = description
+        self.databasePath = databasePath
         // Never through a symlink: the lock file is truncated and written, and a link would hand that to
         // whatever file it points to.
         var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
@@ -83,6 +87,50 @@ final class WriterLock {
     deinit {
         flock(descriptor, LOCK_UN)
         close(descriptor)
+    }
+
+    /// Checks, before a commit, that the lock file at `path` is still the one this process locked.
+    ///
+    /// A lock file removed while a load runs (a cleanup of `*.lock` files, say) lets the next load create a
+    /// new one and write beside this one. Removed and not yet re-created, the lock is taken again on a new
+    /// file; re-created by someone else, another load may have run since (and completed this one's
+    /// committed batches as a killed load's), so this load must not write another byte.
+    /// - Throws: `StoreError` of kind `.lockLost` naming the new file's holder.
+    func reassert() throws(StoreError) {
+        var held = stat()
+        var named = stat()
+        guard fstat(descriptor, &held) == 0 else { return }
+        if lstat(path, &named) == 0 {
+            guard named.st_dev != held.st_dev || named.st_ino != held.st_ino else { return }
+            throw lost(holder: Self.contents(atPath: path))
+        }
+        let fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw lost(holder: Self.contents(atPath: path)) }
+        Self.giveOwnerOfDatabase(fd, databasePath: databasePath)
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw lost(holder: Self.contents(atPath: path))
+        }
+        let text = Array("pid \(getpid()), \(description)\n".utf8)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+        descriptor = fd
+    }
+
+    private func lost(holder: String) -> StoreError {
+        StoreError(
+            kind: .lockLost, path: path,
+            message: "the lock file was removed or replaced while this load ran, and another load may have written "
+                + "to the database since (\(holder)): this load stops at its last commit; run it again with "
+                + "--resume once no other load runs")
+    }
+
+    private static func contents(atPath path: String) -> String {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return "holder unknown" }
+        defer { close(fd) }
+        return contents(fd)
     }
 
     private static func contents(_ fd: Int32) -> String {

@@ -25,6 +25,7 @@ final class FactStore: FactSink {
         stage = try WriterStage(
             options: options, connection: connection, ledger: ledger, startedAt: startedAt, progress: progress,
             isCancelled: isCancelled)
+        stage.database.beforeCommit = { [lock] () throws(StoreError) in try lock.reassert() }
         try LoadRecovery(database: stage.database, ledger: ledger, staging: stage.staging).run()
     }
 

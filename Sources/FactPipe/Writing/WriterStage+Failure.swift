@@ -5,6 +5,21 @@ extension WriterStage {
     func fail(_ error: Error) {
         database.rollback()
         summary.apply(stop: error)
+        if let lost = error as? StoreError, lost.kind == .lockLost {
+            // Another load may be writing: not another byte, not even the ledger's (it still says running,
+            // with the last checkpoint, for a resume). Only the open batch's rejects go, as in any rollback.
+            RejectsResume.rollBack(
+                rejects, to: rejectsCommittedSize,
+                owners: current.map { [.init(source: $0.descriptor.path, fromLine: $0.committed.checkpointLine)] } ?? [],
+                notes: &summary.notes)
+            if let source = current {
+                finished.append(FinishedSource(
+                    descriptor: source.descriptor, loadID: source.loadID, counts: source.committed, status: .failed,
+                    base: source.base))
+            }
+            current = nil
+            return
+        }
         if let replaced = error as? StoreError, replaced.kind == .replaced {
             // Nothing this load committed is in the file now at the path, not even its finished sources':
             // their rejects go too, and nothing more is written (a merge or an index build would go to the

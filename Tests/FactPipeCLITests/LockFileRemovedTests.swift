@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A writer lock file removed while a load runs (a cleanup of `*.lock` files) let a second import take a
+/// new one and run beside the first: the first then ended with counts that did not add up. Each commit now
+/// checks the lock file: removed and not re-created, the lock is taken again; re-created by another load,
+/// the first load writes nothing more.
+@Suite struct LockFileRemovedTests {
+    /// A load fed from a pipe, batch by batch.
+    private final class PipedLoad {
+        let pipe = Pipe()
+        let process: BackgroundProcess
+        let database: String
+
+        init(_ work: CLIWorkspace) throws {
+            database = work.database
+            process = try BackgroundProcess(
+                BinaryLocator.factpipe,
+                ["import", "-", "--db", work.database, "--format", "text", "--batch-size", "2"],
+                stdin: pipe.fileHandleForReading)
+        }
+
+        /// Writes `lines` and waits until the load has committed `records` records.
+        func feed(_ lines: String, until records: Int) throws {
+            try pipe.fileHandleForWriting.write(contentsOf: Data(lines.utf8))
+            let deadline = Date().addingTimeInterval(60)
+            while (readOnlyInt(database, "SELECT coalesce(max(records), 0) FROM factpipe_loads") ?? 0) < records {
+                try #require(Date() < deadline && process.isRunning, "\(records) records were never committed")
+                usleep(10_000)
+            }
+        }
+
+        func finish() throws -> FactpipeRun {
+            try pipe.fileHandleForWriting.close()
+            return try process.wait()
+        }
+    }
+
+    @Test func aLockFileRemovedIsTakenAgainAndKeepsTheNextLoadWaiting() throws {
+        let work = try CLIWorkspace()
+        let load = try PipedLoad(work)
+        try load.feed("A(1).\nA(2).\n", until: 2)
+        let lockFile = work.database + "-factpipe.lock"
+        #expect(unlink(lockFile) == 0)
+        try load.feed("A(3).\nA(4).\n", until: 4)
+        // The commit took the lock again, on a new file that names its holder.
+        let holder = try String(contentsOfFile: lockFile, encoding: .utf8)
+        #expect(holder.hasPrefix("pid \(load.process.pid),"), "\(holder)")
+        let other = try Factpipe.run(
+            ["import", try work.write("b.txt", "B(1).\n"), "--db", work.database, "--wait", "0"])
+        #expect(other.status == 1, "\(other.stderr)")
+        #expect(other.stderr.contains("another load is writing to this database (pid \(load.process.pid)"),
+                "\(other.stderr)")
+        let run = try load.finish()
+        #expect(run.status == 0, "\(run.stderr)")
+        let db = try RawDatabase(work.database, readOnly: true)
+        #expect(try db.int("SELECT count(*) FROM facts") == 4)
+        #expect(try db.int("SELECT count(*) FROM factpipe_loads") == 1)
+    }
+
+    @Test func aLockFileAnotherLoadRecreatedStopsTheFirstLoadAtItsLastCommit() throws {
+        let work = try CLIWorkspace()
+        let load = try PipedLoad(work)
+        try load.feed("A(1).\nA(2).\n", until: 2)
+        #expect(unlink(work.database + "-factpipe.lock") == 0)
+        let other = try Factpipe.run(["import", try work.write("b.txt", "B(1).\n"), "--db", work.database])
+        #expect(other.status == 0, "\(other.stderr)")
+        try load.pipe.fileHandleForWriting.write(contentsOf: Data("A(3).\nA(4).\n".utf8))
+        let run = try load.finish()
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the lock file was removed or replaced while this load ran"), "\(run.stderr)")
+        let db = try RawDatabase(work.database, readOnly: true)
+        // What the first load committed before the other ran is kept; nothing after it was written.
+        #expect(try db.int("SELECT count(*) FROM facts WHERE statement IN ('A(1).', 'A(2).', 'B(1).')") == 3)
+        #expect(try db.int("SELECT count(*) FROM facts WHERE statement IN ('A(3).', 'A(4).')") == 0)
+        #expect(try db.column("PRAGMA integrity_check") == ["ok"])
+    }
+}
