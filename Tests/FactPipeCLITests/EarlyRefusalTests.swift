@@ -52,6 +52,21 @@ import Testing
 /// The writer lock file is truncated and written: a symlink in its place is refused, and the file it
 /// points to is left as it was.
 @Suite struct LockFileLinkTests {
+    /// SQLite will not open a database whose log or journal is a symbolic link, and said only "unable to
+    /// open database file"; the load now names the link. The file it points to is kept.
+    @Test(arguments: ["-wal", "-shm", "-journal"])
+    func aLogThatIsASymlinkIsNamedAndItsTargetKept(suffix: String) throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "A(a).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.path("kb.sqlite"), "-q"]).status == 0)
+        let precious = try work.write("precious.txt", "keep me\n")
+        try FileManager.default.createSymbolicLink(atPath: work.path("kb.sqlite" + suffix), withDestinationPath: precious)
+        let run = try Factpipe.run(["import", try work.write("more.txt", "B(b).\n"), "--db", work.path("kb.sqlite")])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("kb.sqlite\(suffix) is a symbolic link"), "\(run.stderr)")
+        #expect(try work.read("precious.txt") == "keep me\n")
+    }
+
     @Test func aLockFileThatIsASymlinkIsRefusedAndItsTargetKept() throws {
         let work = try CLIWorkspace()
         let precious = try work.write("precious.txt", "keep me\n")

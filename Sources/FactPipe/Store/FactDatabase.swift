@@ -63,6 +63,17 @@ enum FactDatabase {
     /// - Throws: `StoreError` when the path is not a file path, or the file is another program's.
     static func checkWritable(path: String, mustExist: Bool) throws(StoreError) {
         try DatabaseFile.check(path, mustExist: mustExist)
+        // SQLite will not open a database whose log or journal is a symbolic link ("unable to open database
+        // file"): say which file it is. (A planted `kb.sqlite-wal -> precious.txt` is left as it is.)
+        let real = DatabaseFile.realPath(path)
+        for suffix in ["-wal", "-shm", "-journal"] {
+            if let target = PathText.symlinkTarget(real + suffix) {
+                throw StoreError(
+                    kind: .unusablePath, path: path,
+                    message: "cannot write to it: \(real + suffix) is a symbolic link (to \(target)), which SQLite "
+                        + "does not open and factpipe does not write through; remove the link")
+            }
+        }
         var info = stat()
         if stat(path, &info) == 0 && info.st_nlink > 1 {
             // SQLite keeps the log beside the name a database is opened by: two names, two logs.
