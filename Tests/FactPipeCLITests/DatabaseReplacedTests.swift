@@ -13,21 +13,12 @@ import Glibc
     /// runs on the database's path. Returns what the load printed.
     private func load(_ work: CLIWorkspace, arguments: [String] = [], replace: (String) throws -> Void) throws
         -> FactpipeRun {
-        let pipe = Pipe()
-        let load = try BackgroundProcess(
-            BinaryLocator.factpipe,
-            ["import", "-", "--db", work.database, "--format", "text", "--batch-size", "2"] + arguments,
-            stdin: pipe.fileHandleForReading)
-        try pipe.fileHandleForWriting.write(contentsOf: Data("A(1).\nnot a fact\n".utf8))
-        let deadline = Date().addingTimeInterval(60)
-        while (readOnlyInt(work.database, "SELECT coalesce(max(records), 0) FROM factpipe_loads") ?? 0) < 2 {
-            try #require(Date() < deadline && load.isRunning, "the first batch was never committed")
-            usleep(10_000)
-        }
+        let load = try PipedLoad(
+            ["import", "-", "--db", work.database, "--format", "text", "--batch-size", "2"] + arguments)
+        try load.feed("A(1).\nnot a fact\n", committing: 2, in: work.database)
         try replace(work.database)
-        try pipe.fileHandleForWriting.write(contentsOf: Data("A(3).\nA(4).\n".utf8))
-        try pipe.fileHandleForWriting.close()
-        return try load.wait()
+        try load.write("A(3).\nA(4).\n")
+        return try load.finish()
     }
 
     @Test func aDatabaseMovedOverDuringALoadFailsTheLoadAndIsLeftAsItWas() throws {
@@ -70,20 +61,13 @@ import Glibc
             .status == 0)
         let other = work.path("other.sqlite")
         #expect(try Factpipe.run(["import", try work.write("o.txt", "B(1).\n"), "--db", other, "-q"]).status == 0)
-        let pipe = Pipe()
-        let load = try BackgroundProcess(
-            BinaryLocator.factpipe, ["import", "-", "--db", work.database, "--format", "text", "--atomic"],
-            stdin: pipe.fileHandleForReading)
-        try pipe.fileHandleForWriting.write(contentsOf: Data("A(1).\nA(2).\n".utf8))
-        // The atomic load holds its transaction open; give it time to have begun.
-        let deadline = Date().addingTimeInterval(60)
-        while (readOnlyInt(work.database, "SELECT count(*) FROM factpipe_loads") ?? 0) < 1 && Date() < deadline {
-            usleep(10_000)
-        }
+        let load = try PipedLoad(["import", "-", "--db", work.database, "--format", "text", "--atomic"])
+        try load.write("A(1).\nA(2).\n")
+        // The atomic load holds its transaction open, so nothing of it shows: give it time to have begun.
+        try load.wait(for: 1, from: "SELECT count(*) FROM factpipe_loads", in: work.database)
         usleep(200_000)
         #expect(rename(other, work.database) == 0)
-        try pipe.fileHandleForWriting.close()
-        let run = try load.wait()
+        let run = try load.finish()
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("the database file was replaced or removed"), "\(run.stderr)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
@@ -104,21 +88,13 @@ import Glibc
                 INSERT INTO facts(statement, created_at) VALUES ('Old(fact).', '2020-01-01T00:00:00Z');
                 """])
         }
-        let pipe = Pipe()
-        let load = try BackgroundProcess(
-            BinaryLocator.factpipe,
-            ["import", "-", "--db", kb, "--into-existing", "--format", "text", "--batch-size", "2"],
-            stdin: pipe.fileHandleForReading)
-        try pipe.fileHandleForWriting.write(contentsOf: Data("A(1).\nA(2).\n".utf8))
-        let deadline = Date().addingTimeInterval(60)
-        while (readOnlyInt(kb, "SELECT count(*) FROM facts") ?? 0) < 3 {
-            try #require(Date() < deadline && load.isRunning, "the first batch was never committed")
-            usleep(10_000)
-        }
+        let load = try PipedLoad(
+            ["import", "-", "--db", kb, "--into-existing", "--format", "text", "--batch-size", "2"])
+        try load.write("A(1).\nA(2).\n")
+        try load.wait(for: 3, from: "SELECT count(*) FROM facts", in: kb)
         #expect(rename(other, kb) == 0)
-        try pipe.fileHandleForWriting.write(contentsOf: Data("A(3).\nA(4).\n".utf8))
-        try pipe.fileHandleForWriting.close()
-        let run = try load.wait()
+        try load.write("A(3).\nA(4).\n")
+        let run = try load.finish()
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("the database file was replaced or removed"), "\(run.stderr)")
         #expect(try SQLiteFile.strings(kb, "SELECT statement FROM facts") == ["Old(fact)."])
@@ -130,21 +106,14 @@ import Glibc
         let first = try work.write("first.txt", "F(1).\nF(2).\n")
         let other = work.path("other.sqlite")
         #expect(try Factpipe.run(["import", try work.write("o.txt", "B(1).\n"), "--db", other, "-q"]).status == 0)
-        let pipe = Pipe()
-        let load = try BackgroundProcess(
-            BinaryLocator.factpipe,
-            ["import", first, "-", "--db", work.database, "--format", "text", "--batch-size", "2", "--json"],
-            stdin: pipe.fileHandleForReading)
-        try pipe.fileHandleForWriting.write(contentsOf: Data("A(1).\nA(2).\n".utf8))
-        let deadline = Date().addingTimeInterval(60)
-        while (readOnlyInt(work.database, "SELECT count(*) FROM factpipe_loads WHERE records >= 2") ?? 0) < 2 {
-            try #require(Date() < deadline && load.isRunning, "the second input's first batch was never committed")
-            usleep(10_000)
-        }
+        let load = try PipedLoad(
+            ["import", first, "-", "--db", work.database, "--format", "text", "--batch-size", "2", "--json"])
+        try load.write("A(1).\nA(2).\n")
+        // Both inputs have a committed batch: the first is done, the second is being read.
+        try load.wait(for: 2, from: "SELECT count(*) FROM factpipe_loads WHERE records >= 2", in: work.database)
         #expect(rename(other, work.database) == 0)
-        try pipe.fileHandleForWriting.write(contentsOf: Data("A(3).\nA(4).\n".utf8))
-        try pipe.fileHandleForWriting.close()
-        let run = try load.wait()
+        try load.write("A(3).\nA(4).\n")
+        let run = try load.finish()
         #expect(run.status == 1, "\(run.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
         let loads = try #require(summary["loads"] as? [[String: Any]])

@@ -10,43 +10,17 @@ import Glibc
 /// checks the lock file: removed and not re-created, the lock is taken again; re-created by another load,
 /// the first load writes nothing more.
 @Suite struct LockFileRemovedTests {
-    /// A load fed from a pipe, batch by batch.
-    private final class PipedLoad {
-        let pipe = Pipe()
-        let process: BackgroundProcess
-        let database: String
-
-        init(_ work: CLIWorkspace) throws {
-            database = work.database
-            process = try BackgroundProcess(
-                BinaryLocator.factpipe,
-                ["import", "-", "--db", work.database, "--format", "text", "--batch-size", "2"],
-                stdin: pipe.fileHandleForReading)
-        }
-
-        /// Writes `lines` and waits until the load has committed `records` records.
-        func feed(_ lines: String, until records: Int) throws {
-            try pipe.fileHandleForWriting.write(contentsOf: Data(lines.utf8))
-            let deadline = Date().addingTimeInterval(60)
-            while (readOnlyInt(database, "SELECT coalesce(max(records), 0) FROM factpipe_loads") ?? 0) < records {
-                try #require(Date() < deadline && process.isRunning, "\(records) records were never committed")
-                usleep(10_000)
-            }
-        }
-
-        func finish() throws -> FactpipeRun {
-            try pipe.fileHandleForWriting.close()
-            return try process.wait()
-        }
+    private func pipedLoad(_ work: CLIWorkspace) throws -> PipedLoad {
+        try PipedLoad(["import", "-", "--db", work.database, "--format", "text", "--batch-size", "2"])
     }
 
     @Test func aLockFileRemovedIsTakenAgainAndKeepsTheNextLoadWaiting() throws {
         let work = try CLIWorkspace()
-        let load = try PipedLoad(work)
-        try load.feed("A(1).\nA(2).\n", until: 2)
+        let load = try pipedLoad(work)
+        try load.feed("A(1).\nA(2).\n", committing: 2, in: work.database)
         let lockFile = work.database + "-factpipe.lock"
         #expect(unlink(lockFile) == 0)
-        try load.feed("A(3).\nA(4).\n", until: 4)
+        try load.feed("A(3).\nA(4).\n", committing: 4, in: work.database)
         // The commit took the lock again, on a new file that names its holder.
         let holder = try String(contentsOfFile: lockFile, encoding: .utf8)
         #expect(holder.hasPrefix("pid \(load.process.pid),"), "\(holder)")
@@ -64,12 +38,12 @@ import Glibc
 
     @Test func aLockFileAnotherLoadRecreatedStopsTheFirstLoadAtItsLastCommit() throws {
         let work = try CLIWorkspace()
-        let load = try PipedLoad(work)
-        try load.feed("A(1).\nA(2).\n", until: 2)
+        let load = try pipedLoad(work)
+        try load.feed("A(1).\nA(2).\n", committing: 2, in: work.database)
         #expect(unlink(work.database + "-factpipe.lock") == 0)
         let other = try Factpipe.run(["import", try work.write("b.txt", "B(1).\n"), "--db", work.database])
         #expect(other.status == 0, "\(other.stderr)")
-        try load.pipe.fileHandleForWriting.write(contentsOf: Data("A(3).\nA(4).\n".utf8))
+        try load.write("A(3).\nA(4).\n")
         let run = try load.finish()
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("the lock file was removed or replaced while this load ran"), "\(run.stderr)")
