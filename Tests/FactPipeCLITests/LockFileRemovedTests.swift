@@ -53,4 +53,31 @@ import Glibc
         #expect(try db.int("SELECT count(*) FROM facts WHERE statement IN ('A(3).', 'A(4).')") == 0)
         #expect(try db.column("PRAGMA integrity_check") == ["ok"])
     }
+
+    /// An atomic load commits once, after its rejects were appended to the rejects file: a lock file
+    /// re-created by someone else meanwhile takes back those rejects with the facts.
+    @Test func anAtomicLoadWhoseLockFileWasReplacedKeepsNeitherFactsNorRejects() throws {
+        let work = try CLIWorkspace()
+        #expect(try Factpipe.run(["import", try work.write("z.txt", "Z(0).\n"), "--db", work.database, "-q"])
+            .status == 0)
+        let rejects = work.path("rejects.ndjson")
+        let load = try PipedLoad(
+            ["import", "-", "--db", work.database, "--format", "text", "--atomic", "--rejects", rejects])
+        try load.write("A(1).\nnot a fact\n")
+        // Its transaction shows nothing until the end; its lock file names it once it holds the lock.
+        let lockFile = work.database + "-factpipe.lock"
+        let deadline = Date().addingTimeInterval(60)
+        while (try? String(contentsOfFile: lockFile, encoding: .utf8))?.hasPrefix("pid \(load.process.pid),") != true {
+            try #require(Date() < deadline && load.process.isRunning, "the load never took the lock")
+            usleep(10_000)
+        }
+        #expect(unlink(lockFile) == 0)
+        try work.write("kb.sqlite-factpipe.lock", "pid 1, another load\n")
+        let run = try load.finish()
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("the lock file was removed or replaced while this load ran"), "\(run.stderr)")
+        #expect(run.stderr.contains("pid 1, another load"), "\(run.stderr)")
+        #expect(try work.read("rejects.ndjson").isEmpty)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
+    }
 }

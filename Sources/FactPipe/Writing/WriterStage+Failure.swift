@@ -5,33 +5,8 @@ extension WriterStage {
     func fail(_ error: Error) {
         database.rollback()
         summary.apply(stop: error)
-        if let lost = error as? StoreError, lost.kind == .lockLost {
-            // Another load may be writing: not another byte, not even the ledger's (it still says running,
-            // with the last checkpoint, for a resume). Only the open batch's rejects go, as in any rollback.
-            RejectsResume.rollBack(
-                rejects, to: rejectsCommittedSize,
-                owners: current.map { [.init(source: $0.descriptor.path, fromLine: $0.committed.checkpointLine)] } ?? [],
-                notes: &summary.notes)
-            if let source = current {
-                finished.append(FinishedSource(
-                    descriptor: source.descriptor, loadID: source.loadID, counts: source.committed, status: .failed,
-                    base: source.base))
-            }
-            current = nil
-            return
-        }
-        if let replaced = error as? StoreError, replaced.kind == .replaced {
-            // Nothing this load committed is in the file now at the path, not even its finished sources':
-            // their rejects go too, and nothing more is written (a merge or an index build would go to the
-            // file that lost its name).
-            atomicRejects.rollBack(rejects, notes: &summary.notes)
-            for index in finished.indices { finished[index].status = .failed }
-            if let source = current {
-                finished.append(FinishedSource(
-                    descriptor: source.descriptor, loadID: source.loadID, counts: source.committed, status: .failed,
-                    base: source.base))
-            }
-            current = nil
+        if let kind = (error as? StoreError)?.kind, kind == .replaced || kind == .lockLost {
+            stopWithoutWriting(databaseReplaced: kind == .replaced)
             return
         }
         let ledgerStatus = LoadLedger.Status(stoppedBy: error)
@@ -39,10 +14,7 @@ extension WriterStage {
             recordAtomicFailure(ledgerStatus)
             return
         }
-        RejectsResume.rollBack(
-            rejects, to: rejectsCommittedSize,
-            owners: current.map { [.init(source: $0.descriptor.path, fromLine: $0.committed.checkpointLine)] } ?? [],
-            notes: &summary.notes)
+        rollBackOpenBatchRejects()
         if let source = current {
             do {
                 try merge(finalStatus: ledgerStatus, message: summary.message)
@@ -51,6 +23,34 @@ extension WriterStage {
             }
         }
         try? finishLoad()
+    }
+
+    /// Ends a load that must not write another byte: its database file lost its name (`.replaced`: a merge
+    /// or an index build would go to that file), or its lock file did (`.lockLost`: another load may be
+    /// writing, so not even the ledger's row is touched; it keeps its last checkpoint for a resume).
+    /// When nothing of the load is in the database at the path (the file was replaced, or the load was
+    /// atomic), its rejects go with it and every source counts as failed; otherwise only the open batch's.
+    private func stopWithoutWriting(databaseReplaced: Bool) {
+        if databaseReplaced || options.isAtomic {
+            atomicRejects.rollBack(rejects, notes: &summary.notes)
+            for index in finished.indices { finished[index].status = .failed }
+        } else {
+            rollBackOpenBatchRejects()
+        }
+        if let source = current {
+            finished.append(FinishedSource(
+                descriptor: source.descriptor, loadID: source.loadID, counts: source.committed, status: .failed,
+                base: source.base))
+        }
+        current = nil
+    }
+
+    /// Cuts the rejects file back to the last commit, as the open batch rolled back (`RejectsResume.rollBack`).
+    private func rollBackOpenBatchRejects() {
+        RejectsResume.rollBack(
+            rejects, to: rejectsCommittedSize,
+            owners: current.map { [.init(source: $0.descriptor.path, fromLine: $0.committed.checkpointLine)] } ?? [],
+            notes: &summary.notes)
     }
 
     /// Nothing of an atomic load stays, its rejects no more than its facts (`AtomicRejects`). Each source
