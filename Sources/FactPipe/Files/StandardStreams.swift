@@ -78,7 +78,7 @@ public enum StandardStreams {
 
     /// The kind of SQLite file whose first 16 bytes are `head`, or nil.
     private static func sqliteKind(_ head: [UInt8]) -> String? {
-        if head == Array("SQLite format 3\0".utf8) { return "a SQLite database" }
+        if head == InputFormat.sqliteMagic { return "a SQLite database" }
         if head[0..<3] == [0x37, 0x7f, 0x06], head[3] & 0xfe == 0x82 { return "a SQLite write-ahead log" }
         if head[0..<8] == [0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7] { return "a SQLite rollback journal" }
         return nil
