@@ -82,6 +82,32 @@ import Glibc
         #expect(rejects.status != 0 && rejects.status != 2, "\(rejects.stderr)")
     }
 
+    /// A folder as the input, named or as standard input (`import - < folder`), is refused like a missing
+    /// file: before the database is created, and without a ledger row.
+    @Test func aFolderAsTheInputIsRefusedBeforeTheDatabaseIsCreated() throws {
+        let work = try CLIWorkspace()
+        let folder = work.path("facts")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let named = try Factpipe.run(["import", folder, "--db", work.database, "-q"])
+        #expect(named.status == 1)
+        #expect(named.stderr.contains("\(folder): cannot open: is a directory"), "\(named.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+
+        let redirected = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"),
+            ["-c", "\"$0\" import - --db \"$1\" < \"$2\"", BinaryLocator.factpipe.path, work.database, folder])
+        #expect(redirected.status == 1)
+        #expect(redirected.stderr.contains("-: cannot open: is a directory"), "\(redirected.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+        #expect(!FileManager.default.fileExists(atPath: work.database + "-factpipe.lock"))
+
+        // An existing database is left as it was, its ledger without a failed load.
+        let input = try work.write("in.txt", "A(1).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, folder, "--db", work.database, "-q"]).status == 1)
+        #expect(try SQLiteFile.ledger(work.database).count == 1)
+    }
+
     @Test func aPipeThatClosesEarlyRefusesThePartialLastRecordAndLoadsTheRest() throws {
         let work = try CLIWorkspace()
         let input = try generate(work, "facts.ndjson", facts: 5_000, seed: 22)

@@ -112,14 +112,13 @@ public struct ImportPipeline: Sendable {
     }
 
     /// Refuses, before the database is created or locked, a rejects file that is an input or the
-    /// database, and an input that does not exist.
+    /// database, and an input that does not exist or is a folder.
     private func checkPaths() throws {
         try OutputPathCheck.check(
             outputs: options.rejectsPath.map { [("the rejects file", $0)] } ?? [], inputs: options.inputs,
             databasePath: options.databasePath)
-        for input in options.inputs where input != "-" && access(input, F_OK) != 0 {
-            throw ReadError(
-                source: input, kind: .cannotOpen, message: "cannot open: \(String(cString: strerror(errno)))")
+        for input in options.inputs {
+            try FileByteSource.checkOpenable(input)
         }
     }
 

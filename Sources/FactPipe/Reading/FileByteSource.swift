@@ -70,6 +70,28 @@ public final class FileByteSource: ByteSource {
         self.init(fileDescriptor: fd, name: path, closeWhenDone: true)
     }
 
+    /// Refuses what `init(path:)` would refuse without opening anything (opening a FIFO would wait for its
+    /// writer): a missing path, a folder, a closed standard input, standard input redirected from a folder.
+    /// A load checks its inputs so before it creates or locks the database.
+    static func checkOpenable(_ path: String) throws(ReadError) {
+        var info = stat()
+        if path == "-" {
+            guard !StandardStreams.inputWasClosed else {
+                throw ReadError(source: "-", kind: .cannotOpen, message: "standard input is closed")
+            }
+            guard fstat(STDIN_FILENO, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR else {
+                throw ReadError(source: "-", kind: .cannotOpen, message: "cannot open: is a directory")
+            }
+            return
+        }
+        guard stat(path, &info) == 0 else {
+            throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: \(Self.errorText(errno))")
+        }
+        guard (info.st_mode & S_IFMT) != S_IFDIR else {
+            throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: is a directory")
+        }
+    }
+
     /// Wraps an open descriptor (a pipe end, a socket, standard input); closes it on release if `closeWhenDone`.
     public init(fileDescriptor: Int32, name: String, closeWhenDone: Bool) {
         self.descriptor = fileDescriptor
