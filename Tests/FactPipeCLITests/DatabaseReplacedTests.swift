@@ -119,4 +119,43 @@ import Glibc
         let loads = try #require(summary["loads"] as? [[String: Any]])
         #expect(loads.map { $0["status"] as? String } == ["failed", "failed"], "\(loads)")
     }
+
+    /// `optimize` works on the file it opened: moved over meanwhile, it says so and fails (1) instead of
+    /// reporting a file it never touched as optimized. A reader held open keeps its checkpoint waiting
+    /// (250 ms), so the move lands while it runs.
+    @Test func optimizeOfADatabaseMovedOverFailsAndLeavesTheNewFileAsItWas() throws {
+        let work = try CLIWorkspace()
+        let other = work.path("other.sqlite")
+        for attempt in 1...3 {
+            for file in [work.database, other] { try? FileManager.default.removeItem(atPath: file) }
+            #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nA(2).\n"), "--db", work.database, "-q"])
+                .status == 0)
+            #expect(try Factpipe.run(["import", try work.write("b.txt", "B(1).\n"), "--db", other, "-q"]).status == 0)
+            let otherBytes = try sha256sum(other)
+            let reader = try RawDatabase(work.database, readOnly: true)
+            try reader.execute("BEGIN")
+            #expect(try reader.int("SELECT count(*) FROM facts") == 2)
+            let optimize = try BackgroundProcess(BinaryLocator.factpipe, ["optimize", "--db", work.database])
+            // ANALYZE has written to the log: optimize has the file open.
+            _ = poll(timeout: 60) {
+                !optimize.isRunning || ((try? FileManager.default.attributesOfItem(
+                    atPath: work.database + "-wal")[.size] as? Int) ?? 0) > 0
+            }
+            #expect(rename(other, work.database) == 0)
+            try reader.execute("COMMIT")
+            let run = try optimize.wait()
+            guard run.status != 0 else {
+                Issue.record("attempt \(attempt): optimize finished before the file was moved; trying again")
+                continue
+            }
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(run.stderr.contains("the database file was replaced or removed while optimize wrote to it"),
+                    "\(run.stderr)")
+            #expect(!run.stderr.contains("optimized"), "\(run.stderr)")
+            #expect(try sha256sum(work.database) == otherBytes)
+            #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts") == ["B(1)."])
+            return
+        }
+        Issue.record("every optimize finished before the file could be moved")
+    }
 }

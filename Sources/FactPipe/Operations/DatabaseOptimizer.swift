@@ -61,7 +61,8 @@ public enum DatabaseOptimizer {
     /// Optimizes the factpipe database at `path` and reports what it did.
     /// - Throws: `StoreError` of kind `.busy` while a load holds the lock or another program keeps
     ///   SQLite's lock longer than the busy timeout; other kinds when the file is missing, is not a
-    ///   factpipe database, or a step fails.
+    ///   factpipe database, or a step fails; `.replaced` when the path is moved over or removed while it runs
+    ///   (what it did went into the file that had the name).
     ///
     /// A cancelled `progress` (SIGINT, SIGTERM) stops the step that runs: its transaction rolls back, the
     /// log it wrote is truncated, and the run throws `StoreError` `.interrupted` naming the step; the
@@ -110,6 +111,9 @@ public enum DatabaseOptimizer {
                 do throws(StoreError) {
                     if progress?.isCancelled.load(ordering: .relaxed) == true { throw interrupted(path, name) }
                     try report.timed(name, body)
+                    try maintenance.checkStillAtPath()
+                } catch where error.kind == .replaced {
+                    throw error
                 } catch {
                     guard progress?.isCancelled.load(ordering: .relaxed) == true else { throw error }
                     // What the stopped step wrote to the log was rolled back: give the space back.
@@ -137,6 +141,8 @@ public enum DatabaseOptimizer {
                 return integrity.prefix(3).joined(separator: "; ")
             }
             report.integrity = integrity
+            // What was checked and sized must be the file the path names: not one moved over meanwhile.
+            try maintenance.checkStillAtPath()
             let after = try maintenance.pages()
             report.after = OptimizeReport.Size(
                 fileBytes: 0, walBytes: 0, pageSize: after.size, pageCount: after.count, freePages: after.free)

@@ -25,6 +25,7 @@ final class DatabaseMaintenance {
     let path: String
     private let lock: WriterLock
     private let connection: SQLiteConnection
+    private let file: OpenedDatabaseFile
 
     /// Takes the writer lock without waiting and opens the database.
     /// - Throws: `StoreError` of kind `.busy` when a load holds the lock or SQLite's lock stays
@@ -45,7 +46,12 @@ final class DatabaseMaintenance {
         var settings = DatabaseSettings()
         settings.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         connection = try FactDatabase.openForWriting(path: path, settings: settings)
+        file = OpenedDatabaseFile(path: path)
     }
+
+    /// Throws `.replaced` when the path no longer names the file this opened (moved over or removed since):
+    /// the steps so far went into that file, and its log is emptied into it (`OpenedDatabaseFile`).
+    func checkStillAtPath() throws(StoreError) { try file.check(connection, writer: "optimize") }
 
     /// The database's page size, page count and free pages.
     func pages() throws(StoreError) -> Pages {

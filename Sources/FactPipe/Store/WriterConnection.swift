@@ -152,14 +152,17 @@ struct OpenedDatabaseFile {
     /// file's, beside another one: a reader of the file now at the path would take this file's pages in
     /// the log for its own (SQLite lists renaming a database in use among the ways to corrupt one). Emptied
     /// (`wal_checkpoint(TRUNCATE)`), the log holds no page for anyone.
-    func check(_ connection: SQLiteConnection) throws(StoreError) {
+    ///
+    /// `writer` names who wrote in the message: "the load" (the default), "optimize".
+    func check(_ connection: SQLiteConnection, writer: String = "the load") throws(StoreError) {
         guard let identity, FileIdentity(path: path) != identity else { return }
         connection.rollbackQuietly()
         try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        let again = writer == "the load" ? "load again" : "run \(writer) again"
         throw StoreError(
             kind: .replaced, path: path,
-            message: "the database file was replaced or removed while the load wrote to it (moved over, deleted, "
-                + "or its link re-pointed): what the load committed is in the file that had this name before, "
-                + "not in this one; load again")
+            message: "the database file was replaced or removed while \(writer) wrote to it (moved over, deleted, "
+                + "or its link re-pointed): what \(writer) committed is in the file that had this name before, "
+                + "not in this one; \(again)")
     }
 }
