@@ -85,12 +85,13 @@ enum PathArguments {
     /// `inputs`, the database, or another output; an input that is the database; and, unless
     /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database (`OutputPathCheck`).
     static func checkOutputs(
-        _ outputs: [(String, String?)], inputs: [String] = [], database: String?, mayReplaceDatabases: Bool = false
+        _ outputs: [(String, String?)], inputs: [String] = [], database: String?, pipelineFile: String? = nil,
+        mayReplaceDatabases: Bool = false
     ) throws {
         do {
             try OutputPathCheck.check(
                 outputs: outputs.compactMap { option, path in path.map { (option, $0) } }, inputs: inputs,
-                databasePath: database, mayReplaceDatabases: mayReplaceDatabases)
+                databasePath: database, pipelineFile: pipelineFile, mayReplaceDatabases: mayReplaceDatabases)
         } catch {
             throw ValidationError(error.message)
         }

@@ -82,7 +82,8 @@ struct RunCommand: ParsableCommand {
             let inputs = file.expandSources()
             try PathArguments.checkDatabase(
                 file.databasePath, option: db == nil ? "\(pipelineFile): database" : "--db", postgreSQL: .supported)
-            try PathArguments.checkOutputs(monitoring.outputs, inputs: inputs, database: file.databasePath)
+            try PathArguments.checkOutputs(
+                monitoring.outputs, inputs: inputs, database: file.databasePath, pipelineFile: pipelineFile)
             // Two streams there would interleave, and a snapshot piped on would hold reject lines.
             try PathArguments.checkOneStreamOnStandardOutput([
                 ("--json", console.json), ("rejects -", file.rejectsTemplate == "-"),

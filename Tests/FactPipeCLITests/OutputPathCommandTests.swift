@@ -220,6 +220,53 @@ import Testing
         #expect(try work.read("snaps/\(today).ndjson").contains("IsA(Dog, Animal)."))
     }
 
+    /// The pipeline file is read, never written: its rejects template, its snapshot, `--report` or
+    /// `--metrics-file` named like it (or through a link) replaced it with rejects, facts or a report, and
+    /// the next night's run failed on a pipeline that was gone. Refused (64) before anything is loaded.
+    @Test(arguments: [
+        ("[load]\nrejects = \"p.toml\"", [String]()), ("[after]\nsnapshot = \"link.toml\"", []),
+        ("", ["--report", "p.toml"]), ("", ["--metrics-file", "./p.toml"]), ("", ["--snapshot", "p.toml"]),
+        ("", ["--rejects", "link.toml"]),
+    ])
+    func outputsNamingThePipelineFileAreRefusedAndItIsKept(section: String, options: [String]) throws {
+        let work = try CLIWorkspace()
+        try work.write("a.txt", Self.facts)
+        let file = try work.write("p.toml", """
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["a.txt"]
+            \(section)
+            """)
+        #expect(symlink("p.toml", work.path("link.toml")) == 0)
+        let before = try sha256sum(file)
+        let run = try Factpipe.run(["run", file] + options.map { $0.hasPrefix("--") ? $0 : work.path($0) })
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("is the pipeline file \(file)"), "\(run.stderr)")
+        #expect(try sha256sum(file) == before)
+        #expect(try names(work) == ["a.txt", "link.toml", "p.toml"])
+    }
+
+    /// A pattern that matches the pipeline file's own folder (`*`) does not load the pipeline as facts.
+    @Test func sourcesBesideThePipelineFileLeaveItOut() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: true)
+        try work.write("in/a.txt", Self.facts)
+        let file = try work.write("in/p.toml", """
+            name = "p"
+            database = "../kb.sqlite"
+            [sources]
+            paths = ["*"]
+            format = "text"
+            """)
+        let run = try Factpipe.run(["run", file, "--json"])
+        #expect(run.status == 2, "\(run.stderr)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
+        let inputs = try #require(summary["inputs"] as? [[String: Any]])
+        #expect(inputs.compactMap { $0["source"] as? String } == [work.path("in/a.txt")], "\(inputs)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
+    }
+
     /// A path through a folder the run is still to make has no file identity: `new/../kb.sqlite` as the
     /// snapshot was caught only by the export after the loads (exit 1), and `new/../in/{source}.txt` as
     /// the rejects only by the load. Both are refused (64) before anything is written.

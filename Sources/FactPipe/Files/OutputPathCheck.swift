@@ -33,10 +33,13 @@ public enum OutputPathCheck {
     /// bytes: any database, not only the command's own) is refused as well, unless `mayReplaceDatabases`
     /// (`restore --to`): a text written over one (`generate -o kb.sqlite`, a typo for `kb.ndjson`)
     /// destroyed it.
+    ///
+    /// `pipelineFile`, the file `run` reads its pipeline from, is guarded as an input is: a rejects file,
+    /// snapshot or report named like it replaced the pipeline.
     /// - Throws: `PathConflict` naming the first output (or input) that is the same file as another.
     public static func check(
         outputs: [(option: String, path: String)], inputs: [String] = [], databasePath: String? = nil,
-        mayReplaceDatabases: Bool = false
+        pipelineFile: String? = nil, mayReplaceDatabases: Bool = false
     ) throws(PathConflict) {
         var database: [Guarded] = []
         if let databasePath, !PostgreSQLAddress.isPostgreSQL(databasePath) {
@@ -56,6 +59,9 @@ public enum OutputPathCheck {
                     + "factpipe does not load a database into itself")
             }
             guarded.append(Guarded(description: "the input \(input)", identity: identity))
+        }
+        if let pipelineFile, let identity = FileIdentity(path: pipelineFile) {
+            guarded.append(Guarded(description: "the pipeline file \(pipelineFile)", identity: identity))
         }
         for (option, path) in outputs {
             guard let identity = path == "-" ? FileIdentity(descriptor: STDOUT_FILENO) : FileIdentity(path: path)

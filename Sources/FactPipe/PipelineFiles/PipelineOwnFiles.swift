@@ -6,9 +6,9 @@ import Darwin
 
 /// The files a pipeline writes itself, which its source patterns never match: its database with
 /// SQLite's side files and the writer lock (none for a database in PostgreSQL), its rejects files,
-/// and its snapshots with the files written beside them. Compared by real path (and the database
-/// also by file identity), so a pattern such as `*` in the database's folder loads only the inputs
-/// there.
+/// its snapshots with the files written beside them, and the pipeline file itself. Compared by real
+/// path (and the database also by file identity), so a pattern such as `*` in the database's folder
+/// loads only the inputs there.
 struct PipelineOwnFiles {
     private let databaseIdentity: FileIdentity?
     private let exactPaths: Set<String>
@@ -19,7 +19,10 @@ struct PipelineOwnFiles {
         // A database in PostgreSQL has no files here.
         let isFile = !PostgreSQLAddress.isPostgreSQL(file.databasePath)
         databaseIdentity = isFile ? FileIdentity(path: file.databasePath) : nil
-        exactPaths = isFile ? Set(DatabaseFile.ownFiles(file.databasePath)) : []
+        var exactPaths = isFile ? Set(DatabaseFile.ownFiles(file.databasePath)) : []
+        // The pipeline file itself, in the folder its patterns match (`*` beside it), is no input.
+        if let real = PathText.real(file.path) { exactPaths.insert(real) }
+        self.exactPaths = exactPaths
         var patterns: [String] = []
         if let rejects = file.rejectsTemplate { patterns.append(Self.pattern(rejects)) }
         if let snapshot = file.snapshotTemplate {

@@ -178,7 +178,7 @@ public struct PipelineRunner {
             // rejects file to leave out: the template writes over the inputs.
             for match in file.expandSources(excludingOwnFiles: false) {
                 let rejects = PipelineFile.expand(template, date: date, source: match)
-                try OutputPathCheck.check(outputs: [("rejects", rejects)], inputs: [match])
+                try OutputPathCheck.check(outputs: [("rejects", rejects)], inputs: [match], pipelineFile: file.path)
             }
         }
         if let template = file.snapshotTemplate {
@@ -209,7 +209,8 @@ public struct PipelineRunner {
         }
         for input in inputs where input != "-" { kept[PathText.eventual(input)] = "the input \(input)" }
         for output in outputs {
-            try OutputPathCheck.check(outputs: [output], inputs: inputs, databasePath: file.databasePath)
+            try OutputPathCheck.check(
+                outputs: [output], inputs: inputs, databasePath: file.databasePath, pipelineFile: file.path)
             if let same = kept[PathText.eventual(output.path)] {
                 throw PathConflict(message: "\(output.option) \(output.path) is \(same): "
                     + "factpipe never writes over its inputs or its database")
