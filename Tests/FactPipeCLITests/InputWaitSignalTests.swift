@@ -63,6 +63,39 @@ import Glibc
         try expectStopsPromptly(load, SIGTERM, exitCode: 143)
     }
 
+    /// `--rejects` naming a FIFO that no process reads: open(2) waited for a reader where no signal could
+    /// end it (signals come through Dispatch sources), and only SIGKILL stopped the load.
+    @Test func aSignalEndsAnImportWaitingForAReaderOfItsRejectsFIFO() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "A(1).\nnot a fact\n")
+        let fifo = work.path("rejects.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", input, "--db", work.database, "--rejects", fifo])
+        try waitForSchema(work, load)
+        let run = try expectStopsPromptly(load, SIGINT, exitCode: 130)
+        #expect(run.stderr.contains("\(fifo) for writing: stopped while waiting for a process to read this FIFO"),
+                "\(run.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
+    }
+
+    /// A reader that comes to the rejects FIFO after the load started gets every rejected record.
+    @Test func aReaderThatComesLaterGetsTheRejectsThroughTheFIFO() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "A(1).\nnot a fact\n")
+        let fifo = work.path("rejects.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", input, "--db", work.database, "--rejects", fifo])
+        try waitForSchema(work, load)
+        let reader = try #require(FileHandle(forReadingAtPath: fifo))
+        let rejects = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
+        let run = try load.wait()
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(rejects.contains("\"record\":\"not a fact\""), "\(rejects)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
+    }
+
     @Test func aSignalEndsAnImportReadingASilentPipe() throws {
         let work = try CLIWorkspace()
         let pipe = Pipe()

@@ -73,8 +73,15 @@ public final class BufferedFileOutput {
     /// Opens `path` for writing (created, or truncated if it exists, or appended to with `append`);
     /// `-` means standard output. `bytesWritten` counts what the file already held when appending.
     ///
+    /// A FIFO that no process reads yet is waited for, as `open(2)` waits; with `isCancelled` the wait
+    /// ends when it says so (a signal), which `open(2)` itself never would: signals reach factpipe through
+    /// Dispatch sources, not handlers, and interrupt no system call.
+    ///
     /// Throws `FileOutputError` when the file cannot be opened, e.g. its directory does not exist.
-    public init(path: String, capacity: Int = BufferedFileOutput.defaultCapacity, append: Bool = false) throws {
+    public init(
+        path: String, capacity: Int = BufferedFileOutput.defaultCapacity, append: Bool = false,
+        isCancelled: (() -> Bool)? = nil
+    ) throws {
         self.path = path
         self.capacity = max(capacity, 1)
         buffer = []
@@ -88,8 +95,8 @@ public final class BufferedFileOutput {
             descriptor = stream
             ownsDescriptor = false
         } else {
-            let opened = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0o644)
-            guard opened >= 0 else { throw FileOutputError.fromErrno(.open, path: path) }
+            let opened = try Self.open(
+                path, flags: O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), isCancelled: isCancelled)
             descriptor = opened
             ownsDescriptor = true
             var status = stat()
@@ -98,6 +105,34 @@ public final class BufferedFileOutput {
                 let end = lseek(opened, 0, SEEK_END)
                 bytesWritten = end > 0 ? Int64(end) : 0
             }
+        }
+    }
+
+    /// `open(2)` of `path` with `flags`; a FIFO without a reader, when `isCancelled` is given, is tried
+    /// again every 20 ms (without waiting in the call) until a reader comes or `isCancelled` says stop.
+    private static func open(
+        _ path: String, flags: Int32, isCancelled: (() -> Bool)?
+    ) throws(FileOutputError) -> Int32 {
+        var info = stat()
+        guard let isCancelled, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFIFO else {
+            let opened = Glibc.open(path, flags, 0o644)
+            guard opened >= 0 else { throw FileOutputError.fromErrno(.open, path: path) }
+            return opened
+        }
+        while true {
+            let opened = Glibc.open(path, flags | O_NONBLOCK, 0o644)
+            if opened >= 0 {
+                // Blocking again for the writes: a reader that is there gets every byte.
+                _ = fcntl(opened, F_SETFL, fcntl(opened, F_GETFL) & ~O_NONBLOCK)
+                return opened
+            }
+            guard errno == ENXIO else { throw FileOutputError.fromErrno(.open, path: path) }
+            guard !isCancelled() else {
+                throw FileOutputError(
+                    operation: .open, path: path, code: EINTR,
+                    reason: "stopped while waiting for a process to read this FIFO")
+            }
+            usleep(20_000)
         }
     }
 

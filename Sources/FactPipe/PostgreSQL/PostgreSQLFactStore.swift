@@ -81,7 +81,9 @@ final class PostgreSQLFactStore: FactSink {
         // A load killed while it copied straight into `facts` left its unique index out and its repeats staged.
         try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger)
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
-        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: true) }
+        rejects = try options.rejectsPath.map {
+            try BufferedFileOutput(path: $0, append: true, isCancelled: isCancelled)
+        }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
         spool = options.isAtomic ? rejects.flatMap { RejectsSpool(beside: $0) } : nil
     }

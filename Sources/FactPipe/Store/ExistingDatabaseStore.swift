@@ -120,7 +120,9 @@ final class ExistingDatabaseStore: FactSink {
                 + sets.joined(separator: ", ")
         }
         insert = try connection.prepare("\(verb) INTO facts(\(quoted)) VALUES (\(placeholders)) \(clause)")
-        rejects = try options.rejectsPath.map { try BufferedFileOutput(path: $0, append: options.appendsRejects) }
+        rejects = try options.rejectsPath.map {
+            try BufferedFileOutput(path: $0, append: options.appendsRejects, isCancelled: isCancelled)
+        }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }
 
