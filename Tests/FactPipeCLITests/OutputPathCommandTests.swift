@@ -227,6 +227,8 @@ import Testing
         ("[load]\nrejects = \"p.toml\"", [String]()), ("[after]\nsnapshot = \"link.toml\"", []),
         ("", ["--report", "p.toml"]), ("", ["--metrics-file", "./p.toml"]), ("", ["--snapshot", "p.toml"]),
         ("", ["--rejects", "link.toml"]),
+        // Through a folder the run is to make: no identity yet.
+        ("[load]\nrejects = \"new/../p.toml\"", []), ("", ["--snapshot", "new/../p.toml"]),
     ])
     func outputsNamingThePipelineFileAreRefusedAndItIsKept(section: String, options: [String]) throws {
         let work = try CLIWorkspace()
@@ -247,7 +249,8 @@ import Testing
         #expect(try names(work) == ["a.txt", "link.toml", "p.toml"])
     }
 
-    /// A pattern that matches the pipeline file's own folder (`*`) does not load the pipeline as facts.
+    /// A pattern that matches the pipeline file's own folder (`*`) does not load the pipeline as facts,
+    /// nor a hard link to it.
     @Test func sourcesBesideThePipelineFileLeaveItOut() throws {
         let work = try CLIWorkspace()
         try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: true)
@@ -259,6 +262,7 @@ import Testing
             paths = ["*"]
             format = "text"
             """)
+        #expect(link(file, work.path("in/same.toml")) == 0)
         let run = try Factpipe.run(["run", file, "--json"])
         #expect(run.status == 2, "\(run.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])

@@ -21,6 +21,8 @@ public enum OutputPathCheck {
         var description: String
         var identity: FileIdentity
         var isOutput = false
+        /// Why it is never written, when not "factpipe never writes over its inputs or its database".
+        var reason: String?
     }
 
     /// Checks `outputs` (an option name and the path given to it; `-` is standard output) against
@@ -61,7 +63,8 @@ public enum OutputPathCheck {
             guarded.append(Guarded(description: "the input \(input)", identity: identity))
         }
         if let pipelineFile, let identity = FileIdentity(path: pipelineFile) {
-            guarded.append(Guarded(description: "the pipeline file \(pipelineFile)", identity: identity))
+            guarded.append(Guarded(description: "the pipeline file \(pipelineFile)", identity: identity,
+                                   reason: "factpipe never writes over the pipeline it runs"))
         }
         for (option, path) in outputs {
             guard let identity = path == "-" ? FileIdentity(descriptor: STDOUT_FILENO) : FileIdentity(path: path)
@@ -69,7 +72,8 @@ public enum OutputPathCheck {
             if let same = guarded.first(where: { $0.identity == identity }) {
                 throw PathConflict(message: same.isOutput
                     ? "\(option) \(path) is the file \(same.description) already writes: give each its own file"
-                    : "\(option) \(path) is \(same.description): factpipe never writes over its inputs or its database")
+                    : "\(option) \(path) is \(same.description): "
+                        + (same.reason ?? "factpipe never writes over its inputs or its database"))
             }
             guarded.append(Guarded(description: "\(option) \(path)", identity: identity, isOutput: true))
         }

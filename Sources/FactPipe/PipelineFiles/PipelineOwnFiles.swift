@@ -11,6 +11,8 @@ import Darwin
 /// loads only the inputs there.
 struct PipelineOwnFiles {
     private let databaseIdentity: FileIdentity?
+    /// The pipeline file's, so that a hard link to it among the sources is left out too.
+    private let pipelineIdentity: FileIdentity?
     private let exactPaths: Set<String>
     /// `fnmatch` patterns over real paths, from the rejects and snapshot templates.
     private let patterns: [String]
@@ -22,6 +24,7 @@ struct PipelineOwnFiles {
         var exactPaths = isFile ? Set(DatabaseFile.ownFiles(file.databasePath)) : []
         // The pipeline file itself, in the folder its patterns match (`*` beside it), is no input.
         if let real = PathText.real(file.path) { exactPaths.insert(real) }
+        pipelineIdentity = FileIdentity(path: file.path)
         self.exactPaths = exactPaths
         var patterns: [String] = []
         if let rejects = file.rejectsTemplate { patterns.append(Self.pattern(rejects)) }
@@ -34,7 +37,10 @@ struct PipelineOwnFiles {
 
     /// True when `path` is one of the pipeline's own files.
     func contains(_ path: String) -> Bool {
-        if let databaseIdentity, FileIdentity(path: path) == databaseIdentity { return true }
+        if databaseIdentity != nil || pipelineIdentity != nil {
+            let identity = FileIdentity(path: path)
+            if identity != nil && (identity == databaseIdentity || identity == pipelineIdentity) { return true }
+        }
         guard let real = PathText.real(path) else { return false }
         if exactPaths.contains(real) { return true }
         return patterns.contains { fnmatch($0, real, 0) == 0 }

@@ -196,7 +196,7 @@ public struct PipelineRunner {
                         + "writes after the loads: give each its own file")
                 }
             }
-            outputs.append(("snapshot", snapshot))
+            outputs += written
         }
         // Where each kept file is, for outputs in folders the run makes, which have no identity yet
         // (`new/../kb.sqlite`).
@@ -208,12 +208,16 @@ public struct PipelineRunner {
             }
         }
         for input in inputs where input != "-" { kept[PathText.eventual(input)] = "the input \(input)" }
+        // An output through a folder the run makes (`new/../p.toml`) has no identity to compare yet.
+        if !file.path.isEmpty { kept[PathText.eventual(file.path)] = "the pipeline file \(file.path)" }
         for output in outputs {
             try OutputPathCheck.check(
                 outputs: [output], inputs: inputs, databasePath: file.databasePath, pipelineFile: file.path)
             if let same = kept[PathText.eventual(output.path)] {
-                throw PathConflict(message: "\(output.option) \(output.path) is \(same): "
-                    + "factpipe never writes over its inputs or its database")
+                let reason = same.hasPrefix("the pipeline file")
+                    ? "factpipe never writes over the pipeline it runs"
+                    : "factpipe never writes over its inputs or its database"
+                throw PathConflict(message: "\(output.option) \(output.path) is \(same): " + reason)
             }
         }
         try OutputPathCheck.check(outputs: [], inputs: inputs, databasePath: file.databasePath)
