@@ -74,7 +74,7 @@ import Glibc
             BinaryLocator.factpipe, ["import", input, "--db", work.database, "--rejects", fifo])
         try waitForSchema(work, load)
         let run = try expectStopsPromptly(load, SIGINT, exitCode: 130)
-        #expect(run.stderr.contains("\(fifo) for writing: stopped while waiting for a process to read this FIFO"),
+        #expect(run.stderr.contains("\(fifo) for writing: stopped while waiting for a process to read it"),
                 "\(run.stderr)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
     }
@@ -94,6 +94,82 @@ import Glibc
         #expect(run.status == 2, "\(run.stderr)")
         #expect(rejects.contains("\"record\":\"not a fact\""), "\(rejects)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
+    }
+
+    /// A rejects FIFO whose reader opened it and stopped reading: the load's write waited in write(2) for
+    /// room in the full pipe, where no signal could end it. It now ends within a second, interrupted.
+    @Test func aSignalEndsAnImportWhoseRejectsReaderStoppedReading() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("bad.txt", (0..<5_000).map { "bad record \($0)\n" }.joined())
+        let fifo = work.path("rejects.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        try #require(reader >= 0)
+        defer { close(reader) }
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", input, "--db", work.database, "--rejects", fifo, "--format", "text"])
+        // The pipe is full: the load waits for room.
+        let full = poll(timeout: 30) {
+            var waiting: Int32 = 0
+            return !load.isRunning || (ioctl(reader, UInt(FIONREAD), &waiting) == 0 && waiting >= 60_000)
+        }
+        try #require(full && load.isRunning, "the load did not fill the pipe")
+        let run = try expectStopsPromptly(load, SIGINT, exitCode: 130)
+        #expect(run.stderr.contains("interrupted"), "\(run.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["interrupted"])
+    }
+
+    /// A rejects FIFO whose reader goes away mid-load: SIGPIPE killed the load (its ledger row stayed
+    /// `running`, nothing said why). The write now fails: the load stops (1), its ledger says why. The
+    /// load runs with SIGPIPE at its default, as from a shell (this test process ignores it).
+    @Test func aRejectsReaderThatGoesAwayFailsTheLoadWithItsReason() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("bad.txt", (0..<5_000).map { "bad record \($0)\n" }.joined())
+        let fifo = work.path("rejects.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
+        try #require(reader >= 0)
+        let load = try BackgroundProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["--default-signal=PIPE", BinaryLocator.factpipe.path, "import", input, "--db", work.database,
+             "--rejects", fifo, "--format", "text"])
+        let written = poll(timeout: 30) {
+            var waiting: Int32 = 0
+            return !load.isRunning || (ioctl(reader, UInt(FIONREAD), &waiting) == 0 && waiting > 0)
+        }
+        close(reader)
+        try #require(written, "the load wrote no rejects")
+        if !poll(timeout: 20, { !load.isRunning }) { load.killNine() }
+        let run = try load.wait()
+        #expect(!(run.status == SIGPIPE && load.process.terminationReason == .uncaughtSignal), "killed by SIGPIPE")
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("cannot write to \(fifo): Broken pipe"), "\(run.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["failed"])
+    }
+
+    /// A run's snapshot to a FIFO that no process reads: the signal ends the wait after the loads (130).
+    @Test func aSignalEndsARunWaitingForAReaderOfItsSnapshotFIFO() throws {
+        let work = try CLIWorkspace()
+        try work.write("in.txt", "A(1).\nA(2).\n")
+        let fifo = work.path("snapshot.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let file = try work.write("p.toml", """
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [after]
+            snapshot = "snapshot.fifo"
+            """)
+        let run = try BackgroundProcess(BinaryLocator.factpipe, ["run", file])
+        let loaded = poll(timeout: 30) {
+            !run.isRunning || readOnlyInt(work.database, "SELECT count(*) FROM factpipe_loads WHERE status = 'done'") == 1
+        }
+        try #require(loaded && run.isRunning, "the run did not get to its snapshot")
+        let result = try expectStopsPromptly(run, SIGTERM, exitCode: 143)
+        #expect(result.stderr.contains("\(fifo): cannot open for writing: stopped while waiting for a process to read it"),
+                "\(result.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
     }
 
     @Test func aSignalEndsAnImportReadingASilentPipe() throws {

@@ -36,14 +36,25 @@ final class AtomicFileOutput: ArchiveSink {
     private let isSparse: Bool
     /// True when the last block handed in was a hole: the file's size must be set at the end.
     private var endsInHole = false
+    /// Asked while an output written in place waits for a pipe's reader (`CancellableOutput`).
+    private let isCancelled: (() -> Bool)?
+    /// True when the output is written in place to a pipe, FIFO, socket or device.
+    private lazy var mayWait = temporaryPath == nil && CancellableOutput.mayWait(descriptor)
 
     /// Creates the temporary file beside `path` (or opens standard output or the device in place);
     /// `hashes` keeps the SHA-256 of what is written, `sparse` leaves 4 KiB blocks of zeros as holes,
     /// `mode` is the new file's permissions (and its sidecars').
     /// - Throws: `SnapshotError` `.io` when the folder does not exist or cannot be written.
-    init(path: String, hashes: Bool = true, sparse: Bool = false, mode: mode_t = 0o644) throws(SnapshotError) {
+    ///
+    /// With `isCancelled`, a FIFO that no process reads yet, or a pipe whose reader stopped reading, is
+    /// waited for in steps a signal can end (`CancellableOutput`): `SnapshotError` `.io` then says so.
+    init(
+        path: String, hashes: Bool = true, sparse: Bool = false, mode: mode_t = 0o644,
+        isCancelled: (() -> Bool)? = nil
+    ) throws(SnapshotError) {
         self.mode = mode
         self.path = path
+        self.isCancelled = isCancelled
         digest = hashes ? SHA256Digest() : nil
         if path == "-" {
             guard !StandardStreams.outputWasClosed else {
@@ -66,8 +77,12 @@ final class AtomicFileOutput: ArchiveSink {
             guard (info.st_mode & S_IFMT) != S_IFDIR else {
                 throw SnapshotError(.io, path: path, "cannot write: is a directory")
             }
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw SnapshotError(.io, path: path, "cannot open for writing: \(systemError())") }
+            let fd = isCancelled.map { CancellableOutput.open(path, flags: O_WRONLY | O_CLOEXEC, mode: 0, isCancelled: $0) }
+                ?? open(path, O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                let reason = errno == EINTR && isCancelled != nil ? CancellableOutput.stoppedWaiting : systemError()
+                throw SnapshotError(.io, path: path, "cannot open for writing: \(reason)")
+            }
             isSparse = false
             descriptor = fd
             temporaryPath = nil
@@ -130,7 +145,16 @@ final class AtomicFileOutput: ArchiveSink {
     private func writeAll(_ base: UnsafeRawPointer, _ count: Int) throws(SnapshotError) {
         var done = 0
         while done < count {
-            let written = writeBytes(descriptor, base + done, count - done)
+            var size = count - done
+            if let isCancelled, mayWait {
+                // A pipe's reader may have stopped reading: wait for room where a signal can end it.
+                guard CancellableOutput.waitUntilWritable(descriptor, isCancelled: isCancelled) else {
+                    throw SnapshotError(
+                        .io, path: path == "-" ? "standard output" : path, "cannot write: \(CancellableOutput.stoppedWaiting)")
+                }
+                size = min(size, CancellableOutput.chunkBytes)
+            }
+            let written = writeBytes(descriptor, base + done, size)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw SnapshotError(.io, path: path == "-" ? "standard output" : path, "cannot write: \(systemError())")

@@ -69,13 +69,15 @@ public final class BufferedFileOutput {
     private let capacity: Int
     private var buffer: [UInt8]
     private var isClosed = false
+    /// Asked while a write waits for a pipe's reader (set only for pipes, FIFOs and devices).
+    private var isCancelled: (() -> Bool)?
 
     /// Opens `path` for writing (created, or truncated if it exists, or appended to with `append`);
     /// `-` means standard output. `bytesWritten` counts what the file already held when appending.
     ///
-    /// A FIFO that no process reads yet is waited for, as `open(2)` waits; with `isCancelled` the wait
-    /// ends when it says so (a signal), which `open(2)` itself never would: signals reach factpipe through
-    /// Dispatch sources, not handlers, and interrupt no system call.
+    /// A FIFO that no process reads yet is waited for, as `open(2)` waits, and so is a pipe's reader that
+    /// stopped reading; with `isCancelled` each wait ends when it says so (a signal), which the system
+    /// calls themselves never would (`CancellableOutput`).
     ///
     /// Throws `FileOutputError` when the file cannot be opened, e.g. its directory does not exist.
     public init(
@@ -95,8 +97,13 @@ public final class BufferedFileOutput {
             descriptor = stream
             ownsDescriptor = false
         } else {
-            let opened = try Self.open(
-                path, flags: O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), isCancelled: isCancelled)
+            let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
+            let opened = isCancelled.map { CancellableOutput.open(path, flags: flags, mode: 0o644, isCancelled: $0) }
+                ?? Glibc.open(path, flags, 0o644)
+            guard opened >= 0 else {
+                guard errno == EINTR else { throw FileOutputError.fromErrno(.open, path: path) }
+                throw FileOutputError(operation: .open, path: path, code: EINTR, reason: CancellableOutput.stoppedWaiting)
+            }
             descriptor = opened
             ownsDescriptor = true
             var status = stat()
@@ -106,34 +113,7 @@ public final class BufferedFileOutput {
                 bytesWritten = end > 0 ? Int64(end) : 0
             }
         }
-    }
-
-    /// `open(2)` of `path` with `flags`; a FIFO without a reader, when `isCancelled` is given, is tried
-    /// again every 20 ms (without waiting in the call) until a reader comes or `isCancelled` says stop.
-    private static func open(
-        _ path: String, flags: Int32, isCancelled: (() -> Bool)?
-    ) throws(FileOutputError) -> Int32 {
-        var info = stat()
-        guard let isCancelled, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFIFO else {
-            let opened = Glibc.open(path, flags, 0o644)
-            guard opened >= 0 else { throw FileOutputError.fromErrno(.open, path: path) }
-            return opened
-        }
-        while true {
-            let opened = Glibc.open(path, flags | O_NONBLOCK, 0o644)
-            if opened >= 0 {
-                // Blocking again for the writes: a reader that is there gets every byte.
-                _ = fcntl(opened, F_SETFL, fcntl(opened, F_GETFL) & ~O_NONBLOCK)
-                return opened
-            }
-            guard errno == ENXIO else { throw FileOutputError.fromErrno(.open, path: path) }
-            guard !isCancelled() else {
-                throw FileOutputError(
-                    operation: .open, path: path, code: EINTR,
-                    reason: "stopped while waiting for a process to read this FIFO")
-            }
-            usleep(20_000)
-        }
+        if let isCancelled, CancellableOutput.mayWait(descriptor) { self.isCancelled = isCancelled }
     }
 
     /// Writes through an already open descriptor that the caller keeps ownership of.
@@ -217,7 +197,16 @@ public final class BufferedFileOutput {
         try bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let written = systemWrite(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                var count = raw.count - offset
+                if let isCancelled {
+                    // A pipe's reader may have stopped reading: wait for room where a signal can end it.
+                    guard CancellableOutput.waitUntilWritable(descriptor, isCancelled: isCancelled) else {
+                        throw FileOutputError(
+                            operation: .write, path: path, code: EINTR, reason: CancellableOutput.stoppedWaiting)
+                    }
+                    count = min(count, CancellableOutput.chunkBytes)
+                }
+                let written = systemWrite(descriptor, raw.baseAddress.map { $0 + offset }, count)
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw FileOutputError.fromErrno(.write, path: path)

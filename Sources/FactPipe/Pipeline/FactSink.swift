@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// The writer stage's side of a load: where facts go (a factpipe database, or an existing one).
 protocol FactSink: AnyObject {
     /// Decides what to do with each input before reading starts.
@@ -38,6 +44,13 @@ enum FactSinkStop: Error {
     /// A stop for a reason given in words (a conflict under `fail`, say).
     static func requested(_ status: ImportSummary.Status, _ text: String) -> FactSinkStop {
         .requested(status, .message(text))
+    }
+
+    /// `error` as a writer reports it: a wait for a rejects pipe's reader that a signal ended
+    /// (`CancellableOutput`) is the interrupt it is, not a failure to write.
+    static func reported(_ error: Error, isCancelled: () -> Bool) -> Error {
+        guard let output = error as? FileOutputError, output.code == EINTR, isCancelled() else { return error }
+        return FactSinkStop.interrupted
     }
 }
 

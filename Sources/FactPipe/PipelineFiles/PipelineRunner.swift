@@ -124,10 +124,13 @@ public struct PipelineRunner {
         do {
             if file.optimizesAfter { result.steps.append(.optimized(try optimize())) }
             if let template = file.snapshotTemplate {
-                result.steps.append(.snapshot(try snapshot(template, date: date), keep: file.keepSnapshots))
+                let isCancelled = { @Sendable in progress.isCancelled.load(ordering: .relaxed) }
+                result.steps.append(
+                    .snapshot(try snapshot(template, date: date, isCancelled: isCancelled), keep: file.keepSnapshots))
             }
         } catch {
-            result.status = .failed
+            // A signal during a step stops it (the snapshot's wait for a FIFO's reader, say): interrupted.
+            result.status = progress.isCancelled.load(ordering: .relaxed) ? .interrupted : .failed
             result.message = "after the load: \(error)"
         }
         return result
@@ -152,11 +155,14 @@ public struct PipelineRunner {
 
     /// Writes the snapshot, then deletes the older ones beyond `keep_snapshots`, judged by their manifests.
     /// - Throws: `SnapshotError` when the snapshot cannot be written or an old one cannot be deleted.
-    private func snapshot(_ template: String, date: String) throws(SnapshotError) -> ArchiveResult {
+    private func snapshot(
+        _ template: String, date: String, isCancelled: @escaping @Sendable () -> Bool
+    ) throws(SnapshotError) -> ArchiveResult {
         let path = PipelineFile.expand(template, date: date)
         Self.makeParentFolder(of: path)
-        var result = try SnapshotExporter(options: SnapshotOptions(databasePath: file.databasePath, outputPath: path))
-            .run()
+        var options = SnapshotOptions(databasePath: file.databasePath, outputPath: path)
+        options.isCancelled = isCancelled
+        var result = try SnapshotExporter(options: options).run()
         if let keep = file.keepSnapshots {
             let retention = SnapshotRetention(pattern: template, sourceDatabase: result.manifest.sourceDatabase)
             result.removed = try retention.prune(keeping: keep, justWritten: path)

@@ -138,7 +138,7 @@ final class PostgreSQLFactStore: FactSink {
             summary.status = .done
             if lateInterrupt { summary.notes.append(FinishedSource.lateInterruptNote) }
         } catch {
-            fail(error)
+            fail(FactSinkStop.reported(error, isCancelled: isCancelled))
         }
         // After the load's commit (or the committed batches of one that stopped), a failure to build the
         // indexes takes nothing back: the next load builds them. A load that is done says so; one that

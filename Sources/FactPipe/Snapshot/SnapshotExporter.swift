@@ -20,6 +20,9 @@ public struct SnapshotOptions: Sendable {
     public var workers: Int?
     /// Which facts to write.
     public var filter = FactFilter()
+    /// Asked between chunks and while the output waits for a pipe's reader: true stops the export,
+    /// removing its temporary file (a `run`'s snapshot, whose signals end no system call).
+    public var isCancelled: (@Sendable () -> Bool)?
 
     /// Options for exporting every fact of `databasePath` to `outputPath` as NDJSON.
     public init(databasePath: String, outputPath: String) {
@@ -85,7 +88,7 @@ public struct SnapshotExporter: Sendable {
     private func write(
         from cursor: some FactRowSource, mode: mode_t, sourceDatabase: String, start: ContinuousClock.Instant
     ) throws(SnapshotError) -> ArchiveResult {
-        let output = try AtomicFileOutput(path: options.outputPath, mode: mode)
+        let output = try AtomicFileOutput(path: options.outputPath, mode: mode, isCancelled: options.isCancelled)
         defer { output.abandon() }  // removes the temporary file unless it was committed
         let frames = HashingSink(output)
         let compressor =
@@ -100,6 +103,9 @@ public struct SnapshotExporter: Sendable {
         var facts: Int64 = 0
         var contentBytes: Int64 = 0
         func flush() throws(SnapshotError) {
+            if options.isCancelled?() == true {
+                throw SnapshotError(.io, path: options.outputPath, "interrupted; the snapshot was not written")
+            }
             digest.update(chunk.bytes)
             try sink.write(chunk.bytes)
             contentBytes += Int64(chunk.count)

@@ -151,7 +151,7 @@ final class ExistingDatabaseStore: FactSink {
         } catch {
             // SQLite refuses to write a file moved since it was opened (in rollback-journal mode) with "attempt
             // to write a readonly database": say what happened.
-            var stop = error
+            var stop = FactSinkStop.reported(error, isCancelled: isCancelled)
             do { try file.check(connection) } catch { stop = error }
             connection.rollbackQuietly()
             summary.apply(stop: stop)

@@ -134,7 +134,7 @@ final class WriterStage {
             self.summary.status = .done
             if lateInterrupt { self.summary.notes.append(FinishedSource.lateInterruptNote) }
         } catch {
-            fail(error)
+            fail(FactSinkStop.reported(error, isCancelled: isCancelled))
         }
         spool?.discard()
         try? rejects?.close()
