@@ -144,14 +144,12 @@ import Glibc
             #expect(rename(other, work.database) == 0)
             try reader.execute("COMMIT")
             let run = try optimize.wait()
-            guard run.status != 0 else {
-                Issue.record("attempt \(attempt): optimize finished before the file was moved; trying again")
-                continue
-            }
-            #expect(run.status == 1, "\(run.stderr)")
+            // Finished before the move (a machine too slow to poll in time): the next attempt, unrecorded.
+            guard run.status != 0 else { continue }
+            #expect(run.status == 1, "attempt \(attempt): \(run.stderr)")
             #expect(run.stderr.contains("the database file was replaced or removed while optimize wrote to it"),
                     "\(run.stderr)")
-            #expect(!run.stderr.contains("optimized"), "\(run.stderr)")
+            #expect(!run.stdoutText.contains("optimized"), "\(run.stdoutText)")
             #expect(try sha256sum(work.database) == otherBytes)
             #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts") == ["B(1)."])
             return

@@ -70,9 +70,10 @@ public final class FileByteSource: ByteSource {
         self.init(fileDescriptor: fd, name: path, closeWhenDone: true)
     }
 
-    /// Refuses what `init(path:)` would refuse without opening anything (opening a FIFO would wait for its
-    /// writer): a missing path, a folder, a closed standard input, standard input redirected from a folder.
-    /// A load checks its inputs so before it creates or locks the database.
+    /// Refuses, without opening anything (opening a FIFO would wait for its writer), the inputs `init(path:)`
+    /// is sure to refuse: a missing path, a folder, a closed standard input, standard input redirected from
+    /// a folder. A load checks its inputs so before it creates or locks the database; what only reading
+    /// tells (an unreadable file) fails the load when it is read.
     static func checkOpenable(_ path: String) throws(ReadError) {
         var info = stat()
         if path == "-" {
