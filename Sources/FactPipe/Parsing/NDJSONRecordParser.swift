@@ -23,12 +23,17 @@ enum NDJSONRecordParser {
         } catch {
             throw FieldError(reason: .invalidJSON, message: "invalid JSON at byte \(error.index + 1): \(error.message)")
         }
+        // A record's few keys are compared with the ones before them; a set (hashing every key) only for
+        // many keys or renamed ones. Measured: the set took 3 % of a 1M load's processor time.
+        let comparesInPlace = mapping.isEmpty && members.count <= 16
         var seen = Set<String>()
         var statementKey: String?
-        for (givenKey, value) in members {
+        for (index, (givenKey, value)) in members.enumerated() {
             let key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? givenKey
+            let isRepeat = comparesInPlace
+                ? members[..<index].contains { $0.key == key } : !seen.insert(key).inserted
             // A key given twice keeps one value and loses the other: refuse the record instead.
-            guard seen.insert(key).inserted else {
+            guard !isRepeat else {
                 let named = key == givenKey ? "\"\(key)\"" : "\"\(key)\" (from \"\(givenKey)\")"
                 throw FieldError(reason: .invalidJSON, message: "the key \(named) appears twice; give it once")
             }

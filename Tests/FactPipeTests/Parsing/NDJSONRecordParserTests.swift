@@ -94,6 +94,13 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
         }
         let mappedError = try #require(mapped, "a key mapped onto another was accepted")
         #expect(mappedError.message == #"the key "statement" (from "text") appears twice; give it once"#)
+        // A record of many keys is checked another way (a set, not a comparison with each key before).
+        let many = (1...20).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+        let manyError = try #require(refusal(#"{"statement":"P(a).",\#(many),"k7":0}"#))
+        #expect(manyError.message == #"the key "k7" appears twice; give it once"#)
+        #expect(try fields(#"{"statement":"P(a).",\#(many)}"#).statement == "P(a).")
+        #expect(try #require(refusal(#"{"statement":"P(a).","k1":1,"k2":2,"k1":3}"#)).message
+            == #"the key "k1" appears twice; give it once"#)
     }
 
     @Test func predicateWithArgsTakesStringsAndNumbers() throws {
