@@ -20,8 +20,7 @@ struct FactValidator: Sendable {
         self.forPostgreSQL = forPostgreSQL
     }
 
-    func validate(_ fields: RecordFields) -> Outcome {
-        var fields = fields
+    func validate(_ fields: consuming RecordFields) -> Outcome {
         // 1. The statement, whole or assembled from its parts.
         let given = fields.statement
         var assembledArgs: [String]?
