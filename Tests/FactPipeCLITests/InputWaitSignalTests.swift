@@ -63,15 +63,36 @@ import Glibc
         try expectStopsPromptly(load, SIGTERM, exitCode: 143)
     }
 
+    /// Starts a text import of `badRecords` refused lines (one fact and one refusal when 0) with `--rejects`
+    /// on a new FIFO, run by `env` with `environment` options first when given; returns it and the FIFO.
+    private func loadRejectingIntoAFIFO(
+        _ work: CLIWorkspace, badRecords: Int = 0, env environment: [String]? = nil
+    ) throws -> (load: BackgroundProcess, fifo: String, reader: Int32?) {
+        let lines = badRecords == 0 ? "A(1).\nnot a fact\n" : (0..<badRecords).map { "bad record \($0)\n" }.joined()
+        let input = try work.write("in.txt", lines)
+        let fifo = work.path("rejects.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        // A reader that opens without reading (`badRecords` given): the pipe fills, then waits.
+        let reader = badRecords == 0 ? nil : open(fifo, O_RDONLY | O_NONBLOCK)
+        if let reader { try #require(reader >= 0) }
+        let arguments = ["import", input, "--db", work.database, "--rejects", fifo, "--format", "text"]
+        let load = try environment.map {
+            try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/env"), $0 + [BinaryLocator.factpipe.path] + arguments)
+        } ?? BackgroundProcess(BinaryLocator.factpipe, arguments)
+        return (load, fifo, reader)
+    }
+
+    /// Bytes a FIFO's reader end holds unread (`FIONREAD`).
+    private func bytesWaiting(in reader: Int32) -> Int {
+        var waiting: Int32 = 0
+        return ioctl(reader, UInt(FIONREAD), &waiting) == 0 ? Int(waiting) : 0
+    }
+
     /// `--rejects` naming a FIFO that no process reads: open(2) waited for a reader where no signal could
     /// end it (signals come through Dispatch sources), and only SIGKILL stopped the load.
     @Test func aSignalEndsAnImportWaitingForAReaderOfItsRejectsFIFO() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("in.txt", "A(1).\nnot a fact\n")
-        let fifo = work.path("rejects.fifo")
-        try #require(mkfifo(fifo, 0o600) == 0)
-        let load = try BackgroundProcess(
-            BinaryLocator.factpipe, ["import", input, "--db", work.database, "--rejects", fifo])
+        let (load, fifo, _) = try loadRejectingIntoAFIFO(work)
         try waitForSchema(work, load)
         let run = try expectStopsPromptly(load, SIGINT, exitCode: 130)
         #expect(run.stderr.contains("\(fifo) for writing: stopped while waiting for a process to read it"),
@@ -82,11 +103,7 @@ import Glibc
     /// A reader that comes to the rejects FIFO after the load started gets every rejected record.
     @Test func aReaderThatComesLaterGetsTheRejectsThroughTheFIFO() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("in.txt", "A(1).\nnot a fact\n")
-        let fifo = work.path("rejects.fifo")
-        try #require(mkfifo(fifo, 0o600) == 0)
-        let load = try BackgroundProcess(
-            BinaryLocator.factpipe, ["import", input, "--db", work.database, "--rejects", fifo])
+        let (load, fifo, _) = try loadRejectingIntoAFIFO(work)
         try waitForSchema(work, load)
         let reader = try #require(FileHandle(forReadingAtPath: fifo))
         let rejects = String(decoding: reader.readDataToEndOfFile(), as: UTF8.self)
@@ -100,19 +117,11 @@ import Glibc
     /// room in the full pipe, where no signal could end it. It now ends within a second, interrupted.
     @Test func aSignalEndsAnImportWhoseRejectsReaderStoppedReading() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("bad.txt", (0..<5_000).map { "bad record \($0)\n" }.joined())
-        let fifo = work.path("rejects.fifo")
-        try #require(mkfifo(fifo, 0o600) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        try #require(reader >= 0)
+        let (load, _, opened) = try loadRejectingIntoAFIFO(work, badRecords: 5_000)
+        let reader = try #require(opened)
         defer { close(reader) }
-        let load = try BackgroundProcess(
-            BinaryLocator.factpipe, ["import", input, "--db", work.database, "--rejects", fifo, "--format", "text"])
         // The pipe is full: the load waits for room.
-        let full = poll(timeout: 30) {
-            var waiting: Int32 = 0
-            return !load.isRunning || (ioctl(reader, UInt(FIONREAD), &waiting) == 0 && waiting >= 60_000)
-        }
+        let full = poll(timeout: 30) { !load.isRunning || bytesWaiting(in: reader) >= 60_000 }
         try #require(full && load.isRunning, "the load did not fill the pipe")
         let run = try expectStopsPromptly(load, SIGINT, exitCode: 130)
         #expect(run.stderr.contains("interrupted"), "\(run.stderr)")
@@ -124,19 +133,9 @@ import Glibc
     /// load runs with SIGPIPE at its default, as from a shell (this test process ignores it).
     @Test func aRejectsReaderThatGoesAwayFailsTheLoadWithItsReason() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("bad.txt", (0..<5_000).map { "bad record \($0)\n" }.joined())
-        let fifo = work.path("rejects.fifo")
-        try #require(mkfifo(fifo, 0o600) == 0)
-        let reader = open(fifo, O_RDONLY | O_NONBLOCK)
-        try #require(reader >= 0)
-        let load = try BackgroundProcess(
-            URL(fileURLWithPath: "/usr/bin/env"),
-            ["--default-signal=PIPE", BinaryLocator.factpipe.path, "import", input, "--db", work.database,
-             "--rejects", fifo, "--format", "text"])
-        let written = poll(timeout: 30) {
-            var waiting: Int32 = 0
-            return !load.isRunning || (ioctl(reader, UInt(FIONREAD), &waiting) == 0 && waiting > 0)
-        }
+        let (load, fifo, opened) = try loadRejectingIntoAFIFO(work, badRecords: 5_000, env: ["--default-signal=PIPE"])
+        let reader = try #require(opened)
+        let written = poll(timeout: 30) { !load.isRunning || bytesWaiting(in: reader) > 0 }
         close(reader)
         try #require(written, "the load wrote no rejects")
         if !poll(timeout: 20, { !load.isRunning }) { load.killNine() }
