@@ -38,8 +38,10 @@ final class AtomicFileOutput: ArchiveSink {
     private var endsInHole = false
     /// Asked while an output written in place waits for a pipe's reader (`CancellableOutput`).
     private let isCancelled: (() -> Bool)?
-    /// True when the output is written in place to a pipe, FIFO, socket or device.
+    /// True when the output is written in place to a pipe, FIFO or socket.
     private lazy var mayWait = temporaryPath == nil && CancellableOutput.mayWait(descriptor)
+    /// True for a FIFO this output opened itself, left non-blocking (`CancellableOutput.open`).
+    private var isNonBlocking = false
 
     /// Creates the temporary file beside `path` (or opens standard output or the device in place);
     /// `hashes` keeps the SHA-256 of what is written, `sparse` leaves 4 KiB blocks of zeros as holes,
@@ -77,12 +79,18 @@ final class AtomicFileOutput: ArchiveSink {
             guard (info.st_mode & S_IFMT) != S_IFDIR else {
                 throw SnapshotError(.io, path: path, "cannot write: is a directory")
             }
-            let fd = isCancelled.map { CancellableOutput.open(path, flags: O_WRONLY | O_CLOEXEC, mode: 0, isCancelled: $0) }
-                ?? open(path, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else {
+            let opened: (descriptor: Int32, isNonBlocking: Bool)?
+            if let isCancelled {
+                opened = CancellableOutput.open(path, flags: O_WRONLY | O_CLOEXEC, mode: 0, isCancelled: isCancelled)
+            } else {
+                let fd = open(path, O_WRONLY | O_CLOEXEC)
+                opened = fd >= 0 ? (fd, false) : nil
+            }
+            guard let (fd, nonBlocking) = opened else {
                 let reason = errno == EINTR && isCancelled != nil ? CancellableOutput.stoppedWaiting : systemError()
                 throw SnapshotError(.io, path: path, "cannot open for writing: \(reason)")
             }
+            isNonBlocking = nonBlocking
             isSparse = false
             descriptor = fd
             temporaryPath = nil
@@ -145,16 +153,18 @@ final class AtomicFileOutput: ArchiveSink {
     private func writeAll(_ base: UnsafeRawPointer, _ count: Int) throws(SnapshotError) {
         var done = 0
         while done < count {
-            var size = count - done
+            let written: Int
             if let isCancelled, mayWait {
                 // A pipe's reader may have stopped reading: wait for room where a signal can end it.
-                guard CancellableOutput.waitUntilWritable(descriptor, isCancelled: isCancelled) else {
-                    throw SnapshotError(
-                        .io, path: path == "-" ? "standard output" : path, "cannot write: \(CancellableOutput.stoppedWaiting)")
+                written = CancellableOutput.writeSome(
+                    descriptor, base + done, count - done, isNonBlocking: isNonBlocking, isCancelled: isCancelled)
+                if written < 0 && errno == EINTR {
+                    let name = path == "-" ? "standard output" : path
+                    throw SnapshotError(.io, path: name, "cannot write: \(CancellableOutput.stoppedWaiting)")
                 }
-                size = min(size, CancellableOutput.chunkBytes)
+            } else {
+                written = writeBytes(descriptor, base + done, count - done)
             }
-            let written = writeBytes(descriptor, base + done, size)
             if written < 0 {
                 if errno == EINTR { continue }
                 throw SnapshotError(.io, path: path == "-" ? "standard output" : path, "cannot write: \(systemError())")

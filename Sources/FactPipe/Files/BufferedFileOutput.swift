@@ -71,6 +71,8 @@ public final class BufferedFileOutput {
     private var isClosed = false
     /// Asked while a write waits for a pipe's reader (set only for pipes, FIFOs and devices).
     private var isCancelled: (() -> Bool)?
+    /// True for a FIFO this output opened itself, left non-blocking (`CancellableOutput.open`).
+    private var isNonBlocking = false
 
     /// Opens `path` for writing (created, or truncated if it exists, or appended to with `append`);
     /// `-` means standard output. `bytesWritten` counts what the file already held when appending.
@@ -98,11 +100,20 @@ public final class BufferedFileOutput {
             ownsDescriptor = false
         } else {
             let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
-            let opened = isCancelled.map { CancellableOutput.open(path, flags: flags, mode: 0o644, isCancelled: $0) }
-                ?? Glibc.open(path, flags, 0o644)
-            guard opened >= 0 else {
-                guard errno == EINTR else { throw FileOutputError.fromErrno(.open, path: path) }
-                throw FileOutputError(operation: .open, path: path, code: EINTR, reason: CancellableOutput.stoppedWaiting)
+            let opened: Int32
+            if let isCancelled {
+                guard let (cancellable, nonBlocking) = CancellableOutput.open(
+                    path, flags: flags, mode: 0o644, isCancelled: isCancelled)
+                else {
+                    guard errno == EINTR else { throw FileOutputError.fromErrno(.open, path: path) }
+                    throw FileOutputError(
+                        operation: .open, path: path, code: EINTR, reason: CancellableOutput.stoppedWaiting)
+                }
+                opened = cancellable
+                isNonBlocking = nonBlocking
+            } else {
+                opened = Glibc.open(path, flags, 0o644)
+                guard opened >= 0 else { throw FileOutputError.fromErrno(.open, path: path) }
             }
             descriptor = opened
             ownsDescriptor = true
@@ -197,16 +208,21 @@ public final class BufferedFileOutput {
         try bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
-                var count = raw.count - offset
-                if let isCancelled {
+                let base = raw.baseAddress.map { $0 + offset }
+                if let isCancelled, let base {
                     // A pipe's reader may have stopped reading: wait for room where a signal can end it.
-                    guard CancellableOutput.waitUntilWritable(descriptor, isCancelled: isCancelled) else {
+                    let written = CancellableOutput.writeSome(
+                        descriptor, base, raw.count - offset, isNonBlocking: isNonBlocking, isCancelled: isCancelled)
+                    guard written >= 0 else {
+                        guard errno == EINTR else { throw FileOutputError.fromErrno(.write, path: path) }
                         throw FileOutputError(
                             operation: .write, path: path, code: EINTR, reason: CancellableOutput.stoppedWaiting)
                     }
-                    count = min(count, CancellableOutput.chunkBytes)
+                    offset += written
+                    bytesWritten += Int64(written)
+                    continue
                 }
-                let written = systemWrite(descriptor, raw.baseAddress.map { $0 + offset }, count)
+                let written = systemWrite(descriptor, base, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw FileOutputError.fromErrno(.write, path: path)

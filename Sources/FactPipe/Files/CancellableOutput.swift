@@ -12,44 +12,62 @@
 /// load with `--rejects` on such a FIFO could only be ended by SIGKILL. These wait in steps of 20 ms
 /// instead, asking `isCancelled` between them.
 enum CancellableOutput {
-    /// Bytes handed to a pipe, FIFO or device at a time: at most `PIPE_BUF`, which a pipe that `poll(2)`
-    /// reports writable takes whole, so the call does not wait.
+    /// Bytes handed at a time to a pipe shared with other processes (standard output): at most
+    /// `PIPE_BUF`, which a pipe that `poll(2)` reports writable takes whole, so the call does not wait.
     static let chunkBytes = Int(PIPE_BUF)
 
-    /// `open(2)` of `path` with `flags` (and `mode` when it creates), never waiting in the call; a FIFO no
-    /// process reads yet is tried again every 20 ms. Returns the descriptor, blocking as usual for
-    /// writes, or -1 with `errno` set: `EINTR` when `isCancelled` ended the wait.
-    static func open(_ path: String, flags: Int32, mode: mode_t, isCancelled: () -> Bool) -> Int32 {
+    /// `open(2)` of `path` for writing with `flags` (and `mode` when it creates). A FIFO (by `stat`) is
+    /// opened without waiting in the call, tried again every 20 ms while no process reads it, and left
+    /// non-blocking: the descriptor is this process's own, and `writeSome` waits for room where a signal
+    /// can end the wait. Anything else is opened as `open(2)` would (`O_NONBLOCK` would make a leased file
+    /// on a network share refuse the open). Returns the descriptor and whether it is non-blocking, or nil
+    /// with `errno` set: `EINTR` when `isCancelled` ended the wait.
+    static func open(
+        _ path: String, flags: Int32, mode: mode_t, isCancelled: () -> Bool
+    ) -> (descriptor: Int32, isNonBlocking: Bool)? {
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFIFO else {
+            let descriptor = systemOpen(path, flags, mode)
+            return descriptor >= 0 ? (descriptor, false) : nil
+        }
         while true {
             let descriptor = systemOpen(path, flags | O_NONBLOCK, mode)
-            if descriptor >= 0 {
-                let status = fcntl(descriptor, F_GETFL)
-                guard status >= 0, fcntl(descriptor, F_SETFL, status & ~O_NONBLOCK) == 0 else {
-                    let code = errno
-                    close(descriptor)
-                    errno = code
-                    return -1
-                }
-                return descriptor
-            }
-            // ENXIO is a FIFO without a reader, or a device that is not there: only the first is waited for.
-            let code = errno
-            var info = stat()
-            guard code == ENXIO, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFIFO else {
-                errno = code
-                return -1
-            }
+            if descriptor >= 0 { return (descriptor, true) }
+            guard errno == ENXIO else { return nil }  // ENXIO: no process reads the FIFO yet
             if isCancelled() {
                 errno = EINTR
-                return -1
+                return nil
             }
             usleep(20_000)
         }
     }
 
-    /// Waits until `descriptor` takes bytes without blocking (`POLLOUT`, or an error or hang-up the next
-    /// write reports), in steps of 20 ms; false when `isCancelled` said stop first.
-    static func waitUntilWritable(_ descriptor: Int32, isCancelled: () -> Bool) -> Bool {
+    /// Writes some of the `count` bytes at `base` to `descriptor`, a pipe, FIFO or socket, waiting for
+    /// room in steps of 20 ms: all it can at once when the descriptor is non-blocking (its own), at most
+    /// `chunkBytes` once `poll(2)` says there is room when it is shared. Returns the bytes written, or -1
+    /// with `errno` set: `EINTR` when `isCancelled` ended the wait.
+    static func writeSome(
+        _ descriptor: Int32, _ base: UnsafeRawPointer, _ count: Int, isNonBlocking: Bool, isCancelled: () -> Bool
+    ) -> Int {
+        while true {
+            if !isNonBlocking, !waitUntilWritable(descriptor, isCancelled: isCancelled) {
+                errno = EINTR
+                return -1
+            }
+            let written = systemWrite(descriptor, base, isNonBlocking ? count : min(count, chunkBytes))
+            if written >= 0 { return written }
+            if errno == EINTR { continue }
+            guard isNonBlocking, errno == EAGAIN || errno == EWOULDBLOCK else { return -1 }
+            if !waitUntilWritable(descriptor, isCancelled: isCancelled) {
+                errno = EINTR
+                return -1
+            }
+        }
+    }
+
+    /// Waits until `descriptor` takes bytes (`POLLOUT`, or an error or hang-up the next write reports),
+    /// in steps of 20 ms; false when `isCancelled` said stop first.
+    private static func waitUntilWritable(_ descriptor: Int32, isCancelled: () -> Bool) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
         while true {
             let ready = poll(&entry, 1, 20)
@@ -58,23 +76,31 @@ enum CancellableOutput {
         }
     }
 
-    /// True when `descriptor` is a pipe, FIFO, socket or device: what `write(2)` may wait on.
+    /// True when `descriptor` is a pipe, FIFO or socket: what a reader that stops reading can hold up.
     static func mayWait(_ descriptor: Int32) -> Bool {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else { return false }
         let kind = info.st_mode & S_IFMT
-        return kind != S_IFREG && kind != S_IFDIR
+        return kind == S_IFIFO || kind == S_IFSOCK
     }
 
     /// What an output says when `isCancelled` ended its wait for a reader.
     static let stoppedWaiting = "stopped while waiting for a process to read it"
 }
 
-/// `open(2)`; outside the enum so that its own `open` does not hide the C function.
+/// `open(2)` and `write(2)`; outside the enum so that its own names do not hide the C functions.
 private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
     #if canImport(Glibc)
         Glibc.open(path, flags, mode)
     #else
         Darwin.open(path, flags, mode)
+    #endif
+}
+
+private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+    #if canImport(Glibc)
+        Glibc.write(descriptor, bytes, count)
+    #else
+        Darwin.write(descriptor, bytes, count)
     #endif
 }

@@ -122,7 +122,7 @@ public struct PipelineRunner {
             }
         }
         do {
-            if file.optimizesAfter { result.steps.append(.optimized(try optimize())) }
+            if file.optimizesAfter { result.steps.append(.optimized(try optimize(progress: progress))) }
             if let template = file.snapshotTemplate {
                 let isCancelled = { @Sendable in progress.isCancelled.load(ordering: .relaxed) }
                 result.steps.append(
@@ -139,12 +139,13 @@ public struct PipelineRunner {
     /// Optimizes the database after the load, in SQLite or in PostgreSQL.
     /// - Throws: `StoreError` or `PostgreSQLError` from the optimizer; `PipelineStepError` when the
     ///   integrity check (in PostgreSQL, the index check) finds a fault.
-    private func optimize() throws -> OptimizeReport {
+    private func optimize(progress: ImportProgress) throws -> OptimizeReport {
         let report: OptimizeReport
         if let address = PostgreSQLAddress(file.databasePath) {
             report = try DatabaseOptimizer.run(address: address)
         } else {
-            report = try DatabaseOptimizer.run(path: file.databasePath)
+            // A signal stops the step that runs (rolled back), as in `factpipe optimize`.
+            report = try DatabaseOptimizer.run(path: file.databasePath, progress: progress)
         }
         guard report.isIntact else {
             throw PipelineStepError(path: report.path,

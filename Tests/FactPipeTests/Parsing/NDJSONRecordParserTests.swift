@@ -101,6 +101,12 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
         #expect(try fields(#"{"statement":"P(a).",\#(many)}"#).statement == "P(a).")
         #expect(try #require(refusal(#"{"statement":"P(a).","k1":1,"k2":2,"k1":3}"#)).message
             == #"the key "k1" appears twice; give it once"#)
+        // 16 keys are compared in place, 17 through the set: a repeat as the last key is caught either way.
+        for count in [16, 17] {
+            let keys = (1..<(count - 1)).map { "\"k\($0)\":\($0)" }.joined(separator: ",")
+            let edge = try #require(refusal(#"{"statement":"P(a).",\#(keys),"k1":0}"#), "\(count) keys")
+            #expect(edge.message == #"the key "k1" appears twice; give it once"#)
+        }
     }
 
     @Test func predicateWithArgsTakesStringsAndNumbers() throws {
