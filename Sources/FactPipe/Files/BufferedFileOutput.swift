@@ -222,7 +222,7 @@ public final class BufferedFileOutput {
                     bytesWritten += Int64(written)
                     continue
                 }
-                let written = systemWrite(descriptor, base, raw.count - offset)
+                let written = writeBytes(descriptor, base, raw.count - offset)
                 if written < 0 {
                     if errno == EINTR { continue }
                     throw FileOutputError.fromErrno(.write, path: path)
@@ -246,10 +246,3 @@ private func systemClose(_ descriptor: Int32) -> Int32 {
     #endif
 }
 
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
-    #if canImport(Glibc)
-        Glibc.write(descriptor, bytes, count)
-    #else
-        Darwin.write(descriptor, bytes, count)
-    #endif
-}

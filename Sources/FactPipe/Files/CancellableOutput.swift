@@ -54,7 +54,7 @@ enum CancellableOutput {
                 errno = EINTR
                 return -1
             }
-            let written = systemWrite(descriptor, base, isNonBlocking ? count : min(count, chunkBytes))
+            let written = writeBytes(descriptor, base, isNonBlocking ? count : min(count, chunkBytes))
             if written >= 0 { return written }
             if errno == EINTR { continue }
             guard isNonBlocking, errno == EAGAIN || errno == EWOULDBLOCK else { return -1 }
@@ -88,19 +88,11 @@ enum CancellableOutput {
     static let stoppedWaiting = "stopped while waiting for a process to read it"
 }
 
-/// `open(2)` and `write(2)`; outside the enum so that its own names do not hide the C functions.
+/// `open(2)`; outside the enum so that its own `open` does not hide the C function.
 private func systemOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 {
     #if canImport(Glibc)
         Glibc.open(path, flags, mode)
     #else
         Darwin.open(path, flags, mode)
-    #endif
-}
-
-private func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
-    #if canImport(Glibc)
-        Glibc.write(descriptor, bytes, count)
-    #else
-        Darwin.write(descriptor, bytes, count)
     #endif
 }
