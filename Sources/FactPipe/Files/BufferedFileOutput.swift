@@ -69,7 +69,7 @@ public final class BufferedFileOutput {
     private let capacity: Int
     private var buffer: [UInt8]
     private var isClosed = false
-    /// Asked while a write waits for a pipe's reader (set only for pipes, FIFOs and devices).
+    /// Asked while a write waits for a pipe's reader (set only for pipes, FIFOs and sockets).
     private var isCancelled: (() -> Bool)?
     /// True for a FIFO this output opened itself, left non-blocking (`CancellableOutput.open`).
     private var isNonBlocking = false

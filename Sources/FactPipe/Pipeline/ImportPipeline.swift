@@ -74,7 +74,8 @@ public struct ImportPipeline: Sendable {
             summary.apply(stop: FactSinkStop.interrupted)
             summary.message = nil
             summary.error = error
-        } catch let error as FileOutputError where error.code == EINTR && progress.isCancelled.load(ordering: .relaxed) {
+        } catch let error as FileOutputError
+                    where error.code == EINTR && progress.isCancelled.load(ordering: .relaxed) {
             // A wait the signal ended (for a reader of a rejects FIFO): interrupted, saying what it waited for.
             summary = ImportSummary()
             summary.apply(stop: FactSinkStop.interrupted)

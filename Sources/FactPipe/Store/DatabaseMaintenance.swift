@@ -51,7 +51,9 @@ final class DatabaseMaintenance {
 
     /// Throws `.replaced` when the path no longer names the file this opened (moved over or removed since):
     /// the steps so far went into that file, and its log is emptied into it (`OpenedDatabaseFile`).
-    func checkStillAtPath() throws(StoreError) { try file.check(connection, writer: "optimize") }
+    func checkStillAtPath() throws(StoreError) {
+        try file.check(connection, writer: "optimize", again: "run optimize again")
+    }
 
     /// The database's page size, page count and free pages.
     func pages() throws(StoreError) -> Pages {

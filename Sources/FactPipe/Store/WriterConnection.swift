@@ -153,12 +153,13 @@ struct OpenedDatabaseFile {
     /// the log for its own (SQLite lists renaming a database in use among the ways to corrupt one). Emptied
     /// (`wal_checkpoint(TRUNCATE)`), the log holds no page for anyone.
     ///
-    /// `writer` names who wrote in the message: "the load" (the default), "optimize".
-    func check(_ connection: SQLiteConnection, writer: String = "the load") throws(StoreError) {
+    /// `writer` names who wrote in the message, and `again` what to do then.
+    func check(
+        _ connection: SQLiteConnection, writer: String = "the load", again: String = "load again"
+    ) throws(StoreError) {
         guard let identity, FileIdentity(path: path) != identity else { return }
         connection.rollbackQuietly()
         try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        let again = writer == "the load" ? "load again" : "run \(writer) again"
         throw StoreError(
             kind: .replaced, path: path,
             message: "the database file was replaced or removed while \(writer) wrote to it (moved over, deleted, "
