@@ -47,4 +47,45 @@ import Glibc
         }
         Issue.record("every optimize finished before it could be signalled")
     }
+
+    /// A signal while a run's `[after] optimize` runs stops that step as `factpipe optimize` stops it:
+    /// rolled back, 130. Before, the step ran on to its end and the run exited 0.
+    @Test func aSignalDuringARunsOptimizeStopsTheStep() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        let file = try work.write("p.toml", """
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["facts.ndjson"]
+            [after]
+            optimize = true
+            """)
+        var facts = 200_000
+        for attempt in 1...3 {
+            for name in ["kb.sqlite", "kb.sqlite-wal", "kb.sqlite-shm", "kb.sqlite-factpipe.lock"] {
+                try? FileManager.default.removeItem(atPath: work.path(name))
+            }
+            #expect(try Factpipe.run(["generate", "--facts", "\(facts)", "--seed", "5", "-o", input, "-q"]).status == 0)
+            let run = try BackgroundProcess(BinaryLocator.factpipe, ["run", file])
+            // The optimize step holds the writer lock under its own name.
+            _ = poll(timeout: 120) {
+                !run.isRunning || ((try? String(contentsOfFile: work.database + "-factpipe.lock", encoding: .utf8))?
+                    .contains("optimize started") ?? false)
+            }
+            kill(run.pid, SIGINT)
+            let result = try run.wait()
+            // Finished before the signal (a fast machine): more facts, a longer ANALYZE.
+            guard result.stderr.contains("interrupted during") else {
+                facts *= 2
+                continue
+            }
+            #expect(result.status == 130, "attempt \(attempt): \(result.stderr)")
+            #expect(result.stderr.contains("that step was rolled back"), "\(result.stderr)")
+            #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+            #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["done"])
+            return
+        }
+        Issue.record("every run finished its optimize before it could be signalled")
+    }
 }
