@@ -46,9 +46,11 @@ enum FactSinkStop: Error {
         .requested(status, .message(text))
     }
 
-    /// `error` as a writer reports it: a wait for a rejects pipe's reader that a signal ended
-    /// (`CancellableOutput`) is the interrupt it is, not a failure to write.
+    /// `error` as a load reports it: a wait that a signal ended — for another load's lock (`StoreError`
+    /// `.interrupted`), for a rejects pipe's reader (`CancellableOutput`) — is the interrupt it is, not a
+    /// failure.
     static func reported(_ error: Error, isCancelled: () -> Bool) -> Error {
+        if let store = error as? StoreError, store.kind == .interrupted { return FactSinkStop.interrupted }
         guard let output = error as? FileOutputError, output.code == EINTR, isCancelled() else { return error }
         return FactSinkStop.interrupted
     }

@@ -69,21 +69,15 @@ public struct ImportPipeline: Sendable {
             let plans = try store.plan(options.inputs)
             summary = runStages(store: store, plans: plans, progress: progress)
             summary.plans = plans.map(\.inputPlan)
-        } catch let error as StoreError where error.kind == .interrupted {
-            summary = ImportSummary()
-            summary.apply(stop: FactSinkStop.interrupted)
-            summary.message = nil
-            summary.error = error
-        } catch let error as FileOutputError
-                    where error.code == EINTR && progress.isCancelled.load(ordering: .relaxed) {
-            // A wait the signal ended (for a reader of a rejects FIFO): interrupted, saying what it waited for.
-            summary = ImportSummary()
-            summary.apply(stop: FactSinkStop.interrupted)
-            summary.message = nil
-            summary.error = error
         } catch {
             summary = ImportSummary()
-            summary.apply(stop: error)
+            let stop = FactSinkStop.reported(error, isCancelled: { progress.isCancelled.load(ordering: .relaxed) })
+            summary.apply(stop: stop)
+            if case FactSinkStop.interrupted = stop {
+                // A wait the signal ended (another load's lock, a reader of a rejects FIFO): say what it was.
+                summary.message = nil
+                summary.error = error
+            }
         }
         summary.seconds = seconds(since: clock)
         summary.peakRSSBytes = ResourceUsage.peakRSSBytes()
