@@ -10,9 +10,8 @@ import Darwin
 /// path (and the database also by file identity), so a pattern such as `*` in the database's folder
 /// loads only the inputs there.
 struct PipelineOwnFiles {
-    private let databaseIdentity: FileIdentity?
-    /// The pipeline file's, so that a hard link to it among the sources is left out too.
-    private let pipelineIdentity: FileIdentity?
+    /// The database's and the pipeline file's: a hard link to either among the sources is left out too.
+    private let identities: [FileIdentity]
     private let exactPaths: Set<String>
     /// `fnmatch` patterns over real paths, from the rejects and snapshot templates.
     private let patterns: [String]
@@ -20,11 +19,11 @@ struct PipelineOwnFiles {
     init(_ file: PipelineFile) {
         // A database in PostgreSQL has no files here.
         let isFile = !PostgreSQLAddress.isPostgreSQL(file.databasePath)
-        databaseIdentity = isFile ? FileIdentity(path: file.databasePath) : nil
+        identities = [isFile ? FileIdentity(path: file.databasePath) : nil, FileIdentity(path: file.path)]
+            .compactMap { $0 }
         var exactPaths = isFile ? Set(DatabaseFile.ownFiles(file.databasePath)) : []
         // The pipeline file itself, in the folder its patterns match (`*` beside it), is no input.
         if let real = PathText.real(file.path) { exactPaths.insert(real) }
-        pipelineIdentity = FileIdentity(path: file.path)
         self.exactPaths = exactPaths
         var patterns: [String] = []
         if let rejects = file.rejectsTemplate { patterns.append(Self.pattern(rejects)) }
@@ -37,10 +36,7 @@ struct PipelineOwnFiles {
 
     /// True when `path` is one of the pipeline's own files.
     func contains(_ path: String) -> Bool {
-        if databaseIdentity != nil || pipelineIdentity != nil {
-            let identity = FileIdentity(path: path)
-            if identity != nil && (identity == databaseIdentity || identity == pipelineIdentity) { return true }
-        }
+        if let identity = FileIdentity(path: path), identities.contains(identity) { return true }
         guard let real = PathText.real(path) else { return false }
         if exactPaths.contains(real) { return true }
         return patterns.contains { fnmatch($0, real, 0) == 0 }

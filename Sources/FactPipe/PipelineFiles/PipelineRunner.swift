@@ -207,24 +207,27 @@ public struct PipelineRunner {
         }
         // Where each kept file is, for outputs in folders the run makes, which have no identity yet
         // (`new/../kb.sqlite`).
-        var kept: [String: String] = [:]
+        var kept: [String: (what: String, reason: String)] = [:]
+        let readOrLoaded = "factpipe never writes over its inputs or its database"
         if !PostgreSQLAddress.isPostgreSQL(file.databasePath) {
             for (index, path) in DatabaseFile.ownFiles(file.databasePath).enumerated() {
-                kept[PathText.eventual(path)] =
-                    index == 0 ? "the database \(file.databasePath)" : "the database's file \(path)"
+                let what = index == 0 ? "the database \(file.databasePath)" : "the database's file \(path)"
+                kept[PathText.eventual(path)] = (what, readOrLoaded)
             }
         }
-        for input in inputs where input != "-" { kept[PathText.eventual(input)] = "the input \(input)" }
+        for input in inputs where input != "-" {
+            kept[PathText.eventual(input)] = ("the input \(input)", readOrLoaded)
+        }
         // An output through a folder the run makes (`new/../p.toml`) has no identity to compare yet.
-        if !file.path.isEmpty { kept[PathText.eventual(file.path)] = "the pipeline file \(file.path)" }
+        if !file.path.isEmpty {
+            kept[PathText.eventual(file.path)] =
+                ("the pipeline file \(file.path)", "factpipe never writes over the pipeline it runs")
+        }
         for output in outputs {
             try OutputPathCheck.check(
                 outputs: [output], inputs: inputs, databasePath: file.databasePath, pipelineFile: file.path)
             if let same = kept[PathText.eventual(output.path)] {
-                let reason = same.hasPrefix("the pipeline file")
-                    ? "factpipe never writes over the pipeline it runs"
-                    : "factpipe never writes over its inputs or its database"
-                throw PathConflict(message: "\(output.option) \(output.path) is \(same): " + reason)
+                throw PathConflict(message: "\(output.option) \(output.path) is \(same.what): \(same.reason)")
             }
         }
         try OutputPathCheck.check(outputs: [], inputs: inputs, databasePath: file.databasePath)
