@@ -67,6 +67,32 @@ import Testing
         #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["failed"])
     }
 
+    /// NDJSON whose first line is not a record (a log line, the tail of a half-written record), plain and
+    /// zstd-compressed: read as NDJSON all the same, the first line is the one refusal, for its JSON.
+    /// (Judged from the first line alone, the file was text and every record was refused as a statement.)
+    @Test(arguments: ["export started at 02:00", #"tement":"P(torn)."}"#])
+    func aForeignFirstLineCostsOneRecordOfAnNDJSONFile(_ firstLine: String) throws {
+        let work = try CLIWorkspace()
+        let records = (0..<2_000).map { #"{"statement":"P(a\#($0))."}"# }
+        let plain = try work.write("facts.ndjson", ([firstLine] + records).joined(separator: "\n") + "\n")
+        try Factpipe.tool("/usr/bin/zstd", ["-q", "-f", plain, "-o", work.path("facts.ndjson.zst")])
+        for input in [plain, work.path("facts.ndjson.zst")] {
+            let database = work.path("\((input as NSString).lastPathComponent).sqlite")
+            let rejects = work.path("\((input as NSString).lastPathComponent).rejects")
+            let run = try Factpipe.run(["import", input, "--db", database, "--rejects", rejects, "--json", "-q"])
+            #expect(run.status == 2, "\(run.stderr)")
+            let json = try run.json()
+            #expect((int(json, "inserted"), int(json, "rejected")) == (2_000, 1), "\(input)")
+            let loads = try #require(json["loads"] as? [[String: Any]])
+            #expect(loads.first?["format"] as? String == "ndjson")
+            let refused = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: rejects))) as? [String: Any])
+            #expect(int(refused, "line") == 1)
+            #expect(refused["record"] as? String == firstLine)
+            #expect(refused["reason"] as? String == "invalid_json", "\(refused)")
+        }
+    }
+
     /// The bad line near the start of a large file is one refusal; every good line loads.
     @Test(arguments: ["ndjson", "text"])
     func aBadLineNearTheStartCostsOneRecord(_ format: String) throws {

@@ -9,26 +9,51 @@ public enum InputFormat: String, Sendable, CaseIterable {
 
     /// The format of a stream, judged from its first decoded bytes (BOM already removed).
     ///
-    /// A first non-blank character `{` means NDJSON, `#` a text file's comment; a first line that
-    /// holds a statement or predicate column name (`CSVHeader.factColumnNames`) separated by tabs or
-    /// commas means TSV or CSV; anything else is text. A line ends at an LF or a CR.
+    /// A first non-blank character `{` means NDJSON; a first line that holds a statement or predicate
+    /// column name (`CSVHeader.factColumnNames`) separated by tabs or commas means TSV or CSV. Anything
+    /// else is text, unless most of the lines in `prefix` that are neither blank nor `#` comments begin
+    /// with `{`: no statement can, so that is NDJSON whose first line is damaged or foreign (a log line, a
+    /// half-written record), and reading it as text would reject every record for a reason not its own.
+    /// A line ends at an LF or a CR.
     static func detect(from prefix: [UInt8]) -> InputFormat {
         var start = 0
         while start < prefix.count, [0x20, 0x09, 0x0A, 0x0D].contains(prefix[start]) { start += 1 }
         guard start < prefix.count else { return .text }
         if prefix[start] == UInt8(ascii: "{") { return .ndjson }
-        if prefix[start] == UInt8(ascii: "#") { return .text }
-        var end = start
-        while end < prefix.count, prefix[end] != 0x0A, prefix[end] != 0x0D { end += 1 }
-        let firstLine = String(decoding: prefix[start..<end], as: UTF8.self).lowercased()
-        for (separator, format) in [("\t", InputFormat.tsv), (",", InputFormat.csv)] {
-            let names = firstLine.split(separator: Character(separator), omittingEmptySubsequences: false)
-                .map { $0.trimmingCharacters(in: [" ", "\"", "\r"]) }
-            if !names.filter(CSVHeader.factColumnNames.contains).isEmpty, names.count > 1 || format == .csv {
-                return format
+        if prefix[start] != UInt8(ascii: "#") {
+            var end = start
+            while end < prefix.count, prefix[end] != 0x0A, prefix[end] != 0x0D { end += 1 }
+            let firstLine = String(decoding: prefix[start..<end], as: UTF8.self).lowercased()
+            for (separator, format) in [("\t", InputFormat.tsv), (",", InputFormat.csv)] {
+                let names = firstLine.split(separator: Character(separator), omittingEmptySubsequences: false)
+                    .map { $0.trimmingCharacters(in: [" ", "\"", "\r"]) }
+                if !names.filter(CSVHeader.factColumnNames.contains).isEmpty, names.count > 1 || format == .csv {
+                    return format
+                }
             }
         }
-        return .text
+        return mostLinesAreObjects(prefix[start...]) ? .ndjson : .text
+    }
+
+    /// Whether more of the lines in `bytes` that are neither blank nor `#` comments begin (after spaces
+    /// and tabs) with `{` than with anything else.
+    private static func mostLinesAreObjects(_ bytes: ArraySlice<UInt8>) -> Bool {
+        var objects = 0
+        var others = 0
+        var atLineStart = true
+        for byte in bytes {
+            if byte == 0x0A || byte == 0x0D {
+                atLineStart = true
+            } else if atLineStart, byte != 0x20, byte != 0x09 {
+                atLineStart = false
+                if byte == UInt8(ascii: "{") {
+                    objects += 1
+                } else if byte != UInt8(ascii: "#") {
+                    others += 1
+                }
+            }
+        }
+        return objects > others
     }
 }
 

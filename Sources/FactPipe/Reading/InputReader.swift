@@ -118,6 +118,12 @@ public final class InputReader {
         return Array(UnsafeBufferPointer(start: buffer + start, count: min(count, end - start)))
     }
 
+    /// The decoded bytes already read from the current position, at most `limit`, without reading more:
+    /// what format detection may look at beyond the first line without waiting on a slow pipe.
+    public func buffered(limit: Int) -> [UInt8] {
+        Array(UnsafeBufferPointer(start: buffer + start, count: max(0, min(limit, end - start))))
+    }
+
     /// Starts reading records: from here on lines end as the input's first line end says. An LF (or CRLF)
     /// means LF; a lone CR (classic Mac OS) means every CR ends a line and reads as an LF, byte for byte, so
     /// offsets stay those of the input. Called by `nextChunk` and `skip`; call it before `peek` to see the

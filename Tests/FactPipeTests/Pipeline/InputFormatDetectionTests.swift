@@ -33,6 +33,21 @@ private func detect(_ text: String) -> InputFormat {
         #expect(detect("# Columns: subject, predicate, object\nHasPart(Computer, CPU).\n") == .text)
     }
 
+    /// No statement begins with `{`: lines that mostly do are NDJSON, whatever the first line is (a log
+    /// line, a half-written record). Comments and blank lines do not vote; a tie stays text.
+    @Test(arguments: [
+        ("2026-12-06 02:00 export started\n{\"statement\":\"P(a).\"}\n{\"statement\":\"P(b).\"}\n", InputFormat.ndjson),
+        ("statement\":\"P(a).\"}\n{\"statement\":\"P(b).\"}\n\n  {\"statement\":\"P(c).\"}", .ndjson),
+        ("# dump of kb\n{\"statement\":\"P(a).\"}\n", .ndjson),
+        ("junk\n{\"statement\":\"P(a).\"}\n", .text),
+        ("HasPart(Computer, CPU).\n{broken\nIsA(Socrates).\n", .text),
+        ("# {\"a\":1}\n# {\"b\":2}\nIsA(Socrates).\n", .text),
+        ("junk\r{\"statement\":\"P(a).\"}\r{\"statement\":\"P(b).\"}\r", .ndjson),
+    ])
+    func linesThatMostlyBeginWithABraceAreNDJSONWhateverTheFirstLine(text: String, expected: InputFormat) {
+        #expect(detect(text) == expected, "\(text.debugDescription)")
+    }
+
     /// CSVHeader reads `s` and `fact` as the statement column, so detection must recognise such a header too.
     @Test func aCSVHeaderWithTheStatementColumnNamedFactIsCSV() {
         #expect(detect("fact,confidence\n\"P(a, b).\",0.5\n") == .csv)
