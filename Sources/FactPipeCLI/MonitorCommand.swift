@@ -13,13 +13,13 @@ struct MonitorCommand: ParsableCommand {
         commandName: "monitor",
         abstract: "Watch a database live: Prometheus metrics, Server-Sent Events and a page, over HTTP.",
         discussion: """
-            Probes the database read-only every interval (it never writes to it and holds no read
+            Probes the database read-only every interval (it never writes to it and holds no read \
             transaction between probes) and serves:
               /metrics  Prometheus text exposition (counters, gauges, a lookup latency histogram)
               /events   Server-Sent Events, one JSON object an interval (curl -N)
               /         a self-contained page that draws the last hour live
               /healthz  200 while the database can be read, 503 and the reason otherwise
-            It listens on loopback unless told otherwise, logs to standard error, and stops
+            It listens on loopback unless told otherwise, logs to standard error, and stops \
             cleanly on SIGTERM or SIGINT. Port 0 picks a free port (the log says which).
 
             Examples:

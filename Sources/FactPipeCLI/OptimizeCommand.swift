@@ -8,14 +8,14 @@ struct OptimizeCommand: ParsableCommand {
         commandName: "optimize",
         abstract: "Analyze, checkpoint and check a factpipe database; optionally VACUUM and REINDEX it.",
         discussion: """
-            Runs PRAGMA optimize, ANALYZE, [REINDEX], [VACUUM], PRAGMA wal_checkpoint(TRUNCATE) and
+            Runs PRAGMA optimize, ANALYZE, [REINDEX], [VACUUM], PRAGMA wal_checkpoint(TRUNCATE) and \
             PRAGMA integrity_check, and prints the file and WAL sizes before and after.
 
-            With a PostgreSQL URL it works on factpipe's tables only: [REINDEX], VACUUM (VACUUM FULL
-            with --vacuum), the secondary indexes a stopped load left out, ANALYZE, and a check that
+            With a PostgreSQL URL it works on factpipe's tables only: [REINDEX], VACUUM (VACUUM FULL \
+            with --vacuum), the secondary indexes a stopped load left out, ANALYZE, and a check that \
             every index is valid; the sizes are those of the tables with their indexes.
 
-            It refuses at once (exit 1) while a load writes to the database, instead of waiting for
+            It refuses at once (exit 1) while a load writes to the database, instead of waiting for \
             it; a load started meanwhile waits for optimize to finish.
 
             Examples:
@@ -23,8 +23,8 @@ struct OptimizeCommand: ParsableCommand {
               factpipe optimize --db kb.sqlite --vacuum --json
               factpipe optimize --db postgresql://kb@db.example.com/knowledge
 
-            Exit codes: 0 done and the integrity check passed; 1 refused, failed, or the integrity
-            check found problems; 64 usage error; 130/143 interrupted by SIGINT/SIGTERM (the step that
+            Exit codes: 0 done and the integrity check passed; 1 refused, failed, or the integrity \
+            check found problems; 64 usage error; 130/143 interrupted by SIGINT/SIGTERM (the step that \
             ran is rolled back and its log truncated).
             """
     )

@@ -10,13 +10,13 @@ struct QueryCommand: ParsableCommand {
         commandName: "query",
         abstract: "Look facts up by predicate, subject, object or statement.",
         discussion: """
-            The criteria given must all hold. A statement is put in canonical form first, so any
-            spelling the grammar accepts finds it. On a factpipe database the lookups use the
-            statement, (predicate, subject) and subject indexes; an object alone has no index and
-            scans. Another program's database (such as hexagonal_kb.db) is opened read-only. In
+            The criteria given must all hold. A statement is put in canonical form first, so any \
+            spelling the grammar accepts finds it. On a factpipe database the lookups use the \
+            statement, (predicate, subject) and subject indexes; an object alone has no index and \
+            scans. Another program's database (such as hexagonal_kb.db) is opened read-only. In \
             PostgreSQL the same lookups use its indexes, and facts come in id order.
 
-            Output goes to standard output: an aligned table, NDJSON or CSV in the shapes
+            Output goes to standard output: an aligned table, NDJSON or CSV in the shapes \
             `factpipe import` reads. With no criteria, the first facts are listed.
 
             Examples:

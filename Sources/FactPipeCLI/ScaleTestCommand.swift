@@ -10,14 +10,14 @@ struct ScaleTestCommand: ParsableCommand {
         commandName: "scale-test",
         abstract: "Generate facts, load them, time lookups, and report insert rate, latency and memory.",
         discussion: """
-            Generates --facts synthetic facts (a child `factpipe generate` process writes CSV, no
-            duplicates or malformed records) into a temporary file, loads them through the import
-            pipeline with its default settings, then runs each query pattern --queries times with
-            random keys, half that exist and half that do not: predicate + subject, subject,
-            statement, and count by predicate. Reports the insert rate, p50/p95/p99/max latency per
+            Generates --facts synthetic facts (a child `factpipe generate` process writes CSV, no \
+            duplicates or malformed records) into a temporary file, loads them through the import \
+            pipeline with its default settings, then runs each query pattern --queries times with \
+            random keys, half that exist and half that do not: predicate + subject, subject, \
+            statement, and count by predicate. Reports the insert rate, p50/p95/p99/max latency per \
             pattern, the peak RSS during the load and over the whole run, and the database size.
 
-            The generated input is always deleted; the database too unless --db or --keep.
+            The generated input is always deleted; the database too unless --db or --keep. \
             Phases are named on standard error unless --quiet.
 
             Examples:

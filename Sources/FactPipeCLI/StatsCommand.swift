@@ -7,9 +7,9 @@ struct StatsCommand: ParsableCommand {
         commandName: "stats",
         abstract: "Show facts, predicates, arities, sources, sizes, indexes and recent loads of a database.",
         discussion: """
-            Reads the database without changing it. Besides factpipe databases it reads another
-            program's database that has a facts table with a statement column (such as the
-            knowledge base's hexagonal_kb.db), opened read-only without side files; predicates,
+            Reads the database without changing it. Besides factpipe databases it reads another \
+            program's database that has a facts table with a statement column (such as the \
+            knowledge base's hexagonal_kb.db), opened read-only without side files; predicates, \
             subjects and arities missing from its columns are read from the statements.
 
             Examples:

@@ -6,9 +6,9 @@ struct UndoCommand: ParsableCommand {
         commandName: "undo",
         abstract: "Remove the facts that one load inserted (see `factpipe loads` for the ids).",
         discussion: """
-            Deletes the facts LOAD_ID inserted that no other live (not undone) load also brought: a fact
-            another load brought too (as a duplicate, an update or a replacement) stays, and belongs to
-            that load from then on. Facts LOAD_ID only updated keep their new values (no history is
+            Deletes the facts LOAD_ID inserted that no other live (not undone) load also brought: a fact \
+            another load brought too (as a duplicate, an update or a replacement) stays, and belongs to \
+            that load from then on. Facts LOAD_ID only updated keep their new values (no history is \
             kept). The ledger row is marked undone.
 
             Example:

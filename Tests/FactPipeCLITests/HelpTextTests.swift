@@ -11,16 +11,23 @@ import Testing
         #expect(!help.contains("Argument(value:"), "\(help)")
     }
 
-    /// Prose in a discussion is wrapped by the parser, never broken by hand: a line of a paragraph is
-    /// short only at the paragraph's end.
-    @Test(arguments: ["import", "run"])
+    /// Prose in a discussion is wrapped by the parser, never broken by hand: at 80 columns (a line holds 79), a line of a
+    /// paragraph ends only where the next line's first word would not have fitted.
+    @Test(arguments: [
+        "import", "run", "export", "backup", "restore", "verify", "generate", "loads", "undo", "query", "stats",
+        "optimize", "scale-test", "monitor",
+    ])
     func discussionsAreNotBrokenMidSentence(command: String) throws {
-        let help = try Factpipe.run([command, "--help"]).stdoutText
+        let help = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"), ["COLUMNS=80", BinaryLocator.factpipe.path, command, "--help"]
+        ).stdoutText
         let discussion = help.components(separatedBy: "USAGE:").first ?? ""
         let lines = discussion.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.count > 5, "\(help)")
         for (line, next) in zip(lines, lines.dropFirst()) where !line.isEmpty && !line.hasPrefix(" ") {
             guard !next.isEmpty, !next.hasPrefix(" "), !line.hasSuffix(":") else { continue }
-            #expect(line.count >= 60, "a short line inside a paragraph: \(line)")
+            let word = next.prefix { $0 != " " }
+            #expect(line.count + 1 + word.count >= 80, "a line broken inside a paragraph: \(line)")
         }
     }
 
