@@ -17,7 +17,7 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The pipeline file (TOML).")
+    @Argument(help: "The pipeline file (TOML); - reads it from standard input.")
     var pipelineFile: String
 
     @Flag(help: "Check the file and show what would be loaded, writing nothing.")
@@ -83,7 +83,7 @@ struct RunCommand: ParsableCommand {
             try PathArguments.checkDatabase(
                 file.databasePath, option: db == nil ? "\(pipelineFile): database" : "--db", postgreSQL: .supported)
             try PathArguments.checkOutputs(
-                monitoring.outputs, inputs: inputs, database: file.databasePath, pipelineFile: pipelineFile)
+                monitoring.outputs, inputs: inputs, database: file.databasePath, pipelineFile: file.path)
             // Two streams there would interleave, and a snapshot piped on would hold reject lines.
             try PathArguments.checkOneStreamOnStandardOutput([
                 ("--json", console.json), ("rejects -", file.rejectsTemplate == "-"),

@@ -316,6 +316,32 @@ import Testing
         #expect(try Factpipe.run(["run"]).status == 64)
     }
 
+    /// A pipeline given through a pipe — `run <(envsubst < p.toml)`, `run -` — has no folder of its own:
+    /// its relative database, sources and rejects are the current directory's. (Resolved against the
+    /// pipe's `/dev/fd`, every source was missing and the run failed.)
+    @Test(arguments: ["<(cat job.toml)", "- < job.toml"])
+    func aPipelineThroughAPipeResolvesItsPathsInTheCurrentFolder(_ given: String) throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("incoming"), withIntermediateDirectories: false)
+        try work.write("incoming/a.txt", "P(a).\nnot a statement\nP(b).\n")
+        try work.write("job.toml", """
+            name = "piped"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["incoming/*.txt"]
+            [load]
+            rejects = "rejects/{source}.ndjson"
+            """)
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), [
+            "-c", "cd '\(work.url.path)' && '\(BinaryLocator.factpipe.path)' run \(given) --json; echo \"exit=$?\" >&2",
+        ])
+        #expect(run.stderr.contains("exit=2"), "\(run.stderr)")
+        #expect(try run.json()["status"] as? String == "done", "\(run.stdoutText)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY id") == ["P(a).", "P(b)."])
+        #expect(try work.read("rejects/a.ndjson").split(separator: "\n").count == 1)
+        #expect(try SQLiteFile.strings(work.database, "SELECT source FROM factpipe_loads") == ["incoming/a.txt"])
+    }
+
     /// Sources a run cannot load as asked fail it in one line before any lock or write: a file named
     /// without wildcards that is not there (a run that loads nothing said "done"), and a FIFO a pattern
     /// matches (the run blocked on it forever, its writer lock held). A pattern that matches nothing is

@@ -66,7 +66,11 @@ public struct PipelineFile: Sendable {
     /// Reads and checks the pipeline file at `path`.
     /// - Throws: `PipelineFileError` naming the key and line of an unknown key, a value of the wrong
     ///   type or out of range, or the missing required ones (`name`, `database`, `sources.paths`).
-    public static func load(path: String) throws(PipelineFileError) -> PipelineFile {
+    ///
+    /// A pipeline that comes through a pipe (`run <(envsubst < p.toml)`, `run -` for standard input) has no
+    /// folder of its own: its relative paths are the current directory's, as on the command line.
+    public static func load(path given: String) throws(PipelineFileError) -> PipelineFile {
+        let path = given == "-" ? "/dev/stdin" : given
         let text = try readText(path)
         let document: TOMLDocument
         do {
@@ -74,7 +78,7 @@ public struct PipelineFile: Sendable {
         } catch {
             throw PipelineFileError(path: path, line: error.line, message: error.message)
         }
-        var reader = PipelineFileReader(path: path, folder: folder(of: path))
+        var reader = PipelineFileReader(path: path, folder: isStream(path) ? "." : folder(of: path))
         return try reader.read(document)
     }
 
@@ -106,6 +110,16 @@ public struct PipelineFile: Sendable {
             text = text.split(separator: "{source}", omittingEmptySubsequences: false).joined(separator: stem)
         }
         return text
+    }
+
+    /// True when `path` is a pipe, a socket or a terminal (`/dev/fd/63` from `<(…)`), or names a descriptor
+    /// (`/dev/stdin`, `/dev/fd/N`, `/proc/self/fd/N`), whatever it was opened on (`run - < p.toml`).
+    static func isStream(_ path: String) -> Bool {
+        if path == "/dev/stdin" || path.hasPrefix("/dev/fd/") || path.hasPrefix("/proc/self/fd/") { return true }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type == S_IFIFO || type == S_IFSOCK || type == S_IFCHR
     }
 
     static func folder(of path: String) -> String {
