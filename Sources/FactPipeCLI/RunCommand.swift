@@ -185,7 +185,10 @@ extension PipelineRunSummary {
                     + (input.reason.map { " — \($0)" } ?? ""))
             }
         }
-        if inputs.isEmpty { lines.append("factpipe: \(name): no input matches the pipeline's sources") }
+        // A run that failed before its loads names why; "no input matches" would read as a quiet night.
+        if inputs.isEmpty, status == .done || message == nil {
+            lines.append("factpipe: \(name): no input matches the pipeline's sources")
+        }
         lines.append(contentsOf: steps.map { "factpipe: after: \($0.line)" })
         if let message { lines.append("factpipe: \(name): \(message)") }
         return lines.joined(separator: "\n")

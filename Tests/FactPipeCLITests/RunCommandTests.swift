@@ -391,6 +391,87 @@ import Testing
                 "\(inputs)")
     }
 
+    /// A file named as the rejects template would name one is left out only when it is a rejects file;
+    /// a file named as the snapshot template would name one only when it is a factpipe snapshot. By name
+    /// alone, a user's `facts-extra.ndjson` beside rejects named `{source}-{date}.ndjson` was left out
+    /// without a word (exit 0, nothing loaded), and a user's file named like today's snapshot was left out
+    /// and then replaced by it.
+    @Test func filesNamedLikeThePipelinesOwnAreLoadedUnlessTheyAreItsOwn() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("incoming"), withIntermediateDirectories: false)
+        try work.write("incoming/facts-2025-12-05.ndjson", #"{"statement":"D1(a)."}"# + "\n")
+        try work.write("incoming/facts-extra.ndjson", #"{"statement":"D2(a)."}"# + "\n" + #"{"statement":"bad("}"# + "\n")
+        let rejectsJob = try work.write("rejects.toml", """
+            name = "nightly"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["incoming/*.ndjson", "incoming/facts-extra.ndjson"]
+            [load]
+            rejects = "incoming/{source}-{date}.ndjson"
+            """)
+        let first = try Factpipe.run(["run", rejectsJob, "--json"])
+        #expect(first.status == 2, "\(first.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == ["D1(a).", "D2(a)."])
+        #expect(try work.read("incoming/facts-extra-\(today).ndjson").split(separator: "\n").count == 1)
+        // The next night: the rejects files now beside the inputs are the pipeline's own, and left out.
+        let second = try Factpipe.run(["run", rejectsJob, "--dry-run", "--json"])
+        let inputs = try #require(try second.json()["inputs"] as? [[String: Any]])
+        #expect(inputs.compactMap { ($0["source"] as? String).map { URL(fileURLWithPath: $0).lastPathComponent } }
+            == ["facts-2025-12-05.ndjson", "facts-extra.ndjson"], "\(inputs)")
+
+        // A user's file where today's snapshot goes is an input the snapshot would replace: refused, kept.
+        try FileManager.default.createDirectory(atPath: work.path("data"), withIntermediateDirectories: false)
+        try work.write("data/other.ndjson", #"{"statement":"K2(a)."}"# + "\n")
+        let plain = try work.write("user.ndjson", #"{"statement":"USERDATA(a)."}"# + "\n")
+        try Factpipe.tool("/usr/bin/zstd", ["-q", "-f", plain, "-o", work.path("data/kb-\(today).ndjson.zst")])
+        let before = try sha256sum(work.path("data/kb-\(today).ndjson.zst"))
+        let snapshotJob = try work.write("snapshot.toml", """
+            name = "weekly"
+            database = "kb2.sqlite"
+            [sources]
+            paths = ["data/*"]
+            [after]
+            snapshot = "data/kb-{date}.ndjson.zst"
+            """)
+        let refused = try Factpipe.run(["run", snapshotJob])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("is the input"), "\(refused.stderr)")
+        #expect(try sha256sum(work.path("data/kb-\(today).ndjson.zst")) == before)
+        // A factpipe snapshot named by the template (an earlier night's) is the pipeline's own: left out.
+        try FileManager.default.removeItem(atPath: work.path("data/kb-\(today).ndjson.zst"))
+        let export = try Factpipe.run(["export", "--db", work.database, "-o", work.path("data/kb-2026-01-01.ndjson.zst"), "-q"])
+        #expect(export.status == 0, "\(export.stderr)")
+        let weekly = try Factpipe.run(["run", snapshotJob, "--json"])
+        #expect(weekly.status == 0, "\(weekly.stderr)")
+        #expect(try SQLiteFile.strings(work.path("kb2.sqlite"), "SELECT statement FROM facts") == ["K2(a)."])
+    }
+
+    /// A source named without wildcards is loaded, or fails the run: never a quiet night. One with a `[`
+    /// in its name is that file when no file matches it as a pattern.
+    @Test func aSourceNamedOutrightIsLoadedOrFailsTheRun() throws {
+        let work = try CLIWorkspace()
+        try work.write("data[1].txt", "P(a).\n")
+        let brackets = try work.write("brackets.toml", """
+            name = "n"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["data[1].txt"]
+            """)
+        let run = try Factpipe.run(["run", brackets, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts") == ["P(a)."])
+        let itself = try work.write("itself.toml", """
+            name = "n"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["kb.sqlite"]
+            """)
+        let refused = try Factpipe.run(["run", itself])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("kb.sqlite: is the database: a pipeline never loads its own files"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("no input matches"), "\(refused.stderr)")
+    }
+
     @Test func keepSnapshotsRemovesOnlyOlderSnapshotsOfTheSameDatabase() throws {
         let work = try CLIWorkspace()
         let file = work.path("weekly.toml")

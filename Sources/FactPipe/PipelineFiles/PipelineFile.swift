@@ -93,7 +93,9 @@ public struct PipelineFile: Sendable {
         var inputs: [String] = []
         let own = excludingOwnFiles ? PipelineOwnFiles(self) : nil
         for pattern in sourcePatterns {
-            for match in Self.glob(pattern).matches where own?.contains(match) != true && seen.insert(match).inserted {
+            let isLiteral = !Self.hasWildcards(pattern)
+            for match in Self.glob(pattern).matches where seen.insert(match).inserted {
+                if let own, own.what(match, byTemplate: !isLiteral) != nil { continue }
                 inputs.append(match)
             }
         }
@@ -166,8 +168,9 @@ public struct PipelineFile: Sendable {
         let own = PipelineOwnFiles(self)
         for pattern in sourcePatterns {
             let (status, matches) = Self.glob(pattern)
+            let isLiteral = !Self.hasWildcards(pattern)
             if status == GLOB_NOMATCH {
-                guard pattern.contains(where: { "*?[".contains($0) }) else {
+                guard !isLiteral else {
                     throw PipelineFileError(path: pattern, message: "no such file (a source without wildcards must exist)")
                 }
                 continue
@@ -176,7 +179,16 @@ public struct PipelineFile: Sendable {
                 throw PipelineFileError(path: pattern, message: "cannot read the folders of this source pattern"
                     + (status == GLOB_ABORTED ? ": \(String(cString: strerror(errno)))" : ""))
             }
-            for match in matches where !own.contains(match) && seen.insert(match).inserted {
+            for match in matches where seen.insert(match).inserted {
+                // A file a pattern matches by the rejects or snapshot template's name is left out when it
+                // is one; a file named without wildcards is loaded unless it is the database or the
+                // pipeline file, which fail the run rather than make it a quiet night.
+                if let what = own.what(match, byTemplate: !isLiteral) {
+                    guard !isLiteral else {
+                        throw PipelineFileError(path: match, message: "is \(what): a pipeline never loads its own files")
+                    }
+                    continue
+                }
                 var info = stat()
                 guard stat(match, &info) == 0 else {
                     throw PipelineFileError(path: match, message: "cannot read it: \(String(cString: strerror(errno)))")
@@ -191,12 +203,21 @@ public struct PipelineFile: Sendable {
         return inputs
     }
 
+    /// True when `pattern` has a character `glob` reads as a wildcard.
+    static func hasWildcards(_ pattern: String) -> Bool {
+        pattern.contains { "*?[".contains($0) }
+    }
+
     /// The matches of `pattern`, sorted, and `glob`'s status. A folder that does not exist is no match (a
     /// quiet night); one that cannot be read aborts the expansion (`GLOB_ABORTED`).
+    ///
+    /// A pattern that matches nothing but names a file as it is written (`in/data[1].txt`) matches that
+    /// file, as the shell would pass it on.
     private static func glob(_ pattern: String) -> (status: Int32, matches: [String]) {
         var result = glob_t()
         defer { globfree(&result) }
         let status = Glibc.glob(pattern, 0, { _, code in code == ENOENT || code == ENOTDIR ? 0 : 1 }, &result)
+        if status == GLOB_NOMATCH, hasWildcards(pattern), access(pattern, F_OK) == 0 { return (0, [pattern]) }
         guard status == 0 else { return (status, []) }
         var matches: [String] = []
         for index in 0..<Int(result.gl_pathc) {

@@ -9,42 +9,88 @@ import Darwin
 /// its snapshots with the files written beside them, and the pipeline file itself. Compared by real
 /// path (and the database also by file identity), so a pattern such as `*` in the database's folder
 /// loads only the inputs there.
+///
+/// A file named as the rejects or snapshot template would name one is the pipeline's only when its
+/// bytes say so too: a rejects file begins with a reject line (or is empty), a snapshot carries a
+/// factpipe manifest. Judged by name alone, a user's `incoming/facts-extra.ndjson` beside rejects named
+/// `incoming/{source}-{date}.ndjson` was left out without a word, and an input named like the snapshot
+/// was left out and then replaced by it.
 struct PipelineOwnFiles {
     /// The database's and the pipeline file's: a hard link to either among the sources is left out too.
-    private let identities: [FileIdentity]
-    private let exactPaths: Set<String>
+    private let identities: [(identity: FileIdentity, what: String)]
+    private let exactPaths: [String: String]
     /// `fnmatch` patterns over real paths, from the rejects and snapshot templates.
-    private let patterns: [String]
+    private let patterns: [(pattern: String, kind: Kind)]
+
+    private enum Kind {
+        case rejects, snapshot, checksum, manifest
+    }
 
     init(_ file: PipelineFile) {
         // A database in PostgreSQL has no files here.
         let isFile = !PostgreSQLAddress.isPostgreSQL(file.databasePath)
-        identities = [isFile ? FileIdentity(path: file.databasePath) : nil, FileIdentity(path: file.path)]
-            .compactMap { $0 }
-        var exactPaths = isFile ? Set(DatabaseFile.ownFiles(file.databasePath)) : []
+        var identities: [(FileIdentity, String)] = []
+        if isFile, let database = FileIdentity(path: file.databasePath) { identities.append((database, "the database")) }
+        if let pipeline = FileIdentity(path: file.path) { identities.append((pipeline, "the pipeline file")) }
+        self.identities = identities
+        var exactPaths: [String: String] = [:]
+        if isFile {
+            for path in DatabaseFile.ownFiles(file.databasePath) { exactPaths[path] = "a file of the database" }
+        }
         // The pipeline file itself, in the folder its patterns match (`*` beside it), is no input.
-        if let real = PathText.real(file.path) { exactPaths.insert(real) }
+        if let real = PathText.real(file.path) { exactPaths[real] = "the pipeline file" }
         self.exactPaths = exactPaths
-        var patterns: [String] = []
-        if let rejects = file.rejectsTemplate { patterns.append(Self.pattern(rejects)) }
+        var patterns: [(String, Kind)] = []
+        if let rejects = file.rejectsTemplate { patterns.append((Self.pattern(rejects), .rejects)) }
         if let snapshot = file.snapshotTemplate {
             let pattern = Self.pattern(snapshot)
-            patterns += [pattern, pattern + ".sha256", pattern + ".manifest.json"]
+            patterns += [(pattern, .snapshot), (pattern + ".sha256", .checksum), (pattern + ".manifest.json", .manifest)]
         }
         self.patterns = patterns
     }
 
     /// True when `path` is one of the pipeline's own files.
     func contains(_ path: String) -> Bool {
-        if let identity = FileIdentity(path: path), identities.contains(identity) { return true }
-        guard let real = PathText.real(path) else { return false }
-        if exactPaths.contains(real) { return true }
-        return patterns.contains { fnmatch($0, real, 0) == 0 }
+        what(path) != nil
     }
 
-    /// A template's files as a pattern: `{date}` and `{source}` become `*`, the rest is literal; the
-    /// folder is resolved to its real path up to its first component with a placeholder (a folder such
-    /// as `../incoming/{date}` left relative never matched, and its rejects were loaded the next night).
+    /// Which of the pipeline's own files `path` is ("the database", "a rejects file of this pipeline"…),
+    /// or nil when it is none of them; `byTemplate` false asks only whether it is the database, one of its
+    /// files or the pipeline file.
+    func what(_ path: String, byTemplate: Bool = true) -> String? {
+        if let identity = FileIdentity(path: path), let own = identities.first(where: { $0.identity == identity }) {
+            return own.what
+        }
+        guard let real = PathText.real(path) else { return nil }
+        if let what = exactPaths[real] { return what }
+        guard byTemplate else { return nil }
+        for (pattern, kind) in patterns where fnmatch(pattern, real, 0) == 0 {
+            switch kind {
+            case .rejects:
+                if RejectsFileShape.isRejectsFile(real) { return "a rejects file of this pipeline" }
+            case .snapshot:
+                if Self.isSnapshot(real) { return "a snapshot of this pipeline" }
+            case .checksum:
+                if Self.isSnapshot(String(real.dropLast(".sha256".count))) { return "the checksum of a snapshot" }
+            case .manifest:
+                if Self.isSnapshot(String(real.dropLast(".manifest.json".count))) { return "the manifest of a snapshot" }
+            }
+        }
+        return nil
+    }
+
+    /// True when `path` is a factpipe snapshot: its manifest (its last frame, or the file beside a plain
+    /// one) reads as one.
+    private static func isSnapshot(_ path: String) -> Bool {
+        guard let reader = try? ArchiveReader(path: path, hashesFile: false),
+              case .success(let manifest) = reader.manifest else { return false }
+        return manifest.kind == .snapshot
+    }
+
+    /// A template's files as a pattern: `{date}` matches a date (`YYYY-MM-DD`), `{source}` anything, the
+    /// rest is literal; the folder is resolved to its real path up to its first component with a
+    /// placeholder (a folder such as `../incoming/{date}` left relative never matched, and its rejects
+    /// were loaded the next night).
     static func pattern(_ template: String) -> String {
         var (folder, name) = PathText.split(template)
         if let brace = folder.firstIndex(of: "{") {
@@ -70,12 +116,11 @@ struct PipelineOwnFiles {
 }
 
 extension String {
-    /// The text with `{date}` and `{source}` replaced by `*`.
+    /// The text with `{date}` replaced by a pattern of a date and `{source}` by `*`.
     fileprivate func replacingPlaceholders() -> String {
-        var text = self
-        for placeholder in ["{date}", "{source}"] {
-            text = text.split(separator: placeholder, omittingEmptySubsequences: false).joined(separator: "*")
-        }
-        return text
+        let digit = "[0-9]"
+        let date = String(repeating: digit, count: 4) + "-" + digit + digit + "-" + digit + digit
+        return split(separator: "{date}", omittingEmptySubsequences: false).joined(separator: date)
+            .split(separator: "{source}", omittingEmptySubsequences: false).joined(separator: "*")
     }
 }
