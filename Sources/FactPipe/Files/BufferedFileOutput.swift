@@ -127,6 +127,34 @@ public final class BufferedFileOutput {
         if let isCancelled, CancellableOutput.mayWait(descriptor) { self.isCancelled = isCancelled }
     }
 
+    /// Holds the regular file this output opened for this process alone (`flock`), so that another load
+    /// naming the same file is refused instead of starting it afresh under this one's lines or mixing
+    /// its own into them. Nothing for standard output, pipes and devices, nor where the file system
+    /// takes no locks. The hold ends when the output closes.
+    /// - Throws: `FileOutputError` when another process holds the file; `what` names it in the message.
+    public func holdAlone(what: String) throws {
+        guard ownsARegularFile else { return }
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            guard errno == EWOULDBLOCK else { return }
+            throw FileOutputError(
+                operation: .open, path: path, code: EWOULDBLOCK,
+                reason: "another load is writing it; give each load its own \(what)")
+        }
+    }
+
+    /// Opens a load's rejects file at `path` to append, held alone (`holdAlone`), and cut to nothing once
+    /// held when `startsAfresh`.
+    /// - Throws: `FileOutputError` when it cannot be opened or cut, or another load writes it.
+    public static func rejects(
+        path: String, startsAfresh: Bool = false, isCancelled: (() -> Bool)? = nil
+    ) throws -> BufferedFileOutput {
+        let output = try BufferedFileOutput(path: path, append: true, isCancelled: isCancelled)
+        try output.holdAlone(what: "rejects file")
+        if startsAfresh { try output.truncate(to: 0) }
+        return output
+    }
+
     /// Writes through an already open descriptor that the caller keeps ownership of.
     public init(descriptor: Int32, name: String, capacity: Int = BufferedFileOutput.defaultCapacity) {
         path = name

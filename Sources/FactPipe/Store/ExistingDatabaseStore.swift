@@ -121,7 +121,7 @@ final class ExistingDatabaseStore: FactSink {
         }
         insert = try connection.prepare("\(verb) INTO facts(\(quoted)) VALUES (\(placeholders)) \(clause)")
         rejects = try options.rejectsPath.map {
-            try BufferedFileOutput(path: $0, append: options.appendsRejects, isCancelled: isCancelled)
+            try BufferedFileOutput.rejects(path: $0, startsAfresh: !options.appendsRejects, isCancelled: isCancelled)
         }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }

@@ -74,7 +74,7 @@ final class WriterStage {
         staging = StagingArea(connection: connection)
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map {
-            try BufferedFileOutput(path: $0, append: true, isCancelled: isCancelled)
+            try BufferedFileOutput.rejects(path: $0, isCancelled: isCancelled)
         }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
         spool = options.isAtomic ? rejects.flatMap { RejectsSpool(beside: $0) } : nil

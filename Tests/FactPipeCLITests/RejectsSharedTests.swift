@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Two loads into different databases naming one rejects file: the second started the file afresh under
+/// the first, whose rejects were lost while it reported them written (exit 2, "done"). The file is now
+/// held by the load writing it, and another load naming it is refused before it writes.
+@Suite struct RejectsSharedTests {
+    /// True while some process holds `path` with `flock` (tried without waiting, and let go at once).
+    private func isHeld(_ path: String) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else { return true }
+        flock(descriptor, LOCK_UN)
+        return false
+    }
+
+    @Test func aSecondLoadNamingTheRejectsFileOfARunningLoadIsRefused() throws {
+        let work = try CLIWorkspace()
+        let shared = work.path("shared.ndjson")
+        let feed = Pipe()
+        let first = try BackgroundProcess(BinaryLocator.factpipe,
+            ["import", "-", "--format", "text", "--db", work.path("one.sqlite"), "--rejects", shared, "--json"],
+            stdin: feed.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(20)
+        while !isHeld(shared), first.isRunning, Date() < deadline { usleep(20_000) }
+        #expect(isHeld(shared), "the running load holds its rejects file")
+
+        let other = try work.write("other.txt", "Q(a).\nnot a statement\n")
+        let second = try Factpipe.run(["import", other, "--db", work.path("two.sqlite"), "--rejects", shared])
+        #expect(second.status == 1, "\(second.stderr)")
+        #expect(second.stderr.contains("cannot open \(shared) for writing: another load is writing it; "
+            + "give each load its own rejects file"), "\(second.stderr)")
+
+        var text = ""
+        for index in 0..<3_000 { text += index % 100 == 0 ? "bad line \(index)\n" : "P(a\(index)).\n" }
+        try feed.fileHandleForWriting.write(contentsOf: Data(text.utf8))
+        try feed.fileHandleForWriting.close()
+        let done = try first.wait()
+        #expect(done.status == 2, "\(done.stderr)")
+        #expect(int(try done.json(), "rejected") == 30)
+        let lines = try String(contentsOfFile: shared, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 30, "every reject of the first load is in the file")
+        #expect(lines.allSatisfy { $0.contains(#""source":"-""#) })
+        #expect(!isHeld(shared))
+
+        // Once the first load is over, the second may start the file afresh with its own rejects.
+        let again = try Factpipe.run(["import", other, "--db", work.path("two.sqlite"), "--rejects", shared])
+        #expect(again.status == 2, "\(again.stderr)")
+        #expect(try String(contentsOfFile: shared, encoding: .utf8).split(separator: "\n").count == 1)
+    }
+}
