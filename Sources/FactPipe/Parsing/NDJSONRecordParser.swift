@@ -128,7 +128,7 @@ enum NDJSONRecordParser {
                 if fields.metadata == nil {
                     fields.metadata = text
                 } else {
-                    // Both names given: keep both; the later one's members win.
+                    // Both names given: keep the members of both (a key in both is refused by the validator).
                     do {
                         fields.metadataExtras.append(contentsOf: try JSONText.members(ofObject: text))
                     } catch {

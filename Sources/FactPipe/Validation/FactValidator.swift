@@ -84,8 +84,10 @@ struct FactValidator: Sendable {
                 if strictParts {
                     return .rejected(.partsDisagree, "\(names) given beside the statement disagree with it")
                 }
-                warning = "\(names) given beside the statement disagree with it; kept in fact_metadata.given_parts"
-                fields.metadataExtras.append(("given_parts", JSONText.object(disagreements)))
+                // Under `given_parts`, or `given_parts_2`, … when the record's metadata already has that key.
+                let key = Self.unusedKey("given_parts", metadata: fields.metadata, extras: fields.metadataExtras)
+                warning = "\(names) given beside the statement disagree with it; kept in fact_metadata.\(key)"
+                fields.metadataExtras.append((key, JSONText.object(disagreements)))
             }
         }
 
@@ -121,12 +123,19 @@ struct FactValidator: Sendable {
         let context: String
         let metadata: String
         do {
-            context = try merged(fields.context, fields.contextExtras)
+            // A member given twice was refused by the parser (`checkContextExtras`).
+            context = try merged(fields.context, fields.contextExtras).text
         } catch {
             return .rejected(.invalidContext, "context is not a JSON object")
         }
         do {
-            metadata = try merged(fields.metadata, fields.metadataExtras)
+            let (text, repeated) = try merged(fields.metadata, fields.metadataExtras)
+            if let repeated {
+                return .rejected(
+                    .invalidMetadata, "\(repeated) is given twice for fact_metadata (as a field and inside "
+                        + "fact_metadata, or in both metadata and fact_metadata); give it once")
+            }
+            metadata = text
         } catch {
             return .rejected(.invalidMetadata, "fact_metadata is not a JSON object")
         }
@@ -162,10 +171,33 @@ struct FactValidator: Sendable {
         }
     }
 
-    /// An object's text with extra members merged in (extras win); the text itself when there are none.
-    private func merged(_ base: String?, _ extras: [(key: String, json: String)]) throws(JSONSyntaxError) -> String {
-        guard !extras.isEmpty else { return base ?? "{}" }
+    /// An object's text with extra members merged in; the text itself when there are none. `repeated`
+    /// names a key that the object and an extra, or two extras, both give: merged, one value would be
+    /// lost without a word.
+    private func merged(
+        _ base: String?, _ extras: [(key: String, json: String)]
+    ) throws(JSONSyntaxError) -> (text: String, repeated: String?) {
+        guard !extras.isEmpty else { return (base ?? "{}", nil) }
         let members = try base.map { text throws(JSONSyntaxError) in try JSONText.members(ofObject: text) } ?? []
-        return JSONText.object(members + extras)
+        for (index, extra) in extras.enumerated()
+        where members.contains(where: { $0.key == extra.key }) || extras[..<index].contains(where: { $0.key == extra.key }) {
+            return ("", extra.key)
+        }
+        return (JSONText.object(members + extras), nil)
+    }
+
+    /// `key`, or the first of `key_2`, `key_3`, … that neither the metadata object nor the extras use.
+    private static func unusedKey(_ key: String, metadata: String?, extras: [(key: String, json: String)]) -> String {
+        let members = metadata.flatMap { try? JSONText.members(ofObject: $0) } ?? []
+        func isUsed(_ candidate: String) -> Bool {
+            members.contains { $0.key == candidate } || extras.contains { $0.key == candidate }
+        }
+        var candidate = key
+        var suffix = 1
+        while isUsed(candidate) {
+            suffix += 1
+            candidate = "\(key)_\(suffix)"
+        }
+        return candidate
     }
 }

@@ -296,14 +296,37 @@ private func object(_ text: String) throws -> NSDictionary {
     }
 
     @Test func unknownFieldsAreMergedIntoTheGivenMetadata() throws {
-        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","fact_metadata":{"a":1,"b":2},"b":3,"index":0}"#))
-        #expect(try object(fact.metadata) == ["a": 1, "b": 3, "index": 0])
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","fact_metadata":{"a":1,"b":2},"c":3,"index":0}"#))
+        #expect(try object(fact.metadata) == ["a": 1, "b": 2, "c": 3, "index": 0])
     }
 
-    /// NDJSONRecordParser documents that with both `fact_metadata` and `metadata`, "the later one's members win".
-    @Test func laterMetadataFieldWinsOverTheEarlierOne() throws {
-        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","fact_metadata":{"k":1,"a":1},"metadata":{"k":2,"b":2}}"#))
-        #expect(try object(fact.metadata) == ["k": 2, "a": 1, "b": 2])
+    /// With both `fact_metadata` and `metadata`, the members of both are kept.
+    @Test func bothMetadataFieldsAreMerged() throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","fact_metadata":{"a":1},"metadata":{"b":2}}"#))
+        #expect(try object(fact.metadata) == ["a": 1, "b": 2])
+    }
+
+    /// A metadata key given twice — a field beside `fact_metadata` that holds it, or `metadata` and
+    /// `fact_metadata` that both do — is refused naming it: merged, one of the values was lost without a word.
+    @Test(arguments: [
+        #"{"statement":"P(a).","fact_metadata":{"a":1,"b":2},"b":3}"#,
+        #"{"statement":"P(a).","fact_metadata":{"k":1,"a":1},"metadata":{"k":2,"b":2}}"#,
+        #"{"statement":"P(a).","fact_metadata":"{\"k\":1}","k":5}"#,
+    ])
+    func aMetadataKeyGivenTwiceIsRefused(_ record: String) throws {
+        let (reason, message) = try refused(validate(record))
+        #expect(reason == .invalidMetadata)
+        #expect(message.contains("is given twice for fact_metadata"), "\(message)")
+        #expect(message.hasPrefix("b ") || message.hasPrefix("k "), "\(message)")
+    }
+
+    /// Parts that disagree with the statement go under `given_parts`, or `given_parts_2` when the record's
+    /// own metadata has a `given_parts`: its value is kept.
+    @Test func disagreeingPartsNeverReplaceTheRecordsOwnGivenParts() throws {
+        let (fact, warning) = try accepted(
+            validate(#"{"statement":"P(a).","fact_metadata":{"given_parts":"mine"},"subject":"zzz"}"#))
+        #expect(try object(fact.metadata) == ["given_parts": "mine", "given_parts_2": ["subject": "zzz"]])
+        #expect(warning?.contains("kept in fact_metadata.given_parts_2") == true, "\(String(describing: warning))")
     }
 
     // MARK: Limits
