@@ -88,6 +88,56 @@ import Glibc
         #expect(try SQLiteFile.strings(victim, indexes) == (try SQLiteFile.strings(referenceDB, indexes)))
     }
 
+    /// `--max-errors` counts the refusals before the kill: the resumed load stops where an uninterrupted
+    /// one stops. (The resume counted only its own, read on past the limit and ended `done`.)
+    @Test func aResumedLoadStopsAtMaxErrorsWhereAnUninterruptedOneStops() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let limit = ["--max-errors", "1200"]
+        let (input, committed) = try killedLoad(
+            work, facts: 200_000, seed: 23, database: victim, afterRecords: 30_000, extra: limit)
+        let rejectedBeforeKill = try SQLiteFile.int(victim, "SELECT rejected FROM factpipe_loads")
+        #expect(rejectedBeforeKill > 100, "the killed load had refused records: \(rejectedBeforeKill) by record \(committed)")
+
+        let referenceDB = work.path("reference.sqlite")
+        let reference = try Factpipe.run(["import", input, "--db", referenceDB, "--batch-size", "1000", "-q"] + limit)
+        #expect(reference.status == 3, "the limit stops the uninterrupted load: \(reference.stderr)")
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "1000", "--resume", "-q"] + limit)
+        #expect(resumed.status == 3, "\(resumed.stderr)")
+        #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))
+        #expect(try factDump(victim) == (try factDump(referenceDB)))
+    }
+
+    /// A load the limit stopped, resumed with the same limit, stops again at its next refusal; with a
+    /// higher one, it ends as a load given that limit from the start.
+    @Test func aLoadStoppedByMaxErrorsResumesWithinTheSameBudget() throws {
+        let work = try CLIWorkspace()
+        var text = ""
+        for line in 1...12_000 { text += line % 1_000 == 500 ? "bad line \(line)\n" : "P(a\(line)).\n" }
+        let input = try work.write("input.txt", text)
+        func load(_ database: String, _ extra: [String]) throws -> FactpipeRun {
+            try Factpipe.run(["import", input, "--db", database, "--batch-size", "1000", "-q"] + extra)
+        }
+        let stopped = try load(work.database, ["--max-errors", "5"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        #expect(try SQLiteFile.ledger(work.database).map { int($0, "rejected") } == [5])
+
+        let again = try load(work.database, ["--max-errors", "5", "--resume"])
+        #expect(again.status == 3, "\(again.stderr)")
+        #expect(again.stderr.contains("input.txt:5500"), "it stops at the next refusal: \(again.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 4_995)
+
+        let reference = work.path("reference.sqlite")
+        #expect(try load(reference, ["--max-errors", "8"]).status == 3)
+        let higher = try load(work.database, ["--max-errors", "8", "--resume"])
+        #expect(higher.status == 3, "\(higher.stderr)")
+        #expect(try ledgerDump(work.database) == (try ledgerDump(reference)))
+        // The input gives no created_at: each load stamps its own time, so the rest is compared.
+        let facts = "SELECT statement || ' ' || confidence || ' ' || load_id FROM facts ORDER BY statement"
+        #expect(try SQLiteFile.strings(work.database, facts) == (try SQLiteFile.strings(reference, facts)))
+        #expect(try SQLiteFile.int(reference, "SELECT count(*) FROM facts") == 7_992)
+    }
+
     /// Each assertion as its load and the statement it asserts, but for those of a fact's own load
     /// (a resumed load may assert its own earlier facts, which means nothing to undo).
     private func assertionDump(_ database: String) throws -> [String] {

@@ -43,6 +43,7 @@ final class Batcher {
             segment = FactSegment()
             segment.checkpointOffset = descriptor.startOffset
             segment.checkpointLine = descriptor.startLine
+            totalRejected += descriptor.rejectedBefore
             send(.begin(descriptor))
         case .parsed(let chunk):
             add(chunk)

@@ -146,7 +146,7 @@ public struct ImportPipeline: Sendable {
             switch plan.action {
             case .skip: continue
             case .load: remaining += Int64(info.st_size)
-            case .resume(_, let offset, _): remaining += max(0, Int64(info.st_size) - offset)
+            case .resume(_, let offset, _, _): remaining += max(0, Int64(info.st_size) - offset)
             }
             estimate += Int64(info.st_size)
         }

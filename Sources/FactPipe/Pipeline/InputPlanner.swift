@@ -125,7 +125,9 @@ enum ResumePolicy {
         if let policy, let counts, counts.records > 0, policy != options.conflictPolicy {
             return .refuse(mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
         }
-        return .go(.resume(loadID: loadID, offset: counts?.checkpointOffset ?? 0, line: counts?.checkpointLine ?? 1))
+        return .go(.resume(
+            loadID: loadID, offset: counts?.checkpointOffset ?? 0, line: counts?.checkpointLine ?? 1,
+            rejected: counts?.rejected ?? 0))
     }
 
     /// Half of the input would be merged one way and half another: a resume goes on as its load began.
@@ -139,7 +141,7 @@ enum ResumePolicy {
 extension SourcePlan {
     /// True when it goes on with load `loadID`.
     func resumes(_ loadID: Int64) -> Bool {
-        if case .resume(let id, _, _) = action { return id == loadID }
+        if case .resume(let id, _, _, _) = action { return id == loadID }
         return false
     }
 

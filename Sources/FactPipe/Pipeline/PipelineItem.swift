@@ -11,6 +11,9 @@ struct SourceDescriptor: Sendable {
     /// Where reading starts: 0 and line 1, or the checkpoint of the load it resumes.
     var startOffset: Int64 = 0
     var startLine = 1
+    /// Records of the resumed load refused before its checkpoint: the `--max-errors` budget starts spent
+    /// by them, so a resume stops where the load would have stopped had it never been interrupted.
+    var rejectedBefore = 0
 }
 
 /// What a parser worker needs to know about the source of a chunk.

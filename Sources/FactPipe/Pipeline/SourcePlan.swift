@@ -5,8 +5,9 @@ struct SourcePlan: Sendable {
         case load
         /// Its content was loaded before (same SHA-256, status done): not read again without `force`.
         case skip(reason: String)
-        /// Continue ledger row `loadID` just after its last committed record.
-        case resume(loadID: Int64, offset: Int64, line: Int)
+        /// Continue ledger row `loadID` just after its last committed record; `rejected` records of it were
+        /// refused up to there (they count against `--max-errors` as they did before the stop).
+        case resume(loadID: Int64, offset: Int64, line: Int, rejected: Int)
     }
 
     var path: String
@@ -16,6 +17,12 @@ struct SourcePlan: Sendable {
     /// The file `sha256` was read from (`FileStamp`): the reader refuses a file that is no longer it.
     var stamp: FileStamp?
 
+    /// Records the resumed load refused before its checkpoint; 0 for any other plan.
+    var rejectedBefore: Int {
+        if case .resume(_, _, _, let rejected) = action { return rejected }
+        return 0
+    }
+
     /// The plan as the public types report it.
     var inputPlan: InputPlan {
         switch action {
@@ -23,7 +30,7 @@ struct SourcePlan: Sendable {
             return InputPlan(path: path, decision: .load)
         case .skip(let reason):
             return InputPlan(path: path, decision: .skip, reason: reason)
-        case .resume(let loadID, _, let line):
+        case .resume(let loadID, _, let line, _):
             return InputPlan(path: path, decision: .resume, reason: "load \(loadID) goes on from line \(line)")
         }
     }

@@ -27,7 +27,7 @@ struct SourceReader {
             switch plan.action {
             case .skip: continue
             case .load: break
-            case .resume(let loadID, let offset, let line):
+            case .resume(let loadID, let offset, let line, _):
                 resumeAt = (offset, line)
                 resumeLoadID = loadID
             }
@@ -73,6 +73,8 @@ struct SourceReader {
                     path: path, format: format, compression: reader.compression, size: reader.sourceSize,
                     sha256: plan.sha256, resumeLoadID: resumeLoadID)
                 if let resumeAt { (descriptor.startOffset, descriptor.startLine) = resumeAt }
+                descriptor.rejectedBefore = plan.rejectedBefore
+        descriptor.rejectedBefore = plan.rejectedBefore
                 guard send(.sourceStart(descriptor)) else { return }
                 var needsHeader = framing != .lines
                 if let resumeAt {
