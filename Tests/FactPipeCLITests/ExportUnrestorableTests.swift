@@ -21,6 +21,38 @@ import Testing
     }
 }
 
+/// Facts a load let in under raised limits (more arguments, a longer argument, a record over 1 MiB) are
+/// facts of the database: its snapshot restores them all. (Restore imported under the default limits,
+/// refused them, and failed on an archive `verify` passed.)
+@Suite struct ExportRaisedLimitsTests {
+    @Test(arguments: ["ndjson", "csv", "text"])
+    func aSnapshotOfFactsLoadedUnderRaisedLimitsRestores(format: String) throws {
+        let work = try CLIWorkspace()
+        let wide = "Wide(" + (0..<12).map { "a\($0)" }.joined(separator: ", ") + ")."
+        let long = "Long(" + String(repeating: "x", count: 800) + ")."
+        let metadata = String(repeating: "m", count: 1_200_000)
+        let lines = [
+            #"{"statement":"\#(wide)"}"#, #"{"statement":"\#(long)"}"#,
+            #"{"statement":"Big(a).","fact_metadata":{"note":"\#(metadata)"}}"#, #"{"statement":"Ok(a, b)."}"#,
+        ]
+        let input = try work.write("in.ndjson", lines.joined(separator: "\n") + "\n")
+        let load = try Factpipe.run([
+            "import", input, "--db", work.database, "--max-args", "20", "--max-arg-length", "1000",
+            "--max-record-bytes", "4000000", "-q",
+        ])
+        #expect(load.status == 0, "\(load.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 4)
+        let archive = work.path("s.\(format).zst")
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", archive, "--format", format, "-q"]).status == 0)
+        #expect(try Factpipe.run(["verify", archive, "-q"]).status == 0)
+        let restored = work.path("restored.sqlite")
+        let restore = try Factpipe.run(["restore", archive, "--to", restored])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        let statements = "SELECT statement FROM facts ORDER BY statement"
+        #expect(try SQLiteFile.strings(restored, statements) == (try SQLiteFile.strings(work.database, statements)))
+    }
+}
+
 /// Text that is not UTF-8 or a `created_at` that is not a time, written by another program: import refuses
 /// such a record, so export refuses the fact; a time import accepts in another form is exported.
 @Suite struct ExportUnimportableTextTests {

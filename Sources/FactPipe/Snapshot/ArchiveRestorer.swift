@@ -154,6 +154,10 @@ public struct ArchiveRestorer: Sendable {
         var importOptions = ImportOptions(inputs: [options.archivePath], databasePath: temporary)
         importOptions.format = manifest.format == .csv ? .csv : (manifest.format == .text ? .text : .ndjson)
         importOptions.maxErrors = 0
+        // The facts were stored once already, some perhaps by a load with raised limits (`--max-args 20`):
+        // judged by the default limits they were refused, and an archive `verify` passed could not be restored.
+        importOptions.limits = ForeignFactRow.lenientLimits
+        importOptions.limits.maxRecordBytes = Int.max
         importOptions.lockTimeoutSeconds = 1
         let summary = ImportPipeline(options: importOptions).run()
         guard summary.status == .done, summary.rejected == 0, summary.inserted == Int(manifest.factCount) else {
