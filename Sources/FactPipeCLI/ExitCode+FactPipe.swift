@@ -16,16 +16,22 @@ enum FactPipeExit {
     /// Interrupted by SIGINT (128 + 2) or SIGTERM (128 + 15).
     static let interrupted: Int32 = 130
     static let terminated: Int32 = 143
+
+    /// 128 + the signal that stopped the command: 130 for SIGINT (2, also when none is known), 143 for
+    /// SIGTERM, 129 for SIGHUP (the terminal closed).
+    static func stopped(by signal: Int32?) -> Int32 {
+        128 + (signal ?? 2)
+    }
 }
 
 extension ImportSummary {
     /// The process exit code for this outcome.
     func exitCode(signal: Int32?) -> Int32 {
-        if wasInterrupted { return signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted }
+        if wasInterrupted { return FactPipeExit.stopped(by: signal) }
         switch status {
         case .done: return rejected > 0 ? FactPipeExit.doneWithRejects : FactPipeExit.success
         case .aborted: return FactPipeExit.aborted
-        case .interrupted: return signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted
+        case .interrupted: return FactPipeExit.stopped(by: signal)
         case .failed: return FactPipeExit.failure
         }
     }

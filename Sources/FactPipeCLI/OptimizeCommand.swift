@@ -66,7 +66,7 @@ struct OptimizeCommand: ParsableCommand {
         } catch let error as StoreError where error.kind == .interrupted {
             // The step that ran was rolled back and its log truncated; 130 or 143 as for a load.
             _ = CommandFailure.exit("optimize", error, json: json)
-            throw ExitCode(trap?.receivedSignal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
+            throw ExitCode(FactPipeExit.stopped(by: trap?.receivedSignal))
         } catch {
             throw CommandFailure.exit("optimize", error, json: json)
         }

@@ -139,7 +139,7 @@ extension PipelineRunSummary {
         switch status {
         case .failed: return FactPipeExit.failure
         case .aborted: return FactPipeExit.aborted
-        case .interrupted: return signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted
+        case .interrupted: return FactPipeExit.stopped(by: signal)
         case .done:
             return inputs.contains { ($0.summary?.rejected ?? 0) > 0 } ? FactPipeExit.doneWithRejects : FactPipeExit.success
         }

@@ -86,15 +86,30 @@ struct ScaleTestCommand: ParsableCommand {
         } catch {
             if let signal = trap.receivedSignal {
                 Standard.error("factpipe scale-test: interrupted; temporary files removed")
-                throw ExitCode(signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
+                throw ExitCode(FactPipeExit.stopped(by: signal))
             }
             throw CommandFailure.exit("scale-test", error, json: console.json)
         }
+        if let signal = trap.receivedSignal {
+            // The queries break off on a signal: the figures are partial, so they are not printed as a
+            // result, and the report says the run was interrupted (its success gauge 0).
+            let code = FactPipeExit.stopped(by: signal)
+            let message = "interrupted (\(SignalTrap.name(of: signal))); the figures are partial and not shown"
+            if console.json {
+                let object: JSONDocument = [
+                    "command": "scale-test", "status": "interrupted", "exit_code": .int(Int(code)),
+                    "error": .string(message),
+                ]
+                Standard.output(object.text)
+            }
+            var report = result.runReport
+            report.status = "interrupted"
+            try monitoring.write(report, command: "scale-test")
+            Standard.error("factpipe scale-test: \(message); temporary files removed")
+            throw ExitCode(code)
+        }
         Standard.output(console.json ? result.json.text : result.humanText)
         try monitoring.write(result.runReport, command: "scale-test")
-        if let signal = trap.receivedSignal {
-            throw ExitCode(signal == 15 ? FactPipeExit.terminated : FactPipeExit.interrupted)
-        }
     }
 }
 

@@ -126,7 +126,8 @@ final class HeldOpenFIFO {
     /// none came. Never blocks past the deadline.
     func openWhenReaderArrives(timeout: Double = 30) -> Bool {
         poll(timeout: timeout) {
-            let fd = open(path, O_WRONLY | O_NONBLOCK)  // ENXIO while there is no reader
+            // Not inherited by processes started meanwhile: one holding it would keep the end of input away.
+            let fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)  // ENXIO while there is no reader
             guard fd >= 0 else { return false }
             _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
             descriptor = fd

@@ -5,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-/// SIGINT and SIGTERM in the middle of a load: the open batch is rolled back, the committed ones stay,
+/// SIGINT, SIGTERM and SIGHUP in the middle of a load: the open batch is rolled back, the committed ones stay,
 /// and the summary and the ledger both say `interrupted`. The load reads a FIFO the test holds open, so
 /// it is sure to be mid-load, with a known number of records committed, when the signal comes.
 @Suite struct ImportSignalTests {
@@ -20,15 +20,23 @@ import Glibc
         let load = try BackgroundProcess(
             BinaryLocator.factpipe,
             ["import", input.path, "--db", database, "--batch-size", "\(batchSize)", "--json"] + (quiet ? ["-q"] : []))
+        try signalMidLoad(load, input, database: database, records: records, committed: committed, signal: signal)
+        let run = try load.wait()
+        input.close()
+        return (run, input.path)
+    }
+
+    /// Opens the load's FIFO once the load reads it, writes `records` facts, waits until `committed` are
+    /// committed and sends `signal`.
+    private func signalMidLoad(
+        _ load: BackgroundProcess, _ input: HeldOpenFIFO, database: String, records: Int, committed: Int, signal: Int32
+    ) throws {
         try #require(input.openWhenReaderArrives(), "the load did not open its input")
         try input.write((0..<records).map { "Signal(item\($0), Kind\($0 % 7))." }.joined(separator: "\n") + "\n")
         let query = "SELECT coalesce(max(records), 0) FROM factpipe_loads"
         let reached = poll(timeout: 60) { (readOnlyInt(database, query) ?? 0) >= committed || !load.isRunning }
         try #require(reached && load.isRunning, "the load did not commit \(committed) records while its input was open")
         kill(load.pid, signal)
-        let run = try load.wait()
-        input.close()
-        return (run, input.path)
     }
 
     @Test func sigintStopsTheLoadAfterItsLastCommittedBatch() throws {
@@ -72,5 +80,35 @@ import Glibc
         #expect(try SQLiteFile.ledger(work.database).first?["status"] as? String == "interrupted")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == int(json, "inserted"))
         #expect(int(json, "inserted") == 2_000)
+    }
+
+    /// The terminal closing (SIGHUP) stops a load as SIGTERM does: committed batches kept, the ledger
+    /// `interrupted`, exit 129. (Its default action killed the process: the ledger said `running`.)
+    @Test func sighupStopsTheLoadWithExitCode129() throws {
+        let work = try CLIWorkspace()
+        let (run, _) = try interruptedImport(
+            work, database: work.database, records: 2_250, committed: 2_000, batchSize: 500, signal: SIGHUP)
+        #expect(run.status == 129, "\(run.stderr)")
+        #expect(try run.json()["status"] as? String == "interrupted")
+        #expect(try SQLiteFile.ledger(work.database).first?["status"] as? String == "interrupted")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2_000)
+    }
+
+    /// A load started ignoring SIGHUP (`nohup`) goes on ignoring it, to the end of its input.
+    @Test func aLoadStartedUnderNohupLoadsThroughASIGHUP() throws {
+        let work = try CLIWorkspace()
+        let input = try HeldOpenFIFO(work.path("facts.fifo"))
+        let load = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/env"), [
+            "--ignore-signal=HUP", BinaryLocator.factpipe.path, "import", input.path, "--db", work.database,
+            "--batch-size", "500", "--json",
+        ])
+        try signalMidLoad(load, input, database: work.database, records: 2_250, committed: 2_000, signal: SIGHUP)
+        usleep(200_000)
+        #expect(load.isRunning, "SIGHUP did not stop it")
+        try input.write((2_250..<3_000).map { "Signal(item\($0), Kind\($0 % 7))." }.joined(separator: "\n") + "\n")
+        input.close()
+        let run = try load.wait()
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 3_000)
     }
 }

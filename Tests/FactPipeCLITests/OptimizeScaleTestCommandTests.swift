@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `factpipe optimize`, `factpipe scale-test`, and `--report` / `--metrics-file`, through the built binary.
 @Suite struct OptimizeScaleTestCommandTests {
     @Test func optimizeVacuumReportsSizesBeforeAndAfterAndKeepsTheFacts() throws {
@@ -79,6 +83,35 @@ import Testing
                 as? [String: Any])
         #expect(report["command"] as? String == "scale-test")
         #expect((report["query_latency"] as? [String: Any])?.count == 4)
+    }
+
+    /// A signal during the queries: the figures are partial, so none is printed as a result, and the
+    /// report and metrics say interrupted. (They said done, success 1, with one pattern's queries cut short.)
+    @Test func aScaleTestStoppedDuringItsQueriesReportsItInterrupted() throws {
+        let work = try CLIWorkspace()
+        let database = work.path("scale.sqlite")
+        let run = try BackgroundProcess(BinaryLocator.factpipe, [
+            "scale-test", "--facts", "20000", "--queries", "1000000", "--db", database, "--json", "-q",
+            "--report", work.path("scale.json"), "--metrics-file", work.path("scale.prom"),
+        ])
+        let loaded = poll(timeout: 60) {
+            readOnlyInt(database, "SELECT count(*) FROM factpipe_loads WHERE status = 'done'") == 1 || !run.isRunning
+        }
+        try #require(loaded && run.isRunning, "the scale test did not reach its queries")
+        usleep(300_000)
+        kill(run.pid, SIGINT)
+        let finished = try run.wait()
+        #expect(finished.status == 130, "\(finished.stderr)")
+        let json = try finished.json()
+        #expect(json["status"] as? String == "interrupted")
+        #expect(json["patterns"] == nil, "no partial figures as a result")
+        #expect(finished.stderr.contains("interrupted (SIGINT); the figures are partial"), "\(finished.stderr)")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work.path("scale.json"))))
+                as? [String: Any])
+        #expect(report["status"] as? String == "interrupted")
+        let metrics = try ParsedMetrics(String(contentsOfFile: work.path("scale.prom"), encoding: .utf8))
+        #expect(metrics["factpipe_scale_test_success"] == 0)
     }
 
     @Test func importWritesAReportAndMetricsThatAgreeWithItsSummary() throws {

@@ -54,7 +54,7 @@ struct QueryTimer {
         var keys: [QueryPattern.Key] = []
         keys.reserveCapacity(count)
         var attempts = 0
-        while keys.count < count, attempts < count * 4 {
+        while keys.count < count, attempts < count * 4, !isCancelled() {
             attempts += 1
             let id = Int64(random.next(below: Int(maximum))) + 1
             if let key = try lookups.key(id: id) { keys.append(key) }
