@@ -1,6 +1,10 @@
 import ArgumentParser
 import FactPipe
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `--report FILE.json` and `--metrics-file FILE.prom`, shared by the long commands.
 ///
 /// Both files are written once the command has its summary, each atomically (a temporary file in
@@ -24,6 +28,12 @@ struct MonitoringOptions: ParsableArguments {
             guard path != "-" else {
                 throw ValidationError("\(flag) needs a file path; it is never written to standard output "
                     + "(for a file named -, write ./-)")
+            }
+            // A folder there was found only once the command's work was done (exit 1 after a backup
+            // was made and old ones pruned): a usage error, before anything runs.
+            var info = stat()
+            if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                throw ValidationError("\(flag) \(path) is a directory; it needs a file path")
             }
             var directory = "."
             if let slash = path.lastIndex(of: "/") {

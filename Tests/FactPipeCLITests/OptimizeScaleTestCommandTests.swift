@@ -159,6 +159,26 @@ import Glibc
         #expect((backupMetrics["factpipe_backup_peak_rss_bytes"] ?? 0) > 0)
     }
 
+    /// A report or metrics path that is a folder is refused before the command does anything: a backup
+    /// made and old ones pruned, then exit 1 "Is a directory", said the backup had failed.
+    @Test(arguments: ["--report", "--metrics-file"])
+    func aReportPathThatIsAFolderIsRefusedBeforeTheWork(option: String) throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: work.path("reports"), withIntermediateDirectories: true)
+        for arguments in [
+            ["backup", "--db", work.database, "--to", work.path("backups"), "--keep", "1"],
+            ["export", "--db", work.database, "-o", work.path("s.ndjson.zst")],
+        ] {
+            let run = try Factpipe.run(arguments + [option, work.path("reports"), "--json"])
+            #expect(run.status == 64, "\(arguments[0]): \(run.stderr)")
+            #expect(run.stderr.contains("\(option) \(work.path("reports")) is a directory"), "\(run.stderr)")
+        }
+        #expect(try work.listing("backups").isEmpty, "no backup was made")
+        #expect(!FileManager.default.fileExists(atPath: work.path("s.ndjson.zst")), "no export was written")
+    }
+
     @Test func aReportInAMissingDirectoryIsAUsageError() throws {
         let work = try CLIWorkspace()
         let run = try Factpipe.run([
