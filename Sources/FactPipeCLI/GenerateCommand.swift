@@ -72,14 +72,17 @@ struct GenerateCommand: ParsableCommand {
         var generator = FactGenerator(
             options: .init(seed: seed, format: format, invalidRate: invalidRate, duplicateRate: duplicateRate)
         )
+        // A signal removes the file being written and ends the command (130/143/129): the file that was at
+        // the path stays as it was.
+        let cleanup = InterruptCleanup()
         let summary: GenerationSummary
         do {
-            let destination = try BufferedFileOutput(path: output)
-            summary = try generator.write(count: count, to: destination)
+            summary = try generator.write(count: count, toPath: output)
         } catch let error as FileOutputError {
             printError("factpipe generate: error: \(error)")
             throw ExitCode.failure
         }
+        withExtendedLifetime(cleanup) {}
         if !quiet {
             let seconds = monotonicSeconds() - started
             let megabytes = Double(summary.bytes) / 1_000_000

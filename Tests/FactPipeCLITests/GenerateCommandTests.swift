@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension FactpipeRun {
     /// Standard output's lines, without the empty one after the last newline.
     fileprivate var stdoutLines: [Substring] {
@@ -37,6 +41,27 @@ private func temporaryDirectory() throws -> URL {
         for line in lines {
             #expect(try JSONSerialization.jsonObject(with: Data(line.utf8)) is [String: Any])
         }
+    }
+
+    /// `-o FILE` is written whole or not at all: a signal mid-way removes what was being written and
+    /// leaves the file that was there as it was. (It was written in place: Ctrl-C left a cut file, 145 MB
+    /// of a 50M-fact run, where the old one had been, which a later import took for complete.)
+    @Test func aSignalLeavesTheFileThatWasThereAsItWas() throws {
+        let work = try CLIWorkspace()
+        let kept = try work.write("keep.ndjson", #"{"statement":"Keep(me, please)."}"# + "\n")
+        let run = try BackgroundProcess(BinaryLocator.factpipe, ["generate", "--facts", "50000000", "-o", kept, "-q"])
+        // Once a megabyte of it is written, wherever it goes.
+        func writtenBytes() -> Int {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: work.url.path)) ?? []
+            return names.compactMap { try? work.size(work.path($0)) }.max() ?? 0
+        }
+        let writing = poll(timeout: 30) { writtenBytes() > 1_000_000 || !run.isRunning }
+        try #require(writing && run.isRunning, "generate did not start writing")
+        kill(run.pid, SIGTERM)
+        let finished = try run.wait()
+        #expect(finished.status == 143, "\(finished.stderr)")
+        #expect(try work.read("keep.ndjson") == #"{"statement":"Keep(me, please)."}"# + "\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted() == ["keep.ndjson"])
     }
 
     @Test func writesToStandardOutputByDefaultAndIsDeterministic() throws {

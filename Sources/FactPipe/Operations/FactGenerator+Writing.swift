@@ -33,4 +33,31 @@ extension FactGenerator {
         written.bytes = output.bytesWritten - start
         return written
     }
+
+    /// Writes the preamble and `count` records to the file at `path` whole or not at all: under a
+    /// temporary name beside it, synced and renamed into place, so that a failure (a full disk) or a
+    /// signal (`TemporaryFiles.removeAll`) leaves the file that was there as it was, and never a cut
+    /// file that a later import would take for complete. `-`, a pipe, a FIFO or a device are written in
+    /// place, as they cannot be replaced.
+    /// - Throws: `FileOutputError` when the output cannot be written or put in place.
+    @discardableResult
+    public mutating func write(count: Int, toPath path: String) throws -> GenerationSummary {
+        let file: AtomicFileOutput
+        do {
+            file = try AtomicFileOutput(path: path, hashes: false)
+        } catch {
+            throw FileOutputError(operation: .open, path: path, code: 0, reason: error.message)
+        }
+        // The records go through a buffered output of their own to the temporary file (appended to, so
+        // nothing it holds is cut), or to the path itself when it is written in place.
+        let summary = try write(
+            count: count, to: BufferedFileOutput(path: file.temporaryPath ?? path, append: file.temporaryPath != nil))
+        do {
+            _ = try file.finishWriting(syncing: true)
+            try file.commit()
+        } catch {
+            throw FileOutputError(operation: .close, path: path, code: 0, reason: error.message)
+        }
+        return summary
+    }
 }
