@@ -91,7 +91,7 @@ struct RunCommand: ParsableCommand {
             ])
             try runner.checkPaths(inputs: inputs)
         } catch {
-            throw CommandFailure.exit("run", CommandFailure.Usage(underlying: error))
+            throw CommandFailure.exit("run", CommandFailure.Usage(underlying: error), json: console.json)
         }
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)

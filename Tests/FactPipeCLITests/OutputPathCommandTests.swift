@@ -249,6 +249,20 @@ import Testing
         #expect(try names(work) == ["a.txt", "link.toml", "p.toml"])
     }
 
+    /// Under `--json`, a run refused for its paths (64) prints the failure object as every other failure
+    /// does. (Standard output was empty.)
+    @Test func aRunRefusedForItsPathsPrintsItsFailureUnderJSON() throws {
+        let work = try CLIWorkspace()
+        try work.write("a.txt", Self.facts)
+        let file = try work.write("p.toml", "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"a.txt\"]\n")
+        let run = try Factpipe.run(["run", file, "--report", file, "--json"])
+        #expect(run.status == 64, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["status"] as? String == "failed")
+        #expect(int(json, "exit_code") == 64)
+        #expect((json["error"] as? String)?.contains("is the pipeline file") == true, "\(json)")
+    }
+
     /// A pattern that matches the pipeline file's own folder (`*`) does not load the pipeline as facts,
     /// nor a hard link to it.
     @Test func sourcesBesideThePipelineFileLeaveItOut() throws {
