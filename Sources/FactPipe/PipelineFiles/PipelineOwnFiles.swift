@@ -49,11 +49,6 @@ struct PipelineOwnFiles {
         self.patterns = patterns
     }
 
-    /// True when `path` is one of the pipeline's own files.
-    func contains(_ path: String) -> Bool {
-        what(path) != nil
-    }
-
     /// Which of the pipeline's own files `path` is ("the database", "a rejects file of this pipeline"…),
     /// or nil when it is none of them; `byTemplate` false asks only whether it is the database, one of its
     /// files or the pipeline file.
