@@ -171,3 +171,31 @@ import Testing
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == snapshotFixtureFacts)
     }
 }
+
+/// `--since` compares times, not their text: a `created_at` another program wrote with an offset or a
+/// space for the `T` is exported when its time is at or after the bound. (It was left out without a word.)
+@Suite struct ExportSinceTimeFormsTests {
+    @Test func timesInAnotherFormAreComparedAsTimes() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("t.ndjson", ["A", "B", "C", "D", "E"].map {
+            #"{"statement":"T(\#($0)).","created_at":"2025-01-01T10:00:00Z"}"#
+        }.joined(separator: "\n") + "\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        for (statement, time) in [
+            ("T(B).", "2025-01-01T08:30:00-01:00"),  // 09:30Z: after the bound
+            ("T(C).", "2025-01-01 09:30:00"),  // 09:30Z
+            ("T(D).", "2025-01-01T09:30:00+01:00"),  // 08:30Z: before it
+            ("T(E).", "2025-01-01T08:59:59.5Z"),  // before it, in the stored form
+        ] {
+            _ = try Factpipe.tool("/usr/bin/sqlite3", [
+                work.database, "UPDATE facts SET created_at = '\(time)' WHERE statement = '\(statement)'",
+            ])
+        }
+        let run = try Factpipe.run([
+            "export", "--db", work.database, "-o", "-", "--format", "text", "--since", "2025-01-01T09:00:00Z", "-q",
+        ])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdoutText.split(separator: "\n").filter { !$0.hasPrefix("#") }.sorted() == ["T(A).", "T(B).", "T(C)."])
+    }
+}
+

@@ -65,7 +65,10 @@ final class FactCursor {
             let marks = Array(repeating: "?", count: filter.predicates.count).joined(separator: ", ")
             conditions.append("predicate IN (\(marks))")
         }
-        if filter.since != nil { conditions.append("substr(created_at, 1, 19) >= ?") }
+        // A time in another form than the stored one is left to `next()`, which normalizes it.
+        if filter.since != nil {
+            conditions.append("(substr(created_at, 1, 19) >= ? OR created_at NOT GLOB '\(FactFilter.storedFormPattern)')")
+        }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         return "SELECT statement, confidence, source, context, fact_metadata, created_at, id FROM facts NOT INDEXED"
             + whereClause + " ORDER BY id"

@@ -29,11 +29,33 @@ public struct FactFilter: Sendable, Hashable {
     ///
     /// Canonical times compare by their `YYYY-MM-DDTHH:MM:SS` part, then by their fractions digit by
     /// digit (a missing digit is 0) — plain text order would put `…:00.5Z` before `…:00Z`.
+    ///
+    /// A time in another form import accepts (an offset, a space for the `T`: written by another program)
+    /// is normalized first; it was compared as text, and such facts were left out of `--since` exports
+    /// without a word. One that is no time at all is kept, for the export to refuse it by name.
     func isAtOrAfterSince(_ createdAt: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let since else { return true }
+        guard Self.isStoredForm(createdAt) else {
+            guard let normalized = Timestamp.normalize(String(decoding: createdAt, as: UTF8.self)) else { return true }
+            return Self.compare(normalized, since) >= 0
+        }
         return since.utf8.withContiguousStorageIfAvailable { bound in
             Self.compareTimes(createdAt, bound) >= 0
         } ?? true
+    }
+
+    /// The shape of a time as factpipe stores it: `YYYY-MM-DDTHH:MM:SS`, then anything, then `Z`.
+    static func isStoredForm(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        text.count > 19 && text[4] == UInt8(ascii: "-") && text[7] == UInt8(ascii: "-") && text[10] == UInt8(ascii: "T")
+            && text[13] == UInt8(ascii: ":") && text[16] == UInt8(ascii: ":") && text[text.count - 1] == UInt8(ascii: "Z")
+    }
+
+    /// The shape `isStoredForm` accepts, as a GLOB pattern for SQL.
+    static let storedFormPattern = "????-??-??T??:??:??*Z"
+
+    private static func compare(_ a: String, _ b: String) -> Int {
+        var a = a, b = b
+        return a.withUTF8 { x in b.withUTF8 { y in compareTimes(x, y) } }
     }
 
     /// -1, 0 or 1 as `a` is earlier than, the same time as, or later than `b` (both canonical UTC times).
