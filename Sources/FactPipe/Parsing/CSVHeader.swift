@@ -107,7 +107,6 @@ struct CSVHeader: Sendable {
             case .other(let key): fields.metadataExtras.append((key, JSONText.quoted(value)))
             }
         }
-        try fields.checkContextExtras()
         return fields
     }
 

@@ -63,7 +63,6 @@ enum NDJSONRecordParser {
                 fields.metadataExtras.append(("content", JSONText.json(of: content, in: bytes)))
             }
         }
-        try fields.checkContextExtras()
         return fields
     }
 

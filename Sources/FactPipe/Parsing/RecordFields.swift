@@ -27,21 +27,6 @@ struct RecordFields {
     var metadataExtras: [(key: String, json: String)] = []
 }
 
-extension RecordFields {
-    /// Refuses a record that gives a context member twice, as its own field (`tags`, `certainty`) and
-    /// inside `context`: merging them would silently drop one of the two values.
-    /// - Throws: `FieldError` `.invalidContext` naming the member.
-    func checkContextExtras() throws(FieldError) {
-        guard let context, !contextExtras.isEmpty else { return }
-        guard let members = try? JSONText.members(ofObject: context) else { return }
-        for extra in contextExtras where members.contains(where: { $0.key == extra.key }) {
-            throw FieldError(
-                reason: .invalidContext,
-                message: "\(extra.key) is given twice, as a field and inside context; give it once")
-        }
-    }
-}
-
 /// Why a record's fields could not be read.
 struct FieldError: Error {
     var reason: RecordDiagnostic.Reason

@@ -123,8 +123,11 @@ struct FactValidator: Sendable {
         let context: String
         let metadata: String
         do {
-            // A member given twice was refused by the parser (`checkContextExtras`).
-            context = try merged(fields.context, fields.contextExtras).text
+            let (text, repeated) = try merged(fields.context, fields.contextExtras)
+            if let repeated {
+                return .rejected(.invalidContext, "\(repeated) is given twice, as a field and inside context; give it once")
+            }
+            context = text
         } catch {
             return .rejected(.invalidContext, "context is not a JSON object")
         }
