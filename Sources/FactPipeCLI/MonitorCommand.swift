@@ -45,6 +45,9 @@ struct MonitorCommand: ParsableCommand {
         help: "Seconds a connection has to send each request whole, or it is closed (0.1 to 3600).")
     var requestTimeout = 30.0
 
+    /// Descriptors the monitor keeps open besides its clients', with room to spare.
+    static let descriptorsBesideClients = 32
+
     func validate() throws {
         // A PostgreSQL address is refused, shown without its password (the page would otherwise serve it).
         if PostgreSQLAddress.isPostgreSQL(db) { try PathArguments.checkDatabase(db) }
@@ -65,6 +68,20 @@ struct MonitorCommand: ParsableCommand {
 
     func run() throws {
         guard let address = ListenAddress(parsing: listen) else { throw ExitCode(FactPipeExit.usage) }
+        // Every client holds a descriptor; past the limit `accept` fails at once, again and again, and the
+        // probe cannot open the database. Beside the clients: the database, its WAL and shared memory, the
+        // event loop's own, standard streams.
+        let needed = maxClients + Self.descriptorsBesideClients
+        let allowed = OpenFileLimit.raise(toAtLeast: needed)
+        guard allowed >= needed else {
+            throw CommandFailure.exit(
+                "monitor",
+                CommandFailure.Usage(
+                    underlying: CommandFailure.Problem(
+                        "--max-clients \(maxClients) needs \(needed) open files, and this process may open "
+                            + "\(allowed) (ulimit -n): lower --max-clients to \(max(allowed - Self.descriptorsBesideClients, 0)) "
+                            + "or raise the limit")))
+        }
         let log: @Sendable (String) -> Void = { Standard.error("factpipe monitor: \($0)") }
         var configuration = MonitorServerConfiguration(address: address)
         configuration.maxConnections = maxClients

@@ -222,6 +222,31 @@ struct MonitorCommandTests {
         #expect(poll(timeout: 10) { (try? monitor.get("/healthz").status) == 200 }, "the streams' slots were not freed")
     }
 
+    /// Each client holds a descriptor: under a soft `ulimit -n` below `--max-clients` the monitor raises
+    /// its own limit (it spun on failing `accept`s, and its probe could not open the database); under a
+    /// hard one it refuses to start.
+    @Test func maxClientsBeyondTheOpenFileLimitIsServedOrRefused() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(500, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+
+        let hard = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"),
+            [
+                "-c", "ulimit -n 40; exec timeout 20 \"$0\" \"$@\"", BinaryLocator.factpipe.path, "monitor", "--db",
+                workspace.database, "--listen", "127.0.0.1:0", "--max-clients", "100",
+            ])
+        #expect(hard.status == 64, "\(hard.stderr)")
+        #expect(hard.stderr.contains("--max-clients 100 needs 132 open files, and this process may open 40 (ulimit -n)"))
+
+        let monitor = try MonitorProcess(
+            database: workspace.database, extra: ["--max-clients", "100"], shell: "ulimit -Sn 40; ", in: workspace)
+        let run = try Python.run(Python.holdStreams, [String(monitor.port), "80"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == "HTTP/1.1 200 OK")
+        #expect(try monitor.metric("factpipe_up") == 1, "the probe opens the database with 80 clients connected")
+    }
+
     /// Clients that trickle a request a byte at a time (which resets any read timeout) are closed once
     /// their request is not whole in time, so a few of them cannot hold every connection.
     @Test func closesConnectionsWhoseRequestIsNotWholeInTime() throws {

@@ -13,11 +13,14 @@ final class MonitorProcess {
     private(set) var port = 0
 
     /// Starts the monitor of `database` and waits until it serves.
-    init(database: String, interval: Double = 0.1, extra: [String] = [], in workspace: CLIWorkspace) throws {
+    /// `shell` runs in the shell that starts the monitor, before it (`ulimit -Sn 40;`).
+    init(
+        database: String, interval: Double = 0.1, extra: [String] = [], shell: String = "", in workspace: CLIWorkspace
+    ) throws {
         self.workspace = workspace
         stderrPath = workspace.path("monitor-\(UUID().uuidString).log")
         // Through sh, so the log is a file this test can read while the monitor runs.
-        let command = "exec \"$0\" \"$@\" 2>\(stderrPath)"
+        let command = shell + "exec \"$0\" \"$@\" 2>\(stderrPath)"
         background = try BackgroundProcess(
             URL(fileURLWithPath: "/bin/sh"),
             [
