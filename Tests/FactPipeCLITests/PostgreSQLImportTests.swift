@@ -41,6 +41,20 @@ struct PostgreSQLImportTests {
         }
     }
 
+    /// As for SQLite: content read in another format is not skipped when a format is given.
+    @Test func contentLoadedInAnotherFormatIsLoadedWhenThatFormatIsGiven() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.csv", "statement,confidence\n\"HasPart(Car, Wheel).\",0.9\n")
+        let asText = try Factpipe.run(["import", input, "--db", database.url, "--format", "text", "-q"])
+        #expect(asText.status == 2, "\(asText.stderr)")
+        let asCSV = try Factpipe.run(["import", input, "--db", database.url, "--format", "csv", "-q"])
+        #expect(asCSV.status == 0, "\(asCSV.stderr)")
+        #expect(try database.sql("SELECT statement FROM facts") == [["HasPart(Car, Wheel)."]])
+        let again = try Factpipe.run(["import", input, "--db", database.url, "--format", "csv"])
+        #expect(again.status == 0 && again.stderr.contains("was loaded by load 2"), "\(again.stderr)")
+    }
+
     @Test func importCreatesAVersionedSchemaInNativeTypesAndSkipsTheSameContent() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

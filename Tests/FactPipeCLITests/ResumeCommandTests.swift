@@ -525,6 +525,48 @@ import Glibc
         #expect(rows.first?["conflict_policy"] as? String == "update")
     }
 
+    /// Read on in another format, every record after the checkpoint was refused and the load ended done,
+    /// which later runs skipped as loaded.
+    @Test func aResumeGoesOnInTheFormatItsLoadReadTheInputIn() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, _) = try killedLoad(work, facts: 60_000, seed: 37, database: victim, afterRecords: 5_000)
+        let refused = try Factpipe.run(["import", input, "--db", victim, "--resume", "--format", "text", "-q"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(
+            refused.stderr.contains("cannot be resumed with --format text: load 1 read it as ndjson up to its checkpoint"),
+            "\(refused.stderr)")
+        #expect(try SQLiteFile.ledger(victim).map { $0["status"] as? String } != ["done"])
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--resume", "--format", "ndjson", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let row = try #require(try SQLiteFile.ledger(victim).first)
+        #expect(row["status"] as? String == "done" && row["records"] as? Int == 60_000, "\(row)")
+        #expect((row["rejected"] as? Int ?? 0) < 1_000, "\(row)")
+    }
+
+    /// The same bytes read in another format are other records: a load that read a CSV file as text
+    /// (and refused every line) does not make the same file, given as CSV, one to skip.
+    @Test func contentLoadedInAnotherFormatIsNotSkippedWhenAFormatIsGiven() throws {
+        let work = try CLIWorkspace()
+        let database = work.path("kb.sqlite")
+        let input = work.path("facts.csv")
+        try "statement,confidence\n\"HasPart(Car, Wheel).\",0.9\n\"HasPart(Car, Door).\",0.8\n".write(
+            toFile: input, atomically: true, encoding: .utf8)
+        let asText = try Factpipe.run(["import", input, "--db", database, "--format", "text", "-q"])
+        #expect(asText.status == 2, "\(asText.stderr)")
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == 0)
+        let asCSV = try Factpipe.run(["import", input, "--db", database, "--format", "csv", "-q"])
+        #expect(asCSV.status == 0, "\(asCSV.stderr)")
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == 2)
+        // Read once as CSV, it is skipped as CSV; with no format given, any load of the content counts.
+        let again = try Factpipe.run(["import", input, "--db", database, "--format", "csv"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stderr.contains("was loaded by load 2"), "\(again.stderr)")
+        let auto = try Factpipe.run(["import", input, "--db", database])
+        #expect(auto.status == 0 && auto.stderr.contains("was loaded by load 1"), "\(auto.stderr)")
+        #expect(try SQLiteFile.ledger(database).count == 2)
+    }
+
     @Test func aResumeFindsItsLoadWhateverThePathsSpelling() throws {
         let work = try CLIWorkspace()
         let victim = work.path("victim.sqlite")

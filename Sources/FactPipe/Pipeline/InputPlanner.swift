@@ -82,7 +82,7 @@ struct InputPlanner {
            let interrupted = try ledger.latestUnfinished(sha256: sha256) {
             return try resume(path, loadID: interrupted.id, ledger: ledger)
         }
-        if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256) {
+        if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256, format: options.format.given) {
             return .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
                 + "\(done.id) from \(done.source); --force loads it again")
         }
@@ -93,7 +93,8 @@ struct InputPlanner {
     private func resume(_ path: String, loadID: Int64, ledger: LoadLedger) throws -> SourcePlan.Action {
         let entry = try ledger.entry(id: loadID)
         switch ResumePolicy.decide(
-            path, loadID: loadID, policy: entry?.policy, counts: entry?.counts, options: options, earlier: plans) {
+            path, loadID: loadID, policy: entry?.policy, format: try ledger.format(id: loadID), counts: entry?.counts,
+            options: options, earlier: plans) {
         case .go(let action): return action
         case .refuse(let message):
             throw StoreError(kind: .cannotResume, path: options.databasePath, message: message)
@@ -111,16 +112,24 @@ enum ResumePolicy {
         case refuse(String)
     }
 
-    /// Goes on with load `loadID` (whose row has `policy` and `counts`) after its checkpoint; skips the
-    /// input when one of the run's `earlier` plans goes on with that load; refuses another policy than
-    /// the load's once it merged records under it (a failed atomic load merged none).
+    /// Goes on with load `loadID` (whose row has `policy`, `format` and `counts`) after its checkpoint;
+    /// skips the input when one of the run's `earlier` plans goes on with that load; refuses another
+    /// policy than the load's once it merged records under it (a failed atomic load merged none), and
+    /// another `--format` than the one it read the input in.
     static func decide(
-        _ path: String, loadID: Int64, policy: ConflictPolicy?, counts: LoadLedger.Counts?, options: ImportOptions,
-        earlier: [SourcePlan]
+        _ path: String, loadID: Int64, policy: ConflictPolicy?, format: String?, counts: LoadLedger.Counts?,
+        options: ImportOptions, earlier: [SourcePlan]
     ) -> Decision {
         if let earlier = earlier.first(where: { $0.resumes(loadID) }) {
             return .go(.skip(
                 reason: "the same content as \(earlier.path), which goes on with load \(loadID) in this run"))
+        }
+        if let given = options.format.given, let format, given != format {
+            // Read on in another format, every record after the checkpoint would be refused and the load done.
+            return .refuse(
+                "\(path) cannot be resumed with --format \(given): load \(loadID) read it as \(format) up to its "
+                    + "checkpoint; resume it with --format \(format) (or without --format), or undo load \(loadID) "
+                    + "and load it again")
         }
         if let policy, let counts, counts.records > 0, policy != options.conflictPolicy {
             return .refuse(mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
@@ -136,6 +145,11 @@ enum ResumePolicy {
             + "\(began.rawValue), and its records up to the checkpoint were merged that way; resume it with "
             + "--on-conflict \(began.rawValue), or load it again without --resume"
     }
+}
+
+extension InputFormat {
+    /// The format a user gave, as the ledger writes it; nil for `auto`, which reads what the input holds.
+    var given: String? { self == .auto ? nil : rawValue }
 }
 
 extension SourcePlan {

@@ -74,7 +74,6 @@ struct SourceReader {
                     sha256: plan.sha256, resumeLoadID: resumeLoadID)
                 if let resumeAt { (descriptor.startOffset, descriptor.startLine) = resumeAt }
                 descriptor.rejectedBefore = plan.rejectedBefore
-        descriptor.rejectedBefore = plan.rejectedBefore
                 guard send(.sourceStart(descriptor)) else { return }
                 var needsHeader = framing != .lines
                 if let resumeAt {

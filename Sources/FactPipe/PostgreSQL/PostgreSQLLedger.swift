@@ -54,13 +54,21 @@ final class PostgreSQLLedger {
         return result.text(0, 0)
     }
 
-    /// A finished load of content with this SHA-256, if there is one.
-    func doneLoad(sha256: String) throws(PostgreSQLError) -> (id: Int64, source: String)? {
+    /// A finished load of content with this SHA-256, if there is one; with a `format`, one that read it
+    /// in that format (the same bytes read as another format are other records).
+    func doneLoad(sha256: String, format: String? = nil) throws(PostgreSQLError) -> (id: Int64, source: String)? {
         let result = try connection.execute("""
-            SELECT id, source FROM factpipe_loads WHERE source_sha256 = $1 AND status = 'done' ORDER BY id LIMIT 1
-            """, [sha256])
+            SELECT id, source FROM factpipe_loads WHERE source_sha256 = $1 AND status = 'done'
+            AND ($2::text IS NULL OR format = $2) ORDER BY id LIMIT 1
+            """, [sha256, format])
         guard result.rowCount > 0 else { return nil }
         return (result.int64(0, 0), result.text(0, 1) ?? "")
+    }
+
+    /// The format load `id` read its input in (`ndjson`, `csv`, …).
+    func format(id: Int64) throws(PostgreSQLError) -> String? {
+        let result = try connection.execute("SELECT format FROM factpipe_loads WHERE id = $1", ["\(id)"])
+        return result.rowCount > 0 ? result.text(0, 0) : nil
     }
 
     /// When load `id` started (the default creation time of its facts), as factpipe writes times.

@@ -68,7 +68,7 @@ struct PostgreSQLLoadPlanner {
         } else if options.resume, let ledger, let sha256, !plans.contains(where: { $0.sha256 == sha256 && $0.isRead }),
                   let interrupted = try ledger.latestUnfinished(sha256: sha256) {
             plan.action = try resume(path, loadID: interrupted.id, ledger: ledger)
-        } else if !options.force, let sha256, let ledger, let done = try ledger.doneLoad(sha256: sha256) {
+        } else if !options.force, let sha256, let ledger, let done = try ledger.doneLoad(sha256: sha256, format: options.format.given) {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
                 + "\(done.id) from \(done.source); --force loads it again")
         } else if !options.force, let sha256,
@@ -84,7 +84,8 @@ struct PostgreSQLLoadPlanner {
     private func resume(_ path: String, loadID: Int64, ledger: PostgreSQLLedger) throws -> SourcePlan.Action {
         let entry = try ledger.entry(id: loadID)
         switch ResumePolicy.decide(
-            path, loadID: loadID, policy: entry?.policy, counts: entry?.counts, options: options, earlier: plans) {
+            path, loadID: loadID, policy: entry?.policy, format: try ledger.format(id: loadID), counts: entry?.counts,
+            options: options, earlier: plans) {
         case .go(let action): return action
         case .refuse(let message): throw PostgreSQLError(server: server, message: message)
         }

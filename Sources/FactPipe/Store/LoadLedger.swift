@@ -99,14 +99,25 @@ final class LoadLedger {
         return statement.text(0)
     }
 
-    /// A finished load of content with this SHA-256, if there is one.
-    func doneLoad(sha256: String) throws(StoreError) -> (id: Int64, source: String)? {
+    /// A finished load of content with this SHA-256, if there is one; with a `format`, one that read it
+    /// in that format (the same bytes read as another format are other records).
+    func doneLoad(sha256: String, format: String? = nil) throws(StoreError) -> (id: Int64, source: String)? {
         let statement = try connection.prepare("""
-            SELECT id, source FROM factpipe_loads WHERE source_sha256 = ?1 AND status = 'done' ORDER BY id LIMIT 1
+            SELECT id, source FROM factpipe_loads WHERE source_sha256 = ?1 AND status = 'done'
+            AND (?2 IS NULL OR format = ?2) ORDER BY id LIMIT 1
             """)
         try statement.bind(1, sha256)
+        try statement.bind(2, format)
         guard try statement.step() else { return nil }
         return (statement.int64(0), statement.text(1) ?? "")
+    }
+
+    /// The format load `id` read its input in (`ndjson`, `csv`, …).
+    func format(id: Int64) throws(StoreError) -> String? {
+        let statement = try connection.prepare("SELECT format FROM factpipe_loads WHERE id = ?1")
+        try statement.bind(1, id)
+        guard try statement.step() else { return nil }
+        return statement.text(0)
     }
 
     /// When load `id` started (the default creation time of its facts).
