@@ -29,7 +29,8 @@ extension ImportSummary {
     func exitCode(signal: Int32?) -> Int32 {
         if wasInterrupted { return FactPipeExit.stopped(by: signal) }
         switch status {
-        case .done: return rejected > 0 ? FactPipeExit.doneWithRejects : FactPipeExit.success
+        // A resumed load whose refusals all came before the resume still refused them.
+        case .done: return rejected + rejectedBeforeResume > 0 ? FactPipeExit.doneWithRejects : FactPipeExit.success
         case .aborted: return FactPipeExit.aborted
         case .interrupted: return FactPipeExit.stopped(by: signal)
         case .failed: return FactPipeExit.failure

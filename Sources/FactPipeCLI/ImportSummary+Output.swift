@@ -10,6 +10,7 @@ extension ImportSummary {
             .init("updated", .int(updated)),
             .init("duplicates", .int(duplicates)),
             .init("rejected", .int(rejected)),
+            .init("rejected_before_resume", .int(rejectedBeforeResume)),
             .init("warnings", .int(warnings)),
             .init("staged", .int(staged)),
             .init("seconds", .fixed(seconds, decimals: 3)),

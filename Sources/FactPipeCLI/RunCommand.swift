@@ -141,7 +141,8 @@ extension PipelineRunSummary {
         case .aborted: return FactPipeExit.aborted
         case .interrupted: return FactPipeExit.stopped(by: signal)
         case .done:
-            return inputs.contains { ($0.summary?.rejected ?? 0) > 0 } ? FactPipeExit.doneWithRejects : FactPipeExit.success
+            return inputs.contains { ($0.summary.map { $0.rejected + $0.rejectedBeforeResume } ?? 0) > 0 }
+                ? FactPipeExit.doneWithRejects : FactPipeExit.success
         }
     }
 

@@ -125,9 +125,12 @@ struct PostgreSQLDirectLoadTests {
         #expect(try victim.int("SELECT count(*) FROM factpipe_direct_staging") > 0)
         #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["running"]])
 
-        // Every batch was committed, so the resumed run only ends the load (0: it reads no malformed record).
+        // Every batch was committed, so the resumed run only ends the load; it exits 2 as the uninterrupted
+        // load does, for the malformed records refused before the kill.
         let resumed = try resumeAndCompare(input, arguments, victim: victim, reference: reference)
-        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try resumed.json()["rejected"] as? Int == 0, "\(resumed.stdoutText)")
+        #expect(try resumed.json()["rejected_before_resume"] as? Int == (try victim.int("SELECT rejected FROM factpipe_loads")))
     }
 
     @Test func killNineInTheMiddleOfALoadIntoATableWithFactsThenResumeGivesAnUninterruptedLoad() throws {

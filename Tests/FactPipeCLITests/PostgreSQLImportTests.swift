@@ -156,7 +156,7 @@ struct PostgreSQLImportTests {
 
         let resumed = try Factpipe.run(["import", input, "--db", database.url, "--rejects", rejects, "--resume", "--json"])
         #expect(resumed.status == 2, "\(resumed.stderr)")
-        let notes = try resumed.json()["notes"] as? [String] ?? []
+        let notes = (try resumed.json()["notes"] as? [String] ?? []).filter { !$0.contains("before this run resumed it") }
         #expect(notes.count == 1 && notes.first?.contains("(from byte \(committedSize)), so nothing was cut") == true,
                 "\(notes)")
         let after = try work.read("rejects.ndjson")

@@ -32,6 +32,8 @@ public struct ImportSummary: Sendable {
     public var updated = 0
     public var duplicates = 0
     public var rejected = 0
+    /// Records the resumed loads refused before this run (not in `rejected`, which counts this run's).
+    public var rejectedBeforeResume = 0
     public var warnings = 0
     /// Committed records whose merge into `facts` is still to come (0 unless a merge failed).
     public var staged = 0
