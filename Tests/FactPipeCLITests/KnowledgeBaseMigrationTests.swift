@@ -404,6 +404,30 @@ import Testing
         #expect(try SQLiteFile.strings(kb, "SELECT operation FROM audit_log WHERE id > \(maxAudit)") == ["UPDATE_FACT"])
     }
 
+    /// Statements the knowledge base stores in another spelling (`HasPart(ImmanuelKant,ThingInItself).`)
+    /// are its facts: loading its own statements back inserted 19 copies of them in canonical form.
+    @Test func intoExistingFindsFactsTheKnowledgeBaseSpellsItsOwnWay() throws {
+        let work = try CLIWorkspace()
+        let kb = try Self.decompressed("2025-09-15", in: work, as: "hexagonal_kb.db")
+        let factsBefore = try SQLiteFile.int(kb, "SELECT count(*) FROM facts")
+        let spelled = "HasPart(ImmanuelKant,ThingInItself)."
+        #expect(try SQLiteFile.int(kb, "SELECT count(*) FROM facts WHERE statement = '\(spelled)'") == 1)
+        let own = try work.write("own.txt", try SQLiteFile.strings(kb, "SELECT statement FROM facts").joined(separator: "\n") + "\n")
+        let run = try Factpipe.run(["import", own, "--db", kb, "--into-existing", "--json", "-q"])
+        #expect(run.status == 2, "\(run.stderr)")
+        let json = try run.json()
+        #expect([int(json, "inserted"), int(json, "duplicates"), int(json, "rejected")] == [0, factsBefore - 5, 5], "\(json)")
+        #expect(try SQLiteFile.int(kb, "SELECT count(*) FROM facts") == factsBefore)
+
+        // Under update the record given in canonical form changes the row as it is spelled.
+        let update = try work.write("update.ndjson", "{\"statement\":\"HasPart(ImmanuelKant, ThingInItself).\",\"confidence\":0.42}\n")
+        let updated = try Factpipe.run(["import", update, "--db", kb, "--into-existing", "--on-conflict", "update", "--json", "-q"])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        #expect(int(try updated.json(), "updated") == 1)
+        #expect(try SQLiteFile.strings(kb, "SELECT confidence FROM facts WHERE statement = '\(spelled)'") == ["0.42"])
+        #expect(try SQLiteFile.int(kb, "SELECT count(*) FROM facts") == factsBefore)
+    }
+
     @Test func resumeWithIntoExistingIsAUsageError() throws {
         let work = try CLIWorkspace()
         let kb = try Self.decompressed("2025-09-15", in: work, as: "hexagonal_kb.db")

@@ -21,6 +21,12 @@ final class ExistingDatabaseStore: FactSink {
     private let arityIndex: Int32?
     /// The parameter that carries a record's given fields under `update`, when the table has them.
     private let givenIndex: Int32?
+    /// The statement's parameter.
+    private let statementIndex: Int32
+    /// The stored text of each statement the table holds in another spelling than the canonical one
+    /// (`HasPart(ImmanuelKant,ThingInItself).`), by its canonical form: a record of that fact binds the
+    /// stored text, so the table's own uniqueness finds it.
+    private let storedSpellings: [String: String]
     private var counts = LoadLedger.Counts()
     private var committed = LoadLedger.Counts()
     private var descriptors: [SourceDescriptor] = []
@@ -82,6 +88,8 @@ final class ExistingDatabaseStore: FactSink {
         var arity: Int32?
         if names.contains("arity") { columns.append("arity"); arity = Int32(columns.count) }
         self.bindings = bindings
+        statementIndex = bindings.first { columns[Int($0.0) - 1] == "statement" }?.0 ?? 1
+        storedSpellings = try Self.storedSpellings(connection)
         confidenceIndex = confidence
         arityIndex = arity
         // A NULL we have no value for takes the column's own default (its source 'system', say).
@@ -178,6 +186,7 @@ final class ExistingDatabaseStore: FactSink {
         }
         for fact in segment.facts {
             for (index, value) in bindings { try insert.bind(index, value(fact, startedAt)) }
+            if let stored = storedSpellings[fact.statement] { try insert.bind(statementIndex, stored) }
             if let confidenceIndex { try insert.bind(confidenceIndex, fact.confidence) }
             if let arityIndex { try insert.bind(arityIndex, fact.arity) }
             if let givenIndex { try insert.bind(givenIndex, StagingArea.GivenFields(fact).rawValue) }
@@ -213,6 +222,21 @@ final class ExistingDatabaseStore: FactSink {
             if isCancelled() { throw FactSinkStop.interrupted }
             try commit()
         }
+    }
+
+    /// Every statement of `facts` stored in another spelling than its canonical form, by that form (the
+    /// first row's, when several spell one fact). One pass over the statements, before the load.
+    private static func storedSpellings(_ connection: SQLiteConnection) throws(StoreError) -> [String: String] {
+        let rows = try connection.prepare("SELECT statement FROM facts ORDER BY rowid")
+        var spellings: [String: String] = [:]
+        while try rows.step() {
+            guard let stored = rows.text(0),
+                  let parsed = try? StatementParser.parse(stored, limits: ForeignFactRow.lenientLimits),
+                  !parsed.canonical.utf8.elementsEqual(stored.utf8), spellings[parsed.canonical] == nil
+            else { continue }
+            spellings[parsed.canonical] = stored
+        }
+        return spellings
     }
 
     /// Commits the open transaction with the rejects written before it.
