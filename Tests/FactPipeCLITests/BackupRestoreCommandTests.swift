@@ -155,6 +155,25 @@ import Testing
         #expect(try allColumns(work.path("new.sqlite")) == (try allColumns(work.database)))
     }
 
+    /// A snapshot of no facts (a filter that matches none, an empty knowledge base) verifies and restores
+    /// in every format: the CSV one, its header row alone, was refused as a misread input.
+    @Test(arguments: ["csv", "ndjson", "txt"])
+    func aSnapshotOfNoFactsRestoresToAnEmptyDatabase(_ format: String) throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let archive = work.path("none.\(format).zst")
+        let export = try Factpipe.run(["export", "--db", work.database, "--predicate", "NoSuchPredicate", "-o", archive])
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(try Factpipe.run(["verify", archive, "-q"]).status == 0)
+        let restored = work.path("none-\(format).sqlite")
+        let run = try Factpipe.run(["restore", archive, "--to", restored])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try SQLiteFile.int(restored, "SELECT count(*) FROM facts") == 0)
+        // An import of a header alone still fails: there it is a misread input.
+        let header = try work.write("header.csv", "statement,confidence\n")
+        #expect(try Factpipe.run(["import", header, "--db", work.path("h.sqlite"), "-q"]).status == 1)
+    }
+
     @Test func verifyNamesASoundArchiveOk() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()

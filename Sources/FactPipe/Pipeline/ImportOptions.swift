@@ -5,6 +5,9 @@ public struct ImportOptions: Sendable {
     /// The database file, created when missing: a file path, never empty, `:memory:` or a URI.
     public var databasePath: String
     public var format: InputFormat = .auto
+    /// True when a CSV input with a header and no record is an empty input (a snapshot of no facts, whose
+    /// manifest says so), not a misread one.
+    var headerAloneIsEmpty = false
     /// Records per transaction.
     public var batchSize: Int = 50_000
     /// Staged facts that make the writer merge at the next batch boundary (tests lower it).

@@ -154,6 +154,8 @@ public struct ArchiveRestorer: Sendable {
         var importOptions = ImportOptions(inputs: [options.archivePath], databasePath: temporary)
         importOptions.format = manifest.format == .csv ? .csv : (manifest.format == .text ? .text : .ndjson)
         importOptions.maxErrors = 0
+        // A CSV snapshot of no facts is its header row alone, which an import otherwise takes for a misread.
+        importOptions.headerAloneIsEmpty = manifest.factCount == 0
         // The facts were stored once already, some perhaps by a load with raised limits (`--max-args 20`):
         // judged by the default limits they were refused, and an archive `verify` passed could not be restored.
         importOptions.limits = ForeignFactRow.lenientLimits
