@@ -15,12 +15,36 @@ enum PostgreSQLStorableText {
                     "\(columnName(field)): a number beyond PostgreSQL's numeric range "
                         + "(131,072 digits before the point, 16,383 after) cannot be stored in PostgreSQL")
         }
+        for field in [Fact.Field.context, .metadata] {
+            if let range = fact.range(of: field), range.count > jsonbBytes {
+                return (field == .context ? .invalidContext : .invalidMetadata,
+                        "\(columnName(field)): \(range.count) bytes, over the \(jsonbBytes) a PostgreSQL jsonb value "
+                            + "(or one string in it) can hold")
+            }
+        }
+        if let range = fact.range(of: .createdAt), roundsPastYear9999(fact.bytes[range]) {
+            return (.invalidCreatedAt, "created_at: PostgreSQL keeps microseconds, and this time rounds to "
+                + "10000-01-01T00:00:00Z, past the years an ISO 8601 time can name")
+        }
         let indexed = fact.predicate.utf8.count + fact.subject.utf8.count
         if indexed > indexedBytes {
             return (.limitExceeded, "predicate and subject: \(indexed) bytes together, over the \(indexedBytes) "
                 + "PostgreSQL's index on them can hold")
         }
         return nil
+    }
+
+    /// The most bytes a `jsonb` value, and any string in it, may hold (PostgreSQL refuses a longer string
+    /// with "string too long to represent as jsonb string").
+    static let jsonbBytes = 268_435_455
+
+    /// True for a stored time from 9999-12-31T23:59:59.9999995Z on: rounded to the microseconds a
+    /// `timestamptz` keeps, it is 10000-01-01, which no export can write as an ISO 8601 time.
+    static func roundsPastYear9999(_ time: ArraySlice<UInt8>) -> Bool {
+        let last = Array("9999-12-31T23:59:59.999999".utf8)
+        guard time.count > last.count, time.starts(with: last) else { return false }
+        let seventh = time[time.startIndex + last.count]
+        return seventh >= UInt8(ascii: "5") && seventh <= UInt8(ascii: "9")
     }
 
     /// The first field of `fact` that holds a NUL character, or nil when PostgreSQL can store them all.

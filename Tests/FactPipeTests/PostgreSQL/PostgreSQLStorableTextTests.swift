@@ -62,6 +62,25 @@ import Testing
         #expect(message == #"source: a NUL character (\u0000) cannot be stored in PostgreSQL"#)
     }
 
+    /// PostgreSQL rounds a time to microseconds: from 9999-12-31T23:59:59.9999995Z on it was stored as
+    /// 10000-01-01, and every export of the database failed on it.
+    @Test func aTimeThatRoundsPastYear9999IsRefusedForPostgreSQLOnly() {
+        func verdict(_ time: String, postgreSQL: Bool = true) -> RecordDiagnostic.Reason? {
+            var fields = RecordFields()
+            fields.statement = "A(1)."
+            fields.createdAt = time
+            guard case .rejected(let reason, _) = FactValidator(forPostgreSQL: postgreSQL).validate(fields) else { return nil }
+            return reason
+        }
+        #expect(verdict("9999-12-31T23:59:59.9999995Z") == .invalidCreatedAt)
+        #expect(verdict("9999-12-31T23:59:59.99999999Z") == .invalidCreatedAt)
+        #expect(verdict("9999-12-31T23:59:59.9999995+00:00") == .invalidCreatedAt)
+        #expect(verdict("9999-12-31T23:59:59.9999994Z") == nil)
+        #expect(verdict("9999-12-31T23:59:59.999999Z") == nil)
+        #expect(verdict("9998-12-31T23:59:59.9999999Z") == nil)
+        #expect(verdict("9999-12-31T23:59:59.9999999Z", postgreSQL: false) == nil)
+    }
+
     @Test func libpqMessagesBecomeOneLine() {
         #expect(PostgreSQLError.oneLine("""
             server closed the connection unexpectedly
