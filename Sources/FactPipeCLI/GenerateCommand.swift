@@ -1,3 +1,4 @@
+import Dispatch
 import ArgumentParser
 import FactPipe
 
@@ -51,6 +52,11 @@ struct GenerateCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Do not print the summary on standard error.")
     var quiet = false
 
+    /// Set by `scale-test` for its child: should that process die (`kill -9`), the child stops as on
+    /// SIGTERM, its file removed, instead of writing gigabytes for no one.
+    @Option(name: .customLong("parent-pid"), help: .hidden)
+    var parentPID: Int32?
+
     func validate() throws {
         guard count >= 0 else {
             throw ValidationError("--facts must be 0 or more, not \(count).")
@@ -75,6 +81,14 @@ struct GenerateCommand: ParsableCommand {
         // A signal removes the file being written and ends the command (130/143/129): the file that was at
         // the path stays as it was.
         let cleanup = InterruptCleanup()
+        let orphanWatch = parentPID.map { parent in
+            let timer = DispatchSource.makeTimerSource(queue: .global())
+            timer.schedule(deadline: .now(), repeating: .milliseconds(100))
+            timer.setEventHandler { if getppid() != parent { kill(getpid(), SIGTERM) } }
+            timer.resume()
+            return timer
+        }
+        defer { orphanWatch?.cancel() }
         let summary: GenerationSummary
         do {
             summary = try generator.write(count: count, toPath: output)

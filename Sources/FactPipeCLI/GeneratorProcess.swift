@@ -20,7 +20,7 @@ enum GeneratorProcess {
         let arguments = [
             executable, "generate", "--facts", "\(count)", "--seed", "\(options.seed)",
             "--format", options.format.rawValue, "--invalid-rate", "\(options.invalidRate)",
-            "--duplicate-rate", "\(options.duplicateRate)", "--output", path, "--quiet",
+            "--duplicate-rate", "\(options.duplicateRate)", "--output", path, "--quiet", "--parent-pid", "\(getpid())",
         ]
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }

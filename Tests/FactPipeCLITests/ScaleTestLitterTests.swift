@@ -12,6 +12,39 @@ import Glibc
         try work.contents("work").filter { $0.hasPrefix(".factpipe-scale-test.") }
     }
 
+    /// The pids of the `factpipe generate` children of `parent`, from /proc.
+    private func generatorChildren(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard let line = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline")) else { return false }
+            let arguments = line.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return arguments.contains("generate") && arguments.contains("--parent-pid")
+                && arguments.last == String(parent)
+        }
+    }
+
+    /// Its generator child went on writing the whole input (gigabytes at the default size) after a
+    /// `kill -9` of the scale test; it now stops and removes what it wrote.
+    @Test func theGeneratorOfAKilledScaleTestStopsAndRemovesItsFile() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("work"), withIntermediateDirectories: false)
+        let killed = try BackgroundProcess(
+            BinaryLocator.factpipe, ["scale-test", "--facts", "20000000", "--work-dir", work.path("work"), "-q"])
+        var children: [Int32] = []
+        let started = poll(timeout: 60) {
+            children = generatorChildren(of: killed.pid)
+            return !children.isEmpty || !killed.isRunning
+        }
+        #expect(started && children.count == 1, "no generator child: \(children)")
+        killed.killNine()
+        _ = try killed.wait()
+        let stopped = poll(timeout: 10) { children.allSatisfy { kill($0, 0) != 0 } }
+        #expect(stopped, "the generator \(children) outlived the scale test")
+        let folders = try workFolders(work)
+        #expect(folders.count == 1)
+        #expect(try work.contents("work/\(folders.first ?? "")").isEmpty, "the generator's file is left")
+    }
+
     @Test func theNextScaleTestRemovesTheWorkFolderOfAKilledOne() throws {
         let work = try CLIWorkspace()
         try FileManager.default.createDirectory(atPath: work.path("work"), withIntermediateDirectories: false)
