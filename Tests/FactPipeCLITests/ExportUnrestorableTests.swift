@@ -116,3 +116,56 @@ import Testing
         #expect(int(try run.json(), "facts") == 2)
     }
 }
+
+/// Rows written by plain SQL (`load_id` NULL) are read as import will read them: a statement the grammar
+/// refuses, one that is another fact spelled another way, a context with a lone surrogate or nested too
+/// deep. Export and verify passed such archives, and restore refused them.
+@Suite struct ExportRowsWrittenElsewhereTests {
+    private static let insert = "INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, "
+        + "context, created_at) VALUES "
+
+    private func row(_ statement: String, context: String = "{}") -> String {
+        "('\(statement)', 'P', 'x', NULL, '[]', 1, 1.0, '\(context)', '2025-01-01T00:00:00Z')"
+    }
+
+    @Test(arguments: [
+        ("this is not a fact", "{}", "has a statement import refuses (column 6"),
+        ("P( a )", "{}", "is the fact stored as P(a).: import reads both as one"),
+        ("Q(b).", #"{"a":"\ud800"}"#, "has a context import refuses (lone high surrogate)"),
+        ("Q(b).", String(repeating: #"{"a":"#, count: 70) + "1" + String(repeating: "}", count: 70), "has a context import refuses"),
+    ])
+    func aRowImportWouldRefuseOrMergeIsRefusedByExport(statement: String, context: String, message: String) throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "P(a).\nR(c).\n")
+        #expect(try Factpipe.run(["import", work.path("in.txt"), "--db", work.database, "-q"]).status == 0)
+        let added = try Factpipe.tool("/usr/bin/sqlite3", [work.database, Self.insert + row(statement, context: context)])
+        #expect(added.status == 0, "\(added.stderr)")
+        for format in ["ndjson", "csv"] {
+            let output = work.path("s.\(format).zst")
+            let run = try Factpipe.run(["export", "--db", work.database, "-o", output, "--format", format])
+            #expect(run.status == 1, "\(statement) \(format): \(run.stderr)")
+            #expect(run.stderr.contains(message), "\(statement) \(format): \(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: output), "no archive is left")
+        }
+    }
+
+    /// Two rows written elsewhere that spell one fact two ways are refused too; one written elsewhere in
+    /// another spelling of no other fact exports, and restores in canonical form.
+    @Test func respelledRowsAreRefusedOnlyWhenTheyMeetAnotherSpelling() throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "R(c).\n")
+        #expect(try Factpipe.run(["import", work.path("in.txt"), "--db", work.database, "-q"]).status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, Self.insert + row("P( a )") + ", " + row("P(a )")])
+        let twice = try Factpipe.run(["export", "--db", work.database, "-o", work.path("twice.ndjson.zst")])
+        #expect(twice.status == 1 && twice.stderr.contains("also spelled another way"), "\(twice.stderr)")
+
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, "DELETE FROM facts WHERE statement = 'P(a )'"])
+        let archive = work.path("once.ndjson.zst")
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", archive, "-q"]).status == 0)
+        #expect(try Factpipe.run(["verify", archive, "-q"]).status == 0)
+        let restore = try Factpipe.run(["restore", archive, "--to", work.path("restored.sqlite")])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try SQLiteFile.strings(work.path("restored.sqlite"), "SELECT statement FROM facts ORDER BY statement")
+            == ["P(a).", "R(c)."])
+    }
+}

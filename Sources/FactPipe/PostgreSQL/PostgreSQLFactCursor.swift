@@ -55,7 +55,8 @@ final class PostgreSQLFactCursor: FactRowSource {
             let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
             try connection.execute("""
                 DECLARE factpipe_export NO SCROLL CURSOR FOR SELECT statement, confidence, source, context::text,
-                fact_metadata::text, \(PostgreSQLLedger.isoText("created_at")), id FROM facts\(whereClause) ORDER BY id
+                fact_metadata::text, \(PostgreSQLLedger.isoText("created_at")), id, (load_id IS NULL)::int FROM facts\(whereClause)
+                ORDER BY id
                 """, parameters)
         } catch {
             connection.rollbackQuietly()
@@ -102,6 +103,16 @@ final class PostgreSQLFactCursor: FactRowSource {
     var id: Int64 {
         guard let text = text(.id), let start = text.baseAddress else { return 0 }
         return start.withMemoryRebound(to: CChar.self, capacity: text.count) { Int64(strtoll($0, nil, 10)) }
+    }
+
+    func holds(statement text: String) throws(SnapshotError) -> Bool {
+        do throws(PostgreSQLError) {
+            return try connection.execute(
+                "SELECT 1 FROM facts WHERE factpipe_statement_key(statement) = factpipe_statement_key($1) AND statement = $1",
+                [text]).rowCount > 0
+        } catch {
+            throw SnapshotError(error)
+        }
     }
 
     func end() throws(SnapshotError) {

@@ -17,6 +17,8 @@ struct FactRowEncoder {
     private let confidenceBytes = OutputBytes(capacity: 4096)
     /// The day of the last `created_at` found valid (`Timestamp.isNormalized`).
     private var knownDate = Timestamp.KnownDate()
+    /// The canonical forms of statements written elsewhere in another spelling, with their fact's id.
+    private var respelled: [String: Int64] = [:]
 
     /// The CSV header row.
     static let csvHeader: StaticString = "statement,confidence,source,context,fact_metadata,created_at\n"
@@ -37,6 +39,8 @@ struct FactRowEncoder {
     mutating func append(_ cursor: some FactRowSource, to out: OutputBytes) throws(SnapshotError) {
         // Each column is read from SQLite once (a read takes its mutex and checks the value's type).
         let statement = cursor.text(.statement) ?? UnsafeBufferPointer(start: nil, count: 0)
+        let writtenElsewhere = cursor.isWrittenElsewhere
+        if writtenElsewhere { try checkStatementWrittenElsewhere(statement, cursor) }
         guard format == .ndjson || format == .csv else {
             try Self.checkUTF8(statement, "statement", cursor)
             if statement.contains(0x0A) || statement.contains(0x0D) {
@@ -54,6 +58,10 @@ struct FactRowEncoder {
         let metadata = try Self.object(cursor.text(.metadata), "fact_metadata", cursor)
         let createdAt = cursor.text(.createdAt) ?? UnsafeBufferPointer(start: nil, count: 0)
         try checkImportable(cursor, context: context, metadata: metadata, createdAt: createdAt)
+        if writtenElsewhere {
+            try Self.checkObject(context, "context", cursor)
+            try Self.checkObject(metadata, "fact_metadata", cursor)
+        }
         if format == .ndjson {
             // The quoting pass over the statement and the source sees whether they hold anything but
             // ASCII; only such text is decoded (a failed export leaves no archive).
@@ -122,6 +130,54 @@ struct FactRowEncoder {
             let shown = String(decoding: createdAt.prefix(40), as: UTF8.self)
             throw Self.unimportable(cursor, "created_at", "\"\(shown)\", which is not an ISO 8601 time")
         }
+    }
+
+    /// A statement no factpipe load wrote, read as import will read it: the grammar must take it, and,
+    /// when its canonical form is another text, that form must be no other fact's, or the restore would
+    /// keep one fact for two and fail. Parsing costs: only such rows (`load_id` NULL) are checked.
+    private mutating func checkStatementWrittenElsewhere(
+        _ statement: UnsafeBufferPointer<UInt8>, _ cursor: some FactRowSource
+    ) throws(SnapshotError) {
+        try Self.checkUTF8(statement, "statement", cursor)
+        let text = String(decoding: statement, as: UTF8.self)
+        let parsed: ParsedStatement
+        do {
+            parsed = try StatementParser.parse(text, limits: ForeignFactRow.lenientLimits)
+        } catch {
+            throw Self.refused(cursor, "statement", "\(error)")
+        }
+        guard !parsed.canonical.utf8.elementsEqual(statement) else { return }
+        let other = respelled[parsed.canonical]
+        var stored = false
+        if other == nil { stored = try cursor.holds(statement: parsed.canonical) }
+        if other != nil || stored {
+            let which = other.map { "fact \($0), also spelled another way" } ?? "the fact stored as \(parsed.canonical)"
+            throw SnapshotError(
+                .unencodable, path: cursor.path,
+                "fact \(cursor.id), \(JSONText.quoted(String(text.prefix(100)))), is \(which): import reads both as one, so the "
+                    + "archive would not restore it; delete one of them (DELETE FROM facts WHERE id = …) and export "
+                    + "again")
+        }
+        respelled[parsed.canonical] = cursor.id
+    }
+
+    /// A JSON object column no factpipe load wrote, scanned as import will scan it (escapes, depth).
+    private static func checkObject(
+        _ text: UnsafeBufferPointer<UInt8>, _ column: String, _ cursor: some FactRowSource
+    ) throws(SnapshotError) {
+        var scanner = JSONScanner(text)
+        do {
+            try scanner.scanObject { _, _ in }
+        } catch {
+            throw refused(cursor, column, error.message)
+        }
+    }
+
+    private static func refused(_ cursor: some FactRowSource, _ column: String, _ why: String) -> SnapshotError {
+        SnapshotError(
+            .unencodable, path: cursor.path,
+            "fact \(cursor.id) has a \(column) import refuses (\(why)): the archive would not restore it; correct it "
+                + "(UPDATE facts SET \(column) = … WHERE id = \(cursor.id)) and export again")
     }
 
     private static func checkUTF8(

@@ -14,13 +14,25 @@ protocol FactRowSource: AnyObject {
     var confidence: Double { get }
     /// The id of the current row.
     var id: Int64 { get }
+    /// True when `facts` holds `statement`, byte for byte, in the snapshot being read.
+    func holds(statement: String) throws(SnapshotError) -> Bool
     /// Moves to the next fact the filter keeps; false at the end.
     func advance() throws(SnapshotError) -> Bool
     /// Ends the read transaction.
     func end() throws(SnapshotError)
 }
 
+extension FactRowSource {
+    /// True when no factpipe load wrote the current row (plain SQL, another program): what a load
+    /// checked, such a row may not be (`FactRowEncoder` checks it as import will).
+    var isWrittenElsewhere: Bool { text(.writtenElsewhere)?.first == UInt8(ascii: "1") }
+}
+
 extension FactCursor: FactRowSource {
+    func holds(statement: String) throws(SnapshotError) -> Bool {
+        try storeCall { () throws(StoreError) in try storesStatement(statement) }
+    }
+
     func advance() throws(SnapshotError) -> Bool {
         try storeCall { () throws(StoreError) in try next() }
     }

@@ -11,6 +11,8 @@ final class FactCursor {
     enum Column: Int32 {
         case statement = 0
         case confidence, source, context, metadata, createdAt, id
+        /// 1 when no factpipe load wrote the row (`load_id` NULL: plain SQL, another program), else 0.
+        case writtenElsewhere
     }
 
     /// The path of the database.
@@ -19,6 +21,8 @@ final class FactCursor {
     let schemaVersion: Int64
 
     private let connection: SQLiteConnection
+    /// `storesStatement(_:)`'s query, prepared when first asked.
+    private var lookup: SQLiteStatement?
     private let statement: SQLiteStatement
     /// The statement's handle, read once: the column accessors run for every row.
     private let handle: OpaquePointer
@@ -70,7 +74,8 @@ final class FactCursor {
             conditions.append("(substr(created_at, 1, 19) >= ? OR created_at NOT GLOB '\(FactFilter.storedFormPattern)')")
         }
         let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-        return "SELECT statement, confidence, source, context, fact_metadata, created_at, id FROM facts NOT INDEXED"
+        return "SELECT statement, confidence, source, context, fact_metadata, created_at, id, load_id IS NULL "
+            + "FROM facts NOT INDEXED"
             + whereClause + " ORDER BY id"
     }
 
@@ -99,11 +104,21 @@ final class FactCursor {
     /// The id of the current row.
     var id: Int64 { sqlite3_column_int64(handle, Column.id.rawValue) }
 
+    /// True when `facts` holds `text`, spelled byte for byte, in the cursor's snapshot.
+    func storesStatement(_ text: String) throws(StoreError) -> Bool {
+        if lookup == nil { lookup = try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1") }
+        guard let lookup else { return false }
+        defer { lookup.reset() }
+        try lookup.bind(1, text)
+        return try lookup.step()
+    }
+
     /// Ends the read transaction.
     /// - Throws: `StoreError` when SQLite cannot end it.
     func finish() throws(StoreError) {
         isFinished = true
         statement.reset()
+        lookup = nil
         if connection.isInTransaction { try connection.execute("COMMIT") }
     }
 }
