@@ -6,7 +6,7 @@ import Glibc
 import Synchronization
 
 /// Turns SIGINT, SIGTERM and SIGHUP into a request to stop the load cleanly instead of killing the
-/// process, and sets SIGPIPE aside: a rejects pipe or FIFO whose reader went away (`--rejects >(head)`)
+/// process (a second one ends it at once, `stopAtOnce`), and sets SIGPIPE aside: a rejects pipe or FIFO whose reader went away (`--rejects >(head)`)
 /// is a write that fails (EPIPE), so the load stops with its committed batches kept and its ledger
 /// saying why, instead of the process dying mid-load with the ledger still saying `running`.
 final class SignalTrap: @unchecked Sendable {
@@ -20,11 +20,25 @@ final class SignalTrap: @unchecked Sendable {
         sources = numbers.map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
         for (source, number) in zip(sources, numbers) {
             source.setEventHandler { [self] in
-                self.received.store(number, ordering: .relaxed)
+                guard self.received.compareExchange(expected: 0, desired: number, ordering: .relaxed).exchanged else {
+                    Self.stopAtOnce(number)
+                }
                 progress.cancel()
             }
             source.resume()
         }
+    }
+
+    /// A second stop signal: the clean stop is waiting on something that does not answer (a server that
+    /// froze, a disk that hangs), and the user asked again. Ends the process now, as `kill -9` would but
+    /// with a word: committed batches stay, the open one is rolled back (by the server, or by SQLite when
+    /// the database is next opened), and `--resume` goes on from the last checkpoint.
+    private static func stopAtOnce(_ number: Int32) -> Never {
+        Standard.error(
+            "factpipe: \(name(of: number)) again: stopping at once, without waiting for the open batch; what was "
+                + "committed stays, the open batch is rolled back, and --resume goes on from the last checkpoint")
+        TemporaryFiles.removeAll()
+        _exit(128 + number)
     }
 
     /// The signal number that stopped the load, if one did.

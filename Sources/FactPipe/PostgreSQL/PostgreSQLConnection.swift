@@ -32,6 +32,16 @@ final class PostgreSQLConnection {
             keywords.append("connect_timeout")
             values.append("\(Self.defaultConnectTimeoutSeconds)")
         }
+        // A server that went away without a word (a cut network, a host that froze) is found within about a
+        // minute instead of the kernel's two hours: probes after 30 s of silence, and a send unacknowledged
+        // for 60 s ends the connection. The URL may say otherwise.
+        for (keyword, value) in [
+            ("keepalives_idle", "30"), ("keepalives_interval", "10"), ("keepalives_count", "3"),
+            ("tcp_user_timeout", "60000"),
+        ] {
+            keywords.append(keyword)
+            values.append(value)
+        }
         // The URL comes last: what it says overrides the defaults above.
         keywords.append("dbname")
         values.append(address.connectionString)

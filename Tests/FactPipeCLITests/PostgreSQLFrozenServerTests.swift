@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A server that stops answering (a frozen host: its backend stopped with SIGSTOP) held a load that
+/// ignored Ctrl-C and SIGTERM for as long as the server stayed frozen. The first signal still asks for a
+/// clean stop; a second ends the process at once, and `--resume` finishes the load exactly.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLFrozenServerTests {
+    @Test func aSecondInterruptEndsALoadWaitingOnAFrozenServerAndTheResumeIsExact() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let reference = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        let generate = try Factpipe.run(["generate", "--facts", "200000", "--seed", "53", "-o", input, "-q"])
+        try #require(generate.status == 0, "\(generate.stderr)")
+        let arguments = ["--batch-size", "2000"]
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", victim.url, "-q"] + arguments)
+        defer { load.killNine() }
+        var backend = 0
+        let loading = poll(timeout: 60) {
+            backend = (try? victim.int("""
+                SELECT coalesce(max(pid), 0) FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name LIKE 'factpipe%'
+                """)) ?? 0
+            let committed = (try? victim.int("SELECT coalesce(max(records), 0) FROM factpipe_loads")) ?? 0
+            return (backend != 0 && committed > 0) || !load.isRunning
+        }
+        try #require(loading && load.isRunning && backend != 0, "the load was not under way")
+        kill(pid_t(backend), SIGSTOP)
+        defer { kill(pid_t(backend), SIGCONT) }
+        usleep(300_000)
+
+        kill(load.pid, SIGINT)
+        usleep(1_500_000)
+        #expect(load.isRunning, "the clean stop waits for the frozen server")
+        kill(load.pid, SIGINT)
+        #expect(poll(timeout: 10) { !load.isRunning }, "a second SIGINT did not end the load")
+        kill(pid_t(backend), SIGCONT)
+        let stopped = try load.wait()
+        #expect(stopped.status == 130, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("SIGINT again: stopping at once"), "\(stopped.stderr)")
+
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "-q"] + arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let whole = try Factpipe.run(["import", input, "--db", reference.url, "-q"] + arguments)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let facts = "SELECT statement, confidence FROM facts ORDER BY statement COLLATE \"C\""
+        #expect(try victim.sql(facts) == (try reference.sql(facts)))
+        let ledger = "SELECT status, records, inserted, duplicates, rejected FROM factpipe_loads"
+        #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
+    }
+}
