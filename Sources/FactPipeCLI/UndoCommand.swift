@@ -47,12 +47,15 @@ struct UndoCommand: ParsableCommand {
                 "load_id": .int(Int(loadID)), "deleted": .int(result.deleted),
                 "kept_for_other_loads": .int(result.keptForOtherLoads), "left_updated": .int(result.leftUpdated),
                 "loads_with_unknown_duplicates": .array(unknown.map { .int(Int($0)) }),
+                "discarded_staged": .int(result.discardedStaged),
             ]
             Standard.output(document.text)
         }
         Standard.error("factpipe: load \(loadID) undone: \(Format.count(result.deleted, "fact")) deleted, "
             + "\(Format.count(result.keptForOtherLoads)) kept (another load also brought them), "
-            + "\(Format.count(result.leftUpdated)) updated facts left as they are")
+            + "\(Format.count(result.leftUpdated)) updated facts left as they are"
+            + (result.discardedStaged > 0
+                ? ", \(Format.count(result.discardedStaged, "staged record")) discarded unmerged" : ""))
         if !unknown.isEmpty {
             Standard.error("factpipe: warning: loads \(unknown.map(String.init).joined(separator: ", ")) were made "
                 + "before factpipe recorded which loads bring a fact; facts they brought only as duplicates may "

@@ -79,6 +79,30 @@ import Testing
         #expect((list[1]["finished_at"] as? String).map { !$0.isEmpty } == true)
     }
 
+    /// A merge the user's own UNIQUE index refuses left the load's batches staged, and every later load,
+    /// and the undo of that load, failed on the same rows. Undoing it discards them.
+    @Test func undoDiscardsTheStagedRowsOfALoadWhoseMergeCannotSucceed() throws {
+        let work = try CLIWorkspace()
+        let first = try work.write("y.txt", "Y(y).\n")
+        #expect(try Factpipe.run(["import", first, "--db", work.database, "-q"]).status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, "CREATE UNIQUE INDEX mine ON facts(predicate, subject)"])
+        let clash = try work.write("x.txt", "P(a, 1).\nP(a, 2).\n")
+        let failed = try Factpipe.run(["import", clash, "--db", work.database])
+        #expect(failed.status == 1, "\(failed.stderr)")
+        #expect(failed.stderr.contains("`factpipe undo 2` discards them"), "\(failed.stderr)")
+        let next = try work.write("z.txt", "Z(z).\n")
+        #expect(try Factpipe.run(["import", next, "--db", work.database, "-q"]).status == 1, "the staged rows block it")
+
+        let undo = try Factpipe.run(["undo", "2", "--db", work.database, "--json"])
+        #expect(undo.status == 0, "\(undo.stderr)")
+        #expect(try undo.json()["discarded_staged"] as? Int == 2, "\(undo.stdoutText)")
+        #expect(undo.stderr.contains("2 staged records discarded unmerged"), "\(undo.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_staging") == 0)
+        let loaded = try Factpipe.run(["import", next, "--db", work.database, "-q"])
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == ["Y(y).", "Z(z)."])
+    }
+
     @Test func undoingTwiceOrAnUnknownLoadFailsWithExitOne() throws {
         let work = try CLIWorkspace()
         try threeLoads(work, policy: "update")

@@ -24,6 +24,8 @@ public enum LoadUndo {
         public var leftUpdated = 0
         /// Live loads recorded before assertions were, whose skipped duplicates are unknown.
         public var loadsWithUnknownDuplicates: [Int64] = []
+        /// Committed records of the load that still waited in the staging table, discarded unmerged.
+        public var discardedStaged = 0
     }
 
     /// Undoes load `loadID` of the database at `databasePath`, waiting up to `lockTimeoutSeconds` for a
@@ -48,6 +50,19 @@ public enum LoadUndo {
         guard entry.status != LoadLedger.Status.undone.rawValue else {
             throw StoreError(kind: .cannotUndo, path: databasePath, message: "load \(loadID) was already undone")
         }
+        // This load's own staged batches never reached `facts`: undone, they are discarded rather than
+        // merged first (a merge that fails, on a constraint of the user's say, held the database: every
+        // later load and this undo failed on the same rows).
+        var discarded = 0
+        try connection.execute("BEGIN IMMEDIATE")
+        do {
+            try StagingArea(connection: connection).discard(loadID: loadID)
+            discarded = connection.changes
+            try connection.execute("COMMIT")
+        } catch {
+            connection.rollbackQuietly()
+            throw error
+        }
         // Then what a killed load left, as the next import would: its unique index, its staged batches
         // merged, the secondary indexes it had dropped. Undone, the database is one a reader can use.
         let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
@@ -59,6 +74,7 @@ public enum LoadUndo {
                                 + "so they are merged, then undo it")
         }
         var result = Result()
+        result.discardedStaged = discarded
         try connection.execute("BEGIN IMMEDIATE")
         do {
             result.leftUpdated = Int(try connection.scalarInt("""

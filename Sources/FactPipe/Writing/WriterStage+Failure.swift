@@ -87,7 +87,8 @@ extension WriterStage {
                 + "rebuilds it; the committed records are kept)"
         }
         if staged > 0 || directAppend == nil {
-            note += "; \(staged) committed records stay staged until the next load into this database merges them"
+            note += "; \(staged) committed records stay staged until the next load into this database merges them "
+                + "(if they cannot merge, `factpipe undo \(source.loadID)` discards them)"
         }
         summary.message = note
         finished.append(FinishedSource(
