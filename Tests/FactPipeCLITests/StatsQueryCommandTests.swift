@@ -58,6 +58,21 @@ import Testing
         #expect(try work.listing("hexagonal") == ["kb.db"])
     }
 
+    /// The knowledge base stores some statements in its own spelling; `--statement` given in any spelling
+    /// finds them (it compared the canonical form with the stored text, and said "no facts matched").
+    @Test func queryByStatementFindsAFactTheKnowledgeBaseSpellsItsOwnWay() throws {
+        let work = try CLIWorkspace()
+        let path = try work.copyOfHexagonalKB()
+        for spelling in ["HasPart(ImmanuelKant,ThingInItself).", "HasPart(ImmanuelKant, ThingInItself)", "HasPart( ImmanuelKant ,ThingInItself )."] {
+            let query = try Factpipe.run(["query", "--db", path, "--statement", spelling, "--format", "ndjson"])
+            #expect(query.status == 0, "\(query.stderr)")
+            let statements = try ndjsonObjects(query).compactMap { $0["statement"] as? String }
+            #expect(statements == ["HasPart(ImmanuelKant,ThingInItself)."], "\(spelling): \(statements)")
+        }
+        let none = try Factpipe.run(["query", "--db", path, "--statement", "HasPart(ImmanuelKant, Nothing).", "--format", "ndjson"])
+        #expect(try ndjsonObjects(none).isEmpty)
+    }
+
     @Test func queryPrintsAnAlignedTableNDJSONOrCSV() throws {
         let work = try CLIWorkspace()
         try work.loadKnowledgeBase()

@@ -98,9 +98,13 @@ final class FactLookup {
             bindings.append((index, value))
         }
         if let canonicalStatement {
-            conditions.append("statement IN (?4, ?5)")
+            // Another program may have stored it in another spelling (`HasPart(ImmanuelKant,ThingInItself).`):
+            // besides the canonical text, every statement of its predicate is a candidate, read through the
+            // statement's index and compared in canonical form (`matches`).
+            conditions.append("(statement IN (?4, ?5) OR (statement >= (?6 || '(') AND statement < (?6 || ')')))")
             bindings.append((4, canonicalStatement))
             bindings.append((5, String(canonicalStatement.dropLast())))
+            bindings.append((6, String(canonicalStatement.prefix { $0 != "(" })))
         }
         var sql = "SELECT " + layout.selectList + " FROM facts"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
