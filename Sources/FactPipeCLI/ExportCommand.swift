@@ -61,6 +61,7 @@ struct ExportCommand: ParsableCommand {
         if let level, !(0...22).contains(level) { throw ValidationError("--level must be between 0 and 22") }
         if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
         guard !output.isEmpty else { throw ValidationError("-o must be a path, or - for standard output") }
+        try PathArguments.checkArchive(output, option: "-o")
         if console.json && (output == "-" || StandardStreams.descriptor(sameAs: output) == STDOUT_FILENO) {
             throw ValidationError(
                 "--json cannot be used with -o \(output): standard output carries the snapshot")

@@ -43,6 +43,9 @@ enum PathArguments {
                     + "factpipe's job: use pg_dump (or pg_basebackup) and pg_restore")
             }
         }
+        if DatabaseFile.looksLikePostgreSQL(path) {
+            throw ValidationError("\(option): \(DatabaseFile.mistypedPostgreSQL)")
+        }
         if let problem = DatabaseFile.problem(path) {
             throw ValidationError("\(option) \(path.isEmpty ? "\"\"" : path): \(problem)")
         }
@@ -84,6 +87,14 @@ enum PathArguments {
     /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
     /// `inputs`, the database, or another output; an input that is the database; and, unless
     /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database (`OutputPathCheck`).
+    /// Refuses a PostgreSQL URL where an archive file goes (`verify URL`, `restore URL`, `export -o URL`),
+    /// named without its password: the messages about a missing file of that name showed it whole.
+    static func checkArchive(_ path: String, option: String) throws {
+        guard PostgreSQLAddress.isPostgreSQL(path) else { return }
+        throw ValidationError("\(option) \(PostgreSQLAddress.redacted(path)): a snapshot or backup is a file, not a "
+            + "database; to load a snapshot into PostgreSQL, import it with --db and the URL")
+    }
+
     static func checkOutputs(
         _ outputs: [(String, String?)], inputs: [String] = [], database: String?, pipelineFile: String? = nil,
         mayReplaceDatabases: Bool = false

@@ -43,6 +43,7 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         guard !file.isEmpty else { throw ValidationError("the archive path is empty (an unset variable?)") }
+        try PathArguments.checkArchive(file, option: "the archive")
         guard !target.isEmpty else { throw ValidationError("--to needs a database path") }
         try PathArguments.checkDatabase(target, option: "--to", postgreSQL: .backupTool)
         if let problem = ArchiveRestorer.targetNameProblem(target) {

@@ -38,6 +38,7 @@ struct VerifyCommand: ParsableCommand {
 
     func validate() throws {
         guard !file.isEmpty else { throw ValidationError("the archive path is empty (an unset variable?)") }
+        try PathArguments.checkArchive(file, option: "the archive")
     }
 
     func run() throws {

@@ -22,6 +22,7 @@ public enum DatabaseFile {
         // A PostgreSQL URL is not a file: its store checks it (`PostgreSQLAddress`).
         if PostgreSQLAddress.isPostgreSQL(path) { return nil }
         if path.isEmpty { return "the database path is empty" }
+        if looksLikePostgreSQL(path) { return mistypedPostgreSQL }
         if path == ":memory:" { return "an in-memory database keeps nothing; give a file path" }
         // Everywhere else `-` is standard input or output; here it made a database named `-`.
         if path == "-" {
@@ -41,12 +42,32 @@ public enum DatabaseFile {
         return nil
     }
 
+    /// What `problem` says of `looksLikePostgreSQL` text, which it does not repeat (it may hold a password).
+    public static let mistypedPostgreSQL = "this looks like a PostgreSQL connection (libpq's key=value pairs, or a "
+        + "URL with spaces around it), not a SQLite file: give it as a postgresql:// URL (docs/postgresql.md); "
+        + "to mean a file of that name, write ./ before it"
+
+    /// True when `path` is no file a user means but a PostgreSQL connection mistyped: libpq's key=value
+    /// form (`host=db1 dbname=kb password=…`, which factpipe reads only as a URL), or a URL with spaces
+    /// around it. Either made a SQLite file whose name held the password, and a load into it said done.
+    public static func looksLikePostgreSQL(_ path: String) -> Bool {
+        let trimmed = path.trimmingASCIIWhitespace()
+        if trimmed != path, PostgreSQLAddress.isPostgreSQL(trimmed) { return true }
+        guard let equals = trimmed.firstIndex(of: "=") else { return false }
+        let keyword = String(trimmed[..<equals]).trimmingASCIIWhitespace().lowercased()
+        return [
+            "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "sslmode", "service", "options",
+            "application_name", "connect_timeout", "target_session_attrs",
+        ].contains(keyword)
+    }
+
     /// Checks `path` as `problem` does; with `mustExist`, a missing file is refused too.
     /// - Throws: `StoreError` of kind `.unusablePath` saying what is wrong.
     static func check(_ path: String, mustExist: Bool) throws(StoreError) {
         if let problem = problem(path) {
             throw StoreError(
-                kind: .unusablePath, path: path, message: "cannot open database: \(problem)")
+                kind: .unusablePath, path: looksLikePostgreSQL(path) ? "the database" : path,
+                message: "cannot open database: \(problem)")
         }
         if !mustExist && PathText.real(path) == nil {
             // A link to a file in a missing folder: that folder is the one to name, not the link's own.

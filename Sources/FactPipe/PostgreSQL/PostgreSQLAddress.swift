@@ -124,6 +124,23 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     }
 
     /// The URL with `user:password@` shortened to `user@` and every `password=` parameter value dropped.
+    /// `message` with the password taken out of every `postgres://` or `postgresql://` URL in it: a URL given
+    /// where a file was expected (`export -o URL`, `verify URL`) is named by the message about that file.
+    public static func redactingURLs(in message: String) -> String {
+        guard message.range(of: "postgres", options: .caseInsensitive) != nil else { return message }
+        var words: [String] = []
+        for word in message.split(separator: " ", omittingEmptySubsequences: false) {
+            guard let scheme = word.range(of: "postgres", options: .caseInsensitive),
+                  word[scheme.lowerBound...].contains("://")
+            else {
+                words.append(String(word))
+                continue
+            }
+            words.append(String(word[..<scheme.lowerBound]) + blankingPassword(String(word[scheme.lowerBound...])))
+        }
+        return words.joined(separator: " ")
+    }
+
     static func blankingPassword(_ text: String) -> String {
         var result = text
         if let scheme = result.range(of: "://") {

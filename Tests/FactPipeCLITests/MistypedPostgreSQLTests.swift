@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// A PostgreSQL connection typed where factpipe does not read one: libpq's key=value form or a URL with a
+/// space before it given as --db made a SQLite file whose name held the password (and the load said
+/// done); a URL given as an archive was shown whole, password and all, in the message about a missing file.
+@Suite struct MistypedPostgreSQLTests {
+    /// `factpipe arguments…` run in `folder`.
+    private func run(_ arguments: [String], in folder: String) throws -> FactpipeRun {
+        try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"),
+            ["-c", "cd \"$0\" && exec \"$@\"", folder, BinaryLocator.factpipe.path] + arguments)
+    }
+
+    @Test(arguments: [
+        "host=127.0.0.1 port=5432 user=kb password=KvSecret dbname=kb",
+        "dbname = kb password=KvSecret",
+        " postgresql://kb:KvSecret@127.0.0.1/kb",
+    ])
+    func aConnectionStringAsDatabaseIsRefusedWithoutShowingIt(_ text: String) throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "P(a).\n")
+        for command in [["import", input, "--db", text], ["stats", "--db", text], ["export", "--db", text, "-o", "x.ndjson"]] {
+            let run = try run(command, in: work.url.path)
+            #expect(run.status == 64, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("this looks like a PostgreSQL connection"), "\(command): \(run.stderr)")
+            #expect(!run.stderr.contains("KvSecret") && !run.stdoutText.contains("KvSecret"), "\(command): \(run.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted() == ["in.txt"], "no file was created")
+        // A file of that name can still be meant, with ./ before it.
+        let meant = try run(["import", input, "--db", "./dbname=kb.sqlite", "-q"], in: work.url.path)
+        #expect(meant.status == 0, "\(meant.stderr)")
+    }
+
+    @Test func aURLGivenAsAnArchiveIsRefusedWithoutItsPassword() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let url = "postgresql://kb:KvSecret@127.0.0.1:1/kb"
+        for command in [
+            ["export", "--db", work.database, "-o", url], ["verify", url], ["restore", url, "--to", work.path("r.sqlite")],
+        ] {
+            let run = try Factpipe.run(command)
+            #expect(run.status == 64, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("postgresql://kb@127.0.0.1:1/kb: a snapshot or backup is a file"), "\(run.stderr)")
+            #expect(!run.stderr.contains("KvSecret"), "\(command): \(run.stderr)")
+        }
+    }
+
+    @Test func urlsInAMessageLoseTheirPasswords() {
+        #expect(PostgreSQLAddress.redactingURLs(in: "x postgresql://u:pw@h/db: cannot create a file in postgresql://u:pw@h")
+            == "x postgresql://u@h/db: cannot create a file in postgresql://u@h")
+        #expect(PostgreSQLAddress.redactingURLs(in: "'POSTGRES://a:b%40c@h:5/d' and plain text")
+            == "'POSTGRES://a@h:5/d' and plain text")
+        #expect(PostgreSQLAddress.redactingURLs(in: "no url here: postgres is a word") == "no url here: postgres is a word")
+    }
+}
