@@ -174,6 +174,29 @@ import Testing
         #expect(try Factpipe.run(["import", header, "--db", work.path("h.sqlite"), "-q"]).status == 1)
     }
 
+    /// Only the first line of `FILE.sha256` was read: a second checksum (appended, edited in) went unseen,
+    /// and verify passed what `sha256sum -c` fails.
+    @Test func aChecksumFileOfTwoLinesFailsVerifyAndRestore() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let archive = work.path("s.ndjson.zst")
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", archive, "-q"]).status == 0)
+        let sidecar = archive + ".sha256"
+        let line = try String(contentsOfFile: sidecar, encoding: .utf8)
+        try (line + String(repeating: "0", count: 64) + "  s.ndjson.zst\n").write(toFile: sidecar, atomically: true, encoding: .utf8)
+        let check = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "cd \"$0\" && sha256sum -c s.ndjson.zst.sha256", work.url.path])
+        #expect(check.status != 0, "sha256sum -c fails it")
+        let verify = try Factpipe.run(["verify", archive])
+        #expect(verify.status == 1, "\(verify.stderr)")
+        #expect(verify.stderr.contains("file_hash_mismatch"), "\(verify.stderr)")
+        let restore = try Factpipe.run(["restore", archive, "--to", work.path("r.sqlite")])
+        #expect(restore.status == 1, "\(restore.stderr)")
+        // The one line it had, with blank lines around it, still verifies.
+        try ("\n" + line + "\n").write(toFile: sidecar, atomically: true, encoding: .utf8)
+        #expect(try Factpipe.run(["verify", archive, "-q"]).status == 0)
+    }
+
     @Test func verifyNamesASoundArchiveOk() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()

@@ -174,8 +174,12 @@ final class ArchiveReader {
     /// - Throws: `SnapshotError` `.io` when it is there but cannot be read (or is not a regular file).
     func recordedFileSHA256() throws(SnapshotError) -> String? {
         guard let text = try Self.readSmallFile(path + ".sha256") else { return nil }
+        // One line for one file: a second line (another checksum, appended or edited in) went unread, and
+        // `verify` passed a file `sha256sum -c` fails.
+        let lines = text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
+        guard lines.count == 1, let line = lines.first else { return "" }
         // A leading backslash marks a line whose file name is escaped (GNU coreutils' format).
-        let hex = text.drop { $0 == "\\" }.prefix { $0.isHexDigit }
+        let hex = line.drop { $0 == "\\" }.prefix { $0.isHexDigit }
         return hex.count == 64 ? hex.lowercased() : ""
     }
 
