@@ -93,7 +93,8 @@ enum NDJSONRecordParser {
         case "confidence":
             switch value {
             case .number(let number, _): fields.confidence = number
-            case .string(let text): fields.confidenceText = text
+            // An empty string gives nothing, as an empty CSV cell does (docs/formats.md).
+            case .string(let text): if !text.isEmpty { fields.confidenceText = text }
             case .null: break
             default: throw FieldError(reason: .invalidConfidence, message: "confidence must be a number")
             }

@@ -188,6 +188,10 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
         let null = try fields(#"{"statement":"P(a).","confidence":null}"#)
         #expect(null.confidence == nil)
         #expect(null.confidenceText == nil)
+        // An empty string gives nothing, as an empty CSV cell does: it was refused as "not a number".
+        let empty = try fields(#"{"statement":"P(a).","confidence":""}"#)
+        #expect(empty.confidence == nil && empty.confidenceText == nil)
+        #expect(try fields(#"{"statement":"P(a).","confidence":" "}"#).confidenceText == " ", "a space is given")
     }
 
     @Test(arguments: [#"true"#, #"[0.5]"#, #"{"v":0.5}"#])

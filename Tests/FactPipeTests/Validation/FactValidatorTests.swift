@@ -205,7 +205,7 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(refusal.message.contains("outside 0…1") || refusal.message.contains("is not a number"))
     }
 
-    @Test(arguments: [#""high""#, #""""#, #""0.5x""#])
+    @Test(arguments: [#""high""#, #"" ""#, #""0.5x""#])
     func refusesConfidenceThatIsNotANumber(json: String) throws {
         let refusal = try refused(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
         #expect(refusal.reason == .invalidConfidence)
