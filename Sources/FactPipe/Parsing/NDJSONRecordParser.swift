@@ -16,7 +16,10 @@ enum NDJSONRecordParser {
         var fields = RecordFields()
         var type: String?
         var content: JSONValue?
-        var scanner = JSONScanner(bytes)
+        // A byte order mark that starts a line is the start of a second file concatenated onto a first
+        // (`cat a.ndjson b.ndjson`): skipped, as the text format skips it, instead of refusing the record.
+        let startsWithMark = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
+        var scanner = JSONScanner(bytes, range: startsWithMark ? 3..<bytes.count : nil)
         let members: [(key: String, value: JSONValue)]
         do {
             members = try scanner.scanMembers()

@@ -178,6 +178,13 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
         #expect(parsed.metadataExtras.isEmpty)
     }
 
+    /// What `cat a.ndjson b.ndjson` gives when b begins with a byte order mark: a line that starts with one.
+    @Test func aByteOrderMarkThatStartsALineIsSkipped() throws {
+        let parsed = try fields("\u{FEFF}" + #"{"statement":"P(a).","source":"b"}"#)
+        #expect(parsed.statement == "P(a)." && parsed.source == "b")
+        #expect(refusal(#"{"statement":"P(a)."}"# + "\u{FEFF}") != nil, "elsewhere it is not JSON")
+    }
+
     @Test func confidenceAsNumberStringOrNull() throws {
         let number = try fields(#"{"statement":"P(a).","confidence":0.75}"#)
         #expect(number.confidence == 0.75)
