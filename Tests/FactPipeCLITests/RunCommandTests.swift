@@ -87,6 +87,25 @@ import Testing
 
     /// Standard output carries one stream: `--snapshot -` beside `--rejects -` put reject lines into the
     /// snapshot piped on, and either beside `--json` mixed into the one JSON object. Refused before a load.
+    /// A database whose folder is missing failed the run only after it had made the rejects files' folders.
+    @Test func aDatabaseInAMissingFolderFailsTheRunBeforeAnyFolderIsMade() throws {
+        let work = try CLIWorkspace()
+        try work.write("a.txt", "P(a).\n")
+        let file = try work.write("p.toml", """
+            name = "p"
+            database = "missing/kb.sqlite"
+            [sources]
+            paths = ["a.txt"]
+            [load]
+            rejects = "rejects/{date}/{source}.ndjson"
+
+            """)
+        let run = try Factpipe.run(["run", file])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("/missing does not exist"), "\(run.stderr)")
+        #expect(files(work.url.path) == ["a.txt", "p.toml"])
+    }
+
     @Test(arguments: [["--rejects", "-", "--snapshot", "-"], ["--json", "--snapshot", "-"], ["--json", "--rejects", "-"]])
     func twoStreamsOnStandardOutputAreRefused(flags: [String]) throws {
         let work = try CLIWorkspace()

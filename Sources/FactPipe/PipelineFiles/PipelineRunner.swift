@@ -86,6 +86,17 @@ public struct PipelineRunner {
             return result
         }
         if isDryRun { return plan(inputs, into: &result) }
+        // A database that cannot be opened (its folder is missing) fails the run before it makes the
+        // rejects files' folders, which it left behind.
+        if !inputs.isEmpty, !PostgreSQLAddress.isPostgreSQL(file.databasePath) {
+            do {
+                try DatabaseFile.check(file.databasePath, mustExist: false)
+            } catch {
+                result.status = .failed
+                result.message = "\(error)"
+                return result
+            }
+        }
         for (index, input) in inputs.enumerated() {
             var options = file.options
             options.inputs = [input]
