@@ -53,4 +53,25 @@ import Glibc
         #expect(again.status == 2, "\(again.stderr)")
         #expect(try String(contentsOfFile: shared, encoding: .utf8).split(separator: "\n").count == 1)
     }
+
+    /// A rejects file deleted while the load wrote it took the refusals with it, and the load said nothing.
+    @Test func aRejectsFileDeletedDuringTheLoadIsNoted() throws {
+        let work = try CLIWorkspace()
+        let rejects = work.path("rejects.ndjson")
+        let feed = Pipe()
+        let load = try BackgroundProcess(BinaryLocator.factpipe,
+            ["import", "-", "--format", "text", "--db", work.database, "--rejects", rejects, "--json"],
+            stdin: feed.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(20)
+        while !isHeld(rejects), load.isRunning, Date() < deadline { usleep(20_000) }
+        #expect(isHeld(rejects), "the load holds its rejects file")
+        try FileManager.default.removeItem(atPath: rejects)
+        try feed.fileHandleForWriting.write(contentsOf: Data("P(a).\nnot a fact\nQ(b).\n".utf8))
+        try feed.fileHandleForWriting.close()
+        let done = try load.wait()
+        #expect(done.status == 2, "\(done.stderr)")
+        let notes = try done.json()["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.contains("the rejects file \(rejects) was deleted while the load wrote it") }, "\(notes)")
+        #expect(!FileManager.default.fileExists(atPath: rejects))
+    }
 }

@@ -65,6 +65,22 @@ public final class BufferedFileOutput {
     /// True when the output is a regular file this output opened itself (not standard output, a stream
     /// named by path, a pipe or a device).
     public var ownsARegularFile: Bool { ownsDescriptor && isRegularFile }
+
+    /// True when the regular file this output writes was deleted (or renamed over) since it was opened:
+    /// what was written to it is gone with it once it is closed.
+    public var lostItsName: Bool {
+        guard ownsARegularFile, !isClosed else { return false }
+        var info = stat()
+        return fstat(descriptor, &info) == 0 && info.st_nlink == 0
+    }
+
+    /// Notes in `notes` that the rejects file lost its name during the load (`lostItsName`).
+    func noteIfDeleted(rejected: Int, in notes: inout [String]) {
+        guard lostItsName else { return }
+        notes.append(
+            "the rejects file \(path) was deleted while the load wrote it: the refused records written to it are "
+                + "gone (\(rejected) this run; the ledger keeps their count)")
+    }
     private var isRegularFile = false
     private let capacity: Int
     private var buffer: [UInt8]

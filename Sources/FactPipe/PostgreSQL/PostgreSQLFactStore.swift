@@ -150,8 +150,9 @@ final class PostgreSQLFactStore: FactSink {
                 + "database builds them")
         } catch {}
         spool?.discard()
+        let summary = finishSummary()
         try? rejects?.close()
-        return finishSummary()
+        return summary
     }
 
     // MARK: Indexes
@@ -545,6 +546,7 @@ final class PostgreSQLFactStore: FactSink {
     /// What this run did: a resumed source's earlier counts are not counted again.
     private func finishSummary() -> ImportSummary {
         summary.count(finished)
+        rejects?.noteIfDeleted(rejected: summary.rejected, in: &summary.notes)
         return summary
     }
 

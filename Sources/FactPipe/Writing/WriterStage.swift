@@ -137,10 +137,11 @@ final class WriterStage {
             fail(FactSinkStop.reported(error, isCancelled: isCancelled))
         }
         spool?.discard()
-        try? rejects?.close()
         var summary = self.summary
         summary.writerTimings = timings
         summary.count(finished)
+        rejects?.noteIfDeleted(rejected: summary.rejected, in: &summary.notes)
+        try? rejects?.close()
         if summary.status == .done && summary.staged != 0 {
             summary.status = .failed
             summary.message = "the counts do not add up: \(summary.staged) records are neither stored nor rejected"
