@@ -30,11 +30,20 @@ struct FactValidator: Sendable {
         } else if let predicate = fields.predicate {
             var args = fields.args ?? []
             if fields.args == nil {
-                if let subject = fields.subject { args.append(subject) }
-                if let object = fields.object { args.append(object) }
-                for extra in fields.extraArgs {
-                    guard let extra else { return .rejected(.missingStatement, "arguments must be given without gaps") }
-                    args.append(extra)
+                // By position: subject, object, arg3, …. One missing or empty before one given would move
+                // the later ones into its place (`IsA(b).` for a subject left out before the object `b`).
+                let parts = [fields.subject, fields.object] + fields.extraArgs
+                let name = { (index: Int) in index == 0 ? "subject" : index == 1 ? "object" : "arg\(index + 1)" }
+                if let last = parts.lastIndex(where: { !($0 ?? "").isEmpty }) {
+                    for (index, part) in parts[...last].enumerated() {
+                        guard let part, !part.isEmpty else {
+                            return .rejected(
+                                .missingStatement,
+                                "\(name(index)) is missing while \(name(last)) is given: arguments must be given "
+                                    + "without gaps")
+                        }
+                        args.append(part)
+                    }
                 }
             }
             guard !args.isEmpty else {

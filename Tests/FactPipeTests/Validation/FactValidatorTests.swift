@@ -104,6 +104,36 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(refusal.message.contains("without gaps"))
     }
 
+    /// A subject or object left out (or empty) before a later part moved the later parts into its place:
+    /// `IsA(b).` for subject "" and object b, `IsA(a, c).` for object "" and arg3 c. Trailing parts may be
+    /// left out.
+    @Test(arguments: [
+        (nil, "b", [], "subject is missing while object is given"),
+        ("", "b", [], "subject is missing while object is given"),
+        ("a", nil, ["c"], "object is missing while arg3 is given"),
+        ("a", "", ["c"], "object is missing while arg3 is given"),
+        (nil, nil, [nil, "d"], "subject is missing while arg4 is given"),
+    ] as [(String?, String?, [String?], String)])
+    func aPartMissingBeforeALaterOneIsRefused(subject: String?, object: String?, extra: [String?], message: String) throws {
+        var fields = RecordFields()
+        fields.predicate = "IsA"
+        fields.subject = subject
+        fields.object = object
+        fields.extraArgs = extra
+        let refusal = try refused(validate(fields))
+        #expect(refusal.reason == .missingStatement)
+        #expect(refusal.message == message + ": arguments must be given without gaps")
+    }
+
+    @Test func trailingPartsMayBeLeftOut() throws {
+        var fields = RecordFields()
+        fields.predicate = "IsA"
+        fields.subject = "a"
+        fields.object = ""
+        fields.extraArgs = [nil, ""]
+        #expect(try accepted(validate(fields)).fact.statement == "IsA(a).")
+    }
+
     @Test func anArgumentThatIsMoreThanOneTermIsRefused() throws {
         let refusal = try refused(validate(#"{"predicate":"P","args":["a, b"]}"#))
         #expect(refusal.reason == .syntax)
