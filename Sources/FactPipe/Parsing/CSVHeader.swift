@@ -27,7 +27,8 @@ struct CSVHeader: Sendable {
             guard !given.isEmpty else {
                 throw FieldError(reason: .invalidCSV, message: "column \(index + 1) has no name; name it or remove it")
             }
-            let name = mapping[given] ?? given
+            // Columns are matched case-insensitively, and so are the mapping's names for them.
+            let name = mapping[given] ?? mapping.first { $0.key.lowercased() == given.lowercased() }?.value ?? given
             let lower = name.lowercased()
             let column: Column
             switch lower {

@@ -15,7 +15,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// with `{`: no statement can, so that is NDJSON whose first line is damaged or foreign (a log line, a
     /// half-written record), and reading it as text would reject every record for a reason not its own.
     /// A line ends at an LF or a CR.
-    static func detect(from prefix: [UInt8]) -> InputFormat {
+    static func detect(from prefix: [UInt8], mapping: [String: String] = [:]) -> InputFormat {
+        // A header the mapping renames (`fact_text = "statement"`) is read as it will be read.
+        let renamed = Dictionary(mapping.map { ($0.key.lowercased(), $0.value.lowercased()) }) { first, _ in first }
         var start = 0
         while start < prefix.count, [0x20, 0x09, 0x0A, 0x0D].contains(prefix[start]) { start += 1 }
         guard start < prefix.count else { return .text }
@@ -27,7 +29,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
             for (separator, format) in [("\t", InputFormat.tsv), (",", InputFormat.csv)] {
                 let names = firstLine.split(separator: Character(separator), omittingEmptySubsequences: false)
                     .map { $0.trimmingCharacters(in: [" ", "\"", "\r"]) }
-                if !names.filter(CSVHeader.factColumnNames.contains).isEmpty, names.count > 1 || format == .csv {
+                if !names.filter({ CSVHeader.factColumnNames.contains(renamed[$0] ?? $0) }).isEmpty,
+                    names.count > 1 || format == .csv
+                {
                     return format
                 }
             }

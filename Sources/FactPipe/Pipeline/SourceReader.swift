@@ -200,7 +200,7 @@ struct SourceReader {
         }
         // The first line decides; the lines after it that are already read (never waited for) may
         // outvote a first line that is not a record of the file's format (see `detect`).
-        return InputFormat.detect(from: reader.buffered(limit: 64 * 1024))
+        return InputFormat.detect(from: reader.buffered(limit: 64 * 1024), mapping: options.fieldMapping)
     }
 
     private func header(of record: RawRecord, in chunk: RecordChunk, framing: RecordFraming, path: String) throws -> CSVHeader {

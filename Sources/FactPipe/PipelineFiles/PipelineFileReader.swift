@@ -13,6 +13,14 @@ struct PipelineFileReader {
         "after": ["optimize", "snapshot", "keep_snapshots"],
     ]
 
+    /// The names `[mapping]` may map an input's field or column to (`arg3` … `arg64` besides).
+    static let mappingTargetList = "statement, predicate, subject, object, arg3…arg64, args, confidence, source, "
+        + "created_at, timestamp, context, fact_metadata, tags, certainty"
+    static let mappingTargets: Set<String> = Set(
+        ["statement", "s", "fact", "predicate", "subject", "object", "arg1", "arg2", "args", "confidence", "source",
+         "created_at", "timestamp", "context", "fact_metadata", "metadata", "tags", "certainty"]
+            + (3...64).map { "arg\($0)" })
+
     mutating func read(_ document: TOMLDocument) throws(PipelineFileError) -> PipelineFile {
         var values: [String: (key: String, value: TOMLValue)] = [:]
         var mapping: [String: String] = [:]
@@ -25,7 +33,22 @@ struct PipelineFileReader {
             for (key, value) in table.entries {
                 let qualified = table.name.isEmpty ? key : "\(table.name).\(key)"
                 if table.name == "mapping" {
-                    mapping[key] = try string(value, qualified)
+                    let target = try string(value, qualified)
+                    // A misspelt target (`confidance`) put the value in fact_metadata under that name and
+                    // left the field to its default, with no word; two names for one field lose one.
+                    guard Self.mappingTargets.contains(target.lowercased()) else {
+                        throw PipelineFileError(
+                            path: path, line: value.line, key: qualified,
+                            message: "\"\(target)\" is not a field of factpipe's; map to one of "
+                                + Self.mappingTargetList)
+                    }
+                    if let other = mapping.first(where: { $0.value.lowercased() == target.lowercased() }) {
+                        throw PipelineFileError(
+                            path: path, line: value.line, key: qualified,
+                            message: "maps to \(target) as mapping.\(other.key) does; a record holding both would "
+                                + "lose one")
+                    }
+                    mapping[key] = target
                     continue
                 }
                 guard keys.contains(key) else {

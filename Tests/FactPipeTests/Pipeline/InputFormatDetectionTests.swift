@@ -28,6 +28,17 @@ private func detect(_ text: String) -> InputFormat {
         #expect(detect(text) == expected, "\(text.debugDescription)")
     }
 
+    /// A pipeline's `[mapping]` renames a header's columns before they are judged: with
+    /// `fact_text = "statement"` the CSV was read as text, its header a record and every line refused.
+    @Test func aHeaderTheMappingRenamesIsCSV() {
+        let csv = Array("fact_text,conf\n\"IsA(a, b)\",0.5\n".utf8)
+        #expect(InputFormat.detect(from: csv) == .text)
+        #expect(InputFormat.detect(from: csv, mapping: ["fact_text": "statement"]) == .csv)
+        #expect(InputFormat.detect(from: Array("Fact_Text\tx\nP(a)\t1\n".utf8), mapping: ["fact_text": "statement"]) == .tsv)
+        let header = try? CSVHeader(names: ["Fact_Text", "conf"], mapping: ["fact_text": "statement", "conf": "confidence"])
+        #expect(header != nil, "the mapping matches the column whatever its case")
+    }
+
     /// A `#` line is a comment of a text export (DESIGN 2), never a CSV header row, whatever words it holds.
     @Test func aFirstCommentLineThatNamesColumnsIsStillText() {
         #expect(detect("# Columns: subject, predicate, object\nHasPart(Computer, CPU).\n") == .text)

@@ -253,6 +253,11 @@ func filesIn(_ folder: String) -> [String] {
             ("[limits]\nmax_record_bytes = 63\n", 6, "limits.max_record_bytes", "must be at least 64, not 63"),
             ("[after]\nkeep_snapshots = 3\n", 6, "after.keep_snapshots", "needs after.snapshot"),
             ("[mapping]\ntext = 1\n", 6, "mapping.text", "must be a string, not an integer"),
+            // A misspelt target put the value in fact_metadata and left the field to its default, silently.
+            ("[mapping]\nscore = \"confidance\"\n", 6, "mapping.score",
+             "\"confidance\" is not a field of factpipe's; map to one of " + PipelineFileReader.mappingTargetList),
+            ("[mapping]\nfrom = \"subject\"\nto = \"Subject\"\n", 7, "mapping.to",
+             "maps to Subject as mapping.from does; a record holding both would lose one"),
             ("[sources]\n", 5, nil, "table [sources] is defined twice"),
             ("[sources.extra]\n", 5, nil, "expected ']' after the table name"),
         ]
