@@ -92,11 +92,23 @@ import Testing
         #expect(failed.stderr.contains("`factpipe undo 2` discards them"), "\(failed.stderr)")
         let next = try work.write("z.txt", "Z(z).\n")
         #expect(try Factpipe.run(["import", next, "--db", work.database, "-q"]).status == 1, "the staged rows block it")
-
+        // A second load wedged the same way (its rows written here as a failed merge leaves them): each undo
+        // must get past the other's rows.
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
+            INSERT INTO factpipe_loads(id, source, conflict_policy, started_at, status, records)
+            VALUES (9, 'w.txt', 'ignore', '2025-01-01T00:00:00Z', 'failed', 2);
+            INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, object, args, arity,
+            confidence, context, fact_metadata, created_at) VALUES
+            (9, 1, 0, 'Q(b, 1).', 'Q', 'b', '1', '["b","1"]', 2, 1.0, '{}', '{}', '2025-01-01T00:00:00Z'),
+            (9, 2, 9, 'Q(b, 2).', 'Q', 'b', '2', '["b","2"]', 2, 1.0, '{}', '{}', '2025-01-01T00:00:00Z');
+            """])
         let undo = try Factpipe.run(["undo", "2", "--db", work.database, "--json"])
         #expect(undo.status == 0, "\(undo.stderr)")
         #expect(try undo.json()["discarded_staged"] as? Int == 2, "\(undo.stdoutText)")
         #expect(undo.stderr.contains("2 staged records discarded unmerged"), "\(undo.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT DISTINCT load_id FROM factpipe_staging") == ["9"])
+        let second = try Factpipe.run(["undo", "9", "--db", work.database])
+        #expect(second.status == 0, "\(second.stderr)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_staging") == 0)
         let loaded = try Factpipe.run(["import", next, "--db", work.database, "-q"])
         #expect(loaded.status == 0, "\(loaded.stderr)")

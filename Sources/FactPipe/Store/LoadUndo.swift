@@ -50,33 +50,21 @@ public enum LoadUndo {
         guard entry.status != LoadLedger.Status.undone.rawValue else {
             throw StoreError(kind: .cannotUndo, path: databasePath, message: "load \(loadID) was already undone")
         }
-        // This load's own staged batches never reached `facts`: undone, they are discarded rather than
-        // merged first (a merge that fails, on a constraint of the user's say, held the database: every
-        // later load and this undo failed on the same rows).
-        var discarded = 0
+        // Then what a killed load left, as the next import would: its unique index, other loads' staged
+        // batches merged, the secondary indexes it had dropped. Undone, the database is one a reader can use.
+        // This load's own staged batches never reached `facts`: they are not merged but discarded, in the
+        // transaction that marks it undone (a merge that failed, on a constraint of the user's say, held the
+        // database: every later load and this undo failed on the same rows; discarded apart, a failure after
+        // would have lost them with the load not undone).
+        let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
+        try LoadRecovery(database: database, ledger: ledger, staging: StagingArea(connection: connection))
+            .run(excluding: loadID)
+        try database.buildMissingSecondaryIndexes()
+        var result = Result()
         try connection.execute("BEGIN IMMEDIATE")
         do {
             try StagingArea(connection: connection).discard(loadID: loadID)
-            discarded = connection.changes
-            try connection.execute("COMMIT")
-        } catch {
-            connection.rollbackQuietly()
-            throw error
-        }
-        // Then what a killed load left, as the next import would: its unique index, its staged batches
-        // merged, the secondary indexes it had dropped. Undone, the database is one a reader can use.
-        let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
-        try LoadRecovery(database: database, ledger: ledger, staging: StagingArea(connection: connection)).run()
-        try database.buildMissingSecondaryIndexes()
-        if try StagingArea(connection: connection).stagedCount(loadID: loadID) > 0 {
-            throw StoreError(kind: .cannotUndo, path: databasePath,
-                             message: "load \(loadID) has staged facts; run any import into this database first "
-                                + "so they are merged, then undo it")
-        }
-        var result = Result()
-        result.discardedStaged = discarded
-        try connection.execute("BEGIN IMMEDIATE")
-        do {
+            result.discardedStaged = connection.changes
             result.leftUpdated = Int(try connection.scalarInt("""
                 SELECT count(*) FROM facts WHERE updated_load_id = \(loadID) AND load_id != \(loadID)
                 """) ?? 0)

@@ -12,9 +12,12 @@ struct LoadRecovery {
     /// Rebuilds the unique index if it is missing, then merges every load's staged rows, each load's own.
     /// - Throws: `StoreError`; each step is one transaction, so a failure leaves the database as it was
     ///   before that step.
-    func run() throws {
+    /// `excluding` a load (one being undone), whose staged rows are left for its caller to discard; then
+    /// another load's rows that cannot merge (a constraint of the user's) stay staged, and the rest goes on:
+    /// two such loads could otherwise never be undone, each undo failing on the other's rows.
+    func run(excluding excluded: Int64? = nil) throws {
         let direct = try completeDirectLoad()
-        try recoverStagedRows(direct: direct)
+        try recoverStagedRows(direct: direct, excluding: excluded)
     }
 
     /// Completes a load that appended straight to `facts` and was killed (or failed) before its end
@@ -46,33 +49,42 @@ struct LoadRecovery {
 
     /// The rows of `direct`, the load that appended straight to `facts`, merge as its own end would
     /// have merged them: facts asserted only up to the largest id before it.
-    private func recoverStagedRows(direct: (loadID: Int64, lastIDBefore: Int64?)?) throws {
-        let ids = try staging.loadsWithStagedRows()
+    private func recoverStagedRows(direct: (loadID: Int64, lastIDBefore: Int64?)?, excluding excluded: Int64?) throws {
+        let ids = try staging.loadsWithStagedRows().filter { $0 != excluded }
         guard !ids.isEmpty else { return }
         try database.withSortCache {
             for id in ids {
-                try database.inTransaction {
-                    guard let entry = try ledger.entry(id: id) else {
-                        try staging.discard(loadID: id)
-                        return
-                    }
-                    let merged = try staging.merge(
-                        loadID: id, policy: entry.policy,
-                        lastIDBeforeLoad: direct?.loadID == id ? direct?.lastIDBefore ?? nil : nil)
-                    var counts = entry.counts
-                    counts.add(merged)
-                    // A killed load was `running`; one that failed or was aborted keeps its status (and stays
-                    // resumable): merging its batches does not finish it, the rest of its input was never read.
-                    let killed = entry.status == LoadLedger.Status.running.rawValue
-                    let status: LoadLedger.Status =
-                        killed ? .interrupted : LoadLedger.Status(rawValue: entry.status) ?? .failed
-                    let note = killed ? "the process stopped without finishing; its committed batches were merged"
-                        : "it stopped before the end of its input (\(entry.status)); its committed batches were "
-                            + "merged by a later load, and --resume loads the rest"
-                    try ledger.record(
-                        id: id, counts: counts, status: status, finishedAt: Timestamp.now(), message: note)
+                do {
+                    try merge(id, direct: direct)
+                } catch where excluded != nil {
+                    continue
                 }
             }
+        }
+    }
+
+    /// Merges load `id`'s staged rows under its policy and records it, in one transaction.
+    private func merge(_ id: Int64, direct: (loadID: Int64, lastIDBefore: Int64?)?) throws {
+        try database.inTransaction {
+            guard let entry = try ledger.entry(id: id) else {
+                try staging.discard(loadID: id)
+                return
+            }
+            let merged = try staging.merge(
+                loadID: id, policy: entry.policy,
+                lastIDBeforeLoad: direct?.loadID == id ? direct?.lastIDBefore ?? nil : nil)
+            var counts = entry.counts
+            counts.add(merged)
+            // A killed load was `running`; one that failed or was aborted keeps its status (and stays
+            // resumable): merging its batches does not finish it, the rest of its input was never read.
+            let killed = entry.status == LoadLedger.Status.running.rawValue
+            let status: LoadLedger.Status =
+                killed ? .interrupted : LoadLedger.Status(rawValue: entry.status) ?? .failed
+            let note = killed ? "the process stopped without finishing; its committed batches were merged"
+                : "it stopped before the end of its input (\(entry.status)); its committed batches were "
+                    + "merged by a later load, and --resume loads the rest"
+            try ledger.record(
+                id: id, counts: counts, status: status, finishedAt: Timestamp.now(), message: note)
         }
     }
 }
