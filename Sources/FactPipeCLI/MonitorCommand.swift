@@ -50,7 +50,7 @@ struct MonitorCommand: ParsableCommand {
 
     func validate() throws {
         // A PostgreSQL address is refused, shown without its password (the page would otherwise serve it).
-        if PostgreSQLAddress.isPostgreSQL(db) { try PathArguments.checkDatabase(db) }
+        if PostgreSQLAddress.isPostgreSQL(db) || DatabaseFile.looksLikePostgreSQL(db) { try PathArguments.checkDatabase(db) }
         guard ListenAddress(parsing: listen) != nil else {
             throw ValidationError(
                 "--listen needs HOST:PORT or [IPv6]:PORT with a port from 0 to 65535, not '\(listen)'")

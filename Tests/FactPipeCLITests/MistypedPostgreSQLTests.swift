@@ -18,16 +18,29 @@ import Testing
         "host=127.0.0.1 port=5432 user=kb password=KvSecret dbname=kb",
         "dbname = kb password=KvSecret",
         " postgresql://kb:KvSecret@127.0.0.1/kb",
+        "channel_binding=require host=127.0.0.1 password=KvSecret",
+        "sslpassword=KvSecret",
     ])
     func aConnectionStringAsDatabaseIsRefusedWithoutShowingIt(_ text: String) throws {
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", "P(a).\n")
-        for command in [["import", input, "--db", text], ["stats", "--db", text], ["export", "--db", text, "-o", "x.ndjson"]] {
+        for command in [
+            ["import", input, "--db", text], ["stats", "--db", text], ["export", "--db", text, "-o", "x.ndjson"],
+            ["monitor", "--db", text],
+        ] {
             let run = try run(command, in: work.url.path)
             #expect(run.status == 64, "\(command): \(run.stderr)")
             #expect(run.stderr.contains("this looks like a PostgreSQL connection"), "\(command): \(run.stderr)")
             #expect(!run.stderr.contains("KvSecret") && !run.stdoutText.contains("KvSecret"), "\(command): \(run.stderr)")
         }
+        // A pipeline file's database too, checked before it is resolved against the file's folder.
+        let pipeline = work.url.appendingPathComponent("p.toml").path
+        try "name = \"p\"\ndatabase = \"\(text)\"\n[sources]\npaths = [\"in.txt\"]\n".write(
+            toFile: pipeline, atomically: true, encoding: .utf8)
+        let pipelineRun = try run(["run", pipeline], in: work.url.path)
+        #expect(pipelineRun.status == 1 && pipelineRun.stderr.contains("p.toml:2: database: this looks like a PostgreSQL"), "\(pipelineRun.stderr)")
+        #expect(!pipelineRun.stderr.contains("KvSecret"), "\(pipelineRun.stderr)")
+        try FileManager.default.removeItem(atPath: pipeline)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted() == ["in.txt"], "no file was created")
         // A file of that name can still be meant, with ./ before it.
         let meant = try run(["import", input, "--db", "./dbname=kb.sqlite", "-q"], in: work.url.path)

@@ -53,12 +53,13 @@ public enum DatabaseFile {
     public static func looksLikePostgreSQL(_ path: String) -> Bool {
         let trimmed = path.trimmingASCIIWhitespace()
         if trimmed != path, PostgreSQLAddress.isPostgreSQL(trimmed) { return true }
-        guard let equals = trimmed.firstIndex(of: "=") else { return false }
-        let keyword = String(trimmed[..<equals]).trimmingASCIIWhitespace().lowercased()
-        return [
-            "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "sslmode", "service", "options",
-            "application_name", "connect_timeout", "target_session_attrs",
-        ].contains(keyword)
+        guard trimmed.contains("=") else { return false }
+        // Any word `keyword=` of libpq's (`channel_binding=require host=h password=…`), also `key = value`.
+        let words = trimmed.replacingOccurrences(of: " =", with: "=").split(whereSeparator: { $0 == " " || $0 == "\t" })
+        return words.contains { word in
+            guard let equals = word.firstIndex(of: "=") else { return false }
+            return PostgreSQLAddress.connectionKeywords.contains(word[..<equals].lowercased())
+        }
     }
 
     /// Checks `path` as `problem` does; with `mustExist`, a missing file is refused too.

@@ -66,7 +66,13 @@ struct PipelineFileReader {
         }
         let name = try string(try required("name"), "name")
         // A PostgreSQL URL is an address, not a path relative to the file.
-        let databaseText = try string(try required("database"), "database")
+        let databaseValue = try required("database")
+        let databaseText = try string(databaseValue, "database")
+        // Before it is resolved against the file's folder, which hides what it is; and without repeating it.
+        if DatabaseFile.looksLikePostgreSQL(databaseText) {
+            throw PipelineFileError(path: path, line: databaseValue.line, key: "database",
+                                    message: DatabaseFile.mistypedPostgreSQL)
+        }
         let database = PostgreSQLAddress.isPostgreSQL(databaseText) ? databaseText : resolve(databaseText)
         let patternsValue = try required("sources.paths")
         guard case .array(let items) = patternsValue.kind, !items.isEmpty else {

@@ -141,6 +141,20 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         return words.joined(separator: " ")
     }
 
+    /// Every keyword of libpq's `key=value` connection strings, as this libpq knows them (`host`,
+    /// `password`, `sslpassword`, `channel_binding`, …).
+    public static let connectionKeywords: Set<String> = {
+        var keywords: Set<String> = []
+        guard let defaults = PQconndefaults() else { return ["host", "hostaddr", "port", "dbname", "user", "password"] }
+        defer { PQconninfoFree(defaults) }
+        var option = defaults
+        while let keyword = option.pointee.keyword {
+            keywords.insert(String(cString: keyword))
+            option += 1
+        }
+        return keywords
+    }()
+
     static func blankingPassword(_ text: String) -> String {
         var result = text
         if let scheme = result.range(of: "://") {
