@@ -570,6 +570,37 @@ import Glibc
         let row = try #require(try SQLiteFile.ledger(victim).first)
         #expect(row["status"] as? String == "done" && row["records"] as? Int == 60_000, "\(row)")
         #expect((row["rejected"] as? Int ?? 0) < 1_000, "\(row)")
+
+        // A load that read nothing in the wrong format (its header refused) resumes in the right one.
+        let database = work.path("nothing-read.sqlite")
+        let small = try work.write("small.ndjson", "{\"statement\":\"P(a).\"}\n{\"statement\":\"P(b).\"}\n")
+        #expect(try Factpipe.run(["import", small, "--db", database, "--format", "csv", "-q"]).status == 1)
+        let right = try Factpipe.run(["import", small, "--db", database, "--format", "ndjson", "--resume", "-q"])
+        #expect(right.status == 0, "\(right.stderr)")
+        #expect(try SQLiteFile.rows(database, "SELECT status, format, inserted FROM factpipe_loads") as NSArray
+                == [["status": "done", "format": "ndjson", "inserted": 2]] as NSArray)
+    }
+
+    /// A resume given no format reads on in the format its load read, not in what detection makes of the
+    /// file: a text load of a file whose first line is `statement` (which detection takes for a CSV
+    /// header) went on as CSV, and every statement with a comma after the checkpoint was refused.
+    @Test func aResumeWithoutAFormatReadsOnInItsLoadsFormat() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, _) = try killedLoad(
+            work, facts: 60_000, seed: 47, format: "text", database: victim, afterRecords: 5_000,
+            extra: ["--format", "text"]
+        ) { input, _ in
+            let text = try String(contentsOfFile: input, encoding: .utf8)
+            try ("statement\n" + text).write(toFile: input, atomically: true, encoding: .utf8)
+        }
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--batch-size", "1000", "--resume", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let reference = work.path("reference.sqlite")
+        let whole = try Factpipe.run(["import", input, "--db", reference, "--batch-size", "1000", "--format", "text", "-q"])
+        #expect(whole.status == 2, "\(whole.stderr)")
+        let counts = "SELECT status, format, records, inserted, duplicates, rejected FROM factpipe_loads"
+        #expect(try SQLiteFile.rows(victim, counts) as NSArray == (try SQLiteFile.rows(reference, counts) as NSArray))
     }
 
     /// The same bytes read in another format are other records: a load that read a CSV file as text

@@ -55,6 +55,9 @@ struct InputPlanner {
         plan.stamp = hashed?.stamp
         if let ledger {
             plan.action = try decide(path, sha256: sha256, ledger: ledger)
+            if case .resume(let loadID, _, _, _) = plan.action, options.format == .auto {
+                plan.resumeFormat = try ledger.format(id: loadID).flatMap(InputFormat.init(rawValue:))
+            }
         }
         if plan.action == .load, !options.force, !options.intoExisting, let sha256,
            let earlier = plans.first(where: { $0.sha256 == sha256 && $0.isRead }) {
@@ -124,7 +127,8 @@ enum ResumePolicy {
             return .go(.skip(
                 reason: "the same content as \(earlier.path), which goes on with load \(loadID) in this run"))
         }
-        if let given = options.format.given, let format, given != format {
+        let readAny = (counts?.records ?? 0) > 0 || (counts?.checkpointOffset ?? 0) > 0
+        if let given = options.format.given, let format, given != format, readAny {
             // Read on in another format, every record after the checkpoint would be refused and the load done.
             return .refuse(
                 "\(path) cannot be resumed with --format \(given): load \(loadID) read it as \(format) up to its "

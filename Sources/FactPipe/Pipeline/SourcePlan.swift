@@ -16,6 +16,9 @@ struct SourcePlan: Sendable {
     var action: Action
     /// The file `sha256` was read from (`FileStamp`): the reader refuses a file that is no longer it.
     var stamp: FileStamp?
+    /// For a resume with no format given, the one its load read the input in: read on in it rather than in
+    /// what detection makes of the file now.
+    var resumeFormat: InputFormat?
 
     /// Records the resumed load refused before its checkpoint; 0 for any other plan.
     var rejectedBefore: Int {

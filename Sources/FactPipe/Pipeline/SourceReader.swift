@@ -61,7 +61,7 @@ struct SourceReader {
                                            resumeAt: resumeAt, resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
                 }
-                let format = try resolveFormat(reader)
+                let format = try plan.resumeFormat ?? resolveFormat(reader)
                 var context = SourceContext(path: path, format: format, csvHeader: nil, fieldMapping: options.fieldMapping)
                 let framing: RecordFraming
                 switch format {

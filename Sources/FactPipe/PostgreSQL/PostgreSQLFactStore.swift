@@ -229,6 +229,10 @@ final class PostgreSQLFactStore: FactSink {
                 }
                 // The planner let a load that had merged nothing go on under another policy: say which.
                 if entry.policy != options.conflictPolicy { try ledger.setPolicy(id: id, options.conflictPolicy) }
+                // Likewise another format, for a load that had read nothing yet.
+                if try ledger.format(id: id) != descriptor.format.rawValue {
+                    try ledger.setFormat(id: id, descriptor.format.rawValue)
+                }
                 try ledger.record(id: id, counts: counts, status: .running)
             }
             defaultCreatedAt = try ledger.startedAt(id: id) ?? startedAt

@@ -109,6 +109,11 @@ final class PostgreSQLLedger {
     }
 
     /// Records that load `id` goes on under `policy` (a resume of a load that had merged nothing yet).
+    /// Records that load `id` reads its input as `format` (a resume of a load that had read nothing yet).
+    func setFormat(id: Int64, _ format: String) throws(PostgreSQLError) {
+        try connection.execute("UPDATE factpipe_loads SET format = $2 WHERE id = $1", ["\(id)", format])
+    }
+
     func setPolicy(id: Int64, _ policy: ConflictPolicy) throws(PostgreSQLError) {
         try connection.execute(
             "UPDATE factpipe_loads SET conflict_policy = $2 WHERE id = $1", ["\(id)", policy.rawValue])

@@ -76,6 +76,9 @@ struct PostgreSQLLoadPlanner {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
                 + "loaded earlier in this run; --force loads it again")
         }
+        if case .resume(let loadID, _, _, _) = plan.action, options.format == .auto, let ledger {
+            plan.resumeFormat = try ledger.format(id: loadID).flatMap(InputFormat.init(rawValue:))
+        }
         plans.append(plan)
         return plan
     }

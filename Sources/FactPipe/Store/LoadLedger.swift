@@ -154,6 +154,14 @@ final class LoadLedger {
     /// The rejects path of the load `entry(id:)` read last.
     private(set) var rejectsPathOfLastEntry: String?
 
+    /// Records that load `id` reads its input as `format` (a resume of a load that had read nothing yet).
+    func setFormat(id: Int64, _ format: String) throws(StoreError) {
+        let statement = try connection.prepare("UPDATE factpipe_loads SET format = ?2 WHERE id = ?1")
+        try statement.bind(1, id)
+        try statement.bind(2, format)
+        try statement.step()
+    }
+
     /// Records that load `id` goes on under `policy` (a resume of a load that had merged nothing yet).
     func setPolicy(id: Int64, _ policy: ConflictPolicy) throws(StoreError) {
         let statement = try connection.prepare("UPDATE factpipe_loads SET conflict_policy = ?2 WHERE id = ?1")
