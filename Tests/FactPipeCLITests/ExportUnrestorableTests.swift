@@ -149,6 +149,21 @@ import Testing
         }
     }
 
+    /// A version-1 database (read as it is, before a writer migrates it) may hold two spellings of one fact
+    /// that factpipe loads wrote: every row of it is read as import will read it.
+    @Test func aVersionOneDatabaseIsCheckedRowByRow() throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "P(a).\nR(c).\n")
+        #expect(try Factpipe.run(["import", work.path("in.txt"), "--db", work.database, "-q"]).status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [
+            work.database,
+            Self.insert + row("P( a )") + "; UPDATE facts SET load_id = 1 WHERE load_id IS NULL; PRAGMA user_version = 1",
+        ])
+        let run = try Factpipe.run(["export", "--db", work.database, "-o", work.path("v1.ndjson.zst")])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("is the fact stored as P(a).: import reads both as one"), "\(run.stderr)")
+    }
+
     /// Two rows written elsewhere that spell one fact two ways are refused too; one written elsewhere in
     /// another spelling of no other fact exports, and restores in canonical form.
     @Test func respelledRowsAreRefusedOnlyWhenTheyMeetAnotherSpelling() throws {

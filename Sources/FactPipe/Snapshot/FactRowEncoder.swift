@@ -39,7 +39,9 @@ struct FactRowEncoder {
     mutating func append(_ cursor: some FactRowSource, to out: OutputBytes) throws(SnapshotError) {
         // Each column is read from SQLite once (a read takes its mutex and checks the value's type).
         let statement = cursor.text(.statement) ?? UnsafeBufferPointer(start: nil, count: 0)
-        let writtenElsewhere = cursor.isWrittenElsewhere
+        // A version-1 database's statements are in the canonical form of then, which import may not give
+        // back byte for byte: read every row as one written elsewhere.
+        let writtenElsewhere = cursor.isWrittenElsewhere || cursor.schemaVersion <= CanonicalFormMigration.fromVersion
         if writtenElsewhere { try checkStatementWrittenElsewhere(statement, cursor) }
         guard format == .ndjson || format == .csv else {
             try Self.checkUTF8(statement, "statement", cursor)
