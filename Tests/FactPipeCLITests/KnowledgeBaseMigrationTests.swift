@@ -428,6 +428,30 @@ import Testing
         #expect(try SQLiteFile.int(kb, "SELECT count(*) FROM facts") == factsBefore)
     }
 
+    /// A WITHOUT ROWID table (no rowid told an insert from an update: every insert counted as updated,
+    /// and reading its spellings in rowid order failed every load) holding a fact in both spellings: the
+    /// record updates the row spelled as it is, and a new fact counts as inserted.
+    @Test func intoExistingCountsAndMatchesInAWithoutRowidTable() throws {
+        let work = try CLIWorkspace()
+        let database = work.path("wr.db")
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [database, """
+            CREATE TABLE facts(statement TEXT PRIMARY KEY, confidence REAL) WITHOUT ROWID;
+            INSERT INTO facts VALUES ('HasPart(A,B).', 0.5), ('HasPart(A, B).', 0.6), ('IsA(x,y)', 0.1);
+            """])
+        let input = try work.write("u.ndjson", """
+            {"statement":"HasPart(A, B).","confidence":0.9}
+            {"statement":"IsA(x, y).","confidence":0.8}
+            {"statement":"New(z).","confidence":0.7}
+
+            """)
+        let run = try Factpipe.run(["import", input, "--db", database, "--into-existing", "--on-conflict", "update", "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect([int(json, "inserted"), int(json, "updated"), int(json, "duplicates")] == [1, 2, 0], "\(json)")
+        #expect(try SQLiteFile.strings(database, "SELECT statement || '=' || confidence FROM facts ORDER BY statement")
+            == ["HasPart(A, B).=0.9", "HasPart(A,B).=0.5", "IsA(x,y)=0.8", "New(z).=0.7"])
+    }
+
     @Test func resumeWithIntoExistingIsAUsageError() throws {
         let work = try CLIWorkspace()
         let kb = try Self.decompressed("2025-09-15", in: work, as: "hexagonal_kb.db")
