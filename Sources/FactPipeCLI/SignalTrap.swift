@@ -13,6 +13,14 @@ final class SignalTrap: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
     /// The signal that arrived, 0 when none.
     let received = Atomic<Int32>(0)
+    /// When it arrived, on the monotonic clock.
+    private let firstAt = Atomic<UInt64>(0)
+
+    private static func nanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
 
     init(progress: ImportProgress) {
         Glibc.signal(SIGPIPE, SIG_IGN)
@@ -21,8 +29,14 @@ final class SignalTrap: @unchecked Sendable {
         for (source, number) in zip(sources, numbers) {
             source.setEventHandler { [self] in
                 guard self.received.compareExchange(expected: 0, desired: number, ordering: .relaxed).exchanged else {
-                    Self.stopAtOnce(number)
+                    // One Ctrl-C can arrive twice (to the process group and through a wrapper that forwards
+                    // it): only a signal a second or more after the first stops at once.
+                    if Self.nanoseconds() - self.firstAt.load(ordering: .relaxed) >= 1_000_000_000 {
+                        Self.stopAtOnce(number)
+                    }
+                    return
                 }
+                self.firstAt.store(Self.nanoseconds(), ordering: .relaxed)
                 progress.cancel()
             }
             source.resume()

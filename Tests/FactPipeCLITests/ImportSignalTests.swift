@@ -39,6 +39,23 @@ import Glibc
         kill(load.pid, signal)
     }
 
+    /// One Ctrl-C that arrives twice at once (to the process group, and forwarded by a wrapper) is one
+    /// request for the clean stop: only a second signal a second later stops at once.
+    @Test func twoSignalsAtOnceStopTheLoadCleanly() throws {
+        let work = try CLIWorkspace()
+        let input = try HeldOpenFIFO(work.path("twice.fifo"))
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", input.path, "--db", work.database, "--batch-size", "1000", "--json"])
+        try signalMidLoad(load, input, database: work.database, records: 3_500, committed: 3_000, signal: SIGINT)
+        // Another signal (two of one kind may merge into one before delivery), right after the first.
+        kill(load.pid, SIGTERM)
+        let run = try load.wait()
+        input.close()
+        #expect(run.status == 130, "\(run.stderr)")
+        #expect(!run.stderr.contains("again"), "\(run.stderr)")
+        #expect(try SQLiteFile.ledger(work.database).first?["status"] as? String == "interrupted")
+    }
+
     @Test func sigintStopsTheLoadAfterItsLastCommittedBatch() throws {
         let work = try CLIWorkspace()
         let (run, input) = try interruptedImport(
