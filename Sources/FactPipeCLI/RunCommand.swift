@@ -123,6 +123,7 @@ extension PipelineRunSummary {
             total.updated += summary.updated
             total.duplicates += summary.duplicates
             total.rejected += summary.rejected
+            total.rejectedBeforeResume += summary.rejectedBeforeResume
             total.warnings += summary.warnings
             total.seconds += summary.seconds
             total.peakRSSBytes = max(total.peakRSSBytes, summary.peakRSSBytes)

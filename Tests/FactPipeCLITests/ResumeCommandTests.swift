@@ -545,10 +545,13 @@ import Glibc
         }
         let before = try SQLiteFile.int(victim, "SELECT rejected FROM factpipe_loads")
         #expect(committed >= 3_000 && before > 0, "\(committed) committed, \(before) refused")
-        let resumed = try Factpipe.run(["import", input, "--db", victim, "--resume", "--json"])
+        let metrics = work.path("load.prom")
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--resume", "--json", "--metrics-file", metrics])
         #expect(resumed.status == 2, "\(resumed.stderr)")
         let json = try resumed.json()
         #expect(json["rejected"] as? Int == 0 && json["rejected_before_resume"] as? Int == before, "\(json)")
+        // Alerting on the metrics file hears of them too.
+        #expect(try String(contentsOfFile: metrics, encoding: .utf8).contains("factpipe_import_rejected_before_resume \(before)"))
         #expect(resumed.stderr.contains("refused \(before) records before this run resumed it"), "\(resumed.stderr)")
         #expect(try SQLiteFile.int(victim, "SELECT rejected FROM factpipe_loads WHERE status = 'done'") == before)
     }

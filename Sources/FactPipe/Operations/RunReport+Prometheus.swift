@@ -22,6 +22,7 @@ extension RunReport {
             ("updated", updated, "Facts that updated a stored one"),
             ("duplicates", duplicates, "Facts already stored"),
             ("rejected", rejected, "Records refused"),
+            ("rejected_before_resume", rejectedBeforeResume, "Records the resumed loads refused before"),
             ("warnings", warnings, "Records stored with a warning"),
         ]
         for (name, value, help) in counts {

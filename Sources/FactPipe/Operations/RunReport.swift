@@ -61,6 +61,8 @@ public struct RunReport: Sendable {
     public var finishedAt: Double
     public var seconds = 0.0
     public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
+    /// Records the resumed loads refused before this run (not in `rejected`).
+    public var rejectedBeforeResume = 0
     /// Facts stored or recognised as already stored per second: the insert rate.
     public var factsPerSecond = 0.0
     public var peakRSSBytes = 0
@@ -91,6 +93,7 @@ public struct RunReport: Sendable {
         updated = summary.updated
         duplicates = summary.duplicates
         rejected = summary.rejected
+        rejectedBeforeResume = summary.rejectedBeforeResume
         warnings = summary.warnings
         factsPerSecond = summary.factsPerSecond
         peakRSSBytes = summary.peakRSSBytes
@@ -118,6 +121,7 @@ public struct RunReport: Sendable {
             .init("updated", .int(updated)),
             .init("duplicates", .int(duplicates)),
             .init("rejected", .int(rejected)),
+            .init("rejected_before_resume", .int(rejectedBeforeResume)),
             .init("warnings", .int(warnings)),
             .init("facts_per_second", .rounded(factsPerSecond, decimals: 0)),
             .init("peak_rss_bytes", .int(peakRSSBytes)),

@@ -71,7 +71,7 @@ extension ImportSummary {
         staged = all.reduce(0) { $0 + $1.unmerged }
         sources = finished.map(\.summarySource)
         rejectedBeforeResume = finished.reduce(0) { $0 + $1.base.rejected }
-        for source in finished where source.base.rejected > 0 {
+        for source in finished where source.base.rejected > 0 && source.status == .done {
             notes.append(
                 "load \(source.loadID) (\(source.descriptor.path)) refused \(source.base.rejected) records before "
                     + "this run resumed it; they count in the exit code")
