@@ -28,15 +28,18 @@ final class SignalTrap: @unchecked Sendable {
         sources = numbers.map { DispatchSource.makeSignalSource(signal: $0, queue: .global()) }
         for (source, number) in zip(sources, numbers) {
             source.setEventHandler { [self] in
-                guard self.received.compareExchange(expected: 0, desired: number, ordering: .relaxed).exchanged else {
+                let now = Self.nanoseconds()
+                guard self.received.compareExchange(expected: 0, desired: number, ordering: .sequentiallyConsistent)
+                    .exchanged
+                else {
                     // One Ctrl-C can arrive twice (to the process group and through a wrapper that forwards
-                    // it): only a signal a second or more after the first stops at once.
-                    if Self.nanoseconds() - self.firstAt.load(ordering: .relaxed) >= 1_000_000_000 {
-                        Self.stopAtOnce(number)
-                    }
+                    // it): only a signal a second or more after the first stops at once. A first whose time
+                    // is not stored yet came just now.
+                    let first = self.firstAt.load(ordering: .sequentiallyConsistent)
+                    if first != 0, now &- first >= 1_000_000_000 { Self.stopAtOnce(number) }
                     return
                 }
-                self.firstAt.store(Self.nanoseconds(), ordering: .relaxed)
+                self.firstAt.store(now, ordering: .sequentiallyConsistent)
                 progress.cancel()
             }
             source.resume()

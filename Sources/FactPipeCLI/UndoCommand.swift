@@ -48,6 +48,7 @@ struct UndoCommand: ParsableCommand {
                 "kept_for_other_loads": .int(result.keptForOtherLoads), "left_updated": .int(result.leftUpdated),
                 "loads_with_unknown_duplicates": .array(unknown.map { .int(Int($0)) }),
                 "discarded_staged": .int(result.discardedStaged),
+                "other_loads_left_staged": .array(result.otherLoadsLeftStaged.map { .int(Int($0)) }),
             ]
             Standard.output(document.text)
         }
@@ -56,6 +57,10 @@ struct UndoCommand: ParsableCommand {
             + "\(Format.count(result.leftUpdated)) updated facts left as they are"
             + (result.discardedStaged > 0
                 ? ", \(Format.count(result.discardedStaged, "staged record")) discarded unmerged" : ""))
+        for (other, reason) in zip(result.otherLoadsLeftStaged, result.otherLoadsLeftStagedReasons) {
+            Standard.error("factpipe: warning: load \(other)'s staged records still cannot be merged (\(reason)); "
+                + "every load into this database fails on them until `factpipe undo \(other)` discards them")
+        }
         if !unknown.isEmpty {
             Standard.error("factpipe: warning: loads \(unknown.map(String.init).joined(separator: ", ")) were made "
                 + "before factpipe recorded which loads bring a fact; facts they brought only as duplicates may "

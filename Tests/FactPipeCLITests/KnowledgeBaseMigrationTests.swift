@@ -450,6 +450,17 @@ import Testing
         #expect([int(json, "inserted"), int(json, "updated"), int(json, "duplicates")] == [1, 2, 0], "\(json)")
         #expect(try SQLiteFile.strings(database, "SELECT statement || '=' || confidence FROM facts ORDER BY statement")
             == ["HasPart(A, B).=0.9", "HasPart(A,B).=0.5", "IsA(x,y)=0.8", "New(z).=0.7"])
+
+        // Under ignore, into a WITHOUT ROWID table whose statement is not unique, every insert counts as one.
+        let loose = work.path("loose.db")
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [loose, """
+            CREATE TABLE facts(id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(8)))), statement TEXT NOT NULL) WITHOUT ROWID;
+            INSERT INTO facts VALUES ('1', 'New(z).');
+            """])
+        let ignored = try Factpipe.run(["import", input, "--db", loose, "--into-existing", "--json", "-q"])
+        #expect(ignored.status == 0, "\(ignored.stderr)")
+        let counts = try ignored.json()
+        #expect([int(counts, "inserted"), int(counts, "updated")] == [3, 0], "\(counts)")
     }
 
     @Test func resumeWithIntoExistingIsAUsageError() throws {

@@ -20,6 +20,8 @@ import Testing
         " postgresql://kb:KvSecret@127.0.0.1/kb",
         "channel_binding=require host=127.0.0.1 password=KvSecret",
         "sslpassword=KvSecret",
+        "host  =  127.0.0.1  password  =  KvSecret",
+        "host\t=127.0.0.1 password\t= 'Kv Secret KvSecret'",
     ])
     func aConnectionStringAsDatabaseIsRefusedWithoutShowingIt(_ text: String) throws {
         let work = try CLIWorkspace()
@@ -45,6 +47,20 @@ import Testing
         // A file of that name can still be meant, with ./ before it.
         let meant = try run(["import", input, "--db", "./dbname=kb.sqlite", "-q"], in: work.url.path)
         #expect(meant.status == 0, "\(meant.stderr)")
+    }
+
+    /// Names that hold a keyword and `=` among other words are files: only libpq's form, nothing but
+    /// keyword=value pairs, is refused; and a path written as one (./…, /…) never is.
+    @Test(arguments: ["kb port=1.db", "my kb user = bob.db", "./user=x.db", "sub/host=h.db"])
+    func aFileNameWithAKeywordInItIsAFile(_ name: String) throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("sub"), withIntermediateDirectories: true)
+        let input = try work.write("in.txt", "P(a).\n")
+        let run = try run(["import", input, "--db", name, "-q"], in: work.url.path)
+        #expect(run.status == 0, "\(name): \(run.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work.url.appendingPathComponent(name).path))
+        let absolute = try Factpipe.run(["import", input, "--db", work.path("host=h.db"), "-q"])
+        #expect(absolute.status == 0, "\(absolute.stderr)")
     }
 
     @Test func aURLGivenAsAnArchiveIsRefusedWithoutItsPassword() throws {

@@ -582,6 +582,12 @@ import Glibc
         #expect(right.status == 0, "\(right.stderr)")
         #expect(try SQLiteFile.rows(database, "SELECT status, format, inserted FROM factpipe_loads") as NSArray
                 == [["status": "done", "format": "ndjson", "inserted": 2]] as NSArray)
+        // Nor is the format of a load that read nothing the one a resume without --format keeps to.
+        let other = work.path("nothing-read-2.sqlite")
+        #expect(try Factpipe.run(["import", small, "--db", other, "--format", "tsv", "-q"]).status == 1)
+        let detected = try Factpipe.run(["import", small, "--db", other, "--resume", "-q"])
+        #expect(detected.status == 0, "\(detected.stderr)")
+        #expect(try SQLiteFile.strings(other, "SELECT format FROM factpipe_loads") == ["ndjson"])
     }
 
     /// A resume given no format reads on in the format its load read, not in what detection makes of the

@@ -45,7 +45,7 @@ public enum DatabaseFile {
     /// What `problem` says of `looksLikePostgreSQL` text, which it does not repeat (it may hold a password).
     public static let mistypedPostgreSQL = "this looks like a PostgreSQL connection (libpq's key=value pairs, or a "
         + "URL with spaces around it), not a SQLite file: give it as a postgresql:// URL (docs/postgresql.md); "
-        + "to mean a file of that name, write ./ before it"
+        + "to mean a file of that name, write it as ./name or a full path"
 
     /// True when `path` is no file a user means but a PostgreSQL connection mistyped: libpq's key=value
     /// form (`host=db1 dbname=kb password=…`, which factpipe reads only as a URL), or a URL with spaces
@@ -53,13 +53,44 @@ public enum DatabaseFile {
     public static func looksLikePostgreSQL(_ path: String) -> Bool {
         let trimmed = path.trimmingASCIIWhitespace()
         if trimmed != path, PostgreSQLAddress.isPostgreSQL(trimmed) { return true }
-        guard trimmed.contains("=") else { return false }
-        // Any word `keyword=` of libpq's (`channel_binding=require host=h password=…`), also `key = value`.
-        let words = trimmed.replacingOccurrences(of: " =", with: "=").split(whereSeparator: { $0 == " " || $0 == "\t" })
-        return words.contains { word in
-            guard let equals = word.firstIndex(of: "=") else { return false }
-            return PostgreSQLAddress.connectionKeywords.contains(word[..<equals].lowercased())
+        // A path written as one (`./…`, `../…`, `/…`) is a file, whatever it holds.
+        guard trimmed.contains("="), !path.hasPrefix("/"), !path.hasPrefix("./"), !path.hasPrefix("../") else {
+            return false
         }
+        // libpq's form: nothing but `keyword = value` pairs (a value may be quoted with ''), every keyword
+        // one of libpq's (`channel_binding=require host=h password=…`).
+        var pairs: [(key: String, value: String)] = []
+        var index = trimmed.startIndex
+        func skipSpaces() { while index < trimmed.endIndex, trimmed[index] == " " || trimmed[index] == "\t" { index = trimmed.index(after: index) } }
+        while true {
+            skipSpaces()
+            guard index < trimmed.endIndex else { break }
+            var key = ""
+            while index < trimmed.endIndex, !" \t=".contains(trimmed[index]) {
+                key.append(trimmed[index])
+                index = trimmed.index(after: index)
+            }
+            skipSpaces()
+            guard index < trimmed.endIndex, trimmed[index] == "=", !key.isEmpty else { return false }
+            index = trimmed.index(after: index)
+            skipSpaces()
+            var value = ""
+            if index < trimmed.endIndex, trimmed[index] == "'" {
+                index = trimmed.index(after: index)
+                while index < trimmed.endIndex, trimmed[index] != "'" {
+                    if trimmed[index] == "\\" { index = trimmed.index(after: index) }
+                    if index < trimmed.endIndex { value.append(trimmed[index]); index = trimmed.index(after: index) }
+                }
+                if index < trimmed.endIndex { index = trimmed.index(after: index) }
+            } else {
+                while index < trimmed.endIndex, trimmed[index] != " ", trimmed[index] != "\t" {
+                    value.append(trimmed[index])
+                    index = trimmed.index(after: index)
+                }
+            }
+            pairs.append((key.lowercased(), value))
+        }
+        return !pairs.isEmpty && pairs.allSatisfy { PostgreSQLAddress.connectionKeywords.contains($0.key) }
     }
 
     /// Checks `path` as `problem` does; with `mustExist`, a missing file is refused too.

@@ -56,7 +56,10 @@ struct InputPlanner {
         if let ledger {
             plan.action = try decide(path, sha256: sha256, ledger: ledger)
             if case .resume(let loadID, _, _, _) = plan.action, options.format == .auto {
-                plan.resumeFormat = try ledger.format(id: loadID).flatMap(InputFormat.init(rawValue:))
+                // Only once it read something in it: a load that read nothing (its header refused) is no guide.
+                if let counts = try ledger.entry(id: loadID)?.counts, counts.records > 0 || counts.checkpointOffset > 0 {
+                    plan.resumeFormat = try ledger.format(id: loadID).flatMap(InputFormat.init(rawValue:))
+                }
             }
         }
         if plan.action == .load, !options.force, !options.intoExisting, let sha256,

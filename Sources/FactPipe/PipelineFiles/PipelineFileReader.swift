@@ -15,11 +15,22 @@ struct PipelineFileReader {
 
     /// The names `[mapping]` may map an input's field or column to (`arg3` … `arg64` besides).
     static let mappingTargetList = "statement, predicate, subject, object, arg3…arg64, args, confidence, source, "
-        + "created_at, timestamp, context, fact_metadata, tags, certainty"
+        + "created_at, timestamp, context, fact_metadata, tags, certainty, type, content"
     static let mappingTargets: Set<String> = Set(
         ["statement", "s", "fact", "predicate", "subject", "object", "arg1", "arg2", "args", "confidence", "source",
-         "created_at", "timestamp", "context", "fact_metadata", "metadata", "tags", "certainty"]
+         "created_at", "timestamp", "context", "fact_metadata", "metadata", "tags", "certainty", "type", "content"]
             + (3...64).map { "arg\($0)" })
+
+    /// The field a mapping target names, its aliases made one (`s`, `fact` → statement; `arg1` → subject).
+    static func field(_ target: String) -> String {
+        switch target.lowercased() {
+        case "s", "fact": "statement"
+        case "metadata": "fact_metadata"
+        case "arg1": "subject"
+        case "arg2": "object"
+        case let other: other
+        }
+    }
 
     mutating func read(_ document: TOMLDocument) throws(PipelineFileError) -> PipelineFile {
         var values: [String: (key: String, value: TOMLValue)] = [:]
@@ -42,11 +53,18 @@ struct PipelineFileReader {
                             message: "\"\(target)\" is not a field of factpipe's; map to one of "
                                 + Self.mappingTargetList)
                     }
-                    if let other = mapping.first(where: { $0.value.lowercased() == target.lowercased() }) {
+                    if let other = mapping.first(where: { Self.field($0.value) == Self.field(target) }) {
                         throw PipelineFileError(
                             path: path, line: value.line, key: qualified,
-                            message: "maps to \(target) as mapping.\(other.key) does; a record holding both would "
-                                + "lose one")
+                            message: "maps to \(target) as mapping.\(other.key) does (\(other.value)); a record "
+                                + "holding both would lose one")
+                    }
+                    // CSV columns are matched whatever their case: two keys that differ only by it name one.
+                    if let other = mapping.keys.first(where: { $0.lowercased() == key.lowercased() }) {
+                        throw PipelineFileError(
+                            path: path, line: value.line, key: qualified,
+                            message: "differs from mapping.\(other) only by case, and CSV columns are matched "
+                                + "whatever their case; keep one")
                     }
                     mapping[key] = target
                     continue

@@ -77,7 +77,10 @@ struct PostgreSQLLoadPlanner {
                 + "loaded earlier in this run; --force loads it again")
         }
         if case .resume(let loadID, _, _, _) = plan.action, options.format == .auto, let ledger {
-            plan.resumeFormat = try ledger.format(id: loadID).flatMap(InputFormat.init(rawValue:))
+            // Only once it read something in it: a load that read nothing (its header refused) is no guide.
+            if let counts = try ledger.entry(id: loadID)?.counts, counts.records > 0 || counts.checkpointOffset > 0 {
+                plan.resumeFormat = try ledger.format(id: loadID).flatMap(InputFormat.init(rawValue:))
+            }
         }
         plans.append(plan)
         return plan

@@ -30,6 +30,7 @@ final class ExistingDatabaseStore: FactSink {
     /// For a WITHOUT ROWID `facts` (no rowid tells an insert from an update): whether the statement is
     /// stored, asked before each upsert.
     private let existence: SQLiteStatement?
+    private let hasRowid: Bool
     private var counts = LoadLedger.Counts()
     private var committed = LoadLedger.Counts()
     private var descriptors: [SourceDescriptor] = []
@@ -94,7 +95,10 @@ final class ExistingDatabaseStore: FactSink {
         statementIndex = bindings.first { columns[Int($0.0) - 1] == "statement" }?.0 ?? 1
         storedSpellings = try Self.storedSpellings(connection)
         let hasRowid = (try? connection.prepare("SELECT rowid FROM facts LIMIT 0")) != nil
-        existence = hasRowid ? nil : try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
+        self.hasRowid = hasRowid
+        // Only an upsert can update; INSERT OR IGNORE and a plain INSERT never do.
+        let upserts = options.conflictPolicy == .replace || options.conflictPolicy == .update
+        existence = hasRowid || !upserts ? nil : try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
         confidenceIndex = confidence
         arityIndex = arity
         // A NULL we have no value for takes the column's own default (its source 'system', say).
@@ -214,7 +218,7 @@ final class ExistingDatabaseStore: FactSink {
             insert.reset()
             if connection.changes == 0 {
                 counts.duplicates += 1
-            } else if existed ?? (connection.lastInsertRowid == 0) {
+            } else if existed ?? (hasRowid && connection.lastInsertRowid == 0) {
                 counts.updated += 1
             } else {
                 counts.inserted += 1

@@ -26,6 +26,9 @@ public enum LoadUndo {
         public var loadsWithUnknownDuplicates: [Int64] = []
         /// Committed records of the load that still waited in the staging table, discarded unmerged.
         public var discardedStaged = 0
+        /// Other loads whose staged rows a constraint kept from merging (they stay staged), with the reason.
+        public var otherLoadsLeftStaged: [Int64] = []
+        public var otherLoadsLeftStagedReasons: [String] = []
     }
 
     /// Undoes load `loadID` of the database at `databasePath`, waiting up to `lockTimeoutSeconds` for a
@@ -57,10 +60,12 @@ public enum LoadUndo {
         // database: every later load and this undo failed on the same rows; discarded apart, a failure after
         // would have lost them with the load not undone).
         let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
-        try LoadRecovery(database: database, ledger: ledger, staging: StagingArea(connection: connection))
+        let left = try LoadRecovery(database: database, ledger: ledger, staging: StagingArea(connection: connection))
             .run(excluding: loadID)
         try database.buildMissingSecondaryIndexes()
         var result = Result()
+        result.otherLoadsLeftStaged = left.map(\.loadID)
+        result.otherLoadsLeftStagedReasons = left.map(\.reason)
         try connection.execute("BEGIN IMMEDIATE")
         do {
             try StagingArea(connection: connection).discard(loadID: loadID)

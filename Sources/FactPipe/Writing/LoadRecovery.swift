@@ -13,11 +13,13 @@ struct LoadRecovery {
     /// - Throws: `StoreError`; each step is one transaction, so a failure leaves the database as it was
     ///   before that step.
     /// `excluding` a load (one being undone), whose staged rows are left for its caller to discard; then
-    /// another load's rows that cannot merge (a constraint of the user's) stay staged, and the rest goes on:
+    /// another load's rows that a constraint refuses (one of the user's) stay staged, and the rest goes on:
     /// two such loads could otherwise never be undone, each undo failing on the other's rows.
-    func run(excluding excluded: Int64? = nil) throws {
+    /// - Returns: the loads whose rows stayed staged so, with the reason.
+    @discardableResult
+    func run(excluding excluded: Int64? = nil) throws -> [(loadID: Int64, reason: String)] {
         let direct = try completeDirectLoad()
-        try recoverStagedRows(direct: direct, excluding: excluded)
+        return try recoverStagedRows(direct: direct, excluding: excluded)
     }
 
     /// Completes a load that appended straight to `facts` and was killed (or failed) before its end
@@ -49,18 +51,22 @@ struct LoadRecovery {
 
     /// The rows of `direct`, the load that appended straight to `facts`, merge as its own end would
     /// have merged them: facts asserted only up to the largest id before it.
-    private func recoverStagedRows(direct: (loadID: Int64, lastIDBefore: Int64?)?, excluding excluded: Int64?) throws {
+    private func recoverStagedRows(
+        direct: (loadID: Int64, lastIDBefore: Int64?)?, excluding excluded: Int64?
+    ) throws -> [(loadID: Int64, reason: String)] {
         let ids = try staging.loadsWithStagedRows().filter { $0 != excluded }
-        guard !ids.isEmpty else { return }
+        guard !ids.isEmpty else { return [] }
+        var left: [(loadID: Int64, reason: String)] = []
         try database.withSortCache {
             for id in ids {
                 do {
                     try merge(id, direct: direct)
-                } catch where excluded != nil {
-                    continue
+                } catch let error as StoreError where excluded != nil && error.isConstraintViolation {
+                    left.append((id, error.reason))
                 }
             }
         }
+        return left
     }
 
     /// Merges load `id`'s staged rows under its policy and records it, in one transaction.

@@ -4,11 +4,11 @@ import Testing
 @testable import FactPipe
 
 /// Parses one NDJSON line with `NDJSONRecordParser`.
-func parseNDJSON(_ line: String) -> Result<RecordFields, FieldError> {
+func parseNDJSON(_ line: String, mapping: [String: String] = [:]) -> Result<RecordFields, FieldError> {
     let bytes = Array(line.utf8)
     return bytes.withUnsafeBufferPointer { buffer in
         do throws(FieldError) {
-            return .success(try NDJSONRecordParser.parse(buffer))
+            return .success(try NDJSONRecordParser.parse(buffer, mapping: mapping))
         } catch {
             return .failure(error)
         }
@@ -183,6 +183,17 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
         let parsed = try fields("\u{FEFF}" + #"{"statement":"P(a).","source":"b"}"#)
         #expect(parsed.statement == "P(a)." && parsed.source == "b")
         #expect(refusal(#"{"statement":"P(a)."}"# + "\u{FEFF}") != nil, "elsewhere it is not JSON")
+    }
+
+    /// A field the pipeline's [mapping] names `arg3` is the third argument, as a CSV column so named is; the
+    /// record's own `arg3` field stays metadata.
+    @Test func aFieldMappedToAnArgumentByPositionIsThatArgument() throws {
+        let line = #"{"predicate":"Between","subject":"a","object":"b","third":"c","arg4":"x"}"#
+        let mapped = try parseNDJSON(line, mapping: ["third": "arg3"]).get()
+        #expect(mapped.extraArgs == ["c"])
+        #expect(mapped.metadataExtras.map(\.key) == ["arg4"])
+        let first = try parseNDJSON(#"{"predicate":"P","one":"a"}"#, mapping: ["one": "arg1"]).get()
+        #expect(first.subject == "a")
     }
 
     @Test func confidenceAsNumberStringOrNull() throws {

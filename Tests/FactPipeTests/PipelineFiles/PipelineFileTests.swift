@@ -242,6 +242,22 @@ func filesIn(_ folder: String) -> [String] {
         }
     }
 
+    @Test func everyFieldOfFactpipesIsAMappingTarget() throws {
+        let work = try LoadWorkspace()
+        let file = try load("""
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["*.txt"]
+            [mapping]
+            kind = "type"
+            body = "content"
+            third = "arg3"
+            when = "timestamp"
+            """, in: work)
+        #expect(file.options.fieldMapping == ["kind": "type", "body": "content", "third": "arg3", "when": "timestamp"])
+    }
+
     @Test func valuesOutOfRangeOrOfTheWrongTypeNameTheirKeyAndLine() throws {
         let work = try LoadWorkspace()
         let head = "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n"
@@ -257,7 +273,11 @@ func filesIn(_ folder: String) -> [String] {
             ("[mapping]\nscore = \"confidance\"\n", 6, "mapping.score",
              "\"confidance\" is not a field of factpipe's; map to one of " + PipelineFileReader.mappingTargetList),
             ("[mapping]\nfrom = \"subject\"\nto = \"Subject\"\n", 7, "mapping.to",
-             "maps to Subject as mapping.from does; a record holding both would lose one"),
+             "maps to Subject as mapping.from does (subject); a record holding both would lose one"),
+            ("[mapping]\na = \"s\"\nb = \"statement\"\n", 7, "mapping.b",
+             "maps to statement as mapping.a does (s); a record holding both would lose one"),
+            ("[mapping]\nText = \"statement\"\ntext = \"source\"\n", 7, "mapping.text",
+             "differs from mapping.Text only by case, and CSV columns are matched whatever their case; keep one"),
             ("[sources]\n", 5, nil, "table [sources] is defined twice"),
             ("[sources.extra]\n", 5, nil, "expected ']' after the table name"),
         ]
