@@ -197,6 +197,21 @@ import Testing
         #expect(row["compression"] as? String == "zstd", "the input is a zstd-compressed file")
     }
 
+    /// Given as sqlite (`--format sqlite`, a pipeline's `format = "sqlite"`), a compressed database was
+    /// opened as it is and refused ("file is not a database"); a compressed file that holds none is refused
+    /// saying so, where it was read as NDJSON.
+    @Test func aCompressedDatabaseGivenAsSQLiteLoads() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run(["import", Self.fixture("2025-09-15"), "--db", work.database, "--format", "sqlite", "--json", "-q"])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 4_237)
+        let text = try work.write("facts.txt", "P(a).\n")
+        _ = try Factpipe.tool("/usr/bin/zstd", ["-q", text, "-o", text + ".zst"])
+        let other = try Factpipe.run(["import", text + ".zst", "--db", work.path("other.sqlite"), "--format", "sqlite"])
+        #expect(other.status == 1, "\(other.stderr)")
+        #expect(other.stderr.contains("given as sqlite, but it is zstd-compressed and holds no SQLite database"), "\(other.stderr)")
+    }
+
     @Test func anAbortedMigrationResumesAfterItsLastCommittedRow() throws {
         let work = try CLIWorkspace()
         let input = Self.fixture("2025-09-15")

@@ -53,13 +53,19 @@ struct SourceReader {
                 let reader = try InputReader(source: file, limits: options.limits)
                 // A regular file was hashed before the load; hash only what could not be read twice.
                 if plan.sha256 != nil { reader.stopHashing() }
-                if reader.compression != .none, options.format == .auto,
+                if reader.compression != .none, options.format == .auto || options.format == .sqlite,
                    try reader.peek(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic {
                     // A compressed database (a backup, say): read it from a decompressed temporary copy.
                     let copy = try TemporaryCopy(decoding: reader)
                     guard try readDatabase(path, file: copy.path, compression: reader.compression, plan: plan,
                                            resumeAt: resumeAt, resumeLoadID: resumeLoadID, send: send) else { return }
                     continue
+                }
+                if options.format == .sqlite {
+                    throw ReadError(
+                        source: path, kind: .unsupportedFormat,
+                        message: "given as sqlite, but it is \(reader.compression.rawValue)-compressed and holds no SQLite "
+                            + "database")
                 }
                 let format = try plan.resumeFormat ?? resolveFormat(reader)
                 var context = SourceContext(path: path, format: format, csvHeader: nil, fieldMapping: options.fieldMapping)
@@ -149,9 +155,12 @@ struct SourceReader {
     /// True when `file` is to be read as a SQLite database: `--format sqlite`, or its first bytes say so
     /// (looked at without consuming them).
     private func isSQLiteDatabase(_ file: FileByteSource) throws(ReadError) -> Bool {
-        if options.format == .sqlite { return true }
-        guard options.format == .auto else { return false }
-        return try file.lookahead(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic
+        guard options.format == .auto || options.format == .sqlite else { return false }
+        if try file.lookahead(InputFormat.sqliteMagic.count) == InputFormat.sqliteMagic { return true }
+        // Given as sqlite, a file that is not one as it is may be a compressed one (`kb.db.zst`), which the
+        // reader decompresses; anything else is read as one, for SQLite to refuse.
+        guard options.format == .sqlite else { return false }
+        return InputCompression.detect(try file.lookahead(4)) == InputCompression.none
     }
 
     /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
