@@ -57,40 +57,9 @@ public enum DatabaseFile {
         guard trimmed.contains("="), !path.hasPrefix("/"), !path.hasPrefix("./"), !path.hasPrefix("../") else {
             return false
         }
-        // libpq's form: nothing but `keyword = value` pairs (a value may be quoted with ''), every keyword
-        // one of libpq's (`channel_binding=require host=h password=…`).
-        var pairs: [(key: String, value: String)] = []
-        var index = trimmed.startIndex
-        func skipSpaces() { while index < trimmed.endIndex, trimmed[index] == " " || trimmed[index] == "\t" { index = trimmed.index(after: index) } }
-        while true {
-            skipSpaces()
-            guard index < trimmed.endIndex else { break }
-            var key = ""
-            while index < trimmed.endIndex, !" \t=".contains(trimmed[index]) {
-                key.append(trimmed[index])
-                index = trimmed.index(after: index)
-            }
-            skipSpaces()
-            guard index < trimmed.endIndex, trimmed[index] == "=", !key.isEmpty else { return false }
-            index = trimmed.index(after: index)
-            skipSpaces()
-            var value = ""
-            if index < trimmed.endIndex, trimmed[index] == "'" {
-                index = trimmed.index(after: index)
-                while index < trimmed.endIndex, trimmed[index] != "'" {
-                    if trimmed[index] == "\\" { index = trimmed.index(after: index) }
-                    if index < trimmed.endIndex { value.append(trimmed[index]); index = trimmed.index(after: index) }
-                }
-                if index < trimmed.endIndex { index = trimmed.index(after: index) }
-            } else {
-                while index < trimmed.endIndex, trimmed[index] != " ", trimmed[index] != "\t" {
-                    value.append(trimmed[index])
-                    index = trimmed.index(after: index)
-                }
-            }
-            pairs.append((key.lowercased(), value))
-        }
-        return !pairs.isEmpty && pairs.allSatisfy { PostgreSQLAddress.connectionKeywords.contains($0.key) }
+        // libpq's form, as libpq itself reads it: nothing but `keyword = value` pairs, every keyword one of
+        // libpq's (`channel_binding=require host=h password=…`, any spacing, values quoted or not).
+        return PostgreSQLAddress.isConnectionString(trimmed)
     }
 
     /// Checks `path` as `problem` does; with `mustExist`, a missing file is refused too.

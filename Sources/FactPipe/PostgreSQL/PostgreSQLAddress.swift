@@ -141,19 +141,18 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         return words.joined(separator: " ")
     }
 
-    /// Every keyword of libpq's `key=value` connection strings, as this libpq knows them (`host`,
-    /// `password`, `sslpassword`, `channel_binding`, …).
-    public static let connectionKeywords: Set<String> = {
-        var keywords: Set<String> = []
-        guard let defaults = PQconndefaults() else { return ["host", "hostaddr", "port", "dbname", "user", "password"] }
-        defer { PQconninfoFree(defaults) }
-        var option = defaults
-        while let keyword = option.pointee.keyword {
-            keywords.insert(String(cString: keyword))
-            option += 1
+    /// True when libpq reads `text` as a connection string of its `keyword=value` form (every keyword
+    /// one it knows); a URL is not asked about.
+    public static func isConnectionString(_ text: String) -> Bool {
+        guard text.contains("="), !isPostgreSQL(text) else { return false }
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(text, &error) else {
+            if let error { PQfreemem(error) }
+            return false
         }
-        return keywords
-    }()
+        PQconninfoFree(options)
+        return true
+    }
 
     static func blankingPassword(_ text: String) -> String {
         var result = text
