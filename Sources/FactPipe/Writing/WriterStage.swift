@@ -133,6 +133,7 @@ final class WriterStage {
             database.releaseLog()
             self.summary.status = .done
             if lateInterrupt { self.summary.notes.append(FinishedSource.lateInterruptNote) }
+            if let note = try? Self.triggerNote(database.connection) { self.summary.notes.append(note) }
         } catch {
             fail(FactSinkStop.reported(error, isCancelled: isCancelled))
         }
@@ -156,6 +157,18 @@ final class WriterStage {
             database: database, staging: staging, policy: options.conflictPolicy, estimatedRecords: estimatedRecords)
         if options.isAtomic { try database.begin() }
         try indexes.prepare(database: database, staging: staging, policy: options.conflictPolicy)
+    }
+
+    /// A trigger of the user's on `facts` may keep a row from being stored, or take it out again: the
+    /// counts are of what the load wrote, and the summary says so, naming the triggers.
+    static func triggerNote(_ connection: SQLiteConnection) throws(StoreError) -> String? {
+        let statement = try connection.prepare(
+            "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'facts' ORDER BY name")
+        var names: [String] = []
+        while try statement.step() { names.append(statement.text(0) ?? "") }
+        guard !names.isEmpty else { return nil }
+        return "facts has triggers of its own (\(names.joined(separator: ", "))): the counts are of the rows this "
+            + "load wrote, not of what the triggers kept or removed"
     }
 
     func finishLoad() throws {
