@@ -45,8 +45,8 @@ struct CSVHeader: Sendable {
             case "fact_metadata", "metadata": column = .metadata
             case "tags", "certainty": column = .contextExtra(lower)
             default:
-                if lower.hasPrefix("arg"), let n = Int(lower.dropFirst(3)), n >= 3, n <= 64 {
-                    column = .extraArg(n - 3)
+                if let position = RecordFields.argumentPosition(lower) {
+                    column = .extraArg(position - 3)  // arg1 and arg2 are matched above
                 } else {
                     column = .other(name)
                 }
@@ -83,11 +83,7 @@ struct CSVHeader: Sendable {
             case .predicate: fields.predicate = value
             case .subject: fields.subject = value
             case .object: fields.object = value
-            case .extraArg(let position):
-                if fields.extraArgs.count <= position {
-                    fields.extraArgs.append(contentsOf: Array(repeating: nil, count: position + 1 - fields.extraArgs.count))
-                }
-                fields.extraArgs[position] = value
+            case .extraArg(let index): fields.setArgument(value, at: index + 3)
             case .args:
                 var utf8 = Array(value.utf8)
                 let items: [String]? = utf8.withUnsafeMutableBufferPointer { buffer in

@@ -50,20 +50,12 @@ enum NDJSONRecordParser {
             }
             // A field a pipeline's [mapping] names as an argument by position (`arg1` … `arg64`, as CSV
             // columns are named) is that argument; a field of the record itself named so stays metadata.
-            if key != givenKey, key.hasPrefix("arg"), let position = Int(key.dropFirst(3)), (1...64).contains(position) {
+            if key != givenKey, let position = RecordFields.argumentPosition(key) {
                 guard case .string(let text) = value else {
                     if value == .null { continue }
                     throw FieldError(reason: .invalidField, message: "\(key) (from \"\(givenKey)\") must be a string")
                 }
-                switch position {
-                case 1: fields.subject = text
-                case 2: fields.object = text
-                default:
-                    if fields.extraArgs.count <= position - 3 {
-                        fields.extraArgs.append(contentsOf: Array(repeating: nil, count: position - 2 - fields.extraArgs.count))
-                    }
-                    fields.extraArgs[position - 3] = text
-                }
+                fields.setArgument(text, at: position)
                 continue
             }
             switch key {

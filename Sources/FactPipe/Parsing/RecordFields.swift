@@ -25,6 +25,31 @@ struct RecordFields {
     var metadata: String?
     /// Every other input field, values as JSON text, kept in `fact_metadata`.
     var metadataExtras: [(key: String, json: String)] = []
+
+    /// The most arguments a record may give by position (`arg64`).
+    static let lastArgumentPosition = 64
+
+    /// The position a field name gives an argument, 1-based: `arg1` (the subject) … `arg64`, any case;
+    /// nil for any other name.
+    static func argumentPosition(_ name: String) -> Int? {
+        let lower = name.lowercased()
+        guard lower.hasPrefix("arg"), let position = Int(lower.dropFirst(3)),
+              (1...lastArgumentPosition).contains(position)
+        else { return nil }
+        return position
+    }
+
+    /// Sets the argument at `position` (1-based: the subject, the object, then arg3 …).
+    mutating func setArgument(_ value: String, at position: Int) {
+        switch position {
+        case 1: subject = value
+        case 2: object = value
+        default:
+            let index = position - 3
+            if extraArgs.count <= index { extraArgs.append(contentsOf: Array(repeating: nil, count: index + 1 - extraArgs.count)) }
+            extraArgs[index] = value
+        }
+    }
 }
 
 /// Why a record's fields could not be read.

@@ -16,19 +16,27 @@ struct PipelineFileReader {
     /// The names `[mapping]` may map an input's field or column to (`arg3` … `arg64` besides).
     static let mappingTargetList = "statement, predicate, subject, object, arg3…arg64, args, confidence, source, "
         + "created_at, timestamp, context, fact_metadata, tags, certainty, type, content"
-    static let mappingTargets: Set<String> = Set(
-        ["statement", "s", "fact", "predicate", "subject", "object", "arg1", "arg2", "args", "confidence", "source",
-         "created_at", "timestamp", "context", "fact_metadata", "metadata", "tags", "certainty", "type", "content"]
-            + (3...64).map { "arg\($0)" })
+    static let mappingTargets: Set<String> = [
+        "statement", "s", "fact", "predicate", "subject", "object", "args", "confidence", "source", "created_at",
+        "timestamp", "context", "fact_metadata", "metadata", "tags", "certainty", "type", "content",
+    ]
+
+    /// True when `target` names one of factpipe's fields (`argN` by position included).
+    static func isMappingTarget(_ target: String) -> Bool {
+        mappingTargets.contains(target.lowercased()) || RecordFields.argumentPosition(target) != nil
+    }
 
     /// The field a mapping target names, its aliases made one (`s`, `fact` → statement; `arg1` → subject).
     static func field(_ target: String) -> String {
+        switch RecordFields.argumentPosition(target) ?? 0 {
+        case 1: return "subject"
+        case 2: return "object"
+        default: break
+        }
         switch target.lowercased() {
-        case "s", "fact": "statement"
-        case "metadata": "fact_metadata"
-        case "arg1": "subject"
-        case "arg2": "object"
-        case let other: other
+        case "s", "fact": return "statement"
+        case "metadata": return "fact_metadata"
+        case let other: return other
         }
     }
 
@@ -47,7 +55,7 @@ struct PipelineFileReader {
                     let target = try string(value, qualified)
                     // A misspelt target (`confidance`) put the value in fact_metadata under that name and
                     // left the field to its default, with no word; two names for one field lose one.
-                    guard Self.mappingTargets.contains(target.lowercased()) else {
+                    guard Self.isMappingTarget(target) else {
                         throw PipelineFileError(
                             path: path, line: value.line, key: qualified,
                             message: "\"\(target)\" is not a field of factpipe's; map to one of "
