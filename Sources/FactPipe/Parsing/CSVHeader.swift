@@ -45,8 +45,8 @@ struct CSVHeader: Sendable {
             case "fact_metadata", "metadata": column = .metadata
             case "tags", "certainty": column = .contextExtra(lower)
             default:
-                if let position = RecordFields.argumentPosition(lower) {
-                    column = .extraArg(position - 3)  // arg1 and arg2 are matched above
+                if let position = RecordFields.argumentPosition(lower), position >= 3 {
+                    column = .extraArg(position - 3)  // arg1 and arg2, spelled so, are matched above
                 } else {
                     column = .other(name)
                 }
