@@ -55,11 +55,9 @@ struct InputPlanner {
         plan.stamp = hashed?.stamp
         if let ledger {
             plan.action = try decide(path, sha256: sha256, ledger: ledger)
-            if case .resume(let loadID, _, _, _) = plan.action, options.format == .auto {
-                // Only once it read something in it: a load that read nothing (its header refused) is no guide.
-                if let counts = try ledger.entry(id: loadID)?.counts, counts.records > 0 || counts.checkpointOffset > 0 {
-                    plan.resumeFormat = try ledger.format(id: loadID).flatMap(InputFormat.init(rawValue:))
-                }
+            if case .resume(let loadID, _, _, _) = plan.action {
+                plan.resumeFormat = ResumePolicy.keptFormat(
+                    try ledger.format(id: loadID), counts: try ledger.entry(id: loadID)?.counts, options: options)
             }
         }
         if plan.action == .load, !options.force, !options.intoExisting, let sha256,
@@ -130,8 +128,7 @@ enum ResumePolicy {
             return .go(.skip(
                 reason: "the same content as \(earlier.path), which goes on with load \(loadID) in this run"))
         }
-        let readAny = (counts?.records ?? 0) > 0 || (counts?.checkpointOffset ?? 0) > 0
-        if let given = options.format.given, let format, given != format, readAny {
+        if let given = options.format.given, let format, given != format, readAny(counts) {
             // Read on in another format, every record after the checkpoint would be refused and the load done.
             return .refuse(
                 "\(path) cannot be resumed with --format \(given): load \(loadID) read it as \(format) up to its "
@@ -144,6 +141,18 @@ enum ResumePolicy {
         return .go(.resume(
             loadID: loadID, offset: counts?.checkpointOffset ?? 0, line: counts?.checkpointLine ?? 1,
             rejected: counts?.rejected ?? 0))
+    }
+
+    /// The format a resume given none reads on in: its load's, once that load read something in it (one
+    /// that read nothing, its header refused, is no guide).
+    static func keptFormat(_ format: String?, counts: LoadLedger.Counts?, options: ImportOptions) -> InputFormat? {
+        guard options.format == .auto, readAny(counts) else { return nil }
+        return format.flatMap(InputFormat.init(rawValue:))
+    }
+
+    /// True when the load committed something of its input.
+    private static func readAny(_ counts: LoadLedger.Counts?) -> Bool {
+        (counts?.records ?? 0) > 0 || (counts?.checkpointOffset ?? 0) > 0
     }
 
     /// Half of the input would be merged one way and half another: a resume goes on as its load began.

@@ -76,11 +76,9 @@ struct PostgreSQLLoadPlanner {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
                 + "loaded earlier in this run; --force loads it again")
         }
-        if case .resume(let loadID, _, _, _) = plan.action, options.format == .auto, let ledger {
-            // Only once it read something in it: a load that read nothing (its header refused) is no guide.
-            if let counts = try ledger.entry(id: loadID)?.counts, counts.records > 0 || counts.checkpointOffset > 0 {
-                plan.resumeFormat = try ledger.format(id: loadID).flatMap(InputFormat.init(rawValue:))
-            }
+        if case .resume(let loadID, _, _, _) = plan.action, let ledger {
+            plan.resumeFormat = ResumePolicy.keptFormat(
+                try ledger.format(id: loadID), counts: try ledger.entry(id: loadID)?.counts, options: options)
         }
         plans.append(plan)
         return plan
