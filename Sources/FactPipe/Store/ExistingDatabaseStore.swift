@@ -195,14 +195,15 @@ final class ExistingDatabaseStore: FactSink {
         }
         for fact in segment.facts {
             for (index, value) in bindings { try insert.bind(index, value(fact, startedAt)) }
-            let statementText = storedSpellings[fact.statement] ?? fact.statement
-            if statementText != fact.statement { try insert.bind(statementIndex, statementText) }
+            // Most databases spell every fact canonically: no lookup, no comparison then.
+            let stored = storedSpellings.isEmpty ? nil : storedSpellings[fact.statement]
+            if let stored { try insert.bind(statementIndex, stored) }
             if let confidenceIndex { try insert.bind(confidenceIndex, fact.confidence) }
             if let arityIndex { try insert.bind(arityIndex, fact.arity) }
             if let givenIndex { try insert.bind(givenIndex, StagingArea.GivenFields(fact).rawValue) }
             var existed: Bool?
             if let existence {
-                try existence.bind(1, statementText)
+                try existence.bind(1, stored ?? fact.statement)
                 existed = try existence.step()
                 existence.reset()
             }
