@@ -51,24 +51,9 @@ public struct ImportPipeline: Sendable {
         do {
             try options.validate()
             try checkPaths()
-            let isCancelled = { progress.isCancelled.load(ordering: .relaxed) }
-            let store: any FactSink
-            if let address = PostgreSQLAddress(options.databasePath) {
-                guard !options.intoExisting else {
-                    throw PostgreSQLError(server: address.description,
-                                          message: "--into-existing is for SQLite databases only")
-                }
-                store = try PostgreSQLFactStore(address: address, options: options, startedAt: startedAt,
-                                                progress: progress, isCancelled: isCancelled)
-            } else if options.intoExisting {
-                store = try ExistingDatabaseStore(options: options, startedAt: startedAt, progress: progress,
-                                                  isCancelled: isCancelled)
-            } else {
-                store = try FactStore(options: options, startedAt: startedAt, progress: progress, isCancelled: isCancelled)
-            }
-            let plans = try store.plan(options.inputs)
-            summary = runStages(store: store, plans: plans, progress: progress)
-            summary.plans = plans.map(\.inputPlan)
+            summary = try load(startedAt: startedAt, progress: progress)
+            // The store is gone, and with it the writer lock the undo takes.
+            undoDamagedInput(&summary)
         } catch {
             summary = ImportSummary()
             let stop = FactSinkStop.reported(error, isCancelled: { progress.isCancelled.load(ordering: .relaxed) })
@@ -82,6 +67,30 @@ public struct ImportPipeline: Sendable {
         summary.seconds = seconds(since: clock)
         summary.peakRSSBytes = ResourceUsage.peakRSSBytes()
         summary.bytesRead = progress.inputBytes.load(ordering: .relaxed)
+        return summary
+    }
+
+    /// Opens the store, plans the inputs and runs the stages; the store, and the writer lock it holds,
+    /// are released when it returns.
+    private func load(startedAt: String, progress: ImportProgress) throws -> ImportSummary {
+        let isCancelled = { progress.isCancelled.load(ordering: .relaxed) }
+        let store: any FactSink
+        if let address = PostgreSQLAddress(options.databasePath) {
+            guard !options.intoExisting else {
+                throw PostgreSQLError(server: address.description,
+                                      message: "--into-existing is for SQLite databases only")
+            }
+            store = try PostgreSQLFactStore(address: address, options: options, startedAt: startedAt,
+                                            progress: progress, isCancelled: isCancelled)
+        } else if options.intoExisting {
+            store = try ExistingDatabaseStore(options: options, startedAt: startedAt, progress: progress,
+                                              isCancelled: isCancelled)
+        } else {
+            store = try FactStore(options: options, startedAt: startedAt, progress: progress, isCancelled: isCancelled)
+        }
+        let plans = try store.plan(options.inputs)
+        var summary = runStages(store: store, plans: plans, progress: progress)
+        summary.plans = plans.map(\.inputPlan)
         return summary
     }
 

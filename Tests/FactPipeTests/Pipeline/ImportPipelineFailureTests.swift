@@ -197,6 +197,60 @@ import Testing
         #expect(row.checkpointLine == row.records + 1)
     }
 
+    /// A compressed input whose check fails at its end: what the committed batches hold came from the same
+    /// damaged bytes, so its load is undone; a fact another load brought too stays.
+    @Test(arguments: [InputCompression.gzip, .zstd])
+    func anInputThatFailsItsChecksumIsUndone(compression: InputCompression) throws {
+        let work = try LoadWorkspace()
+        let earlier = try work.write("earlier.txt", "Damaged(item7, v7).\nOther(a, b).\n")
+        #expect(work.load(earlier).inserted == 2)
+        let text = (0..<30_000).map { "Damaged(item\($0), v\($0 % 40))." }.joined(separator: "\n") + "\n"
+        let plain = try work.write("big.txt", text)
+        let packed = work.path("packed")
+        try compression == .gzip ? gzipCLI(plain, packed) : zstdCLI(plain, packed)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: packed)))
+        // gzip ends with the CRC-32 of the data and its size; zstd's frame with its checksum (the CLI writes one).
+        bytes[bytes.count - (compression == .gzip ? 8 : 1)] ^= 0x01
+        let damaged = try work.write("damaged", bytes)
+        let summary = work.load(damaged) {
+            $0.batchSize = 1_000
+            $0.conflictPolicy = .replace
+        }
+        #expect(summary.status == .failed)
+        #expect(summary.inserted >= 10_000, "the batches were committed before the check failed")
+        #expect(summary.sources.map(\.status) == [.undone])
+        let message = try #require(summary.message)
+        #expect(message.hasPrefix("\(damaged): "))
+        #expect(message.contains("its load 2 was undone"), "\(message)")
+        #expect(message.contains("\(summary.inserted) facts deleted"), "\(message)")
+        #expect(message.contains("1 facts it updated or replaced keep the values it gave them"), "\(message)")
+        let db = try work.database()
+        #expect(try db.statements().sorted() == ["Damaged(item7, v7).", "Other(a, b)."])
+        #expect(try db.ledger().map(\.status) == ["done", "undone"])
+    }
+
+    /// A truncated stream is a true prefix: its batches stay, for `--resume` (`truncatedGzipInput…`), and
+    /// so do a damaged input's in an atomic load, which committed none.
+    @Test func anAtomicLoadOfADamagedInputLeavesNothingToUndo() throws {
+        let work = try LoadWorkspace()
+        let text = (0..<30_000).map { "Damaged(item\($0))." }.joined(separator: "\n") + "\n"
+        let plain = try work.write("big.txt", text)
+        let packed = work.path("packed.gz")
+        try gzipCLI(plain, packed)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: packed)))
+        bytes[bytes.count - 8] ^= 0x01
+        let damaged = try work.write("damaged.gz", bytes)
+        let summary = work.load(damaged) {
+            $0.batchSize = 1_000
+            $0.isAtomic = true
+        }
+        #expect(summary.status == .failed)
+        #expect(summary.message?.contains("undone") == false)
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 0)
+        let ledger = try work.database().ledger()
+        #expect(ledger.map(\.status) == ["failed"], "\(ledger)")
+    }
+
     @Test func aMissingInputFailsTheLoadBeforeAnythingIsLoaded() throws {
         let work = try LoadWorkspace()
         let present = try work.write("present.txt", "P(1).\nP(2).\n")
