@@ -94,8 +94,19 @@ public final class InputReader {
         }
         capacity = 2 * Self.blockSize
         buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-        while end - start < 3 && !reachedEnd {
+        while end - start < InputCompression.foreignMagicLength && !reachedEnd {
             try readMore()
+        }
+        let head = Array(UnsafeBufferPointer(start: buffer + start, count: end - start))
+        if let foreign = InputCompression.unreadCompression(head) {
+            let outer = compression == .gzip ? "gzip -dc FILE | " : compression == .zstd ? "zstd -dc FILE | " : ""
+            let what = outer.isEmpty
+                ? "is \(foreign.name)-compressed"
+                : "holds \(foreign.name)-compressed data inside its \(compression.rawValue) layer"
+            let unpack = outer.isEmpty ? "\(foreign.unpack) FILE" : outer + foreign.unpack
+            throw ReadError(
+                source: file.name, kind: .unsupportedFormat,
+                message: "\(what), which factpipe does not read; decompress it first: `\(unpack) | factpipe import - …`")
         }
         if end - start >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
             start = 3

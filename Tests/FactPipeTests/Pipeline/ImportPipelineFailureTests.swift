@@ -251,6 +251,20 @@ import Testing
         #expect(ledger.map(\.status) == ["failed"], "\(ledger)")
     }
 
+    /// An xz file was read as text: every line refused, the load `done`, and the file skipped as loaded
+    /// by every later run. It fails now, and a later run (once it is decompressed) reads it.
+    @Test func anXzInputFailsAndIsNotRecordedAsLoaded() throws {
+        let work = try LoadWorkspace()
+        let body = (0..<3_000).map { "Packed(item\($0))." }.joined(separator: "\n")
+        let input = try work.write("facts.txt.xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00] + Array(body.utf8))
+        let first = work.load(input)
+        #expect(first.status == .failed)
+        #expect(first.rejected == 0)
+        #expect(first.message?.contains("is xz-compressed, which factpipe does not read") == true, "\(first.message ?? "")")
+        #expect(try work.database().ledger().allSatisfy { $0.status != "done" })
+        #expect(work.load(input).status == .failed, "not skipped as already loaded")
+    }
+
     @Test func aMissingInputFailsTheLoadBeforeAnythingIsLoaded() throws {
         let work = try LoadWorkspace()
         let present = try work.write("present.txt", "P(1).\nP(2).\n")

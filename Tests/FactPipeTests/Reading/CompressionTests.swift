@@ -143,3 +143,42 @@ private func readError(_ path: String) -> ReadError? {
     #expect(error.kind == .corruptCompressedStream)
     #expect(error.message.hasPrefix("zstd data corrupt: "))
 }
+
+/// Compressions factpipe does not read, and a second gzip or zstd layer, are refused by their magic
+/// bytes with the command that unpacks them (read as text, each was a load of refusals called done).
+@Test func compressionsFactpipeDoesNotReadAreRefusedByName() throws {
+    let dir = try TemporaryDirectory()
+    let body = Array(sampleText(200).utf8)
+    let heads: [(name: String, bytes: [UInt8], unpack: String)] = [
+        ("xz", [0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00, 0x04], "`xz -dc FILE | factpipe import - …`"),
+        ("bzip2", Array("BZh91AY&SY".utf8), "`bzip2 -dc FILE"),
+        ("zip", [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00], "`unzip -p FILE"),
+        ("7z", [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0x00, 0x04], "`7z x -so FILE"),
+        ("lz4", [0x04, 0x22, 0x4D, 0x18, 0x64, 0x40], "`lz4 -dc FILE"),
+        ("lzip", Array("LZIP".utf8) + [0x01, 0x0C], "`lzip -dc FILE"),
+    ]
+    for head in heads {
+        let path = try dir.write("input.\(head.name)", head.bytes + body)
+        let error = try #require(readError(path), "\(head.name)")
+        #expect(error.kind == .unsupportedFormat)
+        #expect(error.message.hasPrefix("is \(head.name)-compressed, which factpipe does not read"), "\(error)")
+        #expect(error.message.contains(head.unpack), "\(error)")
+    }
+    // zstd inside gzip, gzip inside zstd: the inner layer is named, and both commands.
+    let zstdInGzip = try dir.write("inner.gz", try gzipMember(try zstdFrame(body)))
+    let inner = try #require(readError(zstdInGzip))
+    #expect(inner.kind == .unsupportedFormat)
+    #expect(inner.message.hasPrefix("holds zstd-compressed data inside its gzip layer"), "\(inner)")
+    #expect(inner.message.contains("`gzip -dc FILE | zstd -dc | factpipe import - …`"), "\(inner)")
+    let gzipInZstd = try #require(readError(try dir.write("inner.zst", try zstdFrame(try gzipMember(body)))))
+    #expect(gzipInZstd.message.hasPrefix("holds gzip-compressed data inside its zstd layer"), "\(gzipInZstd)")
+}
+
+/// Text that begins like such a file but is not one reads as text: a statement may start `BZh9(`, `PK`.
+@Test func textThatStartsLikeAForeignMagicIsReadAsText() throws {
+    let dir = try TemporaryDirectory()
+    let text = "BZh9(x, y).\nPK(a, b).\nLZIP(c).\n7z(d).\n"
+    let path = try dir.write("looks.txt", text)
+    #expect(readError(path) == nil)
+    #expect(try readLines(path).count == 4)
+}
