@@ -76,6 +76,7 @@ struct RunCommand: ParsableCommand {
         if resume { file.options.resume = true }
         if force { file.options.force = true }
 
+        file.reportFiles = monitoring.outputs.compactMap(\.1)
         let runner = PipelineRunner(file: file, isDryRun: dryRun)
         do {
             try file.options.validate()

@@ -386,6 +386,48 @@ import Testing
         #expect(fifo.stderr.contains("stray.ndjson: not a regular file"), "\(fifo.stderr)")
     }
 
+    /// A pattern whose folder is not there fails the run (a typo, or a drop folder gone, made a quiet
+    /// night of 0 loads), before anything is created; an empty folder that is there stays a quiet night.
+    @Test func aPatternInAFolderThatIsNotThereFailsTheRun() throws {
+        let work = try CLIWorkspace()
+        let file = try work.write("job.toml", "name = \"nightly\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"incomming/*.ndjson\"]\n")
+        let typo = try Factpipe.run(["run", file, "--quiet"])
+        #expect(typo.status == 1)
+        #expect(typo.stderr.contains("incomming/*.ndjson: no such folder "), "\(typo.stderr)")
+        #expect(typo.stderr.contains("incomming (the folder a pattern's wildcards look in must exist"), "\(typo.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.path("kb.sqlite")))
+        try FileManager.default.createDirectory(atPath: work.path("incomming"), withIntermediateDirectories: false)
+        #expect(try Factpipe.run(["run", file, "--quiet"]).status == 0)
+    }
+
+    /// The rejects file of a template without `{source}`, and the `--report` file, where the sources'
+    /// wildcards match them, are the run's own: every later run left them out instead of failing (64).
+    @Test func aRejectsOrReportFileAmongTheSourcesDoesNotFailTheNextRun() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: false)
+        _ = try work.write("in/a.ndjson", #"{"statement":"IsA(x, y)."}"# + "\n")
+        let file = try work.write("job.toml", """
+            name = "nightly"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in/*"]
+            [load]
+            rejects = "in/rejects.ndjson"
+            """)
+        let report = work.path("in/report.json")
+        let first = try Factpipe.run(["run", file, "--quiet", "--report", report])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work.path("in/rejects.ndjson")))
+        _ = try work.write("in/b.ndjson", #"{"statement":"IsA(n, y)."}"# + "\n" + #"{"statement":"broken("}"# + "\n")
+        let second = try Factpipe.run(["run", file, "--quiet", "--report", report])
+        #expect(second.status == 2, "\(second.stderr)")
+        let sources = try SQLiteFile.strings(work.database, "SELECT source FROM factpipe_loads ORDER BY id")
+        #expect(sources.map { ($0 as NSString).lastPathComponent } == ["a.ndjson", "b.ndjson"], "\(sources)")
+        #expect(try work.read("in/rejects.ndjson").contains("broken("))
+        let third = try Factpipe.run(["run", file, "--quiet", "--report", report])
+        #expect(third.status == 0, "\(third.stderr)")
+    }
+
     /// Rejects written into a dated folder under the sources' folder are the pipeline's own files: the
     /// next run does not load them as input (their template's folder was left relative and never matched).
     @Test func rejectsInADatedFolderAmongTheSourcesAreNotLoadedTheNextNight() throws {

@@ -62,6 +62,9 @@ public struct PipelineFile: Sendable {
     /// A snapshot to write after the load, with `{date}` still in it.
     public var snapshotTemplate: String?
     public var keepSnapshots: Int?
+    /// Files the run writes beside its loads (`--report`, `--metrics-file`), which its wildcard patterns
+    /// leave out as they leave out its rejects files.
+    public var reportFiles: [String] = []
 
     /// Reads and checks the pipeline file at `path`.
     /// - Throws: `PipelineFileError` naming the key and line of an unknown key, a value of the wrong
@@ -85,17 +88,13 @@ public struct PipelineFile: Sendable {
     /// The inputs the source patterns match now, each pattern's matches sorted, without repeats;
     /// never the pipeline's own files (its database and their side files, its rejects, its snapshots).
     public func expandSources() -> [String] {
-        expandSources(excludingOwnFiles: true)
-    }
-
-    func expandSources(excludingOwnFiles: Bool) -> [String] {
         var seen = Set<String>()
         var inputs: [String] = []
-        let own = excludingOwnFiles ? PipelineOwnFiles(self) : nil
+        let own = PipelineOwnFiles(self)
         for pattern in sourcePatterns {
             let isLiteral = !Self.hasWildcards(pattern)
             for match in Self.glob(pattern).matches where seen.insert(match).inserted {
-                if let own, own.what(match, byTemplate: !isLiteral) != nil { continue }
+                if own.what(match, byTemplate: !isLiteral) != nil { continue }
                 inputs.append(match)
             }
         }
@@ -173,6 +172,13 @@ public struct PipelineFile: Sendable {
                 guard !isLiteral else {
                     throw PipelineFileError(path: pattern, message: "no such file (a source without wildcards must exist)")
                 }
+                // Nothing in a folder that is there is a quiet night; a folder that is not there is a typo or
+                // a drop folder that went away, which a night of 0 loads would hide.
+                if let folder = Self.missingFolder(of: pattern) {
+                    throw PipelineFileError(
+                        path: pattern, message: "no such folder \(folder) (the folder a pattern's wildcards look in must "
+                            + "exist; a pattern that matches nothing in it is a quiet night)")
+                }
                 continue
             }
             guard status == 0 else {
@@ -201,6 +207,19 @@ public struct PipelineFile: Sendable {
             }
         }
         return inputs
+    }
+
+    /// The folder before `pattern`'s first wildcard, when it does not exist (or is not a folder).
+    static func missingFolder(of pattern: String) -> String? {
+        let components = pattern.split(separator: "/", omittingEmptySubsequences: false)
+        guard let firstWild = components.firstIndex(where: { hasWildcards(String($0)) }), firstWild > 0 else {
+            return nil
+        }
+        let folder = components[..<firstWild].joined(separator: "/")
+        guard !folder.isEmpty else { return nil }
+        var info = stat()
+        guard stat(folder, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR else { return nil }
+        return folder
     }
 
     /// True when `pattern` has a character `glob` reads as a wildcard.

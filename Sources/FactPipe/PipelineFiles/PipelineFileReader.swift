@@ -99,6 +99,8 @@ struct PipelineFileReader {
             throw PipelineFileError(path: path, line: databaseValue.line, key: "database",
                                     message: DatabaseFile.mistypedPostgreSQL)
         }
+        // A URL's password may hold a `$`; a path may not hold a variable.
+        if !PostgreSQLAddress.isPostgreSQL(databaseText) { _ = try pathValue(databaseValue, "database") }
         let database = PostgreSQLAddress.isPostgreSQL(databaseText) ? databaseText : resolve(databaseText)
         let patternsValue = try required("sources.paths")
         guard case .array(let items) = patternsValue.kind, !items.isEmpty else {
@@ -106,7 +108,7 @@ struct PipelineFileReader {
                                     message: "must be a non-empty array of paths or globs")
         }
         var patterns: [String] = []
-        for item in items { patterns.append(resolve(try string(item, "sources.paths"))) }
+        for item in items { patterns.append(resolve(try pathValue(item, "sources.paths"))) }
 
         var options = ImportOptions(inputs: [], databasePath: database)
         options.fieldMapping = mapping
@@ -133,9 +135,9 @@ struct PipelineFileReader {
             if let value = values[key]?.value { options.limits[keyPath: keyPath] = try integer(value, key, min: minimum) }
         }
         var file = PipelineFile(path: path, name: name, databasePath: database, sourcePatterns: patterns, options: options)
-        if let value = values["load.rejects"]?.value { file.rejectsTemplate = resolve(try string(value, "load.rejects")) }
+        if let value = values["load.rejects"]?.value { file.rejectsTemplate = resolve(try pathValue(value, "load.rejects")) }
         if let value = values["after.optimize"]?.value { file.optimizesAfter = try bool(value, "after.optimize") }
-        if let value = values["after.snapshot"]?.value { file.snapshotTemplate = resolve(try string(value, "after.snapshot")) }
+        if let value = values["after.snapshot"]?.value { file.snapshotTemplate = resolve(try pathValue(value, "after.snapshot")) }
         if let value = values["after.keep_snapshots"]?.value {
             guard file.snapshotTemplate != nil else {
                 throw PipelineFileError(path: path, line: value.line, key: "after.keep_snapshots",
@@ -159,6 +161,43 @@ struct PipelineFileReader {
 
     private func fail(_ value: TOMLValue, _ key: String, _ message: String) -> PipelineFileError {
         PipelineFileError(path: path, line: value.line, key: key, message: message)
+    }
+
+    /// A string naming a file or a pattern, refused when it holds a shell variable: factpipe expands none,
+    /// so `"${INDIR}/*.ndjson"` was a folder that is not there (a quiet night) and `database = "${DB}"` made
+    /// a database of that name.
+    private func pathValue(_ value: TOMLValue, _ key: String) throws(PipelineFileError) -> String {
+        let text = try string(value, key)
+        if let variable = Self.shellVariable(in: text) {
+            throw fail(value, key, "\(variable) looks like a shell variable, and factpipe expands none: expand them "
+                + "first, e.g. `factpipe run <(envsubst < pipeline.toml)`, with every variable set")
+        }
+        return text
+    }
+
+    /// The first `${…}`, or `$NAME` at the start of the text or of a path component, in `text`.
+    static func shellVariable(in text: String) -> String? {
+        let characters = Array(text)
+        for index in characters.indices where characters[index] == "$" {
+            let next = index + 1
+            guard next < characters.count else { continue }
+            if characters[next] == "{" {
+                let end = characters[next...].firstIndex(of: "}") ?? characters.count - 1
+                return String(characters[index...end])
+            }
+            let startsComponent = index == 0 || characters[index - 1] == "/"
+            if startsComponent, characters[next] == "_" || characters[next].isASCII && characters[next].isLetter {
+                var end = next
+                while end + 1 < characters.count,
+                    characters[end + 1] == "_" || characters[end + 1].isASCII && (characters[end + 1].isLetter
+                        || characters[end + 1].isNumber)
+                {
+                    end += 1
+                }
+                return String(characters[index...end])
+            }
+        }
+        return nil
     }
 
     private func string(_ value: TOMLValue, _ key: String) throws(PipelineFileError) -> String {

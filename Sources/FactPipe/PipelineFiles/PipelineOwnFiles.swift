@@ -19,6 +19,8 @@ struct PipelineOwnFiles {
     /// The database's and the pipeline file's: a hard link to either among the sources is left out too.
     private let identities: [(identity: FileIdentity, what: String)]
     private let exactPaths: [String: String]
+    /// The run's report and metrics files, by real path: left out where a wildcard matches them.
+    private let reportPaths: Set<String>
     /// `fnmatch` patterns over real paths, from the rejects and snapshot templates.
     private let patterns: [(pattern: String, kind: Kind)]
 
@@ -40,6 +42,7 @@ struct PipelineOwnFiles {
         // The pipeline file itself, in the folder its patterns match (`*` beside it), is no input.
         if let real = PathText.real(file.path) { exactPaths[real] = "the pipeline file" }
         self.exactPaths = exactPaths
+        reportPaths = Set(file.reportFiles.filter { $0 != "-" }.compactMap { PathText.real($0) })
         var patterns: [(String, Kind)] = []
         if let rejects = file.rejectsTemplate { patterns.append((Self.pattern(rejects), .rejects)) }
         if let snapshot = file.snapshotTemplate {
@@ -59,6 +62,7 @@ struct PipelineOwnFiles {
         guard let real = PathText.real(path) else { return nil }
         if let what = exactPaths[real] { return what }
         guard byTemplate else { return nil }
+        if reportPaths.contains(real) { return "a report file of this run" }
         for (pattern, kind) in patterns where fnmatch(pattern, real, 0) == 0 {
             switch kind {
             case .rejects:

@@ -192,9 +192,10 @@ public struct PipelineRunner {
         var outputs: [(option: String, path: String)] = []
         if let template = file.rejectsTemplate {
             outputs += inputs.map { ("rejects", PipelineFile.expand(template, date: date, source: $0)) }
-            // A file the patterns match whose own rejects file would be itself is an input, not a
-            // rejects file to leave out: the template writes over the inputs.
-            for match in file.expandSources(excludingOwnFiles: false) {
+            // An input whose own rejects file would be itself: the template writes over the inputs. (A
+            // file the patterns match that is a rejects file of this pipeline is no input: left out, not
+            // checked, or the rejects file of a template without `{source}` failed every run after the first.)
+            for match in inputs where match != "-" {
                 let rejects = PipelineFile.expand(template, date: date, source: match)
                 try OutputPathCheck.check(outputs: [("rejects", rejects)], inputs: [match], pipelineFile: file.path)
             }

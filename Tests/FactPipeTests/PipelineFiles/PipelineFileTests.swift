@@ -258,6 +258,38 @@ func filesIn(_ folder: String) -> [String] {
         #expect(file.options.fieldMapping == ["kind": "type", "body": "content", "third": "arg3", "when": "timestamp"])
     }
 
+    /// factpipe expands no variables: a `${INDIR}` left in a path was a folder that is not there (a quiet
+    /// night) and a `$DB` database a file of that name. A `$` elsewhere in a name, or in a URL's password, stays.
+    @Test func aShellVariableLeftInAPathIsRefusedWithItsKeyAndLine() throws {
+        let work = try LoadWorkspace()
+        let advice = " looks like a shell variable, and factpipe expands none: expand them first, e.g. "
+            + "`factpipe run <(envsubst < pipeline.toml)`, with every variable set"
+        let cases: [(String, Int, String, String)] = [
+            ("name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"${INDIR}/*.txt\"]\n", 4, "sources.paths",
+             "${INDIR}"),
+            ("name = \"p\"\ndatabase = \"$DB\"\n[sources]\npaths = [\"*.txt\"]\n", 2, "database", "$DB"),
+            ("name = \"p\"\ndatabase = \"data/$KB_1.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n", 2, "database",
+             "$KB_1"),
+            ("name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n[load]\nrejects = \"r/${DAY\"\n", 6,
+             "load.rejects", "${DAY"),
+            ("name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n[after]\nsnapshot = \"${OUT}.zst\"\n", 6,
+             "after.snapshot", "${OUT}"),
+        ]
+        for (text, line, key, variable) in cases {
+            let error = try loadError(text, in: work)
+            #expect(error.line == line && error.key == key, "\(error)")
+            #expect(error.message == variable + advice, "\(error)")
+        }
+        let kept = try load("""
+            name = "p"
+            database = "postgresql://u:pa$word@127.0.0.1/kb"
+            [sources]
+            paths = ["price$list/*.txt", "a$1.txt"]
+            """, in: work)
+        #expect(kept.databasePath == "postgresql://u:pa$word@127.0.0.1/kb")
+        #expect(kept.sourcePatterns.map { ($0 as NSString).lastPathComponent } == ["*.txt", "a$1.txt"])
+    }
+
     @Test func valuesOutOfRangeOrOfTheWrongTypeNameTheirKeyAndLine() throws {
         let work = try LoadWorkspace()
         let head = "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n"
