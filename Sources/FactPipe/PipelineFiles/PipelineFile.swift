@@ -149,7 +149,15 @@ public struct PipelineFile: Sendable {
                 break
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        // A byte order mark (an editor's) is no key; bytes that are not UTF-8 would be read as U+FFFD and name
+        // another file (`kb\u{FFFD}.sqlite` for the file `kb\xE9.sqlite`), so they are refused with their line.
+        let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes[3...] : bytes[...]
+        if let offset = UTF8Validation.firstInvalidOffset(text) {
+            let line = text[..<(text.startIndex + offset)].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
+            throw PipelineFileError(path: path, line: line, message: "is not UTF-8 text; a pipeline file is TOML, which is "
+                + "UTF-8: save it as UTF-8")
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 
     /// The largest pipeline file read.

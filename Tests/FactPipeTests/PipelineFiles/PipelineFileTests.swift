@@ -330,6 +330,23 @@ func filesIn(_ folder: String) -> [String] {
         #expect(pathItem.line == 6 && pathItem.key == "sources.paths", "\(pathItem)")
     }
 
+    /// Bytes that are not UTF-8 were read as U+FFFD: `database = "kb\xE9.sqlite"` made `kb\u{FFFD}.sqlite` and
+    /// a source in such a folder matched nothing (exit 0). Refused with the line; a leading BOM is skipped.
+    @Test func aFileThatIsNotUTF8IsRefusedWithItsLineAndABOMIsSkipped() throws {
+        let work = try LoadWorkspace()
+        let latin1 = Array("name = \"p\"\ndatabase = \"kb".utf8) + [0xE9] + Array(".sqlite\"\n[sources]\npaths = [\"*.txt\"]\n".utf8)
+        let path = try work.write("latin1.toml", latin1)
+        do {
+            _ = try PipelineFile.load(path: path)
+            Issue.record("a file that is not UTF-8 was read")
+        } catch {
+            #expect(error.line == 2, "\(error)")
+            #expect(error.message == "is not UTF-8 text; a pipeline file is TOML, which is UTF-8: save it as UTF-8")
+        }
+        let bom = try work.write("bom.toml", [0xEF, 0xBB, 0xBF] + Array("name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n".utf8))
+        #expect(try PipelineFile.load(path: bom).name == "p")
+    }
+
     @Test func aMissingFileIsAnErrorNamingIt() throws {
         let work = try LoadWorkspace()
         do {
