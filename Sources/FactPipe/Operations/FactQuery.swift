@@ -71,7 +71,8 @@ public struct FactQuery: Sendable, Equatable {
     public func canonicalStatement() throws(FactQueryError) -> String? {
         guard let statement else { return nil }
         do {
-            return try StatementParser.parse(statement).canonical
+            // Under the limits any stored fact may have been loaded with (`--max-args 20`, a longer statement).
+            return try StatementParser.parse(statement, limits: ForeignFactRow.lenientLimits).canonical
         } catch {
             throw .invalidStatement(statement, error)
         }

@@ -39,6 +39,22 @@ private func facts(_ query: FactQuery, _ path: String) throws -> [StoredFact] {
         }
     }
 
+    /// A fact loaded under raised limits is found by its statement: the query is read as any stored
+    /// statement is, not under the default load limits (which refused it, exit 64).
+    @Test func aStatementLoadedUnderRaisedLimitsIsFound() throws {
+        let work = try LoadWorkspace()
+        let long = "P(\(String(repeating: "b", count: 600)), c)."
+        let wide = "R(a, b, c, d, e, f, g, h, i, j, k, l)."
+        let input = try work.write("in.txt", long + "\n" + wide + "\n")
+        let summary = work.load(input) {
+            $0.limits.maxArgLength = 1_000
+            $0.limits.maxArgs = 20
+        }
+        #expect(summary.inserted == 2)
+        #expect(try facts(FactQuery(statement: long), work.databasePath).map(\.statement) == [long])
+        #expect(try facts(FactQuery(statement: wide), work.databasePath).map(\.statement) == [wide])
+    }
+
     @Test func subjectObjectAndLimitCombine() throws {
         let work = try loadedKnowledgeBase()
         let db = try work.database()
