@@ -59,8 +59,11 @@ struct QueryCommand: ParsableCommand {
             if let value, value.isEmpty { throw ValidationError("\(flag) needs a value") }
         }
         if let statement {
+            // Read as the lookup reads it: under no limit a load may have raised (`--max-args 20`).
             do {
-                _ = try StatementParser.parse(statement)
+                _ = try FactQuery(statement: statement).canonicalStatement()
+            } catch let .invalidStatement(_, error) {
+                throw ValidationError("--statement is not a statement: \(error)")
             } catch {
                 throw ValidationError("--statement is not a statement: \(error)")
             }
@@ -83,14 +86,23 @@ struct QueryCommand: ParsableCommand {
         if format == .csv { emit(StoredFact.csvHeader) }
         let table = FactTablePrinter(emit: emit)
         let count: Int
-        do {
-            let write = { (fact: StoredFact) in
-                switch format {
-                case .table: table.add(fact)
-                case .ndjson: emit(TerminalText.jsonEscaped(fact.ndjsonLine))
-                case .csv: emit(escapesCSV ? TerminalText.escaped(fact.csvRow) : fact.csvRow)
-                }
+        var unloadable: String?
+        func write(_ fact: StoredFact) {
+            // NDJSON and CSV are what import reads back: a value they would change is refused, as `export`
+            // refuses it, rather than printed as another fact.
+            if format != .table, unloadable == nil, let why = fact.unloadable {
+                unloadable = "fact \(fact.id.map(String.init) ?? "") \(TerminalText.escaped(fact.statement)): "
+                    + "\(why), so its \(format.rawValue) would not load back as the same fact; correct it in the "
+                    + "database (plain SQL wrote it), or see it with --format table"
             }
+            guard unloadable == nil else { return }
+            switch format {
+            case .table: table.add(fact)
+            case .ndjson: emit(TerminalText.jsonEscaped(fact.ndjsonLine))
+            case .csv: emit(escapesCSV ? TerminalText.escaped(fact.csvRow) : fact.csvRow)
+            }
+        }
+        do {
             if let address = PostgreSQLAddress(db) {
                 count = try query.run(address: address, write)
             } else {
@@ -106,6 +118,7 @@ struct QueryCommand: ParsableCommand {
         } catch {
             throw CommandFailure.exit("query", error)
         }
+        if let unloadable { throw CommandFailure.exit("query", CommandFailure.Problem(unloadable)) }
         if format == .table {
             Standard.error(
                 count == 0 ? "no facts matched" : "\(Format.count(count, "fact"))" + (count == limit ? " (--limit)" : ""))

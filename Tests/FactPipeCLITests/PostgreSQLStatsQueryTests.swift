@@ -81,6 +81,18 @@ struct PostgreSQLStatsQueryTests {
         #expect(table.status == 0 && table.stderr.contains("no facts matched"), "\(table.stderr)")
     }
 
+    /// `double precision` holds Infinity, which SQL may write and no import reads: NDJSON refuses it.
+    @Test func queryRefusesToPrintAnInfiniteConfidenceAsNDJSON() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "P(a, b).\nP(c, d).\n")
+        #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+        try database.sql("UPDATE facts SET confidence = 'Infinity' WHERE statement = 'P(a, b).'")
+        let run = try Factpipe.run(["query", "--db", database.url, "--format", "ndjson"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("P(a, b).: its confidence is inf, not a finite number"), "\(run.stderr)")
+    }
+
     @Test func statsAndQueryOfADatabaseWithoutFactpipeTablesFailInOneLine() throws {
         let database = try PostgreSQLTestDatabase()
         for arguments in [["stats", "--db", database.url], ["query", "--db", database.url]] {

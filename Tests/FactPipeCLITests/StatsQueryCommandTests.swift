@@ -116,6 +116,48 @@ import Testing
         #expect(int(summary, "inserted") == 5 && int(summary, "rejected") == 0)
     }
 
+    /// A statement loaded under raised limits is found by it (it was refused, 64, by the default limits).
+    @Test func queryFindsAStatementLoadedUnderRaisedLimits() throws {
+        let work = try CLIWorkspace()
+        let wide = "R(a, b, c, d, e, f, g, h, i, j, k, l)."
+        let input = try work.write("in.txt", wide + "\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "--max-args", "20", "-q"]).status == 0)
+        let found = try Factpipe.run(["query", "--db", work.database, "--statement", wide, "--format", "ndjson"])
+        #expect(found.status == 0, "\(found.stderr)")
+        #expect(found.stdoutText.contains(#""statement":"R(a, b, c, d, e, f, g, h, i, j, k, l).""#), "\(found.stdoutText)")
+    }
+
+    /// Values only another program's SQL writes — a confidence that is text or infinite, a source that is
+    /// not UTF-8 — were printed as NDJSON and CSV that loaded back as other facts (confidence 0, U+FFFD).
+    /// They are refused there, naming the fact, as `export` refuses them; the table still shows them.
+    @Test func queryRefusesToPrintAsNDJSONOrCSVWhatWouldNotLoadBack() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "P(a, b).\nP(c, d).\nP(e, f).\nP(g, h).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        try RawDatabase(work.database).execute("""
+            UPDATE facts SET source = CAST(X'41FF42' AS TEXT) WHERE statement = 'P(a, b).';
+            UPDATE facts SET confidence = 'abc' WHERE statement = 'P(c, d).';
+            UPDATE facts SET confidence = 1e400 WHERE statement = 'P(e, f).';
+            """)
+        let cases: [(String, String)] = [
+            ("P(a, b)", "P(a, b).: its source is not UTF-8 text, so its"),
+            ("P(c, d)", #"P(c, d).: its confidence is the text "abc", not a number, so its"#),
+            ("P(e, f)", "P(e, f).: its confidence is inf, not a finite number, so its"),
+        ]
+        for (statement, words) in cases {
+            for format in ["ndjson", "csv"] {
+                let run = try Factpipe.run(["query", "--db", work.database, "--statement", statement, "--format", format])
+                #expect(run.status == 1, "\(statement) \(format): \(run.stderr)")
+                #expect(run.stderr.contains(words + " \(format) would not load back as the same fact"), "\(run.stderr)")
+                #expect(!run.stdoutText.contains(statement), "\(run.stdoutText)")
+            }
+        }
+        let clean = try Factpipe.run(["query", "--db", work.database, "--statement", "P(g, h)", "--format", "ndjson"])
+        #expect(clean.status == 0 && clean.stdoutText.contains("P(g, h)."), "\(clean.stderr)")
+        let table = try Factpipe.run(["query", "--db", work.database])
+        #expect(table.status == 0 && table.stderr.contains("4 facts"), "\(table.stderr)")
+    }
+
     @Test func queryRefusesWhatIsNotAStatementAndSaysWhenNothingMatched() throws {
         let work = try CLIWorkspace()
         try work.loadKnowledgeBase()

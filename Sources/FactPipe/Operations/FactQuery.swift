@@ -17,6 +17,9 @@ public struct StoredFact: Sendable, Equatable {
     /// The stored JSON text of `fact_metadata`.
     public var metadata: String?
     public var createdAt: String?
+    /// Why the row would not load back as read (another program wrote a confidence that is no number, or
+    /// text that is not UTF-8), or nil; `query` refuses to print such a row as NDJSON or CSV.
+    public var unloadable: String?
 
     /// Creates a fact from its fields.
     public init(

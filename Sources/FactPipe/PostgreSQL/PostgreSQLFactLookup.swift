@@ -48,12 +48,16 @@ struct PostgreSQLFactLookup {
         while true {
             let rows = try connection.execute("FETCH FORWARD \(Self.fetchRows) FROM factpipe_query")
             for row in 0..<rows.rowCount {
-                body(
-                    StoredFact(
-                        id: rows.int64(row, 0), statement: rows.text(row, 1) ?? "", predicate: rows.text(row, 2) ?? "",
-                        subject: rows.text(row, 3), object: rows.text(row, 4), confidence: rows.double(row, 5),
-                        source: rows.text(row, 6), context: rows.text(row, 7), metadata: rows.text(row, 8),
-                        createdAt: rows.text(row, 9)))
+                var fact = StoredFact(
+                    id: rows.int64(row, 0), statement: rows.text(row, 1) ?? "", predicate: rows.text(row, 2) ?? "",
+                    subject: rows.text(row, 3), object: rows.text(row, 4), confidence: rows.double(row, 5),
+                    source: rows.text(row, 6), context: rows.text(row, 7), metadata: rows.text(row, 8),
+                    createdAt: rows.text(row, 9))
+                // `double precision` holds Infinity and NaN, which SQL may write and no import reads.
+                if let confidence = fact.confidence, !confidence.isFinite {
+                    fact.unloadable = "its confidence is \(confidence), not a finite number"
+                }
+                body(fact)
                 count += 1
             }
             if rows.rowCount < Self.fetchRows { break }

@@ -38,7 +38,7 @@ struct ForeignFactRow {
         return limits
     }()
 
-    let fact: StoredFact
+    private(set) var fact: StoredFact
     /// The statement in canonical form, or the stored text when the grammar refuses it.
     let canonical: String
     /// The number of arguments; nil when the grammar refuses the statement.
@@ -69,6 +69,10 @@ struct ForeignFactRow {
             object: nonEmpty("object") ?? (args.count > 1 ? args[1] : nil),
             confidence: confidence, source: text("source"), context: text("context"),
             metadata: text("fact_metadata"), createdAt: text("created_at"))
+        let texts = ["source", "context", "fact_metadata", "created_at"].compactMap { name in
+            layout.index[name].map { (column: $0, name: name) }
+        }
+        fact.unloadable = statement.unloadable(confidence: layout.index["confidence"], texts: [(0, "statement")] + texts)
     }
 
     /// True when every criterion of `query` holds for this row.

@@ -70,6 +70,32 @@ final class SQLiteStatement {
 
     func double(_ column: Int32) -> Double { sqlite3_column_double(handle, column) }
 
+    /// Why this row would not load back as it reads, or nil: a `confidence` that is no finite number (text
+    /// or a BLOB reads as 0, an infinity as null), or text that is not UTF-8 (read with U+FFFD). Only another
+    /// program's SQL writes such values; `export` refuses them, and so do `query`'s NDJSON and CSV.
+    func unloadable(confidence: Int32?, texts: [(column: Int32, name: String)]) -> String? {
+        if let confidence {
+            switch sqlite3_column_type(handle, confidence) {
+            case SQLITE_NULL, SQLITE_INTEGER:
+                break
+            case SQLITE_FLOAT:
+                let value = sqlite3_column_double(handle, confidence)
+                if !value.isFinite { return "its confidence is \(value), not a finite number" }
+            case SQLITE_TEXT:
+                let shown = String((text(confidence) ?? "").prefix(40)).debugDescription
+                return "its confidence is the text \(shown), not a number"
+            default:
+                return "its confidence is a BLOB, not a number"
+            }
+        }
+        for (column, name) in texts where sqlite3_column_type(handle, column) != SQLITE_NULL {
+            guard let pointer = sqlite3_column_text(handle, column) else { continue }
+            let bytes = UnsafeRawBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column)))
+            if !UTF8Validation.isValid(bytes) { return "its \(name) is not UTF-8 text" }
+        }
+        return nil
+    }
+
     func text(_ column: Int32) -> String? {
         guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
