@@ -267,6 +267,19 @@ import Testing
         #expect(rows.map { $0["source"] as? String } == ["stdin", "stdin"])
     }
 
+    /// An input this user may not read fails the load before the database and its lock are made, as a
+    /// missing one does (they were left behind).
+    @Test func anUnreadableInputFailsBeforeTheDatabaseIsMade() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("secret.txt", "P(a, b).\n")
+        try openToEveryone(work)
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: input)
+        let run = try runFactpipeUnprivileged(["import", input, "--db", work.path("kb.sqlite")])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("secret.txt: cannot open: Permission denied"), "\(run.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path) == ["secret.txt"])
+    }
+
     @Test func gzipAndZstdFilesMadeByTheirToolsAreRecognisedByContent() throws {
         let work = try CLIWorkspace()
         let plain = try work.write("facts.ndjson", (0..<500).map { #"{"statement":"Item(n\#($0), \#($0 * 3))."}"# }

@@ -71,9 +71,9 @@ public final class FileByteSource: ByteSource {
     }
 
     /// Refuses, without opening anything (opening a FIFO would wait for its writer), the inputs `init(path:)`
-    /// is sure to refuse: a missing path, a folder, a closed standard input, standard input redirected from
-    /// a folder. A load checks its inputs so before it creates or locks the database; what only reading
-    /// tells (an unreadable file) fails the load when it is read.
+    /// is sure to refuse: a missing path, a folder, a file this user may not read (`access`), a closed
+    /// standard input, standard input redirected from a folder. A load checks its inputs so before it
+    /// creates or locks the database; what only reading tells (a read error) fails the load when it is read.
     static func checkOpenable(_ path: String) throws(ReadError) {
         var info = stat()
         if path == "-" {
@@ -90,6 +90,10 @@ public final class FileByteSource: ByteSource {
         }
         guard (info.st_mode & S_IFMT) != S_IFDIR else {
             throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: is a directory")
+        }
+        // A file this user may not read failed only once the database and its lock were made.
+        guard access(path, R_OK) == 0 else {
+            throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: \(Self.errorText(errno))")
         }
     }
 
