@@ -27,6 +27,7 @@ struct FactPipeCommand: ParsableCommand {
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             try checkArgumentsAreUTF8()
+            try checkNoFileNameReadsAsHelp(arguments)
             var command = try parseAsRoot(arguments)
             try command.run()
             try checkOutputWasWritten()
@@ -83,6 +84,19 @@ struct FactPipeCommand: ParsableCommand {
             }
             throw ValidationError("argument \(index) (\(shown)) is not UTF-8: factpipe cannot name that file or value "
                 + "exactly; give names in UTF-8 (rename the file, or reach it through a symlink with a UTF-8 name)")
+        }
+    }
+
+    /// Refuses (64) a word such as `-hourly.txt`: read as the short options `-h -o -u …`, it printed the
+    /// help and exited 0, so `factpipe import -hourly.txt` loaded nothing and said nothing was wrong (a
+    /// name without an `h`, `-x.txt`, is refused as an unknown option already). `-h` and `-help` alone, and
+    /// everything after `--`, stay as they are.
+    private static func checkNoFileNameReadsAsHelp(_ arguments: [String]) throws {
+        for word in arguments.prefix(while: { $0 != "--" }) {
+            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 2, word != "-help",
+                word.dropFirst().contains("h")
+            else { continue }
+            throw ValidationError("\(word) is not an option; a file whose name starts with '-' is given as ./\(word)")
         }
     }
 

@@ -267,6 +267,23 @@ import Testing
         #expect(rows.map { $0["source"] as? String } == ["stdin", "stdin"])
     }
 
+    /// `-hourly.txt` read as `-h -o -u …` printed the help and exited 0, loading nothing; `run` and
+    /// `--json` alike. It is refused (64) with how to name such a file; `-h` alone is still the help.
+    @Test func aFileNameThatReadsAsTheHelpFlagIsRefused() throws {
+        let work = try CLIWorkspace()
+        for arguments in [["import", "-hourly.txt", "--db", work.database], ["run", "-nightly.toml", "--dry-run"]] {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stdoutText)")
+            #expect(run.stderr.contains("is not an option; a file whose name starts with '-' is given as ./-"), "\(run.stderr)")
+            #expect(!run.stdoutText.contains("OVERVIEW"))
+        }
+        let json = try Factpipe.run(["import", "--json", "-hourly.txt", "--db", work.database])
+        let object = try json.json()
+        #expect(json.status == 64 && object["exit_code"] as? Int == 64)
+        #expect(try Factpipe.run(["import", "-h"]).stdoutText.contains("OVERVIEW"))
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+    }
+
     /// An input this user may not read fails the load before the database and its lock are made, as a
     /// missing one does (they were left behind).
     @Test func anUnreadableInputFailsBeforeTheDatabaseIsMade() throws {
