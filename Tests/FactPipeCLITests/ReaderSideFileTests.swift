@@ -88,4 +88,29 @@ import Testing
             #expect(try sha256sum(other.database) == untouched, "after \(arguments[0])")
         }
     }
+
+    /// A reader running as another user leaves a `-wal` and `-shm` it owns, which the owner's writes cannot
+    /// use: SQLite said "attempt to write a readonly database (in: BEGIN IMMEDIATE)". The writer now names
+    /// the file, its owner and the remedy, and loads once they are gone.
+    @Test func aWriterNamesSideFilesItMayNotWrite() throws {
+        let work = try CLIWorkspace()
+        let first = try work.write("a.txt", "P(a, b).\n")
+        let second = try work.write("b.txt", "P(c, d).\n")
+        try openToEveryone(work)
+        let loaded = try runFactpipeUnprivileged(["import", first, "--db", work.database, "-q"])
+        #expect(loaded.status == 0, "\(loaded.stderr)")
+        // As a reader of another user leaves them: files the writer may not write.
+        let shm = try work.write("kb.sqlite-shm", Data(count: 32_768))
+        let wal = try work.write("kb.sqlite-wal", "")
+        #expect(chmod(shm, 0o444) == 0 && chmod(wal, 0o444) == 0)
+        let refused = try runFactpipeUnprivileged(["import", second, "--db", work.database])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("kb.sqlite-shm belongs to "), "\(refused.stderr)")
+        #expect(refused.stderr.contains("this user may not write it"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("remove "), "\(refused.stderr)")
+        try FileManager.default.removeItem(atPath: shm)
+        try FileManager.default.removeItem(atPath: wal)
+        #expect(try runFactpipeUnprivileged(["import", second, "--db", work.database, "-q"]).status == 0)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
+    }
 }

@@ -74,6 +74,19 @@ enum FactDatabase {
                         + "does not open and factpipe does not write through; remove the link")
             }
         }
+        // A reader running as another user (or of a `0444` file) leaves a `-wal` and `-shm` it owns; SQLite
+        // then fails every write with "attempt to write a readonly database". Say whose files they are.
+        for suffix in ["-shm", "-wal"] where access(real + suffix, F_OK) == 0 && access(real + suffix, W_OK) != 0
+            && errno == EACCES
+        {
+            var side = stat()
+            let owner = stat(real + suffix, &side) == 0 ? UserName.of(uid: side.st_uid) : "another user"
+            throw StoreError(
+                kind: .unusablePath, path: path,
+                message: "cannot write to it: \(real + suffix) belongs to \(owner) and this user may not write it "
+                    + "(a reader running as \(owner) left it), and SQLite must write it to change the database; once "
+                    + "no program has the database open, remove \(real)-wal and \(real)-shm (their owner or root can)")
+        }
         var info = stat()
         if stat(path, &info) == 0 && info.st_nlink > 1 {
             // SQLite keeps the log beside the name a database is opened by: two names, two logs.
