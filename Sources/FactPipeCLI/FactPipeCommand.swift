@@ -96,7 +96,8 @@ struct FactPipeCommand: ParsableCommand {
             guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 2, word != "-help",
                 word.dropFirst().contains("h")
             else { continue }
-            throw ValidationError("\(word) is not an option; a file whose name starts with '-' is given as ./\(word)")
+            throw ValidationError("\(word) is not an option; a file whose name starts with '-' is given as ./\(word), "
+                + "and such a value as --option=\(word)")
         }
     }
 
