@@ -452,6 +452,32 @@ import Testing
                 "\(inputs)")
     }
 
+    /// An input loaded on an earlier night is skipped: with `{date}` in the rejects template, every night
+    /// left an empty rejects file (and a dated folder) for every such input. A skipped input's empty rejects
+    /// file and the folder made for it go; a loaded input's stays, even empty.
+    @Test func aSkippedInputLeavesNoEmptyRejectsFile() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: false)
+        _ = try work.write("in/a.ndjson", #"{"statement":"A(1)."}"# + "\n")
+        let file = try work.write("job.toml", """
+            name = "nightly"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in/*.ndjson"]
+            [load]
+            rejects = "rejects/{date}/{source}.ndjson"
+            """)
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 0)
+        #expect(try work.read("rejects/\(today)/a.ndjson").isEmpty)
+        try FileManager.default.removeItem(atPath: work.path("rejects"))
+        let again = try Factpipe.run(["run", file, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let inputs = try #require(try again.json()["inputs"] as? [[String: Any]])
+        #expect(inputs.map { $0["decision"] as? String } == ["skip"])
+        #expect(!FileManager.default.fileExists(atPath: work.path("rejects/\(today)")), "an empty rejects folder stayed")
+        #expect(FileManager.default.fileExists(atPath: work.path("rejects")))
+    }
+
     /// A file named as the rejects template would name one is left out only when it is a rejects file;
     /// a file named as the snapshot template would name one only when it is a factpipe snapshot. By name
     /// alone, a user's `facts-extra.ndjson` beside rejects named `{source}-{date}.ndjson` was left out

@@ -100,14 +100,26 @@ public struct PipelineRunner {
         for (index, input) in inputs.enumerated() {
             var options = file.options
             options.inputs = [input]
+            var madeRejects: String?
+            var madeFolder: String?
             if let template = file.rejectsTemplate {
                 let path = PipelineFile.expand(template, date: date, source: input)
+                let folder = PipelineFile.folder(of: path)
+                if access(folder, F_OK) != 0 { madeFolder = folder }
                 Self.makeParentFolder(of: path)
                 options.rejectsPath = path
                 options.appendsRejects = true
+                if path != "-", access(path, F_OK) != 0 { madeRejects = path }
             }
             let summary = ImportPipeline(options: options).run(progress: progress)
             let plan = summary.plans.first ?? InputPlan(path: input, decision: .fail, reason: summary.message)
+            // An input loaded on an earlier night is skipped; the rejects file its load opened, still empty,
+            // goes (with `{date}` in the template, every night left one for every file already loaded).
+            if plan.decision == .skip, let madeRejects, FileSize.bytes(madeRejects) == 0 {
+                unlink(madeRejects)
+                // And the (dated) folder made for it, when nothing else is in it.
+                if let madeFolder { rmdir(madeFolder) }
+            }
             result.inputs.append(.init(path: input, decision: plan.decision, reason: plan.reason, summary: summary))
             if summary.status != .done {
                 result.status = summary.status
