@@ -426,6 +426,13 @@ import Testing
         #expect(try work.read("in/rejects.ndjson").contains("broken("))
         let third = try Factpipe.run(["run", file, "--quiet", "--report", report])
         #expect(third.status == 0, "\(third.stderr)")
+        // A report or metrics path that names a user's input is an input: refused, not written over it.
+        for option in ["--report", "--metrics-file"] {
+            let input = try work.write("in/c.ndjson", #"{"statement":"IsA(c, y)."}"# + "\n")
+            let refused = try Factpipe.run(["run", file, "--quiet", option, input])
+            #expect(refused.status == 64, "\(option): \(refused.stderr)")
+            #expect(try work.read("in/c.ndjson") == #"{"statement":"IsA(c, y)."}"# + "\n")
+        }
     }
 
     /// Rejects written into a dated folder under the sources' folder are the pipeline's own files: the

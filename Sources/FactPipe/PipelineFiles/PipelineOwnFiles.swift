@@ -62,7 +62,7 @@ struct PipelineOwnFiles {
         guard let real = PathText.real(path) else { return nil }
         if let what = exactPaths[real] { return what }
         guard byTemplate else { return nil }
-        if reportPaths.contains(real) { return "a report file of this run" }
+        if reportPaths.contains(real), Self.isReport(real) { return "a report file of this run" }
         for (pattern, kind) in patterns where fnmatch(pattern, real, 0) == 0 {
             switch kind {
             case .rejects:
@@ -76,6 +76,20 @@ struct PipelineOwnFiles {
             }
         }
         return nil
+    }
+
+    /// True when `path` reads as what `--report` or `--metrics-file` writes (`{"command":"…` or
+    /// `# HELP factpipe_…`): a user's input at that path is an input, which the run then refuses to overwrite.
+    private static func isReport(_ path: String) -> Bool {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return false }
+        var head = [UInt8](repeating: 0, count: 32)
+        let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
+        guard count > 0 else { return false }
+        return [Array("{\"command\":\"".utf8), Array("# HELP factpipe_".utf8)].contains { head[..<count].starts(with: $0) }
     }
 
     /// True when `path` is a factpipe snapshot: its manifest (its last frame, or the file beside a plain
