@@ -89,12 +89,13 @@ struct FactPipeCommand: ParsableCommand {
 
     /// Refuses (64) a word such as `-hourly.txt`: read as the short options `-h -o -u …`, it printed the
     /// help and exited 0, so `factpipe import -hourly.txt` loaded nothing and said nothing was wrong (a
-    /// name without an `h`, `-x.txt`, is refused as an unknown option already). `-h` and `-help` alone, and
-    /// everything after `--`, stay as they are.
+    /// name without an `h`, `-x.txt`, is refused as an unknown option already). Short options grouped as
+    /// they may be (`-qh`, of factpipe's `-q`, `-o` and `-h`), `-o=hourly.txt`, `-help`, and everything
+    /// after `--` stay as they are.
     private static func checkNoFileNameReadsAsHelp(_ arguments: [String]) throws {
         for word in arguments.prefix(while: { $0 != "--" }) {
-            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 2, word != "-help",
-                word.dropFirst().contains("h")
+            guard word.hasPrefix("-"), !word.hasPrefix("--"), word.count > 2, word != "-help", !word.contains("="),
+                word.dropFirst().contains("h"), !word.dropFirst().allSatisfy({ "qoh".contains($0) })
             else { continue }
             throw ValidationError("\(word) is not an option; a file whose name starts with '-' is given as ./\(word), "
                 + "and such a value as --option=\(word)")

@@ -267,6 +267,16 @@ import Testing
         #expect(rows.map { $0["source"] as? String } == ["stdin", "stdin"])
     }
 
+    /// A slow pipe's first record is committed as it comes, however short: the reader looks for another
+    /// compression's magic number in what has arrived, never waiting for more bytes.
+    @Test func aShortFirstRecordFromASlowPipeIsCommittedAsItComes() throws {
+        let work = try CLIWorkspace()
+        let load = try PipedLoad(["import", "-", "--db", work.database, "--format", "text", "--batch-size", "1", "-q"])
+        try load.feed("P(a).\n", committing: 1, in: work.database)
+        try load.feed("Q(b).\n", committing: 2, in: work.database)
+        #expect(try load.finish().status == 0)
+    }
+
     /// `-hourly.txt` read as `-h -o -u …` printed the help and exited 0, loading nothing; `run` and
     /// `--json` alike. It is refused (64) with how to name such a file; `-h` alone is still the help.
     @Test func aFileNameThatReadsAsTheHelpFlagIsRefused() throws {
@@ -281,7 +291,12 @@ import Testing
         let object = try json.json()
         #expect(json.status == 64 && object["exit_code"] as? Int == 64)
         #expect(try Factpipe.run(["import", "-h"]).stdoutText.contains("OVERVIEW"))
+        #expect(try Factpipe.run(["import", "-qh"]).stdoutText.contains("OVERVIEW"))
         #expect(!FileManager.default.fileExists(atPath: work.database))
+        // A short option's value given with `=` is a value, whatever letters it holds.
+        let attached = try Factpipe.run(["generate", "--facts", "3", "-o=\(work.path("hourly.ndjson"))", "-q"])
+        #expect(attached.status == 0, "\(attached.stderr)")
+        #expect(FileManager.default.fileExists(atPath: work.path("hourly.ndjson")))
     }
 
     /// An input this user may not read fails the load before the database and its lock are made, as a

@@ -94,10 +94,16 @@ public final class InputReader {
         }
         capacity = 2 * Self.blockSize
         buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
-        while end - start < InputCompression.foreignMagicLength && !reachedEnd {
+        // Enough for a byte order mark, then what is at hand for another compression's magic number, never
+        // waited for: a slow pipe's first record (`P(a).`, 6 bytes) is handed on as it comes. A file, or a
+        // compressor's output, has more than a magic number's bytes at hand.
+        while !reachedEnd,
+            end - start < 3 || end - start < InputCompression.foreignMagicLength && file.hasBytesReady()
+        {
             try readMore()
         }
-        let head = Array(UnsafeBufferPointer(start: buffer + start, count: end - start))
+        let arrived = min(end - start, InputCompression.foreignMagicLength)
+        let head = Array(UnsafeBufferPointer(start: buffer + start, count: arrived))
         if let foreign = InputCompression.unreadCompression(head) {
             let outer = compression == .gzip ? "gzip -dc FILE | " : compression == .zstd ? "zstd -dc FILE | " : ""
             let what = outer.isEmpty
