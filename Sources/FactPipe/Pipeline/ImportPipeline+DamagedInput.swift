@@ -9,8 +9,10 @@ extension ImportPipeline {
     /// inserted are deleted, unless another live load brought them too. Facts it updated or replaced keep
     /// the values it gave them, as after any undo, and the message says how many.
     ///
-    /// A truncated stream is not damage: what was read is a true prefix, kept for `--resume`. An atomic
-    /// load committed nothing; a load `--into-existing` has no ledger to undo by, and says what stays.
+    /// The whole load goes, also where the input is several members or frames (`cat a.gz b.gz`) and only a
+    /// later one failed: a load is undone as one, and the mended input loads again as one. A truncated stream
+    /// is not damage: what was read is a true prefix, kept for `--resume`. An atomic load committed nothing;
+    /// a load `--into-existing` has no ledger to undo by, and says what stays.
     func undoDamagedInput(_ summary: inout ImportSummary) {
         guard summary.status == .failed, let damage = summary.error as? ReadError,
             damage.kind == .corruptCompressedStream, !options.isAtomic,
@@ -28,8 +30,8 @@ extension ImportPipeline {
         do {
             let undone = try LoadUndo.undo(loadID: source.loadID, databasePath: options.databasePath)
             summary.sources[index].status = .undone
-            var words = stopped + "; its load \(source.loadID) was undone, since what was read before the damage "
-                + "showed may be damaged too: \(undone.deleted) facts deleted"
+            var words = stopped + "; its load \(source.loadID) was undone (what it committed before the check failed "
+                + "came from the same input; load the input again once it is mended): \(undone.deleted) facts deleted"
             if undone.keptForOtherLoads > 0 {
                 words += ", \(undone.keptForOtherLoads) kept because another load also brought them"
             }
@@ -38,8 +40,8 @@ extension ImportPipeline {
             }
             summary.message = words
         } catch {
-            summary.message = stopped + "; what was read before the damage showed may be damaged too, and undoing "
-                + "its load failed (\(error)): run `factpipe undo \(source.loadID)`"
+            summary.message = stopped + "; what it committed before the check failed came from the same input, and "
+                + "undoing its load failed (\(error)): run `factpipe undo \(source.loadID)`"
         }
     }
 }

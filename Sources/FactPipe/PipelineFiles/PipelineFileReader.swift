@@ -175,9 +175,13 @@ struct PipelineFileReader {
         return text
     }
 
-    /// The first `${…}`, or `$NAME` at the start of the text or of a path component, in `text`.
+    /// The first `${…}` in `text`, or `$NAME` — an environment variable's usual name: capitals, digits and
+    /// `_`, two or more — that starts the text or a path component (a folder named `$x` stays a folder).
     static func shellVariable(in text: String) -> String? {
         let characters = Array(text)
+        func isNameCharacter(_ character: Character) -> Bool {
+            character == "_" || character.isASCII && (character.isUppercase || character.isNumber)
+        }
         for index in characters.indices where characters[index] == "$" {
             let next = index + 1
             guard next < characters.count else { continue }
@@ -185,17 +189,11 @@ struct PipelineFileReader {
                 let end = characters[next...].firstIndex(of: "}") ?? characters.count - 1
                 return String(characters[index...end])
             }
-            let startsComponent = index == 0 || characters[index - 1] == "/"
-            if startsComponent, characters[next] == "_" || characters[next].isASCII && characters[next].isLetter {
-                var end = next
-                while end + 1 < characters.count,
-                    characters[end + 1] == "_" || characters[end + 1].isASCII && (characters[end + 1].isLetter
-                        || characters[end + 1].isNumber)
-                {
-                    end += 1
-                }
-                return String(characters[index...end])
-            }
+            guard index == 0 || characters[index - 1] == "/", !characters[next].isNumber else { continue }
+            var end = next
+            while end < characters.count, isNameCharacter(characters[end]) { end += 1 }
+            let endsName = end == characters.count || !(characters[end].isLetter || characters[end].isNumber)
+            if end - next >= 2, endsName { return String(characters[index..<end]) }
         }
         return nil
     }

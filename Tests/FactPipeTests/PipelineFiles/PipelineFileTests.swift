@@ -284,10 +284,10 @@ func filesIn(_ folder: String) -> [String] {
             name = "p"
             database = "postgresql://u:pa$word@127.0.0.1/kb"
             [sources]
-            paths = ["price$list/*.txt", "a$1.txt"]
+            paths = ["price$list/*.txt", "a$1.txt", "$x/*.txt", "$Data/a.txt"]
             """, in: work)
         #expect(kept.databasePath == "postgresql://u:pa$word@127.0.0.1/kb")
-        #expect(kept.sourcePatterns.map { ($0 as NSString).lastPathComponent } == ["*.txt", "a$1.txt"])
+        #expect(kept.sourcePatterns.map { ($0 as NSString).lastPathComponent } == ["*.txt", "a$1.txt", "*.txt", "a.txt"])
     }
 
     @Test func valuesOutOfRangeOrOfTheWrongTypeNameTheirKeyAndLine() throws {
