@@ -65,6 +65,33 @@ struct PostgreSQLClientEnvironmentTests {
         #expect(export.stdoutText.contains(#""confidence":0.12345678901234568"#), "\(export.stdoutText)")
     }
 
+    /// Every name resolves in the schema of factpipe's own tables: with another schema's `facts` first on
+    /// the search path, a load wrote its rows into that table (and the ledger into `public`); with no
+    /// factpipe tables yet, such a `facts` is another program's, refused untouched (a load added indexes).
+    @Test func aFactsTableOfAnotherSchemaOnTheSearchPathIsNeverWritten() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.sql("""
+            CREATE SCHEMA app; CREATE TABLE app.facts(id bigint PRIMARY KEY, statement text NOT NULL, note text);
+            INSERT INTO app.facts VALUES (1, 'mine', 'kept as it is');
+            """)
+        let appFirst = ["PGOPTIONS": "-c search_path=app,public"]
+        let first = try work.write("first.txt", "P(a, b).\n")
+        let refused = try run(["import", first, "--db", database.url], environment: appFirst)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("not created by factpipe"), "\(refused.stderr)")
+        #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE schemaname = 'app'") == 1)
+        // factpipe's tables in public, then a load with app first on the path: into public.facts.
+        #expect(try run(["import", first, "--db", database.url, "-q"], environment: [:]).status == 0)
+        let second = try work.write("second.txt", "P(c, d).\n")
+        let load = try run(["import", second, "--db", database.url, "-q"], environment: appFirst)
+        #expect(load.status == 0, "\(load.stderr)")
+        #expect(try database.int("SELECT count(*) FROM public.facts") == 2)
+        #expect(try database.sql("SELECT id, statement, note FROM app.facts") == [["1", "mine", "kept as it is"]])
+        let stats = try run(["stats", "--db", database.url, "--json"], environment: appFirst)
+        #expect(try stats.json()["facts"] as? Int == 2, "\(stats.stdoutText)")
+    }
+
     @Test func pgpassInTheHomeFolderOrPGPASSFILEGivesThePassword() throws {
         let database = try PostgreSQLTestDatabase()
         // The role shared with the wrong-password test, whose password is `right`; it may write here.
