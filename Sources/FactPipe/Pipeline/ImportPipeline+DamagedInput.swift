@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension ImportPipeline {
     /// Takes back the load of a compressed input whose data failed the decoder's check.
     ///
@@ -9,28 +15,43 @@ extension ImportPipeline {
     /// inserted are deleted, unless another live load brought them too. Facts it updated or replaced keep
     /// the values it gave them, as after any undo, and the message says how many.
     ///
+    /// A load the error budget (or a conflict under `fail`) stopped never reached the check: the garbage
+    /// of damaged bytes is what runs a budget out, and what it committed before stayed, the damage unsaid.
+    /// So a regular file's compressed data is read to its end after such a stop, and a failed check undoes
+    /// the load the same way.
+    ///
     /// The whole load goes, also where the input is several members or frames (`cat a.gz b.gz`) and only a
     /// later one failed: a load is undone as one, and the mended input loads again as one. A truncated stream
     /// is not damage: what was read is a true prefix, kept for `--resume`. An atomic load committed nothing;
     /// a load `--into-existing` has no ledger to undo by, and says what stays.
     func undoDamagedInput(_ summary: inout ImportSummary) {
-        guard summary.status == .failed, let damage = summary.error as? ReadError,
-            damage.kind == .corruptCompressedStream, !options.isAtomic,
-            let index = summary.sources.lastIndex(where: { $0.status == .failed })
+        guard !options.isAtomic, summary.status == .failed || summary.status == .aborted,
+            let index = summary.sources.lastIndex(where: { $0.status == .failed || $0.status == .aborted })
         else { return }
         let source = summary.sources[index]
-        let stopped = summary.message ?? "\(damage)"
+        let stopped = summary.message ?? summary.status.rawValue
+        var found: String
+        if summary.status == .failed {
+            guard let damage = summary.error as? ReadError, damage.kind == .corruptCompressedStream else { return }
+            found = stopped
+        } else {
+            guard source.compression != .none, let damage = Self.damage(of: source.path, source.compression) else {
+                return
+            }
+            found = stopped + "; read to its end after the stop, \(damage)"
+        }
         if options.intoExisting {
             if source.inserted + source.updated > 0 {
-                summary.message = stopped + "; the \(source.inserted + source.updated) facts committed from it before the "
-                    + "damage showed stay in the database and may hold damaged values"
+                found += "; the \(source.inserted + source.updated) facts committed from it before the damage showed "
+                    + "stay in the database and may hold damaged values"
             }
+            summary.message = found
             return
         }
         do {
             let undone = try LoadUndo.undo(loadID: source.loadID, databasePath: options.databasePath)
             summary.sources[index].status = .undone
-            var words = stopped + "; its load \(source.loadID) was undone (what it committed before the check failed "
+            var words = found + "; its load \(source.loadID) was undone (what it committed before the check failed "
                 + "came from the same input; load the input again once it is mended): \(undone.deleted) facts deleted"
             if undone.keptForOtherLoads > 0 {
                 words += ", \(undone.keptForOtherLoads) kept because another load also brought them"
@@ -40,8 +61,27 @@ extension ImportPipeline {
             }
             summary.message = words
         } catch {
-            summary.message = stopped + "; what it committed before the check failed came from the same input, and "
+            summary.message = found + "; what it committed before the check failed came from the same input, and "
                 + "undoing its load failed (\(error)): run `factpipe undo \(source.loadID)`"
+        }
+    }
+
+    /// The check a regular file's gzip or zstd data fails when read to its end, or nil: it passes, it is
+    /// not a regular file (a pipe is not read again), or it cannot be read now.
+    static func damage(of path: String, _ compression: InputCompression) -> ReadError? {
+        var info = stat()
+        guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { block.deallocate() }
+        do {
+            let file = try FileByteSource(path: path)
+            file.stopHashing()
+            let decoded: any ByteSource = compression == .gzip
+                ? try GzipByteSource(upstream: file) : try ZstdByteSource(upstream: file)
+            while try decoded.read(into: block) > 0 {}
+            return nil
+        } catch {
+            return error.kind == .corruptCompressedStream ? error : nil
         }
     }
 }

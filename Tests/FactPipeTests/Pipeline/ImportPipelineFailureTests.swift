@@ -229,6 +229,43 @@ import Testing
         #expect(try db.ledger().map(\.status) == ["done", "undone"])
     }
 
+    /// Damaged bytes decode to garbage that runs the error budget out before the check at the end is read:
+    /// the load stopped (aborted, exit 3), what it had committed stayed, and nothing said the input was
+    /// damaged. After such a stop a regular file is read to its end, and a failed check undoes the load;
+    /// a sound file's aborted load stays as it was.
+    @Test(arguments: [true, false])
+    func aLoadTheBudgetStoppedIsUndoneWhenItsInputFailsItsCheck(damaged: Bool) throws {
+        let work = try LoadWorkspace()
+        let text = (0..<30_000).map { $0 % 1_000 == 999 ? "broken(" : "Budget(item\($0))." }
+            .joined(separator: "\n") + "\n"
+        let plain = try work.write("big.txt", text)
+        let packed = work.path("packed.gz")
+        try gzipCLI(plain, packed)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: packed)))
+        if damaged { bytes[bytes.count - 8] ^= 0x01 }
+        let input = try work.write("input.gz", bytes)
+        let summary = work.load(input) {
+            $0.batchSize = 100
+            $0.maxErrors = 5
+        }
+        #expect(summary.status == .aborted)
+        #expect(summary.inserted >= 5_000, "\(summary)")
+        let db = try work.database()
+        if damaged {
+            #expect(summary.sources.map(\.status) == [.undone])
+            let message = try #require(summary.message)
+            #expect(message.contains("read to its end after the stop, \(input): gzip data corrupt"), "\(message)")
+            #expect(message.contains("its load 1 was undone"), "\(message)")
+            #expect(try db.int("SELECT count(*) FROM facts") == 0)
+            #expect(try db.ledger().map(\.status) == ["undone"])
+        } else {
+            #expect(summary.sources.map(\.status) == [.aborted])
+            #expect(summary.message?.contains("undone") == false)
+            #expect(try db.int("SELECT count(*) FROM facts") == summary.inserted)
+            #expect(try db.ledger().map(\.status) == ["aborted"])
+        }
+    }
+
     /// A truncated stream is a true prefix: its batches stay, for `--resume` (`truncatedGzipInput…`), and
     /// so do a damaged input's in an atomic load, which committed none.
     @Test func anAtomicLoadOfADamagedInputLeavesNothingToUndo() throws {
