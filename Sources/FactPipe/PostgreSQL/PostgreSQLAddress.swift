@@ -65,19 +65,30 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     /// True when libpq would read part of a user name or password as something else: the URL's authority
     /// holds more than one `@` (an `@` not written as `%40`, split at the first one, so that the rest of
     /// the password becomes the host), or an `@` comes after a `/` (a `/` not written as `%2F` ends the
-    /// authority, so that the password becomes host, port and database name, and an error quotes them).
+    /// authority, so that the password becomes host, port and database name, and an error quotes them), or
+    /// an `@` after a `?` is followed by a `/` (a `?` not written as `%3F` ends the authority: of
+    /// `u:se@cret?x@host/db`, an error quoted `cret?x` as host and query; a query's own `a@b` has no `/` after).
     public static func hasAmbiguousUserInfo(_ text: String) -> Bool {
         guard let scheme = text.range(of: "://") else { return false }
         let rest = text[scheme.upperBound...]
         let beforeQuery = rest[..<(rest.firstIndex(of: "?") ?? rest.endIndex)]
         let authorityEnd = beforeQuery.firstIndex(of: "/") ?? beforeQuery.endIndex
+        if let at = userInfoEndInQuery(rest), at >= beforeQuery.endIndex { return true }
         return beforeQuery[..<authorityEnd].filter { $0 == "@" }.count > 1 || beforeQuery[authorityEnd...].contains("@")
     }
 
+    /// The last `@` after the first `?` of `text` that a `/` follows, when there is one: where a password
+    /// holding a `?` ends.
+    private static func userInfoEndInQuery(_ text: Substring) -> Substring.Index? {
+        guard let query = text.firstIndex(of: "?"), let slash = text[query...].lastIndex(of: "/") else { return nil }
+        return text[query..<slash].lastIndex(of: "@")
+    }
+
     /// Where the user info of `text` ends: its last `@` before any `?` (so that a password holding a `/`
-    /// or `@` written as such is blanked whole), nil when there is none.
+    /// or `@` written as such is blanked whole), or the last `@` after it that a `/` follows (a `?` in the
+    /// password); nil when there is none.
     private static func userInfoEnd(_ text: Substring) -> Substring.Index? {
-        text[..<(text.firstIndex(of: "?") ?? text.endIndex)].lastIndex(of: "@")
+        userInfoEndInQuery(text) ?? text[..<(text.firstIndex(of: "?") ?? text.endIndex)].lastIndex(of: "@")
     }
 
     /// The password texts in the URL as written (user-info part and `password=` values, still

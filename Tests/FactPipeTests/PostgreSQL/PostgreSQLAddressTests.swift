@@ -39,6 +39,15 @@ import Testing
         let shown = PostgreSQLAddress.redacted(text)
         #expect(!shown.contains("p@ss") && !shown.contains("ss@"), "\(shown)")
         #expect(shown == "postgresql://alice@db.example/kb")
+        // A `?` in such a password ends the authority early: libpq's error quoted `cret?x` as host and query.
+        for text in ["postgresql://u:se@cret?x@127.0.0.1:5432/kb", "postgresql://u:p@ss:w/o?r@db/kb"] {
+            #expect(PostgreSQLAddress.hasAmbiguousUserInfo(text), "\(text)")
+            let shown = PostgreSQLAddress.redacted(text)
+            #expect(!shown.contains("cret") && !shown.contains("?x") && !shown.contains("ss:w"), "\(shown)")
+        }
+        #expect(PostgreSQLAddress.writtenPasswords("postgresql://u:se@cret?x@127.0.0.1:5432/kb") == ["se@cret?x"])
+        #expect(!PostgreSQLAddress.hasAmbiguousUserInfo("postgresql://u:secret@db/kb?application_name=me@host"))
+        #expect(!PostgreSQLAddress.hasAmbiguousUserInfo("postgresql://db?user=a@b"))
     }
 
     /// libpq ends the user info at the first `/`: such a password would become host, port and database,
