@@ -27,8 +27,8 @@ enum PathArguments {
         if PostgreSQLAddress.isPostgreSQL(path) {
             let shown = PostgreSQLAddress.redacted(path)
             if PostgreSQLAddress.hasAmbiguousUserInfo(path) {
-                throw ValidationError("\(option) \(shown): a user name or password with '@' or '/' in it must write "
-                    + "them as %40 and %2F (libpq would read the rest as the host or the database)")
+                throw ValidationError("\(option) \(shown): a user name or password with '@', '/' or '?' in it must "
+                    + "write them as %40, %2F and %3F (libpq would read the rest as the host, the database or options)")
             }
             switch postgreSQL {
             case .supported: return
