@@ -250,6 +250,12 @@ struct JSONScanner {
         return value
     }
 
+    /// `name` in quotes for a message: at most 40 bytes of it, control characters escaped.
+    private static func quotedName(_ name: [UInt8]) -> String {
+        let text = String(decoding: name.prefix(40), as: UTF8.self)
+        return text.debugDescription
+    }
+
     /// Skips an object or array (at its opening bracket), validating everything inside.
     private mutating func skipContainer(depth: Int) throws(JSONSyntaxError) {
         guard depth <= Self.maxDepth else { throw fail("JSON nested deeper than \(Self.maxDepth) levels") }
@@ -258,11 +264,28 @@ struct JSONScanner {
         index += 1
         skipWhitespace()
         if peek() == close { index += 1; return }
+        // A name given twice in one object keeps one value in PostgreSQL's jsonb (the last) and is read as
+        // the first by SQLite's json_extract: refused, at every depth, as a record's own repeated key is.
+        // Compared as bytes, as jsonb compares them; a set once the object is past a few names.
+        var names: [[UInt8]] = []
+        var nameSet: Set<[UInt8]> = []
         while true {
             skipWhitespace()
             if isObject {
                 guard peek() == UInt8(ascii: "\"") else { throw fail("expected a quoted member name") }
-                _ = try scanString()
+                let nameStart = index
+                let name = Array(try scanString().utf8)
+                let repeated = names.count < 16 ? names.contains(name) : nameSet.contains(name)
+                if repeated {
+                    index = nameStart
+                    throw fail("a name is given twice in one object (\(Self.quotedName(name))); one of its values would be lost")
+                }
+                if names.count < 16 {
+                    names.append(name)
+                    if names.count == 16 { nameSet = Set(names) }
+                } else {
+                    nameSet.insert(name)
+                }
                 skipWhitespace()
                 try expect(UInt8(ascii: ":"), "expected ':' after member name")
             }

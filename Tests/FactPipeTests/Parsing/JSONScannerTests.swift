@@ -81,6 +81,20 @@ private func scanError(_ text: String) -> JSONSyntaxError? {
         #expect(members.map(\.json) == ["1", "2", "3"])
     }
 
+    /// Inside a value, a name given twice is refused at any depth and for objects of any size (jsonb keeps
+    /// the last value, SQLite's json_extract reads the first); names are compared as bytes, as jsonb does.
+    @Test func aNameGivenTwiceInANestedObjectIsRefused() throws {
+        let twice = try #require(scanError(#"{"context":{"k":1,"k":2}}"#))
+        #expect(twice.message == #"a name is given twice in one object ("k"); one of its values would be lost"#)
+        #expect(twice.index == 18, "at the second name")
+        #expect(scanError(#"{"c":[{"x":{"a":1,"b":{"a":3},"a":2}}]}"#) != nil)
+        #expect(scanError(#"{"c":{"k":1,"\u006b":2}}"#) != nil, "the same name escaped")
+        let many = (0..<40).map { #""n\#($0)":\#($0)"# }.joined(separator: ",")
+        #expect(scanError(#"{"c":{"# + many + #","n39":0}}"#) != nil, "past the first 16 names")
+        #expect(scanError(#"{"c":{"# + many + #"}}"#) == nil)
+        #expect(scanError(#"{"c":{"k":1,"K":2,"\u00e9":1,"e\u0301":2},"d":{"k":1}}"#) == nil)
+    }
+
     @Test func acceptsAnEmptyObject() throws {
         #expect(try scanMembers("{}").get().isEmpty)
         #expect(try scanMembers(" \t{ }\r").get().isEmpty)
