@@ -53,4 +53,47 @@ struct PostgreSQLFrozenServerTests {
         let ledger = "SELECT status, records, inserted, duplicates, rejected FROM factpipe_loads"
         #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
     }
+
+    /// A load whose server process waits for another session's lock: the second SIGINT ended the client,
+    /// but the server process went on waiting, holding the writer lock, as long as the other session held
+    /// its lock (an `undo` then refused: "another load is writing"). The stop now sends a cancel request.
+    @Test func aSecondInterruptCancelsTheServersWaitSoTheWriterLockIsFree() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try work.write("first.txt", "P(a, b).\n")
+        #expect(try Factpipe.run(["import", first, "--db", database.url, "-q"]).status == 0)
+        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url, "-c",
+            "BEGIN; LOCK TABLE facts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;",
+        ])
+        defer {
+            holder.killNine()
+            _ = try? database.sql("""
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid()
+                """)
+        }
+        let locked = poll(timeout: 30) {
+            ((try? database.int("SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND granted")) ?? 0) > 0
+        }
+        try #require(locked, "the other session did not take its lock")
+        let second = try work.write("second.txt", "P(c, d).\n")
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", second, "--db", database.url, "-q"])
+        defer { load.killNine() }
+        let waiting = poll(timeout: 30) {
+            ((try? database.int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")) ?? 0) > 0
+        }
+        try #require(waiting && load.isRunning, "the load did not take the writer lock and wait")
+        usleep(300_000)
+        kill(load.pid, SIGINT)
+        usleep(1_500_000)
+        kill(load.pid, SIGINT)
+        let stopped = try load.wait()
+        #expect(stopped.status == 130, "\(stopped.stderr)")
+        let freed = poll(timeout: 10) {
+            ((try? database.int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")) ?? 1) == 0
+        }
+        #expect(freed, "the writer lock stayed with the server process")
+        #expect(holder.isRunning, "the other session still holds its lock")
+    }
 }

@@ -1,4 +1,5 @@
 import CLibPQ
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -69,6 +70,9 @@ final class PostgreSQLConnection {
                 sqlState: nil)
         }
         handle = connection
+        if let cancel = PQgetCancel(connection) {
+            Self.cancels.withLock { $0[ObjectIdentifier(self)] = CancelHandle(pointer: cancel) }
+        }
         try execute("SET extra_float_digits = 3")
         // Every name factpipe uses (`facts`, `factpipe_loads`, the key function…) in one schema: the one
         // whose `factpipe_meta` the search path finds, else the first schema of the path (where a load makes
@@ -93,7 +97,31 @@ final class PostgreSQLConnection {
     /// Set by `PostgreSQLWriterLock` when this session took the writer lock.
     var holdsWriterLock = false
 
+    /// What `cancelRunningStatements` needs of each open connection (libpq's `PGcancel`, usable from any
+    /// thread while the connection is busy on another).
+    private struct CancelHandle: @unchecked Sendable {
+        let pointer: OpaquePointer
+    }
+
+    private static let cancels = Mutex<[ObjectIdentifier: CancelHandle]>([:])
+
+    /// Asks the server to cancel whatever each open connection is running (`PQcancel`), for a process about to
+    /// end at once: its server processes otherwise go on with their statements, holding the writer lock,
+    /// until they next look at the connection (a wait for another session's lock may last hours). Each
+    /// request opens a connection of its own and waits for the server's answer, so a caller that must not
+    /// hang (the server may be frozen) runs this on a thread it does not wait for long.
+    static func cancelRunningStatements() {
+        // Under the lock: a connection released meanwhile waits, rather than free what a request still uses.
+        cancels.withLock { handles in
+            var message = [CChar](repeating: 0, count: 256)
+            for handle in handles.values { _ = PQcancel(handle.pointer, &message, Int32(message.count)) }
+        }
+    }
+
     deinit {
+        if let cancel = Self.cancels.withLock({ $0.removeValue(forKey: ObjectIdentifier(self)) }) {
+            PQfreeCancel(cancel.pointer)
+        }
         // The writer lock is a session advisory lock, which goes with the session; but the server process
         // ends a moment after the connection closes, so a command started right after this one (`run`'s
         // optimize after its loads) could still find it held. Released here by its holder (a transaction
@@ -304,5 +332,13 @@ extension String {
             rest = rest[range.upperBound...]
         }
         return result + rest
+    }
+}
+
+/// The PostgreSQL sessions of this process, for a command that ends at once.
+public enum PostgreSQLSessions {
+    /// Asks the server to cancel what every open connection runs (`PostgreSQLConnection.cancelRunningStatements`).
+    public static func cancelRunningStatements() {
+        PostgreSQLConnection.cancelRunningStatements()
     }
 }
