@@ -7,7 +7,8 @@ import FactPipe
 
 /// While it lives, SIGINT, SIGTERM and SIGHUP remove the temporary files of the running export, backup,
 /// restore or verify and end the process with 130, 143 or 129: nothing half-written is left behind, and
-/// no finished file is touched (they are renamed into place only when complete).
+/// no finished file is touched (they are renamed into place only when complete). A signal that comes as
+/// or after the result is put in place (`TemporaryFiles.puttingInPlace`) lets the command end as it would.
 final class InterruptCleanup: @unchecked Sendable {
     private let sources: [any DispatchSourceSignal]
 
@@ -16,6 +17,9 @@ final class InterruptCleanup: @unchecked Sendable {
         for number in SignalTrap.stopSignals() {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
+                // A finished file being put in place is let finish; once one is, the result stands and the
+                // command ends as it would have (it said "interrupted" of a restore or export that was done).
+                if TemporaryFiles.settleForInterrupt() { return }
                 TemporaryFiles.removeAll()
                 Standard.error("factpipe: interrupted; temporary files removed")
                 _exit(128 + number)

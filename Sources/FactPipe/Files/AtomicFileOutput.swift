@@ -227,20 +227,23 @@ final class AtomicFileOutput: ArchiveSink {
                 throw SnapshotError(.io, path: file.final, "cannot write: is a directory (nothing was replaced)")
             }
         }
-        guard rename(temporaryPath, path) == 0 else {
-            let reason = systemError()
-            for file in written { Self.remove(file.temporary) }
-            throw SnapshotError(.io, path: path, "cannot rename the finished file into place: \(reason)")
-        }
-        isCommitted = true
-        TemporaryFiles.forget(temporaryPath)
-        for (index, file) in written.enumerated() {
-            guard rename(file.temporary, file.final) == 0 else {
+        // The file and the files beside it as one against an interrupt, which then lets the command end.
+        try TemporaryFiles.puttingInPlace { () throws(SnapshotError) in
+            guard rename(temporaryPath, path) == 0 else {
                 let reason = systemError()
-                for rest in written[index...] { Self.remove(rest.temporary) }
-                throw SnapshotError(.io, path: file.final, "cannot rename into place: \(reason)")
+                for file in written { Self.remove(file.temporary) }
+                throw SnapshotError(.io, path: path, "cannot rename the finished file into place: \(reason)")
             }
-            TemporaryFiles.forget(file.temporary)
+            isCommitted = true
+            TemporaryFiles.forget(temporaryPath)
+            for (index, file) in written.enumerated() {
+                guard rename(file.temporary, file.final) == 0 else {
+                    let reason = systemError()
+                    for rest in written[index...] { Self.remove(rest.temporary) }
+                    throw SnapshotError(.io, path: file.final, "cannot rename into place: \(reason)")
+                }
+                TemporaryFiles.forget(file.temporary)
+            }
         }
         try Self.syncFolder(of: path)
     }

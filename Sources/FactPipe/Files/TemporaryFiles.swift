@@ -22,6 +22,46 @@ public enum TemporaryFiles {
         paths.withLock { _ = $0.remove(path) }
     }
 
+    /// Whether a finished file was put in place, behind a lock held while one is being put there. Recursive:
+    /// a restore's replacement holds it around the output's own (`AtomicFileOutput.commit`).
+    private final class Placement: @unchecked Sendable {
+        private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        /// Read and written only under the lock.
+        var placed = false
+
+        init() {
+            var attributes = pthread_mutexattr_t()
+            pthread_mutexattr_init(&attributes)
+            pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_RECURSIVE))
+            pthread_mutex_init(mutex, &attributes)
+            pthread_mutexattr_destroy(&attributes)
+        }
+
+        func lock() { pthread_mutex_lock(mutex) }
+        func unlock() { pthread_mutex_unlock(mutex) }
+    }
+
+    private static let placement = Placement()
+
+    /// Runs `body`, which puts a finished file in place (renames it over the old one, with what goes with
+    /// it: a restore first removes the replaced database's `-wal`), so that an interrupt cannot cut it in
+    /// two: `settleForInterrupt` waits for it. Cut between the two, a restore left the old database without
+    /// its log, its last commits gone, and said "interrupted".
+    static func puttingInPlace<E: Error>(_ body: () throws(E) -> Void) throws(E) {
+        placement.lock()
+        defer { placement.unlock() }
+        try body()
+        placement.placed = true
+    }
+
+    /// For an interrupt: waits until no finished file is being put in place, and says whether one was (the
+    /// command's result then stands, and it should end as it would have rather than say "interrupted").
+    public static func settleForInterrupt() -> Bool {
+        placement.lock()
+        defer { placement.unlock() }
+        return placement.placed
+    }
+
     /// Removes every temporary file still noted (safe to call from any thread, at any time).
     public static func removeAll() {
         let pending = paths.withLock { current -> Set<String> in

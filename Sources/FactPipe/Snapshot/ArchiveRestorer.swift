@@ -274,13 +274,16 @@ public struct ArchiveRestorer: Sendable {
         }
         // A rollback journal left by a program that crashed while writing the replaced database would be
         // played back into the restored one by the first program to open it (old pages, old page size).
-        for suffix in ["-wal", "-shm", "-journal"] {
-            let stale = options.targetPath + suffix
-            if access(stale, F_OK) == 0 && unlink(stale) != 0 {
-                throw SnapshotError(
-                    .io, path: stale, "cannot remove the replaced database's \(suffix) file: \(systemError())")
+        // Removed and replaced as one against an interrupt: between the two, the old database is without its log.
+        try TemporaryFiles.puttingInPlace { () throws(SnapshotError) in
+            for suffix in ["-wal", "-shm", "-journal"] {
+                let stale = options.targetPath + suffix
+                if access(stale, F_OK) == 0 && unlink(stale) != 0 {
+                    throw SnapshotError(
+                        .io, path: stale, "cannot remove the replaced database's \(suffix) file: \(systemError())")
+                }
             }
+            try rename()
         }
-        try rename()
     }
 }
