@@ -88,4 +88,30 @@ import Glibc
         }
         Issue.record("every run finished its optimize before it could be signalled")
     }
+
+    /// The checkpoint and the integrity check stop on a signal as the steps before them do. A signal in the
+    /// check ended it as a failed statement, exit 1 — which says the check found damage — and one during
+    /// the checkpoint was dropped while the whole check ran (exit 0). Signals at moments spread over the
+    /// command: each ends it with 130 naming its step, or comes after its end (0), never 1.
+    @Test func aSignalDuringTheCheckpointOrTheCheckIsAnInterruptNotAFailure() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "200000", "--seed", "6", "-o", input, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        var interrupted = 0
+        for delay in stride(from: 50_000, through: 750_000, by: 100_000) {
+            let optimize = try BackgroundProcess(BinaryLocator.factpipe, ["optimize", "--db", work.database])
+            usleep(useconds_t(delay))
+            kill(optimize.pid, SIGINT)
+            let run = try optimize.wait()
+            #expect(run.status == 130 || run.status == 0, "after \(delay) µs: \(run.status) \(run.stderr)")
+            #expect(!run.stderr.contains("statement failed"), "after \(delay) µs: \(run.stderr)")
+            if run.status == 130 {
+                interrupted += 1
+                #expect(run.stderr.contains("interrupted during"), "\(run.stderr)")
+            }
+        }
+        #expect(interrupted > 0, "every optimize finished before its signal")
+        #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+    }
 }

@@ -125,20 +125,36 @@ public enum DatabaseOptimizer {
             try step("ANALYZE") { () throws(StoreError) in try maintenance.analyze() }
             if options.reindex { try step("REINDEX") { () throws(StoreError) in try maintenance.reindex() } }
             if options.vacuum { try step("VACUUM") { () throws(StoreError) in try maintenance.vacuum() } }
+            // The checkpoint and the check stop on an interrupt as the steps before do: a signal during the
+            // checkpoint was dropped (the whole check ran after it, exit 0), and one during the check ended
+            // it as a failed statement (exit 1, which says the check found damage).
+            func interruptible(_ name: String, _ body: () throws(StoreError) -> Void) throws(StoreError) {
+                if progress?.isCancelled.load(ordering: .relaxed) == true { throw interrupted(path, name) }
+                do throws(StoreError) {
+                    try body()
+                } catch {
+                    guard progress?.isCancelled.load(ordering: .relaxed) == true else { throw error }
+                    throw interrupted(path, name)
+                }
+            }
             var checkpoint: DatabaseMaintenance.Checkpoint?
-            try report.timed("PRAGMA wal_checkpoint(TRUNCATE)") { () throws(StoreError) -> String? in
-                let result = try maintenance.checkpoint()
-                checkpoint = result
-                if result.logFrames < 0 { return "not in WAL mode" }
-                return result.wasBlocked
-                    ? "blocked by a reader: \(result.checkpointedFrames) of \(result.logFrames) frames copied"
-                    : "\(result.checkpointedFrames) of \(result.logFrames) frames copied, log truncated"
+            try interruptible("PRAGMA wal_checkpoint(TRUNCATE)") { () throws(StoreError) in
+                try report.timed("PRAGMA wal_checkpoint(TRUNCATE)") { () throws(StoreError) -> String? in
+                    let result = try maintenance.checkpoint()
+                    checkpoint = result
+                    if result.logFrames < 0 { return "not in WAL mode" }
+                    return result.wasBlocked
+                        ? "blocked by a reader: \(result.checkpointedFrames) of \(result.logFrames) frames copied"
+                        : "\(result.checkpointedFrames) of \(result.logFrames) frames copied, log truncated"
+                }
             }
             report.checkpointCompleted = !(checkpoint?.wasBlocked ?? false)
             var integrity: [String] = []
-            try report.timed("PRAGMA integrity_check") { () throws(StoreError) -> String? in
-                integrity = try maintenance.integrityCheck()
-                return integrity.prefix(3).joined(separator: "; ")
+            try interruptible("PRAGMA integrity_check") { () throws(StoreError) in
+                try report.timed("PRAGMA integrity_check") { () throws(StoreError) -> String? in
+                    integrity = try maintenance.integrityCheck()
+                    return integrity.prefix(3).joined(separator: "; ")
+                }
             }
             report.integrity = integrity
             // What was checked and sized must be the file the path names: not one moved over meanwhile.
