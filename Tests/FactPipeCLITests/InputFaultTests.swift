@@ -64,6 +64,10 @@ import Glibc
         #expect(closedIn.status == 1)
         #expect(closedIn.stderr.contains("-: standard input is closed"), "\(closedIn.stderr)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
+        // `run -` read the placeholder as an empty pipeline file: "name: is required".
+        let closedRun = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" run - <&-", binary])
+        #expect(closedRun.status == 1)
+        #expect(closedRun.stderr.contains("-: standard input is closed"), "\(closedRun.stderr)")
 
         let closedOut = try Factpipe.runProcess(
             URL(fileURLWithPath: "/bin/sh"), ["-c", "\"$0\" export --db \"$1\" -o - --level 0 >&-", binary, work.database])

@@ -73,6 +73,10 @@ public struct PipelineFile: Sendable {
     /// A pipeline that comes through a pipe (`run <(envsubst < p.toml)`, `run -` for standard input) has no
     /// folder of its own: its relative paths are the current directory's, as on the command line.
     public static func load(path given: String) throws(PipelineFileError) -> PipelineFile {
+        // A closed standard input reads as the empty placeholder put in its place: "name: is required".
+        if given == "-" && StandardStreams.inputWasClosed {
+            throw PipelineFileError(path: "-", message: "standard input is closed: there is no pipeline file to read")
+        }
         let path = given == "-" ? "/dev/stdin" : given
         let text = try readText(path)
         let document: TOMLDocument
