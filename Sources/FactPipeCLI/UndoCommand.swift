@@ -36,8 +36,16 @@ struct UndoCommand: ParsableCommand {
 
     func run() throws {
         let result: LoadUndo.Result
+        // SQLite only, as for optimize: with PostgreSQL a signal ends the command and the server rolls back.
+        let progress = ImportProgress()
+        var trap: SignalTrap?
         do {
-            result = try LoadUndo.undo(loadID: loadID, databasePath: db, lockTimeoutSeconds: wait)
+            if PostgreSQLAddress(db) == nil { trap = SignalTrap(progress: progress) }
+            result = try LoadUndo.undo(loadID: loadID, databasePath: db, lockTimeoutSeconds: wait, progress: progress)
+        } catch let error as StoreError where error.kind == .interrupted {
+            // Rolled back (or a wait for the writer lock ended): 130 or 143 as for a load.
+            _ = CommandFailure.exit("undo", error, json: json)
+            throw ExitCode(FactPipeExit.stopped(by: trap?.receivedSignal))
         } catch {
             throw CommandFailure.exit("undo", error, json: json)
         }

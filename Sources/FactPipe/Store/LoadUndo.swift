@@ -35,16 +35,39 @@ public enum LoadUndo {
     /// running load to finish.
     /// - Throws: `StoreError` of kind `.noSuchLoad` when the ledger has no such load, `.cannotUndo` when
     ///   it was undone already or its facts are still staged; other kinds when the database fails.
-    public static func undo(loadID: Int64, databasePath: String, lockTimeoutSeconds: Double = 60) throws -> Result {
+    ///
+    /// With `progress`, a cancel (SIGINT, SIGTERM) interrupts the statement that runs: the transaction rolls
+    /// back and the undo throws `StoreError` `.interrupted`; once it committed, the undo stands and returns.
+    public static func undo(
+        loadID: Int64, databasePath: String, lockTimeoutSeconds: Double = 60, progress: ImportProgress? = nil
+    ) throws -> Result {
         if let address = PostgreSQLAddress(databasePath) {
             return try PostgreSQLLoadUndo.undo(loadID: loadID, address: address, lockTimeoutSeconds: lockTimeoutSeconds)
         }
         // Nothing is created, not even a lock file, for a database that is missing or not factpipe's.
         try FactDatabase.checkWritable(path: databasePath, mustExist: true)
         let lock = try WriterLock(databasePath: databasePath, timeoutSeconds: lockTimeoutSeconds,
-                                  description: "undo of load \(loadID)")
+                                  description: "undo of load \(loadID)") {
+            progress?.isCancelled.load(ordering: .relaxed) == true
+        }
         defer { withExtendedLifetime(lock) {} }
         let connection = try FactDatabase.openForWriting(path: databasePath)
+        let interrupter = SQLiteInterrupter(connection.handle)
+        defer { interrupter.disarm() }
+        progress?.whenCancelled { interrupter.interrupt() }
+        do {
+            return try undo(loadID: loadID, databasePath: databasePath, connection: connection, progress: progress)
+        } catch {
+            guard progress?.isCancelled.load(ordering: .relaxed) == true else { throw error }
+            throw StoreError(
+                kind: .interrupted, path: databasePath,
+                message: "interrupted; the undo of load \(loadID) was rolled back, the database is as it was")
+        }
+    }
+
+    private static func undo(
+        loadID: Int64, databasePath: String, connection: SQLiteConnection, progress: ImportProgress?
+    ) throws -> Result {
         try FactSchema.migrate(connection)
         let ledger = try LoadLedger(connection: connection)
         guard let entry = try ledger.entry(id: loadID) else {
@@ -110,6 +133,10 @@ public enum LoadUndo {
             }
             try ledger.record(
                 id: loadID, counts: entry.counts, status: .undone, finishedAt: Timestamp.now(), message: message)
+            // A signal that came after the last statement: not committed, as it asked.
+            if progress?.isCancelled.load(ordering: .relaxed) == true {
+                throw StoreError(kind: .interrupted, path: databasePath, message: "interrupted")
+            }
             // Not into a file that lost its name meanwhile (`OpenedDatabaseFile`).
             try database.commit()
         } catch {

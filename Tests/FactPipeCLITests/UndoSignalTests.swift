@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT or SIGTERM during an `undo` killed it outright: no word, its `-wal` and `-shm` left, and when the
+/// signal came just after the commit the undo had happened though the shell said "Terminated". The undo's
+/// transaction now rolls back, the command says so and exits 130 / 143, and the next undo runs whole.
+@Suite struct UndoSignalTests {
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalDuringAnUndoRollsItBackAndSaysSo(signal: Int32) throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "300000", "--seed", "9", "-o", input, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let count = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
+        var stopped = false
+        for delay in [50_000, 20_000, 5_000] where !stopped {
+            let load = try SQLiteFile.int(work.database, "SELECT max(id) FROM factpipe_loads")
+            let undo = try BackgroundProcess(BinaryLocator.factpipe, ["undo", "\(load)", "--db", work.database])
+            usleep(useconds_t(delay))
+            kill(undo.pid, signal)
+            let run = try undo.wait()
+            if run.status == 0 {
+                // Done before the signal: load it again and try sooner.
+                #expect(try Factpipe.run(["import", input, "--db", work.database, "--force", "-q"]).status == 0)
+                continue
+            }
+            stopped = true
+            #expect(run.status == (signal == SIGTERM ? 143 : 130), "\(run.stderr)")
+            #expect(run.stderr.contains("was rolled back, the database is as it was")
+                || run.stderr.contains("interrupted while waiting"), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work.database + "-wal"))
+            #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads ORDER BY id").last == "done")
+            #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == count)
+        }
+        #expect(stopped, "every undo finished before its signal")
+        let whole = try Factpipe.run(["undo", "\(try SQLiteFile.int(work.database, "SELECT max(id) FROM factpipe_loads"))",
+                                      "--db", work.database])
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
+    }
+}
