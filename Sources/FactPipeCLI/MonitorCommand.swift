@@ -87,7 +87,7 @@ struct MonitorCommand: ParsableCommand {
         configuration.maxConnections = maxClients
         configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1_000))
         // Stop on a signal from the first moment the server exists.
-        for number in [SIGINT, SIGTERM] { signal(number, SIG_IGN) }
+        for number in [SIGINT, SIGTERM, SIGQUIT] { signal(number, SIG_IGN) }
         let monitor = DatabaseMonitor(databasePath: db, interval: interval)
         let server: MonitorServer
         do {
@@ -95,10 +95,10 @@ struct MonitorCommand: ParsableCommand {
         } catch {
             throw CommandFailure.exit("monitor", CannotListen(address: "\(address)", underlying: error))
         }
-        let signals = [SIGINT, SIGTERM].map { number in
+        let signals = [SIGINT, SIGTERM, SIGQUIT].map { number in
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                log("stopping (\(number == SIGTERM ? "SIGTERM" : "SIGINT"))")
+                log("stopping (\(SignalTrap.name(of: number)))")
                 server.stop()
             }
             source.resume()

@@ -75,11 +75,12 @@ final class SignalTrap: @unchecked Sendable {
     }
 
     /// The signals that stop a command cleanly, each set to be ignored so that a Dispatch source takes it:
-    /// SIGINT, SIGTERM, and SIGHUP (the terminal closed) unless the command was started ignoring it
+    /// SIGINT, SIGTERM, SIGQUIT (Ctrl-\: the Swift runtime printed a "Program crashed" backtrace for it and
+    /// the load went on), and SIGHUP (the terminal closed) unless the command was started ignoring it
     /// (`nohup`), which it then goes on doing.
     static func stopSignals() -> [Int32] {
         var numbers: [Int32] = []
-        for number in [SIGINT, SIGTERM, SIGHUP] {
+        for number in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] {
             let previous = Glibc.signal(number, SIG_IGN)
             let wasIgnored = previous.map { unsafeBitCast($0, to: Int.self) == 1 } ?? false
             if number == SIGHUP && wasIgnored { continue }
@@ -93,6 +94,7 @@ final class SignalTrap: @unchecked Sendable {
         switch number {
         case SIGTERM: "SIGTERM"
         case SIGHUP: "SIGHUP"
+        case SIGQUIT: "SIGQUIT"
         default: "SIGINT"
         }
     }
