@@ -66,22 +66,26 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     /// holds more than one `@` (an `@` not written as `%40`, split at the first one, so that the rest of
     /// the password becomes the host), or an `@` comes after a `/` (a `/` not written as `%2F` ends the
     /// authority, so that the password becomes host, port and database name, and an error quotes them), or
-    /// an `@` after a `?` is followed by a `/` (a `?` not written as `%3F` ends the authority: of
-    /// `u:se@cret?x@host/db`, an error quoted `cret?x` as host and query; a query's own `a@b` has no `/` after).
+    /// the user info goes on past a `?` (a `?` not written as `%3F` ends the authority: of
+    /// `u:se@cret?x@host/db`, an error quoted `cret?x` as host and query; see `userInfoEndInQuery`).
     public static func hasAmbiguousUserInfo(_ text: String) -> Bool {
         guard let scheme = text.range(of: "://") else { return false }
         let rest = text[scheme.upperBound...]
         let beforeQuery = rest[..<(rest.firstIndex(of: "?") ?? rest.endIndex)]
         let authorityEnd = beforeQuery.firstIndex(of: "/") ?? beforeQuery.endIndex
-        if let at = userInfoEndInQuery(rest), at >= beforeQuery.endIndex { return true }
+        if userInfoEndInQuery(rest) != nil { return true }
         return beforeQuery[..<authorityEnd].filter { $0 == "@" }.count > 1 || beforeQuery[authorityEnd...].contains("@")
     }
 
-    /// The last `@` after the first `?` of `text` that a `/` follows, when there is one: where a password
-    /// holding a `?` ends.
+    /// Where a password holding a `?` ends: when user info comes before the first `?` and the text after it
+    /// reaches an `@` before any `=` (a query is `keyword=value` pairs, so `?x@host` is no query but the
+    /// rest of the password), that `@`'s last one before the next `/`; nil otherwise (`?application_name=me@corp/etl`
+    /// and `?sslrootcert=/home/me@corp/ca.pem` are queries).
     private static func userInfoEndInQuery(_ text: Substring) -> Substring.Index? {
-        guard let query = text.firstIndex(of: "?"), let slash = text[query...].lastIndex(of: "/") else { return nil }
-        return text[query..<slash].lastIndex(of: "@")
+        guard let question = text.firstIndex(of: "?"), text[..<question].contains("@") else { return nil }
+        let query = text[text.index(after: question)...]
+        guard let at = query.firstIndex(of: "@"), !query[..<at].contains("=") else { return nil }
+        return query[..<(query[at...].firstIndex(of: "/") ?? query.endIndex)].lastIndex(of: "@")
     }
 
     /// Where the user info of `text` ends: its last `@` before any `?` (so that a password holding a `/`
@@ -167,6 +171,8 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
 
     static func blankingPassword(_ text: String) -> String {
         var result = text
+        // The user info's password first, then every `password=` that is left: the user info's end is found
+        // in the text as written.
         if let scheme = result.range(of: "://") {
             let rest = result[scheme.upperBound...]
             if let at = userInfoEnd(rest) {
@@ -176,11 +182,19 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
                 }
             }
         }
-        if let query = result.firstIndex(of: "?") {
-            let parameters = result[result.index(after: query)...].split(separator: "&", omittingEmptySubsequences: false)
-                .map { $0.lowercased().hasPrefix("password=") ? "password=…" : String($0) }
-            result = String(result[...query]) + parameters.joined(separator: "&")
+        var parts = result.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        if parts.count == 2 {
+            parts[1] = parts[1].split(separator: "&", omittingEmptySubsequences: false)
+                .map { $0.lowercased().hasPrefix("password=") ? "password=…" : String($0) }.joined(separator: "&")
         }
-        return result
+        // A `password=` wherever it stands, even where no `?` is left before it.
+        var blanked = parts.joined(separator: "?")
+        var searchFrom = blanked.startIndex
+        while let range = blanked.range(of: "password=", options: .caseInsensitive, range: searchFrom..<blanked.endIndex) {
+            let valueEnd = blanked[range.upperBound...].firstIndex(of: "&") ?? blanked.endIndex
+            if blanked[range.upperBound..<valueEnd] != "…" { blanked.replaceSubrange(range.upperBound..<valueEnd, with: "…") }
+            searchFrom = blanked.index(range.lowerBound, offsetBy: "password=…".count)
+        }
+        return blanked
     }
 }

@@ -48,6 +48,15 @@ import Testing
         #expect(PostgreSQLAddress.writtenPasswords("postgresql://u:se@cret?x@127.0.0.1:5432/kb") == ["se@cret?x"])
         #expect(!PostgreSQLAddress.hasAmbiguousUserInfo("postgresql://u:secret@db/kb?application_name=me@host"))
         #expect(!PostgreSQLAddress.hasAmbiguousUserInfo("postgresql://db?user=a@b"))
+        // A query's own `@` and `/` are a query's: an application name, a certificate's path.
+        for text in ["postgresql://u@h:5432/db?application_name=me@corp/etl&password=pw",
+                     "postgresql://u@h/db?sslmode=disable&sslrootcert=/home/me@corp/ca.pem",
+                     "postgresql://u:pw@h?passfile=/home/me@corp/.pgpass"] {
+            #expect(!PostgreSQLAddress.hasAmbiguousUserInfo(text), "\(text)")
+        }
+        // And a `password=` is blanked however the rest reads.
+        #expect(!PostgreSQLAddress.blankingPassword("postgresql://u:p@ss@h/db?password=pw").contains("pw"))
+        #expect(!PostgreSQLAddress.redacted("postgresql://u:p@ss@h/db?x=1&password=pw").contains("pw"))
     }
 
     /// libpq ends the user info at the first `/`: such a password would become host, port and database,
