@@ -70,7 +70,8 @@ struct CSVHeader: Sendable {
 
     /// The fields of one data record.
     /// - Throws: `FieldError` when the record's field count differs from the header's, or a JSON column is invalid.
-    func fields(from values: [String]) throws(FieldError) -> RecordFields {
+    /// `keepsRepeatedNames` keeps a context or metadata object that gives a name twice (a restore).
+    func fields(from values: [String], keepsRepeatedNames: Bool = false) throws(FieldError) -> RecordFields {
         guard values.count == columns.count else {
             throw FieldError(
                 reason: .invalidCSV,
@@ -98,8 +99,10 @@ struct CSVHeader: Sendable {
             case .source: fields.source = value
             case .createdAt: fields.createdAt = value
             case .timestamp: fields.timestampText = value
-            case .context: fields.context = try Self.objectText(value, "context", .invalidContext)
-            case .metadata: fields.metadata = try Self.objectText(value, "fact_metadata", .invalidMetadata)
+            case .context:
+                fields.context = try Self.objectText(value, "context", .invalidContext, keepsRepeatedNames)
+            case .metadata:
+                fields.metadata = try Self.objectText(value, "fact_metadata", .invalidMetadata, keepsRepeatedNames)
             case .contextExtra(let key): fields.contextExtras.append((key, Self.jsonOrString(value)))
             case .other(let key): fields.metadataExtras.append((key, JSONText.quoted(value)))
             }
@@ -107,14 +110,20 @@ struct CSVHeader: Sendable {
         return fields
     }
 
-    private static func objectText(_ value: String, _ key: String, _ reason: RecordDiagnostic.Reason) throws(FieldError) -> String {
+    private static func objectText(
+        _ value: String, _ key: String, _ reason: RecordDiagnostic.Reason, _ keepsRepeatedNames: Bool
+    ) throws(FieldError) -> String {
         let trimmed = value.trimmingASCIIWhitespace()
         var utf8 = Array(trimmed.utf8)
+        // Checked as an NDJSON record's object value is: a name given twice, at any depth, refuses it.
         let isObject = utf8.withUnsafeMutableBufferPointer { buffer -> Bool in
             var scanner = JSONScanner(UnsafeBufferPointer(buffer))
-            return (try? scanner.scanObject { _, _ in }) != nil
+            scanner.refusesRepeatedNames = !keepsRepeatedNames
+            return scanner.isObjectAlone()
         }
-        guard isObject else { throw FieldError(reason: reason, message: "\(key) is not a JSON object") }
+        guard isObject else {
+            throw FieldError(reason: reason, message: "\(key) is not a JSON object (or one that gives a name twice)")
+        }
         return trimmed
     }
 

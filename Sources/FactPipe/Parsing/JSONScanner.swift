@@ -26,6 +26,9 @@ struct JSONScanner {
     private let end: Int
     /// Nesting deeper than this is refused, so hostile input cannot exhaust the stack.
     static let maxDepth = 64
+    /// Refuse a name given twice in an object inside the scanned one (see `skipContainer`); a restore keeps
+    /// what a snapshot holds, written by an earlier release that stored such objects as given.
+    var refusesRepeatedNames = true
 
     init(_ bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>? = nil) {
         self.bytes = bytes
@@ -93,6 +96,15 @@ struct JSONScanner {
             }
             guard next == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
         }
+    }
+
+    /// Scans one object, at any depth checked as a nested one is (`skipContainer`: a name given twice refused
+    /// unless `refusesRepeatedNames` is off), with nothing after it; false when it is not one such object.
+    mutating func isObjectAlone() -> Bool {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "{"), (try? scanValue(depth: 1)) != nil else { return false }
+        skipWhitespace()
+        return index == end
     }
 
     /// Scans any JSON value; containers are validated and returned as ranges.
@@ -275,12 +287,13 @@ struct JSONScanner {
                 guard peek() == UInt8(ascii: "\"") else { throw fail("expected a quoted member name") }
                 let nameStart = index
                 let name = Array(try scanString().utf8)
-                let repeated = names.count < 16 ? names.contains(name) : nameSet.contains(name)
+                let repeated = refusesRepeatedNames && (names.count < 16 ? names.contains(name) : nameSet.contains(name))
                 if repeated {
                     index = nameStart
                     throw fail("a name is given twice in one object (\(Self.quotedName(name))); one of its values would be lost")
                 }
-                if names.count < 16 {
+                if !refusesRepeatedNames {
+                } else if names.count < 16 {
                     names.append(name)
                     if names.count == 16 { nameSet = Set(names) }
                 } else {

@@ -10,8 +10,10 @@ enum NDJSONRecordParser {
     /// Parses `bytes` (valid UTF-8, one line without its terminator); `mapping` renames input fields
     /// to factpipe's names first (`"text": "statement"`).
     /// - Throws: `FieldError` for invalid JSON or a field of the wrong type.
+    ///   `keepsRepeatedNames` keeps a value's object that gives a name twice (a restore), which is refused
+    ///   otherwise, at any depth (`JSONScanner.refusesRepeatedNames`).
     static func parse(
-        _ bytes: UnsafeBufferPointer<UInt8>, mapping: [String: String] = [:]
+        _ bytes: UnsafeBufferPointer<UInt8>, mapping: [String: String] = [:], keepsRepeatedNames: Bool = false
     ) throws(FieldError) -> RecordFields {
         var fields = RecordFields()
         var type: String?
@@ -20,6 +22,7 @@ enum NDJSONRecordParser {
         // (`cat a.ndjson b.ndjson`): skipped, as the text format skips it, instead of refusing the record.
         let startsWithMark = bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF
         var scanner = JSONScanner(bytes, range: startsWithMark ? 3..<bytes.count : nil)
+        scanner.refusesRepeatedNames = !keepsRepeatedNames
         let members: [(key: String, value: JSONValue)]
         do {
             members = try scanner.scanMembers()
@@ -65,7 +68,7 @@ enum NDJSONRecordParser {
             case "content":
                 content = value
             default:
-                try assign(key: key, value: value, bytes: bytes, to: &fields)
+                try assign(key: key, value: value, bytes: bytes, keepsRepeatedNames: keepsRepeatedNames, to: &fields)
             }
         }
         if let content {
@@ -80,7 +83,8 @@ enum NDJSONRecordParser {
     }
 
     private static func assign(
-        key: String, value: JSONValue, bytes: UnsafeBufferPointer<UInt8>, to fields: inout RecordFields
+        key: String, value: JSONValue, bytes: UnsafeBufferPointer<UInt8>, keepsRepeatedNames: Bool,
+        to fields: inout RecordFields
     ) throws(FieldError) {
         switch key {
         case "statement", "s", "fact":
@@ -134,10 +138,10 @@ enum NDJSONRecordParser {
             }
             return
         case "context":
-            fields.context = try objectText(value, bytes, key, reason: .invalidContext)
+            fields.context = try objectText(value, bytes, key, reason: .invalidContext, keepsRepeatedNames)
             return
         case "fact_metadata", "metadata":
-            if let text = try objectText(value, bytes, key, reason: .invalidMetadata) {
+            if let text = try objectText(value, bytes, key, reason: .invalidMetadata, keepsRepeatedNames) {
                 if fields.metadata == nil {
                     fields.metadata = text
                 } else {
@@ -198,7 +202,8 @@ enum NDJSONRecordParser {
 
     /// An object given as an object or as a string holding one, as its JSON text.
     private static func objectText(
-        _ value: JSONValue, _ bytes: UnsafeBufferPointer<UInt8>, _ key: String, reason: RecordDiagnostic.Reason
+        _ value: JSONValue, _ bytes: UnsafeBufferPointer<UInt8>, _ key: String, reason: RecordDiagnostic.Reason,
+        _ keepsRepeatedNames: Bool
     ) throws(FieldError) -> String? {
         switch value {
         case .null:
@@ -209,13 +214,16 @@ enum NDJSONRecordParser {
             let trimmed = text.trimmingASCIIWhitespace()
             if trimmed.isEmpty { return nil }
             var utf8 = Array(trimmed.utf8)
+            // Checked as an object inside the record is: a name given twice, at any depth, refuses it.
             let isObject = utf8.withUnsafeMutableBufferPointer { buffer -> Bool in
                 var scanner = JSONScanner(UnsafeBufferPointer(buffer))
-                do { try scanner.scanObject { _, _ in } } catch { return false }
-                return true
+                scanner.refusesRepeatedNames = !keepsRepeatedNames
+                return scanner.isObjectAlone()
             }
             guard isObject else {
-                throw FieldError(reason: reason, message: "\(key) is a string that does not hold a JSON object")
+                throw FieldError(
+                    reason: reason,
+                    message: "\(key) is a string that does not hold a JSON object (or one that gives a name twice)")
             }
             return trimmed
         default:

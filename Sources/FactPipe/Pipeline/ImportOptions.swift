@@ -8,6 +8,9 @@ public struct ImportOptions: Sendable {
     /// True when a CSV input with a header and no record is an empty input (a snapshot of no facts, whose
     /// manifest says so), not a misread one.
     var headerAloneIsEmpty = false
+    /// Keep a context or metadata object that gives a name twice, as stored before such objects were
+    /// refused (a restore of a snapshot an earlier release exported; `JSONScanner.refusesRepeatedNames`).
+    var keepsRepeatedNames = false
     /// Records per transaction.
     public var batchSize: Int = 50_000
     /// Staged facts that make the writer merge at the next batch boundary (tests lower it).

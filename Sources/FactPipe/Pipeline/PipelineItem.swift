@@ -23,6 +23,8 @@ struct SourceContext: Sendable {
     var csvHeader: CSVHeader?
     /// Input names to read as factpipe's field names.
     var fieldMapping: [String: String] = [:]
+    /// Keep an object that gives a name twice (a restore: `ImportOptions.keepsRepeatedNames`).
+    var keepsRepeatedNames = false
 }
 
 /// One parsed record: a fact (perhaps with a warning) or a refusal, in input order.

@@ -39,7 +39,8 @@ struct RecordParserStage: Sendable {
         do {
             switch context.format {
             case .ndjson, .auto, .sqlite:
-                fields = try NDJSONRecordParser.parse(bytes, mapping: context.fieldMapping)
+                fields = try NDJSONRecordParser.parse(
+                    bytes, mapping: context.fieldMapping, keepsRepeatedNames: context.keepsRepeatedNames)
             case .csv, .tsv:
                 guard let header = context.csvHeader else { return reject(.invalidCSV, "no header row") }
                 let values: [String]
@@ -49,7 +50,7 @@ struct RecordParserStage: Sendable {
                 } catch {
                     return reject(.invalidCSV, "\(error)")
                 }
-                fields = try header.fields(from: values)
+                fields = try header.fields(from: values, keepsRepeatedNames: context.keepsRepeatedNames)
             case .text:
                 let text = String(decoding: bytes, as: UTF8.self).trimmingASCIIWhitespace()
                 if text.hasPrefix("#") { return nil }

@@ -69,6 +69,7 @@ struct SourceReader {
                 }
                 let format = try plan.resumeFormat ?? resolveFormat(reader)
                 var context = SourceContext(path: path, format: format, csvHeader: nil, fieldMapping: options.fieldMapping)
+                context.keepsRepeatedNames = options.keepsRepeatedNames
                 let framing: RecordFraming
                 switch format {
                 case .csv: framing = .csv(delimiter: 0x2C)

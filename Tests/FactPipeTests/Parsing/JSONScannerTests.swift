@@ -93,6 +93,19 @@ private func scanError(_ text: String) -> JSONSyntaxError? {
         #expect(scanError(#"{"c":{"# + many + #","n39":0}}"#) != nil, "past the first 16 names")
         #expect(scanError(#"{"c":{"# + many + #"}}"#) == nil)
         #expect(scanError(#"{"c":{"k":1,"K":2,"\u00e9":1,"e\u0301":2},"d":{"k":1}}"#) == nil)
+        // An object alone (a context given as a string, a CSV cell) is checked as a nested one is.
+        func isObjectAlone(_ text: String, refusing: Bool = true) -> Bool {
+            var bytes = Array(text.utf8)
+            return bytes.withUnsafeMutableBufferPointer { buffer in
+                var scanner = JSONScanner(UnsafeBufferPointer(buffer))
+                scanner.refusesRepeatedNames = refusing
+                return scanner.isObjectAlone()
+            }
+        }
+        #expect(!isObjectAlone(#"{"k":1,"k":2}"#))
+        #expect(isObjectAlone(#" {"k":1,"k":2} "#, refusing: false), "kept for a restore")
+        #expect(isObjectAlone(#"{"k":{"a":1},"j":{"a":2}}"#))
+        #expect(!isObjectAlone(#"["k"]"#) && !isObjectAlone(#"{"k":1} x"#))
     }
 
     @Test func acceptsAnEmptyObject() throws {
