@@ -74,17 +74,21 @@ final class PostgreSQLConnection {
             Self.cancels.withLock { $0[ObjectIdentifier(self)] = CancelHandle(pointer: cancel) }
         }
         try execute("SET extra_float_digits = 3")
-        // Every name factpipe uses (`facts`, `factpipe_loads`, the key function…) in one schema: the one
-        // whose `factpipe_meta` the search path finds, else the first schema of the path (where a load makes
-        // its tables). Resolved name by name, a `facts` of the role's own schema (`"$user"` comes first by
+        // Every name factpipe uses (`facts`, `factpipe_loads`, the key function…) in one schema, put first
+        // on the path: the one whose `factpipe_meta` the search path finds, else the first schema of the path
+        // (where a load makes its tables). Resolved name by name, a `facts` of the role's own schema (`"$user"` comes first by
         // default), or of a schema put first in PGOPTIONS, was taken for factpipe's beside a `factpipe_meta`
         // in `public`: a load wrote its rows and its indexes into that table.
         let home = try execute("""
             SELECT coalesce((SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
             WHERE c.oid = to_regclass('factpipe_meta')), current_schema())
             """)
+        // That schema first, the role's path after it: a trigger or a function of the user's that names its
+        // own tables without a schema (`audit_log` in `public`) finds them as before.
         if let schema = home.text(0, 0), !schema.isEmpty {
-            try execute("SELECT set_config('search_path', quote_ident($1), false)", [schema])
+            try execute(
+                "SELECT set_config('search_path', quote_ident($1) || ', ' || current_setting('search_path'), false)",
+                [schema])
         }
         PQsetNoticeReceiver(connection, { context, result in
             guard let context, let result else { return }
