@@ -19,10 +19,12 @@ final class InterruptCleanup: @unchecked Sendable {
             source.setEventHandler {
                 // A finished file being put in place is let finish; once one is, the result stands and the
                 // command ends as it would have (it said "interrupted" of a restore or export that was done).
-                if TemporaryFiles.settleForInterrupt() { return }
-                TemporaryFiles.removeAll()
-                Standard.error("factpipe: interrupted; temporary files removed")
-                _exit(128 + number)
+                TemporaryFiles.endingForInterrupt { placed in
+                    guard !placed else { return }
+                    TemporaryFiles.removeAll()
+                    Standard.error("factpipe: interrupted; temporary files removed")
+                    _exit(128 + number)
+                }
             }
             source.resume()
             sources.append(source)

@@ -54,17 +54,19 @@ final class SignalTrap: @unchecked Sendable {
         Standard.error(
             "factpipe: \(name(of: number)) again: stopping at once, without waiting for the open batch; what was "
                 + "committed stays, the open batch is rolled back, and --resume goes on from the last checkpoint")
-        _ = TemporaryFiles.settleForInterrupt()
-        TemporaryFiles.removeAll()
-        // A server process would go on with the statement it runs, holding the writer lock, until it next
-        // looked at the connection (a wait for another session's lock: as long as that lock is held). Cancel
-        // requests end such waits; a frozen server may not answer them, so they get a second at most.
-        let cancelled = DispatchSemaphore(value: 0)
-        DispatchQueue.global().async {
-            PostgreSQLSessions.cancelRunningStatements()
-            cancelled.signal()
+        TemporaryFiles.endingForInterrupt { _ in
+            TemporaryFiles.removeAll()
+            // A server process would go on with the statement it runs, holding the writer lock, until it next
+            // looked at the connection (a wait for another session's lock: as long as that lock is held).
+            // Cancel requests end such waits; a frozen server may not answer them, so they get a second at most.
+            let cancelled = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                PostgreSQLSessions.cancelRunningStatements()
+                cancelled.signal()
+            }
+            _ = cancelled.wait(timeout: .now() + 1)
+            _exit(128 + number)
         }
-        _ = cancelled.wait(timeout: .now() + 1)
         _exit(128 + number)
     }
 

@@ -54,12 +54,15 @@ public enum TemporaryFiles {
         placement.placed = true
     }
 
-    /// For an interrupt: waits until no finished file is being put in place, and says whether one was (the
-    /// command's result then stands, and it should end as it would have rather than say "interrupted").
-    public static func settleForInterrupt() -> Bool {
+    /// For an interrupt: waits until no finished file is being put in place, then runs `end` — told whether
+    /// one was (the command's result then stands, and it should end as it would have rather than say
+    /// "interrupted") — with none able to start until it returns: an `end` that removes the temporaries
+    /// and exits does so before any placement can begin (released between the two, a restore could still
+    /// remove the old database's log and be cut off before its rename).
+    public static func endingForInterrupt(_ end: (_ placed: Bool) -> Void) {
         placement.lock()
         defer { placement.unlock() }
-        return placement.placed
+        end(placement.placed)
     }
 
     /// Removes every temporary file still noted (safe to call from any thread, at any time).

@@ -23,9 +23,20 @@ import Testing
             finished.signal()
         }
         started.wait()
-        // What the interrupt handler does: it returns only once the placement is whole.
-        let placed = TemporaryFiles.settleForInterrupt()
-        #expect(halves.withLock { $0 } == ["removed the old log", "renamed"])
+        // What the interrupt handler does: its end runs only once the placement is whole, and no other
+        // placement starts while it runs.
+        var placed = false
+        TemporaryFiles.endingForInterrupt { wasPlaced in
+            placed = wasPlaced
+            #expect(halves.withLock { $0 } == ["removed the old log", "renamed"])
+            let other = DispatchSemaphore(value: 0)
+            DispatchQueue.global().async {
+                TemporaryFiles.puttingInPlace { () throws(Never) in halves.withLock { $0.append("another") } }
+                other.signal()
+            }
+            #expect(other.wait(timeout: .now() + 0.3) == .timedOut, "a placement began inside the interrupt's end")
+            #expect(halves.withLock { $0 }.count == 2)
+        }
         #expect(placed)
         finished.wait()
     }
