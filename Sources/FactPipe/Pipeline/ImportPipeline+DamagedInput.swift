@@ -24,7 +24,7 @@ extension ImportPipeline {
     /// later one failed: a load is undone as one, and the mended input loads again as one. A truncated stream
     /// is not damage: what was read is a true prefix, kept for `--resume`. An atomic load committed nothing;
     /// a load `--into-existing` has no ledger to undo by, and says what stays.
-    func undoDamagedInput(_ summary: inout ImportSummary) {
+    func undoDamagedInput(_ summary: inout ImportSummary, isCancelled: () -> Bool = { false }) {
         guard !options.isAtomic, summary.status == .failed || summary.status == .aborted,
             let index = summary.sources.lastIndex(where: { $0.status == .failed || $0.status == .aborted })
         else { return }
@@ -35,9 +35,10 @@ extension ImportPipeline {
             guard let damage = summary.error as? ReadError, damage.kind == .corruptCompressedStream else { return }
             found = stopped
         } else {
-            guard source.compression != .none, let damage = Self.damage(of: source.path, source.compression) else {
-                return
-            }
+            // Nothing committed, nothing to take back: a huge file is not read again for a first record refused.
+            guard source.compression != .none, source.inserted + source.updated > 0,
+                let damage = Self.damage(of: source.path, source.compression, isCancelled: isCancelled)
+            else { return }
             found = stopped + "; read to its end after the stop, \(damage)"
         }
         if options.intoExisting {
@@ -67,8 +68,11 @@ extension ImportPipeline {
     }
 
     /// The check a regular file's gzip or zstd data fails when read to its end, or nil: it passes, it is
-    /// not a regular file (a pipe is not read again), or it cannot be read now.
-    static func damage(of path: String, _ compression: InputCompression) -> ReadError? {
+    /// not a regular file (a pipe is not read again), it cannot be read now, or `isCancelled` (a signal)
+    /// stopped the reading.
+    static func damage(
+        of path: String, _ compression: InputCompression, isCancelled: () -> Bool = { false }
+    ) -> ReadError? {
         var info = stat()
         guard path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
@@ -78,7 +82,9 @@ extension ImportPipeline {
             file.stopHashing()
             let decoded: any ByteSource = compression == .gzip
                 ? try GzipByteSource(upstream: file) : try ZstdByteSource(upstream: file)
-            while try decoded.read(into: block) > 0 {}
+            while try decoded.read(into: block) > 0 {
+                if isCancelled() { return nil }
+            }
             return nil
         } catch {
             return error.kind == .corruptCompressedStream ? error : nil

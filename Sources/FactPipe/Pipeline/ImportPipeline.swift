@@ -53,7 +53,7 @@ public struct ImportPipeline: Sendable {
             try checkPaths()
             summary = try load(startedAt: startedAt, progress: progress)
             // The store is gone, and with it the writer lock the undo takes.
-            undoDamagedInput(&summary)
+            undoDamagedInput(&summary) { progress.isCancelled.load(ordering: .relaxed) }
         } catch {
             summary = ImportSummary()
             let stop = FactSinkStop.reported(error, isCancelled: { progress.isCancelled.load(ordering: .relaxed) })

@@ -266,6 +266,23 @@ import Testing
         }
     }
 
+    /// A load stopped before it committed anything has nothing to take back: the file is not read again
+    /// (a first record refused under `--max-errors 0` read gigabytes, deaf to Ctrl-C, for nothing).
+    @Test func aLoadStoppedBeforeItCommittedIsNotCheckedAgain() throws {
+        let work = try LoadWorkspace()
+        let text = "broken(\n" + (0..<600_000).map { "Budget(item\($0))." }.joined(separator: "\n") + "\n"
+        let packed = work.path("packed.gz")
+        try gzipCLI(try work.write("big.txt", text), packed)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: packed)))
+        bytes[bytes.count - 8] ^= 0x01
+        let input = try work.write("input.gz", bytes)
+        let summary = work.load(input) { $0.maxErrors = 0 }
+        #expect(summary.status == .aborted)
+        #expect(summary.inserted == 0)
+        #expect(summary.sources.map(\.status) == [.aborted])
+        #expect(summary.message?.contains("read to its end") == false, "\(summary.message ?? "")")
+    }
+
     /// A truncated stream is a true prefix: its batches stay, for `--resume` (`truncatedGzipInput…`), and
     /// so do a damaged input's in an atomic load, which committed none.
     @Test func anAtomicLoadOfADamagedInputLeavesNothingToUndo() throws {
