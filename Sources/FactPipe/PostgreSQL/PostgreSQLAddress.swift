@@ -74,6 +74,9 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         let beforeQuery = rest[..<(rest.firstIndex(of: "?") ?? rest.endIndex)]
         let authorityEnd = beforeQuery.firstIndex(of: "/") ?? beforeQuery.endIndex
         if userInfoEndInQuery(rest) != nil { return true }
+        // libpq takes the user info up to the first `@` before any `/`, a `?` included: a second `@` there
+        // (`u:a?b@c=d@host/db`) is read as part of the host, which an error quotes.
+        if rest[..<(rest.firstIndex(of: "/") ?? rest.endIndex)].filter({ $0 == "@" }).count > 1 { return true }
         return beforeQuery[..<authorityEnd].filter { $0 == "@" }.count > 1 || beforeQuery[authorityEnd...].contains("@")
     }
 
@@ -170,31 +173,36 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     }
 
     static func blankingPassword(_ text: String) -> String {
-        var result = text
-        // The user info's password first, then every `password=` that is left: the user info's end is found
-        // in the text as written.
-        if let scheme = result.range(of: "://") {
-            let rest = result[scheme.upperBound...]
-            if let at = userInfoEnd(rest) {
-                let userInfo = rest[..<at]
-                if let colon = userInfo.firstIndex(of: ":") {
-                    result.replaceSubrange(colon..<at, with: "")
-                }
+        // What libpq cannot read, or reads otherwise than written, is shown as its user name (up to the
+        // first `:` of the user info: a user name holds no `:`) and what follows the last `@`: a password,
+        // wherever its `@`, `/`, `?` or `#` cut it, lies between the two.
+        var shown = text
+        if let scheme = text.range(of: "://") {
+            let rest = text[scheme.upperBound...]
+            if let lastAt = rest.lastIndex(of: "@") {
+                let userEnd = rest[..<lastAt].firstIndex(of: ":") ?? lastAt
+                shown = String(text[..<scheme.upperBound]) + rest[..<userEnd] + rest[lastAt...]
             }
         }
-        var parts = result.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-        if parts.count == 2 {
-            parts[1] = parts[1].split(separator: "&", omittingEmptySubsequences: false)
-                .map { $0.lowercased().hasPrefix("password=") ? "password=…" : String($0) }.joined(separator: "&")
+        // And every `password=` value, wherever it stands.
+        var searchFrom = shown.startIndex
+        while let range = shown.range(of: "password=", options: .caseInsensitive, range: searchFrom..<shown.endIndex) {
+            let valueEnd = shown[range.upperBound...].firstIndex(of: "&") ?? shown.endIndex
+            shown.replaceSubrange(range.upperBound..<valueEnd, with: "…")
+            searchFrom = shown.index(range.lowerBound, offsetBy: "password=…".count)
         }
-        // A `password=` wherever it stands, even where no `?` is left before it.
-        var blanked = parts.joined(separator: "?")
-        var searchFrom = blanked.startIndex
-        while let range = blanked.range(of: "password=", options: .caseInsensitive, range: searchFrom..<blanked.endIndex) {
-            let valueEnd = blanked[range.upperBound...].firstIndex(of: "&") ?? blanked.endIndex
-            if blanked[range.upperBound..<valueEnd] != "…" { blanked.replaceSubrange(range.upperBound..<valueEnd, with: "…") }
-            searchFrom = blanked.index(range.lowerBound, offsetBy: "password=…".count)
+        return shown
+    }
+
+    /// True when libpq reads `text` (`PQconninfoParse`): a URL it cannot read fails every connection with a
+    /// message that may quote the part it could not read, a password's part included.
+    public static func isReadableByLibpq(_ text: String) -> Bool {
+        var error: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(text, &error) else {
+            if let error { PQfreemem(error) }
+            return false
         }
-        return blanked
+        PQconninfoFree(options)
+        return true
     }
 }

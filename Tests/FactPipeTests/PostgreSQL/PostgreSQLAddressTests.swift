@@ -54,6 +54,15 @@ import Testing
                      "postgresql://u:pw@h?passfile=/home/me@corp/.pgpass"] {
             #expect(!PostgreSQLAddress.hasAmbiguousUserInfo(text), "\(text)")
         }
+        // A `?` before any `@`, or a query key no keyword: libpq cannot read them, and its error quoted the
+        // part it could not (`p?a/b`, `c?x=y`, `c=d`): shown as user name and what follows the last `@`.
+        for (text, secret) in [("postgresql://u:p?a/b@127.0.0.1:1/db", "a/b"), ("postgresql://u:se@c?x=y@127.0.0.1:1/db", "c?x"),
+                               ("postgresql://u:a?b@c=d@127.0.0.1:1/db", "c=d")] {
+            #expect(!PostgreSQLAddress.isReadableByLibpq(text) || PostgreSQLAddress.hasAmbiguousUserInfo(text), "\(text)")
+            let shown = PostgreSQLAddress.redacted(text)
+            #expect(!shown.contains(secret) && shown == "postgresql://u@127.0.0.1:1/db", "\(shown)")
+        }
+        #expect(PostgreSQLAddress.isReadableByLibpq("postgresql://u:p%3Fa%2Fb@127.0.0.1:1/db"))
         // And a `password=` is blanked however the rest reads.
         #expect(!PostgreSQLAddress.blankingPassword("postgresql://u:p@ss@h/db?password=pw").contains("pw"))
         #expect(!PostgreSQLAddress.redacted("postgresql://u:p@ss@h/db?x=1&password=pw").contains("pw"))
