@@ -103,6 +103,16 @@ struct PostgreSQLClientEnvironmentTests {
                              environment: ["PGOPTIONS": "-c search_path=app,audit,public"])
         #expect(logged.status == 0, "\(logged.stderr)")
         #expect(try database.sql("SELECT statement FROM audit.audit_log") == [["P(e, f)."]])
+
+        // A first load with another schema's `facts` after the first schema on the path makes its own tables
+        // in the first one (it was refused: the other `facts` was found along the path).
+        let fresh = try PostgreSQLTestDatabase()
+        try fresh.sql("CREATE SCHEMA app; CREATE TABLE app.facts(id int)")
+        let firstLoad = try run(["import", first, "--db", fresh.url, "-q"],
+                                environment: ["PGOPTIONS": "-c search_path=public,app"])
+        #expect(firstLoad.status == 0, "\(firstLoad.stderr)")
+        #expect(try fresh.int("SELECT count(*) FROM public.facts") == 1)
+        #expect(try fresh.int("SELECT count(*) FROM app.facts") == 0)
     }
 
     @Test func pgpassInTheHomeFolderOrPGPASSFILEGivesThePassword() throws {

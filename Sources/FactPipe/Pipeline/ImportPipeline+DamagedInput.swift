@@ -36,7 +36,8 @@ extension ImportPipeline {
             found = stopped
         } else {
             // Nothing committed, nothing to take back: a huge file is not read again for a first record refused.
-            guard source.compression != .none, source.inserted + source.updated > 0,
+            // (A resumed load may hold what its earlier runs committed.)
+            guard source.compression != .none, source.inserted + source.updated > 0 || options.resume,
                 let damage = Self.damage(of: source.path, source.compression, isCancelled: isCancelled)
             else { return }
             found = stopped + "; read to its end after the stop, \(damage)"

@@ -187,9 +187,13 @@ enum PostgreSQLSchema {
 
     /// Reads the state of the connection's current schema (the first of its `search_path`).
     static func state(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> State {
+        // In the schema first on the path (the connection put factpipe's there): a `facts` of a schema after
+        // it (`search_path = public, app` with `app.facts`) is not this database's, and a first load makes
+        // its own in the first schema.
         let tables = try connection.execute("""
-            SELECT to_regclass('facts') IS NOT NULL, to_regclass('factpipe_meta') IS NOT NULL,
-            to_regclass('factpipe_loads') IS NOT NULL
+            SELECT to_regclass(quote_ident(current_schema()) || '.facts') IS NOT NULL,
+            to_regclass(quote_ident(current_schema()) || '.factpipe_meta') IS NOT NULL,
+            to_regclass(quote_ident(current_schema()) || '.factpipe_loads') IS NOT NULL
             """)
         let hasFacts = tables.bool(0, 0), hasMeta = tables.bool(0, 1), hasLoads = tables.bool(0, 2)
         if !hasFacts && !hasMeta && !hasLoads { return .empty }

@@ -283,6 +283,47 @@ import Testing
         #expect(summary.message?.contains("read to its end") == false, "\(summary.message ?? "")")
     }
 
+    /// A resumed load that the budget stops before it commits anything still holds what its earlier run
+    /// committed from the same damaged input: the file is read to its end, and the load undone.
+    @Test func aResumedLoadTheBudgetStopsIsCheckedForWhatItsEarlierRunCommitted() throws {
+        let work = try LoadWorkspace()
+        let good = (0..<50_000).map { "Resumed(item\($0))." }
+        let broken = (0..<250_000).map { "broken(x\($0)" }
+        let packed = work.path("packed.gz")
+        try gzipCLI(try work.write("big.txt", (good + broken).joined(separator: "\n") + "\n"), packed)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: packed)))
+        bytes[bytes.count - 8] ^= 0x01
+        let input = try work.write("input.gz", bytes)
+        // The first run, stopped once it has committed the good part and is refusing the rest.
+        var options = ImportOptions(inputs: [input], databasePath: work.databasePath)
+        options.batchSize = 1_000
+        options.maxErrors = 10_000_000
+        let progress = ImportProgress()
+        let result = LockedValue<ImportSummary?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        let pipeline = ImportPipeline(options: options)
+        DispatchQueue.global().async {
+            result.set(pipeline.run(progress: progress))
+            finished.signal()
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while progress.committedRecords.load(ordering: .relaxed) < 60_000 && ContinuousClock.now < deadline {
+            usleep(200)
+        }
+        progress.cancel()
+        finished.wait()
+        let first = try #require(result.get())
+        try #require(first.status == .interrupted && first.inserted == 50_000, "\(first)")
+        // The resume refuses its first record and stops, having committed nothing itself.
+        options.resume = true
+        options.maxErrors = 0
+        let resumed = ImportPipeline(options: options).run()
+        #expect(resumed.status == .aborted)
+        #expect(resumed.inserted == 0)
+        #expect(resumed.sources.map(\.status) == [.undone], "\(resumed.message ?? "")")
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 0)
+    }
+
     /// A truncated stream is a true prefix: its batches stay, for `--resume` (`truncatedGzipInput…`), and
     /// so do a damaged input's in an atomic load, which committed none.
     @Test func anAtomicLoadOfADamagedInputLeavesNothingToUndo() throws {
