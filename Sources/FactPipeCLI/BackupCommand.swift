@@ -20,7 +20,7 @@ struct BackupCommand: ParsableCommand {
               factpipe backup --db kb.sqlite --to /mnt/backup --keep 7 --json
 
             Exit codes: 0 written; 1 failed (nothing is left in DIR, earlier backups untouched); \
-            64 usage error; 130/143 interrupted (nothing left).
+            64 usage error; 130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (nothing left).
             """
     )
 

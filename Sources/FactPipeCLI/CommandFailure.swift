@@ -19,6 +19,14 @@ struct CommandFailure {
         init(_ description: String) { self.description = description }
     }
 
+    /// A command a signal stopped, having rolled back what it did: exit 130/143/129/131, and under `--json`
+    /// `status` `interrupted` with that code.
+    struct Interrupted: Error, CustomStringConvertible {
+        var underlying: any Error
+        var code: Int32
+        var description: String { "\(underlying)" }
+    }
+
     /// The command's name, as in `factpipe <command>: error: …`.
     var command: String
     var error: any Error
@@ -37,6 +45,7 @@ struct CommandFailure {
     var exitCode: Int32 {
         switch error {
         case let code as ExitCode: code.rawValue
+        case let interrupted as Interrupted: interrupted.code
         case is Usage, is ValidationError: FactPipeExit.usage
         default: FactPipeExit.failure
         }
@@ -46,7 +55,8 @@ struct CommandFailure {
     /// `error` kind, `path`, `message`), any other as `{"command", "status", "exit_code", "error"}`.
     var jsonObject: JSONDocument {
         if let snapshot = error as? SnapshotError { return snapshot.jsonDocument }
-        return Self.jsonObject(command: command, message: message, exitCode: exitCode)
+        return Self.jsonObject(
+            command: command, message: message, exitCode: exitCode, status: error is Interrupted ? "interrupted" : "failed")
     }
 
     /// Prints `factpipe <command>: error: …` (and with `json` the error object on standard output) and
@@ -59,7 +69,7 @@ struct CommandFailure {
     }
 
     /// `{"command", "status": "failed", "exit_code", "error"}`: what a failing command prints under `--json`.
-    static func jsonObject(command: String, message: String, exitCode: Int32) -> JSONDocument {
-        ["command": .string(command), "status": "failed", "exit_code": .int(Int(exitCode)), "error": .string(message)]
+    static func jsonObject(command: String, message: String, exitCode: Int32, status: String = "failed") -> JSONDocument {
+        ["command": .string(command), "status": .string(status), "exit_code": .int(Int(exitCode)), "error": .string(message)]
     }
 }

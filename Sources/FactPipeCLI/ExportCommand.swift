@@ -28,7 +28,7 @@ struct ExportCommand: ParsableCommand {
               factpipe export --db postgresql://kb@db.example.com/knowledge -o kb.ndjson.zst
 
             Exit codes: 0 written; 1 failed (database, output, or a fact the format cannot carry; \
-            nothing is left at the output path); 64 usage error; 130/143 interrupted (nothing left).
+            nothing is left at the output path); 64 usage error; 130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (nothing left).
             """
     )
 

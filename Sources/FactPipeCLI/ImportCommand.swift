@@ -15,8 +15,8 @@ struct ImportCommand: ParsableCommand {
               factpipe import a.txt b.ndjson.gz --db kb.sqlite --atomic --json
 
             Exit codes: 0 done; 2 done with rejected records; 3 aborted (--max-errors, or a \
-            conflict under --on-conflict fail); 1 failed; 64 usage error; 130/143 interrupted \
-            (SIGINT/SIGTERM).
+            conflict under --on-conflict fail); 1 failed; 64 usage error; 130/143/129/131 interrupted \
+            (SIGINT/SIGTERM/SIGHUP/SIGQUIT).
             """
     )
 

@@ -23,6 +23,13 @@ final class InterruptCleanup: @unchecked Sendable {
                     guard !placed else { return }
                     TemporaryFiles.removeAll()
                     Standard.error("factpipe: interrupted; temporary files removed")
+                    // What a PostgreSQL server runs for this process stops with it (`SignalTrap.stopAtOnce`).
+                    let cancelled = DispatchSemaphore(value: 0)
+                    DispatchQueue.global().async {
+                        PostgreSQLSessions.cancelRunningStatements()
+                        cancelled.signal()
+                    }
+                    _ = cancelled.wait(timeout: .now() + 1)
                     _exit(128 + number)
                 }
             }

@@ -24,7 +24,7 @@ struct OptimizeCommand: ParsableCommand {
               factpipe optimize --db postgresql://kb@db.example.com/knowledge
 
             Exit codes: 0 done and the integrity check passed; 1 refused, failed, or the integrity \
-            check found problems; 64 usage error; 130/143 interrupted by SIGINT/SIGTERM (the step that \
+            check found problems; 64 usage error; 130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (the step that \
             ran is rolled back and its log truncated).
             """
     )
@@ -53,6 +53,9 @@ struct OptimizeCommand: ParsableCommand {
         var trap: SignalTrap?
         do {
             if let address = PostgreSQLAddress(db) {
+                // A signal ends the command, with a cancel request for what the server runs; it rolls it back.
+                let cleanup = InterruptCleanup()
+                defer { withExtendedLifetime(cleanup) {} }
                 report = try DatabaseOptimizer.run(address: address, options: options)
             } else {
                 let removed = StaleTemporaries.sweep(besides: db)
@@ -65,8 +68,9 @@ struct OptimizeCommand: ParsableCommand {
             }
         } catch let error as StoreError where error.kind == .interrupted {
             // The step that ran was rolled back and its log truncated; 130 or 143 as for a load.
-            _ = CommandFailure.exit("optimize", error, json: json)
-            throw ExitCode(FactPipeExit.stopped(by: trap?.receivedSignal))
+            throw CommandFailure.exit(
+                "optimize", CommandFailure.Interrupted(underlying: error, code: FactPipeExit.stopped(by: trap?.receivedSignal)),
+                json: json)
         } catch {
             throw CommandFailure.exit("optimize", error, json: json)
         }

@@ -26,10 +26,12 @@ enum PathArguments {
     static func checkDatabase(_ path: String, option: String = "--db", postgreSQL: PostgreSQLUse = .notSupported) throws {
         if PostgreSQLAddress.isPostgreSQL(path) {
             let shown = PostgreSQLAddress.redacted(path)
-            if PostgreSQLAddress.hasAmbiguousUserInfo(path) || !PostgreSQLAddress.isReadableByLibpq(path) {
-                throw ValidationError("\(option) \(shown): libpq cannot read this URL as written; a user name or "
-                    + "password with '@', '/', '?', '#', '&' or '=' in it must write them as %40, %2F, %3F, %23, %26 "
-                    + "and %3D (libpq would read the rest as the host, the database or options)")
+            let unreadable = PostgreSQLAddress.libpqParseError(path)
+            if PostgreSQLAddress.hasAmbiguousUserInfo(path) || unreadable != nil {
+                throw ValidationError("\(option) \(shown): libpq cannot read this URL as written"
+                    + (unreadable.map { " (\($0))" } ?? "") + "; a user name or password with '@', '/', '?', '#', "
+                    + "'&' or '=' in it must write them as %40, %2F, %3F, %23, %26 and %3D (libpq would read the rest "
+                    + "as the host, the database or options)")
             }
             switch postgreSQL {
             case .supported: return

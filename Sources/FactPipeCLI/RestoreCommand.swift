@@ -23,7 +23,7 @@ struct RestoreCommand: ParsableCommand {
               factpipe restore kb.ndjson.zst --to copy.sqlite --json
 
             Exit codes: 0 restored; 1 failed (the target is left as it was); 64 usage error; \
-            130/143 interrupted (the target is left as it was).
+            130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (the target is left as it was).
             """
     )
 

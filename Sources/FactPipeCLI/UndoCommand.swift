@@ -39,13 +39,22 @@ struct UndoCommand: ParsableCommand {
         // SQLite only, as for optimize: with PostgreSQL a signal ends the command and the server rolls back.
         let progress = ImportProgress()
         var trap: SignalTrap?
+        var cleanup: InterruptCleanup?
+        defer { withExtendedLifetime(cleanup) {} }
         do {
-            if PostgreSQLAddress(db) == nil { trap = SignalTrap(progress: progress) }
+            if PostgreSQLAddress(db) == nil {
+                trap = SignalTrap(progress: progress)
+            } else {
+                // The server rolls the undo back when the command ends; a signal ends it, with a cancel request
+                // for what the server runs (a wait for another session's lock would hold the writer lock on).
+                cleanup = InterruptCleanup()
+            }
             result = try LoadUndo.undo(loadID: loadID, databasePath: db, lockTimeoutSeconds: wait, progress: progress)
         } catch let error as StoreError where error.kind == .interrupted {
             // Rolled back (or a wait for the writer lock ended): 130 or 143 as for a load.
-            _ = CommandFailure.exit("undo", error, json: json)
-            throw ExitCode(FactPipeExit.stopped(by: trap?.receivedSignal))
+            throw CommandFailure.exit(
+                "undo", CommandFailure.Interrupted(underlying: error, code: FactPipeExit.stopped(by: trap?.receivedSignal)),
+                json: json)
         } catch {
             throw CommandFailure.exit("undo", error, json: json)
         }

@@ -20,7 +20,7 @@ struct VerifyCommand: ParsableCommand {
               factpipe verify kb.ndjson.zst --json
 
             Exit codes: 0 sound; 1 a problem was found (or the file cannot be read); 64 usage error; \
-            130/143 interrupted.
+            130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT.
             """
     )
 

@@ -19,7 +19,7 @@ import Glibc
         var stopped = false
         for delay in [50_000, 20_000, 5_000] where !stopped {
             let load = try SQLiteFile.int(work.database, "SELECT max(id) FROM factpipe_loads")
-            let undo = try BackgroundProcess(BinaryLocator.factpipe, ["undo", "\(load)", "--db", work.database])
+            let undo = try BackgroundProcess(BinaryLocator.factpipe, ["undo", "\(load)", "--db", work.database, "--json"])
             usleep(useconds_t(delay))
             kill(undo.pid, signal)
             let run = try undo.wait()
@@ -30,6 +30,10 @@ import Glibc
             }
             stopped = true
             #expect(run.status == (signal == SIGTERM ? 143 : 130), "\(run.stderr)")
+            // `--json` says so, with the code the process exits with (it said 1, "failed").
+            let object = try run.json()
+            #expect(object["status"] as? String == "interrupted" && object["exit_code"] as? Int == Int(run.status),
+                    "\(object)")
             #expect(run.stderr.contains("was rolled back, the database is as it was")
                 || run.stderr.contains("interrupted while waiting"), "\(run.stderr)")
             #expect(!FileManager.default.fileExists(atPath: work.database + "-wal"))

@@ -197,12 +197,20 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     /// True when libpq reads `text` (`PQconninfoParse`): a URL it cannot read fails every connection with a
     /// message that may quote the part it could not read, a password's part included.
     public static func isReadableByLibpq(_ text: String) -> Bool {
+        libpqParseError(text) == nil
+    }
+
+    /// Why libpq cannot read `text`, with what its message quotes (`"s3cret%zz"`, which may be a password's
+    /// part) left out as `"…"`; nil when it reads it.
+    public static func libpqParseError(_ text: String) -> String? {
         var error: UnsafeMutablePointer<CChar>?
         guard let options = PQconninfoParse(text, &error) else {
-            if let error { PQfreemem(error) }
-            return false
+            defer { if let error { PQfreemem(error) } }
+            let reason = error.map { String(cString: $0) } ?? "unreadable"
+            let parts = reason.trimmingASCIIWhitespace().split(separator: "\"", omittingEmptySubsequences: false)
+            return parts.enumerated().map { $0.offset % 2 == 1 ? "…" : String($0.element) }.joined(separator: "\"")
         }
         PQconninfoFree(options)
-        return true
+        return nil
     }
 }
