@@ -23,13 +23,8 @@ final class InterruptCleanup: @unchecked Sendable {
                     guard !placed else { return }
                     TemporaryFiles.removeAll()
                     Standard.error("factpipe: interrupted; temporary files removed")
-                    // What a PostgreSQL server runs for this process stops with it (`SignalTrap.stopAtOnce`).
-                    let cancelled = DispatchSemaphore(value: 0)
-                    DispatchQueue.global().async {
-                        PostgreSQLSessions.cancelRunningStatements()
-                        cancelled.signal()
-                    }
-                    _ = cancelled.wait(timeout: .now() + 1)
+                    // What a PostgreSQL server runs for this process stops with it.
+                    SignalTrap.cancelServerStatements()
                     _exit(128 + number)
                 }
             }

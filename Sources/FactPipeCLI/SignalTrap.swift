@@ -56,18 +56,23 @@ final class SignalTrap: @unchecked Sendable {
                 + "committed stays, the open batch is rolled back, and --resume goes on from the last checkpoint")
         TemporaryFiles.endingForInterrupt { _ in
             TemporaryFiles.removeAll()
-            // A server process would go on with the statement it runs, holding the writer lock, until it next
-            // looked at the connection (a wait for another session's lock: as long as that lock is held).
-            // Cancel requests end such waits; a frozen server may not answer them, so they get a second at most.
-            let cancelled = DispatchSemaphore(value: 0)
-            DispatchQueue.global().async {
-                PostgreSQLSessions.cancelRunningStatements()
-                cancelled.signal()
-            }
-            _ = cancelled.wait(timeout: .now() + 1)
+            cancelServerStatements()
             _exit(128 + number)
         }
         _exit(128 + number)
+    }
+
+    /// For a process about to end at once: a PostgreSQL server process would go on with the statement it
+    /// runs, holding the writer lock, until it next looked at the connection (a wait for another session's
+    /// lock: as long as that lock is held). Cancel requests end such waits; a frozen server may not answer
+    /// them, so they get a second at most.
+    static func cancelServerStatements() {
+        let cancelled = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            PostgreSQLSessions.cancelRunningStatements()
+            cancelled.signal()
+        }
+        _ = cancelled.wait(timeout: .now() + 1)
     }
 
     /// The signal number that stopped the load, if one did.
