@@ -81,15 +81,8 @@ struct PipelineOwnFiles {
     /// True when `path` reads as what `--report` or `--metrics-file` writes (`{"command":"…` or
     /// `# HELP factpipe_…`): a user's input at that path is an input, which the run then refuses to overwrite.
     private static func isReport(_ path: String) -> Bool {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return false }
-        var head = [UInt8](repeating: 0, count: 32)
-        let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return false }
-        return [Array("{\"command\":\"".utf8), Array("# HELP factpipe_".utf8)].contains { head[..<count].starts(with: $0) }
+        guard let head = FileHead.bytes(path, count: 32) else { return false }
+        return [Array("{\"command\":\"".utf8), Array("# HELP factpipe_".utf8)].contains { head.starts(with: $0) }
     }
 
     /// True when `path` is a factpipe snapshot: its manifest (its last frame, or the file beside a plain

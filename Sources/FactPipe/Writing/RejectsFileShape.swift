@@ -8,16 +8,8 @@ import Darwin
 enum RejectsFileShape {
     /// True when the regular file at `path` is empty or its first line begins as a reject line does.
     static func isRejectsFile(_ path: String) -> Bool {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        var status = stat()
-        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return false }
-        if status.st_size == 0 { return true }
-        var head = [UInt8](repeating: 0, count: 8 * 1024)
-        let count = head.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return false }
-        return beginsAsRejectLine(head[..<count])
+        guard let head = FileHead.bytes(path, count: 8 * 1024) else { return false }
+        return head.isEmpty || beginsAsRejectLine(head)
     }
 
     /// True when `bytes` begin `{"source":`, a JSON string, `,"line":` and a digit.
