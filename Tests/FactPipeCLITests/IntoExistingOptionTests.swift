@@ -34,6 +34,24 @@ import Testing
         #expect(int(reject, "line") == 2, "\(reject)")
     }
 
+    /// A load into another program's database has no ledger to undo a damaged input's load by: its message
+    /// says how many facts committed from the input before its check failed stay (the rest of the load's
+    /// story is the one a factpipe database gets: `anInputThatFailsItsChecksumIsUndone`).
+    @Test func aDamagedInputSaysWhatStays() throws {
+        let work = try CLIWorkspace()
+        let kb = try knowledgeBase(work)
+        let plain = try work.write("in.txt", (0..<30_000).map { "Damaged(item\($0))." }.joined(separator: "\n") + "\n")
+        try Factpipe.tool("/usr/bin/gzip", ["-k", "-f", plain])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: plain + ".gz")))
+        bytes[bytes.count - 8] ^= 0x01
+        let damaged = try work.write("damaged.txt.gz", Data(bytes))
+        let run = try Factpipe.run(["import", damaged, "--db", kb, "--into-existing", "--batch-size", "1000", "-q"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("gzip data corrupt"), "\(run.stderr)")
+        #expect(run.stderr.contains("committed from it before the damage showed stay in the database"), "\(run.stderr)")
+        #expect(try statements(kb).count > 1)
+    }
+
     @Test func atomicKeepsNothingOfALoadThatStops() throws {
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", "New(a).\nbad\nNew(b).\nNew(c).\nOld(fact).\nNew(d).\n")

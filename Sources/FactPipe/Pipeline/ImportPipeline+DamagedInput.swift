@@ -25,12 +25,22 @@ extension ImportPipeline {
     /// is not damage: what was read is a true prefix, kept for `--resume`. An atomic load committed nothing;
     /// a load `--into-existing` has no ledger to undo by, and says what stays.
     func undoDamagedInput(_ summary: inout ImportSummary, isCancelled: () -> Bool = { false }) {
-        guard !options.isAtomic, summary.status == .failed || summary.status == .aborted,
-            let index = summary.sources.lastIndex(where: { $0.status == .failed || $0.status == .aborted })
-        else { return }
-        let source = summary.sources[index]
+        guard !options.isAtomic, summary.status == .failed || summary.status == .aborted else { return }
         let stopped = summary.message ?? summary.status.rawValue
-        var found: String
+        // No ledger, no sources to undo by: say what stays.
+        if options.intoExisting {
+            guard let damage = summary.error as? ReadError, damage.kind == .corruptCompressedStream,
+                summary.inserted + summary.updated > 0
+            else { return }
+            summary.message = stopped + "; the \(summary.inserted + summary.updated) facts committed from it before the "
+                + "damage showed stay in the database and may hold damaged values"
+            return
+        }
+        guard let index = summary.sources.lastIndex(where: { $0.status == .failed || $0.status == .aborted }) else {
+            return
+        }
+        let source = summary.sources[index]
+        let found: String
         if summary.status == .failed {
             guard let damage = summary.error as? ReadError, damage.kind == .corruptCompressedStream else { return }
             found = stopped
@@ -41,14 +51,6 @@ extension ImportPipeline {
                 let damage = Self.damage(of: source.path, source.compression, isCancelled: isCancelled)
             else { return }
             found = stopped + "; read to its end after the stop, \(damage)"
-        }
-        if options.intoExisting {
-            if source.inserted + source.updated > 0 {
-                found += "; the \(source.inserted + source.updated) facts committed from it before the damage showed "
-                    + "stay in the database and may hold damaged values"
-            }
-            summary.message = found
-            return
         }
         do {
             let undone = try LoadUndo.undo(loadID: source.loadID, databasePath: options.databasePath)
