@@ -8,11 +8,9 @@ import Testing
 @Suite(.enabled(if: PostgreSQLTestAddress.isEnabled, PostgreSQLTestAddress.skipReason))
 struct PostgreSQLDamagedInputTests {
     @Test func aZstdInputThatFailsItsChecksumIsUndone() throws {
-        let maintenance = try PostgreSQLConnection(address: try PostgreSQLTestAddress.server())
-        let name = "factpipe_damaged_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-        _ = try maintenance.execute("CREATE DATABASE \(name) ENCODING 'UTF8' TEMPLATE template0")
-        defer { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-        let address = try PostgreSQLTestAddress.database(name)
+        let scratch = try PostgreSQLTestAddress.scratchDatabase("factpipe_damaged_")
+        defer { scratch.drop() }
+        let address = scratch.address
 
         let work = try LoadWorkspace()
         let earlier = try work.write("earlier.txt", "Damaged(item7, v7).\nOther(a, b).\n")

@@ -23,4 +23,16 @@ enum PostgreSQLTestAddress {
         let slash = try #require(url.range(of: "/", options: .backwards), sourceLocation: sourceLocation)
         return try #require(PostgreSQLAddress(String(url[..<slash.lowerBound]) + "/" + name), sourceLocation: sourceLocation)
     }
+
+    /// A database of its own on the test server, named `prefix` and a random suffix, for one test; the
+    /// caller defers `drop`, which removes it (its sessions ended with it).
+    static func scratchDatabase(
+        _ prefix: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (address: PostgreSQLAddress, drop: () -> Void) {
+        let maintenance = try PostgreSQLConnection(address: try server(sourceLocation: sourceLocation))
+        let name = prefix + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        _ = try maintenance.execute("CREATE DATABASE \(name) ENCODING 'UTF8' TEMPLATE template0")
+        let address = try database(name, sourceLocation: sourceLocation)
+        return (address, { _ = try? maintenance.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") })
+    }
 }
