@@ -66,14 +66,16 @@ final class FactLookup {
         try statement.bind(5, Int64(query.limit ?? -1))
         var count = 0
         while try statement.step() {
+            // Before the accessors below convert any value: a column's type means nothing after a conversion.
+            let unloadable = statement.unloadable(
+                confidence: 5,
+                texts: [(1, "statement"), (6, "source"), (7, "context"), (8, "fact_metadata"), (9, "created_at")])
             var fact = StoredFact(
                 id: statement.int64(0), statement: statement.text(1) ?? "", predicate: statement.text(2) ?? "",
                 subject: statement.text(3), object: statement.text(4), confidence: statement.double(5),
                 source: statement.text(6), context: statement.text(7), metadata: statement.text(8),
                 createdAt: statement.text(9))
-            fact.unloadable = statement.unloadable(
-                confidence: 5,
-                texts: [(1, "statement"), (6, "source"), (7, "context"), (8, "fact_metadata"), (9, "created_at")])
+            fact.unloadable = unloadable
             body(fact)
             count += 1
         }

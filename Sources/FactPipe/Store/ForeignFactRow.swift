@@ -38,7 +38,7 @@ struct ForeignFactRow {
         return limits
     }()
 
-    private(set) var fact: StoredFact
+    let fact: StoredFact
     /// The statement in canonical form, or the stored text when the grammar refuses it.
     let canonical: String
     /// The number of arguments; nil when the grammar refuses the statement.
@@ -53,6 +53,11 @@ struct ForeignFactRow {
             guard let value = text(column), !value.isEmpty else { return nil }
             return value
         }
+        // Before any accessor converts a value: a column's type means nothing after a conversion.
+        let texts = ["source", "context", "fact_metadata", "created_at"].compactMap { name in
+            layout.index[name].map { (column: $0, name: name) }
+        }
+        let unloadable = statement.unloadable(confidence: layout.index["confidence"], texts: [(0, "statement")] + texts)
         let stored = statement.text(0) ?? ""
         let parsed = try? StatementParser.parse(stored, limits: Self.lenientLimits)
         canonical = parsed?.canonical ?? stored
@@ -62,17 +67,15 @@ struct ForeignFactRow {
         let args = parsed?.args ?? []
         var confidence: Double?
         if let index = layout.index["confidence"], !statement.isNull(index) { confidence = statement.double(index) }
-        fact = StoredFact(
+        var read = StoredFact(
             statement: stored,
             predicate: nonEmpty("predicate") ?? prefix.trimmingASCIIWhitespace(),
             subject: nonEmpty("subject") ?? args.first,
             object: nonEmpty("object") ?? (args.count > 1 ? args[1] : nil),
             confidence: confidence, source: text("source"), context: text("context"),
             metadata: text("fact_metadata"), createdAt: text("created_at"))
-        let texts = ["source", "context", "fact_metadata", "created_at"].compactMap { name in
-            layout.index[name].map { (column: $0, name: name) }
-        }
-        fact.unloadable = statement.unloadable(confidence: layout.index["confidence"], texts: [(0, "statement")] + texts)
+        read.unloadable = unloadable
+        fact = read
     }
 
     /// True when every criterion of `query` holds for this row.

@@ -72,7 +72,8 @@ final class SQLiteStatement {
 
     /// Why this row would not load back as it reads, or nil: a `confidence` that is no finite number (text
     /// or a BLOB reads as 0, an infinity as null), or text that is not UTF-8 (read with U+FFFD). Only another
-    /// program's SQL writes such values; `export` refuses them, and so do `query`'s NDJSON and CSV.
+    /// program's SQL writes such values; `export` refuses them, and so do `query`'s NDJSON and CSV. Ask
+    /// before reading the row's values otherwise: after a type conversion `sqlite3_column_type` is undefined.
     func unloadable(confidence: Int32?, texts: [(column: Int32, name: String)]) -> String? {
         if let confidence {
             switch sqlite3_column_type(handle, confidence) {
