@@ -133,6 +133,31 @@ import Glibc
         #expect(int(ledger, "records") == wholeLines + 1)
     }
 
+    /// A CSV value cut short (0.75 to 0.7) is a well-formed record, so a pipe that closed mid-record loads
+    /// it: the load says where its input ended without a line end, which only a pipe can do unnoticed.
+    @Test func aCSVPipeCutInsideAValueLoadsItAndSaysTheLastRecordHadNoLineEnd() throws {
+        let work = try CLIWorkspace()
+        let whole = "statement,confidence\n\"Foo(a, b).\",0.5\n\"Bar(c, d).\",0.75\n"
+        let cut = String(whole.dropLast(2))
+        let piped = try Factpipe.run(["import", "-", "--db", work.database, "--format", "csv", "--json"],
+                                     stdin: Data(cut.utf8))
+        #expect(piped.status == 0, "\(piped.stderr)")
+        let notes = try #require(try piped.json()["notes"] as? [String])
+        #expect(notes.count == 1 && notes[0].hasPrefix("-: its last record (line 3) has no line end"), "\(notes)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE confidence = 0.7") == 1)
+
+        // The same input whole through a pipe, and cut as a regular file (no producer to stop): no note.
+        let again = try Factpipe.run(["import", "-", "--db", work.path("whole.db"), "--format", "csv", "--json"],
+                                     stdin: Data(whole.utf8))
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try again.json()["notes"] as? [String] == [])
+        let file = work.path("cut.csv")
+        try Data(cut.utf8).write(to: URL(fileURLWithPath: file))
+        let fromFile = try Factpipe.run(["import", file, "--db", work.path("file.db"), "--json"])
+        #expect(fromFile.status == 0, "\(fromFile.stderr)")
+        #expect(try fromFile.json()["notes"] as? [String] == [])
+    }
+
     @Test(arguments: ["zstd", "gzip"])
     func aCompressedPipeThatEndsMidFrameFailsAfterItsCommittedBatches(_ tool: String) throws {
         let work = try CLIWorkspace()

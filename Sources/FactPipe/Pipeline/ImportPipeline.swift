@@ -206,7 +206,7 @@ public struct ImportPipeline: Sendable {
 
         // Writer: this thread.
         let estimatedRecords = remaining > 0 ? remaining / 120 : nil
-        let summary = store.run(
+        var summary = store.run(
             batches, estimatedRecords: estimatedRecords, sourcesToRead: plans.filter(\.isRead).count)
         if summary.status != .done { queues.cancel() }
         if progress.isCancelled.load(ordering: .relaxed) {
@@ -216,6 +216,7 @@ public struct ImportPipeline: Sendable {
         } else {
             group.wait()
         }
+        summary.notes += progress.readerNotes.withLock { $0 }
         return summary
     }
 }

@@ -11,6 +11,9 @@ public final class ImportProgress: Sendable {
     /// Set by a signal handler: stop, roll back the open batch, record the load as interrupted.
     public let isCancelled = Atomic<Bool>(false)
 
+    /// What the reader noticed that the load's user should know (the summary's `notes`).
+    let readerNotes = Mutex<[String]>([])
+
     /// Run once by `cancel`: they wake the stages that wait (on a queue, not on input).
     private let cancelHandlers = Mutex<[@Sendable () -> Void]?>([])
 

@@ -134,6 +134,16 @@ struct SourceReader {
                         message: "it changed while it was read (after its SHA-256 was taken); its load is not done: "
                             + "undo it (factpipe loads shows its id) and load the file again once nothing writes it")
                 }
+                if let line = reader.unterminatedLastLine, framing != .lines, reader.sourceSize == nil,
+                   reader.compression == .none {
+                    // A pipe that closed mid-record cannot be told from a short input, and a CSV value cut
+                    // short (0.75 to 0.7) is a well-formed record: say where the input ended.
+                    progress.readerNotes.withLock {
+                        $0.append("\(path): its last record (line \(line)) has no line end: if its producer "
+                            + "stopped mid-record, its last value may have loaded cut short; check the producer's exit status "
+                            + "(set -o pipefail)")
+                    }
+                }
                 guard send(.sourceEnd(sha256: reader.finishDigest())) else { return }
             } catch let error as ReadError {
                 _ = send(.readFailed(error))

@@ -23,6 +23,10 @@ public final class InputReader {
     private static let lineFeed: UInt8 = 0x0A
     private static let carriageReturn: UInt8 = 0x0D
 
+    private static func isBlank(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == lineFeed || byte == carriageReturn
+    }
+
     /// The input's name: the path as given, or `-` for standard input.
     public let source: String
     /// The compression recognised from the input's first bytes.
@@ -51,6 +55,8 @@ public final class InputReader {
     /// Decoded offset from which bytes are still to be looked at while `lineEnding` is undecided.
     private var lineEndingScanOffset: Int64 = 0
     private var lastRecordCount = 0
+    /// The line of the last record when the input ended inside it, with no line end after it.
+    public private(set) var unterminatedLastLine: Int?
 
     /// The input file's size when it is a regular file, otherwise nil.
     public var sourceSize: Int64? { file.fileSize }
@@ -223,6 +229,7 @@ public final class InputReader {
                     continue
                 }
                 if start < end {
+                    if (start..<end).contains(where: { !Self.isBlank(buffer[$0]) }) { unterminatedLastLine = line }
                     finishRecord(in: &chunk, contentEnd: end, next: end, scanner: scanner)
                 }
                 break
