@@ -218,9 +218,9 @@ struct SourceReader {
             throw ReadError(source: reader.source, kind: .unsupportedFormat,
                             message: "is a compressed SQLite database; decompress it (or restore it) first")
         }
-        // The first line decides; the lines after it that are already read (never waited for) may
-        // outvote a first line that is not a record of the file's format (see `detect`).
-        return InputFormat.detect(from: reader.buffered(limit: 64 * 1024), mapping: options.fieldMapping)
+        // The first line decides; the lines after it (up to 64 KiB of a file, what a pipe already holds:
+        // never waited for) may outvote a first line that is not a record of the file's format (see `detect`).
+        return InputFormat.detect(from: try reader.readWithoutWaiting(limit: 64 * 1024), mapping: options.fieldMapping)
     }
 
     private func header(of record: RawRecord, in chunk: RecordChunk, framing: RecordFraming, path: String) throws -> CSVHeader {

@@ -147,6 +147,19 @@ public final class InputReader {
         Array(UnsafeBufferPointer(start: buffer + start, count: max(0, min(limit, end - start))))
     }
 
+    /// Reads on until `limit` decoded bytes are at hand or the input ends, as long as no read would wait: a
+    /// regular file to `limit`, a plain pipe only what its producer already wrote (a compressed pipe's decoder
+    /// could wait for more than there is). Returns what `buffered(limit:)` then gives.
+    ///
+    /// Throws `ReadError` when reading or decoding fails.
+    public func readWithoutWaiting(limit: Int) throws(ReadError) -> [UInt8] {
+        while end - start < limit && !reachedEnd
+            && (file.fileSize != nil || (compression == .none && file.hasBytesReady())) {
+            try readMore()
+        }
+        return buffered(limit: limit)
+    }
+
     /// Starts reading records: from here on lines end as the input's first line end says. An LF (or CRLF)
     /// means LF; a lone CR (classic Mac OS) means every CR ends a line and reads as an LF, byte for byte, so
     /// offsets stay those of the input. Called by `nextChunk` and `skip`; call it before `peek` to see the
