@@ -58,6 +58,10 @@ struct PostgreSQLExportTests {
         let expected = try facts(work.path("direct.sqlite"))
         #expect(expected.count == 4)
         #expect(try facts(work.path("back.sqlite")) == expected)
+        // Restored too: the manifest carries PostgreSQL's schema version, not the new database's.
+        let restore = try Factpipe.run(["restore", snapshot, "--to", work.path("restored.sqlite")])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try facts(work.path("restored.sqlite")) == expected)
     }
 
     @Test func textExportIsTheSQLiteStoreOneAndFiltersWork() throws {

@@ -232,7 +232,9 @@ public struct ArchiveRestorer: Sendable {
                 "count differs: the restored database has \(report.factCount) facts, "
                     + "the manifest says \(manifest.factCount)")
         }
-        guard report.schemaVersion == manifest.schemaVersion else {
+        // A backup is the database as it was; a snapshot's facts went into a database of this release's
+        // schema, whatever the version of the one exported (another store's, or an older release's).
+        guard manifest.format != .sqlite || report.schemaVersion == manifest.schemaVersion else {
             throw SnapshotError(
                 .databaseDamaged, path: options.archivePath,
                 "the restored database has schema version \(report.schemaVersion), "

@@ -18,6 +18,19 @@ import Testing
         .run().path
     }
 
+    /// A snapshot of an older release's database goes into this release's schema: it was refused, the
+    /// manifest's version (the exported database's) compared with the new database's.
+    @Test func aSnapshotOfAVersionTwoDatabaseRestoresIntoTheCurrentSchema() throws {
+        let work = try SubjectIndexMigrationTests.versionTwoDatabase()
+        let archive = try export(work, to: "v2.ndjson.zst")
+        #expect(archive.manifest.schemaVersion == 2)
+        let restored = work.path("restored.sqlite")
+        let result = try restore(archive.path, to: restored)
+        #expect(result.factCount == archive.manifest.factCount)
+        #expect(try RawDatabase(restored).int("PRAGMA user_version") == Int(FactSchema.version))
+        #expect(try storedFacts(restored) == (try storedFacts(work.databasePath)))
+    }
+
     @Test func aRestoredBackupIsTheBackedUpDatabaseByteForByte() throws {
         let work = try loadedWorkspace()
         let archive = try backup(work)
