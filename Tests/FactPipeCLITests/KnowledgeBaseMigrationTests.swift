@@ -309,6 +309,29 @@ import Testing
             == (try Factpipe.tool("/usr/bin/sqlite3", [first, query]).stdoutText))
     }
 
+    /// Values no NDJSON line can hold, written by another program's SQL: an infinite confidence was read as
+    /// null (stored as 1.0), and text that is not UTF-8 was repaired into U+FFFD, so two facts that differed
+    /// in one byte became one. Each such row is refused now, naming its line (its rowid), and the rest load.
+    @Test func rowsWithAnInfiniteConfidenceOrTextThatIsNotUTF8AreRefusedNotAltered() throws {
+        let work = try CLIWorkspace()
+        let other = work.path("other.db")
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [other, """
+            CREATE TABLE facts(statement TEXT, confidence REAL, source TEXT, weight REAL);
+            INSERT INTO facts VALUES ('Hot(a)', 9e999, 's', 1.5), ('Cold(a)', -9e999, 's', 1),
+              (CAST(X'4E616D65287AFF29' AS TEXT), 0.2, 's', 1), (CAST(X'4E616D65287AFE29' AS TEXT), 0.9, 't', 2),
+              ('Kept(a)', 0.5, CAST(X'61FF62' AS TEXT), 1), ('Ok(a)', 0.5, 's', 9e999);
+            """])
+        let run = try Factpipe.run(["import", other, "--db", work.database, "--json"])
+        #expect(run.status == 2, "\(run.stderr)")
+        let json = try run.json()
+        #expect((int(json, "inserted"), int(json, "rejected")) == (1, 5), "\(json)")
+        for line in 1...2 { #expect(run.stderr.contains("other.db:\(line): invalid_confidence"), "\(run.stderr)") }
+        for line in 3...5 { #expect(run.stderr.contains("other.db:\(line): invalid_utf8"), "\(run.stderr)") }
+        // An infinite value beside the fact is kept as SQLite's JSON writes it, not as null.
+        #expect(try SQLiteFile.strings(work.database, "SELECT json_extract(fact_metadata, '$.weight') > 1e308 FROM facts")
+            == ["1"])
+    }
+
     @Test func aMigratedDatabaseDumpedAsNDJSONLoadsBackKeepingEveryFactAndContext() throws {
         let work = try CLIWorkspace()
         let first = work.path("first.sqlite")

@@ -154,10 +154,16 @@ final class SQLiteFactSource {
             case SQLITE_INTEGER:
                 out.append(contentsOf: String(select.int64(column)).utf8)
             case SQLITE_FLOAT:
+                // An infinity as SQLite's JSON functions write it: out of range for a confidence, kept in
+                // metadata (it was null there, and a confidence of null read as 1.0).
                 let value = select.double(column)
-                out.append(contentsOf: (value.isFinite ? value.description : "null").utf8)
+                out.append(contentsOf: (value.isFinite ? value.description : value < 0 ? "-9e999" : "9e999").utf8)
             default:
-                JSONText.appendQuoted(select.text(column) ?? "", to: &out)
+                // The bytes as stored: text that is not UTF-8 refuses the row, as it refuses a line of NDJSON,
+                // instead of being repaired into U+FFFD (two facts that differed there became one).
+                select.withTextBytes(column) { bytes in
+                    if let bytes { _ = JSONText.appendQuoted(bytes, to: &out) } else { out.append(contentsOf: "\"\"".utf8) }
+                }
             }
         }
         out.append(contentsOf: (includesRowid ? ",\"rowid\":\(rowid)}" : "}").utf8)

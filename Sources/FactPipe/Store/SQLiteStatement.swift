@@ -97,6 +97,12 @@ final class SQLiteStatement {
         return nil
     }
 
+    /// The column's text as SQLite holds it, bytes that are not UTF-8 included (nil for NULL), for `body`.
+    func withTextBytes<R>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard let pointer = sqlite3_column_text(handle, column) else { return body(nil) }
+        return body(UnsafeBufferPointer(start: pointer, count: Int(sqlite3_column_bytes(handle, column))))
+    }
+
     func text(_ column: Int32) -> String? {
         guard let pointer = sqlite3_column_text(handle, column) else { return nil }
         let count = Int(sqlite3_column_bytes(handle, column))
