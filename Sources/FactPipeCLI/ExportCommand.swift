@@ -13,8 +13,8 @@ struct ExportCommand: ParsableCommand {
         discussion: """
             The facts are read in one read transaction (a load running in another process is not \
             seen half-way; with PostgreSQL, a REPEATABLE READ READ ONLY one) and written in id order, \
-            every column kept, so `import` of the snapshot \
-            gives back the same facts. A name ending in .zst is zstd-compressed (with frame \
+            every column kept in NDJSON and CSV, so `import` (or `restore`) of the snapshot \
+            gives back the same facts; text keeps the statements alone. A name ending in .zst is zstd-compressed (with frame \
             checksums and the manifest in a skippable frame at the end: `zstd -d` gives the bare \
             content); any other name, or --level 0, is written plain with FILE.manifest.json beside \
             it. FILE.sha256 is written beside every file (`sha256sum -c FILE.sha256`). The format \

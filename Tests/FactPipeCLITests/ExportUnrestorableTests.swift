@@ -25,7 +25,7 @@ import Testing
 /// facts of the database: its snapshot restores them all. (Restore imported under the default limits,
 /// refused them, and failed on an archive `verify` passed.)
 @Suite struct ExportRaisedLimitsTests {
-    @Test(arguments: ["ndjson", "csv", "text"])
+    @Test(arguments: ["ndjson", "csv"])
     func aSnapshotOfFactsLoadedUnderRaisedLimitsRestores(format: String) throws {
         let work = try CLIWorkspace()
         let wide = "Wide(" + (0..<12).map { "a\($0)" }.joined(separator: ", ") + ")."

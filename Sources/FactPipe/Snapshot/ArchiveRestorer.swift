@@ -123,6 +123,14 @@ public struct ArchiveRestorer: Sendable {
         // A checksum file that cannot be read fails the restore now, not once the whole archive is decoded.
         if hasChecksumFile { _ = try reader.recordedFileSHA256() }
         let manifest = try reader.manifest.get()
+        if manifest.kind != .backup && manifest.format == .text {
+            // Restored, every fact would come back with confidence 1.0, no source and the restore's time.
+            throw SnapshotError(
+                .statementsOnly, path: options.archivePath,
+                "a text snapshot holds the statements alone (no confidence, source, context or times): restoring "
+                    + "it would not give back the database; `factpipe import` loads its statements, and an NDJSON "
+                    + "or CSV export keeps every column")
+        }
         let check: IntegrityCheck
         let facts: Int64
         var parallelFrames = 0

@@ -37,6 +37,8 @@ public struct SnapshotError: Error, Sendable, Hashable, CustomStringConvertible 
         case targetExists = "target_exists"
         /// The restore target exists and is neither empty nor a factpipe database: it is never replaced.
         case targetNotADatabase = "target_not_a_database"
+        /// A text snapshot holds the statements alone, so restoring it would not give back the database.
+        case statementsOnly = "statements_only"
     }
 
     /// The category of the failure.
