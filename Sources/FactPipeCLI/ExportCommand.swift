@@ -17,7 +17,7 @@ struct ExportCommand: ParsableCommand {
             gives back the same facts; text keeps the statements alone. A name ending in .zst is zstd-compressed (with frame \
             checksums and the manifest in a skippable frame at the end: `zstd -d` gives the bare \
             content); any other name, or --level 0, is written plain with FILE.manifest.json beside \
-            it. FILE.sha256 is written beside every file (`sha256sum -c FILE.sha256`). The format \
+            it (a .gz, .xz, .bz2, .lz4 or .zip name is refused). FILE.sha256 is written beside every file (`sha256sum -c FILE.sha256`). The format \
             follows the name (.csv, .txt) unless --format is given. With -o -, the snapshot goes to \
             standard output, compressed only when --level is given.
 
@@ -62,6 +62,19 @@ struct ExportCommand: ParsableCommand {
         if let threads, threads < 0 { throw ValidationError("--threads must be 0 or more") }
         guard !output.isEmpty else { throw ValidationError("-o must be a path, or - for standard output") }
         try PathArguments.checkArchive(output, option: "-o")
+        if output != "-" {
+            // Written plain under a name that promises another compression, `gzip -t` and every reader fail.
+            if let other = SnapshotOptions.otherCompression(promisedBy: output) {
+                throw ValidationError(
+                    "-o \(output): export writes zstd (a name ending in .zst) or plain bytes, not \(other.kind); name it "
+                        + "\(output.dropLast(other.suffixLength)).zst, or write -o - --level 0 into the tool of your choice")
+            }
+            if let level, level > 0, !output.hasSuffix(".zst") {
+                throw ValidationError(
+                    "--level \(level) compresses only a name ending in .zst, and -o \(output) would be written plain: "
+                        + "name it \(output).zst, or leave out --level")
+            }
+        }
         if console.json && (output == "-" || StandardStreams.descriptor(sameAs: output) == STDOUT_FILENO) {
             throw ValidationError(
                 "--json cannot be used with -o \(output): standard output carries the snapshot")

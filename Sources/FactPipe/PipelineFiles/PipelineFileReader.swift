@@ -137,7 +137,16 @@ struct PipelineFileReader {
         var file = PipelineFile(path: path, name: name, databasePath: database, sourcePatterns: patterns, options: options)
         if let value = values["load.rejects"]?.value { file.rejectsTemplate = resolve(try pathValue(value, "load.rejects")) }
         if let value = values["after.optimize"]?.value { file.optimizesAfter = try bool(value, "after.optimize") }
-        if let value = values["after.snapshot"]?.value { file.snapshotTemplate = resolve(try pathValue(value, "after.snapshot")) }
+        if let value = values["after.snapshot"]?.value {
+            let template = try pathValue(value, "after.snapshot")
+            if let other = SnapshotOptions.otherCompression(promisedBy: template) {
+                throw PipelineFileError(
+                    path: path, line: value.line, key: "after.snapshot",
+                    message: "a snapshot is zstd (a name ending in .zst) or plain, not \(other.kind): name it "
+                        + "\(template.dropLast(other.suffixLength)).zst")
+            }
+            file.snapshotTemplate = resolve(template)
+        }
         if let value = values["after.keep_snapshots"]?.value {
             guard file.snapshotTemplate != nil else {
                 throw PipelineFileError(path: path, line: value.line, key: "after.keep_snapshots",

@@ -35,6 +35,17 @@ public struct SnapshotOptions: Sendable {
 
     /// zstd worker threads to use.
     var workerCount: Int { workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0) }
+
+    /// The compression a snapshot name promises that export does not write (`kb.ndjson.gz`: gzip), with the
+    /// length of its ending; nil for a `.zst` name or a plain one. Such a file would be plain bytes.
+    public static func otherCompression(promisedBy name: String) -> (suffixLength: Int, kind: String)? {
+        let name = name.lowercased()
+        let endings = [
+            (".gz", "gzip"), (".tgz", "gzip"), (".xz", "xz"), (".bz2", "bzip2"), (".lz4", "lz4"), (".lz", "lzip"),
+            (".zip", "zip"), (".7z", "7z"), (".br", "brotli"),
+        ]
+        return endings.first { name.hasSuffix($0.0) }.map { ($0.0.count, $0.1) }
+    }
 }
 
 /// Writes a snapshot: the facts of one read transaction, in id order, as NDJSON, CSV or text,

@@ -300,6 +300,9 @@ func filesIn(_ folder: String) -> [String] {
             ("[load]\nbatch_size = 1.5\n", 6, "load.batch_size", "must be an integer, not a float"),
             ("[limits]\nmax_record_bytes = 63\n", 6, "limits.max_record_bytes", "must be at least 64, not 63"),
             ("[after]\nkeep_snapshots = 3\n", 6, "after.keep_snapshots", "needs after.snapshot"),
+            // Written plain under a name that promises gzip.
+            ("[after]\nsnapshot = \"kb-{date}.ndjson.gz\"\n", 6, "after.snapshot",
+             "a snapshot is zstd (a name ending in .zst) or plain, not gzip: name it kb-{date}.ndjson.zst"),
             ("[mapping]\ntext = 1\n", 6, "mapping.text", "must be a string, not an integer"),
             // A misspelt target put the value in fact_metadata and left the field to its default, silently.
             ("[mapping]\nscore = \"confidance\"\n", 6, "mapping.score",
