@@ -76,12 +76,7 @@ struct FactPipeCommand: ParsableCommand {
             guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil else { continue }
             let bytes = UnsafeBufferPointer(
                 start: UnsafeRawPointer(raw).assumingMemoryBound(to: UInt8.self), count: strlen(raw))
-            var shown = ""
-            for byte in bytes {
-                let hex = String(byte, radix: 16, uppercase: true)
-                shown += (0x20..<0x7F).contains(byte) && byte != 0x5C
-                    ? String(UnicodeScalar(byte)) : "\\x" + (hex.count == 1 ? "0" : "") + hex
-            }
+            let shown = EscapedBytes.shown(bytes)
             throw ValidationError("argument \(index) (\(shown)) is not UTF-8: factpipe cannot name that file or value "
                 + "exactly; give names in UTF-8 (rename the file, or reach it through a symlink with a UTF-8 name)")
         }

@@ -386,6 +386,27 @@ import Testing
         #expect(fifo.stderr.contains("stray.ndjson: not a regular file"), "\(fifo.stderr)")
     }
 
+    /// A file in the drop folder whose name is not UTF-8 failed every run with "cannot read it: No such file
+    /// or directory" (its name read back with U+FFFD): the run now says what is wrong with it, and a dry run
+    /// too, before anything is created.
+    @Test func aFileWhoseNameIsNotUTF8FailsTheRunNamingItsBytes() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("incoming"), withIntermediateDirectories: false)
+        _ = try work.write("incoming/b.ndjson", #"{"statement":"P(b)."}"# + "\n")
+        let latin1 = Array(work.path("incoming/caf").utf8).map { CChar(bitPattern: $0) }
+            + [CChar(bitPattern: 0xE9)] + Array(".ndjson".utf8CString)
+        let fd = open(latin1, O_CREAT | O_WRONLY | O_CLOEXEC, 0o644)
+        try #require(fd >= 0)
+        close(fd)
+        let file = try work.write("job.toml", "name = \"nightly\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"incoming/*.ndjson\"]\n")
+        for extra in [[], ["--dry-run"]] {
+            let run = try Factpipe.run(["run", file, "--quiet"] + extra)
+            #expect(run.status == 1, "\(extra)")
+            #expect(run.stderr.contains("incoming/caf\\xE9.ndjson: its name is not UTF-8"), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work.path("kb.sqlite")))
+        }
+    }
+
     /// A pattern whose folder is not there fails the run (a typo, or a drop folder gone, made a quiet
     /// night of 0 loads), before anything is created; an empty folder that is there stays a quiet night.
     @Test func aPatternInAFolderThatIsNotThereFailsTheRun() throws {

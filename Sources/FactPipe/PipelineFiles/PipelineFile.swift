@@ -178,8 +178,14 @@ public struct PipelineFile: Sendable {
         var inputs: [String] = []
         let own = PipelineOwnFiles(self)
         for pattern in sourcePatterns {
-            let (status, matches) = Self.glob(pattern)
+            let (status, matches, notUTF8) = Self.glob(pattern)
             let isLiteral = !Self.hasWildcards(pattern)
+            if let name = notUTF8.first {
+                // Read back through a name with U+FFFD in it, it was "No such file or directory".
+                throw PipelineFileError(
+                    path: name, message: "its name is not UTF-8 (a Latin-1 name, say), so factpipe cannot name it "
+                        + "exactly: rename it in UTF-8, or move it out of the folder \(pattern) looks in")
+            }
             if status == GLOB_NOMATCH {
                 guard !isLiteral else {
                     throw PipelineFileError(path: pattern, message: "no such file (a source without wildcards must exist)")
@@ -244,16 +250,26 @@ public struct PipelineFile: Sendable {
     ///
     /// A pattern that matches nothing but names a file as it is written (`in/data[1].txt`) matches that
     /// file, as the shell would pass it on.
-    private static func glob(_ pattern: String) -> (status: Int32, matches: [String]) {
+    ///
+    /// A match whose name is not UTF-8 (Latin-1, say) cannot be held as a path that names it: it is in
+    /// `notUTF8`, shown with its bad bytes as `\xNN`.
+    private static func glob(_ pattern: String) -> (status: Int32, matches: [String], notUTF8: [String]) {
         var result = glob_t()
         defer { globfree(&result) }
         let status = Glibc.glob(pattern, 0, { _, code in code == ENOENT || code == ENOTDIR ? 0 : 1 }, &result)
-        if status == GLOB_NOMATCH, hasWildcards(pattern), access(pattern, F_OK) == 0 { return (0, [pattern]) }
-        guard status == 0 else { return (status, []) }
+        if status == GLOB_NOMATCH, hasWildcards(pattern), access(pattern, F_OK) == 0 { return (0, [pattern], []) }
+        guard status == 0 else { return (status, [], []) }
         var matches: [String] = []
+        var notUTF8: [String] = []
         for index in 0..<Int(result.gl_pathc) {
-            if let cString = result.gl_pathv[index] { matches.append(String(cString: cString)) }
+            guard let cString = result.gl_pathv[index] else { continue }
+            if let name = String(validatingCString: cString) {
+                matches.append(name)
+            } else {
+                notUTF8.append(EscapedBytes.shown(UnsafeBufferPointer(
+                    start: UnsafeRawPointer(cString).assumingMemoryBound(to: UInt8.self), count: strlen(cString))))
+            }
         }
-        return (0, matches.sorted())
+        return (0, matches.sorted(), notUTF8.sorted())
     }
 }
