@@ -83,6 +83,28 @@ import Testing
         #expect(try decisions(again) == ["skip", "skip", "skip", "skip", "skip"])
     }
 
+    /// An input compressed in a way factpipe does not read was "would load" in the dry run, and the run then
+    /// failed at it and left the inputs after it untried: the dry run says both now.
+    @Test func aDryRunFailsAnXzInputAndSaysTheInputsAfterItAreNotTried() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: true)
+        try work.write("in/1.txt", "First(a).\n")
+        // An xz stream's magic number and the start of its header: all the run reads of it.
+        try Data([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00, 0x00, 0x04, 0xE6, 0xD6, 0xB4, 0x46])
+            .write(to: work.url.appendingPathComponent("in/2.txt.xz"))
+        try work.write("in/3.txt", "Third(a).\n")
+        let job = try work.write("job.toml", "name = \"n\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"in/*\"]\n")
+        let dry = try Factpipe.run(["run", job, "--dry-run", "--json"])
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+        let real = try Factpipe.run(["run", job, "--json"])
+        #expect(real.status == 1, "\(real.stderr)")
+        #expect(dry.status == real.status, "\(dry.stdoutText)")
+        #expect(try decisions(dry) == ["load", "fail", "not_tried"])
+        let statuses = try #require(try real.json()["inputs"] as? [[String: Any]]).map { $0["status"] as? String }
+        #expect(statuses == ["done", "failed", "not_tried"])
+        #expect(dry.stdoutText.contains("is xz-compressed"), "\(dry.stdoutText)")
+    }
+
     /// A database the run refuses before it reads a record (here, a file with a second hard link) is
     /// refused by the dry run too, with the run's reason, instead of "would load".
     @Test func aDryRunRefusesTheDatabaseTheRunRefuses() throws {

@@ -98,6 +98,27 @@ public struct ImportPipeline: Sendable {
     /// writing nothing (a dry run). An input that cannot be planned is `fail`, with why, and the ones
     /// after it are planned all the same.
     public func plan() -> [InputPlan] {
+        let limits = options.limits
+        return planFromLedger().map { Self.refusingUnreadCompression($0, limits: limits) }
+    }
+
+    /// `plan` as a load of a regular file would end it at its first bytes: an input compressed in a way
+    /// factpipe does not read (xz, bzip2, zip, …) fails, where the ledger alone said "load".
+    private static func refusingUnreadCompression(_ plan: InputPlan, limits: FactLimits) -> InputPlan {
+        guard plan.decision == .load || plan.decision == .resume, plan.path != "-" else { return plan }
+        var info = stat()
+        guard stat(plan.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return plan }
+        do {
+            _ = try InputReader(path: plan.path, limits: limits)
+        } catch where error.kind == .unsupportedFormat {
+            return InputPlan(path: plan.path, decision: .fail, reason: "\(error)")
+        } catch {
+            // Whatever else the first bytes tell (a damaged gzip header, say), the load reports as it reads.
+        }
+        return plan
+    }
+
+    private func planFromLedger() -> [InputPlan] {
         if let address = PostgreSQLAddress(options.databasePath) {
             return PostgreSQLLoadPlanner.dryRun(address: address, options: options)
         }

@@ -261,9 +261,16 @@ public struct PipelineRunner {
     private func plan(_ inputs: [String], into result: inout PipelineRunSummary) -> PipelineRunSummary {
         var options = file.options
         options.inputs = inputs
+        var stopsAt: String?
         for plan in ImportPipeline(options: options).plan() {
+            if let stopsAt {
+                // The run stops at its first failed input: those after it are not tried.
+                result.inputs.append(.init(path: plan.path, decision: .notTried, reason: "the run would stop at \(stopsAt)"))
+                continue
+            }
             result.inputs.append(.init(path: plan.path, decision: plan.decision, reason: plan.reason))
-            if plan.decision == .fail, result.status != .failed {
+            if plan.decision == .fail {
+                stopsAt = plan.path
                 result.status = .failed
                 result.message = plan.reason
             }
