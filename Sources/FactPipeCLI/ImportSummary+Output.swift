@@ -41,6 +41,10 @@ extension ImportSummary {
             ["source": .string(skip.path), "reason": .string(skip.reason)]
         }
         members.append(.init("skipped", .array(skips)))
+        let untried = notTried.map { input -> JSONDocument in
+            ["source": .string(input.path), "reason": .string(input.reason)]
+        }
+        members.append(.init("not_tried", .array(untried)))
         members.append(.init("notes", .array(notes.map { .string($0) })))
         return .object(members)
     }
@@ -68,6 +72,9 @@ extension ImportSummary {
         }
         for skip in skipped {
             lines.append("  skipped " + TerminalText.escaped("\(skip.path): \(skip.reason)"))
+        }
+        for input in notTried {
+            lines.append("  not tried " + TerminalText.escaped("\(input.path): \(input.reason)"))
         }
         for note in notes {
             lines.append("  note " + TerminalText.escaped(note))

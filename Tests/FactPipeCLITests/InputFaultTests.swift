@@ -133,6 +133,30 @@ import Glibc
         #expect(int(ledger, "records") == wholeLines + 1)
     }
 
+    /// A load that stops says which inputs it never tried: a copy skipped as "loaded earlier in this run"
+    /// whose original's load did not finish was reported as loaded, and the inputs after the stop were
+    /// named nowhere.
+    @Test func aLoadThatStopsNamesTheInputsItDidNotTryAndNoCopyAsLoaded() throws {
+        let work = try CLIWorkspace()
+        let bad = try work.write("bad.txt", "P(a).\nbad line\n")
+        let copy = try work.write("bad-copy.txt", "P(a).\nbad line\n")
+        let good = try work.write("good.txt", "C(a).\n")
+        let goodCopy = try work.write("good-copy.txt", "C(a).\n")
+        let run = try Factpipe.run(["import", good, goodCopy, bad, copy, "--db", work.database, "--max-errors", "0", "--json"])
+        #expect(run.status == 3, "\(run.stderr)")
+        let json = try run.json()
+        let skipped = try #require(json["skipped"] as? [[String: Any]]).map { $0["source"] as? String }
+        #expect(skipped == [goodCopy], "\(json)")
+        let notTried = try #require(json["not_tried"] as? [[String: Any]])
+        #expect(notTried.map { $0["source"] as? String } == [copy], "\(json)")
+        #expect((notTried.first?["reason"] as? String)?.contains("whose load did not finish") == true)
+        #expect(run.stderr.contains("not tried \(copy): the same content as \(bad)"), "\(run.stderr)")
+        let after = try work.write("after.txt", "D(a).\n")
+        let stopped = try Factpipe.run(["import", bad, after, "--db", work.path("second.sqlite"), "--max-errors", "0", "--json"])
+        let untried = try #require(try stopped.json()["not_tried"] as? [[String: Any]])
+        #expect(untried.map { $0["source"] as? String } == [after], "\(stopped.stdoutText)")
+    }
+
     /// A CSV value cut short (0.75 to 0.7) is a well-formed record, so a pipe that closed mid-record loads
     /// it: the load says where its input ended without a line end, which only a pipe can do unnoticed.
     @Test func aCSVPipeCutInsideAValueLoadsItAndSaysTheLastRecordHadNoLineEnd() throws {

@@ -91,7 +91,27 @@ public struct ImportPipeline: Sendable {
         let plans = try store.plan(options.inputs)
         var summary = runStages(store: store, plans: plans, progress: progress)
         summary.plans = plans.map(\.inputPlan)
+        if summary.status != .done { Self.noteWhatWasNotTried(plans, in: &summary) }
         return summary
+    }
+
+    /// After a load that stopped (at the input whose load did not finish, or the first it did not reach, which
+    /// failed before its load began): the inputs after it, and the copies it skipped of an input whose
+    /// load did not finish ("loaded earlier in this run" would be untrue), go to `notTried`.
+    private static func noteWhatWasNotTried(_ plans: [SourcePlan], in summary: inout ImportSummary) {
+        let reached = Set(summary.sources.map(\.path))
+        let finished = Set(summary.sources.filter { $0.status == .done }.map(\.path))
+        guard let stoppedAt = summary.sources.last(where: { $0.status != .done })?.path
+            ?? plans.first(where: { $0.isRead && !reached.contains($0.path) })?.path
+        else { return }
+        for plan in plans where plan.path != stoppedAt {
+            if plan.isRead, !reached.contains(plan.path) {
+                summary.notTried.append((plan.path, "the load stopped at \(stoppedAt)"))
+            } else if let copyOf = plan.copyOf, !finished.contains(copyOf) {
+                summary.skipped.removeAll { $0.path == plan.path }
+                summary.notTried.append((plan.path, "the same content as \(copyOf), whose load did not finish"))
+            }
+        }
     }
 
     /// What `run` would decide for each input — load, skip or resume — from the ledger as it is now,

@@ -44,6 +44,9 @@ public struct ImportSummary: Sendable {
     public var sources: [Source] = []
     /// Inputs not read because the ledger has their content as loaded (same SHA-256), with why.
     public var skipped: [(path: String, reason: String)] = []
+    /// Inputs the load stopped before (with why): planned to be read, or skipped as a copy of an input of
+    /// this run whose load did not finish. Empty when the load finished.
+    public var notTried: [(path: String, reason: String)] = []
     /// What the load decided for each input before reading it (empty when it stopped before deciding).
     public var plans: [InputPlan] = []
     /// The error that stopped the load, when one did: kept as it is, with its kind and cause.

@@ -64,6 +64,7 @@ struct InputPlanner {
            let earlier = plans.first(where: { $0.sha256 == sha256 && $0.isRead }) {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
                 + "loaded earlier in this run; --force loads it again")
+            plan.copyOf = earlier.path
         }
         plans.append(plan)
         return plan

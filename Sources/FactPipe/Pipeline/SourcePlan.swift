@@ -19,6 +19,8 @@ struct SourcePlan: Sendable {
     /// For a resume with no format given, the one its load read the input in: read on in it rather than in
     /// what detection makes of the file now.
     var resumeFormat: InputFormat?
+    /// For a skip of the same content as an input read earlier in the run: that input's path.
+    var copyOf: String?
 
     /// Records the resumed load refused before its checkpoint; 0 for any other plan.
     var rejectedBefore: Int {

@@ -75,6 +75,7 @@ struct PostgreSQLLoadPlanner {
                   let earlier = plans.first(where: { $0.sha256 == sha256 && $0.isRead }) {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
                 + "loaded earlier in this run; --force loads it again")
+            plan.copyOf = earlier.path
         }
         if case .resume(let loadID, _, _, _) = plan.action, let ledger {
             plan.resumeFormat = ResumePolicy.keptFormat(
