@@ -83,6 +83,57 @@ enum JSONText {
         return seen & 0x8080_8080_8080_8080 != 0
     }
 
+    /// `text`, a JSON value already validated, with every member name spelled as `appendQuoted` writes it:
+    /// `"\u0061"` and `"\/"` as `"a"` and `"/"`. Values are left as given. SQLite's `json_patch` (the
+    /// `update` policy's merge) compares names as spelled, so `{"\u0061":1}` patched with `{"a":null}`
+    /// kept its member and then held `a` twice, where PostgreSQL's jsonb compares them decoded.
+    static func withPlainNames(_ text: String) -> String {
+        guard text.utf8.contains(0x5C) else { return text }
+        var text = text
+        return text.withUTF8 { bytes -> String in
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var isObject: [Bool] = []
+            var expectsName = false
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                switch byte {
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    isObject.append(byte == UInt8(ascii: "{"))
+                    expectsName = byte == UInt8(ascii: "{")
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    _ = isObject.popLast()
+                    expectsName = false
+                case UInt8(ascii: ","):
+                    expectsName = isObject.last == true
+                case UInt8(ascii: "\""):
+                    var end = index + 1
+                    var escaped = false
+                    while end < bytes.count && bytes[end] != UInt8(ascii: "\"") {
+                        if bytes[end] == 0x5C { escaped = true; end += 1 }
+                        end += 1
+                    }
+                    end = min(end + 1, bytes.count)
+                    var scanner = JSONScanner(bytes, range: index..<end)
+                    if expectsName, escaped, let name = try? scanner.scanString() {
+                        appendQuoted(name, to: &out)
+                    } else {
+                        out.append(contentsOf: bytes[index..<end])
+                    }
+                    expectsName = false
+                    index = end
+                    continue
+                default:
+                    break
+                }
+                out.append(byte)
+                index += 1
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+    }
+
     /// Appends `text` as a quoted JSON string to `out`.
     static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         var text = text

@@ -136,7 +136,7 @@ struct FactValidator: Sendable {
             if let repeated {
                 return .rejected(.invalidContext, "\(repeated) is given twice, as a field and inside context; give it once")
             }
-            context = text
+            context = JSONText.withPlainNames(text)
         } catch {
             return .rejected(.invalidContext, "context is not a JSON object")
         }
@@ -147,7 +147,7 @@ struct FactValidator: Sendable {
                     .invalidMetadata, "\(repeated) is given twice for fact_metadata (as a field and inside "
                         + "fact_metadata, or in both metadata and fact_metadata); give it once")
             }
-            metadata = text
+            metadata = JSONText.withPlainNames(text)
         } catch {
             return .rejected(.invalidMetadata, "fact_metadata is not a JSON object")
         }

@@ -69,4 +69,13 @@ import Testing
         #expect(decoded["a"] as? String == "z")
         #expect(decoded["b"] as? [Int] == [1, 2])
     }
+
+    @Test func memberNamesAreWrittenPlainAndValuesLeftAsGiven() {
+        #expect(JSONText.withPlainNames(#"{"\u0061":1,"n":{"\u0062":"\u0062\/","\/":[{"\"q\"":"x"}]}}"#)
+            == #"{"a":1,"n":{"b":"\u0062\/","/":[{"\"q\"":"x"}]}}"#)
+        // Escapes a name needs stay; text without a backslash is returned as it is.
+        #expect(JSONText.withPlainNames(#"{"a\nb":1, "t\u0009": ["\u0041", {"\u00e9": 2}]}"#)
+            == #"{"a\nb":1, "t\t": ["\u0041", {"é": 2}]}"#)
+        #expect(JSONText.withPlainNames(#"{"k": "v", "l": [1, 2]}"#) == #"{"k": "v", "l": [1, 2]}"#)
+    }
 }

@@ -42,6 +42,19 @@ import Testing
         #expect(b.createdAt == before.createdAt)
     }
 
+    /// SQLite's json_patch compares member names as spelled: `{"\u0061":1}` updated with `{"a":null}` kept
+    /// its member, and a nested `"\u0062"` beside a new `"b"` held one name twice (PostgreSQL stored the
+    /// merge, and a snapshot of it was refused by import). Names are stored plain, so they merge as JSON.
+    @Test func namesSpelledWithEscapesMergeAsTheNamesTheyAre() throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("1.ndjson", #"{"statement":"P(a).","context":{"\u0061":1,"n":{"\u0062":1}},"fact_metadata":{"\/":1}}"# + "\n"))
+        let update = try work.write("2.ndjson", #"{"statement":"P(a).","context":{"a":null,"n":{"b":2}},"fact_metadata":{"/":2}}"# + "\n")
+        #expect(work.load(update) { $0.conflictPolicy = .update }.updated == 1)
+        let row = try #require(try work.database().fact("P(a)."))
+        #expect(row.context == #"{"n":{"b":2}}"#)
+        #expect(row.metadata == #"{"/":2}"#)
+    }
+
     @Test func aCSVWithoutAConfidenceColumnOrWithAnEmptyCellKeepsTheStoredOne() throws {
         let work = try LoadWorkspace()
         _ = work.load(try work.write("1.ndjson", full + "\n"))
