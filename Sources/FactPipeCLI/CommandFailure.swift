@@ -52,9 +52,12 @@ struct CommandFailure {
     }
 
     /// The `--json` object: an archive command's error as `SnapshotError.json` has it (`status`,
-    /// `error` kind, `path`, `message`), any other as `{"command", "status", "exit_code", "error"}`.
+    /// `error` kind, `path`, `message`) with `command` and `exit_code`, any other as
+    /// `{"command", "status", "exit_code", "error"}`.
     var jsonObject: JSONDocument {
-        if let snapshot = error as? SnapshotError { return snapshot.jsonDocument }
+        if let snapshot = error as? SnapshotError, case .object(let members) = snapshot.jsonDocument {
+            return .object([.init("command", .string(command))] + members + [.init("exit_code", .int(Int(exitCode)))])
+        }
         return Self.jsonObject(
             command: command, message: message, exitCode: exitCode, status: error is Interrupted ? "interrupted" : "failed")
     }

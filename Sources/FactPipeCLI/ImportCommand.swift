@@ -23,10 +23,10 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "Input files; - for standard input.")
     var inputs: [String] = []
 
-    @Option(name: .long, help: "The SQLite database to load into (created when missing).")
+    @Option(name: .long, help: "The database to load into: a SQLite file (created when missing) or a postgresql:// URL.")
     var db: String
 
-    @Option(help: "Input format: auto, ndjson, csv, tsv or text.")
+    @Option(help: "Input format: auto, ndjson, csv, tsv, text or sqlite (another SQLite database's facts table).")
     var format: InputFormatArgument = .auto
 
     @Option(parsing: .unconditional, help: "Records per transaction.")
@@ -139,8 +139,9 @@ struct ImportCommand: ParsableCommand {
         let line = ProgressLine(progress: progress, enabled: !quiet)
         let summary = ImportPipeline(options: options).run(progress: progress)
         line.finish()
+        let code = summary.exitCode(signal: trap.receivedSignal)
         if json {
-            Standard.output(summary.jsonObject)
+            Standard.output(summary.jsonObject(exitCode: code))
         }
         if !quiet {
             Standard.error(summary.humanText)
@@ -150,7 +151,6 @@ struct ImportCommand: ParsableCommand {
         // A PostgreSQL address is reported without its password.
         try monitoring.write(
             RunReport(importSummary: summary, databasePath: PostgreSQLAddress.redacted(db)), command: "import")
-        let code = summary.exitCode(signal: trap.receivedSignal)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -49,8 +49,12 @@ extension ImportSummary {
         return .object(members)
     }
 
-    /// `jsonDocument` as compact JSON text.
-    var jsonObject: String { jsonDocument.text }
+    /// `jsonDocument` as compact JSON text, with the command's name and exit code (as every command's
+    /// `--json` object has them).
+    func jsonObject(exitCode: Int32) -> String {
+        guard case .object(let members) = jsonDocument else { return jsonDocument.text }
+        return JSONDocument.object([.init("command", .string("import"))] + members + [.init("exit_code", .int(Int(exitCode)))]).text
+    }
 
     /// Why the load stopped, alone: what `--quiet` still prints (it leaves out the summary, not the
     /// reason a job failed). Nil when the load finished.

@@ -33,6 +33,29 @@ import Testing
         }
     }
 
+    /// import prints its summary and the archive commands their error kind, path and message: each carries
+    /// `command` and `exit_code` as the others do (a script reading `.exit_code` got null).
+    @Test func importAndTheArchiveCommandsFailWithTheirCommandAndExitCode() throws {
+        let work = try CLIWorkspace()
+        let missing = work.path("missing.ndjson")
+        let cases: [([String], String)] = [
+            (["import", missing, "--db", work.database, "--json"], "import"),
+            (["export", "--db", work.path("none/kb.sqlite"), "-o", work.path("s.ndjson.zst"), "--json"], "export"),
+            (["restore", work.path("missing.db.zst"), "--to", work.path("r.sqlite"), "--json"], "restore"),
+            (["backup", "--db", work.path("none/kb.sqlite"), "--to", work.url.path, "--json"], "backup"),
+        ]
+        for (arguments, command) in cases {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            let json = try run.json()
+            #expect(json["command"] as? String == command, "\(json)")
+            #expect(json["status"] as? String == "failed", "\(json)")
+            #expect(int(json, "exit_code") == 1, "\(json)")
+        }
+        let loaded = try Factpipe.run(["import", try work.write("in.txt", "P(a).\n"), "--db", work.database, "--json"])
+        #expect(int(try loaded.json(), "exit_code") == 0)
+    }
+
     @Test func aUsageErrorUnderJSONIsAJSONObjectToo() throws {
         let work = try CLIWorkspace()
         let run = try Factpipe.run(["stats", "--db", work.database, "--top", "-1", "--json"])

@@ -92,7 +92,7 @@ import Testing
         #expect(object["error"] as? String == "\(path): there is no load 7")
 
         let archive = CommandFailure(command: "export", error: SnapshotError(.io, path: "out.ndjson", "cannot write"))
-        let expected = #"{"status":"failed","error":"io","path":"out.ndjson","message":"cannot write"}"#
+        let expected = #"{"command":"export","status":"failed","error":"io","path":"out.ndjson","message":"cannot write","exit_code":1}"#
         #expect(archive.jsonObject.text == expected)
     }
 }
