@@ -1,6 +1,10 @@
 import ArgumentParser
 import FactPipe
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The one place where a command's error becomes what a user sees: the line on standard error, the
 /// exit code (docs/loading.md, "Exit codes"), and under `--json` one object on standard output.
 ///
@@ -74,5 +78,22 @@ struct CommandFailure {
     /// `{"command", "status": "failed", "exit_code", "error"}`: what a failing command prints under `--json`.
     static func jsonObject(command: String, message: String, exitCode: Int32, status: String = "failed") -> JSONDocument {
         ["command": .string(command), "status": .string(status), "exit_code": .int(Int(exitCode)), "error": .string(message)]
+    }
+}
+
+/// A command whose output a reader may stop reading (`factpipe query … | head`): SIGPIPE ended it at once,
+/// with its database open, and SQLite's `-wal` and `-shm` files stayed beside it. The signal is set aside
+/// while the command runs, so that the write fails, the command unwinds and closes the database, and then
+/// it ends by SIGPIPE as a filter does (141, no message), the stopped reader being no error of its own.
+enum ClosedOutput {
+    static func deferSIGPIPE() {
+        signal(SIGPIPE, SIG_IGN)
+    }
+
+    /// After a failure: when standard output's reader is gone, ends the process by SIGPIPE.
+    static func endIfReaderIsGone() {
+        guard StandardStreams.outputReaderIsGone else { return }
+        signal(SIGPIPE, SIG_DFL)
+        raise(SIGPIPE)
     }
 }

@@ -99,9 +99,11 @@ struct ExportCommand: ParsableCommand {
         options.workers = threads
         options.filter = FactFilter(predicates: predicates, since: since) ?? FactFilter()
         let result: ArchiveResult
+        if output == "-" { ClosedOutput.deferSIGPIPE() }
         do {
             result = try SnapshotExporter(options: options).run()
         } catch {
+            if output == "-" { ClosedOutput.endIfReaderIsGone() }
             throw CommandFailure.exit("export", error, json: console.json)
         }
         if console.json { Standard.output(result.json) }

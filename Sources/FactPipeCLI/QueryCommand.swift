@@ -74,6 +74,7 @@ struct QueryCommand: ParsableCommand {
         let query = FactQuery(
             predicate: predicate, subject: subject, object: object, statement: statement,
             limit: limit == 0 ? nil : limit)
+        ClosedOutput.deferSIGPIPE()
         let output = BufferedFileOutput(descriptor: 1, name: "-", capacity: 64 * 1024)
         var writeError: (any Error)?
         func emit(_ line: String) {
@@ -109,6 +110,7 @@ struct QueryCommand: ParsableCommand {
                 count = try query.run(databasePath: db, write)
             }
         } catch {
+            ClosedOutput.endIfReaderIsGone()
             throw CommandFailure.exit("query", error)
         }
         table.finish()
@@ -116,6 +118,7 @@ struct QueryCommand: ParsableCommand {
             if let writeError { throw writeError }
             try output.flush()
         } catch {
+            ClosedOutput.endIfReaderIsGone()
             throw CommandFailure.exit("query", error)
         }
         if let unloadable { throw CommandFailure.exit("query", CommandFailure.Problem(unloadable)) }

@@ -56,6 +56,24 @@ import Testing
         #expect(int(try loaded.json(), "exit_code") == 0)
     }
 
+    /// `query … | head` and `export -o - | head`: SIGPIPE ended them with the database open, and its `-wal` and
+    /// `-shm` stayed beside it. They end by SIGPIPE still (141, as a filter does), having closed it.
+    @Test(arguments: [["query", "--format", "ndjson", "--limit", "0"], ["export", "-o", "-"]])
+    func aReaderThatStopsReadingEndsTheCommandBySIGPIPEWithNoSideFilesLeft(_ command: [String]) throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "5000", "-o", input, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let arguments = ([command[0], "--db", work.database] + command.dropFirst()).map { "'\($0)'" }.joined(separator: " ")
+        let script = "'\(BinaryLocator.factpipe.path)' \(arguments) | head -c 10 > /dev/null; echo ${PIPESTATUS[0]}"
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
+        #expect(run.stdoutText == "141\n", "\(run.stderr)")
+        #expect(!run.stderr.contains("error"), "\(run.stderr)")
+        for side in ["-wal", "-shm"] {
+            #expect(!FileManager.default.fileExists(atPath: work.database + side), "\(side) left")
+        }
+    }
+
     @Test func aUsageErrorUnderJSONIsAJSONObjectToo() throws {
         let work = try CLIWorkspace()
         let run = try Factpipe.run(["stats", "--db", work.database, "--top", "-1", "--json"])

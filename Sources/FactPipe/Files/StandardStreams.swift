@@ -100,4 +100,10 @@ public enum StandardStreams {
         }
         return nil
     }
+
+    /// True when standard output is a pipe whose reader went away (`| head`): a write would fail with EPIPE.
+    public static var outputReaderIsGone: Bool {
+        var entry = pollfd(fd: STDOUT_FILENO, events: Int16(POLLOUT), revents: 0)
+        return poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLERR) != 0
+    }
 }
