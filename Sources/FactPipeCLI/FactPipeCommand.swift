@@ -29,6 +29,9 @@ struct FactPipeCommand: ParsableCommand {
             try checkArgumentsAreUTF8()
             try checkNoFileNameReadsAsHelp(arguments)
             var command = try parseAsRoot(arguments)
+            // Signal handlers and stages need threads; where none can be started, libdispatch waits for one
+            // for ever (the command hung, deaf to signals): fail at once instead.
+            try OwnThread.start("command") {}
             try command.run()
             try checkOutputWasWritten()
         } catch {

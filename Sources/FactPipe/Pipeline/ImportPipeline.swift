@@ -89,7 +89,7 @@ public struct ImportPipeline: Sendable {
             store = try FactStore(options: options, startedAt: startedAt, progress: progress, isCancelled: isCancelled)
         }
         let plans = try store.plan(options.inputs)
-        var summary = runStages(store: store, plans: plans, progress: progress)
+        var summary = try runStages(store: store, plans: plans, progress: progress)
         summary.plans = plans.map(\.inputPlan)
         if summary.status != .done { Self.noteWhatWasNotTried(plans, in: &summary) }
         return summary
@@ -173,7 +173,8 @@ public struct ImportPipeline: Sendable {
         }
     }
 
-    private func runStages(store: any FactSink, plans: [SourcePlan], progress: ImportProgress) -> ImportSummary {
+    /// - Throws: `OwnThread.CannotStart` when a stage's thread cannot be started (nothing was read then).
+    private func runStages(store: any FactSink, plans: [SourcePlan], progress: ImportProgress) throws -> ImportSummary {
         let chunks = BoundedQueue<Sequenced<PipelineItem>>(name: "chunks", capacity: Self.chunkQueueCapacity)
         let parsed = BoundedQueue<Sequenced<PipelineItem>>(name: "parsed", capacity: Self.parsedQueueCapacity)
         let batches = BoundedQueue<WriterMessage>(name: "batches", capacity: Self.segmentQueueCapacity)
@@ -201,7 +202,7 @@ public struct ImportPipeline: Sendable {
             estimate += Int64(info.st_size)
         }
         progress.inputSize.store(estimate, ordering: .relaxed)
-        DispatchQueue(label: "factpipe.reader").async(group: group) {
+        let reader: @Sendable () -> Void = {
             SourceReader(options: options, plans: plans, progress: progress).run(into: chunks)
         }
 
@@ -211,24 +212,22 @@ public struct ImportPipeline: Sendable {
                                      forPostgreSQL: PostgreSQLAddress(options.databasePath) != nil),
             limits: options.limits)
         let remainingWorkers = WorkerCount(workerCount)
-        for index in 0..<workerCount {
-            DispatchQueue(label: "factpipe.parser.\(index)").async(group: group) {
-                while window.acquire(), let item = chunks.pop() {
-                    var out = item
-                    if case .chunk(let chunk, let context) = item.value {
-                        out.value = .parsed(stage.process(chunk, context: context))
-                    }
-                    if !parsed.push(out) { break }
+        let parser: @Sendable () -> Void = {
+            while window.acquire(), let item = chunks.pop() {
+                var out = item
+                if case .chunk(let chunk, let context) = item.value {
+                    out.value = .parsed(stage.process(chunk, context: context))
                 }
-                // A place taken for an item that never came (the reader's queue ended) is given back.
-                window.release()
-                if remainingWorkers.finishOne() { parsed.close() }
+                if !parsed.push(out) { break }
             }
+            // A place taken for an item that never came (the reader's queue ended) is given back.
+            window.release()
+            if remainingWorkers.finishOne() { parsed.close() }
         }
 
         // Batcher.
         let batchSize = options.batchSize, maxErrors = options.maxErrors
-        DispatchQueue(label: "factpipe.batcher").async(group: group) {
+        let batching: @Sendable () -> Void = {
             let batcher = Batcher(batchSize: batchSize, maxErrors: maxErrors) { batches.push($0) }
             var handed = 0
             while let item = parsed.pop() {
@@ -243,6 +242,30 @@ public struct ImportPipeline: Sendable {
                 chunks.cancel()
                 parsed.cancel()
             }
+        }
+
+        // Each stage on a thread of its own, the reader last: when the system refuses one, the load fails at
+        // once, before a byte is read, instead of waiting for ever on a stage that never runs.
+        func start(_ name: String, _ body: @escaping @Sendable () -> Void) throws(OwnThread.CannotStart) {
+            group.enter()
+            do throws(OwnThread.CannotStart) {
+                try OwnThread.start(name) {
+                    body()
+                    group.leave()
+                }
+            } catch {
+                group.leave()
+                throw error
+            }
+        }
+        do throws(OwnThread.CannotStart) {
+            try start("batcher", batching)
+            for _ in 0..<workerCount { try start("parser", parser) }
+            try start("reader", reader)
+        } catch {
+            queues.cancel()
+            group.wait()
+            throw error
         }
 
         // Writer: this thread.

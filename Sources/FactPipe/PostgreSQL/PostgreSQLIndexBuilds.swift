@@ -15,7 +15,8 @@ final class PostgreSQLIndexBuilds: Sendable {
     init(_ statements: [String], address: PostgreSQLAddress) {
         for sql in statements {
             group.enter()
-            DispatchQueue(label: "factpipe.postgresql-index").async { [self] in
+            // Refused a thread, the build runs here: one after another, still each whole or not at all.
+            OwnThread.startOrRunHere("index build") { [self] in
                 defer { group.leave() }
                 do throws(PostgreSQLError) {
                     let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe import")

@@ -8,9 +8,9 @@ final class BackgroundResult<Value: Sendable>: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let result = Mutex<Result<Value, SnapshotError>?>(nil)
 
-    /// Starts `body` on a queue of its own, named `label`.
+    /// Starts `body` on a thread of its own (or runs it here when the system refuses one), named `label`.
     init(label: String = "factpipe.background-result", _ body: @escaping @Sendable () throws(SnapshotError) -> Value) {
-        DispatchQueue(label: label).async { [self] in
+        OwnThread.startOrRunHere(label) { [self] in
             let outcome: Result<Value, SnapshotError>
             do throws(SnapshotError) {
                 outcome = .success(try body())

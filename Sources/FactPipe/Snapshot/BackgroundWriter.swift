@@ -19,12 +19,14 @@ final class BackgroundWriter: ArchiveSink {
     private let done = DispatchSemaphore(value: 0)
     private let state = WriterState()
     private var isRunning = true
+    /// Set when the system refused the thread: `write` then writes to the sink itself.
+    private var sinkHere: (any ArchiveSink)?
 
     /// Starts the thread that writes to `sink`; only that thread uses the sink until `finish()` or
     /// `stop()` returns.
     init(sink: any ArchiveSink) {
         let target = SinkBox(sink)
-        DispatchQueue(label: "factpipe.background-writer").async { [queue, done, state] in
+        let started: Void? = try? OwnThread.start("restored file's writer") { [queue, done, state] in
             while var piece = queue.pop() {
                 do throws(SnapshotError) {
                     try piece.withRawBytes { raw throws(SnapshotError) in try target.sink.write(raw) }
@@ -40,6 +42,10 @@ final class BackgroundWriter: ArchiveSink {
             }
             done.signal()
         }
+        if started == nil {
+            sinkHere = sink
+            done.signal()
+        }
     }
 
     deinit {
@@ -50,6 +56,15 @@ final class BackgroundWriter: ArchiveSink {
     /// - Throws: the sink's `SnapshotError` once it has failed.
     func write(_ bytes: UnsafeRawBufferPointer) throws(SnapshotError) {
         if let error = state.failure.withLock({ $0 }) { throw error }
+        if let sinkHere {
+            do throws(SnapshotError) {
+                try sinkHere.write(bytes)
+            } catch {
+                state.failure.withLock { $0 = error }
+                throw error
+            }
+            return
+        }
         var piece = state.spare.withLock { $0.popLast() } ?? []
         piece.append(contentsOf: bytes)
         if !queue.push(piece) {

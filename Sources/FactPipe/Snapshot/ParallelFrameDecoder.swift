@@ -51,9 +51,20 @@ final class ParallelFrameDecoder: Sendable {
 
     /// Starts the threads; returns at once.
     func start() {
-        let queue = DispatchQueue(label: "factpipe.frame-decoder", attributes: .concurrent)
-        for _ in 0..<threads {
-            queue.async(group: group) { [self] in work() }
+        for index in 0..<threads {
+            group.enter()
+            do {
+                try OwnThread.start("frame decoder") { [self] in
+                    work()
+                    group.leave()
+                }
+            } catch {
+                group.leave()
+                // Each thread takes frames until none is left: the ones started do it all, and with none,
+                // this thread does.
+                if index == 0 { work() }
+                break
+            }
         }
     }
 
