@@ -22,6 +22,11 @@ struct FactPipeCommand: ParsableCommand {
     /// Parses and runs the command. Under `--json`, an error the command did not report itself (a
     /// usage error, say) is also printed as one JSON object on standard output.
     static func main() {
+        // A file that reaches `ulimit -f` (RLIMIT_FSIZE) raises SIGXFSZ, whose default action ended the process
+        // at once, silently (exit 153): a load's ledger row stayed `running` and its rejects file ended in a
+        // torn line, an export or backup left its temporary files. Set aside, the write fails with EFBIG
+        // ("File too large") and the command fails as on a full disk, cleaning up after itself.
+        signal(SIGXFSZ, SIG_IGN)
         StandardStreams.reserve()
         refuseStreamsIntoSQLiteFiles()
         let arguments = Array(CommandLine.arguments.dropFirst())
