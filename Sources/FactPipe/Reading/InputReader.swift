@@ -147,14 +147,16 @@ public final class InputReader {
         Array(UnsafeBufferPointer(start: buffer + start, count: max(0, min(limit, end - start))))
     }
 
-    /// Reads on until `limit` decoded bytes are at hand or the input ends, as long as no read would wait: a
-    /// regular file to `limit`, a plain pipe only what its producer already wrote (a compressed pipe's decoder
-    /// could wait for more than there is). Returns what `buffered(limit:)` then gives.
+    /// Reads on until `limit` bytes are at hand or the input ends, as long as no read would wait, for an input
+    /// that is not compressed: a regular file to `limit`, a pipe only what its producer already wrote. (A
+    /// decoder's first block is larger than a file's first read; and its damage, found while reading ahead,
+    /// would fail the input before its load began, instead of after the batches before it.) Returns what
+    /// `buffered(limit:)` then gives.
     ///
-    /// Throws `ReadError` when reading or decoding fails.
+    /// Throws `ReadError` when reading fails.
     public func readWithoutWaiting(limit: Int) throws(ReadError) -> [UInt8] {
-        while end - start < limit && !reachedEnd
-            && (file.fileSize != nil || (compression == .none && file.hasBytesReady())) {
+        while compression == .none && end - start < limit && !reachedEnd
+            && (file.fileSize != nil || file.hasBytesReady()) {
             try readMore()
         }
         return buffered(limit: limit)
