@@ -19,7 +19,8 @@ struct BackupCommand: ParsableCommand {
               factpipe backup --db kb.sqlite --to backups/
               factpipe backup --db kb.sqlite --to /mnt/backup --keep 7 --json
 
-            Exit codes: 0 written; 1 failed (nothing is left in DIR, earlier backups untouched); \
+            Exit codes: 0 written; 1 failed (nothing is left in DIR, earlier backups untouched; a --report or \
+            --metrics-file that cannot be written fails the command after the backup is written, and it stays); \
             64 usage error; 130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (nothing left).
             """
     )
@@ -74,8 +75,14 @@ struct BackupCommand: ParsableCommand {
         } catch {
             throw CommandFailure.exit("backup", error, json: console.json)
         }
+        do {
+            try monitoring.writeFiles(result.runReport(command: "backup", databasePath: db))
+        } catch {
+            // The backup is whole and stays; the command's one JSON object says what failed.
+            throw CommandFailure.exit("backup", CommandFailure.Problem(
+                "the backup \(result.path) was written and stays, but its report could not be: \(error)"), json: console.json)
+        }
         if console.json { Standard.output(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "backed up")) }
-        try monitoring.write(result.runReport(command: "backup", databasePath: db), command: "backup")
     }
 }

@@ -28,7 +28,8 @@ struct ExportCommand: ParsableCommand {
               factpipe export --db postgresql://kb@db.example.com/knowledge -o kb.ndjson.zst
 
             Exit codes: 0 written; 1 failed (database, output, or a fact the format cannot carry; \
-            nothing is left at the output path); 64 usage error; 130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (nothing left).
+            nothing is left at the output path; a --report or --metrics-file that cannot be written fails \
+            the command after the snapshot is written, and it stays); 64 usage error; 130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (nothing left).
             """
     )
 
@@ -106,10 +107,15 @@ struct ExportCommand: ParsableCommand {
             if output == "-" { ClosedOutput.endIfReaderIsGone() }
             throw CommandFailure.exit("export", error, json: console.json)
         }
+        do {
+            try monitoring.writeFiles(result.runReport(command: "export", databasePath: PostgreSQLAddress.redacted(db)))
+        } catch {
+            // The snapshot is whole and stays; the command's one JSON object says what failed.
+            throw CommandFailure.exit("export", CommandFailure.Problem(
+                "the snapshot \(result.path) was written and stays, but its report could not be: \(error)"), json: console.json)
+        }
         if console.json { Standard.output(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "exported")) }
-        try monitoring.write(
-            result.runReport(command: "export", databasePath: PostgreSQLAddress.redacted(db)), command: "export")
     }
 }
 

@@ -137,9 +137,21 @@ struct ImportCommand: ParsableCommand {
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
         let line = ProgressLine(progress: progress, enabled: !quiet)
-        let summary = ImportPipeline(options: options).run(progress: progress)
+        var summary = ImportPipeline(options: options).run(progress: progress)
         line.finish()
-        let code = summary.exitCode(signal: trap.receivedSignal)
+        var code = summary.exitCode(signal: trap.receivedSignal)
+        // Written before the summary is printed, so that its exit code is the command's: a report that
+        // cannot be written fails the command (1), though the load stands as the summary says.
+        var reportFailure: (any Error)?
+        do {
+            // A PostgreSQL address is reported without its password.
+            try monitoring.writeFiles(RunReport(importSummary: summary, databasePath: PostgreSQLAddress.redacted(db)))
+        } catch {
+            reportFailure = error
+            summary.notes.append("the load is \(summary.status.rawValue) as this summary says, but its report could not be "
+                + "written: \(error)")
+            code = FactPipeExit.failure
+        }
         if json {
             Standard.output(summary.jsonObject(exitCode: code))
         }
@@ -148,9 +160,7 @@ struct ImportCommand: ParsableCommand {
         } else if let failure = summary.failureText {
             Standard.error(failure)
         }
-        // A PostgreSQL address is reported without its password.
-        try monitoring.write(
-            RunReport(importSummary: summary, databasePath: PostgreSQLAddress.redacted(db)), command: "import")
+        if let reportFailure { throw CommandFailure.exit("import", reportFailure) }
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -50,13 +50,19 @@ struct MonitoringOptions: ParsableArguments {
 
     /// Writes the files asked for; on failure says why on standard error and exits 1.
     func write(_ report: @autoclosure () -> RunReport, command: String) throws {
-        guard reportPath != nil || metricsPath != nil else { return }
-        let report = report()
         do {
-            if let reportPath { try report.writeReport(to: reportPath) }
-            if let metricsPath { try report.writeMetrics(to: metricsPath) }
+            try writeFiles(report())
         } catch {
             throw CommandFailure.exit(command, error)
         }
+    }
+
+    /// Writes the files asked for.
+    /// - Throws: why one could not be written.
+    func writeFiles(_ report: @autoclosure () -> RunReport) throws {
+        guard reportPath != nil || metricsPath != nil else { return }
+        let report = report()
+        if let reportPath { try report.writeReport(to: reportPath) }
+        if let metricsPath { try report.writeMetrics(to: metricsPath) }
     }
 }

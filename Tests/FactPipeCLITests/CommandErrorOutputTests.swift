@@ -74,6 +74,30 @@ import Testing
         }
     }
 
+    /// A report that cannot be written fails the command after its work: import printed `exit_code` 0 and
+    /// exited 1, export and backup printed `"status":"ok"` and exited 1. One object each, agreeing.
+    @Test func aReportThatCannotBeWrittenFailsTheCommandAndItsJSONSaysSo() throws {
+        let work = try CLIWorkspace()
+        let load = try Factpipe.run(["import", try work.write("in.txt", "P(a).\n"), "--db", work.database, "--json",
+                                     "--report", "/dev/full"])
+        #expect(load.status == 1, "\(load.stderr)")
+        let summary = try load.json()
+        #expect(int(summary, "exit_code") == 1 && summary["status"] as? String == "done", "\(summary)")
+        #expect((summary["notes"] as? [String])?.first?.contains("report could not be written") == true)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: false)
+        for arguments in [["export", "--db", work.database, "-o", work.path("s.ndjson.zst")],
+                          ["backup", "--db", work.database, "--to", work.path("backups")]] {
+            let run = try Factpipe.run(arguments + ["--json", "--metrics-file", "/dev/full"])
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(run.stdoutText.split(separator: "\n").count == 1, "\(run.stdoutText)")
+            let json = try run.json()
+            #expect(json["status"] as? String == "failed" && int(json, "exit_code") == 1, "\(json)")
+            #expect((json["error"] as? String)?.contains("was written and stays") == true, "\(json)")
+        }
+        #expect(try Factpipe.run(["verify", work.path("s.ndjson.zst"), "-q"]).status == 0)
+    }
+
     @Test func aUsageErrorUnderJSONIsAJSONObjectToo() throws {
         let work = try CLIWorkspace()
         let run = try Factpipe.run(["stats", "--db", work.database, "--top", "-1", "--json"])
