@@ -105,9 +105,9 @@ struct QueryCommand: ParsableCommand {
         }
         do {
             if let address = PostgreSQLAddress(db) {
-                count = try query.run(address: address, write)
+                count = try query.run(address: address, stopWhen: { writeError != nil }, write)
             } else {
-                count = try query.run(databasePath: db, write)
+                count = try query.run(databasePath: db, stopWhen: { writeError != nil }, write)
             }
         } catch {
             ClosedOutput.endIfReaderIsGone()

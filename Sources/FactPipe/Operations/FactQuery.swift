@@ -102,19 +102,21 @@ public struct FactQuery: Sendable, Equatable {
         return query
     }
 
-    /// Runs the lookup on the database at `path`, handing each fact to `body` as it is read, and
-    /// returns how many there were. Predicate, subject and object are compared in canonical form
+    /// Runs the lookup on the database at `path`, handing each fact to `body` as it is read (until
+    /// `stopWhen` says to stop: a reader of the output went away), and returns how many there were. Predicate, subject and object are compared in canonical form
     /// (`canonicalized()`), so `--subject 'a  b'` finds `P(a b).`.
     /// - Throws: `FactQueryError` for a statement the grammar refuses or a database that cannot be
     ///   read.
     @discardableResult
     public func run(
-        databasePath path: String, settings: DatabaseSettings = .init(), _ body: (StoredFact) -> Void
+        databasePath path: String, settings: DatabaseSettings = .init(), stopWhen: () -> Bool = { false },
+        _ body: (StoredFact) -> Void
     ) throws(FactQueryError) -> Int {
         let canonical = try canonicalStatement()
         do {
             let database = try ReadableFactDatabase(path: path, settings: settings)
-            return try FactLookup(database: database).find(canonicalized(), canonicalStatement: canonical, body)
+            return try FactLookup(database: database).find(
+                canonicalized(), canonicalStatement: canonical, stopWhen: stopWhen, body)
         } catch {
             throw .store(error)
         }
@@ -125,12 +127,14 @@ public struct FactQuery: Sendable, Equatable {
     /// - Throws: `FactQueryError` for a statement the grammar refuses, or `.server` when the server
     ///   cannot be reached, the database has no factpipe schema, or a query fails.
     @discardableResult
-    public func run(address: PostgreSQLAddress, _ body: (StoredFact) -> Void) throws(FactQueryError) -> Int {
+    public func run(
+        address: PostgreSQLAddress, stopWhen: () -> Bool = { false }, _ body: (StoredFact) -> Void
+    ) throws(FactQueryError) -> Int {
         let canonical = try canonicalStatement()
         do throws(PostgreSQLError) {
             let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe query")
             return try PostgreSQLFactLookup(connection: connection)
-                .find(canonicalized(), canonicalStatement: canonical, body)
+                .find(canonicalized(), canonicalStatement: canonical, stopWhen: stopWhen, body)
         } catch {
             throw .server(error)
         }

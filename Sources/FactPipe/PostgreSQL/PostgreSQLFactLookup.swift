@@ -35,9 +35,11 @@ struct PostgreSQLFactLookup {
         return (sql + " ORDER BY id LIMIT $\(parameters.count)::bigint", parameters)
     }
 
-    /// Hands every fact that meets `query` to `body`, at most `query.limit`; returns how many.
+    /// Hands every fact that meets `query` to `body`, at most `query.limit` and until `stopWhen()`; returns
+    /// how many.
     func find(
-        _ query: FactQuery, canonicalStatement: String?, _ body: (StoredFact) -> Void
+        _ query: FactQuery, canonicalStatement: String?, stopWhen: () -> Bool = { false },
+        _ body: (StoredFact) -> Void
     ) throws(PostgreSQLError) -> Int {
         try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         defer { connection.rollbackQuietly() }
@@ -45,9 +47,10 @@ struct PostgreSQLFactLookup {
         let (sql, parameters) = Self.sql(query, canonicalStatement: canonicalStatement)
         try connection.execute("DECLARE factpipe_query NO SCROLL CURSOR FOR " + sql, parameters)
         var count = 0
-        while true {
+        fetching: while !stopWhen() {
             let rows = try connection.execute("FETCH FORWARD \(Self.fetchRows) FROM factpipe_query")
             for row in 0..<rows.rowCount {
+                if stopWhen() { break fetching }
                 var fact = StoredFact(
                     id: rows.int64(row, 0), statement: rows.text(row, 1) ?? "", predicate: rows.text(row, 2) ?? "",
                     subject: rows.text(row, 3), object: rows.text(row, 4), confidence: rows.double(row, 5),

@@ -11,13 +11,15 @@ final class FactLookup {
         self.database = database
     }
 
-    /// Hands every fact that meets `query` to `body`, at most `query.limit`; returns how many.
+    /// Hands every fact that meets `query` to `body`, at most `query.limit` and until `stopWhen()`; returns
+    /// how many.
     func find(
-        _ query: FactQuery, canonicalStatement: String?, _ body: (StoredFact) -> Void
+        _ query: FactQuery, canonicalStatement: String?, stopWhen: () -> Bool = { false },
+        _ body: (StoredFact) -> Void
     ) throws(StoreError) -> Int {
         switch database.kind {
-        case .factpipe: try findInFactpipe(query, canonicalStatement: canonicalStatement, body)
-        case .foreign: try findInForeign(query, canonicalStatement: canonicalStatement, body)
+        case .factpipe: try findInFactpipe(query, canonicalStatement: canonicalStatement, stopWhen, body)
+        case .foreign: try findInForeign(query, canonicalStatement: canonicalStatement, stopWhen, body)
         }
     }
 
@@ -58,14 +60,14 @@ final class FactLookup {
     }
 
     private func findInFactpipe(
-        _ query: FactQuery, canonicalStatement: String?, _ body: (StoredFact) -> Void
+        _ query: FactQuery, canonicalStatement: String?, _ stopWhen: () -> Bool, _ body: (StoredFact) -> Void
     ) throws(StoreError) -> Int {
         let (sql, bindings) = Self.factpipeSQL(query, canonicalStatement: canonicalStatement)
         let statement = try database.connection.prepare(sql)
         for (index, value) in bindings { try statement.bind(index, value) }
         try statement.bind(5, Int64(query.limit ?? -1))
         var count = 0
-        while try statement.step() {
+        while !stopWhen(), try statement.step() {
             // Before the accessors below convert any value: a column's type means nothing after a conversion.
             let unloadable = statement.unloadable(
                 confidence: 5,
@@ -83,7 +85,7 @@ final class FactLookup {
     }
 
     private func findInForeign(
-        _ query: FactQuery, canonicalStatement: String?, _ body: (StoredFact) -> Void
+        _ query: FactQuery, canonicalStatement: String?, _ stopWhen: () -> Bool, _ body: (StoredFact) -> Void
     ) throws(StoreError) -> Int {
         let layout = ForeignFactRow.Layout(database)
         var conditions: [String] = []
@@ -116,7 +118,7 @@ final class FactLookup {
         let statement = try database.connection.prepare(sql)
         for (index, value) in bindings { try statement.bind(index, value) }
         var count = 0
-        while query.limit.map({ count < $0 }) ?? true, try statement.step() {
+        while query.limit.map({ count < $0 }) ?? true, !stopWhen(), try statement.step() {
             let row = ForeignFactRow(statement, layout: layout)
             guard row.matches(query, canonicalStatement: canonicalStatement) else { continue }
             body(row.fact)
