@@ -87,6 +87,12 @@ final class ZstdByteSource: ByteSource {
         if ZSTD_isError(result) != 0 {
             let produced = decodedBytes + Int64(output.pos)
             let reason = ZSTD_getErrorName(result).map { String(cString: $0) } ?? "unknown error"
+            if ZSTD_getErrorCode(result) == ZSTD_error_memory_allocation {
+                // Memory the decoder could not have (ulimit -v, a cgroup's limit): not a damaged stream.
+                throw ReadError(
+                    source: name, offset: produced, kind: .io,
+                    message: "not enough memory to decode the zstd stream: \(reason) after \(produced) decoded bytes")
+            }
             throw ReadError(
                 source: name, offset: produced, kind: .corruptCompressedStream,
                 message: "zstd data corrupt: \(reason) after \(produced) decoded bytes")

@@ -226,6 +226,13 @@ public struct ArchiveRestorer: Sendable {
         do {
             report = try DatabaseCheck.inspect(path: path, check: check)
         } catch {
+            if error.isOutOfMemory {
+                // Memory SQLite could not have (ulimit -v, a cgroup's limit): not the archive's fault.
+                throw SnapshotError(
+                    .io, path: options.archivePath,
+                    "not enough memory to check the restored database (\(error.message)); the archive itself is not "
+                        + "judged: free memory or raise the limit, and run again")
+            }
             throw SnapshotError(
                 .databaseDamaged, path: options.archivePath, "the restored database cannot be read: \(error.message)")
         }

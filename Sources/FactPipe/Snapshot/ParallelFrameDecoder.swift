@@ -137,6 +137,13 @@ final class ParallelFrameDecoder: Sendable {
             var target = ZSTD_outBuffer(dst: decoded.baseAddress, size: decoded.count, pos: 0)
             let remaining = ZSTD_decompressStream(context, &target, &source)
             if ZSTD_isError(remaining) != 0 {
+                if ZSTD_getErrorCode(remaining) == ZSTD_error_memory_allocation {
+                    // Memory the decoder could not have (ulimit -v, a cgroup's limit): not the archive's fault.
+                    throw SnapshotError(
+                        .compression, path: archiveName,
+                        "not enough memory to decode frame \(number + 1) of \(layout.frames.count): \(Self.errorName(remaining))"
+                            + " (the archive itself is not judged; free memory or raise the limit, and run again)")
+                }
                 throw corrupt(frame, number, produced + Int64(target.pos), Self.errorName(remaining))
             }
             if target.pos > 0 {

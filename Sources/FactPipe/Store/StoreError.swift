@@ -69,6 +69,12 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         return code & 0xFF == SQLITE_CONSTRAINT
     }
 
+    /// True when SQLite could not have the memory it asked for.
+    public var isOutOfMemory: Bool {
+        guard let code = sqliteCode else { return false }
+        return code & 0xFF == SQLITE_NOMEM
+    }
+
     /// True for a full disk or a database that reached its page limit.
     public var isDiskFull: Bool {
         guard let code = sqliteCode else { return false }
