@@ -6,12 +6,17 @@ import Glibc
 #endif
 
 /// Commands run under a limit of the system's: they fail (1) saying why, and leave nothing half-written.
-@Suite struct ResourceLimitTests {
+/// One at a time: `ulimit -u` counts every process of the user the commands run as.
+@Suite(.serialized) struct ResourceLimitTests {
     /// Runs `arguments` in `work` with no thread to spare: `ulimit -u 1` for a user with a process already
     /// (root ignores the limit, so as `nobody` then, on a copy of the binary in a folder it may use).
-    private func runWithoutThreads(_ work: CLIWorkspace, _ arguments: [String]) throws -> FactpipeRun {
+    private func runWithoutThreads(
+        _ work: CLIWorkspace, _ arguments: [String], processes: Int = 1
+    ) throws -> FactpipeRun {
         let binary = work.path("factpipe")
-        try FileManager.default.copyItem(atPath: BinaryLocator.factpipe.path, toPath: binary)
+        if !FileManager.default.fileExists(atPath: binary) {
+            try FileManager.default.copyItem(atPath: BinaryLocator.factpipe.path, toPath: binary)
+        }
         // timeout (root's, as the limit binds only the user switched to) ends a command that hangs.
         var prefix = ""
         if geteuid() == 0 {
@@ -19,7 +24,7 @@ import Glibc
             prefix = "timeout -s KILL 60 setpriv --reuid=nobody --regid=nogroup --clear-groups "
         }
         let quoted = arguments.map { "'\($0)'" }.joined(separator: " ")
-        let script = "cd '\(work.url.path)' && ulimit -u 1 && exec \(prefix)'\(binary)' \(quoted)"
+        let script = "cd '\(work.url.path)' && ulimit -u \(processes) && exec \(prefix)'\(binary)' \(quoted)"
         return try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
     }
 
@@ -46,6 +51,31 @@ import Glibc
         let after = try FileManager.default.contentsOfDirectory(atPath: work.url.path).filter { $0 != "factpipe" }.sorted()
         #expect(after == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("backups")).isEmpty)
+    }
+
+    /// With a thread to spare but not more, export and backup write their archives whole: zstd's workers,
+    /// the copy's check and the frame decoders run on the command's own thread when no other starts (zstd
+    /// said "Allocation error : not enough memory" and the command failed).
+    @Test func exportAndBackupWithOneThreadToSpareWriteWholeArchives() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "20000", "-o", input, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: false)
+        let export = try runWithoutThreads(work, ["export", "--db", "kb.sqlite", "-o", "kb.ndjson.zst", "--threads", "2"],
+                                           processes: 2)
+        #expect(export.status == 0, "\(export.stderr)")
+        let backup = try runWithoutThreads(work, ["backup", "--db", "kb.sqlite", "--to", "backups", "--threads", "2"],
+                                           processes: 2)
+        #expect(backup.status == 0, "\(backup.stderr)")
+        let archives = try FileManager.default.contentsOfDirectory(atPath: work.path("backups")).filter { $0.hasSuffix(".db.zst") }
+        #expect(archives.count == 1)
+        for archive in [work.path("kb.ndjson.zst")] + archives.map({ work.path("backups/\($0)") }) {
+            #expect(try Factpipe.run(["verify", archive, "-q"]).status == 0, "\(archive)")
+        }
+        let restored = work.path("restored.sqlite")
+        #expect(try Factpipe.run(["restore", work.path("kb.ndjson.zst"), "--to", restored, "-q"]).status == 0)
+        #expect(try SQLiteFile.int(restored, "SELECT count(*) FROM facts") == (try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")))
     }
 
     /// A file that reaches `ulimit -f` raised SIGXFSZ, which ended the process silently (153): the ledger row

@@ -14,6 +14,11 @@ final class ZstdWriter: ArchiveSink {
     private let sink: any ArchiveSink
     private let name: String
     private let output: UnsafeMutableRawBufferPointer
+    /// True while libzstd is to compress on threads of its own.
+    private var usesWorkers = false
+    /// The content size given for the frame being written, and whether any of it reached libzstd yet.
+    private var pledgedBytes: Int64?
+    private var frameStarted = false
 
     /// Sets up a compressor writing to `sink`; `name` is the output's name for messages.
     /// - Throws: `SnapshotError` `.compression` when the context cannot be made or the level is refused.
@@ -29,7 +34,7 @@ final class ZstdWriter: ArchiveSink {
         try set(ZSTD_c_checksumFlag, 1, "frame checksums")
         if workers > 0 {
             // A libzstd built without threads refuses; it then compresses on the calling thread.
-            _ = ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(clamping: workers))
+            usesWorkers = ZSTD_isError(ZSTD_CCtx_setParameter(context, ZSTD_c_nbWorkers, Int32(clamping: workers))) == 0
         }
     }
 
@@ -50,6 +55,8 @@ final class ZstdWriter: ArchiveSink {
     /// Call before the frame's first `write`.
     /// - Throws: `SnapshotError` `.compression` when libzstd refuses the size.
     func beginFrame(contentBytes: Int64) throws(SnapshotError) {
+        pledgedBytes = contentBytes
+        frameStarted = false
         let reset = ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
         let result =
             ZSTD_isError(reset) != 0 ? reset : ZSTD_CCtx_setPledgedSrcSize(context, UInt64(max(contentBytes, 0)))
@@ -81,12 +88,33 @@ final class ZstdWriter: ArchiveSink {
     @discardableResult
     private func step(_ input: inout ZSTD_inBuffer, _ directive: ZSTD_EndDirective) throws(SnapshotError) -> Int {
         var out = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
-        let remaining = ZSTD_compressStream2(context, &out, &input, directive)
+        var remaining = ZSTD_compressStream2(context, &out, &input, directive)
+        if ZSTD_isError(remaining) != 0, usesWorkers, !frameStarted, input.pos == 0, out.pos == 0,
+           ZSTD_getErrorCode(remaining) == ZSTD_error_memory_allocation {
+            // libzstd could not start its threads (the process and thread limit reached): the frame starts
+            // again on this thread alone, as a libzstd built without threads would write it.
+            try compressHereFromNowOn()
+            remaining = ZSTD_compressStream2(context, &out, &input, directive)
+        }
         if ZSTD_isError(remaining) != 0 {
             throw SnapshotError(.compression, path: name, "zstd compression failed: \(Self.errorName(remaining))")
         }
+        frameStarted = true
         if out.pos > 0 { try sink.write(UnsafeRawBufferPointer(start: output.baseAddress, count: out.pos)) }
         return remaining
+    }
+
+    private func compressHereFromNowOn() throws(SnapshotError) {
+        usesWorkers = false
+        _ = ZSTD_CCtx_reset(context, ZSTD_reset_session_only)
+        try set(ZSTD_c_nbWorkers, 0, "compression without threads")
+        if let pledgedBytes {
+            let result = ZSTD_CCtx_setPledgedSrcSize(context, UInt64(max(pledgedBytes, 0)))
+            if ZSTD_isError(result) != 0 {
+                throw SnapshotError(
+                    .compression, path: name, "zstd refused a frame of \(pledgedBytes) bytes: \(Self.errorName(result))")
+            }
+        }
     }
 
     private static func errorName(_ code: Int) -> String {
