@@ -184,8 +184,8 @@ extension PipelineRunSummary {
             if let summary = input.summary, input.decision != .skip {
                 lines.append("\(input.path): " + summary.humanText)
             } else {
-                lines.append("\(input.path): \(isDryRun ? "would " : "")\(input.decision.rawValue)"
-                    + (input.reason.map { " — \($0)" } ?? ""))
+                let decision = input.decision == .notTried ? "not tried" : (isDryRun ? "would " : "") + input.decision.rawValue
+                lines.append("\(input.path): \(decision)" + (input.reason.map { " — \($0)" } ?? ""))
             }
         }
         // A run that failed before its loads names why; "no input matches" would read as a quiet night.

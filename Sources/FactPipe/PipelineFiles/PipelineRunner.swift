@@ -261,9 +261,13 @@ public struct PipelineRunner {
     private func plan(_ inputs: [String], into result: inout PipelineRunSummary) -> PipelineRunSummary {
         var options = file.options
         options.inputs = inputs
+        let plans = ImportPipeline(options: options).plan()
+        // One reason for every input is the database's (its folder missing, another program's file): no
+        // input is where the run would stop, so each says it.
+        let failsAsOne = plans.count > 1 && plans.allSatisfy { $0.decision == .fail && $0.reason == plans[0].reason }
         var stopsAt: String?
-        for plan in ImportPipeline(options: options).plan() {
-            if let stopsAt {
+        for plan in plans {
+            if let stopsAt, !failsAsOne {
                 // The run stops at its first failed input: those after it are not tried.
                 result.inputs.append(.init(path: plan.path, decision: .notTried, reason: "the run would stop at \(stopsAt)"))
                 continue
