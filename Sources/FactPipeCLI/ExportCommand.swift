@@ -70,6 +70,12 @@ struct ExportCommand: ParsableCommand {
                     "-o \(output): export writes zstd (a name ending in .zst) or plain bytes, not \(other.kind); name it "
                         + "\(output.dropLast(other.suffixLength)).zst, or write -o - --level 0 into the tool of your choice")
             }
+            let lowered = output.lowercased()
+            if (lowered.hasSuffix(".zst") && !output.hasSuffix(".zst")) || lowered.hasSuffix(".zstd") {
+                // Only `.zst`, so spelt, is compressed: kb.ndjson.ZST was written plain under a zstd name.
+                let stem = output.dropLast(lowered.hasSuffix(".zstd") ? 5 : 4)
+                throw ValidationError("-o \(output): only a name ending in .zst (so spelt) is compressed; name it \(stem).zst")
+            }
             if let level, level > 0, !output.hasSuffix(".zst") {
                 throw ValidationError(
                     "--level \(level) compresses only a name ending in .zst, and -o \(output) would be written plain: "

@@ -95,6 +95,8 @@ import Testing
             ["export", "--db", work.database, "-o", work.path("x.ndjson.gz")],
             ["export", "--db", work.database, "-o", work.path("x.CSV.XZ"), "--level", "0"],
             ["export", "--db", work.database, "-o", work.path("x.csv"), "--level", "9"],
+            ["export", "--db", work.database, "-o", work.path("x.ndjson.ZST")],
+            ["export", "--db", work.database, "-o", work.path("x.ndjson.zstd")],
             ["export", "--db", work.database],
             ["backup", "--db", work.database, "--to", work.url.path, "--keep", "0"],
             ["restore", "x.db.zst"],
