@@ -99,14 +99,27 @@ struct RunCommand: ParsableCommand {
         let line = ProgressLine(progress: progress, enabled: !console.quiet && !dryRun)
         let result = runner.run(progress: progress)
         line.finish()
-        if console.json { Standard.output(result.jsonObject) }
-        try monitoring.write(RunReport(command: "run", importSummary: result.combined, databasePath: file.databasePath),
-                             command: "run")
+        // Written before the run's object is printed: one that cannot be written fails the run (1) after its
+        // loads, which stand, and the object says so (a second, failure object followed it).
+        var reportFailure: (any Error)?
+        do {
+            try monitoring.writeFiles(RunReport(command: "run", importSummary: result.combined, databasePath: file.databasePath))
+        } catch {
+            reportFailure = error
+        }
+        if console.json {
+            var document = result.jsonDocument
+            if let reportFailure, case .object(let members) = document {
+                document = .object(members + [.init("report_error", .string("\(reportFailure)"))])
+            }
+            Standard.output(document.text)
+        }
         if !console.quiet {
             Standard.error(result.humanText)
         } else if let failure = result.failureText {
             Standard.error(failure)
         }
+        if let reportFailure { throw CommandFailure.exit("run", reportFailure) }
         let code = result.exitCode(signal: trap.receivedSignal)
         if code != 0 { throw ExitCode(code) }
     }

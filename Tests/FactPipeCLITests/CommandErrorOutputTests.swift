@@ -96,6 +96,13 @@ import Testing
             #expect((json["error"] as? String)?.contains("was written and stays") == true, "\(json)")
         }
         #expect(try Factpipe.run(["verify", work.path("s.ndjson.zst"), "-q"]).status == 0)
+
+        let job = try work.write("job.toml", "name = \"n\"\ndatabase = \"run.sqlite\"\n[sources]\npaths = [\"in.txt\"]\n")
+        let run = try Factpipe.run(["run", job, "--json", "--report", "/dev/full"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stdoutText.split(separator: "\n").count == 1, "\(run.stdoutText)")
+        #expect((try run.json()["report_error"] as? String)?.contains("/dev/full") == true, "\(run.stdoutText)")
+        #expect(try SQLiteFile.int(work.path("run.sqlite"), "SELECT count(*) FROM facts") == 1)
     }
 
     @Test func aUsageErrorUnderJSONIsAJSONObjectToo() throws {
