@@ -155,6 +155,11 @@ import Glibc
         let stopped = try Factpipe.run(["import", bad, after, "--db", work.path("second.sqlite"), "--max-errors", "0", "--json"])
         let untried = try #require(try stopped.json()["not_tried"] as? [[String: Any]])
         #expect(untried.map { $0["source"] as? String } == [after], "\(stopped.stdoutText)")
+        // A path given twice (--force) is two inputs: the second, after the stop, was not tried either.
+        let twice = try Factpipe.run(["import", good, bad, good, after, "--db", work.path("third.sqlite"), "--force",
+                                      "--max-errors", "0", "--json"])
+        let untriedTwice = try #require(try twice.json()["not_tried"] as? [[String: Any]])
+        #expect(untriedTwice.map { $0["source"] as? String } == [good, after], "\(twice.stdoutText)")
     }
 
     /// A CSV value cut short (0.75 to 0.7) is a well-formed record, so a pipe that closed mid-record loads

@@ -99,13 +99,29 @@ public struct ImportPipeline: Sendable {
     /// failed before its load began): the inputs after it, and the copies it skipped of an input whose
     /// load did not finish ("loaded earlier in this run" would be untrue), go to `notTried`.
     private static func noteWhatWasNotTried(_ plans: [SourcePlan], in summary: inout ImportSummary) {
-        let reached = Set(summary.sources.map(\.path))
+        // The sources began in the order of the plans read: the first plans to be read have one each (a path
+        // given twice with --force, twice).
+        let readPlans = plans.indices.filter { plans[$0].isRead }
+        let began = Set(readPlans.prefix(summary.sources.count))
         let finished = Set(summary.sources.filter { $0.status == .done }.map(\.path))
-        guard let stoppedAt = summary.sources.last(where: { $0.status != .done })?.path
-            ?? plans.first(where: { $0.isRead && !reached.contains($0.path) })?.path
-        else { return }
-        for plan in plans where plan.path != stoppedAt {
-            if plan.isRead, !reached.contains(plan.path) {
+        let firstNotBegun = readPlans.first { !began.contains($0) }
+        let stoppedAt: String
+        if let last = summary.sources.last(where: { $0.status != .done }) {
+            stoppedAt = last.path
+        } else if let firstNotBegun {
+            stoppedAt = plans[firstNotBegun].path
+        } else {
+            return
+        }
+        for index in plans.indices {
+            let plan = plans[index]
+            if plan.isRead, !began.contains(index) {
+                if index == firstNotBegun, summary.sources.allSatisfy({ $0.status == .done }) {
+                    // Where the load stopped before this input's load began: refused at its first bytes (the
+                    // message says why), or, after a signal, never opened (a FIFO no one wrote).
+                    if summary.wasInterrupted { summary.notTried.append((plan.path, "the load was interrupted before it began reading it")) }
+                    continue
+                }
                 summary.notTried.append((plan.path, "the load stopped at \(stoppedAt)"))
             } else if let copyOf = plan.copyOf, !finished.contains(copyOf) {
                 summary.skipped.removeAll { $0.path == plan.path }
