@@ -137,7 +137,7 @@ enum JSONText {
     /// Appends `text` as a quoted JSON string to `out`.
     static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         var text = text
-        text.withUTF8 { appendQuoted($0, to: &out) }
+        _ = text.withUTF8 { appendQuoted($0, to: &out) }
     }
 
     /// `text` as a quoted JSON string.

@@ -27,10 +27,13 @@ final class ExistingDatabaseStore: FactSink {
     /// (`HasPart(ImmanuelKant,ThingInItself).`), by its canonical form: a record of that fact binds the
     /// stored text, so the table's own uniqueness finds it.
     private let storedSpellings: [String: String]
-    /// For a WITHOUT ROWID `facts` (no rowid tells an insert from an update): whether the statement is
-    /// stored, asked before each upsert.
+    /// For a WITHOUT ROWID `facts` (no rowid tells an insert from an update), and for a `statement` with no
+    /// UNIQUE constraint (nothing else finds the stored fact): whether the statement is stored, asked before
+    /// each insert.
     private let existence: SQLiteStatement?
     private let hasRowid: Bool
+    /// False when nothing in the table makes `statement` unique: the insert then asks `existence` first.
+    private let statementIsUnique: Bool
     private var counts = LoadLedger.Counts()
     private var committed = LoadLedger.Counts()
     private var descriptors: [SourceDescriptor] = []
@@ -61,12 +64,16 @@ final class ExistingDatabaseStore: FactSink {
         // The cache size lasts as long as the connection: the target keeps its own setting.
         try connection.execute("PRAGMA cache_size=-\(options.database.cacheKiB)")
         let info = try connection.prepare("SELECT name, dflt_value FROM pragma_table_info('facts') ORDER BY cid")
+        // SQLite's column names are case-insensitive: `Confidence` is the confidence column (it was never
+        // written). Each is known by its lower-case name, and written under its own.
         var names: [String] = []
+        var spelled: [String: String] = [:]
         var defaults: [String: String] = [:]
         while try info.step() {
             guard let name = info.text(0) else { continue }
-            names.append(name)
-            if let value = info.text(1) { defaults[name] = value }
+            names.append(name.lowercased())
+            spelled[name.lowercased()] = name
+            if let value = info.text(1) { defaults[name.lowercased()] = value }
         }
         guard names.contains("statement") else {
             throw StoreError(kind: .foreignDatabase, path: options.databasePath,
@@ -96,42 +103,64 @@ final class ExistingDatabaseStore: FactSink {
         storedSpellings = try Self.storedSpellings(connection)
         let hasRowid = (try? connection.prepare("SELECT rowid FROM facts LIMIT 0")) != nil
         self.hasRowid = hasRowid
-        // Only an upsert can update; INSERT OR IGNORE and a plain INSERT never do.
+        // SQLite accepts ON CONFLICT(statement) only when a UNIQUE constraint or index is on it alone.
+        let statementIsUnique =
+            (try? connection.prepare(
+                "INSERT INTO facts(\"\(spelled["statement"] ?? "statement")\") VALUES (NULL) ON CONFLICT(statement) DO NOTHING"))
+            != nil
+        self.statementIsUnique = statementIsUnique
         let upserts = options.conflictPolicy == .replace || options.conflictPolicy == .update
-        existence = hasRowid || !upserts ? nil : try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
+        if upserts, !statementIsUnique {
+            throw StoreError(
+                kind: .foreignDatabase, path: options.databasePath,
+                message: "cannot --on-conflict \(options.conflictPolicy.rawValue) into it: nothing makes its statement "
+                    + "column unique (no UNIQUE constraint or index on it alone), so a stored fact cannot be found to "
+                    + "update; use ignore or fail, which look each statement up first")
+        }
+        // Only a rowid tells an upsert's insert from its update; and with no UNIQUE statement, only a lookup
+        // finds the stored fact.
+        existence = statementIsUnique && (hasRowid || !upserts)
+            ? nil : try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
         confidenceIndex = confidence
         arityIndex = arity
         // A NULL we have no value for takes the column's own default (its source 'system', say).
         let placeholders = columns.enumerated().map { index, name in
             defaults[name].map { "coalesce(?\(index + 1), \($0))" } ?? "?\(index + 1)"
         }.joined(separator: ", ")
-        let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+        func quote(_ name: String) -> String { "\"" + (spelled[name] ?? name).replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        let quoted = columns.map(quote).joined(separator: ", ")
         let verb: String
         var clause = ""
         givenIndex = options.conflictPolicy == .update && (columns.contains("confidence") || columns.contains("source"))
             ? Int32(columns.count + 1) : nil
         switch options.conflictPolicy {
-        case .ignore: verb = "INSERT OR IGNORE"
-        case .fail: verb = "INSERT"
+        case .ignore, .fail:
+            // Not INSERT OR IGNORE: it ignored every constraint of the table's (NOT NULL, CHECK, another UNIQUE),
+            // and a new fact that broke one was counted as a duplicate and lost. Only the stored statement is.
+            verb = "INSERT"
+            clause = options.conflictPolicy == .ignore && statementIsUnique ? "ON CONFLICT(statement) DO NOTHING" : ""
         case .replace:
             verb = "INSERT"
-            let sets = columns.filter { $0 != "statement" }.map { "\"\($0)\" = excluded.\"\($0)\"" }
+            let sets = columns.filter { $0 != "statement" }.map { "\(quote($0)) = excluded.\(quote($0))" }
             clause = "ON CONFLICT(statement) DO UPDATE SET " + sets.joined(separator: ", ")
         case .update:
             verb = "INSERT"
             // What the record leaves out stays: ?\(given) holds the fields it gave (StagingArea.GivenFields).
             let given = columns.count + 1
             var sets: [String] = []
-            if columns.contains("confidence") {
-                sets.append("confidence = CASE WHEN ?\(given) & \(StagingArea.GivenFields.confidence.rawValue) "
-                    + "THEN excluded.confidence ELSE confidence END")
+            for (field, bit) in [("confidence", StagingArea.GivenFields.confidence), ("source", .source)]
+            where columns.contains(field) {
+                let column = quote(field)
+                sets.append("\(column) = CASE WHEN ?\(given) & \(bit.rawValue) THEN excluded.\(column) ELSE \(column) END")
             }
-            if columns.contains("source") {
-                sets.append("source = CASE WHEN ?\(given) & \(StagingArea.GivenFields.source.rawValue) "
-                    + "THEN excluded.source ELSE source END")
-            }
+            // A record that gives no object leaves the stored value as it is (an array, a number, text that
+            // is no JSON, its spacing): json_patch made `{}` of them, and failed the load on the text. Given
+            // one, it is merged into a stored object, and replaces anything else, as a JSON merge patch does.
             for json in ["context", "fact_metadata", "metadata"] where columns.contains(json) {
-                sets.append("\"\(json)\" = json_patch(coalesce(\"\(json)\", '{}'), excluded.\"\(json)\")")
+                let column = quote(json)
+                sets.append("\(column) = CASE WHEN excluded.\(column) = '{}' THEN \(column) "
+                    + "WHEN json_valid(\(column)) AND json_type(\(column)) = 'object' THEN json_patch(\(column), excluded.\(column)) "
+                    + "ELSE excluded.\(column) END")
             }
             clause = sets.isEmpty ? "ON CONFLICT(statement) DO NOTHING" : "ON CONFLICT(statement) DO UPDATE SET "
                 + sets.joined(separator: ", ")
@@ -207,14 +236,33 @@ final class ExistingDatabaseStore: FactSink {
                 existed = try existence.step()
                 existence.reset()
             }
+            let place = "\(descriptors.last?.path ?? ""):\(fact.line)"
+            if existed == true, !statementIsUnique {
+                // Nothing in the table would refuse a second copy: the lookup decides.
+                guard options.conflictPolicy == .ignore else {
+                    throw FactSinkStop.requested(.aborted, "\(place): \(fact.statement) is already in the database (--on-conflict fail)")
+                }
+                counts.duplicates += 1
+                continue
+            }
             connection.resetLastInsertRowid()
             do {
                 try insert.step()
             } catch {
                 insert.reset()
-                guard error.isConstraintViolation, options.conflictPolicy == .fail else { throw error }
-                throw FactSinkStop.requested(.aborted, "\(descriptors.last?.path ?? ""):\(fact.line): "
-                    + "\(fact.statement) is already in the database (--on-conflict fail)")
+                guard error.isConstraintViolation else { throw error }
+                // SQLite checks NOT NULL and CHECK before the statement's uniqueness: a stored fact whose record
+                // breaks one is still a duplicate (ignore) or a stop (fail).
+                if options.conflictPolicy == .ignore || options.conflictPolicy == .fail, try isStored(stored ?? fact.statement) {
+                    guard options.conflictPolicy == .ignore else {
+                        throw FactSinkStop.requested(.aborted, "\(place): \(fact.statement) is already in the database (--on-conflict fail)")
+                    }
+                    counts.duplicates += 1
+                    continue
+                }
+                // Another constraint of the table's own: the fact cannot be stored as it is, and is not a duplicate.
+                throw FactSinkStop.requested(.failed, "\(place): \(fact.statement) breaks a constraint of the database's "
+                    + "facts table (\(error.reason)); the batches committed before it stay")
             }
             insert.reset()
             if connection.changes == 0 {
@@ -263,6 +311,13 @@ final class ExistingDatabaseStore: FactSink {
             lookup.reset()
         }
         return spellings
+    }
+
+    /// True when `statement` is stored as it is spelt.
+    private func isStored(_ statement: String) throws -> Bool {
+        let lookup = try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
+        try lookup.bind(1, statement)
+        return try lookup.step()
     }
 
     /// Commits the open transaction with the rejects written before it.

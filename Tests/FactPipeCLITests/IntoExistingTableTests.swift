@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+
+/// `--into-existing` into tables shaped as another program made them: its constraints, its column
+/// spellings, a statement column with nothing to make it unique, values that are not JSON objects.
+@Suite struct IntoExistingTableTests {
+    private func table(_ work: CLIWorkspace, _ name: String, _ sql: String) throws -> String {
+        let path = work.path(name)
+        try Factpipe.tool("/usr/bin/sqlite3", [path, sql])
+        return path
+    }
+
+    private func rows(_ database: String, _ sql: String) throws -> [String] {
+        try Factpipe.tool("/usr/bin/sqlite3", [database, sql]).stdoutText.split(separator: "\n").map(String.init)
+    }
+
+    /// INSERT OR IGNORE ignored every constraint: a new fact that broke a NOT NULL or CHECK of the table's was
+    /// counted as a duplicate and lost (exit 0); under `fail` it was "already in the database".
+    @Test(arguments: ["ignore", "fail"])
+    func aNewFactThatBreaksAConstraintOfTheTablesFailsTheLoadNamingIt(_ policy: String) throws {
+        let work = try CLIWorkspace()
+        let kb = try table(work, "kb.db", """
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT NOT NULL UNIQUE, confidence REAL CHECK (confidence < 1.0));
+            INSERT INTO facts(statement, confidence) VALUES ('Old(a).', 0.5);
+            """)
+        let input = try work.write("in.ndjson", #"{"statement":"New(c, d)","confidence":0.5}"# + "\n"
+            + #"{"statement":"New(a, b)"}"# + "\n")
+        let run = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--on-conflict", policy, "--json"])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("in.ndjson:2: New(a, b). breaks a constraint of the database's facts table"), "\(run.stderr)")
+        #expect(run.stderr.contains("CHECK constraint failed"), "\(run.stderr)")
+        #expect(int(try run.json(), "duplicates") == 0)
+        // The batch was rolled back whole; a stored fact is still a duplicate (ignore) or a stop (fail).
+        #expect(try rows(kb, "SELECT statement FROM facts") == ["Old(a)."])
+        let again = try Factpipe.run(["import", try work.write("old.txt", "Old(a)\n"), "--db", kb, "--into-existing",
+                                      "--on-conflict", policy])
+        #expect(again.status == (policy == "ignore" ? 0 : 3), "\(again.stderr)")
+    }
+
+    /// A statement column nothing makes unique: `ignore` and `fail` stored a second copy of a stored fact and
+    /// of a repeat in the input; `replace` failed with SQLite's raw message.
+    @Test func aStatementColumnThatIsNotUniqueStillGetsEachFactOnce() throws {
+        let work = try CLIWorkspace()
+        let kb = try table(work, "kb.db", """
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT NOT NULL, confidence REAL);
+            INSERT INTO facts VALUES (1, 'IsA(cat,animal).', 0.8);
+            """)
+        let input = try work.write("in.txt", "IsA(cat, animal)\nNew(x)\nNew(x)\n")
+        let failing = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--on-conflict", "fail"])
+        #expect(failing.status == 3, "\(failing.stderr)")
+        #expect(failing.stderr.contains("in.txt:1: IsA(cat, animal). is already in the database"), "\(failing.stderr)")
+        let ignoring = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--json"])
+        #expect(ignoring.status == 0, "\(ignoring.stderr)")
+        let json = try ignoring.json()
+        #expect((int(json, "inserted"), int(json, "duplicates")) == (1, 2), "\(json)")
+        #expect(try rows(kb, "SELECT statement FROM facts ORDER BY id") == ["IsA(cat,animal).", "New(x)."])
+        let replacing = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--on-conflict", "replace"])
+        #expect(replacing.status == 1)
+        #expect(replacing.stderr.contains("nothing makes its statement column unique"), "\(replacing.stderr)")
+    }
+
+    /// `Confidence`, `Source`, `Context` are the columns SQLite reads for confidence, source and context;
+    /// they were never written.
+    @Test func columnsAreFoundWhateverTheCaseOfTheirNames() throws {
+        let work = try CLIWorkspace()
+        let kb = try table(work, "kb.db", """
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, Statement TEXT NOT NULL UNIQUE, Confidence REAL, Source TEXT, Context TEXT);
+            INSERT INTO facts VALUES (1, 'IsA(cat, animal).', 0.8, 'old', '{}');
+            """)
+        let input = try work.write("in.ndjson", #"{"statement":"IsA(cat, animal)","confidence":0.3,"source":"new","context":{"c":1}}"#
+            + "\n" + #"{"statement":"New(a)","confidence":0.3,"source":"new"}"# + "\n")
+        let run = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--on-conflict", "update"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try rows(kb, "SELECT * FROM facts ORDER BY id") == [#"1|IsA(cat, animal).|0.3|new|{"c":1}"#, "2|New(a).|0.3|new|{}"])
+    }
+
+    /// `update` made `{}` of a stored context or metadata that is no JSON object (an array, a number, a
+    /// string) though the record gave none, and failed the load on plain text.
+    @Test func anUpdateLeavesAValueTheRecordDoesNotGiveAsItIs() throws {
+        let work = try CLIWorkspace()
+        let kb = try table(work, "kb.db", """
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT NOT NULL UNIQUE, confidence REAL, context TEXT, fact_metadata TEXT);
+            INSERT INTO facts VALUES (1, 'IsA(cat, animal).', 0.8, '["tag1","tag2"]', '"reviewed by ann"'),
+              (2, 'IsA(dog, animal).', 0.8, NULL, '42'), (3, 'IsA(cow, animal).', 0.8, 'plain note', '{"a": 1}');
+            """)
+        let input = try work.write("in.ndjson", [
+            #"{"statement":"IsA(cat, animal)","confidence":0.5}"#, #"{"statement":"IsA(dog, animal)","confidence":0.5}"#,
+            #"{"statement":"IsA(cow, animal)","fact_metadata":{"b":2}}"#,
+        ].joined(separator: "\n") + "\n")
+        let run = try Factpipe.run(["import", input, "--db", kb, "--into-existing", "--on-conflict", "update"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try rows(kb, "SELECT * FROM facts ORDER BY id") == [
+            #"1|IsA(cat, animal).|0.5|["tag1","tag2"]|"reviewed by ann""#, "2|IsA(dog, animal).|0.5||42",
+            #"3|IsA(cow, animal).|0.8|plain note|{"a":1,"b":2}"#,
+        ])
+    }
+}
