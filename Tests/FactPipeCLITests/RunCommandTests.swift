@@ -504,6 +504,12 @@ import Testing
         #expect(inputs.map { $0["decision"] as? String } == ["skip"])
         #expect(!FileManager.default.fileExists(atPath: work.path("rejects/\(today)")), "an empty rejects folder stayed")
         #expect(FileManager.default.fileExists(atPath: work.path("rejects")))
+
+        // Nor does an input refused before its load began (a header alone), night after night.
+        _ = try work.write("in/b.ndjson", "statement,confidence\n")
+        let refused = try Factpipe.run(["run", file, "-q"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: work.path("rejects/\(today)")), "an empty rejects folder stayed")
     }
 
     /// A file named as the rejects template would name one is left out only when it is a rejects file;

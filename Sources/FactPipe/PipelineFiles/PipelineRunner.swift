@@ -113,9 +113,10 @@ public struct PipelineRunner {
             }
             let summary = ImportPipeline(options: options).run(progress: progress)
             let plan = summary.plans.first ?? InputPlan(path: input, decision: .fail, reason: summary.message)
-            // An input loaded on an earlier night is skipped; the rejects file its load opened, still empty,
-            // goes (with `{date}` in the template, every night left one for every file already loaded).
-            if plan.decision == .skip, let madeRejects, FileSize.bytes(madeRejects) == 0 {
+            // An input loaded on an earlier night is skipped, and one refused at its first bytes (an xz file, a
+            // header alone) fails: the rejects file opened for it, still empty, goes (with `{date}` in the
+            // template, every night left one for every such file). A resume opens it again.
+            if plan.decision == .skip || summary.status != .done, let madeRejects, FileSize.bytes(madeRejects) == 0 {
                 unlink(madeRejects)
                 // And the (dated) folder made for it, when nothing else is in it.
                 if let madeFolder { rmdir(madeFolder) }
