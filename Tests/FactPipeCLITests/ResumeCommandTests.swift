@@ -408,6 +408,34 @@ import Glibc
         #expect(try work.read("second.ndjson") == kept)
     }
 
+    /// A resume writing its rejects to another file than the interrupted load's (a pipeline's `{date}` the next
+    /// night) left the lines the killed batch had written past its checkpoint in the old one: they were in
+    /// both files, and the old one could end inside a line. The old file is cut back to the checkpoint.
+    @Test func aResumeIntoAnotherRejectsFileCutsTheOldOneBackToTheCheckpoint() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
+            .joined(separator: "\n") + "\n")
+        let first = work.path("first.ndjson"), second = work.path("second.ndjson")
+        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", first,
+                                        "--batch-size", "4", "--max-errors", "2", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let checkpoint = try work.read("first.ndjson")
+        let row = try #require(try SQLiteFile.ledger(work.database).first)
+        #expect(int(row, "rejects_offset") == checkpoint.utf8.count)
+        // What a batch killed between its rejects' flush and its commit leaves: its line past the checkpoint,
+        // the last one cut short.
+        let line = try #require(int(row, "checkpoint_line"))
+        let torn = "{\"source\":\"\(input)\",\"line\":\(line + 4),\"offset\":1,\"reason\":\"syntax_error\"}\n"
+            + "{\"source\":\"\(input)\",\"line\":\(line + 9),\"off"
+        try Data((checkpoint + torn).utf8).write(to: URL(fileURLWithPath: first))
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--rejects", second, "--resume", "--json"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try work.read("first.ndjson") == checkpoint)
+        let lines = (checkpoint + (try work.read("second.ndjson"))).split(separator: "\n")
+        #expect(lines.count == 8, "\(lines)")
+        #expect(Set(lines).count == lines.count)
+    }
+
     /// The rejects file's size is recorded when a source's load starts: one that stops before its first
     /// commit is resumed from there. It used to record nothing until that commit, so a resume cut the file
     /// to nothing, and the rejects an earlier input of the same run had written were lost.

@@ -118,10 +118,17 @@ enum RejectsResume {
         let sameFile = rejects.map { rejects in
             rejects.path == recordedPath || recordedPath.map { AtomicFileOutput.isSameFile(rejects.path, $0) } == true
         } ?? (recordedPath == nil)
+        let sources = [source] + (recordedSource.map { $0 == source ? [] : [$0] } ?? [])
         guard let rejects, sameFile else {
+            // The records past the checkpoint are written again into this run's file (a pipeline's `{date}`
+            // names another one the next night): the interrupted batch's lines go from the recorded one.
+            if let recordedPath, !sameFile {
+                cutBack(recordedPath, to: counts.rejectsOffset,
+                        owners: sources.map { Owner(source: $0, fromLine: counts.checkpointLine) }, source: source,
+                        notes: &notes)
+            }
             return (rejects?.bytesWritten ?? 0, !sameFile)
         }
-        let sources = [source] + (recordedSource.map { $0 == source ? [] : [$0] } ?? [])
         let verdict = verdict(
             path: rejects.path, offset: counts.rejectsOffset,
             owners: sources.map { Owner(source: $0, fromLine: counts.checkpointLine) })
@@ -135,6 +142,22 @@ enum RejectsResume {
             if let note = note(verdict, path: rejects.path, source: source) { notes.append(note) }
         }
         return (rejects.bytesWritten, false)
+    }
+
+    /// Cuts the regular file at `path`, which this run does not write, back to `offset` when every line past
+    /// it is one of `owners'`; otherwise leaves it, and `notes` says so.
+    private static func cutBack(_ path: String, to offset: Int64, owners: [Owner], source: String, notes: inout [String]) {
+        var status = stat()
+        guard path != "-", stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > offset else {
+            return
+        }
+        let verdict = verdict(path: path, offset: offset, owners: owners)
+        if verdict == .cut, truncate(path, off_t(offset)) == 0 { return }
+        let reason = verdict == .cut ? "it cannot be cut (\(String(cString: strerror(errno))))" : nil
+        if let note = reason.map({ "\(source): the rejects file \(path) of the interrupted load was not cut back: \($0); "
+            + "the lines past its last checkpoint are written again to this run's rejects file" }) ?? note(verdict, path: path, source: source) {
+            notes.append(note)
+        }
     }
 
     /// What the load's summary says of a kept file.
