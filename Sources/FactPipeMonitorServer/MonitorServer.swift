@@ -34,6 +34,14 @@ public final class MonitorServer: Sendable {
         let registry = ClientRegistry(eventLoop: eventLoop, configuration: configuration, log: log)
         let watermark = configuration.highWatermark
         let bootstrap = ServerBootstrap(group: group)
+            // Out of file descriptors (EMFILE), accept fails at once and the listening socket stays readable:
+            // without a pause between tries the loop spun a core and starved the probes. (This bind does not
+            // add NIO's handler for it by itself.)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
+                }
+            }
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_sndbuf), value: SocketOptionValue(configuration.socketSendBuffer))
