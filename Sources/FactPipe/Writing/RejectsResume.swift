@@ -121,11 +121,12 @@ enum RejectsResume {
         let sources = [source] + (recordedSource.map { $0 == source ? [] : [$0] } ?? [])
         guard let rejects, sameFile else {
             // The records past the checkpoint are written again into this run's file (a pipeline's `{date}`
-            // names another one the next night): the interrupted batch's lines go from the recorded one.
+            // names another one the next night): say where the interrupted batch's lines still are.
             if let recordedPath, !sameFile {
-                cutBack(recordedPath, to: counts.rejectsOffset,
-                        owners: sources.map { Owner(source: $0, fromLine: counts.checkpointLine) }, source: source,
-                        notes: &notes)
+                noteLinesPastTheCheckpoint(
+                    recordedPath, offset: counts.rejectsOffset,
+                    owners: sources.map { Owner(source: $0, fromLine: counts.checkpointLine) }, source: source,
+                    writingTo: rejects?.path, notes: &notes)
             }
             return (rejects?.bytesWritten ?? 0, !sameFile)
         }
@@ -144,20 +145,19 @@ enum RejectsResume {
         return (rejects.bytesWritten, false)
     }
 
-    /// Cuts the regular file at `path`, which this run does not write, back to `offset` when every line past
-    /// it is one of `owners'`; otherwise leaves it, and `notes` says so.
-    private static func cutBack(_ path: String, to offset: Int64, owners: [Owner], source: String, notes: inout [String]) {
+    /// Says in `notes` when the regular file at `path`, which this run does not write, holds lines of `owners`
+    /// past `offset`: records this resume writes again. It is not cut: the ledger keeps its name only, and
+    /// the file of that name now (from another folder, or rewritten since by another load) may be another's.
+    private static func noteLinesPastTheCheckpoint(
+        _ path: String, offset: Int64, owners: [Owner], source: String, writingTo: String?, notes: inout [String]
+    ) {
         var status = stat()
-        guard path != "-", stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > offset else {
-            return
-        }
-        let verdict = verdict(path: path, offset: offset, owners: owners)
-        if verdict == .cut, truncate(path, off_t(offset)) == 0 { return }
-        let reason = verdict == .cut ? "it cannot be cut (\(String(cString: strerror(errno))))" : nil
-        if let note = reason.map({ "\(source): the rejects file \(path) of the interrupted load was not cut back: \($0); "
-            + "the lines past its last checkpoint are written again to this run's rejects file" }) ?? note(verdict, path: path, source: source) {
-            notes.append(note)
-        }
+        guard path != "-", stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG, status.st_size > offset,
+              verdict(path: path, offset: offset, owners: owners) == .cut
+        else { return }
+        notes.append("\(source): the rejects file \(path) of the interrupted load holds lines past its last checkpoint "
+            + "(from byte \(offset)), whose records this resume writes again" + (writingTo.map { " to \($0)" } ?? "")
+            + "; if that file is still the load's, `truncate -s \(offset) \(path)` removes them")
     }
 
     /// What the load's summary says of a kept file.
