@@ -37,6 +37,28 @@ import Testing
         #expect(again.status == (policy == "ignore" ? 0 : 3), "\(again.stderr)")
     }
 
+    /// A conflict clause of the table's own decided before: `NOT NULL ON CONFLICT IGNORE` dropped a new fact as a
+    /// duplicate, `UNIQUE ON CONFLICT REPLACE` replaced a stored row (its other columns lost) under `fail`.
+    @Test func theTablesOwnConflictClausesDecideNothing() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.ndjson", #"{"statement":"New(a, b)"}"# + "\n" + #"{"statement":"New(c, d)"}"# + "\n")
+        let ignoring = try table(work, "ignoring.db",
+            "CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT NOT NULL UNIQUE, author TEXT NOT NULL ON CONFLICT IGNORE);")
+        let dropped = try Factpipe.run(["import", input, "--db", ignoring, "--into-existing", "--atomic"])
+        #expect(dropped.status == 1, "\(dropped.stderr)")
+        #expect(dropped.stderr.contains("NOT NULL constraint failed: facts.author"), "\(dropped.stderr)")
+        #expect(dropped.stderr.contains("nothing of this load is kept (--atomic)"), "\(dropped.stderr)")
+        let replacing = try table(work, "replacing.db", """
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT UNIQUE ON CONFLICT REPLACE, note TEXT);
+            INSERT INTO facts VALUES (1, 'New(a, b).', 'keep me');
+            """)
+        let failing = try Factpipe.run(["import", input, "--db", replacing, "--into-existing", "--on-conflict", "fail"])
+        #expect(failing.status == 3, "\(failing.stderr)")
+        let ignored = try Factpipe.run(["import", input, "--db", replacing, "--into-existing", "--json"])
+        #expect((int(try ignored.json(), "inserted"), int(try ignored.json(), "duplicates")) == (1, 1))
+        #expect(try rows(replacing, "SELECT * FROM facts ORDER BY id") == ["1|New(a, b).|keep me", "2|New(c, d).|"])
+    }
+
     /// A statement column nothing makes unique: `ignore` and `fail` stored a second copy of a stored fact and
     /// of a repeat in the input; `replace` failed with SQLite's raw message.
     @Test func aStatementColumnThatIsNotUniqueStillGetsEachFactOnce() throws {

@@ -27,10 +27,15 @@ final class ExistingDatabaseStore: FactSink {
     /// (`HasPart(ImmanuelKant,ThingInItself).`), by its canonical form: a record of that fact binds the
     /// stored text, so the table's own uniqueness finds it.
     private let storedSpellings: [String: String]
-    /// For a WITHOUT ROWID `facts` (no rowid tells an insert from an update), and for a `statement` with no
-    /// UNIQUE constraint (nothing else finds the stored fact): whether the statement is stored, asked before
-    /// each insert.
-    private let existence: SQLiteStatement?
+    /// Whether a statement is stored: through the table's own index, or, for a `statement` with no UNIQUE
+    /// constraint, through a temporary table of the stored statements (a lookup in `facts` itself read the
+    /// whole table for each fact: 12 s for 2,000 facts into 200,000).
+    private let lookup: SQLiteStatement
+    /// Asked before each insert: for a WITHOUT ROWID `facts` under an upsert (no rowid tells an insert from an
+    /// update), and for a `statement` with no UNIQUE constraint (nothing else finds the stored fact).
+    private let asksFirst: Bool
+    /// For a `statement` with no UNIQUE constraint: adds an inserted statement to the temporary table.
+    private let remember: SQLiteStatement?
     private let hasRowid: Bool
     /// False when nothing in the table makes `statement` unique: the insert then asks `existence` first.
     private let statementIsUnique: Bool
@@ -119,8 +124,20 @@ final class ExistingDatabaseStore: FactSink {
         }
         // Only a rowid tells an upsert's insert from its update; and with no UNIQUE statement, only a lookup
         // finds the stored fact.
-        existence = statementIsUnique && (hasRowid || !upserts)
-            ? nil : try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
+        asksFirst = !statementIsUnique || (upserts && !hasRowid)
+        if statementIsUnique {
+            lookup = try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
+            remember = nil
+        } else {
+            // In the connection's temporary database, gone with it: the target gets nothing that persists.
+            try connection.execute("""
+                CREATE TEMP TABLE factpipe_stored_statements(statement TEXT PRIMARY KEY) WITHOUT ROWID;
+                INSERT OR IGNORE INTO temp.factpipe_stored_statements
+                    SELECT statement FROM main.facts WHERE statement IS NOT NULL;
+                """)
+            lookup = try connection.prepare("SELECT 1 FROM temp.factpipe_stored_statements WHERE statement = ?1")
+            remember = try connection.prepare("INSERT OR IGNORE INTO temp.factpipe_stored_statements VALUES (?1)")
+        }
         confidenceIndex = confidence
         arityIndex = arity
         // A NULL we have no value for takes the column's own default (its source 'system', say).
@@ -133,18 +150,19 @@ final class ExistingDatabaseStore: FactSink {
         var clause = ""
         givenIndex = options.conflictPolicy == .update && (columns.contains("confidence") || columns.contains("source"))
             ? Int32(columns.count + 1) : nil
+        // OR ABORT, whatever conflict clause the table's constraints carry (`NOT NULL ON CONFLICT IGNORE` dropped a
+        // new fact, `UNIQUE ON CONFLICT REPLACE` replaced a stored row under fail): only the upsert clause below
+        // decides what a stored statement does.
+        verb = "INSERT OR ABORT"
         switch options.conflictPolicy {
         case .ignore, .fail:
             // Not INSERT OR IGNORE: it ignored every constraint of the table's (NOT NULL, CHECK, another UNIQUE),
             // and a new fact that broke one was counted as a duplicate and lost. Only the stored statement is.
-            verb = "INSERT"
             clause = options.conflictPolicy == .ignore && statementIsUnique ? "ON CONFLICT(statement) DO NOTHING" : ""
         case .replace:
-            verb = "INSERT"
             let sets = columns.filter { $0 != "statement" }.map { "\(quote($0)) = excluded.\(quote($0))" }
             clause = "ON CONFLICT(statement) DO UPDATE SET " + sets.joined(separator: ", ")
         case .update:
-            verb = "INSERT"
             // What the record leaves out stays: ?\(given) holds the fields it gave (StagingArea.GivenFields).
             let given = columns.count + 1
             var sets: [String] = []
@@ -230,18 +248,11 @@ final class ExistingDatabaseStore: FactSink {
             if let confidenceIndex { try insert.bind(confidenceIndex, fact.confidence) }
             if let arityIndex { try insert.bind(arityIndex, fact.arity) }
             if let givenIndex { try insert.bind(givenIndex, StagingArea.GivenFields(fact).rawValue) }
-            var existed: Bool?
-            if let existence {
-                try existence.bind(1, stored ?? fact.statement)
-                existed = try existence.step()
-                existence.reset()
-            }
+            let existed = asksFirst ? try isStored(stored ?? fact.statement) : nil
             let place = "\(descriptors.last?.path ?? ""):\(fact.line)"
             if existed == true, !statementIsUnique {
                 // Nothing in the table would refuse a second copy: the lookup decides.
-                guard options.conflictPolicy == .ignore else {
-                    throw FactSinkStop.requested(.aborted, "\(place): \(fact.statement) is already in the database (--on-conflict fail)")
-                }
+                guard options.conflictPolicy == .ignore else { throw alreadyStored(fact, at: place) }
                 counts.duplicates += 1
                 continue
             }
@@ -254,17 +265,21 @@ final class ExistingDatabaseStore: FactSink {
                 // SQLite checks NOT NULL and CHECK before the statement's uniqueness: a stored fact whose record
                 // breaks one is still a duplicate (ignore) or a stop (fail).
                 if options.conflictPolicy == .ignore || options.conflictPolicy == .fail, try isStored(stored ?? fact.statement) {
-                    guard options.conflictPolicy == .ignore else {
-                        throw FactSinkStop.requested(.aborted, "\(place): \(fact.statement) is already in the database (--on-conflict fail)")
-                    }
+                    guard options.conflictPolicy == .ignore else { throw alreadyStored(fact, at: place) }
                     counts.duplicates += 1
                     continue
                 }
                 // Another constraint of the table's own: the fact cannot be stored as it is, and is not a duplicate.
                 throw FactSinkStop.requested(.failed, "\(place): \(fact.statement) breaks a constraint of the database's "
-                    + "facts table (\(error.reason)); the batches committed before it stay")
+                    + "facts table (\(error.reason)); "
+                    + (options.isAtomic ? "nothing of this load is kept (--atomic)" : "the batches committed before it stay"))
             }
             insert.reset()
+            if let remember, connection.changes > 0 {
+                try remember.bind(1, stored ?? fact.statement)
+                _ = try remember.step()
+                remember.reset()
+            }
             if connection.changes == 0 {
                 counts.duplicates += 1
             } else if existed ?? (hasRowid && connection.lastInsertRowid == 0) {
@@ -315,9 +330,14 @@ final class ExistingDatabaseStore: FactSink {
 
     /// True when `statement` is stored as it is spelt.
     private func isStored(_ statement: String) throws -> Bool {
-        let lookup = try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
+        defer { lookup.reset() }
         try lookup.bind(1, statement)
         return try lookup.step()
+    }
+
+    /// The stop of `--on-conflict fail` at a stored fact.
+    private func alreadyStored(_ fact: Fact, at place: String) -> FactSinkStop {
+        FactSinkStop.requested(.aborted, "\(place): \(fact.statement) is already in the database (--on-conflict fail)")
     }
 
     /// Commits the open transaction with the rejects written before it.
