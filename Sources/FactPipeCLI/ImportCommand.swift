@@ -150,7 +150,8 @@ struct ImportCommand: ParsableCommand {
             reportFailure = error
             summary.notes.append("the load is \(summary.status.rawValue) as this summary says, but its report could not be "
                 + "written: \(error)")
-            code = FactPipeExit.failure
+            // A stop's own code says more (aborted, interrupted); done, with rejects or not, becomes failed.
+            if code == FactPipeExit.success || code == FactPipeExit.doneWithRejects { code = FactPipeExit.failure }
         }
         if json {
             Standard.output(summary.jsonObject(exitCode: code))
@@ -160,7 +161,7 @@ struct ImportCommand: ParsableCommand {
         } else if let failure = summary.failureText {
             Standard.error(failure)
         }
-        if let reportFailure { throw CommandFailure.exit("import", reportFailure) }
+        if let reportFailure { Standard.error("factpipe import: error: \(reportFailure)") }
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -107,10 +107,16 @@ struct RunCommand: ParsableCommand {
         } catch {
             reportFailure = error
         }
+        var code = result.exitCode(signal: trap.receivedSignal)
+        // A stop's own code says more (aborted, interrupted); done, with rejects or not, becomes failed.
+        if reportFailure != nil, code == FactPipeExit.success || code == FactPipeExit.doneWithRejects {
+            code = FactPipeExit.failure
+        }
         if console.json {
             var document = result.jsonDocument
-            if let reportFailure, case .object(let members) = document {
-                document = .object(members + [.init("report_error", .string("\(reportFailure)"))])
+            if case .object(let members) = document {
+                document = .object(members + [.init("exit_code", .int(Int(code)))]
+                    + (reportFailure.map { [.init("report_error", .string("\($0)"))] } ?? []))
             }
             Standard.output(document.text)
         }
@@ -119,8 +125,7 @@ struct RunCommand: ParsableCommand {
         } else if let failure = result.failureText {
             Standard.error(failure)
         }
-        if let reportFailure { throw CommandFailure.exit("run", reportFailure) }
-        let code = result.exitCode(signal: trap.receivedSignal)
+        if let reportFailure { Standard.error("factpipe run: error: \(reportFailure)") }
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -102,6 +102,11 @@ import Testing
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stdoutText.split(separator: "\n").count == 1, "\(run.stdoutText)")
         #expect((try run.json()["report_error"] as? String)?.contains("/dev/full") == true, "\(run.stdoutText)")
+        #expect(int(try run.json(), "exit_code") == 1)
+        let scale = try Factpipe.run(["scale-test", "--facts", "2000", "--queries", "10", "--work-dir", work.url.path,
+                                      "--json", "-q", "--report", "/dev/full"])
+        #expect(scale.status == 1, "\(scale.stderr)")
+        #expect(try scale.json()["status"] as? String == "failed", "\(scale.stdoutText)")
         #expect(try SQLiteFile.int(work.path("run.sqlite"), "SELECT count(*) FROM facts") == 1)
     }
 
