@@ -105,6 +105,20 @@ import Testing
         #expect(dry.stdoutText.contains("is xz-compressed"), "\(dry.stdoutText)")
     }
 
+    /// A failure of the database (its folder missing) is every input's: the dry run said the first would fail
+    /// and the run would stop there, though no input is at fault.
+    @Test func aDryRunSaysADatabaseFailureOfEveryInput() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: true)
+        try work.write("in/1.txt", "First(a).\n")
+        try work.write("in/2.txt", "Second(a).\n")
+        let job = try work.write("job.toml", "name = \"n\"\ndatabase = \"missing/kb.sqlite\"\n[sources]\npaths = [\"in/*\"]\n")
+        let dry = try Factpipe.run(["run", job, "--dry-run", "--json"])
+        #expect(dry.status == 1)
+        #expect(try decisions(dry) == ["fail", "fail"], "\(dry.stdoutText)")
+        #expect(!dry.stdoutText.contains("would stop"), "\(dry.stdoutText)")
+    }
+
     /// A database the run refuses before it reads a record (here, a file with a second hard link) is
     /// refused by the dry run too, with the run's reason, instead of "would load".
     @Test func aDryRunRefusesTheDatabaseTheRunRefuses() throws {

@@ -140,7 +140,7 @@ final class ParallelFrameDecoder: Sendable {
                 if ZSTD_getErrorCode(remaining) == ZSTD_error_memory_allocation {
                     // Memory the decoder could not have (ulimit -v, a cgroup's limit): not the archive's fault.
                     throw SnapshotError(
-                        .compression, path: archiveName,
+                        .io, path: archiveName,
                         "not enough memory to decode frame \(number + 1) of \(layout.frames.count): \(Self.errorName(remaining))"
                             + " (the archive itself is not judged; free memory or raise the limit, and run again)")
                 }

@@ -11,6 +11,18 @@ private func facts(_ query: FactQuery, _ path: String) throws -> [StoredFact] {
 
 /// `FactQuery` on a loaded factpipe database and on the knowledge base's own database.
 @Suite struct FactQueryTests {
+    /// A caller whose output went away (`query … | head`) stops the lookup: it read every row before.
+    @Test func aLookupStopsWhenItsCallerSaysSo() throws {
+        let work = try loadedKnowledgeBase()
+        let all = try facts(FactQuery(limit: nil), work.databasePath).count
+        #expect(all > 10)
+        var handed = 0
+        let count = try FactQuery(limit: nil).run(databasePath: work.databasePath, stopWhen: { handed >= 3 }) { _ in
+            handed += 1
+        }
+        #expect(count == 3 && handed == 3)
+    }
+
     @Test func predicateAndSubjectFindExactlyTheStoredRows() throws {
         let work = try loadedKnowledgeBase()
         let db = try work.database()
