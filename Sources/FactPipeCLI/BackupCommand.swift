@@ -75,13 +75,9 @@ struct BackupCommand: ParsableCommand {
         } catch {
             throw CommandFailure.exit("backup", error, json: console.json)
         }
-        do {
-            try monitoring.writeFiles(result.runReport(command: "backup", databasePath: db))
-        } catch {
-            // The backup is whole and stays; the command's one JSON object says what failed.
-            throw CommandFailure.exit("backup", CommandFailure.Problem(
-                "the backup \(result.path) was written and stays, but its report could not be: \(error)"), json: console.json)
-        }
+        try monitoring.write(
+            after: "the backup \(result.path) was written and stays", result.runReport(command: "backup", databasePath: db),
+            command: "backup", json: console.json)
         if console.json { Standard.output(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "backed up")) }
     }

@@ -3,6 +3,12 @@ import FactPipe
 
 /// The exit codes factpipe documents in docs/loading.md ("Exit codes").
 enum FactPipeExit {
+    /// `code` once the command's report or metrics file could not be written: a stop's own code says more
+    /// (aborted, interrupted); done, with rejects or not, becomes a failure.
+    static func afterReportFailure(_ code: Int32) -> Int32 {
+        code == success || code == doneWithRejects ? failure : code
+    }
+
     /// Done, nothing rejected.
     static let success: Int32 = 0
     /// Any failure that is not one of the others: unreadable input, database errors.

@@ -65,16 +65,8 @@ struct ExportCommand: ParsableCommand {
         try PathArguments.checkArchive(output, option: "-o")
         if output != "-" {
             // Written plain under a name that promises another compression, `gzip -t` and every reader fail.
-            if let other = SnapshotOptions.otherCompression(promisedBy: output) {
-                throw ValidationError(
-                    "-o \(output): export writes zstd (a name ending in .zst) or plain bytes, not \(other.kind); name it "
-                        + "\(output.dropLast(other.suffixLength)).zst, or write -o - --level 0 into the tool of your choice")
-            }
-            let lowered = output.lowercased()
-            if (lowered.hasSuffix(".zst") && !output.hasSuffix(".zst")) || lowered.hasSuffix(".zstd") {
-                // Only `.zst`, so spelt, is compressed: kb.ndjson.ZST was written plain under a zstd name.
-                let stem = output.dropLast(lowered.hasSuffix(".zstd") ? 5 : 4)
-                throw ValidationError("-o \(output): only a name ending in .zst (so spelt) is compressed; name it \(stem).zst")
+            if let misnamed = SnapshotOptions.misnamedCompression(output) {
+                throw ValidationError("-o \(output): \(misnamed.problem); name it \(misnamed.betterName)")
             }
             if let level, level > 0, !output.hasSuffix(".zst") {
                 throw ValidationError(
@@ -113,13 +105,10 @@ struct ExportCommand: ParsableCommand {
             if output == "-" { ClosedOutput.endIfReaderIsGone() }
             throw CommandFailure.exit("export", error, json: console.json)
         }
-        do {
-            try monitoring.writeFiles(result.runReport(command: "export", databasePath: PostgreSQLAddress.redacted(db)))
-        } catch {
-            // The snapshot is whole and stays; the command's one JSON object says what failed.
-            throw CommandFailure.exit("export", CommandFailure.Problem(
-                "the snapshot \(result.path) was written and stays, but its report could not be: \(error)"), json: console.json)
-        }
+        try monitoring.write(
+            after: "the snapshot \(result.path) was written and stays",
+            result.runReport(command: "export", databasePath: PostgreSQLAddress.redacted(db)), command: "export",
+            json: console.json)
         if console.json { Standard.output(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "exported")) }
     }

@@ -150,8 +150,7 @@ struct ImportCommand: ParsableCommand {
             reportFailure = error
             summary.notes.append("the load is \(summary.status.rawValue) as this summary says, but its report could not be "
                 + "written: \(error)")
-            // A stop's own code says more (aborted, interrupted); done, with rejects or not, becomes failed.
-            if code == FactPipeExit.success || code == FactPipeExit.doneWithRejects { code = FactPipeExit.failure }
+            code = FactPipeExit.afterReportFailure(code)
         }
         if json {
             Standard.output(summary.jsonObject(exitCode: code))

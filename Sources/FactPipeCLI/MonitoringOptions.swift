@@ -57,6 +57,17 @@ struct MonitoringOptions: ParsableArguments {
         }
     }
 
+    /// Writes the files asked for once the command's work stands (`done` says what: "the snapshot X was
+    /// written and stays"); one that cannot be written fails the command (1) in one error saying both.
+    func write(after done: String, _ report: @autoclosure () -> RunReport, command: String, json: Bool) throws {
+        do {
+            try writeFiles(report())
+        } catch {
+            throw CommandFailure.exit(
+                command, CommandFailure.Problem("\(done), but its report could not be: \(error)"), json: json)
+        }
+    }
+
     /// Writes the files asked for.
     /// - Throws: why one could not be written.
     func writeFiles(_ report: @autoclosure () -> RunReport) throws {

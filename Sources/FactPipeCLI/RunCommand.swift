@@ -108,10 +108,7 @@ struct RunCommand: ParsableCommand {
             reportFailure = error
         }
         var code = result.exitCode(signal: trap.receivedSignal)
-        // A stop's own code says more (aborted, interrupted); done, with rejects or not, becomes failed.
-        if reportFailure != nil, code == FactPipeExit.success || code == FactPipeExit.doneWithRejects {
-            code = FactPipeExit.failure
-        }
+        if reportFailure != nil { code = FactPipeExit.afterReportFailure(code) }
         if console.json {
             var document = result.jsonDocument
             if case .object(let members) = document {

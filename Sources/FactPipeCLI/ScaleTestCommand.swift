@@ -110,12 +110,7 @@ struct ScaleTestCommand: ParsableCommand {
         }
         // Written before the figures are printed: one that cannot be written fails the command (1), and its
         // --json object is then the failure's alone, not figures that read as success.
-        do {
-            try monitoring.writeFiles(result.runReport)
-        } catch {
-            throw CommandFailure.exit("scale-test", CommandFailure.Problem(
-                "the scale test ran, but its report could not be written: \(error)"), json: console.json)
-        }
+        try monitoring.write(after: "the scale test ran", result.runReport, command: "scale-test", json: console.json)
         Standard.output(console.json ? result.json.text : result.humanText)
     }
 }

@@ -378,17 +378,24 @@ import Glibc
         #expect(try work.read("rejects.ndjson") == expected)
     }
 
-    /// A resume that names another rejects file (or none) records it in the load's row, with its size:
-    /// the next resume cuts that file, not the first one at the second one's size. A device or a pipe
-    /// as the rejects file has nothing to cut: resuming with `/dev/null` failed ("Invalid argument").
-    @Test func aResumeWithAnotherRejectsFileRecordsItAndDevNullResumes() throws {
-        let work = try CLIWorkspace()
+    /// Forty lines, every fifth refused, loaded into `work`'s database in batches of 4 with its rejects in
+    /// `first.ndjson` until its error budget of 2 runs out (exit 3); `second.ndjson` is the other rejects path.
+    private func loadStoppedByItsErrorBudget(_ work: CLIWorkspace) throws -> (input: String, first: String, second: String) {
         let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
             .joined(separator: "\n") + "\n")
         let first = work.path("first.ndjson"), second = work.path("second.ndjson")
         let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", first,
                                         "--batch-size", "4", "--max-errors", "2", "-q"])
         #expect(stopped.status == 3, "\(stopped.stderr)")
+        return (input, first, second)
+    }
+
+    /// A resume that names another rejects file (or none) records it in the load's row, with its size:
+    /// the next resume cuts that file, not the first one at the second one's size. A device or a pipe
+    /// as the rejects file has nothing to cut: resuming with `/dev/null` failed ("Invalid argument").
+    @Test func aResumeWithAnotherRejectsFileRecordsItAndDevNullResumes() throws {
+        let work = try CLIWorkspace()
+        let (input, first, second) = try loadStoppedByItsErrorBudget(work)
         try work.write("second.ndjson", "{\"kept\": \"a line of the user's\"}\n")
         let kept = try work.read("second.ndjson")
         let again = try Factpipe.run(["import", input, "--db", work.database, "--rejects", second,
@@ -414,12 +421,7 @@ import Glibc
     /// since the file of that name now may be another load's.
     @Test func aResumeIntoAnotherRejectsFileSaysWhatTheOldOneHoldsPastTheCheckpoint() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
-            .joined(separator: "\n") + "\n")
-        let first = work.path("first.ndjson"), second = work.path("second.ndjson")
-        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", first,
-                                        "--batch-size", "4", "--max-errors", "2", "-q"])
-        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let (input, first, second) = try loadStoppedByItsErrorBudget(work)
         let checkpoint = try work.read("first.ndjson")
         let row = try #require(try SQLiteFile.ledger(work.database).first)
         #expect(int(row, "rejects_offset") == checkpoint.utf8.count)

@@ -139,11 +139,10 @@ struct PipelineFileReader {
         if let value = values["after.optimize"]?.value { file.optimizesAfter = try bool(value, "after.optimize") }
         if let value = values["after.snapshot"]?.value {
             let template = try pathValue(value, "after.snapshot")
-            if let other = SnapshotOptions.otherCompression(promisedBy: template) {
+            if let misnamed = SnapshotOptions.misnamedCompression(template) {
                 throw PipelineFileError(
                     path: path, line: value.line, key: "after.snapshot",
-                    message: "a snapshot is zstd (a name ending in .zst) or plain, not \(other.kind): name it "
-                        + "\(template.dropLast(other.suffixLength)).zst")
+                    message: "\(misnamed.problem): name it \(misnamed.betterName)")
             }
             file.snapshotTemplate = resolve(template)
         }

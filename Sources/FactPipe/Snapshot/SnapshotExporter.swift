@@ -36,15 +36,21 @@ public struct SnapshotOptions: Sendable {
     /// zstd worker threads to use.
     var workerCount: Int { workers ?? (ResourceUsage.onlineCores > 1 ? ResourceUsage.onlineCores : 0) }
 
-    /// The compression a snapshot name promises that export does not write (`kb.ndjson.gz`: gzip), with the
-    /// length of its ending; nil for a `.zst` name or a plain one. Such a file would be plain bytes.
-    public static func otherCompression(promisedBy name: String) -> (suffixLength: Int, kind: String)? {
-        let name = name.lowercased()
+    /// What is wrong with `name` as a snapshot's, when it promises a compression the file would not have
+    /// (`kb.ndjson.gz`: gzip; `kb.ndjson.ZST`, `.zstd`: zstd, which only `.zst` so spelt gets), with the
+    /// name it should have; nil for a `.zst` name or a plain one.
+    public static func misnamedCompression(_ name: String) -> (problem: String, betterName: String)? {
+        let lowered = name.lowercased()
+        if (lowered.hasSuffix(".zst") && !name.hasSuffix(".zst")) || lowered.hasSuffix(".zstd") {
+            return ("only a name ending in .zst (so spelt) is compressed",
+                    name.dropLast(lowered.hasSuffix(".zstd") ? 5 : 4) + ".zst")
+        }
         let endings = [
             (".gz", "gzip"), (".tgz", "gzip"), (".xz", "xz"), (".bz2", "bzip2"), (".lz4", "lz4"), (".lz", "lzip"),
             (".zip", "zip"), (".7z", "7z"), (".br", "brotli"),
         ]
-        return endings.first { name.hasSuffix($0.0) }.map { ($0.0.count, $0.1) }
+        guard let (ending, kind) = endings.first(where: { lowered.hasSuffix($0.0) }) else { return nil }
+        return ("a snapshot is zstd (a name ending in .zst) or plain, not \(kind)", name.dropLast(ending.count) + ".zst")
     }
 }
 

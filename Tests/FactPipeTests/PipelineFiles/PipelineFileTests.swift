@@ -303,6 +303,8 @@ func filesIn(_ folder: String) -> [String] {
             // Written plain under a name that promises gzip.
             ("[after]\nsnapshot = \"kb-{date}.ndjson.gz\"\n", 6, "after.snapshot",
              "a snapshot is zstd (a name ending in .zst) or plain, not gzip: name it kb-{date}.ndjson.zst"),
+            ("[after]\nsnapshot = \"kb-{date}.ndjson.ZST\"\n", 6, "after.snapshot",
+             "only a name ending in .zst (so spelt) is compressed: name it kb-{date}.ndjson.zst"),
             ("[mapping]\ntext = 1\n", 6, "mapping.text", "must be a string, not an integer"),
             // A misspelt target put the value in fact_metadata and left the field to its default, silently.
             ("[mapping]\nscore = \"confidance\"\n", 6, "mapping.score",
