@@ -44,11 +44,10 @@ extension AtomicFileOutput {
     static func writeSynced(
         _ bytes: [UInt8], to temporary: String, reportedAs name: String, mode: mode_t
     ) throws(SnapshotError) {
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        let fd = TemporaryFiles.create(temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         guard fd >= 0 else {
             throw SnapshotError(.io, path: name, "cannot create a file in \(folder(of: name)): \(systemError())")
         }
-        TemporaryFiles.register(temporary)
         _ = fchmod(fd, mode)
         var offset = 0
         while offset < bytes.count {

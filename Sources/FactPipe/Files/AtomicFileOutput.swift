@@ -99,11 +99,10 @@ final class AtomicFileOutput: ArchiveSink {
         // What a killed command left in this folder goes first: it may be the space this one needs.
         StaleTemporaries.sweep(besides: path)
         let temporary = Self.temporaryName(for: path)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        let fd = TemporaryFiles.create(temporary) { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode) }
         guard fd >= 0 else {
             throw SnapshotError(.io, path: path, "cannot create a file in \(Self.folder(of: path)): \(systemError())")
         }
-        TemporaryFiles.register(temporary)
         // The mode is set whatever the process's umask, so a backup is no more readable than its database.
         _ = fchmod(fd, mode)
         isSparse = sparse

@@ -10,16 +10,32 @@ import Synchronization
 /// removed, so that an interrupted command can remove them (the command line calls `removeAll()`
 /// on SIGINT and SIGTERM). A finished or failed command leaves none: each one removes its own.
 public enum TemporaryFiles {
-    private static let paths = Mutex<Set<String>>([])
+    /// The files noted, and whether `removeAll` ran (the process is ending: no file is made after it).
+    private static let state = Mutex<(paths: Set<String>, isEnding: Bool)>(([], false))
 
     /// Notes a temporary file that exists now.
     static func register(_ path: String) {
-        paths.withLock { _ = $0.insert(path) }
+        state.withLock { _ = $0.paths.insert(path) }
+    }
+
+    /// Makes the temporary file at `path` with `create` (an `open` with `O_CREAT`) and notes it, as one step
+    /// against `removeAll`: a signal's removal comes either before it (nothing is made: -1, `errno` EINTR) or
+    /// after it, and removes the file. Made and then noted, a file a signal came between was left behind.
+    static func create(_ path: String, _ create: () -> Int32) -> Int32 {
+        state.withLock { state in
+            guard !state.isEnding else {
+                errno = EINTR
+                return -1
+            }
+            let descriptor = create()
+            if descriptor >= 0 { state.paths.insert(path) }
+            return descriptor
+        }
     }
 
     /// Forgets a temporary file that was renamed or removed.
     static func forget(_ path: String) {
-        paths.withLock { _ = $0.remove(path) }
+        state.withLock { _ = $0.paths.remove(path) }
     }
 
     /// Whether a finished file was put in place, behind a lock held while one is being put there. Recursive:
@@ -65,11 +81,13 @@ public enum TemporaryFiles {
         end(placement.placed)
     }
 
-    /// Removes every temporary file still noted (safe to call from any thread, at any time).
+    /// Removes every temporary file still noted, as the process ends (safe to call from any thread, at any
+    /// time): no temporary file is made after it.
     public static func removeAll() {
-        let pending = paths.withLock { current -> Set<String> in
-            defer { current.removeAll() }
-            return current
+        let pending = state.withLock { current -> Set<String> in
+            current.isEnding = true
+            defer { current.paths.removeAll() }
+            return current.paths
         }
         for path in pending { unlink(path) }
     }
