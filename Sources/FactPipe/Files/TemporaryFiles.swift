@@ -22,15 +22,15 @@ public enum TemporaryFiles {
     /// against `removeAll`: a signal's removal comes either before it (nothing is made: -1, `errno` EINTR) or
     /// after it, and removes the file. Made and then noted, a file a signal came between was left behind.
     static func create(_ path: String, _ create: () -> Int32) -> Int32 {
-        state.withLock { state in
-            guard !state.isEnding else {
-                errno = EINTR
-                return -1
-            }
+        let (descriptor, code) = state.withLock { state -> (Int32, Int32) in
+            guard !state.isEnding else { return (-1, EINTR) }
             let descriptor = create()
             if descriptor >= 0 { state.paths.insert(path) }
-            return descriptor
+            return (descriptor, errno)
         }
+        // The caller's message reads `errno`: as `open` left it, whatever unlocking did to it.
+        if descriptor < 0 { errno = code }
+        return descriptor
     }
 
     /// Forgets a temporary file that was renamed or removed.

@@ -37,7 +37,7 @@ final class ExistingDatabaseStore: FactSink {
     /// For a `statement` with no UNIQUE constraint: adds an inserted statement to the temporary table.
     private let remember: SQLiteStatement?
     private let hasRowid: Bool
-    /// False when nothing in the table makes `statement` unique: the insert then asks `existence` first.
+    /// False when nothing in the table makes `statement` unique: each insert then asks `lookup` first.
     private let statementIsUnique: Bool
     private var counts = LoadLedger.Counts()
     private var committed = LoadLedger.Counts()
@@ -275,14 +275,17 @@ final class ExistingDatabaseStore: FactSink {
                     + (options.isAtomic ? "nothing of this load is kept (--atomic)" : "the batches committed before it stay"))
             }
             insert.reset()
-            if let remember, connection.changes > 0 {
+            // Read before anything else runs on the connection: they describe the insert.
+            let changed = connection.changes > 0
+            let insertedRow = connection.lastInsertRowid != 0
+            if let remember, changed {
                 try remember.bind(1, stored ?? fact.statement)
                 _ = try remember.step()
                 remember.reset()
             }
-            if connection.changes == 0 {
+            if !changed {
                 counts.duplicates += 1
-            } else if existed ?? (hasRowid && connection.lastInsertRowid == 0) {
+            } else if existed ?? (hasRowid && !insertedRow) {
                 counts.updated += 1
             } else {
                 counts.inserted += 1
