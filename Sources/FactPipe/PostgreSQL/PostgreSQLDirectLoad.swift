@@ -51,7 +51,7 @@ final class PostgreSQLDirectLoad {
             try connection.execute("SET LOCAL lock_timeout = '2s'")
             try connection.execute("DROP INDEX IF EXISTS \(uniqueIndex)")
             try connection.execute(
-                "CREATE TABLE \(stagingTable) AS SELECT * FROM factpipe_batch WITH NO DATA")
+                "CREATE TABLE \(stagingTable) AS SELECT * FROM \(PostgreSQLSchema.batchTable) WITH NO DATA")
             try connection.execute("COMMIT")
         } catch where error.sqlState == "55P03" || error.sqlState == "42501" {
             // A reader holds the table, or the role may write it but does not own it (or may not create
@@ -122,16 +122,17 @@ final class PostgreSQLDirectLoad {
         for row in 0..<loads.rowCount {
             let id = loads.int64(row, 0)
             guard let entry = try ledger.entry(id: id) else { continue }
-            try connection.execute("TRUNCATE factpipe_batch")
+            try connection.execute("TRUNCATE \(PostgreSQLSchema.batchTable)")
             // Round n of the merge applies each statement's n-th staged occurrence, in input order.
             let rows = try connection.execute("""
-                INSERT INTO factpipe_batch (\(PostgreSQLCopyRow.batchColumns))
+                INSERT INTO \(PostgreSQLSchema.batchTable) (\(PostgreSQLCopyRow.batchColumns))
                 SELECT seq, row_number() OVER (PARTITION BY statement ORDER BY seq), load_id, line, "offset",
                     statement, predicate, subject, object, args, arity, confidence, source, context, fact_metadata,
                     created_at, given
                 FROM \(stagingTable) WHERE load_id = $1
                 """, ["\(id)"]).affectedRows
-            let rounds = Int(try connection.scalarInt("SELECT max(occurrence) FROM factpipe_batch") ?? 1)
+            let rounds = Int(
+                try connection.scalarInt("SELECT max(occurrence) FROM \(PostgreSQLSchema.batchTable)") ?? 1)
             // Every fact in `facts` is this load's (the table was empty when it began): no assertions to record.
             let merged = try PostgreSQLFactStore.merge(
                 on: connection, policy: entry.policy, rounds: rounds, rows: Int64(rows), loadID: id,
@@ -139,7 +140,7 @@ final class PostgreSQLDirectLoad {
             try ledger.add(merged, to: id)
             results[id] = merged
         }
-        try connection.execute("TRUNCATE factpipe_batch")
+        try connection.execute("TRUNCATE \(PostgreSQLSchema.batchTable)")
         try connection.execute("DROP TABLE \(stagingTable)")
         return results
     }

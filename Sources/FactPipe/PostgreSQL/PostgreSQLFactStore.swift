@@ -265,7 +265,7 @@ final class PostgreSQLFactStore: FactSink {
         if !isCopying {
             if !options.isAtomic { try connection.execute("BEGIN") }
             try connection.beginCopy(direct == nil
-                ? "COPY factpipe_batch (\(PostgreSQLCopyRow.batchColumns)) FROM STDIN"
+                ? "COPY \(PostgreSQLSchema.batchTable) (\(PostgreSQLCopyRow.batchColumns)) FROM STDIN"
                 : "COPY facts (\(PostgreSQLDirectLoad.factsColumns)) FROM STDIN")
             isCopying = true
             pending = committed
@@ -325,7 +325,7 @@ final class PostgreSQLFactStore: FactSink {
         pending.inserted += merged.inserted
         pending.updated += merged.updated
         pending.duplicates += merged.duplicates
-        try connection.execute("TRUNCATE factpipe_batch")
+        try connection.execute("TRUNCATE \(PostgreSQLSchema.batchTable)")
         try recordBatch(id: id)
     }
 
@@ -347,10 +347,10 @@ final class PostgreSQLFactStore: FactSink {
         let result = try connection.execute("""
             SELECT b.line, b.statement, EXISTS (SELECT 1 FROM facts AS f WHERE \(key("f.statement")) =
                 \(key("b.statement")) AND f.statement = b.statement AND f.load_id IS DISTINCT FROM b.load_id)
-            FROM factpipe_batch AS b
+            FROM \(PostgreSQLSchema.batchTable) AS b
             WHERE EXISTS (SELECT 1 FROM facts AS f WHERE \(key("f.statement")) = \(key("b.statement"))
                 AND f.statement = b.statement)
-            OR (b.occurrence > 1 AND EXISTS (SELECT 1 FROM factpipe_batch AS c
+            OR (b.occurrence > 1 AND EXISTS (SELECT 1 FROM \(PostgreSQLSchema.batchTable) AS c
                 WHERE c.occurrence < b.occurrence AND c.statement = b.statement))
             ORDER BY b.seq LIMIT 1
             """)
@@ -377,7 +377,7 @@ final class PostgreSQLFactStore: FactSink {
         if recordsAssertions && policy != .ignore && policy != .fail {
             try connection.execute("""
                 INSERT INTO factpipe_assertions(load_id, fact_id)
-                SELECT DISTINCT b.load_id, f.id FROM factpipe_batch AS b JOIN facts AS f
+                SELECT DISTINCT b.load_id, f.id FROM \(PostgreSQLSchema.batchTable) AS b JOIN facts AS f
                 ON \(key("f.statement")) = \(key("b.statement")) AND f.statement = b.statement
                 WHERE f.load_id IS DISTINCT FROM b.load_id
                 """)
@@ -389,11 +389,12 @@ final class PostgreSQLFactStore: FactSink {
         var result = StagingArea.MergeResult()
         let rounds = policy == .ignore || policy == .fail ? 1 : max(1, maxOccurrence)
         if rounds > roundsWorthAnIndex {
-            try connection.execute("CREATE INDEX IF NOT EXISTS factpipe_batch_occurrence ON factpipe_batch (occurrence)")
-            try connection.execute("ANALYZE factpipe_batch")
+            try connection.execute(
+                "CREATE INDEX IF NOT EXISTS factpipe_batch_occurrence ON \(PostgreSQLSchema.batchTable) (occurrence)")
+            try connection.execute("ANALYZE \(PostgreSQLSchema.batchTable)")
         }
         for round in 1...rounds {
-            let select = "SELECT \(columns) FROM factpipe_batch WHERE occurrence = $1 ORDER BY seq"
+            let select = "SELECT \(columns) FROM \(PostgreSQLSchema.batchTable) WHERE occurrence = $1 ORDER BY seq"
             let conflict = "ON CONFLICT (\(key("statement")))"
             switch policy {
             case .ignore where recordsAssertions && round == 1, .fail where recordsAssertions && round == 1:
@@ -433,7 +434,7 @@ final class PostgreSQLFactStore: FactSink {
                         context = factpipe_json_patch(f.context, b.context),
                         fact_metadata = factpipe_json_patch(f.fact_metadata, b.fact_metadata),
                         updated_load_id = b.load_id
-                    FROM factpipe_batch AS b
+                    FROM \(PostgreSQLSchema.batchTable) AS b
                     WHERE b.occurrence = $1 AND \(key("f.statement")) = \(key("b.statement"))
                         AND f.statement = b.statement
                     """, ["\(round)"]).affectedRows
@@ -444,7 +445,7 @@ final class PostgreSQLFactStore: FactSink {
         if rounds > roundsWorthAnIndex {
             // The batch table lasts as long as the session and keeps its indexes through TRUNCATE: every
             // later COPY of the load would maintain this one.
-            try connection.execute("DROP INDEX IF EXISTS factpipe_batch_occurrence")
+            try connection.execute("DROP INDEX IF EXISTS pg_temp.factpipe_batch_occurrence")
         }
         result.duplicates = Int(batchRows) - result.inserted - result.updated
         return result

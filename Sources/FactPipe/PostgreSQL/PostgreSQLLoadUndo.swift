@@ -42,7 +42,7 @@ enum PostgreSQLLoadUndo {
                 WHERE a.load_id <> $1 AND l.status <> 'undone' GROUP BY a.fact_id
                 """, id)
             result.keptForOtherLoads = try connection.execute("""
-                UPDATE facts SET load_id = o.load_id FROM factpipe_undo_owner AS o
+                UPDATE facts SET load_id = o.load_id FROM pg_temp.factpipe_undo_owner AS o
                 WHERE facts.id = o.fact_id AND facts.load_id = $1
                 """, id).affectedRows
             result.deleted = try connection.execute("DELETE FROM facts WHERE load_id = $1", id).affectedRows

@@ -7,15 +7,23 @@
 /// by statement compares both the key and the text. The function is immutable because the schema is
 /// only created in UTF-8 databases, where `convert_to(…, 'UTF8')` never changes.
 ///
+/// Inside factpipe's functions every built-in is named with its schema (`pg_catalog.convert_to`): a
+/// function of another role's, in a schema on the caller's path, is otherwise preferred to the built-in
+/// wherever its argument types match a literal better (`convert_to(text, text)` over the built-in's
+/// `(text, name)`), and would decide which statements are the same. The session's batch table is
+/// named `pg_temp.factpipe_batch` for the same reason: a path that lists `pg_temp` after `public` finds
+/// a `public.factpipe_batch` first.
+///
 /// `--on-conflict update` merges `context` and `fact_metadata` with `factpipe_json_patch`, RFC 7396 as
 /// SQLite's `json_patch` does it (nested objects merged key by key, a `null` deletes the key).
 ///
 /// `factpipe_meta` holds the schema version. A database whose `facts` table exists without it (or with
 /// a version this build does not know) was not made by factpipe, and is refused untouched. Version 1
-/// lacked `factpipe_json_patch`: a load adds it in place (`migrations`); readers take either version.
+/// lacked `factpipe_json_patch`, version 2 named the built-ins of its functions without their schema: a
+/// load brings either in place (`migrations`); readers take every version.
 enum PostgreSQLSchema {
     /// The schema version kept in `factpipe_meta`.
-    static let version = 2
+    static let version = 3
 
     /// RFC 7396 JSON merge patch of `target` by `patch`, as SQLite's `json_patch`: a patch that is not an
     /// object replaces the target; an object's members are merged one by one, recursively, and a member
@@ -25,20 +33,21 @@ enum PostgreSQLSchema {
             LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
             AS $$
             BEGIN
-                IF jsonb_typeof(patch) IS DISTINCT FROM 'object' THEN
+                IF pg_catalog.jsonb_typeof(patch) IS DISTINCT FROM 'object'::text THEN
                     RETURN patch;
                 END IF;
-                IF jsonb_typeof(target) IS DISTINCT FROM 'object' THEN
-                    target := '{}';
+                IF pg_catalog.jsonb_typeof(target) IS DISTINCT FROM 'object'::text THEN
+                    target := '{}'::jsonb;
                 END IF;
-                IF NOT EXISTS (SELECT FROM jsonb_each(patch) WHERE jsonb_typeof(value) IN ('object', 'null')) THEN
+                IF NOT EXISTS (SELECT FROM pg_catalog.jsonb_each(patch)
+                        WHERE pg_catalog.jsonb_typeof(value) IN ('object'::text, 'null'::text)) THEN
                     RETURN target || patch;
                 END IF;
-                RETURN (SELECT coalesce(jsonb_object_agg(key, value), '{}') FROM (
-                    SELECT key, value FROM jsonb_each(target) WHERE NOT patch ? key
+                RETURN (SELECT coalesce(pg_catalog.jsonb_object_agg(key, value), '{}'::jsonb) FROM (
+                    SELECT key, value FROM pg_catalog.jsonb_each(target) WHERE NOT patch ? key
                     UNION ALL
-                    SELECT key, factpipe_json_patch(target -> key, value) FROM jsonb_each(patch)
-                    WHERE jsonb_typeof(value) <> 'null'
+                    SELECT key, factpipe_json_patch(target -> key, value) FROM pg_catalog.jsonb_each(patch)
+                    WHERE pg_catalog.jsonb_typeof(value) <> 'null'::text
                 ) AS merged);
             END
             $$
@@ -50,24 +59,31 @@ enum PostgreSQLSchema {
     static let createStatementKey = """
         CREATE OR REPLACE FUNCTION factpipe_statement_key(text) RETURNS bytea
             LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
-            AS $$ BEGIN RETURN sha256(convert_to($1, 'UTF8')); END $$
+            AS $$ BEGIN RETURN pg_catalog.sha256(pg_catalog.convert_to($1, 'UTF8'::pg_catalog.name)); END $$
         """
 
-    /// Gives the key function its PL/pgSQL body when the role may (only the function's owner can replace
-    /// it): the value is the same, so the unique index stays valid. Another role leaves the SQL body,
-    /// slower but equal.
-    static let upgradeStatementKey = """
+    /// Gives a function of factpipe's this build's body when the role may (only the function's owner can
+    /// replace it): the value is the same, so an index on it stays valid. Another role leaves the body it
+    /// has (for the key function of version 1, SQL: slower but equal).
+    static func replaceWhenOwned(_ signature: String, by create: String) -> String {
+        """
         DO $upgrade$ BEGIN
-            IF pg_has_role(current_user, (SELECT proowner FROM pg_proc WHERE oid =
-                    'factpipe_statement_key(text)'::regprocedure), 'USAGE') THEN
-                EXECUTE $key$\(createStatementKey)$key$;
+            IF pg_catalog.pg_has_role(current_user, (SELECT proowner FROM pg_catalog.pg_proc WHERE oid =
+                    '\(signature)'::pg_catalog.regprocedure), 'USAGE') THEN
+                EXECUTE $body$\(create)$body$;
             END IF;
         END $upgrade$
         """
+    }
 
     /// What brings a database at version `n - 1` (the key) to version `n`, in the writer's transaction.
-    /// Version 2 adds `factpipe_json_patch` and gives version 1's key function its PL/pgSQL body.
-    static let migrations: [Int: String] = [2: createJSONPatch + ";\n" + upgradeStatementKey]
+    /// Version 2 adds `factpipe_json_patch` and gives version 1's key function its PL/pgSQL body; version 3
+    /// gives both functions the bodies that name the built-ins with their schema.
+    static let migrations: [Int: String] = [
+        2: createJSONPatch + ";\n" + replaceWhenOwned("factpipe_statement_key(text)", by: createStatementKey),
+        3: replaceWhenOwned("factpipe_statement_key(text)", by: createStatementKey) + ";\n"
+            + replaceWhenOwned("factpipe_json_patch(jsonb, jsonb)", by: createJSONPatch),
+    ]
 
     static let createTables = """
         CREATE TABLE factpipe_meta(
@@ -146,6 +162,10 @@ enum PostgreSQLSchema {
             """)
         return Set((0..<result.rowCount).compactMap { result.text($0, 0) })
     }
+
+    /// The session's table for one batch, as every statement names it: in the session's own schema,
+    /// whatever the path puts before it.
+    static let batchTable = "pg_temp.factpipe_batch"
 
     /// The session's table for one batch: COPY fills it, the merge empties it. Temporary (never logged,
     /// gone with the session), so a killed load leaves nothing of an uncommitted batch behind.

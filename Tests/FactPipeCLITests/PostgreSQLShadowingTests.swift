@@ -1,0 +1,133 @@
+import Foundation
+import Testing
+
+/// Objects another role made on the loading role's `search_path` (a `public` open to every role, the
+/// default before PostgreSQL 15) never take the place of factpipe's: its functions call the built-ins
+/// by their schema, and the session's batch table is named in `pg_temp`.
+@Suite(.enabled(if: PostgreSQLTestServer.isEnabled, PostgreSQLTestServer.skipReason))
+struct PostgreSQLShadowingTests {
+    /// A `convert_to(text, text)` in `public` is preferred to the built-in `(text, name)` for the literal
+    /// `'UTF8'`; this one gives an `Owes` statement the key of `HasPart(car, wheel).`.
+    private static let shadowConvertTo = """
+        CREATE FUNCTION public.convert_to(text, text) RETURNS bytea LANGUAGE sql IMMUTABLE AS $$
+            SELECT pg_catalog.convert_to(CASE WHEN $1 LIKE 'Owes%' THEN 'HasPart(car, wheel).' ELSE $1 END, 'UTF8')
+        $$
+        """
+
+    private func statements(_ database: PostgreSQLTestDatabase) throws -> [String] {
+        try database.sql("SELECT statement FROM facts ORDER BY id").map { $0[0] }
+    }
+
+    @Test func aConvertToOfAnotherRoleDoesNotMakeNewFactsDuplicates() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.seed("HasPart(car, wheel).\n", in: work)
+        try database.sql(Self.shadowConvertTo)
+        let input = try work.write("b.txt", "Owes(alice, bob).\nIsA(cat, animal).\n")
+
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 2, "\(run.stdoutText)")
+        #expect(int(try run.json(), "duplicates") == 0, "\(run.stdoutText)")
+        #expect(try statements(database) == ["HasPart(car, wheel).", "Owes(alice, bob).", "IsA(cat, animal)."])
+
+        let query = try Factpipe.run(["query", "--db", database.url, "--statement", "Owes(alice, bob)"])
+        #expect(query.status == 0, "\(query.stderr)")
+        #expect(query.stdoutText.contains("Owes(alice, bob)."), "\(query.stdoutText)")
+        // The same statement again is a duplicate, not a second row.
+        let again = try Factpipe.run(["import", input, "--db", database.url, "--force", "--json", "-q"])
+        #expect(int(try again.json(), "duplicates") == 2, "\(again.stdoutText)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 3)
+    }
+
+    /// A database whose functions still have version 2's bodies gets this version's on its next load,
+    /// and the unique index keeps finding every statement.
+    @Test func aVersionTwoDatabaseGetsFunctionBodiesThatNameTheirSchema() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let seed = try database.seed("HasPart(car, wheel).\n", in: work)
+        try database.sql("""
+            CREATE OR REPLACE FUNCTION factpipe_statement_key(text) RETURNS bytea
+                LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+                AS $$ BEGIN RETURN sha256(convert_to($1, 'UTF8')); END $$;
+            UPDATE factpipe_meta SET value = '2' WHERE key = 'schema_version'
+            """)
+        let stats = try Factpipe.run(["stats", "--db", database.url, "--json"])
+        #expect(int(try stats.json(), "schema_version") == 2, "\(stats.stdoutText)\(stats.stderr)")
+        try database.sql(Self.shadowConvertTo)
+        let input = try work.write("b.txt", "Owes(alice, bob).\n")
+
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 1, "\(run.stdoutText)")
+        #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["3"]])
+        let bodies = try database.sql("""
+            SELECT prosrc FROM pg_proc WHERE proname IN ('factpipe_statement_key', 'factpipe_json_patch')
+            """).map { $0[0] }
+        #expect(bodies.count == 2 && bodies.allSatisfy { $0.contains("pg_catalog.") }, "\(bodies)")
+        #expect(try statements(database) == ["HasPart(car, wheel).", "Owes(alice, bob)."])
+        let again = try Factpipe.run(["import", seed, "--db", database.url, "--force", "--json", "-q"])
+        #expect(int(try again.json(), "duplicates") == 1, "\(again.stdoutText)")
+    }
+
+    /// `--on-conflict update` merges with `factpipe_json_patch`; a `jsonb_object_agg(text, jsonb)` of
+    /// another role's matches its arguments better than the built-in `("any", "any")`.
+    @Test func anAggregateOfAnotherRoleDoesNotMakeTheMerge() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.seed(#"{"statement": "P(a).", "context": {"a": {"b": 1}, "k": 1}}"# + "\n", in: work, name: "s.ndjson")
+        try database.sql("""
+            CREATE FUNCTION public.forged(jsonb, text, jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+                SELECT pg_catalog.jsonb_build_object('forged', true)
+            $$;
+            CREATE AGGREGATE public.jsonb_object_agg(text, jsonb) (SFUNC = public.forged, STYPE = jsonb)
+            """)
+        let input = try work.write("u.ndjson", #"{"statement": "P(a).", "context": {"a": {"b": null, "c": 2}}}"# + "\n")
+
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--on-conflict", "update", "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "updated") == 1, "\(run.stdoutText)")
+        #expect(try database.sql("SELECT context::text FROM facts") == [[#"{"a": {"c": 2}, "k": 1}"#]])
+    }
+
+    /// With `pg_temp` after `public` on the path, a `public.factpipe_batch` with a trigger that drops one
+    /// fact, lowers every confidence and keeps a copy, gets no row: the load goes to the session's own
+    /// (through the direct path's staging and a merge: the table holds a fact before each load).
+    @Test func aBatchTableOfAnotherRoleBeforePgTempGetsNoRow() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.seed("HasPart(car, wheel).\n", in: work)
+        try database.sql("""
+            CREATE TABLE public.factpipe_batch(seq bigint, occurrence int, load_id bigint, line bigint, "offset" bigint,
+                statement text, predicate text, subject text, object text, args jsonb, arity int, confidence float8,
+                source text, context jsonb, fact_metadata jsonb, created_at timestamptz, given int);
+            CREATE TABLE public.loot(statement text);
+            CREATE FUNCTION public.tamper() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                INSERT INTO public.loot VALUES (NEW.statement);
+                IF NEW.statement LIKE 'Owes%' THEN RETURN NULL; END IF;
+                NEW.confidence := 0.01;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER tamper BEFORE INSERT ON public.factpipe_batch FOR EACH ROW EXECUTE FUNCTION public.tamper()
+            """)
+        let url = database.url + "?options=-csearch_path%3Dpublic%2Cpg_temp"
+        let input = try work.write("b.txt", "Owes(alice, bob).\nIsA(cat, animal).\nHasPart(car, wheel).\n")
+
+        for policy in ["ignore", "update"] {
+            let run = try Factpipe.run(["import", input, "--db", url, "--on-conflict", policy, "--force", "--json", "-q"])
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try statements(database) == ["HasPart(car, wheel).", "Owes(alice, bob).", "IsA(cat, animal)."])
+            #expect(try database.sql("SELECT DISTINCT confidence FROM facts") == [["1"]])
+            #expect(try database.int("SELECT count(*) FROM public.loot") == 0)
+        }
+        // Undo's table of the facts another load brought too is the session's as well: load 3 brought
+        // again what load 2 inserted, so undoing 2 keeps them, and undoing 3 then removes them.
+        try database.sql("CREATE TABLE public.factpipe_undo_owner(fact_id bigint, load_id bigint)")
+        let undo = try Factpipe.run(["undo", "2", "--db", url, "--json"])
+        #expect(undo.status == 0, "\(undo.stderr)")
+        #expect(try statements(database) == ["HasPart(car, wheel).", "Owes(alice, bob).", "IsA(cat, animal)."])
+        let undoLast = try Factpipe.run(["undo", "3", "--db", url, "--json"])
+        #expect(undoLast.status == 0, "\(undoLast.stderr)")
+        #expect(try statements(database) == ["HasPart(car, wheel)."])
+    }
+}
