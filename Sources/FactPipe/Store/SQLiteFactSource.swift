@@ -16,6 +16,13 @@ import Darwin
 /// rows have no fixed order, so a load of it cannot resume halfway. The database is opened
 /// read-only and never altered: `immutable=1` (no side files at all) unless a `-wal` file shows
 /// that another process has it open, in which case SQLite's read-only mode keeps reads consistent.
+///
+/// Every row comes from one read transaction, so an application writing the file meanwhile gives the
+/// load one state of it, not pieces of several; and the table and its indexes pass `PRAGMA quick_check`
+/// first: a leaf page whose cell count was damaged hides rows from a scan (the index still counts
+/// them), and the load said done with them missing. The rowid is read under a name no column takes
+/// (`rowid`, `_rowid_` or `oid`): a column named `ROWID`, as exports from other databases carry, hid
+/// the real one, and the paging by it skipped rows or read the first ones for ever.
 final class SQLiteFactSource {
     let path: String
     private let connection: SQLiteConnection
@@ -58,17 +65,39 @@ final class SQLiteFactSource {
         columns = isFactpipe
             ? ["statement", "confidence", "source", "context", "fact_metadata", "created_at"].filter(names.contains)
             : names
-        let isView = try connection.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
-        let withoutRowid = try connection.scalarInt(
-            "SELECT count(*) FROM sqlite_schema WHERE name = 'facts' AND sql LIKE '%without%rowid%'") ?? 0
-        hasRowids = !isView && withoutRowid == 0
-        includesRowid = !isFactpipe && hasRowids
+        let database = connection
+        try database.execute("BEGIN")
+        let isView = try database.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
+        if !isView { try Self.checkStructure(database, path: name ?? path) }
+        // The first name of the rowid that no column takes; none in a table without rowids (or whose
+        // columns take all three), which is read in one pass as a view is.
+        let lowercased = Set(names.map { $0.lowercased() })
+        let rowid = isView ? nil : ["rowid", "_rowid_", "oid"].first { alias in
+            !lowercased.contains(alias) && (try? database.prepare("SELECT \(alias) FROM facts LIMIT 0")) != nil
+        }
+        hasRowids = rowid != nil
+        // The rowid goes into the metadata under `rowid`, unless a column of that name is there already.
+        includesRowid = !isFactpipe && hasRowids && !names.contains("rowid")
         let list = columns.map { name in
             "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
         }.joined(separator: ", ")
-        select = try connection.prepare(hasRowids
-            ? "SELECT rowid, \(list) FROM facts WHERE rowid >= ?1 ORDER BY rowid LIMIT ?2"
-            : "SELECT NULL, \(list) FROM facts")
+        select = try connection.prepare(rowid.map { rowid in
+            "SELECT \(rowid), \(list) FROM facts WHERE \(rowid) >= ?1 ORDER BY \(rowid) LIMIT ?2"
+        } ?? "SELECT NULL, \(list) FROM facts")
+    }
+
+    /// Refuses a `facts` table or index whose pages `PRAGMA quick_check` finds damaged: read as it is,
+    /// such a table can give fewer rows than it holds without any error.
+    private static func checkStructure(_ connection: SQLiteConnection, path: String) throws(StoreError) {
+        // Each answer may span lines, led by the database's name (`*** in database main ***`).
+        let problems = try connection.textColumn("PRAGMA quick_check('facts')")
+            .flatMap { $0.split(separator: "\n").map(String.init) }.filter { !$0.hasPrefix("*** in database") }
+        guard !problems.isEmpty, problems != ["ok"] else { return }
+        throw StoreError(
+            kind: .sqlite(code: SQLITE_CORRUPT), path: path,
+            message: "its facts table is damaged (PRAGMA quick_check: \(problems.first ?? "no answer")"
+                + (problems.count > 1 ? ", and \(problems.count - 1) more problems" : "")
+                + "); nothing of it was loaded: repair or restore it first (sqlite3 .recover)")
     }
 
     static func uri(_ path: String, immutable: Bool) -> String {

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// Another program's SQLite file read as an input gives every row of its `facts`, once, or fails: a
+/// column that takes the rowid's name, or a table page whose cell count was damaged, used to lose rows
+/// while the load said done (a text one read the first rows for ever: hence the time limit).
+@Suite(.timeLimit(.minutes(2))) struct SQLiteSourceRowTests {
+    private func sqlite(_ database: String, _ sql: String) throws {
+        let run = try Factpipe.tool("/usr/bin/sqlite3", [database, sql])
+        try #require(run.status == 0, "\(run.stderr)")
+    }
+
+    /// `count` rows `Rel(EntN, X).` made by `values` (SQL over `i`, 0-based) for the other columns.
+    private func source(_ work: CLIWorkspace, _ name: String, columns: String, values: String, count: Int) throws -> String {
+        let path = work.path(name)
+        try sqlite(path, """
+            CREATE TABLE facts(\(columns), statement TEXT);
+            WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < \(count - 1))
+            INSERT INTO facts SELECT \(values), 'Rel(Ent' || i || ', X)' FROM c;
+            """)
+        return path
+    }
+
+    @Test(arguments: [
+        ("ROWID INTEGER", "i / 1000", 5_000),  // repeated numbers: paging by them skipped rows
+        ("RowId TEXT", "'r' || i", 2_000),  // text: the first rows were read for ever
+        ("rowid TEXT, _rowid_ TEXT, oid TEXT", "'r' || i, 'x', i", 2_000),  // every name taken: one pass
+    ])
+    func aColumnNamedLikeTheRowidHidesNoRow(columns: String, values: String, count: Int) throws {
+        let work = try CLIWorkspace()
+        let input = try source(work, "other.db", columns: columns, values: values, count: count)
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "records") == count, "\(run.stdoutText)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(DISTINCT statement) FROM facts") == count)
+        // The column's own values are kept beside the fact, as every other column's.
+        let firstName = try #require(columns.split(separator: " ").first.map(String.init))
+        #expect(try SQLiteFile.int(
+            work.database, "SELECT count(*) FROM facts WHERE json_type(fact_metadata, '$.\(firstName)') IS NOT NULL")
+            == count)
+    }
+
+    /// A load of such a file stopped at a bad row resumes after its last committed row, by the real rowid.
+    @Test func aLoadOfATableWithARowidColumnResumesExactly() throws {
+        let work = try CLIWorkspace()
+        let input = try source(work, "other.db", columns: "ROWID INTEGER", values: "3000 - i", count: 3_000)
+        try sqlite(input, "UPDATE facts SET statement = 'bad((' WHERE rowid = 1501")
+        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--batch-size", "500",
+                                        "--max-errors", "0", "--json", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let kept = try #require(int(try stopped.json(), "inserted"))
+        #expect(kept > 0 && kept <= 1_500 && kept % 500 == 0, "whole batches before the bad row: \(stopped.stdoutText)")
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--batch-size", "500", "--resume",
+                                        "--json", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(int(try resumed.json(), "records") == 3_000 - kept, "\(resumed.stdoutText)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2_999)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(DISTINCT statement) FROM facts") == 2_999)
+    }
+
+    /// A table leaf whose cell count was lowered hides its rows from a scan while the statement index still
+    /// counts them: the load is refused before a row is read, naming the damage.
+    @Test func aTableWithADamagedPageIsRefusedNotLoadedInPart() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("damaged.db")
+        try sqlite(input, """
+            PRAGMA page_size = 4096;
+            CREATE TABLE facts(statement TEXT);
+            CREATE INDEX facts_by_statement ON facts(statement);
+            WITH RECURSIVE c(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM c WHERE i < 19999)
+            INSERT INTO facts SELECT 'Rel(Ent' || i || ', X)' FROM c;
+            """)
+        let leaf = try SQLiteFile.int(input, "SELECT pageno FROM dbstat WHERE name = 'facts' AND pagetype = 'leaf' LIMIT 1 OFFSET 5")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: input))
+        let header = (leaf - 1) * 4096
+        let cells = Int(bytes[header + 3]) << 8 | Int(bytes[header + 4])
+        try #require(cells > 5)
+        bytes[header + 3] = 0
+        bytes[header + 4] = 5
+        try bytes.write(to: URL(fileURLWithPath: input))
+        #expect(try SQLiteFile.int(input, "SELECT count(*) FROM facts NOT INDEXED") < 20_000, "a scan reads fewer rows")
+        #expect(try SQLiteFile.int(
+            input, "SELECT count(statement) FROM facts INDEXED BY facts_by_statement WHERE statement > ''") == 20_000)
+
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
+        #expect(run.status == 1, "\(run.stderr)")
+        let message = try #require(try run.json()["message"] as? String)
+        #expect(message.contains("damaged.db") && message.contains("its facts table is damaged"), "\(message)")
+        #expect(message.contains("on page \(leaf)") && !message.contains("***"), "\(message)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
+    }
+}
