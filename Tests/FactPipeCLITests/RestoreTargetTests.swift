@@ -53,6 +53,43 @@ import Testing
         #expect(try Factpipe.run(["verify", work.path("s.csv"), "-q"]).status == 0)
     }
 
+    /// Without --force, a database made at the target after the restore began (a load that created it,
+    /// another restore) is left as it is: the restore, waiting for its writer lock, fails instead of
+    /// renaming over it (it did, exit 0, the load's facts gone).
+    @Test(arguments: ["snapshot", "backup"])
+    func aDatabaseMadeAtTheTargetWhileTheRestoreRanIsNotReplaced(kind: String) throws {
+        let setup = try Setup()
+        let work = setup.work
+        var archive = setup.archive
+        if kind == "backup" {
+            try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+            let backup = try Factpipe.run(["backup", "--db", work.database, "--to", work.path("backups"), "--json"])
+            try #require(backup.status == 0, "\(backup.stderr)")
+            archive = try #require(try backup.json()["file"] as? String, "\(backup.stdoutText)")
+        }
+        let target = work.path("new.sqlite")
+        var lock: HeldLoadLock? = try HeldLoadLock(database: target)
+        var madeMeanwhile = false
+        let run = try Factpipe.run(["restore", archive, "--to", target, "--json"]) { _ in
+            // Its temporary database is made once it found nothing at the target.
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: work.path(""))) ?? []
+                if names.contains(where: { $0.hasPrefix(".new.sqlite.factpipe-tmp-") }) { break }
+                usleep(5_000)
+            }
+            madeMeanwhile = (try? Factpipe.tool("/usr/bin/sqlite3", [target, "CREATE TABLE mine(x); INSERT INTO mine VALUES (7);"]))?
+                .status == 0
+            lock = nil
+        }
+        #expect(madeMeanwhile)
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(try run.json()["error"] as? String == "target_exists", "\(run.stdoutText)")
+        #expect(run.stderr.contains("\(target): was created while the restore ran; it is left as it is"), "\(run.stderr)")
+        #expect(try SQLiteFile.int(target, "SELECT x FROM mine") == 7)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("")).filter { $0.contains("factpipe-tmp") } == [])
+    }
+
     @Test func anExistingFileThatIsNotAFactpipeDatabaseIsNotReplaced() throws {
         let setup = try Setup()
         let work = setup.work

@@ -34,6 +34,26 @@ extension AtomicFileOutput {
         return stat(a, &x) == 0 && stat(b, &y) == 0 && x.st_dev == y.st_dev && x.st_ino == y.st_ino
     }
 
+    /// Renames `from` to `to`; without `replacing`, fails with `EEXIST` when something is at `to`, as one
+    /// step (a hard link, then the old name removed), where a check and a `rename` left a gap for another
+    /// program to make the file that the rename then replaced. A file system without hard links (`EPERM`,
+    /// `ENOTSUP`) gets the `rename` after one more check.
+    static func move(_ from: String, to: String, replacing: Bool) -> Int32 {
+        guard !replacing else { return rename(from, to) }
+        if link(from, to) == 0 {
+            unlink(from)
+            return 0
+        }
+        let code = errno
+        guard code == EPERM || code == ENOTSUP || code == EOPNOTSUPP || code == ENOSYS else { return -1 }
+        var info = stat()
+        guard lstat(to, &info) != 0 else {
+            errno = EEXIST
+            return -1
+        }
+        return rename(from, to)
+    }
+
     /// Removes a temporary file and forgets it.
     static func remove(_ path: String) {
         unlink(path)

@@ -199,8 +199,9 @@ final class AtomicFileOutput: ArchiveSink {
 
     /// Writes each sidecar (`path + suffix`) under a temporary name and syncs it, then renames the
     /// output and the sidecars into place and syncs the folder. Call after `finishWriting()`.
+    /// Without `replacing`, a file made at `path` meanwhile is left as it is (`.targetExists`).
     /// - Throws: `SnapshotError` `.io`; before the first rename, nothing is left behind.
-    func commit(sidecars: [(suffix: String, bytes: [UInt8])] = []) throws(SnapshotError) {
+    func commit(sidecars: [(suffix: String, bytes: [UInt8])] = [], replacing: Bool = true) throws(SnapshotError) {
         guard let temporaryPath else {
             isCommitted = true
             return
@@ -228,9 +229,13 @@ final class AtomicFileOutput: ArchiveSink {
         }
         // The file and the files beside it as one against an interrupt, which then lets the command end.
         try TemporaryFiles.puttingInPlace { () throws(SnapshotError) in
-            guard rename(temporaryPath, path) == 0 else {
+            guard Self.move(temporaryPath, to: path, replacing: replacing) == 0 else {
+                let code = errno
                 let reason = systemError()
                 for file in written { Self.remove(file.temporary) }
+                if code == EEXIST && !replacing {
+                    throw SnapshotError(.targetExists, path: path, "was created while this ran; it is left as it is")
+                }
                 throw SnapshotError(.io, path: path, "cannot rename the finished file into place: \(reason)")
             }
             isCommitted = true

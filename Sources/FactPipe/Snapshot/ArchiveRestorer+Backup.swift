@@ -128,7 +128,13 @@ extension ArchiveRestorer {
         try verified.get()
         let count = try facts.get()
         try synced.get()
-        try replaceTarget(with: temporary) { () throws(SnapshotError) in try output.commit() }
+        try replaceTarget(with: temporary) { () throws(SnapshotError) in
+            do throws(SnapshotError) {
+                try output.commit(replacing: options.force)
+            } catch where error.kind == .targetExists {
+                throw Self.createdMeanwhile(options.targetPath)
+            }
+        }
         return count
     }
 }

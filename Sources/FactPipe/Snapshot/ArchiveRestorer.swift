@@ -188,7 +188,8 @@ public struct ArchiveRestorer: Sendable {
                     .io, path: options.targetPath, "cannot sync the restored database: \(systemError())")
             }
             close(fd)
-            guard rename(temporary, options.targetPath) == 0 else {
+            guard AtomicFileOutput.move(temporary, to: options.targetPath, replacing: options.force) == 0 else {
+                if errno == EEXIST && !options.force { throw Self.createdMeanwhile(options.targetPath) }
                 throw SnapshotError(
                     .io, path: options.targetPath, "cannot rename the restored database into place: \(systemError())")
             }
@@ -275,6 +276,13 @@ public struct ArchiveRestorer: Sendable {
     /// Under the target's writer lock (no factpipe load writes to it meanwhile): gives the new file the
     /// replaced database's owner, group and permissions, removes that database's `-wal` and `-shm` (they belong to the
     /// old file and would be replayed into the new one), then runs `rename`.
+    static func createdMeanwhile(_ target: String) -> SnapshotError {
+        SnapshotError(
+            .targetExists, path: target,
+            "was created while the restore ran; it is left as it is and nothing was restored (restore to another "
+                + "path, or give --force to replace it)")
+    }
+
     func replaceTarget(
         with temporary: String, _ rename: () throws(SnapshotError) -> Void
     ) throws(SnapshotError) {
@@ -283,6 +291,11 @@ public struct ArchiveRestorer: Sendable {
                 databasePath: options.targetPath, timeoutSeconds: 10, description: "restore of \(options.archivePath)")
         }
         defer { withExtendedLifetime(lock) {} }
+        // Without --force nothing was at the target when the restore began. A database made there since (a
+        // load that created it, another restore) is left as it is: looked at again under its writer lock,
+        // which such a load holds while it runs, and the rename itself does not replace one.
+        var info = stat()
+        if !options.force && lstat(options.targetPath, &info) == 0 { throw Self.createdMeanwhile(options.targetPath) }
         try copyOwner(to: temporary)
         let mode =
             AtomicFileOutput.permissions(of: options.targetPath)
