@@ -512,6 +512,27 @@ import Glibc
         #expect(try SQLiteFile.ledger(work.database).map { $0["status"] as? String } == ["done"])
     }
 
+    /// A CSV or TSV load that committed nothing (an atomic load stopped, a load killed before its first
+    /// commit) keeps its checkpoint at the start: its resume reads the header row as a header. Read as
+    /// a record, `predicate(subject, object).` was stored as a fact.
+    @Test(arguments: [("facts.csv", ","), ("facts.tsv", "\t")])
+    func resumeOfACSVLoadThatCommittedNothingReadsItsHeaderAsAHeader(name: String, separator: String) throws {
+        let work = try CLIWorkspace()
+        let rows = [["predicate", "subject", "object"], ["HasPart", "Car", "Wheel"], ["IsA", "Dog", "Animal"],
+                    ["bad(", "x", "y"]]
+        let input = try work.write(name, rows.map { $0.joined(separator: separator) + "\n" }.joined())
+        let atomic = try Factpipe.run(["import", input, "--db", work.database, "--atomic", "--max-errors", "0", "-q"])
+        #expect(atomic.status == 3, "\(atomic.stderr)")
+        #expect(try SQLiteFile.ledger(work.database).first.flatMap { int($0, "checkpoint_line") } == 1)
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--resume", "--json"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let json = try resumed.json()
+        #expect((int(json, "records"), int(json, "inserted"), int(json, "rejected")) == (3, 2, 1), "\(json)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY id")
+                == ["HasPart(Car, Wheel).", "IsA(Dog, Animal)."])
+        #expect(resumed.stderr.contains("\(name):4: "), "the bad row keeps its line: \(resumed.stderr)")
+    }
+
     @Test func resumeOfAKilledCSVLoadKeepsItsHeader() throws {
         let work = try CLIWorkspace()
         let victim = work.path("victim.sqlite")

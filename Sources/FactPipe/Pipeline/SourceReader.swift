@@ -83,14 +83,15 @@ struct SourceReader {
                 descriptor.rejectedBefore = plan.rejectedBefore
                 guard send(.sourceStart(descriptor)) else { return }
                 var needsHeader = framing != .lines
-                if let resumeAt {
+                // A checkpoint still at the start (no batch was committed: an atomic load stopped, a load killed
+                // before its first commit) reads the input as a first load does, its header row included: read
+                // as a resume, the header became a record (`predicate(subject, object).` stored as a fact).
+                if let resumeAt, resumeAt.offset > Int64(reader.byteOrderMarkLength) {
                     if needsHeader {
                         context.csvHeader = try peekedHeader(reader, framing: framing, path: path)
                         needsHeader = false
                     }
-                    if resumeAt.offset > Int64(reader.byteOrderMarkLength) {
-                        try reader.skip(toOffset: resumeAt.offset, line: resumeAt.line)
-                    }
+                    try reader.skip(toOffset: resumeAt.offset, line: resumeAt.line)
                 }
                 var foundRecord = false
                 while var chunk = try reader.nextChunk(
