@@ -43,3 +43,42 @@ import Testing
         #expect(try Factpipe.run(["verify", current, "-q"]).status == 0)
     }
 }
+
+extension RunAfterStepsTests {
+    /// A load holding the writer lock when the run reaches `[after] optimize` (someone loading at a
+    /// terminal, the same pipeline run twice) is waited for, up to `wait_seconds`, as the run's own loads
+    /// wait: the optimize step refused at once, the run failed and its snapshot was not written.
+    @Test func theOptimizeStepWaitsForALoadThatHoldsTheLock() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("drop"), withIntermediateDirectories: true)
+        try work.write("drop/in.txt", "Kept(one).\nKept(two).\n")
+        let file = try work.write("job.toml", """
+            name = "waits"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["drop/*.txt"]
+            [load]
+            wait_seconds = 60
+            [after]
+            optimize = true
+            snapshot = "snap-{date}.ndjson.zst"
+            """)
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 0)
+        try #require(try Factpipe.run(["optimize", "--db", work.path("kb.sqlite")]).status == 0)
+
+        // Nothing new in the drop folder (the load phase takes no lock); the lock is let go a second after
+        // the run starts.
+        try FileManager.default.removeItem(atPath: work.path("drop/in.txt"))
+        var lock: HeldLoadLock? = try HeldLoadLock(database: work.path("kb.sqlite"))
+        let released = Date().addingTimeInterval(1)
+        let run = try Factpipe.run(["run", file, "--json"]) { _ in
+            usleep(useconds_t(max(0, released.timeIntervalSinceNow) * 1_000_000))
+            lock = nil
+        }
+        #expect(lock == nil)
+        #expect(run.status == 0, "\(run.stderr)")
+        let steps = try #require(try run.json()["steps"] as? [String], "\(run.stdoutText)")
+        #expect(steps.count == 2 && steps[0].hasPrefix("optimize") && steps[1].hasPrefix("snapshot"), "\(steps)")
+        #expect(FileManager.default.fileExists(atPath: work.path("snap-\(today).ndjson.zst")))
+    }
+}

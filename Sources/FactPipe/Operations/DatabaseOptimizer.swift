@@ -6,6 +6,9 @@ public struct OptimizeOptions: Sendable, Equatable {
     public var reindex = false
     /// How long to wait for SQLite's lock when another program holds it, in milliseconds.
     public var busyTimeoutMilliseconds: Int32 = 250
+    /// How long to wait for a load that holds the writer lock to finish, in seconds: 0 (refuse at once)
+    /// for `factpipe optimize`; a pipeline's `[after]` step waits as its loads do (`wait_seconds`).
+    public var lockWaitSeconds: Double = 0
 
     /// Creates options; by default neither `VACUUM` nor `REINDEX` runs.
     public init(vacuum: Bool = false, reindex: Bool = false) {
@@ -84,10 +87,11 @@ public enum DatabaseOptimizer {
     /// what it did.
     /// - Throws: `PostgreSQLError` while a load holds the writer lock, when the server cannot be reached,
     ///   the database has no factpipe schema, or a step fails.
-    public static func run(address: PostgreSQLAddress, options: OptimizeOptions = .init()) throws(PostgreSQLError)
-        -> OptimizeReport
-    {
-        try PostgreSQLOptimizer.run(address: address, options: options)
+    /// `isCancelled` ends a wait for the writer lock (`lockWaitSeconds`).
+    public static func run(
+        address: PostgreSQLAddress, options: OptimizeOptions = .init(), isCancelled: () -> Bool = { false }
+    ) throws(PostgreSQLError) -> OptimizeReport {
+        try PostgreSQLOptimizer.run(address: address, options: options, isCancelled: isCancelled)
     }
 
     private static func optimize(
@@ -97,7 +101,9 @@ public enum DatabaseOptimizer {
         var report: OptimizeReport
         do {
             let maintenance = try DatabaseMaintenance(
-                path: path, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds)
+                path: path, busyTimeoutMilliseconds: options.busyTimeoutMilliseconds,
+                lockWaitSeconds: options.lockWaitSeconds,
+                isCancelled: { progress?.isCancelled.load(ordering: .relaxed) == true })
             let pages = try maintenance.pages()
             let before = OptimizeReport.Size(
                 fileBytes: beforeFiles.file, walBytes: beforeFiles.wal, pageSize: pages.size, pageCount: pages.count,

@@ -165,11 +165,17 @@ public struct PipelineRunner {
     ///   integrity check (in PostgreSQL, the index check) finds a fault.
     private func optimize(progress: ImportProgress) throws -> OptimizeReport {
         let report: OptimizeReport
+        // A load that holds the writer lock (someone at a terminal, the same pipeline run twice) is waited
+        // for as the run's own loads wait, `wait_seconds`: refused at once, the step failed the run and its
+        // snapshot was not written.
+        var options = OptimizeOptions()
+        options.lockWaitSeconds = file.options.lockTimeoutSeconds
         if let address = PostgreSQLAddress(file.databasePath) {
-            report = try DatabaseOptimizer.run(address: address)
+            report = try DatabaseOptimizer.run(
+                address: address, options: options, isCancelled: { progress.isCancelled.load(ordering: .relaxed) })
         } else {
             // A signal stops the step that runs (rolled back), as in `factpipe optimize`.
-            report = try DatabaseOptimizer.run(path: file.databasePath, progress: progress)
+            report = try DatabaseOptimizer.run(path: file.databasePath, options: options, progress: progress)
         }
         guard report.isIntact else {
             throw PipelineStepError(path: report.path,

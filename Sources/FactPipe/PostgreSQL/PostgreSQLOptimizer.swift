@@ -17,7 +17,9 @@ enum PostgreSQLOptimizer {
     /// Optimizes the database at `address` and reports each step and the tables' size before and after.
     /// - Throws: `PostgreSQLError` while a load holds the writer lock, when the server cannot be reached,
     ///   the database has no factpipe schema, or a step fails.
-    static func run(address: PostgreSQLAddress, options: OptimizeOptions) throws(PostgreSQLError) -> OptimizeReport {
+    static func run(
+        address: PostgreSQLAddress, options: OptimizeOptions, isCancelled: () -> Bool = { false }
+    ) throws(PostgreSQLError) -> OptimizeReport {
         let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe optimize")
         try PostgreSQLSchema.checkReadable(connection)
         if let owners = try notOwned(connection) {
@@ -27,7 +29,10 @@ enum PostgreSQLOptimizer {
                 message: "optimize needs to own factpipe's tables (VACUUM, ANALYZE and REINDEX are their "
                     + "owner's): \(owners); run it as that role")
         }
-        guard try PostgreSQLWriterLock.takeIfFree(on: connection) else {
+        if options.lockWaitSeconds > 0 {
+            try PostgreSQLWriterLock.take(
+                on: connection, timeoutSeconds: options.lockWaitSeconds, isCancelled: isCancelled)
+        } else if try !PostgreSQLWriterLock.takeIfFree(on: connection) {
             throw PostgreSQLError(
                 server: connection.server,
                 message: "refusing to optimize: a load is writing to this database "

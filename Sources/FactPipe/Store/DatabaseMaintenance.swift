@@ -30,13 +30,16 @@ final class DatabaseMaintenance {
     /// Takes the writer lock without waiting and opens the database.
     /// - Throws: `StoreError` of kind `.busy` when a load holds the lock or SQLite's lock stays
     ///   taken; other kinds when the file is missing, not a factpipe database, or unreadable.
-    init(path: String, busyTimeoutMilliseconds: Int32) throws(StoreError) {
+    init(
+        path: String, busyTimeoutMilliseconds: Int32, lockWaitSeconds: Double = 0, isCancelled: () -> Bool = { false }
+    ) throws(StoreError) {
         self.path = path
         // Look before taking the lock: not even a lock file may appear beside another program's database.
         try FactDatabase.checkWritable(path: path, mustExist: true)
         do {
             lock = try WriterLock(
-                databasePath: path, timeoutSeconds: 0, description: "optimize started \(Timestamp.now())")
+                databasePath: path, timeoutSeconds: lockWaitSeconds, description: "optimize started \(Timestamp.now())",
+                isCancelled: isCancelled)
         } catch where error.kind == .busy {
             let holder = error.message.split(separator: "; waited").first.map(String.init) ?? error.message
             throw StoreError(
