@@ -134,6 +134,9 @@ struct ImportCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A temporary copy of a piped SQLite input still being written when the load stopped (a signal while
+        // the pipe stalls) belongs to a reader thread that ends with the process: removed here.
+        defer { TemporaryFiles.removeAll() }
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
         let line = ProgressLine(progress: progress, enabled: !quiet)

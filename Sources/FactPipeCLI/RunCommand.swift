@@ -58,6 +58,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
+        // A temporary copy of a piped SQLite input still being written when the load stopped (a signal while
+        // the pipe stalls) belongs to a reader thread that ends with the process: removed here.
+        defer { TemporaryFiles.removeAll() }
         var file: PipelineFile
         do {
             file = try PipelineFile.load(path: pipelineFile)

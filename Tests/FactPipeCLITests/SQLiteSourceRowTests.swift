@@ -89,4 +89,36 @@ import Testing
         #expect(message.contains("on page \(leaf)") && !message.contains("***"), "\(message)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
     }
+
+    /// A database through a FIFO is copied to a temporary file first: the copy skips blocks of zeros (a
+    /// database's free pages take no disk), and a signal while the producer stalls removes it (it stayed
+    /// in `$TMPDIR`, the size of what had come).
+    @Test func aCopyOfAPipedDatabaseIsSparseAndGoesWithASignal() throws {
+        let work = try CLIWorkspace()
+        let source = try self.source(work, "src.db", columns: "weight REAL", values: "i", count: 1_000)
+        let script = """
+            set -u
+            export TMPDIR="$1/tmp"; mkdir "$TMPDIR"; mkfifo "$1/in"
+            ( cat "$2"; head -c 67108864 /dev/zero; exec sleep 60 ) > "$1/in" 2> /dev/null & producer=$!
+            "$3" import "$1/in" --db "$1/kb.sqlite" -q & loader=$!
+            for i in $(seq 1 1200); do
+                copy=$(ls -A "$TMPDIR" | head -n 1)
+                if [ -n "$copy" ] && [ "$(stat -c %s "$TMPDIR/$copy")" -ge 67108864 ]; then break; fi
+                sleep 0.05
+            done
+            echo "copy $copy $(stat -c '%s %b %B' "$TMPDIR/$copy")"
+            kill -INT $loader; wait $loader; echo "exit $?"
+            kill -KILL $producer 2> /dev/null; wait $producer 2> /dev/null
+            echo "left $(ls -A "$TMPDIR" | wc -l)"
+            """
+        let run = try Factpipe.tool("/bin/bash", ["-c", script, "bash", work.path(""), source, BinaryLocator.factpipe.path])
+        let lines = run.stdoutText.split(separator: "\n").map(String.init)
+        let copy = try #require(lines.first { $0.hasPrefix("copy ") }?.split(separator: " "), "\(run.stdoutText)")
+        try #require(copy.count == 5, "\(run.stdoutText)")
+        #expect(copy[1].hasPrefix(".factpipe-copy.factpipe-tmp-"), "named as factpipe's temporaries: \(copy[1])")
+        let size = Int(copy[2]) ?? 0, allocated = (Int(copy[3]) ?? 0) * (Int(copy[4]) ?? 0)
+        #expect(size >= 67_108_864 && allocated < 8 << 20, "\(size) bytes, \(allocated) on disk")
+        #expect(lines.contains("exit 130"), "\(run.stdoutText)")
+        #expect(lines.contains("left 0"), "\(run.stdoutText)")
+    }
 }

@@ -6,6 +6,13 @@ import Darwin
 
 /// A copy of an input in a temporary file, removed when released — for inputs that must be read by
 /// position (a SQLite database) but come compressed or through a pipe that can be read only once.
+///
+/// The file is named as factpipe's temporaries are (`.factpipe-copy.factpipe-tmp-<owner>…` in `$TMPDIR`)
+/// and noted in `TemporaryFiles` as it is made: a signal that ends the command while the copy is being
+/// written (a pipe that stalls) removes it, and a copy a killed process left is removed by the next
+/// copy's sweep of the folder. Blocks of zeros are skipped, not written (the file is sparse, as a
+/// restored database is): a small compressed file that decodes to gigabytes of free pages takes no
+/// more disk than its data.
 final class TemporaryCopy {
     let path: String
 
@@ -28,31 +35,48 @@ final class TemporaryCopy {
 
     private init(name: String, nextBlock: () throws(ReadError) -> [UInt8]?) throws(ReadError) {
         let folder = temporaryFolder()
-        var template = Array((folder + "/factpipe-copy-XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        StaleTemporaries.sweep(folder: folder)
+        let path = TemporaryName.make(for: folder + "/factpipe-copy")
+        let fd = TemporaryFiles.create(path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600) }
         guard fd >= 0 else {
             throw ReadError(source: name, kind: .io,
                             message: "cannot create a temporary copy in \(folder): \(String(cString: strerror(errno)))")
         }
-        let path = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
         defer { close(fd) }
         do throws(ReadError) {
+            var size: off_t = 0
             while let chunk = try nextBlock() {
-                let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                guard written == chunk.count else {
-                    let reason = String(cString: strerror(errno))
-                    throw ReadError(
-                        source: name, kind: .io, message: "cannot write the temporary copy \(path): \(reason)")
+                let isWritten = chunk.withUnsafeBytes { bytes -> Bool in
+                    // A block of zeros becomes a hole: the file is made longer, nothing is written.
+                    Self.isZero(bytes) ? ftruncate(fd, size + off_t(bytes.count)) == 0
+                        : pwrite(fd, bytes.baseAddress, bytes.count, size) == bytes.count
                 }
+                guard isWritten else {
+                    throw ReadError(
+                        source: name, kind: .io,
+                        message: "cannot write the temporary copy \(path): \(String(cString: strerror(errno)))")
+                }
+                size += off_t(chunk.count)
             }
         } catch {
-            unlink(path)
+            Self.remove(path)
             throw error
         }
         self.path = path
     }
 
     deinit {
+        Self.remove(path)
+    }
+
+    private static func remove(_ path: String) {
         unlink(path)
+        TemporaryFiles.forget(path)
+    }
+
+    /// True when every byte of `bytes` is zero (and there is at least one).
+    private static func isZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+        return base.load(as: UInt8.self) == 0 && memcmp(base, base + 1, bytes.count - 1) == 0
     }
 }
