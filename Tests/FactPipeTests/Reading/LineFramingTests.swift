@@ -130,6 +130,27 @@ private struct Generator {
     }
 }
 
+/// A limit raised past the record (a restore reads records of any length) reads it whole; the buffer grows
+/// by half again past 2 MiB, not a block at a time (which copied a 128 MB record 512 times), and stays
+/// within half again of the record.
+@Test func aTwelveMebibyteLineUnderARaisedLimitIsReadWhole() throws {
+    let dir = try TemporaryDirectory()
+    let huge = Array("start".utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 12 << 20) + Array("end".utf8)
+    let bytes = Array("before\n".utf8) + huge + Array("\nafter\n".utf8)
+    let path = try dir.write("huge.ndjson", bytes)
+    try zstdCLI(path, dir.path("huge.zst"))
+    for name in ["huge.ndjson", "huge.zst"] {
+        let reader = try InputReader(path: dir.path(name), limits: limits(maxRecordBytes: 64 << 20))
+        let (records, _) = try readAll(reader)
+        #expect(records.map(\.line) == [1, 2, 3], "\(name)")
+        let long = records.count == 3 ? records[1].text : ""
+        #expect(long.utf8.count == huge.count && long.hasPrefix("startxx") && long.hasSuffix("xxend"), "\(name)")
+        #expect(records.count == 3 && !records[1].isOversized)
+        #expect(records.last?.text == "after")
+        #expect(reader.bufferCapacity <= huge.count * 3 / 2 + 2 * 256 * 1024, "\(name): \(reader.bufferCapacity)")
+    }
+}
+
 @Test func smallLimitMarksLongLinesAndKeepsLineNumbers() throws {
     let dir = try TemporaryDirectory()
     let line100 = String(repeating: "a", count: 100)
