@@ -347,6 +347,30 @@ import Glibc
         #expect(added.allSatisfy { $0["source"] as? String == input })
     }
 
+    /// A rejects file started afresh by another load (or removed) before the resume no longer holds the
+    /// lines of the records refused before the checkpoint: the summary says so, instead of only counting them.
+    @Test func aResumeSaysWhenItsRejectsFileLostTheLinesBeforeTheCheckpoint() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
+            .joined(separator: "\n") + "\n")
+        let rejects = work.path("rejects.ndjson")
+        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects,
+                                        "--batch-size", "4", "--max-errors", "2", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let committedSize = try #require(try SQLiteFile.ledger(work.database).first.flatMap { int($0, "rejects_offset") })
+        #expect(committedSize > 0)
+        try work.write("rejects.ndjson", "")
+
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects, "--resume", "--json"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        let notes = try #require(try resumed.json()["notes"] as? [String], "\(resumed.stdoutText)")
+        #expect(notes.contains("\(input): the rejects file \(rejects) holds 0 bytes, fewer than the \(committedSize) the "
+            + "interrupted load had written to it (it was removed or written afresh since): the lines of the records "
+            + "refused before this resume are not in it"), "\(notes)")
+        let lines = try rejectLines(try work.read("rejects.ndjson")[...])
+        #expect(lines.map { $0["line"] as? Int } == [15, 20, 25, 30, 35, 40], "\(lines)")
+    }
+
     /// A kill between writing a batch's rejects and its commit leaves their lines past the checkpoint,
     /// the last one maybe cut short: the resume cuts them and writes them again, so the file is the one
     /// an uninterrupted load writes.

@@ -130,6 +130,7 @@ enum RejectsResume {
             }
             return (rejects?.bytesWritten ?? 0, !sameFile)
         }
+        noteLinesGoneBeforeTheCheckpoint(rejects.path, offset: counts.rejectsOffset, source: source, notes: &notes)
         let verdict = verdict(
             path: rejects.path, offset: counts.rejectsOffset,
             owners: sources.map { Owner(source: $0, fromLine: counts.checkpointLine) })
@@ -143,6 +144,21 @@ enum RejectsResume {
             if let note = note(verdict, path: rejects.path, source: source) { notes.append(note) }
         }
         return (rejects.bytesWritten, false)
+    }
+
+    /// Says in `notes` when the regular file at `path` that the interrupted load wrote `offset` bytes to is
+    /// shorter now (removed, or started afresh by another load): the lines of the records it refused before
+    /// the checkpoint are not in it, though the summary counts them.
+    private static func noteLinesGoneBeforeTheCheckpoint(
+        _ path: String, offset: Int64, source: String, notes: inout [String]
+    ) {
+        var status = stat()
+        guard offset > 0, path != "-", stat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+              Int64(status.st_size) < offset
+        else { return }
+        notes.append("\(source): the rejects file \(path) holds \(status.st_size) bytes, fewer than the \(offset) the "
+            + "interrupted load had written to it (it was removed or written afresh since): the lines of the records "
+            + "refused before this resume are not in it")
     }
 
     /// Says in `notes` when the regular file at `path`, which this run does not write, holds lines of `owners`
