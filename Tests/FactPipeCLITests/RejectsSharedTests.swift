@@ -35,6 +35,10 @@ import Glibc
         #expect(second.status == 1, "\(second.stderr)")
         #expect(second.stderr.contains("cannot open \(shared) for writing: another load is writing it; "
             + "give each load its own rejects file"), "\(second.stderr)")
+        // Refused before its database or lock file was made: nothing new is left beside it.
+        for name in ["two.sqlite", "two.sqlite-factpipe.lock"] {
+            #expect(!FileManager.default.fileExists(atPath: work.path(name)), "\(name) was left")
+        }
 
         var text = ""
         for index in 0..<3_000 { text += index % 100 == 0 ? "bad line \(index)\n" : "P(a\(index)).\n" }

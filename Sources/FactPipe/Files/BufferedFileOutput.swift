@@ -159,6 +159,28 @@ public final class BufferedFileOutput {
         }
     }
 
+    /// Throws what `holdAlone` throws when another process holds the regular file at `path` now; looks
+    /// without creating or changing anything. A load asks before it makes its database or lock file, so a
+    /// load refused for a rejects file another load writes leaves no new empty database behind.
+    /// - Throws: `FileOutputError` when another process holds the file.
+    public static func checkNotHeld(_ path: String, what: String) throws {
+        let descriptor = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard descriptor >= 0 else { return }
+        defer { Glibc.close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else { return }
+        var result: Int32
+        repeat { result = flock(descriptor, LOCK_EX | LOCK_NB) } while result != 0 && errno == EINTR
+        if result == 0 {
+            flock(descriptor, LOCK_UN)
+            return
+        }
+        guard errno == EWOULDBLOCK else { return }
+        throw FileOutputError(
+            operation: .open, path: path, code: EWOULDBLOCK,
+            reason: "another load is writing it; give each load its own \(what)")
+    }
+
     /// Opens a load's rejects file at `path` to append, held alone (`holdAlone`), and cut to nothing once
     /// held when `startsAfresh`.
     /// - Throws: `FileOutputError` when it cannot be opened or cut, or another load writes it.

@@ -15,6 +15,7 @@ final class FactStore: FactSink {
     init(options: ImportOptions, startedAt: String, progress: ImportProgress?, isCancelled: @escaping () -> Bool) throws {
         self.options = options
         try FactDatabase.checkWritable(path: options.databasePath, mustExist: false)
+        if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
         lock = try WriterLock(
             databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
             description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)",
