@@ -69,7 +69,7 @@ struct PostgreSQLImportTests {
         #expect(run.status == 2, "\(run.stderr)")
         let json = try run.json()
         #expect(int(json, "inserted") == 2 && int(json, "duplicates") == 1 && int(json, "rejected") == 1, "\(json)")
-        #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["3"]])
+        #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["2"]])
         let types = try database.sql("""
             SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'facts'
             AND column_name IN ('id', 'args', 'context', 'fact_metadata', 'created_at', 'confidence') ORDER BY 1

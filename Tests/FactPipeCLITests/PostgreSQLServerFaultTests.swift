@@ -194,7 +194,7 @@ struct PostgreSQLServerFaultTests {
             let run = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(int(try run.json(), "inserted") == 1, "\(run.stdoutText)")
-            #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["3"]])
+            #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["2"]])
             #expect(try database.functionLanguages()
                     == ["factpipe_json_patch": "plpgsql", "factpipe_statement_key": "sql"])
         }

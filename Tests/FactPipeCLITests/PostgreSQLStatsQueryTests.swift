@@ -24,7 +24,7 @@ struct PostgreSQLStatsQueryTests {
         let serverJSON = try server.json(), fileJSON = try file.json()
         #expect(serverJSON["store"] as? String == "postgresql" && fileJSON["store"] as? String == "sqlite")
         #expect((serverJSON["database"] as? String)?.hasSuffix("/" + database.name) == true, "\(serverJSON)")
-        #expect(int(serverJSON, "facts") == 4 && int(serverJSON, "schema_version") == 3, "\(serverJSON)")
+        #expect(int(serverJSON, "facts") == 4 && int(serverJSON, "schema_version") == 2, "\(serverJSON)")
         for key in ["facts", "distinct_predicates", "distinct_subjects", "top_predicates", "arity", "sources"] {
             let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
             let a = try JSONSerialization.data(withJSONObject: serverJSON[key] ?? NSNull(), options: options)

@@ -19,11 +19,13 @@
 ///
 /// `factpipe_meta` holds the schema version. A database whose `facts` table exists without it (or with
 /// a version this build does not know) was not made by factpipe, and is refused untouched. Version 1
-/// lacked `factpipe_json_patch`, version 2 named the built-ins of its functions without their schema: a
-/// load brings either in place (`migrations`); readers take every version.
+/// lacked `factpipe_json_patch`: a load adds it in place (`migrations`); readers take either version.
+/// Functions made before their built-ins were named with their schema get their new bodies from the
+/// next load by their owner (`refreshFunctionBodies`); the tables are the same, so the version is too,
+/// and another role's load, which may not replace them, does not mark the database as if it had.
 enum PostgreSQLSchema {
     /// The schema version kept in `factpipe_meta`.
-    static let version = 3
+    static let version = 2
 
     /// RFC 7396 JSON merge patch of `target` by `patch`, as SQLite's `json_patch`: a patch that is not an
     /// object replaces the target; an object's members are merged one by one, recursively, and a member
@@ -77,13 +79,28 @@ enum PostgreSQLSchema {
     }
 
     /// What brings a database at version `n - 1` (the key) to version `n`, in the writer's transaction.
-    /// Version 2 adds `factpipe_json_patch` and gives version 1's key function its PL/pgSQL body; version 3
-    /// gives both functions the bodies that name the built-ins with their schema.
+    /// Version 2 adds `factpipe_json_patch` and gives version 1's key function its PL/pgSQL body.
     static let migrations: [Int: String] = [
-        2: createJSONPatch + ";\n" + replaceWhenOwned("factpipe_statement_key(text)", by: createStatementKey),
-        3: replaceWhenOwned("factpipe_statement_key(text)", by: createStatementKey) + ";\n"
-            + replaceWhenOwned("factpipe_json_patch(jsonb, jsonb)", by: createJSONPatch),
+        2: createJSONPatch + ";\n" + replaceWhenOwned("factpipe_statement_key(text)", by: createStatementKey)
     ]
+
+    /// Gives factpipe's functions this build's bodies where one still calls a built-in without its schema
+    /// and the role owns it; nothing (not even a lock) when every body is current. The values are the same,
+    /// so the unique index stays valid.
+    static func refreshFunctionBodies(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+        let stale = try connection.execute("""
+            SELECT p.proname FROM pg_catalog.pg_proc AS p
+            WHERE p.oid IN ('factpipe_statement_key(text)'::pg_catalog.regprocedure,
+                'factpipe_json_patch(jsonb, jsonb)'::pg_catalog.regprocedure)
+            AND p.prosrc NOT LIKE '%pg_catalog.%'
+            """)
+        guard stale.rowCount > 0 else { return }
+        try inTransaction(connection) { () throws(PostgreSQLError) in
+            try connection.executeScript(
+                replaceWhenOwned("factpipe_statement_key(text)", by: createStatementKey) + ";\n"
+                    + replaceWhenOwned("factpipe_json_patch(jsonb, jsonb)", by: createJSONPatch))
+        }
+    }
 
     static let createTables = """
         CREATE TABLE factpipe_meta(
@@ -261,6 +278,7 @@ enum PostgreSQLSchema {
                 try connection.execute(
                     "UPDATE factpipe_meta SET value = $1 WHERE key = 'schema_version'", ["\(version)"])
             }
+            try refreshFunctionBodies(connection)
         case .factpipe(let found):
             guard found == version else {
                 throw PostgreSQLError(
@@ -268,6 +286,7 @@ enum PostgreSQLSchema {
                     message: "schema version \(found) is not one this factpipe knows (it writes version \(version)); "
                         + "use the factpipe that made it")
             }
+            try refreshFunctionBodies(connection)
         case .foreign(let reason):
             throw PostgreSQLError(server: connection.server, message: "refusing to write: \(reason); it is left untouched")
         case .empty:
