@@ -55,9 +55,10 @@ import Testing
 
     /// Without --force, a database made at the target after the restore began (a load that created it,
     /// another restore) is left as it is: the restore, waiting for its writer lock, fails instead of
-    /// renaming over it (it did, exit 0, the load's facts gone).
-    @Test(arguments: ["snapshot", "backup"])
-    func aDatabaseMadeAtTheTargetWhileTheRestoreRanIsNotReplaced(kind: String) throws {
+    /// renaming over it (it did, exit 0, the load's facts gone). With --force, such a file is judged as
+    /// one there at the start would be: another program's database is not replaced.
+    @Test(arguments: [("snapshot", false), ("backup", false), ("snapshot", true), ("backup", true)])
+    func aDatabaseMadeAtTheTargetWhileTheRestoreRanIsNotReplaced(kind: String, force: Bool) throws {
         let setup = try Setup()
         let work = setup.work
         var archive = setup.archive
@@ -70,7 +71,7 @@ import Testing
         let target = work.path("new.sqlite")
         var lock: HeldLoadLock? = try HeldLoadLock(database: target)
         var madeMeanwhile = false
-        let run = try Factpipe.run(["restore", archive, "--to", target, "--json"]) { _ in
+        let run = try Factpipe.run(["restore", archive, "--to", target, "--json"] + (force ? ["--force"] : [])) { _ in
             // Its temporary database is made once it found nothing at the target.
             let deadline = Date().addingTimeInterval(60)
             while Date() < deadline {
@@ -84,8 +85,9 @@ import Testing
         }
         #expect(madeMeanwhile)
         #expect(run.status == 1, "\(run.stderr)")
-        #expect(try run.json()["error"] as? String == "target_exists", "\(run.stdoutText)")
-        #expect(run.stderr.contains("\(target): was created while the restore ran; it is left as it is"), "\(run.stderr)")
+        #expect(try run.json()["error"] as? String == (force ? "target_not_a_database" : "target_exists"), "\(run.stdoutText)")
+        let words = force ? "exists and is another program's SQLite database" : "was created while the restore ran; it is left as it is"
+        #expect(run.stderr.contains("\(target): \(words)"), "\(run.stderr)")
         #expect(try SQLiteFile.int(target, "SELECT x FROM mine") == 7)
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("")).filter { $0.contains("factpipe-tmp") } == [])
     }

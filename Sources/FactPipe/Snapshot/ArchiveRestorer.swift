@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -65,6 +67,13 @@ public struct RestoreResult: Sendable {
 public struct ArchiveRestorer: Sendable {
     /// What to restore, where.
     public var options: RestoreOptions
+    /// Set when the target held a file as the restored database was put in place (also one made there
+    /// while the restore ran, which `--force` replaces if it is a factpipe database or empty).
+    private let placedOverAFile = PlacedFlag()
+
+    private final class PlacedFlag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
 
     /// A restorer with `options`.
     public init(options: RestoreOptions) {
@@ -143,7 +152,7 @@ public struct ArchiveRestorer: Sendable {
         }
         return RestoreResult(
             archivePath: options.archivePath, targetPath: target, manifest: manifest, factCount: facts,
-            replacedExisting: exists, databaseCheck: check, parallelFrames: parallelFrames,
+            replacedExisting: exists || placedOverAFile.value.load(ordering: .relaxed), databaseCheck: check, parallelFrames: parallelFrames,
             seconds: seconds(since: start))
     }
 
@@ -295,7 +304,15 @@ public struct ArchiveRestorer: Sendable {
         // load that created it, another restore) is left as it is: looked at again under its writer lock,
         // which such a load holds while it runs, and the rename itself does not replace one.
         var info = stat()
-        if !options.force && lstat(options.targetPath, &info) == 0 { throw Self.createdMeanwhile(options.targetPath) }
+        if lstat(options.targetPath, &info) == 0 {
+            guard options.force else { throw Self.createdMeanwhile(options.targetPath) }
+            // Looked at again: a file made there since the start is replaced only if --force would have
+            // replaced it then (a factpipe database or an empty file).
+            if let problem = Self.replacementProblem(options.targetPath) {
+                throw SnapshotError(.targetNotADatabase, path: options.targetPath, problem)
+            }
+            placedOverAFile.value.store(true, ordering: .relaxed)
+        }
         try copyOwner(to: temporary)
         let mode =
             AtomicFileOutput.permissions(of: options.targetPath)
