@@ -74,6 +74,13 @@ struct ExportCommand: ParsableCommand {
                         + "name it \(output).zst, or leave out --level")
             }
         }
+        if (output == "-" || StandardStreams.descriptor(sameAs: output) == STDOUT_FILENO) && isatty(STDOUT_FILENO) == 1 {
+            // The archive's bytes go out as they are stored: a fact's escape sequences would drive the terminal
+            // (clear it, set its title), and compressed bytes are no use there.
+            throw ValidationError(
+                "-o \(output): standard output is a terminal, and a snapshot is written as it is stored (a fact's "
+                    + "control characters too): redirect it to a file or a pipe, or look at facts with `factpipe query`")
+        }
         if console.json && (output == "-" || StandardStreams.descriptor(sameAs: output) == STDOUT_FILENO) {
             throw ValidationError(
                 "--json cannot be used with -o \(output): standard output carries the snapshot")

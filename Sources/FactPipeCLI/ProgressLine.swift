@@ -26,7 +26,7 @@ final class ProgressLine: @unchecked Sendable {
             var line = "\r\u{1B}[K  \(Format.count(records, "record"))  \(Format.count(Int(Double(records) / max(seconds, 0.001))))/s"
             line += "  \(Format.bytes(bytes)) read"
             if size > 0 { line += " of \(Format.bytes(size))" }
-            Standard.error(line, newline: false)
+            Standard.errorControl(line)
         }
         timer.resume()
     }
@@ -35,6 +35,6 @@ final class ProgressLine: @unchecked Sendable {
     func finish() {
         guard let timer else { return }
         timer.cancel()
-        Standard.error("\r\u{1B}[K", newline: false)
+        Standard.errorControl("\r\u{1B}[K")
     }
 }

@@ -18,8 +18,18 @@ enum Standard {
         write(fd: 1, newline ? text + "\n" : text)
     }
 
+    /// Writes `text` to standard error with every character that could drive a terminal escaped but the
+    /// line breaks it was written with (`TerminalText.escapedKeepingLineFeeds`): a message quotes paths,
+    /// table names, a manifest's fields and other text that is not factpipe's own.
     static func error(_ text: String, newline: Bool = true) {
-        write(fd: 2, newline ? text + "\n" : text)
+        let safe = TerminalText.escapedKeepingLineFeeds(text)
+        write(fd: 2, newline ? safe + "\n" : safe)
+    }
+
+    /// Writes factpipe's own terminal control (the progress line's carriage return and line erase) to
+    /// standard error as it is: only for text made of factpipe's own figures.
+    static func errorControl(_ text: String) {
+        write(fd: 2, text)
     }
 
     private static func write(fd: Int32, _ text: String) {

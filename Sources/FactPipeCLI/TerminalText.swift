@@ -19,6 +19,20 @@ enum TerminalText {
         return String(out)
     }
 
+    /// As `escaped`, but line feeds stay: for messages whose own lines are broken on purpose.
+    static func escapedKeepingLineFeeds(_ text: String) -> String {
+        guard needsEscaping(text) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if scalar != "\n" && isUnprintable(scalar) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
     /// JSON text with the characters above that JSON leaves as they are (DEL, C1, Cf, U+2028, U+2029;
     /// the C0 controls are escaped already) written as `\uXXXX` escapes: the same JSON value, nothing
     /// in it a terminal acts on. Only for JSON text, where such characters can only be inside strings.

@@ -55,7 +55,8 @@ struct VerifyCommand: ParsableCommand {
                 Standard.error(
                     "factpipe verify: ok: \(file): \(manifest.kind.rawValue) of \(facts) "
                         + "facts (\(manifest.format.rawValue), \(Format.bytes(manifest.contentBytes))), "
-                        + "checksums match, made \(manifest.createdAt) from \(manifest.sourceDatabase)")
+                        + "checksums match, made \(TerminalText.escaped(manifest.createdAt)) from "
+                        + TerminalText.escaped(manifest.sourceDatabase))
             }
         } else {
             throw ExitCode(FactPipeExit.failure)

@@ -42,7 +42,8 @@ import Glibc
         #expect(stopped, "the generator \(children) outlived the scale test")
         let folders = try workFolders(work)
         #expect(folders.count == 1)
-        #expect(try work.contents("work/\(folders.first ?? "")").isEmpty, "the generator's file is left")
+        let left = try work.contents("work/\(folders.first ?? "")")
+        #expect(left.isEmpty, "the generator's file is left: \(left)")
     }
 
     @Test func theNextScaleTestRemovesTheWorkFolderOfAKilledOne() throws {

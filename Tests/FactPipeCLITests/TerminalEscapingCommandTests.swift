@@ -95,4 +95,50 @@ import Testing
         let predicate = try Factpipe.run(["query", "--db", work.database, "--predicate", "IsA", "--format", "ndjson"])
         #expect(try ndjsonObjects(predicate).compactMap { $0["statement"] as? String } == ["IsA(Dog, Animal)."])
     }
+
+    /// Messages quote text that is not factpipe's own — another program's table names, an archive's
+    /// manifest, paths: on standard error nothing of it can drive the terminal, and a manifest's line feed
+    /// cannot make a line of its own (a forged "verify: ok").
+    @Test func messagesEscapeTableNamesAndAManifestsFields() throws {
+        let work = try CLIWorkspace()
+        let other = work.path("other.sqlite")
+        try Factpipe.tool("/usr/bin/sqlite3", [other, "CREATE TABLE \"x\u{1b}]0;owned\u{07}\u{1b}[2J\"(a);"])
+        let stats = try Factpipe.run(["stats", "--db", other])
+        #expect(stats.status == 1, "\(stats.stderr)")
+        #expect(Self.terminalControls(Data(stats.stderr.utf8)) == [], "\(stats.stderr.debugDescription)")
+        #expect(stats.stderr.contains("x\\u{1b}]0;owned\\u{7}\\u{1b}[2J"), "\(stats.stderr)")
+
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        try #require(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let snapshot = work.path("s.ndjson")
+        try #require(try Factpipe.run(["export", "--db", work.database, "-o", snapshot, "-q"]).status == 0)
+        let manifestPath = snapshot + ".manifest.json"
+        var manifest = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as? [String: Any])
+        manifest["source_database"] = "x\u{1b}[2J\nfactpipe verify: ok: forged.ndjson: snapshot of 999 facts"
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: manifestPath))
+        let verify = try Factpipe.run(["verify", snapshot])
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(Self.terminalControls(Data(verify.stderr.utf8)) == [], "\(verify.stderr.debugDescription)")
+        #expect(!verify.stderr.split(separator: "\n").contains { $0.hasPrefix("factpipe verify: ok: forged") },
+                "\(verify.stderr)")
+    }
+
+    /// `export -o -` writes the snapshot as it is stored, escape sequences of facts included: to a terminal
+    /// it is refused (64) before anything is written.
+    @Test func exportToATerminalIsRefused() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write(
+            "in.ndjson", "{\"statement\":\"IsA(Dog, Animal).\",\"source\":\"\\u001b]0;owned\\u0007\\u001b[2J\"}\n")
+        try #require(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let command = "'\(BinaryLocator.factpipe.path)' export --db '\(work.database)' -o - --format csv -q"
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", command, "/dev/null"])
+        #expect(run.status == 64, "\(run.stdoutText)")
+        #expect(run.stdoutText.contains("standard output is a terminal"), "\(run.stdoutText)")
+        #expect(!run.stdoutText.contains("IsA(Dog"), "nothing of the snapshot was written: \(run.stdoutText)")
+        // Through a pipe it goes out as stored.
+        let piped = try Factpipe.run(["export", "--db", work.database, "-o", "-", "--format", "csv", "-q"])
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdout.contains(0x1B), "the stored escape goes out as it is")
+    }
 }
