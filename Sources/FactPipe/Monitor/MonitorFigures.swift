@@ -83,15 +83,17 @@ public struct MonitorFigures: Sendable {
             let hadReading = lastReadable != nil
             lastReadable = sample
             if hadReading, elapsed > 0 {
-                recordsPerSecond = Double(totals.records - before.records) / elapsed
-                insertedPerSecond = Double(totals.inserted - before.inserted) / elapsed
+                // In Double: counts another program wrote to the ledger may be anything, and an Int difference
+                // of two of them can overflow (the monitor ended with a runtime trap).
+                recordsPerSecond = (Double(totals.records) - Double(before.records)) / elapsed
+                insertedPerSecond = (Double(totals.inserted) - Double(before.inserted)) / elapsed
             }
             var rates: [Int64: Double] = [:]
             var records: [Int64: Int] = [:]
             for load in sample.runningLoads {
                 records[load.id] = load.records
                 if let earlier = runningRecords[load.id], elapsed > 0 {
-                    rates[load.id] = Double(max(0, load.records - earlier)) / elapsed
+                    rates[load.id] = max(0, Double(load.records) - Double(earlier)) / elapsed
                 }
             }
             runningRates = rates

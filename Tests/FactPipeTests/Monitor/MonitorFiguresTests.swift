@@ -84,6 +84,18 @@ struct MonitorFiguresTests {
         withExtendedLifetime(reader) {}
     }
 
+    /// A running load's records another program set from -1 to Int.max (or from Int.max to Int.min) between
+    /// two probes: the rate is a figure, not a trap (the monitor ended with an arithmetic overflow).
+    @Test func aRunningLoadsRecordsJumpingAcrossTheWholeRangeGiveARateNotATrap() {
+        var figures = MonitorFigures(interval: 1)
+        for (time, records) in [(0.0, -1), (1.0, Int.max), (2.0, Int.min), (3.0, Int.max)] {
+            var probe = sample(at: time, inserted: 0, records: records)
+            probe.runningLoads = [MonitorSample.Load(id: 7, source: "x", status: "running", startedAt: "", records: records)]
+            figures.record(probe, residentBytes: 1)
+        }
+        #expect(figures.runningRates[7].map { $0 > 0 && $0.isFinite } == true, "\(figures.runningRates)")
+    }
+
     @Test func countersHoldWhenTheLedgerFallsAndRiseWhenItPassesThem() {
         var figures = MonitorFigures(interval: 1)
         figures.record(sample(at: 0, inserted: 100, records: 100), residentBytes: 1)
