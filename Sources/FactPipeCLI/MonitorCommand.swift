@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import FactPipe
 import FactPipeMonitorServer
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -86,8 +87,20 @@ struct MonitorCommand: ParsableCommand {
         var configuration = MonitorServerConfiguration(address: address)
         configuration.maxConnections = maxClients
         configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1_000))
-        // Stop on a signal from the first moment the server exists.
+        // Stop on a signal from the first moment: the sources are set before the server is made (binding
+        // takes milliseconds), and a signal that comes first stops the server as soon as it exists. Set
+        // after it, a SIGTERM in those milliseconds was ignored and the monitor went on serving.
         for number in [SIGINT, SIGTERM, SIGQUIT] { signal(number, SIG_IGN) }
+        let stopping = StopRequest()
+        let signals = [SIGINT, SIGTERM, SIGQUIT].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                log("stopping (\(SignalTrap.name(of: number)))")
+                stopping.request()
+            }
+            source.resume()
+            return source
+        }
         let monitor = DatabaseMonitor(databasePath: db, interval: interval)
         let server: MonitorServer
         do {
@@ -95,15 +108,7 @@ struct MonitorCommand: ParsableCommand {
         } catch {
             throw CommandFailure.exit("monitor", CannotListen(address: "\(address)", underlying: error))
         }
-        let signals = [SIGINT, SIGTERM, SIGQUIT].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                log("stopping (\(SignalTrap.name(of: number)))")
-                server.stop()
-            }
-            source.resume()
-            return source
-        }
+        stopping.whenRequested { server.stop() }
         if !server.boundAddress.isLoopback {
             log(
                 "warning: listening on \(server.boundAddress), which is not loopback: anyone who reaches it sees "
@@ -123,4 +128,26 @@ struct CannotListen: Error, CustomStringConvertible {
     var address: String
     var underlying: any Error
     var description: String { "cannot listen on \(address): \(underlying)" }
+}
+
+/// A stop asked for by a signal, before or after there is a server to stop: `whenRequested` runs its
+/// action at once when the request came first, else when it comes.
+final class StopRequest: Sendable {
+    private let state = Mutex<(requested: Bool, action: (@Sendable () -> Void)?)>((false, nil))
+
+    func request() {
+        let action = state.withLock { state -> (@Sendable () -> Void)? in
+            state.requested = true
+            return state.action
+        }
+        action?()
+    }
+
+    func whenRequested(_ action: @escaping @Sendable () -> Void) {
+        let requested = state.withLock { state -> Bool in
+            state.action = action
+            return state.requested
+        }
+        if requested { action() }
+    }
 }

@@ -343,6 +343,33 @@ struct MonitorCommandTests {
         #expect(curl.status == 0 || curl.status == 18, "curl exited \(curl.status)")
     }
 
+    /// A SIGTERM in the milliseconds after the start, while the server binds, stops the monitor as one
+    /// after it does (it was ignored there, and the monitor went on serving).
+    @Test func aSIGTERMRightAfterTheStartStopsIt() throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(10, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database, "-q"]).status == 0)
+        var survivors: [Int] = []
+        for delay in stride(from: 0, to: 150, by: 2) {
+            // Started as a shell starts it: no signal blocked or ignored (the test runner's children inherit
+            // a mask under which a signal before the monitor's own handling would wait, not act).
+            let monitor = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/python3"), [
+                "-c", "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); "
+                    + "[signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)]; "
+                    + "os.execv(sys.argv[1], sys.argv[1:])",
+                BinaryLocator.factpipe.path, "monitor", "--db", workspace.database, "--listen", "127.0.0.1:0",
+            ])
+            usleep(useconds_t(delay * 1_000))
+            kill(monitor.pid, SIGTERM)
+            if !poll(timeout: 5, { !monitor.isRunning }) {
+                survivors.append(delay)
+                monitor.killNine()
+            }
+            _ = try monitor.wait()
+        }
+        #expect(survivors.isEmpty, "went on serving after a SIGTERM at these milliseconds: \(survivors)")
+    }
+
     @Test func healthzIs503WhileTheDatabaseCannotBeRead() throws {
         let workspace = try CLIWorkspace()
         let monitor = try MonitorProcess(database: workspace.database, interval: 0.05, in: workspace)
