@@ -29,7 +29,8 @@ extension ImportPipeline {
         let stopped = summary.message ?? summary.status.rawValue
         // No ledger, no sources to undo by: say what stays.
         if options.intoExisting {
-            guard let damage = summary.error as? ReadError, damage.kind == .corruptCompressedStream,
+            guard let damage = summary.error as? ReadError,
+                damage.kind == .corruptCompressedStream || damage.kind == .changedWhileRead,
                 summary.inserted + summary.updated > 0
             else { return }
             summary.message = stopped + "; the \(summary.inserted + summary.updated) facts committed from it before the "
@@ -41,8 +42,15 @@ extension ImportPipeline {
         }
         let source = summary.sources[index]
         let found: String
+        var why = "what it committed before the check failed came from the same input; load the input again once it is "
+            + "mended"
         if summary.status == .failed {
-            guard let damage = summary.error as? ReadError, damage.kind == .corruptCompressedStream else { return }
+            guard let damage = summary.error as? ReadError,
+                damage.kind == .corruptCompressedStream || damage.kind == .changedWhileRead
+            else { return }
+            if damage.kind == .changedWhileRead {
+                why = "what it committed may mix two states of the database"
+            }
             found = stopped
         } else {
             // Nothing committed, nothing to take back: a huge file is not read again for a first record refused.
@@ -55,8 +63,7 @@ extension ImportPipeline {
         do {
             let undone = try LoadUndo.undo(loadID: source.loadID, databasePath: options.databasePath)
             summary.sources[index].status = .undone
-            var words = found + "; its load \(source.loadID) was undone (what it committed before the check failed "
-                + "came from the same input; load the input again once it is mended): \(undone.deleted) facts deleted"
+            var words = found + "; its load \(source.loadID) was undone (\(why)): \(undone.deleted) facts deleted"
             if undone.keptForOtherLoads > 0 {
                 words += ", \(undone.keptForOtherLoads) kept because another load also brought them"
             }

@@ -191,9 +191,16 @@ struct SourceReader {
         guard send(.sourceStart(descriptor)) else { return false }
         if let resumeAt { try source.skip(toRowid: resumeAt.offset, line: resumeAt.line) }
         let context = SourceContext(path: path, format: .sqlite, csvHeader: nil, fieldMapping: options.fieldMapping)
+        let changed = ReadError(
+            source: path, kind: .changedWhileRead,
+            message: "another program wrote the database while it was read (it has no -wal file, so it is read "
+                + "without locks): the rows read may mix two states of it; load it again when nothing writes it")
         while let chunk = try source.nextChunk(targetBytes: ImportPipeline.chunkBytes) {
+            // Before the chunk goes on: rows read once the file changed may come from pages torn between states.
+            if source.changedSinceOpened { throw changed }
             guard send(.chunk(chunk, context)) else { return false }
         }
+        if source.changedSinceOpened { throw changed }
         progress.inputBytes.add(size ?? 0, ordering: .relaxed)
         return send(.sourceEnd(sha256: nil))
     }

@@ -25,6 +25,9 @@ public struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
         case recordTooLong
         /// The CSV or TSV header row cannot be read.
         case invalidHeader
+        /// A SQLite input read without locks (a WAL database without its log) was written while it was read:
+        /// the rows read may mix two states of it.
+        case changedWhileRead
     }
 
     /// The input's name: the path as given, or `-` for standard input.

@@ -81,6 +81,12 @@ enum ReadOnlyDatabase {
     }
 
     /// True when the header's read and write versions (bytes 18 and 19) say WAL.
+    /// True when the file at `path` has a WAL database's header (read and written as version 2).
+    static func isWALDatabase(_ path: String) -> Bool {
+        guard case .success(let header) = fileHeader(path) else { return false }
+        return isWALHeader(header)
+    }
+
     static func isWALHeader(_ header: [UInt8]) -> Bool {
         header.count >= 20 && header[18] == 2 && header[19] == 2
     }

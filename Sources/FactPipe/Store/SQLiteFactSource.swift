@@ -17,10 +17,14 @@ import Darwin
 /// read-only and never altered: `immutable=1` (no side files at all) unless a `-wal` file shows
 /// that another process has it open, in which case SQLite's read-only mode keeps reads consistent.
 ///
-/// Every row comes from one read transaction, so an application writing the file meanwhile gives the
-/// load one state of it, not pieces of several; and the table and its indexes pass `PRAGMA quick_check`
-/// first: a leaf page whose cell count was damaged hides rows from a scan (the index still counts
-/// them), and the load said done with them missing. The rowid is read under a name no column takes
+/// A WAL database is read in one read transaction, so a program writing it meanwhile gives the load one
+/// state of it (its writers are not held up). One opened `immutable` (no log beside it) takes no locks:
+/// a program that opens it and checkpoints into the file changes pages under the reading, so the file's
+/// size and time are watched, and a change fails the load (`changedWhileRead`; the pipeline undoes what
+/// it committed). A rollback-journal database is read a page of rows at a time, each its own transaction,
+/// as one transaction would lock its writers out for the whole load. The table and its indexes (every
+/// table, behind a view) pass `PRAGMA quick_check` first: a leaf page whose cell count was damaged hides
+/// rows from a scan (the index still counts them), and the load said done with them missing. The rowid is read under a name no column takes
 /// (`rowid`, `_rowid_` or `oid`): a column named `ROWID`, as exports from other databases carry, hid
 /// the real one, and the paging by it skipped rows or read the first ones for ever.
 final class SQLiteFactSource {
@@ -36,6 +40,10 @@ final class SQLiteFactSource {
     private var nextLine = 1
     private var sequence = 0
     private var isExhausted = false
+    /// The file read (a temporary copy of a compressed or piped input, where `path` is the input's name), and
+    /// its stamp when it was opened without locks (`immutable`); nil otherwise.
+    private let file: String
+    private let unlockedStamp: FileStamp?
 
     /// Opens `path` read-only and checks that it has a `facts` table with a `statement` column.
     /// - Throws: `StoreError` naming what is missing.
@@ -66,9 +74,13 @@ final class SQLiteFactSource {
             ? ["statement", "confidence", "source", "context", "fact_metadata", "created_at"].filter(names.contains)
             : names
         let database = connection
-        try database.execute("BEGIN")
+        // From the header: a connection opened `immutable` calls a WAL database's journal mode `delete`.
+        let isWAL = ReadOnlyDatabase.isWALDatabase(path)
+        file = path
+        unlockedStamp = isWAL && access(DatabaseFile.walPath(path), F_OK) != 0 ? FileStamp(path: path) : nil
+        if isWAL { try database.execute("BEGIN") }
         let isView = try database.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
-        if !isView { try Self.checkStructure(database, path: name ?? path) }
+        try Self.checkStructure(database, path: name ?? path, table: isView ? nil : "facts")
         // The first name of the rowid that no column takes; none in a table without rowids (or whose
         // columns take all three), which is read in one pass as a view is.
         let lowercased = Set(names.map { $0.lowercased() })
@@ -86,11 +98,12 @@ final class SQLiteFactSource {
         } ?? "SELECT NULL, \(list) FROM facts")
     }
 
-    /// Refuses a `facts` table or index whose pages `PRAGMA quick_check` finds damaged: read as it is,
-    /// such a table can give fewer rows than it holds without any error.
-    private static func checkStructure(_ connection: SQLiteConnection, path: String) throws(StoreError) {
+    /// Refuses a `facts` table or index whose pages `PRAGMA quick_check` finds damaged (every table when
+    /// `table` is nil: behind a view, any may be read): read as it is, such a table can give fewer rows
+    /// than it holds without any error.
+    private static func checkStructure(_ connection: SQLiteConnection, path: String, table: String?) throws(StoreError) {
         // Each answer may span lines, led by the database's name (`*** in database main ***`).
-        let problems = try connection.textColumn("PRAGMA quick_check('facts')")
+        let problems = try connection.textColumn(table.map { "PRAGMA quick_check('\($0)')" } ?? "PRAGMA quick_check")
             .flatMap { $0.split(separator: "\n").map(String.init) }.filter { !$0.hasPrefix("*** in database") }
         guard !problems.isEmpty, problems != ["ok"] else { return }
         throw StoreError(
@@ -102,6 +115,12 @@ final class SQLiteFactSource {
 
     static func uri(_ path: String, immutable: Bool) -> String {
         ReadOnlyDatabase.uri(for: path, mode: immutable ? .immutable : .readOnly)
+    }
+
+    /// True when the file opened without locks is not as it was when opened: another program wrote it.
+    var changedSinceOpened: Bool {
+        guard let unlockedStamp else { return false }
+        return FileStamp(path: file) != unlockedStamp
     }
 
     /// Number of rows in the table (for the ledger's size and progress).
@@ -198,3 +217,4 @@ final class SQLiteFactSource {
         out.append(contentsOf: (includesRowid ? ",\"rowid\":\(rowid)}" : "}").utf8)
     }
 }
+
