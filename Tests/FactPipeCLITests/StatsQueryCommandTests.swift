@@ -73,6 +73,34 @@ import Testing
         #expect(try ndjsonObjects(none).isEmpty)
     }
 
+    /// Another program's rows without predicate or subject columns filled in, spelled their own way (runs
+    /// of spaces, a no-break space, a tab, a leading space): every filter finds what `stats` counts under
+    /// that predicate and subject, as the grammar reads the statement. A text search and a range from `P(`
+    /// on the stored text found 1 of 3 for `Red Fox`, none for `Gray Wolf`.
+    @Test func queryFiltersOnAnotherProgramsDatabaseFindEverySpelling() throws {
+        let work = try CLIWorkspace()
+        let path = work.path("kb.db")
+        try Factpipe.tool("/usr/bin/sqlite3", [path, """
+            CREATE TABLE facts(statement TEXT PRIMARY KEY, predicate TEXT, subject TEXT, object TEXT);
+            INSERT INTO facts(statement) VALUES ('IsA(Red  Fox, Animal).'), ('IsA(Red' || char(160) || 'Fox, Mammal).'),
+              ('HasPart(Red Fox, Tail).'), ('IsA(Gray' || char(9) || 'Wolf, Animal).'), (' IsA(Badger, Animal).');
+            INSERT INTO facts(statement, predicate, subject, object) VALUES ('IsA(Cat, Animal).', 'IsA', 'Cat', 'Animal'),
+              ('IsA(Dog, Animal).', 'Other', 'Dog', 'Animal');
+            """])
+        func found(_ arguments: [String]) throws -> [String] {
+            let run = try Factpipe.run(["query", "--db", path, "--format", "ndjson", "--limit", "0"] + arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            return try ndjsonObjects(run).compactMap { $0["statement"] as? String }.sorted()
+        }
+        #expect(try found(["--subject", "Red Fox"]).count == 3)
+        #expect(try found(["--subject", "Gray Wolf"]) == ["IsA(Gray\tWolf, Animal)."])
+        #expect(try found(["--statement", "IsA(Badger, Animal)"]) == [" IsA(Badger, Animal)."])
+        // The stored column, where there is one, is what the row says: `Other` is the dog's predicate.
+        #expect(try found(["--predicate", "IsA"]).count == 5)
+        #expect(try found(["--predicate", "Other"]) == ["IsA(Dog, Animal)."])
+        #expect(try found(["--object", "Animal", "--predicate", "IsA"]).count == 4)
+    }
+
     @Test func queryPrintsAnAlignedTableNDJSONOrCSV() throws {
         let work = try CLIWorkspace()
         try work.loadKnowledgeBase()

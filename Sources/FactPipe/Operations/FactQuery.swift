@@ -46,8 +46,8 @@ public struct StoredFact: Sendable, Equatable {
 /// index, `(subject, predicate)`); a predicate alone is the range `P(` to `P)` of the statement's index,
 /// and `object` alone has no index and scans. On
 /// another program's database the statement decides where its columns are empty (see
-/// `StoredFact`): the predicate is found through the statement's index by its prefix, subject and
-/// object by the columns or a scan of the statements, and every candidate is checked in full.
+/// `StoredFact`): only rows whose column holds another value are left out, and every other row is
+/// judged by its statement as the grammar reads it, in whatever spelling it is stored.
 public struct FactQuery: Sendable, Equatable {
     public var predicate: String?
     public var subject: String?

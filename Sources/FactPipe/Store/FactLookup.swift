@@ -88,30 +88,18 @@ final class FactLookup {
         _ query: FactQuery, canonicalStatement: String?, _ stopWhen: () -> Bool, _ body: (StoredFact) -> Void
     ) throws(StoreError) -> Int {
         let layout = ForeignFactRow.Layout(database)
+        // The conditions only leave out rows that cannot match: a row whose column holds another value. Where
+        // the column is empty (or missing) the statement decides, as the grammar reads it (`matches`), in any
+        // spelling: a text search for `Red Fox` missed `IsA(Red  Fox, Animal).`, and the range from `IsA(`
+        // missed ` IsA(Badger, Animal).`, facts `stats` counts under that predicate and subject.
         var conditions: [String] = []
         var bindings: [(Int32, String)] = []
-        if let predicate = query.predicate {
-            let prefix = "(statement >= (?1 || '(') AND statement < (?1 || ')'))"
-            conditions.append(
-                layout.hasPredicate ? "(predicate = ?1 OR (coalesce(predicate, '') = '' AND \(prefix)))" : prefix)
-            bindings.append((1, predicate))
-        }
-        for (index, column, value) in [(Int32(2), "subject", query.subject), (3, "object", query.object)] {
-            guard let value else { continue }
-            let scan = "instr(statement, ?\(index)) > 0"
-            conditions.append(
-                database.hasColumn(column)
-                    ? "(\(column) = ?\(index) OR (coalesce(\(column), '') = '' AND \(scan)))" : scan)
+        for (index, column, value) in [
+            (Int32(1), "predicate", query.predicate), (2, "subject", query.subject), (3, "object", query.object),
+        ] {
+            guard let value, database.hasColumn(column) else { continue }
+            conditions.append("(\(column) = ?\(index) OR coalesce(\(column), '') = '')")
             bindings.append((index, value))
-        }
-        if let canonicalStatement {
-            // Another program may have stored it in another spelling (`HasPart(ImmanuelKant,ThingInItself).`):
-            // besides the canonical text, every statement of its predicate is a candidate, read through the
-            // statement's index and compared in canonical form (`matches`).
-            conditions.append("(statement IN (?4, ?5) OR (statement >= (?6 || '(') AND statement < (?6 || ')')))")
-            bindings.append((4, canonicalStatement))
-            bindings.append((5, String(canonicalStatement.dropLast())))
-            bindings.append((6, String(canonicalStatement.prefix { $0 != "(" })))
         }
         var sql = "SELECT " + layout.selectList + " FROM facts"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
