@@ -184,6 +184,21 @@ import Testing
         #expect(clean.status == 0 && clean.stdoutText.contains("P(g, h)."), "\(clean.stderr)")
         let table = try Factpipe.run(["query", "--db", work.database])
         #expect(table.status == 0 && table.stderr.contains("4 facts"), "\(table.stderr)")
+
+        // Another program's rows: no statement, a time import does not read (written as "" and "yesterday").
+        let other = work.path("other.db")
+        try Factpipe.tool("/usr/bin/sqlite3", [other, """
+            CREATE TABLE facts(statement TEXT, confidence REAL, created_at TEXT);
+            INSERT INTO facts VALUES (NULL, 1, NULL), ('IsA(g, h).', 1, 'yesterday'), ('IsA(i, j).', 1, '2025-01-02T03:04:05Z');
+            """])
+        for (arguments, words) in [(["--limit", "1"], "it has no statement"),
+                                   (["--statement", "IsA(g, h)"], #"its created_at "yesterday" is not a time import reads"#)] {
+            let run = try Factpipe.run(["query", "--db", other, "--format", "ndjson"] + arguments)
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains(words), "\(run.stderr)")
+        }
+        let good = try Factpipe.run(["query", "--db", other, "--statement", "IsA(i, j)", "--format", "ndjson"])
+        #expect(good.status == 0 && good.stdoutText.contains("2025-01-02T03:04:05Z"), "\(good.stderr)")
     }
 
     @Test func queryRefusesWhatIsNotAStatementAndSaysWhenNothingMatched() throws {

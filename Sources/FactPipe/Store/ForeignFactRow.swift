@@ -74,7 +74,12 @@ struct ForeignFactRow {
             object: nonEmpty("object") ?? (args.count > 1 ? args[1] : nil),
             confidence: confidence, source: text("source"), context: text("context"),
             metadata: text("fact_metadata"), createdAt: text("created_at"))
-        read.unloadable = unloadable
+        // What import would refuse or read as something else: no statement, a time it does not read.
+        read.unloadable = unloadable ?? (stored.isEmpty ? "it has no statement" : nil)
+            ?? read.createdAt.flatMap { time in
+                Timestamp.normalize(time) == nil
+                    ? "its created_at \(String(time.prefix(40)).debugDescription) is not a time import reads" : nil
+            }
         fact = read
     }
 
