@@ -153,4 +153,23 @@ import Testing
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
         #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["undone"])
     }
+
+    /// What is watched is the file being read, not the path: a copy renamed over the path while the load
+    /// reads (a nightly job replacing it) leaves the file read as it was, and the load is done (it was
+    /// undone as changed).
+    @Test func aWALSourceReplacedByRenameWhileItIsReadLoadsWhole() throws {
+        let work = try CLIWorkspace()
+        let input = try source(work, "wal.db", columns: "weight REAL", values: "i", count: 200_000)
+        try sqlite(input, "PRAGMA journal_mode = wal;")
+        let copy = work.path("copy.db")
+        try FileManager.default.copyItem(atPath: input, toPath: copy)
+        var renamed = false
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--batch-size", "5000", "--json", "-q"]) { _ in
+            _ = poll(timeout: 60) { ((try? SQLiteFile.int(work.database, "SELECT count(*) FROM facts")) ?? 0) > 0 }
+            renamed = rename(copy, input) == 0
+        }
+        #expect(renamed)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 200_000, "\(run.stdoutText)")
+    }
 }

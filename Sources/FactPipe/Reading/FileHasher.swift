@@ -49,14 +49,6 @@ struct FileStamp: Equatable, Sendable {
     var modifiedSeconds: Int64
     var modifiedNanoseconds: Int64
 
-    /// The stamp of the regular file at `path`; nil for anything else, or when it cannot be looked at.
-    init?(path: String) {
-        let descriptor = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        self.init(descriptor: descriptor)
-    }
-
     /// The stamp of the regular file open on `descriptor`; nil for anything else.
     init?(descriptor: Int32) {
         var info = stat()

@@ -40,9 +40,10 @@ final class SQLiteFactSource {
     private var nextLine = 1
     private var sequence = 0
     private var isExhausted = false
-    /// The file read (a temporary copy of a compressed or piped input, where `path` is the input's name), and
-    /// its stamp when it was opened without locks (`immutable`); nil otherwise.
-    private let file: String
+    /// The file opened without locks (`immutable`), held open so that what is watched is the file SQLite
+    /// reads, not whatever the path names later (a copy renamed over it, a symlink flipped), and its stamp
+    /// then; -1 and nil otherwise.
+    private let watched: Int32
     private let unlockedStamp: FileStamp?
 
     /// Opens `path` read-only and checks that it has a `facts` table with a `statement` column.
@@ -76,8 +77,13 @@ final class SQLiteFactSource {
         let database = connection
         // From the header: a connection opened `immutable` calls a WAL database's journal mode `delete`.
         let isWAL = ReadOnlyDatabase.isWALDatabase(path)
-        file = path
-        unlockedStamp = isWAL && access(DatabaseFile.walPath(path), F_OK) != 0 ? FileStamp(path: path) : nil
+        if isWAL && access(DatabaseFile.walPath(path), F_OK) != 0 {
+            watched = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+            unlockedStamp = FileStamp(descriptor: watched)
+        } else {
+            watched = -1
+            unlockedStamp = nil
+        }
         if isWAL { try database.execute("BEGIN") }
         let isView = try database.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
         try Self.checkStructure(database, path: name ?? path, table: isView ? nil : "facts")
@@ -113,6 +119,10 @@ final class SQLiteFactSource {
                 + "); nothing of it was loaded: repair or restore it first (sqlite3 .recover)")
     }
 
+    deinit {
+        if watched >= 0 { close(watched) }
+    }
+
     static func uri(_ path: String, immutable: Bool) -> String {
         ReadOnlyDatabase.uri(for: path, mode: immutable ? .immutable : .readOnly)
     }
@@ -120,7 +130,7 @@ final class SQLiteFactSource {
     /// True when the file opened without locks is not as it was when opened: another program wrote it.
     var changedSinceOpened: Bool {
         guard let unlockedStamp else { return false }
-        return FileStamp(path: file) != unlockedStamp
+        return FileStamp(descriptor: watched) != unlockedStamp
     }
 
     /// Number of rows in the table (for the ledger's size and progress).
