@@ -148,4 +148,20 @@ struct PostgreSQLShadowingTests {
         #expect(undoLast.status == 0, "\(undoLast.stderr)")
         #expect(try statements(database) == ["HasPart(car, wheel)."])
     }
+
+    /// Not about the path, but about what a refused load leaves: one refused for a rejects file another
+    /// load writes makes no schema in an empty database first.
+    @Test func aLoadRefusedForItsRejectsFileLeavesAnEmptyDatabaseEmpty() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "A(1).\nnot a fact\n")
+        let rejects = try work.write("rejects.ndjson", "")
+        let held = open(rejects, O_RDWR | O_CLOEXEC)
+        defer { close(held) }
+        try #require(held >= 0 && flock(held, LOCK_EX | LOCK_NB) == 0)
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--rejects", rejects])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("another load is writing it"), "\(run.stderr)")
+        #expect(try database.int("SELECT count(*) FROM pg_class WHERE relname IN ('facts', 'factpipe_meta')") == 0)
+    }
 }

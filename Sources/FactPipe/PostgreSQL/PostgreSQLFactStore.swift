@@ -66,6 +66,8 @@ final class PostgreSQLFactStore: FactSink {
         self.startedAt = startedAt
         self.isCancelled = isCancelled
         defaultCreatedAt = startedAt
+        // Before the schema is made in an empty database: a load refused for its rejects file changes nothing.
+        if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
         connection = try PostgreSQLConnection(address: address, applicationName: "factpipe import")
         try PostgreSQLWriterLock.take(
             on: connection, timeoutSeconds: options.lockTimeoutSeconds, isCancelled: isCancelled)
