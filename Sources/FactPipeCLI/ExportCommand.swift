@@ -74,7 +74,7 @@ struct ExportCommand: ParsableCommand {
                         + "name it \(output).zst, or leave out --level")
             }
         }
-        if (output == "-" || StandardStreams.descriptor(sameAs: output) == STDOUT_FILENO) && isatty(STDOUT_FILENO) == 1 {
+        if Self.isTerminal(output) {
             // The archive's bytes go out as they are stored: a fact's escape sequences would drive the terminal
             // (clear it, set its title), and compressed bytes are no use there.
             throw ValidationError(
@@ -93,6 +93,18 @@ struct ExportCommand: ParsableCommand {
         let sidecars = output == "-" ? [] : [output + ".sha256", output + ".manifest.json"]
         let outputs = [("-o", output)] + sidecars.map { ("-o", $0) } + monitoring.outputs
         try PathArguments.checkOutputs(outputs, database: db)
+    }
+
+    /// True when `output` is a terminal: standard output for `-`, or a character device that is one
+    /// (`/dev/tty`, `/dev/stderr` on a terminal, `/dev/pts/3`).
+    static func isTerminal(_ output: String) -> Bool {
+        if output == "-" { return isatty(STDOUT_FILENO) == 1 }
+        var info = stat()
+        guard stat(output, &info) == 0, (info.st_mode & S_IFMT) == S_IFCHR else { return false }
+        let descriptor = open(output, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        return isatty(descriptor) == 1
     }
 
     func run() throws {

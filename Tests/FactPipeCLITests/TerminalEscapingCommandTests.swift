@@ -136,6 +136,13 @@ import Testing
         #expect(run.status == 64, "\(run.stdoutText)")
         #expect(run.stdoutText.contains("standard output is a terminal"), "\(run.stdoutText)")
         #expect(!run.stdoutText.contains("IsA(Dog"), "nothing of the snapshot was written: \(run.stdoutText)")
+        // Named as a device that is the terminal, the same.
+        for device in ["/dev/tty", "/dev/stderr"] {
+            let named = "'\(BinaryLocator.factpipe.path)' export --db '\(work.database)' -o \(device) --format csv -q"
+            let viaDevice = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", named, "/dev/null"])
+            #expect(viaDevice.status == 64, "\(device): \(viaDevice.stdoutText)")
+            #expect(!viaDevice.stdoutText.contains("IsA(Dog"), "\(device): \(viaDevice.stdoutText)")
+        }
         // Through a pipe it goes out as stored.
         let piped = try Factpipe.run(["export", "--db", work.database, "-o", "-", "--format", "csv", "-q"])
         #expect(piped.status == 0, "\(piped.stderr)")
