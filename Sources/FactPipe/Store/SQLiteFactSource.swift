@@ -22,7 +22,7 @@ import Darwin
 /// a program that opens it and checkpoints into the file changes pages under the reading, so the file's
 /// size and time are watched, and a change fails the load (`changedWhileRead`; the pipeline undoes what
 /// it committed). A rollback-journal database is read a page of rows at a time, each its own transaction,
-/// as one transaction would lock its writers out for the whole load. The table and its indexes (every
+/// as one transaction would lock its writers out for the whole load. The table and its indexes (each
 /// table, behind a view) pass `PRAGMA quick_check` first: a leaf page whose cell count was damaged hides
 /// rows from a scan (the index still counts them), and the load said done with them missing. The rowid is read under a name no column takes
 /// (`rowid`, `_rowid_` or `oid`): a column named `ROWID`, as exports from other databases carry, hid
@@ -86,7 +86,7 @@ final class SQLiteFactSource {
         }
         if isWAL { try database.execute("BEGIN") }
         let isView = try database.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
-        try Self.checkStructure(database, path: name ?? path, table: isView ? nil : "facts")
+        try Self.checkStructure(database, path: name ?? path, isView: isView)
         // The first name of the rowid that no column takes; none in a table without rowids (or whose
         // columns take all three), which is read in one pass as a view is.
         let lowercased = Set(names.map { $0.lowercased() })
@@ -104,19 +104,33 @@ final class SQLiteFactSource {
         } ?? "SELECT NULL, \(list) FROM facts")
     }
 
-    /// Refuses a `facts` table or index whose pages `PRAGMA quick_check` finds damaged (every table when
-    /// `table` is nil: behind a view, any may be read): read as it is, such a table can give fewer rows
-    /// than it holds without any error.
-    private static func checkStructure(_ connection: SQLiteConnection, path: String, table: String?) throws(StoreError) {
-        // Each answer may span lines, led by the database's name (`*** in database main ***`).
-        let problems = try connection.textColumn(table.map { "PRAGMA quick_check('\($0)')" } ?? "PRAGMA quick_check")
-            .flatMap { $0.split(separator: "\n").map(String.init) }.filter { !$0.hasPrefix("*** in database") }
-        guard !problems.isEmpty, problems != ["ok"] else { return }
-        throw StoreError(
-            kind: .sqlite(code: SQLITE_CORRUPT), path: path,
-            message: "its facts table is damaged (PRAGMA quick_check: \(problems.first ?? "no answer")"
-                + (problems.count > 1 ? ", and \(problems.count - 1) more problems" : "")
-                + "); nothing of it was loaded: repair or restore it first (sqlite3 .recover)")
+    /// Refuses a `facts` table or index whose pages `PRAGMA quick_check` finds damaged: read as it is, such
+    /// a table can give fewer rows than it holds without any error. Behind a view any table may be read, so
+    /// each is checked, and one whose check cannot run (an index on a collation this SQLite lacks) is left
+    /// to the view's own reading, which fails on it if it reads it.
+    private static func checkStructure(_ connection: SQLiteConnection, path: String, isView: Bool) throws(StoreError) {
+        let tables = isView
+            ? try connection.textColumn("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            : ["facts"]
+        for table in tables {
+            let quoted = "'" + table.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'"
+            let answer: [String]
+            do {
+                answer = try connection.textColumn("PRAGMA quick_check(\(quoted))")
+            } catch where isView {
+                continue
+            }
+            // Each answer may span lines, led by the database's name (`*** in database main ***`).
+            let problems = answer.flatMap { $0.split(separator: "\n").map(String.init) }
+                .filter { !$0.hasPrefix("*** in database") }
+            guard !problems.isEmpty, problems != ["ok"] else { continue }
+            let what = isView ? "its table \(table) (the facts view may read it)" : "its facts table"
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_CORRUPT), path: path,
+                message: "\(what) is damaged (PRAGMA quick_check: \(problems.first ?? "no answer")"
+                    + (problems.count > 1 ? ", and \(problems.count - 1) more problems" : "")
+                    + "); nothing of it was loaded: repair or restore it first (sqlite3 .recover)")
+        }
     }
 
     deinit {
