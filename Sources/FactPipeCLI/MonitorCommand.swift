@@ -87,19 +87,18 @@ struct MonitorCommand: ParsableCommand {
         var configuration = MonitorServerConfiguration(address: address)
         configuration.maxConnections = maxClients
         configuration.requestTimeout = .milliseconds(Int64(requestTimeout * 1_000))
-        // Stop on a signal from the first moment: the sources are set before the server is made (binding
-        // takes milliseconds), and a signal that comes first stops the server as soon as it exists. Set
-        // after it, a SIGTERM in those milliseconds was ignored and the monitor went on serving.
-        for number in [SIGINT, SIGTERM, SIGQUIT] { signal(number, SIG_IGN) }
+        // Stop on a signal from the first moment: a handler of the monitor's own replaces the default action
+        // (no moment in between when the signal is ignored, as SIG_IGN before a Dispatch source left: a
+        // SIGTERM while the server bound was dropped and the monitor went on serving), and a signal that
+        // comes before the server exists stops it as soon as it does.
         let stopping = StopRequest()
-        let signals = [SIGINT, SIGTERM, SIGQUIT].map { number in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
+        do {
+            try MonitorStopSignals.install { number in
                 log("stopping (\(SignalTrap.name(of: number)))")
                 stopping.request()
             }
-            source.resume()
-            return source
+        } catch {
+            throw CommandFailure.exit("monitor", error)
         }
         let monitor = DatabaseMonitor(databasePath: db, interval: interval)
         let server: MonitorServer
@@ -118,7 +117,6 @@ struct MonitorCommand: ParsableCommand {
             "serving http://\(server.boundAddress)/ for \(db), probing every \(interval) s "
                 + "(/metrics, /events, /healthz)")
         try server.wait()
-        withExtendedLifetime(signals) {}
         log("stopped")
     }
 }
@@ -149,5 +147,45 @@ final class StopRequest: Sendable {
             return state.requested
         }
         if requested { action() }
+    }
+}
+
+/// SIGINT, SIGTERM and SIGQUIT for the monitor: a `sigaction` handler writes the signal's number to a pipe
+/// (all a handler may safely do), and a thread that reads the pipe runs the stop.
+enum MonitorStopSignals {
+    /// The pipe's write end, set before any handler is installed and never changed after.
+    nonisolated(unsafe) private static var writeEnd: Int32 = -1
+
+    static func install(_ onSignal: @escaping @Sendable (Int32) -> Void) throws {
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else {
+            throw CommandFailure.Problem("cannot make a pipe for signals: \(String(cString: strerror(errno)))")
+        }
+        for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }
+        writeEnd = ends[1]
+        let readEnd = ends[0]
+        DispatchQueue.global().async {
+            var byte: UInt8 = 0
+            while true {
+                let got = read(readEnd, &byte, 1)
+                if got == 1 { onSignal(Int32(byte)) } else if got < 0 && errno == EINTR { continue } else { return }
+            }
+        }
+        for number in [SIGINT, SIGTERM, SIGQUIT] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { number in
+                var byte = UInt8(truncatingIfNeeded: number)
+                _ = write(MonitorStopSignals.writeEnd, &byte, 1)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(number, &action, nil)
+        }
+        // A parent may start it with these signals blocked (a signal then waits, pending, for ever): taken
+        // here, they are let through, those already pending too.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for number in [SIGINT, SIGTERM, SIGQUIT] { sigaddset(&mask, number) }
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
     }
 }
