@@ -150,21 +150,10 @@ struct PostgreSQLServerFaultTests {
                 == [["done", "6", "6"]])
     }
 
-    /// A login role of the test's own on the test server, with the grants `sql` gives it in `database`;
-    /// runs `body` with its URL, then drops the role.
     private func withRole(
         in database: PostgreSQLTestDatabase, granted sql: (String) -> String, _ body: (String) throws -> Void
     ) throws {
-        let role = "factpipe_role_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
-        let maintenance = try #require(PostgreSQLTestServer.url)
-        try PostgreSQLTestDatabase.psql(maintenance, "CREATE ROLE \(role) LOGIN")
-        defer {
-            _ = try? database.sql("DROP OWNED BY \(role)")
-            _ = try? PostgreSQLTestDatabase.psql(maintenance, "DROP ROLE \(role)")
-        }
-        let grants = sql(role)
-        if !grants.isEmpty { try database.sql(grants) }
-        try body("postgresql://\(role)@\(database.hostAndPort)/\(database.name)")
+        try database.withRole(granted: sql, body)
     }
 
     /// The grants of a role that may read and write factpipe's tables in `public` but owns none of them.

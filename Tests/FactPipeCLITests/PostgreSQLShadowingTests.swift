@@ -55,21 +55,16 @@ struct PostgreSQLShadowingTests {
         func keyBody() throws -> String {
             try database.sql("SELECT prosrc FROM pg_proc WHERE proname = 'factpipe_statement_key'").first?.first ?? ""
         }
-        let role = "factpipe_writer_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(10)
-        let maintenance = try #require(PostgreSQLTestServer.url)
-        try PostgreSQLTestDatabase.psql(maintenance, "CREATE ROLE \(role) LOGIN")
-        defer {
-            _ = try? database.sql("DROP OWNED BY \(role)")
-            _ = try? PostgreSQLTestDatabase.psql(maintenance, "DROP ROLE \(role)")
-        }
-        try database.sql("""
+        let other = try work.write("other.txt", "IsA(cat, animal).\n")
+        try database.withRole(granted: { role in
+            """
             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO \(role);
             GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO \(role)
-            """)
-        let other = try work.write("other.txt", "IsA(cat, animal).\n")
-        let byWriter = try Factpipe.run(["import", other, "--db",
-            "postgresql://\(role)@\(database.hostAndPort)/\(database.name)", "--json", "-q"])
-        #expect(byWriter.status == 0, "\(byWriter.stderr)")
+            """
+        }) { url in
+            let byWriter = try Factpipe.run(["import", other, "--db", url, "--json", "-q"])
+            #expect(byWriter.status == 0, "\(byWriter.stderr)")
+        }
         #expect(!(try keyBody()).contains("pg_catalog."), "only the owner may replace it")
         #expect(try database.sql("SELECT value FROM factpipe_meta WHERE key = 'schema_version'") == [["2"]])
 

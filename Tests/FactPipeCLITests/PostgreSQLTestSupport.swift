@@ -140,3 +140,19 @@ extension PostgreSQLTestDatabase {
     }
 }
 
+extension PostgreSQLTestDatabase {
+    /// A login role of the test's own on the test server, with the grants `sql` gives it in this database;
+    /// runs `body` with its URL, then drops the role.
+    func withRole(granted sql: (String) -> String, _ body: (String) throws -> Void) throws {
+        let role = "factpipe_role_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        let maintenance = try #require(PostgreSQLTestServer.url)
+        try Self.psql(maintenance, "CREATE ROLE \(role) LOGIN")
+        defer {
+            _ = try? self.sql("DROP OWNED BY \(role)")
+            _ = try? Self.psql(maintenance, "DROP ROLE \(role)")
+        }
+        let grants = sql(role)
+        if !grants.isEmpty { try self.sql(grants) }
+        try body("postgresql://\(role)@\(hostAndPort)/\(name)")
+    }
+}

@@ -83,7 +83,7 @@ import Testing
                 .status == 0
             lock = nil
         }
-        #expect(madeMeanwhile)
+        #expect(madeMeanwhile && lock == nil)
         #expect(run.status == 1, "\(run.stderr)")
         #expect(try run.json()["error"] as? String == (force ? "target_not_a_database" : "target_exists"), "\(run.stdoutText)")
         let words = force ? "exists and is another program's SQLite database" : "was created while the restore ran; it is left as it is"

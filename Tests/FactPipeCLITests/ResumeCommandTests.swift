@@ -309,21 +309,28 @@ import Glibc
         }
     }
 
+    /// A load of `a.txt` (every fifth of its 40 lines refused) into `work`'s database with `rejects.ndjson`,
+    /// stopped past 2 refusals at the checkpoint after line 12; returns the input, the rejects file and the
+    /// rejects offset its ledger row recorded.
+    private func stoppedLoadWithRejects(_ work: CLIWorkspace) throws -> (input: String, rejects: String, committed: Int) {
+        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
+            .joined(separator: "\n") + "\n")
+        let rejects = work.path("rejects.ndjson")
+        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects,
+                                        "--batch-size", "4", "--max-errors", "2", "-q"])
+        #expect(stopped.status == 3, "\(stopped.stderr)")
+        let committed = try #require(try SQLiteFile.ledger(work.database).first.flatMap { int($0, "rejects_offset") })
+        #expect(committed > 0)
+        return (input, rejects, committed)
+    }
+
     /// A resume cuts its rejects file back to the size of its last checkpoint: the lines past it came
     /// from a batch that never committed. A file that another load has written since holds that load's
     /// rejects there: it is kept as it is, the resumed rejects follow, and the summary says so.
     @Test func resumeDoesNotCutARejectsFileAnotherLoadWroteSince() throws {
         let work = try CLIWorkspace()
-        // Every fifth line refused; the load stops past 2 refusals, at the checkpoint after line 12.
-        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
-            .joined(separator: "\n") + "\n")
+        let (input, rejects, committedSize) = try stoppedLoadWithRejects(work)
         let other = try work.write("b.txt", (1...30).map { "oops \($0)" }.joined(separator: "\n") + "\n")
-        let rejects = work.path("rejects.ndjson")
-        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects,
-                                        "--batch-size", "4", "--max-errors", "2", "-q"])
-        #expect(stopped.status == 3, "\(stopped.stderr)")
-        let committedSize = try #require(try SQLiteFile.ledger(work.database).first.flatMap { int($0, "rejects_offset") })
-        #expect(committedSize > 0)
 
         // Another load, into another database, starts the same rejects file afresh with its own rejects.
         let otherLoad = try Factpipe.run(["import", other, "--db", work.path("other.sqlite"), "--rejects", rejects, "-q"])
@@ -351,14 +358,7 @@ import Glibc
     /// lines of the records refused before the checkpoint: the summary says so, instead of only counting them.
     @Test func aResumeSaysWhenItsRejectsFileLostTheLinesBeforeTheCheckpoint() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("a.txt", (1...40).map { $0 % 5 == 0 ? "bad line \($0)" : "Has(x\($0), y\($0))." }
-            .joined(separator: "\n") + "\n")
-        let rejects = work.path("rejects.ndjson")
-        let stopped = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects,
-                                        "--batch-size", "4", "--max-errors", "2", "-q"])
-        #expect(stopped.status == 3, "\(stopped.stderr)")
-        let committedSize = try #require(try SQLiteFile.ledger(work.database).first.flatMap { int($0, "rejects_offset") })
-        #expect(committedSize > 0)
+        let (input, rejects, committedSize) = try stoppedLoadWithRejects(work)
         try work.write("rejects.ndjson", "")
 
         let resumed = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects, "--resume", "--json"])
