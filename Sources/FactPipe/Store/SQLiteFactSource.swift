@@ -24,9 +24,10 @@ import Darwin
 /// it committed). A rollback-journal database is read a page of rows at a time, each its own transaction,
 /// as one transaction would lock its writers out for the whole load. The table and its indexes (each
 /// table, behind a view) pass `PRAGMA quick_check` first: a leaf page whose cell count was damaged hides
-/// rows from a scan (the index still counts them), and the load said done with them missing. The rowid is read under a name no column takes
-/// (`rowid`, `_rowid_` or `oid`): a column named `ROWID`, as exports from other databases carry, hid
-/// the real one, and the paging by it skipped rows or read the first ones for ever.
+/// rows from a scan (the index still counts them), and the load said done with them missing. The rowid
+/// is read under a name no column takes (`rowid`, `_rowid_` or `oid`): a column named `ROWID`, as exports
+/// from other databases carry, hid the real one, and the paging by it skipped rows or read the first ones
+/// for ever.
 final class SQLiteFactSource {
     let path: String
     private let connection: SQLiteConnection
@@ -84,24 +85,31 @@ final class SQLiteFactSource {
             watched = -1
             unlockedStamp = nil
         }
-        if isWAL { try database.execute("BEGIN") }
-        let isView = try database.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
-        try Self.checkStructure(database, path: name ?? path, isView: isView)
-        // The first name of the rowid that no column takes; none in a table without rowids (or whose
-        // columns take all three), which is read in one pass as a view is.
-        let lowercased = Set(names.map { $0.lowercased() })
-        let rowid = isView ? nil : ["rowid", "_rowid_", "oid"].first { alias in
-            !lowercased.contains(alias) && (try? database.prepare("SELECT \(alias) FROM facts LIMIT 0")) != nil
+        // A source refused below (damaged, no statement to select) is never released: its descriptor is
+        // closed here, not by `deinit`.
+        do throws(StoreError) {
+            if isWAL { try database.execute("BEGIN") }
+            let isView = try database.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
+            try Self.checkStructure(database, path: name ?? path, isView: isView)
+            // The first name of the rowid that no column takes; none in a table without rowids (or whose
+            // columns take all three), which is read in one pass as a view is.
+            let lowercased = Set(names.map { $0.lowercased() })
+            let rowid = isView ? nil : ["rowid", "_rowid_", "oid"].first { alias in
+                !lowercased.contains(alias) && (try? database.prepare("SELECT \(alias) FROM facts LIMIT 0")) != nil
+            }
+            hasRowids = rowid != nil
+            // The rowid goes into the metadata under `rowid`, unless a column of that name is there already.
+            includesRowid = !isFactpipe && hasRowids && !names.contains("rowid")
+            let list = columns.map { name in
+                "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+            }.joined(separator: ", ")
+            select = try connection.prepare(rowid.map { rowid in
+                "SELECT \(rowid), \(list) FROM facts WHERE \(rowid) >= ?1 ORDER BY \(rowid) LIMIT ?2"
+            } ?? "SELECT NULL, \(list) FROM facts")
+        } catch {
+            if watched >= 0 { close(watched) }
+            throw error
         }
-        hasRowids = rowid != nil
-        // The rowid goes into the metadata under `rowid`, unless a column of that name is there already.
-        includesRowid = !isFactpipe && hasRowids && !names.contains("rowid")
-        let list = columns.map { name in
-            "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
-        }.joined(separator: ", ")
-        select = try connection.prepare(rowid.map { rowid in
-            "SELECT \(rowid), \(list) FROM facts WHERE \(rowid) >= ?1 ORDER BY \(rowid) LIMIT ?2"
-        } ?? "SELECT NULL, \(list) FROM facts")
     }
 
     /// Refuses a `facts` table or index whose pages `PRAGMA quick_check` finds damaged: read as it is, such
@@ -110,13 +118,16 @@ final class SQLiteFactSource {
     /// to the view's own reading, which fails on it if it reads it.
     private static func checkStructure(_ connection: SQLiteConnection, path: String, isView: Bool) throws(StoreError) {
         let tables = isView
-            ? try connection.textColumn("SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+            ? try connection.textColumn(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
             : ["facts"]
         for table in tables {
-            let quoted = "'" + table.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "''") + "'"
-            let answer: [String]
+            var answer: [String] = []
             do {
-                answer = try connection.textColumn("PRAGMA quick_check(\(quoted))")
+                // The table's name bound, not spelled into the SQL.
+                let check = try connection.prepare("SELECT * FROM pragma_quick_check(?1)")
+                try check.bind(1, table)
+                while try check.step() { answer.append(check.text(0) ?? "") }
             } catch where isView {
                 continue
             }
