@@ -7,24 +7,19 @@ enum TerminalText {
     /// `text` for a table or any other output read by people: each character above written as
     /// `\u{…}` with its code point in hex (`IsA(Z\u{1b}c, Y).`).
     static func escaped(_ text: String) -> String {
-        guard needsEscaping(text) else { return text }
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            if isUnprintable(scalar) {
-                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
-            } else {
-                out.append(scalar)
-            }
-        }
-        return String(out)
+        escaped(text, keepingLineFeeds: false)
     }
 
     /// As `escaped`, but line feeds stay: for messages whose own lines are broken on purpose.
     static func escapedKeepingLineFeeds(_ text: String) -> String {
+        escaped(text, keepingLineFeeds: true)
+    }
+
+    private static func escaped(_ text: String, keepingLineFeeds: Bool) -> String {
         guard needsEscaping(text) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            if scalar != "\n" && isUnprintable(scalar) {
+            if isUnprintable(scalar) && !(keepingLineFeeds && scalar == "\n") {
                 out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
             } else {
                 out.append(scalar)
