@@ -92,6 +92,8 @@ public final class BufferedFileOutput {
 
     /// Opens `path` for writing (created, or truncated if it exists, or appended to with `append`);
     /// `-` means standard output. `bytesWritten` counts what the file already held when appending.
+    /// With `create` false a missing file is an error, not made: a temporary file that a signal's cleanup
+    /// (`TemporaryFiles.removeAll`) removed before this open must not come back as litter.
     ///
     /// A FIFO that no process reads yet is waited for, as `open(2)` waits, and so is a pipe's reader that
     /// stopped reading; with `isCancelled` each wait ends when it says so (a signal), which the system
@@ -100,7 +102,7 @@ public final class BufferedFileOutput {
     /// Throws `FileOutputError` when the file cannot be opened, e.g. its directory does not exist.
     public init(
         path: String, capacity: Int = BufferedFileOutput.defaultCapacity, append: Bool = false,
-        isCancelled: (() -> Bool)? = nil
+        create: Bool = true, isCancelled: (() -> Bool)? = nil
     ) throws {
         self.path = path
         self.capacity = max(capacity, 1)
@@ -115,7 +117,7 @@ public final class BufferedFileOutput {
             descriptor = stream
             ownsDescriptor = false
         } else {
-            let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
+            let flags = O_WRONLY | (create ? O_CREAT : 0) | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
             let opened: Int32
             if let isCancelled {
                 guard let (cancellable, nonBlocking) = CancellableOutput.open(

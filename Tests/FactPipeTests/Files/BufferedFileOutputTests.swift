@@ -90,6 +90,24 @@ import Testing
         }
     }
 
+    /// A signal's cleanup may remove the generator's temporary file between its creation and the buffered
+    /// output's open (the generator of a killed scale test is stopped as it starts): the open must not
+    /// make it again, or the process ends leaving an empty temporary file behind.
+    @Test func aGeneratorWhoseTemporaryFileWasRemovedWritesNothingAndLeavesNothing() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("facts.csv").path
+        let file = try AtomicFileOutput(path: path, hashes: false)
+        let temporary = try #require(file.temporaryPath)
+        #expect(unlink(temporary) == 0)
+        var generator = FactGenerator(seed: 3)
+        let error = #expect(throws: FileOutputError.self) {
+            try generator.write(count: 100, into: file, path: path)
+        }
+        #expect(error?.code == ENOENT)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path) == [])
+    }
+
     @Test func missingDirectoryFailsToOpenWithTheReason() throws {
         let error = #expect(throws: FileOutputError.self) {
             _ = try BufferedFileOutput(path: "/nonexistent-factpipe-dir/out.ndjson")
