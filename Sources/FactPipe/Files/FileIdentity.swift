@@ -55,6 +55,16 @@ struct FileIdentity: Hashable, Sendable {
 
 /// Small helpers on path strings.
 enum PathText {
+    /// `text` for `glob(3)` to match as it is written: its `*`, `?`, `[`, `]` and backslashes escaped.
+    static func globEscaped(_ text: some StringProtocol) -> String {
+        var out = ""
+        for character in text {
+            if "*?[]\\".contains(character) { out.append("\\") }
+            out.append(character)
+        }
+        return out
+    }
+
     /// The folder part (`.` when there is none) and the last component of `path`.
     static func split(_ path: String) -> (folder: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }

@@ -54,6 +54,10 @@ public struct PipelineFile: Sendable {
     public var databasePath: String
     /// Source patterns, resolved, in the order given.
     public var sourcePatterns: [String]
+    /// For each source pattern, how many of its leading bytes are the pipeline file's folder it was resolved
+    /// against: taken as it is written, never as wildcards (a pipeline in `kb [x]/` loaded `kb x/` files).
+    /// Missing or 0: the whole pattern is the user's.
+    public var sourceFolderBytes: [Int] = []
     /// Options every source's import starts from (inputs and rejects are set per source).
     public var options: ImportOptions
     /// The rejects path with `{date}` and `{source}` still in it.
@@ -95,8 +99,8 @@ public struct PipelineFile: Sendable {
         var seen = Set<String>()
         var inputs: [String] = []
         let own = PipelineOwnFiles(self)
-        for pattern in sourcePatterns {
-            let isLiteral = !Self.hasWildcards(pattern)
+        for pattern in patterns {
+            let isLiteral = !pattern.hasWildcards
             for match in Self.glob(pattern).matches where seen.insert(match).inserted {
                 if own.what(match, byTemplate: !isLiteral) != nil { continue }
                 inputs.append(match)
@@ -177,9 +181,10 @@ public struct PipelineFile: Sendable {
         var seen = Set<String>()
         var inputs: [String] = []
         let own = PipelineOwnFiles(self)
-        for pattern in sourcePatterns {
-            let (status, matches, notUTF8) = Self.glob(pattern)
-            let isLiteral = !Self.hasWildcards(pattern)
+        for source in patterns {
+            let pattern = source.text
+            let (status, matches, notUTF8) = Self.glob(source)
+            let isLiteral = !source.hasWildcards
             if let name = notUTF8.first {
                 // Read back through a name with U+FFFD in it, it was "No such file or directory".
                 throw PipelineFileError(
@@ -192,7 +197,7 @@ public struct PipelineFile: Sendable {
                 }
                 // Nothing in a folder that is there is a quiet night; a folder that is not there is a typo or
                 // a drop folder that went away, which a night of 0 loads would hide.
-                if let folder = Self.missingFolder(of: pattern) {
+                if let folder = Self.missingFolder(of: source) {
                     throw PipelineFileError(
                         path: pattern, message: "no such folder \(folder) (the folder a pattern's wildcards look in must "
                             + "exist; a pattern that matches nothing in it is a quiet night)")
@@ -227,13 +232,45 @@ public struct PipelineFile: Sendable {
         return inputs
     }
 
-    /// The folder before `pattern`'s first wildcard, when it does not exist (or is not a folder).
-    static func missingFolder(of pattern: String) -> String? {
-        let components = pattern.split(separator: "/", omittingEmptySubsequences: false)
-        guard let firstWild = components.firstIndex(where: { hasWildcards(String($0)) }), firstWild > 0 else {
+    /// A source pattern: the pipeline file's folder it was resolved against (`folder`, written as it is) and
+    /// what the file gave (`given`, whose `*`, `?` and `[` are wildcards).
+    struct SourcePattern {
+        /// The pattern as resolved, for messages and for a file named as it is written.
+        var text: String
+        var folder: Substring
+        var given: Substring
+
+        init(_ text: String, folderBytes: Int) {
+            self.text = text
+            let split = text.utf8.index(text.utf8.startIndex, offsetBy: min(max(folderBytes, 0), text.utf8.count))
+            folder = text[..<split]
+            given = text[split...]
+        }
+
+        var hasWildcards: Bool { PipelineFile.hasWildcards(String(given)) }
+
+        /// The pattern for `glob(3)`: the folder's own wildcard characters escaped.
+        var forGlob: String { PathText.globEscaped(folder) + given }
+    }
+
+    /// The source patterns with the folder each was resolved against.
+    var patterns: [SourcePattern] {
+        sourcePatterns.enumerated().map { index, text in
+            SourcePattern(text, folderBytes: index < sourceFolderBytes.count ? sourceFolderBytes[index] : 0)
+        }
+    }
+
+    /// The folder before the first wildcard of what `pattern`'s file gave, when it does not exist (or is not a
+    /// folder).
+    static func missingFolder(of pattern: SourcePattern) -> String? {
+        let components = pattern.given.split(separator: "/", omittingEmptySubsequences: false)
+        guard let firstWild = components.firstIndex(where: { hasWildcards(String($0)) }),
+              firstWild > 0 || !pattern.folder.isEmpty
+        else {
             return nil
         }
-        let folder = components[..<firstWild].joined(separator: "/")
+        var folder = String(pattern.folder) + components[..<firstWild].joined(separator: "/")
+        if folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
         guard !folder.isEmpty else { return nil }
         var info = stat()
         guard stat(folder, &info) != 0 || (info.st_mode & S_IFMT) != S_IFDIR else { return nil }
@@ -253,11 +290,12 @@ public struct PipelineFile: Sendable {
     ///
     /// A match whose name is not UTF-8 (Latin-1, say) cannot be held as a path that names it: it is in
     /// `notUTF8`, shown with its bad bytes as `\xNN`.
-    private static func glob(_ pattern: String) -> (status: Int32, matches: [String], notUTF8: [String]) {
+    private static func glob(_ source: SourcePattern) -> (status: Int32, matches: [String], notUTF8: [String]) {
         var result = glob_t()
         defer { globfree(&result) }
-        let status = Glibc.glob(pattern, 0, { _, code in code == ENOENT || code == ENOTDIR ? 0 : 1 }, &result)
-        if status == GLOB_NOMATCH, hasWildcards(pattern), access(pattern, F_OK) == 0 { return (0, [pattern], []) }
+        let status = Glibc.glob(source.forGlob, 0, { _, code in code == ENOENT || code == ENOTDIR ? 0 : 1 }, &result)
+        let pattern = source.text
+        if status == GLOB_NOMATCH, source.hasWildcards, access(pattern, F_OK) == 0 { return (0, [pattern], []) }
         guard status == 0 else { return (status, [], []) }
         var matches: [String] = []
         var notUTF8: [String] = []

@@ -108,7 +108,13 @@ struct PipelineFileReader {
                                     message: "must be a non-empty array of paths or globs")
         }
         var patterns: [String] = []
-        for item in items { patterns.append(resolve(try pathValue(item, "sources.paths"))) }
+        var folderBytes: [Int] = []
+        for item in items {
+            let given = try pathValue(item, "sources.paths")
+            let resolved = resolve(given)
+            patterns.append(resolved)
+            folderBytes.append(resolved.utf8.count - given.utf8.count)
+        }
 
         var options = ImportOptions(inputs: [], databasePath: database)
         options.fieldMapping = mapping
@@ -135,6 +141,7 @@ struct PipelineFileReader {
             if let value = values[key]?.value { options.limits[keyPath: keyPath] = try integer(value, key, min: minimum) }
         }
         var file = PipelineFile(path: path, name: name, databasePath: database, sourcePatterns: patterns, options: options)
+        file.sourceFolderBytes = folderBytes
         if let value = values["load.rejects"]?.value { file.rejectsTemplate = resolve(try pathValue(value, "load.rejects")) }
         if let value = values["after.optimize"]?.value { file.optimizesAfter = try bool(value, "after.optimize") }
         if let value = values["after.snapshot"]?.value {

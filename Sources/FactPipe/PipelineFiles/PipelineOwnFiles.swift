@@ -107,17 +107,8 @@ struct PipelineOwnFiles {
         } else if let real = PathText.real(folder) {
             folder = real
         }
-        let wildFolder = escape(folder).replacingPlaceholders()
-        return (wildFolder == "/" ? "" : wildFolder) + "/" + escape(name).replacingPlaceholders()
-    }
-
-    private static func escape(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if "*?[]\\".contains(character) { out.append("\\") }
-            out.append(character)
-        }
-        return out
+        let wildFolder = PathText.globEscaped(folder).replacingPlaceholders()
+        return (wildFolder == "/" ? "" : wildFolder) + "/" + PathText.globEscaped(name).replacingPlaceholders()
     }
 }
 

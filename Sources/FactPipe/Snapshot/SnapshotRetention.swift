@@ -28,7 +28,9 @@ struct SnapshotRetention {
     /// with a `YYYY-MM-DD` date in its place (the same date in each place) kept, so another pattern's
     /// snapshots that the glob also matches (`kb-weekly-…` for `kb-{date}`) are never this one's.
     func candidates() -> [String] {
-        let wildcard = pattern.split(separator: "{date}", omittingEmptySubsequences: false).joined(separator: "*")
+        // The rest of the path is a name, not a pattern: a folder `s[1]` matched nothing, and nothing was pruned.
+        let wildcard = pattern.split(separator: "{date}", omittingEmptySubsequences: false)
+            .map(PathText.globEscaped).joined(separator: "*")
         var result = glob_t()
         defer { globfree(&result) }
         guard glob(wildcard, 0, nil, &result) == 0 else { return [] }

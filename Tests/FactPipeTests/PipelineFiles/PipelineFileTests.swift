@@ -432,4 +432,38 @@ func filesIn(_ folder: String) -> [String] {
             """, in: work)
         #expect(file.expandSources() == ["a.txt", "b.txt", "c.txt", "b.ndjson"].map { work.path($0) })
     }
+    /// The folder of the pipeline file is a name, not a pattern: a pipeline in `kb [x]/` loaded the files of
+    /// `kb x/` beside it, or else had "no input" every night, and a missing source named without wildcards
+    /// was a quiet night instead of an error. The patterns the file gives keep their wildcards.
+    @Test func theFoldersOfAPipelineFileAreTakenAsTheyAreWritten() throws {
+        let work = try LoadWorkspace()
+        for folder in ["kb [x]", "kb x", "kb*"] {
+            try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: false)
+        }
+        try work.write("kb [x]/mine.ndjson", "{\"statement\": \"P(a).\"}\n")
+        try work.write("kb [x]/data[1].ndjson", "{\"statement\": \"P(b).\"}\n")
+        try work.write("kb x/theirs.ndjson", "{\"statement\": \"P(c).\"}\n")
+        try work.write("kb*/theirs.ndjson", "{\"statement\": \"P(d).\"}\n")
+        let file = try load(pipeline(["*.ndjson", "data[1].ndjson"]), in: work, name: "kb [x]/p.toml")
+        let mine = ["data[1].ndjson", "mine.ndjson"].map { work.path("kb [x]/\($0)") }
+        #expect(file.expandSources() == mine)
+        #expect(try file.checkedSources() == mine)
+
+        for folder in ["kb [x]", "kb*"] {
+            let missing = try load(pipeline(["missing.ndjson"]), in: work, name: "\(folder)/missing.toml")
+            let error = #expect(throws: PipelineFileError.self) { try missing.checkedSources() }
+            #expect(error?.path == work.path("\(folder)/missing.ndjson"))
+            #expect(error?.message.contains("no such file") == true, "\(String(describing: error))")
+        }
+        let gone = try load(pipeline(["in/*.ndjson"]), in: work, name: "kb [x]/gone.toml")
+        let error = #expect(throws: PipelineFileError.self) { try gone.checkedSources() }
+        #expect(error?.path == work.path("kb [x]/in/*.ndjson"))
+        #expect(error?.message.hasPrefix("no such folder \(work.path("kb [x]/in")) ") == true, "\(String(describing: error))")
+    }
+
+    /// A pipeline file loading `paths` into `kb.sqlite`.
+    private func pipeline(_ paths: [String]) -> String {
+        "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [" + paths.map { "\"\($0)\"" }.joined(separator: ", ") + "]\n"
+    }
 }
+

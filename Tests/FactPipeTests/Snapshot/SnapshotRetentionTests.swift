@@ -85,6 +85,28 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: justWritten))
     }
 
+    /// The snapshot path is a name with `{date}` in it, not a pattern: in a folder `s[1]` (or `s*`) the old
+    /// snapshots were matched as `s1/…` and none was ever pruned.
+    @Test func aFolderWithWildcardCharactersIsTakenAsItIsWritten() throws {
+        let work = try loadedWorkspace()
+        let real = try manifest(work)
+        let garbage = [UInt8](repeating: 0x41, count: 64)
+        for folder in ["s[1]", "s1", "s*"] {
+            try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: false)
+        }
+        for (folder, date) in [("s[1]", "2023-01-01"), ("s[1]", "2023-02-01"), ("s1", "2022-01-01"), ("s*", "2021-01-01")] {
+            try writeArchive(work.path("\(folder)/kb-\(date).ndjson.zst"), body: garbage,
+                             manifest: dated(real, "\(date)T00:00:00Z"))
+        }
+        let pattern = work.path("s[1]/kb-{date}.ndjson.zst")
+        let retention = SnapshotRetention(pattern: pattern, sourceDatabase: real.sourceDatabase)
+        #expect(retention.candidates() == ["2023-01-01", "2023-02-01"].map { work.path("s[1]/kb-\($0).ndjson.zst") })
+        let removed = try retention.prune(keeping: 1, justWritten: work.path("s[1]/kb-2023-02-01.ndjson.zst"))
+        #expect(removed == [work.path("s[1]/kb-2023-01-01.ndjson.zst")])
+        #expect(FileManager.default.fileExists(atPath: work.path("s1/kb-2022-01-01.ndjson.zst")))
+        #expect(FileManager.default.fileExists(atPath: work.path("s*/kb-2021-01-01.ndjson.zst")))
+    }
+
     /// An old snapshot whose data frames are damaged but whose manifest is intact is counted and deleted
     /// by its age, and pruning reads a few kilobytes of it, not its content: it is not decompressed.
     @Test func judgesOldSnapshotsByTheirManifestWithoutReadingTheirContent() throws {
