@@ -120,6 +120,46 @@ import Testing
         #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == ["Y(y).", "Z(z)."])
     }
 
+    /// A killed `update` load's committed batches wait staged. Its undo merges them first, as any later
+    /// import would: the fact it updated keeps its value whether or not another load came between the kill
+    /// and the undo (undo discarded them unmerged, so the same `undo 2` gave "old" or "new" depending on an
+    /// unrelated import), what it inserted goes, and the undone row's counts add up.
+    @Test func undoOfAKilledLoadGivesTheSameFactsWhetherOrNotAnotherLoadCameBetween() throws {
+        var sources: [[String]] = []
+        for between in [false, true] {
+            let work = try CLIWorkspace()
+            let base = try work.write("base.ndjson", "{\"statement\": \"P(a).\", \"source\": \"old\"}\n")
+            #expect(try Factpipe.run(["import", base, "--db", work.database, "-q"]).status == 0)
+            let fifo = try HeldOpenFIFO(work.path("in.fifo"))
+            let load = try BackgroundProcess(
+                BinaryLocator.factpipe,
+                ["import", fifo.path, "--db", work.database, "--on-conflict", "update", "--batch-size", "1", "-q"])
+            try #require(fifo.openWhenReaderArrives())
+            try fifo.write("{\"statement\": \"P(a).\", \"source\": \"new\"}\n{\"statement\": \"N(b).\"}\n")
+            let committed = poll(timeout: 60) {
+                (readOnlyInt(work.database, "SELECT count(*) FROM factpipe_staging") ?? 0) == 2 || !load.isRunning
+            }
+            load.killNine()
+            try load.wait()
+            fifo.close()
+            try #require(committed && load.wasKilled, "the load did not stage both records before the kill")
+            if between {
+                let other = try work.write("other.txt", "Q(z).\n")
+                #expect(try Factpipe.run(["import", other, "--db", work.database, "-q"]).status == 0)
+            }
+            let undo = try Factpipe.run(["undo", "2", "--db", work.database, "--json"])
+            #expect(undo.status == 0, "\(undo.stderr)")
+            #expect(try undo.json()["discarded_staged"] as? Int == 0, "\(undo.stdoutText)")
+            sources.append(try SQLiteFile.strings(work.database, "SELECT source FROM facts WHERE statement = 'P(a).'"))
+            #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement")
+                == (between ? ["P(a).", "Q(z)."] : ["P(a)."]))
+            let row = try #require(try SQLiteFile.ledger(work.database).first { int($0, "id") == 2 })
+            #expect(row["status"] as? String == "undone")
+            #expect(int(row, "records") == 2 && int(row, "inserted") == 1 && int(row, "updated") == 1, "\(row)")
+        }
+        #expect(sources == [["new"], ["new"]])
+    }
+
     @Test func undoingTwiceOrAnUnknownLoadFailsWithExitOne() throws {
         let work = try CLIWorkspace()
         try threeLoads(work, policy: "update")

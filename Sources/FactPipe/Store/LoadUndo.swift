@@ -70,22 +70,26 @@ public enum LoadUndo {
     ) throws -> Result {
         try FactSchema.migrate(connection)
         let ledger = try LoadLedger(connection: connection)
-        guard let entry = try ledger.entry(id: loadID) else {
+        guard let found = try ledger.entry(id: loadID) else {
             throw StoreError(kind: .noSuchLoad, path: databasePath, message: "there is no load \(loadID)")
         }
-        guard entry.status != LoadLedger.Status.undone.rawValue else {
+        guard found.status != LoadLedger.Status.undone.rawValue else {
             throw StoreError(kind: .cannotUndo, path: databasePath, message: "load \(loadID) was already undone")
         }
-        // Then what a killed load left, as the next import would: its unique index, other loads' staged
-        // batches merged, the secondary indexes it had dropped. Undone, the database is one a reader can use.
-        // This load's own staged batches never reached `facts`: they are not merged but discarded, in the
-        // transaction that marks it undone (a merge that failed, on a constraint of the user's say, held the
-        // database: every later load and this undo failed on the same rows; discarded apart, a failure after
-        // would have lost them with the load not undone).
+        // Then what a killed load left, as the next import would: its unique index, the staged batches merged
+        // (this load's too: the undo gives what it gives after any import merged them, and the row's counts
+        // add up), the secondary indexes it had dropped. Undone, the database is one a reader can use.
+        // This load's batches that a constraint of the user's refuses are not merged but discarded, in the
+        // transaction that marks it undone (such a merge held the database: every later load and this undo
+        // failed on the same rows; discarded apart, a failure after would have lost them with the load not
+        // undone).
         let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
         let left = try LoadRecovery(database: database, ledger: ledger, staging: StagingArea(connection: connection))
-            .run(excluding: loadID)
+            .run(undoing: loadID)
+            .filter { $0.loadID != loadID }
         try database.buildMissingSecondaryIndexes()
+        // The merge recorded its counts in the row.
+        let entry = try ledger.entry(id: loadID) ?? found
         var result = Result()
         result.otherLoadsLeftStaged = left.map(\.loadID)
         result.otherLoadsLeftStagedReasons = left.map(\.reason)
@@ -93,6 +97,10 @@ public enum LoadUndo {
         do {
             try StagingArea(connection: connection).discard(loadID: loadID)
             result.discardedStaged = connection.changes
+            // Records discarded so were never inserted, updated nor duplicates: out of the count of the
+            // records the row says it took, so that its counts still add up.
+            var counts = entry.counts
+            counts.records = max(0, counts.records - result.discardedStaged)
             result.leftUpdated = Int(try connection.scalarInt("""
                 SELECT count(*) FROM facts WHERE updated_load_id = \(loadID) AND load_id != \(loadID)
                 """) ?? 0)
@@ -132,7 +140,7 @@ public enum LoadUndo {
                     + "duplicates may be among those deleted"
             }
             try ledger.record(
-                id: loadID, counts: entry.counts, status: .undone, finishedAt: Timestamp.now(), message: message)
+                id: loadID, counts: counts, status: .undone, finishedAt: Timestamp.now(), message: message)
             // A signal that came after the last statement: not committed, as it asked.
             if progress?.isCancelled.load(ordering: .relaxed) == true {
                 throw StoreError(kind: .interrupted, path: databasePath, message: "interrupted")

@@ -12,14 +12,15 @@ struct LoadRecovery {
     /// Rebuilds the unique index if it is missing, then merges every load's staged rows, each load's own.
     /// - Throws: `StoreError`; each step is one transaction, so a failure leaves the database as it was
     ///   before that step.
-    /// `excluding` a load (one being undone), whose staged rows are left for its caller to discard; then
-    /// another load's rows that a constraint refuses (one of the user's) stay staged, and the rest goes on:
-    /// two such loads could otherwise never be undone, each undo failing on the other's rows.
+    /// `undoing` a load, a load's rows that a constraint refuses (one of the user's) stay staged, and the rest
+    /// goes on: two such loads could otherwise never be undone, each undo failing on the other's rows. The
+    /// load being undone is merged as every other (so its undo gives what it gives after any later import
+    /// merged them); its own rows left so are for the undo to discard.
     /// - Returns: the loads whose rows stayed staged so, with the reason.
     @discardableResult
-    func run(excluding excluded: Int64? = nil) throws -> [(loadID: Int64, reason: String)] {
+    func run(undoing: Int64? = nil) throws -> [(loadID: Int64, reason: String)] {
         let direct = try completeDirectLoad()
-        return try recoverStagedRows(direct: direct, excluding: excluded)
+        return try recoverStagedRows(direct: direct, undoing: undoing)
     }
 
     /// Completes a load that appended straight to `facts` and was killed (or failed) before its end
@@ -52,16 +53,16 @@ struct LoadRecovery {
     /// The rows of `direct`, the load that appended straight to `facts`, merge as its own end would
     /// have merged them: facts asserted only up to the largest id before it.
     private func recoverStagedRows(
-        direct: (loadID: Int64, lastIDBefore: Int64?)?, excluding excluded: Int64?
+        direct: (loadID: Int64, lastIDBefore: Int64?)?, undoing: Int64?
     ) throws -> [(loadID: Int64, reason: String)] {
-        let ids = try staging.loadsWithStagedRows().filter { $0 != excluded }
+        let ids = try staging.loadsWithStagedRows()
         guard !ids.isEmpty else { return [] }
         var left: [(loadID: Int64, reason: String)] = []
         try database.withSortCache {
             for id in ids {
                 do {
                     try merge(id, direct: direct)
-                } catch let error as StoreError where excluded != nil && error.isConstraintViolation {
+                } catch let error as StoreError where undoing != nil && error.isConstraintViolation {
                     left.append((id, error.reason))
                 }
             }

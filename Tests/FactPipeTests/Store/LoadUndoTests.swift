@@ -134,10 +134,10 @@ import Testing
         #expect(throws: StoreError.self) { try LoadUndo.undo(loadID: 99, databasePath: work.databasePath) }
         #expect(try work.database().column(indexes) == ["facts_statement"])
         #expect(try work.database().int("SELECT count(*) FROM factpipe_staging") == 1)
-        // The undo discards the load's staged facts (never merged, they are not in `facts`) and completes
-        // the rest of what the kill left.
+        // The undo merges the load's staged facts, as the next import would, takes them out again and
+        // completes the rest of what the kill left.
         let result = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
-        #expect(result.deleted == 0 && result.discardedStaged == 1, "\(result)")
+        #expect(result.deleted == 1 && result.discardedStaged == 0, "\(result)")
         #expect(try work.database().ledger().map(\.status) == ["done", "undone"])
         #expect(try work.database().int("SELECT count(*) FROM factpipe_staging") == 0)
         #expect(try work.database().statements() == ["P(a)."])
