@@ -78,4 +78,44 @@ import Glibc
         #expect(notes.contains { $0.contains("the rejects file \(rejects) was deleted while the load wrote it") }, "\(notes)")
         #expect(!FileManager.default.fileExists(atPath: rejects))
     }
+
+    /// The same pipeline started twice, or a load run again while its first run goes on: the second names
+    /// the rejects file the first holds, but it loads into the same database, so it waits for the first as
+    /// for any load into that database (it failed at once, "another load is writing it", while a run
+    /// started a moment later waited), and its rejects follow the first's.
+    @Test func aSecondLoadIntoTheSameDatabaseWaitsForTheLoadHoldingItsRejectsFile() throws {
+        let work = try CLIWorkspace()
+        let shared = work.path("rejects.ndjson")
+        let feed = Pipe()
+        let first = try BackgroundProcess(BinaryLocator.factpipe,
+            ["import", "-", "--format", "text", "--db", work.database, "--rejects", shared, "--json"],
+            stdin: feed.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(20)
+        while !isHeld(shared), first.isRunning, Date() < deadline { usleep(20_000) }
+        #expect(isHeld(shared), "the running load holds its rejects file")
+
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: false)
+        try work.write("in/other.txt", "Q(a).\nnot a statement\n")
+        let pipeline = try work.write("p.toml", """
+            name = "p"
+            database = "\(work.database)"
+            [sources]
+            paths = ["in/*.txt"]
+            [load]
+            rejects = "\(shared)"
+            """)
+        let second = try BackgroundProcess(BinaryLocator.factpipe, ["run", pipeline, "--json"])
+        usleep(1_000_000)
+        #expect(second.isRunning, "the second load waits for the first")
+
+        try feed.fileHandleForWriting.write(contentsOf: Data("P(a).\nbad line\n".utf8))
+        try feed.fileHandleForWriting.close()
+        #expect(try first.wait().status == 2)
+        let run = try second.wait()
+        #expect(run.status == 2, "\(run.stderr)")
+        let lines = try String(contentsOfFile: shared, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2, "\(lines)")
+        #expect(lines.first?.contains(#""source":"-""#) == true && lines.last?.contains("other.txt") == true)
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == ["P(a).", "Q(a)."])
+    }
 }

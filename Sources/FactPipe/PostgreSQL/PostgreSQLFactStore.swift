@@ -66,11 +66,13 @@ final class PostgreSQLFactStore: FactSink {
         self.startedAt = startedAt
         self.isCancelled = isCancelled
         defaultCreatedAt = startedAt
-        // Before the schema is made in an empty database: a load refused for its rejects file changes nothing.
-        if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
         connection = try PostgreSQLConnection(address: address, applicationName: "factpipe import")
         try PostgreSQLWriterLock.take(
             on: connection, timeoutSeconds: options.lockTimeoutSeconds, isCancelled: isCancelled)
+        // Once this database's lock is held, so a load of the same inputs that holds the file waits (and then
+        // skips them), and before the schema is made in an empty database: a load refused for its rejects
+        // file changes nothing.
+        if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
         try PostgreSQLSchema.prepare(connection)
         // The batch table and the sort of a merge in memory (the server's, for this session only): the
         // defaults (8 MB, 4 MB) spill a batch of 50,000 facts to disk.

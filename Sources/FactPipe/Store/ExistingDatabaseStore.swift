@@ -60,10 +60,11 @@ final class ExistingDatabaseStore: FactSink {
         self.progress = progress
         self.isCancelled = isCancelled
         try DatabaseFile.check(options.databasePath, mustExist: true)
-        if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
+        try WriterLock.checkRejectsNotHeld(options)
         lock = try WriterLock(databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
                               description: "import into the existing database, started \(startedAt)",
                               isCancelled: isCancelled)
+        if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
         connection = try SQLiteConnection(path: options.databasePath, create: false)
         file = OpenedDatabaseFile(path: connection.path)
         connection.setBusyTimeout(milliseconds: options.database.busyTimeoutMilliseconds)

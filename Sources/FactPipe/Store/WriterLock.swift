@@ -72,6 +72,18 @@ final class WriterLock {
         _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
     }
 
+    /// True when another process holds the writer lock of the database at `databasePath` now; looks without
+    /// creating anything (a lock file that is not there is held by no one).
+    static func isHeld(databasePath: String) -> Bool {
+        let descriptor = open(DatabaseFile.lockPath(databasePath), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var result: Int32
+        repeat { result = flock(descriptor, LOCK_SH | LOCK_NB) } while result != 0 && errno == EINTR
+        if result == 0 { flock(descriptor, LOCK_UN) }
+        return result != 0 && errno == EWOULDBLOCK
+    }
+
     /// Gives a lock file root opens the owner and group of the database (or of its folder, for a
     /// database still to be created), as SQLite gives root's `-wal` and `-journal` the database's: a lock
     /// file root owned would keep the service that owns the database from ever taking the lock again
@@ -138,5 +150,18 @@ final class WriterLock {
         let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         guard count > 0 else { return "holder unknown" }
         return String(decoding: buffer[0..<count], as: UTF8.self).trimmingASCIIWhitespace()
+    }
+}
+
+extension WriterLock {
+    /// Before a load into the SQLite database `options` name waits for its writer lock: throws what
+    /// `BufferedFileOutput.checkNotHeld` throws for the load's rejects file, unless another load holds that database's lock. That
+    /// one may be the holder of the file (the same pipeline started twice, the same import run again): the
+    /// load waits for it as for any load into the database, and looks at the file again once it holds the
+    /// lock. A load refused here has made nothing, not even the lock file of a database still to be made.
+    /// - Throws: `FileOutputError` when another process holds the rejects file.
+    static func checkRejectsNotHeld(_ options: ImportOptions) throws {
+        guard let rejects = options.rejectsPath, !isHeld(databasePath: options.databasePath) else { return }
+        try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file")
     }
 }

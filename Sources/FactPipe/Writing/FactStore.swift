@@ -15,11 +15,12 @@ final class FactStore: FactSink {
     init(options: ImportOptions, startedAt: String, progress: ImportProgress?, isCancelled: @escaping () -> Bool) throws {
         self.options = options
         try FactDatabase.checkWritable(path: options.databasePath, mustExist: false)
-        if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
+        try WriterLock.checkRejectsNotHeld(options)
         lock = try WriterLock(
             databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
             description: "import of \(options.inputs.joined(separator: ", ")) started \(startedAt)",
             isCancelled: isCancelled)
+        if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
         connection = try FactDatabase.openForWriting(path: options.databasePath, settings: options.database)
         try FactSchema.migrate(connection)
         ledger = try LoadLedger(connection: connection)
