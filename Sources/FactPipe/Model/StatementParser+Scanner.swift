@@ -58,6 +58,16 @@ extension StatementParser {
             try scanArguments()
             try scanEnd()
             out.append(Byte.period)
+            // The stored form has a space after each comma and the period: a statement written without them
+            // within the limit may be longer stored, and then its own export, the same limit given, could not
+            // be loaded back.
+            guard out.count <= limits.maxStatementBytes else {
+                throw failure(
+                    .tooLong, at: bytes.count,
+                    "The statement is \(out.count) bytes long as stored (a space after each comma, a period at the "
+                        + "end), over the limit of \(limits.maxStatementBytes) bytes."
+                )
+            }
             return ParsedStatement(
                 canonical: String(decoding: out, as: UTF8.self),
                 predicate: String(decoding: out[..<predicateLength], as: UTF8.self),

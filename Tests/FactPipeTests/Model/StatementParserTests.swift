@@ -217,6 +217,25 @@ func refusal(_ text: String, limits: FactLimits = .default) -> StatementSyntaxEr
         #expect(error.column == 10_240)
     }
 
+    /// The limit holds for the statement as stored too, so that whatever is stored loads back from its own
+    /// export under the same limit: written without the spaces after its commas, a statement 10,231 bytes
+    /// long was stored 10,241 bytes long, and every import of its export refused it.
+    @Test func statementLimitHoldsForTheStoredFormToo() throws {
+        let arguments = (0..<9).map { _ in String(repeating: "語", count: 341) } + [String(repeating: "語", count: 337) + "x"]
+        let compact = "L(" + arguments.joined(separator: ",") + ")"
+        #expect(compact.utf8.count == 10_231)
+        let error = try #require(refusal(compact))
+        #expect(error.kind == .tooLong)
+        #expect(error.message == "The statement is 10241 bytes long as stored (a space after each comma, a period at "
+            + "the end), over the limit of 10240 bytes.")
+        #expect(error.column == compact.count + 1)
+        // At the limit stored, it is taken, and reads back the same.
+        let fits = "L(" + arguments.dropLast().joined(separator: ",") + "," + String(repeating: "語", count: 337) + ")"
+        let stored = try #require(parsed(fits)?.canonical)
+        #expect(stored.utf8.count == 10_240)
+        #expect(parsed(stored)?.canonical == stored)
+    }
+
     @Test func predicateAndArgumentLimitsCountCharacters() throws {
         #expect(parsed(String(repeating: "P", count: 100) + "(a)") != nil)
         #expect(parsed(String(repeating: "ä", count: 100) + "(a)") != nil)
