@@ -111,6 +111,8 @@ struct FactValidator: Sendable {
         guard confidence.isFinite, confidence >= 0, confidence <= 1 else {
             return .rejected(.invalidConfidence, "confidence \(confidence) is outside 0…1")
         }
+        // -0 is 0: SQLite stored it as 0.0 and PostgreSQL as -0, so the two stores' exports differed.
+        if confidence == 0 { confidence = 0 }
         var createdAt: String?
         if let raw = fields.createdAt {
             guard let normalized = Timestamp.normalize(raw) else {

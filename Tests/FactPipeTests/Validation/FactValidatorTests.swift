@@ -227,6 +227,13 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(fact.confidence == expected)
     }
 
+    /// Negative zero is zero, whatever store it goes to (PostgreSQL kept -0 where SQLite stored 0.0).
+    @Test(arguments: [#"-0.0"#, #"-0"#, #""-0.0""#, #"-0e5"#])
+    func takesNegativeZeroConfidenceAsZero(json: String) throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
+        #expect(fact.confidence == 0 && fact.confidence.sign == .plus, "\(fact.confidence)")
+    }
+
     @Test(arguments: [#"1.5"#, #"-0.01"#, #"1.0000001"#, #"1e400"#, #""2""#, #""nan""#, #""inf""#, #""-infinity""#])
     func refusesConfidenceOutsideZeroToOneOrNotFinite(json: String) throws {
         let refusal = try refused(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
