@@ -111,6 +111,52 @@ struct PostgreSQLFaultTests {
         #expect(try database.sql("SELECT to_regclass('facts') IS NULL") == [["t"]], "nothing was created")
     }
 
+    /// After `kill -9` of a load during its index builds the server goes on building them, and the writer
+    /// lock is free: the next import built the same index at the same moment and failed (1, "duplicate key
+    /// value violates unique constraint pg_class_relname_nsp_index"). A build holds factpipe's builds lock
+    /// until its connection closes, and a writer waits for it. Here a session builds `facts_subject` as such
+    /// an orphan does, holding that lock, and commits a few seconds later.
+    @Test func aLoadWaitsForTheIndexBuildsOfAKilledLoadInsteadOfFailingOnThem() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try work.write("first.txt", "A(1).\nA(2).\n")
+        #expect(try Factpipe.run(["import", first, "--db", database.url, "-q"]).status == 0)
+        // What the killed load left: the index dropped for its bulk load, and its build still running.
+        _ = try database.sql("DROP INDEX facts_subject")
+        let orphan = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url, "-c", "SET application_name = 'orphan-build'", "-c",
+            "SELECT pg_advisory_lock_shared(\(0x6670_6971))", "-c",
+            "BEGIN; CREATE INDEX facts_subject ON facts (subject); SELECT pg_sleep(4); COMMIT;",
+        ])
+        defer { orphan.killNine() }
+        let building = poll(timeout: 30) {
+            (try? database.int("""
+                SELECT count(*) FROM pg_stat_activity WHERE application_name = 'orphan-build' AND query LIKE '%pg_sleep%'
+                """)) == 1
+        }
+        try #require(building)
+        let next = try work.write("next.txt", "N(1).\n")
+        let run = try Factpipe.run(["import", next, "--db", database.url, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try orphan.wait().status == 0, "the orphan build committed")
+        #expect(try database.sql("SELECT statement FROM facts ORDER BY statement") == [["A(1)."], ["A(2)."], ["N(1)."]])
+        #expect(try database.sql("SELECT indexname FROM pg_indexes WHERE tablename = 'facts' ORDER BY 1")
+                == [["facts_pkey"], ["facts_predicate_subject"], ["facts_statement"], ["facts_subject"]])
+        // Waited for so long, the message names the build.
+        let held = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url, "-c", "SET application_name = 'orphan-build'", "-c",
+            "SELECT pg_advisory_lock_shared(\(0x6670_6971))", "-c", "SELECT pg_sleep(120)",
+        ])
+        defer { held.killNine() }
+        try #require(poll(timeout: 30) {
+            (try? database.int("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted")) == 1
+        })
+        let refused = try Factpipe.run(["import", first, "--db", database.url, "--force", "--wait", "0.3"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("the server still builds indexes for a load that stopped")
+                && refused.stderr.contains("orphan-build"), "\(refused.stderr)")
+    }
+
     @Test func resumeAfterKillNineGivesTheFactsOfAnUninterruptedLoad() throws {
         let victim = try PostgreSQLTestDatabase()
         let reference = try PostgreSQLTestDatabase()

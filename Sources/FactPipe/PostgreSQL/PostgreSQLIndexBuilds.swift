@@ -20,6 +20,11 @@ final class PostgreSQLIndexBuilds: Sendable {
                 defer { group.leave() }
                 do throws(PostgreSQLError) {
                     let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe import")
+                    // Until this connection closes, also when this process is killed and the server goes on
+                    // with the build: the next writer waits for it (`PostgreSQLWriterLock`) instead of failing on
+                    // the same index, made meanwhile ("duplicate key value … pg_class_relname_nsp_index").
+                    try connection.execute(
+                        "SELECT pg_advisory_lock_shared($1::bigint)", ["\(PostgreSQLSchema.indexBuildsLockKey)"])
                     // An index build sorts the whole table: the server's memory for it, not the default 64 MB.
                     try connection.execute("SET maintenance_work_mem = '256MB'")
                     try connection.execute(sql)

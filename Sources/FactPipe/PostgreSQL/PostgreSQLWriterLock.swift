@@ -31,28 +31,68 @@ enum PostgreSQLWriterLock {
             usleep(50_000)
         }
         connection.holdsWriterLock = true
+        // The index builds of a load killed while the server ran them go on without it: wait for them too.
+        while try !noIndexBuildRuns(connection) {
+            if isCancelled() {
+                throw PostgreSQLError(
+                    server: connection.server,
+                    message: "interrupted while waiting for the index builds of a stopped load to finish "
+                        + "(\(try holder(connection, key: PostgreSQLSchema.indexBuildsLockKey)))")
+            }
+            guard ContinuousClock.now < deadline else {
+                throw PostgreSQLError(
+                    server: connection.server,
+                    message: "the server still builds indexes for a load that stopped "
+                        + "(\(try holder(connection, key: PostgreSQLSchema.indexBuildsLockKey))); "
+                        + "waited \(Duration.wait(seconds: timeoutSeconds).components.seconds) s")
+            }
+            usleep(50_000)
+        }
     }
 
-    /// Takes the lock on `connection` if no load holds it, without waiting; false when one does.
+    /// Takes the lock on `connection` if no load holds it (and no index build of a stopped load runs),
+    /// without waiting; false when one does.
     /// - Throws: `PostgreSQLError` for the server's error.
     static func takeIfFree(on connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
         let taken = try connection.execute(
             "SELECT pg_try_advisory_lock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"]
         ).bool(0, 0)
-        if taken { connection.holdsWriterLock = true }
-        return taken
+        guard taken else { return false }
+        guard try noIndexBuildRuns(connection) else {
+            try connection.execute("SELECT pg_advisory_unlock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"])
+            return false
+        }
+        connection.holdsWriterLock = true
+        return true
     }
 
-    /// Who holds the lock, as far as this session may see.
-    static func holder(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> String {
+    /// True when no connection holds the index builds' lock: it is taken and let go at once.
+    private static func noIndexBuildRuns(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
+        let key = "\(PostgreSQLSchema.indexBuildsLockKey)"
+        guard try connection.execute("SELECT pg_try_advisory_lock($1::bigint)", [key]).bool(0, 0) else { return false }
+        try connection.execute("SELECT pg_advisory_unlock($1::bigint)", [key])
+        return true
+    }
+
+    /// Who holds the lock (or, with `key`, another of factpipe's advisory locks), as far as this session may
+    /// see; for the writer lock, the index builds a stopped load left running when no load holds it.
+    static func holder(
+        _ connection: PostgreSQLConnection, key: Int64 = PostgreSQLSchema.writerLockKey
+    ) throws(PostgreSQLError) -> String {
         let result = try connection.execute("""
             SELECT a.pid, a.application_name, coalesce(host(a.client_addr), 'local'), a.backend_start
             FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database
                 WHERE datname = current_database())
-            AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
-            """, ["\(PostgreSQLSchema.writerLockKey)"])
-        guard result.rowCount > 0 else { return "holder unknown" }
-        return "server process \(result.text(0, 0) ?? "?"), \(result.text(0, 1) ?? ""), from \(result.text(0, 2) ?? "?")"
+            AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint AND a.pid <> pg_backend_pid()
+            """, ["\(key)"])
+        guard result.rowCount > 0 else {
+            guard key == PostgreSQLSchema.writerLockKey else { return "holder unknown" }
+            let builds = try holder(connection, key: PostgreSQLSchema.indexBuildsLockKey)
+            return builds == "holder unknown" ? builds : "index builds of a stopped load: " + builds
+        }
+        return (0..<result.rowCount).map { row in
+            "server process \(result.text(row, 0) ?? "?"), \(result.text(row, 1) ?? ""), from \(result.text(row, 2) ?? "?")"
+        }.joined(separator: "; ")
     }
 }
