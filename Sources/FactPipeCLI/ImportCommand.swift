@@ -4,7 +4,7 @@ import FactPipe
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
-        abstract: "Load facts from NDJSON, CSV/TSV or text files into a SQLite database.",
+        abstract: "Load facts from NDJSON, CSV/TSV or text files into a SQLite database or PostgreSQL.",
         discussion: """
             Inputs may be plain, gzip or zstd (recognised by their bytes); `-` reads standard \
             input. Each batch is one transaction; a failure rolls back only the open batch.

@@ -9,7 +9,8 @@ struct RunCommand: ParsableCommand {
             Each input its sources match is loaded in sorted order as its own load; an input whose \
             content the ledger has as loaded is skipped (unless --force). Options given here override \
             the file. With --dry-run the file is checked, the inputs listed with what would happen, and \
-            nothing is written. Exit codes as for import; 1 also for a bad pipeline file.
+            nothing is written. Exit codes as for import (64 for a path in the file that import would \
+            refuse as an option); 1 also for any other fault of the pipeline file.
 
             Example:
               factpipe run pipelines/nightly-ndjson.toml --dry-run

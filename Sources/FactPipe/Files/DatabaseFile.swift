@@ -79,9 +79,14 @@ public enum DatabaseFile {
                     message: "cannot open database: it is a link to \(target), whose folder "
                         + "\(PathText.split(resolved).folder) does not exist")
             }
+            let folder = PathText.split(path).folder
+            var info = stat()
+            // `kb.sqlite/` names a folder: when `kb.sqlite` is a file, it is not missing.
+            let isThere = stat(folder, &info) == 0
             throw StoreError(
                 kind: .unusablePath, path: path,
-                message: "cannot open database: its folder \(PathText.split(path).folder) does not exist")
+                message: "cannot open database: its folder \(folder) "
+                    + (isThere ? "is not a folder" : "does not exist"))
         }
         if mustExist && access(path, F_OK) != 0 {
             throw StoreError(

@@ -65,6 +65,13 @@ enum PathText {
         return out
     }
 
+    /// `name` in `folder`, with one `/` between them however many `folder` ends with (`backups/`).
+    static func joined(_ folder: String, _ name: String) -> String {
+        var folder = Substring(folder)
+        while folder.count > 1, folder.hasSuffix("/") { folder = folder.dropLast() }
+        return folder == "/" ? "/" + name : folder + "/" + name
+    }
+
     /// The folder part (`.` when there is none) and the last component of `path`.
     static func split(_ path: String) -> (folder: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }

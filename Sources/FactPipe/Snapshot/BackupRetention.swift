@@ -35,7 +35,7 @@ struct BackupRetention {
             let compact = String(iso.filter { $0 != "-" && $0 != ":" }.dropLast())  // YYYYMMDDTHHMMSS
             let millis = String(Int(now.tv_nsec) / 1_000_000)
             let stamp = compact + "." + String(repeating: "0", count: 3 - millis.count) + millis + "Z"
-            let path = directory + "/" + databaseName + "-" + stamp + ".db.zst"
+            let path = PathText.joined(directory, databaseName + "-" + stamp + ".db.zst")
             if access(path, F_OK) != 0 { return path }
             usleep(1_000)
         }
@@ -72,7 +72,7 @@ struct BackupRetention {
     /// it, and was deleted as the oldest while the command reported success.
     /// - Throws: `SnapshotError` `.io` when the folder cannot be listed or a file cannot be deleted.
     func prune(keeping keep: Int, written: String? = nil) throws(SnapshotError) -> [String] {
-        let named = try listFolder().filter(matchesPattern).sorted().map { directory + "/" + $0 }
+        let named = try listFolder().filter(matchesPattern).sorted().map { PathText.joined(directory, $0) }
         let backups = ArchiveRetention.excluding(written, from: named).filter(isBackupOfThisDatabase)
         let doomed = Array(backups.dropLast(max(keep - (written == nil ? 0 : 1), 0)))
         try ArchiveRetention.delete(doomed, sideFileSuffixes: [".sha256"], kind: "backup")

@@ -18,4 +18,14 @@ import Testing
         #expect(PathText.eventual(work.path("link/new/x")) == base + "/real/new/x")
         #expect(PathText.eventual("/") == "/")
     }
+
+    /// One `/` between a folder and a name: `backup --to backups/` named `backups//kb-….db.zst`.
+    @Test func aNameJoinsItsFolderWithOneSlash() {
+        #expect(PathText.joined("backups", "kb.db.zst") == "backups/kb.db.zst")
+        #expect(PathText.joined("backups//", "kb.db.zst") == "backups/kb.db.zst")
+        #expect(PathText.joined("/", "kb.db.zst") == "/kb.db.zst")
+        #expect(PathText.joined("//", "kb.db.zst") == "/kb.db.zst")
+        #expect(BackupRetention.newBackupPath(directory: "/nonexistent-factpipe-dir/", databaseName: "kb")
+            .hasPrefix("/nonexistent-factpipe-dir/kb-"))
+    }
 }

@@ -135,6 +135,15 @@ private func fileBytes(_ path: String) throws -> Data {
         #expect(error.message.contains("its folder /nonexistent-factpipe-dir does not exist"), "\(error.message)")
     }
 
+    /// `kb.sqlite/` names a folder; with `kb.sqlite` a file, its folder is there but is not a folder.
+    @Test func aPathUnderAFileSaysItsFolderIsNotAFolder() throws {
+        let work = try LoadWorkspace()
+        let file = try work.write("kb.sqlite", "")
+        let error = try #require(openingError(file + "/"))
+        #expect(error.kind == .unusablePath)
+        #expect(error.message == "cannot open database: its folder \(file) is not a folder", "\(error.message)")
+    }
+
     /// A link into a missing folder: the message names that folder, not the link's own (`.`).
     @Test func aLinkIntoAMissingFolderNamesThatFolder() throws {
         let work = try LoadWorkspace()
