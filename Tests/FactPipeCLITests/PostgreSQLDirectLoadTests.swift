@@ -165,6 +165,9 @@ struct PostgreSQLDirectLoadTests {
         #expect(undo.status == 0, "\(undo.stderr)")
         #expect(try victim.int("SELECT count(*) FROM facts") == 0)
         #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["undone"]])
+        // The completion's counts are the row's: they add up (the undo wrote back the counts it read before).
+        #expect(try victim.int("SELECT records - inserted - updated - duplicates - rejected FROM factpipe_loads") == 0)
+        #expect(try victim.int("SELECT duplicates FROM factpipe_loads") > 0)
         #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
         #expect(try victim.sql(indexes).contains(["facts_statement"]))
         // The next load finds nothing of the undone one to merge.

@@ -120,6 +120,26 @@ import Testing
         #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == ["Y(y).", "Z(z)."])
     }
 
+    /// A database holding `P(a).` from "old" (load 1) and a killed `update` load 2 that staged `P(a).` from
+    /// "new" and `N(b).` in two committed batches.
+    private func killedUpdateLoad(_ work: CLIWorkspace) throws {
+        let base = try work.write("base.ndjson", "{\"statement\": \"P(a).\", \"source\": \"old\"}\n")
+        #expect(try Factpipe.run(["import", base, "--db", work.database, "-q"]).status == 0)
+        let fifo = try HeldOpenFIFO(work.path("in.fifo"))
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe,
+            ["import", fifo.path, "--db", work.database, "--on-conflict", "update", "--batch-size", "1", "-q"])
+        try #require(fifo.openWhenReaderArrives())
+        try fifo.write("{\"statement\": \"P(a).\", \"source\": \"new\"}\n{\"statement\": \"N(b).\"}\n")
+        let committed = poll(timeout: 60) {
+            (readOnlyInt(work.database, "SELECT count(*) FROM factpipe_staging") ?? 0) == 2 || !load.isRunning
+        }
+        load.killNine()
+        try load.wait()
+        fifo.close()
+        try #require(committed && load.wasKilled, "the load did not stage both records before the kill")
+    }
+
     /// A killed `update` load's committed batches wait staged. Its undo merges them first, as any later
     /// import would: the fact it updated keeps its value whether or not another load came between the kill
     /// and the undo (undo discarded them unmerged, so the same `undo 2` gave "old" or "new" depending on an
@@ -128,21 +148,7 @@ import Testing
         var sources: [[String]] = []
         for between in [false, true] {
             let work = try CLIWorkspace()
-            let base = try work.write("base.ndjson", "{\"statement\": \"P(a).\", \"source\": \"old\"}\n")
-            #expect(try Factpipe.run(["import", base, "--db", work.database, "-q"]).status == 0)
-            let fifo = try HeldOpenFIFO(work.path("in.fifo"))
-            let load = try BackgroundProcess(
-                BinaryLocator.factpipe,
-                ["import", fifo.path, "--db", work.database, "--on-conflict", "update", "--batch-size", "1", "-q"])
-            try #require(fifo.openWhenReaderArrives())
-            try fifo.write("{\"statement\": \"P(a).\", \"source\": \"new\"}\n{\"statement\": \"N(b).\"}\n")
-            let committed = poll(timeout: 60) {
-                (readOnlyInt(work.database, "SELECT count(*) FROM factpipe_staging") ?? 0) == 2 || !load.isRunning
-            }
-            load.killNine()
-            try load.wait()
-            fifo.close()
-            try #require(committed && load.wasKilled, "the load did not stage both records before the kill")
+            try killedUpdateLoad(work)
             if between {
                 let other = try work.write("other.txt", "Q(z).\n")
                 #expect(try Factpipe.run(["import", other, "--db", work.database, "-q"]).status == 0)
@@ -158,6 +164,26 @@ import Testing
             #expect(int(row, "records") == 2 && int(row, "inserted") == 1 && int(row, "updated") == 1, "\(row)")
         }
         #expect(sources == [["new"], ["new"]])
+    }
+
+    /// A merge of the undone load's own batches that fails on anything (here a trigger's error, as a full disk
+    /// would) must not keep the load from being undone: its batches are discarded unmerged, out of its
+    /// records, and the next load finds nothing of it.
+    @Test func undoDiscardsTheBatchesOfAKilledLoadWhoseMergeFails() throws {
+        let work = try CLIWorkspace()
+        try killedUpdateLoad(work)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
+            CREATE TRIGGER boom BEFORE UPDATE ON facts WHEN NEW.updated_load_id = 2 BEGIN
+            SELECT abs(-9223372036854775808); END;
+            """])
+        let undo = try Factpipe.run(["undo", "2", "--db", work.database, "--json"])
+        #expect(undo.status == 0, "\(undo.stderr)")
+        #expect(try undo.json()["discarded_staged"] as? Int == 2, "\(undo.stdoutText)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement || ' ' || source FROM facts") == ["P(a). old"])
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_staging") == 0)
+        let row = try #require(try SQLiteFile.ledger(work.database).first { int($0, "id") == 2 })
+        #expect(row["status"] as? String == "undone")
+        #expect(int(row, "records") == 0 && int(row, "inserted") == 0 && int(row, "updated") == 0, "\(row)")
     }
 
     @Test func undoingTwiceOrAnUnknownLoadFailsWithExitOne() throws {

@@ -14,10 +14,10 @@ enum PostgreSQLLoadUndo {
         try PostgreSQLSchema.checkReadable(connection)
         try PostgreSQLWriterLock.take(on: connection, timeoutSeconds: lockTimeoutSeconds, isCancelled: { false })
         let ledger = PostgreSQLLedger(connection: connection)
-        guard let entry = try ledger.entry(id: loadID) else {
+        guard let found = try ledger.entry(id: loadID) else {
             throw PostgreSQLError(server: connection.server, message: "there is no load \(loadID)")
         }
-        guard entry.status != LoadLedger.Status.undone.rawValue else {
+        guard found.status != LoadLedger.Status.undone.rawValue else {
             throw PostgreSQLError(server: connection.server, message: "load \(loadID) was already undone")
         }
         // A load left running by a process that died holds no lock any more.
@@ -29,6 +29,8 @@ enum PostgreSQLLoadUndo {
         for index in PostgreSQLSchema.secondaryIndexes where !present.contains(index.name) {
             try connection.execute(index.sql)
         }
+        // The completion added its merge's counts to the row: they are the ones kept.
+        let entry = try ledger.entry(id: loadID) ?? found
         let id = ["\(loadID)"]
         var result = LoadUndo.Result()
         try connection.execute("BEGIN")

@@ -79,10 +79,10 @@ public enum LoadUndo {
         // Then what a killed load left, as the next import would: its unique index, the staged batches merged
         // (this load's too: the undo gives what it gives after any import merged them, and the row's counts
         // add up), the secondary indexes it had dropped. Undone, the database is one a reader can use.
-        // This load's batches that a constraint of the user's refuses are not merged but discarded, in the
-        // transaction that marks it undone (such a merge held the database: every later load and this undo
-        // failed on the same rows; discarded apart, a failure after would have lost them with the load not
-        // undone).
+        // This load's batches that its merge fails on (a constraint of the user's, a full disk) are not merged
+        // but discarded, in the transaction that marks it undone (such a merge held the database: every later
+        // load and this undo failed on the same rows; discarded apart, a failure after would have lost them with
+        // the load not undone).
         let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
         let left = try LoadRecovery(database: database, ledger: ledger, staging: StagingArea(connection: connection))
             .run(undoing: loadID)

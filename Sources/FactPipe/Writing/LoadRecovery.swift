@@ -15,7 +15,8 @@ struct LoadRecovery {
     /// `undoing` a load, a load's rows that a constraint refuses (one of the user's) stay staged, and the rest
     /// goes on: two such loads could otherwise never be undone, each undo failing on the other's rows. The
     /// load being undone is merged as every other (so its undo gives what it gives after any later import
-    /// merged them); its own rows left so are for the undo to discard.
+    /// merged them), and left staged whatever its merge fails on (a full disk would otherwise keep it from
+    /// ever being undone); its rows left so are for the undo to discard.
     /// - Returns: the loads whose rows stayed staged so, with the reason.
     @discardableResult
     func run(undoing: Int64? = nil) throws -> [(loadID: Int64, reason: String)] {
@@ -62,7 +63,7 @@ struct LoadRecovery {
             for id in ids {
                 do {
                     try merge(id, direct: direct)
-                } catch let error as StoreError where undoing != nil && error.isConstraintViolation {
+                } catch let error as StoreError where undoing != nil && (error.isConstraintViolation || id == undoing) {
                     left.append((id, error.reason))
                 }
             }
