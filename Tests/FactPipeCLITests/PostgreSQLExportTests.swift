@@ -104,4 +104,19 @@ struct PostgreSQLExportTests {
         #expect(!run.stderr.contains("s3cret") && !run.stdoutText.contains("s3cret"), "\(run.stderr)\(run.stdoutText)")
         #expect(!FileManager.default.fileExists(atPath: snapshot))
     }
+
+    /// A confidence of -0 that a PostgreSQL database took before import read it as 0 is exported as 0, as the
+    /// SQLite store's is: the stores' exports of the same facts are the same.
+    @Test func aNegativeZeroConfidenceIsExportedAsZero() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "Z(a).\n")
+        #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+        _ = try database.sql("UPDATE facts SET confidence = '-0'")
+        let output = work.path("z.ndjson")
+        let export = try Factpipe.run(["export", "--db", database.url, "-o", output, "-q"])
+        #expect(export.status == 0, "\(export.stderr)")
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains(#""confidence":0.0"#) && !text.contains(#""confidence":-0"#), "\(text)")
+    }
 }

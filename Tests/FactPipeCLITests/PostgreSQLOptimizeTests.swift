@@ -255,4 +255,19 @@ extension PostgreSQLTestDatabase {
     var urlWithPassword: String {
         url.replacingOccurrences(of: "://postgres@", with: "://postgres:s3cret@")
     }
+
+    /// A load into an empty table builds its indexes on connections of their own, each holding factpipe's
+    /// index-builds lock while it builds: let go when the build ends, not when the server process does a
+    /// moment after the close, so an `optimize` right after the load is not refused as if a stopped load's
+    /// builds still ran.
+    @Test func optimizeRightAfterALoadThatBuiltItsIndexesRuns() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", (1...2_000).map { "Built(item\($0))." }.joined(separator: "\n") + "\n")
+        for _ in 1...3 {
+            let database = try PostgreSQLTestDatabase()
+            #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+            let optimize = try Factpipe.run(["optimize", "--db", database.url])
+            #expect(optimize.status == 0, "\(optimize.stdout)\(optimize.stderr)")
+        }
+    }
 }

@@ -82,7 +82,7 @@ public enum DatabaseFile {
             let folder = PathText.split(path).folder
             var info = stat()
             // `kb.sqlite/` names a folder: when `kb.sqlite` is a file, it is not missing.
-            let isThere = stat(folder, &info) == 0
+            let isThere = stat(folder, &info) == 0 || errno == ENOTDIR
             throw StoreError(
                 kind: .unusablePath, path: path,
                 message: "cannot open database: its folder \(folder) "

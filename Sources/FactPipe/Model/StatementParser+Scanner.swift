@@ -64,8 +64,8 @@ extension StatementParser {
             guard out.count <= limits.maxStatementBytes else {
                 throw failure(
                     .tooLong, at: bytes.count,
-                    "The statement is \(out.count) bytes long as stored (a space after each comma, a period at the "
-                        + "end), over the limit of \(limits.maxStatementBytes) bytes."
+                    "The statement is \(out.count) bytes long as stored (in its canonical form), over the limit of "
+                        + "\(limits.maxStatementBytes) bytes."
                 )
             }
             return ParsedStatement(

@@ -250,7 +250,10 @@ public struct PipelineFile: Sendable {
         var hasWildcards: Bool { PipelineFile.hasWildcards(String(given)) }
 
         /// The pattern for `glob(3)`: the folder's own wildcard characters escaped.
-        var forGlob: String { PathText.globEscaped(folder) + given }
+        var forGlob: String {
+            // A pattern without wildcards names its file as written: a backslash in it is no escape.
+            PathText.globEscaped(folder) + (hasWildcards ? String(given) : PathText.globEscaped(given))
+        }
     }
 
     /// The source patterns with the folder each was resolved against.

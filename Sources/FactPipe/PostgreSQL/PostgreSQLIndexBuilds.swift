@@ -20,11 +20,14 @@ final class PostgreSQLIndexBuilds: Sendable {
                 defer { group.leave() }
                 do throws(PostgreSQLError) {
                     let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe import")
-                    // Until this connection closes, also when this process is killed and the server goes on
-                    // with the build: the next writer waits for it (`PostgreSQLWriterLock`) instead of failing on
-                    // the same index, made meanwhile ("duplicate key value … pg_class_relname_nsp_index").
-                    try connection.execute(
-                        "SELECT pg_advisory_lock_shared($1::bigint)", ["\(PostgreSQLSchema.indexBuildsLockKey)"])
+                    // While the build runs, also when this process is killed and the server goes on with it: the
+                    // next writer waits for it (`PostgreSQLWriterLock`) instead of failing on the same index, made
+                    // meanwhile ("duplicate key value … pg_class_relname_nsp_index"). Let go as soon as the build
+                    // ends, not when the server process does, a moment after the close: an `optimize` right
+                    // after the load would take it for a stopped load's build.
+                    let key = ["\(PostgreSQLSchema.indexBuildsLockKey)"]
+                    try connection.execute("SELECT pg_advisory_lock_shared($1::bigint)", key)
+                    defer { _ = try? connection.execute("SELECT pg_advisory_unlock_shared($1::bigint)", key) }
                     // An index build sorts the whole table: the server's memory for it, not the default 64 MB.
                     try connection.execute("SET maintenance_work_mem = '256MB'")
                     try connection.execute(sql)

@@ -80,7 +80,7 @@ public struct DatabaseBackup: Sendable {
             throw SnapshotError(.database, path: options.databasePath, "cannot read the database: \(systemError())")
         }
         StaleTemporaries.sweep(folder: copyFolder)
-        let copyPath = AtomicFileOutput.temporaryName(for: copyFolder + "/" + PathText.split(path).name + ".db")
+        let copyPath = AtomicFileOutput.temporaryName(for: PathText.joined(copyFolder, PathText.split(path).name + ".db"))
         let created = open(copyPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard created >= 0 else {
             throw SnapshotError(

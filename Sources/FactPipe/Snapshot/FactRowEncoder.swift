@@ -246,7 +246,9 @@ struct FactRowEncoder {
     /// to 1, written into the database by another program) is refused, as `inf` is no JSON and such an
     /// archive would verify but not restore.
     private mutating func appendConfidence(_ cursor: some FactRowSource, to out: OutputBytes) throws(SnapshotError) {
-        let value = cursor.confidence
+        var value = cursor.confidence
+        // -0 as 0, as import takes it: a PostgreSQL database loaded before then may hold -0.
+        if value == 0 { value = 0 }
         if let known = confidenceTexts[value.bitPattern] {
             out.append(confidenceBytes.base + known.offset, known.count)
             return

@@ -161,7 +161,14 @@ extension WriterLock {
     /// lock. A load refused here has made nothing, not even the lock file of a database still to be made.
     /// - Throws: `FileOutputError` when another process holds the rejects file.
     static func checkRejectsNotHeld(_ options: ImportOptions) throws {
-        guard let rejects = options.rejectsPath, !isHeld(databasePath: options.databasePath) else { return }
-        try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file")
+        guard let rejects = options.rejectsPath else { return }
+        do {
+            try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file")
+        } catch {
+            // Looked at second (a load takes its database's lock before its rejects file and lets it go
+            // after), and only then: the look holds the database's lock file for a moment.
+            guard !isHeld(databasePath: options.databasePath) else { return }
+            throw error
+        }
     }
 }

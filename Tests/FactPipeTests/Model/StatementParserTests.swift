@@ -226,8 +226,8 @@ func refusal(_ text: String, limits: FactLimits = .default) -> StatementSyntaxEr
         #expect(compact.utf8.count == 10_231)
         let error = try #require(refusal(compact))
         #expect(error.kind == .tooLong)
-        #expect(error.message == "The statement is 10241 bytes long as stored (a space after each comma, a period at "
-            + "the end), over the limit of 10240 bytes.")
+        #expect(error.message == "The statement is 10241 bytes long as stored (in its canonical form), over the limit "
+            + "of 10240 bytes.")
         #expect(error.column == compact.count + 1)
         // At the limit stored, it is taken, and reads back the same.
         let fits = "L(" + arguments.dropLast().joined(separator: ",") + "," + String(repeating: "語", count: 337) + ")"

@@ -455,6 +455,12 @@ func filesIn(_ folder: String) -> [String] {
             #expect(error?.path == work.path("\(folder)/missing.ndjson"))
             #expect(error?.message.contains("no such file") == true, "\(String(describing: error))")
         }
+        // A backslash in a source named without wildcards is part of its name, not an escape.
+        try work.write("kb [x]/a\\b.ndjson", "{\"statement\": \"P(e).\"}\n")
+        try work.write("kb [x]/ab.ndjson", "{\"statement\": \"P(f).\"}\n")
+        let backslash = try load(pipeline(["a\\\\b.ndjson"]), in: work, name: "kb [x]/backslash.toml")
+        #expect(try backslash.checkedSources() == [work.path("kb [x]/a\\b.ndjson")])
+
         let gone = try load(pipeline(["in/*.ndjson"]), in: work, name: "kb [x]/gone.toml")
         let error = #expect(throws: PipelineFileError.self) { try gone.checkedSources() }
         #expect(error?.path == work.path("kb [x]/in/*.ndjson"))

@@ -142,6 +142,8 @@ private func fileBytes(_ path: String) throws -> Data {
         let error = try #require(openingError(file + "/"))
         #expect(error.kind == .unusablePath)
         #expect(error.message == "cannot open database: its folder \(file) is not a folder", "\(error.message)")
+        let deeper = try #require(openingError(file + "/sub/kb.sqlite"))
+        #expect(deeper.message == "cannot open database: its folder \(file)/sub is not a folder", "\(deeper.message)")
     }
 
     /// A link into a missing folder: the message names that folder, not the link's own (`.`).
