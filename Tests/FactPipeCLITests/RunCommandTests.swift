@@ -628,4 +628,28 @@ import Testing
             #expect(FileManager.default.fileExists(atPath: kept), "\(kept)")
         }
     }
+
+    /// A `[mapping]` target written in capitals was taken by the file's check and then matched no field of an
+    /// NDJSON record: its confidence became 1.0 and its source nothing, the values kept in metadata, exit 0,
+    /// while the CSV beside it loaded right. Targets and input names are matched whatever their case.
+    @Test func aMappingSpeltInCapitalsMapsNDJSONFieldsAsItMapsCSVColumns() throws {
+        let work = try CLIWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: false)
+        try work.write("in/a.ndjson", "{\"statement\": \"A(1)\", \"Conf\": 0.25, \"origin\": \"wiki\"}\n")
+        try work.write("in/b.csv", "statement,conf,ORIGIN\n\"B(1)\",0.5,book\n")
+        let pipeline = try work.write("p.toml", """
+            name = "m"
+            database = "\(work.database)"
+            [sources]
+            paths = ["in/*"]
+            [mapping]
+            conf = "Confidence"
+            Origin = "Source"
+            """)
+        let run = try Factpipe.run(["run", pipeline, "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try SQLiteFile.strings(work.database, """
+            SELECT statement || ' ' || confidence || ' ' || source || ' ' || fact_metadata FROM facts ORDER BY statement
+            """) == ["A(1). 0.25 wiki {}", "B(1). 0.5 book {}"])
+    }
 }

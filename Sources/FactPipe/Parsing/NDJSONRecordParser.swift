@@ -35,7 +35,8 @@ enum NDJSONRecordParser {
         var seen = Set<String>()
         var statementKey: String?
         for (index, (givenKey, value)) in members.enumerated() {
-            let key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? givenKey
+            // The mapping's names are in lower case, and an input's are matched whatever their case.
+            let key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? mapping[givenKey.lowercased()] ?? givenKey
             let isRepeat = comparesInPlace
                 ? members[..<index].contains { $0.key == key } : !seen.insert(key).inserted
             // A key given twice keeps one value and loses the other: refuse the record instead.

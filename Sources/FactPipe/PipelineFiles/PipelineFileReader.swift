@@ -117,7 +117,10 @@ struct PipelineFileReader {
         }
 
         var options = ImportOptions(inputs: [], databasePath: database)
-        options.fieldMapping = mapping
+        // Both in lower case: a target is matched so when the file is read (`Confidence` was taken, then
+        // matched no field of an NDJSON record, and its value went to metadata), and input names are matched
+        // whatever their case, in NDJSON as in CSV (two keys that differ only by case were refused above).
+        options.fieldMapping = Dictionary(uniqueKeysWithValues: mapping.map { ($0.key.lowercased(), $0.value.lowercased()) })
         if let value = values["sources.format"]?.value {
             options.format = try choice(value, "sources.format", InputFormat.self)
         }

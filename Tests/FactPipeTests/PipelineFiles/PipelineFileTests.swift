@@ -198,7 +198,7 @@ func filesIn(_ folder: String) -> [String] {
         #expect(o.lockTimeoutSeconds == 5)
         #expect(o.limits.maxArgs == 3 && o.limits.maxArgLength == 40 && o.limits.maxPredicateLength == 20)
         #expect(o.limits.maxStatementBytes == 300 && o.limits.maxRecordBytes == 64)
-        #expect(o.fieldMapping == ["Fact Text": "statement"])
+        #expect(o.fieldMapping == ["fact text": "statement"])
         #expect(!file.optimizesAfter)
         #expect(file.keepSnapshots == 2)
         #expect(file.rejectsTemplate == work.path("r.ndjson"))
