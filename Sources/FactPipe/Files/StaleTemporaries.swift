@@ -24,9 +24,7 @@ public enum StaleTemporaries {
         var removed: [String] = []
         var liveness: [TemporaryName.Owner: Bool] = [:]
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let name = DirectoryEntry.name(entry)
             guard let owner = TemporaryName.owner(ofEntry: name), owner != TemporaryName.currentOwner,
                 owner.place.map({ $0 == .current }) ?? true
             else { continue }

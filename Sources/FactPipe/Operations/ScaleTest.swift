@@ -170,9 +170,7 @@ public struct ScaleTest: Sendable {
         defer { closedir(directory) }
         let descriptor = dirfd(directory)
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
+            let name = DirectoryEntry.name(entry)
             guard name.hasPrefix("." + workFolderName + TemporaryName.marker),
                 let owner = TemporaryName.owner(ofEntry: name), owner.place == .current, !owner.isAlive
             else { continue }
