@@ -156,12 +156,26 @@ enum NDJSONRecordParser {
             }
             return
         case "tags", "certainty":
+            if givesNothing(value) { return }
             fields.contextExtras.append((key, JSONText.json(of: value, in: bytes)))
             return
         default:
             break
         }
+        if givesNothing(value) { return }
         fields.metadataExtras.append((key, JSONText.json(of: value, in: bytes)))
+    }
+
+    /// A field `null` or `""` gives nothing, as an empty CSV cell does (docs/formats.md): kept as a member of
+    /// `context` or `fact_metadata`, its `null` deleted the stored member under `update` (JSON merge patch)
+    /// and its `""` replaced it. Inside a `context` or `fact_metadata` object given whole, `null` keeps the
+    /// meaning merge patch gives it.
+    private static func givesNothing(_ value: JSONValue) -> Bool {
+        switch value {
+        case .null: return true
+        case .string(let text): return text.isEmpty
+        default: return false
+        }
     }
 
     /// A string or number as text; null and "" as absent.

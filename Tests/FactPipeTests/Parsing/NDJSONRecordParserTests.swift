@@ -239,9 +239,18 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
     @Test func unknownFieldsGoToMetadataAsTheirExactJSON() throws {
         let parsed = try fields(
             #"{"statement":"P(a).","rowid":12,"statement_hash":null,"nested":{"a":[1, "b"]},"note":"x\ty","ok":false}"#)
-        #expect(pairs(parsed.metadataExtras) == [
-            "rowid=12", "statement_hash=null", #"nested={"a":[1, "b"]}"#, #"note="x\ty""#, "ok=false",
-        ])
+        #expect(pairs(parsed.metadataExtras) == ["rowid=12", #"nested={"a":[1, "b"]}"#, #"note="x\ty""#, "ok=false"])
+    }
+
+    /// A field `null` or `""` gives nothing, as an empty CSV cell does: kept as a member of context or
+    /// metadata, it deleted (null) or replaced ("") the stored member under `update`. Inside an object given
+    /// whole, `null` stays: there it asks merge patch to delete the member.
+    @Test func aNullOrEmptyFieldGivesNothing() throws {
+        let parsed = try fields(
+            #"{"statement":"P(a).","tags":null,"certainty":"","note":null,"empty":"","zero":0,"context":{"k":null}}"#)
+        #expect(pairs(parsed.contextExtras) == [])
+        #expect(pairs(parsed.metadataExtras) == ["zero=0"])
+        #expect(parsed.context == #"{"k":null}"#)
     }
 
     @Test func statementOfTheWrongTypeIsRefusedAndNullIsAbsent() throws {

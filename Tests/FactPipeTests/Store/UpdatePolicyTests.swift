@@ -42,6 +42,18 @@ import Testing
         #expect(b.createdAt == before.createdAt)
     }
 
+    /// A field null or "" gives nothing under `update`, as an empty CSV cell does: `tags` null deleted the
+    /// stored tags, `certainty` "" replaced the stored certainty and a `note` null deleted the stored note.
+    @Test func anNDJSONFieldNullOrEmptyLeavesWhatIsStored() throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("1.ndjson", #"{"statement":"U(1).","tags":["keep"],"certainty":0.9,"note":"keep"}"# + "\n"))
+        let update = try work.write("2.ndjson", #"{"statement":"U(1).","tags":null,"certainty":"","note":null}"# + "\n")
+        #expect(work.load(update) { $0.conflictPolicy = .update }.updated == 1)
+        let row = try #require(try work.database().fact("U(1)."))
+        #expect(try jsonObject(row.context) == NSDictionary(dictionary: ["tags": ["keep"], "certainty": 0.9]))
+        #expect(try jsonObject(row.metadata) == NSDictionary(dictionary: ["note": "keep"]))
+    }
+
     /// SQLite's json_patch compares member names as spelled: `{"\u0061":1}` updated with `{"a":null}` kept
     /// its member, and a nested `"\u0062"` beside a new `"b"` held one name twice (PostgreSQL stored the
     /// merge, and a snapshot of it was refused by import). Names are stored plain, so they merge as JSON.
