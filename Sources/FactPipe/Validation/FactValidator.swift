@@ -73,9 +73,10 @@ struct FactValidator: Sendable {
             return .rejected(.syntax, "each argument must be one term; \(assembledArgs.count) given, \(parsed.args.count) found")
         }
 
-        // 2. Parts given beside a whole statement must agree with it.
+        // 2. Parts given beside a whole statement, or beside `args`, must agree with it (with `args`, a
+        // `subject` or `object` that disagreed was dropped without a word, even with --strict-parts).
         var warning: String?
-        if given != nil {
+        if given != nil || fields.args != nil {
             var disagreements: [(key: String, json: String)] = []
             func compare(_ key: String, _ value: String?, _ expected: String?) {
                 guard let value else { return }
@@ -84,18 +85,19 @@ struct FactValidator: Sendable {
             compare("predicate", fields.predicate, parsed.predicate)
             compare("subject", fields.subject, parsed.args.first)
             compare("object", fields.object, parsed.args.count > 1 ? parsed.args[1] : nil)
-            if let args = fields.args,
+            if given != nil, let args = fields.args,
                args.count != parsed.args.count || zip(args, parsed.args).contains(where: { !Self.sameTerm($0, $1) }) {
                 disagreements.append(("args", JSONText.array(args)))
             }
             if !disagreements.isEmpty {
                 let names = disagreements.map(\.key).joined(separator: ", ")
+                let beside = given != nil ? "the statement disagree with it" : "args disagree with them"
                 if strictParts {
-                    return .rejected(.partsDisagree, "\(names) given beside the statement disagree with it")
+                    return .rejected(.partsDisagree, "\(names) given beside \(beside)")
                 }
                 // Under `given_parts`, or `given_parts_2`, … when the record's metadata already has that key.
                 let key = Self.unusedKey("given_parts", metadata: fields.metadata, extras: fields.metadataExtras)
-                warning = "\(names) given beside the statement disagree with it; kept in fact_metadata.\(key)"
+                warning = "\(names) given beside \(beside); kept in fact_metadata.\(key)"
                 fields.metadataExtras.append((key, JSONText.object(disagreements)))
             }
         }

@@ -86,9 +86,19 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(try accepted(validate(#"{"predicate":"IsA","subject":"Socrates"}"#)).fact.statement == "IsA(Socrates).")
     }
 
+    /// `args` make the statement; a `subject` or `object` beside them that disagrees is kept under
+    /// `given_parts` with a warning, or refused with --strict-parts, as beside a statement (it was dropped
+    /// without a word). One that agrees is no warning.
     @Test func argsWinOverSubjectAndObjectWhenBothAreGiven() throws {
-        let (fact, _) = try accepted(validate(#"{"predicate":"P","args":["a","b","c"],"subject":"x"}"#))
+        let (fact, warning) = try accepted(validate(#"{"predicate":"P","args":["a","b","c"],"subject":"x","object":"b"}"#))
         #expect(fact.statement == "P(a, b, c).")
+        #expect(warning == "subject given beside args disagree with them; kept in fact_metadata.given_parts")
+        #expect(fact.metadata == #"{"given_parts":{"subject":"x"}}"#)
+        let refusal = try refused(validate(#"{"predicate":"P","args":["b"],"subject":"a","object":"z"}"#, strictParts: true))
+        #expect(refusal.reason == .partsDisagree)
+        #expect(refusal.message == "subject, object given beside args disagree with them")
+        let (agreeing, none) = try accepted(validate(#"{"predicate":"P","args":["a","b"],"subject":"a","object":"b"}"#))
+        #expect(agreeing.metadata == "{}" && none == nil)
     }
 
     @Test func assemblesNumberedArgumentsAndRefusesGaps() throws {
