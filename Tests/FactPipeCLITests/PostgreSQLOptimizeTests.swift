@@ -247,14 +247,6 @@ struct PostgreSQLOptimizeTests {
         #expect(run.stderr.contains("not a factpipe database"), "\(run.stderr)")
         #expect(try database.sql("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'facts'") == [["0"]])
     }
-}
-
-extension PostgreSQLTestDatabase {
-    /// `url` with a password in it (`postgres:s3cret@`): the test server trusts its local roles, so the
-    /// password is never checked, but factpipe must not show it anywhere.
-    var urlWithPassword: String {
-        url.replacingOccurrences(of: "://postgres@", with: "://postgres:s3cret@")
-    }
 
     /// A load into an empty table builds its indexes on connections of their own, each holding factpipe's
     /// index-builds lock while it builds: let go when the build ends, not when the server process does a
@@ -269,5 +261,13 @@ extension PostgreSQLTestDatabase {
             let optimize = try Factpipe.run(["optimize", "--db", database.url])
             #expect(optimize.status == 0, "\(optimize.stdout)\(optimize.stderr)")
         }
+    }
+}
+
+extension PostgreSQLTestDatabase {
+    /// `url` with a password in it (`postgres:s3cret@`): the test server trusts its local roles, so the
+    /// password is never checked, but factpipe must not show it anywhere.
+    var urlWithPassword: String {
+        url.replacingOccurrences(of: "://postgres@", with: "://postgres:s3cret@")
     }
 }

@@ -113,4 +113,33 @@ import Testing
         #expect(try runFactpipeUnprivileged(["import", second, "--db", work.database, "-q"]).status == 0)
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
     }
+
+    /// A database file its user may not write (0444), or in a folder they may not write: the load failed on
+    /// its first write ("attempt to write a readonly database", naming a DROP INDEX) and left a `-wal` and a
+    /// `-shm` of the file's mode, which refused the owner's every load once the file was writable again.
+    /// Refused before SQLite opens it now, saying why, with nothing left beside it.
+    @Test func aDatabaseThisUserMayNotWriteIsRefusedLeavingNothing() throws {
+        let work = try CLIWorkspace()
+        let first = try work.write("a.txt", "P(a, b).\n")
+        let second = try work.write("b.txt", "P(c, d).\n")
+        try FileManager.default.createDirectory(atPath: work.path("db"), withIntermediateDirectories: false)
+        try openToEveryone(work)
+        let database = work.path("db/kb.sqlite")
+        #expect(try runFactpipeUnprivileged(["import", first, "--db", database, "-q"]).status == 0)
+        #expect(chmod(database, 0o444) == 0)
+        let readOnly = try runFactpipeUnprivileged(["import", second, "--db", database])
+        #expect(readOnly.status == 1)
+        #expect(readOnly.stderr.contains("this user may not write the file (mode 444"), "\(readOnly.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("db")).sorted()
+            == ["kb.sqlite", "kb.sqlite-factpipe.lock"])
+        #expect(chmod(database, 0o666) == 0)
+        #expect(chmod(work.path("db"), 0o555) == 0)
+        defer { _ = chmod(work.path("db"), 0o777) }
+        let folder = try runFactpipeUnprivileged(["import", second, "--db", database])
+        #expect(folder.status == 1)
+        #expect(folder.stderr.contains("this user may not write its folder \(work.path("db"))"), "\(folder.stderr)")
+        #expect(chmod(work.path("db"), 0o777) == 0)
+        #expect(try runFactpipeUnprivileged(["import", second, "--db", database, "-q"]).status == 0)
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == 2)
+    }
 }
