@@ -32,6 +32,39 @@ import Glibc
         #expect(human.stdoutText.contains("PRAGMA integrity_check") && human.stdoutText.contains("before"))
     }
 
+    /// A load stopped with its unique index out and batches staged (its merge failed for want of temporary
+    /// room, say): optimize said "integrity ok", exit 0, and left `facts` without its indexes until the next
+    /// load. It completes what the load left first, as the next load would, and says so.
+    @Test func optimizeCompletesWhatAStoppedLoadLeft() throws {
+        let work = try CLIWorkspace()
+        let first = try work.write("a.txt", "P(a).\n")
+        #expect(try Factpipe.run(["import", first, "--db", work.database, "-q"]).status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
+            INSERT INTO factpipe_loads(source, conflict_policy, started_at, status, records) VALUES ('killed.txt',
+            'ignore', '2025-01-01T00:00:00Z', 'running', 1);
+            INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, args, arity, confidence,
+            context, fact_metadata, created_at) VALUES (2, 1, 0, 'Q(b).', 'Q', 'b', '["b"]', 1, 1.0, '{}', '{}',
+            '2025-01-01T00:00:00Z');
+            DROP INDEX facts_statement; DROP INDEX facts_subject_predicate;
+            """])
+        let run = try Factpipe.run(["optimize", "--db", work.database, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let steps = try #require(try run.json()["steps"] as? [[String: Any]])
+        #expect(steps.first?["step"] as? String == "complete stopped loads")
+        #expect(steps.first?["detail"] as? String == "the unique index built; the staged batches of load 2 merged; "
+            + "facts_subject_predicate built (left by a stopped load)", "\(steps)")
+        #expect(try SQLiteFile.strings(work.database, """
+            SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts' ORDER BY name
+            """) == ["facts_statement", "facts_subject_predicate"])
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts ORDER BY statement") == ["P(a).", "Q(b)."])
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads ORDER BY id") == ["done", "interrupted"])
+        // Nothing left: the step is not there.
+        let again = try Factpipe.run(["optimize", "--db", work.database, "--json"])
+        let names = try #require(try again.json()["steps"] as? [[String: Any]]).compactMap { $0["step"] as? String }
+        #expect(names.first == "PRAGMA optimize")
+    }
+
     @Test func optimizeRefusesAtOnceWhileALoadHoldsTheLock() throws {
         let work = try CLIWorkspace()
         try work.loadKnowledgeBase()

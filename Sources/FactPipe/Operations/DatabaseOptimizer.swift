@@ -127,6 +127,14 @@ public enum DatabaseOptimizer {
                     throw interrupted(path, name)
                 }
             }
+            // What a stopped load left (its indexes, its staged batches), completed as the next load would.
+            var completed: String?
+            try step("complete stopped loads") { () throws(StoreError) in completed = try maintenance.completeStoppedLoads() }
+            if let completed, let last = report.steps.indices.last {
+                report.steps[last].detail = completed
+            } else {
+                report.steps.removeLast()
+            }
             try step("PRAGMA optimize") { () throws(StoreError) in try maintenance.optimize() }
             try step("ANALYZE") { () throws(StoreError) in try maintenance.analyze() }
             if options.reindex { try step("REINDEX") { () throws(StoreError) in try maintenance.reindex() } }

@@ -66,6 +66,45 @@ final class DatabaseMaintenance {
             free: Int(try connection.scalarInt("PRAGMA freelist_count") ?? 0))
     }
 
+    /// Completes what a stopped load left, as the next load would, and returns what it did (nil when there was
+    /// nothing): the unique index of a bulk load killed before its end, the batches loads left staged (a
+    /// killed load's, or one's whose merge failed) merged under their own policies, and the secondary indexes
+    /// dropped for a bulk load. Left as it was, the table without its indexes passed the integrity check
+    /// (exit 0, "integrity ok") and stayed without them until the next load.
+    /// - Throws: `StoreError` when a merge fails (a constraint of the user's refuses a load's rows: undo it).
+    func completeStoppedLoads() throws(StoreError) -> String? {
+        do {
+            return try completeStoppedLoadsUntyped()
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(kind: .sqlite(code: SQLITE_ERROR), path: path, message: "\(error)")
+        }
+    }
+
+    private func completeStoppedLoadsUntyped() throws -> String? {
+        let staging = StagingArea(connection: connection)
+        let loads = try staging.loadsWithStagedRows()
+        let uniqueMissing = try staging.uniqueness() == .missing
+        // A database of an earlier schema has other secondary indexes: its next load migrates it.
+        let isCurrent = try connection.scalarInt("PRAGMA user_version") == FactSchema.version
+        let present = try FactDatabase.existingSecondaryIndexes(connection)
+        let missing = isCurrent ? FactSchema.secondaryIndexes.map(\.name).filter { !present.contains($0) } : []
+        guard !loads.isEmpty || uniqueMissing || !missing.isEmpty else { return nil }
+        try FactSchema.migrate(connection)
+        let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
+        try LoadRecovery(database: database, ledger: try LoadLedger(connection: connection), staging: staging).run()
+        try database.buildMissingSecondaryIndexes()
+        var done: [String] = []
+        if uniqueMissing { done.append("the unique index built") }
+        if !loads.isEmpty {
+            done.append("the staged batches of load\(loads.count == 1 ? "" : "s") "
+                + loads.map(String.init).joined(separator: ", ") + " merged")
+        }
+        if !missing.isEmpty { done.append(missing.joined(separator: ", ") + " built") }
+        return done.joined(separator: "; ") + " (left by a stopped load)"
+    }
+
     /// `PRAGMA optimize`: lets SQLite run the analyses it judges useful.
     func optimize() throws(StoreError) { try connection.execute("PRAGMA optimize") }
 
