@@ -29,6 +29,26 @@ import Glibc
         return path
     }
 
+    /// SQLite sorts for an index in a temporary folder of its own: with that one full, the load failed
+    /// with "database or disk is full", naming the database, whose disk had room. The message says how much
+    /// room each disk has, and which folder SQLite sorts in.
+    @Test func aFullTemporaryFolderIsNamedBesideTheDatabasesDisk() throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "facts.ndjson", facts: 100_000, seed: 5)
+        let small = try mountTmpfs(work, megabytes: 1)
+        defer { unmount(small) }
+        let run = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["TMPDIR=\(small)", BinaryLocator.factpipe.path, "import", input, "--db", work.database])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("database or disk is full (room left: "), "\(run.stderr)")
+        #expect(run.stderr.contains("on the disk of SQLite's temporary folder \(small), where it sorts"), "\(run.stderr)")
+        // Once there is room, the load completes what it left.
+        let resumed = try Factpipe.run(["import", input, "--db", work.database, "--resume", "-q"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
+    }
+
     @Test func aFullDiskFailsTheLoadKeepsItsCommittedBatchesAndResumeCompletesIt() throws {
         let work = try CLIWorkspace()
         let input = try generate(work, "facts.ndjson", facts: 60_000, seed: 3)  // 11 MB, over the 8 MiB disk

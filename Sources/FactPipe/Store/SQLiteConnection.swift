@@ -43,8 +43,9 @@ final class SQLiteConnection {
     }
 
     func error(_ rc: Int32, _ what: String, sql: String? = nil) -> StoreError {
-        let detail = String(cString: sqlite3_errmsg(handle))
+        var detail = String(cString: sqlite3_errmsg(handle))
         let primary = rc & 0xFF
+        if primary == SQLITE_FULL { detail += " (\(SQLiteFullDisk.hint(database: path)))" }
         let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: rc)
         return StoreError(kind: kind, path: path, message: "\(what): \(detail)", sql: sql)
     }
@@ -54,9 +55,10 @@ final class SQLiteConnection {
         var message: UnsafeMutablePointer<CChar>?
         let rc = sqlite3_exec(handle, sql, nil, nil, &message)
         if rc != SQLITE_OK {
-            let detail = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
+            var detail = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_free(message)
             let primary = rc & 0xFF
+            if primary == SQLITE_FULL { detail += " (\(SQLiteFullDisk.hint(database: path)))" }
             let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: rc)
             throw StoreError(kind: kind, path: path, message: detail, sql: sql)
         }
