@@ -142,4 +142,23 @@ import Testing
         #expect(try runFactpipeUnprivileged(["import", second, "--db", database, "-q"]).status == 0)
         #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == 2)
     }
+
+    /// Another user's database in their own folder: a reader must make the `-shm` of a WAL database beside
+    /// it. export, stats, query and backup failed with "attempt to write a readonly database (in: PRAGMA
+    /// cache_size…)", as if a write were asked; they say what SQLite needs now.
+    @Test func aReaderThatMayNotWriteTheFolderSaysWhySQLiteCannotReadIt() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("a.txt", "P(a, b).\n")
+        try FileManager.default.createDirectory(atPath: work.path("theirs"), withIntermediateDirectories: false)
+        let database = work.path("theirs/kb.sqlite")
+        #expect(try Factpipe.run(["import", input, "--db", database, "-q"]).status == 0)
+        try openToEveryone(work)
+        #expect(chmod(work.path("theirs"), 0o755) == 0 && chmod(database, 0o644) == 0)
+        for command in [["stats"], ["query", "--predicate", "P"], ["export", "-o", work.path("out.ndjson")]] {
+            let run = try runFactpipeUnprivileged(command + ["--db", database])
+            #expect(run.status == 1, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("cannot read it: SQLite makes \(database)-shm beside a database in WAL mode"),
+                    "\(command): \(run.stderr)")
+        }
+    }
 }

@@ -141,6 +141,7 @@ enum FactDatabase {
         let uri = !hasLog && (leavesNoTrace || isOnReadOnlyFileSystem(path))
             ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
+        if uri == nil { try checkReaderCanMakeItsIndex(path) }
         let cleansUp =
             uri == nil && !leavesNoTrace && !hasLog ? try mayRemoveItsLog(path, settings: settings) : false
         let connection = try SQLiteConnection(path: path, readOnly: !cleansUp, create: false, uri: uri)
@@ -151,6 +152,21 @@ enum FactDatabase {
             try checkRecognised(connection, allowsEmpty: false)
         }
         return connection
+    }
+
+    /// Throws when SQLite could not read the WAL database at `path`: a reader makes `-shm` beside it, and
+    /// this user may not write its folder (another user's database in their own folder). SQLite's own
+    /// words were "attempt to write a readonly database (in: PRAGMA cache_size…)", as if a write were asked.
+    private static func checkReaderCanMakeItsIndex(_ path: String) throws(StoreError) {
+        let real = DatabaseFile.realPath(path)
+        let folder = AtomicFileOutput.folder(of: real)
+        guard access(real + "-shm", F_OK) != 0, access(folder, W_OK) != 0, errno == EACCES,
+              ReadOnlyDatabase.isWALFile(path)
+        else { return }
+        throw StoreError(
+            kind: .unusablePath, path: path,
+            message: "cannot read it: SQLite makes \(real)-shm beside a database in WAL mode to read it, and this user "
+                + "may not write its folder \(folder); read it as a user who may (its owner), or read a copy of it")
     }
 
     /// True when `path` is on a file system mounted read-only.
