@@ -120,6 +120,17 @@ public final class InputReader {
                 source: file.name, kind: .unsupportedFormat,
                 message: "\(what), which factpipe does not read; decompress it first: `\(unpack) | factpipe import - …`")
         }
+        // A UTF-16 (or UTF-32) byte order mark: 0xFF and 0xFE are never UTF-8. Read as UTF-8, such a file
+        // (as spreadsheets save "Unicode text") was every line a refusal and the load `done`.
+        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) {
+            let inner = compression == .none ? "" : "\(compression.rawValue) -dc FILE | "
+            throw ReadError(
+                source: file.name, kind: .unsupportedFormat,
+                message: "is UTF-16 text (it starts with the byte order mark \(head[0] == 0xFF ? "FF FE" : "FE FF")), "
+                    + "which factpipe does not read; convert it to UTF-8 first: "
+                    + "`\(inner.isEmpty ? "iconv -f UTF-16 -t UTF-8 FILE" : inner + "iconv -f UTF-16 -t UTF-8") "
+                    + "| factpipe import - …`")
+        }
         if end - start >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
             start = 3
             byteOrderMarkLength = 3
