@@ -6,6 +6,23 @@ import Testing
 /// `DatabaseStats` on a loaded factpipe database and on the knowledge base's own database; every
 /// figure is checked against SQL run separately through the C API.
 @Suite struct DatabaseStatsTests {
+    /// Read while a load commits, the figures were of different moments (75,410 facts beside 86,210 by
+    /// arity and a ledger saying 89,155 inserted): they are read in one read transaction now. Here a load
+    /// commits between the count and the rest.
+    @Test func theFiguresAreOfOneMomentWhileALoadCommits() throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("a.txt", "P(a).\nP(b).\nQ(c, d).\n"))
+        var inspector = DatabaseInspector(database: try ReadableFactDatabase(path: work.databasePath))
+        let more = try work.write("b.txt", "P(e).\nR(f).\n")
+        inspector.betweenReads = { _ = work.load(more) }
+        let stats = try inspector.collect(top: 10, loads: 10)
+        #expect(stats.facts == 3)
+        #expect(stats.arities.reduce(0) { $0 + $1.facts } == 3)
+        #expect(stats.topPredicates.reduce(0) { $0 + $1.facts } == 3)
+        #expect(stats.recentLoads.count == 1 && stats.recentLoads.first?.inserted == 3, "\(stats.recentLoads)")
+        #expect(try work.database().int("SELECT count(*) FROM facts") == 5, "the load committed meanwhile")
+    }
+
     @Test func aLoadedDatabaseReportsItsFactsPredicatesAritiesSourcesIndexesAndLoads() throws {
         let work = try loadedKnowledgeBase()
         let db = try work.database()
