@@ -184,7 +184,7 @@ import Testing
 @Suite struct ExportSinceTimeFormsTests {
     @Test func timesInAnotherFormAreComparedAsTimes() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("t.ndjson", ["A", "B", "C", "D", "E"].map {
+        let input = try work.write("t.ndjson", ["A", "B", "C", "D", "E", "F"].map {
             #"{"statement":"T(\#($0)).","created_at":"2025-01-01T10:00:00Z"}"#
         }.joined(separator: "\n") + "\n")
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
@@ -193,6 +193,7 @@ import Testing
             ("T(C).", "2025-01-01 09:30:00"),  // 09:30Z
             ("T(D).", "2025-01-01T09:30:00+01:00"),  // 08:30Z: before it
             ("T(E).", "2025-01-01T08:59:59.5Z"),  // before it, in the stored form
+            ("T(F).", ""),  // no time: not after any (it was exported for every --since)
         ] {
             _ = try Factpipe.tool("/usr/bin/sqlite3", [
                 work.database, "UPDATE facts SET created_at = '\(time)' WHERE statement = '\(statement)'",

@@ -32,9 +32,11 @@ public struct FactFilter: Sendable, Hashable {
     ///
     /// A time in another form import accepts (an offset, a space for the `T`: written by another program)
     /// is normalized first; it was compared as text, and such facts were left out of `--since` exports
-    /// without a word. One that is no time at all is kept, for the export to refuse it by name.
+    /// without a word. One that is no time at all is kept, for the export to refuse it by name; an empty one
+    /// is none given (as import reads it), so never at or after a time (it was exported for any `--since`).
     func isAtOrAfterSince(_ createdAt: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let since else { return true }
+        guard !createdAt.isEmpty else { return false }
         guard Self.isStoredForm(createdAt) else {
             guard let normalized = Timestamp.normalize(String(decoding: createdAt, as: UTF8.self)) else { return true }
             return Self.compare(normalized, since) >= 0
