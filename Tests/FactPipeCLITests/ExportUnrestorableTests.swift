@@ -75,6 +75,30 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: output), "no archive is left")
     }
 
+    /// A bulk load killed before it built its unique index again leaves `facts` without it; a statement
+    /// another program wrote twice meanwhile (spelled alike) was exported twice, verified, and the restore
+    /// failed ("7832 inserted, 1 duplicates"). The export refuses it, saying what completes the load.
+    @Test func aStatementWrittenTwiceWhileTheUniqueIndexWasOutIsRefused() throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "P(a).\nQ(b).\n")
+        #expect(try Factpipe.run(["import", work.path("in.txt"), "--db", work.database, "-q"]).status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
+            DROP INDEX facts_statement;
+            INSERT INTO facts(statement, predicate, subject, args, arity, created_at)
+            SELECT statement, predicate, subject, args, arity, created_at FROM facts WHERE statement = 'Q(b).';
+            """])
+        let output = work.path("s.ndjson.zst")
+        let refused = try Factpipe.run(["export", "--db", work.database, "-o", output])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains(#"facts holds "Q(b)." 2 times: a load was stopped"#), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output), "no archive is left")
+        #expect(try Factpipe.run(["optimize", "--db", work.database]).status == 0)
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", output, "-q"]).status == 0)
+        let copy = work.path("copy.sqlite")
+        #expect(try Factpipe.run(["restore", output, "--to", copy, "-q"]).status == 0)
+        #expect(try SQLiteFile.strings(copy, "SELECT statement FROM facts ORDER BY statement") == ["P(a).", "Q(b)."])
+    }
+
     @Test func timesImportAcceptsAndUnicodeTextAreExportedAndRestoreAsTheyWere() throws {
         let work = try CLIWorkspace()
         _ = try work.write("in.txt", "LäuftAuf(Server, CO₂).\nP(a).\nQ(b).\n")

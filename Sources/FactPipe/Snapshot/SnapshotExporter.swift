@@ -94,6 +94,14 @@ public struct SnapshotExporter: Sendable {
         let cursor = try storeCall { () throws(StoreError) in
             try FactCursor(databasePath: database, filter: options.filter)
         }
+        if let repeated = try storeCall({ () throws(StoreError) in try cursor.repeatedStatement() }) {
+            throw SnapshotError(
+                .unencodable, path: database,
+                "facts holds \(JSONText.quoted(String(repeated.statement.prefix(100)))) \(repeated.times) times: a load was "
+                    + "stopped before it made statements unique again, and another program wrote it meanwhile, so the "
+                    + "archive would not restore; run `factpipe optimize --db \(database)` (or any import), which "
+                    + "completes that load, and export again")
+        }
         // A snapshot holds the database's facts: it is no more readable than the database.
         return try write(
             from: cursor, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644,
