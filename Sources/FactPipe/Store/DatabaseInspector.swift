@@ -27,10 +27,17 @@ struct DatabaseInspector {
         }
     }
 
+    /// The journal mode: `wal` when the file says so (another program's database is opened `immutable`,
+    /// which SQLite then reports as `delete`), else what SQLite reports.
+    private func journalMode() throws(StoreError) -> String {
+        if ReadOnlyDatabase.isWALFile(database.path) { return "wal" }
+        return try connection.scalarText("PRAGMA journal_mode") ?? ""
+    }
+
     private func collectFigures(top: Int, loads: Int) throws(StoreError) -> DatabaseStats {
         var stats = DatabaseStats(
             path: database.path, kind: database.kind, schemaVersion: database.userVersion,
-            journalMode: try connection.scalarText("PRAGMA journal_mode") ?? "", columns: database.columns)
+            journalMode: try journalMode(), columns: database.columns)
         stats.pageSize = Int(try connection.scalarInt("PRAGMA page_size") ?? 0)
         stats.pageCount = Int(try connection.scalarInt("PRAGMA page_count") ?? 0)
         stats.freePages = Int(try connection.scalarInt("PRAGMA freelist_count") ?? 0)
