@@ -8,8 +8,10 @@ struct OptimizeCommand: ParsableCommand {
         commandName: "optimize",
         abstract: "Analyze, checkpoint and check a factpipe database; optionally VACUUM and REINDEX it.",
         discussion: """
-            Runs PRAGMA optimize, ANALYZE, [REINDEX], [VACUUM], PRAGMA wal_checkpoint(TRUNCATE) and \
-            PRAGMA integrity_check, and prints the file and WAL sizes before and after.
+            First completes what a stopped load left (its unique index, its staged batches, the secondary \
+            indexes it dropped), as the next load would; then runs PRAGMA optimize, ANALYZE, [REINDEX], \
+            [VACUUM], PRAGMA wal_checkpoint(TRUNCATE) and PRAGMA integrity_check, and prints the file and \
+            WAL sizes before and after.
 
             With a PostgreSQL URL it works on factpipe's tables only: [REINDEX], VACUUM (VACUUM FULL \
             with --vacuum), the secondary indexes a stopped load left out, ANALYZE, and a check that \

@@ -119,4 +119,23 @@ struct PostgreSQLExportTests {
         let text = try String(contentsOfFile: output, encoding: .utf8)
         #expect(text.contains(#""confidence":0.0"#) && !text.contains(#""confidence":-0"#), "\(text)")
     }
+
+    /// Without its unique index (a direct load killed before it built it again), a statement another program
+    /// wrote twice meanwhile was exported twice, and the archive would not restore: refused, saying why.
+    @Test func aStatementWrittenTwiceWhileTheUniqueIndexWasOutIsRefused() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "P(a).\nQ(b).\n")
+        #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+        _ = try database.sql("""
+            DROP INDEX facts_statement;
+            INSERT INTO facts(statement, predicate, subject, args, arity, created_at)
+            SELECT statement, predicate, subject, args, arity, created_at FROM facts WHERE statement = 'Q(b).'
+            """)
+        let output = work.path("s.ndjson.zst")
+        let refused = try Factpipe.run(["export", "--db", database.url, "-o", output])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains(#"facts holds "Q(b)." 2 times: a load was stopped"#), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: output), "no archive is left")
+    }
 }

@@ -138,7 +138,17 @@ import Testing
         let folder = try runFactpipeUnprivileged(["import", second, "--db", database])
         #expect(folder.status == 1)
         #expect(folder.stderr.contains("this user may not write its folder \(work.path("db"))"), "\(folder.stderr)")
+        // A -wal without its -shm: SQLite must still make one there.
+        let wal = try work.write("db/kb.sqlite-wal", "")
+        #expect(chmod(wal, 0o666) == 0)
+        let walOnly = try runFactpipeUnprivileged(["import", second, "--db", database])
+        #expect(walOnly.stderr.contains("this user may not write its folder"), "\(walOnly.stderr)")
+        // Another program's database, loaded with --into-existing, is looked at alike.
+        let existing = try runFactpipeUnprivileged(["import", second, "--db", database, "--into-existing"])
+        #expect(existing.status == 1)
+        #expect(existing.stderr.contains("this user may not write its folder"), "\(existing.stderr)")
         #expect(chmod(work.path("db"), 0o777) == 0)
+        try FileManager.default.removeItem(atPath: wal)
         #expect(try runFactpipeUnprivileged(["import", second, "--db", database, "-q"]).status == 0)
         #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == 2)
     }

@@ -64,9 +64,11 @@ enum NDJSONRecordParser {
             }
             switch key {
             case "type":
+                if givesNothing(value) { continue }
                 if case .string(let text) = value { type = text }
                 fields.metadataExtras.append((key, JSONText.json(of: value, in: bytes)))
             case "content":
+                if givesNothing(value) { continue }
                 content = value
             default:
                 try assign(key: key, value: value, bytes: bytes, keepsRepeatedNames: keepsRepeatedNames, to: &fields)

@@ -38,9 +38,17 @@ final class PostgreSQLFactCursor: FactRowSource {
         } catch {
             throw SnapshotError(error)
         }
+        var repeated: (statement: String, times: Int)?
         do throws(PostgreSQLError) {
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             schemaVersion = Int64(try PostgreSQLSchema.checkReadable(connection))
+            // A load killed while it copied straight into `facts` left its unique index out: a statement another
+            // program wrote twice meanwhile would be exported twice, and the archive would not restore.
+            if !(try PostgreSQLSchema.existingSecondaryIndexes(connection).contains("facts_statement")) {
+                let found = try connection.execute(
+                    "SELECT statement, count(*) FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1")
+                if found.rowCount > 0 { repeated = (found.text(0, 0) ?? "", Int(found.text(0, 1) ?? "") ?? 2) }
+            }
             var parameters: [String?] = filter.predicates
             var conditions: [String] = []
             if !filter.predicates.isEmpty {
@@ -61,6 +69,10 @@ final class PostgreSQLFactCursor: FactRowSource {
         } catch {
             connection.rollbackQuietly()
             throw SnapshotError(error)
+        }
+        if let repeated {
+            connection.rollbackQuietly()
+            throw SnapshotError.repeated(repeated.statement, times: repeated.times, database: path)
         }
     }
 

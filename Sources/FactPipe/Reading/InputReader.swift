@@ -122,19 +122,28 @@ public final class InputReader {
         }
         // A UTF-16 (or UTF-32) byte order mark: 0xFF and 0xFE are never UTF-8. Read as UTF-8, such a file
         // (as spreadsheets save "Unicode text") was every line a refusal and the load `done`.
-        if head.starts(with: [0xFF, 0xFE]) || head.starts(with: [0xFE, 0xFF]) {
+        if let encoding = Self.byteOrderMark(head) {
             let inner = compression == .none ? "" : "\(compression.rawValue) -dc FILE | "
+            let convert = "iconv -f \(encoding.name) -t UTF-8"
             throw ReadError(
                 source: file.name, kind: .unsupportedFormat,
-                message: "is UTF-16 text (it starts with the byte order mark \(head[0] == 0xFF ? "FF FE" : "FE FF")), "
+                message: "is \(encoding.name) text (it starts with the byte order mark \(encoding.mark)), "
                     + "which factpipe does not read; convert it to UTF-8 first: "
-                    + "`\(inner.isEmpty ? "iconv -f UTF-16 -t UTF-8 FILE" : inner + "iconv -f UTF-16 -t UTF-8") "
-                    + "| factpipe import - …`")
+                    + "`\(inner.isEmpty ? convert + " FILE" : inner + convert) | factpipe import - …`")
         }
         if end - start >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
             start = 3
             byteOrderMarkLength = 3
         }
+    }
+
+    /// The UTF-16 or UTF-32 encoding whose byte order mark `head` starts with, or nil.
+    private static func byteOrderMark(_ head: [UInt8]) -> (name: String, mark: String)? {
+        if head.starts(with: [0xFF, 0xFE, 0x00, 0x00]) { return ("UTF-32", "FF FE 00 00") }
+        if head.starts(with: [0x00, 0x00, 0xFE, 0xFF]) { return ("UTF-32", "00 00 FE FF") }
+        if head.starts(with: [0xFF, 0xFE]) { return ("UTF-16", "FF FE") }
+        if head.starts(with: [0xFE, 0xFF]) { return ("UTF-16", "FE FF") }
+        return nil
     }
 
     deinit {

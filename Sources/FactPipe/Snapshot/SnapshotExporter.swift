@@ -95,12 +95,7 @@ public struct SnapshotExporter: Sendable {
             try FactCursor(databasePath: database, filter: options.filter)
         }
         if let repeated = try storeCall({ () throws(StoreError) in try cursor.repeatedStatement() }) {
-            throw SnapshotError(
-                .unencodable, path: database,
-                "facts holds \(JSONText.quoted(String(repeated.statement.prefix(100)))) \(repeated.times) times: a load was "
-                    + "stopped before it made statements unique again, and another program wrote it meanwhile, so the "
-                    + "archive would not restore; run `factpipe optimize --db \(database)` (or any import), which "
-                    + "completes that load, and export again")
+            throw SnapshotError.repeated(repeated.statement, times: repeated.times, database: database)
         }
         // A snapshot holds the database's facts: it is no more readable than the database.
         return try write(
@@ -180,5 +175,19 @@ public struct SnapshotExporter: Sendable {
             let text = try? ArchiveReader.readSmallFile(path), (try? SnapshotManifest.decode(text, path: path)) != nil
         else { return }
         unlink(path)
+    }
+}
+
+extension SnapshotError {
+    /// A statement `facts` holds `times` times, found while its unique index is out (a bulk load stopped
+    /// before it built it again, another program writing meanwhile): an archive of it would verify and
+    /// then not restore.
+    static func repeated(_ statement: String, times: Int, database: String) -> SnapshotError {
+        SnapshotError(
+            .unencodable, path: database,
+            "facts holds \(JSONText.quoted(String(statement.prefix(100)))) \(times) times: a load was stopped before it "
+                + "made statements unique again, and another program wrote it meanwhile, so the archive would not "
+                + "restore; run `factpipe optimize --db \(database)` (or any import), which completes that load, and "
+                + "export again")
     }
 }

@@ -60,6 +60,7 @@ final class ExistingDatabaseStore: FactSink {
         self.progress = progress
         self.isCancelled = isCancelled
         try DatabaseFile.check(options.databasePath, mustExist: true)
+        try FactDatabase.checkMayWrite(options.databasePath)
         try WriterLock.checkRejectsNotHeld(options)
         lock = try WriterLock(databasePath: options.databasePath, timeoutSeconds: options.lockTimeoutSeconds,
                               description: "import into the existing database, started \(startedAt)",

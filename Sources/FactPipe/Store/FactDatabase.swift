@@ -87,23 +87,7 @@ enum FactDatabase {
                     + "(a reader running as \(owner) left it), and SQLite must write it to change the database; once "
                     + "no program has the database open, remove \(real)-wal and \(real)-shm (their owner or root can)")
         }
-        // A file this user may not write: SQLite opened it, failed the first write ("attempt to write a readonly
-        // database", naming a DROP INDEX), and left a `-wal` and `-shm` of the file's mode behind, which then
-        // refused every load of its owner once the file was writable again.
-        var own = stat()
-        if stat(real, &own) == 0, access(real, W_OK) != 0, errno == EACCES {
-            throw StoreError(
-                kind: .unusablePath, path: path,
-                message: "cannot write to it: this user may not write the file (mode \(String(own.st_mode & 0o7777, radix: 8)), "
-                    + "owner \(UserName.of(uid: own.st_uid))); give them write permission, or load a copy")
-        }
-        let folder = AtomicFileOutput.folder(of: real)
-        if access(real + "-wal", F_OK) != 0, access(folder, W_OK) != 0, errno == EACCES {
-            throw StoreError(
-                kind: .unusablePath, path: path,
-                message: "cannot write to it: this user may not write its folder \(folder), where SQLite makes the "
-                    + "database's log (-wal, or -journal) to change it")
-        }
+        try checkMayWrite(path)
         var info = stat()
         if stat(path, &info) == 0 && info.st_nlink > 1 {
             // SQLite keeps the log beside the name a database is opened by: two names, two logs.
@@ -154,14 +138,37 @@ enum FactDatabase {
         return connection
     }
 
+    /// Throws when this user may not write the database file at `path`, or its folder where SQLite must
+    /// make the log: SQLite opened such a file, failed its first write ("attempt to write a readonly
+    /// database", naming a DROP INDEX or an INSERT), and left a `-wal` and `-shm` of the file's mode behind,
+    /// which then refused every load of its owner once the file was writable again.
+    static func checkMayWrite(_ path: String) throws(StoreError) {
+        let real = DatabaseFile.realPath(path)
+        var own = stat()
+        if stat(real, &own) == 0, access(real, W_OK) != 0, errno == EACCES {
+            throw StoreError(
+                kind: .unusablePath, path: path,
+                message: "cannot write to it: this user may not write the file (mode \(String(own.st_mode & 0o7777, radix: 8)), "
+                    + "owner \(UserName.of(uid: own.st_uid))); give them write permission")
+        }
+        let folder = AtomicFileOutput.folder(of: real)
+        let hasSideFiles = access(real + "-wal", F_OK) == 0 && access(real + "-shm", F_OK) == 0
+        if !hasSideFiles, access(folder, W_OK) != 0, errno == EACCES {
+            throw StoreError(
+                kind: .unusablePath, path: path,
+                message: "cannot write to it: this user may not write its folder \(folder), where SQLite makes the "
+                    + "database's log (-wal and -shm, or -journal) to change it")
+        }
+    }
+
     /// Throws when SQLite could not read the WAL database at `path`: a reader makes `-shm` beside it, and
     /// this user may not write its folder (another user's database in their own folder). SQLite's own
     /// words were "attempt to write a readonly database (in: PRAGMA cache_size…)", as if a write were asked.
     private static func checkReaderCanMakeItsIndex(_ path: String) throws(StoreError) {
         let real = DatabaseFile.realPath(path)
         let folder = AtomicFileOutput.folder(of: real)
-        guard access(real + "-shm", F_OK) != 0, access(folder, W_OK) != 0, errno == EACCES,
-              ReadOnlyDatabase.isWALFile(path)
+        let hasSideFiles = access(real + "-wal", F_OK) == 0 && access(real + "-shm", F_OK) == 0
+        guard !hasSideFiles, access(folder, W_OK) != 0, errno == EACCES, ReadOnlyDatabase.isWALFile(path)
         else { return }
         throw StoreError(
             kind: .unusablePath, path: path,

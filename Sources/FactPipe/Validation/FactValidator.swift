@@ -85,6 +85,10 @@ struct FactValidator: Sendable {
             compare("predicate", fields.predicate, parsed.predicate)
             compare("subject", fields.subject, parsed.args.first)
             compare("object", fields.object, parsed.args.count > 1 ? parsed.args[1] : nil)
+            for (offset, part) in fields.extraArgs.enumerated() where !(part ?? "").isEmpty {
+                let index = offset + 2
+                compare("arg\(index + 1)", part, index < parsed.args.count ? parsed.args[index] : nil)
+            }
             if given != nil, let args = fields.args,
                args.count != parsed.args.count || zip(args, parsed.args).contains(where: { !Self.sameTerm($0, $1) }) {
                 disagreements.append(("args", JSONText.array(args)))

@@ -247,7 +247,7 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
     /// whole, `null` stays: there it asks merge patch to delete the member.
     @Test func aNullOrEmptyFieldGivesNothing() throws {
         let parsed = try fields(
-            #"{"statement":"P(a).","tags":null,"certainty":"","note":null,"empty":"","zero":0,"context":{"k":null}}"#)
+            #"{"statement":"P(a).","tags":null,"certainty":"","note":null,"empty":"","zero":0,"context":{"k":null},"type":null,"content":""}"#)
         #expect(pairs(parsed.contextExtras) == [])
         #expect(pairs(parsed.metadataExtras) == ["zero=0"])
         #expect(parsed.context == #"{"k":null}"#)

@@ -362,20 +362,22 @@ import Testing
 
     /// A UTF-16 file (a spreadsheet's "Unicode text") was read as UTF-8: every line refused, exit 2, the
     /// load `done`, and the file skipped as loaded from then on. It fails now, naming what to do.
-    @Test(arguments: [[UInt8](arrayLiteral: 0xFF, 0xFE), [0xFE, 0xFF]])
-    func aUTF16InputFailsAndIsNotRecordedAsLoaded(mark: [UInt8]) throws {
+    @Test(arguments: [([UInt8](arrayLiteral: 0xFF, 0xFE), "UTF-16"), ([0xFE, 0xFF], "UTF-16"), ([0xFF, 0xFE, 0x00, 0x00], "UTF-32")])
+    func aUTF16InputFailsAndIsNotRecordedAsLoaded(mark: [UInt8], encoding: String) throws {
         let work = try LoadWorkspace()
         let text = "statement\nP(a)\nP(b)\n"
-        let units = text.utf16.flatMap { unit in
-            mark[0] == 0xFF ? [UInt8(unit & 0xFF), UInt8(unit >> 8)] : [UInt8(unit >> 8), UInt8(unit & 0xFF)]
+        let units = text.unicodeScalars.flatMap { scalar -> [UInt8] in
+            let value = scalar.value
+            if encoding == "UTF-32" { return [UInt8(value & 0xFF), 0, 0, 0] }
+            return mark[0] == 0xFF ? [UInt8(value & 0xFF), UInt8(value >> 8)] : [UInt8(value >> 8), UInt8(value & 0xFF)]
         }
         let input = try work.write("facts.csv", mark + units)
         let first = work.load(input)
         #expect(first.status == .failed)
         #expect(first.rejected == 0)
-        #expect(first.message?.contains("is UTF-16 text (it starts with the byte order mark") == true,
+        #expect(first.message?.contains("is \(encoding) text (it starts with the byte order mark") == true,
                 "\(first.message ?? "")")
-        #expect(first.message?.contains("iconv -f UTF-16 -t UTF-8") == true, "\(first.message ?? "")")
+        #expect(first.message?.contains("iconv -f \(encoding) -t UTF-8") == true, "\(first.message ?? "")")
         #expect(try work.database().ledger().allSatisfy { $0.status != "done" })
     }
 

@@ -99,6 +99,14 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(refusal.message == "subject, object given beside args disagree with them")
         let (agreeing, none) = try accepted(validate(#"{"predicate":"P","args":["a","b"],"subject":"a","object":"b"}"#))
         #expect(agreeing.metadata == "{}" && none == nil)
+        // A third argument by position beside args or a statement is compared as the subject and object are.
+        var fields = RecordFields()
+        fields.predicate = "P"
+        fields.args = ["a", "b"]
+        fields.extraArgs = ["z"]
+        let third = try accepted(validate(fields))
+        #expect(third.fact.statement == "P(a, b).")
+        #expect(third.fact.metadata == #"{"given_parts":{"arg3":"z"}}"#)
     }
 
     @Test func assemblesNumberedArgumentsAndRefusesGaps() throws {
