@@ -19,16 +19,25 @@ import Glibc
         return false
     }
 
+    /// An import of standard input into `database` writing its rejects to `rejects`, running until `feed`
+    /// is closed; returned once it holds the rejects file.
+    private func loadHoldingRejects(
+        _ rejects: String, database: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (feed: Pipe, load: BackgroundProcess) {
+        let feed = Pipe()
+        let load = try BackgroundProcess(BinaryLocator.factpipe,
+            ["import", "-", "--format", "text", "--db", database, "--rejects", rejects, "--json"],
+            stdin: feed.fileHandleForReading)
+        let deadline = Date().addingTimeInterval(20)
+        while !isHeld(rejects), load.isRunning, Date() < deadline { usleep(20_000) }
+        #expect(isHeld(rejects), "the running load holds its rejects file", sourceLocation: sourceLocation)
+        return (feed, load)
+    }
+
     @Test func aSecondLoadNamingTheRejectsFileOfARunningLoadIsRefused() throws {
         let work = try CLIWorkspace()
         let shared = work.path("shared.ndjson")
-        let feed = Pipe()
-        let first = try BackgroundProcess(BinaryLocator.factpipe,
-            ["import", "-", "--format", "text", "--db", work.path("one.sqlite"), "--rejects", shared, "--json"],
-            stdin: feed.fileHandleForReading)
-        let deadline = Date().addingTimeInterval(20)
-        while !isHeld(shared), first.isRunning, Date() < deadline { usleep(20_000) }
-        #expect(isHeld(shared), "the running load holds its rejects file")
+        let (feed, first) = try loadHoldingRejects(shared, database: work.path("one.sqlite"))
 
         let other = try work.write("other.txt", "Q(a).\nnot a statement\n")
         let second = try Factpipe.run(["import", other, "--db", work.path("two.sqlite"), "--rejects", shared])
@@ -86,13 +95,7 @@ import Glibc
     @Test func aSecondLoadIntoTheSameDatabaseWaitsForTheLoadHoldingItsRejectsFile() throws {
         let work = try CLIWorkspace()
         let shared = work.path("rejects.ndjson")
-        let feed = Pipe()
-        let first = try BackgroundProcess(BinaryLocator.factpipe,
-            ["import", "-", "--format", "text", "--db", work.database, "--rejects", shared, "--json"],
-            stdin: feed.fileHandleForReading)
-        let deadline = Date().addingTimeInterval(20)
-        while !isHeld(shared), first.isRunning, Date() < deadline { usleep(20_000) }
-        #expect(isHeld(shared), "the running load holds its rejects file")
+        let (feed, first) = try loadHoldingRejects(shared, database: work.database)
 
         try FileManager.default.createDirectory(atPath: work.path("in"), withIntermediateDirectories: false)
         try work.write("in/other.txt", "Q(a).\nnot a statement\n")
