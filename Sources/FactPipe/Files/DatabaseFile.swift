@@ -73,7 +73,7 @@ public enum DatabaseFile {
         if !mustExist && PathText.real(path) == nil {
             // A link to a file in a missing folder: that folder is the one to name, not the link's own.
             if let target = PathText.symlinkTarget(path) {
-                let resolved = target.hasPrefix("/") ? target : PathText.split(path).folder + "/" + target
+                let resolved = PathText.resolved(target, ofLink: path)
                 throw StoreError(
                     kind: .unusablePath, path: path,
                     message: "cannot open database: it is a link to \(target), whose folder "

@@ -48,8 +48,7 @@ struct FileIdentity: Hashable, Sendable {
     private static func danglingTarget(_ path: String, depth: Int) -> String? {
         guard let target = PathText.symlinkTarget(path) else { return path }
         guard depth < 16 else { return nil }
-        let resolved = target.hasPrefix("/") ? target : PathText.split(path).folder + "/" + target
-        return danglingTarget(resolved, depth: depth + 1)
+        return danglingTarget(PathText.resolved(target, ofLink: path), depth: depth + 1)
     }
 }
 
@@ -72,6 +71,12 @@ enum PathText {
         return folder == "/" ? "/" + name : folder + "/" + name
     }
 
+    /// Where the symlink at `link` pointing to `target` leads: `target` itself when absolute, else `target`
+    /// in the link's folder.
+    static func resolved(_ target: String, ofLink link: String) -> String {
+        target.hasPrefix("/") ? target : joined(split(link).folder, target)
+    }
+
     /// The folder part (`.` when there is none) and the last component of `path`.
     static func split(_ path: String) -> (folder: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
@@ -89,13 +94,12 @@ enum PathText {
         }
         if let target = symlinkTarget(path) {
             guard depth < 16 else { return nil }
-            return real(target.hasPrefix("/") ? target : split(path).folder + "/" + target, depth: depth + 1)
+            return real(resolved(target, ofLink: path), depth: depth + 1)
         }
         let (folder, name) = split(path)
         guard !name.isEmpty, name != ".", name != "..", let resolved = realpath(folder, nil) else { return nil }
         defer { free(resolved) }
-        let base = String(cString: resolved)
-        return (base == "/" ? "" : base) + "/" + name
+        return joined(String(cString: resolved), name)
     }
 
     /// Where `path` will be once the folders it names are made: `real(path)` while its folder exists, else
@@ -109,7 +113,7 @@ enum PathText {
         switch name {
         case "", ".": return base
         case "..": return split(base).folder
-        default: return (base == "/" ? "" : base) + "/" + name
+        default: return joined(base, name)
         }
     }
 

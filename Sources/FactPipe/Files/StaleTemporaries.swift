@@ -35,7 +35,7 @@ public enum StaleTemporaries {
             guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG
             else { continue }
             if unlinkat(descriptor, name, 0) == 0 {
-                removed.append(folder == "/" ? "/" + name : folder + "/" + name)
+                removed.append(PathText.joined(folder, name))
             }
         }
         return removed

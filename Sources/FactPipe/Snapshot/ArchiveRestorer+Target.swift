@@ -57,7 +57,7 @@ extension ArchiveRestorer {
                 return "is a link into \(PathText.split(end).folder), a folder that does not exist; "
                     + "create it, or restore to another path"
             }
-            end = next.hasPrefix("/") ? next : PathText.split(end).folder + "/" + next
+            end = PathText.resolved(next, ofLink: end)
         }
         return "is a link that cannot be resolved (too many levels of links); restore to another path"
     }

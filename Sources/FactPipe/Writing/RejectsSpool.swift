@@ -28,7 +28,7 @@ final class RejectsSpool {
         let real = PathText.real(target.path) ?? target.path
         var opened: Int32 = -1
         for folder in [AtomicFileOutput.folder(of: real), Self.temporaryFolder()] {
-            let path = TemporaryName.make(for: folder + "/" + PathText.split(real).name)
+            let path = TemporaryName.make(for: PathText.joined(folder, PathText.split(real).name))
             opened = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
             if opened >= 0 {
                 unlink(path)
