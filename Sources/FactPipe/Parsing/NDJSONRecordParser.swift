@@ -35,8 +35,7 @@ enum NDJSONRecordParser {
         var seen = Set<String>()
         var statementKey: String?
         for (index, (givenKey, value)) in members.enumerated() {
-            // The mapping's names are in lower case, and an input's are matched whatever their case.
-            let key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? mapping[givenKey.lowercased()] ?? givenKey
+            let key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? mapped(givenKey, mapping) ?? givenKey
             let isRepeat = comparesInPlace
                 ? members[..<index].contains { $0.key == key } : !seen.insert(key).inserted
             // A key given twice keeps one value and loses the other: refuse the record instead.
@@ -166,6 +165,13 @@ enum NDJSONRecordParser {
         }
         if givesNothing(value) { return }
         fields.metadataExtras.append((key, JSONText.json(of: value, in: bytes)))
+    }
+
+    /// The target of `key` written in another case than the mapping's names (kept in lower case): looked up
+    /// lowered only when it holds a capital or a non-ASCII letter, so a record's other keys cost no copy.
+    private static func mapped(_ key: String, _ mapping: [String: String]) -> String? {
+        guard key.utf8.contains(where: { (0x41...0x5A).contains($0) || $0 >= 0x80 }) else { return nil }
+        return mapping[key.lowercased()]
     }
 
     /// A field `null` or `""` gives nothing, as an empty CSV cell does (docs/formats.md): kept as a member of
