@@ -128,12 +128,9 @@ public enum DatabaseOptimizer {
                 }
             }
             // What a stopped load left (its indexes, its staged batches), completed as the next load would.
-            var completed: String?
-            try step("complete stopped loads") { () throws(StoreError) in completed = try maintenance.completeStoppedLoads() }
-            if let completed, let last = report.steps.indices.last {
-                report.steps[last].detail = completed
-            } else {
-                report.steps.removeLast()
+            if let leftovers = try maintenance.leftovers() {
+                try step("complete stopped loads") { () throws(StoreError) in try maintenance.completeStoppedLoads() }
+                if let last = report.steps.indices.last { report.steps[last].detail = leftovers.description }
             }
             try step("PRAGMA optimize") { () throws(StoreError) in try maintenance.optimize() }
             try step("ANALYZE") { () throws(StoreError) in try maintenance.analyze() }

@@ -66,43 +66,54 @@ final class DatabaseMaintenance {
             free: Int(try connection.scalarInt("PRAGMA freelist_count") ?? 0))
     }
 
-    /// Completes what a stopped load left, as the next load would, and returns what it did (nil when there was
-    /// nothing): the unique index of a bulk load killed before its end, the batches loads left staged (a
-    /// killed load's, or one's whose merge failed) merged under their own policies, and the secondary indexes
-    /// dropped for a bulk load. Left as it was, the table without its indexes passed the integrity check
-    /// (exit 0, "integrity ok") and stayed without them until the next load.
+    /// What a stopped load left: the unique index of a bulk load killed before its end, batches left staged
+    /// (a killed load's, or one's whose merge failed), secondary indexes dropped for a bulk load. Left as it
+    /// was, the table without its indexes passed the integrity check (exit 0, "integrity ok") and stayed
+    /// without them until the next load.
+    struct Leftovers {
+        var uniqueIndexMissing: Bool
+        var stagedLoads: [Int64]
+        var missingIndexes: [String]
+
+        /// What completing them does, for the report.
+        var description: String {
+            var done: [String] = []
+            if uniqueIndexMissing { done.append("the unique index built") }
+            if !stagedLoads.isEmpty {
+                done.append("the staged batches of load\(stagedLoads.count == 1 ? "" : "s") "
+                    + stagedLoads.map(String.init).joined(separator: ", ") + " merged")
+            }
+            if !missingIndexes.isEmpty { done.append(missingIndexes.joined(separator: ", ") + " built") }
+            return done.joined(separator: "; ") + " (left by a stopped load)"
+        }
+    }
+
+    /// What a stopped load left, or nil when nothing.
+    func leftovers() throws(StoreError) -> Leftovers? {
+        let staging = StagingArea(connection: connection)
+        // A database of an earlier schema has other secondary indexes: its next load migrates it.
+        let isCurrent = try connection.scalarInt("PRAGMA user_version") == FactSchema.version
+        let present = try FactDatabase.existingSecondaryIndexes(connection)
+        let found = Leftovers(
+            uniqueIndexMissing: try staging.uniqueness() == .missing, stagedLoads: try staging.loadsWithStagedRows(),
+            missingIndexes: isCurrent ? FactSchema.secondaryIndexes.map(\.name).filter { !present.contains($0) } : [])
+        return found.uniqueIndexMissing || !found.stagedLoads.isEmpty || !found.missingIndexes.isEmpty ? found : nil
+    }
+
+    /// Completes what a stopped load left, as the next load would (`LoadRecovery`).
     /// - Throws: `StoreError` when a merge fails (a constraint of the user's refuses a load's rows: undo it).
-    func completeStoppedLoads() throws(StoreError) -> String? {
+    func completeStoppedLoads() throws(StoreError) {
         do {
-            return try completeStoppedLoadsUntyped()
+            try FactSchema.migrate(connection)
+            let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
+            let staging = StagingArea(connection: connection)
+            try LoadRecovery(database: database, ledger: try LoadLedger(connection: connection), staging: staging).run()
+            try database.buildMissingSecondaryIndexes()
         } catch let error as StoreError {
             throw error
         } catch {
             throw StoreError(kind: .sqlite(code: SQLITE_ERROR), path: path, message: "\(error)")
         }
-    }
-
-    private func completeStoppedLoadsUntyped() throws -> String? {
-        let staging = StagingArea(connection: connection)
-        let loads = try staging.loadsWithStagedRows()
-        let uniqueMissing = try staging.uniqueness() == .missing
-        // A database of an earlier schema has other secondary indexes: its next load migrates it.
-        let isCurrent = try connection.scalarInt("PRAGMA user_version") == FactSchema.version
-        let present = try FactDatabase.existingSecondaryIndexes(connection)
-        let missing = isCurrent ? FactSchema.secondaryIndexes.map(\.name).filter { !present.contains($0) } : []
-        guard !loads.isEmpty || uniqueMissing || !missing.isEmpty else { return nil }
-        try FactSchema.migrate(connection)
-        let database = WriterConnection(connection: connection, settings: DatabaseSettings(), isAtomic: false)
-        try LoadRecovery(database: database, ledger: try LoadLedger(connection: connection), staging: staging).run()
-        try database.buildMissingSecondaryIndexes()
-        var done: [String] = []
-        if uniqueMissing { done.append("the unique index built") }
-        if !loads.isEmpty {
-            done.append("the staged batches of load\(loads.count == 1 ? "" : "s") "
-                + loads.map(String.init).joined(separator: ", ") + " merged")
-        }
-        if !missing.isEmpty { done.append(missing.joined(separator: ", ") + " built") }
-        return done.joined(separator: "; ") + " (left by a stopped load)"
     }
 
     /// `PRAGMA optimize`: lets SQLite run the analyses it judges useful.

@@ -151,9 +151,7 @@ enum FactDatabase {
                 message: "cannot write to it: this user may not write the file (mode \(String(own.st_mode & 0o7777, radix: 8)), "
                     + "owner \(UserName.of(uid: own.st_uid))); give them write permission")
         }
-        let folder = AtomicFileOutput.folder(of: real)
-        let hasSideFiles = access(real + "-wal", F_OK) == 0 && access(real + "-shm", F_OK) == 0
-        if !hasSideFiles, access(folder, W_OK) != 0, errno == EACCES {
+        if let folder = folderSQLiteMayNotWrite(real) {
             throw StoreError(
                 kind: .unusablePath, path: path,
                 message: "cannot write to it: this user may not write its folder \(folder), where SQLite makes the "
@@ -166,14 +164,19 @@ enum FactDatabase {
     /// words were "attempt to write a readonly database (in: PRAGMA cache_size…)", as if a write were asked.
     private static func checkReaderCanMakeItsIndex(_ path: String) throws(StoreError) {
         let real = DatabaseFile.realPath(path)
-        let folder = AtomicFileOutput.folder(of: real)
-        let hasSideFiles = access(real + "-wal", F_OK) == 0 && access(real + "-shm", F_OK) == 0
-        guard !hasSideFiles, access(folder, W_OK) != 0, errno == EACCES, ReadOnlyDatabase.isWALFile(path)
-        else { return }
+        guard let folder = folderSQLiteMayNotWrite(real), ReadOnlyDatabase.isWALFile(path) else { return }
         throw StoreError(
             kind: .unusablePath, path: path,
             message: "cannot read it: SQLite makes \(real)-shm beside a database in WAL mode to read it, and this user "
                 + "may not write its folder \(folder); read it as a user who may (its owner), or read a copy of it")
+    }
+
+    /// The folder of the database file `real` when SQLite must make its `-wal` or `-shm` there (they are not
+    /// both there already) and this user may not write it; nil otherwise.
+    private static func folderSQLiteMayNotWrite(_ real: String) -> String? {
+        let folder = AtomicFileOutput.folder(of: real)
+        let hasSideFiles = access(real + "-wal", F_OK) == 0 && access(real + "-shm", F_OK) == 0
+        return !hasSideFiles && access(folder, W_OK) != 0 && errno == EACCES ? folder : nil
     }
 
     /// True when `path` is on a file system mounted read-only.
