@@ -64,8 +64,10 @@ enum PathText {
         return out
     }
 
-    /// `name` in `folder`, with one `/` between them however many `folder` ends with (`backups/`).
+    /// `name` in `folder`, with one `/` between them however many `folder` ends with (`backups/`); an empty
+    /// folder is the current one (`name` alone, not `/name`).
     static func joined(_ folder: String, _ name: String) -> String {
+        guard !folder.isEmpty else { return name }
         var folder = Substring(folder)
         while folder.count > 1, folder.hasSuffix("/") { folder = folder.dropLast() }
         return folder == "/" ? "/" + name : folder + "/" + name

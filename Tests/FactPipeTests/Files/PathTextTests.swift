@@ -25,6 +25,10 @@ import Testing
         #expect(PathText.joined("backups//", "kb.db.zst") == "backups/kb.db.zst")
         #expect(PathText.joined("/", "kb.db.zst") == "/kb.db.zst")
         #expect(PathText.joined("//", "kb.db.zst") == "/kb.db.zst")
+        #expect(PathText.joined("", "kb.db.zst") == "kb.db.zst")
+        #expect(PathText.resolved("../b", ofLink: "x/link") == "x/../b")
+        #expect(PathText.resolved("/abs/b", ofLink: "x/link") == "/abs/b")
+        #expect(PathText.resolved("b", ofLink: "/link") == "/b")
         #expect(BackupRetention.newBackupPath(directory: "/nonexistent-factpipe-dir/", databaseName: "kb")
             .hasPrefix("/nonexistent-factpipe-dir/kb-"))
     }
