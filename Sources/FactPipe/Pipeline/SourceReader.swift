@@ -181,7 +181,7 @@ struct SourceReader {
         resumeAt: (offset: Int64, line: Int)?, resumeLoadID: Int64?,
         send: (PipelineItem) -> Bool
     ) throws -> Bool {
-        let source = try SQLiteFactSource(path: file, name: path)
+        let source = try SQLiteFactSource(path: file, name: path, maxRecordBytes: options.limits.maxRecordBytes)
         var size: Int64?
         var info = stat()
         if stat(path, &info) == 0 { size = Int64(info.st_size) }
@@ -201,6 +201,13 @@ struct SourceReader {
             guard send(.chunk(chunk, context)) else { return false }
         }
         if source.changedSinceOpened { throw changed }
+        if source.schemaChanged {
+            throw ReadError(
+                source: path, kind: .changedWhileRead,
+                message: "its schema changed while it was read (a VACUUM, which renumbers rows, an ALTER TABLE or a new "
+                    + "index): rows may have moved behind the reading or changed their meaning; load it again when "
+                    + "nothing changes it")
+        }
         progress.inputBytes.add(size ?? 0, ordering: .relaxed)
         return send(.sourceEnd(sha256: nil))
     }

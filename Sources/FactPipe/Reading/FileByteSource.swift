@@ -34,6 +34,9 @@ public final class FileByteSource: ByteSource {
     /// Nil after `stopHashing()`.
     public func finishDigest() -> String? { digest?.finish() }
 
+    /// Adds bytes read from elsewhere to the digest (a SQLite database's `-wal` after the database).
+    func addToDigest(_ bytes: UnsafeRawBufferPointer) { digest?.update(bytes) }
+
     /// Stops hashing what is read: for an input whose hash is already known.
     public func stopHashing() { digest = nil }
 

@@ -28,7 +28,11 @@ enum FileHasher {
         guard let before = source.stamp else { return nil }
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
         defer { block.deallocate() }
-        while try source.read(into: block) > 0 {}
+        var head: [UInt8] = []
+        while case let got = try source.read(into: block), got > 0 {
+            if head.count < 16 { head += block.prefix(min(got, 16 - head.count)) }
+        }
+        if head == InputFormat.sqliteMagic { try addLog(of: path, to: source, block: block) }
         guard let sha256 = source.finishDigest() else { return nil }
         guard source.stamp == before else {
             throw ReadError(
@@ -36,6 +40,30 @@ enum FileHasher {
                 message: "it changed while it was read for its SHA-256; load it once nothing writes to it")
         }
         return (sha256, before)
+    }
+
+    /// Adds the `-wal` of the SQLite database at `path`, when it has one, to the digest of the database: the
+    /// writes of a program that keeps it open stay there until a checkpoint, so the file alone stayed the
+    /// same while its facts changed, and a load of the new ones was skipped as "the same content". The log
+    /// is read as it is (a writer may be appending): its hash has only to differ when the facts may.
+    private static func addLog(of path: String, to source: FileByteSource, block: UnsafeMutableRawBufferPointer)
+        throws(ReadError)
+    {
+        let log = DatabaseFile.walPath(path)
+        var info = stat()
+        guard stat(log, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size > 0 else { return }
+        let reader: FileByteSource
+        do throws(ReadError) {
+            reader = try FileByteSource(path: log)
+        } catch {
+            // Removed by a checkpoint that closed the database meanwhile: its writes are in the file now.
+            if access(log, F_OK) != 0 { return }
+            throw error
+        }
+        reader.stopHashing()
+        while case let got = try reader.read(into: block), got > 0 {
+            source.addToDigest(UnsafeRawBufferPointer(rebasing: block[..<got]))
+        }
     }
 }
 

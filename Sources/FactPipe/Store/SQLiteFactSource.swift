@@ -22,7 +22,15 @@ import Darwin
 /// a program that opens it and checkpoints into the file changes pages under the reading, so the file's
 /// size and time are watched, and a change fails the load (`changedWhileRead`; the pipeline undoes what
 /// it committed). A rollback-journal database is read a page of rows at a time, each its own transaction,
-/// as one transaction would lock its writers out for the whole load. The table and its indexes (each
+/// as one transaction would lock its writers out for the whole load; each page also reads the schema's
+/// version, and a change (a `VACUUM`, which renumbers rowids behind the reading, an `ALTER TABLE`, a new
+/// index) fails the load the same way: rows may have moved behind the reading or changed their meaning
+/// (a dropped column named in the select list reads as its own name, SQLite taking it for a string). The
+/// rowids are read from the smallest (they may be negative) to the largest. Generated columns are read as
+/// any other. The text of a UTF-16 database is read as stored and turned into UTF-8 here: SQLite's own
+/// conversion joins a lone surrogate with the character after it (`a<U+D800>,` became one letter), so
+/// the row is refused instead (its surrogate written as its three bytes, which no UTF-8 allows). A row
+/// longer than `--max-record-bytes` as a record is refused as a line of NDJSON would be. The table and its indexes (each
 /// table, behind a view) pass `PRAGMA quick_check` first: a leaf page whose cell count was damaged hides
 /// rows from a scan (the index still counts them), and the load said done with them missing. The rowid
 /// is read under a name no column takes (`rowid`, `_rowid_` or `oid`): a column named `ROWID`, as exports
@@ -37,7 +45,16 @@ final class SQLiteFactSource {
     private let includesRowid: Bool
     /// False for a view or a table without rowids: rows are read in one pass, counted from 0.
     private let hasRowids: Bool
-    private var nextRowid: Int64 = 0
+    private var nextRowid = Int64.min
+    /// The schema's version as the load began; a rollback-journal database's pages compare it (nil: read
+    /// in one transaction, where it cannot change).
+    private let schemaVersion: Int64?
+    /// Set when a page found the schema changed: that page is not handed out, and the load fails.
+    private(set) var schemaChanged = false
+    /// True when the database stores its text as UTF-16.
+    private let isUTF16: Bool
+    /// The longest row, as its record, that is handed out whole; a longer one only as its start, refused.
+    private let maxRecordBytes: Int
     private var nextLine = 1
     private var sequence = 0
     private var isExhausted = false
@@ -49,8 +66,9 @@ final class SQLiteFactSource {
 
     /// Opens `path` read-only and checks that it has a `facts` table with a `statement` column.
     /// - Throws: `StoreError` naming what is missing.
-    init(path: String, name: String? = nil) throws(StoreError) {
+    init(path: String, name: String? = nil, maxRecordBytes: Int = FactLimits().maxRecordBytes) throws(StoreError) {
         self.path = name ?? path
+        self.maxRecordBytes = maxRecordBytes
         // Opened as every read-only look is (`ReadOnlyDatabase`): immutable only in WAL mode without a WAL
         // file; a rollback-journal database through its locks, so that a hot journal is refused instead of
         // half-written pages being read.
@@ -62,7 +80,10 @@ final class SQLiteFactSource {
             named.path = name ?? path
             throw named
         }
-        let names = try connection.textColumn("SELECT name FROM pragma_table_info('facts') ORDER BY cid")
+        // `table_xinfo`, not `table_info`, which leaves generated columns out (hidden 2 and 3; 1 is a virtual
+        // table's hidden column, such as FTS5's own).
+        let names = try connection.textColumn(
+            "SELECT name FROM pragma_table_xinfo('facts') WHERE hidden IN (0, 2, 3) ORDER BY cid")
         guard names.contains("statement") else {
             throw StoreError(kind: .foreignDatabase, path: name ?? path,
                              message: names.isEmpty ? "has no facts table to read"
@@ -89,6 +110,8 @@ final class SQLiteFactSource {
         // closed here, not by `deinit`.
         do throws(StoreError) {
             if isWAL { try database.execute("BEGIN") }
+            schemaVersion = isWAL ? nil : try database.scalarInt("PRAGMA schema_version")
+            isUTF16 = try database.textColumn("PRAGMA encoding").first?.hasPrefix("UTF-16") ?? false
             let isView = try database.textColumn("SELECT type FROM sqlite_schema WHERE name = 'facts'") == ["view"]
             try Self.checkStructure(database, path: name ?? path, isView: isView)
             // The first name of the rowid that no column takes; none in a table without rowids (or whose
@@ -98,6 +121,8 @@ final class SQLiteFactSource {
                 !lowercased.contains(alias) && (try? database.prepare("SELECT \(alias) FROM facts LIMIT 0")) != nil
             }
             hasRowids = rowid != nil
+            // Rows without rowids are counted from 0.
+            if !hasRowids { nextRowid = 0 }
             // The rowid goes into the metadata under `rowid`, unless a column of that name is there already.
             includesRowid = !isFactpipe && hasRowids && !names.contains("rowid")
             let list = columns.map { name in
@@ -172,7 +197,9 @@ final class SQLiteFactSource {
                 message: "cannot resume at row \(rowid): its facts is a view (or a table without rowids), whose "
                     + "rows have no fixed order; load it again without --resume")
         }
-        nextRowid = rowid
+        // A load that committed nothing (its first line next) starts at the smallest rowid: a checkpoint's
+        // offset is the rowid after the last row read, and 0 only before any was.
+        nextRowid = line <= 1 && hasRowids ? Int64.min : rowid
         nextLine = line
     }
 
@@ -190,30 +217,49 @@ final class SQLiteFactSource {
                     isExhausted = true
                     break
                 }
-                let start = bytes.count
-                appendRow(to: &bytes, rowid: nextRowid)
-                records.append(RawRecord(range: start..<bytes.count, line: nextLine, offset: nextRowid))
-                bytes.append(0x0A)
+                appendRecord(to: &bytes, &records, rowid: nextRowid, offset: nextRowid)
                 nextLine += 1
                 nextRowid += 1
             }
         }
         while hasRowids && bytes.count < targetBytes {
-            try select.bind(1, nextRowid)
-            try select.bind(2, 1024)
+            let pageStart = (bytes.count, records.count, nextLine, nextRowid)
+            // Each page its own read transaction, which also reads the schema's version (one transaction
+            // already holds a WAL database).
+            if schemaVersion != nil { try connection.execute("BEGIN") }
             var rowsRead = 0
-            while try select.step() {
-                rowsRead += 1
-                let rowid = select.int64(0)
-                let start = bytes.count
-                appendRow(to: &bytes, rowid: rowid)
-                records.append(RawRecord(range: start..<bytes.count, line: nextLine, offset: rowid))
-                bytes.append(0x0A)
-                nextLine += 1
-                nextRowid = rowid + 1
+            var lastRowid: Int64?
+            do throws(StoreError) {
+                try select.bind(1, nextRowid)
+                try select.bind(2, 1024)
+                while try select.step() {
+                    rowsRead += 1
+                    let rowid = select.int64(0)
+                    appendRecord(to: &bytes, &records, rowid: rowid, offset: rowid)
+                    nextLine += 1
+                    lastRowid = rowid
+                    // The largest rowid has nothing after it (and no rowid + 1).
+                    if rowid < Int64.max { nextRowid = rowid + 1 }
+                }
+                select.reset()
+                if let schemaVersion, try connection.scalarInt("PRAGMA schema_version") != schemaVersion {
+                    schemaChanged = true
+                }
+                if schemaVersion != nil { try connection.execute("COMMIT") }
+            } catch {
+                select.reset()
+                if schemaVersion != nil { try? connection.execute("ROLLBACK") }
+                throw error
             }
-            select.reset()
-            if rowsRead < 1024 {
+            if schemaChanged {
+                // This page was read under the new schema: it goes nowhere.
+                bytes.removeSubrange(pageStart.0...)
+                records.removeSubrange(pageStart.1...)
+                (nextLine, nextRowid) = (pageStart.2, pageStart.3)
+                isExhausted = true
+                break
+            }
+            if rowsRead < 1024 || lastRowid == Int64.max {
                 isExhausted = true
                 break
             }
@@ -222,6 +268,20 @@ final class SQLiteFactSource {
         defer { sequence += 1 }
         return RecordChunk(sequence: sequence, source: path, bytes: bytes, records: records,
                            endOffset: nextRowid, endLine: nextLine)
+    }
+
+    /// Appends the row the statement is on as one record and its line end.
+    private func appendRecord(to bytes: inout [UInt8], _ records: inout [RawRecord], rowid: Int64, offset: Int64) {
+        let start = bytes.count
+        appendRow(to: &bytes, rowid: rowid)
+        var record = RawRecord(range: start..<bytes.count, line: nextLine, offset: offset)
+        if bytes.count - start > maxRecordBytes {
+            // Refused as an NDJSON line this long is: only its start is kept, for the rejects file.
+            bytes.removeSubrange(min(bytes.count, start + InputReader.oversizedPrefixBytes)...)
+            record = RawRecord(range: start..<bytes.count, line: nextLine, offset: offset, isOversized: true)
+        }
+        records.append(record)
+        bytes.append(0x0A)
     }
 
     private func appendRow(to out: inout [UInt8], rowid: Int64) {
@@ -241,6 +301,8 @@ final class SQLiteFactSource {
                 // metadata (it was null there, and a confidence of null read as 1.0).
                 let value = select.double(column)
                 out.append(contentsOf: (value.isFinite ? value.description : value < 0 ? "-9e999" : "9e999").utf8)
+            case SQLITE_TEXT where isUTF16:
+                appendUTF16Text(column, to: &out)
             default:
                 // The bytes as stored: text that is not UTF-8 refuses the row, as it refuses a line of NDJSON,
                 // instead of being repaired into U+FFFD (two facts that differed there became one).
@@ -250,6 +312,45 @@ final class SQLiteFactSource {
             }
         }
         out.append(contentsOf: (includesRowid ? ",\"rowid\":\(rowid)}" : "}").utf8)
+    }
+
+    /// Appends a UTF-16 database's text, read as stored (in this machine's byte order), quoted as UTF-8. A
+    /// surrogate without its other half is written as its own three bytes (as CESU-8 would), which UTF-8
+    /// never allows, so the row is refused as text that is not UTF-8, at that place.
+    private func appendUTF16Text(_ column: Int32, to out: inout [UInt8]) {
+        guard let raw = sqlite3_column_text16(select.handle, column) else {
+            out.append(contentsOf: "\"\"".utf8)
+            return
+        }
+        // Read unit by unit without assuming the pointer is aligned for UInt16.
+        let stored = UnsafeRawBufferPointer(start: raw, count: Int(sqlite3_column_bytes16(select.handle, column)))
+        let count = stored.count / 2
+        func codeUnit(_ index: Int) -> UInt16 { stored.loadUnaligned(fromByteOffset: index * 2, as: UInt16.self) }
+        var text: [UInt8] = []
+        text.reserveCapacity(count * 3)
+        var index = 0
+        while index < count {
+            let unit = codeUnit(index)
+            index += 1
+            if UTF16.isLeadSurrogate(unit), index < count, UTF16.isTrailSurrogate(codeUnit(index)) {
+                let scalar = 0x10000 + ((UInt32(unit) - 0xD800) << 10) + (UInt32(codeUnit(index)) - 0xDC00)
+                index += 1
+                text.append(contentsOf: [
+                    UInt8(0xF0 | (scalar >> 18)), UInt8(0x80 | ((scalar >> 12) & 0x3F)),
+                    UInt8(0x80 | ((scalar >> 6) & 0x3F)), UInt8(0x80 | (scalar & 0x3F)),
+                ])
+            } else if unit < 0x80 {
+                text.append(UInt8(unit))
+            } else if unit < 0x800 {
+                text.append(contentsOf: [UInt8(0xC0 | (unit >> 6)), UInt8(0x80 | (unit & 0x3F))])
+            } else {
+                // Any other unit, a lone surrogate too.
+                text.append(contentsOf: [
+                    UInt8(0xE0 | (unit >> 12)), UInt8(0x80 | ((unit >> 6) & 0x3F)), UInt8(0x80 | (unit & 0x3F)),
+                ])
+            }
+        }
+        text.withUnsafeBufferPointer { _ = JSONText.appendQuoted($0, to: &out) }
     }
 }
 

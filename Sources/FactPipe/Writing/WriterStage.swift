@@ -218,7 +218,10 @@ final class WriterStage {
             try writer.setDefaultCreatedAt(startedAt)
         }
         atomicRejects.began(descriptor.path, fromLine: counts.checkpointLine, rejects: rejects)
-        let sourceRecords = descriptor.size.map { max(0, $0 - descriptor.startOffset) / 120 }
+        // A SQLite source's offset is a rowid, which may be negative.
+        let sourceRecords = descriptor.size.map { size in
+            descriptor.startOffset < 0 ? size / 120 : max(0, size - descriptor.startOffset) / 120
+        }
         if try indexes.mayAppendDirectly
             && indexes.directAppendSuits(sourceRecords: sourceRecords, database: database) {
             try database.inTransaction {
