@@ -98,10 +98,11 @@ final class PostgreSQLDirectLoad {
 
     /// Ends every direct load a database holds, inside the caller's transaction: builds the unique index
     /// when it is missing, merges each load's staged rows under its policy and adds what they did to its
-    /// ledger counts, and drops the staging table. Returns what was merged, by load id.
+    /// ledger counts, and drops the staging table. Returns what was merged, by load id. `beforeMerging` runs
+    /// once the unique index is there, before the first row goes into `facts`.
     @discardableResult
     static func complete(
-        on connection: PostgreSQLConnection, ledger: PostgreSQLLedger
+        on connection: PostgreSQLConnection, ledger: PostgreSQLLedger, beforeMerging: () -> Void = {}
     ) throws(PostgreSQLError) -> [Int64: StagingArea.MergeResult] {
         let present = try connection.execute("""
             SELECT to_regclass('\(stagingTable)') IS NOT NULL, EXISTS (SELECT 1 FROM pg_indexes
@@ -114,6 +115,7 @@ final class PostgreSQLDirectLoad {
             try connection.execute(createUniqueIndex)
         }
         guard hasStaging else { return [:] }
+        beforeMerging()
         try connection.execute(PostgreSQLSchema.createBatchTable)
         try connection.execute("SET LOCAL enable_hashjoin = off")
         try connection.execute("SET LOCAL enable_mergejoin = off")

@@ -187,8 +187,24 @@ final class PostgreSQLFactStore: FactSink {
     }
 
     /// Builds the secondary indexes that are missing, side by side (each `CREATE INDEX` lets readers go on).
+    /// When a build's own connection is refused (a role limited to one connection, a server out of
+    /// connection slots) or stopped, what is still missing is built on the load's connection, one index
+    /// after another: such a role's loads never had their indexes.
     private func buildMissingIndexes() throws {
-        try startMissingIndexes()?.wait()
+        do {
+            try startMissingIndexes()?.wait()
+        } catch {
+            let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
+            for index in PostgreSQLSchema.secondaryIndexes where !present.contains(index.name) {
+                try inTransaction {
+                    // As each build on its own connection does (`PostgreSQLIndexBuilds`).
+                    try connection.execute(
+                        "SELECT pg_advisory_xact_lock_shared($1::bigint)", ["\(PostgreSQLSchema.indexBuildsLockKey)"])
+                    try connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
+                    try connection.execute(index.sql)
+                }
+            }
+        }
     }
 
     /// Starts building the missing secondary indexes on connections of their own; nil when none is missing.
@@ -480,12 +496,20 @@ final class PostgreSQLFactStore: FactSink {
         let builds = try startMissingIndexes()
         var merged: [Int64: StagingArea.MergeResult] = [:]
         do {
-            try inTransaction { merged = try PostgreSQLDirectLoad.complete(on: connection, ledger: ledger) }
+            // The merge's INSERT waits for the builds' locks anyway: waited for before it, that wait does not
+            // count against a `lock_timeout` of the role's (which failed the load on its own builds).
+            try inTransaction {
+                merged = try PostgreSQLDirectLoad.complete(on: connection, ledger: ledger) { try? builds?.wait() }
+            }
         } catch {
             try? builds?.wait()
             throw error
         }
-        try builds?.wait()
+        // A build that failed (its connection refused by a role's limit, its backend terminated) takes nothing
+        // back: the merge is committed, with its counts in the ledger, and these counts must say the same (the
+        // load was recorded failed with counts that did not add up, which no resume could finish). The end
+        // of the load builds what is still missing.
+        try? builds?.wait()
         var total = counts
         if let result = merged[id] { total.add(result) }
         current = (id, total)
