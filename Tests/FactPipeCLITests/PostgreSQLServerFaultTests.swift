@@ -290,4 +290,41 @@ struct PostgreSQLServerFaultTests {
         #expect(try database.sql("SELECT statement FROM facts ORDER BY id") == [["Seed(0)."], ["A(1)."], ["A(2)."]])
         #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE tablename = 'facts'") == 4)
     }
+    /// A backend terminated while factpipe sends it a batch's COPY data says why before it closes the
+    /// connection; libpq, busy writing, left that unread, and the one line said only "server closed the
+    /// connection unexpectedly". The server's reason and SQLSTATE are in it now.
+    @Test func aBackendTerminatedDuringCopyGivesTheServersReason() throws {
+        let database = try PostgreSQLTestDatabase()
+        let maintenance = try #require(PostgreSQLTestServer.url)
+        let work = try CLIWorkspace()
+        var facts = 200_000
+        var failed: FactpipeRun?
+        for attempt in 1...3 {
+            let input = work.path("facts-\(facts).ndjson")
+            let generate = try Factpipe.run(["generate", "--facts", "\(facts)", "--seed", "23", "-o", input, "-q"])
+            try #require(generate.status == 0, "\(generate.stderr)")
+            _ = try? database.sql("DROP TABLE IF EXISTS facts, factpipe_loads, factpipe_meta, factpipe_assertions")
+            let load = try BackgroundProcess(
+                BinaryLocator.factpipe, ["import", input, "--db", database.url, "--batch-size", "50000", "-q"])
+            var terminated = false
+            _ = poll(timeout: 60) {
+                terminated = (try? PostgreSQLTestDatabase.psql(maintenance, """
+                    SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(database.name)'
+                    AND state = 'active' AND query LIKE 'COPY%'
+                    """))?.isEmpty == false
+                return terminated || !load.isRunning
+            }
+            let run = try load.wait()
+            if terminated && run.status == 1 {
+                failed = run
+                break
+            }
+            Issue.record("attempt \(attempt): the load of \(facts) facts ended (\(run.status)) before its COPY was caught")
+            facts *= 2
+        }
+        let run = try #require(failed)
+        #expect(run.stderr.contains("COPY failed: the connection was lost: terminating connection due to administrator "
+            + "command"), "\(run.stderr)")
+        #expect(run.stderr.contains("(SQLSTATE 57P01)"), "\(run.stderr)")
+    }
 }

@@ -208,13 +208,13 @@ final class PostgreSQLConnection {
                 return 1
             }
         }
-        guard rc == 1 else { throw lastError("COPY failed") }
+        guard rc == 1 else { throw copyFailure() }
     }
 
     /// Ends the COPY; returns how many rows the server took.
     @discardableResult
     func endCopy() throws(PostgreSQLError) -> Int {
-        guard PQputCopyEnd(handle, nil) == 1 else { throw lastError("COPY failed") }
+        guard PQputCopyEnd(handle, nil) == 1 else { throw copyFailure() }
         var rows = 0
         var failure: PostgreSQLError?
         while let result = PQgetResult(handle) {
@@ -259,6 +259,27 @@ final class PostgreSQLConnection {
         if text.isEmpty { text = "the server closed the connection" }
         return PostgreSQLError(server: server, message: Self.scrub(lost(PostgreSQLError.oneLine(text)), address),
                                sqlState: state ?? notices.shutdown?.sqlState)
+    }
+
+    /// Why sending COPY data failed. A server that ends the connection (`pg_terminate_backend`, a shutdown)
+    /// says why first, but libpq, busy writing, leaves that unread: only "server closed the connection
+    /// unexpectedly" was said. What the server sent is read before the connection's own words are taken.
+    private func copyFailure() -> PostgreSQLError {
+        guard PQstatus(handle) == CONNECTION_BAD else { return lastError("COPY failed") }
+        _ = PQconsumeInput(handle)
+        var said: PostgreSQLError?
+        while let result = PQgetResult(handle) {
+            let status = PQresultStatus(result)
+            if said == nil, status == PGRES_FATAL_ERROR,
+                let message = PQresultErrorField(result, Int32(UInt8(ascii: "M"))), message.pointee != 0 {
+                said = error(of: result, sql: "COPY")
+            }
+            PQclear(result)
+            // Still copying, libpq would hand the same state back for ever.
+            if status == PGRES_COPY_IN || status == PGRES_COPY_BOTH { break }
+        }
+        guard let said else { return lastError("COPY failed") }
+        return PostgreSQLError(server: server, message: "COPY failed: " + said.message, sqlState: said.sqlState)
     }
 
     private func lastError(_ what: String, sql: String? = nil) -> PostgreSQLError {
