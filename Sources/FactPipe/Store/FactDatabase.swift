@@ -55,6 +55,7 @@ enum FactDatabase {
         try ensureSchema(connection)
         try CanonicalFormMigration.migrateIfNeeded(connection)
         try SubjectIndexMigration.migrateIfNeeded(connection)
+        connection.emptiesLogOnClose = true
         return connection
     }
 

@@ -32,7 +32,18 @@ final class SQLiteConnection {
         sqlite3_extended_result_codes(db, 1)
     }
 
+    /// Set on a factpipe writer's connection: its close first copies the log into the database and empties
+    /// it. SQLite's own close does so only when no other connection has the file open; one that has (the
+    /// monitor's probe, a reader's query) at that moment left the `-wal` holding what the command committed
+    /// (an undo's whole change, once), so the database file alone, copied or moved, lacked it. Waits at
+    /// most `WriterConnection.releaseLogWaitMilliseconds` for a reader's transaction to end.
+    var emptiesLogOnClose = false
+
     deinit {
+        if emptiesLogOnClose {
+            sqlite3_busy_timeout(handle, WriterConnection.releaseLogWaitMilliseconds)
+            sqlite3_exec(handle, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil)
+        }
         sqlite3_close_v2(handle)
     }
 

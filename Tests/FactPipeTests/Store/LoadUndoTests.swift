@@ -158,4 +158,24 @@ import Testing
         withExtendedLifetime(holder) {}
         #expect(try work.database().int("SELECT count(*) FROM facts") == 1)
     }
+    /// Another connection with the file open as a writer closes (the monitor between two of its reads): SQLite's
+    /// close then leaves the log, and the undo's whole change was in the `-wal` only; the database file,
+    /// copied or moved alone, still said the load was done. The writer empties the log as it closes.
+    @Test func anUndoWhileAReaderHasTheFileOpenLeavesNothingOnlyInTheLog() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("facts.txt", (1...2_000).map { "Rel(Ent\($0), X)." }.joined(separator: "\n") + "\n")
+        #expect(work.load(input).inserted == 2_000)
+        let reader = try SQLiteConnection(path: work.databasePath, readOnly: true, create: false)
+        #expect(try reader.scalarInt("SELECT count(*) FROM facts") == 2_000)
+
+        let result = try LoadUndo.undo(loadID: 1, databasePath: work.databasePath)
+        #expect(result.deleted == 2_000)
+        // The file alone, its log left out.
+        let alone = try SQLiteConnection(
+            path: work.databasePath, readOnly: true, create: false,
+            uri: ReadOnlyDatabase.uri(for: work.databasePath, mode: .immutable))
+        #expect(try alone.scalarInt("SELECT count(*) FROM facts") == 0)
+        #expect(try alone.textColumn("SELECT status FROM factpipe_loads") == ["undone"])
+        withExtendedLifetime(reader) {}
+    }
 }
