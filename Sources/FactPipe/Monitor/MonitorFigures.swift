@@ -53,7 +53,7 @@ public struct MonitorFigures: Sendable {
     /// Creates empty figures for probes every `interval` seconds.
     public init(interval: Double) {
         self.interval = interval
-        historyCapacity = max(1, min(3_600, Int((3_600 / interval).rounded(.up))))
+        historyCapacity = max(1, Int((3_600 / max(1, interval)).rounded(.up)))
     }
 
     /// The lookup latency quantile `q` over the most recent lookups, in seconds.
@@ -104,6 +104,9 @@ public struct MonitorFigures: Sendable {
             insertedPerSecond = 0
             runningRates = [:]
         }
+        // Probed more often than each second, the history keeps one point a second (the first of each): an
+        // hour in its 3,600 points, not 3,600 probes (6 minutes at `--interval 0.1`).
+        if let last = history.last, interval < 1, sample.time - last.time < 1 - interval / 2 { return }
         history.append(
             Point(
                 time: sample.time, insertedPerSecond: insertedPerSecond, recordsPerSecond: recordsPerSecond,

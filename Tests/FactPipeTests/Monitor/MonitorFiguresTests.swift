@@ -150,6 +150,19 @@ struct MonitorFiguresTests {
         #expect(figures.history.first?.time == 400)
     }
 
+    /// Probed every 0.1 s, the history held 3,600 probes: 6 minutes, where the page and `/events` promise
+    /// the last hour. It keeps a point a second, and so the hour.
+    @Test func historyKeepsTheLastHourAtAnIntervalUnderASecond() {
+        var figures = MonitorFigures(interval: 0.1)
+        for tenth in 0..<40_000 {
+            figures.record(sample(at: Double(tenth) / 10, inserted: tenth, records: tenth), residentBytes: 1)
+        }
+        #expect(figures.historyCapacity == 3_600)
+        #expect(figures.history.count == 3_600)
+        let span = (figures.history.last?.time ?? 0) - (figures.history.first?.time ?? 0)
+        #expect(span >= 3_598 && span <= 3_600, "\(span)")
+    }
+
     /// A database made before the unique index keeps the UNIQUE constraint's own index on the statement;
     /// the probe counts predicates through it as through `facts_statement`.
     @Test func probeCountsThePredicatesThroughTheUniqueConstraintsIndex() throws {
