@@ -171,7 +171,13 @@ enum MonitorStopSignals {
                 if got == 1 { onSignal(Int32(byte)) } else if got < 0 && errno == EINTR { continue } else { return }
             }
         }
-        for number in [SIGINT, SIGTERM, SIGQUIT] {
+        // SIGHUP (the terminal closed, a service manager's hang-up) too, unless it was ignored when the monitor
+        // started (`nohup`): it ended the monitor without a word (exit 129).
+        var previous = sigaction()
+        let hangUpIgnored = sigaction(SIGHUP, nil, &previous) == 0
+            && unsafeBitCast(previous.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+        let stopSignals = [SIGINT, SIGTERM, SIGQUIT] + (hangUpIgnored ? [] : [SIGHUP])
+        for number in stopSignals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in
                 var byte = UInt8(truncatingIfNeeded: number)
@@ -185,7 +191,7 @@ enum MonitorStopSignals {
         // here, they are let through, those already pending too.
         var mask = sigset_t()
         sigemptyset(&mask)
-        for number in [SIGINT, SIGTERM, SIGQUIT] { sigaddset(&mask, number) }
+        for number in stopSignals { sigaddset(&mask, number) }
         pthread_sigmask(SIG_UNBLOCK, &mask, nil)
     }
 }

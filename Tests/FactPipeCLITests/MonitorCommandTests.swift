@@ -343,6 +343,33 @@ struct MonitorCommandTests {
         #expect(curl.status == 0 || curl.status == 18, "curl exited \(curl.status)")
     }
 
+    /// A SIGHUP (the terminal closed) ended the monitor without a word, exit 129. It stops as on SIGTERM now,
+    /// unless it was started with SIGHUP ignored (`nohup`), which it keeps.
+    @Test(arguments: [false, true])
+    func aHangUpStopsItUnlessItWasIgnored(ignored: Bool) throws {
+        let workspace = try CLIWorkspace()
+        let input = try facts(500, "small.ndjson", in: workspace)
+        #expect(try Factpipe.run(["import", input, "--db", workspace.database]).status == 0)
+        let monitor = try MonitorProcess(
+            database: workspace.database, interval: 0.1, shell: ignored ? "trap '' HUP; " : "", in: workspace)
+        kill(monitor.background.pid, SIGHUP)
+        if ignored {
+            Thread.sleep(forTimeInterval: 0.5)
+            #expect(monitor.background.isRunning)
+            #expect(try monitor.get("/healthz").status == 200)
+            kill(monitor.background.pid, SIGTERM)
+        }
+        // (This test's own children start with SIGHUP blocked: a monitor that does not take it would wait for
+        // ever, not stop.)
+        let stopped = poll(timeout: 10) { !monitor.background.isRunning }
+        #expect(stopped, "still running 10 s after the signal: \(monitor.log)")
+        if !stopped { kill(monitor.background.pid, SIGKILL) }
+        let run = try monitor.background.wait()
+        #expect(run.status == 0)
+        #expect(monitor.log.contains(ignored ? "stopping (SIGTERM)" : "stopping (SIGHUP)"), "\(monitor.log)")
+        #expect(monitor.log.contains("factpipe monitor: stopped"), "\(monitor.log)")
+    }
+
     /// A SIGTERM in the milliseconds after the start, while the server binds, stops the monitor as one
     /// after it does (it was ignored there, and the monitor went on serving).
     @Test func aSIGTERMRightAfterTheStartStopsIt() throws {
