@@ -29,16 +29,28 @@ struct BackupRetention {
     /// file has yet.
     static func newBackupPath(directory: String, databaseName: String) -> String {
         while true {
-            var now = timespec()
-            clock_gettime(CLOCK_REALTIME, &now)
-            let iso = Timestamp.iso8601(epochSeconds: Double(now.tv_sec)) ?? "1970-01-01T00:00:00Z"
-            let compact = String(iso.filter { $0 != "-" && $0 != ":" }.dropLast())  // YYYYMMDDTHHMMSS
-            let millis = String(Int(now.tv_nsec) / 1_000_000)
-            let stamp = compact + "." + String(repeating: "0", count: 3 - millis.count) + millis + "Z"
-            let path = PathText.joined(directory, databaseName + "-" + stamp + ".db.zst")
+            let path = PathText.joined(directory, databaseName + "-" + nowStamp() + ".db.zst")
             if access(path, F_OK) != 0 { return path }
             usleep(1_000)
         }
+    }
+
+    /// The current UTC time as a backup's name holds it: `YYYYMMDDTHHMMSS.mmmZ`.
+    static func nowStamp() -> String {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let iso = Timestamp.iso8601(epochSeconds: Double(now.tv_sec)) ?? "1970-01-01T00:00:00Z"
+        let compact = String(iso.filter { $0 != "-" && $0 != ":" }.dropLast())  // YYYYMMDDTHHMMSS
+        let millis = String(Int(now.tv_nsec) / 1_000_000)
+        return compact + "." + String(repeating: "0", count: 3 - millis.count) + millis + "Z"
+    }
+
+    /// The time stamp in a backup's path (`YYYYMMDDTHHMMSS.mmmZ`, sorting as the time), or nil when its
+    /// name is not a backup's of this database.
+    private func stamp(of path: String) -> String? {
+        let file = path.split(separator: "/").last.map(String.init) ?? path
+        guard matchesPattern(file) else { return nil }
+        return String(file.dropFirst(databaseName.count + 1).dropLast(7))
     }
 
     /// True when `file` (a name in the folder) has the shape of a backup of this database.
@@ -69,12 +81,24 @@ struct BackupRetention {
     /// Deletes this database's backups beyond the newest `keep`, with their `.sha256` files, and
     /// returns the paths deleted, oldest first. `written`, the backup just made, is always one of those
     /// kept, whatever its name sorts as: with the clock set back it is named older than the ones before
-    /// it, and was deleted as the oldest while the command reported success.
+    /// it, and was deleted as the oldest while the command reported success. Nor is one that another backup
+    /// started after this one and finished first (see below).
     /// - Throws: `SnapshotError` `.io` when the folder cannot be listed or a file cannot be deleted.
     func prune(keeping keep: Int, written: String? = nil) throws(SnapshotError) -> [String] {
         let named = try listFolder().filter(matchesPattern).sorted().map { PathText.joined(directory, $0) }
         let backups = ArchiveRetention.excluding(written, from: named).filter(isBackupOfThisDatabase)
-        let doomed = Array(backups.dropLast(max(keep - (written == nil ? 0 : 1), 0)))
+        // A backup started after this one and named no later than now was made while this one ran, by another
+        // `backup` of the same database: it holds a later state. Overlapping `--keep 1` runs deleted it and
+        // kept the older one. (One named in the future, by a clock that was ahead, is pruned as its name sorts.)
+        let now = Self.nowStamp()
+        let writtenStamp = written.flatMap(stamp(of:))
+        let isLater = { (path: String) -> Bool in
+            guard let writtenStamp, let stamp = self.stamp(of: path) else { return false }
+            return stamp > writtenStamp && stamp <= now
+        }
+        let later = backups.filter(isLater)
+        let doomed = Array(backups.filter { !isLater($0) }
+            .dropLast(max(keep - (written == nil ? 0 : 1) - later.count, 0)))
         try ArchiveRetention.delete(doomed, sideFileSuffixes: [".sha256"], kind: "backup")
         return doomed
     }

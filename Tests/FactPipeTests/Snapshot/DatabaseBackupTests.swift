@@ -100,6 +100,24 @@ import Testing
         #expect(try String(contentsOfFile: work.path("backups/notes.txt"), encoding: .utf8) == "keep me")
     }
 
+    /// Two `backup --keep 1` at once: the slow one, started first, finished last and deleted the other's,
+    /// newer backup (it holds the facts loaded in between), keeping its own older one. A backup started
+    /// after the one just written, and named no later than now, is kept; older ones go as before.
+    @Test func keepSparesABackupStartedAfterTheOneJustWritten() throws {
+        let work = try loadedWorkspace()
+        let older = try backup(work).path
+        let earlier = work.path("backups/facts-20000101T000000.000Z.db.zst")
+        try FileManager.default.copyItem(atPath: older, toPath: earlier)
+        let newer = try backup(work).path
+        let retention = BackupRetention(
+            directory: work.path("backups"), databaseName: "facts", sourceDatabase: work.databasePath)
+        // As the slow run ends: `older` is the one it wrote.
+        let removed = try retention.prune(keeping: 1, written: older)
+        #expect(removed == [earlier])
+        #expect(FileManager.default.fileExists(atPath: newer))
+        #expect(FileManager.default.fileExists(atPath: older))
+    }
+
     @Test func newBackupNamesFollowThePatternSortByTimeAndNeverRepeat() throws {
         let directory = try TemporaryDirectory()
         var names: [String] = []
