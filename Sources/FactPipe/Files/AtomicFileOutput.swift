@@ -42,6 +42,8 @@ final class AtomicFileOutput: ArchiveSink {
     private lazy var mayWait = temporaryPath == nil && CancellableOutput.mayWait(descriptor)
     /// True for a FIFO this output opened itself, left non-blocking (`CancellableOutput.open`).
     private var isNonBlocking = false
+    /// Runs in `commit` once the file is in place, before its sidecars are: a test stops there, as a kill would.
+    var afterOutputInPlace: (() throws(SnapshotError) -> Void)?
 
     /// Creates the temporary file beside `path` (or opens standard output or the device in place);
     /// `hashes` keeps the SHA-256 of what is written, `sparse` leaves 4 KiB blocks of zeros as holes,
@@ -227,6 +229,12 @@ final class AtomicFileOutput: ArchiveSink {
                 throw SnapshotError(.io, path: file.final, "cannot write: is a directory (nothing was replaced)")
             }
         }
+        // The old file's sidecars go first: a process killed between the file's rename and theirs left the new
+        // file beside the old checksum and manifest, and `verify` and `restore` refused a sound archive.
+        // Without them it is checked by what it holds.
+        if replacing {
+            for file in written { unlink(file.final) }
+        }
         // The file and the files beside it as one against an interrupt, which then lets the command end.
         try TemporaryFiles.puttingInPlace { () throws(SnapshotError) in
             guard Self.move(temporaryPath, to: path, replacing: replacing) == 0 else {
@@ -240,6 +248,7 @@ final class AtomicFileOutput: ArchiveSink {
             }
             isCommitted = true
             TemporaryFiles.forget(temporaryPath)
+            try afterOutputInPlace?()
             for (index, file) in written.enumerated() {
                 guard rename(file.temporary, file.final) == 0 else {
                     let reason = systemError()

@@ -16,14 +16,25 @@ enum ArchiveRetention {
     }
 
     /// Deletes each of `doomed` and the files named by appending each of `sideFileSuffixes` to it, then
-    /// syncs their folder; `kind` names them in an error ("backup", "snapshot").
+    /// syncs their folder; `kind` names them in an error ("backup", "snapshot"). The files beside an archive
+    /// go first: killed between the two, the archive deleted first left its `.sha256`, which nothing ever
+    /// removed (it is no archive), while an archive left without it is still one, pruned the next time.
     /// - Throws: `SnapshotError` `.io` when an archive cannot be deleted (the ones before it are gone).
-    static func delete(_ doomed: [String], sideFileSuffixes: [String], kind: String) throws(SnapshotError) {
+    /// `afterSideFiles` runs between an archive's side files and the archive (a test stops there, as a kill).
+    static func delete(
+        _ doomed: [String], sideFileSuffixes: [String], kind: String,
+        afterSideFiles: ((String) throws(SnapshotError) -> Void)? = nil
+    ) throws(SnapshotError) {
         for path in doomed {
-            guard unlink(path) == 0 else {
+            // Not when the archive itself cannot go (a folder this user may not write): it keeps its checksum.
+            guard access(AtomicFileOutput.folder(of: path), W_OK) == 0 else {
                 throw SnapshotError(.io, path: path, "cannot delete this old \(kind): \(systemError())")
             }
             for suffix in sideFileSuffixes { unlink(path + suffix) }
+            try afterSideFiles?(path)
+            guard unlink(path) == 0 else {
+                throw SnapshotError(.io, path: path, "cannot delete this old \(kind): \(systemError())")
+            }
         }
         if let first = doomed.first { try AtomicFileOutput.syncFolder(of: first) }
     }
