@@ -26,7 +26,7 @@ enum PostgreSQLWriterLock {
                 throw PostgreSQLError(
                     server: connection.server,
                     message: "another load is writing to this database (\(try holder(connection))); "
-                        + "waited \(Duration.wait(seconds: timeoutSeconds).components.seconds) s")
+                        + "waited \(Duration.wait(seconds: timeoutSeconds).saidInSeconds) s")
             }
             usleep(50_000)
         }
@@ -44,7 +44,7 @@ enum PostgreSQLWriterLock {
                     server: connection.server,
                     message: "the server still builds indexes for a load that stopped "
                         + "(\(try holder(connection, key: PostgreSQLSchema.indexBuildsLockKey))); "
-                        + "waited \(Duration.wait(seconds: timeoutSeconds).components.seconds) s")
+                        + "waited \(Duration.wait(seconds: timeoutSeconds).saidInSeconds) s")
             }
             usleep(50_000)
         }

@@ -62,7 +62,7 @@ final class WriterLock {
                 close(fd)
                 throw StoreError(
                     kind: .busy, path: databasePath,
-                    message: "another load is writing to this database (\(holder)); waited \(Duration.wait(seconds: timeoutSeconds).components.seconds) s")
+                    message: "another load is writing to this database (\(holder)); waited \(Duration.wait(seconds: timeoutSeconds).saidInSeconds) s")
             }
             usleep(50_000)
         }

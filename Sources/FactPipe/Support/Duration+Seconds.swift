@@ -23,3 +23,17 @@ extension Duration {
         return .milliseconds(Int(seconds * 1000))
     }
 }
+
+extension Duration {
+    /// The duration in seconds as a message says it: whole seconds alone, else to the millisecond without
+    /// trailing zeros (`0.3`, `1.9`, `30`). Whole seconds alone said "waited 0 s" for `--wait 0.9`.
+    var saidInSeconds: String {
+        let milliseconds = components.seconds * 1_000 + components.attoseconds / 1_000_000_000_000_000
+        let whole = milliseconds / 1_000, fraction = milliseconds % 1_000
+        guard fraction != 0 else { return "\(whole)" }
+        var digits = String(fraction)
+        digits = String(repeating: "0", count: 3 - digits.count) + digits
+        while digits.hasSuffix("0") { digits.removeLast() }
+        return "\(whole).\(digits)"
+    }
+}

@@ -23,7 +23,7 @@ import Testing
         } catch {
             #expect(error.kind == .busy)
             #expect(error.path == work.databasePath)
-            #expect(error.message == "another load is writing to this database (pid \(getpid()), import of a.txt); waited 0 s")
+            #expect(error.message == "another load is writing to this database (pid \(getpid()), import of a.txt); waited 0.3 s")
         }
         let waited = Date().timeIntervalSince(start)
         #expect(waited >= 0.25 && waited < 3, "waited \(waited) s")
@@ -83,6 +83,16 @@ import Testing
         let summary = two.load(try two.write("in.txt", "P(a).\n")) { $0.lockTimeoutSeconds = 0 }
         #expect(summary.status == .done)
         withExtendedLifetime(lock) {}
+    }
+
+    /// A wait is said as it was given: "waited 0 s" for `--wait 0.9`, "waited 1 s" for 1.9.
+    @Test func aWaitIsSaidToTheMillisecond() {
+        #expect(Duration.wait(seconds: 0.9).saidInSeconds == "0.9")
+        #expect(Duration.wait(seconds: 1.9).saidInSeconds == "1.9")
+        #expect(Duration.wait(seconds: 0.005).saidInSeconds == "0.005")
+        #expect(Duration.wait(seconds: 30).saidInSeconds == "30")
+        #expect(Duration.wait(seconds: 0).saidInSeconds == "0")
+        #expect(Duration.wait(seconds: .infinity).saidInSeconds == "31536000")
     }
 }
 
