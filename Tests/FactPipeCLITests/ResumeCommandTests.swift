@@ -55,7 +55,8 @@ import Glibc
         #expect(killed["status"] as? String == "running")
         #expect(committed >= 20_000 && committed % 1_000 == 0, "\(committed)")
         #expect(int(killed, "checkpoint_line") == committed + 1)
-        #expect(try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging") > 0)
+        let staged = try SQLiteFile.int(victim, "SELECT count(*) FROM factpipe_staging")
+        #expect(staged > 0)
         let lockText = try String(contentsOfFile: victim + "-factpipe.lock", encoding: .utf8)
         #expect(lockText.hasPrefix("pid ") && lockText.contains("import of \(input)"), "\(lockText)")
 
@@ -73,6 +74,11 @@ import Glibc
         #expect(int(json, "records") == records - committed, "the resumed run reads only what was not committed")
         let loads = try #require(json["loads"] as? [[String: Any]])
         #expect(loads.map { int($0, "load_id") } == [1], "the interrupted ledger row is continued")
+        // The staged batches merged first are not this run's counts: a note says what their merge did.
+        let merge = (json["notes"] as? [String] ?? []).filter { $0.hasPrefix("merged the batches load 1 committed") }
+        #expect(merge.count == 1, "\(json["notes"] ?? "")")
+        let said = (merge.first ?? "").split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+        #expect(said.count == 4 && said[1] + said[2] + said[3] == staged, "\(merge) of \(staged) staged rows")
 
         #expect(try factDump(victim) == (try factDump(referenceDB)))
         #expect(try ledgerDump(victim) == (try ledgerDump(referenceDB)))

@@ -28,7 +28,16 @@ final class FactStore: FactSink {
             options: options, connection: connection, ledger: ledger, startedAt: startedAt, progress: progress,
             isCancelled: isCancelled)
         stage.database.beforeCommit = { [lock] () throws(StoreError) in try lock.reassert() }
-        try LoadRecovery(database: stage.database, ledger: ledger, staging: stage.staging).run()
+        // What it merges is counted in the stopped load's ledger row, not in this run's counts (a resume that
+        // only completed the merge said 0 inserted, 0 duplicates): a note says it.
+        var notes: [String] = []
+        _ = try LoadRecovery(database: stage.database, ledger: ledger, staging: stage.staging).run { id, merged in
+            notes.append(
+                "merged the batches load \(id) committed before it stopped: \(merged.inserted) inserted, "
+                    + "\(merged.updated) updated, \(merged.duplicates) duplicates (counted in its row of `factpipe loads`, "
+                    + "not in this run's counts)")
+        }
+        summary.notes.append(contentsOf: notes)
     }
 
     /// Decides for each input whether to load it, skip it (its content is in the ledger as done) or

@@ -19,9 +19,14 @@ struct LoadRecovery {
     /// ever being undone); its rows left so are for the undo to discard.
     /// - Returns: the loads whose rows stayed staged so, with the reason.
     @discardableResult
-    func run(undoing: Int64? = nil) throws -> [(loadID: Int64, reason: String)] {
+    ///
+    /// `merged` hears each load whose staged rows were merged, with what the merge did (counted in that
+    /// load's ledger row).
+    func run(
+        undoing: Int64? = nil, merged: (Int64, StagingArea.MergeResult) -> Void = { _, _ in }
+    ) throws -> [(loadID: Int64, reason: String)] {
         let direct = try completeDirectLoad()
-        return try recoverStagedRows(direct: direct, undoing: undoing)
+        return try recoverStagedRows(direct: direct, undoing: undoing, merged: merged)
     }
 
     /// Completes a load that appended straight to `facts` and was killed (or failed) before its end
@@ -54,7 +59,7 @@ struct LoadRecovery {
     /// The rows of `direct`, the load that appended straight to `facts`, merge as its own end would
     /// have merged them: facts asserted only up to the largest id before it.
     private func recoverStagedRows(
-        direct: (loadID: Int64, lastIDBefore: Int64?)?, undoing: Int64?
+        direct: (loadID: Int64, lastIDBefore: Int64?)?, undoing: Int64?, merged: (Int64, StagingArea.MergeResult) -> Void
     ) throws -> [(loadID: Int64, reason: String)] {
         let ids = try staging.loadsWithStagedRows()
         guard !ids.isEmpty else { return [] }
@@ -62,7 +67,7 @@ struct LoadRecovery {
         try database.withSortCache {
             for id in ids {
                 do {
-                    try merge(id, direct: direct)
+                    merged(id, try merge(id, direct: direct))
                 } catch let error as StoreError where undoing != nil && (error.isConstraintViolation || id == undoing) {
                     left.append((id, error.reason))
                 }
@@ -72,7 +77,8 @@ struct LoadRecovery {
     }
 
     /// Merges load `id`'s staged rows under its policy and records it, in one transaction.
-    private func merge(_ id: Int64, direct: (loadID: Int64, lastIDBefore: Int64?)?) throws {
+    private func merge(_ id: Int64, direct: (loadID: Int64, lastIDBefore: Int64?)?) throws -> StagingArea.MergeResult {
+        var result = StagingArea.MergeResult()
         try database.inTransaction {
             guard let entry = try ledger.entry(id: id) else {
                 try staging.discard(loadID: id)
@@ -93,6 +99,8 @@ struct LoadRecovery {
                     + "merged by a later load, and --resume loads the rest"
             try ledger.record(
                 id: id, counts: counts, status: status, finishedAt: Timestamp.now(), message: note)
+            result = merged
         }
+        return result
     }
 }
