@@ -150,16 +150,21 @@ final class PostgreSQLDirectLoad {
     /// Completes, in its own transaction, what a load killed (or stopped by a server that went away)
     /// in the middle of a direct load left: nothing when there is nothing to complete. Called under
     /// the writer lock, before anything else writes.
-    static func recover(on connection: PostgreSQLConnection, ledger: PostgreSQLLedger) throws(PostgreSQLError) {
+    /// Returns what was merged, by load id (counted in each load's ledger row).
+    @discardableResult
+    static func recover(
+        on connection: PostgreSQLConnection, ledger: PostgreSQLLedger
+    ) throws(PostgreSQLError) -> [Int64: StagingArea.MergeResult] {
         let pending = try connection.execute("""
             SELECT to_regclass('\(stagingTable)') IS NOT NULL OR NOT EXISTS (SELECT 1 FROM pg_indexes
             WHERE schemaname = \(PostgreSQLSchema.factsSchema) AND tablename = 'facts' AND indexname = '\(uniqueIndex)')
             """)
-        guard pending.bool(0, 0) else { return }
+        guard pending.bool(0, 0) else { return [:] }
         try connection.execute("BEGIN")
         do throws(PostgreSQLError) {
-            try complete(on: connection, ledger: ledger)
+            let merged = try complete(on: connection, ledger: ledger)
             try connection.execute("COMMIT")
+            return merged
         } catch {
             connection.rollbackQuietly()
             throw error

@@ -83,7 +83,10 @@ final class PostgreSQLFactStore: FactSink {
         // Loads left running hold no lock any more: their process died after their last commit.
         try ledger.markAbandoned()
         // A load killed while it copied straight into `facts` left its unique index out and its repeats staged.
-        try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger)
+        // What it merges is counted in the stopped load's ledger row, not in this run's counts: a note says it.
+        for (id, merged) in try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger).sorted(by: { $0.key < $1.key }) {
+            summary.notes.append(merged.noteOfStoppedLoad(id))
+        }
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map {
             try BufferedFileOutput.rejects(path: $0, isCancelled: isCancelled)

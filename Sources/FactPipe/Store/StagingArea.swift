@@ -13,6 +13,13 @@ final class StagingArea {
         var duplicates = 0
         /// Statement ranges sorted one after another (`StagingArea+Pieces`); 1 when the rows fit at once.
         var pieces = 1
+
+        /// The note of a load that merged the batches load `id` committed before it stopped: counted in that
+        /// load's ledger row, not in the run's counts (a resume that only merged them said 0 of everything).
+        func noteOfStoppedLoad(_ id: Int64) -> String {
+            "merged the batches load \(id) committed before it stopped: \(inserted) inserted, \(updated) updated, "
+                + "\(duplicates) duplicates (counted in its row of `factpipe loads`, not in this run's counts)"
+        }
     }
 
     /// A staged record whose statement is already in `facts` or earlier in the same load.

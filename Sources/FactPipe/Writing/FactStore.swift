@@ -32,10 +32,7 @@ final class FactStore: FactSink {
         // only completed the merge said 0 inserted, 0 duplicates): a note says it.
         var notes: [String] = []
         _ = try LoadRecovery(database: stage.database, ledger: ledger, staging: stage.staging).run { id, merged in
-            notes.append(
-                "merged the batches load \(id) committed before it stopped: \(merged.inserted) inserted, "
-                    + "\(merged.updated) updated, \(merged.duplicates) duplicates (counted in its row of `factpipe loads`, "
-                    + "not in this run's counts)")
+            notes.append(merged.noteOfStoppedLoad(id))
         }
         summary.notes.append(contentsOf: notes)
     }
