@@ -228,6 +228,7 @@ extension PipelineStepResult {
         case .snapshot(let result, let keep):
             var text = "snapshot \(result.path): \(Format.count(Int(result.manifest.factCount), "fact")), "
                 + "\(Format.bytes(result.fileBytes))"
+            if let replaced = result.replacedMadeAt { text += "; it replaced the snapshot made \(replaced) at that path" }
             if let keep, !result.removed.isEmpty { text += "; removed \(result.removed.count) older (keeping \(keep))" }
             return text
         }

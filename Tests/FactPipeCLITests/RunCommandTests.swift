@@ -162,6 +162,12 @@ import Testing
         let inputs = try #require(try again.json()["inputs"] as? [[String: Any]])
         #expect(inputs.map { $0["decision"] as? String } == ["skip", "skip"])
         #expect(try SQLiteFile.ledger(work.database).count == 2)
+        // The same day's snapshot was written over, which the first run's step did not say and this one's
+        // does (a run with the clock set back replaced an older night's without a word).
+        let steps = try #require(try again.json()["steps"] as? [String])
+        let first = try #require(try result.json()["steps"] as? [String])
+        #expect(!first.joined().contains("replaced"), "\(first)")
+        #expect(steps.last?.contains("; it replaced the snapshot made 20") == true, "\(steps)")
     }
 
     @Test func weeklySnapshotPipelineRuns() throws {

@@ -193,7 +193,15 @@ public struct PipelineRunner {
         Self.makeParentFolder(of: path)
         var options = SnapshotOptions(databasePath: file.databasePath, outputPath: path)
         options.isCancelled = isCancelled
+        // A second run the same day, or one whose clock went back, writes over a snapshot `{date}` named the
+        // same: with `keep_snapshots` the kept ones then cover one state fewer. Said, not silent.
+        let earlier = (try? ArchiveReader(path: path)).flatMap { reader in
+            if case .success(let manifest) = reader.manifest, manifest.kind == .snapshot { manifest } else { nil }
+        }
         var result = try SnapshotExporter(options: options).run()
+        if let earlier, earlier.sourceDatabase == result.manifest.sourceDatabase {
+            result.replacedMadeAt = earlier.createdAt
+        }
         if let keep = file.keepSnapshots {
             let retention = SnapshotRetention(pattern: template, sourceDatabase: result.manifest.sourceDatabase)
             result.removed = try retention.prune(keeping: keep, justWritten: path)

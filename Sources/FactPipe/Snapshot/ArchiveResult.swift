@@ -14,4 +14,6 @@ public struct ArchiveResult: Sendable {
     public var seconds: Double
     /// Older archives the retention rule removed (`backup --keep`, a pipeline's `keep_snapshots`).
     public var removed: [String] = []
+    /// When a snapshot of this database was at the path and this one replaced it: when that one was made.
+    public var replacedMadeAt: String?
 }
