@@ -150,7 +150,7 @@ final class StopRequest: Sendable {
     }
 }
 
-/// SIGINT, SIGTERM and SIGQUIT for the monitor: a `sigaction` handler writes the signal's number to a pipe
+/// SIGINT, SIGTERM, SIGQUIT and SIGHUP (unless ignored at start) for the monitor: a `sigaction` handler writes the signal's number to a pipe
 /// (all a handler may safely do), and a thread that reads the pipe runs the stop.
 enum MonitorStopSignals {
     /// The pipe's write end, set before any handler is installed and never changed after.
@@ -173,10 +173,8 @@ enum MonitorStopSignals {
         }
         // SIGHUP (the terminal closed, a service manager's hang-up) too, unless it was ignored when the monitor
         // started (`nohup`): it ended the monitor without a word (exit 129).
-        var previous = sigaction()
-        let hangUpIgnored = sigaction(SIGHUP, nil, &previous) == 0
-            && unsafeBitCast(previous.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
-        let stopSignals = [SIGINT, SIGTERM, SIGQUIT] + (hangUpIgnored ? [] : [SIGHUP])
+        // (Not `SignalTrap.stopSignals()`, which sets each to be ignored for a moment.)
+        let stopSignals = [SIGINT, SIGTERM, SIGQUIT] + (SignalTrap.isIgnored(SIGHUP) ? [] : [SIGHUP])
         for number in stopSignals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in

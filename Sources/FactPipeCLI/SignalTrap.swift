@@ -96,6 +96,13 @@ final class SignalTrap: @unchecked Sendable {
         return numbers
     }
 
+    /// True when `number`'s action is to be ignored (as `nohup` leaves SIGHUP); looks without changing it.
+    static func isIgnored(_ number: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(number, nil, &current) == 0 else { return false }
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
+    }
+
     /// `SIGINT`, `SIGTERM` or `SIGHUP`.
     static func name(of number: Int32) -> String {
         switch number {

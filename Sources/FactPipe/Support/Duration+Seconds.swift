@@ -20,7 +20,8 @@ extension Duration {
     static func wait(seconds: Double) -> Duration {
         guard seconds > 0 else { return .zero }
         guard seconds < longestWait.inSeconds else { return longestWait }
-        return .milliseconds(Int(seconds * 1000))
+        // Rounded, not cut: 2.01 s is 2009.999… ms as a Double.
+        return .milliseconds(Int((seconds * 1000).rounded()))
     }
 }
 

@@ -90,6 +90,16 @@ import Testing
         #expect(Duration.wait(seconds: 0.9).saidInSeconds == "0.9")
         #expect(Duration.wait(seconds: 1.9).saidInSeconds == "1.9")
         #expect(Duration.wait(seconds: 0.005).saidInSeconds == "0.005")
+        #expect(Duration.wait(seconds: 2.01).saidInSeconds == "2.01")
+        #expect(Duration.wait(seconds: 32.3).saidInSeconds == "32.3")
+        // Every millisecond from 0.001 to 9.999 s as written (it was cut: 95 of them one millisecond short).
+        let wrong = (1...9_999).filter { milliseconds in
+            var written = "\(milliseconds / 1_000).\(String(format: "%03d", milliseconds % 1_000))"
+            while written.hasSuffix("0") { written.removeLast() }
+            if written.hasSuffix(".") { written.removeLast() }
+            return Duration.wait(seconds: Double(written) ?? 0).saidInSeconds != written
+        }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
         #expect(Duration.wait(seconds: 30).saidInSeconds == "30")
         #expect(Duration.wait(seconds: 0).saidInSeconds == "0")
         #expect(Duration.wait(seconds: .infinity).saidInSeconds == "31536000")
