@@ -213,7 +213,8 @@ public struct ImportPipeline: Sendable {
             switch plan.action {
             case .skip: continue
             case .load: remaining += Int64(info.st_size)
-            case .resume(_, let offset, _, _): remaining += max(0, Int64(info.st_size) - offset)
+            // A SQLite input's offset is a rowid, which may be negative (as low as Int64.min).
+            case .resume(_, let offset, _, _): remaining += offset <= 0 ? Int64(info.st_size) : max(0, Int64(info.st_size) - offset)
             }
             estimate += Int64(info.st_size)
         }

@@ -204,9 +204,9 @@ struct SourceReader {
         if source.schemaChanged {
             throw ReadError(
                 source: path, kind: .changedWhileRead,
-                message: "its schema changed while it was read (a VACUUM, which renumbers rows, an ALTER TABLE or a new "
-                    + "index): rows may have moved behind the reading or changed their meaning; load it again when "
-                    + "nothing changes it")
+                message: "its schema changed while it was read (a VACUUM, which renumbers rows, an ALTER TABLE, a new "
+                    + "table or index, an ANALYZE): rows may have moved behind the reading or changed their meaning; "
+                    + "load it again when nothing changes it")
         }
         progress.inputBytes.add(size ?? 0, ordering: .relaxed)
         return send(.sourceEnd(sha256: nil))

@@ -201,6 +201,8 @@ final class SQLiteFactSource {
         // offset is the rowid after the last row read, and 0 only before any was.
         nextRowid = line <= 1 && hasRowids ? Int64.min : rowid
         nextLine = line
+        // Past the row at the largest rowid: nothing is left to read.
+        if hasRowids && line > 1 && rowid == Int64.min { isExhausted = true }
     }
 
     /// The next rows as a chunk of NDJSON records, about `targetBytes` long; nil after the last row.
@@ -238,8 +240,9 @@ final class SQLiteFactSource {
                     appendRecord(to: &bytes, &records, rowid: rowid, offset: rowid)
                     nextLine += 1
                     lastRowid = rowid
-                    // The largest rowid has nothing after it (and no rowid + 1).
-                    if rowid < Int64.max { nextRowid = rowid + 1 }
+                    // The largest rowid has nothing after it, and no rowid + 1: its checkpoint says "past the end" as
+                    // the smallest rowid after a first line, which no other reading gives (see `skip`).
+                    nextRowid = rowid < Int64.max ? rowid + 1 : Int64.min
                 }
                 select.reset()
                 if let schemaVersion, try connection.scalarInt("PRAGMA schema_version") != schemaVersion {

@@ -67,7 +67,7 @@ struct LoadRecovery {
         try database.withSortCache {
             for id in ids {
                 do {
-                    merged(id, try merge(id, direct: direct))
+                    if let result = try merge(id, direct: direct) { merged(id, result) }
                 } catch let error as StoreError where undoing != nil && (error.isConstraintViolation || id == undoing) {
                     left.append((id, error.reason))
                 }
@@ -77,8 +77,9 @@ struct LoadRecovery {
     }
 
     /// Merges load `id`'s staged rows under its policy and records it, in one transaction.
-    private func merge(_ id: Int64, direct: (loadID: Int64, lastIDBefore: Int64?)?) throws -> StagingArea.MergeResult {
-        var result = StagingArea.MergeResult()
+    /// Returns what the merge did; nil when the load has no ledger row (its rows are discarded).
+    private func merge(_ id: Int64, direct: (loadID: Int64, lastIDBefore: Int64?)?) throws -> StagingArea.MergeResult? {
+        var result: StagingArea.MergeResult?
         try database.inTransaction {
             guard let entry = try ledger.entry(id: id) else {
                 try staging.discard(loadID: id)

@@ -220,7 +220,7 @@ final class WriterStage {
         atomicRejects.began(descriptor.path, fromLine: counts.checkpointLine, rejects: rejects)
         // A SQLite source's offset is a rowid, which may be negative.
         let sourceRecords = descriptor.size.map { size in
-            descriptor.startOffset < 0 ? size / 120 : max(0, size - descriptor.startOffset) / 120
+            descriptor.format == .sqlite || descriptor.startOffset <= 0 ? size / 120 : max(0, size - descriptor.startOffset) / 120
         }
         if try indexes.mayAppendDirectly
             && indexes.directAppendSuits(sourceRecords: sourceRecords, database: database) {

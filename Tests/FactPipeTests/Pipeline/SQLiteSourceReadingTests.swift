@@ -53,6 +53,28 @@ import Testing
         ])
     }
 
+    /// After the row at the largest rowid the checkpoint pointed before it (no rowid + 1), so a resume of a
+    /// load killed after its last batch read that row again (4 records for a source of 3).
+    @Test(arguments: [[1, 2, Int64.max], [Int64.max]])
+    func aResumePastTheLargestRowidReadsNothingAgain(rowids: [Int64]) throws {
+        let work = try LoadWorkspace()
+        let input = work.path("theirs.db")
+        try RawDatabase(input, create: true).execute(
+            "CREATE TABLE facts(statement TEXT); INSERT INTO facts(rowid, statement) VALUES "
+                + rowids.map { "(\($0), 'IsA(r\($0), x)')" }.joined(separator: ", "))
+        let whole = work.load(input) { $0.batchSize = 3 }
+        #expect(whole.status == .done && whole.inserted == rowids.count, "\(whole.message ?? "")")
+        // As a kill after the last batch's commit, before the row was marked done, leaves it.
+        try work.database().execute("UPDATE factpipe_loads SET status = 'interrupted'")
+        let resumed = work.load(input) { options in
+            options.batchSize = 3
+            options.resume = true
+        }
+        #expect(resumed.records == 0, "\(resumed.message ?? "")")
+        #expect(try work.database().rows("SELECT status, records, duplicates FROM factpipe_loads")
+            == [["done", "\(rowids.count)", "0"]])
+    }
+
     /// A load of negative rowids stopped at a bad row resumes exactly: after its last committed row, and from
     /// the smallest rowid when it committed nothing (a checkpoint of 0 said "from rowid 0").
     @Test(arguments: [1, 1_700])

@@ -178,4 +178,20 @@ import Testing
         #expect(try alone.textColumn("SELECT status FROM factpipe_loads") == ["undone"])
         withExtendedLifetime(reader) {}
     }
+    /// Staged rows of a load the ledger has no row for are discarded, not merged: the next load's note said
+    /// "merged the batches load 99 committed … counted in its row of `factpipe loads`", a row that is not there.
+    @Test func stagedRowsOfALoadWithoutALedgerRowGiveNoNote() throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("a.txt", "P(a).\n")).inserted == 1)
+        try work.database().execute("""
+            INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, object, args, arity,
+                confidence, source, context, fact_metadata, created_at)
+            VALUES (99, 1, 0, 'P(z).', 'P', 'z', NULL, '["z"]', 1, 1.0, NULL, '{}', '{}', '2025-01-01T00:00:00Z');
+            """)
+        let next = work.load(try work.write("b.txt", "P(b).\n"))
+        #expect(next.inserted == 1)
+        #expect(!next.notes.contains { $0.contains("load 99") }, "\(next.notes)")
+        #expect(try work.database().int("SELECT count(*) FROM factpipe_staging") == 0)
+        #expect(try work.database().int("SELECT count(*) FROM facts WHERE statement = 'P(z).'") == 0)
+    }
 }
