@@ -102,7 +102,8 @@ final class PostgreSQLDirectLoad {
     /// once the unique index is there, before the first row goes into `facts`.
     @discardableResult
     static func complete(
-        on connection: PostgreSQLConnection, ledger: PostgreSQLLedger, beforeMerging: () -> Void = {}
+        on connection: PostgreSQLConnection, ledger: PostgreSQLLedger,
+        beforeMerging: () throws(PostgreSQLError) -> Void = {}
     ) throws(PostgreSQLError) -> [Int64: StagingArea.MergeResult] {
         let present = try connection.execute("""
             SELECT to_regclass('\(stagingTable)') IS NOT NULL, EXISTS (SELECT 1 FROM pg_indexes
@@ -115,7 +116,7 @@ final class PostgreSQLDirectLoad {
             try connection.execute(createUniqueIndex)
         }
         guard hasStaging else { return [:] }
-        beforeMerging()
+        try beforeMerging()
         try connection.execute(PostgreSQLSchema.createBatchTable)
         try connection.execute("SET LOCAL enable_hashjoin = off")
         try connection.execute("SET LOCAL enable_mergejoin = off")

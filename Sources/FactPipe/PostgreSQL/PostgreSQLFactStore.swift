@@ -499,10 +499,19 @@ final class PostgreSQLFactStore: FactSink {
         let builds = try startMissingIndexes()
         var merged: [Int64: StagingArea.MergeResult] = [:]
         do {
-            // The merge's INSERT waits for the builds' locks anyway: waited for before it, that wait does not
-            // count against a `lock_timeout` of the role's (which failed the load on its own builds).
+            // The merge's INSERT waits for the builds' locks anyway: waited for before it, on the server, that
+            // wait does not count against a `lock_timeout` of the role's (which failed the load on its own
+            // builds), and the session is not idle in its transaction meanwhile (as a wait here in the client
+            // would be, which an `idle_in_transaction_session_timeout` ends). Each build holds the lock's
+            // key shared while it builds.
             try inTransaction {
-                merged = try PostgreSQLDirectLoad.complete(on: connection, ledger: ledger) { try? builds?.wait() }
+                merged = try PostgreSQLDirectLoad.complete(on: connection, ledger: ledger) { () throws(PostgreSQLError) in
+                    guard builds != nil else { return }
+                    try connection.execute("SET LOCAL lock_timeout = 0")
+                    try connection.execute(
+                        "SELECT pg_advisory_xact_lock($1::bigint)", ["\(PostgreSQLSchema.indexBuildsLockKey)"])
+                    try connection.execute("SET LOCAL lock_timeout = DEFAULT")
+                }
             }
         } catch {
             try? builds?.wait()
