@@ -23,7 +23,9 @@ extension MonitorFigures {
             .init("loads", .array((readable?.recentLoads ?? []).map { json($0) })),
             .init("clients", .int(counts.eventClients)),
         ]
-        if let point = history.last { members.append(.init("point", Self.json(point))) }
+        // Only a point the history took: the page adds each event's point to what it draws, and the same
+        // one again at every probe of the second inflated it (ten times at `--interval 0.1`).
+        if latestIsInHistory, let point = history.last { members.append(.init("point", Self.json(point))) }
         return JSONDocument.object(members).text
     }
 

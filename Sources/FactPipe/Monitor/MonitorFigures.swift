@@ -47,6 +47,8 @@ public struct MonitorFigures: Sendable {
     public private(set) var residentBytes = 0
     /// The last hour of points, oldest first.
     public private(set) var history: [Point] = []
+    /// Whether the latest probe added the last point of `history` (below a second an interval, most do not).
+    public private(set) var latestIsInHistory = false
     private var window = LatencyWindow(capacity: 240)
     private var runningRecords: [Int64: Int] = [:]
 
@@ -106,7 +108,11 @@ public struct MonitorFigures: Sendable {
         }
         // Probed more often than each second, the history keeps one point a second (the first of each): an
         // hour in its 3,600 points, not 3,600 probes (6 minutes at `--interval 0.1`).
-        if let last = history.last, interval < 1, sample.time - last.time < 1 - interval / 2 { return }
+        if let last = history.last, interval < 1, sample.time - last.time < 1 - interval / 2 {
+            latestIsInHistory = false
+            return
+        }
+        latestIsInHistory = true
         history.append(
             Point(
                 time: sample.time, insertedPerSecond: insertedPerSecond, recordsPerSecond: recordsPerSecond,

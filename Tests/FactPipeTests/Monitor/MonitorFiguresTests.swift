@@ -152,7 +152,7 @@ struct MonitorFiguresTests {
 
     /// Probed every 0.1 s, the history held 3,600 probes: 6 minutes, where the page and `/events` promise
     /// the last hour. It keeps a point a second, and so the hour.
-    @Test func historyKeepsTheLastHourAtAnIntervalUnderASecond() {
+    @Test func historyKeepsTheLastHourAtAnIntervalUnderASecond() throws {
         var figures = MonitorFigures(interval: 0.1)
         for tenth in 0..<40_000 {
             figures.record(sample(at: Double(tenth) / 10, inserted: tenth, records: tenth), residentBytes: 1)
@@ -161,6 +161,15 @@ struct MonitorFiguresTests {
         #expect(figures.history.count == 3_600)
         let span = (figures.history.last?.time ?? 0) - (figures.history.first?.time ?? 0)
         #expect(span >= 3_598 && span <= 3_600, "\(span)")
+        // An event carries a point only when its probe added one: the page draws each event's point.
+        var withPoint = 0
+        for tenth in 40_000..<40_050 {
+            figures.record(sample(at: Double(tenth) / 10, inserted: tenth, records: tenth), residentBytes: 1)
+            let event = try #require(
+                try JSONSerialization.jsonObject(with: Data(figures.eventJSON(server: .init()).utf8)) as? [String: Any])
+            if event["point"] != nil { withPoint += 1 }
+        }
+        #expect(withPoint == 5)
     }
 
     /// A database made before the unique index keeps the UNIQUE constraint's own index on the statement;
