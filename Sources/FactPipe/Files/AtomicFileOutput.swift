@@ -229,14 +229,14 @@ final class AtomicFileOutput: ArchiveSink {
                 throw SnapshotError(.io, path: file.final, "cannot write: is a directory (nothing was replaced)")
             }
         }
-        // The old file's sidecars go first: a process killed between the file's rename and theirs left the new
-        // file beside the old checksum and manifest, and `verify` and `restore` refused a sound archive.
-        // Without them it is checked by what it holds.
-        if replacing {
-            for file in written { unlink(file.final) }
-        }
         // The file and the files beside it as one against an interrupt, which then lets the command end.
         try TemporaryFiles.puttingInPlace { () throws(SnapshotError) in
+            // The old file's sidecars go first: a process killed between the file's rename and theirs left the
+            // new file beside the old checksum and manifest, and `verify` and `restore` refused a sound archive.
+            // Without them it is checked by what it holds.
+            if replacing {
+                for file in written { unlink(file.final) }
+            }
             guard Self.move(temporaryPath, to: path, replacing: replacing) == 0 else {
                 let code = errno
                 let reason = systemError()

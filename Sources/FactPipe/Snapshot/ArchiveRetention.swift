@@ -32,7 +32,8 @@ enum ArchiveRetention {
             }
             for suffix in sideFileSuffixes { unlink(path + suffix) }
             try afterSideFiles?(path)
-            guard unlink(path) == 0 else {
+            // Gone already: another prune of the same folder took it (two overlapping `--keep` runs).
+            guard unlink(path) == 0 || errno == ENOENT else {
                 throw SnapshotError(.io, path: path, "cannot delete this old \(kind): \(systemError())")
             }
         }
