@@ -196,7 +196,7 @@ final class PostgreSQLFactStore: FactSink {
     private func buildMissingIndexes() throws {
         do {
             try startMissingIndexes()?.wait()
-        } catch {
+        } catch let error as PostgreSQLError where !options.isAtomic && Self.isConnectionRefusedOrEnded(error) {
             let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
             for index in PostgreSQLSchema.secondaryIndexes where !present.contains(index.name) {
                 try inTransaction {
@@ -208,6 +208,14 @@ final class PostgreSQLFactStore: FactSink {
                 }
             }
         }
+    }
+
+    /// True when a build's connection could not be made or was ended (not a build that failed as such: a
+    /// timeout or a full disk would fail the same way again on the load's own connection).
+    private static func isConnectionRefusedOrEnded(_ error: PostgreSQLError) -> Bool {
+        guard let state = error.sqlState else { return true }
+        return state.hasPrefix("08") || state.hasPrefix("28") || state.hasPrefix("57P") || state == "53300"
+            || state == "55P03"
     }
 
     /// Starts building the missing secondary indexes on connections of their own; nil when none is missing.

@@ -40,7 +40,8 @@ final class SQLiteConnection {
     var emptiesLogOnClose = false
 
     deinit {
-        if emptiesLogOnClose {
+        // Not when the log is empty already (the end of a load emptied it): nothing to wait for.
+        if emptiesLogOnClose, (FileSize.bytes(DatabaseFile.walPath(path)) ?? 0) > 0 {
             sqlite3_busy_timeout(handle, WriterConnection.releaseLogWaitMilliseconds)
             sqlite3_exec(handle, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil)
         }
