@@ -47,4 +47,13 @@ import Testing
         try ArchiveRetention.delete([archive], sideFileSuffixes: [".sha256"], kind: "backup")
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
     }
+    /// Two overlapping `--keep` runs may both prune the same oldest backup: the second found it gone and
+    /// failed (after its checksum file was deleted). Gone already is deleted.
+    @Test func anArchiveAnotherPruneDeletedIsNoError() throws {
+        let directory = try TemporaryDirectory()
+        let archive = directory.path("kb-20250101T000000.000Z.db.zst")
+        try directory.write("kb-20250101T000000.000Z.db.zst.sha256", "checksum")
+        try ArchiveRetention.delete([archive], sideFileSuffixes: [".sha256"], kind: "backup")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).isEmpty)
+    }
 }
