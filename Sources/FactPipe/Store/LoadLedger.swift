@@ -189,6 +189,19 @@ final class LoadLedger {
         try statement.step()
     }
 
+    /// Marks `interrupted` every row still `running`. Called under the writer lock, before the load that holds
+    /// it starts its own row: no load runs, so such a row's process died. (A load killed before its first
+    /// batch committed left nothing staged for `LoadRecovery` to merge, and its row said `running` for ever.)
+    func markAbandoned(finishedAt: String) throws(StoreError) {
+        let statement = try connection.prepare("""
+            UPDATE factpipe_loads SET status = 'interrupted', finished_at = ?1,
+            message = 'the process stopped without finishing; its committed batches were kept'
+            WHERE status = 'running'
+            """)
+        try statement.bind(1, finishedAt)
+        _ = try statement.step()
+    }
+
     /// Sets the inserted count of load `id`, leaving the rest of its row as it is.
     func setInserted(id: Int64, _ inserted: Int) throws(StoreError) {
         let statement = try connection.prepare("UPDATE factpipe_loads SET inserted = ?2 WHERE id = ?1")

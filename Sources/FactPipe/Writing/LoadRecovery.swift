@@ -26,7 +26,10 @@ struct LoadRecovery {
         undoing: Int64? = nil, merged: (Int64, StagingArea.MergeResult) -> Void = { _, _ in }
     ) throws -> [(loadID: Int64, reason: String)] {
         let direct = try completeDirectLoad()
-        return try recoverStagedRows(direct: direct, undoing: undoing, merged: merged)
+        let left = try recoverStagedRows(direct: direct, undoing: undoing, merged: merged)
+        // Rows of loads that died with nothing staged (before their first commit) still say `running`.
+        try database.inTransaction { try ledger.markAbandoned(finishedAt: Timestamp.now()) }
+        return left
     }
 
     /// Completes a load that appended straight to `facts` and was killed (or failed) before its end

@@ -194,4 +194,25 @@ import Testing
         #expect(try work.database().int("SELECT count(*) FROM factpipe_staging") == 0)
         #expect(try work.database().int("SELECT count(*) FROM facts WHERE statement = 'P(z).'") == 0)
     }
+    /// A load killed before its first batch committed leaves a ledger row `running` and nothing staged: the
+    /// next writer merged nothing, so the row said `running` for ever (in `loads`, `stats`, the monitor).
+    /// Under the writer lock no load runs: the next import or undo marks it `interrupted`.
+    @Test(arguments: [false, true])
+    func aLoadThatDiedBeforeItsFirstCommitIsMarkedInterrupted(byUndo: Bool) throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("a.txt", "P(a).\n")).inserted == 1)
+        #expect(work.load(try work.write("b.txt", "P(b).\n")).inserted == 1)
+        // As the kill leaves it: the row begun, nothing committed after it.
+        try work.database().execute("""
+            INSERT INTO factpipe_loads(source, format, compression, conflict_policy, status, started_at)
+            VALUES ('dead.txt', 'text', 'none', 'ignore', 'running', '2025-01-01T00:00:00Z')
+            """)
+        if byUndo {
+            _ = try LoadUndo.undo(loadID: 2, databasePath: work.databasePath)
+        } else {
+            #expect(work.load(try work.write("c.txt", "P(c).\n")).inserted == 1)
+        }
+        #expect(try work.database().rows("SELECT status, finished_at IS NOT NULL FROM factpipe_loads WHERE source = 'dead.txt'")
+            == [["interrupted", "1"]])
+    }
 }
