@@ -38,8 +38,12 @@ struct FactPipeCommand: ParsableCommand {
             // for ever (the command hung, deaf to signals): fail at once instead.
             try OwnThread.start("command") {}
             try command.run()
+            SignalTrap.waitIfStoppingAtOnce()
             try checkOutputWasWritten()
         } catch {
+            // A second SIGINT is ending the process with 130; the error of the statement it cancelled is not
+            // the command's end (exit 1 when it won the race).
+            SignalTrap.waitIfStoppingAtOnce()
             let code = exitCode(for: error)
             if let failure = Standard.failedOutput {
                 Standard.error("factpipe: cannot write to standard output: \(failure)")

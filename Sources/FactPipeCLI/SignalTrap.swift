@@ -51,6 +51,7 @@ final class SignalTrap: @unchecked Sendable {
     /// with a word: committed batches stay, the open one is rolled back (by the server, or by SQLite when
     /// the database is next opened), and `--resume` goes on from the last checkpoint.
     private static func stopAtOnce(_ number: Int32) -> Never {
+        stoppingAtOnce.store(true, ordering: .sequentiallyConsistent)
         Standard.error(
             "factpipe: \(name(of: number)) again: stopping at once, without waiting for the open batch; what was "
                 + "committed stays, the open batch is rolled back, and --resume goes on from the last checkpoint")
@@ -60,6 +61,16 @@ final class SignalTrap: @unchecked Sendable {
             _exit(128 + number)
         }
         _exit(128 + number)
+    }
+
+    /// Set as a second stop signal ends the process: the statements it cancels fail on the writer's thread,
+    /// whose error the command would print and exit with (1) before this ends it with 128 + the signal.
+    static let stoppingAtOnce = Atomic<Bool>(false)
+
+    /// Called where the command would end the process: while a stop at once is ending it, waits for that.
+    static func waitIfStoppingAtOnce() {
+        guard stoppingAtOnce.load(ordering: .sequentiallyConsistent) else { return }
+        while true { pause() }
     }
 
     /// For a process about to end at once: a PostgreSQL server process would go on with the statement it
