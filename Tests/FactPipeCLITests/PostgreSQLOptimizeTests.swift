@@ -176,6 +176,7 @@ struct PostgreSQLOptimizeTests {
             (try? database.int("""
                 SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
                 WHERE l.locktype = 'advisory' AND l.granted AND a.application_name = 'factpipe import'
+                AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                 """)) == 1
         }
         try #require(held, "the load never took the writer lock")
