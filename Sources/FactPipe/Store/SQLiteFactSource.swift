@@ -23,8 +23,8 @@ import Darwin
 /// size and time are watched, and a change fails the load (`changedWhileRead`; the pipeline undoes what
 /// it committed). A rollback-journal database is read a page of rows at a time, each its own transaction,
 /// as one transaction would lock its writers out for the whole load; each page also reads the schema's
-/// version, and a change (a `VACUUM`, which renumbers rowids behind the reading, an `ALTER TABLE`, a new
-/// index) fails the load the same way: rows may have moved behind the reading or changed their meaning
+/// version, and any change (a `VACUUM`, which renumbers rowids behind the reading, an `ALTER TABLE`, but
+/// also a new table or index, a first `ANALYZE`) fails the load the same way: rows may have moved behind the reading or changed their meaning
 /// (a dropped column named in the select list reads as its own name, SQLite taking it for a string). The
 /// rowids are read from the smallest (they may be negative) to the largest. Generated columns are read as
 /// any other. The text of a UTF-16 database is read as stored and turned into UTF-8 here: SQLite's own
@@ -219,7 +219,7 @@ final class SQLiteFactSource {
                     isExhausted = true
                     break
                 }
-                appendRecord(to: &bytes, &records, rowid: nextRowid, offset: nextRowid)
+                appendRecord(to: &bytes, &records, rowid: nextRowid)
                 nextLine += 1
                 nextRowid += 1
             }
@@ -237,7 +237,7 @@ final class SQLiteFactSource {
                 while try select.step() {
                     rowsRead += 1
                     let rowid = select.int64(0)
-                    appendRecord(to: &bytes, &records, rowid: rowid, offset: rowid)
+                    appendRecord(to: &bytes, &records, rowid: rowid)
                     nextLine += 1
                     lastRowid = rowid
                     // The largest rowid has nothing after it, and no rowid + 1: its checkpoint says "past the end" as
@@ -273,15 +273,16 @@ final class SQLiteFactSource {
                            endOffset: nextRowid, endLine: nextLine)
     }
 
-    /// Appends the row the statement is on as one record and its line end.
-    private func appendRecord(to bytes: inout [UInt8], _ records: inout [RawRecord], rowid: Int64, offset: Int64) {
+    /// Appends the row the statement is on as one record (its offset the rowid, or the row's position in a
+    /// view) and its line end.
+    private func appendRecord(to bytes: inout [UInt8], _ records: inout [RawRecord], rowid: Int64) {
         let start = bytes.count
         appendRow(to: &bytes, rowid: rowid)
-        var record = RawRecord(range: start..<bytes.count, line: nextLine, offset: offset)
+        var record = RawRecord(range: start..<bytes.count, line: nextLine, offset: rowid)
         if bytes.count - start > maxRecordBytes {
             // Refused as an NDJSON line this long is: only its start is kept, for the rejects file.
             bytes.removeSubrange(min(bytes.count, start + InputReader.oversizedPrefixBytes)...)
-            record = RawRecord(range: start..<bytes.count, line: nextLine, offset: offset, isOversized: true)
+            record = RawRecord(range: start..<bytes.count, line: nextLine, offset: rowid, isOversized: true)
         }
         records.append(record)
         bytes.append(0x0A)
