@@ -101,10 +101,7 @@ struct PostgreSQLFaultTests {
         ])
         defer { holder.killNine() }
         let held = poll(timeout: 30) {
-            (try? database.int("""
-                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
-                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """)) == 1
+            (try? database.locks("locktype = 'advisory' AND granted")) == 1
         }
         try #require(held)
         let run = try Factpipe.run(["import", input, "--db", database.url, "--wait", "0.3"])
@@ -152,10 +149,7 @@ struct PostgreSQLFaultTests {
         ])
         defer { held.killNine() }
         try #require(poll(timeout: 30) {
-            (try? database.int("""
-                SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
-                AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-                """)) == 1
+            (try? database.locks("locktype = 'advisory' AND granted")) == 1
         })
         let refused = try Factpipe.run(["import", first, "--db", database.url, "--force", "--wait", "0.3"])
         #expect(refused.status == 1, "\(refused.stderr)")

@@ -54,12 +54,6 @@ struct PostgreSQLFrozenServerTests {
         #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
     }
 
-    /// Counts this database's locks that match `condition` (other tests' loads hold locks in theirs).
-    private static func locks(_ condition: String) -> String {
-        "SELECT count(*) FROM pg_locks WHERE database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            + "AND \(condition)"
-    }
-
     /// A load whose server process waits for another session's lock: the second SIGINT ended the client,
     /// but the server process went on waiting, holding the writer lock, as long as the other session held
     /// its lock (an `undo` then refused: "another load is writing"). The stop now sends a cancel request.
@@ -80,14 +74,14 @@ struct PostgreSQLFrozenServerTests {
                 """)
         }
         let locked = poll(timeout: 30) {
-            ((try? database.int(Self.locks("mode = 'AccessExclusiveLock' AND granted"))) ?? 0) > 0
+            ((try? database.locks("mode = 'AccessExclusiveLock' AND granted")) ?? 0) > 0
         }
         try #require(locked, "the other session did not take its lock")
         let second = try work.write("second.txt", "P(c, d).\n")
         let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", second, "--db", database.url, "-q"])
         defer { load.killNine() }
         let waiting = poll(timeout: 30) {
-            ((try? database.int(Self.locks("locktype = 'advisory' AND granted"))) ?? 0) > 0
+            ((try? database.locks("locktype = 'advisory' AND granted")) ?? 0) > 0
         }
         try #require(waiting && load.isRunning, "the load did not take the writer lock and wait")
         usleep(300_000)
@@ -97,7 +91,7 @@ struct PostgreSQLFrozenServerTests {
         let stopped = try load.wait()
         #expect(stopped.status == 130, "\(stopped.stderr)")
         let freed = poll(timeout: 10) {
-            ((try? database.int(Self.locks("locktype = 'advisory'"))) ?? 1) == 0
+            ((try? database.locks("locktype = 'advisory'")) ?? 1) == 0
         }
         #expect(freed, "the writer lock stayed with the server process")
         #expect(holder.isRunning, "the other session still holds its lock")

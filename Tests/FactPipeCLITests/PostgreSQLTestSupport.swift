@@ -141,6 +141,13 @@ extension PostgreSQLTestDatabase {
 }
 
 extension PostgreSQLTestDatabase {
+    /// How many locks of this database match `condition` (`pg_locks` lists the whole cluster's, and other
+    /// tests' loads hold locks in theirs).
+    func locks(_ condition: String) throws -> Int {
+        try int("SELECT count(*) FROM pg_locks WHERE database = "
+            + "(SELECT oid FROM pg_database WHERE datname = current_database()) AND \(condition)")
+    }
+
     /// A login role of the test's own on the test server, with the grants `sql` gives it in this database;
     /// runs `body` with its URL, then drops the role.
     func withRole(granted sql: (String) -> String, _ body: (String) throws -> Void) throws {
