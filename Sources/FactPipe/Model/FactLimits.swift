@@ -10,6 +10,10 @@ public struct FactLimits: Sendable, Hashable {
     public var maxStatementBytes: Int = 10 * 1024
     /// Longest input record (an NDJSON line, a CSV record, a text line), in bytes.
     public var maxRecordBytes: Int = 1 << 20
+    /// Keep control and invisible characters in a statement as they are instead of refusing it. Only a
+    /// restore sets it: a fact stored by an earlier release (kept as it was by the migration to the
+    /// current canonical form) comes back from its archive as it was stored.
+    public var keepsControlAndInvisibleCharacters = false
 
     public init() {}
 

@@ -35,10 +35,11 @@ enum StatementCharacters {
         return outside == 0
     }
 
-    /// `text` after the rules above, ready for the grammar.
+    /// `text` after the rules above, ready for the grammar; with `keepingRefused`, a control or invisible
+    /// character is kept where it is (a restore of a fact an earlier release stored with one).
     /// - Throws: `StatementSyntaxError` of kind `controlCharacter` or `invisibleCharacter`, with the
     ///   column of the character that holds the offending scalar.
-    static func prepared(_ text: String) throws(StatementSyntaxError) -> String {
+    static func prepared(_ text: String, keepingRefused: Bool = false) throws(StatementSyntaxError) -> String {
         // One look at each scalar first: most text with letters beyond ASCII (`Überblick`, `CO₂`) is
         // already NFC and has nothing to replace or refuse, and is returned as it is.
         var needsNFC = false
@@ -61,7 +62,7 @@ enum StatementCharacters {
         for scalar in normalized.unicodeScalars {
             let value = scalar.value
             if value < 0x80 {
-                if value == 0x7F || (value < 0x20 && (value < 0x09 || value > 0x0D)) {
+                if !keepingRefused, value == 0x7F || (value < 0x20 && (value < 0x09 || value > 0x0D)) {
                     throw refusal(.controlCharacter, scalar, after: out)
                 }
                 seenContent = seenContent || value > 0x20
@@ -69,12 +70,14 @@ enum StatementCharacters {
                 continue
             }
             switch scalar.properties.generalCategory {
-            case .control:
+            case .control where !keepingRefused:
                 throw refusal(.controlCharacter, scalar, after: out)
             case .format where value == 0xFEFF && !seenContent:
                 out.append(" ")
             case .format, .lineSeparator, .paragraphSeparator:
-                throw refusal(.invisibleCharacter, scalar, after: out)
+                if !keepingRefused { throw refusal(.invisibleCharacter, scalar, after: out) }
+                seenContent = true
+                out.append(scalar)
             case .spaceSeparator:
                 out.append(" ")
             default:

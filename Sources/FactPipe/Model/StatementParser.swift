@@ -73,7 +73,7 @@ public enum StatementParser {
         if let contiguous, let result = contiguous {
             return try result.get()
         }
-        let prepared = try StatementCharacters.prepared(text)
+        let prepared = try StatementCharacters.prepared(text, keepingRefused: limits.keepsControlAndInvisibleCharacters)
         let preparedContiguous = prepared.utf8.withContiguousStorageIfAvailable { bytes in
             var scanner = Scanner(bytes: bytes, limits: limits)
             return scanner.scanCatchingErrors()

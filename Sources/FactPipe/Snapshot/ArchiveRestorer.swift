@@ -179,6 +179,9 @@ public struct ArchiveRestorer: Sendable {
         // judged by the default limits they were refused, and an archive `verify` passed could not be restored.
         importOptions.limits = ForeignFactRow.lenientLimits
         importOptions.limits.maxRecordBytes = Int.max
+        // A statement with a control or invisible character, which an earlier release stored and the migration to
+        // the current canonical form kept as it was, is in the archive as stored: it comes back so.
+        importOptions.limits.keepsControlAndInvisibleCharacters = true
         importOptions.lockTimeoutSeconds = 1
         let summary = ImportPipeline(options: importOptions).run()
         guard summary.status == .done, summary.rejected == 0, summary.inserted == Int(manifest.factCount) else {
