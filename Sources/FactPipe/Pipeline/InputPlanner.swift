@@ -76,10 +76,7 @@ struct InputPlanner {
             guard let sha256, latest.sha256 == sha256 else {
                 throw StoreError(
                     kind: .cannotResume, path: options.databasePath,
-                    message: "\(path) cannot be resumed: "
-                        + (sha256 == nil ? "only regular files can be resumed"
-                           : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
-                             + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
+                    message: ResumePolicy.changedProblem(path, loadID: latest.id, recorded: latest.sha256, now: sha256))
             }
             return try resume(path, loadID: latest.id, ledger: ledger)
         }
@@ -110,6 +107,21 @@ struct InputPlanner {
 /// How an input goes on with an interrupted load: under the conflict policy the load began with, and
 /// only once in a run. Both stores' planners ask it.
 enum ResumePolicy {
+    /// Why `path` cannot be resumed: its SHA-256 now (nil for what is no regular file) is not the one load
+    /// `loadID` recorded. A SQLite database whose file alone still has the recorded hash was hashed by an
+    /// earlier release, which left its `-wal` out: the message says so rather than that the file changed.
+    static func changedProblem(_ path: String, loadID: Int64, recorded: String?, now: String?) -> String {
+        guard let now else { return "\(path) cannot be resumed: only regular files can be resumed" }
+        let hashes = "(SHA-256 \(recorded?.prefix(12) ?? "unknown")… then, \(now.prefix(12))… now)"
+        if let recorded, FileHasher.sha256WithoutLog(path: path) == recorded {
+            return "\(path) cannot be resumed exactly: load \(loadID) recorded the SHA-256 of the database file alone, "
+                + "as earlier releases did, and its -wal now counts too \(hashes); the file is as it was, but what its "
+                + "-wal holds may have changed since. Load it again without --resume (facts already loaded count as "
+                + "duplicates)"
+        }
+        return "\(path) cannot be resumed: it changed since load \(loadID) \(hashes); load it again without --resume"
+    }
+
     enum Decision {
         /// The plan: go on with the load, or skip the input (a copy an earlier input already goes on with).
         case go(SourcePlan.Action)

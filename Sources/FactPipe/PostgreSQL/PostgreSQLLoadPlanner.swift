@@ -59,10 +59,7 @@ struct PostgreSQLLoadPlanner {
             guard let sha256, latest.sha256 == sha256 else {
                 throw PostgreSQLError(
                     server: server,
-                    message: "\(path) cannot be resumed: "
-                        + (sha256 == nil ? "only regular files can be resumed"
-                           : "it changed since load \(latest.id) (SHA-256 \(latest.sha256?.prefix(12) ?? "unknown")… "
-                             + "then, \(sha256?.prefix(12) ?? "")… now); load it again without --resume"))
+                    message: ResumePolicy.changedProblem(path, loadID: latest.id, recorded: latest.sha256, now: sha256))
             }
             plan.action = try resume(path, loadID: latest.id, ledger: ledger)
         } else if options.resume, let ledger, let sha256, !plans.contains(where: { $0.sha256 == sha256 && $0.isRead }),

@@ -17,7 +17,8 @@ enum FileHasher {
     /// `sha256(path:)`. The load reads the input again later, by its path: the stamp tells it whether
     /// that is still the file whose hash the ledger is about to record.
     /// - Throws: `ReadError` when the file cannot be opened or read, or changed while it was read.
-    static func hash(path: String) throws(ReadError) -> (sha256: String, stamp: FileStamp)? {
+    /// With `includingLog` false a SQLite database's `-wal` is left out (`sha256WithoutLog(path:)`).
+    static func hash(path: String, includingLog: Bool = true) throws(ReadError) -> (sha256: String, stamp: FileStamp)? {
         guard path != "-" else { return nil }
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -32,7 +33,7 @@ enum FileHasher {
         while case let got = try source.read(into: block), got > 0 {
             if head.count < 16 { head += block.prefix(min(got, 16 - head.count)) }
         }
-        if head == InputFormat.sqliteMagic { try addLog(of: path, to: source, block: block) }
+        if includingLog, head == InputFormat.sqliteMagic { try addLog(of: path, to: source, block: block) }
         guard let sha256 = source.finishDigest() else { return nil }
         guard source.stamp == before else {
             throw ReadError(
@@ -40,6 +41,14 @@ enum FileHasher {
                 message: "it changed while it was read for its SHA-256; load it once nothing writes to it")
         }
         return (sha256, before)
+    }
+
+    /// The SHA-256 of the database file at `path` alone when it has a `-wal` that is not empty: what releases
+    /// before the `-wal` counted recorded in the ledger. Nil when there is no such log, or on any failure.
+    static func sha256WithoutLog(path: String) -> String? {
+        var info = stat()
+        guard stat(DatabaseFile.walPath(path), &info) == 0, info.st_size > 0 else { return nil }
+        return try? hash(path: path, includingLog: false)?.sha256
     }
 
     /// Adds the `-wal` of the SQLite database at `path`, when it has one, to the digest of the database: the

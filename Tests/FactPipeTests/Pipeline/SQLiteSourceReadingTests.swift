@@ -35,6 +35,33 @@ import Testing
         #expect(third.records == 0 && third.sources.isEmpty, "\(third.message ?? "")")
     }
 
+    /// Releases before the `-wal` counted recorded the SHA-256 of the file alone. A load one of them left
+    /// killed, of a source whose program holds writes in its `-wal`, was refused "it changed since load 1"
+    /// while not a byte of the file or the log had changed: the message now says what differs.
+    @Test func aResumeOfALoadHashedWithoutTheLogSaysSo() throws {
+        let work = try LoadWorkspace()
+        let input = work.path("theirs.db")
+        let theirs = try RawDatabase(input, create: true)
+        try theirs.execute("PRAGMA journal_mode = wal; CREATE TABLE facts(statement TEXT)")
+        try theirs.execute("INSERT INTO facts VALUES ('IsA(one, x)')")
+        #expect(work.load(input).inserted == 1)
+        let withLog = try #require(try FileHasher.sha256(path: input))
+        let fileAlone = try #require(FileHasher.sha256WithoutLog(path: input), "the source has a -wal")
+        #expect(fileAlone != withLog)
+        // The ledger as an earlier release left it: the load killed, the file's hash alone.
+        try work.database().execute("UPDATE factpipe_loads SET status = 'interrupted', source_sha256 = '\(fileAlone)'")
+        let resumed = work.load(input) { $0.resume = true }
+        #expect(resumed.status == .failed)
+        let message = resumed.message ?? ""
+        #expect(message.contains("cannot be resumed exactly: load 1 recorded the SHA-256 of the database file alone"), "\(message)")
+        #expect(!message.contains("it changed since"), "\(message)")
+        // Another hash is still a change.
+        try work.database().execute("UPDATE factpipe_loads SET source_sha256 = '\(String(repeating: "0", count: 64))'")
+        let changed = work.load(input) { $0.resume = true }
+        #expect((changed.message ?? "").contains("cannot be resumed: it changed since load 1"), "\(changed.message ?? "")")
+        _ = theirs
+    }
+
     /// Paging by rowid started at 0: rows with negative rowids were never read, and the largest rowid made
     /// `rowid + 1` overflow (a crash on every run and resume).
     @Test func rowsAtEveryRowidAreReadOnce() throws {
