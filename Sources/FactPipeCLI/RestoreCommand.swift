@@ -68,6 +68,12 @@ struct RestoreCommand: ParsableCommand {
                     "factpipe: restored \(Format.count(Int(result.factCount), "fact")) from \(file) to \(target)"
                         + (result.replacedExisting ? " (replaced)" : "")
                         + ", \(result.databaseCheck.rawValue) ok, in \(Format.seconds(result.seconds)) s")
+                if result.mergedRows > 0 {
+                    Standard.error(
+                        "factpipe: the snapshot is of a version-1 database: \(Format.count(Int(result.mergedRows), "row")) "
+                            + "that the current canonical form reads as another fact's statement were merged into that "
+                            + "fact, as migrating the database merges them (each kept under merged_rows in its fact_metadata)")
+                }
             }
         } catch {
             throw CommandFailure.exit("restore", error, json: console.json)

@@ -11,6 +11,10 @@ public struct ImportOptions: Sendable {
     /// Keep a context or metadata object that gives a name twice, as stored before such objects were
     /// refused (a restore of a snapshot an earlier release exported; `JSONScanner.refusesRepeatedNames`).
     var keepsRepeatedNames = false
+    /// Store each statement as the record writes it, not in canonical form (a restore of a snapshot of a
+    /// version-1 database, whose statements are in the canonical form of then: `CanonicalFormMigration` then
+    /// does to them what it does to that database).
+    var keepsStatementsAsWritten = false
     /// Records per transaction.
     public var batchSize: Int = 50_000
     /// Staged facts that make the writer merge at the next batch boundary (tests lower it).

@@ -226,7 +226,8 @@ public struct ImportPipeline: Sendable {
         // Parsers and validators.
         let stage = RecordParserStage(
             validator: FactValidator(limits: options.limits, strictParts: options.strictParts,
-                                     forPostgreSQL: PostgreSQLAddress(options.databasePath) != nil),
+                                     forPostgreSQL: PostgreSQLAddress(options.databasePath) != nil,
+                                     keepsStatementAsWritten: options.keepsStatementsAsWritten),
             limits: options.limits)
         let remainingWorkers = WorkerCount(workerCount)
         let parser: @Sendable () -> Void = {

@@ -42,6 +42,9 @@ public struct RestoreResult: Sendable {
     /// Frames of a backup decoded in parallel, each into its place; 0 when the content was decoded
     /// in order (a backup written as one frame, a snapshot).
     public var parallelFrames = 0
+    /// Rows of a snapshot of a version-1 database merged into a fact of the same statement, as migrating that
+    /// database merges them (kept in the fact's `fact_metadata` under `merged_rows`); 0 for any other archive.
+    public var mergedRows: Int64 = 0
     /// Wall-clock seconds.
     public var seconds: Double
 }
@@ -143,21 +146,24 @@ public struct ArchiveRestorer: Sendable {
         let check: IntegrityCheck
         let facts: Int64
         var parallelFrames = 0
+        var merged: Int64 = 0
         if manifest.kind == .backup {
             check = options.fullCheck || manifest.integrityCheck != "ok" ? .full : .quick
             (facts, parallelFrames) = try restoreBackup(reader, manifest, check: check)
         } else {
             check = .full
-            facts = try restoreSnapshot(reader, manifest)
+            (facts, merged) = try restoreSnapshot(reader, manifest)
         }
         return RestoreResult(
             archivePath: options.archivePath, targetPath: target, manifest: manifest, factCount: facts,
             replacedExisting: exists || placedOverAFile.value.load(ordering: .relaxed), databaseCheck: check, parallelFrames: parallelFrames,
-            seconds: seconds(since: start))
+            mergedRows: merged, seconds: seconds(since: start))
     }
 
     /// Verifies the snapshot, imports it into a temporary database, checks it, and renames it.
-    private func restoreSnapshot(_ reader: ArchiveReader, _ manifest: SnapshotManifest) throws(SnapshotError) -> Int64 {
+    private func restoreSnapshot(
+        _ reader: ArchiveReader, _ manifest: SnapshotManifest
+    ) throws(SnapshotError) -> (facts: Int64, merged: Int64) {
         var counter = RecordCounter(format: manifest.format)
         let content = try reader.readContent { piece in counter.consume(piece) }
         try verifyChecksums(reader, manifest, content: content, counted: counter.records)
@@ -183,6 +189,8 @@ public struct ArchiveRestorer: Sendable {
         // the current canonical form kept as it was, is in the archive as stored: it comes back so.
         importOptions.limits.keepsControlAndInvisibleCharacters = true
         importOptions.lockTimeoutSeconds = 1
+        let versionOne = manifest.schemaVersion <= CanonicalFormMigration.fromVersion
+        importOptions.keepsStatementsAsWritten = versionOne
         let summary = ImportPipeline(options: importOptions).run()
         guard summary.status == .done, summary.rejected == 0, summary.inserted == Int(manifest.factCount) else {
             throw SnapshotError(
@@ -191,7 +199,8 @@ public struct ArchiveRestorer: Sendable {
                     + "\(summary.inserted) inserted, \(summary.duplicates) duplicates, \(summary.rejected) rejected"
                     + (summary.message.map { " (\($0))" } ?? ""))
         }
-        let facts = try checkDatabase(temporary, manifest, check: .full)
+        let merged = versionOne ? try migrateAsVersionOne(temporary) : 0
+        let facts = try checkDatabase(temporary, manifest, check: .full, merged: merged)
         try replaceTarget(with: temporary) { () throws(SnapshotError) in
             let fd = open(temporary, O_RDONLY | O_CLOEXEC)
             guard fd >= 0, fsync(fd) == 0 else {
@@ -207,7 +216,22 @@ public struct ArchiveRestorer: Sendable {
             }
             try AtomicFileOutput.syncFolder(of: options.targetPath)
         }
-        return facts
+        return (facts, merged)
+    }
+
+    /// Makes the database restored from a snapshot of a version-1 database what a writer makes of that
+    /// database: its statements, loaded as written (the canonical form of then), are rewritten, and rows
+    /// that now share a statement become the earliest one, the later ones kept in its `fact_metadata` under
+    /// `merged_rows` (`CanonicalFormMigration`). Loaded in canonical form, such rows were duplicates of
+    /// one another, and the restore failed. Returns how many rows were merged.
+    private func migrateAsVersionOne(_ path: String) throws(SnapshotError) -> Int64 {
+        try storeCall { () throws(StoreError) in
+            let connection = try FactDatabase.openForWriting(path: path)
+            try connection.execute("PRAGMA user_version = \(CanonicalFormMigration.fromVersion)")
+            let result = try CanonicalFormMigration.migrateIfNeeded(connection)
+            try SubjectIndexMigration.migrateIfNeeded(connection)
+            return Int64(result?.merged ?? 0)
+        }
     }
 
     /// Compares what the pass recomputed with the manifest and with `FILE.sha256`; throws the first
@@ -232,8 +256,10 @@ public struct ArchiveRestorer: Sendable {
     }
 
     /// Lets SQLite check the restored file; returns its fact count, which must be the manifest's.
+    /// `merged` rows of a version-1 snapshot were merged into facts of the same statement
+    /// (`migrateAsVersionOne`): the database holds that many facts fewer than the manifest counts.
     func checkDatabase(
-        _ path: String, _ manifest: SnapshotManifest, check: IntegrityCheck
+        _ path: String, _ manifest: SnapshotManifest, check: IntegrityCheck, merged: Int64 = 0
     ) throws(SnapshotError) -> Int64 {
         let report: DatabaseCheck.Report
         do {
@@ -254,11 +280,11 @@ public struct ArchiveRestorer: Sendable {
                 .databaseDamaged, path: options.archivePath,
                 "the restored database fails PRAGMA \(check.rawValue): \(first)")
         }
-        guard report.factCount == manifest.factCount else {
+        guard report.factCount + merged == manifest.factCount else {
             throw SnapshotError(
                 .countMismatch, path: options.archivePath,
-                "count differs: the restored database has \(report.factCount) facts, "
-                    + "the manifest says \(manifest.factCount)")
+                "count differs: the restored database has \(report.factCount) facts"
+                    + (merged > 0 ? " and \(merged) merged into them" : "") + ", the manifest says \(manifest.factCount)")
         }
         // A backup is the database as it was; a snapshot's facts went into a database of this release's
         // schema, whatever the version of the one exported (another store's, or an older release's).

@@ -28,7 +28,7 @@ extension VerificationReport {
 
 extension RestoreResult {
     /// The result as one JSON object (`--json`): `status`, `archive`, `target`, `kind`, `facts`,
-    /// `replaced`, `database_check`, `parallel_frames`, `seconds`, `manifest`.
+    /// `replaced`, `database_check`, `parallel_frames`, `merged_rows`, `seconds`, `manifest`.
     public var jsonDocument: JSONDocument {
         [
             "status": "ok",
@@ -39,6 +39,7 @@ extension RestoreResult {
             "replaced": .bool(replacedExisting),
             "database_check": .string(databaseCheck.rawValue),
             "parallel_frames": .int(parallelFrames),
+            "merged_rows": .int(Int(mergedRows)),
             "seconds": .fixed(seconds, decimals: 3),
             "manifest": manifest.jsonDocument,
         ]

@@ -13,11 +13,17 @@ struct FactValidator: Sendable {
     var strictParts: Bool
     /// Refuse a fact PostgreSQL cannot keep (the store is PostgreSQL): `PostgreSQLStorableText.refusal(of:)`.
     var forPostgreSQL: Bool
+    /// Keep a statement given whole as written instead of its canonical form (`ImportOptions.keepsStatementsAsWritten`).
+    var keepsStatementAsWritten: Bool
 
-    init(limits: FactLimits = .default, strictParts: Bool = false, forPostgreSQL: Bool = false) {
+    init(
+        limits: FactLimits = .default, strictParts: Bool = false, forPostgreSQL: Bool = false,
+        keepsStatementAsWritten: Bool = false
+    ) {
         self.limits = limits
         self.strictParts = strictParts
         self.forPostgreSQL = forPostgreSQL
+        self.keepsStatementAsWritten = keepsStatementAsWritten
     }
 
     func validate(_ fields: consuming RecordFields) -> Outcome {
@@ -162,7 +168,7 @@ struct FactValidator: Sendable {
 
         let args = parsed.args
         var fact = Fact(
-            statement: parsed.canonical, predicate: parsed.predicate, subject: args.first ?? "",
+            statement: keepsStatementAsWritten ? given ?? parsed.canonical : parsed.canonical, predicate: parsed.predicate, subject: args.first ?? "",
             object: args.count > 1 ? args[1] : nil, argsJSON: JSONText.array(args), arity: args.count,
             confidence: confidence, source: fields.source, context: context, metadata: metadata, createdAt: createdAt)
         fact.isConfidenceGiven = fields.confidence != nil || fields.confidenceText != nil

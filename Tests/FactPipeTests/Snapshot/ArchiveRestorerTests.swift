@@ -59,6 +59,53 @@ import Testing
         #expect(throws: StatementSyntaxError.self) { try StatementParser.parse("Q(x\u{200B}y).") }
     }
 
+    /// A snapshot an earlier release wrote of a version-1 database holds its statements in the canonical
+    /// form of then: `P(a b).`, `P(a  b).` and `P(a<TAB>b).` are three facts there and one now. Its restore
+    /// failed ("6 inserted, 4 duplicates"), and an import kept one of each group, the others' columns lost.
+    /// The restore now gives what migrating that database gives: the earliest row, the later ones kept in its
+    /// `fact_metadata` under `merged_rows`.
+    @Test(arguments: ["v1.ndjson", "v1.csv"])
+    func aSnapshotOfAVersionOneDatabaseRestoresAsItsMigrationWould(name: String) throws {
+        let work = try LoadWorkspace()
+        let db = try CanonicalFormMigrationTests.versionOneDatabase(work)
+        // The snapshot as that release wrote it: this release's export refuses the look-alikes of a version-1
+        // database, so it is written at version 2 and its manifest given version 1.
+        try db.execute("DELETE FROM factpipe_staging; PRAGMA user_version = 2")
+        try export(work, to: name) { $0.format = name.contains("csv") ? .csv : .ndjson }
+        let manifest = work.path(name + ".manifest.json")
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        try #require(text.contains(#""schema_version":2,"#))
+        try text.replacingOccurrences(of: #""schema_version":2,"#, with: #""schema_version":1,"#)
+            .write(toFile: manifest, atomically: true, encoding: .utf8)
+        // What migrating the database gives.
+        try db.execute("PRAGMA user_version = 1")
+        _ = try FactDatabase.openForWriting(path: work.databasePath)
+
+        let restored = work.path("restored.sqlite")
+        let result = try restore(work.path(name), to: restored)
+        #expect(result.manifest.schemaVersion == 1 && result.manifest.factCount == 10)
+        #expect(result.factCount == 6 && result.mergedRows == 4)
+        #expect(try RawDatabase(restored).int("PRAGMA user_version") == FactSchema.version)
+        // Every column but the ids and loads that each merged row records (the restore's are new).
+        let columns = "SELECT statement, predicate, subject, args, printf('%.17g', confidence), source, context, "
+            + "fact_metadata, created_at FROM facts WHERE id NOT IN (9, 10) ORDER BY statement"
+        func withoutIDs(_ rows: [[String?]]) throws -> [[String?]] {
+            let ids = try NSRegularExpression(pattern: #""(id|load_id|updated_load_id)":(\d+|null)"#)
+            return rows.map { row in
+                row.map { value in
+                    value.map { ids.stringByReplacingMatches(in: $0, range: NSRange($0.startIndex..., in: $0), withTemplate: "") }
+                }
+            }
+        }
+        let migrated = try withoutIDs(try db.rows(columns))
+        #expect(migrated.count == 4)
+        #expect(try withoutIDs(try RawDatabase(restored).rows(columns)) == migrated)
+        // The two statements the migration keeps as stored come back as stored.
+        let kept = "SELECT statement, printf('%.17g', confidence), source, context, fact_metadata, created_at FROM facts "
+            + "WHERE id IN (9, 10) ORDER BY statement"
+        #expect(try RawDatabase(restored).rows(kept) == (try db.rows(kept)))
+    }
+
     @Test func aRestoredBackupIsTheBackedUpDatabaseByteForByte() throws {
         let work = try loadedWorkspace()
         let archive = try backup(work)
