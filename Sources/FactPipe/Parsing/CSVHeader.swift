@@ -1,11 +1,11 @@
 /// The meaning of each column of a CSV/TSV input, from its header row (DESIGN 2).
 ///
 /// Columns are matched by name, case-insensitively: `statement` (or `s`, `fact`), or `predicate`,
-/// `subject`, `object`, `arg3`…; `args` (a JSON array); `confidence`, `source`, `created_at`,
+/// `subject`, `object`, `arg3`…`arg64` (a column named as a later argument is refused); `args` (a JSON array); `confidence`, `source`, `created_at`,
 /// `timestamp`, `context`, `fact_metadata`/`metadata`, `tags`, `certainty`. Other columns go to
 /// `fact_metadata` as strings. An empty field counts as absent. A header naming one field twice is refused.
 struct CSVHeader: Sendable {
-    enum Column: Sendable, Equatable {
+    enum Column: Sendable, Hashable {
         case statement, predicate, subject, object, extraArg(Int), args
         case confidence, source, createdAt, timestamp, context, metadata, contextExtra(String)
         case other(String)
@@ -22,6 +22,8 @@ struct CSVHeader: Sendable {
     ///   values would be lost) or has a column without a name.
     init(names: [String], mapping: [String: String] = [:]) throws(FieldError) {
         var columns: [Column] = []
+        // Where each column is, to find one named twice without comparing every pair (100,000 columns).
+        var positions: [Column: Int] = [:]
         for (index, raw) in names.enumerated() {
             let given = raw.trimmingASCIIWhitespace()
             guard !given.isEmpty else {
@@ -47,16 +49,24 @@ struct CSVHeader: Sendable {
             default:
                 if let position = RecordFields.argumentPosition(lower), position >= 3 {
                     column = .extraArg(position - 3)  // arg1 and arg2, spelled so, are matched above
+                } else if RecordFields.argumentNumber(lower) != nil {
+                    // Kept in fact_metadata, the argument would be missing from a fact that looked whole.
+                    throw FieldError(
+                        reason: .invalidCSV,
+                        message: "column \(index + 1) (\(given)) gives an argument past arg\(RecordFields.lastArgumentPosition), "
+                            + "the last a column can give by position; give such a fact as a statement, or its "
+                            + "arguments as an args column (a JSON array)")
                 } else {
                     column = .other(name)
                 }
             }
-            if let earlier = columns.firstIndex(of: column) {
+            if let earlier = positions[column] {
                 throw FieldError(
                     reason: .invalidCSV,
                     message: "column \(index + 1) (\(given)) names the same field as column \(earlier + 1) "
                         + "(\(names[earlier].trimmingASCIIWhitespace())); one of their values would be lost")
             }
+            positions[column] = columns.count
             columns.append(column)
         }
         guard columns.contains(.statement) || columns.contains(.predicate) else {

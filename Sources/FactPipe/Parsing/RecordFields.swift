@@ -32,11 +32,17 @@ struct RecordFields {
     /// The position a field name gives an argument, 1-based: `arg1` (the subject) … `arg64`, any case;
     /// nil for any other name.
     static func argumentPosition(_ name: String) -> Int? {
-        let lower = name.lowercased()
-        guard lower.hasPrefix("arg"), let position = Int(lower.dropFirst(3)),
-              (1...lastArgumentPosition).contains(position)
-        else { return nil }
+        guard let position = argumentNumber(name), position <= lastArgumentPosition else { return nil }
         return position
+    }
+
+    /// The number in a name spelled as an argument by position, past `arg64` too (`arg65`, `ARG100`);
+    /// nil for any other name (`arg0`, `args`, `argx`).
+    static func argumentNumber(_ name: String) -> Int? {
+        let lower = name.lowercased()
+        guard lower.hasPrefix("arg"), lower.count > 3, lower.dropFirst(3).allSatisfy({ ("0"..."9").contains($0) }) else { return nil }
+        guard let position = Int(lower.dropFirst(3)) else { return Int.max }
+        return position >= 1 ? position : nil
     }
 
     /// Sets the argument at `position` (1-based: the subject, the object, then arg3 …).

@@ -205,9 +205,15 @@ struct FactValidator: Sendable {
     ) throws(JSONSyntaxError) -> (text: String, repeated: String?) {
         guard !extras.isEmpty else { return (base ?? "{}", nil) }
         let members = try base.map { text throws(JSONSyntaxError) in try JSONText.members(ofObject: text) } ?? []
-        for (index, extra) in extras.enumerated()
-        where members.contains(where: { $0.key == extra.key }) || extras[..<index].contains(where: { $0.key == extra.key }) {
-            return ("", extra.key)
+        if members.count + extras.count <= 16 {
+            for (index, extra) in extras.enumerated()
+            where members.contains(where: { $0.key == extra.key }) || extras[..<index].contains(where: { $0.key == extra.key }) {
+                return ("", extra.key)
+            }
+        } else {
+            // A CSV row of 30,000 columns compared every pair of names: 1.3 s a row.
+            var seen = Set(members.map(\.key))
+            for extra in extras where !seen.insert(extra.key).inserted { return ("", extra.key) }
         }
         return (JSONText.object(members + extras), nil)
     }

@@ -28,11 +28,36 @@ private func fields(_ header: CSVHeader, _ values: [String]) -> Result<RecordFie
     }
 
     @Test func numberedArgumentColumnsFollowSubjectAndObject() throws {
-        let mapped = try header(["predicate", "arg1", "arg2", "arg3", "ARG4", "arg64", "arg65", "arg0", "argx"])
+        let mapped = try header(["predicate", "arg1", "arg2", "arg3", "ARG4", "arg64", "arg0", "argx", "args_note"])
         #expect(mapped.columns == [
-            .predicate, .subject, .object, .extraArg(0), .extraArg(1), .extraArg(61), .other("arg65"), .other("arg0"),
-            .other("argx"),
+            .predicate, .subject, .object, .extraArg(0), .extraArg(1), .extraArg(61), .other("arg0"), .other("argx"),
+            .other("args_note"),
         ])
+    }
+
+    /// `arg65` and later were kept in `fact_metadata`: a CSV of 100 argument columns loaded, exit 0 and no
+    /// warning, as a fact of 64 arguments, the other 36 in its metadata.
+    @Test(arguments: ["arg65", "ARG100", "arg99999999999999999999"])
+    func aColumnPastTheLastArgumentByPositionIsRefused(_ name: String) {
+        do throws(FieldError) {
+            _ = try CSVHeader(names: ["predicate", "subject", name])
+            Issue.record("accepted \(name)")
+        } catch {
+            #expect(error.reason == .invalidCSV)
+            #expect(error.message.hasPrefix("column 3 (\(name)) gives an argument past arg64"), "\(error.message)")
+        }
+    }
+
+    /// A header of 100,000 columns took 14 s: each column was compared with every one before it.
+    @Test func aHeaderOfManyColumnsStillFindsOneNamedTwice() throws {
+        let names = ["statement"] + (0..<100_000).map { "c\($0)" }
+        #expect(try header(names).columns.count == 100_001)
+        do throws(FieldError) {
+            _ = try CSVHeader(names: names + ["c99998"])
+            Issue.record("accepted a column named twice")
+        } catch {
+            #expect(error.message.hasPrefix("column 100002 (c99998) names the same field as column 100000 (c99998)"))
+        }
     }
 
     @Test func statementAliasesAndASecondStatementColumn() throws {
