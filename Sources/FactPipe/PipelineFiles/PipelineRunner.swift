@@ -262,9 +262,10 @@ public struct PipelineRunner {
             kept[PathText.eventual(file.path)] =
                 ("the pipeline file \(file.path)", "factpipe never writes over the pipeline it runs")
         }
+        try OutputPathCheck.check(
+            outputs: outputs, inputs: inputs, databasePath: file.databasePath, pipelineFile: file.path,
+            outputsMayShare: true)
         for output in outputs {
-            try OutputPathCheck.check(
-                outputs: [output], inputs: inputs, databasePath: file.databasePath, pipelineFile: file.path)
             if let same = kept[PathText.eventual(output.path)] {
                 throw PathConflict(message: "\(output.option) \(output.path) is \(same.what): \(same.reason)")
             }
