@@ -9,23 +9,28 @@ struct LoadsCommand: ParsableCommand {
             Example:
               factpipe loads --db kb.sqlite
               factpipe loads --db kb.sqlite --json | jq '.[] | select(.status != "done")'
+              factpipe loads --db kb.sqlite --last 20
             """
     )
 
     @Option(name: .long, help: "The database.")
     var db: String
 
+    @Option(help: "Only the newest N loads (a ledger of years of nightly runs is long).")
+    var last: Int?
+
     @Flag(help: "Print a JSON array on standard output.")
     var json = false
 
     func validate() throws {
         try PathArguments.checkDatabase(db, postgreSQL: .supported)
+        if let last, last < 1 { throw ValidationError("--last must be at least 1") }
     }
 
     func run() throws {
         let loads: [LoadRecord]
         do {
-            loads = try LoadRecord.all(databasePath: db)
+            loads = try LoadRecord.all(databasePath: db, last: last)
         } catch {
             throw CommandFailure.exit("loads", error, json: json)
         }

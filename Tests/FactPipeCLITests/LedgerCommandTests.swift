@@ -78,6 +78,23 @@ import Testing
         #expect(lines.last?.hasSuffix(input) == true)
     }
 
+    /// `loads` printed the whole ledger (161 MB for 100,000 loads): `--last N` lists the newest N, oldest first.
+    @Test func loadsListsTheNewestLoadsWithLast() throws {
+        let work = try CLIWorkspace()
+        for index in 1...4 {
+            let input = try work.write("f\(index).txt", "IsA(x\(index), y).\n")
+            #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        }
+        let json = try Factpipe.run(["loads", "--db", work.database, "--json", "--last", "2"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let list = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]])
+        #expect(list.compactMap { int($0, "id") } == [3, 4])
+        let text = try Factpipe.run(["loads", "--db", work.database, "--last", "9"])
+        #expect(text.stdoutText.split(separator: "\n").count == 5, "\(text.stdoutText)")
+        let zero = try Factpipe.run(["loads", "--db", work.database, "--last", "0"])
+        #expect(zero.status == 64 && zero.stderr.contains("--last must be at least 1"), "\(zero.stderr)")
+    }
+
     @Test func loadsOfAMissingOrForeignDatabaseFailsWithExitOne() throws {
         let work = try CLIWorkspace()
         let missing = try Factpipe.run(["loads", "--db", work.path("missing.sqlite")])

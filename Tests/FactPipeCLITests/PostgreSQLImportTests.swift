@@ -95,6 +95,13 @@ struct PostgreSQLImportTests {
         #expect(again.status == 0, "\(again.stderr)")
         #expect(int(try again.json(), "records") == 0, "the same content is skipped")
         #expect(try database.int("SELECT count(*) FROM facts") == 2)
+
+        // `--last N`: the newest loads only.
+        let more = try work.write("more.txt", "IsA(Berlin, City).\n")
+        #expect(try Factpipe.run(["import", more, "--db", database.url, "-q"]).status == 0)
+        let last = try Factpipe.run(["loads", "--db", database.url, "--json", "--last", "1"])
+        let newest = try #require(try JSONSerialization.jsonObject(with: last.stdout) as? [[String: Any]])
+        #expect(newest.count == 1 && newest.first?["source"] as? String == more, "\(newest)")
     }
 
     /// Under ignore, a statement repeated in a batch that another load brought first is asserted once for

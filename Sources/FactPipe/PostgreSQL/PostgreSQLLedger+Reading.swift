@@ -2,13 +2,14 @@ extension PostgreSQLLedger {
     /// Every load recorded in the PostgreSQL database at `address`, oldest first (`factpipe loads`).
     /// Reads only: takes no lock, creates nothing.
     /// - Throws: `PostgreSQLError` when the server cannot be reached or the database has no factpipe schema.
-    static func allLoads(address: PostgreSQLAddress) throws(PostgreSQLError) -> [LoadRecord] {
+    static func allLoads(address: PostgreSQLAddress, last: Int? = nil) throws(PostgreSQLError) -> [LoadRecord] {
         let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe loads")
         try PostgreSQLSchema.checkReadable(connection)
         let result = try connection.execute("""
             SELECT id, source, source_size, source_sha256, format, compression, conflict_policy,
             \(isoText("started_at")), \(isoText("finished_at")), status, records, inserted, updated, duplicates,
-            rejected, warnings, checkpoint_offset, checkpoint_line, message FROM factpipe_loads ORDER BY id
+            rejected, warnings, checkpoint_offset, checkpoint_line, message FROM factpipe_loads \(LoadRecord.newest(last))
+            ORDER BY id
             """)
         var records: [LoadRecord] = []
         for row in 0..<result.rowCount {
