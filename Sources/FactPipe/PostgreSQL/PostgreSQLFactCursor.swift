@@ -19,6 +19,7 @@ final class PostgreSQLFactCursor: FactRowSource {
     let path: String
     /// The PostgreSQL schema version (`factpipe_meta`).
     private(set) var schemaVersion: Int64
+    let holdsOldCanonicalForm = false
 
     private let connection: PostgreSQLConnection
     private let filter: FactFilter

@@ -183,13 +183,13 @@ public struct ArchiveRestorer: Sendable {
         importOptions.keepsRepeatedNames = true
         // The facts were stored once already, some perhaps by a load with raised limits (`--max-args 20`):
         // judged by the default limits they were refused, and an archive `verify` passed could not be restored.
-        importOptions.limits = ForeignFactRow.lenientLimits
-        importOptions.limits.maxRecordBytes = Int.max
         // A statement with a control or invisible character, which an earlier release stored and the migration to
         // the current canonical form kept as it was, is in the archive as stored: it comes back so.
-        importOptions.limits.keepsControlAndInvisibleCharacters = true
+        importOptions.limits = ForeignFactRow.restoreLimits
         importOptions.lockTimeoutSeconds = 1
+        // PostgreSQL numbers its schema versions on its own: only a SQLite version 1 held the old form.
         let versionOne = manifest.schemaVersion <= CanonicalFormMigration.fromVersion
+            && !PostgreSQLAddress.isPostgreSQL(manifest.sourceDatabase)
         importOptions.keepsStatementsAsWritten = versionOne
         let summary = ImportPipeline(options: importOptions).run()
         guard summary.status == .done, summary.rejected == 0, summary.inserted == Int(manifest.factCount) else {
@@ -230,7 +230,15 @@ public struct ArchiveRestorer: Sendable {
             try connection.execute("PRAGMA user_version = \(CanonicalFormMigration.fromVersion)")
             let result = try CanonicalFormMigration.migrateIfNeeded(connection)
             try SubjectIndexMigration.migrateIfNeeded(connection)
-            return Int64(result?.merged ?? 0)
+            let merged = result?.merged ?? 0
+            if merged > 0 {
+                // The ledger's count is the snapshot's rows: it says where the others went.
+                let note = try connection.prepare("UPDATE factpipe_loads SET message = ?1 WHERE id = (SELECT max(id) FROM factpipe_loads)")
+                try note.bind(1, "a snapshot of a version-1 database: \(merged) of its rows merged into facts of the same "
+                    + "statement, as migrating that database merges them (kept under merged_rows in their fact_metadata)")
+                _ = try note.step()
+            }
+            return Int64(merged)
         }
     }
 

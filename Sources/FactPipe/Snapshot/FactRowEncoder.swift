@@ -41,7 +41,7 @@ struct FactRowEncoder {
         let statement = cursor.text(.statement) ?? UnsafeBufferPointer(start: nil, count: 0)
         // A version-1 database's statements are in the canonical form of then, which import may not give
         // back byte for byte: read every row as one written elsewhere.
-        let writtenElsewhere = cursor.isWrittenElsewhere || cursor.schemaVersion <= CanonicalFormMigration.fromVersion
+        let writtenElsewhere = cursor.isWrittenElsewhere || cursor.holdsOldCanonicalForm
         if writtenElsewhere { try checkStatementWrittenElsewhere(statement, cursor) }
         guard format == .ndjson || format == .csv else {
             try Self.checkUTF8(statement, "statement", cursor)
@@ -134,9 +134,12 @@ struct FactRowEncoder {
         }
     }
 
-    /// A statement no factpipe load wrote, read as import will read it: the grammar must take it, and,
+    /// A statement no factpipe load wrote, read as restore will read it: the grammar must take it, and,
     /// when its canonical form is another text, that form must be no other fact's, or the restore would
-    /// keep one fact for two and fail. Parsing costs: only such rows (`load_id` NULL) are checked.
+    /// keep one fact for two and fail. Parsing costs: only such rows (`load_id` NULL) are checked. Two
+    /// kinds are restored as written, so need no such care: a version-1 database's (the restore migrates
+    /// them as a writer migrates that database, merging look-alikes), and one with a control or invisible
+    /// character, which only the restore's rule takes.
     private mutating func checkStatementWrittenElsewhere(
         _ statement: UnsafeBufferPointer<UInt8>, _ cursor: some FactRowSource
     ) throws(SnapshotError) {
@@ -144,11 +147,13 @@ struct FactRowEncoder {
         let text = String(decoding: statement, as: UTF8.self)
         let parsed: ParsedStatement
         do {
-            parsed = try StatementParser.parse(text, limits: ForeignFactRow.lenientLimits)
+            parsed = try StatementParser.parse(text, limits: ForeignFactRow.restoreLimits)
         } catch {
             throw Self.refused(cursor, "statement", "\(error)")
         }
-        guard !parsed.canonical.utf8.elementsEqual(statement) else { return }
+        guard !parsed.canonical.utf8.elementsEqual(statement), !cursor.holdsOldCanonicalForm else { return }
+        if !StatementCharacters.isPlain(statement),
+           (try? StatementParser.parse(text, limits: ForeignFactRow.lenientLimits)) == nil { return }
         let other = respelled[parsed.canonical]
         var stored = false
         if other == nil { stored = try cursor.holds(statement: parsed.canonical) }

@@ -8,6 +8,9 @@ protocol FactRowSource: AnyObject {
     var path: String { get }
     /// The schema version of the database, for the manifest.
     var schemaVersion: Int64 { get }
+    /// True for a SQLite version-1 database: its statements are in the canonical form of then, and its
+    /// snapshot is restored as migrating it would be (`ArchiveRestorer`). PostgreSQL's versions are its own.
+    var holdsOldCanonicalForm: Bool { get }
     /// The bytes of a text column of the current row, nil when NULL.
     func text(_ column: FactCursor.Column) -> UnsafeBufferPointer<UInt8>?
     /// The confidence of the current row.
@@ -29,6 +32,8 @@ extension FactRowSource {
 }
 
 extension FactCursor: FactRowSource {
+    var holdsOldCanonicalForm: Bool { schemaVersion <= CanonicalFormMigration.fromVersion }
+
     func holds(statement: String) throws(SnapshotError) -> Bool {
         try storeCall { () throws(StoreError) in try storesStatement(statement) }
     }

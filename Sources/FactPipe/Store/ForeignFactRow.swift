@@ -38,6 +38,15 @@ struct ForeignFactRow {
         return limits
     }()
 
+    /// What a restore reads a snapshot's statements under: `lenientLimits`, no record length, and control and
+    /// invisible characters kept (a statement an earlier release stored with one comes back as it was).
+    static let restoreLimits: FactLimits = {
+        var limits = lenientLimits
+        limits.maxRecordBytes = Int.max
+        limits.keepsControlAndInvisibleCharacters = true
+        return limits
+    }()
+
     let fact: StoredFact
     /// The statement in canonical form, or the stored text when the grammar refuses it.
     let canonical: String

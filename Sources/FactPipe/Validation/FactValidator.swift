@@ -168,7 +168,7 @@ struct FactValidator: Sendable {
 
         let args = parsed.args
         var fact = Fact(
-            statement: keepsStatementAsWritten ? given ?? parsed.canonical : parsed.canonical, predicate: parsed.predicate, subject: args.first ?? "",
+            statement: storedStatement(given, parsed), predicate: parsed.predicate, subject: args.first ?? "",
             object: args.count > 1 ? args[1] : nil, argsJSON: JSONText.array(args), arity: args.count,
             confidence: confidence, source: fields.source, context: context, metadata: metadata, createdAt: createdAt)
         fact.isConfidenceGiven = fields.confidence != nil || fields.confidenceText != nil
@@ -176,6 +176,19 @@ struct FactValidator: Sendable {
             return .rejected(refusal.reason, refusal.message)
         }
         return .fact(fact, warning: warning)
+    }
+
+    /// The statement a fact stores: its canonical form, or the statement as written for a restore of a version-1
+    /// snapshot, and for a statement only the restore's rule takes (a control or invisible character an earlier
+    /// release stored, kept as stored by the migration: its spaces and spelling are kept too).
+    private func storedStatement(_ given: String?, _ parsed: ParsedStatement) -> String {
+        guard let given, keepsStatementAsWritten || limits.keepsControlAndInvisibleCharacters else { return parsed.canonical }
+        if keepsStatementAsWritten { return given }
+        let isPlain = given.utf8.withContiguousStorageIfAvailable { StatementCharacters.isPlain($0) } ?? false
+        guard !isPlain else { return parsed.canonical }
+        var strict = limits
+        strict.keepsControlAndInvisibleCharacters = false
+        return (try? StatementParser.parse(given, limits: strict)) == nil ? given : parsed.canonical
     }
 
     /// True when `given` is the argument `expected` up to insignificant whitespace (DESIGN 1.3).
