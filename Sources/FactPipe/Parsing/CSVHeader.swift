@@ -47,8 +47,9 @@ struct CSVHeader: Sendable {
             case "fact_metadata", "metadata": column = .metadata
             case "tags", "certainty": column = .contextExtra(lower)
             default:
-                if let position = RecordFields.argumentPosition(lower), position >= 3 {
-                    column = .extraArg(position - 3)  // arg1 and arg2, spelled so, are matched above
+                if let position = RecordFields.argumentPosition(lower) {
+                    // `arg01` is the subject as `arg1` is, and `arg03` the third argument.
+                    column = position == 1 ? .subject : position == 2 ? .object : .extraArg(position - 3)
                 } else if RecordFields.argumentNumber(lower) != nil {
                     // Kept in fact_metadata, the argument would be missing from a fact that looked whole.
                     throw FieldError(

@@ -40,9 +40,12 @@ struct RecordFields {
     /// nil for any other name (`arg0`, `args`, `argx`).
     static func argumentNumber(_ name: String) -> Int? {
         let lower = name.lowercased()
-        guard lower.hasPrefix("arg"), lower.count > 3, lower.dropFirst(3).allSatisfy({ ("0"..."9").contains($0) }) else { return nil }
-        guard let position = Int(lower.dropFirst(3)) else { return Int.max }
-        return position >= 1 ? position : nil
+        guard lower.hasPrefix("arg") else { return nil }
+        let number = lower.dropFirst(3)
+        if let position = Int(number) { return position >= 1 ? position : nil }  // `arg03`, `arg+3` too
+        let digits = number.first == "+" ? number.dropFirst() : number
+        guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }) else { return nil }
+        return Int.max  // more digits than an Int holds
     }
 
     /// Sets the argument at `position` (1-based: the subject, the object, then arg3 …).

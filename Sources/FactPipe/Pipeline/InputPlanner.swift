@@ -116,8 +116,8 @@ enum ResumePolicy {
         if let recorded, FileHasher.sha256WithoutLog(path: path) == recorded {
             return "\(path) cannot be resumed exactly: load \(loadID) recorded the SHA-256 of the database file alone, "
                 + "as earlier releases did, and its -wal now counts too \(hashes); the file is as it was, but what its "
-                + "-wal holds may have changed since. Load it again without --resume (facts already loaded count as "
-                + "duplicates)"
+                + "-wal holds may have changed since. Load it again without --resume (the facts already loaded are met "
+                + "as stored ones, under the load's conflict policy)"
         }
         return "\(path) cannot be resumed: it changed since load \(loadID) \(hashes); load it again without --resume"
     }

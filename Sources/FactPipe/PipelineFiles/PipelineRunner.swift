@@ -270,7 +270,6 @@ public struct PipelineRunner {
                 throw PathConflict(message: "\(output.option) \(output.path) is \(same.what): \(same.reason)")
             }
         }
-        try OutputPathCheck.check(outputs: [], inputs: inputs, databasePath: file.databasePath)
     }
 
     /// What a run would do with each input, from the planner the loads use, writing nothing.

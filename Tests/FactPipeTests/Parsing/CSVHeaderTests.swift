@@ -33,6 +33,11 @@ private func fields(_ header: CSVHeader, _ values: [String]) -> Result<RecordFie
             .predicate, .subject, .object, .extraArg(0), .extraArg(1), .extraArg(61), .other("arg0"), .other("argx"),
             .other("args_note"),
         ])
+        // Other spellings of the same numbers are the same arguments (`arg01` was kept in fact_metadata while
+        // `arg03` was the third argument).
+        #expect(try header(["predicate", "arg01", "ARG02", "arg03", "arg+5"]).columns == [
+            .predicate, .subject, .object, .extraArg(0), .extraArg(2),
+        ])
     }
 
     /// `arg65` and later were kept in `fact_metadata`: a CSV of 100 argument columns loaded, exit 0 and no
@@ -73,6 +78,7 @@ private func fields(_ header: CSVHeader, _ values: [String]) -> Result<RecordFie
         (["statement", "foo", "foo"], "column 3 (foo) names the same field as column 2 (foo)"),
         (["statement", "fact_metadata", "metadata"], "column 3 (metadata) names the same field as column 2"),
         (["statement", " ", "foo"], "column 2 has no name"),
+        (["predicate", "subject", "arg01"], "column 3 (arg01) names the same field as column 2 (subject)"),
     ])
     func aHeaderThatNamesAFieldTwiceIsRefused(_ names: [String], _ message: String) {
         do throws(FieldError) {
