@@ -99,7 +99,11 @@ final class PostgreSQLConnection {
     }
 
     /// Set by `PostgreSQLWriterLock` when this session took the writer lock.
-    var holdsWriterLock = false
+    var holdsWriterLock: Bool { writerLockBackend != nil }
+    /// The server process (`pg_backend_pid()`) that took the writer lock. Each transaction `BEGIN` opens on
+    /// this connection must run there: through a pooler in transaction mode it need not, and then the lock
+    /// keeps no other load out (`checkSessionKept`).
+    var writerLockBackend: Int64?
 
     /// What `cancelRunningStatements` needs of each open connection (libpq's `PGcancel`, usable from any
     /// thread while the connection is busy on another).
@@ -152,7 +156,25 @@ final class PostgreSQLConnection {
                 PQexecParams(handle, sql, Int32(parameters.count), nil, values, nil, nil, 0)
             }
         }
-        return try check(result, sql: sql)
+        let checked = try check(result, sql: sql)
+        if let backend = writerLockBackend, sql.hasPrefix("BEGIN") { try checkSessionKept(backend) }
+        return checked
+    }
+
+    /// Fails the transaction just begun unless it runs in the server process that holds the writer lock.
+    /// PgBouncer in transaction mode hands each transaction whichever server connection is free: a second
+    /// load took the lock beside the first (both wrote, and one failed on the other's temporary table), and
+    /// a lock let go in another server process stayed held until the pooler closed the first (10 minutes).
+    private func checkSessionKept(_ backend: Int64) throws(PostgreSQLError) {
+        let now = try scalarInt("SELECT pg_backend_pid()")
+        guard now != backend else { return }
+        _ = try? execute("ROLLBACK")
+        throw PostgreSQLError(
+            server: server,
+            message: "this load's transaction runs in server process \(now.map(String.init) ?? "?"), not in \(backend), "
+                + "which holds its writer lock: a connection pooler in transaction mode (PgBouncer's pool_mode = "
+                + "transaction) gives each transaction another server connection, and the lock keeps no other load "
+                + "out; connect to the server itself, or through a pooler in session mode")
     }
 
     /// Runs several statements separated by `;` that take no parameters (schema scripts).

@@ -22,15 +22,15 @@ final class PostgreSQLIndexBuilds: Sendable {
                     let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe import")
                     // While the build runs, also when this process is killed and the server goes on with it: the
                     // next writer waits for it (`PostgreSQLWriterLock`) instead of failing on the same index, made
-                    // meanwhile ("duplicate key value … pg_class_relname_nsp_index"). Let go as soon as the build
-                    // ends, not when the server process does, a moment after the close: an `optimize` right
-                    // after the load would take it for a stopped load's build.
-                    let key = ["\(PostgreSQLSchema.indexBuildsLockKey)"]
-                    try connection.execute("SELECT pg_advisory_lock_shared($1::bigint)", key)
-                    defer { _ = try? connection.execute("SELECT pg_advisory_unlock_shared($1::bigint)", key) }
-                    // An index build sorts the whole table: the server's memory for it, not the default 64 MB.
-                    try connection.execute("SET maintenance_work_mem = '256MB'")
-                    try connection.execute(sql)
+                    // meanwhile ("duplicate key value … pg_class_relname_nsp_index"). The lock is the build's
+                    // transaction's (one query string, so one server process even through a pooler): it goes
+                    // when the build ends. A session lock let go in a statement of its own went, through a pooler
+                    // in transaction mode, to another server process and stayed held until the pooler closed the
+                    // first (a load waited 10 minutes for its own builds). An index build sorts the whole table:
+                    // the server's memory for it, not the default 64 MB.
+                    try connection.executeScript(
+                        "SELECT pg_catalog.pg_advisory_xact_lock_shared(\(PostgreSQLSchema.indexBuildsLockKey)), "
+                            + "pg_catalog.set_config('maintenance_work_mem', '256MB', true); " + sql)
                 } catch {
                     failure.withLock { if $0 == nil { $0 = error } }
                 }

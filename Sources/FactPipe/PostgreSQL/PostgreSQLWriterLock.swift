@@ -14,9 +14,9 @@ enum PostgreSQLWriterLock {
     static func take(
         on connection: PostgreSQLConnection, timeoutSeconds: Double, isCancelled: () -> Bool
     ) throws(PostgreSQLError) {
+        guard !connection.holdsWriterLock else { return }
         let deadline = ContinuousClock.now + .wait(seconds: timeoutSeconds)
-        let key = "\(PostgreSQLSchema.writerLockKey)"
-        while try !connection.execute("SELECT pg_try_advisory_lock($1::bigint)", [key]).bool(0, 0) {
+        while try !tryLock(connection) {
             if isCancelled() {
                 throw PostgreSQLError(
                     server: connection.server,
@@ -30,7 +30,6 @@ enum PostgreSQLWriterLock {
             }
             usleep(50_000)
         }
-        connection.holdsWriterLock = true
         // The index builds of a load killed while the server ran them go on without it: wait for them too.
         while try !noIndexBuildRuns(connection) {
             if isCancelled() {
@@ -54,15 +53,30 @@ enum PostgreSQLWriterLock {
     /// without waiting; false when one does.
     /// - Throws: `PostgreSQLError` for the server's error.
     static func takeIfFree(on connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
-        let taken = try connection.execute(
-            "SELECT pg_try_advisory_lock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"]
-        ).bool(0, 0)
-        guard taken else { return false }
+        guard !connection.holdsWriterLock else { return true }
+        guard try tryLock(connection) else { return false }
         guard try noIndexBuildRuns(connection) else {
             try connection.execute("SELECT pg_advisory_unlock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"])
+            connection.writerLockBackend = nil
             return false
         }
-        connection.holdsWriterLock = true
+        return true
+    }
+
+    /// Takes the lock if no session holds it, and records the server process that took it. A session lock is
+    /// taken again by the session that holds it: through a pooler in transaction mode that is any client's
+    /// session, so a server process that holds it already counts as another load's (a second load was let in).
+    private static func tryLock(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
+        let result = try connection.execute("""
+            SELECT CASE WHEN EXISTS (
+                SELECT 1 FROM pg_catalog.pg_locks AS l WHERE l.locktype = 'advisory' AND l.granted
+                AND l.pid = pg_catalog.pg_backend_pid()
+                AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+                AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint)
+            THEN false ELSE pg_catalog.pg_try_advisory_lock($1::bigint) END, pg_catalog.pg_backend_pid()
+            """, ["\(PostgreSQLSchema.writerLockKey)"])
+        guard result.bool(0, 0) else { return false }
+        connection.writerLockBackend = result.int64(0, 1)
         return true
     }
 

@@ -47,7 +47,51 @@ struct PostgreSQLSessionTests {
             holder = nil
             #expect(try PostgreSQLWriterLock.takeIfFree(on: other), "attempt \(attempt)")
             try other.execute("SELECT pg_advisory_unlock_all()")
-            other.holdsWriterLock = false
+            other.writerLockBackend = nil
         }
+    }
+
+    /// Through a pooler in transaction mode a load's lock attempt may run in a server process whose session
+    /// another client's load left holding the lock. A session takes its own advisory lock again, so the
+    /// second load was let in beside the first. Here one connection plays that server process.
+    @Test func aServerProcessThatHoldsTheLockAlreadyCountsAsAnotherLoad() throws {
+        let scratch = try PostgreSQLTestAddress.scratchDatabase("factpipe_pooled_")
+        defer { scratch.drop() }
+        let pooled = try PostgreSQLConnection(address: scratch.address)
+        try pooled.execute("SELECT pg_advisory_lock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"])
+        #expect(try !PostgreSQLWriterLock.takeIfFree(on: pooled))
+        #expect(!pooled.holdsWriterLock)
+        do throws(PostgreSQLError) {
+            try PostgreSQLWriterLock.take(on: pooled, timeoutSeconds: 0.2, isCancelled: { false })
+            Issue.record("the lock was taken again by the session that holds it")
+        } catch {
+            #expect(error.message.contains("another load is writing to this database"), "\(error.message)")
+        }
+        // Once that session lets it go, it is free.
+        try pooled.execute("SELECT pg_advisory_unlock_all()")
+        #expect(try PostgreSQLWriterLock.takeIfFree(on: pooled))
+        #expect(pooled.writerLockBackend == (try pooled.scalarInt("SELECT pg_backend_pid()")))
+    }
+
+    /// A transaction of the load that runs in another server process than the one holding its lock (a pooler in
+    /// transaction mode) fails at its BEGIN, before it writes; here the lock is taken on one connection and the
+    /// transaction begun on another, as a pooler would hand them out.
+    @Test func aTransactionOutsideTheLocksServerProcessFailsAtItsBegin() throws {
+        let scratch = try PostgreSQLTestAddress.scratchDatabase("factpipe_pooled_")
+        defer { scratch.drop() }
+        let first = try PostgreSQLConnection(address: scratch.address)
+        let second = try PostgreSQLConnection(address: scratch.address)
+        try #require(try PostgreSQLWriterLock.takeIfFree(on: first))
+        try first.execute("BEGIN")
+        try first.execute("COMMIT")
+        second.writerLockBackend = first.writerLockBackend
+        defer { second.writerLockBackend = nil }
+        do throws(PostgreSQLError) {
+            try second.execute("BEGIN")
+            Issue.record("a transaction outside the lock's server process began")
+        } catch {
+            #expect(error.message.contains("a connection pooler in transaction mode"), "\(error.message)")
+        }
+        #expect(!second.isInTransaction)
     }
 }
