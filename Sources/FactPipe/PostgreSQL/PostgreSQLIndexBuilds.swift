@@ -5,8 +5,9 @@ import Synchronization
 /// locks that do not conflict with each other (nor with readers), so the server builds them at once,
 /// on as many cores as it has, instead of one after the other.
 ///
-/// Each build is one statement in its own transaction: a load killed meanwhile leaves each index
-/// either built whole or not at all, and the next load builds what is missing.
+/// Each build is one transaction of its own (its lock, its memory setting and the `CREATE INDEX`): a load
+/// killed meanwhile leaves each index either built whole or not at all, and the next load builds what is
+/// missing.
 final class PostgreSQLIndexBuilds: Sendable {
     private let group = DispatchGroup()
     private let failure = Mutex<PostgreSQLError?>(nil)

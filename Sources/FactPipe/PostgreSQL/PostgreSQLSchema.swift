@@ -213,9 +213,9 @@ enum PostgreSQLSchema {
 
     /// A constant for `pg_advisory_lock`: one factpipe writer per database ("fpip" as an integer).
     static let writerLockKey: Int64 = 0x6670_6970
-    /// A constant for `pg_advisory_lock_shared`: held by each connection that builds an index for a load,
-    /// until it closes. The server goes on with a build whose load was killed (`kill -9`), and a writer
-    /// waits for it before it builds the same index ("fpiq").
+    /// A constant for `pg_advisory_xact_lock_shared`: held by each index build of a load for the build's
+    /// transaction. The server goes on with a build whose load was killed (`kill -9`), and a writer waits
+    /// for it before it builds the same index ("fpiq").
     static let indexBuildsLockKey: Int64 = 0x6670_6971
 
     /// What the database at `connection` holds: nothing of factpipe's, factpipe's schema at `version`, or

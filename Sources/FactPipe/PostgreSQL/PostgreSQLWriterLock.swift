@@ -54,13 +54,10 @@ enum PostgreSQLWriterLock {
     /// - Throws: `PostgreSQLError` for the server's error.
     static func takeIfFree(on connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
         guard !connection.holdsWriterLock else { return true }
-        guard try tryLock(connection) else { return false }
-        guard try noIndexBuildRuns(connection) else {
-            try connection.execute("SELECT pg_advisory_unlock($1::bigint)", ["\(PostgreSQLSchema.writerLockKey)"])
-            connection.writerLockBackend = nil
-            return false
-        }
-        return true
+        // The builds first: only a writer starts one, so none starts before the lock is taken below, and the
+        // lock is never let go again (through a pooler in transaction mode, the unlock could run elsewhere).
+        guard try noIndexBuildRuns(connection) else { return false }
+        return try tryLock(connection)
     }
 
     /// Takes the lock if no session holds it, and records the server process that took it. A session lock is
@@ -80,12 +77,13 @@ enum PostgreSQLWriterLock {
         return true
     }
 
-    /// True when no connection holds the index builds' lock: it is taken and let go at once.
+    /// True when no connection holds the index builds' lock: it is taken for the statement's transaction
+    /// alone, so it goes with it, in whichever server process ran it (taken and let go in two statements,
+    /// through a pooler in transaction mode the second could run in another process and leave it held).
     private static func noIndexBuildRuns(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
-        let key = "\(PostgreSQLSchema.indexBuildsLockKey)"
-        guard try connection.execute("SELECT pg_try_advisory_lock($1::bigint)", [key]).bool(0, 0) else { return false }
-        try connection.execute("SELECT pg_advisory_unlock($1::bigint)", [key])
-        return true
+        try connection.execute(
+            "SELECT pg_catalog.pg_try_advisory_xact_lock($1::bigint)", ["\(PostgreSQLSchema.indexBuildsLockKey)"]
+        ).bool(0, 0)
     }
 
     /// Who holds the lock (or, with `key`, another of factpipe's advisory locks), as far as this session may
@@ -98,7 +96,7 @@ enum PostgreSQLWriterLock {
             FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
             WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database
                 WHERE datname = current_database())
-            AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint AND a.pid <> pg_backend_pid()
+            AND ((l.classid::bigint << 32) | l.objid::bigint) = $1::bigint
             """, ["\(key)"])
         guard result.rowCount > 0 else {
             guard key == PostgreSQLSchema.writerLockKey else { return "holder unknown" }

@@ -66,6 +66,9 @@ struct PostgreSQLSessionTests {
             Issue.record("the lock was taken again by the session that holds it")
         } catch {
             #expect(error.message.contains("another load is writing to this database"), "\(error.message)")
+            // Named, though it is the server process this connection's statements run in.
+            let pid = (try? pooled.scalarInt("SELECT pg_backend_pid()")).flatMap { $0 } ?? -1
+            #expect(error.message.contains("server process \(pid),"), "\(error.message)")
         }
         // Once that session lets it go, it is free.
         try pooled.execute("SELECT pg_advisory_unlock_all()")
