@@ -28,23 +28,59 @@ struct LoadsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loads: [LoadRecord]
         do {
-            loads = try LoadRecord.all(databasePath: db, last: last)
+            if json { try printJSON() } else { try printTable() }
+        } catch is OutputLost {
+            return  // the command's end reports it
         } catch {
             throw CommandFailure.exit("loads", error, json: json)
         }
-        if json {
-            Standard.output(TerminalText.jsonEscaped(JSONDocument.array(loads.map(\.jsonDocument)).text))
-            return
+    }
+
+    /// Standard output failed: nothing more is written.
+    private struct OutputLost: Error {}
+
+    /// The JSON array, a load at a time and 64 KiB a write: the whole ledger as one document took 305 MB at
+    /// 100,000 loads.
+    private func printJSON() throws {
+        var chunk = "["
+        var first = true
+        try LoadRecord.each(databasePath: db, last: last) { load in
+            if !first { chunk += "," }
+            first = false
+            chunk += TerminalText.jsonEscaped(load.jsonDocument.text)
+            if chunk.utf8.count >= 1 << 16 {
+                Standard.output(chunk, newline: false)
+                chunk = ""
+                if Standard.failedOutput != nil { throw OutputLost() }
+            }
         }
+        Standard.output(chunk + "]")
+    }
+
+    /// The table: the loads are held to size its columns, each line made as it is written.
+    private func printTable() throws {
+        let loads = try LoadRecord.all(databasePath: db, last: last)
         let header = ["id", "status", "records", "inserted", "updated", "dupl.", "rejected", "started", "source"]
-        let rows = loads.map { load in
+        func cells(_ load: LoadRecord) -> [String] {
             ["\(load.id)", load.status.rawValue, Format.count(load.records), Format.count(load.inserted),
              Format.count(load.updated), Format.count(load.duplicates), Format.count(load.rejected),
-             String(load.startedAt.prefix(19)), load.source]
+             TerminalText.escaped(String(load.startedAt.prefix(19))), TerminalText.escaped(load.source)]
         }
-        Standard.output(Table.render(header: header, rows: rows))
+        var widths = header.map(\.count)
+        for load in loads {
+            for (index, cell) in cells(load).enumerated() { widths[index] = max(widths[index], cell.count) }
+        }
+        var chunk = Table.line(header, widths: widths)
+        for load in loads {
+            chunk += "\n" + Table.line(cells(load), widths: widths)
+            if chunk.utf8.count >= 1 << 16 {
+                Standard.output(chunk, newline: false)
+                chunk = ""
+                if Standard.failedOutput != nil { throw OutputLost() }
+            }
+        }
+        Standard.output(chunk)
     }
 }
 
@@ -65,18 +101,10 @@ extension LoadRecord {
 
 /// Plain aligned text tables for standard output.
 enum Table {
-    /// The table's lines; cells are printed through `TerminalText.escaped`.
-    static func render(header: [String], rows: [[String]]) -> String {
-        let rows = rows.map { $0.map(TerminalText.escaped) }
-        var widths = header.map(\.count)
-        for row in rows {
-            for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
-        }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { i, cell in
-                i == cells.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
-            }.joined(separator: "  ")
-        }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    /// One line of a table whose columns are `widths` wide (the last cell is not padded).
+    static func line(_ cells: [String], widths: [Int]) -> String {
+        cells.enumerated().map { i, cell in
+            i == cells.count - 1 || i >= widths.count ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+        }.joined(separator: "  ")
     }
 }

@@ -95,6 +95,24 @@ import Testing
         #expect(zero.status == 64 && zero.stderr.contains("--last must be at least 1"), "\(zero.stderr)")
     }
 
+    /// `loads --json` writes its array a load at a time (the whole ledger as one document took 305 MB at
+    /// 100,000 loads): a row with a status factpipe never writes still fails it before a byte is printed.
+    @Test func aLedgerRowWithAStatusFactpipeNeverWritesFailsLoadsBeforeItPrints() throws {
+        let work = try CLIWorkspace()
+        for index in 1...3 {
+            let input = try work.write("f\(index).txt", "IsA(x\(index), y).\n")
+            #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        }
+        let edit = try Factpipe.tool("/usr/bin/sqlite3", [work.database, "UPDATE factpipe_loads SET status = 'paused' WHERE id = 3"])
+        #expect(edit.status == 0, "\(edit.stderr)")
+        for arguments in [["--json"], []] {
+            let run = try Factpipe.run(["loads", "--db", work.database] + arguments)
+            #expect(run.status == 1, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("load 3 has the status \"paused\", which factpipe does not write"), "\(run.stderr)")
+            #expect(!run.stdoutText.contains("f1.txt"), "\(arguments): \(run.stdoutText)")
+        }
+    }
+
     @Test func loadsOfAMissingOrForeignDatabaseFailsWithExitOne() throws {
         let work = try CLIWorkspace()
         let missing = try Factpipe.run(["loads", "--db", work.path("missing.sqlite")])

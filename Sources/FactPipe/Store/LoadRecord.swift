@@ -19,29 +19,43 @@ public struct LoadRecord: Sendable, Equatable {
     public var staged: Int { records - inserted - updated - duplicates - rejected }
 
     /// Every load of the factpipe database at `databasePath`, oldest first; opened read-only.
+    /// With `last`, only the newest `last` loads (still oldest first).
     /// - Throws: `StoreError` when it cannot be opened, is not a factpipe database, or a row has a
     ///   status no version of factpipe writes.
-    /// With `last`, only the newest `last` loads (still oldest first): a ledger of 100,000 loads took 161 MB
-    /// to print whole.
     public static func all(databasePath: String, last: Int? = nil) throws -> [LoadRecord] {
+        var records: [LoadRecord] = []
+        try each(databasePath: databasePath, last: last) { records.append($0) }
+        return records
+    }
+
+    /// Hands each load to `body`, oldest first, as `all` lists them; a SQLite ledger is read a row at a time
+    /// (100,000 ledger rows took 305 MB as one `loads --json` array). Every row's status is checked before
+    /// the first is handed out, so a ledger that fails does so before anything was printed.
+    public static func each(databasePath: String, last: Int? = nil, _ body: (LoadRecord) throws -> Void) throws {
         if let address = PostgreSQLAddress(databasePath) {
-            return try PostgreSQLLedger.allLoads(address: address, last: last)
+            for record in try PostgreSQLLedger.allLoads(address: address, last: last) { try body(record) }
+            return
         }
         let connection = try FactDatabase.openForReading(path: databasePath, leavesNoTrace: true)
+        // One snapshot for the check and the rows.
+        try connection.execute("BEGIN")
+        defer { connection.rollbackQuietly() }
+        let known = LoadStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let unknown = try connection.prepare(
+            "SELECT id, status FROM factpipe_loads WHERE status IS NULL OR status NOT IN (\(known)) ORDER BY id LIMIT 1")
+        if try unknown.step() {
+            throw StoreError(kind: .unsupportedSchema, path: databasePath,
+                             message: "load \(unknown.int64(0)) has the status \"\(unknown.text(1) ?? "")\", which factpipe "
+                                 + "does not write (one of "
+                                 + LoadStatus.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+        }
         let statement = try connection.prepare("""
             SELECT id, source, source_size, source_sha256, format, compression, conflict_policy, started_at,
             finished_at, status, records, inserted, updated, duplicates, rejected, warnings, checkpoint_offset,
             checkpoint_line, message FROM factpipe_loads \(newest(last)) ORDER BY id
             """)
-        var records: [LoadRecord] = []
         while try statement.step() {
-            let text = statement.text(9) ?? ""
-            guard let status = LoadStatus(rawValue: text) else {
-                throw StoreError(kind: .unsupportedSchema, path: databasePath,
-                                 message: "load \(statement.int64(0)) has the status \"\(text)\", which factpipe "
-                                     + "does not write (one of "
-                                     + LoadStatus.allCases.map(\.rawValue).joined(separator: ", ") + ")")
-            }
+            guard let status = LoadStatus(rawValue: statement.text(9) ?? "") else { continue }
             var record = LoadRecord(
                 id: statement.int64(0), source: statement.text(1) ?? "",
                 size: statement.isNull(2) ? nil : statement.int64(2), sha256: statement.text(3),
@@ -56,9 +70,8 @@ public struct LoadRecord: Sendable, Equatable {
             record.checkpointOffset = statement.int64(16)
             record.checkpointLine = Int(statement.int64(17))
             record.message = statement.text(18)
-            records.append(record)
+            try body(record)
         }
-        return records
     }
 
     /// The condition that keeps the newest `last` loads of `factpipe_loads` (both stores' SQL); none for nil.
