@@ -12,16 +12,24 @@ import Testing
         try work.database().column("SELECT statement FROM facts ORDER BY statement")
     }
 
+    /// Another program's WAL database, kept open by it (`theirs`) with one fact, loaded once.
+    private func loadedWALSource(
+        _ work: LoadWorkspace, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> (path: String, theirs: RawDatabase) {
+        let input = work.path("theirs.db")
+        let theirs = try RawDatabase(input, create: true)
+        try theirs.execute("PRAGMA journal_mode = wal; CREATE TABLE facts(statement TEXT)")
+        try theirs.execute("INSERT INTO facts VALUES ('IsA(one, x)')")
+        #expect(work.load(input, sourceLocation: sourceLocation).inserted == 1, sourceLocation: sourceLocation)
+        return (input, theirs)
+    }
+
     /// A program that keeps its WAL database open leaves its writes in the `-wal` until a checkpoint: the
     /// file itself stays the same, and the next load was skipped as "the same content", its new fact never
     /// loaded.
     @Test func aWALSourceWhoseNewRowsAreOnlyInItsLogIsLoadedAgain() throws {
         let work = try LoadWorkspace()
-        let input = work.path("theirs.db")
-        let theirs = try RawDatabase(input, create: true)
-        try theirs.execute("PRAGMA journal_mode = wal; CREATE TABLE facts(statement TEXT)")
-        try theirs.execute("INSERT INTO facts VALUES ('IsA(one, x)')")
-        #expect(work.load(input).inserted == 1)
+        let (input, theirs) = try loadedWALSource(work)
         let file = try Data(contentsOf: URL(fileURLWithPath: input))
         try theirs.execute("INSERT INTO facts VALUES ('IsA(two, x)')")
         try #require(try Data(contentsOf: URL(fileURLWithPath: input)) == file, "the new row is only in the -wal")
@@ -40,11 +48,7 @@ import Testing
     /// while not a byte of the file or the log had changed: the message now says what differs.
     @Test func aResumeOfALoadHashedWithoutTheLogSaysSo() throws {
         let work = try LoadWorkspace()
-        let input = work.path("theirs.db")
-        let theirs = try RawDatabase(input, create: true)
-        try theirs.execute("PRAGMA journal_mode = wal; CREATE TABLE facts(statement TEXT)")
-        try theirs.execute("INSERT INTO facts VALUES ('IsA(one, x)')")
-        #expect(work.load(input).inserted == 1)
+        let (input, theirs) = try loadedWALSource(work)
         let withLog = try #require(try FileHasher.sha256(path: input))
         let fileAlone = try #require(FileHasher.sha256WithoutLog(path: input), "the source has a -wal")
         #expect(fileAlone != withLog)
