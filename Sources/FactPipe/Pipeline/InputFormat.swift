@@ -10,7 +10,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
     /// The format of a stream, judged from its first decoded bytes (BOM already removed).
     ///
     /// A first non-blank character `{` means NDJSON; a first line that holds a statement or predicate
-    /// column name (`CSVHeader.factColumnNames`) separated by tabs or commas means TSV or CSV. Anything
+    /// column name (`CSVHeader.factColumnNames`) separated by tabs or commas means TSV or CSV, unless the
+    /// line is a whole statement (`Abbrev(second, s, time).` names a column `s`: read as a header, its fact
+    /// was lost and every later one split at its commas, exit 0). Anything
     /// else is text, unless most of the lines in `prefix` that are neither blank nor `#` comments begin
     /// with `{`: no statement can, so that is NDJSON whose first line is damaged or foreign (a log line, a
     /// half-written record), and reading it as text would reject every record for a reason not its own.
@@ -25,7 +27,9 @@ public enum InputFormat: String, Sendable, CaseIterable {
         if prefix[start] != UInt8(ascii: "#") {
             var end = start
             while end < prefix.count, prefix[end] != 0x0A, prefix[end] != 0x0D { end += 1 }
-            let firstLine = String(decoding: prefix[start..<end], as: UTF8.self).lowercased()
+            let line = String(decoding: prefix[start..<end], as: UTF8.self)
+            if (try? StatementParser.parse(line, limits: ForeignFactRow.lenientLimits)) != nil { return .text }
+            let firstLine = line.lowercased()
             for (separator, format) in [("\t", InputFormat.tsv), (",", InputFormat.csv)] {
                 let names = firstLine.split(separator: Character(separator), omittingEmptySubsequences: false)
                     .map { $0.trimmingCharacters(in: [" ", "\"", "\r"]) }

@@ -23,9 +23,26 @@ private func detect(_ text: String) -> InputFormat {
         ("", .text),
         ("   \n\n", .text),
         ("Statement(a, b).\n", .text),
+        // A statement whose argument is spelled as a column name is no header (its fact was lost).
+        ("Abbrev(second, s, time).\nMeasure(x, Mass(1), kg).\n", .text),
+        ("HasType(claim1, fact, verified)\nIsA(dog, animal).\n", .text),
+        ("Rel(a\tpredicate).\n", .text),
+        ("statement,s2\n\"P(a)\",1\n", .csv),
     ])
     func recognisesTheFormatFromTheFirstBytes(text: String, expected: InputFormat) {
         #expect(detect(text) == expected, "\(text.debugDescription)")
+    }
+
+    /// The file of the first case above was read as CSV: 2 records, the first fact taken for a header, and
+    /// `Mass(1).` stored for `Measure(x, Mass(1), kg).`, exit 0.
+    @Test func aTextFileWhoseFirstFactNamesAColumnLoadsEveryFact() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("units.txt", "Abbrev(second, s, time).\nMeasure(x, Mass(1), kg).\nMeasure(y, Mass(2), kg).\n")
+        let summary = work.load(input)
+        #expect(summary.status == .done && summary.inserted == 3 && summary.rejected == 0, "\(summary.message ?? "")")
+        #expect(try work.database().column("SELECT statement FROM facts ORDER BY statement") == [
+            "Abbrev(second, s, time).", "Measure(x, Mass(1), kg).", "Measure(y, Mass(2), kg).",
+        ])
     }
 
     /// A pipeline's `[mapping]` renames a header's columns before they are judged: with
