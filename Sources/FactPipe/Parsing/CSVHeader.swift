@@ -114,7 +114,10 @@ struct CSVHeader: Sendable {
                 fields.context = try Self.objectText(value, "context", .invalidContext, keepsRepeatedNames)
             case .metadata:
                 fields.metadata = try Self.objectText(value, "fact_metadata", .invalidMetadata, keepsRepeatedNames)
-            case .contextExtra(let key): fields.contextExtras.append((key, Self.jsonOrString(value)))
+            case .contextExtra(let key):
+                // A cell that is JSON's null gives nothing, as `"tags": null` in NDJSON does: kept, it was a
+                // null stored on insert, and under `update` it deleted the stored member.
+                if value.trimmingASCIIWhitespace() != "null" { fields.contextExtras.append((key, Self.jsonOrString(value))) }
             case .other(let key): fields.metadataExtras.append((key, JSONText.quoted(value)))
             }
         }

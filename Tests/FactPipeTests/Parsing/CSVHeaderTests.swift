@@ -192,4 +192,17 @@ private func fields(_ header: CSVHeader, _ values: [String]) -> Result<RecordFie
         let text = try fields(mapped, ["P(a).", "python, kb", "high"]).get()
         #expect(text.contextExtras.map { "\($0.key)=\($0.json)" } == [#"tags="python, kb""#, #"certainty="high""#])
     }
+
+    /// A cell `null` was a JSON null: stored on insert (`{"certainty":null}`), and under `update` it deleted the
+    /// stored tags and certainty. It gives nothing, as `"tags": null` in NDJSON does.
+    @Test func aNullCellOfTagsOrCertaintyGivesNothing() throws {
+        let mapped = try header(["statement", "tags", "certainty"])
+        #expect(try fields(mapped, ["P(a).", "null", " null "]).get().contextExtras.isEmpty)
+        let work = try LoadWorkspace()
+        let first = try work.write("first.csv", "statement,certainty,tags\n\"P(a)\",high,\"[\"\"x\"\"]\"\n")
+        let second = try work.write("second.csv", "statement,certainty,tags\nP(a),null,null\n")
+        #expect(work.load(first).inserted == 1)
+        #expect(work.load(second) { $0.conflictPolicy = .update }.status == .done)
+        #expect(try work.database().column("SELECT context FROM facts") == [#"{"certainty":"high","tags":["x"]}"#])
+    }
 }
