@@ -3,7 +3,8 @@
 /// Field names and aliases: `statement`, `s`, `fact`, or `content` when `type` is `"fact"`;
 /// `predicate` with `args`, or with `subject` and `object`; `confidence`, `source`, `created_at`,
 /// `timestamp` (epoch seconds); `context` and `fact_metadata`/`metadata` as objects or strings holding
-/// one; `tags` and `certainty` go into the context; every other field goes to `fact_metadata`. A record
+/// one; `tags` and `certainty` go into the context; every other field goes to `fact_metadata`. Names are
+/// matched as CSV headers are: case-insensitively, spaces around them ignored. A record
 /// that gives a key twice (or the statement under two aliases, or `tags` both beside and inside
 /// `context`) is refused: one of the values would be lost.
 enum NDJSONRecordParser {
@@ -31,11 +32,13 @@ enum NDJSONRecordParser {
         }
         // A record's few keys are compared with the ones before them; a set (hashing every key) only for
         // many keys or renamed ones. Measured: the set took 3 % of a 1M load's processor time.
-        let comparesInPlace = mapping.isEmpty && members.count <= 16
+        let folds = members.contains { needsFolding($0.key) }
+        let comparesInPlace = mapping.isEmpty && members.count <= 16 && !folds
         var seen = Set<String>()
         var statementKey: String?
         for (index, (givenKey, value)) in members.enumerated() {
-            let key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? mapped(givenKey, mapping) ?? givenKey
+            var key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? mapped(givenKey, mapping) ?? givenKey
+            if folds { key = fieldName(key) }
             let isRepeat = comparesInPlace
                 ? members[..<index].contains { $0.key == key } : !seen.insert(key).inserted
             // A key given twice keeps one value and loses the other: refuse the record instead.
@@ -82,6 +85,19 @@ enum NDJSONRecordParser {
             }
         }
         return fields
+    }
+
+    /// True when `key` has a capital letter or whitespace, so that it may name a field in another spelling.
+    private static func needsFolding(_ key: String) -> Bool {
+        key.utf8.contains { ($0 >= 0x41 && $0 <= 0x5A) || $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
+    }
+
+    /// The field `key` names as CSV headers are matched, case-insensitively and without the spaces around it
+    /// (`Confidence`, `source `), or `key` itself: such a field of a spreadsheet's column turned into JSON
+    /// went to `fact_metadata`, its confidence loaded as 1.0 without a word.
+    private static func fieldName(_ key: String) -> String {
+        let folded = key.trimmingASCIIWhitespace().lowercased()
+        return PipelineFileReader.mappingTargets.contains(folded) ? folded : key
     }
 
     private static func assign(

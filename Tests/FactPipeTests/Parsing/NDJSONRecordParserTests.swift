@@ -37,6 +37,19 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
 }
 
 @Suite struct NDJSONRecordParserTests {
+    /// `Confidence`, `Source` or `confidence ` (a spreadsheet's headers turned into JSON) went to fact_metadata: the
+    /// fact loaded at confidence 1.0 without a source, exit 0, while the same CSV loaded them. Names match as
+    /// CSV headers do; one given twice in two spellings is refused, whichever comes first.
+    @Test func fieldNamesMatchAsCSVHeadersDo() throws {
+        let parsed = try fields(#"{"Statement":"IsA(c, d)","Confidence":0.5," Source ":"wiki","Rowid":7}"#)
+        #expect(parsed.statement == "IsA(c, d)" && parsed.confidence == 0.5 && parsed.source == "wiki")
+        #expect(pairs(parsed.metadataExtras) == ["Rowid=7"])
+        for line in [#"{"statement":"P(a)","confidence":0.5,"Confidence":0.25}"#,
+                     #"{"statement":"P(a)","CONFIDENCE":0.25,"confidence":0.5}"#] {
+            #expect(refusal(line)?.message.contains("appears twice") == true, "\(line)")
+        }
+    }
+
     @Test(arguments: ["statement", "s", "fact"])
     func readsTheStatementUnderEachOfItsNames(key: String) throws {
         let parsed = try fields(#"{"\#(key)":"HasPart(Computer, CPU)."}"#)
