@@ -233,6 +233,14 @@ struct SourceReader {
             throw ReadError(source: reader.source, kind: .unsupportedFormat,
                             message: "is a compressed SQLite database; decompress it (or restore it) first")
         }
+        // A JSON array of objects (`json.dump(list)`, pandas `orient="records"`, `sqlite3 -json`): read as text,
+        // every line was refused for the grammar's reason and the load `done`.
+        if let first = prefix.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == UInt8(ascii: "[") {
+            throw ReadError(
+                source: reader.source, kind: .unsupportedFormat,
+                message: "is a JSON array, which factpipe does not read as one; give it one object a line (NDJSON): "
+                    + "`jq -c '.[]' FILE | factpipe import - …`")
+        }
         // The first line decides; the lines after it (up to 64 KiB of a file, what a pipe already holds:
         // never waited for) may outvote a first line that is not a record of the file's format (see `detect`).
         return InputFormat.detect(from: try reader.readWithoutWaiting(limit: 64 * 1024), mapping: options.fieldMapping)

@@ -45,6 +45,17 @@ private func detect(_ text: String) -> InputFormat {
         ])
     }
 
+    /// A JSON array of objects (`json.dump(list)`, pandas `orient="records"`, `sqlite3 -json`) was read as
+    /// text: every line refused for the grammar's reason (or as NDJSON lines, "expected '{'"), the load done.
+    @Test(arguments: [#"[{"statement":"IsA(dog, animal)","confidence":0.9}]"#, "\n  [\n  {\"statement\": \"IsA(a, b)\"}\n]\n"])
+    func aJSONArrayFailsNamingWhatToGiveInstead(text: String) throws {
+        let work = try LoadWorkspace()
+        let summary = work.load(try work.write("dump.json", text))
+        #expect(summary.status == .failed && summary.records == 0)
+        #expect((summary.message ?? "").contains("is a JSON array, which factpipe does not read as one"), "\(summary.message ?? "")")
+        #expect((summary.message ?? "").contains("jq -c '.[]'"))
+    }
+
     /// A pipeline's `[mapping]` renames a header's columns before they are judged: with
     /// `fact_text = "statement"` the CSV was read as text, its header a record and every line refused.
     @Test func aHeaderTheMappingRenamesIsCSV() {
