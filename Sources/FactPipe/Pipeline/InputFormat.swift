@@ -28,16 +28,15 @@ public enum InputFormat: String, Sendable, CaseIterable {
             var end = start
             while end < prefix.count, prefix[end] != 0x0A, prefix[end] != 0x0D { end += 1 }
             let line = String(decoding: prefix[start..<end], as: UTF8.self)
-            if (try? StatementParser.parse(line, limits: ForeignFactRow.lenientLimits)) != nil { return .text }
             let firstLine = line.lowercased()
             for (separator, format) in [("\t", InputFormat.tsv), (",", InputFormat.csv)] {
                 let names = firstLine.split(separator: Character(separator), omittingEmptySubsequences: false)
                     .map { $0.trimmingCharacters(in: [" ", "\"", "\r"]) }
-                if !names.filter({ CSVHeader.factColumnNames.contains(renamed[$0] ?? $0) }).isEmpty,
-                    names.count > 1 || format == .csv
-                {
-                    return format
-                }
+                let named = names.filter { CSVHeader.factColumnNames.contains(renamed[$0] ?? $0) }
+                guard !named.isEmpty, names.count > 1 || format == .csv else { continue }
+                // A column the mapping names is the user's word (`Claim(s)` renamed to statement).
+                if named.contains(where: { renamed[$0] != nil }) { return format }
+                return (try? StatementParser.parse(line, limits: ForeignFactRow.lenientLimits)) != nil ? .text : format
             }
         }
         return mostLinesAreObjects(prefix[start...]) ? .ndjson : .text

@@ -56,6 +56,23 @@ private func detect(_ text: String) -> InputFormat {
         #expect((summary.message ?? "").contains("jq -c '.[]'"))
     }
 
+    /// Only an array of objects (or an empty one) is taken for a JSON array: NDJSON whose first line is a
+    /// log line in brackets still loads, its first line refused alone.
+    @Test func aFirstLineInBracketsIsNoJSONArray() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("log.ndjson", "[2024-05-01 10:00:00] export started\n"
+            + #"{"statement":"P(a)"}"# + "\n" + #"{"statement":"P(b)"}"# + "\n" + #"{"statement":"P(c)"}"# + "\n")
+        let summary = work.load(input)
+        #expect(summary.inserted == 3 && summary.rejected == 1, "\(summary.message ?? "")")
+    }
+
+    /// A header the mapping renames is a header, though the grammar reads it as a statement (`Claim(s)`).
+    @Test func aHeaderTheMappingNamesStaysAHeaderThoughItReadsAsAStatement() {
+        let csv = Array("Claim(s)\n\"P(a)\"\n".utf8)
+        #expect(InputFormat.detect(from: csv, mapping: ["Claim(s)": "statement"]) == .csv)
+        #expect(InputFormat.detect(from: csv) == .text)
+    }
+
     /// A pipeline's `[mapping]` renames a header's columns before they are judged: with
     /// `fact_text = "statement"` the CSV was read as text, its header a record and every line refused.
     @Test func aHeaderTheMappingRenamesIsCSV() {
