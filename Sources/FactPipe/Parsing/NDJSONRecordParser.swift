@@ -3,8 +3,8 @@
 /// Field names and aliases: `statement`, `s`, `fact`, or `content` when `type` is `"fact"`;
 /// `predicate` with `args`, or with `subject` and `object`; `confidence`, `source`, `created_at`,
 /// `timestamp` (epoch seconds); `context` and `fact_metadata`/`metadata` as objects or strings holding
-/// one; `tags` and `certainty` go into the context; every other field goes to `fact_metadata`. Names are
-/// matched as CSV headers are: case-insensitively, spaces around them ignored. A record
+/// one; `tags` and `certainty` go into the context; every other field goes to `fact_metadata`. The names
+/// in `foldedFieldNames` are also matched case-insensitively, spaces around them ignored. A record
 /// that gives a key twice (or the statement under two aliases, or `tags` both beside and inside
 /// `context`) is refused: one of the values would be lost.
 enum NDJSONRecordParser {
@@ -32,15 +32,17 @@ enum NDJSONRecordParser {
         }
         // A record's few keys are compared with the ones before them; a set (hashing every key) only for
         // many keys or renamed ones. Measured: the set took 3 % of a 1M load's processor time.
-        let folds = members.contains { needsFolding($0.key) }
-        let comparesInPlace = mapping.isEmpty && members.count <= 16 && !folds
+        let comparesInPlace = mapping.isEmpty && members.count <= 16
+        // Keys in another spelling of a field (`Confidence`) as that field, worked out once a record (most
+        // records have none: no array).
+        let folded: [String]? = members.contains { needsFolding($0.key) } ? members.map { fieldName($0.key) } : nil
         var seen = Set<String>()
         var statementKey: String?
         for (index, (givenKey, value)) in members.enumerated() {
-            var key = mapping.isEmpty ? givenKey : mapping[givenKey] ?? mapped(givenKey, mapping) ?? givenKey
-            if folds { key = fieldName(key) }
+            let key = mapping.isEmpty
+                ? folded?[index] ?? givenKey : mapping[givenKey] ?? mapped(givenKey, mapping) ?? fieldName(givenKey)
             let isRepeat = comparesInPlace
-                ? members[..<index].contains { $0.key == key } : !seen.insert(key).inserted
+                ? (0..<index).contains { (folded?[$0] ?? members[$0].key) == key } : !seen.insert(key).inserted
             // A key given twice keeps one value and loses the other: refuse the record instead.
             guard !isRepeat else {
                 let named = key == givenKey ? "\"\(key)\"" : "\"\(key)\" (from \"\(givenKey)\")"
@@ -92,12 +94,21 @@ enum NDJSONRecordParser {
         key.utf8.contains { ($0 >= 0x41 && $0 <= 0x5A) || $0 == 0x20 || ($0 >= 0x09 && $0 <= 0x0D) }
     }
 
-    /// The field `key` names as CSV headers are matched, case-insensitively and without the spaces around it
-    /// (`Confidence`, `source `), or `key` itself: such a field of a spreadsheet's column turned into JSON
-    /// went to `fact_metadata`, its confidence loaded as 1.0 without a word.
+    /// The fields matched in another spelling: those a CSV column names, but the one-letter `s`, `fact`
+    /// and the JSON objects `context`, `fact_metadata` and `metadata` (a record's own `Context` or `Metadata`
+    /// stays its metadata, as before).
+    static let foldedFieldNames: Set<String> = [
+        "statement", "predicate", "subject", "object", "args", "confidence", "source", "created_at", "timestamp",
+        "tags", "certainty",
+    ]
+
+    /// The field `key` names, case-insensitively and without the spaces around it (`Confidence`, `source `),
+    /// or `key` itself: such a field of a spreadsheet's column turned into JSON went to `fact_metadata`, its
+    /// confidence loaded as 1.0 without a word.
     private static func fieldName(_ key: String) -> String {
+        guard needsFolding(key) else { return key }
         let folded = key.trimmingASCIIWhitespace().lowercased()
-        return PipelineFileReader.mappingTargets.contains(folded) ? folded : key
+        return foldedFieldNames.contains(folded) ? folded : key
     }
 
     private static func assign(

@@ -48,6 +48,9 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
                      #"{"statement":"P(a)","CONFIDENCE":0.25,"confidence":0.5}"#] {
             #expect(refusal(line)?.message.contains("appears twice") == true, "\(line)")
         }
+        // A record's own names that are no such field, or are the objects and aliases, stay as written.
+        let own = try fields(#"{"statement":"P(a)","Type":"claim","Content":"blah","Context":"office","userId":3}"#)
+        #expect(pairs(own.metadataExtras) == [#"Type="claim""#, #"Content="blah""#, #"Context="office""#, "userId=3"])
     }
 
     @Test(arguments: ["statement", "s", "fact"])
