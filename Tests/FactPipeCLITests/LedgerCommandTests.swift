@@ -111,6 +111,14 @@ import Testing
             #expect(run.stderr.contains("load 3 has the status \"paused\", which factpipe does not write"), "\(run.stderr)")
             #expect(!run.stdoutText.contains("f1.txt"), "\(arguments): \(run.stdoutText)")
         }
+        // Only the rows shown are judged.
+        let shown = try Factpipe.run(["loads", "--db", work.database, "--json", "--last", "2"])
+        #expect(shown.status == 1, "\(shown.stderr)")
+        let fine = try Factpipe.tool("/usr/bin/sqlite3", [work.database, "UPDATE factpipe_loads SET status = 'paused' WHERE id = 1"])
+        #expect(fine.status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, "UPDATE factpipe_loads SET status = 'done' WHERE id = 3"])
+        let window = try Factpipe.run(["loads", "--db", work.database, "--json", "--last", "2"])
+        #expect(window.status == 0, "\(window.stderr)")
     }
 
     @Test func loadsOfAMissingOrForeignDatabaseFailsWithExitOne() throws {

@@ -41,8 +41,9 @@ public struct LoadRecord: Sendable, Equatable {
         try connection.execute("BEGIN")
         defer { connection.rollbackQuietly() }
         let known = LoadStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
+        let shown = last.map { "id IN (SELECT id FROM factpipe_loads ORDER BY id DESC LIMIT \(max($0, 0))) AND " } ?? ""
         let unknown = try connection.prepare(
-            "SELECT id, status FROM factpipe_loads WHERE status IS NULL OR status NOT IN (\(known)) ORDER BY id LIMIT 1")
+            "SELECT id, status FROM factpipe_loads WHERE \(shown)(status IS NULL OR status NOT IN (\(known))) ORDER BY id LIMIT 1")
         if try unknown.step() {
             throw StoreError(kind: .unsupportedSchema, path: databasePath,
                              message: "load \(unknown.int64(0)) has the status \"\(unknown.text(1) ?? "")\", which factpipe "
@@ -55,6 +56,7 @@ public struct LoadRecord: Sendable, Equatable {
             checkpoint_line, message FROM factpipe_loads \(newest(last)) ORDER BY id
             """)
         while try statement.step() {
+            // Checked above, in this snapshot.
             guard let status = LoadStatus(rawValue: statement.text(9) ?? "") else { continue }
             var record = LoadRecord(
                 id: statement.int64(0), source: statement.text(1) ?? "",
