@@ -104,7 +104,8 @@ enum Table {
     /// One line of a table whose columns are `widths` wide (the last cell is not padded).
     static func line(_ cells: [String], widths: [Int]) -> String {
         cells.enumerated().map { i, cell in
-            i == cells.count - 1 || i >= widths.count ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            i == cells.count - 1 || i >= widths.count
+                ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
         }.joined(separator: "  ")
     }
 }

@@ -70,9 +70,10 @@ struct RestoreCommand: ParsableCommand {
                         + ", \(result.databaseCheck.rawValue) ok, in \(Format.seconds(result.seconds)) s")
                 if result.mergedRows > 0 {
                     Standard.error(
-                        "factpipe: the snapshot is of a version-1 database: merged \(Format.count(Int(result.mergedRows), "row")) "
-                            + "into the facts whose statements the current canonical form reads them as, as migrating the "
-                            + "database merges them (each kept under merged_rows in its fact_metadata)")
+                        "factpipe: the snapshot is of a version-1 database: merged "
+                            + "\(Format.count(Int(result.mergedRows), "row")) into the facts whose statements the current "
+                            + "canonical form reads them as, as migrating the database merges them (each kept under "
+                            + "merged_rows in its fact_metadata)")
                 }
             }
         } catch {

@@ -1,8 +1,9 @@
 /// The meaning of each column of a CSV/TSV input, from its header row (DESIGN 2).
 ///
 /// Columns are matched by name, case-insensitively: `statement` (or `s`, `fact`), or `predicate`,
-/// `subject`, `object`, `arg3`…`arg64` (a column named as a later argument is refused); `args` (a JSON array); `confidence`, `source`, `created_at`,
-/// `timestamp`, `context`, `fact_metadata`/`metadata`, `tags`, `certainty`. Other columns go to
+/// `subject`, `object`, `arg3`…`arg64` (a column named as a later argument is refused); `args` (a JSON
+/// array); `confidence`, `source`, `created_at`, `timestamp`, `context`, `fact_metadata`/`metadata`,
+/// `tags`, `certainty`. Other columns go to
 /// `fact_metadata` as strings. An empty field counts as absent. A header naming one field twice is refused.
 struct CSVHeader: Sendable {
     enum Column: Sendable, Hashable {
@@ -54,9 +55,9 @@ struct CSVHeader: Sendable {
                     // Kept in fact_metadata, the argument would be missing from a fact that looked whole.
                     throw FieldError(
                         reason: .invalidCSV,
-                        message: "column \(index + 1) (\(given)) gives an argument past arg\(RecordFields.lastArgumentPosition), "
-                            + "the last a column can give by position; give such a fact as a statement, or its "
-                            + "arguments as an args column (a JSON array)")
+                        message: "column \(index + 1) (\(given)) gives an argument past "
+                            + "arg\(RecordFields.lastArgumentPosition), the last a column can give by position; give "
+                            + "such a fact as a statement, or its arguments as an args column (a JSON array)")
                 } else {
                     column = .other(name)
                 }
@@ -117,7 +118,9 @@ struct CSVHeader: Sendable {
             case .contextExtra(let key):
                 // A cell that is JSON's null gives nothing, as `"tags": null` in NDJSON does: kept, it was a
                 // null stored on insert, and under `update` it deleted the stored member.
-                if value.trimmingASCIIWhitespace() != "null" { fields.contextExtras.append((key, Self.jsonOrString(value))) }
+                if value.trimmingASCIIWhitespace() != "null" {
+                    fields.contextExtras.append((key, Self.jsonOrString(value)))
+                }
             case .other(let key): fields.metadataExtras.append((key, JSONText.quoted(value)))
             }
         }

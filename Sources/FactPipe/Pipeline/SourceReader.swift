@@ -235,8 +235,10 @@ struct SourceReader {
         }
         // A JSON array of objects (`json.dump(list)`, pandas `orient="records"`, `sqlite3 -json`): read as text,
         // every line was refused for the grammar's reason and the load `done`.
-        let opening = prefix.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }.prefix(2)
-        if opening.first == UInt8(ascii: "["), opening.dropFirst().first.map({ $0 == UInt8(ascii: "{") || $0 == UInt8(ascii: "]") }) ?? true {
+        // `[` and what follows it on the first line: `{`, `]` or nothing (`[2024-05-01] …` is a log line).
+        let opening = Array(prefix.lazy.filter { !StatementByte.isWhitespace($0) }.prefix(2))
+        if opening.first == UInt8(ascii: "["),
+           opening.count == 1 || opening[1] == UInt8(ascii: "{") || opening[1] == UInt8(ascii: "]") {
             throw ReadError(
                 source: reader.source, kind: .unsupportedFormat,
                 message: "is a JSON array, which factpipe does not read as one; give it one object a line (NDJSON): "

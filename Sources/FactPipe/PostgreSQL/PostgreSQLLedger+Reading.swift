@@ -8,8 +8,8 @@ extension PostgreSQLLedger {
         let result = try connection.execute("""
             SELECT id, source, source_size, source_sha256, format, compression, conflict_policy,
             \(isoText("started_at")), \(isoText("finished_at")), status, records, inserted, updated, duplicates,
-            rejected, warnings, checkpoint_offset, checkpoint_line, message FROM factpipe_loads \(LoadRecord.newest(last))
-            ORDER BY id
+            rejected, warnings, checkpoint_offset, checkpoint_line, message FROM factpipe_loads
+            \(LoadRecord.newest(last).map { "WHERE " + $0 } ?? "") ORDER BY id
             """)
         var records: [LoadRecord] = []
         for row in 0..<result.rowCount {

@@ -233,9 +233,12 @@ public struct ArchiveRestorer: Sendable {
             let merged = result?.merged ?? 0
             if merged > 0 {
                 // The ledger's count is the snapshot's rows: it says where the others went.
-                let note = try connection.prepare("UPDATE factpipe_loads SET message = ?1 WHERE id = (SELECT max(id) FROM factpipe_loads)")
-                try note.bind(1, "a snapshot of a version-1 database: \(merged) of its rows merged into facts of the same "
-                    + "statement, as migrating that database merges them (kept under merged_rows in their fact_metadata)")
+                let note = try connection.prepare(
+                    "UPDATE factpipe_loads SET message = ?1 WHERE id = (SELECT max(id) FROM factpipe_loads)")
+                try note.bind(
+                    1, "a snapshot of a version-1 database: \(merged) of its rows merged into facts of the same "
+                        + "statement, as migrating that database merges them (kept under merged_rows in their "
+                        + "fact_metadata)")
                 _ = try note.step()
             }
             return Int64(merged)
@@ -292,7 +295,8 @@ public struct ArchiveRestorer: Sendable {
             throw SnapshotError(
                 .countMismatch, path: options.archivePath,
                 "count differs: the restored database has \(report.factCount) facts"
-                    + (merged > 0 ? " and \(merged) merged into them" : "") + ", the manifest says \(manifest.factCount)")
+                    + (merged > 0 ? " and \(merged) merged into them" : "")
+                    + ", the manifest says \(manifest.factCount)")
         }
         // A backup is the database as it was; a snapshot's facts went into a database of this release's
         // schema, whatever the version of the one exported (another store's, or an older release's).

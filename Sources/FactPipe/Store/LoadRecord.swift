@@ -41,19 +41,21 @@ public struct LoadRecord: Sendable, Equatable {
         try connection.execute("BEGIN")
         defer { connection.rollbackQuietly() }
         let known = LoadStatus.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        let shown = last.map { "id IN (SELECT id FROM factpipe_loads ORDER BY id DESC LIMIT \(max($0, 0))) AND " } ?? ""
-        let unknown = try connection.prepare(
-            "SELECT id, status FROM factpipe_loads WHERE \(shown)(status IS NULL OR status NOT IN (\(known))) ORDER BY id LIMIT 1")
+        let shown = newest(last).map { $0 + " AND " } ?? ""
+        let unknown = try connection.prepare("""
+            SELECT id, status FROM factpipe_loads WHERE \(shown)(status IS NULL OR status NOT IN (\(known)))
+            ORDER BY id LIMIT 1
+            """)
         if try unknown.step() {
             throw StoreError(kind: .unsupportedSchema, path: databasePath,
-                             message: "load \(unknown.int64(0)) has the status \"\(unknown.text(1) ?? "")\", which factpipe "
-                                 + "does not write (one of "
+                             message: "load \(unknown.int64(0)) has the status \"\(unknown.text(1) ?? "")\", which "
+                                 + "factpipe does not write (one of "
                                  + LoadStatus.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
         let statement = try connection.prepare("""
             SELECT id, source, source_size, source_sha256, format, compression, conflict_policy, started_at,
             finished_at, status, records, inserted, updated, duplicates, rejected, warnings, checkpoint_offset,
-            checkpoint_line, message FROM factpipe_loads \(newest(last)) ORDER BY id
+            checkpoint_line, message FROM factpipe_loads \(newest(last).map { "WHERE " + $0 } ?? "") ORDER BY id
             """)
         while try statement.step() {
             // Checked above, in this snapshot.
@@ -76,9 +78,8 @@ public struct LoadRecord: Sendable, Equatable {
         }
     }
 
-    /// The condition that keeps the newest `last` loads of `factpipe_loads` (both stores' SQL); none for nil.
-    static func newest(_ last: Int?) -> String {
-        guard let last else { return "" }
-        return "WHERE id IN (SELECT id FROM factpipe_loads ORDER BY id DESC LIMIT \(max(last, 0)))"
+    /// The condition that keeps the newest `last` loads of `factpipe_loads` (both stores' SQL); nil for all.
+    static func newest(_ last: Int?) -> String? {
+        last.map { "id IN (SELECT id FROM factpipe_loads ORDER BY id DESC LIMIT \(max($0, 0)))" }
     }
 }

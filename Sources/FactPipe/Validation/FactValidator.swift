@@ -182,7 +182,9 @@ struct FactValidator: Sendable {
     /// snapshot, and for a statement only the restore's rule takes (a control or invisible character an earlier
     /// release stored, kept as stored by the migration: its spaces and spelling are kept too).
     private func storedStatement(_ given: String?, _ parsed: ParsedStatement) -> String {
-        guard let given, keepsStatementAsWritten || limits.keepsControlAndInvisibleCharacters else { return parsed.canonical }
+        guard let given, keepsStatementAsWritten || limits.keepsControlAndInvisibleCharacters else {
+            return parsed.canonical
+        }
         if keepsStatementAsWritten { return given }
         let isPlain = given.utf8.withContiguousStorageIfAvailable { StatementCharacters.isPlain($0) } ?? false
         guard !isPlain else { return parsed.canonical }
@@ -220,7 +222,8 @@ struct FactValidator: Sendable {
         let members = try base.map { text throws(JSONSyntaxError) in try JSONText.members(ofObject: text) } ?? []
         if members.count + extras.count <= 16 {
             for (index, extra) in extras.enumerated()
-            where members.contains(where: { $0.key == extra.key }) || extras[..<index].contains(where: { $0.key == extra.key }) {
+            where members.contains(where: { $0.key == extra.key })
+                || extras[..<index].contains(where: { $0.key == extra.key }) {
                 return ("", extra.key)
             }
         } else {
