@@ -151,9 +151,9 @@ struct FactRowEncoder {
         } catch {
             throw Self.refused(cursor, "statement", "\(error)")
         }
-        guard !parsed.canonical.utf8.elementsEqual(statement), !cursor.holdsOldCanonicalForm else { return }
-        if !StatementCharacters.isPlain(statement),
-           (try? StatementParser.parse(text, limits: ForeignFactRow.lenientLimits)) == nil { return }
+        guard !parsed.canonical.utf8.elementsEqual(statement), !cursor.holdsOldCanonicalForm,
+              !ForeignFactRow.onlyRestoreTakes(text)
+        else { return }
         let other = respelled[parsed.canonical]
         var stored = false
         if other == nil { stored = try cursor.holds(statement: parsed.canonical) }

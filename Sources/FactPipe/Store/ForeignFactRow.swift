@@ -47,6 +47,13 @@ struct ForeignFactRow {
         return limits
     }()
 
+    /// True when of the two rules only the restore's takes `statement`: it holds a control or invisible
+    /// character, which a load refuses. A restore stores such a statement as written, so an export writes it.
+    static func onlyRestoreTakes(_ statement: String) -> Bool {
+        let isPlain = statement.utf8.withContiguousStorageIfAvailable { StatementCharacters.isPlain($0) } ?? false
+        return !isPlain && (try? StatementParser.parse(statement, limits: lenientLimits)) == nil
+    }
+
     let fact: StoredFact
     /// The statement in canonical form, or the stored text when the grammar refuses it.
     let canonical: String

@@ -185,12 +185,7 @@ struct FactValidator: Sendable {
         guard let given, keepsStatementAsWritten || limits.keepsControlAndInvisibleCharacters else {
             return parsed.canonical
         }
-        if keepsStatementAsWritten { return given }
-        let isPlain = given.utf8.withContiguousStorageIfAvailable { StatementCharacters.isPlain($0) } ?? false
-        guard !isPlain else { return parsed.canonical }
-        var strict = limits
-        strict.keepsControlAndInvisibleCharacters = false
-        return (try? StatementParser.parse(given, limits: strict)) == nil ? given : parsed.canonical
+        return keepsStatementAsWritten || ForeignFactRow.onlyRestoreTakes(given) ? given : parsed.canonical
     }
 
     /// True when `given` is the argument `expected` up to insignificant whitespace (DESIGN 1.3).
