@@ -107,7 +107,7 @@ struct CSVHeader: Sendable {
                     throw FieldError(reason: .invalidField, message: "args must be a JSON array of strings")
                 }
                 fields.args = items
-            case .confidence: fields.confidenceText = value
+            case .confidence: if !Self.isNull(value) { fields.confidenceText = value }
             case .source: fields.source = value
             case .createdAt: fields.createdAt = value
             case .timestamp: fields.timestampText = value
@@ -116,15 +116,18 @@ struct CSVHeader: Sendable {
             case .metadata:
                 fields.metadata = try Self.objectText(value, "fact_metadata", .invalidMetadata, keepsRepeatedNames)
             case .contextExtra(let key):
-                // A cell that is JSON's null gives nothing, as `"tags": null` in NDJSON does: kept, it was a
-                // null stored on insert, and under `update` it deleted the stored member.
-                if value.trimmingASCIIWhitespace() != "null" {
-                    fields.contextExtras.append((key, Self.jsonOrString(value)))
-                }
+                if !Self.isNull(value) { fields.contextExtras.append((key, Self.jsonOrString(value))) }
             case .other(let key): fields.metadataExtras.append((key, JSONText.quoted(value)))
             }
         }
         return fields
+    }
+
+    /// A cell `null` gives nothing, as `null` in NDJSON does (docs/formats.md): in `tags` or `certainty` it was
+    /// JSON's null, stored on insert, and under `update` it deleted the stored member; as a confidence it was
+    /// refused ("not a number").
+    private static func isNull(_ value: String) -> Bool {
+        value.trimmingASCIIWhitespace() == "null"
     }
 
     private static func objectText(

@@ -198,6 +198,9 @@ private func fields(_ header: CSVHeader, _ values: [String]) -> Result<RecordFie
     @Test func aNullCellOfTagsOrCertaintyGivesNothing() throws {
         let mapped = try header(["statement", "tags", "certainty"])
         #expect(try fields(mapped, ["P(a).", "null", " null "]).get().contextExtras.isEmpty)
+        // So does a confidence cell `null`, which was refused as "not a number".
+        let confidence = try fields(try header(["statement", "confidence"]), ["P(a).", "null"]).get()
+        #expect(confidence.confidence == nil && confidence.confidenceText == nil)
         let work = try LoadWorkspace()
         let first = try work.write("first.csv", "statement,certainty,tags\n\"P(a)\",high,\"[\"\"x\"\"]\"\n")
         let second = try work.write("second.csv", "statement,certainty,tags\nP(a),null,null\n")
