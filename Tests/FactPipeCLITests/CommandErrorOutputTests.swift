@@ -57,13 +57,22 @@ import Testing
     }
 
     /// `query … | head` and `export -o - | head`: SIGPIPE ended them with the database open, and its `-wal` and
-    /// `-shm` stayed beside it. They end by SIGPIPE still (141, as a filter does), having closed it.
-    @Test(arguments: [["query", "--format", "ndjson", "--limit", "0"], ["export", "-o", "-"]])
+    /// `-shm` stayed beside it. They end by SIGPIPE still (141, as a filter does), having closed it. `loads`
+    /// writes its ledger as it reads it, so a ledger of 3,000 loads is read while its reader stops.
+    @Test(arguments: [
+        ["query", "--format", "ndjson", "--limit", "0"], ["export", "-o", "-"], ["loads", "--json"], ["loads"],
+    ])
     func aReaderThatStopsReadingEndsTheCommandBySIGPIPEWithNoSideFilesLeft(_ command: [String]) throws {
         let work = try CLIWorkspace()
         let input = work.path("facts.ndjson")
         #expect(try Factpipe.run(["generate", "--facts", "5000", "-o", input, "-q"]).status == 0)
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let ledger = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000)
+            INSERT INTO factpipe_loads(source, conflict_policy, started_at, finished_at, status)
+            SELECT source, conflict_policy, started_at, finished_at, status FROM factpipe_loads, n WHERE id = 1
+            """])
+        #expect(ledger.status == 0, "\(ledger.stderr)")
         let arguments = ([command[0], "--db", work.database] + command.dropFirst()).map { "'\($0)'" }.joined(separator: " ")
         let script = "'\(BinaryLocator.factpipe.path)' \(arguments) | head -c 10 > /dev/null; echo ${PIPESTATUS[0]}"
         let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
