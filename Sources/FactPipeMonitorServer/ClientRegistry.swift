@@ -84,8 +84,12 @@ final class ClientRegistry: @unchecked Sendable {
                 guard now - since >= stallLimit else { continue }
                 streams[key] = nil
                 droppedStreams += 1
-                let peer = stream.channel.remoteAddress.map { " \($0)" } ?? ""
-                log("dropped an /events client\(peer) that stopped reading")
+                // As refused connections: the first and every hundredth, so that clients which connect and
+                // stop reading, again and again, cannot fill the log.
+                if droppedStreams == 1 || droppedStreams % 100 == 0 {
+                    let peer = stream.channel.remoteAddress.map { " \($0)" } ?? ""
+                    log("dropped an /events client\(peer) that stopped reading (\(droppedStreams) dropped so far)")
+                }
                 stream.channel.close(promise: nil)
             } else {
                 streams[key]?.stalledSince = now
