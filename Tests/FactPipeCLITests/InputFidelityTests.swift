@@ -26,6 +26,24 @@ import Testing
                 == ["IsA(a, b).", "IsA(c, d).", "IsA(e, f)."])
     }
 
+    /// A CRLF in a file whose lines end with a lone CR is one line end: a reject after it names its own line,
+    /// and a quoted field holding a CRLF keeps it as written (read as two line ends, it held CR LF LF).
+    @Test func aCRLFInAMacCSVIsOneLineEnd() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write(
+            "mac.csv",
+            "statement,note\r\"IsA(a, b)\",x\r\n\"IsA(c, d)\",\"two\r\nlines\"\r\n\"IsA(e\",y\r\"IsA(f, g)\",z\r")
+        let run = try importJSON(work, [input], ["--rejects", work.path("rejects.ndjson")])
+        #expect(run.status == 2, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 3, "\(run.stdoutText)")
+        let reject = try #require(
+            try JSONSerialization.jsonObject(with: Data(try work.read("rejects.ndjson").utf8)) as? [String: Any])
+        #expect(reject["line"] as? Int == 5, "\(reject)")
+        #expect(reject["record"] as? String == "\"IsA(e\",y", "\(reject)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT fact_metadata FROM facts WHERE statement = 'IsA(c, d).'")
+                == [#"{"note":"two\r\nlines"}"#])
+    }
+
     @Test func aMacCSVResumesAtItsCheckpoint() throws {
         let work = try CLIWorkspace()
         let lines = (0..<50).map { "\"P(a\($0), b)\",0.5" } + ["\"P(x y z\",0.5"]

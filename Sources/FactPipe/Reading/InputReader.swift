@@ -448,7 +448,7 @@ public final class InputReader {
         case .undecided?:
             try classifyLineEnding()
         case .carriageReturn?:
-            translateCarriageReturns(from: Int(firstNew - bufferOffset))
+            try translateCarriageReturns(from: firstNew)
         case .lineFeed?, nil:
             break
         }
@@ -480,17 +480,28 @@ public final class InputReader {
                 continue
             }
             if lineEnding == .carriageReturn {
-                translateCarriageReturns(from: index)
+                try translateCarriageReturns(from: bufferOffset + Int64(index))
             }
         }
     }
 
-    /// Turns every CR in `buffer[from..<end]` into an LF (classic Mac OS line ends).
-    private func translateCarriageReturns(from index: Int) {
-        var position = index
+    /// Turns every lone CR from the input's byte `offset` to the end of the buffer into an LF (classic Mac OS
+    /// line ends). A CRLF stays as it is, one line end as in an LF input: read as two, it counted every later
+    /// line one too many and doubled a line end inside a quoted CSV field. A CR that is the last byte at hand
+    /// reads one more block first, to see what follows it.
+    private func translateCarriageReturns(from offset: Int64) throws(ReadError) {
+        var position = Int(offset - bufferOffset)
         while position < end, let hit = memchr(buffer + position, Int32(Self.carriageReturn), end - position) {
             let found = UnsafeRawPointer(buffer).distance(to: UnsafeRawPointer(hit))
-            buffer[found] = Self.lineFeed
+            if found + 1 == end && !reachedEnd {
+                let carriageReturn = bufferOffset + Int64(found)
+                try readBlock()  // may move the bytes at hand
+                position = Int(carriageReturn - bufferOffset)
+                continue
+            }
+            if found + 1 == end || buffer[found + 1] != Self.lineFeed {
+                buffer[found] = Self.lineFeed
+            }
             position = found + 1
         }
     }

@@ -107,6 +107,55 @@ private struct Generator {
     }
 }
 
+/// A file whose first line ends with a lone CR reads every lone CR as a line end, and a CRLF (or an LF) in it
+/// as one line end, not two: the lines and offsets of every record are those of the file, wherever the read
+/// blocks end (a CRLF and a lone CR are put across the first two block ends).
+@Test func aCarriageReturnFileWithCRLFsCountsEachLineEndOnce() throws {
+    let dir = try TemporaryDirectory()
+    var generator = Generator(state: 7)
+    var bytes = Array("first\r".utf8)
+    while bytes.count < 700_000 {
+        let length = generator.next(7) == 0 ? 0 : generator.next(400)
+        for _ in 0..<length {
+            bytes.append(UInt8(ascii: "a") + UInt8(generator.next(26)))
+        }
+        switch generator.next(6) {
+        case 0, 1: bytes += [0x0D, 0x0A]
+        case 2: bytes += [0x0A]
+        default: bytes += [0x0D]
+        }
+    }
+    let block = InputReader.blockSize
+    bytes[block - 1] = 0x0D
+    bytes[block] = 0x0A
+    bytes[2 * block - 1] = 0x0D
+    bytes[2 * block] = UInt8(ascii: "x")
+    bytes += Array("last\r".utf8)
+    // The reference: a CR that no LF follows is an LF; then split at LF, dropping one CR before it.
+    var translated = bytes
+    for index in translated.indices where translated[index] == 0x0D {
+        if index + 1 == translated.count || translated[index + 1] != 0x0A { translated[index] = 0x0A }
+    }
+    let expected = referenceLines(translated)
+    #expect(expected.count > 3000)
+    #expect(expected.contains { $0.offset == Int64(block + 1) }, "a record starts after the CRLF across the block end")
+    #expect(expected.contains { $0.offset == Int64(2 * block) }, "a record starts after the lone CR at the block end")
+    let path = try dir.write("mac.txt", bytes)
+    try zstdCLI(path, dir.path("mac.zst"))
+    for name in ["mac.txt", "mac.zst"] {
+        for target in [256 * 1024, 1] {
+            let (records, chunks) = try readAll(try InputReader(path: dir.path(name), limits: .default), targetBytes: target)
+            #expect(records == expected, "\(name) target \(target)")
+            #expect(chunks.last?.endLine == expected.last.map { $0.line + 1 })
+        }
+    }
+    // A resume at a record after a CRLF reads on as the whole read does.
+    let resumeAt = try #require(expected.first { $0.offset > Int64(block) })
+    let reader = try InputReader(path: path, limits: .default)
+    try reader.skip(toOffset: resumeAt.offset, line: resumeAt.line)
+    #expect(try readAll(reader).records == Array(expected.drop { $0.offset < resumeAt.offset }))
+}
+
 @Test func fiveMebibyteLineWithOneMebibyteLimitIsCutWithoutHoldingIt() throws {
     let dir = try TemporaryDirectory()
     let huge = [UInt8](repeating: UInt8(ascii: "x"), count: 5 << 20)
