@@ -2,6 +2,35 @@ import Foundation
 import Testing
 
 @Suite struct BackupRestoreCommandTests {
+    /// `verify --full-check` of a backup writes the whole database into the temporary folder for SQLite to
+    /// check: that copy is this user's alone (it was 0644, so any user could copy a 0600 database's facts
+    /// from the shared /tmp while it was checked). Watched while the check runs.
+    @Test func verifysCopyOfABackupIsPrivate() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        try #require(try Factpipe.run(["generate", "--facts", "20000", "-o", input, "-q"]).status == 0)
+        try #require(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let object = try backup(work)
+        let archive = try #require(object["file"] as? String, "\(object)")
+        let temporary = work.path("tmp")
+        try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        var seen: [String: mode_t] = [:]
+        let run = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/usr/bin/env"),
+            ["TMPDIR=" + temporary, BinaryLocator.factpipe.path, "verify", "--full-check", archive, "-q"]
+        ) { process in
+            while process.isRunning {
+                for name in (try? FileManager.default.contentsOfDirectory(atPath: temporary)) ?? [] {
+                    var info = stat()
+                    if lstat(temporary + "/" + name, &info) == 0 { seen[name] = info.st_mode & 0o777 }
+                }
+            }
+        }
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(seen.keys.contains { $0.contains("factpipe-verify.db") }, "the copy was never seen: \(seen)")
+        #expect(seen.values.allSatisfy { $0 & 0o077 == 0 }, "\(seen.mapValues { String($0, radix: 8) })")
+    }
+
     private func backup(_ work: CLIWorkspace, database: String? = nil, _ extra: [String] = []) throws -> [String: Any] {
         try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
         let run = try Factpipe.run(

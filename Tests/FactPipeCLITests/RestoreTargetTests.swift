@@ -23,6 +23,51 @@ import Testing
         }
     }
 
+    /// The modes of the restore's temporary files in `folder` now (`.NAME.factpipe-tmp-…`, and their side files).
+    private static func temporaryModes(in folder: String) -> [String: mode_t] {
+        var modes: [String: mode_t] = [:]
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.contains("factpipe-tmp")
+            && !name.hasSuffix("-factpipe.lock") {
+            var info = stat()
+            if lstat(folder + "/" + name, &info) == 0 { modes[name] = info.st_mode & 0o777 }
+        }
+        return modes
+    }
+
+    /// A restore's new database holds every fact of the archive before it is renamed into place: it is this
+    /// user's alone until then (it was 0644, with SQLite's -wal and -shm beside a snapshot's, so that any user
+    /// could copy a 0600 database's facts while it was checked). Seen while the restore waits for the target's
+    /// writer lock, which the test holds.
+    @Test(arguments: ["backup", "snapshot"])
+    func aRestoredDatabaseIsPrivateUntilItIsInPlace(_ kind: String) throws {
+        let setup = try Setup()
+        let work = setup.work
+        var archive = setup.archive
+        if kind == "backup" {
+            try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+            let run = try Factpipe.run(["backup", "--db", work.database, "--to", work.path("backups"), "-q"])
+            try #require(run.status == 0, "\(run.stderr)")
+            let name = try #require(try work.contents("backups").first { $0.hasSuffix(".db.zst") })
+            archive = work.path("backups/" + name)
+        }
+        try FileManager.default.createDirectory(atPath: work.path("out"), withIntermediateDirectories: true)
+        let target = work.path("out/restored.sqlite")
+        let holder = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/flock"), ["-x", target + "-factpipe.lock", "sleep", "4"])
+        defer { kill(holder.process.processIdentifier, SIGKILL) }
+        try #require(poll(timeout: 10) { FileManager.default.fileExists(atPath: target + "-factpipe.lock") })
+        var seen: [String: mode_t] = [:]
+        let run = try Factpipe.run(["restore", archive, "--to", target, "-q"]) { process in
+            _ = poll(timeout: 20) {
+                seen.merge(Self.temporaryModes(in: work.path("out"))) { $1 }
+                return !process.isRunning
+            }
+        }
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!seen.isEmpty, "the restore's temporary database was never seen")
+        #expect(seen.values.allSatisfy { $0 == 0o600 }, "\(seen.mapValues { String($0, radix: 8) })")
+        #expect(Self.temporaryModes(in: work.path("out")).isEmpty)
+    }
+
     @Test func aTargetNamedAsADatabasesSideFileOrAnArchivesSidecarIsRefused() throws {
         let setup = try Setup()
         let work = setup.work

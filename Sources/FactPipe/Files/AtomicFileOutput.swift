@@ -52,6 +52,9 @@ final class AtomicFileOutput: ArchiveSink {
     ///
     /// With `isCancelled`, a FIFO that no process reads yet, or a pipe whose reader stopped reading, is
     /// waited for in steps a signal can end (`CancellableOutput`): `SnapshotError` `.io` then says so.
+    /// The permissions of a temporary file that holds a database's facts before it has its own: this user's alone.
+    static let privateMode: mode_t = 0o600
+
     init(
         path: String, hashes: Bool = true, sparse: Bool = false, mode: mode_t = 0o644,
         isCancelled: (() -> Bool)? = nil

@@ -52,7 +52,9 @@ extension ArchiveRestorer {
         sizes.contentBytes = layout.contentBytes
         if let first = ArchiveVerifier.compare(manifest, sizes, path: reader.path).first { throw first }
 
-        let output = try AtomicFileOutput(path: options.targetPath, hashes: false, sparse: true)
+        // Private until `replaceTarget` gives it the target's permissions as it renames it.
+        let output = try AtomicFileOutput(
+            path: options.targetPath, hashes: false, sparse: true, mode: AtomicFileOutput.privateMode)
         defer { output.abandon() }
         guard let writer = output.positionedWriter, let temporary = output.temporaryPath else {
             throw SnapshotError(.io, path: options.targetPath, "the target must be a regular file")
@@ -83,7 +85,9 @@ extension ArchiveRestorer {
         // is deterministic, so they decode to the content the backup hashed); otherwise the writer
         // thread hashes the content.
         let hashesContent = manifest.compressedSHA256 == nil
-        let output = try AtomicFileOutput(path: options.targetPath, hashes: hashesContent, sparse: true)
+        // Private until `replaceTarget` gives it the target's permissions as it renames it.
+        let output = try AtomicFileOutput(
+            path: options.targetPath, hashes: hashesContent, sparse: true, mode: AtomicFileOutput.privateMode)
         // Removed here on every failure: the writer thread's last reference may outlive this call.
         defer { output.abandon() }
         let writer = BackgroundWriter(sink: output)

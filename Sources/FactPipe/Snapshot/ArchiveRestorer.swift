@@ -174,6 +174,16 @@ public struct ArchiveRestorer: Sendable {
         defer {
             for file in sideFiles { AtomicFileOutput.remove(file) }
         }
+        // Made private before the import opens it (SQLite would make it, and its -wal and -shm, 0644 less the
+        // umask): it holds every fact of the archive until `replaceTarget` gives it the target's permissions.
+        let made = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, AtomicFileOutput.privateMode)
+        guard made >= 0 else {
+            throw SnapshotError(
+                .io, path: options.targetPath,
+                "cannot create a file in \(AtomicFileOutput.folder(of: temporary)): \(systemError())")
+        }
+        _ = fchmod(made, AtomicFileOutput.privateMode)
+        close(made)
         var importOptions = ImportOptions(inputs: [options.archivePath], databasePath: temporary)
         importOptions.format = manifest.format == .csv ? .csv : (manifest.format == .text ? .text : .ndjson)
         importOptions.maxErrors = 0

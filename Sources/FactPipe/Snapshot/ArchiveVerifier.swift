@@ -120,7 +120,9 @@ public struct ArchiveVerifier: Sendable {
     /// Decompresses a backup into a temporary file and lets SQLite check and count it.
     private func checkBackup(_ reader: ArchiveReader, into report: inout VerificationReport) throws(SnapshotError) {
         let folder = temporaryFolder()
-        let output = try AtomicFileOutput(path: folder + "/factpipe-verify.db", hashes: false, sparse: true)
+        // The backed-up database whole: readable by this user alone, however the archive is.
+        let output = try AtomicFileOutput(
+            path: folder + "/factpipe-verify.db", hashes: false, sparse: true, mode: AtomicFileOutput.privateMode)
         defer { output.abandon() }
         let content = try reader.readContent { piece throws(SnapshotError) in try output.write(piece) }
         _ = try output.finishWriting()
