@@ -11,7 +11,7 @@
 /// target. What a killed command left there is removed first (`StaleTemporaries`).
 ///
 /// A symlink is written through (its target is replaced, the link stays: a metrics file another tool
-/// manages by a link); a path that is not a regular file (`/dev/null`, a FIFO) is written in place, as it
+/// manages by a link), unless another user made it (`ForeignSymlink`); a path that is not a regular file (`/dev/null`, a FIFO) is written in place, as it
 /// cannot be replaced: renaming over it swapped a device for a file. A path that names standard output or
 /// error (`/dev/stdout`, or the log file it was sent to) is written through the stream
 /// (`StandardStreams.descriptor(sameAs:)`).
@@ -23,6 +23,9 @@ public enum AtomicFile {
         if let stream = StandardStreams.descriptor(sameAs: path) {
             // Standard output or error, or the file they go to: appended to through the stream.
             return try writeAll(Array(text.utf8), to: stream, path, closing: false)
+        }
+        if let problem = ForeignSymlink.problem(path) {
+            throw FileOutputError(operation: .open, path: path, code: EPERM, reason: problem)
         }
         var info = stat()
         if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {

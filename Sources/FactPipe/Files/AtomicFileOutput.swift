@@ -79,6 +79,9 @@ final class AtomicFileOutput: ArchiveSink {
             temporaryPath = nil
             return
         }
+        if let problem = ForeignSymlink.problem(path) {
+            throw SnapshotError(.io, path: path, "cannot write: \(problem)")
+        }
         var info = stat()
         if stat(path, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
             guard (info.st_mode & S_IFMT) != S_IFDIR else {

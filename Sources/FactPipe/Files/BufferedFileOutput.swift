@@ -117,6 +117,9 @@ public final class BufferedFileOutput {
             descriptor = stream
             ownsDescriptor = false
         } else {
+            if let problem = ForeignSymlink.problem(path) {
+                throw FileOutputError(operation: .open, path: path, code: EPERM, reason: problem)
+            }
             let flags = O_WRONLY | (create ? O_CREAT : 0) | O_CLOEXEC | (append ? O_APPEND : O_TRUNC)
             let opened: Int32
             if let isCancelled {

@@ -96,6 +96,9 @@ public struct ArchiveRestorer: Sendable {
         // A target that is a symlink is restored through it: the database is its real file, where
         // factpipe keeps its lock and SQLite its log. Renamed over, the link itself would become a new
         // database beside the old one, which every program that opens the real path would go on using.
+        if let problem = ForeignSymlink.problem(options.targetPath) {
+            throw SnapshotError(.io, path: options.targetPath, "cannot restore to it: \(problem)")
+        }
         if PathText.symlinkTarget(options.targetPath) != nil, PathText.real(options.targetPath) == nil {
             throw SnapshotError(.io, path: options.targetPath, Self.unresolvedLinkProblem(options.targetPath))
         }
