@@ -187,12 +187,19 @@ public final class BufferedFileOutput {
     }
 
     /// Opens a load's rejects file at `path` to append, held alone (`holdAlone`), and cut to nothing once
-    /// held when `startsAfresh`.
+    /// held when `startsAfresh`. A new file gets `attributes` (`NewFileAttributes.like(database:)`).
     /// - Throws: `FileOutputError` when it cannot be opened or cut, or another load writes it.
     public static func rejects(
-        path: String, startsAfresh: Bool = false, isCancelled: (() -> Bool)? = nil
+        path: String, startsAfresh: Bool = false, isCancelled: (() -> Bool)? = nil,
+        attributes: NewFileAttributes? = nil
     ) throws -> BufferedFileOutput {
+        var existing = stat()
+        let isNew = stat(path, &existing) != 0
         let output = try BufferedFileOutput(path: path, append: true, isCancelled: isCancelled)
+        if isNew, output.ownsARegularFile, let attributes {
+            _ = fchmod(output.descriptor, attributes.mode)
+            if let owner = attributes.owner { _ = fchown(output.descriptor, owner.user, owner.group) }
+        }
         try output.holdAlone(what: "rejects file")
         if startsAfresh { try output.truncate(to: 0) }
         return output

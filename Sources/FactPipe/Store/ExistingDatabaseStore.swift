@@ -188,7 +188,9 @@ final class ExistingDatabaseStore: FactSink {
         }
         insert = try connection.prepare("\(verb) INTO facts(\(quoted)) VALUES (\(placeholders)) \(clause)")
         rejects = try options.rejectsPath.map {
-            try BufferedFileOutput.rejects(path: $0, startsAfresh: !options.appendsRejects, isCancelled: isCancelled)
+            try BufferedFileOutput.rejects(
+                path: $0, startsAfresh: !options.appendsRejects, isCancelled: isCancelled,
+                attributes: .like(database: options.databasePath))
         }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }

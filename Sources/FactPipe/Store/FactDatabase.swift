@@ -34,6 +34,11 @@ enum FactDatabase {
     ///   schema version this build does not know.
     static func openForWriting(path: String, settings: DatabaseSettings = .init()) throws(StoreError) -> SQLiteConnection {
         try DatabaseFile.check(path, mustExist: false)
+        // A new database is made here, 0666 less the umask as any new file: SQLite makes it 0644 less the umask,
+        // so that under `umask 002` in a group's shared folder the other members could not write it. Its `-wal`
+        // and `-shm` take its permissions.
+        let made = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        if made >= 0 { close(made) }
         let connection = try SQLiteConnection(path: path)
         connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
         let isNew = try connection.scalarInt("PRAGMA page_count") == 0

@@ -27,10 +27,21 @@ final class WriterLock {
         self.description = description
         self.databasePath = databasePath
         // Never through a symlink: the lock file is truncated and written, and a link would hand that to
-        // whatever file it points to.
-        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        if fd < 0 && errno == EEXIST {
+        // whatever file it points to. A new lock file has the database's permissions (as SQLite gives its
+        // `-wal`), so that every user who may write the database may take its lock: made 0644, it kept the
+        // other members of a group that shares the database out for good.
+        let mode = Self.permissions(forDatabase: databasePath)
+        var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode ?? 0o666)
+        if fd >= 0 {
+            if let mode { _ = fchmod(fd, mode) }
+        } else if errno == EEXIST {
             fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC)
+            // One this user may not write (another user's, from before the above, or a mode changed by hand) is
+            // still locked through a read-only descriptor (`flock` needs no more); it then keeps the last
+            // holder's words, which this load cannot replace.
+            if fd < 0 && errno == EACCES {
+                fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            }
         }
         // Also a lock file root made before this was so: it is given back to the database's owner.
         if fd >= 0 { Self.giveOwnerOfDatabase(fd, databasePath: databasePath) }
@@ -41,9 +52,14 @@ final class WriterLock {
                     + "write through; remove it")
         }
         guard fd >= 0 else {
-            throw StoreError(
-                kind: .lockFile, path: databasePath,
-                message: "cannot open database: cannot create its lock file \(path)", underlying: SystemError())
+            let error = SystemError()
+            var info = stat()
+            let exists = lstat(path, &info) == 0
+            let what = exists
+                ? "cannot open its lock file \(path) (owned by \(UserName.of(uid: info.st_uid)), mode "
+                    + String(info.st_mode & 0o777, radix: 8) + ")"
+                : "cannot create its lock file \(path)"
+            throw StoreError(kind: .lockFile, path: databasePath, message: "cannot open database: " + what, underlying: error)
         }
         // `descriptor` is set only once the lock is held. Set before a `throw` below, the failed init
         // would run `deinit`, which closed the descriptor a second time: by then another thread may have
@@ -82,6 +98,14 @@ final class WriterLock {
         repeat { result = flock(descriptor, LOCK_SH | LOCK_NB) } while result != 0 && errno == EINTR
         if result == 0 { flock(descriptor, LOCK_UN) }
         return result != 0 && errno == EWOULDBLOCK
+    }
+
+    /// The permissions of a new lock file: the database's read and write bits; nil for a database still to be
+    /// created (0666 less the umask, as `FactDatabase.openForWriting` makes the database).
+    private static func permissions(forDatabase databasePath: String) -> mode_t? {
+        var info = stat()
+        guard stat(DatabaseFile.realPath(databasePath), &info) == 0 else { return nil }
+        return info.st_mode & 0o666
     }
 
     /// Gives a lock file root opens the owner and group of the database (or of its folder, for a

@@ -74,7 +74,8 @@ final class WriterStage {
         staging = StagingArea(connection: connection)
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map {
-            try BufferedFileOutput.rejects(path: $0, isCancelled: isCancelled)
+            try BufferedFileOutput.rejects(
+                path: $0, isCancelled: isCancelled, attributes: .like(database: options.databasePath))
         }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
         spool = options.isAtomic ? rejects.flatMap { RejectsSpool(beside: $0) } : nil

@@ -23,8 +23,12 @@ import Testing
             #expect(error.sqliteCode == nil)
             let cause = try #require(error.underlying as? SystemError)
             #expect(cause.code == EISDIR)
-            #expect(error.description == "\(work.databasePath): cannot open database: cannot create its lock file "
-                + "\(work.databasePath)-factpipe.lock: \(String(cString: strerror(EISDIR)))")
+            var info = stat()
+            try #require(stat(work.databasePath + "-factpipe.lock", &info) == 0)
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            #expect(error.description == "\(work.databasePath): cannot open database: cannot open its lock file "
+                + "\(work.databasePath)-factpipe.lock (owned by \(UserName.of(uid: geteuid())), mode \(mode)): "
+                + String(cString: strerror(EISDIR)))
         }
     }
 
