@@ -72,6 +72,23 @@ import Testing
                 "\(refused.stderr)")
     }
 
+    /// A database in a folder this user may not search is out of reach, not missing: every read command
+    /// said "no such file".
+    @Test(arguments: [["stats"], ["loads"], ["query", "--predicate", "P"], ["undo", "1"]])
+    func aDatabaseOutOfReachIsNotCalledMissing(_ command: [String]) throws {
+        guard geteuid() == 0 else { return }
+        let work = try CLIWorkspace()
+        let folder = work.path("private")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let input = try facts(work, "in.ndjson", 0..<5)
+        #expect(try Factpipe.run(["import", input, "--db", folder + "/kb.sqlite", "-q"]).status == 0)
+        try #require(chmod(work.url.path, 0o755) == 0 && chmod(folder, 0o700) == 0)
+        let run = try runFactpipeUnprivileged(Array(command.prefix(1)) + ["--db", folder + "/kb.sqlite"] + command.dropFirst())
+        #expect(run.status != 0, "\(run.stderr)")
+        #expect(run.stderr.contains("this user may not reach it"), "\(run.stderr)")
+        #expect(!run.stderr.contains("no such file"), "\(run.stderr)")
+    }
+
     /// A rejects file holds the input's records: a new one has its database's permissions, and made by root
     /// for another user's database it is that user's, whose own loads then append to it (it was root's, 0644:
     /// readable by every user, and the owner's next load with the same rejects path failed).

@@ -89,8 +89,12 @@ public enum DatabaseFile {
                     + (isThere ? "is not a folder" : "does not exist"))
         }
         if mustExist && access(path, F_OK) != 0 {
-            throw StoreError(
-                kind: .unusablePath, path: path, message: "cannot open database: no such file")
+            // A file in a folder this user may not search is there all the same: "no such file" sent them
+            // looking for a database that was never missing.
+            let reason = errno == EACCES
+                ? "this user may not reach it (\(String(cString: strerror(EACCES))) on a folder of its path)"
+                : "no such file"
+            throw StoreError(kind: .unusablePath, path: path, message: "cannot open database: " + reason)
         }
     }
 
