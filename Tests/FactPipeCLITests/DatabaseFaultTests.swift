@@ -49,6 +49,24 @@ import Glibc
         #expect(try SQLiteFile.strings(work.database, "PRAGMA integrity_check") == ["ok"])
     }
 
+    /// With less room than SQLite's shared-memory file needs, SQLite reports a "disk I/O error" for every
+    /// command, readers too: the message says the disk is full, and which.
+    @Test func aDiskTooFullForTheSharedMemoryFileIsNamedFull() throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "facts.ndjson", facts: 5_000, seed: 4)
+        let disk = try mountTmpfs(work, megabytes: 4)
+        defer { unmount(disk) }
+        let database = disk + "/kb.sqlite"
+        #expect(try Factpipe.run(["import", input, "--db", database, "-q"]).status == 0)
+        try Factpipe.tool("/bin/sh", ["-c", "dd if=/dev/zero of='\(disk)/fill' bs=1k count=$(( $(df -k --output=avail '\(disk)' | tail -1) - 16 ))"])
+        for command in [["stats", "--db", database], ["import", input, "--db", database, "--force"]] {
+            let run = try Factpipe.run(command)
+            #expect(run.status == 1, "\(command[0]): \(run.stderr)")
+            #expect(run.stderr.contains("(\(String(cString: strerror(ENOSPC))); room left: "), "\(command[0]): \(run.stderr)")
+            #expect(run.stderr.contains("on the database's disk (\(disk))"), "\(command[0]): \(run.stderr)")
+        }
+    }
+
     @Test func aFullDiskFailsTheLoadKeepsItsCommittedBatchesAndResumeCompletesIt() throws {
         let work = try CLIWorkspace()
         let input = try generate(work, "facts.ndjson", facts: 60_000, seed: 3)  // 11 MB, over the 8 MiB disk

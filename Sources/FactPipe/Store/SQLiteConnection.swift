@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Owns one SQLite connection handle and closes it when released.
 ///
@@ -56,10 +61,36 @@ final class SQLiteConnection {
 
     func error(_ rc: Int32, _ what: String, sql: String? = nil) -> StoreError {
         var detail = String(cString: sqlite3_errmsg(handle))
-        let primary = rc & 0xFF
-        if primary == SQLITE_FULL { detail += " (\(SQLiteFullDisk.hint(database: path)))" }
-        let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: rc)
+        let code = explain(rc, &detail)
+        let primary = code & 0xFF
+        let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: code)
         return StoreError(kind: kind, path: path, message: "\(what): \(detail)", sql: sql)
+    }
+
+    /// Adds to `detail` what SQLite's words leave out, and returns the code to report. A full disk that SQLite
+    /// met in a write of its own layer (growing the `-shm` a reader needs too, or writing the log) is a "disk
+    /// I/O error" to it: every command on a nearly full disk said only that, readers too, while `SQLITE_FULL`
+    /// says which disk is full. The system's error tells them apart.
+    private func explain(_ rc: Int32, _ detail: inout String) -> Int32 {
+        switch rc & 0xFF {
+        case SQLITE_FULL:
+            detail += " (\(SQLiteFullDisk.hint(database: path)))"
+            return rc
+        case SQLITE_IOERR:
+            let system = sqlite3_system_errno(handle)
+            switch system {
+            case ENOSPC, EDQUOT:
+                detail += " (\(String(cString: strerror(system))); \(SQLiteFullDisk.hint(database: path)))"
+                return SQLITE_FULL
+            case EFBIG:
+                detail += " (\(String(cString: strerror(EFBIG))): the limit on a file's size, `ulimit -f`, is reached)"
+                return rc
+            default:
+                return rc
+            }
+        default:
+            return rc
+        }
     }
 
     /// Runs one or more statements that return no rows.
@@ -69,9 +100,9 @@ final class SQLiteConnection {
         if rc != SQLITE_OK {
             var detail = message.map { String(cString: $0) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_free(message)
-            let primary = rc & 0xFF
-            if primary == SQLITE_FULL { detail += " (\(SQLiteFullDisk.hint(database: path)))" }
-            let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: rc)
+            let code = explain(rc, &detail)
+            let primary = code & 0xFF
+            let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: code)
             throw StoreError(kind: kind, path: path, message: detail, sql: sql)
         }
     }
