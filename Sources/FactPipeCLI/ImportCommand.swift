@@ -103,7 +103,9 @@ struct ImportCommand: ParsableCommand {
         try PathArguments.checkDatabase(db, postgreSQL: .supported)
         try PathArguments.checkOutputs([("--rejects", rejects)] + monitoring.outputs, inputs: inputs, database: db)
         if let rejects { try PathArguments.checkWritableFile(rejects, option: "--rejects") }
-        try PathArguments.checkOneStreamOnStandardOutput([("--json", json), ("--rejects -", rejects == "-")])
+        try PathArguments.checkOneStreamOnStandardOutput([
+            ("--json", json), ("--rejects \(rejects ?? "")", PathArguments.isStandardOutput(rejects)),
+        ])
     }
 
     /// The load the flags describe (checked by `ImportOptions.validate()`).

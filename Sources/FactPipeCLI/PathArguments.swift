@@ -79,6 +79,13 @@ enum PathArguments {
 
     /// Refuses more than one of `writers` (a name, and whether it writes to standard output) at once:
     /// standard output carries one stream, and `--json` promises one JSON object there.
+    /// True when `path` writes to standard output: `-`, or a name of what it goes to (`/dev/stdout`,
+    /// `/proc/self/fd/1`, the file it is appended to).
+    static func isStandardOutput(_ path: String?) -> Bool {
+        guard let path else { return false }
+        return path == "-" || StandardStreams.descriptor(sameAs: path) == STDOUT_FILENO
+    }
+
     static func checkOneStreamOnStandardOutput(_ writers: [(String, Bool)]) throws {
         let using = writers.filter(\.1).map(\.0)
         guard using.count < 2 else {

@@ -56,6 +56,11 @@ struct RunCommand: ParsableCommand {
         guard !pipelineFile.isEmpty else { throw ValidationError("the pipeline file path is empty (an unset variable?)") }
         if let batchSize, batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
         if let maxErrors, maxErrors < 0 { throw ValidationError("--max-errors must be 0 or more") }
+        // As `import --rejects ""`: what an unset variable gives; taken as given, the run loaded its inputs and
+        // then failed to open a file with no name.
+        for (option, value) in [("--rejects", rejects), ("--snapshot", snapshot)] where value?.isEmpty == true {
+            throw ValidationError("\(option) needs a file path (an unset variable?)")
+        }
     }
 
     func run() throws {
@@ -91,8 +96,9 @@ struct RunCommand: ParsableCommand {
                 monitoring.outputs, inputs: inputs, database: file.databasePath, pipelineFile: file.path)
             // Two streams there would interleave, and a snapshot piped on would hold reject lines.
             try PathArguments.checkOneStreamOnStandardOutput([
-                ("--json", console.json), ("rejects -", file.rejectsTemplate == "-"),
-                ("snapshot -", file.snapshotTemplate == "-"),
+                ("--json", console.json),
+                ("rejects \(file.rejectsTemplate ?? "")", PathArguments.isStandardOutput(file.rejectsTemplate)),
+                ("snapshot \(file.snapshotTemplate ?? "")", PathArguments.isStandardOutput(file.snapshotTemplate)),
             ])
             try runner.checkPaths(inputs: inputs)
         } catch {

@@ -123,6 +123,10 @@ import Testing
         let run = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "-", "--json"])
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains("--json and --rejects - would all write to standard output"), "\(run.stderr)")
+        // Named another way, it is standard output all the same.
+        let named = try Factpipe.run(["import", input, "--db", work.database, "--rejects", "/dev/stdout", "--json"])
+        #expect(named.status == 64, "\(named.stderr)")
+        #expect(named.stderr.contains("--json and --rejects /dev/stdout would all write to standard output"), "\(named.stderr)")
         // Standard output holds the one JSON object: the failure.
         let failure = try #require(try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any])
         #expect(failure["exit_code"] as? Int == 64)

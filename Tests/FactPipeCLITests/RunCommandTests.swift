@@ -106,8 +106,22 @@ import Testing
         #expect(files(work.url.path) == ["a.txt", "p.toml"])
     }
 
-    @Test(arguments: [["--rejects", "-", "--snapshot", "-"], ["--json", "--snapshot", "-"], ["--json", "--rejects", "-"]])
+    /// Also named another way: `/dev/stdout` wrote the rejects, or the snapshot, into the JSON object's stream.
+    @Test(arguments: [
+        ["--rejects", "-", "--snapshot", "-"], ["--json", "--snapshot", "-"], ["--json", "--rejects", "-"],
+        ["--json", "--rejects", "/dev/stdout"], ["--json", "--snapshot", "/proc/self/fd/1"],
+    ])
     func twoStreamsOnStandardOutputAreRefused(flags: [String]) throws {
+        // (An empty override, as an unset variable gives, is refused as well, before anything is loaded.)
+        for option in ["--rejects", "--snapshot"] {
+            let work = try CLIWorkspace()
+            try work.write("a.txt", "P(a).\n")
+            let file = try work.write("p.toml", "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"a.txt\"]\n")
+            let empty = try Factpipe.run(["run", file, option, ""])
+            #expect(empty.status == 64, "\(option) \"\": \(empty.stderr)")
+            #expect(empty.stderr.contains("\(option) needs a file path (an unset variable?)"), "\(empty.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: work.database))
+        }
         let work = try CLIWorkspace()
         try work.write("a.txt", "P(a).\nnot a fact\n")
         let file = try work.write("p.toml", "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"a.txt\"]\n")
