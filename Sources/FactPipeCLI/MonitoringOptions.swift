@@ -68,12 +68,19 @@ struct MonitoringOptions: ParsableArguments {
         }
     }
 
-    /// Writes the files asked for.
-    /// - Throws: why one could not be written.
+    /// Writes the files asked for, each whatever became of the other: a report that could not be written left
+    /// the metrics file with the last run's figures, which a collector then took for this run's.
+    /// - Throws: why one could not be written, or both (one error naming each).
     func writeFiles(_ report: @autoclosure () -> RunReport) throws {
         guard reportPath != nil || metricsPath != nil else { return }
         let report = report()
-        if let reportPath { try report.writeReport(to: reportPath) }
-        if let metricsPath { try report.writeMetrics(to: metricsPath) }
+        var failures: [String] = []
+        if let reportPath {
+            do { try report.writeReport(to: reportPath) } catch { failures.append("\(error)") }
+        }
+        if let metricsPath {
+            do { try report.writeMetrics(to: metricsPath) } catch { failures.append("\(error)") }
+        }
+        guard failures.isEmpty else { throw CommandFailure.Problem(failures.joined(separator: "; ")) }
     }
 }

@@ -119,6 +119,26 @@ import Testing
         #expect(try SQLiteFile.int(work.path("run.sqlite"), "SELECT count(*) FROM facts") == 1)
     }
 
+    /// The metrics file is written whatever became of the report, and the other way round: a report that
+    /// could not be written left the metrics file with the last run's figures.
+    @Test func aMetricsFileIsWrittenWhenTheReportCannotBe() throws {
+        let work = try CLIWorkspace()
+        let metrics = work.path("kb.prom")
+        try work.write("kb.prom", "# the last run's figures\n")
+        let load = try Factpipe.run(["import", try work.write("in.txt", "P(a).\nP(b).\n"), "--db", work.database,
+                                     "--report", "/dev/full", "--metrics-file", metrics, "-q"])
+        #expect(load.status == 1, "\(load.stderr)")
+        #expect(load.stderr.contains("/dev/full"), "\(load.stderr)")
+        let text = try work.read("kb.prom")
+        #expect(!text.contains("the last run's figures") && text.contains(" 2\n"), "\(text)")
+        let fifo = work.path("nobody-reads.prom")
+        try Factpipe.tool("/usr/bin/mkfifo", [fifo])
+        let both = try Factpipe.run(["import", try work.write("more.txt", "P(c).\n"), "--db", work.database,
+                                     "--report", "/dev/full", "--metrics-file", fifo, "-q"])
+        #expect(both.status == 1, "\(both.stderr)")
+        #expect(both.stderr.contains("/dev/full") && both.stderr.contains(fifo), "both are named: \(both.stderr)")
+    }
+
     @Test func aUsageErrorUnderJSONIsAJSONObjectToo() throws {
         let work = try CLIWorkspace()
         let run = try Factpipe.run(["stats", "--db", work.database, "--top", "-1", "--json"])
