@@ -52,6 +52,12 @@ struct MonitorCommand: ParsableCommand {
     func validate() throws {
         // A PostgreSQL address is refused, shown without its password (the page would otherwise serve it).
         if PostgreSQLAddress.isPostgreSQL(db) || DatabaseFile.looksLikePostgreSQL(db) { try PathArguments.checkDatabase(db) }
+        // A database that is not there yet is waited for (its first load makes it); a path that can never be one
+        // (empty, as an unset variable gives, a folder, a device, `:memory:`) is refused as every command refuses
+        // it: served, it answered 503 for ever.
+        if let problem = DatabaseFile.problem(db) {
+            throw ValidationError("--db \(db.isEmpty ? "\"\"" : db): \(problem)")
+        }
         guard ListenAddress(parsing: listen) != nil else {
             throw ValidationError(
                 "--listen needs HOST:PORT or [IPv6]:PORT with a port from 0 to 65535, not '\(listen)'")

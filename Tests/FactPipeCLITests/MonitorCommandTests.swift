@@ -17,6 +17,16 @@ struct MonitorCommandTests {
         return path
     }
 
+    /// A path that can never be a database (empty, as an unset variable gives, a folder, a device,
+    /// `:memory:`) is refused at once, as by every other command: it was served, answering 503 for ever.
+    @Test(arguments: ["", "/tmp", "/dev/null", ":memory:"])
+    func aPathThatCanNeverBeADatabaseIsRefused(_ path: String) throws {
+        let run = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/usr/bin/timeout"), ["5", BinaryLocator.factpipe.path, "monitor", "--db", path])
+        #expect(run.status == 64, "\(path): \(run.stderr)")
+        #expect(run.stderr.contains("--db "), "\(run.stderr)")
+    }
+
     @Test(.enabled(if: MonitorTools.parserOrCI, "needs python3 prometheus_client (scripts/setup installs it)"))
     func insertedCounterRisesDuringAnImportAndNeverFalls() throws {
         let workspace = try CLIWorkspace()
