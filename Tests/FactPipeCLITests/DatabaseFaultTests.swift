@@ -67,6 +67,24 @@ import Glibc
         }
     }
 
+    /// A load whose batches fit in the log but whose last copy of the log into the database did not (the
+    /// disk full): the load is whole, and says that the database is its file and `-wal` together (it said
+    /// done and nothing more, the disk left full and a copy of the file alone malformed).
+    @Test func aLogThatCannotBeCopiedIntoTheDatabaseAtTheEndIsNamed() throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "facts.ndjson", facts: 20_000, seed: 1)
+        let disk = try mountTmpfs(work, megabytes: 10)
+        defer { unmount(disk) }
+        let database = disk + "/kb.sqlite"
+        let run = try Factpipe.run(["import", input, "--db", database, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let notes = try run.json()["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.contains("could not be copied into the database") && $0.contains("-wal together") },
+                "\(notes)")
+        #expect(try SQLiteFile.strings(database, "PRAGMA integrity_check") == ["ok"])
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == int(try run.json(), "inserted"))
+    }
+
     @Test func aFullDiskFailsTheLoadKeepsItsCommittedBatchesAndResumeCompletesIt() throws {
         let work = try CLIWorkspace()
         let input = try generate(work, "facts.ndjson", facts: 60_000, seed: 3)  // 11 MB, over the 8 MiB disk

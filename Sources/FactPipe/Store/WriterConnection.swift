@@ -120,10 +120,24 @@ final class WriterConnection {
     /// one still reading after that, the next load tries again. Without readers it costs next to
     /// nothing: the automatic checkpoint at the merge's commit has already copied the log (10,000 and
     /// 100,000 facts into a 1M database write the same bytes with it, with a passive one, or with none).
-    func releaseLog() {
+    ///
+    /// Returns a note when the log could not be copied for another reason than a reader (a full disk): the
+    /// load is whole, but the database is the file and its log together until a later writer copies it, and
+    /// the load said nothing of it (the disk left 100% full, a copy of the file alone malformed).
+    func releaseLog() -> String? {
         connection.setBusyTimeout(milliseconds: Self.releaseLogWaitMilliseconds)
-        try? connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds)
+        defer { connection.setBusyTimeout(milliseconds: settings.busyTimeoutMilliseconds) }
+        do {
+            try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return nil
+        } catch {
+            guard error.kind != .busy else { return nil }
+            let log = DatabaseFile.walPath(connection.path)
+            let size = FileSize.bytes(log).map { " (\(($0 + 500_000) / 1_000_000) MB)" } ?? ""
+            return "the load is whole, but its log \(log)\(size) could not be copied into the database: "
+                + "\(error.reason); until a later load or `factpipe optimize` copies it (once there is room), the database is the file and "
+                + "its -wal together: keep them together (copy both, or take a `factpipe backup`)"
+        }
     }
 
     /// How long the end of a load waits for readers to finish their read transactions so it can empty

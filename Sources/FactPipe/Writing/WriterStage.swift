@@ -131,8 +131,9 @@ final class WriterStage {
             }
             // The last commit may have gone to a file that lost its name just before: not done, then.
             try database.checkStillNamed()
-            database.releaseLog()
+            let logNote = database.releaseLog()
             self.summary.status = .done
+            if let logNote { self.summary.notes.append(logNote) }
             if lateInterrupt { self.summary.notes.append(FinishedSource.lateInterruptNote) }
             if let note = try? Self.triggerNote(database.connection) { self.summary.notes.append(note) }
         } catch {
