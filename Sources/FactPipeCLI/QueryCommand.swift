@@ -75,6 +75,7 @@ struct QueryCommand: ParsableCommand {
             predicate: predicate, subject: subject, object: object, statement: statement,
             limit: limit == 0 ? nil : limit)
         ClosedOutput.deferSIGPIPE()
+        let stop = ReaderStop()
         let output = BufferedFileOutput(descriptor: 1, name: "-", capacity: 64 * 1024)
         var writeError: (any Error)?
         func emit(_ line: String) {
@@ -105,14 +106,17 @@ struct QueryCommand: ParsableCommand {
         }
         do {
             if let address = PostgreSQLAddress(db) {
-                count = try query.run(address: address, stopWhen: { writeError != nil }, write)
+                count = try query.run(address: address, stopWhen: { writeError != nil || stop.isStopping }, write)
             } else {
-                count = try query.run(databasePath: db, stopWhen: { writeError != nil }, write)
+                count = try query.run(databasePath: db, stopWhen: { writeError != nil || stop.isStopping }, write)
             }
         } catch {
             ClosedOutput.endIfReaderIsGone()
-            throw CommandFailure.exit("query", error)
+            throw CommandFailure.exit("query", stop.failure(error))
         }
+        // What was read before the signal is written out, whole lines, and then the command ends as asked.
+        defer { try? output.flush() }
+        try stop.checkNotStopped("query", json: false)
         table.finish()
         do {
             if let writeError { throw writeError }

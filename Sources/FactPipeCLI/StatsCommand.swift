@@ -37,6 +37,7 @@ struct StatsCommand: ParsableCommand {
     }
 
     func run() throws {
+        let stop = ReaderStop()
         let stats: DatabaseStats
         do {
             if let address = PostgreSQLAddress(db) {
@@ -45,8 +46,9 @@ struct StatsCommand: ParsableCommand {
                 stats = try DatabaseStats.collect(path: db, top: top, loads: loads)
             }
         } catch {
-            throw CommandFailure.exit("stats", error, json: json)
+            throw CommandFailure.exit("stats", stop.failure(error), json: json)
         }
+        try stop.checkNotStopped("stats", json: json)
         Standard.output(json ? TerminalText.jsonEscaped(stats.json.text) : stats.humanText)
     }
 }

@@ -35,6 +35,7 @@ final class SQLiteConnection {
         self.handle = db
         self.path = path
         sqlite3_extended_result_codes(db, 1)
+        SQLiteInterrupts.register(db)
     }
 
     /// Set on a factpipe writer's connection: its close first copies the log into the database and empties
@@ -50,6 +51,7 @@ final class SQLiteConnection {
             sqlite3_busy_timeout(handle, WriterConnection.releaseLogWaitMilliseconds)
             sqlite3_exec(handle, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil)
         }
+        SQLiteInterrupts.unregister(handle)
         sqlite3_close_v2(handle)
     }
 

@@ -1,0 +1,32 @@
+import CSQLite
+import Synchronization
+
+/// Every SQLite connection open in this process, so that a signal can interrupt what they run.
+///
+/// A reader command stopped by a signal died with its connection open: the `-wal` and `-shm` SQLite makes
+/// beside a WAL database were left behind (a reader otherwise leaves none), and later readers kept them. A
+/// command that traps the signal interrupts its connections instead (`sqlite3_interrupt`, which may be
+/// called from another thread while the connection is open), so the running statement fails at once and
+/// the command ends through its own error path, closing its connections.
+public enum SQLiteInterrupts {
+    /// The open connections' handles, as addresses. A handle is removed under the lock before it is closed,
+    /// so `interruptAll` never reaches a closed one.
+    private static let open = Mutex<Set<UInt>>([])
+
+    static func register(_ handle: OpaquePointer) {
+        open.withLock { _ = $0.insert(UInt(bitPattern: handle)) }
+    }
+
+    static func unregister(_ handle: OpaquePointer) {
+        open.withLock { _ = $0.remove(UInt(bitPattern: handle)) }
+    }
+
+    /// Interrupts every statement the open connections run, and the next each starts while one still runs.
+    public static func interruptAll() {
+        open.withLock { handles in
+            for address in handles {
+                if let handle = OpaquePointer(bitPattern: address) { sqlite3_interrupt(handle) }
+            }
+        }
+    }
+}
