@@ -31,6 +31,12 @@ final class ProgressLine: @unchecked Sendable {
         timer.resume()
     }
 
+    /// Writes `text` as lines of standard error above the progress line (cleared first, redrawn at its next tick).
+    func printAbove(_ text: String) {
+        if timer != nil { Standard.errorControl("\r\u{1B}[K") }
+        Standard.error(text)
+    }
+
     /// Stops redrawing and clears the line.
     func finish() {
         guard let timer else { return }

@@ -86,7 +86,7 @@ struct RunCommand: ParsableCommand {
         if force { file.options.force = true }
 
         file.reportFiles = monitoring.outputs.compactMap(\.1)
-        let runner = PipelineRunner(file: file, isDryRun: dryRun)
+        var runner = PipelineRunner(file: file, isDryRun: dryRun)
         do {
             try file.options.validate()
             let inputs = file.expandSources()
@@ -107,6 +107,14 @@ struct RunCommand: ParsableCommand {
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
         let line = ProgressLine(progress: progress, enabled: !console.quiet && !dryRun)
+        // Each input's line as its load ends (a cron log shows the night as it goes); the rest at the end.
+        var printedInputs = 0
+        if !console.quiet && !dryRun {
+            runner.onInput = { input in
+                line.printAbove(input.line(isDryRun: false))
+                printedInputs += 1
+            }
+        }
         let result = runner.run(progress: progress)
         line.finish()
         // Written before the run's object is printed: one that cannot be written fails the run (1) after its
@@ -128,7 +136,8 @@ struct RunCommand: ParsableCommand {
             Standard.output(document.text)
         }
         if !console.quiet {
-            Standard.error(result.humanText)
+            let rest = result.humanText(after: printedInputs)
+            if !rest.isEmpty { Standard.error(rest) }
         } else if let failure = result.failureText {
             Standard.error(failure)
         }
@@ -203,15 +212,13 @@ extension PipelineRunSummary {
         return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 
-    var humanText: String {
+    var humanText: String { humanText(after: 0) }
+
+    /// What `run` prints of the run, without the first `printed` inputs' lines (printed as they ended).
+    func humanText(after printed: Int) -> String {
         var lines: [String] = []
-        for input in inputs {
-            if let summary = input.summary, input.decision != .skip {
-                lines.append("\(input.path): " + summary.humanText)
-            } else {
-                let decision = input.decision == .notTried ? "not tried" : (isDryRun ? "would " : "") + input.decision.rawValue
-                lines.append("\(input.path): \(decision)" + (input.reason.map { " — \($0)" } ?? ""))
-            }
+        for input in inputs.dropFirst(printed) {
+            lines.append(input.line(isDryRun: isDryRun))
         }
         // A run that failed before its loads names why; "no input matches" would read as a quiet night.
         if inputs.isEmpty, status == .done || message == nil {
@@ -238,5 +245,16 @@ extension PipelineStepResult {
             if let keep, !result.removed.isEmpty { text += "; removed \(result.removed.count) older (keeping \(keep))" }
             return text
         }
+    }
+}
+
+extension PipelineRunSummary.Input {
+    /// The input in one line, as `run` prints it.
+    func line(isDryRun: Bool) -> String {
+        if let summary, decision != .skip {
+            return "\(path): " + summary.humanText
+        }
+        let said = decision == .notTried ? "not tried" : (isDryRun ? "would " : "") + decision.rawValue
+        return "\(path): \(said)" + (reason.map { " — \($0)" } ?? "")
     }
 }

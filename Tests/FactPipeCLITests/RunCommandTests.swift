@@ -88,6 +88,32 @@ import Testing
     /// Standard output carries one stream: `--snapshot -` beside `--rejects -` put reject lines into the
     /// snapshot piped on, and either beside `--json` mixed into the one JSON object. Refused before a load.
     /// A database whose folder is missing failed the run only after it had made the rejects files' folders.
+    /// Each input's line is written as its load ends, not all at the end: a cron log shows the night as it
+    /// goes, and a run killed later (the OOM killer, a reboot) leaves the lines of the inputs it loaded.
+    @Test func eachInputsLineIsWrittenAsItsLoadEnds() throws {
+        let work = try CLIWorkspace()
+        try work.write("a.ndjson", "{\"statement\":\"P(a)\"}\n")
+        try #require(try Factpipe.run(["generate", "--facts", "200000", "-o", work.path("b.ndjson"), "-q"]).status == 0)
+        let file = try work.write("p.toml", "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.ndjson\"]\n")
+        let log = work.path("cron.log")
+        let script = "exec '\(BinaryLocator.factpipe.path)' run '\(file)' 2> '\(log)'"
+        var seenWhileRunning = ""
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", script]) { process in
+            _ = poll(timeout: 60) {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                guard text.contains("a.ndjson: factpipe: done"), process.isRunning else { return !process.isRunning }
+                seenWhileRunning = text
+                return true
+            }
+        }
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(seenWhileRunning.contains("a.ndjson: factpipe: done: 1 record"), "the log while b.ndjson loads: \(seenWhileRunning)")
+        #expect(!seenWhileRunning.contains("b.ndjson"), "\(seenWhileRunning)")
+        let whole = try work.read("cron.log")
+        #expect(whole.components(separatedBy: "a.ndjson: ").count - 1 == 1, "each input once: \(whole)")
+        #expect(whole.contains("b.ndjson: factpipe: done: 200,000 records"), "\(whole)")
+    }
+
     @Test func aDatabaseInAMissingFolderFailsTheRunBeforeAnyFolderIsMade() throws {
         let work = try CLIWorkspace()
         try work.write("a.txt", "P(a).\n")

@@ -65,6 +65,10 @@ public struct PipelineRunSummary: Sendable {
 public struct PipelineRunner {
     public var file: PipelineFile
     public var isDryRun = false
+    /// Called with each input the run read or skipped, as soon as its load ends: what a log shows while the
+    /// run goes on (a run killed later, by the OOM killer or a reboot, left no trace of the inputs it had
+    /// loaded when everything was said at its end).
+    public var onInput: ((PipelineRunSummary.Input) -> Void)?
 
     public init(file: PipelineFile, isDryRun: Bool = false) {
         self.file = file
@@ -122,6 +126,7 @@ public struct PipelineRunner {
                 if let madeFolder { rmdir(madeFolder) }
             }
             result.inputs.append(.init(path: input, decision: plan.decision, reason: plan.reason, summary: summary))
+            if let onInput, let last = result.inputs.last { onInput(last) }
             if summary.status != .done {
                 result.status = summary.status
                 // Most messages name their input already: name it once.
