@@ -145,6 +145,14 @@ final class ArchiveReader {
         return try ZstdFrameLayout.scan(input, end: input.limit)
     }
 
+    /// What the headers of the content's frames say: how many there are and the content sizes they
+    /// record (nil for a plain snapshot). Reads their headers alone, never decodes.
+    /// - Throws: `SnapshotError` `.truncated`, `.corruptFrame` or `.io`, as `ZstdFrameLayout.census` does.
+    func frameCensus() throws(SnapshotError) -> ZstdFrameLayout.Census? {
+        guard isCompressed else { return nil }
+        return try ZstdFrameLayout.census(input, end: input.limit)
+    }
+
     /// The open archive, for reads at given offsets from other threads (`pread`) while it is open.
     var descriptor: Int32 { input.descriptor }
 

@@ -7,9 +7,10 @@
 /// The names of backups, and the rule that keeps the newest N of one database.
 ///
 /// A backup of `kb.sqlite` is named `kb-YYYYMMDDTHHMMSS.mmmZ.db.zst` (UTC), so names sort by time.
-/// Pruning deletes only files that match that pattern *and* whose manifest says they are backups of
-/// this very database (its absolute path): another database's backups, files of the same name from
-/// elsewhere, and anything else in the folder are never touched.
+/// Pruning deletes only files that match that pattern *and* are backups of this very database (their
+/// manifest names its absolute path, their frames hold the content it describes): another database's
+/// backups, files of the same name from elsewhere, and anything else in the folder are never touched,
+/// nor counted among the backups kept.
 struct BackupRetention {
     /// The folder holding the backups.
     let directory: String
@@ -70,12 +71,26 @@ struct BackupRetention {
         return true
     }
 
-    /// True when the file's manifest says it is a backup of this database.
+    /// True when the file is a backup of this database: its manifest says so, and its content is there.
+    ///
+    /// A manifest alone proves nothing: a file of a few hundred bytes holding only a manifest frame that
+    /// names this database, named as a backup a moment before the next one, was counted among the newest
+    /// and `--keep` deleted the real backups in its place. So the zstd frames before the manifest must be
+    /// whole and the content sizes their headers record must add up to the manifest's `content_bytes`
+    /// (every backup this release writes records them; only their headers are read). A backup written as
+    /// one frame that records no size (by earlier versions) counts when its frames' SHA-256 is the
+    /// manifest's `compressed_sha256` (one read of the file). Anything else is left alone and not counted.
     func isBackupOfThisDatabase(_ path: String) -> Bool {
-        guard let reader = try? ArchiveReader(path: path), case .success(let manifest) = reader.manifest else {
+        guard let reader = try? ArchiveReader(path: path, hashesFile: false), reader.isCompressed,
+            case .success(let manifest) = reader.manifest,
+            manifest.kind == .backup, manifest.format == .sqlite, manifest.sourceDatabase == sourceDatabase,
+            manifest.contentBytes > 0, let census = try? reader.frameCensus(), census.frames > 0
+        else { return false }
+        if let contentBytes = census.contentBytes { return contentBytes == manifest.contentBytes }
+        guard let expected = manifest.compressedSHA256, let hash = try? reader.hashCompressedFrames() else {
             return false
         }
-        return manifest.kind == .backup && manifest.sourceDatabase == sourceDatabase
+        return hash == expected
     }
 
     /// Deletes this database's backups beyond the newest `keep`, with their `.sha256` files, and

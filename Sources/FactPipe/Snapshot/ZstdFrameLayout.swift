@@ -46,9 +46,59 @@ struct ZstdFrameLayout: Sendable {
     ///   frame or block header is not valid zstd, `.io` when a read fails.
     static func scan(_ input: ArchiveInput, end: Int64) throws(SnapshotError) -> ZstdFrameLayout? {
         var frames: [Frame] = []
-        var offset: Int64 = 0
         var content: Int64 = 0
         var window: Int64 = 0
+        // Stopped at a frame that cannot be decoded on its own, before its blocks are followed.
+        let accepts = { (header: ZSTD_frameHeader) -> Bool in
+            header.frameContentSize != UInt64.max && header.frameContentSize <= UInt64(maxFrameContentBytes)
+                && frames.count < maxFrames
+        }
+        let isWhole = try walk(input, end: end, accepts: accepts) { (header, offset, frameEnd) in
+            let size = Int64(header.frameContentSize)
+            window = max(window, min(size, Int64(clamping: header.windowSize)))
+            frames.append(
+                Frame(
+                    fileOffset: offset, compressedBytes: frameEnd - offset, contentOffset: content, contentBytes: size))
+            content += size
+        }
+        return isWhole ? ZstdFrameLayout(frames: frames, contentBytes: content, largestWindowBytes: window) : nil
+    }
+
+    /// What the headers of a stream's frames say, read without decoding.
+    struct Census: Equatable {
+        /// The zstd frames that hold content (skippable frames are left out).
+        var frames: Int
+        /// The sum of their content sizes, or nil when a frame does not record its size.
+        var contentBytes: Int64?
+    }
+
+    /// Follows the frames of `input`'s bytes `0..<end` to their end, whatever their size or number,
+    /// and adds up the content sizes their headers record: that the frames are there, whole, and hold
+    /// the content a manifest claims, at the cost of reading their headers.
+    /// - Throws: `SnapshotError` as `scan` does.
+    static func census(_ input: ArchiveInput, end: Int64) throws(SnapshotError) -> Census {
+        var census = Census(frames: 0, contentBytes: 0)
+        _ = try walk(input, end: end, accepts: { _ in true }) { (header, _, _) in
+            census.frames += 1
+            if header.frameContentSize == UInt64.max || header.frameContentSize > UInt64(Int64.max) {
+                census.contentBytes = nil
+            } else if let sum = census.contentBytes {
+                let (total, overflow) = sum.addingReportingOverflow(Int64(header.frameContentSize))
+                census.contentBytes = overflow ? nil : total
+            }
+        }
+        return census
+    }
+
+    /// Reads the header of each frame in `input`'s bytes `0..<end` and passes over skippable ones; a zstd
+    /// frame whose header `accepts` takes has its blocks followed, and its header, start and end go to
+    /// `body`. Returns false when `accepts` stopped the walk at a frame, true when it reached `end`.
+    /// - Throws: `SnapshotError` as `scan` does.
+    private static func walk(
+        _ input: ArchiveInput, end: Int64, accepts: (ZSTD_frameHeader) -> Bool,
+        _ body: (ZSTD_frameHeader, Int64, Int64) -> Void
+    ) throws(SnapshotError) -> Bool {
+        var offset: Int64 = 0
         while offset < end {
             let head = try input.read(at: offset, count: Int(min(Int64(ZSTD_FRAMEHEADERSIZE_MAX), end - offset)))
             var header = ZSTD_frameHeader()
@@ -64,22 +114,15 @@ struct ZstdFrameLayout: Sendable {
                 guard offset <= end else { throw truncated(input, at: offset) }
                 continue
             }
-            guard header.frameContentSize != UInt64.max, header.frameContentSize <= UInt64(maxFrameContentBytes),
-                frames.count < maxFrames
-            else { return nil }
+            guard accepts(header) else { return false }
             let frameEnd =
                 try blocksEnd(input, from: offset + Int64(header.headerSize), end: end)
                 + (header.checksumFlag != 0 ? 4 : 0)
             guard frameEnd <= end else { throw truncated(input, at: frameEnd) }
-            let size = Int64(header.frameContentSize)
-            window = max(window, min(size, Int64(clamping: header.windowSize)))
-            frames.append(
-                Frame(
-                    fileOffset: offset, compressedBytes: frameEnd - offset, contentOffset: content, contentBytes: size))
-            content += size
+            body(header, offset, frameEnd)
             offset = frameEnd
         }
-        return ZstdFrameLayout(frames: frames, contentBytes: content, largestWindowBytes: window)
+        return true
     }
 
     /// Follows the block headers from `start` to the end of the frame's last block.

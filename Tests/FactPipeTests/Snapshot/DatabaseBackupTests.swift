@@ -100,6 +100,42 @@ import Testing
         #expect(try String(contentsOfFile: work.path("backups/notes.txt"), encoding: .utf8) == "keep me")
     }
 
+    /// Files holding a manifest that names this database but not the content it describes — a manifest
+    /// frame alone, a frame of another size, one frame without its size whose hash is not the manifest's —
+    /// named as this database's newest backups: `--keep 3` deleted both real backups in their place. They
+    /// are not backups: left alone, and not counted. A backup written as one frame without its size (as
+    /// earlier versions wrote them) still counts, by its frames' hash.
+    @Test func keepCountsOnlyFilesThatHoldTheContentTheirManifestDescribes() throws {
+        let work = try loadedWorkspace()
+        let folder = work.path("backups")
+        let first = try backup(work).path
+        let second = try backup(work).path
+        let manifest = try ArchiveReader(path: second).manifest.get()
+        let unpacked = work.path("unpacked.sqlite")
+        try runTool("/usr/bin/zstd", ["-d", "-q", second, "-o", unpacked])
+        let streamed = work.path("streamed.zst")
+        try runTool("/bin/sh", ["-c", "/usr/bin/zstd -3 -q -c < '\(unpacked)' > '\(streamed)'"])
+        try work.write("small.txt", "a few bytes that are not the database")
+        let small = work.path("small.zst")
+        try runTool("/usr/bin/zstd", ["-q", work.path("small.txt"), "-o", small])
+
+        var legacyManifest = manifest
+        legacyManifest.compressedSHA256 = try sha256sum(streamed)
+        let legacy = PathText.joined(folder, "facts-20000101T000000.000Z.db.zst")
+        try write(try bytes(streamed) + SkippableFrame.encode(manifestJSON: legacyManifest.json), to: legacy)
+        var junk: [String] = []
+        for frames in [[], try bytes(small), try bytes(streamed)] {
+            // Named after the real backups, before the next one.
+            let path = BackupRetention.newBackupPath(directory: folder, databaseName: "facts")
+            try write(frames + SkippableFrame.encode(manifestJSON: manifest.json), to: path)
+            junk.append(path)
+        }
+
+        let result = try backup(work, keep: 3)
+        #expect(result.removed == [legacy])
+        for path in [first, second, result.path] + junk { #expect(FileManager.default.fileExists(atPath: path)) }
+    }
+
     /// Two `backup --keep 1` at once: the slow one, started first, finished last and deleted the other's,
     /// newer backup (it holds the facts loaded in between), keeping its own older one. A backup started
     /// after the one just written, and named no later than now, is kept; older ones go as before.
