@@ -88,7 +88,8 @@ public struct ArchiveRestorer: Sendable {
     ///   `targetNameProblem`); `.targetExists` without `force`; `.targetNotADatabase` for an existing
     ///   target that is neither empty nor a factpipe database (see `replacementProblem`); any problem `verify` names
     ///   (`.truncated`, `.corruptFrame`, `.hashMismatch`, `.countMismatch`, `.missingManifest`, …);
-    ///   `.databaseDamaged` when the restored database fails SQLite's check; `.io`, `.database`.
+    ///   `.databaseDamaged` when the restored database fails SQLite's check; `.notAFactpipeDatabase` when
+    ///   a backup holds a database whose schema factpipe does not make; `.io`, `.database`.
     public func run() throws(SnapshotError) -> RestoreResult {
         if let problem = Self.targetNameProblem(options.targetPath) {
             throw SnapshotError(.io, path: options.targetPath, problem)
@@ -289,6 +290,12 @@ public struct ArchiveRestorer: Sendable {
         do {
             report = try DatabaseCheck.inspect(path: path, check: check)
         } catch {
+            if error.kind == .foreignDatabase {
+                throw SnapshotError(
+                    .notAFactpipeDatabase, path: options.archivePath,
+                    "the database inside is not a factpipe database: \(error.message); a restore puts only a "
+                        + "factpipe database in place, so nothing was restored")
+            }
             if error.isOutOfMemory {
                 // Memory SQLite could not have (ulimit -v, a cgroup's limit): not the archive's fault.
                 throw SnapshotError(

@@ -143,6 +143,11 @@ public struct ArchiveVerifier: Sendable {
                         "the database inside fails PRAGMA \(databaseCheck.rawValue): \(first)"
                             + (inspection.problems.count > 1 ? " (and \(inspection.problems.count - 1) more)" : "")))
             }
+        } catch where error.kind == .foreignDatabase {
+            // Refused by its schema before any of its tables was read (`DatabaseCheck.schemaProblem`).
+            report.problems.append(
+                SnapshotError(
+                    .notAFactpipeDatabase, path: path, "the database inside is not a factpipe database: \(error.message)"))
         } catch {
             report.problems.append(
                 SnapshotError(

@@ -117,6 +117,12 @@ public struct DatabaseBackup: Sendable {
             () throws(SnapshotError) -> DatabaseCheck.Report in
             do throws(StoreError) {
                 return try DatabaseCheck.inspect(path: copyPath, check: .full)
+            } catch where error.kind == .foreignDatabase {
+                // `verify` and `restore` refuse such a database: a backup of it could never be restored.
+                throw SnapshotError(
+                    .notAFactpipeDatabase, path: source,
+                    "holds what factpipe does not make (\(error.message)), so a restore would refuse its backup "
+                        + "and none was kept; remove it from the database and back up again")
             } catch {
                 throw SnapshotError(error)
             }

@@ -33,6 +33,9 @@ public struct SnapshotError: Error, Sendable, Hashable, CustomStringConvertible 
         case fileHashMismatch = "file_hash_mismatch"
         /// The database inside a backup, or a restored one, fails SQLite's checks.
         case databaseDamaged = "database_damaged"
+        /// The database inside a backup is not one factpipe makes (another program's tables, a view, a
+        /// trigger, an unknown schema version…): it is neither counted nor restored.
+        case notAFactpipeDatabase = "not_a_factpipe_database"
         /// The restore target exists and `--force` was not given.
         case targetExists = "target_exists"
         /// The restore target exists and is neither empty nor a factpipe database: it is never replaced.
