@@ -19,6 +19,10 @@ enum SkippableFrame {
     static let tag: [UInt8] = Array("FPM1".utf8)
     /// Bytes of the frame that are not the manifest's JSON.
     static let overhead = 8 + 64 + 8
+    /// The most JSON a manifest frame may hold, as for a `FILE.manifest.json` beside a plain snapshot: a
+    /// manifest is under a few KiB, and the frame's size is read from the file's last bytes, which anyone
+    /// may write (a file claiming a 1.5 GB manifest made `verify` allocate and read 1.5 GB).
+    static let maxManifestBytes = 1 << 20
 
     /// True for the first four bytes of any skippable frame.
     static func isSkippableMagic(_ bytes: [UInt8]) -> Bool {
@@ -58,7 +62,8 @@ enum SkippableFrame {
         case damaged(String)
     }
 
-    /// Finds the manifest frame at the end of `input`.
+    /// Finds the manifest frame at the end of `input`; one that claims more than `maxManifestBytes` of
+    /// manifest is damaged, and not read.
     /// - Throws: `SnapshotError` `.io` when the file cannot be read.
     static func locate(in input: ArchiveInput) throws(SnapshotError) -> Lookup {
         let size = input.size
@@ -70,6 +75,11 @@ enum SkippableFrame {
         let payload = Int64(littleEndian(tail, at: 4))
         guard payload >= 72, payload + 8 <= size else {
             return .damaged("the manifest frame claims \(payload) bytes in a file of \(size)")
+        }
+        guard payload - 72 <= Int64(maxManifestBytes) else {
+            return .damaged(
+                "the manifest frame claims \(payload - 72) bytes of manifest, more than the \(maxManifestBytes) "
+                    + "a manifest may have (it was not read)")
         }
         let offset = size - 8 - payload
         let header = try input.read(at: offset, count: 8)

@@ -127,4 +127,28 @@ import Testing
         #expect(report.problems.map(\.kind) == [.missingManifest])
         #expect(report.contentBytes == Int64(try bytes(work.path("plain.ndjson")).count))
     }
+
+    /// The manifest frame's size is read from the file's last eight bytes, which anyone may write: a
+    /// file claiming a manifest of 1.5 GB made `verify` allocate and read 1.5 GB. A frame holding more
+    /// than a manifest may have (1 MiB, as a `FILE.manifest.json`) is damaged, and not read.
+    @Test func aManifestFrameLargerThanAManifestMayBeIsDamaged() throws {
+        let work = try loadedWorkspace()
+        let result = try export(work, to: "s.ndjson.zst")
+        guard case .found(_, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: result.path)) else {
+            Issue.record("no manifest frame")
+            return
+        }
+        let frames = Array(try bytes(result.path).prefix(Int(offset)))
+        // A sound frame and a sound manifest, padded past 1 MiB with the spaces JSON allows.
+        var json = result.manifest.json
+        json.insert(contentsOf: String(repeating: " ", count: 1 << 20), at: json.index(before: json.endIndex))
+        let padded = work.path("padded.ndjson.zst")
+        try write(frames + SkippableFrame.encode(manifestJSON: json), to: padded)
+        let report = ArchiveVerifier(path: padded).run()
+        #expect(report.problems.map(\.kind) == [.manifestDamaged], "\(report.problems)")
+        #expect(report.problems.first?.message.contains("more than the 1048576 a manifest may have") == true)
+        // The same manifest unpadded is sound.
+        try write(frames + SkippableFrame.encode(manifestJSON: result.manifest.json), to: work.path("plain.ndjson.zst"))
+        #expect(ArchiveVerifier(path: work.path("plain.ndjson.zst")).run().isValid)
+    }
 }
