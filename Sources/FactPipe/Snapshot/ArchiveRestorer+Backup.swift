@@ -93,7 +93,9 @@ extension ArchiveRestorer {
         let writer = BackgroundWriter(sink: output)
         var content: ArchiveReader.Content
         do throws(SnapshotError) {
-            content = try reader.readContent(hashing: false) { piece throws(SnapshotError) in try writer.write(piece) }
+            content = try reader.readContent(hashing: false, limit: manifest.contentBytes) {
+                piece throws(SnapshotError) in try writer.write(piece)
+            }
             try writer.finish()
         } catch {
             writer.stop()

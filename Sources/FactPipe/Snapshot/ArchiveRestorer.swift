@@ -169,7 +169,7 @@ public struct ArchiveRestorer: Sendable {
         _ reader: ArchiveReader, _ manifest: SnapshotManifest
     ) throws(SnapshotError) -> (facts: Int64, merged: Int64) {
         var counter = RecordCounter(format: manifest.format)
-        let content = try reader.readContent { piece in counter.consume(piece) }
+        let content = try reader.readContent(limit: manifest.contentBytes) { piece in counter.consume(piece) }
         try verifyChecksums(reader, manifest, content: content, counted: counter.records)
 
         let temporary = AtomicFileOutput.temporaryName(for: options.targetPath)

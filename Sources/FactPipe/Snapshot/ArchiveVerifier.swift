@@ -85,7 +85,7 @@ public struct ArchiveVerifier: Sendable {
                 try checkBackup(reader, into: &report)
             } else {
                 var counter = RecordCounter(format: manifest?.format ?? .ndjson)
-                let content = try reader.readContent { piece in counter.consume(piece) }
+                let content = try reader.readContent(limit: manifest?.contentBytes) { piece in counter.consume(piece) }
                 report.contentBytes = content.bytes
                 report.contentSHA256 = content.sha256
                 report.compressedSHA256 = content.compressedSHA256
@@ -124,7 +124,9 @@ public struct ArchiveVerifier: Sendable {
         let output = try AtomicFileOutput(
             path: folder + "/factpipe-verify.db", hashes: false, sparse: true, mode: AtomicFileOutput.privateMode)
         defer { output.abandon() }
-        let content = try reader.readContent { piece throws(SnapshotError) in try output.write(piece) }
+        let content = try reader.readContent(limit: report.manifest?.contentBytes) { piece throws(SnapshotError) in
+            try output.write(piece)
+        }
         _ = try output.finishWriting()
         report.contentBytes = content.bytes
         report.contentSHA256 = content.sha256

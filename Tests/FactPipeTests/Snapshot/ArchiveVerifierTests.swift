@@ -151,4 +151,29 @@ import Testing
         try write(frames + SkippableFrame.encode(manifestJSON: result.manifest.json), to: work.path("plain.ndjson.zst"))
         #expect(ArchiveVerifier(path: work.path("plain.ndjson.zst")).run().isValid)
     }
+
+    /// A backup of one frame without its size, holding 64 MiB where its manifest says the database's
+    /// size: `verify` decoded it all into `TMPDIR` before it compared the sizes (3 GB from a 295 KB file).
+    /// Decoding stops as soon as the content runs past the manifest's size.
+    @Test func decodingStopsWhereTheManifestSaysTheContentEnds() throws {
+        let work = try loadedWorkspace()
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        let backup = try DatabaseBackup(
+            options: BackupOptions(databasePath: work.databasePath, directory: work.path("backups"))
+        ).run()
+        let unpacked = work.path("unpacked.sqlite")
+        try runTool("/usr/bin/zstd", ["-d", "-q", backup.path, "-o", unpacked])
+        let frames = work.path("frames.zst")
+        try runTool(
+            "/bin/sh", ["-c", "( cat '\(unpacked)'; head -c 64M /dev/zero ) | /usr/bin/zstd -3 -q -c > '\(frames)'"])
+        var manifest = backup.manifest
+        manifest.compressedSHA256 = try sha256sum(frames)
+        let bomb = work.path("bomb.db.zst")
+        try write(try bytes(frames) + SkippableFrame.encode(manifestJSON: manifest.json), to: bomb)
+
+        let report = ArchiveVerifier(path: bomb).run()
+        #expect(report.problems.map(\.kind) == [.sizeMismatch], "\(report.problems)")
+        #expect(report.problems.first?.message.contains("decoding stopped") == true)
+        #expect(report.contentBytes == nil, "decoded \(report.contentBytes ?? 0) bytes")
+    }
 }

@@ -123,6 +123,28 @@ import Testing
         #expect(ArchiveVerifier(path: old).run().isValid)
     }
 
+    /// One frame without its size holding 64 MiB more than the manifest says: the restore decoded it all
+    /// beside the target before it compared the sizes. It stops as soon as the content runs past them.
+    @Test func aRestoreInOrderStopsWhereTheManifestSaysTheContentEnds() throws {
+        let work = try loadedWorkspace()
+        let current = try backup(work)
+        let unpacked = work.path("unpacked.sqlite")
+        try runTool("/usr/bin/zstd", ["-d", "-q", current.path, "-o", unpacked])
+        let frames = work.path("frames.zst")
+        try runTool(
+            "/bin/sh", ["-c", "( cat '\(unpacked)'; head -c 64M /dev/zero ) | /usr/bin/zstd -3 -q -c > '\(frames)'"])
+        var manifest = current.manifest
+        manifest.compressedSHA256 = try sha256sum(frames)
+        let bomb = work.path("bomb.db.zst")
+        try write(try bytes(frames) + SkippableFrame.encode(manifestJSON: manifest.json), to: bomb)
+        #expect(try layout(bomb) == nil)
+
+        let error = snapshotError { try restore(bomb, to: work.path("restored.sqlite")) }
+        #expect(error?.kind == .sizeMismatch, "\(String(describing: error))")
+        #expect(error?.message.contains("decoding stopped") == true, "\(String(describing: error))")
+        #expect(!FileManager.default.fileExists(atPath: work.path("restored.sqlite")))
+    }
+
     @Test func aDamagedFrameChangesNothing() throws {
         let work = try loadedWorkspace()
         let archive = try backup(work).path
