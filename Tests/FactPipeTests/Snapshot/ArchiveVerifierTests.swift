@@ -128,6 +128,16 @@ import Testing
         #expect(report.contentBytes == Int64(try bytes(work.path("plain.ndjson")).count))
     }
 
+    /// `verify --json` said `"seconds":0.000` whatever the archive: the time was set after the report
+    /// had been returned.
+    @Test func theReportSaysHowLongTheCheckTook() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson.zst")
+        let report = ArchiveVerifier(path: work.path("s.ndjson.zst")).run()
+        #expect(report.isValid, "\(report.problems)")
+        #expect(report.seconds > 0)
+    }
+
     /// The manifest frame's size is read from the file's last eight bytes, which anyone may write: a
     /// file claiming a manifest of 1.5 GB made `verify` allocate and read 1.5 GB. A frame holding more
     /// than a manifest may have (1 MiB, as a `FILE.manifest.json`) is damaged, and not read.
