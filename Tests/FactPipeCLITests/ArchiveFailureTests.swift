@@ -161,4 +161,46 @@ import Testing
         #expect(try setup.protectedHashes() == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch).isEmpty)
     }
+
+    /// A snapshot that verifies, restored onto a disk too small for it: the import failing there was
+    /// reported as `count_mismatch` ("did not give back its facts", naming a temporary file already
+    /// removed), and its last fold of the log into the file failing unseen as `database_damaged`, "the
+    /// restored database cannot be read" — each blaming a sound archive, which could then be deleted. It
+    /// is an `io` error naming the target's folder, whichever step the disk filled at. (A filesystem of
+    /// its own in a private mount namespace, of sizes around the restored database's; needs root.)
+    @Test func aSnapshotRestoredOntoADiskTooSmallIsAnIOErrorOfTheTargetsFolder() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else { return }
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        try #require(try Factpipe.run(["generate", "--facts", "20000", "--seed", "3", "-o", input, "-q"]).status == 0)
+        try #require(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let snapshot = work.path("s.ndjson.zst")
+        try #require(try Factpipe.run(["export", "--db", work.database, "-o", snapshot, "-q"]).status == 0)
+        let roomy = try Factpipe.run(["restore", snapshot, "--to", work.path("roomy.sqlite"), "-q"])
+        try #require(roomy.status == 0, "\(roomy.stderr)")
+        let needed = try work.size(work.path("roomy.sqlite")) / 1024
+        let full = work.path("full")
+        try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: false)
+        var failures = 0
+        // Too small for the import itself; then around the end of the import, where the last fold of the log
+        // into the file failed unseen (about twice the database's size: the log and the file).
+        for percent in [25, 60, 110, 150] + Array(stride(from: 180, through: 215, by: 3)) {
+            let script = """
+                mount -t tmpfs -o size=\(needed * percent / 100)k tmpfs '\(full)' || exit 77
+                '\(BinaryLocator.factpipe.path)' restore '\(snapshot)' --to '\(full)/kb.sqlite' --json
+                echo "exit=$?"
+                """
+            let run = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/unshare"), ["--mount", "sh", "-c", script])
+            if run.status == 77 || run.stdoutText.isEmpty { return }  // no permission to mount here
+            if run.stdoutText.contains("exit=0") { continue }  // room enough
+            failures += 1
+            let json = run.stdoutText.components(separatedBy: "\n").first ?? ""
+            let result = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
+            #expect(result["error"] as? String == "io", "\(percent)%: \(run.stdoutText) \(run.stderr)")
+            #expect(result["path"] as? String == full, "\(percent)%: \(run.stdoutText)")
+            let message = result["message"] as? String ?? ""
+            #expect(message.contains("no room left") && !message.contains(".factpipe-tmp-"), "\(percent)%: \(message)")
+        }
+        #expect(failures > 0, "every size had room for the restore")
+    }
 }

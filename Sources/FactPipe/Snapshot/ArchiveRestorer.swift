@@ -207,13 +207,19 @@ public struct ArchiveRestorer: Sendable {
         importOptions.keepsStatementsAsWritten = versionOne
         let summary = ImportPipeline(options: importOptions).run()
         guard summary.status == .done, summary.rejected == 0, summary.inserted == Int(manifest.factCount) else {
+            // A full disk under the target stops the import: the snapshot (which `verify` passes) is not at fault.
+            if (summary.error as? StoreError)?.isDiskFull == true || isTargetDiskFull {
+                throw noRoom("the import into it stopped: database or disk is full")
+            }
             throw SnapshotError(
                 .countMismatch, path: options.archivePath,
                 "import of the snapshot did not give back its \(manifest.factCount) facts: \(summary.status.rawValue), "
                     + "\(summary.inserted) inserted, \(summary.duplicates) duplicates, \(summary.rejected) rejected"
                     + (summary.message.map { " (\($0))" } ?? ""))
         }
+        try foldLog(of: temporary)
         let merged = versionOne ? try migrateAsVersionOne(temporary) : 0
+        try foldLog(of: temporary)
         let facts = try checkDatabase(temporary, manifest, check: .full, merged: merged)
         try replaceTarget(with: temporary) { () throws(SnapshotError) in
             let fd = open(temporary, O_RDONLY | O_CLOEXEC)
@@ -231,6 +237,53 @@ public struct ArchiveRestorer: Sendable {
             try AtomicFileOutput.syncFolder(of: options.targetPath)
         }
         return (facts, merged)
+    }
+
+    /// Folds the write-ahead log the import left beside the restored file into it, and makes sure none is
+    /// left: SQLite's check reads the file alone (immutable), and a file renamed into place must hold
+    /// every fact by itself. The import's own fold at its end can fail unseen when the disk fills: the
+    /// half-folded file then read as "database disk image is malformed", and the restore blamed the
+    /// archive (`database_damaged`) for what was a full disk.
+    /// - Throws: `SnapshotError` `.io` naming the target's folder when the log cannot be folded in (the
+    ///   disk is full, or another failure to write there).
+    private func foldLog(of temporary: String) throws(SnapshotError) {
+        let log = temporary + "-wal"
+        guard (FileSize.bytes(log) ?? 0) > 0 else { return }
+        var unfolded: String?
+        do throws(StoreError) {
+            let connection = try SQLiteConnection(path: temporary, create: false)
+            connection.setBusyTimeout(milliseconds: 5_000)
+            if try connection.scalarInt("PRAGMA wal_checkpoint(TRUNCATE)") != 0 {
+                unfolded = "another connection kept it from being copied in"
+            }
+        } catch {
+            if error.isDiskFull || isTargetDiskFull { throw noRoom(error.message) }
+            unfolded = error.message
+        }
+        if unfolded == nil, (FileSize.bytes(log) ?? 0) > 0 { unfolded = "it is not empty after being copied in" }
+        guard let unfolded else { return }
+        if isTargetDiskFull { throw noRoom(unfolded) }
+        throw SnapshotError(
+            .io, path: AtomicFileOutput.folder(of: options.targetPath),
+            "cannot fold the restored database's write-ahead log into it (\(unfolded)); nothing was restored")
+    }
+
+    /// True when the disk of the target's folder has (almost) no room left: under 1 MiB for this user.
+    var isTargetDiskFull: Bool {
+        var info = statvfs()
+        guard statvfs(AtomicFileOutput.folder(of: options.targetPath), &info) == 0 else { return false }
+        return Double(info.f_bavail) * Double(info.f_frsize) < Double(1 << 20)
+    }
+
+    /// The error of a restore that ran out of room on the target's disk, naming the target's folder: the
+    /// archive is not judged (it was reported as damaged, or as not giving back its facts, and could
+    /// have been deleted as bad).
+    func noRoom(_ detail: String) -> SnapshotError {
+        let folder = AtomicFileOutput.folder(of: options.targetPath)
+        return SnapshotError(
+            .io, path: folder,
+            "no room left on this disk for the restored database (\(detail)); the archive itself is not judged: "
+                + "free space there, or restore to another disk (nothing was restored)")
     }
 
     /// Makes the database restored from a snapshot of a version-1 database what a writer makes of that
@@ -303,6 +356,8 @@ public struct ArchiveRestorer: Sendable {
                     "not enough memory to check the restored database (\(error.message)); the archive itself is not "
                         + "judged: free memory or raise the limit, and run again")
             }
+            // A file cut short by a full disk reads as damaged: the disk is named, not the archive.
+            if error.isDiskFull || isTargetDiskFull { throw noRoom(error.message) }
             throw SnapshotError(
                 .databaseDamaged, path: options.archivePath, "the restored database cannot be read: \(error.message)")
         }
