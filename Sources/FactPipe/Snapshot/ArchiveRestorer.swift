@@ -199,7 +199,7 @@ public struct ArchiveRestorer: Sendable {
         // judged by the default limits they were refused, and an archive `verify` passed could not be restored.
         // A statement with a control or invisible character, which an earlier release stored and the migration to
         // the current canonical form kept as it was, is in the archive as stored: it comes back so.
-        importOptions.limits = ForeignFactRow.restoreLimits
+        importOptions.limits = Self.snapshotLimits
         importOptions.lockTimeoutSeconds = 1
         // PostgreSQL numbers its schema versions on its own: only a SQLite version 1 held the old form.
         let versionOne = manifest.schemaVersion <= CanonicalFormMigration.fromVersion
@@ -285,6 +285,20 @@ public struct ArchiveRestorer: Sendable {
             "no room left on this disk for the restored database (\(detail)); the archive itself is not judged: "
                 + "free space there, or restore to another disk (nothing was restored)")
     }
+
+    /// What a snapshot's records are read under: their form is judged but not their size, as
+    /// `ForeignFactRow.restoreLimits` does (some facts were perhaps stored by a load with raised limits),
+    /// within bounds that keep a restore's memory finite. Unbounded, a 49 KB archive holding one record
+    /// padded with 1.5 GB of spaces took 3.1 GB of memory, and one statement of 25 million arguments
+    /// 907 MB. The bounds are far past what a load accepts by default (a record of 1 MiB, a statement of
+    /// 10 KiB, 10 arguments): a record of 64 MiB, a statement of 16 MiB, 100,000 arguments.
+    static let snapshotLimits: FactLimits = {
+        var limits = ForeignFactRow.restoreLimits
+        limits.maxRecordBytes = 64 << 20
+        limits.maxStatementBytes = 16 << 20
+        limits.maxArgs = 100_000
+        return limits
+    }()
 
     /// Makes the database restored from a snapshot of a version-1 database what a writer makes of that
     /// database: its statements, loaded as written (the canonical form of then), are rewritten, and rows

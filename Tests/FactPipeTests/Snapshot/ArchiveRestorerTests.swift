@@ -244,6 +244,37 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: work.path("restored.sqlite")))
     }
 
+    /// A snapshot's records are read without the limits of a load, but not without bound: one record
+    /// padded with 1.5 GB of the spaces JSON allows took 3.1 GB of memory to restore, one statement of 25
+    /// million arguments 907 MB. A record past 64 MiB, or a statement of more than 100,000 arguments, is
+    /// refused, naming the record, and nothing is restored.
+    @Test func aSnapshotRecordPastTheRestoresBoundsIsRefused() throws {
+        let work = try loadedWorkspace()
+        let manifest = try export(work, to: "s.ndjson").manifest
+        let lines = try String(contentsOfFile: work.path("s.ndjson"), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let arguments = (0..<100_001).map { "a\($0)" }.joined(separator: ", ")
+        let cases = [
+            ("padded", [String(lines[0].dropLast()) + String(repeating: " ", count: 65 << 20) + "}"], "record_too_long"),
+            ("arguments", [#"{"statement":"Many(\#(arguments))."}"#], "limit_exceeded"),
+        ]
+        for (name, records, reason) in cases {
+            let content = (records + lines.dropFirst()).joined(separator: "\n") + "\n"
+            try content.write(toFile: work.path("\(name).ndjson"), atomically: true, encoding: .utf8)
+            var changed = manifest
+            changed.factCount = Int64(lines.count - 1 + records.count)
+            changed.contentBytes = Int64(content.utf8.count)
+            changed.contentSHA256 = try sha256sum(work.path("\(name).ndjson"))
+            try (changed.json + "\n").write(
+                toFile: work.path("\(name).ndjson.manifest.json"), atomically: true, encoding: .utf8)
+            #expect(ArchiveVerifier(path: work.path("\(name).ndjson")).run().isValid, "\(name)")
+            let error = snapshotError { try restore(work.path("\(name).ndjson"), to: work.path("\(name).sqlite")) }
+            #expect(error?.kind == .countMismatch, "\(name): \(String(describing: error))")
+            #expect(error?.message.contains("\(name).ndjson:1: \(reason)") == true, "\(name)")
+            #expect(!FileManager.default.fileExists(atPath: work.path("\(name).sqlite")), "\(name)")
+        }
+    }
+
     @Test func theArchiveItselfIsNeverTheTargetAndPermissionsFollowTheReplacedDatabase() throws {
         let work = try loadedWorkspace()
         let archive = try backup(work)
