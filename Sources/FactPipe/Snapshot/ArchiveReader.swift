@@ -56,7 +56,7 @@ final class ArchiveReader {
         let besidePath = path + ".manifest.json"
         let beside: String?
         do {
-            beside = try readSmallFile(besidePath)
+            beside = try readSmallFile(besidePath, tooLarge: .manifestDamaged, what: "manifest")
         } catch {
             return .failure(error)
         }
@@ -189,26 +189,70 @@ final class ArchiveReader {
     }
 
     /// The hash recorded in `FILE.sha256` beside the archive, when there is one ("" when it holds none).
-    /// - Throws: `SnapshotError` `.io` when it is there but cannot be read (or is not a regular file).
+    /// - Throws: `SnapshotError` `.io` when it is there but cannot be read (or is not a regular file);
+    ///   `.fileHashMismatch` when it is larger than a checksum file may be (`readSmallFile`), or is the
+    ///   checksum of a file of another name.
     func recordedFileSHA256() throws(SnapshotError) -> String? {
-        guard let text = try Self.readSmallFile(path + ".sha256") else { return nil }
+        let checksumFile = path + ".sha256"
+        guard let text = try Self.readSmallFile(checksumFile, tooLarge: .fileHashMismatch, what: "checksum file")
+        else { return nil }
         // One line for one file: a second line (another checksum, appended or edited in) went unread, and
         // `verify` passed a file `sha256sum -c` fails.
         let lines = text.split(whereSeparator: \.isNewline).filter { !$0.allSatisfy(\.isWhitespace) }
         guard lines.count == 1, let line = lines.first else { return "" }
         // A leading backslash marks a line whose file name is escaped (GNU coreutils' format).
-        let hex = line.drop { $0 == "\\" }.prefix { $0.isHexDigit }
-        return hex.count == 64 ? hex.lowercased() : ""
+        let isEscaped = line.first == "\\"
+        let entry = line.dropFirst(isEscaped ? 1 : 0)
+        let hex = entry.prefix { $0.isHexDigit }
+        guard hex.count == 64 else { return "" }
+        // The name after the hash (`HASH  NAME`, or `HASH *NAME` in binary mode) is the file it is the
+        // checksum of, as `sha256sum -c` reads it: the checksum of another file was taken for this one's.
+        let rest = entry.dropFirst(64)
+        guard !rest.isEmpty else { return hex.lowercased() }
+        guard rest.first == " ", let mode = rest.dropFirst().first, mode == " " || mode == "*" else { return "" }
+        let name = isEscaped ? Self.unescaped(rest.dropFirst(2)) : String(rest.dropFirst(2))
+        let own = PathText.split(path).name
+        guard name == own || name.hasSuffix("/" + own) else {
+            throw SnapshotError(
+                .fileHashMismatch, path: path, "\(checksumFile) is the checksum of \(name), not of this file")
+        }
+        return hex.lowercased()
     }
 
-    /// The text of a small file (a sidecar), or nil when it does not exist or is larger than `limit`.
+    /// A file name as GNU coreutils escapes it in a checksum line (`\\`, `\n`, `\r`), unescaped.
+    private static func unescaped(_ name: Substring) -> String {
+        var result = ""
+        var isAfterBackslash = false
+        for character in name {
+            if isAfterBackslash {
+                result.append(character == "n" ? "\n" : character == "r" ? "\r" : character)
+                isAfterBackslash = false
+            } else if character == "\\" {
+                isAfterBackslash = true
+            } else {
+                result.append(character)
+            }
+        }
+        return result
+    }
+
+    /// The text of a small file (a sidecar, `what`), or nil when it does not exist.
     /// - Throws: `SnapshotError` `.io` when it exists but cannot be read, or is not a regular file (a
-    ///   named pipe is refused, never waited on).
-    static func readSmallFile(_ path: String, limit: Int = 1 << 20) throws(SnapshotError) -> String? {
+    ///   named pipe is refused, never waited on); `tooLarge` when it is larger than `limit`, unread. Taken
+    ///   for absent, a checksum file of more than 1 MiB with a wrong hash let `verify` say the checksums
+    ///   matched, and a manifest of more than 1 MiB was called missing.
+    static func readSmallFile(
+        _ path: String, limit: Int = 1 << 20, tooLarge: SnapshotError.Kind = .io, what: String = "file"
+    ) throws(SnapshotError) -> String? {
         var info = stat()
         if stat(path, &info) != 0 && errno == ENOENT { return nil }
         let input = try ArchiveInput(path: path)
-        guard input.size <= Int64(limit) else { return nil }
+        guard input.size <= Int64(limit) else {
+            throw SnapshotError(
+                tooLarge, path: path,
+                "\(tooLarge == .manifestDamaged ? "manifest damaged: " : "")the \(what) is \(input.size) bytes, more "
+                    + "than the \(limit) one may have; it was not read")
+        }
         return String(decoding: try input.read(at: 0, count: Int(input.size)), as: UTF8.self)
     }
 }

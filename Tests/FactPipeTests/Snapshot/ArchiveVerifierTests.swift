@@ -186,4 +186,41 @@ import Testing
         #expect(report.problems.first?.message.contains("decoding stopped") == true)
         #expect(report.contentBytes == nil, "decoded \(report.contentBytes ?? 0) bytes")
     }
+
+    /// A checksum file or a manifest beside a snapshot larger than one may be (1 MiB) was taken for
+    /// absent: a `FILE.sha256` padded past it with a wrong hash let `verify` say the checksums matched,
+    /// and such a `FILE.manifest.json` was called missing. Each is now a problem of its own, unread.
+    @Test func aSidecarLargerThanOneMayBeIsAProblem() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson")
+        let path = work.path("s.ndjson")
+        let padding = String(repeating: "\n", count: (1 << 20) + 1)
+        try (String(repeating: "0", count: 64) + "  s.ndjson\n" + padding)
+            .write(toFile: path + ".sha256", atomically: true, encoding: .utf8)
+        let checked = ArchiveVerifier(path: path).run()
+        #expect(checked.problems.map(\.kind) == [.fileHashMismatch], "\(checked.problems)")
+        #expect(checked.problems.first?.message.contains("more than the 1048576") == true)
+
+        try FileManager.default.removeItem(atPath: path + ".sha256")
+        let manifest = try String(contentsOfFile: path + ".manifest.json", encoding: .utf8)
+        try (manifest + padding).write(toFile: path + ".manifest.json", atomically: true, encoding: .utf8)
+        #expect(problemKinds(path) == [.manifestDamaged])
+    }
+
+    /// The name in `FILE.sha256` is the file it is the checksum of, as `sha256sum -c` reads it: the
+    /// checksum of another file, holding this file's hash, was taken for this one's.
+    @Test func aChecksumFileNamingAnotherFileIsAProblem() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson.zst")
+        let path = work.path("s.ndjson.zst")
+        let hash = try sha256sum(path)
+        for (line, kinds) in [
+            ("\(hash)  other.ndjson.zst\n", [SnapshotError.Kind.fileHashMismatch]), ("\(hash) *s.ndjson.zst\n", []),
+            ("\(hash)  ./s.ndjson.zst\n", []), ("\(hash)\n", []),
+        ] {
+            try line.write(toFile: path + ".sha256", atomically: true, encoding: .utf8)
+            let report = ArchiveVerifier(path: path).run()
+            #expect(report.problems.map(\.kind) == kinds, "\(line): \(report.problems)")
+        }
+    }
 }
