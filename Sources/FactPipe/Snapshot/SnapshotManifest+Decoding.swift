@@ -28,6 +28,14 @@ extension SnapshotManifest {
         } catch {
             throw SnapshotError(.manifestDamaged, path: path, "manifest is not valid JSON: \(error.message)")
         }
+        // A key given twice was read as its first value here and as its last by other readers (`jq`): the
+        // manifest said two things, and which one was checked depended on who read it.
+        for (key, list) in [("", members), ("filters.", filterMembers)] {
+            var seen = Set<String>()
+            for member in list where !seen.insert(member.key).inserted {
+                throw SnapshotError(.manifestDamaged, path: path, "manifest gives the field \(key)\(member.key) twice")
+            }
+        }
         let fields = Fields(members: members, path: path)
         guard case .string("factpipe")? = fields.value("tool") else {
             throw SnapshotError(
@@ -44,6 +52,14 @@ extension SnapshotManifest {
         guard let kind = Kind(rawValue: kindText) else { throw fields.wrong("kind", kindText) }
         let formatText = try fields.string("format")
         guard let format = Format(rawValue: formatText) else { throw fields.wrong("format", formatText) }
+        // A backup is a SQLite database, a snapshot facts as text: a manifest that says otherwise verified,
+        // checked as the one its format named, and its restore then failed as the other.
+        guard (kind == .backup) == (format == .sqlite) else {
+            throw SnapshotError(
+                .manifestDamaged, path: path,
+                "manifest says kind \(kind.rawValue) with format \(format.rawValue): a backup's format is sqlite, "
+                    + "a snapshot's ndjson, csv or text")
+        }
         let since = filterMembers.first { $0.key == "since" }.flatMap { member -> String? in
             if case .string(let text) = member.value { return text }
             return nil

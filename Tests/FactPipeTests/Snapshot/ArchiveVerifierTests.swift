@@ -223,4 +223,52 @@ import Testing
             #expect(report.problems.map(\.kind) == kinds, "\(line): \(report.problems)")
         }
     }
+
+    /// Manifests that contradict themselves verified, and their restore failed: a backup said to be NDJSON
+    /// (checked as a snapshot), a snapshot said to be a SQLite database (checked as a backup), a field
+    /// given twice (read as its first value here, as its last by `jq`), and a snapshot of 1,000 empty
+    /// lines counted as 1,000 facts (an import skips empty lines).
+    @Test func aManifestThatContradictsItselfOrItsContentIsAProblem() throws {
+        let work = try loadedWorkspace()
+        let snapshot = try export(work, to: "s.ndjson.zst")
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+        let backup = try DatabaseBackup(
+            options: BackupOptions(databasePath: work.databasePath, directory: work.path("backups"))
+        ).run()
+        func frames(_ path: String) throws -> [UInt8] {
+            guard case .found(_, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: path)) else {
+                return []
+            }
+            return Array(try bytes(path).prefix(Int(offset)))
+        }
+        var backupAsNDJSON = snapshot.manifest
+        backupAsNDJSON.kind = .backup
+        var snapshotAsSQLite = backup.manifest
+        snapshotAsSQLite.kind = .snapshot
+        let json = snapshot.manifest.json
+        let twice = String(json.dropLast()) + #","fact_count":\#(snapshot.manifest.factCount + 1)}"#
+        for (name, source, manifestJSON) in [
+            ("backup-ndjson.zst", snapshot.path, backupAsNDJSON.json),
+            ("snapshot-sqlite.zst", backup.path, snapshotAsSQLite.json), ("twice.ndjson.zst", snapshot.path, twice),
+        ] {
+            try write(try frames(source) + SkippableFrame.encode(manifestJSON: manifestJSON), to: work.path(name))
+            let kinds = problemKinds(work.path(name))
+            #expect(kinds.contains(.manifestDamaged), "\(name): \(kinds)")
+            let options = RestoreOptions(archivePath: work.path(name), targetPath: work.path(name + ".sqlite"))
+            #expect(snapshotError { try ArchiveRestorer(options: options).run() }?.kind == .manifestDamaged, "\(name)")
+        }
+
+        let blank = String(repeating: "\n", count: 1000)
+        try blank.write(toFile: work.path("blank.ndjson"), atomically: true, encoding: .utf8)
+        var manifest = snapshot.manifest
+        manifest.factCount = 1000
+        manifest.contentBytes = 1000
+        manifest.contentSHA256 = try sha256sum(work.path("blank.ndjson"))
+        manifest.compressedSHA256 = nil
+        try (manifest.json + "\n").write(
+            toFile: work.path("blank.ndjson.manifest.json"), atomically: true, encoding: .utf8)
+        let report = ArchiveVerifier(path: work.path("blank.ndjson")).run()
+        #expect(report.problems.map(\.kind) == [.countMismatch], "\(report.problems)")
+        #expect(report.countedFacts == 0)
+    }
 }
