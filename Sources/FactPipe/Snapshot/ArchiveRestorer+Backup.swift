@@ -41,7 +41,8 @@ extension ArchiveRestorer {
     ///                                        └─▶ compressed frames' SHA-256 (and the file's) ─┘
     /// ```
     /// SQLite reads bytes not yet proven to be the backup's, but nothing is replaced until all three
-    /// have succeeded, and a hash that differs is reported before whatever SQLite found.
+    /// have succeeded, and a hash that differs is reported before whatever SQLite found. The file
+    /// written is hashed as well, on this thread, against the manifest's `content_sha256`.
     /// `droppingCache` (the replaced database's pages) is waited for once the frames are written.
     private func restoreBackupInParallel(
         _ reader: ArchiveReader, _ manifest: SnapshotManifest, _ layout: ZstdFrameLayout, check: IntegrityCheck,
@@ -67,8 +68,13 @@ extension ArchiveRestorer {
         _ = try droppingCache.wait()
         try output.finishWriting(size: layout.contentBytes, syncing: false)
         return try checkAndReplace(output, temporary, manifest, check: check) { () throws(SnapshotError) in
+            // The written file is hashed too, while SQLite checks it: the compressed frames' SHA-256 proves the
+            // frames, not the manifest's `content_sha256`, and a backup whose `content_sha256` was wrong was
+            // restored although `verify` refused it. (The file was just written: it is read from memory.)
+            let written = try ArchiveInput(path: temporary)
             let content = ArchiveReader.Content(
-                bytes: layout.contentBytes, sha256: "", compressedSHA256: try reader.hashCompressedFrames())
+                bytes: layout.contentBytes, sha256: try written.finishFileHash() ?? "",
+                compressedSHA256: try reader.hashCompressedFrames())
             try verifyChecksums(reader, manifest, content: content, counted: nil)
         }
     }

@@ -123,6 +123,28 @@ import Testing
         #expect(ArchiveVerifier(path: old).run().isValid)
     }
 
+    /// Frames decoded in parallel were proven by the compressed frames' SHA-256 alone: a backup whose
+    /// manifest gave a wrong `content_sha256` was restored, though `verify` refused it. Both refuse it.
+    @Test func aBackupWhoseContentHashIsWrongIsNotRestoredInParallel() throws {
+        let work = try loadedWorkspace()
+        let current = try backup(work)
+        let end = try framesEnd(current.path)
+        var manifest = current.manifest
+        manifest.contentSHA256 = String(repeating: "0", count: 64)
+        let lying = work.path("lying.db.zst")
+        try write(
+            Array(try bytes(current.path).prefix(Int(end))) + SkippableFrame.encode(manifestJSON: manifest.json),
+            to: lying)
+        #expect(try (layout(lying)?.frames.count ?? 0) > 1)
+        #expect(ArchiveVerifier(path: lying).run().problems.map(\.kind) == [.hashMismatch])
+        let target = try databaseCopy(work, "target.sqlite")
+        let precious = try bytes(target)
+        let error = snapshotError { try restore(lying, to: target, force: true) }
+        #expect(error?.kind == .hashMismatch, "\(String(describing: error))")
+        #expect(error?.message.contains("content hash differs") == true)
+        #expect(try bytes(target) == precious)
+    }
+
     /// One frame without its size holding 64 MiB more than the manifest says: the restore decoded it all
     /// beside the target before it compared the sizes. It stops as soon as the content runs past them.
     @Test func aRestoreInOrderStopsWhereTheManifestSaysTheContentEnds() throws {
