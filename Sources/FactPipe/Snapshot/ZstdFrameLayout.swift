@@ -99,6 +99,7 @@ struct ZstdFrameLayout: Sendable {
         _ body: (ZSTD_frameHeader, Int64, Int64) -> Void
     ) throws(SnapshotError) -> Bool {
         var offset: Int64 = 0
+        var window = HeaderWindow()
         while offset < end {
             let head = try input.read(at: offset, count: Int(min(Int64(ZSTD_FRAMEHEADERSIZE_MAX), end - offset)))
             var header = ZSTD_frameHeader()
@@ -116,7 +117,7 @@ struct ZstdFrameLayout: Sendable {
             }
             guard accepts(header) else { return false }
             let frameEnd =
-                try blocksEnd(input, from: offset + Int64(header.headerSize), end: end)
+                try blocksEnd(input, from: offset + Int64(header.headerSize), end: end, window: &window)
                 + (header.checksumFlag != 0 ? 4 : 0)
             guard frameEnd <= end else { throw truncated(input, at: frameEnd) }
             body(header, offset, frameEnd)
@@ -125,11 +126,34 @@ struct ZstdFrameLayout: Sendable {
         return true
     }
 
+    /// The file's bytes around the block headers being read: one read of `size` bytes serves every
+    /// header within it. Read one header at a time, a frame of many small blocks (a run of a few bytes
+    /// each) cost a system call per block.
+    private struct HeaderWindow {
+        /// Bytes read at a time: a page, which the kernel reads for three bytes anyway. Blocks of 128 KiB
+        /// (a backup's) still cost one read each, of a page rather than of the whole file.
+        static let size = 4 << 10
+        var start: Int64 = 0
+        var bytes: [UInt8] = []
+
+        /// The three bytes of a block header at `offset` (fewer at the end of the file).
+        mutating func header(_ input: ArchiveInput, at offset: Int64) throws(SnapshotError) -> ArraySlice<UInt8> {
+            if offset < start || offset + 3 > start + Int64(bytes.count) {
+                bytes = try input.read(at: offset, count: Self.size)
+                start = offset
+            }
+            let first = Int(offset - start)
+            return bytes[first..<min(first + 3, bytes.count)]
+        }
+    }
+
     /// Follows the block headers from `start` to the end of the frame's last block.
-    private static func blocksEnd(_ input: ArchiveInput, from start: Int64, end: Int64) throws(SnapshotError) -> Int64 {
+    private static func blocksEnd(
+        _ input: ArchiveInput, from start: Int64, end: Int64, window: inout HeaderWindow
+    ) throws(SnapshotError) -> Int64 {
         var offset = start
         while true {
-            let bytes = try input.read(at: offset, count: 3)
+            let bytes = Array(try window.header(input, at: offset))
             guard bytes.count == 3, offset + 3 <= end else { throw truncated(input, at: offset) }
             let header = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16
             let isLast = header & 1 == 1

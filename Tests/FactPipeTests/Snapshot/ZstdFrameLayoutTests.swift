@@ -78,4 +78,38 @@ import Testing
         try write(whole + Array("not zstd".utf8), to: work.path("garbage.zst"))
         #expect(snapshotError { try scan(work.path("garbage.zst")) }?.kind == .corruptFrame)
     }
+
+    /// Read system calls this thread has made so far (`syscr` in /proc/thread-self/io).
+    private func readCallsByThisThread() throws -> Int {
+        let text = try String(contentsOfFile: "/proc/thread-self/io", encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("syscr:") })
+        return try #require(Int(line.dropFirst("syscr:".count).trimmingCharacters(in: .whitespaces)))
+    }
+
+    /// The block headers were read three bytes at a time, one system call each: a frame of many small
+    /// blocks took as many calls as blocks to lay out. They are read from a window of the file now.
+    @Test func aFrameOfManySmallBlocksIsLaidOutInFewReads() throws {
+        let work = try LoadWorkspace()
+        // One frame recording its size (100,000, in 4 bytes), its window 1 MiB, then 100,000 runs of one byte
+        // each: a 3-byte block header (last flag, type 1, size 1) and the byte.
+        let blocks = 100_000
+        var frame: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD, 0x80, 0x50]
+        frame += withUnsafeBytes(of: UInt32(blocks).littleEndian) { Array($0) }
+        for index in 0..<blocks {
+            let header = (index == blocks - 1 ? 1 : 0) | 1 << 1 | 1 << 3
+            frame += [UInt8(header & 0xFF), UInt8(header >> 8 & 0xFF), UInt8(header >> 16), 0x41]
+        }
+        let path = work.path("runs.zst")
+        try write(frame, to: path)
+        try runTool("/usr/bin/zstd", ["-d", "-q", "-f", path, "-o", work.path("runs")])
+        #expect(try bytes(work.path("runs")) == Array(repeating: 0x41, count: blocks))
+
+        let input = try ArchiveInput(path: path)
+        let before = try readCallsByThisThread()
+        let layout = try #require(try ZstdFrameLayout.scan(input, end: input.size))
+        let calls = try readCallsByThisThread() - before
+        #expect(layout.contentBytes == Int64(blocks) && layout.frames.count == 1)
+        #expect(layout.frames.first?.compressedBytes == Int64(frame.count))
+        #expect(calls < 1_000, "\(calls) reads for \(blocks) blocks")
+    }
 }
