@@ -122,7 +122,10 @@ import Testing
         try #require(size >= 8 << 20)
         frames[size - size / 16] ^= 0xFF
         let old = work.path("snap-2024-01-01.ndjson.zst")
-        try writeArchive(old, frames: frames, manifest: dated(real, "2024-01-01T00:00:00Z"))
+        // Its manifest gives the content's size: `verify` stops decoding where the manifest says it ends.
+        var oldManifest = dated(real, "2024-01-01T00:00:00Z")
+        oldManifest.contentBytes = Int64(content.count)
+        try writeArchive(old, frames: frames, manifest: oldManifest)
         let justWritten = work.path("snap-2026-01-01.ndjson.zst")
         try writeArchive(justWritten, body: [0x41], manifest: dated(real, "2026-01-01T00:00:00Z"))
         let retention = SnapshotRetention(
