@@ -157,7 +157,8 @@ public struct ArchiveVerifier: Sendable {
             // Refused by its schema before any of its tables was read (`DatabaseCheck.schemaProblem`).
             report.problems.append(
                 SnapshotError(
-                    .notAFactpipeDatabase, path: path, "the database inside is not a factpipe database: \(error.message)"))
+                    .notAFactpipeDatabase, path: path,
+                    "the database inside is not a factpipe database: \(error.message)"))
         } catch {
             report.problems.append(
                 SnapshotError(

@@ -171,7 +171,8 @@ enum DatabaseCheck {
         let isNamePart = { (byte: UInt8) -> Bool in
             (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || byte == 0x5F || byte >= 0x80
         }
-        for start in 0...(text.count - keyword.count) where text[start..<(start + keyword.count)].elementsEqual(keyword) {
+        for start in 0...(text.count - keyword.count)
+        where text[start..<(start + keyword.count)].elementsEqual(keyword) {
             if start > 0 && (isNamePart(text[start - 1]) || text[start - 1] == 0x22) { continue }
             let rest = text[(start + keyword.count)...].drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D }
             if rest.first == UInt8(ascii: "(") { return true }

@@ -255,7 +255,10 @@ import Testing
             .split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
         let arguments = (0..<100_001).map { "a\($0)" }.joined(separator: ", ")
         let cases = [
-            ("padded", [String(lines[0].dropLast()) + String(repeating: " ", count: 65 << 20) + "}"], "record_too_long"),
+            (
+                "padded", [String(lines[0].dropLast()) + String(repeating: " ", count: 65 << 20) + "}"],
+                "record_too_long"
+            ),
             ("arguments", [#"{"statement":"Many(\#(arguments))."}"#], "limit_exceeded"),
         ]
         for (name, records, reason) in cases {

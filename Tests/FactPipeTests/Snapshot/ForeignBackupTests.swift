@@ -38,7 +38,10 @@ import Testing
         }),
         ("an index on an expression", { path in
             try RawDatabase(path).execute(
-                "CREATE TABLE notes(n TEXT); INSERT INTO notes VALUES ('a'); CREATE INDEX notes_upper ON notes(upper(n))")
+                """
+                CREATE TABLE notes(n TEXT); INSERT INTO notes VALUES ('a');
+                CREATE INDEX notes_upper ON notes(upper(n))
+                """)
         }),
     ]
 
@@ -48,7 +51,7 @@ import Testing
         let raw = try RawDatabase(database, readOnly: true)
         let version = Int64(try raw.int("PRAGMA user_version"))
         let isView = try raw.int("SELECT count(*) FROM sqlite_schema WHERE name = 'facts' AND type = 'view'") == 1
-        let count = Int64(isView ? try raw.int("SELECT count(*) FROM stored_facts") : try raw.int("SELECT count(*) FROM facts"))
+        let count = Int64(try raw.int("SELECT count(*) FROM \(isView ? "stored_facts" : "facts")"))
         let frames = path + ".frames"
         try runTool("/usr/bin/zstd", ["-q", "-f", "-3", database, "-o", frames])
         let manifest = SnapshotManifest(
