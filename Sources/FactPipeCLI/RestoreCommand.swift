@@ -15,8 +15,9 @@ struct RestoreCommand: ParsableCommand {
             -factpipe.lock, .sha256 or .manifest.json is refused. A restored \
             backup gets quick_check, because its manifest records that integrity_check passed on \
             the same bytes (same SHA-256) at backup time; --full-check runs integrity_check again. \
-            Snapshot restores always run integrity_check. A text snapshot (statements alone) is \
-            refused: import it instead. Do not restore over a database that \
+            Snapshot restores always run integrity_check. A backup whose database is not one factpipe \
+            makes (another program's tables, a view, a trigger, an unknown schema version) is refused \
+            before SQLite reads it. A text snapshot (statements alone) is refused: import it instead. Do not restore over a database that \
             other programs have open.
 
             Examples:

@@ -11,9 +11,10 @@ struct VerifyCommand: ParsableCommand {
             SHA-256 and fact count of the content are compared with the manifest's, and the file's \
             SHA-256 with FILE.sha256 when it is there. A backup's database is decompressed into a \
             temporary file under TMPDIR and checked by SQLite (quick_check; integrity_check with \
-            --full-check). Each problem is named: truncated, corrupt_frame, hash_mismatch, \
-            count_mismatch, size_mismatch, file_hash_mismatch, missing_manifest, manifest_damaged, \
-            not_an_archive, database_damaged.
+            --full-check), once its schema is known to be factpipe's. Each problem is named: truncated, \
+            corrupt_frame, hash_mismatch, count_mismatch, size_mismatch, file_hash_mismatch, \
+            missing_manifest, manifest_damaged, not_an_archive, database_damaged, \
+            not_a_factpipe_database.
 
             Examples:
               factpipe verify bk/kb-20250101T020000.000Z.db.zst
