@@ -4,13 +4,14 @@ import FactPipe
 import Glibc
 #endif
 
-/// A progress line on standard error, redrawn twice a second, only when standard error is a terminal.
+/// A progress line on standard error, redrawn twice a second, only when standard error is a terminal that
+/// can move its cursor back (not `TERM=dumb`: an Emacs shell or a CI runner's log showed every redraw).
 final class ProgressLine: @unchecked Sendable {
     private let timer: (any DispatchSourceTimer)?
     private let started = ContinuousClock.now
 
     init(progress: ImportProgress, enabled: Bool) {
-        guard enabled, isatty(2) == 1 else {
+        guard enabled, isatty(2) == 1, !Standard.terminalIsDumb else {
             timer = nil
             return
         }

@@ -11,6 +11,12 @@ import Glibc
 enum Standard {
     private static let outputFailure = Mutex<String?>(nil)
 
+    /// True under `TERM=dumb`: a terminal that shows control sequences as they are (no bold, no cursor moves).
+    static var terminalIsDumb: Bool {
+        guard let value = getenv("TERM") else { return false }
+        return String(cString: value) == "dumb"
+    }
+
     /// Why a write to standard output failed, the first time one did; nil while none has.
     static var failedOutput: String? { outputFailure.withLock { $0 } }
 

@@ -22,9 +22,9 @@ struct TextTable {
 
     mutating func append(_ row: [String]) { rows.append(row) }
 
-    /// Whether to color: standard output is a terminal and `NO_COLOR` is unset or empty.
+    /// Whether to color: standard output is a terminal that is not `TERM=dumb` and `NO_COLOR` is unset or empty.
     static var usesColor: Bool {
-        guard isatty(1) == 1 else { return false }
+        guard isatty(1) == 1, !Standard.terminalIsDumb else { return false }
         guard let value = getenv("NO_COLOR") else { return true }
         return value.pointee == 0
     }

@@ -124,6 +124,31 @@ import Testing
                 "\(verify.stderr)")
     }
 
+    /// Under `TERM=dumb` (an Emacs shell, a CI runner's log) nothing moves the cursor or sets bold: the table's
+    /// header is plain and the progress line is not drawn; on another terminal both are as before.
+    @Test func aDumbTerminalGetsNoControlSequences() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        try #require(try Factpipe.run(["generate", "--facts", "80000", "-o", input, "-q"]).status == 0)
+        let binary = BinaryLocator.factpipe.path
+        for term in ["dumb", "xterm"] {
+            let database = work.path("\(term).sqlite")
+            let load = "TERM=\(term) '\(binary)' import '\(input)' --db '\(database)'"
+            let loaded = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", load, "/dev/null"])
+            #expect(loaded.status == 0, "\(loaded.stdoutText)")
+            let query = "env -u NO_COLOR TERM=\(term) '\(binary)' query --db '\(database)' --limit 3"
+            let queried = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/script"), ["-qec", query, "/dev/null"])
+            #expect(queried.status == 0, "\(queried.stdoutText)")
+            if term == "dumb" {
+                #expect(!loaded.stdout.contains(0x1B) && !queried.stdout.contains(0x1B),
+                        "\(loaded.stdoutText.debugDescription) \(queried.stdoutText.debugDescription)")
+            } else {
+                #expect(loaded.stdoutText.contains("\r\u{1B}[K"), "the progress line: \(loaded.stdoutText.debugDescription)")
+                #expect(queried.stdoutText.contains("\u{1B}[1m"), "the bold header: \(queried.stdoutText.debugDescription)")
+            }
+        }
+    }
+
     /// `export -o -` writes the snapshot as it is stored, escape sequences of facts included: to a terminal
     /// it is refused (64) before anything is written.
     @Test func exportToATerminalIsRefused() throws {
