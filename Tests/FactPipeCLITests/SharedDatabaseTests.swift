@@ -72,6 +72,32 @@ import Testing
                 "\(refused.stderr)")
     }
 
+    /// A snapshot or backup root's nightly job makes of another user's database is that user's, sidecars and
+    /// all, as the database is: root's, the owner could neither verify nor restore it.
+    @Test func rootsSnapshotAndBackupOfAnotherUsersDatabaseAreThatUsers() throws {
+        guard geteuid() == 0 else { return }
+        let work = try CLIWorkspace()
+        let input = try facts(work, "in.ndjson", 0..<10)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        try openToEveryone(work)
+        try #require(chown(work.database, Self.nobody, Self.nobody) == 0 && chmod(work.database, 0o600) == 0)
+        let backups = work.path("backups")
+        try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: false)
+        try #require(chmod(backups, 0o777) == 0)
+        let snapshot = work.path("s.ndjson.zst")
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", snapshot, "-q"]).status == 0)
+        #expect(try Factpipe.run(["backup", "--db", work.database, "--to", backups, "-q"]).status == 0)
+        let backup = try #require(try FileManager.default.contentsOfDirectory(atPath: backups).first { $0.hasSuffix(".db.zst") })
+        for file in [snapshot, snapshot + ".sha256", backups + "/" + backup, backups + "/" + backup + ".sha256"] {
+            #expect(owner(file) == (Self.nobody, Self.nobody), "\(file)")
+            #expect(mode(file) == 0o600, "\(file): \(String(mode(file), radix: 8))")
+        }
+        for archive in [snapshot, backups + "/" + backup] {
+            let verified = try runFactpipeUnprivileged(["verify", archive, "-q"])
+            #expect(verified.status == 0, "\(archive): \(verified.stderr)")
+        }
+    }
+
     /// A database in a folder this user may not search is out of reach, not missing: every read command
     /// said "no such file".
     @Test(arguments: [["stats"], ["loads"], ["query", "--predicate", "P"], ["undo", "1"]])

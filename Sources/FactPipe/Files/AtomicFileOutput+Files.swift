@@ -62,13 +62,15 @@ extension AtomicFileOutput {
 
     /// Writes `bytes` to a new file at `temporary` and syncs it.
     static func writeSynced(
-        _ bytes: [UInt8], to temporary: String, reportedAs name: String, mode: mode_t
+        _ bytes: [UInt8], to temporary: String, reportedAs name: String, mode: mode_t,
+        owner: (user: uid_t, group: gid_t)? = nil
     ) throws(SnapshotError) {
         let fd = TemporaryFiles.create(temporary) { open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode) }
         guard fd >= 0 else {
             throw SnapshotError(.io, path: name, "cannot create a file in \(folder(of: name)): \(systemError())")
         }
         _ = fchmod(fd, mode)
+        if let owner { _ = fchown(fd, owner.user, owner.group) }
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes {

@@ -32,6 +32,8 @@ final class AtomicFileOutput: ArchiveSink {
     private let digest: SHA256Digest?
     private var isCommitted = false
     private let mode: mode_t
+    /// The owner and group given to the file and its sidecars (root writing for another user's database).
+    private let owner: (user: uid_t, group: gid_t)?
     /// Leaves blocks of zeros as holes, as `zstd -d` and `cp` do (a database's free pages).
     private let isSparse: Bool
     /// True when the last block handed in was a hole: the file's size must be set at the end.
@@ -57,9 +59,10 @@ final class AtomicFileOutput: ArchiveSink {
 
     init(
         path: String, hashes: Bool = true, sparse: Bool = false, mode: mode_t = 0o644,
-        isCancelled: (() -> Bool)? = nil
+        owner: (user: uid_t, group: gid_t)? = nil, isCancelled: (() -> Bool)? = nil
     ) throws(SnapshotError) {
         self.mode = mode
+        self.owner = owner
         self.path = path
         self.isCancelled = isCancelled
         digest = hashes ? SHA256Digest() : nil
@@ -113,6 +116,7 @@ final class AtomicFileOutput: ArchiveSink {
         }
         // The mode is set whatever the process's umask, so a backup is no more readable than its database.
         _ = fchmod(fd, mode)
+        if let owner { _ = fchown(fd, owner.user, owner.group) }
         isSparse = sparse
         descriptor = fd
         temporaryPath = temporary
@@ -220,7 +224,7 @@ final class AtomicFileOutput: ArchiveSink {
                 let final = path + sidecar.suffix
                 let temporary = Self.temporaryName(for: final)
                 written.append((temporary, final))
-                try Self.writeSynced(sidecar.bytes, to: temporary, reportedAs: final, mode: mode)
+                try Self.writeSynced(sidecar.bytes, to: temporary, reportedAs: final, mode: mode, owner: owner)
             }
         } catch {
             for file in written { Self.remove(file.temporary) }

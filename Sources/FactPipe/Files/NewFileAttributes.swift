@@ -4,7 +4,8 @@ import Glibc
 import Darwin
 #endif
 
-/// The permissions, and for root the owner, of a file a load makes beside its database (a rejects file).
+/// The permissions, and for root the owner, of a file a command makes from a database (a rejects file; the
+/// owner also for a snapshot or a backup, whose permissions are the database's already).
 ///
 /// Such a file holds records of the input: it is no more readable than the database they went into (a
 /// rejects file of a 0600 database came out 0644, readable by every user), and as writable by the group

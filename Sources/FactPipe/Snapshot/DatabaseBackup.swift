@@ -104,7 +104,10 @@ public struct DatabaseBackup: Sendable {
         }
 
         let mode = AtomicFileOutput.permissions(of: options.databasePath).map { $0 & 0o666 } ?? 0o600
-        let output = try AtomicFileOutput(path: path, mode: mode)
+        // Made by root (a nightly job) for another user's database, it is that user's, as the database is: root's,
+        // the owner could neither verify nor restore it, and their own `backup --keep` could not judge it.
+        let output = try AtomicFileOutput(
+            path: path, mode: mode, owner: NewFileAttributes.like(database: options.databasePath)?.owner)
         defer { output.abandon() }  // removes the temporary file unless it was committed
         let frames = HashingSink(output)
         let compressor = try ZstdWriter(

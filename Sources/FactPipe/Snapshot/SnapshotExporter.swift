@@ -98,17 +98,21 @@ public struct SnapshotExporter: Sendable {
             throw SnapshotError.repeated(repeated.statement, times: repeated.times, database: database)
         }
         // A snapshot holds the database's facts: it is no more readable than the database.
+        // Made by root for another user's database, it is that user's, as the database is (`NewFileAttributes`).
         return try write(
             from: cursor, mode: AtomicFileOutput.permissions(of: database).map { $0 & 0o666 } ?? 0o644,
-            sourceDatabase: absolutePath(database), start: start)
+            owner: NewFileAttributes.like(database: database)?.owner, sourceDatabase: absolutePath(database),
+            start: start)
     }
 
     /// Streams `cursor`'s rows into the snapshot file (created with `mode`), then writes its manifest and
     /// sidecars.
     private func write(
-        from cursor: some FactRowSource, mode: mode_t, sourceDatabase: String, start: ContinuousClock.Instant
+        from cursor: some FactRowSource, mode: mode_t, owner: (user: uid_t, group: gid_t)? = nil,
+        sourceDatabase: String, start: ContinuousClock.Instant
     ) throws(SnapshotError) -> ArchiveResult {
-        let output = try AtomicFileOutput(path: options.outputPath, mode: mode, isCancelled: options.isCancelled)
+        let output = try AtomicFileOutput(
+            path: options.outputPath, mode: mode, owner: owner, isCancelled: options.isCancelled)
         defer { output.abandon() }  // removes the temporary file unless it was committed
         let frames = HashingSink(output)
         let compressor =
