@@ -85,6 +85,33 @@ import Glibc
         #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts") == int(try run.json(), "inserted"))
     }
 
+    /// A first load whose facts are all in, but whose disk has no room left to build again the index it set
+    /// aside, is done, as its ledger row says, and a note says what is missing: it failed (exit 1) beside a
+    /// ledger saying done, and `run` skipped the steps after it.
+    @Test func aLoadWhoseIndexCannotBeBuiltAgainIsDoneAsItsLedgerSays() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        let made = try Factpipe.run(["generate", "--facts", "20000", "--seed", "3", "--invalid-rate", "0.01", "-o", input, "-q"])
+        try #require(made.status == 0, "\(made.stderr)")
+        var sawIndexNote = false
+        for kilobytes in [6_600, 6_800, 7_000] {
+            let folder = work.path("disk\(kilobytes)")
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try Factpipe.tool("/usr/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", folder])
+            defer { unmount(folder) }
+            let run = try Factpipe.run(["import", input, "--db", folder + "/kb.sqlite", "--batch-size", "2000", "--json"])
+            let summary = try run.json()
+            let ledger = try SQLiteFile.strings(folder + "/kb.sqlite", "SELECT status FROM factpipe_loads")
+            #expect(ledger == [summary["status"] as? String ?? "?"], "\(kilobytes) kB: \(ledger) \(summary)")
+            let notes = summary["notes"] as? [String] ?? []
+            if notes.contains(where: { $0.contains("an index it set aside could not be built again") }) {
+                sawIndexNote = true
+                #expect(run.status == 2, "\(kilobytes) kB: \(run.stderr)")
+            }
+        }
+        #expect(sawIndexNote, "no disk size left the index out")
+    }
+
     @Test func aFullDiskFailsTheLoadKeepsItsCommittedBatchesAndResumeCompletesIt() throws {
         let work = try CLIWorkspace()
         let input = try generate(work, "facts.ndjson", facts: 60_000, seed: 3)  // 11 MB, over the 8 MiB disk

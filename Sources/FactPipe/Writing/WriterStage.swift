@@ -124,7 +124,17 @@ final class WriterStage {
                 else { throw FactSinkStop.interrupted }
                 lateInterrupt = true
             }
-            try finishLoad()
+            do {
+                try finishLoad()
+            } catch let error as StoreError where error.isDiskFull && !options.isAtomic {
+                // Every source's facts and its ledger row saying done are committed; only an index the load
+                // dropped is missing, which the next writer builds. Failed, the load contradicted its ledger
+                // (exit 1 while `loads` said done) and `run` skipped the steps after it.
+                self.summary.notes.append(
+                    "every fact is in and the load is done, but an index it set aside could not be built again: "
+                        + "\(error.reason); the next load or `factpipe optimize` builds it once there is room "
+                        + "(lookups by subject scan the table until then)")
+            }
             if options.isAtomic {
                 try spool?.publish()
                 try database.commit()
