@@ -16,7 +16,7 @@ struct LoadsCommand: ParsableCommand {
     @Option(name: .long, help: "The database.")
     var db: String
 
-    @Option(help: "Only the newest N loads (a ledger of years of nightly runs is long).")
+    @Option(parsing: .unconditional, help: "Only the newest N loads (a ledger of years of nightly runs is long).")
     var last: Int?
 
     @Flag(help: "Print a JSON array on standard output.")

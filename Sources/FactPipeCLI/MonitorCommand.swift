@@ -35,14 +35,14 @@ struct MonitorCommand: ParsableCommand {
     @Option(help: "Address and port to listen on; anything but loopback must be given explicitly.")
     var listen = "127.0.0.1:9464"
 
-    @Option(help: "Seconds between probes of the database (0.05 to 3600).")
+    @Option(parsing: .unconditional, help: "Seconds between probes of the database (0.05 to 3600).")
     var interval = 1.0
 
-    @Option(name: .customLong("max-clients"), help: "Most connections served at once; more get 503.")
+    @Option(name: .customLong("max-clients"), parsing: .unconditional, help: "Most connections served at once; more get 503.")
     var maxClients = 64
 
     @Option(
-        name: .customLong("request-timeout"),
+        name: .customLong("request-timeout"), parsing: .unconditional,
         help: "Seconds a connection has to send each request whole, or it is closed (0.1 to 3600).")
     var requestTimeout = 30.0
 

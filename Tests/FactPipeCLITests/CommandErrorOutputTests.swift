@@ -139,6 +139,21 @@ import Testing
         #expect(both.stderr.contains("/dev/full") && both.stderr.contains(fifo), "both are named: \(both.stderr)")
     }
 
+    /// A negative number is taken as the option's value and refused for what it is: `loads --last -1` and
+    /// `monitor --interval -1` said "Missing value", as if no number had been given.
+    @Test(arguments: [
+        (["loads", "--last", "-1"], "--last must be at least 1"),
+        (["monitor", "--interval", "-1"], "--interval must be from 0.05 to 3600 seconds"),
+        (["monitor", "--max-clients", "-5"], "--max-clients must be from 1 to 10000"),
+        (["monitor", "--request-timeout", "-1"], "--request-timeout must be from 0.1 to 3600 seconds"),
+    ])
+    func aNegativeNumberIsRefusedForWhatItIs(_ arguments: [String], _ said: String) throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run(Array(arguments.prefix(1)) + ["--db", work.database] + arguments.dropFirst())
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains(said), "\(run.stderr)")
+    }
+
     @Test func aUsageErrorUnderJSONIsAJSONObjectToo() throws {
         let work = try CLIWorkspace()
         let run = try Factpipe.run(["stats", "--db", work.database, "--top", "-1", "--json"])
