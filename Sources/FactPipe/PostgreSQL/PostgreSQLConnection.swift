@@ -278,6 +278,11 @@ final class PostgreSQLConnection {
         if let detail = PQresultErrorField(result, Int32(UInt8(ascii: "D"))) {
             text += " (\(String(cString: detail)))"
         }
+        // The server's hint says what to do ("Check free disk space." under a full disk, SQLSTATE 53100, whose
+        // message alone is "could not extend file …: wrote only 4096 of 8192 bytes").
+        if let hint = PQresultErrorField(result, Int32(UInt8(ascii: "H"))), hint.pointee != 0 {
+            text += " (hint: \(String(cString: hint)))"
+        }
         if text.isEmpty { text = "the server closed the connection" }
         return PostgreSQLError(server: server, message: Self.scrub(lost(PostgreSQLError.oneLine(text)), address),
                                sqlState: state ?? notices.shutdown?.sqlState)

@@ -30,6 +30,19 @@ struct PostgreSQLSessionTests {
         #expect(try connection.execute("SELECT to_regclass('pg_temp.factpipe_batch_occurrence') IS NULL").bool(0, 0))
     }
 
+    /// The server's hint is part of the error: under a full disk (SQLSTATE 53100) the message alone is "could
+    /// not extend file …", and the hint "Check free disk space." was dropped.
+    @Test func theServersHintIsPartOfTheError() throws {
+        let connection = try PostgreSQLConnection(address: try PostgreSQLTestAddress.server())
+        do {
+            try connection.execute("DO $$ BEGIN RAISE EXCEPTION 'no room' USING ERRCODE = '53100', HINT = 'Check free disk space.'; END $$")
+            Issue.record("the statement did not fail")
+        } catch {
+            #expect(error.message.contains("no room (hint: Check free disk space.)"), "\(error)")
+            #expect(error.sqlState == "53100")
+        }
+    }
+
     /// The writer lock is free once its holder's connection is released, also with a transaction left
     /// open (a failed batch): the next command right after finds it free, not held by a server process
     /// that has not ended yet.
