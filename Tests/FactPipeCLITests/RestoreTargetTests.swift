@@ -21,6 +21,15 @@ import Testing
         func restore(to target: String, json: Bool = false) throws -> FactpipeRun {
             try Factpipe.run(["restore", archive, "--to", target, "--force"] + (json ? ["--json"] : ["-q"]))
         }
+
+        /// The archive of `kind` to restore: the compressed snapshot, or a backup of the database made now.
+        func archive(_ kind: String) throws -> String {
+            guard kind == "backup" else { return archive }
+            try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
+            let backup = try Factpipe.run(["backup", "--db", work.database, "--to", work.path("backups"), "--json"])
+            try #require(backup.status == 0, "\(backup.stderr)")
+            return try #require(try backup.json()["file"] as? String, "\(backup.stdoutText)")
+        }
     }
 
     /// The modes of the restore's temporary files in `folder` now (`.NAME.factpipe-tmp-…`, and their side files).
@@ -42,26 +51,24 @@ import Testing
     func aRestoredDatabaseIsPrivateUntilItIsInPlace(_ kind: String) throws {
         let setup = try Setup()
         let work = setup.work
-        var archive = setup.archive
-        if kind == "backup" {
-            try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
-            let run = try Factpipe.run(["backup", "--db", work.database, "--to", work.path("backups"), "-q"])
-            try #require(run.status == 0, "\(run.stderr)")
-            let name = try #require(try work.contents("backups").first { $0.hasSuffix(".db.zst") })
-            archive = work.path("backups/" + name)
-        }
+        let archive = try setup.archive(kind)
         try FileManager.default.createDirectory(atPath: work.path("out"), withIntermediateDirectories: true)
         let target = work.path("out/restored.sqlite")
-        let holder = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/flock"), ["-x", target + "-factpipe.lock", "sleep", "4"])
-        defer { kill(holder.process.processIdentifier, SIGKILL) }
-        try #require(poll(timeout: 10) { FileManager.default.fileExists(atPath: target + "-factpipe.lock") })
+        var lock: HeldLoadLock? = try HeldLoadLock(database: target)
         var seen: [String: mode_t] = [:]
-        let run = try Factpipe.run(["restore", archive, "--to", target, "-q"]) { process in
-            _ = poll(timeout: 20) {
+        let run = try Factpipe.run(["restore", archive, "--to", target, "-q"]) { _ in
+            // Watched for two seconds from the moment its temporary database is there (a snapshot's import, with
+            // its -wal and -shm, then the wait for the lock, which the restore gives ten seconds); then the lock
+            // is let go.
+            var firstSeen: Date?
+            _ = poll(timeout: 60) {
                 seen.merge(Self.temporaryModes(in: work.path("out"))) { $1 }
-                return !process.isRunning
+                if firstSeen == nil, !seen.isEmpty { firstSeen = Date() }
+                return firstSeen.map { Date().timeIntervalSince($0) >= 2 } ?? false
             }
+            lock = nil
         }
+        #expect(lock == nil)
         #expect(run.status == 0, "\(run.stderr)")
         #expect(!seen.isEmpty, "the restore's temporary database was never seen")
         #expect(seen.values.allSatisfy { $0 == 0o600 }, "\(seen.mapValues { String($0, radix: 8) })")
@@ -106,13 +113,7 @@ import Testing
     func aDatabaseMadeAtTheTargetWhileTheRestoreRanIsNotReplaced(kind: String, force: Bool) throws {
         let setup = try Setup()
         let work = setup.work
-        var archive = setup.archive
-        if kind == "backup" {
-            try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
-            let backup = try Factpipe.run(["backup", "--db", work.database, "--to", work.path("backups"), "--json"])
-            try #require(backup.status == 0, "\(backup.stderr)")
-            archive = try #require(try backup.json()["file"] as? String, "\(backup.stdoutText)")
-        }
+        let archive = try setup.archive(kind)
         let target = work.path("new.sqlite")
         var lock: HeldLoadLock? = try HeldLoadLock(database: target)
         var madeMeanwhile = false

@@ -30,7 +30,8 @@ final class WriterLock {
         // whatever file it points to. A new lock file has the database's permissions (as SQLite gives its
         // `-wal`), so that every user who may write the database may take its lock: made 0644, it kept the
         // other members of a group that shares the database out for good.
-        let mode = Self.permissions(forDatabase: databasePath)
+        // nil for a database still to be created: 0666 less the umask, as `FactDatabase.openForWriting` makes it.
+        let mode = NewFileAttributes.like(database: databasePath)?.mode
         var fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode ?? 0o666)
         if fd >= 0 {
             if let mode { _ = fchmod(fd, mode) }
@@ -98,14 +99,6 @@ final class WriterLock {
         repeat { result = flock(descriptor, LOCK_SH | LOCK_NB) } while result != 0 && errno == EINTR
         if result == 0 { flock(descriptor, LOCK_UN) }
         return result != 0 && errno == EWOULDBLOCK
-    }
-
-    /// The permissions of a new lock file: the database's read and write bits; nil for a database still to be
-    /// created (0666 less the umask, as `FactDatabase.openForWriting` makes the database).
-    private static func permissions(forDatabase databasePath: String) -> mode_t? {
-        var info = stat()
-        guard stat(DatabaseFile.realPath(databasePath), &info) == 0 else { return nil }
-        return info.st_mode & 0o666
     }
 
     /// Gives a lock file root opens the owner and group of the database (or of its folder, for a
