@@ -17,10 +17,18 @@ import Glibc
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
         let count = try SQLiteFile.int(work.database, "SELECT count(*) FROM facts")
         var stopped = false
-        for delay in [50_000, 20_000, 5_000] where !stopped {
+        for _ in 0..<3 where !stopped {
             let load = try SQLiteFile.int(work.database, "SELECT max(id) FROM factpipe_loads")
             let undo = try BackgroundProcess(BinaryLocator.factpipe, ["undo", "\(load)", "--db", work.database, "--json"])
-            usleep(useconds_t(delay))
+            // Signalled once it holds the writer lock (its signal handling is set up before it asks for it): a
+            // signal sent after a fixed delay could come before that on a loaded machine, where a process started
+            // with SIGINT ignored (a background job of a script) then never saw it and the undo ran whole.
+            let lock = work.database + "-factpipe.lock"
+            let deadline = Date().addingTimeInterval(30)
+            while Date() < deadline, undo.process.isRunning,
+                  !((try? String(contentsOfFile: lock, encoding: .utf8)) ?? "").contains("undo of load \(load)") {
+                usleep(200)
+            }
             kill(undo.pid, signal)
             let run = try undo.wait()
             if run.status == 0 {
