@@ -171,15 +171,7 @@ import Testing
         let backup = try DatabaseBackup(
             options: BackupOptions(databasePath: work.databasePath, directory: work.path("backups"))
         ).run()
-        let unpacked = work.path("unpacked.sqlite")
-        try runTool("/usr/bin/zstd", ["-d", "-q", backup.path, "-o", unpacked])
-        let frames = work.path("frames.zst")
-        try runTool(
-            "/bin/sh", ["-c", "( cat '\(unpacked)'; head -c 64M /dev/zero ) | /usr/bin/zstd -3 -q -c > '\(frames)'"])
-        var manifest = backup.manifest
-        manifest.compressedSHA256 = try sha256sum(frames)
-        let bomb = work.path("bomb.db.zst")
-        try write(try bytes(frames) + SkippableFrame.encode(manifestJSON: manifest.json), to: bomb)
+        let bomb = try streamedBackup(of: backup, padding: 64 << 20, in: work, named: "bomb.db.zst").path
 
         let report = ArchiveVerifier(path: bomb).run()
         #expect(report.problems.map(\.kind) == [.sizeMismatch], "\(report.problems)")

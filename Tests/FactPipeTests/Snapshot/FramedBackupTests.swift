@@ -105,15 +105,7 @@ import Testing
     @Test func aBackupWrittenAsOneStreamedFrameStillRestores() throws {
         // As earlier versions wrote it: one frame that does not record its size, then the manifest.
         let work = try loadedWorkspace()
-        let current = try backup(work)
-        let unpacked = work.path("unpacked.sqlite")
-        try runTool("/usr/bin/zstd", ["-d", "-q", current.path, "-o", unpacked])
-        let frames = work.path("frames.zst")
-        try runTool("/bin/sh", ["-c", "/usr/bin/zstd -3 -q -c < '\(unpacked)' > '\(frames)'"])
-        var manifest = current.manifest
-        manifest.compressedSHA256 = try sha256sum(frames)
-        let old = work.path("old.db.zst")
-        try write(try bytes(frames) + SkippableFrame.encode(manifestJSON: manifest.json), to: old)
+        let (old, unpacked) = try streamedBackup(of: try backup(work), in: work, named: "old.db.zst")
         #expect(try layout(old) == nil)
 
         let result = try restore(old, to: work.path("restored.sqlite"))
@@ -149,16 +141,7 @@ import Testing
     /// beside the target before it compared the sizes. It stops as soon as the content runs past them.
     @Test func aRestoreInOrderStopsWhereTheManifestSaysTheContentEnds() throws {
         let work = try loadedWorkspace()
-        let current = try backup(work)
-        let unpacked = work.path("unpacked.sqlite")
-        try runTool("/usr/bin/zstd", ["-d", "-q", current.path, "-o", unpacked])
-        let frames = work.path("frames.zst")
-        try runTool(
-            "/bin/sh", ["-c", "( cat '\(unpacked)'; head -c 64M /dev/zero ) | /usr/bin/zstd -3 -q -c > '\(frames)'"])
-        var manifest = current.manifest
-        manifest.compressedSHA256 = try sha256sum(frames)
-        let bomb = work.path("bomb.db.zst")
-        try write(try bytes(frames) + SkippableFrame.encode(manifestJSON: manifest.json), to: bomb)
+        let bomb = try streamedBackup(of: try backup(work), padding: 64 << 20, in: work, named: "bomb.db.zst").path
         #expect(try layout(bomb) == nil)
 
         let error = snapshotError { try restore(bomb, to: work.path("restored.sqlite")) }

@@ -80,6 +80,24 @@ func bytes(_ path: String) throws -> [UInt8] {
     Array(try Data(contentsOf: URL(fileURLWithPath: path)))
 }
 
+/// `backup` as earlier versions wrote it, at `work.path(name)`: its database (with `padding` zero bytes
+/// after it) in one zstd frame that does not record its size, then its manifest with the frame's SHA-256.
+/// Returns the archive and the database's bytes as the backup holds them.
+func streamedBackup(
+    of backup: ArchiveResult, padding: Int = 0, in work: LoadWorkspace, named name: String
+) throws -> (path: String, database: String) {
+    let unpacked = work.path("unpacked-\(name).sqlite")
+    try runTool("/usr/bin/zstd", ["-d", "-q", backup.path, "-o", unpacked])
+    let frames = work.path("frames-\(name).zst")
+    try runTool(
+        "/bin/sh", ["-c", "( cat '\(unpacked)'; head -c \(padding) /dev/zero ) | /usr/bin/zstd -3 -q -c > '\(frames)'"])
+    var manifest = backup.manifest
+    manifest.compressedSHA256 = try sha256sum(frames)
+    let path = work.path(name)
+    try write(try bytes(frames) + SkippableFrame.encode(manifestJSON: manifest.json), to: path)
+    return (path, unpacked)
+}
+
 /// Writes `bytes` to `path`.
 func write(_ bytes: [UInt8], to path: String) throws {
     try Data(bytes).write(to: URL(fileURLWithPath: path))
