@@ -69,6 +69,8 @@ struct CommandFailure {
     /// Prints `factpipe <command>: error: …` (and with `json` the error object on standard output) and
     /// returns the exit code to throw.
     static func exit(_ command: String, _ error: any Error, json: Bool = false) -> ExitCode {
+        // The error of a statement a signal's handler interrupted, as it ends the process: not the command's end.
+        SignalTrap.waitIfStoppingAtOnce()
         let failure = CommandFailure(command: command, error: error)
         if json { Standard.output(failure.jsonObject.text) }
         Standard.error("factpipe \(command): error: \(failure.message)")

@@ -116,6 +116,9 @@ struct ExportCommand: ParsableCommand {
         if output == "-" { options.compresses = level != nil }
         options.workers = threads
         options.filter = FactFilter(predicates: predicates, since: since) ?? FactFilter()
+        // Stopped by a signal (`InterruptCleanup`), the export ends at its next chunk instead of compressing on
+        // into a removed file while its database stays open.
+        options.isCancelled = { TemporaryFiles.isEnding }
         let result: ArchiveResult
         if output == "-" { ClosedOutput.deferSIGPIPE() }
         do {

@@ -63,8 +63,9 @@ final class SignalTrap: @unchecked Sendable {
         _exit(128 + number)
     }
 
-    /// Set as a second stop signal ends the process: the statements it cancels fail on the writer's thread,
-    /// whose error the command would print and exit with (1) before this ends it with 128 + the signal.
+    /// Set as a signal's handler ends the process (a second stop signal of a load, `InterruptCleanup`): the
+    /// statements it cancels fail on the command's thread, whose error the command would print and exit with
+    /// (1) before the handler ends it with 128 + the signal.
     static let stoppingAtOnce = Atomic<Bool>(false)
 
     /// Called where the command would end the process: while a stop at once is ending it, waits for that.

@@ -165,6 +165,11 @@ import Testing
         export.waitUntilExit()
         #expect(export.terminationStatus == 130)
         #expect(try work.contents("").filter { $0.contains("out.ndjson") }.isEmpty)
+        // Its database was closed before it ended: killed with it open, the export left the `-wal` and `-shm`
+        // it had made beside the database, which later readers kept.
+        for suffix in ["-wal", "-shm"] {
+            #expect(!FileManager.default.fileExists(atPath: work.database + suffix), "\(suffix) left")
+        }
     }
 
     @Test func theDatabaseItselfIsNeverTheOutput() throws {

@@ -81,6 +81,9 @@ public enum TemporaryFiles {
         end(placement.placed)
     }
 
+    /// True once `removeAll` ran: the process is ending, and work that would go into a temporary file can stop.
+    public static var isEnding: Bool { state.withLock { $0.isEnding } }
+
     /// Removes every temporary file still noted, as the process ends (safe to call from any thread, at any
     /// time): no temporary file is made after it.
     public static func removeAll() {

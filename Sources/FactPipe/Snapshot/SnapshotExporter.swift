@@ -128,6 +128,7 @@ public struct SnapshotExporter: Sendable {
         var contentBytes: Int64 = 0
         func flush() throws(SnapshotError) {
             if options.isCancelled?() == true {
+                compressor?.abandon()
                 throw SnapshotError(.io, path: options.outputPath, "interrupted; the snapshot was not written")
             }
             digest.update(chunk.bytes)

@@ -19,6 +19,8 @@ final class ZstdWriter: ArchiveSink {
     /// The content size given for the frame being written, and whether any of it reached libzstd yet.
     private var pledgedBytes: Int64?
     private var frameStarted = false
+    /// Set by `abandon()`: the compressed stream is no longer wanted.
+    private var isAbandoned = false
 
     /// Sets up a compressor writing to `sink`; `name` is the output's name for messages.
     /// - Throws: `SnapshotError` `.compression` when the context cannot be made or the level is refused.
@@ -39,8 +41,24 @@ final class ZstdWriter: ArchiveSink {
     }
 
     deinit {
-        ZSTD_freeCCtx(context)
         output.deallocate()
+        guard isAbandoned, usesWorkers else {
+            ZSTD_freeCCtx(context)
+            return
+        }
+        // Freeing a context waits for the jobs its workers have begun, seconds each at high levels: an export
+        // stopped by a signal kept its database open for them. Nothing waits for an abandoned stream's jobs.
+        let address = UInt(bitPattern: context)
+        // No thread to spare: freed here, waiting, as before.
+        OwnThread.startOrRunHere("abandoned compressor") {
+            if let context = OpaquePointer(bitPattern: address) { ZSTD_freeCCtx(context) }
+        }
+    }
+
+    /// Gives up the stream: what was written is not wanted, and the compressor's end does not wait for the
+    /// jobs its workers have begun.
+    func abandon() {
+        isAbandoned = true
     }
 
     private func set(_ parameter: ZSTD_cParameter, _ value: Int32, _ what: String) throws(SnapshotError) {

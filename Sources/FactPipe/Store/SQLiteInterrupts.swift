@@ -1,5 +1,8 @@
 import CSQLite
 import Synchronization
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Every SQLite connection open in this process, so that a signal can interrupt what they run.
 ///
@@ -28,5 +31,17 @@ public enum SQLiteInterrupts {
                 if let handle = OpaquePointer(bitPattern: address) { sqlite3_interrupt(handle) }
             }
         }
+    }
+
+    /// Waits until every connection is closed, at most `seconds`; true when none is open. For a process that
+    /// ends itself after `interruptAll`: its commands' connections close as their work unwinds, and with them
+    /// go the `-wal` and `-shm` beside a WAL database.
+    public static func waitUntilAllClosed(seconds: Double) -> Bool {
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1_000))
+        while ContinuousClock.now < deadline {
+            if open.withLock({ $0.isEmpty }) { return true }
+            usleep(2_000)
+        }
+        return open.withLock { $0.isEmpty }
     }
 }
