@@ -91,6 +91,23 @@ import Testing
         #expect(try Factpipe.run(["verify", written, "--quiet"]).status == 0)
     }
 
+    /// Two databases whose folders differ only in how `é` is written (composed, decomposed) are two files
+    /// here; Swift compared their manifests' paths as equal text, and `--keep 1` of one deleted the other's
+    /// only backup. Names and paths are compared as bytes.
+    @Test func keepOneLeavesTheBackupsOfADatabaseWhosePathDiffersOnlyInNormalization() throws {
+        let work = try CLIWorkspace()
+        var written: [String: String] = [:]
+        for folder in ["caf\u{E9}", "cafe\u{301}"] {
+            try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: false)
+            let database = work.path(folder + "/kb.sqlite")
+            try #require(try Factpipe.run(["import", snapshotFixture, "--db", database, "-q"]).status == 0)
+            written[folder] = try #require(try backup(work, database: database, ["--keep", "1"])["file"] as? String)
+            #expect(try backup(work, database: database, ["--keep", "1"])["removed"] as? [String] == written[folder].map { [$0] })
+        }
+        let kept = try work.contents("backups").filter { $0.hasSuffix(".db.zst") }
+        #expect(kept.count == 2, "\(kept)")
+    }
+
     /// A text snapshot keeps the statements alone: restored, every fact came back at confidence 1.0 with no
     /// source and the restore's time, exit 0. Refused now, before anything is written; `import` loads it.
     @Test(arguments: ["kb.txt", "kb.txt.zst"])

@@ -78,6 +78,34 @@ import Testing
         }
     }
 
+    /// A database in a folder whose name is not UTF-8, reached as the current folder or through a link: its
+    /// real path read as U+FFFD in the bad byte's place, so the load failed naming a path that does not exist
+    /// (or, beside a folder of that name, made its lock file there), readers left `-wal` and `-shm`, and a
+    /// snapshot's manifest named another file. Every command refuses it (64), naming the folder.
+    @Test func aDatabaseInAFolderWhoseNameIsNotUTF8IsRefused() throws {
+        let work = try CLIWorkspace()
+        try work.write("in.txt", "IsA(Dog, Animal).\n")
+        let shell = URL(fileURLWithPath: "/bin/sh")
+        let setup = "cd \"$1\" && mkdir \"$(printf 'cwd\\377')\" \"$(printf 'cwd\\357\\277\\275')\" && "
+            + "ln -s \"$(printf 'cwd\\377')\" link"
+        #expect(try Factpipe.runProcess(shell, ["-c", setup, "sh", work.url.path]).status == 0)
+        for command in [
+            "exec \"$0\" import in.txt --db link/kb.sqlite",
+            "cd link && exec \"$0\" import ../in.txt --db kb.sqlite",
+            "exec \"$0\" stats --db link/kb.sqlite",
+        ] {
+            let run = try Factpipe.runProcess(
+                shell, ["-c", "cd \"$1\" && \(command)", BinaryLocator.factpipe.path, work.url.path])
+            #expect(run.status == 64, "\(command): \(run.stderr)")
+            #expect(run.stderr.contains("its real path goes through cwd\\xFF, a name that is not UTF-8"),
+                    "\(command): \(run.stderr)")
+        }
+        // Nothing made in either folder: not in the one named, not in the one its lossy name names.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: work.path("cwd\u{FFFD}")).isEmpty)
+        let listing = try Factpipe.runProcess(shell, ["-c", "ls -A \"$1\"/link/", "sh", work.url.path])
+        #expect(listing.status == 0 && listing.stdoutText.isEmpty, "\(listing.stdoutText)")
+    }
+
     @Test func failingBeforeWritingCreatesNoDatabase() throws {
         let work = try CLIWorkspace()
         let undo = try Factpipe.run(["undo", "5", "--db", work.path("typo.db")])

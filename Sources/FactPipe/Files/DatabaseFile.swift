@@ -34,10 +34,14 @@ public enum DatabaseFile {
         var info = stat()
         if stat(path, &info) == 0 {
             switch info.st_mode & S_IFMT {
-            case S_IFREG: return nil
+            case S_IFREG: break
             case S_IFDIR: return "it is a folder, not a database file"
             default: return "it is not a regular file"
             }
+        }
+        if let name = PathText.firstNameNotUTF8(resolving: path) {
+            return "its real path goes through \(name), a name that is not UTF-8, which factpipe cannot write "
+                + "down (its lock file, the ledger and archives name the database by its real path); rename it"
         }
         return nil
     }

@@ -52,8 +52,15 @@ struct FileIdentity: Hashable, Sendable {
     }
 }
 
-/// Small helpers on path strings.
+/// Small helpers on path strings. Paths are compared and cut as bytes, as the file system has them: Swift
+/// compares text by canonical equivalence (`café` composed equals `café` decomposed, two files here) and
+/// cuts it into characters (a `/` followed by a combining mark is one character, not a `/`).
 enum PathText {
+    /// True when `a` and `b` are the same bytes.
+    static func same(_ a: String, _ b: String) -> Bool {
+        a.utf8.elementsEqual(b.utf8)
+    }
+
     /// `text` for `glob(3)` to match as it is written: its `*`, `?`, `[`, `]` and backslashes escaped.
     static func globEscaped(_ text: some StringProtocol) -> String {
         var out = ""
@@ -81,9 +88,10 @@ enum PathText {
 
     /// The folder part (`.` when there is none) and the last component of `path`.
     static func split(_ path: String) -> (folder: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
-        let folder = slash == path.startIndex ? "/" : String(path[..<slash])
-        return (folder, String(path[path.index(after: slash)...]))
+        let bytes = path.utf8
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return (".", path) }
+        let folder = slash == bytes.startIndex ? "/" : String(decoding: bytes[..<slash], as: UTF8.self)
+        return (folder, String(decoding: bytes[bytes.index(after: slash)...], as: UTF8.self))
     }
 
     /// The absolute path of `path` with every symlink resolved; for a file that does not exist yet, its
@@ -92,7 +100,7 @@ enum PathText {
     static func real(_ path: String, depth: Int = 0) -> String? {
         if let resolved = realpath(path, nil) {
             defer { free(resolved) }
-            return String(cString: resolved)
+            return utf8(resolved)
         }
         if let target = symlinkTarget(path) {
             guard depth < 16 else { return nil }
@@ -101,7 +109,30 @@ enum PathText {
         let (folder, name) = split(path)
         guard !name.isEmpty, name != ".", name != "..", let resolved = realpath(folder, nil) else { return nil }
         defer { free(resolved) }
-        return joined(String(cString: resolved), name)
+        return utf8(resolved).map { joined($0, name) }
+    }
+
+    /// The first name in `path`'s real path (its folder's, for a file not there yet) that is not UTF-8, as
+    /// the text `PathText.real` gives up on (invalid bytes as `\xFF`); nil when it is all UTF-8 or not there.
+    static func firstNameNotUTF8(resolving path: String) -> String? {
+        let resolved = realpath(path, nil) ?? realpath(split(path).folder, nil)
+        guard let resolved else { return nil }
+        defer { free(resolved) }
+        guard utf8(resolved) == nil else { return nil }
+        let bytes = Array(UnsafeRawBufferPointer(start: resolved, count: strlen(resolved)))
+        for name in bytes.split(separator: UInt8(ascii: "/")) where String(validating: name, as: UTF8.self) == nil {
+            return name.map { byte in
+                byte < 0x80 ? String(UnicodeScalar(byte)) : "\\x" + String(byte, radix: 16, uppercase: true)
+            }.joined()
+        }
+        return nil
+    }
+
+    /// A path the system gave, when it is UTF-8. A folder whose name is not (`cwd\xff`, reached as the current
+    /// folder or through a link) read as U+FFFD in its place: another path, where a lock file went into
+    /// another folder or none could be made.
+    private static func utf8(_ path: UnsafePointer<CChar>) -> String? {
+        String(validatingCString: path)
     }
 
     /// Where `path` will be once the folders it names are made: `real(path)` while its folder exists, else
@@ -126,6 +157,6 @@ enum PathText {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink(path, &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(validating: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

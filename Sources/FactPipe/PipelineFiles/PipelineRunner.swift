@@ -204,7 +204,7 @@ public struct PipelineRunner {
             if case .success(let manifest) = reader.manifest, manifest.kind == .snapshot { manifest } else { nil }
         }
         var result = try SnapshotExporter(options: options).run()
-        if let earlier, earlier.sourceDatabase == result.manifest.sourceDatabase {
+        if let earlier, PathText.same(earlier.sourceDatabase, result.manifest.sourceDatabase) {
             result.replacedMadeAt = earlier.createdAt
         }
         if let keep = file.keepSnapshots {

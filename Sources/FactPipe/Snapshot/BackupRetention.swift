@@ -51,13 +51,16 @@ struct BackupRetention {
     private func stamp(of path: String) -> String? {
         let file = path.split(separator: "/").last.map(String.init) ?? path
         guard matchesPattern(file) else { return nil }
-        return String(file.dropFirst(databaseName.count + 1).dropLast(7))
+        return String(decoding: file.utf8.dropFirst(databaseName.utf8.count + 1).dropLast(7), as: UTF8.self)
     }
 
-    /// True when `file` (a name in the folder) has the shape of a backup of this database.
+    /// True when `file` (a name in the folder) has the shape of a backup of this database. Names are compared
+    /// byte for byte, as the file system does: `café` written composed and decomposed are two databases (as
+    /// Swift compares text, one name; `--keep` of one then deleted the other's backups).
     func matchesPattern(_ file: String) -> Bool {
         let prefix = databaseName + "-"
-        guard file.hasPrefix(prefix), file.hasSuffix(".db.zst") else { return false }
+        guard file.utf8.starts(with: prefix.utf8), file.utf8.reversed().starts(with: ".db.zst".utf8.reversed())
+        else { return false }
         let stamp = Array(file.utf8.dropFirst(prefix.utf8.count).dropLast(7))
         let shape = Array("ddddddddTdddddd.dddZ".utf8)  // YYYYMMDDTHHMMSS.mmmZ, d a digit
         guard stamp.count == shape.count else { return false }
@@ -83,7 +86,7 @@ struct BackupRetention {
     func isBackupOfThisDatabase(_ path: String) -> Bool {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false), reader.isCompressed,
             case .success(let manifest) = reader.manifest,
-            manifest.kind == .backup, manifest.format == .sqlite, manifest.sourceDatabase == sourceDatabase,
+            manifest.kind == .backup, manifest.format == .sqlite, PathText.same(manifest.sourceDatabase, sourceDatabase),
             manifest.contentBytes > 0, let census = try? reader.frameCensus(), census.frames > 0
         else { return false }
         if let contentBytes = census.contentBytes { return contentBytes == manifest.contentBytes }

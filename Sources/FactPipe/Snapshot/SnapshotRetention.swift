@@ -68,7 +68,7 @@ struct SnapshotRetention {
     func snapshot(at path: String) -> Snapshot? {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false),
             case .success(let manifest) = reader.manifest,
-            manifest.kind == .snapshot, manifest.sourceDatabase == sourceDatabase
+            manifest.kind == .snapshot, PathText.same(manifest.sourceDatabase, sourceDatabase)
         else { return nil }
         return Snapshot(path: path, createdAt: manifest.createdAt)
     }

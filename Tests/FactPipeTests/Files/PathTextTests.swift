@@ -32,4 +32,16 @@ import Testing
         #expect(BackupRetention.newBackupPath(directory: "/nonexistent-factpipe-dir/", databaseName: "kb")
             .hasPrefix("/nonexistent-factpipe-dir/kb-"))
     }
+
+    /// Paths are bytes: a `/` followed by a combining mark is one character to Swift, and `é` composed and
+    /// decomposed are equal text; to the file system they are a separator and two names.
+    @Test func pathsAreSplitAndComparedAsBytes() {
+        let parts = PathText.split("a/\u{301}x.sqlite")
+        #expect(PathText.same(parts.folder, "a") && PathText.same(parts.name, "\u{301}x.sqlite"))
+        #expect("caf\u{E9}/kb.sqlite" == "cafe\u{301}/kb.sqlite")  // as Swift compares text
+        #expect(!PathText.same("caf\u{E9}/kb.sqlite", "cafe\u{301}/kb.sqlite"))
+        let retention = BackupRetention(directory: "b", databaseName: "caf\u{E9}", sourceDatabase: "/x/caf\u{E9}.sqlite")
+        #expect(retention.matchesPattern("caf\u{E9}-20260101T000000.000Z.db.zst"))
+        #expect(!retention.matchesPattern("cafe\u{301}-20260101T000000.000Z.db.zst"))
+    }
 }
