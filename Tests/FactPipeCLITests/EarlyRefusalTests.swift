@@ -23,6 +23,22 @@ import Testing
         #expect(run.stderr.contains("--rejects"), "\(run.stderr)")
         #expect(try work.contents("") == ["in.txt"])
     }
+
+    /// A page cache past what SQLite takes: `--cache-mb 9000000000000` crashed a merge into a database with
+    /// facts (an overflow in sizing its sort), leaving the ledger saying `running`.
+    @Test func aPageCacheTooLargeForSQLiteIsRefused() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "A(a).\n")
+        try #require(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let more = try work.write("more.txt", "B(b).\n")
+        for megabytes in ["9000000000000", "1048577"] {
+            let run = try Factpipe.run(["import", more, "--db", work.database, "--cache-mb", megabytes])
+            #expect(run.status == 64, "\(megabytes): \(run.stderr)")
+            #expect(run.stderr.contains("--cache-mb must be at most 1048576"), "\(run.stderr)")
+        }
+        #expect(try Factpipe.run(["import", more, "--db", work.database, "--cache-mb", "1048576", "-q"]).status == 0)
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
+    }
 }
 
 /// An empty path (an unset variable) is a usage error naming what is missing, before anything is

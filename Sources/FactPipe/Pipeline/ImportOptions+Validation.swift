@@ -93,6 +93,11 @@ extension ImportOptions {
                 + "with its own buffers; past the cores there is nothing to gain)")
         }
         guard database.cacheKiB >= 1024 else { throw ImportOptionError(.cacheMB, "--cache-mb must be at least 1") }
+        guard database.cacheKiB <= DatabaseSettings.maxCacheKiB else {
+            throw ImportOptionError(
+                .cacheMB, "--cache-mb must be at most \(DatabaseSettings.maxCacheKiB / 1024) (1 TiB, the most SQLite's page "
+                    + "cache takes)")
+        }
         if PostgreSQLAddress.isPostgreSQL(databasePath),
            isCacheSizeGiven || database.cacheKiB != DatabaseSettings().cacheKiB {
             throw ImportOptionError(.cacheMB, "--cache-mb sets SQLite's page cache and applies to SQLite databases "

@@ -19,11 +19,18 @@ public struct DatabaseSettings: Sendable {
 
     public init() {}
 
+    /// The largest page cache a load takes, in KiB (1 TiB): SQLite reads `cache_size` as a 32-bit count of
+    /// KiB, and a cache of `--cache-mb 9000000000000` overflowed factpipe's own arithmetic (a crash).
+    public static let maxCacheKiB = 1 << 30
+
     /// How much a merge into `facts` with its indexes may sort at once: what the soft heap limit leaves
     /// beside the page cache the merge fills, and at least the sort cache. A bigger merge is cut into
     /// pieces (`StagingArea.mergePieces`).
     var mergeSortBytes: Int {
-        max(FactSchema.sortCacheKiB * 1024, softHeapLimitBytes - cacheKiB * 1024)
+        let cache = cacheKiB.multipliedReportingOverflow(by: 1024)
+        let left = cache.overflow ? nil : softHeapLimitBytes.subtractingReportingOverflow(cache.partialValue)
+        guard let left, !left.overflow else { return FactSchema.sortCacheKiB * 1024 }
+        return max(FactSchema.sortCacheKiB * 1024, left.partialValue)
     }
 }
 

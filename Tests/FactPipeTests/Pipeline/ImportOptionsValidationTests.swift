@@ -25,6 +25,8 @@ import Testing
             (.wait, { $0.lockTimeoutSeconds = -1 }),
             (.workers, { $0.workers = ImportOptions.maxWorkers + 1 }),
             (.cacheMB, { $0.database.cacheKiB = 512 }),
+            (.cacheMB, { $0.database.cacheKiB = DatabaseSettings.maxCacheKiB + 1024 }),
+            (.cacheMB, { $0.database.cacheKiB = Int.max }),
             (.inputs, { $0.inputs = ["-", "-"] }),
             (.resume, { $0.resume = true; $0.intoExisting = true }),
             (.resume, { $0.resume = true; $0.inputs = ["-"] }),
