@@ -78,7 +78,7 @@ struct BackupCommand: ParsableCommand {
         try monitoring.write(
             after: "the backup \(result.path) was written and stays", result.runReport(command: "backup", databasePath: db),
             command: "backup", json: console.json)
-        if console.json { Standard.output(result.json) }
+        if console.json { Standard.json(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "backed up")) }
     }
 }

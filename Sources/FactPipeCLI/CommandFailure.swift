@@ -72,8 +72,9 @@ struct CommandFailure {
         // The error of a statement a signal's handler interrupted, as it ends the process: not the command's end.
         SignalTrap.waitIfStoppingAtOnce()
         let failure = CommandFailure(command: command, error: error)
-        if json { Standard.output(failure.jsonObject.text) }
-        Standard.error("factpipe \(command): error: \(failure.message)")
+        if json { Standard.json(failure.jsonObject.text) }
+        // One line: a line feed in a name it quotes (a file `a\nfactpipe: done`) forged a line of its own.
+        Standard.error("factpipe \(command): error: " + TerminalText.escaped(failure.message))
         return ExitCode(failure.exitCode)
     }
 

@@ -131,7 +131,7 @@ struct ExportCommand: ParsableCommand {
             after: "the snapshot \(result.path) was written and stays",
             result.runReport(command: "export", databasePath: PostgreSQLAddress.redacted(db)), command: "export",
             json: console.json)
-        if console.json { Standard.output(result.json) }
+        if console.json { Standard.json(result.json) }
         if !console.quiet { Standard.error(result.humanText(verb: "exported")) }
     }
 }
@@ -161,14 +161,14 @@ extension ArchiveResult {
     /// One line for people, for standard error.
     func humanText(verb: String) -> String {
         var text =
-            "factpipe: \(verb) \(Format.count(Int(manifest.factCount), "fact")) to \(path): "
+            "factpipe: \(verb) \(Format.count(Int(manifest.factCount), "fact")) to \(TerminalText.escaped(path)): "
             + "\(Format.bytes(manifest.contentBytes))"
         if manifest.compression == "zstd" {
             let ratio = fileBytes > 0 ? Double(manifest.contentBytes) / Double(fileBytes) : 0
             text += " → \(Format.bytes(fileBytes)) (ratio \(String(format1: ratio, decimals: 2)))"
         }
         text += " in \(Format.seconds(seconds)) s"
-        for file in removed { text += "\nfactpipe: removed old backup \(file)" }
+        for file in removed { text += "\nfactpipe: removed old backup \(TerminalText.escaped(file))" }
         return text
     }
 }

@@ -52,16 +52,34 @@ struct FactPipeCommand: ParsableCommand {
                     exit(withError: ExitCode.failure)
                 }
             }
+            let message = fullMessage(for: error)
             if code != .success, !(error is ExitCode), arguments.contains("--json"),
                 !streamGoesIntoTheDatabase(arguments, "standard output") {
                 let name = arguments.first { !$0.hasPrefix("-") } ?? "factpipe"
-                let message = fullMessage(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-                Standard.output(CommandFailure.jsonObject(command: name, message: message, exitCode: code.rawValue).text)
+                let reason = Self.reason(in: message)
+                Standard.json(CommandFailure.jsonObject(
+                    command: name, message: reason.isEmpty ? "\(error)" : reason, exitCode: code.rawValue).text)
             }
             // Not a byte into a database that standard error was sent into: the exit code says it all.
             if streamGoesIntoTheDatabase(arguments, "standard error") { Glibc.exit(code.rawValue) }
-            exit(withError: error)
+            if code == .success {
+                exit(withError: error)  // help and the version, factpipe's own text, on standard output
+            }
+            // The usage error as ArgumentParser words it, with the names it quotes escaped: printed as it was, a
+            // file name's escape sequences reached the terminal and its line feeds forged lines of their own.
+            let reason = Self.reason(in: message)
+            let rest = String(decoding: message.utf8.dropFirst(reason.utf8.count), as: UTF8.self)
+            if !message.isEmpty { Standard.error(TerminalText.escaped(reason) + TerminalText.escapedKeepingLineFeeds(rest)) }
+            Glibc.exit(code.rawValue)
         }
+    }
+
+    /// The reason in an ArgumentParser message: the text before the help and usage lines it adds
+    /// (`Error: … \nHelp:  --to <to> …\nUsage: …`), whole even when a name it quotes holds a line feed.
+    static func reason(in message: String) -> String {
+        let ends = ["\nHelp:  ", "\nUsage: "].compactMap { message.range(of: $0)?.lowerBound }
+        guard let end = ends.min() else { return message }
+        return String(message[..<end])
     }
 
     /// Ends the process with a usage error (64), before anything is read or written, when standard

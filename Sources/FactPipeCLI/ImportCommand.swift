@@ -158,7 +158,7 @@ struct ImportCommand: ParsableCommand {
             code = FactPipeExit.afterReportFailure(code)
         }
         if json {
-            Standard.output(summary.jsonObject(exitCode: code))
+            Standard.json(summary.jsonObject(exitCode: code))
         }
         if !quiet {
             Standard.error(summary.humanText)

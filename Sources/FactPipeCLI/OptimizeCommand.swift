@@ -76,7 +76,7 @@ struct OptimizeCommand: ParsableCommand {
         } catch {
             throw CommandFailure.exit("optimize", error, json: json)
         }
-        Standard.output(json ? report.json.text : report.humanText)
+        if json { Standard.json(report.json.text) } else { Standard.output(report.humanText) }
         guard report.isIntact else {
             // The report above says what was found (and is the JSON object under --json).
             throw CommandFailure.exit(
@@ -123,7 +123,7 @@ extension OptimizeReport {
             sizes.append(["before", Format.bytes(before.fileBytes)])
             sizes.append(["after", Format.bytes(after.fileBytes)])
             let saved = before.fileBytes - after.fileBytes
-            return "optimized \(path)\n\n" + table.render() + "\n\n" + sizes.render() + "\n\n"
+            return "optimized \(TerminalText.escaped(path))\n\n" + table.render() + "\n\n" + sizes.render() + "\n\n"
                 + (saved > 0 ? "reclaimed \(Format.bytes(saved))" : "no space reclaimed")
         }
         var sizes = TextTable(
@@ -135,7 +135,7 @@ extension OptimizeReport {
             ])
         }
         let saved = before.fileBytes + before.walBytes - after.fileBytes - after.walBytes
-        return "optimized \(path)\n\n" + table.render() + "\n\n" + sizes.render() + "\n\n"
+        return "optimized \(TerminalText.escaped(path))\n\n" + table.render() + "\n\n" + sizes.render() + "\n\n"
             + (saved > 0 ? "reclaimed \(Format.bytes(saved))" : "no space reclaimed")
             + (checkpointCompleted ? "" : "; a reader kept the log from being emptied")
     }

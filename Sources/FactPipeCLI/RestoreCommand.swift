@@ -63,10 +63,11 @@ struct RestoreCommand: ParsableCommand {
         options.fullCheck = fullCheck
         do {
             let result = try ArchiveRestorer(options: options).run()
-            if console.json { Standard.output(result.json) }
+            if console.json { Standard.json(result.json) }
             if !console.quiet {
                 Standard.error(
-                    "factpipe: restored \(Format.count(Int(result.factCount), "fact")) from \(file) to \(target)"
+                    "factpipe: restored \(Format.count(Int(result.factCount), "fact")) from \(TerminalText.escaped(file)) "
+                        + "to \(TerminalText.escaped(target))"
                         + (result.replacedExisting ? " (replaced)" : "")
                         + ", \(result.databaseCheck.rawValue) ok, in \(Format.seconds(result.seconds)) s")
                 if result.mergedRows > 0 {

@@ -133,7 +133,7 @@ struct RunCommand: ParsableCommand {
                 document = .object(members + [.init("exit_code", .int(Int(code)))]
                     + (reportFailure.map { [.init("report_error", .string("\($0)"))] } ?? []))
             }
-            Standard.output(document.text)
+            Standard.json(document.text)
         }
         if !console.quiet {
             let rest = result.humanText(after: printedInputs)
@@ -141,7 +141,7 @@ struct RunCommand: ParsableCommand {
         } else if let failure = result.failureText {
             Standard.error(failure)
         }
-        if let reportFailure { Standard.error("factpipe run: error: \(reportFailure)") }
+        if let reportFailure { Standard.error("factpipe run: error: " + TerminalText.escaped("\(reportFailure)")) }
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -207,8 +207,10 @@ extension PipelineRunSummary {
     /// Why the run stopped, alone (what `--quiet` still prints): its own message, which names the input,
     /// else the loads' reasons; nil when nothing stopped.
     var failureText: String? {
-        if status != .done, let message { return "factpipe: \(name): " + TerminalText.escaped(message) }
-        let lines = inputs.compactMap { input in input.summary?.failureText.map { "\(input.path): " + $0 } }
+        if status != .done, let message { return "factpipe: \(TerminalText.escaped(name)): " + TerminalText.escaped(message) }
+        let lines = inputs.compactMap { input in
+            input.summary?.failureText.map { TerminalText.escaped(input.path) + ": " + $0 }
+        }
         return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 
@@ -222,10 +224,10 @@ extension PipelineRunSummary {
         }
         // A run that failed before its loads names why; "no input matches" would read as a quiet night.
         if inputs.isEmpty, status == .done || message == nil {
-            lines.append("factpipe: \(name): no input matches the pipeline's sources")
+            lines.append("factpipe: \(TerminalText.escaped(name)): no input matches the pipeline's sources")
         }
         lines.append(contentsOf: steps.map { "factpipe: after: \($0.line)" })
-        if let message { lines.append("factpipe: \(name): \(message)") }
+        if let message { lines.append("factpipe: \(TerminalText.escaped(name)): \(TerminalText.escaped(message))") }
         return lines.joined(separator: "\n")
     }
 }
@@ -235,11 +237,11 @@ extension PipelineStepResult {
     var line: String {
         switch self {
         case .optimized(let report):
-            return "optimized \(report.path): \(Format.bytes(report.before.fileBytes + report.before.walBytes)) → "
+            return "optimized \(TerminalText.escaped(report.path)): \(Format.bytes(report.before.fileBytes + report.before.walBytes)) → "
                 + "\(Format.bytes(report.after.fileBytes + report.after.walBytes)), "
                 + (report.store == .postgresql ? "indexes valid" : "integrity ok")
         case .snapshot(let result, let keep):
-            var text = "snapshot \(result.path): \(Format.count(Int(result.manifest.factCount), "fact")), "
+            var text = "snapshot \(TerminalText.escaped(result.path)): \(Format.count(Int(result.manifest.factCount), "fact")), "
                 + "\(Format.bytes(result.fileBytes))"
             if let replaced = result.replacedMadeAt { text += "; it replaced the snapshot made \(replaced) at that path" }
             if let keep, !result.removed.isEmpty { text += "; removed \(result.removed.count) older (keeping \(keep))" }
@@ -252,9 +254,9 @@ extension PipelineRunSummary.Input {
     /// The input in one line, as `run` prints it.
     func line(isDryRun: Bool) -> String {
         if let summary, decision != .skip {
-            return "\(path): " + summary.humanText
+            return TerminalText.escaped(path) + ": " + summary.humanText
         }
         let said = decision == .notTried ? "not tried" : (isDryRun ? "would " : "") + decision.rawValue
-        return "\(path): \(said)" + (reason.map { " — \($0)" } ?? "")
+        return TerminalText.escaped(path) + ": \(said)" + (reason.map { " — " + TerminalText.escaped($0) } ?? "")
     }
 }

@@ -100,7 +100,7 @@ struct ScaleTestCommand: ParsableCommand {
                     "command": "scale-test", "status": "interrupted", "exit_code": .int(Int(code)),
                     "error": .string(message),
                 ]
-                Standard.output(object.text)
+                Standard.json(object.text)
             }
             var report = result.runReport
             report.status = "interrupted"
@@ -111,7 +111,7 @@ struct ScaleTestCommand: ParsableCommand {
         // Written before the figures are printed: one that cannot be written fails the command (1), and its
         // --json object is then the failure's alone, not figures that read as success.
         try monitoring.write(after: "the scale test ran", result.runReport, command: "scale-test", json: console.json)
-        Standard.output(console.json ? result.json.text : result.humanText)
+        if console.json { Standard.json(result.json.text) } else { Standard.output(result.humanText) }
     }
 }
 
@@ -125,7 +125,7 @@ extension ScaleTestResult {
             "memory      peak RSS \(Format.bytes(Int64(loadPeakRSSBytes))) during the load, "
                 + "\(Format.bytes(Int64(peakRSSBytes))) over the whole run",
             "database    \(Format.bytes(databaseBytes)) (+ \(Format.bytes(walBytes)) WAL)"
-                + (isDatabaseKept ? " at \(databasePath)" : ", deleted"),
+                + (isDatabaseKept ? " at \(TerminalText.escaped(databasePath))" : ", deleted"),
             "",
         ]
         var table = TextTable(

@@ -24,6 +24,13 @@ enum Standard {
         write(fd: 1, newline ? text + "\n" : text)
     }
 
+    /// Writes a `--json` object to standard output with every character a terminal acts on that JSON leaves as
+    /// it is (C1 controls, direction overrides) written as a `\u` escape (`TerminalText.jsonEscaped`): the same
+    /// JSON, safe on a terminal whatever names it holds.
+    static func json(_ text: String) {
+        output(TerminalText.jsonEscaped(text))
+    }
+
     /// Writes `text` to standard error with every character that could drive a terminal escaped but the
     /// line breaks it was written with (`TerminalText.escapedKeepingLineFeeds`): a message quotes paths,
     /// table names, a manifest's fields and other text that is not factpipe's own.

@@ -67,7 +67,7 @@ struct UndoCommand: ParsableCommand {
                 "discarded_staged": .int(result.discardedStaged),
                 "other_loads_left_staged": .array(result.otherLoadsLeftStaged.map { .int(Int($0)) }),
             ]
-            Standard.output(document.text)
+            Standard.json(document.text)
         }
         Standard.error("factpipe: load \(loadID) undone: \(Format.count(result.deleted, "fact")) deleted, "
             + "\(Format.count(result.keptForOtherLoads)) kept (another load also brought them), "

@@ -46,15 +46,15 @@ struct VerifyCommand: ParsableCommand {
         let cleanup = InterruptCleanup()
         defer { withExtendedLifetime(cleanup) {} }
         let report = ArchiveVerifier(path: file, databaseCheck: fullCheck ? .full : .quick).run()
-        if json { Standard.output(report.json) }
+        if json { Standard.json(report.json) }
         for problem in report.problems {
-            Standard.error("factpipe verify: \(problem.kind.rawValue): \(problem)")
+            Standard.error("factpipe verify: \(problem.kind.rawValue): \(TerminalText.escaped("\(problem)"))")
         }
         if report.isValid {
             if !quiet, let manifest = report.manifest {
                 let facts = Format.count(Int(manifest.factCount))
                 Standard.error(
-                    "factpipe verify: ok: \(file): \(manifest.kind.rawValue) of \(facts) "
+                    "factpipe verify: ok: \(TerminalText.escaped(file)): \(manifest.kind.rawValue) of \(facts) "
                         + "facts (\(manifest.format.rawValue), \(Format.bytes(manifest.contentBytes))), "
                         + "checksums match, made \(TerminalText.escaped(manifest.createdAt)) from "
                         + TerminalText.escaped(manifest.sourceDatabase))

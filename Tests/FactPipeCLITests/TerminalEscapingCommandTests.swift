@@ -174,3 +174,66 @@ import Testing
         #expect(piped.stdout.contains(0x1B), "the stored escape goes out as it is")
     }
 }
+
+/// Names the user gave (files, pipeline names, databases) are printed as escapes wherever they appear: a
+/// usage error printed them raw (an OSC title, a clear screen), a line feed in a name forged a whole line
+/// (`factpipe: after: snapshot OK …` in a cron log), and `--json` carried C1 controls and direction
+/// overrides as they were.
+@Suite struct NameEscapingCommandTests {
+    private static let forged = "factpipe: done: 0 errors"
+
+    /// The lines of `text` that start as the forged one does.
+    private func forgedLines(_ text: String) -> [Substring] {
+        text.split(separator: "\n").filter { $0.hasPrefix(Self.forged) }
+    }
+
+    @Test func aNameWithControlsAndALineFeedPrintsAsEscapesOnOneLine() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.ndjson", #"{"statement":"A(a)."}"# + "\n")
+        try #require(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let hostile = "x\u{1b}]0;owned\u{7}\u{1b}[2J\n\(Self.forged)"
+        // A usage error (ArgumentParser's wording) quoting the name, and its --json object.
+        let usage = try Factpipe.run(["import", input, "--db", work.database, "--rejects", work.path(hostile + "/r.ndjson")])
+        #expect(usage.status == 64)
+        #expect(TerminalEscapingCommandTests.terminalControls(Data(usage.stderr.utf8)).isEmpty, "\(usage.stderr)")
+        #expect(forgedLines(usage.stderr).isEmpty && usage.stderr.contains("does not exist"), "\(usage.stderr)")
+        let json = try Factpipe.run(["export", "--db", work.database, "-o", work.path("s\n\u{9b}q.gz"), "--json"])
+        #expect(json.status == 64)
+        let failure = try json.json()
+        #expect((failure["error"] as? String)?.contains("not gzip; name it") == true, "\(failure)")
+        #expect(TerminalEscapingCommandTests.terminalControls(json.stdout).isEmpty, "\(json.stdoutText)")
+        // A command's failure, and the lines of export, verify, optimize and run naming files and the pipeline.
+        let failed = try Factpipe.run(["loads", "--db", work.path(hostile)])
+        #expect(failed.status == 1 && forgedLines(failed.stderr).isEmpty, "\(failed.stderr)")
+        let snapshot = work.path("s\n\(Self.forged)\u{202e}.ndjson.zst")
+        let export = try Factpipe.run(["export", "--db", work.database, "-o", snapshot, "--json"])
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(forgedLines(export.stderr).isEmpty, "\(export.stderr)")
+        #expect(!export.stdoutText.contains("\u{202e}") && export.stdoutText.contains(#"\u202e"#), "\(export.stdoutText)")
+        let verify = try Factpipe.run(["verify", snapshot])
+        #expect(verify.status == 0 && forgedLines(verify.stderr).isEmpty, "\(verify.stderr)")
+        let optimize = try Factpipe.run(["optimize", "--db", try copyOfDatabase(work, named: hostile)])
+        #expect(optimize.status == 0, "\(optimize.stderr)")
+        #expect(TerminalEscapingCommandTests.terminalControls(optimize.stdout).isEmpty, "\(optimize.stdoutText)")
+        try FileManager.default.createDirectory(atPath: work.path("data"), withIntermediateDirectories: false)
+        _ = try work.write("data/a\n\(Self.forged).ndjson", #"{"statement":"B(b)."}"# + "\n")
+        let pipeline = try work.write("p.toml", """
+            name = "nightly\\n\(Self.forged)"
+            database = "\(work.database)"
+            [sources]
+            paths = ["\(work.path("data"))/*.ndjson"]
+            """)
+        for _ in 0..<2 {  // loaded, then skipped as loaded
+            let run = try Factpipe.run(["run", pipeline])
+            #expect(run.status == 0 && forgedLines(run.stderr).isEmpty, "\(run.stderr)")
+        }
+        let failing = try Factpipe.run(["run", pipeline, "--db", work.path("nowhere/kb.sqlite")])
+        #expect(failing.status != 0 && forgedLines(failing.stderr).isEmpty, "\(failing.stderr)")
+    }
+
+    private func copyOfDatabase(_ work: CLIWorkspace, named name: String) throws -> String {
+        let copy = work.path(name)
+        try FileManager.default.copyItem(atPath: work.database, toPath: copy)
+        return copy
+    }
+}
