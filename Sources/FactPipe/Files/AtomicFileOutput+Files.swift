@@ -115,10 +115,30 @@ extension AtomicFileOutput {
     }
 }
 
-/// `write(2)`, named apart from the methods called `write`.
+/// `write(2)`, named apart from the methods called `write`, with SIGPIPE held back on this thread: a pipe whose
+/// reader went away is `EPIPE` for the caller, never the signal, whose default action ends the whole process.
+/// The command line sets the signal aside, but a program embedding the library need not: a rejects FIFO
+/// whose reader left killed it (exit 141) with the ledger saying `running`. A SIGPIPE this write raised is
+/// taken back before the thread's mask is restored; one pending before it stays pending.
 func writeBytes(_ descriptor: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
     #if canImport(Glibc)
-        Glibc.write(descriptor, bytes, count)
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        var pending = sigset_t()
+        sigpending(&pending)
+        let wasPending = sigismember(&pending, SIGPIPE) == 1
+        let written = Glibc.write(descriptor, bytes, count)
+        let code = errno
+        if written < 0, code == EPIPE, !wasPending {
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&pipeSignal, nil, &now) < 0, errno == EINTR {}
+        }
+        pthread_sigmask(SIG_SETMASK, &previous, nil)
+        errno = code
+        return written
     #else
         Darwin.write(descriptor, bytes, count)
     #endif

@@ -10,6 +10,33 @@ import Testing
         return url
     }
 
+    /// A pipe whose reader went away is `EPIPE` for the writer, and no SIGPIPE is left for the process:
+    /// raised, its default action ended a program embedding the library (a rejects FIFO whose reader left).
+    /// Held back on this thread for the test, a signal the write raised would be seen pending here instead.
+    @Test func aPipeWhoseReaderLeftIsAnErrorNotASignal() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        close(ends[0])
+        defer { close(ends[1]) }
+        var pipeSignal = sigset_t()
+        sigemptyset(&pipeSignal)
+        sigaddset(&pipeSignal, SIGPIPE)
+        var previous = sigset_t()
+        pthread_sigmask(SIG_BLOCK, &pipeSignal, &previous)
+        defer {
+            var now = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&pipeSignal, nil, &now) > 0 {}
+            pthread_sigmask(SIG_SETMASK, &previous, nil)
+        }
+        let (written, code) = [UInt8(ascii: "x")].withUnsafeBytes { raw in
+            (writeBytes(ends[1], raw.baseAddress, raw.count), errno)
+        }
+        #expect(written == -1 && code == EPIPE)
+        var pending = sigset_t()
+        sigpending(&pending)
+        #expect(sigismember(&pending, SIGPIPE) == 0, "the write left a SIGPIPE for the process")
+    }
+
     @Test func writesEveryByteThroughASmallBuffer() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
