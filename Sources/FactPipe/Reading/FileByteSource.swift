@@ -43,6 +43,12 @@ public final class FileByteSource: ByteSource {
     /// The regular file's stamp as it is now; nil for anything else.
     var stamp: FileStamp? { FileStamp(descriptor: descriptor) }
 
+    /// Asked while a read of a pipe, FIFO or terminal waits for bytes (in steps of 100 ms): true ends the wait
+    /// with an error and reads nothing more. A load a caller cancelled while it waited on standard input left
+    /// its reader blocked in `read(2)`; the next load of `-` in the same process then lost the bytes that
+    /// read took (350 records once, one rejected line the only trace).
+    var isCancelled: (@Sendable () -> Bool)?
+
     private let descriptor: Int32
     private let closesDescriptor: Bool
     /// Bytes read ahead by `lookahead(_:)`, handed out again by `read(into:)`.
@@ -176,6 +182,9 @@ public final class FileByteSource: ByteSource {
             return 0
         }
         while true {
+            if fileSize == nil, let isCancelled, !waitForBytes(isCancelled: isCancelled) {
+                throw ReadError(source: name, offset: bytesRead, kind: .io, message: "stopped while waiting for input")
+            }
             let got = systemRead(descriptor, base, buffer.count)
             if got == 0, let fileSize, bytesRead < fileSize {
                 // A regular file that ends early was truncated while it was read: what is missing would be
@@ -194,6 +203,17 @@ public final class FileByteSource: ByteSource {
                 continue
             }
             throw ReadError(source: name, kind: .io, message: "read failed: \(Self.errorText(code))")
+        }
+    }
+
+    /// Waits until a read would not wait (bytes, the writer's end, an error); false when `isCancelled` said
+    /// stop first, so that a stopped load takes no byte meant for whatever reads the input next.
+    private func waitForBytes(isCancelled: () -> Bool) -> Bool {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        while true {
+            if isCancelled() { return false }
+            let ready = poll(&entry, 1, 100)
+            if ready > 0 || (ready < 0 && errno != EINTR) { return !isCancelled() }
         }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Synchronization
 @testable import FactPipe
 
 @Test func fileSourceReadsWholeFileAndCountsBytes() throws {
@@ -143,4 +144,50 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
         collected += block[0..<got]
     }
     #expect(collected == Array("first\nsecond\n".utf8))
+}
+
+/// A read of a pipe that waits for bytes ends when the load is cancelled, and takes none of the bytes that
+/// come later: left blocked in `read(2)`, a cancelled load's reader took the start of what the next load of
+/// standard input in the same process was to read.
+@Test func aCancelledReadOfAPipeEndsAndLeavesLaterBytesToTheNextReader() throws {
+    var ends: [Int32] = [0, 0]
+    try #require(pipe(&ends) == 0)
+    defer { close(ends[0]); close(ends[1]) }
+    let source = FileByteSource(fileDescriptor: ends[0], name: "-", closeWhenDone: false)
+    let cancelled = Atomic<Bool>(false)
+    source.isCancelled = { cancelled.load(ordering: .relaxed) }
+    let ended = DispatchSemaphore(value: 0)
+    let outcome = Mutex<String>("")
+    let reading = UnsafeSendable(source)
+    Thread.detachNewThread {
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 1)
+        defer { block.deallocate() }
+        do {
+            let got = try reading.value.read(into: block)
+            outcome.withLock { $0 = "read \(got) bytes" }
+        } catch {
+            outcome.withLock { $0 = "\(error)" }
+        }
+        ended.signal()
+    }
+    usleep(150_000)
+    cancelled.store(true, ordering: .relaxed)
+    let stopped = ended.wait(timeout: .now() + 3) == .success
+    #expect(stopped, "the read still waits after the cancel")
+    #expect(outcome.withLock { $0 }.contains("stopped while waiting for input"))
+    // What the next reader of the input gets: every byte written after the cancel.
+    let text = Array("IsA(Dog, Animal).\n".utf8)
+    #expect(write(ends[1], text, text.count) == text.count)
+    if !stopped { _ = ended.wait(timeout: .now() + 3) }  // the old reader took the bytes: let it end first
+    var received = [UInt8](repeating: 0, count: 64)
+    let flags = fcntl(ends[0], F_GETFL)
+    _ = fcntl(ends[0], F_SETFL, flags | O_NONBLOCK)
+    let count = read(ends[0], &received, received.count)
+    #expect(count == text.count && Array(received.prefix(max(count, 0))) == text)
+}
+
+/// A value handed to another thread in a test, used by one thread at a time.
+private struct UnsafeSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
