@@ -62,8 +62,9 @@ enum FactDatabase {
             PRAGMA cache_size=-\(settings.cacheKiB);
             PRAGMA foreign_keys=OFF;
             PRAGMA threads=\(settings.sorterThreads);
-            PRAGMA soft_heap_limit=\(settings.softHeapLimitBytes);
             """)
+        SQLiteSoftHeapLimit.acquire(settings.softHeapLimitBytes)
+        connection.holdsSoftHeapLimit = true
         try ensureSchema(connection)
         try CanonicalFormMigration.migrateIfNeeded(connection)
         try SubjectIndexMigration.migrateIfNeeded(connection)

@@ -45,6 +45,10 @@ final class SQLiteConnection {
     /// most `WriterConnection.releaseLogWaitMilliseconds` for a reader's transaction to end.
     var emptiesLogOnClose = false
 
+    /// Set on a writer's connection that holds SQLite's soft heap limit (`SQLiteSoftHeapLimit`): its close
+    /// releases it.
+    var holdsSoftHeapLimit = false
+
     deinit {
         // Not when the log is empty already (the end of a load emptied it): nothing to wait for.
         if emptiesLogOnClose, (FileSize.bytes(DatabaseFile.walPath(path)) ?? 0) > 0 {
@@ -53,6 +57,7 @@ final class SQLiteConnection {
         }
         SQLiteInterrupts.unregister(handle)
         sqlite3_close_v2(handle)
+        if holdsSoftHeapLimit { SQLiteSoftHeapLimit.release() }
     }
 
     /// Turns a result code into a `StoreError` carrying SQLite's message, or returns when it is OK.

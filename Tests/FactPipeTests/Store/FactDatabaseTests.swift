@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CSQLite
 
 @testable import FactPipe
 
@@ -157,4 +158,30 @@ private func fileBytes(_ path: String) throws -> Data {
             + "\(work.path("missing-dir")) does not exist"), "\(error.message)")
         #expect(FileManager.default.fileExists(atPath: work.path("missing-dir")) == false)
     }
+}
+
+/// SQLite's soft heap limit is the process's: a writer sets factpipe's while it is open and gives the
+/// program's own back as it closes. Set by a pragma and kept, it bounded an embedding program's own SQLite
+/// connections by factpipe's 56 MiB from the first load on. (Other tests' loads may hold the limit
+/// meanwhile: the program's limit is set, and read back, only while none does.)
+@Test func aWritersSoftHeapLimitIsGivenBackAsItCloses() throws {
+    let programsOwn: Int64 = 7_777_777
+    func whenNoWriterHoldsIt(_ body: () -> Void) throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !SQLiteSoftHeapLimit.whileNoneHeld(body) {
+            try #require(ContinuousClock.now < deadline, "writers held the limit for a minute")
+            usleep(2_000)
+        }
+    }
+    try whenNoWriterHoldsIt { _ = sqlite3_soft_heap_limit64(programsOwn) }
+    let work = try LoadWorkspace()
+    do {
+        let connection = try FactDatabase.openForWriting(path: work.databasePath)
+        #expect(sqlite3_soft_heap_limit64(-1) == Int64(DatabaseSettings().softHeapLimitBytes))
+        withExtendedLifetime(connection) {}
+    }
+    var after: Int64 = 0
+    try whenNoWriterHoldsIt { after = sqlite3_soft_heap_limit64(-1) }
+    #expect(after == programsOwn)
+    try whenNoWriterHoldsIt { _ = sqlite3_soft_heap_limit64(0) }
 }
