@@ -85,7 +85,8 @@ public enum TemporaryFiles {
     public static var isEnding: Bool { state.withLock { $0.isEnding } }
 
     /// Removes every temporary file still noted, as the process ends (safe to call from any thread, at any
-    /// time): no temporary file is made after it.
+    /// time): no temporary file is made after it, so every later export, backup or restore in this process
+    /// fails. Only for a process that is ending.
     public static func removeAll() {
         let pending = state.withLock { current -> Set<String> in
             current.isEnding = true

@@ -50,6 +50,11 @@ public struct ImportPipeline: Sendable {
         var summary: ImportSummary
         do {
             try options.validate()
+            // The command line and `run` refuse it before they get here; a library caller's was `done` with no
+            // ledger row.
+            guard !options.inputs.isEmpty else {
+                throw ImportOptionError(.inputs, "give one or more inputs, or - for standard input")
+            }
             try checkPaths()
             summary = try load(startedAt: startedAt, progress: progress)
             // The store is gone, and with it the writer lock the undo takes.

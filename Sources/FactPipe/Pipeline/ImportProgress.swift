@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Counters the stages update as a load runs, read by the progress line and at the end.
+/// Counters the stages update as a load runs, read by the progress line and at the end. One per load: once
+/// cancelled it stays so, and a load given it stops at once.
 public final class ImportProgress: Sendable {
     /// Raw input bytes consumed (compressed bytes for compressed input).
     public let inputBytes = Atomic<Int64>(0)

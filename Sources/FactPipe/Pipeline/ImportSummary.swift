@@ -38,8 +38,9 @@ public struct ImportSummary: Sendable {
     /// Committed records whose merge into `facts` is still to come (0 unless a merge failed).
     public var staged = 0
     public var seconds = 0.0
+    /// The process's peak resident memory when the load ended (since the process started, not the load).
     public var peakRSSBytes = 0
-    /// Decoded input bytes read.
+    /// Input bytes read, as they are on disk or in the pipe: compressed bytes for a compressed input.
     public var bytesRead: Int64 = 0
     public var sources: [Source] = []
     /// Inputs not read because the ledger has their content as loaded (same SHA-256), with why.

@@ -24,7 +24,9 @@ public enum SQLiteInterrupts {
         open.withLock { _ = $0.remove(UInt(bitPattern: handle)) }
     }
 
-    /// Interrupts every statement the open connections run, and the next each starts while one still runs.
+    /// Interrupts every statement the open connections run, and the next each starts while one still runs:
+    /// every connection of the process, a load's too (its `ImportProgress.cancel()` stops a load between
+    /// batches instead). For a process that is ending.
     public static func interruptAll() {
         open.withLock { handles in
             for address in handles {

@@ -86,4 +86,13 @@ import Testing
         #expect(summary.message == "--resume needs factpipe's ledger; --into-existing has none")
         #expect(!FileManager.default.fileExists(atPath: work.path("kb.sqlite")))
     }
+
+    /// A load of no input fails as the command line's refusal does: it was `done`, with no ledger row.
+    @Test func aLoadOfNoInputFailsAndCreatesNothing() throws {
+        let work = try LoadWorkspace()
+        let summary = ImportPipeline(options: ImportOptions(inputs: [], databasePath: work.path("kb.sqlite"))).run()
+        #expect(summary.status == .failed)
+        #expect(summary.message == "give one or more inputs, or - for standard input")
+        #expect(!FileManager.default.fileExists(atPath: work.path("kb.sqlite")))
+    }
 }
