@@ -393,3 +393,28 @@ import Testing
         #expect(try SQLiteFile.int(database, "SELECT count(*) FROM factpipe_loads WHERE source NOT LIKE '%a.txt'") == 0)
     }
 }
+
+/// Outputs with long names (up to what a name may be, 255 bytes, less what SQLite adds to a database's): their
+/// temporary names were 48 bytes longer than theirs, so a snapshot, backup restore or rejects file named with
+/// 200 bytes or more could not be written at all ("File name too long").
+@Suite struct LongOutputNameTests {
+    @Test func outputsWithLongNamesAreWritten() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.ndjson", #"{"statement":"A(a)."}"# + "\n" + #"{"statement":"bad"}"# + "\n")
+        let long = String(repeating: "é", count: 110)  // 220 bytes
+        let rejects = work.path(long + ".rj")
+        let load = try Factpipe.run(["import", input, "--db", work.database, "--rejects", rejects])
+        #expect(load.status == 2, "\(load.stderr)")
+        #expect(try String(contentsOfFile: rejects, encoding: .utf8).contains("bad"))
+        let snapshot = work.path(long + ".ndjson.zst")
+        let export = try Factpipe.run(["export", "--db", work.database, "-o", snapshot])
+        #expect(export.status == 0, "\(export.stderr)")
+        #expect(try Factpipe.run(["verify", snapshot, "-q"]).status == 0)
+        let restored = work.path(long + ".db")
+        let restore = try Factpipe.run(["restore", snapshot, "--to", restored])
+        #expect(restore.status == 0, "\(restore.stderr)")
+        #expect(try SQLiteFile.int(restored, "SELECT count(*) FROM facts") == 1)
+        // Nothing temporary left beside them.
+        #expect(try work.contents("").filter { $0.contains(".factpipe-tmp-") }.isEmpty)
+    }
+}

@@ -105,7 +105,31 @@ public enum TemporaryName {
         let number = counter.add(1, ordering: .relaxed).newValue
         let (folder, base) = PathText.split(path)
         let prefix = path.contains("/") ? (folder == "/" ? "/" : folder + "/") : ""
-        return prefix + "." + base + marker + currentOwner.nameSuffix(number: number)
+        let suffix = marker + currentOwner.nameSuffix(number: number)
+        return prefix + "." + shortened(base, room: Int(NAME_MAX) - 1 - suffix.utf8.count - longestSideFileSuffix) + suffix
+    }
+
+    /// The most bytes a side file's suffix adds to a temporary name (`-factpipe.lock`).
+    private static let longestSideFileSuffix = sideFileSuffixes.map(\.utf8.count).max() ?? 0
+
+    /// `name` when it fits in `room` bytes, else its first characters and `~` with eight hex digits of its
+    /// hash (FNV-1a), in `room` bytes: an output named with 200 bytes or more could not be written at all,
+    /// its temporary name being longer than a name may be (ENAMETOOLONG).
+    static func shortened(_ name: String, room: Int) -> String {
+        guard name.utf8.count > room else { return name }
+        var hash: UInt32 = 2_166_136_261
+        for byte in name.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        let digits = String(hash, radix: 16)
+        let tag = "~" + String(repeating: "0", count: 8 - digits.count) + digits
+        var kept = String.UnicodeScalarView()
+        var bytes = 0
+        for scalar in name.unicodeScalars {
+            let size = String(scalar).utf8.count
+            guard bytes + size <= room - tag.utf8.count else { break }
+            kept.append(scalar)
+            bytes += size
+        }
+        return String(kept) + tag
     }
 
     /// The owner recorded in a folder entry's name, or nil when factpipe did not name it.
