@@ -30,7 +30,7 @@ final class InterruptCleanup: @unchecked Sendable {
                     Standard.error("factpipe: interrupted; temporary files removed")
                     // What a PostgreSQL server runs for this process stops with it.
                     SignalTrap.cancelServerStatements()
-                    SQLiteInterrupts.interruptAll()
+                    SQLiteInterrupts.interruptAll(andLaterOnes: true)
                     _ = SQLiteInterrupts.waitUntilAllClosed(seconds: 2)
                     _exit(128 + number)
                 }

@@ -29,7 +29,7 @@ final class ReaderStop: @unchecked Sendable {
                     return
                 }
                 firstAt.store(now, ordering: .sequentiallyConsistent)
-                SQLiteInterrupts.interruptAll()
+                SQLiteInterrupts.interruptAll(andLaterOnes: true)
                 SignalTrap.cancelServerStatements()
             }
             source.resume()

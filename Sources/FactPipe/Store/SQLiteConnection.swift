@@ -26,10 +26,12 @@ final class SQLiteConnection {
             flags |= SQLITE_OPEN_READWRITE
             if create { flags |= SQLITE_OPEN_CREATE }
         }
+        SQLiteInterrupts.opening()
         let rc = sqlite3_open_v2(uri ?? DatabaseFile.literal(path), &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             if let db { sqlite3_close_v2(db) }
+            SQLiteInterrupts.openFailed()
             throw StoreError(kind: .sqlite(code: rc), path: path, message: "cannot open database: \(message)")
         }
         self.handle = db
@@ -55,8 +57,9 @@ final class SQLiteConnection {
             sqlite3_busy_timeout(handle, WriterConnection.releaseLogWaitMilliseconds)
             sqlite3_exec(handle, "PRAGMA wal_checkpoint(TRUNCATE)", nil, nil, nil)
         }
-        SQLiteInterrupts.unregister(handle)
+        SQLiteInterrupts.closing(handle)
         sqlite3_close_v2(handle)
+        SQLiteInterrupts.closed()
         if holdsSoftHeapLimit { SQLiteSoftHeapLimit.release() }
     }
 

@@ -12,24 +12,51 @@ import Synchronization
 /// called from another thread while the connection is open), so the running statement fails at once and
 /// the command ends through its own error path, closing its connections.
 public enum SQLiteInterrupts {
-    /// The open connections' handles, as addresses. A handle is removed under the lock before it is closed,
-    /// so `interruptAll` never reaches a closed one.
-    private static let open = Mutex<Set<UInt>>([])
+    /// The open connections' handles, as addresses; how many connections are being opened or closed (not
+    /// yet in the set, or out of it and closing: an interrupt cannot reach them, but the process must wait
+    /// for them to close, whose close removes the `-wal`); and whether `interruptAll` ran. A handle is
+    /// removed under the lock before it is closed, so `interruptAll` never reaches a closed one.
+    private static let state = Mutex<(open: Set<UInt>, changing: Int, interrupting: Bool)>(([], 0, false))
 
+    /// Called before a connection is opened: counted until `register` or `openFailed`.
+    static func opening() {
+        state.withLock { $0.changing += 1 }
+    }
+
+    /// The connection `opening` announced failed to open.
+    static func openFailed() {
+        state.withLock { $0.changing -= 1 }
+    }
+
+    /// The connection `opening` announced is open; interrupted at once when `interruptAll` ran before.
     static func register(_ handle: OpaquePointer) {
-        open.withLock { _ = $0.insert(UInt(bitPattern: handle)) }
+        state.withLock { state in
+            state.changing -= 1
+            state.open.insert(UInt(bitPattern: handle))
+            if state.interrupting { sqlite3_interrupt(handle) }
+        }
     }
 
-    static func unregister(_ handle: OpaquePointer) {
-        open.withLock { _ = $0.remove(UInt(bitPattern: handle)) }
+    /// Called before a connection is closed: counted until `closed`.
+    static func closing(_ handle: OpaquePointer) {
+        state.withLock { state in
+            state.open.remove(UInt(bitPattern: handle))
+            state.changing += 1
+        }
     }
 
-    /// Interrupts every statement the open connections run, and the next each starts while one still runs:
-    /// every connection of the process, a load's too (its `ImportProgress.cancel()` stops a load between
-    /// batches instead). For a process that is ending.
-    public static func interruptAll() {
-        open.withLock { handles in
-            for address in handles {
+    /// The connection `closing` announced is closed (its log checkpointed and removed when it was the last).
+    static func closed() {
+        state.withLock { $0.changing -= 1 }
+    }
+
+    /// Interrupts every statement the open connections run, and the next each starts while one still runs
+    /// (with `andLaterOnes`, every connection opened after too): every connection of the process, a load's
+    /// too (its `ImportProgress.cancel()` stops a load between batches instead). For a process that is ending.
+    public static func interruptAll(andLaterOnes: Bool = false) {
+        state.withLock { state in
+            if andLaterOnes { state.interrupting = true }
+            for address in state.open {
                 if let handle = OpaquePointer(bitPattern: address) { sqlite3_interrupt(handle) }
             }
         }
@@ -40,10 +67,11 @@ public enum SQLiteInterrupts {
     /// go the `-wal` and `-shm` beside a WAL database.
     public static func waitUntilAllClosed(seconds: Double) -> Bool {
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1_000))
+        func allClosed() -> Bool { state.withLock { $0.open.isEmpty && $0.changing == 0 } }
         while ContinuousClock.now < deadline {
-            if open.withLock({ $0.isEmpty }) { return true }
+            if allClosed() { return true }
             usleep(2_000)
         }
-        return open.withLock { $0.isEmpty }
+        return allClosed()
     }
 }
