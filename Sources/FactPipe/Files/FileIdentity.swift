@@ -86,6 +86,15 @@ enum PathText {
         target.hasPrefix("/") ? target : joined(split(link).folder, target)
     }
 
+    /// The last component of `path` without its last extension (`kb` of `data/kb.sqlite`); a name that starts
+    /// with its only dot keeps it.
+    static func stem(_ path: String) -> String {
+        let name = split(path).name
+        let bytes = name.utf8
+        guard let dot = bytes.lastIndex(of: UInt8(ascii: ".")), dot != bytes.startIndex else { return name }
+        return String(decoding: bytes[..<dot], as: UTF8.self)
+    }
+
     /// The folder part (`.` when there is none) and the last component of `path`.
     static func split(_ path: String) -> (folder: String, name: String) {
         let bytes = path.utf8

@@ -19,9 +19,12 @@ extension ArchiveRestorer {
     /// `.manifest.json` is what that archive is verified with.
     public static func targetNameProblem(_ path: String) -> String? {
         let name = PathText.split(path).name
-        for (suffix, what) in belongingSuffixes where name.hasSuffix(suffix) && name.count > suffix.count {
-            return "is the name of \(name.dropLast(suffix.count))'s \(what) (it ends in \(suffix)); "
-                + "restore to a name of its own"
+        // As bytes: `k\u{600}-wal` is SQLite's log of `k\u{600}`, though to Swift U+0600 and `-` are one
+        // character and the text does not end in `-wal` (a restore there was replayed into that database).
+        for (suffix, what) in belongingSuffixes
+        where name.utf8.count > suffix.utf8.count && name.utf8.reversed().starts(with: suffix.utf8.reversed()) {
+            let owner = String(decoding: name.utf8.dropLast(suffix.utf8.count), as: UTF8.self)
+            return "is the name of \(owner)'s \(what) (it ends in \(suffix)); restore to a name of its own"
         }
         return nil
     }

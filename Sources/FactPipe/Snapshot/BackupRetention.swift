@@ -21,9 +21,7 @@ struct BackupRetention {
 
     /// The name a database's backups start with: its file name without the last extension.
     static func databaseName(_ path: String) -> String {
-        let file = path.split(separator: "/").last.map(String.init) ?? path
-        guard let dot = file.lastIndex(of: "."), dot != file.startIndex else { return file }
-        return String(file[..<dot])
+        PathText.stem(path)
     }
 
     /// A path for a new backup in `directory`: the current UTC time to the millisecond, one that no
@@ -49,7 +47,7 @@ struct BackupRetention {
     /// The time stamp in a backup's path (`YYYYMMDDTHHMMSS.mmmZ`, sorting as the time), or nil when its
     /// name is not a backup's of this database.
     private func stamp(of path: String) -> String? {
-        let file = path.split(separator: "/").last.map(String.init) ?? path
+        let file = PathText.split(path).name
         guard matchesPattern(file) else { return nil }
         return String(decoding: file.utf8.dropFirst(databaseName.utf8.count + 1).dropLast(7), as: UTF8.self)
     }

@@ -116,7 +116,7 @@ enum RejectsResume {
         recordedSource: String? = nil, notes: inout [String]
     ) throws -> (offset: Int64, namesAnotherFile: Bool) {
         let sameFile = rejects.map { rejects in
-            rejects.path == recordedPath || recordedPath.map { AtomicFileOutput.isSameFile(rejects.path, $0) } == true
+            recordedPath.map { PathText.same(rejects.path, $0) } == true || recordedPath.map { AtomicFileOutput.isSameFile(rejects.path, $0) } == true
         } ?? (recordedPath == nil)
         let sources = [source] + (recordedSource.map { $0 == source ? [] : [$0] } ?? [])
         guard let rejects, sameFile else {

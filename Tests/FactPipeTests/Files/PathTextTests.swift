@@ -43,5 +43,10 @@ import Testing
         let retention = BackupRetention(directory: "b", databaseName: "caf\u{E9}", sourceDatabase: "/x/caf\u{E9}.sqlite")
         #expect(retention.matchesPattern("caf\u{E9}-20260101T000000.000Z.db.zst"))
         #expect(!retention.matchesPattern("cafe\u{301}-20260101T000000.000Z.db.zst"))
+        // U+0600 joins the `-` after it into one character: the text does not end in `-wal`, the bytes do.
+        #expect(!"k\u{600}-wal".hasSuffix("-wal"))
+        #expect(ArchiveRestorer.targetNameProblem("data/k\u{600}-wal")?.contains("k\u{600}'s write-ahead log") == true)
+        #expect(ArchiveRestorer.targetNameProblem("data/k\u{600}-wal.db") == nil)
+        #expect(PathText.stem("a/k\u{600}.sqlite") == "k\u{600}" && PathText.stem("a/.hidden") == ".hidden")
     }
 }
