@@ -165,7 +165,7 @@ struct ImportCommand: ParsableCommand {
         } else if let failure = summary.failureText {
             Standard.error(failure)
         }
-        if let reportFailure { Standard.error("factpipe import: error: \(reportFailure)") }
+        if let reportFailure { Standard.error("factpipe import: error: " + TerminalText.escaped("\(reportFailure)")) }
         if code != 0 { throw ExitCode(code) }
     }
 }

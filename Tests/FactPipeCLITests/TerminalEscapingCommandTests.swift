@@ -205,6 +205,11 @@ import Testing
         // A command's failure, and the lines of export, verify, optimize and run naming files and the pipeline.
         let failed = try Factpipe.run(["loads", "--db", work.path(hostile)])
         #expect(failed.status == 1 && forgedLines(failed.stderr).isEmpty, "\(failed.stderr)")
+        _ = try work.write(hostile + "-file", "")  // a file: the report's folder below is no folder
+        let report = try Factpipe.run([
+            "import", input, "--db", work.database, "--report", work.path(hostile + "-file/r.json"),
+        ])
+        #expect(report.stderr.contains("factpipe import: error:") && forgedLines(report.stderr).isEmpty, "\(report.stderr)")
         let snapshot = work.path("s\n\(Self.forged)\u{202e}.ndjson.zst")
         let export = try Factpipe.run(["export", "--db", work.database, "-o", snapshot, "--json"])
         #expect(export.status == 0, "\(export.stderr)")
