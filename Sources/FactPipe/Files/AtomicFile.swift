@@ -72,7 +72,7 @@ public enum AtomicFile {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { raw in
-                Glibc.write(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                writeBytes(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
             }
             if written < 0 && errno == EINTR { continue }
             guard written > 0 else {

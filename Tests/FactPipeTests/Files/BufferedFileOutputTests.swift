@@ -35,6 +35,10 @@ import Testing
         var pending = sigset_t()
         sigpending(&pending)
         #expect(sigismember(&pending, SIGPIPE) == 0, "the write left a SIGPIPE for the process")
+        // A report or metrics file written in place into such a pipe (`--report /dev/stdout` of a pipe).
+        #expect(throws: FileOutputError.self) { try AtomicFile.write("{}\n", to: "/dev/fd/\(ends[1])") }
+        sigpending(&pending)
+        #expect(sigismember(&pending, SIGPIPE) == 0, "the report's write left a SIGPIPE for the process")
     }
 
     @Test func writesEveryByteThroughASmallBuffer() throws {
