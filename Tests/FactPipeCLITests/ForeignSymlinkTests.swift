@@ -53,6 +53,23 @@ import Testing
     }
 
     /// A link this user made is written through as before (its file replaced, the link kept).
+    /// A link whose target's name is not UTF-8 cannot be written through (factpipe cannot name the target):
+    /// it was taken for a plain file and replaced by one. It is refused, and stays.
+    @Test func aLinkToANameThatIsNotUTF8IsRefusedAndKept() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.ndjson", #"{"statement":"A(a)."}"# + "\n")
+        let shell = URL(fileURLWithPath: "/bin/sh")
+        let made = try Factpipe.runProcess(shell, ["-c", "cd \"$1\" && ln -s \"$(printf 't\\377.json')\" r.json", "sh", work.url.path])
+        try #require(made.status == 0)
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--report", work.path("r.json")])
+        #expect(run.status != 0, "\(run.stderr)")
+        #expect(run.stderr.contains("a symbolic link to a name that is not UTF-8"), "\(run.stderr)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: work.path("r.json"))) != nil)
+        let export = try Factpipe.run(["export", "--db", work.database, "-o", work.path("r.json")])
+        #expect(export.status != 0 && export.stderr.contains("not UTF-8"), "\(export.stderr)")
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: work.path("r.json"))) != nil)
+    }
+
     @Test func aLinkOfThisUserIsStillWrittenThrough() throws {
         let work = try CLIWorkspace()
         let target = try work.write("report-target.json", "old")
