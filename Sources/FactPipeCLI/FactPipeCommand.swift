@@ -53,10 +53,10 @@ struct FactPipeCommand: ParsableCommand {
                 }
             }
             let message = fullMessage(for: error)
+            let reason = Self.reason(in: message)
             if code != .success, !(error is ExitCode), arguments.contains("--json"),
                 !streamGoesIntoTheDatabase(arguments, "standard output") {
                 let name = arguments.first { !$0.hasPrefix("-") } ?? "factpipe"
-                let reason = Self.reason(in: message)
                 Standard.json(CommandFailure.jsonObject(
                     command: name, message: reason.isEmpty ? "\(error)" : reason, exitCode: code.rawValue).text)
             }
@@ -67,7 +67,6 @@ struct FactPipeCommand: ParsableCommand {
             }
             // The usage error as ArgumentParser words it, with the names it quotes escaped: printed as it was, a
             // file name's escape sequences reached the terminal and its line feeds forged lines of their own.
-            let reason = Self.reason(in: message)
             let rest = String(decoding: message.utf8.dropFirst(reason.utf8.count), as: UTF8.self)
             if !message.isEmpty { Standard.error(TerminalText.escaped(reason) + TerminalText.escapedKeepingLineFeeds(rest)) }
             Glibc.exit(code.rawValue)

@@ -49,6 +49,6 @@ struct StatsCommand: ParsableCommand {
             throw CommandFailure.exit("stats", stop.failure(error), json: json)
         }
         try stop.checkNotStopped("stats", json: json)
-        Standard.output(json ? TerminalText.jsonEscaped(stats.json.text) : stats.humanText)
+        if json { Standard.json(stats.json.text) } else { Standard.output(stats.humanText) }
     }
 }
