@@ -93,7 +93,8 @@ public struct DatabaseBackup: Sendable {
             for suffix in ["", "-journal", "-wal", "-shm"] { AtomicFileOutput.remove(copyPath + suffix) }
         }
         do {
-            try SQLiteBackup.copy(from: options.databasePath, to: copyPath)
+            // Stopped by a signal, the copy ends at its next step (the process ends once the database is closed).
+            try SQLiteBackup.copy(from: options.databasePath, to: copyPath, isCancelled: { TemporaryFiles.isEnding })
         } catch {
             // A failure to write the copy is the copy folder's; one to read is the database's.
             guard error.path == copyPath else { throw SnapshotError(error) }

@@ -60,6 +60,38 @@ import Testing
         #expect(try work.database().int("SELECT count(*) FROM facts") == roundTripFixtureFacts + 1)
     }
 
+    /// The copy goes a few pages at a time so that a signal can stop it between steps (one step of a large
+    /// database could not be stopped), inside one read transaction: another connection's commit between two
+    /// steps is not in the copy, which is the database at the moment the copy began.
+    @Test func aCopyInStepsIsOneMomentAndStopsWhenAsked() throws {
+        let work = try loadedWorkspace()
+        let writer = try RawDatabase(work.databasePath)
+        var asked = 0
+        let copy = work.path("copy.sqlite")
+        let pages = try SQLiteBackup.copy(from: work.databasePath, to: copy, stepPages: 1, isCancelled: {
+            asked += 1
+            if asked == 2 {
+                try? writer.execute("""
+                    INSERT INTO facts(statement, predicate, subject, args, arity, created_at)
+                    VALUES ('Later(x).', 'Later', 'x', '["x"]', 1, '2025-01-01T00:00:00Z')
+                    """)
+            }
+            return false
+        })
+        #expect(pages > 2 && asked >= pages, "pages \(pages), asked \(asked)")
+        #expect(try RawDatabase(copy).int("SELECT count(*) FROM facts") == roundTripFixtureFacts)
+        #expect(try RawDatabase(copy).column("PRAGMA integrity_check") == ["ok"])
+        #expect(try work.database().int("SELECT count(*) FROM facts") == roundTripFixtureFacts + 1)
+
+        var steps = 0
+        #expect(throws: StoreError.self) {
+            try SQLiteBackup.copy(from: work.databasePath, to: work.path("stopped.sqlite"), stepPages: 1, isCancelled: {
+                steps += 1
+                return steps > 1
+            })
+        }
+    }
+
     @Test func aBackupOfAMissingOrForeignDatabaseFailsAndLeavesTheFolderEmpty() throws {
         let work = try LoadWorkspace()
         try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: true)
