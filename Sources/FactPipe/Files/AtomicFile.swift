@@ -69,18 +69,20 @@ public enum AtomicFile {
     private static func writeAll(
         _ bytes: [UInt8], to descriptor: Int32, _ path: String, closing: Bool = true
     ) throws(FileOutputError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes.withUnsafeBytes { raw in
-                writeBytes(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+        try withSIGPIPEHeldBack { () throws(FileOutputError) in
+            var offset = 0
+            while offset < bytes.count {
+                let written = bytes.withUnsafeBytes { raw in
+                    writeBytes(descriptor, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                }
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else {
+                    let error = failure(.write, path)
+                    if closing { close(descriptor) }
+                    throw error
+                }
+                offset += written
             }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                let error = failure(.write, path)
-                if closing { close(descriptor) }
-                throw error
-            }
-            offset += written
         }
     }
 

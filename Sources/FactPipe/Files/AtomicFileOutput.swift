@@ -162,26 +162,28 @@ final class AtomicFileOutput: ArchiveSink {
 
     /// `write(2)` until every byte is written.
     private func writeAll(_ base: UnsafeRawPointer, _ count: Int) throws(SnapshotError) {
-        var done = 0
-        while done < count {
-            let written: Int
-            if let isCancelled, mayWait {
-                // A pipe's reader may have stopped reading: wait for room where a signal can end it.
-                written = CancellableOutput.writeSome(
-                    descriptor, base + done, count - done, isNonBlocking: isNonBlocking, isCancelled: isCancelled)
-                if written < 0 && errno == EINTR {
-                    let name = path == "-" ? "standard output" : path
-                    throw SnapshotError(.io, path: name, "cannot write: \(CancellableOutput.stoppedWaiting)")
+        try withSIGPIPEHeldBack { () throws(SnapshotError) in
+            var done = 0
+            while done < count {
+                let written: Int
+                if let isCancelled, mayWait {
+                    // A pipe's reader may have stopped reading: wait for room where a signal can end it.
+                    written = CancellableOutput.writeSome(
+                        descriptor, base + done, count - done, isNonBlocking: isNonBlocking, isCancelled: isCancelled)
+                    if written < 0 && errno == EINTR {
+                        let name = path == "-" ? "standard output" : path
+                        throw SnapshotError(.io, path: name, "cannot write: \(CancellableOutput.stoppedWaiting)")
+                    }
+                } else {
+                    written = writeBytes(descriptor, base + done, count - done)
                 }
-            } else {
-                written = writeBytes(descriptor, base + done, count - done)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw SnapshotError(.io, path: path == "-" ? "standard output" : path, "cannot write: \(systemError())")
+                }
+                done += written
+                bytesWritten += Int64(written)
             }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw SnapshotError(.io, path: path == "-" ? "standard output" : path, "cannot write: \(systemError())")
-            }
-            done += written
-            bytesWritten += Int64(written)
         }
     }
 

@@ -283,30 +283,32 @@ public final class BufferedFileOutput {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let base = raw.baseAddress.map { $0 + offset }
-                if let isCancelled, let base {
-                    // A pipe's reader may have stopped reading: wait for room where a signal can end it.
-                    let written = CancellableOutput.writeSome(
-                        descriptor, base, raw.count - offset, isNonBlocking: isNonBlocking, isCancelled: isCancelled)
-                    guard written >= 0 else {
-                        guard errno == EINTR else { throw FileOutputError.fromErrno(.write, path: path) }
-                        throw FileOutputError(
-                            operation: .write, path: path, code: EINTR, reason: CancellableOutput.stoppedWaiting)
+        try withSIGPIPEHeldBack {
+            try bytes.withUnsafeBytes { raw in
+                var offset = 0
+                while offset < raw.count {
+                    let base = raw.baseAddress.map { $0 + offset }
+                    if let isCancelled, let base {
+                        // A pipe's reader may have stopped reading: wait for room where a signal can end it.
+                        let written = CancellableOutput.writeSome(
+                            descriptor, base, raw.count - offset, isNonBlocking: isNonBlocking, isCancelled: isCancelled)
+                        guard written >= 0 else {
+                            guard errno == EINTR else { throw FileOutputError.fromErrno(.write, path: path) }
+                            throw FileOutputError(
+                                operation: .write, path: path, code: EINTR, reason: CancellableOutput.stoppedWaiting)
+                        }
+                        offset += written
+                        bytesWritten += Int64(written)
+                        continue
+                    }
+                    let written = writeBytes(descriptor, base, raw.count - offset)
+                    if written < 0 {
+                        if errno == EINTR { continue }
+                        throw FileOutputError.fromErrno(.write, path: path)
                     }
                     offset += written
                     bytesWritten += Int64(written)
-                    continue
                 }
-                let written = writeBytes(descriptor, base, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw FileOutputError.fromErrno(.write, path: path)
-                }
-                offset += written
-                bytesWritten += Int64(written)
             }
         }
         if isRegularFile {
