@@ -183,7 +183,7 @@ struct PostgreSQLOptimizeTests {
 
         let refused = try Factpipe.run(["optimize", "--db", database.urlWithPassword, "--json"])
         #expect(refused.status == 1, "\(refused.stderr)")
-        #expect(refused.stderr.contains("refusing to optimize: a load is writing to this database")
+        #expect(refused.stderr.contains("refusing to optimize: another load is writing to this database")
             && refused.stderr.contains("factpipe import"), "\(refused.stderr)")
         let failure = try refused.json()
         #expect(failure["status"] as? String == "failed", "\(failure)")
@@ -228,7 +228,7 @@ struct PostgreSQLOptimizeTests {
         let load = try Factpipe.run(["import", try facts(work, "second.txt", count: 5, from: 10), "--db", database.url,
                                      "--wait", "0.3"])
         #expect(load.status == 1, "\(load.stderr)")
-        #expect(load.stderr.contains("another load is writing to this database")
+        #expect(load.stderr.contains("another factpipe command is writing to this database")
             && load.stderr.contains("factpipe optimize"), "\(load.stderr)")
 
         try database.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'reader'")

@@ -33,10 +33,11 @@ enum PostgreSQLOptimizer {
             try PostgreSQLWriterLock.take(
                 on: connection, timeoutSeconds: options.lockWaitSeconds, isCancelled: isCancelled)
         } else if try !PostgreSQLWriterLock.takeIfFree(on: connection) {
+            let holder = try PostgreSQLWriterLock.holder(connection)
             throw PostgreSQLError(
                 server: connection.server,
-                message: "refusing to optimize: a load is writing to this database "
-                    + "(\(try PostgreSQLWriterLock.holder(connection))); run optimize after it")
+                message: "refusing to optimize: \(WriterLock.noun(holder: holder)) is writing to this database "
+                    + "(\(holder)); run optimize after it")
         }
         // The lock is the session's: it goes when the connection closes, also on every error below.
         guard !connection.isInTransaction else {

@@ -18,14 +18,16 @@ enum PostgreSQLWriterLock {
         let deadline = ContinuousClock.now + .wait(seconds: timeoutSeconds)
         while try !tryLock(connection) {
             if isCancelled() {
+                let holder = try holder(connection)
                 throw PostgreSQLError(
                     server: connection.server,
-                    message: "interrupted while waiting for another load to finish (\(try holder(connection)))")
+                    message: "interrupted while waiting for \(WriterLock.noun(holder: holder)) to finish (\(holder))")
             }
             guard ContinuousClock.now < deadline else {
+                let holder = try holder(connection)
                 throw PostgreSQLError(
                     server: connection.server,
-                    message: "another load is writing to this database (\(try holder(connection))); "
+                    message: "\(WriterLock.noun(holder: holder)) is writing to this database (\(holder)); "
                         + "waited \(Duration.wait(seconds: timeoutSeconds).saidInSeconds) s")
             }
             usleep(50_000)

@@ -72,14 +72,14 @@ final class WriterLock {
                 close(fd)
                 throw StoreError(
                     kind: .interrupted, path: databasePath,
-                    message: "interrupted while waiting for another load to finish (\(holder))")
+                    message: "interrupted while waiting for \(Self.noun(holder: holder)) to finish (\(holder))")
             }
             guard ContinuousClock.now < deadline else {
                 let holder = Self.contents(fd)
                 close(fd)
                 throw StoreError(
                     kind: .busy, path: databasePath,
-                    message: "another load is writing to this database (\(holder)); waited \(Duration.wait(seconds: timeoutSeconds).saidInSeconds) s")
+                    message: "\(Self.noun(holder: holder)) is writing to this database (\(holder)); waited \(Duration.wait(seconds: timeoutSeconds).saidInSeconds) s")
             }
             usleep(50_000)
         }
@@ -153,6 +153,18 @@ final class WriterLock {
             message: "the lock file was removed or replaced while this load ran, and another load may have written "
                 + "to the database since (\(holder)): this load stops at its last commit; run it again with "
                 + "--resume once no other load runs")
+    }
+
+    /// What a message calls the holder of a writer lock, from the words the holder left (`pid 42, import of
+    /// …` in a lock file, `server process 42, factpipe optimize, from local` for PostgreSQL): "another load"
+    /// for an import's, or when the words do not say; "another factpipe command" for an optimize, undo or
+    /// restore's, whose words then name it (an optimize is no load).
+    static func noun(holder: String) -> String {
+        let words = holder.split(separator: ",", maxSplits: 2).dropFirst().first
+            .map { String($0).trimmingASCIIWhitespace() } ?? ""
+        let command = words.hasPrefix("factpipe ") ? words.dropFirst("factpipe ".count) : Substring(words)
+        let first = command.split(separator: " ", maxSplits: 1).first ?? ""
+        return ["optimize", "undo", "restore"].contains(first) ? "another factpipe command" : "another load"
     }
 
     private static func contents(atPath path: String) -> String {

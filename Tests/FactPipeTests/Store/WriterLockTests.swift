@@ -32,6 +32,45 @@ import Testing
         withExtendedLifetime(first) {}
     }
 
+    /// An optimize, undo or restore holding the lock is no load: the message says so, and the holder's
+    /// words name the command.
+    @Test func aWriterWaitingForAnotherCommandDoesNotCallItALoad() throws {
+        let work = try LoadWorkspace()
+        let optimize = try WriterLock(
+            databasePath: work.databasePath, timeoutSeconds: 0, description: "optimize started 2026-12-07T04:00:00Z")
+        do {
+            _ = try WriterLock(databasePath: work.databasePath, timeoutSeconds: 0, description: "import of b.txt")
+            Issue.record("two writers held the lock")
+        } catch {
+            #expect(error.message == "another factpipe command is writing to this database (pid \(getpid()), "
+                + "optimize started 2026-12-07T04:00:00Z); waited 0 s")
+        }
+        do {
+            _ = try WriterLock(
+                databasePath: work.databasePath, timeoutSeconds: 5, description: "import of b.txt", isCancelled: { true })
+            Issue.record("two writers held the lock")
+        } catch {
+            #expect(error.kind == .interrupted)
+            #expect(error.message.hasPrefix("interrupted while waiting for another factpipe command to finish (pid "))
+        }
+        withExtendedLifetime(optimize) {}
+        // Each holder's words, as a lock file and PostgreSQL's `pg_stat_activity` give them.
+        let nouns = [
+            "pid 7, import of a.txt started 2026-12-07T04:00:00Z": "another load",
+            "pid 7, import into the existing database, started 2026-12-07T04:00:00Z": "another load",
+            "pid 7, undo of load 3": "another factpipe command",
+            "pid 7, restore of kb.tar.zst": "another factpipe command",
+            "server process 7, factpipe import, from local": "another load",
+            "server process 7, factpipe optimize, from 10.0.0.2": "another factpipe command",
+            "server process 7, factpipe undo 3, from local": "another factpipe command",
+            "server process 7, nightly-etl, from local": "another load",
+            "holder unknown": "another load",
+        ]
+        for (holder, noun) in nouns {
+            #expect(WriterLock.noun(holder: holder) == noun, "\(holder)")
+        }
+    }
+
     @Test func aWaitingWriterGetsTheLockWhenTheFirstLetsGo() throws {
         let work = try LoadWorkspace()
         let holder = LockedValue<WriterLock?>(
