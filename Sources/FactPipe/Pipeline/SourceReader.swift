@@ -34,8 +34,8 @@ struct SourceReader {
             do {
                 // Opened once: a pipe, a FIFO or `<(…)` cannot be read again, so every decision about the
                 // input is taken from this one stream's look-ahead.
-                let file = try FileByteSource(path: path)
-                file.isCancelled = { [progress] in progress.isCancelled.load(ordering: .relaxed) }
+                let file = try FileByteSource(
+                    path: path, isCancelled: { [progress] in progress.isCancelled.load(ordering: .relaxed) })
                 if let planned = plan.stamp, file.stamp != planned {
                     // Renamed over or rewritten since its hash was taken: the ledger would record this file
                     // under that one's hash, and skip that content as loaded from then on.

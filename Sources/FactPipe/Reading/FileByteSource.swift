@@ -55,21 +55,38 @@ public final class FileByteSource: ByteSource {
     private var pending: [UInt8] = []
     private var pendingPosition = 0
 
-    /// Opens `path` for reading (`-` is standard input).
+    /// Opens `path` for reading (`-` is standard input); `isCancelled` as the property of that name.
     ///
-    /// Throws `ReadError` of kind `.cannotOpen` when the path cannot be opened or is a directory.
-    public convenience init(path: String) throws(ReadError) {
+    /// A FIFO is opened without waiting for its writer, and its first bytes (or its writer's end) are waited
+    /// for as every read's are: opened the usual way, a load cancelled before anyone opened the FIFO for
+    /// writing left its reader in `open(2)`, where no cancel reached it, until a writer came (whose bytes
+    /// it then took and dropped).
+    /// Throws `ReadError` of kind `.cannotOpen` when the path cannot be opened or is a directory, `.io` when
+    /// `isCancelled` said stop while a FIFO's writer was awaited.
+    public convenience init(path: String, isCancelled: (@Sendable () -> Bool)? = nil) throws(ReadError) {
         if path == "-" {
             guard !StandardStreams.inputWasClosed else {
                 throw ReadError(source: "-", kind: .cannotOpen, message: "standard input is closed")
             }
             self.init(fileDescriptor: 0, name: "-", closeWhenDone: false)
+            self.isCancelled = isCancelled
             return
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var named = stat()
+        let isFIFO = stat(path, &named) == 0 && (named.st_mode & S_IFMT) == S_IFIFO
+        let fd = open(path, O_RDONLY | O_CLOEXEC | (isFIFO ? O_NONBLOCK : 0))
         if fd < 0 {
             let reason = Self.errorText(errno)
             throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: \(reason)")
+        }
+        if isFIFO {
+            // Reads block again; the first waits (in `waitForBytes`) until a writer has written or come and gone:
+            // a FIFO no writer has opened yet reports neither, while a read would return 0, an empty input.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+            if !Self.waitForBytes(fd, isCancelled: isCancelled ?? { false }) {
+                close(fd)
+                throw ReadError(source: path, kind: .io, message: "stopped while waiting for input")
+            }
         }
         var info = stat()
         if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
@@ -77,6 +94,7 @@ public final class FileByteSource: ByteSource {
             throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: is a directory")
         }
         self.init(fileDescriptor: fd, name: path, closeWhenDone: true)
+        self.isCancelled = isCancelled
     }
 
     /// Refuses, without opening anything (opening a FIFO would wait for its writer), the inputs `init(path:)`
@@ -209,6 +227,10 @@ public final class FileByteSource: ByteSource {
     /// Waits until a read would not wait (bytes, the writer's end, an error); false when `isCancelled` said
     /// stop first, so that a stopped load takes no byte meant for whatever reads the input next.
     private func waitForBytes(isCancelled: () -> Bool) -> Bool {
+        Self.waitForBytes(descriptor, isCancelled: isCancelled)
+    }
+
+    private static func waitForBytes(_ descriptor: Int32, isCancelled: () -> Bool) -> Bool {
         var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         while true {
             if isCancelled() { return false }

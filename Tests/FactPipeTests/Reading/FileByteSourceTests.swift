@@ -186,6 +186,67 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
     #expect(count == text.count && Array(received.prefix(max(count, 0))) == text)
 }
 
+/// A FIFO no writer has opened yet: a cancel ends the wait, and the FIFO is left with no reader (a writer's
+/// non-blocking open fails with `ENXIO`). Opened the usual way, the reader stayed in `open(2)`, which no
+/// cancel reaches, and counted as the FIFO's reader until a writer came, whose bytes it then took.
+@Test func aCancelledWaitForAFIFOsWriterEndsAndLeavesTheFIFOWithoutAReader() throws {
+    let dir = try TemporaryDirectory()
+    let fifo = dir.path("incoming.fifo")
+    try #require(mkfifo(fifo, 0o600) == 0)
+    let cancelled = Atomic<Bool>(false)
+    let ended = DispatchSemaphore(value: 0)
+    let outcome = Mutex<String>("")
+    Thread.detachNewThread {
+        do {
+            let source = try FileByteSource(path: fifo, isCancelled: { cancelled.load(ordering: .relaxed) })
+            outcome.withLock { $0 = "opened \(source.name)" }
+        } catch {
+            outcome.withLock { $0 = "\(error)" }
+        }
+        ended.signal()
+    }
+    usleep(150_000)
+    cancelled.store(true, ordering: .relaxed)
+    let stopped = ended.wait(timeout: .now() + 3) == .success
+    #expect(stopped, "the open still waits for a writer after the cancel")
+    #expect(outcome.withLock { $0 }.contains("stopped while waiting for input"), "\(outcome.withLock { $0 })")
+    let writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+    let code = errno
+    if writer >= 0 { close(writer) }
+    #expect(writer < 0 && code == ENXIO, "the FIFO still has a reader")
+    if !stopped { _ = ended.wait(timeout: .now() + 3) }
+}
+
+/// Opened without waiting, a FIFO still reads as before: a writer that comes later is waited for and read to
+/// its end, and one that comes and goes without writing gives an empty input, not an error.
+@Test func aFIFOWhoseWriterComesLaterIsReadWhole() throws {
+    let dir = try TemporaryDirectory()
+    let fifo = dir.path("incoming.fifo")
+    try #require(mkfifo(fifo, 0o600) == 0)
+    for text in ["IsA(Dog, Animal).\nIsA(Cat, Animal).\n", ""] {
+        Thread.detachNewThread {
+            usleep(200_000)
+            let writer = open(fifo, O_WRONLY | O_CLOEXEC)
+            guard writer >= 0 else { return }
+            let bytes = Array(text.utf8)
+            if !bytes.isEmpty {
+                _ = write(writer, bytes, 5)
+                usleep(100_000)
+                _ = write(writer, Array(bytes[5...]), bytes.count - 5)
+            }
+            close(writer)
+        }
+        let source = try FileByteSource(path: fifo, isCancelled: { false })
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 1)
+        defer { block.deallocate() }
+        var collected: [UInt8] = []
+        while case let got = try source.read(into: block), got > 0 {
+            collected += block[0..<got]
+        }
+        #expect(collected == Array(text.utf8))
+    }
+}
+
 /// A value handed to another thread in a test, used by one thread at a time.
 private struct UnsafeSendable<Value>: @unchecked Sendable {
     let value: Value
