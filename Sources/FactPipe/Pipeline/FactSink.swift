@@ -32,6 +32,15 @@ extension FinishedSource {
 
     /// The note a load that finished despite a late interrupt carries.
     static let lateInterruptNote = "an interrupt came after every input was loaded and recorded: the load finished"
+
+    /// The note of a load into a `facts` with triggers of the user's (`names`; nil when there are none): a
+    /// trigger may keep a row from being stored, change it or take it out again, and the counts are of what the
+    /// load wrote (a row a trigger kept out counts as a duplicate).
+    static func triggerNote(_ names: [String]) -> String? {
+        guard !names.isEmpty else { return nil }
+        return "facts has triggers of its own (\(names.joined(separator: ", "))): the counts are of the rows this "
+            + "load wrote, not of what the triggers kept or removed"
+    }
 }
 
 /// Why a writer stopped before the end of its input.

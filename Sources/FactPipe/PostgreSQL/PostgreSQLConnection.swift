@@ -85,11 +85,20 @@ final class PostgreSQLConnection {
             """)
         // That schema first, the role's path after it: a trigger or a function of the user's that names its
         // own tables without a schema (`audit_log` in `public`) finds them as before.
-        if let schema = home.text(0, 0), !schema.isEmpty {
-            try execute(
-                "SELECT set_config('search_path', quote_ident($1) || ', ' || current_setting('search_path'), false)",
-                [schema])
+        guard let schema = home.text(0, 0), !schema.isEmpty else {
+            // A path of no schema that exists (`search_path = ''`, a schema dropped or misspelt): factpipe's
+            // tables in `public` were not found, and readers said the database had no facts table, a first
+            // load "no schema has been selected to create in".
+            let path = try execute("SELECT current_setting('search_path')").text(0, 0) ?? ""
+            throw PostgreSQLError(
+                server: address.description,
+                message: "the search path (\(path)) names no schema that exists, so neither "
+                    + "factpipe's tables nor a place to make them can be found; set one (ALTER ROLE … SET "
+                    + "search_path, or PGOPTIONS='-c search_path=public')")
         }
+        try execute(
+            "SELECT set_config('search_path', quote_ident($1) || ', ' || current_setting('search_path'), false)",
+            [schema])
         PQsetNoticeReceiver(connection, { context, result in
             guard let context, let result else { return }
             Unmanaged<PostgreSQLNotices>.fromOpaque(context).takeUnretainedValue().receive(result)

@@ -110,6 +110,9 @@ final class PostgreSQLDirectLoad {
             WHERE schemaname = \(PostgreSQLSchema.factsSchema) AND tablename = 'facts' AND indexname = '\(uniqueIndex)')
             """)
         let hasStaging = present.bool(0, 0), hasUniqueIndex = present.bool(0, 1)
+        // The index of every statement and the merge of every repeat of a source: no load may start before
+        // they are done, so a role's `statement_timeout` made for its own queries must not end them.
+        try connection.execute(PostgreSQLSchema.noStatementTimeout)
         if !hasUniqueIndex {
             // One sort over every statement: the server's memory for it, not the default 64 MB.
             try connection.execute("SET LOCAL maintenance_work_mem = '256MB'")

@@ -28,10 +28,12 @@ final class PostgreSQLIndexBuilds: Sendable {
                     // when the build ends. A session lock let go in a statement of its own went, through a pooler
                     // in transaction mode, to another server process and stayed held until the pooler closed the
                     // first (a load waited 10 minutes for its own builds). An index build sorts the whole table:
-                    // the server's memory for it, not the default 64 MB.
+                    // the server's memory for it, not the default 64 MB, and no `statement_timeout` of the role's
+                    // (`PostgreSQLSchema.noStatementTimeout`).
                     try connection.executeScript(
                         "SELECT pg_catalog.pg_advisory_xact_lock_shared(\(PostgreSQLSchema.indexBuildsLockKey)), "
-                            + "pg_catalog.set_config('maintenance_work_mem', '256MB', true); " + sql)
+                            + "pg_catalog.set_config('maintenance_work_mem', '256MB', true), "
+                            + "pg_catalog.set_config('statement_timeout', '0', true); " + sql)
                 } catch {
                     failure.withLock { if $0 == nil { $0 = error } }
                 }

@@ -38,9 +38,9 @@ struct PostgreSQLInspector {
             'factpipe_meta']::regclass[]) AS c
             """) ?? 0
         stats.topPredicates = try tallies(
-            "SELECT predicate, count(*) AS n FROM facts GROUP BY predicate ORDER BY n DESC, predicate LIMIT $1", top)
+            "SELECT predicate, count(*) AS n FROM facts GROUP BY predicate ORDER BY n DESC, predicate COLLATE \"C\" LIMIT $1", top)
         stats.sources = try tallies(
-            "SELECT source, count(*) AS n FROM facts GROUP BY source ORDER BY n DESC, source LIMIT $1", top)
+            "SELECT source, count(*) AS n FROM facts GROUP BY source ORDER BY n DESC, source COLLATE \"C\" LIMIT $1", top)
         let arities = try connection.execute("SELECT arity, count(*) FROM facts GROUP BY arity ORDER BY arity")
         for row in 0..<arities.rowCount {
             stats.arities.append(.init(arity: Int(arities.int64(row, 0)), facts: Int(arities.int64(row, 1))))

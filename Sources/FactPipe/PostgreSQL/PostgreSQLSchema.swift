@@ -180,6 +180,13 @@ enum PostgreSQLSchema {
         return Set((0..<result.rowCount).compactMap { result.text($0, 0) })
     }
 
+    /// For the rest of the transaction, no `statement_timeout` (a role's or a database's): for the index builds
+    /// and merges a load must finish before any other can start. Under a timeout every batch fitted, a load
+    /// larger than the table dropped its secondary indexes and could not build them again, and every later
+    /// load failed on that build (a first load left `facts` without its unique index, and no load, resume,
+    /// undo or optimize could go on).
+    static let noStatementTimeout = "SET LOCAL statement_timeout = 0"
+
     /// The session's table for one batch, as every statement names it: in the session's own schema,
     /// whatever the path puts before it.
     static let batchTable = "pg_temp.factpipe_batch"
@@ -273,7 +280,21 @@ enum PostgreSQLSchema {
     /// - Throws: `PostgreSQLError` for a foreign database, an unknown version, a database that is not
     ///   UTF-8, or the server's error.
     static func prepare(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
-        switch try state(connection) {
+        let state = try state(connection)
+        if case .foreign(let reason) = state {
+            throw PostgreSQLError(server: connection.server, message: "refusing to write: \(reason); it is left untouched")
+        }
+        // Also for a schema that is there: a factpipe database moved by `pg_dump`/`pg_restore` into one of
+        // another encoding failed a whole batch, naming no record, on the first character that encoding lacks
+        // (and every resume failed at the same place), or on a JSON `\u` escape in SQL_ASCII.
+        let encoding = try connection.execute("SHOW server_encoding").text(0, 0) ?? ""
+        guard encoding == "UTF8" else {
+            throw PostgreSQLError(
+                server: connection.server,
+                message: "the database's encoding is \(encoding); factpipe needs a UTF8 database "
+                    + "(CREATE DATABASE … ENCODING 'UTF8')")
+        }
+        switch state {
         case .factpipe(let found) where found < version && found >= 1:
             try inTransaction(connection) { () throws(PostgreSQLError) in
                 for step in (found + 1)...version {
@@ -291,16 +312,9 @@ enum PostgreSQLSchema {
                         + "use the factpipe that made it")
             }
             try refreshFunctionBodies(connection)
-        case .foreign(let reason):
-            throw PostgreSQLError(server: connection.server, message: "refusing to write: \(reason); it is left untouched")
+        case .foreign:
+            return
         case .empty:
-            let encoding = try connection.execute("SHOW server_encoding").text(0, 0) ?? ""
-            guard encoding == "UTF8" else {
-                throw PostgreSQLError(
-                    server: connection.server,
-                    message: "the database's encoding is \(encoding); factpipe needs a UTF8 database "
-                        + "(CREATE DATABASE … ENCODING 'UTF8')")
-            }
             try inTransaction(connection) { () throws(PostgreSQLError) in
                 try connection.executeScript(createTables)
                 for index in secondaryIndexes { try connection.execute(index.sql) }

@@ -178,9 +178,7 @@ final class WriterStage {
             "SELECT name FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'facts' ORDER BY name")
         var names: [String] = []
         while try statement.step() { names.append(statement.text(0) ?? "") }
-        guard !names.isEmpty else { return nil }
-        return "facts has triggers of its own (\(names.joined(separator: ", "))): the counts are of the rows this "
-            + "load wrote, not of what the triggers kept or removed"
+        return FinishedSource.triggerNote(names)
     }
 
     func finishLoad() throws {
