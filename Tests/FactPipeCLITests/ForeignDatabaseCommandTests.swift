@@ -86,4 +86,39 @@ import Testing
         #expect(int(try again.json(), "inserted") == 5_000)
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts WHERE statement LIKE 'Unfinished%'") == 0)
     }
+    /// A factpipe database that another program switched to rollback-journal mode and left in the middle of
+    /// a write: the short looks (`loads`, a dry run, the monitor's probe) opened it immutable, as if no one
+    /// wrote it, and showed the unfinished write's pages as the ledger (and the monitor called the file
+    /// malformed). They read it with SQLite's locks now, which refuse the hot journal, and leave it as it was.
+    @Test func aFactpipeDatabaseLeftWithAHotJournalIsNotReadAsIfCommitted() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "3000", "--seed", "5", "-o", input, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let script = """
+            import os, sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("PRAGMA journal_mode=DELETE")
+            c.execute("PRAGMA cache_size=1")  # the unfinished write's pages reach the file at once
+            c.execute("BEGIN IMMEDIATE")
+            c.execute("UPDATE factpipe_loads SET source = 'NOT-COMMITTED'")
+            c.execute("DELETE FROM facts WHERE id % 2 = 0")
+            os._exit(0)  # a crash
+            """
+        try Factpipe.tool("/usr/bin/python3", ["-c", script, work.database])
+        let hashes = (try sha256sum(work.database), try sha256sum(work.database + "-journal"))
+        let pipeline = try work.write("nightly.toml", """
+            name = "nightly"
+            database = "\(work.database)"
+            [sources]
+            paths = ["\(input)"]
+            """)
+        for arguments in [["loads", "--db", work.database], ["run", pipeline, "--dry-run"]] {
+            let look = try Factpipe.run(arguments)
+            #expect(!look.stdoutText.contains("NOT-COMMITTED") && !look.stderr.contains("NOT-COMMITTED"),
+                    "\(arguments): \(look.stdoutText)")
+            #expect(look.status != 0 && look.stderr.contains("its -journal is hot"), "\(arguments): \(look.stderr)")
+        }
+        #expect((try sha256sum(work.database), try sha256sum(work.database + "-journal")) == hashes)
+    }
 }

@@ -30,7 +30,7 @@ struct DatabaseInspector {
     /// The journal mode: `wal` when the file says so (another program's database is opened `immutable`,
     /// which SQLite then reports as `delete`), else what SQLite reports.
     private func journalMode() throws(StoreError) -> String {
-        if ReadOnlyDatabase.isWALFile(database.path) { return "wal" }
+        if ReadOnlyDatabase.isWALDatabase(database.path) { return "wal" }
         return try connection.scalarText("PRAGMA journal_mode") ?? ""
     }
 

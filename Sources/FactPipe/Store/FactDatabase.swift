@@ -127,16 +127,19 @@ enum FactDatabase {
     /// Opens `path` read-only and checks that it is a factpipe database of a known version.
     /// - Throws: `StoreError` as `openForWriting` does.
     ///
-    /// With `leavesNoTrace`, a database that no process has open (no `-wal` file) is opened immutable,
-    /// so a short look (the ledger, a dry run) creates no side files; not for long reads that must see
-    /// a consistent state while a writer may start.
+    /// With `leavesNoTrace`, a database in WAL mode that no process has open (no `-wal` file) is opened
+    /// immutable, so a short look (the ledger, a dry run, the monitor's probe) creates no side files; not for
+    /// long reads that must see a consistent state while a writer may start. One in rollback-journal mode
+    /// (another program set it so) is read with SQLite's locks, which leave no file behind: opened immutable,
+    /// it showed a writer's uncommitted pages spilled into the file, and those of one killed since (its
+    /// `-journal` hot), as the ledger's and the monitor's counts (which then called the file malformed).
     static func openForReading(
         path: String, settings: DatabaseSettings = .init(), leavesNoTrace: Bool = false
     ) throws(StoreError) -> SQLiteConnection {
         let hasLog = access(DatabaseFile.walPath(path), F_OK) == 0
         // On a read-only file system (a snapshot's mount) nothing can write the file, and SQLite could
         // not create the -shm a WAL reader needs: it is read as the immutable file it is.
-        let uri = !hasLog && (leavesNoTrace || isOnReadOnlyFileSystem(path))
+        let uri = !hasLog && ((leavesNoTrace && ReadOnlyDatabase.isWALDatabase(path)) || isOnReadOnlyFileSystem(path))
             ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
         if uri == nil { try checkReaderCanMakeItsIndex(path) }
@@ -178,7 +181,7 @@ enum FactDatabase {
     /// words were "attempt to write a readonly database (in: PRAGMA cache_size…)", as if a write were asked.
     private static func checkReaderCanMakeItsIndex(_ path: String) throws(StoreError) {
         let real = DatabaseFile.realPath(path)
-        guard let folder = folderSQLiteMayNotWrite(real), ReadOnlyDatabase.isWALFile(path) else { return }
+        guard let folder = folderSQLiteMayNotWrite(real), ReadOnlyDatabase.isWALDatabase(path) else { return }
         throw StoreError(
             kind: .unusablePath, path: path,
             message: "cannot read it: SQLite makes \(real)-shm beside a database in WAL mode to read it, and this user "
@@ -217,7 +220,7 @@ enum FactDatabase {
         var info = stat()
         guard access(real + "-shm", F_OK) != 0, stat(real, &info) == 0, info.st_uid == geteuid(),
             (info.st_mode & S_IWUSR) != 0, access(real, W_OK) == 0,
-            access(AtomicFileOutput.folder(of: real), W_OK) == 0, ReadOnlyDatabase.isWALFile(path)
+            access(AtomicFileOutput.folder(of: real), W_OK) == 0, ReadOnlyDatabase.isWALDatabase(path)
         else { return false }
         let probe = try ReadOnlyDatabase.open(
             path: path, cacheKiB: 1_024, busyTimeoutMilliseconds: settings.busyTimeoutMilliseconds)

@@ -80,21 +80,16 @@ enum ReadOnlyDatabase {
         return String(decoding: out, as: UTF8.self) + "?" + mode.rawValue
     }
 
-    /// True when the header's read and write versions (bytes 18 and 19) say WAL.
-    /// True when the file at `path` has a WAL database's header (read and written as version 2).
+    /// True when the file at `path` has a WAL database's header (read and written as version 2); false for
+    /// rollback-journal mode or a file that cannot be read.
     static func isWALDatabase(_ path: String) -> Bool {
         guard case .success(let header) = fileHeader(path) else { return false }
         return isWALHeader(header)
     }
 
+    /// True when the header's read and write versions (bytes 18 and 19) say WAL.
     static func isWALHeader(_ header: [UInt8]) -> Bool {
         header.count >= 20 && header[18] == 2 && header[19] == 2
-    }
-
-    /// True when the file at `path` is a database in WAL mode, by its header.
-    static func isWALFile(_ path: String) -> Bool {
-        guard case .success(let header) = fileHeader(path) else { return false }
-        return isWALHeader(header)
     }
 
     /// The first 100 bytes of `path` (fewer for a short or empty file), or why it cannot be read.
