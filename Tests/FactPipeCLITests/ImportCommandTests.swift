@@ -60,6 +60,23 @@ import Testing
         expectCountsAddUp(loads[0])
     }
 
+    /// The peak RSS a load reports is its own, also when the program that started it is large: it was the
+    /// starting program's (`getrusage` counts the memory of the process before `exec`), 643 MB for a load
+    /// of 33 MB started by a Python script of 600 MB.
+    @Test func thePeakRSSIsTheLoadsOwnWhenALargeProgramStartedIt() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("clean.txt", Self.clean)
+        let size = 768 << 20
+        let held = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 4_096)
+        defer { held.deallocate() }
+        for offset in stride(from: 0, to: size, by: 4_096) { held[offset] = 1 }
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let peak = try #require(int(try run.json(), "peak_rss_bytes"))
+        #expect(peak > 1_000_000 && peak < 384 << 20, "peak RSS \(peak) bytes")
+        withExtendedLifetime(held) {}
+    }
+
     @Test func cleanLoadExitsZeroWithAHumanSummaryOnStandardError() throws {
         let work = try CLIWorkspace()
         let input = try work.write("clean.txt", Self.clean)

@@ -86,7 +86,8 @@ import Testing
         #if os(Linux)
             try #require(MemoryHighWaterMark.reset())
             #expect(MemoryHighWaterMark.peakBytes() < withPeak - (32 << 20), "the 96 MiB block was freed before")
-            #expect(ResourceUsage.peakRSSBytes() >= size, "getrusage still has the peak since the start")
+            // The process's peak is the same mark (`VmHWM`): whoever needs the earlier one reads it first.
+            #expect(ResourceUsage.peakRSSBytes() < withPeak - (32 << 20))
         #endif
     }
 }
