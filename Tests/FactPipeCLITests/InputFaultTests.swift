@@ -86,6 +86,36 @@ import Glibc
         #expect(rejects.status != 0 && rejects.status != 2, "\(rejects.stderr)")
     }
 
+    /// A closed standard descriptor named by a path (`/dev/stdout`, `/proc/self/fd/1`, `/dev/fd/0`, `/dev/stdin`)
+    /// is refused as `-` is: such a path opened the reservation's /dev/null anew, and the export to it said
+    /// "exported 972 facts", the rejects were written nowhere, a report lost, a load of `/dev/stdin` done with
+    /// 0 records and a ledger row. `/dev/null` named as itself is still written.
+    @Test func aClosedStandardDescriptorNamedByAPathIsRefused() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "A(1).\nnot a fact\nA(2).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
+        let binary = BinaryLocator.factpipe.path
+        func shell(_ line: String) throws -> FactpipeRun {
+            try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", line, binary, work.database, input])
+        }
+        for output in ["/dev/stdout", "/proc/self/fd/1", "/dev/fd/1"] {
+            let export = try shell("\"$0\" export --db \"$1\" -o \(output) --level 0 >&-")
+            #expect(export.status == 1, "\(output): \(export.stderr)")
+            #expect(export.stderr.contains("\(output): cannot write: standard output is closed"), "\(export.stderr)")
+        }
+        let rejects = try shell("\"$0\" import \"$2\" --db \"$1\" --force --rejects /dev/stdout >&-")
+        #expect(rejects.status == 1, "\(rejects.stderr)")
+        #expect(rejects.stderr.contains("standard output is closed"), "\(rejects.stderr)")
+        let report = try shell("\"$0\" export --db \"$1\" -o \"$1.ndjson\" --report /dev/stdout >&-")
+        #expect(report.status == 1, "\(report.stderr)")
+        let stdin = try shell("\"$0\" import /dev/stdin --db \"$1\" --json <&-")
+        #expect(stdin.status == 1, "\(stdin.stderr)")
+        #expect(stdin.stderr.contains("/dev/stdin: standard input is closed"), "\(stdin.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
+        let null = try shell("\"$0\" export --db \"$1\" -o /dev/null >&-")
+        #expect(null.status == 0, "\(null.stderr)")
+    }
+
     /// A folder as the input, named or as standard input (`import - < folder`), is refused like a missing
     /// file: before the database is created, and without a ledger row.
     @Test func aFolderAsTheInputIsRefusedBeforeTheDatabaseIsCreated() throws {

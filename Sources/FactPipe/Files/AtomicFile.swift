@@ -20,6 +20,9 @@ public enum AtomicFile {
     /// - Throws: `FileOutputError` when the temporary file cannot be written or renamed; the
     ///   target is then left as it was and the temporary file removed.
     public static func write(_ text: String, to path: String) throws(FileOutputError) {
+        if let closed = StandardStreams.closedStream(namedBy: path) {
+            throw FileOutputError(operation: .open, path: path, code: EBADF, reason: closed)
+        }
         if let stream = StandardStreams.descriptor(sameAs: path) {
             // Standard output or error, or the file they go to: appended to through the stream.
             return try writeAll(Array(text.utf8), to: stream, path, closing: false)

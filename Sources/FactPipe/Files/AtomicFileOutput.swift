@@ -75,6 +75,9 @@ final class AtomicFileOutput: ArchiveSink {
             temporaryPath = nil
             return
         }
+        if let closed = StandardStreams.closedStream(namedBy: path) {
+            throw SnapshotError(.io, path: path, "cannot write: \(closed)")
+        }
         if let stream = StandardStreams.descriptor(sameAs: path) {
             // `/dev/stdout`, or the file standard output or error goes to: written through the stream.
             isSparse = false

@@ -108,6 +108,9 @@ public final class BufferedFileOutput {
         self.capacity = max(capacity, 1)
         buffer = []
         buffer.reserveCapacity(self.capacity)
+        if let closed = StandardStreams.closedStream(namedBy: path) {
+            throw FileOutputError(operation: .open, path: path, code: EBADF, reason: closed)
+        }
         if path == "-" {
             descriptor = STDOUT_FILENO
             ownsDescriptor = false

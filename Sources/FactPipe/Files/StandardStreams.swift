@@ -84,6 +84,41 @@ public enum StandardStreams {
         return nil
     }
 
+    /// What `path` names of the standard descriptors that were closed when the process started ("standard
+    /// output is closed"), through `/dev/stdout`, `/dev/stderr`, `/dev/stdin`, `/dev/fd/N` or `/proc/self/fd/N`
+    /// and the links to them; nil for any other path. Such a path opens the reservation's `/dev/null` anew,
+    /// the right way round: an export to `/dev/stdout` with standard output closed wrote into it and said
+    /// "exported 19,582 facts", and a load of `/dev/stdin` with standard input closed was done with 0 records.
+    public static func closedStream(namedBy path: String) -> String? {
+        guard !closedAtStart.isEmpty, !path.isEmpty, path != "-" else { return nil }
+        var current = path
+        for _ in 0..<8 {
+            if let number = descriptorNumber(current) {
+                return closedAtStart.contains(number) ? "\(streamName(number)) is closed" : nil
+            }
+            guard let target = PathText.symlinkTarget(current) else { return nil }
+            current = target.hasPrefix("/") ? target : AtomicFileOutput.folder(of: current) + "/" + target
+        }
+        return nil
+    }
+
+    /// N of `/proc/self/fd/N`, `/proc/<this process>/fd/N`, `/proc/thread-self/fd/N` or `/dev/fd/N`.
+    private static func descriptorNumber(_ path: String) -> Int32? {
+        for folder in ["/proc/self/fd/", "/proc/thread-self/fd/", "/proc/\(getpid())/fd/", "/dev/fd/"]
+        where path.hasPrefix(folder) {
+            return Int32(path.dropFirst(folder.count))
+        }
+        return nil
+    }
+
+    private static func streamName(_ descriptor: Int32) -> String {
+        switch descriptor {
+        case STDIN_FILENO: "standard input"
+        case STDOUT_FILENO: "standard output"
+        default: "standard error"
+        }
+    }
+
     /// Standard output's or standard error's descriptor when `path` names what it writes to:
     /// `/dev/stdout`, `/dev/stderr`, `/proc/self/fd/2`, or the log file the shell sent it to (`2>>cron.log`
     /// with `--report cron.log`). Such a path is written through that descriptor, as `-` is: opening it

@@ -72,6 +72,9 @@ public final class FileByteSource: ByteSource {
             self.isCancelled = isCancelled
             return
         }
+        if let closed = StandardStreams.closedStream(namedBy: path) {
+            throw ReadError(source: path, kind: .cannotOpen, message: closed)
+        }
         var named = stat()
         let isFIFO = stat(path, &named) == 0 && (named.st_mode & S_IFMT) == S_IFIFO
         let fd = open(path, O_RDONLY | O_CLOEXEC | (isFIFO ? O_NONBLOCK : 0))
@@ -111,6 +114,9 @@ public final class FileByteSource: ByteSource {
                 throw ReadError(source: "-", kind: .cannotOpen, message: "cannot open: is a directory")
             }
             return
+        }
+        if let closed = StandardStreams.closedStream(namedBy: path) {
+            throw ReadError(source: path, kind: .cannotOpen, message: closed)
         }
         guard stat(path, &info) == 0 else {
             throw ReadError(source: path, kind: .cannotOpen, message: "cannot open: \(Self.errorText(errno))")
