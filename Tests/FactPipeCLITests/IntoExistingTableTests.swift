@@ -81,6 +81,39 @@ import Testing
         #expect(replacing.stderr.contains("nothing makes its statement column unique"), "\(replacing.stderr)")
     }
 
+    /// The knowledge base's service storing facts in its own spelling while a load runs, between its
+    /// batches: the load finds them as those facts. It looked at the table's spellings (and, for a statement
+    /// with nothing to make it unique, its statements) only before the first batch, and stored a fact the
+    /// service had stored meanwhile a second time (1,839 facts twice in a load that said done).
+    @Test(arguments: ["statement TEXT NOT NULL UNIQUE", "statement TEXT NOT NULL"])
+    func factsAnotherProgramStoresBetweenBatchesAreFoundInTheirSpelling(_ column: String) throws {
+        let work = try CLIWorkspace()
+        let kb = try table(work, "kb.db", """
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, \(column), confidence REAL);
+            INSERT INTO facts(statement) VALUES ('Old(a,b).');
+            """)
+        let fifo = try HeldOpenFIFO(work.path("incoming.fifo"))
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe, ["import", fifo.path, "--db", kb, "--into-existing", "--batch-size", "2", "--json"])
+        defer { load.killNine() }
+        try #require(fifo.openWhenReaderArrives())
+        try fifo.write("First(a, b).\nFirst(c, d).\n")
+        try #require(poll(timeout: 30) {
+            (try? self.rows(kb, "SELECT count(*) FROM facts")) == ["3"]
+        }, "the first batch never committed")
+        // The service, in its own spelling, while the load waits for its next batch.
+        try Factpipe.tool("/usr/bin/sqlite3", ["-cmd", ".timeout 5000", kb,
+                                               "INSERT INTO facts(statement) VALUES ('Later(x,y).'), ('Other(p,q).')"])
+        try fifo.write("Later(x, y).\nOld(a, b).\nNew(z).\n")
+        fifo.close()
+        let finished = try load.wait()
+        #expect(finished.status == 0, "\(finished.stderr)")
+        let json = try finished.json()
+        #expect((int(json, "inserted"), int(json, "duplicates")) == (3, 2), "\(json)")
+        #expect(try rows(kb, "SELECT statement FROM facts ORDER BY id")
+                == ["Old(a,b).", "First(a, b).", "First(c, d).", "Later(x,y).", "Other(p,q).", "New(z)."])
+    }
+
     /// `Confidence`, `Source`, `Context` are the columns SQLite reads for confidence, source and context;
     /// they were never written.
     @Test func columnsAreFoundWhateverTheCaseOfTheirNames() throws {

@@ -26,7 +26,12 @@ final class ExistingDatabaseStore: FactSink {
     /// The stored text of each statement the table holds in another spelling than the canonical one
     /// (`HasPart(ImmanuelKant,ThingInItself).`), by its canonical form: a record of that fact binds the
     /// stored text, so the table's own uniqueness finds it.
-    private let storedSpellings: [String: String]
+    private var storedSpellings: [String: String]
+    /// `PRAGMA data_version` when the table was last looked at: another connection's commit changes it
+    /// (`lookAgainIfOthersWrote`).
+    private var lastDataVersion: Int64
+    /// The largest rowid looked at; nil for a WITHOUT ROWID table, looked at whole again.
+    private var lastSeenRowid: Int64?
     /// Whether a statement is stored: through the table's own index, or, for a `statement` with no UNIQUE
     /// constraint, through a temporary table of the stored statements (a lookup in `facts` itself read the
     /// whole table for each fact: 12 s for 2,000 facts into 200,000).
@@ -108,8 +113,11 @@ final class ExistingDatabaseStore: FactSink {
         if names.contains("arity") { columns.append("arity"); arity = Int32(columns.count) }
         self.bindings = bindings
         statementIndex = bindings.first { columns[Int($0.0) - 1] == "statement" }?.0 ?? 1
-        storedSpellings = try Self.storedSpellings(connection)
         let hasRowid = (try? connection.prepare("SELECT rowid FROM facts LIMIT 0")) != nil
+        // Taken before the first look: what another program commits after them is looked at again.
+        lastSeenRowid = hasRowid ? try connection.scalarInt("SELECT coalesce(max(rowid), 0) FROM facts") ?? 0 : nil
+        lastDataVersion = try connection.scalarInt("PRAGMA data_version") ?? 0
+        storedSpellings = try Self.storedSpellings(connection)
         self.hasRowid = hasRowid
         // SQLite accepts ON CONFLICT(statement) only when a UNIQUE constraint or index is on it alone.
         let statementIsUnique =
@@ -244,6 +252,7 @@ final class ExistingDatabaseStore: FactSink {
         if !connection.isInTransaction {
             try connection.execute("BEGIN IMMEDIATE")
             counts = committed
+            try lookAgainIfOthersWrote()
         }
         for fact in segment.facts {
             for (index, value) in bindings { try insert.bind(index, value(fact, startedAt)) }
@@ -320,11 +329,9 @@ final class ExistingDatabaseStore: FactSink {
         let rows = try connection.prepare("SELECT statement FROM facts")
         var spellings: [String: String] = [:]
         while try rows.step() {
-            guard let stored = rows.text(0),
-                  let parsed = try? StatementParser.parse(stored, limits: ForeignFactRow.lenientLimits),
-                  !parsed.canonical.utf8.elementsEqual(stored.utf8), spellings[parsed.canonical] == nil
+            guard let stored = rows.text(0), let canonical = canonicalIfRespelled(stored), spellings[canonical] == nil
             else { continue }
-            spellings[parsed.canonical] = stored
+            spellings[canonical] = stored
         }
         guard !spellings.isEmpty else { return spellings }
         let lookup = try connection.prepare("SELECT 1 FROM facts WHERE statement = ?1")
@@ -334,6 +341,42 @@ final class ExistingDatabaseStore: FactSink {
             lookup.reset()
         }
         return spellings
+    }
+
+    /// Looks at the rows another program stored since the last look (the knowledge base's service writing
+    /// the same table between this load's batches), once this load holds the write lock: their spellings,
+    /// and for a `statement` with no UNIQUE constraint, their statements. Looked at only before the first
+    /// batch, a fact the service stored as `P(a,b).` meanwhile was stored again as `P(a, b).` (1,839 facts
+    /// twice in one load that said done).
+    private func lookAgainIfOthersWrote() throws {
+        let version = try connection.scalarInt("PRAGMA data_version") ?? 0
+        guard version != lastDataVersion else { return }
+        lastDataVersion = version
+        let rows = try connection.prepare(
+            lastSeenRowid == nil ? "SELECT NULL, statement FROM facts" : "SELECT rowid, statement FROM facts WHERE rowid > ?1")
+        if let lastSeenRowid { try rows.bind(1, lastSeenRowid) }
+        var found: [String: String] = [:]
+        while try rows.step() {
+            if lastSeenRowid != nil { lastSeenRowid = max(lastSeenRowid ?? 0, rows.int64(0)) }
+            guard let stored = rows.text(1) else { continue }
+            if let remember {
+                try remember.bind(1, stored)
+                _ = try remember.step()
+                remember.reset()
+            }
+            if let canonical = Self.canonicalIfRespelled(stored), storedSpellings[canonical] == nil, found[canonical] == nil {
+                found[canonical] = stored
+            }
+        }
+        for (canonical, stored) in found where try !isStored(canonical) { storedSpellings[canonical] = stored }
+    }
+
+    /// The canonical form of a stored statement spelt otherwise; nil for a canonical one or one that does not parse.
+    private static func canonicalIfRespelled(_ stored: String) -> String? {
+        guard let parsed = try? StatementParser.parse(stored, limits: ForeignFactRow.lenientLimits),
+              !parsed.canonical.utf8.elementsEqual(stored.utf8)
+        else { return nil }
+        return parsed.canonical
     }
 
     /// True when `statement` is stored as it is spelt.
