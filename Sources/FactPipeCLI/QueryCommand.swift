@@ -76,7 +76,10 @@ struct QueryCommand: ParsableCommand {
             limit: limit == 0 ? nil : limit)
         ClosedOutput.deferSIGPIPE()
         let stop = ReaderStop()
-        let output = BufferedFileOutput(descriptor: 1, name: "-", capacity: 64 * 1024)
+        // A signal ends also a wait for a reader that stopped reading (the pipe full): only `kill -9` did, and
+        // meanwhile the query's read kept a load's log from being copied into the database.
+        let output = BufferedFileOutput(
+            descriptor: 1, name: "-", capacity: 64 * 1024, isCancelled: { stop.isStopping })
         var writeError: (any Error)?
         func emit(_ line: String) {
             guard writeError == nil else { return }

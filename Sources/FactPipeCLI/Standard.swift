@@ -54,6 +54,12 @@ enum Standard {
                 return Glibc.write(fd, base + offset, raw.count - offset)
             }
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                // Made non-blocking by another program that shares it (a Node parent): wait for room.
+                var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+                while poll(&entry, 1, -1) < 0 && errno == EINTR {}
+                continue
+            }
             if n <= 0 {
                 let reason = n < 0 ? String(cString: strerror(errno)) : "nothing was written"
                 if fd == 1 { outputFailure.withLock { $0 = $0 ?? reason } }

@@ -208,14 +208,19 @@ public final class BufferedFileOutput {
         return output
     }
 
-    /// Writes through an already open descriptor that the caller keeps ownership of.
-    public init(descriptor: Int32, name: String, capacity: Int = BufferedFileOutput.defaultCapacity) {
+    /// Writes through an already open descriptor that the caller keeps ownership of; with `isCancelled`, a
+    /// wait for a pipe's reader ends when it says so (as for `init(path:)`).
+    public init(
+        descriptor: Int32, name: String, capacity: Int = BufferedFileOutput.defaultCapacity,
+        isCancelled: (() -> Bool)? = nil
+    ) {
         path = name
         self.descriptor = descriptor
         ownsDescriptor = false
         self.capacity = max(capacity, 1)
         buffer = []
         buffer.reserveCapacity(self.capacity)
+        if let isCancelled, CancellableOutput.mayWait(descriptor) { self.isCancelled = isCancelled }
     }
 
     deinit {
@@ -307,6 +312,12 @@ public final class BufferedFileOutput {
                     let written = writeBytes(descriptor, base, raw.count - offset)
                     if written < 0 {
                         if errno == EINTR { continue }
+                        // A descriptor another program made non-blocking (standard output shared with a Node
+                        // parent): wait for room, as a blocking one does (it failed after 64 KiB).
+                        if errno == EAGAIN || errno == EWOULDBLOCK {
+                            CancellableOutput.waitForRoom(descriptor)
+                            continue
+                        }
                         throw FileOutputError.fromErrno(.write, path: path)
                     }
                     offset += written

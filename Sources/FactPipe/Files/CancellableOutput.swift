@@ -57,7 +57,9 @@ enum CancellableOutput {
             let written = writeBytes(descriptor, base, isNonBlocking ? count : min(count, chunkBytes))
             if written >= 0 { return written }
             if errno == EINTR { continue }
-            guard isNonBlocking, errno == EAGAIN || errno == EWOULDBLOCK else { return -1 }
+            // Also on a shared descriptor: another program may have made it non-blocking (standard output
+            // shared with a Node parent), and `poll` saying there is room does not promise room for a chunk.
+            guard errno == EAGAIN || errno == EWOULDBLOCK else { return -1 }
             if !waitUntilWritable(descriptor, isCancelled: isCancelled) {
                 errno = EINTR
                 return -1
@@ -74,6 +76,13 @@ enum CancellableOutput {
             if ready > 0 || (ready < 0 && errno != EINTR) { return true }
             if isCancelled() { return false }
         }
+    }
+
+    /// Waits until `descriptor` takes bytes again (or reports an error the next write gives), for a write that
+    /// found a descriptor another program made non-blocking full (`EAGAIN`); nothing ends this wait but room.
+    static func waitForRoom(_ descriptor: Int32) {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+        while poll(&entry, 1, -1) < 0 && errno == EINTR {}
     }
 
     /// True when `descriptor` is a pipe, FIFO or socket: what a reader that stops reading can hold up.
