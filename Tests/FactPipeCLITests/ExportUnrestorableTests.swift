@@ -92,6 +92,18 @@ import Testing
         #expect(refused.status == 1, "\(refused.stderr)")
         #expect(refused.stderr.contains(#"facts holds "Q(b)." 2 times: a load was stopped"#), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output), "no archive is left")
+        // While a load holds the database (the one that set the index aside, still at work), it is not called
+        // stopped, and the advice is to wait for it: the optimize it advised refused ("another load is writing").
+        do {
+            let lock = open(work.database + "-factpipe.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            try #require(lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0)
+            defer { close(lock) }
+            let running = try Factpipe.run(["export", "--db", work.database, "-o", output])
+            #expect(running.status == 1, "\(running.stderr)")
+            #expect(running.stderr.contains("a load running now has set the unique index on statements aside")
+                && running.stderr.contains("export again once that load has finished")
+                && !running.stderr.contains("optimize"), "\(running.stderr)")
+        }
         #expect(try Factpipe.run(["optimize", "--db", work.database]).status == 0)
         #expect(try Factpipe.run(["export", "--db", work.database, "-o", output, "-q"]).status == 0)
         let copy = work.path("copy.sqlite")

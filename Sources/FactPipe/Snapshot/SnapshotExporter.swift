@@ -95,7 +95,9 @@ public struct SnapshotExporter: Sendable {
             try FactCursor(databasePath: database, filter: options.filter)
         }
         if let repeated = try storeCall({ () throws(StoreError) in try cursor.repeatedStatement() }) {
-            throw SnapshotError.repeated(repeated.statement, times: repeated.times, database: database)
+            throw SnapshotError.repeated(
+                repeated.statement, times: repeated.times, database: database,
+                loadIsRunning: WriterLock.isHeld(databasePath: database))
         }
         // A snapshot holds the database's facts: it is no more readable than the database.
         // Made by root for another user's database, it is that user's, as the database is (`NewFileAttributes`).
@@ -187,12 +189,21 @@ extension SnapshotError {
     /// A statement `facts` holds `times` times, found while its unique index is out (a bulk load stopped
     /// before it built it again, another program writing meanwhile): an archive of it would verify and
     /// then not restore.
-    static func repeated(_ statement: String, times: Int, database: String) -> SnapshotError {
-        SnapshotError(
+    /// With `loadIsRunning` (a writer holds the database's lock), the load that set the index aside is still
+    /// at work: it was called stopped, and the `optimize` advised refused ("another load is writing").
+    static func repeated(_ statement: String, times: Int, database: String, loadIsRunning: Bool = false) -> SnapshotError {
+        let held = "facts holds \(JSONText.quoted(String(statement.prefix(100)))) \(times) times: "
+        guard !loadIsRunning else {
+            return SnapshotError(
+                .unencodable, path: database,
+                held + "a load running now has set the unique index on statements aside, and another program wrote "
+                    + "it meanwhile, so the archive would not restore; export again once that load has finished (it "
+                    + "makes statements unique again)")
+        }
+        return SnapshotError(
             .unencodable, path: database,
-            "facts holds \(JSONText.quoted(String(statement.prefix(100)))) \(times) times: a load was stopped before it "
-                + "made statements unique again, and another program wrote it meanwhile, so the archive would not "
-                + "restore; run `factpipe optimize --db \(database)` (or any import), which completes that load, and "
-                + "export again")
+            held + "a load was stopped before it made statements unique again, and another program wrote it "
+                + "meanwhile, so the archive would not restore; run `factpipe optimize --db \(database)` (or any "
+                + "import), which completes that load, and export again")
     }
 }
