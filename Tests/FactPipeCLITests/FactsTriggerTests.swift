@@ -21,4 +21,37 @@ import Testing
         let notes = try run.json()["notes"] as? [String] ?? []
         #expect(notes.contains { $0.hasPrefix("facts has triggers of its own (skip_i)") }, "\(notes)")
     }
+
+    /// A trigger that adds rows of its own for the facts a load inserts (the inverse `PartOf` of each
+    /// `HasPart`), and a table whose largest id is 2^63-1 (SQLite then picks new ids at random): the counts
+    /// are the load's own rows. They came from the growth of the largest id: "1,049 inserted, -68 updated",
+    /// and "0 inserted, 1,958 updated", recorded as done.
+    @Test func theCountsAreTheLoadsOwnRowsWhateverTheIdsDo() throws {
+        let work = try CLIWorkspace()
+        let seed = try work.write("seed.txt", (0..<20).map { "Seed(s\($0)).\n" }.joined())
+        #expect(try Factpipe.run(["import", seed, "--db", work.database, "-q"]).status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
+            CREATE TRIGGER inverse AFTER INSERT ON facts WHEN new.predicate = 'HasPart' BEGIN
+                INSERT OR IGNORE INTO facts(statement, predicate, subject, args, arity, created_at)
+                VALUES ('PartOf(' || new.subject || ').', 'PartOf', new.subject, '[]', 1, new.created_at);
+            END;
+            """])
+        let input = try work.write("in.txt", "HasPart(car, wheel).\nHasPart(car, door).\nSeed(s1).\n")
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect((int(json, "inserted"), int(json, "updated"), int(json, "duplicates")) == (2, 0, 1), "\(json)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 23)
+        #expect(try SQLiteFile.strings(work.database, "SELECT inserted || ',' || updated FROM factpipe_loads ORDER BY id DESC LIMIT 1")
+                == ["2,0"])
+
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
+            DROP TRIGGER inverse; UPDATE facts SET id = 9223372036854775807 WHERE statement = 'Seed(s0).';
+            """])
+        let more = try work.write("more.txt", "New(n1).\nNew(n2).\nSeed(s2).\n")
+        let again = try Factpipe.run(["import", more, "--db", work.database, "--json", "-q"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let counts = try again.json()
+        #expect((int(counts, "inserted"), int(counts, "updated"), int(counts, "duplicates")) == (2, 0, 1), "\(counts)")
+    }
 }

@@ -131,7 +131,11 @@ final class StagingArea {
             }
         }
         let after = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
-        let inserted = Int(after - before)
+        // New ids are the rows the merge inserted, but also a trigger's (a knowledge base's that adds the
+        // inverse `PartOf` of each `HasPart`: "1,049 inserted, -68 updated"), and none at all after a row of
+        // id 2^63-1, where SQLite picks ids at random ("0 inserted, 1,958 updated"). `changes` counts the
+        // statement's own rows only: under ignore and fail each one is an insert.
+        let inserted = policy == .ignore || policy == .fail ? changed : min(max(Int(after - before), 0), changed)
         if let lastIDBeforeLoad {
             if inserted < staged && lastIDBeforeLoad > 0 {
                 try recordAssertions(loadID: loadID, probingEachUpTo: lastIDBeforeLoad)
