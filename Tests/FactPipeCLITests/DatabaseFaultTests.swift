@@ -29,6 +29,35 @@ import Glibc
         return path
     }
 
+    /// A load stopped by the limit on a file's size (`ulimit -f`) when its log reached it: the ledger row
+    /// says failed (it stayed `running`, as if a load were still at work, and the next load called it
+    /// interrupted) and the message names the limit (it said "disk I/O error" alone); raised, `--resume`
+    /// finishes the load.
+    @Test func aLoadStoppedByTheFileSizeLimitIsRecordedFailedNamingTheLimit() throws {
+        let work = try CLIWorkspace()
+        let generated = try generate(work, "facts.ndjson", facts: 50_000, seed: 1)
+        // Every third record refused, with 200 bytes of padding: its rejects grow the load's files faster.
+        let lines = try String(contentsOfFile: generated, encoding: .utf8).split(separator: "\n")
+        let mixed = lines.enumerated().map { index, line in
+            (index + 1) % 3 == 0
+                ? #"{"statement":"bad(\#(index + 1)","pad":"\#(String(repeating: "0", count: 200))"}"# : String(line)
+        }.joined(separator: "\n") + "\n"
+        let input = try work.write("mix.ndjson", mixed)
+        let arguments = "\"$0\" import \"$1\" --db \"$2\" --batch-size 1000 --rejects \"$2.rej\" -q"
+        let limited = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), [
+            "-c", "ulimit -f 2000; " + arguments, BinaryLocator.factpipe.path, input, work.database,
+        ])
+        #expect(limited.status == 1, "\(limited.stderr)")
+        #expect(limited.stderr.contains("(`ulimit -f`)"), "\(limited.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["failed"])
+        let resumed = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), [
+            "-c", arguments + " --resume", BinaryLocator.factpipe.path, input, work.database,
+        ])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT status FROM factpipe_loads") == ["done"])
+        #expect(try SQLiteFile.int(work.database, "SELECT records FROM factpipe_loads") == lines.count)
+    }
+
     /// SQLite sorts for an index in a temporary folder of its own: with that one full, the load failed
     /// with "database or disk is full", naming the database, whose disk had room. The message says how much
     /// room each disk has, and which folder SQLite sorts in.

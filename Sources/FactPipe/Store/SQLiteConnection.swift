@@ -96,6 +96,13 @@ final class SQLiteConnection {
                 detail += " (\(String(cString: strerror(EFBIG))): the limit on a file's size, `ulimit -f`, is reached)"
                 return rc
             default:
+                // SQLite keeps no system error for every failed write (a COMMIT that met the limit): a limit on the
+                // size of files is still worth naming, as the likely cause.
+                var limit = rlimit()
+                if getrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max {
+                    detail += " (this process may write files of at most \(limit.rlim_cur / 1_024) KiB "
+                        + "(`ulimit -f`), which a write may have reached)"
+                }
                 return rc
             }
         default:

@@ -79,8 +79,18 @@ extension WriterStage {
     private func recordFailedMerge(of source: OpenSource, status ledgerStatus: LoadLedger.Status, error: Error) {
         let counts = source.committed
         let staged = counts.unmerged
-        try? ledger.record(id: source.loadID, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
-                           message: (summary.message ?? "") + "; merging failed: \(error)")
+        let failed = (summary.message ?? "") + "; merging failed: \(error)"
+        do {
+            try ledger.record(id: source.loadID, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
+                              message: failed)
+        } catch {
+            // The write that failed may be the log's: a file size limit (`ulimit -f`) the `-wal` reached, which the
+            // row's one page then met again, and the row stayed `running` (the next load called it interrupted,
+            // and why it failed was never said). Emptied into the database, the log takes that page.
+            try? database.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try? ledger.record(id: source.loadID, counts: counts, status: ledgerStatus, finishedAt: Timestamp.now(),
+                               message: failed)
+        }
         var note = summary.message ?? "failed"
         if directAppend != nil {
             note += "; the unique index on statements could not be rebuilt (the next load into this database "
