@@ -86,6 +86,30 @@ import Glibc
         #expect(rejects.status != 0 && rejects.status != 2, "\(rejects.stderr)")
     }
 
+    /// In a container or chroot with no /dev/null, a closed standard descriptor is held by the wrong end of a
+    /// pipe: left empty, it went to whatever opened first (Dispatch's epoll took descriptor 0), and `import -`
+    /// waited on it for ever instead of saying standard input is closed. (An empty /dev in a mount namespace of
+    /// the test's own: root only.)
+    @Test(.enabled(if: geteuid() == 0, "mounting an empty /dev needs root"))
+    func withoutDevNullAClosedDescriptorIsStillRefused() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "A(1).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let binary = BinaryLocator.factpipe.path
+        func withoutDev(_ line: String) throws -> FactpipeRun {
+            try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/unshare"), [
+                "-m", "/bin/sh", "-c", "mount -t tmpfs none /dev && test ! -e /dev/null && " + line, binary, work.database,
+            ])
+        }
+        let closedIn = try withoutDev("exec timeout 20 \"$0\" import - --db \"$1\" <&-")
+        #expect(closedIn.status == 1, "\(closedIn.stderr)")
+        #expect(closedIn.stderr.contains("-: standard input is closed"), "\(closedIn.stderr)")
+        let closedOut = try withoutDev("exec timeout 20 \"$0\" export --db \"$1\" -o - --level 0 >&-")
+        #expect(closedOut.status == 1, "\(closedOut.stderr)")
+        #expect(closedOut.stderr.contains("standard output is closed"), "\(closedOut.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
+    }
+
     /// A closed standard descriptor named by a path (`/dev/stdout`, `/proc/self/fd/1`, `/dev/fd/0`, `/dev/stdin`)
     /// is refused as `-` is: such a path opened the reservation's /dev/null anew, and the export to it said
     /// "exported 972 facts", the rejects were written nowhere, a report lost, a load of `/dev/stdin` done with

@@ -17,11 +17,31 @@ public enum StandardStreams {
     nonisolated(unsafe) private static var closedAtStart: Set<Int32> = []
 
     /// Opens /dev/null on each of 0, 1 and 2 that is closed, and records which were.
+    ///
+    /// Without /dev/null (a container or chroot with an empty `/dev`) the place is held by the wrong end of a
+    /// pipe, which fails the same way: left empty, it went to whatever opened first (Dispatch's epoll took
+    /// descriptor 0, and `import -` waited on it for ever instead of saying standard input is closed).
     public static func reserve() {
         for descriptor in Int32(0)...2 where fcntl(descriptor, F_GETFD) == -1 {
-            if open("/dev/null", descriptor == STDIN_FILENO ? O_WRONLY : O_RDONLY) == descriptor {
+            let placeholder = open("/dev/null", descriptor == STDIN_FILENO ? O_WRONLY : O_RDONLY)
+            if placeholder == descriptor {
                 closedAtStart.insert(descriptor)
+                continue
             }
+            if placeholder >= 0 { close(placeholder) }
+            var ends: [Int32] = [-1, -1]
+            guard pipe(&ends) == 0 else { continue }
+            // Standard input gets the writing end (a read fails), an output the reading end (a write fails).
+            let held = descriptor == STDIN_FILENO ? ends[1] : ends[0]
+            if held != descriptor {
+                guard dup2(held, descriptor) == descriptor else {
+                    close(ends[0])
+                    close(ends[1])
+                    continue
+                }
+            }
+            for end in ends where end != descriptor { close(end) }
+            closedAtStart.insert(descriptor)
         }
     }
 
