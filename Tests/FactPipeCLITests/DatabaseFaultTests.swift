@@ -58,6 +58,29 @@ import Glibc
         #expect(try SQLiteFile.int(work.database, "SELECT records FROM factpipe_loads") == lines.count)
     }
 
+    /// Out of descriptors (`ulimit -n`), a reader says so: it said "unable to open database file" of a
+    /// database that is there. A backup whose copy fails for another reason than room (here `ulimit -f`) no
+    /// longer blames the copy folder's room.
+    @Test func aProcessLimitIsNamedNotTheDatabaseOrTheFolder() throws {
+        let work = try CLIWorkspace()
+        let input = try generate(work, "facts.ndjson", facts: 20_000, seed: 2)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let binary = BinaryLocator.factpipe.path
+        let stats = try Factpipe.runProcess(
+            URL(fileURLWithPath: "/bin/sh"), ["-c", "ulimit -n 8; exec \"$0\" stats --db \"$1\"", binary, work.database])
+        #expect(stats.status == 1, "\(stats.stderr)")
+        #expect(stats.stderr.contains("Too many open files"), "\(stats.stderr)")
+        let folder = work.path("backups")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false)
+        let backup = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), [
+            "-c", "ulimit -f 1000; exec \"$0\" backup --db \"$1\" --to \"$2\"", binary, work.database, folder,
+        ])
+        #expect(backup.status == 1, "\(backup.stderr)")
+        #expect(backup.stderr.contains("cannot copy the database into this folder")
+            && !backup.stderr.contains("the copy needs the database's size free"), "\(backup.stderr)")
+        #expect(try work.contents("backups").isEmpty)
+    }
+
     /// SQLite sorts for an index in a temporary folder of its own: with that one full, the load failed
     /// with "database or disk is full", naming the database, whose disk had room. The message says how much
     /// room each disk has, and which folder SQLite sorts in.

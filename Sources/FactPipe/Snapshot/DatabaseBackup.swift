@@ -98,8 +98,13 @@ public struct DatabaseBackup: Sendable {
         } catch {
             // A failure to write the copy is the copy folder's; one to read is the database's.
             guard error.path == copyPath else { throw SnapshotError(error) }
+            // Room is the folder's to give; any other failure (too many open files, `ulimit -f`, memory) is not,
+            // and was blamed on the folder all the same.
+            guard error.isDiskFull else {
+                throw SnapshotError(.database, path: copyFolder, "cannot copy the database into this folder: \(error.message)")
+            }
             throw SnapshotError(
-                error.isDiskFull ? .io : .database, path: copyFolder,
+                .io, path: copyFolder,
                 "cannot copy the database into this folder (the copy needs the database's size free; --temp-dir "
                     + "chooses another folder): \(error.message)")
         }

@@ -29,7 +29,8 @@ final class SQLiteConnection {
         SQLiteInterrupts.opening()
         let rc = sqlite3_open_v2(uri ?? DatabaseFile.literal(path), &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
-            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            var message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            if let db, rc & 0xFF == SQLITE_CANTOPEN { message += Self.descriptorsNote(sqlite3_system_errno(db)) }
             if let db { sqlite3_close_v2(db) }
             SQLiteInterrupts.openFailed()
             throw StoreError(kind: .sqlite(code: rc), path: path, message: "cannot open database: \(message)")
@@ -77,12 +78,25 @@ final class SQLiteConnection {
         return StoreError(kind: kind, path: path, message: "\(what): \(detail)", sql: sql)
     }
 
+    /// What "unable to open database file" leaves out when the process is out of descriptors (`EMFILE`,
+    /// `ENFILE`): the database is there, and the limit is the process's; "" for any other error.
+    private static func descriptorsNote(_ system: Int32) -> String {
+        guard system == EMFILE || system == ENFILE else { return "" }
+        var limit = rlimit()
+        let most = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max
+            ? "; this process may open \(limit.rlim_cur) (`ulimit -n`)" : ""
+        return " (\(String(cString: strerror(system)))\(most))"
+    }
+
     /// Adds to `detail` what SQLite's words leave out, and returns the code to report. A full disk that SQLite
     /// met in a write of its own layer (growing the `-shm` a reader needs too, or writing the log) is a "disk
     /// I/O error" to it: every command on a nearly full disk said only that, readers too, while `SQLITE_FULL`
     /// says which disk is full. The system's error tells them apart.
     private func explain(_ rc: Int32, _ detail: inout String) -> Int32 {
         switch rc & 0xFF {
+        case SQLITE_CANTOPEN where [EMFILE, ENFILE].contains(sqlite3_system_errno(handle)):
+            detail += Self.descriptorsNote(sqlite3_system_errno(handle))
+            return rc
         case SQLITE_FULL:
             detail += " (\(SQLiteFullDisk.hint(database: path)))"
             return rc
