@@ -23,9 +23,10 @@ import Testing
     }
 
     /// A trigger that adds rows of its own for the facts a load inserts (the inverse `PartOf` of each
-    /// `HasPart`), and a table whose largest id is 2^63-1 (SQLite then picks new ids at random): the counts
-    /// are the load's own rows. They came from the growth of the largest id: "1,049 inserted, -68 updated",
-    /// and "0 inserted, 1,958 updated", recorded as done.
+    /// `HasPart`), and, under ignore, a table whose largest id is 2^63-1 (SQLite then picks new ids at random):
+    /// the counts are the load's own rows. They came from the growth of the largest id: "1,049 inserted, -68
+    /// updated", and "0 inserted, 1,958 updated", recorded as done; under replace the fact of another load it
+    /// updated counted as inserted, was not recorded as that load's too, and `undo` of that load deleted it.
     @Test func theCountsAreTheLoadsOwnRowsWhateverTheIdsDo() throws {
         let work = try CLIWorkspace()
         let seed = try work.write("seed.txt", (0..<20).map { "Seed(s\($0)).\n" }.joined())
@@ -53,5 +54,25 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         let counts = try again.json()
         #expect((int(counts, "inserted"), int(counts, "updated"), int(counts, "duplicates")) == (2, 0, 1), "\(counts)")
+    }
+
+    @Test func underReplaceATriggersRowsDoNotHideAFactOfAnotherLoad() throws {
+        let work = try CLIWorkspace()
+        let seed = try work.write("seed.txt", (0..<3).map { "Seed(s\($0)).\n" }.joined())
+        #expect(try Factpipe.run(["import", seed, "--db", work.database, "-q"]).status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
+            CREATE TRIGGER inverse AFTER INSERT ON facts WHEN new.predicate = 'HasPart' BEGIN
+                INSERT OR IGNORE INTO facts(statement, predicate, subject, args, arity, created_at)
+                VALUES ('PartOf(' || new.subject || ').', 'PartOf', new.subject, '[]', 1, new.created_at);
+            END;
+            """])
+        let input = try work.write("in.txt", "HasPart(car, wheel).\nHasPart(bus, door).\nSeed(s1).\n")
+        let run = try Factpipe.run(["import", input, "--db", work.database, "--on-conflict", "replace", "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect((int(json, "inserted"), int(json, "updated"), int(json, "duplicates")) == (2, 1, 0), "\(json)")
+        let undo = try Factpipe.run(["undo", "1", "--db", work.database])
+        #expect(undo.status == 0, "\(undo.stderr)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts WHERE predicate = 'Seed'") == ["Seed(s1)."])
     }
 }

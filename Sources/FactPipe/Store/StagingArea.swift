@@ -134,8 +134,22 @@ final class StagingArea {
         // New ids are the rows the merge inserted, but also a trigger's (a knowledge base's that adds the
         // inverse `PartOf` of each `HasPart`: "1,049 inserted, -68 updated"), and none at all after a row of
         // id 2^63-1, where SQLite picks ids at random ("0 inserted, 1,958 updated"). `changes` counts the
-        // statement's own rows only: under ignore and fail each one is an insert.
-        let inserted = policy == .ignore || policy == .fail ? changed : min(max(Int(after - before), 0), changed)
+        // statement's own rows only: under ignore and fail each one is an insert. Under replace and update,
+        // with a trigger on `facts`, the new rows of this load are counted (they decide below whether facts
+        // of other loads were met: counted as inserted, an updated one went unrecorded, and `undo` of the
+        // load that inserted it deleted it).
+        let inserted: Int
+        if policy == .ignore || policy == .fail {
+            inserted = changed
+        } else if try connection.scalarInt(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'facts')") == 1 {
+            let count = try connection.prepare("SELECT count(*) FROM facts WHERE id > ?1 AND load_id = ?2")
+            try count.bind(1, before)
+            try count.bind(2, loadID)
+            inserted = try count.step() ? min(Int(count.int64(0)), changed) : 0
+        } else {
+            inserted = min(max(Int(after - before), 0), changed)
+        }
         if let lastIDBeforeLoad {
             if inserted < staged && lastIDBeforeLoad > 0 {
                 try recordAssertions(loadID: loadID, probingEachUpTo: lastIDBeforeLoad)
