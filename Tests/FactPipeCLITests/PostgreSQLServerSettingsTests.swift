@@ -139,6 +139,34 @@ struct PostgreSQLServerSettingsTests {
         #expect(try database.int("SELECT count(*) FROM pg_indexes WHERE indexname = 'facts_subject'") == 1)
     }
 
+    /// A missing secondary index whose build waits past the role's `lock_timeout` (another program's
+    /// transaction holds `facts`): the load goes on and says so (it failed before its first record, like
+    /// every load while the program held the table).
+    @Test func aMissingIndexWhoseBuildTimesOutOnALockDoesNotFailTheLoad() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.seed(lines(10), in: work)
+        try database.sql("DROP INDEX facts_subject; ALTER DATABASE \(database.name) SET lock_timeout = '200ms'")
+        let writer = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url + "?application_name=writer", "-c",
+            "SET lock_timeout = 0; BEGIN; LOCK TABLE facts IN ROW EXCLUSIVE MODE; SELECT pg_sleep(20); COMMIT",
+        ])
+        defer { writer.killNine() }
+        try #require(poll(timeout: 30) {
+            (try? database.locks("""
+                relation = 'facts'::regclass AND granted AND mode = 'RowExclusiveLock'
+                AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'writer')
+                """)) == 1
+        }, "the writer never locked facts")
+        let run = try Factpipe.run(["import", try work.write("more.txt", lines(3, from: 10)), "--db", database.url, "--json", "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 3, "\(run.stdoutText)")
+        let notes = try run.json()["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.contains("the secondary indexes are missing and could not be built")
+            && $0.contains("lock timeout") }, "\(notes)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 13)
+    }
+
     /// A factpipe database moved by `pg_dump` into a database of another encoding is refused before a load
     /// writes anything, as a first load into such a database is: a record with a character LATIN1 lacks
     /// failed its whole batch, naming no record, and every resume failed at the same place.
@@ -187,6 +215,14 @@ struct PostgreSQLServerSettingsTests {
         let stats = try Factpipe.run(["stats", "--db", database.url])
         #expect(stats.stderr.contains("the search path (nowhere) names no schema"), "\(stats.stderr)")
         #expect(try database.int("SELECT count(*) FROM public.facts") == 3)
+        // A schema that is there but that the role may not use is not found either: the message says so.
+        try database.sql("ALTER DATABASE \(database.name) RESET search_path; REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        try database.withRole(granted: { "GRANT SELECT ON ALL TABLES IN SCHEMA public TO \($0)" }) { url in
+            let reader = try Factpipe.run(["stats", "--db", url])
+            #expect(reader.status == 1, "\(reader.stderr)")
+            #expect(reader.stderr.contains("that this role may use (USAGE)") && reader.stderr.contains("grant USAGE"),
+                    "\(reader.stderr)")
+        }
     }
 
     /// `stats --top` breaks ties byte for byte, as SQLite does, whatever the database's collation (an ICU

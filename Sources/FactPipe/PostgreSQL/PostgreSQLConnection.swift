@@ -92,9 +92,9 @@ final class PostgreSQLConnection {
             let path = try execute("SELECT current_setting('search_path')").text(0, 0) ?? ""
             throw PostgreSQLError(
                 server: address.description,
-                message: "the search path (\(path)) names no schema that exists, so neither "
-                    + "factpipe's tables nor a place to make them can be found; set one (ALTER ROLE … SET "
-                    + "search_path, or PGOPTIONS='-c search_path=public')")
+                message: "the search path (\(path)) names no schema that exists and that this role may use "
+                    + "(USAGE), so neither factpipe's tables nor a place to make them can be found; set one "
+                    + "(ALTER ROLE … SET search_path, or PGOPTIONS='-c search_path=public'), or grant USAGE on it")
         }
         try execute(
             "SELECT set_config('search_path', quote_ident($1) || ', ' || current_setting('search_path'), false)",

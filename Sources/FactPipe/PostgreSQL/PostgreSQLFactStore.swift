@@ -192,7 +192,7 @@ final class PostgreSQLFactStore: FactSink {
             // that dropped it had promised would build it.
             do {
                 try buildMissingIndexes()
-            } catch let error as PostgreSQLError where !Self.isConnectionRefusedOrEnded(error) && !isCancelled() {
+            } catch let error as PostgreSQLError where !Self.isConnectionLost(error) && !isCancelled() {
                 summary.notes.append("the secondary indexes are missing and could not be built (\(error)); lookups "
                     + "by subject scan the table until a load or `factpipe optimize` builds them")
             }
@@ -224,10 +224,10 @@ final class PostgreSQLFactStore: FactSink {
             for index in PostgreSQLSchema.secondaryIndexes where !present.contains(index.name) {
                 try inTransaction {
                     // As each build on its own connection does (`PostgreSQLIndexBuilds`).
+                    try connection.execute(PostgreSQLSchema.noStatementTimeout)
                     try connection.execute(
                         "SELECT pg_advisory_xact_lock_shared($1::bigint)", ["\(PostgreSQLSchema.indexBuildsLockKey)"])
                     try connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
-                    try connection.execute(PostgreSQLSchema.noStatementTimeout)
                     try connection.execute(index.sql)
                 }
             }
@@ -240,6 +240,13 @@ final class PostgreSQLFactStore: FactSink {
         guard let state = error.sqlState else { return true }
         return state.hasPrefix("08") || state.hasPrefix("28") || state.hasPrefix("57P") || state == "53300"
             || state == "55P03"
+    }
+
+    /// True when the server or the connection to it is gone or refused it (not a build that failed as such,
+    /// nor a lock it waited for too long): the load cannot go on.
+    private static func isConnectionLost(_ error: PostgreSQLError) -> Bool {
+        guard let state = error.sqlState else { return true }
+        return state.hasPrefix("08") || state.hasPrefix("28") || state.hasPrefix("57P") || state == "53300"
     }
 
     /// Starts building the missing secondary indexes on connections of their own; nil when none is missing.

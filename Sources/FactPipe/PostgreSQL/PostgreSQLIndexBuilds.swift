@@ -30,10 +30,12 @@ final class PostgreSQLIndexBuilds: Sendable {
                     // first (a load waited 10 minutes for its own builds). An index build sorts the whole table:
                     // the server's memory for it, not the default 64 MB, and no `statement_timeout` of the role's
                     // (`PostgreSQLSchema.noStatementTimeout`).
+                    // The timeout is set aside in a statement of its own, before the lock's wait: each statement of
+                    // the string is timed on its own (PostgreSQL 13 and later).
                     try connection.executeScript(
-                        "SELECT pg_catalog.pg_advisory_xact_lock_shared(\(PostgreSQLSchema.indexBuildsLockKey)), "
-                            + "pg_catalog.set_config('maintenance_work_mem', '256MB', true), "
-                            + "pg_catalog.set_config('statement_timeout', '0', true); " + sql)
+                        "SELECT pg_catalog.set_config('statement_timeout', '0', true); "
+                            + "SELECT pg_catalog.pg_advisory_xact_lock_shared(\(PostgreSQLSchema.indexBuildsLockKey)), "
+                            + "pg_catalog.set_config('maintenance_work_mem', '256MB', true); " + sql)
                 } catch {
                     failure.withLock { if $0 == nil { $0 = error } }
                 }

@@ -313,7 +313,7 @@ enum PostgreSQLSchema {
             }
             try refreshFunctionBodies(connection)
         case .foreign:
-            return
+            return  // refused above, before the encoding is asked
         case .empty:
             try inTransaction(connection) { () throws(PostgreSQLError) in
                 try connection.executeScript(createTables)

@@ -109,7 +109,7 @@ final class SQLiteConnection {
             case EFBIG:
                 detail += " (\(String(cString: strerror(EFBIG))): the limit on a file's size, `ulimit -f`, is reached)"
                 return rc
-            default:
+            case 0:
                 // SQLite keeps no system error for every failed write (a COMMIT that met the limit): a limit on the
                 // size of files is still worth naming, as the likely cause.
                 var limit = rlimit()
@@ -117,6 +117,8 @@ final class SQLiteConnection {
                     detail += " (this process may write files of at most \(limit.rlim_cur / 1_024) KiB "
                         + "(`ulimit -f`), which a write may have reached)"
                 }
+                return rc
+            default:
                 return rc
             }
         default:
