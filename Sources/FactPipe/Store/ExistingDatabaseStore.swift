@@ -347,7 +347,9 @@ final class ExistingDatabaseStore: FactSink {
     /// the same table between this load's batches), once this load holds the write lock: their spellings,
     /// and for a `statement` with no UNIQUE constraint, their statements. Looked at only before the first
     /// batch, a fact the service stored as `P(a,b).` meanwhile was stored again as `P(a, b).` (1,839 facts
-    /// twice in one load that said done).
+    /// twice in one load that said done). Rows are told apart by rowid: another program's rows are those
+    /// past the largest rowid looked at (appended, as SQLite gives rowids); a row it inserts with an id of
+    /// its own below that, or a statement it respells by UPDATE, is not looked at.
     private func lookAgainIfOthersWrote() throws {
         let version = try connection.scalarInt("PRAGMA data_version") ?? 0
         guard version != lastDataVersion else { return }
@@ -394,6 +396,8 @@ final class ExistingDatabaseStore: FactSink {
     /// Commits the open transaction with the rejects written before it.
     private func commit() throws {
         try rejects?.flush()
+        // Under the write lock the rows past the last look are this load's own: not read again at the next look.
+        if lastSeenRowid != nil { lastSeenRowid = try connection.scalarInt("SELECT coalesce(max(rowid), 0) FROM facts") }
         try file.check(connection)
         try connection.execute("COMMIT")
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
