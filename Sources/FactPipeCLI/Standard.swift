@@ -1,3 +1,4 @@
+import FactPipe
 import Synchronization
 
 #if canImport(Glibc)
@@ -56,8 +57,7 @@ enum Standard {
             if n < 0 && errno == EINTR { continue }
             if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
                 // Made non-blocking by another program that shares it (a Node parent): wait for room.
-                var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-                while poll(&entry, 1, -1) < 0 && errno == EINTR {}
+                StandardStreams.waitForRoom(fd)
                 continue
             }
             if n <= 0 {

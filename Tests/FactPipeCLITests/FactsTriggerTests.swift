@@ -31,12 +31,7 @@ import Testing
         let work = try CLIWorkspace()
         let seed = try work.write("seed.txt", (0..<20).map { "Seed(s\($0)).\n" }.joined())
         #expect(try Factpipe.run(["import", seed, "--db", work.database, "-q"]).status == 0)
-        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
-            CREATE TRIGGER inverse AFTER INSERT ON facts WHEN new.predicate = 'HasPart' BEGIN
-                INSERT OR IGNORE INTO facts(statement, predicate, subject, args, arity, created_at)
-                VALUES ('PartOf(' || new.subject || ').', 'PartOf', new.subject, '[]', 1, new.created_at);
-            END;
-            """])
+        try addInverseTrigger(work.database)
         let input = try work.write("in.txt", "HasPart(car, wheel).\nHasPart(car, door).\nSeed(s1).\n")
         let run = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -60,12 +55,7 @@ import Testing
         let work = try CLIWorkspace()
         let seed = try work.write("seed.txt", (0..<3).map { "Seed(s\($0)).\n" }.joined())
         #expect(try Factpipe.run(["import", seed, "--db", work.database, "-q"]).status == 0)
-        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
-            CREATE TRIGGER inverse AFTER INSERT ON facts WHEN new.predicate = 'HasPart' BEGIN
-                INSERT OR IGNORE INTO facts(statement, predicate, subject, args, arity, created_at)
-                VALUES ('PartOf(' || new.subject || ').', 'PartOf', new.subject, '[]', 1, new.created_at);
-            END;
-            """])
+        try addInverseTrigger(work.database)
         let input = try work.write("in.txt", "HasPart(car, wheel).\nHasPart(bus, door).\nSeed(s1).\n")
         let run = try Factpipe.run(["import", input, "--db", work.database, "--on-conflict", "replace", "--json", "-q"])
         #expect(run.status == 0, "\(run.stderr)")
@@ -74,5 +64,16 @@ import Testing
         let undo = try Factpipe.run(["undo", "1", "--db", work.database])
         #expect(undo.status == 0, "\(undo.stderr)")
         #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts WHERE predicate = 'Seed'") == ["Seed(s1)."])
+    }
+
+    /// A knowledge base's trigger that adds the inverse `PartOf` of each `HasPart` it is given: rows of its
+    /// own in `facts`, with ids of their own.
+    private func addInverseTrigger(_ database: String) throws {
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [database, """
+            CREATE TRIGGER inverse AFTER INSERT ON facts WHEN new.predicate = 'HasPart' BEGIN
+                INSERT OR IGNORE INTO facts(statement, predicate, subject, args, arity, created_at)
+                VALUES ('PartOf(' || new.subject || ').', 'PartOf', new.subject, '[]', 1, new.created_at);
+            END;
+            """])
     }
 }

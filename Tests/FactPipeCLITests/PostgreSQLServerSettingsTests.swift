@@ -11,6 +11,40 @@ struct PostgreSQLServerSettingsTests {
         (first..<first + count).map { "Holds(box\($0), item\($0)).\n" }.joined()
     }
 
+    /// A database of ten facts whose `facts_subject` index was dropped (a load stopped before it built it).
+    private func tenFactsWithoutTheSubjectIndex() throws -> (PostgreSQLTestDatabase, CLIWorkspace) {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.seed(lines(10), in: work)
+        try database.sql("DROP INDEX facts_subject")
+        return (database, work)
+    }
+
+    /// Another program's transaction holding `facts` in ROW EXCLUSIVE mode (as one that wrote to it) for
+    /// `seconds`, started once it holds it: an index build waits for it, a load's COPY and INSERT do not.
+    private func holdFacts(_ database: PostgreSQLTestDatabase, seconds: Int) throws -> BackgroundProcess {
+        let writer = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url + "?application_name=writer", "-c",
+            "SET statement_timeout = 0; SET lock_timeout = 0; BEGIN; LOCK TABLE facts IN ROW EXCLUSIVE MODE; "
+                + "SELECT pg_sleep(\(seconds)); COMMIT",
+        ])
+        let held = poll(timeout: 30) {
+            (try? database.locks("""
+                relation = 'facts'::regclass AND granted AND mode = 'RowExclusiveLock'
+                AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'writer')
+                """)) == 1
+        }
+        if !held { writer.killNine() }
+        try #require(held, "the writer never locked facts")
+        return writer
+    }
+
+    /// True when the load's summary says the missing secondary indexes could not be built, for `reason`.
+    private func saysTheIndexesAreMissing(_ run: FactpipeRun, because reason: String) throws -> Bool {
+        let notes = try run.json()["notes"] as? [String] ?? []
+        return notes.contains { $0.contains("the secondary indexes are missing and could not be built") && $0.contains(reason) }
+    }
+
     /// Under `ignore` (the default) a fact another load brought is left as it is: the load found it by
     /// "updating" it to itself, a new version of every such row, which fired the user's update triggers
     /// (a "last modified" one changed every fact of a load that said 0 updated) and bloated the table.
@@ -86,17 +120,8 @@ struct PostgreSQLServerSettingsTests {
             (try? database.int("SELECT count(*) FROM pg_class WHERE relname = 'factpipe_direct_staging'")) == 1
         }, "the load never began straight into facts")
         // A program's transaction that wrote to facts: a build waits for it, the load's COPY does not.
-        let writer = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
-            "-X", "-q", database.url + "?application_name=writer", "-c",
-            "SET statement_timeout = 0; BEGIN; LOCK TABLE facts IN ROW EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT",
-        ])
+        let writer = try holdFacts(database, seconds: 3)
         defer { writer.killNine() }
-        try #require(poll(timeout: 30) {
-            (try? database.locks("""
-                relation = 'facts'::regclass AND granted AND mode = 'RowExclusiveLock'
-                AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'writer')
-                """)) == 1
-        }, "the writer never locked facts")
         try fifo.write(lines(50, from: 50))
         fifo.close()
         let finished = try load.wait()
@@ -113,10 +138,7 @@ struct PostgreSQLServerSettingsTests {
     /// load is done, with a note, instead of failing on the build before its first record (every load of
     /// the role failed once an index went missing).
     @Test func aMissingIndexTheRoleCannotBuildDoesNotFailItsLoads() throws {
-        let database = try PostgreSQLTestDatabase()
-        let work = try CLIWorkspace()
-        try database.seed(lines(10), in: work)
-        try database.sql("DROP INDEX facts_subject")
+        let (database, work) = try tenFactsWithoutTheSubjectIndex()
         let input = try work.write("facts.txt", lines(3, from: 10))
         try database.withRole(granted: { role in
             """
@@ -128,9 +150,7 @@ struct PostgreSQLServerSettingsTests {
             let run = try Factpipe.run(["import", input, "--db", url, "--json", "-q"])
             #expect(run.status == 0, "\(run.stderr)")
             #expect(int(try run.json(), "inserted") == 3, "\(run.stdoutText)")
-            let notes = try run.json()["notes"] as? [String] ?? []
-            #expect(notes.contains { $0.contains("the secondary indexes are missing and could not be built")
-                && $0.contains("must be owner of table facts") }, "\(notes)")
+            #expect(try saysTheIndexesAreMissing(run, because: "must be owner of table facts"), "\(run.stdoutText)")
         }
         #expect(try database.int("SELECT count(*) FROM facts") == 13)
         // The owner's next load builds it.
@@ -143,27 +163,14 @@ struct PostgreSQLServerSettingsTests {
     /// transaction holds `facts`): the load goes on and says so (it failed before its first record, like
     /// every load while the program held the table).
     @Test func aMissingIndexWhoseBuildTimesOutOnALockDoesNotFailTheLoad() throws {
-        let database = try PostgreSQLTestDatabase()
-        let work = try CLIWorkspace()
-        try database.seed(lines(10), in: work)
-        try database.sql("DROP INDEX facts_subject; ALTER DATABASE \(database.name) SET lock_timeout = '200ms'")
-        let writer = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
-            "-X", "-q", database.url + "?application_name=writer", "-c",
-            "SET lock_timeout = 0; BEGIN; LOCK TABLE facts IN ROW EXCLUSIVE MODE; SELECT pg_sleep(20); COMMIT",
-        ])
+        let (database, work) = try tenFactsWithoutTheSubjectIndex()
+        try database.sql("ALTER DATABASE \(database.name) SET lock_timeout = '200ms'")
+        let writer = try holdFacts(database, seconds: 20)
         defer { writer.killNine() }
-        try #require(poll(timeout: 30) {
-            (try? database.locks("""
-                relation = 'facts'::regclass AND granted AND mode = 'RowExclusiveLock'
-                AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'writer')
-                """)) == 1
-        }, "the writer never locked facts")
         let run = try Factpipe.run(["import", try work.write("more.txt", lines(3, from: 10)), "--db", database.url, "--json", "-q"])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(int(try run.json(), "inserted") == 3, "\(run.stdoutText)")
-        let notes = try run.json()["notes"] as? [String] ?? []
-        #expect(notes.contains { $0.contains("the secondary indexes are missing and could not be built")
-            && $0.contains("lock timeout") }, "\(notes)")
+        #expect(try saysTheIndexesAreMissing(run, because: "lock timeout"), "\(run.stdoutText)")
         #expect(try database.int("SELECT count(*) FROM facts") == 13)
     }
 

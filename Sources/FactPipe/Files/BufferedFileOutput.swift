@@ -315,7 +315,7 @@ public final class BufferedFileOutput {
                         // A descriptor another program made non-blocking (standard output shared with a Node
                         // parent): wait for room, as a blocking one does (it failed after 64 KiB).
                         if errno == EAGAIN || errno == EWOULDBLOCK {
-                            CancellableOutput.waitForRoom(descriptor)
+                            StandardStreams.waitForRoom(descriptor)
                             continue
                         }
                         throw FileOutputError.fromErrno(.write, path: path)

@@ -78,13 +78,6 @@ enum CancellableOutput {
         }
     }
 
-    /// Waits until `descriptor` takes bytes again (or reports an error the next write gives), for a write that
-    /// found a descriptor another program made non-blocking full (`EAGAIN`); nothing ends this wait but room.
-    static func waitForRoom(_ descriptor: Int32) {
-        var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-        while poll(&entry, 1, -1) < 0 && errno == EINTR {}
-    }
-
     /// True when `descriptor` is a pipe, FIFO or socket: what a reader that stops reading can hold up.
     static func mayWait(_ descriptor: Int32) -> Bool {
         var info = stat()

@@ -156,6 +156,14 @@ public enum StandardStreams {
         return nil
     }
 
+    /// Waits until `descriptor` takes bytes again (or reports an error the next write gives), for a write that
+    /// found a descriptor another program made non-blocking full (`EAGAIN`: standard output shared with a Node
+    /// parent); nothing ends this wait but room, as a blocking write's.
+    public static func waitForRoom(_ descriptor: Int32) {
+        var entry = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+        while poll(&entry, 1, -1) < 0 && errno == EINTR {}
+    }
+
     /// True when standard output is a pipe whose reader went away (`| head`): a write would fail with EPIPE.
     public static var outputReaderIsGone: Bool {
         var entry = pollfd(fd: STDOUT_FILENO, events: Int16(POLLOUT), revents: 0)

@@ -190,9 +190,8 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
 /// non-blocking open fails with `ENXIO`). Opened the usual way, the reader stayed in `open(2)`, which no
 /// cancel reaches, and counted as the FIFO's reader until a writer came, whose bytes it then took.
 @Test func aCancelledWaitForAFIFOsWriterEndsAndLeavesTheFIFOWithoutAReader() throws {
-    let dir = try TemporaryDirectory()
-    let fifo = dir.path("incoming.fifo")
-    try #require(mkfifo(fifo, 0o600) == 0)
+    let (dir, fifo) = try folderWithAFIFO()
+    defer { withExtendedLifetime(dir) {} }
     let cancelled = Atomic<Bool>(false)
     let ended = DispatchSemaphore(value: 0)
     let outcome = Mutex<String>("")
@@ -220,9 +219,8 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
 /// Opened without waiting, a FIFO still reads as before: a writer that comes later is waited for and read to
 /// its end, and one that comes and goes without writing gives an empty input, not an error.
 @Test func aFIFOWhoseWriterComesLaterIsReadWhole() throws {
-    let dir = try TemporaryDirectory()
-    let fifo = dir.path("incoming.fifo")
-    try #require(mkfifo(fifo, 0o600) == 0)
+    let (dir, fifo) = try folderWithAFIFO()
+    defer { withExtendedLifetime(dir) {} }
     for text in ["IsA(Dog, Animal).\nIsA(Cat, Animal).\n", ""] {
         Thread.detachNewThread {
             usleep(200_000)
@@ -245,6 +243,14 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
         }
         #expect(collected == Array(text.utf8))
     }
+}
+
+/// A fresh folder holding a FIFO named `incoming.fifo`, and the FIFO's path.
+private func folderWithAFIFO() throws -> (TemporaryDirectory, String) {
+    let dir = try TemporaryDirectory()
+    let fifo = dir.path("incoming.fifo")
+    try #require(mkfifo(fifo, 0o600) == 0)
+    return (dir, fifo)
 }
 
 /// A value handed to another thread in a test, used by one thread at a time.
