@@ -198,6 +198,16 @@ struct PostgreSQLServerSettingsTests {
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("the database's encoding is LATIN1; factpipe needs a UTF8 database"), "\(run.stderr)")
         #expect(try PostgreSQLTestDatabase.psql(latinURL, "SELECT count(*) FROM factpipe_loads") == [["1"]])
+        // The plan says so too, as the load would.
+        let pipeline = try work.write("nightly.toml", """
+            name = "nightly"
+            database = "\(latinURL)"
+            [sources]
+            paths = ["\(input)"]
+            """)
+        let plan = try Factpipe.run(["run", pipeline, "--dry-run"])
+        #expect(plan.status != 0, "\(plan.stdoutText)\(plan.stderr)")
+        #expect((plan.stdoutText + plan.stderr).contains("the database's encoding is LATIN1"), "\(plan.stdoutText)\(plan.stderr)")
         // Reading it goes on.
         let stats = try Factpipe.run(["stats", "--db", latinURL, "--json"])
         #expect(stats.status == 0, "\(stats.stderr)")

@@ -30,6 +30,8 @@ struct PostgreSQLLoadPlanner {
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             let hasLedger = try PostgreSQLSchema.state(connection) != .empty
             if hasLedger { try PostgreSQLSchema.checkReadable(connection) }
+            // As the load would refuse it: the plan said "load" of a LATIN1 database the load then refused.
+            try PostgreSQLSchema.checkEncoding(connection)
             planner = PostgreSQLLoadPlanner(
                 ledger: hasLedger ? PostgreSQLLedger(connection: connection) : nil, options: options,
                 server: connection.server)

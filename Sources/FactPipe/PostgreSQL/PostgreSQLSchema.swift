@@ -284,16 +284,7 @@ enum PostgreSQLSchema {
         if case .foreign(let reason) = state {
             throw PostgreSQLError(server: connection.server, message: "refusing to write: \(reason); it is left untouched")
         }
-        // Also for a schema that is there: a factpipe database moved by `pg_dump`/`pg_restore` into one of
-        // another encoding failed a whole batch, naming no record, on the first character that encoding lacks
-        // (and every resume failed at the same place), or on a JSON `\u` escape in SQL_ASCII.
-        let encoding = try connection.execute("SHOW server_encoding").text(0, 0) ?? ""
-        guard encoding == "UTF8" else {
-            throw PostgreSQLError(
-                server: connection.server,
-                message: "the database's encoding is \(encoding); factpipe needs a UTF8 database "
-                    + "(CREATE DATABASE … ENCODING 'UTF8')")
-        }
+        try checkEncoding(connection)
         switch state {
         case .factpipe(let found) where found < version && found >= 1:
             try inTransaction(connection) { () throws(PostgreSQLError) in
@@ -321,6 +312,20 @@ enum PostgreSQLSchema {
                 try connection.execute(
                     "INSERT INTO factpipe_meta(key, value) VALUES ('schema_version', $1)", ["\(version)"])
             }
+        }
+    }
+
+    /// Refuses a database whose encoding is not UTF-8, for a writer (and `run --dry-run`, which says what a load
+    /// would do). Also for a schema that is there: a factpipe database moved by `pg_dump`/`pg_restore` into
+    /// one of another encoding failed a whole batch, naming no record, on the first character that encoding
+    /// lacks (and every resume failed at the same place), or on a JSON `\u` escape in SQL_ASCII.
+    static func checkEncoding(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+        let encoding = try connection.execute("SHOW server_encoding").text(0, 0) ?? ""
+        guard encoding == "UTF8" else {
+            throw PostgreSQLError(
+                server: connection.server,
+                message: "the database's encoding is \(encoding); factpipe needs a UTF8 database "
+                    + "(CREATE DATABASE … ENCODING 'UTF8')")
         }
     }
 
