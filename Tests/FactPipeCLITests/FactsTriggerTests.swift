@@ -28,15 +28,11 @@ import Testing
     /// updated", and "0 inserted, 1,958 updated", recorded as done; under replace the fact of another load it
     /// updated counted as inserted, was not recorded as that load's too, and `undo` of that load deleted it.
     @Test func theCountsAreTheLoadsOwnRowsWhateverTheIdsDo() throws {
-        let work = try CLIWorkspace()
-        let seed = try work.write("seed.txt", (0..<20).map { "Seed(s\($0)).\n" }.joined())
-        #expect(try Factpipe.run(["import", seed, "--db", work.database, "-q"]).status == 0)
-        try addInverseTrigger(work.database)
+        let work = try seededWithTheInverseTrigger(facts: 20)
         let input = try work.write("in.txt", "HasPart(car, wheel).\nHasPart(car, door).\nSeed(s1).\n")
         let run = try Factpipe.run(["import", input, "--db", work.database, "--json", "-q"])
         #expect(run.status == 0, "\(run.stderr)")
-        let json = try run.json()
-        #expect((int(json, "inserted"), int(json, "updated"), int(json, "duplicates")) == (2, 0, 1), "\(json)")
+        #expect(try counts(run) == [2, 0, 1], "\(run.stdoutText)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 23)
         #expect(try SQLiteFile.strings(work.database, "SELECT inserted || ',' || updated FROM factpipe_loads ORDER BY id DESC LIMIT 1")
                 == ["2,0"])
@@ -47,33 +43,38 @@ import Testing
         let more = try work.write("more.txt", "New(n1).\nNew(n2).\nSeed(s2).\n")
         let again = try Factpipe.run(["import", more, "--db", work.database, "--json", "-q"])
         #expect(again.status == 0, "\(again.stderr)")
-        let counts = try again.json()
-        #expect((int(counts, "inserted"), int(counts, "updated"), int(counts, "duplicates")) == (2, 0, 1), "\(counts)")
+        #expect(try counts(again) == [2, 0, 1], "\(again.stdoutText)")
     }
 
     @Test func underReplaceATriggersRowsDoNotHideAFactOfAnotherLoad() throws {
-        let work = try CLIWorkspace()
-        let seed = try work.write("seed.txt", (0..<3).map { "Seed(s\($0)).\n" }.joined())
-        #expect(try Factpipe.run(["import", seed, "--db", work.database, "-q"]).status == 0)
-        try addInverseTrigger(work.database)
+        let work = try seededWithTheInverseTrigger(facts: 3)
         let input = try work.write("in.txt", "HasPart(car, wheel).\nHasPart(bus, door).\nSeed(s1).\n")
         let run = try Factpipe.run(["import", input, "--db", work.database, "--on-conflict", "replace", "--json", "-q"])
         #expect(run.status == 0, "\(run.stderr)")
-        let json = try run.json()
-        #expect((int(json, "inserted"), int(json, "updated"), int(json, "duplicates")) == (2, 1, 0), "\(json)")
+        #expect(try counts(run) == [2, 1, 0], "\(run.stdoutText)")
         let undo = try Factpipe.run(["undo", "1", "--db", work.database])
         #expect(undo.status == 0, "\(undo.stderr)")
         #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts WHERE predicate = 'Seed'") == ["Seed(s1)."])
     }
 
-    /// A knowledge base's trigger that adds the inverse `PartOf` of each `HasPart` it is given: rows of its
-    /// own in `facts`, with ids of their own.
-    private func addInverseTrigger(_ database: String) throws {
-        _ = try Factpipe.tool("/usr/bin/sqlite3", [database, """
+    /// A database of `facts` loaded facts (`Seed(s0).`…) with a knowledge base's trigger that adds the
+    /// inverse `PartOf` of each `HasPart` it is given: rows of its own in `facts`, with ids of their own.
+    private func seededWithTheInverseTrigger(facts: Int) throws -> CLIWorkspace {
+        let work = try CLIWorkspace()
+        let seed = try work.write("seed.txt", (0..<facts).map { "Seed(s\($0)).\n" }.joined())
+        #expect(try Factpipe.run(["import", seed, "--db", work.database, "-q"]).status == 0)
+        _ = try Factpipe.tool("/usr/bin/sqlite3", [work.database, """
             CREATE TRIGGER inverse AFTER INSERT ON facts WHEN new.predicate = 'HasPart' BEGIN
                 INSERT OR IGNORE INTO facts(statement, predicate, subject, args, arity, created_at)
                 VALUES ('PartOf(' || new.subject || ').', 'PartOf', new.subject, '[]', 1, new.created_at);
             END;
             """])
+        return work
+    }
+
+    /// A load's inserted, updated and duplicates, from its `--json` summary.
+    private func counts(_ run: FactpipeRun) throws -> [Int?] {
+        let json = try run.json()
+        return [int(json, "inserted"), int(json, "updated"), int(json, "duplicates")]
     }
 }

@@ -86,6 +86,15 @@ import Glibc
         #expect(rejects.status != 0 && rejects.status != 2, "\(rejects.stderr)")
     }
 
+    /// Runs `line` in /bin/sh with `$0` the factpipe binary and `$1`, `$2`… the `arguments`; with
+    /// `inMountNamespace`, in a mount namespace of its own (`unshare -m`: what it mounts stays there).
+    private func shell(_ line: String, _ arguments: String..., inMountNamespace: Bool = false) throws -> FactpipeRun {
+        let command = ["/bin/sh", "-c", line, BinaryLocator.factpipe.path] + arguments
+        return inMountNamespace
+            ? try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/unshare"), ["-m"] + command)
+            : try Factpipe.runProcess(URL(fileURLWithPath: command[0]), Array(command.dropFirst()))
+    }
+
     /// In a container or chroot with no /dev/null, a closed standard descriptor is held by the wrong end of a
     /// pipe: left empty, it went to whatever opened first (Dispatch's epoll took descriptor 0), and `import -`
     /// waited on it for ever instead of saying standard input is closed. (An empty /dev in a mount namespace of
@@ -95,11 +104,8 @@ import Glibc
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", "A(1).\n")
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
-        let binary = BinaryLocator.factpipe.path
         func withoutDev(_ line: String) throws -> FactpipeRun {
-            try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/unshare"), [
-                "-m", "/bin/sh", "-c", "mount -t tmpfs none /dev && test ! -e /dev/null && " + line, binary, work.database,
-            ])
+            try shell("mount -t tmpfs none /dev && test ! -e /dev/null && " + line, work.database, inMountNamespace: true)
         }
         let closedIn = try withoutDev("exec timeout 20 \"$0\" import - --db \"$1\" <&-")
         #expect(closedIn.status == 1, "\(closedIn.stderr)")
@@ -118,10 +124,7 @@ import Glibc
         let work = try CLIWorkspace()
         let input = try work.write("in.txt", "A(1).\nnot a fact\nA(2).\n")
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
-        let binary = BinaryLocator.factpipe.path
-        func shell(_ line: String) throws -> FactpipeRun {
-            try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", line, binary, work.database, input])
-        }
+        func shell(_ line: String) throws -> FactpipeRun { try self.shell(line, work.database, input) }
         for output in ["/dev/stdout", "/proc/self/fd/1", "/dev/fd/1"] {
             let export = try shell("\"$0\" export --db \"$1\" -o \(output) --level 0 >&-")
             #expect(export.status == 1, "\(output): \(export.stderr)")

@@ -153,32 +153,20 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
     var ends: [Int32] = [0, 0]
     try #require(pipe(&ends) == 0)
     defer { close(ends[0]); close(ends[1]) }
-    let source = FileByteSource(fileDescriptor: ends[0], name: "-", closeWhenDone: false)
-    let cancelled = Atomic<Bool>(false)
-    source.isCancelled = { cancelled.load(ordering: .relaxed) }
-    let ended = DispatchSemaphore(value: 0)
-    let outcome = Mutex<String>("")
-    let reading = UnsafeSendable(source)
-    Thread.detachNewThread {
+    let reading = UnsafeSendable(FileByteSource(fileDescriptor: ends[0], name: "-", closeWhenDone: false))
+    let wait = CancelledWait { isCancelled in
+        reading.value.isCancelled = isCancelled
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: 16, alignment: 1)
         defer { block.deallocate() }
-        do {
-            let got = try reading.value.read(into: block)
-            outcome.withLock { $0 = "read \(got) bytes" }
-        } catch {
-            outcome.withLock { $0 = "\(error)" }
-        }
-        ended.signal()
+        return "read \(try reading.value.read(into: block)) bytes"
     }
-    usleep(150_000)
-    cancelled.store(true, ordering: .relaxed)
-    let stopped = ended.wait(timeout: .now() + 3) == .success
+    let stopped = wait.cancelAfterAMoment()
     #expect(stopped, "the read still waits after the cancel")
-    #expect(outcome.withLock { $0 }.contains("stopped while waiting for input"))
+    #expect(wait.said.contains("stopped while waiting for input"), "\(wait.said)")
     // What the next reader of the input gets: every byte written after the cancel.
     let text = Array("IsA(Dog, Animal).\n".utf8)
     #expect(write(ends[1], text, text.count) == text.count)
-    if !stopped { _ = ended.wait(timeout: .now() + 3) }  // the old reader took the bytes: let it end first
+    if !stopped { wait.waitLonger() }  // the old reader took the bytes: let it end first
     var received = [UInt8](repeating: 0, count: 64)
     let flags = fcntl(ends[0], F_GETFL)
     _ = fcntl(ends[0], F_SETFL, flags | O_NONBLOCK)
@@ -192,28 +180,17 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
 @Test func aCancelledWaitForAFIFOsWriterEndsAndLeavesTheFIFOWithoutAReader() throws {
     let (dir, fifo) = try folderWithAFIFO()
     defer { withExtendedLifetime(dir) {} }
-    let cancelled = Atomic<Bool>(false)
-    let ended = DispatchSemaphore(value: 0)
-    let outcome = Mutex<String>("")
-    Thread.detachNewThread {
-        do {
-            let source = try FileByteSource(path: fifo, isCancelled: { cancelled.load(ordering: .relaxed) })
-            outcome.withLock { $0 = "opened \(source.name)" }
-        } catch {
-            outcome.withLock { $0 = "\(error)" }
-        }
-        ended.signal()
+    let wait = CancelledWait { isCancelled in
+        "opened \(try FileByteSource(path: fifo, isCancelled: isCancelled).name)"
     }
-    usleep(150_000)
-    cancelled.store(true, ordering: .relaxed)
-    let stopped = ended.wait(timeout: .now() + 3) == .success
+    let stopped = wait.cancelAfterAMoment()
     #expect(stopped, "the open still waits for a writer after the cancel")
-    #expect(outcome.withLock { $0 }.contains("stopped while waiting for input"), "\(outcome.withLock { $0 })")
+    #expect(wait.said.contains("stopped while waiting for input"), "\(wait.said)")
     let writer = open(fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
     let code = errno
     if writer >= 0 { close(writer) }
     #expect(writer < 0 && code == ENXIO, "the FIFO still has a reader")
-    if !stopped { _ = ended.wait(timeout: .now() + 3) }
+    if !stopped { wait.waitLonger() }
 }
 
 /// Opened without waiting, a FIFO still reads as before: a writer that comes later is waited for and read to
@@ -243,6 +220,39 @@ private func feedPipe(_ bytes: [UInt8]) throws -> (readEnd: Int32, writer: Threa
         }
         #expect(collected == Array(text.utf8))
     }
+}
+
+/// A wait for input on a thread of its own, given an `isCancelled` to ask, cancelled by the test.
+private final class CancelledWait: Sendable {
+    private let cancelled = Atomic<Bool>(false)
+    private let ended = DispatchSemaphore(value: 0)
+    private let outcome = Mutex<String>("")
+
+    /// Starts `body`, which says what it got, or throws why it stopped.
+    init(_ body: @escaping @Sendable (@escaping @Sendable () -> Bool) throws -> String) {
+        Thread.detachNewThread { [self] in
+            do {
+                let got = try body { [self] in cancelled.load(ordering: .relaxed) }
+                outcome.withLock { $0 = got }
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+            }
+            ended.signal()
+        }
+    }
+
+    /// Cancels 150 ms after the start and waits up to 3 s for the wait to end; false when it did not.
+    func cancelAfterAMoment() -> Bool {
+        usleep(150_000)
+        cancelled.store(true, ordering: .relaxed)
+        return ended.wait(timeout: .now() + 3) == .success
+    }
+
+    /// Waits 3 s more for a wait the cancel did not end (a writer came meanwhile).
+    func waitLonger() { _ = ended.wait(timeout: .now() + 3) }
+
+    /// What the wait got, or why it stopped.
+    var said: String { outcome.withLock { $0 } }
 }
 
 /// A fresh folder holding a FIFO named `incoming.fifo`, and the FIFO's path.
