@@ -24,10 +24,4 @@ enum MemoryHighWaterMark {
             return false
         #endif
     }
-
-    /// The peak resident memory since the last successful `reset()`, in bytes (since the start of
-    /// the process when there was none, or `VmHWM` cannot be read).
-    static func peakBytes() -> Int {
-        ResourceUsage.peakRSSBytes()
-    }
 }

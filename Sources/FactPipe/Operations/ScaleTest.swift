@@ -108,12 +108,13 @@ public struct ScaleTest: Sendable {
         var importOptions = ImportOptions(inputs: [input], databasePath: databasePath)
         importOptions.format = .csv
         importOptions.batchSize = options.batchSize
-        // The generator's buffers and vocabulary came first; measure the load's own peak. (The reset
-        // also lowers what getrusage reports, so the peak so far is kept for the whole run's.)
+        // The generator's buffers and vocabulary came first; measure the load's own peak (the load's summary
+        // reads the mark the reset started afresh, or the peak since the start where it cannot be reset). The
+        // reset lowers the process's peak too: the peak so far is kept for the whole run's.
         let peakBeforeLoad = ResourceUsage.peakRSSBytes()
-        let isLoadMeasuredAlone = MemoryHighWaterMark.reset()
+        MemoryHighWaterMark.reset()
         let load = ImportPipeline(options: importOptions).run(progress: progress)
-        let loadPeakRSSBytes = isLoadMeasuredAlone ? MemoryHighWaterMark.peakBytes() : load.peakRSSBytes
+        let loadPeakRSSBytes = load.peakRSSBytes
         guard load.status == .done else { throw .load(load) }
         let sizes = FileSize.database(databasePath)
 
@@ -132,7 +133,7 @@ public struct ScaleTest: Sendable {
         return ScaleTestResult(
             options: options, generateSeconds: generateSeconds, inputBytes: FileSize.bytes(input) ?? 0, load: load,
             loadPeakRSSBytes: loadPeakRSSBytes,
-            peakRSSBytes: max(peakBeforeLoad, loadPeakRSSBytes, MemoryHighWaterMark.peakBytes()),
+            peakRSSBytes: max(peakBeforeLoad, loadPeakRSSBytes, ResourceUsage.peakRSSBytes()),
             databasePath: databasePath, isDatabaseKept: keeps, databaseBytes: sizes.file, walBytes: sizes.wal,
             patterns: patterns)
     }
