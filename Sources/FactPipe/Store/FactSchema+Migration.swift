@@ -7,12 +7,21 @@
 /// trace of are filled in: a load that replaced or updated a fact (`updated_load_id`) asserted it,
 /// and so did the load of every row that the canonical-form migration merged into it (`merged_rows`).
 /// Duplicates that an earlier load skipped under `ignore` left no trace and cannot be recovered.
+/// `factpipe_sequence` starts from the largest load id that any table names (one scan of `facts`): a
+/// ledger row deleted by hand before the migration still keeps its id from the next load.
 extension FactSchema {
     static let createAssertions = """
         CREATE TABLE IF NOT EXISTS factpipe_assertions(
             load_id INTEGER NOT NULL,
             fact_id INTEGER NOT NULL
         )
+        """
+
+    static let createSequence = """
+        CREATE TABLE IF NOT EXISTS factpipe_sequence(
+            name TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL
+        ) WITHOUT ROWID
         """
 
     /// Adds what is missing, in one transaction; the caller holds the database's writer lock.
@@ -25,7 +34,9 @@ extension FactSchema {
         let stagingColumns = try columns("factpipe_staging", connection)
         let loadColumns = try columns("factpipe_loads", connection)
         let hasAssertions = tables.contains("factpipe_assertions")
-        guard !hasAssertions || !stagingColumns.contains("given") || !loadColumns.contains("records_assertions") else {
+        let hasSequence = tables.contains("factpipe_sequence")
+        guard !hasAssertions || !hasSequence || !stagingColumns.contains("given")
+            || !loadColumns.contains("records_assertions") else {
             return
         }
         try connection.execute("BEGIN IMMEDIATE")
@@ -52,6 +63,20 @@ extension FactSchema {
                     WHERE facts.fact_metadata LIKE '%"merged_rows"%' AND json_valid(facts.fact_metadata)
                         AND json_extract(merged.value, '$.load_id') IS NOT NULL
                         AND json_extract(merged.value, '$.load_id') IS NOT facts.load_id
+                    """)
+            }
+            if !hasSequence {
+                try connection.execute(createSequence)
+                // Ids another program wrote as text or real are not load ids factpipe gave.
+                try connection.execute("""
+                    INSERT INTO factpipe_sequence(name, seq)
+                    SELECT 'factpipe_loads', max(
+                        coalesce((SELECT max(id) FROM factpipe_loads), 0),
+                        coalesce((SELECT max(load_id) FROM factpipe_staging WHERE typeof(load_id) = 'integer'), 0),
+                        coalesce((SELECT max(load_id) FROM factpipe_assertions WHERE typeof(load_id) = 'integer'), 0),
+                        coalesce(max(CASE WHEN typeof(load_id) = 'integer' THEN load_id END), 0),
+                        coalesce(max(CASE WHEN typeof(updated_load_id) = 'integer' THEN updated_load_id END), 0))
+                    FROM facts
                     """)
             }
             try connection.execute("COMMIT")

@@ -15,6 +15,11 @@
 /// them is not undone. It has no index: a merge only appends to it (its probes of `facts_statement`
 /// read the index alone), and only an undo reads it, by one scan. Rows may repeat, and a load's row
 /// for a fact it inserted itself means nothing. Databases made before get it from `migrate`.
+///
+/// `factpipe_sequence` holds the largest load id ever given (`seq` of the row named `factpipe_loads`),
+/// as SQLite's own `sqlite_sequence` does for an `AUTOINCREMENT` table: a load's id is never given
+/// again, not even after its ledger row was deleted by hand, since facts and assertions keep naming it
+/// and `undo` of a new load of the same id would delete them (`LoadLedger.start`).
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`: 2 since statements are canonical under the
     /// character rules (`StatementCharacters`), 3 since one index on `(subject, predicate)` serves
@@ -94,6 +99,10 @@ enum FactSchema {
             load_id INTEGER NOT NULL,
             fact_id INTEGER NOT NULL
         );
+        CREATE TABLE factpipe_sequence(
+            name TEXT PRIMARY KEY,
+            seq INTEGER NOT NULL
+        ) WITHOUT ROWID;
         """
 
     /// The index that keeps statements unique (and serves lookups by statement).

@@ -1,3 +1,5 @@
+import CSQLite
+
 /// The `factpipe_loads` table: one row per source of a load, with counts, status and checkpoint.
 final class LoadLedger {
     /// Final and intermediate states of a load.
@@ -21,6 +23,7 @@ final class LoadLedger {
     /// The statements that write a row, prepared on first use: a ledger only read (a dry run's, on a
     /// read-only connection to a database made by an earlier version) never needs them.
     private var insertStatement: SQLiteStatement?
+    private var nextIDStatement: SQLiteStatement?
     private var updateStatement: SQLiteStatement?
 
     init(connection: SQLiteConnection) throws(StoreError) {
@@ -31,10 +34,33 @@ final class LoadLedger {
         if let insertStatement { return insertStatement }
         let statement = try connection.prepare("""
             INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status,
-            source_sha256, records_assertions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1)
+            source_sha256, records_assertions, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)
             """)
         insertStatement = statement
         return statement
+    }
+
+    /// The id of the next load: past every id the ledger holds and every id given before
+    /// (`factpipe_sequence`), which it records. SQLite alone gives the largest rowid plus one, so the id of
+    /// the newest load came back once its row was deleted by hand, and `undo` of the new load deleted the
+    /// facts of both.
+    private func nextID() throws(StoreError) -> Int64 {
+        let statement: SQLiteStatement
+        if let nextIDStatement {
+            statement = nextIDStatement
+        } else {
+            statement = try connection.prepare("""
+                INSERT INTO factpipe_sequence(name, seq)
+                VALUES ('factpipe_loads', coalesce((SELECT max(id) FROM factpipe_loads), 0) + 1)
+                ON CONFLICT(name) DO UPDATE SET seq = max(seq + 1, excluded.seq) RETURNING seq
+                """)
+            nextIDStatement = statement
+        }
+        defer { statement.reset() }
+        guard try statement.step() else {
+            throw StoreError(kind: .sqlite(code: SQLITE_ERROR), path: connection.path, message: "no id for a new load")
+        }
+        return statement.int64(0)
     }
 
     private func update() throws(StoreError) -> SQLiteStatement {
@@ -53,8 +79,11 @@ final class LoadLedger {
         source: String, size: Int64?, format: String, compression: InputCompression, policy: ConflictPolicy,
         startedAt: String, status: Status = .running, sha256: String? = nil
     ) throws(StoreError) -> Int64 {
+        // Taken first: a failure between the two statements leaves a gap in the ids, never a repeat.
+        let id = try nextID()
         let insert = try insert()
         defer { insert.reset() }
+        try insert.bind(9, id)
         try insert.bind(8, sha256)
         try insert.bind(1, source)
         try insert.bind(2, size)
@@ -64,7 +93,7 @@ final class LoadLedger {
         try insert.bind(6, startedAt)
         try insert.bind(7, status.rawValue)
         try insert.step()
-        return try connection.scalarInt("SELECT last_insert_rowid()") ?? 0
+        return id
     }
 
     /// The most recent load of `source` (the path as given): its id, hash, status and checkpoint.

@@ -31,7 +31,7 @@ private func fileBytes(_ path: String) throws -> Data {
         let db = try work.database()
         #expect(try db.int("PRAGMA user_version") == FactSchema.version)
         #expect(try db.column("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name") == [
-            "factpipe_assertions", "factpipe_loads", "factpipe_staging", "facts",
+            "factpipe_assertions", "factpipe_loads", "factpipe_sequence", "factpipe_staging", "facts",
         ])
         #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
         #expect(try db.column("SELECT name FROM pragma_table_info('facts') ORDER BY cid") == [

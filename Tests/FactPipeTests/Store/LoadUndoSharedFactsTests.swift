@@ -76,6 +76,7 @@ import Testing
     private func strippedToTheEarlierSchema(_ database: RawDatabase) throws {
         try database.execute("""
             DROP TABLE factpipe_assertions;
+            DROP TABLE factpipe_sequence;
             ALTER TABLE factpipe_staging DROP COLUMN given;
             ALTER TABLE factpipe_loads DROP COLUMN records_assertions;
             """)

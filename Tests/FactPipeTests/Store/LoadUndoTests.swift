@@ -215,4 +215,54 @@ import Testing
         #expect(try work.database().rows("SELECT status, finished_at IS NOT NULL FROM factpipe_loads WHERE source = 'dead.txt'")
             == [["interrupted", "1"]])
     }
+
+    /// An admin who deletes the newest load's ledger row by hand (to forget a failed load, say) leaves its
+    /// facts naming it. SQLite gives the largest rowid plus one, so the next load got that id again, and
+    /// `undo` of the next load deleted both loads' facts. Ids are never given again.
+    @Test func theIDOfALedgerRowDeletedByHandIsNeverGivenAgain() throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("a.txt", "A(x, 1).\n")).inserted == 1)
+        #expect(work.load(try work.write("b.txt", "B(y, 1).\nB(y, 2).\n")).inserted == 2)
+        try work.database().execute("DELETE FROM factpipe_loads WHERE id = 2")
+        let third = work.load(try work.write("c.txt", "C(z, 1).\n"))
+        #expect(third.inserted == 1)
+        #expect(try work.database().column("SELECT id FROM factpipe_loads ORDER BY id") == ["1", "3"])
+
+        let result = try LoadUndo.undo(loadID: 3, databasePath: work.databasePath)
+        #expect(result.deleted == 1)
+        #expect(try work.database().statements() == ["A(x, 1).", "B(y, 1).", "B(y, 2)."])
+        #expect(throws: StoreError.self) { try LoadUndo.undo(loadID: 2, databasePath: work.databasePath) }
+    }
+
+    /// Where a load's id may survive its ledger row, in a database made before ids were kept
+    /// (`factpipe_sequence`): the facts it inserted, the facts it updated, or only its assertions.
+    enum Trace: String, CaseIterable { case inserted, updated, asserted }
+
+    /// The database is brought up to date from the largest id that any of its tables names, so a ledger
+    /// row deleted before that still keeps its id from the next load.
+    @Test(arguments: Trace.allCases)
+    func aDatabaseMadeBeforeKeepsTheIDsItsTablesName(_ trace: Trace) throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("a.txt", "A(x, 1).\nA(x, 2).\n")).inserted == 2)
+        let second = switch trace {
+        case .inserted: try work.write("b.txt", "B(y, 1).\n")
+        case .updated: try work.write("b.ndjson", "{\"statement\":\"A(x, 1).\",\"confidence\":0.5}\n")
+        case .asserted: try work.write("b.txt", "A(x, 2).\n")
+        }
+        _ = work.load(second) { if trace == .updated { $0.conflictPolicy = .update } }
+        try work.database().execute("""
+            DELETE FROM factpipe_loads WHERE id = 2;
+            DROP TABLE factpipe_sequence;
+            """)
+        // Load 2's trace is there, and nowhere else than where this case puts it.
+        let traces = try work.database().rows("""
+            SELECT (SELECT count(*) FROM facts WHERE load_id = 2), (SELECT count(*) FROM facts WHERE updated_load_id = 2),
+            (SELECT count(*) FROM factpipe_assertions WHERE load_id = 2)
+            """)
+        #expect(traces == [[trace == .inserted ? "1" : "0", trace == .updated ? "1" : "0", trace == .updated || trace == .asserted ? "1" : "0"]])
+
+        #expect(work.load(try work.write("c.txt", "C(z, 1).\n")).inserted == 1)
+        #expect(try work.database().column("SELECT id FROM factpipe_loads ORDER BY id") == ["1", "3"])
+        #expect(try work.database().int("SELECT seq FROM factpipe_sequence WHERE name = 'factpipe_loads'") == 3)
+    }
 }
