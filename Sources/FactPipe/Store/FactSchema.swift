@@ -19,7 +19,9 @@
 /// `factpipe_sequence` holds the largest load id ever given (`seq` of the row named `factpipe_loads`),
 /// as SQLite's own `sqlite_sequence` does for an `AUTOINCREMENT` table: a load's id is never given
 /// again, not even after its ledger row was deleted by hand, since facts and assertions keep naming it
-/// and `undo` of a new load of the same id would delete them (`LoadLedger.start`).
+/// and `undo` of a new load of the same id would delete them (`LoadLedger.start`). Its row `facts` holds
+/// the largest fact id a writer transaction left, so that the assertions of facts deleted by hand are
+/// forgotten before SQLite gives their ids again (`FactIDHighWater`).
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`: 2 since statements are canonical under the
     /// character rules (`StatementCharacters`), 3 since one index on `(subject, predicate)` serves

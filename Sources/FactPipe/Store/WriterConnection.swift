@@ -22,13 +22,27 @@ final class WriterConnection {
 
     func begin() throws(StoreError) {
         try connection.execute("BEGIN IMMEDIATE")
+        if try keepsFactIDs() { try FactIDHighWater.forgetDeletedFacts(connection) }
     }
 
     /// Commits, once the database's path still names the file this connection writes (`checkStillNamed`).
     func commit() throws(StoreError) {
         try checkStillNamed()
         try beforeCommit?()
+        if try keepsFactIDs() { try FactIDHighWater.remember(connection) }
         try connection.execute("COMMIT")
+    }
+
+    /// Whether the database has `factpipe_sequence` (`FactIDHighWater`): every writer migrates the
+    /// database before its first transaction, so it is asked once.
+    private var hasSequence: Bool?
+
+    private func keepsFactIDs() throws(StoreError) -> Bool {
+        if let hasSequence { return hasSequence }
+        let found = try connection.scalarInt(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'factpipe_sequence'") == 1
+        hasSequence = found
+        return found
     }
 
     /// Throws `.replaced` when the database's path no longer names the file the load opened

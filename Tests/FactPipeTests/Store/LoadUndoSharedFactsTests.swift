@@ -72,6 +72,30 @@ import Testing
         #expect(try database.statements() == ["P(a).", "P(c).", "P(d)."])
     }
 
+    /// Plain SQL that deletes the newest facts frees their ids: SQLite gives them to the next rows. An
+    /// older load's assertion of such a fact made `undo` of the load that then inserted a new fact under
+    /// its id keep that fact, as the older load's. `count` new facts: one is merged from the staging
+    /// table, a hundred are appended to `facts` directly.
+    @Test(arguments: [1, 100])
+    func anAssertionOfAFactDeletedByHandIsNotTakenForTheNextFactOfItsID(count: Int) throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("1.txt", range(0, 3))).inserted == 3)
+        #expect(work.load(try work.write("2.txt", range(2, 3))).duplicates == 1)
+        let database = try work.database()
+        let newest = try database.int("SELECT max(id) FROM facts")
+        #expect(try database.rows("SELECT load_id, fact_id FROM factpipe_assertions") == [["2", String(newest)]])
+        try database.execute("DELETE FROM facts WHERE id = \(newest)")
+
+        #expect(work.load(try work.write("3.txt", range(10, 10 + count))).inserted == count)
+        // The id came back, as SQLite gives it; load 2's assertion of the deleted fact did not.
+        #expect(try database.int("SELECT load_id FROM facts WHERE id = \(newest)") == 3)
+        #expect(try database.int("SELECT count(*) FROM factpipe_assertions") == 0)
+        let result = try LoadUndo.undo(loadID: 3, databasePath: work.databasePath)
+        #expect(result.deleted == count)
+        #expect(result.keptForOtherLoads == 0)
+        #expect(try database.statements() == ["IsA(x0, Thing).", "IsA(x1, Thing)."])
+    }
+
     /// A database as factpipe made it before loads' assertions were recorded.
     private func strippedToTheEarlierSchema(_ database: RawDatabase) throws {
         try database.execute("""
