@@ -386,6 +386,34 @@ struct PostgreSQLImportTests {
         #expect(try database.sql("SELECT count(*) FROM facts") == [["0"]])
     }
 
+    /// A load larger than the table drops the secondary indexes and builds them after, from factpipe's
+    /// definition: an index of the same name that the user had defined otherwise was replaced by it. It
+    /// stays as it was, and the load is whole.
+    @Test(arguments: [
+        "CREATE INDEX facts_subject ON facts (lower(subject))",
+        "CREATE INDEX facts_subject ON facts (subject) WHERE arity = 1",
+        "CREATE INDEX facts_subject ON facts (subject text_pattern_ops)",
+        "CREATE INDEX facts_subject ON facts USING hash (subject)",
+    ])
+    func anIndexTheUserDefinedUnderFactpipesNameIsKeptAsItIs(_ definition: String) throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nB(2).\n"), "--db", database.url, "-q"])
+            .status == 0)
+        _ = try database.sql("DROP INDEX facts_subject; \(definition)")
+        let defined = "SELECT pg_get_indexdef('facts_subject'::regclass)"
+        let before = try database.sql(defined)
+        // Larger than the table by its size (a record is taken for 120 bytes): the load rebuilds.
+        let input = try work.write("b.txt", (1...2_000).map { "C(x\($0), y).\n" }.joined())
+        let load = try Factpipe.run(["import", input, "--db", database.url, "--json"])
+        #expect(load.status == 0, "\(load.stderr)")
+        #expect(try load.json()["inserted"] as? Int == 2_000)
+        #expect(try database.sql(defined) == before)
+        #expect(try database.sql("SELECT indexname FROM pg_indexes WHERE tablename = 'facts' ORDER BY 1").map { $0[0] }
+            == ["facts_pkey", "facts_predicate_subject", "facts_statement", "facts_subject"])
+        #expect(try database.sql("SELECT count(*) FROM facts") == [["2002"]])
+    }
+
 }
 
 /// `undo` and the loads' ledger in PostgreSQL give what they give in SQLite.

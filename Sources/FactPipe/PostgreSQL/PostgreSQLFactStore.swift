@@ -199,7 +199,9 @@ final class PostgreSQLFactStore: FactSink {
             return
         }
         let present = try PostgreSQLSchema.existingSecondaryIndexes(connection)
-        let dropping = PostgreSQLSchema.secondaryIndexes.filter { present.contains($0.name) }
+        let dropping = try PostgreSQLSchema.secondaryIndexes.filter {
+            try present.contains($0.name) && PostgreSQLSchema.isFactpipes(index: $0.name, sql: $0.sql, connection)
+        }
         guard !dropping.isEmpty else { return }
         do {
             try inTransaction {

@@ -172,6 +172,21 @@ enum PostgreSQLSchema {
         WHERE c.oid = to_regclass('facts'))
         """
 
+    /// Whether the index `name` of `facts` is as `sql` (one of `secondaryIndexes`) makes it: a plain B-tree on
+    /// the same columns, ascending, under their own collation and operator class, over every row (as
+    /// `FactSchema.isFactpipes` in SQLite). A bulk load drops and builds only such an index: one of the same
+    /// name that the user defined otherwise was replaced by factpipe's definition.
+    static func isFactpipes(index name: String, sql: String, _ connection: PostgreSQLConnection)
+        throws(PostgreSQLError) -> Bool {
+        let result = try connection.execute("""
+            SELECT substring(pg_get_indexdef(i.indexrelid) from ' USING (.*)$') FROM pg_index AS i
+            JOIN pg_class AS c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('facts') AND c.relname = $1
+            AND NOT i.indisunique
+            """, [name])
+        guard result.rowCount == 1 else { return false }
+        return result.text(0, 0) == "btree (" + FactSchema.columns(of: sql).joined(separator: ", ") + ")"
+    }
+
     /// The secondary indexes `facts` has now.
     static func existingSecondaryIndexes(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Set<String> {
         let result = try connection.execute("""

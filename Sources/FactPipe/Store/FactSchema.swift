@@ -125,6 +125,35 @@ enum FactSchema {
         ("facts_subject_predicate", "CREATE INDEX IF NOT EXISTS facts_subject_predicate ON facts(subject, predicate)")
     ]
 
+    /// Whether the index `name` of `facts` is as `sql` (one of the definitions above) makes it: as unique,
+    /// on the same columns in ascending order under the default collation, over every row. Bulk loads drop
+    /// and build only such an index: one of the same name that the user defined otherwise (`COLLATE
+    /// NOCASE`, an expression, a partial index) was replaced by factpipe's definition when a load built
+    /// it again, and what it meant was lost without a word.
+    static func isFactpipes(index name: String, sql: String, _ connection: SQLiteConnection) throws(StoreError) -> Bool {
+        let list = try connection.prepare("SELECT \"unique\", partial FROM pragma_index_list('facts') WHERE name = ?1")
+        try list.bind(1, name)
+        guard try list.step(), list.int64(0) == (sql.contains("UNIQUE") ? 1 : 0), list.int64(1) == 0 else {
+            return false
+        }
+        let info = try connection.prepare(
+            "SELECT name, \"desc\", coll FROM pragma_index_xinfo(?1) WHERE key = 1 ORDER BY seqno")
+        try info.bind(1, name)
+        var keys: [String] = []
+        while try info.step() {
+            // An expression has no column name.
+            guard let column = info.text(0), info.int64(1) == 0, info.text(2) == "BINARY" else { return false }
+            keys.append(column)
+        }
+        return keys == columns(of: sql)
+    }
+
+    /// The columns of an index definition above: the names between its parentheses.
+    static func columns(of sql: String) -> [String] {
+        guard let open = sql.firstIndex(of: "("), let close = sql.lastIndex(of: ")"), open < close else { return [] }
+        return sql[sql.index(after: open)..<close].split(separator: ",").map { String($0.filter { !$0.isWhitespace }) }
+    }
+
     /// The secondary indexes of version 2, replaced by `secondaryIndexes` (`SubjectIndexMigration`).
     static let version2SecondaryIndexes = ["facts_subject", "facts_predicate_subject"]
 

@@ -11,8 +11,11 @@ import CSQLite
 extension StagingArea {
     /// How `facts` keeps its statements unique.
     enum Uniqueness: Equatable {
-        /// The `facts_statement` index is there.
+        /// The `facts_statement` index is there, as factpipe defines it.
         case index
+        /// An index named `facts_statement` that the user defined otherwise (`FactSchema.isFactpipes`):
+        /// never dropped, so a load does not append straight to `facts`.
+        case usersIndex
         /// The index is missing: a load that appended straight to `facts` has not finished.
         case missing
         /// A `UNIQUE` column constraint (databases made by earlier versions): it cannot be dropped.
@@ -23,7 +26,10 @@ extension StagingArea {
     func uniqueness() throws(StoreError) -> Uniqueness {
         let names = try connection.textColumn(
             "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts'")
-        if names.contains(FactSchema.uniqueIndex.name) { return .index }
+        if names.contains(FactSchema.uniqueIndex.name) {
+            let index = FactSchema.uniqueIndex
+            return try FactSchema.isFactpipes(index: index.name, sql: index.sql, connection) ? .index : .usersIndex
+        }
         if names.contains(where: { $0.hasPrefix("sqlite_autoindex_facts") }) { return .constraint }
         return .missing
     }

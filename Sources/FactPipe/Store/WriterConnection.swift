@@ -108,10 +108,12 @@ final class WriterConnection {
         return statement.int64(0)
     }
 
-    /// Drops the secondary indexes of `facts` that are there (a bulk load builds them after).
+    /// Drops the secondary indexes of `facts` that are there (a bulk load builds them after), unless the
+    /// user defined one of the same name otherwise (`FactSchema.isFactpipes`): that one stays as it is.
     func dropSecondaryIndexes() throws(StoreError) {
         let present = try FactDatabase.existingSecondaryIndexes(connection)
         for index in FactSchema.secondaryIndexes where present.contains(index.name) {
+            guard try FactSchema.isFactpipes(index: index.name, sql: index.sql, connection) else { continue }
             try connection.execute("DROP INDEX IF EXISTS \(index.name)")
         }
     }

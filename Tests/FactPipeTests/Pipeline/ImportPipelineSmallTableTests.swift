@@ -115,6 +115,35 @@ import Testing
         #expect(try directDB.int("SELECT count(*) FROM facts") == 0)
     }
 
+    /// Indexes the user defined under factpipe's names, otherwise than factpipe does.
+    static let usersIndexes = [
+        "CREATE UNIQUE INDEX facts_statement ON facts(statement COLLATE NOCASE)",
+        "CREATE INDEX facts_subject_predicate ON facts(lower(subject), predicate)",
+        "CREATE INDEX facts_subject_predicate ON facts(subject, predicate) WHERE arity = 1",
+        "CREATE INDEX facts_subject_predicate ON facts(predicate, subject)",
+    ]
+
+    /// A bulk load drops factpipe's indexes and builds them again at its end, from factpipe's definition:
+    /// an index of the same name that the user had defined otherwise was replaced without a word. It
+    /// stays as it was, and the load ends with the facts a database of factpipe's indexes gets.
+    @Test(arguments: usersIndexes)
+    func anIndexTheUserDefinedUnderFactpipesNameIsKeptAsItIs(_ definition: String) throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("existing.ndjson", Self.existing)).inserted == 3)
+        let database = try work.database()
+        let name = definition.contains("UNIQUE") ? "facts_statement" : "facts_subject_predicate"
+        try database.execute("DROP INDEX \(name); \(definition)")
+        let summary = work.load(try work.write("load.ndjson", Self.load))
+        #expect(summary.status == .done, "\(summary.message ?? "")")
+        #expect(summary.inserted == 5)
+        #expect(try database.column("SELECT sql FROM sqlite_schema WHERE name = '\(name)'") == [definition])
+        #expect(try database.factIndexes() == ["facts_statement", "facts_subject_predicate"])
+
+        let (reference, _) = try Self.loaded(.ignore, withFiller: false)
+        #expect(try contents(database) == (try contents(try reference.database())))
+        #expect(try assertions(database) == (try assertions(try reference.database())))
+    }
+
     /// An atomic load into a small table appends straight to `facts` within its one transaction: it ends
     /// as a load that commits each batch, and when it fails nothing of it stays, the unique index included.
     @Test func anAtomicLoadIntoASmallTableCommitsAllOrNothing() throws {
