@@ -414,6 +414,40 @@ struct PostgreSQLImportTests {
         #expect(try database.sql("SELECT count(*) FROM facts") == [["2002"]])
     }
 
+    /// The indexes factpipe makes are taken for factpipe's: a load larger than the table builds them anew.
+    @Test func aLoadLargerThanTheTableBuildsFactpipesOwnIndexesAgain() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nB(2).\n"), "--db", database.url, "-q"])
+            .status == 0)
+        let files = "SELECT pg_relation_filenode('facts_subject'), pg_relation_filenode('facts_predicate_subject')"
+        let before = try database.sql(files)
+        let input = try work.write("b.txt", (1...2_000).map { "C(x\($0), y).\n" }.joined())
+        #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+        let after = try database.sql(files)
+        #expect(after[0][0] != before[0][0] && after[0][1] != before[0][1], "\(before) \(after)")
+    }
+
+    /// `facts_statement` defined otherwise by the user: a load into an empty table replaced it with factpipe's;
+    /// any other load's merge did not find the key it names in `ON CONFLICT`. A load refuses it, naming it.
+    @Test(arguments: [false, true])
+    func aUniqueIndexTheUserDefinedUnderFactpipesNameIsRefused(empty: Bool) throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nB(2).\n"), "--db", database.url, "-q"])
+            .status == 0)
+        _ = try database.sql((empty ? "DELETE FROM facts; " : "")
+            + "DROP INDEX facts_statement; CREATE UNIQUE INDEX facts_statement ON facts (lower(statement))")
+        let defined = "SELECT pg_get_indexdef('facts_statement'::regclass)"
+        let before = try database.sql(defined)
+        let load = try Factpipe.run(["import", try work.write("b.txt", "C(1).\nD(2).\n"), "--db", database.url])
+        #expect(load.status == 1)
+        #expect(load.stderr.contains("the index facts_statement is not factpipe's"), "\(load.stderr)")
+        #expect(try database.sql(defined) == before)
+        #expect(try database.sql("SELECT count(*) FROM facts") == [[empty ? "0" : "2"]])
+        #expect(try database.sql("SELECT count(*) FROM factpipe_loads") == [["1"]])
+    }
+
 }
 
 /// `undo` and the loads' ledger in PostgreSQL give what they give in SQLite.

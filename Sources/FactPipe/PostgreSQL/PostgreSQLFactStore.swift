@@ -74,6 +74,7 @@ final class PostgreSQLFactStore: FactSink {
         // file changes nothing.
         if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
         try PostgreSQLSchema.prepare(connection)
+        try PostgreSQLSchema.checkUniqueIndex(connection)
         // The batch table and the sort of a merge in memory (the server's, for this session only): the
         // defaults (8 MB, 4 MB) spill a batch of 50,000 facts to disk.
         try connection.execute("SET temp_buffers = '128MB'")

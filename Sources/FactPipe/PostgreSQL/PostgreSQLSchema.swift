@@ -172,19 +172,40 @@ enum PostgreSQLSchema {
         WHERE c.oid = to_regclass('facts'))
         """
 
-    /// Whether the index `name` of `facts` is as `sql` (one of `secondaryIndexes`) makes it: a plain B-tree on
-    /// the same columns, ascending, under their own collation and operator class, over every row (as
-    /// `FactSchema.isFactpipes` in SQLite). A bulk load drops and builds only such an index: one of the same
-    /// name that the user defined otherwise was replaced by factpipe's definition.
+    /// Whether the index `name` of `facts` is as `sql` (one of `secondaryIndexes`, or the unique index) makes
+    /// it: a plain B-tree on the same columns or key, ascending, under their own collation and operator class,
+    /// over every row, unique as `sql` says (as `FactSchema.isFactpipes` in SQLite). A bulk load drops and
+    /// builds only such an index: one of the same name that the user defined otherwise was replaced by
+    /// factpipe's definition.
     static func isFactpipes(index name: String, sql: String, _ connection: PostgreSQLConnection)
         throws(PostgreSQLError) -> Bool {
+        // The key function is named with its schema when the search path does not find it.
         let result = try connection.execute("""
-            SELECT substring(pg_get_indexdef(i.indexrelid) from ' USING (.*)$') FROM pg_index AS i
-            JOIN pg_class AS c ON c.oid = i.indexrelid WHERE i.indrelid = to_regclass('facts') AND c.relname = $1
-            AND NOT i.indisunique
-            """, [name])
+            SELECT regexp_replace(substring(pg_get_indexdef(i.indexrelid) from ' USING (.*)$'),
+                '[^ (]+\\.factpipe_statement_key\\(', 'factpipe_statement_key(')
+            FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+            WHERE i.indrelid = to_regclass('facts') AND c.relname = $1 AND i.indisunique = $2::boolean
+            """, [name, sql.contains("UNIQUE") ? "true" : "false"])
         guard result.rowCount == 1 else { return false }
         return result.text(0, 0) == "btree (" + FactSchema.columns(of: sql).joined(separator: ", ") + ")"
+    }
+
+    /// Throws when `facts` has an index named `facts_statement` that is not factpipe's unique index
+    /// (`isFactpipes`): a load into an empty table dropped it and built factpipe's, and the merges of any
+    /// other load name factpipe's key in `ON CONFLICT`, which another definition does not serve.
+    static func checkUniqueIndex(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+        let name = PostgreSQLDirectLoad.uniqueIndex
+        let found = try connection.execute("""
+            SELECT pg_get_indexdef(i.indexrelid) FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid
+            WHERE i.indrelid = to_regclass('facts') AND c.relname = $1
+            """, [name])
+        guard found.rowCount == 1, let definition = found.text(0, 0),
+              try !isFactpipes(index: name, sql: PostgreSQLDirectLoad.createUniqueIndex, connection) else { return }
+        throw PostgreSQLError(
+            server: connection.server,
+            message: "refusing to load: the index \(name) is not factpipe's (\(definition)); loads keep statements "
+                + "unique through `\(PostgreSQLDirectLoad.createUniqueIndex)`: put that back or give yours another "
+                + "name (nothing was loaded)")
     }
 
     /// The secondary indexes `facts` has now.

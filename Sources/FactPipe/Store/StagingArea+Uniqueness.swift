@@ -14,7 +14,7 @@ extension StagingArea {
         /// The `facts_statement` index is there, as factpipe defines it.
         case index
         /// An index named `facts_statement` that the user defined otherwise (`FactSchema.isFactpipes`):
-        /// never dropped, so a load does not append straight to `facts`.
+        /// a load refuses it (`checkUniqueIndex`).
         case usersIndex
         /// The index is missing: a load that appended straight to `facts` has not finished.
         case missing
@@ -32,6 +32,21 @@ extension StagingArea {
         }
         if names.contains(where: { $0.hasPrefix("sqlite_autoindex_facts") }) { return .constraint }
         return .missing
+    }
+
+    /// Throws when `facts_statement` is an index the user defined otherwise than factpipe does. A load into
+    /// an empty or small table dropped it and built factpipe's in its place, without a word; another load's
+    /// merge names `statement` in `ON CONFLICT`, which an index on an expression, on more columns or not
+    /// unique does not serve: the load failed with its batches staged, and so did every later load.
+    func checkUniqueIndex() throws(StoreError) {
+        guard try uniqueness() == .usersIndex else { return }
+        let definition = try connection.scalarText(
+            "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = '\(FactSchema.uniqueIndex.name)'") ?? "?"
+        let wanted = "CREATE UNIQUE INDEX \(FactSchema.uniqueIndex.name) ON facts(statement)"
+        throw StoreError(
+            kind: .unsupportedSchema, path: connection.path,
+            message: "the index \(FactSchema.uniqueIndex.name) is not factpipe's (\(definition)); loads keep statements "
+                + "unique through `\(wanted)`: put that back or give yours another name (nothing was loaded)")
     }
 
     /// Drops `facts_statement` so that a load can append to `facts` without it.

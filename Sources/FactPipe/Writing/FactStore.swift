@@ -23,6 +23,7 @@ final class FactStore: FactSink {
         if let rejects = options.rejectsPath { try BufferedFileOutput.checkNotHeld(rejects, what: "rejects file") }
         connection = try FactDatabase.openForWriting(path: options.databasePath, settings: options.database)
         try FactSchema.migrate(connection)
+        try StagingArea(connection: connection).checkUniqueIndex()
         ledger = try LoadLedger(connection: connection)
         stage = try WriterStage(
             options: options, connection: connection, ledger: ledger, startedAt: startedAt, progress: progress,

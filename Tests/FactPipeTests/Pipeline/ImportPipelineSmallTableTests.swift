@@ -115,33 +115,74 @@ import Testing
         #expect(try directDB.int("SELECT count(*) FROM facts") == 0)
     }
 
-    /// Indexes the user defined under factpipe's names, otherwise than factpipe does.
-    static let usersIndexes = [
-        "CREATE UNIQUE INDEX facts_statement ON facts(statement COLLATE NOCASE)",
+    /// Secondary indexes the user defined under factpipe's name, otherwise than factpipe does.
+    static let usersSecondaryIndexes = [
         "CREATE INDEX facts_subject_predicate ON facts(lower(subject), predicate)",
         "CREATE INDEX facts_subject_predicate ON facts(subject, predicate) WHERE arity = 1",
         "CREATE INDEX facts_subject_predicate ON facts(predicate, subject)",
+        "CREATE INDEX facts_subject_predicate ON facts(subject COLLATE NOCASE, predicate)",
     ]
 
     /// A bulk load drops factpipe's indexes and builds them again at its end, from factpipe's definition:
     /// an index of the same name that the user had defined otherwise was replaced without a word. It
     /// stays as it was, and the load ends with the facts a database of factpipe's indexes gets.
-    @Test(arguments: usersIndexes)
-    func anIndexTheUserDefinedUnderFactpipesNameIsKeptAsItIs(_ definition: String) throws {
+    @Test(arguments: usersSecondaryIndexes)
+    func aSecondaryIndexTheUserDefinedUnderFactpipesNameIsKeptAsItIs(_ definition: String) throws {
         let work = try LoadWorkspace()
         #expect(work.load(try work.write("existing.ndjson", Self.existing)).inserted == 3)
         let database = try work.database()
-        let name = definition.contains("UNIQUE") ? "facts_statement" : "facts_subject_predicate"
-        try database.execute("DROP INDEX \(name); \(definition)")
+        try database.execute("DROP INDEX facts_subject_predicate; \(definition)")
         let summary = work.load(try work.write("load.ndjson", Self.load))
         #expect(summary.status == .done, "\(summary.message ?? "")")
         #expect(summary.inserted == 5)
-        #expect(try database.column("SELECT sql FROM sqlite_schema WHERE name = '\(name)'") == [definition])
+        #expect(try database.column("SELECT sql FROM sqlite_schema WHERE name = 'facts_subject_predicate'")
+            == [definition])
         #expect(try database.factIndexes() == ["facts_statement", "facts_subject_predicate"])
 
         let (reference, _) = try Self.loaded(.ignore, withFiller: false)
         #expect(try contents(database) == (try contents(try reference.database())))
         #expect(try assertions(database) == (try assertions(try reference.database())))
+    }
+
+    /// `facts_statement` defined otherwise by the user: a load into a small table replaced it with factpipe's;
+    /// into a larger one, a definition that does not serve the merge's `ON CONFLICT(statement)` (an
+    /// expression, more columns, not unique) failed the load with its batches staged, and every later load
+    /// with it. A load refuses it before it writes anything, naming it.
+    @Test(arguments: [
+        "CREATE UNIQUE INDEX facts_statement ON facts(statement COLLATE NOCASE)",
+        "CREATE UNIQUE INDEX facts_statement ON facts(lower(statement))",
+        "CREATE UNIQUE INDEX facts_statement ON facts(statement, source)",
+        "CREATE INDEX facts_statement ON facts(statement)",
+    ], [false, true])
+    func aUniqueIndexTheUserDefinedUnderFactpipesNameIsRefused(_ definition: String, intoALargerTable: Bool) throws {
+        let work = try LoadWorkspace()
+        let first = work.load(try work.write("existing.ndjson", Self.existing + (intoALargerTable ? Self.filler : "")))
+        #expect(first.status == .done)
+        let database = try work.database()
+        try database.execute("DROP INDEX facts_statement; \(definition)")
+        let before = try database.rows("SELECT * FROM facts ORDER BY id")
+
+        let summary = work.load(try work.write("load.ndjson", Self.load))
+        #expect(summary.status == .failed)
+        let message = summary.message ?? ""
+        #expect(message.contains("the index facts_statement is not factpipe's (\(definition))"), "\(message)")
+        #expect(message.contains("CREATE UNIQUE INDEX facts_statement ON facts(statement)"), "\(message)")
+        #expect(try database.column("SELECT sql FROM sqlite_schema WHERE name = 'facts_statement'") == [definition])
+        #expect(try database.rows("SELECT * FROM facts ORDER BY id") == before)
+        #expect(try database.int("SELECT count(*) FROM factpipe_loads") == 1)
+        #expect(try database.int("SELECT count(*) FROM factpipe_staging") == 0)
+    }
+
+    /// The indexes a new database gets are factpipe's, so bulk loads drop and build them: were they taken
+    /// for the user's, every bulk load would keep them and write each row into them, slower and silently.
+    @Test func theIndexesFactpipeMakesAreTakenForFactpipes() throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("existing.ndjson", Self.existing)).inserted == 3)
+        let connection = try FactDatabase.openForWriting(path: work.databasePath)
+        for index in [FactSchema.uniqueIndex] + FactSchema.secondaryIndexes {
+            #expect(try FactSchema.isFactpipes(index: index.name, sql: index.sql, connection), "\(index.name)")
+        }
+        #expect(try StagingArea(connection: connection).uniqueness() == .index)
     }
 
     /// An atomic load into a small table appends straight to `facts` within its one transaction: it ends
