@@ -11,15 +11,18 @@
 /// assertions) only after such a delete by hand.
 enum FactIDHighWater {
     /// Deletes the assertions of fact ids past the end of `facts`, when a delete by hand freed them.
-    /// Runs first in a writer transaction, before anything is inserted.
+    /// Runs first in a writer transaction, before anything is inserted. In a database that has no mark yet
+    /// (made before it was kept), the newest facts may have been deleted before: the first transaction
+    /// looks through the assertions once.
     static func forgetDeletedFacts(_ connection: SQLiteConnection) throws(StoreError) {
-        guard let high = try connection.scalarInt("SELECT seq FROM factpipe_sequence WHERE name = 'facts'") else {
-            return
-        }
+        let high = try connection.scalarInt("SELECT seq FROM factpipe_sequence WHERE name = 'facts'")
         let last = try connection.scalarInt("SELECT coalesce(max(id), 0) FROM facts") ?? 0
-        guard last < high else { return }
+        if let high, last >= high { return }
         try connection.execute("DELETE FROM factpipe_assertions WHERE fact_id > \(last)")
-        try connection.execute("UPDATE factpipe_sequence SET seq = \(last) WHERE name = 'facts'")
+        try connection.execute("""
+            INSERT INTO factpipe_sequence(name, seq) VALUES ('facts', \(last))
+            ON CONFLICT(name) DO UPDATE SET seq = excluded.seq
+            """)
     }
 
     /// Records the largest fact id now, when it is past the one recorded. Runs last in a writer

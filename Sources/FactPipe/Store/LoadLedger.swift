@@ -23,7 +23,6 @@ final class LoadLedger {
     /// The statements that write a row, prepared on first use: a ledger only read (a dry run's, on a
     /// read-only connection to a database made by an earlier version) never needs them.
     private var insertStatement: SQLiteStatement?
-    private var nextIDStatement: SQLiteStatement?
     private var updateStatement: SQLiteStatement?
 
     init(connection: SQLiteConnection) throws(StoreError) {
@@ -44,23 +43,23 @@ final class LoadLedger {
     /// (`factpipe_sequence`), which it records. SQLite alone gives the largest rowid plus one, so the id of
     /// the newest load came back once its row was deleted by hand, and `undo` of the new load deleted the
     /// facts of both.
+    /// Past the largest id, 2^63 - 1, there is none: the load fails, as SQLite's `AUTOINCREMENT` does.
     private func nextID() throws(StoreError) -> Int64 {
-        let statement: SQLiteStatement
-        if let nextIDStatement {
-            statement = nextIDStatement
-        } else {
-            statement = try connection.prepare("""
-                INSERT INTO factpipe_sequence(name, seq)
-                VALUES ('factpipe_loads', coalesce((SELECT max(id) FROM factpipe_loads), 0) + 1)
-                ON CONFLICT(name) DO UPDATE SET seq = max(seq + 1, excluded.seq) RETURNING seq
-                """)
-            nextIDStatement = statement
+        let given = try connection.scalarInt("""
+            SELECT max(coalesce((SELECT max(id) FROM factpipe_loads), 0),
+                coalesce((SELECT seq FROM factpipe_sequence WHERE name = 'factpipe_loads' AND typeof(seq) = 'integer'), 0))
+            """) ?? 0
+        guard given < Int64.max else {
+            throw StoreError(
+                kind: .sqlite(code: SQLITE_FULL), path: connection.path,
+                message: "no load id is left: \(Int64.max), the largest, was given (factpipe_sequence); nothing was loaded")
         }
-        defer { statement.reset() }
-        guard try statement.step() else {
-            throw StoreError(kind: .sqlite(code: SQLITE_ERROR), path: connection.path, message: "no id for a new load")
-        }
-        return statement.int64(0)
+        let id = given + 1
+        try connection.execute("""
+            INSERT INTO factpipe_sequence(name, seq) VALUES ('factpipe_loads', \(id))
+            ON CONFLICT(name) DO UPDATE SET seq = excluded.seq
+            """)
+        return id
     }
 
     private func update() throws(StoreError) -> SQLiteStatement {

@@ -235,8 +235,9 @@ import Testing
     }
 
     /// Where a load's id may survive its ledger row, in a database made before ids were kept
-    /// (`factpipe_sequence`): the facts it inserted, the facts it updated, or only its assertions.
-    enum Trace: String, CaseIterable { case inserted, updated, asserted }
+    /// (`factpipe_sequence`): the facts it inserted, the facts it updated, only its assertions, or the rows
+    /// it staged before it was killed.
+    enum Trace: String, CaseIterable { case inserted, updated, asserted, staged }
 
     /// The database is brought up to date from the largest id that any of its tables names, so a ledger
     /// row deleted before that still keeps its id from the next load.
@@ -244,12 +245,23 @@ import Testing
     func aDatabaseMadeBeforeKeepsTheIDsItsTablesName(_ trace: Trace) throws {
         let work = try LoadWorkspace()
         #expect(work.load(try work.write("a.txt", "A(x, 1).\nA(x, 2).\n")).inserted == 2)
-        let second = switch trace {
-        case .inserted: try work.write("b.txt", "B(y, 1).\n")
-        case .updated: try work.write("b.ndjson", "{\"statement\":\"A(x, 1).\",\"confidence\":0.5}\n")
-        case .asserted: try work.write("b.txt", "A(x, 2).\n")
+        switch trace {
+        case .inserted: _ = work.load(try work.write("b.txt", "B(y, 1).\n"))
+        case .updated:
+            _ = work.load(try work.write("b.ndjson", "{\"statement\":\"A(x, 1).\",\"confidence\":0.5}\n")) {
+                $0.conflictPolicy = .update
+            }
+        case .asserted: _ = work.load(try work.write("b.txt", "A(x, 2).\n"))
+        case .staged:
+            // As load 2 leaves it, killed after its first batch committed, once its row is deleted.
+            try work.database().execute("""
+                INSERT INTO factpipe_loads(id, source, format, compression, conflict_policy, status, started_at)
+                VALUES (2, 'b.txt', 'text', 'none', 'ignore', 'running', '2025-01-01T00:00:00Z');
+                INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, object, args, arity,
+                    confidence, source, context, fact_metadata, created_at)
+                VALUES (2, 1, 0, 'B(y, 1).', 'B', 'y', '1', '["y","1"]', 2, 1.0, NULL, '{}', '{}', '2025-01-01T00:00:00Z');
+                """)
         }
-        _ = work.load(second) { if trace == .updated { $0.conflictPolicy = .update } }
         try work.database().execute("""
             DELETE FROM factpipe_loads WHERE id = 2;
             DROP TABLE factpipe_sequence;
@@ -257,12 +269,34 @@ import Testing
         // Load 2's trace is there, and nowhere else than where this case puts it.
         let traces = try work.database().rows("""
             SELECT (SELECT count(*) FROM facts WHERE load_id = 2), (SELECT count(*) FROM facts WHERE updated_load_id = 2),
-            (SELECT count(*) FROM factpipe_assertions WHERE load_id = 2)
+            (SELECT count(*) FROM factpipe_assertions WHERE load_id = 2), (SELECT count(*) FROM factpipe_staging WHERE load_id = 2)
             """)
-        #expect(traces == [[trace == .inserted ? "1" : "0", trace == .updated ? "1" : "0", trace == .updated || trace == .asserted ? "1" : "0"]])
+        #expect(traces == [[
+            trace == .inserted ? "1" : "0", trace == .updated ? "1" : "0",
+            trace == .updated || trace == .asserted ? "1" : "0", trace == .staged ? "1" : "0",
+        ]])
 
         #expect(work.load(try work.write("c.txt", "C(z, 1).\n")).inserted == 1)
         #expect(try work.database().column("SELECT id FROM factpipe_loads ORDER BY id") == ["1", "3"])
         #expect(try work.database().int("SELECT seq FROM factpipe_sequence WHERE name = 'factpipe_loads'") == 3)
+    }
+
+    /// After the largest id, 2^63 - 1, no load id is left: SQLite's arithmetic made the next one a real
+    /// number, read back as the largest again, and the load after a delete by hand got it a second time.
+    @Test func noLoadIDIsGivenPastTheLargest() throws {
+        let work = try LoadWorkspace()
+        #expect(work.load(try work.write("a.txt", "A(1).\n")).inserted == 1)
+        try work.database().execute("UPDATE factpipe_sequence SET seq = 9223372036854775806 WHERE name = 'factpipe_loads'")
+        #expect(work.load(try work.write("b.txt", "B(1).\nB(2).\n")).inserted == 2)
+        #expect(try work.database().column("SELECT id FROM factpipe_loads ORDER BY id") == ["1", "9223372036854775807"])
+        try work.database().execute("DELETE FROM factpipe_loads WHERE id = 9223372036854775807")
+
+        let refused = work.load(try work.write("c.txt", "C(1).\n"))
+        #expect(refused.status == .failed)
+        #expect(refused.message?.contains("no load id is left") == true, "\(refused.message ?? "")")
+        #expect(try work.database().column("SELECT id FROM factpipe_loads ORDER BY id") == ["1"])
+        #expect(try work.database().statements() == ["A(1).", "B(1).", "B(2)."])
+        #expect(try work.database().rows("SELECT typeof(seq), seq FROM factpipe_sequence WHERE name = 'factpipe_loads'")
+            == [["integer", "9223372036854775807"]])
     }
 }
