@@ -370,12 +370,24 @@ struct PostgreSQLImportTests {
         try RejectsRerunTests.rerun(work: try CLIWorkspace(), database: database.url)
     }
 
-    /// An undo completes what a killed load left, as in SQLite: the secondary indexes it dropped come back.
-    @Test func undoBuildsTheSecondaryIndexesAKilledLoadDropped() throws {
+    /// A new database that a load of two facts made.
+    private func databaseOfTwoFacts() throws -> (PostgreSQLTestDatabase, CLIWorkspace) {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
         #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nB(2).\n"), "--db", database.url, "-q"])
             .status == 0)
+        return (database, work)
+    }
+
+    /// 2,000 new facts: larger than the table of two by its size (a record is taken for 120 bytes), so
+    /// the load drops the secondary indexes and builds them after.
+    private func largerThanTheTable(_ work: CLIWorkspace) throws -> String {
+        try work.write("b.txt", (1...2_000).map { "C(x\($0), y).\n" }.joined())
+    }
+
+    /// An undo completes what a killed load left, as in SQLite: the secondary indexes it dropped come back.
+    @Test func undoBuildsTheSecondaryIndexesAKilledLoadDropped() throws {
+        let (database, work) = try databaseOfTwoFacts()
         _ = try database.sql("DROP INDEX facts_subject; DROP INDEX facts_predicate_subject")
         let indexes = "SELECT indexname FROM pg_indexes WHERE tablename = 'facts' "
             + "AND indexname IN ('facts_subject', 'facts_predicate_subject') ORDER BY 1"
@@ -396,15 +408,11 @@ struct PostgreSQLImportTests {
         "CREATE INDEX facts_subject ON facts USING hash (subject)",
     ])
     func anIndexTheUserDefinedUnderFactpipesNameIsKeptAsItIs(_ definition: String) throws {
-        let database = try PostgreSQLTestDatabase()
-        let work = try CLIWorkspace()
-        #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nB(2).\n"), "--db", database.url, "-q"])
-            .status == 0)
+        let (database, work) = try databaseOfTwoFacts()
         _ = try database.sql("DROP INDEX facts_subject; \(definition)")
         let defined = "SELECT pg_get_indexdef('facts_subject'::regclass)"
         let before = try database.sql(defined)
-        // Larger than the table by its size (a record is taken for 120 bytes): the load rebuilds.
-        let input = try work.write("b.txt", (1...2_000).map { "C(x\($0), y).\n" }.joined())
+        let input = try largerThanTheTable(work)
         let load = try Factpipe.run(["import", input, "--db", database.url, "--json"])
         #expect(load.status == 0, "\(load.stderr)")
         #expect(try load.json()["inserted"] as? Int == 2_000)
@@ -416,13 +424,10 @@ struct PostgreSQLImportTests {
 
     /// The indexes factpipe makes are taken for factpipe's: a load larger than the table builds them anew.
     @Test func aLoadLargerThanTheTableBuildsFactpipesOwnIndexesAgain() throws {
-        let database = try PostgreSQLTestDatabase()
-        let work = try CLIWorkspace()
-        #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nB(2).\n"), "--db", database.url, "-q"])
-            .status == 0)
+        let (database, work) = try databaseOfTwoFacts()
         let files = "SELECT pg_relation_filenode('facts_subject'), pg_relation_filenode('facts_predicate_subject')"
         let before = try database.sql(files)
-        let input = try work.write("b.txt", (1...2_000).map { "C(x\($0), y).\n" }.joined())
+        let input = try largerThanTheTable(work)
         #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
         let after = try database.sql(files)
         #expect(after[0][0] != before[0][0] && after[0][1] != before[0][1], "\(before) \(after)")
@@ -432,10 +437,7 @@ struct PostgreSQLImportTests {
     /// any other load's merge did not find the key it names in `ON CONFLICT`. A load refuses it, naming it.
     @Test(arguments: [false, true])
     func aUniqueIndexTheUserDefinedUnderFactpipesNameIsRefused(empty: Bool) throws {
-        let database = try PostgreSQLTestDatabase()
-        let work = try CLIWorkspace()
-        #expect(try Factpipe.run(["import", try work.write("a.txt", "A(1).\nB(2).\n"), "--db", database.url, "-q"])
-            .status == 0)
+        let (database, work) = try databaseOfTwoFacts()
         _ = try database.sql((empty ? "DELETE FROM facts; " : "")
             + "DROP INDEX facts_statement; CREATE UNIQUE INDEX facts_statement ON facts (lower(statement))")
         let defined = "SELECT pg_get_indexdef('facts_statement'::regclass)"
