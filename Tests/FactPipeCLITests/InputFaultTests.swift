@@ -88,6 +88,12 @@ import Glibc
 
     /// Runs `line` in /bin/sh with `$0` the factpipe binary and `$1`, `$2`… the `arguments`; with
     /// `inMountNamespace`, in a mount namespace of its own (`unshare -m`: what it mounts stays there).
+    /// Expects `run` to have failed (exit 1) with `saying` in its error output.
+    private func expectRefused(_ run: FactpipeRun, saying: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(run.status == 1, "\(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderr.contains(saying), "\(run.stderr)", sourceLocation: sourceLocation)
+    }
+
     private func shell(_ line: String, _ arguments: String..., inMountNamespace: Bool = false) throws -> FactpipeRun {
         let command = ["/bin/sh", "-c", line, BinaryLocator.factpipe.path] + arguments
         return inMountNamespace
@@ -107,12 +113,10 @@ import Glibc
         func withoutDev(_ line: String) throws -> FactpipeRun {
             try shell("mount -t tmpfs none /dev && test ! -e /dev/null && " + line, work.database, inMountNamespace: true)
         }
-        let closedIn = try withoutDev("exec timeout 20 \"$0\" import - --db \"$1\" <&-")
-        #expect(closedIn.status == 1, "\(closedIn.stderr)")
-        #expect(closedIn.stderr.contains("-: standard input is closed"), "\(closedIn.stderr)")
-        let closedOut = try withoutDev("exec timeout 20 \"$0\" export --db \"$1\" -o - --level 0 >&-")
-        #expect(closedOut.status == 1, "\(closedOut.stderr)")
-        #expect(closedOut.stderr.contains("standard output is closed"), "\(closedOut.stderr)")
+        expectRefused(try withoutDev("exec timeout 20 \"$0\" import - --db \"$1\" <&-"),
+                      saying: "-: standard input is closed")
+        expectRefused(try withoutDev("exec timeout 20 \"$0\" export --db \"$1\" -o - --level 0 >&-"),
+                      saying: "standard output is closed")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
     }
 
@@ -126,18 +130,15 @@ import Glibc
         #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
         func shell(_ line: String) throws -> FactpipeRun { try self.shell(line, work.database, input) }
         for output in ["/dev/stdout", "/proc/self/fd/1", "/dev/fd/1"] {
-            let export = try shell("\"$0\" export --db \"$1\" -o \(output) --level 0 >&-")
-            #expect(export.status == 1, "\(output): \(export.stderr)")
-            #expect(export.stderr.contains("\(output): cannot write: standard output is closed"), "\(export.stderr)")
+            expectRefused(try shell("\"$0\" export --db \"$1\" -o \(output) --level 0 >&-"),
+                          saying: "\(output): cannot write: standard output is closed")
         }
-        let rejects = try shell("\"$0\" import \"$2\" --db \"$1\" --force --rejects /dev/stdout >&-")
-        #expect(rejects.status == 1, "\(rejects.stderr)")
-        #expect(rejects.stderr.contains("standard output is closed"), "\(rejects.stderr)")
+        expectRefused(try shell("\"$0\" import \"$2\" --db \"$1\" --force --rejects /dev/stdout >&-"),
+                      saying: "standard output is closed")
         let report = try shell("\"$0\" export --db \"$1\" -o \"$1.ndjson\" --report /dev/stdout >&-")
         #expect(report.status == 1, "\(report.stderr)")
-        let stdin = try shell("\"$0\" import /dev/stdin --db \"$1\" --json <&-")
-        #expect(stdin.status == 1, "\(stdin.stderr)")
-        #expect(stdin.stderr.contains("/dev/stdin: standard input is closed"), "\(stdin.stderr)")
+        expectRefused(try shell("\"$0\" import /dev/stdin --db \"$1\" --json <&-"),
+                      saying: "/dev/stdin: standard input is closed")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
         let null = try shell("\"$0\" export --db \"$1\" -o /dev/null >&-")
         #expect(null.status == 0, "\(null.stderr)")

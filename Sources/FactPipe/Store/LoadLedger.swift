@@ -43,6 +43,7 @@ final class LoadLedger {
     /// (`factpipe_sequence`), which it records. SQLite alone gives the largest rowid plus one, so the id of
     /// the newest load came back once its row was deleted by hand, and `undo` of the new load deleted the
     /// facts of both.
+    ///
     /// Past the largest id, 2^63 - 1, there is none: the load fails, as SQLite's `AUTOINCREMENT` does.
     private func nextID() throws(StoreError) -> Int64 {
         let given = try connection.scalarInt("""
