@@ -94,7 +94,7 @@ final class SQLiteConnection {
     /// says which disk is full. The system's error tells them apart.
     private func explain(_ rc: Int32, _ detail: inout String) -> Int32 {
         switch rc & 0xFF {
-        case SQLITE_CANTOPEN where [EMFILE, ENFILE].contains(sqlite3_system_errno(handle)):
+        case SQLITE_CANTOPEN:
             detail += Self.descriptorsNote(sqlite3_system_errno(handle))
             return rc
         case SQLITE_FULL:

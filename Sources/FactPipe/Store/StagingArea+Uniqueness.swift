@@ -42,7 +42,7 @@ extension StagingArea {
         guard try uniqueness() == .usersIndex else { return }
         let definition = try connection.scalarText(
             "SELECT sql FROM sqlite_schema WHERE type = 'index' AND name = '\(FactSchema.uniqueIndex.name)'") ?? "?"
-        let wanted = "CREATE UNIQUE INDEX \(FactSchema.uniqueIndex.name) ON facts(statement)"
+        let wanted = FactSchema.uniqueIndex.sql.replacing("IF NOT EXISTS ", with: "")
         throw StoreError(
             kind: .unsupportedSchema, path: connection.path,
             message: "the index \(FactSchema.uniqueIndex.name) is not factpipe's (\(definition)); loads keep statements "
