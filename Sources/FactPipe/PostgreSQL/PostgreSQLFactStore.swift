@@ -159,6 +159,11 @@ final class PostgreSQLFactStore: FactSink {
             summary.notes.append("the secondary indexes could not be built (\(error)); the next load into this "
                 + "database builds them")
         } catch {}
+        // An interrupt while they were built came after the load's commit: the load finished, and says so
+        // (it used to finish without a word, exit 0).
+        if summary.status == .done, !lateInterrupt, isCancelled() {
+            summary.notes.append(FinishedSource.lateInterruptNote)
+        }
         spool?.discard()
         let summary = finishSummary()
         try? rejects?.close()

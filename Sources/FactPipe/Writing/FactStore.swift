@@ -6,7 +6,7 @@ final class FactStore: FactSink {
     private let lock: WriterLock
     private let connection: SQLiteConnection
     private let ledger: LoadLedger
-    private let stage: WriterStage
+    let stage: WriterStage
     /// The planner's skipped inputs; the writer stage starts its summary from this.
     private(set) var summary = ImportSummary()
 

@@ -135,6 +135,14 @@ final class WriterStage {
                         + "\(error.reason); the next load or `factpipe optimize` builds it once there is room "
                         + "(lookups by subject scan the table until then)")
             }
+            // Building the indexes back takes seconds at millions of facts. An interrupt that came in them came
+            // after every input had ended (a pipe's writer killed by the same signal is seen above): the load
+            // finishes and says so, but for an atomic load, whose commit is still to come (both used to finish
+            // without a word, exit 0).
+            if !lateInterrupt, isCancelled() {
+                if options.isAtomic { throw FactSinkStop.interrupted }
+                lateInterrupt = true
+            }
             if options.isAtomic {
                 try spool?.publish()
                 try database.commit()

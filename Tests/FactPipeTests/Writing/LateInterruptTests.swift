@@ -69,6 +69,49 @@ import Testing
         #expect(try work.database().ledger().map(\.status) == ["done"])
     }
 
+    /// Runs the writer on one input of two facts into an empty database (the secondary index is dropped and
+    /// built again at the end), with an interrupt that turns on once the writer's own connection, inside
+    /// its transaction, sees that index built again: a signal while the load builds its indexes.
+    private func loadInterruptedInItsIndexBuild(_ work: LoadWorkspace, atomic: Bool) throws -> ImportSummary {
+        let input = try work.write("in1.txt", "P(11).\nP(12).\n")
+        var options = ImportOptions(inputs: [input], databasePath: work.databasePath)
+        options.isAtomic = atomic
+        final class Box { var connection: SQLiteConnection?; var dropped = false }
+        let box = Box()
+        let store = try FactStore(options: options, startedAt: Timestamp.now(), progress: nil) {
+            guard let connection = box.connection else { return false }
+            let present = (try? connection.scalarInt(
+                "SELECT count(*) FROM sqlite_master WHERE name = 'facts_subject_predicate'")) == 1
+            if !present { box.dropped = true }
+            return box.dropped && present
+        }
+        box.connection = store.stage.database.connection
+        _ = try store.plan([input])
+        let summary = store.run(Self.messages([input]), estimatedRecords: 2, sourcesToRead: 1)
+        #expect(box.dropped, "the load dropped the index it builds again")
+        return summary
+    }
+
+    @Test func anInterruptWhileTheIndexesAreBuiltFinishesTheLoadAndSaysSo() throws {
+        let work = try LoadWorkspace()
+        let summary = try loadInterruptedInItsIndexBuild(work, atomic: false)
+        #expect(summary.status == .done, "\(summary)")
+        #expect(summary.notes.contains(FinishedSource.lateInterruptNote))
+        let db = try work.database()
+        #expect(try db.ledger().map(\.status) == ["done"])
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
+    }
+
+    @Test func anInterruptWhileAnAtomicLoadBuildsItsIndexesTakesTheLoadBack() throws {
+        let work = try LoadWorkspace()
+        let summary = try loadInterruptedInItsIndexBuild(work, atomic: true)
+        #expect(summary.status == .interrupted, "\(summary)")
+        let db = try work.database()
+        #expect(try db.int("SELECT count(*) FROM facts") == 0)
+        #expect(try db.ledger().map(\.status) != ["done"])
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
+    }
+
     @Test func theRuleNeedsEveryPlannedInputDoneAndNoOpenOneOrAtomicLoad() {
         let done = FinishedSource(
             descriptor: SourceDescriptor(path: "a", format: .text, compression: .none, size: 10), loadID: 1,
