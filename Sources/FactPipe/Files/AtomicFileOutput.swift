@@ -216,9 +216,13 @@ final class AtomicFileOutput: ArchiveSink {
 
     /// Writes each sidecar (`path + suffix`) under a temporary name and syncs it, then renames the
     /// output and the sidecars into place and syncs the folder. Call after `finishWriting()`.
-    /// Without `replacing`, a file made at `path` meanwhile is left as it is (`.targetExists`).
+    /// Without `replacing`, a file made at `path` meanwhile is left as it is (`.targetExists`), and the
+    /// output may be committed again under another name of the same folder (`name`, for a file).
     /// - Throws: `SnapshotError` `.io`; before the first rename, nothing is left behind.
-    func commit(sidecars: [(suffix: String, bytes: [UInt8])] = [], replacing: Bool = true) throws(SnapshotError) {
+    func commit(
+        sidecars: [(suffix: String, bytes: [UInt8])] = [], replacing: Bool = true, as name: String? = nil
+    ) throws(SnapshotError) {
+        let path = temporaryPath == nil ? self.path : name ?? self.path
         guard let temporaryPath else {
             isCommitted = true
             return

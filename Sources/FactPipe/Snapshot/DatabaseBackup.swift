@@ -156,18 +156,38 @@ public struct DatabaseBackup: Sendable {
         try output.write(SkippableFrame.encode(manifestJSON: manifest.json))
         let fileHash = try output.finishWriting()
         try Self.checkUnchanged(options.databasePath, since: original)
-        try output.commit(sidecars: [(".sha256", checksumLine(fileHash, path))])
+        let written = try Self.putInPlace(output, fileHash: fileHash, named: path) {
+            BackupRetention.newBackupPath(directory: options.directory, databaseName: name)
+        }
         var result = ArchiveResult(
-            manifest: manifest, path: path, fileBytes: output.bytesWritten, fileSHA256: fileHash,
-            sidecars: [path + ".sha256"], seconds: 0)
+            manifest: manifest, path: written, fileBytes: output.bytesWritten, fileSHA256: fileHash,
+            sidecars: [written + ".sha256"], seconds: 0)
         if let keep = options.keep {
             result.removed = try BackupRetention(
                 directory: options.directory, databaseName: name, sourceDatabase: source
             )
-            .prune(keeping: keep, written: path)
+            .prune(keeping: keep, written: written)
         }
         result.seconds = seconds(since: start)
         return result
+    }
+
+    /// Puts the finished backup in place under `path`, or, when another backup took that name meanwhile, under
+    /// the next name `newPath()` gives; returns the name. Two backups started in the same millisecond (of one
+    /// database, or of two of the same name into one folder) were given one name: the second rename replaced
+    /// the first backup, both said it was theirs, and either one's checksum could end beside the other's archive.
+    static func putInPlace(
+        _ output: AtomicFileOutput, fileHash: String, named path: String, newPath: () -> String
+    ) throws(SnapshotError) -> String {
+        var path = path
+        while true {
+            do {
+                try output.commit(sidecars: [(".sha256", checksumLine(fileHash, path))], replacing: false, as: path)
+                return path
+            } catch where error.kind == .targetExists {
+                path = newPath()
+            }
+        }
     }
 
     /// Throws when the file at `path` is no longer the one the backup started from (deleted, or replaced

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import FactPipe
@@ -184,6 +185,60 @@ import Testing
         #expect(removed == [earlier])
         #expect(FileManager.default.fileExists(atPath: newer))
         #expect(FileManager.default.fileExists(atPath: older))
+    }
+
+    /// Two backups started in the same millisecond are named alike: the one that finishes second takes the
+    /// next name instead of replacing the first one's backup and checksum.
+    @Test func aBackupWhoseNameWasTakenMeanwhileTakesTheNextOne() throws {
+        let directory = try TemporaryDirectory()
+        let taken = directory.url.path + "/kb-20260101T000000.000Z.db.zst"
+        let next = directory.url.path + "/kb-20260101T000000.001Z.db.zst"
+        let output = try AtomicFileOutput(path: taken)
+        try output.write(Array("ours".utf8))
+        let hash = try output.finishWriting()
+        try directory.write("kb-20260101T000000.000Z.db.zst", "theirs")
+        try directory.write("kb-20260101T000000.000Z.db.zst.sha256", "their checksum")
+        var asked = 0
+        let written = try DatabaseBackup.putInPlace(output, fileHash: hash, named: taken) {
+            asked += 1
+            return next
+        }
+        #expect(written == next && asked == 1)
+        #expect(try String(contentsOfFile: taken, encoding: .utf8) == "theirs")
+        #expect(try String(contentsOfFile: taken + ".sha256", encoding: .utf8) == "their checksum")
+        #expect(try String(contentsOfFile: next, encoding: .utf8) == "ours")
+        #expect(try bytes(next + ".sha256") == checksumLine(hash, next))
+        #expect(try folderContents(directory.url.path).count == 4)
+    }
+
+    /// Backups of two databases of one name into one folder, two at a time: each is kept, whole, beside its
+    /// own checksum. (Named alike, one replaced the other and both said done.)
+    @Test func backupsRunningSideBySideIntoOneFolderAreAllKept() throws {
+        let first = try loadedWorkspace()
+        let second = try loadedWorkspace(text: #"{"statement": "P(a)."}"# + "\n")
+        #expect(PathText.stem(first.databasePath) == PathText.stem(second.databasePath))
+        let folder = try TemporaryDirectory()
+        let databases = [first.databasePath, second.databasePath]
+        let directory = folder.url.path
+        let rounds = 8
+        let results = Mutex<[Result<ArchiveResult, SnapshotError>]>([])
+        for _ in 0..<rounds {
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                let options = BackupOptions(databasePath: databases[index], directory: directory)
+                let result = Result { () throws(SnapshotError) in try DatabaseBackup(options: options).run() }
+                results.withLock { $0.append(result) }
+            }
+        }
+        let written = try results.withLock { try $0.map { try $0.get() } }
+        #expect(Set(written.map(\.path)).count == 2 * rounds)
+        #expect(try folderContents(folder.url.path).count == 4 * rounds)
+        for result in written {
+            let report = ArchiveVerifier(path: result.path, databaseCheck: .quick).run()
+            #expect(report.isValid, "\(result.path)")
+            #expect(report.manifest?.sourceDatabase == result.manifest.sourceDatabase)
+        }
+        let sources = written.map(\.manifest.sourceDatabase)
+        #expect(sources.filter { $0 == absolutePath(first.databasePath) }.count == rounds)
     }
 
     @Test func newBackupNamesFollowThePatternSortByTimeAndNeverRepeat() throws {
