@@ -85,7 +85,7 @@ struct RunCommand: ParsableCommand {
         if resume { file.options.resume = true }
         if force { file.options.force = true }
 
-        file.reportFiles = monitoring.outputs.compactMap(\.1)
+        file.reportFiles = monitoring.outputs.compactMap { option, path in path.map { (option, $0) } }
         var runner = PipelineRunner(file: file, isDryRun: dryRun)
         do {
             try file.options.validate()

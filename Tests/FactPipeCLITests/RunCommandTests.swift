@@ -502,6 +502,42 @@ import Testing
         }
     }
 
+    /// The report and the metrics file are written once the run is over: one that names the run's rejects
+    /// file, its snapshot or a file beside the snapshot is refused before anything is loaded. (It replaced
+    /// them, and the run said done.)
+    @Test func aReportOrMetricsFileThatIsARejectsFileOrTheSnapshotIsRefused() throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.txt", "P(a).\nnot a fact\nP(b).\n")
+        let file = try work.write("p.toml", """
+            name = "x"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [load]
+            rejects = "rej-{source}.ndjson"
+            [after]
+            snapshot = "snap.ndjson.zst"
+            """)
+        for option in ["--report", "--metrics-file"] {
+            for output in ["rej-in.ndjson", "snap.ndjson.zst", "snap.ndjson.zst.sha256", "snap.ndjson.zst.manifest.json"] {
+                let refused = try Factpipe.run(["run", file, "--quiet", option, work.path(output)])
+                #expect(refused.status == 64, "\(option) \(output): \(refused.stderr)")
+                #expect(refused.stderr.contains("give each its own file"), "\(refused.stderr)")
+            }
+            let named = try Factpipe.run(["run", file, "--quiet", "--rejects", work.path("r.ndjson"), option, work.path("r.ndjson")])
+            #expect(named.status == 64, "\(option) --rejects: \(named.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: work.database))
+        // Once loaded, the rejects file holds its reject and the snapshot is one: a report beside them is refused too.
+        let run = try Factpipe.run(["run", file, "--quiet", "--report", work.path("report.json")])
+        #expect(run.status == 2, "\(run.stderr)")
+        let again = try Factpipe.run(["run", file, "--quiet", "--report", work.path("rej-in.ndjson")])
+        #expect(again.status == 64, "\(again.stderr)")
+        #expect(try work.read("rej-in.ndjson").contains("not a fact"))
+        let verified = try Factpipe.run(["verify", work.path("snap.ndjson.zst")])
+        #expect(verified.status == 0, "\(verified.stderr)")
+    }
+
     /// Rejects written into a dated folder under the sources' folder are the pipeline's own files: the
     /// next run does not load them as input (their template's folder was left relative and never matched).
     @Test func rejectsInADatedFolderAmongTheSourcesAreNotLoadedTheNextNight() throws {

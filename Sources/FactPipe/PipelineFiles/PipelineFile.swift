@@ -66,9 +66,9 @@ public struct PipelineFile: Sendable {
     /// A snapshot to write after the load, with `{date}` still in it.
     public var snapshotTemplate: String?
     public var keepSnapshots: Int?
-    /// Files the run writes beside its loads (`--report`, `--metrics-file`), which its wildcard patterns
-    /// leave out as they leave out its rejects files.
-    public var reportFiles: [String] = []
+    /// Files the run writes beside its loads, by option (`--report`, `--metrics-file`), which its wildcard
+    /// patterns leave out as they leave out its rejects files.
+    public var reportFiles: [(option: String, path: String)] = []
 
     /// Reads and checks the pipeline file at `path`.
     /// - Throws: `PipelineFileError` naming the key and line of an unknown key, a value of the wrong

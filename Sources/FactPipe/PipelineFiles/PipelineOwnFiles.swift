@@ -42,7 +42,7 @@ struct PipelineOwnFiles {
         // The pipeline file itself, in the folder its patterns match (`*` beside it), is no input.
         if let real = PathText.real(file.path) { exactPaths[real] = "the pipeline file" }
         self.exactPaths = exactPaths
-        reportPaths = Set(file.reportFiles.filter { $0 != "-" }.compactMap { PathText.real($0) })
+        reportPaths = Set(file.reportFiles.filter { $0.path != "-" }.compactMap { PathText.real($0.path) })
         var patterns: [(String, Kind)] = []
         if let rejects = file.rejectsTemplate { patterns.append((Self.pattern(rejects), .rejects)) }
         if let snapshot = file.snapshotTemplate {

@@ -249,6 +249,17 @@ public struct PipelineRunner {
             }
             outputs += written
         }
+        // The report and the metrics file are written once the run is over, over whatever has their names:
+        // the rejects the loads had just written, or the snapshot, were replaced and the run said done.
+        for report in file.reportFiles where report.path != "-" {
+            for output in outputs {
+                try OutputPathCheck.check(outputs: [output, report])
+                if PathText.eventual(output.path) == PathText.eventual(report.path) {
+                    throw PathConflict(message: "\(report.option) \(report.path) is the file \(output.option) "
+                        + "\(output.path) writes: give each its own file")
+                }
+            }
+        }
         // Where each kept file is, for outputs in folders the run makes, which have no identity yet
         // (`new/../kb.sqlite`).
         var kept: [String: (what: String, reason: String)] = [:]
