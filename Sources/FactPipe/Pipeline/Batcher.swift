@@ -67,6 +67,10 @@ final class Batcher {
                 segment.facts.append(fact)
                 if warning != nil { segment.warnings += 1 }
             case .rejected(let diagnostic):
+                if let error = Self.compressedData(diagnostic) {
+                    stop(.failed, .error(error))
+                    return
+                }
                 segment.rejects.append(diagnostic)
                 totalRejected += 1
                 if let maxErrors, totalRejected > maxErrors {
@@ -92,6 +96,22 @@ final class Batcher {
         segment.checkpointOffset = chunk.endOffset
         segment.checkpointLine = chunk.endLine
         if segment.records > 0 { sendSegment() }
+    }
+
+    /// The error for a refused record that is compressed data, not text: only the start of an input was
+    /// looked at for another compression's magic number, so a part compressed twice (`cat day1.gz <(gzip -c
+    /// day2.gz)`) or a `.gz` appended to a plain file loaded as a few hundred `invalid_utf8` refusals, the
+    /// load `done` without its facts and skipped as loaded by every later run. (Only records that are not
+    /// UTF-8 are looked at: the magic numbers of gzip, zstd and xz never are, and compressed data is not.)
+    private static func compressedData(_ diagnostic: RecordDiagnostic) -> ReadError? {
+        guard let bytes = diagnostic.recordBytes,
+            let foreign = InputCompression.unreadCompression(Array(bytes.prefix(InputCompression.foreignMagicLength)))
+        else { return nil }
+        return ReadError(
+            source: diagnostic.location.source, offset: diagnostic.location.offset, kind: .compressedDataInside,
+            message: "line \(diagnostic.location.line) starts \(foreign.name)-compressed data, which factpipe does not "
+                + "read there (a part of the input compressed twice, or a compressed file appended to it); "
+                + "decompress that part and load the input again")
     }
 
     private func sendSegment() {

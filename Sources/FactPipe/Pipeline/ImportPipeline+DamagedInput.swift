@@ -45,11 +45,11 @@ extension ImportPipeline {
         var why = "what it committed before the check failed came from the same input; load the input again once it is "
             + "mended"
         if summary.status == .failed {
-            guard let damage = summary.error as? ReadError,
-                damage.kind == .corruptCompressedStream || damage.kind == .changedWhileRead
-            else { return }
+            guard let damage = summary.error as? ReadError, Self.takesItsLoadBack(damage) else { return }
             if damage.kind == .changedWhileRead {
                 why = "what it committed may mix two states of the database"
+            } else if damage.kind == .compressedDataInside {
+                why = "a load is taken back as one"
             }
             found = stopped
         } else {
@@ -75,6 +75,12 @@ extension ImportPipeline {
             summary.message = found + "; what it committed before the check failed came from the same input, and "
                 + "undoing its load failed (\(error)): run `factpipe undo \(source.loadID)`"
         }
+    }
+
+    /// True for a read error that makes what the load committed before it no true part of the input: damage
+    /// a decoder's check found, a SQLite input written while it was read, compressed data among the records.
+    static func takesItsLoadBack(_ error: ReadError) -> Bool {
+        error.kind == .corruptCompressedStream || error.kind == .changedWhileRead || error.kind == .compressedDataInside
     }
 
     /// The check a regular file's gzip or zstd data fails when read to its end, or nil: it passes, it is

@@ -28,6 +28,9 @@ public struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
         /// A SQLite input read without locks (a WAL database without its log) was written while it was read:
         /// the rows read may mix two states of it.
         case changedWhileRead
+        /// Compressed data where records should be, after records: a part of the input compressed twice (a
+        /// later gzip member or zstd frame), or a compressed file appended to a plain one.
+        case compressedDataInside
     }
 
     /// The input's name: the path as given, or `-` for standard input.

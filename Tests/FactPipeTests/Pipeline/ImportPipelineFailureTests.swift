@@ -229,6 +229,37 @@ import Testing
         #expect(try db.ledger().map(\.status) == ["done", "undone"])
     }
 
+    /// A part of the input compressed twice (a later gzip member or zstd frame that holds another layer), or
+    /// compressed data appended to a plain file: the load stops at the line where that data starts and is
+    /// undone, instead of refusing it line by line and recording the input done without those facts.
+    @Test(arguments: [
+        (InputCompression.gzip, InputCompression.gzip), (.gzip, .zstd), (.zstd, .zstd), (.none, .gzip), (.none, .zstd),
+    ])
+    func compressedDataAmongTheRecordsFailsTheLoadAndUndoesIt(outer: InputCompression, inner: InputCompression) throws {
+        let work = try LoadWorkspace()
+        func lines(_ range: Range<Int>) -> [UInt8] { Array(range.map { "Day(item\($0)).\n" }.joined().utf8) }
+        func pack(_ bytes: [UInt8], _ compression: InputCompression) throws -> [UInt8] {
+            switch compression {
+            case .gzip: try gzipMember(bytes)
+            case .zstd: try zstdFrame(bytes)
+            case .none: bytes
+            }
+        }
+        let bytes = try pack(lines(0..<3_000), outer) + pack(pack(lines(3_000..<4_000), inner), outer)
+        let input = try work.write("week", bytes)
+        let summary = work.load(input) { $0.batchSize = 500 }
+        #expect(summary.status == .failed, "\(summary)")
+        #expect(summary.rejected == 0)
+        #expect(summary.inserted == 3_000, "the batches before it were committed")
+        #expect(summary.sources.map(\.status) == [.undone])
+        let message = try #require(summary.message)
+        #expect(message.hasPrefix("\(input): line 3001 starts \(inner.rawValue)-compressed data"), "\(message)")
+        #expect(message.contains("its load 1 was undone"), "\(message)")
+        let db = try work.database()
+        #expect(try db.int("SELECT count(*) FROM facts") == 0)
+        #expect(try db.ledger().map(\.status) == ["undone"])
+    }
+
     /// Damaged bytes decode to garbage that runs the error budget out before the check at the end is read:
     /// the load stopped (aborted, exit 3), what it had committed stayed, and nothing said the input was
     /// damaged. After such a stop a regular file is read to its end, and a failed check undoes the load;
