@@ -182,14 +182,11 @@ final class ExistingDatabaseStore: FactSink {
                 let column = quote(field)
                 sets.append("\(column) = CASE WHEN ?\(given) & \(bit.rawValue) THEN excluded.\(column) ELSE \(column) END")
             }
-            // A record that gives no object leaves the stored value as it is (an array, a number, text that
-            // is no JSON, its spacing): json_patch made `{}` of them, and failed the load on the text. Given
-            // one, it is merged into a stored object, and replaces anything else, as a JSON merge patch does.
+            // As factpipe's own merge does (`StagingArea.mergedJSON`): json_patch alone made `{}` of a stored
+            // array or number, and failed the load on text that is no JSON.
             for json in ["context", "fact_metadata", "metadata"] where columns.contains(json) {
                 let column = quote(json)
-                sets.append("\(column) = CASE WHEN excluded.\(column) = '{}' THEN \(column) "
-                    + "WHEN json_valid(\(column)) AND json_type(\(column)) = 'object' THEN json_patch(\(column), excluded.\(column)) "
-                    + "ELSE excluded.\(column) END")
+                sets.append("\(column) = \(StagingArea.mergedJSON(column))")
             }
             clause = sets.isEmpty ? "ON CONFLICT(statement) DO NOTHING" : "ON CONFLICT(statement) DO UPDATE SET "
                 + sets.joined(separator: ", ")

@@ -30,6 +30,17 @@ extension StagingArea {
 
     private static let updateView = "factpipe_update_merge"
 
+    /// The SQL of `column` (quoted if need be) once a conflicting record's value (`excluded`) is merged in: a
+    /// record that gives no object leaves the stored value as it is (an array, a number, text that is no JSON,
+    /// its spacing); one that does is merged into a stored object and replaces anything else, as a JSON merge
+    /// patch does. `json_patch` alone failed on stored text that is no JSON (another program's, or a hand's):
+    /// the merge failed, its rows stayed staged, and every later load failed merging them.
+    static func mergedJSON(_ column: String) -> String {
+        "CASE WHEN excluded.\(column) = '{}' THEN \(column) "
+            + "WHEN json_valid(\(column)) AND json_type(\(column)) = 'object' THEN json_patch(\(column), excluded.\(column)) "
+            + "ELSE excluded.\(column) END"
+    }
+
     /// Upserts every staged row of `loadID` into `facts`, each conflict updating only what its record gave.
     func mergeKeepingOmittedFields(loadID: Int64, pieces: [MergePiece] = [.all]) throws(StoreError) {
         let all = GivenFields.all.rawValue
@@ -47,8 +58,8 @@ extension StagingArea {
                 confidence = CASE WHEN \(given) & \(GivenFields.confidence.rawValue) THEN excluded.confidence
                     ELSE confidence END,
                 source = CASE WHEN \(given) & \(GivenFields.source.rawValue) THEN excluded.source ELSE source END,
-                context = json_patch(context, excluded.context),
-                fact_metadata = json_patch(fact_metadata, excluded.fact_metadata),
+                context = \(Self.mergedJSON("context")),
+                fact_metadata = \(Self.mergedJSON("fact_metadata")),
                 updated_load_id = excluded.load_id;
             END;
             """)

@@ -42,6 +42,31 @@ import Testing
         #expect(b.createdAt == before.createdAt)
     }
 
+    /// Stored context or metadata that is no JSON (written by another program, or by hand): a record that
+    /// gives none leaves it as it is, one that gives an object replaces it. json_patch failed on it: the load
+    /// failed with its rows staged, and every later load of the database failed merging them.
+    @Test func storedTextThatIsNoJSONIsKeptOrReplacedAndLoadsGoOn() throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("1.ndjson", full + "\n" + #"{"statement":"Q(c)."}"# + "\n"))
+        let db = try work.database()
+        try db.execute("UPDATE facts SET fact_metadata = '' WHERE statement = 'P(a).'")
+        try db.execute("UPDATE facts SET context = 'not json' WHERE statement = 'Q(c).'")
+        let update = try work.write("2.ndjson", """
+            {"statement":"P(a).","confidence":0.2}
+            {"statement":"Q(c).","context":{"k":2}}
+            {"statement":"New(x)."}
+
+            """)
+        let summary = work.load(update) { $0.conflictPolicy = .update }
+        #expect(summary.status == .done, "\(summary.message ?? "")")
+        #expect(summary.inserted == 1 && summary.updated == 2)
+        let a = try #require(try db.fact("P(a)."))
+        #expect(a.confidence == 0.2 && a.metadata == "")
+        #expect(try jsonObject(try #require(try db.fact("Q(c).")).context) == NSDictionary(dictionary: ["k": 2]))
+        #expect(work.load(try work.write("3.txt", "R(d).\n")).status == .done)
+        #expect(try db.int("SELECT count(*) FROM factpipe_staging") == 0)
+    }
+
     /// A field null or "" gives nothing under `update`, as an empty CSV cell does: `tags` null deleted the
     /// stored tags, `certainty` "" replaced the stored certainty and a `note` null deleted the stored note.
     @Test func anNDJSONFieldNullOrEmptyLeavesWhatIsStored() throws {
