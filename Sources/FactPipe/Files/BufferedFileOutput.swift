@@ -204,8 +204,27 @@ public final class BufferedFileOutput {
             if let owner = attributes.owner { _ = fchown(output.descriptor, owner.user, owner.group) }
         }
         try output.holdAlone(what: "rejects file")
-        if startsAfresh { try output.truncate(to: 0) }
+        if startsAfresh { try output.truncate(to: 0) } else { try output.endTornLine() }
         return output
+    }
+
+    /// Ends the file's last line when it has no line break (a writer killed in the middle of it), so that
+    /// what comes next starts a line of its own: glued to the torn one, the next reject was no JSON either.
+    /// Nothing for what is not a regular file this output opened.
+    func endTornLine() throws {
+        guard ownsARegularFile, bytesWritten > 0 else { return }
+        let reader = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard reader >= 0 else { return }
+        defer { _ = systemClose(reader) }
+        var opened = stat()
+        var read = stat()
+        var last: UInt8 = 0
+        guard fstat(descriptor, &opened) == 0, fstat(reader, &read) == 0, opened.st_dev == read.st_dev,
+            opened.st_ino == read.st_ino, opened.st_size > 0, pread(reader, &last, 1, opened.st_size - 1) == 1,
+            last != 0x0A
+        else { return }
+        try write([0x0A])
+        try flush()
     }
 
     /// Writes through an already open descriptor that the caller keeps ownership of; with `isCancelled`, a

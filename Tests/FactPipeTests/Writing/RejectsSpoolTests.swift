@@ -31,6 +31,30 @@ struct RejectsSpoolTests {
         #expect(spooled.utf8.count > 2 << 20, "more than two copy blocks")
     }
 
+    /// A rejects file whose last line was torn (an atomic load killed while it appended its spool) is ended
+    /// with a line break before a load appends to it: the next reject was glued to the torn line, and was no
+    /// JSON either. A whole file, or one a load starts afresh, is left as it is.
+    @Test func aLoadAppendingToATornRejectsFileStartsItsLinesOnALineOfTheirOwn() throws {
+        let work = try LoadWorkspace()
+        let input = try work.write("in.txt", "P(a).\nnot a fact\n")
+        let rejects = try work.write("rejects.ndjson", #"{"earlier":1}"# + "\n" + #"{"torn":"#)
+        let summary = work.load(input) {
+            $0.rejectsPath = rejects
+            $0.appendsRejects = true
+        }
+        #expect(summary.rejected == 1)
+        let lines = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 4 && lines.last == "", "\(lines)")
+        #expect(lines[0] == #"{"earlier":1}"# && lines[1] == #"{"torn":"#)
+        let reject = try #require(try JSONSerialization.jsonObject(with: Data(lines[2].utf8)) as? [String: Any])
+        #expect(reject["record"] as? String == "not a fact")
+
+        let whole = try work.write("whole.ndjson", #"{"earlier":1}"# + "\n")
+        let output = try BufferedFileOutput.rejects(path: whole)
+        try output.close()
+        #expect(try String(contentsOfFile: whole, encoding: .utf8) == #"{"earlier":1}"# + "\n")
+    }
+
     @Test func aStreamOrPipeTargetHasNoSpool() throws {
         #expect(RejectsSpool(beside: BufferedFileOutput(descriptor: STDERR_FILENO, name: "-")) == nil)
         let directory = try TemporaryDirectory()
