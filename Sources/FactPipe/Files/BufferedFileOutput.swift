@@ -204,13 +204,14 @@ public final class BufferedFileOutput {
             if let owner = attributes.owner { _ = fchown(output.descriptor, owner.user, owner.group) }
         }
         try output.holdAlone(what: "rejects file")
-        if startsAfresh { try output.truncate(to: 0) } else { try output.endTornLine() }
+        if startsAfresh { try output.truncate(to: 0) }
         return output
     }
 
     /// Ends the file's last line when it has no line break (a writer killed in the middle of it), so that
     /// what comes next starts a line of its own: glued to the torn one, the next reject was no JSON either.
-    /// Nothing for what is not a regular file this output opened.
+    /// Nothing for what is not a regular file this output opened. A resume calls it once its rejects file
+    /// is cut back to the checkpoint (`RejectsResume`), which a line break more would stop.
     func endTornLine() throws {
         guard ownsARegularFile, bytesWritten > 0 else { return }
         let reader = Glibc.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)

@@ -292,6 +292,7 @@ final class PostgreSQLFactStore: FactSink {
                 rejects, recordedPath: entry.rejectsPath, counts: entry.counts, source: descriptor.path,
                 recordedSource: try ledger.source(id: resumed), notes: &summary.notes)
             counts.rejectsOffset = resumedRejects.offset
+            try rejects?.endTornLine()
             rejectsCommittedSize = rejects?.bytesWritten ?? 0
             try inTransaction {
                 if resumedRejects.namesAnotherFile {
@@ -312,6 +313,8 @@ final class PostgreSQLFactStore: FactSink {
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
                     sha256: descriptor.sha256)
+                // A line a killed load left torn (an atomic one's, appended just before its commit).
+                try rejects?.endTornLine()
                 counts.rejectsOffset = rejects?.bytesWritten ?? 0
                 try ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset)
             }

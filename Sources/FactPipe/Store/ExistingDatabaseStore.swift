@@ -197,6 +197,7 @@ final class ExistingDatabaseStore: FactSink {
                 path: $0, startsAfresh: !options.appendsRejects, isCancelled: isCancelled,
                 attributes: .like(database: options.databasePath))
         }
+        if options.appendsRejects { try rejects?.endTornLine() }
         rejectsCommittedSize = rejects?.bytesWritten ?? 0
     }
 

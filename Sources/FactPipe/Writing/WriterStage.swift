@@ -210,6 +210,7 @@ final class WriterStage {
                 rejects, recordedPath: ledger.rejectsPathOfLastEntry, counts: entry.counts, source: descriptor.path,
                 recordedSource: try ledger.source(id: resumed), notes: &summary.notes)
             counts.rejectsOffset = resumedRejects.offset
+            try rejects?.endTornLine()
             rejectsCommittedSize = rejects?.bytesWritten ?? 0
             try database.inTransaction {
                 if resumedRejects.namesAnotherFile {
@@ -230,6 +231,8 @@ final class WriterStage {
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
                     sha256: descriptor.sha256)
+                // A line a killed load left torn (an atomic one's, appended just before its commit).
+                try rejects?.endTornLine()
                 counts.rejectsOffset = rejects?.bytesWritten ?? 0
                 try ledger.setRejectsPath(id: id, options.rejectsPath, size: counts.rejectsOffset)
             }
