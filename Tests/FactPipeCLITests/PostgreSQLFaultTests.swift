@@ -157,6 +157,29 @@ struct PostgreSQLFaultTests {
                 && refused.stderr.contains("orphan-build"), "\(refused.stderr)")
     }
 
+    /// As in SQLite: a resume checks the rest by the rules its load began with, and a database made before
+    /// the ledger had them gets the column from its next load.
+    @Test func aResumeGoesOnUnderTheRulesItsLoadBeganWith() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let (input, committed) = try victim.killedLoad(
+            work, seed: 33, arguments: ["--batch-size", "500", "--max-arg-length", "400"])
+        try #require(committed > 0)
+        let refused = try Factpipe.run(["import", input, "--db", victim.url, "--batch-size", "500", "--resume", "-q"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("cannot be resumed under other rules"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--max-arg-length 400"), "\(refused.stderr)")
+        let resumed = try Factpipe.run(["import", input, "--db", victim.url, "--batch-size", "500", "--resume",
+                                        "--max-arg-length", "400", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["done"]])
+
+        _ = try victim.sql("ALTER TABLE factpipe_loads DROP COLUMN rules")
+        let more = try work.write("more.txt", "More(a).\n")
+        #expect(try Factpipe.run(["import", more, "--db", victim.url, "-q"]).status == 0)
+        #expect(try victim.sql("SELECT rules IS NOT NULL FROM factpipe_loads ORDER BY id") == [["f"], ["t"]])
+    }
+
     @Test func resumeAfterKillNineGivesTheFactsOfAnUninterruptedLoad() throws {
         let victim = try PostgreSQLTestDatabase()
         let reference = try PostgreSQLTestDatabase()

@@ -614,6 +614,35 @@ import Glibc
         #expect(rows.first?["conflict_policy"] as? String == "update")
     }
 
+    /// A resume checks the rest of its input by the rules its load began with (`--max-args`, `--strict-parts`
+    /// and the others): under other rules it went on without a word, the input checked one way up to the
+    /// checkpoint and another after it. A load recorded before the rules were (NULL) resumes as before.
+    @Test func aResumeGoesOnUnderTheRulesItsLoadBeganWith() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, _) = try killedLoad(
+            work, facts: 60_000, seed: 29, database: victim, afterRecords: 5_000, extra: ["--max-args", "20"])
+        #expect(try SQLiteFile.strings(victim, "SELECT rules FROM factpipe_loads").first?.contains("--max-args 20") == true)
+        let refused = try Factpipe.run(["import", input, "--db", victim, "--resume", "--strict-parts", "-q"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("cannot be resumed under other rules: load 1 checked its records up to the "
+            + "checkpoint with --max-args 20,"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--max-args 10, --max-arg-length 500"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--strict-parts"), "\(refused.stderr)")
+        #expect(try SQLiteFile.ledger(victim).map { $0["status"] as? String } != ["done"])
+        let resumed = try Factpipe.run(["import", input, "--db", victim, "--resume", "--max-args", "20", "-q"])
+        #expect(resumed.status == 2, "\(resumed.stderr)")
+        #expect(try SQLiteFile.ledger(victim).map { $0["status"] as? String } == ["done"])
+
+        let earlier = work.path("earlier.sqlite")
+        let (other, _) = try killedLoad(work, facts: 60_000, seed: 31, database: earlier, afterRecords: 5_000)
+        // A database made before the column: its next load adds it, and the load it resumes has no rules.
+        try RawDatabase(earlier).execute("ALTER TABLE factpipe_loads DROP COLUMN rules")
+        let unrecorded = try Factpipe.run(["import", other, "--db", earlier, "--resume", "--max-args", "20", "-q"])
+        #expect(unrecorded.status == 2, "\(unrecorded.stderr)")
+        #expect(try SQLiteFile.strings(earlier, "SELECT coalesce(rules, 'none') FROM factpipe_loads") == ["none"])
+    }
+
     /// The exit code says a load refused records even when every refusal came before its resume: it said 0.
     @Test func aResumeWhoseRefusalsAllCameBeforeItExitsTwo() throws {
         let work = try CLIWorkspace()

@@ -96,7 +96,7 @@ struct InputPlanner {
         let entry = try ledger.entry(id: loadID)
         switch ResumePolicy.decide(
             path, loadID: loadID, policy: entry?.policy, format: try ledger.format(id: loadID), counts: entry?.counts,
-            options: options, earlier: plans) {
+            rules: try ledger.rules(id: loadID), options: options, earlier: plans) {
         case .go(let action): return action
         case .refuse(let message):
             throw StoreError(kind: .cannotResume, path: options.databasePath, message: message)
@@ -131,11 +131,11 @@ enum ResumePolicy {
 
     /// Goes on with load `loadID` (whose row has `policy`, `format` and `counts`) after its checkpoint;
     /// skips the input when one of the run's `earlier` plans goes on with that load; refuses another
-    /// policy than the load's once it merged records under it (a failed atomic load merged none), and
-    /// another `--format` than the one it read the input in.
+    /// policy than the load's once it merged records under it (a failed atomic load merged none), another
+    /// `--format` than the one it read the input in, and other rules than it checked records by (`rules`).
     static func decide(
         _ path: String, loadID: Int64, policy: ConflictPolicy?, format: String?, counts: LoadLedger.Counts?,
-        options: ImportOptions, earlier: [SourcePlan]
+        rules: String?, options: ImportOptions, earlier: [SourcePlan]
     ) -> Decision {
         if let earlier = earlier.first(where: { $0.resumes(loadID) }) {
             return .go(.skip(
@@ -150,6 +150,11 @@ enum ResumePolicy {
         }
         if let policy, let counts, counts.records > 0, policy != options.conflictPolicy {
             return .refuse(mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
+        }
+        if readAny(counts),
+            let problem = ValidationRules.resumeProblem(path, loadID: loadID, recorded: rules, options: options)
+        {
+            return .refuse(problem)
         }
         return .go(.resume(
             loadID: loadID, offset: counts?.checkpointOffset ?? 0, line: counts?.checkpointLine ?? 1,

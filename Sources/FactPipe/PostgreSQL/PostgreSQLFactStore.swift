@@ -312,7 +312,7 @@ final class PostgreSQLFactStore: FactSink {
                 id = try ledger.start(
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
-                    sha256: descriptor.sha256)
+                    sha256: descriptor.sha256, rules: ValidationRules.text(options))
                 // A line a killed load left torn (an atomic one's, appended just before its commit).
                 try rejects?.endTornLine()
                 counts.rejectsOffset = rejects?.bytesWritten ?? 0
@@ -630,7 +630,7 @@ final class PostgreSQLFactStore: FactSink {
                 if let id = try? ledger.start(
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
-                    status: ledgerStatus, sha256: descriptor.sha256) {
+                    status: ledgerStatus, sha256: descriptor.sha256, rules: ValidationRules.text(options)) {
                     try? ledger.record(id: id, counts: .init(), status: ledgerStatus, finishedAt: finishedAt,
                                        message: summary.message)
                     finished.append(finishedSource(descriptor, id, .init(), ledgerStatus))

@@ -89,7 +89,7 @@ struct PostgreSQLLoadPlanner {
         let entry = try ledger.entry(id: loadID)
         switch ResumePolicy.decide(
             path, loadID: loadID, policy: entry?.policy, format: try ledger.format(id: loadID), counts: entry?.counts,
-            options: options, earlier: plans) {
+            rules: try ledger.rules(id: loadID), options: options, earlier: plans) {
         case .go(let action): return action
         case .refuse(let message): throw PostgreSQLError(server: server, message: message)
         }

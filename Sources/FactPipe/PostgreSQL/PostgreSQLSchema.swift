@@ -102,6 +102,21 @@ enum PostgreSQLSchema {
         }
     }
 
+    /// Adds `factpipe_loads.rules` (the rules a load checks its records by, `ValidationRules`) to a database
+    /// made before it, where the role owns the table; nothing (not even a lock) when it is there. The version
+    /// stays: a column more is nothing an earlier build reads. Where the role cannot add it, loads record no
+    /// rules and their resumes are not checked against them, as before.
+    static func addRulesColumn(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+        let missing = try connection.execute("""
+            SELECT 1 FROM pg_catalog.pg_class AS c
+            WHERE c.oid = 'factpipe_loads'::pg_catalog.regclass AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
+            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute AS a
+                WHERE a.attrelid = c.oid AND a.attname = 'rules' AND NOT a.attisdropped)
+            """)
+        guard missing.rowCount > 0 else { return }
+        try connection.execute("ALTER TABLE factpipe_loads ADD COLUMN IF NOT EXISTS rules text")
+    }
+
     static let createTables = """
         CREATE TABLE factpipe_meta(
             key text PRIMARY KEY,
@@ -146,7 +161,8 @@ enum PostgreSQLSchema {
             checkpoint_line bigint NOT NULL DEFAULT 1,
             rejects_path text,
             rejects_offset bigint NOT NULL DEFAULT 0,
-            message text
+            message text,
+            rules text
         );
         CREATE INDEX factpipe_loads_source ON factpipe_loads (source, id);
         CREATE TABLE factpipe_assertions(
@@ -331,6 +347,7 @@ enum PostgreSQLSchema {
                     "UPDATE factpipe_meta SET value = $1 WHERE key = 'schema_version'", ["\(version)"])
             }
             try refreshFunctionBodies(connection)
+            try addRulesColumn(connection)
         case .factpipe(let found):
             guard found == version else {
                 throw PostgreSQLError(
@@ -339,6 +356,7 @@ enum PostgreSQLSchema {
                         + "use the factpipe that made it")
             }
             try refreshFunctionBodies(connection)
+            try addRulesColumn(connection)
         case .foreign:
             return  // refused above, before the encoding is asked
         case .empty:

@@ -2,8 +2,9 @@
 ///
 /// Every step only adds: `factpipe_assertions` (which loads asserted a fact besides the one that
 /// inserted it, for `LoadUndo`), `factpipe_staging.given` (which side fields a staged record gave,
-/// for `--on-conflict update`) and `factpipe_loads.records_assertions` (1 for loads whose
-/// assertions are recorded; loads made before stay 0). The assertions that earlier loads left a
+/// for `--on-conflict update`), `factpipe_loads.records_assertions` (1 for loads whose
+/// assertions are recorded; loads made before stay 0) and `factpipe_loads.rules` (the rules a load checks its
+/// records by, `ValidationRules`; NULL for loads made before). The assertions that earlier loads left a
 /// trace of are filled in: a load that replaced or updated a fact (`updated_load_id`) asserted it,
 /// and so did the load of every row that the canonical-form migration merged into it (`merged_rows`).
 /// Duplicates that an earlier load skipped under `ignore` left no trace and cannot be recovered.
@@ -36,7 +37,7 @@ extension FactSchema {
         let hasAssertions = tables.contains("factpipe_assertions")
         let hasSequence = tables.contains("factpipe_sequence")
         guard !hasAssertions || !hasSequence || !stagingColumns.contains("given")
-            || !loadColumns.contains("records_assertions") else {
+            || !loadColumns.contains("records_assertions") || !loadColumns.contains("rules") else {
             return
         }
         try connection.execute("BEGIN IMMEDIATE")
@@ -47,6 +48,9 @@ extension FactSchema {
             if !loadColumns.contains("records_assertions") {
                 try connection.execute(
                     "ALTER TABLE factpipe_loads ADD COLUMN records_assertions INTEGER NOT NULL DEFAULT 0")
+            }
+            if !loadColumns.contains("rules") {
+                try connection.execute("ALTER TABLE factpipe_loads ADD COLUMN rules TEXT")
             }
             if !hasAssertions {
                 try connection.execute(createAssertions)

@@ -77,7 +77,8 @@ enum FactSchema {
             rejects_path TEXT,
             rejects_offset INTEGER NOT NULL DEFAULT 0,
             message TEXT,
-            records_assertions INTEGER NOT NULL DEFAULT 0
+            records_assertions INTEGER NOT NULL DEFAULT 0,
+            rules TEXT
         );
         CREATE TABLE factpipe_staging(
             seq INTEGER PRIMARY KEY,

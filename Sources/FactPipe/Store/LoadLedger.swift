@@ -33,7 +33,7 @@ final class LoadLedger {
         if let insertStatement { return insertStatement }
         let statement = try connection.prepare("""
             INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status,
-            source_sha256, records_assertions, id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9)
+            source_sha256, records_assertions, id, rules) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10)
             """)
         insertStatement = statement
         return statement
@@ -77,12 +77,13 @@ final class LoadLedger {
     /// Adds a load's row in state `status` and returns its id.
     func start(
         source: String, size: Int64?, format: String, compression: InputCompression, policy: ConflictPolicy,
-        startedAt: String, status: Status = .running, sha256: String? = nil
+        startedAt: String, status: Status = .running, sha256: String? = nil, rules: String? = nil
     ) throws(StoreError) -> Int64 {
         // Taken first: a failure between the two statements leaves a gap in the ids, never a repeat.
         let id = try nextID()
         let insert = try insert()
         defer { insert.reset() }
+        try insert.bind(10, rules)
         try insert.bind(9, id)
         try insert.bind(8, sha256)
         try insert.bind(1, source)
@@ -144,6 +145,17 @@ final class LoadLedger {
     /// The format load `id` read its input in (`ndjson`, `csv`, …).
     func format(id: Int64) throws(StoreError) -> String? {
         let statement = try connection.prepare("SELECT format FROM factpipe_loads WHERE id = ?1")
+        try statement.bind(1, id)
+        guard try statement.step() else { return nil }
+        return statement.text(0)
+    }
+
+    /// The rules load `id` checked its records by (`ValidationRules`); nil for a load made before they were
+    /// recorded, also in a database without the column (a dry run's, read-only, of one made before).
+    func rules(id: Int64) throws(StoreError) -> String? {
+        guard try connection.scalarInt("SELECT count(*) FROM pragma_table_info('factpipe_loads') WHERE name = 'rules'") == 1
+        else { return nil }
+        let statement = try connection.prepare("SELECT rules FROM factpipe_loads WHERE id = ?1")
         try statement.bind(1, id)
         guard try statement.step() else { return nil }
         return statement.text(0)

@@ -64,7 +64,7 @@ extension WriterStage {
             if let id = try? ledger.start(
                 source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                 compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
-                status: ledgerStatus, sha256: descriptor.sha256) {
+                status: ledgerStatus, sha256: descriptor.sha256, rules: ValidationRules.text(options)) {
                 try? ledger.record(id: id, counts: .init(), status: ledgerStatus, finishedAt: finishedAt,
                                    message: summary.message)
                 finished.append(

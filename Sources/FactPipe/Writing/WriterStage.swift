@@ -230,7 +230,7 @@ final class WriterStage {
                 id = try ledger.start(
                     source: descriptor.path, size: descriptor.size, format: descriptor.format.rawValue,
                     compression: descriptor.compression, policy: options.conflictPolicy, startedAt: startedAt,
-                    sha256: descriptor.sha256)
+                    sha256: descriptor.sha256, rules: ValidationRules.text(options))
                 // A line a killed load left torn (an atomic one's, appended just before its commit).
                 try rejects?.endTornLine()
                 counts.rejectsOffset = rejects?.bytesWritten ?? 0

@@ -1,0 +1,35 @@
+/// The rules a load checks its records by, as the ledger keeps them: a resume goes on under the rules its
+/// load began with.
+///
+/// `--max-args`, `--max-arg-length`, `--strict-parts` and the others decide which records are facts and how
+/// they are split. A resume under other rules went on without a word: the facts up to the checkpoint were
+/// checked one way and the rest another, a mix no single run would give (a pipeline file edited between a
+/// failed night and its resume did it too). The conflict policy and the format are kept the same way.
+enum ValidationRules {
+    /// The rules of `options`, as options a user would give (`--max-args 10, …`), the field mapping last.
+    static func text(_ options: ImportOptions) -> String {
+        let limits = options.limits
+        var parts = [
+            "--max-args \(limits.maxArgs)", "--max-arg-length \(limits.maxArgLength)",
+            "--max-predicate-length \(limits.maxPredicateLength)",
+            "--max-statement-bytes \(limits.maxStatementBytes)", "--max-record-bytes \(limits.maxRecordBytes)",
+        ]
+        if options.strictParts { parts.append("--strict-parts") }
+        if !options.fieldMapping.isEmpty {
+            let mapping = options.fieldMapping.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            parts.append("[fields] " + mapping.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+        }
+        return parts.joined(separator: ", ")
+    }
+
+    /// Why `path` cannot go on with load `loadID`, which checked its records by `recorded`; nil when the rules
+    /// of `options` are those (or the load recorded none: one made by an earlier release).
+    static func resumeProblem(_ path: String, loadID: Int64, recorded: String?, options: ImportOptions) -> String? {
+        guard let recorded else { return nil }
+        let now = text(options)
+        guard recorded != now else { return nil }
+        return "\(path) cannot be resumed under other rules: load \(loadID) checked its records up to the checkpoint "
+            + "with \(recorded); this run would check the rest with \(now). Resume it with the rules it began with, "
+            + "or undo load \(loadID) and load the input again"
+    }
+}
