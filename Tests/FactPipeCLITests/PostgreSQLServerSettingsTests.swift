@@ -45,6 +45,25 @@ struct PostgreSQLServerSettingsTests {
         return notes.contains { $0.contains("the secondary indexes are missing and could not be built") && $0.contains(reason) }
     }
 
+    /// A database (or role) with `standard_conforming_strings = off` reads a backslash in a string as an
+    /// escape: factpipe's own SQL (a pattern's `\(`) failed, and every load was refused. Values with
+    /// backslashes, which go as parameters and through COPY, come back as they went in.
+    @Test func aServerReadingBackslashesAsEscapesLoadsAsAnyOther() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let name = try #require(try database.sql("SELECT current_database()").first?.first)
+        _ = try database.sql("ALTER DATABASE \"\(name)\" SET standard_conforming_strings = off")
+        #expect(try database.sql("SHOW standard_conforming_strings") == [["off"]])
+        let input = try work.write("in.txt", #"Path(a\b, "c\d")."# + "\n" + lines(5))
+        let run = try Factpipe.run(["import", input, "--db", database.url, "-q"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 6)
+        #expect(try database.sql("SELECT statement FROM facts WHERE predicate = 'Path'") == [[#"Path(a\b, "c\d")."#]])
+        let again = try Factpipe.run(["import", input, "--db", database.url, "--force", "-q"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 6)
+    }
+
     /// Under `ignore` (the default) a fact another load brought is left as it is: the load found it by
     /// "updating" it to itself, a new version of every such row, which fired the user's update triggers
     /// (a "last modified" one changed every fact of a load that said 0 updated) and bloated the table.

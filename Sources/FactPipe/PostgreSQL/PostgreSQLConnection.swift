@@ -74,6 +74,10 @@ final class PostgreSQLConnection {
             Self.cancels.withLock { $0[ObjectIdentifier(self)] = CancelHandle(pointer: cancel) }
         }
         try execute("SET extra_float_digits = 3")
+        // factpipe's SQL writes a backslash in a string as itself (a pattern's `\(`): a role or PGOPTIONS with
+        // `standard_conforming_strings = off` read it as an escape, and every load was refused ("invalid
+        // regular expression").
+        try execute("SET standard_conforming_strings = on")
         // Every name factpipe uses (`facts`, `factpipe_loads`, the key function…) in one schema, put first
         // on the path: the one whose `factpipe_meta` the search path finds, else the first schema of the path
         // (where a load makes its tables). Resolved name by name, a `facts` of the role's own schema (`"$user"` comes first by
