@@ -4,6 +4,30 @@ import Testing
 /// `factpipe stats` and `factpipe query` through the built binary, on a loaded database and on the
 /// knowledge base's own database (which must come out byte for byte the same).
 @Suite struct StatsQueryCommandTests {
+    /// Another program's statements that are a blob, or text whose bytes are not UTF-8: the walk over the
+    /// predicates steps past each (it found the same row again for ever: `stats` never ended).
+    @Test func statsEndsOnStatementsThatAreBlobsOrNotUTF8() throws {
+        let work = try CLIWorkspace()
+        let load = try Factpipe.run(["import", try work.write("in.txt", "P(a, b).\nQ(c).\nZ(d).\n"), "--db", work.database, "-q"])
+        try #require(load.status == 0, "\(load.stderr)")
+        try RawDatabase(work.database).execute("""
+            INSERT INTO facts(statement, predicate, subject, args, arity, created_at) VALUES
+            (CAST(X'417265615F6DB228526F6F6D312C203230292E' AS TEXT), 'Area_m', 'Room1', '[]', 2, 'x'),
+            (CAST('R(e).' AS BLOB), 'R', 'e', '[]', 1, 'x'),
+            (CAST('S(f).' AS BLOB), 'S', 'f', '[]', 1, 'x')
+            """)
+        let stats = try BackgroundProcess(BinaryLocator.factpipe, ["stats", "--db", work.database, "--json"])
+        let ended = poll(timeout: 30) { !stats.isRunning }
+        if !ended { stats.killNine() }
+        #expect(ended, "stats still running after 30 s")
+        let run = try stats.wait()
+        #expect(run.status == 0, "\(run.stderr)")
+        let json = try run.json()
+        #expect(int(json, "facts") == 6)
+        let names = (json["top_predicates"] as? [[String: Any]] ?? []).compactMap { $0["predicate"] as? String }
+        #expect(Set(["P", "Q", "Z"]).isSubset(of: Set(names)), "\(names)")
+    }
+
     @Test func statsJSONOfALoadedDatabase() throws {
         let work = try CLIWorkspace()
         try work.loadKnowledgeBase()

@@ -172,15 +172,19 @@ enum FactSchema {
     ///
     /// Like `query --predicate`, it reads the predicate from the canonical statement, which is the
     /// `predicate` column of every row factpipe wrote; a row another program wrote with a `predicate`
-    /// that disagrees with its statement counts under its statement's.
+    /// that disagrees with its statement counts under its statement's. Each step goes past the row it
+    /// came from (`max`): the key made of a blob (which sorts after all text), or of text whose bytes are
+    /// not UTF-8 (`instr` and `substr` count them apart), sorted before that row, and the search found
+    /// it again for ever (`stats` never ended; the monitor's probe held its read transaction, and the
+    /// log grew without bound).
     static let predicateNames = """
         WITH RECURSIVE p(statement) AS (
             SELECT (SELECT statement FROM facts ORDER BY statement LIMIT 1)
             UNION ALL
             SELECT (
                 SELECT statement FROM facts
-                WHERE statement > CASE WHEN instr(p.statement, '(') > 0
-                    THEN substr(p.statement, 1, instr(p.statement, '(') - 1) || ')' ELSE p.statement END
+                WHERE statement > max(p.statement, CASE WHEN instr(p.statement, '(') > 0
+                    THEN substr(p.statement, 1, instr(p.statement, '(') - 1) || ')' ELSE p.statement END)
                 ORDER BY statement LIMIT 1)
             FROM p WHERE p.statement IS NOT NULL)
         SELECT substr(statement, 1, instr(statement, '(') - 1) AS name FROM p WHERE instr(statement, '(') > 1
