@@ -32,8 +32,13 @@ struct LoadsCommand: ParsableCommand {
         ClosedOutput.deferSIGPIPE()
         let output = BufferedFileOutput(descriptor: 1, name: "-", capacity: 64 * 1024)
         do {
-            if json { try printJSON(to: output) } else { try printTable(to: output) }
+            let running = json ? try printJSON(to: output) : try printTable(to: output)
             try output.flush()
+            // A dashboard or a person reading `running` took a killed load for a live one.
+            for load in LoadRecord.stopped(running, databasePath: db) {
+                Standard.error("factpipe: load \(load.id) says running, but no process holds the database's writer lock: "
+                    + "it was stopped (a kill or a crash); the next load, `--resume` or `undo` completes it")
+            }
         } catch {
             ClosedOutput.endIfReaderIsGone()
             throw CommandFailure.exit("loads", error, json: json)
@@ -41,18 +46,23 @@ struct LoadsCommand: ParsableCommand {
     }
 
     /// The JSON array, a load at a time: the whole ledger as one document took 312 MB at 100,000 loads.
-    private func printJSON(to output: BufferedFileOutput) throws {
+    /// Returns the loads that say `running`.
+    private func printJSON(to output: BufferedFileOutput) throws -> [LoadRecord] {
         try output.write("[")
         var first = true
+        var running: [LoadRecord] = []
         try LoadRecord.each(databasePath: db, last: last) { load in
             try output.write((first ? "" : ",") + TerminalText.jsonEscaped(load.jsonDocument.text))
             first = false
+            if load.status == .running { running.append(load) }
         }
         try output.write("]\n")
+        return running
     }
 
-    /// The table: the loads are held to size its columns, each line made as it is written.
-    private func printTable(to output: BufferedFileOutput) throws {
+    /// The table: the loads are held to size its columns, each line made as it is written. Returns the loads
+    /// that say `running`.
+    private func printTable(to output: BufferedFileOutput) throws -> [LoadRecord] {
         let loads = try LoadRecord.all(databasePath: db, last: last)
         let header = ["id", "status", "records", "inserted", "updated", "dupl.", "rejected", "started", "source"]
         func cells(_ load: LoadRecord) -> [String] {
@@ -66,6 +76,7 @@ struct LoadsCommand: ParsableCommand {
         }
         try output.write(Table.line(header, widths: widths) + "\n")
         for load in loads { try output.write(Table.line(cells(load), widths: widths) + "\n") }
+        return loads.filter { $0.status == .running }
     }
 }
 

@@ -17,6 +17,26 @@ import Testing
         return text.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z/) != nil
     }
 
+    /// A row that says `running` while no process holds the writer lock is a load stopped by a kill or a
+    /// crash: `loads` says so (it showed a dead load as live until the next writer came); while a process
+    /// holds the lock, it says nothing.
+    @Test func loadsSaysWhenARunningLoadHasNoProcessLeft() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run(["import", try work.write("a.txt", "P(a).\n"), "--db", work.database, "-q"])
+        try #require(run.status == 0, "\(run.stderr)")
+        try RawDatabase(work.database).execute("UPDATE factpipe_loads SET status = 'running'")
+        let note = "load 1 says running, but no process holds the database's writer lock: it was stopped"
+        for arguments in [["loads", "--db", work.database], ["loads", "--db", work.database, "--json"]] {
+            let listed = try Factpipe.run(arguments)
+            #expect(listed.status == 0 && listed.stderr.contains(note), "\(listed.stderr)")
+        }
+        let lock = open(work.database + "-factpipe.lock", O_RDWR | O_CREAT, 0o644)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        let held = try Factpipe.run(["loads", "--db", work.database])
+        #expect(held.status == 0 && !held.stderr.contains("says running"), "\(held.stderr)")
+    }
+
     @Test func importRecordsPathSizeHashTimesStatusCountsAndCheckpoint() throws {
         let work = try CLIWorkspace()
         let input = try work.write("facts.ndjson", Self.facts)

@@ -18,6 +18,18 @@ public struct LoadRecord: Sendable, Equatable {
     /// Committed records not yet merged into `facts` (0 unless the load's last merge failed).
     public var staged: Int { records - inserted - updated - duplicates - rejected }
 
+    /// The loads among `loads` that say `running` though no process holds the writer lock of the SQLite
+    /// database at `databasePath` any more: stopped by `kill -9` or a crash, their rows say so only once the
+    /// next writer completes them. Asked after the rows were read (a load that began since is not among
+    /// them). None for PostgreSQL, whose lock is the server's.
+    public static func stopped(_ loads: [LoadRecord], databasePath: String) -> [LoadRecord] {
+        let running = loads.filter { $0.status == .running }
+        guard !running.isEmpty, !PostgreSQLAddress.isPostgreSQL(databasePath),
+            !WriterLock.isHeld(databasePath: databasePath)
+        else { return [] }
+        return running
+    }
+
     /// Every load of the factpipe database at `databasePath`, oldest first; opened read-only.
     /// With `last`, only the newest `last` loads (still oldest first).
     /// - Throws: `StoreError` when it cannot be opened, is not a factpipe database, or a row has a
