@@ -180,6 +180,37 @@ struct PostgreSQLDirectLoadTests {
         #expect(try victim.sql("SELECT statement FROM facts") == [["N(1)."]])
     }
 
+    /// Another program's rows written while a direct load had the unique index out, one repeating a fact the
+    /// load copied and one repeating its own: the next writer keeps each statement's first row and drops
+    /// the later ones, as the index would have refused them. The build of the index failed on them, and
+    /// every later load, undo and optimize with it, until someone deleted them by hand.
+    @Test func rowsAnotherProgramWroteTwiceWhileTheIndexWasOutAreDroppedNotAWedge() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let (_, committed) = try killedLoad(victim, work, ["--batch-size", "500"], prepare: {})
+        try #require(committed > 0)
+        #expect(try !victim.sql(indexes).contains(["facts_statement"]))
+        let inserted = try victim.int("SELECT inserted FROM factpipe_loads")
+        let copied = try #require(try victim.sql("SELECT statement FROM facts ORDER BY id LIMIT 1").first?.first)
+        _ = try victim.sql("""
+            INSERT INTO facts(statement, predicate, subject, args, arity, confidence, created_at) VALUES
+            ('Other(x).', 'Other', 'x', '["x"]', 1, 0.5, now()), ('Other(x).', 'Other', 'x', '["x"]', 1, 0.25, now());
+            INSERT INTO facts(statement, predicate, subject, object, args, arity, confidence, created_at, load_id)
+            SELECT statement, predicate, subject, object, args, arity, 0.125, now(), load_id FROM facts
+            WHERE statement = '\(copied.replacingOccurrences(of: "'", with: "''"))'
+            """)
+        let next = try Factpipe.run(["import", try work.write("next.txt", "N(1).\n"), "--db", victim.url, "-q"])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(try victim.sql(indexes).contains(["facts_statement"]))
+        #expect(try victim.sql("SELECT count(*) FROM facts GROUP BY statement HAVING count(*) > 1").isEmpty)
+        #expect(try victim.sql("SELECT confidence FROM facts WHERE statement = 'Other(x).'") == [["0.5"]])
+        #expect(try victim.sql("SELECT count(*) FROM facts WHERE confidence = 0.125") == [["0"]])
+        // The copy of the load's row was counted among its facts: now among its duplicates.
+        #expect(try victim.int("SELECT records - inserted - updated - duplicates - rejected FROM factpipe_loads WHERE id = 1") == 0)
+        #expect(try victim.int("SELECT inserted FROM factpipe_loads WHERE id = 1") <= inserted)
+        #expect(try Factpipe.run(["undo", "1", "--db", victim.url]).status == 0)
+    }
+
     /// `optimize` after a killed direct load completes it first (its index check would otherwise find the
     /// unique index missing), and `--resume` then gives exactly an uninterrupted load.
     @Test func optimizeAfterAKilledDirectLoadCompletesItAndResumeStillGivesAnUninterruptedLoad() throws {

@@ -116,7 +116,7 @@ final class PostgreSQLDirectLoad {
         if !hasUniqueIndex {
             // One sort over every statement: the server's memory for it, not the default 64 MB.
             try connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            try connection.execute(createUniqueIndex)
+            try buildUniqueIndex(on: connection)
         }
         guard hasStaging else { return [:] }
         try beforeMerging()
@@ -149,6 +149,36 @@ final class PostgreSQLDirectLoad {
         try connection.execute("TRUNCATE \(PostgreSQLSchema.batchTable)")
         try connection.execute("DROP TABLE \(stagingTable)")
         return results
+    }
+
+    /// Builds the unique index, inside the caller's transaction. The load itself never copies a statement
+    /// twice, but another program may write `facts` while the index is out: a row repeating a statement made
+    /// the build fail, and every later load, undo and optimize with it, until someone deleted it by hand.
+    /// The first row of each statement (the lowest id) stays and the later ones are dropped, as the index
+    /// would have refused them (as the SQLite store does); a dropped row of a load counts among its
+    /// duplicates instead of its inserted facts.
+    private static func buildUniqueIndex(on connection: PostgreSQLConnection) throws(PostgreSQLError) {
+        try connection.execute("SAVEPOINT factpipe_uniqueness")
+        do throws(PostgreSQLError) {
+            try connection.execute(createUniqueIndex)
+            try connection.execute("RELEASE SAVEPOINT factpipe_uniqueness")
+            return
+        } catch where error.sqlState == "23505" {
+            try connection.execute("ROLLBACK TO SAVEPOINT factpipe_uniqueness")
+            try connection.execute("RELEASE SAVEPOINT factpipe_uniqueness")
+        }
+        try connection.execute("""
+            WITH later AS (
+                DELETE FROM facts WHERE id IN (
+                    SELECT id FROM (SELECT id, row_number() OVER (
+                        PARTITION BY \(PostgreSQLSchema.key("statement")) ORDER BY id) AS n FROM facts) AS copies
+                    WHERE n > 1)
+                RETURNING load_id),
+            counted AS (SELECT load_id, count(*) AS n FROM later WHERE load_id IS NOT NULL GROUP BY load_id)
+            UPDATE factpipe_loads AS l SET inserted = l.inserted - counted.n, duplicates = l.duplicates + counted.n
+            FROM counted WHERE l.id = counted.load_id
+            """)
+        try connection.execute(createUniqueIndex)
     }
 
     /// Completes, in its own transaction, what a load killed (or stopped by a server that went away)
