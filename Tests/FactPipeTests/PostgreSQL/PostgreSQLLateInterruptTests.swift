@@ -7,28 +7,35 @@ import Testing
 /// merged and recorded done lets the load finish and say so.
 @Suite(.enabled(if: PostgreSQLTestAddress.isEnabled, PostgreSQLTestAddress.skipReason))
 struct PostgreSQLLateInterruptTests {
-    @Test func anInterruptAfterTheLastInputWasMergedFinishesTheLoad() throws {
-        let scratch = try PostgreSQLTestAddress.scratchDatabase("factpipe_late_")
-        defer { scratch.drop() }
-        let address = scratch.address
-
+    /// Runs the writer on one input of two facts into the database at `address`, with an interrupt that turns
+    /// on at the writer's `look`-th look once the ledger, read through `reader` (a connection of its own), has
+    /// a load that is done; `watch` sees the reader at every look.
+    private func load(
+        _ address: PostgreSQLAddress, reader: PostgreSQLConnection, interruptAtLook look: Int,
+        watch: @escaping (PostgreSQLConnection) -> Void = { _ in }
+    ) throws -> ImportSummary {
         let work = try LoadWorkspace()
         let input = try work.write("in.txt", "P(11).\nP(12).\n")
         let options = ImportOptions(inputs: [input], databasePath: address.connectionString)
-        // Turns on once the ledger, read through a connection of its own, has a load that is done.
-        let reader = try PostgreSQLConnection(address: address)
-        let summary: ImportSummary
-        do {
-            let store = try PostgreSQLFactStore(
-                address: address, options: options, startedAt: Timestamp.now(), progress: nil
-            ) {
-                let done = try? reader.scalarInt("SELECT count(*) FROM factpipe_loads WHERE status = 'done'")
-                return (done ?? nil ?? 0) > 0
-            }
-            let plans = try store.plan([input])
-            summary = store.run(
-                LateInterruptTests.messages([input]), estimatedRecords: 2, sourcesToRead: plans.filter(\.isRead).count)
+        var looksAfterDone = 0
+        let store = try PostgreSQLFactStore(
+            address: address, options: options, startedAt: Timestamp.now(), progress: nil
+        ) {
+            watch(reader)
+            let done = try? reader.scalarInt("SELECT count(*) FROM factpipe_loads WHERE status = 'done'")
+            if (done ?? nil ?? 0) > 0 { looksAfterDone += 1 }
+            return looksAfterDone >= look
         }
+        let plans = try store.plan([input])
+        return store.run(
+            LateInterruptTests.messages([input]), estimatedRecords: 2, sourcesToRead: plans.filter(\.isRead).count)
+    }
+
+    @Test func anInterruptAfterTheLastInputWasMergedFinishesTheLoad() throws {
+        let scratch = try PostgreSQLTestAddress.scratchDatabase("factpipe_late_")
+        defer { scratch.drop() }
+        let reader = try PostgreSQLConnection(address: scratch.address)
+        let summary = try load(scratch.address, reader: reader, interruptAtLook: 1)
         #expect(summary.status == .done, "\(summary)")
         #expect(!summary.wasInterrupted)
         #expect(summary.notes.contains(FinishedSource.lateInterruptNote))
@@ -37,40 +44,20 @@ struct PostgreSQLLateInterruptTests {
     }
 
     /// An interrupt while the load builds the secondary indexes it dropped (on connections of their own, after
-    /// its commit) also finds it finished: it says so.
+    /// its commit) also finds it finished: it says so. The writer's first look once the load is done comes as
+    /// the messages end, the second after the builds it started at the end of the input.
     @Test func anInterruptWhileTheIndexesAreBuiltFinishesTheLoadAndSaysSo() throws {
         let scratch = try PostgreSQLTestAddress.scratchDatabase("factpipe_late_")
         defer { scratch.drop() }
-        let address = scratch.address
-
-        let work = try LoadWorkspace()
-        let input = try work.write("in.txt", "P(11).\nP(12).\n")
-        let options = ImportOptions(inputs: [input], databasePath: address.connectionString)
-        // Turns on at the writer's second look once the ledger has a load that is done: the first is its look
-        // once the messages end, the second comes after the builds it started at the end of the input.
-        let reader = try PostgreSQLConnection(address: address)
-        var looksAfterDone = 0
+        let reader = try PostgreSQLConnection(address: scratch.address)
+        let index = "SELECT count(*) FROM pg_catalog.pg_indexes WHERE indexname = 'facts_predicate_subject'"
         var dropped = false
-        let summary: ImportSummary
-        do {
-            let store = try PostgreSQLFactStore(
-                address: address, options: options, startedAt: Timestamp.now(), progress: nil
-            ) {
-                let present = try? reader.scalarInt(
-                    "SELECT count(*) FROM pg_catalog.pg_indexes WHERE indexname = 'facts_predicate_subject'")
-                if present == 0 { dropped = true }
-                let done = try? reader.scalarInt("SELECT count(*) FROM factpipe_loads WHERE status = 'done'")
-                if (done ?? nil ?? 0) > 0 { looksAfterDone += 1 }
-                return looksAfterDone >= 2
-            }
-            let plans = try store.plan([input])
-            summary = store.run(
-                LateInterruptTests.messages([input]), estimatedRecords: 2, sourcesToRead: plans.filter(\.isRead).count)
+        let summary = try load(scratch.address, reader: reader, interruptAtLook: 2) { reader in
+            if (try? reader.scalarInt(index)) == 0 { dropped = true }
         }
         #expect(dropped, "the load dropped the indexes it builds again")
         #expect(summary.status == .done, "\(summary)")
-        #expect(try reader.scalarInt(
-            "SELECT count(*) FROM pg_catalog.pg_indexes WHERE indexname = 'facts_predicate_subject'") == 1)
+        #expect(try reader.scalarInt(index) == 1)
         #expect(summary.notes.contains(FinishedSource.lateInterruptNote))
         #expect(try reader.scalarInt("SELECT count(*) FROM facts") == 2)
     }
