@@ -21,7 +21,7 @@ final class PostgreSQLLedger {
     ) throws(PostgreSQLError) -> Int64 {
         var values = [source, size.map { "\($0)" }, format, compression.rawValue, policy.rawValue, startedAt, status.rawValue, sha256]
         // A database made before the column, whose role does not own the table to add it, records no rules.
-        let hasRules = try hasRulesColumn()
+        let hasRules = try PostgreSQLSchema.hasRulesColumn(connection)
         if hasRules { values.append(rules) }
         let result = try connection.execute("""
             INSERT INTO factpipe_loads(source, source_size, format, compression, conflict_policy, started_at, status,
@@ -31,18 +31,10 @@ final class PostgreSQLLedger {
         return result.int64(0, 0)
     }
 
-    /// True when `factpipe_loads` has the `rules` column (`PostgreSQLSchema.addRulesColumn`).
-    private func hasRulesColumn() throws(PostgreSQLError) -> Bool {
-        try connection.execute("""
-            SELECT 1 FROM pg_catalog.pg_attribute
-            WHERE attrelid = 'factpipe_loads'::pg_catalog.regclass AND attname = 'rules' AND NOT attisdropped
-            """).rowCount > 0
-    }
-
     /// The rules load `id` checked its records by (`ValidationRules`); nil for a load made before they were
     /// recorded.
     func rules(id: Int64) throws(PostgreSQLError) -> String? {
-        guard try hasRulesColumn() else { return nil }
+        guard try PostgreSQLSchema.hasRulesColumn(connection) else { return nil }
         let result = try connection.execute("SELECT rules FROM factpipe_loads WHERE id = $1", ["\(id)"])
         return result.rowCount > 0 ? result.text(0, 0) : nil
     }

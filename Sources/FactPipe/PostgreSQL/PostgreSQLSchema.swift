@@ -107,14 +107,21 @@ enum PostgreSQLSchema {
     /// stays: a column more is nothing an earlier build reads. Where the role cannot add it, loads record no
     /// rules and their resumes are not checked against them, as before.
     static func addRulesColumn(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
-        let missing = try connection.execute("""
-            SELECT 1 FROM pg_catalog.pg_class AS c
-            WHERE c.oid = 'factpipe_loads'::pg_catalog.regclass AND pg_catalog.pg_has_role(c.relowner, 'USAGE')
-            AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute AS a
-                WHERE a.attrelid = c.oid AND a.attname = 'rules' AND NOT a.attisdropped)
+        guard try !hasRulesColumn(connection) else { return }
+        let owned = try connection.execute("""
+            SELECT pg_catalog.pg_has_role(relowner, 'USAGE') FROM pg_catalog.pg_class
+            WHERE oid = 'factpipe_loads'::pg_catalog.regclass
             """)
-        guard missing.rowCount > 0 else { return }
+        guard owned.rowCount > 0, owned.bool(0, 0) else { return }
         try connection.execute("ALTER TABLE factpipe_loads ADD COLUMN IF NOT EXISTS rules text")
+    }
+
+    /// True when `factpipe_loads` has the `rules` column (`addRulesColumn`).
+    static func hasRulesColumn(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Bool {
+        try connection.execute("""
+            SELECT 1 FROM pg_catalog.pg_attribute
+            WHERE attrelid = 'factpipe_loads'::pg_catalog.regclass AND attname = 'rules' AND NOT attisdropped
+            """).rowCount > 0
     }
 
     static let createTables = """

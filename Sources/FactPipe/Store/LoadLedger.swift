@@ -153,8 +153,7 @@ final class LoadLedger {
     /// The rules load `id` checked its records by (`ValidationRules`); nil for a load made before they were
     /// recorded, also in a database without the column (a dry run's, read-only, of one made before).
     func rules(id: Int64) throws(StoreError) -> String? {
-        guard try connection.scalarInt("SELECT count(*) FROM pragma_table_info('factpipe_loads') WHERE name = 'rules'") == 1
-        else { return nil }
+        guard try ReadableFactDatabase.columns(of: "factpipe_loads", connection).contains("rules") else { return nil }
         let statement = try connection.prepare("SELECT rules FROM factpipe_loads WHERE id = ?1")
         try statement.bind(1, id)
         guard try statement.step() else { return nil }
