@@ -232,34 +232,27 @@ public struct PipelineRunner {
                 try OutputPathCheck.check(outputs: [("rejects", rejects)], inputs: [match], pipelineFile: file.path)
             }
         }
+        // Files written after the loads go over whatever has their names: a rejects file among the snapshot's
+        // files lost the rejects the loads had just written to it, and a report or metrics file (written once
+        // the run is over) named as a rejects file or the snapshot replaced it, the run saying done.
+        func refuse(_ later: [(option: String, path: String)]) throws(PathConflict) {
+            // Identities need the folders; the run makes them, so where the paths will be is compared too.
+            let laterWhere = later.map { PathText.eventual($0.path) }
+            for earlier in outputs {
+                try OutputPathCheck.check(outputs: later + [earlier])
+                if let index = laterWhere.firstIndex(of: PathText.eventual(earlier.path)) {
+                    throw PathConflict(message: "\(earlier.option) \(earlier.path) is the file \(later[index].option) "
+                        + "\(later[index].path) writes after the loads: give each its own file")
+                }
+            }
+        }
         if let template = file.snapshotTemplate {
             let snapshot = PipelineFile.expand(template, date: date)
-            // The snapshot and the files beside it are written after the loads, over whatever has their
-            // names: a rejects file among them would lose the rejects the loads had just written to it.
             let written = ["", ".sha256", ".manifest.json"].map { (option: "snapshot", path: snapshot + $0) }
-            // Identities need the folders; the run makes them, so where the paths will be is compared too.
-            let writtenWhere = written.map { PathText.eventual($0.path) }
-            for rejects in outputs {
-                try OutputPathCheck.check(outputs: written + [rejects])
-                if let index = writtenWhere.firstIndex(of: PathText.eventual(rejects.path)) {
-                    let same = written[index]
-                    throw PathConflict(message: "\(rejects.option) \(rejects.path) is the file snapshot \(same.path) "
-                        + "writes after the loads: give each its own file")
-                }
-            }
+            try refuse(written)
             outputs += written
         }
-        // The report and the metrics file are written once the run is over, over whatever has their names:
-        // the rejects the loads had just written, or the snapshot, were replaced and the run said done.
-        for report in file.reportFiles where report.path != "-" {
-            for output in outputs {
-                try OutputPathCheck.check(outputs: [output, report])
-                if PathText.eventual(output.path) == PathText.eventual(report.path) {
-                    throw PathConflict(message: "\(report.option) \(report.path) is the file \(output.option) "
-                        + "\(output.path) writes: give each its own file")
-                }
-            }
-        }
+        try refuse(file.reportFiles.filter { $0.path != "-" })
         // Where each kept file is, for outputs in folders the run makes, which have no identity yet
         // (`new/../kb.sqlite`).
         var kept: [String: (what: String, reason: String)] = [:]
