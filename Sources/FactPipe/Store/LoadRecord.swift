@@ -21,13 +21,18 @@ public struct LoadRecord: Sendable, Equatable {
     /// The loads among `loads` that say `running` though no process holds the writer lock of the SQLite
     /// database at `databasePath` any more: stopped by `kill -9` or a crash, their rows say so only once the
     /// next writer completes them. Asked after the rows were read (a load that began since is not among
-    /// them). None for PostgreSQL, whose lock is the server's.
+    /// them), and the rows are read again once the lock was seen free: a load that ended in between had
+    /// recorded its end before it let go of the lock (read once, it was called stopped). None for
+    /// PostgreSQL, whose lock is the server's; none when the ledger cannot be read again.
     public static func stopped(_ loads: [LoadRecord], databasePath: String) -> [LoadRecord] {
         let running = loads.filter { $0.status == .running }
         guard !running.isEmpty, !PostgreSQLAddress.isPostgreSQL(databasePath),
-            !WriterLock.isHeld(databasePath: databasePath)
+            !WriterLock.isHeld(databasePath: databasePath),
+            let connection = try? FactDatabase.openForReading(path: databasePath, leavesNoTrace: true),
+            let still = try? connection.textColumn("SELECT id FROM factpipe_loads WHERE status = 'running'")
         else { return [] }
-        return running
+        let ids = Set(still.compactMap { Int64($0) })
+        return running.filter { ids.contains($0.id) }
     }
 
     /// Every load of the factpipe database at `databasePath`, oldest first; opened read-only.

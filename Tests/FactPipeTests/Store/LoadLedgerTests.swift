@@ -27,6 +27,18 @@ func utcSeconds(_ date: Date) -> String {
 
         """
 
+    /// `loads` says which running loads have no process left. A load that ended between the read of its row
+    /// and the look at the lock had recorded its end first: it is not called stopped (read once, it was).
+    @Test func aLoadThatEndedAfterItsRowWasReadIsNotCalledStopped() throws {
+        let work = try LoadWorkspace()
+        _ = work.load(try work.write("a.txt", "P(a).\n"))
+        var read = try LoadRecord.all(databasePath: work.databasePath)
+        read[0].status = .running  // as read while the load ran
+        #expect(LoadRecord.stopped(read, databasePath: work.databasePath).isEmpty)
+        try work.database().execute("UPDATE factpipe_loads SET status = 'running'")  // as a kill left it
+        #expect(LoadRecord.stopped(read, databasePath: work.databasePath).map(\.id) == [1])
+    }
+
     @Test func everyLoadRecordsSourceSizeHashTimesStatusCountsAndCheckpoint() throws {
         let work = try LoadWorkspace()
         let input = try work.write("facts.ndjson", Self.facts)
