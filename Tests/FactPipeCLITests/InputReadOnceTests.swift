@@ -88,6 +88,21 @@ import Glibc
         #expect(int(try run.json(), "inserted") == 200)
     }
 
+    /// Standard input redirected from a file that the shell already read into (`read` took its first line) is
+    /// loaded from where it stands: counted from the file's start, it "shrank", and the load failed.
+    @Test func standardInputPartlyReadByTheShellLoadsTheRest() throws {
+        let work = try CLIWorkspace()
+        _ = try work.write("in.ndjson", (0..<50).map { "{\"statement\":\"P(a\($0), b)\"}" }.joined(separator: "\n") + "\n")
+        let script = "cd '\(work.url.path)' && { read -r first; '\(BinaryLocator.factpipe.path)' import - --db kb.sqlite "
+            + "--json -q; } < in.ndjson"
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(int(try run.json(), "inserted") == 49)
+        let database = work.path("kb.sqlite")
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts WHERE statement = 'P(a0, b).'") == 0)
+        #expect(try SQLiteFile.int(database, "SELECT count(*) FROM facts WHERE statement = 'P(a49, b).'") == 1)
+    }
+
     /// `-` and `/dev/stdin` (or the file `<` redirected from) are one input read twice: refused.
     @Test(arguments: ["/dev/stdin", "/proc/self/fd/0", "in.txt"])
     func standardInputNamedTwiceIsRefused(other: String) throws {

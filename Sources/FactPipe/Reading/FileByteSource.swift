@@ -23,7 +23,8 @@ private func systemRead(_ descriptor: Int32, _ base: UnsafeMutableRawPointer, _ 
 public final class FileByteSource: ByteSource {
     /// The input's name: the path as given, or `-` for standard input.
     public let name: String
-    /// The file's size in bytes when it is a regular file, otherwise nil (pipes, terminals).
+    /// The bytes from the descriptor's position to the end when it is a regular file, otherwise nil (pipes,
+    /// terminals): the file's size, or less for standard input a shell handed over partly read.
     public let fileSize: Int64?
     /// Raw bytes consumed from the descriptor so far (compressed bytes for compressed inputs).
     public private(set) var bytesRead: Int64 = 0
@@ -137,7 +138,10 @@ public final class FileByteSource: ByteSource {
         self.closesDescriptor = closeWhenDone
         var info = stat()
         if fstat(fileDescriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG {
-            fileSize = Int64(info.st_size)
+            // `{ read header; factpipe import -; } < file` hands over a file whose first bytes were read: the load
+            // reads from there, and counted the whole size refused it as "the file shrank".
+            let position = lseek(fileDescriptor, 0, SEEK_CUR)
+            fileSize = max(0, Int64(info.st_size) - max(0, Int64(position)))
         } else {
             fileSize = nil
         }
