@@ -41,28 +41,23 @@ final class PostgreSQLDirectLoad {
     }
 
     /// Starts a direct load of load `loadID`: drops the unique index and creates the staging table in
-    /// one committed transaction. Returns nil (and changes nothing) when a reader holds `facts` for
-    /// more than two seconds, or the role does not own it: the load then goes through the batch table.
+    /// one committed transaction. Returns nil (and changes nothing) when readers held `facts` for two
+    /// seconds without a pause (`executeWithShortLockWaits`), or the role does not own it: the load
+    /// then goes through the batch table.
     static func start(
         loadID: Int64, on connection: PostgreSQLConnection
     ) throws(PostgreSQLError) -> PostgreSQLDirectLoad? {
-        try connection.execute("BEGIN")
         do throws(PostgreSQLError) {
-            try connection.execute("SET LOCAL lock_timeout = '2s'")
-            try connection.execute("DROP INDEX IF EXISTS \(uniqueIndex)")
-            try connection.execute(
-                "CREATE TABLE \(stagingTable) AS SELECT * FROM \(PostgreSQLSchema.batchTable) WITH NO DATA")
-            try connection.execute("COMMIT")
-        } catch where error.sqlState == "55P03" || error.sqlState == "42501" {
-            // A reader holds the table, or the role may write it but does not own it (or may not create
-            // the staging table): load through the batch table, with the unique index in place.
-            connection.rollbackQuietly()
+            let started = try connection.executeWithShortLockWaits([
+                "DROP INDEX IF EXISTS \(uniqueIndex)",
+                "CREATE TABLE \(stagingTable) AS SELECT * FROM \(PostgreSQLSchema.batchTable) WITH NO DATA",
+            ])
+            return started ? PostgreSQLDirectLoad(loadID: loadID) : nil
+        } catch where error.sqlState == "42501" {
+            // The role may write the table but does not own it (or may not create the staging table): load
+            // through the batch table, with the unique index in place.
             return nil
-        } catch {
-            connection.rollbackQuietly()
-            throw error
         }
-        return PostgreSQLDirectLoad(loadID: loadID)
     }
 
     /// Appends `facts` to the open COPY's `rows` (certainly new statements) or to the staged rows.

@@ -185,7 +185,7 @@ final class PostgreSQLFactStore: FactSink {
     /// Drops the secondary indexes before a load into an empty table, or one larger than the table
     /// (building them once after is far cheaper than updating them row by row); otherwise builds any
     /// that a killed load left out. An atomic load keeps them: dropping one would hold a lock that blocks
-    /// readers until its end. A drop that must wait for a reader longer than two seconds is given up.
+    /// readers until its end. A drop that readers keep waiting for two seconds is given up.
     private func prepare(estimatedRecords: Int64?) throws {
         let isEmpty = try !connection.execute("SELECT EXISTS (SELECT 1 FROM facts)").bool(0, 0)
         let estimatedRows = try connection.scalarInt(
@@ -210,13 +210,11 @@ final class PostgreSQLFactStore: FactSink {
         }
         guard !dropping.isEmpty else { return }
         do {
-            try inTransaction {
-                try connection.execute("SET LOCAL lock_timeout = '2s'")
-                for index in dropping { try connection.execute("DROP INDEX IF EXISTS \(index.name)") }
-            }
-        } catch let error as PostgreSQLError where error.sqlState == "55P03" || error.sqlState == "42501" {
-            // A reader holds the table, or the role may write it but does not own it: load with the indexes
-            // in place.
+            // Given up (the indexes stay) when readers held the table for two seconds without a pause.
+            _ = try connection.executeWithShortLockWaits(dropping.map { "DROP INDEX IF EXISTS \($0.name)" })
+        } catch {
+            // The role may write the table but does not own it: load with the indexes in place.
+            guard error.sqlState == "42501" else { throw error }
         }
     }
 
