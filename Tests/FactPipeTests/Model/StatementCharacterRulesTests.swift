@@ -13,6 +13,10 @@ import Testing
         ["P(Ångström)", "P(A\u{030A}ngstro\u{0308}m)", "P(\u{212B}ngström)"],
         ["IsA(Dog, Animal)", "\u{FEFF}IsA(Dog, Animal)", " \u{FEFF}IsA(Dog, Animal)", "\u{00A0}IsA(Dog, Animal)"],
         ["P(k:Q(1, big city), [x  y])", "P(k : Q(1,big\u{2003}\u{2003}city),[x y])"],
+        // Marks a decomposition gives, in canonical order with those around them (Foundation left U+0F71 U+0F72
+        // U+0F71 U+0F72), and a syllable with its trailing consonant composed (Foundation left U+AC00 U+11A8).
+        ["P(x\u{0F71}\u{0F71}\u{0F72}\u{0F72})", "P(x\u{0F73}\u{0F73})", "P(x\u{0F71}\u{0F73}\u{0F72})"],
+        ["P(\u{AC01})", "P(\u{AC00}\u{11A8})", "P(\u{1100}\u{1161}\u{11A8})"],
     ])
     func lookAlikeSpellingsAreOneStatement(spellings: [String]) throws {
         let canonical = try spellings.map { try StatementParser.parse($0).canonical }
@@ -21,6 +25,19 @@ import Testing
         // The canonical form is its own canonical form.
         let first = try #require(canonical.first)
         #expect(try StatementParser.parse(first).canonical == first)
+    }
+
+    /// NFC as the standard defines it, where Foundation's normaliser falls short (`StatementCharacters.nfc`).
+    @Test(arguments: [
+        ("x\u{0F73}\u{0F73}", [0x78, 0x0F71, 0x0F71, 0x0F72, 0x0F72]),
+        ("x\u{0F75}\u{0F71}\u{0F74}", [0x78, 0x0F71, 0x0F71, 0x0F74, 0x0F74]),
+        ("\u{AC00}\u{11A8}\u{0301}", [0xAC01, 0x0301]),
+        ("\u{D788}\u{11C2}", [0xD7A3]),
+        ("\u{AC01}\u{11A8}", [0xAC01, 0x11A8]),
+        ("a\u{0301}\u{0F73}", [0xE1, 0x0F71, 0x0F72]),
+    ] as [(String, [UInt32])])
+    func nfcComposesAndOrdersAsTheStandardSays(text: String, scalars: [UInt32]) {
+        #expect(StatementCharacters.nfc(text).unicodeScalars.map(\.value) == scalars)
     }
 
     @Test func theCanonicalFormIsNFCWithOneSpaceAndBackslashQuotes() throws {
