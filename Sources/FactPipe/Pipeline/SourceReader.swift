@@ -136,14 +136,18 @@ struct SourceReader {
                         message: "it changed while it was read (after its SHA-256 was taken); its load is not done: "
                             + "undo it (factpipe loads shows its id) and load the file again once nothing writes it")
                 }
-                if let line = reader.unterminatedLastLine, framing != .lines, reader.sourceSize == nil,
-                   reader.compression == .none {
-                    // A pipe that closed mid-record cannot be told from a short input, and a CSV value cut
-                    // short (0.75 to 0.7) is a well-formed record: say where the input ended.
+                if let line = reader.unterminatedLastLine, framing != .lines, reader.compression == .none {
+                    // A pipe that closed mid-record, or a file still being written (a drop folder's), cannot be told
+                    // from a short input, and a CSV value cut short (0.75 to 0.7) is a well-formed record: say
+                    // where the input ended. A later load of the whole file finds that statement stored, and
+                    // under `ignore` the cut value stayed.
+                    let remedy = reader.sourceSize == nil
+                        ? "if its producer stopped mid-record, its last value may have loaded cut short; check the "
+                            + "producer's exit status (set -o pipefail)"
+                        : "if the file was still being written, its last value may have loaded cut short (a producer "
+                            + "that writes under another name and renames the file when done is never read half-written)"
                     progress.readerNotes.withLock {
-                        $0.append("\(path): its last record (line \(line)) has no line end: if its producer "
-                            + "stopped mid-record, its last value may have loaded cut short; check the producer's exit status "
-                            + "(set -o pipefail)")
+                        $0.append("\(path): its last record (line \(line)) has no line end: " + remedy)
                     }
                 }
                 guard send(.sourceEnd(sha256: reader.finishDigest())) else { return }
