@@ -145,10 +145,10 @@ struct PipelineFileReader {
         }
         var file = PipelineFile(path: path, name: name, databasePath: database, sourcePatterns: patterns, options: options)
         file.sourceFolderBytes = folderBytes
-        if let value = values["load.rejects"]?.value { file.rejectsTemplate = resolve(try pathValue(value, "load.rejects")) }
+        if let value = values["load.rejects"]?.value { file.rejectsTemplate = resolve(try pathValue(value, "load.rejects", expanding: ["{date}", "{source}"])) }
         if let value = values["after.optimize"]?.value { file.optimizesAfter = try bool(value, "after.optimize") }
         if let value = values["after.snapshot"]?.value {
-            let template = try pathValue(value, "after.snapshot")
+            let template = try pathValue(value, "after.snapshot", expanding: ["{date}"])
             if let misnamed = SnapshotOptions.misnamedCompression(template) {
                 throw PipelineFileError(
                     path: path, line: value.line, key: "after.snapshot",
@@ -184,11 +184,20 @@ struct PipelineFileReader {
     /// A string naming a file or a pattern, refused when it holds a shell variable: factpipe expands none,
     /// so `"${INDIR}/*.ndjson"` was a folder that is not there (a quiet night) and `database = "${DB}"` made
     /// a database of that name.
-    private func pathValue(_ value: TOMLValue, _ key: String) throws(PipelineFileError) -> String {
+    /// So is a placeholder the key does not expand (`expanding`): `{date}` in a source pattern matched no
+    /// file, a quiet night every night, and in `database` named a database `kb-{date}.sqlite`.
+    private func pathValue(
+        _ value: TOMLValue, _ key: String, expanding: [String] = []
+    ) throws(PipelineFileError) -> String {
         let text = try string(value, key)
         if let variable = Self.shellVariable(in: text) {
             throw fail(value, key, "\(variable) looks like a shell variable, and factpipe expands none: expand them "
                 + "first, e.g. `factpipe run <(envsubst < pipeline.toml)`, with every variable set")
+        }
+        for placeholder in ["{date}", "{source}"] where !expanding.contains(placeholder) && text.contains(placeholder) {
+            throw fail(value, key, "\(placeholder) is not expanded here, only in "
+                + (placeholder == "{date}" ? "load.rejects and after.snapshot" : "load.rejects")
+                + ": name the files, or a glob such as `incoming/*.ndjson`, which the ledger loads once each")
         }
         return text
     }

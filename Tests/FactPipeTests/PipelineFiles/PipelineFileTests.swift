@@ -290,6 +290,40 @@ func filesIn(_ folder: String) -> [String] {
         #expect(kept.sourcePatterns.map { ($0 as NSString).lastPathComponent } == ["*.txt", "a$1.txt", "*.txt", "a.txt"])
     }
 
+    /// `{date}` and `{source}` are expanded in the rejects path (and `{date}` in the snapshot's) only: in a
+    /// source pattern `{date}` matched no file, a quiet night every night, and in `database` it named a
+    /// database `kb-{date}.sqlite`. Refused where they are not expanded, with the key and line.
+    @Test func aPlaceholderWhereItIsNotExpandedIsRefusedWithItsKeyAndLine() throws {
+        let work = try LoadWorkspace()
+        let head = "name = \"p\"\n"
+        let cases: [(String, Int, String, String)] = [
+            ("database = \"kb.sqlite\"\n[sources]\npaths = [\"a.txt\", \"in/export-{date}*.txt\"]\n", 4,
+             "sources.paths", "{date} is not expanded here, only in load.rejects and after.snapshot"),
+            ("database = \"kb-{date}.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n", 2, "database",
+             "{date} is not expanded here, only in load.rejects and after.snapshot"),
+            ("database = \"kb.sqlite\"\n[sources]\npaths = [\"{source}.txt\"]\n", 4, "sources.paths",
+             "{source} is not expanded here, only in load.rejects"),
+            ("database = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n[after]\nsnapshot = \"s/{source}.zst\"\n", 6,
+             "after.snapshot", "{source} is not expanded here, only in load.rejects"),
+        ]
+        for (text, line, key, message) in cases {
+            let error = try loadError(head + text, in: work)
+            #expect(error.line == line && error.key == key, "\(error)")
+            #expect(error.message.hasPrefix(message), "\(error)")
+        }
+        let kept = try load(head + """
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in/*.txt"]
+            [load]
+            rejects = "rejects/{date}-{source}.ndjson"
+            [after]
+            snapshot = "snapshots/kb-{date}.ndjson.zst"
+            """, in: work)
+        #expect(kept.rejectsTemplate?.hasSuffix("rejects/{date}-{source}.ndjson") == true)
+        #expect(kept.snapshotTemplate?.hasSuffix("snapshots/kb-{date}.ndjson.zst") == true)
+    }
+
     @Test func valuesOutOfRangeOrOfTheWrongTypeNameTheirKeyAndLine() throws {
         let work = try LoadWorkspace()
         let head = "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"*.txt\"]\n"
