@@ -173,6 +173,12 @@ struct PostgreSQLFaultTests {
                                         "--max-arg-length", "400", "-q"])
         #expect(resumed.status == 2, "\(resumed.stderr)")
         #expect(try victim.sql("SELECT status FROM factpipe_loads") == [["done"]])
+        // Loaded again under other rules: skipped, saying what the load refused under its own.
+        let skipped = try Factpipe.run(["import", input, "--db", victim.url, "--batch-size", "500"])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        #expect(skipped.stderr.contains("was loaded by load 1 from \(input), which refused ")
+                && skipped.stderr.contains("records under other rules (--max-args 10, --max-arg-length 400"),
+                "\(skipped.stderr)")
 
         _ = try victim.sql("ALTER TABLE factpipe_loads DROP COLUMN rules")
         let more = try work.write("more.txt", "More(a).\n")

@@ -643,6 +643,32 @@ import Glibc
         #expect(try SQLiteFile.strings(earlier, "SELECT coalesce(rules, 'none') FROM factpipe_loads") == ["none"])
     }
 
+    /// Content a done load refused records of is skipped as loaded; when the rules are other now (a pipeline's
+    /// `[fields]` or limits mended after a night of rejects) the skip says that load refused them under other
+    /// rules: it said only "loaded", exit 0, and the refused records were never stored.
+    @Test func aSkipOfContentLoadedUnderOtherRulesSaysWhatThatLoadRefused() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("day.txt", "Two(a, b).\nThree(a, b, c).\nAlso(a, b).\n")
+        let first = try Factpipe.run(["import", input, "--db", work.database, "--max-args", "2", "-q"])
+        #expect(first.status == 2, "\(first.stderr)")
+        let mended = try Factpipe.run(["import", input, "--db", work.database, "--json"])
+        #expect(mended.status == 0, "\(mended.stderr)")
+        let skipped = try #require(try mended.json()["skipped"] as? [[String: Any]])
+        let reason = try #require(skipped.first?["reason"] as? String)
+        #expect(reason.contains("was loaded by load 1 from \(input), which refused 1 record under other rules "
+            + "(--max-args 2, "), "\(reason)")
+        #expect(reason.contains("than this run's (--max-args 10, ") && reason.hasSuffix("--force loads it again under these"),
+                "\(reason)")
+        #expect(mended.stderr.contains("which refused 1 record under other rules"), "\(mended.stderr)")
+        // Under the same rules, the skip says only that the content was loaded.
+        let same = try Factpipe.run(["import", input, "--db", work.database, "--max-args", "2", "--json"])
+        let again = try #require(try same.json()["skipped"] as? [[String: Any]])
+        #expect((again.first?["reason"] as? String)?.hasSuffix("from \(input); --force loads it again") == true, "\(again)")
+        let forced = try Factpipe.run(["import", input, "--db", work.database, "--force", "-q"])
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 3)
+    }
+
     /// The exit code says a load refused records even when every refusal came before its resume: it said 0.
     @Test func aResumeWhoseRefusalsAllCameBeforeItExitsTwo() throws {
         let work = try CLIWorkspace()

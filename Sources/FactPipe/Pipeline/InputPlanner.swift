@@ -85,8 +85,10 @@ struct InputPlanner {
             return try resume(path, loadID: interrupted.id, ledger: ledger)
         }
         if !options.force, let sha256, let done = try ledger.doneLoad(sha256: sha256, format: options.format.given) {
-            return .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
-                + "\(done.id) from \(done.source); --force loads it again")
+            return .skip(reason: ValidationRules.skipReason(
+                sha256: sha256, loadID: done.id, source: done.source,
+                rejected: try ledger.entry(id: done.id)?.counts.rejected ?? 0, recorded: try ledger.rules(id: done.id),
+                options: options))
         }
         return .load
     }

@@ -22,6 +22,20 @@ enum ValidationRules {
         return parts.joined(separator: ", ")
     }
 
+    /// Why an input is skipped: its content (`sha256`) was loaded by load `loadID` from `source`. When that load
+    /// refused records under other rules than those of `options` (`recorded`), the reason says so: a pipeline
+    /// whose `[fields]` or `[limits]` were mended after a night of rejects was skipped as "loaded", exit 0,
+    /// the refused records never stored and nothing said.
+    static func skipReason(
+        sha256: String, loadID: Int64, source: String, rejected: Int, recorded: String?, options: ImportOptions
+    ) -> String {
+        let loaded = "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load \(loadID) from \(source)"
+        let now = text(options)
+        guard rejected > 0, let recorded, recorded != now else { return loaded + "; --force loads it again" }
+        return loaded + ", which refused \(rejected) record\(rejected == 1 ? "" : "s") under other rules (\(recorded)) "
+            + "than this run's (\(now)); --force loads it again under these"
+    }
+
     /// Why `path` cannot go on with load `loadID`, which checked its records by `recorded`; nil when the rules
     /// of `options` are those (or the load recorded none: one made by an earlier release).
     static func resumeProblem(_ path: String, loadID: Int64, recorded: String?, options: ImportOptions) -> String? {

@@ -68,8 +68,10 @@ struct PostgreSQLLoadPlanner {
                   let interrupted = try ledger.latestUnfinished(sha256: sha256) {
             plan.action = try resume(path, loadID: interrupted.id, ledger: ledger)
         } else if !options.force, let sha256, let ledger, let done = try ledger.doneLoad(sha256: sha256, format: options.format.given) {
-            plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load "
-                + "\(done.id) from \(done.source); --force loads it again")
+            plan.action = .skip(reason: ValidationRules.skipReason(
+                sha256: sha256, loadID: done.id, source: done.source,
+                rejected: try ledger.entry(id: done.id)?.counts.rejected ?? 0, recorded: try ledger.rules(id: done.id),
+                options: options))
         } else if !options.force, let sha256,
                   let earlier = plans.first(where: { $0.sha256 == sha256 && $0.isRead }) {
             plan.action = .skip(reason: "the same content (SHA-256 \(sha256.prefix(12))…) as \(earlier.path), "
