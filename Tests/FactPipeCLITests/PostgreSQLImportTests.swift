@@ -42,6 +42,19 @@ struct PostgreSQLImportTests {
     }
 
     /// As for SQLite: content read in another format is not skipped when a format is given.
+    /// As in SQLite: content whose load was undone is loaded again, and the load says so.
+    @Test func contentWhoseLoadWasUndoneIsLoadedAgainWithANote() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let day = try database.seed("A(b).\nC(d).\n", in: work)
+        #expect(try Factpipe.run(["undo", "1", "--db", database.url]).status == 0)
+        let again = try Factpipe.run(["import", day, "--db", database.url, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(try again.json()["notes"] as? [String] == ["\(day): load 1 of the same content was undone; it is loaded "
+            + "again (undo removes the facts, it does not keep the content out)"], "\(again.stdoutText)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 2)
+    }
+
     @Test func contentLoadedInAnotherFormatIsLoadedWhenThatFormatIsGiven() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

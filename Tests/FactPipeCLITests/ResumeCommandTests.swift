@@ -669,6 +669,36 @@ import Glibc
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 3)
     }
 
+    /// A plain rerun after a kill reads the input from line 1 (its refusals up to the stop written again), and
+    /// a file whose load was undone is loaded again: both said nothing. Each now says so in a note, as a dry
+    /// run's plan does; a first load has none.
+    @Test func aLoadFromLineOneAfterAStoppedOrUndoneLoadOfItsContentSaysSo() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, committed) = try killedLoad(work, facts: 60_000, seed: 37, database: victim, afterRecords: 5_000)
+        let rerun = try Factpipe.run(["import", input, "--db", victim, "--json"])
+        #expect(rerun.status == 2, "\(rerun.stderr)")
+        let notes = try #require(try rerun.json()["notes"] as? [String])
+        #expect(notes.contains("\(input): load 1 of the same content stopped after committing \(committed) records; "
+            + "this load reads it from line 1, meeting those as stored facts and refusing again what they refused "
+            + "(--resume goes on from where load 1 stopped)"), "\(notes)")
+
+        let other = work.path("other.sqlite")
+        let day = try work.write("day.txt", "A(b).\nC(d).\n")
+        let first = try Factpipe.run(["import", day, "--db", other, "--json"])
+        #expect(try first.json()["notes"] as? [String] == [], "\(first.stdoutText)")
+        #expect(try Factpipe.run(["undo", "1", "--db", other]).status == 0)
+        let pipeline = try work.write("p.toml", "name = \"p\"\ndatabase = \"other.sqlite\"\n[sources]\npaths = [\"day.txt\"]\n")
+        let planned = try Factpipe.run(["run", pipeline, "--dry-run"])
+        let again = try Factpipe.run(["import", day, "--db", other, "--json"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let undone = "load 1 of the same content was undone; it is loaded again (undo removes the facts, it does not "
+            + "keep the content out)"
+        #expect(try again.json()["notes"] as? [String] == ["\(day): " + undone], "\(again.stdoutText)")
+        #expect(planned.stderr.contains("day.txt: would load — " + undone), "\(planned.stderr)")
+        #expect(try SQLiteFile.int(other, "SELECT count(*) FROM facts") == 2)
+    }
+
     /// The exit code says a load refused records even when every refusal came before its resume: it said 0.
     @Test func aResumeWhoseRefusalsAllCameBeforeItExitsTwo() throws {
         let work = try CLIWorkspace()

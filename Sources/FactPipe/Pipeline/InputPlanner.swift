@@ -59,6 +59,13 @@ struct InputPlanner {
                 plan.resumeFormat = ResumePolicy.keptFormat(
                     try ledger.format(id: loadID), counts: try ledger.entry(id: loadID)?.counts, options: options)
             }
+            if plan.action == .load, let sha256 {
+                let unfinished = try ledger.latestUnfinished(sha256: sha256)
+                let latest = try ledger.latest(sha256: sha256)
+                plan.note = ResumePolicy.reloadNote(
+                    unfinished: try unfinished.map { ($0.id, try ledger.entry(id: $0.id)?.counts.records ?? 0) },
+                    undone: latest.flatMap { $0.status == LoadStatus.undone.rawValue ? $0.id : nil })
+            }
         }
         if plan.action == .load, !options.force, !options.intoExisting, let sha256,
            let earlier = plans.first(where: { $0.sha256 == sha256 && $0.isRead }) {
@@ -161,6 +168,23 @@ enum ResumePolicy {
         return .go(.resume(
             loadID: loadID, offset: counts?.checkpointOffset ?? 0, line: counts?.checkpointLine ?? 1,
             rejected: counts?.rejected ?? 0))
+    }
+
+    /// What a load of an input from its first line says (nil: nothing) when its content's latest load stopped
+    /// after committing `unfinished.records` records, or its content's latest load (`undone`) was undone. A
+    /// plain rerun after a kill read the input from line 1 again and wrote its refusals up to the stop into the
+    /// rejects file a second time, and a file undone came back the next night, each without a word.
+    static func reloadNote(unfinished: (id: Int64, records: Int)?, undone: Int64?) -> String? {
+        if let unfinished, unfinished.records > 0 {
+            return "load \(unfinished.id) of the same content stopped after committing \(unfinished.records) records; "
+                + "this load reads it from line 1, meeting those as stored facts and refusing again what they refused "
+                + "(--resume goes on from where load \(unfinished.id) stopped)"
+        }
+        if let undone {
+            return "load \(undone) of the same content was undone; it is loaded again (undo removes the facts, "
+                + "it does not keep the content out)"
+        }
+        return nil
     }
 
     /// The format a resume given none reads on in: its load's, once that load read something in it (one

@@ -21,6 +21,9 @@ struct SourcePlan: Sendable {
     var resumeFormat: InputFormat?
     /// For a skip of the same content as an input read earlier in the run: that input's path.
     var copyOf: String?
+    /// For a load from the first line, what the ledger says of an earlier load of the content that makes it
+    /// worth a word (`ResumePolicy.reloadNote`).
+    var note: String?
 
     /// Records the resumed load refused before its checkpoint; 0 for any other plan.
     var rejectedBefore: Int {
@@ -32,7 +35,7 @@ struct SourcePlan: Sendable {
     var inputPlan: InputPlan {
         switch action {
         case .load:
-            return InputPlan(path: path, decision: .load)
+            return InputPlan(path: path, decision: .load, reason: note)
         case .skip(let reason):
             return InputPlan(path: path, decision: .skip, reason: reason)
         case .resume(let loadID, _, let line, _):

@@ -48,6 +48,14 @@ final class PostgreSQLLedger {
         return (result.int64(0, 0), result.text(0, 1), result.text(0, 2) ?? "")
     }
 
+    /// The id and status of the latest load of content with this SHA-256 (`LoadLedger.latest(sha256:)`).
+    func latest(sha256: String) throws(PostgreSQLError) -> (id: Int64, status: String)? {
+        let result = try connection.execute(
+            "SELECT id, status FROM factpipe_loads WHERE source_sha256 = $1 ORDER BY id DESC LIMIT 1", [sha256])
+        guard result.rowCount > 0 else { return nil }
+        return (result.int64(0, 0), result.text(0, 1) ?? "")
+    }
+
     /// The latest load of content with this SHA-256 that did not finish, unless a later load of it did
     /// (`LoadLedger.latestUnfinished(sha256:)`).
     func latestUnfinished(sha256: String) throws(PostgreSQLError) -> (id: Int64, source: String)? {

@@ -82,6 +82,13 @@ struct PostgreSQLLoadPlanner {
             plan.resumeFormat = ResumePolicy.keptFormat(
                 try ledger.format(id: loadID), counts: try ledger.entry(id: loadID)?.counts, options: options)
         }
+        if plan.action == .load, let ledger, let sha256 {
+            let unfinished = try ledger.latestUnfinished(sha256: sha256)
+            let latest = try ledger.latest(sha256: sha256)
+            plan.note = ResumePolicy.reloadNote(
+                unfinished: try unfinished.map { ($0.id, try ledger.entry(id: $0.id)?.counts.records ?? 0) },
+                undone: latest.flatMap { $0.status == LoadStatus.undone.rawValue ? $0.id : nil })
+        }
         plans.append(plan)
         return plan
     }

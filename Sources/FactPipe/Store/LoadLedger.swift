@@ -107,6 +107,15 @@ final class LoadLedger {
         return (statement.int64(0), statement.text(1), statement.text(2) ?? "", statement.text(3) ?? "")
     }
 
+    /// The id and status of the latest load of content with this SHA-256, under whatever path it was given.
+    func latest(sha256: String) throws(StoreError) -> (id: Int64, status: String)? {
+        let statement = try connection.prepare(
+            "SELECT id, status FROM factpipe_loads WHERE source_sha256 = ?1 ORDER BY id DESC LIMIT 1")
+        try statement.bind(1, sha256)
+        guard try statement.step() else { return nil }
+        return (statement.int64(0), statement.text(1) ?? "")
+    }
+
     /// The latest load of content with this SHA-256 that did not finish, under whatever path it was given,
     /// unless a later load of that content finished: what `--resume` goes on with when the path is spelled
     /// otherwise than in the interrupted load (`../x`, an absolute path, another working folder).
