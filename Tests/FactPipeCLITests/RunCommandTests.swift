@@ -132,6 +132,23 @@ import Testing
         #expect(files(work.url.path) == ["a.txt", "p.toml"])
     }
 
+    /// A file where the snapshot's (or a rejects file's) folder should be: the snapshot failed once the loads
+    /// were done, and the dry run said all was well. Both refuse it (64) before anything is written.
+    @Test(arguments: [("snapshots", "[after]\nsnapshot = \"snapshots/kb-{date}.ndjson.zst\"\n"),
+                      ("rej", "[load]\nrejects = \"rej/deeper/{source}.ndjson\"\n")])
+    func aFileWhereAnOutputsFolderShouldBeIsRefusedBeforeTheLoads(blocker: String, section: String) throws {
+        let work = try CLIWorkspace()
+        try work.write("a.txt", "P(a).\n")
+        try work.write(blocker, "not a folder\n")
+        let file = try work.write("p.toml", "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"a.txt\"]\n" + section)
+        for dryRun in [["--dry-run"], []] {
+            let run = try Factpipe.run(["run", file] + dryRun)
+            #expect(run.status == 64, "\(dryRun) \(run.stderr)")
+            #expect(run.stderr.contains("cannot be written: \(work.path(blocker)) is a file, not a folder"), "\(run.stderr)")
+        }
+        #expect(files(work.url.path) == ["a.txt", blocker, "p.toml"].sorted())
+    }
+
     /// Also named another way: `/dev/stdout` wrote the rejects, or the snapshot, into the JSON object's stream.
     @Test(arguments: [
         ["--rejects", "-", "--snapshot", "-"], ["--json", "--snapshot", "-"], ["--json", "--rejects", "-"],

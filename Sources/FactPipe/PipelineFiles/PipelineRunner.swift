@@ -278,7 +278,29 @@ public struct PipelineRunner {
             if let same = kept[PathText.eventual(output.path)] {
                 throw PathConflict(message: "\(output.option) \(output.path) is \(same.what): \(same.reason)")
             }
+            // The run makes the folders it needs; a file where one should be failed the snapshot once the
+            // loads were done, and a dry run said all was well.
+            if let file = Self.fileInTheWay(of: output.path) {
+                throw PathConflict(message: "\(output.option) \(output.path) cannot be written: \(file) is a file, "
+                    + "not a folder")
+            }
         }
+    }
+
+    /// The first folder on the way to `path` that is there but is no folder (a file, a FIFO); nil when each
+    /// is a folder or missing (the run makes the missing ones).
+    private static func fileInTheWay(of path: String) -> String? {
+        let folder = PipelineFile.folder(of: path)
+        guard folder != ".", folder != "/" else { return nil }
+        var partial: String? = folder.hasPrefix("/") ? "" : nil
+        for component in folder.split(separator: "/") {
+            let next = partial.map { $0 + "/" + component } ?? String(component)
+            partial = next
+            var info = stat()
+            guard stat(next, &info) == 0 else { return nil }
+            if (info.st_mode & S_IFMT) != S_IFDIR { return next }
+        }
+        return nil
     }
 
     /// What a run would do with each input, from the planner the loads use, writing nothing.
