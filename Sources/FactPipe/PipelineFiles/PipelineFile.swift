@@ -109,16 +109,30 @@ public struct PipelineFile: Sendable {
         return inputs
     }
 
-    /// `template` with `{date}` (UTC, YYYY-MM-DD) and `{source}` (the input's file name without its
-    /// extensions) filled in.
+    /// `template` with `{date}` (UTC, YYYY-MM-DD) and `{source}` (the input's file name without the
+    /// extensions of its format and compression) filled in.
     public static func expand(_ template: String, date: String, source: String? = nil) -> String {
         var text = template.split(separator: "{date}", omittingEmptySubsequences: false).joined(separator: date)
         if let source {
-            let base = source.split(separator: "/").last.map(String.init) ?? source
-            let stem = base.split(separator: ".").first.map(String.init) ?? base
-            text = text.split(separator: "{source}", omittingEmptySubsequences: false).joined(separator: stem)
+            text = text.split(separator: "{source}", omittingEmptySubsequences: false).joined(separator: stem(of: source))
         }
         return text
+    }
+
+    /// Extensions `{source}` leaves out: a format's and a compression's.
+    private static let inputExtensions: Set<String> = [
+        "ndjson", "jsonl", "json", "csv", "tsv", "txt", "text", "db", "sqlite", "sqlite3", "gz", "gzip", "zst", "zstd",
+    ]
+
+    /// The file name of `path` without the extensions of its format and compression, from the end: the part
+    /// before the first dot was taken, so `kb.2025-09-15.ndjson` and `kb.2025-09-16.ndjson` shared one rejects
+    /// file `kb.ndjson`.
+    static func stem(of path: String) -> String {
+        let base = path.split(separator: "/").last.map(String.init) ?? path
+        var parts = base.split(separator: ".", omittingEmptySubsequences: false)
+        while parts.count > 1, let last = parts.last, inputExtensions.contains(last.lowercased()) { parts.removeLast() }
+        let stem = parts.joined(separator: ".")
+        return stem.isEmpty ? base : stem
     }
 
     /// True when `path` is a pipe, a socket or a terminal (`/dev/fd/63` from `<(…)`), or names a descriptor

@@ -451,6 +451,11 @@ func filesIn(_ folder: String) -> [String] {
             == "/r/2025-09-15-kb_facts.ndjson")
         #expect(PipelineFile.expand("/s/kb-{date}.ndjson.zst", date: "2025-09-15") == "/s/kb-2025-09-15.ndjson.zst")
         #expect(PipelineFile.expand("{source}/{source}", date: "d", source: "x.txt") == "x/x")
+        // Only the extensions of a format and a compression go: dates in a name keep sources apart.
+        #expect(PipelineFile.expand("{source}", date: "d", source: "in/kb.2025.09.15.ndjson") == "kb.2025.09.15")
+        #expect(PipelineFile.expand("{source}", date: "d", source: "in/kb.2025.09.16.CSV.GZ") == "kb.2025.09.16")
+        #expect(PipelineFile.expand("{source}", date: "d", source: "in/notes.v2") == "notes.v2")
+        #expect(PipelineFile.expand("{source}", date: "d", source: "in/.ndjson") == ".ndjson")
         // Without a source, {source} stays as it is.
         #expect(PipelineFile.expand("{source}", date: "d") == "{source}")
     }
