@@ -167,6 +167,11 @@ struct TOMLDocument: Sendable {
                 if word == "false" { return TOMLValue(kind: .bool(false), line: at) }
                 let digits = word.filter { $0 != "_" }
                 if let integer = Int(digits) { return TOMLValue(kind: .integer(integer), line: at) }
+                // Digits alone that `Int` refuses are too large (TOML integers are 64-bit): not a float.
+                let unsigned = digits.first == "+" || digits.first == "-" ? digits.dropFirst() : Substring(digits)
+                if !unsigned.isEmpty, unsigned.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                    throw TOMLError(line: at, message: "\(word) is out of the range of a 64-bit integer")
+                }
                 if let float = Double(digits), digits.allSatisfy({ "0123456789+-.eE".contains($0) }) {
                     return TOMLValue(kind: .float(float), line: at)
                 }

@@ -141,6 +141,19 @@ import Testing
         #expect(error("name = \"a\"\n\"name\" = \"b\"\n") == TOMLError(line: 2, message: "name is given twice"))
     }
 
+    /// An integer too large for 64 bits was read as a float, and `batch_size` then said "must be an integer,
+    /// not a float".
+    @Test func anIntegerOutOfRangeIsRefusedAsSuch() throws {
+        #expect(error("[load]\nbatch_size = 99999999999999999999\n")
+            == TOMLError(line: 2, message: "99999999999999999999 is out of the range of a 64-bit integer"))
+        #expect(error("x = -9_223_372_036_854_775_809\n")
+            == TOMLError(line: 1, message: "-9_223_372_036_854_775_809 is out of the range of a 64-bit integer"))
+        let document = try TOMLDocument(parsing: "a = 9_223_372_036_854_775_807\nb = 1e20\nc = +5\n")
+        #expect(value(document, "", "a")?.kind == .integer(Int.max))
+        #expect(value(document, "", "b")?.kind == .float(1e20))
+        #expect(value(document, "", "c")?.kind == .integer(5))
+    }
+
     @Test func theSameKeyInTwoTablesIsFine() throws {
         let document = try TOMLDocument(parsing: "[a]\nx = 1\n[b]\nx = 2\n")
         #expect(value(document, "a", "x")?.kind == .integer(1))
