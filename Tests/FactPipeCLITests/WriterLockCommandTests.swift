@@ -161,4 +161,37 @@ import Testing
         #expect(run.stderr.contains("interrupted while waiting for another load"), "\(run.stderr)")
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM factpipe_loads") == 1)
     }
+
+    /// A run's input whose load a signal stopped in that wait is `interrupted` in `--json`, as its load says
+    /// and as the run's status says (it said `failed`).
+    @Test func aRunStoppedWhileItWaitsForTheLockSaysItsInputWasInterrupted() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let lockFile = work.database + "-factpipe.lock"
+        let holder = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/flock"), [lockFile, "/bin/sleep", "120"])
+        defer { holder.killNine() }
+        try #require(poll(timeout: 30) {
+            (try? Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/flock"), ["-n", lockFile, "true"]).status) == 1
+        })
+        try work.write("more.txt", "IsA(Cat, Animal).\n")
+        let pipeline = try work.write("p.toml", """
+            name = "p"
+            database = "\(work.database)"
+            [sources]
+            paths = ["more.txt"]
+
+            """)
+        let run = try BackgroundProcess(BinaryLocator.factpipe, ["run", pipeline, "--json"])
+        try #require(poll(timeout: 30) {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(run.pid)/fd")) ?? []
+            return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(run.pid)/fd/\($0)")) == lockFile }
+        })
+        kill(run.pid, SIGINT)
+        let ended = try run.wait()
+        #expect(ended.status == 130, "\(ended.stderr)")
+        let json = try ended.json()
+        #expect(json["status"] as? String == "interrupted")
+        let inputs = try #require(json["inputs"] as? [[String: Any]])
+        #expect(inputs.first?["status"] as? String == "interrupted", "\(inputs)")
+    }
 }

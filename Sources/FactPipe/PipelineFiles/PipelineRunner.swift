@@ -33,7 +33,8 @@ public struct PipelineRunSummary: Sendable {
             switch decision {
             case .skip: return .skipped
             case .notTried: return .notTried
-            case .fail: return .failed
+            // Not planned, but a signal ended its load's wait for the writer lock: interrupted, as its load says.
+            case .fail: return summary?.status == .interrupted ? .interrupted : .failed
             case .load, .resume:
                 guard let summary else { return .planned }
                 switch summary.status {
