@@ -133,20 +133,38 @@ import Testing
     }
 
     /// A file where the snapshot's (or a rejects file's) folder should be: the snapshot failed once the loads
-    /// were done, and the dry run said all was well. Both refuse it (64) before anything is written.
+    /// were done, and the dry run said all was well. Both refuse it (64) before anything is written (the
+    /// database not made).
     @Test(arguments: [("snapshots", "[after]\nsnapshot = \"snapshots/kb-{date}.ndjson.zst\"\n"),
                       ("rej", "[load]\nrejects = \"rej/deeper/{source}.ndjson\"\n")])
     func aFileWhereAnOutputsFolderShouldBeIsRefusedBeforeTheLoads(blocker: String, section: String) throws {
         let work = try CLIWorkspace()
         try work.write("a.txt", "P(a).\n")
         try work.write(blocker, "not a folder\n")
+        try expectRefusedBeforeTheLoads(work, section: section, message: "cannot be written: \(work.path(blocker)) is a file, not a folder")
+        #expect(files(work.url.path) == ["a.txt", blocker, "p.toml"].sorted())
+    }
+
+    /// A folder where the snapshot or a rejects file should be: refused the same way.
+    @Test(arguments: [("snap.ndjson.zst", "[after]\nsnapshot = \"snap.ndjson.zst\"\n"),
+                      ("a.ndjson", "[load]\nrejects = \"{source}.ndjson\"\n")])
+    func aFolderWhereAnOutputShouldBeIsRefusedBeforeTheLoads(folder: String, section: String) throws {
+        let work = try CLIWorkspace()
+        try work.write("a.txt", "P(a).\n")
+        try FileManager.default.createDirectory(atPath: work.path(folder), withIntermediateDirectories: false)
+        try expectRefusedBeforeTheLoads(work, section: section, message: "\(work.path(folder)) cannot be written: it is a folder")
+        #expect(files(work.url.path) == ["a.txt", folder, "p.toml"].sorted())
+    }
+
+    private func expectRefusedBeforeTheLoads(
+        _ work: CLIWorkspace, section: String, message: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let file = try work.write("p.toml", "name = \"p\"\ndatabase = \"kb.sqlite\"\n[sources]\npaths = [\"a.txt\"]\n" + section)
         for dryRun in [["--dry-run"], []] {
             let run = try Factpipe.run(["run", file] + dryRun)
-            #expect(run.status == 64, "\(dryRun) \(run.stderr)")
-            #expect(run.stderr.contains("cannot be written: \(work.path(blocker)) is a file, not a folder"), "\(run.stderr)")
+            #expect(run.status == 64, "\(dryRun) \(run.stderr)", sourceLocation: sourceLocation)
+            #expect(run.stderr.contains(message), "\(run.stderr)", sourceLocation: sourceLocation)
         }
-        #expect(files(work.url.path) == ["a.txt", blocker, "p.toml"].sorted())
     }
 
     /// Also named another way: `/dev/stdout` wrote the rejects, or the snapshot, into the JSON object's stream.

@@ -279,11 +279,15 @@ public struct PipelineRunner {
             if let same = kept[PathText.eventual(output.path)] {
                 throw PathConflict(message: "\(output.option) \(output.path) is \(same.what): \(same.reason)")
             }
-            // The run makes the folders it needs; a file where one should be failed the snapshot once the
-            // loads were done, and a dry run said all was well.
+            // The run makes the folders it needs; a file where one should be, or a folder where the output
+            // should be, failed the snapshot once the loads were done, and a dry run said all was well.
             if let file = Self.fileInTheWay(of: output.path) {
                 throw PathConflict(message: "\(output.option) \(output.path) cannot be written: \(file) is a file, "
                     + "not a folder")
+            }
+            var info = stat()
+            if output.path != "-", stat(output.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+                throw PathConflict(message: "\(output.option) \(output.path) cannot be written: it is a folder")
             }
         }
     }

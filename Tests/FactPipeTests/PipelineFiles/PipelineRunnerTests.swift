@@ -193,14 +193,14 @@ import Testing
     @Test func aFailingStepAfterTheLoadFailsTheRunAndKeepsTheLoad() throws {
         let work = try LoadWorkspace()
         try work.write("a.txt", "P(a).\n")
-        // The snapshot's folder is a file: the snapshot cannot be written.
-        try work.write("blocker", "a file, not a folder\n")
+        // A device that is always full: the snapshot cannot be written (what can be told before the loads, a
+        // file where its folder should be, is refused before them).
         var file = try pipeline(work, paths: ["a.txt"])
-        file.snapshotTemplate = work.path("blocker/kb-{date}.ndjson.zst")
+        file.snapshotTemplate = "/dev/full"
         let summary = PipelineRunner(file: file).run()
         #expect(summary.status == .failed)
         let message = try #require(summary.message)
-        #expect(message.hasPrefix("after the load: ") && message.contains(work.path("blocker/kb-")), "\(message)")
+        #expect(message.hasPrefix("after the load: /dev/full: "), "\(message)")
         #expect(summary.steps.count == 1, "the optimize step before it is reported: \(summary.steps)")
         #expect(try work.database().ledger().map(\.status) == ["done"])
     }
