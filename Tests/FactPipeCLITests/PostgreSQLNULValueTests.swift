@@ -87,6 +87,34 @@ struct PostgreSQLNULValueTests {
         #expect(lines.allSatisfy { ($0["message"] as? String ?? "").contains("beyond PostgreSQL's numeric range") })
     }
 
+    /// `numeric` writes `1e131071` out as its 131,072 digits: eight of them in a record of 75 KB made every
+    /// export of the database, and every query finding it, fail with "out of memory". A record whose numbers,
+    /// written out, pass --max-record-bytes is a reject; the database then exports, and its export imports.
+    @Test func aRecordWhoseNumbersWrittenOutPassTheRecordLimitIsARejectAndTheDatabaseExports() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let eight = Array(repeating: "1e131071", count: 8).joined(separator: ",")
+        let seven = Array(repeating: "1e131071", count: 7).joined(separator: ",")
+        let input = try work.write("numbers.ndjson", [
+            #"{"statement": "Huge(a, b).", "context": {"v": ["# + eight + "]}}",
+            #"{"statement": "Small(a, b)."}"#,
+            #"{"statement": "Big(a, b).", "context": {"v": ["# + seven + "]}}",
+        ].joined(separator: "\n") + "\n")
+        let rejects = work.path("rejects.ndjson")
+        let run = try Factpipe.run(["import", input, "--db", database.url, "--rejects", rejects, "--json", "-q"])
+        #expect(run.status == 2, "\(run.stderr) \(run.stdoutText)")
+        let lines = try rejectLines(rejects)
+        #expect(lines.map { $0["line"] as? Int } == [1], "\(lines)")
+        #expect(lines.first?["reason"] as? String == "record_too_long", "\(lines)")
+        #expect((lines.first?["message"] as? String ?? "").contains("written out in full as PostgreSQL writes them"))
+        let snapshot = work.path("out.ndjson")
+        let export = try Factpipe.run(["export", "--db", database.url, "-o", snapshot, "-q"])
+        #expect(export.status == 0, "\(export.stderr)")
+        let back = try Factpipe.run(["import", snapshot, "--db", work.path("back.sqlite"), "--json", "-q"])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(int(try back.json(), "inserted") == 2)
+    }
+
     /// A subject longer than PostgreSQL's B-tree entries hold (possible once --max-arg-length is raised)
     /// is a reject too: it used to fail its batch, and every --resume after it, at the server.
     @Test func aSubjectTooLongForTheIndexesIsARejectAndTheLoadGoesOn() throws {

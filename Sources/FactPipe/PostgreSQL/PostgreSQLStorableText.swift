@@ -5,15 +5,30 @@
 /// load goes into PostgreSQL.
 enum PostgreSQLStorableText {
     /// Why PostgreSQL cannot store `fact` (a reject's reason and message), or nil when it can: a NUL, a JSON
-    /// number past `numeric`, or a predicate and subject too long for their indexes.
-    static func refusal(of fact: Fact) -> (reason: RecordDiagnostic.Reason, message: String)? {
+    /// number past `numeric`, numbers that PostgreSQL writes out longer than `maxRecordBytes` allows a record,
+    /// or a predicate and subject too long for their indexes.
+    static func refusal(of fact: Fact, maxRecordBytes: Int) -> (reason: RecordDiagnostic.Reason, message: String)? {
         if let field = fieldHoldingNUL(fact) {
             return (.controlCharacter, "\(columnName(field)): a NUL character (\\u0000) cannot be stored in PostgreSQL")
         }
-        if let field = fieldHoldingUnstorableNumber(fact) {
-            return (field == .context ? .invalidContext : .invalidMetadata,
-                    "\(columnName(field)): a number beyond PostgreSQL's numeric range "
-                        + "(131,072 digits before the point, 16,383 after) cannot be stored in PostgreSQL")
+        var growth = 0
+        for field in [Fact.Field.context, .metadata] {
+            guard let range = fact.range(of: field) else { continue }
+            let numbers = numbers(in: fact.bytes[range])
+            if numbers.unstorable {
+                return (field == .context ? .invalidContext : .invalidMetadata,
+                        "\(columnName(field)): a number beyond PostgreSQL's numeric range "
+                            + "(131,072 digits before the point, 16,383 after) cannot be stored in PostgreSQL")
+            }
+            growth += numbers.growth
+        }
+        // `numeric` keeps `1e131071` in a few bytes and writes it out as its 131,072 digits: a record of 75 KB
+        // made every export of the database, and every query that found it, fail with "out of memory" (1 GB of
+        // text), and smaller ones made exports whose lines no import with the same limits could read.
+        if growth > 0, fact.bytes.count + growth > maxRecordBytes {
+            return (.recordTooLong, "its JSON numbers, written out in full as PostgreSQL writes them (1e131071 as "
+                + "131,072 digits), make it \(fact.bytes.count + growth) bytes, over --max-record-bytes "
+                + "\(maxRecordBytes): no export of it could be read again; write such numbers as strings")
         }
         for field in [Fact.Field.context, .metadata] {
             if let range = fact.range(of: field), range.count > jsonbBytes {
@@ -85,15 +100,6 @@ enum PostgreSQLStorableText {
     /// predicate, 500 of argument: at most 2,400 bytes) never reach it; raised ones may.
     static let indexedBytes = 2_600
 
-    /// The first field of `fact` (`context` or `fact_metadata`) holding a JSON number PostgreSQL's
-    /// `numeric`, which `jsonb` keeps numbers in, cannot hold; nil when there is none.
-    static func fieldHoldingUnstorableNumber(_ fact: Fact) -> Fact.Field? {
-        for field in [Fact.Field.context, .metadata] {
-            guard let range = fact.range(of: field) else { continue }
-            if holdsUnstorableNumber(fact.bytes[range]) { return field }
-        }
-        return nil
-    }
 
     /// Digits `numeric` keeps before the decimal point (a weight of 32,767 base-10,000 digits) and after it
     /// (its display scale), as PostgreSQL 15 checks them: `1e131071` is stored, `1e131072` and
@@ -105,6 +111,14 @@ enum PostgreSQLStorableText {
 
     /// True when the JSON text `bytes` holds, outside its strings, a number past `numeric`'s limits.
     static func holdsUnstorableNumber(_ bytes: ArraySlice<UInt8>) -> Bool {
+        numbers(in: bytes).unstorable
+    }
+
+    /// What `numeric` makes of the numbers in the JSON text `bytes`, outside its strings: whether one is past its
+    /// limits (the scan stops there), and how many bytes longer than as given they are once PostgreSQL writes
+    /// them out (plain digits, no exponent: `1e3` as `1000`, `1e-3` as `0.001`; shorter ones count less).
+    static func numbers(in bytes: ArraySlice<UInt8>) -> (unstorable: Bool, growth: Int) {
+        var growth = 0
         var index = bytes.startIndex
         var inString = false
         while index < bytes.endIndex {
@@ -118,13 +132,15 @@ enum PostgreSQLStorableText {
                 index += 1
             } else if byte == UInt8(ascii: "-") || isDigit(byte) {
                 var number = JSONNumberShape()
+                let start = index
                 index = number.read(bytes, from: index)
-                if number.overflowsNumeric { return true }
+                if number.overflowsNumeric { return (true, growth) }
+                growth += number.writtenLength - (index - start)
             } else {
                 index += 1
             }
         }
-        return false
+        return (false, growth)
     }
 
     fileprivate static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
@@ -153,11 +169,15 @@ private struct JSONNumberShape {
     /// The first non-zero digit's index among all the digits, integer part first.
     private var firstSignificant: Int?
     private var exponent = 0
+    private var isNegative = false
 
     /// Reads the number starting at `start`; returns the index after it.
     mutating func read(_ bytes: ArraySlice<UInt8>, from start: Int) -> Int {
         var index = start
-        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") { index += 1 }
+        if index < bytes.endIndex, bytes[index] == UInt8(ascii: "-") {
+            isNegative = true
+            index += 1
+        }
         while index < bytes.endIndex, PostgreSQLStorableText.isDigit(bytes[index]) {
             note(bytes[index], at: integerDigits)
             integerDigits += 1
@@ -190,6 +210,21 @@ private struct JSONNumberShape {
 
     private mutating func note(_ digit: UInt8, at position: Int) {
         if firstSignificant == nil && digit != UInt8(ascii: "0") { firstSignificant = position }
+    }
+
+    /// Bytes of the number as `numeric` writes it: its integer part without leading zeros (at least `0`), and
+    /// its display scale's digits after a point; a minus unless it is zero. Only for a number that does not
+    /// overflow (its digits then number at most 131,072 + 16,383).
+    var writtenLength: Int {
+        let scale = max(0, fractionDigits - exponent)
+        let integerPart: Int
+        if let firstSignificant {
+            let power = integerDigits - 1 - firstSignificant + exponent
+            integerPart = max(power + 1, 1)
+        } else {
+            integerPart = 1
+        }
+        return (isNegative && firstSignificant != nil ? 1 : 0) + integerPart + (scale > 0 ? scale + 1 : 0)
     }
 
     var overflowsNumeric: Bool {

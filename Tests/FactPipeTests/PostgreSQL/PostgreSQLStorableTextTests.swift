@@ -21,6 +21,20 @@ import Testing
         #expect(!holdsNUL("", json: true))
     }
 
+    /// How long PostgreSQL 15 writes numbers out (`length(('…')::jsonb::text)`, measured): the growth over the
+    /// text as given, which refuses a record whose numbers would make its export longer than the limit.
+    @Test(arguments: [
+        ("1e3", 4), ("1e-3", 5), ("-0", 1), ("-0.0", 3), ("0.0e5", 1), ("1.50", 4), ("1E2", 3), ("-1.5e-3", 7),
+        ("0.001e3", 1), ("123.456e1", 7), ("100e-1", 4), ("0e-5", 7), ("-7", 2), ("1e131071", 131_072),
+        ("0.01e131073", 131_072), ("1e-16383", 16_385), ("5e-324", 326),
+    ] as [(String, Int)])
+    func numbersGrowAsPostgreSQLWritesThemOut(number: String, written: Int) {
+        let text = #"{"k": "1e999", "n": ["# + number + "]}"
+        let numbers = PostgreSQLStorableText.numbers(in: ArraySlice(Array(text.utf8)))
+        #expect(!numbers.unstorable)
+        #expect(numbers.growth == written - number.utf8.count, "\(number)")
+    }
+
     /// The limits PostgreSQL 15 showed: 131,072 digits before the point, a scale of 16,383 after it.
     @Test func aJSONNumberPastNumericsRangeIsFoundOutsideStringsOnly() {
         func unstorable(_ text: String) -> Bool {
