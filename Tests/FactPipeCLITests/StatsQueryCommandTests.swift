@@ -125,6 +125,40 @@ import Testing
         #expect(try found(["--object", "Animal", "--predicate", "IsA"]).count == 4)
     }
 
+    /// Columns filled in, but spelled otherwise than the canonical form (decomposed letters, a run of
+    /// spaces, a leading space): each lookup compared the stored text with the canonical one and left those
+    /// rows out, while `stats` counted them (and counted `Big  Cat` apart from `Big Cat`).
+    @Test func queryAndStatsReadAnotherProgramsColumnsInCanonicalForm() throws {
+        let work = try CLIWorkspace()
+        let path = work.path("kb.db")
+        let laeuft = "La\u{0308}uft", aepfel = "A\u{0308}pfel"
+        try Factpipe.tool("/usr/bin/sqlite3", [path, """
+            CREATE TABLE facts(id INTEGER PRIMARY KEY, statement TEXT, predicate TEXT, subject TEXT, object TEXT);
+            CREATE INDEX facts_subject ON facts(subject);
+            INSERT INTO facts(statement, predicate, subject, object) VALUES
+              ('Läuft(Motor, Strom).', '\(laeuft)', 'Motor', 'Strom'), ('Läuft(Pumpe, Wasser).', 'Läuft', 'Pumpe', 'Wasser'),
+              ('HasPart(Äpfel, Kern).', 'HasPart', '\(aepfel)', 'Kern'), ('IsA(Kern, Äpfel).', 'IsA', 'Kern', '\(aepfel)'),
+              ('HasPart(Big Cat, Tail).', 'HasPart', 'Big  Cat', 'Tail'), ('HasPart(Big Cat, Paw).', 'HasPart', 'Big Cat', 'Paw'),
+              ('IsA(Tom, Big Cat).', 'IsA', 'Tom', ' Big Cat'), ('IsA(Rex, Dog).', 'IsA', 'Rex', 'Dog');
+            """])
+        func found(_ arguments: [String]) throws -> [String] {
+            let run = try Factpipe.run(["query", "--db", path, "--format", "ndjson", "--limit", "0"] + arguments)
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            return try ndjsonObjects(run).compactMap { $0["statement"] as? String }.sorted()
+        }
+        #expect(try found(["--predicate", "Läuft"]) == ["Läuft(Motor, Strom).", "Läuft(Pumpe, Wasser)."])
+        #expect(try found(["--subject", "Äpfel"]) == ["HasPart(Äpfel, Kern)."])
+        #expect(try found(["--object", "Äpfel"]) == ["IsA(Kern, Äpfel)."])
+        #expect(try found(["--subject", "Big Cat"]) == ["HasPart(Big Cat, Paw).", "HasPart(Big Cat, Tail)."])
+        #expect(try found(["--object", "Big Cat"]) == ["IsA(Tom, Big Cat)."])
+        #expect(try found(["--subject", "Rex", "--object", "Dog"]) == ["IsA(Rex, Dog)."])
+        let stats = try Factpipe.run(["stats", "--db", path, "--json"])
+        let json = try stats.json()
+        #expect(int(json, "distinct_subjects") == 7, "\(json)")
+        let top = try #require(json["top_predicates"] as? [[String: Any]])
+        #expect(top.first { $0["predicate"] as? String == "Läuft" }?["facts"] as? Int == 2, "\(top)")
+    }
+
     @Test func queryPrintsAnAlignedTableNDJSONOrCSV() throws {
         let work = try CLIWorkspace()
         try work.loadKnowledgeBase()

@@ -87,19 +87,33 @@ public struct FactQuery: Sendable, Equatable {
     /// the grammar does not read as one name or one term is kept as given.
     public func canonicalized() -> FactQuery {
         var query = self
-        let limits = ForeignFactRow.lenientLimits
-        if let predicate, let parsed = try? StatementParser.parse(predicate + "(x)", limits: limits) {
-            query.predicate = parsed.predicate
-        }
-        func term(_ value: String?) -> String? {
-            guard let value else { return nil }
-            guard let parsed = try? StatementParser.parse("P(" + value + ")", limits: limits), parsed.args.count == 1
-            else { return value }
-            return parsed.args[0]
-        }
-        query.subject = term(subject)
-        query.object = term(object)
+        query.predicate = predicate.map(Self.canonicalPredicate)
+        query.subject = subject.map(Self.canonicalTerm)
+        query.object = object.map(Self.canonicalTerm)
         return query
+    }
+
+    /// `value` as the grammar writes a predicate; as given when the grammar reads no name in it.
+    static func canonicalPredicate(_ value: String) -> String {
+        if isPlainName(value) { return value }
+        return (try? StatementParser.parse(value + "(x)", limits: ForeignFactRow.lenientLimits))?.predicate ?? value
+    }
+
+    /// `value` as the canonical text of one argument; as given when the grammar reads no one term in it.
+    static func canonicalTerm(_ value: String) -> String {
+        if isPlainName(value) { return value }
+        guard let parsed = try? StatementParser.parse("P(" + value + ")", limits: ForeignFactRow.lenientLimits),
+            parsed.args.count == 1
+        else { return value }
+        return parsed.args[0]
+    }
+
+    /// True for ASCII letters, digits and `_` alone: text the canonical form writes as it is.
+    static func isPlainName(_ value: String) -> Bool {
+        !value.isEmpty && value.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || byte == 0x5F
+        }
     }
 
     /// Runs the lookup on the database at `path`, handing each fact to `body` as it is read (until

@@ -88,17 +88,20 @@ final class FactLookup {
         _ query: FactQuery, canonicalStatement: String?, _ stopWhen: () -> Bool, _ body: (StoredFact) -> Void
     ) throws(StoreError) -> Int {
         let layout = ForeignFactRow.Layout(database)
-        // The conditions only leave out rows that cannot match: a row whose column holds another value. Where
-        // the column is empty (or missing) the statement decides, as the grammar reads it (`matches`), in any
-        // spelling: a text search for `Red Fox` missed `IsA(Red  Fox, Animal).`, and the range from `IsA(`
-        // missed ` IsA(Badger, Animal).`, facts `stats` counts under that predicate and subject.
+        // The conditions only leave out rows that cannot match: a row whose column holds another plain name.
+        // Where the column is empty (or missing) the statement decides, as the grammar reads it (`matches`), in
+        // any spelling: a text search for `Red Fox` missed `IsA(Red  Fox, Animal).`, and the range from `IsA(`
+        // missed ` IsA(Badger, Animal).`, facts `stats` counts under that predicate and subject. A column that
+        // holds more than a plain name is judged in its canonical form (`ForeignFactRow`): `Big  Cat` or a
+        // decomposed `Äpfel` was left out by the comparison of texts.
         var conditions: [String] = []
         var bindings: [(Int32, String)] = []
         for (index, column, value) in [
             (Int32(1), "predicate", query.predicate), (2, "subject", query.subject), (3, "object", query.object),
         ] {
             guard let value, database.hasColumn(column) else { continue }
-            conditions.append("(\(column) = ?\(index) OR coalesce(\(column), '') = '')")
+            conditions.append(
+                "(\(column) = ?\(index) OR coalesce(\(column), '') = '' OR \(column) GLOB '*[^A-Za-z0-9_]*')")
             bindings.append((index, value))
         }
         var sql = "SELECT " + layout.selectList + " FROM facts"

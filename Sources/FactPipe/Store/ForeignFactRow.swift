@@ -83,11 +83,14 @@ struct ForeignFactRow {
         let args = parsed?.args ?? []
         var confidence: Double?
         if let index = layout.index["confidence"], !statement.isNull(index) { confidence = statement.double(index) }
+        // The columns in canonical form, as the statement's parts are: spelled otherwise (decomposed letters,
+        // a run of spaces), a lookup missed the row and `stats` counted it apart.
         var read = StoredFact(
             statement: stored,
-            predicate: nonEmpty("predicate") ?? prefix.trimmingASCIIWhitespace(),
-            subject: nonEmpty("subject") ?? args.first,
-            object: nonEmpty("object") ?? (args.count > 1 ? args[1] : nil),
+            predicate: nonEmpty("predicate").map(FactQuery.canonicalPredicate) ?? parsed?.predicate
+                ?? prefix.trimmingASCIIWhitespace(),
+            subject: nonEmpty("subject").map(FactQuery.canonicalTerm) ?? args.first,
+            object: nonEmpty("object").map(FactQuery.canonicalTerm) ?? (args.count > 1 ? args[1] : nil),
             confidence: confidence, source: text("source"), context: text("context"),
             metadata: text("fact_metadata"), createdAt: text("created_at"))
         // What import would refuse or read as something else: no statement, a time it does not read.
