@@ -11,7 +11,7 @@ final class FactTablePrinter {
     private static let allColumns: [Column] = [
         ("id", .right, { $0.id.map { "\($0)" } }),
         ("statement", .left, { $0.statement }),
-        ("confidence", .right, { $0.confidence.map { String($0) } }),
+        ("confidence", .right, { $0.confidenceText ?? $0.confidence.map { String($0) } }),
         ("source", .left, { $0.source }),
         ("created_at", .left, { $0.createdAt }),
     ]

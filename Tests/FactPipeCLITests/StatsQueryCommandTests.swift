@@ -242,6 +242,12 @@ import Testing
         #expect(clean.status == 0 && clean.stdoutText.contains("P(g, h)."), "\(clean.stderr)")
         let table = try Factpipe.run(["query", "--db", work.database])
         #expect(table.status == 0 && table.stderr.contains("4 facts"), "\(table.stderr)")
+        // The table shows a confidence that is no number as it is stored (it showed "abc" as 0.0).
+        let row = table.stdoutText.split(separator: "\n").first { $0.contains("P(c, d).") } ?? ""
+        #expect(row.contains(" abc ") && !row.contains("0.0"), "\(table.stdoutText)")
+        try RawDatabase(work.database).execute("UPDATE facts SET confidence = X'0102' WHERE statement = 'P(c, d).'")
+        let blob = try Factpipe.run(["query", "--db", work.database, "--statement", "P(c, d)"])
+        #expect(blob.stdoutText.contains("<BLOB of 2 bytes>"), "\(blob.stdoutText)")
 
         // Another program's rows: no statement, a time import does not read (written as "" and "yesterday").
         let other = work.path("other.db")

@@ -20,6 +20,9 @@ public struct StoredFact: Sendable, Equatable {
     /// Why the row would not load back as read (another program wrote a confidence that is no number, or
     /// text that is not UTF-8), or nil; `query` refuses to print such a row as NDJSON or CSV.
     public var unloadable: String?
+    /// The stored confidence as it is when it is no number (another program's text or BLOB), for a table
+    /// to show: read as a number, `high` showed as 0.0 and `0.9abc` as 0.9.
+    public var confidenceText: String?
 
     /// Creates a fact from its fields.
     public init(

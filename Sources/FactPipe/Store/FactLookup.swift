@@ -78,6 +78,7 @@ final class FactLookup {
                 source: statement.text(6), context: statement.text(7), metadata: statement.text(8),
                 createdAt: statement.text(9))
             fact.unloadable = unloadable
+            fact.confidenceText = statement.storedUnlessNumber(5)
             body(fact)
             count += 1
         }

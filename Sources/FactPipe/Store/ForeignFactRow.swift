@@ -82,7 +82,11 @@ struct ForeignFactRow {
         let prefix = stored.firstIndex(of: "(").map { String(stored[..<$0]) } ?? ""
         let args = parsed?.args ?? []
         var confidence: Double?
-        if let index = layout.index["confidence"], !statement.isNull(index) { confidence = statement.double(index) }
+        var confidenceText: String?
+        if let index = layout.index["confidence"], !statement.isNull(index) {
+            confidenceText = statement.storedUnlessNumber(index)
+            confidence = statement.double(index)
+        }
         // The columns in canonical form, as the statement's parts are: spelled otherwise (decomposed letters,
         // a run of spaces), a lookup missed the row and `stats` counted it apart.
         var read = StoredFact(
@@ -94,6 +98,7 @@ struct ForeignFactRow {
             confidence: confidence, source: text("source"), context: text("context"),
             metadata: text("fact_metadata"), createdAt: text("created_at"))
         // What import would refuse or read as something else: no statement, a time it does not read.
+        read.confidenceText = confidenceText
         read.unloadable = unloadable ?? (stored.isEmpty ? "it has no statement" : nil)
             ?? read.createdAt.flatMap { time in
                 Timestamp.normalize(time) == nil

@@ -97,6 +97,16 @@ final class SQLiteStatement {
         return nil
     }
 
+    /// The column as it is stored when it is text or a BLOB (`high`, `<BLOB of 4 bytes>`); nil for a number or
+    /// NULL.
+    func storedUnlessNumber(_ column: Int32) -> String? {
+        switch sqlite3_column_type(handle, column) {
+        case SQLITE_TEXT: return text(column)
+        case SQLITE_BLOB: return "<BLOB of \(sqlite3_column_bytes(handle, column)) bytes>"
+        default: return nil
+        }
+    }
+
     /// The column's text as SQLite holds it, bytes that are not UTF-8 included (nil for NULL), for `body`.
     func withTextBytes<R>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
         guard let pointer = sqlite3_column_text(handle, column) else { return body(nil) }
