@@ -61,14 +61,18 @@ struct LoadsCommand: ParsableCommand {
     }
 
     /// The table: the loads are held to size its columns, each line made as it is written. Returns the loads
-    /// that say `running`.
+    /// that say `running`. A `staged` column is there when a load has records committed but not yet merged (a
+    /// load running or stopped): without it, its counts did not add up.
     private func printTable(to output: BufferedFileOutput) throws -> [LoadRecord] {
         let loads = try LoadRecord.all(databasePath: db, last: last)
-        let header = ["id", "status", "records", "inserted", "updated", "dupl.", "rejected", "started", "source"]
+        let showsStaged = loads.contains { $0.staged != 0 }
+        let header = ["id", "status", "records", "inserted", "updated", "dupl.", "rejected"]
+            + (showsStaged ? ["staged"] : []) + ["started", "source"]
         func cells(_ load: LoadRecord) -> [String] {
             ["\(load.id)", load.status.rawValue, Format.count(load.records), Format.count(load.inserted),
-             Format.count(load.updated), Format.count(load.duplicates), Format.count(load.rejected),
-             TerminalText.escaped(String(load.startedAt.prefix(19))), TerminalText.escaped(load.source)]
+             Format.count(load.updated), Format.count(load.duplicates), Format.count(load.rejected)]
+                + (showsStaged ? [Format.count(load.staged)] : [])
+                + [TerminalText.escaped(String(load.startedAt.prefix(19))), TerminalText.escaped(load.source)]
         }
         var widths = header.map(\.count)
         for load in loads {
@@ -89,7 +93,8 @@ extension LoadRecord {
             "conflict_policy": .string(conflictPolicy), "started_at": .string(startedAt),
             "finished_at": .optional(finishedAt), "status": .string(status.rawValue), "records": .int(records),
             "inserted": .int(inserted), "updated": .int(updated), "duplicates": .int(duplicates),
-            "rejected": .int(rejected), "warnings": .int(warnings), "checkpoint_offset": .int(Int(checkpointOffset)),
+            "rejected": .int(rejected), "warnings": .int(warnings), "staged": .int(staged),
+            "checkpoint_offset": .int(Int(checkpointOffset)),
             "checkpoint_line": .int(checkpointLine), "message": .optional(message),
         ]
     }

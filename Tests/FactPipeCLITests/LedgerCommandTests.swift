@@ -37,6 +37,28 @@ import Testing
         #expect(held.status == 0 && !held.stderr.contains("says running"), "\(held.stderr)")
     }
 
+    /// A load running or stopped has records committed but not yet merged: its counts did not add up in
+    /// `loads`, and nothing said how many were staged. `staged` says it, in the JSON always and in the table
+    /// when a load has some.
+    @Test func loadsSaysHowManyRecordsALoadHasStaged() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run(["import", try work.write("a.txt", "P(a).\nQ(b).\n"), "--db", work.database, "-q"])
+        try #require(run.status == 0, "\(run.stderr)")
+        let plain = try Factpipe.run(["loads", "--db", work.database])
+        #expect(!plain.stdoutText.contains("staged"), "\(plain.stdoutText)")
+        #expect(int(try #require(try JSONSerialization.jsonObject(with: try Factpipe.run(
+            ["loads", "--db", work.database, "--json"]).stdout) as? [[String: Any]]).first ?? [:], "staged") == 0)
+        // As a stopped load leaves its row: 5 more records committed than merged.
+        try RawDatabase(work.database).execute("UPDATE factpipe_loads SET records = records + 5, status = 'running'")
+        let json = try Factpipe.run(["loads", "--db", work.database, "--json"])
+        let entry = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]).first ?? [:]
+        #expect(int(entry, "staged") == 5, "\(entry)")
+        let table = try Factpipe.run(["loads", "--db", work.database])
+        let lines = table.stdoutText.split(separator: "\n")
+        #expect(lines.first?.contains("rejected  staged  started") == true, "\(table.stdoutText)")
+        #expect(lines.last?.contains(" 0         5       ") == true, "\(table.stdoutText)")
+    }
+
     @Test func importRecordsPathSizeHashTimesStatusCountsAndCheckpoint() throws {
         let work = try CLIWorkspace()
         let input = try work.write("facts.ndjson", Self.facts)
