@@ -14,6 +14,10 @@ struct CSVHeader: Sendable {
 
     let columns: [Column]
 
+    /// The columns of factpipe's own CSV snapshot (`FactRowEncoder.csvHeader`): alone in a file, that header is
+    /// the export of a database with no fact, not a misread input (its import failed, "no record found").
+    static let snapshotColumns: [Column] = [.statement, .confidence, .source, .context, .metadata, .createdAt]
+
     /// Header names that say where a fact is: one of them makes a header row.
     static let factColumnNames: Set<String> = ["statement", "s", "fact", "predicate"]
 

@@ -362,6 +362,17 @@ import Testing
         #expect(try work.database().ledger().map(\.status) == ["failed"])
     }
 
+    /// factpipe's own CSV export of a database with no fact is its header alone: it loads as the empty input it
+    /// is (it failed as a misread one, so the export of an empty database could not be imported).
+    @Test func theHeaderOfAnEmptyCSVSnapshotAloneLoadsAsEmpty() throws {
+        let work = try LoadWorkspace()
+        let snapshot = try work.write("empty.csv", "statement,confidence,source,context,fact_metadata,created_at\n")
+        let summary = work.load([snapshot])
+        #expect(summary.status == .done, "\(summary.message ?? "")")
+        #expect(summary.records == 0)
+        #expect(try work.database().ledger().map(\.status) == ["done"])
+    }
+
     /// An empty source's checkpoint is its own start, not where the source before it ended.
     @Test func emptySourceAfterAnotherHasItsOwnCheckpoint() throws {
         let work = try LoadWorkspace()
