@@ -138,7 +138,11 @@ enum NDJSONRecordParser {
             return
         case "confidence":
             switch value {
-            case .number(let number, _): fields.confidence = number
+            case .number(let number, let text):
+                if let underflow = ConfidenceText.underflow(number, text) {
+                    throw FieldError(reason: .invalidConfidence, message: underflow)
+                }
+                fields.confidence = number
             // An empty string gives nothing, as an empty CSV cell does (docs/formats.md).
             case .string(let text): if !text.isEmpty { fields.confidenceText = text }
             case .null: break

@@ -118,6 +118,7 @@ struct FactValidator: Sendable {
             guard Self.isDecimal(text), let value = Double(text.trimmingASCIIWhitespace()) else {
                 return .rejected(.invalidConfidence, "confidence \(text.prefix(40)) is not a number")
             }
+            if let underflow = ConfidenceText.underflow(value, text) { return .rejected(.invalidConfidence, underflow) }
             confidence = value
         }
         guard confidence.isFinite, confidence >= 0, confidence <= 1 else {
@@ -242,5 +243,18 @@ struct FactValidator: Sendable {
             candidate = "\(key)_\(suffix)"
         }
         return candidate
+    }
+}
+
+/// A confidence too small for a double: `1e-400` reads as 0, and was stored as 0 without a word.
+enum ConfidenceText {
+    /// Why `value`, read from `text`, is refused: nil unless `value` is 0 while `text` has a digit other than 0
+    /// before its exponent.
+    static func underflow(_ value: Double, _ text: String) -> String? {
+        guard value == 0 else { return nil }
+        let mantissa = text.prefix { $0 != "e" && $0 != "E" }
+        guard mantissa.contains(where: { $0 >= "1" && $0 <= "9" }) else { return nil }
+        return "confidence \(text.trimmingASCIIWhitespace().prefix(40)) is below the smallest number a double holds "
+            + "(about 4.9e-324): it would be stored as 0"
     }
 }

@@ -260,6 +260,21 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(refusal.message.contains("outside 0…1") || refusal.message.contains("is not a number"))
     }
 
+    /// `1e-400` reads as 0 and was stored as 0 without a word; a zero written any way, and the smallest
+    /// doubles, are kept.
+    @Test(arguments: [#"1e-400"#, #""1e-400""#, #"0.00001e-320"#, #""2.5E-999""#])
+    func refusesConfidenceTooSmallForADouble(json: String) throws {
+        let refusal = try refused(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
+        #expect(refusal.reason == .invalidConfidence)
+        #expect(refusal.message.contains("is below the smallest number a double holds"), "\(refusal.message)")
+    }
+
+    @Test(arguments: [(#"0e-400"#, 0.0), (#""0.000e5""#, 0.0), (#"5e-324"#, 5e-324), (#"1e-300"#, 1e-300)])
+    func keepsZeroAndTheSmallestDoubles(json: String, expected: Double) throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
+        #expect(fact.confidence == expected)
+    }
+
     @Test(arguments: [#""high""#, #"" ""#, #""0.5x""#])
     func refusesConfidenceThatIsNotANumber(json: String) throws {
         let refusal = try refused(validate(#"{"statement":"P(a).","confidence":\#(json)}"#))
