@@ -135,24 +135,36 @@ import Testing
 
 /// A signal ends a load that waits for another writer's lock, at once and with the interrupt's exit code.
 @Suite struct LockWaitSignalTests {
+    /// Another writer's hold of `work`'s lock for as long as the test needs (`flock` and a sleep).
+    private func holdLock(_ work: CLIWorkspace) throws -> BackgroundProcess {
+        let lockFile = work.database + "-factpipe.lock"
+        let holder = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/flock"), [lockFile, "/bin/sleep", "120"])
+        try #require(poll(timeout: 30) {
+            (try? Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/flock"), ["-n", lockFile, "true"]).status) == 1
+        })
+        return holder
+    }
+
+    /// Waits until `process` has `work`'s lock file open: it then waits for the lock.
+    private func waitUntilItWaits(_ process: BackgroundProcess, _ work: CLIWorkspace) throws {
+        let lockFile = work.database + "-factpipe.lock"
+        try #require(poll(timeout: 30) {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(process.pid)/fd")) ?? []
+            return fds.contains {
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(process.pid)/fd/\($0)")) == lockFile
+            }
+        })
+    }
+
     @Test(arguments: [(SIGTERM, Int32(143)), (SIGINT, Int32(130))])
     func aSignalEndsTheWaitForTheLock(signal: Int32, code: Int32) throws {
         let work = try CLIWorkspace()
         try work.loadFacts()
-        let lockFile = work.database + "-factpipe.lock"
-        // Another writer holds the lock for as long as the test needs.
-        let holder = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/flock"), [lockFile, "/bin/sleep", "120"])
+        let holder = try holdLock(work)
         defer { holder.killNine() }
-        try #require(poll(timeout: 30) {
-            (try? Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/flock"), ["-n", lockFile, "true"]).status) == 1
-        })
         let input = try work.write("more.txt", "IsA(Cat, Animal).\n")
         let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", work.database, "--wait", "600"])
-        // It waits once it has the lock file open.
-        try #require(poll(timeout: 30) {
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(load.pid)/fd")) ?? []
-            return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(load.pid)/fd/\($0)")) == lockFile }
-        })
+        try waitUntilItWaits(load, work)
         let sent = Date()
         kill(load.pid, signal)
         let run = try load.wait()
@@ -167,12 +179,8 @@ import Testing
     @Test func aRunStoppedWhileItWaitsForTheLockSaysItsInputWasInterrupted() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()
-        let lockFile = work.database + "-factpipe.lock"
-        let holder = try BackgroundProcess(URL(fileURLWithPath: "/usr/bin/flock"), [lockFile, "/bin/sleep", "120"])
+        let holder = try holdLock(work)
         defer { holder.killNine() }
-        try #require(poll(timeout: 30) {
-            (try? Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/flock"), ["-n", lockFile, "true"]).status) == 1
-        })
         try work.write("more.txt", "IsA(Cat, Animal).\n")
         let pipeline = try work.write("p.toml", """
             name = "p"
@@ -182,10 +190,7 @@ import Testing
 
             """)
         let run = try BackgroundProcess(BinaryLocator.factpipe, ["run", pipeline, "--json"])
-        try #require(poll(timeout: 30) {
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(run.pid)/fd")) ?? []
-            return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(run.pid)/fd/\($0)")) == lockFile }
-        })
+        try waitUntilItWaits(run, work)
         kill(run.pid, SIGINT)
         let ended = try run.wait()
         #expect(ended.status == 130, "\(ended.stderr)")
