@@ -96,7 +96,9 @@ public struct ImportPipeline: Sendable {
         let plans = try store.plan(options.inputs)
         var summary = try runStages(store: store, plans: plans, progress: progress)
         summary.plans = plans.map(\.inputPlan)
-        summary.notes += plans.compactMap { plan in plan.action == .load ? plan.note.map { "\(plan.path): " + $0 } : nil }
+        summary.notes += plans.compactMap { plan in
+            plan.action == .load ? plan.note.map { "\(plan.path): " + $0 } : nil
+        }
         if summary.status != .done { Self.noteWhatWasNotTried(plans, in: &summary) }
         return summary
     }

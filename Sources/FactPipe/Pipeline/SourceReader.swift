@@ -112,7 +112,8 @@ struct SourceReader {
                 consumedBefore += reader.rawBytesRead
                 progress.inputBytes.store(consumedBefore, ordering: .relaxed)
                 let bytes = reader.decodedOffset - Int64(reader.byteOrderMarkLength)
-                let isEmptySnapshot = options.headerAloneIsEmpty || context.csvHeader?.columns == CSVHeader.snapshotColumns
+                let isEmptySnapshot =
+                    options.headerAloneIsEmpty || context.csvHeader?.columns == CSVHeader.snapshotColumns
                 if resumeAt == nil, !foundRecord, bytes > 0, framing == .lines || !isEmptySnapshot {
                     // Bytes but not one record: a format misread, not an empty input. Not done, so not skipped later.
                     let what = framing == .lines ? "only blank lines and comments" : "nothing after the header row"

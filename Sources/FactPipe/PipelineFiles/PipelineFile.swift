@@ -114,7 +114,8 @@ public struct PipelineFile: Sendable {
     public static func expand(_ template: String, date: String, source: String? = nil) -> String {
         var text = template.split(separator: "{date}", omittingEmptySubsequences: false).joined(separator: date)
         if let source {
-            text = text.split(separator: "{source}", omittingEmptySubsequences: false).joined(separator: stem(of: source))
+            text = text.split(separator: "{source}", omittingEmptySubsequences: false)
+                .joined(separator: stem(of: source))
         }
         return text
     }

@@ -145,7 +145,9 @@ struct PipelineFileReader {
         }
         var file = PipelineFile(path: path, name: name, databasePath: database, sourcePatterns: patterns, options: options)
         file.sourceFolderBytes = folderBytes
-        if let value = values["load.rejects"]?.value { file.rejectsTemplate = resolve(try pathValue(value, "load.rejects", expanding: ["{date}", "{source}"])) }
+        if let value = values["load.rejects"]?.value {
+            file.rejectsTemplate = resolve(try pathValue(value, "load.rejects", expanding: ["{date}", "{source}"]))
+        }
         if let value = values["after.optimize"]?.value { file.optimizesAfter = try bool(value, "after.optimize") }
         if let value = values["after.snapshot"]?.value {
             let template = try pathValue(value, "after.snapshot", expanding: ["{date}"])

@@ -173,7 +173,9 @@ struct FactValidator: Sendable {
             object: args.count > 1 ? args[1] : nil, argsJSON: JSONText.array(args), arity: args.count,
             confidence: confidence, source: fields.source, context: context, metadata: metadata, createdAt: createdAt)
         fact.isConfidenceGiven = fields.confidence != nil || fields.confidenceText != nil
-        if forPostgreSQL, let refusal = PostgreSQLStorableText.refusal(of: fact, maxRecordBytes: limits.maxRecordBytes) {
+        if forPostgreSQL,
+            let refusal = PostgreSQLStorableText.refusal(of: fact, maxRecordBytes: limits.maxRecordBytes)
+        {
             return .rejected(refusal.reason, refusal.message)
         }
         return .fact(fact, warning: warning)
