@@ -140,14 +140,12 @@ struct CSVHeader: Sendable {
         let trimmed = value.trimmingASCIIWhitespace()
         var utf8 = Array(trimmed.utf8)
         // Checked as an NDJSON record's object value is: a name given twice, at any depth, refuses it.
-        let isObject = utf8.withUnsafeMutableBufferPointer { buffer -> Bool in
+        let problem = utf8.withUnsafeMutableBufferPointer { buffer -> String? in
             var scanner = JSONScanner(UnsafeBufferPointer(buffer))
             scanner.refusesRepeatedNames = !keepsRepeatedNames
-            return scanner.isObjectAlone()
+            return scanner.objectAloneProblem()
         }
-        guard isObject else {
-            throw FieldError(reason: reason, message: "\(key) is not a JSON object (or one that gives a name twice)")
-        }
+        if let problem { throw FieldError(reason: reason, message: "\(key) is not one JSON object: \(problem)") }
         return trimmed
     }
 

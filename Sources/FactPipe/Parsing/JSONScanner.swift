@@ -99,12 +99,18 @@ struct JSONScanner {
     }
 
     /// Scans one object, at any depth checked as a nested one is (`skipContainer`: a name given twice refused
-    /// unless `refusesRepeatedNames` is off), with nothing after it; false when it is not one such object.
-    mutating func isObjectAlone() -> Bool {
+    /// unless `refusesRepeatedNames` is off), with nothing after it; nil when it is one such object, else why
+    /// not (the syntax error's message: a name given twice, nesting past 64 levels, …).
+    mutating func objectAloneProblem() -> String? {
         skipWhitespace()
-        guard peek() == UInt8(ascii: "{"), (try? scanValue(depth: 1)) != nil else { return false }
+        guard peek() == UInt8(ascii: "{") else { return "it does not start with {" }
+        do {
+            _ = try scanValue(depth: 1)
+        } catch {
+            return error.message
+        }
         skipWhitespace()
-        return index == end
+        return index == end ? nil : "more follows the object"
     }
 
     /// Scans any JSON value; containers are validated and returned as ranges.

@@ -269,15 +269,15 @@ enum NDJSONRecordParser {
             if trimmed.isEmpty { return nil }
             var utf8 = Array(trimmed.utf8)
             // Checked as an object inside the record is: a name given twice, at any depth, refuses it.
-            let isObject = utf8.withUnsafeMutableBufferPointer { buffer -> Bool in
+            let problem = utf8.withUnsafeMutableBufferPointer { buffer -> String? in
                 var scanner = JSONScanner(UnsafeBufferPointer(buffer))
                 scanner.refusesRepeatedNames = !keepsRepeatedNames
-                return scanner.isObjectAlone()
+                return scanner.objectAloneProblem()
             }
-            guard isObject else {
-                throw FieldError(
-                    reason: reason,
-                    message: "\(key) is a string that does not hold a JSON object (or one that gives a name twice)")
+            if let problem {
+                // Why, as for an object inside the record: said only "not an object (or …)", a context nested 65
+                // levels deep read as no object at all.
+                throw FieldError(reason: reason, message: "\(key) is a string that does not hold one JSON object: \(problem)")
             }
             return trimmed
         default:

@@ -94,18 +94,21 @@ private func scanError(_ text: String) -> JSONSyntaxError? {
         #expect(scanError(#"{"c":{"# + many + #"}}"#) == nil)
         #expect(scanError(#"{"c":{"k":1,"K":2,"\u00e9":1,"e\u0301":2},"d":{"k":1}}"#) == nil)
         // An object alone (a context given as a string, a CSV cell) is checked as a nested one is.
-        func isObjectAlone(_ text: String, refusing: Bool = true) -> Bool {
+        func problem(_ text: String, refusing: Bool = true) -> String? {
             var bytes = Array(text.utf8)
             return bytes.withUnsafeMutableBufferPointer { buffer in
                 var scanner = JSONScanner(UnsafeBufferPointer(buffer))
                 scanner.refusesRepeatedNames = refusing
-                return scanner.isObjectAlone()
+                return scanner.objectAloneProblem()
             }
         }
-        #expect(!isObjectAlone(#"{"k":1,"k":2}"#))
-        #expect(isObjectAlone(#" {"k":1,"k":2} "#, refusing: false), "kept for a restore")
-        #expect(isObjectAlone(#"{"k":{"a":1},"j":{"a":2}}"#))
-        #expect(!isObjectAlone(#"["k"]"#) && !isObjectAlone(#"{"k":1} x"#))
+        #expect(problem(#"{"k":1,"k":2}"#)?.hasPrefix("a name is given twice in one object") == true)
+        #expect(problem(#" {"k":1,"k":2} "#, refusing: false) == nil, "kept for a restore")
+        #expect(problem(#"{"k":{"a":1},"j":{"a":2}}"#) == nil)
+        #expect(problem(#"["k"]"#) == "it does not start with {" && problem(#"{"k":1} x"#) == "more follows the object")
+        // The reason, as for an object inside a record: a context 65 levels deep was called no object at all.
+        let deep = String(repeating: #"{"k":"#, count: 65) + "1" + String(repeating: "}", count: 65)
+        #expect(problem(deep) == "JSON nested deeper than 64 levels", "\(problem(deep) ?? "nil")")
     }
 
     @Test func acceptsAnEmptyObject() throws {

@@ -365,6 +365,16 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(fact.context == #"{"source": "human_verified"}"#)
     }
 
+    /// A context given as a string is refused with the reason an object in the record would get: nested 65
+    /// levels deep, it was said to hold no JSON object at all.
+    @Test func aContextStringIsRefusedWithItsReason() throws {
+        let deep = String(repeating: #"{\"k\":"#, count: 65) + "1" + String(repeating: "}", count: 65)
+        let refusal = try refused(validate(#"{"statement":"P(a).","context":""# + deep + #""}"#))
+        #expect(refusal.reason == .invalidContext)
+        #expect(refusal.message == "context is a string that does not hold one JSON object: JSON nested deeper than 64 "
+            + "levels", "\(refusal.message)")
+    }
+
     @Test func unknownFieldsAreMergedIntoTheGivenMetadata() throws {
         let (fact, _) = try accepted(validate(#"{"statement":"P(a).","fact_metadata":{"a":1,"b":2},"c":3,"index":0}"#))
         #expect(try object(fact.metadata) == ["a": 1, "b": 2, "c": 3, "index": 0])
