@@ -137,8 +137,8 @@ struct FactValidator: Sendable {
                 fields.metadataExtras.append(("timestamp", fields.timestamp != nil ? text : JSONText.quoted(text)))
             }
         } else if let text = fields.timestampText {
-            let seconds = fields.timestamp ?? (Self.isDecimal(text) ? Double(text.trimmingASCIIWhitespace()) : nil)
-            guard let seconds, let iso = Timestamp.iso8601(epochSeconds: seconds) else {
+            // Read as a decimal, to the nanosecond: through a double, a fraction's last digits changed.
+            guard fields.timestamp != nil || Self.isDecimal(text), let iso = Timestamp.iso8601(epochText: text) else {
                 return .rejected(.invalidCreatedAt, "timestamp \(text.prefix(40)) is not a time in epoch seconds")
             }
             createdAt = iso

@@ -34,6 +34,79 @@ enum Timestamp {
         return text + "Z"
     }
 
+    /// Epoch seconds as written (`1733570000`, `-1.5`, `1.7335e9`, a string's digits) as
+    /// `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z`, read as a decimal, not a double: through a double,
+    /// `253402300799.9999` came out as `…59.999908Z` and a tenth digit of a fraction moved the sixth. Up to
+    /// nine digits of the fraction are kept, as a `created_at`'s are; nil when it is no such number or out of
+    /// the years 0001 to 9999.
+    static func iso8601(epochText text: String) -> String? {
+        var bytes = Array(text.trimmingASCIIWhitespace().utf8)[...]
+        var isNegative = false
+        if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+            isNegative = sign == UInt8(ascii: "-")
+            bytes = bytes.dropFirst()
+        }
+        var digits: [UInt8] = []
+        var point: Int?
+        while let byte = bytes.first, (byte >= 0x30 && byte <= 0x39) || (byte == UInt8(ascii: ".") && point == nil) {
+            if byte == UInt8(ascii: ".") { point = digits.count } else { digits.append(byte - 0x30) }
+            bytes = bytes.dropFirst()
+        }
+        guard !digits.isEmpty else { return nil }
+        var exponent = 0
+        if let e = bytes.first, e == UInt8(ascii: "e") || e == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            var negativeExponent = false
+            if let sign = bytes.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+                negativeExponent = sign == UInt8(ascii: "-")
+                bytes = bytes.dropFirst()
+            }
+            guard let first = bytes.first, first >= 0x30 && first <= 0x39 else { return nil }
+            while let byte = bytes.first, byte >= 0x30 && byte <= 0x39 {
+                exponent = min(exponent * 10 + Int(byte - 0x30), 1_000_000)
+                bytes = bytes.dropFirst()
+            }
+            if negativeExponent { exponent = -exponent }
+        }
+        guard bytes.isEmpty else { return nil }
+        // Where the point stands once the exponent moved it, and the whole seconds and nanoseconds either side.
+        let shifted = (point ?? digits.count) + exponent
+        let nanoPlaces = [100_000_000, 10_000_000, 1_000_000, 100_000, 10_000, 1000, 100, 10, 1]
+        var seconds = 0
+        var nanos = 0
+        for (index, digit) in digits.enumerated() {
+            if index < shifted {
+                seconds = seconds * 10 + Int(digit)
+                // Past 10^12 seconds (the year 33658) is past any year a time can name.
+                guard seconds < 1_000_000_000_000 else { return nil }
+            } else if index - shifted < nanoPlaces.count {
+                nanos += Int(digit) * nanoPlaces[index - shifted]
+            }
+        }
+        if seconds > 0 {
+            for _ in digits.count..<max(shifted, digits.count) {
+                seconds *= 10
+                guard seconds < 1_000_000_000_000 else { return nil }
+            }
+        }
+        if isNegative && (seconds > 0 || nanos > 0) {
+            seconds = -seconds - (nanos > 0 ? 1 : 0)
+            if nanos > 0 { nanos = 1_000_000_000 - nanos }
+        }
+        guard seconds >= -62_135_596_800, seconds < 253_402_300_800 else { return nil }
+        let days = Int((Double(seconds) / 86_400).rounded(.down))
+        let secondOfDay = seconds - days * 86_400
+        let (year, month, day) = civil(fromDays: days)
+        var out = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
+            + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
+        if nanos > 0 {
+            var fraction = pad(nanos, 9)
+            while fraction.hasSuffix("0") { fraction.removeLast() }
+            out += "." + fraction
+        }
+        return out + "Z"
+    }
+
     /// Reads `YYYY-MM-DD`, optionally followed by `T` or a space, `HH:MM[:SS[.fff…]]` and `Z` or `±HH:MM`,
     /// and returns it normalized to UTC as `YYYY-MM-DDTHH:MM:SS[.fff]Z`; nil when it is not such a time.
     static func normalize(_ text: String) -> String? {

@@ -310,7 +310,20 @@ private func object(_ text: String) throws -> NSDictionary {
         #expect(fact.metadata == "{}")
     }
 
-    @Test(arguments: [#""soon""#, "1e300", #""1e300""#])
+    /// Read as a decimal, to the nanosecond: through a double, `253402300799.9999` came out as `…59.999908Z`,
+    /// nine digits of a fraction were rounded to six, and `…799.999998` was refused as no time at all.
+    @Test(arguments: [
+        (#"253402300799.9999"#, "9999-12-31T23:59:59.9999Z"), (#""253402300799.999998""#, "9999-12-31T23:59:59.999998Z"),
+        (#""1733570000.123456789""#, "2024-12-07T11:13:20.123456789Z"), (#"1733570000.1234567891"#, "2024-12-07T11:13:20.123456789Z"),
+        (#"-1.5"#, "1969-12-31T23:59:58.5Z"), (#"1.7335e9"#, "2024-12-06T15:46:40Z"), (#""17335E5""#, "2024-12-06T15:46:40Z"),
+        (#"-62135596800"#, "0001-01-01T00:00:00Z"), (#"0e999999"#, "1970-01-01T00:00:00Z"), (#"" 12.5 ""#, "1970-01-01T00:00:12.5Z"),
+    ] as [(String, String)])
+    func readsEpochSecondsAsWritten(json: String, createdAt: String) throws {
+        let (fact, _) = try accepted(validate(#"{"statement":"P(a).","timestamp":\#(json)}"#))
+        #expect(fact.createdAt == createdAt)
+    }
+
+    @Test(arguments: [#""soon""#, "1e300", #""1e300""#, "253402300800", #""1.2.3""#, #""0x10""#, #""-""#, #""1e""#])
     func refusesATimestampThatIsNotEpochSeconds(json: String) throws {
         let refusal = try refused(validate(#"{"statement":"P(a).","timestamp":\#(json)}"#))
         #expect(refusal.reason == .invalidCreatedAt)
