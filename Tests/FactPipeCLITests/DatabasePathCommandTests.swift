@@ -196,4 +196,27 @@ import Testing
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 1)
         #expect(!FileManager.default.fileExists(atPath: work.path("hard.sqlite-factpipe.lock")))
     }
+
+    /// Nor is it read: a reader through a second name sees neither the log its writer keeps under the first
+    /// nor that writer's locks (an export through a link of a database being loaded held statements twice or
+    /// lacked facts long committed, exit 0, and `verify` passed it). Every reader refuses it, under both names.
+    @Test func aHardLinkedWALDatabaseIsNotRead() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "IsA(Dog, Animal).\n")
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        #expect(link(work.database, work.path("hard.sqlite")) == 0)
+        try FileManager.default.createDirectory(atPath: work.path("backups"), withIntermediateDirectories: false)
+        for database in [work.path("hard.sqlite"), work.database] {
+            for command in [["export", "-o", work.path("s.ndjson")], ["backup", "--to", work.path("backups")],
+                            ["stats"], ["query"], ["loads"]] {
+                let run = try Factpipe.run(command + ["--db", database])
+                #expect(run.status == 1, "\(command): \(run.stderr)")
+                #expect(run.stderr.contains("cannot read it consistently: the file has 2 hard links"), "\(run.stderr)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: work.path("s.ndjson")))
+        #expect(unlink(work.path("hard.sqlite")) == 0)
+        let export = try Factpipe.run(["export", "--db", work.database, "-o", work.path("s.ndjson"), "-q"])
+        #expect(export.status == 0, "\(export.stderr)")
+    }
 }

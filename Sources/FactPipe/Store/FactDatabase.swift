@@ -142,6 +142,7 @@ enum FactDatabase {
         let uri = !hasLog && ((leavesNoTrace && ReadOnlyDatabase.isWALDatabase(path)) || isOnReadOnlyFileSystem(path))
             ? SQLiteFactSource.uri(path, immutable: true) : nil
         try DatabaseFile.check(path, mustExist: true)
+        try checkOneName(path)
         if uri == nil { try checkReaderCanMakeItsIndex(path) }
         let cleansUp =
             uri == nil && !leavesNoTrace && !hasLog ? try mayRemoveItsLog(path, settings: settings) : false
@@ -153,6 +154,21 @@ enum FactDatabase {
             try checkRecognised(connection, allowsEmpty: false)
         }
         return connection
+    }
+
+    /// Throws when the WAL database at `path` has more than one name (hard links). SQLite keeps the log beside
+    /// the name a writer opened the file by, and a reader through another name neither sees the commits in it
+    /// nor takes the locks that keep a checkpoint from moving pages under its read: an export through a second
+    /// link of a database being loaded held statements twice, or lacked facts committed long before, exit 0
+    /// and verified. Writers refuse such a file already.
+    private static func checkOneName(_ path: String) throws(StoreError) {
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_nlink > 1, ReadOnlyDatabase.isWALDatabase(path) else { return }
+        throw StoreError(
+            kind: .unusablePath, path: path,
+            message: "cannot read it consistently: the file has \(info.st_nlink) hard links, and SQLite keeps a WAL "
+                + "database's log beside the name its writer opened it by, which a reader through another name does "
+                + "not see; give it one name (remove the other links), or read a copy (cp, not ln)")
     }
 
     /// Throws when this user may not write the database file at `path`, or its folder where SQLite must
