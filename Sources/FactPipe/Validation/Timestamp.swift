@@ -21,15 +21,21 @@ enum Timestamp {
         var micros = Int(((seconds - whole) * 1_000_000).rounded())
         var total = Int(whole)
         if micros >= 1_000_000 { micros -= 1_000_000; total += 1 }
-        let days = Int((Double(total) / 86_400).rounded(.down))
-        let secondOfDay = total - days * 86_400
+        return iso8601(seconds: total, fraction: micros, digits: 6)
+    }
+
+    /// Whole `seconds` since 1970-01-01T00:00:00Z and a `fraction` of `digits` digits after them, as
+    /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (the fraction without its trailing zeros, none when it is 0).
+    private static func iso8601(seconds: Int, fraction: Int, digits: Int) -> String {
+        let days = Int((Double(seconds) / 86_400).rounded(.down))
+        let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
         var text = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
             + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
-        if micros > 0 {
-            var fraction = pad(micros, 6)
-            while fraction.hasSuffix("0") { fraction.removeLast() }
-            text += "." + fraction
+        if fraction > 0 {
+            var written = pad(fraction, digits)
+            while written.hasSuffix("0") { written.removeLast() }
+            text += "." + written
         }
         return text + "Z"
     }
@@ -94,17 +100,7 @@ enum Timestamp {
             if nanos > 0 { nanos = 1_000_000_000 - nanos }
         }
         guard seconds >= -62_135_596_800, seconds < 253_402_300_800 else { return nil }
-        let days = Int((Double(seconds) / 86_400).rounded(.down))
-        let secondOfDay = seconds - days * 86_400
-        let (year, month, day) = civil(fromDays: days)
-        var out = pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2) + "T"
-            + pad(secondOfDay / 3600, 2) + ":" + pad(secondOfDay / 60 % 60, 2) + ":" + pad(secondOfDay % 60, 2)
-        if nanos > 0 {
-            var fraction = pad(nanos, 9)
-            while fraction.hasSuffix("0") { fraction.removeLast() }
-            out += "." + fraction
-        }
-        return out + "Z"
+        return iso8601(seconds: seconds, fraction: nanos, digits: 9)
     }
 
     /// Reads `YYYY-MM-DD`, optionally followed by `T` or a space, `HH:MM[:SS[.fff…]]` and `Z` or `±HH:MM`,
