@@ -109,11 +109,6 @@ enum PostgreSQLStorableText {
     /// An exponent `numeric` refuses outright (`INT_MAX / 2`).
     static let numericExponentLimit = 1_073_741_823
 
-    /// True when the JSON text `bytes` holds, outside its strings, a number past `numeric`'s limits.
-    static func holdsUnstorableNumber(_ bytes: ArraySlice<UInt8>) -> Bool {
-        numbers(in: bytes).unstorable
-    }
-
     /// What `numeric` makes of the numbers in the JSON text `bytes`, outside its strings: whether one is past its
     /// limits (the scan stops there), and how many bytes longer than as given they are once PostgreSQL writes
     /// them out (plain digits, no exponent: `1e3` as `1000`, `1e-3` as `0.001`; shorter ones count less).
