@@ -161,8 +161,8 @@ enum NDJSONRecordParser {
             return
         case "timestamp":
             switch value {
-            case .number(let number, let raw):
-                fields.timestamp = number
+            case .number(_, let raw):
+                fields.timestampIsNumber = true
                 fields.timestampText = raw
             case .string(let text):
                 if !text.isEmpty { fields.timestampText = text }

@@ -15,8 +15,11 @@ struct RecordFields {
     var confidenceText: String?
     var source: String?
     var createdAt: String?
-    var timestamp: Double?
+    /// Epoch seconds as written, read by the validator as the decimal they are.
     var timestampText: String?
+    /// True when `timestampText` was a JSON number, not a string (kept as one in `fact_metadata` beside a
+    /// `created_at`).
+    var timestampIsNumber = false
     /// The context object's JSON text, already checked to be an object.
     var context: String?
     /// Members to merge into the context (`tags`, `certainty`), values as JSON text.

@@ -134,11 +134,11 @@ struct FactValidator: Sendable {
             createdAt = normalized
             // A timestamp beside created_at is kept as it was given.
             if let text = fields.timestampText {
-                fields.metadataExtras.append(("timestamp", fields.timestamp != nil ? text : JSONText.quoted(text)))
+                fields.metadataExtras.append(("timestamp", fields.timestampIsNumber ? text : JSONText.quoted(text)))
             }
         } else if let text = fields.timestampText {
             // Read as a decimal, to the nanosecond: through a double, a fraction's last digits changed.
-            guard fields.timestamp != nil || Self.isDecimal(text), let iso = Timestamp.iso8601(epochText: text) else {
+            guard fields.timestampIsNumber || Self.isDecimal(text), let iso = Timestamp.iso8601(epochText: text) else {
                 return .rejected(.invalidCreatedAt, "timestamp \(text.prefix(40)) is not a time in epoch seconds")
             }
             createdAt = iso

@@ -235,8 +235,10 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
     }
 
     @Test func timestampAsEpochNumberOrText() throws {
-        #expect(try fields(#"{"statement":"P(a).","timestamp":1700000000.5}"#).timestamp == 1_700_000_000.5)
-        #expect(try fields(#"{"statement":"P(a).","timestamp":"1700000000"}"#).timestampText == "1700000000")
+        let number = try fields(#"{"statement":"P(a).","timestamp":1700000000.5}"#)
+        #expect(number.timestampText == "1700000000.5" && number.timestampIsNumber)
+        let text = try fields(#"{"statement":"P(a).","timestamp":"1700000000"}"#)
+        #expect(text.timestampText == "1700000000" && !text.timestampIsNumber)
         #expect(refusal(#"{"statement":"P(a).","timestamp":{"s":1}}"#)?.reason == .invalidCreatedAt)
     }
 
