@@ -5,9 +5,6 @@ public struct ImportOptions: Sendable {
     /// The database file, created when missing: a file path, never empty, `:memory:` or a URI.
     public var databasePath: String
     public var format: InputFormat = .auto
-    /// True when a CSV input with a header and no record is an empty input (a snapshot of no facts, whose
-    /// manifest says so), not a misread one.
-    var headerAloneIsEmpty = false
     /// Keep a context or metadata object that gives a name twice, as stored before such objects were
     /// refused (a restore of a snapshot an earlier release exported; `JSONScanner.refusesRepeatedNames`).
     var keepsRepeatedNames = false

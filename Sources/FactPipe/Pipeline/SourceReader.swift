@@ -112,8 +112,10 @@ struct SourceReader {
                 consumedBefore += reader.rawBytesRead
                 progress.inputBytes.store(consumedBefore, ordering: .relaxed)
                 let bytes = reader.decodedOffset - Int64(reader.byteOrderMarkLength)
-                let isEmptySnapshot =
-                    options.headerAloneIsEmpty || context.csvHeader?.columns == CSVHeader.snapshotColumns
+                // A CSV snapshot of no facts (an export of an empty database, restored or imported) is its
+                // header row alone: empty, not misread. factpipe has written that header since its first
+                // snapshot, so a restore needs no word from the manifest.
+                let isEmptySnapshot = context.csvHeader?.columns == CSVHeader.snapshotColumns
                 if resumeAt == nil, !foundRecord, bytes > 0, framing == .lines || !isEmptySnapshot {
                     // Bytes but not one record: a format misread, not an empty input. Not done, so not skipped later.
                     let what = framing == .lines ? "only blank lines and comments" : "nothing after the header row"

@@ -191,8 +191,6 @@ public struct ArchiveRestorer: Sendable {
         var importOptions = ImportOptions(inputs: [options.archivePath], databasePath: temporary)
         importOptions.format = manifest.format == .csv ? .csv : (manifest.format == .text ? .text : .ndjson)
         importOptions.maxErrors = 0
-        // A CSV snapshot of no facts is its header row alone, which an import otherwise takes for a misread.
-        importOptions.headerAloneIsEmpty = manifest.factCount == 0
         // What an earlier release stored and exported (`{"k":1,"k":2}` in a context) comes back as it was.
         importOptions.keepsRepeatedNames = true
         // The facts were stored once already, some perhaps by a load with raised limits (`--max-args 20`):
