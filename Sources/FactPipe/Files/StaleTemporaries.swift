@@ -12,7 +12,8 @@
 /// of a live process — this one or another factpipe still at work — is never touched, nor is any file
 /// whose name factpipe did not make, nor a link, a folder or anything below the folder. A name made on
 /// another host or in another PID namespace (a container) is left alone too: its process number means
-/// nothing here, so whether its owner is gone cannot be told.
+/// nothing here, so whether its owner is gone cannot be told. The checksum or manifest of an export
+/// killed between renaming its archive and renaming them is put in place instead (`SidecarRollForward`).
 public enum StaleTemporaries {
     /// Removes the stale temporary files in `folder`; returns the paths removed (none when the folder
     /// cannot be read: a sweep never fails the command that asked for it).
@@ -34,6 +35,13 @@ public enum StaleTemporaries {
             var info = stat()
             guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG
             else { continue }
+            // A killed export's checksum or manifest that describes its archive goes in place, not away.
+            if let archive = SidecarRollForward.archiveName(ofEntry: name),
+                !SidecarRollForward.complete(PathText.joined(folder, archive)).isEmpty,
+                fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) != 0
+            {
+                continue
+            }
             if unlinkat(descriptor, name, 0) == 0 {
                 removed.append(PathText.joined(folder, name))
             }

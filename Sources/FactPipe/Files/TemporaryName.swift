@@ -102,15 +102,19 @@ public enum TemporaryName {
 
     /// A new hidden name beside `path`, unique to this process and call.
     static func make(for path: String) -> String {
-        let number = counter.add(1, ordering: .relaxed).newValue
+        name(for: path, owner: currentOwner, number: counter.add(1, ordering: .relaxed).newValue)
+    }
+
+    /// The `number`th hidden name `owner` makes beside `path`.
+    static func name(for path: String, owner: Owner, number: Int) -> String {
         let (folder, base) = PathText.split(path)
         let prefix = path.contains("/") ? (folder == "/" ? "/" : folder + "/") : ""
-        let suffix = marker + currentOwner.nameSuffix(number: number)
+        let suffix = marker + owner.nameSuffix(number: number)
         return prefix + "." + shortened(base, room: Int(NAME_MAX) - 1 - suffix.utf8.count - longestSideFileSuffix) + suffix
     }
 
     /// The most bytes a side file's suffix adds to a temporary name (`-factpipe.lock`).
-    private static let longestSideFileSuffix = sideFileSuffixes.map(\.utf8.count).max() ?? 0
+    static let longestSideFileSuffix = sideFileSuffixes.map(\.utf8.count).max() ?? 0
 
     /// `name` when it fits in `room` bytes, else its first characters and `~` with eight hex digits of its
     /// hash (FNV-1a), in `room` bytes: an output named with 200 bytes or more could not be written at all,

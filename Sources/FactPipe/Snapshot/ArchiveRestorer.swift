@@ -133,6 +133,7 @@ public struct ArchiveRestorer: Sendable {
         }
         // A restore killed earlier left its temporary database (the size of the whole database) here.
         StaleTemporaries.sweep(besides: target)
+        SidecarRollForward.complete(options.archivePath)
         // The whole file's hash is needed only to compare it with a `FILE.sha256` beside it.
         let hasChecksumFile = access(options.archivePath + ".sha256", F_OK) == 0
         let reader = try ArchiveReader(path: options.archivePath, hashesFile: hasChecksumFile)

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import FactPipe
+
+/// An export killed between renaming its archive into place and renaming the checksum and manifest
+/// beside it left them under hidden names: the archive was sound, `verify` and `restore` refused it
+/// (`missing_manifest`), and the next command writing into the folder removed them as litter.
+@Suite struct SidecarRollForwardTests {
+    /// What a kill between the renames leaves: the new archive in place, its sidecars under the hidden
+    /// names of a writer that is gone.
+    private func exportKilledBetweenItsRenames(_ name: String = "s.ndjson") throws -> (LoadWorkspace, [String]) {
+        let work = try loadedWorkspace()
+        try export(work, to: name)
+        let me = TemporaryName.currentOwner
+        let gone = TemporaryName.Owner(pid: me.pid, start: me.start + 1, place: .current)
+        var hidden: [String] = []
+        for (number, suffix) in SidecarRollForward.suffixes.enumerated() {
+            let final = work.path(name + suffix)
+            let temporary = TemporaryName.name(for: final, owner: gone, number: number)
+            try FileManager.default.moveItem(atPath: final, toPath: temporary)
+            hidden.append(temporary)
+        }
+        return (work, hidden)
+    }
+
+    @Test func verifyPutsTheKilledExportsSidecarsInPlaceAndPasses() throws {
+        let (work, hidden) = try exportKilledBetweenItsRenames()
+        let report = ArchiveVerifier(path: work.path("s.ndjson")).run()
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(report.checkedChecksumFile)
+        #expect(report.countedFacts == Int64(roundTripFixtureFacts))
+        for suffix in SidecarRollForward.suffixes {
+            #expect(FileManager.default.fileExists(atPath: work.path("s.ndjson" + suffix)))
+        }
+        #expect(hidden.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+    }
+
+    @Test func restoreOfTheKilledExportsArchiveRestoresEveryFact() throws {
+        let (work, _) = try exportKilledBetweenItsRenames()
+        let restored = work.path("restored.sqlite")
+        _ = try ArchiveRestorer(options: RestoreOptions(archivePath: work.path("s.ndjson"), targetPath: restored)).run()
+        #expect(try storedFacts(restored) == storedFacts(work.databasePath))
+    }
+
+    /// The next command writing into the folder sweeps its litter: the sidecars are put in place, not removed.
+    @Test func theSweepPutsThemInPlaceInsteadOfRemovingThem() throws {
+        let (work, hidden) = try exportKilledBetweenItsRenames()
+        let removed = StaleTemporaries.sweep(folder: work.directory.url.path)
+        #expect(removed.isEmpty, "\(removed)")
+        #expect(hidden.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+        #expect(ArchiveVerifier(path: work.path("s.ndjson")).run().problems.isEmpty)
+    }
+
+    /// Sidecars of another content (the export was killed before its archive's rename, so the old archive
+    /// is still there) describe no file at that path: they stay out and the sweep removes them.
+    @Test func sidecarsThatDoNotDescribeTheArchiveAreNotPutInPlace() throws {
+        let (work, hidden) = try exportKilledBetweenItsRenames()
+        let archive = work.path("s.ndjson")
+        try Data("{\"statement\":\"Other(a, b).\"}\n".utf8).write(to: URL(fileURLWithPath: archive))
+        #expect(ArchiveVerifier(path: archive).run().problems.map(\.kind) == [.missingManifest])
+        #expect(!FileManager.default.fileExists(atPath: archive + ".sha256"))
+        #expect(Set(StaleTemporaries.sweep(folder: work.directory.url.path)) == Set(hidden))
+        #expect(!FileManager.default.fileExists(atPath: archive + ".manifest.json"))
+    }
+
+    /// A writer still at work (another process, or this one) renames its own sidecars: they are never taken from it.
+    @Test func theSidecarsOfALiveWriterAreLeftToIt() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson")
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        writer.arguments = ["30"]
+        try writer.run()
+        defer { writer.terminate() }
+        let pid = writer.processIdentifier
+        let running = TemporaryName.Owner(
+            pid: pid, start: try #require(TemporaryName.Owner.startTime(of: pid)), place: .current)
+        let theirs = TemporaryName.name(for: work.path("s.ndjson.manifest.json"), owner: running, number: 1)
+        let mine = TemporaryName.make(for: work.path("s.ndjson.sha256"))
+        try FileManager.default.moveItem(atPath: work.path("s.ndjson.manifest.json"), toPath: theirs)
+        try FileManager.default.moveItem(atPath: work.path("s.ndjson.sha256"), toPath: mine)
+        #expect(SidecarRollForward.complete(work.path("s.ndjson")).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: theirs))
+        #expect(FileManager.default.fileExists(atPath: mine))
+    }
+
+    /// A name too long to be kept whole in the temporary name is found by its shortened form.
+    @Test func aLongArchiveNameIsFoundThroughItsShortenedTemporaryName() throws {
+        let name = String(repeating: "k", count: 200) + ".ndjson"
+        let work = try loadedWorkspace()
+        try export(work, to: name)
+        let me = TemporaryName.currentOwner
+        let gone = TemporaryName.Owner(pid: me.pid, start: me.start + 1, place: .current)
+        let hidden = TemporaryName.name(for: work.path(name + ".sha256"), owner: gone, number: 12)
+        #expect(!hidden.contains(name))
+        try FileManager.default.moveItem(atPath: work.path(name + ".sha256"), toPath: hidden)
+        #expect(SidecarRollForward.complete(work.path(name)) == [work.path(name + ".sha256")])
+        #expect(ArchiveVerifier(path: work.path(name)).run().checkedChecksumFile)
+    }
+}
