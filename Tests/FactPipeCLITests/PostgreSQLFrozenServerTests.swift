@@ -96,4 +96,46 @@ struct PostgreSQLFrozenServerTests {
         #expect(freed, "the writer lock stayed with the server process")
         #expect(holder.isRunning, "the other session still holds its lock")
     }
+
+    /// A load or an undo behind another session's lock on `facts` (a `LOCK TABLE` in a transaction left open)
+    /// waited without a word for as long as the session kept it. It waits `--wait` seconds now, then fails
+    /// saying why, and the load goes on with `--resume` once the lock is let go.
+    @Test func aLoadBehindAnotherSessionsTableLockFailsAfterItsWaitAndResumes() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try work.write("first.txt", "P(a, b).\n")
+        #expect(try Factpipe.run(["import", first, "--db", database.url, "-q"]).status == 0)
+        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url, "-c",
+            "BEGIN; LOCK TABLE facts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;",
+        ])
+        defer { holder.killNine() }
+        let endHolder = {
+            _ = try? database.sql("""
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(60)%'
+                """)
+        }
+        defer { endHolder() }
+        let locked = poll(timeout: 30) {
+            ((try? database.locks("mode = 'AccessExclusiveLock' AND granted")) ?? 0) > 0
+        }
+        try #require(locked, "the other session did not take its lock")
+        let lines = (1...300).map { "P(n\($0), m)." }.joined(separator: "\n") + "\n"
+        let second = try work.write("second.txt", lines)
+        let start = ContinuousClock.now
+        let load = try Factpipe.run(["import", second, "--db", database.url, "--wait", "1", "-q"])
+        #expect(load.status == 1, "\(load.stderr)")
+        #expect(ContinuousClock.now - start < .seconds(20), "the load waited for the lock's holder")
+        #expect(load.stderr.contains("lock timeout") && load.stderr.contains("another session holds a lock"), "\(load.stderr)")
+        let undo = try Factpipe.run(["undo", "1", "--db", database.url, "--wait", "1"])
+        #expect(undo.status == 1 && undo.stderr.contains("another session holds a lock"), "\(undo.stderr)")
+        #expect(holder.isRunning, "the other session still holds its lock")
+
+        endHolder()
+        #expect(poll(timeout: 10) { !holder.isRunning })
+        let resumed = try Factpipe.run(["import", second, "--db", database.url, "--resume", "-q"])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 301)
+    }
 }

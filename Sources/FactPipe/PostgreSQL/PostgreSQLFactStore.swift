@@ -69,6 +69,7 @@ final class PostgreSQLFactStore: FactSink {
         connection = try PostgreSQLConnection(address: address, applicationName: "factpipe import")
         try PostgreSQLWriterLock.take(
             on: connection, timeoutSeconds: options.lockTimeoutSeconds, isCancelled: isCancelled)
+        try PostgreSQLWriterLock.boundLockWaits(on: connection, seconds: options.lockTimeoutSeconds)
         // Once this database's lock is held, so a load of the same inputs that holds the file waits (and then
         // skips them), and before the schema is made in an empty database: a load refused for its rejects
         // file changes nothing.

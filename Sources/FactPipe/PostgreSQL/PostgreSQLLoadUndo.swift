@@ -13,6 +13,7 @@ enum PostgreSQLLoadUndo {
         let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe undo \(loadID)")
         try PostgreSQLSchema.checkReadable(connection)
         try PostgreSQLWriterLock.take(on: connection, timeoutSeconds: lockTimeoutSeconds, isCancelled: { false })
+        try PostgreSQLWriterLock.boundLockWaits(on: connection, seconds: lockTimeoutSeconds)
         let ledger = PostgreSQLLedger(connection: connection)
         guard let found = try ledger.entry(id: loadID) else {
             throw PostgreSQLError(server: connection.server, message: "there is no load \(loadID)")

@@ -51,6 +51,21 @@ enum PostgreSQLWriterLock {
         }
     }
 
+    /// Bounds every later lock wait of the writer's session to `seconds` (one at least), unless the role or the
+    /// database sets a `lock_timeout` of its own. A load behind another session's lock on `facts` (`LOCK
+    /// TABLE`, `ALTER TABLE`, `CREATE INDEX`, `VACUUM FULL`, in a transaction left open) waited without a word
+    /// for as long as that session kept it: a nightly load that never ended. It fails once `--wait` has
+    /// passed now (SQLSTATE 55P03, which `PostgreSQLConnection` explains), and `--resume` goes on.
+    /// - Throws: `PostgreSQLError` for the server's error.
+    static func boundLockWaits(on connection: PostgreSQLConnection, seconds: Double) throws(PostgreSQLError) {
+        // `lock_timeout` is a number of milliseconds that fits in 31 bits (24 days).
+        let milliseconds = Int(max(1_000, min(seconds * 1_000, 2_000_000_000)))
+        try connection.execute("""
+            SELECT CASE WHEN pg_catalog.current_setting('lock_timeout') = '0'
+            THEN pg_catalog.set_config('lock_timeout', $1, false) END
+            """, ["\(milliseconds)ms"])
+    }
+
     /// Takes the lock on `connection` if no load holds it (and no index build of a stopped load runs),
     /// without waiting; false when one does.
     /// - Throws: `PostgreSQLError` for the server's error.
