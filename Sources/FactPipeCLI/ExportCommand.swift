@@ -92,7 +92,8 @@ struct ExportCommand: ParsableCommand {
         try PathArguments.checkDatabase(db, postgreSQL: .supported)
         let sidecars = output == "-" ? [] : [output + ".sha256", output + ".manifest.json"]
         let outputs = [("-o", output)] + sidecars.map { ("-o", $0) } + monitoring.outputs
-        try PathArguments.checkOutputs(outputs, database: db)
+        // The archive at -o (and its files) is the one an export replaces; a report named like an archive is not.
+        try PathArguments.checkOutputs(outputs, database: db, replaceableArchives: Set([output] + sidecars))
     }
 
     /// True when `output` is a terminal: standard output for `-`, or a character device that is one

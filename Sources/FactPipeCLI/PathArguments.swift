@@ -96,7 +96,8 @@ enum PathArguments {
 
     /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
     /// `inputs`, the database, or another output; an input that is the database; and, unless
-    /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database (`OutputPathCheck`).
+    /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database, and one that is an
+    /// existing factpipe archive but for `replaceableArchives` (`OutputPathCheck`).
     /// Refuses a PostgreSQL URL where an archive file goes (`verify URL`, `restore URL`, `export -o URL`),
     /// named without its password: the messages about a missing file of that name showed it whole.
     static func checkArchive(_ path: String, option: String) throws {
@@ -107,12 +108,13 @@ enum PathArguments {
 
     static func checkOutputs(
         _ outputs: [(String, String?)], inputs: [String] = [], database: String?, pipelineFile: String? = nil,
-        mayReplaceDatabases: Bool = false
+        mayReplaceDatabases: Bool = false, replaceableArchives: Set<String> = []
     ) throws {
         do {
             try OutputPathCheck.check(
                 outputs: outputs.compactMap { option, path in path.map { (option, $0) } }, inputs: inputs,
-                databasePath: database, pipelineFile: pipelineFile, mayReplaceDatabases: mayReplaceDatabases)
+                databasePath: database, pipelineFile: pipelineFile, mayReplaceDatabases: mayReplaceDatabases,
+                replaceableArchives: replaceableArchives)
         } catch {
             throw ValidationError(error.message)
         }

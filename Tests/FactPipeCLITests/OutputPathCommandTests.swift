@@ -362,6 +362,61 @@ import Testing
         #expect(restore.status == 0, "\(restore.stderr)")
     }
 
+    /// An output that is an existing factpipe snapshot or backup is refused as a database is: `--rejects
+    /// kb.ndjson.zst` (a typo) or a report named like a backup wrote over what may be the only copy, exit 0.
+    /// The archive an export or a pipeline's snapshot writes anew is still replaced, as asked.
+    @Test func anOutputThatIsAFactpipeArchiveIsRefusedAndKept() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", Self.facts)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 2)
+        let compressed = work.path("kb.ndjson.zst")
+        let plain = work.path("kb.csv")
+        for archive in [compressed, plain] {
+            #expect(try Factpipe.run(["export", "--db", work.database, "-o", archive, "-q"]).status == 0)
+        }
+        try FileManager.default.createDirectory(atPath: work.path("bk"), withIntermediateDirectories: true)
+        #expect(try Factpipe.run(["backup", "--db", work.database, "--to", work.path("bk"), "-q"]).status == 0)
+        let backup = work.path("bk/" + (try #require(
+            try FileManager.default.contentsOfDirectory(atPath: work.path("bk")).first { $0.hasSuffix(".db.zst") })))
+        let before = try [compressed, plain, backup].map { try sha256sum($0) }
+        for (arguments, kind) in [
+            (["import", input, "--db", work.database, "--rejects", compressed, "--force"], "snapshot"),
+            (["import", input, "--db", work.database, "--report", plain, "--force"], "snapshot"),
+            (["export", "--db", work.database, "-o", work.path("new.ndjson"), "--metrics-file", backup], "backup"),
+            (["generate", "--facts", "5", "-o", compressed], "snapshot"),
+        ] {
+            let run = try Factpipe.run(arguments)
+            #expect(run.status == 64, "\(arguments): \(run.stderr)")
+            #expect(run.stderr.contains("is a factpipe \(kind) of 2 facts made"), "\(arguments): \(run.stderr)")
+        }
+        let file = try work.write("p.toml", """
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [load]
+            rejects = "kb.ndjson.zst"
+            """)
+        let run = try Factpipe.run(["run", file, "--force"])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("is a factpipe snapshot"), "\(run.stderr)")
+        #expect(try [compressed, plain, backup].map { try sha256sum($0) } == before)
+        // The archive an export or a pipeline writes anew replaces the old one.
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", compressed, "-q"]).status == 0)
+        let snapshotting = try work.write("s.toml", """
+            name = "s"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [after]
+            snapshot = "kb.csv"
+            """)
+        try work.write("in.txt", Self.facts + "IsA(Cow, Animal).\n")
+        let snapshot = try Factpipe.run(["run", snapshotting, "--force", "-q"])
+        #expect(snapshot.status == 0 || snapshot.status == 2, "\(snapshot.stderr)")
+        #expect(try sha256sum(plain) != before[1])
+    }
+
     /// A pattern beside the database matches only the inputs: never the database, its side files, its
     /// lock, or the pipeline's own rejects files, however often it runs.
     @Test func pipelineGlobsNeverMatchFactpipesOwnFiles() throws {

@@ -36,6 +36,10 @@ public enum OutputPathCheck {
     /// (`restore --to`): a text written over one (`generate -o kb.sqlite`, a typo for `kb.ndjson`)
     /// destroyed it.
     ///
+    /// An output that is an existing factpipe archive (a snapshot or backup whose manifest reads) is refused
+    /// too, but for `replaceableArchives`, the paths an export writes anew (its file and sidecars): a rejects
+    /// file or report named like one (`--rejects kb.ndjson.zst`, a typo) wrote over what may be the only copy.
+    ///
     /// `pipelineFile`, the file `run` reads its pipeline from, is guarded as an input is: a rejects file,
     /// snapshot or report named like it replaced the pipeline.
     ///
@@ -45,7 +49,8 @@ public enum OutputPathCheck {
     /// - Throws: `PathConflict` naming the first output (or input) that is the same file as another.
     public static func check(
         outputs: [(option: String, path: String)], inputs: [String] = [], databasePath: String? = nil,
-        pipelineFile: String? = nil, mayReplaceDatabases: Bool = false, outputsMayShare: Bool = false
+        pipelineFile: String? = nil, mayReplaceDatabases: Bool = false, outputsMayShare: Bool = false,
+        replaceableArchives: Set<String> = []
     ) throws(PathConflict) {
         var database: [Guarded] = []
         if let databasePath, !PostgreSQLAddress.isPostgreSQL(databasePath) {
@@ -83,6 +88,12 @@ public enum OutputPathCheck {
                 guarded.append(Guarded(description: "\(option) \(path)", identity: identity, isOutput: true))
             }
         }
+        for (option, path) in outputs where !replaceableArchives.contains(path) {
+            if let archive = archive(atPath: path) {
+                throw PathConflict(message: "\(option) \(path) is \(archive): factpipe never writes over one; give "
+                    + "another name (or remove it first)")
+            }
+        }
         guard !mayReplaceDatabases else { return }
         for (option, path) in outputs {
             if let kind = StandardStreams.sqliteFile(atPath: path) {
@@ -90,5 +101,16 @@ public enum OutputPathCheck {
                     + "another name (or remove it first)")
             }
         }
+    }
+
+    /// What factpipe archive the regular file at `path` is ("a factpipe snapshot of 1204 facts made …"), by
+    /// its manifest (inside a compressed archive, beside a plain one); nil for anything else.
+    static func archive(atPath path: String) -> String? {
+        var info = stat()
+        guard !path.isEmpty, path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+            let reader = try? ArchiveReader(path: path, hashesFile: false), case .success(let manifest) = reader.manifest
+        else { return nil }
+        return "a factpipe \(manifest.kind.rawValue) of \(manifest.factCount) facts made "
+            + "\(manifest.createdAt) from \(manifest.sourceDatabase)"
     }
 }

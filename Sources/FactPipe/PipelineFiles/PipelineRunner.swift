@@ -233,6 +233,8 @@ public struct PipelineRunner {
                 try OutputPathCheck.check(outputs: [("rejects", rejects)], inputs: [match], pipelineFile: file.path)
             }
         }
+        // The run's own snapshot (and its files) replaces the one of the same name; no other output may.
+        var snapshotFiles: Set<String> = []
         // Files written after the loads go over whatever has their names: a rejects file among the snapshot's
         // files lost the rejects the loads had just written to it, and a report or metrics file (written once
         // the run is over) named as a rejects file or the snapshot replaced it, the run saying done.
@@ -240,7 +242,7 @@ public struct PipelineRunner {
             // Identities need the folders; the run makes them, so where the paths will be is compared too.
             let laterWhere = later.map { PathText.eventual($0.path) }
             for earlier in outputs {
-                try OutputPathCheck.check(outputs: later + [earlier])
+                try OutputPathCheck.check(outputs: later + [earlier], replaceableArchives: snapshotFiles)
                 if let index = laterWhere.firstIndex(of: PathText.eventual(earlier.path)) {
                     throw PathConflict(message: "\(earlier.option) \(earlier.path) is the file \(later[index].option) "
                         + "\(later[index].path) writes after the loads: give each its own file")
@@ -250,6 +252,7 @@ public struct PipelineRunner {
         if let template = file.snapshotTemplate {
             let snapshot = PipelineFile.expand(template, date: date)
             let written = ["", ".sha256", ".manifest.json"].map { (option: "snapshot", path: snapshot + $0) }
+            snapshotFiles = Set(written.map(\.path))
             try refuse(written)
             outputs += written
         }
@@ -274,7 +277,7 @@ public struct PipelineRunner {
         }
         try OutputPathCheck.check(
             outputs: outputs, inputs: inputs, databasePath: file.databasePath, pipelineFile: file.path,
-            outputsMayShare: true)
+            outputsMayShare: true, replaceableArchives: snapshotFiles)
         for output in outputs {
             if let same = kept[PathText.eventual(output.path)] {
                 throw PathConflict(message: "\(output.option) \(output.path) is \(same.what): \(same.reason)")
