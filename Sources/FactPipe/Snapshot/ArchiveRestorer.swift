@@ -452,16 +452,35 @@ public struct ArchiveRestorer: Sendable {
         }
         // A rollback journal left by a program that crashed while writing the replaced database would be
         // played back into the restored one by the first program to open it (old pages, old page size).
-        // Removed and replaced as one against an interrupt: between the two, the old database is without its log.
+        // Moved aside, not removed, until the new file is in place: a rename that failed (an immutable file, a
+        // database bind-mounted into a container) left the old database without its log, the transactions
+        // committed there lost, and the restore said the target was left as it was. Moved and replaced as one
+        // against an interrupt: between the two, the old database is without its log.
         try TemporaryFiles.puttingInPlace { () throws(SnapshotError) in
+            var aside: [(stale: String, hidden: String)] = []
+            func putBack() {
+                for file in aside.reversed() { _ = AtomicFileOutput.move(file.hidden, to: file.stale, replacing: true) }
+            }
             for suffix in ["-wal", "-shm", "-journal"] {
                 let stale = options.targetPath + suffix
-                if access(stale, F_OK) == 0 && unlink(stale) != 0 {
+                guard access(stale, F_OK) == 0 else { continue }
+                let hidden = TemporaryName.make(for: stale)
+                guard AtomicFileOutput.move(stale, to: hidden, replacing: true) == 0 else {
+                    let reason = systemError()
+                    putBack()
                     throw SnapshotError(
-                        .io, path: stale, "cannot remove the replaced database's \(suffix) file: \(systemError())")
+                        .io, path: stale, "cannot move the replaced database's \(suffix) file aside: \(reason)")
                 }
+                aside.append((stale, hidden))
             }
-            try rename()
+            do throws(SnapshotError) {
+                try rename()
+            } catch {
+                // Only beside the old database: after the new one is in place, the old log would be replayed into it.
+                if access(temporary, F_OK) == 0 { putBack() }
+                throw error
+            }
+            for file in aside { unlink(file.hidden) }
         }
     }
 }

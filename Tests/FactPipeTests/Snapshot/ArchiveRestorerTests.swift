@@ -316,4 +316,36 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: work.path("restored.sqlite")))
         #expect(ArchiveVerifier(path: work.path("spliced.db.zst")).run().problems.map(\.kind).contains(.hashMismatch))
     }
+
+    /// `restore --force` removed the replaced database's `-wal` before renaming the new file over it: when the
+    /// rename failed (an immutable file, a database bind-mounted into a container), the transactions committed
+    /// in the log were gone, and the restore said the target was left as it was. The log is moved aside and put
+    /// back; once the new file is in place, it is removed.
+    @Test func aFailedReplacementLeavesTheOldDatabaseItsLog() throws {
+        let directory = try TemporaryDirectory()
+        let target = try directory.write("kb.sqlite", "")
+        let log = try directory.write("kb.sqlite-wal", "committed transactions")
+        let journal = try directory.write("kb.sqlite-journal", "a crashed writer's journal")
+        let temporary = try directory.write(".restored.sqlite", "the restored database")
+        var options = RestoreOptions(archivePath: directory.path("kb.ndjson.zst"), targetPath: target)
+        options.force = true
+        let restorer = ArchiveRestorer(options: options)
+        #expect(throws: SnapshotError.self) {
+            try restorer.replaceTarget(with: temporary) { () throws(SnapshotError) in
+                throw SnapshotError(.io, path: target, "cannot rename the restored database into place: EBUSY")
+            }
+        }
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "committed transactions")
+        #expect(try String(contentsOfFile: journal, encoding: .utf8) == "a crashed writer's journal")
+        // The writer lock the replacement is made under stays beside the database, as a load's does.
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory.url.path))
+            == ["kb.sqlite", "kb.sqlite-wal", "kb.sqlite-journal", ".restored.sqlite", "kb.sqlite-factpipe.lock"])
+
+        try restorer.replaceTarget(with: temporary) { () throws(SnapshotError) in
+            #expect(rename(temporary, target) == 0)
+        }
+        #expect(try String(contentsOfFile: target, encoding: .utf8) == "the restored database")
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory.url.path))
+            == ["kb.sqlite", "kb.sqlite-factpipe.lock"])
+    }
 }
