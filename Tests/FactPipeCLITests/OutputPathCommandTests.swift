@@ -417,6 +417,36 @@ import Testing
         #expect(try sha256sum(plain) != before[1])
     }
 
+    /// `run FILE --db scratch.sqlite` wrote the scratch database's snapshot over the day's snapshot of the
+    /// file's database, exit 0. A run replaces only a snapshot of its own database, and says so before it loads.
+    @Test func aRunIntoAnotherDatabaseLeavesTheFileDatabasesSnapshot() throws {
+        let work = try CLIWorkspace()
+        try work.write("in.txt", Self.facts)
+        let file = try work.write("p.toml", """
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [after]
+            snapshot = "snaps/kb.ndjson.zst"
+            """)
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 2)
+        let snapshot = work.path("snaps/kb.ndjson.zst")
+        let before = try sha256sum(snapshot)
+        for extra in [[], ["--dry-run"]] {
+            let other = try Factpipe.run(["run", file, "--db", work.path("scratch.sqlite")] + extra)
+            #expect(other.status == 64, "\(extra): \(other.stderr)")
+            #expect(other.stderr.contains("is a snapshot of \(work.database) made 20"), "\(other.stderr)")
+            #expect(other.stderr.contains("not of this run's database"), "\(other.stderr)")
+        }
+        #expect(try sha256sum(snapshot) == before)
+        #expect(!FileManager.default.fileExists(atPath: work.path("scratch.sqlite")))
+        // Its own database's snapshot a run replaces, as before.
+        try work.write("in.txt", Self.facts + "IsA(Cow, Animal).\n")
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 2)
+        #expect(try sha256sum(snapshot) != before)
+    }
+
     /// A pattern beside the database matches only the inputs: never the database, its side files, its
     /// lock, or the pipeline's own rejects files, however often it runs.
     @Test func pipelineGlobsNeverMatchFactpipesOwnFiles() throws {

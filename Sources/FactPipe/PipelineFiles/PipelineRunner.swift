@@ -201,9 +201,7 @@ public struct PipelineRunner {
         options.isCancelled = isCancelled
         // A second run the same day, or one whose clock went back, writes over a snapshot `{date}` named the
         // same: with `keep_snapshots` the kept ones then cover one state fewer. Said, not silent.
-        let earlier = (try? ArchiveReader(path: path)).flatMap { reader in
-            if case .success(let manifest) = reader.manifest, manifest.kind == .snapshot { manifest } else { nil }
-        }
+        let earlier = Self.snapshotManifest(at: path)
         var result = try SnapshotExporter(options: options).run()
         if let earlier, PathText.same(earlier.sourceDatabase, result.manifest.sourceDatabase) {
             result.replacedMadeAt = earlier.createdAt
@@ -215,10 +213,18 @@ public struct PipelineRunner {
         return result
     }
 
+    /// The manifest of the snapshot at `path`, or nil when there is none that reads.
+    private static func snapshotManifest(at path: String) -> SnapshotManifest? {
+        (try? ArchiveReader(path: path, hashesFile: false)).flatMap { reader in
+            if case .success(let manifest) = reader.manifest, manifest.kind == .snapshot { manifest } else { nil }
+        }
+    }
+
     /// Refuses, before anything is written, a rejects or snapshot path that is one of `inputs` or the
     /// database (by file identity, and by where the path will be once the run has made its folders), a
-    /// rejects path the snapshot or the files beside it would replace, and an output that is an existing
-    /// SQLite database, log or journal (`OutputPathCheck`).
+    /// rejects path the snapshot or the files beside it would replace, an output that is an existing
+    /// SQLite database, log, journal or factpipe archive (`OutputPathCheck`), and a snapshot path that holds
+    /// a snapshot of another database.
     /// - Throws: `PathConflict` naming both files.
     public func checkPaths(inputs: [String], date: String? = nil) throws(PathConflict) {
         let date = date ?? String(Timestamp.now().prefix(10))
@@ -254,6 +260,14 @@ public struct PipelineRunner {
             let written = ["", ".sha256", ".manifest.json"].map { (option: "snapshot", path: snapshot + $0) }
             snapshotFiles = Set(written.map(\.path))
             try refuse(written)
+            // `run FILE --db scratch.sqlite` wrote the scratch database's snapshot over the day's snapshot of the
+            // file's database, exit 0. A run replaces a snapshot of its own database only.
+            let database = PostgreSQLAddress(file.databasePath)?.description ?? absolutePath(file.databasePath)
+            if let earlier = Self.snapshotManifest(at: snapshot), !PathText.same(earlier.sourceDatabase, database) {
+                throw PathConflict(message: "snapshot \(snapshot) is a snapshot of \(earlier.sourceDatabase) made "
+                    + "\(earlier.createdAt), not of this run's database \(database): a run replaces only its own "
+                    + "database's; give it another snapshot path (or remove that file first)")
+            }
             outputs += written
         }
         try refuse(file.reportFiles.filter { $0.path != "-" })
