@@ -8,7 +8,7 @@
 ///
 /// A pipeline's snapshots are named by a pattern with `{date}` in it (`kb-{date}.ndjson.zst`). Only
 /// files that match the pattern *and* whose manifest says they are snapshots of this very database
-/// (its absolute path) count; they are ranked by the time their manifest records (then by name), and
+/// (its absolute path), unfiltered, count; they are ranked by the time their manifest records (then by name), and
 /// the snapshot just written always stays. Each is judged by its manifest alone — the frame at the end
 /// of a compressed file, or `FILE.manifest.json` beside a plain one — never by reading its content, so
 /// pruning costs the same however large the old snapshots are.
@@ -63,12 +63,15 @@ struct SnapshotRetention {
         }
     }
 
-    /// The snapshot of this database at `path`, from its manifest; nil for anything else (another
-    /// database's snapshot, a backup, a file with no readable manifest).
+    /// The snapshot of this whole database at `path`, from its manifest; nil for anything else (another
+    /// database's snapshot, a filtered export of this one, a backup, a file with no readable manifest).
+    /// A filtered export (`export --predicate`, `--since`) named like the pipeline's snapshots holds part of
+    /// the database: counted among the N kept, it pushed a whole snapshot out, and N states were not kept.
     func snapshot(at path: String) -> Snapshot? {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false),
             case .success(let manifest) = reader.manifest,
-            manifest.kind == .snapshot, PathText.same(manifest.sourceDatabase, sourceDatabase)
+            manifest.kind == .snapshot, PathText.same(manifest.sourceDatabase, sourceDatabase),
+            manifest.filter == FactFilter()
         else { return nil }
         return Snapshot(path: path, createdAt: manifest.createdAt)
     }

@@ -85,6 +85,28 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: justWritten))
     }
 
+    /// A filtered export of the database (`export --predicate`) named like the pipeline's snapshots holds part
+    /// of it: counted among the kept, it pushed a whole snapshot out. It is neither kept nor deleted.
+    @Test func aFilteredExportNamedLikeTheSnapshotsIsNeitherCountedNorDeleted() throws {
+        let work = try loadedWorkspace()
+        let real = try manifest(work)
+        let garbage = [UInt8](repeating: 0x41, count: 64)
+        try writeArchive(work.path("snap-2023-01-01.ndjson.zst"), body: garbage, manifest: dated(real, "2024-01-01T00:00:00Z"))
+        var part = dated(real, "2024-02-01T00:00:00Z")
+        part.filter = try #require(FactFilter(predicates: ["IsA"], since: nil))
+        try writeArchive(work.path("snap-2023-02-01.ndjson.zst"), body: garbage, manifest: part)
+        var recent = dated(real, "2024-02-15T00:00:00Z")
+        recent.filter = try #require(FactFilter(predicates: [], since: "2024-02-01T00:00:00Z"))
+        try writeArchive(work.path("snap-2023-02-15.ndjson.zst"), body: garbage, manifest: recent)
+        let justWritten = work.path("snap-2023-03-01.ndjson.zst")
+        try writeArchive(justWritten, body: garbage, manifest: dated(real, "2024-03-01T00:00:00Z"))
+        let retention = SnapshotRetention(pattern: work.path("snap-{date}.ndjson.zst"), sourceDatabase: real.sourceDatabase)
+        #expect(try retention.prune(keeping: 2, justWritten: justWritten).isEmpty)
+        #expect(try retention.prune(keeping: 1, justWritten: justWritten) == [work.path("snap-2023-01-01.ndjson.zst")])
+        #expect(FileManager.default.fileExists(atPath: work.path("snap-2023-02-01.ndjson.zst")))
+        #expect(FileManager.default.fileExists(atPath: work.path("snap-2023-02-15.ndjson.zst")))
+    }
+
     /// The snapshot path is a name with `{date}` in it, not a pattern: in a folder `s[1]` (or `s*`) the old
     /// snapshots were matched as `s1/…` and none was ever pruned.
     @Test func aFolderWithWildcardCharactersIsTakenAsItIsWritten() throws {
