@@ -70,6 +70,17 @@ struct RestoreCommand: ParsableCommand {
                         + "to \(TerminalText.escaped(target))"
                         + (result.replacedExisting ? " (replaced)" : "")
                         + ", \(result.databaseCheck.rawValue) ok, in \(Format.seconds(result.seconds)) s")
+                // A filtered export restored over a database replaced it with that part, and said nothing of it.
+                let filter = result.manifest.filter
+                if filter != FactFilter() {
+                    let parts = (filter.predicates.isEmpty ? [] : ["of the predicates " + filter.predicates.joined(separator: ", ")])
+                        + (filter.since.map { ["created at or after \($0)"] } ?? [])
+                    Standard.error(
+                        "factpipe: the snapshot is a filtered export: it holds only the facts "
+                            + TerminalText.escaped(parts.joined(separator: " and "))
+                            + " of \(TerminalText.escaped(result.manifest.sourceDatabase)), and so does "
+                            + TerminalText.escaped(target) + " now")
+                }
                 if result.mergedRows > 0 {
                     Standard.error(
                         "factpipe: the snapshot is of a version-1 database: merged "

@@ -214,7 +214,24 @@ import Testing
         let run = try Factpipe.run(["restore", work.path("s.csv.zst"), "--to", work.path("new.sqlite")])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr.contains("restored 11 facts"))
+        #expect(!run.stderr.contains("filtered"), "\(run.stderr)")
         #expect(try allColumns(work.path("new.sqlite")) == (try allColumns(work.database)))
+    }
+
+    /// A filtered export restored over a database replaces it with that part: said, not silent.
+    @Test func aFilteredSnapshotSaysItHoldsPartOfItsDatabase() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let predicate = try #require(try SQLiteFile.strings(work.database, "SELECT predicate FROM facts ORDER BY id LIMIT 1").first)
+        #expect(try Factpipe.run([
+            "export", "--db", work.database, "-o", work.path("part.ndjson.zst"), "--predicate", predicate,
+            "--since", "2000-01-01T00:00:00Z",
+        ]).status == 0)
+        let run = try Factpipe.run(["restore", work.path("part.ndjson.zst"), "--to", work.path("new.sqlite")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("the snapshot is a filtered export: it holds only the facts of the predicates "
+            + "\(predicate) and created at or after 2000-01-01T00:00:00"), "\(run.stderr)")
+        #expect(run.stderr.contains("of \(work.database), and so does \(work.path("new.sqlite")) now"), "\(run.stderr)")
     }
 
     /// A snapshot of no facts (a filter that matches none, an empty knowledge base) verifies and restores
