@@ -572,10 +572,12 @@ final class PostgreSQLFactStore: FactSink {
             try inTransaction {
                 merged = try PostgreSQLDirectLoad.complete(on: connection, ledger: ledger) { () throws(PostgreSQLError) in
                     guard builds != nil else { return }
+                    // The session's bound on other sessions' locks (`boundLockWaits`) holds again after it.
+                    let bound = try connection.execute("SELECT pg_catalog.current_setting('lock_timeout')").text(0, 0)
                     try connection.execute("SET LOCAL lock_timeout = 0")
                     try connection.execute(
                         "SELECT pg_advisory_xact_lock($1::bigint)", ["\(PostgreSQLSchema.indexBuildsLockKey)"])
-                    try connection.execute("SET LOCAL lock_timeout = DEFAULT")
+                    try connection.execute("SELECT pg_catalog.set_config('lock_timeout', $1, true)", [bound ?? "0"])
                 }
             }
         } catch {
