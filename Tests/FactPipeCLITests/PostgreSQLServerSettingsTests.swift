@@ -153,6 +153,51 @@ struct PostgreSQLServerSettingsTests {
         #expect(more.status == 0, "\(more.stderr)")
     }
 
+    /// The merge that ends a direct load waits for the load's own index builds without a bound, then had the
+    /// role's `lock_timeout` again (none): behind another session's lock on `facts` it waited for as long as
+    /// that session kept it, past `--wait`. It fails once `--wait` has passed, as every other wait of a load.
+    @Test func theMergeAfterADirectLoadsBuildsWaitsNoLongerThanWait() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.seed("", in: work, name: "empty.txt")
+        let fifo = try HeldOpenFIFO(work.path("incoming.fifo"))
+        let load = try BackgroundProcess(
+            BinaryLocator.factpipe,
+            ["import", fifo.path, "--db", database.url, "--wait", "1", "--batch-size", "26", "--json", "-q"])
+        defer { load.killNine() }
+        try #require(fifo.openWhenReaderArrives())
+        // Repeats, for the merge to write into facts.
+        try fifo.write(lines(50) + lines(2))
+        try #require(poll(timeout: 30) {
+            (try? database.int("SELECT count(*) FROM facts")) == 50
+        }, "the load never copied its batch straight into facts")
+        // A session's share lock on facts, queued behind the load's open batch and granted once it commits.
+        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url + "?application_name=holder", "-c",
+            "SET statement_timeout = 0; SET lock_timeout = 0; BEGIN; LOCK TABLE facts IN SHARE MODE; "
+                + "SELECT pg_sleep(20); COMMIT",
+        ])
+        defer { holder.killNine() }
+        try #require(poll(timeout: 30) {
+            ((try? database.locks("relation = 'facts'::regclass AND mode = 'ShareLock'")) ?? 0) > 0
+        }, "the other session never asked for its lock")
+        let start = ContinuousClock.now
+        fifo.close()
+        let finished = try load.wait()
+        #expect(finished.status == 1, "\(finished.stderr)")
+        #expect(finished.stderr.contains("lock timeout"), "\(finished.stderr)")
+        #expect(ContinuousClock.now - start < .seconds(15), "the merge waited for the other session's lock")
+        _ = try? database.sql("""
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'holder'
+            """)
+        // The next load finishes what this one committed: every fact once, the staged repeats merged.
+        let more = try Factpipe.run(["import", try work.write("more.txt", lines(5, from: 100)), "--db", database.url, "-q"])
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(try database.int("SELECT count(*) FROM facts") == 55)
+        #expect(try database.int("SELECT count(*) FROM pg_class WHERE relname = 'factpipe_direct_staging'") == 0)
+    }
+
     /// A secondary index missing that this role may not build (it may write the tables but owns none): the
     /// load is done, with a note, instead of failing on the build before its first record (every load of
     /// the role failed once an index went missing).
