@@ -149,7 +149,8 @@ import Testing
         #expect(json["status"] as? String == "aborted")
         expectCountsAddUp(json)
         #expect((json["message"] as? String)?.contains("more than 0 records rejected (--max-errors 0)") == true)
-        #expect(run.stderr.contains("factpipe: aborted: "))
+        // It counts what was committed: the refusal that stopped it was rolled back with its batch.
+        #expect(run.stderr.contains("factpipe: aborted: 0 records committed: 0 inserted, "), "\(run.stderr)")
         #expect(run.stderr.contains("--max-errors 0"))
         #expect(try SQLiteFile.ledger(work.database).first?["status"] as? String == "aborted")
     }
