@@ -252,13 +252,33 @@ final class AtomicFileOutput: ArchiveSink {
         try TemporaryFiles.puttingInPlace { () throws(SnapshotError) in
             // The old file's sidecars go first: a process killed between the file's rename and theirs left the
             // new file beside the old checksum and manifest, and `verify` and `restore` refused a sound archive.
-            // Without them it is checked by what it holds.
+            // Without them it is checked by what it holds. They are moved aside, not removed, until the new file
+            // is in place: a rename that failed (an old archive or sidecar made immutable, a folder that went
+            // read-only) left the old archive without them, or the new one beside an old manifest, and the
+            // export said it failed. A kill meanwhile leaves them for `SidecarRollForward`.
+            var aside: [(final: String, hidden: String)] = []
+            func putBack() {
+                for file in aside.reversed() { _ = Self.move(file.hidden, to: file.final, replacing: true) }
+            }
             if replacing {
-                for file in written { unlink(file.final) }
+                for file in written {
+                    var info = stat()
+                    guard lstat(file.final, &info) == 0 else { continue }
+                    let hidden = TemporaryName.make(for: file.final)
+                    guard Self.move(file.final, to: hidden, replacing: true) == 0 else {
+                        let reason = systemError()
+                        putBack()
+                        for file in written { Self.remove(file.temporary) }
+                        throw SnapshotError(
+                            .io, path: file.final, "cannot move the old file aside: \(reason) (nothing was replaced)")
+                    }
+                    aside.append((file.final, hidden))
+                }
             }
             guard Self.move(temporaryPath, to: path, replacing: replacing) == 0 else {
                 let code = errno
                 let reason = systemError()
+                putBack()
                 for file in written { Self.remove(file.temporary) }
                 if code == EEXIST && !replacing {
                     throw SnapshotError(.targetExists, path: path, "was created while this ran; it is left as it is")
@@ -276,6 +296,7 @@ final class AtomicFileOutput: ArchiveSink {
                 }
                 TemporaryFiles.forget(file.temporary)
             }
+            for file in aside { unlink(file.hidden) }
         }
         try Self.syncFolder(of: path)
     }

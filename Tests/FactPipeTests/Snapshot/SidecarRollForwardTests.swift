@@ -99,3 +99,33 @@ import Testing
         #expect(ArchiveVerifier(path: work.path(name)).run().checkedChecksumFile)
     }
 }
+
+/// An export over an archive whose rename fails (an old archive or sidecar made immutable, `chattr +i`)
+/// removed the old checksum and manifest first: the old archive was left without them (`verify` and
+/// `restore` refused it), or the new one beside yesterday's manifest, and the export said it failed.
+@Suite struct FailedArchiveReplacementTests {
+    private func chattr(_ flag: String, _ path: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+        process.arguments = [flag, path]
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "chattr \(flag) \(path) failed")
+    }
+
+    @Test(arguments: ["s.ndjson", "s.ndjson.manifest.json", "s.ndjson.sha256"])
+    func aFailedReplacementLeavesTheOldArchiveWithItsFiles(immutable: String) throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson")
+        let files = ["s.ndjson", "s.ndjson.sha256", "s.ndjson.manifest.json"].map(work.path)
+        let before = try files.map { try sha256sum($0) }
+        _ = work.load([try work.write("more.txt", "Extra(fact, here).\n")])
+        try chattr("+i", work.path(immutable))
+        defer { try? chattr("-i", work.path(immutable)) }
+        #expect(throws: SnapshotError.self) { try export(work, to: "s.ndjson") }
+        try chattr("-i", work.path(immutable))
+        #expect(try files.map { try sha256sum($0) } == before)
+        #expect(ArchiveVerifier(path: work.path("s.ndjson")).run().problems.isEmpty)
+        #expect(try folderContents(work.path(".")).filter { $0.hasPrefix(".") }.isEmpty)
+    }
+}
