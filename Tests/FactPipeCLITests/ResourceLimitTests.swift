@@ -114,4 +114,27 @@ import Glibc
         #expect(export.stderr.contains("File too large"), "\(export.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: work.url.path).allSatisfy { !$0.contains("out.ndjson") })
     }
+
+    /// A snapshot restored under a limit on a file's size (or a quota) that the new database reached was
+    /// reported as `count_mismatch`, the archive judged damaged (automation deletes such an archive); a full
+    /// disk was already `io`. It is `io`, naming the write, and the archive verifies as before.
+    @Test func aRestoreStoppedByAFileSizeLimitDoesNotJudgeTheArchive() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "30000", "--seed", "7", "-o", input, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        let snapshot = work.path("s.ndjson.zst")
+        #expect(try Factpipe.run(["export", "--db", work.database, "-o", snapshot, "-q"]).status == 0)
+        let target = work.path("restored.sqlite")
+        let restore = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", """
+            ulimit -f 2000 && exec env --default-signal=XFSZ '\(BinaryLocator.factpipe.path)' restore '\(snapshot)' \
+              --to '\(target)' --json
+            """])
+        #expect(restore.status == 1, "\(restore.stderr)")
+        let json = try restore.json()
+        #expect(json["error"] as? String == "io", "\(json)")
+        #expect((json["message"] as? String)?.contains("the archive itself is not judged") == true, "\(json)")
+        #expect(!FileManager.default.fileExists(atPath: target))
+        #expect(try Factpipe.run(["verify", snapshot]).status == 0)
+    }
 }

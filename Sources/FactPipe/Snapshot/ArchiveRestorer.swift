@@ -210,6 +210,14 @@ public struct ArchiveRestorer: Sendable {
             if (summary.error as? StoreError)?.isDiskFull == true || isTargetDiskFull {
                 throw noRoom("the import into it stopped: database or disk is full")
             }
+            // Nor is it at fault when the new database could not be written (a limit on a file's size, `ulimit
+            // -f`; a quota; an I/O error): reported as a count that differs, the sound archive passed for damaged.
+            if let store = summary.error as? StoreError {
+                throw SnapshotError(
+                    .io, path: options.targetPath,
+                    "the restored database could not be written (\(store.reason)); the archive itself is not judged: "
+                        + "nothing was restored")
+            }
             throw SnapshotError(
                 .countMismatch, path: options.archivePath,
                 "import of the snapshot did not give back its \(manifest.factCount) facts: \(summary.status.rawValue), "
