@@ -20,7 +20,8 @@ struct BackupCommand: ParsableCommand {
               factpipe backup --db kb.sqlite --to /mnt/backup --keep 7 --json
 
             Exit codes: 0 written; 1 failed (nothing is left in DIR, earlier backups untouched; a --report or \
-            --metrics-file that cannot be written fails the command after the backup is written, and it stays); \
+            --metrics-file that cannot be written, or an older backup --keep cannot delete, fails the command after \
+            the backup is written, and it stays, as the message says); \
             64 usage error; 130/143/129/131 interrupted by SIGINT/SIGTERM/SIGHUP/SIGQUIT (nothing left).
             """
     )

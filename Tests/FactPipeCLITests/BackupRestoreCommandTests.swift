@@ -77,6 +77,34 @@ import Testing
 
     /// The backup just written is kept whatever its name sorts as: a backup named in the future (a clock
     /// that was ahead, or is now set back) used to outrank it, and `--keep 1` deleted the new one.
+    /// An old backup that cannot be deleted (`chattr +i`): pruning removed its `.sha256` first and failed, and
+    /// the command said only that, as if no backup had been made. The checksum is put back, and the failure
+    /// says the new backup was written and is kept.
+    @Test func keepWithAnOldBackupThatCannotBeDeletedKeepsItsChecksumAndSaysTheNewOneIsKept() throws {
+        let work = try CLIWorkspace()
+        try work.loadFacts()
+        let backups = work.path("backups")
+        try FileManager.default.createDirectory(atPath: backups, withIntermediateDirectories: true)
+        let first = try Factpipe.run(["backup", "--db", work.database, "--to", backups, "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let old = try #require(try first.json()["file"] as? String)
+        let checksum = try sha256sum(old + ".sha256")
+        let chattr = { (flag: String) throws -> Int32 in
+            try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/chattr"), [flag, old]).status
+        }
+        try #require(try chattr("+i") == 0)
+        defer { _ = try? chattr("-i") }
+        let second = try Factpipe.run(["backup", "--db", work.database, "--to", backups, "--keep", "1"])
+        #expect(second.status == 1, "\(second.stderr)")
+        #expect(second.stderr.contains("was written and is kept, but an older one could not be pruned"), "\(second.stderr)")
+        #expect(try sha256sum(old + ".sha256") == checksum)
+        let archives = try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".db.zst") }
+        #expect(archives.count == 2)
+        for archive in archives {
+            #expect(try Factpipe.run(["verify", backups + "/" + archive]).status == 0)
+        }
+    }
+
     @Test func keepOneKeepsTheBackupJustWrittenWhenAnOlderOneHasALaterName() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()

@@ -30,11 +30,28 @@ enum ArchiveRetention {
             guard access(AtomicFileOutput.folder(of: path), W_OK) == 0 else {
                 throw SnapshotError(.io, path: path, "cannot delete this old \(kind): \(systemError())")
             }
-            for suffix in sideFileSuffixes { unlink(path + suffix) }
+            // Kept in memory until the archive is gone: an archive that could not be deleted after them (made
+            // immutable, `chattr +i`) was left without its checksum, which `sha256sum -c` then lacked.
+            var removed: [(path: String, bytes: [UInt8], mode: mode_t)] = []
+            for suffix in sideFileSuffixes {
+                let side = path + suffix
+                var info = stat()
+                if lstat(side, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+                    let text = try? ArchiveReader.readSmallFile(side)
+                {
+                    removed.append((side, Array(text.utf8), info.st_mode & 0o7777))
+                }
+                unlink(side)
+            }
             try afterSideFiles?(path)
             // Gone already: another prune of the same folder took it (two overlapping `--keep` runs).
             guard unlink(path) == 0 || errno == ENOENT else {
-                throw SnapshotError(.io, path: path, "cannot delete this old \(kind): \(systemError())")
+                let reason = systemError()
+                for file in removed {
+                    try? AtomicFileOutput.writeSynced(file.bytes, to: file.path, reportedAs: file.path, mode: file.mode)
+                    TemporaryFiles.forget(file.path)
+                }
+                throw SnapshotError(.io, path: path, "cannot delete this old \(kind): \(reason)")
             }
         }
         if let first = doomed.first { try AtomicFileOutput.syncFolder(of: first) }

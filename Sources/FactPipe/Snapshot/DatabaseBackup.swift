@@ -163,10 +163,18 @@ public struct DatabaseBackup: Sendable {
             manifest: manifest, path: written, fileBytes: output.bytesWritten, fileSHA256: fileHash,
             sidecars: [written + ".sha256"], seconds: 0)
         if let keep = options.keep {
-            result.removed = try BackupRetention(
-                directory: options.directory, databaseName: name, sourceDatabase: source
-            )
-            .prune(keeping: keep, written: written)
+            do {
+                result.removed = try BackupRetention(
+                    directory: options.directory, databaseName: name, sourceDatabase: source
+                )
+                .prune(keeping: keep, written: written)
+            } catch {
+                // The new backup is whole and stays: a failure that said only why pruning failed read as no backup.
+                throw SnapshotError(
+                    error.kind, path: error.path,
+                    "the backup \(written) was written and is kept, but an older one could not be pruned: "
+                        + error.message)
+            }
         }
         result.seconds = seconds(since: start)
         return result
