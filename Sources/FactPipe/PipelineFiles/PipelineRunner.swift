@@ -203,7 +203,7 @@ public struct PipelineRunner {
         // same: with `keep_snapshots` the kept ones then cover one state fewer. Said, not silent.
         let earlier = Self.snapshotManifest(at: path)
         var result = try SnapshotExporter(options: options).run()
-        if let earlier, earlier.isOf(database: result.manifest.sourceDatabase) {
+        if let earlier, PathText.same(earlier.sourceDatabase, result.manifest.sourceDatabase) {
             result.replacedMadeAt = earlier.createdAt
         }
         if let keep = file.keepSnapshots {
@@ -263,9 +263,8 @@ public struct PipelineRunner {
             // `run FILE --db scratch.sqlite` wrote the scratch database's snapshot over the day's snapshot of the
             // file's database, exit 0. A run replaces a snapshot of its own database only.
             let database = PostgreSQLAddress(file.databasePath)?.description ?? absolutePath(file.databasePath)
-            if let earlier = Self.snapshotManifest(at: snapshot), !earlier.isOf(database: database) {
-                let host = earlier.sourceHost.flatMap { $0 == SnapshotManifest.thisHost ? nil : " on host \($0)" }
-                throw PathConflict(message: "snapshot \(snapshot) is a snapshot of \(earlier.sourceDatabase)\(host ?? "") made "
+            if let earlier = Self.snapshotManifest(at: snapshot), !PathText.same(earlier.sourceDatabase, database) {
+                throw PathConflict(message: "snapshot \(snapshot) is a snapshot of \(earlier.sourceDatabase) made "
                     + "\(earlier.createdAt), not of this run's database \(database): a run replaces only its own "
                     + "database's; give it another snapshot path (or remove that file first)")
             }

@@ -84,7 +84,7 @@ struct BackupRetention {
     func isBackupOfThisDatabase(_ path: String) -> Bool {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false), reader.isCompressed,
             case .success(let manifest) = reader.manifest,
-            manifest.kind == .backup, manifest.format == .sqlite, manifest.isOf(database: sourceDatabase),
+            manifest.kind == .backup, manifest.format == .sqlite, PathText.same(manifest.sourceDatabase, sourceDatabase),
             manifest.contentBytes > 0, let census = try? reader.frameCensus(), census.frames > 0
         else { return false }
         if let contentBytes = census.contentBytes { return contentBytes == manifest.contentBytes }

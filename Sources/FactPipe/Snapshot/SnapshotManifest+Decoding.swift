@@ -77,15 +77,13 @@ extension SnapshotManifest {
         }
         var integrity: String?
         if case .string(let text)? = fields.value("integrity_check") { integrity = text }
-        var host: String?
-        if case .string(let text)? = fields.value("source_host") { host = text }
         return SnapshotManifest(
             kind: kind, format: format, compression: try fields.string("compression"),
             schemaVersion: try fields.integer("schema_version"), factCount: try fields.integer("fact_count"),
             contentBytes: try fields.integer("content_bytes"), contentSHA256: sha256,
             createdAt: try fields.string("created_at"), sourceDatabase: try fields.string("source_database"),
             filter: filter, toolVersion: try fields.string("tool_version"), integrityCheck: integrity,
-            compressedSHA256: compressedSHA256, sourceHost: host)
+            compressedSHA256: compressedSHA256)
     }
 
     /// True for 64 lowercase hex digits.

@@ -1,15 +1,9 @@
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// What an archive holds and how to check it: written into every snapshot and backup.
 ///
 /// Its JSON form is one object with snake_case keys (`archive_version`, `kind`, `format`,
 /// `compression`, `schema_version`, `fact_count`, `content_bytes`, `content_sha256`,
 /// `compressed_sha256` (compressed archives), `created_at`,
-/// `source_database`, `source_host`, `filters`, `tool`, `tool_version`, and for backups `integrity_check`).
+/// `source_database`, `filters`, `tool`, `tool_version`, and for backups `integrity_check`).
 public struct SnapshotManifest: Sendable, Hashable {
     /// What the archive is.
     public enum Kind: String, Sendable, Hashable {
@@ -52,10 +46,6 @@ public struct SnapshotManifest: Sendable, Hashable {
     public var createdAt: String
     /// The absolute path of the database the archive was made from.
     public var sourceDatabase: String
-    /// The name of the host the archive was made on; nil in archives of earlier versions. With the path it
-    /// says whose archive this is: hosts (or containers) that each have a database at the same path and keep
-    /// their backups in one shared folder have as many databases, and `--keep` on one deleted the others'.
-    public var sourceHost: String?
     /// The filters of a snapshot (every fact when empty).
     public var filter: FactFilter
     /// The factpipe version that wrote it.
@@ -69,9 +59,8 @@ public struct SnapshotManifest: Sendable, Hashable {
         kind: Kind, format: Format, compression: String, schemaVersion: Int64, factCount: Int64,
         contentBytes: Int64, contentSHA256: String, createdAt: String, sourceDatabase: String,
         filter: FactFilter = FactFilter(), toolVersion: String = FactPipeVersion.current,
-        integrityCheck: String? = nil, compressedSHA256: String? = nil, sourceHost: String? = SnapshotManifest.thisHost
+        integrityCheck: String? = nil, compressedSHA256: String? = nil
     ) {
-        self.sourceHost = sourceHost
         self.compressedSHA256 = compressedSHA256
         self.kind = kind
         self.format = format
@@ -101,7 +90,6 @@ public struct SnapshotManifest: Sendable, Hashable {
         ]
         if let compressedSHA256 { members.append(.init("compressed_sha256", .string(compressedSHA256))) }
         members += [.init("created_at", .string(createdAt)), .init("source_database", .string(sourceDatabase))]
-        if let sourceHost { members.append(.init("source_host", .string(sourceHost))) }
         var filters: [JSONDocument.Member] = []
         if !filter.predicates.isEmpty { filters.append(.init("predicates", .strings(filter.predicates))) }
         if let since = filter.since { filters.append(.init("since", .string(since))) }
@@ -114,18 +102,4 @@ public struct SnapshotManifest: Sendable, Hashable {
 
     /// The manifest as one line of JSON, keys in a fixed order.
     public var json: String { jsonDocument.text }
-
-    /// This host's name, as `gethostname` gives it (empty when it has none).
-    public static let thisHost: String = {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "" }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }()
-
-    /// True when the archive was made from the database at `database` (its absolute path, or the server's
-    /// address, as `sourceDatabase` records it) on this host. An archive that does not record its host (made
-    /// by an earlier version) is judged by the path alone, as that version judged it.
-    func isOf(database: String) -> Bool {
-        PathText.same(sourceDatabase, database) && (sourceHost.map { PathText.same($0, Self.thisHost) } ?? true)
-    }
 }

@@ -70,7 +70,7 @@ struct SnapshotRetention {
     func snapshot(at path: String) -> Snapshot? {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false),
             case .success(let manifest) = reader.manifest,
-            manifest.kind == .snapshot, manifest.isOf(database: sourceDatabase),
+            manifest.kind == .snapshot, PathText.same(manifest.sourceDatabase, sourceDatabase),
             manifest.filter == FactFilter()
         else { return nil }
         return Snapshot(path: path, createdAt: manifest.createdAt)

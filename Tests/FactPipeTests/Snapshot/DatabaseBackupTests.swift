@@ -169,23 +169,6 @@ import Testing
         for path in [first, second, result.path] + junk { #expect(FileManager.default.fileExists(atPath: path)) }
     }
 
-    /// Hosts (or containers) that each have a database at the same path and keep their backups in one shared
-    /// folder: `--keep` on one deleted the others' backups, which hold other databases. A backup made on
-    /// another host is not this database's; one that records no host (an earlier version's) is judged by its
-    /// path, as before.
-    @Test func keepLeavesTheBackupsOfADatabaseAtTheSamePathOnAnotherHost() throws {
-        let work = try loadedWorkspace()
-        let theirs = try backup(work).path
-        try rewriteManifest(theirs) { $0.sourceHost = SnapshotManifest.thisHost + "-elsewhere" }
-        let legacy = try backup(work).path
-        try rewriteManifest(legacy) { $0.sourceHost = nil }
-        let ours = try backup(work).path
-        let result = try backup(work, keep: 1)
-        #expect(Set(result.removed) == [legacy, ours])
-        #expect(FileManager.default.fileExists(atPath: theirs))
-        #expect(FileManager.default.fileExists(atPath: result.path))
-    }
-
     /// Two `backup --keep 1` at once: the slow one, started first, finished last and deleted the other's,
     /// newer backup (it holds the facts loaded in between), keeping its own older one. A backup started
     /// after the one just written, and named no later than now, is kept; older ones go as before.

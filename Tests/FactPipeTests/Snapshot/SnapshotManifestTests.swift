@@ -27,24 +27,6 @@ import Testing
         #expect(try SnapshotManifest.decode(backup.json, path: "m") == backup)
     }
 
-    /// A manifest names the host it was made on; one of an earlier version, without it, is judged by the
-    /// database's path alone.
-    @Test func theSourceHostIsRecordedAndJudgedWithThePath() throws {
-        var made = manifest
-        made.sourceDatabase = "/data/kb.sqlite"
-        #expect(made.sourceHost == SnapshotManifest.thisHost)
-        #expect(made.json.contains(#""source_database":"/data/kb.sqlite","source_host":"#))
-        #expect(try SnapshotManifest.decode(made.json, path: "m") == made)
-        #expect(made.isOf(database: "/data/kb.sqlite"))
-        #expect(!made.isOf(database: "/data/other.sqlite"))
-        made.sourceHost = SnapshotManifest.thisHost + "-elsewhere"
-        #expect(!made.isOf(database: "/data/kb.sqlite"))
-        made.sourceHost = nil
-        #expect(!made.json.contains("source_host"))
-        #expect(try SnapshotManifest.decode(made.json, path: "m").sourceHost == nil)
-        #expect(made.isOf(database: "/data/kb.sqlite"))
-    }
-
     @Test func aManifestWithAMissingOrWrongFieldIsNamedAsDamaged() {
         let withoutCount = manifest.json.replacingOccurrences(of: #""fact_count":42,"#, with: "")
         let error = snapshotError { try SnapshotManifest.decode(withoutCount, path: "m") }

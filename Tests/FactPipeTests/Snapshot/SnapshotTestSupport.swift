@@ -129,14 +129,3 @@ func snapshotError<T>(_ body: () throws -> T) -> SnapshotError? {
 func folderContents(_ path: String) throws -> [String] {
     try FileManager.default.contentsOfDirectory(atPath: path).sorted()
 }
-
-/// Writes the compressed archive at `path` again with its manifest changed by `change` (its frames as they are).
-func rewriteManifest(_ path: String, _ change: (inout SnapshotManifest) -> Void) throws {
-    guard case .found(let json, let offset) = try SkippableFrame.locate(in: ArchiveInput(path: path)) else {
-        Issue.record("\(path) has no manifest frame")
-        return
-    }
-    var manifest = try SnapshotManifest.decode(json, path: path)
-    change(&manifest)
-    try write(Array(try bytes(path).prefix(Int(offset))) + SkippableFrame.encode(manifestJSON: manifest.json), to: path)
-}
