@@ -262,7 +262,7 @@ public struct PipelineRunner {
             try refuse(written)
             // `run FILE --db scratch.sqlite` wrote the scratch database's snapshot over the day's snapshot of the
             // file's database, exit 0. A run replaces a snapshot of its own database only.
-            let database = PostgreSQLAddress(file.databasePath)?.description ?? absolutePath(file.databasePath)
+            let database = PostgreSQLAddress(file.databasePath)?.description ?? eventualAbsolutePath(file.databasePath)
             if let earlier = Self.snapshotManifest(at: snapshot), !PathText.same(earlier.sourceDatabase, database) {
                 throw PathConflict(message: "snapshot \(snapshot) is a snapshot of \(earlier.sourceDatabase) made "
                     + "\(earlier.createdAt), not of this run's database \(database): a run replaces only its own "
