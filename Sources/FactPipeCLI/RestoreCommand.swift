@@ -70,17 +70,6 @@ struct RestoreCommand: ParsableCommand {
                         + "to \(TerminalText.escaped(target))"
                         + (result.replacedExisting ? " (replaced)" : "")
                         + ", \(result.databaseCheck.rawValue) ok, in \(Format.seconds(result.seconds)) s")
-                // A filtered export restored over a database replaced it with that part, and said nothing of it.
-                let filter = result.manifest.filter
-                if filter != FactFilter() {
-                    let parts = (filter.predicates.isEmpty ? [] : ["of the predicates " + filter.predicates.joined(separator: ", ")])
-                        + (filter.since.map { ["created at or after \($0)"] } ?? [])
-                    Standard.error(
-                        "factpipe: the snapshot is a filtered export: it holds only the facts "
-                            + TerminalText.escaped(parts.joined(separator: " and "))
-                            + " of \(TerminalText.escaped(result.manifest.sourceDatabase)), and so does "
-                            + TerminalText.escaped(target) + " now")
-                }
                 if result.mergedRows > 0 {
                     Standard.error(
                         "factpipe: the snapshot is of a version-1 database: merged "
@@ -88,6 +77,19 @@ struct RestoreCommand: ParsableCommand {
                             + "canonical form reads them as, as migrating the database merges them (each kept under "
                             + "merged_rows in its fact_metadata)")
                 }
+            }
+            // A filtered export restored over a database replaced it with that part, and said nothing of it: a
+            // warning, said under --quiet too (a nightly job's restore runs quiet).
+            let filter = result.manifest.filter
+            if filter != FactFilter() {
+                let predicates = filter.predicates.isEmpty
+                    ? [] : ["of the predicates " + filter.predicates.joined(separator: ", ")]
+                let parts = predicates + (filter.since.map { ["created at or after \($0)"] } ?? [])
+                Standard.error(
+                    "factpipe: the snapshot is a filtered export: it holds only the facts "
+                        + TerminalText.escaped(parts.joined(separator: " and "))
+                        + " of \(TerminalText.escaped(result.manifest.sourceDatabase)), and so does "
+                        + TerminalText.escaped(target) + " now")
             }
         } catch {
             throw CommandFailure.exit("restore", error, json: console.json)

@@ -260,6 +260,10 @@ import Testing
         #expect(run.stderr.contains("the snapshot is a filtered export: it holds only the facts of the predicates "
             + "\(predicate) and created at or after 2000-01-01T00:00:00"), "\(run.stderr)")
         #expect(run.stderr.contains("of \(work.database), and so does \(work.path("new.sqlite")) now"), "\(run.stderr)")
+        // A warning, said under --quiet too.
+        let quiet = try Factpipe.run(["restore", work.path("part.ndjson.zst"), "--to", work.path("quiet.sqlite"), "-q"])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(quiet.stderr.contains("the snapshot is a filtered export"), "\(quiet.stderr)")
     }
 
     /// A snapshot of no facts (a filter that matches none, an empty knowledge base) verifies and restores
