@@ -212,7 +212,7 @@ public struct ArchiveRestorer: Sendable {
             }
             // Nor is it at fault when the new database could not be written (a limit on a file's size, `ulimit
             // -f`; a quota; an I/O error): reported as a count that differs, the sound archive passed for damaged.
-            if let store = summary.error as? StoreError {
+            if let store = summary.error as? StoreError, store.isWriteFailure {
                 throw SnapshotError(
                     .io, path: options.targetPath,
                     "the restored database could not be written (\(store.reason)); the archive itself is not judged: "

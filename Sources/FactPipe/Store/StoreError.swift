@@ -81,6 +81,14 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         return code & 0xFF == SQLITE_FULL
     }
 
+    /// True when the database file or its log could not be written or opened for writing (an I/O error, a full
+    /// disk, a quota, a limit on a file's size, a read-only file or folder): the place written to is at fault,
+    /// not what was written.
+    public var isWriteFailure: Bool {
+        guard let code = sqliteCode else { return false }
+        return [SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM].contains(code & 0xFF)
+    }
+
     /// `message`, then `underlying` when there is one: what went wrong without the path or the SQL.
     public var reason: String {
         guard let underlying else { return message }
