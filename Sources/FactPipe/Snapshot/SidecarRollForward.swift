@@ -7,13 +7,15 @@
 /// Finishes the commit of an archive whose writer was killed after renaming the archive into place and
 /// before renaming the files beside it (`FILE.sha256`, `FILE.manifest.json`).
 ///
-/// `AtomicFileOutput.commit` writes the sidecars under hidden temporary names, removes the old ones,
-/// renames the archive, then the sidecars. A `kill -9` in the milliseconds between the two renames left
-/// the new archive alone: `verify` and `restore` refused a plain snapshot as `missing_manifest`, and the
-/// next command writing into the folder removed the hidden sidecars as litter. A hidden sidecar of a
-/// writer that is gone is put in place instead when the archive at its final path is the one it
-/// describes: a checksum file whose hash is the archive's, a manifest whose content hash and size are
-/// the plain archive's own. Anything else is left to `StaleTemporaries` to remove.
+/// `AtomicFileOutput.commit` writes the sidecars under hidden temporary names, moves the old ones aside
+/// under hidden names too, renames the archive, then the sidecars. A `kill -9` in the milliseconds between
+/// the two renames left the new archive alone: `verify` and `restore` refused a plain snapshot as
+/// `missing_manifest`, and the next command writing into the folder removed the hidden sidecars as litter.
+/// A hidden sidecar of a writer that is gone is put in place instead when the archive at its final path is
+/// the one it describes: a checksum file whose hash is the archive's, a manifest whose content hash and
+/// size are the plain archive's own (the newest such manifest). So a kill before the archive's rename puts
+/// the old sidecars back beside the old archive, and one after it the new ones beside the new archive.
+/// Anything else is left to `StaleTemporaries` to remove.
 enum SidecarRollForward {
     /// The files a writer puts beside an archive.
     static let suffixes = [".sha256", ".manifest.json"]
@@ -43,13 +45,13 @@ enum SidecarRollForward {
         }
         var matching: [(temporary: String, final: String)] = []
         for suffix in missing {
-            let final = path + suffix
-            guard
-                let temporary = candidates.first(where: {
-                    $0.suffix == suffix && describes($0.path, suffix: suffix, sha256: sha256, size: stamp.size)
-                })
-            else { continue }
-            matching.append((temporary.path, final))
+            // The newest that describes the file: an export over an archive of the same bytes, killed after its
+            // rename, leaves the old manifest moved aside beside its own, both describing the file.
+            let described = candidates.filter { $0.suffix == suffix }.compactMap { candidate in
+                describedAt(candidate.path, suffix: suffix, sha256: sha256, size: stamp.size).map { (candidate.path, $0) }
+            }
+            guard let newest = described.max(by: { $0.1 < $1.1 }) else { continue }
+            matching.append((newest.0, path + suffix))
         }
         guard !matching.isEmpty else { return [] }
         // Serialised with an export's own renames into the folder, and only onto the file that was hashed.
@@ -97,18 +99,19 @@ enum SidecarRollForward {
         return found
     }
 
-    /// True when the sidecar at `temporary` describes a file of `size` bytes whose SHA-256 is `sha256`.
-    private static func describes(_ temporary: String, suffix: String, sha256: String, size: Int64) -> Bool {
+    /// When the sidecar at `temporary` describes a file of `size` bytes whose SHA-256 is `sha256`, the time its
+    /// manifest was made ("" for a checksum file, which says nothing more); nil when it does not.
+    private static func describedAt(_ temporary: String, suffix: String, sha256: String, size: Int64) -> String? {
         guard
             let text = try? ArchiveReader.readSmallFile(temporary, limit: SkippableFrame.maxManifestBytes),
             !text.isEmpty
-        else { return false }
+        else { return nil }
         if suffix == ".sha256" {
-            return text.prefix(64).lowercased() == sha256 && text.dropFirst(64).first == " "
+            return text.prefix(64).lowercased() == sha256 && text.dropFirst(64).first == " " ? "" : nil
         }
-        guard let manifest = try? SnapshotManifest.decode(text, path: temporary) else {
-            return false
-        }
-        return manifest.compression == "none" && manifest.contentSHA256 == sha256 && manifest.contentBytes == size
+        guard let manifest = try? SnapshotManifest.decode(text, path: temporary),
+            manifest.compression == "none", manifest.contentSHA256 == sha256, manifest.contentBytes == size
+        else { return nil }
+        return manifest.createdAt
     }
 }

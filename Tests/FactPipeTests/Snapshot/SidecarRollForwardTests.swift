@@ -64,6 +64,46 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: archive + ".manifest.json"))
     }
 
+    /// An export over an archive, killed in its commit, leaves the old sidecars moved aside and its own hidden:
+    /// before its archive's rename the old ones go back beside the old archive; after it, its own beside the
+    /// new one, also when the two archives hold the same bytes (the newest manifest wins).
+    @Test func theOldSidecarsMovedAsideAndTheNewOnesAreToldApart() throws {
+        let work = try loadedWorkspace()
+        try export(work, to: "s.ndjson")
+        let old = try String(contentsOfFile: work.path("s.ndjson.manifest.json"), encoding: .utf8)
+        let oldChecksum = try String(contentsOfFile: work.path("s.ndjson.sha256"), encoding: .utf8)
+        try export(work, to: "s.ndjson")  // the same facts: the same bytes, a later manifest
+        let new = try String(contentsOfFile: work.path("s.ndjson.manifest.json"), encoding: .utf8)
+        try #require(old != new)
+        let me = TemporaryName.currentOwner
+        let gone = TemporaryName.Owner(pid: me.pid, start: me.start + 1, place: .current)
+        func hide(_ text: String, _ suffix: String, _ number: Int) throws {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: TemporaryName.name(
+                for: work.path("s.ndjson" + suffix), owner: gone, number: number)))
+        }
+        for (number, text) in [(1, new), (7, old)] { try hide(text, ".manifest.json", number) }
+        try FileManager.default.removeItem(atPath: work.path("s.ndjson.manifest.json"))
+        #expect(ArchiveVerifier(path: work.path("s.ndjson")).run().problems.isEmpty)
+        #expect(try String(contentsOfFile: work.path("s.ndjson.manifest.json"), encoding: .utf8) == new)
+
+        // Killed before the archive's rename: the old archive, its sidecars aside, the new export's hidden.
+        _ = work.load([try work.write("more.txt", "Extra(fact, here).\n")])
+        let archive = try Data(contentsOf: URL(fileURLWithPath: work.path("s.ndjson")))
+        try export(work, to: "s.ndjson")
+        let newer = try String(contentsOfFile: work.path("s.ndjson.manifest.json"), encoding: .utf8)
+        try hide(newer, ".manifest.json", 2)
+        try hide(try String(contentsOfFile: work.path("s.ndjson.sha256"), encoding: .utf8), ".sha256", 3)
+        try hide(new, ".manifest.json", 8)
+        try hide(oldChecksum, ".sha256", 9)
+        for suffix in SidecarRollForward.suffixes { try FileManager.default.removeItem(atPath: work.path("s.ndjson" + suffix)) }
+        try archive.write(to: URL(fileURLWithPath: work.path("s.ndjson")))
+        #expect(ArchiveVerifier(path: work.path("s.ndjson")).run().problems.isEmpty)
+        #expect(try String(contentsOfFile: work.path("s.ndjson.manifest.json"), encoding: .utf8) == new)
+        #expect(try String(contentsOfFile: work.path("s.ndjson.sha256"), encoding: .utf8) == oldChecksum)
+        StaleTemporaries.sweep(folder: work.directory.url.path)
+        #expect(try folderContents(work.path(".")).filter { $0.hasPrefix(".") }.isEmpty)
+    }
+
     /// A writer still at work (another process, or this one) renames its own sidecars: they are never taken from it.
     @Test func theSidecarsOfALiveWriterAreLeftToIt() throws {
         let work = try loadedWorkspace()
