@@ -441,6 +441,21 @@ import Testing
         }
         #expect(try sha256sum(snapshot) == before)
         #expect(!FileManager.default.fileExists(atPath: work.path("scratch.sqlite")))
+        // Nor a backup at that path.
+        try FileManager.default.createDirectory(atPath: work.path("bk"), withIntermediateDirectories: true)
+        let backup = try Factpipe.run(["backup", "--db", work.database, "--to", work.path("bk"), "--json"])
+        let backupPath = try #require(try backup.json()["file"] as? String)
+        let backupFile = try work.write("b.toml", """
+            name = "b"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [after]
+            snapshot = "\(backupPath)"
+            """)
+        let overBackup = try Factpipe.run(["run", backupFile])
+        #expect(overBackup.status == 64, "\(overBackup.stderr)")
+        #expect(overBackup.stderr.contains("a run's snapshot never replaces a backup"), "\(overBackup.stderr)")
         // Its own database's snapshot a run replaces, as before; also when the database is made anew (a night
         // that rebuilds it from scratch: the database is not there yet when the paths are checked).
         try work.write("in.txt", Self.facts + "IsA(Cow, Animal).\n")

@@ -215,8 +215,13 @@ public struct PipelineRunner {
 
     /// The manifest of the snapshot at `path`, or nil when there is none that reads.
     private static func snapshotManifest(at path: String) -> SnapshotManifest? {
+        archiveManifest(at: path).flatMap { $0.kind == .snapshot ? $0 : nil }
+    }
+
+    /// The manifest of the archive (snapshot or backup) at `path`, or nil when there is none that reads.
+    private static func archiveManifest(at path: String) -> SnapshotManifest? {
         (try? ArchiveReader(path: path, hashesFile: false)).flatMap { reader in
-            if case .success(let manifest) = reader.manifest, manifest.kind == .snapshot { manifest } else { nil }
+            if case .success(let manifest) = reader.manifest { manifest } else { nil }
         }
     }
 
@@ -263,10 +268,17 @@ public struct PipelineRunner {
             // `run FILE --db scratch.sqlite` wrote the scratch database's snapshot over the day's snapshot of the
             // file's database, exit 0. A run replaces a snapshot of its own database only.
             let database = PostgreSQLAddress(file.databasePath)?.description ?? eventualAbsolutePath(file.databasePath)
-            if let earlier = Self.snapshotManifest(at: snapshot), !PathText.same(earlier.sourceDatabase, database) {
-                throw PathConflict(message: "snapshot \(snapshot) is a snapshot of \(earlier.sourceDatabase) made "
-                    + "\(earlier.createdAt), not of this run's database \(database): a run replaces only its own "
-                    + "database's; give it another snapshot path (or remove that file first)")
+            // Nor a backup named like it (the database's whole file, ledger and all).
+            if let earlier = Self.archiveManifest(at: snapshot) {
+                guard earlier.kind == .snapshot else {
+                    throw PathConflict(message: "snapshot \(snapshot) is a backup of \(earlier.sourceDatabase) made "
+                        + "\(earlier.createdAt): a run's snapshot never replaces a backup; give it another path")
+                }
+                guard PathText.same(earlier.sourceDatabase, database) else {
+                    throw PathConflict(message: "snapshot \(snapshot) is a snapshot of \(earlier.sourceDatabase) made "
+                        + "\(earlier.createdAt), not of this run's database \(database): a run replaces only its own "
+                        + "database's; give it another snapshot path (or remove that file first)")
+                }
             }
             outputs += written
         }

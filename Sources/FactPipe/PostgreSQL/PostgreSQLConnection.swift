@@ -327,9 +327,10 @@ final class PostgreSQLConnection {
         }
         if text.isEmpty { text = "the server closed the connection" }
         if state == "55P03" {
-            text += "; another session holds a lock on a table this command needs (a LOCK TABLE, ALTER TABLE, CREATE "
-                + "INDEX or VACUUM FULL, or a transaction that ran one and is still open: see pg_locks); what was "
-                + "committed is kept: run it again once the lock is let go (--resume for a load), or give --wait more"
+            text += "; another session holds a lock on a table this command needs (a transaction left open after it "
+                + "wrote to the table or ran LOCK TABLE, ALTER TABLE, CREATE INDEX or VACUUM FULL; a pg_dump: see "
+                + "pg_locks); what was committed is kept: run it again once the lock is let go (--resume for a load; "
+                + "a load or undo waits --wait seconds, or the role's own lock_timeout)"
         }
         return PostgreSQLError(server: server, message: Self.scrub(lost(PostgreSQLError.oneLine(text)), address),
                                sqlState: state ?? notices.shutdown?.sqlState)
