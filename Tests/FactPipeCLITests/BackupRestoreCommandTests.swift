@@ -75,8 +75,6 @@ import Testing
         }
     }
 
-    /// The backup just written is kept whatever its name sorts as: a backup named in the future (a clock
-    /// that was ahead, or is now set back) used to outrank it, and `--keep 1` deleted the new one.
     /// An old backup that cannot be deleted (`chattr +i`): pruning removed its `.sha256` first and failed, and
     /// the command said only that, as if no backup had been made. The checksum is put back, and the failure
     /// says the new backup was written and is kept.
@@ -89,6 +87,7 @@ import Testing
         #expect(first.status == 0, "\(first.stderr)")
         let old = try #require(try first.json()["file"] as? String)
         let checksum = try sha256sum(old + ".sha256")
+        let modified = try FileManager.default.attributesOfItem(atPath: old + ".sha256")[.modificationDate] as? Date
         let chattr = { (flag: String) throws -> Int32 in
             try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/chattr"), [flag, old]).status
         }
@@ -98,6 +97,7 @@ import Testing
         #expect(second.status == 1, "\(second.stderr)")
         #expect(second.stderr.contains("was written and is kept, but an older one could not be pruned"), "\(second.stderr)")
         #expect(try sha256sum(old + ".sha256") == checksum)
+        #expect(try FileManager.default.attributesOfItem(atPath: old + ".sha256")[.modificationDate] as? Date == modified)
         let archives = try FileManager.default.contentsOfDirectory(atPath: backups).filter { $0.hasSuffix(".db.zst") }
         #expect(archives.count == 2)
         for archive in archives {
@@ -105,6 +105,8 @@ import Testing
         }
     }
 
+    /// The backup just written is kept whatever its name sorts as: a backup named in the future (a clock
+    /// that was ahead, or is now set back) used to outrank it, and `--keep 1` deleted the new one.
     @Test func keepOneKeepsTheBackupJustWrittenWhenAnOlderOneHasALaterName() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()

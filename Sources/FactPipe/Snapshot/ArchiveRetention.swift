@@ -32,14 +32,14 @@ enum ArchiveRetention {
             }
             // Kept in memory until the archive is gone: an archive that could not be deleted after them (made
             // immutable, `chattr +i`) was left without its checksum, which `sha256sum -c` then lacked.
-            var removed: [(path: String, bytes: [UInt8], mode: mode_t)] = []
+            var removed: [(path: String, bytes: [UInt8], info: stat)] = []
             for suffix in sideFileSuffixes {
                 let side = path + suffix
                 var info = stat()
-                if lstat(side, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-                    let text = try? ArchiveReader.readSmallFile(side)
+                if lstat(side, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 1 << 20,
+                    let input = try? ArchiveInput(path: side), let bytes = try? input.read(at: 0, count: Int(info.st_size))
                 {
-                    removed.append((side, Array(text.utf8), info.st_mode & 0o7777))
+                    removed.append((side, bytes, info))
                 }
                 unlink(side)
             }
@@ -47,13 +47,25 @@ enum ArchiveRetention {
             // Gone already: another prune of the same folder took it (two overlapping `--keep` runs).
             guard unlink(path) == 0 || errno == ENOENT else {
                 let reason = systemError()
-                for file in removed {
-                    try? AtomicFileOutput.writeSynced(file.bytes, to: file.path, reportedAs: file.path, mode: file.mode)
-                    TemporaryFiles.forget(file.path)
-                }
+                restore(removed)
                 throw SnapshotError(.io, path: path, "cannot delete this old \(kind): \(reason)")
             }
         }
         if let first = doomed.first { try AtomicFileOutput.syncFolder(of: first) }
+    }
+
+    /// Writes the side files of an archive that could not be deleted back as they were: bytes, permissions,
+    /// owner and times, as one against an interrupt (whose clean-up would remove a file half written back).
+    private static func restore(_ files: [(path: String, bytes: [UInt8], info: stat)]) {
+        TemporaryFiles.puttingInPlace { () throws(Never) in
+            for file in files {
+                let owner = (user: file.info.st_uid, group: file.info.st_gid)
+                try? AtomicFileOutput.writeSynced(
+                    file.bytes, to: file.path, reportedAs: file.path, mode: file.info.st_mode & 0o7777, owner: owner)
+                TemporaryFiles.forget(file.path)
+                var times = [file.info.st_atim, file.info.st_mtim]
+                _ = utimensat(AT_FDCWD, file.path, &times, 0)
+            }
+        }
     }
 }
