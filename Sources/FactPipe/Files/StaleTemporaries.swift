@@ -36,7 +36,7 @@ public enum StaleTemporaries {
             guard fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) == 0, (info.st_mode & S_IFMT) == S_IFREG
             else { continue }
             // A killed export's checksum or manifest that describes its archive goes in place, not away.
-            if let archive = SidecarRollForward.archiveName(ofEntry: name),
+            if let archive = SidecarRollForward.archiveName(ofEntry: name, in: folder),
                 !SidecarRollForward.complete(PathText.joined(folder, archive)).isEmpty,
                 fstatat(descriptor, name, &info, AT_SYMLINK_NOFOLLOW) != 0
             {

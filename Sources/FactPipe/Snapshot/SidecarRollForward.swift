@@ -20,15 +20,34 @@ enum SidecarRollForward {
     /// The files a writer puts beside an archive.
     static let suffixes = [".sha256", ".manifest.json"]
 
-    /// The archive a hidden sidecar's folder entry `name` belongs to (without the folder), or nil when
-    /// the entry is no sidecar's temporary name (or one shortened past recognition).
-    static func archiveName(ofEntry name: String) -> String? {
-        guard name.hasPrefix("."), let marker = name.ranges(of: TemporaryName.marker).last else { return nil }
-        let base = name[name.index(after: name.startIndex)..<marker.lowerBound]
+    /// The archive in `folder` a hidden sidecar's folder entry `name` belongs to (its name, without the
+    /// folder), or nil when the entry is no sidecar's temporary name. A long name is shortened in its
+    /// temporary name (`TemporaryName.shortened`): then the folder's names are compared with it.
+    static func archiveName(ofEntry name: String, in folder: String) -> String? {
+        guard let (base, room) = hiddenBase(of: name) else { return nil }
         for suffix in suffixes where base.hasSuffix(suffix) && base.count > suffix.count {
             return String(base.dropLast(suffix.count))
         }
+        guard base.utf8.count > 9, base.utf8.dropLast(8).last == UInt8(ascii: "~"),
+            let directory = opendir(folder.isEmpty ? "." : folder)
+        else { return nil }
+        defer { closedir(directory) }
+        while let entry = readdir(directory) {
+            let candidate = DirectoryEntry.name(entry)
+            if !candidate.hasPrefix("."), suffixes.contains(where: { TemporaryName.shortened(candidate + $0, room: room) == base }) {
+                return candidate
+            }
+        }
         return nil
+    }
+
+    /// What a temporary name keeps of its final name (`base`), and the room `TemporaryName.make` left that,
+    /// from the length of what follows it; nil for a name factpipe did not make.
+    private static func hiddenBase(of name: String) -> (base: String, room: Int)? {
+        guard name.hasPrefix("."), let marker = name.ranges(of: TemporaryName.marker).last else { return nil }
+        let base = String(name[name.index(after: name.startIndex)..<marker.lowerBound])
+        let tail = name.utf8.count - 1 - base.utf8.count
+        return (base, Int(NAME_MAX) - 1 - tail - TemporaryName.longestSideFileSuffix)
     }
 
     /// Puts in place each missing sidecar of the regular file at `path` that a writer that is gone left
@@ -82,12 +101,8 @@ enum SidecarRollForward {
             let entryName = DirectoryEntry.name(entry)
             guard let owner = TemporaryName.owner(ofEntry: entryName),
                 owner.place.map({ $0 == .current }) ?? true, !owner.isAlive,
-                let marker = entryName.ranges(of: TemporaryName.marker).last
+                let (base, room) = hiddenBase(of: entryName)
             else { continue }
-            let base = String(entryName[entryName.index(after: entryName.startIndex)..<marker.lowerBound])
-            // The room `TemporaryName.make` left the name, from the length of what follows it.
-            let tail = entryName.utf8.count - 1 - base.utf8.count
-            let room = Int(NAME_MAX) - 1 - tail - TemporaryName.longestSideFileSuffix
             guard let suffix = suffixes.first(where: { TemporaryName.shortened(name + $0, room: room) == base }) else {
                 continue
             }
