@@ -86,7 +86,8 @@ extension ImportSummary {
         // A load that stopped counts what it committed: the batch it stopped in was rolled back, the refusal
         // that ran out `--max-errors` with it ("0 rejected" under the message quoting that refusal read as a lie).
         let counted = status == .done ? "" : " committed"
-        var head = "factpipe: \(status.rawValue): \(Format.count(records, "record"))\(counted): \(Format.count(inserted)) inserted, "
+        var head = "factpipe: \(status.rawValue): \(Format.count(records, "record"))\(counted): "
+            + "\(Format.count(inserted)) inserted, "
             + "\(Format.count(updated)) updated, \(Format.count(duplicates, "duplicate")), "
             + "\(Format.count(rejected)) rejected, \(Format.count(warnings, "warning")) in \(Format.seconds(seconds)) s "
             + "(\(Format.count(Int(factsPerSecond))) facts/s, peak RSS \(Format.bytes(Int64(peakRSSBytes))))"

@@ -94,10 +94,6 @@ enum PathArguments {
         }
     }
 
-    /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
-    /// `inputs`, the database, or another output; an input that is the database; and, unless
-    /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database, and one that is an
-    /// existing factpipe archive but for `replaceableArchives` (`OutputPathCheck`).
     /// Refuses a PostgreSQL URL where an archive file goes (`verify URL`, `restore URL`, `export -o URL`),
     /// named without its password: the messages about a missing file of that name showed it whole.
     static func checkArchive(_ path: String, option: String) throws {
@@ -106,6 +102,11 @@ enum PathArguments {
             + "database; to load a snapshot into PostgreSQL, import it with --db and the URL")
     }
 
+    /// Refuses any of `outputs` (option and path; nil when not given) that is the same file as one of
+    /// `inputs`, the database, or another output; an input that is the database; and, unless
+    /// `mayReplaceDatabases` (`restore --to`), an output that is an existing SQLite database; and, whatever
+    /// `mayReplaceDatabases` says, one that is an existing factpipe archive but for `replaceableArchives`
+    /// (`OutputPathCheck`).
     static func checkOutputs(
         _ outputs: [(String, String?)], inputs: [String] = [], database: String?, pipelineFile: String? = nil,
         mayReplaceDatabases: Bool = false, replaceableArchives: Set<String> = []

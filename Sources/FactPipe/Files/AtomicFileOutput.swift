@@ -292,6 +292,8 @@ final class AtomicFileOutput: ArchiveSink {
                 guard rename(file.temporary, file.final) == 0 else {
                     let reason = systemError()
                     for rest in written[index...] { Self.remove(rest.temporary) }
+                    // The new file is in place: the old one's sidecars describe nothing here any more.
+                    for file in aside { unlink(file.hidden) }
                     throw SnapshotError(.io, path: file.final, "cannot rename into place: \(reason)")
                 }
                 TemporaryFiles.forget(file.temporary)

@@ -108,7 +108,8 @@ public enum OutputPathCheck {
     static func archive(atPath path: String) -> String? {
         var info = stat()
         guard !path.isEmpty, path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
-            let reader = try? ArchiveReader(path: path, hashesFile: false), case .success(let manifest) = reader.manifest
+            let reader = try? ArchiveReader(path: path, hashesFile: false),
+            case .success(let manifest) = reader.manifest
         else { return nil }
         return "a factpipe \(manifest.kind.rawValue) of \(manifest.factCount) facts made "
             + "\(manifest.createdAt) from \(manifest.sourceDatabase)"

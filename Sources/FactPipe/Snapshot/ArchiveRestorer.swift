@@ -485,7 +485,11 @@ public struct ArchiveRestorer: Sendable {
                 try rename()
             } catch {
                 // Only beside the old database: after the new one is in place, the old log would be replayed into it.
-                if access(temporary, F_OK) == 0 { putBack() }
+                if access(temporary, F_OK) == 0 {
+                    putBack()
+                } else {
+                    for file in aside { unlink(file.hidden) }
+                }
                 throw error
             }
             for file in aside { unlink(file.hidden) }

@@ -37,7 +37,8 @@ enum ArchiveRetention {
                 let side = path + suffix
                 var info = stat()
                 if lstat(side, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_size <= 1 << 20,
-                    let input = try? ArchiveInput(path: side), let bytes = try? input.read(at: 0, count: Int(info.st_size))
+                    let input = try? ArchiveInput(path: side),
+                    let bytes = try? input.read(at: 0, count: Int(info.st_size))
                 {
                     removed.append((side, bytes, info))
                 }

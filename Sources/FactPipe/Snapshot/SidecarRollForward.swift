@@ -34,9 +34,8 @@ enum SidecarRollForward {
         defer { closedir(directory) }
         while let entry = readdir(directory) {
             let candidate = DirectoryEntry.name(entry)
-            if !candidate.hasPrefix("."), suffixes.contains(where: { TemporaryName.shortened(candidate + $0, room: room) == base }) {
-                return candidate
-            }
+            let isIt = suffixes.contains { TemporaryName.shortened(candidate + $0, room: room) == base }
+            if !candidate.hasPrefix("."), isIt { return candidate }
         }
         return nil
     }
@@ -67,7 +66,8 @@ enum SidecarRollForward {
             // The newest that describes the file: an export over an archive of the same bytes, killed after its
             // rename, leaves the old manifest moved aside beside its own, both describing the file.
             let described = candidates.filter { $0.suffix == suffix }.compactMap { candidate in
-                describedAt(candidate.path, suffix: suffix, sha256: sha256, size: stamp.size).map { (candidate.path, $0) }
+                describedAt(candidate.path, suffix: suffix, sha256: sha256, size: stamp.size)
+                    .map { (candidate.path, $0) }
             }
             guard let newest = described.max(by: { $0.1 < $1.1 }) else { continue }
             matching.append((newest.0, path + suffix))

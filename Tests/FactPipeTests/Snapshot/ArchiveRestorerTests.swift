@@ -341,6 +341,21 @@ import Testing
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory.url.path))
             == ["kb.sqlite", "kb.sqlite-wal", "kb.sqlite-journal", ".restored.sqlite", "kb.sqlite-factpipe.lock"])
 
+        // A failure after the new file is in place (the folder's sync) never puts the old log back beside it,
+        // where it would be replayed into the new database; nor leaves it hidden.
+        let failing = try directory.write(".failing.sqlite", "")
+        try directory.write("kb.sqlite-wal", "the old database's log")
+        #expect(throws: SnapshotError.self) {
+            try restorer.replaceTarget(with: failing) { () throws(SnapshotError) in
+                #expect(rename(failing, target) == 0)
+                throw SnapshotError(.io, path: target, "cannot sync the folder")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: log))
+        #expect(!FileManager.default.fileExists(atPath: journal))
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: directory.url.path))
+            == ["kb.sqlite", ".restored.sqlite", "kb.sqlite-factpipe.lock"])
+
         try restorer.replaceTarget(with: temporary) { () throws(SnapshotError) in
             #expect(rename(temporary, target) == 0)
         }
