@@ -189,13 +189,6 @@ func absolutePath(_ path: String) -> String {
     return String(cString: resolved)
 }
 
-/// The absolute path `absolutePath` will give a file once it is made at `path`: when it is not there yet (a
-/// database a run makes anew), its folder resolved and its name.
-func eventualAbsolutePath(_ path: String) -> String {
-    guard access(path, F_OK) != 0 else { return absolutePath(path) }
-    let (folder, name) = PathText.split(path)
-    return PathText.joined(absolutePath(folder.isEmpty ? "." : folder), name)
-}
 
 /// `fsync` of the file at `path`, opened anew (run in a `BackgroundResult`, the disk works while the
 /// caller goes on: a restored database is synced while SQLite checks it).

@@ -256,29 +256,19 @@ final class AtomicFileOutput: ArchiveSink {
             // is in place: a rename that failed (an old archive or sidecar made immutable, a folder that went
             // read-only) left the old archive without them, or the new one beside an old manifest, and the
             // export said it failed. A kill meanwhile leaves them for `SidecarRollForward`.
-            var aside: [(final: String, hidden: String)] = []
-            func putBack() {
-                for file in aside.reversed() { _ = Self.move(file.hidden, to: file.final, replacing: true) }
-            }
+            var aside = SetAside()
             if replacing {
-                for file in written {
-                    var info = stat()
-                    guard lstat(file.final, &info) == 0 else { continue }
-                    let hidden = TemporaryName.make(for: file.final)
-                    guard Self.move(file.final, to: hidden, replacing: true) == 0 else {
-                        let reason = systemError()
-                        putBack()
-                        for file in written { Self.remove(file.temporary) }
-                        throw SnapshotError(
-                            .io, path: file.final, "cannot move the old file aside: \(reason) (nothing was replaced)")
-                    }
-                    aside.append((file.final, hidden))
+                do throws(SnapshotError) {
+                    for file in written { try aside.move(file.final, what: "the old file") }
+                } catch {
+                    for file in written { Self.remove(file.temporary) }
+                    throw error
                 }
             }
             guard Self.move(temporaryPath, to: path, replacing: replacing) == 0 else {
                 let code = errno
                 let reason = systemError()
-                putBack()
+                aside.putBack()
                 for file in written { Self.remove(file.temporary) }
                 if code == EEXIST && !replacing {
                     throw SnapshotError(.targetExists, path: path, "was created while this ran; it is left as it is")
@@ -293,12 +283,12 @@ final class AtomicFileOutput: ArchiveSink {
                     let reason = systemError()
                     for rest in written[index...] { Self.remove(rest.temporary) }
                     // The new file is in place: the old one's sidecars describe nothing here any more.
-                    for file in aside { unlink(file.hidden) }
+                    aside.discard()
                     throw SnapshotError(.io, path: file.final, "cannot rename into place: \(reason)")
                 }
                 TemporaryFiles.forget(file.temporary)
             }
-            for file in aside { unlink(file.hidden) }
+            aside.discard()
         }
         try Self.syncFolder(of: path)
     }

@@ -267,7 +267,9 @@ public struct PipelineRunner {
             try refuse(written)
             // `run FILE --db scratch.sqlite` wrote the scratch database's snapshot over the day's snapshot of the
             // file's database, exit 0. A run replaces a snapshot of its own database only.
-            let database = PostgreSQLAddress(file.databasePath)?.description ?? eventualAbsolutePath(file.databasePath)
+            // Where the export will record it, also for a database the run makes anew.
+            let database = PostgreSQLAddress(file.databasePath)?.description
+                ?? PathText.real(file.databasePath) ?? file.databasePath
             // Nor a backup named like it (the database's whole file, ledger and all).
             if let earlier = Self.archiveManifest(at: snapshot) {
                 guard earlier.kind == .snapshot else {

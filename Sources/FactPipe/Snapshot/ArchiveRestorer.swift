@@ -465,34 +465,18 @@ public struct ArchiveRestorer: Sendable {
         // committed there lost, and the restore said the target was left as it was. Moved and replaced as one
         // against an interrupt: between the two, the old database is without its log.
         try TemporaryFiles.puttingInPlace { () throws(SnapshotError) in
-            var aside: [(stale: String, hidden: String)] = []
-            func putBack() {
-                for file in aside.reversed() { _ = AtomicFileOutput.move(file.hidden, to: file.stale, replacing: true) }
-            }
+            var aside = SetAside()
             for suffix in ["-wal", "-shm", "-journal"] {
-                let stale = options.targetPath + suffix
-                guard access(stale, F_OK) == 0 else { continue }
-                let hidden = TemporaryName.make(for: stale)
-                guard AtomicFileOutput.move(stale, to: hidden, replacing: true) == 0 else {
-                    let reason = systemError()
-                    putBack()
-                    throw SnapshotError(
-                        .io, path: stale, "cannot move the replaced database's \(suffix) file aside: \(reason)")
-                }
-                aside.append((stale, hidden))
+                try aside.move(options.targetPath + suffix, what: "the replaced database's \(suffix) file")
             }
             do throws(SnapshotError) {
                 try rename()
             } catch {
                 // Only beside the old database: after the new one is in place, the old log would be replayed into it.
-                if access(temporary, F_OK) == 0 {
-                    putBack()
-                } else {
-                    for file in aside { unlink(file.hidden) }
-                }
+                if access(temporary, F_OK) == 0 { aside.putBack() } else { aside.discard() }
                 throw error
             }
-            for file in aside { unlink(file.hidden) }
+            aside.discard()
         }
     }
 }
