@@ -62,21 +62,8 @@ struct PostgreSQLFrozenServerTests {
         let work = try CLIWorkspace()
         let first = try work.write("first.txt", "P(a, b).\n")
         #expect(try Factpipe.run(["import", first, "--db", database.url, "-q"]).status == 0)
-        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
-            "-X", "-q", database.url, "-c",
-            "BEGIN; LOCK TABLE facts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;",
-        ])
-        defer {
-            holder.killNine()
-            _ = try? database.sql("""
-                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid()
-                """)
-        }
-        let locked = poll(timeout: 30) {
-            ((try? database.locks("mode = 'AccessExclusiveLock' AND granted")) ?? 0) > 0
-        }
-        try #require(locked, "the other session did not take its lock")
+        let holder = try FactsLockHolder(database)
+        defer { holder.release() }
         let second = try work.write("second.txt", "P(c, d).\n")
         let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", second, "--db", database.url, "-q"])
         defer { load.killNine() }
@@ -94,7 +81,7 @@ struct PostgreSQLFrozenServerTests {
             ((try? database.locks("locktype = 'advisory'")) ?? 1) == 0
         }
         #expect(freed, "the writer lock stayed with the server process")
-        #expect(holder.isRunning, "the other session still holds its lock")
+        #expect(holder.isHolding, "the other session still holds its lock")
     }
 
     /// A load or an undo behind another session's lock on `facts` (a `LOCK TABLE` in a transaction left open)
@@ -105,22 +92,8 @@ struct PostgreSQLFrozenServerTests {
         let work = try CLIWorkspace()
         let first = try work.write("first.txt", "P(a, b).\n")
         #expect(try Factpipe.run(["import", first, "--db", database.url, "-q"]).status == 0)
-        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
-            "-X", "-q", database.url, "-c",
-            "BEGIN; LOCK TABLE facts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;",
-        ])
-        defer { holder.killNine() }
-        let endHolder = {
-            _ = try? database.sql("""
-                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE '%pg_sleep(60)%'
-                """)
-        }
-        defer { endHolder() }
-        let locked = poll(timeout: 30) {
-            ((try? database.locks("mode = 'AccessExclusiveLock' AND granted")) ?? 0) > 0
-        }
-        try #require(locked, "the other session did not take its lock")
+        let holder = try FactsLockHolder(database)
+        defer { holder.release() }
         let lines = (1...300).map { "P(n\($0), m)." }.joined(separator: "\n") + "\n"
         let second = try work.write("second.txt", lines)
         let start = ContinuousClock.now
@@ -130,12 +103,42 @@ struct PostgreSQLFrozenServerTests {
         #expect(load.stderr.contains("lock timeout") && load.stderr.contains("another session holds a lock"), "\(load.stderr)")
         let undo = try Factpipe.run(["undo", "1", "--db", database.url, "--wait", "1"])
         #expect(undo.status == 1 && undo.stderr.contains("another session holds a lock"), "\(undo.stderr)")
-        #expect(holder.isRunning, "the other session still holds its lock")
+        #expect(holder.isHolding, "the other session still holds its lock")
 
-        endHolder()
-        #expect(poll(timeout: 10) { !holder.isRunning })
+        holder.release()
         let resumed = try Factpipe.run(["import", second, "--db", database.url, "--resume", "-q"])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try database.int("SELECT count(*) FROM facts") == 301)
+    }
+}
+
+/// Another session that holds `facts`' ACCESS EXCLUSIVE lock, in a transaction of a minute, from the moment
+/// it is made; `release()` ends it, its server process too (killing psql leaves that in `pg_sleep`).
+private final class FactsLockHolder {
+    private let process: BackgroundProcess
+    private let database: PostgreSQLTestDatabase
+
+    init(_ database: PostgreSQLTestDatabase) throws {
+        self.database = database
+        process = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url + "?application_name=lock-holder", "-c",
+            "BEGIN; LOCK TABLE facts IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT;",
+        ])
+        let locked = poll(timeout: 30) {
+            ((try? database.locks("mode = 'AccessExclusiveLock' AND granted")) ?? 0) > 0
+        }
+        if !locked { release() }
+        try #require(locked, "the other session did not take its lock")
+    }
+
+    /// True while the session runs (and holds the lock).
+    var isHolding: Bool { process.isRunning }
+
+    func release() {
+        process.killNine()
+        _ = try? database.sql("""
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'lock-holder'
+            """)
     }
 }
