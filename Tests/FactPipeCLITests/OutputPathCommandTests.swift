@@ -6,6 +6,15 @@ import Testing
 @Suite struct OutputPathCommandTests {
     private static let facts = "IsA(Dog, Animal).\nIsA(Cat, Animal).\nnot a fact\n"
 
+    /// Runs factpipe with `arguments`, which must be refused (64) with `text` in what it says.
+    private func expectRefused(
+        _ arguments: [String], saying text: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
+        let run = try Factpipe.run(arguments)
+        #expect(run.status == 64, "\(arguments): \(run.stderr)", sourceLocation: sourceLocation)
+        #expect(run.stderr.contains(text), "\(arguments): \(run.stderr)", sourceLocation: sourceLocation)
+    }
+
     private func names(_ work: CLIWorkspace) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: work.url.path).sorted()
     }
@@ -335,9 +344,7 @@ import Testing
             ["import", input, "--db", work.database, "--rejects", other, "--force"],
             ["import", input, "--db", work.database, "--report", wal, "--force"],
         ] {
-            let run = try Factpipe.run(arguments)
-            #expect(run.status == 64, "\(arguments): \(run.stderr)")
-            #expect(run.stderr.contains("is a SQLite"), "\(arguments): \(run.stderr)")
+            try expectRefused(arguments, saying: "is a SQLite")
         }
         let file = try work.write("p.toml", """
             name = "p"
@@ -347,9 +354,7 @@ import Testing
             [after]
             snapshot = "other.sqlite"
             """)
-        let run = try Factpipe.run(["run", file, "--force"])
-        #expect(run.status == 64, "\(run.stderr)")
-        #expect(run.stderr.contains("snapshot \(other) is a SQLite database"), "\(run.stderr)")
+        try expectRefused(["run", file, "--force"], saying: "snapshot \(other) is a SQLite database")
         #expect(try sha256sum(other) == before.other)
         #expect(try sha256sum(wal) == before.wal)
         #expect(try SQLiteFile.int(other, "SELECT count(*) FROM facts") == 2)
@@ -385,9 +390,7 @@ import Testing
             (["export", "--db", work.database, "-o", work.path("new.ndjson"), "--metrics-file", backup], "backup"),
             (["generate", "--facts", "5", "-o", compressed], "snapshot"),
         ] {
-            let run = try Factpipe.run(arguments)
-            #expect(run.status == 64, "\(arguments): \(run.stderr)")
-            #expect(run.stderr.contains("is a factpipe \(kind) of 2 facts made"), "\(arguments): \(run.stderr)")
+            try expectRefused(arguments, saying: "is a factpipe \(kind) of 2 facts made")
         }
         let file = try work.write("p.toml", """
             name = "p"
@@ -397,9 +400,7 @@ import Testing
             [load]
             rejects = "kb.ndjson.zst"
             """)
-        let run = try Factpipe.run(["run", file, "--force"])
-        #expect(run.status == 64, "\(run.stderr)")
-        #expect(run.stderr.contains("is a factpipe snapshot"), "\(run.stderr)")
+        try expectRefused(["run", file, "--force"], saying: "is a factpipe snapshot")
         #expect(try [compressed, plain, backup].map { try sha256sum($0) } == before)
         // The archive an export or a pipeline writes anew replaces the old one.
         #expect(try Factpipe.run(["export", "--db", work.database, "-o", compressed, "-q"]).status == 0)
@@ -453,9 +454,7 @@ import Testing
             [after]
             snapshot = "\(backupPath)"
             """)
-        let overBackup = try Factpipe.run(["run", backupFile])
-        #expect(overBackup.status == 64, "\(overBackup.stderr)")
-        #expect(overBackup.stderr.contains("a run's snapshot never replaces a backup"), "\(overBackup.stderr)")
+        try expectRefused(["run", backupFile], saying: "a run's snapshot never replaces a backup")
         // Its own database's snapshot a run replaces, as before; also when the database is made anew (a night
         // that rebuilds it from scratch: the database is not there yet when the paths are checked).
         try work.write("in.txt", Self.facts + "IsA(Cow, Animal).\n")
