@@ -401,6 +401,13 @@ import Testing
             rejects = "kb.ndjson.zst"
             """)
         try expectRefused(["run", file, "--force"], saying: "is a factpipe snapshot")
+        // Standard output appended to an archive counts as that file.
+        let appended = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), [
+            "-c", "exec \"$0\" import \"$1\" --db \"$2\" --rejects - --force -q >> \"$3\"",
+            BinaryLocator.factpipe.path, input, work.database, compressed,
+        ])
+        #expect(appended.status == 64, "\(appended.stderr)")
+        #expect(appended.stderr.contains("--rejects - (standard output) is a factpipe snapshot"), "\(appended.stderr)")
         #expect(try [compressed, plain, backup].map { try sha256sum($0) } == before)
         // The archive an export or a pipeline writes anew replaces the old one.
         #expect(try Factpipe.run(["export", "--db", work.database, "-o", compressed, "-q"]).status == 0)

@@ -89,8 +89,11 @@ public enum OutputPathCheck {
             }
         }
         for (option, path) in outputs where !replaceableArchives.contains(path) {
-            if let archive = archive(atPath: path) {
-                throw PathConflict(message: "\(option) \(path) is \(archive): factpipe never writes over one; give "
+            // `-` counts as the file standard output is redirected to, as above: `--rejects - >> kb.ndjson.zst`
+            // appended past the manifest frame, and the archive no longer verified.
+            if let archive = archive(atPath: path == "-" ? "/dev/stdout" : path) {
+                let named = path == "-" ? "- (standard output)" : path
+                throw PathConflict(message: "\(option) \(named) is \(archive): factpipe never writes over one; give "
                     + "another name (or remove it first)")
             }
         }
@@ -107,7 +110,7 @@ public enum OutputPathCheck {
     /// its manifest (inside a compressed archive, beside a plain one); nil for anything else.
     static func archive(atPath path: String) -> String? {
         var info = stat()
-        guard !path.isEmpty, path != "-", stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+        guard !path.isEmpty, stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
             let reader = try? ArchiveReader(path: path, hashesFile: false),
             case .success(let manifest) = reader.manifest
         else { return nil }
