@@ -54,15 +54,20 @@ struct PostgreSQLFrozenServerTests {
         #expect(try victim.sql(ledger) == (try reference.sql(ledger)))
     }
 
-    /// A load whose server process waits for another session's lock: the second SIGINT ended the client,
-    /// but the server process went on waiting, holding the writer lock, as long as the other session held
-    /// its lock (an `undo` then refused: "another load is writing"). The stop now sends a cancel request.
-    @Test func aSecondInterruptCancelsTheServersWaitSoTheWriterLockIsFree() throws {
+    /// A database of one fact whose `facts` another session holds locked, and a workspace.
+    private func oneFactLockedByAnotherSession() throws -> (PostgreSQLTestDatabase, CLIWorkspace, FactsLockHolder) {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
         let first = try work.write("first.txt", "P(a, b).\n")
         #expect(try Factpipe.run(["import", first, "--db", database.url, "-q"]).status == 0)
-        let holder = try FactsLockHolder(database)
+        return (database, work, try FactsLockHolder(database))
+    }
+
+    /// A load whose server process waits for another session's lock: the second SIGINT ended the client,
+    /// but the server process went on waiting, holding the writer lock, as long as the other session held
+    /// its lock (an `undo` then refused: "another load is writing"). The stop now sends a cancel request.
+    @Test func aSecondInterruptCancelsTheServersWaitSoTheWriterLockIsFree() throws {
+        let (database, work, holder) = try oneFactLockedByAnotherSession()
         defer { holder.release() }
         let second = try work.write("second.txt", "P(c, d).\n")
         let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", second, "--db", database.url, "-q"])
@@ -88,11 +93,7 @@ struct PostgreSQLFrozenServerTests {
     /// waited without a word for as long as the session kept it. It waits `--wait` seconds now, then fails
     /// saying why, and the load goes on with `--resume` once the lock is let go.
     @Test func aLoadBehindAnotherSessionsTableLockFailsAfterItsWaitAndResumes() throws {
-        let database = try PostgreSQLTestDatabase()
-        let work = try CLIWorkspace()
-        let first = try work.write("first.txt", "P(a, b).\n")
-        #expect(try Factpipe.run(["import", first, "--db", database.url, "-q"]).status == 0)
-        let holder = try FactsLockHolder(database)
+        let (database, work, holder) = try oneFactLockedByAnotherSession()
         defer { holder.release() }
         let lines = (1...300).map { "P(n\($0), m)." }.joined(separator: "\n") + "\n"
         let second = try work.write("second.txt", lines)
