@@ -64,6 +64,34 @@ struct PostgreSQLExportTests {
         #expect(try facts(work.path("restored.sqlite")) == expected)
     }
 
+    /// A server's database has an identity that its snapshots record (`DatabaseIdentity`), so that snapshot
+    /// retention tells it from another database of the same address; one made by an earlier build is given one
+    /// by its next load.
+    @Test func aServerDatabaseHasAnIdentityItsSnapshotsRecord() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.ndjson", Self.fixture)
+        #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+        let identity = { () throws -> String? in
+            try database.sql("SELECT value FROM factpipe_meta WHERE key = 'database_id'").first?.first
+        }
+        let recorded = { (name: String) throws -> String? in
+            let export = try Factpipe.run(["export", "--db", database.url, "-o", work.path(name), "-q"])
+            #expect(export.status == 0, "\(export.stderr)")
+            let verify = try Factpipe.run(["verify", work.path(name), "--json"]).json()
+            return (verify["manifest"] as? [String: Any])?["database_id"] as? String
+        }
+        let first = try #require(try identity())
+        #expect(first.count == 16 && first.allSatisfy { "0123456789abcdef".contains($0) })
+        #expect(try recorded("first.ndjson.zst") == first)
+        try database.sql("DELETE FROM factpipe_meta WHERE key = 'database_id'")
+        #expect(try recorded("none.ndjson.zst") == nil)
+        #expect(try Factpipe.run(["import", input, "--db", database.url, "-q"]).status == 0)
+        let given = try #require(try identity())
+        #expect(given != first)
+        #expect(try recorded("given.ndjson.zst") == given)
+    }
+
     @Test func textExportIsTheSQLiteStoreOneAndFiltersWork() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

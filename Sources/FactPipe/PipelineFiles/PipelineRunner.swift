@@ -207,7 +207,8 @@ public struct PipelineRunner {
             result.replacedMadeAt = earlier.createdAt
         }
         if let keep = file.keepSnapshots {
-            let retention = SnapshotRetention(pattern: template, sourceDatabase: result.manifest.sourceDatabase)
+            let retention = SnapshotRetention(
+                pattern: template, sourceDatabase: result.manifest.sourceDatabase, databaseID: result.manifest.databaseID)
             result.removed = try retention.prune(keeping: keep, justWritten: path)
         }
         return result

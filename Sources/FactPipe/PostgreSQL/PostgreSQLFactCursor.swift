@@ -20,6 +20,8 @@ final class PostgreSQLFactCursor: FactRowSource {
     let path: String
     /// The PostgreSQL schema version (`factpipe_meta`).
     private(set) var schemaVersion: Int64
+    /// The database's identity (`DatabaseIdentity`), read in the cursor's transaction; nil when it has none.
+    private(set) var databaseID: String?
     let holdsOldCanonicalForm = false
 
     private let connection: PostgreSQLConnection
@@ -46,6 +48,7 @@ final class PostgreSQLFactCursor: FactRowSource {
         do throws(PostgreSQLError) {
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             schemaVersion = Int64(try PostgreSQLSchema.checkReadable(connection))
+            databaseID = try PostgreSQLSchema.databaseID(connection)
             // A load killed while it copied straight into `facts` left its unique index out: a statement another
             // program wrote twice meanwhile would be exported twice, and the archive would not restore.
             if !(try PostgreSQLSchema.existingSecondaryIndexes(connection).contains("facts_statement")) {

@@ -17,8 +17,9 @@
 /// `--on-conflict update` merges `context` and `fact_metadata` with `factpipe_json_patch`, RFC 7396 as
 /// SQLite's `json_patch` does it (nested objects merged key by key, a `null` deletes the key).
 ///
-/// `factpipe_meta` holds the schema version. A database whose `facts` table exists without it (or with
-/// a version this build does not know) was not made by factpipe, and is refused untouched. Version 1
+/// `factpipe_meta` holds the schema version and the database's identity (`DatabaseIdentity`). A database
+/// whose `facts` table exists without it (or with a version this build does not know) was not made by
+/// factpipe, and is refused untouched. Version 1
 /// lacked `factpipe_json_patch`: a load adds it in place (`migrations`); readers take either version.
 /// Functions made before their built-ins were named with their schema get their new bodies from the
 /// next load by their owner (`refreshFunctionBodies`); the tables are the same, so the version is too,
@@ -355,6 +356,7 @@ enum PostgreSQLSchema {
             }
             try refreshFunctionBodies(connection)
             try addRulesColumn(connection)
+            try giveDatabaseID(connection)
         case .factpipe(let found):
             guard found == version else {
                 throw PostgreSQLError(
@@ -364,6 +366,7 @@ enum PostgreSQLSchema {
             }
             try refreshFunctionBodies(connection)
             try addRulesColumn(connection)
+            try giveDatabaseID(connection)
         case .foreign:
             return  // refused above, before the encoding is asked
         case .empty:
@@ -371,9 +374,28 @@ enum PostgreSQLSchema {
                 try connection.executeScript(createTables)
                 for index in secondaryIndexes { try connection.execute(index.sql) }
                 try connection.execute(
-                    "INSERT INTO factpipe_meta(key, value) VALUES ('schema_version', $1)", ["\(version)"])
+                    "INSERT INTO factpipe_meta(key, value) VALUES ('schema_version', $1), ($2, $3)",
+                    ["\(version)", DatabaseIdentity.key, DatabaseIdentity.text(DatabaseIdentity.newValue())])
             }
         }
+    }
+
+    /// The database's identity (`DatabaseIdentity`), nil when it has none (made by an earlier build, not
+    /// written since by a role that may add it).
+    static func databaseID(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> String? {
+        let found = try connection.execute("SELECT value FROM factpipe_meta WHERE key = $1", [DatabaseIdentity.key])
+        return found.rowCount == 1 ? found.text(0, 0) : nil
+    }
+
+    /// Gives a database made before identities were kept its own, where the role may add a row to
+    /// `factpipe_meta`; nothing (not even a lock) when it has one.
+    static func giveDatabaseID(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+        guard try databaseID(connection) == nil,
+            try connection.execute("SELECT pg_catalog.has_table_privilege('factpipe_meta', 'INSERT')").bool(0, 0)
+        else { return }
+        try connection.execute(
+            "INSERT INTO factpipe_meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            [DatabaseIdentity.key, DatabaseIdentity.text(DatabaseIdentity.newValue())])
     }
 
     /// Refuses a database whose encoding is not UTF-8, for a writer (and `run --dry-run`, which says what a load

@@ -8,9 +8,10 @@
 ///
 /// A backup of `kb.sqlite` is named `kb-YYYYMMDDTHHMMSS.mmmZ.db.zst` (UTC), so names sort by time.
 /// Pruning deletes only files that match that pattern *and* are backups of this very database (their
-/// manifest names its absolute path, their frames hold the content it describes): another database's
-/// backups, files of the same name from elsewhere, and anything else in the folder are never touched,
-/// nor counted among the backups kept.
+/// manifest names its absolute path and its identity, their frames hold the content it describes): another
+/// database's backups (one at the same path on another host that backs up into a shared folder too), files
+/// of the same name from elsewhere, and anything else in the folder are never touched, nor counted among
+/// the backups kept.
 struct BackupRetention {
     /// The folder holding the backups.
     let directory: String
@@ -18,6 +19,8 @@ struct BackupRetention {
     let databaseName: String
     /// The database's absolute path, as its backups' manifests record it.
     let sourceDatabase: String
+    /// The database's identity, as its backups' manifests record it (`DatabaseIdentity`); nil when it has none.
+    var databaseID: String? = nil
 
     /// The name a database's backups start with: its file name without the last extension.
     static func databaseName(_ path: String) -> String {
@@ -85,6 +88,7 @@ struct BackupRetention {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false), reader.isCompressed,
             case .success(let manifest) = reader.manifest,
             manifest.kind == .backup, manifest.format == .sqlite, PathText.same(manifest.sourceDatabase, sourceDatabase),
+            DatabaseIdentity.isSameDatabase(archived: manifest.databaseID, database: databaseID),
             manifest.contentBytes > 0, let census = try? reader.frameCensus(), census.frames > 0
         else { return false }
         if let contentBytes = census.contentBytes { return contentBytes == manifest.contentBytes }

@@ -152,7 +152,8 @@ public struct DatabaseBackup: Sendable {
         let manifest = SnapshotManifest(
             kind: .backup, format: .sqlite, compression: "zstd", schemaVersion: inspection.schemaVersion,
             factCount: inspection.factCount, contentBytes: content.bytes, contentSHA256: content.sha256,
-            createdAt: Timestamp.now(), sourceDatabase: source, integrityCheck: "ok", compressedSHA256: frames.finish())
+            createdAt: Timestamp.now(), sourceDatabase: source, integrityCheck: "ok", compressedSHA256: frames.finish(),
+            databaseID: inspection.databaseID)
         try output.write(SkippableFrame.encode(manifestJSON: manifest.json))
         let fileHash = try output.finishWriting()
         try Self.checkUnchanged(options.databasePath, since: original)
@@ -165,7 +166,8 @@ public struct DatabaseBackup: Sendable {
         if let keep = options.keep {
             do {
                 result.removed = try BackupRetention(
-                    directory: options.directory, databaseName: name, sourceDatabase: source
+                    directory: options.directory, databaseName: name, sourceDatabase: source,
+                    databaseID: manifest.databaseID
                 )
                 .prune(keeping: keep, written: written)
             } catch {

@@ -8,6 +8,8 @@ protocol FactRowSource: AnyObject {
     var path: String { get }
     /// The schema version of the database, for the manifest.
     var schemaVersion: Int64 { get }
+    /// The database's identity (`DatabaseIdentity`), read in the cursor's transaction; nil when it has none.
+    var databaseID: String? { get }
     /// True for a SQLite version-1 database: its statements are in the canonical form of then, and its
     /// snapshot is restored as migrating it would be (`ArchiveRestorer`). PostgreSQL's versions are its own.
     var holdsOldCanonicalForm: Bool { get }

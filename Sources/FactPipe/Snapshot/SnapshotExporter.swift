@@ -152,7 +152,7 @@ public struct SnapshotExporter: Sendable {
             schemaVersion: cursor.schemaVersion, factCount: facts, contentBytes: contentBytes,
             contentSHA256: digest.finish() ?? "", createdAt: Timestamp.now(),
             sourceDatabase: sourceDatabase, filter: options.filter,
-            compressedSHA256: options.isCompressed ? frames.finish() : nil)
+            compressedSHA256: options.isCompressed ? frames.finish() : nil, databaseID: cursor.databaseID)
         if options.isCompressed { try output.write(SkippableFrame.encode(manifestJSON: manifest.json)) }
         let fileHash = try output.finishWriting()
         var sidecars: [(suffix: String, bytes: [UInt8])] = []

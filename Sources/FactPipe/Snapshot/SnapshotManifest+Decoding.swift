@@ -75,6 +75,8 @@ extension SnapshotManifest {
             guard isHash(hash) else { throw fields.wrong("compressed_sha256", hash) }
             compressedSHA256 = hash
         }
+        var databaseID: String?
+        if fields.value("database_id") != nil { databaseID = try fields.string("database_id") }
         var integrity: String?
         if case .string(let text)? = fields.value("integrity_check") { integrity = text }
         return SnapshotManifest(
@@ -83,7 +85,7 @@ extension SnapshotManifest {
             contentBytes: try fields.integer("content_bytes"), contentSHA256: sha256,
             createdAt: try fields.string("created_at"), sourceDatabase: try fields.string("source_database"),
             filter: filter, toolVersion: try fields.string("tool_version"), integrityCheck: integrity,
-            compressedSHA256: compressedSHA256)
+            compressedSHA256: compressedSHA256, databaseID: databaseID)
     }
 
     /// True for 64 lowercase hex digits.

@@ -3,7 +3,8 @@
 /// Its JSON form is one object with snake_case keys (`archive_version`, `kind`, `format`,
 /// `compression`, `schema_version`, `fact_count`, `content_bytes`, `content_sha256`,
 /// `compressed_sha256` (compressed archives), `created_at`,
-/// `source_database`, `filters`, `tool`, `tool_version`, and for backups `integrity_check`).
+/// `source_database`, `database_id` (where the database has one), `filters`, `tool`, `tool_version`, and for
+/// backups `integrity_check`).
 public struct SnapshotManifest: Sendable, Hashable {
     /// What the archive is.
     public enum Kind: String, Sendable, Hashable {
@@ -46,6 +47,9 @@ public struct SnapshotManifest: Sendable, Hashable {
     public var createdAt: String
     /// The absolute path of the database the archive was made from.
     public var sourceDatabase: String
+    /// The identity of that database (`DatabaseIdentity`), 16 hex digits; nil when it had none (made by an
+    /// earlier build and not written since) or the archive was written before identities were recorded.
+    public var databaseID: String?
     /// The filters of a snapshot (every fact when empty).
     public var filter: FactFilter
     /// The factpipe version that wrote it.
@@ -59,9 +63,10 @@ public struct SnapshotManifest: Sendable, Hashable {
         kind: Kind, format: Format, compression: String, schemaVersion: Int64, factCount: Int64,
         contentBytes: Int64, contentSHA256: String, createdAt: String, sourceDatabase: String,
         filter: FactFilter = FactFilter(), toolVersion: String = FactPipeVersion.current,
-        integrityCheck: String? = nil, compressedSHA256: String? = nil
+        integrityCheck: String? = nil, compressedSHA256: String? = nil, databaseID: String? = nil
     ) {
         self.compressedSHA256 = compressedSHA256
+        self.databaseID = databaseID
         self.kind = kind
         self.format = format
         self.compression = compression
@@ -90,6 +95,7 @@ public struct SnapshotManifest: Sendable, Hashable {
         ]
         if let compressedSHA256 { members.append(.init("compressed_sha256", .string(compressedSHA256))) }
         members += [.init("created_at", .string(createdAt)), .init("source_database", .string(sourceDatabase))]
+        if let databaseID { members.append(.init("database_id", .string(databaseID))) }
         var filters: [JSONDocument.Member] = []
         if !filter.predicates.isEmpty { filters.append(.init("predicates", .strings(filter.predicates))) }
         if let since = filter.since { filters.append(.init("since", .string(since))) }

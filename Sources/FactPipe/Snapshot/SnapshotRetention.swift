@@ -8,8 +8,8 @@
 ///
 /// A pipeline's snapshots are named by a pattern with `{date}` in it (`kb-{date}.ndjson.zst`). Only
 /// files that match the pattern *and* whose manifest says they are snapshots of this very database
-/// (its absolute path), unfiltered, count; they are ranked by the time their manifest records (then by name), and
-/// the snapshot just written always stays. Each is judged by its manifest alone — the frame at the end
+/// (its absolute path and identity), unfiltered, count; they are ranked by the time their manifest records
+/// (then by name), and the snapshot just written always stays. Each is judged by its manifest alone — the frame at the end
 /// of a compressed file, or `FILE.manifest.json` beside a plain one — never by reading its content, so
 /// pruning costs the same however large the old snapshots are.
 struct SnapshotRetention {
@@ -17,6 +17,8 @@ struct SnapshotRetention {
     let pattern: String
     /// The database's absolute path, as its snapshots' manifests record it.
     let sourceDatabase: String
+    /// The database's identity, as its snapshots' manifests record it (`DatabaseIdentity`); nil when it has none.
+    var databaseID: String? = nil
 
     /// One snapshot of this database, as its manifest describes it.
     struct Snapshot: Equatable {
@@ -71,6 +73,7 @@ struct SnapshotRetention {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false),
             case .success(let manifest) = reader.manifest,
             manifest.kind == .snapshot, PathText.same(manifest.sourceDatabase, sourceDatabase),
+            DatabaseIdentity.isSameDatabase(archived: manifest.databaseID, database: databaseID),
             manifest.filter == FactFilter()
         else { return nil }
         return Snapshot(path: path, createdAt: manifest.createdAt)

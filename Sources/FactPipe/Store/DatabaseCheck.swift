@@ -21,6 +21,8 @@ enum DatabaseCheck {
         var schemaVersion: Int64
         /// Rows in `facts`.
         var factCount: Int64
+        /// The database's identity (`DatabaseIdentity`); nil when it has none.
+        var databaseID: String?
         /// The check's findings; empty when SQLite answered `ok`.
         var problems: [String]
     }
@@ -49,7 +51,8 @@ enum DatabaseCheck {
             problems = try IndexConsistencyCheck.problems(connection)
         }
         let count = try connection.scalarInt("SELECT count(*) FROM facts") ?? 0
-        return Report(schemaVersion: version, factCount: count, problems: problems)
+        let identity = try DatabaseIdentity.read(connection)
+        return Report(schemaVersion: version, factCount: count, databaseID: identity, problems: problems)
     }
 
     /// A `file:` URI for `path` with `immutable=1`.

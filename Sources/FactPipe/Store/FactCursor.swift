@@ -19,6 +19,8 @@ final class FactCursor {
     let path: String
     /// The schema version of the database (`PRAGMA user_version`), read inside the snapshot.
     let schemaVersion: Int64
+    /// The database's identity (`DatabaseIdentity`), read inside the snapshot; nil when it has none.
+    let databaseID: String?
 
     private let connection: SQLiteConnection
     /// `storesStatement(_:)`'s query, prepared when first asked.
@@ -43,6 +45,7 @@ final class FactCursor {
             // The first read of a deferred transaction takes the snapshot every later read sees.
             _ = try connection.scalarInt("SELECT count(*) FROM sqlite_schema")
             schemaVersion = try connection.scalarInt("PRAGMA user_version") ?? 0
+            databaseID = try DatabaseIdentity.read(connection)
             statement = try connection.prepare(Self.query(filter))
             handle = statement.handle
             var index: Int32 = 1

@@ -326,6 +326,7 @@ enum FactDatabase {
                 // Re-check under the write lock: another process may have created it meanwhile.
                 if try userTables(connection).isEmpty {
                     try connection.execute(FactSchema.createTables)
+                    try DatabaseIdentity.give(connection)
                     try connection.execute(FactSchema.uniqueIndex.sql)
                     for index in FactSchema.secondaryIndexes { try connection.execute(index.sql) }
                     try connection.execute("PRAGMA user_version=\(FactSchema.version)")

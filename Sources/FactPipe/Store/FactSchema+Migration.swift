@@ -9,7 +9,8 @@
 /// and so did the load of every row that the canonical-form migration merged into it (`merged_rows`).
 /// Duplicates that an earlier load skipped under `ignore` left no trace and cannot be recovered.
 /// `factpipe_sequence` starts from the largest load id that any table names (one scan of `facts`): a
-/// ledger row deleted by hand before the migration still keeps its id from the next load.
+/// ledger row deleted by hand before the migration still keeps its id from the next load. A database
+/// without an identity is given one (`DatabaseIdentity`).
 extension FactSchema {
     static let createAssertions = """
         CREATE TABLE IF NOT EXISTS factpipe_assertions(
@@ -36,8 +37,9 @@ extension FactSchema {
         let loadColumns = try columns("factpipe_loads", connection)
         let hasAssertions = tables.contains("factpipe_assertions")
         let hasSequence = tables.contains("factpipe_sequence")
+        let hasIdentity = hasSequence ? try DatabaseIdentity.isGiven(connection) : false
         guard !hasAssertions || !hasSequence || !stagingColumns.contains("given")
-            || !loadColumns.contains("records_assertions") || !loadColumns.contains("rules") else {
+            || !loadColumns.contains("records_assertions") || !loadColumns.contains("rules") || !hasIdentity else {
             return
         }
         try connection.execute("BEGIN IMMEDIATE")
@@ -83,6 +85,7 @@ extension FactSchema {
                     FROM facts
                     """)
             }
+            try DatabaseIdentity.give(connection)
             try connection.execute("COMMIT")
         } catch {
             connection.rollbackQuietly()

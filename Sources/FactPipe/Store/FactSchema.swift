@@ -21,7 +21,8 @@
 /// again, not even after its ledger row was deleted by hand, since facts and assertions keep naming it
 /// and `undo` of a new load of the same id would delete them (`LoadLedger.start`). Its row `facts` holds
 /// the largest fact id a writer transaction left, so that the assertions of facts deleted by hand are
-/// forgotten before SQLite gives their ids again (`FactIDHighWater`).
+/// forgotten before SQLite gives their ids again (`FactIDHighWater`), and its row `database_id` the
+/// database's identity (`DatabaseIdentity`).
 enum FactSchema {
     /// The schema version kept in `PRAGMA user_version`: 2 since statements are canonical under the
     /// character rules (`StatementCharacters`), 3 since one index on `(subject, predicate)` serves

@@ -177,13 +177,14 @@ import Testing
         let older = try backup(work).path
         let earlier = work.path("backups/facts-20000101T000000.000Z.db.zst")
         try FileManager.default.copyItem(atPath: older, toPath: earlier)
-        let newer = try backup(work).path
+        let newer = try backup(work)
         let retention = BackupRetention(
-            directory: work.path("backups"), databaseName: "facts", sourceDatabase: work.databasePath)
+            directory: work.path("backups"), databaseName: "facts", sourceDatabase: work.databasePath,
+            databaseID: newer.manifest.databaseID)
         // As the slow run ends: `older` is the one it wrote.
         let removed = try retention.prune(keeping: 1, written: older)
         #expect(removed == [earlier])
-        #expect(FileManager.default.fileExists(atPath: newer))
+        #expect(FileManager.default.fileExists(atPath: newer.path))
         #expect(FileManager.default.fileExists(atPath: older))
     }
 

@@ -71,7 +71,8 @@ import Testing
         let justWritten = work.path("snap-2023-07-01.ndjson.zst")
         try writeArchive(justWritten, body: garbage, manifest: dated(real, "2000-01-01T00:00:00Z"))
 
-        let retention = SnapshotRetention(pattern: pattern, sourceDatabase: real.sourceDatabase)
+        let retention = SnapshotRetention(
+            pattern: pattern, sourceDatabase: real.sourceDatabase, databaseID: real.databaseID)
         let removed = try retention.prune(keeping: 2, justWritten: justWritten)
         #expect(removed == [work.path("snap-2023-03-01.ndjson.zst"), work.path("snap-2023-02-01.ndjson.zst")])
         let left = try folderContents(work.path(".")).filter { $0.hasPrefix("snap-") }.sorted()
@@ -100,7 +101,9 @@ import Testing
         try writeArchive(work.path("snap-2023-02-15.ndjson.zst"), body: garbage, manifest: recent)
         let justWritten = work.path("snap-2023-03-01.ndjson.zst")
         try writeArchive(justWritten, body: garbage, manifest: dated(real, "2024-03-01T00:00:00Z"))
-        let retention = SnapshotRetention(pattern: work.path("snap-{date}.ndjson.zst"), sourceDatabase: real.sourceDatabase)
+        let retention = SnapshotRetention(
+            pattern: work.path("snap-{date}.ndjson.zst"), sourceDatabase: real.sourceDatabase,
+            databaseID: real.databaseID)
         #expect(try retention.prune(keeping: 2, justWritten: justWritten).isEmpty)
         #expect(try retention.prune(keeping: 1, justWritten: justWritten) == [work.path("snap-2023-01-01.ndjson.zst")])
         #expect(FileManager.default.fileExists(atPath: work.path("snap-2023-02-01.ndjson.zst")))
@@ -121,7 +124,8 @@ import Testing
                              manifest: dated(real, "\(date)T00:00:00Z"))
         }
         let pattern = work.path("s[1]/kb-{date}.ndjson.zst")
-        let retention = SnapshotRetention(pattern: pattern, sourceDatabase: real.sourceDatabase)
+        let retention = SnapshotRetention(
+            pattern: pattern, sourceDatabase: real.sourceDatabase, databaseID: real.databaseID)
         #expect(retention.candidates() == ["2023-01-01", "2023-02-01"].map { work.path("s[1]/kb-\($0).ndjson.zst") })
         let removed = try retention.prune(keeping: 1, justWritten: work.path("s[1]/kb-2023-02-01.ndjson.zst"))
         #expect(removed == [work.path("s[1]/kb-2023-01-01.ndjson.zst")])
@@ -151,7 +155,8 @@ import Testing
         let justWritten = work.path("snap-2026-01-01.ndjson.zst")
         try writeArchive(justWritten, body: [0x41], manifest: dated(real, "2026-01-01T00:00:00Z"))
         let retention = SnapshotRetention(
-            pattern: work.path("snap-{date}.ndjson.zst"), sourceDatabase: real.sourceDatabase)
+            pattern: work.path("snap-{date}.ndjson.zst"), sourceDatabase: real.sourceDatabase,
+            databaseID: real.databaseID)
 
         // The measure sees a full read: verifying the old snapshot (on any thread) reads its content.
         var before = try bytesReadByThisProcess()
