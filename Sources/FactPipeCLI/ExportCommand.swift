@@ -170,6 +170,11 @@ extension ArchiveResult {
         }
         text += " in \(Format.seconds(seconds)) s"
         for file in removed { text += "\nfactpipe: removed old backup \(TerminalText.escaped(file))" }
+        if let oldest = otherDatabasesLeft.first {
+            text += "\nfactpipe: left \(Format.count(otherDatabasesLeft.count, "backup")) of other databases at "
+                + "\(TerminalText.escaped(manifest.sourceDatabase)) (another identity: another host's, or one this path held "
+                + "before), which --keep neither counts nor removes; the oldest is \(TerminalText.escaped(oldest))"
+        }
         return text
     }
 }

@@ -245,6 +245,10 @@ extension PipelineStepResult {
                 + "\(Format.bytes(result.fileBytes))"
             if let replaced = result.replacedMadeAt { text += "; it replaced the snapshot made \(replaced) at that path" }
             if let keep, !result.removed.isEmpty { text += "; removed \(result.removed.count) older (keeping \(keep))" }
+            if !result.otherDatabasesLeft.isEmpty {
+                text += "; left \(result.otherDatabasesLeft.count) of other databases at that database's path (another "
+                    + "identity), which keep_snapshots neither counts nor removes"
+            }
             return text
         }
     }

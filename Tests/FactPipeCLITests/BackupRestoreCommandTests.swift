@@ -138,6 +138,25 @@ import Testing
         #expect(kept.count == 2, "\(kept)")
     }
 
+    /// Two databases at one path (a container's `/data/kb.sqlite` on two hosts, one backup folder shared):
+    /// `--keep 1` of the second deleted the first one's backup. It is left, and the command says so.
+    @Test func keepOneLeavesAndNamesTheBackupsOfAnotherDatabaseAtTheSamePath() throws {
+        let work = try CLIWorkspace()
+        try #require(try Factpipe.run(["import", snapshotFixture, "--db", work.database, "-q"]).status == 0)
+        let theirs = try #require(try backup(work, ["--keep", "1"])["file"] as? String)
+        try FileManager.default.moveItem(atPath: work.database, toPath: work.path("first.sqlite"))
+        try #require(try Factpipe.run(["import", snapshotFixture, "--db", work.database, "-q"]).status == 0)
+        let json = try backup(work, ["--keep", "1"])
+        #expect(json["removed"] as? [String] == [])
+        #expect(json["other_databases_left"] as? [String] == [theirs])
+        let human = try Factpipe.run(["backup", "--db", work.database, "--to", work.path("backups"), "--keep", "1"])
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.stderr.contains("left 1 backup of other databases at \(work.database)"), "\(human.stderr)")
+        #expect(human.stderr.contains("the oldest is \(theirs)"), "\(human.stderr)")
+        #expect(try work.contents("backups").filter { $0.hasSuffix(".db.zst") }.count == 2)
+        #expect(try Factpipe.run(["verify", theirs, "--quiet"]).status == 0)
+    }
+
     /// A text snapshot keeps the statements alone: restored, every fact came back at confidence 1.0 with no
     /// source and the restore's time, exit 0. Refused now, before anything is written; `import` loads it.
     @Test(arguments: ["kb.txt", "kb.txt.zst"])

@@ -477,6 +477,42 @@ import Testing
         #expect(try sha256sum(snapshot) != second)
     }
 
+    /// Another database at the database's path (another host's `kb.sqlite`, its runs writing into one shared
+    /// folder) replaced the day's snapshot of the first one, exit 0. The snapshot records its database's
+    /// identity: the run is refused before it loads, and the first database's run still replaces it. (A run
+    /// that makes the database anew replaces it, as before: `aRunIntoAnotherDatabaseLeaves…`.)
+    @Test func aRunOfAnotherDatabaseAtTheSamePathLeavesTheSnapshot() throws {
+        let work = try CLIWorkspace()
+        try work.write("in.txt", Self.facts)
+        let file = try work.write("p.toml", """
+            name = "p"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["in.txt"]
+            [after]
+            snapshot = "snaps/kb.ndjson.zst"
+            """)
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 2)
+        let snapshot = work.path("snaps/kb.ndjson.zst")
+        let before = try sha256sum(snapshot)
+        try FileManager.default.moveItem(atPath: work.database, toPath: work.path("first.sqlite"))
+        let other = try Factpipe.run(["import", try work.write("other.txt", "IsA(Hen, Bird).\n"), "--db", work.database])
+        #expect(other.status == 0, "\(other.stderr)")
+        let made = try sha256sum(work.database)
+        for extra in [["--dry-run"], []] {
+            let run = try Factpipe.run(["run", file] + extra)
+            #expect(run.status == 64, "\(extra): \(run.stderr)")
+            #expect(run.stderr.contains("is a snapshot of another database at \(work.database)"), "\(run.stderr)")
+        }
+        #expect(try sha256sum(snapshot) == before)
+        #expect(try sha256sum(work.database) == made)
+        try FileManager.default.removeItem(atPath: work.database)
+        try FileManager.default.moveItem(atPath: work.path("first.sqlite"), toPath: work.database)
+        try work.write("in.txt", Self.facts + "IsA(Cow, Animal).\n")
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 2)
+        #expect(try sha256sum(snapshot) != before)
+    }
+
     /// A pattern beside the database matches only the inputs: never the database, its side files, its
     /// lock, or the pipeline's own rejects files, however often it runs.
     @Test func pipelineGlobsNeverMatchFactpipesOwnFiles() throws {

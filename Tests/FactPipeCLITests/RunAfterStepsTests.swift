@@ -42,6 +42,35 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: future + ".sha256"))
         #expect(try Factpipe.run(["verify", current, "-q"]).status == 0)
     }
+
+    /// A database made anew at the pipeline's database path (a night that rebuilds it from scratch) replaces the
+    /// day's snapshot as before; the earlier snapshots of the database the path held before record another
+    /// identity: `keep_snapshots` leaves them (they may be another host's) and the run says so.
+    @Test func retentionLeavesAndNamesTheSnapshotsOfAnotherDatabaseAtThePath() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "Kept(one).\nKept(two).\n")
+        let file = try work.write("job.toml", """
+            name = "retention"
+            database = "kb.sqlite"
+            [sources]
+            paths = ["\(input)"]
+            [after]
+            snapshot = "snap-{date}.ndjson.zst"
+            keep_snapshots = 1
+            """)
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 0)
+        let current = work.path("snap-\(today).ndjson.zst")
+        let earlier = work.path("snap-2000-01-01.ndjson.zst")
+        try FileManager.default.copyItem(atPath: current, toPath: earlier)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: work.path("kb.sqlite" + suffix)) }
+        let rebuilt = try Factpipe.run(["run", file, "--json"])
+        #expect(rebuilt.status == 0, "\(rebuilt.stderr)")
+        let steps = try #require(try rebuilt.json()["steps"] as? [String])
+        #expect(steps.first?.contains("; it replaced the snapshot made 20") == true, "\(steps)")
+        #expect(steps.first?.contains("; left 1 of other databases at that database's path") == true, "\(steps)")
+        #expect(FileManager.default.fileExists(atPath: earlier))
+        #expect(try Factpipe.run(["verify", current, "-q"]).status == 0)
+    }
 }
 
 extension RunAfterStepsTests {

@@ -210,6 +210,7 @@ public struct PipelineRunner {
             let retention = SnapshotRetention(
                 pattern: template, sourceDatabase: result.manifest.sourceDatabase, databaseID: result.manifest.databaseID)
             result.removed = try retention.prune(keeping: keep, justWritten: path)
+            result.otherDatabasesLeft = retention.snapshotsOfOtherDatabasesAtThisPath(justWritten: path)
         }
         return result
     }
@@ -230,7 +231,7 @@ public struct PipelineRunner {
     /// database (by file identity, and by where the path will be once the run has made its folders), a
     /// rejects path the snapshot or the files beside it would replace, an output that is an existing
     /// SQLite database, log, journal or factpipe archive (`OutputPathCheck`), and a snapshot path that holds
-    /// a snapshot of another database.
+    /// a snapshot of another database (another path, or another identity at the same path).
     /// - Throws: `PathConflict` naming both files.
     public func checkPaths(inputs: [String], date: String? = nil) throws(PathConflict) {
         let date = date ?? String(Timestamp.now().prefix(10))
@@ -281,6 +282,15 @@ public struct PipelineRunner {
                     throw PathConflict(message: "snapshot \(snapshot) is a snapshot of \(earlier.sourceDatabase) made "
                         + "\(earlier.createdAt), not of this run's database \(database): a run replaces only its own "
                         + "database's; give it another snapshot path (or remove that file first)")
+                }
+                // Another database at the same path: another host's, writing into a shared folder, or one made
+                // anew. Each night's run replaced the other's snapshot of the day.
+                guard DatabaseIdentity.mayBeOf(database: file.databasePath, archived: earlier.databaseID) else {
+                    throw PathConflict(message: "snapshot \(snapshot) is a snapshot of another database at "
+                        + "\(earlier.sourceDatabase) (identity \(earlier.databaseID ?? "")), made \(earlier.createdAt): "
+                        + "a database of another host writing into the same folder, or one this path held before; a "
+                        + "run replaces only its own database's; give it another snapshot path (or remove that file "
+                        + "first)")
                 }
             }
             outputs += written

@@ -14,6 +14,9 @@ public struct ArchiveResult: Sendable {
     public var seconds: Double
     /// Older archives the retention rule removed (`backup --keep`, a pipeline's `keep_snapshots`).
     public var removed: [String] = []
+    /// Archives of other databases at the database's path (another identity, `DatabaseIdentity`) that the
+    /// retention rule found among the ones it judges and left, neither counted nor removed.
+    public var otherDatabasesLeft: [String] = []
     /// When a snapshot of this database was at the path and this one replaced it: when that one was made.
     public var replacedMadeAt: String?
 }

@@ -85,10 +85,29 @@ struct BackupRetention {
     /// one frame that records no size (by earlier versions) counts when its frames' SHA-256 is the
     /// manifest's `compressed_sha256` (one read of the file). Anything else is left alone and not counted.
     func isBackupOfThisDatabase(_ path: String) -> Bool {
+        isBackupOfThisPath(path, identity: { DatabaseIdentity.isSameDatabase(archived: $0, database: databaseID) })
+    }
+
+    /// True when the file is a backup of another database at this database's path: its manifest records
+    /// another identity (another host's database, backing up into a shared folder, or one the path held before).
+    func isBackupOfAnotherDatabaseAtThisPath(_ path: String) -> Bool {
+        isBackupOfThisPath(path, identity: { !DatabaseIdentity.isSameDatabase(archived: $0, database: databaseID) })
+    }
+
+    /// The backups of other databases at this path (`isBackupOfAnotherDatabaseAtThisPath`) in the folder, but
+    /// `written`: `prune` neither counts nor deletes them, and the command says they are there.
+    func backupsOfOtherDatabasesAtThisPath(written: String? = nil) -> [String] {
+        let named = ((try? listFolder()) ?? []).filter(matchesPattern).sorted().map { PathText.joined(directory, $0) }
+        return ArchiveRetention.excluding(written, from: named).filter(isBackupOfAnotherDatabaseAtThisPath)
+    }
+
+    /// True when the file is a backup of a database at this path whose identity `identity` accepts, and holds
+    /// the content its manifest describes.
+    private func isBackupOfThisPath(_ path: String, identity: (String?) -> Bool) -> Bool {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false), reader.isCompressed,
             case .success(let manifest) = reader.manifest,
             manifest.kind == .backup, manifest.format == .sqlite, PathText.same(manifest.sourceDatabase, sourceDatabase),
-            DatabaseIdentity.isSameDatabase(archived: manifest.databaseID, database: databaseID),
+            identity(manifest.databaseID),
             manifest.contentBytes > 0, let census = try? reader.frameCensus(), census.frames > 0
         else { return false }
         if let contentBytes = census.contentBytes { return contentBytes == manifest.contentBytes }

@@ -164,12 +164,11 @@ public struct DatabaseBackup: Sendable {
             manifest: manifest, path: written, fileBytes: output.bytesWritten, fileSHA256: fileHash,
             sidecars: [written + ".sha256"], seconds: 0)
         if let keep = options.keep {
+            let retention = BackupRetention(
+                directory: options.directory, databaseName: name, sourceDatabase: source, databaseID: manifest.databaseID)
             do {
-                result.removed = try BackupRetention(
-                    directory: options.directory, databaseName: name, sourceDatabase: source,
-                    databaseID: manifest.databaseID
-                )
-                .prune(keeping: keep, written: written)
+                result.removed = try retention.prune(keeping: keep, written: written)
+                result.otherDatabasesLeft = retention.backupsOfOtherDatabasesAtThisPath(written: written)
             } catch {
                 // The new backup is whole and stays: a failure that said only why pruning failed read as no backup.
                 throw SnapshotError(

@@ -70,11 +70,23 @@ struct SnapshotRetention {
     /// A filtered export (`export --predicate`, `--since`) named like the pipeline's snapshots holds part of
     /// the database: counted among the N kept, it pushed a whole snapshot out, and N states were not kept.
     func snapshot(at path: String) -> Snapshot? {
+        snapshot(at: path, identity: { DatabaseIdentity.isSameDatabase(archived: $0, database: databaseID) })
+    }
+
+    /// The snapshots the pattern names of other databases at this database's path (their manifests record
+    /// another identity: another host's database, writing into a shared folder, or one the path held before),
+    /// but `justWritten`: `prune` neither counts nor deletes them, and `run` says they are there.
+    func snapshotsOfOtherDatabasesAtThisPath(justWritten: String) -> [String] {
+        ArchiveRetention.excluding(justWritten, from: candidates()).filter { path in
+            snapshot(at: path, identity: { !DatabaseIdentity.isSameDatabase(archived: $0, database: databaseID) }) != nil
+        }
+    }
+
+    private func snapshot(at path: String, identity: (String?) -> Bool) -> Snapshot? {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false),
             case .success(let manifest) = reader.manifest,
             manifest.kind == .snapshot, PathText.same(manifest.sourceDatabase, sourceDatabase),
-            DatabaseIdentity.isSameDatabase(archived: manifest.databaseID, database: databaseID),
-            manifest.filter == FactFilter()
+            identity(manifest.databaseID), manifest.filter == FactFilter()
         else { return nil }
         return Snapshot(path: path, createdAt: manifest.createdAt)
     }

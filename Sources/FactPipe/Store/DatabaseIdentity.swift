@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A random number a database is given when factpipe makes it (or first writes one made before),
 /// recorded in the manifest of every archive made of it (`database_id`).
 ///
@@ -33,6 +39,28 @@ enum DatabaseIdentity {
     /// `database`: the same identity, or none recorded in the archive (written before identities were).
     static func isSameDatabase(archived: String?, database: String?) -> Bool {
         archived.map { $0 == database } ?? true
+    }
+
+    /// False when an archive whose manifest records `archived` is certainly not of `database` (a SQLite path
+    /// or a PostgreSQL address) as it is now: it records an identity, and the database has another one or none
+    /// (made by an earlier build). True when it records none, when the database is not there yet (a night that
+    /// makes it anew replaces what the path held before, as it always did), or cannot be read now (the command
+    /// that goes on to write it says why).
+    static func mayBeOf(database: String, archived: String?) -> Bool {
+        guard let archived else { return true }
+        if let address = PostgreSQLAddress(database) {
+            guard let connection = try? PostgreSQLConnection(address: address, applicationName: "factpipe run"),
+                let state = try? PostgreSQLSchema.state(connection)
+            else { return true }
+            guard case .factpipe = state else { return state == .empty }
+            guard let found = try? PostgreSQLSchema.databaseID(connection) else { return true }
+            return found == archived
+        }
+        guard access(database, F_OK) == 0 else { return true }
+        guard let connection = try? FactDatabase.openForReading(path: database, leavesNoTrace: true),
+            let found = try? read(connection)
+        else { return true }
+        return found == archived
     }
 
     /// The identity of a SQLite database, nil when it has none (made by an earlier build and not written since).

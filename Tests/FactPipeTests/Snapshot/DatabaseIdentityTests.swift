@@ -74,6 +74,7 @@ import Testing
         try write(Array(frames) + SkippableFrame.encode(manifestJSON: manifest.json), to: unrecorded)
         let ours = try backup(work, keep: 1)
         #expect(ours.removed.sorted() == [unrecorded, legacy.path].sorted())
+        #expect(ours.otherDatabasesLeft == theirs)
         for path in theirs + [ours.path] {
             #expect(FileManager.default.fileExists(atPath: path), "\(path)")
             #expect(FileManager.default.fileExists(atPath: path + ".sha256"), "\(path)")
@@ -120,6 +121,8 @@ import Testing
         let removed = try retention.prune(keeping: 1, justWritten: justWritten)
         #expect(removed == [work.path("snap-2023-01-02.ndjson.zst"), work.path("snap-2023-01-03.ndjson.zst")])
         #expect(FileManager.default.fileExists(atPath: work.path("snap-2023-01-01.ndjson.zst")))
+        #expect(retention.snapshotsOfOtherDatabasesAtThisPath(justWritten: justWritten)
+            == [work.path("snap-2023-01-01.ndjson.zst")])
     }
 
     @Test func aManifestWhoseIdentityIsNotTextIsDamaged() throws {
