@@ -64,6 +64,9 @@ struct RestoreCommand: ParsableCommand {
         do {
             let result = try ArchiveRestorer(options: options).run()
             if console.json { Standard.json(result.json) }
+            if !console.quiet, !result.sidecarsPutInPlace.isEmpty {
+                Standard.error(SidecarNote.text(result.sidecarsPutInPlace, command: "restore"))
+            }
             if !console.quiet {
                 Standard.error(
                     "factpipe: restored \(Format.count(Int(result.factCount), "fact")) from \(TerminalText.escaped(file)) "

@@ -47,6 +47,9 @@ struct VerifyCommand: ParsableCommand {
         defer { withExtendedLifetime(cleanup) {} }
         let report = ArchiveVerifier(path: file, databaseCheck: fullCheck ? .full : .quick).run()
         if json { Standard.json(report.json) }
+        if !quiet, !report.sidecarsPutInPlace.isEmpty {
+            Standard.error(SidecarNote.text(report.sidecarsPutInPlace, command: "verify"))
+        }
         for problem in report.problems {
             Standard.error("factpipe verify: \(problem.kind.rawValue): \(TerminalText.escaped("\(problem)"))")
         }

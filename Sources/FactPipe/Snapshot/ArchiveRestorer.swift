@@ -45,6 +45,9 @@ public struct RestoreResult: Sendable {
     /// Rows of a snapshot of a version-1 database merged into a fact of the same statement, as migrating that
     /// database merges them (kept in the fact's `fact_metadata` under `merged_rows`); 0 for any other archive.
     public var mergedRows: Int64 = 0
+    /// The files beside the archive that an export killed between its renames left hidden, and the restore put
+    /// in place (`SidecarRollForward`).
+    public var sidecarsPutInPlace: [String] = []
     /// Wall-clock seconds.
     public var seconds: Double
 }
@@ -131,9 +134,10 @@ public struct ArchiveRestorer: Sendable {
         if exists, let problem = Self.replacementProblem(target) {
             throw SnapshotError(.targetNotADatabase, path: target, problem)
         }
+        // Before the sweep, which would put them in place without a word when the archive is beside the target.
+        let putInPlace = SidecarRollForward.complete(options.archivePath)
         // A restore killed earlier left its temporary database (the size of the whole database) here.
         StaleTemporaries.sweep(besides: target)
-        SidecarRollForward.complete(options.archivePath)
         // The whole file's hash is needed only to compare it with a `FILE.sha256` beside it.
         let hasChecksumFile = access(options.archivePath + ".sha256", F_OK) == 0
         let reader = try ArchiveReader(path: options.archivePath, hashesFile: hasChecksumFile)
@@ -162,7 +166,7 @@ public struct ArchiveRestorer: Sendable {
         return RestoreResult(
             archivePath: options.archivePath, targetPath: target, manifest: manifest, factCount: facts,
             replacedExisting: exists || placedOverAFile.value.load(ordering: .relaxed), databaseCheck: check, parallelFrames: parallelFrames,
-            mergedRows: merged, seconds: seconds(since: start))
+            mergedRows: merged, sidecarsPutInPlace: putInPlace, seconds: seconds(since: start))
     }
 
     /// Verifies the snapshot, imports it into a temporary database, checks it, and renames it.

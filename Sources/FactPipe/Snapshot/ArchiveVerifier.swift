@@ -24,6 +24,9 @@ public struct VerificationReport: Sendable {
     public var fileSHA256: String?
     /// True when a `FILE.sha256` beside the archive was compared with the file's SHA-256.
     public var checkedChecksumFile = false
+    /// The files beside the archive that an export killed between its renames left hidden, and the check put
+    /// in place (`SidecarRollForward`): said, as the folder changed.
+    public var sidecarsPutInPlace: [String] = []
     /// The SQLite check run on a backup's database.
     public var databaseCheck: IntegrityCheck?
     /// Wall-clock seconds.
@@ -66,7 +69,7 @@ public struct ArchiveVerifier: Sendable {
         var report = VerificationReport(path: path)
         let reader: ArchiveReader
         // The manifest and checksum an export killed between its renames left hidden beside the archive.
-        SidecarRollForward.complete(path)
+        report.sidecarsPutInPlace = SidecarRollForward.complete(path)
         do {
             reader = try ArchiveReader(path: path)
         } catch {

@@ -1,6 +1,7 @@
 extension VerificationReport {
     /// The report as one JSON object (`--json`): `status` (`ok` or `failed`), `file`, `kind`, `format`,
-    /// `problems` (each with `error` and `message`), what was recomputed, and the `manifest` (or null).
+    /// `problems` (each with `error` and `message`), what was recomputed, `sidecars_put_in_place`, and the
+    /// `manifest` (or null).
     public var jsonDocument: JSONDocument {
         let problemList = problems.map { problem -> JSONDocument in
             ["error": .string(problem.kind.rawValue), "message": .string(problem.message)]
@@ -16,6 +17,7 @@ extension VerificationReport {
             "content_sha256": .optional(contentSHA256),
             "file_sha256": .optional(fileSHA256),
             "checksum_file_checked": .bool(checkedChecksumFile),
+            "sidecars_put_in_place": .strings(sidecarsPutInPlace),
             "database_check": .optional(databaseCheck?.rawValue),
             "seconds": .fixed(seconds, decimals: 3),
             "manifest": manifest?.jsonDocument ?? .null,
@@ -28,7 +30,7 @@ extension VerificationReport {
 
 extension RestoreResult {
     /// The result as one JSON object (`--json`): `status`, `archive`, `target`, `kind`, `facts`,
-    /// `replaced`, `database_check`, `parallel_frames`, `merged_rows`, `seconds`, `manifest`.
+    /// `replaced`, `database_check`, `parallel_frames`, `merged_rows`, `sidecars_put_in_place`, `seconds`, `manifest`.
     public var jsonDocument: JSONDocument {
         [
             "status": "ok",
@@ -40,6 +42,7 @@ extension RestoreResult {
             "database_check": .string(databaseCheck.rawValue),
             "parallel_frames": .int(parallelFrames),
             "merged_rows": .int(Int(mergedRows)),
+            "sidecars_put_in_place": .strings(sidecarsPutInPlace),
             "seconds": .fixed(seconds, decimals: 3),
             "manifest": manifest.jsonDocument,
         ]

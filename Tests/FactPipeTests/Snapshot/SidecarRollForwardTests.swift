@@ -30,6 +30,10 @@ import Testing
         #expect(report.problems.isEmpty, "\(report.problems)")
         #expect(report.checkedChecksumFile)
         #expect(report.countedFacts == Int64(roundTripFixtureFacts))
+        // Said, as the folder changed.
+        #expect(Set(report.sidecarsPutInPlace) == Set(SidecarRollForward.suffixes.map { work.path("s.ndjson" + $0) }))
+        #expect(report.json.contains(#""sidecars_put_in_place":["#))
+        #expect(ArchiveVerifier(path: work.path("s.ndjson")).run().sidecarsPutInPlace.isEmpty)
         for suffix in SidecarRollForward.suffixes {
             #expect(FileManager.default.fileExists(atPath: work.path("s.ndjson" + suffix)))
         }
@@ -39,8 +43,10 @@ import Testing
     @Test func restoreOfTheKilledExportsArchiveRestoresEveryFact() throws {
         let (work, _) = try exportKilledBetweenItsRenames()
         let restored = work.path("restored.sqlite")
-        _ = try ArchiveRestorer(options: RestoreOptions(archivePath: work.path("s.ndjson"), targetPath: restored)).run()
+        let result = try ArchiveRestorer(
+            options: RestoreOptions(archivePath: work.path("s.ndjson"), targetPath: restored)).run()
         #expect(try storedFacts(restored) == storedFacts(work.databasePath))
+        #expect(Set(result.sidecarsPutInPlace) == Set(SidecarRollForward.suffixes.map { work.path("s.ndjson" + $0) }))
     }
 
     /// The next command writing into the folder sweeps its litter: the sidecars are put in place, not removed.
