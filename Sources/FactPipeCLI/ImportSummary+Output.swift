@@ -11,6 +11,7 @@ extension ImportSummary {
             .init("duplicates", .int(duplicates)),
             .init("rejected", .int(rejected)),
             .init("rejected_before_resume", .int(rejectedBeforeResume)),
+            .init("deleted_by_undo", .int(deletedByUndo)),
             .init("warnings", .int(warnings)),
             .init("staged", .int(staged)),
             .init("seconds", .fixed(seconds, decimals: 3)),
@@ -85,7 +86,11 @@ extension ImportSummary {
         }
         // A load that stopped counts what it committed: the batch it stopped in was rolled back, the refusal
         // that ran out `--max-errors` with it ("0 rejected" under the message quoting that refusal read as a lie).
-        let counted = status == .done ? "" : " committed"
+        // One whose damaged input had it undone took back what it committed: its counts say what it did, and the
+        // head says they are gone (the counts alone, under "failed", read as facts in the database).
+        let counted = status == .done ? ""
+            : deletedByUndo > 0 ? " committed, then undone (\(Format.count(deletedByUndo, "fact")) deleted again)"
+            : " committed"
         var head = "factpipe: \(status.rawValue): \(Format.count(records, "record"))\(counted): "
             + "\(Format.count(inserted)) inserted, "
             + "\(Format.count(updated)) updated, \(Format.count(duplicates, "duplicate")), "

@@ -159,6 +159,7 @@ extension PipelineRunSummary {
             total.duplicates += summary.duplicates
             total.rejected += summary.rejected
             total.rejectedBeforeResume += summary.rejectedBeforeResume
+            total.deletedByUndo += summary.deletedByUndo
             total.warnings += summary.warnings
             total.seconds += summary.seconds
             total.peakRSSBytes = max(total.peakRSSBytes, summary.peakRSSBytes)

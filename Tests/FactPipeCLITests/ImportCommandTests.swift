@@ -434,4 +434,28 @@ import Testing
         #expect(run.stderr.contains("not a factpipe database (user_version 0, tables: notes)"))
         #expect(try SQLiteFile.strings(work.database, "SELECT name FROM sqlite_schema") == ["notes"])
     }
+
+    /// A compressed input that fails its checksum at its end has its load undone; the summary said "failed:
+    /// 32,000 records committed: 32,000 inserted" over a database holding none of them, and the report and
+    /// metrics files counted them inserted. The head says they were taken back, and `deleted_by_undo` how many.
+    @Test func aLoadUndoneForItsDamagedInputSaysWhatItTookBack() throws {
+        let work = try CLIWorkspace()
+        let plain = try work.write("in.txt", (0..<40_000).map { "IsA(E\($0), T).\n" }.joined())
+        try Factpipe.tool("/usr/bin/zstd", ["-q", plain, "-o", work.path("in.zst")])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: work.path("in.zst"))))
+        bytes[bytes.count - 2] ^= 0x10  // inside the frame's checksum
+        let damaged = work.path("bad.zst")
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        let json = try Factpipe.run(["import", damaged, "--db", work.database, "--batch-size", "1000", "--json"])
+        #expect(json.status == 1, "\(json.stderr)")
+        let object = try json.json()
+        let inserted = try #require(object["inserted"] as? Int)
+        #expect(inserted > 0)
+        #expect(object["deleted_by_undo"] as? Int == inserted, "\(object)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
+        let grouped = String(inserted).reversed().enumerated()
+            .map { $0.offset > 0 && $0.offset % 3 == 0 ? ",\($0.element)" : "\($0.element)" }.joined().reversed()
+        #expect(json.stderr.contains("records committed, then undone (\(String(grouped)) facts deleted again): "),
+                "\(json.stderr)")
+    }
 }

@@ -23,6 +23,7 @@ extension RunReport {
             ("duplicates", duplicates, "Facts already stored"),
             ("rejected", rejected, "Records refused"),
             ("rejected_before_resume", rejectedBeforeResume, "Records the resumed loads refused before"),
+            ("deleted_by_undo", deletedByUndo, "Facts inserted and then deleted again (a damaged input's load undone)"),
             ("warnings", warnings, "Records stored with a warning"),
         ]
         for (name, value, help) in counts {

@@ -63,6 +63,8 @@ public struct RunReport: Sendable {
     public var records = 0, inserted = 0, updated = 0, duplicates = 0, rejected = 0, warnings = 0
     /// Records the resumed loads refused before this run (not in `rejected`).
     public var rejectedBeforeResume = 0
+    /// Facts inserted and then deleted again by the undo of a load whose input was damaged (`ImportSummary`).
+    public var deletedByUndo = 0
     /// Facts stored or recognised as already stored per second: the insert rate.
     public var factsPerSecond = 0.0
     public var peakRSSBytes = 0
@@ -94,6 +96,7 @@ public struct RunReport: Sendable {
         duplicates = summary.duplicates
         rejected = summary.rejected
         rejectedBeforeResume = summary.rejectedBeforeResume
+        deletedByUndo = summary.deletedByUndo
         warnings = summary.warnings
         factsPerSecond = summary.factsPerSecond
         peakRSSBytes = summary.peakRSSBytes
@@ -122,6 +125,7 @@ public struct RunReport: Sendable {
             .init("duplicates", .int(duplicates)),
             .init("rejected", .int(rejected)),
             .init("rejected_before_resume", .int(rejectedBeforeResume)),
+            .init("deleted_by_undo", .int(deletedByUndo)),
             .init("warnings", .int(warnings)),
             .init("facts_per_second", .rounded(factsPerSecond, decimals: 0)),
             .init("peak_rss_bytes", .int(peakRSSBytes)),

@@ -63,6 +63,7 @@ extension ImportPipeline {
         do {
             let undone = try LoadUndo.undo(loadID: source.loadID, databasePath: options.databasePath)
             summary.sources[index].status = .undone
+            summary.deletedByUndo += undone.deleted
             var words = found + "; its load \(source.loadID) was undone (\(why)): \(undone.deleted) facts deleted"
             if undone.keptForOtherLoads > 0 {
                 words += ", \(undone.keptForOtherLoads) kept because another load also brought them"

@@ -34,6 +34,10 @@ public struct ImportSummary: Sendable {
     public var rejected = 0
     /// Records the resumed loads refused before this run (not in `rejected`, which counts this run's).
     public var rejectedBeforeResume = 0
+    /// Facts this run inserted and then deleted again: its input turned out damaged and its load was undone
+    /// (`undoDamagedInput`). They are counted in `inserted` too, which says what the load did; this says what
+    /// the undo took back, so that a count of facts added is `inserted - deletedByUndo`.
+    public var deletedByUndo = 0
     public var warnings = 0
     /// Committed records whose merge into `facts` is still to come (0 unless a merge failed).
     public var staged = 0

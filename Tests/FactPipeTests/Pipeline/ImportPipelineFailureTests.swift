@@ -224,6 +224,12 @@ import Testing
         #expect(message.contains("its load 2 was undone"), "\(message)")
         #expect(message.contains("\(summary.inserted) facts deleted"), "\(message)")
         #expect(message.contains("1 facts it updated or replaced keep the values it gave them"), "\(message)")
+        // What the undo took back is counted beside what the load did: the counts alone, under "failed", were read
+        // (and summed by dashboards from the metrics file) as facts in the database.
+        #expect(summary.deletedByUndo == summary.inserted)
+        let report = RunReport(importSummary: summary, databasePath: work.databasePath)
+        #expect(report.prometheusText.contains("factpipe_import_deleted_by_undo \(summary.inserted)\n"))
+        #expect(report.json.text.contains(#""deleted_by_undo":\#(summary.inserted)"#))
         let db = try work.database()
         #expect(try db.statements().sorted() == ["Damaged(item7, v7).", "Other(a, b)."])
         #expect(try db.ledger().map(\.status) == ["done", "undone"])
