@@ -2,8 +2,9 @@ import CZlib
 
 /// Decodes gzip data read from another source with zlib, member after member (`cat a.gz b.gz` reads as one stream).
 ///
-/// A stream that stops inside a member, or is followed by bytes that are not a member, is an error — except
-/// zeros after the last member, which GNU gzip ignores too.
+/// A stream that stops inside a member, or is followed by bytes that are not a member (`.trailingData`, handed
+/// on only once every decoded byte before them is), is an error — except zeros alone after the last member,
+/// which GNU gzip ignores too.
 final class GzipByteSource: ByteSource {
     let name: String
     /// Bytes produced so far, i.e. the decoded offset of the next byte.
@@ -82,18 +83,23 @@ final class GzipByteSource: ByteSource {
                     // anything after them is not.
                     inPadding = true
                     let count = Int(stream.pointee.avail_in)
-                    if let nonZero = UnsafeBufferPointer(start: next, count: count).firstIndex(where: { $0 != 0 }) {
-                        let at = decodedBytes + Int64(capacity - Int(stream.pointee.avail_out))
-                        throw ReadError(
-                            source: name, offset: at, kind: .corruptCompressedStream,
-                            message: "gzip data corrupt: byte \(next[nonZero]) after the zeros that follow the last "
-                                + "member, after \(at) decoded bytes")
+                    if UnsafeBufferPointer(start: next, count: count).contains(where: { $0 != 0 }) {
+                        // What this call decoded goes out first; the next call, decoding nothing, throws.
+                        if produced > 0 { break }
+                        throw ReadError.trailingData(name, at: decodedBytes, first: 0, format: "gzip member")
                     }
                     stream.pointee.next_in = next + count
                     stream.pointee.avail_in = 0
                     continue
                 }
-                if membersStarted > 0 {
+                if membersStarted > 0, let next = stream.pointee.next_in {
+                    // A next member starts with the gzip magic; anything else is a tail, not a member cut short.
+                    let start = UnsafeBufferPointer(start: next, count: min(Int(stream.pointee.avail_in), 2))
+                    if !zip(start, [0x1F, 0x8B] as [UInt8]).allSatisfy({ $0 == $1 }) {
+                        // What this call decoded goes out first (it is whole); the next call throws.
+                        if produced > 0 { break }
+                        throw ReadError.trailingData(name, at: decodedBytes, first: start[0], format: "gzip member")
+                    }
                     inflateReset(stream)
                 }
                 membersStarted += 1

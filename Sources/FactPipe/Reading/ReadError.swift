@@ -31,6 +31,11 @@ public struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
         /// Compressed data where records should be, after records: a part of the input compressed twice (a
         /// later gzip member or zstd frame), or a compressed file appended to a plain one.
         case compressedDataInside
+        /// Bytes after the last whole gzip member or zstd frame that start no member or frame (trailing garbage:
+        /// a byte appended by a transfer, an editor's newline). What came before decoded whole and passed its
+        /// checks, so it is a true part of the input, not damage: a one-byte tail read as a stream cut short,
+        /// and a longer one as damage that took the load back.
+        case trailingData
     }
 
     /// The input's name: the path as given, or `-` for standard input.
@@ -66,5 +71,18 @@ public struct ReadError: Error, Sendable, Hashable, CustomStringConvertible {
         hasher.combine(offset)
         hasher.combine(kind)
         hasher.combine(message)
+    }
+}
+
+extension ReadError {
+    /// Bytes after the last whole member or frame (`format`, e.g. "gzip member") that start none, the first of them
+    /// `first`, after `at` decoded bytes.
+    static func trailingData(_ source: String, at: Int64, first: UInt8, format: String) -> ReadError {
+        let hex = String(first, radix: 16)
+        return ReadError(
+            source: source, offset: at, kind: .trailingData,
+            message: "bytes that start no \(format) follow the last whole one (trailing data, starting 0x"
+                + (hex.count == 1 ? "0" : "") + hex + "), after \(at) decoded bytes: what came before them decoded whole "
+                + "and passed its checks; remove them to load the rest")
     }
 }

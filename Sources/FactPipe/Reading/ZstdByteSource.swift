@@ -74,10 +74,29 @@ final class ZstdByteSource: ByteSource {
                 }
                 continue
             }
+            // What this call decoded goes out before bytes that start no frame are reported (by the next call).
+            if !insideFrame && inputPosition < inputEnd && !startsAFrame() {
+                if output.pos > 0 { break }
+                let first = inputPosition < inputEnd ? input.load(fromByteOffset: inputPosition, as: UInt8.self) : 0
+                throw ReadError.trailingData(name, at: decodedBytes, first: first, format: "zstd frame")
+            }
             try decode(&output)
         }
         decodedBytes += Int64(output.pos)
         return output.pos
+    }
+
+    /// True when the bytes where a frame would start (those read so far) may start one: a zstd frame
+    /// (`28 B5 2F FD`) or a skippable one (`5? 2A 4D 18`).
+    private func startsAFrame() -> Bool {
+        let available = UnsafeRawBufferPointer(start: input + inputPosition, count: min(inputEnd - inputPosition, 4))
+        let frame: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
+        let skippable: [UInt8] = [0x50, 0x2A, 0x4D, 0x18]
+        let isFrame = zip(available, frame).allSatisfy { $0 == $1 }
+        let isSkippable = zip(available.indices, available).allSatisfy { index, byte in
+            index == 0 ? byte & 0xF0 == skippable[0] : byte == skippable[index]
+        }
+        return isFrame || isSkippable
     }
 
     private func decode(_ output: inout ZSTD_outBuffer) throws(ReadError) {

@@ -78,7 +78,7 @@ extension SnapshotError {
         let kind: Kind
         switch error.kind {
         case .truncatedCompressedStream: kind = .truncated
-        case .corruptCompressedStream: kind = .corruptFrame
+        case .corruptCompressedStream, .trailingData: kind = .corruptFrame
         case .decoderSetup: kind = .compression
         default: kind = .io
         }
