@@ -26,8 +26,18 @@ extension FinishedSource {
     static func interruptCameAfterTheEnd(
         _ finished: [FinishedSource], sourcesToRead: Int, isOpen: Bool, isAtomic: Bool
     ) -> Bool {
+        everyInputIsRecordedDone(finished, sourcesToRead: sourcesToRead, isOpen: isOpen, isAtomic: isAtomic)
+            && finished.allSatisfy { $0.descriptor.size != nil && $0.descriptor.path != "-" }
+    }
+
+    /// True when every one of the `sourcesToRead` inputs was read to its end and merged, committed and recorded
+    /// as done, none is open, and the load is not atomic: an interrupt now stops nothing. Where an input is a
+    /// pipe, the load says interrupted all the same (`interruptedAsItsInputEnded`), in words that are true.
+    static func everyInputIsRecordedDone(
+        _ finished: [FinishedSource], sourcesToRead: Int, isOpen: Bool, isAtomic: Bool
+    ) -> Bool {
         !isAtomic && !isOpen && sourcesToRead > 0 && finished.count == sourcesToRead
-            && finished.allSatisfy { $0.status == .done && $0.descriptor.size != nil && $0.descriptor.path != "-" }
+            && finished.allSatisfy { $0.status == .done }
     }
 
     /// The note a load that finished despite a late interrupt carries.
@@ -81,6 +91,18 @@ enum StopReason: Sendable, CustomStringConvertible {
 }
 
 extension ImportSummary {
+    /// Says interrupted a load that an interrupt reached once every input, a pipe or standard input among them,
+    /// was read to its end and recorded done: the end of a pipe may be its writer stopped by the same signal
+    /// (Ctrl-C reaches the whole pipeline), so the load does not say done; nor does it say its open batch was
+    /// rolled back, as it did while its ledger said done and every record the input gave was in.
+    mutating func interruptedAsItsInputEnded() {
+        status = .interrupted
+        wasInterrupted = true
+        message = "interrupted as its input ended: every record the input gave was committed and the load is "
+            + "recorded done, but the end of a pipe or standard input may be its writer stopped by the same "
+            + "signal; check that the input was whole"
+    }
+
     /// Records in the summary how the load ended after `error`.
     mutating func apply(stop error: Error) {
         switch error {

@@ -135,11 +135,17 @@ final class PostgreSQLFactStore: FactSink {
                     throw FactSinkStop.requested(status, message)
                 }
             }
+            var interruptAtAStreamsEnd = false
             if isCancelled() {
-                guard FinishedSource.interruptCameAfterTheEnd(
-                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic)
-                else { throw FactSinkStop.interrupted }
-                lateInterrupt = true
+                if FinishedSource.interruptCameAfterTheEnd(
+                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic) {
+                    lateInterrupt = true
+                } else if FinishedSource.everyInputIsRecordedDone(
+                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic) {
+                    interruptAtAStreamsEnd = true
+                } else {
+                    throw FactSinkStop.interrupted
+                }
             }
             if options.isAtomic {
                 try spool?.publish()
@@ -147,6 +153,7 @@ final class PostgreSQLFactStore: FactSink {
             }
             summary.status = .done
             if lateInterrupt { summary.notes.append(FinishedSource.lateInterruptNote) }
+            if interruptAtAStreamsEnd { summary.interruptedAsItsInputEnded() }
             if let note = try? triggerNote() { summary.notes.append(note) }
         } catch {
             fail(FactSinkStop.reported(error, isCancelled: isCancelled))

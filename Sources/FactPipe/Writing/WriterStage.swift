@@ -118,11 +118,17 @@ final class WriterStage {
                     throw FactSinkStop.requested(status, message)
                 }
             }
+            var interruptAtAStreamsEnd = false
             if isCancelled() {
-                guard FinishedSource.interruptCameAfterTheEnd(
-                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic)
-                else { throw FactSinkStop.interrupted }
-                lateInterrupt = true
+                if FinishedSource.interruptCameAfterTheEnd(
+                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic) {
+                    lateInterrupt = true
+                } else if FinishedSource.everyInputIsRecordedDone(
+                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic) {
+                    interruptAtAStreamsEnd = true
+                } else {
+                    throw FactSinkStop.interrupted
+                }
             }
             do {
                 try finishLoad()
@@ -139,7 +145,7 @@ final class WriterStage {
             // after every input had ended (a pipe's writer killed by the same signal is seen above): the load
             // finishes and says so, but for an atomic load, whose commit is still to come (both used to finish
             // without a word, exit 0).
-            if !lateInterrupt, isCancelled() {
+            if !lateInterrupt, !interruptAtAStreamsEnd, isCancelled() {
                 if options.isAtomic { throw FactSinkStop.interrupted }
                 lateInterrupt = true
             }
@@ -153,6 +159,7 @@ final class WriterStage {
             self.summary.status = .done
             if let logNote { self.summary.notes.append(logNote) }
             if lateInterrupt { self.summary.notes.append(FinishedSource.lateInterruptNote) }
+            if interruptAtAStreamsEnd { self.summary.interruptedAsItsInputEnded() }
             if let note = try? Self.triggerNote(database.connection) { self.summary.notes.append(note) }
         } catch {
             fail(FactSinkStop.reported(error, isCancelled: isCancelled))

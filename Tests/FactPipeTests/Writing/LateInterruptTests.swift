@@ -9,7 +9,7 @@ import Testing
 @Suite struct LateInterruptTests {
     /// What the batcher would send for `inputs`, the i-th (from 1) holding the two lines `P(i1).` and
     /// `P(i2).` (`P(11).`, `P(12).` for the first), each read to its end; the queue is closed.
-    static func messages(_ inputs: [String]) -> BoundedQueue<WriterMessage> {
+    static func messages(_ inputs: [String], piped: Bool = false) -> BoundedQueue<WriterMessage> {
         func fact(_ n: Int, line: Int) -> Fact {
             var fact = Fact(
                 statement: "P(\(n)).", predicate: "P", subject: "\(n)", object: nil, argsJSON: "[\"\(n)\"]",
@@ -21,7 +21,8 @@ import Testing
         let messages = BoundedQueue<WriterMessage>(name: "writer", capacity: 4 * max(1, inputs.count))
         for (index, input) in inputs.enumerated() {
             let n = (index + 1) * 10
-            _ = messages.push(.begin(SourceDescriptor(path: input, format: .text, compression: .none, size: 14)))
+            _ = messages.push(
+                .begin(SourceDescriptor(path: input, format: .text, compression: .none, size: piped ? nil : 14)))
             _ = messages.push(.segment(FactSegment(
                 facts: [fact(n + 1, line: 1), fact(n + 2, line: 2)], records: 2, checkpointOffset: 14,
                 checkpointLine: 3, endsBatch: true)))
@@ -34,7 +35,7 @@ import Testing
     /// Runs the writer on `sources` inputs of two facts each, of the `planned` inputs, with an interrupt
     /// that turns on as soon as the ledger, read through a connection of its own, has a load that is done:
     /// the writer's first look after the merge that committed it.
-    private func load(_ work: LoadWorkspace, sources: Int, planned: Int) throws -> ImportSummary {
+    private func load(_ work: LoadWorkspace, sources: Int, planned: Int, piped: Bool = false) throws -> ImportSummary {
         let inputs = try (1...planned).map { try work.write("in\($0).txt", "P(\($0 * 10 + 1)).\nP(\($0 * 10 + 2)).\n") }
         let options = ImportOptions(inputs: inputs, databasePath: work.databasePath)
         let database = work.databasePath
@@ -44,7 +45,8 @@ import Testing
         }
         let plans = try store.plan(inputs)
         #expect(plans.filter(\.isRead).count == planned)
-        return store.run(Self.messages(Array(inputs.prefix(sources))), estimatedRecords: 2, sourcesToRead: planned)
+        return store.run(
+            Self.messages(Array(inputs.prefix(sources)), piped: piped), estimatedRecords: 2, sourcesToRead: planned)
     }
 
     @Test func anInterruptAfterTheLastInputWasMergedFinishesTheLoadAndSaysSo() throws {
@@ -57,6 +59,24 @@ import Testing
         #expect(try db.ledger().map(\.status) == ["done"])
         #expect(try db.int("SELECT count(*) FROM facts") == 2)
         // The load finished: the indexes its bulk load dropped were built.
+        #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
+    }
+
+    /// The same interrupt where the input is a pipe: its end may be its writer stopped by the same signal, so the
+    /// load says interrupted; it said "the open batch was rolled back" while its ledger said done and every
+    /// record was in. It finishes (the indexes are built) and says what is true.
+    @Test func anInterruptAsAPipedInputEndedSaysInterruptedButNothingRolledBack() throws {
+        let work = try LoadWorkspace()
+        let summary = try load(work, sources: 1, planned: 1, piped: true)
+        #expect(summary.status == .interrupted, "\(summary)")
+        #expect(summary.wasInterrupted)
+        let message = try #require(summary.message)
+        #expect(message.hasPrefix("interrupted as its input ended: every record the input gave was committed"))
+        #expect(!message.contains("rolled back"))
+        #expect(!summary.notes.contains(FinishedSource.lateInterruptNote))
+        let db = try work.database()
+        #expect(try db.ledger().map(\.status) == ["done"])
+        #expect(try db.int("SELECT count(*) FROM facts") == 2)
         #expect(try db.factIndexes() == ["facts_statement", "facts_subject_predicate"])
     }
 
@@ -131,5 +151,9 @@ import Testing
         // The end of a pipe may be its writer killed by the same signal.
         #expect(!FinishedSource.interruptCameAfterTheEnd([done, piped], sourcesToRead: 2, isOpen: false, isAtomic: false))
         #expect(!FinishedSource.interruptCameAfterTheEnd([standardInput], sourcesToRead: 1, isOpen: false, isAtomic: false))
+        // Recorded done all the same: said interrupted, in other words.
+        #expect(FinishedSource.everyInputIsRecordedDone([done, piped], sourcesToRead: 2, isOpen: false, isAtomic: false))
+        #expect(!FinishedSource.everyInputIsRecordedDone([done, piped], sourcesToRead: 2, isOpen: true, isAtomic: false))
+        #expect(!FinishedSource.everyInputIsRecordedDone([done, failed], sourcesToRead: 2, isOpen: false, isAtomic: false))
     }
 }
