@@ -93,9 +93,16 @@ enum ClosedOutput {
         signal(SIGPIPE, SIG_IGN)
     }
 
-    /// After a failure: when standard output's reader is gone, ends the process by SIGPIPE.
+    /// After a failure: when standard output's reader is gone, ends the process by SIGPIPE — unless a signal's
+    /// clean-up is ending it (`InterruptCleanup`): a reader stopped by the same signal (a closed terminal, the
+    /// process group's SIGTERM) made an export that had said "interrupted" end with 141 instead of the code it
+    /// documents for the signal (129, 143). The signal reaches its handler a moment after the write failed, so
+    /// a tenth of a second is given for it.
     static func endIfReaderIsGone() {
+        SignalTrap.waitIfStoppingAtOnce()
         guard StandardStreams.outputReaderIsGone else { return }
+        usleep(100_000)
+        SignalTrap.waitIfStoppingAtOnce()
         signal(SIGPIPE, SIG_DFL)
         raise(SIGPIPE)
     }

@@ -56,6 +56,34 @@ import Testing
         #expect(int(try loaded.json(), "exit_code") == 0)
     }
 
+    /// `export -o - | reader` stopped by a signal that reaches the reader too (a closed terminal, the process
+    /// group's SIGTERM): the export said "interrupted" and then ended by SIGPIPE (141), its failed write taken
+    /// for a reader that stopped reading. It ends with the signal's code, as documented.
+    @Test func anExportToAPipeStoppedWithItsReaderEndsWithTheSignalsCode() throws {
+        let work = try CLIWorkspace()
+        let input = work.path("facts.ndjson")
+        #expect(try Factpipe.run(["generate", "--facts", "20000", "-o", input, "-q"]).status == 0)
+        #expect(try Factpipe.run(["import", input, "--db", work.database, "-q"]).status == 0)
+        // The reader reads a little, then stops reading (the export blocks on a full pipe) until the signal.
+        let reader = try work.write("reader.sh", "#!/bin/sh\nhead -c 1000 > /dev/null\nsleep 4 < /dev/null\n")
+        chmod(reader, 0o755)
+        let script = """
+            ( '\(BinaryLocator.factpipe.path)' export --db '\(work.database)' -o - 2>'\(work.path("err"))'; \
+              echo $? > '\(work.path("rc"))' ) | '\(work.path("reader.sh"))' &
+            sleep 1
+            kill -TERM $(pgrep -f -- "export --db \(work.database) -o -")
+            # Once the export has said "interrupted", its reader goes too: its blocked write then fails.
+            for i in $(seq 100); do grep -q interrupted '\(work.path("err"))' && break; sleep 0.02; done
+            kill -TERM $(pgrep -f -- '\(work.path("reader.sh"))')
+            wait
+            """
+        let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/bash"), ["-c", script])
+        #expect(run.status == 0, "\(run.stderr)")
+        let stderr = try String(contentsOfFile: work.path("err"), encoding: .utf8)
+        #expect(try String(contentsOfFile: work.path("rc"), encoding: .utf8) == "143\n", "\(stderr)")
+        #expect(stderr.contains("interrupted"), "\(stderr)")
+    }
+
     /// `query … | head` and `export -o - | head`: SIGPIPE ended them with the database open, and its `-wal` and
     /// `-shm` stayed beside it. They end by SIGPIPE still (141, as a filter does), having closed it. `loads`
     /// writes its ledger as it reads it, so a ledger of 3,000 loads is read while its reader stops.
