@@ -41,6 +41,8 @@ final class SignalTrap: @unchecked Sendable {
                 }
                 self.firstAt.store(now, ordering: .sequentiallyConsistent)
                 progress.cancel()
+                // A wait for another program's lock on the database ends now, as a wait for another load's does.
+                SQLiteInterrupts.stopWaiting()
             }
             source.resume()
         }

@@ -258,37 +258,75 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: folder + "/new.sqlite"))
     }
 
+    /// Another program (not factpipe, so not its lock file) holding SQLite's write lock on the workspace's
+    /// database, until `release` is called (also when the caller's test fails).
+    private final class SQLiteWriteLockHolder {
+        private let holder = Process()
+        private let commands = Pipe()
+        private let output: FileHandle
+
+        init(_ work: CLIWorkspace) throws {
+            holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+            holder.arguments = [work.database]
+            let said = work.path("holder.out")
+            _ = FileManager.default.createFile(atPath: said, contents: nil)
+            output = try FileHandle(forWritingTo: URL(fileURLWithPath: said))
+            holder.standardInput = commands
+            holder.standardOutput = output
+            try holder.run()
+            // It says "held" only once BEGIN IMMEDIATE has succeeded (`.bail on` stops it otherwise).
+            commands.fileHandleForWriting.write(Data(".bail on\nBEGIN IMMEDIATE;\nSELECT 'held';\n".utf8))
+            try #require(poll(timeout: 30) {
+                (try? String(contentsOfFile: said, encoding: .utf8))?.contains("held") == true
+            }, "the other writer did not take SQLite's write lock")
+        }
+
+        func release() throws {
+            try commands.fileHandleForWriting.close()
+            holder.waitUntilExit()
+            try output.close()
+        }
+
+        deinit {
+            if holder.isRunning { kill(holder.processIdentifier, SIGKILL) }
+        }
+    }
+
     @Test func aDatabaseLockedByAnotherWriterFailsAfterTheBusyTimeoutAndIsLeftUnchanged() throws {
         let work = try CLIWorkspace()
         let second = try loadedDatabase(work, at: work.database)
-        // Another program (not factpipe, so not its lock file) holds SQLite's write lock.
-        let holder = Process()
-        holder.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        holder.arguments = [work.database]
-        let commands = Pipe()
-        let said = work.path("holder.out")
-        _ = FileManager.default.createFile(atPath: said, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: said))
-        holder.standardInput = commands
-        holder.standardOutput = output
-        try holder.run()
-        // It says "held" only once BEGIN IMMEDIATE has succeeded (`.bail on` stops it otherwise).
-        commands.fileHandleForWriting.write(Data(".bail on\nBEGIN IMMEDIATE;\nSELECT 'held';\n".utf8))
-        defer { if holder.isRunning { kill(holder.processIdentifier, SIGKILL) } }
-        try #require(poll(timeout: 30) {
-            (try? String(contentsOfFile: said, encoding: .utf8))?.contains("held") == true
-        }, "the other writer did not take SQLite's write lock")
+        let holder = try SQLiteWriteLockHolder(work)
         let before = try sha256sum(work.database)
         let locked = try Factpipe.run(["import", second, "--db", work.database, "--json"])
         #expect(locked.status == 1, "\(locked.stderr)")
         #expect(try locked.json()["message"] as? String == "\(work.database): database is locked (in: BEGIN IMMEDIATE)")
         #expect(try sha256sum(work.database) == before)
         // Once the other writer is gone, the same load goes through.
-        try commands.fileHandleForWriting.close()
-        holder.waitUntilExit()
-        try output.close()
+        try holder.release()
         #expect(try Factpipe.run(["import", second, "--db", work.database, "-q"]).status == 0)
         #expect(readOnlyInt(work.database, "SELECT count(*) FROM facts") == 3)
+    }
+
+    /// A signal while a load or an undo waits out another program's write lock: SQLite's wait looked at nothing
+    /// but the clock, so the command sat the signal out for the whole busy timeout (5 s) and then failed (exit
+    /// 1, "database is locked", a report saying failed). It stops at once, as interrupted.
+    @Test(arguments: [["import", "--force"], ["undo", "1"]])
+    func aSignalEndsTheWaitForAnotherProgramsWriteLock(command: [String]) throws {
+        let work = try CLIWorkspace()
+        let second = try loadedDatabase(work, at: work.database)
+        let holder = try SQLiteWriteLockHolder(work)
+        let before = try sha256sum(work.database)
+        let arguments: [String] = command[0] == "import" ? ["import", second] + command.dropFirst() : command
+        let waiting = try BackgroundProcess(BinaryLocator.factpipe, arguments + ["--db", work.database])
+        Thread.sleep(forTimeInterval: 1)
+        let signalled = Date()
+        kill(waiting.process.processIdentifier, SIGINT)
+        let run = try waiting.wait()
+        #expect(run.status == 130, "\(run.stderr)")
+        #expect(Date().timeIntervalSince(signalled) < 3, "it waited out the busy timeout")
+        #expect(run.stderr.contains("interrupted"), "\(run.stderr)")
+        #expect(try sha256sum(work.database) == before)
+        try holder.release()
     }
 
     @Test func aCorruptedDatabaseIsRefusedAndLeftUnchanged() throws {

@@ -74,8 +74,16 @@ final class SQLiteConnection {
         var detail = String(cString: sqlite3_errmsg(handle))
         let code = explain(rc, &detail)
         let primary = code & 0xFF
+        if primary == SQLITE_BUSY, SQLiteInterrupts.isStopping { return Self.interruptedWaiting(path, sql: sql) }
         let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: code)
         return StoreError(kind: kind, path: path, message: "\(what): \(detail)", sql: sql)
+    }
+
+    /// A wait for another program's lock on the database that a stop signal ended (`SQLiteBusyWait`).
+    private static func interruptedWaiting(_ path: String, sql: String?) -> StoreError {
+        StoreError(
+            kind: .interrupted, path: path,
+            message: "interrupted while it waited for the lock another program holds on the database", sql: sql)
     }
 
     /// What "unable to open database file" leaves out when the process is out of descriptors (`EMFILE`,
@@ -135,6 +143,7 @@ final class SQLiteConnection {
             sqlite3_free(message)
             let code = explain(rc, &detail)
             let primary = code & 0xFF
+            if primary == SQLITE_BUSY, SQLiteInterrupts.isStopping { throw Self.interruptedWaiting(path, sql: sql) }
             let kind: StoreError.Kind = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? .busy : .sqlite(code: code)
             throw StoreError(kind: kind, path: path, message: detail, sql: sql)
         }
@@ -193,7 +202,7 @@ final class SQLiteConnection {
 
     /// Waits up to `milliseconds` for another connection's lock before failing with SQLITE_BUSY.
     func setBusyTimeout(milliseconds: Int32) {
-        sqlite3_busy_timeout(handle, milliseconds)
+        SQLiteBusyWait.install(on: handle, milliseconds: milliseconds)
     }
 
     /// Rolls back the open transaction, if any, ignoring errors (used on failure paths).

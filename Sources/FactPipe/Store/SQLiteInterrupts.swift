@@ -54,6 +54,7 @@ public enum SQLiteInterrupts {
     /// (with `andLaterOnes`, every connection opened after too): every connection of the process, a load's
     /// too (its `ImportProgress.cancel()` stops a load between batches instead). For a process that is ending.
     public static func interruptAll(andLaterOnes: Bool = false) {
+        stopWaiting()
         state.withLock { state in
             if andLaterOnes { state.interrupting = true }
             for address in state.open {
@@ -61,6 +62,19 @@ public enum SQLiteInterrupts {
             }
         }
     }
+
+    /// Ends every wait for another program's lock on a database (`SQLiteBusyWait`) and every later one: the
+    /// statement waiting fails with `StoreError` `.interrupted`. For a command a stop signal reached: a load
+    /// waiting on an open `BEGIN IMMEDIATE` of another program sat the signal out for the whole busy timeout
+    /// and then failed (exit 1, "database is locked") instead of stopping as interrupted.
+    public static func stopWaiting() {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+    }
+
+    /// True once `stopWaiting` ran.
+    static var isStopping: Bool { stopping.load(ordering: .sequentiallyConsistent) }
+
+    private static let stopping = Atomic<Bool>(false)
 
     /// Waits until every connection is closed, at most `seconds`; true when none is open. For a process that
     /// ends itself after `interruptAll`: its commands' connections close as their work unwinds, and with them

@@ -26,7 +26,6 @@ private func fileBytes(_ path: String) throws -> Data {
             #expect(try connection.scalarInt("PRAGMA user_version") == FactSchema.version)
             #expect(try connection.scalarText("PRAGMA journal_mode") == "wal")
             #expect(try connection.scalarInt("PRAGMA synchronous") == 1)
-            #expect(try connection.scalarInt("PRAGMA busy_timeout") == 5_000)
         }
         let db = try work.database()
         #expect(try db.int("PRAGMA user_version") == FactSchema.version)
