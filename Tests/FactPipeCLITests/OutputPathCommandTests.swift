@@ -425,10 +425,9 @@ import Testing
         #expect(try sha256sum(plain) != before[1])
     }
 
-    /// `run FILE --db scratch.sqlite` wrote the scratch database's snapshot over the day's snapshot of the
-    /// file's database, exit 0. A run replaces only a snapshot of its own database, and says so before it loads.
-    @Test func aRunIntoAnotherDatabaseLeavesTheFileDatabasesSnapshot() throws {
-        let work = try CLIWorkspace()
+    /// A pipeline file into `kb.sqlite` whose run writes the snapshot `snaps/kb.ndjson.zst`, run once (exit 2: a
+    /// line of `facts` is refused); returns the file and the snapshot.
+    private func snapshottedRun(_ work: CLIWorkspace) throws -> (file: String, snapshot: String) {
         try work.write("in.txt", Self.facts)
         let file = try work.write("p.toml", """
             name = "p"
@@ -439,7 +438,14 @@ import Testing
             snapshot = "snaps/kb.ndjson.zst"
             """)
         #expect(try Factpipe.run(["run", file, "-q"]).status == 2)
-        let snapshot = work.path("snaps/kb.ndjson.zst")
+        return (file, work.path("snaps/kb.ndjson.zst"))
+    }
+
+    /// `run FILE --db scratch.sqlite` wrote the scratch database's snapshot over the day's snapshot of the
+    /// file's database, exit 0. A run replaces only a snapshot of its own database, and says so before it loads.
+    @Test func aRunIntoAnotherDatabaseLeavesTheFileDatabasesSnapshot() throws {
+        let work = try CLIWorkspace()
+        let (file, snapshot) = try snapshottedRun(work)
         let before = try sha256sum(snapshot)
         for extra in [[], ["--dry-run"]] {
             let other = try Factpipe.run(["run", file, "--db", work.path("scratch.sqlite")] + extra)
@@ -483,17 +489,7 @@ import Testing
     /// that makes the database anew replaces it, as before: `aRunIntoAnotherDatabaseLeaves…`.)
     @Test func aRunOfAnotherDatabaseAtTheSamePathLeavesTheSnapshot() throws {
         let work = try CLIWorkspace()
-        try work.write("in.txt", Self.facts)
-        let file = try work.write("p.toml", """
-            name = "p"
-            database = "kb.sqlite"
-            [sources]
-            paths = ["in.txt"]
-            [after]
-            snapshot = "snaps/kb.ndjson.zst"
-            """)
-        #expect(try Factpipe.run(["run", file, "-q"]).status == 2)
-        let snapshot = work.path("snaps/kb.ndjson.zst")
+        let (file, snapshot) = try snapshottedRun(work)
         let before = try sha256sum(snapshot)
         try FileManager.default.moveItem(atPath: work.database, toPath: work.path("first.sqlite"))
         let other = try Factpipe.run(["import", try work.write("other.txt", "IsA(Hen, Bird).\n"), "--db", work.database])

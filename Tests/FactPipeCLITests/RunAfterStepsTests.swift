@@ -9,12 +9,10 @@ import Testing
         return formatter.string(from: Date())
     }
 
-    /// An older snapshot whose name sorts after today's (a date in the future, a clock set wrong) is the
-    /// one retention removes; the snapshot the run just wrote stays.
-    @Test func retentionNeverRemovesTheSnapshotJustWritten() throws {
-        let work = try CLIWorkspace()
+    /// A pipeline file into `kb.sqlite` of two facts, writing `snap-{date}.ndjson.zst` and keeping 1.
+    private func retentionJob(_ work: CLIWorkspace) throws -> String {
         let input = try work.write("in.txt", "Kept(one).\nKept(two).\n")
-        let file = try work.write("job.toml", """
+        return try work.write("job.toml", """
             name = "retention"
             database = "kb.sqlite"
             [sources]
@@ -23,6 +21,13 @@ import Testing
             snapshot = "snap-{date}.ndjson.zst"
             keep_snapshots = 1
             """)
+    }
+
+    /// An older snapshot whose name sorts after today's (a date in the future, a clock set wrong) is the
+    /// one retention removes; the snapshot the run just wrote stays.
+    @Test func retentionNeverRemovesTheSnapshotJustWritten() throws {
+        let work = try CLIWorkspace()
+        let file = try retentionJob(work)
         let first = try Factpipe.run(["run", file, "-q"])
         #expect(first.status == 0, "\(first.stderr)")
         let current = work.path("snap-\(today).ndjson.zst")
@@ -48,16 +53,7 @@ import Testing
     /// identity: `keep_snapshots` leaves them (they may be another host's) and the run says so.
     @Test func retentionLeavesAndNamesTheSnapshotsOfAnotherDatabaseAtThePath() throws {
         let work = try CLIWorkspace()
-        let input = try work.write("in.txt", "Kept(one).\nKept(two).\n")
-        let file = try work.write("job.toml", """
-            name = "retention"
-            database = "kb.sqlite"
-            [sources]
-            paths = ["\(input)"]
-            [after]
-            snapshot = "snap-{date}.ndjson.zst"
-            keep_snapshots = 1
-            """)
+        let file = try retentionJob(work)
         #expect(try Factpipe.run(["run", file, "-q"]).status == 0)
         let current = work.path("snap-\(today).ndjson.zst")
         let earlier = work.path("snap-2000-01-01.ndjson.zst")

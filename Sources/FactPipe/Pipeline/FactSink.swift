@@ -40,6 +40,26 @@ extension FinishedSource {
             && finished.allSatisfy { $0.status == .done }
     }
 
+    /// What an interrupt (`isCancelled`) means once the batcher's messages ended: nothing (none came); a late one
+    /// (`interruptCameAfterTheEnd`: the load finishes and says so); one as a pipe's input ended
+    /// (`everyInputIsRecordedDone` but not that: the load finishes and says interrupted,
+    /// `ImportSummary.interruptedAsItsInputEnded`). Throws `FactSinkStop.interrupted` when it stops the load.
+    static func interruptAtTheEnd(
+        _ finished: [FinishedSource], sourcesToRead: Int, isOpen: Bool, isAtomic: Bool, isCancelled: Bool
+    ) throws(FactSinkStop) -> InterruptAtTheEnd {
+        guard isCancelled else { return .none }
+        if interruptCameAfterTheEnd(finished, sourcesToRead: sourcesToRead, isOpen: isOpen, isAtomic: isAtomic) {
+            return .late
+        }
+        if everyInputIsRecordedDone(finished, sourcesToRead: sourcesToRead, isOpen: isOpen, isAtomic: isAtomic) {
+            return .asAPipeEnded
+        }
+        throw .interrupted
+    }
+
+    /// See `interruptAtTheEnd`.
+    enum InterruptAtTheEnd { case none, late, asAPipeEnded }
+
     /// The note a load that finished despite a late interrupt carries.
     static let lateInterruptNote = "an interrupt came after every input was loaded and recorded: the load finished"
 

@@ -135,18 +135,11 @@ final class PostgreSQLFactStore: FactSink {
                     throw FactSinkStop.requested(status, message)
                 }
             }
-            var interruptAtAStreamsEnd = false
-            if isCancelled() {
-                if FinishedSource.interruptCameAfterTheEnd(
-                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic) {
-                    lateInterrupt = true
-                } else if FinishedSource.everyInputIsRecordedDone(
-                    finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic) {
-                    interruptAtAStreamsEnd = true
-                } else {
-                    throw FactSinkStop.interrupted
-                }
-            }
+            let atTheEnd = try FinishedSource.interruptAtTheEnd(
+                finished, sourcesToRead: sourcesToRead, isOpen: current != nil, isAtomic: options.isAtomic,
+                isCancelled: isCancelled())
+            lateInterrupt = atTheEnd == .late
+            let interruptAtAStreamsEnd = atTheEnd == .asAPipeEnded
             if options.isAtomic {
                 try spool?.publish()
                 try connection.execute("COMMIT")
