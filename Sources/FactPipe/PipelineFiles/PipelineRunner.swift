@@ -209,8 +209,8 @@ public struct PipelineRunner {
         if let keep = file.keepSnapshots {
             let retention = SnapshotRetention(
                 pattern: template, sourceDatabase: result.manifest.sourceDatabase, databaseID: result.manifest.databaseID)
-            result.removed = try retention.prune(keeping: keep, justWritten: path)
-            result.otherDatabasesLeft = retention.snapshotsOfOtherDatabasesAtThisPath(justWritten: path)
+            (result.removed, result.otherDatabasesLeft) = try retention.pruneAndFindOthers(
+                keeping: keep, justWritten: path)
         }
         return result
     }

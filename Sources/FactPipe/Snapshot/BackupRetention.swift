@@ -85,36 +85,30 @@ struct BackupRetention {
     /// one frame that records no size (by earlier versions) counts when its frames' SHA-256 is the
     /// manifest's `compressed_sha256` (one read of the file). Anything else is left alone and not counted.
     func isBackupOfThisDatabase(_ path: String) -> Bool {
-        isBackupOfThisPath(path, identity: { DatabaseIdentity.isSameDatabase(archived: $0, database: databaseID) })
+        judge(path) == .thisDatabase
     }
 
-    /// True when the file is a backup of another database at this database's path: its manifest records
-    /// another identity (another host's database, backing up into a shared folder, or one the path held before).
-    func isBackupOfAnotherDatabaseAtThisPath(_ path: String) -> Bool {
-        isBackupOfThisPath(path, identity: { !DatabaseIdentity.isSameDatabase(archived: $0, database: databaseID) })
-    }
+    /// Whose backup a file is: this database's; another database's at this database's path (its manifest
+    /// records another identity: another host's database backing up into a shared folder, or one the path held
+    /// before), which `prune` neither counts nor deletes but names; or nobody's it knows.
+    enum Judgement { case thisDatabase, anotherDatabaseAtThisPath, none }
 
-    /// The backups of other databases at this path (`isBackupOfAnotherDatabaseAtThisPath`) in the folder, but
-    /// `written`: `prune` neither counts nor deletes them, and the command says they are there.
-    func backupsOfOtherDatabasesAtThisPath(written: String? = nil) -> [String] {
-        let named = ((try? listFolder()) ?? []).filter(matchesPattern).sorted().map { PathText.joined(directory, $0) }
-        return ArchiveRetention.excluding(written, from: named).filter(isBackupOfAnotherDatabaseAtThisPath)
-    }
-
-    /// True when the file is a backup of a database at this path whose identity `identity` accepts, and holds
-    /// the content its manifest describes.
-    private func isBackupOfThisPath(_ path: String, identity: (String?) -> Bool) -> Bool {
+    /// Reads the file's manifest once and judges it (`isBackupOfThisDatabase` says what a backup must hold).
+    func judge(_ path: String) -> Judgement {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false), reader.isCompressed,
             case .success(let manifest) = reader.manifest,
             manifest.kind == .backup, manifest.format == .sqlite, PathText.same(manifest.sourceDatabase, sourceDatabase),
-            identity(manifest.databaseID),
             manifest.contentBytes > 0, let census = try? reader.frameCensus(), census.frames > 0
-        else { return false }
-        if let contentBytes = census.contentBytes { return contentBytes == manifest.contentBytes }
-        guard let expected = manifest.compressedSHA256, let hash = try? reader.hashCompressedFrames() else {
-            return false
+        else { return .none }
+        if let contentBytes = census.contentBytes {
+            guard contentBytes == manifest.contentBytes else { return .none }
+        } else {
+            guard let expected = manifest.compressedSHA256, let hash = try? reader.hashCompressedFrames(),
+                hash == expected
+            else { return .none }
         }
-        return hash == expected
+        return DatabaseIdentity.isSameDatabase(archived: manifest.databaseID, database: databaseID)
+            ? .thisDatabase : .anotherDatabaseAtThisPath
     }
 
     /// Deletes this database's backups beyond the newest `keep`, with their `.sha256` files, and
@@ -124,8 +118,18 @@ struct BackupRetention {
     /// started after this one and finished first (see below).
     /// - Throws: `SnapshotError` `.io` when the folder cannot be listed or a file cannot be deleted.
     func prune(keeping keep: Int, written: String? = nil) throws(SnapshotError) -> [String] {
+        try pruneAndFindOthers(keeping: keep, written: written).removed
+    }
+
+    /// `prune`, which also returns the backups of other databases at this path it left (`Judgement`), for the
+    /// command to name: each file's manifest is read once.
+    func pruneAndFindOthers(
+        keeping keep: Int, written: String? = nil
+    ) throws(SnapshotError) -> (removed: [String], othersLeft: [String]) {
         let named = try listFolder().filter(matchesPattern).sorted().map { PathText.joined(directory, $0) }
-        let backups = ArchiveRetention.excluding(written, from: named).filter(isBackupOfThisDatabase)
+        let judged = ArchiveRetention.excluding(written, from: named).map { (path: $0, judgement: judge($0)) }
+        let backups = judged.filter { $0.judgement == .thisDatabase }.map(\.path)
+        let others = judged.filter { $0.judgement == .anotherDatabaseAtThisPath }.map(\.path)
         // A backup started after this one and named no later than now was made while this one ran, by another
         // `backup` of the same database: it holds a later state. Overlapping `--keep 1` runs deleted it and
         // kept the older one. (One named in the future, by a clock that was ahead, is pruned as its name sorts.)
@@ -139,7 +143,7 @@ struct BackupRetention {
         let doomed = Array(backups.filter { !isLater($0) }
             .dropLast(max(keep - (written == nil ? 0 : 1) - later.count, 0)))
         try ArchiveRetention.delete(doomed, sideFileSuffixes: [".sha256"], kind: "backup")
-        return doomed
+        return (doomed, others)
     }
 
     /// The names in the folder.

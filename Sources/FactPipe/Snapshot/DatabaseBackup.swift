@@ -167,8 +167,8 @@ public struct DatabaseBackup: Sendable {
             let retention = BackupRetention(
                 directory: options.directory, databaseName: name, sourceDatabase: source, databaseID: manifest.databaseID)
             do {
-                result.removed = try retention.prune(keeping: keep, written: written)
-                result.otherDatabasesLeft = retention.backupsOfOtherDatabasesAtThisPath(written: written)
+                (result.removed, result.otherDatabasesLeft) = try retention.pruneAndFindOthers(
+                    keeping: keep, written: written)
             } catch {
                 // The new backup is whole and stays: a failure that said only why pruning failed read as no backup.
                 throw SnapshotError(

@@ -70,25 +70,22 @@ struct SnapshotRetention {
     /// A filtered export (`export --predicate`, `--since`) named like the pipeline's snapshots holds part of
     /// the database: counted among the N kept, it pushed a whole snapshot out, and N states were not kept.
     func snapshot(at path: String) -> Snapshot? {
-        snapshot(at: path, identity: { DatabaseIdentity.isSameDatabase(archived: $0, database: databaseID) })
+        judge(path).flatMap { $0.isThisDatabases ? $0.snapshot : nil }
     }
 
-    /// The snapshots the pattern names of other databases at this database's path (their manifests record
-    /// another identity: another host's database, writing into a shared folder, or one the path held before),
-    /// but `justWritten`: `prune` neither counts nor deletes them, and `run` says they are there.
-    func snapshotsOfOtherDatabasesAtThisPath(justWritten: String) -> [String] {
-        ArchiveRetention.excluding(justWritten, from: candidates()).filter { path in
-            snapshot(at: path, identity: { !DatabaseIdentity.isSameDatabase(archived: $0, database: databaseID) }) != nil
-        }
-    }
-
-    private func snapshot(at path: String, identity: (String?) -> Bool) -> Snapshot? {
+    /// A whole snapshot of a database at this database's path, from its manifest (read once), and whether it
+    /// is this database's: one whose manifest records another identity (another host's database, writing into a
+    /// shared folder, or one the path held before) `prune` neither counts nor deletes, but names.
+    private func judge(_ path: String) -> (snapshot: Snapshot, isThisDatabases: Bool)? {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false),
             case .success(let manifest) = reader.manifest,
             manifest.kind == .snapshot, PathText.same(manifest.sourceDatabase, sourceDatabase),
-            identity(manifest.databaseID), manifest.filter == FactFilter()
+            manifest.filter == FactFilter()
         else { return nil }
-        return Snapshot(path: path, createdAt: manifest.createdAt)
+        return (
+            Snapshot(path: path, createdAt: manifest.createdAt),
+            DatabaseIdentity.isSameDatabase(archived: manifest.databaseID, database: databaseID)
+        )
     }
 
     /// Deletes this database's snapshots beyond the newest `keep` (`justWritten` counted among them
@@ -96,11 +93,19 @@ struct SnapshotRetention {
     /// paths deleted, oldest first.
     /// - Throws: `SnapshotError` `.io` when a snapshot cannot be deleted.
     func prune(keeping keep: Int, justWritten: String) throws(SnapshotError) -> [String] {
-        let older = ArchiveRetention.excluding(justWritten, from: candidates())
-            .compactMap(snapshot(at:))
+        try pruneAndFindOthers(keeping: keep, justWritten: justWritten).removed
+    }
+
+    /// `prune`, which also returns the snapshots of other databases at this path it left, for `run` to name:
+    /// each file's manifest is read once.
+    func pruneAndFindOthers(
+        keeping keep: Int, justWritten: String
+    ) throws(SnapshotError) -> (removed: [String], othersLeft: [String]) {
+        let judged = ArchiveRetention.excluding(justWritten, from: candidates()).compactMap(judge)
+        let older = judged.filter(\.isThisDatabases).map(\.snapshot)
             .sorted { ($0.createdAt, $0.path) < ($1.createdAt, $1.path) }
         let doomed = older.dropLast(max(keep - 1, 0)).map(\.path)
         try ArchiveRetention.delete(doomed, sideFileSuffixes: [".sha256", ".manifest.json"], kind: "snapshot")
-        return doomed
+        return (doomed, judged.filter { !$0.isThisDatabases }.map(\.snapshot.path))
     }
 }
