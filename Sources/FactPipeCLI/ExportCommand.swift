@@ -175,6 +175,12 @@ extension ArchiveResult {
                 + "\(TerminalText.escaped(manifest.sourceDatabase)) (another identity: another host's, or one this path held "
                 + "before), which --keep neither counts nor removes; the oldest is \(TerminalText.escaped(oldest))"
         }
+        if let oldest = unrecordedLeft.first {
+            text += "\nfactpipe: left \(Format.count(unrecordedLeft.count, "backup")) at "
+                + "\(TerminalText.escaped(manifest.sourceDatabase)) that record no database identity (written by an earlier "
+                + "release: this database's, or another host's at that path), which --keep neither counts nor removes; "
+                + "delete them by hand once you know they are this database's; the oldest is \(TerminalText.escaped(oldest))"
+        }
         return text
     }
 }

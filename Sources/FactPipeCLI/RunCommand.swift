@@ -250,6 +250,11 @@ extension PipelineStepResult {
                 text += "; left \(result.otherDatabasesLeft.count) of other databases at that database's path (another "
                     + "identity), which keep_snapshots neither counts nor removes"
             }
+            if !result.unrecordedLeft.isEmpty {
+                text += "; left \(result.unrecordedLeft.count) that record no database identity (an earlier release's: "
+                    + "this database's or another host's), which keep_snapshots neither counts nor removes: "
+                    + "delete them by hand once you know they are this database's"
+            }
             return text
         }
     }

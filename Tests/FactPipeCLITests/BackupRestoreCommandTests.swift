@@ -157,6 +157,29 @@ import Testing
         #expect(try Factpipe.run(["verify", theirs, "--quiet"]).status == 0)
     }
 
+    /// Backups an earlier release wrote record no identity: once the database has one (its next load gives it),
+    /// they may be its own or another host's at the same path, and the first `--keep` after the upgrade deleted
+    /// them by their path. They are left and named; the backups that record the identity are pruned as before.
+    @Test func keepLeavesAndNamesBackupsThatRecordNoIdentity() throws {
+        let work = try CLIWorkspace()
+        try #require(try Factpipe.run(["import", snapshotFixture, "--db", work.database, "-q"]).status == 0)
+        // As an earlier release made it: no identity.
+        try RawDatabase(work.database).execute("DELETE FROM factpipe_sequence WHERE name = 'database_id'")
+        let unrecorded = try #require(try backup(work, [])["file"] as? String)
+        let more = try work.write("more.ndjson", #"{"statement": "More(a, b)."}"# + "\n")
+        try #require(try Factpipe.run(["import", more, "--db", work.database, "-q"]).status == 0)
+        let json = try backup(work, ["--keep", "1"])
+        #expect(json["removed"] as? [String] == [])
+        #expect(json["unrecorded_left"] as? [String] == [unrecorded])
+        #expect(json["other_databases_left"] as? [String] == [])
+        let human = try Factpipe.run(["backup", "--db", work.database, "--to", work.path("backups"), "--keep", "1"])
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.stderr.contains("removed old backup \(try #require(json["file"] as? String))"), "\(human.stderr)")
+        #expect(human.stderr.contains("left 1 backup at \(work.database) that record no database identity"), "\(human.stderr)")
+        #expect(human.stderr.contains("the oldest is \(unrecorded)"), "\(human.stderr)")
+        #expect(try Factpipe.run(["verify", unrecorded, "--quiet"]).status == 0)
+    }
+
     /// A text snapshot keeps the statements alone: restored, every fact came back at confidence 1.0 with no
     /// source and the restore's time, exit 0. Refused now, before anything is written; `import` loads it.
     @Test(arguments: ["kb.txt", "kb.txt.zst"])

@@ -70,6 +70,32 @@ import Testing
 }
 
 extension RunAfterStepsTests {
+    /// A snapshot an earlier release wrote records no identity: once the database has one, it may be this
+    /// database's or another host's at the same path. `keep_snapshots` leaves it, and the step says so.
+    /// And a database without an identity is not the one a snapshot recording one is of: the run refuses to
+    /// replace the day's (it took a database it could not read the identity of and one without for the same).
+    @Test func retentionLeavesAndNamesSnapshotsThatRecordNoIdentity() throws {
+        let work = try CLIWorkspace()
+        let file = try retentionJob(work)
+        #expect(try Factpipe.run(["run", file, "-q"]).status == 0)
+        // As an earlier release made the database and wrote a snapshot of it: no identity in either.
+        try RawDatabase(work.path("kb.sqlite")).execute("DELETE FROM factpipe_sequence WHERE name = 'database_id'")
+        let current = work.path("snap-\(today).ndjson.zst")
+        let refused = try Factpipe.run(["run", file, "--force"])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("is a snapshot of another database at"), "\(refused.stderr)")
+        for suffix in ["", ".sha256"] { try FileManager.default.removeItem(atPath: current + suffix) }
+        let earlier = work.path("snap-2000-01-01.ndjson.zst")
+        #expect(try Factpipe.run(["export", "--db", work.path("kb.sqlite"), "-o", earlier, "-q"]).status == 0)
+        let later = try Factpipe.run(["run", file, "--force", "--json"])
+        #expect(later.status == 0, "\(later.stderr)")
+        let steps = try #require(try later.json()["steps"] as? [String])
+        #expect(steps.first?.contains("; left 1 that record no database identity") == true, "\(steps)")
+        #expect(steps.first?.contains("removed") == false, "\(steps)")
+        #expect(FileManager.default.fileExists(atPath: earlier))
+        #expect(try Factpipe.run(["verify", earlier, "-q"]).status == 0)
+    }
+
     /// A load holding the writer lock when the run reaches `[after] optimize` (someone loading at a
     /// terminal, the same pipeline run twice) is waited for, up to `wait_seconds`, as the run's own loads
     /// wait: the optimize step refused at once, the run failed and its snapshot was not written.

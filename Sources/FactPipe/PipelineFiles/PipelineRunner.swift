@@ -209,8 +209,9 @@ public struct PipelineRunner {
         if let keep = file.keepSnapshots {
             let retention = SnapshotRetention(
                 pattern: template, sourceDatabase: result.manifest.sourceDatabase, databaseID: result.manifest.databaseID)
-            (result.removed, result.otherDatabasesLeft) = try retention.pruneAndFindOthers(
-                keeping: keep, justWritten: path)
+            let outcome = try retention.pruneAndFindOthers(keeping: keep, justWritten: path)
+            (result.removed, result.otherDatabasesLeft, result.unrecordedLeft) =
+                (outcome.removed, outcome.otherDatabasesLeft, outcome.unrecordedLeft)
         }
         return result
     }

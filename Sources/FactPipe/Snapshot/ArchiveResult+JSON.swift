@@ -1,7 +1,8 @@
 extension ArchiveResult {
     /// The result as one JSON object (`--json`): `status`, `file`, `facts`, `content_bytes`,
     /// `file_bytes`, `ratio`, `file_sha256`, `sidecars`, `seconds`, `facts_per_second`, `removed`,
-    /// `other_databases_left` (archives of other databases at the database's path that retention left), `manifest`.
+    /// `other_databases_left` (archives of other databases at the database's path that retention left),
+    /// `unrecorded_left` (ones there that record no database identity, left too), `manifest`.
     public var jsonDocument: JSONDocument {
         let ratio = fileBytes > 0 ? Double(manifest.contentBytes) / Double(fileBytes) : 0
         return [
@@ -17,6 +18,7 @@ extension ArchiveResult {
             "facts_per_second": .int(seconds > 0 ? Int((Double(manifest.factCount) / seconds).rounded()) : 0),
             "removed": .strings(removed),
             "other_databases_left": .strings(otherDatabasesLeft),
+            "unrecorded_left": .strings(unrecordedLeft),
             "manifest": manifest.jsonDocument,
         ]
     }

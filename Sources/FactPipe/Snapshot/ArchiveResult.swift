@@ -17,6 +17,9 @@ public struct ArchiveResult: Sendable {
     /// Archives of other databases at the database's path (another identity, `DatabaseIdentity`) that the
     /// retention rule found among the ones it judges and left, neither counted nor removed.
     public var otherDatabasesLeft: [String] = []
+    /// Archives at the database's path that record no identity while the database has one (written by an
+    /// earlier build, of this database or another host's) that the retention rule left, neither counted nor removed.
+    public var unrecordedLeft: [String] = []
     /// When a snapshot of this database was at the path and this one replaced it: when that one was made.
     public var replacedMadeAt: String?
 }

@@ -7,6 +7,17 @@
 /// What backup and snapshot retention share: the archive just written is never among those deleted,
 /// and the deleted ones go with their side files, the folder synced after.
 enum ArchiveRetention {
+    /// What pruning did and left: the archives it deleted (oldest first), and the ones at the database's path
+    /// it neither counted nor deleted, for the command to name (`DatabaseIdentity.Kinship`).
+    struct Outcome: Equatable {
+        /// The archives deleted, oldest first.
+        var removed: [String] = []
+        /// Archives recording another database's identity.
+        var otherDatabasesLeft: [String] = []
+        /// Archives recording no identity, of a database that has one.
+        var unrecordedLeft: [String] = []
+    }
+
     /// `paths` without the archive at `written` (nil: none was written), compared by name and by file
     /// identity, so that another spelling of it or a link to it is left out too.
     static func excluding(_ written: String?, from paths: [String]) -> [String] {

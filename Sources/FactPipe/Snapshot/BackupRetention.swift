@@ -90,8 +90,9 @@ struct BackupRetention {
 
     /// Whose backup a file is: this database's; another database's at this database's path (its manifest
     /// records another identity: another host's database backing up into a shared folder, or one the path held
-    /// before), which `prune` neither counts nor deletes but names; or nobody's it knows.
-    enum Judgement { case thisDatabase, anotherDatabaseAtThisPath, none }
+    /// before), or one whose manifest records no identity while this database has one (an earlier build's),
+    /// which `prune` neither counts nor deletes but names; or nobody's it knows.
+    enum Judgement { case thisDatabase, anotherDatabaseAtThisPath, unrecorded, none }
 
     /// Reads the file's manifest once and judges it (`isBackupOfThisDatabase` says what a backup must hold).
     func judge(_ path: String) -> Judgement {
@@ -107,8 +108,11 @@ struct BackupRetention {
                 hash == expected
             else { return .none }
         }
-        return DatabaseIdentity.isSameDatabase(archived: manifest.databaseID, database: databaseID)
-            ? .thisDatabase : .anotherDatabaseAtThisPath
+        switch DatabaseIdentity.kinship(archived: manifest.databaseID, database: databaseID) {
+        case .same: return .thisDatabase
+        case .another: return .anotherDatabaseAtThisPath
+        case .unrecorded: return .unrecorded
+        }
     }
 
     /// Deletes this database's backups beyond the newest `keep`, with their `.sha256` files, and
@@ -121,15 +125,15 @@ struct BackupRetention {
         try pruneAndFindOthers(keeping: keep, written: written).removed
     }
 
-    /// `prune`, which also returns the backups of other databases at this path it left (`Judgement`), for the
-    /// command to name: each file's manifest is read once.
+    /// `prune`, which also returns the backups at this path it left uncounted (`Judgement`), for the command
+    /// to name: each file's manifest is read once.
     func pruneAndFindOthers(
         keeping keep: Int, written: String? = nil
-    ) throws(SnapshotError) -> (removed: [String], othersLeft: [String]) {
+    ) throws(SnapshotError) -> ArchiveRetention.Outcome {
         let named = try listFolder().filter(matchesPattern).sorted().map { PathText.joined(directory, $0) }
         let judged = ArchiveRetention.excluding(written, from: named).map { (path: $0, judgement: judge($0)) }
         let backups = judged.filter { $0.judgement == .thisDatabase }.map(\.path)
-        let others = judged.filter { $0.judgement == .anotherDatabaseAtThisPath }.map(\.path)
+        let left = { (judgement: Judgement) in judged.filter { $0.judgement == judgement }.map(\.path) }
         // A backup started after this one and named no later than now was made while this one ran, by another
         // `backup` of the same database: it holds a later state. Overlapping `--keep 1` runs deleted it and
         // kept the older one. (One named in the future, by a clock that was ahead, is pruned as its name sorts.)
@@ -143,7 +147,8 @@ struct BackupRetention {
         let doomed = Array(backups.filter { !isLater($0) }
             .dropLast(max(keep - (written == nil ? 0 : 1) - later.count, 0)))
         try ArchiveRetention.delete(doomed, sideFileSuffixes: [".sha256"], kind: "backup")
-        return (doomed, others)
+        return ArchiveRetention.Outcome(
+            removed: doomed, otherDatabasesLeft: left(.anotherDatabaseAtThisPath), unrecordedLeft: left(.unrecorded))
     }
 
     /// The names in the folder.

@@ -167,8 +167,9 @@ public struct DatabaseBackup: Sendable {
             let retention = BackupRetention(
                 directory: options.directory, databaseName: name, sourceDatabase: source, databaseID: manifest.databaseID)
             do {
-                (result.removed, result.otherDatabasesLeft) = try retention.pruneAndFindOthers(
-                    keeping: keep, written: written)
+                let outcome = try retention.pruneAndFindOthers(keeping: keep, written: written)
+                (result.removed, result.otherDatabasesLeft, result.unrecordedLeft) =
+                    (outcome.removed, outcome.otherDatabasesLeft, outcome.unrecordedLeft)
             } catch {
                 // The new backup is whole and stays: a failure that said only why pruning failed read as no backup.
                 throw SnapshotError(

@@ -70,13 +70,14 @@ struct SnapshotRetention {
     /// A filtered export (`export --predicate`, `--since`) named like the pipeline's snapshots holds part of
     /// the database: counted among the N kept, it pushed a whole snapshot out, and N states were not kept.
     func snapshot(at path: String) -> Snapshot? {
-        judge(path).flatMap { $0.isThisDatabases ? $0.snapshot : nil }
+        judge(path).flatMap { $0.kinship == .same ? $0.snapshot : nil }
     }
 
     /// A whole snapshot of a database at this database's path, from its manifest (read once), and whether it
     /// is this database's: one whose manifest records another identity (another host's database, writing into a
-    /// shared folder, or one the path held before) `prune` neither counts nor deletes, but names.
-    private func judge(_ path: String) -> (snapshot: Snapshot, isThisDatabases: Bool)? {
+    /// shared folder, or one the path held before), or none while this database has one (an earlier build's),
+    /// `prune` neither counts nor deletes, but names.
+    private func judge(_ path: String) -> (snapshot: Snapshot, kinship: DatabaseIdentity.Kinship)? {
         guard let reader = try? ArchiveReader(path: path, hashesFile: false),
             case .success(let manifest) = reader.manifest,
             manifest.kind == .snapshot, PathText.same(manifest.sourceDatabase, sourceDatabase),
@@ -84,7 +85,7 @@ struct SnapshotRetention {
         else { return nil }
         return (
             Snapshot(path: path, createdAt: manifest.createdAt),
-            DatabaseIdentity.isSameDatabase(archived: manifest.databaseID, database: databaseID)
+            DatabaseIdentity.kinship(archived: manifest.databaseID, database: databaseID)
         )
     }
 
@@ -96,16 +97,18 @@ struct SnapshotRetention {
         try pruneAndFindOthers(keeping: keep, justWritten: justWritten).removed
     }
 
-    /// `prune`, which also returns the snapshots of other databases at this path it left, for `run` to name:
-    /// each file's manifest is read once.
+    /// `prune`, which also returns the snapshots at this path it left uncounted, for `run` to name: each
+    /// file's manifest is read once.
     func pruneAndFindOthers(
         keeping keep: Int, justWritten: String
-    ) throws(SnapshotError) -> (removed: [String], othersLeft: [String]) {
+    ) throws(SnapshotError) -> ArchiveRetention.Outcome {
         let judged = ArchiveRetention.excluding(justWritten, from: candidates()).compactMap(judge)
-        let older = judged.filter(\.isThisDatabases).map(\.snapshot)
+        let left = { (kinship: DatabaseIdentity.Kinship) in judged.filter { $0.kinship == kinship }.map(\.snapshot.path) }
+        let older = judged.filter { $0.kinship == .same }.map(\.snapshot)
             .sorted { ($0.createdAt, $0.path) < ($1.createdAt, $1.path) }
         let doomed = older.dropLast(max(keep - 1, 0)).map(\.path)
         try ArchiveRetention.delete(doomed, sideFileSuffixes: [".sha256", ".manifest.json"], kind: "snapshot")
-        return (doomed, judged.filter { !$0.isThisDatabases }.map(\.snapshot.path))
+        return ArchiveRetention.Outcome(
+            removed: doomed, otherDatabasesLeft: left(.another), unrecordedLeft: left(.unrecorded))
     }
 }

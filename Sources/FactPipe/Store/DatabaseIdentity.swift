@@ -11,10 +11,11 @@
 /// and two databases can have one path: `/data/kb.sqlite` in a container on each of several hosts,
 /// backed up into one shared folder, or a database deleted and made anew. `backup --keep` of one deleted
 /// the others' backups, as the oldest of its own. The identity tells them apart: an archive whose manifest
-/// records another identity is another database's (`isSameDatabase`). A copy of the file (`cp`, a backup
-/// restored) is the same database and keeps it. Archives written before it was recorded are judged by
-/// their path alone, as before; a database not written since it was made by an earlier build has none yet,
-/// and its archives then record none.
+/// records another identity is another database's (`kinship`). A copy of the file (`cp`, a backup
+/// restored) is the same database and keeps it. An archive that records none (written by an earlier build,
+/// or of a database not written since an earlier build made it) proves nothing once the database has one:
+/// retention leaves it and names it, rather than delete what may be another host's. A database that has
+/// none yet judges such archives by their path alone, as before.
 ///
 /// Host names would not do: a container's is new on every start, and its database's earlier archives
 /// would then never be pruned. SQLite keeps the identity as the row `database_id` of `factpipe_sequence`
@@ -35,10 +36,26 @@ enum DatabaseIdentity {
         return String(repeating: "0", count: max(16 - digits.count, 0)) + digits
     }
 
-    /// True when an archive whose manifest records `archived` may be one of the database whose identity is
-    /// `database`: the same identity, or none recorded in the archive (written before identities were).
-    static func isSameDatabase(archived: String?, database: String?) -> Bool {
-        archived.map { $0 == database } ?? true
+    /// Whose an archive is, as far as identities tell: the database's, another database's, or not known.
+    enum Kinship: Equatable {
+        /// It records the database's identity, or neither has one (then its path alone decides, as before).
+        case same
+        /// It records another identity, or one while the database has none.
+        case another
+        /// It records none while the database has one: written by an earlier build, of this database or of
+        /// another at its path (another host's, into a shared folder). Retention neither counts nor deletes it.
+        case unrecorded
+    }
+
+    /// Whose an archive whose manifest records `archived` is, for the database whose identity is `database`.
+    /// Judged by path alone, an archive recording none was deleted by the first `--keep` on each host after
+    /// the upgrade, other hosts' backups with it: such archives are a set that no longer grows, left and named.
+    static func kinship(archived: String?, database: String?) -> Kinship {
+        switch (archived, database) {
+        case (nil, nil): .same
+        case (nil, _?): .unrecorded
+        case (let archived?, let database): archived == database ? .same : .another
+        }
     }
 
     /// False when an archive whose manifest records `archived` is certainly not of `database` (a SQLite path
@@ -53,14 +70,22 @@ enum DatabaseIdentity {
                 let state = try? PostgreSQLSchema.state(connection)
             else { return true }
             guard case .factpipe = state else { return state == .empty }
-            guard let found = try? PostgreSQLSchema.databaseID(connection) else { return true }
-            return found == archived
+            return matches(archived) { () throws(PostgreSQLError) in try PostgreSQLSchema.databaseID(connection) }
         }
         guard access(database, F_OK) == 0 else { return true }
-        guard let connection = try? FactDatabase.openForReading(path: database, leavesNoTrace: true),
-            let found = try? read(connection)
-        else { return true }
-        return found == archived
+        guard let connection = try? FactDatabase.openForReading(path: database, leavesNoTrace: true) else { return true }
+        return matches(archived) { () throws(StoreError) in try read(connection) }
+    }
+
+    /// True when the identity `read` gives is `archived`, or cannot be read. A database without one is not the
+    /// database of an archive that records one (`try?` made both a failed read and no identity nil: a run then
+    /// replaced another database's snapshot of the day).
+    private static func matches<Failure: Error>(_ archived: String, _ read: () throws(Failure) -> String?) -> Bool {
+        do {
+            return try read() == archived
+        } catch {
+            return true
+        }
     }
 
     /// The identity of a SQLite database, nil when it has none (made by an earlier build and not written since).
