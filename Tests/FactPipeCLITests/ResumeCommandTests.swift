@@ -740,6 +740,22 @@ import Glibc
             refused.stderr.contains("cannot be resumed with --format text: load 1 read it as ndjson up to its checkpoint"),
             "\(refused.stderr)")
         #expect(try SQLiteFile.ledger(victim).map { $0["status"] as? String } != ["done"])
+        // `run --resume` names the pipeline file's keys, which its user wrote, not `import`'s flags.
+        for (setting, value) in [("format", "text"), ("on_conflict", "replace")] {
+            let section = setting == "format" ? "" : "[load]\n"
+            let job = try work.write("job.toml", """
+                name = "resumed"
+                database = "\(victim)"
+                [sources]
+                paths = ["\(input)"]
+                \(section)\(setting) = "\(value)"
+                """)
+            let run = try Factpipe.run(["run", job, "--resume"])
+            let key = (setting == "format" ? "sources." : "load.") + setting
+            #expect(run.status == 1, "\(run.stderr)")
+            #expect(run.stderr.contains("cannot be resumed with \(key) = \"\(value)\": load 1 "), "\(run.stderr)")
+            #expect(!run.stderr.contains("--format") && !run.stderr.contains("--on-conflict"), "\(run.stderr)")
+        }
         let resumed = try Factpipe.run(["import", input, "--db", victim, "--resume", "--format", "ndjson", "-q"])
         #expect(resumed.status == 2, "\(resumed.stderr)")
         let row = try #require(try SQLiteFile.ledger(victim).first)

@@ -20,6 +20,9 @@ public struct ImportOptions: Sendable {
     /// soft heap limit leaves beside the page cache (`DatabaseSettings.mergeSortBytes`).
     var mergeSortBytes: Int?
     public var conflictPolicy: ConflictPolicy = .ignore
+    /// True when a pipeline file gave these options: a refusal names its keys (`load.on_conflict = "skip"`),
+    /// not the flags of `import` (`--on-conflict skip`), which the user of `run` never typed.
+    public var isFromPipelineFile = false
     /// Where refused records are written as NDJSON; nil writes none.
     public var rejectsPath: String?
     /// Append to the rejects file instead of starting it anew (pipelines whose inputs share one).

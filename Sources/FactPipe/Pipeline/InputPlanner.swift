@@ -152,13 +152,14 @@ enum ResumePolicy {
         }
         if let given = options.format.given, let format, given != format, readAny(counts) {
             // Read on in another format, every record after the checkpoint would be refused and the load done.
+            let option = setting(of: options, flag: "--format", key: "sources.format")
             return .refuse(
-                "\(path) cannot be resumed with --format \(given): load \(loadID) read it as \(format) up to its "
-                    + "checkpoint; resume it with --format \(format) (or without --format), or undo load \(loadID) "
-                    + "and load it again")
+                "\(path) cannot be resumed with \(option(given)): load \(loadID) read it as \(format) up to its "
+                    + "checkpoint; resume it with \(option(format)) (or without \(option(nil))), or undo load "
+                    + "\(loadID) and load it again")
         }
         if let policy, let counts, counts.records > 0, policy != options.conflictPolicy {
-            return .refuse(mismatch(path, loadID: loadID, began: policy, now: options.conflictPolicy))
+            return .refuse(mismatch(path, loadID: loadID, began: policy, options: options))
         }
         if readAny(counts),
             let problem = ValidationRules.resumeProblem(path, loadID: loadID, recorded: rules, options: options)
@@ -200,10 +201,20 @@ enum ResumePolicy {
     }
 
     /// Half of the input would be merged one way and half another: a resume goes on as its load began.
-    static func mismatch(_ path: String, loadID: Int64, began: ConflictPolicy, now: ConflictPolicy) -> String {
-        "\(path) cannot be resumed with --on-conflict \(now.rawValue): load \(loadID) began with --on-conflict "
-            + "\(began.rawValue), and its records up to the checkpoint were merged that way; resume it with "
-            + "--on-conflict \(began.rawValue), or load it again without --resume"
+    static func mismatch(_ path: String, loadID: Int64, began: ConflictPolicy, options: ImportOptions) -> String {
+        let option = setting(of: options, flag: "--on-conflict", key: "load.on_conflict")
+        return "\(path) cannot be resumed with \(option(options.conflictPolicy.rawValue)): load \(loadID) began with "
+            + "\(option(began.rawValue)), and its records up to the checkpoint were merged that way; resume it with "
+            + "\(option(began.rawValue)), or load it again without --resume"
+    }
+
+    /// How a refusal names an option set to a value (nil: the option alone), as the user gave it: the flag of
+    /// `import` (`--on-conflict skip`) or the key of a pipeline file (`load.on_conflict = "skip"`).
+    private static func setting(of options: ImportOptions, flag: String, key: String) -> (String?) -> String {
+        { value in
+            guard let value else { return options.isFromPipelineFile ? key : flag }
+            return options.isFromPipelineFile ? "\(key) = \"\(value)\"" : "\(flag) \(value)"
+        }
     }
 }
 

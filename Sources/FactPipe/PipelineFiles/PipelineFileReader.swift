@@ -117,6 +117,7 @@ struct PipelineFileReader {
         }
 
         var options = ImportOptions(inputs: [], databasePath: database)
+        options.isFromPipelineFile = true
         // Both in lower case: a target is matched so when the file is read (`Confidence` was taken, then
         // matched no field of an NDJSON record, and its value went to metadata), and input names are matched
         // whatever their case, in NDJSON as in CSV (two keys that differ only by case were refused above).
