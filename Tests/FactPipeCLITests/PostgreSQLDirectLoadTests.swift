@@ -84,6 +84,24 @@ struct PostgreSQLDirectLoadTests {
         #expect(try victim.sql("SELECT to_regclass('factpipe_direct_staging') IS NULL") == [["t"]])
     }
 
+    /// A resume refused (other rules than its load began with) still completes the killed load as every writer
+    /// does, and leaves `facts` with every index it has after a load, for readers and the next load alike.
+    @Test func aRefusedResumeLeavesTheTableWithAllItsIndexes() throws {
+        let victim = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let arguments = ["--batch-size", "500"]
+        let (input, committed) = try killedLoad(victim, work, arguments, prepare: {})
+        try #require(committed > 0)
+        #expect(try victim.sql(indexes).count < 4)
+        let refused = try Factpipe.run(["import", input, "--db", victim.url, "--resume", "--max-args", "9", "-q"]
+            + arguments)
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("cannot be resumed under other rules"), "\(refused.stderr)")
+        let after = try victim.sql(indexes)
+        #expect(after.count == 4, "\(after)")
+        #expect(try victim.int("SELECT count(*) FROM facts") == (try victim.int("SELECT count(DISTINCT statement) FROM facts")))
+    }
+
     /// A long query holds `facts` as a load into the empty table starts. The load's drop of the unique index
     /// waited up to two seconds for it, and every other reader of the table queued behind that wait (a
     /// `count(*)` of nothing took 1.1 s). Each wait is 50 ms now: the others go on, and the load still ends

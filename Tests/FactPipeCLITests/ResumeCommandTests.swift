@@ -728,6 +728,22 @@ import Glibc
         #expect(try SQLiteFile.int(victim, "SELECT rejected FROM factpipe_loads WHERE status = 'done'") == before)
     }
 
+    /// A refused resume still completes the killed load (its row says `interrupted`, its unique index is
+    /// back) but never reached the end of a load, where the secondary index a bulk load drops is built: `facts`
+    /// was left without it, and lookups by subject scanned the table, until a later load or `optimize`.
+    @Test func aRefusedResumeLeavesTheTableWithAllItsIndexes() throws {
+        let work = try CLIWorkspace()
+        let victim = work.path("victim.sqlite")
+        let (input, _) = try killedLoad(work, facts: 60_000, seed: 53, database: victim, afterRecords: 5_000)
+        let indexes = "SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE 'facts_%' ORDER BY name"
+        #expect(try SQLiteFile.strings(victim, indexes) != ["facts_statement", "facts_subject_predicate"])
+        let refused = try Factpipe.run(["import", input, "--db", victim, "--resume", "--max-args", "9", "-q"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("cannot be resumed under other rules"), "\(refused.stderr)")
+        #expect(try SQLiteFile.ledger(victim).map { $0["status"] as? String } == ["interrupted"])
+        #expect(try SQLiteFile.strings(victim, indexes) == ["facts_statement", "facts_subject_predicate"])
+    }
+
     /// Read on in another format, every record after the checkpoint was refused and the load ended done,
     /// which later runs skipped as loaded.
     @Test func aResumeGoesOnInTheFormatItsLoadReadTheInputIn() throws {

@@ -103,15 +103,22 @@ final class PostgreSQLFactStore: FactSink {
     func plan(_ inputs: [String]) throws -> [SourcePlan] {
         var planner = PostgreSQLLoadPlanner(ledger: ledger, options: options, server: connection.server)
         var plans: [SourcePlan] = []
-        for path in inputs {
-            let plan = try planner.plan(path)
-            if case .skip(let reason) = plan.action { summary.skipped.append((path, reason)) }
-            plans.append(plan)
-        }
-        // A load that neither resumes nor appends starts its rejects file afresh, once it reads an input.
-        if let rejects, plans.contains(where: \.isRead), !options.resume, !options.appendsRejects {
-            try rejects.truncate(to: 0)
-            rejectsCommittedSize = rejects.bytesWritten
+        do {
+            for path in inputs {
+                let plan = try planner.plan(path)
+                if case .skip(let reason) = plan.action { summary.skipped.append((path, reason)) }
+                plans.append(plan)
+            }
+            // A load that neither resumes nor appends starts its rejects file afresh, once it reads an input.
+            if let rejects, plans.contains(where: \.isRead), !options.resume, !options.appendsRejects {
+                try rejects.truncate(to: 0)
+                rejectsCommittedSize = rejects.bytesWritten
+            }
+        } catch {
+            // The load never runs, and its end builds the secondary indexes a killed direct load left out (the
+            // start completed that load): a refused resume left `facts` without them until a later load.
+            try? buildMissingIndexes()
+            throw error
         }
         return plans
     }
