@@ -644,7 +644,7 @@ import Glibc
     }
 
     /// Content a done load refused records of is skipped as loaded; when the rules are other now (a pipeline's
-    /// `[fields]` or limits mended after a night of rejects) the skip says that load refused them under other
+    /// `[mapping]` or limits mended after a night of rejects) the skip says that load refused them under other
     /// rules: it said only "loaded", exit 0, and the refused records were never stored.
     @Test func aSkipOfContentLoadedUnderOtherRulesSaysWhatThatLoadRefused() throws {
         let work = try CLIWorkspace()

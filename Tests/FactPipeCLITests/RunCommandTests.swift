@@ -746,6 +746,29 @@ import Testing
         }
     }
 
+    /// The ledger's `rules` name the pipeline file's `[mapping]` table as the file names it (they said `[fields]`,
+    /// a table no pipeline file has). A load recorded so by an earlier release is judged by the same rules.
+    @Test func theRulesOfALoadNameItsMappingAsThePipelineFileDoes() throws {
+        let work = try CLIWorkspace()
+        try work.write("in.csv", "statement,conf\n\"B(1)\",0.5\n\"not a statement\",0.5\n")
+        let pipeline = try work.write("p.toml", """
+            name = "m"
+            database = "\(work.database)"
+            [sources]
+            paths = ["in.csv"]
+            [mapping]
+            conf = "confidence"
+            """)
+        #expect(try Factpipe.run(["run", pipeline, "-q"]).status == 2)
+        let rules = try SQLiteFile.strings(work.database, "SELECT rules FROM factpipe_loads")
+        #expect(rules.count == 1 && rules[0].hasSuffix(", [mapping] conf = confidence"), "\(rules)")
+        let same = try Factpipe.run(["run", pipeline, "--dry-run"])
+        #expect(same.stderr.contains("would skip — the same content") && !same.stderr.contains("other rules"), "\(same.stderr)")
+        try RawDatabase(work.database).execute("UPDATE factpipe_loads SET rules = replace(rules, '[mapping]', '[fields]')")
+        let earlier = try Factpipe.run(["run", pipeline, "--dry-run"])
+        #expect(earlier.stderr == same.stderr, "\(earlier.stderr)")
+    }
+
     /// A `[mapping]` target written in capitals was taken by the file's check and then matched no field of an
     /// NDJSON record: its confidence became 1.0 and its source nothing, the values kept in metadata, exit 0,
     /// while the CSV beside it loaded right. Targets and input names are matched whatever their case.

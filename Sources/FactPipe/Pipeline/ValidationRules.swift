@@ -17,21 +17,31 @@ enum ValidationRules {
         if options.strictParts { parts.append("--strict-parts") }
         if !options.fieldMapping.isEmpty {
             let mapping = options.fieldMapping.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            parts.append("[fields] " + mapping.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
+            parts.append("[mapping] " + mapping.map { "\($0.key) = \($0.value)" }.joined(separator: ", "))
         }
         return parts.joined(separator: ", ")
     }
 
+    /// `recorded` (a ledger's `rules`) as `text` writes it now: earlier releases named the pipeline file's
+    /// `[mapping]` table `[fields]`, a table no pipeline file has, and every load recorded so would have been
+    /// refused a resume under the very rules it began with.
+    static func current(_ recorded: String) -> String {
+        guard let range = recorded.range(of: ", [fields] ") else { return recorded }
+        return recorded.replacingCharacters(in: range, with: ", [mapping] ")
+    }
+
     /// Why an input is skipped: its content (`sha256`) was loaded by load `loadID` from `source`. When that load
     /// refused records under other rules than those of `options` (`recorded`), the reason says so: a pipeline
-    /// whose `[fields]` or `[limits]` were mended after a night of rejects was skipped as "loaded", exit 0,
+    /// whose `[mapping]` or `[limits]` were mended after a night of rejects was skipped as "loaded", exit 0,
     /// the refused records never stored and nothing said.
     static func skipReason(
         sha256: String, loadID: Int64, source: String, rejected: Int, recorded: String?, options: ImportOptions
     ) -> String {
         let loaded = "the same content (SHA-256 \(sha256.prefix(12))…) was loaded by load \(loadID) from \(source)"
         let now = text(options)
-        guard rejected > 0, let recorded, recorded != now else { return loaded + "; --force loads it again" }
+        guard rejected > 0, let recorded = recorded.map(current), recorded != now else {
+            return loaded + "; --force loads it again"
+        }
         return loaded + ", which refused \(rejected) record\(rejected == 1 ? "" : "s") under other rules (\(recorded)) "
             + "than this run's (\(now)); --force loads it again under these"
     }
@@ -39,7 +49,7 @@ enum ValidationRules {
     /// Why `path` cannot go on with load `loadID`, which checked its records by `recorded`; nil when the rules
     /// of `options` are those (or the load recorded none: one made by an earlier release).
     static func resumeProblem(_ path: String, loadID: Int64, recorded: String?, options: ImportOptions) -> String? {
-        guard let recorded else { return nil }
+        guard let recorded = recorded.map(current) else { return nil }
         let now = text(options)
         guard recorded != now else { return nil }
         return "\(path) cannot be resumed under other rules: load \(loadID) checked its records up to the checkpoint "
