@@ -63,7 +63,14 @@ struct FactPipeCommand: ParsableCommand {
             // Not a byte into a database that standard error was sent into: the exit code says it all.
             if streamGoesIntoTheDatabase(arguments, "standard error") { Glibc.exit(code.rawValue) }
             if code == .success {
-                exit(withError: error)  // help and the version, factpipe's own text, on standard output
+                // Help and the version, factpipe's own text, on standard output, written as every command's
+                // output is: `factpipe --help > /dev/full` printed nothing and said 0.
+                if Standard.failedOutput == nil, !message.isEmpty { Standard.output(message) }
+                if let failure = Standard.failedOutput {
+                    Standard.error("factpipe: cannot write to standard output: \(failure)")
+                    Glibc.exit(ExitCode.failure.rawValue)
+                }
+                Glibc.exit(0)
             }
             // The usage error as ArgumentParser words it, with the names it quotes escaped: printed as it was, a
             // file name's escape sequences reached the terminal and its line feeds forged lines of their own.

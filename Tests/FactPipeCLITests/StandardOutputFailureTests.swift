@@ -29,6 +29,19 @@ import Testing
         #expect(run.stderr.contains("cannot write to standard output"), "\(run.stderr)")
     }
 
+    /// Help and the version are output too: `factpipe --help > /dev/full` printed nothing and exited 0.
+    @Test(arguments: [["--help"], ["--version"], ["import", "--help"], ["help", "export"]])
+    func helpOrTheVersionThatCannotBeWrittenFails(arguments: [String]) throws {
+        let command = ([BinaryLocator.factpipe.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        for redirection in ["> /dev/full", ">&-"] {
+            let run = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", "\(command) \(redirection)"])
+            #expect(run.status == 1, "\(arguments) \(redirection): \(run.stderr)")
+            #expect(run.stderr.contains("cannot write to standard output"), "\(run.stderr)")
+        }
+        let written = try Factpipe.run(arguments)
+        #expect(written.status == 0 && !written.stdout.isEmpty && written.stderr.isEmpty, "\(written.stderr)")
+    }
+
     @Test func aCommandWhoseOutputIsWrittenStillSucceeds() throws {
         let work = try CLIWorkspace()
         try work.loadFacts()
