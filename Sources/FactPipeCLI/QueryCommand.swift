@@ -12,8 +12,8 @@ struct QueryCommand: ParsableCommand {
         discussion: """
             The criteria given must all hold. A statement is put in canonical form first, so any \
             spelling the grammar accepts finds it. On a factpipe database the lookups use the \
-            statement, (predicate, subject) and subject indexes; an object alone has no index and \
-            scans. Another program's database (such as hexagonal_kb.db) is opened read-only. In \
+            statement index (a predicate alone too: a canonical statement starts with its predicate) \
+            and the (subject, predicate) one; an object alone has no index and scans. Another program's database (such as hexagonal_kb.db) is opened read-only. In \
             PostgreSQL the same lookups use its indexes, and facts come in id order.
 
             Output goes to standard output: an aligned table, NDJSON or CSV in the shapes \
