@@ -17,10 +17,15 @@ struct CommandFailure {
         var description: String { "\(underlying)" }
     }
 
-    /// A failure found by the command itself rather than thrown by the library, said in words.
+    /// A failure found by the command itself rather than thrown by the library, said in words; `path`, the
+    /// file it is about, when there is one.
     struct Problem: Error, CustomStringConvertible {
         var description: String
-        init(_ description: String) { self.description = description }
+        var path: String?
+        init(_ description: String, path: String? = nil) {
+            self.description = description
+            self.path = path
+        }
     }
 
     /// A command a signal stopped, having rolled back what it did: exit 130/143/129/131, and under `--json`
@@ -57,14 +62,24 @@ struct CommandFailure {
 
     /// The `--json` object: an archive command's error as `SnapshotError.json` has it (`status`,
     /// `error` kind, `path`, `message`) with `command` and `exit_code`, any other as
-    /// `{"command", "status", "exit_code", "error"}`.
+    /// `{"command", "status", "exit_code", "error"}` (`jsonObject(command:…)`).
     var jsonObject: JSONDocument {
         if let snapshot = error as? SnapshotError, case .object(let members) = snapshot.jsonDocument {
             return .object([.init("command", .string(command))] + members + [.init("exit_code", .int(Int(exitCode)))])
         }
+        let path: String? = switch error {
+        case let problem as Problem: problem.path
+        case let store as StoreError: store.path
+        default: nil
+        }
         return Self.jsonObject(
-            command: command, message: message, exitCode: exitCode, status: error is Interrupted ? "interrupted" : "failed")
+            command: command, message: message, exitCode: exitCode, status: error is Interrupted ? "interrupted" : "failed",
+            kind: error is StoreError || error is PostgreSQLError ? "database" : nil, path: path)
     }
+
+    /// The commands whose `--json` failure always gives `error` as a kind, with `path` and `message`
+    /// (docs/snapshots.md): scripts tell their failures apart by the kind.
+    static let archiveCommands: Set<String> = ["export", "backup", "restore"]
 
     /// Prints `factpipe <command>: error: …` (and with `json` the error object on standard output) and
     /// returns the exit code to throw.
@@ -79,8 +94,23 @@ struct CommandFailure {
     }
 
     /// `{"command", "status": "failed", "exit_code", "error"}`: what a failing command prints under `--json`.
-    static func jsonObject(command: String, message: String, exitCode: Int32, status: String = "failed") -> JSONDocument {
-        ["command": .string(command), "status": .string(status), "exit_code": .int(Int(exitCode)), "error": .string(message)]
+    /// An archive command's (`archiveCommands`) gives `error` as a kind — `kind`, else `usage` for a usage error,
+    /// `interrupted` after a signal, `io` for any other (a report that could not be written) — with `path` (null
+    /// when the failure names no file) and `message`: a report that could not be written, or an option refused,
+    /// gave the sentence as `error`, which no script matching the kinds expects.
+    static func jsonObject(
+        command: String, message: String, exitCode: Int32, status: String = "failed", kind: String? = nil,
+        path: String? = nil
+    ) -> JSONDocument {
+        // ArgumentParser's words start usage errors so: the object holds the reason alone.
+        let reason = message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message
+        guard archiveCommands.contains(command) else {
+            return ["command": .string(command), "status": .string(status), "exit_code": .int(Int(exitCode)),
+                    "error": .string(reason)]
+        }
+        let kind = kind ?? (exitCode == FactPipeExit.usage ? "usage" : (status == "interrupted" ? "interrupted" : "io"))
+        return ["command": .string(command), "status": .string(status), "error": .string(kind),
+                "path": .optional(path), "message": .string(reason), "exit_code": .int(Int(exitCode))]
     }
 }
 

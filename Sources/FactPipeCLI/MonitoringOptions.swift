@@ -63,8 +63,9 @@ struct MonitoringOptions: ParsableArguments {
         do {
             try writeFiles(report())
         } catch {
+            let path = (error as? CommandFailure.Problem)?.path
             throw CommandFailure.exit(
-                command, CommandFailure.Problem("\(done), but its report could not be: \(error)"), json: json)
+                command, CommandFailure.Problem("\(done), but its report could not be: \(error)", path: path), json: json)
         }
     }
 
@@ -74,13 +75,15 @@ struct MonitoringOptions: ParsableArguments {
     func writeFiles(_ report: @autoclosure () -> RunReport) throws {
         guard reportPath != nil || metricsPath != nil else { return }
         let report = report()
-        var failures: [String] = []
+        var failures: [(path: String, reason: String)] = []
         if let reportPath {
-            do { try report.writeReport(to: reportPath) } catch { failures.append("\(error)") }
+            do { try report.writeReport(to: reportPath) } catch { failures.append((reportPath, "\(error)")) }
         }
         if let metricsPath {
-            do { try report.writeMetrics(to: metricsPath) } catch { failures.append("\(error)") }
+            do { try report.writeMetrics(to: metricsPath) } catch { failures.append((metricsPath, "\(error)")) }
         }
-        guard failures.isEmpty else { throw CommandFailure.Problem(failures.joined(separator: "; ")) }
+        guard failures.isEmpty else {
+            throw CommandFailure.Problem(failures.map(\.reason).joined(separator: "; "), path: failures.first?.path)
+        }
     }
 }

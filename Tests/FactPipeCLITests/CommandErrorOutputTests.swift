@@ -54,6 +54,12 @@ import Testing
         }
         let loaded = try Factpipe.run(["import", try work.write("in.txt", "P(a).\n"), "--db", work.database, "--json"])
         #expect(int(try loaded.json(), "exit_code") == 0)
+        // A refused option too gives a kind (it gave ArgumentParser's sentence, "Error: " and all, as `error`).
+        let refused = try Factpipe.run(["export", "--db", work.database, "-o", work.path("e.ndjson"), "--level", "3", "--json"])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        let json = try refused.json()
+        #expect(json["error"] as? String == "usage" && json["path"] is NSNull && int(json, "exit_code") == 64, "\(json)")
+        #expect((json["message"] as? String)?.hasPrefix("--level 3 compresses only") == true, "\(json)")
     }
 
     /// `export -o - | reader` stopped by a signal that reaches the reader too (a closed terminal, the process
@@ -130,7 +136,9 @@ import Testing
             #expect(run.stdoutText.split(separator: "\n").count == 1, "\(run.stdoutText)")
             let json = try run.json()
             #expect(json["status"] as? String == "failed" && int(json, "exit_code") == 1, "\(json)")
-            #expect((json["error"] as? String)?.contains("was written and stays") == true, "\(json)")
+            // The kinds a script matches, as for every other failure of an archive command.
+            #expect(json["error"] as? String == "io" && json["path"] as? String == "/dev/full", "\(json)")
+            #expect((json["message"] as? String)?.contains("was written and stays") == true, "\(json)")
         }
         #expect(try Factpipe.run(["verify", work.path("s.ndjson.zst"), "-q"]).status == 0)
 

@@ -200,7 +200,7 @@ import Testing
         let json = try Factpipe.run(["export", "--db", work.database, "-o", work.path("s\n\u{9b}q.gz"), "--json"])
         #expect(json.status == 64)
         let failure = try json.json()
-        #expect((failure["error"] as? String)?.contains("not gzip; name it") == true, "\(failure)")
+        #expect((failure["message"] as? String)?.contains("not gzip; name it") == true, "\(failure)")
         #expect(TerminalEscapingCommandTests.terminalControls(json.stdout).isEmpty, "\(json.stdoutText)")
         // A command's failure, and the lines of export, verify, optimize and run naming files and the pipeline.
         let failed = try Factpipe.run(["loads", "--db", work.path(hostile)])
