@@ -18,6 +18,60 @@ struct PostgreSQLShadowingTests {
         try database.sql("SELECT statement FROM facts ORDER BY id").map { $0[0] }
     }
 
+    /// A role of its own, which owns nothing else and may not log in.
+    private func otherRole(_ database: PostgreSQLTestDatabase) throws -> String {
+        let role = "planter_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        try database.sql("CREATE ROLE \(role) NOLOGIN")
+        return role
+    }
+
+    /// A `factpipe_statement_key` another role made before the first load kept that role as its owner through
+    /// the load's `CREATE OR REPLACE`; it could then give it a constant body (every later new fact counted a
+    /// repeat and dropped, exit 0) or one that runs its own statements as whoever loads. The load is refused,
+    /// naming the function and its owner, and nothing is made.
+    @Test func aKeyFunctionAnotherRoleMadeBeforeTheFirstLoadIsRefused() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let role = try otherRole(database)
+        try database.sql("""
+            CREATE FUNCTION public.factpipe_statement_key(text) RETURNS bytea LANGUAGE sql IMMUTABLE AS 'SELECT NULL::bytea';
+            ALTER FUNCTION public.factpipe_statement_key(text) OWNER TO \(role)
+            """)
+        let input = try work.write("a.txt", "HasPart(car, wheel).\n")
+        let run = try Factpipe.run(["import", input, "--db", database.url])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(run.stderr.contains("refusing to use the function factpipe_statement_key(text): it is owned by the role \(role)"),
+                "\(run.stderr)")
+        #expect(try database.sql("SELECT to_regclass('facts') IS NULL, to_regclass('factpipe_meta') IS NULL") == [["t", "t"]])
+    }
+
+    /// Given to another role once the database is made, factpipe's functions are used by no command: the role
+    /// can change their bodies. Given back to the table's owner, every command goes on.
+    @Test func functionsOwnedByAnotherRoleThanTheTablesAreUsedByNoCommand() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.seed("HasPart(car, wheel).\n", in: work)
+        let role = try otherRole(database)
+        let more = try work.write("b.txt", "IsA(cat, animal).\n")
+        for function in ["factpipe_statement_key(text)", "factpipe_json_patch(jsonb, jsonb)"] {
+            try database.sql("ALTER FUNCTION \(function) OWNER TO \(role)")
+            for arguments in [["import", more, "--db", database.url],
+                              ["query", "--db", database.url, "--statement", "HasPart(car, wheel)"],
+                              ["stats", "--db", database.url], ["undo", "1", "--db", database.url]] {
+                let run = try Factpipe.run(arguments)
+                #expect(run.status == 1, "\(arguments): \(run.stderr)")
+                // Named as PostgreSQL spells a signature.
+                let named = function.replacingOccurrences(of: ", ", with: ",")
+                #expect(run.stderr.contains("refusing to use the function \(named): it is owned by the role \(role)"),
+                        "\(arguments): \(run.stderr)")
+            }
+            try database.sql("ALTER FUNCTION \(function) OWNER TO CURRENT_USER")
+        }
+        #expect(try database.int("SELECT count(*) FROM facts") == 1)
+        #expect(try Factpipe.run(["import", more, "--db", database.url, "-q"]).status == 0)
+        #expect(try database.int("SELECT count(*) FROM facts") == 2)
+    }
+
     @Test func aConvertToOfAnotherRoleDoesNotMakeNewFactsDuplicates() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()

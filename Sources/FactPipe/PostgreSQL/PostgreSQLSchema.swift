@@ -322,6 +322,7 @@ enum PostgreSQLSchema {
     static func checkReadable(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Int {
         switch try state(connection) {
         case .factpipe(let found) where (1...version).contains(found):
+            try checkFunctionOwners(connection)
             return found
         case .factpipe(let found):
             throw PostgreSQLError(
@@ -354,6 +355,7 @@ enum PostgreSQLSchema {
                 try connection.execute(
                     "UPDATE factpipe_meta SET value = $1 WHERE key = 'schema_version'", ["\(version)"])
             }
+            try checkFunctionOwners(connection)
             try refreshFunctionBodies(connection)
             try addRulesColumn(connection)
             try giveDatabaseID(connection)
@@ -364,6 +366,7 @@ enum PostgreSQLSchema {
                     message: "schema version \(found) is not one this factpipe knows (it writes version \(version)); "
                         + "use the factpipe that made it")
             }
+            try checkFunctionOwners(connection)
             try refreshFunctionBodies(connection)
             try addRulesColumn(connection)
             try giveDatabaseID(connection)
@@ -372,12 +375,42 @@ enum PostgreSQLSchema {
         case .empty:
             try inTransaction(connection) { () throws(PostgreSQLError) in
                 try connection.executeScript(createTables)
+                // `CREATE OR REPLACE` keeps the owner of a function another role made there before.
+                try checkFunctionOwners(connection)
                 for index in secondaryIndexes { try connection.execute(index.sql) }
                 try connection.execute(
                     "INSERT INTO factpipe_meta(key, value) VALUES ('schema_version', $1), ($2, $3)",
                     ["\(version)", DatabaseIdentity.key, DatabaseIdentity.text(DatabaseIdentity.newValue())])
             }
         }
+    }
+
+    /// Refuses factpipe's functions when one is owned by another role than `facts` (and no superuser). Its owner
+    /// can replace its body at any time: a role with `CREATE` on `public` that made `factpipe_statement_key`
+    /// before the first load kept it through that load's `CREATE OR REPLACE`, then gave it a constant body —
+    /// every later new fact was counted a repeat and dropped, exit 0 — or one that ran its own statements
+    /// with the privileges of whoever loaded or looked a statement up (a superuser's: `ALTER ROLE … SUPERUSER`).
+    /// Checked before either function is called, by writers and readers.
+    static func checkFunctionOwners(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+        let foreign = try connection.execute("""
+            SELECT p.oid::pg_catalog.regprocedure::text, pg_catalog.pg_get_userbyid(p.proowner),
+                pg_catalog.pg_get_userbyid(c.relowner)
+            FROM pg_catalog.pg_proc AS p, pg_catalog.pg_class AS c
+            WHERE p.oid IN (pg_catalog.to_regprocedure('factpipe_statement_key(text)'),
+                pg_catalog.to_regprocedure('factpipe_json_patch(jsonb, jsonb)'))
+            AND c.oid = pg_catalog.to_regclass('facts') AND p.proowner <> c.relowner
+            AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid = p.proowner)
+            ORDER BY 1 LIMIT 1
+            """)
+        guard foreign.rowCount > 0 else { return }
+        let function = foreign.text(0, 0) ?? "", owner = foreign.text(0, 1) ?? "", tableOwner = foreign.text(0, 2) ?? ""
+        throw PostgreSQLError(
+            server: connection.server,
+            message: "refusing to use the function \(function): it is owned by the role \(owner), not by the owner of "
+                + "facts (\(tableOwner)), so that role can change what it computes (every new fact taken for a repeat) "
+                + "or run its own statements as whoever calls it; check its body (\\df+ \(function)), and if it is "
+                + "factpipe's, give it to \(tableOwner) (ALTER FUNCTION \(function) OWNER TO \(tableOwner)); else drop it "
+                + "(and restore the database, if facts were loaded while it was there)")
     }
 
     /// The database's identity (`DatabaseIdentity`), nil when it has none (made by an earlier build, not
