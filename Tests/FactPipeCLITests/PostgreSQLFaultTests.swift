@@ -111,6 +111,36 @@ struct PostgreSQLFaultTests {
         #expect(try database.sql("SELECT to_regclass('facts') IS NULL") == [["t"]], "nothing was created")
     }
 
+    /// A stop signal while waiting for another load's writer lock ends the import as interrupted (130/143,
+    /// `status` `interrupted`), as behind a SQLite database's lock: it said failed, exit 1, and a wrapper took
+    /// the user's Ctrl-C for an error.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func aSignalWhileWaitingForTheWriterLockInterruptsTheImport(signal: Int32) throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\n")
+        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
+            "-X", "-q", database.url, "-c", "SET application_name = 'lock-holder'", "-c",
+            "SELECT pg_advisory_lock(\(0x6670_6970))", "-c", "SELECT pg_sleep(120)",
+        ])
+        defer { holder.killNine() }
+        try #require(poll(timeout: 30) { (try? database.locks("locktype = 'advisory' AND granted")) == 1 })
+        let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", database.url, "--json"])
+        defer { load.killNine() }
+        try #require(poll(timeout: 30) {
+            (try? database.int("""
+                SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'factpipe%'
+                AND datname = current_database()
+                """)) ?? 0 >= 1
+        })
+        kill(load.pid, signal)
+        let run = try load.wait()
+        #expect(run.status == 128 + signal, "\(run.stderr)")
+        let json = try run.json()
+        #expect(json["status"] as? String == "interrupted" && int(json, "exit_code") == Int(128 + signal), "\(json)")
+        #expect(run.stderr.contains("interrupted while waiting for another load to finish"), "\(run.stderr)")
+    }
+
     /// After `kill -9` of a load during its index builds the server goes on building them, and the writer
     /// lock is free: the next import built the same index at the same moment and failed (1, "duplicate key
     /// value violates unique constraint pg_class_relname_nsp_index"). A build holds factpipe's builds lock

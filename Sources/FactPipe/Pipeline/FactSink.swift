@@ -90,6 +90,7 @@ enum FactSinkStop: Error {
     /// failure.
     static func reported(_ error: Error, isCancelled: () -> Bool) -> Error {
         if let store = error as? StoreError, store.kind == .interrupted { return FactSinkStop.interrupted }
+        if let server = error as? PostgreSQLError, server.wasInterrupted { return FactSinkStop.interrupted }
         guard let output = error as? FileOutputError, output.code == EINTR, isCancelled() else { return error }
         return FactSinkStop.interrupted
     }

@@ -10,11 +10,15 @@ public struct PostgreSQLError: Error, Sendable, CustomStringConvertible {
     /// The five-character SQLSTATE (`23505` unique violation, `28P01` wrong password, …); nil for a
     /// failure that never reached the server (refused connection, unknown host).
     public var sqlState: String?
+    /// True when a stop signal ended a wait of factpipe's own (for another load's writer lock): the command was
+    /// interrupted, not failed, as when it waits for a SQLite database's lock.
+    public var wasInterrupted = false
 
-    public init(server: String, message: String, sqlState: String? = nil) {
+    public init(server: String, message: String, sqlState: String? = nil, wasInterrupted: Bool = false) {
         self.server = server
         self.message = message
         self.sqlState = sqlState
+        self.wasInterrupted = wasInterrupted
     }
 
     /// True when the server refused the statement for a unique index (SQLSTATE 23505).

@@ -21,7 +21,8 @@ enum PostgreSQLWriterLock {
                 let holder = try holder(connection)
                 throw PostgreSQLError(
                     server: connection.server,
-                    message: "interrupted while waiting for \(WriterLock.noun(holder: holder)) to finish (\(holder))")
+                    message: "interrupted while waiting for \(WriterLock.noun(holder: holder)) to finish (\(holder))",
+                    wasInterrupted: true)
             }
             guard ContinuousClock.now < deadline else {
                 let holder = try holder(connection)
@@ -38,7 +39,8 @@ enum PostgreSQLWriterLock {
                 throw PostgreSQLError(
                     server: connection.server,
                     message: "interrupted while waiting for the index builds of a stopped load to finish "
-                        + "(\(try holder(connection, key: PostgreSQLSchema.indexBuildsLockKey)))")
+                        + "(\(try holder(connection, key: PostgreSQLSchema.indexBuildsLockKey)))",
+                    wasInterrupted: true)
             }
             guard ContinuousClock.now < deadline else {
                 throw PostgreSQLError(
