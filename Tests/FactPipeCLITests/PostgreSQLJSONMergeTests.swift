@@ -59,6 +59,31 @@ struct PostgreSQLJSONMergeTests {
         #expect(try postgresFacts(database) == Self.merged)
     }
 
+    /// A stored `context` or `fact_metadata` that is no object (another program's, or a hand's) stays as it is
+    /// when the record gives none, as in SQLite: the merge patch turned each into `{}`.
+    @Test func updateKeepsAStoredValueThatIsNoObjectWhenTheRecordGivesNone() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let first = try work.write("j1.ndjson", (1...3).map {
+            #"{"statement":"J\#($0)(x).","context":{"a":1},"fact_metadata":{"m":1}}"# }.joined(separator: "\n") + "\n")
+        let later = try work.write("j3.ndjson", (1...4).map {
+            $0 == 4 ? #"{"statement":"J1(x).","context":{"n":2}}"# : #"{"statement":"J\#($0)(x).","confidence":0.3}"#
+        }.joined(separator: "\n") + "\n")
+        #expect(try Factpipe.run(["import", first, "--db", database.url, "-q"]).status == 0)
+        try database.sql("""
+            UPDATE facts SET context = '[1]', fact_metadata = '[2]' WHERE statement = 'J1(x).';
+            UPDATE facts SET context = '"str"', fact_metadata = '7' WHERE statement = 'J2(x).';
+            UPDATE facts SET context = 'null', fact_metadata = 'true' WHERE statement = 'J3(x).'
+            """)
+        let run = try Factpipe.run(["import", later, "--db", database.url, "--on-conflict", "update", "--json", "-q"])
+        let updated = int(try run.json(), "updated")
+        #expect(run.status == 0 && updated == 4, "\(run.stdoutText) \(run.stderr)")
+        // J1's later record gives a context: it replaces the array, as a merge patch does in SQLite too.
+        #expect(try postgresFacts(database) == [
+            ["J1(x).", #"{"n": 2}"#, "[2]"], ["J2(x).", #""str""#, "7"], ["J3(x).", "null", "true"],
+        ])
+    }
+
     /// A database of schema version 1 (before `factpipe_json_patch`) is read as it is, and the next load
     /// brings it to this version in place.
     @Test func aVersionOneDatabaseIsReadAndMigratedInPlace() throws {

@@ -526,8 +526,8 @@ final class PostgreSQLFactStore: FactSink {
                     UPDATE facts AS f SET
                         confidence = CASE WHEN b.given & \(confidence) <> 0 THEN b.confidence ELSE f.confidence END,
                         source = CASE WHEN b.given & \(source) <> 0 THEN b.source ELSE f.source END,
-                        context = factpipe_json_patch(f.context, b.context),
-                        fact_metadata = factpipe_json_patch(f.fact_metadata, b.fact_metadata),
+                        context = \(Self.mergedJSON("context")),
+                        fact_metadata = \(Self.mergedJSON("fact_metadata")),
                         updated_load_id = b.load_id
                     FROM \(PostgreSQLSchema.batchTable) AS b
                     WHERE b.occurrence = $1 AND \(key("f.statement")) = \(key("b.statement"))
@@ -544,6 +544,14 @@ final class PostgreSQLFactStore: FactSink {
         }
         result.duplicates = Int(batchRows) - result.inserted - result.updated
         return result
+    }
+
+    /// The SQL of `column` of `facts` (`f`) once the batch's record (`b`) is merged in, as SQLite's store merges
+    /// it (`StagingArea.mergedJSON`): a record that gives none (`{}`) leaves the stored value as it is; one that
+    /// does is merged as a JSON merge patch. The patch alone turned a stored array, number or string (another
+    /// program's, or a hand's) into `{}` when the record gave nothing.
+    static func mergedJSON(_ column: String) -> String {
+        "CASE WHEN b.\(column) = '{}'::jsonb THEN f.\(column) ELSE factpipe_json_patch(f.\(column), b.\(column)) END"
     }
 
     /// The source was read to its end: commits its last batch and records it as done.
