@@ -93,29 +93,20 @@ struct GenerateCommand: ParsableCommand {
         do {
             summary = try generator.write(count: count, toPath: output)
         } catch let error as FileOutputError {
-            printError("factpipe generate: error: \(error)")
+            // As every command's error: escaped, and a PostgreSQL URL given as the output without its password.
+            Standard.error("factpipe generate: error: " + TerminalText.escaped("\(error)"))
             throw ExitCode.failure
         }
         withExtendedLifetime(cleanup) {}
         if !quiet {
             let seconds = monotonicSeconds() - started
             let megabytes = Double(summary.bytes) / 1_000_000
-            printError(
-                "factpipe generate: \(summary); \(formatted(megabytes)) MB in \(formatted(seconds)) s"
-            )
+            Standard.error("factpipe generate: \(summary); \(formatted(megabytes)) MB in \(formatted(seconds)) s")
         }
     }
 }
 
 extension FactGenerator.Format: ExpressibleByArgument {}
-
-/// Writes `message` and a line feed to standard error.
-private func printError(_ message: String) {
-    let bytes = Array((message + "\n").utf8)
-    bytes.withUnsafeBytes { raw in
-        _ = write(STDERR_FILENO, raw.baseAddress, raw.count)
-    }
-}
 
 /// Seconds on a monotonic clock.
 private func monotonicSeconds() -> Double {

@@ -29,14 +29,16 @@ enum Standard {
     /// it is (C1 controls, direction overrides) written as a `\u` escape (`TerminalText.jsonEscaped`): the same
     /// JSON, safe on a terminal whatever names it holds.
     static func json(_ text: String) {
-        output(TerminalText.jsonEscaped(text))
+        output(TerminalText.jsonEscaped(PostgreSQLAddress.redactingURLs(in: text)))
     }
 
     /// Writes `text` to standard error with every character that could drive a terminal escaped but the
     /// line breaks it was written with (`TerminalText.escapedKeepingLineFeeds`): a message quotes paths,
     /// table names, a manifest's fields and other text that is not factpipe's own.
     static func error(_ text: String, newline: Bool = true) {
-        let safe = TerminalText.escapedKeepingLineFeeds(text)
+        // A PostgreSQL URL given where a file was expected is named by the message about that file: never
+        // with its password.
+        let safe = TerminalText.escapedKeepingLineFeeds(PostgreSQLAddress.redactingURLs(in: text))
         write(fd: 2, newline ? safe + "\n" : safe)
     }
 

@@ -49,6 +49,32 @@ import Testing
         #expect(meant.status == 0, "\(meant.stderr)")
     }
 
+    /// A URL with its password given where a file is expected (an input, `--rejects`, `--report`, `generate -o`),
+    /// or spelt as another program spells it (JDBC, SQLAlchemy, one slash), was echoed whole by the message
+    /// about that file, on standard error, in `--json` and in the report.
+    @Test func aPasswordInAURLWhereAFileIsExpectedIsNeverShown() throws {
+        let work = try CLIWorkspace()
+        let input = try work.write("in.txt", "P(a).\n")
+        let url = "postgresql://kb:PwSecret@127.0.0.1:1/kb"
+        for command in [
+            ["import", url, "--db", "kb.sqlite", "--json", "--report", "r.json"],
+            ["import", input, "--db", "kb.sqlite", "--rejects", url, "--json"],
+            ["import", input, "--db", "kb.sqlite", "--report", url, "--json"],
+            ["generate", "--facts", "3", "-o", url],
+            ["stats", "--db", "postgresql+psycopg2://kb:PwSecret@127.0.0.1:1/kb", "--json"],
+            ["import", input, "--db", "jdbc:postgresql://127.0.0.1:1/kb?user=kb&password=PwSecret", "--json"],
+            ["import", input, "--db", "postgresql:/kb:PwSecret@127.0.0.1:1/kb", "--json"],
+        ] {
+            let run = try run(command, in: work.url.path)
+            #expect(run.status != 0, "\(command)")
+            #expect(!run.stderr.contains("PwSecret") && !run.stdoutText.contains("PwSecret"),
+                    "\(command): \(run.stderr) \(run.stdoutText)")
+            #expect(run.stderr.contains("kb@127.0.0.1:1") || run.stderr.contains("password=…"), "\(command): \(run.stderr)")
+        }
+        let report = try String(contentsOfFile: work.path("r.json"), encoding: .utf8)
+        #expect(!report.contains("PwSecret") && report.contains("postgresql://kb@127.0.0.1:1/kb"), "\(report)")
+    }
+
     /// Names that hold a keyword and `=` among other words are files: only libpq's form, nothing but
     /// keyword=value pairs, is refused; and a path written as one (./…, /…) never is.
     @Test(arguments: ["kb port=1.db", "my kb user = bob.db", "./user=x.db", "sub/host=h.db"])

@@ -144,12 +144,12 @@ public struct RunReport: Sendable {
     /// Writes the JSON report to `path`, atomically.
     /// - Throws: `FileOutputError` when it cannot be written.
     public func writeReport(to path: String) throws(FileOutputError) {
-        try AtomicFile.write(json.text + "\n", to: path)
+        try AtomicFile.write(PostgreSQLAddress.redactingURLs(in: json.text) + "\n", to: path)
     }
 
     /// Writes the Prometheus metrics to `path`, atomically.
     /// - Throws: `FileOutputError` when it cannot be written.
     public func writeMetrics(to path: String) throws(FileOutputError) {
-        try AtomicFile.write(prometheusText, to: path)
+        try AtomicFile.write(PostgreSQLAddress.redactingURLs(in: prometheusText), to: path)
     }
 }

@@ -144,17 +144,24 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     /// The URL with `user:password@` shortened to `user@` and every `password=` parameter value dropped.
     /// `message` with the password taken out of every `postgres://` or `postgresql://` URL in it: a URL given
     /// where a file was expected (`export -o URL`, `verify URL`) is named by the message about that file.
+    /// Also a URL spelt as other programs spell it (`jdbc:postgresql://…`, `postgresql+psycopg2://…`,
+    /// `postgresql:/user:pw@host`), and every `password=` value (a `key=value` connection string's): given
+    /// where a file was expected, or as a `--db` that is none of factpipe's forms, each was echoed whole.
     public static func redactingURLs(in message: String) -> String {
-        guard message.range(of: "postgres", options: .caseInsensitive) != nil else { return message }
+        guard message.range(of: "postgres", options: .caseInsensitive) != nil
+            || message.range(of: "password=", options: .caseInsensitive) != nil
+        else { return message }
         var words: [String] = []
         for word in message.split(separator: " ", omittingEmptySubsequences: false) {
-            guard let scheme = word.range(of: "postgres", options: .caseInsensitive),
-                  word[scheme.lowerBound...].contains("://")
-            else {
+            if let scheme = word.range(of: "postgres", options: .caseInsensitive),
+                word[scheme.lowerBound...].contains(":/")
+            {
+                words.append(String(word[..<scheme.lowerBound]) + blankingPassword(String(word[scheme.lowerBound...])))
+            } else if word.range(of: "password=", options: .caseInsensitive) != nil {
+                words.append(blankingPassword(String(word)))
+            } else {
                 words.append(String(word))
-                continue
             }
-            words.append(String(word[..<scheme.lowerBound]) + blankingPassword(String(word[scheme.lowerBound...])))
         }
         return words.joined(separator: " ")
     }
@@ -177,7 +184,10 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         // first `:` of the user info: a user name holds no `:`) and what follows the last `@`: a password,
         // wherever its `@`, `/`, `?` or `#` cut it, lies between the two.
         var shown = text
-        if let scheme = text.range(of: "://") {
+        if let colon = text.range(of: ":/") {
+            // `://`, or `:/` as a URL mistyped with one slash (which libpq does not read, and the message quotes).
+            let authority = text[colon.lowerBound...].dropFirst().drop { $0 == "/" }.startIndex
+            let scheme = colon.lowerBound..<authority
             let rest = text[scheme.upperBound...]
             if let lastAt = rest.lastIndex(of: "@") {
                 let userEnd = rest[..<lastAt].firstIndex(of: ":") ?? lastAt
