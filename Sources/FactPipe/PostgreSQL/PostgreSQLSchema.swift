@@ -385,7 +385,9 @@ enum PostgreSQLSchema {
         }
     }
 
-    /// Refuses factpipe's functions when one is owned by another role than `facts` (and no superuser). Its owner
+    /// Refuses factpipe's functions when one is owned by another role than `facts`, no superuser, and not the role
+    /// running the command (which made `factpipe_json_patch` when it brought a database made by an earlier
+    /// release to this version without owning `facts`; a later command of `facts`' owner refuses it). Its owner
     /// can replace its body at any time: a role with `CREATE` on `public` that made `factpipe_statement_key`
     /// before the first load kept it through that load's `CREATE OR REPLACE`, then gave it a constant body —
     /// every later new fact was counted a repeat and dropped, exit 0 — or one that ran its own statements
@@ -400,6 +402,7 @@ enum PostgreSQLSchema {
                 pg_catalog.to_regprocedure('factpipe_json_patch(jsonb, jsonb)'))
             AND c.oid = pg_catalog.to_regclass('facts') AND p.proowner <> c.relowner
             AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid = p.proowner)
+            AND p.proowner <> (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user)
             ORDER BY 1 LIMIT 1
             """)
         guard foreign.rowCount > 0 else { return }
