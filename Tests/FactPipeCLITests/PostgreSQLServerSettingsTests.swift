@@ -306,6 +306,33 @@ struct PostgreSQLServerSettingsTests {
         }
     }
 
+    /// The knowledge base in a schema on the role's path that the role may not use (its tables granted, USAGE on
+    /// the schema forgotten): the path skipped the schema, and a load made a second, empty knowledge base in
+    /// `public`, saying done. Refused, naming the schema, with nothing made.
+    @Test func aSchemaOnThePathThatTheRoleMayNotUseIsNamed() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        try database.sql("CREATE SCHEMA kb; ALTER DATABASE \(database.name) SET search_path = kb, public")
+        try database.seed(lines(3), in: work)
+        #expect(try database.int("SELECT count(*) FROM kb.facts") == 3)
+        let input = try work.write("facts.txt", lines(1, from: 3))
+        try database.withRole(granted: { role in
+            """
+            GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA kb TO \(role);
+            GRANT USAGE, CREATE ON SCHEMA public TO \(role)
+            """
+        }) { url in
+            for command in [["import", input, "--db", url], ["stats", "--db", url]] {
+                let run = try Factpipe.run(command)
+                #expect(run.status == 1, "\(command[0]): \(run.stderr)")
+                #expect(run.stderr.contains("the search path names the schema kb, which this role may not use"),
+                        "\(command[0]): \(run.stderr)")
+            }
+        }
+        #expect(try database.sql("SELECT to_regclass('public.facts') IS NULL") == [["t"]], "no second knowledge base")
+        #expect(try database.int("SELECT count(*) FROM kb.facts") == 3)
+    }
+
     /// `stats --top` breaks ties byte for byte, as SQLite does, whatever the database's collation (an ICU
     /// one put `a` before `A`).
     @Test func statsTopBreaksTiesByteForByteUnderAnICUCollation() throws {

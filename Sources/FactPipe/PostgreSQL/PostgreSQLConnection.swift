@@ -85,8 +85,28 @@ final class PostgreSQLConnection {
         // in `public`: a load wrote its rows and its indexes into that table.
         let home = try execute("""
             SELECT coalesce((SELECT n.nspname FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace
-            WHERE c.oid = to_regclass('factpipe_meta')), current_schema())
+            WHERE c.oid = to_regclass('factpipe_meta')), current_schema()), to_regclass('factpipe_meta') IS NOT NULL
             """)
+        // No `factpipe_meta` where the path leads, and a schema before the first one usable that this role may
+        // not use (no USAGE): the path skips it, so a knowledge base kept there was not found and a load made a
+        // second, empty one in the next schema, saying done.
+        if !home.bool(0, 1), let hidden = try firstText("""
+            SELECT n.nspname FROM pg_catalog.unnest(pg_catalog.string_to_array(
+                pg_catalog.current_setting('search_path'), ',')) WITH ORDINALITY AS p(name, i)
+            JOIN pg_catalog.pg_namespace AS n ON n.nspname = pg_catalog.btrim(
+                pg_catalog.replace(p.name, '$user', current_user), ' "')
+            WHERE NOT pg_catalog.has_schema_privilege(n.oid, 'USAGE')
+            AND current_schema() IS NOT NULL AND p.i < (SELECT min(q.i) FROM pg_catalog.unnest(pg_catalog.string_to_array(
+                pg_catalog.current_setting('search_path'), ',')) WITH ORDINALITY AS q(name, i)
+                WHERE pg_catalog.btrim(pg_catalog.replace(q.name, '$user', current_user), ' "') = current_schema())
+            ORDER BY p.i LIMIT 1
+            """) {
+            throw PostgreSQLError(
+                server: address.description,
+                message: "the search path names the schema \(hidden), which this role may not use (no USAGE on it): "
+                    + "factpipe's tables there cannot be found, and a load would make others in the next schema; "
+                    + "grant USAGE on it (and the privileges on its tables), or leave it out of the path")
+        }
         // That schema first, the role's path after it: a trigger or a function of the user's that names its
         // own tables without a schema (`audit_log` in `public`) finds them as before.
         guard let schema = home.text(0, 0), !schema.isEmpty else {
@@ -109,6 +129,13 @@ final class PostgreSQLConnection {
         }, Unmanaged.passUnretained(notices).toOpaque())
         // Notices (`… already exists, skipping`) are not for the user.
         _ = try? execute("SET client_min_messages = warning")
+    }
+
+    /// The first column of the query's first row; nil when it gives no row (asking libpq for a row that is not
+    /// there prints a warning of its own on standard error).
+    private func firstText(_ sql: String) throws(PostgreSQLError) -> String? {
+        let result = try execute(sql)
+        return result.rowCount > 0 ? result.text(0, 0) : nil
     }
 
     /// Set by `PostgreSQLWriterLock` when this session took the writer lock.
