@@ -21,6 +21,8 @@ final class PostgreSQLFactStore: FactSink {
     private let progress: ImportProgress?
     private let connection: PostgreSQLConnection
     private let ledger: PostgreSQLLedger
+    /// The largest fact id a batch committed (`PostgreSQLFactIDHighWater`).
+    private let highWater: PostgreSQLFactIDHighWater
     private let rejects: BufferedFileOutput?
     /// Where an atomic load's rejects wait until it commits (`RejectsSpool`).
     private let spool: RejectsSpool?
@@ -88,6 +90,15 @@ final class PostgreSQLFactStore: FactSink {
         // What it merges is counted in the stopped load's ledger row, not in this run's counts: a note says it.
         for (id, merged) in try PostgreSQLDirectLoad.recover(on: connection, ledger: ledger).sorted(by: { $0.key < $1.key }) {
             summary.notes.append(merged.noteOfStoppedLoad(id))
+        }
+        highWater = try PostgreSQLFactIDHighWater(connection: connection)
+        try connection.execute("BEGIN")
+        do {
+            try highWater.forgetDeletedFacts()
+            try connection.execute("COMMIT")
+        } catch {
+            _ = try? connection.execute("ROLLBACK")
+            throw error
         }
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map {
@@ -418,6 +429,7 @@ final class PostgreSQLFactStore: FactSink {
         try (spool?.output ?? rejects)?.flush()
         pending.rejectsOffset = rejects?.bytesWritten ?? 0
         try ledger.record(id: id, counts: pending, status: .running)
+        try highWater.remember()
         if isCancelled() { throw FactSinkStop.interrupted }
         if !options.isAtomic { try connection.execute("COMMIT") }
         progress?.committedRecords.add(pending.records - (current?.counts.records ?? 0), ordering: .relaxed)
