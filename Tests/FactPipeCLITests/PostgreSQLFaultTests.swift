@@ -90,20 +90,25 @@ struct PostgreSQLFaultTests {
         #expect(!restore.stderr.contains("s3cret"))
     }
 
-    @Test func aSecondWriterWaitsForTheAdvisoryLockAndNamesTheHolder() throws {
-        let database = try PostgreSQLTestDatabase()
-        let work = try CLIWorkspace()
-        let input = try work.write("facts.txt", "A(1).\n")
-        // Another session holds factpipe's writer lock until it is killed.
+    /// Another session, `lock-holder`, holding factpipe's writer lock until it is killed; returned once it holds it.
+    private func writerLockHolder(_ database: PostgreSQLTestDatabase) throws -> BackgroundProcess {
         let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
             "-X", "-q", database.url, "-c", "SET application_name = 'lock-holder'", "-c",
             "SELECT pg_advisory_lock(\(0x6670_6970))", "-c", "SELECT pg_sleep(120)",
         ])
-        defer { holder.killNine() }
-        let held = poll(timeout: 30) {
-            (try? database.locks("locktype = 'advisory' AND granted")) == 1
+        guard poll(timeout: 30, { (try? database.locks("locktype = 'advisory' AND granted")) == 1 }) else {
+            holder.killNine()
+            throw CLITestFailure(description: "the lock-holder session never held the writer lock")
         }
-        try #require(held)
+        return holder
+    }
+
+    @Test func aSecondWriterWaitsForTheAdvisoryLockAndNamesTheHolder() throws {
+        let database = try PostgreSQLTestDatabase()
+        let work = try CLIWorkspace()
+        let input = try work.write("facts.txt", "A(1).\n")
+        let holder = try writerLockHolder(database)
+        defer { holder.killNine() }
         let run = try Factpipe.run(["import", input, "--db", database.url, "--wait", "0.3"])
         #expect(run.status == 1, "\(run.stderr)")
         #expect(run.stderr.contains("another load is writing to this database") && run.stderr.contains("lock-holder"),
@@ -119,12 +124,8 @@ struct PostgreSQLFaultTests {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
         let input = try work.write("facts.txt", "A(1).\n")
-        let holder = try BackgroundProcess(URL(fileURLWithPath: PostgreSQLTestServer.psql), [
-            "-X", "-q", database.url, "-c", "SET application_name = 'lock-holder'", "-c",
-            "SELECT pg_advisory_lock(\(0x6670_6970))", "-c", "SELECT pg_sleep(120)",
-        ])
+        let holder = try writerLockHolder(database)
         defer { holder.killNine() }
-        try #require(poll(timeout: 30) { (try? database.locks("locktype = 'advisory' AND granted")) == 1 })
         let load = try BackgroundProcess(BinaryLocator.factpipe, ["import", input, "--db", database.url, "--json"])
         defer { load.killNine() }
         try #require(poll(timeout: 30) {
