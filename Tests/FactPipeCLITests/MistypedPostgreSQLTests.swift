@@ -70,9 +70,12 @@ import Testing
             #expect(!run.stderr.contains("PwSecret") && !run.stdoutText.contains("PwSecret"),
                     "\(command): \(run.stderr) \(run.stdoutText)")
             #expect(run.stderr.contains("kb@127.0.0.1:1") || run.stderr.contains("password=…"), "\(command): \(run.stderr)")
+            // Still JSON.
+            if command.contains("--json") { #expect((try? run.json()) != nil, "\(command): \(run.stdoutText)") }
         }
         let report = try String(contentsOfFile: work.path("r.json"), encoding: .utf8)
         #expect(!report.contains("PwSecret") && report.contains("postgresql://kb@127.0.0.1:1/kb"), "\(report)")
+        #expect((try? JSONSerialization.jsonObject(with: Data(report.utf8))) != nil, "\(report)")
     }
 
     /// Names that hold a keyword and `=` among other words are files: only libpq's form, nothing but

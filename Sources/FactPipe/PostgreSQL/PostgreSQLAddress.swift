@@ -147,23 +147,38 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
     /// Also a URL spelt as other programs spell it (`jdbc:postgresql://…`, `postgresql+psycopg2://…`,
     /// `postgresql:/user:pw@host`), and every `password=` value (a `key=value` connection string's): given
     /// where a file was expected, or as a `--db` that is none of factpipe's forms, each was echoed whole.
+    ///
+    /// Words end at spaces, line breaks and double quotes, so that the text may be JSON (an `--json` object, a
+    /// report) and stays JSON: cut at spaces alone, one "word" of compact JSON ran across keys and values, and a
+    /// `password=` in one value (a fact's `source` URL that `stats --json` lists) blanked the rest of the object.
     public static func redactingURLs(in message: String) -> String {
         guard message.range(of: "postgres", options: .caseInsensitive) != nil
             || message.range(of: "password=", options: .caseInsensitive) != nil
         else { return message }
-        var words: [String] = []
-        for word in message.split(separator: " ", omittingEmptySubsequences: false) {
-            if let scheme = word.range(of: "postgres", options: .caseInsensitive),
-                word[scheme.lowerBound...].contains(":/")
-            {
-                words.append(String(word[..<scheme.lowerBound]) + blankingPassword(String(word[scheme.lowerBound...])))
-            } else if word.range(of: "password=", options: .caseInsensitive) != nil {
-                words.append(blankingPassword(String(word)))
-            } else {
-                words.append(String(word))
-            }
+        var result = ""
+        var start = message.startIndex
+        for index in message.indices where wordEnds.contains(message[index]) {
+            result += redactingWord(message[start..<index])
+            result.append(message[index])
+            start = message.index(after: index)
         }
-        return words.joined(separator: " ")
+        result += redactingWord(message[start...])
+        return result
+    }
+
+    /// What ends a word for `redactingURLs`.
+    private static let wordEnds: Set<Character> = [" ", "\"", "\n", "\r", "\t", "\r\n"]
+
+    /// One word of `redactingURLs`, its password taken out.
+    private static func redactingWord(_ word: Substring) -> String {
+        // `:\/` as JSON writers that escape `/` write it.
+        if let scheme = word.range(of: "postgres", options: .caseInsensitive),
+            word[scheme.lowerBound...].contains(":/") || word[scheme.lowerBound...].contains(":\\/")
+        {
+            return String(word[..<scheme.lowerBound]) + blankingPassword(String(word[scheme.lowerBound...]))
+        }
+        if word.range(of: "password=", options: .caseInsensitive) != nil { return blankingPassword(String(word)) }
+        return String(word)
     }
 
     /// True when libpq reads `text` as a connection string of its `keyword=value` form (every keyword
@@ -184,9 +199,10 @@ public struct PostgreSQLAddress: Sendable, CustomStringConvertible {
         // first `:` of the user info: a user name holds no `:`) and what follows the last `@`: a password,
         // wherever its `@`, `/`, `?` or `#` cut it, lies between the two.
         var shown = text
-        if let colon = text.range(of: ":/") {
-            // `://`, or `:/` as a URL mistyped with one slash (which libpq does not read, and the message quotes).
-            let authority = text[colon.lowerBound...].dropFirst().drop { $0 == "/" }.startIndex
+        if let colon = text.range(of: ":/") ?? text.range(of: ":\\/") {
+            // `://`, or `:/` as a URL mistyped with one slash (which libpq does not read, and the message quotes),
+            // or `:\/\/` as JSON that escapes `/` writes it.
+            let authority = text[colon.lowerBound...].dropFirst().drop { $0 == "/" || $0 == "\\" }.startIndex
             let scheme = colon.lowerBound..<authority
             let rest = text[scheme.upperBound...]
             if let lastAt = rest.lastIndex(of: "@") {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import FactPipe
@@ -66,6 +67,26 @@ import Testing
         // And a `password=` is blanked however the rest reads.
         #expect(!PostgreSQLAddress.blankingPassword("postgresql://u:p@ss@h/db?password=pw").contains("pw"))
         #expect(!PostgreSQLAddress.redacted("postgresql://u:p@ss@h/db?x=1&password=pw").contains("pw"))
+    }
+
+    /// Redaction runs over whole `--json` objects and reports: each URL loses its password, and the JSON stays
+    /// JSON. Cut at spaces alone, one "word" of compact JSON ran across keys, and a `password=` in a fact's source
+    /// (which `stats --json` lists) or two `@` in one stretch blanked the rest of the object.
+    @Test func redactionKeepsJSONWhole() throws {
+        let object: [String: Any] = [
+            "sources": ["https://feed.example/x?user=bot&password=abc", "https://a.org/", "ops@corp.com"],
+            "path": "postgresql://kb:PwSecret@127.0.0.1:1/kb",
+            "message": "postgresql://kb:PwSecret@127.0.0.1:1/kb: cannot open\nline two password=xyz",
+            "facts": 3,
+        ]
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        let redacted = PostgreSQLAddress.redactingURLs(in: text)
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(redacted.utf8)) as? [String: Any], "\(redacted)")
+        #expect(!redacted.contains("PwSecret") && !redacted.contains("abc") && !redacted.contains("xyz"), "\(redacted)")
+        #expect(parsed["facts"] as? Int == 3)
+        #expect(parsed["path"] as? String == "postgresql://kb@127.0.0.1:1/kb")
+        #expect(parsed["sources"] as? [String] == ["https://feed.example/x?user=bot&password=…", "https://a.org/", "ops@corp.com"])
+        #expect((parsed["message"] as? String)?.hasPrefix("postgresql://kb@127.0.0.1:1/kb: cannot open\nline two") == true)
     }
 
     /// libpq ends the user info at the first `/`: such a password would become host, port and database,
