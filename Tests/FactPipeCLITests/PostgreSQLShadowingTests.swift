@@ -45,8 +45,10 @@ struct PostgreSQLShadowingTests {
         #expect(try database.sql("SELECT to_regclass('facts') IS NULL, to_regclass('factpipe_meta') IS NULL") == [["t", "t"]])
     }
 
-    /// Given to another role once the database is made, factpipe's functions are used by no command: the role
-    /// can change their bodies. Given back to the table's owner, every command goes on.
+    /// Given to another role once the database is made, factpipe's functions are used by no command that calls
+    /// them: the role can change their bodies. Readers call the key function alone (a lookup by statement), so
+    /// the merge function of another role keeps only writers out. Given back to the table's owner, every
+    /// command goes on.
     @Test func functionsOwnedByAnotherRoleThanTheTablesAreUsedByNoCommand() throws {
         let database = try PostgreSQLTestDatabase()
         let work = try CLIWorkspace()
@@ -55,10 +57,14 @@ struct PostgreSQLShadowingTests {
         let more = try work.write("b.txt", "IsA(cat, animal).\n")
         for function in ["factpipe_statement_key(text)", "factpipe_json_patch(jsonb, jsonb)"] {
             try database.sql("ALTER FUNCTION \(function) OWNER TO \(role)")
-            for arguments in [["import", more, "--db", database.url],
-                              ["query", "--db", database.url, "--statement", "HasPart(car, wheel)"],
-                              ["stats", "--db", database.url], ["undo", "1", "--db", database.url]] {
+            let readers = [["query", "--db", database.url, "--statement", "HasPart(car, wheel)"],
+                           ["stats", "--db", database.url]]
+            for arguments in [["import", more, "--db", database.url], ["undo", "1", "--db", database.url]] + readers {
                 let run = try Factpipe.run(arguments)
+                if function.hasPrefix("factpipe_json_patch"), readers.contains(arguments) {
+                    #expect(run.status == 0, "\(arguments): \(run.stderr)")
+                    continue
+                }
                 #expect(run.status == 1, "\(arguments): \(run.stderr)")
                 // Named as PostgreSQL spells a signature.
                 let named = function.replacingOccurrences(of: ", ", with: ",")

@@ -12,6 +12,8 @@ enum PostgreSQLLoadUndo {
     ) throws(PostgreSQLError) -> LoadUndo.Result {
         let connection = try PostgreSQLConnection(address: address, applicationName: "factpipe undo \(loadID)")
         try PostgreSQLSchema.checkReadable(connection)
+        // A writer: it may complete a stopped load's merge, which calls both functions.
+        try PostgreSQLSchema.checkFunctionOwners(connection)
         try PostgreSQLWriterLock.take(on: connection, timeoutSeconds: lockTimeoutSeconds, isCancelled: { false })
         try PostgreSQLWriterLock.boundLockWaits(on: connection, seconds: lockTimeoutSeconds)
         let ledger = PostgreSQLLedger(connection: connection)

@@ -322,7 +322,8 @@ enum PostgreSQLSchema {
     static func checkReadable(_ connection: PostgreSQLConnection) throws(PostgreSQLError) -> Int {
         switch try state(connection) {
         case .factpipe(let found) where (1...version).contains(found):
-            try checkFunctionOwners(connection)
+            // A reader calls the key function alone (a lookup by statement).
+            try checkFunctionOwners(connection, of: ["factpipe_statement_key(text)"])
             return found
         case .factpipe(let found):
             throw PostgreSQLError(
@@ -392,19 +393,22 @@ enum PostgreSQLSchema {
     /// before the first load kept it through that load's `CREATE OR REPLACE`, then gave it a constant body —
     /// every later new fact was counted a repeat and dropped, exit 0 — or one that ran its own statements
     /// with the privileges of whoever loaded or looked a statement up (a superuser's: `ALTER ROLE … SUPERUSER`).
-    /// Checked before either function is called, by writers and readers.
-    static func checkFunctionOwners(_ connection: PostgreSQLConnection) throws(PostgreSQLError) {
+    /// Checked before either function is called: by writers for both, by readers for the key function alone
+    /// (the one a lookup by statement calls), so that readers go on where a loader owns the other.
+    static func checkFunctionOwners(
+        _ connection: PostgreSQLConnection,
+        of functions: [String] = ["factpipe_statement_key(text)", "factpipe_json_patch(jsonb, jsonb)"]
+    ) throws(PostgreSQLError) {
         let foreign = try connection.execute("""
             SELECT p.oid::pg_catalog.regprocedure::text, pg_catalog.pg_get_userbyid(p.proowner),
                 pg_catalog.pg_get_userbyid(c.relowner)
             FROM pg_catalog.pg_proc AS p, pg_catalog.pg_class AS c
-            WHERE p.oid IN (pg_catalog.to_regprocedure('factpipe_statement_key(text)'),
-                pg_catalog.to_regprocedure('factpipe_json_patch(jsonb, jsonb)'))
+            WHERE p.oid IN (SELECT pg_catalog.to_regprocedure(name) FROM pg_catalog.unnest($1::text[]) AS name)
             AND c.oid = pg_catalog.to_regclass('facts') AND p.proowner <> c.relowner
             AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles AS r WHERE r.oid = p.proowner)
             AND p.proowner <> (SELECT r.oid FROM pg_catalog.pg_roles AS r WHERE r.rolname = current_user)
             ORDER BY 1 LIMIT 1
-            """)
+            """, ["{" + functions.map { "\"\($0)\"" }.joined(separator: ",") + "}"])
         guard foreign.rowCount > 0 else { return }
         let function = foreign.text(0, 0) ?? "", owner = foreign.text(0, 1) ?? "", tableOwner = foreign.text(0, 2) ?? ""
         throw PostgreSQLError(
