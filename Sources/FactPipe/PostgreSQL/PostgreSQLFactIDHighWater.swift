@@ -29,7 +29,7 @@ struct PostgreSQLFactIDHighWater {
     func forgetDeletedFacts() throws(PostgreSQLError) {
         guard isKept else { return }
         let found = try connection.execute(
-            "SELECT value::bigint FROM factpipe_meta WHERE key = $1 AND value ~ '^[0-9]+$'", [Self.key])
+            "SELECT value::bigint FROM factpipe_meta WHERE key = $1 AND value ~ '^[0-9]{1,18}$'", [Self.key])
         let last = try connection.execute("SELECT coalesce(max(id), 0) FROM facts").int64(0, 0)
         if found.rowCount > 0, last >= found.int64(0, 0) { return }
         try connection.execute("DELETE FROM factpipe_assertions WHERE fact_id > $1", ["\(last)"])
@@ -44,7 +44,8 @@ struct PostgreSQLFactIDHighWater {
         try connection.execute("""
             INSERT INTO factpipe_meta(key, value) SELECT $1, coalesce(max(id), 0)::text FROM facts
             ON CONFLICT (key) DO UPDATE SET value = excluded.value
-            WHERE factpipe_meta.value !~ '^[0-9]+$' OR excluded.value::bigint > factpipe_meta.value::bigint
+            WHERE CASE WHEN factpipe_meta.value ~ '^[0-9]{1,18}$'
+                THEN excluded.value::bigint > factpipe_meta.value::bigint ELSE true END
             """, [Self.key])
     }
 }

@@ -127,8 +127,9 @@ final class PostgreSQLFactStore: FactSink {
             }
         } catch {
             // The load never runs, and its end builds the secondary indexes a killed direct load left out (the
-            // start completed that load): a refused resume left `facts` without them until a later load.
-            try? buildMissingIndexes()
+            // start completed that load): a refused resume left `facts` without them until a later load. Not
+            // after a stop signal: the next writer builds them.
+            if !isCancelled() { try? buildMissingIndexes() }
             throw error
         }
         return plans

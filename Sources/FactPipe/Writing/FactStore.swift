@@ -54,8 +54,8 @@ final class FactStore: FactSink {
         } catch {
             // The writer never runs, and its end builds the secondary indexes a killed bulk load left out (the
             // recovery in `init` completed that load): a refused resume left `facts` without them until a later
-            // load or `optimize`.
-            try? stage.database.buildMissingSecondaryIndexes()
+            // load or `optimize`. Not after a stop signal (hashing a large input): the next writer builds them.
+            if !stage.isCancelled() { try? stage.database.buildMissingSecondaryIndexes() }
             throw error
         }
     }
