@@ -40,14 +40,14 @@ struct CommandFailure {
     var command: String
     var error: any Error
 
-    /// What follows `factpipe <command>: error: `: one line naming the file and the reason.
-    /// A PostgreSQL URL given where a file was expected is named without its password.
+    /// What follows `factpipe <command>: error: `: one line naming the file and the reason. (A PostgreSQL URL
+    /// given where a file was expected loses its password where every message does: `Standard`.)
     var message: String {
         if let store = error as? StoreError, store.kind == .busy {
             // Waiting for a lock is about the database, not the statement that waited.
-            return PostgreSQLAddress.redactingURLs(in: "\(store.path): \(store.reason)")
+            return "\(store.path): \(store.reason)"
         }
-        return PostgreSQLAddress.redactingURLs(in: "\(error)")
+        return "\(error)"
     }
 
     /// The exit code: 64 for usage errors, the code itself for an `ExitCode`, 1 for every other failure.

@@ -45,6 +45,10 @@ struct FactPipeCommand: ParsableCommand {
             // the command's end (exit 1 when it won the race).
             SignalTrap.waitIfStoppingAtOnce()
             let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            // Help and the version, factpipe's own text, on standard output, written as every command's output
+            // is, so that a write that fails is said below: `factpipe --help > /dev/full` printed nothing, exit 0.
+            if code == .success, Standard.failedOutput == nil, !message.isEmpty { Standard.output(message) }
             if let failure = Standard.failedOutput {
                 Standard.error("factpipe: cannot write to standard output: \(failure)")
                 // Done (0) or done with rejects (2) is not what a run whose output was lost may say.
@@ -52,7 +56,6 @@ struct FactPipeCommand: ParsableCommand {
                     exit(withError: ExitCode.failure)
                 }
             }
-            let message = fullMessage(for: error)
             let reason = Self.reason(in: message)
             if code != .success, !(error is ExitCode), arguments.contains("--json"),
                 !streamGoesIntoTheDatabase(arguments, "standard output") {
@@ -62,16 +65,7 @@ struct FactPipeCommand: ParsableCommand {
             }
             // Not a byte into a database that standard error was sent into: the exit code says it all.
             if streamGoesIntoTheDatabase(arguments, "standard error") { Glibc.exit(code.rawValue) }
-            if code == .success {
-                // Help and the version, factpipe's own text, on standard output, written as every command's
-                // output is: `factpipe --help > /dev/full` printed nothing and said 0.
-                if Standard.failedOutput == nil, !message.isEmpty { Standard.output(message) }
-                if let failure = Standard.failedOutput {
-                    Standard.error("factpipe: cannot write to standard output: \(failure)")
-                    Glibc.exit(ExitCode.failure.rawValue)
-                }
-                Glibc.exit(0)
-            }
+            if code == .success { Glibc.exit(0) }
             // The usage error as ArgumentParser words it, with the names it quotes escaped: printed as it was, a
             // file name's escape sequences reached the terminal and its line feeds forged lines of their own.
             let rest = String(decoding: message.utf8.dropFirst(reason.utf8.count), as: UTF8.self)
