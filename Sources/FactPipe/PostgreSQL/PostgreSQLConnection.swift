@@ -91,15 +91,14 @@ final class PostgreSQLConnection {
         // not use (no USAGE): the path skips it, so a knowledge base kept there was not found and a load made a
         // second, empty one in the next schema, saying done.
         if !home.bool(0, 1), let hidden = try firstText("""
-            SELECT n.nspname FROM pg_catalog.unnest(pg_catalog.string_to_array(
-                pg_catalog.current_setting('search_path'), ',')) WITH ORDINALITY AS p(name, i)
-            JOIN pg_catalog.pg_namespace AS n ON n.nspname = pg_catalog.btrim(
-                pg_catalog.replace(p.name, '$user', current_user), ' "')
+            WITH path AS (
+                SELECT pg_catalog.btrim(pg_catalog.replace(name, '$user', current_user), ' "') AS name, i
+                FROM pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.current_setting('search_path'), ','))
+                    WITH ORDINALITY AS p(name, i))
+            SELECT n.nspname FROM path JOIN pg_catalog.pg_namespace AS n ON n.nspname = path.name
             WHERE NOT pg_catalog.has_schema_privilege(n.oid, 'USAGE')
-            AND current_schema() IS NOT NULL AND p.i < (SELECT min(q.i) FROM pg_catalog.unnest(pg_catalog.string_to_array(
-                pg_catalog.current_setting('search_path'), ',')) WITH ORDINALITY AS q(name, i)
-                WHERE pg_catalog.btrim(pg_catalog.replace(q.name, '$user', current_user), ' "') = current_schema())
-            ORDER BY p.i LIMIT 1
+            AND path.i < (SELECT min(i) FROM path WHERE name = current_schema())
+            ORDER BY path.i LIMIT 1
             """) {
             throw PostgreSQLError(
                 server: address.description,

@@ -25,16 +25,18 @@ struct PostgreSQLFactIDHighWater {
 
     /// Deletes the assertions of fact ids past the end of `facts` when facts were deleted from its end since
     /// the last batch committed, and marks that end. A database without the mark yet (made before it was
-    /// kept) is looked through once. In the writer's own transaction, before it inserts anything.
+    /// kept) is looked through once. Before the writer inserts anything.
     func forgetDeletedFacts() throws(PostgreSQLError) {
         guard isKept else { return }
         let found = try connection.execute(
             "SELECT value::bigint FROM factpipe_meta WHERE key = $1 AND value ~ '^[0-9]{1,18}$'", [Self.key])
         let last = try connection.execute("SELECT coalesce(max(id), 0) FROM facts").int64(0, 0)
         if found.rowCount > 0, last >= found.int64(0, 0) { return }
-        try connection.execute("DELETE FROM factpipe_assertions WHERE fact_id > $1", ["\(last)"])
+        // One statement, so one transaction of its own.
         try connection.execute("""
-            INSERT INTO factpipe_meta(key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            WITH forgotten AS (DELETE FROM factpipe_assertions WHERE fact_id > $2::bigint)
+            INSERT INTO factpipe_meta(key, value) VALUES ($1, $2::bigint::text)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
             """, [Self.key, "\(last)"])
     }
 

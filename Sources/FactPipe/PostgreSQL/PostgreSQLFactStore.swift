@@ -92,14 +92,7 @@ final class PostgreSQLFactStore: FactSink {
             summary.notes.append(merged.noteOfStoppedLoad(id))
         }
         highWater = try PostgreSQLFactIDHighWater(connection: connection)
-        try connection.execute("BEGIN")
-        do {
-            try highWater.forgetDeletedFacts()
-            try connection.execute("COMMIT")
-        } catch {
-            _ = try? connection.execute("ROLLBACK")
-            throw error
-        }
+        try highWater.forgetDeletedFacts()
         // Opened to append: a load that reads no input (all skipped) leaves the file as it was.
         rejects = try options.rejectsPath.map {
             try BufferedFileOutput.rejects(
