@@ -96,7 +96,9 @@ struct QueryCommand: ParsableCommand {
             // NDJSON and CSV are what import reads back: a value they would change is refused, as `export`
             // refuses it, rather than printed as another fact.
             if format != .table, unloadable == nil, let why = fact.unloadable {
-                unloadable = "fact \(fact.id.map(String.init) ?? "") \(TerminalText.escaped(fact.statement)): "
+                // Another program's table gives no id, and its statement may be empty (NULL).
+                let name = [fact.id.map { "fact \($0)" } ?? "a fact", TerminalText.escaped(fact.statement)]
+                unloadable = name.filter { !$0.isEmpty }.joined(separator: " ") + ": "
                     + "\(why), so its \(format.rawValue) would not load back as the same fact; correct it in the "
                     + "database (plain SQL wrote it), or see it with --format table"
             }

@@ -255,8 +255,10 @@ import Testing
             CREATE TABLE facts(statement TEXT, confidence REAL, created_at TEXT);
             INSERT INTO facts VALUES (NULL, 1, NULL), ('IsA(g, h).', 1, 'yesterday'), ('IsA(i, j).', 1, '2025-01-02T03:04:05Z');
             """])
-        for (arguments, words) in [(["--limit", "1"], "it has no statement"),
-                                   (["--statement", "IsA(g, h)"], #"its created_at "yesterday" is not a time import reads"#)] {
+        // Such a table gives no id: the message names the row by what it has ("fact  : …" named nothing).
+        for (arguments, words) in [(["--limit", "1"], "query: error: a fact: it has no statement, so its ndjson"),
+                                   (["--statement", "IsA(g, h)"],
+                                    #"a fact IsA(g, h).: its created_at "yesterday" is not a time import reads"#)] {
             let run = try Factpipe.run(["query", "--db", other, "--format", "ndjson"] + arguments)
             #expect(run.status == 1, "\(arguments): \(run.stderr)")
             #expect(run.stderr.contains(words), "\(run.stderr)")
