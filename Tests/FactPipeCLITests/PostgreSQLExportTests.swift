@@ -189,7 +189,13 @@ struct PostgreSQLExportTests {
         let output = work.path("s.ndjson.zst")
         let refused = try Factpipe.run(["export", "--db", database.url, "-o", output])
         #expect(refused.status == 1, "\(refused.stderr)")
-        #expect(refused.stderr.contains(#"facts holds "Q(b)." 2 times: a load was stopped"#), "\(refused.stderr)")
+        // Dropped by hand, not by a load (a load makes its staging table in the same transaction).
+        #expect(refused.stderr.contains(#"facts holds "Q(b)." 2 times: its unique index on statements "#
+            + "(facts_statement) is missing, and no load of factpipe's set it aside"), "\(refused.stderr)")
+        _ = try database.sql("CREATE TABLE factpipe_direct_staging(seq bigint)")
+        let stopped = try Factpipe.run(["export", "--db", database.url, "-o", output])
+        #expect(stopped.status == 1, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains(#"facts holds "Q(b)." 2 times: a load was stopped"#), "\(stopped.stderr)")
         #expect(!FileManager.default.fileExists(atPath: output), "no archive is left")
     }
 }

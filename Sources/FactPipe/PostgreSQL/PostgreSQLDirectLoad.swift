@@ -111,7 +111,9 @@ final class PostgreSQLDirectLoad {
         if !hasUniqueIndex {
             // One sort over every statement: the server's memory for it, not the default 64 MB.
             try connection.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            try buildUniqueIndex(on: connection)
+            // The staging table is made in the transaction that drops the index and dropped in the one that
+            // builds it: without it, no load of factpipe's set the index aside.
+            try buildUniqueIndex(on: connection, deletingRepeats: hasStaging)
         }
         guard hasStaging else { return [:] }
         try beforeMerging()
@@ -151,8 +153,11 @@ final class PostgreSQLDirectLoad {
     /// the build fail, and every later load, undo and optimize with it, until someone deleted it by hand.
     /// The first row of each statement (the lowest id) stays and the later ones are dropped, as the index
     /// would have refused them (as the SQLite store does); a dropped row of a load counts among its
-    /// duplicates instead of its inserted facts.
-    private static func buildUniqueIndex(on connection: PostgreSQLConnection) throws(PostgreSQLError) {
+    /// duplicates instead of its inserted facts. Without `deletingRepeats` (someone else dropped the index)
+    /// such rows are theirs: the build is refused, naming one, and nothing is deleted.
+    private static func buildUniqueIndex(
+        on connection: PostgreSQLConnection, deletingRepeats: Bool
+    ) throws(PostgreSQLError) {
         try connection.execute("SAVEPOINT factpipe_uniqueness")
         do throws(PostgreSQLError) {
             try connection.execute(createUniqueIndex)
@@ -161,6 +166,21 @@ final class PostgreSQLDirectLoad {
         } catch where error.sqlState == "23505" {
             try connection.execute("ROLLBACK TO SAVEPOINT factpipe_uniqueness")
             try connection.execute("RELEASE SAVEPOINT factpipe_uniqueness")
+        }
+        guard deletingRepeats else {
+            let found = try connection.execute("""
+                SELECT statement, count(*), count(*) OVER () FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1
+                """)
+            let example = found.rowCount > 0
+                ? "\(found.text(0, 2) ?? "?") statements more than once, "
+                    + "\(JSONText.quoted(String((found.text(0, 0) ?? "").prefix(100)))) \(found.text(0, 1) ?? "?") times"
+                : "statements more than once"
+            throw PostgreSQLError(
+                server: connection.server,
+                message: "facts has no unique index on statement (\(uniqueIndex) is missing, and no load of factpipe's "
+                    + "set it aside) and holds \(example); which of those rows to keep is not factpipe's to choose: "
+                    + "delete the ones you do not want, or put the index back (`\(createUniqueIndex)`) and see which "
+                    + "it refuses, then run again (nothing was changed)")
         }
         try connection.execute("""
             WITH later AS (

@@ -44,7 +44,7 @@ final class PostgreSQLFactCursor: FactRowSource {
         } catch {
             throw SnapshotError(error)
         }
-        var repeated: (statement: String, times: Int)?
+        var repeated: (statement: String, times: Int, setAsideByLoad: Bool)?
         do throws(PostgreSQLError) {
             try connection.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             schemaVersion = Int64(try PostgreSQLSchema.checkReadable(connection))
@@ -54,7 +54,12 @@ final class PostgreSQLFactCursor: FactRowSource {
             if !(try PostgreSQLSchema.existingSecondaryIndexes(connection).contains("facts_statement")) {
                 let found = try connection.execute(
                     "SELECT statement, count(*) FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1")
-                if found.rowCount > 0 { repeated = (found.text(0, 0) ?? "", Int(found.text(0, 1) ?? "") ?? 2) }
+                if found.rowCount > 0 {
+                    // A direct load makes its staging table in the transaction that drops the index.
+                    let byLoad = try connection.execute(
+                        "SELECT to_regclass('\(PostgreSQLDirectLoad.stagingTable)') IS NOT NULL").bool(0, 0)
+                    repeated = (found.text(0, 0) ?? "", Int(found.text(0, 1) ?? "") ?? 2, byLoad)
+                }
             }
             var parameters: [String?] = filter.predicates
             var conditions: [String] = []
@@ -79,7 +84,8 @@ final class PostgreSQLFactCursor: FactRowSource {
         }
         if let repeated {
             connection.rollbackQuietly()
-            throw SnapshotError.repeated(repeated.statement, times: repeated.times, database: path)
+            throw SnapshotError.repeated(
+                repeated.statement, times: repeated.times, database: path, setAsideByLoad: repeated.setAsideByLoad)
         }
     }
 

@@ -97,7 +97,7 @@ public struct SnapshotExporter: Sendable {
         if let repeated = try storeCall({ () throws(StoreError) in try cursor.repeatedStatement() }) {
             throw SnapshotError.repeated(
                 repeated.statement, times: repeated.times, database: database,
-                loadIsRunning: WriterLock.isHeld(databasePath: database))
+                loadIsRunning: WriterLock.isHeld(databasePath: database), setAsideByLoad: repeated.setAsideByLoad)
         }
         // A snapshot holds the database's facts: it is no more readable than the database.
         // Made by root for another user's database, it is that user's, as the database is (`NewFileAttributes`).
@@ -191,8 +191,18 @@ extension SnapshotError {
     /// then not restore.
     /// With `loadIsRunning` (a writer holds the database's lock), the load that set the index aside is still
     /// at work: it was called stopped, and the `optimize` advised refused ("another load is writing").
-    static func repeated(_ statement: String, times: Int, database: String, loadIsRunning: Bool = false) -> SnapshotError {
+    /// Without `setAsideByLoad`, someone else dropped the index: the rows are theirs to choose between.
+    static func repeated(
+        _ statement: String, times: Int, database: String, loadIsRunning: Bool = false, setAsideByLoad: Bool = true
+    ) -> SnapshotError {
         let held = "facts holds \(JSONText.quoted(String(statement.prefix(100)))) \(times) times: "
+        guard setAsideByLoad || loadIsRunning else {
+            return SnapshotError(
+                .unencodable, path: database,
+                held + "its unique index on statements (facts_statement) is missing, and no load of factpipe's set "
+                    + "it aside, so the archive would not restore; delete the rows you do not want, or put the index "
+                    + "back (`\(FactSchema.uniqueIndex.sql)`) and see which it refuses, and export again")
+        }
         guard !loadIsRunning else {
             return SnapshotError(
                 .unencodable, path: database,

@@ -72,12 +72,19 @@ final class DatabaseMaintenance {
     /// without them until the next load.
     struct Leftovers {
         var uniqueIndexMissing: Bool
+        /// False when the unique index is missing but no load of factpipe's set it aside: someone dropped it.
+        var uniqueIndexSetAsideByLoad = true
         var stagedLoads: [Int64]
         var missingIndexes: [String]
 
         /// What completing them does, for the report.
         var description: String {
             var done: [String] = []
+            if uniqueIndexMissing && !uniqueIndexSetAsideByLoad {
+                let rest = Leftovers(uniqueIndexMissing: false, stagedLoads: stagedLoads, missingIndexes: missingIndexes)
+                return "the unique index built again (it had been dropped, not by a load)"
+                    + (rest.stagedLoads.isEmpty && rest.missingIndexes.isEmpty ? "" : "; " + rest.description)
+            }
             if uniqueIndexMissing { done.append("the unique index built") }
             if !stagedLoads.isEmpty {
                 done.append("the staged batches of load\(stagedLoads.count == 1 ? "" : "s") "
@@ -94,8 +101,11 @@ final class DatabaseMaintenance {
         // A database of an earlier schema has other secondary indexes: its next load migrates it.
         let isCurrent = try connection.scalarInt("PRAGMA user_version") == FactSchema.version
         let present = try FactDatabase.existingSecondaryIndexes(connection)
+        let missing = try staging.uniqueness() == .missing
+        let setAside = missing ? try staging.loadSetUniqueIndexAside() : true
         let found = Leftovers(
-            uniqueIndexMissing: try staging.uniqueness() == .missing, stagedLoads: try staging.loadsWithStagedRows(),
+            uniqueIndexMissing: missing, uniqueIndexSetAsideByLoad: setAside,
+            stagedLoads: try staging.loadsWithStagedRows(),
             missingIndexes: isCurrent ? FactSchema.secondaryIndexes.map(\.name).filter { !present.contains($0) } : [])
         return found.uniqueIndexMissing || !found.stagedLoads.isEmpty || !found.missingIndexes.isEmpty ? found : nil
     }

@@ -67,7 +67,8 @@ final class FactCursor {
     /// A statement `facts` holds more than once, with how many times, or nil. Looked for only while the
     /// unique index is out (a bulk load stopped before it built it again): another program may have
     /// written a statement twice meanwhile, and the archive of it verified and then did not restore.
-    func repeatedStatement() throws(StoreError) -> (statement: String, times: Int)? {
+    /// `setAsideByLoad` is false when no load of factpipe's set the index aside (someone dropped it).
+    func repeatedStatement() throws(StoreError) -> (statement: String, times: Int, setAsideByLoad: Bool)? {
         let indexes = try connection.textColumn("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'facts'")
         guard !indexes.contains(FactSchema.uniqueIndex.name),
               !indexes.contains(where: { $0.hasPrefix("sqlite_autoindex_facts") })
@@ -75,7 +76,8 @@ final class FactCursor {
         let repeated = try connection.prepare(
             "SELECT statement, count(*) FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1")
         guard try repeated.step() else { return nil }
-        return (repeated.text(0) ?? "", Int(repeated.int64(1)))
+        return (repeated.text(0) ?? "", Int(repeated.int64(1)),
+                try StagingArea(connection: connection).loadSetUniqueIndexAside())
     }
 
     /// The query: a scan of the table in id order (no index, so no sort and no temporary storage);

@@ -49,9 +49,64 @@ extension StagingArea {
                 + "unique through `\(wanted)`: put that back or give yours another name (nothing was loaded)")
     }
 
-    /// Drops `facts_statement` so that a load can append to `facts` without it.
-    func dropUniqueIndex() throws(StoreError) {
-        try connection.execute("DROP INDEX IF EXISTS \(FactSchema.uniqueIndex.name)")
+    /// The row of `factpipe_sequence` naming the load that dropped `facts_statement` (set in the drop's
+    /// transaction, removed in the rebuild's): a missing index without it was not a load's doing.
+    static let droppedByKey = "facts_statement_dropped_by"
+
+    /// Drops `facts_statement` so that load `loadID` can append to `facts` without it, and records which
+    /// load did (`droppedByKey`).
+    func dropUniqueIndex(loadID: Int64) throws(StoreError) {
+        try connection.execute("""
+            DROP INDEX IF EXISTS \(FactSchema.uniqueIndex.name);
+            INSERT OR REPLACE INTO factpipe_sequence(name, seq) VALUES ('\(Self.droppedByKey)', \(loadID))
+            """)
+    }
+
+    /// The load that dropped `facts_statement` and has not built it again, by `droppedByKey`; nil when the
+    /// row is not there (the index is there, someone else dropped it, or an earlier release's load did).
+    func uniqueIndexDroppedBy() throws(StoreError) -> Int64? {
+        guard try connection.userTables().contains("factpipe_sequence") else { return nil }
+        return try connection.scalarInt("""
+            SELECT seq FROM factpipe_sequence WHERE name = '\(Self.droppedByKey)' AND typeof(seq) = 'integer'
+            """)
+    }
+
+    /// True when a load of factpipe's set `facts_statement` aside and stopped before building it again, so
+    /// that the repeated statements `facts` holds are for the next writer to take out (`restoreUniqueness`):
+    /// the load `droppedByKey` names, or, where an earlier release's load was killed (it recorded no such
+    /// row), a latest load still `running`. Otherwise the index was dropped by someone else, and a row that
+    /// repeats a statement is theirs: it is not factpipe's to delete. (The status alone would not do: after
+    /// any load that was stopped or failed, an index dropped by hand looked set aside by it.)
+    func loadSetUniqueIndexAside() throws(StoreError) -> Bool {
+        if try uniqueIndexDroppedBy() != nil { return true }
+        let latest = try connection.scalarText("SELECT status FROM factpipe_loads ORDER BY id DESC LIMIT 1")
+        return latest == LoadStatus.running.rawValue
+    }
+
+    /// Builds `facts_statement` again where no load of factpipe's set it aside, deleting nothing.
+    /// - Throws: `StoreError` (`.unsupportedSchema`), with nothing changed, when a statement is in `facts`
+    ///   more than once: another program's rows, which only their owner may choose between.
+    func buildUniqueIndexKeepingEveryRow() throws(StoreError) {
+        try connection.execute("SAVEPOINT factpipe_uniqueness")
+        do throws(StoreError) {
+            try connection.execute(FactSchema.uniqueIndex.sql)
+            try connection.execute("RELEASE factpipe_uniqueness")
+            return
+        } catch where error.isConstraintViolation {
+            try connection.execute("ROLLBACK TO factpipe_uniqueness; RELEASE factpipe_uniqueness")
+        }
+        let repeated = try connection.prepare("""
+            SELECT statement, count(*), count(*) OVER () FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1
+            """)
+        let example = try repeated.step()
+            ? "\(repeated.int64(2)) statements more than once, \(JSONText.quoted(String((repeated.text(0) ?? "").prefix(100)))) "
+                + "\(repeated.int64(1)) times" : "statements more than once"
+        throw StoreError(
+            kind: .unsupportedSchema, path: connection.path,
+            message: "facts has no unique index on statement (\(FactSchema.uniqueIndex.name) is missing, and no load of "
+                + "factpipe's set it aside) and holds \(example); which of those rows to keep is not factpipe's to "
+                + "choose: delete the ones you do not want, or put the index back (`\(FactSchema.uniqueIndex.sql)`) "
+                + "and see which it refuses, then run again (nothing was changed)")
     }
 
     /// Builds `facts_statement` again. When statements occur more than once, the first row of each
@@ -62,6 +117,10 @@ extension StagingArea {
     /// would have refused them. Returns how many rows of load `loadID` moved.
     /// - Throws: `StoreError`; the caller's transaction makes it all or nothing.
     func restoreUniqueness(loadID: Int64) throws(StoreError) -> Int {
+        // The index is back in this transaction, or nothing is.
+        if try uniqueIndexDroppedBy() != nil {
+            try connection.execute("DELETE FROM factpipe_sequence WHERE name = '\(Self.droppedByKey)'")
+        }
         // The common case, no statement twice: one sort, and done.
         try connection.execute("SAVEPOINT factpipe_uniqueness")
         do throws(StoreError) {
@@ -100,12 +159,17 @@ extension StagingArea {
     }
 
     /// The load that dropped `facts_statement` and stopped before building it again, and the largest id
-    /// before its first row in `facts`: the load the ledger has running (a load killed), else the
-    /// latest one (a load that failed). The id (which tells the merge what was there before, for the
-    /// assertions undo needs) is nil when the load has no row in `facts`. Nil when the ledger is empty.
+    /// before its first row in `facts`: the load `droppedByKey` names; where an earlier release's load
+    /// dropped it, the load the ledger has running (a load killed), else the latest one (a load that
+    /// failed). The id (which tells the merge what was there before, for the assertions undo needs) is nil
+    /// when the load has no row in `facts`. Nil when the ledger is empty.
     func interruptedDirectLoad() throws(StoreError) -> (loadID: Int64, lastIDBefore: Int64?)? {
-        guard let loadID = try connection.scalarInt(
-            "SELECT id FROM factpipe_loads ORDER BY status = 'running' DESC, id DESC LIMIT 1") else { return nil }
+        var loadID = try uniqueIndexDroppedBy()
+        if loadID == nil {
+            loadID = try connection.scalarInt(
+                "SELECT id FROM factpipe_loads ORDER BY status = 'running' DESC, id DESC LIMIT 1")
+        }
+        guard let loadID else { return nil }
         let first = try connection.scalarInt("SELECT min(id) FROM facts WHERE load_id = \(loadID)")
         return (loadID, first.map { $0 - 1 })
     }

@@ -41,6 +41,8 @@ struct LoadRecovery {
         var direct: (loadID: Int64, lastIDBefore: Int64?)?
         try database.withSortCache {
             try database.inTransaction {
+                // An index someone else dropped: built again, or refused when rows repeat a statement.
+                guard try staging.loadSetUniqueIndexAside() else { return try staging.buildUniqueIndexKeepingEveryRow() }
                 direct = try staging.interruptedDirectLoad()
                 let load = direct ?? (loadID: 0, lastIDBefore: nil)
                 let moved = try staging.restoreUniqueness(loadID: load.loadID)

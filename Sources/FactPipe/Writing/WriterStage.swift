@@ -247,7 +247,7 @@ final class WriterStage {
             && indexes.directAppendSuits(sourceRecords: sourceRecords, database: database) {
             try database.inTransaction {
                 let append = try DirectAppend(staging: staging)
-                try staging.dropUniqueIndex()
+                try staging.dropUniqueIndex(loadID: id)
                 directAppend = append
             }
         }
