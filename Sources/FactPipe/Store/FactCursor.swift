@@ -1,5 +1,11 @@
 import CSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Streams the facts of a database in id order, all from one read transaction.
 ///
 /// `BEGIN` and a first read pin a snapshot of the WAL database: loads that commit in other
@@ -30,6 +36,12 @@ final class FactCursor {
     private let handle: OpaquePointer
     private let filter: FactFilter
     private var isFinished = false
+    /// A database on a read-only file system is read `immutable`, without SQLite's locks (`openForReading`):
+    /// the file held open then, and its stamp before the first read, so that `finish()` can tell when
+    /// something wrote it meanwhile (a read-only bind mount of a folder written through another path). -1 and
+    /// nil otherwise.
+    private let watched: Int32
+    private let unlockedStamp: FileStamp?
 
     /// Opens `path` read-only and starts the read transaction.
     /// - Throws: `StoreError` when the database cannot be opened, is not a factpipe database, or the
@@ -39,7 +51,25 @@ final class FactCursor {
         settings.cacheKiB = cacheKiB
         path = databasePath
         self.filter = filter
-        connection = try FactDatabase.openForReading(path: databasePath, settings: settings)
+        // Opened before SQLite opens it, so that the stamp is of the file SQLite reads (or of an older one).
+        let descriptor = open(databasePath, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        do {
+            connection = try FactDatabase.openForReading(path: databasePath, settings: settings)
+        } catch {
+            if descriptor >= 0 { close(descriptor) }
+            throw error
+        }
+        let isImmutable = sqlite3_db_filename(connection.handle, "main").map {
+            sqlite3_uri_boolean($0, "immutable", 0) != 0
+        } ?? false
+        if isImmutable, descriptor >= 0, let stamp = FileStamp(descriptor: descriptor) {
+            watched = descriptor
+            unlockedStamp = stamp
+        } else {
+            if descriptor >= 0 { close(descriptor) }
+            watched = -1
+            unlockedStamp = nil
+        }
         try connection.execute("BEGIN")
         do {
             // The first read of a deferred transaction takes the snapshot every later read sees.
@@ -62,6 +92,7 @@ final class FactCursor {
 
     deinit {
         connection.rollbackQuietly()
+        if watched >= 0 { close(watched) }
     }
 
     /// A statement `facts` holds more than once, with how many times, or nil. Looked for only while the
@@ -102,10 +133,16 @@ final class FactCursor {
     /// - Throws: `StoreError` when SQLite fails to read the row.
     func next() throws(StoreError) -> Bool {
         guard !isFinished else { return false }
-        while try statement.step() {
-            if filter.since == nil { return true }
-            guard let createdAt = text(.createdAt), filter.isAtOrAfterSince(createdAt) else { continue }
-            return true
+        do {
+            while try statement.step() {
+                if filter.since == nil { return true }
+                guard let createdAt = text(.createdAt), filter.isAtOrAfterSince(createdAt) else { continue }
+                return true
+            }
+        } catch {
+            // Pages of two states of the file read as a damaged one ("database disk image is malformed").
+            try checkNotWrittenMeanwhile()
+            throw error
         }
         isFinished = true
         return false
@@ -139,5 +176,18 @@ final class FactCursor {
         statement.reset()
         lookup = nil
         if connection.isInTransaction { try connection.execute("COMMIT") }
+        try checkNotWrittenMeanwhile()
+    }
+
+    /// Throws when the file read without locks changed since the first read.
+    private func checkNotWrittenMeanwhile() throws(StoreError) {
+        if let unlockedStamp, FileStamp(descriptor: watched) != unlockedStamp {
+            throw StoreError(
+                kind: .replaced, path: path,
+                message: "another program wrote the database while it was read (it is on a read-only file system, "
+                    + "read without SQLite's locks), so what was read may mix two states of it and miss facts; "
+                    + "nothing was kept: read it again when nothing writes it, or through a path that is not "
+                    + "mounted read-only")
+        }
     }
 }
