@@ -38,6 +38,9 @@ enum NDJSONRecordParser {
         let folded: [String]? = members.contains { needsFolding($0.key) } ? members.map { fieldName($0.key) } : nil
         var seen = Set<String>()
         var statementKey: String?
+        // The record's own fields named as arguments by position (`arg3`): its arguments when it gives no
+        // statement (below), metadata beside one.
+        var positional: [(key: String, value: JSONValue)] = []
         for (index, (givenKey, value)) in members.enumerated() {
             let key = mapping.isEmpty
                 ? folded?[index] ?? givenKey : mapping[givenKey] ?? mapped(givenKey, mapping) ?? fieldName(givenKey)
@@ -66,6 +69,9 @@ enum NDJSONRecordParser {
                 fields.setArgument(text, at: position)
                 continue
             }
+            if key == givenKey, RecordFields.argumentNumber(key) != nil, !givesNothing(value) {
+                positional.append((key, value))
+            }
             switch key {
             case "type":
                 if givesNothing(value) { continue }
@@ -86,7 +92,37 @@ enum NDJSONRecordParser {
                 fields.metadataExtras.append(("content", JSONText.json(of: content, in: bytes)))
             }
         }
+        if fields.statement == nil, fields.args == nil, !positional.isEmpty {
+            try takeArguments(positional, into: &fields)
+        }
         return fields
+    }
+
+    /// A record that gives no statement (nor `args`) is built from its parts, and its fields `arg1` … `arg64`
+    /// are parts by position, as CSV columns so named are: kept as metadata, `{"predicate":"Q","subject":"a",
+    /// "object":"b","arg3":"c"}` was loaded as `Q(a, b).`, a fact that looked whole. A part given twice
+    /// (`subject` and `arg1`), one that is not a string, or one past `arg64` refuses the record.
+    private static func takeArguments(
+        _ positional: [(key: String, value: JSONValue)], into fields: inout RecordFields
+    ) throws(FieldError) {
+        for (key, value) in positional {
+            guard let position = RecordFields.argumentPosition(key) else {
+                throw FieldError(
+                    reason: .invalidField,
+                    message: "\(key) names an argument past the last one a field may give "
+                        + "(arg\(RecordFields.lastArgumentPosition)); give the fact as a statement or its arguments as args")
+            }
+            guard case .string(let text) = value else {
+                throw FieldError(reason: .invalidField, message: "\(key) (an argument by position) must be a string")
+            }
+            guard fields.argument(at: position) == nil else {
+                throw FieldError(
+                    reason: .invalidJSON,
+                    message: "argument \(position) is given twice (\(key) and another field); give it once")
+            }
+            fields.setArgument(text, at: position)
+            fields.metadataExtras.removeAll { $0.key == key }
+        }
     }
 
     /// True when `key` has a capital letter or whitespace, so that it may name a field in another spelling.

@@ -51,6 +51,15 @@ struct RecordFields {
         return Int.max  // more digits than an Int holds
     }
 
+    /// The argument at `position` (1-based), nil when none was given.
+    func argument(at position: Int) -> String? {
+        switch position {
+        case 1: subject
+        case 2: object
+        default: position - 3 < extraArgs.count ? extraArgs[position - 3] : nil
+        }
+    }
+
     /// Sets the argument at `position` (1-based: the subject, the object, then arg3 …).
     mutating func setArgument(_ value: String, at position: Int) {
         switch position {

@@ -201,15 +201,34 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
         #expect(refusal(#"{"statement":"P(a)."}"# + "\u{FEFF}") != nil, "elsewhere it is not JSON")
     }
 
-    /// A field the pipeline's [mapping] names `arg3` is the third argument, as a CSV column so named is; the
-    /// record's own `arg3` field stays metadata.
+    /// A field the pipeline's [mapping] names `arg3` is the third argument, as a CSV column so named is.
     @Test func aFieldMappedToAnArgumentByPositionIsThatArgument() throws {
-        let line = #"{"predicate":"Between","subject":"a","object":"b","third":"c","arg4":"x"}"#
+        let line = #"{"predicate":"Between","subject":"a","object":"b","third":"c","note":"x"}"#
         let mapped = try parseNDJSON(line, mapping: ["third": "arg3"]).get()
         #expect(mapped.extraArgs == ["c"])
-        #expect(mapped.metadataExtras.map(\.key) == ["arg4"])
+        #expect(mapped.metadataExtras.map(\.key) == ["note"])
         let first = try parseNDJSON(#"{"predicate":"P","one":"a"}"#, mapping: ["one": "arg1"]).get()
         #expect(first.subject == "a")
+    }
+
+    /// A record built from its parts: its own `arg3`… fields are arguments by position, as CSV columns so
+    /// named are. They were kept as metadata, and `Q(a, b, c)` was loaded as `Q(a, b).`, which looked whole.
+    /// Beside a statement (the knowledge base's exports carry `arg1`…`arg5` beside it) they stay metadata.
+    @Test func aRecordsOwnArgumentFieldsAreItsPartsWhenItGivesNoStatement() throws {
+        let parts = try fields(#"{"predicate":"Q","subject":"a","object":"b","ARG4":"d","arg3":"c","note":1}"#)
+        #expect((parts.subject, parts.object, parts.extraArgs) == ("a", "b", ["c", "d"]))
+        #expect(parts.metadataExtras.map(\.key) == ["note"])
+        let numbered = try fields(#"{"predicate":"R","arg1":"a","arg2":"b","arg3":null,"arg5":""}"#)
+        #expect((numbered.subject, numbered.object, numbered.extraArgs) == ("a", "b", []))
+        #expect(numbered.metadataExtras.isEmpty)
+        let dump = try fields(#"{"statement":"Causes(a, b)","arg1":"a","arg2":"b","arg3":null}"#)
+        #expect(dump.subject == nil && dump.extraArgs.isEmpty)
+        #expect(dump.metadataExtras.map(\.key) == ["arg1", "arg2"])
+        let listed = try fields(#"{"predicate":"S","args":["a","b"],"arg3":"c"}"#)
+        #expect(listed.extraArgs.isEmpty && listed.metadataExtras.map(\.key) == ["arg3"])
+        #expect(refusal(#"{"predicate":"Q","subject":"a","arg1":"b"}"#)?.message.contains("argument 1 is given twice") == true)
+        #expect(refusal(#"{"predicate":"Q","subject":"a","arg2":3}"#)?.message.contains("must be a string") == true)
+        #expect(refusal(#"{"predicate":"Q","subject":"a","arg65":"z"}"#)?.message.contains("past the last one") == true)
     }
 
     @Test func confidenceAsNumberStringOrNull() throws {

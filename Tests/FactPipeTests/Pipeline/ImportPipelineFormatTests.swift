@@ -69,6 +69,28 @@ import Testing
         #expect(try jsonObject(facts[0].metadata) == ["rowid": "2", "statement_hash": "abc"])
     }
 
+    /// The same parts give the same facts as NDJSON fields and as CSV columns: the NDJSON record's `arg3` was
+    /// kept as metadata, so `Q(a, b, c)` became `Q(a, b).` there, while CSV loaded it whole.
+    @Test func argumentsByPositionGiveTheSameFactsInNDJSONAndCSV() throws {
+        let work = try LoadWorkspace()
+        let ndjson = try work.write("parts.ndjson", """
+            {"predicate":"Q","subject":"a","object":"b","arg3":"c"}
+            {"predicate":"R","subject":"a","arg3":"c"}
+            {"predicate":"S","arg1":"x","arg2":"y","arg3":"z","note":"kept"}
+
+            """)
+        let csv = try work.write("parts.csv", "predicate,subject,object,arg3,note\nQ,a,b,c,\nR,a,,c,\nS,x,y,z,kept\n")
+        let fromNDJSON = work.load(ndjson)
+        let db = try work.database()
+        #expect((fromNDJSON.inserted, fromNDJSON.rejected) == (2, 1))
+        #expect(try db.statements() == ["Q(a, b, c).", "S(x, y, z)."])
+        #expect(try db.fact("S(x, y, z).").map { try jsonObject($0.metadata) } == ["note": "kept"])
+        let other = try LoadWorkspace()
+        let fromCSV = other.load(try other.write("parts.csv", try String(contentsOfFile: csv, encoding: .utf8)))
+        #expect((fromCSV.inserted, fromCSV.rejected) == (2, 1))
+        #expect(try other.database().statements() == ["Q(a, b, c).", "S(x, y, z)."])
+    }
+
     @Test func tsvPartsColumnsAssembleTheStatement() throws {
         let work = try LoadWorkspace()
         let input = try work.copyFixture("cases/predicates.tsv")
