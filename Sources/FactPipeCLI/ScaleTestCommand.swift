@@ -50,8 +50,12 @@ struct ScaleTestCommand: ParsableCommand {
     @OptionGroup var monitoring: MonitoringOptions
 
     func validate() throws {
-        guard facts >= 0 else { throw ValidationError("--facts must be 0 or more") }
-        guard queries >= 0 else { throw ValidationError("--queries must be 0 or more") }
+        // No facts is no scale test: the load of an input with a header alone failed ("no record found").
+        guard facts >= 1 else { throw ValidationError("--facts must be 1 or more") }
+        // Each query's time is kept for the percentiles: a bound, not an allocation that aborts (or overflows).
+        guard (0...Self.maxQueries).contains(queries) else {
+            throw ValidationError("--queries must be 0 to \(Self.maxQueries)")
+        }
         // An empty one (an unset variable) was the root folder: `"" + "/.factpipe-scale-test…"`.
         if let workDir, workDir.isEmpty { throw ValidationError("--work-dir needs a folder") }
         if let db {
@@ -61,6 +65,10 @@ struct ScaleTestCommand: ParsableCommand {
         }
         try PathArguments.checkOutputs(monitoring.outputs, database: db)
     }
+
+    /// The most lookups of each pattern: their times take 24 bytes each (24 MB), and 4 million lookups run
+    /// for about a minute.
+    static let maxQueries = 1_000_000
 
     func run() throws {
         // A reader that goes away (`scale-test 2>&1 | head -1`) must not kill the process before it has

@@ -208,7 +208,12 @@ import Testing
             (["import", input, "--db", work.database, "--workers", "-1"], "--workers must be 0 or more"),
             (["run", work.path("p.toml"), "--max-errors", "-1"], "--max-errors must be 0 or more"),
             (["stats", "--db", work.database, "--loads", "-2"], "--top and --loads must be 0 or more"),
-            (["scale-test", "--facts", "-3"], "--facts must be 0 or more"),
+            (["scale-test", "--facts", "-3"], "--facts must be 1 or more"),
+            // No facts failed the load after the generator ran ("no record found"); a huge --queries trapped
+            // (arithmetic overflow, 132) or aborted reserving its times (134), leaving the generated files.
+            (["scale-test", "--facts", "0"], "--facts must be 1 or more"),
+            (["scale-test", "--queries", "9223372036854775807"], "--queries must be 0 to 1000000"),
+            (["scale-test", "--queries", "10000000000"], "--queries must be 0 to 1000000"),
         ]
         for (arguments, message) in cases {
             let run = try Factpipe.run(arguments)

@@ -59,6 +59,24 @@ import Testing
         #expect(lines.last?.contains(" 0         5       ") == true, "\(table.stdoutText)")
     }
 
+    /// Counts another program wrote into the ledger (or a damaged file holds) whose difference overflows: `loads`
+    /// trapped on the subtraction (132, arithmetic overflow). The staged figure is held at the bound.
+    @Test func loadsShowsALedgerRowWhoseCountsOverflow() throws {
+        let work = try CLIWorkspace()
+        let run = try Factpipe.run(["import", try work.write("a.txt", "P(a).\n"), "--db", work.database, "-q"])
+        try #require(run.status == 0, "\(run.stderr)")
+        for (update, staged) in [("records = -9223372036854775808", Int.min),
+                                 ("records = 9223372036854775807, inserted = -9223372036854775807", Int.max)] {
+            try RawDatabase(work.database).execute("UPDATE factpipe_loads SET \(update)")
+            let json = try Factpipe.run(["loads", "--db", work.database, "--json"])
+            #expect(json.status == 0, "\(update): \(json.stderr)")
+            let entry = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [[String: Any]]).first ?? [:]
+            #expect(int(entry, "staged") == staged, "\(entry)")
+            let table = try Factpipe.run(["loads", "--db", work.database])
+            #expect(table.status == 0, "\(update): \(table.stderr)")
+        }
+    }
+
     @Test func importRecordsPathSizeHashTimesStatusCountsAndCheckpoint() throws {
         let work = try CLIWorkspace()
         let input = try work.write("facts.ndjson", Self.facts)

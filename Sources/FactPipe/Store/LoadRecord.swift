@@ -16,7 +16,17 @@ public struct LoadRecord: Sendable, Equatable {
     public var message: String?
 
     /// Committed records not yet merged into `facts` (0 unless the load's last merge failed).
-    public var staged: Int { records - inserted - updated - duplicates - rejected }
+    /// Counts another program (or a damaged file) wrote into the ledger may be anything: held at `Int.min`
+    /// or `Int.max` where the difference would overflow, instead of a trap (`loads` crashed on such a row).
+    public var staged: Int {
+        var left = records
+        for part in [inserted, updated, duplicates, rejected] {
+            let (difference, overflow) = left.subtractingReportingOverflow(part)
+            guard !overflow else { return part > 0 ? Int.min : Int.max }
+            left = difference
+        }
+        return left
+    }
 
     /// The loads among `loads` that say `running` though no process holds the writer lock of the SQLite
     /// database at `databasePath` any more: stopped by `kill -9` or a crash, their rows say so only once the
