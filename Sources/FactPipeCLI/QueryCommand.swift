@@ -95,7 +95,7 @@ struct QueryCommand: ParsableCommand {
         func write(_ fact: StoredFact) {
             // NDJSON and CSV are what import reads back: a value they would change is refused, as `export`
             // refuses it, rather than printed as another fact.
-            if format != .table, unloadable == nil, let why = fact.unloadable {
+            if format != .table, unloadable == nil, let why = fact.unloadable ?? fact.importRefusal {
                 // Another program's table gives no id, and its statement may be empty (NULL).
                 let name = [fact.id.map { "fact \($0)" } ?? "a fact", TerminalText.escaped(fact.statement)]
                 unloadable = name.filter { !$0.isEmpty }.joined(separator: " ") + ": "

@@ -47,6 +47,23 @@ extension StoredFact {
         return out + "\""
     }
 
+    /// Why `import` would refuse this row's NDJSON or CSV although its values read as what they are (the
+    /// store's own check, `unloadable`, comes first), or nil: a confidence outside 0…1, a `created_at` that
+    /// is no time import reads, a `context` or `fact_metadata` that is not one JSON object. Only plain SQL
+    /// writes such values; `export` refuses them, and so does `query` in those formats.
+    public var importRefusal: String? {
+        if confidenceText == nil, let confidence, confidence.isFinite, !(0...1).contains(confidence) {
+            return "its confidence is \(confidence), outside 0…1"
+        }
+        if let createdAt, !createdAt.isEmpty, Timestamp.normalize(createdAt) == nil {
+            return "its created_at \(String(createdAt.prefix(40)).debugDescription) is not a time import reads"
+        }
+        for (name, text) in [("context", context), ("fact_metadata", metadata)] {
+            if let text, !Self.isJSONObject(text) { return "its \(name) is not a JSON object" }
+        }
+        return nil
+    }
+
     /// True when `text` is exactly one well-formed JSON object.
     static func isJSONObject(_ text: String) -> Bool {
         var copy = text
