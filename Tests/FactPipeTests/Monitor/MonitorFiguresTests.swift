@@ -172,6 +172,24 @@ struct MonitorFiguresTests {
         #expect(withPoint == 5)
     }
 
+    /// Below a second an interval, a point stands for a second: its rates are what the totals rose by since
+    /// the last point. It took its own probe's rate (the last quarter second), so loads committing between
+    /// probes drew zeros and a spike four times the true rate.
+    @Test func aPointUnderASecondAnIntervalAveragesItsSecond() {
+        var figures = MonitorFigures(interval: 0.25)
+        // 1,000 records commit between 0.25 and 0.5 s of each second; the probes at whole seconds add points.
+        for quarter in 0...16 {
+            let seconds = quarter / 4 + (quarter % 4 >= 2 ? 1 : 0)
+            figures.record(sample(at: Double(quarter) / 4, inserted: seconds * 1_000, records: seconds * 1_000),
+                           residentBytes: 1)
+        }
+        #expect(figures.history.count == 5)
+        #expect(figures.history.dropFirst().map(\.recordsPerSecond) == [1_000, 1_000, 1_000, 1_000])
+        #expect(figures.history.dropFirst().map(\.insertedPerSecond) == [1_000, 1_000, 1_000, 1_000])
+        // The live rate of each event stays its interval's.
+        #expect(figures.recordsPerSecond == 0)
+    }
+
     /// A database made before the unique index keeps the UNIQUE constraint's own index on the statement;
     /// the probe counts predicates through it as through `facts_statement`.
     @Test func probeCountsThePredicatesThroughTheUniqueConstraintsIndex() throws {
