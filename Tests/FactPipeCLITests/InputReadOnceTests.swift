@@ -66,6 +66,35 @@ import Glibc
         #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 2)
     }
 
+    /// `import - < other.sqlite` copies standard input, the file alone: commits a program left in its `-wal`
+    /// (open, or killed) were not in the copy, and the load said done with 1,000 of 1,500 facts. Standard
+    /// input that is such a file is refused, naming it; by its name the load reads the log too.
+    @Test func aDatabaseOnStandardInputWithALogBesideItIsRefused() throws {
+        let work = try CLIWorkspace()
+        let source = work.path("other.sqlite")
+        let script = """
+            import os, sqlite3, sys
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("CREATE TABLE facts(statement TEXT)")
+            c.executemany("INSERT INTO facts VALUES (?)", [("IsA(a%d, b)." % i,) for i in range(1000)])
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            c.execute("PRAGMA wal_autocheckpoint=0")
+            c.executemany("INSERT INTO facts VALUES (?)", [("IsA(c%d, d)." % i,) for i in range(500)])
+            os._exit(0)
+            """
+        _ = try Factpipe.tool("/usr/bin/python3", ["-c", script, source])
+        try #require(try work.size(source + "-wal") > 0)
+        let load = "'\(BinaryLocator.factpipe.path)' import - --db '\(work.database)' < '\(source)'"
+        let piped = try Factpipe.runProcess(URL(fileURLWithPath: "/bin/sh"), ["-c", load])
+        #expect(piped.status == 1, "\(piped.stderr)")
+        #expect(piped.stderr.contains("standard input is \(source), a database with a -wal beside it"), "\(piped.stderr)")
+        #expect(try SQLiteFile.int(work.database, "SELECT count(*) FROM facts") == 0)
+        let named = try Factpipe.run(["import", source, "--db", work.database, "--json", "-q"])
+        #expect(named.status == 0, "\(named.stderr)")
+        #expect(int(try named.json(), "inserted") == 1_500)
+    }
+
     @Test func aProcessSubstitutionPathLosesNoBytes() throws {
         let work = try CLIWorkspace()
         let plain = try work.write("facts.txt", factLines(300))

@@ -45,6 +45,14 @@ struct SourceReader {
                             + "renamed over it, or it was rewritten); nothing of it was loaded: load it again")
                 }
                 if try isSQLiteDatabase(file) {
+                    if path == "-", file.fileSize != nil, let name = Self.standardInputWithUnfoldedLog() {
+                        throw ReadError(
+                            source: path, kind: .cannotOpen,
+                            message: "standard input is \(name), a database with a -wal beside it, which may hold "
+                                + "commits not yet in the file itself (a program has it open, or was killed): a copy of "
+                                + "the file alone would miss them; load it by its name (factpipe import \(name) …), "
+                                + "which reads its log too")
+                    }
                     // SQLite reads by position: a regular file through its path, anything else from a copy.
                     let copy = file.fileSize == nil || path == "-" ? try TemporaryCopy(copying: file) : nil
                     guard try readDatabase(path, file: copy?.path ?? path, compression: InputCompression.none, plan: plan,
@@ -182,6 +190,24 @@ struct SourceReader {
         // reader decompresses; anything else is read as one, for SQLite to refuse.
         guard options.format == .sqlite else { return false }
         return InputCompression.detect(try file.lookahead(4)) == InputCompression.none
+    }
+
+    /// The name of the regular file standard input is (`- < kb.sqlite`), when it is a database in WAL mode
+    /// whose `-wal` beside that name holds frames: the commits in them are not in the file, and the copy a load
+    /// reads from standard input is of the file alone (1,000 of 1,500 facts loaded, exit 0). Nil otherwise,
+    /// and for a pipe, which has no name to look beside.
+    static func standardInputWithUnfoldedLog() -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink("/proc/self/fd/0", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        let name = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var input = stat(), named = stat(), log = stat()
+        guard name.hasPrefix("/"), fstat(0, &input) == 0, stat(name, &named) == 0,
+              input.st_dev == named.st_dev, input.st_ino == named.st_ino,
+              ReadOnlyDatabase.isWALDatabase(name),
+              stat(DatabaseFile.walPath(name), &log) == 0, log.st_size > 0
+        else { return nil }
+        return name
     }
 
     /// Streams the `facts` table of a SQLite database; false when the load was cancelled.
