@@ -25,6 +25,8 @@ extension FactGenerator {
         for _ in 0..<count {
             line.removeAll(keepingCapacity: true)
             let record = next()
+            // The generator's count stops for every call at once: this call's summary says so from that record.
+            written.distinctCountStopped = summary.distinctCountStopped
             written.count(record.kind, isNewStatement: record.isNewStatement)
             record.encode(as: options.format, into: &line)
             try output.write(line)

@@ -110,8 +110,14 @@ public struct GenerationSummary: Sendable, Hashable, CustomStringConvertible {
     /// Well-formed records with a statement not deliberately repeated (one may still repeat an
     /// earlier statement by chance: `distinctStatements` counts what a database will hold).
     public var facts: Int = 0
-    /// Distinct statements among the well-formed records: the facts a load of them inserts.
+    /// Distinct statements among the well-formed records: the facts a load of them inserts (of the
+    /// records before `distinctCountStopped`, when it is set).
     public var distinctStatements: Int = 0
+    /// True when so many distinct statements were counted that the count stopped (its memory would grow
+    /// with the output): `distinctStatements` is then of the records before, `distinctCountedRecords`.
+    public var distinctCountStopped = false
+    /// Well-formed records among which `distinctStatements` were counted.
+    public var distinctCountedRecords = 0
     /// Well-formed records that deliberately repeat a recent statement.
     public var duplicates: Int = 0
     /// Malformed records, all kinds together.
@@ -128,6 +134,7 @@ public struct GenerationSummary: Sendable, Hashable, CustomStringConvertible {
     mutating func count(_ kind: GeneratedRecord.Kind, isNewStatement: Bool) {
         records += 1
         if isNewStatement { distinctStatements += 1 }
+        if !distinctCountStopped, kind == .fact || kind == .duplicate { distinctCountedRecords += 1 }
         switch kind {
         case .fact: facts += 1
         case .duplicate: duplicates += 1
@@ -140,9 +147,16 @@ public struct GenerationSummary: Sendable, Hashable, CustomStringConvertible {
     /// One line, e.g. `1000 records: 968 distinct statements, 22 repeats of an earlier statement (20 deliberate),
     /// 10 invalid (4 free text, 6 empty argument)`.
     public var description: String {
-        let repeats = facts + duplicates - distinctStatements
-        var text = "\(records) records: \(distinctStatements) distinct statements, \(repeats) repeats of an earlier "
-            + "statement (\(duplicates) deliberate), \(invalid) invalid"
+        var text: String
+        if distinctCountStopped {
+            text = "\(records) records: \(distinctStatements) distinct statements in the first "
+                + "\(distinctCountedRecords) well-formed ones (counted no further, to keep memory flat), "
+                + "\(duplicates) deliberate repeats, \(invalid) invalid"
+        } else {
+            let repeats = facts + duplicates - distinctStatements
+            text = "\(records) records: \(distinctStatements) distinct statements, \(repeats) repeats of an earlier "
+                + "statement (\(duplicates) deliberate), \(invalid) invalid"
+        }
         let kinds = GeneratedRecord.InvalidKind.allCases.compactMap { kind -> String? in
             guard let number = invalidByKind[kind], number > 0 else { return nil }
             return "\(number) \(kind)"
