@@ -165,7 +165,23 @@ struct TOMLDocument: Sendable {
                 let word = String(decoding: bytes[start..<index], as: UTF8.self)
                 if word == "true" { return TOMLValue(kind: .bool(true), line: at) }
                 if word == "false" { return TOMLValue(kind: .bool(false), line: at) }
+                // TOML puts an underscore only between two digits and allows no leading zero: `_1`, `1_`, `1__0`
+                // and `01` were read as 1, 1, 10 and 1.
+                let characters = Array(word)
+                for (position, character) in characters.enumerated() where character == "_" {
+                    guard position > 0, position + 1 < characters.count, characters[position - 1].isASCII,
+                          characters[position - 1].isNumber, characters[position + 1].isASCII,
+                          characters[position + 1].isNumber
+                    else {
+                        throw TOMLError(line: at, message: "\(word) is not a TOML value (an underscore in a number goes "
+                            + "between two digits)")
+                    }
+                }
                 let digits = word.filter { $0 != "_" }
+                let magnitude = digits.first == "+" || digits.first == "-" ? digits.dropFirst() : Substring(digits)
+                if magnitude.count > 1, magnitude.first == "0", magnitude.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                    throw TOMLError(line: at, message: "\(word) is not a TOML value (an integer has no leading zero)")
+                }
                 if let integer = Int(digits) { return TOMLValue(kind: .integer(integer), line: at) }
                 // Digits alone that `Int` refuses are too large (TOML integers are 64-bit): not a float.
                 let unsigned = digits.first == "+" || digits.first == "-" ? digits.dropFirst() : Substring(digits)
@@ -190,6 +206,11 @@ struct TOMLDocument: Sendable {
             var out: [UInt8] = []
             while let byte = peek() {
                 if byte == 0x0A { break }
+                // TOML allows no control character but a tab in a string: written, a NUL came out in `--json`.
+                if (byte < 0x20 && byte != 0x09) || byte == 0x7F {
+                    throw TOMLError(line: at, message: "a string holds a control character (byte 0x"
+                        + String(byte, radix: 16, uppercase: true) + "); write it as an escape (\\u0000)")
+                }
                 advance()
                 if byte == quote { return String(decoding: out, as: UTF8.self) }
                 if byte == UInt8(ascii: "\\"), quote == UInt8(ascii: "\"") {

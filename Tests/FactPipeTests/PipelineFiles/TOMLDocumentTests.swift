@@ -48,6 +48,25 @@ import Testing
         #expect(entries(document, "").map(\.key) == ["name", "count", "ratio", "negative", "big", "on", "off"])
     }
 
+    /// Numbers TOML does not take were read: `_1`, `1_` and `01` as 1, `1__0` as 10 (a `max_errors = _1`
+    /// let a load go on past its first error); a raw NUL inside a string came out in `--json`.
+    @Test func numbersAndStringsTOMLRefusesAreRefusedWithTheirLine() throws {
+        for word in ["_1", "1_", "1__0", "01", "-007", "1_e5"] {
+            let refused = error("name = \"p\"\nbatch_size = \(word)\n")
+            #expect(refused?.line == 2, "\(word)")
+            #expect(refused?.message.hasPrefix("\(word) is not a TOML value") == true, "\(word): \(String(describing: refused))")
+        }
+        for (word, number) in [("1_000", 1_000), ("0", 0), ("-0", 0), ("+5", 5), ("1_2_3", 123)] {
+            let document = try TOMLDocument(parsing: "n = \(word)\n")
+            #expect(value(document, "", "n")?.kind == .integer(number), "\(word)")
+        }
+        #expect(value(try TOMLDocument(parsing: "f = 0.5\n"), "", "f")?.kind == .float(0.5))
+        let control = error("name = \"p\\u{0}x\"\n".replacingOccurrences(of: "\\u{0}", with: "\u{0}"))
+        #expect(control?.line == 1 && control?.message.contains("control character (byte 0x0)") == true,
+                "\(String(describing: control))")
+        #expect(value(try TOMLDocument(parsing: "name = \"a\tb\"\n"), "", "name")?.kind == .string("a\tb"))
+    }
+
     @Test func arraysMaySpanLinesWithCommentsAndATrailingComma() throws {
         let document = try TOMLDocument(parsing: """
             [sources]
