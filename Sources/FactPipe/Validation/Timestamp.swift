@@ -154,6 +154,9 @@ enum Timestamp {
                 offsetMinutes = sign * (oh * 60 + om)
             }
             guard i == b.count else { return nil }
+            // A second 60 is a leap second, which ends a UTC day (23:59:60Z, or the same moment with an offset):
+            // `12:00:60` at any minute was read as the next minute.
+            if second == 60, ((hour * 60 + minute - offsetMinutes) % 1_440 + 1_440) % 1_440 != 1_439 { return nil }
         }
         var total = days(fromYear: year, month: month, day: day) * 86_400 + hour * 3600 + minute * 60 + second
         total -= offsetMinutes * 60
