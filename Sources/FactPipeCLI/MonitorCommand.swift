@@ -8,7 +8,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// `factpipe monitor`: serves a database's figures live over HTTP until SIGTERM or SIGINT.
+/// `factpipe monitor`: serves a database's figures live over HTTP until SIGTERM, SIGINT, SIGQUIT or SIGHUP.
 struct MonitorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "monitor",
@@ -21,7 +21,8 @@ struct MonitorCommand: ParsableCommand {
               /         a self-contained page that draws the last hour live
               /healthz  200 while the database can be read, 503 and the reason otherwise
             It listens on loopback unless told otherwise, logs to standard error, and stops \
-            cleanly on SIGTERM or SIGINT. Port 0 picks a free port (the log says which).
+            cleanly on SIGTERM, SIGINT, SIGQUIT or SIGHUP (unless started with SIGHUP ignored, as nohup \
+            does). Port 0 picks a free port (the log says which).
 
             Examples:
               factpipe monitor --db kb.sqlite

@@ -97,7 +97,9 @@ struct QueryCommand: ParsableCommand {
             // refuses it, rather than printed as another fact.
             if format != .table, unloadable == nil, let why = fact.unloadable ?? fact.importRefusal {
                 // Another program's table gives no id, and its statement may be empty (NULL).
-                let name = [fact.id.map { "fact \($0)" } ?? "a fact", TerminalText.escaped(fact.statement)]
+                // A statement of 200 KB was printed whole in the message: its first 100 characters name it.
+                let shown = fact.statement.count > 100 ? String(fact.statement.prefix(100)) + "…" : fact.statement
+                let name = [fact.id.map { "fact \($0)" } ?? "a fact", TerminalText.escaped(shown)]
                 unloadable = name.filter { !$0.isEmpty }.joined(separator: " ") + ": "
                     + "\(why), so its \(format.rawValue) would not load back as the same fact; correct it in the "
                     + "database (plain SQL wrote it), or see it with --format table"

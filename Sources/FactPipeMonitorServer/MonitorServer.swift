@@ -60,6 +60,10 @@ public final class MonitorServer: Sendable {
         let channel: any Channel
         do {
             channel = try bootstrap.bind(host: configuration.address.host, port: configuration.address.port).wait()
+        } catch let error as IOError {
+            try? group.syncShutdownGracefully()
+            // NIO's text names its own call and ends with a stray parenthesis: the system's reason alone.
+            throw ListenFailure(reason: String(cString: strerror(error.errnoCode)) + " (errno \(error.errnoCode))")
         } catch {
             try? group.syncShutdownGracefully()
             throw error
@@ -146,4 +150,10 @@ private final class ProbeTicker: @unchecked Sendable {
         event.writeString("data: \(json)\n\n")
         registry.broadcast(event)
     }
+}
+
+/// Why the server could not listen: the system's reason for the failed bind.
+public struct ListenFailure: Error, CustomStringConvertible {
+    public var reason: String
+    public var description: String { reason }
 }
