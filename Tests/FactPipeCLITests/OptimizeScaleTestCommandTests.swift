@@ -46,6 +46,7 @@ import Glibc
             context, fact_metadata, created_at) VALUES (2, 1, 0, 'Q(b).', 'Q', 'b', '["b"]', 1, 1.0, '{}', '{}',
             '2025-01-01T00:00:00Z');
             DROP INDEX facts_statement; DROP INDEX facts_subject_predicate;
+            INSERT INTO factpipe_sequence(name, seq) VALUES ('facts_statement_dropped_by', 2);
             """])
         let run = try Factpipe.run(["optimize", "--db", work.database, "--json"])
         #expect(run.status == 0, "\(run.stderr)")

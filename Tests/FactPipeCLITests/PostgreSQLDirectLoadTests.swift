@@ -289,7 +289,7 @@ struct PostgreSQLDirectLoadTests {
             let run = try Factpipe.run(command + ["--db", database.url])
             #expect(run.status == 1, "\(command): \(run.stderr)")
             #expect(run.stderr.contains(#"facts has no unique index on statement (facts_statement is missing, and no "#
-                + #"load of factpipe's set it aside) and holds 1 statements more than once, "P(a)." 2 times"#),
+                + #"load of factpipe's set it aside) and holds 1 statement more than once, "P(a)." 2 times"#),
                 "\(command): \(run.stderr)")
             #expect(try database.int("SELECT count(*) FROM facts") == 4, "\(command)")
             #expect(try database.int("SELECT count(*) FROM facts WHERE source = 'curated-by-hand'") == 1)

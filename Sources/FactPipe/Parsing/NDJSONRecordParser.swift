@@ -100,8 +100,9 @@ enum NDJSONRecordParser {
 
     /// A record that gives no statement (nor `args`) is built from its parts, and its fields `arg1` … `arg64`
     /// are parts by position, as CSV columns so named are: kept as metadata, `{"predicate":"Q","subject":"a",
-    /// "object":"b","arg3":"c"}` was loaded as `Q(a, b).`, a fact that looked whole. A part given twice
-    /// (`subject` and `arg1`), one that is not a string, or one past `arg64` refuses the record.
+    /// "object":"b","arg3":"c"}` was loaded as `Q(a, b).`, a fact that looked whole. Numbers and booleans are
+    /// taken as their text, as `subject` and `object` are; a part given twice otherwise (`subject` "a" and
+    /// `arg1` "b"), an object or array, or one past `arg64` refuses the record.
     private static func takeArguments(
         _ positional: [(key: String, value: JSONValue)], into fields: inout RecordFields
     ) throws(FieldError) {
@@ -112,13 +113,14 @@ enum NDJSONRecordParser {
                     message: "\(key) names an argument past the last one a field may give "
                         + "(arg\(RecordFields.lastArgumentPosition)); give the fact as a statement or its arguments as args")
             }
-            guard case .string(let text) = value else {
-                throw FieldError(reason: .invalidField, message: "\(key) (an argument by position) must be a string")
-            }
-            guard fields.argument(at: position) == nil else {
-                throw FieldError(
-                    reason: .invalidJSON,
-                    message: "argument \(position) is given twice (\(key) and another field); give it once")
+            // Read as `subject` and `object` are: a number or a boolean as its text.
+            guard let text = try scalarText(value, key) else { continue }
+            if let given = fields.argument(at: position) {
+                guard given == text else {
+                    throw FieldError(
+                        reason: .invalidJSON,
+                        message: "argument \(position) is given twice, otherwise (\(key) and another field); give it once")
+                }
             }
             fields.setArgument(text, at: position)
             fields.metadataExtras.removeAll { $0.key == key }

@@ -172,7 +172,7 @@ final class PostgreSQLDirectLoad {
                 SELECT statement, count(*), count(*) OVER () FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1
                 """)
             let example = found.rowCount > 0
-                ? "\(found.text(0, 2) ?? "?") statements more than once, "
+                ? "\(found.text(0, 2) ?? "?") statement\(found.text(0, 2) == "1" ? "" : "s") more than once, "
                     + "\(JSONText.quoted(String((found.text(0, 0) ?? "").prefix(100)))) \(found.text(0, 1) ?? "?") times"
                 : "statements more than once"
             throw PostgreSQLError(

@@ -196,7 +196,8 @@ extension SnapshotError {
         _ statement: String, times: Int, database: String, loadIsRunning: Bool = false, setAsideByLoad: Bool = true
     ) -> SnapshotError {
         let held = "facts holds \(JSONText.quoted(String(statement.prefix(100)))) \(times) times: "
-        guard setAsideByLoad || loadIsRunning else {
+        // A load running now that set the index aside recorded it as it dropped it (`setAsideByLoad`).
+        guard setAsideByLoad else {
             return SnapshotError(
                 .unencodable, path: database,
                 held + "its unique index on statements (facts_statement) is missing, and no load of factpipe's set "

@@ -327,6 +327,10 @@ enum FactDatabase {
                 if try userTables(connection).isEmpty {
                     try connection.execute(FactSchema.createTables)
                     try DatabaseIdentity.give(connection)
+                    // Made by this release: an index dropped without `droppedByKey` is never a load's.
+                    try connection.execute("""
+                        INSERT INTO factpipe_sequence(name, seq) VALUES ('\(StagingArea.marksKey)', 1)
+                        """)
                     try connection.execute(FactSchema.uniqueIndex.sql)
                     for index in FactSchema.secondaryIndexes { try connection.execute(index.sql) }
                     try connection.execute("PRAGMA user_version=\(FactSchema.version)")

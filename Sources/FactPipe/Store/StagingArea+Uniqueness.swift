@@ -58,7 +58,8 @@ extension StagingArea {
     func dropUniqueIndex(loadID: Int64) throws(StoreError) {
         try connection.execute("""
             DROP INDEX IF EXISTS \(FactSchema.uniqueIndex.name);
-            INSERT OR REPLACE INTO factpipe_sequence(name, seq) VALUES ('\(Self.droppedByKey)', \(loadID))
+            INSERT OR REPLACE INTO factpipe_sequence(name, seq) VALUES ('\(Self.droppedByKey)', \(loadID));
+            INSERT OR IGNORE INTO factpipe_sequence(name, seq) VALUES ('\(Self.marksKey)', 1)
             """)
     }
 
@@ -71,16 +72,43 @@ extension StagingArea {
             """)
     }
 
+    /// The row of `factpipe_sequence` that says this release made the database, dropped its index or completed
+    /// what was left without it: from then on every load that drops `facts_statement` writes `droppedByKey`,
+    /// and the ledger's statuses decide nothing.
+    static let marksKey = "facts_statement_marks"
+
     /// True when a load of factpipe's set `facts_statement` aside and stopped before building it again, so
     /// that the repeated statements `facts` holds are for the next writer to take out (`restoreUniqueness`):
-    /// the load `droppedByKey` names, or, where an earlier release's load was killed (it recorded no such
-    /// row), a latest load still `running`. Otherwise the index was dropped by someone else, and a row that
-    /// repeats a statement is theirs: it is not factpipe's to delete. (The status alone would not do: after
-    /// any load that was stopped or failed, an index dropped by hand looked set aside by it.)
+    /// the load `droppedByKey` names, or, in a database no writer of this release has opened yet (no
+    /// `marksKey`: an earlier release's load was killed), a latest load still `running`. Otherwise the index
+    /// was dropped by someone else, and a row that repeats a statement is theirs: it is not factpipe's to
+    /// delete. (The status alone would not do: after any load that was killed, stopped or failed — a load
+    /// through the staging table too — an index dropped by hand looked set aside by it.)
     func loadSetUniqueIndexAside() throws(StoreError) -> Bool {
         if try uniqueIndexDroppedBy() != nil { return true }
+        guard try !hasMarks() else { return false }
         let latest = try connection.scalarText("SELECT status FROM factpipe_loads ORDER BY id DESC LIMIT 1")
         return latest == LoadStatus.running.rawValue
+    }
+
+    /// True when `marksKey` is there.
+    func hasMarks() throws(StoreError) -> Bool {
+        guard try connection.userTables().contains("factpipe_sequence") else { return false }
+        return try connection.scalarInt("SELECT count(*) FROM factpipe_sequence WHERE name = '\(Self.marksKey)'") == 1
+    }
+
+    /// Records `marksKey`, and takes out a `droppedByKey` left beside an index that is there again (built by
+    /// hand after a kill, or by an earlier release's writer, which knows nothing of the row): left, it made an
+    /// index dropped by hand later look set aside by that old load. Writes only when something is to change.
+    /// Call with `facts_statement` present, or once a missing one has been dealt with.
+    func settleMarks() throws(StoreError) {
+        guard try connection.userTables().contains("factpipe_sequence") else { return }
+        if try !hasMarks() {
+            try connection.execute("INSERT OR IGNORE INTO factpipe_sequence(name, seq) VALUES ('\(Self.marksKey)', 1)")
+        }
+        if try uniqueness() != .missing, try uniqueIndexDroppedBy() != nil {
+            try connection.execute("DELETE FROM factpipe_sequence WHERE name = '\(Self.droppedByKey)'")
+        }
     }
 
     /// Builds `facts_statement` again where no load of factpipe's set it aside, deleting nothing.
@@ -99,7 +127,7 @@ extension StagingArea {
             SELECT statement, count(*), count(*) OVER () FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1
             """)
         let example = try repeated.step()
-            ? "\(repeated.int64(2)) statements more than once, \(JSONText.quoted(String((repeated.text(0) ?? "").prefix(100)))) "
+            ? "\(repeated.int64(2)) statement\(repeated.int64(2) == 1 ? "" : "s") more than once, \(JSONText.quoted(String((repeated.text(0) ?? "").prefix(100)))) "
                 + "\(repeated.int64(1)) times" : "statements more than once"
         throw StoreError(
             kind: .unsupportedSchema, path: connection.path,

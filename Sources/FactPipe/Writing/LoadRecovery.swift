@@ -37,15 +37,26 @@ struct LoadRecovery {
     /// `recoverStagedRows` to merge, taking them out of the load's inserted count
     /// (`StagingArea.restoreUniqueness`); returns the load and the largest id before its first row.
     private func completeDirectLoad() throws -> (loadID: Int64, lastIDBefore: Int64?)? {
-        guard try staging.uniqueness() == .missing else { return nil }
+        guard try staging.uniqueness() == .missing else {
+            // A row left beside an index built again by hand, or by an earlier release's writer.
+            if try staging.uniqueIndexDroppedBy() != nil {
+                try database.inTransaction { try staging.settleMarks() }
+            }
+            return nil
+        }
         var direct: (loadID: Int64, lastIDBefore: Int64?)?
         try database.withSortCache {
             try database.inTransaction {
                 // An index someone else dropped: built again, or refused when rows repeat a statement.
-                guard try staging.loadSetUniqueIndexAside() else { return try staging.buildUniqueIndexKeepingEveryRow() }
+                guard try staging.loadSetUniqueIndexAside() else {
+                    try staging.buildUniqueIndexKeepingEveryRow()
+                    try staging.settleMarks()
+                    return
+                }
                 direct = try staging.interruptedDirectLoad()
                 let load = direct ?? (loadID: 0, lastIDBefore: nil)
                 let moved = try staging.restoreUniqueness(loadID: load.loadID)
+                try staging.settleMarks()
                 guard let entry = try ledger.entry(id: load.loadID) else { return }
                 var counts = entry.counts
                 counts.inserted -= moved

@@ -227,7 +227,10 @@ private func pairs(_ members: [(key: String, json: String)]) -> [String] {
         let listed = try fields(#"{"predicate":"S","args":["a","b"],"arg3":"c"}"#)
         #expect(listed.extraArgs.isEmpty && listed.metadataExtras.map(\.key) == ["arg3"])
         #expect(refusal(#"{"predicate":"Q","subject":"a","arg1":"b"}"#)?.message.contains("argument 1 is given twice") == true)
-        #expect(refusal(#"{"predicate":"Q","subject":"a","arg2":3}"#)?.message.contains("must be a string") == true)
+        #expect(refusal(#"{"predicate":"Q","subject":"a","arg2":[3]}"#)?.message.contains("must be a string") == true)
+        // As subject and object are read: a number as its text; the same part given twice alike is the part.
+        let numbers = try fields(#"{"predicate":"P","subject":"a","object":1,"arg3":2.5,"arg1":"a"}"#)
+        #expect((numbers.subject, numbers.object, numbers.extraArgs) == ("a", "1", ["2.5"]))
         #expect(refusal(#"{"predicate":"Q","subject":"a","arg65":"z"}"#)?.message.contains("past the last one") == true)
     }
 

@@ -84,10 +84,12 @@ import Testing
         let work = try LoadWorkspace()
         #expect(work.load(try work.write("first.txt", "A(1).\nB(2).\n")).inserted == 2)
         // What a kill leaves: the index not rebuilt, a repeat committed to staging, the load running (as an
-        // earlier release's load left it, without the row that says which load set the index aside).
+        // earlier release's load left it, without the row that says which load set the index aside, in a
+        // database no writer of this release had opened).
         let db = try work.database()
         try db.execute("""
             DROP INDEX facts_statement;
+            DELETE FROM factpipe_sequence WHERE name = 'facts_statement_marks';
             UPDATE factpipe_loads SET status = 'running', finished_at = NULL, records = 3;
             INSERT INTO factpipe_staging(load_id, line, offset, statement, predicate, subject, object, args, arity,
             confidence, source, context, fact_metadata, created_at)
