@@ -69,7 +69,9 @@ enum NDJSONRecordParser {
                 fields.setArgument(text, at: position)
                 continue
             }
-            if key == givenKey, RecordFields.argumentNumber(key) != nil, !givesNothing(value) {
+            // Most keys do not start with `a`: they are passed over without lowering their case.
+            if key == givenKey, (key.utf8.first ?? 0) | 0x20 == UInt8(ascii: "a"), RecordFields.argumentNumber(key) != nil,
+               !givesNothing(value) {
                 positional.append((key, value))
             }
             switch key {
