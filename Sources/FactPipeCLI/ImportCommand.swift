@@ -1,6 +1,12 @@
 import ArgumentParser
 import FactPipe
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 struct ImportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "import",
@@ -139,6 +145,11 @@ struct ImportCommand: ParsableCommand {
         // A temporary copy of a piped SQLite input still being written when the load stopped (a signal while
         // the pipe stalls) belongs to a reader thread that ends with the process: removed here.
         defer { TemporaryFiles.removeAll() }
+        // `import -` typed at a prompt without a redirection waited in silence (or behind a progress line).
+        if !quiet, inputs.contains("-"), isatty(STDIN_FILENO) == 1 {
+            Standard.error("factpipe: reading facts from the terminal (standard input), a record a line; "
+                + "Ctrl-D ends them (to load a file, give its name or redirect it: < facts.ndjson)")
+        }
         let progress = ImportProgress()
         let trap = SignalTrap(progress: progress)
         let line = ProgressLine(progress: progress, enabled: !quiet)

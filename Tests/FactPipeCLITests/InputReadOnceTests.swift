@@ -95,6 +95,47 @@ import Glibc
         #expect(int(try named.json(), "inserted") == 1_500)
     }
 
+    /// `import -` typed at a prompt (standard input a terminal) waited without a word; it says what it reads
+    /// and how to end it, and one Ctrl-D ends it (a terminal's end is not lasting: the reader read again after
+    /// it and waited, and three were needed). Redirected or piped, it says nothing of the kind.
+    @Test func standardInputFromATerminalIsSaidAndEndsWithControlD() throws {
+        let work = try CLIWorkspace()
+        let script = """
+            import os, pty, select, signal, sys, time
+            binary, db = sys.argv[1], sys.argv[2]
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.execv(binary, [binary, "import", "-", "--db", db])
+            os.write(fd, b"P(a).\\n\\x04")
+            out = b""
+            deadline = time.time() + 30
+            while True:
+                if time.time() > deadline:
+                    os.kill(pid, signal.SIGKILL)  # one Ctrl-D did not end it: a second read waited for more
+                    break
+                if not select.select([fd], [], [], 0.5)[0]:
+                    continue
+                try:
+                    chunk = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            _, status = os.waitpid(pid, 0)
+            sys.stdout.write(out.decode("utf-8", "replace"))
+            sys.exit(os.waitstatus_to_exitcode(status))
+            """
+        let typed = try Factpipe.runProcess(URL(fileURLWithPath: "/usr/bin/python3"),
+                                            ["-c", script, BinaryLocator.factpipe.path, work.database])
+        #expect(typed.status == 0, "\(typed.stdoutText) \(typed.stderr)")
+        #expect(typed.stdoutText.contains("reading facts from the terminal (standard input), a record a line; Ctrl-D"),
+                "\(typed.stdoutText)")
+        #expect(try SQLiteFile.strings(work.database, "SELECT statement FROM facts") == ["P(a)."])
+        let piped = try Factpipe.run(["import", "-", "--db", work.path("piped.sqlite")], stdin: Data("Q(b).\n".utf8))
+        #expect(piped.status == 0 && !piped.stderr.contains("from the terminal"), "\(piped.stderr)")
+    }
+
     @Test func aProcessSubstitutionPathLosesNoBytes() throws {
         let work = try CLIWorkspace()
         let plain = try work.write("facts.txt", factLines(300))

@@ -52,6 +52,8 @@ public final class FileByteSource: ByteSource {
 
     private let descriptor: Int32
     private let closesDescriptor: Bool
+    /// True once `read(2)` returned 0.
+    private var reachedEnd = false
     /// Bytes read ahead by `lookahead(_:)`, handed out again by `read(into:)`.
     private var pending: [UInt8] = []
     private var pendingPosition = 0
@@ -209,6 +211,9 @@ public final class FileByteSource: ByteSource {
         guard let base = buffer.baseAddress, buffer.count > 0 else {
             return 0
         }
+        // The end is read once: a terminal's end (Ctrl-D) is no lasting state, and a second read waited for
+        // more, so that `import -` typed at a prompt took Ctrl-D three times to end.
+        if reachedEnd { return 0 }
         while true {
             if fileSize == nil, let isCancelled, !waitForBytes(isCancelled: isCancelled) {
                 throw ReadError(source: name, offset: bytesRead, kind: .io, message: "stopped while waiting for input")
@@ -221,6 +226,7 @@ public final class FileByteSource: ByteSource {
                     source: name, offset: bytesRead, kind: .io,
                     message: "the file shrank while it was read: it ended after \(bytesRead) of its \(fileSize) bytes")
             }
+            if got == 0 { reachedEnd = true }
             if got >= 0 {
                 bytesRead += Int64(got)
                 digest?.update(UnsafeRawBufferPointer(start: base, count: got))
