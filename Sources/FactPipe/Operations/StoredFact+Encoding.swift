@@ -55,7 +55,10 @@ extension StoredFact {
         if confidenceText == nil, let confidence, confidence.isFinite, !(0...1).contains(confidence) {
             return "its confidence is \(confidence), outside 0…1"
         }
-        if let createdAt, !createdAt.isEmpty, Timestamp.normalize(createdAt) == nil {
+        // The stored form is checked in place; only another form is parsed.
+        if let createdAt, !createdAt.isEmpty,
+           createdAt.utf8.withContiguousStorageIfAvailable(Timestamp.isNormalized) != true,
+           Timestamp.normalize(createdAt) == nil {
             return "its created_at \(String(createdAt.prefix(40)).debugDescription) is not a time import reads"
         }
         for (name, text) in [("context", context), ("fact_metadata", metadata)] {

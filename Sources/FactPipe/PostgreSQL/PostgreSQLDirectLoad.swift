@@ -172,15 +172,10 @@ final class PostgreSQLDirectLoad {
                 SELECT statement, count(*), count(*) OVER () FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1
                 """)
             let example = found.rowCount > 0
-                ? "\(found.text(0, 2) ?? "?") statement\(found.text(0, 2) == "1" ? "" : "s") more than once, "
-                    + "\(JSONText.quoted(String((found.text(0, 0) ?? "").prefix(100)))) \(found.text(0, 1) ?? "?") times"
-                : "statements more than once"
+                ? (statements: found.int64(0, 2), statement: found.text(0, 0) ?? "", times: found.int64(0, 1)) : nil
             throw PostgreSQLError(
                 server: connection.server,
-                message: "facts has no unique index on statement (\(uniqueIndex) is missing, and no load of factpipe's "
-                    + "set it aside) and holds \(example); which of those rows to keep is not factpipe's to choose: "
-                    + "delete the ones you do not want, or put the index back (`\(createUniqueIndex)`) and see which "
-                    + "it refuses, then run again (nothing was changed)")
+                message: StagingArea.repeatedWithoutIndex(example, index: uniqueIndex, build: createUniqueIndex))
         }
         try connection.execute("""
             WITH later AS (

@@ -99,15 +99,31 @@ extension StagingArea {
 
     /// Records `marksKey`, and takes out a `droppedByKey` left beside an index that is there again (built by
     /// hand after a kill, or by an earlier release's writer, which knows nothing of the row): left, it made an
-    /// index dropped by hand later look set aside by that old load. Writes only when something is to change.
-    /// Call with `facts_statement` present, or once a missing one has been dealt with.
+    /// index dropped by hand later look set aside by that old load. Call with `facts_statement` present, or
+    /// once a missing one has been dealt with.
     func settleMarks() throws(StoreError) {
         guard try connection.userTables().contains("factpipe_sequence") else { return }
-        if try !hasMarks() {
-            try connection.execute("INSERT OR IGNORE INTO factpipe_sequence(name, seq) VALUES ('\(Self.marksKey)', 1)")
-        }
-        if try uniqueness() != .missing, try uniqueIndexDroppedBy() != nil {
-            try connection.execute("DELETE FROM factpipe_sequence WHERE name = '\(Self.droppedByKey)'")
+        try connection.execute("INSERT OR IGNORE INTO factpipe_sequence(name, seq) VALUES ('\(Self.marksKey)', 1)")
+        if try uniqueness() != .missing { try forgetDroppedBy() }
+    }
+
+    /// Takes out `droppedByKey` (the index is back, in the caller's transaction).
+    private func forgetDroppedBy() throws(StoreError) {
+        guard try connection.userTables().contains("factpipe_sequence") else { return }
+        try connection.execute("DELETE FROM factpipe_sequence WHERE name = '\(Self.droppedByKey)'")
+    }
+
+    /// Builds `facts_statement` in a savepoint: true when built, false (nothing changed) when a statement is
+    /// in `facts` more than once.
+    private func buildUniqueIndexUnlessRepeated() throws(StoreError) -> Bool {
+        try connection.execute("SAVEPOINT factpipe_uniqueness")
+        do throws(StoreError) {
+            try connection.execute(FactSchema.uniqueIndex.sql)
+            try connection.execute("RELEASE factpipe_uniqueness")
+            return true
+        } catch where error.isConstraintViolation {
+            try connection.execute("ROLLBACK TO factpipe_uniqueness; RELEASE factpipe_uniqueness")
+            return false
         }
     }
 
@@ -115,26 +131,29 @@ extension StagingArea {
     /// - Throws: `StoreError` (`.unsupportedSchema`), with nothing changed, when a statement is in `facts`
     ///   more than once: another program's rows, which only their owner may choose between.
     func buildUniqueIndexKeepingEveryRow() throws(StoreError) {
-        try connection.execute("SAVEPOINT factpipe_uniqueness")
-        do throws(StoreError) {
-            try connection.execute(FactSchema.uniqueIndex.sql)
-            try connection.execute("RELEASE factpipe_uniqueness")
-            return
-        } catch where error.isConstraintViolation {
-            try connection.execute("ROLLBACK TO factpipe_uniqueness; RELEASE factpipe_uniqueness")
-        }
+        if try buildUniqueIndexUnlessRepeated() { return }
         let repeated = try connection.prepare("""
             SELECT statement, count(*), count(*) OVER () FROM facts GROUP BY statement HAVING count(*) > 1 LIMIT 1
             """)
-        let example = try repeated.step()
-            ? "\(repeated.int64(2)) statement\(repeated.int64(2) == 1 ? "" : "s") more than once, \(JSONText.quoted(String((repeated.text(0) ?? "").prefix(100)))) "
-                + "\(repeated.int64(1)) times" : "statements more than once"
+        let found = try repeated.step()
+            ? (statements: repeated.int64(2), statement: repeated.text(0) ?? "", times: repeated.int64(1)) : nil
         throw StoreError(
             kind: .unsupportedSchema, path: connection.path,
-            message: "facts has no unique index on statement (\(FactSchema.uniqueIndex.name) is missing, and no load of "
-                + "factpipe's set it aside) and holds \(example); which of those rows to keep is not factpipe's to "
-                + "choose: delete the ones you do not want, or put the index back (`\(FactSchema.uniqueIndex.sql)`) "
-                + "and see which it refuses, then run again (nothing was changed)")
+            message: Self.repeatedWithoutIndex(found, index: FactSchema.uniqueIndex.name, build: FactSchema.uniqueIndex.sql))
+    }
+
+    /// Why a load refuses a `facts` whose unique index someone else dropped while statements repeat (both
+    /// stores): `found` is how many statements repeat, one of them and how often, when known.
+    static func repeatedWithoutIndex(
+        _ found: (statements: Int64, statement: String, times: Int64)?, index: String, build: String
+    ) -> String {
+        let held = found.map { found in
+            "\(found.statements) statement\(found.statements == 1 ? "" : "s") more than once, "
+                + "\(JSONText.quoted(String(found.statement.prefix(100)))) \(found.times) times"
+        } ?? "statements more than once"
+        return "facts has no unique index on statement (\(index) is missing, and no load of factpipe's set it aside) "
+            + "and holds \(held); which of those rows to keep is not factpipe's to choose: delete the ones you do not "
+            + "want, or put the index back (`\(build)`) and see which it refuses, then run again (nothing was changed)"
     }
 
     /// Builds `facts_statement` again. When statements occur more than once, the first row of each
@@ -146,18 +165,9 @@ extension StagingArea {
     /// - Throws: `StoreError`; the caller's transaction makes it all or nothing.
     func restoreUniqueness(loadID: Int64) throws(StoreError) -> Int {
         // The index is back in this transaction, or nothing is.
-        if try uniqueIndexDroppedBy() != nil {
-            try connection.execute("DELETE FROM factpipe_sequence WHERE name = '\(Self.droppedByKey)'")
-        }
+        try forgetDroppedBy()
         // The common case, no statement twice: one sort, and done.
-        try connection.execute("SAVEPOINT factpipe_uniqueness")
-        do throws(StoreError) {
-            try connection.execute(FactSchema.uniqueIndex.sql)
-            try connection.execute("RELEASE factpipe_uniqueness")
-            return 0
-        } catch where error.isConstraintViolation {
-            try connection.execute("ROLLBACK TO factpipe_uniqueness; RELEASE factpipe_uniqueness")
-        }
+        if try buildUniqueIndexUnlessRepeated() { return 0 }
         // A plain index finds the repeated statements and their first rows without sorting the table again.
         let scanIndex = "factpipe_statement_scan"
         try connection.execute("CREATE INDEX \(scanIndex) ON facts(statement)")
